@@ -1,0 +1,1 @@
+"""Accounts: users, organizations, memberships, invites, API keys and tokens."""

@@ -1,0 +1,130 @@
+"""Request and response bodies of the accounts API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from tocsin.accounts.models import Role, Scope
+
+
+class SignupIn(BaseModel):
+    email: str = Field(max_length=320)
+    password: str = Field(max_length=256)
+    display_name: str = Field(default="", max_length=200)
+    organization_name: str | None = Field(default=None, max_length=200)
+    invite_code: str | None = Field(default=None, max_length=100)
+
+
+class LoginIn(BaseModel):
+    email: str = Field(max_length=320)
+    password: str = Field(max_length=256)
+
+
+class RefreshIn(BaseModel):
+    refresh_token: str = Field(max_length=2000)
+
+
+class TokensOut(BaseModel):
+    access_token: str
+    refresh_token: str
+    token_type: str = "bearer"  # noqa: S105 - the OAuth token type, not a secret
+    expires_in: int
+
+
+class UserOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    email: str
+    display_name: str
+    created_at: datetime
+
+
+class OrgOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    name: str
+    slug: str
+    created_at: datetime
+
+
+class OrgWithRoleOut(OrgOut):
+    role: Role
+
+
+class MeOut(BaseModel):
+    user: UserOut
+    organizations: list[OrgWithRoleOut]
+
+
+class SignupOut(BaseModel):
+    user: UserOut
+    organization: OrgWithRoleOut
+    tokens: TokensOut
+
+
+class OrgIn(BaseModel):
+    name: str = Field(max_length=200)
+
+
+class MemberOut(BaseModel):
+    user_id: str
+    email: str
+    display_name: str
+    role: Role
+    created_at: datetime
+
+
+class RoleIn(BaseModel):
+    role: Role
+
+
+class InviteIn(BaseModel):
+    role: Role = Role.MEMBER
+    email: str | None = Field(default=None, max_length=320)
+
+
+class InviteOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    role: Role
+    email: str | None
+    created_at: datetime
+    expires_at: datetime
+    used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class InviteCreatedOut(InviteOut):
+    code: str
+
+
+class AcceptInviteIn(BaseModel):
+    code: str = Field(max_length=100)
+
+
+class ApiKeyIn(BaseModel):
+    name: str = Field(max_length=200)
+    scopes: list[Scope] = Field(default_factory=lambda: [Scope.INGEST])
+    endpoint_id: str | None = Field(default=None, max_length=40)
+
+
+class ApiKeyOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    public_id: str
+    name: str
+    scopes: list[str]
+    endpoint_id: str | None
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class ApiKeyCreatedOut(ApiKeyOut):
+    key: str = Field(description="The full key. It is shown only once.")

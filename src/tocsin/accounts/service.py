@@ -1,0 +1,427 @@
+"""Account operations. Every function runs inside the caller's transaction and never commits."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from tocsin.accounts import passwords
+from tocsin.accounts.models import (
+    ApiKey,
+    Invite,
+    Membership,
+    Organization,
+    RefreshToken,
+    Role,
+    Scope,
+    User,
+)
+from tocsin.accounts.secrets import (
+    digest,
+    digests_match,
+    generate_api_key,
+    parse_api_key,
+    random_token,
+)
+from tocsin.accounts.tokens import ACCESS, REFRESH, TokenCodec
+from tocsin.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
+from tocsin.ids import new_id
+
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
+_SLUG_STRIP = re.compile(r"[^a-z0-9]+")
+
+
+def normalise_email(email: str) -> str:
+    value = unicodedata.normalize("NFKC", email).strip().lower()
+    if len(value) > 320 or not _EMAIL.match(value):
+        raise InvalidInput("email address is not valid", code="invalid_email")
+    return value
+
+
+def _clean_name(value: str, what: str) -> str:
+    cleaned = " ".join(value.split())
+    if not cleaned or len(cleaned) > 200:
+        raise InvalidInput(f"{what} must be 1 to 200 characters", code=f"invalid_{what}")
+    return cleaned
+
+
+# Users ------------------------------------------------------------------------------------------
+
+
+def create_user(
+    session: Session, *, email: str, password: str, display_name: str, now: datetime
+) -> User:
+    email = normalise_email(email)
+    passwords.check_strength(password, email=email)
+    if session.scalar(select(User.id).where(User.email == email)) is not None:
+        raise Conflict("a user with this email already exists", code="email_taken")
+    user = User(
+        id=new_id("usr"),
+        email=email,
+        display_name=_clean_name(display_name or email.split("@")[0], "name"),
+        password_hash=passwords.hash_password(password),
+        created_at=now,
+    )
+    session.add(user)
+    try:
+        session.flush()
+    except IntegrityError as exc:  # a concurrent sign-up with the same email won
+        raise Conflict("a user with this email already exists", code="email_taken") from exc
+    return user
+
+
+def count_users(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(User)) or 0
+
+
+def authenticate(session: Session, *, email: str, password: str, now: datetime) -> User:
+    try:
+        email = normalise_email(email)
+    except InvalidInput:
+        email = ""
+    user = session.scalar(select(User).where(User.email == email)) if email else None
+    if user is None:
+        passwords.verify_password(passwords.DUMMY_HASH, password)
+        raise Unauthorized("email or password is wrong", code="invalid_credentials")
+    if not passwords.verify_password(user.password_hash, password):
+        raise Unauthorized("email or password is wrong", code="invalid_credentials")
+    if passwords.needs_rehash(user.password_hash):
+        user.password_hash = passwords.hash_password(password)
+    user.last_login_at = now
+    return user
+
+
+def get_user(session: Session, user_id: str) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("user not found", code="user_not_found")
+    return user
+
+
+def find_user_by_email(session: Session, email: str) -> User:
+    user = session.scalar(select(User).where(User.email == normalise_email(email)))
+    if user is None:
+        raise NotFound("no user with this email", code="user_not_found")
+    return user
+
+
+# Organizations and memberships ------------------------------------------------------------------
+
+
+def _unique_slug(session: Session, name: str) -> str:
+    base = _SLUG_STRIP.sub("-", unicodedata.normalize("NFKD", name).lower()).strip("-")[:60]
+    base = base or "org"
+    slug = base
+    while session.scalar(select(Organization.id).where(Organization.slug == slug)) is not None:
+        slug = f"{base}-{random_token(6, 'abcdefghijkmnpqrstuvwxyz23456789')}"
+    return slug
+
+
+def create_organization(
+    session: Session, *, name: str, owner_id: str | None, now: datetime
+) -> Organization:
+    name = _clean_name(name, "name")
+    org = Organization(
+        id=new_id("org"), name=name, slug=_unique_slug(session, name), created_at=now
+    )
+    session.add(org)
+    # Without relationship() the unit of work does not order these inserts; the org goes first.
+    session.flush()
+    if owner_id is not None:
+        session.add(Membership(org_id=org.id, user_id=owner_id, role=Role.OWNER, created_at=now))
+    session.flush()
+    return org
+
+
+def rename_organization(org: Organization, name: str) -> None:
+    org.name = _clean_name(name, "name")
+
+
+def get_organization(session: Session, ref: str) -> Organization:
+    """Find an organization by id or slug (the CLI accepts either)."""
+    org = session.scalar(
+        select(Organization).where((Organization.id == ref) | (Organization.slug == ref))
+    )
+    if org is None:
+        raise NotFound("organization not found", code="org_not_found")
+    return org
+
+
+def membership_role(session: Session, org_id: str, user_id: str) -> Role | None:
+    role = session.scalar(
+        select(Membership.role).where(Membership.org_id == org_id, Membership.user_id == user_id)
+    )
+    return Role(role) if role is not None else None
+
+
+def add_member(session: Session, *, org_id: str, user_id: str, role: Role, now: datetime) -> None:
+    if membership_role(session, org_id, user_id) is not None:
+        raise Conflict("user is already a member of this organization", code="already_member")
+    session.add(Membership(org_id=org_id, user_id=user_id, role=role, created_at=now))
+    session.flush()
+
+
+def list_user_memberships(session: Session, user_id: str) -> list[tuple[Organization, Role]]:
+    rows = session.execute(
+        select(Organization, Membership.role)
+        .join(Membership, Membership.org_id == Organization.id)
+        .where(Membership.user_id == user_id)
+        .order_by(Organization.id)
+    ).all()
+    return [(org, Role(role)) for org, role in rows]
+
+
+def _owner_count(session: Session, org_id: str) -> int:
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Membership)
+            .where(Membership.org_id == org_id, Membership.role == Role.OWNER)
+        )
+        or 0
+    )
+
+
+def change_role(session: Session, *, org_id: str, user_id: str, role: Role) -> None:
+    membership = session.get(Membership, (org_id, user_id))
+    if membership is None:
+        raise NotFound("member not found", code="member_not_found")
+    if membership.role == Role.OWNER and role != Role.OWNER and _owner_count(session, org_id) <= 1:
+        raise Conflict("an organization must keep at least one owner", code="last_owner")
+    membership.role = role
+
+
+def remove_member(session: Session, *, org_id: str, user_id: str) -> None:
+    membership = session.get(Membership, (org_id, user_id))
+    if membership is None:
+        raise NotFound("member not found", code="member_not_found")
+    if membership.role == Role.OWNER and _owner_count(session, org_id) <= 1:
+        raise Conflict("an organization must keep at least one owner", code="last_owner")
+    session.delete(membership)
+
+
+# Invites ----------------------------------------------------------------------------------------
+
+
+def create_invite(
+    session: Session,
+    *,
+    org_id: str,
+    role: Role,
+    created_by: str | None,
+    now: datetime,
+    lifetime: timedelta,
+    digest_key: bytes,
+    email: str | None = None,
+) -> tuple[Invite, str]:
+    """Returns the invite and its code; only a digest of the code is stored."""
+    if role == Role.OWNER:
+        raise InvalidInput("invites can grant admin or member, not owner", code="invalid_role")
+    code = f"inv_{random_token(24)}"
+    invite = Invite(
+        id=new_id("inv"),
+        org_id=org_id,
+        code_digest=digest(digest_key, code),
+        role=role,
+        email=normalise_email(email) if email else None,
+        created_by=created_by,
+        created_at=now,
+        expires_at=now + lifetime,
+    )
+    session.add(invite)
+    session.flush()
+    return invite, code
+
+
+def accept_invite(
+    session: Session, *, code: str, user: User, now: datetime, digest_key: bytes
+) -> Invite:
+    invite = session.scalar(select(Invite).where(Invite.code_digest == digest(digest_key, code)))
+    if invite is None or invite.revoked_at is not None:
+        raise NotFound("invite code is not valid", code="invite_invalid")
+    if invite.used_at is not None:
+        raise Conflict("invite code was already used", code="invite_used")
+    if invite.expires_at <= now:
+        raise Conflict("invite code has expired", code="invite_expired")
+    if invite.email is not None and invite.email != user.email:
+        raise Forbidden("this invite is for another email address", code="invite_wrong_email")
+    # The conditional update is what makes the code single-use when two people race for it.
+    claimed = session.execute(
+        update(Invite)
+        .where(Invite.id == invite.id, Invite.used_at.is_(None))
+        .values(used_at=now, used_by=user.id)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict("invite code was already used", code="invite_used")
+    add_member(session, org_id=invite.org_id, user_id=user.id, role=Role(invite.role), now=now)
+    return invite
+
+
+def revoke_invite(session: Session, *, org_id: str, invite_id: str, now: datetime) -> None:
+    invite = session.scalar(select(Invite).where(Invite.id == invite_id, Invite.org_id == org_id))
+    if invite is None:
+        raise NotFound("invite not found", code="invite_not_found")
+    invite.revoked_at = invite.revoked_at or now
+
+
+# API keys ---------------------------------------------------------------------------------------
+
+
+def parse_scopes(values: list[str]) -> list[str]:
+    try:
+        scopes = sorted({Scope(value.strip().lower()).value for value in values})
+    except ValueError as exc:
+        allowed = ", ".join(scope.value for scope in Scope)
+        raise InvalidInput(f"unknown scope; allowed: {allowed}", code="invalid_scope") from exc
+    if not scopes:
+        raise InvalidInput("an API key needs at least one scope", code="invalid_scope")
+    return scopes
+
+
+def create_api_key(
+    session: Session,
+    *,
+    org_id: str,
+    name: str,
+    scopes: list[str],
+    created_by: str | None,
+    now: datetime,
+    digest_key: bytes,
+    endpoint_id: str | None = None,
+) -> tuple[ApiKey, str]:
+    """Returns the key row and the plaintext key, which is never stored or shown again."""
+    parts = generate_api_key()
+    key = ApiKey(
+        id=new_id("key"),
+        public_id=parts.public_id,
+        digest=digest(digest_key, parts.secret),
+        org_id=org_id,
+        endpoint_id=endpoint_id,
+        name=_clean_name(name, "name"),
+        scopes=parse_scopes(scopes),
+        created_by=created_by,
+        created_at=now,
+    )
+    session.add(key)
+    session.flush()
+    return key, parts.plaintext
+
+
+def find_api_key(session: Session, plaintext: str, *, digest_key: bytes) -> ApiKey | None:
+    """The live key this plaintext proves, or None; comparison is constant-time."""
+    parts = parse_api_key(plaintext)
+    if parts is None:
+        return None
+    key = session.scalar(select(ApiKey).where(ApiKey.public_id == parts.public_id))
+    expected = key.digest if key is not None else "0" * 64
+    matches = digests_match(expected, digest(digest_key, parts.secret))
+    if key is None or not matches or key.revoked_at is not None:
+        return None
+    return key
+
+
+def revoke_api_key(session: Session, *, org_id: str, key_id: str, now: datetime) -> ApiKey:
+    key = session.scalar(select(ApiKey).where(ApiKey.id == key_id, ApiKey.org_id == org_id))
+    if key is None:
+        raise NotFound("API key not found", code="api_key_not_found")
+    key.revoked_at = key.revoked_at or now
+    return key
+
+
+# Tokens -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+
+
+def issue_tokens(
+    session: Session,
+    *,
+    user_id: str,
+    codec: TokenCodec,
+    now: datetime,
+    access_lifetime: timedelta,
+    refresh_lifetime: timedelta,
+    family_id: str | None = None,
+) -> TokenPair:
+    refresh_row = RefreshToken(
+        id=new_id("rt"),
+        family_id=family_id or new_id("fam"),
+        user_id=user_id,
+        created_at=now,
+        expires_at=now + refresh_lifetime,
+    )
+    session.add(refresh_row)
+    access = codec.encode(
+        subject=user_id,
+        token_type=ACCESS,
+        token_id=new_id("at"),
+        issued_at=now,
+        lifetime=access_lifetime,
+    )
+    refresh = codec.encode(
+        subject=user_id,
+        token_type=REFRESH,
+        token_id=refresh_row.id,
+        family_id=refresh_row.family_id,
+        issued_at=now,
+        lifetime=refresh_lifetime,
+    )
+    return TokenPair(access, refresh, int(access_lifetime.total_seconds()))
+
+
+def rotate_refresh_token(
+    session: Session,
+    *,
+    token: str,
+    codec: TokenCodec,
+    now: datetime,
+    access_lifetime: timedelta,
+    refresh_lifetime: timedelta,
+) -> TokenPair:
+    """Trade a refresh token for a new pair. Presenting a used token again means it leaked: the
+    whole family is revoked, which signs out both the thief and the owner."""
+    claims = codec.decode(token, expected_type=REFRESH, now=now)
+    row = session.get(RefreshToken, claims.token_id)
+    if row is None or row.revoked_at is not None:
+        raise Unauthorized("refresh token was revoked", code="token_revoked")
+    if row.used_at is not None:
+        revoke_token_family(session, family_id=row.family_id, now=now)
+        raise Unauthorized("refresh token was already used", code="token_reused")
+    row.used_at = now
+    return issue_tokens(
+        session,
+        user_id=row.user_id,
+        codec=codec,
+        now=now,
+        access_lifetime=access_lifetime,
+        refresh_lifetime=refresh_lifetime,
+        family_id=row.family_id,
+    )
+
+
+def revoke_token_family(session: Session, *, family_id: str, now: datetime) -> None:
+    session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def logout(session: Session, *, token: str, codec: TokenCodec, now: datetime) -> None:
+    claims = codec.decode(token, expected_type=REFRESH, now=now)
+    row = session.get(RefreshToken, claims.token_id)
+    if row is not None:
+        revoke_token_family(session, family_id=row.family_id, now=now)

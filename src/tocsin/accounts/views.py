@@ -1,0 +1,464 @@
+"""Accounts API: sign-up, sign-in, tokens, organizations, members, invites and API keys."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from fastapi import APIRouter, Depends, Query
+from sqlalchemy import select
+
+from tocsin.accounts import service
+from tocsin.accounts.models import ApiKey, Invite, Membership, Role, Scope, User
+from tocsin.accounts.schemas import (
+    AcceptInviteIn,
+    ApiKeyCreatedOut,
+    ApiKeyIn,
+    ApiKeyOut,
+    InviteCreatedOut,
+    InviteIn,
+    InviteOut,
+    LoginIn,
+    MemberOut,
+    MeOut,
+    OrgIn,
+    OrgOut,
+    OrgWithRoleOut,
+    RefreshIn,
+    RoleIn,
+    SignupIn,
+    SignupOut,
+    TokensOut,
+    UserOut,
+)
+from tocsin.api.deps import Caller, client_ip, get_caller, get_runtime
+from tocsin.api.schemas import ERROR_RESPONSES, PageOut
+from tocsin.endpoints.service import get_endpoint
+from tocsin.errors import Forbidden
+from tocsin.pagination import DEFAULT_LIMIT, paginate
+from tocsin.runtime import Runtime
+from tocsin.trust import audit
+from tocsin.trust.audit import Actor
+
+router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
+
+
+def _tokens_out(pair: service.TokenPair) -> TokensOut:
+    return TokensOut(
+        access_token=pair.access_token, refresh_token=pair.refresh_token, expires_in=pair.expires_in
+    )
+
+
+# Sign-up and sessions ---------------------------------------------------------------------------
+
+
+@router.post("/auth/signup", status_code=201, response_model=SignupOut, tags=["auth"])
+def signup(
+    body: SignupIn,
+    request_ip: str | None = Depends(client_ip),
+    runtime: Runtime = Depends(get_runtime),
+) -> SignupOut:
+    now = runtime.clock.now()
+    with runtime.database.write() as session:
+        first_user = service.count_users(session) == 0
+        if not (first_user or runtime.settings.allow_signup or body.invite_code):
+            raise Forbidden("sign-up needs an invite code on this server", code="signup_closed")
+        user = service.create_user(
+            session,
+            email=body.email,
+            password=body.password,
+            display_name=body.display_name,
+            now=now,
+        )
+        actor = Actor("user", user.id, request_ip)
+        if body.invite_code:
+            invite = service.accept_invite(
+                session,
+                code=body.invite_code,
+                user=user,
+                now=now,
+                digest_key=runtime.invite_digest_key,
+            )
+            org = service.get_organization(session, invite.org_id)
+            role = Role(invite.role)
+        else:
+            name = body.organization_name or f"{user.display_name}'s organization"
+            org = service.create_organization(session, name=name, owner_id=user.id, now=now)
+            role = Role.OWNER
+        audit.record(
+            session,
+            actor=actor,
+            action="user.signed_up",
+            at=now,
+            org_id=org.id,
+            target_type="user",
+            target_id=user.id,
+        )
+        pair = service.issue_tokens(
+            session,
+            user_id=user.id,
+            codec=runtime.tokens,
+            now=now,
+            access_lifetime=runtime.access_lifetime,
+            refresh_lifetime=runtime.refresh_lifetime,
+        )
+        return SignupOut(
+            user=UserOut.model_validate(user),
+            organization=OrgWithRoleOut(**OrgOut.model_validate(org).model_dump(), role=role),
+            tokens=_tokens_out(pair),
+        )
+
+
+@router.post("/auth/login", response_model=TokensOut, tags=["auth"])
+def login(
+    body: LoginIn,
+    request_ip: str | None = Depends(client_ip),
+    runtime: Runtime = Depends(get_runtime),
+) -> TokensOut:
+    now = runtime.clock.now()
+    with runtime.database.write() as session:
+        user = service.authenticate(session, email=body.email, password=body.password, now=now)
+        audit.record(
+            session,
+            actor=Actor("user", user.id, request_ip),
+            action="user.logged_in",
+            at=now,
+            target_type="user",
+            target_id=user.id,
+        )
+        pair = service.issue_tokens(
+            session,
+            user_id=user.id,
+            codec=runtime.tokens,
+            now=now,
+            access_lifetime=runtime.access_lifetime,
+            refresh_lifetime=runtime.refresh_lifetime,
+        )
+    return _tokens_out(pair)
+
+
+@router.post("/auth/refresh", response_model=TokensOut, tags=["auth"])
+def refresh(body: RefreshIn, runtime: Runtime = Depends(get_runtime)) -> TokensOut:
+    with runtime.database.write() as session:
+        pair = service.rotate_refresh_token(
+            session,
+            token=body.refresh_token,
+            codec=runtime.tokens,
+            now=runtime.clock.now(),
+            access_lifetime=runtime.access_lifetime,
+            refresh_lifetime=runtime.refresh_lifetime,
+        )
+    return _tokens_out(pair)
+
+
+@router.post("/auth/logout", status_code=204, tags=["auth"])
+def logout(body: RefreshIn, runtime: Runtime = Depends(get_runtime)) -> None:
+    with runtime.database.write() as session:
+        service.logout(
+            session, token=body.refresh_token, codec=runtime.tokens, now=runtime.clock.now()
+        )
+
+
+@router.get("/me", response_model=MeOut, tags=["auth"])
+def me(caller: Caller = Depends(get_caller)) -> MeOut:
+    with caller.user(write=False) as (session, principal, _actor):
+        user = service.get_user(session, principal.id)
+        memberships = service.list_user_memberships(session, user.id)
+        return MeOut(
+            user=UserOut.model_validate(user),
+            organizations=[
+                OrgWithRoleOut(**OrgOut.model_validate(org).model_dump(), role=role)
+                for org, role in memberships
+            ],
+        )
+
+
+@router.post("/invites/accept", response_model=OrgWithRoleOut, tags=["organizations"])
+def accept_invite(body: AcceptInviteIn, caller: Caller = Depends(get_caller)) -> OrgWithRoleOut:
+    now = caller.runtime.clock.now()
+    with caller.user(write=True) as (session, principal, actor):
+        user = service.get_user(session, principal.id)
+        invite = service.accept_invite(
+            session, code=body.code, user=user, now=now, digest_key=caller.runtime.invite_digest_key
+        )
+        audit.record(
+            session,
+            actor=actor,
+            action="invite.accepted",
+            at=now,
+            org_id=invite.org_id,
+            target_type="invite",
+            target_id=invite.id,
+        )
+        org = service.get_organization(session, invite.org_id)
+        return OrgWithRoleOut(**OrgOut.model_validate(org).model_dump(), role=Role(invite.role))
+
+
+# Organizations ----------------------------------------------------------------------------------
+
+
+@router.post("/orgs", status_code=201, response_model=OrgWithRoleOut, tags=["organizations"])
+def create_org(body: OrgIn, caller: Caller = Depends(get_caller)) -> OrgWithRoleOut:
+    now = caller.runtime.clock.now()
+    with caller.user(write=True) as (session, principal, actor):
+        org = service.create_organization(session, name=body.name, owner_id=principal.id, now=now)
+        audit.record(
+            session,
+            actor=actor,
+            action="org.created",
+            at=now,
+            org_id=org.id,
+            target_type="organization",
+            target_id=org.id,
+        )
+        return OrgWithRoleOut(**OrgOut.model_validate(org).model_dump(), role=Role.OWNER)
+
+
+@router.get("/orgs/{org_id}", response_model=OrgOut, tags=["organizations"])
+def get_org(org_id: str, caller: Caller = Depends(get_caller)) -> OrgOut:
+    with caller.org(org_id, min_role=Role.MEMBER, scope=Scope.READ, write=False) as (session, _):
+        return OrgOut.model_validate(service.get_organization(session, org_id))
+
+
+@router.patch("/orgs/{org_id}", response_model=OrgOut, tags=["organizations"])
+def rename_org(org_id: str, body: OrgIn, caller: Caller = Depends(get_caller)) -> OrgOut:
+    now = caller.runtime.clock.now()
+    with caller.org(org_id, min_role=Role.ADMIN, scope=None, write=True) as (session, access):
+        org = service.get_organization(session, org_id)
+        service.rename_organization(org, body.name)
+        audit.record(
+            session,
+            actor=access.actor,
+            action="org.renamed",
+            at=now,
+            org_id=org_id,
+            target_type="organization",
+            target_id=org_id,
+        )
+        return OrgOut.model_validate(org)
+
+
+# Members ----------------------------------------------------------------------------------------
+
+
+@router.get("/orgs/{org_id}/members", response_model=PageOut[MemberOut], tags=["organizations"])
+def list_members(
+    org_id: str,
+    limit: int = Query(DEFAULT_LIMIT),
+    cursor: str | None = None,
+    caller: Caller = Depends(get_caller),
+) -> PageOut[MemberOut]:
+    with caller.org(org_id, min_role=Role.MEMBER, scope=None, write=False) as (session, _):
+        query = (
+            select(User)
+            .join(Membership, Membership.user_id == User.id)
+            .where(Membership.org_id == org_id)
+        )
+        page = paginate(session, query, User.id, limit=limit, cursor=cursor)
+        roles = dict(
+            session.execute(
+                select(Membership.user_id, Membership.role).where(
+                    Membership.org_id == org_id,
+                    Membership.user_id.in_([user.id for user in page.items]),
+                )
+            ).all()
+        )
+        return PageOut[MemberOut](
+            items=[
+                MemberOut(
+                    user_id=user.id,
+                    email=user.email,
+                    display_name=user.display_name,
+                    role=Role(roles[user.id]),
+                    created_at=user.created_at,
+                )
+                for user in page.items
+            ],
+            next_cursor=page.next_cursor,
+        )
+
+
+@router.patch("/orgs/{org_id}/members/{user_id}", status_code=204, tags=["organizations"])
+def change_member_role(
+    org_id: str, user_id: str, body: RoleIn, caller: Caller = Depends(get_caller)
+) -> None:
+    now = caller.runtime.clock.now()
+    with caller.org(org_id, min_role=Role.OWNER, scope=None, write=True) as (session, access):
+        service.change_role(session, org_id=org_id, user_id=user_id, role=body.role)
+        audit.record(
+            session,
+            actor=access.actor,
+            action="member.role_changed",
+            at=now,
+            org_id=org_id,
+            target_type="user",
+            target_id=user_id,
+            details={"role": body.role.value},
+        )
+
+
+@router.delete("/orgs/{org_id}/members/{user_id}", status_code=204, tags=["organizations"])
+def remove_member(org_id: str, user_id: str, caller: Caller = Depends(get_caller)) -> None:
+    now = caller.runtime.clock.now()
+    # Anyone may leave; removing someone else takes an owner.
+    with caller.org(org_id, min_role=Role.MEMBER, scope=None, write=True) as (session, access):
+        if access.principal.id != user_id and access.role != Role.OWNER:
+            raise Forbidden("this action needs the owner role", code="insufficient_role")
+        service.remove_member(session, org_id=org_id, user_id=user_id)
+        audit.record(
+            session,
+            actor=access.actor,
+            action="member.removed",
+            at=now,
+            org_id=org_id,
+            target_type="user",
+            target_id=user_id,
+        )
+
+
+# Invites ----------------------------------------------------------------------------------------
+
+
+@router.post(
+    "/orgs/{org_id}/invites",
+    status_code=201,
+    response_model=InviteCreatedOut,
+    tags=["organizations"],
+)
+def create_invite(
+    org_id: str, body: InviteIn, caller: Caller = Depends(get_caller)
+) -> InviteCreatedOut:
+    runtime = caller.runtime
+    now = runtime.clock.now()
+    with caller.org(org_id, min_role=Role.ADMIN, scope=None, write=True) as (session, access):
+        invite, code = service.create_invite(
+            session,
+            org_id=org_id,
+            role=body.role,
+            created_by=access.principal.id,
+            now=now,
+            lifetime=timedelta(seconds=runtime.settings.invite_seconds),
+            digest_key=runtime.invite_digest_key,
+            email=body.email,
+        )
+        audit.record(
+            session,
+            actor=access.actor,
+            action="invite.created",
+            at=now,
+            org_id=org_id,
+            target_type="invite",
+            target_id=invite.id,
+            details={"role": body.role.value},
+        )
+        return InviteCreatedOut(**InviteOut.model_validate(invite).model_dump(), code=code)
+
+
+@router.get("/orgs/{org_id}/invites", response_model=PageOut[InviteOut], tags=["organizations"])
+def list_invites(
+    org_id: str,
+    limit: int = Query(DEFAULT_LIMIT),
+    cursor: str | None = None,
+    caller: Caller = Depends(get_caller),
+) -> PageOut[InviteOut]:
+    with caller.org(org_id, min_role=Role.ADMIN, scope=None, write=False) as (session, _):
+        page = paginate(
+            session,
+            select(Invite).where(Invite.org_id == org_id),
+            Invite.id,
+            limit=limit,
+            cursor=cursor,
+        )
+        return PageOut[InviteOut](
+            items=[InviteOut.model_validate(invite) for invite in page.items],
+            next_cursor=page.next_cursor,
+        )
+
+
+@router.delete("/orgs/{org_id}/invites/{invite_id}", status_code=204, tags=["organizations"])
+def revoke_invite(org_id: str, invite_id: str, caller: Caller = Depends(get_caller)) -> None:
+    now = caller.runtime.clock.now()
+    with caller.org(org_id, min_role=Role.ADMIN, scope=None, write=True) as (session, access):
+        service.revoke_invite(session, org_id=org_id, invite_id=invite_id, now=now)
+        audit.record(
+            session,
+            actor=access.actor,
+            action="invite.revoked",
+            at=now,
+            org_id=org_id,
+            target_type="invite",
+            target_id=invite_id,
+        )
+
+
+# API keys ---------------------------------------------------------------------------------------
+
+
+@router.post(
+    "/orgs/{org_id}/api-keys", status_code=201, response_model=ApiKeyCreatedOut, tags=["api keys"]
+)
+def create_api_key(
+    org_id: str, body: ApiKeyIn, caller: Caller = Depends(get_caller)
+) -> ApiKeyCreatedOut:
+    runtime = caller.runtime
+    now = runtime.clock.now()
+    with caller.org(org_id, min_role=Role.ADMIN, scope=None, write=True) as (session, access):
+        if body.endpoint_id is not None:
+            get_endpoint(session, org_id=org_id, endpoint_id=body.endpoint_id)
+        key, plaintext = service.create_api_key(
+            session,
+            org_id=org_id,
+            name=body.name,
+            scopes=[s.value for s in body.scopes],
+            created_by=access.principal.id,
+            now=now,
+            digest_key=runtime.api_key_digest_key,
+            endpoint_id=body.endpoint_id,
+        )
+        audit.record(
+            session,
+            actor=access.actor,
+            action="api_key.created",
+            at=now,
+            org_id=org_id,
+            target_type="api_key",
+            target_id=key.id,
+            details={"scopes": key.scopes},
+        )
+        return ApiKeyCreatedOut(**ApiKeyOut.model_validate(key).model_dump(), key=plaintext)
+
+
+@router.get("/orgs/{org_id}/api-keys", response_model=PageOut[ApiKeyOut], tags=["api keys"])
+def list_api_keys(
+    org_id: str,
+    limit: int = Query(DEFAULT_LIMIT),
+    cursor: str | None = None,
+    caller: Caller = Depends(get_caller),
+) -> PageOut[ApiKeyOut]:
+    with caller.org(org_id, min_role=Role.ADMIN, scope=None, write=False) as (session, _):
+        page = paginate(
+            session,
+            select(ApiKey).where(ApiKey.org_id == org_id),
+            ApiKey.id,
+            limit=limit,
+            cursor=cursor,
+        )
+        return PageOut[ApiKeyOut](
+            items=[ApiKeyOut.model_validate(key) for key in page.items],
+            next_cursor=page.next_cursor,
+        )
+
+
+@router.delete("/orgs/{org_id}/api-keys/{key_id}", status_code=204, tags=["api keys"])
+def revoke_api_key(org_id: str, key_id: str, caller: Caller = Depends(get_caller)) -> None:
+    now = caller.runtime.clock.now()
+    with caller.org(org_id, min_role=Role.ADMIN, scope=None, write=True) as (session, access):
+        service.revoke_api_key(session, org_id=org_id, key_id=key_id, now=now)
+        audit.record(
+            session,
+            actor=access.actor,
+            action="api_key.revoked",
+            at=now,
+            org_id=org_id,
+            target_type="api_key",
+            target_id=key_id,
+        )

@@ -1,0 +1,1 @@
+"""Alerts as people see them: lists, timelines, acknowledge and resolve."""

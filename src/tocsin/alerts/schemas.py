@@ -1,0 +1,65 @@
+"""Response bodies of the alerts API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+
+class AlertOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    endpoint_id: str
+    status: str
+    severity: str
+    title: str
+    message: str
+    dedup_key: str
+    repeat_count: int
+    received_at: datetime
+    last_received_at: datetime
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None
+    resolved_at: datetime | None
+    resolved_by: str | None
+
+
+class CallAttemptOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    attempt_no: int
+    to_number: str
+    caller_id: str
+    provider: str
+    provider_call_id: str | None
+    status: str
+    digits: str
+    spoken_text: str
+    error_code: str | None
+    error_message: str | None
+    created_at: datetime
+    accepted_at: datetime | None
+    answered_at: datetime | None
+    ended_at: datetime | None
+
+
+class TimelineEntryOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    at: datetime
+    action: str
+    actor_type: str
+    actor_id: str | None
+    target_type: str | None
+    target_id: str | None
+    details: Any
+
+
+class AlertDetailOut(AlertOut):
+    payload: Any
+    calls: list[CallAttemptOut]
+    timeline: list[TimelineEntryOut]

@@ -1,0 +1,115 @@
+"""Reading alerts and acting on them from the API or CLI."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from tocsin.delivery.jobs import cancel_pending_calls
+from tocsin.delivery.models import CallAttempt
+from tocsin.errors import Conflict, InvalidInput, NotFound
+from tocsin.ingest.models import Alert, AlertStatus
+from tocsin.ingest.service import acknowledge_alert, resolve_alert
+from tocsin.pagination import Page, paginate
+from tocsin.trust import audit
+from tocsin.trust.audit import Actor
+from tocsin.trust.models import AuditEvent
+
+
+def get_alert(session: Session, *, org_id: str, alert_id: str) -> Alert:
+    alert = session.scalar(select(Alert).where(Alert.id == alert_id, Alert.org_id == org_id))
+    if alert is None:
+        raise NotFound("alert not found", code="alert_not_found")
+    return alert
+
+
+def list_alerts(
+    session: Session,
+    *,
+    org_id: str,
+    limit: int,
+    cursor: str | None,
+    status: str | None = None,
+    endpoint_id: str | None = None,
+) -> Page[Alert]:
+    query = select(Alert).where(Alert.org_id == org_id)
+    if status is not None:
+        try:
+            query = query.where(Alert.status == AlertStatus(status).value)
+        except ValueError as exc:
+            raise InvalidInput(
+                "status must be open, acknowledged or resolved", code="invalid_status"
+            ) from exc
+    if endpoint_id is not None:
+        query = query.where(Alert.endpoint_id == endpoint_id)
+    return paginate(session, query, Alert.id, limit=limit, cursor=cursor, newest_first=True)
+
+
+def attempts_of(session: Session, alert_id: str) -> list[CallAttempt]:
+    return list(
+        session.scalars(
+            select(CallAttempt)
+            .where(CallAttempt.alert_id == alert_id)
+            .order_by(CallAttempt.created_at, CallAttempt.attempt_no)
+        )
+    )
+
+
+def timeline_of(session: Session, alert: Alert) -> list[AuditEvent]:
+    """Every recorded step of an alert: received, attempts, keypresses, acknowledgement."""
+    attempt_ids = [attempt.id for attempt in attempts_of(session, alert.id)]
+    return list(
+        session.scalars(
+            select(AuditEvent)
+            .where(
+                AuditEvent.org_id == alert.org_id,
+                or_(
+                    (AuditEvent.target_type == "alert") & (AuditEvent.target_id == alert.id),
+                    (AuditEvent.target_type == "call_attempt")
+                    & AuditEvent.target_id.in_(attempt_ids),
+                ),
+            )
+            .order_by(AuditEvent.id)
+        )
+    )
+
+
+def acknowledge(
+    session: Session, *, org_id: str, alert_id: str, actor: Actor, now: datetime
+) -> Alert:
+    alert = get_alert(session, org_id=org_id, alert_id=alert_id)
+    if not acknowledge_alert(alert, now=now, by=f"{actor.type}:{actor.id}"):
+        raise Conflict(f"alert is {alert.status}, not open", code="alert_not_open")
+    cancelled = cancel_pending_calls(session, alert_id=alert.id, now=now, reason="acknowledged")
+    audit.record(
+        session,
+        actor=actor,
+        action="alert.acknowledged",
+        at=now,
+        org_id=org_id,
+        target_type="alert",
+        target_id=alert.id,
+        details={"calls_cancelled": cancelled},
+    )
+    return alert
+
+
+def resolve(session: Session, *, org_id: str, alert_id: str, actor: Actor, now: datetime) -> Alert:
+    alert = get_alert(session, org_id=org_id, alert_id=alert_id)
+    if alert.status == AlertStatus.RESOLVED:
+        raise Conflict("alert is already resolved", code="alert_resolved")
+    resolve_alert(alert, now=now, by=f"{actor.type}:{actor.id}")
+    cancelled = cancel_pending_calls(session, alert_id=alert.id, now=now, reason="resolved")
+    audit.record(
+        session,
+        actor=actor,
+        action="alert.resolved",
+        at=now,
+        org_id=org_id,
+        target_type="alert",
+        target_id=alert.id,
+        details={"calls_cancelled": cancelled},
+    )
+    return alert

@@ -1,0 +1,52 @@
+"""The FastAPI application: routers, error handlers, and the in-process worker."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+
+from tocsin import __version__
+from tocsin.accounts.views import router as accounts_router
+from tocsin.alerts.views import router as alerts_router
+from tocsin.api.errors import install_error_handlers
+from tocsin.endpoints.views import router as endpoints_router
+from tocsin.ingest.views import router as ingest_router
+from tocsin.runtime import Runtime
+
+
+def create_app(runtime: Runtime, *, run_worker: bool = False) -> FastAPI:
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        task = None
+        if run_worker:
+            worker = runtime.build_worker()
+            runtime.wake_workers.append(worker)
+            task = asyncio.create_task(worker.run(stop))
+        try:
+            yield
+        finally:
+            stop.set()
+            if task is not None:
+                await task
+                runtime.wake_workers.clear()
+
+    app = FastAPI(
+        title="Tocsin",
+        version=__version__,
+        description="Webhooks in, phone calls out, with the acceptable-use policy in code.",
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    install_error_handlers(app)
+    for router in (ingest_router, accounts_router, endpoints_router, alerts_router):
+        app.include_router(router)
+
+    @app.get("/healthz", tags=["health"])
+    def healthz() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    return app

@@ -1,0 +1,343 @@
+"""The `tocsin` command: run the server and worker, and administer a server from its shell.
+
+Admin commands work directly on the database, so they need no running server and no token: the
+person with shell access to the host is already trusted with its database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import logging
+import signal
+import sys
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar
+
+import typer
+from pydantic import ValidationError
+
+from tocsin.accounts import service as accounts
+from tocsin.accounts.models import Role, Scope
+from tocsin.config import Settings
+from tocsin.db.migrate import upgrade
+from tocsin.endpoints import service as endpoints
+from tocsin.endpoints.views import webhook_url
+from tocsin.errors import TocsinError
+from tocsin.runtime import Runtime
+from tocsin.trust import audit
+from tocsin.trust.audit import Actor
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
+org_app = typer.Typer(no_args_is_help=True, help="Organizations.")
+user_app = typer.Typer(no_args_is_help=True, help="Users.")
+key_app = typer.Typer(no_args_is_help=True, help="API keys.")
+endpoint_app = typer.Typer(no_args_is_help=True, help="Webhook endpoints.")
+contact_app = typer.Typer(no_args_is_help=True, help="Contacts (phone numbers to call).")
+for sub, name in (
+    (db_app, "db"),
+    (org_app, "org"),
+    (user_app, "user"),
+    (key_app, "key"),
+    (endpoint_app, "endpoint"),
+    (contact_app, "contact"),
+):
+    app.add_typer(sub, name=name)
+
+CLI_ACTOR = Actor("cli", "shell")
+
+
+class CliError(Exception):
+    pass
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"tocsin: error: {message}", err=True)
+    raise typer.Exit(code=1)
+
+
+def friendly_errors(command: Callable[P, R]) -> Callable[P, R]:
+    """Turn every expected failure into one line on stderr and exit status 1."""
+
+    @functools.wraps(command)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return command(*args, **kwargs)
+        except TocsinError as exc:
+            _fail(exc.message)
+        except CliError as exc:
+            _fail(str(exc))
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(part) for part in first.get("loc", ()))
+            _fail(f"bad setting {where.upper() and 'TOCSIN_' + where.upper()}: {first['msg']}")
+        except OSError as exc:
+            _fail(str(exc))
+        raise AssertionError("unreachable")
+
+    return wrapper
+
+
+def _runtime() -> Runtime:
+    runtime = Runtime.from_settings(Settings())
+    upgrade(runtime.database)
+    return runtime
+
+
+def _emit(as_json: bool, data: dict[str, Any], human: str) -> None:
+    typer.echo(json.dumps(data, indent=2, default=str) if as_json else human)
+
+
+JsonOption = typer.Option(False, "--json", help="Print JSON instead of text.")
+OrgOption = typer.Option(..., "--org", help="Organization id or slug.")
+
+
+# Running ----------------------------------------------------------------------------------------
+
+
+@app.command()
+@friendly_errors
+def serve(
+    host: str | None = typer.Option(None, help="Address to listen on [TOCSIN_HOST]."),
+    port: int | None = typer.Option(None, help="Port to listen on [TOCSIN_PORT]."),
+    worker: bool | None = typer.Option(
+        None, "--worker/--no-worker", help="Run a delivery worker in this process."
+    ),
+) -> None:
+    """Upgrade the schema, then serve the API (and, by default, place calls)."""
+    import uvicorn
+
+    from tocsin.app import create_app
+
+    runtime = _runtime()
+    settings = runtime.settings
+    run_worker = settings.run_worker_in_serve if worker is None else worker
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    uvicorn.run(
+        create_app(runtime, run_worker=run_worker),
+        host=host or settings.host,
+        port=port or settings.port,
+        log_level="info",
+        access_log=False,
+    )
+
+
+@app.command("worker")
+@friendly_errors
+def run_worker(
+    concurrency: int | None = typer.Option(None, help="Calls at once [TOCSIN_WORKER_CONCURRENCY]."),
+) -> None:
+    """Run a delivery worker: claim due call jobs and place the calls. Stops on SIGTERM/SIGINT."""
+    runtime = _runtime()
+    if concurrency is not None:
+        runtime.settings.worker_concurrency = concurrency
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    worker = runtime.build_worker()
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        await worker.run(stop)
+
+    asyncio.run(main())
+
+
+@db_app.command("upgrade")
+@friendly_errors
+def db_upgrade() -> None:
+    """Bring the database schema up to date."""
+    runtime = Runtime.from_settings(Settings())
+    upgrade(runtime.database)
+    typer.echo("database is up to date")
+
+
+# Administration ---------------------------------------------------------------------------------
+
+
+@org_app.command("create")
+@friendly_errors
+def org_create(
+    name: str,
+    owner: str | None = typer.Option(None, help="Email of an existing user to make owner."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Create an organization."""
+    runtime = _runtime()
+    now = runtime.clock.now()
+    with runtime.database.write() as session:
+        owner_id = accounts.find_user_by_email(session, owner).id if owner else None
+        org = accounts.create_organization(session, name=name, owner_id=owner_id, now=now)
+        audit.record(
+            session,
+            actor=CLI_ACTOR,
+            action="org.created",
+            at=now,
+            org_id=org.id,
+            target_type="organization",
+            target_id=org.id,
+        )
+        data = {"id": org.id, "name": org.name, "slug": org.slug}
+    _emit(as_json, data, f"created organization {data['slug']} ({data['id']})")
+
+
+def _read_password(password_stdin: bool) -> str:
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    if not sys.stdin.isatty():
+        raise CliError("no terminal to ask for a password; use --password-stdin")
+    return str(typer.prompt("Password", hide_input=True, confirmation_prompt=True))
+
+
+@user_app.command("create")
+@friendly_errors
+def user_create(
+    email: str,
+    name: str = typer.Option("", help="Display name."),
+    password_stdin: bool = typer.Option(False, help="Read the password from standard input."),
+    org: str | None = typer.Option(None, help="Organization id or slug to join."),
+    role: Role = typer.Option(Role.MEMBER, help="Role in --org."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Create a user, optionally as a member of an organization."""
+    password = _read_password(password_stdin)
+    runtime = _runtime()
+    now = runtime.clock.now()
+    with runtime.database.write() as session:
+        user = accounts.create_user(
+            session, email=email, password=password, display_name=name, now=now
+        )
+        data: dict[str, Any] = {"id": user.id, "email": user.email}
+        if org is not None:
+            organization = accounts.get_organization(session, org)
+            accounts.add_member(
+                session, org_id=organization.id, user_id=user.id, role=role, now=now
+            )
+            data.update(org_id=organization.id, role=role.value)
+        audit.record(
+            session,
+            actor=CLI_ACTOR,
+            action="user.created",
+            at=now,
+            org_id=data.get("org_id"),
+            target_type="user",
+            target_id=user.id,
+        )
+    _emit(as_json, data, f"created user {data['email']} ({data['id']})")
+
+
+@key_app.command("create")
+@friendly_errors
+def key_create(
+    org: str = OrgOption,
+    name: str = typer.Option("cli key", help="What the key is for."),
+    scope: list[Scope] = typer.Option([Scope.INGEST], help="Scope; repeat for several."),
+    endpoint: str | None = typer.Option(None, help="Bind the key to one endpoint."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Create an API key. The key is printed once and cannot be shown again."""
+    runtime = _runtime()
+    now = runtime.clock.now()
+    with runtime.database.write() as session:
+        organization = accounts.get_organization(session, org)
+        if endpoint is not None:
+            endpoints.get_endpoint(session, org_id=organization.id, endpoint_id=endpoint)
+        key, plaintext = accounts.create_api_key(
+            session,
+            org_id=organization.id,
+            name=name,
+            scopes=[s.value for s in scope],
+            created_by=None,
+            now=now,
+            digest_key=runtime.api_key_digest_key,
+            endpoint_id=endpoint,
+        )
+        audit.record(
+            session,
+            actor=CLI_ACTOR,
+            action="api_key.created",
+            at=now,
+            org_id=organization.id,
+            target_type="api_key",
+            target_id=key.id,
+        )
+        data = {"id": key.id, "key": plaintext, "scopes": key.scopes}
+    _emit(as_json, data, plaintext)
+
+
+@endpoint_app.command("create")
+@friendly_errors
+def endpoint_create(
+    name: str,
+    org: str = OrgOption,
+    contact: list[str] = typer.Option([], help="Contact id to call; repeat, first is primary."),
+    no_key: bool = typer.Option(False, "--no-key", help="Accept webhooks without X-Alert-Key."),
+    routing: str = typer.Option("primary", help="primary (first contact) or all."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Create a webhook endpoint and print its URL."""
+    runtime = _runtime()
+    now = runtime.clock.now()
+    with runtime.database.write() as session:
+        organization = accounts.get_organization(session, org)
+        created = endpoints.create_endpoint(
+            session,
+            org_id=organization.id,
+            name=name,
+            now=now,
+            require_key=not no_key,
+            routing=routing,
+            contact_ids=contact,
+        )
+        audit.record(
+            session,
+            actor=CLI_ACTOR,
+            action="endpoint.created",
+            at=now,
+            org_id=organization.id,
+            target_type="endpoint",
+            target_id=created.id,
+        )
+        url = webhook_url(runtime.settings.public_base_url, created.id)
+        data = {"id": created.id, "name": created.name, "url": url}
+    _emit(as_json, data, f"created endpoint {data['id']}\n{url}")
+
+
+@contact_app.command("add")
+@friendly_errors
+def contact_add(
+    name: str,
+    phone: str,
+    org: str = OrgOption,
+    region: str | None = typer.Option(None, help="Two-letter country for national numbers."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Add a contact with a phone number."""
+    runtime = _runtime()
+    now = runtime.clock.now()
+    with runtime.database.write() as session:
+        organization = accounts.get_organization(session, org)
+        created = endpoints.create_contact(
+            session, org_id=organization.id, name=name, phone=phone, region=region, now=now
+        )
+        audit.record(
+            session,
+            actor=CLI_ACTOR,
+            action="contact.created",
+            at=now,
+            org_id=organization.id,
+            target_type="contact",
+            target_id=created.id,
+        )
+        data = {"id": created.id, "name": created.name, "phone": created.phone_e164}
+    _emit(as_json, data, f"added contact {data['id']} {data['phone']}")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,86 @@
+"""Settings, read from TOCSIN_* environment variables (or a .env file)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TOCSIN_", env_file=".env", extra="ignore")
+
+    database_url: str = "sqlite:///./tocsin.db"
+    data_dir: Path = Path("./tocsin-data")
+    # Keys API key digests and signs tokens. When unset, one is generated into data_dir on first
+    # start; several processes sharing a PostgreSQL database must all be given the same value.
+    secret_key: SecretStr | None = None
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    public_base_url: str = "http://127.0.0.1:8080"
+    run_worker_in_serve: bool = True
+
+    jwt_issuer: str = "tocsin"
+    jwt_audience: str = "tocsin-api"
+    access_token_seconds: int = 15 * 60
+    refresh_token_seconds: int = 30 * 24 * 3600
+    invite_seconds: int = 7 * 24 * 3600
+    # Open sign-up lets anyone who can reach the server create an organisation that places calls,
+    # so it is off unless asked for; the very first user may always sign up.
+    allow_signup: bool = False
+
+    max_payload_bytes: int = 64 * 1024
+    max_spoken_characters: int = 600
+
+    worker_concurrency: int = 8
+    worker_poll_seconds: float = 0.5
+    lease_seconds: float = 60.0
+    # How long a worker may take from writing an attempt to the provider accepting the call.
+    # Past it, the attempt is reconciled by asking the provider, never by dialling again.
+    send_deadline_seconds: float = 30.0
+    max_attempts_per_job: int = 3
+    # Wait before a new attempt when the provider certainly placed nothing (rejected, network).
+    retry_after_seconds: float = 30.0
+
+    provider: str = "simulator"
+    caller_id: str = "+10000000000"
+    voice: str = "en"
+    call_timeout_seconds: float = 45.0
+
+    simulator_outcome: str = "press:1"
+    simulator_numbers: dict[str, str] = Field(default_factory=dict)
+    simulator_ring_seconds: float = 0.0
+    simulator_record_audio: bool = True
+
+    def resolved_secret_key(self) -> bytes:
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value().encode()
+        return _secret_from_data_dir(self.data_dir)
+
+
+def _secret_from_data_dir(data_dir: Path) -> bytes:
+    path = data_dir / "secret.key"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        # Write then hard-link: the link either appears whole or fails because another process
+        # won the race, so no process ever reads a half-written secret.
+        draft = data_dir / f".secret.key.{os.getpid()}"
+        draft.write_text(secrets.token_urlsafe(48), encoding="ascii")
+        draft.chmod(0o600)
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    return path.read_text(encoding="ascii").strip().encode()
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,37 @@
+"""Bring a database's schema up to date, safely when several processes start at once."""
+
+from __future__ import annotations
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import text
+
+from tocsin.db.engine import Database
+
+# Any constant works; it only has to be the same in every Tocsin process.
+_MIGRATION_LOCK_ID = 0x70C517
+
+
+def alembic_config(database: Database) -> Config:
+    config = Config()
+    config.set_main_option("script_location", "tocsin.db:migrations")
+    config.attributes["engine"] = database.engine
+    return config
+
+
+def upgrade(database: Database, revision: str = "head") -> None:
+    config = alembic_config(database)
+    if database.is_postgres:
+        with database.engine.connect() as lock_connection:
+            lock_connection.execute(
+                text("SELECT pg_advisory_lock(:id)"), {"id": _MIGRATION_LOCK_ID}
+            )
+            try:
+                command.upgrade(config, revision)
+            finally:
+                lock_connection.execute(
+                    text("SELECT pg_advisory_unlock(:id)"), {"id": _MIGRATION_LOCK_ID}
+                )
+                lock_connection.commit()
+    else:
+        command.upgrade(config, revision)

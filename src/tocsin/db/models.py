@@ -1,0 +1,25 @@
+"""Every table, imported in one place so metadata and migrations see them all."""
+
+from tocsin.accounts.models import ApiKey, Invite, Membership, Organization, RefreshToken, User
+from tocsin.db.base import Base
+from tocsin.delivery.models import CallAttempt, CallJob
+from tocsin.endpoints.models import Contact, Endpoint, EndpointContact
+from tocsin.ingest.models import Alert
+from tocsin.trust.models import AuditEvent
+
+__all__ = [
+    "Alert",
+    "ApiKey",
+    "AuditEvent",
+    "Base",
+    "CallAttempt",
+    "CallJob",
+    "Contact",
+    "Endpoint",
+    "EndpointContact",
+    "Invite",
+    "Membership",
+    "Organization",
+    "RefreshToken",
+    "User",
+]

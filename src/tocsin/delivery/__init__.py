@@ -1,0 +1,1 @@
+"""Delivery: the only place that places a call. Jobs, leases, attempts and the worker."""

@@ -1,0 +1,95 @@
+"""Call jobs (the outbox written with each alert) and call attempts (one per dial)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from tocsin.db.base import Base, UTCDateTime
+
+
+class JobStatus(StrEnum):
+    PENDING = "pending"
+    LEASED = "leased"
+    DONE = "done"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+
+
+class AttemptStatus(StrEnum):
+    """The small state set every provider's statuses map to.
+
+    `sending` is written and committed before the provider is asked to dial; an attempt still in
+    `sending` after its deadline is settled by asking the provider, never by dialling again.
+    """
+
+    SENDING = "sending"
+    IN_PROGRESS = "in_progress"
+    ANSWERED = "answered"
+    NO_ANSWER = "no_answer"
+    BUSY = "busy"
+    FAILED = "failed"
+    NOT_PLACED = "not_placed"
+    CANCELLED = "cancelled"
+
+    @property
+    def is_final(self) -> bool:
+        return self not in (AttemptStatus.SENDING, AttemptStatus.IN_PROGRESS)
+
+
+class CallJob(Base):
+    __tablename__ = "call_jobs"
+    __table_args__ = (
+        Index("ix_call_jobs_due", "status", "run_at"),
+        Index("ix_call_jobs_alert_id", "alert_id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    org_id: Mapped[str] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    alert_id: Mapped[str] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"))
+    contact_id: Mapped[str | None] = mapped_column(
+        ForeignKey("contacts.id", ondelete="SET NULL"), default=None
+    )
+    to_number: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), default=JobStatus.PENDING.value)
+    run_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    lease_owner: Mapped[str | None] = mapped_column(String(100), default=None)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    attempt_count: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class CallAttempt(Base):
+    __tablename__ = "call_attempts"
+    __table_args__ = (
+        UniqueConstraint("job_id", "attempt_no", name="uq_call_attempts_job_attempt"),
+        Index("ix_call_attempts_alert_id", "alert_id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    job_id: Mapped[str] = mapped_column(ForeignKey("call_jobs.id", ondelete="CASCADE"))
+    org_id: Mapped[str] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    alert_id: Mapped[str] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"))
+    attempt_no: Mapped[int] = mapped_column(Integer)
+    idempotency_key: Mapped[str] = mapped_column(String(100), unique=True)
+    to_number: Mapped[str] = mapped_column(String(20))
+    caller_id: Mapped[str] = mapped_column(String(20))
+    provider: Mapped[str] = mapped_column(String(40))
+    provider_call_id: Mapped[str | None] = mapped_column(String(200), default=None)
+    worker_id: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(20), default=AttemptStatus.SENDING.value)
+    last_event_sequence: Mapped[int] = mapped_column(Integer, default=0)
+    spoken_text: Mapped[str] = mapped_column(Text)
+    digits: Mapped[str] = mapped_column(String(40), default="")
+    error_code: Mapped[str | None] = mapped_column(String(60), default=None)
+    error_message: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sending_deadline: Mapped[datetime] = mapped_column(UTCDateTime())
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)

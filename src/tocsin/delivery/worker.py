@@ -1,0 +1,301 @@
+"""The delivery worker: claims due call jobs and carries each through to a settled attempt.
+
+Database work runs in threads (SQLAlchemy is synchronous); calls run as asyncio tasks, so one
+worker holds many calls at once. The same class runs inside `tocsin serve` and as
+`tocsin worker`; any number may run against PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from tocsin.clock import Clock
+from tocsin.db.engine import Database
+from tocsin.delivery import attempts
+from tocsin.delivery.attempts import AttemptSettings, AttemptSnapshot, PlanKind
+from tocsin.delivery.leases import claim_due_jobs, extend_leases
+from tocsin.ids import new_id
+from tocsin.telephony.base import CallRequest, Provider, ProviderError
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    concurrency: int = 8
+    poll_seconds: float = 0.5
+    lease: timedelta = timedelta(seconds=60)
+    send_deadline: timedelta = timedelta(seconds=30)
+    retry_after: timedelta = timedelta(seconds=30)
+    # How long to wait before asking a provider again about a call that is still going on.
+    recheck_after: timedelta = timedelta(seconds=15)
+    max_attempts: int = 3
+    caller_id: str = "+10000000000"
+    voice: str = "en"
+    ring_timeout_seconds: float = 45.0
+    max_spoken_characters: int = 600
+
+
+def new_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{new_id('w')[-8:]}"
+
+
+class Worker:
+    def __init__(
+        self,
+        database: Database,
+        provider: Provider,
+        *,
+        clock: Clock,
+        settings: WorkerSettings,
+        worker_id: str | None = None,
+    ) -> None:
+        self.database = database
+        self.provider = provider
+        self.clock = clock
+        self.settings = settings
+        self.worker_id = worker_id or new_worker_id()
+        self._held: set[str] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._wake: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._attempt_settings = AttemptSettings(
+            worker_id=self.worker_id,
+            provider=provider.name,
+            caller_id=settings.caller_id,
+            send_deadline=settings.send_deadline,
+            max_attempts=settings.max_attempts,
+            max_spoken_characters=settings.max_spoken_characters,
+        )
+
+    # Running ---------------------------------------------------------------------------------
+
+    def wake(self) -> None:
+        """Ask the loop to look for due jobs now; safe to call from any thread."""
+        if self._loop is not None and self._wake is not None:
+            self._loop.call_soon_threadsafe(self._wake.set)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._wake = asyncio.Event()
+        heartbeat = asyncio.create_task(self._heartbeat(stop))
+        log.info("worker %s started", self.worker_id)
+        try:
+            while not stop.is_set():
+                claimed = await self.claim_and_start()
+                if claimed == 0 or len(self._tasks) >= self.settings.concurrency:
+                    await self._idle(stop)
+        finally:
+            heartbeat.cancel()
+            if self._tasks:
+                await asyncio.gather(*self._tasks, return_exceptions=True)
+            log.info("worker %s stopped", self.worker_id)
+
+    async def _idle(self, stop: asyncio.Event) -> None:
+        assert self._wake is not None
+        waiters: list[asyncio.Future[Any]] = [
+            asyncio.ensure_future(self._wake.wait()),
+            asyncio.ensure_future(stop.wait()),
+        ]
+        if self._tasks:
+            waiters.append(asyncio.ensure_future(asyncio.wait(self._tasks)))
+        _, pending = await asyncio.wait(
+            waiters, timeout=self.settings.poll_seconds, return_when=asyncio.FIRST_COMPLETED
+        )
+        for waiter in pending:
+            waiter.cancel()
+        self._wake.clear()
+
+    async def claim_and_start(self) -> int:
+        free = self.settings.concurrency - len(self._tasks)
+        if free <= 0:
+            return 0
+        job_ids = await self._write(
+            claim_due_jobs,
+            worker_id=self.worker_id,
+            now=self.clock.now(),
+            lease=self.settings.lease,
+            limit=free,
+            skip_locked=self.database.is_postgres,
+        )
+        for job_id in job_ids:
+            self._held.add(job_id)
+            task = asyncio.create_task(self._guarded(job_id))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        return len(job_ids)
+
+    async def run_until_idle(self) -> int:
+        """Process jobs until none is due; returns how many were started. For tests and
+        one-shot runs."""
+        started = 0
+        while True:
+            claimed = await self.claim_and_start()
+            if claimed == 0 and not self._tasks:
+                return started
+            started += claimed
+            if self._tasks:
+                await asyncio.wait(self._tasks, return_when=asyncio.FIRST_COMPLETED)
+
+    async def _heartbeat(self, stop: asyncio.Event) -> None:
+        interval = self.settings.lease.total_seconds() / 3
+        while not stop.is_set():
+            await asyncio.sleep(interval)
+            if not self._held:
+                continue
+            held = set(self._held)
+            lost = await self._write(
+                extend_leases,
+                worker_id=self.worker_id,
+                job_ids=held,
+                now=self.clock.now(),
+                lease=self.settings.lease,
+            )
+            if lost:
+                log.warning("worker %s lost leases on %s", self.worker_id, sorted(lost))
+
+    # One job ---------------------------------------------------------------------------------
+
+    async def _guarded(self, job_id: str) -> None:
+        try:
+            await self.process_job(job_id)
+        except Exception:
+            # The lease expires and another worker settles the job from its attempt row.
+            log.exception("worker %s failed on job %s", self.worker_id, job_id)
+        finally:
+            self._held.discard(job_id)
+
+    async def process_job(self, job_id: str) -> None:
+        plan = await self._write(
+            attempts.plan_job, job_id=job_id, now=self.clock.now(), settings=self._attempt_settings
+        )
+        if plan.kind == PlanKind.SKIP or plan.attempt is None:
+            return
+        if plan.kind == PlanKind.RECONCILE:
+            await self.reconcile(plan.attempt)
+        else:
+            await self.dial(plan.attempt)
+
+    async def dial(self, attempt: AttemptSnapshot) -> None:
+        remaining = (attempt.sending_deadline - self.clock.now()).total_seconds()
+        if remaining <= 0:
+            # We never asked the provider, so trying again later cannot double the call.
+            await self._not_placed(attempt, "deadline", "sending deadline passed before dialling")
+            return
+        request = CallRequest(
+            idempotency_key=attempt.idempotency_key,
+            to_number=attempt.to_number,
+            caller_id=attempt.caller_id,
+            spoken_text=attempt.spoken_text,
+            voice=self.settings.voice,
+            ring_timeout_seconds=self.settings.ring_timeout_seconds,
+        )
+        try:
+            handle = await asyncio.wait_for(self.provider.dial(request), timeout=remaining)
+        except ProviderError as error:
+            message = error.user_message
+            if error.retry_safe:
+                await self._not_placed(attempt, error.code, message)
+            else:
+                await self._write(
+                    attempts.mark_unknown,
+                    attempt_id=attempt.attempt_id,
+                    now=self.clock.now(),
+                    message=message,
+                )
+            return
+        except TimeoutError:
+            # The provider may or may not have accepted it: leave the attempt in `sending` for
+            # reconciliation after its deadline, by lookup rather than by dialling again.
+            await self._write(
+                attempts.defer_job,
+                job_id=attempt.job_id,
+                worker_id=self.worker_id,
+                now=self.clock.now(),
+                until=attempt.sending_deadline,
+            )
+            return
+        await self._write(
+            attempts.mark_accepted,
+            attempt_id=attempt.attempt_id,
+            provider_call_id=handle.provider_call_id,
+            now=self.clock.now(),
+        )
+        async for event in handle.events():
+            await self._write(
+                attempts.apply_event,
+                attempt_id=attempt.attempt_id,
+                event=event,
+                now=self.clock.now(),
+            )
+
+    async def reconcile(self, attempt: AttemptSnapshot) -> None:
+        """Settle an attempt another worker left unfinished, without dialling it again."""
+        now = self.clock.now()
+        record = None
+        if self.provider.capabilities.lookup_by_idempotency_key:
+            record = await self.provider.lookup(attempt.idempotency_key)
+        if record is not None:
+            await self._write(
+                attempts.apply_record,
+                attempt_id=attempt.attempt_id,
+                record=record,
+                now=self.clock.now(),
+            )
+            if not record.is_finished:
+                await self._write(
+                    attempts.defer_job,
+                    job_id=attempt.job_id,
+                    worker_id=self.worker_id,
+                    now=now,
+                    until=now + self.settings.recheck_after,
+                )
+            return
+        if now < attempt.sending_deadline:
+            # Its worker may still be about to dial; look again once it no longer can.
+            await self._write(
+                attempts.defer_job,
+                job_id=attempt.job_id,
+                worker_id=self.worker_id,
+                now=now,
+                until=attempt.sending_deadline,
+            )
+            return
+        if self.provider.capabilities.lookup_by_idempotency_key:
+            await self._not_placed(attempt, "not_placed", "the provider never received the call")
+        else:
+            await self._write(
+                attempts.mark_unknown,
+                attempt_id=attempt.attempt_id,
+                now=now,
+                message="the worker stopped mid-call and the provider cannot be asked",
+            )
+
+    async def _not_placed(self, attempt: AttemptSnapshot, code: str, message: str) -> None:
+        await self._write(
+            attempts.mark_not_placed,
+            attempt_id=attempt.attempt_id,
+            now=self.clock.now(),
+            code=code,
+            message=message,
+            retry_after=self.settings.retry_after,
+            max_attempts=self.settings.max_attempts,
+        )
+
+    async def _write(self, work: Callable[..., T], /, **kwargs: Any) -> T:
+        """Run `work(session, **kwargs)` in one write transaction, off the event loop."""
+
+        def run() -> T:
+            with self.database.write() as session:
+                return work(session, **kwargs)
+
+        return await asyncio.to_thread(run)

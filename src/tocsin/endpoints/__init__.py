@@ -1,0 +1,1 @@
+"""Webhook endpoints and the contacts they call."""

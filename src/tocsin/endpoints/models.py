@@ -1,0 +1,60 @@
+"""Tables of an organization's paging configuration: endpoints and contacts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from tocsin.db.base import Base, UTCDateTime
+
+
+class RoutingMode(StrEnum):
+    """Who an endpoint calls. `primary` is the first contact; `all` calls every contact."""
+
+    PRIMARY = "primary"
+    ALL = "all"
+
+
+class Endpoint(Base):
+    __tablename__ = "endpoints"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    org_id: Mapped[str] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    # When true, every webhook must carry an X-Alert-Key of this organization.
+    require_key: Mapped[bool] = mapped_column(default=True)
+    routing: Mapped[str] = mapped_column(String(20), default=RoutingMode.PRIMARY.value)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Contact(Base):
+    __tablename__ = "contacts"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    org_id: Mapped[str] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    phone_e164: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class EndpointContact(Base):
+    """The ordered list of contacts an endpoint calls; position 0 is the primary."""
+
+    __tablename__ = "endpoint_contacts"
+
+    endpoint_id: Mapped[str] = mapped_column(
+        ForeignKey("endpoints.id", ondelete="CASCADE"), primary_key=True
+    )
+    contact_id: Mapped[str] = mapped_column(
+        ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    position: Mapped[int] = mapped_column(Integer)

@@ -1,0 +1,185 @@
+"""Endpoints and contacts. Every lookup is scoped by organization: ids alone never suffice."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from tocsin.endpoints.models import Contact, Endpoint, EndpointContact, RoutingMode
+from tocsin.endpoints.phones import to_e164
+from tocsin.errors import InvalidInput, NotFound
+from tocsin.ids import new_id
+from tocsin.pagination import Page, paginate
+
+
+def _clean_name(value: str) -> str:
+    cleaned = " ".join(value.split())
+    if not cleaned or len(cleaned) > 200:
+        raise InvalidInput("name must be 1 to 200 characters", code="invalid_name")
+    return cleaned
+
+
+def _routing(value: str) -> str:
+    try:
+        return RoutingMode(value).value
+    except ValueError as exc:
+        allowed = ", ".join(mode.value for mode in RoutingMode)
+        raise InvalidInput(f"routing must be one of: {allowed}", code="invalid_routing") from exc
+
+
+# Contacts ---------------------------------------------------------------------------------------
+
+
+def create_contact(
+    session: Session, *, org_id: str, name: str, phone: str, region: str | None, now: datetime
+) -> Contact:
+    contact = Contact(
+        id=new_id("ct"),
+        org_id=org_id,
+        name=_clean_name(name),
+        phone_e164=to_e164(phone, region),
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(contact)
+    session.flush()
+    return contact
+
+
+def get_contact(session: Session, *, org_id: str, contact_id: str) -> Contact:
+    contact = session.scalar(
+        select(Contact).where(Contact.id == contact_id, Contact.org_id == org_id)
+    )
+    if contact is None:
+        raise NotFound("contact not found", code="contact_not_found")
+    return contact
+
+
+def update_contact(
+    session: Session,
+    *,
+    org_id: str,
+    contact_id: str,
+    now: datetime,
+    name: str | None = None,
+    phone: str | None = None,
+    region: str | None = None,
+) -> Contact:
+    contact = get_contact(session, org_id=org_id, contact_id=contact_id)
+    if name is not None:
+        contact.name = _clean_name(name)
+    if phone is not None:
+        contact.phone_e164 = to_e164(phone, region)
+    contact.updated_at = now
+    return contact
+
+
+def delete_contact(session: Session, *, org_id: str, contact_id: str) -> None:
+    session.delete(get_contact(session, org_id=org_id, contact_id=contact_id))
+
+
+def list_contacts(
+    session: Session, *, org_id: str, limit: int, cursor: str | None
+) -> Page[Contact]:
+    query = select(Contact).where(Contact.org_id == org_id)
+    return paginate(session, query, Contact.id, limit=limit, cursor=cursor)
+
+
+# Endpoints --------------------------------------------------------------------------------------
+
+
+def create_endpoint(
+    session: Session,
+    *,
+    org_id: str,
+    name: str,
+    now: datetime,
+    require_key: bool = True,
+    routing: str = RoutingMode.PRIMARY.value,
+    contact_ids: list[str] | None = None,
+) -> Endpoint:
+    endpoint = Endpoint(
+        id=new_id("ep"),
+        org_id=org_id,
+        name=_clean_name(name),
+        require_key=require_key,
+        routing=_routing(routing),
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(endpoint)
+    session.flush()
+    if contact_ids:
+        set_endpoint_contacts(session, endpoint=endpoint, contact_ids=contact_ids)
+    return endpoint
+
+
+def get_endpoint(session: Session, *, org_id: str, endpoint_id: str) -> Endpoint:
+    endpoint = session.scalar(
+        select(Endpoint).where(Endpoint.id == endpoint_id, Endpoint.org_id == org_id)
+    )
+    if endpoint is None:
+        raise NotFound("endpoint not found", code="endpoint_not_found")
+    return endpoint
+
+
+def update_endpoint(
+    session: Session,
+    *,
+    org_id: str,
+    endpoint_id: str,
+    now: datetime,
+    name: str | None = None,
+    require_key: bool | None = None,
+    routing: str | None = None,
+    contact_ids: list[str] | None = None,
+) -> Endpoint:
+    endpoint = get_endpoint(session, org_id=org_id, endpoint_id=endpoint_id)
+    if name is not None:
+        endpoint.name = _clean_name(name)
+    if require_key is not None:
+        endpoint.require_key = require_key
+    if routing is not None:
+        endpoint.routing = _routing(routing)
+    if contact_ids is not None:
+        set_endpoint_contacts(session, endpoint=endpoint, contact_ids=contact_ids)
+    endpoint.updated_at = now
+    return endpoint
+
+
+def delete_endpoint(session: Session, *, org_id: str, endpoint_id: str) -> None:
+    session.delete(get_endpoint(session, org_id=org_id, endpoint_id=endpoint_id))
+
+
+def list_endpoints(
+    session: Session, *, org_id: str, limit: int, cursor: str | None
+) -> Page[Endpoint]:
+    query = select(Endpoint).where(Endpoint.org_id == org_id)
+    return paginate(session, query, Endpoint.id, limit=limit, cursor=cursor)
+
+
+def set_endpoint_contacts(session: Session, *, endpoint: Endpoint, contact_ids: list[str]) -> None:
+    if len(set(contact_ids)) != len(contact_ids):
+        raise InvalidInput("a contact is listed twice", code="duplicate_contact")
+    for contact_id in contact_ids:
+        # Also the tenant check: a contact of another organization is simply not found.
+        get_contact(session, org_id=endpoint.org_id, contact_id=contact_id)
+    session.execute(delete(EndpointContact).where(EndpointContact.endpoint_id == endpoint.id))
+    session.add_all(
+        EndpointContact(endpoint_id=endpoint.id, contact_id=contact_id, position=position)
+        for position, contact_id in enumerate(contact_ids)
+    )
+    session.flush()
+
+
+def endpoint_contacts(session: Session, endpoint_id: str) -> list[Contact]:
+    return list(
+        session.scalars(
+            select(Contact)
+            .join(EndpointContact, EndpointContact.contact_id == Contact.id)
+            .where(EndpointContact.endpoint_id == endpoint_id)
+            .order_by(EndpointContact.position)
+        )
+    )

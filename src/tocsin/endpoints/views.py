@@ -1,0 +1,230 @@
+"""Endpoints and contacts API, scoped to one organization."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Query
+from sqlalchemy.orm import Session
+
+from tocsin.accounts.models import Role, Scope
+from tocsin.api.deps import Caller, get_caller
+from tocsin.api.schemas import ERROR_RESPONSES, PageOut
+from tocsin.endpoints import service
+from tocsin.endpoints.models import Endpoint, RoutingMode
+from tocsin.endpoints.schemas import (
+    ContactIn,
+    ContactOut,
+    ContactPatch,
+    EndpointIn,
+    EndpointOut,
+    EndpointPatch,
+)
+from tocsin.pagination import DEFAULT_LIMIT
+from tocsin.trust import audit
+
+router = APIRouter(prefix="/v1/orgs/{org_id}", responses=ERROR_RESPONSES)
+
+
+def webhook_url(base_url: str, endpoint_id: str) -> str:
+    return f"{base_url.rstrip('/')}/v1/hooks/{endpoint_id}"
+
+
+def _endpoint_out(session: Session, endpoint: Endpoint, base_url: str) -> EndpointOut:
+    return EndpointOut(
+        id=endpoint.id,
+        name=endpoint.name,
+        require_key=endpoint.require_key,
+        routing=RoutingMode(endpoint.routing),
+        contact_ids=[contact.id for contact in service.endpoint_contacts(session, endpoint.id)],
+        webhook_url=webhook_url(base_url, endpoint.id),
+        created_at=endpoint.created_at,
+        updated_at=endpoint.updated_at,
+    )
+
+
+# Contacts ---------------------------------------------------------------------------------------
+
+
+@router.post("/contacts", status_code=201, response_model=ContactOut, tags=["contacts"])
+def create_contact(
+    org_id: str, body: ContactIn, caller: Caller = Depends(get_caller)
+) -> ContactOut:
+    now = caller.runtime.clock.now()
+    with caller.org(org_id, min_role=Role.ADMIN, scope=Scope.WRITE, write=True) as (s, access):
+        contact = service.create_contact(
+            s, org_id=org_id, name=body.name, phone=body.phone, region=body.region, now=now
+        )
+        audit.record(
+            s,
+            actor=access.actor,
+            action="contact.created",
+            at=now,
+            org_id=org_id,
+            target_type="contact",
+            target_id=contact.id,
+        )
+        return ContactOut.model_validate(contact)
+
+
+@router.get("/contacts", response_model=PageOut[ContactOut], tags=["contacts"])
+def list_contacts(
+    org_id: str,
+    limit: int = Query(DEFAULT_LIMIT),
+    cursor: str | None = None,
+    caller: Caller = Depends(get_caller),
+) -> PageOut[ContactOut]:
+    with caller.org(org_id, min_role=Role.MEMBER, scope=Scope.READ, write=False) as (s, _):
+        page = service.list_contacts(s, org_id=org_id, limit=limit, cursor=cursor)
+        return PageOut[ContactOut](
+            items=[ContactOut.model_validate(contact) for contact in page.items],
+            next_cursor=page.next_cursor,
+        )
+
+
+@router.get("/contacts/{contact_id}", response_model=ContactOut, tags=["contacts"])
+def get_contact(org_id: str, contact_id: str, caller: Caller = Depends(get_caller)) -> ContactOut:
+    with caller.org(org_id, min_role=Role.MEMBER, scope=Scope.READ, write=False) as (s, _):
+        return ContactOut.model_validate(
+            service.get_contact(s, org_id=org_id, contact_id=contact_id)
+        )
+
+
+@router.patch("/contacts/{contact_id}", response_model=ContactOut, tags=["contacts"])
+def update_contact(
+    org_id: str, contact_id: str, body: ContactPatch, caller: Caller = Depends(get_caller)
+) -> ContactOut:
+    now = caller.runtime.clock.now()
+    with caller.org(org_id, min_role=Role.ADMIN, scope=Scope.WRITE, write=True) as (s, access):
+        contact = service.update_contact(
+            s,
+            org_id=org_id,
+            contact_id=contact_id,
+            now=now,
+            name=body.name,
+            phone=body.phone,
+            region=body.region,
+        )
+        audit.record(
+            s,
+            actor=access.actor,
+            action="contact.updated",
+            at=now,
+            org_id=org_id,
+            target_type="contact",
+            target_id=contact_id,
+        )
+        return ContactOut.model_validate(contact)
+
+
+@router.delete("/contacts/{contact_id}", status_code=204, tags=["contacts"])
+def delete_contact(org_id: str, contact_id: str, caller: Caller = Depends(get_caller)) -> None:
+    now = caller.runtime.clock.now()
+    with caller.org(org_id, min_role=Role.ADMIN, scope=Scope.WRITE, write=True) as (s, access):
+        service.delete_contact(s, org_id=org_id, contact_id=contact_id)
+        audit.record(
+            s,
+            actor=access.actor,
+            action="contact.deleted",
+            at=now,
+            org_id=org_id,
+            target_type="contact",
+            target_id=contact_id,
+        )
+
+
+# Endpoints --------------------------------------------------------------------------------------
+
+
+@router.post("/endpoints", status_code=201, response_model=EndpointOut, tags=["endpoints"])
+def create_endpoint(
+    org_id: str, body: EndpointIn, caller: Caller = Depends(get_caller)
+) -> EndpointOut:
+    now = caller.runtime.clock.now()
+    with caller.org(org_id, min_role=Role.ADMIN, scope=Scope.WRITE, write=True) as (s, access):
+        endpoint = service.create_endpoint(
+            s,
+            org_id=org_id,
+            name=body.name,
+            now=now,
+            require_key=body.require_key,
+            routing=body.routing.value,
+            contact_ids=body.contact_ids,
+        )
+        audit.record(
+            s,
+            actor=access.actor,
+            action="endpoint.created",
+            at=now,
+            org_id=org_id,
+            target_type="endpoint",
+            target_id=endpoint.id,
+        )
+        return _endpoint_out(s, endpoint, caller.runtime.settings.public_base_url)
+
+
+@router.get("/endpoints", response_model=PageOut[EndpointOut], tags=["endpoints"])
+def list_endpoints(
+    org_id: str,
+    limit: int = Query(DEFAULT_LIMIT),
+    cursor: str | None = None,
+    caller: Caller = Depends(get_caller),
+) -> PageOut[EndpointOut]:
+    base_url = caller.runtime.settings.public_base_url
+    with caller.org(org_id, min_role=Role.MEMBER, scope=Scope.READ, write=False) as (s, _):
+        page = service.list_endpoints(s, org_id=org_id, limit=limit, cursor=cursor)
+        return PageOut[EndpointOut](
+            items=[_endpoint_out(s, endpoint, base_url) for endpoint in page.items],
+            next_cursor=page.next_cursor,
+        )
+
+
+@router.get("/endpoints/{endpoint_id}", response_model=EndpointOut, tags=["endpoints"])
+def get_endpoint(
+    org_id: str, endpoint_id: str, caller: Caller = Depends(get_caller)
+) -> EndpointOut:
+    with caller.org(org_id, min_role=Role.MEMBER, scope=Scope.READ, write=False) as (s, _):
+        endpoint = service.get_endpoint(s, org_id=org_id, endpoint_id=endpoint_id)
+        return _endpoint_out(s, endpoint, caller.runtime.settings.public_base_url)
+
+
+@router.patch("/endpoints/{endpoint_id}", response_model=EndpointOut, tags=["endpoints"])
+def update_endpoint(
+    org_id: str, endpoint_id: str, body: EndpointPatch, caller: Caller = Depends(get_caller)
+) -> EndpointOut:
+    now = caller.runtime.clock.now()
+    with caller.org(org_id, min_role=Role.ADMIN, scope=Scope.WRITE, write=True) as (s, access):
+        endpoint = service.update_endpoint(
+            s,
+            org_id=org_id,
+            endpoint_id=endpoint_id,
+            now=now,
+            name=body.name,
+            require_key=body.require_key,
+            routing=body.routing.value if body.routing else None,
+            contact_ids=body.contact_ids,
+        )
+        audit.record(
+            s,
+            actor=access.actor,
+            action="endpoint.updated",
+            at=now,
+            org_id=org_id,
+            target_type="endpoint",
+            target_id=endpoint_id,
+        )
+        return _endpoint_out(s, endpoint, caller.runtime.settings.public_base_url)
+
+
+@router.delete("/endpoints/{endpoint_id}", status_code=204, tags=["endpoints"])
+def delete_endpoint(org_id: str, endpoint_id: str, caller: Caller = Depends(get_caller)) -> None:
+    now = caller.runtime.clock.now()
+    with caller.org(org_id, min_role=Role.ADMIN, scope=Scope.WRITE, write=True) as (s, access):
+        service.delete_endpoint(s, org_id=org_id, endpoint_id=endpoint_id)
+        audit.record(
+            s,
+            actor=access.actor,
+            action="endpoint.deleted",
+            at=now,
+            org_id=org_id,
+            target_type="endpoint",
+            target_id=endpoint_id,
+        )

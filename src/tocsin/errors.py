@@ -1,0 +1,57 @@
+"""Errors that carry a stable code, a message safe to show, and the HTTP status they mean.
+
+Services raise these; the API turns them into `{"error": {"code", "message"}}` and the CLI into
+one line on stderr with a non-zero exit.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class TocsinError(Exception):
+    status_code = 400
+    default_code = "bad_request"
+
+    def __init__(
+        self, message: str, *, code: str | None = None, details: dict[str, Any] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code or self.default_code
+        self.details = details
+
+
+class InvalidInput(TocsinError):
+    status_code = 422
+    default_code = "invalid"
+
+
+class Unauthorized(TocsinError):
+    status_code = 401
+    default_code = "unauthorized"
+
+
+class Forbidden(TocsinError):
+    status_code = 403
+    default_code = "forbidden"
+
+
+class NotFound(TocsinError):
+    status_code = 404
+    default_code = "not_found"
+
+
+class Conflict(TocsinError):
+    status_code = 409
+    default_code = "conflict"
+
+
+class PayloadTooLarge(TocsinError):
+    status_code = 413
+    default_code = "payload_too_large"
+
+
+class UnsupportedMediaType(TocsinError):
+    status_code = 415
+    default_code = "unsupported_media_type"

@@ -1,0 +1,1 @@
+"""Webhook ingest: parse what monitoring systems send and record it as alerts."""

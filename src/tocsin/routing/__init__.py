@@ -1,0 +1,1 @@
+"""Routing: which contacts an alert calls."""

@@ -1,0 +1,1 @@
+"""Telephony: the provider protocol and the providers that place calls."""

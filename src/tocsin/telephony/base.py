@@ -1,0 +1,110 @@
+"""The provider protocol: how the delivery engine asks any telephony backend to place a call.
+
+Providers know nothing about organizations, plans or alerts. They get a CallRequest, place the
+call, and report CallEvents. Every provider maps its own statuses onto CallEventKind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+
+
+class CallEventKind(StrEnum):
+    TRYING = "trying"
+    RINGING = "ringing"
+    ANSWERED = "answered"
+    DIGITS = "digits"
+    COMPLETED = "completed"
+    BUSY = "busy"
+    NO_ANSWER = "no_answer"
+    FAILED = "failed"
+
+    @property
+    def is_final(self) -> bool:
+        return self in _FINAL
+
+
+_FINAL = frozenset(
+    {CallEventKind.COMPLETED, CallEventKind.BUSY, CallEventKind.NO_ANSWER, CallEventKind.FAILED}
+)
+
+
+@dataclass(frozen=True)
+class CallEvent:
+    kind: CallEventKind
+    # Increases with every event of one call, so events that arrive late can be ignored.
+    sequence: int
+    digits: str = ""
+    detail: str = ""
+    at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class CallRequest:
+    # The same key for the same attempt: providers that support it refuse to place it twice.
+    idempotency_key: str
+    to_number: str
+    caller_id: str
+    spoken_text: str
+    voice: str = "en"
+    ring_timeout_seconds: float = 45.0
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    """What a provider knows about a call it accepted, found again by idempotency key."""
+
+    provider_call_id: str
+    events: tuple[CallEvent, ...] = field(default_factory=tuple)
+
+    @property
+    def is_finished(self) -> bool:
+        return any(event.kind.is_final for event in self.events)
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    lookup_by_idempotency_key: bool = False
+    records_audio: bool = False
+
+
+class ProviderError(Exception):
+    """A failure to place a call.
+
+    `retry_safe` is True only when the provider certainly did not place the call, so dialling
+    again cannot ring the phone twice. `user_message` can be shown to an operator as is.
+    """
+
+    def __init__(self, message: str, *, retry_safe: bool, user_message: str, code: str) -> None:
+        super().__init__(message)
+        self.retry_safe = retry_safe
+        self.user_message = user_message
+        self.code = code
+
+
+class CallHandle(Protocol):
+    provider_call_id: str
+
+    def events(self) -> AsyncIterator[CallEvent]:
+        """The call's events in order, ending after the final one."""
+        ...
+
+    async def hangup(self) -> None: ...
+
+
+class Provider(Protocol):
+    name: str
+    capabilities: Capabilities
+
+    async def dial(self, request: CallRequest) -> CallHandle:
+        """Place the call. Returning means the provider accepted it; raising ProviderError means
+        it did not (or, with retry_safe False, that we cannot tell)."""
+        ...
+
+    async def lookup(self, idempotency_key: str) -> CallRecord | None:
+        """The call placed for this key, or None when the provider never accepted one."""
+        ...

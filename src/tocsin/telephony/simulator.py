@@ -1,0 +1,263 @@
+"""A provider that places no real call: it writes what the call would have been.
+
+Each call leaves a JSON record, a transcript and a WAV of the spoken prompt under
+`<data dir>/simulator/`. What the callee does is set per number (or by default) with a behaviour:
+
+    answer        picks up, presses nothing, hangs up
+    voicemail     a machine picks up and records the prompt; no key
+    press:DIGITS  picks up and presses the keys in order, e.g. press:1 or press:*2
+    busy          line busy
+    no_answer     rings out
+    fail          the network fails the call after accepting it
+    reject        the provider refuses the request; nothing is placed
+
+Records are keyed by idempotency key and created with an atomic hard link, so a second dial for
+the same attempt returns the first call instead of placing another, across processes.
+`dials.log` gets one line for every dial request, duplicates included, which is how tests prove
+that no attempt was dialled twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import os
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import asdict
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from tocsin.clock import Clock
+from tocsin.ids import new_id
+from tocsin.telephony import audio, tts
+from tocsin.telephony.base import (
+    CallEvent,
+    CallEventKind,
+    CallRecord,
+    CallRequest,
+    Capabilities,
+    ProviderError,
+)
+from tocsin.telephony.script import CONFIRMATIONS, UNKNOWN_KEY, Key, spoken_prompt
+
+BEHAVIOURS = ("answer", "voicemail", "busy", "no_answer", "fail", "reject")
+
+
+def check_behaviour(behaviour: str) -> str:
+    if behaviour in BEHAVIOURS:
+        return behaviour
+    if (
+        behaviour.startswith("press:")
+        and behaviour[6:]
+        and set(behaviour[6:]) <= set("0123456789*#")
+    ):
+        return behaviour
+    raise ValueError(
+        f"unknown simulator behaviour {behaviour!r}; use one of "
+        f"{', '.join(BEHAVIOURS)} or press:DIGITS"
+    )
+
+
+def _planned_events(behaviour: str) -> list[tuple[CallEventKind, str, str]]:
+    """(kind, digits, detail) for each event the behaviour produces, in order."""
+    if behaviour == "busy":
+        return [(CallEventKind.TRYING, "", ""), (CallEventKind.BUSY, "", "")]
+    if behaviour == "no_answer":
+        return [
+            (CallEventKind.TRYING, "", ""),
+            (CallEventKind.RINGING, "", ""),
+            (CallEventKind.NO_ANSWER, "", ""),
+        ]
+    if behaviour == "fail":
+        return [(CallEventKind.TRYING, "", ""), (CallEventKind.FAILED, "", "network failure")]
+    answered = [
+        (CallEventKind.TRYING, "", ""),
+        (CallEventKind.RINGING, "", ""),
+        (CallEventKind.ANSWERED, "", "voicemail" if behaviour == "voicemail" else ""),
+    ]
+    keys = behaviour[6:] if behaviour.startswith("press:") else ""
+    presses = [(CallEventKind.DIGITS, key, "") for key in keys]
+    return [*answered, *presses, (CallEventKind.COMPLETED, "", "")]
+
+
+def _transcript(request: CallRequest, behaviour: str, events: list[CallEvent]) -> str:
+    lines = [f"call to {request.to_number} from {request.caller_id} ({behaviour})"]
+    prompt = spoken_prompt(request.spoken_text)
+    for event in events:
+        if event.kind == CallEventKind.ANSWERED:
+            lines.append(f"answered{' by voicemail' if event.detail == 'voicemail' else ''}")
+            lines.append(f"TOCSIN: {prompt}")
+        elif event.kind == CallEventKind.DIGITS:
+            lines.append(f"CALLEE pressed {event.digits}")
+            if event.digits == Key.REPEAT:
+                lines.append(f"TOCSIN: {prompt}")
+            else:
+                lines.append(f"TOCSIN: {CONFIRMATIONS.get(event.digits, UNKNOWN_KEY)}")
+        else:
+            lines.append(event.kind.value + (f" ({event.detail})" if event.detail else ""))
+    return "\n".join(lines) + "\n"
+
+
+def _event_to_json(event: CallEvent) -> dict[str, Any]:
+    data = asdict(event)
+    data["kind"] = event.kind.value
+    data["at"] = event.at.isoformat() if event.at else None
+    return data
+
+
+def _event_from_json(data: dict[str, Any]) -> CallEvent:
+    return CallEvent(
+        kind=CallEventKind(data["kind"]),
+        sequence=int(data["sequence"]),
+        digits=data.get("digits", ""),
+        detail=data.get("detail", ""),
+        at=datetime.fromisoformat(data["at"]) if data.get("at") else None,
+    )
+
+
+class SimulatorCall:
+    def __init__(self, record: CallRecord, clock: Clock, ring_seconds: float) -> None:
+        self.provider_call_id = record.provider_call_id
+        self._record = record
+        self._clock = clock
+        self._ring_seconds = ring_seconds
+        self._hung_up = False
+
+    async def events(self) -> AsyncIterator[CallEvent]:
+        for event in self._record.events:
+            if self._hung_up:
+                return
+            if event.kind in (CallEventKind.ANSWERED, CallEventKind.NO_ANSWER):
+                await self._clock.sleep(self._ring_seconds)
+            yield event
+
+    async def hangup(self) -> None:
+        self._hung_up = True
+
+
+class SimulatorProvider:
+    name = "simulator"
+    capabilities = Capabilities(lookup_by_idempotency_key=True, records_audio=True)
+
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        clock: Clock,
+        default_behaviour: str = "press:1",
+        behaviours: Mapping[str, str] | None = None,
+        ring_seconds: float = 0.0,
+        record_audio: bool = True,
+        synthesize: Callable[[str, str], audio.Pcm] | None = None,
+    ) -> None:
+        self.root = data_dir / "simulator"
+        self._calls = self.root / "calls"
+        self._by_key = self.root / "by-key"
+        for folder in (self._calls, self._by_key):
+            folder.mkdir(parents=True, exist_ok=True)
+        self._clock = clock
+        self._default = check_behaviour(default_behaviour)
+        self._behaviours = {number: check_behaviour(b) for number, b in (behaviours or {}).items()}
+        self._ring_seconds = ring_seconds
+        self._record_audio = record_audio
+        self._synthesize = synthesize or (lambda text, voice: tts.synthesize(text, voice=voice))
+
+    def behaviour_for(self, number: str) -> str:
+        return self._behaviours.get(number, self._default)
+
+    def _key_path(self, idempotency_key: str) -> Path:
+        return self._by_key / f"{hashlib.sha256(idempotency_key.encode()).hexdigest()}.json"
+
+    def _log_dial(self, request: CallRequest) -> None:
+        line = json.dumps(
+            {
+                "idempotency_key": request.idempotency_key,
+                "to": request.to_number,
+                "at": self._clock.now().isoformat(),
+                "pid": os.getpid(),
+            }
+        )
+        # One write() of a short line with O_APPEND is atomic, so processes never interleave.
+        fd = os.open(self.root / "dials.log", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, (line + "\n").encode())
+        finally:
+            os.close(fd)
+
+    async def dial(self, request: CallRequest) -> SimulatorCall:
+        self._log_dial(request)
+        behaviour = self.behaviour_for(request.to_number)
+        if behaviour == "reject":
+            raise ProviderError(
+                "simulated rejection",
+                retry_safe=True,
+                code="rejected",
+                user_message="The provider refused the call.",
+            )
+        existing = await self.lookup(request.idempotency_key)
+        if existing is not None:
+            return SimulatorCall(existing, self._clock, self._ring_seconds)
+
+        now = self._clock.now()
+        events = [
+            CallEvent(kind=kind, sequence=index, digits=digits, detail=detail, at=now)
+            for index, (kind, digits, detail) in enumerate(_planned_events(behaviour), start=1)
+        ]
+        record = CallRecord(provider_call_id=new_id("sim"), events=tuple(events))
+        document = {
+            "provider_call_id": record.provider_call_id,
+            "idempotency_key": request.idempotency_key,
+            "to": request.to_number,
+            "caller_id": request.caller_id,
+            "spoken_text": request.spoken_text,
+            "behaviour": behaviour,
+            "created_at": now.isoformat(),
+            "events": [_event_to_json(event) for event in events],
+        }
+        if not self._claim(request.idempotency_key, document):
+            claimed = await self.lookup(request.idempotency_key)
+            assert claimed is not None
+            return SimulatorCall(claimed, self._clock, self._ring_seconds)
+        base = self._calls / record.provider_call_id
+        base.with_suffix(".txt").write_text(_transcript(request, behaviour, events), "utf-8")
+        if self._record_audio and behaviour not in ("busy", "no_answer", "fail"):
+            await asyncio.to_thread(self._write_audio, base.with_suffix(".wav"), request)
+        return SimulatorCall(record, self._clock, self._ring_seconds)
+
+    def _claim(self, idempotency_key: str, document: dict[str, Any]) -> bool:
+        """Publish the record under its key, atomically; False if another dial got there first."""
+        final = self._key_path(idempotency_key)
+        draft = final.with_name(f".{final.name}.{os.getpid()}.{document['provider_call_id']}")
+        draft.write_text(json.dumps(document, indent=2), "utf-8")
+        try:
+            os.link(draft, final)
+            return True
+        except FileExistsError:
+            return False
+        finally:
+            draft.unlink()
+
+    def _write_audio(self, path: Path, request: CallRequest) -> None:
+        pcm = self._synthesize(spoken_prompt(request.spoken_text), request.voice)
+        audio.write_wav(path, pcm.samples, pcm.rate)
+
+    async def lookup(self, idempotency_key: str) -> CallRecord | None:
+        path = self._key_path(idempotency_key)
+        try:
+            document = json.loads(path.read_text("utf-8"))
+        except FileNotFoundError:
+            return None
+        return CallRecord(
+            provider_call_id=document["provider_call_id"],
+            events=tuple(_event_from_json(event) for event in document["events"]),
+        )
+
+    def call_document(self, provider_call_id: str) -> dict[str, Any] | None:
+        """The stored record of a call, for tests and the CLI."""
+        for path in self._by_key.glob("*.json"):
+            document: dict[str, Any] = json.loads(path.read_text("utf-8"))
+            if document["provider_call_id"] == provider_call_id:
+                return document
+        return None

@@ -1,0 +1,1 @@
+"""Trust and safety: consent, enforcement, abuse handling and the audit log."""

@@ -1,0 +1,28 @@
+"""The append-only audit log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from tocsin.db.base import Base, JSONText, UTCDateTime
+
+
+class AuditEvent(Base):
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_org_id_id", "org_id", "id"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    # No foreign key: the audit trail must outlive what it describes.
+    org_id: Mapped[str | None] = mapped_column(String(40), default=None)
+    actor_type: Mapped[str] = mapped_column(String(20))
+    actor_id: Mapped[str | None] = mapped_column(String(100), default=None)
+    action: Mapped[str] = mapped_column(String(80))
+    target_type: Mapped[str | None] = mapped_column(String(40), default=None)
+    target_id: Mapped[str | None] = mapped_column(String(40), default=None)
+    details: Mapped[Any] = mapped_column(JSONText(), nullable=True, default=None)
+    ip_address: Mapped[str | None] = mapped_column(String(64), default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

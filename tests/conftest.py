@@ -1,0 +1,123 @@
+"""Shared fixtures: a migrated database on every configured backend, a runtime, an API client.
+
+Every test that takes `database_url` (directly or through `runtime`/`client`) runs once on
+SQLite and, when TOCSIN_TEST_DATABASE_URL is set, once more on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from tocsin.app import create_app
+from tocsin.clock import ManualClock
+from tocsin.config import Settings
+from tocsin.db.engine import Database, normalise_url
+from tocsin.db.migrate import upgrade
+from tocsin.db.models import Base
+from tocsin.runtime import Runtime
+
+POSTGRES_URL = os.environ.get("TOCSIN_TEST_DATABASE_URL")
+TEST_SECRET = "test-secret-key-that-is-long-enough-for-hmac-0123456789"
+
+
+def backends() -> list[str]:
+    return ["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "backend" in metafunc.fixturenames:
+        metafunc.parametrize("backend", backends(), scope="session")
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    database = Database(f"sqlite:///{path}")
+    upgrade(database)
+    database.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_test_url() -> Iterator[str]:
+    """A throwaway PostgreSQL database, migrated once, dropped at the end of the run."""
+    assert POSTGRES_URL is not None
+    server = make_url(normalise_url(POSTGRES_URL))
+    name = f"tocsin_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = server.set(database=name).render_as_string(hide_password=False)
+    database = Database(url)
+    upgrade(database)
+    database.dispose()
+    yield url
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _truncate_postgres(url: str) -> None:
+    engine = create_engine(url)
+    tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
+    with engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {tables} CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture
+def database_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    if backend == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        path = tmp_path / "tocsin.db"
+        shutil.copyfile(template, path)
+        return f"sqlite:///{path}"
+    url: str = request.getfixturevalue("postgres_test_url")
+    _truncate_postgres(url)
+    return url
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    path = tmp_path / "data"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def settings(database_url: str, data_dir: Path) -> Settings:
+    return Settings(
+        database_url=database_url,
+        data_dir=data_dir,
+        secret_key=TEST_SECRET,
+        allow_signup=True,
+        public_base_url="http://tocsin.test",
+        _env_file=None,  # type: ignore[call-arg]
+    )
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+def runtime(settings: Settings, clock: ManualClock) -> Iterator[Runtime]:
+    runtime = Runtime.from_settings(settings, clock=clock)
+    yield runtime
+    runtime.database.dispose()
+
+
+@pytest.fixture
+def client(runtime: Runtime) -> Iterator[TestClient]:
+    with TestClient(create_app(runtime), raise_server_exceptions=False) as test_client:
+        yield test_client
