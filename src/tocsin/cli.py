@@ -13,6 +13,7 @@ import logging
 import signal
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 import typer
@@ -23,6 +24,7 @@ from tocsin.accounts.models import Role, Scope
 from tocsin.config import Settings
 from tocsin.db.migrate import upgrade
 from tocsin.endpoints import service as endpoints
+from tocsin.endpoints.models import Endpoint
 from tocsin.endpoints.views import webhook_url
 from tocsin.errors import TocsinError
 from tocsin.runtime import Runtime
@@ -337,6 +339,91 @@ def contact_add(
         )
         data = {"id": created.id, "name": created.name, "phone": created.phone_e164}
     _emit(as_json, data, f"added contact {data['id']} {data['phone']}")
+
+
+QUICKSTART_PHONE = "+447400123456"
+
+
+@app.command()
+@friendly_errors
+def quickstart(
+    phone: str = typer.Option(QUICKSTART_PHONE, help="Number the demo endpoint calls."),
+) -> None:
+    """Set up a demo organization, contact, endpoint and key, and print a curl that pages it.
+
+    Safe to run again: it reuses what it made before. Writes `<data dir>/quickstart.env` with
+    TOCSIN_HOOK_URL and TOCSIN_ALERT_KEY for shell use.
+    """
+    runtime = _runtime()
+    settings = runtime.settings
+    env_path = settings.data_dir / "quickstart.env"
+    existing = _read_env_file(env_path)
+    now = runtime.clock.now()
+    with runtime.database.write() as session:
+        key = existing.get("TOCSIN_ALERT_KEY")
+        endpoint_id = existing.get("TOCSIN_ENDPOINT_ID")
+        valid = (
+            key is not None
+            and endpoint_id is not None
+            and accounts.find_api_key(session, key, digest_key=runtime.api_key_digest_key)
+            is not None
+            and session.get(Endpoint, endpoint_id) is not None
+        )
+        if not valid:
+            org = accounts.create_organization(session, name="Demo", owner_id=None, now=now)
+            contact = endpoints.create_contact(
+                session, org_id=org.id, name="On call", phone=phone, region=None, now=now
+            )
+            endpoint = endpoints.create_endpoint(
+                session, org_id=org.id, name="Demo", now=now, contact_ids=[contact.id]
+            )
+            _, key = accounts.create_api_key(
+                session,
+                org_id=org.id,
+                name="quickstart",
+                scopes=[Scope.INGEST.value],
+                created_by=None,
+                now=now,
+                digest_key=runtime.api_key_digest_key,
+            )
+            endpoint_id = endpoint.id
+            audit.record(
+                session,
+                actor=CLI_ACTOR,
+                action="quickstart.created",
+                at=now,
+                org_id=org.id,
+                target_type="endpoint",
+                target_id=endpoint.id,
+            )
+    assert key is not None
+    assert endpoint_id is not None
+    url = webhook_url(settings.public_base_url, endpoint_id)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    env_path.write_text(
+        f"export TOCSIN_HOOK_URL={url}\nexport TOCSIN_ALERT_KEY={key}\n"
+        f"export TOCSIN_ENDPOINT_ID={endpoint_id}\n",
+        encoding="utf-8",
+    )
+    env_path.chmod(0o600)
+    typer.echo(
+        f"Demo endpoint ready; it calls {phone} through the simulator.\n"
+        f"Send it an alert:\n\n"
+        f"  curl -X POST {url} -H 'X-Alert-Key: {key}' \\\n"
+        f"       -H 'Content-Type: application/json' "
+        f'-d \'{{"title": "Disk full on db1", "severity": "critical"}}\'\n\n'
+        f"Simulated calls are written to {settings.data_dir / 'simulator' / 'calls'}"
+    )
+
+
+def _read_env_file(path: Path) -> dict[str, str]:
+    if not path.exists():
+        return {}
+    values = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        name, _, value = line.removeprefix("export ").partition("=")
+        values[name.strip()] = value.strip()
+    return values
 
 
 def main() -> None:

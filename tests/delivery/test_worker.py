@@ -1,0 +1,292 @@
+"""The delivery worker, in process, against the simulator and an injected clock."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import timedelta
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from tests.factories import Tenant, make_tenant, ok
+
+from tocsin.clock import ManualClock
+from tocsin.delivery import attempts
+from tocsin.delivery.attempts import AttemptSettings, PlanKind
+from tocsin.delivery.leases import claim_due_jobs
+from tocsin.delivery.models import CallAttempt, CallJob
+from tocsin.delivery.worker import Worker, WorkerSettings
+from tocsin.ingest.models import Alert
+from tocsin.runtime import Runtime
+from tocsin.telephony.base import CallEvent, CallEventKind, CallRequest
+from tocsin.telephony.simulator import SimulatorProvider
+
+PHONE = "+447400123456"
+
+
+def simulator(data_dir: Path, clock: ManualClock, behaviour: str = "press:1") -> SimulatorProvider:
+    return SimulatorProvider(data_dir, clock=clock, default_behaviour=behaviour, record_audio=False)
+
+
+def worker(
+    runtime: Runtime, provider: SimulatorProvider, clock: ManualClock, worker_id: str = "worker-a"
+) -> Worker:
+    settings = WorkerSettings(
+        lease=timedelta(seconds=60),
+        send_deadline=timedelta(seconds=30),
+        retry_after=timedelta(seconds=20),
+        max_attempts=3,
+        caller_id="+447400000001",
+    )
+    return Worker(runtime.database, provider, clock=clock, settings=settings, worker_id=worker_id)
+
+
+def fire(client: TestClient, tenant: Tenant, title: str = "Disk full on db1") -> str:
+    body = ok(
+        client.post(
+            f"/v1/hooks/{tenant.endpoint_id}",
+            headers=tenant.alert_key,
+            json={"title": title, "severity": "critical"},
+        ),
+        202,
+    )
+    alert_id: str = body["alert_id"]
+    return alert_id
+
+
+def alert_and_attempts(runtime: Runtime, alert_id: str) -> tuple[Alert, list[CallAttempt]]:
+    with runtime.database.read() as session:
+        alert = session.get(Alert, alert_id)
+        assert alert is not None
+        rows = list(
+            session.scalars(
+                select(CallAttempt)
+                .where(CallAttempt.alert_id == alert_id)
+                .order_by(CallAttempt.attempt_no)
+            )
+        )
+        return alert, rows
+
+
+def dial_log(provider: SimulatorProvider) -> list[str]:
+    path = provider.root / "dials.log"
+    if not path.exists():
+        return []
+    return [json.loads(line)["idempotency_key"] for line in path.read_text().splitlines()]
+
+
+def test_keypress_1_acknowledges_the_alert(
+    client: TestClient, runtime: Runtime, clock: ManualClock, data_dir: Path
+) -> None:
+    tenant = make_tenant(client, phone=PHONE)
+    alert_id = fire(client, tenant)
+    provider = simulator(data_dir, clock)
+    assert asyncio.run(worker(runtime, provider, clock).run_until_idle()) == 1
+    alert, rows = alert_and_attempts(runtime, alert_id)
+    assert (alert.status, alert.acknowledged_by) == ("acknowledged", f"keypad:{PHONE}")
+    [attempt] = rows
+    assert (attempt.status, attempt.digits, attempt.to_number) == ("answered", "1", PHONE)
+    assert attempt.caller_id == "+447400000001"
+    assert "Disk full on db1" in attempt.spoken_text
+    assert dial_log(provider) == [attempt.idempotency_key]
+    transcript = (provider.root / "calls" / f"{attempt.provider_call_id}.txt").read_text()
+    assert "Disk full on db1" in transcript
+    assert "Acknowledged" in transcript
+
+
+def test_keypress_2_resolves_the_alert(
+    client: TestClient, runtime: Runtime, clock: ManualClock, data_dir: Path
+) -> None:
+    alert_id = fire(client, make_tenant(client))
+    asyncio.run(worker(runtime, simulator(data_dir, clock, "press:2"), clock).run_until_idle())
+    alert, _ = alert_and_attempts(runtime, alert_id)
+    assert (alert.status, alert.open_dedup_key) == ("resolved", None)
+
+
+def test_voicemail_is_not_an_acknowledgement(
+    client: TestClient, runtime: Runtime, clock: ManualClock, data_dir: Path
+) -> None:
+    alert_id = fire(client, make_tenant(client))
+    asyncio.run(worker(runtime, simulator(data_dir, clock, "voicemail"), clock).run_until_idle())
+    alert, [attempt] = alert_and_attempts(runtime, alert_id)
+    assert alert.status == "open"
+    assert (attempt.status, attempt.error_code, attempt.digits) == ("answered", "voicemail", "")
+
+
+def test_answer_without_a_key_leaves_the_alert_open(
+    client: TestClient, runtime: Runtime, clock: ManualClock, data_dir: Path
+) -> None:
+    alert_id = fire(client, make_tenant(client))
+    asyncio.run(worker(runtime, simulator(data_dir, clock, "answer"), clock).run_until_idle())
+    alert, [attempt] = alert_and_attempts(runtime, alert_id)
+    assert (alert.status, attempt.status) == ("open", "answered")
+
+
+def test_busy_and_no_answer_are_recorded_as_such(
+    client: TestClient, runtime: Runtime, clock: ManualClock, data_dir: Path
+) -> None:
+    tenant = make_tenant(client)
+    for behaviour, expected in (("busy", "busy"), ("no_answer", "no_answer"), ("fail", "failed")):
+        alert_id = fire(client, tenant, title=f"check {behaviour}")
+        provider = simulator(data_dir / behaviour, clock, behaviour)
+        asyncio.run(worker(runtime, provider, clock).run_until_idle())
+        alert, [attempt] = alert_and_attempts(runtime, alert_id)
+        assert (alert.status, attempt.status) == ("open", expected)
+
+
+def test_rejected_dial_is_retried_with_a_new_key_until_attempts_run_out(
+    client: TestClient, runtime: Runtime, clock: ManualClock, data_dir: Path
+) -> None:
+    alert_id = fire(client, make_tenant(client))
+    provider = simulator(data_dir, clock, "reject")
+    delivery = worker(runtime, provider, clock)
+    for _ in range(3):
+        asyncio.run(delivery.run_until_idle())
+        # Not due again until the retry delay has passed.
+        assert asyncio.run(delivery.run_until_idle()) == 0
+        clock.advance(21)
+    _, rows = alert_and_attempts(runtime, alert_id)
+    assert [row.status for row in rows] == ["not_placed"] * 3
+    assert len(set(dial_log(provider))) == 3
+    with runtime.database.read() as session:
+        job = session.scalar(select(CallJob).where(CallJob.alert_id == alert_id))
+        assert job is not None
+        assert (job.status, job.attempt_count) == ("failed", 3)
+
+
+def test_alert_resolved_after_claim_is_not_dialled(
+    client: TestClient, runtime: Runtime, clock: ManualClock, data_dir: Path
+) -> None:
+    tenant = make_tenant(client)
+    alert_id = fire(client, tenant)
+    with runtime.database.write() as session:
+        [job_id] = claim_due_jobs(
+            session,
+            worker_id="worker-a",
+            now=clock.now(),
+            lease=timedelta(seconds=60),
+            limit=10,
+            skip_locked=False,
+        )
+    ok(client.post(f"/v1/orgs/{tenant.org_id}/alerts/{alert_id}/resolve", headers=tenant.auth))
+    provider = simulator(data_dir, clock)
+    asyncio.run(worker(runtime, provider, clock).process_job(job_id))
+    _, rows = alert_and_attempts(runtime, alert_id)
+    assert rows == []
+    assert dial_log(provider) == []
+    with runtime.database.read() as session:
+        job = session.get(CallJob, job_id)
+        assert job is not None
+        assert job.status == "cancelled"
+
+
+def test_late_and_repeated_events_never_move_a_call_backwards(
+    client: TestClient, runtime: Runtime, clock: ManualClock
+) -> None:
+    alert_id = fire(client, make_tenant(client))
+    settings = AttemptSettings(
+        worker_id="worker-a",
+        provider="simulator",
+        caller_id="+1",
+        send_deadline=timedelta(seconds=30),
+        max_attempts=3,
+        max_spoken_characters=600,
+    )
+    with runtime.database.write() as session:
+        [job_id] = claim_due_jobs(
+            session,
+            worker_id="worker-a",
+            now=clock.now(),
+            lease=timedelta(seconds=60),
+            limit=1,
+            skip_locked=False,
+        )
+    with runtime.database.write() as session:
+        plan = attempts.plan_job(session, job_id=job_id, now=clock.now(), settings=settings)
+    assert plan.kind == PlanKind.DIAL
+    assert plan.attempt is not None
+    attempt_id = plan.attempt.attempt_id
+
+    def apply(kind: CallEventKind, sequence: int) -> bool:
+        with runtime.database.write() as session:
+            return attempts.apply_event(
+                session, attempt_id=attempt_id, event=CallEvent(kind, sequence), now=clock.now()
+            )
+
+    assert apply(CallEventKind.ANSWERED, 3)
+    assert apply(CallEventKind.COMPLETED, 5)
+    assert not apply(CallEventKind.RINGING, 2)
+    assert not apply(CallEventKind.NO_ANSWER, 4)
+    assert not apply(CallEventKind.COMPLETED, 5)
+    _, [attempt] = alert_and_attempts(runtime, alert_id)
+    assert (attempt.status, attempt.last_event_sequence) == ("answered", 5)
+
+
+def test_a_dead_workers_accepted_call_is_reconciled_not_redialled(
+    client: TestClient, runtime: Runtime, clock: ManualClock, data_dir: Path
+) -> None:
+    alert_id = fire(client, make_tenant(client))
+    provider = simulator(data_dir, clock)
+    dead = worker(runtime, provider, clock, worker_id="worker-dead")
+    # Worker A writes the attempt and the provider accepts the call; then A dies silently.
+    with runtime.database.write() as session:
+        [job_id] = claim_due_jobs(
+            session,
+            worker_id=dead.worker_id,
+            now=clock.now(),
+            lease=timedelta(seconds=60),
+            limit=1,
+            skip_locked=False,
+        )
+    with runtime.database.write() as session:
+        plan = attempts.plan_job(
+            session, job_id=job_id, now=clock.now(), settings=dead._attempt_settings
+        )
+    assert plan.attempt is not None
+    asyncio.run(provider.dial(CallRequest(plan.attempt.idempotency_key, PHONE, "+1", "hello")))
+
+    survivor = worker(runtime, provider, clock, worker_id="worker-b")
+    assert asyncio.run(survivor.run_until_idle()) == 0  # A's lease still holds
+    clock.advance(61)
+    assert asyncio.run(survivor.run_until_idle()) == 1
+    alert, [attempt] = alert_and_attempts(runtime, alert_id)
+    assert (alert.status, attempt.status, attempt.digits) == ("acknowledged", "answered", "1")
+    assert dial_log(provider) == [attempt.idempotency_key]
+
+
+def test_an_attempt_the_provider_never_got_is_replaced_only_after_its_deadline(
+    client: TestClient, runtime: Runtime, clock: ManualClock, data_dir: Path
+) -> None:
+    alert_id = fire(client, make_tenant(client))
+    provider = simulator(data_dir, clock)
+    dead = worker(runtime, provider, clock, worker_id="worker-dead")
+    dead.settings = WorkerSettings(lease=timedelta(seconds=10))
+    with runtime.database.write() as session:
+        [job_id] = claim_due_jobs(
+            session,
+            worker_id=dead.worker_id,
+            now=clock.now(),
+            lease=timedelta(seconds=10),
+            limit=1,
+            skip_locked=False,
+        )
+        plan = attempts.plan_job(
+            session, job_id=job_id, now=clock.now(), settings=dead._attempt_settings
+        )
+    assert plan.attempt is not None
+    first_key = plan.attempt.idempotency_key
+
+    survivor = worker(runtime, provider, clock, worker_id="worker-b")
+    clock.advance(11)  # lease gone, sending deadline (30 s) not yet: A might still dial
+    asyncio.run(survivor.run_until_idle())
+    assert dial_log(provider) == []
+    clock.advance(20)  # past the deadline: A can no longer dial, and the provider never got it
+    asyncio.run(survivor.run_until_idle())
+    clock.advance(21)  # the retry delay
+    asyncio.run(survivor.run_until_idle())
+    alert, rows = alert_and_attempts(runtime, alert_id)
+    assert [(row.attempt_no, row.status) for row in rows] == [(1, "not_placed"), (2, "answered")]
+    assert dial_log(provider) == [rows[1].idempotency_key]
+    assert first_key not in dial_log(provider)
+    assert alert.status == "acknowledged"
