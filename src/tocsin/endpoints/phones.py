@@ -12,7 +12,10 @@ def to_e164(raw: str, region: str | None = None) -> str:
     try:
         parsed = phonenumbers.parse(raw, (region or "").upper() or None)
     except phonenumbers.NumberParseException as exc:
-        raise InvalidInput(f"not a phone number: {raw!r}", code="invalid_phone") from exc
+        raise InvalidInput(
+            f"not a phone number: {raw!r} (use international form, +CC..., or give a region)",
+            code="invalid_phone",
+        ) from exc
     if not phonenumbers.is_valid_number(parsed):
         raise InvalidInput(
             f"not a valid phone number: {raw!r} (give it in international form, +CC...)",

@@ -1,0 +1,66 @@
+"""Migrations build exactly the schema the models describe, on every backend."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import text
+
+from tocsin.db.engine import Database
+from tocsin.db.migrate import upgrade
+from tocsin.db.models import Base
+
+
+def test_models_and_migrations_agree(database_url: str) -> None:
+    database = Database(database_url)
+    try:
+        with database.engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": False})
+            assert compare_metadata(context, Base.metadata) == []
+    finally:
+        database.dispose()
+
+
+def test_upgrade_is_idempotent(database_url: str) -> None:
+    database = Database(database_url)
+    try:
+        upgrade(database)
+        upgrade(database)
+        with database.engine.connect() as connection:
+            versions = connection.execute(text("SELECT version_num FROM alembic_version")).all()
+        assert len(versions) == 1
+    finally:
+        database.dispose()
+
+
+def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(tmp_path: Path) -> None:
+    database = Database(f"sqlite:///{tmp_path}/wal.db")
+    try:
+        with database.read() as session:
+            assert session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+            assert session.execute(text("PRAGMA busy_timeout")).scalar() == 30_000
+            assert session.execute(text("PRAGMA foreign_keys")).scalar() == 1
+    finally:
+        database.dispose()
+
+
+def test_sqlite_write_transactions_take_the_write_lock_up_front(tmp_path: Path) -> None:
+    path = tmp_path / "lock.db"
+    database = Database(f"sqlite:///{path}")
+    other = sqlite3.connect(path, timeout=0, isolation_level=None)
+    try:
+        with database.read() as session:
+            session.execute(text("SELECT 1"))
+            other.execute("BEGIN IMMEDIATE")  # a reader blocks no writer
+            other.execute("ROLLBACK")
+        with database.write() as session:
+            session.execute(text("SELECT 1"))
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                other.execute("BEGIN IMMEDIATE")
+    finally:
+        other.close()
+        database.dispose()

@@ -1,0 +1,123 @@
+"""The `tocsin` command: admin commands work, and bad input gets one line and a non-zero exit."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from tests.conftest import TEST_SECRET
+from typer.testing import CliRunner
+
+from tocsin.cli import app
+
+PASSWORD = "correct horse battery staple\n"
+
+
+@pytest.fixture
+def cli(database_url: str, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    monkeypatch.setenv("TOCSIN_DATABASE_URL", database_url)
+    monkeypatch.setenv("TOCSIN_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("TOCSIN_SECRET_KEY", TEST_SECRET)
+    return CliRunner()
+
+
+def run_json(cli: CliRunner, *args: str, stdin: str | None = None) -> dict[str, str]:
+    result = cli.invoke(app, [*args, "--json"], input=stdin)
+    assert result.exit_code == 0, result.output
+    data: dict[str, str] = json.loads(result.stdout)
+    return data
+
+
+def test_admin_commands_build_a_working_endpoint(cli: CliRunner) -> None:
+    org = run_json(cli, "org", "create", "Acme Ops")
+    assert org["slug"] == "acme-ops"
+    user = run_json(
+        cli,
+        "user",
+        "create",
+        "ops@acme.example",
+        "--password-stdin",
+        "--org",
+        "acme-ops",
+        "--role",
+        "admin",
+        stdin=PASSWORD,
+    )
+    assert user["role"] == "admin"
+    contact = run_json(
+        cli, "contact", "add", "Alice", "07400 123456", "--region", "GB", "--org", org["id"]
+    )
+    assert contact["phone"] == "+447400123456"
+    endpoint = run_json(
+        cli, "endpoint", "create", "Prod", "--org", "acme-ops", "--contact", contact["id"]
+    )
+    assert endpoint["url"].endswith(f"/v1/hooks/{endpoint['id']}")
+    key = run_json(cli, "key", "create", "--org", "acme-ops", "--endpoint", endpoint["id"])
+    assert key["key"].startswith("tk_")
+    assert key["scopes"] == ["ingest"]
+
+
+def test_quickstart_is_idempotent(cli: CliRunner, data_dir: Path) -> None:
+    first = cli.invoke(app, ["quickstart"])
+    assert first.exit_code == 0, first.output
+    env = (data_dir / "quickstart.env").read_text()
+    second = cli.invoke(app, ["quickstart"])
+    assert second.exit_code == 0
+    assert (data_dir / "quickstart.env").read_text() == env
+    assert "curl -X POST" in second.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "stdin", "message"),
+    [
+        (["org", "create", "   "], None, "name must be 1 to 200 characters"),
+        (["contact", "add", "Bob", "12", "--org", "nope"], None, "organization not found"),
+        (["key", "create", "--org", "nope"], None, "organization not found"),
+        (
+            ["user", "create", "not-an-email", "--password-stdin"],
+            PASSWORD,
+            "email address is not valid",
+        ),
+        (
+            ["user", "create", "a@b.example", "--password-stdin"],
+            "short\n",
+            "password must be at least",
+        ),
+        (["endpoint", "create", "X", "--org", "nope"], None, "organization not found"),
+    ],
+)
+def test_bad_input_gets_one_line_and_exit_1(
+    cli: CliRunner, args: list[str], stdin: str | None, message: str
+) -> None:
+    result = cli.invoke(app, args, input=stdin)
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    [line] = result.stderr.splitlines()
+    assert line.startswith("tocsin: error: ")
+    assert message in line
+
+
+def test_bad_phone_number_is_refused(cli: CliRunner) -> None:
+    run_json(cli, "org", "create", "Acme")
+    unparseable = cli.invoke(app, ["contact", "add", "Bob", "12345", "--org", "acme"])
+    assert unparseable.exit_code == 1
+    assert "use international form" in unparseable.stderr
+    invalid = cli.invoke(app, ["contact", "add", "Bob", "+44 12345", "--org", "acme"])
+    assert invalid.exit_code == 1
+    assert "not a valid phone number" in invalid.stderr
+
+
+def test_bad_setting_is_one_line(cli: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TOCSIN_PORT", "eighty")
+    result = cli.invoke(app, ["db", "upgrade"])
+    assert result.exit_code == 1
+    [line] = result.stderr.splitlines()
+    assert "TOCSIN_PORT" in line
+
+
+def test_contact_on_unknown_endpoint_contact_is_refused(cli: CliRunner) -> None:
+    run_json(cli, "org", "create", "Acme")
+    result = cli.invoke(app, ["endpoint", "create", "X", "--org", "acme", "--contact", "ct_x"])
+    assert result.exit_code == 1
+    assert "contact not found" in result.stderr
