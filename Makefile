@@ -1,0 +1,65 @@
+# Tocsin's two everyday commands:
+#
+#   make run    a demo server on http://127.0.0.1:8080 (SQLite, in-process worker, simulator)
+#   make test   lint, type check and the test suite
+#
+# Both make .venv with `python3 -m venv` when it is missing and install into it; the install is
+# skipped until pyproject.toml changes (a stamp file in .venv remembers it).
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip --disable-pip-version-check --quiet
+RUNTIME_STAMP := $(VENV)/.installed-runtime
+DEV_STAMP := $(VENV)/.installed-dev
+LINTED := src tests benchmarks
+
+.DEFAULT_GOAL := help
+.PHONY: help run test lint bench
+
+help:
+	@echo "make run     set up a demo endpoint and serve on http://127.0.0.1:8080"
+	@echo "make test    ruff, mypy and pytest (PostgreSQL too if TOCSIN_TEST_DATABASE_URL is set)"
+	@echo "make lint    ruff and mypy only"
+	@echo "make bench   webhook ingest benchmark against a bare Starlette app"
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { \
+		echo "Tocsin needs Python 3.11 or newer; $(PYTHON) is $$($(PYTHON) --version 2>&1)." >&2; \
+		exit 1; }
+	@$(PYTHON) -m venv $(VENV) || { \
+		rm -rf $(VENV); \
+		echo "'$(PYTHON) -m venv' failed; on Debian or Ubuntu: apt-get install python3-venv" >&2; \
+		exit 1; }
+
+# Installing the dev extra also installs everything `run` needs, so it satisfies both stamps.
+$(RUNTIME_STAMP): pyproject.toml | $(BIN)/python
+	$(PIP) install -e .
+	@touch $@
+
+$(DEV_STAMP): pyproject.toml | $(BIN)/python
+	$(PIP) install -e '.[dev]'
+	@touch $@ $(RUNTIME_STAMP)
+
+run: $(RUNTIME_STAMP)
+	$(BIN)/tocsin quickstart
+	exec $(BIN)/tocsin serve
+
+# Every step runs even after one fails, so a lint error does not hide test results; the target
+# fails at the end if any step did.
+test: $(DEV_STAMP)
+	@failed=""; \
+	step() { echo "+ $$*"; "$$@" || failed="$$failed\n  $$*"; }; \
+	step $(BIN)/ruff check $(LINTED); \
+	step $(BIN)/ruff format --check $(LINTED); \
+	step $(BIN)/mypy; \
+	step $(BIN)/python -m pytest -q; \
+	if [ -n "$$failed" ]; then printf "make test: these steps failed:$$failed\n" >&2; exit 1; fi
+
+lint: $(DEV_STAMP)
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
+	$(BIN)/mypy
+
+bench: $(RUNTIME_STAMP)
+	$(BIN)/python benchmarks/ingest.py $(BENCH_ARGS)
