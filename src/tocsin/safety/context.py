@@ -3,6 +3,7 @@ countries it has enabled, and the platform's sanctions list."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from tocsin.safety.tables.sanctions import DEFAULT_SANCTIONED_REGIONS
@@ -29,9 +30,11 @@ def organization_context(
     *,
     home_region: str,
     international_enabled: bool = False,
-    allowed_regions: frozenset[str] = frozenset(),
+    allowed_regions: Iterable[str] = (),
     sanctioned_regions: frozenset[str] = DEFAULT_SANCTIONED_REGIONS,
 ) -> ScreeningContext:
+    """An organization's view. `sanctioned_regions` is platform configuration, passed through
+    for the operator; it is not an organization setting."""
     return ScreeningContext(
         home_region=home_region.upper(),
         international_enabled=international_enabled,

@@ -1,10 +1,10 @@
 """Turning what a person typed into dialable digit strings, so formatting cannot smuggle a
 dangerous number past the screen.
 
-Handled: Unicode digits of any script (full-width, Arabic-Indic, Devanagari...), separators,
-`tel:` URIs and labels, extensions and pauses, embedded service codes such as `*67` or `#31#`,
-trailing text, and keypad letters (1-900-FLOWERS). Where an input can be read more than one way,
-every reading is returned: the screen blocks if any reading is dangerous.
+Handled: Unicode digits of any script (full-width, Arabic-Indic, Devanagari, circled...),
+separators, `tel:` URIs and labels, extensions and pauses, embedded service codes such as `*67`
+or `#31#`, trailing text, and keypad letters (1-900-FLOWERS). Where an input can be read more
+than one way, every reading is returned: the screen blocks if any reading is dangerous.
 """
 
 from __future__ import annotations
@@ -28,8 +28,14 @@ _KEYPAD = {
 _EXTENSION = re.compile(
     r"(?:;\s*ext=|\s*(?:ext\.?|extension|x)\s*|\s*[,;pw]+\s*)(\d{1,10})\s*$", re.IGNORECASE
 )
-# Vertical service codes and GSM supplementary-service codes: *67, *82, #31#, *31#, **21*...
-_SERVICE_CODE = re.compile(r"[*#]+\d{0,4}[*#]*")
+# Service codes as people dial them in front of (or inside) a number: GSM supplementary-service
+# codes end in '#' (#31#, *31#, *#06#); North American vertical service codes are '*' and two
+# digits (*67, *82), often written glued to the number ("*6712125550123"). Any other '*' or '#'
+# is dropped on its own, so its neighbours stay digits of the number.
+_SERVICE_CODE = re.compile(r"[*#]{1,2}\d{1,3}#|\*\d{2}|[*#]+")
+# The looser reading: a '*' or '#' takes up to four digits with it. Judged as a probe, because
+# some codes are longer than the two digits the main reading assumes.
+_SERVICE_CODE_GREEDY = re.compile(r"[*#]+\d{0,4}[*#]*")
 _TEL_URI = re.compile(r"^\s*tel:", re.IGNORECASE)
 _SEPARATORS = re.compile(r"[\s\-./()\[\]\u2010-\u2015\u2212\u00a0\u200b]+")
 
@@ -53,19 +59,18 @@ class Normalised:
 
 
 def ascii_digits(text: str) -> str:
-    """NFKC folds full-width forms; any remaining decimal digit of any script becomes ASCII."""
+    """NFKC folds full-width and circled forms; any remaining digit of any script (decimal or
+    not, such as Ethiopic or double-circled digits) becomes its ASCII digit."""
     folded = unicodedata.normalize("NFKC", text)
     out = []
     for char in folded:
-        if char.isdecimal() and not ("0" <= char <= "9"):
-            out.append(str(unicodedata.decimal(char)))
-        else:
-            out.append(char)
+        value = unicodedata.digit(char, None) if not ("0" <= char <= "9") else None
+        out.append(str(value) if value is not None else char)
     return "".join(out)
 
 
 def _clean(text: str) -> str:
-    """Separators removed, '+' kept only in front."""
+    """Separators (brackets included) removed."""
     return _SEPARATORS.sub("", text)
 
 
@@ -78,6 +83,23 @@ def _international(digits: str) -> str:
     if digits.startswith("011"):
         return "+" + digits[3:]
     return digits
+
+
+def _readings(text: str, has_region: bool, how: str) -> list[Reading]:
+    """The digits of `text`, with the '+' when one comes before the first digit; without a
+    region also the international reading of a 00/011 prefix. The digits as typed stay a reading
+    too: "000" is Australia's emergency number, not an empty international one."""
+    first_digit = re.search(r"\d", text)
+    if first_digit is None:
+        return []
+    plus = _clean(text[: first_digit.start()]).endswith("+")
+    dialable = ("+" if plus else "") + re.sub(r"\D", "", text)
+    readings = []
+    if not has_region and _international(dialable) != dialable:
+        readings.append(Reading(_international(dialable), how))
+        how = f"{how}, without the international prefix"
+    readings.append(Reading(dialable, how))
+    return readings
 
 
 def normalise(raw: str, *, has_region: bool) -> Normalised:
@@ -99,43 +121,38 @@ def normalise(raw: str, *, has_region: bool) -> Normalised:
     if not digit_positions:
         return Normalised(None, (), ("there are no digits",), extension, service_codes)
     first, last = digit_positions[0], digit_positions[-1]
+    # Text before the first digit is a label or '+'; text after the last is a label.
     leading, body, trailing = (
         without_codes[:first],
         without_codes[first : last + 1],
         without_codes[last + 1 :],
     )
-    plus = leading.rstrip().endswith("+")
     letters_inside = bool(re.search(r"[^\W\d_]", body))
     if letters_inside:
         problems.append("letters inside the number")
     if "+" in body:
         problems.append("a '+' inside the number")
 
-    digits = re.sub(r"\D", "", body)
-    dialable = ("+" + digits) if plus else digits
-    if not has_region:
-        dialable = _international(dialable)
-    readings = [Reading(dialable, "as typed")]
+    # The '+' may sit inside a bracket: "(+44) 20...".
+    plus = "+" if _clean(leading).endswith("+") else ""
+    readings = _readings(plus + body, has_region, "as typed")
 
     # Keypad letters: the trailing text or inner letters may be a vanity number.
     if re.search(r"[A-Za-z]", body + trailing):
         vanity = "".join(_KEYPAD.get(char.lower(), char) for char in body + trailing)
-        vanity_digits = re.sub(r"\D", "", vanity)
-        vanity_dialable = ("+" + vanity_digits) if plus else vanity_digits
-        if not has_region:
-            vanity_dialable = _international(vanity_dialable)
-        if vanity_dialable != dialable:
-            readings.append(Reading(vanity_dialable, "keypad letters as digits"))
+        readings += _readings(plus + vanity, has_region, "keypad letters as digits")
 
-    # Read the service codes' digits as part of the number too: "9*11" must not pass as "9".
     if service_codes:
-        kept = re.sub(r"\D", "", text)
-        kept_dialable = ("+" + kept) if text.lstrip().startswith("+") else kept
-        if not has_region:
-            kept_dialable = _international(kept_dialable)
-        if kept_dialable != dialable:
-            readings.append(Reading(kept_dialable, "service-code digits kept"))
+        # The codes' digits read as part of the number: "9*11" must not pass as "9".
+        readings += _readings(text, has_region, "service-code digits kept")
+        # Codes longer than the main reading assumes: '*' or '#' and up to four digits.
+        readings += _readings(_SERVICE_CODE_GREEDY.sub(" ", text), has_region, "longer codes")
 
     primary = None if letters_inside or "+" in body else readings[0]
-    probes = tuple(readings[1:]) if primary is not None else tuple(readings)
-    return Normalised(primary, probes, tuple(problems), extension, service_codes)
+    seen = {primary.dialable} if primary is not None else set()
+    probes = []
+    for reading in readings:
+        if reading.dialable not in seen:
+            seen.add(reading.dialable)
+            probes.append(reading)
+    return Normalised(primary, tuple(probes), tuple(problems), extension, service_codes)

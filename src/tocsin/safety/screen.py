@@ -6,15 +6,18 @@ matters most: anything the screen cannot classify with certainty is blocked.
 
 from __future__ import annotations
 
+import functools
+import re
+
 import phonenumbers
+from phonenumbers import PhoneMetadata, shortnumberinfo
 from phonenumbers import PhoneNumberType as Type
-from phonenumbers import shortnumberinfo
 from phonenumbers.shortnumberinfo import ShortNumberCost
 
 from tocsin.safety.context import PLATFORM_CONTEXT, ScreeningContext
 from tocsin.safety.normalise import Reading, normalise
 from tocsin.safety.reasons import Reason, ReasonCode, Verdict
-from tocsin.safety.tables.emergency import service_number, service_number_anywhere
+from tocsin.safety.tables.emergency import service_number, service_numbers_anywhere
 from tocsin.safety.tables.fictional import fictional_range
 from tocsin.safety.tables.high_risk import (
     NANP_FOREIGN_AREA_CODES,
@@ -23,10 +26,19 @@ from tocsin.safety.tables.high_risk import (
     risky_prefix,
 )
 from tocsin.safety.tables.sanctions import occupied_prefix
+from tocsin.safety.tables.tariffs import tariff_range
 
 Code = ReasonCode
 
-# Shorter than any subscriber number in any plan; such digit strings are service codes.
+# The screen checks numbers of every region, more metadata patterns than `re`'s own cache holds;
+# without this every check would compile its patterns again. Older phonenumbers releases (the
+# project allows >=8.13) lack the switch and are merely slower.
+_enable_pattern_cache = getattr(phonenumbers, "enable_pattern_cache", None)
+if _enable_pattern_cache is not None:
+    _enable_pattern_cache()
+
+# Shorter than any subscriber number in most plans; such digit strings are service codes unless
+# the metadata says they are a valid line (Andorra, the Faroes, Greenland... have 5-6 digits).
 SHORT_NUMBER_MAX_DIGITS = 6
 
 _TYPE_REASONS: dict[int, tuple[ReasonCode, str]] = {
@@ -58,48 +70,111 @@ def _reason(code: ReasonCode, message: str) -> Reason:
     return Reason(code, message)
 
 
-def _short_number_reasons(national: str, region: str) -> list[Reason]:
-    """Emergency and service codes, judged as dialled inside `region`."""
-    reasons: list[Reason] = []
-    if shortnumberinfo.is_emergency_number(national, region) or (
-        shortnumberinfo.connects_to_emergency_number(national, region)
-    ):
-        reasons.append(_reason(Code.EMERGENCY, f"{national} is an emergency number in {region}"))
-    extra = service_number(region, national)
-    if extra is not None and extra.emergency and not reasons:
-        reasons.append(_reason(Code.EMERGENCY, f"{national} is {extra.description} in {region}"))
-    if reasons or len(national) > SHORT_NUMBER_MAX_DIGITS:
-        return reasons
-    short = phonenumbers.parse(national, region) if national else None
-    if short is not None and shortnumberinfo.is_valid_short_number_for_region(short, region):
-        cost = shortnumberinfo.expected_cost_for_region(short, region)
-        if cost == ShortNumberCost.PREMIUM_RATE:
-            reasons.append(_reason(Code.PREMIUM_RATE, f"{national} is a premium-rate short code"))
-    description = extra.description if extra is not None else "a short code"
-    reasons.append(_reason(Code.SHORT_CODE, f"{national} is {description}, not a phone line"))
-    return reasons
-
-
-def _anywhere_short_reasons(digits: str) -> list[Reason]:
-    """A national number with no region: dangerous if it is an emergency number anywhere."""
-    regions = sorted(
-        region
-        for region in shortnumberinfo.SUPPORTED_SHORT_REGIONS
-        if shortnumberinfo.is_emergency_number(digits, region)
+def _short_number(national: str, region: str) -> phonenumbers.PhoneNumber:
+    """`national` as a short number of `region`, leading zeros kept ("000" stays "000")."""
+    significant = national.lstrip("0") or "0"
+    zeros = len(national) - len(significant)
+    return phonenumbers.PhoneNumber(
+        country_code=phonenumbers.country_code_for_region(region),
+        national_number=int(significant),
+        italian_leading_zero=True if zeros else None,
+        number_of_leading_zeros=zeros or None,
     )
-    extra = service_number_anywhere(digits)
-    if extra is not None and extra.emergency:
-        regions = sorted({*regions, extra.region})
-    if regions:
-        shown = ", ".join(regions[:8]) + (" and others" if len(regions) > 8 else "")
-        return [_reason(Code.EMERGENCY, f"{digits} is an emergency number in {shown}")]
-    if len(digits) <= SHORT_NUMBER_MAX_DIGITS:
-        return [_reason(Code.SHORT_CODE, f"{digits} is too short to be a phone line")]
+
+
+def _has_trunk_prefix(national: str, region: str) -> bool:
+    """Whether `national` starts with the region's trunk prefix, or the region has none."""
+    metadata = PhoneMetadata.metadata_for_region(region)
+    prefix = metadata.national_prefix if metadata is not None else None
+    return not prefix or national.startswith(prefix)
+
+
+def _without_trunk_prefix(national: str, region: str) -> list[str]:
+    """The digits as dialled, and without the national (trunk) prefix: "1-911" in the US and
+    "0112" in Germany are read as 911 and 112 too."""
+    metadata = PhoneMetadata.metadata_for_region(region)
+    prefix = metadata.national_prefix if metadata is not None else None
+    if prefix and national.startswith(prefix) and len(national) > len(prefix):
+        return [national, national[len(prefix) :]]
+    return [national]
+
+
+def _emergency_reasons(national: str, region: str) -> list[Reason]:
+    for digits in _without_trunk_prefix(national, region):
+        if shortnumberinfo.connects_to_emergency_number(digits, region):
+            return [_reason(Code.EMERGENCY, f"{national} is an emergency number in {region}")]
+        extra = service_number(region, digits)
+        if extra is not None and extra.emergency:
+            return [_reason(Code.EMERGENCY, f"{national} is {extra.description} in {region}")]
     return []
 
 
-def _range_reasons(e164_digits: str, region: str | None, context: ScreeningContext) -> list[Reason]:
+def _short_number_reasons(national: str, region: str) -> list[Reason]:
+    """Emergency and service codes, judged as dialled inside `region`. A short digit string that
+    is neither is no phone line either: invalid."""
+    reasons = _emergency_reasons(national, region)
+    if reasons:
+        return reasons
+    extra = next(
+        (
+            entry
+            for digits in _without_trunk_prefix(national, region)
+            if (entry := service_number(region, digits)) is not None
+        ),
+        None,
+    )
+    if extra is not None:
+        return [_reason(Code.SHORT_CODE, f"{national} is {extra.description} in {region}")]
+    if (
+        len(national) > SHORT_NUMBER_MAX_DIGITS
+        or region not in shortnumberinfo.SUPPORTED_SHORT_REGIONS
+    ):
+        return [_reason(Code.INVALID, f"{national} is not a phone number in {region}")]
+    short = _short_number(national, region)
+    if not shortnumberinfo.is_valid_short_number_for_region(short, region):
+        return [_reason(Code.INVALID, f"{national} is too short to be a phone number")]
+    if shortnumberinfo.expected_cost_for_region(short, region) == ShortNumberCost.PREMIUM_RATE:
+        reasons.append(_reason(Code.PREMIUM_RATE, f"{national} is a premium-rate short code"))
+    reasons.append(_reason(Code.SHORT_CODE, f"{national} is a short code in {region}"))
+    return reasons
+
+
+@functools.cache
+def _emergency_patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    """Every region's emergency-number pattern, compiled once: a number without a region is
+    matched against them all, rather than asking `shortnumberinfo` region by region."""
+    patterns = []
+    for region in sorted(shortnumberinfo.SUPPORTED_SHORT_REGIONS):
+        metadata = PhoneMetadata.short_metadata_for_region(region)
+        emergency = metadata.emergency if metadata is not None else None
+        if emergency is not None and emergency.national_number_pattern:
+            patterns.append((region, re.compile(emergency.national_number_pattern)))
+    return tuple(patterns)
+
+
+def _anywhere_reasons(digits: str) -> list[Reason]:
+    """A national number with no region: dangerous if it is an emergency number anywhere.
+    Longer digit strings are no emergency number anywhere (the metadata's longest has six
+    digits; a test keeps that so), and need a region to mean anything."""
+    if len(digits) > SHORT_NUMBER_MAX_DIGITS:
+        return [_reason(Code.INVALID, "a national number needs a region; write it as +CC...")]
+    regions = {region for region, pattern in _emergency_patterns() if pattern.fullmatch(digits)}
+    extras = service_numbers_anywhere(digits)
+    regions |= {entry.region for entry in extras if entry.emergency}
+    if regions:
+        shown = ", ".join(sorted(regions)[:8]) + (" and others" if len(regions) > 8 else "")
+        return [_reason(Code.EMERGENCY, f"{digits} is an emergency number in {shown}")]
+    if extras:
+        entry = extras[0]
+        return [_reason(Code.SHORT_CODE, f"{digits} is {entry.description} in {entry.region}")]
+    return [_reason(Code.INVALID, f"{digits} is too short to be a phone number")]
+
+
+def _range_reasons(
+    number: phonenumbers.PhoneNumber, region: str | None, context: ScreeningContext
+) -> list[Reason]:
     """Table lookups that hold whether or not the metadata thinks the number is valid."""
+    e164_digits = f"{number.country_code}{phonenumbers.national_significant_number(number)}"
     reasons: list[Reason] = []
     fiction = fictional_range(e164_digits)
     if fiction is not None:
@@ -109,26 +184,21 @@ def _range_reasons(e164_digits: str, region: str | None, context: ScreeningConte
         reasons.append(_reason(Code.SANCTIONED, f"sanctioned territory: {occupied.description}"))
     elif region is not None and region in context.sanctioned_regions:
         reasons.append(_reason(Code.SANCTIONED, f"numbers in {region} are under sanctions"))
-    country_code = _country_code(e164_digits)
-    if country_code in TOLL_FREE_COUNTRY_CODES:
+    if str(number.country_code) in TOLL_FREE_COUNTRY_CODES:
         reasons.append(_reason(Code.TOLL_FREE, "international freephone number (+800)"))
     risky = risky_prefix(e164_digits)
     if risky is not None:
         reasons.append(_reason(Code.HIGH_RISK, f"high-risk destination: {risky.description}"))
+    tariff = tariff_range(e164_digits)
+    if tariff is not None:
+        reasons.append(_reason(tariff.code, tariff.description))
     return reasons
 
 
-def _country_code(e164_digits: str) -> str:
-    for length in (1, 2, 3):
-        candidate = e164_digits[:length]
-        if phonenumbers.region_code_for_country_code(int(candidate)) != "ZZ":
-            return candidate
-    return ""
-
-
-def _number_region(number: phonenumbers.PhoneNumber, e164_digits: str) -> str | None:
+def _number_region(number: phonenumbers.PhoneNumber) -> str | None:
     if number.country_code == 1:
-        foreign = NANP_FOREIGN_AREA_CODES.get(e164_digits[1:4])
+        area_code = phonenumbers.national_significant_number(number)[:3]
+        foreign = NANP_FOREIGN_AREA_CODES.get(area_code)
         if foreign is not None:
             return foreign
     region = phonenumbers.region_code_for_number(number)
@@ -139,71 +209,105 @@ def _number_region(number: phonenumbers.PhoneNumber, e164_digits: str) -> str | 
 
 
 def _context_reasons(region: str | None, context: ScreeningContext) -> list[Reason]:
-    if context.home_region is None or region is None or region == "001":
+    """Organization policy. A number whose country is unknown, or that belongs to no country
+    (+800, +870...), is never in the home zone nor in an allowlist."""
+    if context.home_region is None:
         return []
-    if region in home_zone(context.home_region):
+    if region is not None and region in home_zone(context.home_region):
         return []
+    where = region if region not in (None, "001") else "an international network"
     if not context.international_enabled:
-        return [
-            _reason(
-                Code.INTERNATIONAL_DISABLED,
-                f"{region} is outside {context.home_region}; international calling is off",
-            )
-        ]
-    if region not in context.allowed_regions:
-        return [_reason(Code.COUNTRY_NOT_ALLOWED, f"calls to {region} are not enabled")]
+        message = f"{where} is outside {context.home_region}; international calling is off"
+        return [_reason(Code.INTERNATIONAL_DISABLED, message)]
+    if region is None or region not in context.allowed_regions:
+        return [_reason(Code.COUNTRY_NOT_ALLOWED, f"calls to {where} are not enabled")]
     return []
+
+
+def _short_service(number: phonenumbers.PhoneNumber, national: str, regions: list[str]) -> bool:
+    """Whether a short national number is (also) an emergency or service code somewhere."""
+    for region in regions:
+        if _emergency_reasons(national, region) or service_number(region, national):
+            return True
+        if shortnumberinfo.is_valid_short_number_for_region(number, region):
+            return True
+    return False
+
+
+def _is_line(
+    number: phonenumbers.PhoneNumber, number_type: int, national: str, regions: list[str]
+) -> bool:
+    """A number of at most SHORT_NUMBER_MAX_DIGITS is a line only when the metadata says it is a
+    valid number of a known type and it is no short code in its region."""
+    return number_type != Type.UNKNOWN and not _short_service(number, national, regions)
+
+
+def _parse(dialable: str, region: str | None) -> phonenumbers.PhoneNumber | None:
+    try:
+        return phonenumbers.parse(dialable, region)
+    except phonenumbers.NumberParseException:
+        return None
+
+
+def _regions_sharing(number: phonenumbers.PhoneNumber, number_region: str | None) -> list[str]:
+    """The region to judge a short number in; when the number has none (an invalid short number
+    has no single region), every region that shares its country code."""
+    if number_region not in (None, "001"):
+        return [number_region]
+    shared = phonenumbers.region_codes_for_country_code(number.country_code or 0)
+    return [region for region in shared if region != "001"] or ["ZZ"]
 
 
 def _judge(
     reading: Reading, region: str | None, context: ScreeningContext
 ) -> tuple[str | None, list[Reason]]:
     dialable = reading.dialable
-    if not dialable.startswith("+"):
-        if region is None:
-            reasons = _anywhere_short_reasons(dialable)
-            return None, reasons or [
-                _reason(Code.INVALID, "a national number needs a region; write it as +CC...")
-            ]
-        if len(dialable) <= SHORT_NUMBER_MAX_DIGITS or service_number(region, dialable):
+    national_input = not dialable.startswith("+")
+    if national_input and region is None:
+        return None, _anywhere_reasons(dialable)
+    # Dialled inside `region`, a short input is a service code unless it is a whole subscriber
+    # number, written with the trunk prefix where the country has one ("17057" in Austria is a
+    # service code, not Vienna without its 0).
+    short_input = (
+        national_input
+        and region is not None
+        and (len(dialable) <= SHORT_NUMBER_MAX_DIGITS or service_number(region, dialable))
+    )
+    number = _parse(dialable, region)
+    if short_input and region is not None:
+        number_type = phonenumbers.number_type(number) if number is not None else Type.UNKNOWN
+        if (
+            number is None
+            or not _has_trunk_prefix(dialable, region)
+            or not _is_line(number, number_type, dialable, [region])
+        ):
             return None, _short_number_reasons(dialable, region)
-    try:
-        number = phonenumbers.parse(dialable, region)
-    except phonenumbers.NumberParseException:
+    if number is None:
         return None, [_reason(Code.INVALID, "not a phone number")]
 
-    e164_digits = f"{number.country_code}{number.national_number}"
-    number_region = _number_region(number, e164_digits)
+    # UNKNOWN exactly when the metadata does not hold the number valid.
+    number_type = phonenumbers.number_type(number)
+    number_region = _number_region(number)
     national = phonenumbers.national_significant_number(number)
-    reasons = _range_reasons(e164_digits, number_region, context)
-    if len(national) <= SHORT_NUMBER_MAX_DIGITS:
-        # "+1 911" or "+44 999": a short code behind a country code. An invalid short number has
-        # no single region, so judge it in every region that shares the country code.
-        regions = (
-            [number_region]
-            if number_region not in (None, "001")
-            else [
-                r
-                for r in phonenumbers.region_codes_for_country_code(number.country_code or 0)
-                if r != "001"
-            ]
-        )
-        for short_region in regions or ["ZZ"]:
-            reasons += _short_number_reasons(national, short_region)
-        return None, reasons
-    if not phonenumbers.is_valid_number(number):
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    reasons = _range_reasons(number, number_region, context)
+    if len(national) <= SHORT_NUMBER_MAX_DIGITS and not short_input:
+        # "+1 911" or "+44 999": a short code behind a country code.
+        regions = _regions_sharing(number, number_region)
+        if not _is_line(number, number_type, national, regions):
+            for short_region in regions:
+                reasons += _short_number_reasons(national, short_region)
+            return None, reasons
+    if number_type == Type.UNKNOWN:
         if not reasons:
             reasons.append(_reason(Code.INVALID, "not a valid, assigned number"))
-        return "+" + e164_digits, reasons
-    number_type = phonenumbers.number_type(number)
-    if number_type in _TYPE_REASONS:
-        code, message = _TYPE_REASONS[number_type]
-        if all(reason.code != code for reason in reasons):
-            reasons.append(_reason(code, message))
+        return e164, reasons
+    if number_type in _TYPE_REASONS and tariff_range(e164[1:]) is None:
+        # A curated tariff range corrects the metadata's type; otherwise the type decides.
+        reasons.append(_reason(*_TYPE_REASONS[number_type]))
     elif number_type not in _CALLABLE_TYPES:
         reasons.append(_reason(Code.INVALID, "the kind of number could not be determined"))
     reasons += _context_reasons(number_region, context)
-    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     return e164, reasons
 
 

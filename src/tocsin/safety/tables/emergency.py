@@ -22,6 +22,11 @@ _UA = "Ukraine, Cabinet of Ministers: single emergency numbers 101-104"
 _FR = "ARCEP, numeros d'urgence (114 for deaf and hard of hearing callers)"
 _AT = "RTR, Notrufnummern (KEM-V 2009, section 33)"
 _NANP = "FCC / NANPA, N11 codes"
+_ES = "Spain, Plan nacional de numeracion telefonica: 061, 062, 091 and 092 emergency numbers"
+_CN = "MIIT, China telecommunication numbering: 122 road traffic accident alarm"
+_JP = "Japan Coast Guard: 118 maritime emergency number"
+_IN = "DoT India, National Numbering Plan: level 10X reserved for emergency services"
+_NG = "Nigerian Communications Commission: 112 national emergency number"
 
 EXTRA_SERVICE_NUMBERS: tuple[ServiceNumber, ...] = (
     ServiceNumber("UA", "101", "fire and rescue", _UA, emergency=True),
@@ -39,6 +44,14 @@ EXTRA_SERVICE_NUMBERS: tuple[ServiceNumber, ...] = (
     ServiceNumber("AT", "142", "telephone counselling", _AT, emergency=True),
     ServiceNumber("AT", "144", "ambulance", _AT, emergency=True),
     ServiceNumber("AT", "147", "child and youth helpline", _AT, emergency=True),
+    ServiceNumber("ES", "061", "medical emergencies", _ES, emergency=True),
+    ServiceNumber("ES", "062", "Guardia Civil", _ES, emergency=True),
+    ServiceNumber("ES", "091", "national police", _ES, emergency=True),
+    ServiceNumber("ES", "092", "local police", _ES, emergency=True),
+    ServiceNumber("CN", "122", "road traffic accident alarm", _CN, emergency=True),
+    ServiceNumber("JP", "118", "coast guard emergency", _JP, emergency=True),
+    ServiceNumber("IN", "103", "traffic police emergency line", _IN, emergency=True),
+    ServiceNumber("NG", "112", "emergency", _NG, emergency=True),
     ServiceNumber("US", "911", "emergency", _NANP, emergency=True),
     ServiceNumber("US", "988", "suicide and crisis lifeline", _NANP, emergency=True),
     ServiceNumber("US", "933", "911 address test line", _NANP, emergency=True),
@@ -54,17 +67,17 @@ EXTRA_SERVICE_NUMBERS: tuple[ServiceNumber, ...] = (
 # The N11 codes work the same way everywhere in the North American Numbering Plan.
 _NANP_REGIONS = frozenset({"US", "CA", "PR", "VI", "GU", "AS", "MP"})
 
+_BY_REGION = {(entry.region, entry.number): entry for entry in EXTRA_SERVICE_NUMBERS}
+_BY_NUMBER: dict[str, tuple[ServiceNumber, ...]] = {}
+for _entry in EXTRA_SERVICE_NUMBERS:
+    _BY_NUMBER[_entry.number] = (*_BY_NUMBER.get(_entry.number, ()), _entry)
+
 
 def service_number(region: str, national_digits: str) -> ServiceNumber | None:
     lookup_region = "US" if region in _NANP_REGIONS else region
-    for entry in EXTRA_SERVICE_NUMBERS:
-        if entry.region == lookup_region and entry.number == national_digits:
-            return entry
-    return None
+    return _BY_REGION.get((lookup_region, national_digits))
 
 
-def service_number_anywhere(digits: str) -> ServiceNumber | None:
-    for entry in EXTRA_SERVICE_NUMBERS:
-        if entry.number == digits:
-            return entry
-    return None
+def service_numbers_anywhere(digits: str) -> tuple[ServiceNumber, ...]:
+    """The entries for `digits` in every region, for a number typed without one."""
+    return _BY_NUMBER.get(digits, ())

@@ -6,6 +6,7 @@ would otherwise place a real call to whoever the range is later given to.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -20,7 +21,13 @@ class NumberRange:
     source: str
 
     def matches(self, e164_digits: str) -> bool:
-        return re.fullmatch(self.pattern, e164_digits) is not None
+        return _compiled(self.pattern).fullmatch(e164_digits) is not None
+
+
+@functools.cache
+def _compiled(pattern: str) -> re.Pattern[str]:
+    # Kept here rather than in `re`'s bounded cache, which the metadata patterns crowd out.
+    return re.compile(pattern)
 
 
 _OFCOM = "Ofcom, Telephone numbers for use in TV and radio drama programmes"
