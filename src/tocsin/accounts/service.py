@@ -188,7 +188,17 @@ def _owner_count(session: Session, org_id: str) -> int:
     )
 
 
+def _lock_memberships(session: Session, org_id: str) -> None:
+    """Serialise membership changes of one organization by locking its row.
+
+    Without it, two owners demoting each other at once on PostgreSQL would each count two owners
+    and leave none. SQLite needs no lock: its write transactions already run one at a time.
+    """
+    session.execute(select(Organization.id).where(Organization.id == org_id).with_for_update())
+
+
 def change_role(session: Session, *, org_id: str, user_id: str, role: Role) -> None:
+    _lock_memberships(session, org_id)
     membership = session.get(Membership, (org_id, user_id))
     if membership is None:
         raise NotFound("member not found", code="member_not_found")
@@ -198,6 +208,7 @@ def change_role(session: Session, *, org_id: str, user_id: str, role: Role) -> N
 
 
 def remove_member(session: Session, *, org_id: str, user_id: str) -> None:
+    _lock_memberships(session, org_id)
     membership = session.get(Membership, (org_id, user_id))
     if membership is None:
         raise NotFound("member not found", code="member_not_found")
@@ -338,6 +349,15 @@ def revoke_api_key(session: Session, *, org_id: str, key_id: str, now: datetime)
 # Tokens -----------------------------------------------------------------------------------------
 
 
+class RefreshTokenReused(Unauthorized):
+    """A refresh token came back after it was traded in: it leaked, so its family must go."""
+
+    def __init__(self, *, user_id: str, family_id: str) -> None:
+        super().__init__("refresh token was already used", code="token_reused")
+        self.user_id = user_id
+        self.family_id = family_id
+
+
 @dataclass(frozen=True)
 class TokenPair:
     access_token: str
@@ -390,16 +410,25 @@ def rotate_refresh_token(
     access_lifetime: timedelta,
     refresh_lifetime: timedelta,
 ) -> TokenPair:
-    """Trade a refresh token for a new pair. Presenting a used token again means it leaked: the
-    whole family is revoked, which signs out both the thief and the owner."""
+    """Trade a refresh token for a new pair.
+
+    Presenting a used token again means it leaked, and raises RefreshTokenReused. The caller must
+    then revoke the family (`revoke_token_family`) in a transaction of its own: this one is
+    rolled back by the error, and the revocation must outlive it."""
     claims = codec.decode(token, expected_type=REFRESH, now=now)
     row = session.get(RefreshToken, claims.token_id)
     if row is None or row.revoked_at is not None:
         raise Unauthorized("refresh token was revoked", code="token_revoked")
-    if row.used_at is not None:
-        revoke_token_family(session, family_id=row.family_id, now=now)
-        raise Unauthorized("refresh token was already used", code="token_reused")
-    row.used_at = now
+    # The conditional update is what makes a token single-use when two requests race with it;
+    # the loser is treated as a reuse.
+    claimed = session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.id == row.id, RefreshToken.used_at.is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        raise RefreshTokenReused(user_id=row.user_id, family_id=row.family_id)
     return issue_tokens(
         session,
         user_id=row.user_id,

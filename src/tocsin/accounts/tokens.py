@@ -14,6 +14,8 @@ from tocsin.errors import Unauthorized
 ALGORITHM = "HS256"
 ACCESS = "access"
 REFRESH = "refresh"
+# Tolerates clocks of several API processes that disagree by a few seconds.
+ISSUED_AT_LEEWAY_SECONDS = 30
 
 
 @dataclass(frozen=True)
@@ -70,13 +72,22 @@ class TokenCodec:
                 issuer=self.issuer,
                 options={
                     "require": ["exp", "iat", "sub", "jti", "iss", "aud"],
+                    # pyjwt checks these against the wall clock; they are checked below instead.
                     "verify_exp": False,
+                    "verify_iat": False,
+                    "verify_nbf": False,
                 },
             )
         except jwt.PyJWTError as exc:
             raise Unauthorized("token is invalid", code="invalid_token") from exc
-        # Expiry is checked against the injected clock, not the wall clock inside pyjwt.
-        if claims["exp"] <= int(now.timestamp()):
+        expires, issued = claims["exp"], claims["iat"]
+        if not (_is_timestamp(expires) and _is_timestamp(issued)):
+            raise Unauthorized("token is invalid", code="invalid_token")
+        # Times are checked against the injected clock, so tests and every process agree.
+        current = int(now.timestamp())
+        if issued > current + ISSUED_AT_LEEWAY_SECONDS:
+            raise Unauthorized("token is not valid yet", code="invalid_token")
+        if expires <= current:
             raise Unauthorized("token has expired", code="token_expired")
         if claims.get("typ") != expected_type:
             raise Unauthorized(f"expected a {expected_type} token", code="invalid_token")
@@ -85,5 +96,9 @@ class TokenCodec:
             token_type=str(claims["typ"]),
             token_id=str(claims["jti"]),
             family_id=claims.get("fam"),
-            expires_at=datetime.fromtimestamp(claims["exp"], tz=now.tzinfo),
+            expires_at=datetime.fromtimestamp(expires, tz=now.tzinfo),
         )
+
+
+def _is_timestamp(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)

@@ -137,16 +137,36 @@ def login(
 
 
 @router.post("/auth/refresh", response_model=TokensOut, tags=["auth"])
-def refresh(body: RefreshIn, runtime: Runtime = Depends(get_runtime)) -> TokensOut:
-    with runtime.database.write() as session:
-        pair = service.rotate_refresh_token(
-            session,
-            token=body.refresh_token,
-            codec=runtime.tokens,
-            now=runtime.clock.now(),
-            access_lifetime=runtime.access_lifetime,
-            refresh_lifetime=runtime.refresh_lifetime,
-        )
+def refresh(
+    body: RefreshIn,
+    request_ip: str | None = Depends(client_ip),
+    runtime: Runtime = Depends(get_runtime),
+) -> TokensOut:
+    now = runtime.clock.now()
+    try:
+        with runtime.database.write() as session:
+            pair = service.rotate_refresh_token(
+                session,
+                token=body.refresh_token,
+                codec=runtime.tokens,
+                now=now,
+                access_lifetime=runtime.access_lifetime,
+                refresh_lifetime=runtime.refresh_lifetime,
+            )
+    except service.RefreshTokenReused as reused:
+        # The refused request's transaction was rolled back; the revocation gets its own.
+        with runtime.database.write() as session:
+            service.revoke_token_family(session, family_id=reused.family_id, now=now)
+            audit.record(
+                session,
+                actor=Actor("user", reused.user_id, request_ip),
+                action="auth.refresh_token_reused",
+                at=now,
+                target_type="user",
+                target_id=reused.user_id,
+                details={"family_id": reused.family_id},
+            )
+        raise
     return _tokens_out(pair)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -40,10 +41,13 @@ def error_response(
     return JSONResponse({"error": body}, status_code=status, headers=headers)
 
 
-def _validation_message(errors: list[Any]) -> str:
+def _validation_message(errors: Sequence[Any]) -> str:
     first = errors[0] if errors else {}
+    if first.get("type") == "json_invalid":
+        # Its location is a character offset, which reads like a field name; say what it is.
+        return "request body is not valid JSON"
     where = ".".join(str(part) for part in first.get("loc", ()) if part != "body")
-    return f"{where}: {first.get('msg', 'invalid value')}" if where else "request is not valid"
+    return f"{where or 'request body'}: {first.get('msg') or 'invalid value'}"
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -57,7 +61,7 @@ def install_error_handlers(app: FastAPI) -> None:
             {"loc": list(error.get("loc", ())), "msg": error.get("msg", "")}
             for error in exc.errors()
         ]
-        return error_response(422, "invalid", _validation_message(errors), errors)
+        return error_response(422, "invalid", _validation_message(exc.errors()), errors)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:

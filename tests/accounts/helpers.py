@@ -1,0 +1,91 @@
+"""Small request helpers shared by the accounts and API tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from argon2 import PasswordHasher
+from fastapi.testclient import TestClient
+
+from tests.factories import PASSWORD, Tenant, ok
+from tocsin.accounts import passwords
+
+
+@pytest.fixture
+def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Argon2id at its cheapest, for tests about something other than password hashing.
+
+    The production parameters cost ~100 ms a hash and the API tests sign up dozens of people;
+    test_passwords.py checks the real parameters.
+    """
+    monkeypatch.setattr(
+        passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    )
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def api_key_header(key: str) -> dict[str, str]:
+    return {"X-API-Key": key}
+
+
+def error(response: httpx.Response, status: int) -> str:
+    """Assert the status and the error shape, and return the error code."""
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) == {"error"}, body
+    assert isinstance(body["error"]["code"], str)
+    assert isinstance(body["error"]["message"], str)
+    assert body["error"]["message"]
+    code: str = body["error"]["code"]
+    return code
+
+
+def user_id(client: TestClient, auth: dict[str, str]) -> str:
+    me: dict[str, Any] = ok(client.get("/v1/me", headers=auth))
+    value: str = me["user"]["id"]
+    return value
+
+
+def create_key(
+    client: TestClient,
+    tenant: Tenant,
+    scopes: list[str],
+    *,
+    endpoint_id: str | None = None,
+    name: str = "key",
+) -> dict[str, Any]:
+    body: dict[str, Any] = {"name": name, "scopes": scopes}
+    if endpoint_id is not None:
+        body["endpoint_id"] = endpoint_id
+    created: dict[str, Any] = ok(
+        client.post(f"/v1/orgs/{tenant.org_id}/api-keys", json=body, headers=tenant.auth), 201
+    )
+    return created
+
+
+def invite(client: TestClient, tenant: Tenant, role: str = "member") -> dict[str, Any]:
+    created: dict[str, Any] = ok(
+        client.post(f"/v1/orgs/{tenant.org_id}/invites", json={"role": role}, headers=tenant.auth),
+        201,
+    )
+    return created
+
+
+def join(
+    client: TestClient, tenant: Tenant, role: str, *, email: str
+) -> tuple[dict[str, str], str]:
+    """Sign a new person up with an invite into the tenant's org; their auth and user id."""
+    code = invite(client, tenant, role)["code"]
+    body = ok(
+        client.post(
+            "/v1/auth/signup", json={"email": email, "password": PASSWORD, "invite_code": code}
+        ),
+        201,
+    )
+    assert body["organization"] == {**body["organization"], "id": tenant.org_id, "role": role}
+    return bearer(body["tokens"]["access_token"]), body["user"]["id"]

@@ -1,0 +1,357 @@
+"""Tenant isolation: nothing of organization B can be read, changed or probed by A.
+
+The matrix below names every route of the app that takes an id in its path; a test fails when a
+route is added without an entry, so isolation is decided for each new route, not forgotten.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import fastapi.routing
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.accounts.helpers import api_key_header, create_key, error, invite, join
+from tests.factories import Tenant, make_tenant, ok
+
+pytestmark = pytest.mark.usefixtures("fast_password_hashing")
+
+# What a route checks before it touches an object: `org` routes take API keys with a scope,
+# `people` routes take signed-in users only, `hook` is the webhook receiver (ingest keys).
+ORG, PEOPLE, HOOK = "org", "people", "hook"
+
+HIJACK = "Hijacked by A"
+CONTACT = {"name": HIJACK, "phone": "+447400123499"}
+
+
+@dataclass(frozen=True)
+class Case:
+    kind: str
+    body: dict[str, Any] | None = None
+
+
+MATRIX: dict[tuple[str, str], Case] = {
+    ("GET", "/v1/orgs/{org_id}"): Case(ORG),
+    ("PATCH", "/v1/orgs/{org_id}"): Case(PEOPLE, {"name": HIJACK}),
+    ("GET", "/v1/orgs/{org_id}/members"): Case(PEOPLE),
+    # B's plain member is the target: promoting them would succeed if the check were missing.
+    ("PATCH", "/v1/orgs/{org_id}/members/{user_id}"): Case(PEOPLE, {"role": "owner"}),
+    ("DELETE", "/v1/orgs/{org_id}/members/{user_id}"): Case(PEOPLE),
+    ("POST", "/v1/orgs/{org_id}/invites"): Case(PEOPLE, {"role": "admin"}),
+    ("GET", "/v1/orgs/{org_id}/invites"): Case(PEOPLE),
+    ("DELETE", "/v1/orgs/{org_id}/invites/{invite_id}"): Case(PEOPLE),
+    ("POST", "/v1/orgs/{org_id}/api-keys"): Case(PEOPLE, {"name": HIJACK, "scopes": ["write"]}),
+    ("GET", "/v1/orgs/{org_id}/api-keys"): Case(PEOPLE),
+    ("DELETE", "/v1/orgs/{org_id}/api-keys/{key_id}"): Case(PEOPLE),
+    ("POST", "/v1/orgs/{org_id}/contacts"): Case(ORG, CONTACT),
+    ("GET", "/v1/orgs/{org_id}/contacts"): Case(ORG),
+    ("GET", "/v1/orgs/{org_id}/contacts/{contact_id}"): Case(ORG),
+    ("PATCH", "/v1/orgs/{org_id}/contacts/{contact_id}"): Case(ORG, {"name": HIJACK}),
+    ("DELETE", "/v1/orgs/{org_id}/contacts/{contact_id}"): Case(ORG),
+    ("POST", "/v1/orgs/{org_id}/endpoints"): Case(ORG, {"name": HIJACK}),
+    ("GET", "/v1/orgs/{org_id}/endpoints"): Case(ORG),
+    ("GET", "/v1/orgs/{org_id}/endpoints/{endpoint_id}"): Case(ORG),
+    ("PATCH", "/v1/orgs/{org_id}/endpoints/{endpoint_id}"): Case(
+        ORG, {"name": HIJACK, "require_key": False, "contact_ids": []}
+    ),
+    ("DELETE", "/v1/orgs/{org_id}/endpoints/{endpoint_id}"): Case(ORG),
+    ("GET", "/v1/orgs/{org_id}/alerts"): Case(ORG),
+    ("GET", "/v1/orgs/{org_id}/alerts/{alert_id}"): Case(ORG),
+    ("POST", "/v1/orgs/{org_id}/alerts/{alert_id}/acknowledge"): Case(ORG),
+    ("POST", "/v1/orgs/{org_id}/alerts/{alert_id}/resolve"): Case(ORG),
+    ("POST", "/v1/hooks/{endpoint_id}"): Case(HOOK, {"title": HIJACK}),
+    ("PUT", "/v1/hooks/{endpoint_id}"): Case(HOOK, {"title": HIJACK}),
+    ("PATCH", "/v1/hooks/{endpoint_id}"): Case(HOOK, {"title": HIJACK}),
+    ("GET", "/v1/hooks/{endpoint_id}"): Case(HOOK),
+}
+
+# Ids that exist nowhere, for the "same answer as for a missing object" comparison.
+NOWHERE = {
+    "org_id": "org_01nowhere000000000000000000",
+    "user_id": "usr_01nowhere000000000000000000",
+    "invite_id": "inv_01nowhere000000000000000000",
+    "key_id": "key_01nowhere000000000000000000",
+    "contact_id": "ct_01nowhere000000000000000000",
+    "endpoint_id": "ep_01nowhere000000000000000000",
+    "alert_id": "al_01nowhere000000000000000000",
+}
+
+_PARAM = re.compile(r"{(\w+)}")
+
+
+def _id_routes(client: TestClient) -> set[tuple[str, str]]:
+    """(method, path) of every route of the app with a parameter in its path.
+
+    FastAPI 0.16x includes routers lazily, so `app.routes` holds router branches that
+    `iter_route_contexts` expands; older versions have a flat `app.routes` and no such helper.
+    """
+    app = client.app
+    flatten = getattr(fastapi.routing, "iter_route_contexts", None)
+    routes = list(flatten(app.routes) if flatten else app.routes)  # type: ignore[attr-defined]
+    found: set[tuple[str, str]] = set()
+    for route in routes:
+        path = getattr(route, "path", None)
+        assert isinstance(path, str), f"cannot tell the path of {route!r}; decide its isolation"
+        if _PARAM.search(path):
+            methods = getattr(route, "methods", None) or {"ANY"}
+            found.update((method, path) for method in methods if method != "HEAD")
+    return found
+
+
+@dataclass
+class World:
+    a: Tenant
+    b: Tenant
+    a_key: str
+    b_ids: dict[str, str]
+    b_member_auth: dict[str, str]
+
+
+def _user_id(client: TestClient, auth: dict[str, str]) -> str:
+    value: str = ok(client.get("/v1/me", headers=auth))["user"]["id"]
+    return value
+
+
+@pytest.fixture
+def world(client: TestClient) -> World:
+    a = make_tenant(client, phone="+447400111111")
+    b = make_tenant(client, phone="+447400222222")
+    a_key = create_key(client, a, ["ingest", "read", "write"], name="a-everything")["key"]
+    b_member_auth, b_member_id = join(client, b, "member", email="b-member@example.com")
+    b_invite = invite(client, b, "member")
+    b_keys = ok(client.get(f"/v1/orgs/{b.org_id}/api-keys", headers=b.auth))["items"]
+    b_alert = ok(
+        client.post(f"/v1/hooks/{b.endpoint_id}", json={"title": "B down"}, headers=b.alert_key),
+        202,
+    )
+    return World(
+        a=a,
+        b=b,
+        a_key=a_key,
+        b_ids={
+            "org_id": b.org_id,
+            "user_id": b_member_id,
+            "invite_id": b_invite["id"],
+            "key_id": b_keys[0]["id"],
+            "contact_id": b.contact_id,
+            "endpoint_id": b.endpoint_id,
+            "alert_id": b_alert["alert_id"],
+        },
+        b_member_auth=b_member_auth,
+    )
+
+
+def _fill(template: str, ids: dict[str, str]) -> str:
+    def replace(match: re.Match[str]) -> str:
+        name = match.group(1)
+        assert name in ids, f"path parameter {{{name}}} has no id in the isolation test"
+        return ids[name]
+
+    return _PARAM.sub(replace, template)
+
+
+def _send(
+    client: TestClient, method: str, path: str, case: Case, headers: dict[str, str]
+) -> httpx.Response:
+    response: httpx.Response = client.request(method, path, json=case.body, headers=headers)
+    return response
+
+
+def _answer(response: httpx.Response) -> tuple[int, str]:
+    body = response.json() if response.content else {}
+    return response.status_code, body.get("error", {}).get("code", "")
+
+
+def test_every_route_with_an_id_in_its_path_is_in_the_isolation_matrix(
+    client: TestClient,
+) -> None:
+    routes = _id_routes(client)
+    missing = sorted(routes - set(MATRIX))
+    stale = sorted(set(MATRIX) - routes)
+    assert not missing, f"add these routes to the isolation MATRIX: {missing}"
+    assert not stale, f"these MATRIX routes no longer exist: {stale}"
+
+
+def test_openapi_document_lists_no_id_route_outside_the_matrix(client: TestClient) -> None:
+    document = ok(client.get("/openapi.json"))
+    documented = {
+        (method.upper(), path)
+        for path, operations in document["paths"].items()
+        if _PARAM.search(path)
+        for method in operations
+    }
+    assert documented, "the OpenAPI document lists no route with an id"
+    assert documented <= set(MATRIX), sorted(documented - set(MATRIX))
+    # The route walk above sees at least what the document shows, so it cannot silently miss.
+    assert documented <= _id_routes(client), sorted(documented - _id_routes(client))
+
+
+def test_tenant_a_cannot_reach_tenant_b_through_any_route(client: TestClient, world: World) -> None:
+    a = world.a
+    credentials = {
+        "a-user": a.auth,
+        "a-api-key": api_key_header(world.a_key),
+    }
+    hook_credentials = {"a-user": a.auth, "a-api-key": {"X-Alert-Key": world.a_key}}
+    failures: list[str] = []
+
+    def expect(label: str, response: httpx.Response, answer: tuple[int, str]) -> None:
+        got = _answer(response)
+        if got != answer:
+            failures.append(f"{label}: got {got}, expected {answer}: {response.text[:200]}")
+
+    for (method, template), case in MATRIX.items():
+        if case.kind == HOOK:
+            for who, headers in hook_credentials.items():
+                response = _send(client, method, _fill(template, world.b_ids), case, headers)
+                expect(f"{who} {method} {template}", response, (401, "invalid_key"))
+            continue
+        has_object = len(_PARAM.findall(template)) > 1
+        for who, headers in credentials.items():
+            variants = {"B's org": world.b_ids}
+            if has_object:
+                variants["A's org, B's object"] = {**world.b_ids, "org_id": a.org_id}
+            for variant, ids in variants.items():
+                label = f"{who} {method} {template} [{variant}]"
+                response = _send(client, method, _fill(template, ids), case, headers)
+                status, code = _answer(response)
+                if 200 <= status < 300:
+                    failures.append(f"{label}: SUCCEEDED with {status}: {response.text[:200]}")
+                    continue
+                api_key_on_people_route = who == "a-api-key" and case.kind == PEOPLE
+                if variant == "B's org":
+                    expect(label, response, (404, "org_not_found"))
+                elif api_key_on_people_route:
+                    expect(label, response, (403, "user_required"))
+                elif status != 404:
+                    failures.append(f"{label}: got {status} {code}, expected 404")
+                # No oracle: B's real ids must be answered exactly like ids that exist nowhere.
+                nowhere = {**NOWHERE, "org_id": ids["org_id"]}
+                if variant == "B's org":
+                    nowhere["org_id"] = NOWHERE["org_id"]
+                twin = _send(client, method, _fill(template, nowhere), case, headers)
+                expect(f"{label} vs a missing id", response, _answer(twin))
+    assert not failures, "\n".join(failures)
+    _assert_b_is_untouched(client, world)
+
+
+def _assert_b_is_untouched(client: TestClient, world: World) -> None:
+    b, ids = world.b, world.b_ids
+    org = f"/v1/orgs/{b.org_id}"
+    assert ok(client.get(org, headers=b.auth))["name"] == "Org of +447400222222"
+    contact = ok(client.get(f"{org}/contacts/{b.contact_id}", headers=b.auth))
+    assert (contact["name"], contact["phone_e164"]) == ("On call", "+447400222222")
+    assert len(ok(client.get(f"{org}/contacts", headers=b.auth))["items"]) == 1
+    endpoint = ok(client.get(f"{org}/endpoints/{b.endpoint_id}", headers=b.auth))
+    assert (endpoint["name"], endpoint["require_key"], endpoint["contact_ids"]) == (
+        "Production",
+        True,
+        [b.contact_id],
+    )
+    assert len(ok(client.get(f"{org}/endpoints", headers=b.auth))["items"]) == 1
+    alerts = ok(client.get(f"{org}/alerts", headers=b.auth))["items"]
+    assert [(alert["id"], alert["status"]) for alert in alerts] == [(ids["alert_id"], "open")]
+    members = ok(client.get(f"{org}/members", headers=b.auth))["items"]
+    assert sorted(member["role"] for member in members) == ["member", "owner"]
+    # Two invites: the one B's member joined with, and the open one A tried to revoke.
+    invites = {
+        item["id"]: item for item in ok(client.get(f"{org}/invites", headers=b.auth))["items"]
+    }
+    assert len(invites) == 2
+    assert invites[ids["invite_id"]]["revoked_at"] is None
+    keys = ok(client.get(f"{org}/api-keys", headers=b.auth))["items"]
+    assert [(key["id"], key["revoked_at"]) for key in keys] == [(ids["key_id"], None)]
+    # B's member still has their role, and B's key still sends alerts.
+    ok(client.get(f"{org}/contacts", headers=world.b_member_auth))
+    sent = ok(
+        client.post(f"/v1/hooks/{b.endpoint_id}", json={"title": "B up"}, headers=b.alert_key),
+        202,
+    )
+    assert sent["calls_queued"] == 1
+
+
+def test_a_ingest_key_cannot_send_to_b_endpoint(client: TestClient, world: World) -> None:
+    a, b = world.a, world.b
+    bound = create_key(client, a, ["ingest"], endpoint_id=a.endpoint_id)["key"]
+    for key in (a.ingest_key, bound, world.a_key):
+        response = client.post(
+            f"/v1/hooks/{b.endpoint_id}", json={"title": "spoof"}, headers={"X-Alert-Key": key}
+        )
+        assert error(response, 401) == "invalid_key"
+    alerts = ok(client.get(f"/v1/orgs/{b.org_id}/alerts", headers=b.auth))["items"]
+    assert [alert["title"] for alert in alerts] == ["B down"]
+
+
+def test_a_cannot_attach_b_contact_to_a_endpoint(client: TestClient, world: World) -> None:
+    a, b = world.a, world.b
+    org = f"/v1/orgs/{a.org_id}"
+    for headers in (a.auth, api_key_header(world.a_key)):
+        created = client.post(
+            f"{org}/endpoints",
+            json={"name": "Sneaky", "contact_ids": [b.contact_id]},
+            headers=headers,
+        )
+        assert error(created, 404) == "contact_not_found"
+        patched = client.patch(
+            f"{org}/endpoints/{a.endpoint_id}",
+            json={"contact_ids": [a.contact_id, b.contact_id]},
+            headers=headers,
+        )
+        assert error(patched, 404) == "contact_not_found"
+    endpoints = ok(client.get(f"{org}/endpoints", headers=a.auth))["items"]
+    assert [(item["id"], item["contact_ids"]) for item in endpoints] == [
+        (a.endpoint_id, [a.contact_id])
+    ]
+
+
+def test_a_cannot_bind_a_key_to_b_endpoint(client: TestClient, world: World) -> None:
+    a, b = world.a, world.b
+    response = client.post(
+        f"/v1/orgs/{a.org_id}/api-keys",
+        json={"name": "sneaky", "endpoint_id": b.endpoint_id},
+        headers=a.auth,
+    )
+    assert error(response, 404) == "endpoint_not_found"
+    keys = ok(client.get(f"/v1/orgs/{a.org_id}/api-keys", headers=a.auth))["items"]
+    assert "sneaky" not in {key["name"] for key in keys}
+
+
+def _list_routes(client: TestClient) -> list[str]:
+    """Every GET route whose only path parameter is the organization, except the org itself."""
+    return sorted(
+        path
+        for method, path in _id_routes(client)
+        if method == "GET" and _PARAM.findall(path) == ["org_id"] and path != "/v1/orgs/{org_id}"
+    )
+
+
+def test_lists_never_include_the_other_tenant_items(client: TestClient, world: World) -> None:
+    a, b = world.a, world.b
+    a_alert = ok(
+        client.post(f"/v1/hooks/{a.endpoint_id}", json={"title": "A down"}, headers=a.alert_key),
+        202,
+    )["alert_id"]
+    invite(client, a, "member")
+    b_secrets = [*world.b_ids.values(), b.email, "b-member@example.com", "+447400222222"]
+    lists = _list_routes(client)
+    assert len(lists) >= 6, lists
+    for template in lists:
+        a_body = ok(client.get(_fill(template, {"org_id": a.org_id}), headers=a.auth))
+        assert a_body["items"], template
+        leaked = [value for value in b_secrets if value in str(a_body)]
+        assert not leaked, f"{template} shows A these of B's values: {leaked}"
+        b_body = ok(client.get(_fill(template, {"org_id": b.org_id}), headers=b.auth))
+        assert a.org_id not in str(b_body), template
+        assert a_alert not in str(b_body), template
+    # Filtering A's alerts by B's endpoint, or paging with B's cursor, shows nothing of B.
+    org = f"/v1/orgs/{a.org_id}"
+    by_b_endpoint = ok(client.get(f"{org}/alerts?endpoint_id={b.endpoint_id}", headers=a.auth))
+    assert by_b_endpoint == {"items": [], "next_cursor": None}
+    after_b = ok(client.get(f"{org}/contacts?cursor={b.contact_id}", headers=a.auth))["items"]
+    assert {item["id"] for item in after_b} <= {a.contact_id}
+    me = ok(client.get("/v1/me", headers=a.auth))
+    assert [org["id"] for org in me["organizations"]] == [a.org_id]
