@@ -47,6 +47,10 @@ class Settings(BaseSettings):
     # Wait before a new attempt when the provider certainly placed nothing (rejected, network).
     retry_after_seconds: float = 30.0
 
+    # Platform sanctions list (ISO 3166 alpha-2, comma-separated). No organization setting lifts
+    # it; the occupied territories of Ukraine are blocked by prefix whatever it says.
+    sanctioned_regions: str = "CU,IR,KP,RU,BY"
+
     provider: str = "simulator"
     caller_id: str = "+10000000000"
     voice: str = "en"
@@ -56,6 +60,13 @@ class Settings(BaseSettings):
     simulator_numbers: dict[str, str] = Field(default_factory=dict)
     simulator_ring_seconds: float = 0.0
     simulator_record_audio: bool = True
+
+    def sanctioned_region_set(self) -> frozenset[str]:
+        return frozenset(
+            region.strip().upper()
+            for region in self.sanctioned_regions.split(",")
+            if region.strip()
+        )
 
     def resolved_secret_key(self) -> bytes:
         if self.secret_key is not None:
