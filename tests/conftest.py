@@ -101,6 +101,7 @@ def settings(database_url: str, data_dir: Path) -> Settings:
         secret_key=TEST_SECRET,
         allow_signup=True,
         public_base_url="http://tocsin.test",
+        default_region="GB",
         _env_file=None,  # type: ignore[call-arg]
     )
 

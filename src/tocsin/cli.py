@@ -18,6 +18,7 @@ from typing import Any, ParamSpec, TypeVar
 
 import typer
 from pydantic import ValidationError
+from sqlalchemy.exc import OperationalError
 
 from tocsin.accounts import service as accounts
 from tocsin.accounts.models import Role, Scope
@@ -28,6 +29,7 @@ from tocsin.endpoints.models import Endpoint
 from tocsin.endpoints.views import webhook_url
 from tocsin.errors import TocsinError
 from tocsin.runtime import Runtime
+from tocsin.safety import ScreeningContext, region_of, screen
 from tocsin.trust import audit
 from tocsin.trust.audit import Actor
 
@@ -80,6 +82,10 @@ def friendly_errors(command: Callable[P, R]) -> Callable[P, R]:
             _fail(f"bad setting {where.upper() and 'TOCSIN_' + where.upper()}: {first['msg']}")
         except OSError as exc:
             _fail(str(exc))
+        except OperationalError as exc:
+            # The database is down, unreachable, locked or refuses us: its own first line says
+            # which, and a traceback would only bury it.
+            _fail(f"database: {str(exc.orig or exc).strip().splitlines()[0]}")
         raise AssertionError("unreachable")
 
     return wrapper
@@ -168,14 +174,23 @@ def db_upgrade() -> None:
 def org_create(
     name: str,
     owner: str | None = typer.Option(None, help="Email of an existing user to make owner."),
+    country: str | None = typer.Option(
+        None, help="Home country, ISO 3166 alpha-2 [TOCSIN_DEFAULT_REGION]."
+    ),
     as_json: bool = JsonOption,
 ) -> None:
-    """Create an organization."""
+    """Create an organization. Calls abroad stay off until enabled per country."""
     runtime = _runtime()
     now = runtime.clock.now()
     with runtime.database.write() as session:
         owner_id = accounts.find_user_by_email(session, owner).id if owner else None
-        org = accounts.create_organization(session, name=name, owner_id=owner_id, now=now)
+        org = accounts.create_organization(
+            session,
+            name=name,
+            owner_id=owner_id,
+            now=now,
+            home_region=country or runtime.settings.default_region,
+        )
         audit.record(
             session,
             actor=CLI_ACTOR,
@@ -326,7 +341,13 @@ def contact_add(
     with runtime.database.write() as session:
         organization = accounts.get_organization(session, org)
         created = endpoints.create_contact(
-            session, org_id=organization.id, name=name, phone=phone, region=region, now=now
+            session,
+            org_id=organization.id,
+            name=name,
+            phone=phone,
+            region=region,
+            now=now,
+            sanctioned_regions=runtime.settings.sanctioned_region_set(),
         )
         audit.record(
             session,
@@ -339,6 +360,46 @@ def contact_add(
         )
         data = {"id": created.id, "name": created.name, "phone": created.phone_e164}
     _emit(as_json, data, f"added contact {data['id']} {data['phone']}")
+
+
+@app.command("screen")
+@friendly_errors
+def screen_numbers(
+    numbers: list[str] = typer.Argument(None, help="Numbers to judge, as typed."),
+    region: str | None = typer.Option(None, help="Country (ISO 3166) for national formats."),
+    file: Path | None = typer.Option(None, help="Lines of REGION<TAB>NUMBER ('-' for stdin)."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Judge numbers under the platform policy (every non-sanctioned country allowed).
+
+    Prints one line per number in input order; with --json, one JSON object per line.
+    """
+    requests: list[tuple[str | None, str]] = [(region, number) for number in numbers or []]
+    if file is not None:
+        requests += _screen_file_lines(file)
+    if not requests:
+        raise CliError("give numbers to screen, or --file")
+    context = ScreeningContext(sanctioned_regions=Settings().sanctioned_region_set())
+    for line_region, number in requests:
+        verdict = screen(number, line_region, context)
+        if as_json:
+            typer.echo(json.dumps(verdict.as_dict(), ensure_ascii=False))
+        else:
+            why = "; ".join(f"{r.code.value}: {r.message}" for r in verdict.reasons)
+            typer.echo(f"{verdict.verdict}\t{verdict.e164 or '-'}\t{number}\t{why}".rstrip())
+
+
+def _screen_file_lines(file: Path) -> list[tuple[str | None, str]]:
+    text = sys.stdin.read() if str(file) == "-" else file.read_text(encoding="utf-8")
+    requests: list[tuple[str | None, str]] = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        line_region, tab, number = line.partition("\t")
+        if not tab:
+            line_region, number = "", line
+        requests.append((line_region.strip() or None, number.strip()))
+    return requests
 
 
 QUICKSTART_PHONE = "+447400123456"
@@ -370,9 +431,19 @@ def quickstart(
             and session.get(Endpoint, endpoint_id) is not None
         )
         if not valid:
-            org = accounts.create_organization(session, name="Demo", owner_id=None, now=now)
+            # The demo calls one number, so its home country is that number's.
+            home = region_of(phone) or settings.default_region
+            org = accounts.create_organization(
+                session, name="Demo", owner_id=None, now=now, home_region=home
+            )
             contact = endpoints.create_contact(
-                session, org_id=org.id, name="On call", phone=phone, region=None, now=now
+                session,
+                org_id=org.id,
+                name="On call",
+                phone=phone,
+                region=None,
+                now=now,
+                sanctioned_regions=settings.sanctioned_region_set(),
             )
             endpoint = endpoints.create_endpoint(
                 session, org_id=org.id, name="Demo", now=now, contact_ids=[contact.id]

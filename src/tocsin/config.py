@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     # Wait before a new attempt when the provider certainly placed nothing (rejected, network).
     retry_after_seconds: float = 30.0
 
+    # Home country of organizations created without one (ISO 3166 alpha-2).
+    default_region: str = "US"
     # Platform sanctions list (ISO 3166 alpha-2, comma-separated). No organization setting lifts
     # it; the occupied territories of Ukraine are blocked by prefix whatever it says.
     sanctioned_regions: str = "CU,IR,KP,RU,BY"

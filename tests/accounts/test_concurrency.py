@@ -57,7 +57,9 @@ def test_two_owners_demoting_each_other_at_once_leave_one_owner(
     database = postgres_runtime.database
     with database.write() as session:
         first, second = _user(session, "first"), _user(session, "second")
-        org = service.create_organization(session, name="Acme", owner_id=first, now=NOW)
+        org = service.create_organization(
+            session, name="Acme", owner_id=first, now=NOW, home_region="GB"
+        )
         service.add_member(session, org_id=org.id, user_id=second, role=Role.OWNER, now=NOW)
     with database.write() as racing:
         service.change_role(racing, org_id=org.id, user_id=first, role=Role.ADMIN)
@@ -82,7 +84,9 @@ def test_removing_a_member_waits_for_a_pending_role_change(postgres_runtime: Run
     database = postgres_runtime.database
     with database.write() as session:
         first, second = _user(session, "first"), _user(session, "second")
-        org = service.create_organization(session, name="Acme", owner_id=first, now=NOW)
+        org = service.create_organization(
+            session, name="Acme", owner_id=first, now=NOW, home_region="GB"
+        )
         service.add_member(session, org_id=org.id, user_id=second, role=Role.OWNER, now=NOW)
     with database.write() as racing:
         service.change_role(racing, org_id=org.id, user_id=first, role=Role.MEMBER)

@@ -89,7 +89,9 @@ def test_digests_match_uses_a_constant_time_comparison(monkeypatch: pytest.Monke
 
 
 def _store_key(session: Session, runtime: Runtime) -> tuple[ApiKey, str]:
-    org = service.create_organization(session, name="Acme", owner_id=None, now=NOW)
+    org = service.create_organization(
+        session, name="Acme", owner_id=None, now=NOW, home_region="GB"
+    )
     return service.create_api_key(
         session,
         org_id=org.id,

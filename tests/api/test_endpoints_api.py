@@ -34,15 +34,31 @@ def test_contact_phone_is_stored_in_e164(client: TestClient) -> None:
     assert spaced["phone_e164"] == "+447400123459"
 
 
-@pytest.mark.parametrize("phone", ["12", "not a number", "07400 123458", "+4474001234589999"])
-def test_invalid_phone_is_refused(client: TestClient, phone: str) -> None:
+@pytest.mark.parametrize("phone", ["12", "not a number", "+4474001234589999", "+44 7400 12345"])
+def test_invalid_phone_is_refused_with_the_reason(client: TestClient, phone: str) -> None:
     tenant = make_tenant(client)
     response = client.post(
         f"/v1/orgs/{tenant.org_id}/contacts",
         json={"name": "Bad", "phone": phone},
         headers=tenant.auth,
     )
-    assert error(response, 422) == "invalid_phone"
+    assert error(response, 422) == "number_blocked"
+    assert [reason["code"] for reason in response.json()["error"]["details"]["reasons"]] == [
+        "invalid"
+    ]
+
+
+def test_national_format_is_read_in_the_home_country(client: TestClient) -> None:
+    tenant = make_tenant(client)  # the test settings make GB the default home country
+    contact = ok(
+        client.post(
+            f"/v1/orgs/{tenant.org_id}/contacts",
+            json={"name": "National", "phone": "07400 123458"},
+            headers=tenant.auth,
+        ),
+        201,
+    )
+    assert contact["phone_e164"] == "+447400123458"
 
 
 def test_contact_update_changes_only_what_is_given(client: TestClient) -> None:

@@ -53,7 +53,7 @@ def _bad_requests(client: TestClient, tenant: Tenant) -> list[tuple[httpx.Respon
         (
             client.post(f"{org}/contacts", json={"name": "x", "phone": "12"}, headers=tenant.auth),
             422,
-            "invalid_phone",
+            "number_blocked",
         ),
         (
             client.post(

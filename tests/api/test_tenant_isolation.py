@@ -37,6 +37,10 @@ class Case:
 MATRIX: dict[tuple[str, str], Case] = {
     ("GET", "/v1/orgs/{org_id}"): Case(ORG),
     ("PATCH", "/v1/orgs/{org_id}"): Case(PEOPLE, {"name": HIJACK}),
+    ("GET", "/v1/orgs/{org_id}/calling-policy"): Case(ORG),
+    ("PATCH", "/v1/orgs/{org_id}/calling-policy"): Case(
+        PEOPLE, {"international_enabled": True, "allowed_regions": ["FR"]}
+    ),
     ("GET", "/v1/orgs/{org_id}/members"): Case(PEOPLE),
     # B's plain member is the target: promoting them would succeed if the check were missing.
     ("PATCH", "/v1/orgs/{org_id}/members/{user_id}"): Case(PEOPLE, {"role": "owner"}),
@@ -321,11 +325,13 @@ def test_a_cannot_bind_a_key_to_b_endpoint(client: TestClient, world: World) -> 
 
 
 def _list_routes(client: TestClient) -> list[str]:
-    """Every GET route whose only path parameter is the organization, except the org itself."""
+    """Every GET route whose only path parameter is the organization and that answers with a
+    page of items (not the org itself, nor its single settings documents)."""
+    singles = {"/v1/orgs/{org_id}", "/v1/orgs/{org_id}/calling-policy"}
     return sorted(
         path
         for method, path in _id_routes(client)
-        if method == "GET" and _PARAM.findall(path) == ["org_id"] and path != "/v1/orgs/{org_id}"
+        if method == "GET" and _PARAM.findall(path) == ["org_id"] and path not in singles
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tocsin.db.base import Base, JSONText, UTCDateTime
@@ -47,6 +47,11 @@ class Organization(Base):
     name: Mapped[str] = mapped_column(String(200))
     slug: Mapped[str] = mapped_column(String(80), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Calling policy: national numbers are read in the home country, and calls abroad stay off
+    # until an admin turns international calling on and enables each country.
+    home_region: Mapped[str] = mapped_column(String(2), server_default="US")
+    international_enabled: Mapped[bool] = mapped_column(server_default=false())
+    allowed_regions: Mapped[list[str]] = mapped_column(JSONText(), server_default="[]")
 
 
 class Membership(Base):

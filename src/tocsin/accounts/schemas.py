@@ -7,6 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from tocsin.accounts.models import Role, Scope
+from tocsin.policy.numbers import CallingPolicy
 
 
 class SignupIn(BaseModel):
@@ -14,6 +15,9 @@ class SignupIn(BaseModel):
     password: str = Field(max_length=256)
     display_name: str = Field(default="", max_length=200)
     organization_name: str | None = Field(default=None, max_length=200)
+    country: str | None = Field(
+        default=None, min_length=2, max_length=2, description="Home country, ISO 3166 alpha-2"
+    )
     invite_code: str | None = Field(default=None, max_length=100)
 
 
@@ -68,6 +72,32 @@ class SignupOut(BaseModel):
 
 class OrgIn(BaseModel):
     name: str = Field(max_length=200)
+
+
+class OrgCreateIn(OrgIn):
+    country: str | None = Field(
+        default=None, min_length=2, max_length=2, description="Home country, ISO 3166 alpha-2"
+    )
+
+
+class CallingPolicyIn(BaseModel):
+    home_region: str | None = Field(default=None, min_length=2, max_length=2)
+    international_enabled: bool | None = None
+    allowed_regions: list[str] | None = Field(default=None, max_length=250)
+
+
+class CallingPolicyOut(BaseModel):
+    home_region: str
+    international_enabled: bool
+    allowed_regions: list[str]
+
+    @classmethod
+    def of(cls, policy: CallingPolicy) -> CallingPolicyOut:
+        return cls(
+            home_region=policy.home_region,
+            international_enabled=policy.international_enabled,
+            allowed_regions=list(policy.allowed_regions),
+        )
 
 
 class MemberOut(BaseModel):

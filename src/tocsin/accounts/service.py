@@ -7,6 +7,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import phonenumbers
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -32,6 +33,7 @@ from tocsin.accounts.secrets import (
 from tocsin.accounts.tokens import ACCESS, REFRESH, TokenCodec
 from tocsin.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
 from tocsin.ids import new_id
+from tocsin.policy.numbers import CallingPolicy
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 _SLUG_STRIP = re.compile(r"[^a-z0-9]+")
@@ -123,12 +125,27 @@ def _unique_slug(session: Session, name: str) -> str:
     return slug
 
 
+def check_region(region: str) -> str:
+    code = region.strip().upper()
+    if code not in phonenumbers.SUPPORTED_REGIONS:
+        raise InvalidInput(
+            f"unknown country code {region!r}; use ISO 3166 alpha-2, e.g. GB", code="invalid_region"
+        )
+    return code
+
+
 def create_organization(
-    session: Session, *, name: str, owner_id: str | None, now: datetime
+    session: Session, *, name: str, owner_id: str | None, now: datetime, home_region: str
 ) -> Organization:
     name = _clean_name(name, "name")
     org = Organization(
-        id=new_id("org"), name=name, slug=_unique_slug(session, name), created_at=now
+        id=new_id("org"),
+        name=name,
+        slug=_unique_slug(session, name),
+        created_at=now,
+        home_region=check_region(home_region),
+        international_enabled=False,
+        allowed_regions=[],
     )
     session.add(org)
     # Without relationship() the unit of work does not order these inserts; the org goes first.
@@ -141,6 +158,30 @@ def create_organization(
 
 def rename_organization(org: Organization, name: str) -> None:
     org.name = _clean_name(name, "name")
+
+
+def calling_policy(org: Organization) -> CallingPolicy:
+    return CallingPolicy(
+        home_region=org.home_region,
+        international_enabled=org.international_enabled,
+        allowed_regions=tuple(org.allowed_regions),
+    )
+
+
+def set_calling_policy(
+    org: Organization,
+    *,
+    home_region: str | None = None,
+    international_enabled: bool | None = None,
+    allowed_regions: list[str] | None = None,
+) -> CallingPolicy:
+    if home_region is not None:
+        org.home_region = check_region(home_region)
+    if international_enabled is not None:
+        org.international_enabled = international_enabled
+    if allowed_regions is not None:
+        org.allowed_regions = sorted({check_region(region) for region in allowed_regions})
+    return calling_policy(org)
 
 
 def get_organization(session: Session, ref: str) -> Organization:

@@ -14,12 +14,15 @@ from tocsin.accounts.schemas import (
     ApiKeyCreatedOut,
     ApiKeyIn,
     ApiKeyOut,
+    CallingPolicyIn,
+    CallingPolicyOut,
     InviteCreatedOut,
     InviteIn,
     InviteOut,
     LoginIn,
     MemberOut,
     MeOut,
+    OrgCreateIn,
     OrgIn,
     OrgOut,
     OrgWithRoleOut,
@@ -82,7 +85,13 @@ def signup(
             role = Role(invite.role)
         else:
             name = body.organization_name or f"{user.display_name}'s organization"
-            org = service.create_organization(session, name=name, owner_id=user.id, now=now)
+            org = service.create_organization(
+                session,
+                name=name,
+                owner_id=user.id,
+                now=now,
+                home_region=body.country or runtime.settings.default_region,
+            )
             role = Role.OWNER
         audit.record(
             session,
@@ -217,10 +226,16 @@ def accept_invite(body: AcceptInviteIn, caller: Caller = Depends(get_caller)) ->
 
 
 @router.post("/orgs", status_code=201, response_model=OrgWithRoleOut, tags=["organizations"])
-def create_org(body: OrgIn, caller: Caller = Depends(get_caller)) -> OrgWithRoleOut:
+def create_org(body: OrgCreateIn, caller: Caller = Depends(get_caller)) -> OrgWithRoleOut:
     now = caller.runtime.clock.now()
     with caller.user(write=True) as (session, principal, actor):
-        org = service.create_organization(session, name=body.name, owner_id=principal.id, now=now)
+        org = service.create_organization(
+            session,
+            name=body.name,
+            owner_id=principal.id,
+            now=now,
+            home_region=body.country or caller.runtime.settings.default_region,
+        )
         audit.record(
             session,
             actor=actor,
@@ -255,6 +270,45 @@ def rename_org(org_id: str, body: OrgIn, caller: Caller = Depends(get_caller)) -
             target_id=org_id,
         )
         return OrgOut.model_validate(org)
+
+
+@router.get(
+    "/orgs/{org_id}/calling-policy", response_model=CallingPolicyOut, tags=["organizations"]
+)
+def get_calling_policy(org_id: str, caller: Caller = Depends(get_caller)) -> CallingPolicyOut:
+    with caller.org(org_id, min_role=Role.MEMBER, scope=Scope.READ, write=False) as (session, _):
+        policy = service.calling_policy(service.get_organization(session, org_id))
+        return CallingPolicyOut.of(policy)
+
+
+@router.patch(
+    "/orgs/{org_id}/calling-policy", response_model=CallingPolicyOut, tags=["organizations"]
+)
+def change_calling_policy(
+    org_id: str, body: CallingPolicyIn, caller: Caller = Depends(get_caller)
+) -> CallingPolicyOut:
+    """Home country, international calling and the countries it may reach. Platform blocks
+    (emergency, premium rate, sanctions...) hold whatever this says."""
+    now = caller.runtime.clock.now()
+    with caller.org(org_id, min_role=Role.ADMIN, scope=None, write=True) as (session, access):
+        org = service.get_organization(session, org_id)
+        policy = service.set_calling_policy(
+            org,
+            home_region=body.home_region,
+            international_enabled=body.international_enabled,
+            allowed_regions=body.allowed_regions,
+        )
+        audit.record(
+            session,
+            actor=access.actor,
+            action="org.calling_policy_changed",
+            at=now,
+            org_id=org_id,
+            target_type="organization",
+            target_id=org_id,
+            details=CallingPolicyOut.of(policy).model_dump(),
+        )
+        return CallingPolicyOut.of(policy)
 
 
 # Members ----------------------------------------------------------------------------------------

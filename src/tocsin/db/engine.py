@@ -40,9 +40,10 @@ class Database:
         self.engine: Engine = create_engine(self.url, **kwargs)
         if self.is_sqlite:
             _configure_sqlite(self.engine)
-        write_engine = self.engine.execution_options(**{_WRITE_OPTION: True})
+        # The same pool; on SQLite its transactions begin with BEGIN IMMEDIATE.
+        self.write_engine = self.engine.execution_options(**{_WRITE_OPTION: True})
         self._read_sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self._write_sessions = sessionmaker(write_engine, expire_on_commit=False)
+        self._write_sessions = sessionmaker(self.write_engine, expire_on_commit=False)
 
     @contextmanager
     def write(self) -> Iterator[Session]:

@@ -34,4 +34,9 @@ def upgrade(database: Database, revision: str = "head") -> None:
                 )
                 lock_connection.commit()
     else:
-        command.upgrade(config, revision)
+        # Alembic's own transactions on SQLite start deferred, so two processes upgrading a new
+        # file at once both read, then one fails to upgrade its lock ("database is locked").
+        # One BEGIN IMMEDIATE transaction around the whole upgrade makes them take turns.
+        with database.write_engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, revision)

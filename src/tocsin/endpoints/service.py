@@ -7,11 +7,13 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from tocsin.accounts.models import Organization
+from tocsin.accounts.service import calling_policy
 from tocsin.endpoints.models import Contact, Endpoint, EndpointContact, RoutingMode
-from tocsin.endpoints.phones import to_e164
 from tocsin.errors import InvalidInput, NotFound
 from tocsin.ids import new_id
 from tocsin.pagination import Page, paginate
+from tocsin.policy.numbers import checked_number
 
 
 def _clean_name(value: str) -> str:
@@ -32,14 +34,41 @@ def _routing(value: str) -> str:
 # Contacts ---------------------------------------------------------------------------------------
 
 
+def screened_number(
+    session: Session,
+    *,
+    org_id: str,
+    phone: str,
+    region: str | None,
+    sanctioned_regions: frozenset[str],
+) -> str:
+    """The E.164 form of `phone` if this organization may call it; NumberBlocked if not."""
+    org = session.get(Organization, org_id)
+    if org is None:
+        raise NotFound("organization not found", code="org_not_found")
+    return checked_number(
+        phone, region=region, policy=calling_policy(org), sanctioned_regions=sanctioned_regions
+    )
+
+
 def create_contact(
-    session: Session, *, org_id: str, name: str, phone: str, region: str | None, now: datetime
+    session: Session,
+    *,
+    org_id: str,
+    name: str,
+    phone: str,
+    region: str | None,
+    now: datetime,
+    sanctioned_regions: frozenset[str],
 ) -> Contact:
+    e164 = screened_number(
+        session, org_id=org_id, phone=phone, region=region, sanctioned_regions=sanctioned_regions
+    )
     contact = Contact(
         id=new_id("ct"),
         org_id=org_id,
         name=_clean_name(name),
-        phone_e164=to_e164(phone, region),
+        phone_e164=e164,
         created_at=now,
         updated_at=now,
     )
@@ -63,6 +92,7 @@ def update_contact(
     org_id: str,
     contact_id: str,
     now: datetime,
+    sanctioned_regions: frozenset[str],
     name: str | None = None,
     phone: str | None = None,
     region: str | None = None,
@@ -71,7 +101,13 @@ def update_contact(
     if name is not None:
         contact.name = _clean_name(name)
     if phone is not None:
-        contact.phone_e164 = to_e164(phone, region)
+        contact.phone_e164 = screened_number(
+            session,
+            org_id=org_id,
+            phone=phone,
+            region=region,
+            sanctioned_regions=sanctioned_regions,
+        )
     contact.updated_at = now
     return contact
 

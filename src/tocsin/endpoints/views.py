@@ -51,7 +51,13 @@ def create_contact(
     now = caller.runtime.clock.now()
     with caller.org(org_id, min_role=Role.ADMIN, scope=Scope.WRITE, write=True) as (s, access):
         contact = service.create_contact(
-            s, org_id=org_id, name=body.name, phone=body.phone, region=body.region, now=now
+            s,
+            org_id=org_id,
+            name=body.name,
+            phone=body.phone,
+            region=body.region,
+            now=now,
+            sanctioned_regions=caller.runtime.settings.sanctioned_region_set(),
         )
         audit.record(
             s,
@@ -99,6 +105,7 @@ def update_contact(
             org_id=org_id,
             contact_id=contact_id,
             now=now,
+            sanctioned_regions=caller.runtime.settings.sanctioned_region_set(),
             name=body.name,
             phone=body.phone,
             region=body.region,

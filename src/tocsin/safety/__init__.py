@@ -6,7 +6,7 @@ a number is added or changed, and again at dial time.
 
 from tocsin.safety.context import PLATFORM_CONTEXT, ScreeningContext, organization_context
 from tocsin.safety.reasons import Reason, ReasonCode, Verdict
-from tocsin.safety.screen import screen
+from tocsin.safety.screen import region_of, screen
 
 __all__ = [
     "PLATFORM_CONTEXT",
@@ -15,5 +15,6 @@ __all__ = [
     "ScreeningContext",
     "Verdict",
     "organization_context",
+    "region_of",
     "screen",
 ]

@@ -346,3 +346,12 @@ def screen(
         problems = "; ".join(normalised.problems) or "not a phone number"
         reasons = [_reason(Code.INVALID, problems)]
     return Verdict(raw_number, region, e164, _dedupe(reasons))
+
+
+def region_of(raw_number: str) -> str | None:
+    """The country a number in international form belongs to, if it is a valid number."""
+    verdict = screen(raw_number)
+    if verdict.e164 is None:
+        return None
+    region = phonenumbers.region_code_for_number(phonenumbers.parse(verdict.e164))
+    return region if region not in (None, "001") else None

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from tocsin.db.models import Base
 
 config = context.config
-engine: Engine = config.attributes["engine"]
 
-with engine.connect() as connection:
+
+def run_migrations(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=Base.metadata,
@@ -20,4 +20,14 @@ with engine.connect() as connection:
     )
     with context.begin_transaction():
         context.run_migrations()
-    connection.commit()
+
+
+# A connection already in a transaction is the caller's to commit (see tocsin.db.migrate).
+given: Connection | None = config.attributes.get("connection")
+if given is not None:
+    run_migrations(given)
+else:
+    engine: Engine = config.attributes["engine"]
+    with engine.connect() as connection:
+        run_migrations(connection)
+        connection.commit()
