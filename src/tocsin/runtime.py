@@ -84,6 +84,7 @@ class Runtime:
             voice=settings.voice,
             ring_timeout_seconds=settings.call_timeout_seconds,
             max_spoken_characters=settings.max_spoken_characters,
+            sanctioned_regions=settings.sanctioned_region_set(),
         )
 
     def build_worker(self) -> Worker:

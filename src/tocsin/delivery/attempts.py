@@ -15,6 +15,8 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tocsin.accounts.models import Organization
+from tocsin.accounts.service import calling_policy
 from tocsin.delivery.jobs import cancel_pending_calls
 from tocsin.delivery.leases import holds_lease, release
 from tocsin.delivery.message import spoken_text
@@ -23,6 +25,9 @@ from tocsin.endpoints.models import Endpoint
 from tocsin.ids import new_id
 from tocsin.ingest.models import Alert, AlertStatus
 from tocsin.ingest.service import acknowledge_alert, resolve_alert
+from tocsin.policy.numbers import screening_context
+from tocsin.safety import PLATFORM_CONTEXT, Verdict, screen
+from tocsin.safety.tables.sanctions import DEFAULT_SANCTIONED_REGIONS
 from tocsin.telephony.base import CallEvent, CallEventKind, CallRecord
 from tocsin.telephony.script import Key
 from tocsin.trust import audit
@@ -76,6 +81,7 @@ class AttemptSettings:
     send_deadline: timedelta
     max_attempts: int
     max_spoken_characters: int
+    sanctioned_regions: frozenset[str] = DEFAULT_SANCTIONED_REGIONS
 
 
 def _worker_actor(worker_id: str) -> Actor:
@@ -113,6 +119,7 @@ def plan_job(session: Session, *, job_id: str, now: datetime, settings: AttemptS
 
     endpoint = session.get(Endpoint, alert.endpoint_id)
     job.attempt_count += 1
+    verdict = _screen_at_dial_time(session, job, settings)
     attempt = CallAttempt(
         id=new_id("att"),
         job_id=job.id,
@@ -138,6 +145,9 @@ def plan_job(session: Session, *, job_id: str, now: datetime, settings: AttemptS
         sending_deadline=now + settings.send_deadline,
     )
     session.add(attempt)
+    if not verdict.allowed:
+        _block(session, job=job, attempt=attempt, verdict=verdict, now=now, settings=settings)
+        return Plan(PlanKind.SKIP)
     audit.record(
         session,
         actor=_worker_actor(settings.worker_id),
@@ -149,6 +159,43 @@ def plan_job(session: Session, *, job_id: str, now: datetime, settings: AttemptS
         details={"alert_id": job.alert_id, "to": job.to_number, "attempt_no": attempt.attempt_no},
     )
     return Plan(PlanKind.DIAL, AttemptSnapshot.of(attempt))
+
+
+def _screen_at_dial_time(session: Session, job: CallJob, settings: AttemptSettings) -> Verdict:
+    """Screen again: the number may have been written some other way than through the API, or
+    the tables and the organization's policy may have changed since it was added."""
+    org = session.get(Organization, job.org_id)
+    if org is None:
+        return screen(job.to_number, None, PLATFORM_CONTEXT)
+    context = screening_context(calling_policy(org), settings.sanctioned_regions)
+    return screen(job.to_number, None, context)
+
+
+def _block(
+    session: Session,
+    *,
+    job: CallJob,
+    attempt: CallAttempt,
+    verdict: Verdict,
+    now: datetime,
+    settings: AttemptSettings,
+) -> None:
+    attempt.status = AttemptStatus.BLOCKED
+    attempt.error_code = verdict.reasons[0].code.value
+    attempt.error_message = "; ".join(reason.message for reason in verdict.reasons)
+    attempt.ended_at = now
+    release(job, status=JobStatus.FAILED, now=now)
+    job.last_error = f"blocked: {attempt.error_message}"
+    audit.record(
+        session,
+        actor=_worker_actor(settings.worker_id),
+        action="call.blocked",
+        at=now,
+        org_id=job.org_id,
+        target_type="call_attempt",
+        target_id=attempt.id,
+        details={"alert_id": job.alert_id, "to": job.to_number, "reasons": verdict.codes},
+    )
 
 
 def mark_accepted(

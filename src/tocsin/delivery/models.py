@@ -33,6 +33,8 @@ class AttemptStatus(StrEnum):
     BUSY = "busy"
     FAILED = "failed"
     NOT_PLACED = "not_placed"
+    # The safety screen refused the number at dial time; the provider was never asked.
+    BLOCKED = "blocked"
     CANCELLED = "cancelled"
 
     @property

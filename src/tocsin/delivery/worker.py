@@ -22,6 +22,7 @@ from tocsin.delivery import attempts
 from tocsin.delivery.attempts import AttemptSettings, AttemptSnapshot, PlanKind
 from tocsin.delivery.leases import claim_due_jobs, extend_leases
 from tocsin.ids import new_id
+from tocsin.safety.tables.sanctions import DEFAULT_SANCTIONED_REGIONS
 from tocsin.telephony.base import CallRequest, Provider, ProviderError
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,7 @@ class WorkerSettings:
     voice: str = "en"
     ring_timeout_seconds: float = 45.0
     max_spoken_characters: int = 600
+    sanctioned_regions: frozenset[str] = DEFAULT_SANCTIONED_REGIONS
 
 
 def new_worker_id() -> str:
@@ -75,6 +77,7 @@ class Worker:
             send_deadline=settings.send_deadline,
             max_attempts=settings.max_attempts,
             max_spoken_characters=settings.max_spoken_characters,
+            sanctioned_regions=settings.sanctioned_regions,
         )
 
     # Running ---------------------------------------------------------------------------------
