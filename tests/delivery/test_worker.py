@@ -9,8 +9,8 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
-from tests.factories import Tenant, make_tenant, ok
 
+from tests.factories import Tenant, make_tenant, ok
 from tocsin.clock import ManualClock
 from tocsin.delivery import attempts
 from tocsin.delivery.attempts import AttemptSettings, PlanKind

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
-from tests.factories import Tenant, make_tenant, ok
 
+from tests.factories import Tenant, make_tenant, ok
 from tocsin.delivery.models import CallJob
 from tocsin.ingest.models import Alert
 from tocsin.runtime import Runtime
