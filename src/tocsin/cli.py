@@ -26,7 +26,6 @@ from tocsin.config import Settings
 from tocsin.db.migrate import upgrade
 from tocsin.endpoints import service as endpoints
 from tocsin.endpoints.models import Endpoint
-from tocsin.endpoints.views import webhook_url
 from tocsin.errors import TocsinError
 from tocsin.runtime import Runtime
 from tocsin.safety import ScreeningContext, region_of, screen
@@ -321,7 +320,7 @@ def endpoint_create(
             target_type="endpoint",
             target_id=created.id,
         )
-        url = webhook_url(runtime.settings.public_base_url, created.id)
+        url = endpoints.webhook_url(runtime.settings.public_base_url, created.id)
         data = {"id": created.id, "name": created.name, "url": url}
     _emit(as_json, data, f"created endpoint {data['id']}\n{url}")
 
@@ -469,7 +468,7 @@ def quickstart(
             )
     assert key is not None
     assert endpoint_id is not None
-    url = webhook_url(settings.public_base_url, endpoint_id)
+    url = endpoints.webhook_url(settings.public_base_url, endpoint_id)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     env_path.write_text(
         f"export TOCSIN_HOOK_URL={url}\nexport TOCSIN_ALERT_KEY={key}\n"

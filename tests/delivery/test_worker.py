@@ -6,13 +6,18 @@ import asyncio
 import json
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 from tests.factories import Tenant, make_tenant, ok
 from tocsin.clock import ManualClock
 from tocsin.delivery import attempts
+from tocsin.delivery import worker as worker_module
 from tocsin.delivery.attempts import AttemptSettings, PlanKind
 from tocsin.delivery.leases import claim_due_jobs
 from tocsin.delivery.models import CallAttempt, CallJob
@@ -290,3 +295,47 @@ def test_an_attempt_the_provider_never_got_is_replaced_only_after_its_deadline(
     assert dial_log(provider) == [rows[1].idempotency_key]
     assert first_key not in dial_log(provider)
     assert alert.status == "acknowledged"
+
+
+def test_worker_loop_survives_a_failed_claim(
+    client: TestClient,
+    runtime: Runtime,
+    clock: ManualClock,
+    data_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    alert_id = fire(client, make_tenant(client))
+    failures = iter([OperationalError("claim", {}, Exception("database is down"))])
+    claimed: list[str] = []
+
+    def flaky_claim(session: Session, **kwargs: Any) -> list[str]:
+        failure = next(failures, None)
+        if failure is not None:
+            raise failure
+        job_ids = claim_due_jobs(session, **kwargs)
+        claimed.extend(job_ids)
+        if job_ids:
+            loop.call_soon_threadsafe(got_job.set)
+        return job_ids
+
+    monkeypatch.setattr(worker_module, "claim_due_jobs", flaky_claim)
+    delivery = worker(runtime, simulator(data_dir, clock), clock)
+    delivery.settings = WorkerSettings(poll_seconds=0.01)
+
+    async def run_until_a_job_is_claimed() -> None:
+        nonlocal loop, got_job
+        loop, got_job = asyncio.get_running_loop(), asyncio.Event()
+        stop = asyncio.Event()
+        task = asyncio.create_task(delivery.run(stop))
+        try:
+            await asyncio.wait_for(got_job.wait(), timeout=10)
+        finally:
+            stop.set()
+            await task  # a stopping worker finishes the calls it holds
+
+    loop: asyncio.AbstractEventLoop
+    got_job: asyncio.Event
+    asyncio.run(run_until_a_job_is_claimed())
+    assert next(failures, None) is None
+    assert len(claimed) == 1
+    assert alert_and_attempts(runtime, alert_id)[0].status == "acknowledged"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -101,6 +103,9 @@ def needs_rehash(password_hash: str) -> bool:
     return _hasher.check_needs_rehash(password_hash)
 
 
-# Verifying against this when the user does not exist keeps login time the same either way, so
-# timing does not reveal which emails have accounts.
-DUMMY_HASH = _hasher.hash("tocsin-dummy-password-for-timing")
+@functools.cache
+def dummy_hash() -> str:
+    """A hash to verify against when the user does not exist, so login takes the same time
+    either way and timing does not reveal which emails have accounts. Made on first use: an
+    argon2 hash costs ~100 ms, which every CLI start would otherwise pay."""
+    return _hasher.hash("tocsin-dummy-password-for-timing")

@@ -89,7 +89,7 @@ def authenticate(session: Session, *, email: str, password: str, now: datetime) 
         email = ""
     user = session.scalar(select(User).where(User.email == email)) if email else None
     if user is None:
-        passwords.verify_password(passwords.DUMMY_HASH, password)
+        passwords.verify_password(passwords.dummy_hash(), password)
         raise Unauthorized("email or password is wrong", code="invalid_credentials")
     if not passwords.verify_password(user.password_hash, password):
         raise Unauthorized("email or password is wrong", code="invalid_credentials")

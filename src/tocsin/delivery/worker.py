@@ -94,7 +94,12 @@ class Worker:
         log.info("worker %s started", self.worker_id)
         try:
             while not stop.is_set():
-                claimed = await self.claim_and_start()
+                try:
+                    claimed = await self.claim_and_start()
+                except Exception:
+                    # A database that is briefly down must not end the worker: wait, try again.
+                    log.exception("worker %s could not claim jobs", self.worker_id)
+                    claimed = 0
                 if claimed == 0 or len(self._tasks) >= self.settings.concurrency:
                     await self._idle(stop)
         finally:
@@ -156,13 +161,17 @@ class Worker:
             if not self._held:
                 continue
             held = set(self._held)
-            lost = await self._write(
-                extend_leases,
-                worker_id=self.worker_id,
-                job_ids=held,
-                now=self.clock.now(),
-                lease=self.settings.lease,
-            )
+            try:
+                lost = await self._write(
+                    extend_leases,
+                    worker_id=self.worker_id,
+                    job_ids=held,
+                    now=self.clock.now(),
+                    lease=self.settings.lease,
+                )
+            except Exception:
+                log.exception("worker %s could not extend its leases", self.worker_id)
+                continue
             if lost:
                 log.warning("worker %s lost leases on %s", self.worker_id, sorted(lost))
 

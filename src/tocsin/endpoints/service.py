@@ -16,6 +16,10 @@ from tocsin.pagination import Page, paginate
 from tocsin.policy.numbers import checked_number
 
 
+def webhook_url(base_url: str, endpoint_id: str) -> str:
+    return f"{base_url.rstrip('/')}/v1/hooks/{endpoint_id}"
+
+
 def _clean_name(value: str) -> str:
     cleaned = " ".join(value.split())
     if not cleaned or len(cleaned) > 200:

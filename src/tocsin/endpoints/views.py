@@ -24,10 +24,6 @@ from tocsin.trust import audit
 router = APIRouter(prefix="/v1/orgs/{org_id}", responses=ERROR_RESPONSES)
 
 
-def webhook_url(base_url: str, endpoint_id: str) -> str:
-    return f"{base_url.rstrip('/')}/v1/hooks/{endpoint_id}"
-
-
 def _endpoint_out(session: Session, endpoint: Endpoint, base_url: str) -> EndpointOut:
     return EndpointOut(
         id=endpoint.id,
@@ -35,7 +31,7 @@ def _endpoint_out(session: Session, endpoint: Endpoint, base_url: str) -> Endpoi
         require_key=endpoint.require_key,
         routing=RoutingMode(endpoint.routing),
         contact_ids=[contact.id for contact in service.endpoint_contacts(session, endpoint.id)],
-        webhook_url=webhook_url(base_url, endpoint.id),
+        webhook_url=service.webhook_url(base_url, endpoint.id),
         created_at=endpoint.created_at,
         updated_at=endpoint.updated_at,
     )
