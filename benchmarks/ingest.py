@@ -323,7 +323,7 @@ def _tocsin_json(args: list[str], env: dict[str, str], cwd: Path) -> dict[str, A
 
 def _set_up_tenant(env: dict[str, str], cwd: Path) -> tuple[str, str]:
     """An organization, a contact, an endpoint calling it and an ingest key: (endpoint, key)."""
-    org = _tocsin_json(["org", "create", "Benchmark"], env, cwd)["id"]
+    org = _tocsin_json(["org", "create", "Benchmark", "--country", "GB"], env, cwd)["id"]
     contact = _tocsin_json(["contact", "add", "On call", DEMO_PHONE, "--org", org], env, cwd)["id"]
     endpoint = _tocsin_json(
         ["endpoint", "create", "Benchmark", "--org", org, "--contact", contact], env, cwd

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import phonenumbers
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -366,12 +366,16 @@ def create_api_key(
     return key, parts.plaintext
 
 
+# Runs on every webhook: built once, executed with parameters.
+_KEY_BY_PUBLIC_ID = select(ApiKey).where(ApiKey.public_id == bindparam("public_id"))
+
+
 def find_api_key(session: Session, plaintext: str, *, digest_key: bytes) -> ApiKey | None:
     """The live key this plaintext proves, or None; comparison is constant-time."""
     parts = parse_api_key(plaintext)
     if parts is None:
         return None
-    key = session.scalar(select(ApiKey).where(ApiKey.public_id == parts.public_id))
+    key = session.scalar(_KEY_BY_PUBLIC_ID, {"public_id": parts.public_id})
     expected = key.digest if key is not None else "0" * 64
     matches = digests_match(expected, digest(digest_key, parts.secret))
     if key is None or not matches or key.revoked_at is not None:

@@ -7,6 +7,8 @@ fail with SQLITE_BUSY, into an orderly wait. Read transactions stay deferred.
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -44,11 +46,16 @@ class Database:
         self.write_engine = self.engine.execution_options(**{_WRITE_OPTION: True})
         self._read_sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._write_sessions = sessionmaker(self.write_engine, expire_on_commit=False)
+        # SQLite has one writer at a time anyway. Queueing this process's writers on a lock
+        # hands the write lock straight to the next thread, where SQLite's own busy handler
+        # would make each waiter sleep and retry (seconds of tail latency under load). Other
+        # processes still wait in the busy handler.
+        self._sqlite_writer = threading.RLock() if self.is_sqlite else contextlib.nullcontext()
 
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A transaction that commits on success and rolls back on any exception."""
-        with self._write_sessions.begin() as session:
+        with self._sqlite_writer, self._write_sessions.begin() as session:
             yield session
 
     @contextmanager

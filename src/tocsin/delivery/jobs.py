@@ -5,34 +5,42 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import insert, update
 from sqlalchemy.orm import Session
 
+from tocsin.db.base import table_of
 from tocsin.delivery.models import CallJob, JobStatus
-from tocsin.endpoints.models import Contact
+from tocsin.endpoints.service import CallTarget
 from tocsin.ids import new_id
+
+_INSERT_JOB = insert(table_of(CallJob))
 
 
 def enqueue_calls(
-    session: Session, *, org_id: str, alert_id: str, contacts: Sequence[Contact], now: datetime
-) -> list[CallJob]:
-    jobs = [
-        CallJob(
-            id=new_id("job"),
-            org_id=org_id,
-            alert_id=alert_id,
-            contact_id=contact.id,
-            to_number=contact.phone_e164,
-            status=JobStatus.PENDING,
-            run_at=now,
-            attempt_count=0,
-            created_at=now,
-            updated_at=now,
-        )
-        for contact in contacts
-    ]
-    session.add_all(jobs)
-    return jobs
+    session: Session, *, org_id: str, alert_id: str, targets: Sequence[CallTarget], now: datetime
+) -> int:
+    """Write one pending job per target; returns how many."""
+    if not targets:
+        return 0
+    session.execute(
+        _INSERT_JOB,
+        [
+            {
+                "id": new_id("job"),
+                "org_id": org_id,
+                "alert_id": alert_id,
+                "contact_id": target.contact_id,
+                "to_number": target.phone_e164,
+                "status": JobStatus.PENDING.value,
+                "run_at": now,
+                "attempt_count": 0,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for target in targets
+        ],
+    )
+    return len(targets)
 
 
 def cancel_pending_calls(session: Session, *, alert_id: str, now: datetime, reason: str) -> int:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import NamedTuple
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from tocsin.accounts.models import Organization
@@ -212,6 +213,44 @@ def set_endpoint_contacts(session: Session, *, endpoint: Endpoint, contact_ids: 
         for position, contact_id in enumerate(contact_ids)
     )
     session.flush()
+
+
+class EndpointRoute(NamedTuple):
+    """What ingest needs of an endpoint, read without loading the ORM object."""
+
+    id: str
+    org_id: str
+    require_key: bool
+    routing: str
+
+
+_ROUTE = select(Endpoint.id, Endpoint.org_id, Endpoint.require_key, Endpoint.routing).where(
+    Endpoint.id == bindparam("endpoint_id")
+)
+
+
+def find_route(session: Session, endpoint_id: str) -> EndpointRoute | None:
+    row = session.execute(_ROUTE, {"endpoint_id": endpoint_id}).one_or_none()
+    return EndpointRoute(*row) if row is not None else None
+
+
+class CallTarget(NamedTuple):
+    contact_id: str
+    phone_e164: str
+
+
+_CALL_TARGETS = (
+    select(Contact.id, Contact.phone_e164)
+    .join(EndpointContact, EndpointContact.contact_id == Contact.id)
+    .where(EndpointContact.endpoint_id == bindparam("endpoint_id"))
+    .order_by(EndpointContact.position)
+)
+
+
+def call_targets(session: Session, endpoint_id: str) -> list[CallTarget]:
+    """An endpoint's contacts in calling order, as plain rows for the ingest hot path."""
+    rows = session.execute(_CALL_TARGETS, {"endpoint_id": endpoint_id})
+    return [CallTarget(contact_id, phone) for contact_id, phone in rows]
 
 
 def endpoint_contacts(session: Session, endpoint_id: str) -> list[Contact]:

@@ -5,14 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from tocsin.db.base import table_of
 from tocsin.delivery.jobs import cancel_pending_calls, enqueue_calls
-from tocsin.endpoints.models import Endpoint
-from tocsin.endpoints.service import endpoint_contacts
+from tocsin.endpoints.service import EndpointRoute, call_targets
 from tocsin.ids import new_id
 from tocsin.ingest.models import Alert, AlertStatus
 from tocsin.ingest.parse import ParsedAlert, dedup_key_for
@@ -44,8 +45,36 @@ def _open_alert(session: Session, endpoint_id: str, dedup_key: str) -> Alert | N
     )
 
 
+# The statements of the hot path are built once and executed with parameters: building one per
+# request costs more than running it.
+_OPEN_ALERT_ID = (
+    select(Alert.id)
+    .where(Alert.endpoint_id == bindparam("endpoint_id"))
+    .where(Alert.open_dedup_key == bindparam("dedup_key"))
+    .with_for_update()
+)
+_ALERTS = table_of(Alert)
+_INSERT_ALERT = insert(_ALERTS)
+_COUNT_REPEAT = (
+    update(_ALERTS)
+    .where(_ALERTS.c.id == bindparam("alert_id"))
+    .values(repeat_count=_ALERTS.c.repeat_count + 1, last_received_at=bindparam("now"))
+    .returning(_ALERTS.c.repeat_count)
+)
+
+
+def _open_alert_id(session: Session, endpoint_id: str, dedup_key: str) -> str | None:
+    return session.scalar(_OPEN_ALERT_ID, {"endpoint_id": endpoint_id, "dedup_key": dedup_key})
+
+
+def _writers_serialised(session: Session) -> bool:
+    """SQLite runs one write transaction at a time (BEGIN IMMEDIATE), so nothing can insert
+    between our read and our insert and the savepoint for that race is not needed."""
+    return session.get_bind().dialect.name == "sqlite"
+
+
 def accept_alert(
-    session: Session, *, endpoint: Endpoint, parsed: ParsedAlert, actor: Actor, now: datetime
+    session: Session, *, endpoint: EndpointRoute, parsed: ParsedAlert, actor: Actor, now: datetime
 ) -> IngestResult:
     dedup_key = dedup_key_for(endpoint.id, parsed)
     if parsed.severity == Severity.RESOLVED:
@@ -53,35 +82,30 @@ def accept_alert(
             session, endpoint=endpoint, parsed=parsed, dedup_key=dedup_key, actor=actor, now=now
         )
 
-    existing = _open_alert(session, endpoint.id, dedup_key)
-    if existing is None:
-        alert = _new_alert(endpoint, parsed, dedup_key, now, status=AlertStatus.OPEN)
-        try:
-            with session.begin_nested():
-                session.add(alert)
-        except IntegrityError:
-            # Another request created the same open alert between our read and our insert.
-            existing = _open_alert(session, endpoint.id, dedup_key)
-            if existing is None:
-                raise
-    if existing is not None:
-        existing.repeat_count += 1
-        existing.last_received_at = now
-        audit.record(
-            session,
-            actor=actor,
-            action="alert.repeated",
-            at=now,
-            org_id=endpoint.org_id,
-            target_type="alert",
-            target_id=existing.id,
-            details={"repeat_count": existing.repeat_count},
-        )
-        return IngestResult(existing.id, Outcome.DEDUPLICATED, calls_queued=0)
+    # The hot path of every webhook: Core statements, because the ORM's unit of work costs
+    # more than the SQL itself here, and nothing below needs loaded objects.
+    alert_id = _open_alert_id(session, endpoint.id, dedup_key)
+    if alert_id is None:
+        alert_id = new_id("al")
+        values = _alert_values(alert_id, endpoint, parsed, dedup_key, now, AlertStatus.OPEN)
+        if _writers_serialised(session):
+            session.execute(_INSERT_ALERT, values)
+        else:
+            try:
+                with session.begin_nested():
+                    session.execute(_INSERT_ALERT, values)
+            except IntegrityError:
+                # Another request created the same open alert between our read and our insert.
+                alert_id = _open_alert_id(session, endpoint.id, dedup_key)
+                if alert_id is None:
+                    raise
+                return _repeat(session, alert_id, endpoint=endpoint, actor=actor, now=now)
+    else:
+        return _repeat(session, alert_id, endpoint=endpoint, actor=actor, now=now)
 
-    targets = select_targets(endpoint.routing, endpoint_contacts(session, endpoint.id))
-    jobs = enqueue_calls(
-        session, org_id=endpoint.org_id, alert_id=alert.id, contacts=targets, now=now
+    targets = select_targets(endpoint.routing, call_targets(session, endpoint.id))
+    queued = enqueue_calls(
+        session, org_id=endpoint.org_id, alert_id=alert_id, targets=targets, now=now
     )
     audit.record(
         session,
@@ -90,44 +114,66 @@ def accept_alert(
         at=now,
         org_id=endpoint.org_id,
         target_type="alert",
-        target_id=alert.id,
+        target_id=alert_id,
         details={
             "endpoint_id": endpoint.id,
             "severity": parsed.severity.value,
-            "calls_queued": len(jobs),
+            "calls_queued": queued,
         },
     )
-    return IngestResult(alert.id, Outcome.CREATED, calls_queued=len(jobs))
+    return IngestResult(alert_id, Outcome.CREATED, calls_queued=queued)
 
 
-def _new_alert(
-    endpoint: Endpoint, parsed: ParsedAlert, dedup_key: str, now: datetime, *, status: AlertStatus
-) -> Alert:
-    is_open = status != AlertStatus.RESOLVED
-    return Alert(
-        id=new_id("al"),
+def _repeat(
+    session: Session, alert_id: str, *, endpoint: EndpointRoute, actor: Actor, now: datetime
+) -> IngestResult:
+    repeat_count = session.scalar(_COUNT_REPEAT, {"alert_id": alert_id, "now": now})
+    audit.record(
+        session,
+        actor=actor,
+        action="alert.repeated",
+        at=now,
         org_id=endpoint.org_id,
-        endpoint_id=endpoint.id,
-        dedup_key=dedup_key,
-        open_dedup_key=dedup_key if is_open else None,
-        status=status,
-        severity=parsed.severity,
-        title=parsed.title,
-        message=parsed.message,
-        payload=parsed.payload,
-        content_type=parsed.content_type,
-        repeat_count=0,
-        received_at=now,
-        last_received_at=now,
-        resolved_at=None if is_open else now,
-        resolved_by=None if is_open else "source",
+        target_type="alert",
+        target_id=alert_id,
+        details={"repeat_count": repeat_count},
     )
+    return IngestResult(alert_id, Outcome.DEDUPLICATED, calls_queued=0)
+
+
+def _alert_values(
+    alert_id: str,
+    endpoint: EndpointRoute,
+    parsed: ParsedAlert,
+    dedup_key: str,
+    now: datetime,
+    status: AlertStatus,
+) -> dict[str, Any]:
+    is_open = status != AlertStatus.RESOLVED
+    return {
+        "id": alert_id,
+        "org_id": endpoint.org_id,
+        "endpoint_id": endpoint.id,
+        "dedup_key": dedup_key,
+        "open_dedup_key": dedup_key if is_open else None,
+        "status": status.value,
+        "severity": parsed.severity.value,
+        "title": parsed.title,
+        "message": parsed.message,
+        "payload": parsed.payload,
+        "content_type": parsed.content_type,
+        "repeat_count": 0,
+        "received_at": now,
+        "last_received_at": now,
+        "resolved_at": None if is_open else now,
+        "resolved_by": None if is_open else "source",
+    }
 
 
 def _resolve(
     session: Session,
     *,
-    endpoint: Endpoint,
+    endpoint: EndpointRoute,
     parsed: ParsedAlert,
     dedup_key: str,
     actor: Actor,
@@ -136,7 +182,9 @@ def _resolve(
     alert = _open_alert(session, endpoint.id, dedup_key)
     if alert is None:
         # Nothing open to resolve; keep the event anyway so the timeline shows it arrived.
-        alert = _new_alert(endpoint, parsed, dedup_key, now, status=AlertStatus.RESOLVED)
+        alert = Alert(
+            **_alert_values(new_id("al"), endpoint, parsed, dedup_key, now, AlertStatus.RESOLVED)
+        )
         session.add(alert)
         cancelled = 0
     else:

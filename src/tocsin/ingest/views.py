@@ -13,7 +13,7 @@ from tocsin.accounts.models import Scope
 from tocsin.api.auth import authenticate_api_key, bearer_token, last_used_is_stale
 from tocsin.api.deps import client_ip
 from tocsin.api.schemas import ERROR_RESPONSES
-from tocsin.endpoints.models import Endpoint
+from tocsin.endpoints.service import find_route
 from tocsin.errors import Forbidden, InvalidInput, NotFound, PayloadTooLarge, Unauthorized
 from tocsin.ingest.parse import parse_alert
 from tocsin.ingest.service import IngestResult, accept_alert
@@ -113,7 +113,7 @@ def accept_hook(runtime: Runtime, hook: HookRequest) -> IngestResult:
     """Authenticate, parse and record in one write transaction: all of it, or none of it."""
     now = runtime.clock.now()
     with runtime.database.write() as session:
-        endpoint = session.get(Endpoint, hook.endpoint_id)
+        endpoint = find_route(session, hook.endpoint_id)
         if endpoint is None:
             raise NotFound("no endpoint with this id", code="endpoint_not_found")
         actor = Actor("endpoint", endpoint.id, hook.ip_address)
