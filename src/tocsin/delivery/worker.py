@@ -310,4 +310,4 @@ class Worker:
             with self.database.write() as session:
                 return work(session, **kwargs)
 
-        return await asyncio.to_thread(run)
+        return await self.database.off_loop(run)

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from tocsin.accounts.models import Scope
@@ -84,7 +83,7 @@ async def receive_hook(endpoint_id: str, request: Request) -> JSONResponse:
         form=form,
         ip_address=client_ip(request),
     )
-    result = await run_in_threadpool(accept_hook, runtime, hook)
+    result = await runtime.database.off_loop(accept_hook, runtime, hook)
     runtime.notify_new_jobs()
     return JSONResponse(
         {
