@@ -12,6 +12,7 @@ from tocsin import __version__
 from tocsin.accounts.views import router as accounts_router
 from tocsin.alerts.views import router as alerts_router
 from tocsin.api.errors import install_error_handlers
+from tocsin.api.screening import router as screening_router
 from tocsin.endpoints.views import router as endpoints_router
 from tocsin.ingest.views import router as ingest_router
 from tocsin.runtime import Runtime
@@ -42,7 +43,8 @@ def create_app(runtime: Runtime, *, run_worker: bool = False) -> FastAPI:
     )
     app.state.runtime = runtime
     install_error_handlers(app)
-    for router in (ingest_router, accounts_router, endpoints_router, alerts_router):
+    routers = (ingest_router, accounts_router, endpoints_router, alerts_router, screening_router)
+    for router in routers:
         app.include_router(router)
 
     @app.get("/healthz", tags=["health"])

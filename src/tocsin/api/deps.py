@@ -75,6 +75,11 @@ class Caller:
                 raise Forbidden("this action needs a signed-in user", code="user_required")
             yield session, principal, Actor("user", principal.id, self.ip_address)
 
+    def signed_in_user(self) -> Principal:
+        """Check that a user (not an API key) is signed in, for work that needs no database."""
+        with self.user(write=False) as (_session, principal, _actor):
+            return principal
+
     def _touch(self, key: ApiKey | None) -> None:
         now = self.runtime.clock.now()
         if key is None or not last_used_is_stale(key, now):
