@@ -38,7 +38,7 @@ def test_screen_needs_a_signed_in_user(client: TestClient) -> None:
     anonymous = client.post("/v1/screen", json={"numbers": ["+447400123456"]})
     assert error(anonymous, 401) == "unauthenticated"
     with_key = client.post(
-        "/v1/screen", json={"numbers": ["+447400123456"]}, headers=tenant.alert_key
+        "/v1/screen", json={"numbers": ["+447400123456"]}, headers={"X-API-Key": tenant.ingest_key}
     )
     assert error(with_key, 403) == "user_required"
 
