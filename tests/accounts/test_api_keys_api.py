@@ -217,3 +217,26 @@ def test_api_keys_cannot_manage_keys_invites_members_or_the_org(client: TestClie
     assert len(keys) == 2
     assert keys[everything["id"]]["revoked_at"] is None
     assert ok(client.get(org, headers=tenant.auth))["name"] == "Org of +447400123456"
+
+
+def test_the_api_key_header_takes_api_keys_only(client: TestClient) -> None:
+    tenant = make_tenant(client)
+    response = client.get(
+        f"/v1/orgs/{tenant.org_id}/endpoints", headers=api_key_header(tenant.access_token)
+    )
+    assert error(response, 401) == "invalid_key"
+
+
+def test_deleting_an_endpoint_revokes_the_keys_bound_to_it(client: TestClient) -> None:
+    tenant = make_tenant(client)
+    bound = create_key(client, tenant, ["ingest"], endpoint_id=tenant.endpoint_id, name="bound")
+    ok(
+        client.delete(
+            f"/v1/orgs/{tenant.org_id}/endpoints/{tenant.endpoint_id}", headers=tenant.auth
+        ),
+        204,
+    )
+    keys = ok(client.get(f"/v1/orgs/{tenant.org_id}/api-keys", headers=tenant.auth))["items"]
+    revoked = {key["name"]: key["revoked_at"] is not None for key in keys}
+    assert revoked == {"alertmanager": False, "bound": True}
+    assert bound["id"] in {key["id"] for key in keys}

@@ -61,7 +61,11 @@ def last_used_is_stale(key: ApiKey, now: datetime) -> bool:
 def authenticate(
     session: Session, runtime: Runtime, *, authorization: str | None, api_key_header: str | None
 ) -> Principal:
-    token = api_key_header or bearer_token(authorization)
+    if api_key_header is not None:
+        # The header named for API keys takes API keys only, not a token that happens to fit.
+        key = authenticate_api_key(session, runtime, api_key_header)
+        return Principal("api_key", key.id, key)
+    token = bearer_token(authorization)
     if token is None:
         raise Unauthorized("sign in or send an API key", code="unauthenticated")
     if token.startswith("tk_"):

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
-from tocsin.accounts.models import Organization
+from tocsin.accounts.models import ApiKey, Organization
 from tocsin.accounts.service import calling_policy
 from tocsin.endpoints.models import Contact, Endpoint, EndpointContact, RoutingMode
 from tocsin.errors import InvalidInput, NotFound
@@ -190,8 +190,15 @@ def update_endpoint(
     return endpoint
 
 
-def delete_endpoint(session: Session, *, org_id: str, endpoint_id: str) -> None:
+def delete_endpoint(session: Session, *, org_id: str, endpoint_id: str, now: datetime) -> None:
     session.delete(get_endpoint(session, org_id=org_id, endpoint_id=endpoint_id))
+    # Keys bound to the endpoint can do nothing any more; revoking them says so in the key list.
+    session.execute(
+        update(ApiKey)
+        .where(ApiKey.endpoint_id == endpoint_id, ApiKey.revoked_at.is_(None))
+        .values(revoked_at=now)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def list_endpoints(

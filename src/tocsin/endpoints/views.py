@@ -221,7 +221,7 @@ def update_endpoint(
 def delete_endpoint(org_id: str, endpoint_id: str, caller: Caller = Depends(get_caller)) -> None:
     now = caller.runtime.clock.now()
     with caller.org(org_id, min_role=Role.ADMIN, scope=Scope.WRITE, write=True) as (s, access):
-        service.delete_endpoint(s, org_id=org_id, endpoint_id=endpoint_id)
+        service.delete_endpoint(s, org_id=org_id, endpoint_id=endpoint_id, now=now)
         audit.record(
             s,
             actor=access.actor,
