@@ -34,7 +34,7 @@ from tocsin.accounts.schemas import (
     UserOut,
 )
 from tocsin.api.deps import Caller, client_ip, get_caller, get_runtime
-from tocsin.api.schemas import ERROR_RESPONSES, PageOut
+from tocsin.api.schemas import ERROR_RESPONSES, PageOut, page_of
 from tocsin.endpoints.service import get_endpoint
 from tocsin.errors import Forbidden
 from tocsin.pagination import DEFAULT_LIMIT, paginate
@@ -442,10 +442,7 @@ def list_invites(
             limit=limit,
             cursor=cursor,
         )
-        return PageOut[InviteOut](
-            items=[InviteOut.model_validate(invite) for invite in page.items],
-            next_cursor=page.next_cursor,
-        )
+        return page_of(page, InviteOut)
 
 
 @router.delete("/orgs/{org_id}/invites/{invite_id}", status_code=204, tags=["organizations"])
@@ -516,10 +513,7 @@ def list_api_keys(
             limit=limit,
             cursor=cursor,
         )
-        return PageOut[ApiKeyOut](
-            items=[ApiKeyOut.model_validate(key) for key in page.items],
-            next_cursor=page.next_cursor,
-        )
+        return page_of(page, ApiKeyOut)
 
 
 @router.delete("/orgs/{org_id}/api-keys/{key_id}", status_code=204, tags=["api keys"])

@@ -9,7 +9,7 @@ from tocsin.accounts.models import Role, Scope
 from tocsin.alerts import service
 from tocsin.alerts.schemas import AlertDetailOut, AlertOut, CallAttemptOut, TimelineEntryOut
 from tocsin.api.deps import Caller, get_caller
-from tocsin.api.schemas import ERROR_RESPONSES, PageOut
+from tocsin.api.schemas import ERROR_RESPONSES, PageOut, page_of
 from tocsin.ingest.models import Alert
 from tocsin.pagination import DEFAULT_LIMIT
 
@@ -49,10 +49,7 @@ def list_alerts(
         page = service.list_alerts(
             s, org_id=org_id, limit=limit, cursor=cursor, status=status, endpoint_id=endpoint_id
         )
-        return PageOut[AlertOut](
-            items=[AlertOut.model_validate(alert) for alert in page.items],
-            next_cursor=page.next_cursor,
-        )
+        return page_of(page, AlertOut)
 
 
 @router.get("/{alert_id}", response_model=AlertDetailOut)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
+
+from tocsin.pagination import Page
 
 T = TypeVar("T")
 
@@ -12,6 +14,16 @@ T = TypeVar("T")
 class PageOut(BaseModel, Generic[T]):
     items: list[T]
     next_cursor: str | None
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def page_of(page: Page[Any], schema: type[M]) -> PageOut[M]:
+    """A page of rows as a page of response models."""
+    return PageOut[schema](  # type: ignore[valid-type]
+        items=[schema.model_validate(item) for item in page.items], next_cursor=page.next_cursor
+    )
 
 
 class ErrorBody(BaseModel):

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from tocsin.accounts.models import Role, Scope
 from tocsin.api.deps import Caller, get_caller
-from tocsin.api.schemas import ERROR_RESPONSES, PageOut
+from tocsin.api.schemas import ERROR_RESPONSES, PageOut, page_of
 from tocsin.endpoints import service
 from tocsin.endpoints.models import Endpoint, RoutingMode
 from tocsin.endpoints.schemas import (
@@ -76,10 +76,7 @@ def list_contacts(
 ) -> PageOut[ContactOut]:
     with caller.org(org_id, min_role=Role.MEMBER, scope=Scope.READ, write=False) as (s, _):
         page = service.list_contacts(s, org_id=org_id, limit=limit, cursor=cursor)
-        return PageOut[ContactOut](
-            items=[ContactOut.model_validate(contact) for contact in page.items],
-            next_cursor=page.next_cursor,
-        )
+        return page_of(page, ContactOut)
 
 
 @router.get("/contacts/{contact_id}", response_model=ContactOut, tags=["contacts"])
