@@ -13,10 +13,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from tocsin.accounts import passwords
 from tocsin.app import create_app
 from tocsin.clock import ManualClock
 from tocsin.config import Settings
@@ -122,3 +124,16 @@ def runtime(settings: Settings, clock: ManualClock) -> Iterator[Runtime]:
 def client(runtime: Runtime) -> Iterator[TestClient]:
     with TestClient(create_app(runtime), raise_server_exceptions=False) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Argon2id at its cheapest, for tests about something other than password hashing.
+
+    The production parameters cost ~100 ms a hash and the API tests sign up dozens of people;
+    tests/accounts/test_passwords.py checks the real parameters. Opt in with
+    `pytestmark = pytest.mark.usefixtures("fast_password_hashing")`.
+    """
+    monkeypatch.setattr(
+        passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    )

@@ -129,3 +129,90 @@ def test_unreachable_database_is_one_line(cli: CliRunner, monkeypatch: pytest.Mo
     assert result.exit_code == 1
     [line] = result.stderr.splitlines()
     assert line.startswith("tocsin: error: database: connection failed")
+
+
+def test_call_test_places_a_screened_call_and_prints_its_events(
+    cli: CliRunner, data_dir: Path
+) -> None:
+    result = cli.invoke(app, ["call", "test", "--to", "+44 7400 123457"])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("simulator accepted the call to +447400123457")
+    assert lines[1:] == ["trying", "ringing", "answered", "digits 1", "completed"]
+    transcript = next((data_dir / "simulator" / "calls").glob("*.txt")).read_text()
+    assert "This is a test call from Tocsin" in transcript
+
+
+def test_call_test_refuses_a_blocked_number_without_dialling(
+    cli: CliRunner, data_dir: Path
+) -> None:
+    result = cli.invoke(app, ["call", "test", "--to", "112", "--region", "DE"])
+    assert result.exit_code == 1
+    assert "emergency number" in result.stderr
+    assert not (data_dir / "simulator" / "dials.log").exists()
+
+
+def test_call_test_uses_the_organizations_providers_and_policy(cli: CliRunner) -> None:
+    run_json(cli, "org", "create", "Acme", "--country", "GB")
+    added = run_json(
+        cli,
+        "provider",
+        "add",
+        "--org",
+        "acme",
+        "--kind",
+        "simulator",
+        "--name",
+        "Busy line",
+        "--setting",
+        "outcome=busy",
+        "--setting",
+        "record_audio=false",
+        "--credential",
+        "token=t0ken",
+    )
+    assert added["kind"] == "simulator"
+    busy = cli.invoke(app, ["call", "test", "--to", "07400 123457", "--org", "acme", "--json"])
+    assert busy.exit_code == 0, busy.output
+    assert '"event": "busy"' in busy.stdout
+    abroad = cli.invoke(app, ["call", "test", "--to", "+33 6 12 34 56 78", "--org", "acme"])
+    assert abroad.exit_code == 1
+    assert "international calling is off" in abroad.stderr
+
+
+def test_provider_add_refuses_bad_pairs_and_settings(cli: CliRunner) -> None:
+    run_json(cli, "org", "create", "Acme", "--country", "GB")
+    no_equals = cli.invoke(
+        app,
+        [
+            "provider",
+            "add",
+            "--org",
+            "acme",
+            "--kind",
+            "simulator",
+            "--name",
+            "x",
+            "--setting",
+            "outcome",
+        ],
+    )
+    assert no_equals.exit_code == 1
+    assert "--setting must be KEY=VALUE" in no_equals.stderr
+    bad = cli.invoke(
+        app,
+        [
+            "provider",
+            "add",
+            "--org",
+            "acme",
+            "--kind",
+            "simulator",
+            "--name",
+            "x",
+            "--setting",
+            "outcome=dance",
+        ],
+    )
+    assert bad.exit_code == 1
+    assert "unknown simulator behaviour" in bad.stderr

@@ -13,6 +13,7 @@ from tocsin.accounts.views import router as accounts_router
 from tocsin.alerts.views import router as alerts_router
 from tocsin.api.errors import install_error_handlers
 from tocsin.api.screening import router as screening_router
+from tocsin.delivery.provider_views import router as providers_router
 from tocsin.endpoints.views import router as endpoints_router
 from tocsin.ingest.views import router as ingest_router
 from tocsin.runtime import Runtime
@@ -43,7 +44,14 @@ def create_app(runtime: Runtime, *, run_worker: bool = False) -> FastAPI:
     )
     app.state.runtime = runtime
     install_error_handlers(app)
-    routers = (ingest_router, accounts_router, endpoints_router, alerts_router, screening_router)
+    routers = (
+        ingest_router,
+        accounts_router,
+        endpoints_router,
+        alerts_router,
+        screening_router,
+        providers_router,
+    )
     for router in routers:
         app.include_router(router)
 

@@ -24,11 +24,15 @@ from tocsin.accounts import service as accounts
 from tocsin.accounts.models import Role, Scope
 from tocsin.config import Settings
 from tocsin.db.migrate import upgrade
+from tocsin.delivery import provider_accounts
 from tocsin.endpoints import service as endpoints
 from tocsin.endpoints.models import Endpoint
 from tocsin.errors import TocsinError
+from tocsin.ids import new_id
+from tocsin.policy.numbers import NumberBlocked, checked_number
 from tocsin.runtime import Runtime
 from tocsin.safety import ScreeningContext, region_of, screen
+from tocsin.telephony.base import CallRequest, ProviderError
 from tocsin.trust import audit
 from tocsin.trust.audit import Actor
 
@@ -42,6 +46,8 @@ user_app = typer.Typer(no_args_is_help=True, help="Users.")
 key_app = typer.Typer(no_args_is_help=True, help="API keys.")
 endpoint_app = typer.Typer(no_args_is_help=True, help="Webhook endpoints.")
 contact_app = typer.Typer(no_args_is_help=True, help="Contacts (phone numbers to call).")
+provider_app = typer.Typer(no_args_is_help=True, help="Telephony provider accounts.")
+call_app = typer.Typer(no_args_is_help=True, help="Calls.")
 for sub, name in (
     (db_app, "db"),
     (org_app, "org"),
@@ -49,6 +55,8 @@ for sub, name in (
     (key_app, "key"),
     (endpoint_app, "endpoint"),
     (contact_app, "contact"),
+    (provider_app, "provider"),
+    (call_app, "call"),
 ):
     app.add_typer(sub, name=name)
 
@@ -399,6 +407,147 @@ def _screen_file_lines(file: Path) -> list[tuple[str | None, str]]:
             line_region, number = "", line
         requests.append((line_region.strip() or None, number.strip()))
     return requests
+
+
+def _pairs(values: list[str], what: str) -> dict[str, Any]:
+    """KEY=VALUE options as a dict; values that read as JSON (numbers, true, lists) are parsed."""
+    pairs: dict[str, Any] = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise CliError(f"{what} must be KEY=VALUE, got {item!r}")
+        try:
+            pairs[key] = json.loads(value)
+        except ValueError:
+            pairs[key] = value
+    return pairs
+
+
+@provider_app.command("add")
+@friendly_errors
+def provider_add(
+    org: str = OrgOption,
+    kind: str = typer.Option(..., help="simulator, sip, twilio, plivo, telnyx or vonage."),
+    name: str = typer.Option(..., help="What to call this account."),
+    priority: int = typer.Option(1, help="1 is tried first; the next when a provider refuses."),
+    setting: list[str] = typer.Option([], help="KEY=VALUE setting; repeat."),
+    credential: list[str] = typer.Option([], help="KEY=VALUE secret, stored encrypted; repeat."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Add a telephony provider account to an organization."""
+    runtime = _runtime()
+    now = runtime.clock.now()
+    with runtime.database.write() as session:
+        organization = accounts.get_organization(session, org)
+        account = provider_accounts.create_account(
+            session,
+            org_id=organization.id,
+            kind=kind,
+            name=name,
+            priority=priority,
+            settings=_pairs(setting, "--setting"),
+            credentials=_pairs(credential, "--credential"),
+            factory=runtime.provider_factory,
+            box=runtime.credentials_box,
+            context=runtime.build_context,
+            now=now,
+        )
+        audit.record(
+            session,
+            actor=CLI_ACTOR,
+            action="provider.created",
+            at=now,
+            org_id=organization.id,
+            target_type="provider_account",
+            target_id=account.id,
+            details={"kind": kind, "priority": priority},
+        )
+        data = {"id": account.id, "kind": kind, "name": account.name, "priority": priority}
+    _emit(as_json, data, f"added {kind} provider {data['id']} at priority {priority}")
+
+
+TEST_CALL_TEXT = "This is a test call from Tocsin. No alert is open."
+
+
+@call_app.command("test")
+@friendly_errors
+def call_test(
+    to: str = typer.Option(..., "--to", help="Number to call."),
+    org: str | None = typer.Option(None, help="Call through this organization's providers."),
+    region: str | None = typer.Option(None, help="Country for a national number."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Place a test call, after screening, and print its events as they happen."""
+    runtime = _runtime()
+    settings = runtime.settings
+    directory = runtime.provider_directory()
+    with runtime.database.read() as session:
+        if org is not None:
+            organization = accounts.get_organization(session, org)
+            org_id: str | None = organization.id
+            number = checked_number(
+                to,
+                region=region,
+                policy=accounts.calling_policy(organization),
+                sanctioned_regions=settings.sanctioned_region_set(),
+            )
+            choices = directory.choices_for(session, organization.id)
+        else:
+            org_id = None
+            context = ScreeningContext(sanctioned_regions=settings.sanctioned_region_set())
+            verdict = screen(to, region, context)
+            if not verdict.allowed or verdict.e164 is None:
+                raise NumberBlocked(verdict)
+            number = verdict.e164
+            choices = [directory.default]
+    request = CallRequest(
+        idempotency_key=f"test/{new_id('tc')}",
+        to_number=number,
+        caller_id=settings.caller_id,
+        spoken_text=TEST_CALL_TEXT,
+        voice=settings.voice,
+        ring_timeout_seconds=settings.call_timeout_seconds,
+    )
+    with runtime.database.write() as session:
+        audit.record(
+            session,
+            actor=CLI_ACTOR,
+            action="call.test",
+            at=runtime.clock.now(),
+            org_id=org_id,
+            details={"to": number, "idempotency_key": request.idempotency_key},
+        )
+
+    async def place() -> None:
+        refusals: list[str] = []
+        for choice in choices:
+            try:
+                handle = await choice.provider.dial(request)
+            except ProviderError as error:
+                if not error.retry_safe:
+                    raise CliError(f"{choice.provider.name}: {error.user_message}") from error
+                refusals.append(f"{choice.provider.name}: {error.user_message}")
+                continue
+            _emit(
+                as_json,
+                {
+                    "event": "accepted",
+                    "provider": choice.provider.name,
+                    "provider_call_id": handle.provider_call_id,
+                },
+                f"{choice.provider.name} accepted the call to {number} ({handle.provider_call_id})",
+            )
+            async for event in handle.events():
+                text = event.kind.value + (f" {event.digits}" if event.digits else "")
+                _emit(
+                    as_json,
+                    {"event": event.kind.value, "digits": event.digits, "detail": event.detail},
+                    text,
+                )
+            return
+        raise CliError("no provider placed the call: " + "; ".join(refusals))
+
+    asyncio.run(place())
 
 
 QUICKSTART_PHONE = "+447400123456"

@@ -14,10 +14,12 @@ from tocsin.accounts.tokens import TokenCodec
 from tocsin.clock import Clock, SystemClock
 from tocsin.config import Settings
 from tocsin.db.engine import Database
+from tocsin.delivery.providers import ProviderDirectory
 from tocsin.delivery.worker import Worker, WorkerSettings
 from tocsin.errors import InvalidInput
+from tocsin.secretbox import SecretBox
 from tocsin.telephony.base import Provider
-from tocsin.telephony.simulator import SimulatorProvider
+from tocsin.telephony.factory import BuildContext, ProviderFactory
 
 
 @dataclass
@@ -28,6 +30,8 @@ class Runtime:
     tokens: TokenCodec
     api_key_digest_key: bytes
     invite_digest_key: bytes
+    credentials_box: SecretBox
+    provider_factory: ProviderFactory = field(default_factory=ProviderFactory)
     wake_workers: list[Worker] = field(default_factory=list)
 
     @classmethod
@@ -44,6 +48,7 @@ class Runtime:
             ),
             api_key_digest_key=derive_key(master, "api-key"),
             invite_digest_key=derive_key(master, "invite"),
+            credentials_box=SecretBox(master, "provider-credentials"),
         )
 
     @property
@@ -58,18 +63,42 @@ class Runtime:
         for worker in self.wake_workers:
             worker.wake()
 
+    @property
+    def build_context(self) -> BuildContext:
+        return BuildContext(
+            clock=self.clock,
+            data_dir=self.settings.data_dir,
+            public_base_url=self.settings.public_base_url,
+        )
+
     def build_provider(self) -> Provider:
+        """The server's default provider, for organizations without provider accounts."""
         settings = self.settings
-        if settings.provider == "simulator":
-            return SimulatorProvider(
-                settings.data_dir,
-                clock=self.clock,
-                default_behaviour=settings.simulator_outcome,
-                behaviours=settings.simulator_numbers,
-                ring_seconds=settings.simulator_ring_seconds,
-                record_audio=settings.simulator_record_audio,
+        if settings.provider != "simulator":
+            raise InvalidInput(
+                f"unknown provider {settings.provider!r}; organizations add their own providers "
+                "through the API, the server default is the simulator",
+                code="unknown_provider",
             )
-        raise InvalidInput(f"unknown provider {settings.provider!r}", code="unknown_provider")
+        return self.provider_factory.build(
+            "simulator",
+            {
+                "outcome": settings.simulator_outcome,
+                "numbers": settings.simulator_numbers,
+                "ring_seconds": settings.simulator_ring_seconds,
+                "record_audio": settings.simulator_record_audio,
+            },
+            {},
+            self.build_context,
+        )
+
+    def provider_directory(self) -> ProviderDirectory:
+        return ProviderDirectory(
+            default=self.build_provider(),
+            factory=self.provider_factory,
+            box=self.credentials_box,
+            context=self.build_context,
+        )
 
     def worker_settings(self) -> WorkerSettings:
         settings = self.settings
@@ -90,7 +119,7 @@ class Runtime:
     def build_worker(self) -> Worker:
         return Worker(
             self.database,
-            self.build_provider(),
+            self.provider_directory(),
             clock=self.clock,
             settings=self.worker_settings(),
         )

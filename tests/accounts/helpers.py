@@ -5,24 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-import pytest
-from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
 from tests.factories import PASSWORD, Tenant, ok
-from tocsin.accounts import passwords
-
-
-@pytest.fixture
-def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Argon2id at its cheapest, for tests about something other than password hashing.
-
-    The production parameters cost ~100 ms a hash and the API tests sign up dozens of people;
-    test_passwords.py checks the real parameters.
-    """
-    monkeypatch.setattr(
-        passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    )
 
 
 def bearer(token: str) -> dict[str, str]:

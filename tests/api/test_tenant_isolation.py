@@ -41,6 +41,14 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("PATCH", "/v1/orgs/{org_id}/calling-policy"): Case(
         PEOPLE, {"international_enabled": True, "allowed_regions": ["FR"]}
     ),
+    ("POST", "/v1/orgs/{org_id}/providers"): Case(
+        PEOPLE, {"kind": "simulator", "name": HIJACK, "priority": 2}
+    ),
+    ("GET", "/v1/orgs/{org_id}/providers"): Case(PEOPLE),
+    ("PATCH", "/v1/orgs/{org_id}/providers/{account_id}"): Case(
+        PEOPLE, {"name": HIJACK, "enabled": False}
+    ),
+    ("DELETE", "/v1/orgs/{org_id}/providers/{account_id}"): Case(PEOPLE),
     ("GET", "/v1/orgs/{org_id}/members"): Case(PEOPLE),
     # B's plain member is the target: promoting them would succeed if the check were missing.
     ("PATCH", "/v1/orgs/{org_id}/members/{user_id}"): Case(PEOPLE, {"role": "owner"}),
@@ -82,6 +90,7 @@ NOWHERE = {
     "contact_id": "ct_01nowhere000000000000000000",
     "endpoint_id": "ep_01nowhere000000000000000000",
     "alert_id": "al_01nowhere000000000000000000",
+    "account_id": "prv_01nowhere000000000000000000",
 }
 
 _PARAM = re.compile(r"{(\w+)}")
@@ -128,6 +137,22 @@ def world(client: TestClient) -> World:
     b_member_auth, b_member_id = join(client, b, "member", email="b-member@example.com")
     b_invite = invite(client, b, "member")
     b_keys = ok(client.get(f"/v1/orgs/{b.org_id}/api-keys", headers=b.auth))["items"]
+    ok(
+        client.post(
+            f"/v1/orgs/{a.org_id}/providers",
+            json={"kind": "simulator", "name": "A's own"},
+            headers=a.auth,
+        ),
+        201,
+    )
+    b_provider = ok(
+        client.post(
+            f"/v1/orgs/{b.org_id}/providers",
+            json={"kind": "simulator", "name": "B's own", "credentials": {"token": "b-secret"}},
+            headers=b.auth,
+        ),
+        201,
+    )
     b_alert = ok(
         client.post(f"/v1/hooks/{b.endpoint_id}", json={"title": "B down"}, headers=b.alert_key),
         202,
@@ -144,6 +169,7 @@ def world(client: TestClient) -> World:
             "contact_id": b.contact_id,
             "endpoint_id": b.endpoint_id,
             "alert_id": b_alert["alert_id"],
+            "account_id": b_provider["id"],
         },
         b_member_auth=b_member_auth,
     )

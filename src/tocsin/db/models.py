@@ -2,7 +2,7 @@
 
 from tocsin.accounts.models import ApiKey, Invite, Membership, Organization, RefreshToken, User
 from tocsin.db.base import Base
-from tocsin.delivery.models import CallAttempt, CallJob
+from tocsin.delivery.models import CallAttempt, CallJob, ProviderAccount
 from tocsin.endpoints.models import Contact, Endpoint, EndpointContact
 from tocsin.ingest.models import Alert
 from tocsin.trust.models import AuditEvent
@@ -20,6 +20,7 @@ __all__ = [
     "Invite",
     "Membership",
     "Organization",
+    "ProviderAccount",
     "RefreshToken",
     "User",
 ]

@@ -40,6 +40,8 @@ class AttemptSnapshot:
 
     attempt_id: str
     job_id: str
+    org_id: str
+    provider_account_id: str | None
     idempotency_key: str
     to_number: str
     caller_id: str
@@ -52,6 +54,8 @@ class AttemptSnapshot:
         return cls(
             attempt_id=attempt.id,
             job_id=attempt.job_id,
+            org_id=attempt.org_id,
+            provider_account_id=attempt.provider_account_id,
             idempotency_key=attempt.idempotency_key,
             to_number=attempt.to_number,
             caller_id=attempt.caller_id,
@@ -199,15 +203,44 @@ def _block(
 
 
 def mark_accepted(
-    session: Session, *, attempt_id: str, provider_call_id: str, now: datetime
+    session: Session,
+    *,
+    attempt_id: str,
+    provider_call_id: str,
+    now: datetime,
+    provider: str | None = None,
+    provider_account_id: str | None = None,
 ) -> None:
+    """Record that a provider took the call. `provider` is None when catching up with a
+    provider already recorded on the attempt."""
     attempt = session.get(CallAttempt, attempt_id, with_for_update=True)
     if attempt is None:
         return
+    if provider is not None:
+        attempt.provider = provider
+        attempt.provider_account_id = provider_account_id
     attempt.provider_call_id = provider_call_id
     attempt.accepted_at = attempt.accepted_at or now
     if attempt.status == AttemptStatus.SENDING:
         attempt.status = AttemptStatus.IN_PROGRESS
+
+
+def record_failover(
+    session: Session, *, attempt_id: str, failed_provider: str, reason: str, now: datetime
+) -> None:
+    attempt = session.get(CallAttempt, attempt_id)
+    if attempt is None:
+        return
+    audit.record(
+        session,
+        actor=Actor("worker", attempt.worker_id),
+        action="call.failover",
+        at=now,
+        org_id=attempt.org_id,
+        target_type="call_attempt",
+        target_id=attempt.id,
+        details={"failed_provider": failed_provider, "reason": reason},
+    )
 
 
 def mark_not_placed(

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tocsin.db.base import Base, UTCDateTime
+from tocsin.db.base import Base, JSONText, UTCDateTime
 
 
 class JobStatus(StrEnum):
@@ -82,6 +83,8 @@ class CallAttempt(Base):
     to_number: Mapped[str] = mapped_column(String(20))
     caller_id: Mapped[str] = mapped_column(String(20))
     provider: Mapped[str] = mapped_column(String(40))
+    # The organization's provider account that took the call; NULL for the server's default.
+    provider_account_id: Mapped[str | None] = mapped_column(String(40), default=None)
     provider_call_id: Mapped[str | None] = mapped_column(String(200), default=None)
     worker_id: Mapped[str] = mapped_column(String(100))
     status: Mapped[str] = mapped_column(String(20), default=AttemptStatus.SENDING.value)
@@ -95,3 +98,24 @@ class CallAttempt(Base):
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+
+class ProviderAccount(Base):
+    """A telephony provider an organization calls through; lower priority is tried first, the
+    next one only when the first certainly placed no call. Credentials are sealed at rest."""
+
+    __tablename__ = "provider_accounts"
+    __table_args__ = (
+        UniqueConstraint("org_id", "priority", name="uq_provider_accounts_org_priority"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    org_id: Mapped[str] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(200))
+    priority: Mapped[int] = mapped_column(Integer)
+    settings: Mapped[dict[str, Any]] = mapped_column(JSONText())
+    sealed_credentials: Mapped[str] = mapped_column(Text)
+    enabled: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -21,6 +21,8 @@ from tocsin.db.engine import Database
 from tocsin.delivery import attempts
 from tocsin.delivery.attempts import AttemptSettings, AttemptSnapshot, PlanKind
 from tocsin.delivery.leases import claim_due_jobs, extend_leases
+from tocsin.delivery.models import AttemptStatus
+from tocsin.delivery.providers import FixedProvider, ProviderChoices, ProviderDirectory
 from tocsin.ids import new_id
 from tocsin.safety.tables.sanctions import DEFAULT_SANCTIONED_REGIONS
 from tocsin.telephony.base import CallRequest, Provider, ProviderError
@@ -55,14 +57,20 @@ class Worker:
     def __init__(
         self,
         database: Database,
-        provider: Provider,
+        provider: Provider | FixedProvider | ProviderDirectory,
         *,
         clock: Clock,
         settings: WorkerSettings,
         worker_id: str | None = None,
     ) -> None:
+        """`provider` is one provider for every call, or a directory that picks each
+        organization's providers (with failover) at dial time."""
         self.database = database
-        self.provider = provider
+        self.providers: ProviderChoices = (
+            provider
+            if isinstance(provider, FixedProvider | ProviderDirectory)
+            else FixedProvider(provider)
+        )
         self.clock = clock
         self.settings = settings
         self.worker_id = worker_id or new_worker_id()
@@ -72,7 +80,7 @@ class Worker:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._attempt_settings = AttemptSettings(
             worker_id=self.worker_id,
-            provider=provider.name,
+            provider=self.providers.default.provider.name,
             caller_id=settings.caller_id,
             send_deadline=settings.send_deadline,
             max_attempts=settings.max_attempts,
@@ -198,11 +206,6 @@ class Worker:
             await self.dial(plan.attempt)
 
     async def dial(self, attempt: AttemptSnapshot) -> None:
-        remaining = (attempt.sending_deadline - self.clock.now()).total_seconds()
-        if remaining <= 0:
-            # We never asked the provider, so trying again later cannot double the call.
-            await self._not_placed(attempt, "deadline", "sending deadline passed before dialling")
-            return
         request = CallRequest(
             idempotency_key=attempt.idempotency_key,
             to_number=attempt.to_number,
@@ -211,51 +214,78 @@ class Worker:
             voice=self.settings.voice,
             ring_timeout_seconds=self.settings.ring_timeout_seconds,
         )
-        try:
-            handle = await asyncio.wait_for(self.provider.dial(request), timeout=remaining)
-        except ProviderError as error:
-            message = error.user_message
-            if error.retry_safe:
-                await self._not_placed(attempt, error.code, message)
-            else:
+        choices = await self._read(self.providers.choices_for, org_id=attempt.org_id)
+        refused: ProviderError | None = None
+        for choice in choices:
+            remaining = (attempt.sending_deadline - self.clock.now()).total_seconds()
+            if remaining <= 0:
+                # We never asked this provider, so trying later cannot double the call.
+                await self._not_placed(attempt, "deadline", "sending deadline passed")
+                return
+            try:
+                handle = await asyncio.wait_for(choice.provider.dial(request), timeout=remaining)
+            except ProviderError as error:
+                if not error.retry_safe:
+                    await self._write(
+                        attempts.mark_unknown,
+                        attempt_id=attempt.attempt_id,
+                        now=self.clock.now(),
+                        message=error.user_message,
+                    )
+                    return
+                # Certainly not placed: the next provider may take it under the same key.
+                refused = error
                 await self._write(
-                    attempts.mark_unknown,
+                    attempts.record_failover,
                     attempt_id=attempt.attempt_id,
+                    failed_provider=choice.provider.name,
+                    reason=error.user_message,
                     now=self.clock.now(),
-                    message=message,
+                )
+                continue
+            except TimeoutError:
+                # The provider may or may not have accepted it: leave the attempt in `sending`
+                # for reconciliation after its deadline, by lookup rather than by dialling again.
+                await self._write(
+                    attempts.defer_job,
+                    job_id=attempt.job_id,
+                    worker_id=self.worker_id,
+                    now=self.clock.now(),
+                    until=attempt.sending_deadline,
+                )
+                return
+            await self._write(
+                attempts.mark_accepted,
+                attempt_id=attempt.attempt_id,
+                provider_call_id=handle.provider_call_id,
+                now=self.clock.now(),
+                provider=choice.provider.name,
+                provider_account_id=choice.account_id,
+            )
+            async for event in handle.events():
+                await self._write(
+                    attempts.apply_event,
+                    attempt_id=attempt.attempt_id,
+                    event=event,
+                    now=self.clock.now(),
                 )
             return
-        except TimeoutError:
-            # The provider may or may not have accepted it: leave the attempt in `sending` for
-            # reconciliation after its deadline, by lookup rather than by dialling again.
-            await self._write(
-                attempts.defer_job,
-                job_id=attempt.job_id,
-                worker_id=self.worker_id,
-                now=self.clock.now(),
-                until=attempt.sending_deadline,
-            )
-            return
-        await self._write(
-            attempts.mark_accepted,
-            attempt_id=attempt.attempt_id,
-            provider_call_id=handle.provider_call_id,
-            now=self.clock.now(),
-        )
-        async for event in handle.events():
-            await self._write(
-                attempts.apply_event,
-                attempt_id=attempt.attempt_id,
-                event=event,
-                now=self.clock.now(),
-            )
+        if refused is not None:
+            await self._not_placed(attempt, refused.code, refused.user_message)
 
     async def reconcile(self, attempt: AttemptSnapshot) -> None:
         """Settle an attempt another worker left unfinished, without dialling it again."""
         now = self.clock.now()
+        choices = await self._read(self.providers.choices_for, org_id=attempt.org_id)
+        if attempt.status == AttemptStatus.IN_PROGRESS:
+            # Accepted: only the provider that took it can say how it went.
+            choices = [c for c in choices if c.account_id == attempt.provider_account_id]
+        askable = [c for c in choices if c.provider.capabilities.lookup_by_idempotency_key]
         record = None
-        if self.provider.capabilities.lookup_by_idempotency_key:
-            record = await self.provider.lookup(attempt.idempotency_key)
+        for choice in askable:
+            record = await choice.provider.lookup(attempt.idempotency_key)
+            if record is not None:
+                break
         if record is not None:
             await self._write(
                 attempts.apply_record,
@@ -282,7 +312,7 @@ class Worker:
                 until=attempt.sending_deadline,
             )
             return
-        if self.provider.capabilities.lookup_by_idempotency_key:
+        if choices and len(askable) == len(choices):
             await self._not_placed(attempt, "not_placed", "the provider never received the call")
         else:
             await self._write(
@@ -308,6 +338,15 @@ class Worker:
 
         def run() -> T:
             with self.database.write() as session:
+                return work(session, **kwargs)
+
+        return await self.database.off_loop(run)
+
+    async def _read(self, work: Callable[..., T], /, **kwargs: Any) -> T:
+        """Run `work(session, **kwargs)` in one read transaction, off the event loop."""
+
+        def run() -> T:
+            with self.database.read() as session:
                 return work(session, **kwargs)
 
         return await self.database.off_loop(run)

@@ -1,0 +1,78 @@
+"""Building providers by kind from plain settings and credentials.
+
+Each provider package registers a builder for its kind; the delivery engine asks for a provider
+by kind with what an organization (or the server's configuration) stored. A builder checks its
+settings and raises ProviderConfigError naming what is wrong, without any network access, so a
+bad configuration is refused when it is saved rather than when a call is due.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tocsin.clock import Clock
+from tocsin.errors import InvalidInput
+from tocsin.telephony.base import Provider
+from tocsin.telephony.simulator import SimulatorProvider, check_behaviour
+
+
+class ProviderConfigError(InvalidInput):
+    default_code = "invalid_provider_config"
+
+
+@dataclass(frozen=True)
+class BuildContext:
+    clock: Clock
+    data_dir: Path
+    public_base_url: str
+
+
+Builder = Callable[[Mapping[str, Any], Mapping[str, Any], BuildContext], Provider]
+
+
+def _build_simulator(
+    settings: Mapping[str, Any], _credentials: Mapping[str, Any], context: BuildContext
+) -> Provider:
+    try:
+        default = check_behaviour(str(settings.get("outcome", "press:1")))
+        numbers = {str(k): check_behaviour(str(v)) for k, v in settings.get("numbers", {}).items()}
+    except (ValueError, AttributeError) as exc:
+        raise ProviderConfigError(f"simulator settings: {exc}") from exc
+    return SimulatorProvider(
+        context.data_dir,
+        clock=context.clock,
+        default_behaviour=default,
+        behaviours=numbers,
+        ring_seconds=float(settings.get("ring_seconds", 0.0)),
+        record_audio=bool(settings.get("record_audio", True)),
+    )
+
+
+class ProviderFactory:
+    def __init__(self) -> None:
+        self._builders: dict[str, Builder] = {"simulator": _build_simulator}
+
+    def register(self, kind: str, builder: Builder) -> None:
+        self._builders[kind] = builder
+
+    @property
+    def kinds(self) -> list[str]:
+        return sorted(self._builders)
+
+    def build(
+        self,
+        kind: str,
+        settings: Mapping[str, Any],
+        credentials: Mapping[str, Any],
+        context: BuildContext,
+    ) -> Provider:
+        builder = self._builders.get(kind)
+        if builder is None:
+            raise ProviderConfigError(
+                f"unknown provider kind {kind!r}; known: {', '.join(self.kinds)}",
+                code="unknown_provider",
+            )
+        return builder(settings, credentials, context)
