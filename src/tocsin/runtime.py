@@ -20,6 +20,7 @@ from tocsin.errors import InvalidInput
 from tocsin.secretbox import SecretBox
 from tocsin.telephony.base import Provider
 from tocsin.telephony.factory import BuildContext, ProviderFactory
+from tocsin.telephony.rest.builders import register_rest_providers
 
 
 @dataclass
@@ -37,6 +38,8 @@ class Runtime:
     @classmethod
     def from_settings(cls, settings: Settings, *, clock: Clock | None = None) -> Runtime:
         master = settings.resolved_secret_key()
+        factory = ProviderFactory()
+        register_rest_providers(factory)
         return cls(
             settings=settings,
             database=Database(settings.database_url),
@@ -49,6 +52,7 @@ class Runtime:
             api_key_digest_key=derive_key(master, "api-key"),
             invite_digest_key=derive_key(master, "invite"),
             credentials_box=SecretBox(master, "provider-credentials"),
+            provider_factory=factory,
         )
 
     @property

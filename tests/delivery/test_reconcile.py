@@ -195,7 +195,7 @@ def test_dial_that_outlived_its_deadline_is_settled_by_lookup_not_redialled(
     asyncio.run(worker_a.run_until_idle())
     _, [attempt] = attempts_of(runtime, alert_id)
     assert attempt.status == "sending"
-    assert job_status(runtime, alert_id) == "pending"  # handed back until the deadline
+    assert job_status(runtime, alert_id) == "awaiting"  # let go until the deadline
     assert dialled_keys(provider) == [attempt.idempotency_key]
 
     worker_b = make_worker(runtime, provider, clock, "worker-b")

@@ -20,7 +20,13 @@ from tocsin.accounts.service import calling_policy
 from tocsin.delivery.jobs import cancel_pending_calls
 from tocsin.delivery.leases import holds_lease, release
 from tocsin.delivery.message import spoken_text
-from tocsin.delivery.models import AttemptStatus, CallAttempt, CallJob, JobStatus
+from tocsin.delivery.models import (
+    OPEN_JOB_STATUSES,
+    AttemptStatus,
+    CallAttempt,
+    CallJob,
+    JobStatus,
+)
 from tocsin.endpoints.models import Endpoint
 from tocsin.ids import new_id
 from tocsin.ingest.models import Alert, AlertStatus
@@ -48,6 +54,7 @@ class AttemptSnapshot:
     spoken_text: str
     status: AttemptStatus
     sending_deadline: datetime
+    accepted_at: datetime | None
 
     @classmethod
     def of(cls, attempt: CallAttempt) -> AttemptSnapshot:
@@ -62,6 +69,7 @@ class AttemptSnapshot:
             spoken_text=attempt.spoken_text,
             status=AttemptStatus(attempt.status),
             sending_deadline=attempt.sending_deadline,
+            accepted_at=attempt.accepted_at,
         )
 
 
@@ -225,6 +233,15 @@ def mark_accepted(
         attempt.status = AttemptStatus.IN_PROGRESS
 
 
+def mark_provider(
+    session: Session, *, attempt_id: str, provider: str, provider_account_id: str | None
+) -> None:
+    attempt = session.get(CallAttempt, attempt_id, with_for_update=True)
+    if attempt is not None and attempt.status == AttemptStatus.SENDING:
+        attempt.provider = provider
+        attempt.provider_account_id = provider_account_id
+
+
 def record_failover(
     session: Session, *, attempt_id: str, failed_provider: str, reason: str, now: datetime
 ) -> None:
@@ -260,7 +277,7 @@ def mark_not_placed(
     attempt.status = AttemptStatus.NOT_PLACED
     attempt.error_code, attempt.error_message, attempt.ended_at = code, message, now
     job = session.get(CallJob, attempt.job_id, with_for_update=True)
-    if job is None or job.status not in (JobStatus.LEASED, JobStatus.PENDING):
+    if job is None or job.status not in OPEN_JOB_STATUSES:
         return
     job.last_error = message
     if job.attempt_count >= max_attempts:
@@ -277,7 +294,7 @@ def mark_unknown(session: Session, *, attempt_id: str, now: datetime, message: s
     attempt.status = AttemptStatus.FAILED
     attempt.error_code, attempt.error_message, attempt.ended_at = "outcome_unknown", message, now
     job = session.get(CallJob, attempt.job_id, with_for_update=True)
-    if job is not None and job.status in (JobStatus.LEASED, JobStatus.PENDING):
+    if job is not None and job.status in OPEN_JOB_STATUSES:
         job.last_error = message
         release(job, status=JobStatus.FAILED, now=now)
 
@@ -285,10 +302,10 @@ def mark_unknown(session: Session, *, attempt_id: str, now: datetime, message: s
 def defer_job(
     session: Session, *, job_id: str, worker_id: str, now: datetime, until: datetime
 ) -> None:
-    """Hand a job back to the queue to look at again later (e.g. after a sending deadline)."""
+    """Let a job whose call may be under way go until `until`, when a worker settles it."""
     job = session.get(CallJob, job_id, with_for_update=True)
     if job is not None and holds_lease(job, worker_id):
-        release(job, status=JobStatus.PENDING, now=now, run_at=until)
+        release(job, status=JobStatus.AWAITING, now=now, run_at=until)
 
 
 _PROGRESS = {
@@ -383,7 +400,7 @@ def _apply_keypress(
 
 def _finish_job(session: Session, *, attempt: CallAttempt, now: datetime) -> None:
     job = session.get(CallJob, attempt.job_id, with_for_update=True)
-    if job is not None and job.status in (JobStatus.LEASED, JobStatus.PENDING):
+    if job is not None and job.status in OPEN_JOB_STATUSES:
         release(job, status=JobStatus.DONE, now=now)
     audit.record(
         session,

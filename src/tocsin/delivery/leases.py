@@ -27,7 +27,7 @@ def claim_due_jobs(
     skip_locked: bool,
 ) -> list[str]:
     due = or_(
-        and_(CallJob.status == JobStatus.PENDING, CallJob.run_at <= now),
+        and_(CallJob.status.in_((JobStatus.PENDING, JobStatus.AWAITING)), CallJob.run_at <= now),
         and_(CallJob.status == JobStatus.LEASED, CallJob.lease_expires_at < now),
     )
     query = select(CallJob.id).where(due).order_by(CallJob.run_at).limit(limit)

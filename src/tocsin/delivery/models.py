@@ -15,6 +15,9 @@ from tocsin.db.base import Base, JSONText, UTCDateTime
 class JobStatus(StrEnum):
     PENDING = "pending"
     LEASED = "leased"
+    # A call may be under way (accepted, or maybe dialled by a worker that died): no worker
+    # holds the job, nothing may cancel it as "not placed", and at `run_at` a worker settles it.
+    AWAITING = "awaiting"
     DONE = "done"
     CANCELLED = "cancelled"
     FAILED = "failed"
@@ -41,6 +44,10 @@ class AttemptStatus(StrEnum):
     @property
     def is_final(self) -> bool:
         return self not in (AttemptStatus.SENDING, AttemptStatus.IN_PROGRESS)
+
+
+# Jobs whose call is not settled yet.
+OPEN_JOB_STATUSES = (JobStatus.PENDING, JobStatus.LEASED, JobStatus.AWAITING)
 
 
 class CallJob(Base):

@@ -13,7 +13,7 @@ import os
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from tocsin.clock import Clock
@@ -45,6 +45,9 @@ class WorkerSettings:
     caller_id: str = "+10000000000"
     voice: str = "en"
     ring_timeout_seconds: float = 45.0
+    # How long an accepted call may take, ringing and talking, before an attempt whose events
+    # come by callback is given up as unknown.
+    call_window: timedelta = timedelta(minutes=15)
     max_spoken_characters: int = 600
     sanctioned_regions: frozenset[str] = DEFAULT_SANCTIONED_REGIONS
 
@@ -222,6 +225,14 @@ class Worker:
                 # We never asked this provider, so trying later cannot double the call.
                 await self._not_placed(attempt, "deadline", "sending deadline passed")
                 return
+            # Name the provider before asking it, so a callback that beats `mark_accepted` is
+            # checked against the right account's credentials.
+            await self._write(
+                attempts.mark_provider,
+                attempt_id=attempt.attempt_id,
+                provider=choice.provider.name,
+                provider_account_id=choice.account_id,
+            )
             try:
                 handle = await asyncio.wait_for(choice.provider.dial(request), timeout=remaining)
             except ProviderError as error:
@@ -262,13 +273,19 @@ class Worker:
                 provider=choice.provider.name,
                 provider_account_id=choice.account_id,
             )
+            finished = False
             async for event in handle.events():
+                finished = finished or event.kind.is_final
                 await self._write(
                     attempts.apply_event,
                     attempt_id=attempt.attempt_id,
                     event=event,
                     now=self.clock.now(),
                 )
+            if not finished:
+                # The rest arrives by callback (REST providers): let the job go rather than hold
+                # its lease, and look at it again when the call must be over.
+                await self._defer(attempt, until=self.clock.now() + self.settings.call_window)
             return
         if refused is not None:
             await self._not_placed(attempt, refused.code, refused.user_message)
@@ -302,6 +319,13 @@ class Worker:
                     until=now + self.settings.recheck_after,
                 )
             return
+        if (
+            attempt.accepted_at is not None
+            and now < attempt.accepted_at + self.settings.call_window
+        ):
+            # Accepted by a provider that reports by callback: the call may still be going on.
+            await self._defer(attempt, until=attempt.accepted_at + self.settings.call_window)
+            return
         if now < attempt.sending_deadline:
             # Its worker may still be about to dial; look again once it no longer can.
             await self._write(
@@ -321,6 +345,15 @@ class Worker:
                 now=now,
                 message="the worker stopped mid-call and the provider cannot be asked",
             )
+
+    async def _defer(self, attempt: AttemptSnapshot, *, until: datetime) -> None:
+        await self._write(
+            attempts.defer_job,
+            job_id=attempt.job_id,
+            worker_id=self.worker_id,
+            now=self.clock.now(),
+            until=until,
+        )
 
     async def _not_placed(self, attempt: AttemptSnapshot, code: str, message: str) -> None:
         await self._write(

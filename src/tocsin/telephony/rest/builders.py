@@ -1,0 +1,122 @@
+"""Building REST providers from a provider account's settings and (sealed) credentials.
+
+`register_rest_providers(factory)` adds the kinds twilio, plivo, telnyx and vonage to a
+ProviderFactory. Identifiers and options go in settings; secrets go in credentials:
+
+    twilio  credentials: account_sid, auth_token
+            settings:    voice, api_base_url
+    plivo   credentials: auth_id, auth_token
+            settings:    voice, language, api_base_url
+    telnyx  credentials: api_key
+            settings:    connection_id, public_key (base64 Ed25519 from the portal), voice,
+                         language, api_base_url
+    vonage  credentials: application_id, private_key (PEM), signature_secret
+            settings:    language, api_base_url
+
+Every builder checks what it is given without network access and raises ProviderConfigError
+naming the field at fault.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Mapping
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+from tocsin.telephony.base import Provider
+from tocsin.telephony.factory import BuildContext, ProviderConfigError, ProviderFactory
+from tocsin.telephony.rest.plivo import PlivoConfig, PlivoProvider
+from tocsin.telephony.rest.telnyx import TelnyxConfig, TelnyxProvider
+from tocsin.telephony.rest.twilio import TwilioConfig, TwilioProvider
+from tocsin.telephony.rest.vonage import VonageConfig, VonageProvider
+
+
+def _text(kind: str, where: str, values: Mapping[str, Any], name: str) -> str:
+    value = values.get(name)
+    if not isinstance(value, str) or not value.strip():
+        raise ProviderConfigError(f"{kind} {where}: {name} is required")
+    return value.strip()
+
+
+def _options(kind: str, settings: Mapping[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    """Optional string settings; api_base_url must be an http(s) URL."""
+    options: dict[str, Any] = {}
+    for name in names:
+        if name not in settings:
+            continue
+        options[name] = _text(kind, "settings", settings, name)
+    url = options.get("api_base_url")
+    if url is not None and not url.startswith(("https://", "http://")):
+        raise ProviderConfigError(f"{kind} settings: api_base_url must be an http(s) URL")
+    return options
+
+
+def build_twilio(
+    settings: Mapping[str, Any], credentials: Mapping[str, Any], context: BuildContext
+) -> Provider:
+    config = TwilioConfig(
+        account_sid=_text("twilio", "credentials", credentials, "account_sid"),
+        auth_token=_text("twilio", "credentials", credentials, "auth_token"),
+        **_options("twilio", settings, ("voice", "api_base_url")),
+    )
+    return TwilioProvider(config, public_base_url=context.public_base_url)
+
+
+def build_plivo(
+    settings: Mapping[str, Any], credentials: Mapping[str, Any], context: BuildContext
+) -> Provider:
+    config = PlivoConfig(
+        auth_id=_text("plivo", "credentials", credentials, "auth_id"),
+        auth_token=_text("plivo", "credentials", credentials, "auth_token"),
+        **_options("plivo", settings, ("voice", "language", "api_base_url")),
+    )
+    return PlivoProvider(config, public_base_url=context.public_base_url)
+
+
+def build_telnyx(
+    settings: Mapping[str, Any], credentials: Mapping[str, Any], context: BuildContext
+) -> Provider:
+    public_key = _text("telnyx", "settings", settings, "public_key")
+    try:
+        raw = base64.b64decode(public_key, validate=True)
+    except binascii.Error:
+        raw = b""
+    if len(raw) != 32:
+        raise ProviderConfigError("telnyx settings: public_key is not a base64 Ed25519 key")
+    config = TelnyxConfig(
+        api_key=_text("telnyx", "credentials", credentials, "api_key"),
+        connection_id=_text("telnyx", "settings", settings, "connection_id"),
+        public_key=public_key,
+        **_options("telnyx", settings, ("voice", "language", "api_base_url")),
+    )
+    return TelnyxProvider(config, public_base_url=context.public_base_url)
+
+
+def build_vonage(
+    settings: Mapping[str, Any], credentials: Mapping[str, Any], context: BuildContext
+) -> Provider:
+    private_key = _text("vonage", "credentials", credentials, "private_key")
+    try:
+        key = load_pem_private_key(private_key.encode(), password=None)
+    except (ValueError, TypeError):
+        key = None
+    if not isinstance(key, RSAPrivateKey):
+        raise ProviderConfigError("vonage credentials: private_key is not an RSA PEM key")
+    config = VonageConfig(
+        application_id=_text("vonage", "credentials", credentials, "application_id"),
+        private_key_pem=private_key,
+        signature_secret=_text("vonage", "credentials", credentials, "signature_secret"),
+        **_options("vonage", settings, ("language", "api_base_url")),
+    )
+    return VonageProvider(config, public_base_url=context.public_base_url, clock=context.clock)
+
+
+def register_rest_providers(factory: ProviderFactory) -> None:
+    factory.register("twilio", build_twilio)
+    factory.register("plivo", build_plivo)
+    factory.register("telnyx", build_telnyx)
+    factory.register("vonage", build_vonage)

@@ -1,0 +1,85 @@
+"""What a REST-provider call does next, and the sequence numbers of its events.
+
+REST providers report a call as separate signed callbacks that may arrive late or out of order,
+so each event's sequence is its rank in the call's life rather than its arrival order: a
+'ringing' that arrives after 'answered' or after the end of the call ranks lower and is ignored
+by `apply_event`. Keypresses rank by the prompt round they answer, which travels in the
+callback URL (or Telnyx client state) that the provider's signature covers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from xml.etree import ElementTree as ET
+
+from tocsin.telephony.base import CallEvent, CallEventKind
+from tocsin.telephony.script import CONFIRMATIONS, UNKNOWN_KEY, Key, spoken_prompt
+
+# How many times the prompt is read again (after star, an unknown key or silence) before the
+# call hangs up; without a cap, voicemail would loop until the provider's call time limit.
+MAX_ROUNDS = 3
+
+_RANK = {
+    CallEventKind.TRYING: 1,
+    CallEventKind.RINGING: 2,
+    CallEventKind.ANSWERED: 3,
+    CallEventKind.DIGITS: 4,
+    CallEventKind.COMPLETED: 9,
+    CallEventKind.BUSY: 9,
+    CallEventKind.NO_ANSWER: 9,
+    CallEventKind.FAILED: 9,
+}
+
+GOODBYE = "Goodbye."
+
+
+def sequence_of(kind: CallEventKind, round_no: int = 0) -> int:
+    """trying 1 < ringing 2 < answered 3 < a key in round r 4+r < the end 9."""
+    if kind == CallEventKind.DIGITS:
+        return _RANK[kind] + min(max(round_no, 0), MAX_ROUNDS)
+    return _RANK[kind]
+
+
+def event(
+    kind: CallEventKind, *, round_no: int = 0, digits: str = "", detail: str = ""
+) -> CallEvent:
+    return CallEvent(kind=kind, sequence=sequence_of(kind, round_no), digits=digits, detail=detail)
+
+
+def keypress_events(digits: str, round_no: int) -> list[CallEvent]:
+    """A key proves the call was answered, even if the 'answered' callback is still on its way."""
+    events = [event(CallEventKind.ANSWERED)]
+    if digits:
+        events.append(event(CallEventKind.DIGITS, round_no=round_no, digits=digits[:1]))
+    return events
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One step of the call: say `text`, then either wait for a key (`gather`) or hang up."""
+
+    text: str
+    gather: bool
+    round_no: int
+
+
+def first_turn(spoken_text: str) -> Turn:
+    return Turn(spoken_prompt(spoken_text), gather=True, round_no=0)
+
+
+def next_turn(spoken_text: str, digits: str, round_no: int) -> Turn:
+    """What follows a key (or silence, when `digits` is empty) pressed in round `round_no`."""
+    digit = digits[:1]
+    if digit in CONFIRMATIONS:
+        return Turn(CONFIRMATIONS[digit], gather=False, round_no=round_no)
+    if round_no + 1 > MAX_ROUNDS:
+        return Turn(GOODBYE, gather=False, round_no=round_no)
+    prompt = spoken_prompt(spoken_text)
+    if digit and digit != Key.REPEAT:
+        prompt = f"{UNKNOWN_KEY} {prompt}"
+    return Turn(prompt, gather=True, round_no=round_no + 1)
+
+
+def xml_document(root: ET.Element) -> str:
+    """TwiML and Plivo XML: ElementTree escapes the alert text, which comes from webhooks."""
+    return '<?xml version="1.0" encoding="UTF-8"?>' + ET.tostring(root, encoding="unicode")

@@ -1,0 +1,192 @@
+"""Plivo Voice: create the call, answer with Plivo XML, check X-Plivo-Signature-V3.
+
+Plivo answers the create-call request with a `request_uuid` before the call has a CallUUID, and
+every callback carries that RequestUUID, so it is the call id Tocsin keeps. Callbacks are signed
+(V3) with HMAC-SHA256 (auth token) over the URL with its query sorted, the sorted POST
+parameters, and the nonce in X-Plivo-Signature-V3-Nonce.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
+from xml.etree import ElementTree as ET
+
+import httpx
+
+from tocsin.telephony.base import CallEvent, CallEventKind, CallRequest, Capabilities
+from tocsin.telephony.rest.dialogue import Turn, event, xml_document
+from tocsin.telephony.rest.transport import (
+    DEFAULT_TIMEOUT_SECONDS,
+    RestCall,
+    call_id_from,
+    send,
+)
+from tocsin.telephony.rest.urls import callback_url, e164_digits
+
+NAME = "plivo"
+LABEL = "Plivo"
+SIGNATURE_HEADER = "X-Plivo-Signature-V3"
+NONCE_HEADER = "X-Plivo-Signature-V3-Nonce"
+
+_STATUSES = {
+    "queued": CallEventKind.TRYING,
+    "ringing": CallEventKind.RINGING,
+    "in-progress": CallEventKind.ANSWERED,
+    "completed": CallEventKind.COMPLETED,
+    "busy": CallEventKind.BUSY,
+    "no-answer": CallEventKind.NO_ANSWER,
+    "timeout": CallEventKind.NO_ANSWER,
+    "failed": CallEventKind.FAILED,
+    "cancel": CallEventKind.FAILED,
+}
+
+
+@dataclass(frozen=True)
+class PlivoConfig:
+    auth_id: str
+    auth_token: str
+    api_base_url: str = "https://api.plivo.com"
+    voice: str = "WOMAN"
+    language: str = "en-US"
+    gather_timeout_seconds: int = 8
+    timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
+
+
+def signed_text(url: str, params: Sequence[tuple[str, str]]) -> str:
+    """What Plivo's V3 signature covers for a POST, as its own SDKs build it."""
+    parts = urlsplit(url)
+    text = urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+    query = "&".join(
+        f"{name}={value}" for name, value in sorted(parse_qsl(parts.query, keep_blank_values=True))
+    )
+    if not params:
+        return f"{text}?{query}" if query else text
+    text += "?" + query + ("." if query else "")
+    return text + "".join(name + value for name, value in sorted(params))
+
+
+def signature(auth_token: str, url: str, params: Sequence[tuple[str, str]], nonce: str) -> str:
+    message = f"{signed_text(url, params)}.{nonce}".encode()
+    digest = hmac.new(auth_token.encode(), message, hashlib.sha256).digest()
+    return base64.b64encode(digest).decode()
+
+
+def parse_callback(params: Sequence[tuple[str, str]]) -> tuple[str, list[CallEvent]]:
+    """A ring, answer or hangup callback: the RequestUUID and what it says happened."""
+    fields = dict(params)
+    kind = _STATUSES.get(fields.get("CallStatus", ""))
+    if kind is None:
+        return fields.get("RequestUUID", ""), []
+    detail = fields.get("HangupCause", "") if kind == CallEventKind.FAILED else ""
+    return fields.get("RequestUUID", ""), [event(kind, detail=detail)]
+
+
+def parse_gather(params: Sequence[tuple[str, str]]) -> tuple[str, str]:
+    """A GetDigits action: the RequestUUID and the key pressed ('' when none was)."""
+    fields = dict(params)
+    return fields.get("RequestUUID", ""), fields.get("Digits", "")[:1]
+
+
+def _error_message(body: Any) -> str | None:
+    message = body.get("error")
+    return str(message) if message else None
+
+
+class PlivoProvider:
+    name = NAME
+    capabilities = Capabilities()
+
+    def __init__(
+        self,
+        config: PlivoConfig,
+        *,
+        public_base_url: str,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.config = config
+        self.public_base_url = public_base_url
+        self._transport = transport
+
+    def _url(self, route: str, **query: str | int) -> str:
+        return callback_url(self.public_base_url, NAME, route, **query)
+
+    def _api(self, path: str) -> str:
+        return f"{self.config.api_base_url.rstrip('/')}/v1/Account/{self.config.auth_id}/{path}"
+
+    async def _request(self, method: str, url: str, body: dict[str, Any] | None) -> httpx.Response:
+        auth = (self.config.auth_id, self.config.auth_token)
+        return await send(
+            LABEL,
+            lambda client: client.request(method, url, json=body, auth=auth),
+            timeout_seconds=self.config.timeout_seconds,
+            extract_error=_error_message,
+            transport=self._transport,
+        )
+
+    async def dial(self, request: CallRequest) -> RestCall:
+        key = request.idempotency_key
+        body = {
+            "from": e164_digits(request.caller_id),
+            "to": e164_digits(request.to_number),
+            "answer_url": self._url("answer", key=key),
+            "answer_method": "POST",
+            "ring_url": self._url("status", key=key),
+            "ring_method": "POST",
+            "hangup_url": self._url("status", key=key),
+            "hangup_method": "POST",
+            "ring_timeout": round(request.ring_timeout_seconds),
+        }
+        response = await self._request("POST", self._api("Call/"), body)
+        request_uuid = call_id_from(LABEL, response, lambda found: found["request_uuid"])
+        return RestCall(request_uuid, lambda: self.end_call(request_uuid))
+
+    async def end_call(self, request_uuid: str) -> None:
+        await self._request("DELETE", self._api(f"Request/{request_uuid}/"), None)
+
+    async def lookup(self, idempotency_key: str) -> None:
+        """Plivo keeps no idempotency key for calls, so an unconfirmed call cannot be found."""
+        return None
+
+    def verify(
+        self,
+        url: str,
+        params: Sequence[tuple[str, str]],
+        header: str | None,
+        nonce: str | None,
+    ) -> bool:
+        if not header or not nonce:
+            return False
+        expected = signature(self.config.auth_token, url, params, nonce).encode()
+        return any(
+            hmac.compare_digest(expected, given.strip().encode()) for given in header.split(",")
+        )
+
+    def xml(self, turn: Turn, key: str) -> str:
+        """The Plivo XML for one turn: the text inside a one-key GetDigits, or a goodbye."""
+        response = ET.Element("Response")
+        speak_attributes = {"voice": self.config.voice, "language": self.config.language}
+        if turn.gather:
+            gather_url = self._url("gather", key=key, round=turn.round_no)
+            get_digits = ET.SubElement(
+                response,
+                "GetDigits",
+                action=gather_url,
+                method="POST",
+                numDigits="1",
+                timeout=str(self.config.gather_timeout_seconds),
+                validDigits="0123456789*#",
+                redirect="true",
+            )
+            ET.SubElement(get_digits, "Speak", speak_attributes).text = turn.text
+            # No key in time: Plivo moves on to here, and the gather route reads it as silence.
+            ET.SubElement(response, "Redirect", method="POST").text = gather_url
+        else:
+            ET.SubElement(response, "Speak", speak_attributes).text = turn.text
+            ET.SubElement(response, "Hangup")
+        return xml_document(response)

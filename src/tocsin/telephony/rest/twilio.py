@@ -1,0 +1,184 @@
+"""Twilio Programmable Voice: create the call, answer with TwiML, check X-Twilio-Signature.
+
+Twilio fetches the answer URL when the callee picks up, posts the pressed key to the Gather
+action, and posts status changes to the status callback. Every request is signed with
+HMAC-SHA1 (auth token) over the full URL followed by the sorted POST parameters.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+from xml.etree import ElementTree as ET
+
+import httpx
+
+from tocsin.telephony.base import CallEvent, CallEventKind, CallRequest, Capabilities
+from tocsin.telephony.rest.dialogue import Turn, event, xml_document
+from tocsin.telephony.rest.transport import (
+    DEFAULT_TIMEOUT_SECONDS,
+    RestCall,
+    call_id_from,
+    send,
+)
+from tocsin.telephony.rest.urls import callback_url
+
+NAME = "twilio"
+LABEL = "Twilio"
+SIGNATURE_HEADER = "X-Twilio-Signature"
+
+_STATUSES = {
+    "queued": CallEventKind.TRYING,
+    "initiated": CallEventKind.TRYING,
+    "ringing": CallEventKind.RINGING,
+    "in-progress": CallEventKind.ANSWERED,
+    "answered": CallEventKind.ANSWERED,
+    "completed": CallEventKind.COMPLETED,
+    "busy": CallEventKind.BUSY,
+    "no-answer": CallEventKind.NO_ANSWER,
+    "failed": CallEventKind.FAILED,
+    "canceled": CallEventKind.FAILED,
+}
+
+
+@dataclass(frozen=True)
+class TwilioConfig:
+    account_sid: str
+    auth_token: str
+    api_base_url: str = "https://api.twilio.com"
+    voice: str = "alice"
+    gather_timeout_seconds: int = 8
+    timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
+
+
+def signature(auth_token: str, url: str, params: Iterable[tuple[str, str]]) -> str:
+    data = url + "".join(name + value for name, value in sorted(params))
+    digest = hmac.new(auth_token.encode(), data.encode(), hashlib.sha1).digest()
+    return base64.b64encode(digest).decode()
+
+
+def parse_callback(params: Sequence[tuple[str, str]]) -> tuple[str, list[CallEvent]]:
+    """A status callback (or answer request): the CallSid and what it says happened."""
+    fields = dict(params)
+    kind = _STATUSES.get(fields.get("CallStatus", ""))
+    if kind is None:
+        return fields.get("CallSid", ""), []
+    detail = fields.get("SipResponseCode", "") if kind == CallEventKind.FAILED else ""
+    return fields.get("CallSid", ""), [event(kind, detail=detail)]
+
+
+def parse_gather(params: Sequence[tuple[str, str]]) -> tuple[str, str]:
+    """A Gather action: the CallSid and the key pressed ('' when the Gather timed out)."""
+    fields = dict(params)
+    return fields.get("CallSid", ""), fields.get("Digits", "")[:1]
+
+
+def _error_message(body: Any) -> str | None:
+    message = body.get("message")
+    return str(message) if message else None
+
+
+class TwilioProvider:
+    name = NAME
+    capabilities = Capabilities()
+
+    def __init__(
+        self,
+        config: TwilioConfig,
+        *,
+        public_base_url: str,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.config = config
+        self.public_base_url = public_base_url
+        self._transport = transport
+
+    def _url(self, route: str, **query: str | int) -> str:
+        return callback_url(self.public_base_url, NAME, route, **query)
+
+    def _calls_url(self, suffix: str = "") -> str:
+        base = self.config.api_base_url.rstrip("/")
+        return f"{base}/2010-04-01/Accounts/{self.config.account_sid}/Calls{suffix}.json"
+
+    async def _post(self, url: str, form: list[tuple[str, str]]) -> httpx.Response:
+        auth = (self.config.account_sid, self.config.auth_token)
+        return await send(
+            LABEL,
+            lambda client: client.post(url, data=_grouped(form), auth=auth),
+            timeout_seconds=self.config.timeout_seconds,
+            extract_error=_error_message,
+            transport=self._transport,
+        )
+
+    async def dial(self, request: CallRequest) -> RestCall:
+        key = request.idempotency_key
+        form = [
+            ("To", request.to_number),
+            ("From", request.caller_id),
+            ("Url", self._url("answer", key=key)),
+            ("Method", "POST"),
+            ("StatusCallback", self._url("status", key=key)),
+            ("StatusCallbackMethod", "POST"),
+            *[
+                ("StatusCallbackEvent", name)
+                for name in ("initiated", "ringing", "answered", "completed")
+            ],
+            ("Timeout", str(round(request.ring_timeout_seconds))),
+        ]
+        response = await self._post(self._calls_url(), form)
+        call_sid = call_id_from(LABEL, response, lambda body: body["sid"])
+        return RestCall(call_sid, lambda: self.end_call(call_sid))
+
+    async def end_call(self, call_sid: str) -> None:
+        await self._post(self._calls_url(f"/{call_sid}"), [("Status", "completed")])
+
+    async def lookup(self, idempotency_key: str) -> None:
+        """Twilio keeps no idempotency key for calls, so an unconfirmed call cannot be found."""
+        return None
+
+    def verify(self, url: str, params: Sequence[tuple[str, str]], header: str | None) -> bool:
+        if not header:
+            return False
+        expected = signature(self.config.auth_token, url, params)
+        return hmac.compare_digest(expected.encode(), header.encode())
+
+    def twiml(self, turn: Turn, key: str) -> str:
+        """The TwiML for one turn: the text, then a one-key Gather, or a goodbye and hang-up."""
+        response = ET.Element("Response")
+        if turn.gather:
+            gather_url = self._url("gather", key=key, round=turn.round_no)
+            gather = ET.SubElement(
+                response,
+                "Gather",
+                numDigits="1",
+                action=gather_url,
+                method="POST",
+                timeout=str(self.config.gather_timeout_seconds),
+            )
+            ET.SubElement(gather, "Say", voice=self.config.voice).text = turn.text
+            # No key before the Gather times out: Twilio falls through to here, and the gather
+            # route, seeing no Digits, reads the prompt again (or says goodbye).
+            ET.SubElement(response, "Redirect", method="POST").text = gather_url
+        else:
+            ET.SubElement(response, "Say", voice=self.config.voice).text = turn.text
+            ET.SubElement(response, "Hangup")
+        return xml_document(response)
+
+
+def _grouped(form: list[tuple[str, str]]) -> dict[str, str | list[str]]:
+    """httpx sends a list value as a repeated field, which is how Twilio takes several
+    StatusCallbackEvent values."""
+    grouped: dict[str, str | list[str]] = {}
+    for name, value in form:
+        existing = grouped.get(name)
+        if existing is None:
+            grouped[name] = value
+        elif isinstance(existing, list):
+            existing.append(value)
+        else:
+            grouped[name] = [existing, value]
+    return grouped

@@ -1,0 +1,514 @@
+"""Local stand-ins for Twilio, Plivo, Telnyx and Vonage, and phones that drive their calls.
+
+Each fake is a real HTTP server on 127.0.0.1 that takes the create-call request in the
+provider's wire format, checks its credentials and answers as the provider's API does. A phone
+then plays the callee: it sends Tocsin the callbacks the provider would send, signed the way
+the provider signs them (computed here independently of Tocsin's own code), and keeps the
+TwiML, XML or NCCO Tocsin answers with. The phones post to Tocsin through a TestClient at the
+public URLs Tocsin gave the provider, as a provider reaching Tocsin through a proxy would.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import secrets
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs, urlsplit, urlunsplit
+from xml.etree import ElementTree as ET
+
+import httpx
+import jwt
+import uvicorn
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from fastapi.testclient import TestClient
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from tocsin.clock import Clock
+
+
+@contextmanager
+def serve(app: Starlette) -> Iterator[str]:
+    """Run `app` on a free port of 127.0.0.1 in a thread; yields its base URL."""
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("fake provider did not start")
+        time.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def parse_xml(text: str) -> ET.Element:
+    # The documents are Tocsin's own answers, built with ElementTree in the test process.
+    return ET.fromstring(text)  # noqa: S314
+
+
+def _basic_auth(request: Request) -> tuple[str, str] | None:
+    header = request.headers.get("authorization", "")
+    if not header.startswith("Basic "):
+        return None
+    user, _, password = base64.b64decode(header[6:]).decode().partition(":")
+    return user, password
+
+
+@dataclass
+class FakeCall:
+    call_id: str
+    request: dict[str, Any]
+    documents: list[str] = field(default_factory=list)
+
+
+class FakeProvider:
+    """What every fake keeps: the calls created and the other API requests received."""
+
+    def __init__(self) -> None:
+        self.calls: list[FakeCall] = []
+        self.requests: list[tuple[str, str, Any]] = []
+        self.url = ""
+
+    def app(self) -> Starlette:
+        raise NotImplementedError
+
+    @contextmanager
+    def running(self) -> Iterator[FakeProvider]:
+        with serve(self.app()) as url:
+            self.url = url
+            yield self
+
+
+# Twilio ------------------------------------------------------------------------------------
+
+
+def twilio_signature(token: str, url: str, params: dict[str, str]) -> str:
+    data = url + "".join(f"{name}{params[name]}" for name in sorted(params))
+    return base64.b64encode(hmac.new(token.encode(), data.encode(), hashlib.sha1).digest()).decode()
+
+
+class FakeTwilio(FakeProvider):
+    def __init__(self, account_sid: str, auth_token: str) -> None:
+        super().__init__()
+        self.account_sid, self.auth_token = account_sid, auth_token
+
+    def app(self) -> Starlette:
+        async def create(request: Request) -> Response:
+            if _basic_auth(request) != (self.account_sid, self.auth_token):
+                return JSONResponse({"code": 20003, "message": "Authenticate", "status": 401}, 401)
+            form = await request.form()
+            fields = {name: str(form[name]) for name in form}
+            for required in ("To", "From", "Url"):
+                if required not in fields:
+                    message = f"Required parameter {required} missing."
+                    return JSONResponse({"code": 21205, "message": message, "status": 400}, 400)
+            fields["StatusCallbackEvent"] = " ".join(
+                str(value) for value in form.getlist("StatusCallbackEvent")
+            )
+            sid = "CA" + secrets.token_hex(16)
+            self.calls.append(FakeCall(sid, fields))
+            body = {"sid": sid, "status": "queued", "to": fields["To"], "from": fields["From"]}
+            return JSONResponse(body, 201)
+
+        async def update(request: Request) -> Response:
+            form = await request.form()
+            self.requests.append(("POST", request.url.path, dict(form)))
+            return JSONResponse({"sid": request.path_params["sid"], "status": "completed"})
+
+        base = "/2010-04-01/Accounts/{account}/Calls"
+        return Starlette(
+            routes=[
+                Route(base + ".json", create, methods=["POST"]),
+                Route(base + "/{sid}.json", update, methods=["POST"]),
+            ]
+        )
+
+    def phone(self, tocsin: TestClient) -> TwilioPhone:
+        return TwilioPhone(self, self.calls[-1], tocsin)
+
+
+class TwilioPhone:
+    def __init__(self, fake: FakeTwilio, call: FakeCall, tocsin: TestClient) -> None:
+        self.fake, self.call, self.tocsin = fake, call, tocsin
+        self.sequence = 0
+
+    def _post(self, url: str, params: dict[str, str], token: str | None = None) -> httpx.Response:
+        base = {
+            "AccountSid": self.fake.account_sid,
+            "CallSid": self.call.call_id,
+            "From": self.call.request["From"],
+            "To": self.call.request["To"],
+            "Direction": "outbound-api",
+            "ApiVersion": "2010-04-01",
+        }
+        params = {**base, **params}
+        signature = twilio_signature(token or self.fake.auth_token, url, params)
+        return self.tocsin.post(url, data=params, headers={"X-Twilio-Signature": signature})
+
+    def status(self, status: str, *, token: str | None = None) -> httpx.Response:
+        self.sequence += 1
+        params = {"CallStatus": status, "SequenceNumber": str(self.sequence)}
+        if status == "completed":
+            params["CallDuration"] = "14"
+        return self._post(self.call.request["StatusCallback"], params, token)
+
+    def answer(self) -> str:
+        response = self._post(self.call.request["Url"], {"CallStatus": "in-progress"})
+        assert response.status_code == 200, response.text
+        self.call.documents.append(response.text)
+        return response.text
+
+    def press(self, digit: str, *, token: str | None = None) -> httpx.Response:
+        gather = parse_xml(self.call.documents[-1]).find("Gather")
+        assert gather is not None, self.call.documents[-1]
+        params = {"CallStatus": "in-progress", "Digits": digit, "FinishedOnKey": ""}
+        response = self._post(gather.attrib["action"], params, token)
+        if response.status_code == 200:
+            self.call.documents.append(response.text)
+        return response
+
+
+# Plivo -------------------------------------------------------------------------------------
+
+
+def plivo_v3_signature(token: str, url: str, params: dict[str, str], nonce: str) -> str:
+    """As Plivo's SDK builds it: URL without query, '?', the query sorted as k=v&..., then (with
+    POST parameters) '.', and the parameters sorted as kv...; then '.' and the nonce."""
+    parts = urlsplit(url)
+    base = urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+    query = parse_qs(parts.query, keep_blank_values=True)
+    query_text = "&".join(f"{k}={v}" for k in sorted(query) for v in sorted(query[k]))
+    if params:
+        base += "?" + query_text + ("." if query_text else "")
+        base += "".join(f"{name}{params[name]}" for name in sorted(params))
+    elif query_text:
+        base += "?" + query_text
+    digest = hmac.new(token.encode(), f"{base}.{nonce}".encode(), hashlib.sha256).digest()
+    return base64.b64encode(digest).decode()
+
+
+class FakePlivo(FakeProvider):
+    def __init__(self, auth_id: str, auth_token: str) -> None:
+        super().__init__()
+        self.auth_id, self.auth_token = auth_id, auth_token
+
+    def app(self) -> Starlette:
+        async def create(request: Request) -> Response:
+            if _basic_auth(request) != (self.auth_id, self.auth_token):
+                return JSONResponse({"api_id": str(uuid.uuid4()), "error": "not authorized"}, 401)
+            body = await request.json()
+            for required in ("from", "to", "answer_url"):
+                if not body.get(required):
+                    error = f"{required} parameter is required"
+                    return JSONResponse({"api_id": str(uuid.uuid4()), "error": error}, 400)
+            request_uuid = str(uuid.uuid4())
+            self.calls.append(FakeCall(request_uuid, body))
+            answer = {"api_id": str(uuid.uuid4()), "message": "call fired"}
+            return JSONResponse({**answer, "request_uuid": request_uuid}, 201)
+
+        async def cancel(request: Request) -> Response:
+            self.requests.append(("DELETE", request.url.path, None))
+            return Response(status_code=204)
+
+        return Starlette(
+            routes=[
+                Route("/v1/Account/{auth_id}/Call/", create, methods=["POST"]),
+                Route("/v1/Account/{auth_id}/Request/{uuid}/", cancel, methods=["DELETE"]),
+            ]
+        )
+
+    def phone(self, tocsin: TestClient) -> PlivoPhone:
+        return PlivoPhone(self, self.calls[-1], tocsin)
+
+
+class PlivoPhone:
+    def __init__(self, fake: FakePlivo, call: FakeCall, tocsin: TestClient) -> None:
+        self.fake, self.call, self.tocsin = fake, call, tocsin
+        self.call_uuid = str(uuid.uuid4())
+
+    def _post(self, url: str, params: dict[str, str], token: str | None = None) -> httpx.Response:
+        params = {
+            "CallUUID": self.call_uuid,
+            "RequestUUID": self.call.call_id,
+            "From": self.call.request["from"],
+            "To": self.call.request["to"],
+            "Direction": "outbound",
+            **params,
+        }
+        nonce = secrets.token_hex(10)
+        signature = plivo_v3_signature(token or self.fake.auth_token, url, params, nonce)
+        headers = {"X-Plivo-Signature-V3": signature, "X-Plivo-Signature-V3-Nonce": nonce}
+        return self.tocsin.post(url, data=params, headers=headers)
+
+    def rings(self) -> httpx.Response:
+        return self._post(self.call.request["ring_url"], {"CallStatus": "ringing", "Event": "Ring"})
+
+    def answer(self) -> str:
+        params = {"CallStatus": "in-progress", "Event": "StartApp"}
+        response = self._post(self.call.request["answer_url"], params)
+        assert response.status_code == 200, response.text
+        self.call.documents.append(response.text)
+        return response.text
+
+    def press(self, digit: str, *, token: str | None = None) -> httpx.Response:
+        get_digits = parse_xml(self.call.documents[-1]).find("GetDigits")
+        assert get_digits is not None, self.call.documents[-1]
+        params = {"CallStatus": "in-progress", "Digits": digit}
+        response = self._post(get_digits.attrib["action"], params, token)
+        if response.status_code == 200:
+            self.call.documents.append(response.text)
+        return response
+
+    def hangs_up(self, status: str = "completed", cause: str = "NORMAL_CLEARING") -> httpx.Response:
+        params = {"CallStatus": status, "HangupCause": cause, "Event": "Hangup", "Duration": "12"}
+        return self._post(self.call.request["hangup_url"], params)
+
+
+# Telnyx ------------------------------------------------------------------------------------
+
+
+class FakeTelnyx(FakeProvider):
+    def __init__(self, api_key: str) -> None:
+        super().__init__()
+        self.api_key = api_key
+        self.signing_key = Ed25519PrivateKey.generate()
+        self.commands: list[tuple[str, dict[str, Any]]] = []
+
+    @property
+    def public_key(self) -> str:
+        raw = self.signing_key.public_key().public_bytes(
+            serialization.Encoding.Raw, serialization.PublicFormat.Raw
+        )
+        return base64.b64encode(raw).decode()
+
+    def _authorized(self, request: Request) -> bool:
+        return request.headers.get("authorization") == f"Bearer {self.api_key}"
+
+    def app(self) -> Starlette:
+        unauthorized = {"errors": [{"code": "10009", "title": "Authentication failed"}]}
+
+        async def create(request: Request) -> Response:
+            if not self._authorized(request):
+                return JSONResponse(unauthorized, 401)
+            body = await request.json()
+            for required in ("connection_id", "to", "from"):
+                if not body.get(required):
+                    error = {"code": "10005", "title": "Invalid", "detail": f"{required} missing"}
+                    return JSONResponse({"errors": [error]}, 422)
+            call_id = "v3:" + secrets.token_urlsafe(16)
+            self.calls.append(FakeCall(call_id, body))
+            data = {
+                "call_control_id": call_id,
+                "call_leg_id": str(uuid.uuid4()),
+                "call_session_id": str(uuid.uuid4()),
+                "is_alive": False,
+                "record_type": "call",
+            }
+            return JSONResponse({"data": data})
+
+        async def action(request: Request) -> Response:
+            if not self._authorized(request):
+                return JSONResponse(unauthorized, 401)
+            self.commands.append((request.path_params["action"], await request.json()))
+            return JSONResponse({"data": {"result": "ok"}})
+
+        return Starlette(
+            routes=[
+                Route("/v2/calls", create, methods=["POST"]),
+                Route("/v2/calls/{call_id}/actions/{action}", action, methods=["POST"]),
+            ]
+        )
+
+    def phone(self, tocsin: TestClient, clock: Clock) -> TelnyxPhone:
+        return TelnyxPhone(self, self.calls[-1], tocsin, clock)
+
+
+class TelnyxPhone:
+    def __init__(self, fake: FakeTelnyx, call: FakeCall, tocsin: TestClient, clock: Clock) -> None:
+        self.fake, self.call, self.tocsin, self.clock = fake, call, tocsin, clock
+
+    @property
+    def client_state(self) -> str:
+        """Telnyx echoes the client state of the latest command (or of the create request)."""
+        for _, body in reversed(self.fake.commands):
+            if "client_state" in body:
+                return str(body["client_state"])
+        return str(self.call.request["client_state"])
+
+    def send(
+        self,
+        event_type: str,
+        *,
+        age_seconds: float = 0,
+        key: Ed25519PrivateKey | None = None,
+        **payload: Any,
+    ) -> httpx.Response:
+        body = {
+            "data": {
+                "event_type": event_type,
+                "id": str(uuid.uuid4()),
+                "occurred_at": self.clock.now().isoformat(),
+                "payload": {
+                    "call_control_id": self.call.call_id,
+                    "connection_id": self.call.request["connection_id"],
+                    "client_state": self.client_state,
+                    "from": self.call.request["from"],
+                    "to": self.call.request["to"],
+                    **payload,
+                },
+                "record_type": "event",
+            },
+            "meta": {"attempt": 1, "delivered_to": self.call.request["webhook_url"]},
+        }
+        raw = json.dumps(body).encode()
+        timestamp = str(int(self.clock.now().timestamp() - age_seconds))
+        signed = (key or self.fake.signing_key).sign(timestamp.encode() + b"|" + raw)
+        headers = {
+            "telnyx-signature-ed25519": base64.b64encode(signed).decode(),
+            "telnyx-timestamp": timestamp,
+            "content-type": "application/json",
+        }
+        return self.tocsin.post(self.call.request["webhook_url"], content=raw, headers=headers)
+
+    def press(self, digit: str) -> httpx.Response:
+        return self.send("call.gather.ended", digits=digit, status="valid")
+
+    def hangs_up(self, cause: str = "normal_clearing") -> httpx.Response:
+        return self.send("call.hangup", hangup_cause=cause, hangup_source="callee")
+
+
+# Vonage ------------------------------------------------------------------------------------
+
+
+class FakeVonage(FakeProvider):
+    def __init__(self, application_id: str, signature_secret: str) -> None:
+        super().__init__()
+        self.application_id, self.signature_secret = application_id, signature_secret
+        self.private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+    @property
+    def private_key_pem(self) -> str:
+        return self.private_key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ).decode()
+
+    def _authorized(self, request: Request) -> bool:
+        header = request.headers.get("authorization", "")
+        try:
+            claims = jwt.decode(
+                header.removeprefix("Bearer "),
+                self.private_key.public_key(),
+                algorithms=["RS256"],
+                # Tocsin's test clock is not the wall clock; the claims must still be there.
+                options={
+                    "verify_exp": False,
+                    "verify_iat": False,
+                    "require": ["iat", "exp", "jti"],
+                },
+            )
+        except jwt.PyJWTError:
+            return False
+        return bool(
+            claims.get("application_id") == self.application_id and claims["exp"] > claims["iat"]
+        )
+
+    def app(self) -> Starlette:
+        unauthorized = {
+            "type": "https://developer.nexmo.com/api-errors#unauthorized",
+            "title": "Unauthorized",
+        }
+
+        async def create(request: Request) -> Response:
+            if not self._authorized(request):
+                return JSONResponse(unauthorized, 401)
+            body = await request.json()
+            if not body.get("to") or not body.get("answer_url"):
+                error = {"title": "Bad Request", "detail": "to and answer_url are required"}
+                return JSONResponse(error, 400)
+            call_id = str(uuid.uuid4())
+            self.calls.append(FakeCall(call_id, body))
+            answer = {"uuid": call_id, "status": "started", "direction": "outbound"}
+            return JSONResponse({**answer, "conversation_uuid": f"CON-{uuid.uuid4()}"}, 201)
+
+        async def update(request: Request) -> Response:
+            if not self._authorized(request):
+                return JSONResponse(unauthorized, 401)
+            self.requests.append(("PUT", request.url.path, await request.json()))
+            return Response(status_code=204)
+
+        return Starlette(
+            routes=[
+                Route("/v1/calls", create, methods=["POST"]),
+                Route("/v1/calls/{uuid}", update, methods=["PUT"]),
+            ]
+        )
+
+    def phone(self, tocsin: TestClient, clock: Clock) -> VonagePhone:
+        return VonagePhone(self, self.calls[-1], tocsin, clock)
+
+
+class VonagePhone:
+    def __init__(self, fake: FakeVonage, call: FakeCall, tocsin: TestClient, clock: Clock) -> None:
+        self.fake, self.call, self.tocsin, self.clock = fake, call, tocsin, clock
+        self.nccos: list[list[dict[str, Any]]] = []
+
+    def _post(self, url: str, body: dict[str, Any], secret: str | None = None) -> httpx.Response:
+        body = {
+            "uuid": self.call.call_id,
+            "conversation_uuid": "CON-fake",
+            "from": self.call.request["from"]["number"],
+            "to": self.call.request["to"][0]["number"],
+            "timestamp": self.clock.now().isoformat(),
+            **body,
+        }
+        raw = json.dumps(body).encode()
+        claims = {
+            "iat": int(self.clock.now().timestamp()),
+            "jti": str(uuid.uuid4()),
+            "iss": "Vonage",
+            "payload_hash": hashlib.sha256(raw).hexdigest(),
+            "api_key": "abcd1234",
+            "application_id": self.fake.application_id,
+        }
+        token = jwt.encode(claims, secret or self.fake.signature_secret, algorithm="HS256")
+        headers = {"Authorization": f"Bearer {token}", "content-type": "application/json"}
+        return self.tocsin.post(url, content=raw, headers=headers)
+
+    def event(self, status: str, *, secret: str | None = None) -> httpx.Response:
+        body = {"status": status, "direction": "outbound"}
+        return self._post(self.call.request["event_url"][0], body, secret)
+
+    def answer(self) -> list[dict[str, Any]]:
+        response = self._post(self.call.request["answer_url"][0], {})
+        assert response.status_code == 200, response.text
+        self.nccos.append(response.json())
+        return self.nccos[-1]
+
+    def press(self, digit: str, *, secret: str | None = None) -> httpx.Response:
+        [url] = next(step for step in self.nccos[-1] if step["action"] == "input")["eventUrl"]
+        body = {"dtmf": {"digits": digit, "timed_out": False}, "speech": {"results": []}}
+        response = self._post(url, body, secret)
+        if response.status_code == 200:
+            self.nccos.append(response.json())
+        return response
