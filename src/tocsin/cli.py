@@ -19,6 +19,7 @@ from typing import Any, ParamSpec, TypeVar
 import typer
 from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 from tocsin.accounts import service as accounts
 from tocsin.accounts.models import Role, Scope
@@ -102,6 +103,11 @@ def _runtime() -> Runtime:
     runtime = Runtime.from_settings(Settings())
     upgrade(runtime.database)
     return runtime
+
+
+def _audit(session: Session, **event: Any) -> None:
+    """Admin commands are audited as the shell user, like API changes are as their caller."""
+    audit.record(session, actor=CLI_ACTOR, **event)
 
 
 def _emit(as_json: bool, data: dict[str, Any], human: str) -> None:
@@ -198,9 +204,8 @@ def org_create(
             now=now,
             home_region=country or runtime.settings.default_region,
         )
-        audit.record(
+        _audit(
             session,
-            actor=CLI_ACTOR,
             action="org.created",
             at=now,
             org_id=org.id,
@@ -244,9 +249,8 @@ def user_create(
                 session, org_id=organization.id, user_id=user.id, role=role, now=now
             )
             data.update(org_id=organization.id, role=role.value)
-        audit.record(
+        _audit(
             session,
-            actor=CLI_ACTOR,
             action="user.created",
             at=now,
             org_id=data.get("org_id"),
@@ -282,9 +286,8 @@ def key_create(
             digest_key=runtime.api_key_digest_key,
             endpoint_id=endpoint,
         )
-        audit.record(
+        _audit(
             session,
-            actor=CLI_ACTOR,
             action="api_key.created",
             at=now,
             org_id=organization.id,
@@ -319,9 +322,8 @@ def endpoint_create(
             routing=routing,
             contact_ids=contact,
         )
-        audit.record(
+        _audit(
             session,
-            actor=CLI_ACTOR,
             action="endpoint.created",
             at=now,
             org_id=organization.id,
@@ -356,9 +358,8 @@ def contact_add(
             now=now,
             sanctioned_regions=runtime.settings.sanctioned_region_set(),
         )
-        audit.record(
+        _audit(
             session,
-            actor=CLI_ACTOR,
             action="contact.created",
             at=now,
             org_id=organization.id,
@@ -452,9 +453,8 @@ def provider_add(
             context=runtime.build_context,
             now=now,
         )
-        audit.record(
+        _audit(
             session,
-            actor=CLI_ACTOR,
             action="provider.created",
             at=now,
             org_id=organization.id,
@@ -509,9 +509,8 @@ def call_test(
         ring_timeout_seconds=settings.call_timeout_seconds,
     )
     with runtime.database.write() as session:
-        audit.record(
+        _audit(
             session,
-            actor=CLI_ACTOR,
             action="call.test",
             at=runtime.clock.now(),
             org_id=org_id,
@@ -606,9 +605,8 @@ def quickstart(
                 digest_key=runtime.api_key_digest_key,
             )
             endpoint_id = endpoint.id
-            audit.record(
+            _audit(
                 session,
-                actor=CLI_ACTOR,
                 action="quickstart.created",
                 at=now,
                 org_id=org.id,
