@@ -21,6 +21,7 @@ from tocsin.secretbox import SecretBox
 from tocsin.telephony.base import Provider
 from tocsin.telephony.factory import BuildContext, ProviderFactory
 from tocsin.telephony.rest.builders import register_rest_providers
+from tocsin.telephony.sip.builder import register_sip_provider
 
 
 @dataclass
@@ -40,6 +41,7 @@ class Runtime:
         master = settings.resolved_secret_key()
         factory = ProviderFactory()
         register_rest_providers(factory)
+        register_sip_provider(factory)
         return cls(
             settings=settings,
             database=Database(settings.database_url),

@@ -1,0 +1,67 @@
+"""Building a SIP trunk provider from a provider account's settings and credentials.
+
+    sip  credentials: username, password (both optional: IP-authenticated trunks need none)
+         settings:    host (required), port, transport (udp|tcp|tls), from_domain, caller_id,
+                      extra_headers, advertised_host, ring_timeout, max_call_seconds, register
+
+TLS verifies the trunk's certificate against the system store.
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Mapping
+from typing import Any
+
+from tocsin.telephony.base import Provider
+from tocsin.telephony.factory import BuildContext, ProviderConfigError, ProviderFactory
+from tocsin.telephony.sip.config import SipTrunkConfig
+from tocsin.telephony.sip.provider import SipTrunkProvider
+
+_SETTINGS = {
+    "host",
+    "port",
+    "transport",
+    "from_domain",
+    "caller_id",
+    "extra_headers",
+    "advertised_host",
+    "ring_timeout",
+    "max_call_seconds",
+    "register",
+}
+
+
+def build_sip(
+    settings: Mapping[str, Any], credentials: Mapping[str, Any], context: BuildContext
+) -> Provider:
+    unknown = sorted(set(settings) - _SETTINGS)
+    if unknown:
+        raise ProviderConfigError(f"sip settings: unknown {', '.join(unknown)}")
+    host = settings.get("host")
+    if not isinstance(host, str) or not host.strip():
+        raise ProviderConfigError("sip settings: host is required")
+    transport = str(settings.get("transport", "udp"))
+    try:
+        config = SipTrunkConfig(
+            host=host.strip(),
+            port=int(settings.get("port", 5060)),
+            transport=transport,  # type: ignore[arg-type]
+            username=credentials.get("username"),
+            password=credentials.get("password"),
+            from_domain=settings.get("from_domain"),
+            caller_id=str(settings.get("caller_id", "anonymous")),
+            extra_headers={str(k): str(v) for k, v in settings.get("extra_headers", {}).items()},
+            advertised_host=settings.get("advertised_host"),
+            ring_timeout=float(settings.get("ring_timeout", 45.0)),
+            max_call_seconds=float(settings.get("max_call_seconds", 120.0)),
+            register=bool(settings.get("register", False)),
+            tls_context=ssl.create_default_context() if transport == "tls" else None,
+        )
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise ProviderConfigError(f"sip settings: {exc}") from exc
+    return SipTrunkProvider(config, context.clock)
+
+
+def register_sip_provider(factory: ProviderFactory) -> None:
+    factory.register("sip", build_sip)

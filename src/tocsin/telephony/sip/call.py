@@ -1,0 +1,495 @@
+"""One outbound call: the INVITE transaction, the dialog, and the spoken menu once answered.
+
+A call runs as one task. `dial()` returns as soon as the trunk shows it took the INVITE (any
+response); everything after that is reported as CallEvents in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+from collections.abc import AsyncIterator, Callable, Coroutine
+from enum import Enum
+from typing import Any
+
+from tocsin.clock import Clock
+from tocsin.telephony.audio import Samples
+from tocsin.telephony.base import CallEvent, CallEventKind, CallRequest, ProviderError
+from tocsin.telephony.script import CONFIRMATIONS, UNKNOWN_KEY, Key, spoken_prompt
+from tocsin.telephony.sip import sdp
+from tocsin.telephony.sip.config import SipTrunkConfig
+from tocsin.telephony.sip.dialog import Dialog, challenge_answer
+from tocsin.telephony.sip.message import (
+    SipMessage,
+    response_to,
+    uri_of,
+)
+from tocsin.telephony.sip.rtp import RtpSession
+from tocsin.telephony.sip.transport import SipTransport, TransportError
+
+logger = logging.getLogger(__name__)
+
+# RFC 3261 timers: T1 (round-trip estimate), T2 (cap for non-INVITE retransmits), and how long
+# we wait for a final answer to a request before giving up (64 * T1 in the RFC; shorter here
+# because a stuck BYE or CANCEL must not hold a worker for half a minute).
+T1 = 0.5
+T2 = 4.0
+TRANSACTION_TIMEOUT = 8.0
+NO_RESPONSE_TIMEOUT = 64 * T1
+PAUSE_BEFORE_REPEAT = 0.7
+
+# What a final failure response means for the engine.
+_BUSY = frozenset({486, 600})
+_NO_ANSWER = frozenset({408, 480, 487})
+# Before any provisional response these mean the trunk turned the INVITE away unprocessed.
+_RETRY_SAFE = frozenset({500, 502, 503, 504})
+
+Synthesize = Callable[[str, str], Coroutine[Any, Any, Samples]]
+
+
+class _Happening(Enum):
+    DIGIT = "digit"
+    PLAYED = "played"
+    REMOTE_BYE = "remote_bye"
+    HANGUP = "hangup"
+    TIME_UP = "time_up"
+
+
+def _failure(status: int, reason: str, *, retry_safe: bool) -> ProviderError:
+    return ProviderError(
+        f"SIP trunk answered the INVITE with {status} {reason}",
+        retry_safe=retry_safe,
+        user_message=f"The SIP trunk refused the call ({status} {reason}).",
+        code=f"sip_{status}",
+    )
+
+
+class SipCall:
+    """A CallHandle for one SIP call. Create with `start()`."""
+
+    def __init__(
+        self,
+        config: SipTrunkConfig,
+        transport: SipTransport,
+        request: CallRequest,
+        media: RtpSession,
+        synthesize: Synthesize,
+        clock: Clock,
+    ) -> None:
+        self.config = config
+        self.request = request
+        self.media = media
+        self.provider_call_id = f"{secrets.token_hex(12)}@tocsin"
+        self._transport = transport
+        self._synthesize = synthesize
+        self._clock = clock
+        self._events: asyncio.Queue[CallEvent] = asyncio.Queue()
+        self._sequence = 0
+        self._final_sent = False
+        self._accepted: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._responses: asyncio.Queue[SipMessage] = asyncio.Queue()
+        self._pending: dict[tuple[int, str], asyncio.Future[SipMessage]] = {}
+        self._remote_bye = asyncio.Event()
+        self._hangup = asyncio.Event()
+        self._dialog = Dialog(config, transport, request, self.provider_call_id)
+        self._ack: SipMessage | None = None
+        self._emitted: set[CallEventKind] = set()
+        self._prompt: asyncio.Task[Samples] | None = None
+        self._task: asyncio.Task[None] | None = None
+        self.ring_timeout = min(config.ring_timeout, request.ring_timeout_seconds)
+
+    # -- the CallHandle protocol ------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Send the INVITE and wait until the trunk responds; raises ProviderError if the call
+        was not placed (or, with retry_safe False, if we cannot tell)."""
+        self._transport.register(self.provider_call_id, self._on_message)
+        # Synthesis takes a while; it runs during ringing so the prompt is ready on answer.
+        self._prompt = asyncio.create_task(
+            self._synthesize(spoken_prompt(self.request.spoken_text), self.request.voice)
+        )
+        self._prompt.add_done_callback(_retrieve)  # a call never answered never reads it
+        self._task = asyncio.create_task(self._run())
+        try:
+            await asyncio.shield(self._accepted)
+        except ProviderError:
+            await self.wait()
+            raise
+        except asyncio.CancelledError:
+            # Whoever dialled stopped waiting: end the call in the background, with CANCEL
+            # once it rings, rather than leave a phone ringing for nobody.
+            self._hangup.set()
+            self._accepted.add_done_callback(_retrieve)
+            if self._task is not None:
+                _keep(self._task)
+            raise
+
+    async def events(self) -> AsyncIterator[CallEvent]:
+        while True:
+            event = await self._events.get()
+            yield event
+            if event.kind.is_final:
+                return
+
+    async def hangup(self) -> None:
+        """End the call (BYE, or CANCEL while ringing) and wait until it is over."""
+        self._hangup.set()
+        if self._task is not None:
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    async def wait(self) -> None:
+        """Until the call's task has finished, media closed included (for tests and tools)."""
+        if self._task is not None:
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    # -- events -----------------------------------------------------------------------------
+
+    def _emit(self, kind: CallEventKind, *, digits: str = "", detail: str = "") -> None:
+        if self._final_sent:
+            return
+        self._sequence += 1
+        event = CallEvent(kind, self._sequence, digits=digits, detail=detail, at=self._clock.now())
+        self._events.put_nowait(event)
+        self._final_sent = kind.is_final
+        self._emitted.add(kind)
+
+    def _accept(self) -> None:
+        if not self._accepted.done():
+            self._accepted.set_result(None)
+
+    # -- the call's task ----------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        try:
+            if await self._invite_phase():
+                await self._media_phase()
+        except ProviderError as error:
+            if not self._accepted.done():
+                self._accepted.set_exception(error)
+            else:
+                self._emit(CallEventKind.FAILED, detail=error.user_message)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            logger.exception("SIP call %s failed", self.provider_call_id)
+            if self._ack is not None:  # answered: do not leave the callee on a silent line
+                with contextlib.suppress(Exception):
+                    await self._bye()
+            if not self._accepted.done():
+                self._accepted.set_exception(
+                    ProviderError(
+                        str(error),
+                        retry_safe=False,
+                        user_message="The SIP call failed unexpectedly.",
+                        code="sip_error",
+                    )
+                )
+            self._emit(CallEventKind.FAILED, detail=f"internal error: {error}")
+        finally:
+            self._accept()
+            if not self._final_sent:
+                self._emit(CallEventKind.FAILED, detail="call ended without a result")
+            self._transport.unregister(self.provider_call_id)
+            if self._prompt is not None:
+                self._prompt.cancel()
+            await self.media.close()
+
+    async def _invite_phase(self) -> bool:
+        """Place the INVITE, through one auth challenge and one redirect. True if answered."""
+        target = self._dialog.request_uri(self.request.to_number)
+        authorization: tuple[str, str] | None = None
+        redirected = False
+        loop = asyncio.get_running_loop()
+        ring_deadline = loop.time() + self.ring_timeout
+        while True:
+            offer = sdp.offer(self._transport.local_host, self.media.local_port, self.config.codecs)
+            invite = self._dialog.invite(target, authorization, offer)
+            response, cancelled = await self._invite_transaction(invite, ring_deadline)
+            if response is None:
+                if cancelled:
+                    self._emit(CallEventKind.NO_ANSWER, detail="no final answer to CANCEL")
+                    return False
+                raise ProviderError(
+                    "no response to INVITE",
+                    retry_safe=False,
+                    user_message="The SIP trunk did not respond to the call.",
+                    code="sip_no_response",
+                )
+            if response.status < 300:
+                return await self._answered(response, invite, cancelled)
+            self._transport.send(self._dialog.failure_ack(invite, response))
+            status, reason = response.status, response.reason
+            if status in (401, 407) and authorization is None and not cancelled:
+                authorization = challenge_answer(
+                    response, self.config, method="INVITE", uri=invite.uri
+                )
+                if authorization is not None:
+                    continue
+                raise _failure(status, reason, retry_safe=True)
+            if 300 <= status < 400 and not redirected and not cancelled:
+                contact = response.get("Contact")
+                if contact:
+                    target, redirected = uri_of(contact), True
+                    continue
+            self._accept_or_raise(status, reason)
+            if status in _BUSY:
+                self._emit(CallEventKind.BUSY, detail=f"{status} {reason}")
+            elif status in _NO_ANSWER or cancelled:
+                self._emit(CallEventKind.NO_ANSWER, detail=f"{status} {reason}")
+            else:
+                self._emit(CallEventKind.FAILED, detail=f"{status} {reason}")
+            return False
+
+    def _accept_or_raise(self, status: int, reason: str) -> None:
+        """A final failure before any provisional answer is a dial-time failure, except busy
+        and no-answer, which are outcomes the engine schedules retries for."""
+        if self._accepted.done() or status in _BUSY or status in _NO_ANSWER:
+            self._accept()
+            return
+        if status in (401, 407):
+            raise _failure(status, reason, retry_safe=True)
+        raise _failure(status, reason, retry_safe=status in _RETRY_SAFE)
+
+    async def _invite_transaction(
+        self, invite: SipMessage, ring_deadline: float
+    ) -> tuple[SipMessage | None, bool]:
+        """(final response or None, whether we sent CANCEL)."""
+        loop = asyncio.get_running_loop()
+        self._transport.send(invite)
+        interval = T1
+        retransmit_at = None if self._transport.reliable else loop.time() + interval
+        give_up_at = loop.time() + NO_RESPONSE_TIMEOUT
+        provisional = cancelled = False
+        while True:
+            now = loop.time()
+            # RFC 3261 9.1: CANCEL only once a provisional response has arrived.
+            if provisional and not cancelled and (self._hangup.is_set() or now >= ring_deadline):
+                cancelled = True
+                give_up_at = now + TRANSACTION_TIMEOUT
+                _keep(asyncio.ensure_future(self._transact(self._dialog.cancel(invite))))
+            if now >= give_up_at:
+                return None, cancelled
+            if retransmit_at is not None and now >= retransmit_at:
+                self._transport.send(invite)
+                interval *= 2
+                retransmit_at = now + interval
+            wake = [give_up_at]
+            if retransmit_at is not None:
+                wake.append(retransmit_at)
+            ringing = provisional and not cancelled
+            if ringing:
+                wake.append(ring_deadline)
+            response = await self._next_response(min(wake), watch_hangup=ringing)
+            if response is None:
+                continue
+            retransmit_at = None  # any response stops INVITE retransmission
+            if response.cseq[0] != self._dialog.cseq:
+                continue  # a late answer to an earlier INVITE of this call
+            if response.status >= 200:
+                return response, cancelled
+            provisional = True
+            self._provisional(response)
+            give_up_at = max(give_up_at, ring_deadline + NO_RESPONSE_TIMEOUT)
+
+    async def _next_response(self, until: float, *, watch_hangup: bool) -> SipMessage | None:
+        """The next response to our INVITE before loop time `until`; None if time ran out
+        first, or if a hang-up was asked for while watching for one."""
+        get = asyncio.ensure_future(self._responses.get())
+        waiting: set[asyncio.Future[Any]] = {get}
+        if watch_hangup:
+            waiting.add(asyncio.ensure_future(self._hangup.wait()))
+        try:
+            remaining = max(0.0, until - asyncio.get_running_loop().time())
+            done, _ = await asyncio.wait(waiting, timeout=remaining, return_when="FIRST_COMPLETED")
+        finally:
+            for future in waiting:
+                if not future.done():
+                    future.cancel()
+        return get.result() if get in done else None
+
+    def _provisional(self, response: SipMessage) -> None:
+        self._accept()
+        # Once each: trunks repeat 180s, and 100 may follow a 183 over a forking proxy.
+        kind = CallEventKind.TRYING if response.status == 100 else CallEventKind.RINGING
+        if kind not in self._emitted:
+            self._emit(kind, detail=f"{response.status} {response.reason}")
+
+    async def _answered(self, response: SipMessage, invite: SipMessage, cancelled: bool) -> bool:
+        self._accept()
+        self._dialog.confirm(response, invite)
+        self._ack = self._dialog.ack()
+        self._transport.send(self._ack)
+        if cancelled or self._hangup.is_set():
+            await self._bye()
+            self._emit(CallEventKind.NO_ANSWER, detail="answered after CANCEL; hung up")
+            return False
+        try:
+            answer = sdp.parse_answer(response.body, self.config.codecs)
+        except (sdp.SdpError, ValueError) as error:
+            await self._bye()
+            self._emit(CallEventKind.FAILED, detail=f"unusable SDP answer: {error}")
+            return False
+        self._emit(CallEventKind.ANSWERED, detail=answer.codec)
+        await self.media.start(
+            (answer.host, answer.port), answer.codec, answer.payload_type, answer.telephone_event
+        )
+        return True
+
+    # -- the spoken menu ------------------------------------------------------------------
+
+    async def _media_phase(self) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.config.max_call_seconds
+        assert self._prompt is not None
+        prompt = await self._prompt
+        parts: tuple[Samples | float, ...] = (prompt,)
+        while True:
+            happening, digit = await self._next_happening(self.media.play(*parts), deadline)
+            if happening is _Happening.PLAYED:
+                parts = (PAUSE_BEFORE_REPEAT, prompt)
+                continue
+            self.media.stop()
+            if happening is _Happening.REMOTE_BYE:
+                self._emit(CallEventKind.COMPLETED, detail="callee hung up")
+                return
+            if happening is _Happening.HANGUP:
+                await self._bye()
+                self._emit(CallEventKind.COMPLETED, detail="hung up by Tocsin")
+                return
+            if happening is _Happening.TIME_UP:
+                await self._bye()
+                self._emit(CallEventKind.COMPLETED, detail="no key before the time limit")
+                return
+            self._emit(CallEventKind.DIGITS, digits=digit)
+            if digit == Key.REPEAT:
+                parts = (prompt,)
+            elif digit in CONFIRMATIONS:
+                await self._confirm(digit, deadline)
+                return
+            else:
+                sorry = await self._synthesize(UNKNOWN_KEY, self.request.voice)
+                parts = (sorry, PAUSE_BEFORE_REPEAT, prompt)
+
+    async def _confirm(self, digit: str, deadline: float) -> None:
+        confirmation = await self._synthesize(CONFIRMATIONS[digit], self.request.voice)
+        # The confirmation may run past max_call_seconds by its own length, never more.
+        limit = max(deadline, asyncio.get_running_loop().time()) + len(confirmation) / 8000 + 1
+        happening = _Happening.DIGIT
+        while happening is _Happening.DIGIT:  # further keys do not cut the goodbye short
+            happening, _ = await self._next_happening(self.media.play(confirmation), limit)
+        if happening is not _Happening.REMOTE_BYE:
+            await self._bye()
+        self._emit(CallEventKind.COMPLETED, detail=f"key {digit}")
+
+    async def _next_happening(
+        self, playing: asyncio.Future[None], deadline: float
+    ) -> tuple[_Happening, str]:
+        digit = asyncio.ensure_future(self.media.digits.get())
+        bye = asyncio.ensure_future(self._remote_bye.wait())
+        hangup = asyncio.ensure_future(self._hangup.wait())
+        waiting: list[asyncio.Future[Any]] = [digit, bye, hangup, playing]
+        timeout = max(0.0, deadline - asyncio.get_running_loop().time())
+        try:
+            done, _ = await asyncio.wait(waiting, timeout=timeout, return_when="FIRST_COMPLETED")
+        finally:
+            for future in (digit, bye, hangup):
+                if not future.done():
+                    future.cancel()
+        if bye in done:
+            return _Happening.REMOTE_BYE, ""
+        if hangup in done:
+            return _Happening.HANGUP, ""
+        if digit in done:
+            return _Happening.DIGIT, digit.result()
+        if playing in done and not playing.cancelled():
+            # A digit may have arrived in the same loop iteration; it stays queued.
+            return _Happening.PLAYED, ""
+        return _Happening.TIME_UP, ""
+
+    # -- SIP messages ---------------------------------------------------------------------
+
+    def _on_message(self, message: SipMessage) -> None:
+        number, method = message.cseq
+        if message.is_request:
+            self._on_request(message)
+        elif method == "INVITE":
+            if message.status >= 200 and self._ack is not None and message.status < 300:
+                self._transport.send(self._ack)  # our ACK was lost; the 200 is retransmitted
+            elif self._ack is None:
+                self._responses.put_nowait(message)
+        elif message.status >= 200:
+            pending = self._pending.pop((number, method), None)
+            if pending is not None and not pending.done():
+                pending.set_result(message)
+
+    def _on_request(self, request: SipMessage) -> None:
+        if request.method == "ACK":
+            return
+        reply = response_to(request, 200, "OK")
+        if request.method == "BYE":
+            self._remote_bye.set()
+        elif request.method == "INFO":
+            signal = _info_digit(request)
+            if signal:
+                self.media.digits.put_nowait(signal)
+        elif request.method not in ("OPTIONS",):
+            reply = response_to(request, 501, "Not Implemented")
+        with contextlib.suppress(TransportError):
+            self._transport.send(reply)
+
+    async def _transact(self, request: SipMessage) -> SipMessage | None:
+        """A non-INVITE client transaction: retransmit over UDP until a final response."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[SipMessage] = loop.create_future()
+        self._pending[request.cseq] = future
+        give_up_at = loop.time() + TRANSACTION_TIMEOUT
+        interval = T1
+        try:
+            self._transport.send(request)
+            while True:
+                remaining = give_up_at - loop.time()
+                if remaining <= 0:
+                    return None
+                wait = remaining if self._transport.reliable else min(interval, remaining)
+                with contextlib.suppress(TimeoutError):
+                    return await asyncio.wait_for(asyncio.shield(future), wait)
+                if not self._transport.reliable:
+                    self._transport.send(request)
+                    interval = min(interval * 2, T2)
+        except TransportError:
+            return None
+        finally:
+            self._pending.pop(request.cseq, None)
+
+    async def _bye(self) -> None:
+        if self._remote_bye.is_set():
+            return
+        await self._transact(self._dialog.bye())
+
+
+_background: set[asyncio.Future[Any]] = set()
+
+
+def _keep(task: asyncio.Future[Any]) -> None:
+    """Hold a reference to a background task until it is done (the loop keeps only weak ones)."""
+    _background.add(task)
+    task.add_done_callback(_background.discard)
+
+
+def _retrieve(future: asyncio.Future[Any]) -> None:
+    """Mark a future's exception as seen; nobody is left to receive it."""
+    if not future.cancelled():
+        future.exception()
+
+
+def _info_digit(request: SipMessage) -> str:
+    """The key in a SIP INFO application/dtmf-relay body (`Signal=1`), if any."""
+    if "dtmf" not in (request.get("Content-Type") or "").lower():
+        return ""
+    for line in request.body.decode("utf-8", errors="replace").splitlines():
+        name, _, value = line.partition("=")
+        if name.strip().lower() == "signal" and value.strip()[:1] in "0123456789*#":
+            return value.strip()[:1]
+    return ""

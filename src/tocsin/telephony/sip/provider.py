@@ -1,0 +1,123 @@
+"""SipTrunkProvider: the Provider protocol over a SIP trunk."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict
+from collections.abc import Callable
+
+from tocsin.clock import Clock, SystemClock
+from tocsin.telephony import tts
+from tocsin.telephony.audio import Pcm, Samples
+from tocsin.telephony.base import CallRecord, CallRequest, Capabilities, ProviderError
+from tocsin.telephony.sip.call import SipCall
+from tocsin.telephony.sip.config import SipTrunkConfig
+from tocsin.telephony.sip.registration import Registration, RegistrationError
+from tocsin.telephony.sip.rtp import Pacer, RtpSession, open_rtp_socket
+from tocsin.telephony.sip.transport import SipTransport, TransportError
+
+SAMPLE_RATE = 8000
+_CACHED_PROMPTS = 64
+
+Synthesizer = Callable[[str, str], Pcm]
+
+
+def _espeak(text: str, voice: str) -> Pcm:
+    return tts.synthesize(text, voice=voice, sample_rate=SAMPLE_RATE)
+
+
+class SipTrunkProvider:
+    """Places calls through one SIP trunk; many calls at once share its SIP connection.
+
+    The trunk keeps no record we can query by idempotency key, so `lookup` always answers
+    None; the key travels in an `X-Tocsin-Attempt` header so the trunk's CDRs can be matched.
+    """
+
+    name = "sip"
+    capabilities = Capabilities(lookup_by_idempotency_key=False, records_audio=False)
+
+    def __init__(
+        self,
+        config: SipTrunkConfig,
+        clock: Clock | None = None,
+        *,
+        synthesize: Synthesizer = _espeak,
+    ) -> None:
+        self.config = config
+        self.clock = clock or SystemClock()
+        self.transport = SipTransport(config)
+        self.pacer = Pacer()
+        self.registration = Registration(config, self.transport) if config.register else None
+        self._registering = asyncio.Lock()
+        self._synthesize = synthesize
+        # Many calls read the same menu texts; synthesis holds espeak's global lock.
+        self._speech: OrderedDict[tuple[str, str], asyncio.Future[Pcm]] = OrderedDict()
+
+    async def dial(self, request: CallRequest) -> SipCall:
+        try:
+            await self.transport.ensure_open()
+        except TransportError as error:
+            raise ProviderError(
+                f"cannot reach SIP trunk {self.config.host}:{self.config.port}: {error}",
+                retry_safe=True,
+                user_message="The SIP trunk could not be reached.",
+                code="sip_unreachable",
+            ) from error
+        await self.register()
+        try:
+            sock = open_rtp_socket(self.config.local_host, self.config.rtp_port_range)
+        except OSError as error:
+            raise ProviderError(
+                str(error),
+                retry_safe=True,
+                user_message="No local RTP port is free for another call.",
+                code="sip_no_rtp_port",
+            ) from error
+        call = SipCall(
+            self.config,
+            self.transport,
+            request,
+            RtpSession(sock, self.pacer),
+            self.speech,
+            self.clock,
+        )
+        await call.start()
+        return call
+
+    async def register(self) -> None:
+        """REGISTER with the trunk if configured and not yet registered; dial() calls this."""
+        if self.registration is None:
+            return
+        try:
+            await self.transport.ensure_open()
+            async with self._registering:
+                if not self.registration.expires:
+                    await self.registration.register()
+        except (RegistrationError, TransportError) as error:
+            raise ProviderError(
+                f"SIP registration failed: {error}",
+                retry_safe=True,
+                user_message="The SIP trunk did not accept our registration.",
+                code="sip_registration",
+            ) from error
+
+    async def lookup(self, idempotency_key: str) -> CallRecord | None:
+        return None
+
+    async def speech(self, text: str, voice: str) -> Samples:
+        """8 kHz audio of `text`, synthesised in a thread once per (text, voice)."""
+        key = (text, voice)
+        future = self._speech.get(key)
+        if future is None or (future.done() and (future.cancelled() or future.exception())):
+            future = asyncio.ensure_future(asyncio.to_thread(self._synthesize, text, voice))
+            self._speech[key] = future
+            while len(self._speech) > _CACHED_PROMPTS:
+                self._speech.popitem(last=False)
+        self._speech.move_to_end(key)
+        pcm = await asyncio.shield(future)
+        return pcm.samples
+
+    async def close(self) -> None:
+        if self.registration is not None:
+            await self.registration.close()
+        await self.transport.close()

@@ -1,0 +1,171 @@
+"""One SIP connection to the trunk, shared by every call of a provider.
+
+UDP uses one socket; TCP and TLS one stream. Incoming messages are handed to the call that
+owns their Call-ID; a request for an unknown call gets 481.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+from collections.abc import Callable
+
+from tocsin.telephony.sip.config import SipTrunkConfig
+from tocsin.telephony.sip.message import SipMessage, SipParseError, parse, response_to, split_stream
+
+logger = logging.getLogger(__name__)
+
+MessageHandler = Callable[[SipMessage], None]
+UDP_RECEIVE_BUFFER = 1 << 20  # the kernel caps it at net.core.rmem_max
+
+
+class TransportError(OSError):
+    """The trunk cannot be reached; nothing was sent."""
+
+
+class _Datagrams(asyncio.DatagramProtocol):
+    def __init__(self, on_data: Callable[[bytes], None]) -> None:
+        self._on_data = on_data
+
+    def datagram_received(self, data: bytes, addr: tuple[str | int, ...]) -> None:
+        self._on_data(data)
+
+    def error_received(self, exc: Exception) -> None:
+        logger.debug("SIP UDP error: %s", exc)
+
+
+class SipTransport:
+    def __init__(self, config: SipTrunkConfig) -> None:
+        self.config = config
+        self.reliable = config.transport != "udp"
+        self.local_host = ""
+        self.local_port = 0
+        self._handlers: dict[str, MessageHandler] = {}
+        self._udp: asyncio.DatagramTransport | None = None
+        self._writer: asyncio.StreamWriter | None = None
+        self._reader_task: asyncio.Task[None] | None = None
+        self._lock = asyncio.Lock()
+        self._trunk_address = (config.host, config.port)
+
+    @property
+    def via_transport(self) -> str:
+        return self.config.transport.upper()
+
+    async def ensure_open(self) -> None:
+        """Open the socket or connection if it is not (or no longer) open."""
+        async with self._lock:
+            if self._udp is not None or (
+                self._writer is not None and not self._writer.is_closing()
+            ):
+                return
+            try:
+                await self._open()
+            except OSError as error:
+                raise TransportError(str(error)) from error
+
+    async def _open(self) -> None:
+        loop = asyncio.get_running_loop()
+        config = self.config
+        if config.transport == "udp":
+            # Resolve the trunk once: sendto() with a host name would look it up on every send,
+            # blocking the event loop.
+            addresses = await loop.getaddrinfo(
+                config.host, config.port, family=socket.AF_INET, type=socket.SOCK_DGRAM
+            )
+            self._trunk_address = str(addresses[0][4][0]), config.port
+            sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            # Many calls answered at once send a burst of 100/180/200s; the default buffer
+            # (about 90 small datagrams on Linux) drops some, and each loss costs a retransmit.
+            try:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, UDP_RECEIVE_BUFFER)
+                sock.bind((config.local_host, config.local_sip_port))
+            except OSError:
+                sock.close()
+                raise
+            transport, _ = await loop.create_datagram_endpoint(
+                lambda: _Datagrams(self._received), sock=sock
+            )
+            self._udp = transport
+            self.local_host, self.local_port = transport.get_extra_info("sockname")[:2]
+        else:
+            reader, writer = await asyncio.open_connection(
+                config.host,
+                config.port,
+                ssl=config.tls_context if config.transport == "tls" else None,
+                server_hostname=config.host if config.transport == "tls" else None,
+            )
+            self._writer = writer
+            self.local_host, self.local_port = writer.get_extra_info("sockname")[:2]
+            self._reader_task = asyncio.create_task(self._read_stream(reader))
+        if self.local_host in ("0.0.0.0", ""):  # noqa: S104 - a wildcard bind
+            self.local_host = _route_address(self._trunk_address[0], config.port)
+        if config.advertised_host:
+            self.local_host = config.advertised_host
+
+    async def _read_stream(self, reader: asyncio.StreamReader) -> None:
+        buffer = b""
+        try:
+            while chunk := await reader.read(65536):
+                buffer += chunk
+                while True:
+                    message, buffer = split_stream(buffer)
+                    if message is None:
+                        break
+                    self._received(message)
+        except (OSError, SipParseError) as error:
+            logger.warning("SIP stream to %s closed: %s", self.config.host, error)
+        finally:
+            if self._writer is not None:
+                self._writer.close()
+
+    def register(self, call_id: str, handler: MessageHandler) -> None:
+        self._handlers[call_id] = handler
+
+    def unregister(self, call_id: str) -> None:
+        self._handlers.pop(call_id, None)
+
+    def send(self, message: SipMessage) -> None:
+        data = message.encode()
+        if self._udp is not None:
+            self._udp.sendto(data, self._trunk_address)
+        elif self._writer is not None and not self._writer.is_closing():
+            self._writer.write(data)
+        else:
+            raise TransportError("the SIP connection to the trunk is closed")
+
+    def _received(self, data: bytes) -> None:
+        if not data.strip():
+            return  # keep-alive
+        try:
+            message = parse(data)
+        except (SipParseError, ValueError) as error:
+            logger.debug("unreadable SIP message dropped: %s", error)
+            return
+        handler = self._handlers.get(message.call_id)
+        if handler is not None:
+            handler(message)
+        elif message.is_request and message.method != "ACK":
+            with contextlib.suppress(TransportError):
+                self.send(response_to(message, 481, "Call/Transaction Does Not Exist"))
+
+    async def close(self) -> None:
+        if self._udp is not None:
+            self._udp.close()
+            self._udp = None
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+        if self._reader_task is not None:
+            self._reader_task.cancel()
+            await asyncio.gather(self._reader_task, return_exceptions=True)
+            self._reader_task = None
+
+
+def _route_address(host: str, port: int) -> str:
+    """The local address the kernel would use to reach the trunk (no packet is sent)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.connect((host, port))
+        address: str = probe.getsockname()[0]
+        return address

@@ -1,0 +1,71 @@
+"""The whole path over a SIP trunk: an organization's SIP provider account, a webhook, the
+worker, SIPp answering and pressing 1, and the alert acknowledged by that keypress."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from tests.factories import make_tenant, ok
+from tests.telephony.sip.sipp import HOST, dtmf_pcap, requires_sipp, sipp_uas
+from tocsin.delivery.models import CallAttempt
+from tocsin.ingest.models import Alert
+from tocsin.runtime import Runtime
+
+pytestmark = [requires_sipp, pytest.mark.usefixtures("fast_password_hashing")]
+
+
+def test_keypress_on_a_sip_call_acknowledges_the_alert(
+    client: TestClient, runtime: Runtime, tmp_path: Path
+) -> None:
+    tenant = make_tenant(client)
+    press_1 = f'<nop><action><exec play_pcap_audio="{dtmf_pcap(tmp_path, "1")}"/></action></nop>'
+    with sipp_uas(
+        "answer.xml",
+        tmp_path,
+        replacements={"TE_PT": "101", "PLAY": f'<pause milliseconds="1200"/>\n  {press_1}'},
+    ) as sipp:
+        ok(
+            client.post(
+                f"/v1/orgs/{tenant.org_id}/providers",
+                json={
+                    "kind": "sip",
+                    "name": "Our trunk",
+                    "settings": {
+                        "host": HOST,
+                        "port": sipp.sip_port,
+                        "advertised_host": HOST,
+                        "caller_id": "+447400000001",
+                        "max_call_seconds": 10,
+                    },
+                    "credentials": {"username": "tocsin", "password": "trunk-secret"},
+                },
+                headers=tenant.auth,
+            ),
+            201,
+        )
+        alert_id = ok(
+            client.post(
+                f"/v1/hooks/{tenant.endpoint_id}",
+                json={"title": "Disk full on db1", "severity": "critical"},
+                headers=tenant.alert_key,
+            ),
+            202,
+        )["alert_id"]
+        assert asyncio.run(runtime.build_worker().run_until_idle()) == 1
+        assert sipp.wait() == 0, sipp.diagnostics()
+
+    with runtime.database.read() as session:
+        alert = session.get(Alert, alert_id)
+        attempt = session.scalar(select(CallAttempt).where(CallAttempt.alert_id == alert_id))
+    assert alert is not None
+    assert attempt is not None
+    assert (alert.status, alert.acknowledged_by) == ("acknowledged", "keypad:+447400123456")
+    assert (attempt.provider, attempt.status, attempt.digits) == ("sip", "answered", "1")
+    (invite,) = sipp.received("INVITE")
+    assert f"X-Tocsin-Attempt: {attempt.idempotency_key}" in invite
+    assert "INVITE sip:+447400123456@" in invite
