@@ -3,11 +3,16 @@ and the platform blocks that none of it can lift."""
 
 from __future__ import annotations
 
+import asyncio
+import json
+from pathlib import Path
+
 import pytest
 from fastapi.testclient import TestClient
 
 from tests.accounts.helpers import error, join
 from tests.factories import Tenant, make_tenant, ok
+from tocsin.runtime import Runtime
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
@@ -32,6 +37,7 @@ def test_international_calling_is_off_until_an_admin_enables_the_country(
         "home_region": "GB",
         "international_enabled": False,
         "allowed_regions": [],
+        "voice": None,
     }
     french = "+33 6 12 34 56 78"
     refused = _add_contact(client, tenant, french)
@@ -141,3 +147,24 @@ def test_signup_takes_a_home_country(client: TestClient) -> None:
         201,
     )
     assert contact["phone_e164"] == "+33612345678"
+
+
+def test_calls_are_read_in_the_organizations_voice(
+    client: TestClient, runtime: Runtime, data_dir: Path
+) -> None:
+    tenant = make_tenant(client)
+    policy = ok(client.patch(_policy_path(tenant), json={"voice": "en-US"}, headers=tenant.auth))
+    assert policy["voice"] == "en-us"
+    refused = client.patch(_policy_path(tenant), json={"voice": "klingon"}, headers=tenant.auth)
+    assert error(refused, 422) == "invalid_voice"
+    ok(
+        client.post(
+            f"/v1/hooks/{tenant.endpoint_id}", json={"title": "Disk full"}, headers=tenant.alert_key
+        ),
+        202,
+    )
+    asyncio.run(runtime.build_worker().run_until_idle())
+    [record] = (data_dir / "simulator" / "by-key").glob("*.json")
+    assert json.loads(record.read_text())["voice"] == "en-us"
+    reset = ok(client.patch(_policy_path(tenant), json={"voice": ""}, headers=tenant.auth))
+    assert reset["voice"] is None

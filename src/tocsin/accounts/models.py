@@ -52,6 +52,8 @@ class Organization(Base):
     home_region: Mapped[str] = mapped_column(String(2), server_default="US")
     international_enabled: Mapped[bool] = mapped_column(server_default=false())
     allowed_regions: Mapped[list[str]] = mapped_column(JSONText(), server_default="[]")
+    # Text-to-speech voice (an espeak-ng voice name, e.g. "en-us", "de"); NULL: the server's.
+    voice: Mapped[str | None] = mapped_column(String(40), default=None)
 
 
 class Membership(Base):

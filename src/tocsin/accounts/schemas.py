@@ -82,6 +82,11 @@ class OrgCreateIn(OrgIn):
 
 class CallingPolicyIn(BaseModel):
     home_region: str | None = Field(default=None, min_length=2, max_length=2)
+    voice: str | None = Field(
+        default=None,
+        max_length=40,
+        description="espeak-ng voice; an empty string restores the server's default",
+    )
     international_enabled: bool | None = None
     allowed_regions: list[str] | None = Field(default=None, max_length=250)
 
@@ -90,13 +95,15 @@ class CallingPolicyOut(BaseModel):
     home_region: str
     international_enabled: bool
     allowed_regions: list[str]
+    voice: str | None
 
     @classmethod
-    def of(cls, policy: CallingPolicy) -> CallingPolicyOut:
+    def of(cls, policy: CallingPolicy, voice: str | None) -> CallingPolicyOut:
         return cls(
             home_region=policy.home_region,
             international_enabled=policy.international_enabled,
             allowed_regions=list(policy.allowed_regions),
+            voice=voice,
         )
 
 

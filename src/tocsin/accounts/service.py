@@ -34,6 +34,7 @@ from tocsin.accounts.tokens import ACCESS, REFRESH, TokenCodec
 from tocsin.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
 from tocsin.ids import new_id
 from tocsin.policy.numbers import CallingPolicy
+from tocsin.telephony.tts import available_voices
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 _SLUG_STRIP = re.compile(r"[^a-z0-9]+")
@@ -158,6 +159,17 @@ def create_organization(
 
 def rename_organization(org: Organization, name: str) -> None:
     org.name = _clean_name(name, "name")
+
+
+def set_voice(org: Organization, voice: str) -> None:
+    """An espeak-ng voice for the organization's calls; an empty name restores the server's."""
+    name = voice.strip().lower()
+    if name and name not in available_voices():
+        raise InvalidInput(
+            f"unknown voice {voice!r}; use an espeak-ng voice such as en, en-us, de, es",
+            code="invalid_voice",
+        )
+    org.voice = name or None
 
 
 def calling_policy(org: Organization) -> CallingPolicy:

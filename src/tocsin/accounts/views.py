@@ -277,8 +277,8 @@ def rename_org(org_id: str, body: OrgIn, caller: Caller = Depends(get_caller)) -
 )
 def get_calling_policy(org_id: str, caller: Caller = Depends(get_caller)) -> CallingPolicyOut:
     with caller.org(org_id, min_role=Role.MEMBER, scope=Scope.READ, write=False) as (session, _):
-        policy = service.calling_policy(service.get_organization(session, org_id))
-        return CallingPolicyOut.of(policy)
+        org = service.get_organization(session, org_id)
+        return CallingPolicyOut.of(service.calling_policy(org), org.voice)
 
 
 @router.patch(
@@ -298,6 +298,8 @@ def change_calling_policy(
             international_enabled=body.international_enabled,
             allowed_regions=body.allowed_regions,
         )
+        if body.voice is not None:
+            service.set_voice(org, body.voice)
         audit.record(
             session,
             actor=access.actor,
@@ -306,9 +308,9 @@ def change_calling_policy(
             org_id=org_id,
             target_type="organization",
             target_id=org_id,
-            details=CallingPolicyOut.of(policy).model_dump(),
+            details=CallingPolicyOut.of(policy, org.voice).model_dump(),
         )
-        return CallingPolicyOut.of(policy)
+        return CallingPolicyOut.of(policy, org.voice)
 
 
 # Members ----------------------------------------------------------------------------------------

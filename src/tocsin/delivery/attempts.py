@@ -55,9 +55,11 @@ class AttemptSnapshot:
     status: AttemptStatus
     sending_deadline: datetime
     accepted_at: datetime | None
+    # The organization's text-to-speech voice; None for the server's.
+    voice: str | None = None
 
     @classmethod
-    def of(cls, attempt: CallAttempt) -> AttemptSnapshot:
+    def of(cls, attempt: CallAttempt, *, voice: str | None = None) -> AttemptSnapshot:
         return cls(
             attempt_id=attempt.id,
             job_id=attempt.job_id,
@@ -70,6 +72,7 @@ class AttemptSnapshot:
             status=AttemptStatus(attempt.status),
             sending_deadline=attempt.sending_deadline,
             accepted_at=attempt.accepted_at,
+            voice=voice,
         )
 
 
@@ -131,7 +134,8 @@ def plan_job(session: Session, *, job_id: str, now: datetime, settings: AttemptS
 
     endpoint = session.get(Endpoint, alert.endpoint_id)
     job.attempt_count += 1
-    verdict = _screen_at_dial_time(session, job, settings)
+    org = session.get(Organization, job.org_id)
+    verdict = _screen_at_dial_time(org, job, settings)
     attempt = CallAttempt(
         id=new_id("att"),
         job_id=job.id,
@@ -170,13 +174,14 @@ def plan_job(session: Session, *, job_id: str, now: datetime, settings: AttemptS
         target_id=attempt.id,
         details={"alert_id": job.alert_id, "to": job.to_number, "attempt_no": attempt.attempt_no},
     )
-    return Plan(PlanKind.DIAL, AttemptSnapshot.of(attempt))
+    return Plan(PlanKind.DIAL, AttemptSnapshot.of(attempt, voice=org.voice if org else None))
 
 
-def _screen_at_dial_time(session: Session, job: CallJob, settings: AttemptSettings) -> Verdict:
+def _screen_at_dial_time(
+    org: Organization | None, job: CallJob, settings: AttemptSettings
+) -> Verdict:
     """Screen again: the number may have been written some other way than through the API, or
     the tables and the organization's policy may have changed since it was added."""
-    org = session.get(Organization, job.org_id)
     if org is None:
         return screen(job.to_number, None, PLATFORM_CONTEXT)
     context = screening_context(calling_policy(org), settings.sanctioned_regions)

@@ -214,7 +214,7 @@ class Worker:
             to_number=attempt.to_number,
             caller_id=attempt.caller_id,
             spoken_text=attempt.spoken_text,
-            voice=self.settings.voice,
+            voice=attempt.voice or self.settings.voice,
             ring_timeout_seconds=self.settings.ring_timeout_seconds,
         )
         choices = await self._read(self.providers.choices_for, org_id=attempt.org_id)

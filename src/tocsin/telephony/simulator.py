@@ -212,6 +212,7 @@ class SimulatorProvider:
             "to": request.to_number,
             "caller_id": request.caller_id,
             "spoken_text": request.spoken_text,
+            "voice": request.voice,
             "behaviour": behaviour,
             "created_at": now.isoformat(),
             "events": [_event_to_json(event) for event in events],
