@@ -9,6 +9,7 @@ callback URL (or Telnyx client state) that the provider's signature covers.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from xml.etree import ElementTree as ET
 
@@ -83,3 +84,26 @@ def next_turn(spoken_text: str, digits: str, round_no: int) -> Turn:
 def xml_document(root: ET.Element) -> str:
     """TwiML and Plivo XML: ElementTree escapes the alert text, which comes from webhooks."""
     return '<?xml version="1.0" encoding="UTF-8"?>' + ET.tostring(root, encoding="unicode")
+
+
+def form_status(
+    params: Sequence[tuple[str, str]],
+    statuses: Mapping[str, CallEventKind],
+    *,
+    call_id_field: str,
+    failure_detail_field: str,
+) -> tuple[str, list[CallEvent]]:
+    """A form-encoded status callback (Twilio, Plivo): the call's id and what happened."""
+    fields = dict(params)
+    call_id = fields.get(call_id_field, "")
+    kind = statuses.get(fields.get("CallStatus", ""))
+    if kind is None:
+        return call_id, []
+    detail = fields.get(failure_detail_field, "") if kind == CallEventKind.FAILED else ""
+    return call_id, [event(kind, detail=detail)]
+
+
+def form_digits(params: Sequence[tuple[str, str]], *, call_id_field: str) -> tuple[str, str]:
+    """A form-encoded gather result: the call's id and the key pressed ('' when none was)."""
+    fields = dict(params)
+    return fields.get(call_id_field, ""), fields.get("Digits", "")[:1]

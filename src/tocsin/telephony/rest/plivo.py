@@ -20,7 +20,7 @@ from xml.etree import ElementTree as ET
 import httpx
 
 from tocsin.telephony.base import CallEvent, CallEventKind, CallRequest, Capabilities
-from tocsin.telephony.rest.dialogue import Turn, event, xml_document
+from tocsin.telephony.rest.dialogue import Turn, form_digits, form_status, xml_document
 from tocsin.telephony.rest.transport import (
     DEFAULT_TIMEOUT_SECONDS,
     RestCall,
@@ -79,18 +79,14 @@ def signature(auth_token: str, url: str, params: Sequence[tuple[str, str]], nonc
 
 def parse_callback(params: Sequence[tuple[str, str]]) -> tuple[str, list[CallEvent]]:
     """A ring, answer or hangup callback: the RequestUUID and what it says happened."""
-    fields = dict(params)
-    kind = _STATUSES.get(fields.get("CallStatus", ""))
-    if kind is None:
-        return fields.get("RequestUUID", ""), []
-    detail = fields.get("HangupCause", "") if kind == CallEventKind.FAILED else ""
-    return fields.get("RequestUUID", ""), [event(kind, detail=detail)]
+    return form_status(
+        params, _STATUSES, call_id_field="RequestUUID", failure_detail_field="HangupCause"
+    )
 
 
 def parse_gather(params: Sequence[tuple[str, str]]) -> tuple[str, str]:
     """A GetDigits action: the RequestUUID and the key pressed ('' when none was)."""
-    fields = dict(params)
-    return fields.get("RequestUUID", ""), fields.get("Digits", "")[:1]
+    return form_digits(params, call_id_field="RequestUUID")
 
 
 def _error_message(body: Any) -> str | None:

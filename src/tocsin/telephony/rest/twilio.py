@@ -18,7 +18,7 @@ from xml.etree import ElementTree as ET
 import httpx
 
 from tocsin.telephony.base import CallEvent, CallEventKind, CallRequest, Capabilities
-from tocsin.telephony.rest.dialogue import Turn, event, xml_document
+from tocsin.telephony.rest.dialogue import Turn, form_digits, form_status, xml_document
 from tocsin.telephony.rest.transport import (
     DEFAULT_TIMEOUT_SECONDS,
     RestCall,
@@ -63,18 +63,14 @@ def signature(auth_token: str, url: str, params: Iterable[tuple[str, str]]) -> s
 
 def parse_callback(params: Sequence[tuple[str, str]]) -> tuple[str, list[CallEvent]]:
     """A status callback (or answer request): the CallSid and what it says happened."""
-    fields = dict(params)
-    kind = _STATUSES.get(fields.get("CallStatus", ""))
-    if kind is None:
-        return fields.get("CallSid", ""), []
-    detail = fields.get("SipResponseCode", "") if kind == CallEventKind.FAILED else ""
-    return fields.get("CallSid", ""), [event(kind, detail=detail)]
+    return form_status(
+        params, _STATUSES, call_id_field="CallSid", failure_detail_field="SipResponseCode"
+    )
 
 
 def parse_gather(params: Sequence[tuple[str, str]]) -> tuple[str, str]:
     """A Gather action: the CallSid and the key pressed ('' when the Gather timed out)."""
-    fields = dict(params)
-    return fields.get("CallSid", ""), fields.get("Digits", "")[:1]
+    return form_digits(params, call_id_field="CallSid")
 
 
 def _error_message(body: Any) -> str | None:
