@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -14,9 +15,11 @@ from sqlalchemy import select
 from tests.accounts.helpers import api_key_header, create_key, error, join
 from tests.delivery.test_worker import alert_and_attempts, fire
 from tests.factories import Tenant, make_tenant, ok
+from tocsin.clock import ManualClock
 from tocsin.delivery.models import ProviderAccount
 from tocsin.delivery.worker import Worker, WorkerSettings
 from tocsin.runtime import Runtime
+from tocsin.secretbox import SecretBox
 from tocsin.trust.models import AuditEvent
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
@@ -175,3 +178,54 @@ def test_disabled_account_is_skipped(client: TestClient, runtime: Runtime) -> No
     asyncio.run(worker.run_until_idle())
     _, [attempt] = alert_and_attempts(runtime, alert_id)
     assert (attempt.status, attempt.provider_account_id) == ("answered", second["id"])
+
+
+def test_an_account_whose_credentials_cannot_be_opened_is_skipped(
+    client: TestClient, runtime: Runtime, clock: ManualClock
+) -> None:
+    tenant = make_tenant(client)
+    broken = ok(
+        _add(
+            client,
+            tenant,
+            kind="simulator",
+            name="Old secret",
+            priority=1,
+            credentials={"token": TOKEN},
+        ),
+        201,
+    )
+    with runtime.database.write() as session:
+        account = session.get(ProviderAccount, broken["id"])
+        assert account is not None
+        account.sealed_credentials = SecretBox(b"another server secret", "x").seal({"a": 1})
+    alert_id = fire(client, tenant)
+    worker = Worker(
+        runtime.database,
+        runtime.provider_directory(),
+        clock=runtime.clock,
+        settings=WorkerSettings(retry_after=timedelta(seconds=30)),
+    )
+    asyncio.run(worker.run_until_idle())
+    _, [attempt] = alert_and_attempts(runtime, alert_id)
+    assert (attempt.status, attempt.error_code) == ("not_placed", "no_provider")
+
+    backup = ok(
+        _add(
+            client,
+            tenant,
+            kind="simulator",
+            name="Backup",
+            priority=2,
+            settings={"record_audio": False},
+        ),
+        201,
+    )
+    clock.advance(31)
+    asyncio.run(worker.run_until_idle())
+    alert, attempts = alert_and_attempts(runtime, alert_id)
+    assert [(a.status, a.provider_account_id) for a in attempts] == [
+        ("not_placed", None),
+        ("answered", backup["id"]),
+    ]
+    assert alert.status == "acknowledged"

@@ -7,6 +7,7 @@ and built providers are cached until their row changes.
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass
 from typing import Protocol
@@ -15,9 +16,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tocsin.delivery.models import ProviderAccount
+from tocsin.errors import TocsinError
 from tocsin.secretbox import SecretBox
 from tocsin.telephony.base import Provider
 from tocsin.telephony.factory import BuildContext, ProviderFactory
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -68,7 +72,15 @@ class ProviderDirectory:
         ).all()
         if not accounts:
             return [self.default]
-        return [ProviderChoice(account.id, self._provider(account)) for account in accounts]
+        choices = []
+        for account in accounts:
+            try:
+                choices.append(ProviderChoice(account.id, self._provider(account)))
+            except TocsinError as error:
+                # Unreadable credentials (the secret key changed) or a configuration the code
+                # no longer accepts: skip it, so the next account can still place the call.
+                log.error("provider account %s cannot be used: %s", account.id, error.message)
+        return choices
 
     def _provider(self, account: ProviderAccount) -> Provider:
         version = (account.id, account.updated_at.isoformat())

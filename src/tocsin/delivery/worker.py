@@ -218,6 +218,11 @@ class Worker:
             ring_timeout_seconds=self.settings.ring_timeout_seconds,
         )
         choices = await self._read(self.providers.choices_for, org_id=attempt.org_id)
+        if not choices:
+            await self._not_placed(
+                attempt, "no_provider", "none of the organization's providers can be used"
+            )
+            return
         refused: ProviderError | None = None
         for choice in choices:
             remaining = (attempt.sending_deadline - self.clock.now()).total_seconds()
