@@ -230,14 +230,16 @@ class Worker:
                 # We never asked this provider, so trying later cannot double the call.
                 await self._not_placed(attempt, "deadline", "sending deadline passed")
                 return
-            # Name the provider before asking it, so a callback that beats `mark_accepted` is
-            # checked against the right account's credentials.
-            await self._write(
-                attempts.mark_provider,
-                attempt_id=attempt.attempt_id,
-                provider=choice.provider.name,
-                provider_account_id=choice.account_id,
-            )
+            if choice.account_id is not None:
+                # Name the account before asking it, so a callback that beats `mark_accepted` is
+                # checked against its credentials. The server default needs no write: the
+                # attempt was created naming it.
+                await self._write(
+                    attempts.mark_provider,
+                    attempt_id=attempt.attempt_id,
+                    provider=choice.provider.name,
+                    provider_account_id=choice.account_id,
+                )
             try:
                 handle = await asyncio.wait_for(choice.provider.dial(request), timeout=remaining)
             except ProviderError as error:
