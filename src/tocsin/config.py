@@ -7,8 +7,10 @@ import secrets
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from tocsin.delivery.throttle import Bucket, parse_buckets
 
 
 class Settings(BaseSettings):
@@ -46,6 +48,14 @@ class Settings(BaseSettings):
     max_attempts_per_job: int = 3
     # Wait before a new attempt when the provider certainly placed nothing (rejected, network).
     retry_after_seconds: float = 30.0
+    # A call nobody answered (no answer, busy, voicemail, no key) is made again this many times,
+    # this long after, before the escalation moves on.
+    unanswered_retries: int = Field(default=1, ge=0, le=5)
+    unanswered_retry_seconds: float = Field(default=120.0, gt=0)
+    # Calls one number may get: LIMIT/WINDOW buckets (s, m, h, d); empty turns throttling off.
+    voice_throttle: str = "1/1m,3/15m,7/1h,15/3h"
+    # How often each worker's auditor looks for escalations nothing is moving.
+    audit_interval_seconds: float = Field(default=60.0, gt=0)
 
     # Home country of organizations created without one (ISO 3166 alpha-2).
     default_region: str = "US"
@@ -62,6 +72,15 @@ class Settings(BaseSettings):
     simulator_numbers: dict[str, str] = Field(default_factory=dict)
     simulator_ring_seconds: float = 0.0
     simulator_record_audio: bool = True
+
+    @field_validator("voice_throttle")
+    @classmethod
+    def _throttle_parses(cls, value: str) -> str:
+        parse_buckets(value)
+        return value
+
+    def throttle_buckets(self) -> tuple[Bucket, ...]:
+        return parse_buckets(self.voice_throttle)
 
     def sanctioned_region_set(self) -> frozenset[str]:
         return frozenset(

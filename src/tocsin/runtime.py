@@ -15,6 +15,7 @@ from tocsin.clock import Clock, SystemClock
 from tocsin.config import Settings
 from tocsin.db.engine import Database
 from tocsin.delivery.providers import ProviderDirectory
+from tocsin.delivery.settle import RetryPolicy
 from tocsin.delivery.worker import Worker, WorkerSettings
 from tocsin.errors import InvalidInput
 from tocsin.secretbox import SecretBox
@@ -115,12 +116,21 @@ class Runtime:
             send_deadline=timedelta(seconds=settings.send_deadline_seconds),
             retry_after=timedelta(seconds=settings.retry_after_seconds),
             max_attempts=settings.max_attempts_per_job,
+            unanswered_retries=settings.unanswered_retries,
+            unanswered_retry_after=timedelta(seconds=settings.unanswered_retry_seconds),
+            throttle=settings.throttle_buckets(),
+            audit_interval=timedelta(seconds=settings.audit_interval_seconds),
             caller_id=settings.caller_id,
             voice=settings.voice,
             ring_timeout_seconds=settings.call_timeout_seconds,
             max_spoken_characters=settings.max_spoken_characters,
             sanctioned_regions=settings.sanctioned_region_set(),
         )
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        """What a call's end leads to; the same for workers and provider callbacks."""
+        return self.worker_settings().retry
 
     def build_worker(self) -> Worker:
         return Worker(

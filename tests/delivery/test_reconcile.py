@@ -34,6 +34,7 @@ from tocsin.telephony.simulator import SimulatorProvider
 LEASE = timedelta(seconds=10)
 SEND_DEADLINE = timedelta(seconds=30)
 RETRY_AFTER = timedelta(seconds=20)
+UNANSWERED_RETRY = timedelta(minutes=2)
 
 
 class NeverReaches:
@@ -78,7 +79,11 @@ class CannotTell:
     name = "simulator"
     capabilities = Capabilities(lookup_by_idempotency_key=True)
 
+    def __init__(self) -> None:
+        self.dialled: list[str] = []
+
     async def dial(self, request: CallRequest) -> CallHandle:
+        self.dialled.append(request.idempotency_key)
         raise ProviderError(
             "connection reset after the request was sent",
             retry_safe=False,
@@ -98,7 +103,11 @@ def make_worker(
     send_deadline: timedelta = SEND_DEADLINE,
 ) -> Worker:
     settings = WorkerSettings(
-        lease=LEASE, send_deadline=send_deadline, retry_after=RETRY_AFTER, max_attempts=3
+        lease=LEASE,
+        send_deadline=send_deadline,
+        retry_after=RETRY_AFTER,
+        unanswered_retry_after=UNANSWERED_RETRY,
+        max_attempts=3,
     )
     return Worker(runtime.database, provider, clock=clock, settings=settings, worker_id=name)
 
@@ -206,17 +215,30 @@ def test_dial_that_outlived_its_deadline_is_settled_by_lookup_not_redialled(
     assert dialled_keys(provider) == [attempt.idempotency_key]
 
 
-def test_dial_failure_that_may_have_placed_a_call_is_never_retried(
+def test_dial_failure_that_may_have_placed_a_call_is_never_redialled_only_retried_as_unanswered(
     client: TestClient, runtime: Runtime, clock: ManualClock
 ) -> None:
     alert_id = fire(client)
-    worker = make_worker(runtime, CannotTell(), clock, "worker-a")
+    provider = CannotTell()
+    worker = make_worker(runtime, provider, clock, "worker-a")
     asyncio.run(worker.run_until_idle())
-    clock.advance(3600)
-    assert asyncio.run(worker.run_until_idle()) == 0
     alert, [attempt] = attempts_of(runtime, alert_id)
     assert (attempt.status, attempt.error_code) == ("failed", "outcome_unknown")
-    assert job_status(runtime, alert_id) == "failed"
+    # The attempt is over for good. Nobody pressed a key, so like a call nobody answered the
+    # contact is called once more, as a new attempt, but not before the unanswered-retry delay.
+    clock.advance(UNANSWERED_RETRY.total_seconds() - 1)
+    assert asyncio.run(worker.run_until_idle()) == 0
+    clock.advance(2)
+    assert asyncio.run(worker.run_until_idle()) == 1
+    alert, rows = attempts_of(runtime, alert_id)
+    assert [(row.attempt_no, row.error_code) for row in rows] == [
+        (1, "outcome_unknown"),
+        (2, "outcome_unknown"),
+    ]
+    assert provider.dialled == [rows[0].idempotency_key, rows[1].idempotency_key]
+    clock.advance(3600)
+    assert asyncio.run(worker.run_until_idle()) == 0  # one retry, then the step is over
+    assert job_status(runtime, alert_id) == "done"
     assert alert.status == "open"  # nobody acknowledged it: it stays visible
 
 
@@ -238,8 +260,13 @@ def test_orphan_on_a_provider_that_cannot_be_asked_is_failed_not_redialled(
     worker_b = make_worker(runtime, provider, clock, "worker-b")
     clock.advance(LEASE.total_seconds() + SEND_DEADLINE.total_seconds() + 1)
     asyncio.run(worker_b.run_until_idle())
-    clock.advance(3600)
-    asyncio.run(worker_b.run_until_idle())
     _, [attempt] = attempts_of(runtime, alert_id)
     assert (attempt.status, attempt.error_code) == ("failed", "outcome_unknown")
     assert dialled_keys(provider) == []
+    # Later the contact is called again under a new key; the orphan's key is never dialled.
+    clock.advance(UNANSWERED_RETRY.total_seconds())
+    asyncio.run(worker_b.run_until_idle())
+    alert, [orphan, retry] = attempts_of(runtime, alert_id)
+    assert dialled_keys(provider) == [retry.idempotency_key]
+    assert orphan.idempotency_key != retry.idempotency_key
+    assert (retry.status, alert.status) == ("answered", "acknowledged")

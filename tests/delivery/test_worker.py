@@ -16,11 +16,12 @@ from sqlalchemy.orm import Session
 
 from tests.factories import Tenant, make_tenant, ok
 from tocsin.clock import ManualClock
-from tocsin.delivery import attempts
+from tocsin.delivery import attempts, planning
 from tocsin.delivery import worker as worker_module
-from tocsin.delivery.attempts import AttemptSettings, PlanKind
 from tocsin.delivery.leases import claim_due_jobs
 from tocsin.delivery.models import CallAttempt, CallJob
+from tocsin.delivery.planning import AttemptSettings, PlanKind
+from tocsin.delivery.settle import RetryPolicy
 from tocsin.delivery.worker import Worker, WorkerSettings
 from tocsin.ingest.models import Alert
 from tocsin.runtime import Runtime
@@ -43,6 +44,8 @@ def worker(
         retry_after=timedelta(seconds=20),
         max_attempts=3,
         caller_id="+447400000001",
+        # These tests ring one number many times; tests/delivery/test_throttle.py is about that.
+        throttle=(),
     )
     return Worker(runtime.database, provider, clock=clock, settings=settings, worker_id=worker_id)
 
@@ -195,7 +198,6 @@ def test_late_and_repeated_events_never_move_a_call_backwards(
         provider="simulator",
         caller_id="+1",
         send_deadline=timedelta(seconds=30),
-        max_attempts=3,
         max_spoken_characters=600,
     )
     with runtime.database.write() as session:
@@ -208,7 +210,7 @@ def test_late_and_repeated_events_never_move_a_call_backwards(
             skip_locked=False,
         )
     with runtime.database.write() as session:
-        plan = attempts.plan_job(session, job_id=job_id, now=clock.now(), settings=settings)
+        plan = planning.plan_job(session, job_id=job_id, now=clock.now(), settings=settings)
     assert plan.kind == PlanKind.DIAL
     assert plan.attempt is not None
     attempt_id = plan.attempt.attempt_id
@@ -216,7 +218,11 @@ def test_late_and_repeated_events_never_move_a_call_backwards(
     def apply(kind: CallEventKind, sequence: int) -> bool:
         with runtime.database.write() as session:
             return attempts.apply_event(
-                session, attempt_id=attempt_id, event=CallEvent(kind, sequence), now=clock.now()
+                session,
+                attempt_id=attempt_id,
+                event=CallEvent(kind, sequence),
+                now=clock.now(),
+                policy=RetryPolicy(),
             )
 
     assert apply(CallEventKind.ANSWERED, 3)
@@ -245,7 +251,7 @@ def test_a_dead_workers_accepted_call_is_reconciled_not_redialled(
             skip_locked=False,
         )
     with runtime.database.write() as session:
-        plan = attempts.plan_job(
+        plan = planning.plan_job(
             session, job_id=job_id, now=clock.now(), settings=dead._attempt_settings
         )
     assert plan.attempt is not None
@@ -276,7 +282,7 @@ def test_an_attempt_the_provider_never_got_is_replaced_only_after_its_deadline(
             limit=1,
             skip_locked=False,
         )
-        plan = attempts.plan_job(
+        plan = planning.plan_job(
             session, job_id=job_id, now=clock.now(), settings=dead._attempt_settings
         )
     assert plan.attempt is not None

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from tocsin.delivery.jobs import cancel_pending_calls
+from tocsin.delivery.escalation import stop_paging
 from tocsin.delivery.models import CallAttempt
 from tocsin.errors import Conflict, InvalidInput, NotFound
 from tocsin.ingest.models import Alert, AlertStatus
@@ -82,7 +82,7 @@ def acknowledge(
     alert = get_alert(session, org_id=org_id, alert_id=alert_id)
     if not acknowledge_alert(alert, now=now, by=f"{actor.type}:{actor.id}"):
         raise Conflict(f"alert is {alert.status}, not open", code="alert_not_open")
-    cancelled = cancel_pending_calls(session, alert_id=alert.id, now=now, reason="acknowledged")
+    cancelled = stop_paging(session, alert_id=alert.id, status=AlertStatus.ACKNOWLEDGED, now=now)
     audit.record(
         session,
         actor=actor,
@@ -101,7 +101,7 @@ def resolve(session: Session, *, org_id: str, alert_id: str, actor: Actor, now: 
     if alert.status == AlertStatus.RESOLVED:
         raise Conflict("alert is already resolved", code="alert_resolved")
     resolve_alert(alert, now=now, by=f"{actor.type}:{actor.id}")
-    cancelled = cancel_pending_calls(session, alert_id=alert.id, now=now, reason="resolved")
+    cancelled = stop_paging(session, alert_id=alert.id, status=AlertStatus.RESOLVED, now=now)
     audit.record(
         session,
         actor=actor,

@@ -2,10 +2,11 @@
 
 from tocsin.accounts.models import ApiKey, Invite, Membership, Organization, RefreshToken, User
 from tocsin.db.base import Base
-from tocsin.delivery.models import CallAttempt, CallJob, ProviderAccount
+from tocsin.delivery.models import CallAttempt, CallJob, Escalation, ProviderAccount
 from tocsin.endpoints.models import Contact, Endpoint, EndpointContact
 from tocsin.ingest.models import Alert
-from tocsin.trust.models import AuditEvent
+from tocsin.routing.models import EscalationPolicy
+from tocsin.trust.models import AuditEvent, DoNotCall
 
 __all__ = [
     "Alert",
@@ -15,8 +16,11 @@ __all__ = [
     "CallAttempt",
     "CallJob",
     "Contact",
+    "DoNotCall",
     "Endpoint",
     "EndpointContact",
+    "Escalation",
+    "EscalationPolicy",
     "Invite",
     "Membership",
     "Organization",

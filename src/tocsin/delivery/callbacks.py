@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 from tocsin.delivery.attempts import apply_event
 from tocsin.delivery.models import AttemptStatus, CallAttempt
 from tocsin.delivery.providers import ProviderChoices
+from tocsin.delivery.settle import RetryPolicy
 from tocsin.errors import Forbidden, InvalidInput, NotFound
 from tocsin.runtime import Runtime
 from tocsin.telephony.base import CallEvent, CallEventKind, ProviderError
@@ -75,6 +76,7 @@ def record_events(
     provider_call_id: str,
     events: Sequence[CallEvent],
     now: datetime,
+    policy: RetryPolicy,
 ) -> AttemptView | None:
     """Apply a callback's events to its attempt; None when no attempt matches. Once the worker
     has recorded which provider and call took the attempt, the callback must name the same."""
@@ -87,7 +89,7 @@ def record_events(
     ):
         return None
     for item in events:
-        apply_event(session, attempt_id=attempt.id, event=item, now=now)
+        apply_event(session, attempt_id=attempt.id, event=item, now=now, policy=policy)
     return AttemptView(
         spoken_text=attempt.spoken_text, finished=AttemptStatus(attempt.status).is_final
     )
@@ -195,6 +197,7 @@ async def _record(
                 provider_call_id=provider_call_id,
                 events=events,
                 now=runtime.clock.now(),
+                policy=runtime.retry_policy,
             )
 
     view = await runtime.database.off_loop(work)

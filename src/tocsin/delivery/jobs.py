@@ -1,15 +1,15 @@
-"""Writing and cancelling call jobs: the outbox that ingest fills in the alert's transaction."""
+"""Writing and cancelling call jobs: the outbox that ingest and escalations fill."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import insert, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from tocsin.db.base import table_of
-from tocsin.delivery.models import CallJob, JobStatus
+from tocsin.delivery.models import CallJob, JobOutcome, JobStatus
 from tocsin.endpoints.service import CallTarget
 from tocsin.ids import new_id
 
@@ -17,7 +17,15 @@ _INSERT_JOB = insert(table_of(CallJob))
 
 
 def enqueue_calls(
-    session: Session, *, org_id: str, alert_id: str, targets: Sequence[CallTarget], now: datetime
+    session: Session,
+    *,
+    org_id: str,
+    alert_id: str,
+    targets: Sequence[CallTarget],
+    now: datetime,
+    escalation_id: str | None = None,
+    step_index: int | None = None,
+    round: int = 0,
 ) -> int:
     """Write one pending job per target; returns how many."""
     if not targets:
@@ -34,6 +42,9 @@ def enqueue_calls(
                 "status": JobStatus.PENDING.value,
                 "run_at": now,
                 "attempt_count": 0,
+                "escalation_id": escalation_id,
+                "step_index": step_index,
+                "round": round,
                 "created_at": now,
                 "updated_at": now,
             }
@@ -43,13 +54,50 @@ def enqueue_calls(
     return len(targets)
 
 
-def cancel_pending_calls(session: Session, *, alert_id: str, now: datetime, reason: str) -> int:
+def cancel_pending_calls(
+    session: Session, *, alert_id: str, now: datetime, outcome: JobOutcome
+) -> int:
     """Cancel the alert's jobs that no worker holds. A held job is cancelled by its worker, which
     re-reads the alert before dialling, so a call already ringing is never cut by this."""
     result = session.execute(
         update(CallJob)
         .where(CallJob.alert_id == alert_id, CallJob.status == JobStatus.PENDING)
-        .values(status=JobStatus.CANCELLED, last_error=reason, updated_at=now)
+        .values(
+            status=JobStatus.CANCELLED,
+            outcome=outcome.value,
+            last_error=outcome.value,
+            held_until=None,
+            updated_at=now,
+        )
         .execution_options(synchronize_session=False)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def cancel_calls_to(
+    session: Session, *, org_id: str, number: str, now: datetime, reason: str
+) -> tuple[int, list[str | None]]:
+    """Cancel the organization's pending calls to a number; returns how many, and the
+    escalations of the cancelled jobs, which may now have a step with nothing left to wait
+    for."""
+    pending = (CallJob.org_id == org_id, CallJob.to_number == number)
+    escalations = list(
+        session.scalars(
+            select(CallJob.escalation_id)
+            .where(*pending, CallJob.status == JobStatus.PENDING)
+            .with_for_update()
+        )
+    )
+    session.execute(
+        update(CallJob)
+        .where(*pending, CallJob.status == JobStatus.PENDING)
+        .values(
+            status=JobStatus.CANCELLED,
+            outcome=JobOutcome.STOPPED.value,
+            last_error=reason,
+            held_until=None,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return len(escalations), list(dict.fromkeys(escalations))

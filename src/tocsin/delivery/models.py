@@ -1,4 +1,5 @@
-"""Call jobs (the outbox written with each alert) and call attempts (one per dial)."""
+"""Escalations (one per paged alert), call jobs (one per contact and step, the outbox written
+with each alert) and call attempts (one per dial)."""
 
 from __future__ import annotations
 
@@ -49,12 +50,75 @@ class AttemptStatus(StrEnum):
 # Jobs whose call is not settled yet.
 OPEN_JOB_STATUSES = (JobStatus.PENDING, JobStatus.LEASED, JobStatus.AWAITING)
 
+# Attempts that may have rung a phone: they count against per-number throttles and retries.
+PLACED_ATTEMPT_STATUSES = (
+    AttemptStatus.SENDING,
+    AttemptStatus.IN_PROGRESS,
+    AttemptStatus.ANSWERED,
+    AttemptStatus.NO_ANSWER,
+    AttemptStatus.BUSY,
+    AttemptStatus.FAILED,
+)
+
+
+class JobOutcome(StrEnum):
+    """How a settled job ended, which is what its escalation step needs to know."""
+
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+    # The callee pressed 9, or the number is on the do-not-call list.
+    STOPPED = "stopped"
+    # Every call (first and retries) went unanswered, to voicemail, or ended without a key.
+    UNANSWERED = "unanswered"
+    NOT_PLACED = "not_placed"
+    BLOCKED = "blocked"
+    CANCELLED = "cancelled"
+
+
+class EscalationStatus(StrEnum):
+    ACTIVE = "active"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+    # Every step ran and nobody acknowledged; the alert stays open.
+    EXHAUSTED = "exhausted"
+
+
+class Escalation(Base):
+    """An alert's way through its plan of steps: call these contacts, wait, repeat.
+
+    `plan` is a snapshot of the steps taken when the alert was routed, so editing a policy
+    does not reshuffle an incident in progress. A worker looks at the row when `next_at` is due:
+    a finished job sets it to now, a wait step to its end.
+    """
+
+    __tablename__ = "escalations"
+    __table_args__ = (Index("ix_escalations_due", "status", "next_at"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    org_id: Mapped[str] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    alert_id: Mapped[str] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"), unique=True)
+    status: Mapped[str] = mapped_column(String(20), default=EscalationStatus.ACTIVE.value)
+    plan: Mapped[list[dict[str, Any]]] = mapped_column(JSONText())
+    step_index: Mapped[int] = mapped_column(Integer, default=0)
+    # How many times a `repeat` step has sent the escalation back to its first step.
+    round: Mapped[int] = mapped_column(Integer, default=0)
+    step_started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    next_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
 
 class CallJob(Base):
     __tablename__ = "call_jobs"
     __table_args__ = (
         Index("ix_call_jobs_due", "status", "run_at"),
         Index("ix_call_jobs_alert_id", "alert_id"),
+        # One job per number per step of a round: advancing an escalation twice cannot call
+        # anyone twice.
+        UniqueConstraint(
+            "escalation_id", "step_index", "round", "to_number", name="uq_call_jobs_step_number"
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -70,6 +134,16 @@ class CallJob(Base):
     lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     attempt_count: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    # NULL for jobs written before escalations existed; they settle without advancing anything.
+    escalation_id: Mapped[str | None] = mapped_column(
+        ForeignKey("escalations.id", ondelete="CASCADE"), default=None
+    )
+    step_index: Mapped[int | None] = mapped_column(Integer, default=None)
+    round: Mapped[int] = mapped_column(Integer, server_default="0", default=0)
+    outcome: Mapped[str | None] = mapped_column(String(20), default=None)
+    # Set while a per-number throttle delays the call: until when, and which limit.
+    held_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    hold_reason: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
@@ -79,6 +153,8 @@ class CallAttempt(Base):
     __table_args__ = (
         UniqueConstraint("job_id", "attempt_no", name="uq_call_attempts_job_attempt"),
         Index("ix_call_attempts_alert_id", "alert_id"),
+        # Per-number throttles count a number's recent attempts.
+        Index("ix_call_attempts_to_number_created_at", "to_number", "created_at"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)

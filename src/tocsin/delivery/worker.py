@@ -18,11 +18,14 @@ from typing import Any, TypeVar
 
 from tocsin.clock import Clock
 from tocsin.db.engine import Database
-from tocsin.delivery import attempts
-from tocsin.delivery.attempts import AttemptSettings, AttemptSnapshot, PlanKind
+from tocsin.delivery import attempts, auditor, escalation, planning
 from tocsin.delivery.leases import claim_due_jobs, extend_leases
 from tocsin.delivery.models import AttemptStatus
+from tocsin.delivery.planning import AttemptSettings, AttemptSnapshot, PlanKind
 from tocsin.delivery.providers import FixedProvider, ProviderChoices, ProviderDirectory
+from tocsin.delivery.settle import RetryPolicy
+from tocsin.delivery.throttle import VOICE_PER_NUMBER, Bucket
+from tocsin.delivery.wakeup import listen_for_work
 from tocsin.ids import new_id
 from tocsin.safety.tables.sanctions import DEFAULT_SANCTIONED_REGIONS
 from tocsin.telephony.base import CallRequest, Provider, ProviderError
@@ -42,6 +45,15 @@ class WorkerSettings:
     # How long to wait before asking a provider again about a call that is still going on.
     recheck_after: timedelta = timedelta(seconds=15)
     max_attempts: int = 3
+    # A call nobody answered is made again this many times, after this long, before the
+    # escalation moves on.
+    unanswered_retries: int = 1
+    unanswered_retry_after: timedelta = timedelta(minutes=2)
+    throttle: tuple[Bucket, ...] = VOICE_PER_NUMBER
+    # Escalations advanced per look; more wait for the next.
+    escalation_batch: int = 50
+    # How often the auditor looks for escalations that nothing is moving.
+    audit_interval: timedelta = timedelta(minutes=1)
     caller_id: str = "+10000000000"
     voice: str = "en"
     ring_timeout_seconds: float = 45.0
@@ -50,6 +62,15 @@ class WorkerSettings:
     call_window: timedelta = timedelta(minutes=15)
     max_spoken_characters: int = 600
     sanctioned_regions: frozenset[str] = DEFAULT_SANCTIONED_REGIONS
+
+    @property
+    def retry(self) -> RetryPolicy:
+        return RetryPolicy(
+            max_attempts=self.max_attempts,
+            retry_after=self.retry_after,
+            unanswered_retries=self.unanswered_retries,
+            unanswered_retry_after=self.unanswered_retry_after,
+        )
 
 
 def new_worker_id() -> str:
@@ -86,9 +107,10 @@ class Worker:
             provider=self.providers.default.provider.name,
             caller_id=settings.caller_id,
             send_deadline=settings.send_deadline,
-            max_attempts=settings.max_attempts,
             max_spoken_characters=settings.max_spoken_characters,
+            retry=settings.retry,
             sanctioned_regions=settings.sanctioned_regions,
+            throttle=settings.throttle,
         )
 
     # Running ---------------------------------------------------------------------------------
@@ -101,20 +123,27 @@ class Worker:
     async def run(self, stop: asyncio.Event) -> None:
         self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
-        heartbeat = asyncio.create_task(self._heartbeat(stop))
+        helpers = [
+            asyncio.create_task(self._heartbeat(stop)),
+            asyncio.create_task(self._audit(stop)),
+        ]
+        if self.database.is_postgres:
+            helpers.append(asyncio.create_task(listen_for_work(self.database.url, self.wake)))
         log.info("worker %s started", self.worker_id)
         try:
             while not stop.is_set():
                 try:
+                    moved = await self.advance_escalations()
                     claimed = await self.claim_and_start()
                 except Exception:
                     # A database that is briefly down must not end the worker: wait, try again.
-                    log.exception("worker %s could not claim jobs", self.worker_id)
-                    claimed = 0
-                if claimed == 0 or len(self._tasks) >= self.settings.concurrency:
+                    log.exception("worker %s could not claim work", self.worker_id)
+                    moved = claimed = 0
+                if (claimed == 0 and moved == 0) or len(self._tasks) >= self.settings.concurrency:
                     await self._idle(stop)
         finally:
-            heartbeat.cancel()
+            for helper in helpers:
+                helper.cancel()
             if self._tasks:
                 await asyncio.gather(*self._tasks, return_exceptions=True)
             log.info("worker %s stopped", self.worker_id)
@@ -153,13 +182,30 @@ class Worker:
             task.add_done_callback(self._tasks.discard)
         return len(job_ids)
 
+    async def advance_escalations(self) -> int:
+        """Move on every due escalation whose step is over; returns how many moved."""
+        now = self.clock.now()
+        due = await self._read(
+            escalation.due_escalations, now=now, limit=self.settings.escalation_batch
+        )
+        moved = 0
+        for escalation_id in due:
+            moved += await self._write(
+                escalation.advance,
+                escalation_id=escalation_id,
+                now=self.clock.now(),
+                skip_locked=self.database.is_postgres,
+            )
+        return moved
+
     async def run_until_idle(self) -> int:
-        """Process jobs until none is due; returns how many were started. For tests and
-        one-shot runs."""
+        """Process jobs and escalations until nothing is due; returns how many jobs were
+        started. For tests and one-shot runs."""
         started = 0
         while True:
+            moved = await self.advance_escalations()
             claimed = await self.claim_and_start()
-            if claimed == 0 and not self._tasks:
+            if claimed == 0 and moved == 0 and not self._tasks:
                 return started
             started += claimed
             if self._tasks:
@@ -186,6 +232,15 @@ class Worker:
             if lost:
                 log.warning("worker %s lost leases on %s", self.worker_id, sorted(lost))
 
+    async def _audit(self, stop: asyncio.Event) -> None:
+        interval = self.settings.audit_interval.total_seconds()
+        while not stop.is_set():
+            await asyncio.sleep(interval)
+            try:
+                await self._write(auditor.audit_and_report, now=self.clock.now())
+            except Exception:
+                log.exception("worker %s could not audit escalations", self.worker_id)
+
     # One job ---------------------------------------------------------------------------------
 
     async def _guarded(self, job_id: str) -> None:
@@ -199,7 +254,7 @@ class Worker:
 
     async def process_job(self, job_id: str) -> None:
         plan = await self._write(
-            attempts.plan_job, job_id=job_id, now=self.clock.now(), settings=self._attempt_settings
+            planning.plan_job, job_id=job_id, now=self.clock.now(), settings=self._attempt_settings
         )
         if plan.kind == PlanKind.SKIP or plan.attempt is None:
             return
@@ -249,6 +304,7 @@ class Worker:
                         attempt_id=attempt.attempt_id,
                         now=self.clock.now(),
                         message=error.user_message,
+                        policy=self.settings.retry,
                     )
                     return
                 # Certainly not placed: the next provider may take it under the same key.
@@ -288,6 +344,7 @@ class Worker:
                     attempt_id=attempt.attempt_id,
                     event=event,
                     now=self.clock.now(),
+                    policy=self.settings.retry,
                 )
             if not finished:
                 # The rest arrives by callback (REST providers): let the job go rather than hold
@@ -316,6 +373,7 @@ class Worker:
                 attempt_id=attempt.attempt_id,
                 record=record,
                 now=self.clock.now(),
+                policy=self.settings.retry,
             )
             if not record.is_finished:
                 await self._write(
@@ -351,6 +409,7 @@ class Worker:
                 attempt_id=attempt.attempt_id,
                 now=now,
                 message="the worker stopped mid-call and the provider cannot be asked",
+                policy=self.settings.retry,
             )
 
     async def _defer(self, attempt: AttemptSnapshot, *, until: datetime) -> None:
@@ -369,8 +428,7 @@ class Worker:
             now=self.clock.now(),
             code=code,
             message=message,
-            retry_after=self.settings.retry_after,
-            max_attempts=self.settings.max_attempts,
+            policy=self.settings.retry,
         )
 
     async def _write(self, work: Callable[..., T], /, **kwargs: Any) -> T:

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy import ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tocsin.db.base import Base, UTCDateTime
+from tocsin.db.base import Base, JSONText, UTCDateTime
 
 
 class RoutingMode(StrEnum):
-    """Who an endpoint calls. `primary` is the first contact; `all` calls every contact."""
+    """Who an endpoint calls when none of its rules matches. `primary` is the first contact;
+    `all` calls every contact."""
 
     PRIMARY = "primary"
     ALL = "all"
@@ -29,6 +31,10 @@ class Endpoint(Base):
     # When true, every webhook must carry an X-Alert-Key of this organization.
     require_key: Mapped[bool] = mapped_column(default=True)
     routing: Mapped[str] = mapped_column(String(20), default=RoutingMode.PRIMARY.value)
+    # The endpoint's scenario: ordered rules (tocsin.routing.rules.Rule), first match wins.
+    rules: Mapped[list[dict[str, Any]]] = mapped_column(JSONText(), server_default="[]")
+    # A Jinja2 template of what the call says; NULL: the default for the alert's source.
+    template: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

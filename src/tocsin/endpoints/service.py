@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
@@ -229,11 +229,12 @@ class EndpointRoute(NamedTuple):
     org_id: str
     require_key: bool
     routing: str
+    rules: list[dict[str, Any]]
 
 
-_ROUTE = select(Endpoint.id, Endpoint.org_id, Endpoint.require_key, Endpoint.routing).where(
-    Endpoint.id == bindparam("endpoint_id")
-)
+_ROUTE = select(
+    Endpoint.id, Endpoint.org_id, Endpoint.require_key, Endpoint.routing, Endpoint.rules
+).where(Endpoint.id == bindparam("endpoint_id"))
 
 
 def find_route(session: Session, endpoint_id: str) -> EndpointRoute | None:

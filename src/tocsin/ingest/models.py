@@ -41,6 +41,9 @@ class Alert(Base):
     message: Mapped[str] = mapped_column(Text)
     payload: Mapped[Any] = mapped_column(JSONText())
     content_type: Mapped[str] = mapped_column(String(100))
+    # Which sender's format was recognised (generic, alertmanager, grafana, uptime_kuma); it
+    # picks the default template of what the call says.
+    source: Mapped[str] = mapped_column(String(20), server_default="generic")
     repeat_count: Mapped[int] = mapped_column(Integer, default=0)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_received_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from tocsin.errors import InvalidInput
+from tocsin.ingest.formats import GroupedAlert, Recognised, Source, recognise
 from tocsin.ingest.severity import Severity, severity_of
 
 MAX_TITLE_CHARACTERS = 300
@@ -32,6 +33,9 @@ class ParsedAlert:
     dedup_key: str | None
     payload: Any
     content_type: str
+    source: Source = Source.GENERIC
+    # A grouped notification's alerts (Alertmanager, Grafana), firing first.
+    alerts: tuple[GroupedAlert, ...] = ()
 
 
 def _first_text(fields: dict[str, Any], names: tuple[str, ...]) -> str:
@@ -78,11 +82,12 @@ def parse_alert(
     kind: str
     text_body = ""
     if form is not None:
-        payload, kind = dict(form), "form"
+        payload, kind = _form_payload(dict(form)), "form"
     elif not body.strip():
         payload, kind = {}, "query"
     elif media_type == "application/x-www-form-urlencoded":
-        payload, kind = dict(parse_qsl(_decode_text(body), keep_blank_values=True)), "form"
+        fields = dict(parse_qsl(_decode_text(body), keep_blank_values=True))
+        payload, kind = _form_payload(fields), "form"
     else:
         text_body = _decode_text(body)
         try:
@@ -92,6 +97,10 @@ def parse_alert(
     if kind == "json" and not isinstance(payload, dict | list):
         # A bare JSON string or number is the message itself.
         payload, kind = (payload if isinstance(payload, str) else text_body), "text"
+
+    recognised = recognise(payload) if kind != "text" else None
+    if recognised is not None:
+        return _known_sender(recognised, fields=_fields_of(payload), payload=payload, kind=kind)
 
     fields = {**dict(query), **_fields_of(payload)}
     if kind == "text":
@@ -115,21 +124,52 @@ def parse_alert(
         title = _compact_summary(fields or payload)
     title = _truncate(title or message.splitlines()[0], MAX_TITLE_CHARACTERS)
     message = _truncate(message, MAX_MESSAGE_CHARACTERS)
+    return ParsedAlert(
+        title=title,
+        message=message,
+        severity=severity_of(fields),
+        dedup_key=_explicit_dedup_key(fields),
+        payload=stored_payload,
+        content_type=kind,
+    )
 
+
+def _explicit_dedup_key(fields: dict[str, Any]) -> str | None:
     dedup_key = _first_text(fields, DEDUP_FIELDS) or None
     if dedup_key is not None and len(dedup_key) > MAX_DEDUP_KEY_CHARACTERS:
         raise InvalidInput(
             f"dedup_key must be at most {MAX_DEDUP_KEY_CHARACTERS} characters",
             code="invalid_dedup_key",
         )
+    return dedup_key
+
+
+def _known_sender(
+    recognised: Recognised, *, fields: dict[str, Any], payload: Any, kind: str
+) -> ParsedAlert:
     return ParsedAlert(
-        title=title,
-        message=message,
-        severity=severity_of(fields),
-        dedup_key=dedup_key,
-        payload=stored_payload,
+        title=_truncate(recognised.title, MAX_TITLE_CHARACTERS),
+        message=_truncate(recognised.message, MAX_MESSAGE_CHARACTERS),
+        severity=recognised.severity,
+        # A key the sender set on purpose still wins over the one its format implies.
+        dedup_key=_explicit_dedup_key(fields) or recognised.dedup_key,
+        payload=payload,
         content_type=kind,
+        source=recognised.source,
+        alerts=recognised.alerts,
     )
+
+
+def _form_payload(fields: dict[str, str]) -> Any:
+    """Uptime Kuma's form-data webhook sends its JSON document as one `data` field."""
+    if set(fields) == {"data"}:
+        try:
+            document = json.loads(fields["data"])
+        except ValueError:
+            return fields
+        if isinstance(document, dict):
+            return document
+    return fields
 
 
 def _compact_summary(value: Any) -> str:

@@ -12,13 +12,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tocsin.db.base import table_of
-from tocsin.delivery.jobs import cancel_pending_calls, enqueue_calls
+from tocsin.delivery import escalation
+from tocsin.delivery.wakeup import announce_work
 from tocsin.endpoints.service import EndpointRoute, call_targets
 from tocsin.ids import new_id
 from tocsin.ingest.models import Alert, AlertStatus
 from tocsin.ingest.parse import ParsedAlert, dedup_key_for
 from tocsin.ingest.severity import Severity
-from tocsin.routing.targets import select_targets
+from tocsin.routing.service import route_alert
 from tocsin.trust import audit
 from tocsin.trust.audit import Actor
 
@@ -103,9 +104,22 @@ def accept_alert(
     else:
         return _repeat(session, alert_id, endpoint=endpoint, actor=actor, now=now)
 
-    targets = select_targets(endpoint.routing, call_targets(session, endpoint.id))
-    queued = enqueue_calls(
-        session, org_id=endpoint.org_id, alert_id=alert_id, targets=targets, now=now
+    targets = call_targets(session, endpoint.id)
+    route = route_alert(
+        session,
+        org_id=endpoint.org_id,
+        rules=endpoint.rules,
+        routing=endpoint.routing,
+        parsed=parsed,
+        targets=targets,
+    )
+    started = escalation.start(
+        session,
+        org_id=endpoint.org_id,
+        alert_id=alert_id,
+        plan=route.plan,
+        now=now,
+        known_targets=targets,
     )
     audit.record(
         session,
@@ -118,10 +132,14 @@ def accept_alert(
         details={
             "endpoint_id": endpoint.id,
             "severity": parsed.severity.value,
-            "calls_queued": queued,
+            "source": parsed.source.value,
+            "route": route.describe(),
+            "calls_queued": started.calls_queued,
         },
     )
-    return IngestResult(alert_id, Outcome.CREATED, calls_queued=queued)
+    if started.calls_queued:
+        announce_work(session)
+    return IngestResult(alert_id, Outcome.CREATED, calls_queued=started.calls_queued)
 
 
 def _repeat(
@@ -162,6 +180,7 @@ def _alert_values(
         "message": parsed.message,
         "payload": parsed.payload,
         "content_type": parsed.content_type,
+        "source": parsed.source.value,
         "repeat_count": 0,
         "received_at": now,
         "last_received_at": now,
@@ -189,7 +208,9 @@ def _resolve(
         cancelled = 0
     else:
         resolve_alert(alert, now=now, by="source")
-        cancelled = cancel_pending_calls(session, alert_id=alert.id, now=now, reason="resolved")
+        cancelled = escalation.stop_paging(
+            session, alert_id=alert.id, status=AlertStatus.RESOLVED, now=now
+        )
     audit.record(
         session,
         actor=actor,

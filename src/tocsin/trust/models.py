@@ -1,11 +1,11 @@
-"""The append-only audit log."""
+"""The append-only audit log, and numbers that asked not to be called."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Index, String
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tocsin.db.base import Base, JSONText, UTCDateTime
@@ -25,4 +25,23 @@ class AuditEvent(Base):
     target_id: Mapped[str | None] = mapped_column(String(40), default=None)
     details: Mapped[Any] = mapped_column(JSONText(), nullable=True, default=None)
     ip_address: Mapped[str | None] = mapped_column(String(64), default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class DoNotCall(Base):
+    """A number this organization must not call: its callee pressed 9, or someone with access
+    to the organization said so. Checked at dial time, so it takes effect on the next call."""
+
+    __tablename__ = "do_not_call"
+    __table_args__ = (UniqueConstraint("org_id", "phone_e164", name="uq_do_not_call_org_phone"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    org_id: Mapped[str] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    phone_e164: Mapped[str] = mapped_column(String(20))
+    # keypad, api or cli
+    source: Mapped[str] = mapped_column(String(20))
+    actor_type: Mapped[str] = mapped_column(String(20))
+    actor_id: Mapped[str | None] = mapped_column(String(100), default=None)
+    # The call in which the callee asked, for keypad requests.
+    attempt_id: Mapped[str | None] = mapped_column(String(40), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

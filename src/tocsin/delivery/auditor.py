@@ -1,0 +1,171 @@
+"""The escalation auditor: finds escalations that nothing is moving, mends what is safe, reports.
+
+Every worker runs it once a minute (on PostgreSQL one at a time, under an advisory lock), and
+`tocsin engine audit` runs it on demand. What it looks for:
+
+- `alert_closed`: an escalation still active although its alert was acknowledged or resolved.
+  Mended: the escalation is ended.
+- `stalled`: an active call step with no open job and nothing scheduled, which no worker would
+  ever look at again. Mended: the escalation is made due, and the next worker advances it.
+- `overdue`: an escalation due for longer than `stuck_after`: no worker is advancing them.
+- `job_overdue`: a call due for longer than `stuck_after`, or held by a lease that expired that
+  long ago: no worker is placing calls.
+
+The first two should never happen; finding one means a bug, which is why each is written to the
+audit log as well as logged. The last two mean workers are down or far behind; they are logged
+on every pass while they last.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, exists, or_, select, text
+from sqlalchemy.orm import Session
+
+from tocsin.delivery.escalation import ENGINE, close, ended_by, poke
+from tocsin.delivery.models import (
+    OPEN_JOB_STATUSES,
+    CallJob,
+    Escalation,
+    EscalationStatus,
+    JobStatus,
+)
+from tocsin.ingest.models import Alert, AlertStatus
+from tocsin.trust import audit
+
+log = logging.getLogger(__name__)
+
+STUCK_AFTER = timedelta(minutes=5)
+# A step whose last job just settled is poked in the same transaction; only one that has sat
+# unpoked this long is suspicious.
+STALL_GRACE = timedelta(minutes=1)
+_AUDITOR_LOCK = 0x70C518
+_MENDED = {"alert_closed", "stalled"}
+
+
+@dataclass(frozen=True)
+class Finding:
+    kind: str
+    alert_id: str
+    org_id: str
+    escalation_id: str | None
+    detail: str
+
+    def as_dict(self) -> dict[str, str | None]:
+        return {
+            "kind": self.kind,
+            "alert_id": self.alert_id,
+            "org_id": self.org_id,
+            "escalation_id": self.escalation_id,
+            "detail": self.detail,
+        }
+
+
+def find_stuck(
+    session: Session, *, now: datetime, stuck_after: timedelta = STUCK_AFTER
+) -> list[Finding]:
+    findings: list[Finding] = []
+    active = Escalation.status == EscalationStatus.ACTIVE
+    closed = session.execute(
+        select(Escalation.id, Escalation.alert_id, Escalation.org_id, Alert.status)
+        .join(Alert, Alert.id == Escalation.alert_id)
+        .where(active, Alert.status != AlertStatus.OPEN)
+    )
+    findings += [
+        Finding("alert_closed", alert_id, org_id, escalation_id, f"alert is {status}")
+        for escalation_id, alert_id, org_id, status in closed
+    ]
+    open_job_in_step = exists().where(
+        CallJob.escalation_id == Escalation.id,
+        CallJob.step_index == Escalation.step_index,
+        CallJob.round == Escalation.round,
+        CallJob.status.in_(OPEN_JOB_STATUSES),
+    )
+    stalled = session.execute(
+        select(Escalation.id, Escalation.alert_id, Escalation.org_id, Escalation.step_index)
+        .join(Alert, Alert.id == Escalation.alert_id)
+        .where(
+            active,
+            Alert.status == AlertStatus.OPEN,
+            Escalation.next_at.is_(None),
+            Escalation.updated_at < now - STALL_GRACE,
+            ~open_job_in_step,
+        )
+    )
+    findings += [
+        Finding("stalled", alert_id, org_id, escalation_id, f"step {step + 1} has nothing left")
+        for escalation_id, alert_id, org_id, step in stalled
+    ]
+    overdue = session.execute(
+        select(Escalation.id, Escalation.alert_id, Escalation.org_id, Escalation.next_at).where(
+            active, Escalation.next_at < now - stuck_after
+        )
+    )
+    findings += [
+        Finding("overdue", alert_id, org_id, escalation_id, f"due since {due:%Y-%m-%d %H:%M:%S}Z")
+        for escalation_id, alert_id, org_id, due in overdue
+    ]
+    late = session.execute(
+        select(CallJob.id, CallJob.alert_id, CallJob.org_id, CallJob.escalation_id, CallJob.status)
+        .where(
+            or_(
+                and_(
+                    CallJob.status.in_((JobStatus.PENDING, JobStatus.AWAITING)),
+                    CallJob.run_at < now - stuck_after,
+                ),
+                and_(
+                    CallJob.status == JobStatus.LEASED,
+                    CallJob.lease_expires_at < now - stuck_after,
+                ),
+            )
+        )
+        .limit(1000)
+    )
+    findings += [
+        Finding("job_overdue", alert_id, org_id, escalation_id, f"call {job_id} is {status}")
+        for job_id, alert_id, org_id, escalation_id, status in late
+    ]
+    return findings
+
+
+def audit_and_report(
+    session: Session, *, now: datetime, stuck_after: timedelta = STUCK_AFTER
+) -> list[Finding]:
+    """Find, mend what is safe to mend, and report. Returns everything found; on PostgreSQL an
+    empty list when another process is auditing at this moment."""
+    if session.get_bind().dialect.name == "postgresql":
+        taken = session.scalar(text("SELECT pg_try_advisory_xact_lock(:id)"), {"id": _AUDITOR_LOCK})
+        if not taken:
+            return []
+    findings = find_stuck(session, now=now, stuck_after=stuck_after)
+    for finding in findings:
+        log.warning(
+            "escalation auditor: %s: alert %s (%s)", finding.kind, finding.alert_id, finding.detail
+        )
+        if finding.kind not in _MENDED:
+            continue
+        if finding.kind == "alert_closed":
+            _end(session, finding, now)
+        else:
+            poke(session, escalation_id=finding.escalation_id, now=now)
+        audit.record(
+            session,
+            actor=ENGINE,
+            action="escalation.stuck",
+            at=now,
+            org_id=finding.org_id,
+            target_type="alert",
+            target_id=finding.alert_id,
+            details={**finding.as_dict(), "mended": True},
+        )
+    return findings
+
+
+def _end(session: Session, finding: Finding, now: datetime) -> None:
+    escalation = session.get(Escalation, finding.escalation_id, with_for_update=True)
+    if escalation is not None and escalation.status == EscalationStatus.ACTIVE:
+        alert = session.get(Alert, finding.alert_id)
+        close(escalation, ended_by(alert.status if alert is not None else None), now)

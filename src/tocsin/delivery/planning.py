@@ -1,0 +1,314 @@
+"""Deciding, at dial time, whether a claimed job may place a call, and writing its attempt.
+
+Everything that could forbid or delay a call is checked again here, in the transaction that
+writes the attempt row, because any of it may have changed since the alert came in: the alert
+(acknowledged meanwhile), the do-not-call list, the safety screen and the organization's calling
+policy, and the per-number throttles. Only a job that passes them all gets an attempt, committed
+before any provider hears of it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy.orm import Session
+
+from tocsin.accounts.models import Organization
+from tocsin.accounts.service import calling_policy
+from tocsin.delivery.attempts import latest_attempt
+from tocsin.delivery.destinations import throttle_hold
+from tocsin.delivery.escalation import ENGINE
+from tocsin.delivery.leases import holds_lease, release
+from tocsin.delivery.models import (
+    AttemptStatus,
+    CallAttempt,
+    CallJob,
+    JobOutcome,
+    JobStatus,
+)
+from tocsin.delivery.settle import DEFAULT_RETRY, RetryPolicy, settle
+from tocsin.delivery.throttle import VOICE_PER_NUMBER, Bucket, Hold
+from tocsin.endpoints.models import Endpoint
+from tocsin.ids import new_id
+from tocsin.ingest.models import Alert, AlertStatus
+from tocsin.messages import MessageContext, render_message
+from tocsin.policy.numbers import screening_context
+from tocsin.safety import PLATFORM_CONTEXT, Verdict, screen
+from tocsin.safety.tables.sanctions import DEFAULT_SANCTIONED_REGIONS
+from tocsin.trust import audit, do_not_call
+from tocsin.trust.audit import Actor
+
+
+@dataclass(frozen=True)
+class AttemptSnapshot:
+    """What a worker needs of an attempt outside the transaction that wrote it."""
+
+    attempt_id: str
+    job_id: str
+    org_id: str
+    provider_account_id: str | None
+    idempotency_key: str
+    to_number: str
+    caller_id: str
+    spoken_text: str
+    status: AttemptStatus
+    sending_deadline: datetime
+    accepted_at: datetime | None
+    # The organization's text-to-speech voice; None for the server's.
+    voice: str | None = None
+
+    @classmethod
+    def of(cls, attempt: CallAttempt, *, voice: str | None = None) -> AttemptSnapshot:
+        return cls(
+            attempt_id=attempt.id,
+            job_id=attempt.job_id,
+            org_id=attempt.org_id,
+            provider_account_id=attempt.provider_account_id,
+            idempotency_key=attempt.idempotency_key,
+            to_number=attempt.to_number,
+            caller_id=attempt.caller_id,
+            spoken_text=attempt.spoken_text,
+            status=AttemptStatus(attempt.status),
+            sending_deadline=attempt.sending_deadline,
+            accepted_at=attempt.accepted_at,
+            voice=voice,
+        )
+
+
+class PlanKind(StrEnum):
+    DIAL = "dial"
+    RECONCILE = "reconcile"
+    SKIP = "skip"
+
+
+@dataclass(frozen=True)
+class Plan:
+    kind: PlanKind
+    attempt: AttemptSnapshot | None = None
+
+
+@dataclass(frozen=True)
+class AttemptSettings:
+    worker_id: str
+    provider: str
+    caller_id: str
+    send_deadline: timedelta
+    max_spoken_characters: int
+    retry: RetryPolicy = DEFAULT_RETRY
+    sanctioned_regions: frozenset[str] = DEFAULT_SANCTIONED_REGIONS
+    throttle: tuple[Bucket, ...] = VOICE_PER_NUMBER
+
+
+def _worker_actor(worker_id: str) -> Actor:
+    return Actor("worker", worker_id)
+
+
+def plan_job(session: Session, *, job_id: str, now: datetime, settings: AttemptSettings) -> Plan:
+    """Decide what to do with a claimed job, writing the attempt row if it is to be dialled."""
+    job = session.get(CallJob, job_id, with_for_update=True)
+    if job is None or not holds_lease(job, settings.worker_id):
+        return Plan(PlanKind.SKIP)
+    previous = latest_attempt(session, job.id)
+    if previous is not None and not AttemptStatus(previous.status).is_final:
+        return Plan(PlanKind.RECONCILE, AttemptSnapshot.of(previous))
+
+    alert = session.get(Alert, job.alert_id)
+    if alert is None or alert.status != AlertStatus.OPEN:
+        ended = JobOutcome(alert.status) if alert is not None else JobOutcome.CANCELLED
+        settle(
+            session,
+            job,
+            status=JobStatus.CANCELLED,
+            outcome=ended,
+            now=now,
+            reason="alert gone" if alert is None else f"alert {alert.status}",
+        )
+        return Plan(PlanKind.SKIP)
+    if job.attempt_count >= settings.retry.max_attempts:
+        settle(
+            session,
+            job,
+            status=JobStatus.FAILED,
+            outcome=JobOutcome.NOT_PLACED,
+            now=now,
+            reason="no attempts left",
+        )
+        return Plan(PlanKind.SKIP)
+    if do_not_call.is_listed(session, org_id=job.org_id, number=job.to_number):
+        _skip_do_not_call(session, job, now=now, settings=settings)
+        return Plan(PlanKind.SKIP)
+
+    org = session.get(Organization, job.org_id)
+    verdict = _screen_at_dial_time(org, job, settings)
+    if verdict.allowed:
+        held = throttle_hold(session, number=job.to_number, now=now, buckets=settings.throttle)
+        if held is not None:
+            _hold(session, job, held, now=now, settings=settings)
+            return Plan(PlanKind.SKIP)
+
+    job.attempt_count += 1
+    job.held_until = None
+    job.hold_reason = None
+    attempt = CallAttempt(
+        id=new_id("att"),
+        job_id=job.id,
+        org_id=job.org_id,
+        alert_id=job.alert_id,
+        attempt_no=job.attempt_count,
+        idempotency_key=f"{job.id}/{job.attempt_count}",
+        to_number=job.to_number,
+        # A retry comes from the number the first call came from, so a callee who saw a missed
+        # call recognises the next one.
+        caller_id=previous.caller_id if previous is not None else settings.caller_id,
+        provider=settings.provider,
+        worker_id=settings.worker_id,
+        status=AttemptStatus.SENDING,
+        last_event_sequence=0,
+        digits="",
+        spoken_text=_spoken_text(session, alert, now=now, settings=settings),
+        created_at=now,
+        sending_deadline=now + settings.send_deadline,
+    )
+    session.add(attempt)
+    if not verdict.allowed:
+        _block(session, job=job, attempt=attempt, verdict=verdict, now=now, settings=settings)
+        return Plan(PlanKind.SKIP)
+    audit.record(
+        session,
+        actor=_worker_actor(settings.worker_id),
+        action="call.attempt_created",
+        at=now,
+        org_id=job.org_id,
+        target_type="call_attempt",
+        target_id=attempt.id,
+        details={"alert_id": job.alert_id, "to": job.to_number, "attempt_no": attempt.attempt_no},
+    )
+    return Plan(PlanKind.DIAL, AttemptSnapshot.of(attempt, voice=org.voice if org else None))
+
+
+def _spoken_text(
+    session: Session, alert: Alert, *, now: datetime, settings: AttemptSettings
+) -> str:
+    endpoint = session.get(Endpoint, alert.endpoint_id)
+    rendered = render_message(
+        endpoint.template if endpoint else None,
+        MessageContext(
+            endpoint=endpoint.name if endpoint else "Tocsin",
+            title=alert.title,
+            message=alert.message,
+            severity=alert.severity,
+            source=alert.source,
+            status=alert.status,
+            payload=alert.payload,
+            repeat_count=alert.repeat_count,
+        ),
+        max_characters=settings.max_spoken_characters,
+    )
+    if rendered.problem is not None:
+        audit.record(
+            session,
+            actor=ENGINE,
+            action="template.failed",
+            at=now,
+            org_id=alert.org_id,
+            target_type="alert",
+            target_id=alert.id,
+            details={"endpoint_id": alert.endpoint_id, "problem": rendered.problem[:300]},
+        )
+    return rendered.text
+
+
+def _skip_do_not_call(
+    session: Session, job: CallJob, *, now: datetime, settings: AttemptSettings
+) -> None:
+    settle(
+        session,
+        job,
+        status=JobStatus.DONE,
+        outcome=JobOutcome.STOPPED,
+        now=now,
+        reason="number is on the do-not-call list",
+    )
+    audit.record(
+        session,
+        actor=_worker_actor(settings.worker_id),
+        action="call.skipped",
+        at=now,
+        org_id=job.org_id,
+        target_type="alert",
+        target_id=job.alert_id,
+        details={"job_id": job.id, "to": job.to_number, "reason": "do_not_call"},
+    )
+
+
+def _hold(
+    session: Session, job: CallJob, held: Hold, *, now: datetime, settings: AttemptSettings
+) -> None:
+    """Delay the job until the number's throttle has room: never drop it."""
+    reason = f"throttle: {held.bucket.describe()} to {job.to_number}"
+    first_hold = job.held_until is None
+    release(job, status=JobStatus.PENDING, now=now, run_at=held.until)
+    job.held_until = held.until
+    job.hold_reason = reason
+    if first_hold:
+        audit.record(
+            session,
+            actor=_worker_actor(settings.worker_id),
+            action="call.throttled",
+            at=now,
+            org_id=job.org_id,
+            target_type="alert",
+            target_id=job.alert_id,
+            details={
+                "job_id": job.id,
+                "to": job.to_number,
+                "until": held.until.isoformat(),
+                "limit": held.bucket.describe(),
+            },
+        )
+
+
+def _screen_at_dial_time(
+    org: Organization | None, job: CallJob, settings: AttemptSettings
+) -> Verdict:
+    """Screen again: the number may have been written some other way than through the API, or
+    the tables and the organization's policy may have changed since it was added."""
+    if org is None:
+        return screen(job.to_number, None, PLATFORM_CONTEXT)
+    context = screening_context(calling_policy(org), settings.sanctioned_regions)
+    return screen(job.to_number, None, context)
+
+
+def _block(
+    session: Session,
+    *,
+    job: CallJob,
+    attempt: CallAttempt,
+    verdict: Verdict,
+    now: datetime,
+    settings: AttemptSettings,
+) -> None:
+    attempt.status = AttemptStatus.BLOCKED
+    attempt.error_code = verdict.reasons[0].code.value
+    attempt.error_message = "; ".join(reason.message for reason in verdict.reasons)
+    attempt.ended_at = now
+    settle(
+        session,
+        job,
+        status=JobStatus.FAILED,
+        outcome=JobOutcome.BLOCKED,
+        now=now,
+        reason=f"blocked: {attempt.error_message}",
+    )
+    audit.record(
+        session,
+        actor=_worker_actor(settings.worker_id),
+        action="call.blocked",
+        at=now,
+        org_id=job.org_id,
+        target_type="call_attempt",
+        target_id=attempt.id,
+        details={"alert_id": job.alert_id, "to": job.to_number, "reasons": verdict.codes},
+    )

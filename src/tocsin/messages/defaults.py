@@ -1,0 +1,40 @@
+"""The templates a call uses when its endpoint has none: one per kind of sender.
+
+They say who is calling about what, in the fewest words that make sense read aloud. A grouped
+notification names its alerts ("3 alerts firing: ...") up to five, then counts the rest.
+"""
+
+from __future__ import annotations
+
+from tocsin.ingest.formats import Source
+
+GENERIC = (
+    "Alert from {{ endpoint }}. Severity {{ severity }}. {{ title }}."
+    "{% if message and message != title %} {{ message }}{% endif %}"
+)
+
+GROUPED = (
+    "{% if firing | length > 1 %}"
+    "{{ firing | length }} alerts firing on {{ endpoint }}. Severity {{ severity }}. "
+    "{% for alert in firing[:5] %}{{ alert.summary }}{{ '. ' if not loop.last }}{% endfor %}"
+    "{% if firing | length > 5 %}. And {{ firing | length - 5 }} more{% endif %}."
+    "{% else %}"
+    "Alert from {{ endpoint }}. Severity {{ severity }}. {{ title }}."
+    "{% if message and message != title %} {{ message }}{% endif %}"
+    "{% endif %}"
+)
+
+UPTIME_KUMA = (
+    "Alert from {{ endpoint }}. {{ title }}.{% if heartbeat.msg %} {{ heartbeat.msg }}{% endif %}"
+)
+
+DEFAULTS: dict[str, str] = {
+    Source.GENERIC: GENERIC,
+    Source.ALERTMANAGER: GROUPED,
+    Source.GRAFANA: GROUPED,
+    Source.UPTIME_KUMA: UPTIME_KUMA,
+}
+
+
+def default_template(source: str) -> str:
+    return DEFAULTS.get(source, GENERIC)

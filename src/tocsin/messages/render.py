@@ -1,0 +1,140 @@
+"""Rendering a call's text from an alert, and checking a template before it is saved."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from jinja2 import TemplateError, TemplateSyntaxError
+
+from tocsin.errors import InvalidInput
+from tocsin.ingest.formats import Source, recognise
+from tocsin.messages.defaults import default_template
+from tocsin.messages.sandbox import TemplateTooCostly, compile_template, render
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+# "Disk full.." or "Done! ." from a title that ends in its own punctuation.
+_DOUBLED_STOP = re.compile(r"([.!?])(\s*\.)+")
+
+
+@dataclass(frozen=True)
+class MessageContext:
+    """What a template may talk about: the alert as stored, and where it came in."""
+
+    endpoint: str
+    title: str
+    message: str
+    severity: str
+    source: str
+    status: str = "open"
+    payload: Any = None
+    repeat_count: int = 0
+
+    def variables(self) -> dict[str, Any]:
+        variables: dict[str, Any] = {
+            "endpoint": self.endpoint,
+            "title": self.title,
+            "message": self.message,
+            "severity": self.severity,
+            "source": self.source,
+            "status": self.status,
+            "payload": self.payload,
+            "repeat_count": self.repeat_count,
+            "alerts": [],
+            "firing": [],
+            "resolved": [],
+            "labels": {},
+            "annotations": {},
+        }
+        payload = self.payload if isinstance(self.payload, Mapping) else {}
+        if self.source in (Source.ALERTMANAGER, Source.GRAFANA):
+            recognised = recognise(payload)
+            grouped = [a.as_dict() for a in recognised.alerts] if recognised else []
+            variables.update(
+                alerts=grouped,
+                firing=[a for a in grouped if a["status"] == "firing"],
+                resolved=[a for a in grouped if a["status"] == "resolved"],
+                labels=payload.get("commonLabels") or {},
+                annotations=payload.get("commonAnnotations") or {},
+            )
+        elif self.source == Source.UPTIME_KUMA:
+            variables.update(
+                heartbeat=payload.get("heartbeat") or {}, monitor=payload.get("monitor") or {}
+            )
+        return variables
+
+
+@dataclass(frozen=True)
+class Rendered:
+    text: str
+    # Why the endpoint's own template was not used (it failed); None when it was, or when the
+    # endpoint has none.
+    problem: str | None = None
+
+
+class TemplateProblem(InvalidInput):
+    def __init__(self, message: str) -> None:
+        super().__init__(message, code="invalid_template")
+
+
+def _truncate_words(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(" ", 1)[0]
+    return cut.rstrip(" ,.;:") + "."
+
+
+def speakable(text: str, max_characters: int) -> str:
+    """One line of plain words: no control characters, no runs of spaces, cut at a word."""
+    text = " ".join(_CONTROL.sub(" ", text).split())
+    return _truncate_words(_DOUBLED_STOP.sub(r"\1", text), max_characters)
+
+
+def _describe(error: Exception) -> str:
+    if isinstance(error, TemplateSyntaxError):
+        return f"line {error.lineno}: {error.message or error}"
+    return str(error) or type(error).__name__
+
+
+def _render(source: str, context: MessageContext) -> str:
+    return render(compile_template(source), context.variables())
+
+
+def render_message(
+    template: str | None, context: MessageContext, *, max_characters: int
+) -> Rendered:
+    """The text to read. A template that fails, or says nothing, gives way to the default for
+    the alert's sender: a broken template must not silence a page."""
+    problem = None
+    if template:
+        try:
+            text = speakable(_render(template, context), max_characters)
+        except (TemplateError, TemplateTooCostly, ArithmeticError, TypeError, ValueError) as error:
+            problem = _describe(error)
+        else:
+            if text:
+                return Rendered(text)
+            problem = "the template rendered no text"
+    text = speakable(_render(default_template(context.source), context), max_characters)
+    return Rendered(text, problem)
+
+
+SAMPLE = MessageContext(
+    endpoint="Production",
+    title="Disk full on db1",
+    message="/var is 97% full",
+    severity="critical",
+    source=Source.GENERIC,
+    payload={"title": "Disk full on db1", "message": "/var is 97% full"},
+)
+
+
+def check_template(template: str, sample: MessageContext = SAMPLE) -> str:
+    """The text `template` says for a sample alert; TemplateProblem if it does not work."""
+    try:
+        text = speakable(_render(template, sample), 10_000)
+    except (TemplateError, TemplateTooCostly, ArithmeticError, TypeError, ValueError) as error:
+        raise TemplateProblem(f"template does not work: {_describe(error)}") from error
+    return text

@@ -1,0 +1,212 @@
+"""An endpoint's scenario: ordered rules over the alert's fields, first match wins.
+
+A rule is conditions plus an action. Conditions read a field by dotted path from the alert's
+document (`severity`, `title`, `labels.team`, `payload.host.name`, `alerts.0.labels.job`) and
+compare it with one operator. Text compares without regard to case, because monitoring systems
+disagree about `CRITICAL` and `critical`; numbers compare as numbers. Nothing here does I/O.
+
+When no rule matches, the endpoint's default (`call_primary`) applies, so no alert is ever
+dropped by routing.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
+
+MAX_RULES = 50
+MAX_CONDITIONS = 20
+MAX_VALUES = 100
+_MISSING = object()
+
+
+class Operator(StrEnum):
+    IN = "in"
+    NIN = "nin"
+    CONTAINS = "contains"
+    NOT_CONTAINS = "not_contains"
+    STARTS_WITH = "starts_with"
+    ENDS_WITH = "ends_with"
+    EXISTS = "exists"
+    NOT_EXISTS = "not_exists"
+    GT = "gt"
+    GTE = "gte"
+    LT = "lt"
+    LTE = "lte"
+
+
+_LIST_OPERATORS = {Operator.IN, Operator.NIN}
+_TEXT_OPERATORS = {
+    Operator.CONTAINS,
+    Operator.NOT_CONTAINS,
+    Operator.STARTS_WITH,
+    Operator.ENDS_WITH,
+}
+_NUMBER_OPERATORS = {Operator.GT, Operator.GTE, Operator.LT, Operator.LTE}
+_PRESENCE_OPERATORS = {Operator.EXISTS, Operator.NOT_EXISTS}
+
+Scalar = str | int | float | bool
+
+
+class Condition(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    field: str = Field(min_length=1, max_length=200, pattern=r"^[^.\s][^\s]*$")
+    op: Operator
+    value: Scalar | list[Scalar] | None = None
+
+    @model_validator(mode="after")
+    def _value_fits_operator(self) -> Condition:
+        value = self.value
+        if self.op in _LIST_OPERATORS:
+            if not isinstance(value, list) or not value or len(value) > MAX_VALUES:
+                raise ValueError(f"'{self.op}' needs a list of 1 to {MAX_VALUES} values")
+        elif self.op in _TEXT_OPERATORS:
+            if not isinstance(value, str | int | float) or isinstance(value, bool):
+                raise ValueError(f"'{self.op}' needs a text value")
+        elif self.op in _NUMBER_OPERATORS:
+            if _number(value) is None:
+                raise ValueError(f"'{self.op}' needs a number")
+        elif value is not None:
+            raise ValueError(f"'{self.op}' takes no value")
+        return self
+
+
+class ActionType(StrEnum):
+    CALL_PRIMARY = "call_primary"
+    CALL_ALL = "call_all"
+    CALL_MEMBER = "call_member"
+    CALL_ESCALATION = "call_escalation"
+
+
+class Action(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    type: ActionType
+    # call_member: which of the organization's contacts.
+    contact_id: str | None = Field(default=None, max_length=40)
+    # call_escalation: which of the organization's escalation policies.
+    escalation_id: str | None = Field(default=None, max_length=40)
+
+    @model_validator(mode="after")
+    def _targets_fit_type(self) -> Action:
+        needs_contact = self.type == ActionType.CALL_MEMBER
+        needs_policy = self.type == ActionType.CALL_ESCALATION
+        if needs_contact != (self.contact_id is not None):
+            raise ValueError("contact_id is needed by call_member, and only by it")
+        if needs_policy != (self.escalation_id is not None):
+            raise ValueError("escalation_id is needed by call_escalation, and only by it")
+        return self
+
+
+DEFAULT_ACTION = Action(type=ActionType.CALL_PRIMARY)
+
+
+class Rule(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, max_length=100)
+    # all: every condition must hold; any: one is enough. No conditions: always matches.
+    match: Literal["all", "any"] = "all"
+    conditions: list[Condition] = Field(default_factory=list, max_length=MAX_CONDITIONS)
+    action: Action
+
+
+RULES = TypeAdapter(list[Rule])
+
+
+def parse_rules(documents: Sequence[Mapping[str, Any]]) -> list[Rule]:
+    """Rules as stored (already validated when saved)."""
+    return RULES.validate_python(documents)
+
+
+def lookup(document: Any, path: str) -> Any:
+    """The value at a dotted path; `_MISSING` when any part of it is absent."""
+    value = document
+    for part in path.split("."):
+        if isinstance(value, Mapping):
+            value = value.get(part, _MISSING)
+        elif isinstance(value, list) and part.isdigit():
+            index = int(part)
+            value = value[index] if index < len(value) else _MISSING
+        else:
+            return _MISSING
+        if value is _MISSING:
+            return _MISSING
+    return value
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).casefold()
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(number) else number
+
+
+def _scalars(value: Any) -> list[Any]:
+    """A field holding a list is judged by its elements; maps and null hold no comparable
+    value."""
+    items = value if isinstance(value, list) else [value]
+    return [item for item in items if item is not None and not isinstance(item, dict | list)]
+
+
+def _holds(condition: Condition, document: Any) -> bool:
+    found = lookup(document, condition.field)
+    present = found is not _MISSING and found is not None
+    op = condition.op
+    if op in _PRESENCE_OPERATORS:
+        return present if op == Operator.EXISTS else not present
+    values = _scalars(found) if present else []
+    if op in _LIST_OPERATORS:
+        wanted = {_text(item) for item in condition.value}  # type: ignore[union-attr]
+        hit = any(_text(value) in wanted for value in values)
+        return hit if op == Operator.IN else not hit
+    if op in _TEXT_OPERATORS:
+        needle = _text(condition.value)
+        if op == Operator.CONTAINS:
+            return any(needle in _text(value) for value in values)
+        if op == Operator.NOT_CONTAINS:
+            return not any(needle in _text(value) for value in values)
+        if op == Operator.STARTS_WITH:
+            return any(_text(value).startswith(needle) for value in values)
+        return any(_text(value).endswith(needle) for value in values)
+    limit = _number(condition.value)
+    assert limit is not None
+    numbers = [number for number in map(_number, values) if number is not None]
+    if op == Operator.GT:
+        return any(number > limit for number in numbers)
+    if op == Operator.GTE:
+        return any(number >= limit for number in numbers)
+    if op == Operator.LT:
+        return any(number < limit for number in numbers)
+    return any(number <= limit for number in numbers)
+
+
+def matches(rule: Rule, document: Any) -> bool:
+    if not rule.conditions:
+        return True
+    results = (_holds(condition, document) for condition in rule.conditions)
+    return all(results) if rule.match == "all" else any(results)
+
+
+def first_match(rules: Sequence[Rule], document: Any) -> tuple[int, Rule] | None:
+    """The position and rule of the first rule the document satisfies."""
+    for position, rule in enumerate(rules):
+        if matches(rule, document):
+            return position, rule
+    return None

@@ -1,0 +1,64 @@
+"""The do-not-call list: numbers an organization must not call again.
+
+A callee's 9 on the keypad, or an organization member through the API or CLI, adds a number.
+The list is read at dial time, so it stops the very next call, and pending calls to the number
+are cancelled when it is added. Lifting an entry is left to the owner of the number proving it
+is theirs (number verification), which is why nothing here removes one.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tocsin.ids import new_id
+from tocsin.pagination import Page, paginate
+from tocsin.trust.audit import Actor
+from tocsin.trust.models import DoNotCall
+
+
+def is_listed(session: Session, *, org_id: str, number: str) -> bool:
+    found = session.scalar(
+        select(DoNotCall.id).where(DoNotCall.org_id == org_id, DoNotCall.phone_e164 == number)
+    )
+    return found is not None
+
+
+def add(
+    session: Session,
+    *,
+    org_id: str,
+    number: str,
+    source: str,
+    actor: Actor,
+    now: datetime,
+    attempt_id: str | None = None,
+) -> DoNotCall:
+    """List `number` (E.164) for the organization; listing it again changes nothing."""
+    existing = session.scalar(
+        select(DoNotCall).where(DoNotCall.org_id == org_id, DoNotCall.phone_e164 == number)
+    )
+    if existing is not None:
+        return existing
+    entry = DoNotCall(
+        id=new_id("dnc"),
+        org_id=org_id,
+        phone_e164=number,
+        source=source,
+        actor_type=actor.type,
+        actor_id=actor.id,
+        attempt_id=attempt_id,
+        created_at=now,
+    )
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def list_entries(
+    session: Session, *, org_id: str, limit: int, cursor: str | None
+) -> Page[DoNotCall]:
+    query = select(DoNotCall).where(DoNotCall.org_id == org_id)
+    return paginate(session, query, DoNotCall.id, limit=limit, cursor=cursor, newest_first=True)
