@@ -17,7 +17,9 @@ from tocsin.delivery.callbacks import router as telephony_callbacks_router
 from tocsin.delivery.provider_views import router as providers_router
 from tocsin.endpoints.views import router as endpoints_router
 from tocsin.ingest.views import router as ingest_router
+from tocsin.routing.views import router as escalations_router
 from tocsin.runtime import Runtime
+from tocsin.trust.views import router as do_not_call_router
 
 
 def create_app(runtime: Runtime, *, run_worker: bool = False) -> FastAPI:
@@ -49,7 +51,9 @@ def create_app(runtime: Runtime, *, run_worker: bool = False) -> FastAPI:
         ingest_router,
         accounts_router,
         endpoints_router,
+        escalations_router,
         alerts_router,
+        do_not_call_router,
         screening_router,
         providers_router,
     )

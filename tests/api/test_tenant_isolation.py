@@ -71,6 +71,16 @@ MATRIX: dict[tuple[str, str], Case] = {
         ORG, {"name": HIJACK, "require_key": False, "contact_ids": []}
     ),
     ("DELETE", "/v1/orgs/{org_id}/endpoints/{endpoint_id}"): Case(ORG),
+    ("POST", "/v1/orgs/{org_id}/endpoints/{endpoint_id}/preview"): Case(ORG, {"title": HIJACK}),
+    ("POST", "/v1/orgs/{org_id}/escalations"): Case(
+        ORG, {"name": HIJACK, "steps": [{"type": "call", "contact_ids": ["ct_x"]}]}
+    ),
+    ("GET", "/v1/orgs/{org_id}/escalations"): Case(ORG),
+    ("GET", "/v1/orgs/{org_id}/escalations/{escalation_id}"): Case(ORG),
+    ("PATCH", "/v1/orgs/{org_id}/escalations/{escalation_id}"): Case(ORG, {"name": HIJACK}),
+    ("DELETE", "/v1/orgs/{org_id}/escalations/{escalation_id}"): Case(ORG),
+    ("POST", "/v1/orgs/{org_id}/do-not-call"): Case(ORG, {"number": "+447400222222"}),
+    ("GET", "/v1/orgs/{org_id}/do-not-call"): Case(ORG),
     ("GET", "/v1/orgs/{org_id}/alerts"): Case(ORG),
     ("GET", "/v1/orgs/{org_id}/alerts/{alert_id}"): Case(ORG),
     ("POST", "/v1/orgs/{org_id}/alerts/{alert_id}/acknowledge"): Case(ORG),
@@ -91,6 +101,7 @@ NOWHERE = {
     "endpoint_id": "ep_01nowhere000000000000000000",
     "alert_id": "al_01nowhere000000000000000000",
     "account_id": "prv_01nowhere000000000000000000",
+    "escalation_id": "esp_01nowhere000000000000000000",
 }
 
 _PARAM = re.compile(r"{(\w+)}")
@@ -157,6 +168,14 @@ def world(client: TestClient) -> World:
         client.post(f"/v1/hooks/{b.endpoint_id}", json={"title": "B down"}, headers=b.alert_key),
         202,
     )
+    b_escalation = ok(
+        client.post(
+            f"/v1/orgs/{b.org_id}/escalations",
+            json={"name": "B's chain", "steps": [{"type": "call", "contact_ids": [b.contact_id]}]},
+            headers=b.auth,
+        ),
+        201,
+    )
     return World(
         a=a,
         b=b,
@@ -170,6 +189,7 @@ def world(client: TestClient) -> World:
             "endpoint_id": b.endpoint_id,
             "alert_id": b_alert["alert_id"],
             "account_id": b_provider["id"],
+            "escalation_id": b_escalation["id"],
         },
         b_member_auth=b_member_auth,
     )
@@ -295,6 +315,12 @@ def _assert_b_is_untouched(client: TestClient, world: World) -> None:
     assert invites[ids["invite_id"]]["revoked_at"] is None
     keys = ok(client.get(f"{org}/api-keys", headers=b.auth))["items"]
     assert [(key["id"], key["revoked_at"]) for key in keys] == [(ids["key_id"], None)]
+    chain = ok(client.get(f"{org}/escalations/{ids['escalation_id']}", headers=b.auth))
+    assert (chain["name"], chain["steps"]) == (
+        "B's chain",
+        [{"type": "call", "contact_ids": [b.contact_id]}],
+    )
+    assert ok(client.get(f"{org}/do-not-call", headers=b.auth))["items"] == []
     # B's member still has their role, and B's key still sends alerts.
     ok(client.get(f"{org}/contacts", headers=world.b_member_auth))
     sent = ok(
@@ -368,6 +394,20 @@ def test_lists_never_include_the_other_tenant_items(client: TestClient, world: W
         202,
     )["alert_id"]
     invite(client, a, "member")
+    ok(
+        client.post(
+            f"/v1/orgs/{a.org_id}/escalations",
+            json={"name": "A's chain", "steps": [{"type": "call", "contact_ids": [a.contact_id]}]},
+            headers=a.auth,
+        ),
+        201,
+    )
+    ok(
+        client.post(
+            f"/v1/orgs/{a.org_id}/do-not-call", json={"number": "+447400999999"}, headers=a.auth
+        ),
+        201,
+    )
     b_secrets = [*world.b_ids.values(), b.email, "b-member@example.com", "+447400222222"]
     lists = _list_routes(client)
     assert len(lists) >= 6, lists

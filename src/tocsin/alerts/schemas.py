@@ -15,6 +15,7 @@ class AlertOut(BaseModel):
     endpoint_id: str
     status: str
     severity: str
+    source: str
     title: str
     message: str
     dedup_key: str
@@ -59,7 +60,44 @@ class TimelineEntryOut(BaseModel):
     details: Any
 
 
+class EscalationStateOut(BaseModel):
+    """Where the alert's escalation stands: on which step, and until when it rests there."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    status: str
+    step: int
+    steps: int
+    round: int
+    next_at: datetime | None
+    ended_at: datetime | None
+    plan: list[dict[str, Any]]
+
+
+class CallJobOut(BaseModel):
+    """One contact to reach in one step: its calls so far and what happens next. A call held
+    by a per-number throttle shows `held_until` and why."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    contact_id: str | None
+    to_number: str
+    status: str
+    outcome: str | None
+    step: int | None
+    round: int
+    attempts: int
+    next_attempt_at: datetime | None
+    held_until: datetime | None
+    hold_reason: str | None
+    last_error: str | None
+
+
 class AlertDetailOut(AlertOut):
     payload: Any
+    escalation: EscalationStateOut | None
+    jobs: list[CallJobOut]
     calls: list[CallAttemptOut]
     timeline: list[TimelineEntryOut]

@@ -8,7 +8,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from tocsin.delivery.escalation import stop_paging
-from tocsin.delivery.models import CallAttempt
+from tocsin.delivery.models import OPEN_JOB_STATUSES, CallAttempt, CallJob, Escalation
 from tocsin.errors import Conflict, InvalidInput, NotFound
 from tocsin.ingest.models import Alert, AlertStatus
 from tocsin.ingest.service import acknowledge_alert, resolve_alert
@@ -55,6 +55,25 @@ def attempts_of(session: Session, alert_id: str) -> list[CallAttempt]:
             .order_by(CallAttempt.created_at, CallAttempt.attempt_no)
         )
     )
+
+
+def escalation_of(session: Session, alert_id: str) -> Escalation | None:
+    return session.scalar(select(Escalation).where(Escalation.alert_id == alert_id))
+
+
+def jobs_of(session: Session, alert_id: str) -> list[CallJob]:
+    return list(
+        session.scalars(
+            select(CallJob)
+            .where(CallJob.alert_id == alert_id)
+            .order_by(CallJob.created_at, CallJob.id)
+        )
+    )
+
+
+def next_attempt_at(job: CallJob) -> datetime | None:
+    """When the job's next call is due; None once it has settled."""
+    return job.run_at if job.status in OPEN_JOB_STATUSES else None
 
 
 def timeline_of(session: Session, alert: Alert) -> list[AuditEvent]:

@@ -7,19 +7,61 @@ from sqlalchemy.orm import Session
 
 from tocsin.accounts.models import Role, Scope
 from tocsin.alerts import service
-from tocsin.alerts.schemas import AlertDetailOut, AlertOut, CallAttemptOut, TimelineEntryOut
+from tocsin.alerts.schemas import (
+    AlertDetailOut,
+    AlertOut,
+    CallAttemptOut,
+    CallJobOut,
+    EscalationStateOut,
+    TimelineEntryOut,
+)
 from tocsin.api.deps import Caller, get_caller
 from tocsin.api.schemas import ERROR_RESPONSES, PageOut, page_of
+from tocsin.delivery.models import CallJob, Escalation
 from tocsin.ingest.models import Alert
 from tocsin.pagination import DEFAULT_LIMIT
 
 router = APIRouter(prefix="/v1/orgs/{org_id}/alerts", tags=["alerts"], responses=ERROR_RESPONSES)
 
 
+def _escalation_out(escalation: Escalation | None) -> EscalationStateOut | None:
+    if escalation is None:
+        return None
+    return EscalationStateOut(
+        id=escalation.id,
+        status=escalation.status,
+        step=escalation.step_index + 1,
+        steps=len(escalation.plan),
+        round=escalation.round + 1,
+        next_at=escalation.next_at,
+        ended_at=escalation.ended_at,
+        plan=escalation.plan,
+    )
+
+
+def _job_out(job: CallJob) -> CallJobOut:
+    return CallJobOut(
+        id=job.id,
+        contact_id=job.contact_id,
+        to_number=job.to_number,
+        status=job.status,
+        outcome=job.outcome,
+        step=job.step_index + 1 if job.step_index is not None else None,
+        round=job.round + 1,
+        attempts=job.attempt_count,
+        next_attempt_at=service.next_attempt_at(job),
+        held_until=job.held_until,
+        hold_reason=job.hold_reason,
+        last_error=job.last_error,
+    )
+
+
 def alert_detail(session: Session, alert: Alert) -> AlertDetailOut:
     return AlertDetailOut(
         **AlertOut.model_validate(alert).model_dump(),
         payload=alert.payload,
+        escalation=_escalation_out(service.escalation_of(session, alert.id)),
+        jobs=[_job_out(job) for job in service.jobs_of(session, alert.id)],
         calls=[CallAttemptOut.model_validate(a) for a in service.attempts_of(session, alert.id)],
         timeline=[
             TimelineEntryOut(

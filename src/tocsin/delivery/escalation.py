@@ -120,7 +120,7 @@ def _max_repeats(steps: Steps) -> int:
     return max((step.times for step in steps if isinstance(step, RepeatStep)), default=0)
 
 
-def _targets_for(session: Session, org_id: str, known: dict[str, str] | None = None) -> TargetsFor:
+def numbers_for(session: Session, org_id: str, known: dict[str, str] | None = None) -> TargetsFor:
     """Numbers for contact ids of this organization, read now: a contact whose number changed
     since the alert began is called on the new one."""
 
@@ -172,7 +172,7 @@ def start(
         parse_steps(plan),
         Position(0, 0, now),
         now=now,
-        targets_for=_targets_for(session, org_id, known),
+        targets_for=numbers_for(session, org_id, known),
     )
     position = transition.position
     session.execute(
@@ -296,7 +296,7 @@ def advance(session: Session, *, escalation_id: str, now: datetime, skip_locked:
         steps,
         Position(index + 1, escalation.round, escalation.step_started_at),
         now=now,
-        targets_for=_targets_for(session, escalation.org_id),
+        targets_for=numbers_for(session, escalation.org_id),
     )
     position = transition.position
     escalation.step_index = position.step_index

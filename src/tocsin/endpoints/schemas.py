@@ -3,10 +3,23 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from tocsin.endpoints.models import RoutingMode
+from tocsin.messages.sandbox import MAX_TEMPLATE_CHARACTERS
+from tocsin.routing.rules import MAX_RULES
+
+RULES_DESCRIPTION = (
+    "The scenario: ordered rules, first match wins, e.g. "
+    '{"conditions": [{"field": "labels.team", "op": "in", "value": ["db"]}], '
+    '"action": {"type": "call_escalation", "escalation_id": "esp_..."}}. '
+    "When none matches, `routing` applies."
+)
+TEMPLATE_DESCRIPTION = (
+    "Jinja2 template of what the call says; empty or absent: the default for the sender"
+)
 
 
 class ContactIn(BaseModel):
@@ -36,6 +49,12 @@ class EndpointIn(BaseModel):
     require_key: bool = True
     routing: RoutingMode = RoutingMode.PRIMARY
     contact_ids: list[str] = Field(default_factory=list, max_length=50)
+    rules: list[dict[str, Any]] = Field(
+        default_factory=list, max_length=MAX_RULES, description=RULES_DESCRIPTION
+    )
+    template: str | None = Field(
+        default=None, max_length=MAX_TEMPLATE_CHARACTERS, description=TEMPLATE_DESCRIPTION
+    )
 
 
 class EndpointPatch(BaseModel):
@@ -43,6 +62,14 @@ class EndpointPatch(BaseModel):
     require_key: bool | None = None
     routing: RoutingMode | None = None
     contact_ids: list[str] | None = Field(default=None, max_length=50)
+    rules: list[dict[str, Any]] | None = Field(
+        default=None, max_length=MAX_RULES, description=RULES_DESCRIPTION
+    )
+    template: str | None = Field(
+        default=None,
+        max_length=MAX_TEMPLATE_CHARACTERS,
+        description=f"{TEMPLATE_DESCRIPTION}; an empty string goes back to the default",
+    )
 
 
 class EndpointOut(BaseModel):
@@ -51,6 +78,27 @@ class EndpointOut(BaseModel):
     require_key: bool
     routing: RoutingMode
     contact_ids: list[str]
+    rules: list[dict[str, Any]]
+    template: str | None
     webhook_url: str
     created_at: datetime
     updated_at: datetime
+
+
+class PreviewCall(BaseModel):
+    contact_id: str
+    phone_e164: str
+
+
+class PreviewOut(BaseModel):
+    """What a webhook with this body would do, without doing it."""
+
+    source: str
+    title: str
+    severity: str
+    dedup_key: str
+    route: dict[str, Any]
+    steps: list[dict[str, Any]]
+    first_calls: list[PreviewCall]
+    spoken_text: str
+    template_problem: str | None

@@ -13,8 +13,10 @@ from tocsin.accounts.service import calling_policy
 from tocsin.endpoints.models import Contact, Endpoint, EndpointContact, RoutingMode
 from tocsin.errors import InvalidInput, NotFound
 from tocsin.ids import new_id
+from tocsin.messages import check_template
 from tocsin.pagination import Page, paginate
 from tocsin.policy.numbers import checked_number
+from tocsin.routing.scenarios import validated_rules
 
 
 def webhook_url(base_url: str, endpoint_id: str) -> str:
@@ -140,6 +142,8 @@ def create_endpoint(
     require_key: bool = True,
     routing: str = RoutingMode.PRIMARY.value,
     contact_ids: list[str] | None = None,
+    rules: list[dict[str, Any]] | None = None,
+    template: str | None = None,
 ) -> Endpoint:
     endpoint = Endpoint(
         id=new_id("ep"),
@@ -147,6 +151,8 @@ def create_endpoint(
         name=_clean_name(name),
         require_key=require_key,
         routing=_routing(routing),
+        rules=validated_rules(session, org_id=org_id, rules=rules or []),
+        template=_checked_template(template),
         created_at=now,
         updated_at=now,
     )
@@ -155,6 +161,14 @@ def create_endpoint(
     if contact_ids:
         set_endpoint_contacts(session, endpoint=endpoint, contact_ids=contact_ids)
     return endpoint
+
+
+def _checked_template(template: str | None) -> str | None:
+    """The template to store (None for the default); InvalidInput if it does not render."""
+    if template is None or not template.strip():
+        return None
+    check_template(template)
+    return template
 
 
 def get_endpoint(session: Session, *, org_id: str, endpoint_id: str) -> Endpoint:
@@ -176,8 +190,15 @@ def update_endpoint(
     require_key: bool | None = None,
     routing: str | None = None,
     contact_ids: list[str] | None = None,
+    rules: list[dict[str, Any]] | None = None,
+    template: str | None = None,
 ) -> Endpoint:
+    """None leaves a field as it is; an empty `template` goes back to the default."""
     endpoint = get_endpoint(session, org_id=org_id, endpoint_id=endpoint_id)
+    if rules is not None:
+        endpoint.rules = validated_rules(session, org_id=org_id, rules=rules)
+    if template is not None:
+        endpoint.template = _checked_template(template)
     if name is not None:
         endpoint.name = _clean_name(name)
     if require_key is not None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query
+import asyncio
+
+from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy.orm import Session
 
 from tocsin.accounts.models import Role, Scope
@@ -17,8 +19,12 @@ from tocsin.endpoints.schemas import (
     EndpointIn,
     EndpointOut,
     EndpointPatch,
+    PreviewCall,
+    PreviewOut,
 )
+from tocsin.ingest.views import read_capped_body
 from tocsin.pagination import DEFAULT_LIMIT
+from tocsin.routing.preview import preview
 from tocsin.trust import audit
 
 router = APIRouter(prefix="/v1/orgs/{org_id}", responses=ERROR_RESPONSES)
@@ -31,6 +37,8 @@ def _endpoint_out(session: Session, endpoint: Endpoint, base_url: str) -> Endpoi
         require_key=endpoint.require_key,
         routing=RoutingMode(endpoint.routing),
         contact_ids=[contact.id for contact in service.endpoint_contacts(session, endpoint.id)],
+        rules=endpoint.rules,
+        template=endpoint.template,
         webhook_url=service.webhook_url(base_url, endpoint.id),
         created_at=endpoint.created_at,
         updated_at=endpoint.updated_at,
@@ -148,6 +156,8 @@ def create_endpoint(
             require_key=body.require_key,
             routing=body.routing.value,
             contact_ids=body.contact_ids,
+            rules=body.rules,
+            template=body.template,
         )
         audit.record(
             s,
@@ -201,6 +211,8 @@ def update_endpoint(
             require_key=body.require_key,
             routing=body.routing.value if body.routing else None,
             contact_ids=body.contact_ids,
+            rules=body.rules,
+            template=body.template,
         )
         audit.record(
             s,
@@ -228,3 +240,41 @@ def delete_endpoint(org_id: str, endpoint_id: str, caller: Caller = Depends(get_
             target_type="endpoint",
             target_id=endpoint_id,
         )
+
+
+@router.post("/endpoints/{endpoint_id}/preview", response_model=PreviewOut, tags=["endpoints"])
+async def preview_endpoint(
+    org_id: str, endpoint_id: str, request: Request, caller: Caller = Depends(get_caller)
+) -> PreviewOut:
+    """Read, route and word a sample webhook body as the endpoint would, calling no one."""
+    runtime = caller.runtime
+    body = await read_capped_body(request, runtime.settings.max_payload_bytes)
+    content_type = request.headers.get("content-type", "")
+
+    def work() -> PreviewOut:
+        with caller.org(org_id, min_role=Role.MEMBER, scope=Scope.READ, write=False) as (s, _):
+            endpoint = service.get_endpoint(s, org_id=org_id, endpoint_id=endpoint_id)
+            result = preview(
+                s,
+                endpoint=endpoint,
+                body=body,
+                content_type=content_type,
+                now=runtime.clock.now(),
+                max_characters=runtime.settings.max_spoken_characters,
+            )
+            return PreviewOut(
+                source=result.source,
+                title=result.title,
+                severity=result.severity,
+                dedup_key=result.dedup_key,
+                route=result.route.describe(),
+                steps=result.route.plan,
+                first_calls=[
+                    PreviewCall(contact_id=t.contact_id, phone_e164=t.phone_e164)
+                    for t in result.first_calls
+                ],
+                spoken_text=result.spoken_text,
+                template_problem=result.template_problem,
+            )
+
+    return await asyncio.to_thread(work)

@@ -1,121 +1,48 @@
-"""The `tocsin` command: run the server and worker, and administer a server from its shell.
-
-Admin commands work directly on the database, so they need no running server and no token: the
-person with shell access to the host is already trusted with its database.
-"""
+"""Commands that run Tocsin and set up organizations, people, keys, endpoints and providers."""
 
 from __future__ import annotations
 
 import asyncio
-import functools
 import json
 import logging
 import signal
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
 import typer
-from pydantic import ValidationError
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session
 
 from tocsin.accounts import service as accounts
 from tocsin.accounts.models import Role, Scope
+from tocsin.cli.common import (
+    CliError,
+    JsonOption,
+    OrgOption,
+    audit_as_shell,
+    emit,
+    friendly_errors,
+    open_runtime,
+)
+from tocsin.cli.root import app, group
 from tocsin.config import Settings
 from tocsin.db.migrate import upgrade
 from tocsin.delivery import provider_accounts
 from tocsin.endpoints import service as endpoints
 from tocsin.endpoints.models import Endpoint
-from tocsin.errors import TocsinError
 from tocsin.ids import new_id
 from tocsin.policy.numbers import NumberBlocked, checked_number
 from tocsin.runtime import Runtime
 from tocsin.safety import ScreeningContext, region_of, screen
 from tocsin.telephony.base import CallRequest, ProviderError
-from tocsin.trust import audit
-from tocsin.trust.audit import Actor
 
-P = ParamSpec("P")
-R = TypeVar("R")
-
-app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
-db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
-org_app = typer.Typer(no_args_is_help=True, help="Organizations.")
-user_app = typer.Typer(no_args_is_help=True, help="Users.")
-key_app = typer.Typer(no_args_is_help=True, help="API keys.")
-endpoint_app = typer.Typer(no_args_is_help=True, help="Webhook endpoints.")
-contact_app = typer.Typer(no_args_is_help=True, help="Contacts (phone numbers to call).")
-provider_app = typer.Typer(no_args_is_help=True, help="Telephony provider accounts.")
-call_app = typer.Typer(no_args_is_help=True, help="Calls.")
-for sub, name in (
-    (db_app, "db"),
-    (org_app, "org"),
-    (user_app, "user"),
-    (key_app, "key"),
-    (endpoint_app, "endpoint"),
-    (contact_app, "contact"),
-    (provider_app, "provider"),
-    (call_app, "call"),
-):
-    app.add_typer(sub, name=name)
-
-CLI_ACTOR = Actor("cli", "shell")
-
-
-class CliError(Exception):
-    pass
-
-
-def _fail(message: str) -> None:
-    typer.echo(f"tocsin: error: {message}", err=True)
-    raise typer.Exit(code=1)
-
-
-def friendly_errors(command: Callable[P, R]) -> Callable[P, R]:
-    """Turn every expected failure into one line on stderr and exit status 1."""
-
-    @functools.wraps(command)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return command(*args, **kwargs)
-        except TocsinError as exc:
-            _fail(exc.message)
-        except CliError as exc:
-            _fail(str(exc))
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(part) for part in first.get("loc", ()))
-            _fail(f"bad setting {where.upper() and 'TOCSIN_' + where.upper()}: {first['msg']}")
-        except OSError as exc:
-            _fail(str(exc))
-        except OperationalError as exc:
-            # The database is down, unreachable, locked or refuses us: its own first line says
-            # which, and a traceback would only bury it.
-            _fail(f"database: {str(exc.orig or exc).strip().splitlines()[0]}")
-        raise AssertionError("unreachable")
-
-    return wrapper
-
-
-def _runtime() -> Runtime:
-    runtime = Runtime.from_settings(Settings())
-    upgrade(runtime.database)
-    return runtime
-
-
-def _audit(session: Session, **event: Any) -> None:
-    """Admin commands are audited as the shell user, like API changes are as their caller."""
-    audit.record(session, actor=CLI_ACTOR, **event)
-
-
-def _emit(as_json: bool, data: dict[str, Any], human: str) -> None:
-    typer.echo(json.dumps(data, indent=2, default=str) if as_json else human)
-
-
-JsonOption = typer.Option(False, "--json", help="Print JSON instead of text.")
-OrgOption = typer.Option(..., "--org", help="Organization id or slug.")
+db_app = group("db", "Database schema.")
+org_app = group("org", "Organizations.")
+user_app = group("user", "Users.")
+key_app = group("key", "API keys.")
+endpoint_app = group("endpoint", "Webhook endpoints.")
+contact_app = group("contact", "Contacts (phone numbers to call).")
+provider_app = group("provider", "Telephony provider accounts.")
+call_app = group("call", "Calls.")
 
 
 # Running ----------------------------------------------------------------------------------------
@@ -135,7 +62,7 @@ def serve(
 
     from tocsin.app import create_app
 
-    runtime = _runtime()
+    runtime = open_runtime()
     settings = runtime.settings
     run_worker = settings.run_worker_in_serve if worker is None else worker
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
@@ -154,7 +81,7 @@ def run_worker(
     concurrency: int | None = typer.Option(None, help="Calls at once [TOCSIN_WORKER_CONCURRENCY]."),
 ) -> None:
     """Run a delivery worker: claim due call jobs and place the calls. Stops on SIGTERM/SIGINT."""
-    runtime = _runtime()
+    runtime = open_runtime()
     if concurrency is not None:
         runtime.settings.worker_concurrency = concurrency
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
@@ -193,7 +120,7 @@ def org_create(
     as_json: bool = JsonOption,
 ) -> None:
     """Create an organization. Calls abroad stay off until enabled per country."""
-    runtime = _runtime()
+    runtime = open_runtime()
     now = runtime.clock.now()
     with runtime.database.write() as session:
         owner_id = accounts.find_user_by_email(session, owner).id if owner else None
@@ -204,7 +131,7 @@ def org_create(
             now=now,
             home_region=country or runtime.settings.default_region,
         )
-        _audit(
+        audit_as_shell(
             session,
             action="org.created",
             at=now,
@@ -213,7 +140,7 @@ def org_create(
             target_id=org.id,
         )
         data = {"id": org.id, "name": org.name, "slug": org.slug}
-    _emit(as_json, data, f"created organization {data['slug']} ({data['id']})")
+    emit(as_json, data, f"created organization {data['slug']} ({data['id']})")
 
 
 def _read_password(password_stdin: bool) -> str:
@@ -236,7 +163,7 @@ def user_create(
 ) -> None:
     """Create a user, optionally as a member of an organization."""
     password = _read_password(password_stdin)
-    runtime = _runtime()
+    runtime = open_runtime()
     now = runtime.clock.now()
     with runtime.database.write() as session:
         user = accounts.create_user(
@@ -249,7 +176,7 @@ def user_create(
                 session, org_id=organization.id, user_id=user.id, role=role, now=now
             )
             data.update(org_id=organization.id, role=role.value)
-        _audit(
+        audit_as_shell(
             session,
             action="user.created",
             at=now,
@@ -257,7 +184,7 @@ def user_create(
             target_type="user",
             target_id=user.id,
         )
-    _emit(as_json, data, f"created user {data['email']} ({data['id']})")
+    emit(as_json, data, f"created user {data['email']} ({data['id']})")
 
 
 @key_app.command("create")
@@ -270,7 +197,7 @@ def key_create(
     as_json: bool = JsonOption,
 ) -> None:
     """Create an API key. The key is printed once and cannot be shown again."""
-    runtime = _runtime()
+    runtime = open_runtime()
     now = runtime.clock.now()
     with runtime.database.write() as session:
         organization = accounts.get_organization(session, org)
@@ -286,7 +213,7 @@ def key_create(
             digest_key=runtime.api_key_digest_key,
             endpoint_id=endpoint,
         )
-        _audit(
+        audit_as_shell(
             session,
             action="api_key.created",
             at=now,
@@ -295,7 +222,7 @@ def key_create(
             target_id=key.id,
         )
         data = {"id": key.id, "key": plaintext, "scopes": key.scopes}
-    _emit(as_json, data, plaintext)
+    emit(as_json, data, plaintext)
 
 
 @endpoint_app.command("create")
@@ -309,7 +236,7 @@ def endpoint_create(
     as_json: bool = JsonOption,
 ) -> None:
     """Create a webhook endpoint and print its URL."""
-    runtime = _runtime()
+    runtime = open_runtime()
     now = runtime.clock.now()
     with runtime.database.write() as session:
         organization = accounts.get_organization(session, org)
@@ -322,7 +249,7 @@ def endpoint_create(
             routing=routing,
             contact_ids=contact,
         )
-        _audit(
+        audit_as_shell(
             session,
             action="endpoint.created",
             at=now,
@@ -332,7 +259,7 @@ def endpoint_create(
         )
         url = endpoints.webhook_url(runtime.settings.public_base_url, created.id)
         data = {"id": created.id, "name": created.name, "url": url}
-    _emit(as_json, data, f"created endpoint {data['id']}\n{url}")
+    emit(as_json, data, f"created endpoint {data['id']}\n{url}")
 
 
 @contact_app.command("add")
@@ -345,7 +272,7 @@ def contact_add(
     as_json: bool = JsonOption,
 ) -> None:
     """Add a contact with a phone number."""
-    runtime = _runtime()
+    runtime = open_runtime()
     now = runtime.clock.now()
     with runtime.database.write() as session:
         organization = accounts.get_organization(session, org)
@@ -358,7 +285,7 @@ def contact_add(
             now=now,
             sanctioned_regions=runtime.settings.sanctioned_region_set(),
         )
-        _audit(
+        audit_as_shell(
             session,
             action="contact.created",
             at=now,
@@ -367,7 +294,7 @@ def contact_add(
             target_id=created.id,
         )
         data = {"id": created.id, "name": created.name, "phone": created.phone_e164}
-    _emit(as_json, data, f"added contact {data['id']} {data['phone']}")
+    emit(as_json, data, f"added contact {data['id']} {data['phone']}")
 
 
 @app.command("screen")
@@ -436,7 +363,7 @@ def provider_add(
     as_json: bool = JsonOption,
 ) -> None:
     """Add a telephony provider account to an organization."""
-    runtime = _runtime()
+    runtime = open_runtime()
     now = runtime.clock.now()
     with runtime.database.write() as session:
         organization = accounts.get_organization(session, org)
@@ -453,7 +380,7 @@ def provider_add(
             context=runtime.build_context,
             now=now,
         )
-        _audit(
+        audit_as_shell(
             session,
             action="provider.created",
             at=now,
@@ -463,7 +390,7 @@ def provider_add(
             details={"kind": kind, "priority": priority},
         )
         data = {"id": account.id, "kind": kind, "name": account.name, "priority": priority}
-    _emit(as_json, data, f"added {kind} provider {data['id']} at priority {priority}")
+    emit(as_json, data, f"added {kind} provider {data['id']} at priority {priority}")
 
 
 TEST_CALL_TEXT = "This is a test call from Tocsin. No alert is open."
@@ -478,7 +405,7 @@ def call_test(
     as_json: bool = JsonOption,
 ) -> None:
     """Place a test call, after screening, and print its events as they happen."""
-    runtime = _runtime()
+    runtime = open_runtime()
     settings = runtime.settings
     directory = runtime.provider_directory()
     with runtime.database.read() as session:
@@ -509,7 +436,7 @@ def call_test(
         ring_timeout_seconds=settings.call_timeout_seconds,
     )
     with runtime.database.write() as session:
-        _audit(
+        audit_as_shell(
             session,
             action="call.test",
             at=runtime.clock.now(),
@@ -527,7 +454,7 @@ def call_test(
                     raise CliError(f"{choice.provider.name}: {error.user_message}") from error
                 refusals.append(f"{choice.provider.name}: {error.user_message}")
                 continue
-            _emit(
+            emit(
                 as_json,
                 {
                     "event": "accepted",
@@ -538,7 +465,7 @@ def call_test(
             )
             async for event in handle.events():
                 text = event.kind.value + (f" {event.digits}" if event.digits else "")
-                _emit(
+                emit(
                     as_json,
                     {"event": event.kind.value, "digits": event.digits, "detail": event.detail},
                     text,
@@ -562,7 +489,7 @@ def quickstart(
     Safe to run again: it reuses what it made before. Writes `<data dir>/quickstart.env` with
     TOCSIN_HOOK_URL and TOCSIN_ALERT_KEY for shell use.
     """
-    runtime = _runtime()
+    runtime = open_runtime()
     settings = runtime.settings
     env_path = settings.data_dir / "quickstart.env"
     existing = _read_env_file(env_path)
@@ -605,7 +532,7 @@ def quickstart(
                 digest_key=runtime.api_key_digest_key,
             )
             endpoint_id = endpoint.id
-            _audit(
+            audit_as_shell(
                 session,
                 action="quickstart.created",
                 at=now,
@@ -641,7 +568,3 @@ def _read_env_file(path: Path) -> dict[str, str]:
         name, _, value = line.removeprefix("export ").partition("=")
         values[name.strip()] = value.strip()
     return values
-
-
-def main() -> None:
-    app()

@@ -1,0 +1,10 @@
+"""The `tocsin` command. Each module registers its commands on the one typer app."""
+
+from tocsin.cli import admin, alerts, paging
+from tocsin.cli.root import app
+
+__all__ = ["admin", "alerts", "app", "main", "paging"]
+
+
+def main() -> None:
+    app()

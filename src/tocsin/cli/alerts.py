@@ -1,0 +1,124 @@
+"""`tocsin alert ...`: list alerts, read one's timeline, acknowledge and resolve from the shell."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+
+from tocsin.accounts import service as accounts
+from tocsin.alerts import service as alerts
+from tocsin.alerts.schemas import AlertDetailOut, AlertOut
+from tocsin.alerts.views import alert_detail
+from tocsin.cli.common import (
+    CLI_ACTOR,
+    JsonOption,
+    OrgOption,
+    emit,
+    friendly_errors,
+    open_runtime,
+)
+from tocsin.cli.root import group
+from tocsin.pagination import DEFAULT_LIMIT
+
+alert_app = group("alert", "Alerts: list, timeline, acknowledge, resolve.")
+
+
+@alert_app.command("list")
+@friendly_errors
+def alert_list(
+    org: str = OrgOption,
+    status: str | None = typer.Option(None, help="open, acknowledged or resolved."),
+    limit: int = typer.Option(DEFAULT_LIMIT, help="How many, newest first."),
+    as_json: bool = JsonOption,
+) -> None:
+    """The organization's alerts, newest first."""
+    runtime = open_runtime()
+    with runtime.database.read() as session:
+        organization = accounts.get_organization(session, org)
+        page = alerts.list_alerts(
+            session, org_id=organization.id, limit=limit, cursor=None, status=status
+        )
+        items = [AlertOut.model_validate(alert).model_dump(mode="json") for alert in page.items]
+    lines = [
+        f"{item['id']}  {item['status']:<12} {item['severity']:<8} {item['title']}"
+        for item in items
+    ]
+    emit(as_json, items, "\n".join(lines) or "no alerts")
+
+
+def _timeline_line(entry: dict[str, Any]) -> str:
+    details = entry["details"] or {}
+    shown = ", ".join(
+        f"{key}={value}" for key, value in details.items() if key not in ("escalation_id",)
+    )
+    who = entry["actor_type"] + (f":{entry['actor_id']}" if entry["actor_id"] else "")
+    return f"{entry['at'][:19].replace('T', ' ')}  {entry['action']:<26} {who}  {shown}".rstrip()
+
+
+def _describe(detail: AlertDetailOut) -> str:
+    data = detail.model_dump(mode="json")
+    lines = [
+        f"{data['id']}: {data['title']}",
+        f"  status {data['status']}, severity {data['severity']}, from {data['source']}",
+    ]
+    escalation = data["escalation"]
+    if escalation:
+        lines.append(
+            f"  escalation {escalation['status']}: step {escalation['step']} of "
+            f"{escalation['steps']}, round {escalation['round']}"
+            + (f", next at {escalation['next_at'][:19]}" if escalation["next_at"] else "")
+        )
+    for job in data["jobs"]:
+        state = job["outcome"] or job["status"]
+        held = f", held until {job['held_until'][:19]} ({job['hold_reason']})"
+        lines.append(
+            f"  call {job['to_number']}: {state}, {job['attempts']} attempt(s)"
+            + (held if job["held_until"] else "")
+        )
+    lines.append("timeline:")
+    lines += [f"  {_timeline_line(entry)}" for entry in data["timeline"]]
+    return "\n".join(lines)
+
+
+@alert_app.command("show")
+@friendly_errors
+def alert_show(alert_id: str, org: str = OrgOption, as_json: bool = JsonOption) -> None:
+    """One alert: its escalation, calls and every step of its timeline."""
+    runtime = open_runtime()
+    with runtime.database.read() as session:
+        organization = accounts.get_organization(session, org)
+        detail = alert_detail(
+            session, alerts.get_alert(session, org_id=organization.id, alert_id=alert_id)
+        )
+    emit(as_json, detail.model_dump(mode="json"), _describe(detail))
+
+
+@alert_app.command("ack")
+@friendly_errors
+def alert_ack(alert_id: str, org: str = OrgOption, as_json: bool = JsonOption) -> None:
+    """Acknowledge an alert: its calls stop."""
+    runtime = open_runtime()
+    now = runtime.clock.now()
+    with runtime.database.write() as session:
+        organization = accounts.get_organization(session, org)
+        alert = alerts.acknowledge(
+            session, org_id=organization.id, alert_id=alert_id, actor=CLI_ACTOR, now=now
+        )
+        data = AlertOut.model_validate(alert).model_dump(mode="json")
+    emit(as_json, data, f"acknowledged {alert_id}")
+
+
+@alert_app.command("resolve")
+@friendly_errors
+def alert_resolve(alert_id: str, org: str = OrgOption, as_json: bool = JsonOption) -> None:
+    """Resolve an alert: its calls stop."""
+    runtime = open_runtime()
+    now = runtime.clock.now()
+    with runtime.database.write() as session:
+        organization = accounts.get_organization(session, org)
+        alert = alerts.resolve(
+            session, org_id=organization.id, alert_id=alert_id, actor=CLI_ACTOR, now=now
+        )
+        data = AlertOut.model_validate(alert).model_dump(mode="json")
+    emit(as_json, data, f"resolved {alert_id}")

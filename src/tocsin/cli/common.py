@@ -1,0 +1,79 @@
+"""What every command shares: one-line errors, the runtime, output, and auditing as the shell."""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar
+
+import typer
+from pydantic import ValidationError
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from tocsin.config import Settings
+from tocsin.db.migrate import upgrade
+from tocsin.errors import TocsinError
+from tocsin.runtime import Runtime
+from tocsin.trust import audit
+from tocsin.trust.audit import Actor
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+CLI_ACTOR = Actor("cli", "shell")
+
+
+class CliError(Exception):
+    pass
+
+
+def fail(message: str) -> None:
+    typer.echo(f"tocsin: error: {message}", err=True)
+    raise typer.Exit(code=1)
+
+
+def friendly_errors(command: Callable[P, R]) -> Callable[P, R]:
+    """Turn every expected failure into one line on stderr and exit status 1."""
+
+    @functools.wraps(command)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return command(*args, **kwargs)
+        except TocsinError as exc:
+            fail(exc.message)
+        except CliError as exc:
+            fail(str(exc))
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(part) for part in first.get("loc", ()))
+            fail(f"bad setting {where.upper() and 'TOCSIN_' + where.upper()}: {first['msg']}")
+        except OSError as exc:
+            fail(str(exc))
+        except OperationalError as exc:
+            # The database is down, unreachable, locked or refuses us: its own first line says
+            # which, and a traceback would only bury it.
+            fail(f"database: {str(exc.orig or exc).strip().splitlines()[0]}")
+        raise AssertionError("unreachable")
+
+    return wrapper
+
+
+def open_runtime() -> Runtime:
+    runtime = Runtime.from_settings(Settings())
+    upgrade(runtime.database)
+    return runtime
+
+
+def audit_as_shell(session: Session, **event: Any) -> None:
+    """Admin commands are audited as the shell user, like API changes are as their caller."""
+    audit.record(session, actor=CLI_ACTOR, **event)
+
+
+def emit(as_json: bool, data: Any, human: str) -> None:
+    typer.echo(json.dumps(data, indent=2, default=str) if as_json else human)
+
+
+JsonOption = typer.Option(False, "--json", help="Print JSON instead of text.")
+OrgOption = typer.Option(..., "--org", help="Organization id or slug.")

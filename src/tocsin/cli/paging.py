@@ -1,0 +1,242 @@
+"""Paging configuration from the shell: escalation policies, an endpoint's rules and template,
+the do-not-call list, and the escalation auditor."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from tocsin.accounts import service as accounts
+from tocsin.cli.admin import endpoint_app
+from tocsin.cli.common import (
+    CLI_ACTOR,
+    CliError,
+    JsonOption,
+    OrgOption,
+    audit_as_shell,
+    emit,
+    fail,
+    friendly_errors,
+    open_runtime,
+)
+from tocsin.cli.root import group
+from tocsin.delivery.auditor import audit_and_report
+from tocsin.delivery.opt_out import stop_calling
+from tocsin.endpoints import service as endpoints
+from tocsin.pagination import MAX_LIMIT
+from tocsin.routing import policies
+from tocsin.routing.preview import preview
+from tocsin.trust import do_not_call
+from tocsin.trust.views import e164_of
+
+escalation_app = group("escalation", "Escalation policies: call, wait, repeat.")
+number_app = group("number", "Numbers not to call (the do-not-call list).")
+engine_app = group("engine", "The delivery engine.")
+
+
+def _read(path: Path) -> str:
+    return sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
+
+
+def _step(text: str) -> dict[str, Any]:
+    """call:ID[,ID...], wait:MINUTES or repeat:TIMES."""
+    kind, _, value = text.partition(":")
+    if kind == "call" and value:
+        return {"type": "call", "contact_ids": [part.strip() for part in value.split(",")]}
+    try:
+        if kind == "wait":
+            return {"type": "wait", "minutes": float(value)}
+        if kind == "repeat":
+            return {"type": "repeat", "times": int(value)}
+    except ValueError:
+        pass
+    raise CliError(f"--step must be call:ID[,ID...], wait:MINUTES or repeat:TIMES, got {text!r}")
+
+
+@escalation_app.command("create")
+@friendly_errors
+def escalation_create(
+    name: str,
+    org: str = OrgOption,
+    step: list[str] = typer.Option(
+        ..., help="call:ID[,ID...], wait:MINUTES or repeat:TIMES; repeat, in order."
+    ),
+    as_json: bool = JsonOption,
+) -> None:
+    """Create an escalation policy, e.g. --step call:ct_a --step wait:5 --step call:ct_b."""
+    steps = [_step(item) for item in step]
+    runtime = open_runtime()
+    now = runtime.clock.now()
+    with runtime.database.write() as session:
+        organization = accounts.get_organization(session, org)
+        policy = policies.create_policy(
+            session, org_id=organization.id, name=name, steps=steps, now=now
+        )
+        audit_as_shell(
+            session,
+            action="escalation.created",
+            at=now,
+            org_id=organization.id,
+            target_type="escalation_policy",
+            target_id=policy.id,
+        )
+        data = {"id": policy.id, "name": policy.name, "steps": policy.steps}
+    emit(as_json, data, f"created escalation policy {data['id']}")
+
+
+@escalation_app.command("list")
+@friendly_errors
+def escalation_list(org: str = OrgOption, as_json: bool = JsonOption) -> None:
+    runtime = open_runtime()
+    with runtime.database.read() as session:
+        organization = accounts.get_organization(session, org)
+        page = policies.list_policies(session, org_id=organization.id, limit=MAX_LIMIT, cursor=None)
+        items = [{"id": p.id, "name": p.name, "steps": p.steps} for p in page.items]
+    human = "\n".join(f"{item['id']}  {item['name']}: {len(item['steps'])} steps" for item in items)
+    emit(as_json, items, human or "no escalation policies")
+
+
+@endpoint_app.command("configure")
+@friendly_errors
+def endpoint_configure(
+    endpoint_id: str,
+    org: str = OrgOption,
+    rules: Path | None = typer.Option(None, help="JSON file of rules ('-' for stdin)."),
+    template: Path | None = typer.Option(None, help="Template file ('-' for stdin)."),
+    default_template: bool = typer.Option(False, help="Go back to the default template."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Set an endpoint's scenario (rules) and what its calls say (template)."""
+    new_rules = json.loads(_read(rules)) if rules is not None else None
+    if new_rules is not None and not isinstance(new_rules, list):
+        raise CliError("the rules file must hold a JSON list of rules")
+    new_template = "" if default_template else (_read(template) if template else None)
+    runtime = open_runtime()
+    now = runtime.clock.now()
+    with runtime.database.write() as session:
+        organization = accounts.get_organization(session, org)
+        endpoint = endpoints.update_endpoint(
+            session,
+            org_id=organization.id,
+            endpoint_id=endpoint_id,
+            now=now,
+            rules=new_rules,
+            template=new_template,
+        )
+        audit_as_shell(
+            session,
+            action="endpoint.updated",
+            at=now,
+            org_id=organization.id,
+            target_type="endpoint",
+            target_id=endpoint.id,
+        )
+        count = len(endpoint.rules)
+        data = {"id": endpoint.id, "rules": endpoint.rules, "template": endpoint.template}
+    emit(as_json, data, f"configured endpoint {endpoint_id}: {count} rules")
+
+
+@endpoint_app.command("preview")
+@friendly_errors
+def endpoint_preview(
+    endpoint_id: str,
+    org: str = OrgOption,
+    file: Path = typer.Option(..., help="A sample webhook body ('-' for stdin)."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Show how the endpoint would read, route and word a webhook, calling no one."""
+    body = _read(file).encode()
+    runtime = open_runtime()
+    with runtime.database.read() as session:
+        organization = accounts.get_organization(session, org)
+        endpoint = endpoints.get_endpoint(session, org_id=organization.id, endpoint_id=endpoint_id)
+        result = preview(
+            session,
+            endpoint=endpoint,
+            body=body,
+            content_type="application/json",
+            now=runtime.clock.now(),
+            max_characters=runtime.settings.max_spoken_characters,
+        )
+    first_calls = [target.phone_e164 for target in result.first_calls]
+    data = {
+        "source": result.source,
+        "title": result.title,
+        "severity": result.severity,
+        "route": result.route.describe(),
+        "first_calls": first_calls,
+        "spoken_text": result.spoken_text,
+        "template_problem": result.template_problem,
+    }
+    human = (
+        f"read as {result.source}: {result.title} ({result.severity})\n"
+        f"route: {result.route.describe()}\n"
+        f"calls first: {', '.join(first_calls) or 'nobody'}\n"
+        f"says: {result.spoken_text}"
+        + (f"\ntemplate problem: {result.template_problem}" if result.template_problem else "")
+    )
+    emit(as_json, data, human)
+
+
+@number_app.command("stop")
+@friendly_errors
+def number_stop(
+    number: str,
+    org: str = OrgOption,
+    region: str | None = typer.Option(None, help="Country for a national number."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Stop calling a number for an organization, at once; its queued calls are cancelled."""
+    runtime = open_runtime()
+    now = runtime.clock.now()
+    with runtime.database.write() as session:
+        organization = accounts.get_organization(session, org)
+        entry, cancelled = stop_calling(
+            session,
+            org_id=organization.id,
+            number=e164_of(number, region or organization.home_region),
+            source="cli",
+            actor=CLI_ACTOR,
+            now=now,
+        )
+        data = {"id": entry.id, "number": entry.phone_e164, "calls_cancelled": cancelled}
+    emit(
+        as_json, data, f"{data['number']} will not be called; {cancelled} queued call(s) cancelled"
+    )
+
+
+@number_app.command("list")
+@friendly_errors
+def number_list(org: str = OrgOption, as_json: bool = JsonOption) -> None:
+    """Numbers the organization does not call."""
+    runtime = open_runtime()
+    with runtime.database.read() as session:
+        organization = accounts.get_organization(session, org)
+        page = do_not_call.list_entries(
+            session, org_id=organization.id, limit=MAX_LIMIT, cursor=None
+        )
+        items = [
+            {"number": e.phone_e164, "source": e.source, "since": e.created_at.isoformat()}
+            for e in page.items
+        ]
+    human = "\n".join(f"{i['number']}  {i['source']}  since {i['since'][:19]}" for i in items)
+    emit(as_json, items, human or "no numbers")
+
+
+@engine_app.command("audit")
+@friendly_errors
+def engine_audit(as_json: bool = JsonOption) -> None:
+    """Look for escalations nothing is moving, mend what is safe, and list them all. Exits 1
+    when anything was found, so it can run from a monitoring check."""
+    runtime = open_runtime()
+    with runtime.database.write() as session:
+        findings = audit_and_report(session, now=runtime.clock.now())
+    data = [finding.as_dict() for finding in findings]
+    human = "\n".join(f"{f.kind}: alert {f.alert_id} of {f.org_id}: {f.detail}" for f in findings)
+    emit(as_json, data, human or "no stuck escalations")
+    if findings:
+        fail(f"{len(findings)} stuck escalation(s) or call(s)")
