@@ -1,0 +1,209 @@
+"""A paging setup for engine tests: an organization configured through the API, a simulator
+whose callees behave per number, and a worker on the injected clock.
+
+Tests read as what happens: `pager.fire(...)`, `pager.run()`, `pager.later(minutes=2)`, then
+look at `pager.calls()` (what the simulator was asked to dial, in order) and `pager.alert(id)`
+(the API's view of the alert, its escalation, jobs and timeline).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from tests.factories import ok, signup
+from tocsin.clock import ManualClock
+from tocsin.delivery.throttle import VOICE_PER_NUMBER, Bucket
+from tocsin.delivery.worker import Worker, WorkerSettings
+from tocsin.runtime import Runtime
+from tocsin.telephony.simulator import SimulatorProvider
+
+CALLER_ID = "+447400000001"
+UNANSWERED_RETRY = timedelta(minutes=2)
+_numbers = itertools.count(10)
+
+
+def uk_mobile() -> str:
+    return f"+4474009000{next(_numbers):02d}"
+
+
+@dataclass(frozen=True)
+class Call:
+    to: str
+    key: str
+
+
+class Pager:
+    def __init__(
+        self,
+        client: TestClient,
+        runtime: Runtime,
+        clock: ManualClock,
+        data_dir: Path,
+        *,
+        throttle: tuple[Bucket, ...] = VOICE_PER_NUMBER,
+        unanswered_retries: int = 1,
+    ) -> None:
+        self.client, self.runtime, self.clock = client, runtime, clock
+        _, body = signup(client, org_name="Pager test")
+        user = {"Authorization": f"Bearer {body['tokens']['access_token']}"}
+        self.org_id: str = body["organization"]["id"]
+        self.org = f"/v1/orgs/{self.org_id}"
+        self.ingest_key = ok(
+            client.post(f"{self.org}/api-keys", json={"name": "hooks"}, headers=user), 201
+        )["key"]
+        # A key, not the user's token: tests move the clock by hours and tokens expire.
+        automation = ok(
+            client.post(
+                f"{self.org}/api-keys",
+                json={"name": "automation", "scopes": ["read", "write"]},
+                headers=user,
+            ),
+            201,
+        )["key"]
+        self.auth = {"Authorization": f"Bearer {automation}"}
+        self.behaviours: dict[str, str] = {}
+        self.data_dir = data_dir
+        self.settings = WorkerSettings(
+            lease=timedelta(seconds=60),
+            send_deadline=timedelta(seconds=30),
+            retry_after=timedelta(seconds=20),
+            unanswered_retries=unanswered_retries,
+            unanswered_retry_after=UNANSWERED_RETRY,
+            caller_id=CALLER_ID,
+            throttle=throttle,
+        )
+        self._worker: Worker | None = None
+
+    # Configuration, through the API ----------------------------------------------------------
+
+    def contact(self, name: str, behaviour: str = "press:1", phone: str | None = None) -> str:
+        """A contact whose callee does `behaviour` (a simulator behaviour) when called."""
+        number = phone or uk_mobile()
+        self.behaviours[number] = behaviour
+        self._worker = None
+        created = ok(
+            self.client.post(
+                f"{self.org}/contacts", json={"name": name, "phone": number}, headers=self.auth
+            ),
+            201,
+        )
+        contact_id: str = created["id"]
+        return contact_id
+
+    def phone(self, contact_id: str) -> str:
+        contact = ok(self.client.get(f"{self.org}/contacts/{contact_id}", headers=self.auth))
+        number: str = contact["phone_e164"]
+        return number
+
+    def escalation(self, *steps: dict[str, Any], name: str = "On call") -> str:
+        created = ok(
+            self.client.post(
+                f"{self.org}/escalations",
+                json={"name": name, "steps": list(steps)},
+                headers=self.auth,
+            ),
+            201,
+        )
+        policy_id: str = created["id"]
+        return policy_id
+
+    def endpoint(
+        self,
+        *contact_ids: str,
+        rules: list[dict[str, Any]] | None = None,
+        routing: str = "primary",
+        template: str | None = None,
+    ) -> str:
+        body: dict[str, Any] = {
+            "name": "Production",
+            "contact_ids": list(contact_ids),
+            "rules": rules or [],
+            "routing": routing,
+        }
+        if template is not None:
+            body["template"] = template
+        created = ok(self.client.post(f"{self.org}/endpoints", json=body, headers=self.auth), 201)
+        endpoint_id: str = created["id"]
+        return endpoint_id
+
+    def escalating_endpoint(self, *steps: dict[str, Any]) -> str:
+        """An endpoint whose every alert follows an escalation policy of these steps."""
+        policy = self.escalation(*steps)
+        return self.endpoint(
+            rules=[{"action": {"type": "call_escalation", "escalation_id": policy}}]
+        )
+
+    # Alerts ----------------------------------------------------------------------------------
+
+    def fire(self, endpoint_id: str, payload: dict[str, Any] | None = None) -> str:
+        body = ok(
+            self.client.post(
+                f"/v1/hooks/{endpoint_id}",
+                json=payload or {"title": "Disk full on db1", "severity": "critical"},
+                headers={"X-Alert-Key": self.ingest_key},
+            ),
+            202,
+        )
+        alert_id: str = body["alert_id"]
+        return alert_id
+
+    def alert(self, alert_id: str) -> dict[str, Any]:
+        detail: dict[str, Any] = ok(
+            self.client.get(f"{self.org}/alerts/{alert_id}", headers=self.auth)
+        )
+        return detail
+
+    def actions(self, alert_id: str) -> list[str]:
+        return [entry["action"] for entry in self.alert(alert_id)["timeline"]]
+
+    # The engine ------------------------------------------------------------------------------
+
+    @property
+    def simulator(self) -> SimulatorProvider:
+        return SimulatorProvider(
+            self.data_dir,
+            clock=self.clock,
+            default_behaviour="press:1",
+            behaviours=self.behaviours,
+            record_audio=False,
+        )
+
+    @property
+    def worker(self) -> Worker:
+        if self._worker is None:
+            self._worker = Worker(
+                self.runtime.database,
+                self.simulator,
+                clock=self.clock,
+                settings=self.settings,
+                worker_id="worker-a",
+            )
+        return self._worker
+
+    def run(self) -> int:
+        """Let the worker do everything that is due now; returns how many calls it started."""
+        return asyncio.run(self.worker.run_until_idle())
+
+    def later(self, *, minutes: float = 0, seconds: float = 0) -> int:
+        """Let time pass, then run what became due."""
+        self.clock.advance(minutes * 60 + seconds)
+        return self.run()
+
+    def calls(self) -> list[Call]:
+        """Every dial request the simulator received, in order."""
+        path = self.data_dir / "simulator" / "dials.log"
+        if not path.exists():
+            return []
+        lines = [json.loads(line) for line in path.read_text().splitlines()]
+        return [Call(line["to"], line["idempotency_key"]) for line in lines]
+
+    def numbers_called(self) -> list[str]:
+        return [call.to for call in self.calls()]
