@@ -70,12 +70,11 @@ def _describe(detail: AlertDetailOut) -> str:
             + (f", next at {escalation['next_at'][:19]}" if escalation["next_at"] else "")
         )
     for job in data["jobs"]:
-        state = job["outcome"] or job["status"]
-        held = f", held until {job['held_until'][:19]} ({job['hold_reason']})"
-        lines.append(
-            f"  call {job['to_number']}: {state}, {job['attempts']} attempt(s)"
-            + (held if job["held_until"] else "")
-        )
+        line = f"  call {job['to_number']}: {job['outcome'] or job['status']}, "
+        line += f"{job['attempts']} attempt(s)"
+        if job["held_until"]:
+            line += f", held until {job['held_until'][:19]} ({job['hold_reason']})"
+        lines.append(line)
     lines.append("timeline:")
     lines += [f"  {_timeline_line(entry)}" for entry in data["timeline"]]
     return "\n".join(lines)

@@ -42,6 +42,16 @@ def _read(path: Path) -> str:
     return sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
 
 
+def _rules_file(path: Path) -> list[dict[str, Any]]:
+    try:
+        rules = json.loads(_read(path))
+    except ValueError as exc:
+        raise CliError(f"{path} is not JSON: {exc}") from exc
+    if not isinstance(rules, list):
+        raise CliError(f"{path} must hold a JSON list of rules")
+    return rules
+
+
 def _step(text: str) -> dict[str, Any]:
     """call:ID[,ID...], wait:MINUTES or repeat:TIMES."""
     kind, _, value = text.partition(":")
@@ -111,9 +121,7 @@ def endpoint_configure(
     as_json: bool = JsonOption,
 ) -> None:
     """Set an endpoint's scenario (rules) and what its calls say (template)."""
-    new_rules = json.loads(_read(rules)) if rules is not None else None
-    if new_rules is not None and not isinstance(new_rules, list):
-        raise CliError("the rules file must hold a JSON list of rules")
+    new_rules = _rules_file(rules) if rules is not None else None
     new_template = "" if default_template else (_read(template) if template else None)
     runtime = open_runtime()
     now = runtime.clock.now()
