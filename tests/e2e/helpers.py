@@ -217,7 +217,15 @@ class System:
             self._database.dispose()
 
     def logs(self) -> str:
-        return "\n".join(f"--- {p.name} ---\n{p.log()[-4000:]}" for p in self.processes)
+        """Each process's output: its start and its end, where the first error and the last
+        state are."""
+
+        def excerpt(text: str) -> str:
+            if len(text) <= 12_000:
+                return text
+            return f"{text[:4000]}\n[... {len(text) - 12_000} characters ...]\n{text[-8000:]}"
+
+        return "\n".join(f"--- {p.name} ---\n{excerpt(p.log())}" for p in self.processes)
 
     # What happened ---------------------------------------------------------------------------
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from tocsin.delivery.models import CallJob, JobStatus
+from tocsin.delivery.models import CallJob, Escalation, EscalationStatus, JobStatus
 
 
 def claim_due_jobs(
@@ -52,7 +52,8 @@ def claim_due_jobs(
 def extend_leases(
     session: Session, *, worker_id: str, job_ids: Collection[str], now: datetime, lease: timedelta
 ) -> set[str]:
-    """Extend the leases this worker still holds; returns the ids it no longer holds."""
+    """Extend the leases this worker still holds; returns the ids another worker has taken
+    over since (this worker's lease expired). Jobs this worker let go of itself are neither."""
     if not job_ids:
         return set()
     session.execute(
@@ -65,12 +66,15 @@ def extend_leases(
         .values(lease_expires_at=now + lease)
         .execution_options(synchronize_session=False)
     )
-    held = set(
+    return set(
         session.scalars(
-            select(CallJob.id).where(CallJob.id.in_(job_ids), CallJob.lease_owner == worker_id)
+            select(CallJob.id).where(
+                CallJob.id.in_(job_ids),
+                CallJob.status == JobStatus.LEASED,
+                CallJob.lease_owner != worker_id,
+            )
         )
     )
-    return set(job_ids) - held
 
 
 def holds_lease(job: CallJob, worker_id: str) -> bool:
@@ -86,3 +90,24 @@ def release(
     job.updated_at = now
     if run_at is not None:
         job.run_at = run_at
+
+
+def next_due(session: Session) -> datetime | None:
+    """The earliest moment any work becomes due: a job's run_at, an expired lease, or an
+    escalation's next_at. An idle worker sleeps until then (or its poll, if sooner), so a wait
+    step or a retry is on time however long the poll is."""
+    moments = [
+        session.scalar(
+            select(func.min(CallJob.run_at)).where(
+                CallJob.status.in_((JobStatus.PENDING, JobStatus.AWAITING))
+            )
+        ),
+        session.scalar(
+            select(func.min(CallJob.lease_expires_at)).where(CallJob.status == JobStatus.LEASED)
+        ),
+        session.scalar(
+            select(func.min(Escalation.next_at)).where(Escalation.status == EscalationStatus.ACTIVE)
+        ),
+    ]
+    found = [moment for moment in moments if moment is not None]
+    return min(found) if found else None

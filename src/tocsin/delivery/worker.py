@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from tocsin.clock import Clock
 from tocsin.db.engine import Database
 from tocsin.delivery import attempts, auditor, escalation, planning
-from tocsin.delivery.leases import claim_due_jobs, extend_leases
+from tocsin.delivery.leases import claim_due_jobs, extend_leases, next_due
 from tocsin.delivery.models import AttemptStatus
 from tocsin.delivery.planning import AttemptSettings, AttemptSnapshot, PlanKind
 from tocsin.delivery.providers import FixedProvider, ProviderChoices, ProviderDirectory
@@ -33,6 +33,9 @@ from tocsin.telephony.base import CallRequest, Provider, ProviderError
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+# The shortest an idle worker waits before looking for work again.
+MIN_IDLE_SECONDS = 0.05
 
 
 @dataclass(frozen=True)
@@ -149,19 +152,37 @@ class Worker:
             log.info("worker %s stopped", self.worker_id)
 
     async def _idle(self, stop: asyncio.Event) -> None:
+        """Wait for a wake-up, a call to finish, the next due work, or the poll interval."""
         assert self._wake is not None
+        timeout = await self._until_due()
         waiters: list[asyncio.Future[Any]] = [
             asyncio.ensure_future(self._wake.wait()),
             asyncio.ensure_future(stop.wait()),
         ]
         if self._tasks:
-            waiters.append(asyncio.ensure_future(asyncio.wait(self._tasks)))
+            # A copy: the live set empties as calls finish, and waiting on nothing is an error.
+            waiters.append(asyncio.ensure_future(asyncio.wait(set(self._tasks))))
         _, pending = await asyncio.wait(
-            waiters, timeout=self.settings.poll_seconds, return_when=asyncio.FIRST_COMPLETED
+            waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
         )
         for waiter in pending:
             waiter.cancel()
         self._wake.clear()
+
+    async def _until_due(self) -> float:
+        poll = self.settings.poll_seconds
+        if len(self._tasks) >= self.settings.concurrency:
+            return poll  # full: the next call to finish wakes the loop
+        try:
+            due = await self._read(next_due)
+        except Exception:
+            log.exception("worker %s could not read when work is due", self.worker_id)
+            return poll
+        if due is None:
+            return poll
+        # Work already due that this worker did not get is another worker's (locked, or just
+        # claimed): look again shortly rather than spin.
+        return min(poll, max(MIN_IDLE_SECONDS, (due - self.clock.now()).total_seconds() + 0.01))
 
     async def claim_and_start(self) -> int:
         free = self.settings.concurrency - len(self._tasks)

@@ -1,0 +1,443 @@
+"""Delivery: how soon a webhook becomes a dial, and how an alert storm drains.
+
+    python benchmarks/delivery.py
+    python benchmarks/delivery.py --database-url postgresql://postgres@127.0.0.1:5432/test
+
+1. Webhook-to-dial latency. `tocsin serve` with its in-process worker (and, on PostgreSQL, also
+   `tocsin serve --no-worker` with one `tocsin worker` process, woken by LISTEN/NOTIFY) gets
+   --latency-alerts webhooks, paced at --rate per second, spread over --endpoints endpoints that
+   each call their own number. Throttles are off here, so every alert dials at once. The
+   latency is from the moment the client sent the webhook to the moment the simulator was asked
+   to dial (its dials.log, same machine, same clock). The baseline in the same run is the time
+   the same webhooks took to get their 202: the dial latency over it is what the engine adds.
+
+2. An alert storm: --storm webhooks offered in --storm-seconds over the endpoints, each
+   endpoint cycling through --distinct alert titles, so most are repeats that deduplicate.
+   Default throttles on, every callee presses 1. Reported: how fast they were taken, the time
+   until the engine has nothing due (every call placed or held by a throttle), calls placed,
+   calls held and until when, and the loss check: every webhook answered 202 is an alert or a
+   repeat counted on one, and every alert has its escalation and call. The baseline is the same
+   storm against a bare Starlette app.
+
+SQLite always runs; PostgreSQL too when --database-url names a server (a throwaway database is
+created on it and dropped). The simulator writes no audio. Everything stays on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import secrets
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import func, select
+
+from harness import (
+    HOST,
+    LoadPlan,
+    Measurement,
+    Server,
+    apply_load,
+    bare_server_command,
+    child_env,
+    chunks,
+    count,
+    percentile_ms,
+    throwaway_database,
+    tocsin_command,
+    tocsin_json,
+)
+from tocsin.db.engine import Database
+from tocsin.delivery.models import AttemptStatus, CallAttempt, CallJob, Escalation, JobStatus
+from tocsin.ingest.models import Alert
+
+SETTLED = [status.value for status in AttemptStatus if status.is_final]
+OPEN_JOBS = (JobStatus.PENDING.value, JobStatus.LEASED.value, JobStatus.AWAITING.value)
+
+
+def number(index: int) -> str:
+    return f"+4474007{index:05d}"
+
+
+@dataclass(frozen=True)
+class Installation:
+    workdir: Path
+    database_url: str
+    env: dict[str, str]
+    endpoint_ids: list[str]
+    ingest_key: str
+
+
+def install(workdir: Path, database_url: str, endpoints: int, **settings: str) -> Installation:
+    data_dir = workdir / f"data-{secrets.token_hex(3)}"
+    env = child_env(
+        {
+            "database_url": database_url,
+            "data_dir": str(data_dir),
+            "secret_key": secrets.token_urlsafe(48),
+            "simulator_record_audio": "false",
+            "host": HOST,
+            **settings,
+        }
+    )
+    org = tocsin_json(["org", "create", "Benchmark", "--country", "GB"], env, workdir)["id"]
+    write = tocsin_json(
+        ["key", "create", "--org", org, "--scope", "read", "--scope", "write"], env, workdir
+    )["key"]
+    ingest = tocsin_json(["key", "create", "--org", org], env, workdir)["key"]
+    # Contacts and endpoints go over HTTP: a CLI call is a whole Python start-up each.
+    server = Server("setup", [*tocsin_command(), "serve", "--no-worker"], env, workdir)
+    endpoint_ids = []
+    try:
+        server.wait_until_ready()
+        with httpx.Client(
+            base_url=f"http://{HOST}:{server.port}/v1/orgs/{org}",
+            headers={"Authorization": f"Bearer {write}"},
+            timeout=10,
+        ) as api:
+            for index in range(endpoints):
+                contact = api.post(
+                    "/contacts", json={"name": f"On call {index}", "phone": number(index)}
+                )
+                contact.raise_for_status()
+                endpoint = api.post(
+                    "/endpoints",
+                    json={"name": f"Service {index}", "contact_ids": [contact.json()["id"]]},
+                )
+                endpoint.raise_for_status()
+                endpoint_ids.append(endpoint.json()["id"])
+    finally:
+        server.stop()
+    return Installation(workdir, database_url, env, endpoint_ids, ingest)
+
+
+def start(installation: Installation, *, separate_worker: bool) -> list[Server]:
+    """`tocsin serve`, with its worker in process or one `tocsin worker` beside it."""
+    workdir, env = installation.workdir, installation.env
+    serve = [*tocsin_command(), "serve", *(["--no-worker"] if separate_worker else [])]
+    servers = [Server("tocsin", serve, env, workdir)]
+    if separate_worker:
+        servers.append(Server("worker", [*tocsin_command(), "worker"], env, workdir, port=False))
+    servers[0].wait_until_ready()
+    if separate_worker:
+        servers[1].wait_for_log("started")
+    return servers
+
+
+def dials(installation: Installation) -> list[dict[str, Any]]:
+    path = Path(installation.env["TOCSIN_DATA_DIR"]) / "simulator" / "dials.log"
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def _wait(condition: Any, timeout: float, interval: float = 0.2) -> float | None:
+    """Seconds until condition() held, or None if it did not within timeout."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        if condition():
+            return time.monotonic() - started
+        time.sleep(interval)
+    return None
+
+
+# 1. Latency ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Latency:
+    label: str
+    alerts: int
+    ack: list[float]  # seconds to the 202, sorted
+    dial: list[float]  # seconds to the dial request, sorted
+    missing: int
+
+
+def measure_latency(
+    workdir: Path, database_url: str, args: argparse.Namespace, *, separate_worker: bool, label: str
+) -> Latency:
+    installation = install(workdir, database_url, args.endpoints, voice_throttle="")
+    servers = start(installation, separate_worker=separate_worker)
+    database = Database(database_url)
+    try:
+        raw = apply_load(
+            LoadPlan(
+                port=servers[0].port,
+                paths=[f"/v1/hooks/{e}" for e in installation.endpoint_ids],
+                headers={"X-Alert-Key": installation.ingest_key},
+                title_prefix=f"latency {secrets.token_hex(3)}",
+                requests=args.latency_alerts,
+                warmup=50,
+                concurrency=8,
+                time_limit=120,
+                rate=args.rate,
+            )
+        )
+        measured = Measurement.of(label, raw)
+        sent_at = {alert_id: at for alert_id, at, _ in measured.sent}
+        _wait(lambda: len(dials(installation)) >= len(raw["alert_ids"]), timeout=120)
+        job_alert = _job_alerts(database)
+        dialled = {}
+        for dial in dials(installation):
+            alert_id = job_alert.get(dial["idempotency_key"].split("/")[0])
+            if alert_id in sent_at and alert_id not in dialled:
+                at = datetime.fromisoformat(dial["at"]).astimezone(UTC).timestamp()
+                dialled[alert_id] = at - sent_at[alert_id]
+    finally:
+        for server in reversed(servers):
+            server.stop()
+        database.dispose()
+    return Latency(
+        label=label,
+        alerts=len(sent_at),
+        ack=measured.latencies,
+        dial=sorted(dialled.values()),
+        missing=len(sent_at) - len(dialled),
+    )
+
+
+def _job_alerts(database: Database) -> dict[str, str]:
+    with database.read() as session:
+        return dict(session.execute(select(CallJob.id, CallJob.alert_id)).tuples().all())
+
+
+# 2. The storm -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Storm:
+    label: str
+    tocsin: Measurement
+    bare: Measurement
+    drain_seconds: float | None
+    alerts: int
+    repeats: int
+    calls_placed: int
+    calls_held: int
+    held_until_latest: datetime | None
+    lost: int
+
+
+def _nothing_due(database: Database) -> bool:
+    now = datetime.now(UTC)
+    with database.read() as session:
+        due_jobs = count(
+            session,
+            select(func.count())
+            .select_from(CallJob)
+            .where(CallJob.status.in_(OPEN_JOBS), CallJob.run_at <= now),
+        )
+        leased = count(
+            session,
+            select(func.count()).select_from(CallJob).where(CallJob.status == JobStatus.LEASED),
+        )
+        ringing = count(
+            session,
+            select(func.count()).select_from(CallAttempt).where(CallAttempt.status.not_in(SETTLED)),
+        )
+        due_escalations = count(
+            session,
+            select(func.count())
+            .select_from(Escalation)
+            .where(Escalation.status == "active", Escalation.next_at <= now),
+        )
+    return due_jobs + leased + ringing + due_escalations == 0
+
+
+def _storm_plan(port: int, paths: list[str], key: str, args: argparse.Namespace) -> LoadPlan:
+    return LoadPlan(
+        port=port,
+        paths=paths,
+        headers={"X-Alert-Key": key},
+        title_prefix=f"storm {secrets.token_hex(3)}",
+        requests=args.storm,
+        warmup=0,
+        concurrency=64,
+        time_limit=300,
+        distinct_titles=args.distinct,
+        rate=args.storm / args.storm_seconds,
+    )
+
+
+def measure_storm(workdir: Path, database_url: str, args: argparse.Namespace, label: str) -> Storm:
+    bare_server = Server("bare", bare_server_command(), child_env({}), workdir)
+    try:
+        bare_server.wait_until_ready()
+        paths = [f"/v1/hooks/bare{i}" for i in range(args.endpoints)]
+        bare = Measurement.of("bare", apply_load(_storm_plan(bare_server.port, paths, "", args)))
+    finally:
+        bare_server.stop()
+
+    installation = install(workdir, database_url, args.endpoints)
+    servers = start(installation, separate_worker=False)
+    database = Database(database_url)
+    try:
+        started = time.monotonic()
+        paths = [f"/v1/hooks/{e}" for e in installation.endpoint_ids]
+        raw = apply_load(_storm_plan(servers[0].port, paths, installation.ingest_key, args))
+        tocsin = Measurement.of("Tocsin", raw)
+        drained = _wait(lambda: _nothing_due(database), timeout=args.drain_timeout, interval=0.1)
+        drain_seconds = None if drained is None else time.monotonic() - started
+        figures = _storm_figures(database, tocsin)
+    finally:
+        servers[0].stop()
+        database.dispose()
+    return Storm(label, tocsin, bare, drain_seconds, **figures)
+
+
+def _storm_figures(database: Database, tocsin: Measurement) -> dict[str, Any]:
+    answered = len(tocsin.alert_ids)
+    alert_ids = sorted(set(tocsin.alert_ids))
+    with database.read() as session:
+        alerts = repeats = paged = 0
+        for chunk in chunks(alert_ids):
+            alerts += count(session, select(func.count()).where(Alert.id.in_(chunk)))
+            repeats += count(
+                session,
+                select(func.coalesce(func.sum(Alert.repeat_count), 0)).where(Alert.id.in_(chunk)),
+            )
+            paged += count(
+                session,
+                select(func.count(func.distinct(Escalation.alert_id))).where(
+                    Escalation.alert_id.in_(chunk)
+                ),
+            )
+        placed = count(
+            session,
+            select(func.count())
+            .select_from(CallAttempt)
+            .where(CallAttempt.status.not_in(("not_placed", "blocked", "cancelled"))),
+        )
+        held = session.execute(
+            select(func.count(), func.max(CallJob.held_until)).where(
+                CallJob.status == JobStatus.PENDING, CallJob.held_until.is_not(None)
+            )
+        ).one()
+        with_calls = count(session, select(func.count(func.distinct(CallJob.alert_id))))
+    # Every 202 is a new alert or a repeat counted on one, and every alert is being paged.
+    unaccounted = answered - (alerts + repeats)
+    unpaged = alerts - min(paged, with_calls)
+    return {
+        "alerts": alerts,
+        "repeats": repeats,
+        "calls_placed": placed,
+        "calls_held": int(held[0]),
+        "held_until_latest": held[1],
+        "lost": unaccounted + unpaged,
+    }
+
+
+# Report -------------------------------------------------------------------------------------
+
+
+def _row(cells: list[str]) -> str:
+    name, *figures = cells
+    return name.ljust(38) + "".join(figure.rjust(11) for figure in figures)
+
+
+def report_latency(results: list[Latency]) -> None:
+    print("1. Webhook to dial (throttles off; paced load)")
+    print(_row(["", "alerts", "202 p50", "202 p99", "dial p50", "dial p99", "p50 x", "p99 x"]))
+    for r in results:
+        ack50, ack99 = percentile_ms(r.ack, 50), percentile_ms(r.ack, 99)
+        dial50, dial99 = percentile_ms(r.dial, 50), percentile_ms(r.dial, 99)
+        print(
+            _row(
+                [
+                    r.label,
+                    str(r.alerts),
+                    f"{ack50:.1f} ms",
+                    f"{ack99:.1f} ms",
+                    f"{dial50:.1f} ms",
+                    f"{dial99:.1f} ms",
+                    f"{dial50 / ack50:.1f}",
+                    f"{dial99 / ack99:.1f}",
+                ]
+            )
+        )
+        if r.missing:
+            print(f"   {r.missing} alerts were never dialled")
+    print("   (x: dial latency over the 202 latency of the same webhooks)\n")
+
+
+def report_storm(storm: Storm) -> None:
+    t, b = storm.tocsin, storm.bare
+    print(f"2. Alert storm on {storm.label}")
+    print(
+        f"   offered {t.requests} webhooks; Tocsin took them in {t.seconds:.1f} s "
+        f"({t.throughput:.0f}/s, 202 p50 {t.percentile_ms(50):.0f} ms, p99 "
+        f"{t.percentile_ms(99):.0f} ms); bare Starlette {b.seconds:.1f} s ({b.throughput:.0f}/s, "
+        f"p99 {b.percentile_ms(99):.1f} ms); throughput ratio {t.throughput / b.throughput:.2f}"
+    )
+    outcomes = ", ".join(f"{k} {v}" for k, v in sorted(t.outcomes.items()))
+    print(f"   outcomes: {outcomes}; errors: {len(t.errors)}")
+    drained = "did not drain" if storm.drain_seconds is None else f"{storm.drain_seconds:.1f} s"
+    print(f"   time from the first webhook until nothing was due: {drained}")
+    latest = storm.held_until_latest.isoformat()[11:19] if storm.held_until_latest else "-"
+    print(
+        f"   {storm.alerts} alerts ({storm.repeats} repeats deduplicated); "
+        f"{storm.calls_placed} calls placed, {storm.calls_held} held by throttles "
+        f"(the last until {latest} UTC)"
+    )
+    print(f"   loss check: {'none lost' if storm.lost == 0 else f'{storm.lost} LOST'}\n")
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database-url", help="PostgreSQL server to also run on")
+    parser.add_argument("--endpoints", type=int, default=50)
+    parser.add_argument("--latency-alerts", type=int, default=300)
+    parser.add_argument("--rate", type=float, default=30.0, help="latency webhooks per second")
+    parser.add_argument("--storm", type=int, default=10_000)
+    parser.add_argument("--storm-seconds", type=float, default=10.0)
+    parser.add_argument("--distinct", type=int, default=5, help="alert titles per endpoint")
+    parser.add_argument("--drain-timeout", type=float, default=300.0)
+    parser.add_argument("--skip-storm", action="store_true")
+    return parser.parse_args()
+
+
+def main() -> int:
+    args = parse_args()
+    backends: list[str | None] = [None] + ([args.database_url] if args.database_url else [])
+    latencies: list[Latency] = []
+    storms: list[Storm] = []
+    with tempfile.TemporaryDirectory(prefix="tocsin-delivery-") as tmp:
+        workdir = Path(tmp)
+        for server_url in backends:
+            with throwaway_database(server_url, workdir) as (url, description):
+                name = description.split(" ")[0]
+                latencies.append(
+                    measure_latency(
+                        workdir, url, args, separate_worker=False, label=f"{name}, serve+worker"
+                    )
+                )
+            if server_url is not None:
+                with throwaway_database(server_url, workdir) as (url, _):
+                    latencies.append(
+                        measure_latency(
+                            workdir,
+                            url,
+                            args,
+                            separate_worker=True,
+                            label=f"{name}, serve + worker process",
+                        )
+                    )
+            if not args.skip_storm:
+                with throwaway_database(server_url, workdir) as (url, description):
+                    storms.append(measure_storm(workdir, url, args, description))
+    report_latency(latencies)
+    for storm in storms:
+        report_storm(storm)
+    failed = any(r.missing for r in latencies) or any(s.lost for s in storms)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
