@@ -345,3 +345,21 @@ def test_worker_loop_survives_a_failed_claim(
     assert next(failures, None) is None
     assert len(claimed) == 1
     assert alert_and_attempts(runtime, alert_id)[0].status == "acknowledged"
+
+
+def test_an_idle_worker_sleeps_until_the_next_due_work_not_its_whole_poll(
+    client: TestClient, runtime: Runtime, clock: ManualClock, data_dir: Path
+) -> None:
+    delivery = Worker(
+        runtime.database,
+        simulator(data_dir, clock, "no_answer"),
+        clock=clock,
+        settings=WorkerSettings(poll_seconds=30, unanswered_retry_after=timedelta(seconds=90)),
+    )
+    assert asyncio.run(delivery._until_due()) == 30  # nothing at all: the poll
+    fire(client, make_tenant(client))
+    assert asyncio.run(delivery._until_due()) == worker_module.MIN_IDLE_SECONDS  # due now
+    asyncio.run(delivery.run_until_idle())  # unanswered: the retry is due in 90 s
+    assert asyncio.run(delivery._until_due()) == 30  # further off than the poll
+    clock.advance(80)
+    assert asyncio.run(delivery._until_due()) == pytest.approx(10.01)

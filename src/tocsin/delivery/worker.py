@@ -28,11 +28,16 @@ from tocsin.delivery.throttle import VOICE_PER_NUMBER, Bucket
 from tocsin.delivery.wakeup import listen_for_work
 from tocsin.ids import new_id
 from tocsin.safety.tables.sanctions import DEFAULT_SANCTIONED_REGIONS
-from tocsin.telephony.base import CallRequest, Provider, ProviderError
+from tocsin.telephony.base import CallEventKind, CallRequest, Provider, ProviderError
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+# Events of a call that is already in progress (mark_accepted made it so) that change nothing
+# the attempt row keeps; the worker does not spend a transaction on each. Callbacks, which can
+# arrive before the acceptance is recorded, still apply them.
+_NOTHING_TO_RECORD = frozenset({CallEventKind.TRYING, CallEventKind.RINGING})
 
 # The shortest an idle worker waits before looking for work again.
 MIN_IDLE_SECONDS = 0.05
@@ -360,6 +365,8 @@ class Worker:
             finished = False
             async for event in handle.events():
                 finished = finished or event.kind.is_final
+                if event.kind in _NOTHING_TO_RECORD:
+                    continue
                 await self._write(
                     attempts.apply_event,
                     attempt_id=attempt.attempt_id,

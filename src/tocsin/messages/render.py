@@ -98,8 +98,8 @@ def _describe(error: Exception) -> str:
     return str(error) or type(error).__name__
 
 
-def _render(source: str, context: MessageContext) -> str:
-    return render(compile_template(source), context.variables())
+def _render(source: str, context: MessageContext, *, trusted: bool = False) -> str:
+    return render(compile_template(source), context.variables(), trusted=trusted)
 
 
 def render_message(
@@ -117,8 +117,8 @@ def render_message(
             if text:
                 return Rendered(text)
             problem = "the template rendered no text"
-    text = speakable(_render(default_template(context.source), context), max_characters)
-    return Rendered(text, problem)
+    default = _render(default_template(context.source), context, trusted=True)
+    return Rendered(speakable(default, max_characters), problem)
 
 
 SAMPLE = MessageContext(

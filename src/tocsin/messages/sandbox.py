@@ -166,7 +166,11 @@ class _Deadline:
         return self
 
 
-def render(template: Template, context: dict[str, Any]) -> str:
+def render(template: Template, context: dict[str, Any], *, trusted: bool = False) -> str:
+    """Render under the time limit; `trusted` templates (Tocsin's own defaults) skip the trace
+    function, which slows rendering several times over."""
+    if trusted:
+        return _collect(template.generate(context))
     previous = sys.gettrace()
     sys.settrace(_Deadline(RENDER_SECONDS))
     try:
