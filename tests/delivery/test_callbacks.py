@@ -307,6 +307,8 @@ def test_callbacks_without_a_signature_or_for_an_unknown_call_change_nothing(
     alert_id = dial_one_alert(client, runtime, clock, provider)
     [call] = twilio_api.calls
     phone = twilio_api.phone(client)
+    _, before, _ = state(runtime, alert_id)
+    assert before.status == "in_progress"
 
     unsigned = client.post(call.request["StatusCallback"], data={"CallStatus": "completed"})
     assert_refused(unsigned)
@@ -318,7 +320,11 @@ def test_callbacks_without_a_signature_or_for_an_unknown_call_change_nothing(
     phone.call.call_id = call.call_id
 
     _, attempt, _ = state(runtime, alert_id)
-    assert (attempt.status, attempt.last_event_sequence) == ("in_progress", 1)
+    assert (attempt.status, attempt.last_event_sequence, attempt.ended_at) == (
+        before.status,
+        before.last_event_sequence,
+        None,
+    )
 
 
 def test_callbacks_for_a_provider_that_is_not_configured_are_not_found(
