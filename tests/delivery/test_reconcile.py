@@ -161,7 +161,7 @@ def test_worker_killed_before_the_provider_got_its_dial_is_replaced_by_a_new_att
     worker_a = make_worker(runtime, never, clock, "worker-a")
 
     async def a_starts_dialling_and_dies() -> None:
-        assert await worker_a.claim_and_start() == 1
+        assert len((await worker_a.look_for_work()).job_ids) == 1
         await asyncio.wait_for(never.dialling.wait(), timeout=5)
         # Returning ends the loop: asyncio.run cancels A's call task in the middle of dial().
 
@@ -251,7 +251,7 @@ def test_orphan_on_a_provider_that_cannot_be_asked_is_failed_not_redialled(
     worker_a = make_worker(runtime, never, clock, "worker-a")
 
     async def a_starts_dialling_and_dies() -> None:
-        assert await worker_a.claim_and_start() == 1
+        assert len((await worker_a.look_for_work()).job_ids) == 1
         await asyncio.wait_for(never.dialling.wait(), timeout=5)
 
     asyncio.run(a_starts_dialling_and_dies())

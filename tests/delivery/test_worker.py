@@ -16,11 +16,12 @@ from sqlalchemy.orm import Session
 
 from tests.factories import Tenant, make_tenant, ok
 from tocsin.clock import ManualClock
-from tocsin.delivery import attempts, planning
+from tocsin.delivery import attempts, planning, schedule
 from tocsin.delivery import worker as worker_module
 from tocsin.delivery.leases import claim_due_jobs
 from tocsin.delivery.models import CallAttempt, CallJob
 from tocsin.delivery.planning import AttemptSettings, PlanKind
+from tocsin.delivery.schedule import Work, next_due
 from tocsin.delivery.settle import RetryPolicy
 from tocsin.delivery.worker import Worker, WorkerSettings
 from tocsin.ingest.models import Alert
@@ -324,7 +325,7 @@ def test_worker_loop_survives_a_failed_claim(
             loop.call_soon_threadsafe(got_job.set)
         return job_ids
 
-    monkeypatch.setattr(worker_module, "claim_due_jobs", flaky_claim)
+    monkeypatch.setattr(schedule, "claim_due_jobs", flaky_claim)
     delivery = worker(runtime, simulator(data_dir, clock), clock)
     delivery.settings = WorkerSettings(poll_seconds=0.01)
 
@@ -356,10 +357,16 @@ def test_an_idle_worker_sleeps_until_the_next_due_work_not_its_whole_poll(
         clock=clock,
         settings=WorkerSettings(poll_seconds=30, unanswered_retry_after=timedelta(seconds=90)),
     )
-    assert asyncio.run(delivery._until_due()) == 30  # nothing at all: the poll
+
+    def sleep_for() -> float:
+        with runtime.database.read() as session:
+            return delivery._until(Work([], [], next_due(session)))
+
+    assert sleep_for() == 30  # nothing scheduled: the poll
     fire(client, make_tenant(client))
-    assert asyncio.run(delivery._until_due()) == worker_module.MIN_IDLE_SECONDS  # due now
+    # Due now, yet this worker is idle: another worker has it. Look again soon, not spin.
+    assert sleep_for() == worker_module.MIN_IDLE_SECONDS
     asyncio.run(delivery.run_until_idle())  # unanswered: the retry is due in 90 s
-    assert asyncio.run(delivery._until_due()) == 30  # further off than the poll
+    assert sleep_for() == 30  # further off than the poll
     clock.advance(80)
-    assert asyncio.run(delivery._until_due()) == pytest.approx(10.01)
+    assert sleep_for() == pytest.approx(10.01)

@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
-from tocsin.delivery.models import CallJob, Escalation, EscalationStatus, JobStatus
+from tocsin.delivery.models import CallJob, JobStatus
 
 
 def claim_due_jobs(
@@ -90,24 +90,3 @@ def release(
     job.updated_at = now
     if run_at is not None:
         job.run_at = run_at
-
-
-def next_due(session: Session) -> datetime | None:
-    """The earliest moment any work becomes due: a job's run_at, an expired lease, or an
-    escalation's next_at. An idle worker sleeps until then (or its poll, if sooner), so a wait
-    step or a retry is on time however long the poll is."""
-    moments = [
-        session.scalar(
-            select(func.min(CallJob.run_at)).where(
-                CallJob.status.in_((JobStatus.PENDING, JobStatus.AWAITING))
-            )
-        ),
-        session.scalar(
-            select(func.min(CallJob.lease_expires_at)).where(CallJob.status == JobStatus.LEASED)
-        ),
-        session.scalar(
-            select(func.min(Escalation.next_at)).where(Escalation.status == EscalationStatus.ACTIVE)
-        ),
-    ]
-    found = [moment for moment in moments if moment is not None]
-    return min(found) if found else None

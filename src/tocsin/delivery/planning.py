@@ -124,6 +124,7 @@ def plan_job(session: Session, *, job_id: str, now: datetime, settings: AttemptS
             outcome=ended,
             now=now,
             reason="alert gone" if alert is None else f"alert {alert.status}",
+            alert_open=False,
         )
         return Plan(PlanKind.SKIP)
     if job.attempt_count >= settings.retry.max_attempts:

@@ -55,15 +55,18 @@ def settle(
     outcome: JobOutcome,
     now: datetime,
     reason: str | None = None,
+    alert_open: bool = True,
 ) -> None:
-    """Close a job for good and wake its escalation, whose step may now be over."""
+    """Close a job for good and wake its escalation, whose step may now be over; an alert that
+    is no longer open has no escalation left to wake."""
     release(job, status=status, now=now)
     job.outcome = outcome.value
     job.held_until = None
     job.hold_reason = None
     if reason is not None:
         job.last_error = reason
-    escalation.poke(session, escalation_id=job.escalation_id, now=now)
+    if alert_open:
+        escalation.poke(session, escalation_id=job.escalation_id, now=now)
 
 
 def _placed_calls(session: Session, job_id: str) -> int:
@@ -96,7 +99,8 @@ def after_attempt(
     alert = session.get(Alert, attempt.alert_id)
     if alert is None or alert.status != AlertStatus.OPEN:
         by = _BY_ALERT.get(AlertStatus(alert.status)) if alert else None
-        settle(session, job, status=JobStatus.DONE, outcome=by or JobOutcome.CANCELLED, now=now)
+        outcome = by or JobOutcome.CANCELLED
+        settle(session, job, status=JobStatus.DONE, outcome=outcome, now=now, alert_open=False)
         return
     status = AttemptStatus(attempt.status)
     if status == AttemptStatus.NOT_PLACED:

@@ -19,10 +19,11 @@ from typing import Any, TypeVar
 from tocsin.clock import Clock
 from tocsin.db.engine import Database
 from tocsin.delivery import attempts, auditor, escalation, planning
-from tocsin.delivery.leases import claim_due_jobs, extend_leases, next_due
+from tocsin.delivery.leases import extend_leases
 from tocsin.delivery.models import AttemptStatus
 from tocsin.delivery.planning import AttemptSettings, AttemptSnapshot, PlanKind
 from tocsin.delivery.providers import FixedProvider, ProviderChoices, ProviderDirectory
+from tocsin.delivery.schedule import Work, look_for_work
 from tocsin.delivery.settle import RetryPolicy
 from tocsin.delivery.throttle import VOICE_PER_NUMBER, Bucket
 from tocsin.delivery.wakeup import listen_for_work
@@ -141,14 +142,16 @@ class Worker:
         try:
             while not stop.is_set():
                 try:
-                    moved = await self.advance_escalations()
-                    claimed = await self.claim_and_start()
+                    work = await self.look_for_work()
+                    moved = await self.advance(work.escalation_ids)
                 except Exception:
                     # A database that is briefly down must not end the worker: wait, try again.
                     log.exception("worker %s could not claim work", self.worker_id)
-                    moved = claimed = 0
-                if (claimed == 0 and moved == 0) or len(self._tasks) >= self.settings.concurrency:
-                    await self._idle(stop)
+                    work, moved = Work([], []), 0
+                if moved:
+                    continue  # the escalations may have queued calls
+                if not work.job_ids or len(self._tasks) >= self.settings.concurrency:
+                    await self._idle(stop, self._until(work))
         finally:
             for helper in helpers:
                 helper.cancel()
@@ -156,10 +159,9 @@ class Worker:
                 await asyncio.gather(*self._tasks, return_exceptions=True)
             log.info("worker %s stopped", self.worker_id)
 
-    async def _idle(self, stop: asyncio.Event) -> None:
-        """Wait for a wake-up, a call to finish, the next due work, or the poll interval."""
+    async def _idle(self, stop: asyncio.Event, seconds: float) -> None:
+        """Wait for a wake-up, a call to finish, or `seconds`."""
         assert self._wake is not None
-        timeout = await self._until_due()
         waiters: list[asyncio.Future[Any]] = [
             asyncio.ensure_future(self._wake.wait()),
             asyncio.ensure_future(stop.wait()),
@@ -168,54 +170,44 @@ class Worker:
             # A copy: the live set empties as calls finish, and waiting on nothing is an error.
             waiters.append(asyncio.ensure_future(asyncio.wait(set(self._tasks))))
         _, pending = await asyncio.wait(
-            waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+            waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED
         )
         for waiter in pending:
             waiter.cancel()
         self._wake.clear()
 
-    async def _until_due(self) -> float:
+    def _until(self, work: Work) -> float:
+        """How long an idle worker may sleep: until the next due work, at most its poll."""
         poll = self.settings.poll_seconds
-        if len(self._tasks) >= self.settings.concurrency:
-            return poll  # full: the next call to finish wakes the loop
-        try:
-            due = await self._read(next_due)
-        except Exception:
-            log.exception("worker %s could not read when work is due", self.worker_id)
-            return poll
-        if due is None:
-            return poll
+        if work.next_due is None:
+            return poll  # nothing scheduled, or full: the next call to finish wakes the loop
         # Work already due that this worker did not get is another worker's (locked, or just
         # claimed): look again shortly rather than spin.
-        return min(poll, max(MIN_IDLE_SECONDS, (due - self.clock.now()).total_seconds() + 0.01))
+        remaining = (work.next_due - self.clock.now()).total_seconds() + 0.01
+        return min(poll, max(MIN_IDLE_SECONDS, remaining))
 
-    async def claim_and_start(self) -> int:
-        free = self.settings.concurrency - len(self._tasks)
-        if free <= 0:
-            return 0
-        job_ids = await self._write(
-            claim_due_jobs,
+    async def look_for_work(self) -> Work:
+        """Claim due jobs for the free call slots and start them; find due escalations."""
+        work = await self._write(
+            look_for_work,
             worker_id=self.worker_id,
             now=self.clock.now(),
             lease=self.settings.lease,
-            limit=free,
+            job_limit=max(0, self.settings.concurrency - len(self._tasks)),
+            escalation_limit=self.settings.escalation_batch,
             skip_locked=self.database.is_postgres,
         )
-        for job_id in job_ids:
+        for job_id in work.job_ids:
             self._held.add(job_id)
             task = asyncio.create_task(self._guarded(job_id))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
-        return len(job_ids)
+        return work
 
-    async def advance_escalations(self) -> int:
+    async def advance(self, escalation_ids: list[str]) -> int:
         """Move on every due escalation whose step is over; returns how many moved."""
-        now = self.clock.now()
-        due = await self._read(
-            escalation.due_escalations, now=now, limit=self.settings.escalation_batch
-        )
         moved = 0
-        for escalation_id in due:
+        for escalation_id in escalation_ids:
             moved += await self._write(
                 escalation.advance,
                 escalation_id=escalation_id,
@@ -229,12 +221,12 @@ class Worker:
         started. For tests and one-shot runs."""
         started = 0
         while True:
-            moved = await self.advance_escalations()
-            claimed = await self.claim_and_start()
-            if claimed == 0 and moved == 0 and not self._tasks:
+            work = await self.look_for_work()
+            moved = await self.advance(work.escalation_ids)
+            if not work.job_ids and not moved and not self._tasks:
                 return started
-            started += claimed
-            if self._tasks:
+            started += len(work.job_ids)
+            if self._tasks and not moved:
                 await asyncio.wait(self._tasks, return_when=asyncio.FIRST_COMPLETED)
 
     async def _heartbeat(self, stop: asyncio.Event) -> None:
