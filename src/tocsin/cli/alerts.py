@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 
 import typer
+from sqlalchemy.orm import Session
 
 from tocsin.accounts import service as accounts
 from tocsin.alerts import service as alerts
@@ -19,9 +21,17 @@ from tocsin.cli.common import (
     open_runtime,
 )
 from tocsin.cli.root import group
+from tocsin.ingest.models import Alert
 from tocsin.pagination import DEFAULT_LIMIT
+from tocsin.trust.audit import Actor
 
 alert_app = group("alert", "Alerts: list, timeline, acknowledge, resolve.")
+
+
+class AlertAction(Protocol):
+    def __call__(
+        self, session: Session, *, org_id: str, alert_id: str, actor: Actor, now: datetime
+    ) -> Alert: ...
 
 
 @alert_app.command("list")
@@ -93,31 +103,25 @@ def alert_show(alert_id: str, org: str = OrgOption, as_json: bool = JsonOption) 
     emit(as_json, detail.model_dump(mode="json"), _describe(detail))
 
 
-@alert_app.command("ack")
-@friendly_errors
-def alert_ack(alert_id: str, org: str = OrgOption, as_json: bool = JsonOption) -> None:
-    """Acknowledge an alert: its calls stop."""
+def _act(action: AlertAction, alert_id: str, org: str, as_json: bool, done: str) -> None:
     runtime = open_runtime()
     now = runtime.clock.now()
     with runtime.database.write() as session:
         organization = accounts.get_organization(session, org)
-        alert = alerts.acknowledge(
-            session, org_id=organization.id, alert_id=alert_id, actor=CLI_ACTOR, now=now
-        )
+        alert = action(session, org_id=organization.id, alert_id=alert_id, actor=CLI_ACTOR, now=now)
         data = AlertOut.model_validate(alert).model_dump(mode="json")
-    emit(as_json, data, f"acknowledged {alert_id}")
+    emit(as_json, data, f"{done} {alert_id}")
+
+
+@alert_app.command("ack")
+@friendly_errors
+def alert_ack(alert_id: str, org: str = OrgOption, as_json: bool = JsonOption) -> None:
+    """Acknowledge an alert: its calls stop."""
+    _act(alerts.acknowledge, alert_id, org, as_json, "acknowledged")
 
 
 @alert_app.command("resolve")
 @friendly_errors
 def alert_resolve(alert_id: str, org: str = OrgOption, as_json: bool = JsonOption) -> None:
     """Resolve an alert: its calls stop."""
-    runtime = open_runtime()
-    now = runtime.clock.now()
-    with runtime.database.write() as session:
-        organization = accounts.get_organization(session, org)
-        alert = alerts.resolve(
-            session, org_id=organization.id, alert_id=alert_id, actor=CLI_ACTOR, now=now
-        )
-        data = AlertOut.model_validate(alert).model_dump(mode="json")
-    emit(as_json, data, f"resolved {alert_id}")
+    _act(alerts.resolve, alert_id, org, as_json, "resolved")
