@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import time
 from collections import Counter
 from dataclasses import dataclass
 
@@ -237,8 +236,16 @@ def test_a_worker_killed_mid_escalation_loses_nothing(system: System) -> None:
 
     wait_for(mid_escalation, timeout=30.0, what="calls ringing while others wait", interval=0.02)
     worker_a.kill()
-    killed_at = time.monotonic()
     assert system.count(Alert, Alert.status == "acknowledged") < len(sent)
+    # What A left in the middle: attempts written, or accepted and ringing, that no one will
+    # report on any more.
+    in_flight = system.read(
+        lambda s: {
+            a.idempotency_key: a.status
+            for a in s.scalars(select(CallAttempt).where(CallAttempt.status.not_in(SETTLED)))
+        }
+    )
+    assert AttemptStatus.IN_PROGRESS in in_flight.values()
 
     worker_b = system.worker(
         "worker-b",
@@ -253,17 +260,17 @@ def test_a_worker_killed_mid_escalation_loses_nothing(system: System) -> None:
         what="worker B finishes every escalation",
         interval=0.1,
     )
-    by_alert = assert_every_alert_escalated_exactly(system, setup, sent)
-    # B took over calls A had started: settled by asking the simulator, not by dialling again.
+    assert_every_alert_escalated_exactly(system, setup, sent)
+    # B settled A's ringing calls by asking the simulator, not by dialling them again, and
+    # placed the rest of every escalation itself.
+    dialled = system.dials_by_key()
     dialled_by = {dial["idempotency_key"]: dial["pid"] for dial in system.dials()}
-    taken_over = [
-        a for tries in by_alert.values() for a in tries
-        if dialled_by.get(a.idempotency_key) == worker_a.pid and a.ended_at is not None
-        and pid_of(a.worker_id) == worker_a.pid
-    ]  # fmt: skip
-    assert taken_over, "A's calls were all over before it was killed"
+    for key, status in in_flight.items():
+        if status == AttemptStatus.IN_PROGRESS:
+            assert (dialled[key], dialled_by[key]) == (1, worker_a.pid), key
+        else:
+            assert dialled[key] <= 1, key
     assert any(dial["pid"] == worker_b.pid for dial in system.dials())
-    assert time.monotonic() - killed_at < 45.0
     assert "Traceback" not in worker_b.log()
 
 
@@ -279,7 +286,6 @@ def test_a_worker_on_postgresql_is_woken_by_notify_not_by_its_poll(system: Syste
     setup = provision(system, server, endpoints=1)
     worker.wait_started()
     # No race with LISTEN: once listening, the worker looks for work it may have missed.
-    sent_at = time.monotonic()
     sent = send_alerts(server.base_url, setup, per_endpoint=1)
     wait_for(
         lambda: all_acknowledged(system, 1),
@@ -287,5 +293,4 @@ def test_a_worker_on_postgresql_is_woken_by_notify_not_by_its_poll(system: Syste
         what="the whole escalation, well inside one poll interval",
         interval=0.05,
     )
-    assert time.monotonic() - sent_at < 15.0
     assert_every_alert_escalated_exactly(system, setup, sent)
