@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,6 @@ from tocsin.pagination import MAX_LIMIT
 from tocsin.routing import policies
 from tocsin.routing.preview import preview
 from tocsin.trust import do_not_call
-from tocsin.trust.views import e164_of
 
 escalation_app = group("escalation", "Escalation policies: call, wait, repeat.")
 number_app = group("number", "Numbers not to call (the do-not-call list).")
@@ -206,7 +206,7 @@ def number_stop(
         entry, cancelled = stop_calling(
             session,
             org_id=organization.id,
-            number=e164_of(number, region or organization.home_region),
+            number=do_not_call.e164_of(number, region or organization.home_region),
             source="cli",
             actor=CLI_ACTOR,
             now=now,
@@ -243,7 +243,7 @@ def engine_audit(as_json: bool = JsonOption) -> None:
     runtime = open_runtime()
     with runtime.database.write() as session:
         findings = audit_and_report(session, now=runtime.clock.now())
-    data = [finding.as_dict() for finding in findings]
+    data = [asdict(finding) for finding in findings]
     human = "\n".join(f"{f.kind}: alert {f.alert_id} of {f.org_id}: {f.detail}" for f in findings)
     emit(as_json, data, human or "no stuck escalations")
     if findings:

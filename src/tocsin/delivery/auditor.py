@@ -19,7 +19,7 @@ on every pass while they last.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, exists, or_, select, text
@@ -53,15 +53,6 @@ class Finding:
     org_id: str
     escalation_id: str | None
     detail: str
-
-    def as_dict(self) -> dict[str, str | None]:
-        return {
-            "kind": self.kind,
-            "alert_id": self.alert_id,
-            "org_id": self.org_id,
-            "escalation_id": self.escalation_id,
-            "detail": self.detail,
-        }
 
 
 def find_stuck(
@@ -159,7 +150,7 @@ def audit_and_report(
             org_id=finding.org_id,
             target_type="alert",
             target_id=finding.alert_id,
-            details={**finding.as_dict(), "mended": True},
+            details={**asdict(finding), "mended": True},
         )
     return findings
 

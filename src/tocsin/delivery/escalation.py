@@ -146,13 +146,6 @@ def numbers_for(session: Session, org_id: str, known: dict[str, str] | None = No
     return targets
 
 
-@dataclass(frozen=True)
-class Started:
-    escalation_id: str | None
-    calls_queued: int
-    status: EscalationStatus | None = None
-
-
 def start(
     session: Session,
     *,
@@ -161,11 +154,12 @@ def start(
     plan: list[dict[str, Any]],
     now: datetime,
     known_targets: Sequence[CallTarget] = (),
-) -> Started:
-    """Begin paging for a new alert, in the transaction that accepts it. `known_targets` are
-    contacts the caller has already read, which spares the hot path a query."""
+) -> int:
+    """Begin paging for a new alert, in the transaction that accepts it; returns how many calls
+    it queued. `known_targets` are contacts the caller has already read, which spares the hot
+    path a query."""
     if not plan:
-        return Started(None, 0)
+        return 0
     escalation_id = new_id("esc")
     known = {target.contact_id: target.phone_e164 for target in known_targets}
     transition = run_steps(
@@ -192,10 +186,9 @@ def start(
             "ended_at": now if position.status != EscalationStatus.ACTIVE else None,
         },
     )
-    queued = _write_step(
+    return _write_step(
         session, escalation_id, org_id, alert_id, transition, now, record_calling=False
     )
-    return Started(escalation_id, queued, position.status)
 
 
 def _write_step(

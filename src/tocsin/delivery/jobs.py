@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, update
 from sqlalchemy.orm import Session
 
 from tocsin.db.base import table_of
@@ -80,24 +80,23 @@ def cancel_calls_to(
     """Cancel the organization's pending calls to a number; returns how many, and the
     escalations of the cancelled jobs, which may now have a step with nothing left to wait
     for."""
-    pending = (CallJob.org_id == org_id, CallJob.to_number == number)
     escalations = list(
         session.scalars(
-            select(CallJob.escalation_id)
-            .where(*pending, CallJob.status == JobStatus.PENDING)
-            .with_for_update()
+            update(CallJob)
+            .where(
+                CallJob.org_id == org_id,
+                CallJob.to_number == number,
+                CallJob.status == JobStatus.PENDING,
+            )
+            .values(
+                status=JobStatus.CANCELLED,
+                outcome=JobOutcome.STOPPED.value,
+                last_error=reason,
+                held_until=None,
+                updated_at=now,
+            )
+            .returning(CallJob.escalation_id)
+            .execution_options(synchronize_session=False)
         )
-    )
-    session.execute(
-        update(CallJob)
-        .where(*pending, CallJob.status == JobStatus.PENDING)
-        .values(
-            status=JobStatus.CANCELLED,
-            outcome=JobOutcome.STOPPED.value,
-            last_error=reason,
-            held_until=None,
-            updated_at=now,
-        )
-        .execution_options(synchronize_session=False)
     )
     return len(escalations), list(dict.fromkeys(escalations))

@@ -36,17 +36,6 @@ class GroupedAlert:
     labels: dict[str, str]
     annotations: dict[str, str]
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "status": self.status,
-            "name": self.name,
-            "summary": self.summary,
-            "description": self.description,
-            "severity": self.severity,
-            "labels": self.labels,
-            "annotations": self.annotations,
-        }
-
 
 @dataclass(frozen=True)
 class Recognised:

@@ -113,7 +113,7 @@ def accept_alert(
         parsed=parsed,
         targets=targets,
     )
-    started = escalation.start(
+    queued = escalation.start(
         session,
         org_id=endpoint.org_id,
         alert_id=alert_id,
@@ -134,12 +134,12 @@ def accept_alert(
             "severity": parsed.severity.value,
             "source": parsed.source.value,
             "route": route.describe(),
-            "calls_queued": started.calls_queued,
+            "calls_queued": queued,
         },
     )
-    if started.calls_queued:
+    if queued:
         announce_work(session)
-    return IngestResult(alert_id, Outcome.CREATED, calls_queued=started.calls_queued)
+    return IngestResult(alert_id, Outcome.CREATED, calls_queued=queued)
 
 
 def _repeat(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from jinja2 import TemplateError, TemplateSyntaxError
@@ -51,7 +51,7 @@ class MessageContext:
         payload = self.payload if isinstance(self.payload, Mapping) else {}
         if self.source in (Source.ALERTMANAGER, Source.GRAFANA):
             recognised = recognise(payload)
-            grouped = [a.as_dict() for a in recognised.alerts] if recognised else []
+            grouped = [asdict(a) for a in recognised.alerts] if recognised else []
             variables.update(
                 alerts=grouped,
                 firing=[a for a in grouped if a["status"] == "firing"],

@@ -13,10 +13,21 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tocsin.errors import InvalidInput
 from tocsin.ids import new_id
 from tocsin.pagination import Page, paginate
+from tocsin.safety import PLATFORM_CONTEXT, screen
 from tocsin.trust.audit import Actor
 from tocsin.trust.models import DoNotCall
+
+
+def e164_of(raw: str, region: str | None) -> str:
+    """Any real number may be listed, even one the screen would block: listing it only ever
+    prevents calls."""
+    e164 = screen(raw, region, PLATFORM_CONTEXT).e164
+    if e164 is None:
+        raise InvalidInput("this is not a phone number", code="invalid_number")
+    return e164
 
 
 def is_listed(session: Session, *, org_id: str, number: str) -> bool:

@@ -8,24 +8,13 @@ from tocsin.accounts.models import Organization, Role, Scope
 from tocsin.api.deps import Caller, get_caller
 from tocsin.api.schemas import ERROR_RESPONSES, PageOut, page_of
 from tocsin.delivery.opt_out import stop_calling
-from tocsin.errors import InvalidInput
 from tocsin.pagination import DEFAULT_LIMIT
-from tocsin.safety import PLATFORM_CONTEXT, screen
 from tocsin.trust import do_not_call
 from tocsin.trust.schemas import DoNotCallAdded, DoNotCallIn, DoNotCallOut
 
 router = APIRouter(
     prefix="/v1/orgs/{org_id}/do-not-call", tags=["do-not-call"], responses=ERROR_RESPONSES
 )
-
-
-def e164_of(raw: str, region: str | None) -> str:
-    """Any real number may be listed, even one the screen would block: listing it only ever
-    prevents calls."""
-    e164 = screen(raw, region, PLATFORM_CONTEXT).e164
-    if e164 is None:
-        raise InvalidInput("this is not a phone number", code="invalid_number")
-    return e164
 
 
 @router.post("", status_code=201, response_model=DoNotCallAdded)
@@ -41,7 +30,7 @@ def add_number(
         entry, cancelled = stop_calling(
             s,
             org_id=org_id,
-            number=e164_of(body.number, region),
+            number=do_not_call.e164_of(body.number, region),
             source="api",
             actor=access.actor,
             now=now,
