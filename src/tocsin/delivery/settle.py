@@ -96,7 +96,9 @@ def after_attempt(
     job = session.get(CallJob, attempt.job_id, with_for_update=True)
     if job is None or job.status not in OPEN_JOB_STATUSES:
         return
-    alert = session.get(Alert, attempt.alert_id)
+    # Locked, so an acknowledgement committing at this moment is either seen here or sees the
+    # retry this may schedule and cancels it; never neither.
+    alert = session.get(Alert, attempt.alert_id, with_for_update=True)
     if alert is None or alert.status != AlertStatus.OPEN:
         by = _BY_ALERT.get(AlertStatus(alert.status)) if alert else None
         outcome = by or JobOutcome.CANCELLED
