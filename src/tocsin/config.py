@@ -11,6 +11,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from tocsin.delivery.throttle import Bucket, parse_buckets
+from tocsin.ratelimit import parse_rate_limits
 
 
 class Settings(BaseSettings):
@@ -57,6 +58,34 @@ class Settings(BaseSettings):
     # How often each worker's auditor looks for escalations nothing is moving.
     audit_interval_seconds: float = Field(default=60.0, gt=0)
 
+    # Plans (billing/plans.toml unless TOCSIN_PLANS_FILE names another catalogue). New
+    # organizations start on `default_plan`, and return to it when a trial or subscription
+    # ends; a hosted service sets it to `free`.
+    plans_file: Path | None = None
+    default_plan: str = "self_hosted"
+    # Estimated cost of one call in cents, counted against each plan's monthly spend limit.
+    call_cost_cents: int = Field(default=2, ge=0)
+
+    # Rate limits, as `limits` strings ("10/minute;100/hour"); kept in memory in each process,
+    # or in Redis, shared by every process, when redis_url is set.
+    redis_url: str | None = None
+    rate_limits_enabled: bool = True
+    rate_limit_ingest_per_key: str = "600/minute"
+    rate_limit_ingest_per_endpoint: str = "600/minute"
+    # Failed webhook authentication, per client address: guessing keys gets slow fast.
+    rate_limit_ingest_failures: str = "30/minute"
+    rate_limit_login: str = "10/minute;50/hour"
+    rate_limit_signup: str = "20/hour"
+    rate_limit_verification: str = "5/10 minutes"
+    rate_limit_public_form: str = "10/hour"
+
+    # Paddle Billing: the webhook destination's secret key(s), comma-separated while rotating,
+    # and which Paddle price buys which plan ("pri_01...=team,pri_02...=business"). A price's
+    # own custom_data {"tocsin_plan": "team"} is used first.
+    paddle_webhook_secrets: SecretStr | None = None
+    paddle_price_plans: str = ""
+    paddle_signature_tolerance_seconds: int = Field(default=300, ge=1)
+
     # Home country of organizations created without one (ISO 3166 alpha-2).
     default_region: str = "US"
     # Platform sanctions list (ISO 3166 alpha-2, comma-separated). No organization setting lifts
@@ -73,6 +102,20 @@ class Settings(BaseSettings):
     simulator_ring_seconds: float = 0.0
     simulator_record_audio: bool = True
 
+    @field_validator(
+        "rate_limit_ingest_per_key",
+        "rate_limit_ingest_per_endpoint",
+        "rate_limit_ingest_failures",
+        "rate_limit_login",
+        "rate_limit_signup",
+        "rate_limit_verification",
+        "rate_limit_public_form",
+    )
+    @classmethod
+    def _rate_limit_parses(cls, value: str) -> str:
+        parse_rate_limits(value)
+        return value
+
     @field_validator("voice_throttle")
     @classmethod
     def _throttle_parses(cls, value: str) -> str:
@@ -81,6 +124,16 @@ class Settings(BaseSettings):
 
     def throttle_buckets(self) -> tuple[Bucket, ...]:
         return parse_buckets(self.voice_throttle)
+
+    def paddle_secrets(self) -> tuple[bytes, ...]:
+        if self.paddle_webhook_secrets is None:
+            return ()
+        raw = self.paddle_webhook_secrets.get_secret_value()
+        return tuple(part.strip().encode() for part in raw.split(",") if part.strip())
+
+    def paddle_price_map(self) -> dict[str, str]:
+        pairs = (item.split("=", 1) for item in self.paddle_price_plans.split(",") if "=" in item)
+        return {price.strip(): plan.strip() for price, plan in pairs}
 
     def sanctioned_region_set(self) -> frozenset[str]:
         return frozenset(

@@ -21,6 +21,10 @@ class TocsinError(Exception):
         self.code = code or self.default_code
         self.details = details
 
+    def headers(self) -> dict[str, str] | None:
+        """Response headers the error needs, e.g. Retry-After."""
+        return None
+
 
 class InvalidInput(TocsinError):
     status_code = 422

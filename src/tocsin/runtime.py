@@ -11,6 +11,8 @@ from datetime import timedelta
 
 from tocsin.accounts.secrets import derive_key
 from tocsin.accounts.tokens import TokenCodec
+from tocsin.billing.plans import PlanCatalog
+from tocsin.billing.standing import DEFAULT_BILLING, BillingConfig
 from tocsin.clock import Clock, SystemClock
 from tocsin.config import Settings
 from tocsin.db.engine import Database
@@ -18,6 +20,7 @@ from tocsin.delivery.providers import ProviderDirectory
 from tocsin.delivery.settle import RetryPolicy
 from tocsin.delivery.worker import Worker, WorkerSettings
 from tocsin.errors import InvalidInput
+from tocsin.ratelimit import Limits, RateLimiter, parse_rate_limits
 from tocsin.secretbox import SecretBox
 from tocsin.telephony.base import Provider
 from tocsin.telephony.factory import BuildContext, ProviderFactory
@@ -34,6 +37,8 @@ class Runtime:
     api_key_digest_key: bytes
     invite_digest_key: bytes
     credentials_box: SecretBox
+    billing: BillingConfig = DEFAULT_BILLING
+    rate_limiter: RateLimiter = field(default_factory=lambda: RateLimiter({}))
     provider_factory: ProviderFactory = field(default_factory=ProviderFactory)
     wake_workers: list[Worker] = field(default_factory=list)
 
@@ -55,6 +60,8 @@ class Runtime:
             api_key_digest_key=derive_key(master, "api-key"),
             invite_digest_key=derive_key(master, "invite"),
             credentials_box=SecretBox(master, "provider-credentials"),
+            billing=billing_config(settings),
+            rate_limiter=build_rate_limiter(settings),
             provider_factory=factory,
         )
 
@@ -125,6 +132,7 @@ class Runtime:
             ring_timeout_seconds=settings.call_timeout_seconds,
             max_spoken_characters=settings.max_spoken_characters,
             sanctioned_regions=settings.sanctioned_region_set(),
+            billing=self.billing,
         )
 
     @property
@@ -139,3 +147,29 @@ class Runtime:
             clock=self.clock,
             settings=self.worker_settings(),
         )
+
+
+def billing_config(settings: Settings) -> BillingConfig:
+    catalog = PlanCatalog.load(settings.plans_file)
+    # Fails at start-up, not at the first call, when the default plan is not in the catalogue.
+    catalog.get_plan(settings.default_plan)
+    return BillingConfig(
+        catalog, default_plan=settings.default_plan, call_cost_cents=settings.call_cost_cents
+    )
+
+
+def build_rate_limiter(settings: Settings) -> RateLimiter:
+    if not settings.rate_limits_enabled:
+        return RateLimiter({})
+    limits = {
+        Limits.INGEST_KEY: settings.rate_limit_ingest_per_key,
+        Limits.INGEST_ENDPOINT: settings.rate_limit_ingest_per_endpoint,
+        Limits.INGEST_FAILURES: settings.rate_limit_ingest_failures,
+        Limits.LOGIN: settings.rate_limit_login,
+        Limits.SIGNUP: settings.rate_limit_signup,
+        Limits.VERIFICATION: settings.rate_limit_verification,
+        Limits.PUBLIC_FORM: settings.rate_limit_public_form,
+    }
+    return RateLimiter.from_url(
+        {name: parse_rate_limits(text) for name, text in limits.items()}, settings.redis_url
+    )

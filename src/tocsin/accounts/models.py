@@ -54,6 +54,12 @@ class Organization(Base):
     allowed_regions: Mapped[list[str]] = mapped_column(JSONText(), server_default="[]")
     # Text-to-speech voice (an espeak-ng voice name, e.g. "en-us", "de"); NULL: the server's.
     voice: Mapped[str | None] = mapped_column(String(40), default=None)
+    # The plan it holds (a code of the plan catalogue) and when that plan ends: a trial's end or
+    # a cancelled subscription's period end. After it the organization is on the fallback plan.
+    plan: Mapped[str] = mapped_column(String(40), server_default="self_hosted")
+    plan_ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # IANA time zone: daily caps reset at its midnight and months begin on its first day.
+    timezone: Mapped[str] = mapped_column(String(64), server_default="UTC")
 
 
 class Membership(Base):

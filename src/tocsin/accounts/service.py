@@ -172,10 +172,12 @@ def set_voice(org: Organization, voice: str) -> None:
     org.voice = name or None
 
 
-def calling_policy(org: Organization) -> CallingPolicy:
+def calling_policy(org: Organization, *, plan_allows_international: bool = True) -> CallingPolicy:
+    """The organization's calling settings; a plan without international calling keeps calls
+    abroad off whatever the organization's own switch says."""
     return CallingPolicy(
         home_region=org.home_region,
-        international_enabled=org.international_enabled,
+        international_enabled=org.international_enabled and plan_allows_international,
         allowed_regions=tuple(org.allowed_regions),
     )
 

@@ -1,6 +1,16 @@
 """Every table, imported in one place so metadata and migrations see them all."""
 
 from tocsin.accounts.models import ApiKey, Invite, Membership, Organization, RefreshToken, User
+from tocsin.billing.models import (
+    Adjustment,
+    BillingEvent,
+    Notice,
+    PaymentTransaction,
+    Subscription,
+    Trial,
+    TrialClaim,
+    UsageCounter,
+)
 from tocsin.db.base import Base
 from tocsin.delivery.models import CallAttempt, CallJob, Escalation, ProviderAccount
 from tocsin.endpoints.models import Contact, Endpoint, EndpointContact
@@ -9,10 +19,12 @@ from tocsin.routing.models import EscalationPolicy
 from tocsin.trust.models import AuditEvent, DoNotCall
 
 __all__ = [
+    "Adjustment",
     "Alert",
     "ApiKey",
     "AuditEvent",
     "Base",
+    "BillingEvent",
     "CallAttempt",
     "CallJob",
     "Contact",
@@ -23,8 +35,14 @@ __all__ = [
     "EscalationPolicy",
     "Invite",
     "Membership",
+    "Notice",
     "Organization",
+    "PaymentTransaction",
     "ProviderAccount",
     "RefreshToken",
+    "Subscription",
+    "Trial",
+    "TrialClaim",
+    "UsageCounter",
     "User",
 ]

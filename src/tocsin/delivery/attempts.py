@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tocsin.billing.usage import give_back
 from tocsin.delivery.keypad import apply_keypress
 from tocsin.delivery.leases import holds_lease, release
 from tocsin.delivery.models import AttemptStatus, CallAttempt, CallJob, JobStatus
@@ -97,6 +98,12 @@ def mark_not_placed(
         return
     attempt.status = AttemptStatus.NOT_PLACED
     attempt.error_code, attempt.error_message, attempt.ended_at = code, message, now
+    if attempt.billed_day is not None:
+        # Nobody was called, so the call is not counted against the organization's caps.
+        give_back(
+            session, org_id=attempt.org_id, day=attempt.billed_day, cost_cents=attempt.billed_cents
+        )
+        attempt.billed_day = None
     _ended(session, attempt, now=now, policy=policy)
 
 

@@ -72,6 +72,8 @@ class JobOutcome(StrEnum):
     UNANSWERED = "unanswered"
     NOT_PLACED = "not_placed"
     BLOCKED = "blocked"
+    # The organization's daily cap, monthly quota or spend limit was used up: no call placed.
+    OVER_QUOTA = "over_quota"
     CANCELLED = "cancelled"
 
 
@@ -155,6 +157,8 @@ class CallAttempt(Base):
         Index("ix_call_attempts_alert_id", "alert_id"),
         # Per-number throttles count a number's recent attempts.
         Index("ix_call_attempts_to_number_created_at", "to_number", "created_at"),
+        # Usage reports count an organization's calls by day and endpoint.
+        Index("ix_call_attempts_org_id_created_at", "org_id", "created_at"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -176,6 +180,10 @@ class CallAttempt(Base):
     digits: Mapped[str] = mapped_column(String(40), default="")
     error_code: Mapped[str | None] = mapped_column(String(60), default=None)
     error_message: Mapped[str | None] = mapped_column(Text, default=None)
+    # The organization's local day whose counters this call was counted in, and its estimated
+    # cost; cleared when the count is given back because the provider certainly placed nothing.
+    billed_day: Mapped[str | None] = mapped_column(String(10), default=None)
+    billed_cents: Mapped[int] = mapped_column(Integer, server_default="0", default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     sending_deadline: Mapped[datetime] = mapped_column(UTCDateTime())
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)

@@ -3,8 +3,8 @@
 Everything that could forbid or delay a call is checked again here, in the transaction that
 writes the attempt row, because any of it may have changed since the alert came in: the alert
 (acknowledged meanwhile), the do-not-call list, the safety screen and the organization's calling
-policy, and the per-number throttles. Only a job that passes them all gets an attempt, committed
-before any provider hears of it.
+policy, the per-number throttles and the organization's caps. Only a job that passes them all
+gets an attempt, counted against the caps and committed before any provider hears of it.
 """
 
 from __future__ import annotations
@@ -17,6 +17,9 @@ from sqlalchemy.orm import Session
 
 from tocsin.accounts.models import Organization
 from tocsin.accounts.service import calling_policy
+from tocsin.billing.notices import tell_owners
+from tocsin.billing.standing import DEFAULT_BILLING, BillingConfig
+from tocsin.billing.usage import Counted, Refused, count_call
 from tocsin.delivery.attempts import latest_attempt
 from tocsin.delivery.destinations import throttle_hold
 from tocsin.delivery.escalation import ENGINE
@@ -35,6 +38,7 @@ from tocsin.ids import new_id
 from tocsin.ingest.models import Alert, AlertStatus
 from tocsin.messages import MessageContext, render_message
 from tocsin.policy.numbers import screening_context
+from tocsin.policy.quota import CallCaps, describe_cap, low_quota_sentence, periods_at, zone
 from tocsin.safety import PLATFORM_CONTEXT, Verdict, screen
 from tocsin.safety.tables.sanctions import DEFAULT_SANCTIONED_REGIONS
 from tocsin.trust import audit, do_not_call
@@ -99,6 +103,7 @@ class AttemptSettings:
     retry: RetryPolicy = DEFAULT_RETRY
     sanctioned_regions: frozenset[str] = DEFAULT_SANCTIONED_REGIONS
     throttle: tuple[Bucket, ...] = VOICE_PER_NUMBER
+    billing: BillingConfig = DEFAULT_BILLING
 
 
 def _worker_actor(worker_id: str) -> Actor:
@@ -142,12 +147,22 @@ def plan_job(session: Session, *, job_id: str, now: datetime, settings: AttemptS
         return Plan(PlanKind.SKIP)
 
     org = session.get(Organization, job.org_id)
-    verdict = _screen_at_dial_time(org, job, settings)
+    verdict = _screen_at_dial_time(org, job, now=now, settings=settings)
+    counted: Counted | None = None
     if verdict.allowed:
         held = throttle_hold(session, number=job.to_number, now=now, buckets=settings.throttle)
         if held is not None:
             _hold(session, job, held, now=now, settings=settings)
             return Plan(PlanKind.SKIP)
+        if org is not None:
+            caps = settings.billing.caps(settings.billing.plan_in_force(org, now))
+            result = count_call(
+                session, org_id=org.id, caps=caps, periods=periods_at(now, org.timezone)
+            )
+            if isinstance(result, Refused):
+                _refuse_over_quota(session, job, org, caps, result, now=now, settings=settings)
+                return Plan(PlanKind.SKIP)
+            counted = result
 
     job.attempt_count += 1
     job.held_until = None
@@ -169,9 +184,13 @@ def plan_job(session: Session, *, job_id: str, now: datetime, settings: AttemptS
         last_event_sequence=0,
         digits="",
         spoken_text=_spoken_text(session, alert, now=now, settings=settings),
+        billed_day=counted.day if counted else None,
+        billed_cents=counted.cost_cents if counted else 0,
         created_at=now,
         sending_deadline=now + settings.send_deadline,
     )
+    if counted is not None:
+        _mention_low_quota(session, attempt, counted, now=now, settings=settings)
     session.add(attempt)
     if not verdict.allowed:
         _block(session, job=job, attempt=attempt, verdict=verdict, now=now, settings=settings)
@@ -272,14 +291,87 @@ def _hold(
 
 
 def _screen_at_dial_time(
-    org: Organization | None, job: CallJob, settings: AttemptSettings
+    org: Organization | None, job: CallJob, *, now: datetime, settings: AttemptSettings
 ) -> Verdict:
     """Screen again: the number may have been written some other way than through the API, or
-    the tables and the organization's policy may have changed since it was added."""
+    the tables, the organization's policy and its plan may have changed since it was added."""
     if org is None:
         return screen(job.to_number, None, PLATFORM_CONTEXT)
-    context = screening_context(calling_policy(org), settings.sanctioned_regions)
+    plan = settings.billing.plan_in_force(org, now)
+    policy = calling_policy(org, plan_allows_international=plan.international_calling)
+    context = screening_context(policy, settings.sanctioned_regions)
     return screen(job.to_number, None, context)
+
+
+def _mention_low_quota(
+    session: Session,
+    attempt: CallAttempt,
+    counted: Counted,
+    *,
+    now: datetime,
+    settings: AttemptSettings,
+) -> None:
+    """With fewer than three calls left, the call says so and the owners get a notice."""
+    sentence = low_quota_sentence(counted.left, counted.tightest)
+    if sentence is None:
+        return
+    attempt.spoken_text = f"{attempt.spoken_text} {sentence}"
+    tell_owners(
+        session,
+        org_id=attempt.org_id,
+        kind="quota_low",
+        period=f"{counted.tightest.value}:{counted.day}",
+        message=f"{counted.left} calls left: {sentence}",
+        now=now,
+        actor=_worker_actor(settings.worker_id),
+        details={"calls_left": counted.left, "cap": counted.tightest.value},
+    )
+
+
+def _refuse_over_quota(
+    session: Session,
+    job: CallJob,
+    org: Organization,
+    caps: CallCaps,
+    refused: Refused,
+    *,
+    now: datetime,
+    settings: AttemptSettings,
+) -> None:
+    """No call: the alert stays recorded and open, and the owners are told why."""
+    local_reset = refused.resets_at.astimezone(zone(org.timezone))
+    reason = (
+        f"not called: {describe_cap(refused.cap, caps)} is used up until "
+        f"{local_reset:%Y-%m-%d %H:%M} {org.timezone}"
+    )
+    settle(
+        session, job, status=JobStatus.FAILED, outcome=JobOutcome.OVER_QUOTA, now=now, reason=reason
+    )
+    actor = _worker_actor(settings.worker_id)
+    audit.record(
+        session,
+        actor=actor,
+        action="call.over_quota",
+        at=now,
+        org_id=job.org_id,
+        target_type="alert",
+        target_id=job.alert_id,
+        details={"job_id": job.id, "to": job.to_number, "cap": refused.cap.value},
+    )
+    tell_owners(
+        session,
+        org_id=org.id,
+        kind="quota_exhausted",
+        period=f"{refused.cap.value}:{refused.resets_at.isoformat()}",
+        message=(
+            f"Calls are not being placed: {describe_cap(refused.cap, caps)} of {org.name} is "
+            f"used up until {local_reset:%Y-%m-%d %H:%M} {org.timezone}. Alerts are still "
+            "recorded and can be seen and acknowledged."
+        ),
+        now=now,
+        actor=actor,
+        details={"cap": refused.cap.value, "resets_at": refused.resets_at.isoformat()},
+    )
 
 
 def _block(

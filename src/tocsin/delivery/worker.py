@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from tocsin.clock import Clock
 from tocsin.db.engine import Database
 from tocsin.delivery import attempts, auditor, escalation, planning
+from tocsin.billing.standing import DEFAULT_BILLING, BillingConfig
 from tocsin.delivery.leases import extend_leases
 from tocsin.delivery.models import AttemptStatus
 from tocsin.delivery.planning import AttemptSettings, AttemptSnapshot, PlanKind
@@ -71,6 +72,7 @@ class WorkerSettings:
     call_window: timedelta = timedelta(minutes=15)
     max_spoken_characters: int = 600
     sanctioned_regions: frozenset[str] = DEFAULT_SANCTIONED_REGIONS
+    billing: BillingConfig = DEFAULT_BILLING
 
     @property
     def retry(self) -> RetryPolicy:
@@ -120,6 +122,7 @@ class Worker:
             retry=settings.retry,
             sanctioned_regions=settings.sanctioned_regions,
             throttle=settings.throttle,
+            billing=settings.billing,
         )
 
     # Running ---------------------------------------------------------------------------------

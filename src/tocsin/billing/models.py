@@ -1,0 +1,153 @@
+"""Tables of billing: usage counters, owner notices, trials, and what Paddle told us."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from tocsin.db.base import Base, JSONText, UTCDateTime
+
+
+class UsageCounter(Base):
+    """Calls an organization placed in one period: a month (`2026-12`) or a day (`2026-12-01`),
+    in its own time zone. A call is counted by a conditional UPDATE of these rows in the
+    transaction that writes its attempt, which is what keeps concurrent workers under a cap."""
+
+    __tablename__ = "usage_counters"
+
+    org_id: Mapped[str] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True
+    )
+    period: Mapped[str] = mapped_column(String(10), primary_key=True)
+    calls: Mapped[int] = mapped_column(Integer, default=0)
+    spend_cents: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Notice(Base):
+    """Something the organization's owners must hear about (quota nearly used or used up,
+    payment failed, trial ending). One per kind and period, so a storm says it once."""
+
+    __tablename__ = "notices"
+    __table_args__ = (
+        UniqueConstraint("org_id", "kind", "period", name="uq_notices_org_kind_period"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    org_id: Mapped[str] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(40))
+    period: Mapped[str] = mapped_column(String(40))
+    message: Mapped[str] = mapped_column(Text)
+    details: Mapped[Any] = mapped_column(JSONText(), nullable=True, default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+
+class Trial(Base):
+    __tablename__ = "trials"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    org_id: Mapped[str] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), unique=True
+    )
+    started_by: Mapped[str | None] = mapped_column(String(40), default=None)
+    source: Mapped[str] = mapped_column(String(20))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class TrialClaim(Base):
+    """One fact that identifies who had a trial: a normalised email, an owner, a payment
+    instrument or a verified number, kept as an HMAC digest. Unique per kind and digest, so a
+    second trial for the same billing entity cannot be granted even by two requests at once."""
+
+    __tablename__ = "trial_claims"
+    __table_args__ = (UniqueConstraint("kind", "digest", name="uq_trial_claims_kind_digest"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    # No cascade: the claim must outlive an organization deleted to get a fresh trial.
+    trial_org_id: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(20))
+    digest: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Subscription(Base):
+    """A Paddle subscription, as of the newest event about it that we applied."""
+
+    __tablename__ = "subscriptions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    org_id: Mapped[str] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
+    customer_id: Mapped[str | None] = mapped_column(String(64), default=None, index=True)
+    status: Mapped[str] = mapped_column(String(20))
+    plan: Mapped[str | None] = mapped_column(String(40), default=None)
+    price_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    period_starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    period_ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # Set when the customer cancelled: the subscription runs to the end of the period paid for.
+    cancel_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    canceled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # Paddle does not deliver events in order; an event older than this one is not applied.
+    source_updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class PaymentTransaction(Base):
+    __tablename__ = "payment_transactions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    org_id: Mapped[str] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
+    subscription_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    status: Mapped[str] = mapped_column(String(20))
+    # A digest of the card's brand, last four digits, expiry and holder: enough to see the same
+    # instrument again for trial eligibility, and nothing a card number can be read from.
+    payment_fingerprint: Mapped[str | None] = mapped_column(String(64), default=None, index=True)
+    source_updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Adjustment(Base):
+    """A refund, credit or chargeback on one of an organization's transactions."""
+
+    __tablename__ = "adjustments"
+    __table_args__ = (Index("ix_adjustments_org_id_action", "org_id", "action"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    org_id: Mapped[str] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    transaction_id: Mapped[str] = mapped_column(String(64), index=True)
+    action: Mapped[str] = mapped_column(String(30))
+    status: Mapped[str] = mapped_column(String(30))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    total: Mapped[str | None] = mapped_column(String(40), default=None)
+    currency: Mapped[str | None] = mapped_column(String(3), default=None)
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # When a refund request was approved or rejected: NULL while nobody has answered it.
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # For chargebacks: whether the trust team should count it against the organization.
+    counts_as_abuse: Mapped[bool | None] = mapped_column(default=None)
+    note: Mapped[str | None] = mapped_column(Text, default=None)
+    source_updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class BillingEvent(Base):
+    """Every Paddle event received, by its id: a redelivery of one already here changes
+    nothing."""
+
+    __tablename__ = "billing_events"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    event_type: Mapped[str] = mapped_column(String(60))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    org_id: Mapped[str | None] = mapped_column(String(40), default=None, index=True)
+    # applied, stale (older than what we hold), unmatched (no organization), ignored.
+    result: Mapped[str] = mapped_column(String(20))
+    payload: Mapped[Any] = mapped_column(JSONText())
