@@ -13,6 +13,7 @@ from tocsin.accounts.views import router as accounts_router
 from tocsin.alerts.views import router as alerts_router
 from tocsin.api.errors import install_error_handlers
 from tocsin.api.screening import router as screening_router
+from tocsin.billing.views import router as billing_router
 from tocsin.delivery.callbacks import router as telephony_callbacks_router
 from tocsin.delivery.provider_views import router as providers_router
 from tocsin.endpoints.views import router as endpoints_router
@@ -56,6 +57,7 @@ def create_app(runtime: Runtime, *, run_worker: bool = False) -> FastAPI:
         do_not_call_router,
         screening_router,
         providers_router,
+        billing_router,
     )
     for router in routers:
         app.include_router(router)

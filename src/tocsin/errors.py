@@ -56,6 +56,11 @@ class PayloadTooLarge(TocsinError):
     default_code = "payload_too_large"
 
 
+class Unavailable(TocsinError):
+    status_code = 503
+    default_code = "unavailable"
+
+
 class UnsupportedMediaType(TocsinError):
     status_code = 415
     default_code = "unsupported_media_type"

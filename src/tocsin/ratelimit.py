@@ -97,12 +97,28 @@ class RateLimiter:
             except StorageError as exc:
                 log.error("rate limit store unreachable, allowing %s: %s", name, exc)
                 return
-            retry_after = max(1, math.ceil(stats.reset_time - self._now()))
-            subject = what or "requests"
-            raise RateLimited(
-                f"too many {subject}: the limit is {_describe(item)}; try again in {retry_after} s",
-                retry_after=retry_after,
-            )
+            raise self._refusal(item, stats.reset_time, what)
+
+    def check(self, name: str, *identifiers: str, what: str | None = None) -> None:
+        """RateLimited if `name` is already full for these identifiers; counts nothing."""
+        for item in self._limits.get(name, ()):
+            keys = (self._namespace, name, *identifiers)
+            try:
+                if self._strategy.test(item, *keys):
+                    continue
+                stats = self._strategy.get_window_stats(item, *keys)
+            except StorageError as exc:
+                log.error("rate limit store unreachable, allowing %s: %s", name, exc)
+                return
+            raise self._refusal(item, stats.reset_time, what)
+
+    def _refusal(self, item: RateLimitItem, reset_time: float, what: str | None) -> RateLimited:
+        retry_after = max(1, math.ceil(reset_time - self._now()))
+        return RateLimited(
+            f"too many {what or 'requests'}: the limit is {_describe(item)}; "
+            f"try again in {retry_after} s",
+            retry_after=retry_after,
+        )
 
     def clear(self, name: str, *identifiers: str) -> None:
         """Forget the count, e.g. after a successful sign-in."""

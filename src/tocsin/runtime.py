@@ -36,6 +36,8 @@ class Runtime:
     tokens: TokenCodec
     api_key_digest_key: bytes
     invite_digest_key: bytes
+    # Keys the digests of trial claims and payment fingerprints.
+    billing_digest_key: bytes
     credentials_box: SecretBox
     billing: BillingConfig = DEFAULT_BILLING
     rate_limiter: RateLimiter = field(default_factory=lambda: RateLimiter({}))
@@ -59,6 +61,7 @@ class Runtime:
             ),
             api_key_digest_key=derive_key(master, "api-key"),
             invite_digest_key=derive_key(master, "invite"),
+            billing_digest_key=derive_key(master, "billing"),
             credentials_box=SecretBox(master, "provider-credentials"),
             billing=billing_config(settings),
             rate_limiter=build_rate_limiter(settings),

@@ -17,6 +17,9 @@ from fastapi.testclient import TestClient
 
 from tests.accounts.helpers import api_key_header, create_key, error, invite, join
 from tests.factories import Tenant, make_tenant, ok
+from tocsin.billing.notices import tell_owners
+from tocsin.runtime import Runtime
+from tocsin.trust.audit import SYSTEM
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
@@ -81,6 +84,11 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("DELETE", "/v1/orgs/{org_id}/escalations/{escalation_id}"): Case(ORG),
     ("POST", "/v1/orgs/{org_id}/do-not-call"): Case(ORG, {"number": "+447400222222"}),
     ("GET", "/v1/orgs/{org_id}/do-not-call"): Case(ORG),
+    ("GET", "/v1/orgs/{org_id}/billing"): Case(ORG),
+    ("POST", "/v1/orgs/{org_id}/billing/trial"): Case(PEOPLE),
+    ("GET", "/v1/orgs/{org_id}/usage"): Case(ORG),
+    ("GET", "/v1/orgs/{org_id}/notices"): Case(ORG),
+    ("POST", "/v1/orgs/{org_id}/notices/read"): Case(PEOPLE),
     ("GET", "/v1/orgs/{org_id}/alerts"): Case(ORG),
     ("GET", "/v1/orgs/{org_id}/alerts/{alert_id}"): Case(ORG),
     ("POST", "/v1/orgs/{org_id}/alerts/{alert_id}/acknowledge"): Case(ORG),
@@ -293,6 +301,7 @@ def _assert_b_is_untouched(client: TestClient, world: World) -> None:
     b, ids = world.b, world.b_ids
     org = f"/v1/orgs/{b.org_id}"
     assert ok(client.get(org, headers=b.auth))["name"] == "Org of +447400222222"
+    assert ok(client.get(f"{org}/billing", headers=b.auth))["trial"] is None
     contact = ok(client.get(f"{org}/contacts/{b.contact_id}", headers=b.auth))
     assert (contact["name"], contact["phone_e164"]) == ("On call", "+447400222222")
     assert len(ok(client.get(f"{org}/contacts", headers=b.auth))["items"]) == 1
@@ -379,7 +388,12 @@ def test_a_cannot_bind_a_key_to_b_endpoint(client: TestClient, world: World) -> 
 def _list_routes(client: TestClient) -> list[str]:
     """Every GET route whose only path parameter is the organization and that answers with a
     page of items (not the org itself, nor its single settings documents)."""
-    singles = {"/v1/orgs/{org_id}", "/v1/orgs/{org_id}/calling-policy"}
+    singles = {
+        "/v1/orgs/{org_id}",
+        "/v1/orgs/{org_id}/calling-policy",
+        "/v1/orgs/{org_id}/billing",
+        "/v1/orgs/{org_id}/usage",
+    }
     return sorted(
         path
         for method, path in _id_routes(client)
@@ -408,6 +422,18 @@ def test_lists_never_include_the_other_tenant_items(client: TestClient, world: W
         ),
         201,
     )
+    runtime: Runtime = client.app.state.runtime  # type: ignore[attr-defined]
+    for org_id in (a.org_id, b.org_id):
+        with runtime.database.write() as session:
+            tell_owners(
+                session,
+                org_id=org_id,
+                kind="quota_low",
+                period="2026-01",
+                message=f"notice for {org_id}",
+                now=runtime.clock.now(),
+                actor=SYSTEM,
+            )
     b_secrets = [*world.b_ids.values(), b.email, "b-member@example.com", "+447400222222"]
     lists = _list_routes(client)
     assert len(lists) >= 6, lists

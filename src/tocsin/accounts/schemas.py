@@ -53,6 +53,10 @@ class OrgOut(BaseModel):
     name: str
     slug: str
     created_at: datetime
+    timezone: str
+    plan: str = Field(
+        description="The plan the organization holds; see /billing for the one in force"
+    )
 
 
 class OrgWithRoleOut(OrgOut):
@@ -78,6 +82,14 @@ class OrgCreateIn(OrgIn):
     country: str | None = Field(
         default=None, min_length=2, max_length=2, description="Home country, ISO 3166 alpha-2"
     )
+    timezone: str = Field(
+        default="UTC", max_length=64, description="IANA time zone; daily caps reset at its midnight"
+    )
+
+
+class OrgUpdateIn(BaseModel):
+    name: str | None = Field(default=None, max_length=200)
+    timezone: str | None = Field(default=None, max_length=64)
 
 
 class CallingPolicyIn(BaseModel):

@@ -31,9 +31,13 @@ from tocsin.accounts.secrets import (
     random_token,
 )
 from tocsin.accounts.tokens import ACCESS, REFRESH, TokenCodec
+from tocsin.billing.limits import Resource, check_room
+from tocsin.billing.plans import SELF_HOSTED
+from tocsin.billing.standing import BillingConfig
 from tocsin.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
 from tocsin.ids import new_id
 from tocsin.policy.numbers import CallingPolicy
+from tocsin.policy.quota import check_timezone
 from tocsin.telephony.tts import available_voices
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
@@ -136,10 +140,19 @@ def check_region(region: str) -> str:
 
 
 def create_organization(
-    session: Session, *, name: str, owner_id: str | None, now: datetime, home_region: str
+    session: Session,
+    *,
+    name: str,
+    owner_id: str | None,
+    now: datetime,
+    home_region: str,
+    plan: str = SELF_HOSTED,
+    timezone: str = "UTC",
 ) -> Organization:
     name = _clean_name(name, "name")
     org = Organization(
+        plan=plan,
+        timezone=check_timezone(timezone),
         id=new_id("org"),
         name=name,
         slug=_unique_slug(session, name),
@@ -159,6 +172,11 @@ def create_organization(
 
 def rename_organization(org: Organization, name: str) -> None:
     org.name = _clean_name(name, "name")
+
+
+def set_timezone(org: Organization, timezone: str) -> None:
+    """Daily caps reset at this zone's midnight from the next call on."""
+    org.timezone = check_timezone(timezone)
 
 
 def set_voice(org: Organization, voice: str) -> None:
@@ -306,7 +324,13 @@ def create_invite(
 
 
 def accept_invite(
-    session: Session, *, code: str, user: User, now: datetime, digest_key: bytes
+    session: Session,
+    *,
+    code: str,
+    user: User,
+    now: datetime,
+    digest_key: bytes,
+    billing: BillingConfig | None = None,
 ) -> Invite:
     invite = session.scalar(select(Invite).where(Invite.code_digest == digest(digest_key, code)))
     if invite is None or invite.revoked_at is not None:
@@ -326,6 +350,10 @@ def accept_invite(
     )
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
         raise Conflict("invite code was already used", code="invite_used")
+    if billing is not None:
+        check_room(
+            session, org_id=invite.org_id, resource=Resource.MEMBERS, billing=billing, now=now
+        )
     add_member(session, org_id=invite.org_id, user_id=user.id, role=Role(invite.role), now=now)
     return invite
 

@@ -23,8 +23,8 @@ from tocsin.accounts.schemas import (
     MemberOut,
     MeOut,
     OrgCreateIn,
-    OrgIn,
     OrgOut,
+    OrgUpdateIn,
     OrgWithRoleOut,
     RefreshIn,
     RoleIn,
@@ -35,9 +35,11 @@ from tocsin.accounts.schemas import (
 )
 from tocsin.api.deps import Caller, client_ip, get_caller, get_runtime
 from tocsin.api.schemas import ERROR_RESPONSES, PageOut, page_of
+from tocsin.billing.limits import Resource, check_international, check_room
 from tocsin.endpoints.service import get_endpoint
 from tocsin.errors import Forbidden
 from tocsin.pagination import DEFAULT_LIMIT, paginate
+from tocsin.ratelimit import Limits
 from tocsin.runtime import Runtime
 from tocsin.trust import audit
 from tocsin.trust.audit import Actor
@@ -61,6 +63,7 @@ def signup(
     runtime: Runtime = Depends(get_runtime),
 ) -> SignupOut:
     now = runtime.clock.now()
+    runtime.rate_limiter.hit(Limits.SIGNUP, request_ip or "-", what="sign-ups from this address")
     with runtime.database.write() as session:
         first_user = service.count_users(session) == 0
         if not (first_user or runtime.settings.allow_signup or body.invite_code):
@@ -80,6 +83,7 @@ def signup(
                 user=user,
                 now=now,
                 digest_key=runtime.invite_digest_key,
+                billing=runtime.billing,
             )
             org = service.get_organization(session, invite.org_id)
             role = Role(invite.role)
@@ -91,6 +95,7 @@ def signup(
                 owner_id=user.id,
                 now=now,
                 home_region=body.country or runtime.settings.default_region,
+                plan=runtime.billing.default_plan,
             )
             role = Role.OWNER
         audit.record(
@@ -124,6 +129,10 @@ def login(
     runtime: Runtime = Depends(get_runtime),
 ) -> TokensOut:
     now = runtime.clock.now()
+    # Before the password hash, which is the expensive part a flood would be after.
+    limiter = runtime.rate_limiter
+    limiter.hit(Limits.LOGIN, "ip", request_ip or "-", what="sign-in attempts")
+    limiter.hit(Limits.LOGIN, "email", body.email.strip().lower(), what="sign-in attempts")
     with runtime.database.write() as session:
         user = service.authenticate(session, email=body.email, password=body.password, now=now)
         audit.record(
@@ -207,7 +216,12 @@ def accept_invite(body: AcceptInviteIn, caller: Caller = Depends(get_caller)) ->
     with caller.user(write=True) as (session, principal, actor):
         user = service.get_user(session, principal.id)
         invite = service.accept_invite(
-            session, code=body.code, user=user, now=now, digest_key=caller.runtime.invite_digest_key
+            session,
+            code=body.code,
+            user=user,
+            now=now,
+            digest_key=caller.runtime.invite_digest_key,
+            billing=caller.runtime.billing,
         )
         audit.record(
             session,
@@ -235,6 +249,8 @@ def create_org(body: OrgCreateIn, caller: Caller = Depends(get_caller)) -> OrgWi
             owner_id=principal.id,
             now=now,
             home_region=body.country or caller.runtime.settings.default_region,
+            plan=caller.runtime.billing.default_plan,
+            timezone=body.timezone,
         )
         audit.record(
             session,
@@ -255,19 +271,24 @@ def get_org(org_id: str, caller: Caller = Depends(get_caller)) -> OrgOut:
 
 
 @router.patch("/orgs/{org_id}", response_model=OrgOut, tags=["organizations"])
-def rename_org(org_id: str, body: OrgIn, caller: Caller = Depends(get_caller)) -> OrgOut:
+def update_org(org_id: str, body: OrgUpdateIn, caller: Caller = Depends(get_caller)) -> OrgOut:
+    """Rename the organization or change its time zone."""
     now = caller.runtime.clock.now()
     with caller.org(org_id, min_role=Role.ADMIN, scope=None, write=True) as (session, access):
         org = service.get_organization(session, org_id)
-        service.rename_organization(org, body.name)
+        if body.name is not None:
+            service.rename_organization(org, body.name)
+        if body.timezone is not None:
+            service.set_timezone(org, body.timezone)
         audit.record(
             session,
             actor=access.actor,
-            action="org.renamed",
+            action="org.updated",
             at=now,
             org_id=org_id,
             target_type="organization",
             target_id=org_id,
+            details=body.model_dump(exclude_none=True),
         )
         return OrgOut.model_validate(org)
 
@@ -292,6 +313,8 @@ def change_calling_policy(
     now = caller.runtime.clock.now()
     with caller.org(org_id, min_role=Role.ADMIN, scope=None, write=True) as (session, access):
         org = service.get_organization(session, org_id)
+        if body.international_enabled:
+            check_international(org, billing=caller.runtime.billing, now=now)
         policy = service.set_calling_policy(
             org,
             home_region=body.home_region,
@@ -406,6 +429,13 @@ def create_invite(
     runtime = caller.runtime
     now = runtime.clock.now()
     with caller.org(org_id, min_role=Role.ADMIN, scope=None, write=True) as (session, access):
+        check_room(
+            session,
+            org_id=org_id,
+            resource=Resource.MEMBERS,
+            billing=runtime.billing,
+            now=now,
+        )
         invite, code = service.create_invite(
             session,
             org_id=org_id,

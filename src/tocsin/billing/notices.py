@@ -6,13 +6,14 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from tocsin.billing.models import Notice
 from tocsin.db.base import table_of
+from tocsin.db.upsert import insert_ignoring_conflicts
 from tocsin.ids import new_id
+from tocsin.pagination import DEFAULT_LIMIT, Page, paginate
 from tocsin.trust import audit
 from tocsin.trust.audit import Actor
 
@@ -33,10 +34,8 @@ def tell_owners(
     details: dict[str, Any] | None = None,
 ) -> bool:
     """Record the notice unless this kind was already said for this period; True if new."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = (
-        insert(_NOTICES)
+        insert_ignoring_conflicts(session, _NOTICES, on=["org_id", "kind", "period"])
         .values(
             id=new_id("ntc"),
             org_id=org_id,
@@ -47,7 +46,6 @@ def tell_owners(
             created_at=now,
             read_at=None,
         )
-        .on_conflict_do_nothing(index_elements=["org_id", "kind", "period"])
         .returning(_NOTICES.c.id)
     )
     if session.execute(statement).first() is None:
@@ -66,15 +64,25 @@ def tell_owners(
     return True
 
 
-def list_notices(session: Session, org_id: str, *, unread_only: bool = False) -> list[Notice]:
+def list_notices(
+    session: Session,
+    org_id: str,
+    *,
+    unread_only: bool = False,
+    limit: int = DEFAULT_LIMIT,
+    cursor: str | None = None,
+) -> Page[Notice]:
     query = select(Notice).where(Notice.org_id == org_id)
     if unread_only:
         query = query.where(Notice.read_at.is_(None))
-    return list(session.scalars(query.order_by(Notice.created_at.desc(), Notice.id.desc())))
+    return paginate(session, query, Notice.id, limit=limit, cursor=cursor, newest_first=True)
 
 
 def mark_read(session: Session, org_id: str, *, now: datetime) -> int:
-    notices = list_notices(session, org_id, unread_only=True)
-    for notice in notices:
-        notice.read_at = now
-    return len(notices)
+    marked = session.execute(
+        update(Notice)
+        .where(Notice.org_id == org_id, Notice.read_at.is_(None))
+        .values(read_at=now)
+        .returning(Notice.id)
+    ).all()
+    return len(marked)

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from tocsin.billing.models import UsageCounter
 from tocsin.db.base import table_of
+from tocsin.db.upsert import insert_ignoring_conflicts
 from tocsin.policy.quota import (
     CallCaps,
     CapKind,
@@ -81,17 +81,13 @@ class Refused:
 
 
 def _ensure_rows(session: Session, org_id: str, periods: Periods) -> None:
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     session.execute(
-        insert(_COUNTERS)
-        .values(
+        insert_ignoring_conflicts(session, _COUNTERS, on=["org_id", "period"]).values(
             [
                 {"org_id": org_id, "period": periods.day, "calls": 0, "spend_cents": 0},
                 {"org_id": org_id, "period": periods.month, "calls": 0, "spend_cents": 0},
             ]
         )
-        .on_conflict_do_nothing(index_elements=["org_id", "period"])
     )
 
 

@@ -14,6 +14,7 @@ import typer
 
 from tocsin.accounts import service as accounts
 from tocsin.accounts.models import Role, Scope
+from tocsin.billing.limits import Resource, check_room
 from tocsin.cli.common import (
     CliError,
     JsonOption,
@@ -117,6 +118,7 @@ def org_create(
     country: str | None = typer.Option(
         None, help="Home country, ISO 3166 alpha-2 [TOCSIN_DEFAULT_REGION]."
     ),
+    timezone: str = typer.Option("UTC", help="IANA time zone; daily caps reset at its midnight."),
     as_json: bool = JsonOption,
 ) -> None:
     """Create an organization. Calls abroad stay off until enabled per country."""
@@ -130,6 +132,8 @@ def org_create(
             owner_id=owner_id,
             now=now,
             home_region=country or runtime.settings.default_region,
+            plan=runtime.billing.default_plan,
+            timezone=timezone,
         )
         audit_as_shell(
             session,
@@ -240,6 +244,13 @@ def endpoint_create(
     now = runtime.clock.now()
     with runtime.database.write() as session:
         organization = accounts.get_organization(session, org)
+        check_room(
+            session,
+            org_id=organization.id,
+            resource=Resource.ENDPOINTS,
+            billing=runtime.billing,
+            now=now,
+        )
         created = endpoints.create_endpoint(
             session,
             org_id=organization.id,
@@ -276,6 +287,13 @@ def contact_add(
     now = runtime.clock.now()
     with runtime.database.write() as session:
         organization = accounts.get_organization(session, org)
+        check_room(
+            session,
+            org_id=organization.id,
+            resource=Resource.CONTACTS,
+            billing=runtime.billing,
+            now=now,
+        )
         created = endpoints.create_contact(
             session,
             org_id=organization.id,
@@ -508,7 +526,12 @@ def quickstart(
             # The demo calls one number, so its home country is that number's.
             home = region_of(phone) or settings.default_region
             org = accounts.create_organization(
-                session, name="Demo", owner_id=None, now=now, home_region=home
+                session,
+                name="Demo",
+                owner_id=None,
+                now=now,
+                home_region=home,
+                plan=runtime.billing.default_plan,
             )
             contact = endpoints.create_contact(
                 session,

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
+from tocsin.billing.standing import DEFAULT_BILLING, BillingConfig
 from tocsin.clock import Clock
 from tocsin.db.engine import Database
 from tocsin.delivery import attempts, auditor, escalation, planning
-from tocsin.billing.standing import DEFAULT_BILLING, BillingConfig
 from tocsin.delivery.leases import extend_leases
 from tocsin.delivery.models import AttemptStatus
 from tocsin.delivery.planning import AttemptSettings, AttemptSnapshot, PlanKind

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from tocsin.accounts.models import Role, Scope
 from tocsin.api.deps import Caller, get_caller
 from tocsin.api.schemas import ERROR_RESPONSES, PageOut, page_of
+from tocsin.billing.limits import Resource, check_room
 from tocsin.endpoints import service
 from tocsin.endpoints.models import Endpoint, RoutingMode
 from tocsin.endpoints.schemas import (
@@ -54,6 +55,9 @@ def create_contact(
 ) -> ContactOut:
     now = caller.runtime.clock.now()
     with caller.org(org_id, min_role=Role.ADMIN, scope=Scope.WRITE, write=True) as (s, access):
+        check_room(
+            s, org_id=org_id, resource=Resource.CONTACTS, billing=caller.runtime.billing, now=now
+        )
         contact = service.create_contact(
             s,
             org_id=org_id,
@@ -148,6 +152,9 @@ def create_endpoint(
 ) -> EndpointOut:
     now = caller.runtime.clock.now()
     with caller.org(org_id, min_role=Role.ADMIN, scope=Scope.WRITE, write=True) as (s, access):
+        check_room(
+            s, org_id=org_id, resource=Resource.ENDPOINTS, billing=caller.runtime.billing, now=now
+        )
         endpoint = service.create_endpoint(
             s,
             org_id=org_id,

@@ -16,6 +16,7 @@ from tocsin.endpoints.service import find_route
 from tocsin.errors import Forbidden, InvalidInput, NotFound, PayloadTooLarge, Unauthorized
 from tocsin.ingest.parse import parse_alert
 from tocsin.ingest.service import IngestResult, accept_alert
+from tocsin.ratelimit import Limits
 from tocsin.runtime import Runtime
 from tocsin.trust.audit import Actor
 
@@ -83,7 +84,16 @@ async def receive_hook(endpoint_id: str, request: Request) -> JSONResponse:
         form=form,
         ip_address=client_ip(request),
     )
-    result = await runtime.database.off_loop(accept_hook, runtime, hook)
+    limiter = runtime.rate_limiter
+    if hook.ip_address is not None:
+        limiter.check(Limits.INGEST_FAILURES, hook.ip_address, what="failed authentications")
+    try:
+        result = await runtime.database.off_loop(accept_hook, runtime, hook)
+    except (Unauthorized, NotFound):
+        # Guessing endpoint ids or keys from one address soon meets a 429.
+        if hook.ip_address is not None:
+            limiter.hit(Limits.INGEST_FAILURES, hook.ip_address)
+        raise
     runtime.notify_new_jobs()
     return JSONResponse(
         {
@@ -129,6 +139,13 @@ def accept_hook(runtime: Runtime, hook: HookRequest) -> IngestResult:
             actor = Actor("api_key", key.id, hook.ip_address)
         elif endpoint.require_key:
             raise Unauthorized("this endpoint needs an X-Alert-Key header", code="missing_key")
+        # Counted once the sender is known to be who it says, so nobody else can use up an
+        # endpoint's budget; the transaction is rolled back when a limit is reached.
+        if actor.type == "api_key" and actor.id is not None:
+            runtime.rate_limiter.hit(Limits.INGEST_KEY, actor.id, what="alerts with this key")
+        runtime.rate_limiter.hit(
+            Limits.INGEST_ENDPOINT, endpoint.id, what="alerts to this endpoint"
+        )
         parsed = parse_alert(
             body=hook.body, content_type=hook.content_type, query=hook.query, form=hook.form
         )

@@ -1,0 +1,1 @@
+"""Paddle Billing: signed webhooks in, subscription, payment and adjustment state out."""

@@ -1,0 +1,85 @@
+"""Transaction events: completed payments (and the instrument they used) and failed ones."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from tocsin.billing.models import PaymentTransaction
+from tocsin.billing.notices import tell_owners
+from tocsin.billing.paddle.entities import mapping, required_text, text, timestamp
+from tocsin.billing.paddle.subscriptions import PADDLE, PaddleContext
+from tocsin.billing.trials import remember_payment
+
+
+def card_fingerprint(payments: Any, key: bytes) -> str | None:
+    """A digest of the first card's brand, last four, expiry and holder name.
+
+    Paddle gives no card fingerprint of its own; these four together tell one card from
+    another well enough to notice the same one starting a second trial.
+    """
+    if not isinstance(payments, list):
+        return None
+    for payment in payments:
+        if not isinstance(payment, dict):
+            continue
+        card = mapping(mapping(payment, "method_details"), "card")
+        last4 = text(card, "last4")
+        if last4 is None:
+            continue
+        parts = (
+            str(card.get("type", "")).lower(),
+            last4,
+            f"{card.get('expiry_month', '')}/{card.get('expiry_year', '')}",
+            " ".join(str(card.get("cardholder_name", "")).lower().split()),
+        )
+        return hmac.new(key, ":".join(parts).encode(), hashlib.sha256).hexdigest()
+    return None
+
+
+def apply_transaction(
+    session: Session,
+    data: dict[str, Any],
+    *,
+    org_id: str,
+    event_type: str,
+    context: PaddleContext,
+) -> str:
+    transaction_id = required_text(data, "id", "data")
+    updated_at = timestamp(data, "updated_at") or context.now
+    transaction = session.get(PaymentTransaction, transaction_id, with_for_update=True)
+    if transaction is not None and updated_at < transaction.source_updated_at:
+        return "stale"
+    if transaction is None:
+        transaction = PaymentTransaction(id=transaction_id, org_id=org_id, created_at=context.now)
+        session.add(transaction)
+    transaction.subscription_id = text(data, "subscription_id")
+    transaction.status = text(data, "status") or "unknown"
+    transaction.source_updated_at = updated_at
+    fingerprint = card_fingerprint(data.get("payments"), context.digest_key)
+    if fingerprint is not None:
+        transaction.payment_fingerprint = fingerprint
+    session.flush()
+    if event_type == "transaction.completed" and fingerprint is not None:
+        remember_payment(
+            session,
+            org_id=transaction.org_id,
+            fingerprint=fingerprint,
+            digest_key=context.digest_key,
+            now=context.now,
+        )
+    elif event_type == "transaction.payment_failed":
+        tell_owners(
+            session,
+            org_id=transaction.org_id,
+            kind="payment_failed",
+            period=transaction.id,
+            message="A payment failed. Update the payment method to keep the plan.",
+            now=context.now,
+            actor=PADDLE,
+            details={"transaction_id": transaction.id},
+        )
+    return "applied"
