@@ -54,6 +54,9 @@ class Pager:
         self.client, self.runtime, self.clock = client, runtime, clock
         _, body = signup(client, org_name="Pager test")
         user = {"Authorization": f"Bearer {body['tokens']['access_token']}"}
+        # The owner's token, for what only people may do (time zone, trial); it expires, so use
+        # it before moving the clock by more than a quarter of an hour.
+        self.user_auth = user
         self.org_id: str = body["organization"]["id"]
         self.org = f"/v1/orgs/{self.org_id}"
         self.ingest_key = ok(
@@ -79,6 +82,7 @@ class Pager:
             unanswered_retry_after=UNANSWERED_RETRY,
             caller_id=CALLER_ID,
             throttle=throttle,
+            billing=runtime.billing,
         )
         self._worker: Worker | None = None
 
