@@ -113,7 +113,9 @@ class RateLimiter:
             raise self._refusal(item, stats.reset_time, what)
 
     def _refusal(self, item: RateLimitItem, reset_time: float, what: str | None) -> RateLimited:
-        retry_after = max(1, math.ceil(reset_time - self._now()))
+        # `limits` still counts an entry at exactly the window's end, so the first moment that
+        # certainly has room is one second past the whole seconds left.
+        retry_after = max(1, math.floor(reset_time - self._now()) + 1)
         return RateLimited(
             f"too many {what or 'requests'}: the limit is {_describe(item)}; "
             f"try again in {retry_after} s",

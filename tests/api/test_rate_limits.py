@@ -1,0 +1,179 @@
+"""Rate limits answer 429 with Retry-After, and let requests through again once the window has
+moved on. Time is the test's clock: `limits` reads `time.time()`, which is pointed at it."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from types import SimpleNamespace
+from typing import Any
+
+import limits.storage.memory
+import limits.storage.redis
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from tests.factories import PASSWORD, make_tenant, ok
+from tocsin.clock import ManualClock
+from tocsin.ingest.models import Alert
+from tocsin.ratelimit import Limits, RateLimited, RateLimiter, parse_rate_limits
+from tocsin.runtime import Runtime
+
+pytestmark = pytest.mark.usefixtures("fast_password_hashing")
+
+REDIS_URL = os.environ.get("TOCSIN_TEST_REDIS_URL")
+
+
+@pytest.fixture
+def limits_clock(clock: ManualClock, monkeypatch: pytest.MonkeyPatch) -> ManualClock:
+    fake_time = SimpleNamespace(time=lambda: clock.now().timestamp())
+    monkeypatch.setattr(limits.storage.memory, "time", fake_time)
+    monkeypatch.setattr(limits.storage.redis, "time", fake_time)
+    return clock
+
+
+def limiter(clock: ManualClock, storage: Any = None, **named: str) -> RateLimiter:
+    return RateLimiter(
+        {name: parse_rate_limits(text) for name, text in named.items()},
+        storage=storage,
+        namespace=f"test-{uuid.uuid4().hex[:8]}",
+        now=lambda: clock.now().timestamp(),
+    )
+
+
+def alerts(runtime: Runtime) -> int:
+    with runtime.database.read() as session:
+        return session.scalar(select(func.count()).select_from(Alert)) or 0
+
+
+def refused(response: Any, retry_after: int) -> None:
+    assert response.status_code == 429, response.text
+    assert response.headers["Retry-After"] == str(retry_after)
+    body = response.json()["error"]
+    assert body["code"] == "rate_limited"
+    assert body["details"] == {"retry_after_seconds": retry_after}
+
+
+def test_ingest_per_key_answers_429_and_recovers(
+    client: TestClient, runtime: Runtime, limits_clock: ManualClock
+) -> None:
+    tenant = make_tenant(client)
+    runtime.rate_limiter = limiter(limits_clock, **{Limits.INGEST_KEY: "3/minute"})
+    hook = f"/v1/hooks/{tenant.endpoint_id}"
+    for n in range(3):
+        ok(client.post(hook, json={"title": f"down {n}"}, headers=tenant.alert_key), 202)
+        limits_clock.advance(10)
+    # The oldest of the three leaves the window 30 s from now; waiting Retry-After is enough.
+    refused(client.post(hook, json={"title": "one too many"}, headers=tenant.alert_key), 31)
+    # The refused alert was not accepted, so nothing half-recorded it.
+    assert alerts(runtime) == 3
+    limits_clock.advance(29)
+    refused(client.post(hook, json={"title": "still too soon"}, headers=tenant.alert_key), 2)
+    limits_clock.advance(2)
+    ok(client.post(hook, json={"title": "room again"}, headers=tenant.alert_key), 202)
+    assert alerts(runtime) == 4
+
+
+def test_ingest_per_endpoint_counts_every_key_of_the_endpoint(
+    client: TestClient, runtime: Runtime, limits_clock: ManualClock
+) -> None:
+    tenant = make_tenant(client)
+    other_key = ok(
+        client.post(
+            f"/v1/orgs/{tenant.org_id}/api-keys", json={"name": "second"}, headers=tenant.auth
+        ),
+        201,
+    )["key"]
+    runtime.rate_limiter = limiter(limits_clock, **{Limits.INGEST_ENDPOINT: "2/minute"})
+    hook = f"/v1/hooks/{tenant.endpoint_id}"
+    ok(client.post(hook, json={"title": "a"}, headers=tenant.alert_key), 202)
+    ok(client.post(hook, json={"title": "b"}, headers={"X-Alert-Key": other_key}), 202)
+    refused(client.post(hook, json={"title": "c"}, headers={"X-Alert-Key": other_key}), 61)
+
+
+def test_a_flood_of_bad_keys_is_stopped_without_touching_others(
+    client: TestClient, runtime: Runtime, limits_clock: ManualClock
+) -> None:
+    tenant = make_tenant(client)
+    runtime.rate_limiter = limiter(limits_clock, **{Limits.INGEST_FAILURES: "5/minute"})
+    hook = f"/v1/hooks/{tenant.endpoint_id}"
+    for n in range(5):
+        response = client.post(hook, json={"title": "x"}, headers={"X-Alert-Key": f"tk_bad_{n}"})
+        assert response.status_code == 401
+    # From that address, even a good key now waits: guessing is what the limit is for.
+    refused(client.post(hook, json={"title": "x"}, headers=tenant.alert_key), 61)
+    limits_clock.advance(61)
+    ok(client.post(hook, json={"title": "x"}, headers=tenant.alert_key), 202)
+
+
+def test_sign_in_is_limited_per_email_and_recovers(
+    client: TestClient, runtime: Runtime, limits_clock: ManualClock
+) -> None:
+    make_tenant(client)
+    runtime.rate_limiter = limiter(limits_clock, **{Limits.LOGIN: "3/minute"})
+    attempt = {"email": "victim@example.com", "password": "wrong password 123"}
+    for _ in range(3):
+        assert client.post("/v1/auth/login", json=attempt).status_code == 401
+    refused(client.post("/v1/auth/login", json=attempt), 61)
+    # Case does not make a new budget.
+    refused(client.post("/v1/auth/login", json={**attempt, "email": "Victim@Example.com"}), 61)
+    limits_clock.advance(61)
+    assert client.post("/v1/auth/login", json=attempt).status_code == 401
+
+
+def test_sign_up_is_limited_per_address(
+    client: TestClient, runtime: Runtime, limits_clock: ManualClock
+) -> None:
+    runtime.rate_limiter = limiter(limits_clock, **{Limits.SIGNUP: "2/hour"})
+    for n in range(2):
+        body = {"email": f"new{n}@example.com", "password": PASSWORD}
+        ok(client.post("/v1/auth/signup", json=body), 201)
+    refused(
+        client.post("/v1/auth/signup", json={"email": "new9@example.com", "password": PASSWORD}),
+        3601,
+    )
+
+
+def test_an_unreachable_store_lets_requests_through(caplog: pytest.LogCaptureFixture) -> None:
+    broken = RateLimiter.from_url(
+        {Limits.LOGIN: parse_rate_limits("1/minute")}, "redis://127.0.0.1:1/0"
+    )
+    for _ in range(3):
+        broken.hit(Limits.LOGIN, "someone")
+    assert "rate limit store unreachable" in caplog.text
+
+
+def test_a_limit_that_does_not_parse_is_refused() -> None:
+    with pytest.raises(Exception, match="does not parse"):
+        parse_rate_limits("ten per minute")
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    if REDIS_URL is None:
+        pytest.skip("TOCSIN_TEST_REDIS_URL is not set (.ci/run sets it)")
+    yield REDIS_URL
+
+
+def test_processes_sharing_redis_share_one_budget(
+    redis_url: str, limits_clock: ManualClock
+) -> None:
+    namespace = f"test-{uuid.uuid4().hex[:8]}"
+    named = {Limits.INGEST_KEY: parse_rate_limits("4/minute")}
+    api_1 = RateLimiter.from_url(named, redis_url, namespace=namespace)
+    api_2 = RateLimiter.from_url(named, redis_url, namespace=namespace)
+    api_1._now = api_2._now = lambda: limits_clock.now().timestamp()
+    for process in (api_1, api_2, api_1, api_2):
+        process.hit(Limits.INGEST_KEY, "key_1")
+        limits_clock.advance(5)
+    with pytest.raises(RateLimited) as caught:
+        api_2.hit(Limits.INGEST_KEY, "key_1")
+    assert caught.value.retry_after == 41
+    # Another key has its own budget.
+    api_1.hit(Limits.INGEST_KEY, "key_2")
+    limits_clock.advance(41)
+    api_1.hit(Limits.INGEST_KEY, "key_1")
+    api_2.clear(Limits.INGEST_KEY, "key_1")
+    api_2.clear(Limits.INGEST_KEY, "key_2")

@@ -1,0 +1,187 @@
+"""The 14-day free trial: once per billing entity, however the second attempt is dressed up."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.billing.conftest import NEW_SECRET
+from tests.billing.helpers import tiny_billing
+from tests.billing.paddle import PaddleSender, paddle_id, transaction
+from tests.factories import PASSWORD, ok
+from tocsin.billing.trials import normalise_trial_email
+from tocsin.clock import ManualClock
+from tocsin.runtime import Runtime
+
+pytestmark = pytest.mark.usefixtures("fast_password_hashing")
+
+
+@pytest.fixture(autouse=True)
+def _tiny(runtime: Runtime) -> None:
+    runtime.billing = tiny_billing()
+
+
+def person(client: TestClient, email: str, org_name: str = "Org") -> tuple[str, dict[str, str]]:
+    body = ok(
+        client.post(
+            "/v1/auth/signup",
+            json={"email": email, "password": PASSWORD, "organization_name": org_name},
+        ),
+        201,
+    )
+    return body["organization"]["id"], {"Authorization": f"Bearer {body['tokens']['access_token']}"}
+
+
+def start(client: TestClient, org_id: str, auth: dict[str, str]) -> Any:
+    return client.post(f"/v1/orgs/{org_id}/billing/trial", headers=auth)
+
+
+def refused_for(response: Any) -> list[str]:
+    assert response.status_code == 409, response.text
+    error = response.json()["error"]
+    assert error["code"] == "trial_not_eligible"
+    matched: list[str] = error["details"]["matched"]
+    return matched
+
+
+def add_contact(client: TestClient, org_id: str, auth: dict[str, str], phone: str) -> None:
+    ok(
+        client.post(
+            f"/v1/orgs/{org_id}/contacts", json={"name": "On call", "phone": phone}, headers=auth
+        ),
+        201,
+    )
+
+
+def test_a_trial_lasts_14_days_then_the_default_plan_applies(
+    client: TestClient, clock: ManualClock
+) -> None:
+    org_id, auth = person(client, "ana@example.com")
+    assert ok(client.get(f"/v1/orgs/{org_id}/billing", headers=auth))["trial_available"] is True
+    trial = ok(start(client, org_id, auth), 201)
+    assert trial["ends_at"].startswith((clock.now() + timedelta(days=14)).strftime("%Y-%m-%d"))
+    billing = ok(client.get(f"/v1/orgs/{org_id}/billing", headers=auth))
+    assert (billing["plan"]["code"], billing["trial_available"]) == ("trial", False)
+
+    key = ok(
+        client.post(
+            f"/v1/orgs/{org_id}/api-keys", json={"name": "r", "scopes": ["read"]}, headers=auth
+        ),
+        201,
+    )["key"]
+    clock.advance(14 * 86400)
+    billing = ok(client.get(f"/v1/orgs/{org_id}/billing", headers={"X-API-Key": key}))
+    assert billing["plan"]["code"] == "tiny"
+
+
+def test_the_same_organization_cannot_start_a_second_trial(client: TestClient) -> None:
+    org_id, auth = person(client, "ana@example.com")
+    ok(start(client, org_id, auth), 201)
+    again = start(client, org_id, auth)
+    assert again.status_code == 409
+    assert again.json()["error"]["code"] == "trial_used"
+
+
+def test_a_second_organization_of_the_same_owner_gets_no_trial(client: TestClient) -> None:
+    org_id, auth = person(client, "ana@example.com")
+    ok(start(client, org_id, auth), 201)
+    other = ok(client.post("/v1/orgs", json={"name": "Another"}, headers=auth), 201)["id"]
+    assert refused_for(start(client, other, auth)) == ["email", "owner"]
+
+
+@pytest.mark.parametrize(
+    "second_email", ["Ana.Smith+trial2@gmail.com", "anasmith@googlemail.com", "a.nasmith@gmail.com"]
+)
+def test_the_same_mailbox_under_another_spelling_gets_no_trial(
+    client: TestClient, second_email: str
+) -> None:
+    org_id, auth = person(client, "ana.smith@gmail.com")
+    ok(start(client, org_id, auth), 201)
+    other_id, other_auth = person(client, second_email)
+    assert refused_for(start(client, other_id, other_auth)) == ["email"]
+
+
+def test_the_same_phone_number_gets_no_second_trial(client: TestClient) -> None:
+    org_id, auth = person(client, "ana@example.com")
+    add_contact(client, org_id, auth, "+447400123456")
+    ok(start(client, org_id, auth), 201)
+    other_id, other_auth = person(client, "bob@example.org")
+    add_contact(client, other_id, other_auth, "+44 7400 123456")
+    assert refused_for(start(client, other_id, other_auth)) == ["phone"]
+    billing = ok(client.get(f"/v1/orgs/{other_id}/billing", headers=other_auth))
+    assert (billing["plan"]["code"], billing["trial_available"]) == ("tiny", False)
+
+
+def test_the_card_used_during_a_trial_gets_no_second_trial(
+    client: TestClient, clock: ManualClock
+) -> None:
+    paddle = PaddleSender(secrets=[NEW_SECRET], now=clock.now)
+    org_id, auth = person(client, "ana@example.com")
+    ok(start(client, org_id, auth), 201)
+
+    def paid(for_org: str, holder: str) -> None:
+        data = transaction(
+            transaction_id=paddle_id("txn"),
+            status="completed",
+            org_id=for_org,
+            subscription_id=None,
+            updated_at=clock.now(),
+            cardholder=holder,
+        )
+        ok(paddle.deliver(client, "transaction.completed", data))
+
+    paid(org_id, "Ana Smith")
+    other_id, other_auth = person(client, "someone-else@example.org")
+    # The holder's name is spelled differently; the card is the same.
+    paid(other_id, "ana  SMITH")
+    assert refused_for(start(client, other_id, other_auth)) == ["payment"]
+
+
+def test_a_different_person_gets_a_trial(client: TestClient) -> None:
+    org_id, auth = person(client, "ana@example.com")
+    ok(start(client, org_id, auth), 201)
+    other_id, other_auth = person(client, "bob@example.org")
+    ok(start(client, other_id, other_auth), 201)
+
+
+def test_only_an_owner_can_start_the_trial(client: TestClient) -> None:
+    org_id, auth = person(client, "ana@example.com")
+    key = ok(
+        client.post(
+            f"/v1/orgs/{org_id}/api-keys",
+            json={"name": "w", "scopes": ["read", "write"]},
+            headers=auth,
+        ),
+        201,
+    )["key"]
+    response = start(client, org_id, {"X-API-Key": key})
+    assert response.status_code == 403
+
+
+def test_two_organizations_of_one_person_asking_at_once_get_one_trial(
+    client: TestClient, runtime: Runtime
+) -> None:
+    org_id, auth = person(client, "ana@example.com")
+    other = ok(client.post("/v1/orgs", json={"name": "Another"}, headers=auth), 201)["id"]
+    barrier = threading.Barrier(2)
+    statuses: list[int] = []
+
+    def ask(target: str) -> None:
+        barrier.wait()
+        statuses.append(start(client, target, auth).status_code)
+
+    threads = [threading.Thread(target=ask, args=(target,)) for target in (org_id, other)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses) == [201, 409]
+
+
+def test_email_normalisation() -> None:
+    assert normalise_trial_email(" A.B+x@GMail.com ") == "ab@gmail.com"
+    assert normalise_trial_email("a.b+x@example.com") == "a.b@example.com"

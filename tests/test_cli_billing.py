@@ -1,0 +1,123 @@
+"""Plans, usage and trials from the shell."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from tests.billing.helpers import catalog
+from tests.conftest import TEST_SECRET
+from tocsin.billing.plans import PlanCatalog
+from tocsin.cli import app
+
+
+@pytest.fixture
+def cli(database_url: str, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    monkeypatch.setenv("TOCSIN_DATABASE_URL", database_url)
+    monkeypatch.setenv("TOCSIN_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("TOCSIN_SECRET_KEY", TEST_SECRET)
+    return CliRunner()
+
+
+def run(cli: CliRunner, *args: str) -> Any:
+    result = cli.invoke(app, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def fails(cli: CliRunner, *args: str) -> str:
+    result = cli.invoke(app, list(args))
+    assert result.exit_code == 1, result.output
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("tocsin: error: ")
+    return line
+
+
+def test_the_shipped_catalogue_has_every_tier(cli: CliRunner) -> None:
+    plans = {plan["code"]: plan for plan in run(cli, "plan", "list")}
+    assert {"self_hosted", "free", "trial", "team", "business"} <= set(plans)
+    assert plans["trial"]["trial_days"] == 14
+    assert plans["free"]["international_calling"] is False
+    # Self-hosted is generous, but its caps are on.
+    assert 0 < plans["self_hosted"]["daily_calls"] < plans["self_hosted"]["monthly_calls"]
+    text = cli.invoke(app, ["plan", "list"]).stdout
+    assert "Self-hosted" in text and "/day" in text
+
+
+def test_usage_plan_and_trial_from_the_shell(cli: CliRunner, tmp_path: Path) -> None:
+    plans = tmp_path / "plans.toml"
+    plans.write_text(_catalogue_toml(), encoding="utf-8")
+    cli_env = {"TOCSIN_PLANS_FILE": str(plans), "TOCSIN_DEFAULT_PLAN": "tiny"}
+    org = cli.invoke(
+        app,
+        ["org", "create", "Acme", "--country", "GB", "--timezone", "Europe/Paris", "--json"],
+        env=cli_env,
+    )
+    assert org.exit_code == 0, org.output
+    slug = json.loads(org.stdout)["slug"]
+
+    usage = cli.invoke(app, ["usage", "--org", slug, "--days", "3", "--json"], env=cli_env)
+    data = json.loads(usage.stdout)
+    assert (data["plan"], data["timezone"], data["calls_left"]) == ("tiny", "Europe/Paris", 100)
+    assert len(data["per_day"]) == 3
+    assert "calls left: 100" in cli.invoke(app, ["usage", "--org", slug], env=cli_env).stdout
+
+    # The Tiny plan allows 3 contacts.
+    for n in range(3):
+        added = cli.invoke(
+            app, ["contact", "add", f"C{n}", f"+4474001234{n:02d}", "--org", slug], env=cli_env
+        )
+        assert added.exit_code == 0, added.output
+    refused = cli.invoke(app, ["contact", "add", "C9", "+447400123499", "--org", slug], env=cli_env)
+    assert refused.exit_code == 1
+    assert "the Tiny plan allows 3 contacts" in refused.stderr
+
+    started = cli.invoke(app, ["billing", "trial", "--org", slug, "--json"], env=cli_env)
+    assert started.exit_code == 0, started.output
+    shown = json.loads(
+        cli.invoke(app, ["billing", "show", "--org", slug, "--json"], env=cli_env).stdout
+    )
+    assert (shown["plan"], shown["trial_available"]) == ("trial", False)
+    again = cli.invoke(app, ["billing", "trial", "--org", slug], env=cli_env)
+    assert again.exit_code == 1
+    assert "already had its free trial" in again.stderr
+
+    moved = cli.invoke(app, ["plan", "set", "team", "--org", slug, "--json"], env=cli_env)
+    assert json.loads(moved.stdout)["plan"] == "team"
+    assert cli.invoke(app, ["billing", "notices", "--org", slug], env=cli_env).stdout.strip() == (
+        "no notices"
+    )
+
+
+def _catalogue_toml() -> str:
+    # The test catalogue, written out as the TOML a TOCSIN_PLANS_FILE would hold.
+    parsed: PlanCatalog = catalog()
+    lines = []
+    for plan in parsed.values():
+        lines.append(f"[plans.{plan.code}]")
+        for name, value in plan.describe().items():
+            if name == "code":
+                continue
+            rendered = json.dumps(value) if not isinstance(value, bool) else str(value).lower()
+            lines.append(f"{name} = {rendered}")
+    return "\n".join(lines) + "\n"
+
+
+def test_plan_errors_are_one_line(cli: CliRunner, tmp_path: Path) -> None:
+    run(cli, "org", "create", "Acme")
+    assert "no plan 'gold'; plans: business, free" in fails(
+        cli, "plan", "set", "gold", "--org", "acme"
+    )
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[plans.x]\nname = 'X'\n", encoding="utf-8")
+    result = cli.invoke(app, ["plan", "list"], env={"TOCSIN_PLANS_FILE": str(broken)})
+    assert result.exit_code == 1
+    assert "plans.x: missing monthly_calls" in result.stderr
+    result = cli.invoke(app, ["plan", "list"], env={"TOCSIN_DEFAULT_PLAN": "gold"})
+    assert result.exit_code == 1
+    assert "no plan 'gold'" in result.stderr
+    assert "unknown time zone" in fails(cli, "org", "create", "Zed", "--timezone", "Mars/Base")
