@@ -45,7 +45,8 @@ def test_the_shipped_catalogue_has_every_tier(cli: CliRunner) -> None:
     # Self-hosted is generous, but its caps are on.
     assert 0 < plans["self_hosted"]["daily_calls"] < plans["self_hosted"]["monthly_calls"]
     text = cli.invoke(app, ["plan", "list"]).stdout
-    assert "Self-hosted" in text and "/day" in text
+    assert "Self-hosted" in text
+    assert "/day" in text
 
 
 def test_usage_plan_and_trial_from_the_shell(cli: CliRunner, tmp_path: Path) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
 
@@ -151,10 +150,10 @@ def test_a_limit_that_does_not_parse_is_refused() -> None:
 
 
 @pytest.fixture
-def redis_url() -> Iterator[str]:
+def redis_url() -> str:
     if REDIS_URL is None:
         pytest.skip("TOCSIN_TEST_REDIS_URL is not set (.ci/run sets it)")
-    yield REDIS_URL
+    return REDIS_URL
 
 
 def test_processes_sharing_redis_share_one_budget(
