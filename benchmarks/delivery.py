@@ -53,6 +53,7 @@ from harness import (
     throwaway_database,
     tocsin_command,
     tocsin_json,
+    uncapped_settings,
 )
 from tocsin.db.engine import Database
 from tocsin.delivery.models import AttemptStatus, CallAttempt, CallJob, Escalation, JobStatus
@@ -84,6 +85,7 @@ def install(workdir: Path, database_url: str, endpoints: int, **settings: str) -
             "secret_key": secrets.token_urlsafe(48),
             "simulator_record_audio": "false",
             "host": HOST,
+            **uncapped_settings(workdir),
             **settings,
         }
     )

@@ -334,6 +334,39 @@ def free_port() -> int:
         return port
 
 
+_UNCAPPED_PLAN = """
+[plans.benchmark]
+name = "Benchmark"
+monthly_calls = 1000000000
+daily_calls = 1000000000
+monthly_spend_cents = 1000000000
+endpoints = 100000
+contacts = 100000
+members = 1000
+audit_retention_days = 30
+international_calling = false
+"""
+
+
+def uncapped_settings(workdir: Path, *, rate_limits: str = "off") -> dict[str, str]:
+    """Settings that measure the engine rather than a plan: caps far above any load here, and
+    rate limits off (`off`) or on but never reached (`memory`, or `redis` on 127.0.0.1), so
+    that their cost shows and their refusals do not."""
+    plans = workdir / "benchmark-plans.toml"
+    plans.write_text(_UNCAPPED_PLAN, encoding="utf-8")
+    settings = {"plans_file": str(plans), "default_plan": "benchmark"}
+    if rate_limits == "off":
+        return {**settings, "rate_limits_enabled": "false"}
+    unreachable = "100000000/minute"
+    settings.update(
+        rate_limit_ingest_per_key=unreachable,
+        rate_limit_ingest_per_endpoint=unreachable,
+    )
+    if rate_limits == "redis":
+        settings["redis_url"] = "redis://127.0.0.1:6379/14"
+    return settings
+
+
 def child_env(settings: dict[str, str]) -> dict[str, str]:
     """This environment without the caller's TOCSIN_* settings, plus the benchmark's."""
     env = {name: value for name, value in os.environ.items() if not name.startswith("TOCSIN_")}

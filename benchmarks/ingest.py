@@ -46,6 +46,7 @@ from harness import (
     throwaway_database,
     tocsin_command,
     tocsin_json,
+    uncapped_settings,
 )
 from tocsin.db.engine import Database
 from tocsin.delivery.models import CallJob, JobStatus
@@ -141,6 +142,7 @@ def measure_tocsin(
             # minute apart; this measures ingest and the worker, so they are off.
             "voice_throttle": "",
             "host": HOST,
+            **uncapped_settings(workdir, rate_limits=args.rate_limits),
         }
     )
     endpoint_id, key = _set_up_tenant(env, workdir)
@@ -272,6 +274,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="seconds to wait after the load for the worker to settle every call",
     )
     parser.add_argument(
+        "--rate-limits",
+        choices=("off", "memory", "redis"),
+        default="off",
+        help="measure with rate limits on (never reached), kept in memory or in Redis",
+    )
+    parser.add_argument(
         "--no-worker",
         action="store_true",
         help="serve without the in-process worker, to see what delivery costs ingest",
@@ -295,7 +303,10 @@ def main() -> int:
             f"warm-up), {args.concurrency} keep-alive connections, from a separate process"
         )
         worker = "no worker" if args.no_worker else "its in-process worker"
-        print(f"Tocsin: `tocsin serve` with {worker} on {description},")
+        print(
+            f"Tocsin: `tocsin serve` with {worker} on {description}, "
+            f"rate limits {args.rate_limits},"
+        )
         print("        simulator provider with audio off; baseline: bare Starlette on uvicorn\n")
         bare = measure_bare(args, workdir)
         tocsin, progress = measure_tocsin(args, workdir, database_url)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from tocsin.errors import InvalidInput
@@ -51,9 +52,14 @@ def zone(name: str) -> ZoneInfo:
         ) from exc
 
 
+@lru_cache(maxsize=1)
+def _known_zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
 def check_timezone(name: str) -> str:
     cleaned = name.strip()
-    if cleaned not in available_timezones() and cleaned != "UTC":
+    if cleaned != "UTC" and cleaned not in _known_zones():
         raise InvalidInput(
             f"unknown time zone {name!r}; use an IANA name such as Europe/London",
             code="invalid_timezone",
