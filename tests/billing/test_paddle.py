@@ -91,6 +91,8 @@ def test_a_signed_subscription_puts_the_organization_on_its_plan(
     assert billing["plan"]["code"] == "team"
     assert billing["subscription"]["id"] == sub_id
     assert billing["subscription"]["status"] == "active"
+    # Where the customer cancels or changes the card: Paddle's portal.
+    assert billing["subscription"]["cancel_url"].startswith("https://buyer-portal.paddle.com/")
 
 
 @pytest.mark.parametrize(

@@ -38,7 +38,7 @@ class Notice(Base):
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     org_id: Mapped[str] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(40))
-    period: Mapped[str] = mapped_column(String(40))
+    period: Mapped[str] = mapped_column(String(120))
     message: Mapped[str] = mapped_column(Text)
     details: Mapped[Any] = mapped_column(JSONText(), nullable=True, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -92,6 +92,9 @@ class Subscription(Base):
     # Set when the customer cancelled: the subscription runs to the end of the period paid for.
     cancel_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     canceled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # Paddle's customer portal links: where the customer cancels or changes the card.
+    cancel_url: Mapped[str | None] = mapped_column(Text, default=None)
+    update_payment_url: Mapped[str | None] = mapped_column(Text, default=None)
     # Paddle does not deliver events in order; an event older than this one is not applied.
     source_updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from tocsin.billing.paddle.adjustments import ChargebackSummary
 from tocsin.billing.plans import Plan
@@ -42,6 +42,10 @@ class SubscriptionOut(BaseModel):
     period_ends_at: datetime | None
     cancel_at: datetime | None
     canceled_at: datetime | None
+    cancel_url: str | None = Field(
+        description="Paddle's customer portal page to cancel (at the end of the period)"
+    )
+    update_payment_url: str | None
 
 
 class TrialOut(BaseModel):

@@ -32,6 +32,7 @@ from tocsin.pagination import MAX_LIMIT
 from tocsin.routing import policies
 from tocsin.routing.preview import preview
 from tocsin.trust import do_not_call
+from tocsin.trust.retention import purge_audit_log
 
 escalation_app = group("escalation", "Escalation policies: call, wait, repeat.")
 number_app = group("number", "Numbers not to call (the do-not-call list).")
@@ -248,3 +249,14 @@ def engine_audit(as_json: bool = JsonOption) -> None:
     emit(as_json, data, human or "no stuck escalations")
     if findings:
         fail(f"{len(findings)} stuck escalation(s) or call(s)")
+
+
+@engine_app.command("purge")
+@friendly_errors
+def engine_purge(as_json: bool = JsonOption) -> None:
+    """Delete audit events older than each organization's plan keeps them (workers also do
+    this every hour)."""
+    runtime = open_runtime()
+    with runtime.database.write() as session:
+        removed = purge_audit_log(session, billing=runtime.billing, now=runtime.clock.now())
+    emit(as_json, {"removed": removed}, f"{removed} audit events removed")

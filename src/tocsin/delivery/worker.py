@@ -31,6 +31,7 @@ from tocsin.delivery.wakeup import listen_for_work
 from tocsin.ids import new_id
 from tocsin.safety.tables.sanctions import DEFAULT_SANCTIONED_REGIONS
 from tocsin.telephony.base import CallEventKind, CallRequest, Provider, ProviderError
+from tocsin.trust.retention import purge_audit_log
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +65,8 @@ class WorkerSettings:
     escalation_batch: int = 50
     # How often the auditor looks for escalations that nothing is moving.
     audit_interval: timedelta = timedelta(minutes=1)
+    # How often old audit events are purged, by each organization's plan.
+    purge_interval: timedelta = timedelta(hours=1)
     caller_id: str = "+10000000000"
     voice: str = "en"
     ring_timeout_seconds: float = 45.0
@@ -138,6 +141,7 @@ class Worker:
         helpers = [
             asyncio.create_task(self._heartbeat(stop)),
             asyncio.create_task(self._audit(stop)),
+            asyncio.create_task(self._purge(stop)),
         ]
         if self.database.is_postgres:
             helpers.append(asyncio.create_task(listen_for_work(self.database.url, self.wake)))
@@ -261,6 +265,17 @@ class Worker:
                 await self._write(auditor.audit_and_report, now=self.clock.now())
             except Exception:
                 log.exception("worker %s could not audit escalations", self.worker_id)
+
+    async def _purge(self, stop: asyncio.Event) -> None:
+        interval = self.settings.purge_interval.total_seconds()
+        while not stop.is_set():
+            await asyncio.sleep(interval)
+            try:
+                await self._write(
+                    purge_audit_log, billing=self.settings.billing, now=self.clock.now()
+                )
+            except Exception:
+                log.exception("worker %s could not purge the audit log", self.worker_id)
 
     # One job ---------------------------------------------------------------------------------
 

@@ -93,6 +93,9 @@ def apply_subscription(
         timestamp(scheduled, "effective_at") if scheduled.get("action") == "cancel" else None
     )
     subscription.canceled_at = timestamp(data, "canceled_at")
+    links = mapping(data, "management_urls")
+    subscription.cancel_url = text(links, "cancel")
+    subscription.update_payment_url = text(links, "update_payment_method")
     subscription.source_updated_at = updated_at
     subscription.updated_at = context.now
     session.flush()

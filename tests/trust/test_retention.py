@@ -1,0 +1,70 @@
+"""The audit log keeps each organization's events as long as its plan in force says."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from tests.billing.helpers import tiny_billing
+from tests.factories import signup
+from tocsin.accounts.models import Organization
+from tocsin.clock import ManualClock
+from tocsin.runtime import Runtime
+from tocsin.trust import audit
+from tocsin.trust.audit import SYSTEM
+from tocsin.trust.models import AuditEvent
+from tocsin.trust.retention import purge_audit_log
+
+pytestmark = pytest.mark.usefixtures("fast_password_hashing")
+
+
+def test_each_organization_keeps_its_plans_retention(
+    client: TestClient, runtime: Runtime, clock: ManualClock
+) -> None:
+    runtime.billing = tiny_billing()  # tiny keeps 7 days, team 90
+    small = signup(client, org_name="Small")[1]["organization"]["id"]
+    paying = signup(client, org_name="Paying")[1]["organization"]["id"]
+    with runtime.database.write() as session:
+        org = session.get(Organization, paying)
+        assert org is not None
+        org.plan = "team"
+        for days_ago in (100, 30, 6):
+            for org_id in (small, paying, None):
+                audit.record(
+                    session,
+                    actor=SYSTEM,
+                    action=f"test.{days_ago}",
+                    at=clock.now() - timedelta(days=days_ago),
+                    org_id=org_id,
+                )
+
+    with runtime.database.write() as session:
+        removed = purge_audit_log(session, billing=runtime.billing, now=clock.now())
+    with runtime.database.read() as session:
+        kept = {
+            (row.org_id, row.action)
+            for row in session.execute(
+                select(AuditEvent.org_id, AuditEvent.action).where(AuditEvent.action.like("test.%"))
+            )
+        }
+    assert removed == 3
+    assert kept == {
+        (small, "test.6"),
+        (paying, "test.30"),
+        (paying, "test.6"),
+        # Platform events are not any organization's to purge.
+        (None, "test.100"),
+        (None, "test.30"),
+        (None, "test.6"),
+    }
+
+    # When the paid plan ends, the default plan's 7 days apply from then on.
+    with runtime.database.write() as session:
+        org = session.get(Organization, paying)
+        assert org is not None
+        org.plan_ends_at = clock.now()
+        removed = purge_audit_log(session, billing=runtime.billing, now=clock.now())
+    assert removed == 1
