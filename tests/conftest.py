@@ -69,10 +69,12 @@ def postgres_test_url() -> Iterator[str]:
 
 
 def _truncate_postgres(url: str) -> None:
+    """Empty every table. DELETE, children first: on tables this small it takes a few
+    milliseconds where TRUNCATE takes a tenth of a second, once per PostgreSQL test."""
     engine = create_engine(url)
-    tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
     with engine.begin() as connection:
-        connection.execute(text(f"TRUNCATE {tables} CASCADE"))
+        for table in reversed(Base.metadata.sorted_tables):
+            connection.execute(table.delete())
     engine.dispose()
 
 
