@@ -11,12 +11,14 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from typer.testing import CliRunner
 
 from tocsin.accounts import passwords
 from tocsin.app import create_app
@@ -97,17 +99,32 @@ def data_dir(tmp_path: Path) -> Path:
     return path
 
 
+def settings_for(database_url: str, data_dir: Path, **overrides: Any) -> Settings:
+    """The settings every in-process test runs with, plus `overrides`."""
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "data_dir": data_dir,
+        "secret_key": TEST_SECRET,
+        "allow_signup": True,
+        "public_base_url": "http://tocsin.test",
+        "default_region": "GB",
+        **overrides,
+    }
+    return Settings(**values, _env_file=None)
+
+
 @pytest.fixture
 def settings(database_url: str, data_dir: Path) -> Settings:
-    return Settings(
-        database_url=database_url,
-        data_dir=data_dir,
-        secret_key=TEST_SECRET,
-        allow_signup=True,
-        public_base_url="http://tocsin.test",
-        default_region="GB",
-        _env_file=None,  # type: ignore[call-arg]
-    )
+    return settings_for(database_url, data_dir)
+
+
+@pytest.fixture
+def cli(database_url: str, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    """The `tocsin` command on the test database, as an operator's shell would run it."""
+    monkeypatch.setenv("TOCSIN_DATABASE_URL", database_url)
+    monkeypatch.setenv("TOCSIN_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("TOCSIN_SECRET_KEY", TEST_SECRET)
+    return CliRunner()
 
 
 @pytest.fixture

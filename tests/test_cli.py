@@ -8,18 +8,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from tests.conftest import TEST_SECRET
 from tocsin.cli import app
 
 PASSWORD = "correct horse battery staple\n"
-
-
-@pytest.fixture
-def cli(database_url: str, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    monkeypatch.setenv("TOCSIN_DATABASE_URL", database_url)
-    monkeypatch.setenv("TOCSIN_DATA_DIR", str(data_dir))
-    monkeypatch.setenv("TOCSIN_SECRET_KEY", TEST_SECRET)
-    return CliRunner()
 
 
 def run_json(cli: CliRunner, *args: str, stdin: str | None = None) -> dict[str, str]:

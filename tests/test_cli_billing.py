@@ -4,37 +4,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
-import pytest
 from typer.testing import CliRunner
 
 from tests.billing.helpers import catalog
-from tests.conftest import TEST_SECRET
+from tests.shell import fails, run
 from tocsin.billing.plans import PlanCatalog
 from tocsin.cli import app
-
-
-@pytest.fixture
-def cli(database_url: str, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    monkeypatch.setenv("TOCSIN_DATABASE_URL", database_url)
-    monkeypatch.setenv("TOCSIN_DATA_DIR", str(data_dir))
-    monkeypatch.setenv("TOCSIN_SECRET_KEY", TEST_SECRET)
-    return CliRunner()
-
-
-def run(cli: CliRunner, *args: str) -> Any:
-    result = cli.invoke(app, [*args, "--json"])
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
-
-
-def fails(cli: CliRunner, *args: str) -> str:
-    result = cli.invoke(app, list(args))
-    assert result.exit_code == 1, result.output
-    [line] = result.stderr.strip().splitlines()
-    assert line.startswith("tocsin: error: ")
-    return line
 
 
 def test_the_shipped_catalogue_has_every_tier(cli: CliRunner) -> None:

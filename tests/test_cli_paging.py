@@ -5,43 +5,19 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
-from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 from typer.testing import CliRunner
 
-from tests.conftest import TEST_SECRET
 from tests.factories import ok
+from tests.shell import fails, run
 from tocsin.cli import app
 from tocsin.clock import ManualClock
 from tocsin.delivery.models import CallJob
 from tocsin.delivery.worker import Worker, WorkerSettings
 from tocsin.runtime import Runtime
 from tocsin.telephony.simulator import SimulatorProvider
-
-
-@pytest.fixture
-def cli(database_url: str, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    monkeypatch.setenv("TOCSIN_DATABASE_URL", database_url)
-    monkeypatch.setenv("TOCSIN_DATA_DIR", str(data_dir))
-    monkeypatch.setenv("TOCSIN_SECRET_KEY", TEST_SECRET)
-    return CliRunner()
-
-
-def run(cli: CliRunner, *args: str, stdin: str | None = None) -> Any:
-    result = cli.invoke(app, [*args, "--json"], input=stdin)
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
-
-
-def fails(cli: CliRunner, *args: str) -> str:
-    result = cli.invoke(app, list(args))
-    assert result.exit_code == 1, result.output
-    [line] = result.stderr.strip().splitlines()
-    assert line.startswith("tocsin: error: ")
-    return line
 
 
 def test_an_escalating_endpoint_set_up_from_the_shell_pages_and_shows_its_timeline(

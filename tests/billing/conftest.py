@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import TEST_SECRET
+from tests.conftest import settings_for
 from tocsin.config import Settings
 
 OLD_SECRET = b"pdl_ntfset_01old_secret_0123456789abcdef"
@@ -17,14 +17,9 @@ TEAM_PRICE = "pri_01team"
 
 @pytest.fixture
 def settings(database_url: str, data_dir: Path) -> Settings:
-    return Settings(
-        database_url=database_url,
-        data_dir=data_dir,
-        secret_key=TEST_SECRET,
-        allow_signup=True,
-        public_base_url="http://tocsin.test",
-        default_region="GB",
+    return settings_for(
+        database_url,
+        data_dir,
         paddle_webhook_secrets=f"{NEW_SECRET.decode()},{OLD_SECRET.decode()}",
         paddle_price_plans=f"{TEAM_PRICE}=team",
-        _env_file=None,  # type: ignore[call-arg]
     )
