@@ -49,9 +49,9 @@ def per_op_us(work: Callable[[], None], count: int) -> float:
     return statistics.median(runs)
 
 
-def make_orgs(database: Database, count: int) -> list[str]:
+def make_orgs(database: Database, count: int, prefix: str) -> list[str]:
     now = datetime.now(UTC)
-    ids = [f"org_bench{n:04d}" for n in range(count)]
+    ids = [f"org_{prefix}{n:04d}" for n in range(count)]
     with database.write() as session:
         for org_id in ids:
             session.add(Organization(id=org_id, name=org_id, slug=org_id, created_at=now))
@@ -61,7 +61,7 @@ def make_orgs(database: Database, count: int) -> list[str]:
 def quota_figures(url: str, description: str, count: int) -> None:
     database = Database(url)
     upgrade(database)
-    [org] = make_orgs(database, 1)
+    [org] = make_orgs(database, 1, "single")
 
     def empty_transaction() -> None:
         with database.write() as session:
@@ -84,7 +84,7 @@ def quota_figures(url: str, description: str, count: int) -> None:
 
 
 def threads_figures(database: Database, count: int) -> None:
-    orgs = make_orgs(database, 9)[1:]
+    orgs = make_orgs(database, 8, "threads")
 
     def rate(targets: list[str]) -> float:
         barrier = threading.Barrier(len(targets) + 1)

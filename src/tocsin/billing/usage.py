@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Row, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from tocsin.billing.models import UsageCounter
@@ -95,24 +95,34 @@ def count_call(
     session: Session, *, org_id: str, caps: CallCaps, periods: Periods
 ) -> Counted | Refused:
     """Count one call in today's and this month's counters, or refuse it, atomically."""
-    _ensure_rows(session, org_id, periods)
     cost = caps.cost_cents
-    day_calls = session.scalar(
-        _BUMP_DAY,
-        {"for_org": org_id, "for_period": periods.day, "calls_cap": caps.daily_calls, "cost": cost},
-    )
+    day_params = {"for_org": org_id, "for_period": periods.day, "calls_cap": caps.daily_calls}
+    month_params = {
+        "for_org": org_id,
+        "for_period": periods.month,
+        "calls_cap": caps.monthly_calls,
+        "spend_cap": caps.monthly_spend_cents,
+    }
+
+    def bump_day() -> int | None:
+        calls: int | None = session.scalar(_BUMP_DAY, {**day_params, "cost": cost})
+        return calls
+
+    def bump_month() -> Row[tuple[int, int]] | None:
+        return session.execute(_BUMP_MONTH, {**month_params, "cost": cost}).one_or_none()
+
+    # The first call of a day or month finds no row to update; only then are rows created,
+    # so every other call costs two statements, not three.
+    day_calls = bump_day()
+    if day_calls is None:
+        _ensure_rows(session, org_id, periods)
+        day_calls = bump_day()
     if day_calls is None:
         return Refused(CapKind.DAILY, periods.day_resets_at)
-    month = session.execute(
-        _BUMP_MONTH,
-        {
-            "for_org": org_id,
-            "for_period": periods.month,
-            "calls_cap": caps.monthly_calls,
-            "spend_cap": caps.monthly_spend_cents,
-            "cost": cost,
-        },
-    ).one_or_none()
+    month = bump_month()
+    if month is None:
+        _ensure_rows(session, org_id, periods)
+        month = bump_month()
     if month is None:
         session.execute(_GIVE_BACK, {"for_org": org_id, "for_period": periods.day, "cost": cost})
         used = session.execute(_READ, {"for_org": org_id, "for_period": periods.month}).one()
