@@ -20,6 +20,8 @@ from tocsin.endpoints.views import router as endpoints_router
 from tocsin.ingest.views import router as ingest_router
 from tocsin.routing.views import router as escalations_router
 from tocsin.runtime import Runtime
+from tocsin.trust.admin_views import router as enforcement_router
+from tocsin.trust.views import audit_router, security_router
 from tocsin.trust.views import router as do_not_call_router
 
 
@@ -58,6 +60,9 @@ def create_app(runtime: Runtime, *, run_worker: bool = False) -> FastAPI:
         screening_router,
         providers_router,
         billing_router,
+        enforcement_router,
+        audit_router,
+        security_router,
     )
     for router in routers:
         app.include_router(router)

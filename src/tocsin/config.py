@@ -86,6 +86,9 @@ class Settings(BaseSettings):
     paddle_price_plans: str = ""
     paddle_signature_tolerance_seconds: int = Field(default=300, ge=1)
 
+    # Where vulnerabilities are reported (security.txt); default: security@ the public host.
+    security_contact: str | None = None
+
     # Home country of organizations created without one (ISO 3166 alpha-2).
     default_region: str = "US"
     # Platform sanctions list (ISO 3166 alpha-2, comma-separated). No organization setting lifts

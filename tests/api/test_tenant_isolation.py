@@ -20,12 +20,14 @@ from tests.factories import Tenant, make_tenant, ok
 from tocsin.billing.notices import tell_owners
 from tocsin.runtime import Runtime
 from tocsin.trust.audit import SYSTEM
+from tocsin.trust.enforcement import ActionKind, ActionScope, take_action
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
 # What a route checks before it touches an object: `org` routes take API keys with a scope,
-# `people` routes take signed-in users only, `hook` is the webhook receiver (ingest keys).
-ORG, PEOPLE, HOOK = "org", "people", "hook"
+# `people` routes take signed-in users only, `hook` is the webhook receiver (ingest keys),
+# `admin` routes are for platform administrators, which no tenant is.
+ORG, PEOPLE, HOOK, ADMIN = "org", "people", "hook", "admin"
 
 HIJACK = "Hijacked by A"
 CONTACT = {"name": HIJACK, "phone": "+447400123499"}
@@ -88,6 +90,9 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("POST", "/v1/orgs/{org_id}/billing/trial"): Case(PEOPLE),
     ("GET", "/v1/orgs/{org_id}/usage"): Case(ORG),
     ("GET", "/v1/orgs/{org_id}/notices"): Case(ORG),
+    ("GET", "/v1/orgs/{org_id}/enforcement"): Case(ORG),
+    ("GET", "/v1/orgs/{org_id}/audit"): Case(ORG),
+    ("POST", "/v1/admin/enforcement/{action_id}/lift"): Case(ADMIN),
     ("POST", "/v1/orgs/{org_id}/notices/read"): Case(PEOPLE),
     ("GET", "/v1/orgs/{org_id}/alerts"): Case(ORG),
     ("GET", "/v1/orgs/{org_id}/alerts/{alert_id}"): Case(ORG),
@@ -110,6 +115,7 @@ NOWHERE = {
     "alert_id": "al_01nowhere000000000000000000",
     "account_id": "prv_01nowhere000000000000000000",
     "escalation_id": "esp_01nowhere000000000000000000",
+    "action_id": "enf_01nowhere000000000000000000",
 }
 
 _PARAM = re.compile(r"{(\w+)}")
@@ -184,6 +190,7 @@ def world(client: TestClient) -> World:
         ),
         201,
     )
+    b_warning = _warn(client, b.org_id)
     return World(
         a=a,
         b=b,
@@ -198,9 +205,26 @@ def world(client: TestClient) -> World:
             "alert_id": b_alert["alert_id"],
             "account_id": b_provider["id"],
             "escalation_id": b_escalation["id"],
+            "action_id": b_warning,
         },
         b_member_auth=b_member_auth,
     )
+
+
+def _warn(client: TestClient, org_id: str) -> str:
+    """A warning to B from the platform's staff, so there is an action id of B's to try."""
+    runtime: Runtime = client.app.state.runtime  # type: ignore[attr-defined]
+    with runtime.database.write() as session:
+        action, _ = take_action(
+            session,
+            kind=ActionKind.WARNING,
+            scope=ActionScope.ORGANIZATION,
+            target=org_id,
+            reason="B was warned",
+            actor=SYSTEM,
+            now=runtime.clock.now(),
+        )
+        return action.id
 
 
 def _fill(template: str, ids: dict[str, str]) -> str:
@@ -267,6 +291,15 @@ def test_tenant_a_cannot_reach_tenant_b_through_any_route(client: TestClient, wo
             for who, headers in hook_credentials.items():
                 response = _send(client, method, _fill(template, world.b_ids), case, headers)
                 expect(f"{who} {method} {template}", response, (401, "invalid_key"))
+            continue
+        if case.kind == ADMIN:
+            admin_answers = {
+                "a-user": (403, "platform_admin_required"),
+                "a-api-key": (403, "user_required"),
+            }
+            for who, headers in credentials.items():
+                response = _send(client, method, _fill(template, world.b_ids), case, headers)
+                expect(f"{who} {method} {template}", response, admin_answers[who])
             continue
         has_object = len(_PARAM.findall(template)) > 1
         for who, headers in credentials.items():
@@ -434,6 +467,7 @@ def test_lists_never_include_the_other_tenant_items(client: TestClient, world: W
                 now=runtime.clock.now(),
                 actor=SYSTEM,
             )
+    _warn(client, a.org_id)
     b_secrets = [*world.b_ids.values(), b.email, "b-member@example.com", "+447400222222"]
     lists = _list_routes(client)
     assert len(lists) >= 6, lists

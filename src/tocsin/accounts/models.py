@@ -38,6 +38,8 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # "admin" for the platform's trust and safety staff; organization roles are separate.
+    platform_role: Mapped[str | None] = mapped_column(String(20), default=None)
 
 
 class Organization(Base):

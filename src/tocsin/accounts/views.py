@@ -43,6 +43,7 @@ from tocsin.ratelimit import Limits
 from tocsin.runtime import Runtime
 from tocsin.trust import audit
 from tocsin.trust.audit import Actor
+from tocsin.trust.enforcement import user_block
 
 router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
 
@@ -135,6 +136,9 @@ def login(
     limiter.hit(Limits.LOGIN, "email", body.email.strip().lower(), what="sign-in attempts")
     with runtime.database.write() as session:
         user = service.authenticate(session, email=body.email, password=body.password, now=now)
+        block = user_block(session, user_id=user.id, now=now)
+        if block is not None:
+            raise block.refusal()
         audit.record(
             session,
             actor=Actor("user", user.id, request_ip),

@@ -18,6 +18,9 @@ from tocsin.accounts.tokens import ACCESS
 from tocsin.errors import Forbidden, NotFound, Unauthorized
 from tocsin.runtime import Runtime
 from tocsin.trust.audit import Actor
+from tocsin.trust.enforcement import user_block
+
+PLATFORM_ADMIN = "admin"
 
 # Writing last_used_at on every request would turn reads into writes; once a minute is enough.
 _LAST_USED_RESOLUTION = timedelta(seconds=60)
@@ -28,6 +31,8 @@ class Principal:
     kind: str  # "user" or "api_key"
     id: str
     api_key: ApiKey | None = None
+    # Trust and safety staff of the platform; no API key ever is.
+    platform_admin: bool = False
 
 
 @dataclass(frozen=True)
@@ -76,7 +81,10 @@ def authenticate(
         user = get_user(session, claims.subject)
     except NotFound as exc:
         raise Unauthorized("token is invalid", code="invalid_token") from exc
-    return Principal("user", user.id)
+    block = user_block(session, user_id=user.id, now=runtime.clock.now())
+    if block is not None:
+        raise block.refusal()
+    return Principal("user", user.id, platform_admin=user.platform_role == PLATFORM_ADMIN)
 
 
 def authorize_org(

@@ -75,6 +75,16 @@ class Caller:
                 raise Forbidden("this action needs a signed-in user", code="user_required")
             yield session, principal, Actor("user", principal.id, self.ip_address)
 
+    @contextmanager
+    def platform_admin(self, *, write: bool) -> Iterator[tuple[Session, Actor]]:
+        """A transaction for the platform's trust and safety staff only."""
+        with self.user(write=write) as (session, principal, actor):
+            if not principal.platform_admin:
+                raise Forbidden(
+                    "this needs a platform administrator", code="platform_admin_required"
+                )
+            yield session, actor
+
     def signed_in_user(self) -> Principal:
         """Check that a user (not an API key) is signed in, for work that needs no database."""
         with self.user(write=False) as (_session, principal, _actor):

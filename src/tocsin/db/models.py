@@ -16,7 +16,7 @@ from tocsin.delivery.models import CallAttempt, CallJob, Escalation, ProviderAcc
 from tocsin.endpoints.models import Contact, Endpoint, EndpointContact
 from tocsin.ingest.models import Alert
 from tocsin.routing.models import EscalationPolicy
-from tocsin.trust.models import AuditEvent, DoNotCall
+from tocsin.trust.models import AuditEvent, DoNotCall, EnforcementAction
 
 __all__ = [
     "Adjustment",
@@ -31,6 +31,7 @@ __all__ = [
     "DoNotCall",
     "Endpoint",
     "EndpointContact",
+    "EnforcementAction",
     "Escalation",
     "EscalationPolicy",
     "Invite",

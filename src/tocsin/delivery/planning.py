@@ -43,6 +43,7 @@ from tocsin.safety import PLATFORM_CONTEXT, Verdict, screen
 from tocsin.safety.tables.sanctions import DEFAULT_SANCTIONED_REGIONS
 from tocsin.trust import audit, do_not_call
 from tocsin.trust.audit import Actor
+from tocsin.trust.enforcement import Block, dial_block
 
 
 @dataclass(frozen=True)
@@ -144,6 +145,12 @@ def plan_job(session: Session, *, job_id: str, now: datetime, settings: AttemptS
         return Plan(PlanKind.SKIP)
     if do_not_call.is_listed(session, org_id=job.org_id, number=job.to_number):
         _skip_do_not_call(session, job, now=now, settings=settings)
+        return Plan(PlanKind.SKIP)
+    block = dial_block(
+        session, org_id=job.org_id, endpoint_id=alert.endpoint_id, number=job.to_number, now=now
+    )
+    if block is not None:
+        _skip_enforced(session, job, block, now=now, settings=settings)
         return Plan(PlanKind.SKIP)
 
     org = session.get(Organization, job.org_id)
@@ -260,6 +267,30 @@ def _skip_do_not_call(
         target_type="alert",
         target_id=job.alert_id,
         details={"job_id": job.id, "to": job.to_number, "reason": "do_not_call"},
+    )
+
+
+def _skip_enforced(
+    session: Session, job: CallJob, block: Block, *, now: datetime, settings: AttemptSettings
+) -> None:
+    """A suspension or termination written after the job was queued still stops its call."""
+    settle(
+        session,
+        job,
+        status=JobStatus.CANCELLED,
+        outcome=JobOutcome.BLOCKED,
+        now=now,
+        reason=f"{block.code}: {block.reason}",
+    )
+    audit.record(
+        session,
+        actor=_worker_actor(settings.worker_id),
+        action="call.skipped",
+        at=now,
+        org_id=job.org_id,
+        target_type="alert",
+        target_id=job.alert_id,
+        details={"job_id": job.id, "to": job.to_number, "reason": block.code},
     )
 
 

@@ -19,6 +19,7 @@ from tocsin.ingest.service import IngestResult, accept_alert
 from tocsin.ratelimit import Limits
 from tocsin.runtime import Runtime
 from tocsin.trust.audit import Actor
+from tocsin.trust.enforcement import ingest_block
 
 router = APIRouter(responses=ERROR_RESPONSES)
 
@@ -139,6 +140,10 @@ def accept_hook(runtime: Runtime, hook: HookRequest) -> IngestResult:
             actor = Actor("api_key", key.id, hook.ip_address)
         elif endpoint.require_key:
             raise Unauthorized("this endpoint needs an X-Alert-Key header", code="missing_key")
+        # After authentication, so a refusal tells nothing to someone without a key.
+        block = ingest_block(session, org_id=endpoint.org_id, endpoint_id=endpoint.id, now=now)
+        if block is not None:
+            raise block.refusal()
         # Counted once the sender is known to be who it says, so nobody else can use up an
         # endpoint's budget; the transaction is rolled back when a limit is reached.
         if actor.type == "api_key" and actor.id is not None:

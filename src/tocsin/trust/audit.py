@@ -6,11 +6,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from tocsin.db.base import table_of
 from tocsin.ids import new_id
+from tocsin.pagination import Page, paginate
 from tocsin.trust.models import AuditEvent
 
 
@@ -57,3 +58,15 @@ def record(
             "created_at": at,
         },
     )
+
+
+def list_events(
+    session: Session, *, org_id: str, action: str | None, limit: int, cursor: str | None
+) -> Page[AuditEvent]:
+    query = select(AuditEvent).where(AuditEvent.org_id == org_id)
+    if action:
+        if action.endswith("."):
+            query = query.where(AuditEvent.action.startswith(action, autoescape=True))
+        else:
+            query = query.where(AuditEvent.action == action)
+    return paginate(session, query, AuditEvent.id, limit=limit, cursor=cursor, newest_first=True)

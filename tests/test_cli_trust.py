@@ -1,0 +1,38 @@
+"""Trust and safety from the shell: granting the platform role, acting, listing, lifting."""
+
+from __future__ import annotations
+
+from typer.testing import CliRunner
+
+from tests.shell import fails, run
+
+
+def test_an_operator_suspends_and_lifts_from_the_shell(cli: CliRunner) -> None:
+    org = run(cli, "org", "create", "Acme", "--country", "GB")
+    taken = run(
+        cli, "enforcement", "take", "suspension", "organization", org["id"],
+        "--reason", "toll fraud pattern",
+    )  # fmt: skip
+    assert (taken["kind"], taken["scope"], taken["target_id"]) == (
+        "suspension",
+        "organization",
+        org["id"],
+    )
+    listed = run(cli, "enforcement", "list", "--org", org["slug"])
+    assert [action["id"] for action in listed] == [taken["id"]]
+    assert run(cli, "enforcement", "lift", taken["id"])["lifted_at"] is not None
+    assert "already lifted" in fails(cli, "enforcement", "lift", taken["id"])
+
+
+def test_granting_the_platform_role(cli: CliRunner) -> None:
+    run(cli, "user", "create", "staff@example.com", "--password-stdin",
+        stdin="correct horse battery staple\n")  # fmt: skip
+    assert run(cli, "admin", "grant", "staff@example.com")["platform_role"] == "admin"
+    assert run(cli, "admin", "grant", "staff@example.com", "--revoke")["platform_role"] is None
+    assert "no user" in fails(cli, "admin", "grant", "nobody@example.com")
+
+
+def test_bad_enforcement_input_is_one_line(cli: CliRunner) -> None:
+    assert "needs a reason" in fails(
+        cli, "enforcement", "take", "warning", "number", "+447400123456", "--reason", " "
+    )
