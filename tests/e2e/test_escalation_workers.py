@@ -148,18 +148,29 @@ def assert_every_alert_escalated_exactly(
     system: System, setup: Escalating, sent: dict[str, str]
 ) -> dict[str, list[CallAttempt]]:
     """Each alert: first number twice, second once, acknowledged by the second; every dial
-    request a distinct key, and nothing dialled that no attempt row accounts for."""
+    request a distinct key, and nothing dialled that no attempt row accounts for.
+
+    A worker killed between asking the simulator and the simulator creating the call leaves a
+    dial request that rang no phone; the next worker finds no call under that key, marks the
+    attempt not placed and places it again. Such requests are not calls, so they are counted
+    apart: what must be exact is the calls that rang a phone (the simulator's records).
+    """
     dials = system.dials_by_key()
     assert dials.most_common(1)[0][1] == 1, "an attempt was dialled twice"
     by_alert = attempts_by_alert(system)
     assert set(by_alert) == set(sent)
-    placed = [a for tries in by_alert.values() for a in tries if dials[a.idempotency_key]]
-    assert sum(dials.values()) == 3 * len(sent) == len(placed)
-    assert set(dials) == {a.idempotency_key for a in placed}
+    attempts = [a for tries in by_alert.values() for a in tries]
+    assert set(dials) <= {a.idempotency_key for a in attempts}
+    rang = [a for a in attempts if dials[a.idempotency_key] and a.status != "not_placed"]
+    assert len(rang) == 3 * len(sent) == system.simulated_calls()
     for alert_id, endpoint_id in sent.items():
         first, second = setup.numbers[endpoint_id]
-        rang = [(a.to_number, a.status) for a in by_alert[alert_id] if dials[a.idempotency_key]]
-        assert rang == [(first, "no_answer"), (first, "no_answer"), (second, "answered")], alert_id
+        calls = [
+            (a.to_number, a.status)
+            for a in by_alert[alert_id]
+            if dials[a.idempotency_key] and a.status != "not_placed"
+        ]
+        assert calls == [(first, "no_answer"), (first, "no_answer"), (second, "answered")], alert_id
     acknowledged_by = system.read(
         lambda s: {a.id: a.acknowledged_by for a in s.scalars(select(Alert))}
     )

@@ -187,12 +187,9 @@ class SimulatorProvider:
             os.close(fd)
 
     async def dial(self, request: CallRequest) -> SimulatorCall:
-        # Every request is logged once the simulator has decided it (refused, a repeat of a
-        # known key, or a new call whose record exists), so a process killed in between
-        # leaves neither a call nor a log line, as a real provider that never answered would.
+        self._log_dial(request)
         behaviour = self.behaviour_for(request.to_number)
         if behaviour == "reject":
-            self._log_dial(request)
             raise ProviderError(
                 "simulated rejection",
                 retry_safe=True,
@@ -201,7 +198,6 @@ class SimulatorProvider:
             )
         existing = await self.lookup(request.idempotency_key)
         if existing is not None:
-            self._log_dial(request)
             return SimulatorCall(existing, self._clock, self._ring_seconds)
 
         now = self._clock.now()
@@ -221,9 +217,7 @@ class SimulatorProvider:
             "created_at": now.isoformat(),
             "events": [_event_to_json(event) for event in events],
         }
-        claimed_now = self._claim(request.idempotency_key, document)
-        self._log_dial(request)
-        if not claimed_now:
+        if not self._claim(request.idempotency_key, document):
             claimed = await self.lookup(request.idempotency_key)
             assert claimed is not None
             return SimulatorCall(claimed, self._clock, self._ring_seconds)
