@@ -43,7 +43,7 @@ from tocsin.safety import PLATFORM_CONTEXT, Verdict, screen
 from tocsin.safety.tables.sanctions import DEFAULT_SANCTIONED_REGIONS
 from tocsin.trust import audit, do_not_call
 from tocsin.trust.audit import Actor
-from tocsin.trust.enforcement import Block, dial_block
+from tocsin.trust.enforcement import dial_block
 
 
 @dataclass(frozen=True)
@@ -144,13 +144,32 @@ def plan_job(session: Session, *, job_id: str, now: datetime, settings: AttemptS
         )
         return Plan(PlanKind.SKIP)
     if do_not_call.is_listed(session, org_id=job.org_id, number=job.to_number):
-        _skip_do_not_call(session, job, now=now, settings=settings)
+        _skip(
+            session,
+            job,
+            status=JobStatus.DONE,
+            outcome=JobOutcome.STOPPED,
+            reason="number is on the do-not-call list",
+            code="do_not_call",
+            now=now,
+            settings=settings,
+        )
         return Plan(PlanKind.SKIP)
     block = dial_block(
         session, org_id=job.org_id, endpoint_id=alert.endpoint_id, number=job.to_number, now=now
     )
     if block is not None:
-        _skip_enforced(session, job, block, now=now, settings=settings)
+        # A suspension written after the job was queued still stops its call.
+        _skip(
+            session,
+            job,
+            status=JobStatus.CANCELLED,
+            outcome=JobOutcome.BLOCKED,
+            reason=f"{block.code}: {block.reason}",
+            code=block.code,
+            now=now,
+            settings=settings,
+        )
         return Plan(PlanKind.SKIP)
 
     org = session.get(Organization, job.org_id)
@@ -247,17 +266,19 @@ def _spoken_text(
     return rendered.text
 
 
-def _skip_do_not_call(
-    session: Session, job: CallJob, *, now: datetime, settings: AttemptSettings
+def _skip(
+    session: Session,
+    job: CallJob,
+    *,
+    status: JobStatus,
+    outcome: JobOutcome,
+    reason: str,
+    code: str,
+    now: datetime,
+    settings: AttemptSettings,
 ) -> None:
-    settle(
-        session,
-        job,
-        status=JobStatus.DONE,
-        outcome=JobOutcome.STOPPED,
-        now=now,
-        reason="number is on the do-not-call list",
-    )
+    """End the job without a call, and say why in the alert's timeline."""
+    settle(session, job, status=status, outcome=outcome, now=now, reason=reason)
     audit.record(
         session,
         actor=_worker_actor(settings.worker_id),
@@ -266,31 +287,7 @@ def _skip_do_not_call(
         org_id=job.org_id,
         target_type="alert",
         target_id=job.alert_id,
-        details={"job_id": job.id, "to": job.to_number, "reason": "do_not_call"},
-    )
-
-
-def _skip_enforced(
-    session: Session, job: CallJob, block: Block, *, now: datetime, settings: AttemptSettings
-) -> None:
-    """A suspension or termination written after the job was queued still stops its call."""
-    settle(
-        session,
-        job,
-        status=JobStatus.CANCELLED,
-        outcome=JobOutcome.BLOCKED,
-        now=now,
-        reason=f"{block.code}: {block.reason}",
-    )
-    audit.record(
-        session,
-        actor=_worker_actor(settings.worker_id),
-        action="call.skipped",
-        at=now,
-        org_id=job.org_id,
-        target_type="alert",
-        target_id=job.alert_id,
-        details={"job_id": job.id, "to": job.to_number, "reason": block.code},
+        details={"job_id": job.id, "to": job.to_number, "reason": code},
     )
 
 
