@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from tocsin.accounts.models import Organization
 from tocsin.accounts.service import calling_policy
 from tocsin.billing.notices import tell_owners
+from tocsin.billing.plans import Plan as BillingPlan
 from tocsin.billing.standing import DEFAULT_BILLING, BillingConfig
 from tocsin.billing.usage import Counted, Refused, count_call
 from tocsin.delivery.attempts import latest_attempt
@@ -173,15 +174,16 @@ def plan_job(session: Session, *, job_id: str, now: datetime, settings: AttemptS
         return Plan(PlanKind.SKIP)
 
     org = session.get(Organization, job.org_id)
-    verdict = _screen_at_dial_time(org, job, now=now, settings=settings)
+    plan = settings.billing.plan_in_force(org, now) if org is not None else None
+    verdict = _screen_at_dial_time(org, plan, job, settings=settings)
     counted: Counted | None = None
     if verdict.allowed:
         held = throttle_hold(session, number=job.to_number, now=now, buckets=settings.throttle)
         if held is not None:
             _hold(session, job, held, now=now, settings=settings)
             return Plan(PlanKind.SKIP)
-        if org is not None:
-            caps = settings.billing.caps(settings.billing.plan_in_force(org, now))
+        if org is not None and plan is not None:
+            caps = settings.billing.caps(plan)
             result = count_call(
                 session, org_id=org.id, caps=caps, periods=periods_at(now, org.timezone)
             )
@@ -319,13 +321,12 @@ def _hold(
 
 
 def _screen_at_dial_time(
-    org: Organization | None, job: CallJob, *, now: datetime, settings: AttemptSettings
+    org: Organization | None, plan: BillingPlan | None, job: CallJob, *, settings: AttemptSettings
 ) -> Verdict:
     """Screen again: the number may have been written some other way than through the API, or
     the tables, the organization's policy and its plan may have changed since it was added."""
-    if org is None:
+    if org is None or plan is None:
         return screen(job.to_number, None, PLATFORM_CONTEXT)
-    plan = settings.billing.plan_in_force(org, now)
     policy = calling_policy(org, plan_allows_international=plan.international_calling)
     context = screening_context(policy, settings.sanctioned_regions)
     return screen(job.to_number, None, context)

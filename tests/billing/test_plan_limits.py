@@ -1,0 +1,96 @@
+"""What a plan allows an organization to have: endpoints, contacts, members, calls abroad."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from tests.billing.helpers import tiny_billing
+from tests.delivery.pager import Pager
+from tests.factories import ok
+from tocsin.accounts.models import Organization
+from tocsin.clock import ManualClock
+from tocsin.delivery.models import CallAttempt
+from tocsin.runtime import Runtime
+
+pytestmark = pytest.mark.usefixtures("fast_password_hashing")
+
+
+@pytest.fixture
+def pager(client: TestClient, runtime: Runtime, clock: ManualClock, data_dir: Path) -> Pager:
+    runtime.billing = tiny_billing()  # 2 endpoints, 3 contacts, 2 members, national only
+    return Pager(client, runtime, clock, data_dir)
+
+
+def refused(response: object, resource: str, limit: int) -> None:
+    assert getattr(response, "status_code", None) == 403
+    error = response.json()["error"]  # type: ignore[attr-defined]
+    assert error["code"] == "plan_limit"
+    assert error["details"] == {"plan": "tiny", "resource": resource, "limit": limit}
+
+
+def test_endpoints_and_contacts_stop_at_the_plans_limit(pager: Pager) -> None:
+    contacts = [pager.contact(f"C{n}") for n in range(3)]
+    refused(
+        pager.client.post(
+            f"{pager.org}/contacts",
+            json={"name": "C4", "phone": "+447400123499"},
+            headers=pager.auth,
+        ),
+        "contacts",
+        3,
+    )
+    pager.endpoint(contacts[0])
+    pager.endpoint(contacts[1])
+    refused(
+        pager.client.post(f"{pager.org}/endpoints", json={"name": "Third"}, headers=pager.auth),
+        "endpoints",
+        2,
+    )
+
+
+def test_members_stop_at_the_plans_limit(pager: Pager) -> None:
+    invite = ok(
+        pager.client.post(f"{pager.org}/invites", json={"role": "member"}, headers=pager.user_auth),
+        201,
+    )
+    # The owner and one member fill the Tiny plan's two places.
+    joined = pager.client.post(
+        "/v1/auth/signup",
+        json={
+            "email": "m1@example.com",
+            "password": "correct horse 12",
+            "invite_code": invite["code"],
+        },
+    )
+    assert joined.status_code == 201, joined.text
+    refused(
+        pager.client.post(f"{pager.org}/invites", json={"role": "member"}, headers=pager.user_auth),
+        "members",
+        2,
+    )
+
+
+def test_a_national_plan_keeps_calls_abroad_off(pager: Pager, runtime: Runtime) -> None:
+    response = pager.client.patch(
+        f"{pager.org}/calling-policy",
+        json={"international_enabled": True, "allowed_regions": ["FR"]},
+        headers=pager.user_auth,
+    )
+    assert (response.status_code, response.json()["error"]["code"]) == (403, "plan_limit")
+
+    # Set on a larger plan before, the switch stays on; the plan in force still decides.
+    with runtime.database.write() as session:
+        org = session.get(Organization, pager.org_id)
+        assert org is not None
+        org.international_enabled, org.allowed_regions = True, ["FR"]
+    endpoint = pager.endpoint(pager.contact("Paris", phone="+33612345678"))
+    pager.fire(endpoint)
+    pager.run()
+    assert pager.calls() == []
+    with runtime.database.read() as session:
+        [attempt] = session.scalars(select(CallAttempt)).all()
+    assert (attempt.status, attempt.error_code) == ("blocked", "international_disabled")
