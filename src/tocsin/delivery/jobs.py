@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import insert, update
+from sqlalchemy import ColumnElement, insert, update
 from sqlalchemy.orm import Session
 
 from tocsin.db.base import table_of
@@ -80,17 +80,32 @@ def cancel_calls_to(
     """Cancel the organization's pending calls to a number; returns how many, and the
     escalations of the cancelled jobs, which may now have a step with nothing left to wait
     for."""
+    return cancel_pending_where(
+        session,
+        (CallJob.org_id == org_id) & (CallJob.to_number == number),
+        outcome=JobOutcome.STOPPED,
+        reason=reason,
+        now=now,
+    )
+
+
+def cancel_pending_where(
+    session: Session,
+    condition: ColumnElement[bool],
+    *,
+    outcome: JobOutcome,
+    reason: str,
+    now: datetime,
+) -> tuple[int, list[str | None]]:
+    """Cancel the pending jobs matching `condition`; returns how many, and their distinct
+    escalations."""
     escalations = list(
         session.scalars(
             update(CallJob)
-            .where(
-                CallJob.org_id == org_id,
-                CallJob.to_number == number,
-                CallJob.status == JobStatus.PENDING,
-            )
+            .where(condition, CallJob.status == JobStatus.PENDING)
             .values(
                 status=JobStatus.CANCELLED,
-                outcome=JobOutcome.STOPPED.value,
+                outcome=outcome.value,
                 last_error=reason,
                 held_until=None,
                 updated_at=now,

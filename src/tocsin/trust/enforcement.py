@@ -12,13 +12,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from tocsin.accounts.models import Organization, User
 from tocsin.billing.notices import tell_owners
 from tocsin.delivery.escalation import poke
-from tocsin.delivery.models import CallJob, JobOutcome, JobStatus
+from tocsin.delivery.jobs import cancel_pending_where
+from tocsin.delivery.models import CallJob, JobOutcome
 from tocsin.endpoints.models import Endpoint
 from tocsin.errors import Conflict, Forbidden, InvalidInput, NotFound
 from tocsin.ids import new_id
@@ -159,25 +160,12 @@ def _cancel_queued(
         condition = CallJob.to_number == target
     else:
         return 0
-    escalations = list(
-        session.scalars(
-            update(CallJob)
-            .where(condition, CallJob.status == JobStatus.PENDING)
-            .values(
-                status=JobStatus.CANCELLED,
-                outcome=JobOutcome.BLOCKED.value,
-                last_error=reason,
-                held_until=None,
-                updated_at=now,
-            )
-            .returning(CallJob.escalation_id)
-            .execution_options(synchronize_session=False)
-        )
+    cancelled, escalations = cancel_pending_where(
+        session, condition, outcome=JobOutcome.BLOCKED, reason=reason, now=now
     )
-    for escalation_id in dict.fromkeys(escalations):
-        if escalation_id is not None:
-            poke(session, escalation_id=escalation_id, now=now)
-    return len(escalations)
+    for escalation_id in escalations:
+        poke(session, escalation_id=escalation_id, now=now)
+    return cancelled
 
 
 def take_action(
