@@ -16,7 +16,17 @@ from tocsin.delivery.models import CallAttempt, CallJob, Escalation, ProviderAcc
 from tocsin.endpoints.models import Contact, Endpoint, EndpointContact
 from tocsin.ingest.models import Alert
 from tocsin.routing.models import EscalationPolicy
-from tocsin.trust.models import AuditEvent, DoNotCall, EnforcementAction
+from tocsin.trust.models import (
+    AuditEvent,
+    ConsentRecord,
+    DoNotCall,
+    EnforcementAction,
+    NumberVerification,
+    PlatformOptOut,
+    PolicyAcceptance,
+    PolicyDocument,
+    TrustCase,
+)
 
 __all__ = [
     "Adjustment",
@@ -27,6 +37,7 @@ __all__ = [
     "BillingEvent",
     "CallAttempt",
     "CallJob",
+    "ConsentRecord",
     "Contact",
     "DoNotCall",
     "Endpoint",
@@ -37,13 +48,18 @@ __all__ = [
     "Invite",
     "Membership",
     "Notice",
+    "NumberVerification",
     "Organization",
     "PaymentTransaction",
+    "PlatformOptOut",
+    "PolicyAcceptance",
+    "PolicyDocument",
     "ProviderAccount",
     "RefreshToken",
     "Subscription",
     "Trial",
     "TrialClaim",
+    "TrustCase",
     "UsageCounter",
     "User",
 ]
