@@ -67,9 +67,20 @@ class CallRecord:
 
 
 @dataclass(frozen=True)
+class TextMessage:
+    # The same key for the same message: a provider that supports it sends it only once.
+    idempotency_key: str
+    to_number: str
+    sender: str
+    body: str
+
+
+@dataclass(frozen=True)
 class Capabilities:
     lookup_by_idempotency_key: bool = False
     records_audio: bool = False
+    # Whether the provider also implements TextSender (SMS).
+    sends_text: bool = False
 
 
 class ProviderError(Exception):
@@ -108,3 +119,17 @@ class Provider(Protocol):
     async def lookup(self, idempotency_key: str) -> CallRecord | None:
         """The call placed for this key, or None when the provider never accepted one."""
         ...
+
+
+class TextSender(Protocol):
+    async def send_text(self, message: TextMessage) -> str:
+        """Send an SMS and return the provider's id of the message; raise ProviderError when
+        it was refused."""
+        ...
+
+
+def text_sender(provider: Provider) -> TextSender | None:
+    """The provider as an SMS sender, when it is one."""
+    if provider.capabilities.sends_text and hasattr(provider, "send_text"):
+        return provider  # type: ignore[return-value]
+    return None
