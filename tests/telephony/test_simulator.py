@@ -1,15 +1,22 @@
-"""The simulator provider: outcomes per number, idempotent dials, records on disk."""
+"""The simulator provider: outcomes per number, idempotent dials and texts, records on disk."""
 
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from tocsin.clock import ManualClock
 from tocsin.telephony import audio
-from tocsin.telephony.base import CallEventKind, CallRequest, ProviderError
+from tocsin.telephony.base import (
+    CallEventKind,
+    CallRequest,
+    ProviderError,
+    TextMessage,
+    text_sender,
+)
 from tocsin.telephony.simulator import SimulatorProvider, check_behaviour
 
 
@@ -96,3 +103,67 @@ def test_answered_call_writes_audible_wav_of_the_prompt(tmp_path: Path) -> None:
 def test_unknown_behaviour_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown simulator behaviour"):
         check_behaviour("press:abc")
+
+
+def _text(key: str = "verify/ver_1", to: str = "+447400123456", body: str = "code") -> TextMessage:
+    return TextMessage(idempotency_key=key, to_number=to, sender="+447400000001", body=body)
+
+
+def test_the_simulator_is_a_text_sender(tmp_path: Path) -> None:
+    provider = SimulatorProvider(tmp_path, clock=ManualClock(), record_audio=False)
+    assert text_sender(provider) is provider
+
+
+def test_a_text_is_recorded_and_read_back_newest_last(tmp_path: Path) -> None:
+    clock = ManualClock()
+    provider = SimulatorProvider(tmp_path, clock=clock, record_audio=False)
+    first = asyncio.run(provider.send_text(_text("k1", body="code 111111")))
+    # Same simulated instant: the texts still come back in the order they were sent.
+    second = asyncio.run(provider.send_text(_text("k2", body="code 222222")))
+    asyncio.run(provider.send_text(_text("k3", to="+447400999999")))
+    texts = provider.texts_to("+447400123456")
+    assert [text["message_id"] for text in texts] == [first, second]
+    assert {key: texts[-1][key] for key in ("to", "from", "body", "key", "at")} == {
+        "to": "+447400123456",
+        "from": "+447400000001",
+        "body": "code 222222",
+        "key": "k2",
+        "at": clock.now().isoformat(),
+    }
+    assert len(list((tmp_path / "simulator" / "texts").glob("*.json"))) == 3
+
+
+def test_second_send_with_the_same_key_returns_the_first_text_and_writes_nothing(
+    tmp_path: Path,
+) -> None:
+    provider = SimulatorProvider(tmp_path, clock=ManualClock(), record_audio=False)
+    first = asyncio.run(provider.send_text(_text(body="code 111111")))
+    second = asyncio.run(provider.send_text(_text(body="code 222222")))
+    assert first == second
+    assert [text["body"] for text in provider.texts_to("+447400123456")] == ["code 111111"]
+    assert len(list((tmp_path / "simulator" / "texts").iterdir())) == 1
+    assert len((tmp_path / "simulator" / "texts.log").read_text().splitlines()) == 2
+
+
+def test_concurrent_sends_with_one_key_make_one_text(tmp_path: Path) -> None:
+    def send() -> str:
+        # A provider each, as separate worker processes would have.
+        provider = SimulatorProvider(tmp_path, clock=ManualClock(), record_audio=False)
+        return asyncio.run(provider.send_text(_text()))
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        ids = list(pool.map(lambda _: send(), range(16)))
+    assert len(set(ids)) == 1
+    assert len(list((tmp_path / "simulator" / "texts").iterdir())) == 1
+
+
+def test_reject_refuses_a_text_and_records_nothing(tmp_path: Path) -> None:
+    provider = SimulatorProvider(
+        tmp_path, clock=ManualClock(), behaviours={"+447400123456": "reject"}, record_audio=False
+    )
+    with pytest.raises(ProviderError) as caught:
+        asyncio.run(provider.send_text(_text()))
+    assert caught.value.retry_safe
+    assert "text message" in caught.value.user_message
+    assert provider.texts_to("+447400123456") == []
+    assert len((tmp_path / "simulator" / "texts.log").read_text().splitlines()) == 1

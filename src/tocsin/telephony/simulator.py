@@ -1,4 +1,4 @@
-"""A provider that places no real call: it writes what the call would have been.
+"""A provider that places no real call and sends no real text: it writes what they would have been.
 
 Each call leaves a JSON record, a transcript and a WAV of the spoken prompt under
 `<data dir>/simulator/`. What the callee does is set per number (or by default) with a behaviour:
@@ -9,12 +9,17 @@ Each call leaves a JSON record, a transcript and a WAV of the spoken prompt unde
     busy          line busy
     no_answer     rings out
     fail          the network fails the call after accepting it
-    reject        the provider refuses the request; nothing is placed
+    reject        the provider refuses the request (a call or a text); nothing is placed
 
 Records are keyed by idempotency key and created with an atomic hard link, so a second dial for
 the same attempt returns the first call instead of placing another, across processes.
 `dials.log` gets one line for every dial request, duplicates included, which is how tests prove
 that no attempt was dialled twice.
+
+Texts (SMS) are kept the same way: a JSON record per idempotency key under `texts/`, so a second
+send with the same key returns the first message's id, and a line per send request, duplicates
+included, in `texts.log`. Every behaviour but reject takes the text; `texts_to` reads back the
+texts a number was sent.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import asyncio
 import hashlib
 import json
 import os
+import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import asdict
 from datetime import datetime
@@ -39,6 +45,7 @@ from tocsin.telephony.base import (
     CallRequest,
     Capabilities,
     ProviderError,
+    TextMessage,
 )
 from tocsin.telephony.script import CONFIRMATIONS, UNKNOWN_KEY, Key, spoken_prompt
 
@@ -139,7 +146,7 @@ class SimulatorCall:
 
 class SimulatorProvider:
     name = "simulator"
-    capabilities = Capabilities(lookup_by_idempotency_key=True, records_audio=True)
+    capabilities = Capabilities(lookup_by_idempotency_key=True, records_audio=True, sends_text=True)
 
     def __init__(
         self,
@@ -155,7 +162,8 @@ class SimulatorProvider:
         self.root = data_dir / "simulator"
         self._calls = self.root / "calls"
         self._by_key = self.root / "by-key"
-        for folder in (self._calls, self._by_key):
+        self._texts = self.root / "texts"
+        for folder in (self._calls, self._by_key, self._texts):
             folder.mkdir(parents=True, exist_ok=True)
         self._clock = clock
         self._default = check_behaviour(default_behaviour)
@@ -167,27 +175,28 @@ class SimulatorProvider:
     def behaviour_for(self, number: str) -> str:
         return self._behaviours.get(number, self._default)
 
-    def _key_path(self, idempotency_key: str) -> Path:
-        return self._by_key / f"{hashlib.sha256(idempotency_key.encode()).hexdigest()}.json"
+    @staticmethod
+    def _key_path(folder: Path, idempotency_key: str) -> Path:
+        return folder / f"{hashlib.sha256(idempotency_key.encode()).hexdigest()}.json"
 
-    def _log_dial(self, request: CallRequest) -> None:
+    def _log_request(self, log_name: str, idempotency_key: str, to_number: str) -> None:
         line = json.dumps(
             {
-                "idempotency_key": request.idempotency_key,
-                "to": request.to_number,
+                "idempotency_key": idempotency_key,
+                "to": to_number,
                 "at": self._clock.now().isoformat(),
                 "pid": os.getpid(),
             }
         )
         # One write() of a short line with O_APPEND is atomic, so processes never interleave.
-        fd = os.open(self.root / "dials.log", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        fd = os.open(self.root / log_name, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
             os.write(fd, (line + "\n").encode())
         finally:
             os.close(fd)
 
     async def dial(self, request: CallRequest) -> SimulatorCall:
-        self._log_dial(request)
+        self._log_request("dials.log", request.idempotency_key, request.to_number)
         behaviour = self.behaviour_for(request.to_number)
         if behaviour == "reject":
             raise ProviderError(
@@ -217,7 +226,7 @@ class SimulatorProvider:
             "created_at": now.isoformat(),
             "events": [_event_to_json(event) for event in events],
         }
-        if not self._claim(request.idempotency_key, document):
+        if not self._claim(self._key_path(self._by_key, request.idempotency_key), document):
             claimed = await self.lookup(request.idempotency_key)
             assert claimed is not None
             return SimulatorCall(claimed, self._clock, self._ring_seconds)
@@ -227,10 +236,10 @@ class SimulatorProvider:
             await asyncio.to_thread(self._write_audio, base.with_suffix(".wav"), request)
         return SimulatorCall(record, self._clock, self._ring_seconds)
 
-    def _claim(self, idempotency_key: str, document: dict[str, Any]) -> bool:
-        """Publish the record under its key, atomically; False if another dial got there first."""
-        final = self._key_path(idempotency_key)
-        draft = final.with_name(f".{final.name}.{os.getpid()}.{document['provider_call_id']}")
+    def _claim(self, final: Path, document: dict[str, Any]) -> bool:
+        """Publish the record at `final` (named after its key), atomically; False if another
+        request got there first."""
+        draft = final.with_name(f".{final.name}.{os.getpid()}.{new_id('draft')}")
         draft.write_text(json.dumps(document, indent=2), "utf-8")
         try:
             os.link(draft, final)
@@ -245,7 +254,7 @@ class SimulatorProvider:
         audio.write_wav(path, pcm.samples, pcm.rate)
 
     async def lookup(self, idempotency_key: str) -> CallRecord | None:
-        path = self._key_path(idempotency_key)
+        path = self._key_path(self._by_key, idempotency_key)
         try:
             document = json.loads(path.read_text("utf-8"))
         except FileNotFoundError:
@@ -262,3 +271,40 @@ class SimulatorProvider:
             if document["provider_call_id"] == provider_call_id:
                 return document
         return None
+
+    async def send_text(self, message: TextMessage) -> str:
+        self._log_request("texts.log", message.idempotency_key, message.to_number)
+        if self.behaviour_for(message.to_number) == "reject":
+            raise ProviderError(
+                "simulated rejection",
+                retry_safe=True,
+                code="rejected",
+                user_message="The provider refused the text message.",
+            )
+        path = self._key_path(self._texts, message.idempotency_key)
+        document = {
+            "message_id": new_id("simtext"),
+            "key": message.idempotency_key,
+            "to": message.to_number,
+            "from": message.sender,
+            "body": message.body,
+            "at": self._clock.now().isoformat(),
+            # The simulated clock may stand still between texts (tests use a manual clock), so
+            # the wall clock orders texts sent at the same simulated instant.
+            "written_ns": time.time_ns(),
+        }
+        if not path.exists() and self._claim(path, document):
+            return str(document["message_id"])
+        first: dict[str, Any] = json.loads(path.read_text("utf-8"))
+        return str(first["message_id"])
+
+    def texts_to(self, number: str) -> list[dict[str, Any]]:
+        """The records of the texts sent to `number`, newest last, for tests."""
+        texts = []
+        for path in self._texts.glob("*.json"):
+            document: dict[str, Any] = json.loads(path.read_text("utf-8"))
+            if document["to"] == number:
+                texts.append(document)
+        return sorted(
+            texts, key=lambda text: (datetime.fromisoformat(text["at"]), text["written_ns"])
+        )

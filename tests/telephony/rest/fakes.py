@@ -1,7 +1,8 @@
 """Local stand-ins for Twilio, Plivo, Telnyx and Vonage, and phones that drive their calls.
 
-Each fake is a real HTTP server on 127.0.0.1 that takes the create-call request in the
-provider's wire format, checks its credentials and answers as the provider's API does. A phone
+Each fake is a real HTTP server on 127.0.0.1 that takes the create-call and send-SMS requests in
+the provider's wire format, checks their credentials and answers as the provider's API does
+(refusing a destination that is not a plausible E.164 number, as the real ones do). A phone
 then plays the callee: it sends Tocsin the callbacks the provider would send, signed the way
 the provider signs them (computed here independently of Tocsin's own code), and keeps the
 TwiML, XML or NCCO Tocsin answers with. The phones post to Tocsin through a TestClient at the
@@ -14,6 +15,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import secrets
 import threading
 import time
@@ -73,6 +75,15 @@ def _basic_auth(request: Request) -> tuple[str, str] | None:
     return user, password
 
 
+# E.164 with or without the plus: Plivo and Vonage take bare digits.
+_E164 = re.compile(r"\+?[1-9][0-9]{6,14}")
+
+
+def _is_e164(number: object, *, plus: bool) -> bool:
+    text = str(number or "")
+    return bool(_E164.fullmatch(text)) and text.startswith("+") == plus
+
+
 @dataclass
 class FakeCall:
     call_id: str
@@ -80,11 +91,20 @@ class FakeCall:
     documents: list[str] = field(default_factory=list)
 
 
+@dataclass
+class FakeText:
+    message_id: str
+    request: dict[str, Any]
+    headers: dict[str, str]
+
+
 class FakeProvider:
-    """What every fake keeps: the calls created and the other API requests received."""
+    """What every fake keeps: the calls created, the texts sent and the other API requests
+    received."""
 
     def __init__(self) -> None:
         self.calls: list[FakeCall] = []
+        self.texts: list[FakeText] = []
         self.requests: list[tuple[str, str, Any]] = []
         self.url = ""
 
@@ -134,11 +154,45 @@ class FakeTwilio(FakeProvider):
             self.requests.append(("POST", request.url.path, dict(form)))
             return JSONResponse({"sid": request.path_params["sid"], "status": "completed"})
 
-        base = "/2010-04-01/Accounts/{account}/Calls"
+        async def send_message(request: Request) -> Response:
+            if _basic_auth(request) != (self.account_sid, self.auth_token):
+                return JSONResponse({"code": 20003, "message": "Authenticate", "status": 401}, 401)
+            form = await request.form()
+            fields = {name: str(form[name]) for name in form}
+            missing = {
+                "To": (21604, "A 'To' phone number is required."),
+                "From": (21603, "A 'From' phone number is required."),
+                "Body": (21602, "Message body is required."),
+            }
+            for name, (code, message) in missing.items():
+                if not fields.get(name):
+                    return JSONResponse({"code": code, "message": message, "status": 400}, 400)
+            if not _is_e164(fields["To"], plus=True):
+                message = f"The 'To' number {fields['To']} is not a valid phone number."
+                return JSONResponse({"code": 21211, "message": message, "status": 400}, 400)
+            sid = "SM" + secrets.token_hex(16)
+            self.texts.append(FakeText(sid, fields, dict(request.headers)))
+            body = {
+                "sid": sid,
+                "account_sid": self.account_sid,
+                "api_version": "2010-04-01",
+                "status": "queued",
+                "direction": "outbound-api",
+                "to": fields["To"],
+                "from": fields["From"],
+                "body": fields["Body"],
+                "num_segments": "1",
+                "error_code": None,
+                "error_message": None,
+            }
+            return JSONResponse(body, 201)
+
+        base = "/2010-04-01/Accounts/{account}"
         return Starlette(
             routes=[
-                Route(base + ".json", create, methods=["POST"]),
-                Route(base + "/{sid}.json", update, methods=["POST"]),
+                Route(base + "/Calls.json", create, methods=["POST"]),
+                Route(base + "/Calls/{sid}.json", update, methods=["POST"]),
+                Route(base + "/Messages.json", send_message, methods=["POST"]),
             ]
         )
 
@@ -229,10 +283,27 @@ class FakePlivo(FakeProvider):
             self.requests.append(("DELETE", request.url.path, None))
             return Response(status_code=204)
 
+        async def send_message(request: Request) -> Response:
+            if _basic_auth(request) != (self.auth_id, self.auth_token):
+                return JSONResponse({"api_id": str(uuid.uuid4()), "error": "not authorized"}, 401)
+            body = await request.json()
+            for required in ("src", "dst", "text"):
+                if not body.get(required):
+                    error = f"{required} parameter is required"
+                    return JSONResponse({"api_id": str(uuid.uuid4()), "error": error}, 400)
+            if not _is_e164(body["dst"], plus=False):
+                error = f"{body['dst']} is not a valid destination number"
+                return JSONResponse({"api_id": str(uuid.uuid4()), "error": error}, 400)
+            message_uuid = str(uuid.uuid4())
+            self.texts.append(FakeText(message_uuid, body, dict(request.headers)))
+            answer = {"api_id": str(uuid.uuid4()), "message": "message(s) queued"}
+            return JSONResponse({**answer, "message_uuid": [message_uuid]}, 202)
+
         return Starlette(
             routes=[
                 Route("/v1/Account/{auth_id}/Call/", create, methods=["POST"]),
                 Route("/v1/Account/{auth_id}/Request/{uuid}/", cancel, methods=["DELETE"]),
+                Route("/v1/Account/{auth_id}/Message/", send_message, methods=["POST"]),
             ]
         )
 
@@ -331,10 +402,43 @@ class FakeTelnyx(FakeProvider):
             self.commands.append((request.path_params["action"], await request.json()))
             return JSONResponse({"data": {"result": "ok"}})
 
+        async def send_message(request: Request) -> Response:
+            if not self._authorized(request):
+                return JSONResponse(unauthorized, 401)
+            body = await request.json()
+            for required in ("from", "to", "text"):
+                if not body.get(required):
+                    error = {"code": "10005", "title": "Invalid", "detail": f"{required} missing"}
+                    return JSONResponse({"errors": [error]}, 422)
+            if not _is_e164(body["to"], plus=True):
+                invalid: dict[str, Any] = {
+                    "code": "40310",
+                    "title": "Invalid 'to' address",
+                    "detail": "The 'to' address should be a valid E.164 phone number.",
+                    "source": {"pointer": "/to"},
+                }
+                return JSONResponse({"errors": [invalid]}, 422)
+            message_id = str(uuid.uuid4())
+            self.texts.append(FakeText(message_id, body, dict(request.headers)))
+            data = {
+                "record_type": "message",
+                "id": message_id,
+                "direction": "outbound",
+                "type": "SMS",
+                "from": {"phone_number": body["from"], "carrier": "Telnyx", "line_type": "VoIP"},
+                "to": [{"phone_number": body["to"], "status": "queued"}],
+                "text": body["text"],
+                "parts": 1,
+                "encoding": "GSM-7",
+                "errors": [],
+            }
+            return JSONResponse({"data": data})
+
         return Starlette(
             routes=[
                 Route("/v2/calls", create, methods=["POST"]),
                 Route("/v2/calls/{call_id}/actions/{action}", action, methods=["POST"]),
+                Route("/v2/messages", send_message, methods=["POST"]),
             ]
         )
 
@@ -457,10 +561,34 @@ class FakeVonage(FakeProvider):
             self.requests.append(("PUT", request.url.path, await request.json()))
             return Response(status_code=204)
 
+        async def send_message(request: Request) -> Response:
+            if not self._authorized(request):
+                return JSONResponse(unauthorized, 401)
+            body = await request.json()
+            valid = (
+                body.get("message_type") == "text"
+                and body.get("channel") == "sms"
+                and body.get("text")
+                and _is_e164(body.get("to"), plus=False)
+                and body.get("from")
+            )
+            if not valid:
+                error = {
+                    "type": "https://developer.vonage.com/api-errors/messages#1150",
+                    "title": "Invalid params",
+                    "detail": "The value of one or more parameters is invalid.",
+                    "instance": str(uuid.uuid4()),
+                }
+                return JSONResponse(error, 422)
+            message_uuid = str(uuid.uuid4())
+            self.texts.append(FakeText(message_uuid, body, dict(request.headers)))
+            return JSONResponse({"message_uuid": message_uuid}, 202)
+
         return Starlette(
             routes=[
                 Route("/v1/calls", create, methods=["POST"]),
                 Route("/v1/calls/{uuid}", update, methods=["PUT"]),
+                Route("/v1/messages", send_message, methods=["POST"]),
             ]
         )
 

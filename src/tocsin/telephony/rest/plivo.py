@@ -4,6 +4,9 @@ Plivo answers the create-call request with a `request_uuid` before the call has 
 every callback carries that RequestUUID, so it is the call id Tocsin keeps. Callbacks are signed
 (V3) with HMAC-SHA256 (auth token) over the URL with its query sorted, the sorted POST
 parameters, and the nonce in X-Plivo-Signature-V3-Nonce.
+
+Text messages go through Plivo's Message API with the same credentials; it takes no
+idempotency key.
 """
 
 from __future__ import annotations
@@ -19,8 +22,9 @@ from xml.etree import ElementTree as ET
 
 import httpx
 
-from tocsin.telephony.base import CallEvent, CallEventKind, CallRequest, Capabilities
+from tocsin.telephony.base import CallEvent, CallEventKind, CallRequest, Capabilities, TextMessage
 from tocsin.telephony.rest.dialogue import Turn, form_digits, form_status, xml_document
+from tocsin.telephony.rest.texts import message_id_from, send_text_request
 from tocsin.telephony.rest.transport import (
     DEFAULT_TIMEOUT_SECONDS,
     RestCall,
@@ -96,7 +100,7 @@ def _error_message(body: Any) -> str | None:
 
 class PlivoProvider:
     name = NAME
-    capabilities = Capabilities()
+    capabilities = Capabilities(sends_text=True)
 
     def __init__(
         self,
@@ -144,6 +148,24 @@ class PlivoProvider:
 
     async def end_call(self, request_uuid: str) -> None:
         await self._request("DELETE", self._api(f"Request/{request_uuid}/"), None)
+
+    async def send_text(self, message: TextMessage) -> str:
+        url = self._api("Message/")
+        body = {
+            "src": e164_digits(message.sender),
+            "dst": e164_digits(message.to_number),
+            "text": message.body,
+        }
+        auth = (self.config.auth_id, self.config.auth_token)
+        response = await send_text_request(
+            LABEL,
+            lambda client: client.post(url, json=body, auth=auth),
+            timeout_seconds=self.config.timeout_seconds,
+            extract_error=_error_message,
+            transport=self._transport,
+        )
+        # A list because `dst` may name several numbers joined by '<'; Tocsin names one.
+        return message_id_from(LABEL, response, lambda found: found["message_uuid"][0])
 
     async def lookup(self, idempotency_key: str) -> None:
         """Plivo keeps no idempotency key for calls, so an unconfirmed call cannot be found."""

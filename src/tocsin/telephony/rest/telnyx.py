@@ -6,6 +6,9 @@ webhook cannot be replayed later. Tocsin's state for the call (attempt key, prom
 the goodbye is playing) rides in `client_state`, which Telnyx echoes back inside the signed body.
 On call.answered Tocsin sends gather_using_speak; on call.gather.ended it speaks the confirmation
 (or the prompt again); when the goodbye has been spoken it hangs up.
+
+Text messages go through the Messaging API with the same API key; the sending number must be
+assigned to a messaging profile in the portal.
 """
 
 from __future__ import annotations
@@ -21,8 +24,9 @@ import httpx
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from tocsin.telephony.base import CallEvent, CallEventKind, CallRequest, Capabilities
+from tocsin.telephony.base import CallEvent, CallEventKind, CallRequest, Capabilities, TextMessage
 from tocsin.telephony.rest.dialogue import Turn, event, first_turn, keypress_events, next_turn
+from tocsin.telephony.rest.texts import message_id_from, send_text_request
 from tocsin.telephony.rest.transport import (
     DEFAULT_TIMEOUT_SECONDS,
     RestCall,
@@ -147,7 +151,7 @@ def _error_message(body: Any) -> str | None:
 
 class TelnyxProvider:
     name = NAME
-    capabilities = Capabilities()
+    capabilities = Capabilities(sends_text=True)
 
     def __init__(
         self,
@@ -160,9 +164,13 @@ class TelnyxProvider:
         self.public_base_url = public_base_url
         self._transport = transport
 
-    async def _post(self, path: str, body: dict[str, Any]) -> httpx.Response:
+    def _api(self, path: str) -> tuple[str, dict[str, str]]:
+        """The URL of an API path and the headers that authenticate a request to it."""
         url = f"{self.config.api_base_url.rstrip('/')}/v2/{path}"
-        headers = {"Authorization": f"Bearer {self.config.api_key}"}
+        return url, {"Authorization": f"Bearer {self.config.api_key}"}
+
+    async def _post(self, path: str, body: dict[str, Any]) -> httpx.Response:
+        url, headers = self._api(path)
         return await send(
             LABEL,
             lambda client: client.post(url, json=body, headers=headers),
@@ -187,6 +195,18 @@ class TelnyxProvider:
 
     async def end_call(self, call_control_id: str) -> None:
         await self._post(f"calls/{call_control_id}/actions/hangup", {})
+
+    async def send_text(self, message: TextMessage) -> str:
+        url, headers = self._api("messages")
+        body = {"from": message.sender, "to": message.to_number, "text": message.body}
+        response = await send_text_request(
+            LABEL,
+            lambda client: client.post(url, json=body, headers=headers),
+            timeout_seconds=self.config.timeout_seconds,
+            extract_error=_error_message,
+            transport=self._transport,
+        )
+        return message_id_from(LABEL, response, lambda found: found["data"]["id"])
 
     async def lookup(self, idempotency_key: str) -> None:
         """Telnyx keeps no idempotency key for calls, so an unconfirmed call cannot be found."""

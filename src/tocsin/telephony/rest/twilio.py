@@ -3,6 +3,9 @@
 Twilio fetches the answer URL when the callee picks up, posts the pressed key to the Gather
 action, and posts status changes to the status callback. Every request is signed with
 HMAC-SHA1 (auth token) over the full URL followed by the sorted POST parameters.
+
+Text messages go through Programmable Messaging with the same account credentials; the request
+carries the message's idempotency key in I-Twilio-Idempotency-Token.
 """
 
 from __future__ import annotations
@@ -17,8 +20,9 @@ from xml.etree import ElementTree as ET
 
 import httpx
 
-from tocsin.telephony.base import CallEvent, CallEventKind, CallRequest, Capabilities
+from tocsin.telephony.base import CallEvent, CallEventKind, CallRequest, Capabilities, TextMessage
 from tocsin.telephony.rest.dialogue import Turn, form_digits, form_status, xml_document
+from tocsin.telephony.rest.texts import message_id_from, send_text_request
 from tocsin.telephony.rest.transport import (
     DEFAULT_TIMEOUT_SECONDS,
     RestCall,
@@ -30,6 +34,7 @@ from tocsin.telephony.rest.urls import callback_url
 NAME = "twilio"
 LABEL = "Twilio"
 SIGNATURE_HEADER = "X-Twilio-Signature"
+IDEMPOTENCY_HEADER = "I-Twilio-Idempotency-Token"
 
 _STATUSES = {
     "queued": CallEventKind.TRYING,
@@ -80,7 +85,7 @@ def _error_message(body: Any) -> str | None:
 
 class TwilioProvider:
     name = NAME
-    capabilities = Capabilities()
+    capabilities = Capabilities(sends_text=True)
 
     def __init__(
         self,
@@ -96,9 +101,12 @@ class TwilioProvider:
     def _url(self, route: str, **query: str | int) -> str:
         return callback_url(self.public_base_url, NAME, route, **query)
 
-    def _calls_url(self, suffix: str = "") -> str:
+    def _account_url(self, resource: str) -> str:
         base = self.config.api_base_url.rstrip("/")
-        return f"{base}/2010-04-01/Accounts/{self.config.account_sid}/Calls{suffix}.json"
+        return f"{base}/2010-04-01/Accounts/{self.config.account_sid}/{resource}.json"
+
+    def _calls_url(self, suffix: str = "") -> str:
+        return self._account_url(f"Calls{suffix}")
 
     async def _post(self, url: str, form: list[tuple[str, str]]) -> httpx.Response:
         auth = (self.config.account_sid, self.config.auth_token)
@@ -131,6 +139,20 @@ class TwilioProvider:
 
     async def end_call(self, call_sid: str) -> None:
         await self._post(self._calls_url(f"/{call_sid}"), [("Status", "completed")])
+
+    async def send_text(self, message: TextMessage) -> str:
+        url = self._account_url("Messages")
+        form = {"To": message.to_number, "From": message.sender, "Body": message.body}
+        auth = (self.config.account_sid, self.config.auth_token)
+        headers = {IDEMPOTENCY_HEADER: message.idempotency_key}
+        response = await send_text_request(
+            LABEL,
+            lambda client: client.post(url, data=form, auth=auth, headers=headers),
+            timeout_seconds=self.config.timeout_seconds,
+            extract_error=_error_message,
+            transport=self._transport,
+        )
+        return message_id_from(LABEL, response, lambda body: body["sid"])
 
     async def lookup(self, idempotency_key: str) -> None:
         """Twilio keeps no idempotency key for calls, so an unconfirmed call cannot be found."""

@@ -5,6 +5,9 @@ each webhook with a JWT in `Authorization: Bearer`, HS256 with the account's sig
 whose `payload_hash` is the SHA-256 of the body. The JWT does not cover the URL, so each
 callback URL carries, next to the attempt's key, a token that binds the key to this account
 (an HMAC under the signature secret): a signed webhook replayed to another attempt's URL fails.
+
+Text messages go through the Messages API, which takes the same application JWT; the
+application needs the Messages capability enabled. It takes no idempotency key.
 """
 
 from __future__ import annotations
@@ -20,8 +23,9 @@ import httpx
 import jwt
 
 from tocsin.clock import Clock, SystemClock
-from tocsin.telephony.base import CallEvent, CallEventKind, CallRequest, Capabilities
+from tocsin.telephony.base import CallEvent, CallEventKind, CallRequest, Capabilities, TextMessage
 from tocsin.telephony.rest.dialogue import Turn, event
+from tocsin.telephony.rest.texts import message_id_from, send_text_request
 from tocsin.telephony.rest.transport import (
     DEFAULT_TIMEOUT_SECONDS,
     RestCall,
@@ -108,7 +112,7 @@ def _error_message(body: Any) -> str | None:
 
 class VonageProvider:
     name = NAME
-    capabilities = Capabilities()
+    capabilities = Capabilities(sends_text=True)
 
     def __init__(
         self,
@@ -143,9 +147,13 @@ class VonageProvider:
         }
         return jwt.encode(claims, self.config.private_key_pem, algorithm="RS256")
 
-    async def _request(self, method: str, path: str, body: dict[str, Any]) -> httpx.Response:
+    def _api(self, path: str) -> tuple[str, dict[str, str]]:
+        """The URL of an API path and the headers that authenticate a request to it."""
         url = f"{self.config.api_base_url.rstrip('/')}/v1/{path}"
-        headers = {"Authorization": f"Bearer {self.api_token()}"}
+        return url, {"Authorization": f"Bearer {self.api_token()}"}
+
+    async def _request(self, method: str, path: str, body: dict[str, Any]) -> httpx.Response:
+        url, headers = self._api(path)
         return await send(
             LABEL,
             lambda client: client.request(method, url, json=body, headers=headers),
@@ -171,6 +179,24 @@ class VonageProvider:
 
     async def end_call(self, call_id: str) -> None:
         await self._request("PUT", f"calls/{call_id}", {"action": "hangup"})
+
+    async def send_text(self, message: TextMessage) -> str:
+        url, headers = self._api("messages")
+        body = {
+            "message_type": "text",
+            "channel": "sms",
+            "to": e164_digits(message.to_number),
+            "from": e164_digits(message.sender),
+            "text": message.body,
+        }
+        response = await send_text_request(
+            LABEL,
+            lambda client: client.post(url, json=body, headers=headers),
+            timeout_seconds=self.config.timeout_seconds,
+            extract_error=_error_message,
+            transport=self._transport,
+        )
+        return message_id_from(LABEL, response, lambda found: found["message_uuid"])
 
     async def lookup(self, idempotency_key: str) -> None:
         """Vonage keeps no idempotency key for calls, so an unconfirmed call cannot be found."""
