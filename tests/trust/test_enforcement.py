@@ -4,16 +4,13 @@ its queued calls are cancelled, and the audit log says why."""
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
 
 from tests.delivery.pager import Pager
 from tests.factories import PASSWORD, ok
-from tocsin.accounts.models import User
 from tocsin.clock import ManualClock
 from tocsin.runtime import Runtime
 from tocsin.trust.audit import SYSTEM
@@ -21,25 +18,6 @@ from tocsin.trust.enforcement import ActionKind, ActionScope
 from tocsin.trust.models import EnforcementAction
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
-STAFF_EMAIL = "staff@tocsin.example"
-
-
-@pytest.fixture
-def pager(client: TestClient, runtime: Runtime, clock: ManualClock, data_dir: Path) -> Pager:
-    return Pager(client, runtime, clock, data_dir)
-
-
-@pytest.fixture
-def staff(client: TestClient, runtime: Runtime, pager: Pager) -> dict[str, str]:
-    """A platform administrator (made one from the shell, as operators do)."""
-    ok(client.post("/v1/auth/signup", json={"email": STAFF_EMAIL, "password": PASSWORD}), 201)
-    with runtime.database.write() as session:
-        user = session.scalar(select(User).where(User.email == STAFF_EMAIL))
-        assert user is not None
-        user.platform_role = "admin"
-    tokens = ok(client.post("/v1/auth/login", json={"email": STAFF_EMAIL, "password": PASSWORD}))
-    return {"Authorization": f"Bearer {tokens['access_token']}"}
 
 
 def act(client: TestClient, staff: dict[str, str], **body: Any) -> dict[str, Any]:

@@ -41,7 +41,7 @@ from tocsin.errors import Forbidden
 from tocsin.pagination import DEFAULT_LIMIT, paginate
 from tocsin.ratelimit import Limits
 from tocsin.runtime import Runtime
-from tocsin.trust import audit
+from tocsin.trust import audit, documents
 from tocsin.trust.audit import Actor
 from tocsin.trust.enforcement import user_block
 
@@ -108,6 +108,7 @@ def signup(
             target_type="user",
             target_id=user.id,
         )
+        documents.accept_in_force(session, user_id=user.id, user_agent=None, actor=actor, now=now)
         pair = service.issue_tokens(
             session,
             user_id=user.id,

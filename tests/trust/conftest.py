@@ -1,0 +1,34 @@
+"""A pager and a platform administrator for the trust and safety tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from tests.delivery.pager import Pager
+from tests.factories import PASSWORD, ok
+from tocsin.accounts.models import User
+from tocsin.clock import ManualClock
+from tocsin.runtime import Runtime
+
+STAFF_EMAIL = "staff@tocsin.example"
+
+
+@pytest.fixture
+def pager(client: TestClient, runtime: Runtime, clock: ManualClock, data_dir: Path) -> Pager:
+    return Pager(client, runtime, clock, data_dir)
+
+
+@pytest.fixture
+def staff(client: TestClient, runtime: Runtime, pager: Pager) -> dict[str, str]:
+    """A platform administrator (made one from the shell, as operators do)."""
+    ok(client.post("/v1/auth/signup", json={"email": STAFF_EMAIL, "password": PASSWORD}), 201)
+    with runtime.database.write() as session:
+        user = session.scalar(select(User).where(User.email == STAFF_EMAIL))
+        assert user is not None
+        user.platform_role = "admin"
+    tokens = ok(client.post("/v1/auth/login", json={"email": STAFF_EMAIL, "password": PASSWORD}))
+    return {"Authorization": f"Bearer {tokens['access_token']}"}
