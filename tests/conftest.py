@@ -108,6 +108,9 @@ def settings_for(database_url: str, data_dir: Path, **overrides: Any) -> Setting
         "allow_signup": True,
         "public_base_url": "http://tocsin.test",
         "default_region": "GB",
+        # Verification calls would otherwise synthesize speech for every contact of every test.
+        "simulator_record_audio": False,
+        "rate_limit_verification": "1000/minute",
         **overrides,
     }
     return Settings(**values, _env_file=None)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import json
+import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -55,14 +59,10 @@ def make_tenant(client: TestClient, *, phone: str = "+447400123456") -> Tenant:
     tokens = body["tokens"]
     auth = {"Authorization": f"Bearer {tokens['access_token']}"}
     org_id = body["organization"]["id"]
-    contact = ok(
-        client.post(f"/v1/orgs/{org_id}/contacts", json={"name": "On call", "phone": phone},
-                    headers=auth),
-        201,
-    )  # fmt: skip
+    contact_id = add_contact(client, org_id, auth, phone=phone)
     endpoint = ok(
         client.post(f"/v1/orgs/{org_id}/endpoints",
-                    json={"name": "Production", "contact_ids": [contact["id"]]}, headers=auth),
+                    json={"name": "Production", "contact_ids": [contact_id]}, headers=auth),
         201,
     )  # fmt: skip
     key = ok(
@@ -74,7 +74,96 @@ def make_tenant(client: TestClient, *, phone: str = "+447400123456") -> Tenant:
         access_token=tokens["access_token"],
         refresh_token=tokens["refresh_token"],
         org_id=org_id,
-        contact_id=contact["id"],
+        contact_id=contact_id,
         endpoint_id=endpoint["id"],
         ingest_key=key["key"],
     )
+
+
+def code_sent(client: TestClient, verification_id: str) -> str:
+    """The code the simulated phone heard (or was texted) for a verification."""
+    runtime = client.app.state.runtime  # type: ignore[attr-defined]
+    return code_in_simulator(runtime.settings.data_dir, verification_id)
+
+
+def code_in_simulator(data_dir: Path, verification_id: str) -> str:
+    key = f"verify/{verification_id}"
+    digest = hashlib.sha256(key.encode()).hexdigest()
+    for folder, field in (("by-key", "spoken_text"), ("texts", "body")):
+        path = data_dir / "simulator" / folder / f"{digest}.json"
+        if path.exists():
+            text = json.loads(path.read_text("utf-8"))[field]
+            found = re.search(r"code (?:is )?((?:\d, ){5}\d|\d{6})", text)
+            assert found, text
+            return found.group(1).replace(", ", "")
+    raise AssertionError(f"no code was sent for {verification_id}")
+
+
+def verify_contact(
+    client: TestClient, org_id: str, contact_id: str, headers: dict[str, str]
+) -> dict[str, Any]:
+    """Verify a contact's number the way its owner would: ask for a code, type it back."""
+    base = f"/v1/orgs/{org_id}/contacts/{contact_id}/verification"
+    sent = ok(client.post(base, headers=headers), 202)
+    code = code_sent(client, sent["verification_id"])
+    confirmed: dict[str, Any] = ok(
+        client.post(
+            f"{base}/confirm",
+            json={"code": code, "verification_id": sent["verification_id"]},
+            headers=headers,
+        )
+    )
+    return confirmed
+
+
+def add_contact(
+    client: TestClient,
+    org_id: str,
+    headers: dict[str, str],
+    *,
+    phone: str,
+    name: str = "On call",
+    verified: bool = True,
+) -> str:
+    """A contact, verified by its owner unless `verified` is False."""
+    contact = ok(
+        client.post(
+            f"/v1/orgs/{org_id}/contacts", json={"name": name, "phone": phone}, headers=headers
+        ),
+        201,
+    )
+    if verified:
+        verify_contact(client, org_id, contact["id"], headers)
+    contact_id: str = contact["id"]
+    return contact_id
+
+
+def alert_dials(simulator_root: Path) -> list[dict[str, Any]]:
+    """The simulator's dial requests for alerts, duplicates included; verification calls (keys
+    `verify/...`) are left out."""
+    path = simulator_root / "dials.log"
+    if not path.exists():
+        return []
+    lines = [json.loads(line) for line in path.read_text("utf-8").splitlines()]
+    return [line for line in lines if not line["idempotency_key"].startswith("verify/")]
+
+
+def consent_written_directly(database: Any, org_id: str, number: str, at: Any) -> None:
+    """A consent record put straight into the database, as if it got past the API somehow:
+    for tests of what dial time does with whatever the tables hold."""
+    from tocsin.ids import new_id
+    from tocsin.trust.models import ConsentRecord
+
+    with database.write() as session:
+        session.add(
+            ConsentRecord(
+                id=new_id("cns"),
+                org_id=org_id,
+                phone_e164=number,
+                verification_id="ver_written_directly",
+                method="call",
+                actor_type="test",
+                policy_version="test",
+                created_at=at,
+            )
+        )

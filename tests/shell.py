@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from typer.testing import CliRunner
 
+from tests.factories import code_in_simulator
 from tocsin.cli import app
 
 
@@ -22,3 +24,14 @@ def fails(cli: CliRunner, *args: str) -> str:
     [line] = result.stderr.strip().splitlines()
     assert line.startswith("tocsin: error: ")
     return line
+
+
+def add_verified_contact(cli: CliRunner, data_dir: Path, *args: str) -> Any:
+    """`tocsin contact add ARGS`, then verify the number from the shell: send the code, read
+    what the simulated phone heard, confirm it."""
+    contact = run(cli, "contact", "add", *args)
+    org = args[args.index("--org") + 1]
+    sent = run(cli, "contact", "verify", contact["id"], "--org", org)
+    code = code_in_simulator(data_dir, sent["verification_id"])
+    run(cli, "contact", "confirm", contact["id"], code, "--org", org)
+    return contact

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from tests.factories import code_in_simulator
+from tests.shell import run
 from tocsin.cli import app
 
 PASSWORD = "correct horse battery staple\n"
@@ -20,7 +22,7 @@ def run_json(cli: CliRunner, *args: str, stdin: str | None = None) -> dict[str, 
     return data
 
 
-def test_admin_commands_build_a_working_endpoint(cli: CliRunner) -> None:
+def test_admin_commands_build_a_working_endpoint(cli: CliRunner, data_dir: Path) -> None:
     org = run_json(cli, "org", "create", "Acme Ops", "--country", "gb")
     assert org["slug"] == "acme-ops"
     user = run_json(
@@ -40,6 +42,17 @@ def test_admin_commands_build_a_working_endpoint(cli: CliRunner) -> None:
         cli, "contact", "add", "Alice", "07400 123456", "--region", "GB", "--org", org["id"]
     )
     assert contact["phone"] == "+447400123456"
+    unverified = cli.invoke(
+        app, ["endpoint", "create", "Prod", "--org", "acme-ops", "--contact", contact["id"]]
+    )
+    assert unverified.exit_code == 1
+    assert "not verified by its owner" in unverified.stderr
+    sent = run_json(cli, "contact", "verify", contact["id"], "--org", "acme-ops")
+    code = code_in_simulator(data_dir, sent["verification_id"])
+    confirmed = run_json(cli, "contact", "confirm", contact["id"], code, "--org", "acme-ops")
+    assert confirmed["phone_e164"] == "+447400123456"
+    [listed] = run(cli, "contact", "list", "--org", "acme-ops")
+    assert listed["number_state"] == "verified"
     endpoint = run_json(
         cli, "endpoint", "create", "Prod", "--org", "acme-ops", "--contact", contact["id"]
     )

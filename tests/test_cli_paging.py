@@ -11,7 +11,7 @@ from sqlalchemy import update
 from typer.testing import CliRunner
 
 from tests.factories import ok
-from tests.shell import fails, run
+from tests.shell import add_verified_contact, fails, run
 from tocsin.cli import app
 from tocsin.clock import ManualClock
 from tocsin.delivery.models import CallJob
@@ -29,8 +29,8 @@ def test_an_escalating_endpoint_set_up_from_the_shell_pages_and_shows_its_timeli
     tmp_path: Path,
 ) -> None:
     org = run(cli, "org", "create", "Acme Ops", "--country", "GB")["slug"]
-    alice = run(cli, "contact", "add", "Alice", "07400 123456", "--org", org)
-    bob = run(cli, "contact", "add", "Bob", "07400 123457", "--org", org)
+    alice = add_verified_contact(cli, data_dir, "Alice", "07400 123456", "--org", org)
+    bob = add_verified_contact(cli, data_dir, "Bob", "07400 123457", "--org", org)
     policy = run(
         cli, "escalation", "create", "Day shift", "--org", org,
         "--step", f"call:{alice['id']}", "--step", "wait:5", "--step", f"call:{bob['id']}",
@@ -128,11 +128,11 @@ def test_bad_paging_input_gets_one_line_and_a_non_zero_exit(cli: CliRunner, tmp_
 
 
 def test_engine_audit_exits_non_zero_while_something_is_stuck(
-    cli: CliRunner, client: TestClient, runtime: Runtime, clock: ManualClock
+    cli: CliRunner, client: TestClient, runtime: Runtime, clock: ManualClock, data_dir: Path
 ) -> None:
     assert run(cli, "engine", "audit") == []
     org = run(cli, "org", "create", "Acme Ops", "--country", "GB")["slug"]
-    contact = run(cli, "contact", "add", "Alice", "07400 123456", "--org", org)
+    contact = add_verified_contact(cli, data_dir, "Alice", "07400 123456", "--org", org)
     endpoint = run(cli, "endpoint", "create", "Prod", "--org", org, "--contact", contact["id"])
     key = run(cli, "key", "create", "--org", org, "--endpoint", endpoint["id"])["key"]
     ok(client.post(f"/v1/hooks/{endpoint['id']}", json={"title": "x"},

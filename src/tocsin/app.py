@@ -21,6 +21,10 @@ from tocsin.ingest.views import router as ingest_router
 from tocsin.routing.views import router as escalations_router
 from tocsin.runtime import Runtime
 from tocsin.trust.admin_views import router as enforcement_router
+from tocsin.trust.case_views import router as cases_router
+from tocsin.trust.consent_views import router as consent_router
+from tocsin.trust.document_views import router as policies_router
+from tocsin.trust.public_views import router as public_router
 from tocsin.trust.views import audit_router, security_router
 from tocsin.trust.views import router as do_not_call_router
 
@@ -57,10 +61,14 @@ def create_app(runtime: Runtime, *, run_worker: bool = False) -> FastAPI:
         escalations_router,
         alerts_router,
         do_not_call_router,
+        consent_router,
+        cases_router,
+        public_router,
         screening_router,
         providers_router,
         billing_router,
         enforcement_router,
+        policies_router,
         audit_router,
         security_router,
     )

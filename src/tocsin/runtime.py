@@ -38,6 +38,8 @@ class Runtime:
     invite_digest_key: bytes
     # Keys the digests of trial claims and payment fingerprints.
     billing_digest_key: bytes
+    # Keys the digests of number-verification codes.
+    verification_digest_key: bytes
     credentials_box: SecretBox
     billing: BillingConfig = DEFAULT_BILLING
     rate_limiter: RateLimiter = field(default_factory=lambda: RateLimiter({}))
@@ -62,6 +64,7 @@ class Runtime:
             api_key_digest_key=derive_key(master, "api-key"),
             invite_digest_key=derive_key(master, "invite"),
             billing_digest_key=derive_key(master, "billing"),
+            verification_digest_key=derive_key(master, "verification"),
             credentials_box=SecretBox(master, "provider-credentials"),
             billing=billing_config(settings),
             rate_limiter=build_rate_limiter(settings),

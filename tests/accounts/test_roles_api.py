@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.accounts.helpers import error, join
-from tests.factories import Tenant, make_tenant, ok
+from tests.factories import Tenant, add_contact, make_tenant, ok
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
@@ -74,16 +74,16 @@ def test_admin_can_configure(client: TestClient) -> None:
     owner = make_tenant(client)
     admin, _ = join(client, owner, "admin", email="admin@example.com")
     org = f"/v1/orgs/{owner.org_id}"
-    contact = ok(client.post(f"{org}/contacts", json=CONTACT, headers=admin), 201)
+    contact_id = add_contact(client, owner.org_id, admin, **CONTACT)
     endpoint = ok(
         client.post(
             f"{org}/endpoints",
-            json={"name": "Staging", "contact_ids": [contact["id"]]},
+            json={"name": "Staging", "contact_ids": [contact_id]},
             headers=admin,
         ),
         201,
     )
-    assert endpoint["contact_ids"] == [contact["id"]]
+    assert endpoint["contact_ids"] == [contact_id]
     key = ok(client.post(f"{org}/api-keys", json={"name": "ci"}, headers=admin), 201)
     assert key["scopes"] == ["ingest"]
     created = ok(client.post(f"{org}/invites", json={"role": "admin"}, headers=admin), 201)

@@ -6,7 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.accounts.helpers import error
-from tests.factories import make_tenant, ok
+from tests.factories import add_contact, make_tenant, ok
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
@@ -74,14 +74,9 @@ def test_contact_update_changes_only_what_is_given(client: TestClient) -> None:
 def test_endpoint_shows_its_webhook_url_and_ordered_contacts(client: TestClient) -> None:
     tenant = make_tenant(client)
     org = f"/v1/orgs/{tenant.org_id}"
-    backup = ok(
-        client.post(
-            f"{org}/contacts",
-            json={"name": "Backup", "phone": "+447400123457"},
-            headers=tenant.auth,
-        ),
-        201,
-    )
+    backup = {
+        "id": add_contact(client, tenant.org_id, tenant.auth, name="Backup", phone="+447400123457")
+    }
     endpoint = ok(
         client.post(
             f"{org}/endpoints",

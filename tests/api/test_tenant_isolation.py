@@ -16,7 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.accounts.helpers import api_key_header, create_key, error, invite, join
-from tests.factories import Tenant, make_tenant, ok
+from tests.factories import Tenant, code_sent, make_tenant, ok
 from tocsin.billing.notices import tell_owners
 from tocsin.runtime import Runtime
 from tocsin.trust.audit import SYSTEM
@@ -26,8 +26,9 @@ pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
 # What a route checks before it touches an object: `org` routes take API keys with a scope,
 # `people` routes take signed-in users only, `hook` is the webhook receiver (ingest keys),
-# `admin` routes are for platform administrators, which no tenant is.
-ORG, PEOPLE, HOOK, ADMIN = "org", "people", "hook", "admin"
+# `admin` routes are for platform administrators, which no tenant is. `public` routes serve
+# what is the same for everyone (published policies) and hold nothing of any tenant.
+ORG, PEOPLE, HOOK, ADMIN, PUBLIC = "org", "people", "hook", "admin", "public"
 
 HIJACK = "Hijacked by A"
 CONTACT = {"name": HIJACK, "phone": "+447400123499"}
@@ -84,6 +85,21 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("GET", "/v1/orgs/{org_id}/escalations/{escalation_id}"): Case(ORG),
     ("PATCH", "/v1/orgs/{org_id}/escalations/{escalation_id}"): Case(ORG, {"name": HIJACK}),
     ("DELETE", "/v1/orgs/{org_id}/escalations/{escalation_id}"): Case(ORG),
+    ("POST", "/v1/orgs/{org_id}/contacts/{contact_id}/verification"): Case(ORG),
+    ("POST", "/v1/orgs/{org_id}/contacts/{contact_id}/verification/confirm"): Case(
+        ORG, {"code": "123456"}
+    ),
+    ("GET", "/v1/orgs/{org_id}/consents"): Case(ORG),
+    ("POST", "/v1/orgs/{org_id}/appeals"): Case(ORG, {"action_id": "enf_x", "statement": HIJACK}),
+    ("GET", "/v1/orgs/{org_id}/appeals"): Case(ORG),
+    ("GET", "/v1/admin/cases/{case_id}"): Case(ADMIN),
+    ("PATCH", "/v1/admin/cases/{case_id}"): Case(ADMIN, {"note": HIJACK}),
+    ("POST", "/v1/admin/cases/{case_id}/decision"): Case(
+        ADMIN, {"decision": "grant", "note": HIJACK}
+    ),
+    ("POST", "/v1/admin/cases/{case_id}/enforcement"): Case(
+        ADMIN, {"kind": "warning", "scope": "organization", "target": "org_x", "reason": HIJACK}
+    ),
     ("POST", "/v1/orgs/{org_id}/do-not-call"): Case(ORG, {"number": "+447400222222"}),
     ("GET", "/v1/orgs/{org_id}/do-not-call"): Case(ORG),
     ("GET", "/v1/orgs/{org_id}/billing"): Case(ORG),
@@ -93,6 +109,7 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("GET", "/v1/orgs/{org_id}/enforcement"): Case(ORG),
     ("GET", "/v1/orgs/{org_id}/audit"): Case(ORG),
     ("POST", "/v1/admin/enforcement/{action_id}/lift"): Case(ADMIN),
+    ("GET", "/v1/policies/{kind}/{version}"): Case(PUBLIC),
     ("POST", "/v1/orgs/{org_id}/notices/read"): Case(PEOPLE),
     ("GET", "/v1/orgs/{org_id}/alerts"): Case(ORG),
     ("GET", "/v1/orgs/{org_id}/alerts/{alert_id}"): Case(ORG),
@@ -116,6 +133,7 @@ NOWHERE = {
     "account_id": "prv_01nowhere000000000000000000",
     "escalation_id": "esp_01nowhere000000000000000000",
     "action_id": "enf_01nowhere000000000000000000",
+    "case_id": "case_01nowhere00000000000000000",
 }
 
 _PARAM = re.compile(r"{(\w+)}")
@@ -191,6 +209,14 @@ def world(client: TestClient) -> World:
         201,
     )
     b_warning = _warn(client, b.org_id)
+    b_appeal = ok(
+        client.post(
+            f"/v1/orgs/{b.org_id}/appeals",
+            json={"action_id": b_warning, "statement": "B disagrees"},
+            headers=b.auth,
+        ),
+        201,
+    )
     return World(
         a=a,
         b=b,
@@ -206,6 +232,7 @@ def world(client: TestClient) -> World:
             "account_id": b_provider["id"],
             "escalation_id": b_escalation["id"],
             "action_id": b_warning,
+            "case_id": b_appeal["id"],
         },
         b_member_auth=b_member_auth,
     )
@@ -287,6 +314,8 @@ def test_tenant_a_cannot_reach_tenant_b_through_any_route(client: TestClient, wo
             failures.append(f"{label}: got {got}, expected {answer}: {response.text[:200]}")
 
     for (method, template), case in MATRIX.items():
+        if case.kind == PUBLIC:
+            continue
         if case.kind == HOOK:
             for who, headers in hook_credentials.items():
                 response = _send(client, method, _fill(template, world.b_ids), case, headers)
@@ -384,6 +413,29 @@ def test_a_ingest_key_cannot_send_to_b_endpoint(client: TestClient, world: World
     assert [alert["title"] for alert in alerts] == ["B down"]
 
 
+def test_a_cannot_appeal_b_action_or_use_b_code(client: TestClient, world: World) -> None:
+    a, b = world.a, world.b
+    org = f"/v1/orgs/{a.org_id}"
+    appeal = client.post(
+        f"{org}/appeals",
+        json={"action_id": world.b_ids["action_id"], "statement": HIJACK},
+        headers=a.auth,
+    )
+    assert error(appeal, 404) == "action_not_found"
+    client.app.state.runtime.clock.advance(61)  # type: ignore[attr-defined]
+    sent = ok(
+        client.post(f"/v1/orgs/{b.org_id}/contacts/{b.contact_id}/verification", headers=b.auth),
+        202,
+    )
+    stolen = client.post(
+        f"{org}/contacts/{a.contact_id}/verification/confirm",
+        json={"code": code_sent(client, sent["verification_id"]),
+              "verification_id": sent["verification_id"]},
+        headers=a.auth,
+    )  # fmt: skip
+    assert error(stolen, 404) == "verification_not_found"
+
+
 def test_a_cannot_attach_b_contact_to_a_endpoint(client: TestClient, world: World) -> None:
     a, b = world.a, world.b
     org = f"/v1/orgs/{a.org_id}"
@@ -467,7 +519,15 @@ def test_lists_never_include_the_other_tenant_items(client: TestClient, world: W
                 now=runtime.clock.now(),
                 actor=SYSTEM,
             )
-    _warn(client, a.org_id)
+    a_warning = _warn(client, a.org_id)
+    ok(
+        client.post(
+            f"/v1/orgs/{a.org_id}/appeals",
+            json={"action_id": a_warning, "statement": "A disagrees"},
+            headers=a.auth,
+        ),
+        201,
+    )
     b_secrets = [*world.b_ids.values(), b.email, "b-member@example.com", "+447400222222"]
     lists = _list_routes(client)
     assert len(lists) >= 6, lists

@@ -18,7 +18,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from tests.factories import ok, signup
+from tests.factories import add_contact, ok, signup
 from tocsin.clock import ManualClock
 from tocsin.delivery.throttle import VOICE_PER_NUMBER, Bucket
 from tocsin.delivery.worker import Worker, WorkerSettings
@@ -89,19 +89,22 @@ class Pager:
 
     # Configuration, through the API ----------------------------------------------------------
 
-    def contact(self, name: str, behaviour: str = "press:1", phone: str | None = None) -> str:
-        """A contact whose callee does `behaviour` (a simulator behaviour) when called."""
+    def contact(
+        self,
+        name: str,
+        behaviour: str = "press:1",
+        phone: str | None = None,
+        *,
+        verified: bool = True,
+    ) -> str:
+        """A contact whose callee does `behaviour` (a simulator behaviour) when called; its
+        owner has verified the number unless `verified` is False."""
         number = phone or uk_mobile()
         self.behaviours[number] = behaviour
         self._worker = None
-        created = ok(
-            self.client.post(
-                f"{self.org}/contacts", json={"name": name, "phone": number}, headers=self.auth
-            ),
-            201,
+        return add_contact(
+            self.client, self.org_id, self.auth, phone=number, name=name, verified=verified
         )
-        contact_id: str = created["id"]
-        return contact_id
 
     def phone(self, contact_id: str) -> str:
         contact = ok(self.client.get(f"{self.org}/contacts/{contact_id}", headers=self.auth))
@@ -203,12 +206,17 @@ class Pager:
         return self.run()
 
     def calls(self) -> list[Call]:
-        """Every dial request the simulator received, in order."""
+        """Every dial request for an alert the simulator received, in order (verification
+        calls left out)."""
         path = self.data_dir / "simulator" / "dials.log"
         if not path.exists():
             return []
         lines = [json.loads(line) for line in path.read_text().splitlines()]
-        return [Call(line["to"], line["idempotency_key"]) for line in lines]
+        return [
+            Call(line["to"], line["idempotency_key"])
+            for line in lines
+            if not line["idempotency_key"].startswith("verify/")
+        ]
 
     def numbers_called(self) -> list[str]:
         return [call.to for call in self.calls()]

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
 from tests.delivery.test_worker import alert_and_attempts, dial_log, fire, simulator, worker
-from tests.factories import make_tenant, ok
+from tests.factories import add_contact, consent_written_directly, make_tenant, ok
 from tocsin.clock import ManualClock
 from tocsin.delivery.models import CallJob
 from tocsin.endpoints.models import Contact
@@ -41,6 +41,7 @@ def test_number_written_past_the_api_is_blocked_at_dial_time(
         session.execute(
             update(Contact).where(Contact.id == tenant.contact_id).values(phone_e164=number)
         )
+    consent_written_directly(runtime.database, tenant.org_id, number, clock.now())
     alert_id = fire(client, tenant)
     provider = simulator(data_dir, clock)
     asyncio.run(worker(runtime, provider, clock).run_until_idle())
@@ -72,14 +73,9 @@ def test_policy_narrowed_after_the_contact_was_added_blocks_the_call(
             headers=tenant.auth,
         )
     )
-    french = ok(
-        client.post(
-            f"/v1/orgs/{tenant.org_id}/contacts",
-            json={"name": "Paris", "phone": "+33612345678"},
-            headers=tenant.auth,
-        ),
-        201,
-    )
+    french = {
+        "id": add_contact(client, tenant.org_id, tenant.auth, name="Paris", phone="+33612345678")
+    }
     ok(
         client.patch(
             f"/v1/orgs/{tenant.org_id}/endpoints/{tenant.endpoint_id}",

@@ -195,8 +195,15 @@ def test_key_9_stops_calls_to_that_number_and_the_escalation_goes_on(pager: Page
     assert pager.numbers_called().count(pager.phone(bob)) == 4
     listed = ok(pager.client.get(f"{pager.org}/do-not-call", headers=pager.auth))["items"]
     assert [(e["phone_e164"], e["source"]) for e in listed] == [(pager.phone(alice), "keypad")]
-    # A later alert does not call her either.
-    other = pager.fire(pager.endpoint(alice), {"title": "Another thing"})
+    # No new endpoint may name her, and a later alert does not call her either.
+    refused = pager.client.post(
+        f"{pager.org}/endpoints",
+        json={"name": "Another", "contact_ids": [alice]},
+        headers=pager.auth,
+    )
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["error"]["code"] == "do_not_call"
+    other = pager.fire(endpoint, {"title": "Another thing"})
     pager.run()
     assert pager.numbers_called().count(pager.phone(alice)) == 1
     assert pager.alert(other)["jobs"][0]["outcome"] == "stopped"

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from tests.accounts.helpers import api_key_header, create_key, error, join
 from tests.delivery.test_worker import alert_and_attempts, fire
-from tests.factories import Tenant, make_tenant, ok
+from tests.factories import Tenant, alert_dials, make_tenant, ok
 from tocsin.clock import ManualClock
 from tocsin.delivery.models import ProviderAccount
 from tocsin.delivery.worker import Worker, WorkerSettings
@@ -128,9 +128,9 @@ def test_failover_to_the_next_provider_when_the_first_refuses(
     alert, [attempt] = alert_and_attempts(runtime, alert_id)
     assert alert.status == "acknowledged"
     assert (attempt.status, attempt.provider_account_id) == ("answered", backup["id"])
-    dials = (data_dir / "simulator" / "dials.log").read_text().splitlines()
+    dials = alert_dials(data_dir / "simulator")
     # The refusing provider was asked once and placed nothing; the backup placed the call.
-    assert [json.loads(line)["idempotency_key"] for line in dials] == [attempt.idempotency_key] * 2
+    assert [dial["idempotency_key"] for dial in dials] == [attempt.idempotency_key] * 2
     with runtime.database.read() as session:
         failovers = session.scalars(
             select(AuditEvent).where(AuditEvent.action == "call.failover")

@@ -8,14 +8,13 @@ on a provider that does not answer in time; worker B then finds A's attempt row.
 from __future__ import annotations
 
 import asyncio
-import json
 from datetime import timedelta
 from pathlib import Path
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from tests.factories import make_tenant, ok
+from tests.factories import alert_dials, make_tenant, ok
 from tocsin.clock import ManualClock
 from tocsin.delivery.models import CallAttempt, CallJob
 from tocsin.delivery.worker import Worker, WorkerSettings
@@ -147,10 +146,7 @@ def job_status(runtime: Runtime, alert_id: str) -> str:
 
 
 def dialled_keys(provider: SimulatorProvider) -> list[str]:
-    path = provider.root / "dials.log"
-    if not path.exists():
-        return []
-    return [json.loads(line)["idempotency_key"] for line in path.read_text().splitlines()]
+    return [dial["idempotency_key"] for dial in alert_dials(provider.root)]
 
 
 def test_worker_killed_before_the_provider_got_its_dial_is_replaced_by_a_new_attempt(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from tests.factories import Tenant, make_tenant, ok
+from tests.factories import Tenant, alert_dials, make_tenant, ok
 from tocsin.clock import ManualClock
 from tocsin.delivery import attempts, planning, schedule
 from tocsin.delivery import worker as worker_module
@@ -79,10 +78,7 @@ def alert_and_attempts(runtime: Runtime, alert_id: str) -> tuple[Alert, list[Cal
 
 
 def dial_log(provider: SimulatorProvider) -> list[str]:
-    path = provider.root / "dials.log"
-    if not path.exists():
-        return []
-    return [json.loads(line)["idempotency_key"] for line in path.read_text().splitlines()]
+    return [dial["idempotency_key"] for dial in alert_dials(provider.root)]
 
 
 def test_keypress_1_acknowledges_the_alert(

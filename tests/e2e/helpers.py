@@ -25,6 +25,7 @@ import httpx
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from tests.factories import alert_dials, code_in_simulator
 from tocsin.db.engine import Database
 
 T = TypeVar("T")
@@ -153,6 +154,8 @@ class System:
             TOCSIN_DATA_DIR=str(self.data_dir),
             TOCSIN_SECRET_KEY=SECRET,
             TOCSIN_WORKER_POLL_SECONDS="0.1",
+            # Provisioning verifies many numbers with one key.
+            TOCSIN_RATE_LIMIT_VERIFICATION="10000/minute",
         )
         env.update({f"TOCSIN_{name.upper()}": str(value) for name, value in settings.items()})
         return env
@@ -250,10 +253,7 @@ class System:
 
     def dials(self) -> list[dict[str, Any]]:
         """Every dial request the simulator received, duplicates included."""
-        path = self.simulator / "dials.log"
-        if not path.exists():
-            return []
-        return [json.loads(line) for line in path.read_text("utf-8").splitlines()]
+        return alert_dials(self.simulator)
 
     def dials_by_key(self) -> Counter[str]:
         return Counter(dial["idempotency_key"] for dial in self.dials())
@@ -314,6 +314,19 @@ def uk_mobile(index: int) -> str:
     return f"+4474001234{56 + index:02d}"
 
 
+def verify_over_http(client: httpx.Client, system: System, org_id: str, contact_id: str) -> None:
+    """Verify a contact's number as its owner would: the simulated phone hears the code."""
+    base = f"/v1/orgs/{org_id}/contacts/{contact_id}/verification"
+    sent = client.post(base)
+    assert sent.status_code == 202, sent.text
+    verification_id = sent.json()["verification_id"]
+    code = code_in_simulator(system.data_dir, verification_id)
+    confirmed = client.post(
+        f"{base}/confirm", json={"code": code, "verification_id": verification_id}
+    )
+    assert confirmed.status_code == 200, confirmed.text
+
+
 def provision(system: System, server: TocsinProcess, *, endpoints: int) -> Tenant:
     """A UK organization and a key from the CLI, then contacts and endpoints through the API.
 
@@ -337,6 +350,7 @@ def provision(system: System, server: TocsinProcess, *, endpoints: int) -> Tenan
                 json={"name": f"On call {index}", "phone": uk_mobile(index)},
             )
             assert contact.status_code == 201, contact.text
+            verify_over_http(client, system, org["id"], contact.json()["id"])
             endpoint = client.post(
                 f"/v1/orgs/{org['id']}/endpoints",
                 json={"name": f"Service {index}", "contact_ids": [contact.json()["id"]]},

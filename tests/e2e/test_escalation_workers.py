@@ -20,7 +20,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from tests.e2e.helpers import System, TocsinProcess, wait_for
+from tests.e2e.helpers import System, TocsinProcess, verify_over_http, wait_for
 from tocsin.db.models import Alert, CallAttempt, Escalation
 from tocsin.delivery.models import AttemptStatus
 
@@ -80,6 +80,8 @@ def provision(system: System, server: TocsinProcess, endpoints: int) -> Escalati
         for index in range(endpoints):
             first = created("contacts", {"name": f"First {index}", "phone": first_number(index)})
             second = created("contacts", {"name": f"Second {index}", "phone": second_number(index)})
+            for contact_id in (first, second):
+                verify_over_http(api, system, org["id"], contact_id)
             steps = [
                 {"type": "call", "contact_ids": [first]},
                 {"type": "wait", "minutes": WAIT_MINUTES},

@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from tests.factories import Tenant, make_tenant, ok
+from tests.factories import Tenant, add_contact, make_tenant, ok
 from tocsin.delivery.models import CallJob
 from tocsin.ingest.models import Alert
 from tocsin.runtime import Runtime
@@ -235,14 +235,9 @@ def test_endpoint_with_routing_all_calls_every_contact(
     client: TestClient, runtime: Runtime
 ) -> None:
     tenant = make_tenant(client)
-    second = ok(
-        client.post(
-            f"/v1/orgs/{tenant.org_id}/contacts",
-            json={"name": "Backup", "phone": "+447400123499"},
-            headers=tenant.auth,
-        ),
-        201,
-    )
+    second = {
+        "id": add_contact(client, tenant.org_id, tenant.auth, name="Backup", phone="+447400123499")
+    }
     ok(
         client.patch(
             f"/v1/orgs/{tenant.org_id}/endpoints/{tenant.endpoint_id}",

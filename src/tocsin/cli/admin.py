@@ -16,6 +16,7 @@ from tocsin.accounts import service as accounts
 from tocsin.accounts.models import Role, Scope
 from tocsin.billing.limits import Resource, check_room
 from tocsin.cli.common import (
+    CLI_ACTOR,
     CliError,
     JsonOption,
     OrgOption,
@@ -35,6 +36,8 @@ from tocsin.policy.numbers import NumberBlocked, checked_number
 from tocsin.runtime import Runtime
 from tocsin.safety import ScreeningContext, region_of, screen
 from tocsin.telephony.base import CallRequest, ProviderError
+from tocsin.trust.contact_verification import confirm_for_contact, deliver, issue_for_contact
+from tocsin.trust.verification import Channel, Requester
 
 db_app = group("db", "Database schema.")
 org_app = group("org", "Organizations.")
@@ -512,9 +515,9 @@ def quickstart(
     env_path = settings.data_dir / "quickstart.env"
     existing = _read_env_file(env_path)
     now = runtime.clock.now()
-    with runtime.database.write() as session:
-        key = existing.get("TOCSIN_ALERT_KEY")
-        endpoint_id = existing.get("TOCSIN_ENDPOINT_ID")
+    key = existing.get("TOCSIN_ALERT_KEY")
+    endpoint_id = existing.get("TOCSIN_ENDPOINT_ID")
+    with runtime.database.read() as session:
         valid = (
             key is not None
             and endpoint_id is not None
@@ -522,28 +525,12 @@ def quickstart(
             is not None
             and session.get(Endpoint, endpoint_id) is not None
         )
-        if not valid:
-            # The demo calls one number, so its home country is that number's.
-            home = region_of(phone) or settings.default_region
-            org = accounts.create_organization(
-                session,
-                name="Demo",
-                owner_id=None,
-                now=now,
-                home_region=home,
-                plan=runtime.billing.default_plan,
-            )
-            contact = endpoints.create_contact(
-                session,
-                org_id=org.id,
-                name="On call",
-                phone=phone,
-                region=None,
-                now=now,
-                sanctioned_regions=settings.sanctioned_region_set(),
-            )
+    if not valid:
+        org_id, contact_id = _verified_demo_contact(runtime, phone)
+        with runtime.database.write() as session:
+            org = accounts.get_organization(session, org_id)
             endpoint = endpoints.create_endpoint(
-                session, org_id=org.id, name="Demo", now=now, contact_ids=[contact.id]
+                session, org_id=org.id, name="Demo", now=now, contact_ids=[contact_id]
             )
             _, key = accounts.create_api_key(
                 session,
@@ -581,6 +568,60 @@ def quickstart(
         f'-d \'{{"title": "Disk full on db1", "severity": "critical"}}\'\n\n'
         f"Simulated calls are written to {settings.data_dir / 'simulator' / 'calls'}"
     )
+
+
+def _verified_demo_contact(runtime: Runtime, phone: str) -> tuple[str, str]:
+    """The demo organization and its contact, whose number is verified like any other: a code
+    is sent to it, and since the demo's phone is the simulator, the code it heard is typed
+    back here. Returns (organization id, contact id)."""
+    settings = runtime.settings
+    now = runtime.clock.now()
+    with runtime.database.write() as session:
+        # The demo calls one number, so its home country is that number's.
+        home = region_of(phone) or settings.default_region
+        org = accounts.create_organization(
+            session,
+            name="Demo",
+            owner_id=None,
+            now=now,
+            home_region=home,
+            plan=runtime.billing.default_plan,
+        )
+        contact = endpoints.create_contact(
+            session,
+            org_id=org.id,
+            name="On call",
+            phone=phone,
+            region=None,
+            now=now,
+            sanctioned_regions=settings.sanctioned_region_set(),
+        )
+        pending = issue_for_contact(
+            session,
+            runtime,
+            contact=contact,
+            channel=Channel.CALL,
+            requester=Requester(CLI_ACTOR, "tocsin-quickstart"),
+            now=now,
+        )
+        ids = (org.id, contact.id)
+    asyncio.run(deliver(runtime, pending))
+    with runtime.database.write() as session:
+        contact = endpoints.get_contact(session, org_id=ids[0], contact_id=ids[1])
+        result, _ = confirm_for_contact(
+            session,
+            runtime,
+            contact=contact,
+            code=pending.issued.code,
+            verification_id=pending.issued.verification.id,
+            actor=CLI_ACTOR,
+            user_agent="tocsin-quickstart",
+            now=runtime.clock.now(),
+        )
+    error = result.error()
+    if error is not None:
+        raise error
+    return ids
 
 
 def _read_env_file(path: Path) -> dict[str, str]:

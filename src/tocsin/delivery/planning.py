@@ -42,8 +42,9 @@ from tocsin.policy.numbers import screening_context
 from tocsin.policy.quota import CallCaps, describe_cap, low_quota_sentence, periods_at, zone
 from tocsin.safety import PLATFORM_CONTEXT, Verdict, screen
 from tocsin.safety.tables.sanctions import DEFAULT_SANCTIONED_REGIONS
-from tocsin.trust import audit, do_not_call
+from tocsin.trust import audit, consent
 from tocsin.trust.audit import Actor
+from tocsin.trust.consent import NumberState
 from tocsin.trust.enforcement import dial_block
 
 
@@ -144,14 +145,16 @@ def plan_job(session: Session, *, job_id: str, now: datetime, settings: AttemptS
             reason="no attempts left",
         )
         return Plan(PlanKind.SKIP)
-    if do_not_call.is_listed(session, org_id=job.org_id, number=job.to_number):
+    refusal = consent.dial_refusal(session, org_id=job.org_id, number=job.to_number)
+    if refusal is not None:
+        unverified = refusal.state == NumberState.UNVERIFIED
         _skip(
             session,
             job,
-            status=JobStatus.DONE,
-            outcome=JobOutcome.STOPPED,
-            reason="number is on the do-not-call list",
-            code="do_not_call",
+            status=JobStatus.CANCELLED if unverified else JobStatus.DONE,
+            outcome=JobOutcome.BLOCKED if unverified else JobOutcome.STOPPED,
+            reason=refusal.reason,
+            code=refusal.code,
             now=now,
             settings=settings,
         )

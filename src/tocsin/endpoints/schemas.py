@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from tocsin.endpoints.models import RoutingMode
 from tocsin.messages.sandbox import MAX_TEMPLATE_CHARACTERS
 from tocsin.routing.rules import MAX_RULES
+from tocsin.trust.consent import NumberState
 
 RULES_DESCRIPTION = (
     "The scenario: ordered rules, first match wins, e.g. "
@@ -40,6 +41,10 @@ class ContactOut(BaseModel):
     id: str
     name: str
     phone_e164: str
+    number_state: NumberState = Field(
+        description="`verified` (may be called), `unverified` (its owner has not typed a code "
+        "yet), `do_not_call` or `opted_out`"
+    )
     created_at: datetime
     updated_at: datetime
 

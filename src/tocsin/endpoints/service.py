@@ -17,6 +17,7 @@ from tocsin.messages import check_template
 from tocsin.pagination import Page, paginate
 from tocsin.policy.numbers import checked_number
 from tocsin.routing.scenarios import validated_rules
+from tocsin.trust import consent
 
 
 def webhook_url(base_url: str, endpoint_id: str) -> str:
@@ -130,6 +131,12 @@ def list_contacts(
     return paginate(session, query, Contact.id, limit=limit, cursor=cursor)
 
 
+def all_contacts(session: Session, *, org_id: str) -> list[Contact]:
+    return list(
+        session.scalars(select(Contact).where(Contact.org_id == org_id).order_by(Contact.id))
+    )
+
+
 # Endpoints --------------------------------------------------------------------------------------
 
 
@@ -235,6 +242,7 @@ def set_endpoint_contacts(session: Session, *, endpoint: Endpoint, contact_ids: 
     for contact_id in contact_ids:
         # Also the tenant check: a contact of another organization is simply not found.
         get_contact(session, org_id=endpoint.org_id, contact_id=contact_id)
+    consent.require_callable(session, org_id=endpoint.org_id, contact_ids=contact_ids)
     session.execute(delete(EndpointContact).where(EndpointContact.endpoint_id == endpoint.id))
     session.add_all(
         EndpointContact(endpoint_id=endpoint.id, contact_id=contact_id, position=position)

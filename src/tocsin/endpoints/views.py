@@ -9,10 +9,10 @@ from sqlalchemy.orm import Session
 
 from tocsin.accounts.models import Role, Scope
 from tocsin.api.deps import Caller, get_caller
-from tocsin.api.schemas import ERROR_RESPONSES, PageOut, page_of
+from tocsin.api.schemas import ERROR_RESPONSES, PageOut
 from tocsin.billing.limits import Resource, check_room
 from tocsin.endpoints import service
-from tocsin.endpoints.models import Endpoint, RoutingMode
+from tocsin.endpoints.models import Contact, Endpoint, RoutingMode
 from tocsin.endpoints.schemas import (
     ContactIn,
     ContactOut,
@@ -26,7 +26,7 @@ from tocsin.endpoints.schemas import (
 from tocsin.ingest.views import read_capped_body
 from tocsin.pagination import DEFAULT_LIMIT
 from tocsin.routing.preview import preview
-from tocsin.trust import audit
+from tocsin.trust import audit, consent
 
 router = APIRouter(prefix="/v1/orgs/{org_id}", responses=ERROR_RESPONSES)
 
@@ -47,6 +47,18 @@ def _endpoint_out(session: Session, endpoint: Endpoint, base_url: str) -> Endpoi
 
 
 # Contacts ---------------------------------------------------------------------------------------
+
+
+def _contact_out(session: Session, contact: Contact) -> ContactOut:
+    state = consent.state_of(session, org_id=contact.org_id, number=contact.phone_e164)
+    return ContactOut(
+        id=contact.id,
+        name=contact.name,
+        phone_e164=contact.phone_e164,
+        number_state=state,
+        created_at=contact.created_at,
+        updated_at=contact.updated_at,
+    )
 
 
 @router.post("/contacts", status_code=201, response_model=ContactOut, tags=["contacts"])
@@ -76,7 +88,7 @@ def create_contact(
             target_type="contact",
             target_id=contact.id,
         )
-        return ContactOut.model_validate(contact)
+        return _contact_out(s, contact)
 
 
 @router.get("/contacts", response_model=PageOut[ContactOut], tags=["contacts"])
@@ -88,15 +100,16 @@ def list_contacts(
 ) -> PageOut[ContactOut]:
     with caller.org(org_id, min_role=Role.MEMBER, scope=Scope.READ, write=False) as (s, _):
         page = service.list_contacts(s, org_id=org_id, limit=limit, cursor=cursor)
-        return page_of(page, ContactOut)
+        return PageOut[ContactOut](
+            items=[_contact_out(s, contact) for contact in page.items],
+            next_cursor=page.next_cursor,
+        )
 
 
 @router.get("/contacts/{contact_id}", response_model=ContactOut, tags=["contacts"])
 def get_contact(org_id: str, contact_id: str, caller: Caller = Depends(get_caller)) -> ContactOut:
     with caller.org(org_id, min_role=Role.MEMBER, scope=Scope.READ, write=False) as (s, _):
-        return ContactOut.model_validate(
-            service.get_contact(s, org_id=org_id, contact_id=contact_id)
-        )
+        return _contact_out(s, service.get_contact(s, org_id=org_id, contact_id=contact_id))
 
 
 @router.patch("/contacts/{contact_id}", response_model=ContactOut, tags=["contacts"])
@@ -124,7 +137,7 @@ def update_contact(
             target_type="contact",
             target_id=contact_id,
         )
-        return ContactOut.model_validate(contact)
+        return _contact_out(s, contact)
 
 
 @router.delete("/contacts/{contact_id}", status_code=204, tags=["contacts"])

@@ -21,6 +21,7 @@ from tocsin.pagination import Page, paginate
 from tocsin.routing.models import EscalationPolicy
 from tocsin.routing.rules import ActionType, parse_rules
 from tocsin.routing.steps import CallStep, check_steps, dump_steps, parse_steps
+from tocsin.trust import consent
 
 
 def _clean_name(value: str) -> str:
@@ -31,7 +32,8 @@ def _clean_name(value: str) -> str:
 
 
 def check_contacts(session: Session, *, org_id: str, contact_ids: Sequence[str]) -> None:
-    """NotFound unless every id is a contact of this organization."""
+    """NotFound unless every id is a contact of this organization, and a conflict unless each
+    can be called (its owner verified the number)."""
     wanted = set(contact_ids)
     if not wanted:
         return
@@ -41,6 +43,7 @@ def check_contacts(session: Session, *, org_id: str, contact_ids: Sequence[str])
     missing = sorted(wanted - found)
     if missing:
         raise NotFound(f"contact not found: {missing[0]}", code="contact_not_found")
+    consent.require_callable(session, org_id=org_id, contact_ids=sorted(wanted))
 
 
 def _validated_steps(

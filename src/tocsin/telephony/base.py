@@ -52,6 +52,8 @@ class CallRequest:
     spoken_text: str
     voice: str = "en"
     ring_timeout_seconds: float = 45.0
+    # False for a call that only says something (a verification code): no keypad menu.
+    offers_menu: bool = True
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,8 @@
 
 A callee's 9 on the keypad, or an organization member through the API or CLI, adds a number.
 The list is read at dial time, so it stops the very next call, and pending calls to the number
-are cancelled when it is added. Lifting an entry is left to the owner of the number proving it
-is theirs (number verification), which is why nothing here removes one.
+are cancelled when it is added. Only the owner of the number can lift an entry, by verifying
+the number again (`tocsin.trust.consent.record`), which is why nothing here removes one.
 """
 
 from __future__ import annotations
@@ -30,13 +30,6 @@ def e164_of(raw: str, region: str | None) -> str:
     return e164
 
 
-def is_listed(session: Session, *, org_id: str, number: str) -> bool:
-    found = session.scalar(
-        select(DoNotCall.id).where(DoNotCall.org_id == org_id, DoNotCall.phone_e164 == number)
-    )
-    return found is not None
-
-
 def add(
     session: Session,
     *,
@@ -47,11 +40,18 @@ def add(
     now: datetime,
     attempt_id: str | None = None,
 ) -> DoNotCall:
-    """List `number` (E.164) for the organization; listing it again changes nothing."""
+    """List `number` (E.164) for the organization; listing it again changes nothing, unless
+    its owner had lifted the entry."""
     existing = session.scalar(
         select(DoNotCall).where(DoNotCall.org_id == org_id, DoNotCall.phone_e164 == number)
     )
     if existing is not None:
+        if existing.lifted_at is not None:
+            existing.lifted_at = None
+            existing.source = source
+            existing.actor_type, existing.actor_id = actor.type, actor.id
+            existing.attempt_id = attempt_id
+            existing.created_at = now
         return existing
     entry = DoNotCall(
         id=new_id("dnc"),

@@ -1,0 +1,113 @@
+"""Appeals: an organization asks for an enforcement action about it to be reconsidered.
+
+An appeal is a case with a target answer date five business days after it was filed; past
+that, it shows as overdue in the queue. Each action can be appealed once. Granting an appeal
+lifts the action; upholding it leaves the action as it is. Either way the organization's owners
+are told.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tocsin.billing.notices import tell_owners
+from tocsin.errors import Conflict, NotFound
+from tocsin.pagination import Page, paginate
+from tocsin.trust import enforcement
+from tocsin.trust.audit import Actor
+from tocsin.trust.cases import (
+    CaseKind,
+    CaseStatus,
+    add_business_days,
+    get_case,
+    open_case,
+    require_open,
+    update_case,
+)
+from tocsin.trust.models import EnforcementAction, TrustCase
+
+ANSWER_WITHIN_BUSINESS_DAYS = 5
+
+
+class Decision(StrEnum):
+    GRANT = "grant"
+    UPHOLD = "uphold"
+
+
+def file_appeal(
+    session: Session, *, org_id: str, action_id: str, statement: str, actor: Actor, now: datetime
+) -> TrustCase:
+    action = session.get(EnforcementAction, action_id)
+    if action is None or action.org_id != org_id:
+        raise NotFound("no such enforcement action for this organization", code="action_not_found")
+    if action.lifted_at is not None:
+        raise Conflict("this action has already been lifted", code="action_lifted")
+    case, created = open_case(
+        session,
+        kind=CaseKind.APPEAL,
+        summary=f"Appeal against {action.kind} of {action.scope} {action.target_id}",
+        details={"statement": statement, "action_kind": action.kind, "reason": action.reason},
+        actor=actor,
+        now=now,
+        org_id=org_id,
+        fingerprint=f"appeal:{action.id}",
+        due_at=add_business_days(now, ANSWER_WITHIN_BUSINESS_DAYS),
+        action_id=action.id,
+    )
+    if not created:
+        raise Conflict(
+            "this action has already been appealed", code="already_appealed",
+            details={"case_id": case.id},
+        )  # fmt: skip
+    return case
+
+
+def appeals_of(session: Session, *, org_id: str, limit: int, cursor: str | None) -> Page[TrustCase]:
+    query = select(TrustCase).where(
+        TrustCase.org_id == org_id, TrustCase.kind == CaseKind.APPEAL.value
+    )
+    return paginate(session, query, TrustCase.id, limit=limit, cursor=cursor, newest_first=True)
+
+
+def decide(
+    session: Session,
+    *,
+    case_id: str,
+    decision: Decision,
+    note: str,
+    actor: Actor,
+    now: datetime,
+) -> TrustCase:
+    case = get_case(session, case_id, lock=True)
+    if case.kind != CaseKind.APPEAL.value or case.action_id is None:
+        raise Conflict("only an appeal can be granted or upheld", code="not_an_appeal")
+    require_open(case)
+    if decision == Decision.GRANT:
+        action = session.get(EnforcementAction, case.action_id)
+        if action is not None and action.lifted_at is None:
+            enforcement.lift(session, action_id=action.id, actor=actor, now=now)
+    update_case(
+        session,
+        case_id=case.id,
+        actor=actor,
+        now=now,
+        status=CaseStatus.RESOLVED,
+        resolution=f"{decision.value}: {note}",
+    )
+    if case.org_id is not None:
+        outcome = "granted and the action lifted" if decision == Decision.GRANT else "upheld"
+        tell_owners(
+            session,
+            org_id=case.org_id,
+            kind=f"appeal_{decision.value}",
+            period=case.id,
+            message=f"Your appeal was {outcome}: {note}",
+            now=now,
+            actor=actor,
+            details={"case_id": case.id, "action_id": case.action_id},
+        )
+    return case

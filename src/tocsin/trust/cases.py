@@ -1,0 +1,224 @@
+"""The trust and safety case queue: abuse reports, anomalies and appeals, one list for staff.
+
+Every change to a case is written to the audit log with the case as its target, so a case's
+history is its audit trail. A detector that fires again on the same pattern finds its open
+case by fingerprint and adds to it, rather than filing a second.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from tocsin.errors import Conflict, InvalidInput, NotFound
+from tocsin.ids import new_id
+from tocsin.pagination import Page, paginate
+from tocsin.trust import audit
+from tocsin.trust.audit import Actor
+from tocsin.trust.models import AuditEvent, TrustCase
+
+
+class CaseKind(StrEnum):
+    ABUSE_REPORT = "abuse_report"
+    ANOMALY = "anomaly"
+    APPEAL = "appeal"
+
+
+class CaseStatus(StrEnum):
+    OPEN = "open"
+    RESOLVED = "resolved"
+    DISMISSED = "dismissed"
+
+
+def add_business_days(start: datetime, days: int) -> datetime:
+    """`days` working days after `start`, skipping Saturdays and Sundays (in UTC; public
+    holidays differ by country and are not counted out)."""
+    current = start
+    added = 0
+    while added < days:
+        current += timedelta(days=1)
+        if current.astimezone(UTC).weekday() < 5:
+            added += 1
+    return current
+
+
+def is_overdue(case: TrustCase, now: datetime) -> bool:
+    return case.status == CaseStatus.OPEN and case.due_at is not None and case.due_at < now
+
+
+def open_case(
+    session: Session,
+    *,
+    kind: CaseKind,
+    summary: str,
+    details: dict[str, Any],
+    actor: Actor,
+    now: datetime,
+    org_id: str | None = None,
+    fingerprint: str | None = None,
+    due_at: datetime | None = None,
+    action_id: str | None = None,
+) -> tuple[TrustCase, bool]:
+    """File a case, or with a `fingerprint` already filed, return that one with `details`
+    merged in. The boolean says whether a new case was filed."""
+    if fingerprint is not None:
+        existing = session.scalar(select(TrustCase).where(TrustCase.fingerprint == fingerprint))
+        if existing is not None:
+            existing.details = {**(existing.details or {}), **details}
+            existing.updated_at = now
+            return existing, False
+    case = TrustCase(
+        id=new_id("case"),
+        kind=kind.value,
+        status=CaseStatus.OPEN.value,
+        org_id=org_id,
+        summary=summary[:300],
+        details=details,
+        fingerprint=fingerprint,
+        action_id=action_id,
+        opened_by_type=actor.type,
+        opened_by_id=actor.id,
+        due_at=due_at,
+        created_at=now,
+        updated_at=now,
+    )
+    try:
+        with session.begin_nested():
+            session.add(case)
+            session.flush()
+    except IntegrityError:
+        # Another process filed the same fingerprint a moment ago.
+        session.expunge(case)
+        existing = session.scalar(select(TrustCase).where(TrustCase.fingerprint == fingerprint))
+        if existing is None:
+            raise
+        return existing, False
+    audit.record(
+        session,
+        actor=actor,
+        action=f"case.opened.{kind.value}",
+        at=now,
+        org_id=org_id,
+        target_type="case",
+        target_id=case.id,
+        details={"summary": case.summary},
+    )
+    return case, True
+
+
+def get_case(session: Session, case_id: str, *, lock: bool = False) -> TrustCase:
+    case = session.get(TrustCase, case_id, with_for_update=lock)
+    if case is None:
+        raise NotFound("no such case", code="case_not_found")
+    return case
+
+
+def list_cases(
+    session: Session,
+    *,
+    now: datetime,
+    status: CaseStatus | None,
+    kind: CaseKind | None,
+    org_id: str | None,
+    overdue: bool,
+    limit: int,
+    cursor: str | None,
+) -> Page[TrustCase]:
+    query = select(TrustCase)
+    if status is not None:
+        query = query.where(TrustCase.status == status.value)
+    if kind is not None:
+        query = query.where(TrustCase.kind == kind.value)
+    if org_id is not None:
+        query = query.where(TrustCase.org_id == org_id)
+    if overdue:
+        query = query.where(
+            TrustCase.status == CaseStatus.OPEN.value,
+            TrustCase.due_at.is_not(None),
+            TrustCase.due_at < now,
+        )
+    return paginate(session, query, TrustCase.id, limit=limit, cursor=cursor, newest_first=True)
+
+
+def update_case(
+    session: Session,
+    *,
+    case_id: str,
+    actor: Actor,
+    now: datetime,
+    status: CaseStatus | None = None,
+    assignee_id: str | None = None,
+    note: str | None = None,
+    resolution: str | None = None,
+) -> TrustCase:
+    """Assign, annotate, resolve, dismiss or reopen a case."""
+    case = get_case(session, case_id, lock=True)
+    changes: dict[str, Any] = {}
+    if assignee_id is not None and assignee_id != case.assignee_id:
+        case.assignee_id = assignee_id or None
+        changes["assignee_id"] = case.assignee_id
+    if status is not None and status.value != case.status:
+        if status != CaseStatus.OPEN and not (resolution or note):
+            raise InvalidInput(
+                "say why when closing a case (resolution)", code="resolution_required"
+            )
+        case.status = status.value
+        if status == CaseStatus.OPEN:
+            case.resolved_at, case.resolved_by, case.resolution = None, None, None
+        else:
+            case.resolved_at, case.resolved_by = now, actor.id
+            case.resolution = resolution or note
+        changes["status"] = status.value
+    if note:
+        changes["note"] = note
+    if not changes:
+        raise InvalidInput("nothing to change", code="nothing_to_change")
+    case.updated_at = now
+    audit.record(
+        session,
+        actor=actor,
+        action="case.updated",
+        at=now,
+        org_id=case.org_id,
+        target_type="case",
+        target_id=case.id,
+        details=changes,
+    )
+    return case
+
+
+def require_open(case: TrustCase) -> None:
+    if case.status != CaseStatus.OPEN:
+        raise Conflict(f"this case is already {case.status}", code="case_closed")
+
+
+def history(session: Session, case_id: str) -> list[AuditEvent]:
+    """Everything done about the case, oldest first."""
+    return list(
+        session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.target_type == "case", AuditEvent.target_id == case_id)
+            .order_by(AuditEvent.id)
+        )
+    )
+
+
+def note_action(
+    session: Session, *, case: TrustCase, action_id: str, actor: Actor, now: datetime
+) -> None:
+    case.updated_at = now
+    audit.record(
+        session,
+        actor=actor,
+        action="case.action_taken",
+        at=now,
+        org_id=case.org_id,
+        target_type="case",
+        target_id=case.id,
+        details={"action_id": action_id},
+    )

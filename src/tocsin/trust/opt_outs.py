@@ -1,0 +1,70 @@
+"""Platform-wide opt-out: anyone who proves they control a number can stop every organization
+on the platform calling it.
+
+Proof is the same 6-digit code verification uses, sent to the number. Once confirmed, pending
+calls to the number are cancelled everywhere and every organization needs fresh consent, given
+after the opt-out by the number's owner, before it may call it again.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tocsin.delivery import escalation
+from tocsin.delivery.jobs import cancel_pending_where
+from tocsin.delivery.models import CallJob, JobOutcome
+from tocsin.ids import new_id
+from tocsin.trust import audit
+from tocsin.trust.audit import Actor
+from tocsin.trust.models import NumberVerification, PlatformOptOut
+
+
+def record_opt_out(
+    session: Session,
+    *,
+    verification: NumberVerification,
+    actor: Actor,
+    user_agent: str | None,
+    now: datetime,
+) -> tuple[PlatformOptOut, int]:
+    """Opt the verified number out; returns the opt-out and how many calls were cancelled."""
+    number = verification.phone_e164
+    entry = session.scalar(
+        select(PlatformOptOut).where(PlatformOptOut.phone_e164 == number).with_for_update()
+    )
+    if entry is None:
+        entry = PlatformOptOut(id=new_id("opt"), phone_e164=number)
+        session.add(entry)
+    # Opting out again moves the date: consent given in between no longer counts.
+    entry.verification_id = verification.id
+    entry.ip_address = actor.ip_address
+    entry.user_agent = (user_agent or "")[:300] or None
+    entry.created_at = now
+    cancelled, touched = cancel_pending_where(
+        session,
+        CallJob.to_number == number,
+        outcome=JobOutcome.STOPPED,
+        reason="the number's owner opted out of all calls",
+        now=now,
+    )
+    for escalation_id in touched:
+        escalation.poke(session, escalation_id=escalation_id, now=now)
+    audit.record(
+        session,
+        actor=actor,
+        action="number.platform_opt_out",
+        at=now,
+        target_type="number",
+        target_id=entry.id,
+        details={"number": number, "calls_cancelled": cancelled},
+    )
+    session.flush()
+    return entry, cancelled
+
+
+def is_opted_out(session: Session, number: str) -> bool:
+    found = session.scalar(select(PlatformOptOut.id).where(PlatformOptOut.phone_e164 == number))
+    return found is not None
