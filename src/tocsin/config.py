@@ -57,6 +57,10 @@ class Settings(BaseSettings):
     voice_throttle: str = "1/1m,3/15m,7/1h,15/3h"
     # How often each worker's auditor looks for escalations nothing is moving.
     audit_interval_seconds: float = Field(default=60.0, gt=0)
+    # How often the anomaly scan runs (docs/anomalies.md), and whether it suspends an
+    # organization past a hard threshold; those are far above any real paging traffic.
+    anomaly_scan_seconds: float = Field(default=900.0, gt=0)
+    anomaly_auto_suspend: bool = True
 
     # Plans (billing/plans.toml unless TOCSIN_PLANS_FILE names another catalogue). New
     # organizations start on `default_plan`, and return to it when a trial or subscription

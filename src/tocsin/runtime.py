@@ -133,6 +133,8 @@ class Runtime:
             unanswered_retry_after=timedelta(seconds=settings.unanswered_retry_seconds),
             throttle=settings.throttle_buckets(),
             audit_interval=timedelta(seconds=settings.audit_interval_seconds),
+            anomaly_interval=timedelta(seconds=settings.anomaly_scan_seconds),
+            anomaly_auto_suspend=settings.anomaly_auto_suspend,
             caller_id=settings.caller_id,
             voice=settings.voice,
             ring_timeout_seconds=settings.call_timeout_seconds,

@@ -25,10 +25,12 @@ from tocsin.billing.schemas import (
 )
 from tocsin.billing.service import standing_of
 from tocsin.billing.trials import start_trial
-from tocsin.errors import NotFound, Unavailable
+from tocsin.errors import Conflict, NotFound, Unavailable
 from tocsin.ingest.views import read_capped_body
 from tocsin.pagination import DEFAULT_LIMIT
 from tocsin.runtime import Runtime
+from tocsin.trust import audit
+from tocsin.trust.audit import Actor
 
 router = APIRouter(responses=ERROR_RESPONSES)
 
@@ -117,17 +119,40 @@ def get_billing(org_id: str, caller: Caller = Depends(get_caller)) -> BillingOut
 def begin_trial(org_id: str, caller: Caller = Depends(get_caller)) -> TrialOut:
     """Start the free trial: once per billing entity (owner, email, card, number)."""
     runtime = caller.runtime
-    with caller.org(org_id, min_role=Role.OWNER, scope=None, write=True) as (s, access):
-        org = _org(s.get(Organization, org_id, with_for_update=True))
-        trial = start_trial(
-            s,
-            org=org,
-            billing=runtime.billing,
-            digest_key=runtime.billing_digest_key,
-            now=runtime.clock.now(),
-            actor=access.actor,
-        )
-        return TrialOut.model_validate(trial)
+    actor: Actor | None = None
+    try:
+        with caller.org(org_id, min_role=Role.OWNER, scope=None, write=True) as (s, access):
+            actor = access.actor
+            org = _org(s.get(Organization, org_id, with_for_update=True))
+            trial = start_trial(
+                s,
+                org=org,
+                billing=runtime.billing,
+                digest_key=runtime.billing_digest_key,
+                now=runtime.clock.now(),
+                actor=actor,
+            )
+            return TrialOut.model_validate(trial)
+    except Conflict as refusal:
+        # The refusal rolled the request back; its record must stay, because repeated refusals
+        # of one person are what the anomaly scan looks for (trust/anomalies/repeated_trials.py).
+        if actor is not None:
+            with runtime.database.write() as s:
+                audit.record(
+                    s,
+                    actor=actor,
+                    action="billing.trial_refused",
+                    at=runtime.clock.now(),
+                    org_id=org_id,
+                    target_type="organization",
+                    target_id=org_id,
+                    details={
+                        "code": refusal.code,
+                        "reason": refusal.message,
+                        **(refusal.details or {}),
+                    },
+                )
+        raise
 
 
 @router.get("/v1/orgs/{org_id}/usage", response_model=UsageOut, tags=["billing"])

@@ -1,9 +1,20 @@
 """The `tocsin` command. Each module registers its commands on the one typer app."""
 
-from tocsin.cli import admin, alerts, billing, paging, trust
+from tocsin.cli import admin, alerts, anomalies, billing, consent, paging, policy, trust
 from tocsin.cli.root import app
 
-__all__ = ["admin", "alerts", "app", "billing", "main", "paging", "trust"]
+__all__ = [
+    "admin",
+    "alerts",
+    "anomalies",
+    "app",
+    "billing",
+    "consent",
+    "main",
+    "paging",
+    "policy",
+    "trust",
+]
 
 
 def main() -> None:

@@ -31,6 +31,7 @@ from tocsin.delivery.wakeup import listen_for_work
 from tocsin.ids import new_id
 from tocsin.safety.tables.sanctions import DEFAULT_SANCTIONED_REGIONS
 from tocsin.telephony.base import CallEventKind, CallRequest, Provider, ProviderError
+from tocsin.trust.anomalies.scan import run_scan
 from tocsin.trust.retention import purge_audit_log
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,10 @@ class WorkerSettings:
     audit_interval: timedelta = timedelta(minutes=1)
     # How often old audit events are purged, by each organization's plan.
     purge_interval: timedelta = timedelta(hours=1)
+    # How often the anomaly scan looks for robocalling and quota evasion, and whether it
+    # suspends an organization past a hard threshold (docs/anomalies.md).
+    anomaly_interval: timedelta = timedelta(seconds=900)
+    anomaly_auto_suspend: bool = True
     caller_id: str = "+10000000000"
     voice: str = "en"
     ring_timeout_seconds: float = 45.0
@@ -142,6 +147,7 @@ class Worker:
             asyncio.create_task(self._heartbeat(stop)),
             asyncio.create_task(self._audit(stop)),
             asyncio.create_task(self._purge(stop)),
+            asyncio.create_task(self._scan(stop)),
         ]
         if self.database.is_postgres:
             helpers.append(asyncio.create_task(listen_for_work(self.database.url, self.wake)))
@@ -276,6 +282,17 @@ class Worker:
                 )
             except Exception:
                 log.exception("worker %s could not purge the audit log", self.worker_id)
+
+    async def _scan(self, stop: asyncio.Event) -> None:
+        interval = self.settings.anomaly_interval.total_seconds()
+        while not stop.is_set():
+            await asyncio.sleep(interval)
+            try:
+                await self._write(
+                    run_scan, now=self.clock.now(), auto_suspend=self.settings.anomaly_auto_suspend
+                )
+            except Exception:
+                log.exception("worker %s could not scan for anomalies", self.worker_id)
 
     # One job ---------------------------------------------------------------------------------
 

@@ -14,7 +14,11 @@ from tocsin.db.base import Base, JSONText, UTCDateTime
 
 class AuditEvent(Base):
     __tablename__ = "audit_events"
-    __table_args__ = (Index("ix_audit_events_org_id_id", "org_id", "id"),)
+    __table_args__ = (
+        Index("ix_audit_events_org_id_id", "org_id", "id"),
+        # The anomaly scan reads recent events of one action (trial refusals).
+        Index("ix_audit_events_action_created_at", "action", "created_at"),
+    )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     # No foreign key: the audit trail must outlive what it describes.

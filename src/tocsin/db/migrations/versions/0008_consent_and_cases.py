@@ -17,6 +17,10 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("audit_events", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_audit_events_action_created_at", ["action", "created_at"], unique=False
+        )
     op.create_table(
         "number_verifications",
         sa.Column("id", sa.String(length=40), nullable=False),
@@ -163,6 +167,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("audit_events", schema=None) as batch_op:
+        batch_op.drop_index("ix_audit_events_action_created_at")
     with op.batch_alter_table("do_not_call", schema=None) as batch_op:
         batch_op.drop_column("lifted_at")
 
