@@ -30,5 +30,10 @@ def staff(client: TestClient, runtime: Runtime, pager: Pager) -> dict[str, str]:
         user = session.scalar(select(User).where(User.email == STAFF_EMAIL))
         assert user is not None
         user.platform_role = "admin"
+    return staff_login(client)
+
+
+def staff_login(client: TestClient) -> dict[str, str]:
+    """Sign the administrator in again: access tokens outlive only 15 minutes of test clock."""
     tokens = ok(client.post("/v1/auth/login", json={"email": STAFF_EMAIL, "password": PASSWORD}))
     return {"Authorization": f"Bearer {tokens['access_token']}"}
