@@ -1,6 +1,16 @@
 """The `tocsin` command. Each module registers its commands on the one typer app."""
 
-from tocsin.cli import admin, alerts, anomalies, billing, consent, paging, policy, trust
+from tocsin.cli import (
+    admin,
+    alerts,
+    anomalies,
+    billing,
+    cases,
+    consent,
+    paging,
+    policy,
+    trust,
+)
 from tocsin.cli.root import app
 
 __all__ = [
@@ -9,6 +19,7 @@ __all__ = [
     "anomalies",
     "app",
     "billing",
+    "cases",
     "consent",
     "main",
     "paging",

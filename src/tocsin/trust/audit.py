@@ -70,3 +70,30 @@ def list_events(
         else:
             query = query.where(AuditEvent.action == action)
     return paginate(session, query, AuditEvent.id, limit=limit, cursor=cursor, newest_first=True)
+
+
+def search(
+    session: Session,
+    *,
+    org_id: str | None = None,
+    action: str | None = None,
+    target_id: str | None = None,
+    actor_id: str | None = None,
+    limit: int,
+    cursor: str | None = None,
+) -> Page[AuditEvent]:
+    """The platform-wide log for trust and safety staff; `action` ending in '.' is a prefix."""
+    query = select(AuditEvent)
+    if org_id is not None:
+        query = query.where(AuditEvent.org_id == org_id)
+    if target_id is not None:
+        query = query.where(AuditEvent.target_id == target_id)
+    if actor_id is not None:
+        query = query.where(AuditEvent.actor_id == actor_id)
+    if action:
+        query = query.where(
+            AuditEvent.action.startswith(action, autoescape=True)
+            if action.endswith(".")
+            else AuditEvent.action == action
+        )
+    return paginate(session, query, AuditEvent.id, limit=limit, cursor=cursor, newest_first=True)

@@ -6,15 +6,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from fastapi import APIRouter, Depends, Query
-from sqlalchemy import select
 
 from tocsin.accounts.models import Role, Scope
 from tocsin.api.deps import Caller, get_caller
 from tocsin.api.schemas import ERROR_RESPONSES, PageOut, page_of
-from tocsin.pagination import DEFAULT_LIMIT, paginate
-from tocsin.trust import appeals, cases, enforcement
+from tocsin.pagination import DEFAULT_LIMIT
+from tocsin.trust import appeals, audit, cases, enforcement
 from tocsin.trust.cases import CaseKind, CaseStatus, is_overdue
-from tocsin.trust.models import AuditEvent, TrustCase
+from tocsin.trust.models import TrustCase
 from tocsin.trust.schemas import (
     AppealIn,
     AppealOut,
@@ -170,21 +169,14 @@ def platform_audit(
 ) -> PageOut[AuditEventOut]:
     """The whole platform's audit log, newest first."""
     with caller.platform_admin(write=False) as (session, _):
-        query = select(AuditEvent)
-        if org_id is not None:
-            query = query.where(AuditEvent.org_id == org_id)
-        if target_id is not None:
-            query = query.where(AuditEvent.target_id == target_id)
-        if actor_id is not None:
-            query = query.where(AuditEvent.actor_id == actor_id)
-        if action:
-            query = query.where(
-                AuditEvent.action.startswith(action, autoescape=True)
-                if action.endswith(".")
-                else AuditEvent.action == action
-            )
-        page = paginate(
-            session, query, AuditEvent.id, limit=limit, cursor=cursor, newest_first=True
+        page = audit.search(
+            session,
+            org_id=org_id,
+            action=action,
+            target_id=target_id,
+            actor_id=actor_id,
+            limit=limit,
+            cursor=cursor,
         )
         return page_of(page, AuditEventOut)
 

@@ -1,0 +1,207 @@
+"""The trust and safety queue from the shell: list and work cases, answer appeals, act on a
+case, and search the platform's audit trail."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import typer
+
+from tocsin.accounts import service as accounts
+from tocsin.cli.common import CLI_ACTOR, JsonOption, emit, friendly_errors, open_runtime
+from tocsin.cli.root import group
+from tocsin.trust import appeals, audit, cases, enforcement
+from tocsin.trust.appeals import Decision
+from tocsin.trust.cases import CaseKind, CaseStatus, is_overdue
+from tocsin.trust.enforcement import ActionKind, ActionScope
+from tocsin.trust.models import AuditEvent, TrustCase
+
+case_app = group("case", "The trust and safety case queue: abuse reports, anomalies, appeals.")
+audit_app = group("audit", "The platform's audit trail.")
+
+
+def _case(case: TrustCase, now: datetime) -> dict[str, Any]:
+    return {
+        "id": case.id,
+        "kind": case.kind,
+        "status": case.status,
+        "org_id": case.org_id,
+        "summary": case.summary,
+        "details": case.details,
+        "action_id": case.action_id,
+        "assignee_id": case.assignee_id,
+        "due_at": case.due_at,
+        "overdue": is_overdue(case, now),
+        "resolution": case.resolution,
+        "created_at": case.created_at,
+    }
+
+
+def _case_line(case: dict[str, Any]) -> str:
+    flag = " OVERDUE" if case["overdue"] else ""
+    return f"{case['id']}  {case['kind']:<12} {case['status']:<9}{flag}  {case['summary']}"
+
+
+def _event(event: AuditEvent) -> dict[str, Any]:
+    return {
+        "id": event.id,
+        "at": event.created_at,
+        "org_id": event.org_id,
+        "actor": f"{event.actor_type}:{event.actor_id or ''}",
+        "action": event.action,
+        "target": f"{event.target_type or ''}:{event.target_id or ''}",
+        "details": event.details,
+    }
+
+
+def _event_line(event: dict[str, Any]) -> str:
+    when = f"{event['at']:%Y-%m-%d %H:%M:%S}"
+    return f"{when}  {event['action']:<28} {event['actor']}  {event['target']}"
+
+
+@case_app.command("list")
+@friendly_errors
+def case_list(
+    status: CaseStatus | None = typer.Option(CaseStatus.OPEN, help="Only cases in this state."),
+    kind: CaseKind | None = typer.Option(None, help="Only this kind of case."),
+    org: str | None = typer.Option(None, help="Only this organization's (id or slug)."),
+    overdue: bool = typer.Option(False, "--overdue", help="Only open cases past their due date."),
+    limit: int = typer.Option(100, min=1, max=500),
+    as_json: bool = JsonOption,
+) -> None:
+    """The queue, newest first."""
+    runtime = open_runtime()
+    now = runtime.clock.now()
+    with runtime.database.read() as session:
+        org_id = accounts.get_organization(session, org).id if org else None
+        page = cases.list_cases(
+            session,
+            now=now,
+            status=status,
+            kind=kind,
+            org_id=org_id,
+            overdue=overdue,
+            limit=limit,
+            cursor=None,
+        )
+        data = [_case(case, now) for case in page.items]
+    emit(as_json, data, "\n".join(_case_line(case) for case in data) or "no cases")
+
+
+@case_app.command("show")
+@friendly_errors
+def case_show(case_id: str, as_json: bool = JsonOption) -> None:
+    """A case, its details and everything done about it."""
+    runtime = open_runtime()
+    now = runtime.clock.now()
+    with runtime.database.read() as session:
+        case = cases.get_case(session, case_id)
+        data = {
+            **_case(case, now),
+            "history": [_event(event) for event in cases.history(session, case.id)],
+        }
+    lines = [_case_line(data), *(f"  {_event_line(event)}" for event in data["history"])]
+    emit(as_json, data, "\n".join(lines))
+
+
+@case_app.command("update")
+@friendly_errors
+def case_update(
+    case_id: str,
+    status: CaseStatus | None = typer.Option(None, help="resolved or dismissed closes it."),
+    assign: str | None = typer.Option(None, help="A user's email; empty unassigns."),
+    note: str | None = typer.Option(None, help="A note for the trail."),
+    resolution: str | None = typer.Option(None, help="Why it is closed."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Assign, annotate, resolve, dismiss or reopen a case."""
+    runtime = open_runtime()
+    now = runtime.clock.now()
+    with runtime.database.write() as session:
+        assignee = (
+            accounts.find_user_by_email(session, assign).id if assign else assign
+        )  # "" unassigns
+        case = cases.update_case(
+            session,
+            case_id=case_id,
+            actor=CLI_ACTOR,
+            now=now,
+            status=status,
+            assignee_id=assignee,
+            note=note,
+            resolution=resolution,
+        )
+        data = _case(case, now)
+    emit(as_json, data, _case_line(data))
+
+
+@case_app.command("decide")
+@friendly_errors
+def case_decide(
+    case_id: str,
+    decision: Decision,
+    note: str = typer.Option(..., help="The answer; the organization's owners see it."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Answer an appeal: grant lifts its action, uphold keeps it."""
+    runtime = open_runtime()
+    now = runtime.clock.now()
+    with runtime.database.write() as session:
+        case = appeals.decide(
+            session, case_id=case_id, decision=decision, note=note, actor=CLI_ACTOR, now=now
+        )
+        data = _case(case, now)
+    emit(as_json, data, _case_line(data))
+
+
+@case_app.command("act")
+@friendly_errors
+def case_act(
+    case_id: str,
+    kind: ActionKind,
+    scope: ActionScope,
+    target: str,
+    reason: str = typer.Option(..., help="Why; the organization sees it."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Take an enforcement action because of a case; the case records it."""
+    runtime = open_runtime()
+    now = runtime.clock.now()
+    with runtime.database.write() as session:
+        case = cases.get_case(session, case_id, lock=True)
+        action, cancelled = enforcement.take_action(
+            session,
+            kind=kind,
+            scope=scope,
+            target=target,
+            reason=f"{reason} (case {case.id})",
+            actor=CLI_ACTOR,
+            now=now,
+        )
+        if case.action_id is None:
+            case.action_id = action.id
+        cases.note_action(session, case=case, action_id=action.id, actor=CLI_ACTOR, now=now)
+        data = {"case_id": case.id, "action_id": action.id, "calls_cancelled": cancelled}
+    emit(as_json, data, f"{kind.value} {action.id} taken; {cancelled} queued calls cancelled")
+
+
+@audit_app.command("search")
+@friendly_errors
+def audit_search(
+    org: str | None = typer.Option(None, help="Organization id or slug."),
+    action: str | None = typer.Option(None, help="An action, or a prefix ending in '.'."),
+    target: str | None = typer.Option(None, help="A target id."),
+    actor: str | None = typer.Option(None, help="An actor id."),
+    limit: int = typer.Option(100, min=1, max=1000),
+    as_json: bool = JsonOption,
+) -> None:
+    """Audit events, newest first."""
+    runtime = open_runtime()
+    with runtime.database.read() as session:
+        org_id = accounts.get_organization(session, org).id if org else None
+        page = audit.search(
+            session, org_id=org_id, action=action, target_id=target, actor_id=actor, limit=limit
+        )
+        data = [_event(event) for event in page.items]
+    emit(as_json, data, "\n".join(_event_line(event) for event in data) or "no events")
