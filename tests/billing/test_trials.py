@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from tests.billing.conftest import NEW_SECRET
 from tests.billing.helpers import tiny_billing
 from tests.billing.paddle import PaddleSender, paddle_id, transaction
-from tests.factories import PASSWORD, ok
+from tests.factories import PASSWORD, add_contact, ok
 from tocsin.billing.trials import normalise_trial_email
 from tocsin.clock import ManualClock
 from tocsin.runtime import Runtime
@@ -46,15 +46,6 @@ def refused_for(response: Any) -> list[str]:
     assert error["code"] == "trial_not_eligible"
     matched: list[str] = error["details"]["matched"]
     return matched
-
-
-def add_contact(client: TestClient, org_id: str, auth: dict[str, str], phone: str) -> None:
-    ok(
-        client.post(
-            f"/v1/orgs/{org_id}/contacts", json={"name": "On call", "phone": phone}, headers=auth
-        ),
-        201,
-    )
 
 
 def test_a_trial_lasts_14_days_then_the_default_plan_applies(
@@ -107,13 +98,32 @@ def test_the_same_mailbox_under_another_spelling_gets_no_trial(
 
 def test_the_same_phone_number_gets_no_second_trial(client: TestClient) -> None:
     org_id, auth = person(client, "ana@example.com")
-    add_contact(client, org_id, auth, "+447400123456")
+    add_contact(client, org_id, auth, phone="+447400123456")
     ok(start(client, org_id, auth), 201)
     other_id, other_auth = person(client, "bob@example.org")
-    add_contact(client, other_id, other_auth, "+44 7400 123456")
+    add_contact(client, other_id, other_auth, phone="+44 7400 123456")
     assert refused_for(start(client, other_id, other_auth)) == ["phone"]
     billing = ok(client.get(f"/v1/orgs/{other_id}/billing", headers=other_auth))
     assert (billing["plan"]["code"], billing["trial_available"]) == ("tiny", False)
+
+
+def test_only_verified_numbers_identify_a_person(client: TestClient) -> None:
+    """Anyone can type someone else's number; only its owner can verify it."""
+    org_id, auth = person(client, "ana@example.com")
+    add_contact(client, org_id, auth, phone="+447400123456", verified=False)
+    ok(start(client, org_id, auth), 201)
+    other_id, other_auth = person(client, "bob@example.org")
+    add_contact(client, other_id, other_auth, phone="+447400123456")
+    ok(start(client, other_id, other_auth), 201)
+
+
+def test_a_number_verified_during_a_trial_gets_no_second_trial(client: TestClient) -> None:
+    org_id, auth = person(client, "ana@example.com")
+    ok(start(client, org_id, auth), 201)
+    add_contact(client, org_id, auth, phone="+447400123456")
+    other_id, other_auth = person(client, "bob@example.org")
+    add_contact(client, other_id, other_auth, phone="+447400123456")
+    assert refused_for(start(client, other_id, other_auth)) == ["phone"]
 
 
 def test_the_card_used_during_a_trial_gets_no_second_trial(

@@ -22,11 +22,11 @@ from tocsin.billing.models import PaymentTransaction, Trial, TrialClaim
 from tocsin.billing.standing import BillingConfig
 from tocsin.db.base import table_of
 from tocsin.db.upsert import insert_ignoring_conflicts
-from tocsin.endpoints.models import Contact
 from tocsin.errors import Conflict
 from tocsin.ids import new_id
 from tocsin.trust import audit
 from tocsin.trust.audit import Actor
+from tocsin.trust.models import ConsentRecord
 
 _CLAIMS = table_of(TrialClaim)
 _ALIASED_DOMAINS = {"googlemail.com": "gmail.com"}
@@ -68,7 +68,12 @@ def claims_of(session: Session, org_id: str, *, digest_key: bytes) -> list[Claim
         .join(Membership, Membership.user_id == User.id)
         .where(Membership.org_id == org_id, Membership.role == Role.OWNER.value)
     ).all()
-    phones = session.scalars(select(Contact.phone_e164).where(Contact.org_id == org_id)).all()
+    # Only numbers whose owners verified them: anyone can type someone else's number.
+    phones = session.scalars(
+        select(ConsentRecord.phone_e164)
+        .where(ConsentRecord.org_id == org_id, ConsentRecord.withdrawn_at.is_(None))
+        .distinct()
+    ).all()
     cards = session.scalars(
         select(PaymentTransaction.payment_fingerprint).where(
             PaymentTransaction.org_id == org_id,
@@ -187,3 +192,14 @@ def remember_payment(
         return
     claim = Claim(ClaimKind.PAYMENT, _digest(digest_key, ClaimKind.PAYMENT, fingerprint))
     _insert_claim(session, org_id, claim, now)
+
+
+def remember_phone(
+    session: Session, *, org_id: str, number: str, digest_key: bytes, now: datetime
+) -> None:
+    """A number verified by an organization that had a trial cannot start another elsewhere."""
+    if trial_of(session, org_id) is None:
+        return
+    _insert_claim(
+        session, org_id, Claim(ClaimKind.PHONE, _digest(digest_key, ClaimKind.PHONE, number)), now
+    )

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tocsin.accounts.models import Organization
+from tocsin.billing.trials import remember_phone
 from tocsin.endpoints.models import Contact
 from tocsin.endpoints.service import screened_number
 from tocsin.errors import NotFound
@@ -149,4 +150,11 @@ def confirm_for_contact(
     if result.error() is not None:
         return result, None
     record = consent.record(session, verification=row, actor=actor, user_agent=user_agent, now=now)
+    remember_phone(
+        session,
+        org_id=contact.org_id,
+        number=row.phone_e164,
+        digest_key=runtime.billing_digest_key,
+        now=now,
+    )
     return result, record
