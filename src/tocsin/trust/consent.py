@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from tocsin.endpoints.models import Contact
@@ -57,36 +57,39 @@ REASONS = {
 }
 
 
-def _latest_consent(session: Session, org_id: str, number: str) -> datetime | None:
-    return session.scalar(
-        select(ConsentRecord.created_at)
+def state_of(session: Session, *, org_id: str, number: str) -> NumberState:
+    # One round trip: this runs before every dial.
+    listed = (
+        select(DoNotCall.id)
+        .where(
+            DoNotCall.org_id == org_id,
+            DoNotCall.phone_e164 == number,
+            DoNotCall.lifted_at.is_(None),
+        )
+        .limit(1)
+        .scalar_subquery()
+    )
+    consented = (
+        select(func.max(ConsentRecord.created_at))
         .where(
             ConsentRecord.org_id == org_id,
             ConsentRecord.phone_e164 == number,
             ConsentRecord.withdrawn_at.is_(None),
         )
-        .order_by(ConsentRecord.created_at.desc())
-        .limit(1)
+        .scalar_subquery()
     )
-
-
-def state_of(session: Session, *, org_id: str, number: str) -> NumberState:
-    listed = session.scalar(
-        select(DoNotCall.id).where(
-            DoNotCall.org_id == org_id,
-            DoNotCall.phone_e164 == number,
-            DoNotCall.lifted_at.is_(None),
-        )
+    opted_out = (
+        select(PlatformOptOut.created_at)
+        .where(PlatformOptOut.phone_e164 == number)
+        .scalar_subquery()
     )
-    if listed is not None:
+    row = session.execute(select(listed, consented, opted_out)).one()
+    listed_id, consented_at, opted_out_at = row
+    if listed_id is not None:
         return NumberState.DO_NOT_CALL
-    consented = _latest_consent(session, org_id, number)
-    opted_out = session.scalar(
-        select(PlatformOptOut.created_at).where(PlatformOptOut.phone_e164 == number)
-    )
-    if opted_out is not None and (consented is None or consented <= opted_out):
+    if opted_out_at is not None and (consented_at is None or consented_at <= opted_out_at):
         return NumberState.OPTED_OUT
-    if consented is None:
+    if consented_at is None:
         return NumberState.UNVERIFIED
     return NumberState.VERIFIED
 
