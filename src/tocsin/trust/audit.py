@@ -63,13 +63,7 @@ def record(
 def list_events(
     session: Session, *, org_id: str, action: str | None, limit: int, cursor: str | None
 ) -> Page[AuditEvent]:
-    query = select(AuditEvent).where(AuditEvent.org_id == org_id)
-    if action:
-        if action.endswith("."):
-            query = query.where(AuditEvent.action.startswith(action, autoescape=True))
-        else:
-            query = query.where(AuditEvent.action == action)
-    return paginate(session, query, AuditEvent.id, limit=limit, cursor=cursor, newest_first=True)
+    return search(session, org_id=org_id, action=action, limit=limit, cursor=cursor)
 
 
 def search(

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from fastapi import APIRouter, Depends, Query
+from sqlalchemy.orm import Session
 
 from tocsin.accounts.models import Role, Scope
 from tocsin.api.deps import Caller, get_caller
@@ -52,9 +53,8 @@ def case_out(case: TrustCase, now: datetime) -> CaseOut:
     )
 
 
-def _detail(caller: Caller, case: TrustCase, now: datetime) -> CaseDetailOut:
-    with caller.runtime.database.read() as session:
-        trail = [AuditEventOut.model_validate(e) for e in cases.history(session, case.id)]
+def _detail(session: Session, case: TrustCase, now: datetime) -> CaseDetailOut:
+    trail = [AuditEventOut.model_validate(e) for e in cases.history(session, case.id)]
     return CaseDetailOut(**case_out(case, now).model_dump(), history=trail)
 
 
@@ -91,9 +91,7 @@ def get_case(case_id: str, caller: Caller = Depends(get_caller)) -> CaseDetailOu
     """A case with everything done about it."""
     now = caller.runtime.clock.now()
     with caller.platform_admin(write=False) as (session, _):
-        case = cases.get_case(session, case_id)
-        trail = [AuditEventOut.model_validate(e) for e in cases.history(session, case.id)]
-        return CaseDetailOut(**case_out(case, now).model_dump(), history=trail)
+        return _detail(session, cases.get_case(session, case_id), now)
 
 
 @router.patch("/v1/admin/cases/{case_id}", response_model=CaseDetailOut)
@@ -113,7 +111,8 @@ def update_case(
             note=body.note,
             resolution=body.resolution,
         )
-    return _detail(caller, case, now)
+        session.flush()
+        return _detail(session, case, now)
 
 
 @router.post("/v1/admin/cases/{case_id}/decision", response_model=CaseDetailOut)
@@ -126,7 +125,8 @@ def decide_appeal(
         case = appeals.decide(
             session, case_id=case_id, decision=body.decision, note=body.note, actor=actor, now=now
         )
-    return _detail(caller, case, now)
+        session.flush()
+        return _detail(session, case, now)
 
 
 @router.post(
