@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
+
+from tocsin.telephony.simulator import code_heard
 
 PASSWORD = "correct horse battery staple"
 _counter = itertools.count(1)
@@ -87,16 +87,9 @@ def code_sent(client: TestClient, verification_id: str) -> str:
 
 
 def code_in_simulator(data_dir: Path, verification_id: str) -> str:
-    key = f"verify/{verification_id}"
-    digest = hashlib.sha256(key.encode()).hexdigest()
-    for folder, field in (("by-key", "spoken_text"), ("texts", "body")):
-        path = data_dir / "simulator" / folder / f"{digest}.json"
-        if path.exists():
-            text = json.loads(path.read_text("utf-8"))[field]
-            found = re.search(r"code (?:is )?((?:\d, ){5}\d|\d{6})", text)
-            assert found, text
-            return found.group(1).replace(", ", "")
-    raise AssertionError(f"no code was sent for {verification_id}")
+    code = code_heard(data_dir, verification_id)
+    assert code is not None, f"no code was sent for {verification_id}"
+    return code
 
 
 def verify_contact(

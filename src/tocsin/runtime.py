@@ -41,6 +41,8 @@ class Runtime:
     # Keys the digests of number-verification codes.
     verification_digest_key: bytes
     credentials_box: SecretBox
+    # Seals what a verification call says, until a REST provider's callback asks for it.
+    verification_box: SecretBox
     billing: BillingConfig = DEFAULT_BILLING
     rate_limiter: RateLimiter = field(default_factory=lambda: RateLimiter({}))
     provider_factory: ProviderFactory = field(default_factory=ProviderFactory)
@@ -66,6 +68,7 @@ class Runtime:
             billing_digest_key=derive_key(master, "billing"),
             verification_digest_key=derive_key(master, "verification"),
             credentials_box=SecretBox(master, "provider-credentials"),
+            verification_box=SecretBox(master, "verification-text"),
             billing=billing_config(settings),
             rate_limiter=build_rate_limiter(settings),
             provider_factory=factory,

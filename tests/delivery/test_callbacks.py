@@ -32,7 +32,8 @@ from tocsin.telephony.rest import (
     VonageConfig,
     VonageProvider,
 )
-from tocsin.telephony.script import CONFIRMATIONS, MENU_PROMPT
+from tocsin.telephony.script import CONFIRMATIONS, MENU_PROMPT, STOP_QUESTION
+from tocsin.trust.models import DoNotCall
 
 PHONE = "+447400123456"
 CALLER_ID = "+447400000001"
@@ -298,6 +299,70 @@ def test_star_repeats_the_prompt_and_a_key_in_the_next_round_still_counts(
     assert phone.press("1").status_code == 200
     alert, attempt, _ = state(runtime, alert_id)
     assert (alert.status, attempt.digits) == ("acknowledged", "*1")
+
+
+def do_not_call_numbers(runtime: Runtime) -> list[tuple[str, str]]:
+    with runtime.database.read() as session:
+        return [(e.phone_e164, e.source) for e in session.scalars(select(DoNotCall))]
+
+
+def test_twilio_9_asks_for_confirmation_and_9_again_stops_calls(
+    client: TestClient, runtime: Runtime, clock: ManualClock, twilio_api: FakeTwilio
+) -> None:
+    provider = twilio_provider(runtime, twilio_api, client)
+    alert_id = dial_one_alert(client, runtime, clock, provider)
+    phone = twilio_api.phone(client)
+    phone.answer()
+    asked = phone.press("9")
+    assert STOP_QUESTION in asked.text
+    assert "<Gather" in asked.text
+    assert do_not_call_numbers(runtime) == []  # one 9 is only a question
+
+    stopped = phone.press("9")
+    assert CONFIRMATIONS["9"] in stopped.text
+    assert "<Hangup />" in stopped.text
+    assert do_not_call_numbers(runtime) == [(PHONE, "keypad")]
+    assert phone.status("completed").status_code == 204
+    alert, attempt, job = state(runtime, alert_id)
+    assert (alert.status, attempt.digits) == ("open", "99")  # the escalation goes on
+    assert (job.status, job.outcome) == ("done", "stopped")  # and no retry for this number
+
+
+def test_twilio_9_then_silence_reads_the_prompt_again_and_stops_nothing(
+    client: TestClient, runtime: Runtime, clock: ManualClock, twilio_api: FakeTwilio
+) -> None:
+    provider = twilio_provider(runtime, twilio_api, client)
+    alert_id = dial_one_alert(client, runtime, clock, provider)
+    phone = twilio_api.phone(client)
+    phone.answer()
+    phone.press("9")
+    again = phone.stays_silent()
+    assert TITLE in again.text
+    assert MENU_PROMPT in again.text
+    assert "<Gather" in again.text
+    assert phone.status("completed").status_code == 204
+
+    assert do_not_call_numbers(runtime) == []
+    alert, attempt, job = state(runtime, alert_id)
+    assert (alert.status, attempt.status, attempt.digits) == ("open", "answered", "9")
+    assert job.status == "pending"  # called again, as after any answer without a key that counts
+
+
+def test_twilio_star_after_9_goes_back_and_1_acknowledges(
+    client: TestClient, runtime: Runtime, clock: ManualClock, twilio_api: FakeTwilio
+) -> None:
+    provider = twilio_provider(runtime, twilio_api, client)
+    alert_id = dial_one_alert(client, runtime, clock, provider)
+    phone = twilio_api.phone(client)
+    phone.answer()
+    phone.press("9")
+    back = phone.press("*")
+    assert MENU_PROMPT in back.text
+    assert STOP_QUESTION not in back.text
+    assert CONFIRMATIONS["1"] in phone.press("1").text
+    alert, attempt, _ = state(runtime, alert_id)
+    assert (alert.status, attempt.digits) == ("acknowledged", "9*1")
+    assert do_not_call_numbers(runtime) == []
 
 
 def test_callbacks_without_a_signature_or_for_an_unknown_call_change_nothing(

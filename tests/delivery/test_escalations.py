@@ -181,7 +181,7 @@ def test_repeat_runs_the_chain_again_then_the_escalation_is_exhausted(pager: Pag
 
 
 def test_key_9_stops_calls_to_that_number_and_the_escalation_goes_on(pager: Pager) -> None:
-    alice = pager.contact("Alice", "press:9")
+    alice = pager.contact("Alice", "press:99")  # 9, and 9 again to confirm
     bob = pager.contact("Bob", "no_answer")
     endpoint = pager.escalating_endpoint(
         call(alice), wait(1), call(bob), {"type": "repeat", "times": 1}
@@ -190,7 +190,7 @@ def test_key_9_stops_calls_to_that_number_and_the_escalation_goes_on(pager: Page
     pager.run()
     for _ in range(12):  # Bob's fourth call waits for his 3-per-15-minutes throttle
         pager.later(minutes=2)
-    # Alice pressed 9: never called again, not even in the repeat; Bob's step went ahead.
+    # Alice confirmed 9: never called again, not even in the repeat; Bob's step went ahead.
     assert pager.numbers_called().count(pager.phone(alice)) == 1
     assert pager.numbers_called().count(pager.phone(bob)) == 4
     listed = ok(pager.client.get(f"{pager.org}/do-not-call", headers=pager.auth))["items"]

@@ -6,6 +6,7 @@ import asyncio
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tocsin.clock import ManualClock
@@ -17,16 +18,40 @@ from tocsin.telephony.base import (
     TextMessage,
     text_sender,
 )
+from tocsin.telephony.script import CONFIRMATIONS, MENU_PROMPT, STOP_QUESTION
 from tocsin.telephony.simulator import SimulatorProvider, check_behaviour
 
 
-def _request(key: str = "job_1/1", to: str = "+447400123456") -> CallRequest:
+def _request(
+    key: str = "job_1/1", to: str = "+447400123456", *, offers_menu: bool = True
+) -> CallRequest:
     return CallRequest(
         idempotency_key=key,
         to_number=to,
         caller_id="+447400000001",
         spoken_text="Disk full on db one.",
+        offers_menu=offers_menu,
     )
+
+
+def _transcript(tmp_path: Path, provider_call_id: str) -> list[str]:
+    path = tmp_path / "simulator" / "calls" / f"{provider_call_id}.txt"
+    return path.read_text().splitlines()
+
+
+def _press(tmp_path: Path, keys: str) -> tuple[list[str], list[str]]:
+    """Call a callee who presses `keys`: the keys the call reported, and its transcript."""
+    provider = SimulatorProvider(
+        tmp_path, clock=ManualClock(), default_behaviour=f"press:{keys}", record_audio=False
+    )
+
+    async def call() -> tuple[list[str], str]:
+        handle = await provider.dial(_request())
+        pressed = [event.digits async for event in handle.events() if event.digits]
+        return pressed, handle.provider_call_id
+
+    pressed, call_id = asyncio.run(call())
+    return pressed, _transcript(tmp_path, call_id)
 
 
 async def _events(provider: SimulatorProvider, request: CallRequest) -> list[tuple[str, str]]:
@@ -47,6 +72,72 @@ def test_press_behaviour_answers_and_presses_keys_in_order(tmp_path: Path) -> No
         ("digits", "1"),
         ("completed", ""),
     ]
+
+
+def test_a_single_9_only_reaches_the_question_and_the_call_ends_there(tmp_path: Path) -> None:
+    pressed, transcript = _press(tmp_path, "9")
+    assert pressed == ["9"]
+    assert transcript[-3:] == ["CALLEE pressed 9", f"TOCSIN: {STOP_QUESTION}", "completed"]
+    assert f"TOCSIN: {CONFIRMATIONS['9']}" not in transcript
+
+
+def test_9_then_9_again_is_told_calls_stop_and_the_call_hangs_up(tmp_path: Path) -> None:
+    pressed, transcript = _press(tmp_path, "99")
+    assert pressed == ["9", "9"]
+    assert transcript[-5:] == [
+        "CALLEE pressed 9",
+        f"TOCSIN: {STOP_QUESTION}",
+        "CALLEE pressed 9",
+        f"TOCSIN: {CONFIRMATIONS['9']}",
+        "completed",
+    ]
+
+
+def test_star_after_9_goes_back_to_the_prompt_and_1_then_acknowledges(tmp_path: Path) -> None:
+    pressed, transcript = _press(tmp_path, "9*1")
+    assert pressed == ["9", "*", "1"]
+    assert transcript[-6:] == [
+        f"TOCSIN: {STOP_QUESTION}",
+        "CALLEE pressed *",
+        f"TOCSIN: Disk full on db one. {MENU_PROMPT}",
+        "CALLEE pressed 1",
+        f"TOCSIN: {CONFIRMATIONS['1']}",
+        "completed",
+    ]
+
+
+def test_keys_after_the_call_hung_up_are_not_pressed(tmp_path: Path) -> None:
+    pressed, transcript = _press(tmp_path, "12")
+    assert pressed == ["1"]
+    assert "CALLEE pressed 2" not in transcript
+
+
+def test_a_call_without_a_menu_says_its_text_and_ignores_the_callees_keys(
+    tmp_path: Path,
+) -> None:
+    spoken: list[str] = []
+
+    def synthesize(text: str, voice: str) -> audio.Pcm:
+        spoken.append(text)
+        return audio.Pcm(np.full(800, 1000, dtype=np.int16), 8000)
+
+    provider = SimulatorProvider(
+        tmp_path, clock=ManualClock(), default_behaviour="press:99", synthesize=synthesize
+    )
+    handle = asyncio.run(provider.dial(_request("verify/ver_1", offers_menu=False)))
+    events = asyncio.run(_events(provider, _request("verify/ver_1", offers_menu=False)))
+    assert events == [("trying", ""), ("ringing", ""), ("answered", ""), ("completed", "")]
+    assert _transcript(tmp_path, handle.provider_call_id)[1:] == [
+        "trying",
+        "ringing",
+        "answered",
+        "TOCSIN: Disk full on db one.",
+        "completed",
+    ]
+    assert spoken == ["Disk full on db one."]  # the WAV holds the text alone
+    document = provider.call_document(handle.provider_call_id)
+    assert document is not None
+    assert document["offers_menu"] is False
 
 
 def test_behaviour_can_be_set_per_number(tmp_path: Path) -> None:

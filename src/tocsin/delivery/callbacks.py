@@ -13,7 +13,12 @@ A callback finds its attempt by the idempotency key in its URL (Twilio, Plivo, V
 signed client state (Telnyx), so it works even before the worker has stored the provider's call
 id; when the attempt has one, the callback must name the same call. Events go through
 `attempts.apply_event`, which ignores anything older than what the attempt has seen, and turns
-keys 1 and 2 into acknowledging and resolving the alert.
+keys into what they do (`delivery.keypad`); what the call says next is decided from the keys the
+attempt recorded, by the same rule (`telephony.script.reply_to`).
+
+A number-verification call (key `verify/<id>`) has no attempt: its callbacks are checked with the
+organization's first account of their kind, answered with its text and a hang-up
+(`delivery.verification_calls`), and record nothing.
 """
 
 from __future__ import annotations
@@ -35,8 +40,10 @@ from tocsin.delivery.attempts import apply_event
 from tocsin.delivery.models import AttemptStatus, CallAttempt
 from tocsin.delivery.providers import ProviderChoices
 from tocsin.delivery.settle import RetryPolicy
+from tocsin.delivery.verification_calls import spoken_text_for, verification_for
 from tocsin.errors import Forbidden, InvalidInput, NotFound
 from tocsin.runtime import Runtime
+from tocsin.secretbox import SecretBox
 from tocsin.telephony.base import CallEvent, CallEventKind, ProviderError
 from tocsin.telephony.rest import (
     CallbackProviders,
@@ -50,7 +57,7 @@ from tocsin.telephony.rest import (
     twilio,
     vonage,
 )
-from tocsin.telephony.rest.dialogue import event, first_turn, keypress_events, next_turn
+from tocsin.telephony.rest.dialogue import GOODBYE, CallScript, event, keypress_events
 from tocsin.telephony.rest.urls import CALLBACK_PREFIX
 
 log = logging.getLogger(__name__)
@@ -62,8 +69,10 @@ _REST_TYPES = (TwilioProvider, PlivoProvider, TelnyxProvider, VonageProvider)
 
 
 @dataclass(frozen=True)
-class AttemptView:
-    spoken_text: str
+class CallView:
+    """What a callback's answer is made from."""
+
+    script: CallScript
     # A finished attempt's call is over: a late webhook must not start talking to it again.
     finished: bool
 
@@ -77,7 +86,7 @@ def record_events(
     events: Sequence[CallEvent],
     now: datetime,
     policy: RetryPolicy,
-) -> AttemptView | None:
+) -> CallView | None:
     """Apply a callback's events to its attempt; None when no attempt matches. Once the worker
     has recorded which provider and call took the attempt, the callback must name the same."""
     attempt = session.scalar(select(CallAttempt).where(CallAttempt.idempotency_key == key))
@@ -90,15 +99,48 @@ def record_events(
         return None
     for item in events:
         apply_event(session, attempt_id=attempt.id, event=item, now=now, policy=policy)
-    return AttemptView(
-        spoken_text=attempt.spoken_text, finished=AttemptStatus(attempt.status).is_final
+    return CallView(
+        CallScript(attempt.spoken_text, keys=attempt.digits, offers_menu=True),
+        finished=AttemptStatus(attempt.status).is_final,
     )
+
+
+def view_of_call(
+    session: Session,
+    *,
+    provider: str,
+    key: str,
+    provider_call_id: str,
+    events: Sequence[CallEvent],
+    now: datetime,
+    policy: RetryPolicy,
+    verification_box: SecretBox,
+) -> CallView | None:
+    """`record_events`, or for a verification call, which has nothing to record, its text to
+    say once before hanging up; None when the callback matches neither."""
+    view = record_events(
+        session,
+        provider=provider,
+        key=key,
+        provider_call_id=provider_call_id,
+        events=events,
+        now=now,
+        policy=policy,
+    )
+    if view is not None or verification_for(session, key) is None:
+        return view
+    text = spoken_text_for(session, verification_box, key, now=now)
+    # A code nobody may hear any more (confirmed or expired) is not said. Its call's status
+    # callbacks still get a 2xx: the callee may well type the code in before hanging up.
+    script = CallScript(text or GOODBYE, keys="", offers_menu=False)
+    return CallView(script, finished=False)
 
 
 class AccountCallbackProviders:
     """Callback credentials from organizations' provider accounts: the account that took the
     attempt once the worker has recorded it, else the organization's first account of the
-    callback's kind (a callback can beat the worker's record of which provider took the call)."""
+    callback's kind (a callback can beat the worker's record of which provider took the call).
+    A verification call has no attempt: its organization's first account of the kind checks it."""
 
     def __init__(self, directory: ProviderChoices) -> None:
         self._directory = directory
@@ -111,15 +153,25 @@ class AccountCallbackProviders:
         attempt = session.scalar(
             select(CallAttempt).where(CallAttempt.idempotency_key == idempotency_key)
         )
-        if attempt is None:
-            return None
+        # Once the worker has recorded the call, only the account that placed it checks it.
+        recorded: bool = False
+        placed_by: str | None = None
+        if attempt is not None:
+            org_id = attempt.org_id
+            recorded, placed_by = bool(attempt.provider_call_id), attempt.provider_account_id
+        else:
+            verification = verification_for(session, idempotency_key)
+            # A public opt-out's code goes through the server's default provider, not a REST one.
+            if verification is None or verification.org_id is None:
+                return None
+            org_id = verification.org_id
         candidates = [
             choice
-            for choice in self._directory.choices_for(session, attempt.org_id)
+            for choice in self._directory.choices_for(session, org_id)
             if choice.provider.name == kind and isinstance(choice.provider, _REST_TYPES)
         ]
-        if attempt.provider_call_id:
-            candidates = [c for c in candidates if c.account_id == attempt.provider_account_id]
+        if recorded:
+            candidates = [c for c in candidates if c.account_id == placed_by]
         if not candidates:
             return None
         provider = candidates[0].provider
@@ -185,12 +237,12 @@ def _json(body: bytes) -> dict[str, Any]:
 
 async def _record(
     request: Request, provider: str, key: str, provider_call_id: str, events: Sequence[CallEvent]
-) -> AttemptView:
+) -> CallView:
     runtime = _runtime(request)
 
-    def work() -> AttemptView | None:
+    def work() -> CallView | None:
         with runtime.database.write() as session:
-            return record_events(
+            return view_of_call(
                 session,
                 provider=provider,
                 key=key,
@@ -198,6 +250,7 @@ async def _record(
                 events=events,
                 now=runtime.clock.now(),
                 policy=runtime.retry_policy,
+                verification_box=runtime.verification_box,
             )
 
     view = await runtime.database.off_loop(work)
@@ -227,8 +280,8 @@ async def _twilio_params(
 async def twilio_answer(request: Request, key: str = "") -> Response:
     provider, params = await _twilio_params(request, key)
     call_sid, _ = twilio.parse_callback(params)
-    attempt = await _record(request, twilio.NAME, key, call_sid, [event(CallEventKind.ANSWERED)])
-    return Response(provider.twiml(first_turn(attempt.spoken_text), key), media_type=XML)
+    call = await _record(request, twilio.NAME, key, call_sid, [event(CallEventKind.ANSWERED)])
+    return Response(provider.twiml(call.script.first_turn(), key), media_type=XML)
 
 
 @router.post("/twilio/gather")
@@ -237,8 +290,8 @@ async def twilio_gather(
 ) -> Response:
     provider, params = await _twilio_params(request, key)
     call_sid, digit = twilio.parse_gather(params)
-    attempt = await _record(request, twilio.NAME, key, call_sid, keypress_events(digit, round_no))
-    turn = next_turn(attempt.spoken_text, digit, round_no)
+    call = await _record(request, twilio.NAME, key, call_sid, keypress_events(digit, round_no))
+    turn = call.script.next_turn(digit, round_no)
     return Response(provider.twiml(turn, key), media_type=XML)
 
 
@@ -273,8 +326,8 @@ async def _plivo_params(request: Request, key: str) -> tuple[PlivoProvider, list
 async def plivo_answer(request: Request, key: str = "") -> Response:
     provider, params = await _plivo_params(request, key)
     request_uuid, _ = plivo.parse_callback(params)
-    attempt = await _record(request, plivo.NAME, key, request_uuid, [event(CallEventKind.ANSWERED)])
-    return Response(provider.xml(first_turn(attempt.spoken_text), key), media_type=XML)
+    call = await _record(request, plivo.NAME, key, request_uuid, [event(CallEventKind.ANSWERED)])
+    return Response(provider.xml(call.script.first_turn(), key), media_type=XML)
 
 
 @router.post("/plivo/gather")
@@ -283,12 +336,8 @@ async def plivo_gather(
 ) -> Response:
     provider, params = await _plivo_params(request, key)
     request_uuid, digit = plivo.parse_gather(params)
-    attempt = await _record(
-        request, plivo.NAME, key, request_uuid, keypress_events(digit, round_no)
-    )
-    return Response(
-        provider.xml(next_turn(attempt.spoken_text, digit, round_no), key), media_type=XML
-    )
+    call = await _record(request, plivo.NAME, key, request_uuid, keypress_events(digit, round_no))
+    return Response(provider.xml(call.script.next_turn(digit, round_no), key), media_type=XML)
 
 
 @router.post("/plivo/status", status_code=204)
@@ -328,13 +377,13 @@ async def telnyx_events(request: Request) -> Response:
     if callback.state is None:
         # Not a call Tocsin placed (or one placed without client state): nothing to move.
         return Response(status_code=204)
-    attempt = await _record(
+    call = await _record(
         request, telnyx.NAME, callback.state.key, callback.call_control_id, callback.events
     )
-    if attempt.finished:
+    if call.finished:
         return Response(status_code=204)
     try:
-        await provider.respond(callback, attempt.spoken_text)
+        await provider.respond(callback, call.script)
     except ProviderError as error:
         # The event is recorded; a failed command leaves the call to end on its own, and a
         # non-2xx here would only make Telnyx send the same webhook again.
@@ -368,8 +417,8 @@ async def _vonage_body(
 async def vonage_answer(request: Request, key: str = "", token: str = "") -> JSONResponse:
     provider, body = await _vonage_body(request, key, token)
     call_id = str(body.get("uuid", ""))
-    attempt = await _record(request, vonage.NAME, key, call_id, [event(CallEventKind.ANSWERED)])
-    return JSONResponse(provider.ncco(first_turn(attempt.spoken_text), key))
+    call = await _record(request, vonage.NAME, key, call_id, [event(CallEventKind.ANSWERED)])
+    return JSONResponse(provider.ncco(call.script.first_turn(), key))
 
 
 @router.post("/vonage/input")
@@ -378,8 +427,8 @@ async def vonage_input(
 ) -> JSONResponse:
     provider, body = await _vonage_body(request, key, token)
     call_id, digit = vonage.parse_input(body)
-    attempt = await _record(request, vonage.NAME, key, call_id, keypress_events(digit, round_no))
-    return JSONResponse(provider.ncco(next_turn(attempt.spoken_text, digit, round_no), key))
+    call = await _record(request, vonage.NAME, key, call_id, keypress_events(digit, round_no))
+    return JSONResponse(provider.ncco(call.script.next_turn(digit, round_no), key))
 
 
 @router.post("/vonage/event", status_code=204)

@@ -1,9 +1,10 @@
-"""What a callee's key does: 1 acknowledges, 2 resolves, 9 stops calls to their number.
+"""What a callee's key does: 1 acknowledges, 2 resolves, 9 confirmed by a second 9 stops calls
+to their number (`script.reply_to` is the rule; a single 9 only asks the question).
 
 Each takes effect in the transaction that records the key, before the callee hears the
 confirmation: acknowledging or resolving cancels the alert's queued calls and ends its
-escalation; 9 puts the number on the organization's do-not-call list and cancels its queued
-calls, while the escalation goes on to whoever is next.
+escalation; a confirmed 9 puts the number on the organization's do-not-call list and cancels its
+queued calls, while the escalation goes on to whoever is next.
 """
 
 from __future__ import annotations
@@ -17,28 +18,33 @@ from tocsin.delivery.models import CallAttempt
 from tocsin.delivery.opt_out import stop_calling
 from tocsin.ingest.models import Alert, AlertStatus
 from tocsin.ingest.service import acknowledge_alert, resolve_alert
-from tocsin.telephony.script import Key
+from tocsin.telephony.script import Key, reply_to
 from tocsin.trust import audit
 from tocsin.trust.audit import Actor
 
 
 def apply_keypress(session: Session, *, attempt: CallAttempt, digit: str, now: datetime) -> None:
+    """Apply `digit`, the newest key of `attempt.digits` (which already holds it): what it does
+    depends on the keys before it, exactly as the call decides what to say."""
+    effect = reply_to(attempt.digits).effect
+    if effect is None:
+        return
     alert = session.get(Alert, attempt.alert_id, with_for_update=True)
     if alert is None:
         return
     actor = Actor("callee", attempt.to_number)
     by = f"keypad:{attempt.to_number}"
     details = {"attempt_id": attempt.id, "digit": digit}
-    if digit == Key.ACKNOWLEDGE and acknowledge_alert(alert, now=now, by=by):
+    if effect is Key.ACKNOWLEDGE and acknowledge_alert(alert, now=now, by=by):
         cancelled = stop_paging(
             session, alert_id=alert.id, status=AlertStatus.ACKNOWLEDGED, now=now
         )
         action = "alert.acknowledged"
-    elif digit == Key.RESOLVE and alert.status != AlertStatus.RESOLVED:
+    elif effect is Key.RESOLVE and alert.status != AlertStatus.RESOLVED:
         resolve_alert(alert, now=now, by=by)
         cancelled = stop_paging(session, alert_id=alert.id, status=AlertStatus.RESOLVED, now=now)
         action = "alert.resolved"
-    elif digit == Key.STOP_CALLING:
+    elif effect is Key.STOP_CALLING:
         stop_calling(
             session,
             org_id=alert.org_id,

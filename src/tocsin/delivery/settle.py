@@ -29,7 +29,7 @@ from tocsin.delivery.models import (
     JobStatus,
 )
 from tocsin.ingest.models import Alert, AlertStatus
-from tocsin.telephony.script import Key
+from tocsin.telephony.script import stops_calling
 from tocsin.trust import audit
 
 
@@ -119,7 +119,7 @@ def after_attempt(
                 reason=attempt.error_message or "no attempts left",
             )
         return
-    if Key.STOP_CALLING in attempt.digits:
+    if stops_calling(attempt.digits):
         settle(
             session,
             job,

@@ -5,11 +5,16 @@ Each call leaves a JSON record, a transcript and a WAV of the spoken prompt unde
 
     answer        picks up, presses nothing, hangs up
     voicemail     a machine picks up and records the prompt; no key
-    press:DIGITS  picks up and presses the keys in order, e.g. press:1 or press:*2
+    press:DIGITS  picks up and presses the keys in order, e.g. press:1, press:*2, or press:99
+                  (9 asks for confirmation, the second 9 stops calls); keys after the call
+                  has hung up are not pressed
     busy          line busy
     no_answer     rings out
     fail          the network fails the call after accepting it
     reject        the provider refuses the request (a call or a text); nothing is placed
+
+A call that offers no menu (a verification code) says its text and hangs up: the callee's keys
+are ignored.
 
 Records are keyed by idempotency key and created with an atomic hard link, so a second dial for
 the same attempt returns the first call instead of placing another, across processes.
@@ -28,6 +33,7 @@ import asyncio
 import hashlib
 import json
 import os
+import re
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import asdict
@@ -47,7 +53,7 @@ from tocsin.telephony.base import (
     ProviderError,
     TextMessage,
 )
-from tocsin.telephony.script import CONFIRMATIONS, UNKNOWN_KEY, Key, spoken_prompt
+from tocsin.telephony.script import Then, first_words, replies
 
 BEHAVIOURS = ("answer", "voicemail", "busy", "no_answer", "fail", "reject")
 
@@ -67,7 +73,7 @@ def check_behaviour(behaviour: str) -> str:
     )
 
 
-def _planned_events(behaviour: str) -> list[tuple[CallEventKind, str, str]]:
+def _planned_events(behaviour: str, *, offers_menu: bool) -> list[tuple[CallEventKind, str, str]]:
     """(kind, digits, detail) for each event the behaviour produces, in order."""
     if behaviour == "busy":
         return [(CallEventKind.TRYING, "", ""), (CallEventKind.BUSY, "", "")]
@@ -84,24 +90,28 @@ def _planned_events(behaviour: str) -> list[tuple[CallEventKind, str, str]]:
         (CallEventKind.RINGING, "", ""),
         (CallEventKind.ANSWERED, "", "voicemail" if behaviour == "voicemail" else ""),
     ]
-    keys = behaviour[6:] if behaviour.startswith("press:") else ""
-    presses = [(CallEventKind.DIGITS, key, "") for key in keys]
+    # Without a menu nothing listens for keys; with one, a key the call hangs up after is the last.
+    keys = behaviour[6:] if behaviour.startswith("press:") and offers_menu else ""
+    presses: list[tuple[CallEventKind, str, str]] = []
+    for key, reply in zip(keys, replies(keys), strict=True):
+        presses.append((CallEventKind.DIGITS, key, ""))
+        if reply.then is Then.HANG_UP:
+            break
     return [*answered, *presses, (CallEventKind.COMPLETED, "", "")]
 
 
 def _transcript(request: CallRequest, behaviour: str, events: list[CallEvent]) -> str:
     lines = [f"call to {request.to_number} from {request.caller_id} ({behaviour})"]
-    prompt = spoken_prompt(request.spoken_text)
+    keys = "".join(event.digits for event in events if event.kind == CallEventKind.DIGITS)
+    answers = replies(keys)
+    opening = first_words(request.spoken_text, offers_menu=request.offers_menu)
     for event in events:
         if event.kind == CallEventKind.ANSWERED:
             lines.append(f"answered{' by voicemail' if event.detail == 'voicemail' else ''}")
-            lines.append(f"TOCSIN: {prompt}")
+            lines.append(f"TOCSIN: {opening}")
         elif event.kind == CallEventKind.DIGITS:
             lines.append(f"CALLEE pressed {event.digits}")
-            if event.digits == Key.REPEAT:
-                lines.append(f"TOCSIN: {prompt}")
-            else:
-                lines.append(f"TOCSIN: {CONFIRMATIONS.get(event.digits, UNKNOWN_KEY)}")
+            lines.append(f"TOCSIN: {next(answers).text(request.spoken_text)}")
         else:
             lines.append(event.kind.value + (f" ({event.detail})" if event.detail else ""))
     return "\n".join(lines) + "\n"
@@ -212,7 +222,9 @@ class SimulatorProvider:
         now = self._clock.now()
         events = [
             CallEvent(kind=kind, sequence=index, digits=digits, detail=detail, at=now)
-            for index, (kind, digits, detail) in enumerate(_planned_events(behaviour), start=1)
+            for index, (kind, digits, detail) in enumerate(
+                _planned_events(behaviour, offers_menu=request.offers_menu), start=1
+            )
         ]
         record = CallRecord(provider_call_id=new_id("sim"), events=tuple(events))
         document = {
@@ -222,6 +234,7 @@ class SimulatorProvider:
             "caller_id": request.caller_id,
             "spoken_text": request.spoken_text,
             "voice": request.voice,
+            "offers_menu": request.offers_menu,
             "behaviour": behaviour,
             "created_at": now.isoformat(),
             "events": [_event_to_json(event) for event in events],
@@ -250,7 +263,8 @@ class SimulatorProvider:
             draft.unlink()
 
     def _write_audio(self, path: Path, request: CallRequest) -> None:
-        pcm = self._synthesize(spoken_prompt(request.spoken_text), request.voice)
+        opening = first_words(request.spoken_text, offers_menu=request.offers_menu)
+        pcm = self._synthesize(opening, request.voice)
         audio.write_wav(path, pcm.samples, pcm.rate)
 
     async def lookup(self, idempotency_key: str) -> CallRecord | None:
@@ -308,3 +322,22 @@ class SimulatorProvider:
         return sorted(
             texts, key=lambda text: (datetime.fromisoformat(text["at"]), text["written_ns"])
         )
+
+
+def words_for(data_dir: Path, idempotency_key: str) -> str | None:
+    """What the simulated callee heard, or was texted, for a request with this key; None when
+    nothing was sent. For tests, benchmarks and anyone watching a simulated installation."""
+    root = data_dir / "simulator"
+    for folder, field in (("by-key", "spoken_text"), ("texts", "body")):
+        path = SimulatorProvider._key_path(root / folder, idempotency_key)
+        if path.exists():
+            words: str = json.loads(path.read_text("utf-8"))[field]
+            return words
+    return None
+
+
+def code_heard(data_dir: Path, verification_id: str) -> str | None:
+    """The 6-digit code a simulated phone was sent for a number verification."""
+    words = words_for(data_dir, f"verify/{verification_id}")
+    found = re.search(r"code (?:is )?((?:\d, ){5}\d|\d{6})", words or "")
+    return found.group(1).replace(", ", "") if found else None

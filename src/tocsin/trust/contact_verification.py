@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from tocsin.accounts.models import Organization
 from tocsin.billing.trials import remember_phone
+from tocsin.delivery.verification_calls import seal_spoken_text
 from tocsin.endpoints.models import Contact
 from tocsin.endpoints.service import screened_number
 from tocsin.errors import NotFound
@@ -87,6 +88,21 @@ async def deliver(runtime: Runtime, pending: Pending) -> None:
     else:
         with runtime.database.read() as session:
             choices = directory.choices_for(session, row.org_id)
+    message = CodeMessage(
+        Purpose(row.purpose), pending.issued.code, pending.org_name, opt_out_url(runtime)
+    )
+    if Channel(row.channel) == Channel.CALL:
+        # Kept sealed, and committed before dialling: a REST provider asks for the words as
+        # soon as the call is answered.
+        sealed = seal_spoken_text(runtime.verification_box, message.spoken())
+
+        def keep_text() -> None:
+            with runtime.database.write() as session:
+                stored = session.get(NumberVerification, row.id)
+                if stored is not None:
+                    stored.sealed_code = sealed
+
+        await asyncio.to_thread(keep_text)
     error: CodeNotSent | None = None
     reference: str | None = None
     try:
@@ -96,9 +112,7 @@ async def deliver(runtime: Runtime, pending: Pending) -> None:
             to_number=row.phone_e164,
             caller_id=runtime.settings.caller_id,
             channel=Channel(row.channel),
-            message=CodeMessage(
-                Purpose(row.purpose), pending.issued.code, pending.org_name, opt_out_url(runtime)
-            ),
+            message=message,
             voice=pending.voice or runtime.settings.voice,
         )
     except CodeNotSent as failure:

@@ -111,6 +111,10 @@ class NumberVerification(Base):
     # The provider's id of the call or message that carried the code; NULL until it is sent.
     provider_ref: Mapped[str | None] = mapped_column(String(100), default=None)
     send_error: Mapped[str | None] = mapped_column(Text, default=None)
+    # What a call carrying the code says, sealed (`delivery.verification_calls`): REST providers
+    # ask for it in a callback once the call is answered. Text, because the sealed text of a
+    # long organization name runs to a few kilobytes. NULL for an SMS.
+    sealed_code: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)

@@ -208,6 +208,10 @@ def confirm(
     expected = row.code_digest
     if not hmac.compare_digest(_digest(digest_key, row.id, given), expected):
         row.wrong_attempts += 1
+        if row.wrong_attempts >= MAX_WRONG_GUESSES:
+            row.sealed_code = None
         return Confirmation(Outcome.WRONG, row)
     row.confirmed_at = now
+    # Nobody needs to hear this code again.
+    row.sealed_code = None
     return Confirmation(Outcome.CONFIRMED, row)

@@ -240,6 +240,16 @@ class TwilioPhone:
             self.call.documents.append(response.text)
         return response
 
+    def stays_silent(self) -> httpx.Response:
+        """No key before the Gather times out: Twilio goes on to the Redirect that follows it."""
+        redirect = parse_xml(self.call.documents[-1]).find("Redirect")
+        assert redirect is not None, self.call.documents[-1]
+        assert redirect.text, self.call.documents[-1]
+        response = self._post(redirect.text, {"CallStatus": "in-progress"})
+        if response.status_code == 200:
+            self.call.documents.append(response.text)
+        return response
+
 
 # Plivo -------------------------------------------------------------------------------------
 

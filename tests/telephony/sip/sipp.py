@@ -89,10 +89,14 @@ class Sipp:
         return "\n".join(parts)
 
 
-def dtmf_pcap(directory: Path, digit: str, payload_type: int = 101) -> Path:
-    """SIPp's RFC 2833 pcap for `digit`, with its RTP payload type rewritten if asked."""
+def dtmf_pcap(directory: Path, digit: str, payload_type: int = 101, *, press: int = 0) -> Path:
+    """SIPp's RFC 2833 pcap for `digit`, with its RTP payload type rewritten if asked.
+
+    Every copy of one pcap carries the same RTP timestamp, which a receiver rightly takes for
+    the same press; `press` n > 0 moves timestamp and sequence numbers on, so that the same key
+    played again counts as the n-th new press."""
     source = PCAPS / f"dtmf_2833_{digit}.pcap"
-    if payload_type == 101:
+    if payload_type == 101 and press == 0:
         return source
     data = bytearray(source.read_bytes())
     offset = 24  # pcap global header
@@ -102,8 +106,16 @@ def dtmf_pcap(directory: Path, digit: str, payload_type: int = 101) -> Path:
         udp, rtp = packet + 14 + 20, packet + 14 + 20 + 8  # Ethernet, IPv4, UDP headers
         data[udp + 6 : udp + 8] = b"\0\0"  # no UDP checksum (allowed on IPv4)
         data[rtp + 1] = (data[rtp + 1] & 0x80) | payload_type
+        sequence, timestamp = struct.unpack_from("!HI", data, rtp + 2)
+        struct.pack_into(
+            "!HI",
+            data,
+            rtp + 2,
+            (sequence + 100 * press) % 2**16,
+            (timestamp + 8000 * press) % 2**32,
+        )
         offset = packet + included
-    target = directory / f"dtmf_{digit}_pt{payload_type}.pcap"
+    target = directory / f"dtmf_{digit}_pt{payload_type}_press{press}.pcap"
     target.write_bytes(bytes(data))
     return target
 

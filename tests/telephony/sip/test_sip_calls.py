@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -153,7 +154,7 @@ def test_telephone_event_payload_type_comes_from_the_answer(tmp_path: Path) -> N
 
 
 def test_call_over_tcp(tmp_path: Path) -> None:
-    play = f'<nop><action><exec play_pcap_audio="{dtmf_pcap(tmp_path, "9")}"/></action></nop>'
+    play = f'<nop><action><exec play_pcap_audio="{dtmf_pcap(tmp_path, "1")}"/></action></nop>'
     with sipp_uas(
         "answer.xml",
         tmp_path,
@@ -163,7 +164,7 @@ def test_call_over_tcp(tmp_path: Path) -> None:
         events, _ = place_call(trunk(sipp, transport="tcp"), request())
         assert sipp.wait() == 0, sipp.diagnostics()
 
-    assert [event.digits for event in events if event.kind == CallEventKind.DIGITS] == ["9"]
+    assert [event.digits for event in events if event.kind == CallEventKind.DIGITS] == ["1"]
     (invite,) = sipp.received("INVITE")
     assert "Via: SIP/2.0/TCP" in invite
 
@@ -262,6 +263,86 @@ def test_star_repeats_the_prompt_and_the_next_key_counts(tmp_path: Path) -> None
     assert [event.digits for event in events if event.kind == CallEventKind.DIGITS] == ["*", "2"]
     assert events[-1].detail == "key 2"
     assert_ordered(events)
+
+
+def _keys(tmp_path: Path, *digits: str) -> str:
+    """SIPp presses `digits` (RFC 2833) one after another, 600 ms apart."""
+    presses = [
+        f'<nop><action><exec play_pcap_audio="{dtmf_pcap(tmp_path, digit, press=n)}"/>'
+        "</action></nop>"
+        for n, digit in enumerate(digits)
+    ]
+    return _after_prompt('\n  <pause milliseconds="600"/>\n  '.join(presses))
+
+
+def digits_of(events: list[CallEvent]) -> list[str]:
+    return [event.digits for event in events if event.kind == CallEventKind.DIGITS]
+
+
+def test_9_and_9_again_stops_calls_and_hangs_up(tmp_path: Path) -> None:
+    play = _keys(tmp_path, "9", "9")
+    with sipp_uas("answer.xml", tmp_path, replacements={"TE_PT": "101", "PLAY": play}) as sipp:
+        events, _ = place_call(trunk(sipp), request())
+        assert sipp.wait() == 0, sipp.diagnostics()
+
+    assert digits_of(events) == ["9", "9"]
+    assert events[-1].detail == "key 9"
+    assert len(sipp.received("BYE")) == 1
+    assert_ordered(events)
+
+
+def test_a_single_9_only_asks_and_silence_stops_nothing(tmp_path: Path) -> None:
+    play = _keys(tmp_path, "9")
+    with sipp_uas("answer.xml", tmp_path, replacements={"TE_PT": "101", "PLAY": play}) as sipp:
+        events, _ = place_call(trunk(sipp, max_call_seconds=4.0), request())
+        assert sipp.wait() == 0, sipp.diagnostics()
+
+    assert digits_of(events) == ["9"]
+    # The question was asked and went unanswered: the call ran to its time limit.
+    assert events[-1].detail == "no key before the time limit"
+
+
+def test_star_after_9_goes_back_and_1_then_acknowledges(tmp_path: Path) -> None:
+    play = _keys(tmp_path, "9", "star", "1")
+    with sipp_uas("answer.xml", tmp_path, replacements={"TE_PT": "101", "PLAY": play}) as sipp:
+        events, _ = place_call(trunk(sipp), request())
+        assert sipp.wait() == 0, sipp.diagnostics()
+
+    assert digits_of(events) == ["9", "*", "1"]
+    assert events[-1].detail == "key 1"
+
+
+def test_a_call_without_a_menu_says_its_text_ignores_keys_and_hangs_up(tmp_path: Path) -> None:
+    # Long enough (3 s of fake speech) that SIPp's key comes while it is being said.
+    text = "Your code is 1, 2, 3, 4, 5, 6. Again, your code is 1, 2, 3, 4, 5, 6."
+    verification = replace(request("verify/ver_1"), spoken_text=text, offers_menu=False)
+    spoken: list[str] = []
+
+    def speech(text: str, voice: str) -> Pcm:
+        spoken.append(text)
+        return fake_speech(text, voice)
+
+    async def scenario(config: SipTrunkConfig) -> list[CallEvent]:
+        provider = SipTrunkProvider(config, synthesize=speech)
+        try:
+            async with asyncio.timeout(CALL_LIMIT):
+                call = await provider.dial(verification)
+                events = [event async for event in call.events()]
+                await call.wait()
+                return events
+        finally:
+            await provider.close()
+
+    play = _keys(tmp_path, "1")
+    with sipp_uas("answer.xml", tmp_path, replacements={"TE_PT": "101", "PLAY": play}) as sipp:
+        events = asyncio.run(scenario(trunk(sipp)))
+        assert sipp.wait() == 0, sipp.diagnostics()
+
+    assert kinds(events)[-2:] == [CallEventKind.ANSWERED, CallEventKind.COMPLETED]
+    assert digits_of(events) == []
+    assert events[-1].detail == "said without a menu"
+    assert spoken == [text]
+    assert len(sipp.received("BYE")) == 1
 
 
 def test_callee_hanging_up_completes_the_call_without_digits(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from xml.etree import ElementTree as ET
 
 from tocsin.telephony.base import CallEvent, CallEventKind
-from tocsin.telephony.script import CONFIRMATIONS, UNKNOWN_KEY, Key, spoken_prompt
+from tocsin.telephony.script import SILENCE, Then, first_words, reply_to
 
 # How many times the prompt is read again (after star, an unknown key or silence) before the
 # call hangs up; without a cap, voicemail would loop until the provider's call time limit.
@@ -64,21 +64,47 @@ class Turn:
     round_no: int
 
 
-def first_turn(spoken_text: str) -> Turn:
-    return Turn(spoken_prompt(spoken_text), gather=True, round_no=0)
+def first_turn(spoken_text: str, *, offers_menu: bool = True) -> Turn:
+    """The turn on answer; a call without a menu says its text and hangs up."""
+    opening = first_words(spoken_text, offers_menu=offers_menu)
+    return Turn(opening, gather=offers_menu, round_no=0)
 
 
-def next_turn(spoken_text: str, digits: str, round_no: int) -> Turn:
-    """What follows a key (or silence, when `digits` is empty) pressed in round `round_no`."""
+def next_turn(spoken_text: str, digits: str, round_no: int, *, keys: str) -> Turn:
+    """What follows a key (or silence, when `digits` is empty) pressed in round `round_no`.
+
+    `keys` are the keys the attempt has recorded, this one included: a 9 asks for confirmation
+    or confirms depending on the key before it (`script.reply_to`)."""
     digit = digits[:1]
-    if digit in CONFIRMATIONS:
-        return Turn(CONFIRMATIONS[digit], gather=False, round_no=round_no)
+    if digit and not keys.endswith(digit):
+        # A key the attempt did not record (its call was already over) is answered on its own.
+        keys += digit
+    reply = reply_to(keys) if digit else SILENCE
+    if reply.then is Then.HANG_UP:
+        return Turn(reply.says, gather=False, round_no=round_no)
+    # Every gather is a round: the cap keeps each key's sequence number above the last one's.
     if round_no + 1 > MAX_ROUNDS:
         return Turn(GOODBYE, gather=False, round_no=round_no)
-    prompt = spoken_prompt(spoken_text)
-    if digit and digit != Key.REPEAT:
-        prompt = f"{UNKNOWN_KEY} {prompt}"
-    return Turn(prompt, gather=True, round_no=round_no + 1)
+    return Turn(reply.text(spoken_text), gather=True, round_no=round_no + 1)
+
+
+@dataclass(frozen=True)
+class CallScript:
+    """What a REST-provider call has to go on: its text, whether the keypad menu follows it,
+    and the keys recorded so far (the newest last)."""
+
+    spoken_text: str
+    keys: str
+    offers_menu: bool
+
+    def first_turn(self) -> Turn:
+        return first_turn(self.spoken_text, offers_menu=self.offers_menu)
+
+    def next_turn(self, digits: str, round_no: int) -> Turn:
+        if not self.offers_menu:
+            # Nothing asked for a key; end a call that somehow sent one.
+            return Turn(GOODBYE, gather=False, round_no=round_no)
+        return next_turn(self.spoken_text, digits, round_no, keys=self.keys)
 
 
 def xml_document(root: ET.Element) -> str:

@@ -25,7 +25,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from tocsin.telephony.base import CallEvent, CallEventKind, CallRequest, Capabilities, TextMessage
-from tocsin.telephony.rest.dialogue import Turn, event, first_turn, keypress_events, next_turn
+from tocsin.telephony.rest.dialogue import CallScript, Turn, event, keypress_events
 from tocsin.telephony.rest.texts import message_id_from, send_text_request
 from tocsin.telephony.rest.transport import (
     DEFAULT_TIMEOUT_SECONDS,
@@ -247,15 +247,15 @@ class TelnyxProvider:
                 {"payload": turn.text, **voice, "client_state": state},
             )
 
-    async def respond(self, callback: TelnyxCallback, spoken_text: str) -> None:
+    async def respond(self, callback: TelnyxCallback, script: CallScript) -> None:
         """The command that moves the call on after this webhook, if any."""
         if callback.state is None:
             return
         key, call_id = callback.state.key, callback.call_control_id
         if callback.event_type == "call.answered":
-            await self.play(call_id, first_turn(spoken_text), key)
+            await self.play(call_id, script.first_turn(), key)
         elif callback.event_type == "call.gather.ended" and callback.gather_answered:
-            turn = next_turn(spoken_text, callback.digits, callback.state.round_no)
+            turn = script.next_turn(callback.digits, callback.state.round_no)
             await self.play(call_id, turn, key)
         elif callback.event_type == "call.speak.ended" and callback.state.goodbye:
             await self.end_call(call_id)

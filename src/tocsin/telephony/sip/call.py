@@ -1,4 +1,5 @@
-"""One outbound call: the INVITE transaction, the dialog, and the spoken menu once answered.
+"""One outbound call: the INVITE transaction, the dialog, and the spoken menu once answered
+(or, for a call that offers no menu, its text and then the hang-up).
 
 A call runs as one task. `dial()` returns as soon as the trunk shows it took the INVITE (any
 response); everything after that is reported as CallEvents in order.
@@ -17,7 +18,7 @@ from typing import Any
 from tocsin.clock import Clock
 from tocsin.telephony.audio import Samples
 from tocsin.telephony.base import CallEvent, CallEventKind, CallRequest, ProviderError
-from tocsin.telephony.script import CONFIRMATIONS, UNKNOWN_KEY, Key, spoken_prompt
+from tocsin.telephony.script import Then, first_words, reply_to
 from tocsin.telephony.sip import sdp
 from tocsin.telephony.sip.config import SipTrunkConfig
 from tocsin.telephony.sip.dialog import Dialog, challenge_answer
@@ -39,6 +40,8 @@ T2 = 4.0
 TRANSACTION_TIMEOUT = 8.0
 NO_RESPONSE_TIMEOUT = 64 * T1
 PAUSE_BEFORE_REPEAT = 0.7
+# Silence after a question (press 9 again?) before the full prompt comes back: time to decide.
+QUESTION_WAIT = 5.0
 
 # What a final failure response means for the engine.
 _BUSY = frozenset({486, 600})
@@ -107,9 +110,8 @@ class SipCall:
         was not placed (or, with retry_safe False, if we cannot tell)."""
         self._transport.register(self.provider_call_id, self._on_message)
         # Synthesis takes a while; it runs during ringing so the prompt is ready on answer.
-        self._prompt = asyncio.create_task(
-            self._synthesize(spoken_prompt(self.request.spoken_text), self.request.voice)
-        )
+        opening = first_words(self.request.spoken_text, offers_menu=self.request.offers_menu)
+        self._prompt = asyncio.create_task(self._synthesize(opening, self.request.voice))
         self._prompt.add_done_callback(_retrieve)  # a call never answered never reads it
         self._task = asyncio.create_task(self._run())
         try:
@@ -344,6 +346,10 @@ class SipCall:
         deadline = loop.time() + self.config.max_call_seconds
         assert self._prompt is not None
         prompt = await self._prompt
+        if not self.request.offers_menu:
+            await self._say_and_hang_up(prompt, deadline, detail="said without a menu")
+            return
+        keys = ""
         parts: tuple[Samples | float, ...] = (prompt,)
         while True:
             happening, digit = await self._next_happening(self.media.play(*parts), deadline)
@@ -363,25 +369,30 @@ class SipCall:
                 self._emit(CallEventKind.COMPLETED, detail="no key before the time limit")
                 return
             self._emit(CallEventKind.DIGITS, digits=digit)
-            if digit == Key.REPEAT:
-                parts = (prompt,)
-            elif digit in CONFIRMATIONS:
-                await self._confirm(digit, deadline)
+            keys += digit
+            reply = reply_to(keys)
+            said = await self._synthesize(reply.says, self.request.voice) if reply.says else None
+            if reply.then is Then.HANG_UP:
+                assert said is not None
+                await self._say_and_hang_up(said, deadline, detail=f"key {digit}")
                 return
+            if reply.then is Then.WAIT_FOR_KEY:
+                assert said is not None
+                # Once the wait is played out, the loop reads the full prompt again.
+                parts = (said, QUESTION_WAIT)
             else:
-                sorry = await self._synthesize(UNKNOWN_KEY, self.request.voice)
-                parts = (sorry, PAUSE_BEFORE_REPEAT, prompt)
+                parts = (prompt,) if said is None else (said, PAUSE_BEFORE_REPEAT, prompt)
 
-    async def _confirm(self, digit: str, deadline: float) -> None:
-        confirmation = await self._synthesize(CONFIRMATIONS[digit], self.request.voice)
-        # The confirmation may run past max_call_seconds by its own length, never more.
-        limit = max(deadline, asyncio.get_running_loop().time()) + len(confirmation) / 8000 + 1
+    async def _say_and_hang_up(self, clip: Samples, deadline: float, *, detail: str) -> None:
+        # The last words may run past max_call_seconds by their own length, never more.
+        limit = max(deadline, asyncio.get_running_loop().time()) + len(clip) / 8000 + 1
+        playing = self.media.play(clip)
         happening = _Happening.DIGIT
-        while happening is _Happening.DIGIT:  # further keys do not cut the goodbye short
-            happening, _ = await self._next_happening(self.media.play(confirmation), limit)
+        while happening is _Happening.DIGIT:  # further keys neither cut it short nor restart it
+            happening, _ = await self._next_happening(playing, limit)
         if happening is not _Happening.REMOTE_BYE:
             await self._bye()
-        self._emit(CallEventKind.COMPLETED, detail=f"key {digit}")
+        self._emit(CallEventKind.COMPLETED, detail=detail)
 
     async def _next_happening(
         self, playing: asyncio.Future[None], deadline: float

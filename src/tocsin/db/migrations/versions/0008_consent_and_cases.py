@@ -37,6 +37,7 @@ def upgrade() -> None:
         sa.Column("wrong_attempts", sa.Integer(), nullable=False),
         sa.Column("provider_ref", sa.String(length=100), nullable=True),
         sa.Column("send_error", sa.Text(), nullable=True),
+        sa.Column("sealed_code", sa.Text(), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("expires_at", sa.DateTime(), nullable=False),
         sa.Column("confirmed_at", sa.DateTime(), nullable=True),
