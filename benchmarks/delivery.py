@@ -58,6 +58,7 @@ from harness import (
 from tocsin.db.engine import Database
 from tocsin.delivery.models import AttemptStatus, CallAttempt, CallJob, Escalation, JobStatus
 from tocsin.ingest.models import Alert
+from tocsin.telephony.simulator import code_heard
 
 SETTLED = [status.value for status in AttemptStatus if status.is_final]
 OPEN_JOBS = (JobStatus.PENDING.value, JobStatus.LEASED.value, JobStatus.AWAITING.value)
@@ -109,6 +110,7 @@ def install(workdir: Path, database_url: str, endpoints: int, **settings: str) -
                     "/contacts", json={"name": f"On call {index}", "phone": number(index)}
                 )
                 contact.raise_for_status()
+                verify(api, Path(env["TOCSIN_DATA_DIR"]), contact.json()["id"])
                 endpoint = api.post(
                     "/endpoints",
                     json={"name": f"Service {index}", "contact_ids": [contact.json()["id"]]},
@@ -134,10 +136,24 @@ def start(installation: Installation, *, separate_worker: bool) -> list[Server]:
 
 
 def dials(installation: Installation) -> list[dict[str, Any]]:
+    """Dial requests for alerts (verification calls left out)."""
     path = Path(installation.env["TOCSIN_DATA_DIR"]) / "simulator" / "dials.log"
     if not path.exists():
         return []
-    return [json.loads(line) for line in path.read_text().splitlines()]
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    return [line for line in lines if not line["idempotency_key"].startswith("verify/")]
+
+
+def verify(api: httpx.Client, data_dir: Path, contact_id: str) -> None:
+    """Verify a contact's number the way its owner would; the simulated phone hears the code."""
+    sent = api.post(f"/contacts/{contact_id}/verification")
+    sent.raise_for_status()
+    verification_id = sent.json()["verification_id"]
+    confirmed = api.post(
+        f"/contacts/{contact_id}/verification/confirm",
+        json={"code": code_heard(data_dir, verification_id), "verification_id": verification_id},
+    )
+    confirmed.raise_for_status()
 
 
 def _wait(condition: Any, timeout: float, interval: float = 0.2) -> float | None:

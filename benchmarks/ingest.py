@@ -51,6 +51,7 @@ from harness import (
 from tocsin.db.engine import Database
 from tocsin.delivery.models import CallJob, JobStatus
 from tocsin.ingest.models import Alert
+from tocsin.telephony.simulator import code_heard
 
 DEMO_PHONE = "+447400123456"
 UNSETTLED = (JobStatus.PENDING.value, JobStatus.LEASED.value)
@@ -60,6 +61,10 @@ def _set_up_tenant(env: dict[str, str], cwd: Path) -> tuple[str, str]:
     """An organization, a contact, an endpoint calling it and an ingest key: (endpoint, key)."""
     org = tocsin_json(["org", "create", "Benchmark", "--country", "GB"], env, cwd)["id"]
     contact = tocsin_json(["contact", "add", "On call", DEMO_PHONE, "--org", org], env, cwd)["id"]
+    sent = tocsin_json(["contact", "verify", contact, "--org", org], env, cwd)
+    code = code_heard(Path(env["TOCSIN_DATA_DIR"]), sent["verification_id"])
+    assert code is not None
+    tocsin_json(["contact", "confirm", contact, code, "--org", org], env, cwd)
     endpoint = tocsin_json(
         ["endpoint", "create", "Benchmark", "--org", org, "--contact", contact], env, cwd
     )["id"]

@@ -237,3 +237,34 @@ def test_consent_is_per_organization(client: TestClient, pager: Pager) -> None:
     theirs = other.contact("Shared", phone=number, verified=False)
     assert contact_state(pager, mine) == "verified"
     assert contact_state(other, theirs) == "unverified"
+
+
+def test_the_code_can_go_by_sms_where_the_provider_sends_texts(pager: Pager) -> None:
+    ana = pager.contact("Ana", verified=False)
+    sent = ok(send_code(pager, ana, channel="sms"), 202)
+    assert sent["channel"] == "sms"
+    texts = list((pager.data_dir / "simulator" / "texts").glob("*.json"))
+    assert len(texts) == 1
+    body = texts[0].read_text()
+    assert "Tocsin code" in body
+    assert "Pager test wants to send alert calls" in body
+    record = ok(enter(pager, ana, code_sent(pager.client, sent["verification_id"])))
+    assert record["method"] == "sms"
+    assert contact_state(pager, ana) == "verified"
+
+
+def test_sms_is_refused_when_no_provider_of_the_organization_sends_texts(pager: Pager) -> None:
+    ok(
+        pager.client.post(
+            f"{pager.org}/providers",
+            json={
+                "kind": "sip",
+                "name": "Trunk",
+                "settings": {"host": "127.0.0.1", "caller_id": "+447400000001"},
+            },
+            headers=pager.user_auth,
+        ),
+        201,
+    )
+    ana = pager.contact("Ana", verified=False)
+    assert error_code(send_code(pager, ana, channel="sms"), 422) == "sms_unsupported"
