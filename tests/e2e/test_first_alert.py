@@ -48,6 +48,7 @@ def test_curl_alert_places_a_simulated_call_within_a_second(sqlite_system: Syste
             ("key", "create", "--org", org["slug"], "--scope", "read"),
         ]
     )
+    system.verify_contact(org["slug"], contact["id"])
     endpoint = system.cli(
         "endpoint", "create", "Production", "--org", org["slug"], "--contact", contact["id"]
     )

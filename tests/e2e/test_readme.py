@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.helpers import TOCSIN, System, wait_for
+from tests.e2e.helpers import TOCSIN, System, alert_transcripts, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -56,9 +56,8 @@ def test_readme_curl_example_pages_the_demo_contact(sqlite_system: System) -> No
     assert '"outcome":"created"' in reply.stdout
     assert '"calls_queued":1' in reply.stdout
 
-    calls = data_dir / "simulator" / "calls"
     transcript = wait_for(
-        lambda: next(iter(sorted(calls.glob("*.txt"))), None) if calls.exists() else None,
+        lambda: next(iter(alert_transcripts(data_dir / "simulator")), None),
         timeout=1.0 - (time.monotonic() - sent_at),
         what="a simulated call",
     )
