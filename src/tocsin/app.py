@@ -27,6 +27,7 @@ from tocsin.trust.document_views import router as policies_router
 from tocsin.trust.public_views import router as public_router
 from tocsin.trust.views import audit_router, security_router
 from tocsin.trust.views import router as do_not_call_router
+from tocsin.web.pages import install_web
 
 
 def create_app(runtime: Runtime, *, run_worker: bool = False) -> FastAPI:
@@ -75,6 +76,7 @@ def create_app(runtime: Runtime, *, run_worker: bool = False) -> FastAPI:
     for router in routers:
         app.include_router(router)
     app.include_router(telephony_callbacks_router)
+    install_web(app)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, str]:

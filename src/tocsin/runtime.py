@@ -43,6 +43,10 @@ class Runtime:
     credentials_box: SecretBox
     # Seals what a verification call says, until a REST provider's callback asks for it.
     verification_box: SecretBox
+    # Seals users' TOTP secrets.
+    totp_box: SecretBox
+    # Keys the digests of web session tokens.
+    web_session_key: bytes
     billing: BillingConfig = DEFAULT_BILLING
     rate_limiter: RateLimiter = field(default_factory=lambda: RateLimiter({}))
     provider_factory: ProviderFactory = field(default_factory=ProviderFactory)
@@ -69,6 +73,8 @@ class Runtime:
             verification_digest_key=derive_key(master, "verification"),
             credentials_box=SecretBox(master, "provider-credentials"),
             verification_box=SecretBox(master, "verification-text"),
+            totp_box=SecretBox(master, "totp"),
+            web_session_key=derive_key(master, "web-session"),
             billing=billing_config(settings),
             rate_limiter=build_rate_limiter(settings),
             provider_factory=factory,

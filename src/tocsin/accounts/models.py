@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, String, false
+from sqlalchemy import ForeignKey, Index, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tocsin.db.base import Base, JSONText, UTCDateTime
@@ -40,6 +40,9 @@ class User(Base):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     # "admin" for the platform's trust and safety staff; organization roles are separate.
     platform_role: Mapped[str | None] = mapped_column(String(20), default=None)
+    # Two-step sign-in: the TOTP secret, sealed with the instance secret; set once confirmed.
+    totp_secret_sealed: Mapped[str | None] = mapped_column(Text, default=None)
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
 
 class Organization(Base):

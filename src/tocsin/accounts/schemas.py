@@ -24,6 +24,9 @@ class SignupIn(BaseModel):
 class LoginIn(BaseModel):
     email: str = Field(max_length=320)
     password: str = Field(max_length=256)
+    totp_code: str | None = Field(
+        default=None, max_length=20, description="The authenticator code, when two-step is on"
+    )
 
 
 class RefreshIn(BaseModel):

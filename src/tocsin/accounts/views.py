@@ -7,7 +7,7 @@ from datetime import timedelta
 from fastapi import APIRouter, Depends, Query
 from sqlalchemy import select
 
-from tocsin.accounts import service
+from tocsin.accounts import registration, service
 from tocsin.accounts.models import ApiKey, Invite, Membership, Role, Scope, User
 from tocsin.accounts.schemas import (
     AcceptInviteIn,
@@ -41,9 +41,8 @@ from tocsin.errors import Forbidden
 from tocsin.pagination import DEFAULT_LIMIT, paginate
 from tocsin.ratelimit import Limits
 from tocsin.runtime import Runtime
-from tocsin.trust import audit, documents
+from tocsin.trust import audit
 from tocsin.trust.audit import Actor
-from tocsin.trust.enforcement import user_block
 
 router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
 
@@ -66,49 +65,20 @@ def signup(
     now = runtime.clock.now()
     runtime.rate_limiter.hit(Limits.SIGNUP, request_ip or "-", what="sign-ups from this address")
     with runtime.database.write() as session:
-        first_user = service.count_users(session) == 0
-        if not (first_user or runtime.settings.allow_signup or body.invite_code):
-            raise Forbidden("sign-up needs an invite code on this server", code="signup_closed")
-        user = service.create_user(
+        registered = registration.register(
             session,
+            runtime,
             email=body.email,
             password=body.password,
             display_name=body.display_name,
+            organization_name=body.organization_name,
+            country=body.country,
+            invite_code=body.invite_code,
+            ip_address=request_ip,
+            user_agent=None,
             now=now,
         )
-        actor = Actor("user", user.id, request_ip)
-        if body.invite_code:
-            invite = service.accept_invite(
-                session,
-                code=body.invite_code,
-                user=user,
-                now=now,
-                digest_key=runtime.invite_digest_key,
-                billing=runtime.billing,
-            )
-            org = service.get_organization(session, invite.org_id)
-            role = Role(invite.role)
-        else:
-            name = body.organization_name or f"{user.display_name}'s organization"
-            org = service.create_organization(
-                session,
-                name=name,
-                owner_id=user.id,
-                now=now,
-                home_region=body.country or runtime.settings.default_region,
-                plan=runtime.billing.default_plan,
-            )
-            role = Role.OWNER
-        audit.record(
-            session,
-            actor=actor,
-            action="user.signed_up",
-            at=now,
-            org_id=org.id,
-            target_type="user",
-            target_id=user.id,
-        )
-        documents.accept_in_force(session, user_id=user.id, user_agent=None, actor=actor, now=now)
+        user, org, role = registered.user, registered.organization, registered.role
         pair = service.issue_tokens(
             session,
             user_id=user.id,
@@ -131,22 +101,16 @@ def login(
     runtime: Runtime = Depends(get_runtime),
 ) -> TokensOut:
     now = runtime.clock.now()
-    # Before the password hash, which is the expensive part a flood would be after.
-    limiter = runtime.rate_limiter
-    limiter.hit(Limits.LOGIN, "ip", request_ip or "-", what="sign-in attempts")
-    limiter.hit(Limits.LOGIN, "email", body.email.strip().lower(), what="sign-in attempts")
+    registration.limit_sign_in(runtime, email=body.email, ip_address=request_ip)
     with runtime.database.write() as session:
-        user = service.authenticate(session, email=body.email, password=body.password, now=now)
-        block = user_block(session, user_id=user.id, now=now)
-        if block is not None:
-            raise block.refusal()
-        audit.record(
+        user = registration.sign_in(
             session,
-            actor=Actor("user", user.id, request_ip),
-            action="user.logged_in",
-            at=now,
-            target_type="user",
-            target_id=user.id,
+            runtime,
+            email=body.email,
+            password=body.password,
+            totp_code=body.totp_code,
+            ip_address=request_ip,
+            now=now,
         )
         pair = service.issue_tokens(
             session,

@@ -8,10 +8,11 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tocsin.errors import TocsinError
+from tocsin.web.errors import error_page, wants_page
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,9 @@ def _validation_message(errors: Sequence[Any]) -> str:
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(TocsinError)
-    async def _tocsin_error(_request: Request, exc: TocsinError) -> JSONResponse:
+    async def _tocsin_error(request: Request, exc: TocsinError) -> Response:
+        if wants_page(request):
+            return error_page(request, exc)
         return error_response(
             exc.status_code, exc.code, exc.message, exc.details, headers=exc.headers()
         )

@@ -27,6 +27,7 @@ from tocsin.trust.models import (
     PolicyDocument,
     TrustCase,
 )
+from tocsin.web.models import WebSession
 
 __all__ = [
     "Adjustment",
@@ -62,4 +63,5 @@ __all__ = [
     "TrustCase",
     "UsageCounter",
     "User",
+    "WebSession",
 ]

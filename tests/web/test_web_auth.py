@@ -1,0 +1,128 @@
+"""Signing up, in and out of the dashboard: cookies, CSRF, two-step codes, and tenants."""
+
+from __future__ import annotations
+
+import pyotp
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.factories import PASSWORD
+from tests.web.browser_forms import form_token, sign_up, submit
+from tocsin.clock import ManualClock
+
+pytestmark = pytest.mark.usefixtures("fast_password_hashing")
+
+
+def test_sign_up_lands_on_the_new_organization_with_a_secure_session(
+    client: TestClient,
+) -> None:
+    answer = submit(
+        client,
+        "/signup",
+        "/signup",
+        {"email": "ana@example.com", "password": PASSWORD, "organization_name": "Ana Ops"},
+    )
+    assert answer.status_code == 303
+    assert answer.headers["location"].startswith("/o/org_")
+    cookie = answer.headers["set-cookie"]
+    assert "tocsin_session=" in cookie
+    assert "HttpOnly" in cookie
+    assert "SameSite=lax" in cookie
+    page = client.get(answer.headers["location"])
+    assert page.status_code == 200
+    assert "Ana Ops" in page.text
+    assert page.headers["x-frame-options"] == "DENY"
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+
+
+def test_pages_need_a_session_and_send_the_browser_to_sign_in(client: TestClient) -> None:
+    answer = client.get("/o/org_anything?tab=1", follow_redirects=False)
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/login?next=/o/org_anything%3Ftab%3D1"
+
+
+def test_a_form_without_its_token_is_refused(client: TestClient) -> None:
+    sign_up(client, "ana@example.com")
+    forged = client.post("/logout", data={}, follow_redirects=False)
+    assert forged.status_code == 403
+    assert "csrf_failed" in forged.text
+    anonymous = TestClient(client.app)
+    refused = anonymous.post("/login", data={"email": "ana@example.com", "password": PASSWORD})
+    assert refused.status_code == 403
+
+
+def test_sign_in_and_out(client: TestClient) -> None:
+    home = sign_up(client, "ana@example.com")
+    page = client.get(home)
+    out = client.post("/logout", data={"csrf_token": form_token(page.text)}, follow_redirects=False)
+    assert out.status_code == 303
+    assert client.get(home, follow_redirects=False).status_code == 303
+    wrong = submit(client, "/login", "/login", {"email": "ana@example.com", "password": "nope"})
+    assert wrong.status_code == 401
+    assert "invalid_credentials" in wrong.text or "email or password" in wrong.text
+    back = submit(
+        client,
+        f"/login?next={home}",
+        "/login",
+        {"email": "ana@example.com", "password": PASSWORD, "next": home},
+    )
+    assert (back.status_code, back.headers["location"]) == (303, home)
+    evil = submit(
+        client,
+        "/login",
+        "/login",
+        {"email": "ana@example.com", "password": PASSWORD, "next": "//evil.example/"},
+    )
+    assert evil.headers["location"] == "/"
+
+
+def test_two_step_sign_in_asks_for_the_authenticator_code(
+    client: TestClient, clock: ManualClock
+) -> None:
+    home = sign_up(client, "ana@example.com")
+    account = client.get("/account")
+    secret = account.text.split('id="totp-secret">')[1].split("<")[0]
+    code = pyotp.TOTP(secret).at(clock.now())
+    turned_on = client.post(
+        "/account/mfa",
+        data={"csrf_token": form_token(account.text), "secret": secret, "code": code},
+        follow_redirects=False,
+    )
+    assert turned_on.status_code == 303
+    assert "On: signing in asks for a code" in client.get("/account").text
+
+    fresh = TestClient(client.app)
+    first = submit(fresh, "/login", "/login", {"email": "ana@example.com", "password": PASSWORD})
+    assert first.headers["location"].startswith("/login/code")
+    # Half signed in is not signed in.
+    assert fresh.get(home, follow_redirects=False).status_code == 303
+    wrong = submit(fresh, "/login/code", "/login/code", {"code": "000000", "next": home})
+    assert wrong.status_code == 401
+    clock.advance(30)
+    right = submit(
+        fresh,
+        "/login/code",
+        "/login/code",
+        {"code": pyotp.TOTP(secret).at(clock.now()), "next": home},
+    )
+    assert (right.status_code, right.headers["location"]) == (303, home)
+    assert fresh.get(home).status_code == 200
+    # The API asks for the code too.
+    api = client.post("/v1/auth/login", json={"email": "ana@example.com", "password": PASSWORD})
+    assert api.json()["error"]["code"] == "mfa_required"
+    with_code = client.post(
+        "/v1/auth/login",
+        json={
+            "email": "ana@example.com",
+            "password": PASSWORD,
+            "totp_code": pyotp.TOTP(secret).at(clock.now()),
+        },
+    )
+    assert with_code.status_code == 200
+
+
+def test_another_organizations_pages_are_not_found(client: TestClient) -> None:
+    other = TestClient(client.app)
+    theirs = sign_up(other, "bob@example.com", "Bob Ops")
+    sign_up(client, "ana@example.com")
+    assert client.get(theirs).status_code == 404
