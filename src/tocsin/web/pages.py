@@ -8,14 +8,31 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from tocsin.web.admin_pages import router as admin_router
+from tocsin.web.alert_pages import router as alert_router
 from tocsin.web.auth_pages import router as auth_router
+from tocsin.web.contact_pages import router as contact_router
 from tocsin.web.context import LoginRequired, viewer_of
+from tocsin.web.endpoint_pages import router as endpoint_router
 from tocsin.web.errors import login_redirect
+from tocsin.web.member_pages import router as member_router
 from tocsin.web.org_pages import router as org_router
+from tocsin.web.public_pages import router as public_router
+from tocsin.web.usage_pages import router as usage_router
 
 STATIC = Path(__file__).with_name("static")
 
-ROUTERS = (auth_router, org_router)
+ROUTERS = (
+    admin_router,
+    public_router,
+    contact_router,
+    endpoint_router,
+    member_router,
+    auth_router,
+    org_router,
+    alert_router,
+    usage_router,
+)
 
 
 def install_web(app: FastAPI) -> None:

@@ -1,0 +1,120 @@
+"""No dashboard page shows or changes another tenant's data: every page route with an id in
+its path, walked with a signed-in browser session of tenant A and the ids of tenant B, answers
+404 (403 for the admin console, which A is not part of), exactly as for ids that exist nowhere,
+and changes nothing of B's."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import fastapi.routing
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from tests.delivery.pager import Pager
+from tests.factories import ok
+from tests.web.browser_forms import form_token, submit
+from tocsin.accounts.models import ApiKey
+from tocsin.clock import ManualClock
+from tocsin.delivery.models import CallAttempt
+from tocsin.endpoints.models import Contact
+from tocsin.ingest.models import Alert
+from tocsin.runtime import Runtime
+
+pytestmark = pytest.mark.usefixtures("fast_password_hashing")
+
+_PARAM = re.compile(r"{(\w+)}")
+
+
+def page_routes(client: TestClient) -> set[tuple[str, str]]:
+    app = client.app
+    flatten = getattr(fastapi.routing, "iter_route_contexts", None)
+    routes = list(flatten(app.routes) if flatten else app.routes)  # type: ignore[attr-defined]
+    found: set[tuple[str, str]] = set()
+    for route in routes:
+        path = getattr(route, "path", "")
+        if path.startswith(("/v1/", "/.well-known/", "/static")) or not _PARAM.search(path):
+            continue
+        for method in getattr(route, "methods", None) or ():
+            if method != "HEAD":
+                found.add((method, path))
+    return found
+
+
+def b_world(
+    client: TestClient, runtime: Runtime, clock: ManualClock, data_dir: Any
+) -> dict[str, str]:
+    """Tenant B with one of everything a page can name."""
+    b = Pager(client, runtime, clock, data_dir)
+    contact = b.contact("B on call", behaviour="no_answer")
+    endpoint = b.endpoint(contact)
+    alert = b.fire(endpoint)
+    b.run()
+    key = ok(
+        client.post(
+            f"{b.org}/api-keys",
+            json={"name": "b-hook", "endpoint_id": endpoint},
+            headers=b.user_auth,
+        ),
+        201,
+    )
+    invite = ok(client.post(f"{b.org}/invites", json={"role": "member"}, headers=b.user_auth), 201)
+    with runtime.database.read() as session:
+        attempt = session.scalar(select(CallAttempt.id).where(CallAttempt.org_id == b.org_id))
+    assert attempt is not None
+    return {
+        "org_id": b.org_id,
+        "contact_id": contact,
+        "endpoint_id": endpoint,
+        "alert_id": alert,
+        "attempt_id": attempt,
+        "key_id": key["id"],
+        "invite_id": invite["id"],
+        "case_id": "case_of_nobody",
+        "action_id": "enf_of_nobody",
+        "user_id": "usr_of_nobody",
+    }
+
+
+def test_tenant_a_reaches_nothing_of_tenant_b_through_any_page(
+    client: TestClient, runtime: Runtime, clock: ManualClock, data_dir: Any
+) -> None:
+    b_ids = b_world(client, runtime, clock, data_dir)
+    browser = TestClient(client.app)
+    home = submit(
+        browser,
+        "/signup",
+        "/signup",
+        {"email": "a@example.com", "password": "correct horse battery staple"},
+    )
+    assert home.status_code == 303
+    token = form_token(browser.get(home.headers["location"]).text)
+    routes = page_routes(client)
+    assert len(routes) >= 10, routes
+    failures = []
+    for method, template in sorted(routes):
+        names = _PARAM.findall(template)
+        missing = [name for name in names if name not in b_ids]
+        assert not missing, f"{template}: give the isolation test an id for {missing}"
+        path = _PARAM.sub(lambda match: b_ids[match.group(1)], template)
+        if method == "GET":
+            answer = browser.get(path, follow_redirects=False)
+        else:
+            answer = browser.request(
+                method, path, data={"csrf_token": token}, follow_redirects=False
+            )
+        expected = 403 if template.startswith("/admin") else 404
+        if answer.status_code != expected:
+            failures.append(f"{method} {template}: {answer.status_code}")
+    assert not failures, "\n".join(failures)
+    # Nothing of B's changed: the alert is still open, the contact and key still there.
+    with runtime.database.read() as session:
+        alert = session.get(Alert, b_ids["alert_id"])
+        assert alert is not None
+        assert alert.status == "open"
+        assert session.get(Contact, b_ids["contact_id"]) is not None
+        key = session.get(ApiKey, b_ids["key_id"])
+        assert key is not None
+        assert key.revoked_at is None

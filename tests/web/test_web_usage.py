@@ -1,0 +1,67 @@
+"""The usage page: calls per day against the cap, the figures the API reports, and the plan."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.delivery.pager import Pager
+from tests.factories import ok
+from tests.web.browser_forms import sign_up
+from tests.web.owner_browser import signed_in_owner
+from tocsin.clock import ManualClock
+from tocsin.runtime import Runtime
+
+pytestmark = pytest.mark.usefixtures("fast_password_hashing")
+
+
+@pytest.fixture
+def pager(client: TestClient, runtime: Runtime, clock: ManualClock, data_dir: Path) -> Pager:
+    return Pager(client, runtime, clock, data_dir)
+
+
+def test_usage_page_charts_thirty_days_and_shows_the_figures_and_plan(
+    client: TestClient, runtime: Runtime, pager: Pager
+) -> None:
+    endpoint = pager.endpoint(pager.contact("Alice"), pager.contact("Bob"))
+    pager.fire(endpoint)
+    pager.run()
+    usage = ok(client.get(f"{pager.org}/usage", headers=pager.auth))
+    billing = ok(client.get(f"{pager.org}/billing", headers=pager.auth))
+    assert usage["today"]["calls"] == 1  # primary routing: the first contact answered
+
+    page = signed_in_owner(client, runtime, pager).get(f"/o/{pager.org_id}/usage")
+    assert page.status_code == 200
+    chart = page.text.split("<svg")[1].split("</svg>")[0]
+    assert 'class="chart" role="img"' in chart
+    assert f"daily cap {usage['today']['limit']}" in chart
+    assert chart.count('<rect class="bar"') == 30
+    assert f"<title>{usage['today']['period']}: 1 call</title>" in chart
+    today, month = usage["today"], usage["month"]
+    assert (
+        f"<strong>{today['calls']}</strong> of {today['limit']} calls used, "
+        f"<strong>{today['left']}</strong> left." in page.text
+    )
+    assert (
+        f"<strong>{month['calls']}</strong> of {month['limit']} calls used, "
+        f"<strong>{month['left']}</strong> left." in page.text
+    )
+    assert f'<strong id="calls-left">{usage["calls_left"]}</strong>' in page.text
+    assert f'<strong id="plan-name">{billing["plan"]["name"]}</strong>' in page.text
+    assert "Production" in page.text  # this month's calls by endpoint
+    assert 'aria-current="page">Usage' in page.text
+
+
+def test_usage_of_a_new_organization_is_an_empty_chart_and_another_one_is_not_found(
+    client: TestClient, pager: Pager
+) -> None:
+    browser = TestClient(client.app)
+    home = sign_up(browser, "eve@example.com", "Eve Ops")
+    page = browser.get(f"{home}/usage")
+    assert page.status_code == 200
+    assert page.text.count('<rect class="bar"') == 30
+    assert "0 calls in total" in page.text
+    assert "Subscription" in page.text
+    assert browser.get(f"/o/{pager.org_id}/usage").status_code == 404
