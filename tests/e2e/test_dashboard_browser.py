@@ -30,6 +30,10 @@ PHONE = "+447400123456"
 
 def sign_up(page: Page, email: str, organization: str) -> str:
     page.goto("/signup")
+    # From the keyboard, the first stop skips the header.
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
+    screenshot(page, "sign-up")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_label("Organization").fill(organization)

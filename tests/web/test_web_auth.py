@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pyotp
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.conftest import settings_for
 from tests.factories import PASSWORD
 from tests.web.browser_forms import form_token, sign_up, submit
+from tocsin.app import create_app
 from tocsin.clock import ManualClock
+from tocsin.runtime import Runtime
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
@@ -126,3 +131,54 @@ def test_another_organizations_pages_are_not_found(client: TestClient) -> None:
     theirs = sign_up(other, "bob@example.com", "Bob Ops")
     sign_up(client, "ana@example.com")
     assert client.get(theirs).status_code == 404
+
+
+def test_cookies_are_secure_when_the_site_is_served_over_https(
+    database_url: str, data_dir: Path, clock: ManualClock
+) -> None:
+    runtime = Runtime.from_settings(
+        settings_for(database_url, data_dir, public_base_url="https://tocsin.example"), clock=clock
+    )
+    try:
+        with TestClient(create_app(runtime), base_url="https://tocsin.example") as browser:
+            page = browser.get("/signup")
+            assert "Secure" in page.headers["set-cookie"]
+            answer = submit(
+                browser,
+                "/signup",
+                "/signup",
+                {"email": "ana@example.com", "password": PASSWORD},
+            )
+            assert "tocsin_session=" in answer.headers["set-cookie"]
+            assert "Secure" in answer.headers["set-cookie"]
+    finally:
+        runtime.database.dispose()
+
+
+def test_a_member_of_two_organizations_switches_between_them(client: TestClient) -> None:
+    home = sign_up(client, "ana@example.com", "First Ops")
+    page = client.get(home)
+    # One organization: no switcher, just its name.
+    assert 'id="org-switch"' not in page.text
+    second = client.post(
+        "/v1/orgs",
+        json={"name": "Second Ops"},
+        headers={"Authorization": f"Bearer {_access_token(client)}"},
+    )
+    assert second.status_code == 201, second.text
+    page = client.get(home)
+    assert 'id="org-switch"' in page.text
+    assert "Second Ops" in page.text
+    moved = client.get(f"/switch?org={second.json()['id']}", follow_redirects=False)
+    assert moved.headers["location"] == f"/o/{second.json()['id']}"
+    # Not one of theirs: back home, not there.
+    elsewhere = client.get("/switch?org=org_someone_else", follow_redirects=False)
+    assert elsewhere.headers["location"] == "/"
+
+
+def _access_token(client: TestClient) -> str:
+    tokens = client.post(
+        "/v1/auth/login", json={"email": "ana@example.com", "password": PASSWORD}
+    ).json()
+    token: str = tokens["access_token"]
+    return token
