@@ -18,14 +18,16 @@ from tocsin.runtime import Runtime
 from tocsin.trust import audit
 from tocsin.web import sessions
 from tocsin.web.context import Viewer, current_session, signed_in, viewer_of
-from tocsin.web.forms import anonymous_form, anonymous_token, checked_form, keep_anonymous, text
+from tocsin.web.forms import (
+    anonymous_form,
+    anonymous_page,
+    checked_form,
+    secure_cookies,
+    text,
+)
 from tocsin.web.render import render
 
 router = APIRouter(include_in_schema=False)
-
-
-def secure_cookies(runtime: Runtime) -> bool:
-    return runtime.settings.public_base_url.startswith("https://")
 
 
 def _safe_next(value: str | None) -> str:
@@ -33,16 +35,6 @@ def _safe_next(value: str | None) -> str:
     if value and value.startswith("/") and not value.startswith("//"):
         return value
     return "/"
-
-
-def _anonymous_page(
-    request: Request, template: str, context: dict[str, Any], *, status_code: int = 200
-) -> Response:
-    runtime: Runtime = request.app.state.runtime
-    token = anonymous_token(request)
-    response = render(request, template, {**context, "form_token": token}, status_code=status_code)
-    keep_anonymous(response, token, secure=secure_cookies(runtime))
-    return response
 
 
 def _start_session(
@@ -81,7 +73,7 @@ def home(request: Request) -> Response:
 
 @router.get("/signup")
 def signup_page(request: Request) -> Response:
-    return _anonymous_page(request, "signup.html", {"values": {}})
+    return anonymous_page(request, "signup.html", {"values": {}})
 
 
 @router.post("/signup")
@@ -107,7 +99,7 @@ def signup(request: Request, form: FormData = Depends(anonymous_form)) -> Respon
             )
             user, org_id = registered.user, registered.organization.id
     except TocsinError as error:
-        return _anonymous_page(
+        return anonymous_page(
             request,
             "signup.html",
             {"values": values, "error": error},
@@ -118,7 +110,7 @@ def signup(request: Request, form: FormData = Depends(anonymous_form)) -> Respon
 
 @router.get("/login")
 def login_page(request: Request, next: str | None = None) -> Response:
-    return _anonymous_page(request, "login.html", {"next": _safe_next(next), "values": {}})
+    return anonymous_page(request, "login.html", {"next": _safe_next(next), "values": {}})
 
 
 @router.post("/login")
@@ -141,7 +133,7 @@ def login(request: Request, form: FormData = Depends(anonymous_form)) -> Respons
             )
             needs_code = totp.secret_of(user, runtime.totp_box) is not None
     except TocsinError as error:
-        return _anonymous_page(
+        return anonymous_page(
             request,
             "login.html",
             {"next": next_url, "values": {"email": email}, "error": error},

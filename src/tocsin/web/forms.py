@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from typing import Any
 
 from fastapi import Depends, Request, Response
 from starlette.datastructures import FormData
 
 from tocsin.errors import Forbidden
+from tocsin.runtime import Runtime
 from tocsin.web.context import Viewer, signed_in
+from tocsin.web.render import render
 
 ANONYMOUS_COOKIE = "tocsin_form"
 
@@ -64,3 +67,18 @@ async def anonymous_form(request: Request) -> FormData:
 def text(form: FormData, name: str, default: str = "") -> str:
     value = form.get(name, default)
     return value.strip() if isinstance(value, str) else default
+
+
+def secure_cookies(runtime: Runtime) -> bool:
+    return runtime.settings.public_base_url.startswith("https://")
+
+
+def anonymous_page(
+    request: Request, template: str, context: dict[str, Any], *, status_code: int = 200
+) -> Response:
+    """A page with a form shown before sign-in, with its double-submit cookie."""
+    runtime: Runtime = request.app.state.runtime
+    token = anonymous_token(request)
+    response = render(request, template, {**context, "form_token": token}, status_code=status_code)
+    keep_anonymous(response, token, secure=secure_cookies(runtime))
+    return response

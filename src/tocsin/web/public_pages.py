@@ -5,7 +5,6 @@ per-address limit, behind the double-submit CSRF cookie."""
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
@@ -17,8 +16,7 @@ from tocsin.runtime import Runtime
 from tocsin.trust import public_forms
 from tocsin.trust.public_forms import AbuseReportForm, public_actor
 from tocsin.trust.verification import Channel
-from tocsin.web.auth_pages import secure_cookies
-from tocsin.web.forms import anonymous_form, anonymous_token, keep_anonymous, text
+from tocsin.web.forms import anonymous_form, anonymous_page, text
 from tocsin.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -26,16 +24,6 @@ router = APIRouter(include_in_schema=False)
 # Case ids as `tocsin.ids.new_id` writes them; the thank-you page shows nothing else.
 _REFERENCE = re.compile(r"case_[0-9A-Za-z]{1,40}")
 _ID = re.compile(r"ver_[0-9A-Za-z]{1,40}")
-
-
-def _page(
-    request: Request, template: str, context: dict[str, Any], *, status_code: int = 200
-) -> Response:
-    runtime: Runtime = request.app.state.runtime
-    token = anonymous_token(request)
-    response = render(request, template, {**context, "form_token": token}, status_code=status_code)
-    keep_anonymous(response, token, secure=secure_cookies(runtime))
-    return response
 
 
 def _field(form: FormData, name: str, label: str, *, limit: int, required: bool = True) -> str:
@@ -56,7 +44,9 @@ def _field(form: FormData, name: str, label: str, *, limit: int, required: bool 
 def opt_out_page(request: Request, sent: str | None = None) -> Response:
     # `sent` names the code just sent; the code itself is the secret, not its id.
     verification_id = sent if sent and _ID.fullmatch(sent) else None
-    return _page(request, "opt_out.html", {"verification_id": verification_id, "values": {}})
+    return anonymous_page(
+        request, "opt_out.html", {"verification_id": verification_id, "values": {}}
+    )
 
 
 @router.post("/opt-out")
@@ -75,7 +65,7 @@ async def send_code(request: Request, form: FormData = Depends(anonymous_form)) 
             user_agent=request.headers.get("user-agent"),
         )
     except TocsinError as error:
-        return _page(
+        return anonymous_page(
             request,
             "opt_out.html",
             {"verification_id": None, "values": {"number": number}, "error": error},
@@ -102,7 +92,7 @@ def stop_calls(request: Request, form: FormData = Depends(anonymous_form)) -> Re
         )
     except TocsinError as error:
         shown = verification_id if _ID.fullmatch(verification_id) else None
-        return _page(
+        return anonymous_page(
             request,
             "opt_out.html",
             {"verification_id": shown, "values": {}, "error": error},
@@ -129,7 +119,7 @@ _REPORT_FIELDS = (
 
 @router.get("/report")
 def report_page(request: Request) -> Response:
-    return _page(request, "report.html", {"values": {}})
+    return anonymous_page(request, "report.html", {"values": {}})
 
 
 @router.post("/report")
@@ -157,7 +147,7 @@ def send_report(request: Request, form: FormData = Depends(anonymous_form)) -> R
             user_agent=request.headers.get("user-agent"),
         )
     except TocsinError as error:
-        return _page(
+        return anonymous_page(
             request,
             "report.html",
             {"values": values, "error": error},
