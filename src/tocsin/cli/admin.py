@@ -14,7 +14,6 @@ import typer
 
 from tocsin.accounts import service as accounts
 from tocsin.accounts.models import Role, Scope
-from tocsin.billing.limits import Resource, check_room
 from tocsin.cli.common import (
     CLI_ACTOR,
     CliError,
@@ -30,6 +29,7 @@ from tocsin.config import Settings
 from tocsin.db.migrate import upgrade
 from tocsin.delivery import provider_accounts
 from tocsin.endpoints import service as endpoints
+from tocsin.endpoints import setup
 from tocsin.endpoints.models import Endpoint
 from tocsin.ids import new_id
 from tocsin.policy.numbers import NumberBlocked, checked_number
@@ -247,29 +247,16 @@ def endpoint_create(
     now = runtime.clock.now()
     with runtime.database.write() as session:
         organization = accounts.get_organization(session, org)
-        check_room(
-            session,
-            org_id=organization.id,
-            resource=Resource.ENDPOINTS,
-            billing=runtime.billing,
-            now=now,
-        )
-        created = endpoints.create_endpoint(
+        created = setup.add_endpoint(
             session,
             org_id=organization.id,
             name=name,
+            actor=CLI_ACTOR,
+            billing=runtime.billing,
             now=now,
             require_key=not no_key,
             routing=routing,
             contact_ids=contact,
-        )
-        audit_as_shell(
-            session,
-            action="endpoint.created",
-            at=now,
-            org_id=organization.id,
-            target_type="endpoint",
-            target_id=created.id,
         )
         url = endpoints.webhook_url(runtime.settings.public_base_url, created.id)
         data = {"id": created.id, "name": created.name, "url": url}
@@ -290,29 +277,16 @@ def contact_add(
     now = runtime.clock.now()
     with runtime.database.write() as session:
         organization = accounts.get_organization(session, org)
-        check_room(
-            session,
-            org_id=organization.id,
-            resource=Resource.CONTACTS,
-            billing=runtime.billing,
-            now=now,
-        )
-        created = endpoints.create_contact(
+        created = setup.add_contact(
             session,
             org_id=organization.id,
             name=name,
             phone=phone,
             region=region,
-            now=now,
+            actor=CLI_ACTOR,
+            billing=runtime.billing,
             sanctioned_regions=runtime.settings.sanctioned_region_set(),
-        )
-        audit_as_shell(
-            session,
-            action="contact.created",
-            at=now,
-            org_id=organization.id,
-            target_type="contact",
-            target_id=created.id,
+            now=now,
         )
         data = {"id": created.id, "name": created.name, "phone": created.phone_e164}
     emit(as_json, data, f"added contact {data['id']} {data['phone']}")

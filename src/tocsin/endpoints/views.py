@@ -10,8 +10,7 @@ from sqlalchemy.orm import Session
 from tocsin.accounts.models import Role, Scope
 from tocsin.api.deps import Caller, get_caller
 from tocsin.api.schemas import ERROR_RESPONSES, PageOut
-from tocsin.billing.limits import Resource, check_room
-from tocsin.endpoints import service
+from tocsin.endpoints import service, setup
 from tocsin.endpoints.models import Contact, Endpoint, RoutingMode
 from tocsin.endpoints.schemas import (
     ContactIn,
@@ -67,26 +66,16 @@ def create_contact(
 ) -> ContactOut:
     now = caller.runtime.clock.now()
     with caller.org(org_id, min_role=Role.ADMIN, scope=Scope.WRITE, write=True) as (s, access):
-        check_room(
-            s, org_id=org_id, resource=Resource.CONTACTS, billing=caller.runtime.billing, now=now
-        )
-        contact = service.create_contact(
+        contact = setup.add_contact(
             s,
             org_id=org_id,
             name=body.name,
             phone=body.phone,
             region=body.region,
-            now=now,
-            sanctioned_regions=caller.runtime.settings.sanctioned_region_set(),
-        )
-        audit.record(
-            s,
             actor=access.actor,
-            action="contact.created",
-            at=now,
-            org_id=org_id,
-            target_type="contact",
-            target_id=contact.id,
+            billing=caller.runtime.billing,
+            sanctioned_regions=caller.runtime.settings.sanctioned_region_set(),
+            now=now,
         )
         return _contact_out(s, contact)
 
@@ -165,28 +154,18 @@ def create_endpoint(
 ) -> EndpointOut:
     now = caller.runtime.clock.now()
     with caller.org(org_id, min_role=Role.ADMIN, scope=Scope.WRITE, write=True) as (s, access):
-        check_room(
-            s, org_id=org_id, resource=Resource.ENDPOINTS, billing=caller.runtime.billing, now=now
-        )
-        endpoint = service.create_endpoint(
+        endpoint = setup.add_endpoint(
             s,
             org_id=org_id,
             name=body.name,
+            actor=access.actor,
+            billing=caller.runtime.billing,
             now=now,
             require_key=body.require_key,
             routing=body.routing.value,
             contact_ids=body.contact_ids,
             rules=body.rules,
             template=body.template,
-        )
-        audit.record(
-            s,
-            actor=access.actor,
-            action="endpoint.created",
-            at=now,
-            org_id=org_id,
-            target_type="endpoint",
-            target_id=endpoint.id,
         )
         return _endpoint_out(s, endpoint, caller.runtime.settings.public_base_url)
 

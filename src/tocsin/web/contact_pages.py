@@ -13,12 +13,11 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from tocsin.accounts.models import Organization, Role
-from tocsin.billing.limits import Resource, check_room
-from tocsin.endpoints import service
+from tocsin.endpoints import service, setup
 from tocsin.endpoints.models import Contact
 from tocsin.errors import TocsinError
 from tocsin.policy.numbers import NumberBlocked
-from tocsin.trust import audit, consent
+from tocsin.trust import consent
 from tocsin.trust.consent import NumberState
 from tocsin.trust.contact_verification import (
     Pending,
@@ -95,26 +94,16 @@ def add_contact(
     now = runtime.clock.now()
     try:
         with viewer.org(org_id, min_role=Role.ADMIN, write=True) as (db, _):
-            check_room(
-                db, org_id=org_id, resource=Resource.CONTACTS, billing=runtime.billing, now=now
-            )
-            contact = service.create_contact(
+            contact = setup.add_contact(
                 db,
                 org_id=org_id,
                 name=values["name"],
                 phone=values["phone"],
                 region=None,
-                now=now,
-                sanctioned_regions=runtime.settings.sanctioned_region_set(),
-            )
-            audit.record(
-                db,
                 actor=viewer.actor,
-                action="contact.created",
-                at=now,
-                org_id=org_id,
-                target_type="contact",
-                target_id=contact.id,
+                billing=runtime.billing,
+                sanctioned_regions=runtime.settings.sanctioned_region_set(),
+                now=now,
             )
             contact_id = contact.id
     except TocsinError as error:

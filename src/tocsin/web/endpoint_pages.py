@@ -15,8 +15,7 @@ from starlette.datastructures import FormData
 from tocsin.accounts import service as accounts
 from tocsin.accounts.models import ApiKey, Organization, Role, Scope
 from tocsin.api.auth import OrgAccess
-from tocsin.billing.limits import Resource, check_room
-from tocsin.endpoints import service
+from tocsin.endpoints import service, setup
 from tocsin.endpoints.models import Endpoint
 from tocsin.errors import InvalidInput, NotFound, TocsinError
 from tocsin.ids import new_id
@@ -81,20 +80,14 @@ def create_endpoint(
     name = text(form, "name")
     try:
         with viewer.org(org_id, min_role=Role.ADMIN, write=True) as (db, _):
-            check_room(
-                db, org_id=org_id, resource=Resource.ENDPOINTS, billing=runtime.billing, now=now
-            )
-            endpoint = service.create_endpoint(
-                db, org_id=org_id, name=name, now=now, contact_ids=contact_ids
-            )
-            audit.record(
+            endpoint = setup.add_endpoint(
                 db,
-                actor=viewer.actor,
-                action="endpoint.created",
-                at=now,
                 org_id=org_id,
-                target_type="endpoint",
-                target_id=endpoint.id,
+                name=name,
+                actor=viewer.actor,
+                billing=runtime.billing,
+                now=now,
+                contact_ids=contact_ids,
             )
             endpoint_id = endpoint.id
     except TocsinError as error:
