@@ -540,7 +540,9 @@ def quickstart(
         f"  curl -X POST {url} -H 'X-Alert-Key: {key}' \\\n"
         f"       -H 'Content-Type: application/json' "
         f'-d \'{{"title": "Disk full on db1", "severity": "critical"}}\'\n\n'
-        f"Simulated calls are written to {settings.data_dir / 'simulator' / 'calls'}"
+        f"Simulated calls are written to {settings.data_dir / 'simulator' / 'calls'}\n"
+        f"The dashboard is at {settings.public_base_url.rstrip('/')}/signup "
+        "(the first account needs no invite)."
     )
 
 
