@@ -143,11 +143,32 @@ class Worker:
     async def run(self, stop: asyncio.Event) -> None:
         self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
+        settings = self.settings
         helpers = [
             asyncio.create_task(self._heartbeat(stop)),
-            asyncio.create_task(self._audit(stop)),
-            asyncio.create_task(self._purge(stop)),
-            asyncio.create_task(self._scan(stop)),
+            asyncio.create_task(
+                self._every(
+                    stop, settings.audit_interval, "audit escalations", auditor.audit_and_report
+                )
+            ),
+            asyncio.create_task(
+                self._every(
+                    stop,
+                    settings.purge_interval,
+                    "purge the audit log",
+                    purge_audit_log,
+                    billing=settings.billing,
+                )
+            ),
+            asyncio.create_task(
+                self._every(
+                    stop,
+                    settings.anomaly_interval,
+                    "scan for anomalies",
+                    run_scan,
+                    auto_suspend=settings.anomaly_auto_suspend,
+                )
+            ),
         ]
         if self.database.is_postgres:
             helpers.append(asyncio.create_task(listen_for_work(self.database.url, self.wake)))
@@ -263,36 +284,22 @@ class Worker:
             if lost:
                 log.warning("worker %s lost leases on %s", self.worker_id, sorted(lost))
 
-    async def _audit(self, stop: asyncio.Event) -> None:
-        interval = self.settings.audit_interval.total_seconds()
+    async def _every(
+        self,
+        stop: asyncio.Event,
+        interval: timedelta,
+        what: str,
+        work: Callable[..., Any],
+        **kwargs: Any,
+    ) -> None:
+        """Run `work(session, now=..., **kwargs)` in a write transaction every `interval` until
+        stopped; a failed round is logged and the next one tries again."""
         while not stop.is_set():
-            await asyncio.sleep(interval)
+            await asyncio.sleep(interval.total_seconds())
             try:
-                await self._write(auditor.audit_and_report, now=self.clock.now())
+                await self._write(work, now=self.clock.now(), **kwargs)
             except Exception:
-                log.exception("worker %s could not audit escalations", self.worker_id)
-
-    async def _purge(self, stop: asyncio.Event) -> None:
-        interval = self.settings.purge_interval.total_seconds()
-        while not stop.is_set():
-            await asyncio.sleep(interval)
-            try:
-                await self._write(
-                    purge_audit_log, billing=self.settings.billing, now=self.clock.now()
-                )
-            except Exception:
-                log.exception("worker %s could not purge the audit log", self.worker_id)
-
-    async def _scan(self, stop: asyncio.Event) -> None:
-        interval = self.settings.anomaly_interval.total_seconds()
-        while not stop.is_set():
-            await asyncio.sleep(interval)
-            try:
-                await self._write(
-                    run_scan, now=self.clock.now(), auto_suspend=self.settings.anomaly_auto_suspend
-                )
-            except Exception:
-                log.exception("worker %s could not scan for anomalies", self.worker_id)
+                log.exception("worker %s could not %s", self.worker_id, what)
 
     # One job ---------------------------------------------------------------------------------
 
