@@ -127,6 +127,10 @@ def test_an_operator_pages_themselves_and_an_admin_suspends_the_organization(
         admin.get_by_role("button", name="Suspend organization").click()
         expect(admin.get_by_role("cell", name="robocalling complaints")).to_be_visible()
         screenshot(admin, "admin-organization-suspended")
+        # The owner is told, on the organization's notices.
+        page.get_by_role("link", name="Notices", exact=True).click()
+        expect(page.get_by_role("cell", name=re.compile("robocalling complaints"))).to_be_visible()
+        screenshot(page, "notices")
 
     # The page prints TOCSIN_PUBLIC_BASE_URL; the server under test is on its own port.
     hook = base_url + "/v1/hooks/" + webhook_url.rsplit("/v1/hooks/", 1)[1]

@@ -16,6 +16,7 @@ from tocsin.web.context import LoginRequired, viewer_of
 from tocsin.web.endpoint_pages import router as endpoint_router
 from tocsin.web.errors import login_redirect
 from tocsin.web.member_pages import router as member_router
+from tocsin.web.notice_pages import router as notice_router
 from tocsin.web.org_pages import router as org_router
 from tocsin.web.public_pages import router as public_router
 from tocsin.web.usage_pages import router as usage_router
@@ -32,6 +33,7 @@ ROUTERS = (
     org_router,
     alert_router,
     usage_router,
+    notice_router,
 )
 
 
