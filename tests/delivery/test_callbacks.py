@@ -460,15 +460,7 @@ def test_an_organizations_own_twilio_account_places_the_call_and_checks_its_call
         client.post(
             f"/v1/orgs/{tenant.org_id}/providers",
             headers=tenant.auth,
-            json={
-                "kind": "twilio",
-                "name": "Our Twilio",
-                "settings": {"api_base_url": twilio_api.url},
-                "credentials": {
-                    "account_sid": twilio_api.account_sid,
-                    "auth_token": twilio_api.auth_token,
-                },
-            },
+            json=twilio_api.provider_account("Our Twilio"),
         ),
         201,
     )

@@ -95,15 +95,7 @@ def test_a_verification_call_through_the_orgs_twilio_says_the_code_and_hangs_up(
         client.post(
             f"/v1/orgs/{tenant.org_id}/providers",
             headers=tenant.auth,
-            json={
-                "kind": "twilio",
-                "name": "Our Twilio",
-                "settings": {"api_base_url": twilio_api.url},
-                "credentials": {
-                    "account_sid": twilio_api.account_sid,
-                    "auth_token": twilio_api.auth_token,
-                },
-            },
+            json=twilio_api.provider_account("Our Twilio"),
         ),
         201,
     )

@@ -25,7 +25,7 @@ import httpx
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tests.factories import alert_dials, code_in_simulator
+from tests.factories import alert_dials, code_in_simulator, verify_contact
 from tocsin.db.engine import Database
 
 T = TypeVar("T")
@@ -345,15 +345,7 @@ def alert_transcripts(simulator: Path) -> list[Path]:
 
 def verify_over_http(client: httpx.Client, system: System, org_id: str, contact_id: str) -> None:
     """Verify a contact's number as its owner would: the simulated phone hears the code."""
-    base = f"/v1/orgs/{org_id}/contacts/{contact_id}/verification"
-    sent = client.post(base)
-    assert sent.status_code == 202, sent.text
-    verification_id = sent.json()["verification_id"]
-    code = code_in_simulator(system.data_dir, verification_id)
-    confirmed = client.post(
-        f"{base}/confirm", json={"code": code, "verification_id": verification_id}
-    )
-    assert confirmed.status_code == 200, confirmed.text
+    verify_contact(client, org_id, contact_id, {}, data_dir=system.data_dir)
 
 
 def provision(system: System, server: TocsinProcess, *, endpoints: int) -> Tenant:

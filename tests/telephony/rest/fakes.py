@@ -131,6 +131,15 @@ class FakeTwilio(FakeProvider):
         super().__init__()
         self.account_sid, self.auth_token = account_sid, auth_token
 
+    def provider_account(self, name: str) -> dict[str, Any]:
+        """The body of `POST /v1/orgs/{org}/providers` for an account on this fake."""
+        return {
+            "kind": "twilio",
+            "name": name,
+            "settings": {"api_base_url": self.url},
+            "credentials": {"account_sid": self.account_sid, "auth_token": self.auth_token},
+        }
+
     def app(self) -> Starlette:
         async def create(request: Request) -> Response:
             if _basic_auth(request) != (self.account_sid, self.auth_token):
