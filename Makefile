@@ -41,6 +41,8 @@ $(DEV_STAMP): pyproject.toml | $(BIN)/python
 	$(PIP) install -e '.[dev]'
 	@touch $@ $(RUNTIME_STAMP)
 
+# The demo calls through the simulator, chosen explicitly as every provider must be.
+run: export TOCSIN_PROVIDER ?= simulator
 run: $(RUNTIME_STAMP)
 	$(BIN)/tocsin quickstart
 	exec $(BIN)/tocsin serve

@@ -354,7 +354,8 @@ def uncapped_settings(workdir: Path, *, rate_limits: str = "off") -> dict[str, s
     that their cost shows and their refusals do not."""
     plans = workdir / "benchmark-plans.toml"
     plans.write_text(_UNCAPPED_PLAN, encoding="utf-8")
-    settings = {"plans_file": str(plans), "default_plan": "benchmark"}
+    # The simulator, named as an operator must name it: nobody is called.
+    settings = {"plans_file": str(plans), "default_plan": "benchmark", "provider": "simulator"}
     if rate_limits == "off":
         return {**settings, "rate_limits_enabled": "false"}
     unreachable = "100000000/minute"

@@ -108,6 +108,8 @@ def settings_for(database_url: str, data_dir: Path, **overrides: Any) -> Setting
         "allow_signup": True,
         "public_base_url": "http://tocsin.test",
         "default_region": "GB",
+        # Chosen explicitly, as an operator must: nobody is called.
+        "provider": "simulator",
         # Verification calls would otherwise synthesize speech for every contact of every test.
         "simulator_record_audio": False,
         "rate_limit_verification": "1000/minute",
@@ -127,6 +129,7 @@ def cli(database_url: str, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> C
     monkeypatch.setenv("TOCSIN_DATABASE_URL", database_url)
     monkeypatch.setenv("TOCSIN_DATA_DIR", str(data_dir))
     monkeypatch.setenv("TOCSIN_SECRET_KEY", TEST_SECRET)
+    monkeypatch.setenv("TOCSIN_PROVIDER", "simulator")
     return CliRunner()
 
 

@@ -6,6 +6,7 @@ import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -99,7 +100,16 @@ class Settings(BaseSettings):
     # it; the occupied territories of Ukraine are blocked by prefix whatever it says.
     sanctioned_regions: str = "CU,IR,KP,RU,BY"
 
-    provider: str = "simulator"
+    # The platform's own telephony providers (delivery/platform_providers.py): one by kind here,
+    # with JSON settings and credentials (values "env:NAME" or "file:/path" are read from
+    # there), or several in failover order in a TOML providers file. They call for
+    # organizations without provider accounts of their own and send the platform's messages.
+    # With none, only organizations' own accounts can call; the simulator (which calls nobody)
+    # is used only when named here.
+    provider: str | None = None
+    provider_settings: dict[str, Any] = Field(default_factory=dict)
+    provider_credentials: dict[str, Any] = Field(default_factory=dict)
+    providers_file: Path | None = None
     caller_id: str = "+10000000000"
     voice: str = "en"
     call_timeout_seconds: float = 45.0

@@ -16,13 +16,12 @@ from tocsin.billing.standing import DEFAULT_BILLING, BillingConfig
 from tocsin.clock import Clock, SystemClock
 from tocsin.config import Settings
 from tocsin.db.engine import Database
+from tocsin.delivery.platform_providers import PlatformProvider, configured_providers
 from tocsin.delivery.providers import ProviderDirectory
 from tocsin.delivery.settle import RetryPolicy
 from tocsin.delivery.worker import Worker, WorkerSettings
-from tocsin.errors import InvalidInput
 from tocsin.ratelimit import Limits, RateLimiter, parse_rate_limits
 from tocsin.secretbox import SecretBox
-from tocsin.telephony.base import Provider
 from tocsin.telephony.factory import BuildContext, ProviderFactory
 from tocsin.telephony.rest.builders import register_rest_providers
 from tocsin.telephony.sip.builder import register_sip_provider
@@ -50,18 +49,42 @@ class Runtime:
     billing: BillingConfig = DEFAULT_BILLING
     rate_limiter: RateLimiter = field(default_factory=lambda: RateLimiter({}))
     provider_factory: ProviderFactory = field(default_factory=ProviderFactory)
+    # The operator's own providers, in failover order (delivery/platform_providers.py).
+    platform_providers: tuple[PlatformProvider, ...] = ()
     wake_workers: list[Worker] = field(default_factory=list)
 
     @classmethod
     def from_settings(cls, settings: Settings, *, clock: Clock | None = None) -> Runtime:
         master = settings.resolved_secret_key()
+        clock = clock or SystemClock()
         factory = ProviderFactory()
         register_rest_providers(factory)
         register_sip_provider(factory)
+        platform = configured_providers(
+            kind=settings.provider,
+            settings=settings.provider_settings,
+            credentials=settings.provider_credentials,
+            providers_file=settings.providers_file,
+            simulator_settings={
+                "outcome": settings.simulator_outcome,
+                "numbers": settings.simulator_numbers,
+                "ring_seconds": settings.simulator_ring_seconds,
+                "record_audio": settings.simulator_record_audio,
+            },
+        )
+        context = BuildContext(
+            clock=clock,
+            data_dir=settings.data_dir,
+            public_base_url=settings.public_base_url,
+        )
+        for spec in platform:
+            # Built once now, so a wrong kind, setting or missing credential stops start-up
+            # rather than the first page.
+            factory.build(spec.kind, spec.settings, spec.credentials, context)
         return cls(
             settings=settings,
             database=Database(settings.database_url),
-            clock=clock or SystemClock(),
+            clock=clock,
             tokens=TokenCodec(
                 derive_key(master, "jwt"),
                 issuer=settings.jwt_issuer,
@@ -78,6 +101,7 @@ class Runtime:
             billing=billing_config(settings),
             rate_limiter=build_rate_limiter(settings),
             provider_factory=factory,
+            platform_providers=platform,
         )
 
     @property
@@ -100,30 +124,14 @@ class Runtime:
             public_base_url=self.settings.public_base_url,
         )
 
-    def build_provider(self) -> Provider:
-        """The server's default provider, for organizations without provider accounts."""
-        settings = self.settings
-        if settings.provider != "simulator":
-            raise InvalidInput(
-                f"unknown provider {settings.provider!r}; organizations add their own providers "
-                "through the API, the server default is the simulator",
-                code="unknown_provider",
-            )
-        return self.provider_factory.build(
-            "simulator",
-            {
-                "outcome": settings.simulator_outcome,
-                "numbers": settings.simulator_numbers,
-                "ring_seconds": settings.simulator_ring_seconds,
-                "record_audio": settings.simulator_record_audio,
-            },
-            {},
-            self.build_context,
-        )
+    @property
+    def calls_are_simulated(self) -> bool:
+        """Whether the platform's provider is the simulator: nobody is really called."""
+        return bool(self.platform_providers) and all(p.simulated for p in self.platform_providers)
 
     def provider_directory(self) -> ProviderDirectory:
         return ProviderDirectory(
-            default=self.build_provider(),
+            platform=self.platform_providers,
             factory=self.provider_factory,
             box=self.credentials_box,
             context=self.build_context,

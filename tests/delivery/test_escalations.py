@@ -96,7 +96,7 @@ def test_an_unanswered_step_escalates_to_the_next_after_its_wait(pager: Pager) -
     assert detail["calls"][-1]["created_at"] >= waited_until
     assert (detail["status"], detail["acknowledged_by"]) == (
         "acknowledged",
-        f"keypad:{pager.phone(bob)}",
+        f"simulator:{pager.phone(bob)}",
     )
     assert detail["escalation"]["status"] == "acknowledged"
     actions = pager.actions(alert_id)
@@ -194,7 +194,7 @@ def test_key_9_stops_calls_to_that_number_and_the_escalation_goes_on(pager: Page
     assert pager.numbers_called().count(pager.phone(alice)) == 1
     assert pager.numbers_called().count(pager.phone(bob)) == 4
     listed = ok(pager.client.get(f"{pager.org}/do-not-call", headers=pager.auth))["items"]
-    assert [(e["phone_e164"], e["source"]) for e in listed] == [(pager.phone(alice), "keypad")]
+    assert [(e["phone_e164"], e["source"]) for e in listed] == [(pager.phone(alice), "simulator")]
     # No new endpoint may name her, and a later alert does not call her either.
     refused = pager.client.post(
         f"{pager.org}/endpoints",

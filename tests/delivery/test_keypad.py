@@ -54,6 +54,6 @@ def test_star_or_1_after_9_acknowledges_without_stopping_calls(pager: Pager, key
     detail = pager.alert(alert_id)
     assert (detail["status"], detail["acknowledged_by"]) == (
         "acknowledged",
-        f"keypad:{pager.phone(alice)}",
+        f"simulator:{pager.phone(alice)}",
     )
     assert do_not_call(pager) == []

@@ -89,7 +89,7 @@ def test_keypress_1_acknowledges_the_alert(
     provider = simulator(data_dir, clock)
     assert asyncio.run(worker(runtime, provider, clock).run_until_idle()) == 1
     alert, rows = alert_and_attempts(runtime, alert_id)
-    assert (alert.status, alert.acknowledged_by) == ("acknowledged", f"keypad:{PHONE}")
+    assert (alert.status, alert.acknowledged_by) == ("acknowledged", f"simulator:{PHONE}")
     [attempt] = rows
     assert (attempt.status, attempt.digits, attempt.to_number) == ("answered", "1", PHONE)
     assert attempt.caller_id == "+447400000001"

@@ -177,7 +177,7 @@ def assert_every_alert_escalated_exactly(
         lambda s: {a.id: a.acknowledged_by for a in s.scalars(select(Alert))}
     )
     assert acknowledged_by == {
-        alert_id: f"keypad:{setup.numbers[endpoint_id][1]}"
+        alert_id: f"simulator:{setup.numbers[endpoint_id][1]}"
         for alert_id, endpoint_id in sent.items()
     }
     statuses = system.read(lambda s: Counter(s.scalars(select(Escalation.status))))

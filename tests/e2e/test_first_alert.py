@@ -85,7 +85,7 @@ def test_curl_alert_places_a_simulated_call_within_a_second(sqlite_system: Syste
         alert = wait_for(call_over, timeout=5.0, what="the API shows the call over")
     assert (alert["status"], alert["acknowledged_by"]) == (
         "acknowledged",
-        "keypad:+447400123456",
+        "simulator:+447400123456",
     )
     [call] = alert["calls"]
     assert (call["status"], call["digits"], call["to_number"]) == (

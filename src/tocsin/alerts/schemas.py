@@ -36,7 +36,11 @@ class CallAttemptOut(BaseModel):
     to_number: str
     caller_id: str
     provider: str
+    # The platform provider that placed it, when no account of the organization did.
+    platform_provider: str | None
     provider_call_id: str | None
+    # Placed through the simulator: nobody was called, and no key was pressed by a person.
+    simulated: bool
     status: str
     digits: str
     spoken_text: str

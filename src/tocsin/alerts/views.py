@@ -30,7 +30,8 @@ def _escalation_out(escalation: Escalation | None) -> EscalationStateOut | None:
     return EscalationStateOut(
         id=escalation.id,
         status=escalation.status,
-        step=escalation.step_index + 1,
+        # Past the last step once it ran out: still "step N of N", never "step N+1 of N".
+        step=min(escalation.step_index + 1, len(escalation.plan)),
         steps=len(escalation.plan),
         round=escalation.round + 1,
         next_at=escalation.next_at,

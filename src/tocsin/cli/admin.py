@@ -51,6 +51,31 @@ call_app = group("call", "Calls.")
 
 # Running ----------------------------------------------------------------------------------------
 
+log = logging.getLogger("tocsin.serve")
+
+
+def _say_how_calls_are_placed(runtime: Runtime) -> None:
+    """An operator must know from the first line whether anybody's phone can ring."""
+    platform = runtime.platform_providers
+    if runtime.calls_are_simulated:
+        log.warning(
+            "CALLS ARE SIMULATED: the platform provider is the simulator, so nobody is called "
+            "(simulated calls are written to %s). Organizations with their own provider "
+            "accounts are called for real.",
+            runtime.settings.data_dir / "simulator" / "calls",
+        )
+    elif not platform:
+        log.warning(
+            "NO TELEPHONY PROVIDER is configured (TOCSIN_PROVIDER or TOCSIN_PROVIDERS_FILE): "
+            "only organizations with their own provider accounts can be called; every other "
+            "alert fails its calls as no_provider and its owners are told."
+        )
+    else:
+        log.info(
+            "calls go through %s",
+            ", then ".join(f"{spec.name} ({spec.kind})" for spec in platform),
+        )
+
 
 @app.command()
 @friendly_errors
@@ -70,6 +95,7 @@ def serve(
     settings = runtime.settings
     run_worker = settings.run_worker_in_serve if worker is None else worker
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    _say_how_calls_are_placed(runtime)
     uvicorn.run(
         create_app(runtime, run_worker=run_worker),
         host=host or settings.host,
@@ -413,7 +439,7 @@ def call_test(
                 policy=accounts.calling_policy(organization),
                 sanctioned_regions=settings.sanctioned_region_set(),
             )
-            choices = directory.choices_for(session, organization.id)
+            choices = directory.choices_for(session, organization.id).choices
         else:
             org_id = None
             context = ScreeningContext(sanctioned_regions=settings.sanctioned_region_set())
@@ -421,7 +447,7 @@ def call_test(
             if not verdict.allowed or verdict.e164 is None:
                 raise NumberBlocked(verdict)
             number = verdict.e164
-            choices = [directory.default]
+            choices = directory.platform_chain().choices
     request = CallRequest(
         idempotency_key=f"test/{new_id('tc')}",
         to_number=number,
@@ -437,6 +463,12 @@ def call_test(
             at=runtime.clock.now(),
             org_id=org_id,
             details={"to": number, "idempotency_key": request.idempotency_key},
+        )
+
+    if not choices:
+        raise CliError(
+            "no provider can place this call: configure TOCSIN_PROVIDER (or a providers file), "
+            "or name an organization with provider accounts (--org)"
         )
 
     async def place() -> None:
@@ -486,6 +518,13 @@ def quickstart(
     """
     runtime = open_runtime()
     settings = runtime.settings
+    if not runtime.calls_are_simulated:
+        # The demo's number is made up and its code is read back from the simulator: through
+        # a real provider it would ring a stranger.
+        raise CliError(
+            "quickstart sets up a demo that calls through the simulator; run it with "
+            "TOCSIN_PROVIDER=simulator (`make run` does)"
+        )
     env_path = settings.data_dir / "quickstart.env"
     existing = _read_env_file(env_path)
     now = runtime.clock.now()

@@ -9,11 +9,12 @@ whether its job calls again or lets the escalation move on.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tocsin.billing.notices import tell_owners
 from tocsin.billing.usage import give_back
 from tocsin.delivery.keypad import apply_keypress
 from tocsin.delivery.leases import holds_lease, release
@@ -41,6 +42,8 @@ def mark_accepted(
     now: datetime,
     provider: str | None = None,
     provider_account_id: str | None = None,
+    platform_provider: str | None = None,
+    simulated: bool = False,
 ) -> None:
     """Record that a provider took the call. `provider` is None when catching up with a
     provider already recorded on the attempt."""
@@ -50,6 +53,8 @@ def mark_accepted(
     if provider is not None:
         attempt.provider = provider
         attempt.provider_account_id = provider_account_id
+        attempt.platform_provider = platform_provider
+        attempt.simulated = simulated
     attempt.provider_call_id = provider_call_id
     attempt.accepted_at = attempt.accepted_at or now
     if attempt.status == AttemptStatus.SENDING:
@@ -57,16 +62,28 @@ def mark_accepted(
 
 
 def mark_provider(
-    session: Session, *, attempt_id: str, provider: str, provider_account_id: str | None
+    session: Session,
+    *,
+    attempt_id: str,
+    provider: str,
+    provider_account_id: str | None,
+    platform_provider: str | None = None,
 ) -> None:
     attempt = session.get(CallAttempt, attempt_id, with_for_update=True)
     if attempt is not None and attempt.status == AttemptStatus.SENDING:
         attempt.provider = provider
         attempt.provider_account_id = provider_account_id
+        attempt.platform_provider = platform_provider
 
 
 def record_failover(
-    session: Session, *, attempt_id: str, failed_provider: str, reason: str, now: datetime
+    session: Session,
+    *,
+    attempt_id: str,
+    failed_provider: str,
+    reason: str,
+    now: datetime,
+    code: str | None = None,
 ) -> None:
     attempt = session.get(CallAttempt, attempt_id)
     if attempt is None:
@@ -79,7 +96,81 @@ def record_failover(
         org_id=attempt.org_id,
         target_type="call_attempt",
         target_id=attempt.id,
-        details={"failed_provider": failed_provider, "reason": reason},
+        details={
+            "failed_provider": failed_provider,
+            "reason": reason,
+            **({"code": code} if code else {}),
+            **({"account_id": attempt.provider_account_id} if attempt.provider_account_id else {}),
+        },
+    )
+
+
+def note_fallback(session: Session, *, attempt_id: str, reason: str, now: datetime) -> None:
+    """The organization's own providers are all disabled or unusable: the call goes through the
+    platform's (or nobody's). The alert's timeline says so, and the owners are told once a day."""
+    attempt = session.get(CallAttempt, attempt_id)
+    if attempt is None:
+        return
+    actor = Actor("worker", attempt.worker_id)
+    audit.record(
+        session,
+        actor=actor,
+        action="call.provider_fallback",
+        at=now,
+        org_id=attempt.org_id,
+        target_type="alert",
+        target_id=attempt.alert_id,
+        details={"attempt_id": attempt.id, "reason": reason},
+    )
+    tell_owners(
+        session,
+        org_id=attempt.org_id,
+        kind="providers_unusable",
+        period=now.date().isoformat(),
+        message=(
+            f"Your calls are not going through your own provider accounts: {reason}. They go "
+            "through the platform's providers where it has any. Check your provider accounts."
+        ),
+        now=now,
+        actor=actor,
+        details={"reason": reason, "alert_id": attempt.alert_id},
+    )
+
+
+def mark_no_provider(
+    session: Session,
+    *,
+    attempt_id: str,
+    now: datetime,
+    reason: str | None,
+    policy: RetryPolicy,
+) -> None:
+    """Nobody can place the call: no provider account can be used and the platform has no
+    provider. The alert stays open, the attempt says why, and the owners are told."""
+    attempt = session.get(CallAttempt, attempt_id)
+    if attempt is None:
+        return
+    message = (
+        f"no provider can place calls ({reason}, and the platform has no real provider)"
+        if reason
+        else "no provider can place calls: the organization has no provider account and the "
+        "platform has none configured"
+    )
+    tell_owners(
+        session,
+        org_id=attempt.org_id,
+        kind="no_provider",
+        period=now.date().isoformat(),
+        message=(
+            f"Nobody could be called about an alert: {message}. Add a provider account, or "
+            "ask the operator to configure the platform's provider."
+        ),
+        now=now,
+        actor=Actor("worker", attempt.worker_id),
+        details={"alert_id": attempt.alert_id},
+    )
+    mark_not_placed(
+        session, attempt_id=attempt_id, now=now, code="no_provider", message=message, policy=policy
     )
 
 
@@ -91,8 +182,10 @@ def mark_not_placed(
     code: str,
     message: str,
     policy: RetryPolicy,
+    wait: timedelta | None = None,
 ) -> None:
-    """The provider certainly placed no call: close the attempt and let the job try again."""
+    """The provider certainly placed no call: close the attempt and let the job try again,
+    after `wait` when the provider asked for one (longer than the policy's own)."""
     attempt = session.get(CallAttempt, attempt_id, with_for_update=True)
     if attempt is None or AttemptStatus(attempt.status).is_final:
         return
@@ -104,7 +197,7 @@ def mark_not_placed(
             session, org_id=attempt.org_id, day=attempt.billed_day, cost_cents=attempt.billed_cents
         )
         attempt.billed_day = None
-    _ended(session, attempt, now=now, policy=policy)
+    _ended(session, attempt, now=now, policy=policy, wait=wait)
 
 
 def mark_unknown(
@@ -174,7 +267,14 @@ def apply_event(
     return True
 
 
-def _ended(session: Session, attempt: CallAttempt, *, now: datetime, policy: RetryPolicy) -> None:
+def _ended(
+    session: Session,
+    attempt: CallAttempt,
+    *,
+    now: datetime,
+    policy: RetryPolicy,
+    wait: timedelta | None = None,
+) -> None:
     audit.record(
         session,
         actor=Actor("provider", attempt.provider),
@@ -187,9 +287,11 @@ def _ended(session: Session, attempt: CallAttempt, *, now: datetime, policy: Ret
             "status": attempt.status,
             "digits": attempt.digits,
             **({"error": attempt.error_code} if attempt.error_code else {}),
+            **({"message": attempt.error_message} if attempt.error_message else {}),
+            **({"simulated": True} if attempt.simulated else {}),
         },
     )
-    after_attempt(session, attempt, policy=policy, now=now)
+    after_attempt(session, attempt, policy=policy, now=now, wait=wait)
 
 
 def apply_record(

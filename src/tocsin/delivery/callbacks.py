@@ -137,10 +137,11 @@ def view_of_call(
 
 
 class AccountCallbackProviders:
-    """Callback credentials from organizations' provider accounts: the account that took the
-    attempt once the worker has recorded it, else the organization's first account of the
-    callback's kind (a callback can beat the worker's record of which provider took the call).
-    A verification call has no attempt: its organization's first account of the kind checks it."""
+    """Callback credentials from the providers that may have placed the call: the one that took
+    the attempt once the worker has recorded it, else the first of the callback's kind in the
+    organization's chain (a callback can beat the worker's record of which provider took the
+    call). A verification call has no attempt: the first of its kind in the chain that sent the
+    code checks it (the platform's, for a public opt-out)."""
 
     def __init__(self, directory: ProviderChoices) -> None:
         self._directory = directory
@@ -153,25 +154,30 @@ class AccountCallbackProviders:
         attempt = session.scalar(
             select(CallAttempt).where(CallAttempt.idempotency_key == idempotency_key)
         )
-        # Once the worker has recorded the call, only the account that placed it checks it.
+        # Once the worker has recorded the call, only the provider that placed it checks it.
         recorded: bool = False
-        placed_by: str | None = None
+        placed_by: tuple[str | None, str | None] = (None, None)
         if attempt is not None:
-            org_id = attempt.org_id
-            recorded, placed_by = bool(attempt.provider_call_id), attempt.provider_account_id
+            chain = self._directory.choices_for(session, attempt.org_id)
+            recorded = bool(attempt.provider_call_id)
+            placed_by = (attempt.provider_account_id, attempt.platform_provider)
         else:
             verification = verification_for(session, idempotency_key)
-            # A public opt-out's code goes through the server's default provider, not a REST one.
-            if verification is None or verification.org_id is None:
+            if verification is None:
                 return None
-            org_id = verification.org_id
+            # A public opt-out's code goes through the platform's providers.
+            chain = (
+                self._directory.platform_chain()
+                if verification.org_id is None
+                else self._directory.choices_for(session, verification.org_id)
+            )
         candidates = [
             choice
-            for choice in self._directory.choices_for(session, org_id)
+            for choice in chain.choices
             if choice.provider.name == kind and isinstance(choice.provider, _REST_TYPES)
         ]
         if recorded:
-            candidates = [c for c in candidates if c.account_id == placed_by]
+            candidates = [c for c in candidates if (c.account_id, c.platform_name) == placed_by]
         if not candidates:
             return None
         provider = candidates[0].provider

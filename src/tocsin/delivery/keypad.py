@@ -5,6 +5,9 @@ Each takes effect in the transaction that records the key, before the callee hea
 confirmation: acknowledging or resolving cancels the alert's queued calls and ends its
 escalation; a confirmed 9 puts the number on the organization's do-not-call list and cancels its
 queued calls, while the escalation goes on to whoever is next.
+
+A key "pressed" on a simulated call (the simulator's made-up callee) is recorded as the
+simulator's, never as a person's: `acknowledged_by` reads `simulator:<number>`.
 """
 
 from __future__ import annotations
@@ -32,9 +35,14 @@ def apply_keypress(session: Session, *, attempt: CallAttempt, digit: str, now: d
     alert = session.get(Alert, attempt.alert_id, with_for_update=True)
     if alert is None:
         return
-    actor = Actor("callee", attempt.to_number)
-    by = f"keypad:{attempt.to_number}"
-    details = {"attempt_id": attempt.id, "digit": digit}
+    # A simulated key was pressed by nobody: it moves the alert (a demo must work end to end)
+    # but is never recorded as a person's.
+    who = "simulator" if attempt.simulated else "callee"
+    actor = Actor(who, attempt.to_number)
+    by = f"simulator:{attempt.to_number}" if attempt.simulated else f"keypad:{attempt.to_number}"
+    details: dict[str, object] = {"attempt_id": attempt.id, "digit": digit}
+    if attempt.simulated:
+        details["simulated"] = True
     if effect is Key.ACKNOWLEDGE and acknowledge_alert(alert, now=now, by=by):
         cancelled = stop_paging(
             session, alert_id=alert.id, status=AlertStatus.ACKNOWLEDGED, now=now
@@ -49,7 +57,7 @@ def apply_keypress(session: Session, *, attempt: CallAttempt, digit: str, now: d
             session,
             org_id=alert.org_id,
             number=attempt.to_number,
-            source="keypad",
+            source="simulator" if attempt.simulated else "keypad",
             actor=actor,
             now=now,
             attempt_id=attempt.id,

@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tocsin.db.base import Base, JSONText, UTCDateTime
@@ -104,6 +104,10 @@ class Escalation(Base):
     step_index: Mapped[int] = mapped_column(Integer, default=0)
     # How many times a `repeat` step has sent the escalation back to its first step.
     round: Mapped[int] = mapped_column(Integer, default=0)
+    # The round this pass of the plan began with. A new notification for an alert whose
+    # escalation ran out starts the plan again from a later round, so job rows stay unique
+    # and `repeat` counts from here.
+    first_round: Mapped[int] = mapped_column(Integer, server_default="0", default=0)
     step_started_at: Mapped[datetime] = mapped_column(UTCDateTime())
     next_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -146,6 +150,16 @@ class CallJob(Base):
     # Set while a per-number throttle delays the call: until when, and which limit.
     held_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     hold_reason: Mapped[str | None] = mapped_column(Text, default=None)
+    # Times a worker failed on this job with an error of its own (not a call outcome); the
+    # auditor reports a job that keeps failing.
+    failures: Mapped[int] = mapped_column(Integer, server_default="0", default=0)
+    # While another job's call to the same number carries this job's alert too (one call for
+    # all of a number's open alerts), that call's attempt; the job waits for its end.
+    # (No foreign key: attempts already point at jobs, and a cycle of keys would make every
+    # insert order matter. Both go with their alert.)
+    riding_attempt_id: Mapped[str | None] = mapped_column(String(40), default=None, index=True)
+    # Calls of other jobs that carried this job's alert, counted like its own placed calls.
+    carried_calls: Mapped[int] = mapped_column(Integer, server_default="0", default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
@@ -170,8 +184,12 @@ class CallAttempt(Base):
     to_number: Mapped[str] = mapped_column(String(20))
     caller_id: Mapped[str] = mapped_column(String(20))
     provider: Mapped[str] = mapped_column(String(40))
-    # The organization's provider account that took the call; NULL for the server's default.
+    # The organization's provider account that took the call; NULL for one of the platform's.
     provider_account_id: Mapped[str | None] = mapped_column(String(40), default=None)
+    # The platform provider (by its configured name) that took the call, when no account did.
+    platform_provider: Mapped[str | None] = mapped_column(String(40), default=None)
+    # Placed through the simulator: nobody was called, and no key pressed was a person's.
+    simulated: Mapped[bool] = mapped_column(server_default=false(), default=False)
     provider_call_id: Mapped[str | None] = mapped_column(String(200), default=None)
     worker_id: Mapped[str] = mapped_column(String(100))
     status: Mapped[str] = mapped_column(String(20), default=AttemptStatus.SENDING.value)
@@ -189,6 +207,11 @@ class CallAttempt(Base):
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # Set when the alert was acknowledged or resolved while this call was going on: the worker
+    # that can reach the call hangs it up, then clears it.
+    hangup_requested_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime(), default=None, index=True
+    )
 
 
 class ProviderAccount(Base):

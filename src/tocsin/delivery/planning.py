@@ -56,6 +56,7 @@ class AttemptSnapshot:
     job_id: str
     org_id: str
     provider_account_id: str | None
+    platform_provider: str | None
     idempotency_key: str
     to_number: str
     caller_id: str
@@ -73,6 +74,7 @@ class AttemptSnapshot:
             job_id=attempt.job_id,
             org_id=attempt.org_id,
             provider_account_id=attempt.provider_account_id,
+            platform_provider=attempt.platform_provider,
             idempotency_key=attempt.idempotency_key,
             to_number=attempt.to_number,
             caller_id=attempt.caller_id,
@@ -82,6 +84,11 @@ class AttemptSnapshot:
             accepted_at=attempt.accepted_at,
             voice=voice,
         )
+
+    @property
+    def placed_by(self) -> tuple[str | None, str | None]:
+        """(provider account, platform provider) the attempt names, as ProviderChoice has them."""
+        return self.provider_account_id, self.platform_provider
 
 
 class PlanKind(StrEnum):
@@ -103,6 +110,7 @@ class AttemptSettings:
     caller_id: str
     send_deadline: timedelta
     max_spoken_characters: int
+    platform_provider: str | None = None
     retry: RetryPolicy = DEFAULT_RETRY
     sanctioned_regions: frozenset[str] = DEFAULT_SANCTIONED_REGIONS
     throttle: tuple[Bucket, ...] = VOICE_PER_NUMBER
@@ -210,6 +218,7 @@ def plan_job(session: Session, *, job_id: str, now: datetime, settings: AttemptS
         # call recognises the next one.
         caller_id=previous.caller_id if previous is not None else settings.caller_id,
         provider=settings.provider,
+        platform_provider=settings.platform_provider,
         worker_id=settings.worker_id,
         status=AttemptStatus.SENDING,
         last_event_sequence=0,

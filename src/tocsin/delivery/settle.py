@@ -46,6 +46,9 @@ class RetryPolicy:
 
 DEFAULT_RETRY = RetryPolicy()
 
+# The longest a provider's "try again later" (SIP Retry-After) may delay a page.
+MAX_PROVIDER_WAIT = timedelta(minutes=5)
+
 
 def settle(
     session: Session,
@@ -90,7 +93,12 @@ _BY_ALERT = {
 
 
 def after_attempt(
-    session: Session, attempt: CallAttempt, *, policy: RetryPolicy, now: datetime
+    session: Session,
+    attempt: CallAttempt,
+    *,
+    policy: RetryPolicy,
+    now: datetime,
+    wait: timedelta | None = None,
 ) -> None:
     """Decide the job's next move now that `attempt` is over."""
     job = session.get(CallJob, attempt.job_id, with_for_update=True)
@@ -107,7 +115,8 @@ def after_attempt(
     status = AttemptStatus(attempt.status)
     if status == AttemptStatus.NOT_PLACED:
         if job.attempt_count < policy.max_attempts:
-            release(job, status=JobStatus.PENDING, now=now, run_at=now + policy.retry_after)
+            delay = max(policy.retry_after, min(wait or timedelta(0), MAX_PROVIDER_WAIT))
+            release(job, status=JobStatus.PENDING, now=now, run_at=now + delay)
             job.last_error = attempt.error_message
         else:
             settle(

@@ -30,7 +30,14 @@ from tocsin.delivery.throttle import VOICE_PER_NUMBER, Bucket
 from tocsin.delivery.wakeup import listen_for_work
 from tocsin.ids import new_id
 from tocsin.safety.tables.sanctions import DEFAULT_SANCTIONED_REGIONS
-from tocsin.telephony.base import CallEventKind, CallRequest, Provider, ProviderError
+from tocsin.telephony.base import (
+    CallEventKind,
+    CallHandle,
+    CallRequest,
+    Provider,
+    ProviderError,
+    close_provider,
+)
 from tocsin.trust.anomalies.scan import run_scan
 from tocsin.trust.retention import purge_audit_log
 
@@ -121,9 +128,12 @@ class Worker:
         self._tasks: set[asyncio.Task[None]] = set()
         self._wake: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        platform = self.providers.platform_chain().choices[:1]
         self._attempt_settings = AttemptSettings(
             worker_id=self.worker_id,
-            provider=self.providers.default.provider.name,
+            # What an attempt names until a provider is chosen for it: the platform's first.
+            provider=platform[0].provider.name if platform else "none",
+            platform_provider=platform[0].platform_name if platform else None,
             caller_id=settings.caller_id,
             send_deadline=settings.send_deadline,
             max_spoken_characters=settings.max_spoken_characters,
@@ -191,6 +201,9 @@ class Worker:
                 helper.cancel()
             if self._tasks:
                 await asyncio.gather(*self._tasks, return_exceptions=True)
+            # Sockets closed and SIP registrations withdrawn (REGISTER with Expires: 0).
+            for provider in self.providers.built():
+                await close_provider(provider)
             log.info("worker %s stopped", self.worker_id)
 
     async def _idle(self, stop: asyncio.Event, seconds: float) -> None:
@@ -332,28 +345,40 @@ class Worker:
             voice=attempt.voice or self.settings.voice,
             ring_timeout_seconds=self.settings.ring_timeout_seconds,
         )
-        choices = await self._read(self.providers.choices_for, org_id=attempt.org_id)
-        if not choices:
-            await self._not_placed(
-                attempt, "no_provider", "none of the organization's providers can be used"
+        chain = await self._read(self.providers.choices_for, org_id=attempt.org_id)
+        await self.close_retired()
+        if chain.fallback is not None:
+            await self._write(
+                attempts.note_fallback,
+                attempt_id=attempt.attempt_id,
+                reason=chain.fallback,
+                now=self.clock.now(),
+            )
+        if not chain:
+            await self._write(
+                attempts.mark_no_provider,
+                attempt_id=attempt.attempt_id,
+                now=self.clock.now(),
+                reason=chain.fallback,
+                policy=self.settings.retry,
             )
             return
         refused: ProviderError | None = None
-        for choice in choices:
+        for choice in chain.choices:
             remaining = (attempt.sending_deadline - self.clock.now()).total_seconds()
             if remaining <= 0:
                 # We never asked this provider, so trying later cannot double the call.
                 await self._not_placed(attempt, "deadline", "sending deadline passed")
                 return
-            if choice.account_id is not None:
-                # Name the account before asking it, so a callback that beats `mark_accepted` is
-                # checked against its credentials. The server default needs no write: the
-                # attempt was created naming it.
+            if (choice.account_id, choice.platform_name) != attempt.placed_by:
+                # Name the provider before asking it, so a callback that beats `mark_accepted`
+                # is checked against its credentials.
                 await self._write(
                     attempts.mark_provider,
                     attempt_id=attempt.attempt_id,
                     provider=choice.provider.name,
                     provider_account_id=choice.account_id,
+                    platform_provider=choice.platform_name,
                 )
             try:
                 handle = await asyncio.wait_for(choice.provider.dial(request), timeout=remaining)
@@ -374,6 +399,7 @@ class Worker:
                     attempt_id=attempt.attempt_id,
                     failed_provider=choice.provider.name,
                     reason=error.user_message,
+                    code=error.code,
                     now=self.clock.now(),
                 )
                 continue
@@ -395,34 +421,44 @@ class Worker:
                 now=self.clock.now(),
                 provider=choice.provider.name,
                 provider_account_id=choice.account_id,
+                platform_provider=choice.platform_name,
+                simulated=choice.simulated,
             )
-            finished = False
-            async for event in handle.events():
-                finished = finished or event.kind.is_final
-                if event.kind in _NOTHING_TO_RECORD:
-                    continue
-                await self._write(
-                    attempts.apply_event,
-                    attempt_id=attempt.attempt_id,
-                    event=event,
-                    now=self.clock.now(),
-                    policy=self.settings.retry,
-                )
-            if not finished:
-                # The rest arrives by callback (REST providers): let the job go rather than hold
-                # its lease, and look at it again when the call must be over.
-                await self._defer(attempt, until=self.clock.now() + self.settings.call_window)
+            await self._follow(attempt, handle)
             return
         if refused is not None:
-            await self._not_placed(attempt, refused.code, refused.user_message)
+            await self._not_placed(
+                attempt, refused.code, refused.user_message, retry_after=refused.retry_after
+            )
+
+    async def _follow(self, attempt: AttemptSnapshot, handle: CallHandle) -> None:
+        """Record the call's events as they come; a call whose events come by callback is let
+        go until it must be over."""
+        finished = False
+        async for event in handle.events():
+            finished = finished or event.kind.is_final
+            if event.kind in _NOTHING_TO_RECORD:
+                continue
+            await self._write(
+                attempts.apply_event,
+                attempt_id=attempt.attempt_id,
+                event=event,
+                now=self.clock.now(),
+                policy=self.settings.retry,
+            )
+        if not finished:
+            # The rest arrives by callback (REST providers): let the job go rather than hold
+            # its lease, and look at it again when the call must be over.
+            await self._defer(attempt, until=self.clock.now() + self.settings.call_window)
 
     async def reconcile(self, attempt: AttemptSnapshot) -> None:
         """Settle an attempt another worker left unfinished, without dialling it again."""
         now = self.clock.now()
-        choices = await self._read(self.providers.choices_for, org_id=attempt.org_id)
+        chain = await self._read(self.providers.choices_for, org_id=attempt.org_id)
+        choices = chain.choices
         if attempt.status == AttemptStatus.IN_PROGRESS:
             # Accepted: only the provider that took it can say how it went.
-            choices = [c for c in choices if c.account_id == attempt.provider_account_id]
+            choices = [c for c in choices if (c.account_id, c.platform_name) == attempt.placed_by]
         askable = [c for c in choices if c.provider.capabilities.lookup_by_idempotency_key]
         record = None
         for choice in askable:
@@ -483,7 +519,14 @@ class Worker:
             until=until,
         )
 
-    async def _not_placed(self, attempt: AttemptSnapshot, code: str, message: str) -> None:
+    async def _not_placed(
+        self,
+        attempt: AttemptSnapshot,
+        code: str,
+        message: str,
+        *,
+        retry_after: float | None = None,
+    ) -> None:
         await self._write(
             attempts.mark_not_placed,
             attempt_id=attempt.attempt_id,
@@ -491,7 +534,14 @@ class Worker:
             code=code,
             message=message,
             policy=self.settings.retry,
+            wait=timedelta(seconds=retry_after) if retry_after else None,
         )
+
+    async def close_retired(self) -> None:
+        """Close providers replaced since the last look (an edited account's SIP trunk holds a
+        socket and a registration); on this loop, which owns what they opened."""
+        for provider in self.providers.retired():
+            await close_provider(provider)
 
     async def _write(self, work: Callable[..., T], /, **kwargs: Any) -> T:
         """Run `work(session, **kwargs)` in one write transaction, off the event loop."""

@@ -6,11 +6,14 @@ call, and report CallEvents. Every provider maps its own statuses onto CallEvent
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
+
+log = logging.getLogger(__name__)
 
 
 class CallEventKind(StrEnum):
@@ -83,6 +86,9 @@ class Capabilities:
     records_audio: bool = False
     # Whether the provider also implements TextSender (SMS).
     sends_text: bool = False
+    # Nobody is called: what the "callee" does is made up. A simulated keypress is never
+    # shown as a person's, and a simulator never stands in for a real provider.
+    simulated: bool = False
 
 
 class ProviderError(Exception):
@@ -92,11 +98,21 @@ class ProviderError(Exception):
     again cannot ring the phone twice. `user_message` can be shown to an operator as is.
     """
 
-    def __init__(self, message: str, *, retry_safe: bool, user_message: str, code: str) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_safe: bool,
+        user_message: str,
+        code: str,
+        retry_after: float | None = None,
+    ) -> None:
         super().__init__(message)
         self.retry_safe = retry_safe
         self.user_message = user_message
         self.code = code
+        # Seconds the provider asked us to wait before trying it again (SIP Retry-After).
+        self.retry_after = retry_after
 
 
 class CallHandle(Protocol):
@@ -128,6 +144,18 @@ class TextSender(Protocol):
         """Send an SMS and return the provider's id of the message; raise ProviderError when
         it was refused."""
         ...
+
+
+async def close_provider(provider: Provider) -> None:
+    """Let go of what a provider holds (sockets, tasks, a SIP registration), if it holds
+    anything; a failure to close is logged, never raised, since it must not stop a shutdown."""
+    close = getattr(provider, "close", None)
+    if close is None:
+        return
+    try:
+        await close()
+    except Exception:
+        log.exception("closing provider %s failed", provider.name)
 
 
 def text_sender(provider: Provider) -> TextSender | None:

@@ -156,7 +156,9 @@ class SimulatorCall:
 
 class SimulatorProvider:
     name = "simulator"
-    capabilities = Capabilities(lookup_by_idempotency_key=True, records_audio=True, sends_text=True)
+    capabilities = Capabilities(
+        lookup_by_idempotency_key=True, records_audio=True, sends_text=True, simulated=True
+    )
 
     def __init__(
         self,

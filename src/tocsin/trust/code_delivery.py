@@ -85,6 +85,11 @@ async def send_code(
     """Send the code and return the provider's id of the call or message; raise CodeNotSent
     when no provider took it."""
     key = f"verify/{verification_id}"
+    if not choices:
+        raise CodeNotSent(
+            "no telephony provider is configured to send the code: add a provider account, or "
+            "ask the operator to configure the platform's provider (TOCSIN_PROVIDER)"
+        )
     refusals: list[str] = []
     for choice in choices:
         provider = choice.provider

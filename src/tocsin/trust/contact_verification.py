@@ -58,7 +58,7 @@ def issue_for_contact(
         sanctioned_regions=runtime.settings.sanctioned_region_set(),
     )
     if channel == Channel.SMS and not has_sms(
-        runtime.provider_directory().choices_for(session, contact.org_id)
+        runtime.provider_directory().choices_for(session, contact.org_id).choices
     ):
         raise SmsUnsupported("none of this organization's providers sends SMS; use a call")
     runtime.rate_limiter.hit(
@@ -84,10 +84,10 @@ async def deliver(runtime: Runtime, pending: Pending) -> None:
     row = pending.issued.verification
     directory = runtime.provider_directory()
     if row.org_id is None:
-        choices = [directory.default]
+        chain = directory.platform_chain()
     else:
         with runtime.database.read() as session:
-            choices = directory.choices_for(session, row.org_id)
+            chain = directory.choices_for(session, row.org_id)
     message = CodeMessage(
         Purpose(row.purpose), pending.issued.code, pending.org_name, opt_out_url(runtime)
     )
@@ -107,7 +107,7 @@ async def deliver(runtime: Runtime, pending: Pending) -> None:
     reference: str | None = None
     try:
         reference = await send_code(
-            choices,
+            chain.choices,
             verification_id=row.id,
             to_number=row.phone_e164,
             caller_id=runtime.settings.caller_id,

@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session
 
 from tocsin.accounts.models import Organization, Role
 from tocsin.alerts import service
-from tocsin.delivery.models import CallAttempt
+from tocsin.delivery.models import CallAttempt, Escalation, EscalationStatus
 from tocsin.endpoints.models import Endpoint
-from tocsin.ingest.models import Alert
+from tocsin.ingest.models import Alert, AlertStatus
 from tocsin.pagination import DEFAULT_LIMIT
 from tocsin.web.context import Viewer, signed_in
 from tocsin.web.render import render
@@ -29,13 +29,15 @@ class AlertRow:
     alert: Alert
     endpoint_name: str
     calls: int
+    # The escalation ran every step and nobody answered, while the alert is still open.
+    exhausted: bool = False
 
 
 def _alert_rows(session: Session, org_id: str, cursor: str | None) -> dict[str, Any]:
     page = service.list_alerts(session, org_id=org_id, limit=DEFAULT_LIMIT, cursor=cursor)
     ids = [alert.id for alert in page.items]
     endpoint_ids = {alert.endpoint_id for alert in page.items}
-    # Two grouped queries for the page, not two per alert.
+    # Three grouped queries for the page, not three per alert.
     names = {
         endpoint_id: name
         for endpoint_id, name in session.execute(
@@ -50,8 +52,20 @@ def _alert_rows(session: Session, org_id: str, cursor: str | None) -> dict[str, 
             .group_by(CallAttempt.alert_id)
         )
     }
+    exhausted = set(
+        session.scalars(
+            select(Escalation.alert_id).where(
+                Escalation.alert_id.in_(ids), Escalation.status == EscalationStatus.EXHAUSTED
+            )
+        )
+    )
     rows = [
-        AlertRow(alert, names.get(alert.endpoint_id, alert.endpoint_id), calls.get(alert.id, 0))
+        AlertRow(
+            alert,
+            names.get(alert.endpoint_id, alert.endpoint_id),
+            calls.get(alert.id, 0),
+            exhausted=alert.id in exhausted and alert.status == AlertStatus.OPEN,
+        )
         for alert in page.items
     ]
     return {"rows": rows, "next_cursor": page.next_cursor, "cursor": cursor}

@@ -26,6 +26,15 @@ def _when(value: datetime | None) -> str:
 _ENV.filters["when"] = _when
 
 
+def _telephony(request: Request) -> str:
+    """How this server calls people: "real", "simulated" (the simulator: nobody is called) or
+    "none" (no platform provider: only organizations' own accounts can call)."""
+    runtime = getattr(request.app.state, "runtime", None)
+    if runtime is None or not runtime.platform_providers:
+        return "none"
+    return "simulated" if runtime.calls_are_simulated else "real"
+
+
 def render(
     request: Request, template: str, context: dict[str, Any], *, status_code: int = 200
 ) -> HTMLResponse:
@@ -34,6 +43,7 @@ def render(
     values = {
         "request": request,
         "viewer": viewer,
+        "telephony": _telephony(request),
         "csrf_token": viewer.csrf_token if viewer is not None else "",
         "version": __version__,
         **context,
