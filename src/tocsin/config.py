@@ -54,6 +54,12 @@ class Settings(BaseSettings):
     # this long after, before the escalation moves on.
     unanswered_retries: int = Field(default=1, ge=0, le=5)
     unanswered_retry_seconds: float = Field(default=120.0, gt=0)
+    # The built-in actions (no escalation policy) page until someone answers: this many passes
+    # through their plan, waiting first_wait minutes after the first pass, twice as long after
+    # each next one, at most max_wait (routing/steps.py, docs/delivery.md).
+    paging_rounds: int = Field(default=10, ge=1, le=11)
+    paging_first_wait_minutes: float = Field(default=5.0, gt=0, le=24 * 60)
+    paging_max_wait_minutes: float = Field(default=60.0, gt=0, le=24 * 60)
     # Calls one number may get: LIMIT/WINDOW buckets (s, m, h, d); empty turns throttling off.
     voice_throttle: str = "1/1m,3/15m,7/1h,15/3h"
     # How often each worker's auditor looks for escalations nothing is moving.

@@ -20,7 +20,9 @@ from tocsin.delivery.platform_providers import PlatformProvider, configured_prov
 from tocsin.delivery.providers import ProviderDirectory
 from tocsin.delivery.settle import RetryPolicy
 from tocsin.delivery.worker import Worker, WorkerSettings
+from tocsin.errors import InvalidInput
 from tocsin.ratelimit import Limits, RateLimiter, parse_rate_limits
+from tocsin.routing.steps import DEFAULT_PAGING, PagingDefaults
 from tocsin.secretbox import SecretBox
 from tocsin.telephony.factory import BuildContext, ProviderFactory
 from tocsin.telephony.rest.builders import register_rest_providers
@@ -51,6 +53,8 @@ class Runtime:
     provider_factory: ProviderFactory = field(default_factory=ProviderFactory)
     # The operator's own providers, in failover order (delivery/platform_providers.py).
     platform_providers: tuple[PlatformProvider, ...] = ()
+    # How the built-in actions keep paging until someone answers (routing/steps.py).
+    paging: PagingDefaults = DEFAULT_PAGING
     wake_workers: list[Worker] = field(default_factory=list)
 
     @classmethod
@@ -102,6 +106,7 @@ class Runtime:
             rate_limiter=build_rate_limiter(settings),
             provider_factory=factory,
             platform_providers=platform,
+            paging=paging_defaults(settings),
         )
 
     @property
@@ -172,6 +177,17 @@ class Runtime:
             clock=self.clock,
             settings=self.worker_settings(),
         )
+
+
+def paging_defaults(settings: Settings) -> PagingDefaults:
+    try:
+        return PagingDefaults(
+            rounds=settings.paging_rounds,
+            first_wait_minutes=settings.paging_first_wait_minutes,
+            max_wait_minutes=settings.paging_max_wait_minutes,
+        )
+    except ValueError as error:
+        raise InvalidInput(f"paging settings: {error}", code="invalid_settings") from error
 
 
 def billing_config(settings: Settings) -> BillingConfig:

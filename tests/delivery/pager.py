@@ -22,6 +22,7 @@ from tests.factories import add_contact, ok, signup
 from tocsin.clock import ManualClock
 from tocsin.delivery.throttle import VOICE_PER_NUMBER, Bucket
 from tocsin.delivery.worker import Worker, WorkerSettings
+from tocsin.routing.steps import PagingDefaults
 from tocsin.runtime import Runtime
 from tocsin.telephony.simulator import SimulatorProvider
 
@@ -51,8 +52,13 @@ class Pager:
         *,
         throttle: tuple[Bucket, ...] = VOICE_PER_NUMBER,
         unanswered_retries: int = 1,
+        rounds: int | None = None,
     ) -> None:
+        """`rounds`: passes through the built-in plans (10 by default; 1 calls each contact's
+        step once, for tests about something else than paging until answered)."""
         self.client, self.runtime, self.clock = client, runtime, clock
+        if rounds is not None:
+            runtime.paging = PagingDefaults(rounds=rounds)
         _, body = signup(client, org_name="Pager test")
         user = {"Authorization": f"Bearer {body['tokens']['access_token']}"}
         # The owner's token, for what only people may do (time zone, trial); it expires, so use

@@ -56,10 +56,13 @@ def test_an_unanswered_call_is_retried_from_the_same_caller_id_within_three_minu
     assert first["id"] != second["id"]
     assert len({c.key for c in pager.calls()}) == 2
     assert "call.retry_scheduled" in pager.actions(alert_id)
-    # One retry by default; then the only step is over and nobody is left to call.
-    assert pager.later(minutes=30) == 0
+    # One retry by default; then the step is over, and after the plan's five-minute wait the
+    # next round calls again: a page without a policy never just stops.
+    assert pager.later(minutes=4) == 0
+    assert pager.later(minutes=1) == 1
+    assert pager.numbers_called() == [pager.phone(alice)] * 3
     assert detail["status"] == "open"
-    assert pager.alert(alert_id)["escalation"]["status"] == "exhausted"
+    assert pager.alert(alert_id)["escalation"]["status"] == "active"
     assert pager.alert(alert_id)["jobs"][0]["outcome"] == "unanswered"
 
 
@@ -313,7 +316,10 @@ def test_an_endpoint_template_is_what_the_call_says(pager: Pager) -> None:
     assert attempt["spoken_text"] == "Checkout is failing. Runbook seven."
 
 
-def test_a_throttled_call_is_delayed_not_dropped_and_the_delay_is_visible(pager: Pager) -> None:
+def test_a_throttled_call_is_delayed_not_dropped_and_the_delay_is_visible(
+    client: TestClient, runtime: Runtime, clock: ManualClock, data_dir: Path
+) -> None:
+    pager = Pager(client, runtime, clock, data_dir, rounds=1)
     alice = pager.contact("Alice", "answer")  # answers, presses nothing: stays open
     endpoint = pager.endpoint(alice)
     alerts = [
@@ -350,7 +356,7 @@ def test_a_throttled_call_is_delayed_not_dropped_and_the_delay_is_visible(pager:
 def test_a_storm_to_one_number_is_spread_out_by_every_bucket(
     client: TestClient, runtime: Runtime, clock: ManualClock, data_dir: Path
 ) -> None:
-    pager = Pager(client, runtime, clock, data_dir, unanswered_retries=0)
+    pager = Pager(client, runtime, clock, data_dir, unanswered_retries=0, rounds=1)
     alice = pager.contact("Alice", "answer")
     endpoint = pager.endpoint(alice)
     alerts = [pager.fire(endpoint, {"title": f"Problem {n}"}) for n in range(20)]

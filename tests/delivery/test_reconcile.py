@@ -19,6 +19,7 @@ from tocsin.clock import ManualClock
 from tocsin.delivery.models import CallAttempt, CallJob
 from tocsin.delivery.worker import Worker, WorkerSettings
 from tocsin.ingest.models import Alert
+from tocsin.routing.steps import PagingDefaults
 from tocsin.runtime import Runtime
 from tocsin.telephony.base import (
     CallHandle,
@@ -214,6 +215,7 @@ def test_dial_that_outlived_its_deadline_is_settled_by_lookup_not_redialled(
 def test_dial_failure_that_may_have_placed_a_call_is_never_redialled_only_retried_as_unanswered(
     client: TestClient, runtime: Runtime, clock: ManualClock
 ) -> None:
+    runtime.paging = PagingDefaults(rounds=1)  # one pass: this is about one step's calls
     alert_id = fire(client)
     provider = CannotTell()
     worker = make_worker(runtime, provider, clock, "worker-a")

@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from tocsin.routing.rules import Action, ActionType
-from tocsin.routing.steps import check_steps, parse_steps, plan_for
+from tocsin.routing.steps import PagingDefaults, check_steps, parse_steps, plan_for
 
 
 def steps(*documents: dict[str, Any]) -> list[Any]:
@@ -23,7 +23,12 @@ def test_a_chain_of_call_wait_call_repeat_is_accepted() -> None:
         {"type": "repeat", "times": 2},
     )
     check_steps(chain)
-    assert chain[1].seconds == 300
+    assert chain[1].seconds_in(0) == chain[1].seconds_in(3) == 300
+
+
+def test_a_wait_with_a_backoff_grows_on_every_pass_up_to_its_most() -> None:
+    [wait] = steps({"type": "wait", "minutes": 5, "backoff": 2, "max_minutes": 60})
+    assert [wait.seconds_in(passes) / 60 for passes in range(6)] == [5, 10, 20, 40, 60, 60]
 
 
 @pytest.mark.parametrize(
@@ -67,15 +72,37 @@ def test_every_action_becomes_a_plan() -> None:
         return plan_for(action, endpoint_contact_ids=contacts, policy_steps=policy_steps)
 
     call = {"type": "call", "contact_ids": ["ct_a"]}
-    assert plan(Action(type=ActionType.CALL_PRIMARY)) == [call]
-    assert plan(Action(type=ActionType.CALL_ALL)) == [{"type": "call", "contact_ids": contacts}]
+    everyone = {"type": "call", "contact_ids": contacts}
+    # The built-in actions page until someone answers: a wait that doubles, and a repeat.
+    again = [
+        {"type": "wait", "minutes": 5.0, "backoff": 2.0, "max_minutes": 60.0},
+        {"type": "repeat", "times": 9},
+    ]
+    assert plan(Action(type=ActionType.CALL_PRIMARY)) == [call, everyone, *again]
+    assert plan(Action(type=ActionType.CALL_ALL)) == [everyone, *again]
     assert plan(Action(type=ActionType.CALL_MEMBER, contact_id="ct_q")) == [
-        {"type": "call", "contact_ids": ["ct_q"]}
+        {"type": "call", "contact_ids": ["ct_q"]},
+        *again,
     ]
     escalate = Action(type=ActionType.CALL_ESCALATION, escalation_id="esp_1")
+    # A policy's own steps are its own: it decides whether and how it repeats.
     assert plan(escalate, policy) == policy
     # A policy that is gone pages the primary contact rather than nobody.
-    assert plan(escalate, None) == [call]
+    assert plan(escalate, None) == [call, everyone, *again]
+    for planned in (plan(Action(type=ActionType.CALL_PRIMARY)), plan(escalate, policy)):
+        check_steps(parse_steps(planned))
+
+
+def test_the_rounds_of_the_built_in_plan_are_configurable() -> None:
+    once = PagingDefaults(rounds=1)
+    assert plan_for(
+        Action(type=ActionType.CALL_PRIMARY),
+        endpoint_contact_ids=["ct_a"],
+        policy_steps=None,
+        paging=once,
+    ) == [{"type": "call", "contact_ids": ["ct_a"]}]
+    with pytest.raises(ValueError, match="rounds must be 1 to 11"):
+        PagingDefaults(rounds=12)
 
 
 def test_an_endpoint_without_contacts_has_nobody_to_call() -> None:

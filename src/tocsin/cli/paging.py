@@ -170,6 +170,7 @@ def endpoint_preview(
             content_type="application/json",
             now=runtime.clock.now(),
             max_characters=runtime.settings.max_spoken_characters,
+            paging=runtime.paging,
         )
     first_calls = [target.phone_e164 for target in result.first_calls]
     data = {

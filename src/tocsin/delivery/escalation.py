@@ -14,6 +14,7 @@ who poked, and jobs are unique per number, step and round.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -22,6 +23,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from tocsin.billing.notices import tell_owners
 from tocsin.db.base import table_of
 from tocsin.delivery.jobs import cancel_pending_calls, enqueue_calls
 from tocsin.delivery.models import (
@@ -38,6 +40,8 @@ from tocsin.ingest.models import Alert, AlertStatus
 from tocsin.routing.steps import CallStep, RepeatStep, WaitStep, parse_steps
 from tocsin.trust import audit
 from tocsin.trust.audit import Actor
+
+log = logging.getLogger(__name__)
 
 ENGINE = Actor("engine")
 _ESCALATIONS = table_of(Escalation)
@@ -59,6 +63,12 @@ class Position:
     step_started_at: datetime
     next_at: datetime | None = None
     status: EscalationStatus = EscalationStatus.ACTIVE
+    # The round this pass of the plan began in: repeats and backoffs count from it.
+    first_round: int = 0
+
+    @property
+    def passes(self) -> int:
+        return self.round - self.first_round
 
 
 @dataclass(frozen=True)
@@ -102,15 +112,19 @@ def run_steps(
                 events.append(
                     ("escalation.calling", {**details, "numbers": [t.phone_e164 for t in targets]})
                 )
-                return Transition(Position(index, position.round, now, None), targets, events)
+                return Transition(
+                    replace(position, step_started_at=now, next_at=None), targets, events
+                )
             position = replace(position, step_index=index + 1)
         elif isinstance(step, WaitStep):
-            until = now + timedelta(seconds=step.seconds)
+            until = now + timedelta(seconds=step.seconds_in(position.passes))
             events.append(("escalation.waiting", {**details, "until": until.isoformat()}))
-            return Transition(Position(index, position.round, now, until), [], events)
-        elif position.round < step.times:
+            return Transition(replace(position, step_started_at=now, next_at=until), [], events)
+        elif position.passes < step.times:
             events.append(("escalation.repeated", {**details, "round": position.round + 2}))
-            position = Position(0, position.round + 1, now)
+            position = replace(
+                position, step_index=0, round=position.round + 1, step_started_at=now
+            )
         else:
             position = replace(position, step_index=index + 1)
     raise AssertionError("escalation steps did not settle")  # pragma: no cover
@@ -226,7 +240,86 @@ def _write_step(
             target_id=alert_id,
             details={**details, "escalation_id": escalation_id},
         )
+    if position.status == EscalationStatus.EXHAUSTED:
+        _tell_nobody_answered(session, escalation_id, org_id, alert_id, position, now)
     return queued
+
+
+def _tell_nobody_answered(
+    session: Session,
+    escalation_id: str,
+    org_id: str,
+    alert_id: str,
+    position: Position,
+    now: datetime,
+) -> None:
+    """Every step ran and the alert is still open: the loudest thing an escalation can say."""
+    title = session.scalar(select(Alert.title).where(Alert.id == alert_id)) or alert_id
+    rounds = position.passes + 1
+    log.warning("alert %s: escalation exhausted after %d rounds; nobody answered", alert_id, rounds)
+    tell_owners(
+        session,
+        org_id=org_id,
+        kind="escalation_exhausted",
+        # Once per pass of the plan: a restarted escalation that runs out again says so again.
+        period=f"{escalation_id}:{position.first_round}",
+        message=(
+            f'Nobody answered the alert "{title}": its escalation ran every step '
+            f"({rounds} round{'s' if rounds != 1 else ''}) and stopped calling. The alert is "
+            "still open; a new notification for it, or acknowledging it, ends this state."
+        ),
+        now=now,
+        actor=ENGINE,
+        details={"alert_id": alert_id, "escalation_id": escalation_id, "rounds": rounds},
+    )
+
+
+def restart_if_exhausted(session: Session, *, alert_id: str, now: datetime) -> int:
+    """A new notification for an open alert whose escalation ran out starts it again, from its
+    first step, as a new pass; returns how many calls that queued (0 when there was nothing to
+    restart)."""
+    escalation = session.scalar(
+        select(Escalation)
+        .join(Alert, Alert.id == Escalation.alert_id)
+        .where(
+            Escalation.alert_id == alert_id,
+            Escalation.status == EscalationStatus.EXHAUSTED,
+            Alert.status == AlertStatus.OPEN,
+        )
+        .with_for_update(of=Escalation)
+    )
+    if escalation is None:
+        return 0
+    first_round = escalation.round + 1
+    transition = run_steps(
+        parse_steps(escalation.plan),
+        Position(0, first_round, now, first_round=first_round),
+        now=now,
+        targets_for=numbers_for(session, escalation.org_id),
+    )
+    position = transition.position
+    escalation.first_round = first_round
+    escalation.round = position.round
+    escalation.step_index = position.step_index
+    escalation.step_started_at = position.step_started_at
+    escalation.next_at = position.next_at
+    escalation.status = position.status.value
+    escalation.ended_at = now if position.status != EscalationStatus.ACTIVE else None
+    escalation.updated_at = now
+    session.flush()
+    audit.record(
+        session,
+        actor=ENGINE,
+        action="escalation.restarted",
+        at=now,
+        org_id=escalation.org_id,
+        target_type="alert",
+        target_id=alert_id,
+        details={"escalation_id": escalation.id, "round": first_round + 1},
+    )
+    return _write_step(
+        session, escalation.id, escalation.org_id, alert_id, transition, now, record_calling=True
+    )
 
 
 def poke(session: Session, *, escalation_id: str | None, now: datetime) -> None:
@@ -281,13 +374,19 @@ def advance(session: Session, *, escalation_id: str, now: datetime, skip_locked:
         escalation.next_at = None  # the last of them to settle pokes it again
         return False
     if isinstance(step, WaitStep):
-        until = escalation.step_started_at + timedelta(seconds=step.seconds)
+        passes = escalation.round - escalation.first_round
+        until = escalation.step_started_at + timedelta(seconds=step.seconds_in(passes))
         if now < until:
             escalation.next_at = until
             return False
     transition = run_steps(
         steps,
-        Position(index + 1, escalation.round, escalation.step_started_at),
+        Position(
+            index + 1,
+            escalation.round,
+            escalation.step_started_at,
+            first_round=escalation.first_round,
+        ),
         now=now,
         targets_for=numbers_for(session, escalation.org_id),
     )

@@ -260,6 +260,7 @@ async def preview_endpoint(
                 content_type=content_type,
                 now=runtime.clock.now(),
                 max_characters=runtime.settings.max_spoken_characters,
+                paging=runtime.paging,
             )
             return PreviewOut(
                 source=result.source,

@@ -20,6 +20,7 @@ from tocsin.ingest.models import Alert, AlertStatus
 from tocsin.ingest.parse import ParsedAlert, dedup_key_for
 from tocsin.ingest.severity import Severity
 from tocsin.routing.service import route_alert
+from tocsin.routing.steps import DEFAULT_PAGING, PagingDefaults
 from tocsin.trust import audit
 from tocsin.trust.audit import Actor
 
@@ -27,6 +28,9 @@ from tocsin.trust.audit import Actor
 class Outcome(StrEnum):
     CREATED = "created"
     DEDUPLICATED = "deduplicated"
+    # A repeat of an open alert whose escalation had run out with nobody answering: paging
+    # starts again from the first step.
+    RESTARTED = "restarted"
     RESOLVED = "resolved"
 
 
@@ -75,7 +79,13 @@ def _writers_serialised(session: Session) -> bool:
 
 
 def accept_alert(
-    session: Session, *, endpoint: EndpointRoute, parsed: ParsedAlert, actor: Actor, now: datetime
+    session: Session,
+    *,
+    endpoint: EndpointRoute,
+    parsed: ParsedAlert,
+    actor: Actor,
+    now: datetime,
+    paging: PagingDefaults = DEFAULT_PAGING,
 ) -> IngestResult:
     dedup_key = dedup_key_for(endpoint.id, parsed)
     if parsed.severity == Severity.RESOLVED:
@@ -112,6 +122,7 @@ def accept_alert(
         routing=endpoint.routing,
         parsed=parsed,
         targets=targets,
+        paging=paging,
     )
     queued = escalation.start(
         session,
@@ -156,6 +167,10 @@ def _repeat(
         target_id=alert_id,
         details={"repeat_count": repeat_count},
     )
+    queued = escalation.restart_if_exhausted(session, alert_id=alert_id, now=now)
+    if queued:
+        announce_work(session)
+        return IngestResult(alert_id, Outcome.RESTARTED, calls_queued=queued)
     return IngestResult(alert_id, Outcome.DEDUPLICATED, calls_queued=0)
 
 

@@ -154,4 +154,11 @@ def accept_hook(runtime: Runtime, hook: HookRequest) -> IngestResult:
         parsed = parse_alert(
             body=hook.body, content_type=hook.content_type, query=hook.query, form=hook.form
         )
-        return accept_alert(session, endpoint=endpoint, parsed=parsed, actor=actor, now=now)
+        return accept_alert(
+            session,
+            endpoint=endpoint,
+            parsed=parsed,
+            actor=actor,
+            now=now,
+            paging=runtime.paging,
+        )

@@ -17,7 +17,7 @@ from tocsin.endpoints.service import CallTarget, call_targets
 from tocsin.ingest.parse import dedup_key_for, parse_alert
 from tocsin.messages import MessageContext, render_message
 from tocsin.routing.service import Route, route_alert
-from tocsin.routing.steps import parse_steps
+from tocsin.routing.steps import DEFAULT_PAGING, PagingDefaults, parse_steps
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,7 @@ def preview(
     content_type: str,
     now: datetime,
     max_characters: int,
+    paging: PagingDefaults = DEFAULT_PAGING,
 ) -> Preview:
     parsed = parse_alert(body=body, content_type=content_type, query=[])
     targets = call_targets(session, endpoint.id)
@@ -50,6 +51,7 @@ def preview(
         routing=endpoint.routing,
         parsed=parsed,
         targets=targets,
+        paging=paging,
     )
     first_calls: list[CallTarget] = []
     if route.plan:

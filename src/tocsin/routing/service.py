@@ -19,7 +19,7 @@ from tocsin.endpoints.service import CallTarget
 from tocsin.ingest.parse import ParsedAlert
 from tocsin.routing.models import EscalationPolicy
 from tocsin.routing.rules import DEFAULT_ACTION, Action, ActionType, first_match, parse_rules
-from tocsin.routing.steps import plan_for
+from tocsin.routing.steps import DEFAULT_PAGING, PagingDefaults, plan_for
 
 
 @dataclass(frozen=True)
@@ -78,12 +78,14 @@ def route_alert(
     routing: str,
     parsed: ParsedAlert,
     targets: Sequence[CallTarget],
+    paging: PagingDefaults = DEFAULT_PAGING,
 ) -> Route:
     contact_ids = [target.contact_id for target in targets]
     matched = first_match(parse_rules(rules), rule_document(parsed)) if rules else None
     if matched is None:
         action = _default_action(routing)
-        return Route(action, plan_for(action, endpoint_contact_ids=contact_ids, policy_steps=None))
+        plan = plan_for(action, endpoint_contact_ids=contact_ids, policy_steps=None, paging=paging)
+        return Route(action, plan)
     position, rule = matched
     action, fallback, policy_steps = rule.action, None, None
     if action.type == ActionType.CALL_ESCALATION:
@@ -102,5 +104,7 @@ def route_alert(
             fallback = "contact no longer exists; calling the primary contact"
     if fallback is not None:
         action = DEFAULT_ACTION
-    plan = plan_for(action, endpoint_contact_ids=contact_ids, policy_steps=policy_steps)
+    plan = plan_for(
+        action, endpoint_contact_ids=contact_ids, policy_steps=policy_steps, paging=paging
+    )
     return Route(action, plan, rule=position, rule_name=rule.name, fallback=fallback)

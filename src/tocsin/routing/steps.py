@@ -1,14 +1,24 @@
 """The steps of an escalation, and the plan an alert's route turns into.
 
 A plan is a list of steps: `call` (ring these contacts at once), `wait` (give them time before
-the next step) and, last, `repeat` (go back to the first step, up to so many times). Every
-route becomes a plan: `call_primary` is one call step to the endpoint's first contact,
-`call_escalation` the policy's own steps.
+the next step, longer on each pass when it has a `backoff`) and, last, `repeat` (go back to the
+first step, up to so many times). Every route becomes a plan: `call_escalation` is the policy's
+own steps; the built-in actions keep paging until someone answers (`PagingDefaults`):
+
+    call_primary  call the endpoint's first contact, then all of its contacts together
+    call_all      call all of the endpoint's contacts together
+    call_member   call that contact
+
+each followed by a wait that doubles on every pass (5, 10, 20, 40, 60, 60 ... minutes by
+default) and a repeat, for `rounds` passes in all (10 by default, about eight hours), after which
+the escalation is exhausted, shown as such and its owners told; a new notification for the
+still-open alert starts it again.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
@@ -41,10 +51,17 @@ class WaitStep(BaseModel):
     type: Literal["wait"] = "wait"
     # Fractions are allowed: 0.5 is thirty seconds.
     minutes: float = Field(gt=0, le=MAX_WAIT_MINUTES)
+    # Each pass through the plan waits `backoff` times longer than the one before, up to
+    # `max_minutes`: unanswered pages come further apart rather than stop.
+    backoff: float = Field(default=1.0, ge=1.0, le=10.0)
+    max_minutes: float | None = Field(default=None, gt=0, le=MAX_WAIT_MINUTES)
 
-    @property
-    def seconds(self) -> float:
-        return self.minutes * 60
+    def seconds_in(self, passes: int) -> float:
+        """How long this wait lasts after `passes` earlier passes through the plan."""
+        minutes = self.minutes * self.backoff ** min(passes, 64)
+        if self.max_minutes is not None:
+            minutes = min(minutes, self.max_minutes)
+        return min(minutes, MAX_WAIT_MINUTES) * 60
 
 
 class RepeatStep(BaseModel):
@@ -74,7 +91,33 @@ def parse_steps(documents: Sequence[dict[str, Any]]) -> list[CallStep | WaitStep
 
 
 def dump_steps(steps: Sequence[CallStep | WaitStep | RepeatStep]) -> list[dict[str, Any]]:
-    return [step.model_dump() for step in steps]
+    # A plain wait is written as it always was: without its (unused) backoff fields.
+    return [
+        step.model_dump(exclude_none=True, exclude={"backoff"} if step.backoff == 1 else set())
+        if isinstance(step, WaitStep)
+        else step.model_dump()
+        for step in steps
+    ]
+
+
+@dataclass(frozen=True)
+class PagingDefaults:
+    """How the built-in actions keep paging until someone answers."""
+
+    # Passes through the plan in all; 1 calls once round and stops.
+    rounds: int = 10
+    # The wait after the first pass, doubled after each pass up to `max_wait_minutes`.
+    first_wait_minutes: float = 5.0
+    max_wait_minutes: float = 60.0
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.rounds <= MAX_REPEATS + 1:
+            raise ValueError(f"paging rounds must be 1 to {MAX_REPEATS + 1}")
+        if not 0 < self.first_wait_minutes <= self.max_wait_minutes <= MAX_WAIT_MINUTES:
+            raise ValueError("paging waits must be positive, the first no longer than the most")
+
+
+DEFAULT_PAGING = PagingDefaults()
 
 
 def plan_for(
@@ -82,6 +125,7 @@ def plan_for(
     *,
     endpoint_contact_ids: Sequence[str],
     policy_steps: Sequence[dict[str, Any]] | None,
+    paging: PagingDefaults = DEFAULT_PAGING,
 ) -> list[dict[str, Any]]:
     """The steps an alert routed to `action` takes; empty when there is nobody to call.
 
@@ -92,12 +136,24 @@ def plan_for(
     if action.type == ActionType.CALL_ESCALATION and policy_steps is not None:
         return list(policy_steps)
     if action.type == ActionType.CALL_MEMBER and action.contact_id is not None:
-        return [_call(action.contact_id)]
+        return _until_answered([_call(action.contact_id)], paging)
     if not endpoint_contact_ids:
         return []
-    if action.type == ActionType.CALL_ALL:
-        return [_call(*endpoint_contact_ids)]
-    return [_call(endpoint_contact_ids[0])]
+    if action.type == ActionType.CALL_ALL or len(endpoint_contact_ids) == 1:
+        return _until_answered([_call(*endpoint_contact_ids)], paging)
+    return _until_answered([_call(endpoint_contact_ids[0]), _call(*endpoint_contact_ids)], paging)
+
+
+def _until_answered(calls: list[dict[str, Any]], paging: PagingDefaults) -> list[dict[str, Any]]:
+    if paging.rounds == 1:
+        return calls
+    wait = {
+        "type": "wait",
+        "minutes": paging.first_wait_minutes,
+        "backoff": 2.0,
+        "max_minutes": paging.max_wait_minutes,
+    }
+    return [*calls, wait, {"type": "repeat", "times": paging.rounds - 1}]
 
 
 def _call(*contact_ids: str) -> dict[str, Any]:

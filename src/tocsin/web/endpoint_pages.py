@@ -404,7 +404,14 @@ def send_test_alert(
             parsed = parse_alert(
                 body=json.dumps(body).encode(), content_type="application/json", query=[]
             )
-            result = accept_alert(db, endpoint=route, parsed=parsed, actor=viewer.actor, now=now)
+            result = accept_alert(
+                db,
+                endpoint=route,
+                parsed=parsed,
+                actor=viewer.actor,
+                now=now,
+                paging=runtime.paging,
+            )
     except TocsinError as error:
         return _endpoint_error(request, viewer, org_id, endpoint_id, error)
     runtime.notify_new_jobs()
