@@ -38,7 +38,10 @@ class Settings(BaseSettings):
     # so it is off unless asked for; the very first user may always sign up.
     allow_signup: bool = False
 
-    max_payload_bytes: int = 64 * 1024
+    # Webhook bodies up to this size are taken: an Alertmanager group of a thousand alerts is
+    # about half a megabyte, and a refused one never pages (Alertmanager does not retry a 4xx).
+    # What is stored with the alert is trimmed (ingest/trim.py).
+    max_payload_bytes: int = Field(default=1024 * 1024, ge=1024)
     max_spoken_characters: int = 600
 
     worker_concurrency: int = 8

@@ -21,6 +21,7 @@ from tocsin.delivery.providers import ProviderDirectory
 from tocsin.delivery.settle import RetryPolicy
 from tocsin.delivery.worker import Worker, WorkerSettings
 from tocsin.errors import InvalidInput
+from tocsin.ingest.refusals import RefusalLog
 from tocsin.ratelimit import Limits, RateLimiter, parse_rate_limits
 from tocsin.routing.steps import DEFAULT_PAGING, PagingDefaults
 from tocsin.secretbox import SecretBox
@@ -55,6 +56,8 @@ class Runtime:
     platform_providers: tuple[PlatformProvider, ...] = ()
     # How the built-in actions keep paging until someone answers (routing/steps.py).
     paging: PagingDefaults = DEFAULT_PAGING
+    # Which refused webhooks to write down now (ingest/refusals.py).
+    refusals: RefusalLog = field(default_factory=RefusalLog)
     wake_workers: list[Worker] = field(default_factory=list)
 
     @classmethod

@@ -58,7 +58,7 @@ def _bad_requests(client: TestClient, tenant: Tenant) -> list[tuple[httpx.Respon
         (
             client.post(
                 f"/v1/hooks/{tenant.endpoint_id}",
-                content=b"x" * (64 * 1024 + 1),
+                content=b"x" * (1024 * 1024 + 1),
                 headers={**tenant.alert_key, "Content-Type": "text/plain"},
             ),
             413,

@@ -15,10 +15,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from tests.factories import PASSWORD, make_tenant, ok
+from tests.rows import tenant_rows
+from tocsin.billing.models import Notice
 from tocsin.clock import ManualClock
 from tocsin.ingest.models import Alert
 from tocsin.ratelimit import Limits, RateLimited, RateLimiter, parse_rate_limits
 from tocsin.runtime import Runtime
+from tocsin.trust.models import AuditEvent
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
@@ -92,6 +95,61 @@ def test_ingest_per_endpoint_counts_every_key_of_the_endpoint(
     refused(client.post(hook, json={"title": "c"}, headers={"X-Alert-Key": other_key}), 61)
 
 
+def test_repeats_of_an_open_alert_do_not_use_up_the_budget_of_new_ones(
+    runtime: Runtime, client: TestClient, limits_clock: ManualClock
+) -> None:
+    """Before: the per-key limit counted duplicates, so a storm of repeats made a new alert in
+    the same minute get 429, and senders that do not retry lost it (issue 14, finding 12)."""
+    tenant = tenant_rows(runtime)
+    runtime.rate_limiter = limiter(
+        limits_clock, **{Limits.INGEST_KEY: "3/minute", Limits.INGEST_ENDPOINT: "3/minute"}
+    )
+    hook = f"/v1/hooks/{tenant.endpoint_id}"
+    ok(client.post(hook, json={"title": "Disk full"}, headers=tenant.alert_key), 202)
+    for _ in range(20):
+        repeat = ok(client.post(hook, json={"title": "Disk full"}, headers=tenant.alert_key), 202)
+        assert repeat["outcome"] == "deduplicated"
+    news = ok(client.post(hook, json={"title": "CPU high"}, headers=tenant.alert_key), 202)
+    assert news["outcome"] == "created"
+    assert alerts(runtime) == 2
+
+
+def test_a_refused_alert_is_on_record_and_its_owners_are_told(
+    runtime: Runtime, client: TestClient, limits_clock: ManualClock
+) -> None:
+    tenant = tenant_rows(runtime)
+    runtime.rate_limiter = limiter(limits_clock, **{Limits.INGEST_ENDPOINT: "1/minute"})
+    hook = f"/v1/hooks/{tenant.endpoint_id}"
+    ok(client.post(hook, json={"title": "Disk full"}, headers=tenant.alert_key), 202)
+    for title in ("CPU high", "Memory low", "Swap full"):
+        refused(client.post(hook, json={"title": title}, headers=tenant.alert_key), 61)
+    with runtime.database.read() as session:
+        [event] = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "alert.refused")
+        ).all()
+        notices = session.scalars(select(Notice).where(Notice.kind == "alerts_refused")).all()
+    # Once a minute per endpoint and reason, however many were refused.
+    assert (event.target_id, event.details["code"], event.details["status"]) == (
+        tenant.endpoint_id,
+        "rate_limited",
+        429,
+    )
+    [notice] = notices
+    assert "paged nobody" in notice.message
+    limits_clock.advance(61)
+    ok(client.post(hook, json={"title": "a"}, headers=tenant.alert_key), 202)
+    refused(client.post(hook, json={"title": "b"}, headers=tenant.alert_key), 61)
+    with runtime.database.read() as session:
+        counts = [
+            event.details["refused"]
+            for event in session.scalars(
+                select(AuditEvent).where(AuditEvent.action == "alert.refused")
+            )
+        ]
+    # The second minute's record counts itself and the two held back in the first.
+    assert counts == [1, 3]
+
+
 def test_a_flood_of_bad_keys_is_stopped_without_touching_others(
     client: TestClient, runtime: Runtime, limits_clock: ManualClock
 ) -> None:
@@ -101,10 +159,15 @@ def test_a_flood_of_bad_keys_is_stopped_without_touching_others(
     for n in range(5):
         response = client.post(hook, json={"title": "x"}, headers={"X-Alert-Key": f"tk_bad_{n}"})
         assert response.status_code == 401
-    # From that address, even a good key now waits: guessing is what the limit is for.
-    refused(client.post(hook, json={"title": "x"}, headers=tenant.alert_key), 61)
-    limits_clock.advance(61)
+    # Past the limit, guesses from that address wait...
+    refused(client.post(hook, json={"title": "x"}, headers={"X-Alert-Key": "tk_bad_9"}), 61)
+    # ...but a good key from the same address (behind a load balancer, everyone's) never does.
     ok(client.post(hook, json={"title": "x"}, headers=tenant.alert_key), 202)
+    limits_clock.advance(61)
+    assert (
+        client.post(hook, json={"title": "y"}, headers={"X-Alert-Key": "tk_bad_0"}).status_code
+        == 401
+    )
 
 
 def test_sign_in_is_limited_per_email_and_recovers(

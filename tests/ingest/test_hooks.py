@@ -172,11 +172,13 @@ def test_oversized_payload_is_refused_and_nothing_written(
     client: TestClient, runtime: Runtime
 ) -> None:
     tenant = make_tenant(client)
-    response = _hook(client, tenant, content=b"x" * (64 * 1024 + 1))
+    limit = runtime.settings.max_payload_bytes
+    assert limit == 1024 * 1024
+    response = _hook(client, tenant, content=b"x" * (limit + 1))
     assert response.status_code == 413
     assert response.json()["error"]["code"] == "payload_too_large"
     assert _count(runtime, Alert) == 0
-    exactly_limit = _hook(client, tenant, content=b"y" * (64 * 1024))
+    exactly_limit = _hook(client, tenant, content=b"y" * limit)
     assert exactly_limit.status_code == 202
 
 

@@ -301,3 +301,42 @@ def apply_record(
     mark_accepted(session, attempt_id=attempt_id, provider_call_id=record.provider_call_id, now=now)
     for event in record.events:
         apply_event(session, attempt_id=attempt_id, event=event, now=now, policy=policy)
+
+
+# A job a worker keeps failing on is tried again after this long, doubling, up to the most.
+FAILURE_RETRY = timedelta(seconds=15)
+MOST_FAILURE_RETRY = timedelta(minutes=5)
+
+
+def record_job_failure(
+    session: Session, *, job_id: str, worker_id: str, error: str, now: datetime
+) -> None:
+    """A worker failed on a job with an error of its own (a bug, not a call outcome): count it,
+    say so on the alert's timeline when it is new, and let the job be tried again later rather
+    than at every lease. An attempt already written is settled by the next try (reconciled, never
+    dialled again); the auditor reports a job that fails twice the same way."""
+    job = session.get(CallJob, job_id, with_for_update=True)
+    if job is None or job.status not in (JobStatus.LEASED, JobStatus.PENDING):
+        return
+    same_as_before = job.last_error == error
+    job.failures += 1
+    job.last_error = error[:500]
+    wait = min(FAILURE_RETRY * 2 ** min(job.failures - 1, 10), MOST_FAILURE_RETRY)
+    release(job, status=JobStatus.PENDING, now=now, run_at=now + wait)
+    if not same_as_before:
+        audit.record(
+            session,
+            actor=Actor("worker", worker_id),
+            action="call.error",
+            at=now,
+            org_id=job.org_id,
+            target_type="alert",
+            target_id=job.alert_id,
+            details={
+                "job_id": job.id,
+                "to": job.to_number,
+                "error": error[:300],
+                "failures": job.failures,
+                "retry_at": (now + wait).isoformat(),
+            },
+        )

@@ -10,6 +10,8 @@ Every worker runs it once a minute (on PostgreSQL one at a time, under an adviso
 - `overdue`: an escalation due for longer than `stuck_after`: no worker is advancing them.
 - `job_overdue`: a call due for longer than `stuck_after`, or held by a lease that expired that
   long ago: no worker is placing calls.
+- `job_failing`: a call a worker failed on twice or more with an error of its own (a template or
+  payload it cannot handle, a bug): its owners are told once, the timeline already says why.
 
 The first two should never happen; finding one means a bug, which is why each is written to the
 audit log as well as logged. The last two mean workers are down or far behind; they are logged
@@ -25,6 +27,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, exists, or_, select, text
 from sqlalchemy.orm import Session
 
+from tocsin.billing.notices import tell_owners
 from tocsin.delivery.escalation import ENGINE, close, ended_by, poke
 from tocsin.delivery.models import (
     OPEN_JOB_STATUSES,
@@ -39,6 +42,8 @@ from tocsin.trust import audit
 log = logging.getLogger(__name__)
 
 STUCK_AFTER = timedelta(minutes=5)
+# A call failed on this often by a worker's own error is reported.
+REPEATED_FAILURES = 2
 # A step whose last job just settled is poked in the same transaction; only one that has sat
 # unpoked this long is suspicious.
 STALL_GRACE = timedelta(minutes=1)
@@ -119,6 +124,28 @@ def find_stuck(
         Finding("job_overdue", alert_id, org_id, escalation_id, f"call {job_id} is {status}")
         for job_id, alert_id, org_id, escalation_id, status in late
     ]
+    failing = session.execute(
+        select(
+            CallJob.id,
+            CallJob.alert_id,
+            CallJob.org_id,
+            CallJob.escalation_id,
+            CallJob.failures,
+            CallJob.last_error,
+        )
+        .where(CallJob.status.in_(OPEN_JOB_STATUSES), CallJob.failures >= REPEATED_FAILURES)
+        .limit(1000)
+    )
+    findings += [
+        Finding(
+            "job_failing",
+            alert_id,
+            org_id,
+            escalation_id,
+            f"call {job_id} failed {failures} times: {error}",
+        )
+        for job_id, alert_id, org_id, escalation_id, failures, error in failing
+    ]
     return findings
 
 
@@ -136,6 +163,8 @@ def audit_and_report(
         log.warning(
             "escalation auditor: %s: alert %s (%s)", finding.kind, finding.alert_id, finding.detail
         )
+        if finding.kind == "job_failing":
+            _tell_failing(session, finding, now)
         if finding.kind not in _MENDED:
             continue
         if finding.kind == "alert_closed":
@@ -153,6 +182,35 @@ def audit_and_report(
             details={**asdict(finding), "mended": True},
         )
     return findings
+
+
+def _tell_failing(session: Session, finding: Finding, now: datetime) -> None:
+    """Once per call: the owners learn that a page is not going out, and why."""
+    job_id = finding.detail.split()[1]
+    told = tell_owners(
+        session,
+        org_id=finding.org_id,
+        kind="call_failing",
+        period=job_id,
+        message=(
+            f"A call about an alert keeps failing and is not being placed ({finding.detail}). "
+            "Tocsin tries it again every few minutes; check the alert's timeline."
+        ),
+        now=now,
+        actor=ENGINE,
+        details={"alert_id": finding.alert_id, "job_id": job_id},
+    )
+    if told:
+        audit.record(
+            session,
+            actor=ENGINE,
+            action="call.failing",
+            at=now,
+            org_id=finding.org_id,
+            target_type="alert",
+            target_id=finding.alert_id,
+            details={"job_id": job_id, "detail": finding.detail[:300]},
+        )
 
 
 def _end(session: Session, finding: Finding, now: datetime) -> None:

@@ -274,7 +274,13 @@ def _tell_nobody_answered(
     )
 
 
-def restart_if_exhausted(session: Session, *, alert_id: str, now: datetime) -> int:
+def restart_if_exhausted(
+    session: Session,
+    *,
+    alert_id: str,
+    now: datetime,
+    before: Callable[[], None] = lambda: None,
+) -> int:
     """A new notification for an open alert whose escalation ran out starts it again, from its
     first step, as a new pass; returns how many calls that queued (0 when there was nothing to
     restart)."""
@@ -290,6 +296,7 @@ def restart_if_exhausted(session: Session, *, alert_id: str, now: datetime) -> i
     )
     if escalation is None:
         return 0
+    before()
     first_round = escalation.round + 1
     transition = run_steps(
         parse_steps(escalation.plan),

@@ -319,11 +319,27 @@ class Worker:
     async def _guarded(self, job_id: str) -> None:
         try:
             await self.process_job(job_id)
-        except Exception:
-            # The lease expires and another worker settles the job from its attempt row.
+        except Exception as error:
             log.exception("worker %s failed on job %s", self.worker_id, job_id)
+            await self._record_failure(job_id, error)
         finally:
             self._held.discard(job_id)
+
+    async def _record_failure(self, job_id: str, error: Exception) -> None:
+        """Say on the alert's timeline that the job failed, and try it again after a while;
+        if even that cannot be written, the lease expires and another worker takes the job."""
+        try:
+            await self._write(
+                attempts.record_job_failure,
+                job_id=job_id,
+                worker_id=self.worker_id,
+                error=f"{type(error).__name__}: {error}",
+                now=self.clock.now(),
+            )
+        except Exception:
+            log.exception(
+                "worker %s could not record its failure on job %s", self.worker_id, job_id
+            )
 
     async def process_job(self, job_id: str) -> None:
         plan = await self._write(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -60,10 +61,20 @@ _OPEN_ALERT_ID = (
 )
 _ALERTS = table_of(Alert)
 _INSERT_ALERT = insert(_ALERTS)
+# A repeat also brings the alert up to date: a group whose members changed, or a check whose
+# message did, is what the next call reads out (it is rendered from the row at dial time).
 _COUNT_REPEAT = (
     update(_ALERTS)
     .where(_ALERTS.c.id == bindparam("alert_id"))
-    .values(repeat_count=_ALERTS.c.repeat_count + 1, last_received_at=bindparam("now"))
+    .values(
+        repeat_count=_ALERTS.c.repeat_count + 1,
+        last_received_at=bindparam("now"),
+        title=bindparam("title"),
+        message=bindparam("message"),
+        severity=bindparam("severity"),
+        payload=bindparam("payload", type_=_ALERTS.c.payload.type),
+        content_type=bindparam("content_type"),
+    )
     .returning(_ALERTS.c.repeat_count)
 )
 
@@ -86,17 +97,28 @@ def accept_alert(
     actor: Actor,
     now: datetime,
     paging: PagingDefaults = DEFAULT_PAGING,
+    admit: Callable[[], None] = lambda: None,
 ) -> IngestResult:
+    """Record the alert: a new one pages, a repeat of an open one updates it (and starts its
+    escalation again if it had run out), a resolve ends it. `admit()` is called before anything
+    new is paged or stored, and may refuse it (a rate limit): repeats do not count."""
     dedup_key = dedup_key_for(endpoint.id, parsed)
     if parsed.severity == Severity.RESOLVED:
         return _resolve(
-            session, endpoint=endpoint, parsed=parsed, dedup_key=dedup_key, actor=actor, now=now
+            session,
+            endpoint=endpoint,
+            parsed=parsed,
+            dedup_key=dedup_key,
+            actor=actor,
+            now=now,
+            admit=admit,
         )
 
     # The hot path of every webhook: Core statements, because the ORM's unit of work costs
     # more than the SQL itself here, and nothing below needs loaded objects.
     alert_id = _open_alert_id(session, endpoint.id, dedup_key)
     if alert_id is None:
+        admit()
         alert_id = new_id("al")
         values = _alert_values(alert_id, endpoint, parsed, dedup_key, now, AlertStatus.OPEN)
         if _writers_serialised(session):
@@ -110,9 +132,9 @@ def accept_alert(
                 alert_id = _open_alert_id(session, endpoint.id, dedup_key)
                 if alert_id is None:
                     raise
-                return _repeat(session, alert_id, endpoint=endpoint, actor=actor, now=now)
+                return _repeat(session, alert_id, endpoint, parsed, actor, now, admit)
     else:
-        return _repeat(session, alert_id, endpoint=endpoint, actor=actor, now=now)
+        return _repeat(session, alert_id, endpoint, parsed, actor, now, admit)
 
     targets = call_targets(session, endpoint.id)
     route = route_alert(
@@ -154,9 +176,26 @@ def accept_alert(
 
 
 def _repeat(
-    session: Session, alert_id: str, *, endpoint: EndpointRoute, actor: Actor, now: datetime
+    session: Session,
+    alert_id: str,
+    endpoint: EndpointRoute,
+    parsed: ParsedAlert,
+    actor: Actor,
+    now: datetime,
+    admit: Callable[[], None],
 ) -> IngestResult:
-    repeat_count = session.scalar(_COUNT_REPEAT, {"alert_id": alert_id, "now": now})
+    repeat_count = session.scalar(
+        _COUNT_REPEAT,
+        {
+            "alert_id": alert_id,
+            "now": now,
+            "title": parsed.title,
+            "message": parsed.message,
+            "severity": parsed.severity.value,
+            "payload": parsed.payload,
+            "content_type": parsed.content_type,
+        },
+    )
     audit.record(
         session,
         actor=actor,
@@ -167,7 +206,7 @@ def _repeat(
         target_id=alert_id,
         details={"repeat_count": repeat_count},
     )
-    queued = escalation.restart_if_exhausted(session, alert_id=alert_id, now=now)
+    queued = escalation.restart_if_exhausted(session, alert_id=alert_id, now=now, before=admit)
     if queued:
         announce_work(session)
         return IngestResult(alert_id, Outcome.RESTARTED, calls_queued=queued)
@@ -212,9 +251,11 @@ def _resolve(
     dedup_key: str,
     actor: Actor,
     now: datetime,
+    admit: Callable[[], None],
 ) -> IngestResult:
     alert = _open_alert(session, endpoint.id, dedup_key)
     if alert is None:
+        admit()
         # Nothing open to resolve; keep the event anyway so the timeline shows it arrived.
         alert = Alert(
             **_alert_values(new_id("al"), endpoint, parsed, dedup_key, now, AlertStatus.RESOLVED)

@@ -2,24 +2,38 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
+from datetime import datetime
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
-from tocsin.accounts.models import Scope
+from tocsin.accounts.models import ApiKey, Scope
 from tocsin.api.auth import authenticate_api_key, bearer_token, last_used_is_stale
 from tocsin.api.deps import client_ip
 from tocsin.api.schemas import ERROR_RESPONSES
-from tocsin.endpoints.service import find_route
-from tocsin.errors import Forbidden, InvalidInput, NotFound, PayloadTooLarge, Unauthorized
+from tocsin.endpoints.service import EndpointRoute, find_route
+from tocsin.errors import (
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    PayloadTooLarge,
+    TocsinError,
+    Unauthorized,
+)
 from tocsin.ingest.parse import parse_alert
+from tocsin.ingest.refusals import Refusal, RefusedAfterAuthentication, record_refusal
 from tocsin.ingest.service import IngestResult, accept_alert
+from tocsin.ingest.trim import trimmed
 from tocsin.ratelimit import Limits
 from tocsin.runtime import Runtime
 from tocsin.trust.audit import Actor
 from tocsin.trust.enforcement import ingest_block
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(responses=ERROR_RESPONSES)
 
@@ -71,30 +85,42 @@ def _alert_key(request: Request) -> str | None:
 
 async def receive_hook(endpoint_id: str, request: Request) -> JSONResponse:
     runtime: Runtime = request.app.state.runtime
-    body = await read_capped_body(request, runtime.settings.max_payload_bytes)
+    key, ip_address = _alert_key(request), client_ip(request)
     content_type = request.headers.get("content-type", "")
-    form = None
-    if content_type.lower().startswith("multipart/form-data"):
-        form = await _multipart_fields(request, body)
+    try:
+        body = await read_capped_body(request, runtime.settings.max_payload_bytes)
+        form = None
+        if content_type.lower().startswith("multipart/form-data"):
+            form = await _multipart_fields(request, body)
+    except TocsinError as error:
+        # Refused before it could be read (too big, a broken form): still told to the owners
+        # when the key is good, since the sender will not send it again.
+        await runtime.database.off_loop(
+            _note_unread_refusal, runtime, endpoint_id, key, ip_address, error
+        )
+        raise
     hook = HookRequest(
         endpoint_id=endpoint_id,
-        key=_alert_key(request),
+        key=key,
         body=body,
         content_type=content_type,
         query=list(request.query_params.multi_items()),
         form=form,
-        ip_address=client_ip(request),
+        ip_address=ip_address,
     )
-    limiter = runtime.rate_limiter
-    if hook.ip_address is not None:
-        limiter.check(Limits.INGEST_FAILURES, hook.ip_address, what="failed authentications")
     try:
         result = await runtime.database.off_loop(accept_hook, runtime, hook)
     except (Unauthorized, NotFound):
-        # Guessing endpoint ids or keys from one address soon meets a 429.
-        if hook.ip_address is not None:
-            limiter.hit(Limits.INGEST_FAILURES, hook.ip_address)
+        # Guessing endpoint ids or keys from one address soon meets a 429; a good key from the
+        # same address (everyone, behind a load balancer) never does.
+        if ip_address is not None:
+            runtime.rate_limiter.hit(
+                Limits.INGEST_FAILURES, ip_address, what="failed authentications"
+            )
         raise
+    except RefusedAfterAuthentication as refused:
+        await runtime.database.off_loop(_record, runtime, refused.refusal)
+        raise refused.refusal.error from None
     runtime.notify_new_jobs()
     return JSONResponse(
         {
@@ -105,6 +131,33 @@ async def receive_hook(endpoint_id: str, request: Request) -> JSONResponse:
         },
         status_code=202,
     )
+
+
+def _record(runtime: Runtime, refusal: Refusal) -> None:
+    now = runtime.clock.now()
+    count = runtime.refusals.due(refusal.endpoint_id, refusal.error.code, now)
+    if not count:
+        return
+    try:
+        with runtime.database.write() as session:
+            record_refusal(session, refusal, count=count, now=now)
+    except Exception:
+        # The sender still gets its error; a database too sick to record it shows elsewhere.
+        log.exception("could not record a refused alert for endpoint %s", refusal.endpoint_id)
+
+
+def _note_unread_refusal(
+    runtime: Runtime, endpoint_id: str, key: str | None, ip_address: str | None, error: TocsinError
+) -> None:
+    """Record a refusal of a body that was never read, if the key proves who sent it."""
+    try:
+        with runtime.database.read() as session:
+            endpoint, actor, _ = _authenticated(
+                session, runtime, endpoint_id, key, ip_address, runtime.clock.now()
+            )
+    except TocsinError:
+        return
+    _record(runtime, Refusal(endpoint.org_id, endpoint.id, actor, error))
 
 
 for _method in ("POST", "PUT", "PATCH", "GET"):
@@ -119,46 +172,72 @@ for _method in ("POST", "PUT", "PATCH", "GET"):
     )
 
 
-def accept_hook(runtime: Runtime, hook: HookRequest) -> IngestResult:
-    """Authenticate, parse and record in one write transaction: all of it, or none of it."""
-    now = runtime.clock.now()
-    with runtime.database.write() as session:
-        endpoint = find_route(session, hook.endpoint_id)
-        if endpoint is None:
-            raise NotFound("no endpoint with this id", code="endpoint_not_found")
-        actor = Actor("endpoint", endpoint.id, hook.ip_address)
-        if hook.key is not None:
-            key = authenticate_api_key(session, runtime, hook.key)
-            if key.org_id != endpoint.org_id:
-                raise Unauthorized("API key is not valid", code="invalid_key")
-            if key.endpoint_id is not None and key.endpoint_id != endpoint.id:
-                raise Forbidden("this key is for another endpoint", code="key_wrong_endpoint")
-            if Scope.INGEST.value not in key.scopes:
-                raise Forbidden("API key lacks the 'ingest' scope", code="insufficient_scope")
-            if last_used_is_stale(key, now):
-                key.last_used_at = now
-            actor = Actor("api_key", key.id, hook.ip_address)
-        elif endpoint.require_key:
+def _authenticated(
+    session: Session,
+    runtime: Runtime,
+    endpoint_id: str,
+    key_text: str | None,
+    ip_address: str | None,
+    now: datetime,
+) -> tuple[EndpointRoute, Actor, ApiKey | None]:
+    """The endpoint and who is sending to it: a key of its organization, or nobody for an
+    endpoint that needs no key. Unauthorized or NotFound for anyone else."""
+    endpoint = find_route(session, endpoint_id)
+    if endpoint is None:
+        raise NotFound("no endpoint with this id", code="endpoint_not_found")
+    if key_text is None:
+        if endpoint.require_key:
             raise Unauthorized("this endpoint needs an X-Alert-Key header", code="missing_key")
-        # After authentication, so a refusal tells nothing to someone without a key.
-        block = ingest_block(session, org_id=endpoint.org_id, endpoint_id=endpoint.id, now=now)
-        if block is not None:
-            raise block.refusal()
-        # Counted once the sender is known to be who it says, so nobody else can use up an
-        # endpoint's budget; the transaction is rolled back when a limit is reached.
-        if actor.type == "api_key" and actor.id is not None:
-            runtime.rate_limiter.hit(Limits.INGEST_KEY, actor.id, what="alerts with this key")
-        runtime.rate_limiter.hit(
-            Limits.INGEST_ENDPOINT, endpoint.id, what="alerts to this endpoint"
+        return endpoint, Actor("endpoint", endpoint.id, ip_address), None
+    key = authenticate_api_key(session, runtime, key_text)
+    if key.org_id != endpoint.org_id:
+        raise Unauthorized("API key is not valid", code="invalid_key")
+    return endpoint, Actor("api_key", key.id, ip_address), key
+
+
+def accept_hook(runtime: Runtime, hook: HookRequest) -> IngestResult:
+    """Authenticate, parse and record in one write transaction: all of it, or none of it. A
+    refusal after the sender proved who it is comes out as RefusedAfterAuthentication."""
+    now = runtime.clock.now()
+    limiter = runtime.rate_limiter
+    with runtime.database.write() as session:
+        endpoint, actor, key = _authenticated(
+            session, runtime, hook.endpoint_id, hook.key, hook.ip_address, now
         )
-        parsed = parse_alert(
-            body=hook.body, content_type=hook.content_type, query=hook.query, form=hook.form
-        )
-        return accept_alert(
-            session,
-            endpoint=endpoint,
-            parsed=parsed,
-            actor=actor,
-            now=now,
-            paging=runtime.paging,
-        )
+        try:
+            if key is not None:
+                if key.endpoint_id is not None and key.endpoint_id != endpoint.id:
+                    raise Forbidden("this key is for another endpoint", code="key_wrong_endpoint")
+                if Scope.INGEST.value not in key.scopes:
+                    raise Forbidden("API key lacks the 'ingest' scope", code="insufficient_scope")
+                if last_used_is_stale(key, now):
+                    key.last_used_at = now
+            # After authentication, so a refusal tells nothing to someone without a key.
+            block = ingest_block(session, org_id=endpoint.org_id, endpoint_id=endpoint.id, now=now)
+            if block is not None:
+                raise block.refusal()
+
+            def admit() -> None:
+                # Counted for new alerts only, once the sender is known to be who it says: a
+                # storm of repeats of one open alert cannot crowd out a new one, and nobody
+                # else can use up an endpoint's budget. The transaction is rolled back when a
+                # limit is reached.
+                if key is not None:
+                    limiter.hit(Limits.INGEST_KEY, key.id, what="new alerts with this key")
+                limiter.hit(Limits.INGEST_ENDPOINT, endpoint.id, what="new alerts to this endpoint")
+
+            parsed = parse_alert(
+                body=hook.body, content_type=hook.content_type, query=hook.query, form=hook.form
+            )
+            return accept_alert(
+                session,
+                endpoint=endpoint,
+                parsed=trimmed(parsed, body_bytes=len(hook.body)),
+                actor=actor,
+                now=now,
+                paging=runtime.paging,
+                admit=admit,
+            )
+        except TocsinError as error:
+            refusal = Refusal(endpoint.org_id, endpoint.id, actor, error)
+            raise RefusedAfterAuthentication(refusal) from error

@@ -14,10 +14,10 @@ GENERIC = (
 )
 
 GROUPED = (
-    "{% if firing | length > 1 %}"
-    "{{ firing | length }} alerts firing on {{ endpoint }}. Severity {{ severity }}. "
+    "{% if firing_count > 1 %}"
+    "{{ firing_count }} alerts firing on {{ endpoint }}. Severity {{ severity }}. "
     "{% for alert in firing[:5] %}{{ alert.summary }}{{ '. ' if not loop.last }}{% endfor %}"
-    "{% if firing | length > 5 %}. And {{ firing | length - 5 }} more{% endif %}."
+    "{% if firing_count > 5 %}. And {{ firing_count - 5 }} more{% endif %}."
     "{% else %}"
     "Alert from {{ endpoint }}. Severity {{ severity }}. {{ title }}."
     "{% if message and message != title %} {{ message }}{% endif %}"

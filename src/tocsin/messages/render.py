@@ -11,6 +11,7 @@ from jinja2 import TemplateError, TemplateSyntaxError
 
 from tocsin.errors import InvalidInput
 from tocsin.ingest.formats import Source, recognise
+from tocsin.ingest.trim import firing_count
 from tocsin.messages.defaults import default_template
 from tocsin.messages.sandbox import TemplateTooCostly, compile_template, render
 
@@ -44,6 +45,7 @@ class MessageContext:
             "repeat_count": self.repeat_count,
             "alerts": [],
             "firing": [],
+            "firing_count": 0,
             "resolved": [],
             "labels": {},
             "annotations": {},
@@ -52,9 +54,12 @@ class MessageContext:
         if self.source in (Source.ALERTMANAGER, Source.GRAFANA):
             recognised = recognise(payload)
             grouped = [asdict(a) for a in recognised.alerts] if recognised else []
+            firing = [a for a in grouped if a["status"] == "firing"]
             variables.update(
                 alerts=grouped,
-                firing=[a for a in grouped if a["status"] == "firing"],
+                firing=firing,
+                # All of them, also those a big group's stored payload no longer lists.
+                firing_count=firing_count(payload, len(firing)),
                 resolved=[a for a in grouped if a["status"] == "resolved"],
                 labels=payload.get("commonLabels") or {},
                 annotations=payload.get("commonAnnotations") or {},
@@ -95,7 +100,10 @@ def speakable(text: str, max_characters: int) -> str:
 def _describe(error: Exception) -> str:
     if isinstance(error, TemplateSyntaxError):
         return f"line {error.lineno}: {error.message or error}"
-    return str(error) or type(error).__name__
+    if isinstance(error, TemplateError | TemplateTooCostly | ValueError | TypeError):
+        return str(error) or type(error).__name__
+    # KeyError('host') says only "'host'": name the kind of error too.
+    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
 
 
 def _render(source: str, context: MessageContext, *, trusted: bool = False) -> str:
@@ -105,20 +113,33 @@ def _render(source: str, context: MessageContext, *, trusted: bool = False) -> s
 def render_message(
     template: str | None, context: MessageContext, *, max_characters: int
 ) -> Rendered:
-    """The text to read. A template that fails, or says nothing, gives way to the default for
-    the alert's sender: a broken template must not silence a page."""
+    """The text to read. A template that fails in any way (any exception, its time or size
+    limit) or says nothing gives way to the default for the alert's sender, and that, should it
+    ever fail on an odd payload, to a plain sentence: a broken template must not silence a
+    page."""
     problem = None
     if template:
         try:
             text = speakable(_render(template, context), max_characters)
-        except (TemplateError, TemplateTooCostly, ArithmeticError, TypeError, ValueError) as error:
+        except Exception as error:  # whatever it is, the call must go out
             problem = _describe(error)
         else:
             if text:
                 return Rendered(text)
             problem = "the template rendered no text"
-    default = _render(default_template(context.source), context, trusted=True)
-    return Rendered(speakable(default, max_characters), problem)
+    try:
+        default = speakable(
+            _render(default_template(context.source), context, trusted=True), max_characters
+        )
+    except Exception as error:
+        default = ""
+        problem = problem or f"the default words failed: {_describe(error)}"
+    return Rendered(default or speakable(plain_words(context), max_characters), problem)
+
+
+def plain_words(context: MessageContext) -> str:
+    """What a call says when no template can say anything: no Jinja, nothing to go wrong."""
+    return f"Alert from {context.endpoint}. Severity {context.severity}. {context.title}."
 
 
 SAMPLE = MessageContext(
@@ -135,6 +156,6 @@ def check_template(template: str, sample: MessageContext = SAMPLE) -> str:
     """The text `template` says for a sample alert; TemplateProblem if it does not work."""
     try:
         text = speakable(_render(template, sample), 10_000)
-    except (TemplateError, TemplateTooCostly, ArithmeticError, TypeError, ValueError) as error:
+    except Exception as error:  # a template is input: any failure of it is the sender's 422
         raise TemplateProblem(f"template does not work: {_describe(error)}") from error
     return text
