@@ -16,9 +16,9 @@ from tocsin.delivery import escalation
 from tocsin.delivery.wakeup import announce_work
 from tocsin.endpoints.service import EndpointRoute, call_targets
 from tocsin.ids import new_id
+from tocsin.ingest.intent import Intent
 from tocsin.ingest.models import Alert, AlertStatus
 from tocsin.ingest.parse import ParsedAlert, dedup_key_for
-from tocsin.ingest.severity import Severity
 from tocsin.routing.service import route_alert
 from tocsin.trust import audit
 from tocsin.trust.audit import Actor
@@ -28,6 +28,7 @@ class Outcome(StrEnum):
     CREATED = "created"
     DEDUPLICATED = "deduplicated"
     RESOLVED = "resolved"
+    ACKNOWLEDGED = "acknowledged"
 
 
 @dataclass(frozen=True)
@@ -78,8 +79,12 @@ def accept_alert(
     session: Session, *, endpoint: EndpointRoute, parsed: ParsedAlert, actor: Actor, now: datetime
 ) -> IngestResult:
     dedup_key = dedup_key_for(endpoint.id, parsed)
-    if parsed.severity == Severity.RESOLVED:
+    if parsed.intent == Intent.RESOLVE:
         return _resolve(
+            session, endpoint=endpoint, parsed=parsed, dedup_key=dedup_key, actor=actor, now=now
+        )
+    if parsed.intent == Intent.ACKNOWLEDGE:
+        return _acknowledge(
             session, endpoint=endpoint, parsed=parsed, dedup_key=dedup_key, actor=actor, now=now
         )
 
@@ -157,6 +162,50 @@ def _repeat(
         details={"repeat_count": repeat_count},
     )
     return IngestResult(alert_id, Outcome.DEDUPLICATED, calls_queued=0)
+
+
+def _acknowledge(
+    session: Session,
+    *,
+    endpoint: EndpointRoute,
+    parsed: ParsedAlert,
+    dedup_key: str,
+    actor: Actor,
+    now: datetime,
+) -> IngestResult:
+    """The sender says someone is on it (`"status": "acknowledged"`): paging stops as if they
+    had pressed 1."""
+    alert = _open_alert(session, endpoint.id, dedup_key)
+    if alert is None:
+        # Nothing open: keep the event for the timeline, acknowledged but holding no key, so a
+        # later page for the same incident still calls.
+        alert = Alert(
+            **_alert_values(
+                new_id("al"), endpoint, parsed, dedup_key, now, AlertStatus.ACKNOWLEDGED
+            )
+        )
+        alert.open_dedup_key = None
+        alert.acknowledged_at, alert.acknowledged_by = now, "source"
+        session.add(alert)
+        cancelled = 0
+    elif acknowledge_alert(alert, now=now, by="source"):
+        cancelled = escalation.stop_paging(
+            session, alert_id=alert.id, status=AlertStatus.ACKNOWLEDGED, now=now
+        )
+    else:
+        # Acknowledged already: the sender only repeats itself.
+        return _repeat(session, alert.id, endpoint=endpoint, actor=actor, now=now)
+    audit.record(
+        session,
+        actor=actor,
+        action="alert.acknowledged",
+        at=now,
+        org_id=endpoint.org_id,
+        target_type="alert",
+        target_id=alert.id,
+        details={"by": "source", "calls_cancelled": cancelled},
+    )
+    return IngestResult(alert.id, Outcome.ACKNOWLEDGED, calls_queued=0, calls_cancelled=cancelled)
 
 
 def _alert_values(
