@@ -3,7 +3,7 @@
 Accepts JSON, form-encoded bodies, multipart forms, query strings and raw text. A body that claims
 to be JSON but does not parse is kept as text: a sender's typo must not lose the alert.
 
-A known sender's body (ingest/formats.py) is read as that sender means it; anything else is read
+A known sender's body (ingest/senders/) is read as that sender means it; anything else is read
 generically, by field names compared without case. A body's JSON is never what a call says:
 when no field gives a title, a short sentence is made from the fields that are there.
 """
@@ -20,8 +20,9 @@ from urllib.parse import parse_qsl
 
 from tocsin.errors import InvalidInput
 from tocsin.ingest.fields import first_text, lowered, text
-from tocsin.ingest.formats import GroupedAlert, Recognised, Source, recognise
 from tocsin.ingest.intent import Intent, stated_intent
+from tocsin.ingest.senders import recognise
+from tocsin.ingest.senders.base import GroupedAlert, Recognised, Source
 from tocsin.ingest.severity import Severity, severity_of
 from tocsin.ingest.titles import incident_name, marked_as_recovery
 
@@ -112,7 +113,7 @@ def parse_alert(
     if form is not None:
         payload, kind = _form_payload(dict(form)), "form"
     elif not body.strip():
-        # A GET with query parameters: they are the body.
+        # A GET with query parameters: they are the body (Uptime Kuma, Healthchecks.io).
         payload, kind = dict(query), "query"
     elif media_type == "application/x-www-form-urlencoded":
         fields = dict(parse_qsl(_decode_text(body), keep_blank_values=True))
@@ -250,6 +251,7 @@ def _known_sender(
         content_type=kind,
         source=recognised.source,
         alerts=recognised.alerts,
+        intent=recognised.intent,
     )
 
 
