@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+import httpx
+
 from tocsin.accounts.secrets import derive_key
 from tocsin.accounts.tokens import TokenCodec
 from tocsin.billing.plans import PlanCatalog
@@ -51,6 +53,9 @@ class Runtime:
     rate_limiter: RateLimiter = field(default_factory=lambda: RateLimiter({}))
     provider_factory: ProviderFactory = field(default_factory=ProviderFactory)
     wake_workers: list[Worker] = field(default_factory=list)
+    # How requests Tocsin makes for a sender (confirming an Amazon SNS subscription) go out;
+    # None is the network. Tests put a mock transport here.
+    outbound_transport: httpx.AsyncBaseTransport | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings, *, clock: Clock | None = None) -> Runtime:

@@ -63,6 +63,7 @@ SENDERS = [
     Sender(
         "pagerduty", Source.PAGERDUTY, "pagerduty-firing", "pagerduty-recovery", "pagerduty-ack"
     ),
+    Sender("aws-sns", Source.AWS_CLOUDWATCH, "sns-firing", "sns-recovery"),
     Sender("azure-monitor", Source.AZURE_MONITOR, "azure-firing", "azure-recovery"),
     Sender(
         "google-cloud-monitoring",

@@ -85,6 +85,62 @@ def test_pagerduty_severities(severity: str, level: Severity) -> None:
     assert parse_json(event).severity == level
 
 
+def test_a_cloudwatch_alarm_in_an_sns_envelope_is_named_by_its_arn() -> None:
+    firing, recovery = guide("aws-sns", "sns-firing"), guide("aws-sns", "sns-recovery")
+    key = "cloudwatch:arn:aws:cloudwatch:eu-west-1:123456789012:alarm:db1-cpu-high"
+    assert reading(firing) == (
+        Source.AWS_CLOUDWATCH,
+        "db1-cpu-high is in alarm",
+        Severity.CRITICAL,
+        Intent.TRIGGER,
+        key,
+    )
+    assert firing.message == "CPU above 90 percent on db1"
+    assert (recovery.intent, recovery.dedup_key) == (Intent.RESOLVE, key)
+
+
+def test_insufficient_data_keeps_paging_and_a_bare_alarm_reads_the_same() -> None:
+    envelope = json.loads(body("aws-sns", "sns-firing").raw)
+    alarm = json.loads(envelope["Message"])
+    insufficient = parse_json({**alarm, "NewStateValue": "INSUFFICIENT_DATA"})
+    assert (insufficient.intent, insufficient.severity) == (Intent.TRIGGER, Severity.MINOR)
+    # Raw message delivery: the alarm without its envelope.
+    assert parse_json(alarm).dedup_key == guide("aws-sns", "sns-firing").dedup_key
+
+
+def test_other_sns_messages_read_their_subject_and_text() -> None:
+    """https://docs.aws.amazon.com/sns/latest/dg/http-notification-json.html (the example)."""
+    notification = {
+        "Type": "Notification",
+        "MessageId": "22b80b92-fdea-4c2c-8f9d-bdfb0c7bf324",
+        "TopicArn": "arn:aws:sns:us-west-2:123456789012:MyTopic",
+        "Subject": "My First Message",
+        "Message": "Hello world!",
+        "Timestamp": "2012-05-02T00:54:06.655Z",
+        "SignatureVersion": "1",
+        "Signature": "EXAMPLEw6JRN...",
+        "SigningCertURL": "https://sns.us-west-2.amazonaws.com/SimpleNotificationService-f3ecfb7224c7233fe7bb5f59f96de52f.pem",
+        "UnsubscribeURL": "https://sns.us-west-2.amazonaws.com/?Action=Unsubscribe&SubscriptionArn=arn:aws:sns:us-west-2:123456789012:MyTopic:c9135db0-26c4-47ec-8998-413945fb5a96",
+    }
+    parsed = parse_json(notification)
+    assert (parsed.source, parsed.title, parsed.message, parsed.intent) == (
+        Source.AWS_SNS,
+        "My First Message",
+        "Hello world!",
+        Intent.TRIGGER,
+    )
+    recovered = parse_json({**notification, "Subject": "RESOLVED: My First Message"})
+    assert recovered.intent == Intent.RESOLVE
+
+
+def test_sns_housekeeping_pages_nobody() -> None:
+    confirmation = guide("aws-sns", "sns-confirmation")
+    assert confirmation.intent == Intent.SUBSCRIBE
+    assert confirmation.confirm_url is not None
+    assert confirmation.confirm_url.startswith("https://sns.eu-west-1.amazonaws.com/?Action=")
+    assert guide("aws-sns", "sns-unsubscribe").intent == Intent.UNSUBSCRIBE
+
+
 def test_azure_monitor_reads_the_common_schema() -> None:
     firing, recovery = (
         guide("azure-monitor", "azure-firing"),

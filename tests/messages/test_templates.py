@@ -168,6 +168,7 @@ def test_templates_are_checked_before_they_are_saved() -> None:
 
 GUIDES = [
     ("pagerduty", "pagerduty-firing", "Production"),
+    ("aws-sns", "sns-firing", "AWS"),
     ("azure-monitor", "azure-firing", "Azure"),
     ("google-cloud-monitoring", "google-cloud-firing", "GCP"),
     ("datadog", "datadog-firing", "Datadog"),
@@ -205,6 +206,14 @@ def test_each_sender_sounds_as_its_guide_says(guide: str, block: str, endpoint: 
 
 def test_sender_template_variables() -> None:
     """Each sender's own objects, for endpoint templates."""
+    sent = body("aws-sns", "sns-firing")
+    alarm = parse_alert(body=sent.raw, content_type=sent.content_type, query=sent.query)
+    template = (
+        "{{ alarm.AlarmName }}: {{ alarm.Trigger.MetricName }} above {{ alarm.Trigger.Threshold }}."
+    )
+    assert say(template, source=alarm.source, payload=alarm.payload) == (
+        "db1-cpu-high: CPUUtilization above 90.0."
+    )
     kuma = body("uptime-kuma", "kuma-get-down")
     got = parse_alert(body=kuma.raw, content_type=kuma.content_type, query=kuma.query)
     assert say(

@@ -1,4 +1,5 @@
-"""What an event asks of its incident: page, acknowledge or resolve.
+"""What an event asks of its incident: page, acknowledge, resolve, or (a sender's own
+housekeeping) nothing at all.
 
 Only status-like fields can acknowledge or resolve. A word such as "normal", "ok" or "low" in a
 `priority`, `severity` or `level` field describes how bad a problem is, not that it ended:
@@ -19,6 +20,10 @@ class Intent(StrEnum):
     TRIGGER = "trigger"
     ACKNOWLEDGE = "acknowledge"
     RESOLVE = "resolve"
+    # A sender's housekeeping, never an alert: Amazon SNS asking for a subscription to be
+    # confirmed, and telling that one ended.
+    SUBSCRIBE = "subscribe"
+    UNSUBSCRIBE = "unsubscribe"
 
 
 # Fields that say where an incident stands, lower case, in the order they are trusted; the first

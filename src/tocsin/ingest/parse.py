@@ -63,10 +63,13 @@ class ParsedAlert:
     source: Source = Source.GENERIC
     # A grouped notification's alerts (Alertmanager, Grafana), firing first.
     alerts: tuple[GroupedAlert, ...] = ()
-    # Whether this event pages, acknowledges or resolves its incident.
+    # Whether this event pages, acknowledges or resolves its incident (or is a sender's
+    # housekeeping that pages nobody).
     intent: Intent = Intent.TRIGGER
     # The host or instance a generic body names; part of its dedup key.
     host: str = ""
+    # Amazon SNS's SubscribeURL, for an event whose intent is SUBSCRIBE.
+    confirm_url: str | None = None
 
     def __post_init__(self) -> None:
         # Before intents, a RESOLVED severity was how a resolve was said; callers that still say
@@ -252,6 +255,7 @@ def _known_sender(
         source=recognised.source,
         alerts=recognised.alerts,
         intent=recognised.intent,
+        confirm_url=recognised.confirm_url,
     )
 
 

@@ -16,9 +16,11 @@ from tocsin.delivery import escalation
 from tocsin.delivery.wakeup import announce_work
 from tocsin.endpoints.service import EndpointRoute, call_targets
 from tocsin.ids import new_id
+from tocsin.ingest import subscriptions
 from tocsin.ingest.intent import Intent
 from tocsin.ingest.models import Alert, AlertStatus
 from tocsin.ingest.parse import ParsedAlert, dedup_key_for
+from tocsin.ingest.subscriptions import PendingConfirmation
 from tocsin.routing.service import route_alert
 from tocsin.trust import audit
 from tocsin.trust.audit import Actor
@@ -29,14 +31,23 @@ class Outcome(StrEnum):
     DEDUPLICATED = "deduplicated"
     RESOLVED = "resolved"
     ACKNOWLEDGED = "acknowledged"
+    # Amazon SNS's housekeeping: no alert, nobody paged.
+    SUBSCRIPTION_PENDING = "subscription_pending"
+    SUBSCRIPTION_CONFIRMED = "subscription_confirmed"
+    SUBSCRIPTION_REFUSED = "subscription_refused"
+    UNSUBSCRIBED = "unsubscribed"
 
 
 @dataclass(frozen=True)
 class IngestResult:
-    alert_id: str
+    # None for a sender's housekeeping, which is no alert.
+    alert_id: str | None
     outcome: Outcome
     calls_queued: int
     calls_cancelled: int = 0
+    # A subscription to confirm once the transaction has committed (the webhook route does,
+    # with subscriptions.confirm_and_record).
+    confirmation: PendingConfirmation | None = None
 
 
 def _open_alert(session: Session, endpoint_id: str, dedup_key: str) -> Alert | None:
@@ -78,6 +89,14 @@ def _writers_serialised(session: Session) -> bool:
 def accept_alert(
     session: Session, *, endpoint: EndpointRoute, parsed: ParsedAlert, actor: Actor, now: datetime
 ) -> IngestResult:
+    if parsed.intent == Intent.SUBSCRIBE:
+        pending = subscriptions.pending_confirmation(endpoint, parsed, actor)
+        return IngestResult(None, Outcome.SUBSCRIPTION_PENDING, 0, confirmation=pending)
+    if parsed.intent == Intent.UNSUBSCRIBE:
+        subscriptions.record_unsubscribe(
+            session, endpoint=endpoint, parsed=parsed, actor=actor, now=now
+        )
+        return IngestResult(None, Outcome.UNSUBSCRIBED, calls_queued=0)
     dedup_key = dedup_key_for(endpoint.id, parsed)
     if parsed.intent == Intent.RESOLVE:
         return _resolve(
@@ -173,8 +192,8 @@ def _acknowledge(
     actor: Actor,
     now: datetime,
 ) -> IngestResult:
-    """The sender says someone is on it (`"status": "acknowledged"`): paging stops as if they
-    had pressed 1."""
+    """The sender says someone is on it (PagerDuty acknowledge, Nagios ACKNOWLEDGEMENT, ...):
+    paging stops as if they had pressed 1."""
     alert = _open_alert(session, endpoint.id, dedup_key)
     if alert is None:
         # Nothing open: keep the event for the timeline, acknowledged but holding no key, so a

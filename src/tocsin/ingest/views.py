@@ -14,8 +14,10 @@ from tocsin.api.deps import client_ip
 from tocsin.api.schemas import ERROR_RESPONSES
 from tocsin.endpoints.service import find_route
 from tocsin.errors import Forbidden, InvalidInput, NotFound, PayloadTooLarge, Unauthorized
+from tocsin.ingest import subscriptions
 from tocsin.ingest.parse import parse_alert
-from tocsin.ingest.service import IngestResult, accept_alert
+from tocsin.ingest.service import IngestResult, Outcome, accept_alert
+from tocsin.ingest.subscriptions import PendingConfirmation
 from tocsin.ratelimit import Limits
 from tocsin.runtime import Runtime
 from tocsin.trust.audit import Actor
@@ -95,6 +97,8 @@ async def receive_hook(endpoint_id: str, request: Request) -> JSONResponse:
         if hook.ip_address is not None:
             limiter.hit(Limits.INGEST_FAILURES, hook.ip_address)
         raise
+    if result.confirmation is not None:
+        result = await _confirm_subscription(runtime, result.confirmation)
     runtime.notify_new_jobs()
     return JSONResponse(
         {
@@ -105,6 +109,19 @@ async def receive_hook(endpoint_id: str, request: Request) -> JSONResponse:
         },
         status_code=202,
     )
+
+
+async def _confirm_subscription(runtime: Runtime, pending: PendingConfirmation) -> IngestResult:
+    """After the request's transaction: Amazon SNS's subscription confirmed (or refused)."""
+    problem = await subscriptions.confirm_and_record(
+        pending,
+        database=runtime.database,
+        now=runtime.clock.now(),
+        transport=runtime.outbound_transport,
+    )
+    confirmed = problem is None
+    outcome = Outcome.SUBSCRIPTION_CONFIRMED if confirmed else Outcome.SUBSCRIPTION_REFUSED
+    return IngestResult(None, outcome, calls_queued=0)
 
 
 for _method in ("POST", "PUT", "PATCH", "GET"):

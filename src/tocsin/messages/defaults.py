@@ -43,6 +43,8 @@ DEFAULTS: dict[str, str] = {
     Source.GRAFANA: GROUPED,
     Source.UPTIME_KUMA: UPTIME_KUMA,
     Source.PAGERDUTY: GENERIC,
+    Source.AWS_SNS: GENERIC,
+    Source.AWS_CLOUDWATCH: TITLED,
     Source.AZURE_MONITOR: GENERIC,
     Source.GOOGLE_CLOUD: GENERIC,
     Source.DATADOG: GENERIC,

@@ -14,6 +14,7 @@ from typing import Any
 
 from tocsin.ingest.senders import (
     alertmanager,
+    aws,
     azure,
     checkly,
     datadog,
@@ -35,6 +36,7 @@ __all__ = ["READERS", "GroupedAlert", "Recognised", "Source", "recognise", "temp
 Reader = Callable[[Mapping[str, Any]], Recognised | None]
 
 READERS: tuple[Reader, ...] = (
+    aws.recognise,
     pagerduty.recognise,
     azure.recognise,
     google_cloud.recognise,
@@ -55,6 +57,8 @@ READERS: tuple[Reader, ...] = (
 TEMPLATE_VARIABLES: dict[str, Callable[[Any], dict[str, Any]]] = {
     Source.UPTIME_KUMA: uptime_kuma.template_variables,
     Source.PAGERDUTY: pagerduty.template_variables,
+    Source.AWS_SNS: aws.template_variables,
+    Source.AWS_CLOUDWATCH: aws.template_variables,
     Source.AZURE_MONITOR: azure.template_variables,
     Source.GOOGLE_CLOUD: google_cloud.template_variables,
     Source.DATADOG: datadog.template_variables,

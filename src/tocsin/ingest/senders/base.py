@@ -21,6 +21,8 @@ class Source(StrEnum):
     GRAFANA = "grafana"
     UPTIME_KUMA = "uptime_kuma"
     PAGERDUTY = "pagerduty"
+    AWS_SNS = "aws_sns"
+    AWS_CLOUDWATCH = "aws_cloudwatch"
     AZURE_MONITOR = "azure_monitor"
     GOOGLE_CLOUD = "google_cloud"
     DATADOG = "datadog"
@@ -63,6 +65,8 @@ class Recognised:
     intent: Intent = Intent.TRIGGER
     # Alertmanager and Grafana: the group's alerts, firing first.
     alerts: tuple[GroupedAlert, ...] = field(default_factory=tuple)
+    # Amazon SNS: the URL that confirms a subscription (checked before it is visited).
+    confirm_url: str | None = None
 
 
 def hashed_key(prefix: str, value: str) -> str:
