@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+import httpx
+
 from tocsin.accounts.secrets import derive_key
 from tocsin.accounts.tokens import TokenCodec
 from tocsin.billing.plans import PlanCatalog
@@ -59,6 +61,9 @@ class Runtime:
     # Which refused webhooks to write down now (ingest/refusals.py).
     refusals: RefusalLog = field(default_factory=RefusalLog)
     wake_workers: list[Worker] = field(default_factory=list)
+    # How requests Tocsin makes for a sender (confirming an Amazon SNS subscription) go out;
+    # None is the network. Tests put a mock transport here.
+    outbound_transport: httpx.AsyncBaseTransport | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings, *, clock: Clock | None = None) -> Runtime:

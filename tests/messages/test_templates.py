@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
 
+from tests.e2e.docs import DOCS
+from tests.ingest.sender_bodies import body
 from tocsin.errors import InvalidInput
 from tocsin.ingest.formats import Source
+from tocsin.ingest.parse import parse_alert
 from tocsin.messages import MessageContext, check_template, render_message
 
 LIMIT = 600
@@ -160,3 +164,62 @@ def test_templates_are_checked_before_they_are_saved() -> None:
     assert caught.value.code == "invalid_template"
     with pytest.raises(InvalidInput, match="grew past"):
         check_template("{{ 'x' * 50000 }}")
+
+
+GUIDES = [
+    ("pagerduty", "pagerduty-firing", "Production"),
+    ("aws-sns", "sns-firing", "AWS"),
+    ("azure-monitor", "azure-firing", "Azure"),
+    ("google-cloud-monitoring", "google-cloud-firing", "GCP"),
+    ("datadog", "datadog-firing", "Datadog"),
+    ("zabbix", "zabbix-firing", "Zabbix"),
+    ("new-relic", "new-relic-firing", "New Relic"),
+    ("sentry", "sentry-firing", "Sentry"),
+    ("checkly", "checkly-firing", "Checkly"),
+    ("healthchecks", "healthchecks-firing", "Cron"),
+    ("netdata", "netdata-firing", "Netdata"),
+    ("nagios", "nagios-firing", "Nagios"),
+    ("uptime-kuma", "kuma-down", "Uptime"),
+    ("grafana", "grafana-firing", "Grafana"),
+]
+
+
+@pytest.mark.parametrize(("guide", "block", "endpoint"), GUIDES)
+def test_each_sender_sounds_as_its_guide_says(guide: str, block: str, endpoint: str) -> None:
+    """The sentence a guide quotes ('places one call: "..."') is what its body says."""
+    page = (DOCS / "integrations" / f"{guide}.md").read_text("utf-8")
+    quoted = re.search(r'places\s+one\s+call[^"]*"([^"]+)"', page)
+    assert quoted is not None, guide
+    sent = body(guide, block)
+    alert = parse_alert(body=sent.raw, content_type=sent.content_type, query=sent.query)
+    said = say(
+        None,
+        endpoint=endpoint,
+        title=alert.title,
+        message=alert.message,
+        severity=alert.severity.value,
+        source=alert.source.value,
+        payload=alert.payload,
+    )
+    assert said == " ".join(quoted[1].split())
+
+
+def test_sender_template_variables() -> None:
+    """Each sender's own objects, for endpoint templates."""
+    sent = body("aws-sns", "sns-firing")
+    alarm = parse_alert(body=sent.raw, content_type=sent.content_type, query=sent.query)
+    template = (
+        "{{ alarm.AlarmName }}: {{ alarm.Trigger.MetricName }} above {{ alarm.Trigger.Threshold }}."
+    )
+    assert say(template, source=alarm.source, payload=alarm.payload) == (
+        "db1-cpu-high: CPUUtilization above 90.0."
+    )
+    kuma = body("uptime-kuma", "kuma-get-down")
+    got = parse_alert(body=kuma.raw, content_type=kuma.content_type, query=kuma.query)
+    assert say(
+        "{{ monitor.name }}: {{ heartbeat.msg }}", source=got.source, payload=got.payload
+    ) == ("Shop checkout: timeout of 48000ms exceeded")
+    nagios = body("nagios", "nagios-firing")
+    got = parse_alert(body=nagios.raw, content_type=nagios.content_type, query=nagios.query)
+    template = "{{ notification.SERVICEDESC }} on {{ notification.HOSTNAME }}"
+    assert say(template, source=got.source, payload=got.payload) == "HTTP on db1"

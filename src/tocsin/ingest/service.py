@@ -17,9 +17,11 @@ from tocsin.delivery import escalation
 from tocsin.delivery.wakeup import announce_work
 from tocsin.endpoints.service import EndpointRoute, call_targets
 from tocsin.ids import new_id
+from tocsin.ingest import subscriptions
+from tocsin.ingest.intent import Intent
 from tocsin.ingest.models import Alert, AlertStatus
 from tocsin.ingest.parse import ParsedAlert, dedup_key_for
-from tocsin.ingest.severity import Severity
+from tocsin.ingest.subscriptions import PendingConfirmation
 from tocsin.routing.service import route_alert
 from tocsin.routing.steps import DEFAULT_PAGING, PagingDefaults
 from tocsin.trust import audit
@@ -33,14 +35,24 @@ class Outcome(StrEnum):
     # starts again from the first step.
     RESTARTED = "restarted"
     RESOLVED = "resolved"
+    ACKNOWLEDGED = "acknowledged"
+    # Amazon SNS's housekeeping: no alert, nobody paged.
+    SUBSCRIPTION_PENDING = "subscription_pending"
+    SUBSCRIPTION_CONFIRMED = "subscription_confirmed"
+    SUBSCRIPTION_REFUSED = "subscription_refused"
+    UNSUBSCRIBED = "unsubscribed"
 
 
 @dataclass(frozen=True)
 class IngestResult:
-    alert_id: str
+    # None for a sender's housekeeping, which is no alert.
+    alert_id: str | None
     outcome: Outcome
     calls_queued: int
     calls_cancelled: int = 0
+    # A subscription to confirm once the transaction has committed (the webhook route does,
+    # with subscriptions.confirm_and_record).
+    confirmation: PendingConfirmation | None = None
 
 
 def _open_alert(session: Session, endpoint_id: str, dedup_key: str) -> Alert | None:
@@ -102,9 +114,27 @@ def accept_alert(
     """Record the alert: a new one pages, a repeat of an open one updates it (and starts its
     escalation again if it had run out), a resolve ends it. `admit()` is called before anything
     new is paged or stored, and may refuse it (a rate limit): repeats do not count."""
+    if parsed.intent == Intent.SUBSCRIBE:
+        pending = subscriptions.pending_confirmation(endpoint, parsed, actor)
+        return IngestResult(None, Outcome.SUBSCRIPTION_PENDING, 0, confirmation=pending)
+    if parsed.intent == Intent.UNSUBSCRIBE:
+        subscriptions.record_unsubscribe(
+            session, endpoint=endpoint, parsed=parsed, actor=actor, now=now
+        )
+        return IngestResult(None, Outcome.UNSUBSCRIBED, calls_queued=0)
     dedup_key = dedup_key_for(endpoint.id, parsed)
-    if parsed.severity == Severity.RESOLVED:
+    if parsed.intent == Intent.RESOLVE:
         return _resolve(
+            session,
+            endpoint=endpoint,
+            parsed=parsed,
+            dedup_key=dedup_key,
+            actor=actor,
+            now=now,
+            admit=admit,
+        )
+    if parsed.intent == Intent.ACKNOWLEDGE:
+        return _acknowledge(
             session,
             endpoint=endpoint,
             parsed=parsed,
@@ -211,6 +241,52 @@ def _repeat(
         announce_work(session)
         return IngestResult(alert_id, Outcome.RESTARTED, calls_queued=queued)
     return IngestResult(alert_id, Outcome.DEDUPLICATED, calls_queued=0)
+
+
+def _acknowledge(
+    session: Session,
+    *,
+    endpoint: EndpointRoute,
+    parsed: ParsedAlert,
+    dedup_key: str,
+    actor: Actor,
+    now: datetime,
+    admit: Callable[[], None],
+) -> IngestResult:
+    """The sender says someone is on it (PagerDuty acknowledge, Nagios ACKNOWLEDGEMENT, ...):
+    paging stops as if they had pressed 1."""
+    alert = _open_alert(session, endpoint.id, dedup_key)
+    if alert is None:
+        admit()
+        # Nothing open: keep the event for the timeline, acknowledged but holding no key, so a
+        # later page for the same incident still calls.
+        alert = Alert(
+            **_alert_values(
+                new_id("al"), endpoint, parsed, dedup_key, now, AlertStatus.ACKNOWLEDGED
+            )
+        )
+        alert.open_dedup_key = None
+        alert.acknowledged_at, alert.acknowledged_by = now, "source"
+        session.add(alert)
+        cancelled = 0
+    elif acknowledge_alert(alert, now=now, by="source"):
+        cancelled = escalation.stop_paging(
+            session, alert_id=alert.id, status=AlertStatus.ACKNOWLEDGED, now=now
+        )
+    else:
+        # Acknowledged already: the sender only repeats itself.
+        return _repeat(session, alert.id, endpoint, parsed, actor, now, admit)
+    audit.record(
+        session,
+        actor=actor,
+        action="alert.acknowledged",
+        at=now,
+        org_id=endpoint.org_id,
+        target_type="alert",
+        target_id=alert.id,
+        details={"by": "source", "calls_cancelled": cancelled},
+    )
+    return IngestResult(alert.id, Outcome.ACKNOWLEDGED, calls_queued=0, calls_cancelled=cancelled)
 
 
 def _alert_values(

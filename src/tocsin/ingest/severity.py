@@ -1,9 +1,16 @@
-"""Severity: which field to read and how its many spellings map to five levels."""
+"""Severity: which field to read and how its many spellings map to five levels.
+
+Severity says how bad a problem is. Whether it is over is the event's intent (ingest/intent.py),
+read from status-like fields only: a "normal" priority or an "ok" level is no recovery.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
+
+from tocsin.ingest.fields import lowered
 
 
 class Severity(StrEnum):
@@ -14,14 +21,15 @@ class Severity(StrEnum):
     RESOLVED = "resolved"
 
 
-# The first of these present in a payload decides; the order is the one users expect.
+# The first of these (lower case) whose value names a level decides; the order is the one users
+# expect. A status can name a level too ("status": "warning").
 SEVERITY_FIELDS = (
     "severity",
     "status",
     "level",
     "priority",
     "alert_type",
-    "alertLevel",
+    "alertlevel",
     "alert_level",
 )
 
@@ -124,8 +132,14 @@ def normalise_severity(value: Any) -> Severity:
     return DEFAULT_SEVERITY
 
 
-def severity_of(fields: dict[str, Any]) -> Severity:
+def severity_of(fields: Mapping[str, Any]) -> Severity:
+    """The level `fields` name, whatever the case of their names. Words that say a problem ended
+    ("normal", "ok") name no level, so the next field is asked; an unknown word is a page at the
+    default level."""
+    fields = lowered(fields)
     for name in SEVERITY_FIELDS:
         if name in fields and fields[name] not in (None, ""):
-            return normalise_severity(fields[name])
+            level = normalise_severity(fields[name])
+            if level != Severity.RESOLVED:
+                return level
     return DEFAULT_SEVERITY

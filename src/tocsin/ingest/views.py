@@ -24,9 +24,11 @@ from tocsin.errors import (
     TocsinError,
     Unauthorized,
 )
+from tocsin.ingest import subscriptions
 from tocsin.ingest.parse import parse_alert
 from tocsin.ingest.refusals import Refusal, RefusedAfterAuthentication, record_refusal
-from tocsin.ingest.service import IngestResult, accept_alert
+from tocsin.ingest.service import IngestResult, Outcome, accept_alert
+from tocsin.ingest.subscriptions import PendingConfirmation
 from tocsin.ingest.trim import trimmed
 from tocsin.ratelimit import Limits
 from tocsin.runtime import Runtime
@@ -121,6 +123,8 @@ async def receive_hook(endpoint_id: str, request: Request) -> JSONResponse:
     except RefusedAfterAuthentication as refused:
         await runtime.database.off_loop(_record, runtime, refused.refusal)
         raise refused.refusal.error from None
+    if result.confirmation is not None:
+        result = await _confirm_subscription(runtime, result.confirmation)
     runtime.notify_new_jobs()
     return JSONResponse(
         {
@@ -158,6 +162,19 @@ def _note_unread_refusal(
     except TocsinError:
         return
     _record(runtime, Refusal(endpoint.org_id, endpoint.id, actor, error))
+
+
+async def _confirm_subscription(runtime: Runtime, pending: PendingConfirmation) -> IngestResult:
+    """After the request's transaction: Amazon SNS's subscription confirmed (or refused)."""
+    problem = await subscriptions.confirm_and_record(
+        pending,
+        database=runtime.database,
+        now=runtime.clock.now(),
+        transport=runtime.outbound_transport,
+    )
+    confirmed = problem is None
+    outcome = Outcome.SUBSCRIPTION_CONFIRMED if confirmed else Outcome.SUBSCRIPTION_REFUSED
+    return IngestResult(None, outcome, calls_queued=0)
 
 
 for _method in ("POST", "PUT", "PATCH", "GET"):

@@ -10,7 +10,9 @@ from typing import Any
 from jinja2 import TemplateError, TemplateSyntaxError
 
 from tocsin.errors import InvalidInput
-from tocsin.ingest.formats import Source, recognise
+from tocsin.ingest.formats import Source
+from tocsin.ingest.senders import template_variables
+from tocsin.ingest.senders.alertmanager import grouped_alerts
 from tocsin.ingest.trim import firing_count
 from tocsin.messages.defaults import default_template
 from tocsin.messages.sandbox import TemplateTooCostly, compile_template, render
@@ -52,8 +54,7 @@ class MessageContext:
         }
         payload = self.payload if isinstance(self.payload, Mapping) else {}
         if self.source in (Source.ALERTMANAGER, Source.GRAFANA):
-            recognised = recognise(payload)
-            grouped = [asdict(a) for a in recognised.alerts] if recognised else []
+            grouped = [asdict(a) for a in grouped_alerts(payload)]
             firing = [a for a in grouped if a["status"] == "firing"]
             variables.update(
                 alerts=grouped,
@@ -64,10 +65,9 @@ class MessageContext:
                 labels=payload.get("commonLabels") or {},
                 annotations=payload.get("commonAnnotations") or {},
             )
-        elif self.source == Source.UPTIME_KUMA:
-            variables.update(
-                heartbeat=payload.get("heartbeat") or {}, monitor=payload.get("monitor") or {}
-            )
+        else:
+            # Each sender's own objects (ingest/senders/): `alarm`, `incident`, `check`, ...
+            variables.update(template_variables(self.source, self.payload))
         return variables
 
 
