@@ -65,6 +65,12 @@ class Settings(BaseSettings):
     paging_max_wait_minutes: float = Field(default=60.0, gt=0, le=24 * 60)
     # Calls one number may get: LIMIT/WINDOW buckets (s, m, h, d); empty turns throttling off.
     voice_throttle: str = "1/1m,3/15m,7/1h,15/3h"
+    # The limits the first call to a number about a new critical alert waits for instead: news
+    # goes out within a minute however many older alerts rang the number (docs/delivery.md).
+    voice_throttle_news: str = "1/1m,12/1h"
+    # One call reads all of a number's waiting alerts (up to five), and 1 acknowledges them all;
+    # off, every alert gets calls of its own (which the throttles then space out).
+    bundle_calls: bool = True
     # How often each worker's auditor looks for escalations nothing is moving.
     audit_interval_seconds: float = Field(default=60.0, gt=0)
     # How often the anomaly scan runs (docs/anomalies.md), and whether it suspends an
@@ -142,7 +148,7 @@ class Settings(BaseSettings):
         parse_rate_limits(value)
         return value
 
-    @field_validator("voice_throttle")
+    @field_validator("voice_throttle", "voice_throttle_news")
     @classmethod
     def _throttle_parses(cls, value: str) -> str:
         parse_buckets(value)
@@ -150,6 +156,9 @@ class Settings(BaseSettings):
 
     def throttle_buckets(self) -> tuple[Bucket, ...]:
         return parse_buckets(self.voice_throttle)
+
+    def news_throttle_buckets(self) -> tuple[Bucket, ...]:
+        return parse_buckets(self.voice_throttle_news)
 
     def paddle_secrets(self) -> tuple[bytes, ...]:
         if self.paddle_webhook_secrets is None:

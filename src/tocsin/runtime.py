@@ -162,6 +162,8 @@ class Runtime:
             unanswered_retries=settings.unanswered_retries,
             unanswered_retry_after=timedelta(seconds=settings.unanswered_retry_seconds),
             throttle=settings.throttle_buckets(),
+            news_throttle=settings.news_throttle_buckets(),
+            bundle_calls=settings.bundle_calls,
             audit_interval=timedelta(seconds=settings.audit_interval_seconds),
             anomaly_interval=timedelta(seconds=settings.anomaly_scan_seconds),
             anomaly_auto_suspend=settings.anomaly_auto_suspend,

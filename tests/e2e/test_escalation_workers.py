@@ -35,6 +35,9 @@ FAST = {
     "simulator_record_audio": "false",
     # Each number is rung many times a second here; throttles would rightly spread that out.
     "voice_throttle": "",
+    "voice_throttle_news": "",
+    # Every alert's calls are counted one by one; bundling would read several in one call.
+    "bundle_calls": "false",
     "lease_seconds": 2,
 }
 

@@ -75,8 +75,15 @@ def attempts_by_alert(system: System) -> dict[str, list[CallAttempt]]:
 
 
 def test_two_workers_place_exactly_one_call_per_alert(system: System) -> None:
-    # Twenty alerts ring each number here; per-number throttles would rightly spread them out.
-    quiet = {"simulator_record_audio": "false", "worker_concurrency": 16, "voice_throttle": ""}
+    # Twenty alerts ring each number here; per-number throttles would rightly spread them out,
+    # and bundling would read several in one call: this counts one call per alert.
+    quiet = {
+        "simulator_record_audio": "false",
+        "worker_concurrency": 16,
+        "voice_throttle": "",
+        "voice_throttle_news": "",
+        "bundle_calls": "false",
+    }
     server = system.start_serve(worker=False)
     workers = [system.worker(f"worker-{name}", **quiet) for name in "ab"]
     tenant = provision(system, server, endpoints=10)
@@ -114,7 +121,13 @@ def test_two_workers_place_exactly_one_call_per_alert(system: System) -> None:
 
 
 def test_sigkilled_worker_loses_nothing_and_dials_nothing_twice(system: System) -> None:
-    short_lease = {"lease_seconds": 2, "simulator_record_audio": "false", "voice_throttle": ""}
+    short_lease = {
+        "lease_seconds": 2,
+        "simulator_record_audio": "false",
+        "voice_throttle": "",
+        "voice_throttle_news": "",
+        "bundle_calls": "false",
+    }
     server = system.start_serve(worker=False)
     # Worker A takes six calls at a time, and each callee lets the phone ring for 30 s.
     worker_a = system.worker(

@@ -108,7 +108,10 @@ def acknowledge(org_id: str, alert_id: str, caller: Caller = Depends(get_caller)
         alert = service.acknowledge(
             s, org_id=org_id, alert_id=alert_id, actor=access.actor, now=now
         )
-        return AlertOut.model_validate(alert)
+        answer = AlertOut.model_validate(alert)
+    # Committed: a worker in this process hangs up the alert's calls in progress now.
+    caller.runtime.notify_new_jobs()
+    return answer
 
 
 @router.post("/{alert_id}/resolve", response_model=AlertOut)
@@ -116,4 +119,6 @@ def resolve(org_id: str, alert_id: str, caller: Caller = Depends(get_caller)) ->
     now = caller.runtime.clock.now()
     with caller.org(org_id, min_role=Role.MEMBER, scope=Scope.WRITE, write=True) as (s, access):
         alert = service.resolve(s, org_id=org_id, alert_id=alert_id, actor=access.actor, now=now)
-        return AlertOut.model_validate(alert)
+        answer = AlertOut.model_validate(alert)
+    caller.runtime.notify_new_jobs()
+    return answer

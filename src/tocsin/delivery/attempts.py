@@ -275,6 +275,8 @@ def _ended(
     policy: RetryPolicy,
     wait: timedelta | None = None,
 ) -> None:
+    # An ended call has nothing left to hang up.
+    attempt.hangup_requested_at = None
     audit.record(
         session,
         actor=Actor("provider", attempt.provider),

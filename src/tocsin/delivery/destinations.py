@@ -13,8 +13,10 @@ from datetime import datetime
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from tocsin.delivery.models import PLACED_ATTEMPT_STATUSES, CallAttempt
+from tocsin.delivery.models import PLACED_ATTEMPT_STATUSES, CallAttempt, CallJob
 from tocsin.delivery.throttle import Bucket, Hold, hold, largest_limit, longest_window
+from tocsin.ingest.models import Alert
+from tocsin.ingest.severity import Severity
 
 _LOCK = text("SELECT pg_advisory_xact_lock(:key)")
 
@@ -46,3 +48,16 @@ def throttle_hold(
         )
     )
     return hold(recent, now, buckets)
+
+
+def is_news(session: Session, job: CallJob, alert: Alert) -> bool:
+    """Whether this is the first call to the job's number about a critical alert: nobody there
+    has heard of it yet, neither by a call of its own nor carried by another's."""
+    if alert.severity != Severity.CRITICAL or job.attempt_count or job.carried_calls:
+        return False
+    called = session.scalar(
+        select(CallAttempt.id)
+        .where(CallAttempt.alert_id == alert.id, CallAttempt.to_number == job.to_number)
+        .limit(1)
+    )
+    return called is None

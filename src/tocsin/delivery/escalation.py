@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from tocsin.billing.notices import tell_owners
 from tocsin.db.base import table_of
+from tocsin.delivery.hangups import request_hangups
 from tocsin.delivery.jobs import cancel_pending_calls, enqueue_calls
 from tocsin.delivery.models import (
     OPEN_JOB_STATUSES,
@@ -424,11 +425,20 @@ def close(escalation: Escalation, status: EscalationStatus, now: datetime) -> No
     escalation.updated_at = now
 
 
-def stop_paging(session: Session, *, alert_id: str, status: AlertStatus, now: datetime) -> int:
-    """The alert was acknowledged or resolved: cancel its calls that no worker holds and end its
-    escalation. A call already ringing is left to finish; its worker re-reads the alert."""
+def stop_paging(
+    session: Session,
+    *,
+    alert_id: str,
+    status: AlertStatus,
+    now: datetime,
+    except_attempt_id: str | None = None,
+) -> int:
+    """The alert was acknowledged or resolved: cancel its calls that no worker holds, end its
+    escalation, and have its calls in progress hung up (all but `except_attempt_id`, the call
+    whose key did it, which says so and hangs up by itself)."""
     outcome = JobOutcome.ACKNOWLEDGED if status == AlertStatus.ACKNOWLEDGED else JobOutcome.RESOLVED
     cancelled = cancel_pending_calls(session, alert_id=alert_id, now=now, outcome=outcome)
+    request_hangups(session, alert_id=alert_id, now=now, except_attempt_id=except_attempt_id)
     session.execute(
         update(Escalation)
         .where(Escalation.alert_id == alert_id, Escalation.status == EscalationStatus.ACTIVE)

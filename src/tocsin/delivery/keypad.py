@@ -16,6 +16,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from tocsin.delivery.bundles import alert_ids_read
 from tocsin.delivery.escalation import stop_paging
 from tocsin.delivery.models import CallAttempt
 from tocsin.delivery.opt_out import stop_calling
@@ -28,34 +29,19 @@ from tocsin.trust.audit import Actor
 
 def apply_keypress(session: Session, *, attempt: CallAttempt, digit: str, now: datetime) -> None:
     """Apply `digit`, the newest key of `attempt.digits` (which already holds it): what it does
-    depends on the keys before it, exactly as the call decides what to say."""
+    depends on the keys before it, exactly as the call decides what to say. A call that read
+    several alerts (delivery/bundles.py) acknowledges or resolves every one of them."""
     effect = reply_to(attempt.digits).effect
     if effect is None:
-        return
-    alert = session.get(Alert, attempt.alert_id, with_for_update=True)
-    if alert is None:
         return
     # A simulated key was pressed by nobody: it moves the alert (a demo must work end to end)
     # but is never recorded as a person's.
     who = "simulator" if attempt.simulated else "callee"
     actor = Actor(who, attempt.to_number)
-    by = f"simulator:{attempt.to_number}" if attempt.simulated else f"keypad:{attempt.to_number}"
-    details: dict[str, object] = {"attempt_id": attempt.id, "digit": digit}
-    if attempt.simulated:
-        details["simulated"] = True
-    if effect is Key.ACKNOWLEDGE and acknowledge_alert(alert, now=now, by=by):
-        cancelled = stop_paging(
-            session, alert_id=alert.id, status=AlertStatus.ACKNOWLEDGED, now=now
-        )
-        action = "alert.acknowledged"
-    elif effect is Key.RESOLVE and alert.status != AlertStatus.RESOLVED:
-        resolve_alert(alert, now=now, by=by)
-        cancelled = stop_paging(session, alert_id=alert.id, status=AlertStatus.RESOLVED, now=now)
-        action = "alert.resolved"
-    elif effect is Key.STOP_CALLING:
+    if effect is Key.STOP_CALLING:
         stop_calling(
             session,
-            org_id=alert.org_id,
+            org_id=attempt.org_id,
             number=attempt.to_number,
             source="simulator" if attempt.simulated else "keypad",
             actor=actor,
@@ -63,8 +49,37 @@ def apply_keypress(session: Session, *, attempt: CallAttempt, digit: str, now: d
             attempt_id=attempt.id,
         )
         return
+    by = f"simulator:{attempt.to_number}" if attempt.simulated else f"keypad:{attempt.to_number}"
+    details: dict[str, object] = {"attempt_id": attempt.id, "digit": digit}
+    if attempt.simulated:
+        details["simulated"] = True
+    for alert_id in alert_ids_read(session, attempt):
+        alert = session.get(Alert, alert_id, with_for_update=True)
+        if alert is not None:
+            _close(session, alert, effect, attempt, by=by, actor=actor, details=details, now=now)
+
+
+def _close(
+    session: Session,
+    alert: Alert,
+    effect: Key,
+    attempt: CallAttempt,
+    *,
+    by: str,
+    actor: Actor,
+    details: dict[str, object],
+    now: datetime,
+) -> None:
+    if effect is Key.ACKNOWLEDGE and acknowledge_alert(alert, now=now, by=by):
+        status, action = AlertStatus.ACKNOWLEDGED, "alert.acknowledged"
+    elif effect is Key.RESOLVE and alert.status != AlertStatus.RESOLVED:
+        resolve_alert(alert, now=now, by=by)
+        status, action = AlertStatus.RESOLVED, "alert.resolved"
     else:
         return
+    cancelled = stop_paging(
+        session, alert_id=alert.id, status=status, now=now, except_attempt_id=attempt.id
+    )
     audit.record(
         session,
         actor=actor,

@@ -9,7 +9,7 @@ gets an attempt, counted against the caps and committed before any provider hear
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -21,8 +21,9 @@ from tocsin.billing.notices import tell_owners
 from tocsin.billing.plans import Plan as BillingPlan
 from tocsin.billing.standing import DEFAULT_BILLING, BillingConfig
 from tocsin.billing.usage import Counted, Refused, count_call
+from tocsin.delivery import bundles
 from tocsin.delivery.attempts import latest_attempt
-from tocsin.delivery.destinations import throttle_hold
+from tocsin.delivery.destinations import is_news, throttle_hold
 from tocsin.delivery.escalation import ENGINE
 from tocsin.delivery.leases import holds_lease, release
 from tocsin.delivery.models import (
@@ -33,7 +34,7 @@ from tocsin.delivery.models import (
     JobStatus,
 )
 from tocsin.delivery.settle import DEFAULT_RETRY, RetryPolicy, settle
-from tocsin.delivery.throttle import VOICE_PER_NUMBER, Bucket, Hold
+from tocsin.delivery.throttle import VOICE_NEWS, VOICE_PER_NUMBER, Bucket, Hold
 from tocsin.endpoints.models import Endpoint
 from tocsin.ids import new_id
 from tocsin.ingest.models import Alert, AlertStatus
@@ -114,7 +115,12 @@ class AttemptSettings:
     retry: RetryPolicy = DEFAULT_RETRY
     sanctioned_regions: frozenset[str] = DEFAULT_SANCTIONED_REGIONS
     throttle: tuple[Bucket, ...] = VOICE_PER_NUMBER
+    # The limits the first call about a new critical alert waits for (docs/delivery.md).
+    news_throttle: tuple[Bucket, ...] = VOICE_NEWS
     billing: BillingConfig = DEFAULT_BILLING
+    # PostgreSQL: lock other workers' rows without waiting for them.
+    skip_locked: bool = False
+    bundle_calls: bool = True
 
 
 def _worker_actor(worker_id: str) -> Actor:
@@ -126,6 +132,11 @@ def plan_job(session: Session, *, job_id: str, now: datetime, settings: AttemptS
     job = session.get(CallJob, job_id, with_for_update=True)
     if job is None or not holds_lease(job, settings.worker_id):
         return Plan(PlanKind.SKIP)
+    if bundles.carrier_still_running(session, job):
+        # Another job's call carries this alert and has not ended: wait for it.
+        release(job, status=JobStatus.AWAITING, now=now, run_at=now + bundles.RIDE_TIMEOUT)
+        return Plan(PlanKind.SKIP)
+    job.riding_attempt_id = None
     previous = latest_attempt(session, job.id)
     if previous is not None and not AttemptStatus(previous.status).is_final:
         return Plan(PlanKind.RECONCILE, AttemptSnapshot.of(previous))
@@ -190,6 +201,11 @@ def plan_job(session: Session, *, job_id: str, now: datetime, settings: AttemptS
     counted: Counted | None = None
     if verdict.allowed:
         held = throttle_hold(session, number=job.to_number, now=now, buckets=settings.throttle)
+        if held is not None and is_news(session, job, alert):
+            # The first call about a new critical alert waits only for the short limits.
+            held = throttle_hold(
+                session, number=job.to_number, now=now, buckets=settings.news_throttle
+            )
         if held is not None:
             _hold(session, job, held, now=now, settings=settings)
             return Plan(PlanKind.SKIP)
@@ -206,6 +222,11 @@ def plan_job(session: Session, *, job_id: str, now: datetime, settings: AttemptS
     job.attempt_count += 1
     job.held_until = None
     job.hold_reason = None
+    riders = (
+        bundles.riders_for(session, job, now=now, skip_locked=settings.skip_locked)
+        if verdict.allowed and settings.bundle_calls
+        else []
+    )
     attempt = CallAttempt(
         id=new_id("att"),
         job_id=job.id,
@@ -223,18 +244,21 @@ def plan_job(session: Session, *, job_id: str, now: datetime, settings: AttemptS
         status=AttemptStatus.SENDING,
         last_event_sequence=0,
         digits="",
-        spoken_text=_spoken_text(session, alert, now=now, settings=settings),
+        spoken_text=_words(session, [alert, *(other for _, other in riders)], now, settings),
         billed_day=counted.day if counted else None,
         billed_cents=counted.cost_cents if counted else 0,
         created_at=now,
         sending_deadline=now + settings.send_deadline,
     )
-    if counted is not None:
-        _mention_low_quota(session, attempt, counted, now=now, settings=settings)
     session.add(attempt)
     if not verdict.allowed:
         _block(session, job=job, attempt=attempt, verdict=verdict, now=now, settings=settings)
         return Plan(PlanKind.SKIP)
+    if riders:
+        session.flush()  # the attempt row before the riders that name it
+        bundles.attach(session, riders, attempt, now=now, actor=_worker_actor(settings.worker_id))
+    if counted is not None:
+        _mention_low_quota(session, attempt, counted, now=now, settings=settings)
     audit.record(
         session,
         actor=_worker_actor(settings.worker_id),
@@ -246,6 +270,17 @@ def plan_job(session: Session, *, job_id: str, now: datetime, settings: AttemptS
         details={"alert_id": job.alert_id, "to": job.to_number, "attempt_no": attempt.attempt_no},
     )
     return Plan(PlanKind.DIAL, AttemptSnapshot.of(attempt, voice=org.voice if org else None))
+
+
+def _words(session: Session, alerts: list[Alert], now: datetime, settings: AttemptSettings) -> str:
+    """What the call reads: its alert, or each alert it carries, sharing the time."""
+    if len(alerts) == 1:
+        return _spoken_text(session, alerts[0], now=now, settings=settings)
+    share = max(120, settings.max_spoken_characters // len(alerts))
+    each = replace(settings, max_spoken_characters=share)
+    return bundles.spoken_bundle(
+        [_spoken_text(session, alert, now=now, settings=each) for alert in alerts]
+    )
 
 
 def _spoken_text(

@@ -4,13 +4,14 @@ waits its turn with the webhooks coming in."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tocsin.delivery.escalation import due_escalations
+from tocsin.delivery.hangups import Hangup, pending_hangups
 from tocsin.delivery.leases import claim_due_jobs
 from tocsin.delivery.models import CallJob, Escalation, EscalationStatus, JobStatus
 
@@ -22,6 +23,8 @@ class Work:
     # The earliest moment more work becomes due, when this look found less than it could take;
     # None when nothing is scheduled or it did not need to look.
     next_due: datetime | None = None
+    # Calls to hang up because their alert was closed (delivery/hangups.py).
+    hangups: list[Hangup] = field(default_factory=list)
 
 
 def next_due(session: Session) -> datetime | None:
@@ -66,4 +69,5 @@ def look_for_work(
     )
     escalation_ids = due_escalations(session, now=now, limit=escalation_limit)
     idle = not escalation_ids and len(job_ids) < job_limit
-    return Work(job_ids, escalation_ids, next_due(session) if idle else None)
+    hangups = pending_hangups(session, worker_id=worker_id)
+    return Work(job_ids, escalation_ids, next_due(session) if idle else None, hangups)

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tocsin.delivery import escalation
+from tocsin.delivery.bundles import riders_of
 from tocsin.delivery.leases import release
 from tocsin.delivery.models import (
     OPEN_JOB_STATUSES,
@@ -100,13 +101,31 @@ def after_attempt(
     now: datetime,
     wait: timedelta | None = None,
 ) -> None:
-    """Decide the job's next move now that `attempt` is over."""
+    """Decide the next move of the attempt's job, and of every job whose alert the call
+    carried (delivery/bundles.py), now that `attempt` is over."""
     job = session.get(CallJob, attempt.job_id, with_for_update=True)
-    if job is None or job.status not in OPEN_JOB_STATUSES:
-        return
+    if job is not None and job.status in OPEN_JOB_STATUSES:
+        _next_move(session, job, attempt, policy=policy, now=now, wait=wait, carried=False)
+    for rider in riders_of(session, attempt.id):
+        rider.riding_attempt_id = None
+        if rider.status in OPEN_JOB_STATUSES:
+            _next_move(session, rider, attempt, policy=policy, now=now, wait=wait, carried=True)
+
+
+def _next_move(
+    session: Session,
+    job: CallJob,
+    attempt: CallAttempt,
+    *,
+    policy: RetryPolicy,
+    now: datetime,
+    wait: timedelta | None,
+    carried: bool,
+) -> None:
+    """`job`'s next move after `attempt`, its own call or (`carried`) one that read its alert."""
     # Locked, so an acknowledgement committing at this moment is either seen here or sees the
     # retry this may schedule and cancels it; never neither.
-    alert = session.get(Alert, attempt.alert_id, with_for_update=True)
+    alert = session.get(Alert, job.alert_id, with_for_update=True)
     if alert is None or alert.status != AlertStatus.OPEN:
         by = _BY_ALERT.get(AlertStatus(alert.status)) if alert else None
         outcome = by or JobOutcome.CANCELLED
@@ -114,7 +133,8 @@ def after_attempt(
         return
     status = AttemptStatus(attempt.status)
     if status == AttemptStatus.NOT_PLACED:
-        if job.attempt_count < policy.max_attempts:
+        if carried or job.attempt_count < policy.max_attempts:
+            # A carried job never got a call of its own: it waits as the carrier's job does.
             delay = max(policy.retry_after, min(wait or timedelta(0), MAX_PROVIDER_WAIT))
             release(job, status=JobStatus.PENDING, now=now, run_at=now + delay)
             job.last_error = attempt.error_message
@@ -138,7 +158,9 @@ def after_attempt(
             reason="the callee asked not to be called",
         )
         return
-    placed = _placed_calls(session, job.id)
+    if carried:
+        job.carried_calls += 1
+    placed = _placed_calls(session, job.id) + job.carried_calls
     if placed <= policy.unanswered_retries and job.attempt_count < policy.max_attempts:
         retry_at = now + policy.unanswered_retry_after
         release(job, status=JobStatus.PENDING, now=now, run_at=retry_at)
@@ -157,6 +179,7 @@ def after_attempt(
                 "after": _unanswered(attempt),
                 "at": retry_at.isoformat(),
                 "call": placed + 1,
+                **({"carried_by": attempt.id} if carried else {}),
             },
         )
         return

@@ -38,6 +38,14 @@ VOICE_PER_NUMBER: tuple[Bucket, ...] = (
     Bucket(15, timedelta(hours=3)),
 )
 
+# The first call about a new critical alert waits only for these: news is never held for
+# minutes behind calls about older alerts, yet cannot ring a number more than once a minute, or
+# more than twelve times an hour however many new alerts there are (docs/delivery.md).
+VOICE_NEWS: tuple[Bucket, ...] = (
+    Bucket(1, timedelta(minutes=1)),
+    Bucket(12, timedelta(hours=1)),
+)
+
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _BUCKET = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*([smhd])\s*$")
 

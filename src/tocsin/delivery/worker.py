@@ -11,7 +11,7 @@ import asyncio
 import logging
 import os
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -19,14 +19,15 @@ from typing import Any, TypeVar
 from tocsin.billing.standing import DEFAULT_BILLING, BillingConfig
 from tocsin.clock import Clock
 from tocsin.db.engine import Database
-from tocsin.delivery import attempts, auditor, escalation, planning
+from tocsin.delivery import attempts, auditor, escalation, hangups, planning
+from tocsin.delivery.hangups import REST_KINDS, Hangup
 from tocsin.delivery.leases import extend_leases
 from tocsin.delivery.models import AttemptStatus
 from tocsin.delivery.planning import AttemptSettings, AttemptSnapshot, PlanKind
 from tocsin.delivery.providers import FixedProvider, ProviderChoices, ProviderDirectory
 from tocsin.delivery.schedule import Work, look_for_work
 from tocsin.delivery.settle import RetryPolicy
-from tocsin.delivery.throttle import VOICE_PER_NUMBER, Bucket
+from tocsin.delivery.throttle import VOICE_NEWS, VOICE_PER_NUMBER, Bucket
 from tocsin.delivery.wakeup import listen_for_work
 from tocsin.ids import new_id
 from tocsin.safety.tables.sanctions import DEFAULT_SANCTIONED_REGIONS
@@ -69,6 +70,10 @@ class WorkerSettings:
     unanswered_retries: int = 1
     unanswered_retry_after: timedelta = timedelta(minutes=2)
     throttle: tuple[Bucket, ...] = VOICE_PER_NUMBER
+    # The limits the first call about a new critical alert waits for.
+    news_throttle: tuple[Bucket, ...] = VOICE_NEWS
+    # One call reads all of a number's waiting alerts (delivery/bundles.py).
+    bundle_calls: bool = True
     # Escalations advanced per look; more wait for the next.
     escalation_batch: int = 50
     # How often the auditor looks for escalations that nothing is moving.
@@ -126,6 +131,9 @@ class Worker:
         self.worker_id = worker_id or new_worker_id()
         self._held: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()
+        # Calls this worker is running, by attempt, so it can hang them up.
+        self._live: dict[str, CallHandle] = {}
+        self._hanging_up: set[str] = set()
         self._wake: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         platform = self.providers.platform_chain().choices[:1]
@@ -140,7 +148,10 @@ class Worker:
             retry=settings.retry,
             sanctioned_regions=settings.sanctioned_regions,
             throttle=settings.throttle,
+            news_throttle=settings.news_throttle,
+            bundle_calls=settings.bundle_calls,
             billing=settings.billing,
+            skip_locked=database.is_postgres,
         )
 
     # Running ---------------------------------------------------------------------------------
@@ -246,10 +257,63 @@ class Worker:
         )
         for job_id in work.job_ids:
             self._held.add(job_id)
-            task = asyncio.create_task(self._guarded(job_id))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self._start(self._guarded(job_id))
+        for hangup in work.hangups:
+            if hangup.attempt_id not in self._hanging_up and self._can_hang_up(hangup):
+                self._hanging_up.add(hangup.attempt_id)
+                self._start(self._hang_up(hangup))
         return work
+
+    def _start(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # Hanging up ----------------------------------------------------------------------------
+
+    def _can_hang_up(self, hangup: Hangup) -> bool:
+        """A call this worker runs, or one a REST provider runs; not one of ours still being
+        dialled (the next look finds it running)."""
+        return hangup.attempt_id in self._live or (
+            hangup.provider in REST_KINDS and hangup.provider_call_id is not None
+        )
+
+    async def _hang_up(self, hangup: Hangup) -> None:
+        try:
+            if not await self._write(hangups.claim, attempt_id=hangup.attempt_id):
+                return  # another worker took it
+            live = self._live.get(hangup.attempt_id)
+            if live is not None:
+                await live.hangup()
+                outcome = "hung up"
+            else:
+                outcome = await self._end_by_api(hangup)
+            await self._write(
+                hangups.record_hangup,
+                hangup=hangup,
+                worker_id=self.worker_id,
+                now=self.clock.now(),
+                outcome=outcome,
+            )
+        except Exception:
+            log.exception("worker %s could not hang up call %s", self.worker_id, hangup.attempt_id)
+        finally:
+            self._hanging_up.discard(hangup.attempt_id)
+
+    async def _end_by_api(self, hangup: Hangup) -> str:
+        chain = await self._read(self.providers.choices_for, org_id=hangup.org_id)
+        for choice in chain.choices:
+            if (choice.account_id, choice.platform_name) != hangup.placed_by:
+                continue
+            end_call = getattr(choice.provider, "end_call", None)
+            if end_call is None or hangup.provider_call_id is None:
+                return "the provider has no way to hang up"
+            try:
+                await end_call(hangup.provider_call_id)
+            except ProviderError as error:
+                return f"the provider did not hang up: {error.user_message}"
+            return "hung up through the provider's API"
+        return "the provider that placed the call is no longer configured"
 
     async def advance(self, escalation_ids: list[str]) -> int:
         """Move on every due escalation whose step is over; returns how many moved."""
@@ -430,17 +494,21 @@ class Worker:
                     until=attempt.sending_deadline,
                 )
                 return
-            await self._write(
-                attempts.mark_accepted,
-                attempt_id=attempt.attempt_id,
-                provider_call_id=handle.provider_call_id,
-                now=self.clock.now(),
-                provider=choice.provider.name,
-                provider_account_id=choice.account_id,
-                platform_provider=choice.platform_name,
-                simulated=choice.simulated,
-            )
-            await self._follow(attempt, handle)
+            self._live[attempt.attempt_id] = handle
+            try:
+                await self._write(
+                    attempts.mark_accepted,
+                    attempt_id=attempt.attempt_id,
+                    provider_call_id=handle.provider_call_id,
+                    now=self.clock.now(),
+                    provider=choice.provider.name,
+                    provider_account_id=choice.account_id,
+                    platform_provider=choice.platform_name,
+                    simulated=choice.simulated,
+                )
+                await self._follow(attempt, handle)
+            finally:
+                del self._live[attempt.attempt_id]
             return
         if refused is not None:
             await self._not_placed(

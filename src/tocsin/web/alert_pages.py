@@ -133,6 +133,7 @@ def _act(
             error=error,
             status_code=error.status_code,
         )
+    viewer.runtime.notify_new_jobs()  # calls in progress for it are hung up now
     if htmx:
         return _show(request, viewer, org_id, alert_id, "_alert_live.html")
     return RedirectResponse(f"/o/{org_id}/alerts/{alert_id}", status_code=303)
