@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import struct
 import subprocess
@@ -134,6 +135,8 @@ def sipp_uas(
     text = (SCENARIOS / scenario).read_text()
     for placeholder, value in (replacements or {}).items():
         text = text.replace(f"@{placeholder}@", value)
+    if unfilled := re.findall(r"@[A-Z_]+@", text):
+        raise ValueError(f"{scenario}: no value given for {', '.join(sorted(set(unfilled)))}")
     script = workdir / scenario
     script.write_text(text)
     sip_port = free_port_block(1)

@@ -1,0 +1,146 @@
+"""Placing calls through SipTrunkProvider at SIPp, and the SIPp actions the far end performs."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import numpy as np
+
+from tests.telephony.sip.sipp import HOST, Sipp, dtmf_pcap
+from tocsin.clock import Clock
+from tocsin.telephony.audio import Pcm
+from tocsin.telephony.base import CallEvent, CallEventKind, CallRequest
+from tocsin.telephony.sip import SipTrunkConfig, SipTrunkProvider
+from tocsin.telephony.sip.call import SipCall
+
+CALL_LIMIT = 30.0
+
+
+def fake_speech(text: str, voice: str) -> Pcm:
+    """A loud 440 Hz tone as long as the text would take to say, instead of espeak."""
+    seconds = min(3.0, 0.05 * len(text))
+    t = np.arange(int(seconds * 8000)) / 8000
+    return Pcm((8000 * np.sin(2 * np.pi * 440 * t)).astype(np.int16), 8000)
+
+
+def trunk(sipp: Sipp, **overrides: object) -> SipTrunkConfig:
+    settings: dict[str, object] = {
+        "host": HOST,
+        "port": sipp.sip_port,
+        "local_host": HOST,
+        "caller_id": "+15550001111",
+        "from_domain": "alerts.example",
+        "extra_headers": {"Identity": "eyJhbGciOiJFUzI1NiJ9.test;info=<https://cert.example/x>"},
+        "max_call_seconds": 8.0,
+        "ring_timeout": 10.0,
+        **overrides,
+    }
+    return SipTrunkConfig(**settings)  # type: ignore[arg-type]
+
+
+def request(key: str = "attempt-1") -> CallRequest:
+    return CallRequest(
+        idempotency_key=key,
+        to_number="+15557654321",
+        caller_id="+15550001111",
+        spoken_text="Disk full on db-1.",
+    )
+
+
+def place_call(
+    config: SipTrunkConfig,
+    call_request: CallRequest,
+    *,
+    real_speech: bool = False,
+    clock: Clock | None = None,
+) -> tuple[list[CallEvent], SipCall]:
+    """Dial through a fresh provider and collect the call's events (espeak if real_speech)."""
+
+    async def scenario() -> tuple[list[CallEvent], SipCall]:
+        if real_speech:
+            provider = SipTrunkProvider(config, clock)
+        else:
+            provider = SipTrunkProvider(config, clock, synthesize=fake_speech)
+        try:
+            async with asyncio.timeout(CALL_LIMIT):
+                call = await provider.dial(call_request)
+                events = [event async for event in call.events()]
+                await call.wait()
+                return events, call
+        finally:
+            await provider.close()
+
+    return asyncio.run(scenario())
+
+
+def kinds(events: list[CallEvent]) -> list[CallEventKind]:
+    return [event.kind for event in events]
+
+
+def digits_of(events: list[CallEvent]) -> list[str]:
+    return [event.digits for event in events if event.kind == CallEventKind.DIGITS]
+
+
+def assert_ordered(events: list[CallEvent]) -> None:
+    sequences = [event.sequence for event in events]
+    assert sequences == sorted(set(sequences))
+    assert events[-1].kind.is_final
+    assert not any(event.kind.is_final for event in events[:-1])
+
+
+# What SIPp does once it has answered: scenario fragments for answer.xml's @PLAY@.
+
+
+def answering(play: str = "", *, te_pt: int = 101, headers: tuple[str, ...] = ()) -> dict[str, str]:
+    """answer.xml's placeholders: the telephone-event type it answers with, extra headers on
+    its 200 OK, and what it does once the call is up."""
+    return {"TE_PT": str(te_pt), "HEADERS": "".join(f"\n{h}" for h in headers), "PLAY": play}
+
+
+def after_prompt(action: str) -> str:
+    """Wait a little into the prompt (so echoed audio is measured) and then run `action`."""
+    return f'<pause milliseconds="1200"/>\n  {action}'
+
+
+def pause(milliseconds: int) -> str:
+    return f'<pause milliseconds="{milliseconds}"/>'
+
+
+def rfc4733(tmp_path: Path, digit: str, *, payload_type: int = 101, press: int = 0) -> str:
+    """SIPp plays the RFC 4733 packets of one press (`press` n > 0: the n-th new press)."""
+    pcap = dtmf_pcap(tmp_path, digit, payload_type, press=press)
+    return f'<nop><action><exec play_pcap_audio="{pcap}"/></action></nop>'
+
+
+def presses(tmp_path: Path, *digits: str) -> str:
+    """SIPp presses `digits` (RFC 4733) one after another, 600 ms apart, into the prompt."""
+    played = [rfc4733(tmp_path, digit, press=n) for n, digit in enumerate(digits)]
+    return after_prompt(f"\n  {pause(600)}\n  ".join(played))
+
+
+def in_dialog(method: str, cseq: int, *, headers: str = "", body: str = "") -> str:
+    """A request SIPp (the callee) sends in the dialog answer.xml set up, and the 200 it waits
+    for. `body` lines are joined with CRLF by SIPp; headers are one per line."""
+    extra = f"{headers}\n" if headers else ""
+    return f"""<send retrans="500"><![CDATA[
+
+{method} sip:tocsin@[remote_ip]:[remote_port] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: <sip:callee@[local_ip]:[local_port]>;tag=[pid]SIPpTag01[call_number]
+To: <[$fromuri]>;tag=[$fromtag]
+Call-ID: [call_id]
+CSeq: {cseq} {method}
+Max-Forwards: 70
+Contact: <sip:callee@[local_ip]:[local_port];transport=[transport]>
+{extra}Content-Length: [len]
+
+{body}
+]]></send>
+  <recv response="200"/>"""
+
+
+def info(digit: str, cseq: int, *, content_type: str = "application/dtmf-relay") -> str:
+    """SIPp sends one key by SIP INFO (RFC 6086), in either common body format."""
+    body = f"Signal={digit}\nDuration=160" if content_type.endswith("relay") else digit
+    return in_dialog("INFO", cseq, headers=f"Content-Type: {content_type}", body=body)
