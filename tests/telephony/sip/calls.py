@@ -119,14 +119,23 @@ def presses(tmp_path: Path, *digits: str) -> str:
     return after_prompt(f"\n  {pause(600)}\n  ".join(played))
 
 
-def in_dialog(method: str, cseq: int, *, headers: str = "", body: str = "") -> str:
-    """A request SIPp (the callee) sends in the dialog answer.xml set up, and the 200 it waits
-    for. `body` lines are joined with CRLF by SIPp; headers are one per line."""
+def in_dialog(
+    method: str,
+    cseq: int,
+    *,
+    headers: str = "",
+    body: str = "",
+    branch: str = "[branch]",
+    wait: bool = True,
+) -> str:
+    """A request SIPp (the callee) sends in the dialog answer.xml set up, to our Contact, and
+    (if `wait`) the 200 it waits for. Headers are one per line; a fixed `branch` makes a copy
+    a retransmission."""
     extra = f"{headers}\n" if headers else ""
-    return f"""<send retrans="500"><![CDATA[
+    send = f"""<send{' retrans="500"' if wait else ""}><![CDATA[
 
-{method} sip:tocsin@[remote_ip]:[remote_port] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+{method} [$contact] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch={branch}
 From: <sip:callee@[local_ip]:[local_port]>;tag=[pid]SIPpTag01[call_number]
 To: <[$fromuri]>;tag=[$fromtag]
 Call-ID: [call_id]
@@ -136,11 +145,19 @@ Contact: <sip:callee@[local_ip]:[local_port];transport=[transport]>
 {extra}Content-Length: [len]
 
 {body}
-]]></send>
-  <recv response="200"/>"""
+]]></send>"""
+    return f'{send}\n  <recv response="200"/>' if wait else send
 
 
-def info(digit: str, cseq: int, *, content_type: str = "application/dtmf-relay") -> str:
+def info(
+    digit: str,
+    cseq: int,
+    *,
+    content_type: str = "application/dtmf-relay",
+    branch: str = "[branch]",
+    wait: bool = True,
+) -> str:
     """SIPp sends one key by SIP INFO (RFC 6086), in either common body format."""
     body = f"Signal={digit}\nDuration=160" if content_type.endswith("relay") else digit
-    return in_dialog("INFO", cseq, headers=f"Content-Type: {content_type}", body=body)
+    headers = f"Content-Type: {content_type}"
+    return in_dialog("INFO", cseq, headers=headers, body=body, branch=branch, wait=wait)

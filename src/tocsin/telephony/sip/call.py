@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Coroutine
 from enum import Enum
 from typing import Any
@@ -22,6 +23,7 @@ from tocsin.telephony.script import Then, first_words, reply_to
 from tocsin.telephony.sip import sdp
 from tocsin.telephony.sip.config import SipTrunkConfig
 from tocsin.telephony.sip.dialog import Dialog, challenge_answer
+from tocsin.telephony.sip.dtmf import DTMF_INFO_TYPES, KeyPath, info_key, info_media_type
 from tocsin.telephony.sip.message import (
     SipMessage,
     response_to,
@@ -42,6 +44,8 @@ NO_RESPONSE_TIMEOUT = 64 * T1
 PAUSE_BEFORE_REPEAT = 0.7
 # Silence after a question (press 9 again?) before the full prompt comes back: time to decide.
 QUESTION_WAIT = 5.0
+# Requests of the far end whose answers are kept for their retransmissions.
+_REMEMBERED_REPLIES = 32
 
 # What a final failure response means for the engine.
 _BUSY = frozenset({486, 600})
@@ -99,6 +103,8 @@ class SipCall:
         self._dialog = Dialog(config, transport, request, self.provider_call_id)
         self._ack: SipMessage | None = None
         self._emitted: set[CallEventKind] = set()
+        # The answer to each request the far end sent, for its retransmissions.
+        self._replies: OrderedDict[tuple[int, str], SipMessage] = OrderedDict()
         self._prompt: asyncio.Task[Samples] | None = None
         self._task: asyncio.Task[None] | None = None
         self.ring_timeout = min(config.ring_timeout, request.ring_timeout_seconds)
@@ -334,9 +340,7 @@ class SipCall:
             self._emit(CallEventKind.FAILED, detail=f"unusable SDP answer: {error}")
             return False
         self._emit(CallEventKind.ANSWERED, detail=answer.codec)
-        await self.media.start(
-            (answer.host, answer.port), answer.codec, answer.payload_type, answer.telephone_event
-        )
+        await self.media.start(answer)
         return True
 
     # -- the spoken menu ------------------------------------------------------------------
@@ -438,17 +442,37 @@ class SipCall:
     def _on_request(self, request: SipMessage) -> None:
         if request.method == "ACK":
             return
+        reply = self._replies.get(request.cseq)
+        if reply is not None:
+            # A retransmission (RFC 3261 17.2.2): the same answer again, and nothing done twice,
+            # so an INFO whose 200 was lost is still one key.
+            with contextlib.suppress(TransportError):
+                self._transport.send(reply)
+            return
         reply = response_to(request, 200, "OK")
         if request.method == "BYE":
             self._remote_bye.set()
         elif request.method == "INFO":
-            signal = _info_digit(request)
-            if signal:
-                self.media.digits.put_nowait(signal)
+            reply = self._on_info(request)
         elif request.method not in ("OPTIONS",):
             reply = response_to(request, 501, "Not Implemented")
+        self._replies[request.cseq] = reply
+        while len(self._replies) > _REMEMBERED_REPLIES:
+            self._replies.popitem(last=False)
         with contextlib.suppress(TransportError):
             self._transport.send(reply)
+
+    def _on_info(self, request: SipMessage) -> SipMessage:
+        content_type = request.get("Content-Type") or ""
+        if request.body.strip() and info_media_type(content_type) not in DTMF_INFO_TYPES:
+            # RFC 6086 4.2.2: a body we cannot read is refused with 415, naming the ones we can.
+            reply = response_to(request, 415, "Unsupported Media Type")
+            reply.add("Accept", ", ".join(sorted(DTMF_INFO_TYPES)))
+            return reply
+        key = info_key(content_type, request.body)
+        if key:
+            self.media.key(key, KeyPath.INFO)
+        return response_to(request, 200, "OK")
 
     async def _transact(self, request: SipMessage) -> SipMessage | None:
         """A non-INVITE client transaction: retransmit over UDP until a final response."""
@@ -493,14 +517,3 @@ def _retrieve(future: asyncio.Future[Any]) -> None:
     """Mark a future's exception as seen; nobody is left to receive it."""
     if not future.cancelled():
         future.exception()
-
-
-def _info_digit(request: SipMessage) -> str:
-    """The key in a SIP INFO application/dtmf-relay body (`Signal=1`), if any."""
-    if "dtmf" not in (request.get("Content-Type") or "").lower():
-        return ""
-    for line in request.body.decode("utf-8", errors="replace").splitlines():
-        name, _, value = line.partition("=")
-        if name.strip().lower() == "signal" and value.strip()[:1] in "0123456789*#":
-            return value.strip()[:1]
-    return ""

@@ -22,7 +22,8 @@ import numpy as np
 
 from tocsin.telephony import audio
 from tocsin.telephony.audio import Samples
-from tocsin.telephony.sip.dtmf import EventDecoder, ToneDetector
+from tocsin.telephony.sip.dtmf import EventDecoder, KeyPath, OnePressOneKey, ToneDetector
+from tocsin.telephony.sip.sdp import MediaAnswer
 
 FRAME_SECONDS = 0.020
 FRAME_SAMPLES = 160
@@ -180,7 +181,8 @@ class Pacer:
 
 
 class RtpSession:
-    """Media for one call, from answer to hang-up. Digits arrive on `digits` (a queue)."""
+    """Media for one call, from answer to hang-up. Digits arrive on `digits` (a queue), one per
+    key press whether it came as RFC 4733, in-band tones or (through `key`) SIP INFO."""
 
     def __init__(self, sock: socket.socket, pacer: Pacer | None = None) -> None:
         self._socket = sock
@@ -197,8 +199,9 @@ class RtpSession:
         self._timestamp = secrets.randbits(32)
         self._events = EventDecoder()
         self._tones: ToneDetector | None = None
+        self._presses = OnePressOneKey()
         self._payload_type = 0
-        self._telephone_event: int | None = None
+        self._event_types: frozenset[int] = frozenset()
         self._decode: Callable[[bytes], Samples] = audio.ulaw_to_pcm
         self._encode: Callable[[Samples], bytes] = audio.pcm_to_ulaw
         self._silence = b""
@@ -206,23 +209,26 @@ class RtpSession:
         self._marker = False
         self._remote: tuple[str, int] = ("0.0.0.0", 0)  # noqa: S104 - set by start()
 
-    async def start(
-        self, remote: tuple[str, int], codec: str, payload_type: int, telephone_event: int | None
-    ) -> None:
+    async def start(self, answer: MediaAnswer) -> None:
         loop = asyncio.get_running_loop()
-        self._payload_type = payload_type
-        self._telephone_event = telephone_event
-        self._encode, self._decode = _encoder(codec), _decoder(codec)
+        self._payload_type = answer.payload_type
+        self._event_types = answer.event_payload_types
+        self._encode, self._decode = _encoder(answer.codec), _decoder(answer.codec)
         self._silence = self._encode(np.zeros(FRAME_SAMPLES, dtype=np.int16))
         self._bytes_per_frame = len(self._silence)
-        # In-band detection only when the far end cannot send telephone-events.
-        self._tones = ToneDetector() if telephone_event is None else None
+        # In-band detection only when the far end did not agree to send telephone-events.
+        self._tones = ToneDetector() if answer.telephone_event is None else None
         transport, _ = await loop.create_datagram_endpoint(
             lambda: _Protocol(self._received), sock=self._socket
         )
         self._transport = transport
-        self._remote = remote
+        self._remote = (answer.host, answer.port)
         self._pacer.add(self)
+
+    def key(self, digit: str, path: KeyPath) -> None:
+        """A key reported by `path`; queued on `digits` unless another path already did."""
+        if self._presses.heard(digit, path, asyncio.get_running_loop().time()):
+            self.digits.put_nowait(digit)
 
     def play(self, *parts: Samples | float) -> asyncio.Future[None]:
         """Play 8 kHz clips and pauses (seconds, as floats) from the next frame on, replacing
@@ -288,13 +294,13 @@ class RtpSession:
         except ValueError:
             return
         self.stats.received += 1
-        if packet.payload_type == self._telephone_event:
+        if packet.payload_type in self._event_types:
             try:
                 digits = self._events.feed(packet.timestamp, packet.payload)
             except ValueError:
                 return
             for digit in digits:
-                self.digits.put_nowait(digit)
+                self.key(digit, KeyPath.RFC4733)
         elif packet.payload_type == self._payload_type:
             samples = self._decode(packet.payload)
             values = samples.astype(np.float64)
@@ -302,4 +308,4 @@ class RtpSession:
             self.stats.received_sum_squares += float(np.dot(values, values))
             if self._tones is not None:
                 for digit in self._tones.feed(samples):
-                    self.digits.put_nowait(digit)
+                    self.key(digit, KeyPath.TONE)

@@ -21,6 +21,17 @@ class MediaAnswer:
     payload_type: int
     telephone_event: int | None  # the payload type the ANSWER chose, if any
 
+    @property
+    def event_payload_types(self) -> frozenset[int]:
+        """The payload types to read telephone-events on. The payload types of our offer are
+        the ones we receive (RFC 3264 5.1), so the far end should send them as 101; some send
+        them as numbered in the answer instead. Both are heard, unless the answer gave one
+        of them to its codec."""
+        types = {OFFERED_TELEPHONE_EVENT}
+        if self.telephone_event is not None:
+            types.add(self.telephone_event)
+        return frozenset(types - {self.payload_type})
+
 
 def offer(host: str, port: int, codecs: tuple[str, ...]) -> bytes:
     session = secrets.randbelow(2**31)
