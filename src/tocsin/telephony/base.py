@@ -90,13 +90,24 @@ class ProviderError(Exception):
 
     `retry_safe` is True only when the provider certainly did not place the call, so dialling
     again cannot ring the phone twice. `user_message` can be shown to an operator as is.
+    `retry_after`, when the provider was told one (a SIP Retry-After), is how many seconds it
+    was asked to wait before calling again through the same route.
     """
 
-    def __init__(self, message: str, *, retry_safe: bool, user_message: str, code: str) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_safe: bool,
+        user_message: str,
+        code: str,
+        retry_after: float | None = None,
+    ) -> None:
         super().__init__(message)
         self.retry_safe = retry_safe
         self.user_message = user_message
         self.code = code
+        self.retry_after = retry_after
 
 
 class CallHandle(Protocol):

@@ -89,13 +89,44 @@ def assert_ordered(events: list[CallEvent]) -> None:
     assert not any(event.kind.is_final for event in events[:-1])
 
 
+def _header_lines(headers: tuple[str, ...]) -> str:
+    """Headers to append to a scenario's header line (each on a line of its own)."""
+    return "".join(f"\n{header}" for header in headers)
+
+
+def provisional(status: str) -> str:
+    """SIPp sends a provisional response (`180 Ringing`) to the INVITE it received."""
+    return f"""<send><![CDATA[
+
+SIP/2.0 {status}
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]SIPpTag01[call_number]
+[last_Call-ID:]
+[last_CSeq:]
+Content-Length: 0
+
+]]></send>"""
+
+
+def refusing(
+    status: str, *, before: tuple[str, ...] = (), headers: tuple[str, ...] = ()
+) -> dict[str, str]:
+    """reject.xml's placeholders: the provisional responses `before` the final `status`."""
+    return {
+        "STATUS": status,
+        "PROVISIONAL": "\n  ".join(provisional(p) for p in before),
+        "HEADERS": _header_lines(headers),
+    }
+
+
 # What SIPp does once it has answered: scenario fragments for answer.xml's @PLAY@.
 
 
 def answering(play: str = "", *, te_pt: int = 101, headers: tuple[str, ...] = ()) -> dict[str, str]:
     """answer.xml's placeholders: the telephone-event type it answers with, extra headers on
     its 200 OK, and what it does once the call is up."""
-    return {"TE_PT": str(te_pt), "HEADERS": "".join(f"\n{h}" for h in headers), "PLAY": play}
+    return {"TE_PT": str(te_pt), "HEADERS": _header_lines(headers), "PLAY": play}
 
 
 def after_prompt(action: str) -> str:

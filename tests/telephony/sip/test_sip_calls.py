@@ -273,32 +273,6 @@ def test_redirect_is_followed_once(tmp_path: Path) -> None:
     assert second.startswith("INVITE sip:+15559990000@")
 
 
-@pytest.mark.parametrize(
-    ("status", "retry_safe"),
-    [("503 Service Unavailable", True), ("404 Not Found", False)],
-)
-def test_trunk_refusal_before_ringing_fails_the_dial(
-    tmp_path: Path, status: str, retry_safe: bool
-) -> None:
-    with sipp_uas("reject.xml", tmp_path, replacements={"STATUS": status}, rtp_echo=False) as sipp:
-        with pytest.raises(ProviderError) as raised:
-            place_call(trunk(sipp), request())
-        assert sipp.wait() == 0, sipp.diagnostics()
-
-    assert raised.value.retry_safe is retry_safe
-    assert raised.value.code == f"sip_{status[:3]}"
-
-
-def test_unavailable_callee_is_no_answer(tmp_path: Path) -> None:
-    with sipp_uas(
-        "reject.xml", tmp_path, replacements={"STATUS": "480 Temporarily Unavailable"}
-    ) as sipp:
-        events, _ = place_call(trunk(sipp), request())
-        assert sipp.wait() == 0, sipp.diagnostics()
-
-    assert kinds(events) == [CallEventKind.NO_ANSWER]
-
-
 def test_tocsin_can_hang_up_an_answered_call(tmp_path: Path) -> None:
     async def scenario(config: SipTrunkConfig) -> list[CallEvent]:
         provider = SipTrunkProvider(config, synthesize=fake_speech)

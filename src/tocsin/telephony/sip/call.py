@@ -1,8 +1,11 @@
 """One outbound call: the INVITE transaction, the dialog, and the spoken menu once answered
 (or, for a call that offers no menu, its text and then the hang-up).
 
-A call runs as one task. `dial()` returns as soon as the trunk shows it took the INVITE (any
-response); everything after that is reported as CallEvents in order.
+A call runs as one task. `dial()` returns once the call has reached a phone (18x ringing or
+session progress, or an answer) or has ended in an outcome the engine retries later (busy,
+declined); until then a failure means no call was placed and `dial()` raises a retry-safe
+ProviderError (see `outcomes`). Everything after that is reported as CallEvents in order.
+An INVITE given up on is listened to for a while longer, so a late answer is hung up.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import contextlib
 import logging
 import secrets
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from enum import Enum
 from typing import Any
 
@@ -20,7 +23,7 @@ from tocsin.clock import Clock
 from tocsin.telephony.audio import Samples
 from tocsin.telephony.base import CallEvent, CallEventKind, CallRequest, ProviderError
 from tocsin.telephony.script import Then, first_words, reply_to
-from tocsin.telephony.sip import sdp
+from tocsin.telephony.sip import outcomes, sdp
 from tocsin.telephony.sip.config import SipTrunkConfig
 from tocsin.telephony.sip.dialog import Dialog, challenge_answer
 from tocsin.telephony.sip.dtmf import DTMF_INFO_TYPES, KeyPath, info_key, info_media_type
@@ -41,19 +44,17 @@ T1 = 0.5
 T2 = 4.0
 TRANSACTION_TIMEOUT = 8.0
 NO_RESPONSE_TIMEOUT = 64 * T1
+# How long an INVITE given up on is still answered (ACK and BYE for a 2xx): 64*T1.
+LINGER = 64 * T1
 PAUSE_BEFORE_REPEAT = 0.7
 # Silence after a question (press 9 again?) before the full prompt comes back: time to decide.
 QUESTION_WAIT = 5.0
 # Requests of the far end whose answers are kept for their retransmissions.
 _REMEMBERED_REPLIES = 32
 
-# What a final failure response means for the engine.
-_BUSY = frozenset({486, 600})
-_NO_ANSWER = frozenset({408, 480, 487})
-# Before any provisional response these mean the trunk turned the INVITE away unprocessed.
-_RETRY_SAFE = frozenset({500, 502, 503, 504})
-
 Synthesize = Callable[[str, str], Coroutine[Any, Any, Samples]]
+# Told when the trunk asks for rest (503 with Retry-After): seconds, and the status it gave.
+RestHandler = Callable[[float, str], None]
 
 
 class _Happening(Enum):
@@ -62,15 +63,6 @@ class _Happening(Enum):
     REMOTE_BYE = "remote_bye"
     HANGUP = "hangup"
     TIME_UP = "time_up"
-
-
-def _failure(status: int, reason: str, *, retry_safe: bool) -> ProviderError:
-    return ProviderError(
-        f"SIP trunk answered the INVITE with {status} {reason}",
-        retry_safe=retry_safe,
-        user_message=f"The SIP trunk refused the call ({status} {reason}).",
-        code=f"sip_{status}",
-    )
 
 
 class SipCall:
@@ -84,6 +76,8 @@ class SipCall:
         media: RtpSession,
         synthesize: Synthesize,
         clock: Clock,
+        *,
+        on_rest: RestHandler,
     ) -> None:
         self.config = config
         self.request = request
@@ -92,6 +86,7 @@ class SipCall:
         self._transport = transport
         self._synthesize = synthesize
         self._clock = clock
+        self._on_rest = on_rest
         self._events: asyncio.Queue[CallEvent] = asyncio.Queue()
         self._sequence = 0
         self._final_sent = False
@@ -100,6 +95,9 @@ class SipCall:
         self._pending: dict[tuple[int, str], asyncio.Future[SipMessage]] = {}
         self._remote_bye = asyncio.Event()
         self._hangup = asyncio.Event()
+        # Set by close(): stop listening for answers to an INVITE given up on.
+        self._closing = asyncio.Event()
+        self._rang = False
         self._dialog = Dialog(config, transport, request, self.provider_call_id)
         self._ack: SipMessage | None = None
         self._emitted: set[CallEventKind] = set()
@@ -107,13 +105,19 @@ class SipCall:
         self._replies: OrderedDict[tuple[int, str], SipMessage] = OrderedDict()
         self._prompt: asyncio.Task[Samples] | None = None
         self._task: asyncio.Task[None] | None = None
+        self._linger_task: asyncio.Task[None] | None = None
+        # CANCEL and other transactions run beside the call's task; awaited before it ends.
+        self._background: set[asyncio.Future[Any]] = set()
+        # Done once the call's task, and any lingering after it, are over.
+        self.finished: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.ring_timeout = min(config.ring_timeout, request.ring_timeout_seconds)
 
     # -- the CallHandle protocol ------------------------------------------------------------
 
     async def start(self) -> None:
-        """Send the INVITE and wait until the trunk responds; raises ProviderError if the call
-        was not placed (or, with retry_safe False, if we cannot tell)."""
+        """Send the INVITE and wait until the call reaches a phone or ends; raises
+        ProviderError if the call was not placed (or, with retry_safe False, if we cannot
+        tell)."""
         self._transport.register(self.provider_call_id, self._on_message)
         # Synthesis takes a while; it runs during ringing so the prompt is ready on answer.
         opening = first_words(self.request.spoken_text, offers_menu=self.request.offers_menu)
@@ -126,12 +130,11 @@ class SipCall:
             await self.wait()
             raise
         except asyncio.CancelledError:
-            # Whoever dialled stopped waiting: end the call in the background, with CANCEL
-            # once it rings, rather than leave a phone ringing for nobody.
+            # Whoever dialled stopped waiting: end the call in the background (the provider
+            # holds it until it is over), with CANCEL once it rings, rather than leave a phone
+            # ringing for nobody.
             self._hangup.set()
             self._accepted.add_done_callback(_retrieve)
-            if self._task is not None:
-                _keep(self._task)
             raise
 
     async def events(self) -> AsyncIterator[CallEvent]:
@@ -151,6 +154,16 @@ class SipCall:
         """Until the call's task has finished, media closed included (for tests and tools)."""
         if self._task is not None:
             await asyncio.gather(self._task, return_exceptions=True)
+
+    async def close(self) -> None:
+        """Hang up (BYE, or CANCEL while ringing), stop listening for late answers, and wait
+        until nothing of the call is left running: for a provider that is closing."""
+        self._hangup.set()
+        await self.wait()
+        self._closing.set()
+        if self._linger_task is not None:
+            await asyncio.gather(self._linger_task, return_exceptions=True)
+        await asyncio.gather(*self._background, return_exceptions=True)
 
     # -- events -----------------------------------------------------------------------------
 
@@ -199,10 +212,25 @@ class SipCall:
             self._accept()
             if not self._final_sent:
                 self._emit(CallEventKind.FAILED, detail="call ended without a result")
-            self._transport.unregister(self.provider_call_id)
             if self._prompt is not None:
                 self._prompt.cancel()
             await self.media.close()
+            if self._linger_task is None:
+                await self._wind_up()
+
+    async def _wind_up(self) -> None:
+        """Once nothing more can come for the call: let its transactions end, stop taking its
+        messages, and say it is finished."""
+        await asyncio.gather(*self._background, return_exceptions=True)
+        self._transport.unregister(self.provider_call_id)
+        if not self.finished.done():
+            self.finished.set_result(None)
+
+    def _keep(self, work: Awaitable[Any]) -> None:
+        """Run `work` beside the call, held until done (the loop keeps only weak references)."""
+        task = asyncio.ensure_future(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     async def _invite_phase(self) -> bool:
         """Place the INVITE, through one auth challenge and one redirect. True if answered."""
@@ -216,67 +244,73 @@ class SipCall:
             invite = self._dialog.invite(target, authorization, offer)
             response, cancelled = await self._invite_transaction(invite, ring_deadline)
             if response is None:
-                if cancelled:
-                    self._emit(CallEventKind.NO_ANSWER, detail="no final answer to CANCEL")
-                    return False
-                raise ProviderError(
-                    "no response to INVITE",
-                    retry_safe=False,
-                    user_message="The SIP trunk did not respond to the call.",
-                    code="sip_no_response",
-                )
+                return self._given_up(invite, cancelled)
             if response.status < 300:
                 return await self._answered(response, invite, cancelled)
             self._transport.send(self._dialog.failure_ack(invite, response))
-            status, reason = response.status, response.reason
+            status = response.status
             if status in (401, 407) and authorization is None and not cancelled:
                 authorization = challenge_answer(
                     response, self.config, method="INVITE", uri=invite.uri
                 )
                 if authorization is not None:
                     continue
-                raise _failure(status, reason, retry_safe=True)
             if 300 <= status < 400 and not redirected and not cancelled:
                 contact = response.get("Contact")
                 if contact:
                     target, redirected = uri_of(contact), True
                     continue
-            self._accept_or_raise(status, reason)
-            if status in _BUSY:
-                self._emit(CallEventKind.BUSY, detail=f"{status} {reason}")
-            elif status in _NO_ANSWER or cancelled:
-                self._emit(CallEventKind.NO_ANSWER, detail=f"{status} {reason}")
-            else:
-                self._emit(CallEventKind.FAILED, detail=f"{status} {reason}")
+            self._final_failure(response, cancelled)
             return False
 
-    def _accept_or_raise(self, status: int, reason: str) -> None:
-        """A final failure before any provisional answer is a dial-time failure, except busy
-        and no-answer, which are outcomes the engine schedules retries for."""
-        if self._accepted.done() or status in _BUSY or status in _NO_ANSWER:
+    def _final_failure(self, response: SipMessage, cancelled: bool) -> None:
+        """End the call on a final failure: an event once anything rang, else (raising a
+        retry-safe ProviderError) a dial that placed no call. See `outcomes`."""
+        status, reason = response.status, response.reason
+        rest = outcomes.retry_after(response)
+        if rest is not None and outcomes.rests_trunk(status):
+            self._on_rest(rest, f"{status} {reason}")
+        kind = outcomes.ended_by(status, rang=self._rang, cancelled=cancelled)
+        if kind is None:
+            raise outcomes.refusal(status, reason, rest)
+        self._accept()
+        asked = f" (Retry-After {rest:g} s)" if rest is not None else ""
+        self._emit(kind, detail=f"{status} {reason}{asked}")
+
+    def _given_up(self, invite: SipMessage, cancelled: bool) -> bool:
+        """No final response came: we stopped waiting (timer B, CANCEL unanswered, or the dial
+        abandoned). A late answer may still come, so the call listens for it a while."""
+        self._linger_task = asyncio.create_task(self._linger(invite, cancelled))
+        if cancelled:
             self._accept()
-            return
-        if status in (401, 407):
-            raise _failure(status, reason, retry_safe=True)
-        raise _failure(status, reason, retry_safe=status in _RETRY_SAFE)
+            self._emit(CallEventKind.NO_ANSWER, detail="no final answer to CANCEL")
+        elif self._hangup.is_set():
+            self._emit(CallEventKind.NO_ANSWER, detail="given up before the trunk answered")
+        else:
+            raise outcomes.timed_out(self.config.invite_timeout)
+        return False
 
     async def _invite_transaction(
         self, invite: SipMessage, ring_deadline: float
     ) -> tuple[SipMessage | None, bool]:
-        """(final response or None, whether we sent CANCEL)."""
+        """(final response or None, whether we sent CANCEL). None when no response came in
+        time, or when a hang-up was asked for before any (RFC 3261 9.1 allows no CANCEL
+        then, so we simply stop sending the INVITE)."""
         loop = asyncio.get_running_loop()
         self._transport.send(invite)
         interval = T1
         retransmit_at = None if self._transport.reliable else loop.time() + interval
-        give_up_at = loop.time() + NO_RESPONSE_TIMEOUT
+        # Timer B runs until the first provisional response (RFC 3261 17.1.1.2).
+        give_up_at = loop.time() + self.config.invite_timeout
         provisional = cancelled = False
         while True:
             now = loop.time()
-            # RFC 3261 9.1: CANCEL only once a provisional response has arrived.
+            if not provisional and self._hangup.is_set():
+                return None, False
             if provisional and not cancelled and (self._hangup.is_set() or now >= ring_deadline):
                 cancelled = True
                 give_up_at = now + TRANSACTION_TIMEOUT
-                _keep(asyncio.ensure_future(self._transact(self._dialog.cancel(invite))))
+                self._keep(self._transact(self._dialog.cancel(invite)))
             if now >= give_up_at:
                 return None, cancelled
             if retransmit_at is not None and now >= retransmit_at:
@@ -286,10 +320,9 @@ class SipCall:
             wake = [give_up_at]
             if retransmit_at is not None:
                 wake.append(retransmit_at)
-            ringing = provisional and not cancelled
-            if ringing:
+            if provisional and not cancelled:
                 wake.append(ring_deadline)
-            response = await self._next_response(min(wake), watch_hangup=ringing)
+            response = await self._next_response(min(wake), None if cancelled else self._hangup)
             if response is None:
                 continue
             retransmit_at = None  # any response stops INVITE retransmission
@@ -297,17 +330,20 @@ class SipCall:
                 continue  # a late answer to an earlier INVITE of this call
             if response.status >= 200:
                 return response, cancelled
+            if not provisional:
+                give_up_at = ring_deadline + NO_RESPONSE_TIMEOUT
             provisional = True
             self._provisional(response)
-            give_up_at = max(give_up_at, ring_deadline + NO_RESPONSE_TIMEOUT)
 
-    async def _next_response(self, until: float, *, watch_hangup: bool) -> SipMessage | None:
+    async def _next_response(
+        self, until: float, stop: asyncio.Event | None = None
+    ) -> SipMessage | None:
         """The next response to our INVITE before loop time `until`; None if time ran out
-        first, or if a hang-up was asked for while watching for one."""
+        first, or if `stop` was set while waiting for one."""
         get = asyncio.ensure_future(self._responses.get())
         waiting: set[asyncio.Future[Any]] = {get}
-        if watch_hangup:
-            waiting.add(asyncio.ensure_future(self._hangup.wait()))
+        if stop is not None:
+            waiting.add(asyncio.ensure_future(stop.wait()))
         try:
             remaining = max(0.0, until - asyncio.get_running_loop().time())
             done, _ = await asyncio.wait(waiting, timeout=remaining, return_when="FIRST_COMPLETED")
@@ -318,11 +354,45 @@ class SipCall:
         return get.result() if get in done else None
 
     def _provisional(self, response: SipMessage) -> None:
-        self._accept()
+        if outcomes.rang(response.status):
+            # dial() returns now: from here on a failure is an unanswered call, not one that
+            # was never placed.
+            self._rang = True
+            self._accept()
+            kind = CallEventKind.RINGING
+        elif response.status == 100:
+            kind = CallEventKind.TRYING
+        else:
+            return
         # Once each: trunks repeat 180s, and 100 may follow a 183 over a forking proxy.
-        kind = CallEventKind.TRYING if response.status == 100 else CallEventKind.RINGING
         if kind not in self._emitted:
             self._emit(kind, detail=f"{response.status} {response.reason}")
+
+    async def _linger(self, invite: SipMessage, cancelled: bool) -> None:
+        """After giving up on an INVITE, answer what still comes for it, for 64*T1 (as long
+        as a UAC core waits for 2xx, RFC 3261 13.2.2.4): a provisional gets the CANCEL it could
+        not have before (9.1), a 2xx our ACK and at once a BYE (15), so no phone rings on for
+        nobody and nobody is left on a silent line; a final failure gets its ACK."""
+        until = asyncio.get_running_loop().time() + LINGER
+        try:
+            while (response := await self._next_response(until, self._closing)) is not None:
+                if response.cseq[0] != invite.cseq[0]:
+                    continue
+                if response.status < 200:
+                    if not cancelled:
+                        cancelled = True
+                        self._keep(self._transact(self._dialog.cancel(invite)))
+                    continue
+                if response.status < 300:
+                    self._dialog.confirm(response, invite)
+                    self._ack = self._dialog.ack()
+                    self._transport.send(self._ack)
+                    await self._bye()
+                else:
+                    self._transport.send(self._dialog.failure_ack(invite, response))
+                return
+        finally:
+            await self._wind_up()
 
     async def _answered(self, response: SipMessage, invite: SipMessage, cancelled: bool) -> bool:
         self._accept()
@@ -502,15 +572,6 @@ class SipCall:
         if self._remote_bye.is_set():
             return
         await self._transact(self._dialog.bye())
-
-
-_background: set[asyncio.Future[Any]] = set()
-
-
-def _keep(task: asyncio.Future[Any]) -> None:
-    """Hold a reference to a background task until it is done (the loop keeps only weak ones)."""
-    _background.add(task)
-    task.add_done_callback(_background.discard)
 
 
 def _retrieve(future: asyncio.Future[Any]) -> None:
