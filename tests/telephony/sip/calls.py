@@ -180,6 +180,24 @@ Contact: <sip:callee@[local_ip]:[local_port];transport=[transport]>
     return f'{send}\n  <recv response="200"/>' if wait else send
 
 
+def sdp_of(
+    host: str = "[media_ip]",
+    port: str = "[media_port]",
+    *,
+    version: int = 1,
+    direction: str = "sendrecv",
+) -> str:
+    """An SDP body SIPp sends in a request of its own (a re-offer, or an answer in an ACK)."""
+    return (
+        f"v=0\no=callee 53655765 {version} IN IP4 {host}\ns=-\nc=IN IP4 {host}\nt=0 0\n"
+        f"m=audio {port} RTP/AVP 0 101\na=rtpmap:0 PCMU/8000\n"
+        f"a=rtpmap:101 telephone-event/8000\na={direction}"
+    )
+
+
+SDP = "Content-Type: application/sdp"
+
+
 def info(
     digit: str,
     cseq: int,

@@ -75,12 +75,22 @@ class Sipp:
 
     def received(self, method: str) -> list[str]:
         """The text of each `method` request SIPp received, from its message trace."""
+        return [text for text in self._received() if text.startswith(f"{method} ")]
+
+    def responses(self, method: str) -> list[str]:
+        """The text of each response SIPp received to a `method` request of its own."""
+        return [
+            text
+            for text in self._received()
+            if text.startswith("SIP/2.0 ") and re.search(rf"^CSeq: \d+ {method}$", text, re.M)
+        ]
+
+    def _received(self) -> list[str]:
         text = self.messages.read_text(errors="replace")
         found = []
         for chunk in text.split("message received")[1:]:
             body = chunk.split("\n\n", 1)[1] if "\n\n" in chunk else chunk
-            if body.startswith(f"{method} "):
-                found.append(body.split("\n---", 1)[0])
+            found.append(body.split("\n---", 1)[0])
         return found
 
     def diagnostics(self) -> str:

@@ -25,7 +25,7 @@ from tocsin.telephony.base import CallEvent, CallEventKind, CallRequest, Provide
 from tocsin.telephony.script import Then, first_words, reply_to
 from tocsin.telephony.sip import outcomes, sdp
 from tocsin.telephony.sip.config import SipTrunkConfig
-from tocsin.telephony.sip.dialog import Dialog, challenge_answer
+from tocsin.telephony.sip.dialog import ALLOW, Dialog, challenge_answer
 from tocsin.telephony.sip.dtmf import DTMF_INFO_TYPES, KeyPath, info_key, info_media_type
 from tocsin.telephony.sip.message import (
     SipMessage,
@@ -99,6 +99,11 @@ class SipCall:
         self._closing = asyncio.Event()
         self._rang = False
         self._dialog = Dialog(config, transport, request, self.provider_call_id)
+        self._local = sdp.LocalDescription(transport.local_host, media.local_port, config.codecs)
+        # Why Tocsin is hanging up, when it is not the caller's asking (shown in the event).
+        self._ending = ""
+        # Our 2xx answers to the far end's re-INVITEs, by CSeq, until their ACK comes.
+        self._unacked: dict[int, asyncio.Event] = {}
         self._ack: SipMessage | None = None
         self._emitted: set[CallEventKind] = set()
         # The answer to each request the far end sent, for its retransmissions.
@@ -214,6 +219,8 @@ class SipCall:
                 self._emit(CallEventKind.FAILED, detail="call ended without a result")
             if self._prompt is not None:
                 self._prompt.cancel()
+            for acked in self._unacked.values():
+                acked.set()  # the call is over: no ACK is awaited any more
             await self.media.close()
             if self._linger_task is None:
                 await self._wind_up()
@@ -240,8 +247,7 @@ class SipCall:
         loop = asyncio.get_running_loop()
         ring_deadline = loop.time() + self.ring_timeout
         while True:
-            offer = sdp.offer(self._transport.local_host, self.media.local_port, self.config.codecs)
-            invite = self._dialog.invite(target, authorization, offer)
+            invite = self._dialog.invite(target, authorization, self._local.sdp())
             response, cancelled = await self._invite_transaction(invite, ring_deadline)
             if response is None:
                 return self._given_up(invite, cancelled)
@@ -436,7 +442,7 @@ class SipCall:
                 return
             if happening is _Happening.HANGUP:
                 await self._bye()
-                self._emit(CallEventKind.COMPLETED, detail="hung up by Tocsin")
+                self._emit(CallEventKind.COMPLETED, detail=self._ending or "hung up by Tocsin")
                 return
             if happening is _Happening.TIME_UP:
                 await self._bye()
@@ -509,8 +515,14 @@ class SipCall:
             if pending is not None and not pending.done():
                 pending.set_result(message)
 
+    def _end(self, why: str) -> None:
+        """Hang up for a reason of our own (the session cannot go on), said in the event."""
+        self._ending = self._ending or why
+        self._hangup.set()
+
     def _on_request(self, request: SipMessage) -> None:
         if request.method == "ACK":
+            self._on_ack(request)
             return
         reply = self._replies.get(request.cseq)
         if reply is not None:
@@ -524,6 +536,8 @@ class SipCall:
             self._remote_bye.set()
         elif request.method == "INFO":
             reply = self._on_info(request)
+        elif request.method in ("INVITE", "UPDATE"):
+            reply = self._on_session_request(request)
         elif request.method not in ("OPTIONS",):
             reply = response_to(request, 501, "Not Implemented")
         self._replies[request.cseq] = reply
@@ -531,6 +545,71 @@ class SipCall:
             self._replies.popitem(last=False)
         with contextlib.suppress(TransportError):
             self._transport.send(reply)
+
+    def _on_session_request(self, request: SipMessage) -> SipMessage:
+        """A re-INVITE or UPDATE from the far end (RFC 3261 14.2, RFC 3311): SBCs refreshing
+        or moving media, session timers, hold. An offer is answered with our description
+        (unchanged, so with the same version, unless the direction must change) and followed
+        where it moves the far end's media; a re-INVITE without one gets our description as
+        the offer, answered in the ACK."""
+        if self._ack is None:
+            # RFC 3261 14.2 / RFC 3311 5.2: no offer can be taken before the call is answered.
+            return response_to(request, 491, "Request Pending")
+        body = b""
+        if request.body.strip():
+            try:
+                remote = self._far_media(request.body)
+            except sdp.SdpError:
+                return response_to(request, 488, "Not Acceptable Here")
+            self.media.follow(remote)
+            body = self._local.sdp(sdp.answering(remote.direction))
+        elif request.method == "INVITE":
+            body = self._local.sdp()
+        reply = response_to(request, 200, "OK")
+        reply.add("Contact", self._dialog.contact())
+        reply.add("Allow", ALLOW)
+        if body:
+            reply.add("Content-Type", "application/sdp")
+            reply.body = body
+        if request.method == "INVITE":
+            self._keep(self._until_acked(reply, request.cseq[0]))
+        return reply
+
+    def _far_media(self, body: bytes) -> sdp.MediaAnswer:
+        """The far end's new description, keeping our codec while it still offers it."""
+        try:
+            return sdp.parse_answer(body, (self.media.codec,))
+        except sdp.SdpError:
+            return sdp.parse_answer(body, self.config.codecs)
+
+    def _on_ack(self, ack: SipMessage) -> None:
+        acked = self._unacked.pop(ack.cseq[0], None)
+        if acked is None:
+            return
+        acked.set()
+        if ack.body.strip():
+            # The answer to the offer our 2xx made to a re-INVITE that carried none.
+            with contextlib.suppress(sdp.SdpError):
+                self.media.follow(self._far_media(ack.body))
+
+    async def _until_acked(self, ok: SipMessage, cseq: int) -> None:
+        """Send our 2xx to a re-INVITE again, T1 doubling to T2, until its ACK (RFC 3261
+        13.3.1.4); with no ACK after 64*T1 the session is over and we hang up."""
+        acked = self._unacked[cseq] = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        give_up_at = loop.time() + 64 * T1
+        interval = T1
+        while (remaining := give_up_at - loop.time()) > 0:
+            wait = remaining if self._transport.reliable else min(interval, remaining)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(acked.wait(), wait)
+                return
+            if not self._transport.reliable:
+                with contextlib.suppress(TransportError):
+                    self._transport.send(ok)
+                interval = min(interval * 2, T2)
+        self._unacked.pop(cseq, None)
+        self._end("no ACK to our answer to a re-INVITE")
 
     def _on_info(self, request: SipMessage) -> SipMessage:
         content_type = request.get("Content-Type") or ""

@@ -16,7 +16,7 @@ from tocsin.telephony.sip.transport import SipTransport
 
 logger = logging.getLogger(__name__)
 
-ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO"
+ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE"
 
 
 def challenge_answer(
@@ -71,7 +71,7 @@ class Dialog:
         invite.add("To", f"<sip:{self.request.to_number}@{config.domain}>")
         invite.add("Call-ID", self.call_id)
         invite.add("CSeq", f"{self.cseq} INVITE")
-        invite.add("Contact", self._contact())
+        invite.add("Contact", self.contact())
         invite.add("P-Asserted-Identity", f"<sip:{caller}@{config.domain}>")
         invite.add("Allow", ALLOW)
         invite.add("User-Agent", config.user_agent)
@@ -142,7 +142,8 @@ class Dialog:
             f";branch={branch};rport"
         )
 
-    def _contact(self) -> str:
+    def contact(self) -> str:
+        """Our Contact: where the far end sends requests in the dialog."""
         transport, config = self.transport, self.config
         params = "" if config.transport == "udp" else f";transport={config.transport}"
         return f"<sip:tocsin@{transport.local_host}:{transport.local_port}{params}>"

@@ -201,7 +201,10 @@ class RtpSession:
         self._tones: ToneDetector | None = None
         self._presses = OnePressOneKey()
         self._payload_type = 0
+        self._codec = ""
         self._event_types: frozenset[int] = frozenset()
+        # False while the far end holds the call (it takes no audio): frames are not sent.
+        self._sending = True
         self._decode: Callable[[bytes], Samples] = audio.ulaw_to_pcm
         self._encode: Callable[[Samples], bytes] = audio.pcm_to_ulaw
         self._silence = b""
@@ -209,21 +212,44 @@ class RtpSession:
         self._marker = False
         self._remote: tuple[str, int] = ("0.0.0.0", 0)  # noqa: S104 - set by start()
 
+    @property
+    def codec(self) -> str:
+        return self._codec
+
     async def start(self, answer: MediaAnswer) -> None:
         loop = asyncio.get_running_loop()
-        self._payload_type = answer.payload_type
-        self._event_types = answer.event_payload_types
-        self._encode, self._decode = _encoder(answer.codec), _decoder(answer.codec)
-        self._silence = self._encode(np.zeros(FRAME_SAMPLES, dtype=np.int16))
-        self._bytes_per_frame = len(self._silence)
-        # In-band detection only when the far end did not agree to send telephone-events.
-        self._tones = ToneDetector() if answer.telephone_event is None else None
+        self.follow(answer)
         transport, _ = await loop.create_datagram_endpoint(
             lambda: _Protocol(self._received), sock=self._socket
         )
         self._transport = transport
-        self._remote = (answer.host, answer.port)
         self._pacer.add(self)
+
+    def follow(self, answer: MediaAnswer) -> None:
+        """Use the far end's latest description: where to send, in which codec, on which
+        payload types to read telephone-events, and whether to send at all (hold)."""
+        self._remote = (answer.host, answer.port)
+        self._sending = answer.receives
+        self._payload_type = answer.payload_type
+        self._event_types = answer.event_payload_types
+        # In-band detection only when the far end did not agree to send telephone-events.
+        if answer.telephone_event is not None:
+            self._tones = None
+        elif self._tones is None:
+            self._tones = ToneDetector()
+        if answer.codec != self._codec:
+            self._switch_codec(answer.codec)
+
+    def _switch_codec(self, codec: str) -> None:
+        decode_old = self._decode
+        self._encode, self._decode = _encoder(codec), _decoder(codec)
+        self._silence = self._encode(np.zeros(FRAME_SAMPLES, dtype=np.int16))
+        self._bytes_per_frame = len(self._silence)
+        if self._codec and self._playing is not None:
+            # What is left of the clip being played goes on in the new codec.
+            rest = self._playing[self._position :]
+            self._playing, self._position = self._encode(decode_old(rest)), 0
+        self._codec = codec
 
     def key(self, digit: str, path: KeyPath) -> None:
         """A key reported by `path`; queued on `digits` unless another path already did."""
@@ -277,15 +303,17 @@ class RtpSession:
         if self._transport is None or self._transport.is_closing():
             return
         payload, marker = self._next_payload()
-        packet = RtpPacket(
-            self._payload_type, self._sequence, self._timestamp, self._ssrc, payload, marker
-        )
-        self._transport.sendto(packet.pack(), self._remote)
-        self.stats.sent += 1
-        self.stats.send_deviations.append(deviation)
-        if deviation > LATE_SECONDS:
-            self.stats.late += 1
-        self._sequence = (self._sequence + 1) & 0xFFFF
+        if self._sending:
+            packet = RtpPacket(
+                self._payload_type, self._sequence, self._timestamp, self._ssrc, payload, marker
+            )
+            self._transport.sendto(packet.pack(), self._remote)
+            self.stats.sent += 1
+            self.stats.send_deviations.append(deviation)
+            if deviation > LATE_SECONDS:
+                self.stats.late += 1
+            self._sequence = (self._sequence + 1) & 0xFFFF
+        # Time goes on while on hold: the timestamp counts samples, sent or not (RFC 3550 5.1).
         self._timestamp = (self._timestamp + FRAME_SAMPLES) & 0xFFFFFFFF
 
     def _received(self, data: bytes) -> None:
