@@ -198,6 +198,26 @@ def sdp_of(
 SDP = "Content-Type: application/sdp"
 
 
+def ok_to(request: str, *, headers: tuple[str, ...] = (), sdp: bool = False) -> str:
+    """SIPp receives our `request` (UPDATE, a re-INVITE) and answers 200, with `headers` and
+    (`sdp`) its own unchanged description; a re-INVITE's 200 then waits for our ACK."""
+    body = "" if not sdp else f"{SDP}\n" + "Content-Length: [len]\n\n" + sdp_of() + "\n"
+    length = "" if sdp else "Content-Length: 0\n"
+    ack = '\n  <recv request="ACK"/>' if request == "INVITE" else ""
+    return f"""<recv request="{request}"/>
+  <send><![CDATA[
+
+SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:]
+[last_Call-ID:]
+[last_CSeq:]
+Contact: <sip:callee@[local_ip]:[local_port];transport=[transport]>{_header_lines(headers)}
+{length}{body}
+]]></send>{ack}"""
+
+
 def info(
     digit: str,
     cseq: int,

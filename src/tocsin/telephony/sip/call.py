@@ -23,9 +23,9 @@ from tocsin.clock import Clock
 from tocsin.telephony.audio import Samples
 from tocsin.telephony.base import CallEvent, CallEventKind, CallRequest, ProviderError
 from tocsin.telephony.script import Then, first_words, reply_to
-from tocsin.telephony.sip import outcomes, sdp
+from tocsin.telephony.sip import outcomes, sdp, session_timer
 from tocsin.telephony.sip.config import SipTrunkConfig
-from tocsin.telephony.sip.dialog import ALLOW, Dialog, challenge_answer
+from tocsin.telephony.sip.dialog import ALLOW, SUPPORTED, Dialog, challenge_answer
 from tocsin.telephony.sip.dtmf import DTMF_INFO_TYPES, KeyPath, info_key, info_media_type
 from tocsin.telephony.sip.message import (
     SipMessage,
@@ -33,6 +33,7 @@ from tocsin.telephony.sip.message import (
     uri_of,
 )
 from tocsin.telephony.sip.rtp import RtpSession
+from tocsin.telephony.sip.session_timer import SessionTimer
 from tocsin.telephony.sip.transport import SipTransport, TransportError
 
 logger = logging.getLogger(__name__)
@@ -104,7 +105,15 @@ class SipCall:
         self._ending = ""
         # Our 2xx answers to the far end's re-INVITEs, by CSeq, until their ACK comes.
         self._unacked: dict[int, asyncio.Event] = {}
+        # The ACK to the 2xx that answered the call; with those to our re-INVITEs' 2xx, by CSeq,
+        # for their retransmissions.
         self._ack: SipMessage | None = None
+        self._acks: dict[int, SipMessage] = {}
+        # The session timer (RFC 4028) and when the session was last refreshed (loop time).
+        self._session: SessionTimer | None = None
+        self._refreshed_at = 0.0
+        self._session_changed = asyncio.Event()
+        self._min_se: int | None = None
         self._emitted: set[CallEventKind] = set()
         # The answer to each request the far end sent, for its retransmissions.
         self._replies: OrderedDict[tuple[int, str], SipMessage] = OrderedDict()
@@ -190,7 +199,12 @@ class SipCall:
     async def _run(self) -> None:
         try:
             if await self._invite_phase():
-                await self._media_phase()
+                keeper = asyncio.create_task(self._keep_session())
+                try:
+                    await self._media_phase()
+                finally:
+                    keeper.cancel()
+                    await asyncio.gather(keeper, return_exceptions=True)
         except ProviderError as error:
             if not self._accepted.done():
                 self._accepted.set_exception(error)
@@ -247,7 +261,7 @@ class SipCall:
         loop = asyncio.get_running_loop()
         ring_deadline = loop.time() + self.ring_timeout
         while True:
-            invite = self._dialog.invite(target, authorization, self._local.sdp())
+            invite = self._dialog.invite(target, authorization, self._local.sdp(), self._min_se)
             response, cancelled = await self._invite_transaction(invite, ring_deadline)
             if response is None:
                 return self._given_up(invite, cancelled)
@@ -260,6 +274,11 @@ class SipCall:
                     response, self.config, method="INVITE", uri=invite.uri
                 )
                 if authorization is not None:
+                    continue
+            if status == 422 and self._min_se is None and not cancelled:
+                # RFC 4028 8.1: once more, asking for the interval the far end wants at least.
+                self._min_se = session_timer.min_se(response)
+                if self._min_se is not None:
                     continue
             if 300 <= status < 400 and not redirected and not cancelled:
                 contact = response.get("Contact")
@@ -332,7 +351,7 @@ class SipCall:
             if response is None:
                 continue
             retransmit_at = None  # any response stops INVITE retransmission
-            if response.cseq[0] != self._dialog.cseq:
+            if response.cseq[0] != invite.cseq[0]:
                 continue  # a late answer to an earlier INVITE of this call
             if response.status >= 200:
                 return response, cancelled
@@ -390,9 +409,7 @@ class SipCall:
                         self._keep(self._transact(self._dialog.cancel(invite)))
                     continue
                 if response.status < 300:
-                    self._dialog.confirm(response, invite)
-                    self._ack = self._dialog.ack()
-                    self._transport.send(self._ack)
+                    self._confirm(response, invite)
                     await self._bye()
                 else:
                     self._transport.send(self._dialog.failure_ack(invite, response))
@@ -400,11 +417,15 @@ class SipCall:
         finally:
             await self._wind_up()
 
+    def _confirm(self, response: SipMessage, invite: SipMessage) -> None:
+        """The call is answered: fix the dialog and ACK the 2xx."""
+        self._dialog.confirm(response, invite)
+        self._ack = self._acks[invite.cseq[0]] = self._dialog.ack(invite.cseq[0])
+        self._transport.send(self._ack)
+
     async def _answered(self, response: SipMessage, invite: SipMessage, cancelled: bool) -> bool:
         self._accept()
-        self._dialog.confirm(response, invite)
-        self._ack = self._dialog.ack()
-        self._transport.send(self._ack)
+        self._confirm(response, invite)
         if cancelled or self._hangup.is_set():
             await self._bye()
             self._emit(CallEventKind.NO_ANSWER, detail="answered after CANCEL; hung up")
@@ -417,7 +438,83 @@ class SipCall:
             return False
         self._emit(CallEventKind.ANSWERED, detail=answer.codec)
         await self.media.start(answer)
+        self._time_session(session_timer.from_our_request(response))
         return True
+
+    # -- session timers (RFC 4028) --------------------------------------------------------
+
+    def _time_session(self, timer: SessionTimer | None) -> None:
+        """A 2xx (to the INVITE, to a refresh, or ours to the far end's) set the session's
+        timer, or turned it off: it counts from now."""
+        self._session = timer
+        self._refreshed_at = asyncio.get_running_loop().time()
+        self._session_changed.set()
+
+    async def _keep_session(self) -> None:
+        """While the call is up: refresh the session at half its interval when we are the
+        refresher, and end a session the far end lets lapse."""
+        loop = asyncio.get_running_loop()
+        while True:
+            self._session_changed.clear()
+            timer = self._session
+            if timer is None:
+                await self._session_changed.wait()
+                continue
+            with contextlib.suppress(TimeoutError):
+                wait = self._refreshed_at + timer.act_after - loop.time()
+                await asyncio.wait_for(self._session_changed.wait(), max(0.0, wait))
+                continue  # a refresh (or a new timer) came first
+            if not timer.we_refresh:
+                self._end("the far end did not refresh the session (RFC 4028)")
+                return
+            await self._refresh(timer)
+
+    async def _refresh(self, timer: SessionTimer) -> None:
+        """One session refresh: UPDATE, or where the far end does not allow it a re-INVITE
+        with our unchanged description (RFC 4028 7.4). 408, 481 or silence end the call
+        (section 10); another failure is tried again halfway to the session's end."""
+        use_update = "UPDATE" in self._dialog.allowed
+        refresh = self._dialog.next_request("UPDATE" if use_update else "INVITE")
+        interval = max(timer.seconds, self._min_se or 0)
+        refresh.add("Session-Expires", f"{interval};refresher=uac")
+        if self._min_se is not None:
+            refresh.add("Min-SE", str(self._min_se))
+        if not use_update:
+            refresh.add("Content-Type", "application/sdp")
+            refresh.body = self._local.sdp()
+        response = await self._transact(refresh)
+        if response is None or response.status in (408, 481):
+            what = "no answer" if response is None else f"{response.status} {response.reason}"
+            self._end(f"the session refresh failed ({what})")
+            return
+        if not use_update:
+            self._acknowledge(refresh, response)
+        if response.status < 300:
+            if response.body.strip():
+                with contextlib.suppress(sdp.SdpError):
+                    self.media.follow(self._far_media(response.body))
+            self._time_session(session_timer.from_our_request(response))
+            return
+        logger.warning("session refresh of %s answered %s", self.provider_call_id, response.status)
+        if response.status == 422:
+            self._min_se = session_timer.min_se(response) or self._min_se
+        now = asyncio.get_running_loop().time()
+        if self._refreshed_at + timer.seconds - now < 1.0:
+            self._end(f"the session refresh failed ({response.status} {response.reason})")
+            return
+        # Counting from halfway between then and now puts the next try halfway to the end.
+        self._refreshed_at = (self._refreshed_at + now) / 2
+
+    def _acknowledge(self, reinvite: SipMessage, response: SipMessage) -> None:
+        """ACK the final response to a re-INVITE of ours: a new ACK for a 2xx (kept for its
+        retransmissions), the transaction's own for a failure (RFC 3261 13.2.2.4, 17.1.1.3)."""
+        number = reinvite.cseq[0]
+        if response.status < 300:
+            ack = self._acks[number] = self._dialog.ack(number)
+        else:
+            ack = self._dialog.failure_ack(reinvite, response)
+        with contextlib.suppress(TransportError):
+            self._transport.send(ack)
 
     # -- the spoken menu ------------------------------------------------------------------
 
@@ -505,15 +602,19 @@ class SipCall:
         number, method = message.cseq
         if message.is_request:
             self._on_request(message)
-        elif method == "INVITE":
-            if message.status >= 200 and self._ack is not None and message.status < 300:
-                self._transport.send(self._ack)  # our ACK was lost; the 200 is retransmitted
-            elif self._ack is None:
-                self._responses.put_nowait(message)
-        elif message.status >= 200:
-            pending = self._pending.pop((number, method), None)
-            if pending is not None and not pending.done():
-                pending.set_result(message)
+            return
+        ack = self._acks.get(number) if method == "INVITE" else None
+        if ack is not None and 200 <= message.status < 300:
+            self._transport.send(ack)  # our ACK was lost: the 2xx is retransmitted
+            return
+        pending = self._pending.get((number, method))
+        if pending is not None:
+            if message.status >= 200:
+                del self._pending[(number, method)]
+                if not pending.done():
+                    pending.set_result(message)
+        elif method == "INVITE" and self._ack is None:
+            self._responses.put_nowait(message)  # the call's INVITE, or one given up on
 
     def _end(self, why: str) -> None:
         """Hang up for a reason of our own (the session cannot go on), said in the event."""
@@ -568,6 +669,13 @@ class SipCall:
         reply = response_to(request, 200, "OK")
         reply.add("Contact", self._dialog.contact())
         reply.add("Allow", ALLOW)
+        reply.add("Supported", SUPPORTED)
+        timed = session_timer.from_their_request(request)
+        if timed is not None:
+            reply.add("Session-Expires", timed[1])
+            if not timed[0].we_refresh:
+                reply.add("Require", "timer")  # RFC 4028 9: the far end must refresh
+        self._time_session(timed[0] if timed else None)
         if body:
             reply.add("Content-Type", "application/sdp")
             reply.body = body

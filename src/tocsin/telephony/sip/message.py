@@ -18,6 +18,7 @@ _COMPACT = {
     "k": "Supported",
     "s": "Subject",
     "e": "Content-Encoding",
+    "x": "Session-Expires",  # RFC 4028
 }
 _CANONICAL = {
     name.lower(): name
@@ -29,6 +30,7 @@ _CANONICAL = {
         "Proxy-Authorization",
         "P-Asserted-Identity",
         "Max-Forwards",
+        "Min-SE",
     )
 }
 MAGIC_COOKIE = "z9hG4bK"
