@@ -6,7 +6,7 @@ call, and report CallEvents. Every provider maps its own statuses onto CallEvent
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -54,6 +54,9 @@ class CallRequest:
     ring_timeout_seconds: float = 45.0
     # False for a call that only says something (a verification code): no keypad menu.
     offers_menu: bool = True
+    # Asked, with the E.164 number a redirect (SIP 3xx) names, whether the call may follow it
+    # there; None follows no redirect at all. It must be quick and must not block.
+    redirect_allowed: Callable[[str], bool] | None = None
 
 
 @dataclass(frozen=True)

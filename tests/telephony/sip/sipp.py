@@ -86,6 +86,8 @@ class Sipp:
         ]
 
     def _received(self) -> list[str]:
+        if not self.messages.exists():
+            return []  # nothing came
         text = self.messages.read_text(errors="replace")
         found = []
         for chunk in text.split("message received")[1:]:

@@ -262,17 +262,6 @@ def test_callee_hanging_up_completes_the_call_without_digits(tmp_path: Path) -> 
     assert sipp.received("BYE") == []  # we answered the callee's BYE and sent none
 
 
-def test_redirect_is_followed_once(tmp_path: Path) -> None:
-    with sipp_uas("redirect.xml", tmp_path) as sipp:
-        events, _ = place_call(trunk(sipp, max_call_seconds=1.0), request())
-        assert sipp.wait() == 0, sipp.diagnostics()
-
-    assert kinds(events)[-2:] == [CallEventKind.ANSWERED, CallEventKind.COMPLETED]
-    first, second = sipp.received("INVITE")
-    assert first.startswith("INVITE sip:+15557654321@")
-    assert second.startswith("INVITE sip:+15559990000@")
-
-
 def test_tocsin_can_hang_up_an_answered_call(tmp_path: Path) -> None:
     async def scenario(config: SipTrunkConfig) -> list[CallEvent]:
         provider = SipTrunkProvider(config, synthesize=fake_speech)

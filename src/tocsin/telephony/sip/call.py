@@ -23,15 +23,11 @@ from tocsin.clock import Clock
 from tocsin.telephony.audio import Samples
 from tocsin.telephony.base import CallEvent, CallEventKind, CallRequest, ProviderError
 from tocsin.telephony.script import Then, first_words, reply_to
-from tocsin.telephony.sip import outcomes, sdp, session_timer
+from tocsin.telephony.sip import outcomes, redirect, sdp, session_timer
 from tocsin.telephony.sip.config import SipTrunkConfig
 from tocsin.telephony.sip.dialog import ALLOW, SUPPORTED, Dialog, challenge_answer
 from tocsin.telephony.sip.dtmf import DTMF_INFO_TYPES, KeyPath, info_key, info_media_type
-from tocsin.telephony.sip.message import (
-    SipMessage,
-    response_to,
-    uri_of,
-)
+from tocsin.telephony.sip.message import SipMessage, response_to
 from tocsin.telephony.sip.rtp import RtpSession
 from tocsin.telephony.sip.session_timer import SessionTimer
 from tocsin.telephony.sip.transport import SipTransport, TransportError
@@ -247,6 +243,11 @@ class SipCall:
         if not self.finished.done():
             self.finished.set_result(None)
 
+    def _send(self, message: SipMessage) -> None:
+        """Send a request of the call (or its ACK) to where the dialog goes: the trunk, or the
+        host a redirect sent the call to."""
+        self._transport.send(message, self._dialog.hop)
+
     def _keep(self, work: Awaitable[Any]) -> None:
         """Run `work` beside the call, held until done (the loop keeps only weak references)."""
         task = asyncio.ensure_future(work)
@@ -254,10 +255,11 @@ class SipCall:
         task.add_done_callback(self._background.discard)
 
     async def _invite_phase(self) -> bool:
-        """Place the INVITE, through one auth challenge and one redirect. True if answered."""
+        """Place the INVITE, through an auth challenge, a 422 and redirects. True if
+        answered."""
         target = self._dialog.request_uri(self.request.to_number)
         authorization: tuple[str, str] | None = None
-        redirected = False
+        redirects = 0
         loop = asyncio.get_running_loop()
         ring_deadline = loop.time() + self.ring_timeout
         while True:
@@ -267,7 +269,7 @@ class SipCall:
                 return self._given_up(invite, cancelled)
             if response.status < 300:
                 return await self._answered(response, invite, cancelled)
-            self._transport.send(self._dialog.failure_ack(invite, response))
+            self._send(self._dialog.failure_ack(invite, response))
             status = response.status
             if status in (401, 407) and authorization is None and not cancelled:
                 authorization = challenge_answer(
@@ -280,13 +282,45 @@ class SipCall:
                 self._min_se = session_timer.min_se(response)
                 if self._min_se is not None:
                     continue
-            if 300 <= status < 400 and not redirected and not cancelled:
-                contact = response.get("Contact")
-                if contact:
-                    target, redirected = uri_of(contact), True
-                    continue
+            if 300 <= status < 400 and not cancelled:
+                followed = await self._redirect(response, redirects)
+                if followed is None:
+                    return False
+                # The new target may challenge us in turn.
+                target, redirects, authorization = followed, redirects + 1, None
+                continue
             self._final_failure(response, cancelled)
             return False
+
+    async def _redirect(self, response: SipMessage, followed: int) -> str | None:
+        """The Request-URI to send the call on to, the dialog's hop moved to where it goes.
+        A redirect that may not be followed (see `redirect`) ends the call: before any 18x
+        with a retry-safe ProviderError (nothing rang), after one with FAILED and None."""
+        found = redirect.follow(
+            response,
+            allowed=self.request.redirect_allowed,
+            followed=followed,
+            through_trunk=self._dialog.request_uri,
+        )
+        if isinstance(found, redirect.Redirect) and found.host is not None:
+            try:
+                self._dialog.hop = await self._transport.resolve(found.host, found.port)
+            except TransportError as error:
+                found = f"to {found.number} at {found.host}:{found.port}, unreachable: {error}"
+        elif isinstance(found, redirect.Redirect):
+            self._dialog.hop = None
+        if isinstance(found, redirect.Redirect):
+            return found.uri
+        why = f"The SIP trunk redirected the call ({response.status} {response.reason}) {found}"
+        if not self._rang:
+            raise ProviderError(
+                f"redirect not followed: {found}",
+                retry_safe=True,
+                user_message=f"{why}; no call was placed.",
+                code="sip_redirect",
+            )
+        self._emit(CallEventKind.FAILED, detail=why)
+        return None
 
     def _final_failure(self, response: SipMessage, cancelled: bool) -> None:
         """End the call on a final failure: an event once anything rang, else (raising a
@@ -322,7 +356,7 @@ class SipCall:
         time, or when a hang-up was asked for before any (RFC 3261 9.1 allows no CANCEL
         then, so we simply stop sending the INVITE)."""
         loop = asyncio.get_running_loop()
-        self._transport.send(invite)
+        self._send(invite)
         interval = T1
         retransmit_at = None if self._transport.reliable else loop.time() + interval
         # Timer B runs until the first provisional response (RFC 3261 17.1.1.2).
@@ -339,7 +373,7 @@ class SipCall:
             if now >= give_up_at:
                 return None, cancelled
             if retransmit_at is not None and now >= retransmit_at:
-                self._transport.send(invite)
+                self._send(invite)
                 interval *= 2
                 retransmit_at = now + interval
             wake = [give_up_at]
@@ -412,7 +446,7 @@ class SipCall:
                     self._confirm(response, invite)
                     await self._bye()
                 else:
-                    self._transport.send(self._dialog.failure_ack(invite, response))
+                    self._send(self._dialog.failure_ack(invite, response))
                 return
         finally:
             await self._wind_up()
@@ -421,7 +455,7 @@ class SipCall:
         """The call is answered: fix the dialog and ACK the 2xx."""
         self._dialog.confirm(response, invite)
         self._ack = self._acks[invite.cseq[0]] = self._dialog.ack(invite.cseq[0])
-        self._transport.send(self._ack)
+        self._send(self._ack)
 
     async def _answered(self, response: SipMessage, invite: SipMessage, cancelled: bool) -> bool:
         self._accept()
@@ -514,7 +548,7 @@ class SipCall:
         else:
             ack = self._dialog.failure_ack(reinvite, response)
         with contextlib.suppress(TransportError):
-            self._transport.send(ack)
+            self._send(ack)
 
     # -- the spoken menu ------------------------------------------------------------------
 
@@ -605,7 +639,7 @@ class SipCall:
             return
         ack = self._acks.get(number) if method == "INVITE" else None
         if ack is not None and 200 <= message.status < 300:
-            self._transport.send(ack)  # our ACK was lost: the 2xx is retransmitted
+            self._send(ack)  # our ACK was lost: the 2xx is retransmitted
             return
         pending = self._pending.get((number, method))
         if pending is not None:
@@ -630,7 +664,7 @@ class SipCall:
             # A retransmission (RFC 3261 17.2.2): the same answer again, and nothing done twice,
             # so an INFO whose 200 was lost is still one key.
             with contextlib.suppress(TransportError):
-                self._transport.send(reply)
+                self._transport.reply(request, reply)
             return
         reply = response_to(request, 200, "OK")
         if request.method == "BYE":
@@ -645,7 +679,7 @@ class SipCall:
         while len(self._replies) > _REMEMBERED_REPLIES:
             self._replies.popitem(last=False)
         with contextlib.suppress(TransportError):
-            self._transport.send(reply)
+            self._transport.reply(request, reply)
 
     def _on_session_request(self, request: SipMessage) -> SipMessage:
         """A re-INVITE or UPDATE from the far end (RFC 3261 14.2, RFC 3311): SBCs refreshing
@@ -680,7 +714,7 @@ class SipCall:
             reply.add("Content-Type", "application/sdp")
             reply.body = body
         if request.method == "INVITE":
-            self._keep(self._until_acked(reply, request.cseq[0]))
+            self._keep(self._until_acked(request, reply))
         return reply
 
     def _far_media(self, body: bytes) -> sdp.MediaAnswer:
@@ -700,9 +734,10 @@ class SipCall:
             with contextlib.suppress(sdp.SdpError):
                 self.media.follow(self._far_media(ack.body))
 
-    async def _until_acked(self, ok: SipMessage, cseq: int) -> None:
+    async def _until_acked(self, reinvite: SipMessage, ok: SipMessage) -> None:
         """Send our 2xx to a re-INVITE again, T1 doubling to T2, until its ACK (RFC 3261
         13.3.1.4); with no ACK after 64*T1 the session is over and we hang up."""
+        cseq = reinvite.cseq[0]
         acked = self._unacked[cseq] = asyncio.Event()
         loop = asyncio.get_running_loop()
         give_up_at = loop.time() + 64 * T1
@@ -714,7 +749,7 @@ class SipCall:
                 return
             if not self._transport.reliable:
                 with contextlib.suppress(TransportError):
-                    self._transport.send(ok)
+                    self._transport.reply(reinvite, ok)
                 interval = min(interval * 2, T2)
         self._unacked.pop(cseq, None)
         self._end("no ACK to our answer to a re-INVITE")
@@ -739,7 +774,7 @@ class SipCall:
         give_up_at = loop.time() + TRANSACTION_TIMEOUT
         interval = T1
         try:
-            self._transport.send(request)
+            self._send(request)
             while True:
                 remaining = give_up_at - loop.time()
                 if remaining <= 0:
@@ -748,7 +783,7 @@ class SipCall:
                 with contextlib.suppress(TimeoutError):
                     return await asyncio.wait_for(asyncio.shield(future), wait)
                 if not self._transport.reliable:
-                    self._transport.send(request)
+                    self._send(request)
                     interval = min(interval * 2, T2)
         except TransportError:
             return None

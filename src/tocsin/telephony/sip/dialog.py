@@ -12,7 +12,7 @@ from tocsin.telephony.base import CallRequest
 from tocsin.telephony.sip import digest
 from tocsin.telephony.sip.config import SipTrunkConfig
 from tocsin.telephony.sip.message import SipMessage, new_branch, new_tag, uri_of
-from tocsin.telephony.sip.transport import SipTransport
+from tocsin.telephony.sip.transport import Address, SipTransport
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +58,9 @@ class Dialog:
         self.route: list[str] = []
         # The methods the far end allows, from its 2xx (empty when it did not say).
         self.allowed: frozenset[str] = frozenset()
+        # Where every request of the call goes: None for the trunk, else the address a
+        # redirect sent the call to (the dialog stays with the host that answered it).
+        self.hop: Address | None = None
 
     def request_uri(self, user: str) -> str:
         config = self.config

@@ -1,7 +1,9 @@
 """One SIP connection to the trunk, shared by every call of a provider.
 
 UDP uses one socket; TCP and TLS one stream. Incoming messages are handed to the call that
-owns their Call-ID; a request for an unknown call gets 481.
+owns their Call-ID; a request for an unknown call gets 481. Over UDP a message may go to
+another host than the trunk (a call redirected there), and a response goes back to where its
+request came from.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from tocsin.telephony.sip.message import SipMessage, SipParseError, parse, respo
 logger = logging.getLogger(__name__)
 
 MessageHandler = Callable[[SipMessage], None]
+Address = tuple[str, int]
 UDP_RECEIVE_BUFFER = 1 << 20  # the kernel caps it at net.core.rmem_max
 
 
@@ -26,11 +29,11 @@ class TransportError(OSError):
 
 
 class _Datagrams(asyncio.DatagramProtocol):
-    def __init__(self, on_data: Callable[[bytes], None]) -> None:
+    def __init__(self, on_data: Callable[[bytes, Address | None], None]) -> None:
         self._on_data = on_data
 
     def datagram_received(self, data: bytes, addr: tuple[str | int, ...]) -> None:
-        self._on_data(data)
+        self._on_data(data, (str(addr[0]), int(addr[1])))
 
     def error_received(self, exc: Exception) -> None:
         logger.debug("SIP UDP error: %s", exc)
@@ -47,7 +50,7 @@ class SipTransport:
         self._writer: asyncio.StreamWriter | None = None
         self._reader_task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
-        self._trunk_address = (config.host, config.port)
+        self._trunk_address: Address = (config.host, config.port)
 
     @property
     def via_transport(self) -> str:
@@ -113,7 +116,7 @@ class SipTransport:
                     message, buffer = split_stream(buffer)
                     if message is None:
                         break
-                    self._received(message)
+                    self._received(message, None)
         except (OSError, SipParseError) as error:
             logger.warning("SIP stream to %s closed: %s", self.config.host, error)
         finally:
@@ -126,16 +129,38 @@ class SipTransport:
     def unregister(self, call_id: str) -> None:
         self._handlers.pop(call_id, None)
 
-    def send(self, message: SipMessage) -> None:
+    def send(self, message: SipMessage, to: Address | None = None) -> None:
+        """Send to the trunk, or over UDP to `to` (an address `resolve` gave)."""
         data = message.encode()
         if self._udp is not None:
-            self._udp.sendto(data, self._trunk_address)
+            self._udp.sendto(data, to or self._trunk_address)
+        elif to is not None and to != self._trunk_address:
+            raise TransportError("a TCP or TLS connection reaches the trunk only")
         elif self._writer is not None and not self._writer.is_closing():
             self._writer.write(data)
         else:
             raise TransportError("the SIP connection to the trunk is closed")
 
-    def _received(self, data: bytes) -> None:
+    def reply(self, request: SipMessage, response: SipMessage) -> None:
+        """Send a response where its request came from."""
+        self.send(response, request.source)
+
+    async def resolve(self, host: str, port: int) -> Address:
+        """Where to send for `host`:`port`: over UDP any host (its IPv4 address, looked up off
+        the event loop); over TCP or TLS only the trunk, the one host the connection reaches."""
+        if self.reliable:
+            if (host, port) != (self.config.host, self.config.port):
+                raise TransportError(f"{host}:{port} is not the trunk")
+            return self._trunk_address
+        try:
+            addresses = await asyncio.get_running_loop().getaddrinfo(
+                host, port, family=socket.AF_INET, type=socket.SOCK_DGRAM
+            )
+        except OSError as error:
+            raise TransportError(f"cannot resolve {host}: {error}") from error
+        return str(addresses[0][4][0]), port
+
+    def _received(self, data: bytes, source: Address | None) -> None:
         if not data.strip():
             return  # keep-alive
         try:
@@ -143,12 +168,13 @@ class SipTransport:
         except (SipParseError, ValueError) as error:
             logger.debug("unreadable SIP message dropped: %s", error)
             return
+        message.source = source
         handler = self._handlers.get(message.call_id)
         if handler is not None:
             handler(message)
         elif message.is_request and message.method != "ACK":
             with contextlib.suppress(TransportError):
-                self.send(response_to(message, 481, "Call/Transaction Does Not Exist"))
+                self.reply(message, response_to(message, 481, "Call/Transaction Does Not Exist"))
 
     async def close(self) -> None:
         if self._udp is not None:
