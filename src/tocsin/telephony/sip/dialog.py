@@ -11,8 +11,9 @@ import logging
 from tocsin.telephony.base import CallRequest
 from tocsin.telephony.sip import digest
 from tocsin.telephony.sip.config import SipTrunkConfig
+from tocsin.telephony.sip.datagrams import Address
 from tocsin.telephony.sip.message import SipMessage, new_branch, new_tag, uri_of
-from tocsin.telephony.sip.transport import Address, SipTransport
+from tocsin.telephony.sip.transport import SipTransport
 
 logger = logging.getLogger(__name__)
 

@@ -61,8 +61,11 @@ class SipTrunkProvider:
         self._rest_until = 0.0
         self._rest_asked = 0.0
         self._rest_because = ""
+        self._closed = False
+        self._closing: asyncio.Future[None] | None = None
 
     async def dial(self, request: CallRequest) -> SipCall:
+        self._refuse_if_closed()
         self._refuse_while_resting()
         try:
             await self.transport.ensure_open()
@@ -74,6 +77,7 @@ class SipTrunkProvider:
                 code="sip_unreachable",
             ) from error
         await self.register()
+        self._refuse_if_closed()  # closed while we were registering: place nothing
         try:
             sock = open_rtp_socket(self.config.local_host, self.config.rtp_port_range)
         except OSError as error:
@@ -102,6 +106,16 @@ class SipTrunkProvider:
         if until > self._rest_until:
             self._rest_until, self._rest_asked, self._rest_because = until, seconds, because
 
+    def _refuse_if_closed(self) -> None:
+        if self._closed:
+            raise ProviderError(
+                "the SIP trunk provider is closed",
+                retry_safe=True,
+                user_message="This SIP trunk account was closed (its settings changed, or the"
+                " server is stopping); no call was placed.",
+                code="sip_closed",
+            )
+
     def _refuse_while_resting(self) -> None:
         """A trunk that asked for rest is sent nothing until it is over: the dial fails as
         certainly not placed, so the worker goes to the next account without a packet here."""
@@ -113,6 +127,7 @@ class SipTrunkProvider:
         """REGISTER with the trunk if configured and not yet registered; dial() calls this."""
         if self.registration is None:
             return
+        self._refuse_if_closed()
         try:
             await self.transport.ensure_open()
             async with self._registering:
@@ -143,8 +158,22 @@ class SipTrunkProvider:
         return pcm.samples
 
     async def close(self) -> None:
-        # Calls first, while the transport can still carry their BYE or CANCEL.
+        """Close for good: hang up every call still going (BYE, or CANCEL while ringing) while
+        the transport can still carry it, stop refreshing the registration and remove it
+        (Expires: 0), close the socket or connection, and leave no task running. Safe to call
+        more than once, and concurrently; dial() refuses afterwards."""
+        self._closed = True
+        if self._closing is None:
+            self._closing = asyncio.ensure_future(self._close())
+        await asyncio.shield(self._closing)
+
+    async def _close(self) -> None:
         await asyncio.gather(*(call.close() for call in list(self._calls)))
         if self.registration is not None:
             await self.registration.close()
         await self.transport.close()
+        await self.pacer.close()
+        for speech in self._speech.values():
+            speech.cancel()  # a synthesis nobody will hear (its thread finishes on its own)
+        await asyncio.gather(*self._speech.values(), return_exceptions=True)
+        self._speech.clear()

@@ -22,6 +22,7 @@ import numpy as np
 
 from tocsin.telephony import audio
 from tocsin.telephony.audio import Samples
+from tocsin.telephony.sip.datagrams import Address, Datagrams
 from tocsin.telephony.sip.dtmf import EventDecoder, KeyPath, OnePressOneKey, ToneDetector
 from tocsin.telephony.sip.sdp import MediaAnswer
 
@@ -123,18 +124,6 @@ class _EncodedClips:
 _encoded_clips = _EncodedClips()
 
 
-class _Protocol(asyncio.DatagramProtocol):
-    def __init__(self, on_packet: Callable[[bytes], None]) -> None:
-        self._on_packet = on_packet
-
-    def datagram_received(self, data: bytes, addr: tuple[str | int, ...]) -> None:
-        self._on_packet(data)
-
-    def error_received(self, exc: Exception) -> None:
-        # ICMP port unreachable before the far end opens its port: RTP is best effort.
-        pass
-
-
 def open_rtp_socket(host: str, port_range: tuple[int, int] | None) -> socket.socket:
     """A UDP socket on an even port of the range (or any free port)."""
     candidates = [0] if port_range is None else list(range(port_range[0], port_range[1] + 1))
@@ -167,6 +156,13 @@ class Pacer:
     def remove(self, session: RtpSession) -> None:
         self._sessions.pop(session, None)
 
+    async def close(self) -> None:
+        """Stop the clock now rather than at its next tick (for a provider that is closing)."""
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
         start = loop.time()
@@ -191,6 +187,7 @@ class RtpSession:
         self.stats = MediaStats()
         self.digits: asyncio.Queue[str] = asyncio.Queue()
         self._transport: asyncio.DatagramTransport | None = None
+        self._protocol: Datagrams | None = None
         self._playing: bytes | None = None
         self._position = 0
         self._done: asyncio.Future[None] | None = None
@@ -219,10 +216,9 @@ class RtpSession:
     async def start(self, answer: MediaAnswer) -> None:
         loop = asyncio.get_running_loop()
         self.follow(answer)
-        transport, _ = await loop.create_datagram_endpoint(
-            lambda: _Protocol(self._received), sock=self._socket
+        self._transport, self._protocol = await loop.create_datagram_endpoint(
+            lambda: Datagrams(self._received), sock=self._socket
         )
-        self._transport = transport
         self._pacer.add(self)
 
     def follow(self, answer: MediaAnswer) -> None:
@@ -279,10 +275,12 @@ class RtpSession:
         self._playing, self._done = None, None
 
     async def close(self) -> None:
+        """Stop, and close the socket (waiting until it is closed)."""
         self.stop()
         self._pacer.remove(self)
-        if self._transport is not None:
+        if self._transport is not None and self._protocol is not None:
             self._transport.close()
+            await self._protocol.closed
         else:
             self._socket.close()
 
@@ -316,7 +314,7 @@ class RtpSession:
         # Time goes on while on hold: the timestamp counts samples, sent or not (RFC 3550 5.1).
         self._timestamp = (self._timestamp + FRAME_SAMPLES) & 0xFFFFFFFF
 
-    def _received(self, data: bytes) -> None:
+    def _received(self, data: bytes, _source: Address) -> None:
         try:
             packet = RtpPacket.parse(data)
         except ValueError:

@@ -15,28 +15,17 @@ import socket
 from collections.abc import Callable
 
 from tocsin.telephony.sip.config import SipTrunkConfig
+from tocsin.telephony.sip.datagrams import Address, Datagrams
 from tocsin.telephony.sip.message import SipMessage, SipParseError, parse, response_to, split_stream
 
 logger = logging.getLogger(__name__)
 
 MessageHandler = Callable[[SipMessage], None]
-Address = tuple[str, int]
 UDP_RECEIVE_BUFFER = 1 << 20  # the kernel caps it at net.core.rmem_max
 
 
 class TransportError(OSError):
     """The trunk cannot be reached; nothing was sent."""
-
-
-class _Datagrams(asyncio.DatagramProtocol):
-    def __init__(self, on_data: Callable[[bytes, Address | None], None]) -> None:
-        self._on_data = on_data
-
-    def datagram_received(self, data: bytes, addr: tuple[str | int, ...]) -> None:
-        self._on_data(data, (str(addr[0]), int(addr[1])))
-
-    def error_received(self, exc: Exception) -> None:
-        logger.debug("SIP UDP error: %s", exc)
 
 
 class SipTransport:
@@ -47,6 +36,8 @@ class SipTransport:
         self.local_port = 0
         self._handlers: dict[str, MessageHandler] = {}
         self._udp: asyncio.DatagramTransport | None = None
+        self._datagrams: Datagrams | None = None
+        self._closed = False
         self._writer: asyncio.StreamWriter | None = None
         self._reader_task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
@@ -56,12 +47,17 @@ class SipTransport:
     def via_transport(self) -> str:
         return self.config.transport.upper()
 
+    @property
+    def is_open(self) -> bool:
+        return self._udp is not None or (self._writer is not None and not self._writer.is_closing())
+
     async def ensure_open(self) -> None:
-        """Open the socket or connection if it is not (or no longer) open."""
+        """Open the socket or connection if it is not (or no longer) open; never again once
+        closed."""
         async with self._lock:
-            if self._udp is not None or (
-                self._writer is not None and not self._writer.is_closing()
-            ):
+            if self._closed:
+                raise TransportError("the SIP transport is closed")
+            if self.is_open:
                 return
             try:
                 await self._open()
@@ -87,8 +83,8 @@ class SipTransport:
             except OSError:
                 sock.close()
                 raise
-            transport, _ = await loop.create_datagram_endpoint(
-                lambda: _Datagrams(self._received), sock=sock
+            transport, self._datagrams = await loop.create_datagram_endpoint(
+                lambda: Datagrams(self._received), sock=sock
             )
             self._udp = transport
             self.local_host, self.local_port = transport.get_extra_info("sockname")[:2]
@@ -116,7 +112,7 @@ class SipTransport:
                     message, buffer = split_stream(buffer)
                     if message is None:
                         break
-                    self._received(message, None)
+                    self._received(message)
         except (OSError, SipParseError) as error:
             logger.warning("SIP stream to %s closed: %s", self.config.host, error)
         finally:
@@ -160,7 +156,7 @@ class SipTransport:
             raise TransportError(f"cannot resolve {host}: {error}") from error
         return str(addresses[0][4][0]), port
 
-    def _received(self, data: bytes, source: Address | None) -> None:
+    def _received(self, data: bytes, source: Address | None = None) -> None:
         if not data.strip():
             return  # keep-alive
         try:
@@ -177,11 +173,16 @@ class SipTransport:
                 self.reply(message, response_to(message, 481, "Call/Transaction Does Not Exist"))
 
     async def close(self) -> None:
-        if self._udp is not None:
+        """Close the socket or connection for good, and wait until it is; idempotent."""
+        self._closed = True
+        if self._udp is not None and self._datagrams is not None:
             self._udp.close()
-            self._udp = None
+            await self._datagrams.closed
+            self._udp = self._datagrams = None
         if self._writer is not None:
             self._writer.close()
+            with contextlib.suppress(OSError):
+                await self._writer.wait_closed()
             self._writer = None
         if self._reader_task is not None:
             self._reader_task.cancel()
