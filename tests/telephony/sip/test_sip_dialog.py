@@ -137,3 +137,25 @@ def test_hold_is_answered_recvonly_with_a_new_version_and_resuming_with_another(
     assert "a=recvonly" in held
     assert origin(resumed).split()[1:3] == [session, str(int(version) + 2)]
     assert "a=sendrecv" in resumed
+
+
+def test_options_says_what_we_allow_and_a_late_cancel_changes_nothing(tmp_path: Path) -> None:
+    options = in_dialog("OPTIONS", 2)
+    reinvite = in_dialog("INVITE", 3, headers=SDP, body=sdp_of())
+    # A CANCEL of the re-INVITE, after its 200: too late to do anything (RFC 3261 9.2).
+    cancel = in_dialog("CANCEL", 3, branch="[branch]")
+    ack = in_dialog("ACK", 3, wait=False)
+    play = (
+        f"{pause(300)}\n  {options}\n  {reinvite}\n  {ack}\n  {cancel}\n  {pause(200)}"
+        f"\n  {rfc4733(tmp_path, '1')}"
+    )
+    with sipp_uas("answer.xml", tmp_path, replacements=answering(play)) as sipp:
+        events, _ = place_call(trunk(sipp), request())
+        assert sipp.wait() == 0, sipp.diagnostics()
+
+    assert digits_of(events) == ["1"]
+    (options_ok,) = sipp.responses("OPTIONS")
+    assert "Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE" in options_ok
+    assert "Supported: timer" in options_ok
+    (cancel_ok,) = sipp.responses("CANCEL")
+    assert cancel_ok.startswith("SIP/2.0 200 OK")

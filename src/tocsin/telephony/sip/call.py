@@ -673,7 +673,12 @@ class SipCall:
             reply = self._on_info(request)
         elif request.method in ("INVITE", "UPDATE"):
             reply = self._on_session_request(request)
-        elif request.method not in ("OPTIONS",):
+        elif request.method == "OPTIONS":
+            reply.add("Allow", ALLOW)
+            reply.add("Supported", SUPPORTED)
+        elif request.method != "CANCEL":
+            # A CANCEL can only be for a re-INVITE, which we answer at once: it has no effect
+            # and gets its 200 (RFC 3261 9.2).
             reply = response_to(request, 501, "Not Implemented")
         self._replies[request.cseq] = reply
         while len(self._replies) > _REMEMBERED_REPLIES:
