@@ -87,7 +87,7 @@ def failovers(client: TestClient, tenant: Tenant, alert_id: str) -> list[dict[st
     return [e["details"] for e in alert["timeline"] if e["action"] == "call.failover"]
 
 
-DEAD = ("late.xml", {"SILENCE": "2500", "THEN": ""})
+DEAD = ("late.xml", {"SILENCE": "1700", "THEN": ""})
 
 
 @pytest.mark.parametrize(

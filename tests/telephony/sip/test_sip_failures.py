@@ -99,11 +99,21 @@ def test_busy_is_busy_even_before_ringing(tmp_path: Path, status: str) -> None:
     assert events[-1].detail == status
 
 
+def test_busy_with_retry_after_says_so(tmp_path: Path) -> None:
+    busy = refusing("486 Busy Here", headers=("Retry-After: 60",))
+    with sipp_uas("reject.xml", tmp_path, replacements=busy) as sipp:
+        events, _ = place_call(trunk(sipp), request())
+        assert sipp.wait() == 0, sipp.diagnostics()
+
+    assert kinds(events) == [CallEventKind.BUSY]
+    assert events[-1].detail == "486 Busy Here (Retry-After 60 s)"
+
+
 def test_a_silent_trunk_is_given_up_after_the_invite_timeout_and_is_safe_to_fail_over(
     tmp_path: Path,
 ) -> None:
     with sipp_uas(
-        "late.xml", tmp_path, replacements={"SILENCE": "2500", "THEN": ""}, rtp_echo=False
+        "late.xml", tmp_path, replacements={"SILENCE": "1700", "THEN": ""}, rtp_echo=False
     ) as sipp:
         with pytest.raises(ProviderError) as raised:
             place_call(trunk(sipp, invite_timeout=1.0), request())
@@ -114,7 +124,8 @@ def test_a_silent_trunk_is_given_up_after_the_invite_timeout_and_is_safe_to_fail
     assert raised.value.user_message == (
         "The SIP trunk did not answer the INVITE within 1 s; no call was placed."
     )
-    # Sent at 0 and retransmitted at 0.5 s (RFC 3261 timer A), then never again once given up.
+    # Sent at 0 and retransmitted at 0.5 s (RFC 3261 timer A); given up at 1 s, it is not sent
+    # again at 1.5 s, while SIPp still listens.
     assert len(sipp.received("INVITE")) == 2
 
 
