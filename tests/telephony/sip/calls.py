@@ -94,19 +94,38 @@ def _header_lines(headers: tuple[str, ...]) -> str:
     return "".join(f"\n{header}" for header in headers)
 
 
-def provisional(status: str) -> str:
-    """SIPp sends a provisional response (`180 Ringing`) to the INVITE it received."""
-    return f"""<send><![CDATA[
+def reply(
+    status: str,
+    *,
+    headers: tuple[str, ...] = (),
+    body: str = "",
+    tag: bool = False,
+    cseq: str = "[last_CSeq:]",
+    retrans: bool = False,
+) -> str:
+    """SIPp answers the request it received last with `status`, carrying `headers` and an SDP
+    `body`; `tag` adds SIPp's To tag (the INVITE's own responses), `cseq` replaces the CSeq
+    line (a 487 to the INVITE sent after the CANCEL's 200), `retrans` resends it until ACKed."""
+    to_tag = ";tag=[pid]SIPpTag01[call_number]" if tag else ""
+    content = f"{SDP}\nContent-Length: [len]\n\n{body}\n" if body else "Content-Length: 0\n"
+    return f"""<send{' retrans="500"' if retrans else ""}><![CDATA[
 
 SIP/2.0 {status}
 [last_Via:]
 [last_From:]
-[last_To:];tag=[pid]SIPpTag01[call_number]
+[last_To:]{to_tag}
 [last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-
+{cseq}{_header_lines(headers)}
+{content}
 ]]></send>"""
+
+
+def provisional(status: str) -> str:
+    """SIPp sends a provisional response (`180 Ringing`) to the INVITE it received."""
+    return reply(status, tag=True)
+
+
+CONTACT = "Contact: <sip:callee@[local_ip]:[local_port];transport=[transport]>"
 
 
 def refusing(
@@ -201,21 +220,9 @@ SDP = "Content-Type: application/sdp"
 def ok_to(request: str, *, headers: tuple[str, ...] = (), sdp: bool = False) -> str:
     """SIPp receives our `request` (UPDATE, a re-INVITE) and answers 200, with `headers` and
     (`sdp`) its own unchanged description; a re-INVITE's 200 then waits for our ACK."""
-    body = "" if not sdp else f"{SDP}\n" + "Content-Length: [len]\n\n" + sdp_of() + "\n"
-    length = "" if sdp else "Content-Length: 0\n"
+    ok = reply("200 OK", headers=(CONTACT, *headers), body=sdp_of() if sdp else "")
     ack = '\n  <recv request="ACK"/>' if request == "INVITE" else ""
-    return f"""<recv request="{request}"/>
-  <send><![CDATA[
-
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:]
-[last_Call-ID:]
-[last_CSeq:]
-Contact: <sip:callee@[local_ip]:[local_port];transport=[transport]>{_header_lines(headers)}
-{length}{body}
-]]></send>{ack}"""
+    return f'<recv request="{request}"/>\n  {ok}{ack}'
 
 
 def info(

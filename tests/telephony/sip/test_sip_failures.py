@@ -14,11 +14,15 @@ import pytest
 
 from tests.telephony.sip.calls import (
     CALL_LIMIT,
+    CONTACT,
     fake_speech,
     kinds,
     place_call,
+    provisional,
     refusing,
+    reply,
     request,
+    sdp_of,
     trunk,
 )
 from tests.telephony.sip.sipp import Sipp, requires_sipp, sipp_uas
@@ -160,40 +164,14 @@ def test_an_answer_after_the_invite_timeout_is_acknowledged_and_hung_up(tmp_path
     assert len(sipp.received("BYE")) == 1
 
 
-LATE_ANSWER = """<send retrans="500"><![CDATA[
-
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:];tag=[pid]SIPpTag01[call_number]
-[last_Call-ID:]
-[last_CSeq:]
-Contact: <sip:callee@[local_ip]:[local_port];transport=[transport]>
-Content-Type: application/sdp
-Content-Length: [len]
-
-v=0
-o=callee 1 1 IN IP[local_ip_type] [local_ip]
-s=-
-c=IN IP[media_ip_type] [media_ip]
-t=0 0
-m=audio [media_port] RTP/AVP 0
-a=rtpmap:0 PCMU/8000
-
-]]></send>
-  <recv request="ACK"/>
-  <recv request="BYE"/>
-  <send><![CDATA[
-
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-
-]]></send>"""
+LATE_ANSWER = "\n  ".join(
+    [
+        reply("200 OK", headers=(CONTACT,), body=sdp_of(), tag=True, retrans=True),
+        '<recv request="ACK"/>',
+        '<recv request="BYE"/>',
+        reply("200 OK"),
+    ]
+)
 
 
 def test_an_answer_crossing_our_cancel_is_acknowledged_and_hung_up(tmp_path: Path) -> None:
@@ -229,41 +207,15 @@ def test_a_dial_given_up_before_any_answer_stops_the_invite_and_cancels_a_late_r
     assert len(sipp.received("CANCEL")) == 1
 
 
-LATE_RING = """<send><![CDATA[
-
-SIP/2.0 180 Ringing
-[last_Via:]
-[last_From:]
-[last_To:];tag=[pid]SIPpTag01[call_number]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-
-]]></send>
-  <recv request="CANCEL"/>
-  <send><![CDATA[
-
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:];tag=[pid]SIPpTag01[call_number]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-
-]]></send>
-  <send><![CDATA[
-
-SIP/2.0 487 Request Terminated
-[last_Via:]
-[last_From:]
-[last_To:];tag=[pid]SIPpTag01[call_number]
-[last_Call-ID:]
-CSeq: 1 INVITE
-Content-Length: 0
-
-]]></send>
-  <recv request="ACK"/>"""
+LATE_RING = "\n  ".join(
+    [
+        provisional("180 Ringing"),
+        '<recv request="CANCEL"/>',
+        reply("200 OK", tag=True),
+        reply("487 Request Terminated", tag=True, cseq="CSeq: 1 INVITE"),
+        '<recv request="ACK"/>',
+    ]
+)
 
 
 def _dial_twice(config: SipTrunkConfig) -> list[ProviderError]:

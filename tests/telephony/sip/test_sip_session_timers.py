@@ -17,6 +17,7 @@ from tests.telephony.sip.calls import (
     ok_to,
     pause,
     place_call,
+    reply,
     request,
     rfc4733,
     sdp_of,
@@ -132,18 +133,7 @@ def test_a_422_is_retried_once_with_the_interval_it_asks_for(tmp_path: Path) -> 
 
 def test_a_refresh_the_far_end_no_longer_knows_ends_the_call(tmp_path: Path) -> None:
     timers = ("Session-Expires: 2;refresher=uac", "Require: timer", WITH_UPDATE)
-    gone = """<recv request="UPDATE"/>
-  <send><![CDATA[
-
-SIP/2.0 481 Call/Transaction Does Not Exist
-[last_Via:]
-[last_From:]
-[last_To:]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-
-]]></send>"""
+    gone = f'<recv request="UPDATE"/>\n  {reply("481 Call/Transaction Does Not Exist")}'
     with sipp_uas("answer.xml", tmp_path, replacements=answering(gone, headers=timers)) as sipp:
         events, _ = place_call(trunk(sipp), request())
         assert sipp.wait() == 0, sipp.diagnostics()
