@@ -3,14 +3,24 @@ redirect names, and then to the Contact's own host and port, not back through th
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from tests.telephony.sip.calls import answering, kinds, place_call, refusing, request, trunk
+from tests.telephony.sip.calls import (
+    answering,
+    fake_speech,
+    kinds,
+    place_call,
+    refusing,
+    request,
+    trunk,
+)
 from tests.telephony.sip.sipp import HOST, requires_sipp, sipp_uas
 from tocsin.telephony.base import CallEventKind, CallRequest, ProviderError
+from tocsin.telephony.sip import SipTrunkConfig, SipTrunkProvider
 from tocsin.telephony.sip.redirect import contact_number
 
 pytestmark = requires_sipp
@@ -157,3 +167,34 @@ def test_a_redirect_not_followed_after_ringing_fails_the_call(tmp_path: Path) ->
         "The SIP trunk redirected the call (302 Moved Temporarily) to +15559990000,"
         " and this call follows no redirects"
     )
+
+
+def test_a_503_from_the_host_a_redirect_led_to_does_not_rest_the_trunk(tmp_path: Path) -> None:
+    async def dial_twice(config: SipTrunkConfig) -> list[ProviderError]:
+        provider = SipTrunkProvider(config, synthesize=fake_speech)
+        errors = []
+        try:
+            for key in ("attempt-1", "attempt-2"):
+                with pytest.raises(ProviderError) as raised:
+                    await provider.dial(replace(allowing([]), idempotency_key=key))
+                errors.append(raised.value)
+            return errors
+        finally:
+            await provider.close()
+
+    (tmp_path / "trunk").mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    overloaded = refusing("503 Service Unavailable", headers=("Retry-After: 120",))
+    with sipp_uas(
+        "reject.xml", tmp_path / "elsewhere", replacements=overloaded, calls=2
+    ) as elsewhere:
+        contact = f"Contact: <sip:+15559990000@{HOST}:{elsewhere.sip_port}>"
+        moved = refusing("302 Moved Temporarily", headers=(contact,))
+        with sipp_uas("reject.xml", tmp_path / "trunk", replacements=moved, calls=2) as sipp:
+            errors = asyncio.run(dial_twice(trunk(sipp)))
+            assert sipp.wait() == 0, sipp.diagnostics()
+            assert elsewhere.wait() == 0, elsewhere.diagnostics()
+
+    # Both calls went to the trunk: the rest was asked for by another host.
+    assert [error.code for error in errors] == ["sip_503", "sip_503"]
+    assert len(sipp.received("INVITE")) == 2

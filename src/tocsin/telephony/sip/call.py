@@ -110,6 +110,8 @@ class SipCall:
         self._refreshed_at = 0.0
         self._session_changed = asyncio.Event()
         self._min_se: int | None = None
+        # Our re-INVITE refresh carries an offer: while it is unanswered, so is any re-offer.
+        self._offering = False
         self._emitted: set[CallEventKind] = set()
         # The answer to each request the far end sent, for its retransmissions.
         self._replies: OrderedDict[tuple[int, str], SipMessage] = OrderedDict()
@@ -327,7 +329,8 @@ class SipCall:
         retry-safe ProviderError) a dial that placed no call. See `outcomes`."""
         status, reason = response.status, response.reason
         rest = outcomes.retry_after(response)
-        if rest is not None and outcomes.rests_trunk(status):
+        # Only the trunk's own 503 rests it, not one from a host a redirect sent the call to.
+        if rest is not None and outcomes.rests_trunk(status) and self._dialog.hop is None:
             self._on_rest(rest, f"{status} {reason}")
         kind = outcomes.ended_by(status, rang=self._rang, cancelled=cancelled)
         if kind is None:
@@ -462,7 +465,8 @@ class SipCall:
         self._confirm(response, invite)
         if cancelled or self._hangup.is_set():
             await self._bye()
-            self._emit(CallEventKind.NO_ANSWER, detail="answered after CANCEL; hung up")
+            after = "CANCEL" if cancelled else "Tocsin gave up"
+            self._emit(CallEventKind.NO_ANSWER, detail=f"answered after {after}; hung up")
             return False
         try:
             answer = sdp.parse_answer(response.body, self.config.codecs)
@@ -516,7 +520,11 @@ class SipCall:
         if not use_update:
             refresh.add("Content-Type", "application/sdp")
             refresh.body = self._local.sdp()
-        response = await self._transact(refresh)
+        self._offering = not use_update
+        try:
+            response = await self._transact(refresh)
+        finally:
+            self._offering = False
         if response is None or response.status in (408, 481):
             what = "no answer" if response is None else f"{response.status} {response.reason}"
             self._end(f"the session refresh failed ({what})")
@@ -692,8 +700,9 @@ class SipCall:
         (unchanged, so with the same version, unless the direction must change) and followed
         where it moves the far end's media; a re-INVITE without one gets our description as
         the offer, answered in the ACK."""
-        if self._ack is None:
-            # RFC 3261 14.2 / RFC 3311 5.2: no offer can be taken before the call is answered.
+        if self._ack is None or (self._offering and request.body.strip()):
+            # RFC 3261 14.2, RFC 3311 5.2: no offer is taken before the call is answered, nor
+            # while one of ours is unanswered (glare: the far end tries again later).
             return response_to(request, 491, "Request Pending")
         body = b""
         if request.body.strip():
