@@ -92,7 +92,8 @@ def free_port() -> int:
 
 def start_sipp(workdir: Path, calls: int, core: int | None) -> tuple[subprocess.Popen[bytes], int]:
     script = workdir / "answer.xml"
-    script.write_text(SCENARIO.read_text().replace("@TE_PT@", "101").replace("@PLAY@", ""))
+    text = SCENARIO.read_text().replace("@TE_PT@", "101").replace("@PLAY@", "")
+    script.write_text(text.replace("@HEADERS@", ""))
     port, media_port = free_port(), free_port() & ~1
     command = [SIPP, "-sf", str(script), "-i", HOST, "-p", str(port), "-mi", HOST]
     command += ["-mp", str(media_port), "-rtp_echo", "-m", str(calls), "-nostdin"]

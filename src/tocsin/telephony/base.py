@@ -7,7 +7,7 @@ call, and report CallEvents. Every provider maps its own statuses onto CallEvent
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -57,6 +57,9 @@ class CallRequest:
     ring_timeout_seconds: float = 45.0
     # False for a call that only says something (a verification code): no keypad menu.
     offers_menu: bool = True
+    # Asked, with the E.164 number a redirect (SIP 3xx) names, whether the call may follow it
+    # there; None follows no redirect at all. It must be quick and must not block.
+    redirect_allowed: Callable[[str], bool] | None = None
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,8 @@ class ProviderError(Exception):
 
     `retry_safe` is True only when the provider certainly did not place the call, so dialling
     again cannot ring the phone twice. `user_message` can be shown to an operator as is.
+    `retry_after`, when the provider was told one (a SIP Retry-After), is how many seconds it
+    was asked to wait before calling again through the same route.
     """
 
     def __init__(
@@ -111,7 +116,6 @@ class ProviderError(Exception):
         self.retry_safe = retry_safe
         self.user_message = user_message
         self.code = code
-        # Seconds the provider asked us to wait before trying it again (SIP Retry-After).
         self.retry_after = retry_after
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import struct
 import subprocess
@@ -74,12 +75,24 @@ class Sipp:
 
     def received(self, method: str) -> list[str]:
         """The text of each `method` request SIPp received, from its message trace."""
+        return [text for text in self._received() if text.startswith(f"{method} ")]
+
+    def responses(self, method: str) -> list[str]:
+        """The text of each response SIPp received to a `method` request of its own."""
+        return [
+            text
+            for text in self._received()
+            if text.startswith("SIP/2.0 ") and re.search(rf"^CSeq: \d+ {method}$", text, re.M)
+        ]
+
+    def _received(self) -> list[str]:
+        if not self.messages.exists():
+            return []  # nothing came
         text = self.messages.read_text(errors="replace")
         found = []
         for chunk in text.split("message received")[1:]:
             body = chunk.split("\n\n", 1)[1] if "\n\n" in chunk else chunk
-            if body.startswith(f"{method} "):
-                found.append(body.split("\n---", 1)[0])
+            found.append(body.split("\n---", 1)[0])
         return found
 
     def diagnostics(self) -> str:
@@ -134,6 +147,8 @@ def sipp_uas(
     text = (SCENARIOS / scenario).read_text()
     for placeholder, value in (replacements or {}).items():
         text = text.replace(f"@{placeholder}@", value)
+    if unfilled := re.findall(r"@[A-Z_]+@", text):
+        raise ValueError(f"{scenario}: no value given for {', '.join(sorted(set(unfilled)))}")
     script = workdir / scenario
     script.write_text(text)
     sip_port = free_port_block(1)

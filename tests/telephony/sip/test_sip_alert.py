@@ -11,7 +11,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from tests.factories import make_tenant, ok
-from tests.telephony.sip.sipp import HOST, dtmf_pcap, requires_sipp, sipp_uas
+from tests.telephony.sip.calls import after_prompt, answering, rfc4733
+from tests.telephony.sip.sipp import HOST, requires_sipp, sipp_uas
 from tocsin.delivery.models import CallAttempt
 from tocsin.ingest.models import Alert
 from tocsin.runtime import Runtime
@@ -23,11 +24,8 @@ def test_keypress_on_a_sip_call_acknowledges_the_alert(
     client: TestClient, runtime: Runtime, tmp_path: Path
 ) -> None:
     tenant = make_tenant(client)
-    press_1 = f'<nop><action><exec play_pcap_audio="{dtmf_pcap(tmp_path, "1")}"/></action></nop>'
     with sipp_uas(
-        "answer.xml",
-        tmp_path,
-        replacements={"TE_PT": "101", "PLAY": f'<pause milliseconds="1200"/>\n  {press_1}'},
+        "answer.xml", tmp_path, replacements=answering(after_prompt(rfc4733(tmp_path, "1")))
     ) as sipp:
         ok(
             client.post(

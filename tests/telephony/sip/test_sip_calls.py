@@ -6,20 +6,27 @@ import asyncio
 from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from tests.telephony.sip.sipp import (
-    HOST,
-    Sipp,
-    dtmf_pcap,
-    free_port_block,
-    requires_sipp,
-    sipp_uas,
+from tests.telephony.sip.calls import (
+    CALL_LIMIT,
+    after_prompt,
+    answering,
+    assert_ordered,
+    digits_of,
+    fake_speech,
+    kinds,
+    pause,
+    place_call,
+    presses,
+    request,
+    rfc4733,
+    trunk,
 )
-from tocsin.clock import Clock, ManualClock
+from tests.telephony.sip.sipp import HOST, Sipp, free_port_block, requires_sipp, sipp_uas
+from tocsin.clock import ManualClock
 from tocsin.telephony.audio import Pcm
-from tocsin.telephony.base import CallEvent, CallEventKind, CallRequest, ProviderError
+from tocsin.telephony.base import CallEvent, CallEventKind, ProviderError
 from tocsin.telephony.sip import SipTrunkConfig, SipTrunkProvider
 from tocsin.telephony.sip.call import SipCall
 from tocsin.telephony.sip.digest import Challenge, digest_response, parse_authorization
@@ -27,82 +34,10 @@ from tocsin.telephony.tts import SpeechError
 
 pytestmark = requires_sipp
 
-CALL_LIMIT = 30.0
-
-
-def fake_speech(text: str, voice: str) -> Pcm:
-    """A loud 440 Hz tone as long as the text would take to say, instead of espeak."""
-    seconds = min(3.0, 0.05 * len(text))
-    t = np.arange(int(seconds * 8000)) / 8000
-    return Pcm((8000 * np.sin(2 * np.pi * 440 * t)).astype(np.int16), 8000)
-
-
-def trunk(sipp: Sipp, **overrides: object) -> SipTrunkConfig:
-    settings: dict[str, object] = {
-        "host": HOST,
-        "port": sipp.sip_port,
-        "local_host": HOST,
-        "caller_id": "+15550001111",
-        "from_domain": "alerts.example",
-        "extra_headers": {"Identity": "eyJhbGciOiJFUzI1NiJ9.test;info=<https://cert.example/x>"},
-        "max_call_seconds": 8.0,
-        "ring_timeout": 10.0,
-        **overrides,
-    }
-    return SipTrunkConfig(**settings)  # type: ignore[arg-type]
-
-
-def request(key: str = "attempt-1") -> CallRequest:
-    return CallRequest(
-        idempotency_key=key,
-        to_number="+15557654321",
-        caller_id="+15550001111",
-        spoken_text="Disk full on db-1.",
-    )
-
-
-def place_call(
-    config: SipTrunkConfig,
-    call_request: CallRequest,
-    *,
-    real_speech: bool = False,
-    clock: Clock | None = None,
-) -> tuple[list[CallEvent], SipCall]:
-    """Dial through a fresh provider and collect the call's events (espeak if real_speech)."""
-
-    async def scenario() -> tuple[list[CallEvent], SipCall]:
-        if real_speech:
-            provider = SipTrunkProvider(config, clock)
-        else:
-            provider = SipTrunkProvider(config, clock, synthesize=fake_speech)
-        try:
-            async with asyncio.timeout(CALL_LIMIT):
-                call = await provider.dial(call_request)
-                events = [event async for event in call.events()]
-                await call.wait()
-                return events, call
-        finally:
-            await provider.close()
-
-    return asyncio.run(scenario())
-
-
-def kinds(events: list[CallEvent]) -> list[CallEventKind]:
-    return [event.kind for event in events]
-
-
-def assert_ordered(events: list[CallEvent]) -> None:
-    sequences = [event.sequence for event in events]
-    assert sequences == sorted(set(sequences))
-    assert events[-1].kind.is_final
-    assert not any(event.kind.is_final for event in events[:-1])
-
 
 def test_callee_presses_1_and_hears_the_prompt(tmp_path: Path) -> None:
-    play = f'<nop><action><exec play_pcap_audio="{dtmf_pcap(tmp_path, "1")}"/></action></nop>'
-    with sipp_uas(
-        "answer.xml", tmp_path, replacements={"TE_PT": "101", "PLAY": _after_prompt(play)}
-    ) as sipp:
+    play = rfc4733(tmp_path, "1")
+    with sipp_uas("answer.xml", tmp_path, replacements=answering(after_prompt(play))) as sipp:
         events, call = place_call(trunk(sipp), request("attempt-press-1"), real_speech=True)
         assert sipp.wait() == 0, sipp.diagnostics()
 
@@ -130,7 +65,7 @@ def test_callee_presses_1_and_hears_the_prompt(tmp_path: Path) -> None:
 
 
 def test_answered_call_without_a_key_completes_with_no_digits(tmp_path: Path) -> None:
-    with sipp_uas("answer.xml", tmp_path, replacements={"TE_PT": "101", "PLAY": ""}) as sipp:
+    with sipp_uas("answer.xml", tmp_path, replacements=answering()) as sipp:
         events, call = place_call(trunk(sipp, max_call_seconds=2.0), request())
         assert sipp.wait() == 0, sipp.diagnostics()
 
@@ -141,10 +76,9 @@ def test_answered_call_without_a_key_completes_with_no_digits(tmp_path: Path) ->
 
 
 def test_telephone_event_payload_type_comes_from_the_answer(tmp_path: Path) -> None:
-    pcap = dtmf_pcap(tmp_path, "2", payload_type=96)
-    play = f'<nop><action><exec play_pcap_audio="{pcap}"/></action></nop>'
+    play = rfc4733(tmp_path, "2", payload_type=96)
     with sipp_uas(
-        "answer.xml", tmp_path, replacements={"TE_PT": "96", "PLAY": _after_prompt(play)}
+        "answer.xml", tmp_path, replacements=answering(after_prompt(play), te_pt=96)
     ) as sipp:
         events, _ = place_call(trunk(sipp), request())
         assert sipp.wait() == 0, sipp.diagnostics()
@@ -154,12 +88,12 @@ def test_telephone_event_payload_type_comes_from_the_answer(tmp_path: Path) -> N
 
 
 def test_call_over_tcp(tmp_path: Path) -> None:
-    play = f'<nop><action><exec play_pcap_audio="{dtmf_pcap(tmp_path, "1")}"/></action></nop>'
+    play = rfc4733(tmp_path, "1")
     with sipp_uas(
         "answer.xml",
         tmp_path,
         transport="tcp",
-        replacements={"TE_PT": "101", "PLAY": _after_prompt(play)},
+        replacements=answering(after_prompt(play)),
     ) as sipp:
         events, _ = place_call(trunk(sipp, transport="tcp"), request())
         assert sipp.wait() == 0, sipp.diagnostics()
@@ -241,22 +175,9 @@ def test_unreachable_tcp_trunk_is_safe_to_retry(tmp_path: Path) -> None:
     assert raised.value.code == "sip_unreachable"
 
 
-def _after_prompt(action: str) -> str:
-    """Wait a little into the prompt (so echoed audio is measured) and then run `action`."""
-    return f'<pause milliseconds="1200"/>\n  {action}'
-
-
 def test_star_repeats_the_prompt_and_the_next_key_counts(tmp_path: Path) -> None:
-    star = dtmf_pcap(tmp_path, "star")
-    two = dtmf_pcap(tmp_path, "2")
-    play = (
-        f'<nop><action><exec play_pcap_audio="{star}"/></action></nop>\n'
-        f'  <pause milliseconds="600"/>\n'
-        f'  <nop><action><exec play_pcap_audio="{two}"/></action></nop>'
-    )
-    with sipp_uas(
-        "answer.xml", tmp_path, replacements={"TE_PT": "101", "PLAY": _after_prompt(play)}
-    ) as sipp:
+    play = f"{rfc4733(tmp_path, 'star')}\n  {pause(600)}\n  {rfc4733(tmp_path, '2')}"
+    with sipp_uas("answer.xml", tmp_path, replacements=answering(after_prompt(play))) as sipp:
         events, _ = place_call(trunk(sipp), request())
         assert sipp.wait() == 0, sipp.diagnostics()
 
@@ -265,23 +186,9 @@ def test_star_repeats_the_prompt_and_the_next_key_counts(tmp_path: Path) -> None
     assert_ordered(events)
 
 
-def _keys(tmp_path: Path, *digits: str) -> str:
-    """SIPp presses `digits` (RFC 2833) one after another, 600 ms apart."""
-    presses = [
-        f'<nop><action><exec play_pcap_audio="{dtmf_pcap(tmp_path, digit, press=n)}"/>'
-        "</action></nop>"
-        for n, digit in enumerate(digits)
-    ]
-    return _after_prompt('\n  <pause milliseconds="600"/>\n  '.join(presses))
-
-
-def digits_of(events: list[CallEvent]) -> list[str]:
-    return [event.digits for event in events if event.kind == CallEventKind.DIGITS]
-
-
 def test_9_and_9_again_stops_calls_and_hangs_up(tmp_path: Path) -> None:
-    play = _keys(tmp_path, "9", "9")
-    with sipp_uas("answer.xml", tmp_path, replacements={"TE_PT": "101", "PLAY": play}) as sipp:
+    play = presses(tmp_path, "9", "9")
+    with sipp_uas("answer.xml", tmp_path, replacements=answering(play)) as sipp:
         events, _ = place_call(trunk(sipp), request())
         assert sipp.wait() == 0, sipp.diagnostics()
 
@@ -292,8 +199,8 @@ def test_9_and_9_again_stops_calls_and_hangs_up(tmp_path: Path) -> None:
 
 
 def test_a_single_9_only_asks_and_silence_stops_nothing(tmp_path: Path) -> None:
-    play = _keys(tmp_path, "9")
-    with sipp_uas("answer.xml", tmp_path, replacements={"TE_PT": "101", "PLAY": play}) as sipp:
+    play = presses(tmp_path, "9")
+    with sipp_uas("answer.xml", tmp_path, replacements=answering(play)) as sipp:
         events, _ = place_call(trunk(sipp, max_call_seconds=4.0), request())
         assert sipp.wait() == 0, sipp.diagnostics()
 
@@ -303,8 +210,8 @@ def test_a_single_9_only_asks_and_silence_stops_nothing(tmp_path: Path) -> None:
 
 
 def test_star_after_9_goes_back_and_1_then_acknowledges(tmp_path: Path) -> None:
-    play = _keys(tmp_path, "9", "star", "1")
-    with sipp_uas("answer.xml", tmp_path, replacements={"TE_PT": "101", "PLAY": play}) as sipp:
+    play = presses(tmp_path, "9", "star", "1")
+    with sipp_uas("answer.xml", tmp_path, replacements=answering(play)) as sipp:
         events, _ = place_call(trunk(sipp), request())
         assert sipp.wait() == 0, sipp.diagnostics()
 
@@ -333,8 +240,8 @@ def test_a_call_without_a_menu_says_its_text_ignores_keys_and_hangs_up(tmp_path:
         finally:
             await provider.close()
 
-    play = _keys(tmp_path, "1")
-    with sipp_uas("answer.xml", tmp_path, replacements={"TE_PT": "101", "PLAY": play}) as sipp:
+    play = presses(tmp_path, "1")
+    with sipp_uas("answer.xml", tmp_path, replacements=answering(play)) as sipp:
         events = asyncio.run(scenario(trunk(sipp)))
         assert sipp.wait() == 0, sipp.diagnostics()
 
@@ -355,43 +262,6 @@ def test_callee_hanging_up_completes_the_call_without_digits(tmp_path: Path) -> 
     assert sipp.received("BYE") == []  # we answered the callee's BYE and sent none
 
 
-def test_redirect_is_followed_once(tmp_path: Path) -> None:
-    with sipp_uas("redirect.xml", tmp_path) as sipp:
-        events, _ = place_call(trunk(sipp, max_call_seconds=1.0), request())
-        assert sipp.wait() == 0, sipp.diagnostics()
-
-    assert kinds(events)[-2:] == [CallEventKind.ANSWERED, CallEventKind.COMPLETED]
-    first, second = sipp.received("INVITE")
-    assert first.startswith("INVITE sip:+15557654321@")
-    assert second.startswith("INVITE sip:+15559990000@")
-
-
-@pytest.mark.parametrize(
-    ("status", "retry_safe"),
-    [("503 Service Unavailable", True), ("404 Not Found", False)],
-)
-def test_trunk_refusal_before_ringing_fails_the_dial(
-    tmp_path: Path, status: str, retry_safe: bool
-) -> None:
-    with sipp_uas("reject.xml", tmp_path, replacements={"STATUS": status}, rtp_echo=False) as sipp:
-        with pytest.raises(ProviderError) as raised:
-            place_call(trunk(sipp), request())
-        assert sipp.wait() == 0, sipp.diagnostics()
-
-    assert raised.value.retry_safe is retry_safe
-    assert raised.value.code == f"sip_{status[:3]}"
-
-
-def test_unavailable_callee_is_no_answer(tmp_path: Path) -> None:
-    with sipp_uas(
-        "reject.xml", tmp_path, replacements={"STATUS": "480 Temporarily Unavailable"}
-    ) as sipp:
-        events, _ = place_call(trunk(sipp), request())
-        assert sipp.wait() == 0, sipp.diagnostics()
-
-    assert kinds(events) == [CallEventKind.NO_ANSWER]
-
-
 def test_tocsin_can_hang_up_an_answered_call(tmp_path: Path) -> None:
     async def scenario(config: SipTrunkConfig) -> list[CallEvent]:
         provider = SipTrunkProvider(config, synthesize=fake_speech)
@@ -407,7 +277,7 @@ def test_tocsin_can_hang_up_an_answered_call(tmp_path: Path) -> None:
         finally:
             await provider.close()
 
-    with sipp_uas("answer.xml", tmp_path, replacements={"TE_PT": "101", "PLAY": ""}) as sipp:
+    with sipp_uas("answer.xml", tmp_path, replacements=answering()) as sipp:
         events = asyncio.run(scenario(trunk(sipp, max_call_seconds=20.0)))
         assert sipp.wait() == 0, sipp.diagnostics()
 
@@ -451,7 +321,7 @@ def test_speech_failure_after_answer_hangs_up_and_fails(tmp_path: Path) -> None:
         finally:
             await provider.close()
 
-    with sipp_uas("answer.xml", tmp_path, replacements={"TE_PT": "101", "PLAY": ""}) as sipp:
+    with sipp_uas("answer.xml", tmp_path, replacements=answering()) as sipp:
         events = asyncio.run(scenario(trunk(sipp)))
         assert sipp.wait() == 0, sipp.diagnostics()
 
@@ -493,9 +363,7 @@ def test_concurrent_calls_share_one_sip_socket_and_have_their_own_media(tmp_path
         finally:
             await provider.close()
 
-    with sipp_uas(
-        "answer.xml", tmp_path, replacements={"TE_PT": "101", "PLAY": ""}, calls=3
-    ) as sipp:
+    with sipp_uas("answer.xml", tmp_path, replacements=answering(), calls=3) as sipp:
         results = asyncio.run(scenario(trunk(sipp, max_call_seconds=1.5)))
         assert sipp.wait() == 0, sipp.diagnostics()
 

@@ -10,9 +10,13 @@ from tocsin.telephony.sip.dtmf import (
     COLUMNS,
     KEYPAD,
     ROWS,
+    SAME_PRESS_WINDOW,
     EventDecoder,
+    KeyPath,
+    OnePressOneKey,
     TelephoneEvent,
     ToneDetector,
+    info_key,
     pack_telephone_event,
     parse_telephone_event,
 )
@@ -61,6 +65,80 @@ def test_a_press_whose_end_packets_were_lost_is_reported_when_the_next_begins() 
     decoder = EventDecoder()
     stream = packets(5, 1000)[:7] + packets(2, 5000)
     assert [d for ts, payload in stream for d in decoder.feed(ts, payload)] == ["5", "2"]
+
+
+def test_a_late_end_packet_after_the_next_press_began_is_not_a_key_again() -> None:
+    # Press 5 ends (its end packet repeated), press 2 begins, and one of 5's repeated end
+    # packets arrives late, after 2's first packets: 5 and 2, once each.
+    five, two = packets(5, 1000), packets(2, 5000)
+    stream = [*five[:-1], *two[:3], five[-1], *two[3:]]
+    decoder = EventDecoder()
+    assert [d for ts, payload in stream for d in decoder.feed(ts, payload)] == ["5", "2"]
+
+
+def test_end_packets_repeated_around_a_new_packet_of_the_same_press_are_one_key() -> None:
+    # A sender that, after the end packets, sends one more packet with the press's timestamp.
+    stream = [*packets(9, 1000), packets(9, 1000)[3], packets(9, 1000)[-1]]
+    decoder = EventDecoder()
+    assert [d for ts, payload in stream for d in decoder.feed(ts, payload)] == ["9"]
+
+
+def test_a_different_event_on_a_reused_timestamp_is_a_new_key() -> None:
+    decoder = EventDecoder()
+    stream = packets(1, 1000) + packets(2, 1000)
+    assert [d for ts, payload in stream for d in decoder.feed(ts, payload)] == ["1", "2"]
+
+
+def heard(reports: list[tuple[str, KeyPath, float]]) -> str:
+    """The keys kept from (digit, path, seconds) reports, in order."""
+    keys = OnePressOneKey()
+    return "".join(digit for digit, path, at in reports if keys.heard(digit, path, at))
+
+
+INFO, EVENT, TONE = KeyPath.INFO, KeyPath.RFC4733, KeyPath.TONE
+
+
+@pytest.mark.parametrize(
+    ("reports", "keys"),
+    [
+        # One press reported by INFO at key-down and by RFC 4733 at key-up, in either order.
+        ([("9", INFO, 0.0), ("9", EVENT, 0.15)], "9"),
+        ([("9", EVENT, 0.0), ("9", INFO, 0.3)], "9"),
+        # Two deliberate presses of 9, each reported both ways, however the reports interleave.
+        ([("9", INFO, 0.0), ("9", EVENT, 0.15), ("9", INFO, 0.6), ("9", EVENT, 0.75)], "99"),
+        ([("9", INFO, 0.0), ("9", INFO, 0.3), ("9", EVENT, 0.35), ("9", EVENT, 0.6)], "99"),
+        # The same digit twice on one path is always two presses, however quick.
+        ([("9", EVENT, 0.0), ("9", EVENT, 0.1)], "99"),
+        ([("9", INFO, 0.0), ("9", INFO, 0.1)], "99"),
+        # Different digits are different presses.
+        ([("1", INFO, 0.0), ("2", EVENT, 0.1), ("2", INFO, 0.2), ("1", EVENT, 0.3)], "12"),
+        # In-band tones are a third path.
+        ([("5", TONE, 0.0), ("5", INFO, 0.1), ("5", EVENT, 0.2)], "5"),
+        # Past the window, the other path's report is a press of its own.
+        ([("9", INFO, 0.0), ("9", EVENT, SAME_PRESS_WINDOW + 0.1)], "99"),
+    ],
+)
+def test_one_press_reported_on_several_paths_is_one_key(
+    reports: list[tuple[str, KeyPath, float]], keys: str
+) -> None:
+    assert heard(reports) == keys
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body", "key"),
+    [
+        ("application/dtmf-relay", b"Signal=9\r\nDuration=160\r\n", "9"),
+        ("Application/DTMF-Relay; charset=utf-8", b"Signal= *\r\nDuration= 250", "*"),
+        ("application/dtmf-relay", b"Signal=11\r\nDuration=160", "#"),
+        ("application/dtmf", b"5\r\n", "5"),
+        ("application/dtmf", b"10", "*"),
+        ("application/dtmf", b"", None),
+        ("application/dtmf-relay", b"Signal=X", None),
+        ("application/dtmf", b"17", None),
+    ],
+)
+def test_info_bodies_in_both_formats(content_type: str, body: bytes, key: str | None) -> None:
+    assert info_key(content_type, body) == key
 
 
 @pytest.mark.parametrize("key", "0123456789*#ABCD")

@@ -10,6 +10,7 @@ import pytest
 from tocsin.telephony import audio
 from tocsin.telephony.sip.dtmf import TelephoneEvent, pack_telephone_event
 from tocsin.telephony.sip.rtp import FRAME_SAMPLES, RtpPacket, RtpSession, open_rtp_socket
+from tocsin.telephony.sip.sdp import MediaAnswer
 
 HOST = "127.0.0.1"
 
@@ -42,7 +43,8 @@ def test_session_sends_paced_frames_and_hears_telephone_events() -> None:
         peer.setblocking(False)
         loop = asyncio.get_running_loop()
         session = RtpSession(open_rtp_socket(HOST, None))
-        await session.start(peer.getsockname(), "PCMU", 0, 101)
+        host, port = peer.getsockname()
+        await session.start(MediaAnswer(host, port, "PCMU", 0, 101))
         try:
             tone = (8000 * np.sin(np.arange(800) / 3)).astype(np.int16)  # five frames
             async with asyncio.timeout(5):

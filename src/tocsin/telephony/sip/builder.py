@@ -2,7 +2,9 @@
 
     sip  credentials: username, password (both optional: IP-authenticated trunks need none)
          settings:    host (required), port, transport (udp|tcp|tls), from_domain, caller_id,
-                      extra_headers, advertised_host, ring_timeout, max_call_seconds, register
+                      extra_headers, advertised_host, ring_timeout, invite_timeout (seconds
+                      without any answer to an INVITE before the trunk counts as down and the
+                      next account is tried; default 32), max_call_seconds, register
 
 TLS verifies the trunk's certificate against the system store.
 """
@@ -27,6 +29,7 @@ _SETTINGS = {
     "extra_headers",
     "advertised_host",
     "ring_timeout",
+    "invite_timeout",
     "max_call_seconds",
     "register",
 }
@@ -53,8 +56,11 @@ def build_sip(
             caller_id=str(settings.get("caller_id", "anonymous")),
             extra_headers={str(k): str(v) for k, v in settings.get("extra_headers", {}).items()},
             advertised_host=settings.get("advertised_host"),
-            ring_timeout=float(settings.get("ring_timeout", 45.0)),
-            max_call_seconds=float(settings.get("max_call_seconds", 120.0)),
+            ring_timeout=float(settings.get("ring_timeout", SipTrunkConfig.ring_timeout)),
+            invite_timeout=float(settings.get("invite_timeout", SipTrunkConfig.invite_timeout)),
+            max_call_seconds=float(
+                settings.get("max_call_seconds", SipTrunkConfig.max_call_seconds)
+            ),
             register=bool(settings.get("register", False)),
             tls_context=ssl.create_default_context() if transport == "tls" else None,
         )

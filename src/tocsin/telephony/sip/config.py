@@ -33,6 +33,9 @@ class SipTrunkConfig:
     local_sip_port: int = 0
     rtp_port_range: tuple[int, int] | None = None
     ring_timeout: float = 45.0
+    # How long an INVITE may go without any response before the trunk is taken for dead and
+    # the call for not placed (RFC 3261 timer B, 64 * T1).
+    invite_timeout: float = 32.0
     max_call_seconds: float = 120.0
     codecs: tuple[Codec, ...] = ("PCMU", "PCMA")
     register: bool = False
@@ -44,8 +47,8 @@ class SipTrunkConfig:
             raise ValueError(f"unknown SIP transport {self.transport!r}")
         if not self.codecs or any(codec not in ("PCMU", "PCMA") for codec in self.codecs):
             raise ValueError("codecs must be a non-empty tuple of 'PCMU' and/or 'PCMA'")
-        if self.ring_timeout <= 0 or self.max_call_seconds <= 0:
-            raise ValueError("ring_timeout and max_call_seconds must be positive")
+        if min(self.ring_timeout, self.invite_timeout, self.max_call_seconds) <= 0:
+            raise ValueError("ring_timeout, invite_timeout and max_call_seconds must be positive")
         if self.rtp_port_range is not None:
             low, high = self.rtp_port_range
             if not 0 < low <= high < 65536:

@@ -11,12 +11,14 @@ import logging
 from tocsin.telephony.base import CallRequest
 from tocsin.telephony.sip import digest
 from tocsin.telephony.sip.config import SipTrunkConfig
+from tocsin.telephony.sip.datagrams import Address
 from tocsin.telephony.sip.message import SipMessage, new_branch, new_tag, uri_of
 from tocsin.telephony.sip.transport import SipTransport
 
 logger = logging.getLogger(__name__)
 
-ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO"
+ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE"
+SUPPORTED = "timer"
 
 
 def challenge_answer(
@@ -55,6 +57,11 @@ class Dialog:
         self.to_header = ""
         self.remote_target = ""
         self.route: list[str] = []
+        # The methods the far end allows, from its 2xx (empty when it did not say).
+        self.allowed: frozenset[str] = frozenset()
+        # Where every request of the call goes: None for the trunk, else the address a
+        # redirect sent the call to (the dialog stays with the host that answered it).
+        self.hop: Address | None = None
 
     def request_uri(self, user: str) -> str:
         config = self.config
@@ -62,18 +69,28 @@ class Dialog:
         return f"sip:{user}@{config.host}:{config.port}{params}"
 
     def invite(
-        self, target: str, authorization: tuple[str, str] | None, offer: bytes
+        self,
+        target: str,
+        authorization: tuple[str, str] | None,
+        offer: bytes,
+        session_expires: int | None = None,
     ) -> SipMessage:
-        """A new INVITE (with the next CSeq) carrying caller ID, attempt key and extra headers."""
+        """A new INVITE (with the next CSeq) carrying caller ID, attempt key and extra headers.
+        We support session timers without asking for one, unless a 422 asked us to ask for
+        `session_expires` (RFC 4028 7.1, 8.1)."""
         config, caller = self.config, self._caller()
         self.cseq += 1
         invite = self._request("INVITE", target, new_branch())
         invite.add("To", f"<sip:{self.request.to_number}@{config.domain}>")
         invite.add("Call-ID", self.call_id)
         invite.add("CSeq", f"{self.cseq} INVITE")
-        invite.add("Contact", self._contact())
+        invite.add("Contact", self.contact())
         invite.add("P-Asserted-Identity", f"<sip:{caller}@{config.domain}>")
         invite.add("Allow", ALLOW)
+        invite.add("Supported", SUPPORTED)
+        if session_expires is not None:
+            invite.add("Session-Expires", str(session_expires))
+            invite.add("Min-SE", str(session_expires))
         invite.add("User-Agent", config.user_agent)
         invite.add("X-Tocsin-Attempt", self.request.idempotency_key)
         for name, value in config.extra_headers.items():
@@ -97,14 +114,30 @@ class Dialog:
         contact = answer.get("Contact")
         self.remote_target = uri_of(contact) if contact else invite.uri
         self.route = list(reversed(answer.get_all("Record-Route")))
+        self.allowed = frozenset(
+            method.strip().upper()
+            for value in answer.get_all("Allow")
+            for method in value.split(",")
+            if method.strip()
+        )
 
-    def ack(self) -> SipMessage:
-        """ACK for the 2xx: a request of its own, with the INVITE's CSeq number (13.2.2.4)."""
-        return self._in_dialog("ACK", self.cseq)
+    def ack(self, cseq: int) -> SipMessage:
+        """ACK for a 2xx to the INVITE with CSeq `cseq`: a request of its own (13.2.2.4)."""
+        return self._in_dialog("ACK", cseq)
 
     def bye(self) -> SipMessage:
+        return self.next_request("BYE")
+
+    def next_request(self, method: str) -> SipMessage:
+        """A new request in the dialog, with the next CSeq; a re-INVITE or UPDATE also
+        carries our Contact, Allow and Supported (RFC 3261 14.1, RFC 3311 5.1)."""
         self.cseq += 1
-        return self._in_dialog("BYE", self.cseq)
+        request = self._in_dialog(method, self.cseq)
+        if method in ("INVITE", "UPDATE"):
+            request.add("Contact", self.contact())
+            request.add("Allow", ALLOW)
+            request.add("Supported", SUPPORTED)
+        return request
 
     def _in_dialog(self, method: str, cseq: int) -> SipMessage:
         request = SipMessage(method=method, uri=self.remote_target)
@@ -142,7 +175,8 @@ class Dialog:
             f";branch={branch};rport"
         )
 
-    def _contact(self) -> str:
+    def contact(self) -> str:
+        """Our Contact: where the far end sends requests in the dialog."""
         transport, config = self.transport, self.config
         params = "" if config.transport == "udp" else f";transport={config.transport}"
         return f"<sip:tocsin@{transport.local_host}:{transport.local_port}{params}>"

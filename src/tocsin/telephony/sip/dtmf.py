@@ -1,10 +1,13 @@
-"""DTMF detection: RFC 4733 telephone-events, and in-band tones with a Goertzel filter bank."""
+"""DTMF detection: RFC 4733 telephone-events, SIP INFO bodies, in-band tones with a Goertzel
+filter bank, and the rule that makes one human key one digit whichever ways it is reported."""
 
 from __future__ import annotations
 
 import math
 import struct
-from dataclasses import dataclass
+from collections import deque
+from dataclasses import dataclass, field
+from enum import StrEnum
 
 import numpy as np
 
@@ -25,7 +28,7 @@ class TelephoneEvent:
 
     @property
     def digit(self) -> str | None:
-        return EVENT_DIGITS[self.event] if self.event < len(EVENT_DIGITS) else None
+        return _event_digit(self.event)
 
 
 def parse_telephone_event(payload: bytes) -> TelephoneEvent:
@@ -41,31 +44,128 @@ def pack_telephone_event(event: TelephoneEvent) -> bytes:
     )
 
 
+def _event_digit(event: int) -> str | None:
+    return EVENT_DIGITS[event] if event < len(EVENT_DIGITS) else None
+
+
 class EventDecoder:
     """Turns a stream of telephone-event packets into digits, one per key press.
 
-    One press is every packet sharing an RTP timestamp; senders repeat the end packet (usually
-    three times), so a press is reported once, on its first end packet. A press whose end
-    packets were all lost is reported when the next press (a new timestamp) begins.
+    One press is every packet sharing an RTP timestamp and event code (RFC 4733 2.5.1: the
+    timestamp is where the event began). Senders repeat the end packet, usually three times,
+    so a press is reported once, on its first end packet; the last presses reported are
+    remembered, so a repeated end packet that arrives late, even after the next press began,
+    reports nothing. A press whose end packets were all lost is reported when the next press
+    begins.
     """
 
+    REMEMBERED = 16
+
     def __init__(self) -> None:
-        self._current: int | None = None
-        self._current_digit: str | None = None
-        self._reported = True
+        self._current: tuple[int, int] | None = None
+        self._reported: deque[tuple[int, int]] = deque(maxlen=self.REMEMBERED)
 
     def feed(self, timestamp: int, payload: bytes) -> list[str]:
         event = parse_telephone_event(payload)
+        press = (timestamp, event.event)
+        if press in self._reported:
+            return []
         digits: list[str] = []
-        if timestamp != self._current:
-            if not self._reported and self._current_digit:
-                digits.append(self._current_digit)
-            self._current, self._current_digit, self._reported = timestamp, event.digit, False
-        if event.end and not self._reported:
-            self._reported = True
-            if event.digit:
-                digits.append(event.digit)
+        if press != self._current:
+            if self._current is not None:
+                digits += self._report(self._current)  # its end packets were all lost
+            self._current = press
+        if event.end:
+            digits += self._report(press)
+            self._current = None
         return digits
+
+    def _report(self, press: tuple[int, int]) -> list[str]:
+        self._reported.append(press)
+        digit = _event_digit(press[1])
+        return [digit] if digit else []
+
+
+# SIP INFO bodies that carry a key (RFC 6086 legacy INFO, without an Info Package): Cisco's
+# application/dtmf-relay ("Signal=5" and "Duration=160" lines) and application/dtmf (the key
+# alone). Either may name * and # by their RFC 4733 event numbers, 10 and 11.
+DTMF_INFO_TYPES = frozenset({"application/dtmf-relay", "application/dtmf"})
+
+
+def info_media_type(content_type: str) -> str:
+    """`application/dtmf-relay` from `Application/DTMF-Relay; charset=utf-8`."""
+    return content_type.split(";", 1)[0].strip().lower()
+
+
+def info_key(content_type: str, body: bytes) -> str | None:
+    """The key an INFO body carries, or None if it carries none we can read."""
+    media_type = info_media_type(content_type)
+    text = body.decode("utf-8", errors="replace")
+    if media_type == "application/dtmf":
+        return _key_named(text)
+    if media_type == "application/dtmf-relay":
+        for line in text.splitlines():
+            name, _, value = line.partition("=")
+            if name.strip().lower() == "signal":
+                return _key_named(value)
+    return None
+
+
+def _key_named(value: str) -> str | None:
+    value = value.strip().upper()
+    if len(value) == 1 and value in EVENT_DIGITS:
+        return value
+    return _event_digit(int(value)) if value.isdigit() else None
+
+
+class KeyPath(StrEnum):
+    """The ways one key press can reach us."""
+
+    RFC4733 = "rfc4733"
+    INFO = "info"
+    TONE = "tone"  # in-band, only listened for when no telephone-event was negotiated
+
+
+# How far apart two paths' reports of one press may arrive. INFO usually goes at key-down and
+# RFC 4733 reports at key-up, so the gap is the time the key is held plus network delay.
+# Generous on purpose: merging too much can only lose a repeated key (a second 9 then asks
+# again), while merging too little turns one 9 into the "9, 9" that stops calls.
+SAME_PRESS_WINDOW = 2.0
+
+
+@dataclass
+class _Press:
+    digit: str
+    at: float
+    paths: set[KeyPath] = field(default_factory=set)
+
+
+class OnePressOneKey:
+    """One human key is one digit, however many ways the far end reports it.
+
+    Gateways may send each key both as SIP INFO and as RFC 4733 (and, on a call without
+    telephone-event, the tones are in the audio as well). The rule: a report is the same press
+    as the oldest earlier press of the same digit, within SAME_PRESS_WINDOW, that no report on
+    its path has claimed yet; otherwise it is a new press. Each path reports a press once (a
+    new RFC 4733 event has a new timestamp, a new INFO a new CSeq), so a key pressed twice on
+    purpose ("9, 9" to confirm stopping calls) is two presses however quickly it is pressed.
+    """
+
+    def __init__(self, window: float = SAME_PRESS_WINDOW) -> None:
+        self._window = window
+        self._recent: deque[_Press] = deque()
+
+    def heard(self, digit: str, path: KeyPath, at: float) -> bool:
+        """Whether this report is a new press (True) or another path's report of one (False).
+        `at` is in seconds on any monotonic clock."""
+        while self._recent and at - self._recent[0].at > self._window:
+            self._recent.popleft()
+        for press in self._recent:
+            if press.digit == digit and path not in press.paths:
+                press.paths.add(path)
+                return False
+        self._recent.append(_Press(digit, at, {path}))
+        return True
 
 
 def _goertzel_coefficients(rate: int) -> np.ndarray:

@@ -18,6 +18,7 @@ _COMPACT = {
     "k": "Supported",
     "s": "Subject",
     "e": "Content-Encoding",
+    "x": "Session-Expires",  # RFC 4028
 }
 _CANONICAL = {
     name.lower(): name
@@ -29,6 +30,7 @@ _CANONICAL = {
         "Proxy-Authorization",
         "P-Asserted-Identity",
         "Max-Forwards",
+        "Min-SE",
     )
 }
 MAGIC_COOKIE = "z9hG4bK"
@@ -56,6 +58,9 @@ class SipMessage:
     reason: str = ""
     headers: list[tuple[str, str]] = field(default_factory=list)
     body: bytes = b""
+    # Where a received message came from (UDP), so a response goes back there (RFC 3261
+    # 18.2.2 with rport); not part of the message itself.
+    source: tuple[str, int] | None = field(default=None, compare=False)
 
     @property
     def is_request(self) -> bool:

@@ -66,6 +66,7 @@ class Registration:
         if self.expires:
             with contextlib.suppress(RegistrationError, OSError):
                 await self.register(expires=0)
+            self.expires = 0  # removed, or as good as: never again
         self.transport.unregister(self.call_id)
 
     async def _keep_fresh(self) -> None:

@@ -22,7 +22,9 @@ import numpy as np
 
 from tocsin.telephony import audio
 from tocsin.telephony.audio import Samples
-from tocsin.telephony.sip.dtmf import EventDecoder, ToneDetector
+from tocsin.telephony.sip.datagrams import Address, Datagrams
+from tocsin.telephony.sip.dtmf import EventDecoder, KeyPath, OnePressOneKey, ToneDetector
+from tocsin.telephony.sip.sdp import MediaAnswer
 
 FRAME_SECONDS = 0.020
 FRAME_SAMPLES = 160
@@ -122,18 +124,6 @@ class _EncodedClips:
 _encoded_clips = _EncodedClips()
 
 
-class _Protocol(asyncio.DatagramProtocol):
-    def __init__(self, on_packet: Callable[[bytes], None]) -> None:
-        self._on_packet = on_packet
-
-    def datagram_received(self, data: bytes, addr: tuple[str | int, ...]) -> None:
-        self._on_packet(data)
-
-    def error_received(self, exc: Exception) -> None:
-        # ICMP port unreachable before the far end opens its port: RTP is best effort.
-        pass
-
-
 def open_rtp_socket(host: str, port_range: tuple[int, int] | None) -> socket.socket:
     """A UDP socket on an even port of the range (or any free port)."""
     candidates = [0] if port_range is None else list(range(port_range[0], port_range[1] + 1))
@@ -166,6 +156,13 @@ class Pacer:
     def remove(self, session: RtpSession) -> None:
         self._sessions.pop(session, None)
 
+    async def close(self) -> None:
+        """Stop the clock now rather than at its next tick (for a provider that is closing)."""
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
         start = loop.time()
@@ -180,7 +177,8 @@ class Pacer:
 
 
 class RtpSession:
-    """Media for one call, from answer to hang-up. Digits arrive on `digits` (a queue)."""
+    """Media for one call, from answer to hang-up. Digits arrive on `digits` (a queue), one per
+    key press whether it came as RFC 4733, in-band tones or (through `key`) SIP INFO."""
 
     def __init__(self, sock: socket.socket, pacer: Pacer | None = None) -> None:
         self._socket = sock
@@ -189,6 +187,7 @@ class RtpSession:
         self.stats = MediaStats()
         self.digits: asyncio.Queue[str] = asyncio.Queue()
         self._transport: asyncio.DatagramTransport | None = None
+        self._protocol: Datagrams | None = None
         self._playing: bytes | None = None
         self._position = 0
         self._done: asyncio.Future[None] | None = None
@@ -197,8 +196,12 @@ class RtpSession:
         self._timestamp = secrets.randbits(32)
         self._events = EventDecoder()
         self._tones: ToneDetector | None = None
+        self._presses = OnePressOneKey()
         self._payload_type = 0
-        self._telephone_event: int | None = None
+        self._codec = ""
+        self._event_types: frozenset[int] = frozenset()
+        # False while the far end holds the call (it takes no audio): frames are not sent.
+        self._sending = True
         self._decode: Callable[[bytes], Samples] = audio.ulaw_to_pcm
         self._encode: Callable[[Samples], bytes] = audio.pcm_to_ulaw
         self._silence = b""
@@ -206,23 +209,48 @@ class RtpSession:
         self._marker = False
         self._remote: tuple[str, int] = ("0.0.0.0", 0)  # noqa: S104 - set by start()
 
-    async def start(
-        self, remote: tuple[str, int], codec: str, payload_type: int, telephone_event: int | None
-    ) -> None:
+    @property
+    def codec(self) -> str:
+        return self._codec
+
+    async def start(self, answer: MediaAnswer) -> None:
         loop = asyncio.get_running_loop()
-        self._payload_type = payload_type
-        self._telephone_event = telephone_event
+        self.follow(answer)
+        self._transport, self._protocol = await loop.create_datagram_endpoint(
+            lambda: Datagrams(self._received), sock=self._socket
+        )
+        self._pacer.add(self)
+
+    def follow(self, answer: MediaAnswer) -> None:
+        """Use the far end's latest description: where to send, in which codec, on which
+        payload types to read telephone-events, and whether to send at all (hold)."""
+        self._remote = (answer.host, answer.port)
+        self._sending = answer.receives
+        self._payload_type = answer.payload_type
+        self._event_types = answer.event_payload_types
+        # In-band detection only when the far end did not agree to send telephone-events.
+        if answer.telephone_event is not None:
+            self._tones = None
+        elif self._tones is None:
+            self._tones = ToneDetector()
+        if answer.codec != self._codec:
+            self._switch_codec(answer.codec)
+
+    def _switch_codec(self, codec: str) -> None:
+        decode_old = self._decode
         self._encode, self._decode = _encoder(codec), _decoder(codec)
         self._silence = self._encode(np.zeros(FRAME_SAMPLES, dtype=np.int16))
         self._bytes_per_frame = len(self._silence)
-        # In-band detection only when the far end cannot send telephone-events.
-        self._tones = ToneDetector() if telephone_event is None else None
-        transport, _ = await loop.create_datagram_endpoint(
-            lambda: _Protocol(self._received), sock=self._socket
-        )
-        self._transport = transport
-        self._remote = remote
-        self._pacer.add(self)
+        if self._codec and self._playing is not None:
+            # What is left of the clip being played goes on in the new codec.
+            rest = self._playing[self._position :]
+            self._playing, self._position = self._encode(decode_old(rest)), 0
+        self._codec = codec
+
+    def key(self, digit: str, path: KeyPath) -> None:
+        """A key reported by `path`; queued on `digits` unless another path already did."""
+        if self._presses.heard(digit, path, asyncio.get_running_loop().time()):
+            self.digits.put_nowait(digit)
 
     def play(self, *parts: Samples | float) -> asyncio.Future[None]:
         """Play 8 kHz clips and pauses (seconds, as floats) from the next frame on, replacing
@@ -247,10 +275,12 @@ class RtpSession:
         self._playing, self._done = None, None
 
     async def close(self) -> None:
+        """Stop, and close the socket (waiting until it is closed)."""
         self.stop()
         self._pacer.remove(self)
-        if self._transport is not None:
+        if self._transport is not None and self._protocol is not None:
             self._transport.close()
+            await self._protocol.closed
         else:
             self._socket.close()
 
@@ -271,30 +301,32 @@ class RtpSession:
         if self._transport is None or self._transport.is_closing():
             return
         payload, marker = self._next_payload()
-        packet = RtpPacket(
-            self._payload_type, self._sequence, self._timestamp, self._ssrc, payload, marker
-        )
-        self._transport.sendto(packet.pack(), self._remote)
-        self.stats.sent += 1
-        self.stats.send_deviations.append(deviation)
-        if deviation > LATE_SECONDS:
-            self.stats.late += 1
-        self._sequence = (self._sequence + 1) & 0xFFFF
+        if self._sending:
+            packet = RtpPacket(
+                self._payload_type, self._sequence, self._timestamp, self._ssrc, payload, marker
+            )
+            self._transport.sendto(packet.pack(), self._remote)
+            self.stats.sent += 1
+            self.stats.send_deviations.append(deviation)
+            if deviation > LATE_SECONDS:
+                self.stats.late += 1
+            self._sequence = (self._sequence + 1) & 0xFFFF
+        # Time goes on while on hold: the timestamp counts samples, sent or not (RFC 3550 5.1).
         self._timestamp = (self._timestamp + FRAME_SAMPLES) & 0xFFFFFFFF
 
-    def _received(self, data: bytes) -> None:
+    def _received(self, data: bytes, _source: Address) -> None:
         try:
             packet = RtpPacket.parse(data)
         except ValueError:
             return
         self.stats.received += 1
-        if packet.payload_type == self._telephone_event:
+        if packet.payload_type in self._event_types:
             try:
                 digits = self._events.feed(packet.timestamp, packet.payload)
             except ValueError:
                 return
             for digit in digits:
-                self.digits.put_nowait(digit)
+                self.key(digit, KeyPath.RFC4733)
         elif packet.payload_type == self._payload_type:
             samples = self._decode(packet.payload)
             values = samples.astype(np.float64)
@@ -302,4 +334,4 @@ class RtpSession:
             self.stats.received_sum_squares += float(np.dot(values, values))
             if self._tones is not None:
                 for digit in self._tones.feed(samples):
-                    self.digits.put_nowait(digit)
+                    self.key(digit, KeyPath.TONE)

@@ -1,7 +1,9 @@
 """One SIP connection to the trunk, shared by every call of a provider.
 
 UDP uses one socket; TCP and TLS one stream. Incoming messages are handed to the call that
-owns their Call-ID; a request for an unknown call gets 481.
+owns their Call-ID; a request for an unknown call gets 481. Over UDP a message may go to
+another host than the trunk (a call redirected there), and a response goes back to where its
+request came from.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import socket
 from collections.abc import Callable
 
 from tocsin.telephony.sip.config import SipTrunkConfig
+from tocsin.telephony.sip.datagrams import Address, Datagrams
 from tocsin.telephony.sip.message import SipMessage, SipParseError, parse, response_to, split_stream
 
 logger = logging.getLogger(__name__)
@@ -25,17 +28,6 @@ class TransportError(OSError):
     """The trunk cannot be reached; nothing was sent."""
 
 
-class _Datagrams(asyncio.DatagramProtocol):
-    def __init__(self, on_data: Callable[[bytes], None]) -> None:
-        self._on_data = on_data
-
-    def datagram_received(self, data: bytes, addr: tuple[str | int, ...]) -> None:
-        self._on_data(data)
-
-    def error_received(self, exc: Exception) -> None:
-        logger.debug("SIP UDP error: %s", exc)
-
-
 class SipTransport:
     def __init__(self, config: SipTrunkConfig) -> None:
         self.config = config
@@ -44,21 +36,28 @@ class SipTransport:
         self.local_port = 0
         self._handlers: dict[str, MessageHandler] = {}
         self._udp: asyncio.DatagramTransport | None = None
+        self._datagrams: Datagrams | None = None
+        self._closed = False
         self._writer: asyncio.StreamWriter | None = None
         self._reader_task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
-        self._trunk_address = (config.host, config.port)
+        self._trunk_address: Address = (config.host, config.port)
 
     @property
     def via_transport(self) -> str:
         return self.config.transport.upper()
 
+    @property
+    def is_open(self) -> bool:
+        return self._udp is not None or (self._writer is not None and not self._writer.is_closing())
+
     async def ensure_open(self) -> None:
-        """Open the socket or connection if it is not (or no longer) open."""
+        """Open the socket or connection if it is not (or no longer) open; never again once
+        closed."""
         async with self._lock:
-            if self._udp is not None or (
-                self._writer is not None and not self._writer.is_closing()
-            ):
+            if self._closed:
+                raise TransportError("the SIP transport is closed")
+            if self.is_open:
                 return
             try:
                 await self._open()
@@ -84,8 +83,8 @@ class SipTransport:
             except OSError:
                 sock.close()
                 raise
-            transport, _ = await loop.create_datagram_endpoint(
-                lambda: _Datagrams(self._received), sock=sock
+            transport, self._datagrams = await loop.create_datagram_endpoint(
+                lambda: Datagrams(self._received), sock=sock
             )
             self._udp = transport
             self.local_host, self.local_port = transport.get_extra_info("sockname")[:2]
@@ -126,16 +125,38 @@ class SipTransport:
     def unregister(self, call_id: str) -> None:
         self._handlers.pop(call_id, None)
 
-    def send(self, message: SipMessage) -> None:
+    def send(self, message: SipMessage, to: Address | None = None) -> None:
+        """Send to the trunk, or over UDP to `to` (an address `resolve` gave)."""
         data = message.encode()
         if self._udp is not None:
-            self._udp.sendto(data, self._trunk_address)
+            self._udp.sendto(data, to or self._trunk_address)
+        elif to is not None and to != self._trunk_address:
+            raise TransportError("a TCP or TLS connection reaches the trunk only")
         elif self._writer is not None and not self._writer.is_closing():
             self._writer.write(data)
         else:
             raise TransportError("the SIP connection to the trunk is closed")
 
-    def _received(self, data: bytes) -> None:
+    def reply(self, request: SipMessage, response: SipMessage) -> None:
+        """Send a response where its request came from."""
+        self.send(response, request.source)
+
+    async def resolve(self, host: str, port: int) -> Address:
+        """Where to send for `host`:`port`: over UDP any host (its IPv4 address, looked up off
+        the event loop); over TCP or TLS only the trunk, the one host the connection reaches."""
+        if self.reliable:
+            if (host, port) != (self.config.host, self.config.port):
+                raise TransportError(f"{host}:{port} is not the trunk")
+            return self._trunk_address
+        try:
+            addresses = await asyncio.get_running_loop().getaddrinfo(
+                host, port, family=socket.AF_INET, type=socket.SOCK_DGRAM
+            )
+        except OSError as error:
+            raise TransportError(f"cannot resolve {host}: {error}") from error
+        return str(addresses[0][4][0]), port
+
+    def _received(self, data: bytes, source: Address | None = None) -> None:
         if not data.strip():
             return  # keep-alive
         try:
@@ -143,19 +164,25 @@ class SipTransport:
         except (SipParseError, ValueError) as error:
             logger.debug("unreadable SIP message dropped: %s", error)
             return
+        message.source = source
         handler = self._handlers.get(message.call_id)
         if handler is not None:
             handler(message)
         elif message.is_request and message.method != "ACK":
             with contextlib.suppress(TransportError):
-                self.send(response_to(message, 481, "Call/Transaction Does Not Exist"))
+                self.reply(message, response_to(message, 481, "Call/Transaction Does Not Exist"))
 
     async def close(self) -> None:
-        if self._udp is not None:
+        """Close the socket or connection for good, and wait until it is; idempotent."""
+        self._closed = True
+        if self._udp is not None and self._datagrams is not None:
             self._udp.close()
-            self._udp = None
+            await self._datagrams.closed
+            self._udp = self._datagrams = None
         if self._writer is not None:
             self._writer.close()
+            with contextlib.suppress(OSError):
+                await self._writer.wait_closed()
             self._writer = None
         if self._reader_task is not None:
             self._reader_task.cancel()
