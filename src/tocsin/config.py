@@ -49,7 +49,10 @@ class Settings(BaseSettings):
     lease_seconds: float = 60.0
     # How long a worker may take from writing an attempt to the provider accepting the call.
     # Past it, the attempt is reconciled by asking the provider, never by dialling again.
-    send_deadline_seconds: float = 30.0
+    # Longer than a SIP trunk's timer B (32 s), so a trunk that never answers is known not to
+    # have placed the call before the deadline, and the next account is tried; each account
+    # tried gets a deadline of its own.
+    send_deadline_seconds: float = 45.0
     max_attempts_per_job: int = 3
     # Wait before a new attempt when the provider certainly placed nothing (rejected, network).
     retry_after_seconds: float = 30.0

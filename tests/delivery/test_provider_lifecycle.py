@@ -7,16 +7,28 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
+
+from sqlalchemy import select
 
 from tests.rows import tenant_rows
 from tocsin.clock import ManualClock
 from tocsin.delivery import provider_accounts
+from tocsin.delivery.models import AttemptStatus, CallAttempt
+from tocsin.delivery.planning import AttemptSnapshot
 from tocsin.delivery.worker import Worker, WorkerSettings
+from tocsin.endpoints.service import find_route
+from tocsin.ingest.models import Alert
+from tocsin.ingest.parse import parse_alert
+from tocsin.ingest.service import accept_alert
 from tocsin.runtime import Runtime
-from tocsin.telephony.base import CallRecord, CallRequest, Capabilities, Provider
+from tocsin.safety import ScreeningContext
+from tocsin.telephony.base import CallRecord, CallRequest, Capabilities, Provider, ProviderError
 from tocsin.telephony.factory import BuildContext
+from tocsin.trust.audit import Actor
 
 
 class HoldsASocket:
@@ -155,3 +167,88 @@ def test_a_stopping_worker_closes_every_provider_it_built(
 
     asyncio.run(scenario())
     assert HoldsASocket.closed == ["trunk"]
+
+
+class SlowThenRefuses:
+    """A provider that takes 40 s (of the test's clock) to say it placed nothing, as a trunk
+    that never answers does after SIP timer B."""
+
+    name = "slow"
+    # Simulated like the simulator it is tried before, so the two may share a chain.
+    capabilities = Capabilities(simulated=True)
+
+    def __init__(self, clock: ManualClock) -> None:
+        self.clock = clock
+
+    async def dial(self, request: CallRequest) -> Any:
+        self.clock.advance(40)
+        raise ProviderError(
+            "timer B", retry_safe=True, user_message="The trunk did not answer.", code="sip_timeout"
+        )
+
+    async def lookup(self, idempotency_key: str) -> CallRecord | None:
+        return None
+
+
+def test_each_account_tried_gets_a_sending_deadline_of_its_own(
+    runtime: Runtime, clock: ManualClock, data_dir: Path
+) -> None:
+    """Before: the 30 s deadline was the attempt's, so a dead first trunk used it up and the
+    second account was never tried ("deadline passed")."""
+    runtime.provider_factory.register("slow", lambda s, c, ctx: SlowThenRefuses(clock))
+    tenant = tenant_rows(runtime)
+    with runtime.database.write() as session:
+        for priority, kind in ((1, "slow"), (2, "simulator")):
+            provider_accounts.create_account(
+                session,
+                org_id=tenant.org_id,
+                kind=kind,
+                name=kind,
+                priority=priority,
+                settings={"record_audio": False} if kind == "simulator" else {},
+                credentials={},
+                factory=runtime.provider_factory,
+                box=runtime.credentials_box,
+                context=runtime.build_context,
+                now=clock.now(),
+            )
+    with runtime.database.write() as session:
+        result = accept_alert(
+            session,
+            endpoint=find_route(session, tenant.endpoint_id),  # type: ignore[arg-type]
+            parsed=parse_alert(
+                body=b'{"title": "Disk full"}', content_type="application/json", query=[]
+            ),
+            actor=Actor("test"),
+            now=clock.now(),
+        )
+    asyncio.run(worker_for(runtime).run_until_idle())
+    with runtime.database.read() as session:
+        [attempt] = session.scalars(select(CallAttempt)).all()
+        alert = session.get(Alert, result.alert_id)
+    assert (attempt.status, attempt.provider) == ("answered", "simulator")
+    assert alert is not None
+    assert alert.status == "acknowledged"
+
+
+def test_a_redirect_is_followed_only_to_a_number_tocsin_would_call() -> None:
+    snapshot = AttemptSnapshot(
+        attempt_id="att_1",
+        job_id="job_1",
+        org_id="org_1",
+        provider_account_id=None,
+        platform_provider=None,
+        idempotency_key="job_1/1",
+        to_number="+447400123456",
+        caller_id="+447400000001",
+        spoken_text="x",
+        status=AttemptStatus.SENDING,
+        sending_deadline=ManualClock().now(),
+        accepted_at=None,
+        screening=ScreeningContext(home_region="GB"),
+    )
+    assert snapshot.may_be_redirected_to("+447400654321")
+    assert not snapshot.may_be_redirected_to("+449098790000")  # premium rate
+    assert not snapshot.may_be_redirected_to("+12025550123")  # abroad, not enabled
+    assert not snapshot.may_be_redirected_to("999")
+    assert not replace(snapshot, screening=None).may_be_redirected_to("+447400654321")

@@ -84,10 +84,14 @@ def record_failover(
     reason: str,
     now: datetime,
     code: str | None = None,
+    deadline: datetime | None = None,
 ) -> None:
-    attempt = session.get(CallAttempt, attempt_id)
+    """The provider certainly placed nothing: say so, and give the next provider `deadline`."""
+    attempt = session.get(CallAttempt, attempt_id, with_for_update=True)
     if attempt is None:
         return
+    if deadline is not None and attempt.status == AttemptStatus.SENDING:
+        attempt.sending_deadline = deadline
     audit.record(
         session,
         actor=Actor("worker", attempt.worker_id),

@@ -41,7 +41,7 @@ from tocsin.ingest.models import Alert, AlertStatus
 from tocsin.messages import MessageContext, render_message
 from tocsin.policy.numbers import screening_context
 from tocsin.policy.quota import CallCaps, describe_cap, low_quota_sentence, periods_at, zone
-from tocsin.safety import PLATFORM_CONTEXT, Verdict, screen
+from tocsin.safety import PLATFORM_CONTEXT, ScreeningContext, Verdict, screen
 from tocsin.safety.tables.sanctions import DEFAULT_SANCTIONED_REGIONS
 from tocsin.trust import audit, consent
 from tocsin.trust.audit import Actor
@@ -67,9 +67,17 @@ class AttemptSnapshot:
     accepted_at: datetime | None
     # The organization's text-to-speech voice; None for the server's.
     voice: str | None = None
+    # What a number the call is redirected to (a SIP 3xx) must pass; None: follow none.
+    screening: ScreeningContext | None = None
 
     @classmethod
-    def of(cls, attempt: CallAttempt, *, voice: str | None = None) -> AttemptSnapshot:
+    def of(
+        cls,
+        attempt: CallAttempt,
+        *,
+        voice: str | None = None,
+        screening: ScreeningContext | None = None,
+    ) -> AttemptSnapshot:
         return cls(
             attempt_id=attempt.id,
             job_id=attempt.job_id,
@@ -84,7 +92,13 @@ class AttemptSnapshot:
             sending_deadline=attempt.sending_deadline,
             accepted_at=attempt.accepted_at,
             voice=voice,
+            screening=screening,
         )
+
+    def may_be_redirected_to(self, number: str) -> bool:
+        """A redirect of the call to `number` is followed only if the safety screen and the
+        organization's calling policy would let Tocsin call it in the first place."""
+        return self.screening is not None and screen(number, None, self.screening).allowed
 
     @property
     def placed_by(self) -> tuple[str | None, str | None]:
@@ -197,7 +211,8 @@ def plan_job(session: Session, *, job_id: str, now: datetime, settings: AttemptS
 
     org = session.get(Organization, job.org_id)
     plan = settings.billing.plan_in_force(org, now) if org is not None else None
-    verdict = _screen_at_dial_time(org, plan, job, settings=settings)
+    context = _dial_time_context(org, plan, settings=settings)
+    verdict = screen(job.to_number, None, context)
     counted: Counted | None = None
     if verdict.allowed:
         held = throttle_hold(session, number=job.to_number, now=now, buckets=settings.throttle)
@@ -269,7 +284,10 @@ def plan_job(session: Session, *, job_id: str, now: datetime, settings: AttemptS
         target_id=attempt.id,
         details={"alert_id": job.alert_id, "to": job.to_number, "attempt_no": attempt.attempt_no},
     )
-    return Plan(PlanKind.DIAL, AttemptSnapshot.of(attempt, voice=org.voice if org else None))
+    return Plan(
+        PlanKind.DIAL,
+        AttemptSnapshot.of(attempt, voice=org.voice if org else None, screening=context),
+    )
 
 
 def _words(session: Session, alerts: list[Alert], now: datetime, settings: AttemptSettings) -> str:
@@ -367,16 +385,15 @@ def _hold(
         )
 
 
-def _screen_at_dial_time(
-    org: Organization | None, plan: BillingPlan | None, job: CallJob, *, settings: AttemptSettings
-) -> Verdict:
-    """Screen again: the number may have been written some other way than through the API, or
-    the tables, the organization's policy and its plan may have changed since it was added."""
+def _dial_time_context(
+    org: Organization | None, plan: BillingPlan | None, *, settings: AttemptSettings
+) -> ScreeningContext:
+    """What a number is screened against now: the organization's policy and plan, which may
+    have changed since the number was added (and a number may have come in some other way)."""
     if org is None or plan is None:
-        return screen(job.to_number, None, PLATFORM_CONTEXT)
+        return PLATFORM_CONTEXT
     policy = calling_policy(org, plan_allows_international=plan.international_calling)
-    context = screening_context(policy, settings.sanctioned_regions)
-    return screen(job.to_number, None, context)
+    return screening_context(policy, settings.sanctioned_regions)
 
 
 def _mention_low_quota(

@@ -60,7 +60,7 @@ class WorkerSettings:
     concurrency: int = 8
     poll_seconds: float = 0.5
     lease: timedelta = timedelta(seconds=60)
-    send_deadline: timedelta = timedelta(seconds=30)
+    send_deadline: timedelta = timedelta(seconds=45)
     retry_after: timedelta = timedelta(seconds=30)
     # How long to wait before asking a provider again about a call that is still going on.
     recheck_after: timedelta = timedelta(seconds=15)
@@ -424,6 +424,7 @@ class Worker:
             spoken_text=attempt.spoken_text,
             voice=attempt.voice or self.settings.voice,
             ring_timeout_seconds=self.settings.ring_timeout_seconds,
+            redirect_allowed=attempt.may_be_redirected_to,
         )
         chain = await self._read(self.providers.choices_for, org_id=attempt.org_id)
         await self.close_retired()
@@ -444,8 +445,9 @@ class Worker:
             )
             return
         refused: ProviderError | None = None
+        deadline = attempt.sending_deadline
         for choice in chain.choices:
-            remaining = (attempt.sending_deadline - self.clock.now()).total_seconds()
+            remaining = (deadline - self.clock.now()).total_seconds()
             if remaining <= 0:
                 # We never asked this provider, so trying later cannot double the call.
                 await self._not_placed(attempt, "deadline", "sending deadline passed")
@@ -472,8 +474,10 @@ class Worker:
                         policy=self.settings.retry,
                     )
                     return
-                # Certainly not placed: the next provider may take it under the same key.
+                # Certainly not placed: the next provider may take it under the same key, with
+                # a sending deadline of its own (a dead trunk may have used up the first).
                 refused = error
+                deadline = self.clock.now() + self.settings.send_deadline
                 await self._write(
                     attempts.record_failover,
                     attempt_id=attempt.attempt_id,
@@ -481,6 +485,7 @@ class Worker:
                     reason=error.user_message,
                     code=error.code,
                     now=self.clock.now(),
+                    deadline=deadline,
                 )
                 continue
             except TimeoutError:
@@ -491,7 +496,7 @@ class Worker:
                     job_id=attempt.job_id,
                     worker_id=self.worker_id,
                     now=self.clock.now(),
-                    until=attempt.sending_deadline,
+                    until=deadline,
                 )
                 return
             self._live[attempt.attempt_id] = handle
