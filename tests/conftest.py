@@ -10,6 +10,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -116,6 +117,20 @@ def settings_for(database_url: str, data_dir: Path, **overrides: Any) -> Setting
         **overrides,
     }
     return Settings(**values, _env_file=None)
+
+
+@contextmanager
+def serving(
+    database_url: str, data_dir: Path, clock: ManualClock, **overrides: Any
+) -> Iterator[tuple[Runtime, TestClient]]:
+    """A runtime and an API client on settings of the test's own (a platform provider, say),
+    for tests that cannot use the `runtime` and `client` fixtures' defaults."""
+    runtime = Runtime.from_settings(settings_for(database_url, data_dir, **overrides), clock=clock)
+    try:
+        with TestClient(create_app(runtime), raise_server_exceptions=False) as test_client:
+            yield runtime, test_client
+    finally:
+        runtime.database.dispose()
 
 
 @pytest.fixture

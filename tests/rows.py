@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 
 from tocsin.accounts import service as accounts
 from tocsin.accounts.models import Membership, Role, Scope, User
+from tocsin.delivery import provider_accounts
 from tocsin.endpoints import service as endpoints
 from tocsin.ids import new_id
 from tocsin.runtime import Runtime
@@ -147,3 +148,33 @@ def browser_for(client: TestClient, runtime: Runtime, user_id: str) -> TestClien
     browser = TestClient(client.app)
     browser.cookies.set(sessions.COOKIE, opened.token)
     return browser
+
+
+def provider_account(
+    runtime: Runtime,
+    org_id: str,
+    kind: str,
+    *,
+    priority: int = 1,
+    settings: dict[str, Any] | None = None,
+    credentials: dict[str, Any] | None = None,
+    enabled: bool = True,
+) -> str:
+    """An organization's provider account, checked and sealed as the API does it; its id."""
+    with runtime.database.write() as session:
+        account = provider_accounts.create_account(
+            session,
+            org_id=org_id,
+            kind=kind,
+            name=f"{kind} {priority}",
+            priority=priority,
+            settings=settings or {},
+            credentials=credentials or {},
+            factory=runtime.provider_factory,
+            box=runtime.credentials_box,
+            context=runtime.build_context,
+            now=runtime.clock.now(),
+        )
+        account.enabled = enabled
+        account_id: str = account.id
+    return account_id

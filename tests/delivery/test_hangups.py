@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +18,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from tests.conftest import settings_for
+from tests.conftest import serving
 from tests.factories import ok
 from tests.rows import RowTenant, tenant_rows
 from tests.telephony.rest.fakes import FakeTwilio
-from tocsin.app import create_app
 from tocsin.clock import ManualClock
 from tocsin.delivery.models import CallAttempt
 from tocsin.delivery.worker import Worker, WorkerSettings
@@ -41,19 +39,22 @@ def twilio() -> Iterator[FakeTwilio]:
         yield fake
 
 
-@contextmanager
-def server(
-    database_url: str, data_dir: Path, clock: ManualClock, fake: FakeTwilio
-) -> Iterator[tuple[Runtime, TestClient]]:
-    settings: dict[str, Any] = {
+def twilio_platform(fake: FakeTwilio) -> dict[str, Any]:
+    return {
         "provider": "twilio",
         "provider_settings": {"api_base_url": fake.url},
         "provider_credentials": {"account_sid": SID, "auth_token": TOKEN},
     }
-    runtime = Runtime.from_settings(settings_for(database_url, data_dir, **settings), clock=clock)
-    with TestClient(create_app(runtime), raise_server_exceptions=False) as client:
-        yield runtime, client
-    runtime.database.dispose()
+
+
+def fire(client: TestClient, tenant: RowTenant) -> str:
+    alert_id: str = ok(
+        client.post(
+            f"/v1/hooks/{tenant.endpoint_id}", json={"title": "Disk full"}, headers=tenant.alert_key
+        ),
+        202,
+    )["alert_id"]
+    return alert_id
 
 
 def worker_of(runtime: Runtime) -> Worker:
@@ -82,15 +83,9 @@ def hung_up(fake: FakeTwilio) -> list[str]:
 def test_a_key_on_one_call_hangs_up_the_other_call_of_the_alert(
     database_url: str, data_dir: Path, clock: ManualClock, twilio: FakeTwilio
 ) -> None:
-    with server(database_url, data_dir, clock, twilio) as (runtime, client):
+    with serving(database_url, data_dir, clock, **twilio_platform(twilio)) as (runtime, client):
         tenant = call_everyone(runtime)
-        alert_id = ok(
-            client.post(
-                f"/v1/hooks/{tenant.endpoint_id}", json={"title": "Disk full"},
-                headers=tenant.alert_key,
-            ),
-            202,
-        )["alert_id"]  # fmt: skip
+        alert_id = fire(client, tenant)
         worker = worker_of(runtime)
         asyncio.run(worker.run_until_idle())
         alice_call, bob_call = sorted(twilio.calls, key=lambda call: call.request["To"] != ALICE)
@@ -127,15 +122,9 @@ def test_a_key_on_one_call_hangs_up_the_other_call_of_the_alert(
 def test_acknowledging_in_the_api_hangs_up_the_call_in_progress(
     database_url: str, data_dir: Path, clock: ManualClock, twilio: FakeTwilio
 ) -> None:
-    with server(database_url, data_dir, clock, twilio) as (runtime, client):
+    with serving(database_url, data_dir, clock, **twilio_platform(twilio)) as (runtime, client):
         tenant = tenant_rows(runtime, phones=(ALICE,))
-        alert_id = ok(
-            client.post(
-                f"/v1/hooks/{tenant.endpoint_id}", json={"title": "Disk full"},
-                headers=tenant.alert_key,
-            ),
-            202,
-        )["alert_id"]  # fmt: skip
+        alert_id = fire(client, tenant)
         worker = worker_of(runtime)
         asyncio.run(worker.run_until_idle())
         [call] = twilio.calls

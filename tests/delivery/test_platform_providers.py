@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -19,14 +18,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from tests.conftest import settings_for
+from tests.conftest import serving, settings_for
 from tests.factories import alert_dials, ok
-from tests.rows import RowTenant, tenant_rows
+from tests.rows import RowTenant, provider_account, tenant_rows
 from tests.telephony.rest.fakes import FakeTwilio
-from tocsin.app import create_app
 from tocsin.billing.models import Notice
 from tocsin.clock import ManualClock
-from tocsin.delivery import provider_accounts
 from tocsin.delivery.models import CallAttempt
 from tocsin.delivery.platform_providers import PlatformProviderError, configured_providers
 from tocsin.delivery.worker import Worker, WorkerSettings
@@ -45,18 +42,6 @@ def twilio() -> Iterator[FakeTwilio]:
     fake = FakeTwilio(SID, TOKEN)
     with fake.running():
         yield fake
-
-
-@contextmanager
-def platform(
-    database_url: str, data_dir: Path, clock: ManualClock, **settings: Any
-) -> Iterator[tuple[Runtime, TestClient]]:
-    runtime = Runtime.from_settings(settings_for(database_url, data_dir, **settings), clock=clock)
-    try:
-        with TestClient(create_app(runtime), raise_server_exceptions=False) as client:
-            yield runtime, client
-    finally:
-        runtime.database.dispose()
 
 
 def twilio_settings(fake: FakeTwilio, token: str = TOKEN) -> dict[str, Any]:
@@ -135,7 +120,7 @@ def test_the_platform_provider_is_a_real_twilio_account_whose_secret_comes_from_
     """Before: `TOCSIN_PROVIDER=twilio` stopped start-up; the simulator was the only choice."""
     monkeypatch.setenv("PLATFORM_TWILIO_TOKEN", TOKEN)
     settings = {**twilio_settings(twilio, token="env:PLATFORM_TWILIO_TOKEN")}
-    with platform(database_url, data_dir, clock, **settings) as (runtime, client):
+    with serving(database_url, data_dir, clock, **settings) as (runtime, client):
         tenant = tenant_rows(runtime, phones=(PHONE,))
         alert_id = fire(client, tenant)
         run_worker(runtime)
@@ -164,23 +149,15 @@ def test_disabling_every_account_while_the_platform_is_real_does_not_acknowledge
 ) -> None:
     """Before: an organization whose accounts were all disabled fell back to the simulator,
     whose callee "pressed 1": acknowledged by keypad, and nobody was called."""
-    with platform(database_url, data_dir, clock, **twilio_settings(twilio)) as (runtime, client):
+    with serving(database_url, data_dir, clock, **twilio_settings(twilio)) as (runtime, client):
         tenant = tenant_rows(runtime, phones=(PHONE,))
-        with runtime.database.write() as session:
-            account = provider_accounts.create_account(
-                session,
-                org_id=tenant.org_id,
-                kind="simulator",
-                name="Lab",
-                priority=1,
-                settings={"outcome": "press:1", "record_audio": False},
-                credentials={},
-                factory=runtime.provider_factory,
-                box=runtime.credentials_box,
-                context=runtime.build_context,
-                now=clock.now(),
-            )
-            account.enabled = False
+        provider_account(
+            runtime,
+            tenant.org_id,
+            "simulator",
+            settings={"outcome": "press:1", "record_audio": False},
+            enabled=False,
+        )
         alert_id = fire(client, tenant)
         run_worker(runtime)
 
@@ -206,7 +183,7 @@ def test_disabling_every_account_while_the_platform_is_real_does_not_acknowledge
 def test_with_no_provider_anywhere_the_call_fails_loudly_and_the_alert_stays_open(
     database_url: str, data_dir: Path, clock: ManualClock
 ) -> None:
-    with platform(database_url, data_dir, clock, provider=None) as (runtime, client):
+    with serving(database_url, data_dir, clock, provider=None) as (runtime, client):
         tenant = tenant_rows(runtime, phones=(PHONE,))
         alert_id = fire(client, tenant)
         run_worker(runtime)
@@ -225,23 +202,16 @@ def test_with_no_provider_anywhere_the_call_fails_loudly_and_the_alert_stays_ope
 def test_the_simulator_never_stands_in_for_a_real_account_that_refuses(
     database_url: str, data_dir: Path, clock: ManualClock, twilio: FakeTwilio
 ) -> None:
-    with platform(database_url, data_dir, clock, provider="simulator") as (runtime, client):
+    with serving(database_url, data_dir, clock, provider="simulator") as (runtime, client):
         tenant = tenant_rows(runtime, phones=(PHONE,))
-        with runtime.database.write() as session:
-            provider_accounts.create_account(
-                session,
-                org_id=tenant.org_id,
-                kind="twilio",
-                name="Ours",
-                priority=1,
-                settings={"api_base_url": twilio.url},
-                # Wrong: Twilio refuses with 401, which certainly placed no call.
-                credentials={"account_sid": SID, "auth_token": "stale-token"},
-                factory=runtime.provider_factory,
-                box=runtime.credentials_box,
-                context=runtime.build_context,
-                now=clock.now(),
-            )
+        provider_account(
+            runtime,
+            tenant.org_id,
+            "twilio",
+            settings={"api_base_url": twilio.url},
+            # Wrong: Twilio refuses with 401, which certainly placed no call.
+            credentials={"account_sid": SID, "auth_token": "stale-token"},
+        )
         alert_id = fire(client, tenant)
         run_worker(runtime)
 
@@ -258,7 +228,7 @@ def test_the_simulator_never_stands_in_for_a_real_account_that_refuses(
 def test_a_simulated_keypress_is_marked_simulated_and_never_shown_as_a_person(
     database_url: str, data_dir: Path, clock: ManualClock
 ) -> None:
-    with platform(database_url, data_dir, clock, provider="simulator") as (runtime, client):
+    with serving(database_url, data_dir, clock, provider="simulator") as (runtime, client):
         tenant = tenant_rows(runtime, phones=(PHONE,))
         alert_id = fire(client, tenant)
         run_worker(runtime)
@@ -286,7 +256,7 @@ def test_public_opt_out_codes_go_through_the_platform_provider(
 ) -> None:
     """Before: the public opt-out form sent its codes through the simulator, so in a real
     deployment they reached nobody."""
-    with platform(database_url, data_dir, clock, **twilio_settings(twilio)) as (_, client):
+    with serving(database_url, data_dir, clock, **twilio_settings(twilio)) as (_, client):
         ok(
             client.post("/v1/public/opt-out", json={"number": PHONE, "channel": "sms"}),
             202,
@@ -300,7 +270,7 @@ def test_public_opt_out_codes_go_through_the_platform_provider(
 def test_without_a_platform_provider_a_public_opt_out_says_no_code_was_sent(
     database_url: str, data_dir: Path, clock: ManualClock
 ) -> None:
-    with platform(database_url, data_dir, clock, provider=None) as (_, client):
+    with serving(database_url, data_dir, clock, provider=None) as (_, client):
         response = client.post("/v1/public/opt-out", json={"number": PHONE, "channel": "call"})
     assert response.status_code == 502
     assert response.json()["error"]["code"] == "verification_not_sent"

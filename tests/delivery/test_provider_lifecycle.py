@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from tests.rows import tenant_rows
+from tests.rows import provider_account, tenant_rows
 from tocsin.clock import ManualClock
 from tocsin.delivery import provider_accounts
 from tocsin.delivery.models import AttemptStatus, CallAttempt
@@ -73,21 +73,7 @@ def test_an_edited_disabled_or_deleted_account_has_its_old_provider_closed(
     HoldsASocket.closed = []
     tenant = tenant_rows(runtime)
     worker = worker_for(runtime)
-    with runtime.database.write() as session:
-        account = provider_accounts.create_account(
-            session,
-            org_id=tenant.org_id,
-            kind="holding",
-            name="Trunk",
-            priority=1,
-            settings={"label": "first"},
-            credentials={},
-            factory=runtime.provider_factory,
-            box=runtime.credentials_box,
-            context=runtime.build_context,
-            now=clock.now(),
-        )
-        account_id = account.id
+    account_id = provider_account(runtime, tenant.org_id, "holding", settings={"label": "first"})
 
     def chain_labels() -> list[str]:
         with runtime.database.read() as session:
@@ -142,20 +128,7 @@ def test_a_stopping_worker_closes_every_provider_it_built(
     runtime.provider_factory.register("holding", build_holding)
     HoldsASocket.closed = []
     tenant = tenant_rows(runtime)
-    with runtime.database.write() as session:
-        provider_accounts.create_account(
-            session,
-            org_id=tenant.org_id,
-            kind="holding",
-            name="Trunk",
-            priority=1,
-            settings={"label": "trunk"},
-            credentials={},
-            factory=runtime.provider_factory,
-            box=runtime.credentials_box,
-            context=runtime.build_context,
-            now=clock.now(),
-        )
+    provider_account(runtime, tenant.org_id, "holding", settings={"label": "trunk"})
     worker = worker_for(runtime)
 
     async def scenario() -> None:
@@ -197,21 +170,10 @@ def test_each_account_tried_gets_a_sending_deadline_of_its_own(
     second account was never tried ("deadline passed")."""
     runtime.provider_factory.register("slow", lambda s, c, ctx: SlowThenRefuses(clock))
     tenant = tenant_rows(runtime)
-    with runtime.database.write() as session:
-        for priority, kind in ((1, "slow"), (2, "simulator")):
-            provider_accounts.create_account(
-                session,
-                org_id=tenant.org_id,
-                kind=kind,
-                name=kind,
-                priority=priority,
-                settings={"record_audio": False} if kind == "simulator" else {},
-                credentials={},
-                factory=runtime.provider_factory,
-                box=runtime.credentials_box,
-                context=runtime.build_context,
-                now=clock.now(),
-            )
+    provider_account(runtime, tenant.org_id, "slow", priority=1)
+    provider_account(
+        runtime, tenant.org_id, "simulator", priority=2, settings={"record_audio": False}
+    )
     with runtime.database.write() as session:
         result = accept_alert(
             session,

@@ -11,10 +11,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.conftest import settings_for
+from tests.conftest import serving
 from tests.factories import ok
 from tests.rows import browser_for, tenant_rows
-from tocsin.app import create_app
 from tocsin.clock import ManualClock
 from tocsin.delivery.worker import Worker, WorkerSettings
 from tocsin.runtime import Runtime
@@ -24,11 +23,8 @@ from tocsin.runtime import Runtime
 def server(
     request: pytest.FixtureRequest, database_url: str, data_dir: Path, clock: ManualClock
 ) -> Iterator[TestClient]:
-    settings = settings_for(database_url, data_dir, provider=request.param)
-    runtime = Runtime.from_settings(settings, clock=clock)
-    with TestClient(create_app(runtime), raise_server_exceptions=False) as client:
+    with serving(database_url, data_dir, clock, provider=request.param) as (_, client):
         yield client
-    runtime.database.dispose()
 
 
 def test_every_page_says_when_nobody_can_really_be_called(server: TestClient) -> None:

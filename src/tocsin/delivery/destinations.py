@@ -26,6 +26,13 @@ def _lock_key(number: str) -> int:
     return int.from_bytes(hashlib.sha256(f"number:{number}".encode()).digest()[:8], signed=True)
 
 
+def lock_number(session: Session, number: str) -> None:
+    """Take the number's lock for the rest of the transaction (PostgreSQL; SQLite has one
+    writer at a time already): one worker at a time decides about calls to one number."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(_LOCK, {"key": _lock_key(number)})
+
+
 def throttle_hold(
     session: Session, *, number: str, now: datetime, buckets: tuple[Bucket, ...]
 ) -> Hold | None:
@@ -33,8 +40,7 @@ def throttle_hold(
     transaction ends, so the attempt written after this check counts for the next one."""
     if not buckets:
         return None
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(_LOCK, {"key": _lock_key(number)})
+    lock_number(session, number)
     recent = list(
         session.scalars(
             select(CallAttempt.created_at)

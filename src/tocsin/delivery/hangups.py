@@ -14,8 +14,10 @@ The call whose own key closed the alert is not marked: it says "Acknowledged" an
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
@@ -23,6 +25,7 @@ from sqlalchemy.orm import Session
 from tocsin.delivery.models import AttemptStatus, CallAttempt, CallJob
 from tocsin.delivery.wakeup import announce_work
 from tocsin.ingest.models import Alert, AlertStatus
+from tocsin.telephony.script import reply_to
 from tocsin.trust import audit
 from tocsin.trust.audit import Actor
 
@@ -47,54 +50,73 @@ class Hangup:
         return self.provider_account_id, self.platform_provider
 
 
-def request_hangups(
-    session: Session, *, alert_id: str, now: datetime, except_attempt_id: str | None = None
-) -> int:
-    """Mark the alert's calls in progress to be hung up; returns how many. A call that also
-    reads other alerts still open (delivery/bundles.py) goes on for their sake."""
-    carries_others = (
+_COLUMNS = (
+    CallAttempt.id,
+    CallAttempt.alert_id,
+    CallAttempt.org_id,
+    CallAttempt.worker_id,
+    CallAttempt.provider,
+    CallAttempt.provider_call_id,
+    CallAttempt.provider_account_id,
+    CallAttempt.platform_provider,
+)
+
+
+def _carries_open_alerts(*, besides: Any) -> Any:
+    """Whether an attempt's call also reads other alerts still open (delivery/bundles.py): it
+    goes on for their sake."""
+    return (
         exists()
         .where(
             CallJob.riding_attempt_id == CallAttempt.id,
-            CallJob.alert_id != alert_id,
+            CallJob.alert_id != besides,
             Alert.id == CallJob.alert_id,
             Alert.status == AlertStatus.OPEN,
         )
         .correlate(CallAttempt)
     )
+
+
+def request_hangups(
+    session: Session, *, alert_id: str, now: datetime, except_attempt_id: str | None = None
+) -> int:
+    """Mark the alert's calls in progress to be hung up; returns how many.
+
+    A call whose row another transaction holds right now (its own event being recorded, which
+    may be waiting for this alert's lock) is passed over rather than waited for, so the two never
+    deadlock: the worker running such a call finds its alert closed by itself
+    (`closed_while_running`)."""
     conditions = [
         CallAttempt.alert_id == alert_id,
         CallAttempt.status.in_(_IN_PROGRESS),
         CallAttempt.hangup_requested_at.is_(None),
-        ~carries_others,
+        ~_carries_open_alerts(besides=alert_id),
     ]
     if except_attempt_id is not None:
         conditions.append(CallAttempt.id != except_attempt_id)
-    marked = session.execute(
+    ids = list(
+        session.scalars(
+            select(CallAttempt.id)
+            .where(*conditions)
+            .with_for_update(of=CallAttempt, skip_locked=True)
+        )
+    )
+    if not ids:
+        return 0
+    session.execute(
         update(CallAttempt)
-        .where(*conditions)
+        .where(CallAttempt.id.in_(ids))
         .values(hangup_requested_at=now)
         .execution_options(synchronize_session=False)
     )
-    count = int(marked.rowcount)  # type: ignore[attr-defined]
-    if count:
-        announce_work(session)
-    return count
+    announce_work(session)
+    return len(ids)
 
 
 def pending_hangups(session: Session, *, worker_id: str, limit: int = 100) -> list[Hangup]:
     """Marked calls this worker may act on: its own, and any REST provider's."""
     rows = session.execute(
-        select(
-            CallAttempt.id,
-            CallAttempt.alert_id,
-            CallAttempt.org_id,
-            CallAttempt.worker_id,
-            CallAttempt.provider,
-            CallAttempt.provider_call_id,
-            CallAttempt.provider_account_id,
-            CallAttempt.platform_provider,
-        )
+        select(*_COLUMNS)
         .where(CallAttempt.hangup_requested_at.is_not(None), CallAttempt.status.in_(_IN_PROGRESS))
         .limit(limit)
     )
@@ -103,6 +125,24 @@ def pending_hangups(session: Session, *, worker_id: str, limit: int = 100) -> li
         for row in rows
         if row.worker_id == worker_id or (row.provider in REST_KINDS and row.provider_call_id)
     ]
+
+
+def closed_while_running(session: Session, *, attempt_ids: Collection[str]) -> list[Hangup]:
+    """Of the calls a worker is running, those whose alert is no longer open, marked or not:
+    all but a call whose own key closed it (it says so and hangs up by itself)."""
+    if not attempt_ids:
+        return []
+    rows = session.execute(
+        select(*_COLUMNS, CallAttempt.digits)
+        .join(Alert, Alert.id == CallAttempt.alert_id)
+        .where(
+            CallAttempt.id.in_(attempt_ids),
+            CallAttempt.status.in_(_IN_PROGRESS),
+            Alert.status != AlertStatus.OPEN,
+            ~_carries_open_alerts(besides=CallAttempt.alert_id),
+        )
+    )
+    return [Hangup(*row[:-1]) for row in rows if reply_to(row.digits).effect is None]
 
 
 def claim(session: Session, *, attempt_id: str) -> bool:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tocsin.accounts.models import Organization
@@ -23,7 +24,7 @@ from tocsin.billing.standing import DEFAULT_BILLING, BillingConfig
 from tocsin.billing.usage import Counted, Refused, count_call
 from tocsin.delivery import bundles
 from tocsin.delivery.attempts import latest_attempt
-from tocsin.delivery.destinations import is_news, throttle_hold
+from tocsin.delivery.destinations import is_news, lock_number, throttle_hold
 from tocsin.delivery.escalation import ENGINE
 from tocsin.delivery.leases import holds_lease, release
 from tocsin.delivery.models import (
@@ -143,6 +144,13 @@ def _worker_actor(worker_id: str) -> Actor:
 
 def plan_job(session: Session, *, job_id: str, now: datetime, settings: AttemptSettings) -> Plan:
     """Decide what to do with a claimed job, writing the attempt row if it is to be dialled."""
+    number = session.scalar(select(CallJob.to_number).where(CallJob.id == job_id))
+    if number is None:
+        return Plan(PlanKind.SKIP)
+    # The number's lock before the job's row: a worker planning another call to the same number
+    # meanwhile waits here, with its job still unlocked, so this call can carry that job's alert
+    # (delivery/bundles.py) and the throttles see this call's attempt.
+    lock_number(session, number)
     job = session.get(CallJob, job_id, with_for_update=True)
     if job is None or not holds_lease(job, settings.worker_id):
         return Plan(PlanKind.SKIP)

@@ -4,6 +4,7 @@ waits its turn with the webhooks coming in."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -11,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tocsin.delivery.escalation import due_escalations
-from tocsin.delivery.hangups import Hangup, pending_hangups
+from tocsin.delivery.hangups import Hangup, closed_while_running, pending_hangups
 from tocsin.delivery.leases import claim_due_jobs
 from tocsin.delivery.models import CallJob, Escalation, EscalationStatus, JobStatus
 
@@ -54,7 +55,10 @@ def look_for_work(
     job_limit: int,
     escalation_limit: int,
     skip_locked: bool,
+    running: Collection[str] = (),
 ) -> Work:
+    """`running`: the attempts whose calls this worker is running, to hang up any whose alert
+    was closed meanwhile."""
     job_ids = (
         claim_due_jobs(
             session,
@@ -70,4 +74,10 @@ def look_for_work(
     escalation_ids = due_escalations(session, now=now, limit=escalation_limit)
     idle = not escalation_ids and len(job_ids) < job_limit
     hangups = pending_hangups(session, worker_id=worker_id)
+    marked = {hangup.attempt_id for hangup in hangups}
+    hangups += [
+        hangup
+        for hangup in closed_while_running(session, attempt_ids=running)
+        if hangup.attempt_id not in marked
+    ]
     return Work(job_ids, escalation_ids, next_due(session) if idle else None, hangups)

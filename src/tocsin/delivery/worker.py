@@ -133,6 +133,7 @@ class Worker:
         self._tasks: set[asyncio.Task[None]] = set()
         # Calls this worker is running, by attempt, so it can hang them up.
         self._live: dict[str, CallHandle] = {}
+        # Calls being hung up, or hung up already and about to end: asked once.
         self._hanging_up: set[str] = set()
         self._wake: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -254,6 +255,7 @@ class Worker:
             job_limit=max(0, self.settings.concurrency - len(self._tasks)),
             escalation_limit=self.settings.escalation_batch,
             skip_locked=self.database.is_postgres,
+            running=list(self._live),
         )
         for job_id in work.job_ids:
             self._held.add(job_id)
@@ -280,14 +282,16 @@ class Worker:
 
     async def _hang_up(self, hangup: Hangup) -> None:
         try:
-            if not await self._write(hangups.claim, attempt_id=hangup.attempt_id):
-                return  # another worker took it
+            claimed = await self._write(hangups.claim, attempt_id=hangup.attempt_id)
             live = self._live.get(hangup.attempt_id)
             if live is not None:
+                # Ours alone, marked or found by its closed alert.
                 await live.hangup()
                 outcome = "hung up"
-            else:
+            elif claimed:
                 outcome = await self._end_by_api(hangup)
+            else:
+                return  # another worker took it
             await self._write(
                 hangups.record_hangup,
                 hangup=hangup,
@@ -298,7 +302,8 @@ class Worker:
         except Exception:
             log.exception("worker %s could not hang up call %s", self.worker_id, hangup.attempt_id)
         finally:
-            self._hanging_up.discard(hangup.attempt_id)
+            if hangup.attempt_id not in self._live:
+                self._hanging_up.discard(hangup.attempt_id)
 
     async def _end_by_api(self, hangup: Hangup) -> str:
         chain = await self._read(self.providers.choices_for, org_id=hangup.org_id)
@@ -514,6 +519,7 @@ class Worker:
                 await self._follow(attempt, handle)
             finally:
                 del self._live[attempt.attempt_id]
+                self._hanging_up.discard(attempt.attempt_id)
             return
         if refused is not None:
             await self._not_placed(

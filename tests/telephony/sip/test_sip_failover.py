@@ -20,7 +20,7 @@ from tests.telephony.sip.sipp import HOST, Sipp, requires_sipp, sipp_uas
 from tocsin.clock import ManualClock
 from tocsin.delivery.worker import Worker
 from tocsin.runtime import Runtime
-from tocsin.telephony.sip import SipTrunkProvider
+from tocsin.telephony.base import close_provider
 
 pytestmark = [requires_sipp, pytest.mark.usefixtures("fast_password_hashing")]
 
@@ -75,16 +75,18 @@ async def run_worker(worker: Worker, runtime: Runtime, tenant: Tenant) -> None:
     try:
         await worker.run_until_idle()
     finally:
-        with runtime.database.read() as session:
-            choices = worker.providers.choices_for(session, tenant.org_id)
-        for choice in choices:
-            if isinstance(choice.provider, SipTrunkProvider):
-                await choice.provider.close()
+        for provider in worker.providers.built():
+            await close_provider(provider)
 
 
 def failovers(client: TestClient, tenant: Tenant, alert_id: str) -> list[dict[str, Any]]:
     alert = ok(client.get(f"/v1/orgs/{tenant.org_id}/alerts/{alert_id}", headers=tenant.auth))
-    return [e["details"] for e in alert["timeline"] if e["action"] == "call.failover"]
+    # Which provider refused and why; the timeline also names its account and code.
+    return [
+        {key: e["details"][key] for key in ("failed_provider", "reason")}
+        for e in alert["timeline"]
+        if e["action"] == "call.failover"
+    ]
 
 
 DEAD = ("late.xml", {"SILENCE": "1700", "THEN": ""})
