@@ -76,6 +76,8 @@ def test_an_escalating_endpoint_set_up_from_the_shell_pages_and_shows_its_timeli
     assert shown.exit_code == 0, shown.output
     assert "escalation active: step 1 of 3" in shown.stdout
     assert "call +447400123456: pending, 1 attempt(s)" in shown.stdout
+    # The simulator placed it: the shell says so, as the API and the dashboard do.
+    assert "1 of 1 call(s) SIMULATED: nobody was called" in shown.stdout
     for action in ("alert.received", "call.attempt_created", "call.ended", "call.retry_scheduled"):
         assert action in shown.stdout
 

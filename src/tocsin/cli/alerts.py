@@ -72,7 +72,19 @@ def _describe(detail: AlertDetailOut) -> str:
         f"{data['id']}: {data['title']}",
         f"  status {data['status']}, severity {data['severity']}, from {data['source']}",
     ]
+    if (data["acknowledged_by"] or "").startswith("simulator:"):
+        lines.append(
+            "  acknowledged by the simulator's made-up callee: SIMULATED, nobody was called"
+        )
+    simulated = sum(1 for call in data["calls"] if call["simulated"])
+    if simulated:
+        lines.append(f"  {simulated} of {len(data['calls'])} call(s) SIMULATED: nobody was called")
     escalation = data["escalation"]
+    if escalation and escalation["status"] == "exhausted" and data["status"] == "open":
+        lines.append(
+            "  NOBODY ANSWERED: every step of the escalation ran; the owners were told, and a "
+            "new notification for this alert starts it again"
+        )
     if escalation:
         lines.append(
             f"  escalation {escalation['status']}: step {escalation['step']} of "

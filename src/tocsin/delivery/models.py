@@ -120,6 +120,9 @@ class CallJob(Base):
     __table_args__ = (
         Index("ix_call_jobs_due", "status", "run_at"),
         Index("ix_call_jobs_alert_id", "alert_id"),
+        # A number's waiting calls: the ones a call to it carries along, and the ones a
+        # do-not-call entry cancels.
+        Index("ix_call_jobs_number", "to_number", "status"),
         # One job per number per step of a round: advancing an escalation twice cannot call
         # anyone twice.
         UniqueConstraint(

@@ -39,6 +39,7 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_call_jobs_riding_attempt_id"), ["riding_attempt_id"], unique=False
         )
+        batch_op.create_index("ix_call_jobs_number", ["to_number", "status"], unique=False)
 
     with op.batch_alter_table("escalations", schema=None) as batch_op:
         batch_op.add_column(
@@ -51,6 +52,7 @@ def downgrade() -> None:
         batch_op.drop_column("first_round")
 
     with op.batch_alter_table("call_jobs", schema=None) as batch_op:
+        batch_op.drop_index("ix_call_jobs_number")
         batch_op.drop_index(batch_op.f("ix_call_jobs_riding_attempt_id"))
         batch_op.drop_column("carried_calls")
         batch_op.drop_column("riding_attempt_id")
