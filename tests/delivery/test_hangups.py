@@ -26,6 +26,7 @@ from tocsin.clock import ManualClock
 from tocsin.delivery.models import CallAttempt
 from tocsin.delivery.worker import Worker, WorkerSettings
 from tocsin.runtime import Runtime
+from tocsin.telephony.rest.dialogue import CLOSED_ELSEWHERE
 from tocsin.trust.models import AuditEvent
 
 ALICE, BOB = "+447400123456", "+447400654321"
@@ -132,3 +133,25 @@ def test_acknowledging_in_the_api_hangs_up_the_call_in_progress(
         ok(client.post(f"/v1/orgs/{tenant.org_id}/alerts/{alert_id}/resolve", headers=tenant.auth))
         asyncio.run(worker.run_until_idle())
         assert hung_up(twilio) == [call.call_id]
+
+
+def test_a_rest_call_the_hang_up_has_not_reached_yet_says_so_at_its_next_turn(
+    database_url: str, data_dir: Path, clock: ManualClock, twilio: FakeTwilio
+) -> None:
+    with serving(database_url, data_dir, clock, **twilio_platform(twilio)) as (runtime, client):
+        tenant = tenant_rows(runtime, phones=(ALICE,))
+        alert_id = fire(client, tenant)
+        asyncio.run(worker_of(runtime).run_until_idle())
+        phone = twilio.phone(client)
+        phone.answer()
+        ok(
+            client.post(
+                f"/v1/orgs/{tenant.org_id}/alerts/{alert_id}/acknowledge", headers=tenant.auth
+            )
+        )
+        # No worker has looked yet: the call's next turn ends it itself.
+        turn = phone.stays_silent()
+        assert turn.status_code == 200
+        assert CLOSED_ELSEWHERE in turn.text
+        assert "<Hangup />" in turn.text
+        assert "<Gather" not in turn.text

@@ -141,6 +141,15 @@ def alert_ids_read(session: Session, attempt: CallAttempt) -> list[str]:
     return [attempt.alert_id, *riders]
 
 
+def all_closed(session: Session, attempt: CallAttempt) -> bool:
+    """Whether every alert the call reads is acknowledged or resolved."""
+    ids = alert_ids_read(session, attempt)
+    still_open = session.scalar(
+        select(Alert.id).where(Alert.id.in_(ids), Alert.status == AlertStatus.OPEN).limit(1)
+    )
+    return still_open is None
+
+
 def carrier_still_running(session: Session, job: CallJob) -> bool:
     """Whether the call `job` rides on is still going on (or about to be)."""
     if job.riding_attempt_id is None:

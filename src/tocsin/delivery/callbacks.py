@@ -37,6 +37,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tocsin.delivery.attempts import apply_event
+from tocsin.delivery.bundles import all_closed
 from tocsin.delivery.models import AttemptStatus, CallAttempt
 from tocsin.delivery.providers import ProviderChoices
 from tocsin.delivery.settle import RetryPolicy
@@ -100,7 +101,12 @@ def record_events(
     for item in events:
         apply_event(session, attempt_id=attempt.id, event=item, now=now, policy=policy)
     return CallView(
-        CallScript(attempt.spoken_text, keys=attempt.digits, offers_menu=True),
+        CallScript(
+            attempt.spoken_text,
+            keys=attempt.digits,
+            offers_menu=True,
+            closed=all_closed(session, attempt),
+        ),
         finished=AttemptStatus(attempt.status).is_final,
     )
 

@@ -32,6 +32,8 @@ _RANK = {
 }
 
 GOODBYE = "Goodbye."
+# Said instead of the prompt once the alert was acknowledged or resolved by someone else.
+CLOSED_ELSEWHERE = "This alert has been dealt with already. Goodbye."
 
 
 def sequence_of(kind: CallEventKind, round_no: int = 0) -> int:
@@ -96,15 +98,23 @@ class CallScript:
     spoken_text: str
     keys: str
     offers_menu: bool
+    # Every alert the call reads was acknowledged or resolved by someone else meanwhile: the
+    # call says so and ends, should its hang-up not have reached the provider first.
+    closed: bool = False
 
     def first_turn(self) -> Turn:
+        if self.closed:
+            return Turn(CLOSED_ELSEWHERE, gather=False, round_no=0)
         return first_turn(self.spoken_text, offers_menu=self.offers_menu)
 
     def next_turn(self, digits: str, round_no: int) -> Turn:
         if not self.offers_menu:
             # Nothing asked for a key; end a call that somehow sent one.
             return Turn(GOODBYE, gather=False, round_no=round_no)
-        return next_turn(self.spoken_text, digits, round_no, keys=self.keys)
+        turn = next_turn(self.spoken_text, digits, round_no, keys=self.keys)
+        if self.closed and turn.gather:
+            return Turn(CLOSED_ELSEWHERE, gather=False, round_no=round_no)
+        return turn
 
 
 def xml_document(root: ET.Element) -> str:
