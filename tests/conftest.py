@@ -15,9 +15,11 @@ from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from starlette.datastructures import State
 from typer.testing import CliRunner
 
 from tocsin.accounts import passwords
@@ -142,9 +144,26 @@ def runtime(settings: Settings, clock: ManualClock) -> Iterator[Runtime]:
     runtime.database.dispose()
 
 
+@pytest.fixture(scope="session")
+def app(tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
+    """The API and the dashboard, built once per test process; `client` points it at each
+    test's runtime.
+
+    FastAPI works out every route's dependencies on an application's first request, which for
+    Tocsin's routes costs about half a second: a new application per test paid it in every
+    test. One application serves every test because create_app keeps all that depends on the
+    runtime in `app.state`, which `client` replaces whole. A test of a runtime the app was
+    built for (a worker in the lifespan, say) builds its own with create_app.
+    """
+    # Built on a runtime no request ever reaches: `client` swaps in the test's own.
+    unused = tmp_path_factory.mktemp("unused-runtime")
+    return create_app(Runtime.from_settings(settings_for(f"sqlite:///{unused}/none.db", unused)))
+
+
 @pytest.fixture
-def client(runtime: Runtime) -> Iterator[TestClient]:
-    with TestClient(create_app(runtime), raise_server_exceptions=False) as test_client:
+def client(runtime: Runtime, app: FastAPI) -> Iterator[TestClient]:
+    app.state = State({"runtime": runtime})
+    with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client
 
 
