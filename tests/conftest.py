@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +62,9 @@ def postgres_test_url() -> Iterator[str]:
     admin = create_engine(server, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
+        # A throwaway database need not survive a crash of the server itself; not waiting for
+        # the disk at each commit saves a little on every one of the tests' many transactions.
+        connection.execute(text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
     url = server.set(database=name).render_as_string(hide_password=False)
     database = Database(url)
     upgrade(database)
@@ -72,13 +75,25 @@ def postgres_test_url() -> Iterator[str]:
     admin.dispose()
 
 
-def _truncate_postgres(url: str) -> None:
-    """Empty every table. DELETE, children first: on tables this small it takes a few
-    milliseconds where TRUNCATE takes a tenth of a second, once per PostgreSQL test."""
-    engine = create_engine(url)
-    with engine.begin() as connection:
-        for table in reversed(Base.metadata.sorted_tables):
-            connection.execute(table.delete())
+@pytest.fixture(scope="session")
+def empty_postgres(postgres_test_url: str) -> Iterator[Callable[[], None]]:
+    """Empties every table of the run's PostgreSQL database, once before each test on it.
+
+    DELETE, children first: on tables this small it takes a few milliseconds where TRUNCATE
+    takes a tenth of a second. All of them go as one script on one connection kept for the
+    run, a single round trip: a new engine and a statement per table cost 25-40 ms a test.
+    """
+    engine = create_engine(postgres_test_url)
+    script = "; ".join(
+        str(table.delete().compile(dialect=engine.dialect))
+        for table in reversed(Base.metadata.sorted_tables)
+    )
+
+    def empty() -> None:
+        with engine.begin() as connection:
+            connection.exec_driver_sql(script)
+
+    yield empty
     engine.dispose()
 
 
@@ -89,8 +104,8 @@ def database_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -
         path = tmp_path / "tocsin.db"
         shutil.copyfile(template, path)
         return f"sqlite:///{path}"
+    request.getfixturevalue("empty_postgres")()
     url: str = request.getfixturevalue("postgres_test_url")
-    _truncate_postgres(url)
     return url
 
 
