@@ -36,6 +36,8 @@ from tocsin.telephony.rest import (
 from tocsin.telephony.script import CONFIRMATIONS, MENU_PROMPT, STOP_QUESTION
 from tocsin.trust.models import DoNotCall
 
+pytestmark = pytest.mark.usefixtures("fast_password_hashing")
+
 PHONE = "+447400123456"
 CALLER_ID = "+447400000001"
 TITLE = "Disk full on db1"

@@ -19,6 +19,8 @@ from tocsin.endpoints.models import Contact
 from tocsin.runtime import Runtime
 from tocsin.trust.models import AuditEvent
 
+pytestmark = pytest.mark.usefixtures("fast_password_hashing")
+
 
 @pytest.mark.parametrize(
     ("number", "code"),

@@ -11,6 +11,7 @@ import asyncio
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -30,6 +31,8 @@ from tocsin.telephony.base import (
     ProviderError,
 )
 from tocsin.telephony.simulator import SimulatorProvider
+
+pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
 LEASE = timedelta(seconds=10)
 SEND_DEADLINE = timedelta(seconds=30)

@@ -15,6 +15,8 @@ from tocsin.ingest.models import Alert
 from tocsin.runtime import Runtime
 from tocsin.trust.models import AuditEvent
 
+pytestmark = pytest.mark.usefixtures("fast_password_hashing")
+
 
 def _count(runtime: Runtime, model: type) -> int:
     with runtime.database.read() as session:
