@@ -2,6 +2,10 @@
 
 Every test that takes `database_url` (directly or through `runtime`/`client`) runs once on
 SQLite and, when TOCSIN_TEST_DATABASE_URL is set, once more on PostgreSQL.
+
+`make test` spreads the tests over one pytest-xdist worker per core. Each worker has its own
+temporary directory, its own PostgreSQL database and its own application; tests that start
+processes or keep real time run one at a time on a single worker (see SERIAL below).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from starlette.datastructures import State
 from typer.testing import CliRunner
+from xdist.scheduler import LoadScopeScheduling
 
 from tocsin.accounts import passwords
 from tocsin.app import create_app
@@ -42,6 +47,32 @@ def backends() -> list[str]:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "backend" in metafunc.fixturenames:
         metafunc.parametrize("backend", backends(), scope="session")
+
+
+# Whole-system tests start Tocsin's processes (and Alertmanager, Chromium); SIP tests exchange
+# real-time media with SIPp. Run side by side they would compete for the CPU their deadlines
+# assume, so under xdist the tests whose node ids start with these run on one worker, one at a
+# time. Add the folder or module of any new test that starts processes or keeps real time.
+SERIAL = ("tests/e2e/", "tests/telephony/sip/")
+
+
+class SerialGroupScheduling(LoadScopeScheduling):
+    """Each test is a unit of work of its own, sent to whichever worker is free, except the
+    SERIAL tests: one unit, which goes out first because it takes longest.
+
+    (xdist's own `--dist loadgroup` does this with marks, but it rewrites node ids, which
+    pytest 9.2 no longer lets it do: pytest-dev/pytest-xdist#1386.)
+    """
+
+    def _split_scope(self, nodeid: str) -> str:
+        return "serial" if nodeid.startswith(SERIAL) else nodeid
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> LoadScopeScheduling | None:
+    if config.getvalue("dist") != "load":
+        return None  # a distribution asked for by name (--dist ...) is left as it is
+    return SerialGroupScheduling(config, log)
 
 
 @pytest.fixture(scope="session")
