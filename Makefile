@@ -48,14 +48,15 @@ run: $(RUNTIME_STAMP)
 	exec $(BIN)/tocsin serve
 
 # Every step runs even after one fails, so a lint error does not hide test results; the target
-# fails at the end if any step did.
+# fails at the end if any step did. pytest runs one xdist worker per core (tests/conftest.py
+# says which tests share one worker).
 test: $(DEV_STAMP)
 	@failed=""; \
 	step() { echo "+ $$*"; "$$@" || failed="$$failed\n  $$*"; }; \
 	step $(BIN)/ruff check $(LINTED); \
 	step $(BIN)/ruff format --check $(LINTED); \
 	step $(BIN)/mypy; \
-	step $(BIN)/python -m pytest -q; \
+	step $(BIN)/python -m pytest -q -n auto; \
 	if [ -n "$$failed" ]; then printf "make test: these steps failed:$$failed\n" >&2; exit 1; fi
 
 lint: $(DEV_STAMP)

@@ -2,6 +2,10 @@
 
 Every test that takes `database_url` (directly or through `runtime`/`client`) runs once on
 SQLite and, when TOCSIN_TEST_DATABASE_URL is set, once more on PostgreSQL.
+
+`make test` spreads the tests over one pytest-xdist worker per core. Each worker has its own
+temporary directory, its own PostgreSQL database and its own application; tests that start
+processes or keep real time run one at a time on a single worker (see SERIAL below).
 """
 
 from __future__ import annotations
@@ -9,17 +13,20 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from starlette.datastructures import State
 from typer.testing import CliRunner
+from xdist.scheduler import LoadScopeScheduling
 
 from tocsin.accounts import passwords
 from tocsin.app import create_app
@@ -43,6 +50,32 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("backend", backends(), scope="session")
 
 
+# Whole-system tests start Tocsin's processes (and Alertmanager, Chromium); SIP tests exchange
+# real-time media with SIPp. Run side by side they would compete for the CPU their deadlines
+# assume, so under xdist the tests whose node ids start with these run on one worker, one at a
+# time. Add the folder or module of any new test that starts processes or keeps real time.
+SERIAL = ("tests/e2e/", "tests/telephony/sip/")
+
+
+class SerialGroupScheduling(LoadScopeScheduling):
+    """Each test is a unit of work of its own, sent to whichever worker is free, except the
+    SERIAL tests: one unit, which goes out first because it takes longest.
+
+    (xdist's own `--dist loadgroup` does this with marks, but it rewrites node ids, which
+    pytest 9.2 no longer lets it do: pytest-dev/pytest-xdist#1386.)
+    """
+
+    def _split_scope(self, nodeid: str) -> str:
+        return "serial" if nodeid.startswith(SERIAL) else nodeid
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> LoadScopeScheduling | None:
+    if config.getvalue("dist") != "load":
+        return None  # a distribution asked for by name (--dist ...) is left as it is
+    return SerialGroupScheduling(config, log)
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "template.db"
@@ -61,6 +94,9 @@ def postgres_test_url() -> Iterator[str]:
     admin = create_engine(server, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
+        # A throwaway database need not survive a crash of the server itself; not waiting for
+        # the disk at each commit saves a little on every one of the tests' many transactions.
+        connection.execute(text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
     url = server.set(database=name).render_as_string(hide_password=False)
     database = Database(url)
     upgrade(database)
@@ -71,13 +107,25 @@ def postgres_test_url() -> Iterator[str]:
     admin.dispose()
 
 
-def _truncate_postgres(url: str) -> None:
-    """Empty every table. DELETE, children first: on tables this small it takes a few
-    milliseconds where TRUNCATE takes a tenth of a second, once per PostgreSQL test."""
-    engine = create_engine(url)
-    with engine.begin() as connection:
-        for table in reversed(Base.metadata.sorted_tables):
-            connection.execute(table.delete())
+@pytest.fixture(scope="session")
+def empty_postgres(postgres_test_url: str) -> Iterator[Callable[[], None]]:
+    """Empties every table of the run's PostgreSQL database, once before each test on it.
+
+    DELETE, children first: on tables this small it takes a few milliseconds where TRUNCATE
+    takes a tenth of a second. All of them go as one script on one connection kept for the
+    run, a single round trip: a new engine and a statement per table cost 25-40 ms a test.
+    """
+    engine = create_engine(postgres_test_url)
+    script = "; ".join(
+        str(table.delete().compile(dialect=engine.dialect))
+        for table in reversed(Base.metadata.sorted_tables)
+    )
+
+    def empty() -> None:
+        with engine.begin() as connection:
+            connection.exec_driver_sql(script)
+
+    yield empty
     engine.dispose()
 
 
@@ -88,8 +136,8 @@ def database_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -
         path = tmp_path / "tocsin.db"
         shutil.copyfile(template, path)
         return f"sqlite:///{path}"
+    request.getfixturevalue("empty_postgres")()
     url: str = request.getfixturevalue("postgres_test_url")
-    _truncate_postgres(url)
     return url
 
 
@@ -121,13 +169,15 @@ def settings_for(database_url: str, data_dir: Path, **overrides: Any) -> Setting
 
 @contextmanager
 def serving(
-    database_url: str, data_dir: Path, clock: ManualClock, **overrides: Any
+    app: FastAPI, database_url: str, data_dir: Path, clock: ManualClock, **overrides: Any
 ) -> Iterator[tuple[Runtime, TestClient]]:
     """A runtime and an API client on settings of the test's own (a platform provider, say),
-    for tests that cannot use the `runtime` and `client` fixtures' defaults."""
+    for tests that cannot use the `runtime` and `client` fixtures' defaults; `app` is the
+    process's one application, pointed at this runtime as `client` points it."""
     runtime = Runtime.from_settings(settings_for(database_url, data_dir, **overrides), clock=clock)
+    app.state = State({"runtime": runtime})
     try:
-        with TestClient(create_app(runtime), raise_server_exceptions=False) as test_client:
+        with TestClient(app, raise_server_exceptions=False) as test_client:
             yield runtime, test_client
     finally:
         runtime.database.dispose()
@@ -160,9 +210,26 @@ def runtime(settings: Settings, clock: ManualClock) -> Iterator[Runtime]:
     runtime.database.dispose()
 
 
+@pytest.fixture(scope="session")
+def app(tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
+    """The API and the dashboard, built once per test process; `client` points it at each
+    test's runtime.
+
+    FastAPI works out every route's dependencies on an application's first request, which for
+    Tocsin's routes costs about half a second: a new application per test paid it in every
+    test. One application serves every test because create_app keeps all that depends on the
+    runtime in `app.state`, which `client` replaces whole. A test of a runtime the app was
+    built for (a worker in the lifespan, say) builds its own with create_app.
+    """
+    # Built on a runtime no request ever reaches: `client` swaps in the test's own.
+    unused = tmp_path_factory.mktemp("unused-runtime")
+    return create_app(Runtime.from_settings(settings_for(f"sqlite:///{unused}/none.db", unused)))
+
+
 @pytest.fixture
-def client(runtime: Runtime) -> Iterator[TestClient]:
-    with TestClient(create_app(runtime), raise_server_exceptions=False) as test_client:
+def client(runtime: Runtime, app: FastAPI) -> Iterator[TestClient]:
+    app.state = State({"runtime": runtime})
+    with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client
 
 

@@ -1,9 +1,5 @@
-"""Row factories: tenants written straight into the database through the services, for tests
-whose subject is not the HTTP API (it costs a sign-up, a login and a verification call each).
-
-A tenant built here has an owner (with an access token for the API), one or more contacts whose
-numbers carry a consent record, an endpoint calling them, and an ingest key.
-"""
+"""Row factories on top of tests/seeded.py for the tests of issue 14: a tenant with several
+verified numbers on one endpoint, a provider account, a signed-in browser."""
 
 from __future__ import annotations
 
@@ -13,13 +9,10 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from tocsin.accounts import service as accounts
-from tocsin.accounts.models import Membership, Role, Scope, User
+from tests import seeded
+from tocsin.accounts.models import User
 from tocsin.delivery import provider_accounts
-from tocsin.endpoints import service as endpoints
-from tocsin.ids import new_id
 from tocsin.runtime import Runtime
-from tocsin.trust.models import ConsentRecord
 from tocsin.web import sessions
 
 _counter = itertools.count(1)
@@ -53,82 +46,21 @@ def tenant_rows(
     phones: tuple[str, ...] = ("+447400123456",),
     endpoint: dict[str, Any] | None = None,
 ) -> RowTenant:
-    """An organization of its own with a verified contact per number, all on one endpoint."""
-    now = runtime.clock.now()
-    number = next(_counter)
-    with runtime.database.write() as session:
-        user = User(
-            id=new_id("usr"),
-            email=f"rows{number}-{new_id('e')[-6:]}@example.com",
-            display_name=f"Owner {number}",
-            # Nobody signs in with a password here: the API is reached with a minted token.
-            password_hash="!",
-            created_at=now,
-        )
-        session.add(user)
-        session.flush()
-        org = accounts.create_organization(
-            session, name=f"Rows {number}", owner_id=None, now=now, home_region="GB"
-        )
-        session.add(Membership(org_id=org.id, user_id=user.id, role=Role.OWNER, created_at=now))
-        contact_ids = []
-        for index, phone in enumerate(phones, start=1):
-            contact = endpoints.create_contact(
-                session,
-                org_id=org.id,
-                name=f"Contact {index}",
-                phone=phone,
-                region=None,
-                now=now,
-                sanctioned_regions=runtime.settings.sanctioned_region_set(),
-            )
-            session.add(
-                ConsentRecord(
-                    id=new_id("cns"),
-                    org_id=org.id,
-                    phone_e164=contact.phone_e164,
-                    verification_id=new_id("ver"),
-                    method="call",
-                    actor_type="test",
-                    policy_version="test",
-                    created_at=now,
-                )
-            )
-            contact_ids.append(contact.id)
-        session.flush()
-        created = endpoints.create_endpoint(
-            session,
-            org_id=org.id,
-            name="Production",
-            now=now,
-            contact_ids=contact_ids,
-            **(endpoint or {}),
-        )
-        _, key = accounts.create_api_key(
-            session,
-            org_id=org.id,
-            name="ingest",
-            scopes=[Scope.INGEST.value],
-            created_by=None,
-            now=now,
-            digest_key=runtime.api_key_digest_key,
-        )
-        tokens = accounts.issue_tokens(
-            session,
-            user_id=user.id,
-            codec=runtime.tokens,
-            now=now,
-            access_lifetime=runtime.access_lifetime,
-            refresh_lifetime=runtime.refresh_lifetime,
-        )
-        return RowTenant(
-            org_id=org.id,
-            user_id=user.id,
-            contact_ids=contact_ids,
-            endpoint_id=created.id,
-            ingest_key=key,
-            access_token=tokens.access_token,
-        )
+    """An organization of its own with a verified contact per number, all on one endpoint
+    (`endpoint`: its other settings, such as routing), and an ingest key."""
+    owner = seeded.person(runtime, org_name=f"Rows {next(_counter)}")
+    contact_ids = [
+        seeded.contact(runtime, owner.org_id, phone=phone, name=f"Contact {index}")
+        for index, phone in enumerate(phones, start=1)
+    ]
+    return RowTenant(
+        org_id=owner.org_id,
+        user_id=owner.user_id,
+        contact_ids=contact_ids,
+        endpoint_id=seeded.endpoint(runtime, owner.org_id, *contact_ids, **(endpoint or {})),
+        ingest_key=seeded.api_key(runtime, owner.org_id, name="ingest"),
+        access_token=owner.access_token,
+    )
 
 
 def browser_for(client: TestClient, runtime: Runtime, user_id: str) -> TestClient:

@@ -8,8 +8,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from tests import seeded
 from tests.accounts.helpers import api_key_header, create_key, error, user_id
-from tests.factories import Tenant, make_tenant, ok
+from tests.factories import Tenant, ok
 from tocsin.delivery.models import CallJob
 from tocsin.runtime import Runtime
 
@@ -29,8 +30,8 @@ def _job_statuses(runtime: Runtime, alert_id: str) -> list[str]:
         return list(session.scalars(select(CallJob.status).where(CallJob.alert_id == alert_id)))
 
 
-def test_alert_detail_shows_payload_and_timeline(client: TestClient) -> None:
-    tenant = make_tenant(client)
+def test_alert_detail_shows_payload_and_timeline(client: TestClient, runtime: Runtime) -> None:
+    tenant = seeded.tenant(runtime)
     alert_id = _send(client, tenant, title="Disk full", severity="critical", host="db1")
     detail = ok(client.get(f"/v1/orgs/{tenant.org_id}/alerts/{alert_id}", headers=tenant.auth))
     assert (detail["title"], detail["severity"], detail["status"]) == (
@@ -47,7 +48,7 @@ def test_alert_detail_shows_payload_and_timeline(client: TestClient) -> None:
 def test_acknowledge_cancels_pending_calls_and_names_who_did_it(
     client: TestClient, runtime: Runtime
 ) -> None:
-    tenant = make_tenant(client)
+    tenant = seeded.tenant(runtime)
     alert_id = _send(client, tenant, title="CPU")
     assert _job_statuses(runtime, alert_id) == ["pending"]
     path = f"/v1/orgs/{tenant.org_id}/alerts/{alert_id}"
@@ -61,8 +62,10 @@ def test_acknowledge_cancels_pending_calls_and_names_who_did_it(
     assert error(client.post(f"{path}/acknowledge", headers=tenant.auth), 409) == ("alert_not_open")
 
 
-def test_resolve_works_once_and_then_acknowledge_is_refused(client: TestClient) -> None:
-    tenant = make_tenant(client)
+def test_resolve_works_once_and_then_acknowledge_is_refused(
+    client: TestClient, runtime: Runtime
+) -> None:
+    tenant = seeded.tenant(runtime)
     path = f"/v1/orgs/{tenant.org_id}/alerts/{_send(client, tenant, title='CPU')}"
     ok(client.post(f"{path}/acknowledge", headers=tenant.auth))
     resolved = ok(client.post(f"{path}/resolve", headers=tenant.auth))
@@ -72,8 +75,8 @@ def test_resolve_works_once_and_then_acknowledge_is_refused(client: TestClient) 
     assert error(client.post(f"{path}/acknowledge", headers=tenant.auth), 409) == ("alert_not_open")
 
 
-def test_write_key_acknowledges_as_itself(client: TestClient) -> None:
-    tenant = make_tenant(client)
+def test_write_key_acknowledges_as_itself(client: TestClient, runtime: Runtime) -> None:
+    tenant = seeded.tenant(runtime)
     writer = create_key(client, tenant, ["write"])
     alert_id = _send(client, tenant, title="CPU")
     acked = ok(
@@ -85,8 +88,8 @@ def test_write_key_acknowledges_as_itself(client: TestClient) -> None:
     assert acked["acknowledged_by"] == f"api_key:{writer['id']}"
 
 
-def test_alert_list_filters_by_status_and_endpoint(client: TestClient) -> None:
-    tenant = make_tenant(client)
+def test_alert_list_filters_by_status_and_endpoint(client: TestClient, runtime: Runtime) -> None:
+    tenant = seeded.tenant(runtime)
     org = f"/v1/orgs/{tenant.org_id}"
     first = _send(client, tenant, title="one")
     second = _send(client, tenant, title="two")
@@ -108,8 +111,8 @@ def test_alert_list_filters_by_status_and_endpoint(client: TestClient) -> None:
     )
 
 
-def test_unknown_alert_is_not_found(client: TestClient) -> None:
-    tenant = make_tenant(client)
+def test_unknown_alert_is_not_found(client: TestClient, runtime: Runtime) -> None:
+    tenant = seeded.tenant(runtime)
     path = f"/v1/orgs/{tenant.org_id}/alerts/al_nowhere"
     assert error(client.get(path, headers=tenant.auth), 404) == "alert_not_found"
     response = client.post(f"{path}/acknowledge", headers=tenant.auth)

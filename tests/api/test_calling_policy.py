@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from tests import seeded
 from tests.accounts.helpers import error, join
-from tests.factories import Tenant, make_tenant, ok
+from tests.factories import Tenant, ok
 from tocsin.runtime import Runtime
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
@@ -31,8 +32,9 @@ def _add_contact(client: TestClient, tenant: Tenant, phone: str) -> object:
 
 def test_international_calling_is_off_until_an_admin_enables_the_country(
     client: TestClient,
+    runtime: Runtime,
 ) -> None:
-    tenant = make_tenant(client)
+    tenant = seeded.tenant(runtime)
     assert ok(client.get(_policy_path(tenant), headers=tenant.auth)) == {
         "home_region": "GB",
         "international_enabled": False,
@@ -76,9 +78,9 @@ def test_international_calling_is_off_until_an_admin_enables_the_country(
     ],
 )
 def test_no_policy_setting_lifts_a_platform_block(
-    client: TestClient, phone: str, code: str
+    client: TestClient, runtime: Runtime, phone: str, code: str
 ) -> None:
-    tenant = make_tenant(client)
+    tenant = seeded.tenant(runtime)
     every_region = ["US", "GB", "RU", "UA", "FR", "DE", "CU", "IR"]
     ok(
         client.patch(
@@ -104,16 +106,16 @@ def test_no_policy_setting_lifts_a_platform_block(
     assert contact["phone_e164"] == "+447400123456"
 
 
-def test_unknown_country_codes_are_refused(client: TestClient) -> None:
-    tenant = make_tenant(client)
+def test_unknown_country_codes_are_refused(client: TestClient, runtime: Runtime) -> None:
+    tenant = seeded.tenant(runtime)
     response = client.patch(
         _policy_path(tenant), json={"allowed_regions": ["XX"]}, headers=tenant.auth
     )
     assert error(response, 422) == "invalid_region"
 
 
-def test_members_can_read_but_not_change_the_policy(client: TestClient) -> None:
-    tenant = make_tenant(client)
+def test_members_can_read_but_not_change_the_policy(client: TestClient, runtime: Runtime) -> None:
+    tenant = seeded.tenant(runtime)
     member, _ = join(client, tenant, "member", email="member@example.com")
     assert ok(client.get(_policy_path(tenant), headers=member))["home_region"] == "GB"
     response = client.patch(
@@ -152,7 +154,7 @@ def test_signup_takes_a_home_country(client: TestClient) -> None:
 def test_calls_are_read_in_the_organizations_voice(
     client: TestClient, runtime: Runtime, data_dir: Path
 ) -> None:
-    tenant = make_tenant(client)
+    tenant = seeded.tenant(runtime)
     policy = ok(client.patch(_policy_path(tenant), json={"voice": "en-US"}, headers=tenant.auth))
     assert policy["voice"] == "en-us"
     refused = client.patch(_policy_path(tenant), json={"voice": "klingon"}, headers=tenant.auth)

@@ -8,15 +8,17 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from tests import seeded
 from tests.accounts.helpers import error
-from tests.factories import Tenant, make_tenant, ok
+from tests.factories import Tenant, ok
+from tocsin.runtime import Runtime
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
 
 @pytest.fixture
-def tenant(client: TestClient) -> Tenant:
-    return make_tenant(client)
+def tenant(client: TestClient, runtime: Runtime) -> Tenant:
+    return seeded.tenant(runtime)
 
 
 def chain(client: TestClient, tenant: Tenant, steps: list[dict[str, Any]]) -> Any:
@@ -77,8 +79,10 @@ def test_a_policy_that_makes_no_sense_is_refused_with_the_reason(
     assert message in response.json()["error"]["message"]
 
 
-def test_a_policy_can_only_call_the_organizations_own_contacts(client: TestClient) -> None:
-    a, b = make_tenant(client), make_tenant(client, phone="+447400222222")
+def test_a_policy_can_only_call_the_organizations_own_contacts(
+    client: TestClient, runtime: Runtime
+) -> None:
+    a, b = seeded.tenant(runtime), seeded.tenant(runtime, phone="+447400222222")
     response = chain(client, a, [{"type": "call", "contact_ids": [b.contact_id]}])
     assert error(response, 404) == "contact_not_found"
     assert ok(client.get(f"/v1/orgs/{a.org_id}/escalations", headers=a.auth))["items"] == []
@@ -137,8 +141,10 @@ def test_rules_that_do_not_parse_or_name_strangers_are_refused(
     assert shown["rules"] == []
 
 
-def test_a_rule_cannot_name_another_organizations_policy(client: TestClient) -> None:
-    a, b = make_tenant(client), make_tenant(client, phone="+447400222222")
+def test_a_rule_cannot_name_another_organizations_policy(
+    client: TestClient, runtime: Runtime
+) -> None:
+    a, b = seeded.tenant(runtime), seeded.tenant(runtime, phone="+447400222222")
     b_policy = ok(chain(client, b, [{"type": "call", "contact_ids": [b.contact_id]}]), 201)
     rules = [{"action": {"type": "call_escalation", "escalation_id": b_policy["id"]}}]
     assert error(endpoint_patch(client, a, {"rules": rules}), 404) == "escalation_not_found"

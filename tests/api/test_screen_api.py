@@ -9,15 +9,17 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from tests import seeded
 from tests.accounts.helpers import error
-from tests.factories import make_tenant, ok
+from tests.factories import ok
 from tocsin.cli import app
+from tocsin.runtime import Runtime
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
 
-def test_signed_in_user_screens_numbers_in_order(client: TestClient) -> None:
-    tenant = make_tenant(client)
+def test_signed_in_user_screens_numbers_in_order(client: TestClient, runtime: Runtime) -> None:
+    tenant = seeded.tenant(runtime)
     body = ok(
         client.post(
             "/v1/screen",
@@ -33,8 +35,8 @@ def test_signed_in_user_screens_numbers_in_order(client: TestClient) -> None:
     assert results[2]["reasons"][0]["code"] == "premium_rate"
 
 
-def test_screen_needs_a_signed_in_user(client: TestClient) -> None:
-    tenant = make_tenant(client)
+def test_screen_needs_a_signed_in_user(client: TestClient, runtime: Runtime) -> None:
+    tenant = seeded.tenant(runtime)
     anonymous = client.post("/v1/screen", json={"numbers": ["+447400123456"]})
     assert error(anonymous, 401) == "unauthenticated"
     with_key = client.post(
@@ -43,8 +45,8 @@ def test_screen_needs_a_signed_in_user(client: TestClient) -> None:
     assert error(with_key, 403) == "user_required"
 
 
-def test_screen_refuses_too_many_numbers(client: TestClient) -> None:
-    tenant = make_tenant(client)
+def test_screen_refuses_too_many_numbers(client: TestClient, runtime: Runtime) -> None:
+    tenant = seeded.tenant(runtime)
     response = client.post("/v1/screen", json={"numbers": ["1"] * 101}, headers=tenant.auth)
     assert error(response, 422) == "invalid"
 

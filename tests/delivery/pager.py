@@ -1,5 +1,6 @@
-"""A paging setup for engine tests: an organization configured through the API, a simulator
-whose callees behave per number, and a worker on the injected clock.
+"""A paging setup for engine tests: an organization configured straight in the database (the
+row factories of tests/seeded.py), a simulator whose callees behave per number, and a worker
+on the injected clock.
 
 Tests read as what happens: `pager.fire(...)`, `pager.run()`, `pager.later(minutes=2)`, then
 look at `pager.calls()` (what the simulator was asked to dial, in order) and `pager.alert(id)`
@@ -18,10 +19,12 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from tests.factories import add_contact, ok, signup
+from tests import seeded
+from tests.factories import ok
 from tocsin.clock import ManualClock
 from tocsin.delivery.throttle import VOICE_PER_NUMBER, Bucket
 from tocsin.delivery.worker import Worker, WorkerSettings
+from tocsin.endpoints.service import get_contact
 from tocsin.routing.steps import PagingDefaults
 from tocsin.runtime import Runtime
 from tocsin.telephony.simulator import SimulatorProvider
@@ -59,25 +62,17 @@ class Pager:
         self.client, self.runtime, self.clock = client, runtime, clock
         if rounds is not None:
             runtime.paging = PagingDefaults(rounds=rounds)
-        _, body = signup(client, org_name="Pager test")
-        user = {"Authorization": f"Bearer {body['tokens']['access_token']}"}
+        owner = seeded.person(runtime, org_name="Pager test")
         # The owner's token, for what only people may do (time zone, trial); it expires, so use
         # it before moving the clock by more than a quarter of an hour.
-        self.user_auth = user
-        self.org_id: str = body["organization"]["id"]
+        self.user_auth = owner.auth
+        self.org_id = owner.org_id
         self.org = f"/v1/orgs/{self.org_id}"
-        self.ingest_key = ok(
-            client.post(f"{self.org}/api-keys", json={"name": "hooks"}, headers=user), 201
-        )["key"]
+        self.ingest_key = seeded.api_key(runtime, self.org_id, name="hooks")
         # A key, not the user's token: tests move the clock by hours and tokens expire.
-        automation = ok(
-            client.post(
-                f"{self.org}/api-keys",
-                json={"name": "automation", "scopes": ["read", "write"]},
-                headers=user,
-            ),
-            201,
-        )["key"]
+        automation = seeded.api_key(
+            runtime, self.org_id, name="automation", scopes=("read", "write")
+        )
         self.auth = {"Authorization": f"Bearer {automation}"}
         self.behaviours: dict[str, str] = {}
         self.data_dir = data_dir
@@ -93,7 +88,7 @@ class Pager:
         )
         self._worker: Worker | None = None
 
-    # Configuration, through the API ----------------------------------------------------------
+    # Configuration, in the database -----------------------------------------------------------
 
     def contact(
         self,
@@ -108,26 +103,14 @@ class Pager:
         number = phone or uk_mobile()
         self.behaviours[number] = behaviour
         self._worker = None
-        return add_contact(
-            self.client, self.org_id, self.auth, phone=number, name=name, verified=verified
-        )
+        return seeded.contact(self.runtime, self.org_id, phone=number, name=name, verified=verified)
 
     def phone(self, contact_id: str) -> str:
-        contact = ok(self.client.get(f"{self.org}/contacts/{contact_id}", headers=self.auth))
-        number: str = contact["phone_e164"]
-        return number
+        with self.runtime.database.read() as session:
+            return get_contact(session, org_id=self.org_id, contact_id=contact_id).phone_e164
 
     def escalation(self, *steps: dict[str, Any], name: str = "On call") -> str:
-        created = ok(
-            self.client.post(
-                f"{self.org}/escalations",
-                json={"name": name, "steps": list(steps)},
-                headers=self.auth,
-            ),
-            201,
-        )
-        policy_id: str = created["id"]
-        return policy_id
+        return seeded.escalation(self.runtime, self.org_id, *steps, name=name)
 
     def endpoint(
         self,
@@ -136,17 +119,9 @@ class Pager:
         routing: str = "primary",
         template: str | None = None,
     ) -> str:
-        body: dict[str, Any] = {
-            "name": "Production",
-            "contact_ids": list(contact_ids),
-            "rules": rules or [],
-            "routing": routing,
-        }
-        if template is not None:
-            body["template"] = template
-        created = ok(self.client.post(f"{self.org}/endpoints", json=body, headers=self.auth), 201)
-        endpoint_id: str = created["id"]
-        return endpoint_id
+        return seeded.endpoint(
+            self.runtime, self.org_id, *contact_ids, rules=rules, routing=routing, template=template
+        )
 
     def escalating_endpoint(self, *steps: dict[str, Any]) -> str:
         """An endpoint whose every alert follows an escalation policy of these steps."""

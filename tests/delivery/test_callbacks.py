@@ -13,7 +13,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from tests.factories import make_tenant, ok
+from tests import seeded
+from tests.factories import ok
 from tests.telephony.rest.fakes import FakePlivo, FakeTelnyx, FakeTwilio, FakeVonage
 from tocsin.clock import ManualClock
 from tocsin.delivery.models import CallAttempt, CallJob
@@ -35,6 +36,8 @@ from tocsin.telephony.rest import (
 from tocsin.telephony.script import CONFIRMATIONS, MENU_PROMPT, STOP_QUESTION
 from tocsin.trust.models import DoNotCall
 
+pytestmark = pytest.mark.usefixtures("fast_password_hashing")
+
 PHONE = "+447400123456"
 CALLER_ID = "+447400000001"
 TITLE = "Disk full on db1"
@@ -44,7 +47,7 @@ def dial_one_alert(
     client: TestClient, runtime: Runtime, clock: ManualClock, provider: Provider, title: str = TITLE
 ) -> str:
     """Fire an alert and let a worker dial it through `provider`; returns the alert id."""
-    tenant = make_tenant(client, phone=PHONE)
+    tenant = seeded.tenant(runtime, phone=PHONE)
     body = ok(
         client.post(
             f"/v1/hooks/{tenant.endpoint_id}",
@@ -455,7 +458,7 @@ def test_a_call_longer_than_the_lease_still_ends_by_its_callbacks(
 def test_an_organizations_own_twilio_account_places_the_call_and_checks_its_callbacks(
     client: TestClient, runtime: Runtime, clock: ManualClock, twilio_api: FakeTwilio
 ) -> None:
-    tenant = make_tenant(client, phone=PHONE)
+    tenant = seeded.tenant(runtime, phone=PHONE)
     ok(
         client.post(
             f"/v1/orgs/{tenant.org_id}/providers",

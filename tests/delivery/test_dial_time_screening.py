@@ -10,13 +10,16 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
+from tests import seeded
 from tests.delivery.test_worker import alert_and_attempts, dial_log, fire, simulator, worker
-from tests.factories import add_contact, consent_written_directly, make_tenant, ok
+from tests.factories import consent_written_directly, ok
 from tocsin.clock import ManualClock
 from tocsin.delivery.models import CallJob
 from tocsin.endpoints.models import Contact
 from tocsin.runtime import Runtime
 from tocsin.trust.models import AuditEvent
+
+pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
 
 @pytest.mark.parametrize(
@@ -36,7 +39,7 @@ def test_number_written_past_the_api_is_blocked_at_dial_time(
     number: str,
     code: str,
 ) -> None:
-    tenant = make_tenant(client)
+    tenant = seeded.tenant(runtime)
     with runtime.database.write() as session:
         session.execute(
             update(Contact).where(Contact.id == tenant.contact_id).values(phone_e164=number)
@@ -64,7 +67,7 @@ def test_number_written_past_the_api_is_blocked_at_dial_time(
 def test_policy_narrowed_after_the_contact_was_added_blocks_the_call(
     client: TestClient, runtime: Runtime, clock: ManualClock, data_dir: Path
 ) -> None:
-    tenant = make_tenant(client)
+    tenant = seeded.tenant(runtime)
     policy = f"/v1/orgs/{tenant.org_id}/calling-policy"
     ok(
         client.patch(
@@ -73,9 +76,7 @@ def test_policy_narrowed_after_the_contact_was_added_blocks_the_call(
             headers=tenant.auth,
         )
     )
-    french = {
-        "id": add_contact(client, tenant.org_id, tenant.auth, name="Paris", phone="+33612345678")
-    }
+    french = {"id": seeded.contact(runtime, tenant.org_id, name="Paris", phone="+33612345678")}
     ok(
         client.patch(
             f"/v1/orgs/{tenant.org_id}/endpoints/{tenant.endpoint_id}",

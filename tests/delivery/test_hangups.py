@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -28,6 +29,8 @@ from tocsin.delivery.worker import Worker, WorkerSettings
 from tocsin.runtime import Runtime
 from tocsin.telephony.rest.dialogue import CLOSED_ELSEWHERE
 from tocsin.trust.models import AuditEvent
+
+pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
 ALICE, BOB = "+447400123456", "+447400654321"
 SID, TOKEN = "AC" + "3" * 32, "hangup-test-token"
@@ -82,9 +85,12 @@ def hung_up(fake: FakeTwilio) -> list[str]:
 
 
 def test_a_key_on_one_call_hangs_up_the_other_call_of_the_alert(
-    database_url: str, data_dir: Path, clock: ManualClock, twilio: FakeTwilio
+    app: FastAPI, database_url: str, data_dir: Path, clock: ManualClock, twilio: FakeTwilio
 ) -> None:
-    with serving(database_url, data_dir, clock, **twilio_platform(twilio)) as (runtime, client):
+    with serving(app, database_url, data_dir, clock, **twilio_platform(twilio)) as (
+        runtime,
+        client,
+    ):
         tenant = call_everyone(runtime)
         alert_id = fire(client, tenant)
         worker = worker_of(runtime)
@@ -121,9 +127,12 @@ def test_a_key_on_one_call_hangs_up_the_other_call_of_the_alert(
 
 
 def test_acknowledging_in_the_api_hangs_up_the_call_in_progress(
-    database_url: str, data_dir: Path, clock: ManualClock, twilio: FakeTwilio
+    app: FastAPI, database_url: str, data_dir: Path, clock: ManualClock, twilio: FakeTwilio
 ) -> None:
-    with serving(database_url, data_dir, clock, **twilio_platform(twilio)) as (runtime, client):
+    with serving(app, database_url, data_dir, clock, **twilio_platform(twilio)) as (
+        runtime,
+        client,
+    ):
         tenant = tenant_rows(runtime, phones=(ALICE,))
         alert_id = fire(client, tenant)
         worker = worker_of(runtime)
@@ -136,9 +145,12 @@ def test_acknowledging_in_the_api_hangs_up_the_call_in_progress(
 
 
 def test_a_rest_call_the_hang_up_has_not_reached_yet_says_so_at_its_next_turn(
-    database_url: str, data_dir: Path, clock: ManualClock, twilio: FakeTwilio
+    app: FastAPI, database_url: str, data_dir: Path, clock: ManualClock, twilio: FakeTwilio
 ) -> None:
-    with serving(database_url, data_dir, clock, **twilio_platform(twilio)) as (runtime, client):
+    with serving(app, database_url, data_dir, clock, **twilio_platform(twilio)) as (
+        runtime,
+        client,
+    ):
         tenant = tenant_rows(runtime, phones=(ALICE,))
         alert_id = fire(client, tenant)
         asyncio.run(worker_of(runtime).run_until_idle())

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -31,6 +32,8 @@ from tocsin.errors import InvalidInput
 from tocsin.ingest.models import Alert
 from tocsin.runtime import Runtime
 from tocsin.trust.models import AuditEvent
+
+pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
 PHONE = "+447400123456"
 SID = "AC" + "7" * 32
@@ -111,6 +114,7 @@ def timeline(runtime: Runtime, alert_id: str) -> list[AuditEvent]:
 
 
 def test_the_platform_provider_is_a_real_twilio_account_whose_secret_comes_from_the_environment(
+    app: FastAPI,
     database_url: str,
     data_dir: Path,
     clock: ManualClock,
@@ -120,7 +124,7 @@ def test_the_platform_provider_is_a_real_twilio_account_whose_secret_comes_from_
     """Before: `TOCSIN_PROVIDER=twilio` stopped start-up; the simulator was the only choice."""
     monkeypatch.setenv("PLATFORM_TWILIO_TOKEN", TOKEN)
     settings = {**twilio_settings(twilio, token="env:PLATFORM_TWILIO_TOKEN")}
-    with serving(database_url, data_dir, clock, **settings) as (runtime, client):
+    with serving(app, database_url, data_dir, clock, **settings) as (runtime, client):
         tenant = tenant_rows(runtime, phones=(PHONE,))
         alert_id = fire(client, tenant)
         run_worker(runtime)
@@ -145,11 +149,14 @@ def test_the_platform_provider_is_a_real_twilio_account_whose_secret_comes_from_
 
 
 def test_disabling_every_account_while_the_platform_is_real_does_not_acknowledge_and_tells_owners(
-    database_url: str, data_dir: Path, clock: ManualClock, twilio: FakeTwilio
+    app: FastAPI, database_url: str, data_dir: Path, clock: ManualClock, twilio: FakeTwilio
 ) -> None:
     """Before: an organization whose accounts were all disabled fell back to the simulator,
     whose callee "pressed 1": acknowledged by keypad, and nobody was called."""
-    with serving(database_url, data_dir, clock, **twilio_settings(twilio)) as (runtime, client):
+    with serving(app, database_url, data_dir, clock, **twilio_settings(twilio)) as (
+        runtime,
+        client,
+    ):
         tenant = tenant_rows(runtime, phones=(PHONE,))
         provider_account(
             runtime,
@@ -181,9 +188,9 @@ def test_disabling_every_account_while_the_platform_is_real_does_not_acknowledge
 
 
 def test_with_no_provider_anywhere_the_call_fails_loudly_and_the_alert_stays_open(
-    database_url: str, data_dir: Path, clock: ManualClock
+    app: FastAPI, database_url: str, data_dir: Path, clock: ManualClock
 ) -> None:
-    with serving(database_url, data_dir, clock, provider=None) as (runtime, client):
+    with serving(app, database_url, data_dir, clock, provider=None) as (runtime, client):
         tenant = tenant_rows(runtime, phones=(PHONE,))
         alert_id = fire(client, tenant)
         run_worker(runtime)
@@ -200,9 +207,9 @@ def test_with_no_provider_anywhere_the_call_fails_loudly_and_the_alert_stays_ope
 
 
 def test_the_simulator_never_stands_in_for_a_real_account_that_refuses(
-    database_url: str, data_dir: Path, clock: ManualClock, twilio: FakeTwilio
+    app: FastAPI, database_url: str, data_dir: Path, clock: ManualClock, twilio: FakeTwilio
 ) -> None:
-    with serving(database_url, data_dir, clock, provider="simulator") as (runtime, client):
+    with serving(app, database_url, data_dir, clock, provider="simulator") as (runtime, client):
         tenant = tenant_rows(runtime, phones=(PHONE,))
         provider_account(
             runtime,
@@ -226,9 +233,9 @@ def test_the_simulator_never_stands_in_for_a_real_account_that_refuses(
 
 
 def test_a_simulated_keypress_is_marked_simulated_and_never_shown_as_a_person(
-    database_url: str, data_dir: Path, clock: ManualClock
+    app: FastAPI, database_url: str, data_dir: Path, clock: ManualClock
 ) -> None:
-    with serving(database_url, data_dir, clock, provider="simulator") as (runtime, client):
+    with serving(app, database_url, data_dir, clock, provider="simulator") as (runtime, client):
         tenant = tenant_rows(runtime, phones=(PHONE,))
         alert_id = fire(client, tenant)
         run_worker(runtime)
@@ -252,11 +259,11 @@ def test_a_simulated_keypress_is_marked_simulated_and_never_shown_as_a_person(
 
 
 def test_public_opt_out_codes_go_through_the_platform_provider(
-    database_url: str, data_dir: Path, clock: ManualClock, twilio: FakeTwilio
+    app: FastAPI, database_url: str, data_dir: Path, clock: ManualClock, twilio: FakeTwilio
 ) -> None:
     """Before: the public opt-out form sent its codes through the simulator, so in a real
     deployment they reached nobody."""
-    with serving(database_url, data_dir, clock, **twilio_settings(twilio)) as (_, client):
+    with serving(app, database_url, data_dir, clock, **twilio_settings(twilio)) as (_, client):
         ok(
             client.post("/v1/public/opt-out", json={"number": PHONE, "channel": "sms"}),
             202,
@@ -268,9 +275,9 @@ def test_public_opt_out_codes_go_through_the_platform_provider(
 
 
 def test_without_a_platform_provider_a_public_opt_out_says_no_code_was_sent(
-    database_url: str, data_dir: Path, clock: ManualClock
+    app: FastAPI, database_url: str, data_dir: Path, clock: ManualClock
 ) -> None:
-    with serving(database_url, data_dir, clock, provider=None) as (_, client):
+    with serving(app, database_url, data_dir, clock, provider=None) as (_, client):
         response = client.post("/v1/public/opt-out", json={"number": PHONE, "channel": "call"})
     assert response.status_code == 502
     assert response.json()["error"]["code"] == "verification_not_sent"

@@ -12,9 +12,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from tests import seeded
 from tests.accounts.helpers import api_key_header, create_key, error, join
 from tests.delivery.test_worker import alert_and_attempts, fire
-from tests.factories import Tenant, alert_dials, make_tenant, ok
+from tests.factories import Tenant, alert_dials, ok
 from tocsin.clock import ManualClock
 from tocsin.delivery.models import ProviderAccount
 from tocsin.delivery.worker import Worker, WorkerSettings
@@ -38,7 +39,7 @@ def _add(client: TestClient, tenant: Tenant, **body: object) -> object:
 def test_credentials_are_sealed_at_rest_and_never_returned(
     client: TestClient, runtime: Runtime
 ) -> None:
-    tenant = make_tenant(client)
+    tenant = seeded.tenant(runtime)
     created = ok(
         _add(client, tenant, kind="simulator", name="Lab", credentials={"token": TOKEN}), 201
     )
@@ -64,22 +65,22 @@ def test_credentials_are_sealed_at_rest_and_never_returned(
     ],
 )
 def test_bad_accounts_are_refused_when_saved(
-    client: TestClient, body: dict[str, object], code: str
+    client: TestClient, runtime: Runtime, body: dict[str, object], code: str
 ) -> None:
-    tenant = make_tenant(client)
+    tenant = seeded.tenant(runtime)
     assert error(client.post(_providers(tenant), json=body, headers=tenant.auth), 422) == code
     assert ok(client.get(_providers(tenant), headers=tenant.auth))["items"] == []
 
 
-def test_two_accounts_cannot_share_a_priority(client: TestClient) -> None:
-    tenant = make_tenant(client)
+def test_two_accounts_cannot_share_a_priority(client: TestClient, runtime: Runtime) -> None:
+    tenant = seeded.tenant(runtime)
     ok(_add(client, tenant, kind="simulator", name="First", priority=1), 201)
     clash = _add(client, tenant, kind="simulator", name="Second", priority=1)
     assert error(clash, 409) == "priority_taken"  # type: ignore[arg-type]
 
 
-def test_only_admins_signed_in_manage_providers(client: TestClient) -> None:
-    tenant = make_tenant(client)
+def test_only_admins_signed_in_manage_providers(client: TestClient, runtime: Runtime) -> None:
+    tenant = seeded.tenant(runtime)
     member, _ = join(client, tenant, "member", email="member@example.com")
     body = {"kind": "simulator", "name": "x"}
     assert error(client.post(_providers(tenant), json=body, headers=member), 403) == (
@@ -93,7 +94,7 @@ def test_only_admins_signed_in_manage_providers(client: TestClient) -> None:
 def test_failover_to_the_next_provider_when_the_first_refuses(
     client: TestClient, runtime: Runtime, data_dir: Path
 ) -> None:
-    tenant = make_tenant(client)
+    tenant = seeded.tenant(runtime)
     refusing = ok(
         _add(
             client,
@@ -140,7 +141,7 @@ def test_failover_to_the_next_provider_when_the_first_refuses(
 
 
 def test_disabled_account_is_skipped(client: TestClient, runtime: Runtime) -> None:
-    tenant = make_tenant(client)
+    tenant = seeded.tenant(runtime)
     first = ok(
         _add(
             client,
@@ -183,7 +184,7 @@ def test_disabled_account_is_skipped(client: TestClient, runtime: Runtime) -> No
 def test_an_account_whose_credentials_cannot_be_opened_is_skipped(
     client: TestClient, runtime: Runtime, clock: ManualClock
 ) -> None:
-    tenant = make_tenant(client)
+    tenant = seeded.tenant(runtime)
     broken = ok(
         _add(
             client,

@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from tests.rows import provider_account, tenant_rows
@@ -29,6 +30,8 @@ from tocsin.safety import ScreeningContext
 from tocsin.telephony.base import CallRecord, CallRequest, Capabilities, Provider, ProviderError
 from tocsin.telephony.factory import BuildContext
 from tocsin.trust.audit import Actor
+
+pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
 
 class HoldsASocket:

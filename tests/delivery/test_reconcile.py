@@ -11,10 +11,12 @@ import asyncio
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from tests.factories import alert_dials, make_tenant, ok
+from tests import seeded
+from tests.factories import alert_dials, ok
 from tocsin.clock import ManualClock
 from tocsin.delivery.models import CallAttempt, CallJob
 from tocsin.delivery.worker import Worker, WorkerSettings
@@ -30,6 +32,8 @@ from tocsin.telephony.base import (
     ProviderError,
 )
 from tocsin.telephony.simulator import SimulatorProvider
+
+pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
 LEASE = timedelta(seconds=10)
 SEND_DEADLINE = timedelta(seconds=30)
@@ -116,8 +120,8 @@ def simulator(data_dir: Path, clock: ManualClock) -> SimulatorProvider:
     return SimulatorProvider(data_dir, clock=clock, record_audio=False)
 
 
-def fire(client: TestClient) -> str:
-    tenant = make_tenant(client)
+def fire(client: TestClient, runtime: Runtime) -> str:
+    tenant = seeded.tenant(runtime)
     response = client.post(
         f"/v1/hooks/{tenant.endpoint_id}",
         headers=tenant.alert_key,
@@ -153,7 +157,7 @@ def dialled_keys(provider: SimulatorProvider) -> list[str]:
 def test_worker_killed_before_the_provider_got_its_dial_is_replaced_by_a_new_attempt(
     client: TestClient, runtime: Runtime, clock: ManualClock, data_dir: Path
 ) -> None:
-    alert_id = fire(client)
+    alert_id = fire(client, runtime)
     never = NeverReaches()
     worker_a = make_worker(runtime, never, clock, "worker-a")
 
@@ -193,7 +197,7 @@ def test_worker_killed_before_the_provider_got_its_dial_is_replaced_by_a_new_att
 def test_dial_that_outlived_its_deadline_is_settled_by_lookup_not_redialled(
     client: TestClient, runtime: Runtime, clock: ManualClock, data_dir: Path
 ) -> None:
-    alert_id = fire(client)
+    alert_id = fire(client, runtime)
     provider = simulator(data_dir, clock)
     # A gives the provider 50 ms (real time, as asyncio.wait_for counts it) to accept the call.
     slow = AcceptsButNeverReplies(provider)
@@ -216,7 +220,7 @@ def test_dial_failure_that_may_have_placed_a_call_is_never_redialled_only_retrie
     client: TestClient, runtime: Runtime, clock: ManualClock
 ) -> None:
     runtime.paging = PagingDefaults(rounds=1)  # one pass: this is about one step's calls
-    alert_id = fire(client)
+    alert_id = fire(client, runtime)
     provider = CannotTell()
     worker = make_worker(runtime, provider, clock, "worker-a")
     asyncio.run(worker.run_until_idle())
@@ -243,7 +247,7 @@ def test_dial_failure_that_may_have_placed_a_call_is_never_redialled_only_retrie
 def test_orphan_on_a_provider_that_cannot_be_asked_is_failed_not_redialled(
     client: TestClient, runtime: Runtime, clock: ManualClock, data_dir: Path
 ) -> None:
-    alert_id = fire(client)
+    alert_id = fire(client, runtime)
     never = NeverReaches()
     never.capabilities = Capabilities(lookup_by_idempotency_key=False)
     worker_a = make_worker(runtime, never, clock, "worker-a")

@@ -21,6 +21,8 @@ from tocsin.telephony.base import CallRequest
 from tocsin.telephony.rest import RestProviders, TwilioConfig, TwilioProvider
 from tocsin.trust.models import NumberVerification
 
+pytestmark = pytest.mark.usefixtures("fast_password_hashing")
+
 PHONE = "+447400123456"
 CODE_TEXT = "Hello, this is Tocsin. Your verification code is 4, 1, 2. Again, your code is 4, 1, 2."
 

@@ -13,7 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from tests.factories import Tenant, alert_dials, make_tenant, ok
+from tests import seeded
+from tests.factories import Tenant, alert_dials, ok
 from tocsin.clock import ManualClock
 from tocsin.delivery import attempts, planning, schedule
 from tocsin.delivery import worker as worker_module
@@ -27,6 +28,8 @@ from tocsin.ingest.models import Alert
 from tocsin.runtime import Runtime
 from tocsin.telephony.base import CallEvent, CallEventKind, CallRequest
 from tocsin.telephony.simulator import SimulatorProvider
+
+pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
 PHONE = "+447400123456"
 
@@ -84,7 +87,7 @@ def dial_log(provider: SimulatorProvider) -> list[str]:
 def test_keypress_1_acknowledges_the_alert(
     client: TestClient, runtime: Runtime, clock: ManualClock, data_dir: Path
 ) -> None:
-    tenant = make_tenant(client, phone=PHONE)
+    tenant = seeded.tenant(runtime, phone=PHONE)
     alert_id = fire(client, tenant)
     provider = simulator(data_dir, clock)
     assert asyncio.run(worker(runtime, provider, clock).run_until_idle()) == 1
@@ -103,7 +106,7 @@ def test_keypress_1_acknowledges_the_alert(
 def test_keypress_2_resolves_the_alert(
     client: TestClient, runtime: Runtime, clock: ManualClock, data_dir: Path
 ) -> None:
-    alert_id = fire(client, make_tenant(client))
+    alert_id = fire(client, seeded.tenant(runtime))
     asyncio.run(worker(runtime, simulator(data_dir, clock, "press:2"), clock).run_until_idle())
     alert, _ = alert_and_attempts(runtime, alert_id)
     assert (alert.status, alert.open_dedup_key) == ("resolved", None)
@@ -112,7 +115,7 @@ def test_keypress_2_resolves_the_alert(
 def test_voicemail_is_not_an_acknowledgement(
     client: TestClient, runtime: Runtime, clock: ManualClock, data_dir: Path
 ) -> None:
-    alert_id = fire(client, make_tenant(client))
+    alert_id = fire(client, seeded.tenant(runtime))
     asyncio.run(worker(runtime, simulator(data_dir, clock, "voicemail"), clock).run_until_idle())
     alert, [attempt] = alert_and_attempts(runtime, alert_id)
     assert alert.status == "open"
@@ -122,7 +125,7 @@ def test_voicemail_is_not_an_acknowledgement(
 def test_answer_without_a_key_leaves_the_alert_open(
     client: TestClient, runtime: Runtime, clock: ManualClock, data_dir: Path
 ) -> None:
-    alert_id = fire(client, make_tenant(client))
+    alert_id = fire(client, seeded.tenant(runtime))
     asyncio.run(worker(runtime, simulator(data_dir, clock, "answer"), clock).run_until_idle())
     alert, [attempt] = alert_and_attempts(runtime, alert_id)
     assert (alert.status, attempt.status) == ("open", "answered")
@@ -131,7 +134,7 @@ def test_answer_without_a_key_leaves_the_alert_open(
 def test_busy_and_no_answer_are_recorded_as_such(
     client: TestClient, runtime: Runtime, clock: ManualClock, data_dir: Path
 ) -> None:
-    tenant = make_tenant(client)
+    tenant = seeded.tenant(runtime)
     for behaviour, expected in (("busy", "busy"), ("no_answer", "no_answer"), ("fail", "failed")):
         alert_id = fire(client, tenant, title=f"check {behaviour}")
         provider = simulator(data_dir / behaviour, clock, behaviour)
@@ -143,7 +146,7 @@ def test_busy_and_no_answer_are_recorded_as_such(
 def test_rejected_dial_is_retried_with_a_new_key_until_attempts_run_out(
     client: TestClient, runtime: Runtime, clock: ManualClock, data_dir: Path
 ) -> None:
-    alert_id = fire(client, make_tenant(client))
+    alert_id = fire(client, seeded.tenant(runtime))
     provider = simulator(data_dir, clock, "reject")
     delivery = worker(runtime, provider, clock)
     for _ in range(3):
@@ -163,7 +166,7 @@ def test_rejected_dial_is_retried_with_a_new_key_until_attempts_run_out(
 def test_alert_resolved_after_claim_is_not_dialled(
     client: TestClient, runtime: Runtime, clock: ManualClock, data_dir: Path
 ) -> None:
-    tenant = make_tenant(client)
+    tenant = seeded.tenant(runtime)
     alert_id = fire(client, tenant)
     with runtime.database.write() as session:
         [job_id] = claim_due_jobs(
@@ -189,7 +192,7 @@ def test_alert_resolved_after_claim_is_not_dialled(
 def test_late_and_repeated_events_never_move_a_call_backwards(
     client: TestClient, runtime: Runtime, clock: ManualClock
 ) -> None:
-    alert_id = fire(client, make_tenant(client))
+    alert_id = fire(client, seeded.tenant(runtime))
     settings = AttemptSettings(
         worker_id="worker-a",
         provider="simulator",
@@ -234,7 +237,7 @@ def test_late_and_repeated_events_never_move_a_call_backwards(
 def test_a_dead_workers_accepted_call_is_reconciled_not_redialled(
     client: TestClient, runtime: Runtime, clock: ManualClock, data_dir: Path
 ) -> None:
-    alert_id = fire(client, make_tenant(client))
+    alert_id = fire(client, seeded.tenant(runtime))
     provider = simulator(data_dir, clock)
     dead = worker(runtime, provider, clock, worker_id="worker-dead")
     # Worker A writes the attempt and the provider accepts the call; then A dies silently.
@@ -266,7 +269,7 @@ def test_a_dead_workers_accepted_call_is_reconciled_not_redialled(
 def test_an_attempt_the_provider_never_got_is_replaced_only_after_its_deadline(
     client: TestClient, runtime: Runtime, clock: ManualClock, data_dir: Path
 ) -> None:
-    alert_id = fire(client, make_tenant(client))
+    alert_id = fire(client, seeded.tenant(runtime))
     provider = simulator(data_dir, clock)
     dead = worker(runtime, provider, clock, worker_id="worker-dead")
     dead.settings = WorkerSettings(lease=timedelta(seconds=10))
@@ -307,7 +310,7 @@ def test_worker_loop_survives_a_failed_claim(
     data_dir: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    alert_id = fire(client, make_tenant(client))
+    alert_id = fire(client, seeded.tenant(runtime))
     failures = iter([OperationalError("claim", {}, Exception("database is down"))])
     claimed: list[str] = []
 
@@ -359,7 +362,7 @@ def test_an_idle_worker_sleeps_until_the_next_due_work_not_its_whole_poll(
             return delivery._until(Work([], [], next_due(session)))
 
     assert sleep_for() == 30  # nothing scheduled: the poll
-    fire(client, make_tenant(client))
+    fire(client, seeded.tenant(runtime))
     # Due now, yet this worker is idle: another worker has it. Look again soon, not spin.
     assert sleep_for() == worker_module.MIN_IDLE_SECONDS
     asyncio.run(delivery.run_until_idle())  # unanswered: the retry is due in 90 s

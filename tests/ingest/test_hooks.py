@@ -8,11 +8,14 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from tests.factories import Tenant, add_contact, make_tenant, ok
+from tests import seeded
+from tests.factories import Tenant, ok
 from tocsin.delivery.models import CallJob
 from tocsin.ingest.models import Alert
 from tocsin.runtime import Runtime
 from tocsin.trust.models import AuditEvent
+
+pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
 
 def _count(runtime: Runtime, model: type) -> int:
@@ -23,7 +26,7 @@ def _count(runtime: Runtime, model: type) -> int:
 def test_json_alert_is_recorded_with_its_call_job_and_audit_event(
     client: TestClient, runtime: Runtime
 ) -> None:
-    tenant = make_tenant(client)
+    tenant = seeded.tenant(runtime)
     body = ok(
         client.post(
             f"/v1/hooks/{tenant.endpoint_id}",
@@ -59,7 +62,7 @@ def _hook(
 def test_repeat_of_an_open_alert_does_not_queue_a_second_call(
     client: TestClient, runtime: Runtime
 ) -> None:
-    tenant = make_tenant(client)
+    tenant = seeded.tenant(runtime)
     first = ok(_hook(client, tenant, json={"title": "CPU hot"}), 202)
     second = ok(_hook(client, tenant, json={"title": "cpu  HOT"}), 202)
     assert second == {**first, "outcome": "deduplicated", "calls_queued": 0}
@@ -70,15 +73,17 @@ def test_repeat_of_an_open_alert_does_not_queue_a_second_call(
         assert alert.repeat_count == 1
 
 
-def test_explicit_dedup_key_groups_alerts_with_different_titles(client: TestClient) -> None:
-    tenant = make_tenant(client)
+def test_explicit_dedup_key_groups_alerts_with_different_titles(
+    client: TestClient, runtime: Runtime
+) -> None:
+    tenant = seeded.tenant(runtime)
     first = ok(_hook(client, tenant, json={"title": "a", "dedup_key": "db1"}), 202)
     second = ok(_hook(client, tenant, json={"title": "b", "dedup_key": "db1"}), 202)
     assert second["alert_id"] == first["alert_id"]
 
 
 def test_resolved_event_cancels_calls_not_yet_placed(client: TestClient, runtime: Runtime) -> None:
-    tenant = make_tenant(client)
+    tenant = seeded.tenant(runtime)
     fired = ok(_hook(client, tenant, json={"title": "API 5xx", "dedup_key": "api"}), 202)
     resolved = ok(
         _hook(client, tenant, json={"dedup_key": "api", "title": "API 5xx", "status": "resolved"}),
@@ -102,7 +107,7 @@ def test_resolved_event_cancels_calls_not_yet_placed(client: TestClient, runtime
 def test_resolve_without_open_alert_is_recorded_without_a_call(
     client: TestClient, runtime: Runtime
 ) -> None:
-    tenant = make_tenant(client)
+    tenant = seeded.tenant(runtime)
     body = ok(_hook(client, tenant, json={"title": "never fired", "status": "ok"}), 202)
     assert (body["outcome"], body["calls_queued"]) == ("resolved", 0)
     assert _count(runtime, CallJob) == 0
@@ -110,8 +115,10 @@ def test_resolve_without_open_alert_is_recorded_without_a_call(
 
 
 @pytest.mark.parametrize("method", ["PUT", "PATCH"])
-def test_put_and_patch_are_accepted_like_post(client: TestClient, method: str) -> None:
-    tenant = make_tenant(client)
+def test_put_and_patch_are_accepted_like_post(
+    client: TestClient, runtime: Runtime, method: str
+) -> None:
+    tenant = seeded.tenant(runtime)
     response = client.request(
         method,
         f"/v1/hooks/{tenant.endpoint_id}",
@@ -122,7 +129,7 @@ def test_put_and_patch_are_accepted_like_post(client: TestClient, method: str) -
 
 
 def test_get_with_query_string_is_an_alert(client: TestClient, runtime: Runtime) -> None:
-    tenant = make_tenant(client)
+    tenant = seeded.tenant(runtime)
     body = ok(
         client.get(
             f"/v1/hooks/{tenant.endpoint_id}",
@@ -138,7 +145,7 @@ def test_get_with_query_string_is_an_alert(client: TestClient, runtime: Runtime)
 
 
 def test_form_and_multipart_bodies_are_accepted(client: TestClient, runtime: Runtime) -> None:
-    tenant = make_tenant(client)
+    tenant = seeded.tenant(runtime)
     form = ok(_hook(client, tenant, data={"title": "from form", "level": "warning"}), 202)
     multipart = ok(_hook(client, tenant, files={"title": (None, "from multipart")}), 202)
     with runtime.database.read() as session:
@@ -152,7 +159,7 @@ def test_form_and_multipart_bodies_are_accepted(client: TestClient, runtime: Run
 def test_raw_text_and_broken_json_are_kept_as_the_message(
     client: TestClient, runtime: Runtime
 ) -> None:
-    tenant = make_tenant(client)
+    tenant = seeded.tenant(runtime)
     body = ok(
         _hook(
             client,
@@ -171,7 +178,7 @@ def test_raw_text_and_broken_json_are_kept_as_the_message(
 def test_oversized_payload_is_refused_and_nothing_written(
     client: TestClient, runtime: Runtime
 ) -> None:
-    tenant = make_tenant(client)
+    tenant = seeded.tenant(runtime)
     limit = runtime.settings.max_payload_bytes
     assert limit == 1024 * 1024
     response = _hook(client, tenant, content=b"x" * (limit + 1))
@@ -194,7 +201,7 @@ def test_oversized_payload_is_refused_and_nothing_written(
 def test_bad_keys_are_refused_and_nothing_written(
     client: TestClient, runtime: Runtime, headers: dict[str, str], status: int, code: str
 ) -> None:
-    tenant = make_tenant(client)
+    tenant = seeded.tenant(runtime)
     response = client.post(f"/v1/hooks/{tenant.endpoint_id}", headers=headers, json={"title": "x"})
     assert response.status_code == status
     assert response.json()["error"]["code"] == code
@@ -202,7 +209,7 @@ def test_bad_keys_are_refused_and_nothing_written(
 
 
 def test_unknown_endpoint_is_404(client: TestClient, runtime: Runtime) -> None:
-    tenant = make_tenant(client)
+    tenant = seeded.tenant(runtime)
     response = client.post(
         "/v1/hooks/ep_doesnotexist", headers=tenant.alert_key, json={"title": "x"}
     )
@@ -214,7 +221,7 @@ def test_unknown_endpoint_is_404(client: TestClient, runtime: Runtime) -> None:
 def test_key_is_optional_when_the_endpoint_does_not_require_one(
     client: TestClient, runtime: Runtime
 ) -> None:
-    tenant = make_tenant(client)
+    tenant = seeded.tenant(runtime)
     ok(
         client.patch(
             f"/v1/orgs/{tenant.org_id}/endpoints/{tenant.endpoint_id}",
@@ -236,10 +243,8 @@ def test_key_is_optional_when_the_endpoint_does_not_require_one(
 def test_endpoint_with_routing_all_calls_every_contact(
     client: TestClient, runtime: Runtime
 ) -> None:
-    tenant = make_tenant(client)
-    second = {
-        "id": add_contact(client, tenant.org_id, tenant.auth, name="Backup", phone="+447400123499")
-    }
+    tenant = seeded.tenant(runtime)
+    second = {"id": seeded.contact(runtime, tenant.org_id, name="Backup", phone="+447400123499")}
     ok(
         client.patch(
             f"/v1/orgs/{tenant.org_id}/endpoints/{tenant.endpoint_id}",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -23,6 +24,8 @@ from tocsin.ingest.trim import MAX_STORED_PAYLOAD_BYTES, trim_payload
 from tocsin.messages import MessageContext, render_message
 from tocsin.runtime import Runtime
 from tocsin.trust.models import AuditEvent
+
+pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
 GROUP_KEY = '{}:{alertname="InstanceDown"}'
 
@@ -130,7 +133,8 @@ def test_a_body_over_the_cap_is_refused_on_record_for_a_good_key_only(
     stranger = client.post(hook, content=too_big, headers={"X-Alert-Key": "tk_nobody_000000"})
     assert stranger.status_code == 413
     with runtime.database.read() as session:
-        assert session.scalars(select(AuditEvent.action)).all() == []
+        refused = select(AuditEvent).where(AuditEvent.action == "alert.refused")
+        assert session.scalars(refused).all() == []
 
     refused = client.post(hook, content=too_big, headers=tenant.alert_key)
     assert refused.status_code == 413

@@ -11,8 +11,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from tests import seeded
 from tests.billing.helpers import tiny_billing
-from tests.factories import PASSWORD, make_tenant, ok
+from tests.factories import PASSWORD, ok
 from tests.trust.anomaly_traffic import Traffic, hours, numbers
 from tocsin.clock import ManualClock
 from tocsin.runtime import Runtime
@@ -389,7 +390,7 @@ def test_the_evidence_grows_in_the_same_case_through_the_day(
 def test_past_a_hard_threshold_the_organization_is_suspended_once_and_its_webhooks_refused(
     client: TestClient, runtime: Runtime, clock: ManualClock, traffic: Traffic
 ) -> None:
-    tenant = make_tenant(client)
+    tenant = seeded.tenant(runtime)
     # Both the distinct-numbers and the broadcast detectors are past their hard thresholds.
     traffic.calls(tenant.org_id, numbers(200, first=2000), "Vote on Tuesday")
 

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from tests.conftest import serving
@@ -18,12 +19,18 @@ from tocsin.clock import ManualClock
 from tocsin.delivery.worker import Worker, WorkerSettings
 from tocsin.runtime import Runtime
 
+pytestmark = pytest.mark.usefixtures("fast_password_hashing")
+
 
 @pytest.fixture(params=["simulator", None], ids=["simulated", "no-provider"])
 def server(
-    request: pytest.FixtureRequest, database_url: str, data_dir: Path, clock: ManualClock
+    request: pytest.FixtureRequest,
+    app: FastAPI,
+    database_url: str,
+    data_dir: Path,
+    clock: ManualClock,
 ) -> Iterator[TestClient]:
-    with serving(database_url, data_dir, clock, provider=request.param) as (_, client):
+    with serving(app, database_url, data_dir, clock, provider=request.param) as (_, client):
         yield client
 
 

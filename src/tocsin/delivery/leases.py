@@ -56,16 +56,29 @@ def extend_leases(
     over since (this worker's lease expired). Jobs this worker let go of itself are neither."""
     if not job_ids:
         return set()
-    session.execute(
-        update(CallJob)
-        .where(
-            CallJob.id.in_(job_ids),
-            CallJob.lease_owner == worker_id,
-            CallJob.status == JobStatus.LEASED,
+    # Rows another transaction of this worker holds right now (a call being planned or
+    # settled) are passed over rather than waited for: waiting on them while they wait on a
+    # row this heartbeat holds is a deadlock. Their transaction is short; the next heartbeat,
+    # a third of a lease later, extends them.
+    held = list(
+        session.scalars(
+            select(CallJob.id)
+            .where(
+                CallJob.id.in_(job_ids),
+                CallJob.lease_owner == worker_id,
+                CallJob.status == JobStatus.LEASED,
+            )
+            .order_by(CallJob.id)
+            .with_for_update(skip_locked=True)
         )
-        .values(lease_expires_at=now + lease)
-        .execution_options(synchronize_session=False)
     )
+    if held:
+        session.execute(
+            update(CallJob)
+            .where(CallJob.id.in_(held))
+            .values(lease_expires_at=now + lease)
+            .execution_options(synchronize_session=False)
+        )
     return set(
         session.scalars(
             select(CallJob.id).where(

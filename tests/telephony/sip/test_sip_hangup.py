@@ -8,6 +8,7 @@ import asyncio
 import time
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -18,7 +19,7 @@ from tocsin.delivery.models import AttemptStatus, CallAttempt
 from tocsin.runtime import Runtime
 from tocsin.trust.models import AuditEvent
 
-pytestmark = requires_sipp
+pytestmark = [requires_sipp, pytest.mark.usefixtures("fast_password_hashing")]
 
 # Long enough that a hang-up at its end would be the call's own time limit, not the resolve.
 CALL_LIMIT_SECONDS = 30
