@@ -226,9 +226,11 @@ class System:
         state are."""
 
         def excerpt(text: str) -> str:
-            if len(text) <= 12_000:
+            # A web traceback runs to some 8,000 characters before its last line, the one that
+            # names the error, so the head keeps a whole one.
+            if len(text) <= 20_000:
                 return text
-            return f"{text[:4000]}\n[... {len(text) - 12_000} characters ...]\n{text[-8000:]}"
+            return f"{text[:12_000]}\n[... {len(text) - 20_000} characters ...]\n{text[-8000:]}"
 
         return "\n".join(f"--- {p.name} ---\n{excerpt(p.log())}" for p in self.processes)
 

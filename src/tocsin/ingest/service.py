@@ -276,17 +276,41 @@ def _acknowledge(
     else:
         # Acknowledged already: the sender only repeats itself.
         return _repeat(session, alert.id, endpoint, parsed, actor, now, admit)
+    return _closed_by_source(
+        session,
+        alert.id,
+        endpoint,
+        actor,
+        now,
+        "alert.acknowledged",
+        Outcome.ACKNOWLEDGED,
+        cancelled=cancelled,
+    )
+
+
+def _closed_by_source(
+    session: Session,
+    alert_id: str,
+    endpoint: EndpointRoute,
+    actor: Actor,
+    now: datetime,
+    action: str,
+    outcome: Outcome,
+    *,
+    cancelled: int,
+) -> IngestResult:
+    """The audit record and the answer for an alert the sender acknowledged or resolved."""
     audit.record(
         session,
         actor=actor,
-        action="alert.acknowledged",
+        action=action,
         at=now,
         org_id=endpoint.org_id,
         target_type="alert",
-        target_id=alert.id,
+        target_id=alert_id,
         details={"by": "source", "calls_cancelled": cancelled},
     )
-    return IngestResult(alert.id, Outcome.ACKNOWLEDGED, calls_queued=0, calls_cancelled=cancelled)
+    return IngestResult(alert_id, outcome, calls_queued=0, calls_cancelled=cancelled)
 
 
 def _alert_values(
@@ -343,17 +367,16 @@ def _resolve(
         cancelled = escalation.stop_paging(
             session, alert_id=alert.id, status=AlertStatus.RESOLVED, now=now
         )
-    audit.record(
+    return _closed_by_source(
         session,
-        actor=actor,
-        action="alert.resolved",
-        at=now,
-        org_id=endpoint.org_id,
-        target_type="alert",
-        target_id=alert.id,
-        details={"by": "source", "calls_cancelled": cancelled},
+        alert.id,
+        endpoint,
+        actor,
+        now,
+        "alert.resolved",
+        Outcome.RESOLVED,
+        cancelled=cancelled,
     )
-    return IngestResult(alert.id, Outcome.RESOLVED, calls_queued=0, calls_cancelled=cancelled)
 
 
 def resolve_alert(alert: Alert, *, now: datetime, by: str) -> None:
