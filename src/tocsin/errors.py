@@ -34,6 +34,12 @@ class InvalidInput(TocsinError):
 class Unauthorized(TocsinError):
     status_code = 401
     default_code = "unauthorized"
+    # RFC 9110 asks every 401 to say how to authenticate; clients such as Amazon SNS send
+    # the credentials of their URL only once challenged.
+    challenge = 'Bearer realm="tocsin"'
+
+    def headers(self) -> dict[str, str] | None:
+        return {"WWW-Authenticate": self.challenge}
 
 
 class Forbidden(TocsinError):

@@ -170,6 +170,29 @@ def test_a_flood_of_bad_keys_is_stopped_without_touching_others(
     )
 
 
+def test_a_sender_that_waits_for_the_challenge_is_never_refused_for_it(
+    client: TestClient, runtime: Runtime, limits_clock: ManualClock
+) -> None:
+    """Amazon SNS sends the credentials of its URL only after a 401 that asks for them
+    ("the client service must be able to support the HTTP/1.1 401 Unauthorized header
+    response", docs.aws.amazon.com/sns/latest/dg/sns-http-https-endpoint-as-subscriber.html),
+    so every one of its notifications starts with a request that carries no key. Those guess
+    nothing and must not use up the budget of failed authentications of its address."""
+    tenant = make_tenant(client)
+    runtime.rate_limiter = limiter(limits_clock, **{Limits.INGEST_FAILURES: "5/minute"})
+    hook = f"/v1/hooks/{tenant.endpoint_id}"
+    for n in range(10):
+        challenged = client.post(hook, json={"title": f"CPU high {n}"})
+        assert challenged.status_code == 401
+        assert challenged.json()["error"]["code"] == "missing_key"
+        assert "Basic" in challenged.headers["WWW-Authenticate"]
+        answered = client.post(
+            hook, json={"title": f"CPU high {n}"}, auth=("tocsin", tenant.ingest_key)
+        )
+        ok(answered, 202)
+    assert alerts(runtime) == 10
+
+
 def test_sign_in_is_limited_per_email_and_recovers(
     client: TestClient, runtime: Runtime, limits_clock: ManualClock
 ) -> None:

@@ -195,7 +195,10 @@ def test_oversized_payload_is_refused_and_nothing_written(
         ({}, 401, "missing_key"),
         ({"X-Alert-Key": "tk_aaaaaaaaaaaa_" + "b" * 40}, 401, "invalid_key"),
         ({"X-Alert-Key": "not-a-key"}, 401, "invalid_key"),
-        ({"Authorization": "Basic Zm9vOmJhcg=="}, 401, "invalid_token"),
+        ({"Authorization": "Basic Zm9vOmJhcg=="}, 401, "invalid_key"),  # foo:bar
+        ({"Authorization": "Basic Og=="}, 401, "missing_key"),  # ":"
+        ({"Authorization": "Basic not base64!"}, 401, "invalid_key"),
+        ({"Authorization": "Digest username=x"}, 401, "invalid_token"),
     ],
 )
 def test_bad_keys_are_refused_and_nothing_written(
@@ -206,6 +209,23 @@ def test_bad_keys_are_refused_and_nothing_written(
     assert response.status_code == status
     assert response.json()["error"]["code"] == code
     assert _count(runtime, Alert) == 0
+
+
+@pytest.mark.parametrize("where", ["password", "user name"])
+def test_a_key_in_basic_credentials_is_accepted(
+    client: TestClient, runtime: Runtime, where: str
+) -> None:
+    """Amazon SNS and Google Cloud Monitoring send no custom header, but both send the user
+    and password of the URL they are given as `Authorization: Basic` (SNS: "HTTP/HTTPS
+    endpoints ... basic and digest access authentication", Cloud Monitoring: "webhook with
+    basic authentication"), so the key can ride there."""
+    tenant = seeded.tenant(runtime)
+    auth = ("tocsin", tenant.ingest_key) if where == "password" else (tenant.ingest_key, "")
+    body = ok(
+        client.post(f"/v1/hooks/{tenant.endpoint_id}", auth=auth, json={"title": "Disk full"}),
+        202,
+    )
+    assert body["calls_queued"] == 1
 
 
 def test_unknown_endpoint_is_404(client: TestClient, runtime: Runtime) -> None:

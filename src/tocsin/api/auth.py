@@ -7,6 +7,8 @@ organization did not exist, so ids of other tenants cannot be probed.
 
 from __future__ import annotations
 
+import base64
+import binascii
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -50,6 +52,29 @@ def bearer_token(authorization: str | None) -> str | None:
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("Authorization header must be 'Bearer <token>'", code="invalid_token")
     return token.strip()
+
+
+def basic_credentials_secret(authorization: str) -> str | None:
+    """The secret in `Authorization: Basic ...`: the password, or the user name when the
+    password is empty (tools differ in which field they offer). None for another scheme.
+
+    For senders that cannot set a header but can put credentials in the URL they call
+    (`https://tocsin:tk_...@host/v1/hooks/ep_...`): Amazon SNS and Google Cloud Monitoring."""
+    scheme, _, encoded = authorization.partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError) as exc:
+        raise Unauthorized(
+            "Authorization header 'Basic' credentials are not base64 of user:password",
+            code="invalid_key",
+        ) from exc
+    user, _, password = decoded.partition(":")
+    secret = password.strip() or user.strip()
+    if not secret:
+        raise Unauthorized("Authorization header 'Basic' carries no key", code="missing_key")
+    return secret
 
 
 def authenticate_api_key(session: Session, runtime: Runtime, plaintext: str) -> ApiKey:

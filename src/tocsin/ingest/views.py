@@ -12,7 +12,12 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
 from tocsin.accounts.models import ApiKey, Scope
-from tocsin.api.auth import authenticate_api_key, bearer_token, last_used_is_stale
+from tocsin.api.auth import (
+    authenticate_api_key,
+    basic_credentials_secret,
+    bearer_token,
+    last_used_is_stale,
+)
 from tocsin.api.deps import client_ip
 from tocsin.api.schemas import ERROR_RESPONSES
 from tocsin.endpoints.service import EndpointRoute, find_route
@@ -78,11 +83,21 @@ async def _multipart_fields(request: Request, body: bytes) -> list[tuple[str, st
     ]
 
 
+# The webhook takes a key in Basic credentials too (the password, or the user name alone).
+WEBHOOK_CHALLENGE = 'Bearer realm="tocsin", Basic realm="tocsin"'
+
+
 def _alert_key(request: Request) -> str | None:
     key = request.headers.get("x-alert-key")
     if key:
         return key.strip()
-    return bearer_token(request.headers.get("authorization"))
+    authorization = request.headers.get("authorization")
+    try:
+        secret = basic_credentials_secret(authorization) if authorization else None
+        return secret if secret is not None else bearer_token(authorization)
+    except Unauthorized as error:
+        error.challenge = WEBHOOK_CHALLENGE
+        raise
 
 
 async def receive_hook(endpoint_id: str, request: Request) -> JSONResponse:
@@ -112,10 +127,13 @@ async def receive_hook(endpoint_id: str, request: Request) -> JSONResponse:
     )
     try:
         result = await runtime.database.off_loop(accept_hook, runtime, hook)
-    except (Unauthorized, NotFound):
+    except (Unauthorized, NotFound) as error:
+        if isinstance(error, Unauthorized):
+            error.challenge = WEBHOOK_CHALLENGE
         # Guessing endpoint ids or keys from one address soon meets a 429; a good key from the
-        # same address (everyone, behind a load balancer) never does.
-        if ip_address is not None:
+        # same address (everyone, behind a load balancer) never does. A request with no key
+        # guesses nothing: it is how a sender that answers challenges (SNS) always begins.
+        if ip_address is not None and error.code != "missing_key":
             runtime.rate_limiter.hit(
                 Limits.INGEST_FAILURES, ip_address, what="failed authentications"
             )
