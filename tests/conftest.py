@@ -5,7 +5,7 @@ SQLite and, when TOCSIN_TEST_DATABASE_URL is set, once more on PostgreSQL.
 
 `make test` spreads the tests over one pytest-xdist worker per core. Each worker has its own
 temporary directory, its own PostgreSQL database and its own application; tests that start
-processes or keep real time run one at a time on a single worker (see SERIAL below).
+processes or keep real time run one at a time in a lane of their own (see SERIAL_LANES below).
 """
 
 from __future__ import annotations
@@ -51,22 +51,24 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 # Whole-system tests start Tocsin's processes (and Alertmanager, Chromium); SIP tests exchange
-# real-time media with SIPp. Run side by side they would compete for the CPU their deadlines
-# assume, so under xdist the tests whose node ids start with these run on one worker, one at a
-# time. Add the folder or module of any new test that starts processes or keeps real time.
-SERIAL = ("tests/e2e/", "tests/telephony/sip/")
+# real-time media with SIPp. Two of either side by side would compete for the CPU their
+# deadlines assume, so under xdist each of these lanes runs its tests one at a time on one
+# worker. (One lane for both took 7 minutes, the rest of the suite 5; two lanes let the other
+# worker share the whole-system tests' wait.) Add the folder or module of any new test that
+# starts processes or keeps real time to a lane.
+SERIAL_LANES = ("tests/e2e/", "tests/telephony/sip/")
 
 
 class SerialGroupScheduling(LoadScopeScheduling):
     """Each test is a unit of work of its own, sent to whichever worker is free, except the
-    SERIAL tests: one unit, which goes out first because it takes longest.
+    tests of a serial lane: one unit a lane, which go out first because they take longest.
 
     (xdist's own `--dist loadgroup` does this with marks, but it rewrites node ids, which
     pytest 9.2 no longer lets it do: pytest-dev/pytest-xdist#1386.)
     """
 
     def _split_scope(self, nodeid: str) -> str:
-        return "serial" if nodeid.startswith(SERIAL) else nodeid
+        return next((lane for lane in SERIAL_LANES if nodeid.startswith(lane)), nodeid)
 
 
 @pytest.hookimpl(optionalhook=True)
