@@ -208,6 +208,8 @@ def test_bad_keys_are_refused_and_nothing_written(
     response = client.post(f"/v1/hooks/{tenant.endpoint_id}", headers=headers, json={"title": "x"})
     assert response.status_code == status
     assert response.json()["error"]["code"] == code
+    # However the key was refused, the challenge names both schemes the webhook takes.
+    assert response.headers["WWW-Authenticate"] == 'Bearer realm="tocsin", Basic realm="tocsin"'
     assert _count(runtime, Alert) == 0
 
 

@@ -92,15 +92,20 @@ def _alert_key(request: Request) -> str | None:
     if key:
         return key.strip()
     authorization = request.headers.get("authorization")
+    secret = basic_credentials_secret(authorization) if authorization else None
+    return secret if secret is not None else bearer_token(authorization)
+
+
+async def receive_hook(endpoint_id: str, request: Request) -> JSONResponse:
     try:
-        secret = basic_credentials_secret(authorization) if authorization else None
-        return secret if secret is not None else bearer_token(authorization)
+        return await _receive(endpoint_id, request)
     except Unauthorized as error:
+        # Every 401 of the webhook, whatever refused the key, names both schemes it takes.
         error.challenge = WEBHOOK_CHALLENGE
         raise
 
 
-async def receive_hook(endpoint_id: str, request: Request) -> JSONResponse:
+async def _receive(endpoint_id: str, request: Request) -> JSONResponse:
     runtime: Runtime = request.app.state.runtime
     key, ip_address = _alert_key(request), client_ip(request)
     content_type = request.headers.get("content-type", "")
@@ -128,8 +133,6 @@ async def receive_hook(endpoint_id: str, request: Request) -> JSONResponse:
     try:
         result = await runtime.database.off_loop(accept_hook, runtime, hook)
     except (Unauthorized, NotFound) as error:
-        if isinstance(error, Unauthorized):
-            error.challenge = WEBHOOK_CHALLENGE
         # Guessing endpoint ids or keys from one address soon meets a 429; a good key from the
         # same address (everyone, behind a load balancer) never does. A request with no key
         # guesses nothing: it is how a sender that answers challenges (SNS) always begins.
