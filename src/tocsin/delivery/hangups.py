@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from tocsin.delivery.models import AttemptStatus, CallAttempt, CallJob
@@ -115,16 +115,24 @@ def request_hangups(
 
 def pending_hangups(session: Session, *, worker_id: str, limit: int = 100) -> list[Hangup]:
     """Marked calls this worker may act on: its own, and any REST provider's."""
+    # Chosen in the query, so other workers' marked SIP calls cannot fill the limit.
     rows = session.execute(
         select(*_COLUMNS)
-        .where(CallAttempt.hangup_requested_at.is_not(None), CallAttempt.status.in_(_IN_PROGRESS))
+        .where(
+            CallAttempt.hangup_requested_at.is_not(None),
+            CallAttempt.status.in_(_IN_PROGRESS),
+            or_(
+                CallAttempt.worker_id == worker_id,
+                and_(
+                    CallAttempt.provider.in_(REST_KINDS),
+                    CallAttempt.provider_call_id.is_not(None),
+                    CallAttempt.provider_call_id != "",
+                ),
+            ),
+        )
         .limit(limit)
     )
-    return [
-        Hangup(*row)
-        for row in rows
-        if row.worker_id == worker_id or (row.provider in REST_KINDS and row.provider_call_id)
-    ]
+    return [Hangup(*row) for row in rows]
 
 
 def closed_while_running(session: Session, *, attempt_ids: Collection[str]) -> list[Hangup]:
