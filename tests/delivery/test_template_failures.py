@@ -115,3 +115,20 @@ def test_a_job_a_worker_keeps_failing_on_is_on_the_timeline_and_reported_to_the_
     with runtime.database.read() as session:
         failures = session.scalar(select(CallJob.failures).where(CallJob.alert_id == alert_id))
     assert failures == 2
+
+
+def test_a_long_error_repeated_is_said_once(pager: Pager, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The job keeps the first 500 characters of its error; the same long error again is the
+    same error, not a new line on the timeline at every try."""
+
+    def broken(*args: object, **kwargs: object) -> str:
+        raise RuntimeError("a very long complaint " * 40)
+
+    monkeypatch.setattr(planning, "_spoken_text", broken)
+    alert_id = pager.fire(pager.endpoint(pager.contact("Alice", "press:1")))
+    pager.run()
+    pager.later(seconds=15)
+    pager.later(seconds=30)
+    [job] = pager.alert(alert_id)["jobs"]
+    assert len(job["last_error"]) == 500
+    assert pager.actions(alert_id).count("call.error") == 1

@@ -324,9 +324,11 @@ def record_job_failure(
     job = session.get(CallJob, job_id, with_for_update=True)
     if job is None or job.status not in (JobStatus.LEASED, JobStatus.PENDING):
         return
-    same_as_before = job.last_error == error
+    # Compared as stored, so a long error repeated is recognised as the same one.
+    stored = error[:500]
+    same_as_before = job.last_error == stored
     job.failures += 1
-    job.last_error = error[:500]
+    job.last_error = stored
     wait = min(FAILURE_RETRY * 2 ** min(job.failures - 1, 10), MOST_FAILURE_RETRY)
     release(job, status=JobStatus.PENDING, now=now, run_at=now + wait)
     if not same_as_before:
