@@ -166,7 +166,7 @@ class AccountCallbackProviders:
         if attempt is not None:
             chain = self._directory.choices_for(session, attempt.org_id)
             recorded = bool(attempt.provider_call_id)
-            placed_by = (attempt.provider_account_id, attempt.platform_provider)
+            placed_by = attempt.placed_by
         else:
             verification = verification_for(session, idempotency_key)
             if verification is None:
@@ -183,7 +183,7 @@ class AccountCallbackProviders:
             if choice.provider.name == kind and isinstance(choice.provider, _REST_TYPES)
         ]
         if recorded:
-            candidates = [c for c in candidates if (c.account_id, c.platform_name) == placed_by]
+            candidates = [c for c in candidates if c.identity == placed_by]
         if not candidates:
             return None
         provider = candidates[0].provider

@@ -216,6 +216,11 @@ class CallAttempt(Base):
         UTCDateTime(), default=None, index=True
     )
 
+    @property
+    def placed_by(self) -> tuple[str | None, str | None]:
+        """The provider that took the call, as `ProviderChoice.identity` names one."""
+        return self.provider_account_id, self.platform_provider
+
 
 class ProviderAccount(Base):
     """A telephony provider an organization calls through; lower priority is tried first, the

@@ -50,6 +50,11 @@ class ProviderChoice:
     def simulated(self) -> bool:
         return self.provider.capabilities.simulated
 
+    @property
+    def identity(self) -> tuple[str | None, str | None]:
+        """What an attempt records of the provider that placed it (`placed_by`)."""
+        return self.account_id, self.platform_name
+
 
 @dataclass(frozen=True)
 class ProviderChain:

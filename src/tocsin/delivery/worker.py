@@ -308,7 +308,7 @@ class Worker:
     async def _end_by_api(self, hangup: Hangup) -> str:
         chain = await self._read(self.providers.choices_for, org_id=hangup.org_id)
         for choice in chain.choices:
-            if (choice.account_id, choice.platform_name) != hangup.placed_by:
+            if choice.identity != hangup.placed_by:
                 continue
             end_call = getattr(choice.provider, "end_call", None)
             if end_call is None or hangup.provider_call_id is None:
@@ -457,7 +457,7 @@ class Worker:
                 # We never asked this provider, so trying later cannot double the call.
                 await self._not_placed(attempt, "deadline", "sending deadline passed")
                 return
-            if (choice.account_id, choice.platform_name) != attempt.placed_by:
+            if choice.identity != attempt.placed_by:
                 # Name the provider before asking it, so a callback that beats `mark_accepted`
                 # is checked against its credentials.
                 await self._write(
@@ -553,7 +553,7 @@ class Worker:
         choices = chain.choices
         if attempt.status == AttemptStatus.IN_PROGRESS:
             # Accepted: only the provider that took it can say how it went.
-            choices = [c for c in choices if (c.account_id, c.platform_name) == attempt.placed_by]
+            choices = [c for c in choices if c.identity == attempt.placed_by]
         askable = [c for c in choices if c.provider.capabilities.lookup_by_idempotency_key]
         record = None
         for choice in askable:
