@@ -305,15 +305,8 @@ def restart_if_exhausted(
         now=now,
         targets_for=numbers_for(session, escalation.org_id),
     )
-    position = transition.position
     escalation.first_round = first_round
-    escalation.round = position.round
-    escalation.step_index = position.step_index
-    escalation.step_started_at = position.step_started_at
-    escalation.next_at = position.next_at
-    escalation.status = position.status.value
-    escalation.ended_at = now if position.status != EscalationStatus.ACTIVE else None
-    escalation.updated_at = now
+    _move_to(escalation, transition.position, now)
     session.flush()
     audit.record(
         session,
@@ -398,14 +391,7 @@ def advance(session: Session, *, escalation_id: str, now: datetime, skip_locked:
         now=now,
         targets_for=numbers_for(session, escalation.org_id),
     )
-    position = transition.position
-    escalation.step_index = position.step_index
-    escalation.round = position.round
-    escalation.step_started_at = position.step_started_at
-    escalation.next_at = position.next_at
-    escalation.updated_at = now
-    if position.status != EscalationStatus.ACTIVE:
-        close(escalation, position.status, now)
+    _move_to(escalation, transition.position, now)
     session.flush()
     _write_step(session, escalation.id, escalation.org_id, escalation.alert_id, transition, now)
     return True
@@ -416,6 +402,21 @@ def ended_by(alert_status: str | None) -> EscalationStatus:
     if alert_status == AlertStatus.ACKNOWLEDGED:
         return EscalationStatus.ACKNOWLEDGED
     return EscalationStatus.RESOLVED
+
+
+def _move_to(escalation: Escalation, position: Position, now: datetime) -> None:
+    """Write where the steps got to; an escalation they ended is closed, one they (re)started
+    is active."""
+    escalation.step_index = position.step_index
+    escalation.round = position.round
+    escalation.step_started_at = position.step_started_at
+    escalation.next_at = position.next_at
+    escalation.updated_at = now
+    if position.status == EscalationStatus.ACTIVE:
+        escalation.status = EscalationStatus.ACTIVE.value
+        escalation.ended_at = None
+    else:
+        close(escalation, position.status, now)
 
 
 def close(escalation: Escalation, status: EscalationStatus, now: datetime) -> None:
