@@ -56,8 +56,7 @@ from harness import (
     uncapped_settings,
 )
 from tocsin.db.engine import Database
-from tocsin.delivery.models import AttemptStatus, CallAttempt, CallJob, Escalation, JobStatus
-from tocsin.ingest.models import Alert
+from tocsin.paging.models import Alert, AttemptStatus, CallAttempt, CallJob, Escalation, JobStatus
 from tocsin.telephony.simulator import code_heard
 
 SETTLED = [status.value for status in AttemptStatus if status.is_final]

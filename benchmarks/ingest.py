@@ -49,8 +49,7 @@ from harness import (
     uncapped_settings,
 )
 from tocsin.db.engine import Database
-from tocsin.delivery.models import CallJob, JobStatus
-from tocsin.ingest.models import Alert
+from tocsin.paging.models import Alert, CallJob, JobStatus
 from tocsin.telephony.simulator import code_heard
 
 DEMO_PHONE = "+447400123456"

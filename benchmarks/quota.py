@@ -29,10 +29,10 @@ from sqlalchemy import text
 from harness import throwaway_database
 from tocsin.accounts.models import Organization
 from tocsin.billing.usage import Counted, count_call
+from tocsin.core.ratelimit import Limits, RateLimiter, parse_rate_limits
 from tocsin.db.engine import Database
-from tocsin.db.migrate import upgrade
+from tocsin.migrations.upgrade import upgrade
 from tocsin.policy.quota import CallCaps, periods_at
-from tocsin.ratelimit import Limits, RateLimiter, parse_rate_limits
 
 CAPS = CallCaps(monthly_calls=10**9, daily_calls=10**9, monthly_spend_cents=10**9, cost_cents=2)
 PERIODS = periods_at(datetime(2026, 12, 1, 12, tzinfo=UTC), "UTC")

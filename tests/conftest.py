@@ -30,12 +30,12 @@ from xdist.scheduler import LoadScopeScheduling
 
 from tocsin.accounts import passwords
 from tocsin.app import create_app
-from tocsin.clock import ManualClock
-from tocsin.config import Settings
+from tocsin.core.clock import ManualClock
+from tocsin.core.config import Settings
 from tocsin.db.engine import Database, normalise_url
-from tocsin.db.migrate import upgrade
-from tocsin.db.models import Base
+from tocsin.migrations.upgrade import upgrade
 from tocsin.runtime import Runtime
+from tocsin.tables import Base
 
 POSTGRES_URL = os.environ.get("TOCSIN_TEST_DATABASE_URL")
 TEST_SECRET = "test-secret-key-that-is-long-enough-for-hmac-0123456789"

@@ -158,8 +158,8 @@ def alert_dials(simulator_root: Path) -> list[dict[str, Any]]:
 def consent_written_directly(database: Any, org_id: str, number: str, at: Any) -> None:
     """A consent record put straight into the database, as if it got past the API somehow:
     for tests of what dial time does with whatever the tables hold."""
-    from tocsin.ids import new_id
-    from tocsin.trust.models import ConsentRecord
+    from tocsin.core.ids import new_id
+    from tocsin.numbers.models import ConsentRecord
 
     with database.write() as session:
         session.add(

@@ -11,9 +11,9 @@ from fastapi.testclient import TestClient
 
 from tests import seeded
 from tocsin.accounts.models import User
-from tocsin.delivery import provider_accounts
+from tocsin.http.web import sessions
+from tocsin.providers import accounts as provider_accounts
 from tocsin.runtime import Runtime
-from tocsin.web import sessions
 
 _counter = itertools.count(1)
 

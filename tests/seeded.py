@@ -30,16 +30,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tests.factories import PASSWORD, Tenant
-from tocsin.accounts import registration, service
+from tocsin.accounts import service
 from tocsin.accounts.models import Membership, Role
-from tocsin.endpoints import setup
+from tocsin.audit import log as audit
+from tocsin.contacts.verify import confirm_for_contact, issue_for_contact
+from tocsin.core.actors import Actor
+from tocsin.endpoints import policies, setup
 from tocsin.endpoints.service import get_contact
-from tocsin.routing import policies
+from tocsin.numbers.verification import Channel, Requester
+from tocsin.organizations import registration
 from tocsin.runtime import Runtime
-from tocsin.trust import audit
-from tocsin.trust.audit import Actor
-from tocsin.trust.contact_verification import confirm_for_contact, issue_for_contact
-from tocsin.trust.verification import Channel, Requester
 
 _people = itertools.count(1)
 

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from tests.shell import run
 from tests.trust.anomaly_traffic import Traffic, numbers
 from tocsin.cli import app
-from tocsin.clock import utcnow
+from tocsin.core.clock import utcnow
 from tocsin.db.engine import Database
 
 

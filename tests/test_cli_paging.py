@@ -13,9 +13,9 @@ from typer.testing import CliRunner
 from tests.factories import ok
 from tests.shell import add_verified_contact, fails, run
 from tocsin.cli import app
-from tocsin.clock import ManualClock
-from tocsin.delivery.models import CallJob
-from tocsin.delivery.worker import Worker, WorkerSettings
+from tocsin.core.clock import ManualClock
+from tocsin.engine.worker import Worker, WorkerSettings
+from tocsin.paging.models import CallJob
 from tocsin.runtime import Runtime
 from tocsin.telephony.simulator import SimulatorProvider
 

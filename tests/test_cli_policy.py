@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from tests.shell import fails, run
 from tocsin.cli import app
-from tocsin.trust.documents import SHIPPED_VERSION
+from tocsin.documents.versions import SHIPPED_VERSION
 
 
 def days_from_today(days: int) -> str:

@@ -9,25 +9,25 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 
 from tocsin import __version__
-from tocsin.accounts.views import router as accounts_router
-from tocsin.alerts.views import router as alerts_router
-from tocsin.api.errors import install_error_handlers
-from tocsin.api.screening import router as screening_router
-from tocsin.billing.views import router as billing_router
-from tocsin.delivery.callbacks import router as telephony_callbacks_router
-from tocsin.delivery.provider_views import router as providers_router
-from tocsin.endpoints.views import router as endpoints_router
-from tocsin.ingest.views import router as ingest_router
-from tocsin.routing.views import router as escalations_router
+from tocsin.http.api.accounts import router as accounts_router
+from tocsin.http.api.alerts import router as alerts_router
+from tocsin.http.api.billing import router as billing_router
+from tocsin.http.api.cases import router as cases_router
+from tocsin.http.api.consent import router as consent_router
+from tocsin.http.api.documents import router as policies_router
+from tocsin.http.api.endpoints import router as endpoints_router
+from tocsin.http.api.enforcement import router as enforcement_router
+from tocsin.http.api.hooks import router as ingest_router
+from tocsin.http.api.policies import router as escalations_router
+from tocsin.http.api.providers import router as providers_router
+from tocsin.http.api.public import router as public_router
+from tocsin.http.api.screening import router as screening_router
+from tocsin.http.api.trust import audit_router, security_router
+from tocsin.http.api.trust import router as do_not_call_router
+from tocsin.http.callbacks import router as telephony_callbacks_router
+from tocsin.http.errors import install_error_handlers
+from tocsin.http.web.pages import install_web
 from tocsin.runtime import Runtime
-from tocsin.trust.admin_views import router as enforcement_router
-from tocsin.trust.case_views import router as cases_router
-from tocsin.trust.consent_views import router as consent_router
-from tocsin.trust.document_views import router as policies_router
-from tocsin.trust.public_views import router as public_router
-from tocsin.trust.views import audit_router, security_router
-from tocsin.trust.views import router as do_not_call_router
-from tocsin.web.pages import install_web
 
 
 def create_app(runtime: Runtime, *, run_worker: bool = False) -> FastAPI:

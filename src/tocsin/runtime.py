@@ -11,22 +11,22 @@ from datetime import timedelta
 
 import httpx
 
-from tocsin.accounts.secrets import derive_key
 from tocsin.accounts.tokens import TokenCodec
 from tocsin.billing.plans import PlanCatalog
 from tocsin.billing.standing import DEFAULT_BILLING, BillingConfig
-from tocsin.clock import Clock, SystemClock
-from tocsin.config import Settings
+from tocsin.core.clock import Clock, SystemClock
+from tocsin.core.config import Settings
+from tocsin.core.errors import InvalidInput
+from tocsin.core.ratelimit import Limits, RateLimiter, parse_rate_limits
+from tocsin.core.secretbox import SecretBox
+from tocsin.core.secrets import derive_key
 from tocsin.db.engine import Database
-from tocsin.delivery.platform_providers import PlatformProvider, configured_providers
-from tocsin.delivery.providers import ProviderDirectory
-from tocsin.delivery.settle import RetryPolicy
-from tocsin.delivery.worker import Worker, WorkerSettings
-from tocsin.errors import InvalidInput
-from tocsin.ingest.refusals import RefusalLog
-from tocsin.ratelimit import Limits, RateLimiter, parse_rate_limits
+from tocsin.engine.worker import Worker, WorkerSettings
+from tocsin.intake.refusals import RefusalLog
+from tocsin.paging.settle import RetryPolicy
+from tocsin.providers.choice import ProviderDirectory
+from tocsin.providers.platform import PlatformProvider, configured_providers
 from tocsin.routing.steps import DEFAULT_PAGING, PagingDefaults
-from tocsin.secretbox import SecretBox
 from tocsin.telephony.factory import BuildContext, ProviderFactory
 from tocsin.telephony.rest.builders import register_rest_providers
 from tocsin.telephony.sip.builder import register_sip_provider

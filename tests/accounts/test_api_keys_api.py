@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from tests.accounts.helpers import api_key_header, bearer, create_key, error
 from tests.factories import Tenant, make_tenant, ok
-from tocsin.clock import ManualClock
+from tocsin.core.clock import ManualClock
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 

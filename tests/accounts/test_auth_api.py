@@ -14,10 +14,10 @@ from tests.factories import PASSWORD, make_tenant, ok, signup
 from tocsin.accounts.models import RefreshToken, User
 from tocsin.accounts.passwords import verify_password
 from tocsin.app import create_app
-from tocsin.clock import ManualClock
-from tocsin.config import Settings
+from tocsin.audit.models import AuditEvent
+from tocsin.core.clock import ManualClock
+from tocsin.core.config import Settings
 from tocsin.runtime import Runtime
-from tocsin.trust.models import AuditEvent
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 

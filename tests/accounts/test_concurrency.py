@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 from tocsin.accounts import service
 from tocsin.accounts.models import Membership, RefreshToken, Role, User
 from tocsin.accounts.tokens import REFRESH
-from tocsin.errors import Conflict
-from tocsin.ids import new_id
+from tocsin.core.errors import Conflict
+from tocsin.core.ids import new_id
 from tocsin.runtime import Runtime
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)

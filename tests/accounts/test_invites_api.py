@@ -10,7 +10,7 @@ from sqlalchemy import select
 from tests.accounts.helpers import bearer, error, invite, join
 from tests.factories import PASSWORD, make_tenant, ok, signup
 from tocsin.accounts.models import Invite
-from tocsin.clock import ManualClock
+from tocsin.core.clock import ManualClock
 from tocsin.runtime import Runtime
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")

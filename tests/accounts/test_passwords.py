@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tocsin.accounts import passwords
-from tocsin.errors import InvalidInput
+from tocsin.core.errors import InvalidInput
 
 GOOD = "violet kettle 42 orbit"
 

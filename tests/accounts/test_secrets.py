@@ -10,8 +10,9 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy.orm import Session
 
-from tocsin.accounts import secrets, service
+from tocsin.accounts import service
 from tocsin.accounts.models import ApiKey
+from tocsin.core import secrets
 from tocsin.db.engine import Database
 from tocsin.runtime import Runtime
 

@@ -13,7 +13,7 @@ import jwt
 import pytest
 
 from tocsin.accounts.tokens import ACCESS, REFRESH, TokenClaims, TokenCodec
-from tocsin.errors import Unauthorized
+from tocsin.core.errors import Unauthorized
 
 KEY = b"k" * 32
 ISSUED = datetime(2026, 1, 1, tzinfo=UTC)

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from tests import seeded
 from tests.accounts.helpers import api_key_header, create_key, error, user_id
 from tests.factories import Tenant, ok
-from tocsin.delivery.models import CallJob
+from tocsin.paging.models import CallJob
 from tocsin.runtime import Runtime
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")

@@ -16,12 +16,11 @@ from sqlalchemy import func, select
 
 from tests.factories import PASSWORD, make_tenant, ok
 from tests.rows import tenant_rows
-from tocsin.billing.models import Notice
-from tocsin.clock import ManualClock
-from tocsin.ingest.models import Alert
-from tocsin.ratelimit import Limits, RateLimited, RateLimiter, parse_rate_limits
+from tocsin.audit.models import AuditEvent, Notice
+from tocsin.core.clock import ManualClock
+from tocsin.core.ratelimit import Limits, RateLimited, RateLimiter, parse_rate_limits
+from tocsin.paging.models import Alert
 from tocsin.runtime import Runtime
-from tocsin.trust.models import AuditEvent
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 

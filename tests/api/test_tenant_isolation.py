@@ -17,9 +17,9 @@ from fastapi.testclient import TestClient
 
 from tests.accounts.helpers import api_key_header, create_key, error, invite, join
 from tests.factories import Tenant, code_sent, make_tenant, ok
-from tocsin.billing.notices import tell_owners
+from tocsin.audit.log import SYSTEM
+from tocsin.audit.notices import tell_owners
 from tocsin.runtime import Runtime
-from tocsin.trust.audit import SYSTEM
 from tocsin.trust.enforcement import ActionKind, ActionScope, take_action
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")

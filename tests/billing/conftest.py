@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import settings_for
-from tocsin.config import Settings
+from tocsin.core.config import Settings
 
 OLD_SECRET = b"pdl_ntfset_01old_secret_0123456789abcdef"
 NEW_SECRET = b"pdl_ntfset_01new_secret_abcdef0123456789"

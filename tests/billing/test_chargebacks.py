@@ -14,7 +14,7 @@ from tests.billing.helpers import tiny_billing
 from tests.billing.paddle import PaddleSender, adjustment, paddle_id, subscription, transaction
 from tests.factories import ok, signup
 from tocsin.billing.models import Adjustment
-from tocsin.clock import ManualClock
+from tocsin.core.clock import ManualClock
 from tocsin.runtime import Runtime
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")

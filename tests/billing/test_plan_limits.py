@@ -12,8 +12,8 @@ from tests.billing.helpers import tiny_billing
 from tests.delivery.pager import Pager
 from tests.factories import ok
 from tocsin.accounts.models import Organization
-from tocsin.clock import ManualClock
-from tocsin.delivery.models import CallAttempt
+from tocsin.core.clock import ManualClock
+from tocsin.paging.models import CallAttempt
 from tocsin.runtime import Runtime
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")

@@ -14,15 +14,9 @@ from tests.delivery.pager import Pager
 from tests.factories import ok
 from tocsin.billing.models import UsageCounter
 from tocsin.billing.usage import Counted, Refused, count_call, give_back
-from tocsin.clock import ManualClock
-from tocsin.delivery.models import CallAttempt
-from tocsin.policy.quota import (
-    CallCaps,
-    CapKind,
-    calls_left,
-    low_quota_sentence,
-    periods_at,
-)
+from tocsin.core.clock import ManualClock
+from tocsin.paging.models import CallAttempt
+from tocsin.policy.quota import CallCaps, CapKind, calls_left, low_quota_sentence, periods_at
 from tocsin.runtime import Runtime
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")

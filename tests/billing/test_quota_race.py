@@ -20,11 +20,12 @@ from sqlalchemy import func, select
 from tests.billing.helpers import tiny_billing
 from tests.delivery.pager import Pager
 from tests.factories import ok
-from tocsin.billing.models import Notice, UsageCounter
+from tocsin.audit.models import Notice
+from tocsin.billing.models import UsageCounter
 from tocsin.billing.usage import Counted, count_call
-from tocsin.clock import ManualClock
-from tocsin.delivery.models import CallAttempt, CallJob, JobOutcome
-from tocsin.delivery.worker import Worker
+from tocsin.core.clock import ManualClock
+from tocsin.engine.worker import Worker
+from tocsin.paging.models import CallAttempt, CallJob, JobOutcome
 from tocsin.policy.quota import CallCaps, periods_at
 from tocsin.runtime import Runtime
 

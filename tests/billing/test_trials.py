@@ -14,7 +14,7 @@ from tests.billing.helpers import tiny_billing
 from tests.billing.paddle import PaddleSender, paddle_id, transaction
 from tests.factories import PASSWORD, add_contact, ok
 from tocsin.billing.trials import normalise_trial_email
-from tocsin.clock import ManualClock
+from tocsin.core.clock import ManualClock
 from tocsin.runtime import Runtime
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")

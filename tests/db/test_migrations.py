@@ -11,8 +11,8 @@ from alembic.migration import MigrationContext
 from sqlalchemy import text
 
 from tocsin.db.engine import Database
-from tocsin.db.migrate import upgrade
-from tocsin.db.models import Base
+from tocsin.migrations.upgrade import upgrade
+from tocsin.tables import Base
 
 
 def test_models_and_migrations_agree(database_url: str) -> None:

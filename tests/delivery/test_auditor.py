@@ -13,10 +13,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import update
 
 from tests.delivery.pager import Pager
-from tocsin.clock import ManualClock
-from tocsin.delivery.auditor import audit_and_report, find_stuck
-from tocsin.delivery.models import CallJob, Escalation
-from tocsin.ingest.models import Alert
+from tocsin.core.clock import ManualClock
+from tocsin.engine.auditor import audit_and_report, find_stuck
+from tocsin.paging.models import Alert, CallJob, Escalation
 from tocsin.runtime import Runtime
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")

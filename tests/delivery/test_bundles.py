@@ -11,13 +11,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from tests.delivery.pager import Pager
-from tocsin.clock import ManualClock
-from tocsin.delivery import planning
-from tocsin.delivery.escalation import stop_paging
-from tocsin.delivery.leases import claim_due_jobs
-from tocsin.delivery.models import CallAttempt, CallJob, JobStatus
-from tocsin.delivery.planning import AttemptSettings
-from tocsin.ingest.models import Alert, AlertStatus
+from tocsin.core.clock import ManualClock
+from tocsin.engine import planning
+from tocsin.engine.planning import AttemptSettings
+from tocsin.paging.escalation import stop_paging
+from tocsin.paging.leases import claim_due_jobs
+from tocsin.paging.models import Alert, AlertStatus, CallAttempt, CallJob, JobStatus
 from tocsin.runtime import Runtime
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")

@@ -16,10 +16,10 @@ from sqlalchemy import select
 from tests import seeded
 from tests.factories import ok
 from tests.telephony.rest.fakes import FakePlivo, FakeTelnyx, FakeTwilio, FakeVonage
-from tocsin.clock import ManualClock
-from tocsin.delivery.models import CallAttempt, CallJob
-from tocsin.delivery.worker import Worker, WorkerSettings
-from tocsin.ingest.models import Alert
+from tocsin.core.clock import ManualClock
+from tocsin.engine.worker import Worker, WorkerSettings
+from tocsin.numbers.models import DoNotCall
+from tocsin.paging.models import Alert, CallAttempt, CallJob
 from tocsin.runtime import Runtime
 from tocsin.telephony.base import Provider
 from tocsin.telephony.rest import (
@@ -34,7 +34,6 @@ from tocsin.telephony.rest import (
     VonageProvider,
 )
 from tocsin.telephony.script import CONFIRMATIONS, MENU_PROMPT, STOP_QUESTION
-from tocsin.trust.models import DoNotCall
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 

@@ -13,11 +13,11 @@ from sqlalchemy import select, update
 from tests import seeded
 from tests.delivery.test_worker import alert_and_attempts, dial_log, fire, simulator, worker
 from tests.factories import consent_written_directly, ok
-from tocsin.clock import ManualClock
-from tocsin.delivery.models import CallJob
-from tocsin.endpoints.models import Contact
+from tocsin.audit.models import AuditEvent
+from tocsin.contacts.models import Contact
+from tocsin.core.clock import ManualClock
+from tocsin.paging.models import CallJob
 from tocsin.runtime import Runtime
-from tocsin.trust.models import AuditEvent
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 

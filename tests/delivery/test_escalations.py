@@ -15,8 +15,8 @@ from fastapi.testclient import TestClient
 
 from tests.delivery.pager import CALLER_ID, Pager
 from tests.factories import ok
-from tocsin.clock import ManualClock
-from tocsin.routing.models import EscalationPolicy
+from tocsin.core.clock import ManualClock
+from tocsin.endpoints.models import EscalationPolicy
 from tocsin.runtime import Runtime
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")

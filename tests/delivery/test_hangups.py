@@ -23,12 +23,12 @@ from tests.conftest import serving
 from tests.factories import ok
 from tests.rows import RowTenant, tenant_rows
 from tests.telephony.rest.fakes import FakeTwilio
-from tocsin.clock import ManualClock
-from tocsin.delivery.models import CallAttempt
-from tocsin.delivery.worker import Worker, WorkerSettings
+from tocsin.audit.models import AuditEvent
+from tocsin.core.clock import ManualClock
+from tocsin.engine.worker import Worker, WorkerSettings
+from tocsin.paging.models import CallAttempt
 from tocsin.runtime import Runtime
 from tocsin.telephony.rest.dialogue import CLOSED_ELSEWHERE
-from tocsin.trust.models import AuditEvent
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 

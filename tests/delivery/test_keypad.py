@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from tests.delivery.pager import Pager
 from tests.factories import ok
-from tocsin.clock import ManualClock
+from tocsin.core.clock import ManualClock
 from tocsin.runtime import Runtime
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")

@@ -18,8 +18,8 @@ from sqlalchemy import select
 
 from tests.delivery.pager import Pager
 from tests.web.owner_browser import signed_in_owner
-from tocsin.billing.models import Notice
-from tocsin.clock import ManualClock
+from tocsin.audit.models import Notice
+from tocsin.core.clock import ManualClock
 from tocsin.runtime import Runtime
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")

@@ -23,15 +23,13 @@ from tests.conftest import serving, settings_for
 from tests.factories import alert_dials, ok
 from tests.rows import RowTenant, provider_account, tenant_rows
 from tests.telephony.rest.fakes import FakeTwilio
-from tocsin.billing.models import Notice
-from tocsin.clock import ManualClock
-from tocsin.delivery.models import CallAttempt
-from tocsin.delivery.platform_providers import PlatformProviderError, configured_providers
-from tocsin.delivery.worker import Worker, WorkerSettings
-from tocsin.errors import InvalidInput
-from tocsin.ingest.models import Alert
+from tocsin.audit.models import AuditEvent, Notice
+from tocsin.core.clock import ManualClock
+from tocsin.core.errors import InvalidInput
+from tocsin.engine.worker import Worker, WorkerSettings
+from tocsin.paging.models import Alert, CallAttempt
+from tocsin.providers.platform import PlatformProviderError, configured_providers
 from tocsin.runtime import Runtime
-from tocsin.trust.models import AuditEvent
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 

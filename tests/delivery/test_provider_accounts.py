@@ -16,12 +16,12 @@ from tests import seeded
 from tests.accounts.helpers import api_key_header, create_key, error, join
 from tests.delivery.test_worker import alert_and_attempts, fire
 from tests.factories import Tenant, alert_dials, ok
-from tocsin.clock import ManualClock
-from tocsin.delivery.models import ProviderAccount
-from tocsin.delivery.worker import Worker, WorkerSettings
+from tocsin.audit.models import AuditEvent
+from tocsin.core.clock import ManualClock
+from tocsin.core.secretbox import SecretBox
+from tocsin.engine.worker import Worker, WorkerSettings
+from tocsin.providers.models import ProviderAccount
 from tocsin.runtime import Runtime
-from tocsin.secretbox import SecretBox
-from tocsin.trust.models import AuditEvent
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 

@@ -16,20 +16,19 @@ import pytest
 from sqlalchemy import select
 
 from tests.rows import provider_account, tenant_rows
-from tocsin.clock import ManualClock
-from tocsin.delivery import provider_accounts
-from tocsin.delivery.models import AttemptStatus, CallAttempt
-from tocsin.delivery.planning import AttemptSnapshot
-from tocsin.delivery.worker import Worker, WorkerSettings
+from tocsin.core.actors import Actor
+from tocsin.core.clock import ManualClock
 from tocsin.endpoints.service import find_route
-from tocsin.ingest.models import Alert
-from tocsin.ingest.parse import parse_alert
-from tocsin.ingest.service import accept_alert
+from tocsin.engine.planning import AttemptSnapshot
+from tocsin.engine.worker import Worker, WorkerSettings
+from tocsin.formats.parse import parse_alert
+from tocsin.intake.accept import accept_alert
+from tocsin.paging.models import Alert, AttemptStatus, CallAttempt
+from tocsin.providers import accounts as provider_accounts
 from tocsin.runtime import Runtime
 from tocsin.safety import ScreeningContext
 from tocsin.telephony.base import CallRecord, CallRequest, Capabilities, Provider, ProviderError
 from tocsin.telephony.factory import BuildContext
-from tocsin.trust.audit import Actor
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 

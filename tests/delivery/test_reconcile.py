@@ -17,10 +17,9 @@ from sqlalchemy import select
 
 from tests import seeded
 from tests.factories import alert_dials, ok
-from tocsin.clock import ManualClock
-from tocsin.delivery.models import CallAttempt, CallJob
-from tocsin.delivery.worker import Worker, WorkerSettings
-from tocsin.ingest.models import Alert
+from tocsin.core.clock import ManualClock
+from tocsin.engine.worker import Worker, WorkerSettings
+from tocsin.paging.models import Alert, CallAttempt, CallJob
 from tocsin.routing.steps import PagingDefaults
 from tocsin.runtime import Runtime
 from tocsin.telephony.base import (

@@ -15,12 +15,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from tests.delivery.pager import Pager
-from tocsin.billing.models import Notice
-from tocsin.clock import ManualClock
-from tocsin.delivery import auditor, planning
-from tocsin.delivery.models import CallJob
+from tocsin.audit.models import Notice
+from tocsin.core.clock import ManualClock
 from tocsin.endpoints.models import Endpoint
+from tocsin.engine import auditor, planning
 from tocsin.messages import MessageContext, render_message
+from tocsin.paging.models import CallJob
 from tocsin.runtime import Runtime
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tocsin.delivery.throttle import VOICE_PER_NUMBER, Bucket, hold, parse_buckets
+from tocsin.core.throttle import VOICE_PER_NUMBER, Bucket, hold, parse_buckets
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 

@@ -13,13 +13,13 @@ from sqlalchemy import func, select
 
 from tests.factories import make_tenant, ok
 from tests.telephony.rest.fakes import FakeTwilio
-from tocsin.clock import ManualClock
-from tocsin.delivery.models import CallAttempt
-from tocsin.delivery.verification_calls import seal_spoken_text, spoken_text_for
+from tocsin.core.clock import ManualClock
+from tocsin.numbers.models import NumberVerification
+from tocsin.numbers.verification_calls import seal_spoken_text, spoken_text_for
+from tocsin.paging.models import CallAttempt
 from tocsin.runtime import Runtime
 from tocsin.telephony.base import CallRequest
 from tocsin.telephony.rest import RestProviders, TwilioConfig, TwilioProvider
-from tocsin.trust.models import NumberVerification
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 

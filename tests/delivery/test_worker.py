@@ -15,16 +15,16 @@ from sqlalchemy.orm import Session
 
 from tests import seeded
 from tests.factories import Tenant, alert_dials, ok
-from tocsin.clock import ManualClock
-from tocsin.delivery import attempts, planning, schedule
-from tocsin.delivery import worker as worker_module
-from tocsin.delivery.leases import claim_due_jobs
-from tocsin.delivery.models import CallAttempt, CallJob
-from tocsin.delivery.planning import AttemptSettings, PlanKind
-from tocsin.delivery.schedule import Work, next_due
-from tocsin.delivery.settle import RetryPolicy
-from tocsin.delivery.worker import Worker, WorkerSettings
-from tocsin.ingest.models import Alert
+from tocsin.core.clock import ManualClock
+from tocsin.engine import planning, schedule
+from tocsin.engine import worker as worker_module
+from tocsin.engine.planning import AttemptSettings, PlanKind
+from tocsin.engine.schedule import Work, next_due
+from tocsin.engine.worker import Worker, WorkerSettings
+from tocsin.paging import attempts
+from tocsin.paging.leases import claim_due_jobs
+from tocsin.paging.models import Alert, CallAttempt, CallJob
+from tocsin.paging.settle import RetryPolicy
 from tocsin.runtime import Runtime
 from tocsin.telephony.base import CallEvent, CallEventKind, CallRequest
 from tocsin.telephony.simulator import SimulatorProvider

@@ -21,8 +21,8 @@ import pytest
 from sqlalchemy import select
 
 from tests.e2e.helpers import System, TocsinProcess, verify_over_http, wait_for
-from tocsin.db.models import Alert, CallAttempt, Escalation
-from tocsin.delivery.models import AttemptStatus
+from tocsin.paging.models import AttemptStatus
+from tocsin.tables import Alert, CallAttempt, Escalation
 
 pytestmark = pytest.mark.e2e
 

@@ -13,7 +13,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
 from tests.e2e.helpers import System, wait_for
-from tocsin.db.migrate import alembic_config
+from tocsin.migrations.upgrade import alembic_config
 from tocsin.telephony.audio import read_wav, rms
 
 pytestmark = pytest.mark.e2e

@@ -23,7 +23,7 @@ from tests.e2e import alertmanager
 from tests.e2e.alertmanager import Alertmanager
 from tests.e2e.docs import block, block_and_answer
 from tests.e2e.helpers import System, Tenant, TocsinProcess, provision, wait_for
-from tocsin.db.models import Alert, CallAttempt, CallJob, Escalation
+from tocsin.tables import Alert, CallAttempt, CallJob, Escalation
 
 pytestmark = pytest.mark.e2e
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from tests.e2e import alertmanager
 from tests.e2e.alertmanager import Alertmanager
 from tests.e2e.helpers import System, provision, wait_for
-from tocsin.db.models import Alert, CallAttempt, CallJob
+from tocsin.tables import Alert, CallAttempt, CallJob
 
 pytestmark = pytest.mark.e2e
 

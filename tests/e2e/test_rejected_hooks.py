@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.e2e.helpers import System, provision
-from tocsin.db.models import Alert, AuditEvent, CallAttempt, CallJob
+from tocsin.tables import Alert, AuditEvent, CallAttempt, CallJob
 
 pytestmark = pytest.mark.e2e
 

@@ -16,8 +16,8 @@ import pytest
 from sqlalchemy import select
 
 from tests.e2e.helpers import System, Tenant, TocsinProcess, provision, wait_for
-from tocsin.db.models import Alert, CallAttempt, CallJob
-from tocsin.delivery.models import AttemptStatus, JobStatus
+from tocsin.paging.models import AttemptStatus, JobStatus
+from tocsin.tables import Alert, CallAttempt, CallJob
 
 pytestmark = pytest.mark.e2e
 

@@ -15,16 +15,16 @@ from typing import Any
 from sqlalchemy import select
 
 from tocsin.accounts.models import Organization
-from tocsin.delivery.models import CallJob
-from tocsin.endpoints.models import Contact, Endpoint, EndpointContact
+from tocsin.audit.models import AuditEvent
+from tocsin.contacts.models import Contact
+from tocsin.core.actors import Actor
+from tocsin.core.ids import new_id
+from tocsin.endpoints.models import Endpoint, EndpointContact
 from tocsin.endpoints.service import EndpointRoute, find_route
-from tocsin.ids import new_id
-from tocsin.ingest.models import Alert
-from tocsin.ingest.parse import parse_alert
-from tocsin.ingest.service import IngestResult, accept_alert
+from tocsin.formats.parse import parse_alert
+from tocsin.intake.accept import IngestResult, accept_alert
+from tocsin.paging.models import Alert, CallJob
 from tocsin.runtime import Runtime
-from tocsin.trust.audit import Actor
-from tocsin.trust.models import AuditEvent
 
 _numbers = itertools.count(1)
 

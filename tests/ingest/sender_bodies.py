@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from tests.e2e.docs import blocks
-from tocsin.ingest.formats import Source
+from tocsin.formats.known import Source
 
 
 @dataclass(frozen=True)

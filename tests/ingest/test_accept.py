@@ -4,7 +4,7 @@ acknowledges or resolves, and which it must leave alone."""
 from __future__ import annotations
 
 from tests.ingest.rows import paging_endpoint
-from tocsin.ingest.service import Outcome
+from tocsin.intake.accept import Outcome
 from tocsin.runtime import Runtime
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tocsin.ingest.formats import Source, recognise
-from tocsin.ingest.parse import parse_alert
-from tocsin.ingest.severity import Severity
+from tocsin.formats.known import Source, recognise
+from tocsin.formats.parse import parse_alert
+from tocsin.formats.severity import Severity
 
 
 def alertmanager(*alerts: dict[str, Any], status: str = "firing", **extra: Any) -> dict[str, Any]:

@@ -10,10 +10,9 @@ from sqlalchemy import func, select
 
 from tests import seeded
 from tests.factories import Tenant, ok
-from tocsin.delivery.models import CallJob
-from tocsin.ingest.models import Alert
+from tocsin.audit.models import AuditEvent
+from tocsin.paging.models import Alert, CallJob
 from tocsin.runtime import Runtime
-from tocsin.trust.models import AuditEvent
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 

@@ -17,13 +17,11 @@ from sqlalchemy import select
 
 from tests.factories import ok
 from tests.rows import tenant_rows
-from tocsin.billing.models import Notice
-from tocsin.delivery.models import CallJob
-from tocsin.ingest.models import Alert
-from tocsin.ingest.trim import MAX_STORED_PAYLOAD_BYTES, trim_payload
+from tocsin.audit.models import AuditEvent, Notice
+from tocsin.formats.trim import MAX_STORED_PAYLOAD_BYTES, trim_payload
 from tocsin.messages import MessageContext, render_message
+from tocsin.paging.models import Alert, CallJob
 from tocsin.runtime import Runtime
-from tocsin.trust.models import AuditEvent
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 

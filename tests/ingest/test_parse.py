@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from tocsin.errors import InvalidInput
-from tocsin.ingest.intent import Intent
-from tocsin.ingest.parse import dedup_key_for, parse_alert
-from tocsin.ingest.severity import Severity, normalise_severity, severity_of
+from tocsin.core.errors import InvalidInput
+from tocsin.formats.intent import Intent
+from tocsin.formats.parse import dedup_key_for, parse_alert
+from tocsin.formats.severity import Severity, normalise_severity, severity_of
 
 
 def test_json_object_fields_become_title_message_and_severity() -> None:

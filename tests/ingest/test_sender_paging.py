@@ -8,7 +8,7 @@ import pytest
 
 from tests.ingest.rows import Paging, paging_endpoint
 from tests.ingest.sender_bodies import SENDERS, Sender, body
-from tocsin.ingest.service import IngestResult, Outcome
+from tocsin.intake.accept import IngestResult, Outcome
 from tocsin.messages import MessageContext, render_message
 from tocsin.runtime import Runtime
 

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 
 from tests.ingest.sender_bodies import body
-from tocsin.ingest.formats import Source
-from tocsin.ingest.intent import Intent
-from tocsin.ingest.parse import ParsedAlert, parse_alert
-from tocsin.ingest.severity import Severity
+from tocsin.formats.intent import Intent
+from tocsin.formats.known import Source
+from tocsin.formats.parse import ParsedAlert, parse_alert
+from tocsin.formats.severity import Severity
 
 
 def guide(guide_name: str, block: str) -> ParsedAlert:

@@ -14,11 +14,11 @@ from sqlalchemy import func, select
 from tests.factories import make_tenant, ok
 from tests.ingest.rows import paging_endpoint
 from tests.ingest.sender_bodies import body
-from tocsin.ingest.models import Alert
-from tocsin.ingest.service import Outcome
-from tocsin.ingest.subscriptions import subscribe_url_problem, visit
+from tocsin.audit.models import AuditEvent
+from tocsin.intake.accept import Outcome
+from tocsin.intake.subscriptions import subscribe_url_problem, visit
+from tocsin.paging.models import Alert
 from tocsin.runtime import Runtime
-from tocsin.trust.models import AuditEvent
 
 CONFIRM = "/?Action=ConfirmSubscription&TopicArn=arn:aws:sns:eu-west-1:123456789012:tocsin&Token=1"
 

@@ -9,8 +9,8 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tocsin.errors import InvalidInput
-from tocsin.ingest.parse import parse_alert
+from tocsin.core.errors import InvalidInput
+from tocsin.formats.parse import parse_alert
 from tocsin.messages import MessageContext, render_message
 
 JSON_PUNCTUATION = set('{}[]"')

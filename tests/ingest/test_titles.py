@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tocsin.ingest.titles import incident_name, marked_as_recovery
+from tocsin.formats.titles import incident_name, marked_as_recovery
 
 
 @pytest.mark.parametrize(

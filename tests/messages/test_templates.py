@@ -9,9 +9,9 @@ import pytest
 
 from tests.e2e.docs import DOCS
 from tests.ingest.sender_bodies import body
-from tocsin.errors import InvalidInput
-from tocsin.ingest.formats import Source
-from tocsin.ingest.parse import parse_alert
+from tocsin.core.errors import InvalidInput
+from tocsin.formats.known import Source
+from tocsin.formats.parse import parse_alert
 from tocsin.messages import MessageContext, check_template, render_message
 
 LIMIT = 600

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tocsin.clock import ManualClock
+from tocsin.core.clock import ManualClock
 from tocsin.telephony import audio
 from tocsin.telephony.base import (
     CallEventKind,

@@ -13,11 +13,10 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from tocsin.accounts.models import Organization
+from tocsin.core.ids import new_id
 from tocsin.db.engine import Database
-from tocsin.delivery.models import AttemptStatus, CallAttempt, CallJob, JobStatus
 from tocsin.endpoints.models import Endpoint
-from tocsin.ids import new_id
-from tocsin.ingest.models import Alert
+from tocsin.paging.models import Alert, AttemptStatus, CallAttempt, CallJob, JobStatus
 
 _slugs = itertools.count(1)
 

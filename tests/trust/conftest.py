@@ -11,7 +11,7 @@ from sqlalchemy import select
 from tests.delivery.pager import Pager
 from tests.factories import PASSWORD, ok
 from tocsin.accounts.models import User
-from tocsin.clock import ManualClock
+from tocsin.core.clock import ManualClock
 from tocsin.runtime import Runtime
 
 STAFF_EMAIL = "staff@tocsin.example"

@@ -15,14 +15,16 @@ from tests import seeded
 from tests.billing.helpers import tiny_billing
 from tests.factories import PASSWORD, ok
 from tests.trust.anomaly_traffic import Traffic, hours, numbers
-from tocsin.clock import ManualClock
+from tocsin.audit.models import AuditEvent
+from tocsin.core.actors import Actor
+from tocsin.core.clock import ManualClock
+from tocsin.restrictions.models import EnforcementAction
 from tocsin.runtime import Runtime
 from tocsin.trust.anomalies import DEFAULT_THRESHOLDS, ScanReport, Thresholds, run_scan
 from tocsin.trust.anomalies.findings import normalise_text
 from tocsin.trust.anomalies.marketing import phrases_in
-from tocsin.trust.audit import Actor
 from tocsin.trust.enforcement import ActionKind, ActionScope, ingest_block, lift, take_action
-from tocsin.trust.models import AuditEvent, EnforcementAction, TrustCase
+from tocsin.trust.models import TrustCase
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 

@@ -11,13 +11,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from tests.factories import PASSWORD, ok, signup
-from tocsin.clock import ManualClock
-from tocsin.errors import InvalidInput
+from tocsin.audit.log import SYSTEM
+from tocsin.audit.models import AuditEvent
+from tocsin.core.clock import ManualClock
+from tocsin.core.errors import InvalidInput
+from tocsin.documents import versions as documents
+from tocsin.documents.models import PolicyAcceptance
+from tocsin.documents.versions import SHIPPED_VERSION, PolicyKind
 from tocsin.runtime import Runtime
-from tocsin.trust import documents
-from tocsin.trust.audit import SYSTEM
-from tocsin.trust.documents import SHIPPED_VERSION, PolicyKind
-from tocsin.trust.models import AuditEvent, PolicyAcceptance
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 

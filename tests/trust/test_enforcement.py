@@ -11,11 +11,11 @@ from fastapi.testclient import TestClient
 
 from tests.delivery.pager import Pager
 from tests.factories import PASSWORD, ok
-from tocsin.clock import ManualClock
+from tocsin.audit.log import SYSTEM
+from tocsin.core.clock import ManualClock
+from tocsin.restrictions.models import EnforcementAction
 from tocsin.runtime import Runtime
-from tocsin.trust.audit import SYSTEM
 from tocsin.trust.enforcement import ActionKind, ActionScope
-from tocsin.trust.models import EnforcementAction
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 

@@ -11,11 +11,11 @@ from sqlalchemy import select
 from tests.billing.helpers import tiny_billing
 from tests.factories import signup
 from tocsin.accounts.models import Organization
-from tocsin.clock import ManualClock
+from tocsin.audit import log as audit
+from tocsin.audit.log import SYSTEM
+from tocsin.audit.models import AuditEvent
+from tocsin.core.clock import ManualClock
 from tocsin.runtime import Runtime
-from tocsin.trust import audit
-from tocsin.trust.audit import SYSTEM
-from tocsin.trust.models import AuditEvent
 from tocsin.trust.retention import purge_audit_log
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ElementTree
 
-from tocsin.web.chart import HEIGHT, PLOT_HEIGHT, TOP, calls_chart
+from tocsin.http.web.chart import HEIGHT, PLOT_HEIGHT, TOP, calls_chart
 
 SVG = "{http://www.w3.org/2000/svg}"
 

@@ -16,7 +16,7 @@ from tests.delivery.pager import CALLER_ID, Pager
 from tests.factories import PASSWORD, ok
 from tests.web.browser_forms import form_token, sign_up, submit
 from tocsin.accounts.models import User
-from tocsin.clock import ManualClock
+from tocsin.core.clock import ManualClock
 from tocsin.runtime import Runtime
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from tests.delivery.pager import Pager
 from tests.web.browser_forms import form_token, sign_up, submit
 from tests.web.owner_browser import signed_in_owner
-from tocsin.clock import ManualClock
+from tocsin.core.clock import ManualClock
 from tocsin.runtime import Runtime
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")

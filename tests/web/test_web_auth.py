@@ -12,7 +12,7 @@ from tests.conftest import settings_for
 from tests.factories import PASSWORD
 from tests.web.browser_forms import form_token, sign_up, submit
 from tocsin.app import create_app
-from tocsin.clock import ManualClock
+from tocsin.core.clock import ManualClock
 from tocsin.runtime import Runtime
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")

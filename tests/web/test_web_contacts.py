@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from tests.factories import code_in_simulator
 from tests.web.browser_forms import sign_up, submit
+from tocsin.numbers.models import NumberVerification
 from tocsin.runtime import Runtime
-from tocsin.trust.models import NumberVerification
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 

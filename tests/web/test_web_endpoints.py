@@ -12,9 +12,8 @@ from sqlalchemy import select
 
 from tests.factories import code_in_simulator
 from tests.web.browser_forms import form_token, sign_up, submit
-from tocsin.delivery.models import CallJob
-from tocsin.ingest.models import Alert
-from tocsin.routing import policies
+from tocsin.endpoints import policies
+from tocsin.paging.models import Alert, CallJob
 from tocsin.runtime import Runtime
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")

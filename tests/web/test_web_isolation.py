@@ -17,10 +17,9 @@ from tests.delivery.pager import Pager
 from tests.factories import ok
 from tests.web.browser_forms import form_token, submit
 from tocsin.accounts.models import ApiKey
-from tocsin.clock import ManualClock
-from tocsin.delivery.models import CallAttempt
-from tocsin.endpoints.models import Contact
-from tocsin.ingest.models import Alert
+from tocsin.contacts.models import Contact
+from tocsin.core.clock import ManualClock
+from tocsin.paging.models import Alert, CallAttempt
 from tocsin.runtime import Runtime
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")

@@ -7,9 +7,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from tests.web.browser_forms import form_token, sign_up
-from tocsin.billing.models import Notice
+from tocsin.audit.log import SYSTEM
+from tocsin.audit.models import Notice
 from tocsin.runtime import Runtime
-from tocsin.trust.audit import SYSTEM
 from tocsin.trust.enforcement import ActionKind, ActionScope, take_action
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from tests.delivery.pager import CALLER_ID, Pager, uk_mobile
 from tests.factories import code_in_simulator, ok
 from tests.web.browser_forms import form_token, submit
-from tocsin.clock import ManualClock
+from tocsin.core.clock import ManualClock
 from tocsin.runtime import Runtime
 from tocsin.trust.models import TrustCase
 

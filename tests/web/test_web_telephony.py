@@ -15,8 +15,8 @@ from fastapi.testclient import TestClient
 from tests.conftest import serving
 from tests.factories import ok
 from tests.rows import browser_for, tenant_rows
-from tocsin.clock import ManualClock
-from tocsin.delivery.worker import Worker, WorkerSettings
+from tocsin.core.clock import ManualClock
+from tocsin.engine.worker import Worker, WorkerSettings
 from tocsin.runtime import Runtime
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")

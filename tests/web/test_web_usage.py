@@ -11,7 +11,7 @@ from tests.delivery.pager import Pager
 from tests.factories import ok
 from tests.web.browser_forms import sign_up
 from tests.web.owner_browser import signed_in_owner
-from tocsin.clock import ManualClock
+from tocsin.core.clock import ManualClock
 from tocsin.runtime import Runtime
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")

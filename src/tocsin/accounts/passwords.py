@@ -7,7 +7,7 @@ import functools
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from tocsin.errors import InvalidInput
+from tocsin.core.errors import InvalidInput
 
 MIN_LENGTH = 10
 MAX_LENGTH = 256

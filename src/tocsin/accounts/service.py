@@ -23,19 +23,13 @@ from tocsin.accounts.models import (
     Scope,
     User,
 )
-from tocsin.accounts.secrets import (
-    digest,
-    digests_match,
-    generate_api_key,
-    parse_api_key,
-    random_token,
-)
 from tocsin.accounts.tokens import ACCESS, REFRESH, TokenCodec
 from tocsin.billing.limits import Resource, check_room
 from tocsin.billing.plans import SELF_HOSTED
 from tocsin.billing.standing import BillingConfig
-from tocsin.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
-from tocsin.ids import new_id
+from tocsin.core.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
+from tocsin.core.ids import new_id
+from tocsin.core.secrets import digest, digests_match, generate_api_key, parse_api_key, random_token
 from tocsin.policy.numbers import CallingPolicy
 from tocsin.policy.quota import check_timezone
 from tocsin.telephony.tts import available_voices

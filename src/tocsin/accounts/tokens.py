@@ -9,7 +9,7 @@ from typing import Any
 
 import jwt
 
-from tocsin.errors import Unauthorized
+from tocsin.core.errors import Unauthorized
 
 ALGORITHM = "HS256"
 ACCESS = "access"

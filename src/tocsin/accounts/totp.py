@@ -11,8 +11,8 @@ from datetime import datetime
 import pyotp
 
 from tocsin.accounts.models import User
-from tocsin.errors import InvalidInput, Unauthorized
-from tocsin.secretbox import SecretBox
+from tocsin.core.errors import InvalidInput, Unauthorized
+from tocsin.core.secretbox import SecretBox
 
 ISSUER = "Tocsin"
 

@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session
 from tocsin.accounts.models import Membership, Organization
 from tocsin.billing.plans import Plan
 from tocsin.billing.standing import BillingConfig
-from tocsin.endpoints.models import Contact, Endpoint
-from tocsin.errors import Forbidden, NotFound
+from tocsin.contacts.models import Contact
+from tocsin.core.errors import Forbidden, NotFound
+from tocsin.endpoints.models import Endpoint
 
 
 class Resource(StrEnum):

@@ -26,25 +26,6 @@ class UsageCounter(Base):
     spend_cents: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class Notice(Base):
-    """Something the organization's owners must hear about (quota nearly used or used up,
-    payment failed, trial ending). One per kind and period, so a storm says it once."""
-
-    __tablename__ = "notices"
-    __table_args__ = (
-        UniqueConstraint("org_id", "kind", "period", name="uq_notices_org_kind_period"),
-    )
-
-    id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    org_id: Mapped[str] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
-    kind: Mapped[str] = mapped_column(String(40))
-    period: Mapped[str] = mapped_column(String(120))
-    message: Mapped[str] = mapped_column(Text)
-    details: Mapped[Any] = mapped_column(JSONText(), nullable=True, default=None)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
-
-
 class Trial(Base):
     __tablename__ = "trials"
 

@@ -14,7 +14,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from tocsin.errors import InvalidInput, NotFound
+from tocsin.core.errors import InvalidInput, NotFound
 
 SELF_HOSTED = "self_hosted"
 FREE = "free"

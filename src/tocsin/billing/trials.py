@@ -18,15 +18,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tocsin.accounts.models import Membership, Organization, Role, User
+from tocsin.audit import log as audit
 from tocsin.billing.models import PaymentTransaction, Trial, TrialClaim
 from tocsin.billing.standing import BillingConfig
+from tocsin.core.actors import Actor
+from tocsin.core.errors import Conflict
+from tocsin.core.ids import new_id
 from tocsin.db.base import table_of
 from tocsin.db.upsert import insert_ignoring_conflicts
-from tocsin.errors import Conflict
-from tocsin.ids import new_id
-from tocsin.trust import audit
-from tocsin.trust.audit import Actor
-from tocsin.trust.models import ConsentRecord
+from tocsin.numbers.models import ConsentRecord
 
 _CLAIMS = table_of(TrialClaim)
 _ALIASED_DOMAINS = {"googlemail.com": "gmail.com"}

@@ -1,16 +1,6 @@
 """The `tocsin` command. Each module registers its commands on the one typer app."""
 
-from tocsin.cli import (
-    admin,
-    alerts,
-    anomalies,
-    billing,
-    cases,
-    consent,
-    paging,
-    policy,
-    trust,
-)
+from tocsin.cli import admin, alerts, anomalies, billing, cases, consent, paging, policy, trust
 from tocsin.cli.root import app
 
 __all__ = [

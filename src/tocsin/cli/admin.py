@@ -25,19 +25,19 @@ from tocsin.cli.common import (
     open_runtime,
 )
 from tocsin.cli.root import app, group
-from tocsin.config import Settings
-from tocsin.db.migrate import upgrade
-from tocsin.delivery import provider_accounts
+from tocsin.contacts.verify import confirm_for_contact, deliver, issue_for_contact
+from tocsin.core.config import Settings
+from tocsin.core.ids import new_id
 from tocsin.endpoints import service as endpoints
 from tocsin.endpoints import setup
 from tocsin.endpoints.models import Endpoint
-from tocsin.ids import new_id
+from tocsin.migrations.upgrade import upgrade
+from tocsin.numbers.verification import Channel, Requester
 from tocsin.policy.numbers import NumberBlocked, checked_number
+from tocsin.providers import accounts as provider_accounts
 from tocsin.runtime import Runtime
 from tocsin.safety import ScreeningContext, region_of, screen
 from tocsin.telephony.base import CallRequest, ProviderError
-from tocsin.trust.contact_verification import confirm_for_contact, deliver, issue_for_contact
-from tocsin.trust.verification import Channel, Requester
 
 db_app = group("db", "Database schema.")
 org_app = group("org", "Organizations.")

@@ -9,21 +9,14 @@ import typer
 from sqlalchemy.orm import Session
 
 from tocsin.accounts import service as accounts
-from tocsin.alerts import service as alerts
-from tocsin.alerts.schemas import AlertDetailOut, AlertOut
-from tocsin.alerts.views import alert_detail
-from tocsin.cli.common import (
-    CLI_ACTOR,
-    JsonOption,
-    OrgOption,
-    emit,
-    friendly_errors,
-    open_runtime,
-)
+from tocsin.cli.common import CLI_ACTOR, JsonOption, OrgOption, emit, friendly_errors, open_runtime
 from tocsin.cli.root import group
-from tocsin.ingest.models import Alert
-from tocsin.pagination import DEFAULT_LIMIT
-from tocsin.trust.audit import Actor
+from tocsin.core.actors import Actor
+from tocsin.core.pagination import DEFAULT_LIMIT
+from tocsin.http.api.alerts import alert_detail
+from tocsin.http.api.schemas.alerts import AlertDetailOut, AlertOut
+from tocsin.paging import lifecycle as alerts
+from tocsin.paging.models import Alert
 
 alert_app = group("alert", "Alerts: list, timeline, acknowledge, resolve.")
 

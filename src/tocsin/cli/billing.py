@@ -8,9 +8,8 @@ from typing import Any
 import typer
 
 from tocsin.accounts import service as accounts
-from tocsin.billing import notices
+from tocsin.audit import notices
 from tocsin.billing.plans import Plan
-from tocsin.billing.report import MAX_DAYS, Usage, usage_report
 from tocsin.billing.service import assign_plan, standing_of
 from tocsin.billing.trials import start_trial
 from tocsin.cli.common import (
@@ -24,7 +23,8 @@ from tocsin.cli.common import (
     open_runtime,
 )
 from tocsin.cli.root import app, group
-from tocsin.pagination import MAX_LIMIT
+from tocsin.core.pagination import MAX_LIMIT
+from tocsin.paging.usage_report import MAX_DAYS, Usage, usage_report
 
 plan_app = group("plan", "The plan catalogue and each organization's plan.")
 billing_app = group("billing", "Trials, subscriptions and chargebacks.")

@@ -12,12 +12,12 @@ from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from tocsin.config import Settings
-from tocsin.db.migrate import upgrade
-from tocsin.errors import TocsinError
+from tocsin.audit import log as audit
+from tocsin.core.actors import Actor
+from tocsin.core.config import Settings
+from tocsin.core.errors import TocsinError
+from tocsin.migrations.upgrade import upgrade
 from tocsin.runtime import Runtime
-from tocsin.trust import audit
-from tocsin.trust.audit import Actor
 
 P = ParamSpec("P")
 R = TypeVar("R")

@@ -10,10 +10,10 @@ import typer
 from tocsin.accounts import service as accounts
 from tocsin.cli.admin import contact_app
 from tocsin.cli.common import CLI_ACTOR, JsonOption, OrgOption, emit, friendly_errors, open_runtime
+from tocsin.contacts.verify import confirm_for_contact, deliver, issue_for_contact
 from tocsin.endpoints import service as endpoints
-from tocsin.trust import consent
-from tocsin.trust.contact_verification import confirm_for_contact, deliver, issue_for_contact
-from tocsin.trust.verification import Channel, Requester
+from tocsin.numbers import consent
+from tocsin.numbers.verification import Channel, Requester
 
 
 @contact_app.command("verify")

@@ -25,13 +25,13 @@ from tocsin.cli.common import (
     open_runtime,
 )
 from tocsin.cli.root import group
-from tocsin.delivery.auditor import audit_and_report
-from tocsin.delivery.opt_out import stop_calling
+from tocsin.core.pagination import MAX_LIMIT
+from tocsin.endpoints import policies
 from tocsin.endpoints import service as endpoints
-from tocsin.pagination import MAX_LIMIT
-from tocsin.routing import policies
-from tocsin.routing.preview import preview
-from tocsin.trust import do_not_call
+from tocsin.engine.auditor import audit_and_report
+from tocsin.intake.preview import preview
+from tocsin.numbers import do_not_call
+from tocsin.paging.opt_out import stop_calling
 from tocsin.trust.retention import purge_audit_log
 
 escalation_app = group("escalation", "Escalation policies: call, wait, repeat.")

@@ -11,8 +11,8 @@ import typer
 
 from tocsin.cli.common import CLI_ACTOR, CliError, JsonOption, emit, friendly_errors, open_runtime
 from tocsin.cli.root import group
-from tocsin.trust import documents
-from tocsin.trust.documents import Document
+from tocsin.documents import versions as documents
+from tocsin.documents.versions import Document
 
 policy_app = group("policy", "The acceptable-use policy and the terms, and their versions.")
 

@@ -8,7 +8,6 @@ from typing import Any
 import typer
 
 from tocsin.accounts import service as accounts
-from tocsin.api.auth import PLATFORM_ADMIN
 from tocsin.cli.common import (
     CLI_ACTOR,
     JsonOption,
@@ -18,9 +17,10 @@ from tocsin.cli.common import (
     open_runtime,
 )
 from tocsin.cli.root import group
+from tocsin.http.api.auth import PLATFORM_ADMIN
+from tocsin.restrictions.models import EnforcementAction
 from tocsin.trust import enforcement
 from tocsin.trust.enforcement import ActionKind, ActionScope
-from tocsin.trust.models import EnforcementAction
 
 admin_app = group("admin", "Platform administrators (trust and safety staff).")
 enforcement_app = group("enforcement", "Warnings, suspensions and terminations.")

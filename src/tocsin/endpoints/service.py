@@ -10,14 +10,15 @@ from sqlalchemy.orm import Session
 
 from tocsin.accounts.models import ApiKey, Organization
 from tocsin.accounts.service import calling_policy
-from tocsin.endpoints.models import Contact, Endpoint, EndpointContact, RoutingMode
-from tocsin.errors import InvalidInput, NotFound
-from tocsin.ids import new_id
+from tocsin.contacts.models import Contact
+from tocsin.core.errors import InvalidInput, NotFound
+from tocsin.core.ids import new_id
+from tocsin.core.pagination import Page, paginate
+from tocsin.endpoints.models import Endpoint, EndpointContact, RoutingMode
+from tocsin.endpoints.scenarios import validated_rules
 from tocsin.messages import check_template
-from tocsin.pagination import Page, paginate
+from tocsin.numbers import consent
 from tocsin.policy.numbers import checked_number
-from tocsin.routing.scenarios import validated_rules
-from tocsin.trust import consent
 
 
 def webhook_url(base_url: str, endpoint_id: str) -> str:

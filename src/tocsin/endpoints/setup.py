@@ -8,12 +8,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from tocsin.audit import log as audit
 from tocsin.billing.limits import Resource, check_room
 from tocsin.billing.standing import BillingConfig
+from tocsin.contacts.models import Contact
+from tocsin.core.actors import Actor
 from tocsin.endpoints import service
-from tocsin.endpoints.models import Contact, Endpoint
-from tocsin.trust import audit
-from tocsin.trust.audit import Actor
+from tocsin.endpoints.models import Endpoint
 
 
 def add_contact(

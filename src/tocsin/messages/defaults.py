@@ -9,7 +9,7 @@ severity is not read out a second time. Messages are plain words by the time the
 
 from __future__ import annotations
 
-from tocsin.ingest.formats import Source
+from tocsin.formats.known import Source
 
 GENERIC = (
     "Alert from {{ endpoint }}. Severity {{ severity }}. {{ title }}."

@@ -9,11 +9,11 @@ from typing import Any
 
 from jinja2 import TemplateError, TemplateSyntaxError
 
-from tocsin.errors import InvalidInput
-from tocsin.ingest.formats import Source
-from tocsin.ingest.senders import template_variables
-from tocsin.ingest.senders.alertmanager import grouped_alerts
-from tocsin.ingest.trim import firing_count
+from tocsin.core.errors import InvalidInput
+from tocsin.formats.known import Source
+from tocsin.formats.senders import template_variables
+from tocsin.formats.senders.alertmanager import grouped_alerts
+from tocsin.formats.trim import firing_count
 from tocsin.messages.defaults import default_template
 from tocsin.messages.sandbox import TemplateTooCostly, compile_template, render
 

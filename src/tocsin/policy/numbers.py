@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from tocsin.errors import InvalidInput
+from tocsin.core.errors import InvalidInput
 from tocsin.safety import ScreeningContext, Verdict, organization_context, screen
 from tocsin.safety.tables.sanctions import DEFAULT_SANCTIONED_REGIONS
 

@@ -12,7 +12,7 @@ from enum import StrEnum
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from tocsin.errors import InvalidInput
+from tocsin.core.errors import InvalidInput
 
 # Below this many calls left, the call itself tells the callee, who is the one who can act.
 LOW_QUOTA_CALLS = 3

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tocsin.clock import Clock
-from tocsin.errors import InvalidInput
+from tocsin.core.clock import Clock
+from tocsin.core.errors import InvalidInput
 from tocsin.telephony.base import Provider
 from tocsin.telephony.simulator import SimulatorProvider, check_behaviour
 

@@ -41,8 +41,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from tocsin.clock import Clock
-from tocsin.ids import new_id
+from tocsin.core.clock import Clock
+from tocsin.core.ids import new_id
 from tocsin.telephony import audio, tts
 from tocsin.telephony.base import (
     CallEvent,

@@ -18,9 +18,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tocsin.delivery.models import CallAttempt
-from tocsin.errors import InvalidInput
-from tocsin.trust.audit import Actor
+from tocsin.core.actors import Actor
+from tocsin.core.errors import InvalidInput
+from tocsin.paging.models import CallAttempt
 from tocsin.trust.cases import CaseKind, open_case
 from tocsin.trust.models import TrustCase
 

@@ -14,11 +14,12 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tocsin.billing.notices import tell_owners
-from tocsin.errors import Conflict, NotFound
-from tocsin.pagination import Page, paginate
+from tocsin.audit.notices import tell_owners
+from tocsin.core.actors import Actor
+from tocsin.core.errors import Conflict, NotFound
+from tocsin.core.pagination import Page, paginate
+from tocsin.restrictions.models import EnforcementAction
 from tocsin.trust import enforcement
-from tocsin.trust.audit import Actor
 from tocsin.trust.cases import (
     CaseKind,
     CaseStatus,
@@ -28,7 +29,7 @@ from tocsin.trust.cases import (
     require_open,
     update_case,
 )
-from tocsin.trust.models import EnforcementAction, TrustCase
+from tocsin.trust.models import TrustCase
 
 ANSWER_WITHIN_BUSINESS_DAYS = 5
 

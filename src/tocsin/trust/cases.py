@@ -15,12 +15,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from tocsin.errors import Conflict, InvalidInput, NotFound
-from tocsin.ids import new_id
-from tocsin.pagination import Page, paginate
-from tocsin.trust import audit
-from tocsin.trust.audit import Actor
-from tocsin.trust.models import AuditEvent, TrustCase
+from tocsin.audit import log as audit
+from tocsin.audit.models import AuditEvent
+from tocsin.core.actors import Actor
+from tocsin.core.errors import Conflict, InvalidInput, NotFound
+from tocsin.core.ids import new_id
+from tocsin.core.pagination import Page, paginate
+from tocsin.trust.models import TrustCase
 
 
 class CaseKind(StrEnum):

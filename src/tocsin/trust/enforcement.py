@@ -16,19 +16,18 @@ from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from tocsin.accounts.models import Organization, User
-from tocsin.billing.notices import tell_owners
-from tocsin.delivery.escalation import poke
-from tocsin.delivery.jobs import cancel_pending_where
-from tocsin.delivery.models import CallJob, JobOutcome
+from tocsin.audit import log as audit
+from tocsin.audit.notices import tell_owners
+from tocsin.core.actors import Actor
+from tocsin.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from tocsin.core.ids import new_id
+from tocsin.core.pagination import DEFAULT_LIMIT, Page, paginate
 from tocsin.endpoints.models import Endpoint
-from tocsin.errors import Conflict, Forbidden, InvalidInput, NotFound
-from tocsin.ids import new_id
-from tocsin.ingest.models import Alert
-from tocsin.pagination import DEFAULT_LIMIT, Page, paginate
-from tocsin.trust import audit
-from tocsin.trust.audit import Actor
-from tocsin.trust.do_not_call import e164_of
-from tocsin.trust.models import EnforcementAction
+from tocsin.numbers.do_not_call import e164_of
+from tocsin.paging.escalation import poke
+from tocsin.paging.jobs import cancel_pending_where
+from tocsin.paging.models import Alert, CallJob, JobOutcome
+from tocsin.restrictions.models import EnforcementAction
 
 
 class ActionKind(StrEnum):

@@ -13,13 +13,13 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tocsin.delivery import escalation
-from tocsin.delivery.jobs import cancel_pending_where
-from tocsin.delivery.models import CallJob, JobOutcome
-from tocsin.ids import new_id
-from tocsin.trust import audit
-from tocsin.trust.audit import Actor
-from tocsin.trust.models import NumberVerification, PlatformOptOut
+from tocsin.audit import log as audit
+from tocsin.core.actors import Actor
+from tocsin.core.ids import new_id
+from tocsin.numbers.models import NumberVerification, PlatformOptOut
+from tocsin.paging import escalation
+from tocsin.paging.jobs import cancel_pending_where
+from tocsin.paging.models import CallJob, JobOutcome
 
 
 def record_opt_out(

@@ -12,17 +12,19 @@ import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 
+from tocsin.contacts.verify import Pending, deliver
+from tocsin.core.actors import Actor
+from tocsin.core.ratelimit import Limits
+from tocsin.numbers import verification
+from tocsin.numbers.do_not_call import e164_of
+from tocsin.numbers.models import NumberVerification
+from tocsin.numbers.verification import Channel, Purpose, Requester
 from tocsin.policy.numbers import NumberBlocked
-from tocsin.ratelimit import Limits
 from tocsin.runtime import Runtime
 from tocsin.safety import ScreeningContext, screen
-from tocsin.trust import abuse, verification
-from tocsin.trust.audit import Actor
-from tocsin.trust.contact_verification import Pending, deliver
-from tocsin.trust.do_not_call import e164_of
-from tocsin.trust.models import NumberVerification, TrustCase
+from tocsin.trust import abuse
+from tocsin.trust.models import TrustCase
 from tocsin.trust.opt_outs import record_opt_out
-from tocsin.trust.verification import Channel, Purpose, Requester
 
 
 def public_actor(runtime: Runtime, ip_address: str | None, what: str) -> Actor:

@@ -13,8 +13,8 @@ from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session
 
 from tocsin.accounts.models import Organization
+from tocsin.audit.models import AuditEvent
 from tocsin.billing.standing import BillingConfig
-from tocsin.trust.models import AuditEvent
 
 log = logging.getLogger(__name__)
 

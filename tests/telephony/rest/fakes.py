@@ -39,7 +39,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from tocsin.clock import Clock
+from tocsin.core.clock import Clock
 
 
 @contextmanager

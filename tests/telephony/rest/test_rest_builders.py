@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from tocsin.clock import ManualClock
+from tocsin.core.clock import ManualClock
 from tocsin.telephony.factory import BuildContext, ProviderConfigError, ProviderFactory
 from tocsin.telephony.rest import PlivoProvider, TelnyxProvider, TwilioProvider, VonageProvider
 from tocsin.telephony.rest.builders import register_rest_providers

@@ -8,7 +8,7 @@ import asyncio
 import pytest
 
 from tests.telephony.rest.fakes import FakePlivo, FakeTelnyx, FakeTwilio, FakeVonage
-from tocsin.clock import ManualClock
+from tocsin.core.clock import ManualClock
 from tocsin.telephony.base import CallEventKind, CallRequest, ProviderError
 from tocsin.telephony.rest import (
     PlivoConfig,

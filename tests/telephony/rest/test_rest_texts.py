@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tests.telephony.rest.fakes import FakePlivo, FakeProvider, FakeTelnyx, FakeTwilio, FakeVonage
-from tocsin.clock import ManualClock
+from tocsin.core.clock import ManualClock
 from tocsin.telephony.base import ProviderError, TextMessage, text_sender
 from tocsin.telephony.rest import (
     PlivoConfig,

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from tests.telephony.sip.sipp import HOST, Sipp, dtmf_pcap
-from tocsin.clock import Clock
+from tocsin.core.clock import Clock
 from tocsin.telephony.audio import Pcm
 from tocsin.telephony.base import CallEvent, CallEventKind, CallRequest
 from tocsin.telephony.sip import SipTrunkConfig, SipTrunkProvider

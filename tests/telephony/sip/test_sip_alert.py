@@ -13,8 +13,7 @@ from sqlalchemy import select
 from tests.factories import make_tenant, ok
 from tests.telephony.sip.calls import after_prompt, answering, rfc4733
 from tests.telephony.sip.sipp import HOST, requires_sipp, sipp_uas
-from tocsin.delivery.models import CallAttempt
-from tocsin.ingest.models import Alert
+from tocsin.paging.models import Alert, CallAttempt
 from tocsin.runtime import Runtime
 
 pytestmark = [requires_sipp, pytest.mark.usefixtures("fast_password_hashing")]

@@ -24,7 +24,7 @@ from tests.telephony.sip.calls import (
     trunk,
 )
 from tests.telephony.sip.sipp import HOST, Sipp, free_port_block, requires_sipp, sipp_uas
-from tocsin.clock import ManualClock
+from tocsin.core.clock import ManualClock
 from tocsin.telephony.audio import Pcm
 from tocsin.telephony.base import CallEvent, CallEventKind, ProviderError
 from tocsin.telephony.sip import SipTrunkConfig, SipTrunkProvider

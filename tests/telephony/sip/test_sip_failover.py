@@ -17,8 +17,8 @@ from tests.delivery.test_worker import alert_and_attempts, fire
 from tests.factories import Tenant, make_tenant, ok
 from tests.telephony.sip.calls import answering, pause, refusing, rfc4733
 from tests.telephony.sip.sipp import HOST, Sipp, requires_sipp, sipp_uas
-from tocsin.clock import ManualClock
-from tocsin.delivery.worker import Worker
+from tocsin.core.clock import ManualClock
+from tocsin.engine.worker import Worker
 from tocsin.runtime import Runtime
 from tocsin.telephony.base import close_provider
 

@@ -15,9 +15,9 @@ from sqlalchemy import select
 from tests.factories import ok
 from tests.rows import tenant_rows
 from tests.telephony.sip.sipp import HOST, requires_sipp, sipp_uas
-from tocsin.delivery.models import AttemptStatus, CallAttempt
+from tocsin.audit.models import AuditEvent
+from tocsin.paging.models import AttemptStatus, CallAttempt
 from tocsin.runtime import Runtime
-from tocsin.trust.models import AuditEvent
 
 pytestmark = [requires_sipp, pytest.mark.usefixtures("fast_password_hashing")]
 

@@ -15,10 +15,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from tocsin.audit import log as audit
 from tocsin.billing.models import Adjustment
 from tocsin.billing.paddle.entities import mapping, required_text, text, timestamp
 from tocsin.billing.paddle.subscriptions import PADDLE, PaddleContext
-from tocsin.trust import audit
 
 REFUND_ANSWER_DAYS = 14
 CHARGEBACK_WINDOW_DAYS = 365

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from tocsin.accounts.models import Organization
 from tocsin.billing.models import PaymentTransaction, Subscription
-from tocsin.errors import InvalidInput
+from tocsin.core.errors import InvalidInput
 
 ORG_KEYS = ("tocsin_org_id", "org_id")
 

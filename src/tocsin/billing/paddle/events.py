@@ -13,15 +13,15 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from tocsin.audit import log as audit
 from tocsin.billing.models import BillingEvent
 from tocsin.billing.paddle.adjustments import apply_adjustment
 from tocsin.billing.paddle.entities import org_for, required_text, timestamp
 from tocsin.billing.paddle.subscriptions import PADDLE, PaddleContext, apply_subscription
 from tocsin.billing.paddle.transactions import apply_transaction
+from tocsin.core.errors import InvalidInput
 from tocsin.db.base import table_of
 from tocsin.db.upsert import insert_ignoring_conflicts
-from tocsin.errors import InvalidInput
-from tocsin.trust import audit
 
 _EVENTS = table_of(BillingEvent)
 

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from tocsin.errors import Unauthorized
+from tocsin.core.errors import Unauthorized
 
 
 @dataclass(frozen=True)

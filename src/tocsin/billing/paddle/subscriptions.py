@@ -19,14 +19,14 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from tocsin.accounts.models import Organization
+from tocsin.audit import log as audit
+from tocsin.audit.notices import tell_owners
 from tocsin.billing.models import Subscription
-from tocsin.billing.notices import tell_owners
 from tocsin.billing.paddle.entities import mapping, required_text, text, timestamp
 from tocsin.billing.standing import BillingConfig
 from tocsin.billing.trials import start_trial, trial_of
-from tocsin.errors import Conflict
-from tocsin.trust import audit
-from tocsin.trust.audit import Actor
+from tocsin.core.actors import Actor
+from tocsin.core.errors import Conflict
 
 PADDLE = Actor("paddle")
 PAID_STATUSES = frozenset({"active", "past_due"})

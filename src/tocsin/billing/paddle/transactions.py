@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from tocsin.audit.notices import tell_owners
 from tocsin.billing.models import PaymentTransaction
-from tocsin.billing.notices import tell_owners
 from tocsin.billing.paddle.entities import mapping, required_text, text, timestamp
 from tocsin.billing.paddle.subscriptions import PADDLE, PaddleContext
 from tocsin.billing.trials import remember_payment

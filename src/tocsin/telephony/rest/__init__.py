@@ -1,7 +1,7 @@
 """Telephony through providers' REST APIs: Twilio, Plivo, Telnyx Call Control, Vonage Voice.
 
 Each provider places the call with one HTTP request and then learns what happens from signed
-callbacks to `/v1/telephony/{provider}/...` (see `tocsin.delivery.callbacks`). The callback
+callbacks to `/v1/telephony/{provider}/...` (see `tocsin.http.callbacks`). The callback
 routes ask `app.state.rest_providers` (any `CallbackProviders`: `RestProviders` for server-wide
 credentials; by default the organizations' provider accounts) which provider, and so which
 credentials, check a callback. `builders.register_rest_providers` adds the four kinds to a

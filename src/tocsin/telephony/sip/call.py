@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from enum import Enum
 from typing import Any
 
-from tocsin.clock import Clock
+from tocsin.core.clock import Clock
 from tocsin.telephony.audio import Samples
 from tocsin.telephony.base import CallEvent, CallEventKind, CallRequest, ProviderError
 from tocsin.telephony.script import Then, first_words, reply_to

@@ -7,7 +7,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 
-from tocsin.clock import Clock, SystemClock
+from tocsin.core.clock import Clock, SystemClock
 from tocsin.telephony import tts
 from tocsin.telephony.audio import Pcm, Samples
 from tocsin.telephony.base import CallRecord, CallRequest, Capabilities, ProviderError

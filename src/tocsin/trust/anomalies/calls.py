@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, distinct, func, select
 from sqlalchemy.orm import Session
 
-from tocsin.delivery.models import CallAttempt
+from tocsin.paging.models import CallAttempt
 
 
 def within(start: datetime, end: datetime) -> list[ColumnElement[bool]]:

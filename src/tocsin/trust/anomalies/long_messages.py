@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
-from tocsin.delivery.models import CallAttempt
+from tocsin.paging.models import CallAttempt
 from tocsin.trust.anomalies.calls import sample_numbers, within
 from tocsin.trust.anomalies.findings import Finding, day_of, fingerprint, hard, hours
 from tocsin.trust.anomalies.thresholds import Thresholds

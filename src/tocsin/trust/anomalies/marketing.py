@@ -17,7 +17,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tocsin.delivery.models import CallAttempt
+from tocsin.paging.models import CallAttempt
 from tocsin.trust.anomalies.calls import within
 from tocsin.trust.anomalies.findings import (
     Finding,

@@ -21,12 +21,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tocsin.accounts.models import Membership, Role, User
+from tocsin.audit.models import AuditEvent
 from tocsin.billing.models import PaymentTransaction
 from tocsin.billing.trials import ClaimKind, normalise_trial_email
-from tocsin.endpoints.models import Contact
+from tocsin.contacts.models import Contact
 from tocsin.trust.anomalies.findings import Finding, fingerprint, month_of
 from tocsin.trust.anomalies.thresholds import Thresholds
-from tocsin.trust.models import AuditEvent
 
 NAME = "repeated_trials"
 REFUSED = "billing.trial_refused"

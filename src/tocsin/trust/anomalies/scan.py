@@ -18,7 +18,9 @@ from datetime import datetime
 from sqlalchemy import or_, select, text
 from sqlalchemy.orm import Session
 
-from tocsin.trust import audit
+from tocsin.audit import log as audit
+from tocsin.core.actors import Actor
+from tocsin.restrictions.models import EnforcementAction
 from tocsin.trust.anomalies import (
     broadcast,
     distinct_numbers,
@@ -29,10 +31,9 @@ from tocsin.trust.anomalies import (
 )
 from tocsin.trust.anomalies.findings import Finding
 from tocsin.trust.anomalies.thresholds import DEFAULT_THRESHOLDS, Thresholds
-from tocsin.trust.audit import Actor
 from tocsin.trust.cases import CaseKind, open_case
 from tocsin.trust.enforcement import BLOCKING, ActionKind, ActionScope, take_action
-from tocsin.trust.models import EnforcementAction, TrustCase
+from tocsin.trust.models import TrustCase
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
-from tocsin.delivery.models import CallAttempt
+from tocsin.paging.models import CallAttempt
 from tocsin.trust.anomalies.calls import within
 from tocsin.trust.anomalies.findings import Finding, fingerprint, week_of
 from tocsin.trust.anomalies.thresholds import Thresholds

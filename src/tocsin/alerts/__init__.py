@@ -1,1 +1,0 @@
-"""Alerts as people see them: lists, timelines, acknowledge and resolve."""

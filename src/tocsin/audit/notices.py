@@ -1,0 +1,88 @@
+"""Telling an organization's owners something once: a notice per kind and period."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from tocsin.audit import log as audit
+from tocsin.audit.models import Notice
+from tocsin.core.actors import Actor
+from tocsin.core.ids import new_id
+from tocsin.core.pagination import DEFAULT_LIMIT, Page, paginate
+from tocsin.db.base import table_of
+from tocsin.db.upsert import insert_ignoring_conflicts
+
+log = logging.getLogger(__name__)
+
+_NOTICES = table_of(Notice)
+
+
+def tell_owners(
+    session: Session,
+    *,
+    org_id: str,
+    kind: str,
+    period: str,
+    message: str,
+    now: datetime,
+    actor: Actor,
+    details: dict[str, Any] | None = None,
+) -> bool:
+    """Record the notice unless this kind was already said for this period; True if new."""
+    statement = (
+        insert_ignoring_conflicts(session, _NOTICES, on=["org_id", "kind", "period"])
+        .values(
+            id=new_id("ntc"),
+            org_id=org_id,
+            kind=kind,
+            period=period,
+            message=message,
+            details=details,
+            created_at=now,
+            read_at=None,
+        )
+        .returning(_NOTICES.c.id)
+    )
+    if session.execute(statement).first() is None:
+        return False
+    audit.record(
+        session,
+        actor=actor,
+        action=f"notice.{kind}",
+        at=now,
+        org_id=org_id,
+        target_type="organization",
+        target_id=org_id,
+        details={"message": message, "period": period, **(details or {})},
+    )
+    log.warning("organization %s: %s", org_id, message)
+    return True
+
+
+def list_notices(
+    session: Session,
+    org_id: str,
+    *,
+    unread_only: bool = False,
+    limit: int = DEFAULT_LIMIT,
+    cursor: str | None = None,
+) -> Page[Notice]:
+    query = select(Notice).where(Notice.org_id == org_id)
+    if unread_only:
+        query = query.where(Notice.read_at.is_(None))
+    return paginate(session, query, Notice.id, limit=limit, cursor=cursor, newest_first=True)
+
+
+def mark_read(session: Session, org_id: str, *, now: datetime) -> int:
+    marked = session.execute(
+        update(Notice)
+        .where(Notice.org_id == org_id, Notice.read_at.is_(None))
+        .values(read_at=now)
+        .returning(Notice.id)
+    ).all()
+    return len(marked)

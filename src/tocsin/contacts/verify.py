@@ -1,0 +1,180 @@
+"""Verifying a contact's number, shared by the API and the command line: issue a code in one
+transaction, send it outside any transaction, and check what was typed back."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tocsin.accounts.models import Organization
+from tocsin.billing.trials import remember_phone
+from tocsin.contacts.models import Contact
+from tocsin.core.actors import Actor
+from tocsin.core.errors import NotFound
+from tocsin.core.ratelimit import Limits
+from tocsin.endpoints.service import screened_number
+from tocsin.numbers import consent, verification
+from tocsin.numbers.code_delivery import (
+    CodeMessage,
+    CodeNotSent,
+    SmsUnsupported,
+    has_sms,
+    send_code,
+)
+from tocsin.numbers.models import ConsentRecord, NumberVerification
+from tocsin.numbers.verification import Channel, Confirmation, Purpose, Requester
+from tocsin.numbers.verification_calls import seal_spoken_text
+from tocsin.runtime import Runtime
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A code written and committed, waiting to be sent."""
+
+    issued: verification.Issued
+    org_name: str | None
+    # The organization's voice, so the code sounds like its alerts.
+    voice: str | None = None
+
+
+def opt_out_url(runtime: Runtime) -> str:
+    return f"{runtime.settings.public_base_url.rstrip('/')}/opt-out"
+
+
+def issue_for_contact(
+    session: Session,
+    runtime: Runtime,
+    *,
+    contact: Contact,
+    channel: Channel,
+    requester: Requester,
+    now: datetime,
+) -> Pending:
+    # Screened again: a code is a call too, and the policy may have narrowed since the contact
+    # was added, so a verification must never reach a number an alert could not.
+    screened_number(
+        session,
+        org_id=contact.org_id,
+        phone=contact.phone_e164,
+        region=None,
+        sanctioned_regions=runtime.settings.sanctioned_region_set(),
+    )
+    if channel == Channel.SMS and not has_sms(
+        runtime.provider_directory().choices_for(session, contact.org_id).choices
+    ):
+        raise SmsUnsupported("none of this organization's providers sends SMS; use a call")
+    runtime.rate_limiter.hit(
+        Limits.VERIFICATION, requester.actor.id or contact.org_id, what="verification codes"
+    )
+    org = session.get(Organization, contact.org_id)
+    issued = verification.issue(
+        session,
+        purpose=Purpose.CONSENT,
+        number=contact.phone_e164,
+        channel=channel,
+        requester=requester,
+        digest_key=runtime.verification_digest_key,
+        now=now,
+        org_id=contact.org_id,
+        contact_id=contact.id,
+    )
+    return Pending(issued, org.name if org else None, org.voice if org else None)
+
+
+async def deliver(runtime: Runtime, pending: Pending) -> None:
+    """Send a committed code, then note how it went; a code that did not go out is an error."""
+    row = pending.issued.verification
+    directory = runtime.provider_directory()
+    if row.org_id is None:
+        chain = directory.platform_chain()
+    else:
+        with runtime.database.read() as session:
+            chain = directory.choices_for(session, row.org_id)
+    message = CodeMessage(
+        Purpose(row.purpose), pending.issued.code, pending.org_name, opt_out_url(runtime)
+    )
+    if Channel(row.channel) == Channel.CALL:
+        # Kept sealed, and committed before dialling: a REST provider asks for the words as
+        # soon as the call is answered.
+        sealed = seal_spoken_text(runtime.verification_box, message.spoken())
+
+        def keep_text() -> None:
+            with runtime.database.write() as session:
+                stored = session.get(NumberVerification, row.id)
+                if stored is not None:
+                    stored.sealed_code = sealed
+
+        await asyncio.to_thread(keep_text)
+    error: CodeNotSent | None = None
+    reference: str | None = None
+    try:
+        reference = await send_code(
+            chain.choices,
+            verification_id=row.id,
+            to_number=row.phone_e164,
+            caller_id=runtime.settings.caller_id,
+            channel=Channel(row.channel),
+            message=message,
+            voice=pending.voice or runtime.settings.voice,
+        )
+    except CodeNotSent as failure:
+        error = failure
+
+    def note() -> None:
+        with runtime.database.write() as session:
+            stored = session.get(NumberVerification, row.id)
+            if stored is not None:
+                stored.provider_ref = reference
+                stored.send_error = error.message if error else None
+
+    await asyncio.to_thread(note)
+    if error is not None:
+        raise error
+
+
+def confirm_for_contact(
+    session: Session,
+    runtime: Runtime,
+    *,
+    contact: Contact,
+    code: str,
+    verification_id: str | None,
+    actor: Actor,
+    user_agent: str | None,
+    now: datetime,
+) -> tuple[Confirmation, ConsentRecord | None]:
+    """Check a code typed for the contact (the latest one sent when none is named); record
+    consent when it is right. Raise the confirmation's error only after the caller commits."""
+    wanted = verification_id or session.scalar(
+        select(NumberVerification.id)
+        .where(
+            NumberVerification.org_id == contact.org_id,
+            NumberVerification.contact_id == contact.id,
+            NumberVerification.purpose == Purpose.CONSENT.value,
+        )
+        .order_by(NumberVerification.created_at.desc(), NumberVerification.id.desc())
+        .limit(1)
+    )
+    if wanted is None:
+        raise NotFound("no code was sent to this contact", code="verification_not_found")
+    row = verification.find(session, wanted, purpose=Purpose.CONSENT, org_id=contact.org_id)
+    if row.contact_id != contact.id or row.phone_e164 != contact.phone_e164:
+        raise NotFound("no such verification for this contact", code="verification_not_found")
+    result = verification.confirm(
+        row, code=code, digest_key=runtime.verification_digest_key, now=now
+    )
+    if result.error() is not None:
+        return result, None
+    record = consent.record(session, verification=row, actor=actor, user_agent=user_agent, now=now)
+    remember_phone(
+        session,
+        org_id=contact.org_id,
+        number=row.phone_e164,
+        digest_key=runtime.billing_digest_key,
+        now=now,
+    )
+    return result, record

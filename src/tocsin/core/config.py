@@ -1,0 +1,209 @@
+"""Settings, read from TOCSIN_* environment variables (or a .env file)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from tocsin.core.ratelimit import parse_rate_limits
+from tocsin.core.throttle import Bucket, parse_buckets
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TOCSIN_", env_file=".env", extra="ignore")
+
+    database_url: str = "sqlite:///./tocsin.db"
+    data_dir: Path = Path("./tocsin-data")
+    # Keys API key digests and signs tokens. When unset, one is generated into data_dir on first
+    # start; several processes sharing a PostgreSQL database must all be given the same value.
+    secret_key: SecretStr | None = None
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    public_base_url: str = "http://127.0.0.1:8080"
+    run_worker_in_serve: bool = True
+
+    jwt_issuer: str = "tocsin"
+    jwt_audience: str = "tocsin-api"
+    access_token_seconds: int = 15 * 60
+    refresh_token_seconds: int = 30 * 24 * 3600
+    invite_seconds: int = 7 * 24 * 3600
+    # Open sign-up lets anyone who can reach the server create an organisation that places calls,
+    # so it is off unless asked for; the very first user may always sign up.
+    allow_signup: bool = False
+
+    # Webhook bodies up to this size are taken: an Alertmanager group of a thousand alerts is
+    # about half a megabyte, and a refused one never pages (Alertmanager does not retry a 4xx).
+    # What is stored with the alert is trimmed (ingest/trim.py).
+    max_payload_bytes: int = Field(default=1024 * 1024, ge=1024)
+    max_spoken_characters: int = 600
+
+    worker_concurrency: int = 8
+    worker_poll_seconds: float = 0.5
+    lease_seconds: float = 60.0
+    # How long a worker may take from writing an attempt to the provider accepting the call.
+    # Past it, the attempt is reconciled by asking the provider, never by dialling again.
+    # Longer than a SIP trunk's timer B (32 s), so a trunk that never answers is known not to
+    # have placed the call before the deadline, and the next account is tried; each account
+    # tried gets a deadline of its own.
+    send_deadline_seconds: float = 45.0
+    max_attempts_per_job: int = 3
+    # Wait before a new attempt when the provider certainly placed nothing (rejected, network).
+    retry_after_seconds: float = 30.0
+    # A call nobody answered (no answer, busy, voicemail, no key) is made again this many times,
+    # this long after, before the escalation moves on.
+    unanswered_retries: int = Field(default=1, ge=0, le=5)
+    unanswered_retry_seconds: float = Field(default=120.0, gt=0)
+    # The built-in actions (no escalation policy) page until someone answers: this many passes
+    # through their plan, waiting first_wait minutes after the first pass, twice as long after
+    # each next one, at most max_wait (routing/steps.py, docs/delivery.md).
+    paging_rounds: int = Field(default=10, ge=1, le=11)
+    paging_first_wait_minutes: float = Field(default=5.0, gt=0, le=24 * 60)
+    paging_max_wait_minutes: float = Field(default=60.0, gt=0, le=24 * 60)
+    # Calls one number may get: LIMIT/WINDOW buckets (s, m, h, d); empty turns throttling off.
+    voice_throttle: str = "1/1m,3/15m,7/1h,15/3h"
+    # The limits the first call to a number about a new critical alert waits for instead: news
+    # goes out within a minute however many older alerts rang the number (docs/delivery.md).
+    voice_throttle_news: str = "1/1m,12/1h"
+    # One call reads all of a number's waiting alerts (up to five), and 1 acknowledges them all;
+    # off, every alert gets calls of its own (which the throttles then space out).
+    bundle_calls: bool = True
+    # How often each worker's auditor looks for escalations nothing is moving.
+    audit_interval_seconds: float = Field(default=60.0, gt=0)
+    # How often the anomaly scan runs (docs/anomalies.md), and whether it suspends an
+    # organization past a hard threshold; those are far above any real paging traffic.
+    anomaly_scan_seconds: float = Field(default=900.0, gt=0)
+    anomaly_auto_suspend: bool = True
+
+    # Plans (billing/plans.toml unless TOCSIN_PLANS_FILE names another catalogue). New
+    # organizations start on `default_plan`, and return to it when a trial or subscription
+    # ends; a hosted service sets it to `free`.
+    plans_file: Path | None = None
+    default_plan: str = "self_hosted"
+    # Estimated cost of one call in cents, counted against each plan's monthly spend limit.
+    call_cost_cents: int = Field(default=2, ge=0)
+
+    # Rate limits, as `limits` strings ("10/minute;100/hour"); kept in memory in each process,
+    # or in Redis, shared by every process, when redis_url is set.
+    redis_url: str | None = None
+    rate_limits_enabled: bool = True
+    rate_limit_ingest_per_key: str = "600/minute"
+    rate_limit_ingest_per_endpoint: str = "600/minute"
+    # Failed webhook authentication, per client address: guessing keys gets slow fast.
+    rate_limit_ingest_failures: str = "30/minute"
+    rate_limit_login: str = "10/minute;50/hour"
+    rate_limit_signup: str = "20/hour"
+    rate_limit_verification: str = "5/10 minutes"
+    rate_limit_public_form: str = "10/hour"
+
+    # Paddle Billing: the webhook destination's secret key(s), comma-separated while rotating,
+    # and which Paddle price buys which plan ("pri_01...=team,pri_02...=business"). A price's
+    # own custom_data {"tocsin_plan": "team"} is used first.
+    paddle_webhook_secrets: SecretStr | None = None
+    paddle_price_plans: str = ""
+    paddle_signature_tolerance_seconds: int = Field(default=300, ge=1)
+
+    # Where vulnerabilities are reported (security.txt); default: security@ the public host.
+    security_contact: str | None = None
+
+    # Home country of organizations created without one (ISO 3166 alpha-2).
+    default_region: str = "US"
+    # Platform sanctions list (ISO 3166 alpha-2, comma-separated). No organization setting lifts
+    # it; the occupied territories of Ukraine are blocked by prefix whatever it says.
+    sanctioned_regions: str = "CU,IR,KP,RU,BY"
+
+    # The platform's own telephony providers (delivery/platform_providers.py): one by kind here,
+    # with JSON settings and credentials (values "env:NAME" or "file:/path" are read from
+    # there), or several in failover order in a TOML providers file. They call for
+    # organizations without provider accounts of their own and send the platform's messages.
+    # With none, only organizations' own accounts can call; the simulator (which calls nobody)
+    # is used only when named here.
+    provider: str | None = None
+    provider_settings: dict[str, Any] = Field(default_factory=dict)
+    provider_credentials: dict[str, Any] = Field(default_factory=dict)
+    providers_file: Path | None = None
+    caller_id: str = "+10000000000"
+    voice: str = "en"
+    call_timeout_seconds: float = 45.0
+
+    simulator_outcome: str = "press:1"
+    simulator_numbers: dict[str, str] = Field(default_factory=dict)
+    simulator_ring_seconds: float = 0.0
+    simulator_record_audio: bool = True
+
+    @field_validator(
+        "rate_limit_ingest_per_key",
+        "rate_limit_ingest_per_endpoint",
+        "rate_limit_ingest_failures",
+        "rate_limit_login",
+        "rate_limit_signup",
+        "rate_limit_verification",
+        "rate_limit_public_form",
+    )
+    @classmethod
+    def _rate_limit_parses(cls, value: str) -> str:
+        parse_rate_limits(value)
+        return value
+
+    @field_validator("voice_throttle", "voice_throttle_news")
+    @classmethod
+    def _throttle_parses(cls, value: str) -> str:
+        parse_buckets(value)
+        return value
+
+    def throttle_buckets(self) -> tuple[Bucket, ...]:
+        return parse_buckets(self.voice_throttle)
+
+    def news_throttle_buckets(self) -> tuple[Bucket, ...]:
+        return parse_buckets(self.voice_throttle_news)
+
+    def paddle_secrets(self) -> tuple[bytes, ...]:
+        if self.paddle_webhook_secrets is None:
+            return ()
+        raw = self.paddle_webhook_secrets.get_secret_value()
+        return tuple(part.strip().encode() for part in raw.split(",") if part.strip())
+
+    def paddle_price_map(self) -> dict[str, str]:
+        pairs = (item.split("=", 1) for item in self.paddle_price_plans.split(",") if "=" in item)
+        return {price.strip(): plan.strip() for price, plan in pairs}
+
+    def sanctioned_region_set(self) -> frozenset[str]:
+        return frozenset(
+            region.strip().upper()
+            for region in self.sanctioned_regions.split(",")
+            if region.strip()
+        )
+
+    def resolved_secret_key(self) -> bytes:
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value().encode()
+        return _secret_from_data_dir(self.data_dir)
+
+
+def _secret_from_data_dir(data_dir: Path) -> bytes:
+    path = data_dir / "secret.key"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        # Write then hard-link: the link either appears whole or fails because another process
+        # won the race, so no process ever reads a half-written secret.
+        draft = data_dir / f".secret.key.{os.getpid()}"
+        draft.write_text(secrets.token_urlsafe(48), encoding="ascii")
+        draft.chmod(0o600)
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    return path.read_text(encoding="ascii").strip().encode()
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

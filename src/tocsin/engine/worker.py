@@ -1,0 +1,658 @@
+"""The delivery worker: claims due call jobs and carries each through to a settled attempt.
+
+Database work runs in threads (SQLAlchemy is synchronous); calls run as asyncio tasks, so one
+worker holds many calls at once. The same class runs inside `tocsin serve` and as
+`tocsin worker`; any number may run against PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+from tocsin.billing.standing import DEFAULT_BILLING, BillingConfig
+from tocsin.core.clock import Clock
+from tocsin.core.ids import new_id
+from tocsin.core.throttle import VOICE_NEWS, VOICE_PER_NUMBER, Bucket
+from tocsin.db.engine import Database
+from tocsin.db.wakeup import listen_for_work
+from tocsin.engine import auditor, planning
+from tocsin.engine.planning import AttemptSettings, AttemptSnapshot, PlanKind
+from tocsin.engine.schedule import Work, look_for_work
+from tocsin.paging import attempts, escalation, hangups
+from tocsin.paging.hangups import REST_KINDS, Hangup
+from tocsin.paging.leases import extend_leases
+from tocsin.paging.models import AttemptStatus
+from tocsin.paging.settle import RetryPolicy
+from tocsin.providers.choice import FixedProvider, ProviderChoices, ProviderDirectory
+from tocsin.safety.tables.sanctions import DEFAULT_SANCTIONED_REGIONS
+from tocsin.telephony.base import (
+    CallEventKind,
+    CallHandle,
+    CallRequest,
+    Provider,
+    ProviderError,
+    close_provider,
+)
+from tocsin.trust.anomalies.scan import run_scan
+from tocsin.trust.retention import purge_audit_log
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# Events of a call that is already in progress (mark_accepted made it so) that change nothing
+# the attempt row keeps; the worker does not spend a transaction on each. Callbacks, which can
+# arrive before the acceptance is recorded, still apply them.
+_NOTHING_TO_RECORD = frozenset({CallEventKind.TRYING, CallEventKind.RINGING})
+
+# The shortest an idle worker waits before looking for work again.
+MIN_IDLE_SECONDS = 0.05
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    concurrency: int = 8
+    poll_seconds: float = 0.5
+    lease: timedelta = timedelta(seconds=60)
+    send_deadline: timedelta = timedelta(seconds=45)
+    retry_after: timedelta = timedelta(seconds=30)
+    # How long to wait before asking a provider again about a call that is still going on.
+    recheck_after: timedelta = timedelta(seconds=15)
+    max_attempts: int = 3
+    # A call nobody answered is made again this many times, after this long, before the
+    # escalation moves on.
+    unanswered_retries: int = 1
+    unanswered_retry_after: timedelta = timedelta(minutes=2)
+    throttle: tuple[Bucket, ...] = VOICE_PER_NUMBER
+    # The limits the first call about a new critical alert waits for.
+    news_throttle: tuple[Bucket, ...] = VOICE_NEWS
+    # One call reads all of a number's waiting alerts (delivery/bundles.py).
+    bundle_calls: bool = True
+    # Escalations advanced per look; more wait for the next.
+    escalation_batch: int = 50
+    # How often the auditor looks for escalations that nothing is moving.
+    audit_interval: timedelta = timedelta(minutes=1)
+    # How often old audit events are purged, by each organization's plan.
+    purge_interval: timedelta = timedelta(hours=1)
+    # How often the anomaly scan looks for robocalling and quota evasion, and whether it
+    # suspends an organization past a hard threshold (docs/anomalies.md).
+    anomaly_interval: timedelta = timedelta(seconds=900)
+    anomaly_auto_suspend: bool = True
+    caller_id: str = "+10000000000"
+    voice: str = "en"
+    ring_timeout_seconds: float = 45.0
+    # How long an accepted call may take, ringing and talking, before an attempt whose events
+    # come by callback is given up as unknown.
+    call_window: timedelta = timedelta(minutes=15)
+    max_spoken_characters: int = 600
+    sanctioned_regions: frozenset[str] = DEFAULT_SANCTIONED_REGIONS
+    billing: BillingConfig = DEFAULT_BILLING
+
+    @property
+    def retry(self) -> RetryPolicy:
+        return RetryPolicy(
+            max_attempts=self.max_attempts,
+            retry_after=self.retry_after,
+            unanswered_retries=self.unanswered_retries,
+            unanswered_retry_after=self.unanswered_retry_after,
+        )
+
+
+def new_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{new_id('w')[-8:]}"
+
+
+class Worker:
+    def __init__(
+        self,
+        database: Database,
+        provider: Provider | FixedProvider | ProviderDirectory,
+        *,
+        clock: Clock,
+        settings: WorkerSettings,
+        worker_id: str | None = None,
+    ) -> None:
+        """`provider` is one provider for every call, or a directory that picks each
+        organization's providers (with failover) at dial time."""
+        self.database = database
+        self.providers: ProviderChoices = (
+            provider
+            if isinstance(provider, FixedProvider | ProviderDirectory)
+            else FixedProvider(provider)
+        )
+        self.clock = clock
+        self.settings = settings
+        self.worker_id = worker_id or new_worker_id()
+        self._held: set[str] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        # Calls this worker is running, by attempt, so it can hang them up.
+        self._live: dict[str, CallHandle] = {}
+        # Calls being hung up, or hung up already and about to end: asked once.
+        self._hanging_up: set[str] = set()
+        self._wake: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        platform = self.providers.platform_chain().choices[:1]
+        self._attempt_settings = AttemptSettings(
+            worker_id=self.worker_id,
+            # What an attempt names until a provider is chosen for it: the platform's first.
+            provider=platform[0].provider.name if platform else "none",
+            platform_provider=platform[0].platform_name if platform else None,
+            caller_id=settings.caller_id,
+            send_deadline=settings.send_deadline,
+            max_spoken_characters=settings.max_spoken_characters,
+            retry=settings.retry,
+            sanctioned_regions=settings.sanctioned_regions,
+            throttle=settings.throttle,
+            news_throttle=settings.news_throttle,
+            bundle_calls=settings.bundle_calls,
+            billing=settings.billing,
+            skip_locked=database.is_postgres,
+        )
+
+    # Running ---------------------------------------------------------------------------------
+
+    def wake(self) -> None:
+        """Ask the loop to look for due jobs now; safe to call from any thread."""
+        if self._loop is not None and self._wake is not None:
+            self._loop.call_soon_threadsafe(self._wake.set)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._wake = asyncio.Event()
+        settings = self.settings
+        helpers = [
+            asyncio.create_task(self._heartbeat(stop)),
+            asyncio.create_task(
+                self._every(
+                    stop, settings.audit_interval, "audit escalations", auditor.audit_and_report
+                )
+            ),
+            asyncio.create_task(
+                self._every(
+                    stop,
+                    settings.purge_interval,
+                    "purge the audit log",
+                    purge_audit_log,
+                    billing=settings.billing,
+                )
+            ),
+            asyncio.create_task(
+                self._every(
+                    stop,
+                    settings.anomaly_interval,
+                    "scan for anomalies",
+                    run_scan,
+                    auto_suspend=settings.anomaly_auto_suspend,
+                )
+            ),
+        ]
+        if self.database.is_postgres:
+            helpers.append(asyncio.create_task(listen_for_work(self.database.url, self.wake)))
+        log.info("worker %s started", self.worker_id)
+        try:
+            while not stop.is_set():
+                try:
+                    work = await self.look_for_work()
+                    moved = await self.advance(work.escalation_ids)
+                except Exception:
+                    # A database that is briefly down must not end the worker: wait, try again.
+                    log.exception("worker %s could not claim work", self.worker_id)
+                    work, moved = Work([], []), 0
+                if moved:
+                    continue  # the escalations may have queued calls
+                if not work.job_ids or len(self._tasks) >= self.settings.concurrency:
+                    await self._idle(stop, self._until(work))
+        finally:
+            for helper in helpers:
+                helper.cancel()
+            if self._tasks:
+                await asyncio.gather(*self._tasks, return_exceptions=True)
+            # Sockets closed and SIP registrations withdrawn (REGISTER with Expires: 0).
+            for provider in self.providers.built():
+                await close_provider(provider)
+            log.info("worker %s stopped", self.worker_id)
+
+    async def _idle(self, stop: asyncio.Event, seconds: float) -> None:
+        """Wait for a wake-up, a call to finish, or `seconds`."""
+        assert self._wake is not None
+        waiters: list[asyncio.Future[Any]] = [
+            asyncio.ensure_future(self._wake.wait()),
+            asyncio.ensure_future(stop.wait()),
+        ]
+        if self._tasks:
+            # A copy: the live set empties as calls finish, and waiting on nothing is an error.
+            waiters.append(asyncio.ensure_future(asyncio.wait(set(self._tasks))))
+        _, pending = await asyncio.wait(
+            waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED
+        )
+        for waiter in pending:
+            waiter.cancel()
+        self._wake.clear()
+
+    def _until(self, work: Work) -> float:
+        """How long an idle worker may sleep: until the next due work, at most its poll."""
+        poll = self.settings.poll_seconds
+        if work.next_due is None:
+            return poll  # nothing scheduled, or full: the next call to finish wakes the loop
+        # Work already due that this worker did not get is another worker's (locked, or just
+        # claimed): look again shortly rather than spin.
+        remaining = (work.next_due - self.clock.now()).total_seconds() + 0.01
+        return min(poll, max(MIN_IDLE_SECONDS, remaining))
+
+    async def look_for_work(self) -> Work:
+        """Claim due jobs for the free call slots and start them; find due escalations."""
+        work = await self._write(
+            look_for_work,
+            worker_id=self.worker_id,
+            now=self.clock.now(),
+            lease=self.settings.lease,
+            job_limit=max(0, self.settings.concurrency - len(self._tasks)),
+            escalation_limit=self.settings.escalation_batch,
+            skip_locked=self.database.is_postgres,
+            running=list(self._live),
+        )
+        for job_id in work.job_ids:
+            self._held.add(job_id)
+            self._start(self._guarded(job_id))
+        for hangup in work.hangups:
+            if hangup.attempt_id not in self._hanging_up and self._can_hang_up(hangup):
+                self._hanging_up.add(hangup.attempt_id)
+                self._start(self._hang_up(hangup))
+        return work
+
+    def _start(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # Hanging up ----------------------------------------------------------------------------
+
+    def _can_hang_up(self, hangup: Hangup) -> bool:
+        """A call this worker runs, or one a REST provider runs; not one of ours still being
+        dialled (the next look finds it running)."""
+        return hangup.attempt_id in self._live or (
+            hangup.provider in REST_KINDS and hangup.provider_call_id is not None
+        )
+
+    async def _hang_up(self, hangup: Hangup) -> None:
+        try:
+            claimed = await self._write(hangups.claim, attempt_id=hangup.attempt_id)
+            live = self._live.get(hangup.attempt_id)
+            if live is not None:
+                # Ours alone, marked or found by its closed alert.
+                await live.hangup()
+                outcome = "hung up"
+            elif claimed:
+                outcome = await self._end_by_api(hangup)
+            else:
+                return  # another worker took it
+            await self._write(
+                hangups.record_hangup,
+                hangup=hangup,
+                worker_id=self.worker_id,
+                now=self.clock.now(),
+                outcome=outcome,
+            )
+        except Exception:
+            log.exception("worker %s could not hang up call %s", self.worker_id, hangup.attempt_id)
+        finally:
+            if hangup.attempt_id not in self._live:
+                self._hanging_up.discard(hangup.attempt_id)
+
+    async def _end_by_api(self, hangup: Hangup) -> str:
+        chain = await self._read(self.providers.choices_for, org_id=hangup.org_id)
+        for choice in chain.choices:
+            if choice.identity != hangup.placed_by:
+                continue
+            end_call = getattr(choice.provider, "end_call", None)
+            if end_call is None or hangup.provider_call_id is None:
+                return "the provider has no way to hang up"
+            try:
+                await end_call(hangup.provider_call_id)
+            except ProviderError as error:
+                return f"the provider did not hang up: {error.user_message}"
+            return "hung up through the provider's API"
+        return "the provider that placed the call is no longer configured"
+
+    async def advance(self, escalation_ids: list[str]) -> int:
+        """Move on every due escalation whose step is over; returns how many moved."""
+        moved = 0
+        for escalation_id in escalation_ids:
+            moved += await self._write(
+                escalation.advance,
+                escalation_id=escalation_id,
+                now=self.clock.now(),
+                skip_locked=self.database.is_postgres,
+            )
+        return moved
+
+    async def run_until_idle(self) -> int:
+        """Process jobs and escalations until nothing is due; returns how many jobs were
+        started. For tests and one-shot runs."""
+        started = 0
+        while True:
+            work = await self.look_for_work()
+            moved = await self.advance(work.escalation_ids)
+            if not work.job_ids and not moved and not self._tasks:
+                return started
+            started += len(work.job_ids)
+            if self._tasks and not moved:
+                await asyncio.wait(self._tasks, return_when=asyncio.FIRST_COMPLETED)
+
+    async def _heartbeat(self, stop: asyncio.Event) -> None:
+        interval = self.settings.lease.total_seconds() / 3
+        while not stop.is_set():
+            await asyncio.sleep(interval)
+            if not self._held:
+                continue
+            held = set(self._held)
+            try:
+                lost = await self._write(
+                    extend_leases,
+                    worker_id=self.worker_id,
+                    job_ids=held,
+                    now=self.clock.now(),
+                    lease=self.settings.lease,
+                )
+            except Exception:
+                log.exception("worker %s could not extend its leases", self.worker_id)
+                continue
+            if lost:
+                log.warning("worker %s lost leases on %s", self.worker_id, sorted(lost))
+
+    async def _every(
+        self,
+        stop: asyncio.Event,
+        interval: timedelta,
+        what: str,
+        work: Callable[..., Any],
+        **kwargs: Any,
+    ) -> None:
+        """Run `work(session, now=..., **kwargs)` in a write transaction every `interval` until
+        stopped; a failed round is logged and the next one tries again."""
+        while not stop.is_set():
+            await asyncio.sleep(interval.total_seconds())
+            try:
+                await self._write(work, now=self.clock.now(), **kwargs)
+            except Exception:
+                log.exception("worker %s could not %s", self.worker_id, what)
+
+    # One job ---------------------------------------------------------------------------------
+
+    async def _guarded(self, job_id: str) -> None:
+        try:
+            await self.process_job(job_id)
+        except Exception as error:
+            log.exception("worker %s failed on job %s", self.worker_id, job_id)
+            await self._record_failure(job_id, error)
+        finally:
+            self._held.discard(job_id)
+
+    async def _record_failure(self, job_id: str, error: Exception) -> None:
+        """Say on the alert's timeline that the job failed, and try it again after a while;
+        if even that cannot be written, the lease expires and another worker takes the job."""
+        try:
+            await self._write(
+                attempts.record_job_failure,
+                job_id=job_id,
+                worker_id=self.worker_id,
+                error=f"{type(error).__name__}: {error}",
+                now=self.clock.now(),
+            )
+        except Exception:
+            log.exception(
+                "worker %s could not record its failure on job %s", self.worker_id, job_id
+            )
+
+    async def process_job(self, job_id: str) -> None:
+        plan = await self._write(
+            planning.plan_job, job_id=job_id, now=self.clock.now(), settings=self._attempt_settings
+        )
+        if plan.kind == PlanKind.SKIP or plan.attempt is None:
+            return
+        if plan.kind == PlanKind.RECONCILE:
+            await self.reconcile(plan.attempt)
+        else:
+            await self.dial(plan.attempt)
+
+    async def dial(self, attempt: AttemptSnapshot) -> None:
+        request = CallRequest(
+            idempotency_key=attempt.idempotency_key,
+            to_number=attempt.to_number,
+            caller_id=attempt.caller_id,
+            spoken_text=attempt.spoken_text,
+            voice=attempt.voice or self.settings.voice,
+            ring_timeout_seconds=self.settings.ring_timeout_seconds,
+            redirect_allowed=attempt.may_be_redirected_to,
+        )
+        chain = await self._read(self.providers.choices_for, org_id=attempt.org_id)
+        await self.close_retired()
+        if chain.fallback is not None:
+            await self._write(
+                attempts.note_fallback,
+                attempt_id=attempt.attempt_id,
+                reason=chain.fallback,
+                now=self.clock.now(),
+            )
+        if not chain:
+            await self._write(
+                attempts.mark_no_provider,
+                attempt_id=attempt.attempt_id,
+                now=self.clock.now(),
+                reason=chain.fallback,
+                policy=self.settings.retry,
+            )
+            return
+        refused: ProviderError | None = None
+        deadline = attempt.sending_deadline
+        for choice in chain.choices:
+            remaining = (deadline - self.clock.now()).total_seconds()
+            if remaining <= 0:
+                # We never asked this provider, so trying later cannot double the call.
+                await self._not_placed(attempt, "deadline", "sending deadline passed")
+                return
+            if choice.identity != attempt.placed_by:
+                # Name the provider before asking it, so a callback that beats `mark_accepted`
+                # is checked against its credentials.
+                await self._write(
+                    attempts.mark_provider,
+                    attempt_id=attempt.attempt_id,
+                    provider=choice.provider.name,
+                    provider_account_id=choice.account_id,
+                    platform_provider=choice.platform_name,
+                )
+            try:
+                handle = await asyncio.wait_for(choice.provider.dial(request), timeout=remaining)
+            except ProviderError as error:
+                if not error.retry_safe:
+                    await self._write(
+                        attempts.mark_unknown,
+                        attempt_id=attempt.attempt_id,
+                        now=self.clock.now(),
+                        message=error.user_message,
+                        policy=self.settings.retry,
+                    )
+                    return
+                # Certainly not placed: the next provider may take it under the same key, with
+                # a sending deadline of its own (a dead trunk may have used up the first).
+                refused = error
+                deadline = self.clock.now() + self.settings.send_deadline
+                await self._write(
+                    attempts.record_failover,
+                    attempt_id=attempt.attempt_id,
+                    failed_provider=choice.provider.name,
+                    reason=error.user_message,
+                    code=error.code,
+                    now=self.clock.now(),
+                    deadline=deadline,
+                )
+                continue
+            except TimeoutError:
+                # The provider may or may not have accepted it: leave the attempt in `sending`
+                # for reconciliation after its deadline, by lookup rather than by dialling again.
+                await self._write(
+                    attempts.defer_job,
+                    job_id=attempt.job_id,
+                    worker_id=self.worker_id,
+                    now=self.clock.now(),
+                    until=deadline,
+                )
+                return
+            self._live[attempt.attempt_id] = handle
+            try:
+                await self._write(
+                    attempts.mark_accepted,
+                    attempt_id=attempt.attempt_id,
+                    provider_call_id=handle.provider_call_id,
+                    now=self.clock.now(),
+                    provider=choice.provider.name,
+                    provider_account_id=choice.account_id,
+                    platform_provider=choice.platform_name,
+                    simulated=choice.simulated,
+                )
+                await self._follow(attempt, handle)
+            finally:
+                del self._live[attempt.attempt_id]
+                self._hanging_up.discard(attempt.attempt_id)
+            return
+        if refused is not None:
+            await self._not_placed(
+                attempt, refused.code, refused.user_message, retry_after=refused.retry_after
+            )
+
+    async def _follow(self, attempt: AttemptSnapshot, handle: CallHandle) -> None:
+        """Record the call's events as they come; a call whose events come by callback is let
+        go until it must be over."""
+        finished = False
+        async for event in handle.events():
+            finished = finished or event.kind.is_final
+            if event.kind in _NOTHING_TO_RECORD:
+                continue
+            await self._write(
+                attempts.apply_event,
+                attempt_id=attempt.attempt_id,
+                event=event,
+                now=self.clock.now(),
+                policy=self.settings.retry,
+            )
+        if not finished:
+            # The rest arrives by callback (REST providers): let the job go rather than hold
+            # its lease, and look at it again when the call must be over.
+            await self._defer(attempt, until=self.clock.now() + self.settings.call_window)
+
+    async def reconcile(self, attempt: AttemptSnapshot) -> None:
+        """Settle an attempt another worker left unfinished, without dialling it again."""
+        now = self.clock.now()
+        chain = await self._read(self.providers.choices_for, org_id=attempt.org_id)
+        choices = chain.choices
+        if attempt.status == AttemptStatus.IN_PROGRESS:
+            # Accepted: only the provider that took it can say how it went.
+            choices = [c for c in choices if c.identity == attempt.placed_by]
+        askable = [c for c in choices if c.provider.capabilities.lookup_by_idempotency_key]
+        record = None
+        for choice in askable:
+            record = await choice.provider.lookup(attempt.idempotency_key)
+            if record is not None:
+                break
+        if record is not None:
+            await self._write(
+                attempts.apply_record,
+                attempt_id=attempt.attempt_id,
+                record=record,
+                now=self.clock.now(),
+                policy=self.settings.retry,
+            )
+            if not record.is_finished:
+                await self._write(
+                    attempts.defer_job,
+                    job_id=attempt.job_id,
+                    worker_id=self.worker_id,
+                    now=now,
+                    until=now + self.settings.recheck_after,
+                )
+            return
+        if (
+            attempt.accepted_at is not None
+            and now < attempt.accepted_at + self.settings.call_window
+        ):
+            # Accepted by a provider that reports by callback: the call may still be going on.
+            await self._defer(attempt, until=attempt.accepted_at + self.settings.call_window)
+            return
+        if now < attempt.sending_deadline:
+            # Its worker may still be about to dial; look again once it no longer can.
+            await self._write(
+                attempts.defer_job,
+                job_id=attempt.job_id,
+                worker_id=self.worker_id,
+                now=now,
+                until=attempt.sending_deadline,
+            )
+            return
+        if choices and len(askable) == len(choices):
+            await self._not_placed(attempt, "not_placed", "the provider never received the call")
+        else:
+            await self._write(
+                attempts.mark_unknown,
+                attempt_id=attempt.attempt_id,
+                now=now,
+                message="the worker stopped mid-call and the provider cannot be asked",
+                policy=self.settings.retry,
+            )
+
+    async def _defer(self, attempt: AttemptSnapshot, *, until: datetime) -> None:
+        await self._write(
+            attempts.defer_job,
+            job_id=attempt.job_id,
+            worker_id=self.worker_id,
+            now=self.clock.now(),
+            until=until,
+        )
+
+    async def _not_placed(
+        self,
+        attempt: AttemptSnapshot,
+        code: str,
+        message: str,
+        *,
+        retry_after: float | None = None,
+    ) -> None:
+        await self._write(
+            attempts.mark_not_placed,
+            attempt_id=attempt.attempt_id,
+            now=self.clock.now(),
+            code=code,
+            message=message,
+            policy=self.settings.retry,
+            wait=timedelta(seconds=retry_after) if retry_after else None,
+        )
+
+    async def close_retired(self) -> None:
+        """Close providers replaced since the last look (an edited account's SIP trunk holds a
+        socket and a registration); on this loop, which owns what they opened."""
+        for provider in self.providers.retired():
+            await close_provider(provider)
+
+    async def _write(self, work: Callable[..., T], /, **kwargs: Any) -> T:
+        """Run `work(session, **kwargs)` in one write transaction, off the event loop."""
+
+        def run() -> T:
+            with self.database.write() as session:
+                return work(session, **kwargs)
+
+        return await self.database.off_loop(run)
+
+    async def _read(self, work: Callable[..., T], /, **kwargs: Any) -> T:
+        """Run `work(session, **kwargs)` in one read transaction, off the event loop."""
+
+        def run() -> T:
+            with self.database.read() as session:
+                return work(session, **kwargs)
+
+        return await self.database.off_loop(run)

@@ -1,0 +1,123 @@
+"""Alerts API: list, timeline, acknowledge, resolve."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Query
+from sqlalchemy.orm import Session
+
+from tocsin.accounts.models import Role, Scope
+from tocsin.core.pagination import DEFAULT_LIMIT
+from tocsin.http.api.deps import Caller, get_caller
+from tocsin.http.api.schemas.alerts import (
+    AlertDetailOut,
+    AlertOut,
+    CallAttemptOut,
+    CallJobOut,
+    EscalationStateOut,
+    TimelineEntryOut,
+)
+from tocsin.http.api.schemas.common import ERROR_RESPONSES, PageOut, page_of
+from tocsin.paging import lifecycle as service
+from tocsin.paging.models import Alert, CallJob, Escalation
+
+router = APIRouter(prefix="/v1/orgs/{org_id}/alerts", tags=["alerts"], responses=ERROR_RESPONSES)
+
+
+def _escalation_out(escalation: Escalation | None) -> EscalationStateOut | None:
+    if escalation is None:
+        return None
+    return EscalationStateOut(
+        id=escalation.id,
+        status=escalation.status,
+        # Past the last step once it ran out: still "step N of N", never "step N+1 of N".
+        step=min(escalation.step_index + 1, len(escalation.plan)),
+        steps=len(escalation.plan),
+        round=escalation.round + 1,
+        next_at=escalation.next_at,
+        ended_at=escalation.ended_at,
+        plan=escalation.plan,
+    )
+
+
+def _job_out(job: CallJob) -> CallJobOut:
+    return CallJobOut(
+        id=job.id,
+        contact_id=job.contact_id,
+        to_number=job.to_number,
+        status=job.status,
+        outcome=job.outcome,
+        step=job.step_index + 1 if job.step_index is not None else None,
+        round=job.round + 1,
+        attempts=job.attempt_count,
+        next_attempt_at=service.next_attempt_at(job),
+        held_until=job.held_until,
+        hold_reason=job.hold_reason,
+        last_error=job.last_error,
+    )
+
+
+def alert_detail(session: Session, alert: Alert) -> AlertDetailOut:
+    return AlertDetailOut(
+        **AlertOut.model_validate(alert).model_dump(),
+        payload=alert.payload,
+        escalation=_escalation_out(service.escalation_of(session, alert.id)),
+        jobs=[_job_out(job) for job in service.jobs_of(session, alert.id)],
+        calls=[CallAttemptOut.model_validate(a) for a in service.attempts_of(session, alert.id)],
+        timeline=[
+            TimelineEntryOut(
+                at=event.created_at,
+                action=event.action,
+                actor_type=event.actor_type,
+                actor_id=event.actor_id,
+                target_type=event.target_type,
+                target_id=event.target_id,
+                details=event.details,
+            )
+            for event in service.timeline_of(session, alert)
+        ],
+    )
+
+
+@router.get("", response_model=PageOut[AlertOut])
+def list_alerts(
+    org_id: str,
+    limit: int = Query(DEFAULT_LIMIT),
+    cursor: str | None = None,
+    status: str | None = None,
+    endpoint_id: str | None = None,
+    caller: Caller = Depends(get_caller),
+) -> PageOut[AlertOut]:
+    with caller.org(org_id, min_role=Role.MEMBER, scope=Scope.READ, write=False) as (s, _):
+        page = service.list_alerts(
+            s, org_id=org_id, limit=limit, cursor=cursor, status=status, endpoint_id=endpoint_id
+        )
+        return page_of(page, AlertOut)
+
+
+@router.get("/{alert_id}", response_model=AlertDetailOut)
+def get_alert(org_id: str, alert_id: str, caller: Caller = Depends(get_caller)) -> AlertDetailOut:
+    with caller.org(org_id, min_role=Role.MEMBER, scope=Scope.READ, write=False) as (s, _):
+        return alert_detail(s, service.get_alert(s, org_id=org_id, alert_id=alert_id))
+
+
+@router.post("/{alert_id}/acknowledge", response_model=AlertOut)
+def acknowledge(org_id: str, alert_id: str, caller: Caller = Depends(get_caller)) -> AlertOut:
+    now = caller.runtime.clock.now()
+    with caller.org(org_id, min_role=Role.MEMBER, scope=Scope.WRITE, write=True) as (s, access):
+        alert = service.acknowledge(
+            s, org_id=org_id, alert_id=alert_id, actor=access.actor, now=now
+        )
+        answer = AlertOut.model_validate(alert)
+    # Committed: a worker in this process hangs up the alert's calls in progress now.
+    caller.runtime.notify_new_jobs()
+    return answer
+
+
+@router.post("/{alert_id}/resolve", response_model=AlertOut)
+def resolve(org_id: str, alert_id: str, caller: Caller = Depends(get_caller)) -> AlertOut:
+    now = caller.runtime.clock.now()
+    with caller.org(org_id, min_role=Role.MEMBER, scope=Scope.WRITE, write=True) as (s, access):
+        alert = service.resolve(s, org_id=org_id, alert_id=alert_id, actor=access.actor, now=now)
+        answer = AlertOut.model_validate(alert)
+    caller.runtime.notify_new_jobs()
+    return answer

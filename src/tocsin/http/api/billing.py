@@ -1,0 +1,191 @@
+"""Billing API: Paddle's webhook, and each organization's plan, trial, usage and notices."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from tocsin.accounts.models import Organization, Role, Scope
+from tocsin.audit import log as audit
+from tocsin.audit import notices
+from tocsin.billing.paddle.events import parse_event, receive_event
+from tocsin.billing.paddle.signature import verify
+from tocsin.billing.paddle.subscriptions import PaddleContext
+from tocsin.billing.service import standing_of
+from tocsin.billing.trials import start_trial
+from tocsin.core.actors import Actor
+from tocsin.core.errors import Conflict, NotFound, Unavailable
+from tocsin.core.pagination import DEFAULT_LIMIT
+from tocsin.http.api.deps import Caller, get_caller, get_runtime
+from tocsin.http.api.hooks import read_capped_body
+from tocsin.http.api.schemas.billing import (
+    BillingOut,
+    ChargebacksOut,
+    NoticeOut,
+    NoticesRead,
+    PaddleReceived,
+    PlanOut,
+    SubscriptionOut,
+    TrialOut,
+    UsageOut,
+)
+from tocsin.http.api.schemas.common import ERROR_RESPONSES, PageOut, page_of
+from tocsin.paging.usage_report import MAX_DAYS, usage_report
+from tocsin.runtime import Runtime
+
+router = APIRouter(responses=ERROR_RESPONSES)
+
+# Paddle's notifications are a few kilobytes; a transaction with many items stays well under.
+PADDLE_BODY_LIMIT = 1024 * 1024
+
+
+@router.post("/v1/billing/paddle", response_model=PaddleReceived, tags=["billing"])
+async def paddle_webhook(request: Request) -> PaddleReceived:
+    """Paddle Billing notifications. Verified by Paddle-Signature before anything is read."""
+    runtime: Runtime = request.app.state.runtime
+    secrets = runtime.settings.paddle_secrets()
+    if not secrets:
+        # 503 rather than 404: Paddle retries, so nothing is lost while the secret is set up.
+        raise Unavailable(
+            "Paddle billing is not configured on this server (TOCSIN_PADDLE_WEBHOOK_SECRETS)",
+            code="billing_not_configured",
+        )
+    body = await read_capped_body(request, PADDLE_BODY_LIMIT)
+    now = runtime.clock.now()
+    verify(
+        request.headers.get("paddle-signature"),
+        body,
+        secrets=secrets,
+        now=now,
+        tolerance_seconds=runtime.settings.paddle_signature_tolerance_seconds,
+    )
+    event = parse_event(body)
+    context = PaddleContext(
+        billing=runtime.billing,
+        price_plans=runtime.settings.paddle_price_map(),
+        digest_key=runtime.billing_digest_key,
+        now=now,
+    )
+
+    def receive() -> PaddleReceived:
+        with runtime.database.write() as session:
+            received = receive_event(session, event, context=context)
+        return PaddleReceived(event_id=received.event_id, result=received.result)
+
+    return await runtime.database.off_loop(receive)
+
+
+@router.get("/v1/plans", response_model=list[PlanOut], tags=["billing"])
+def list_plans(runtime: Runtime = Depends(get_runtime)) -> list[PlanOut]:
+    return [PlanOut.of(plan) for plan in runtime.billing.catalog.values()]
+
+
+def _org(session_org: Organization | None) -> Organization:
+    if session_org is None:
+        raise NotFound("no organization with this id", code="org_not_found")
+    return session_org
+
+
+@router.get("/v1/orgs/{org_id}/billing", response_model=BillingOut, tags=["billing"])
+def get_billing(org_id: str, caller: Caller = Depends(get_caller)) -> BillingOut:
+    runtime = caller.runtime
+    with caller.org(org_id, min_role=Role.MEMBER, scope=Scope.READ, write=False) as (s, _):
+        org = _org(s.get(Organization, org_id))
+        standing = standing_of(
+            s,
+            org,
+            billing=runtime.billing,
+            digest_key=runtime.billing_digest_key,
+            now=runtime.clock.now(),
+        )
+        return BillingOut(
+            plan=PlanOut.of(standing.plan),
+            plan_held=standing.plan_held,
+            plan_ends_at=standing.plan_ends_at,
+            default_plan=standing.default_plan,
+            subscription=(
+                SubscriptionOut.model_validate(standing.subscription)
+                if standing.subscription
+                else None
+            ),
+            trial=TrialOut.model_validate(standing.trial) if standing.trial else None,
+            trial_available=standing.trial_available,
+            chargebacks=ChargebacksOut.of(standing.chargebacks),
+        )
+
+
+@router.post(
+    "/v1/orgs/{org_id}/billing/trial", status_code=201, response_model=TrialOut, tags=["billing"]
+)
+def begin_trial(org_id: str, caller: Caller = Depends(get_caller)) -> TrialOut:
+    """Start the free trial: once per billing entity (owner, email, card, number)."""
+    runtime = caller.runtime
+    actor: Actor | None = None
+    try:
+        with caller.org(org_id, min_role=Role.OWNER, scope=None, write=True) as (s, access):
+            actor = access.actor
+            org = _org(s.get(Organization, org_id, with_for_update=True))
+            trial = start_trial(
+                s,
+                org=org,
+                billing=runtime.billing,
+                digest_key=runtime.billing_digest_key,
+                now=runtime.clock.now(),
+                actor=actor,
+            )
+            return TrialOut.model_validate(trial)
+    except Conflict as refusal:
+        # The refusal rolled the request back; its record must stay, because repeated refusals
+        # of one person are what the anomaly scan looks for (trust/anomalies/repeated_trials.py).
+        if actor is not None:
+            with runtime.database.write() as s:
+                audit.record(
+                    s,
+                    actor=actor,
+                    action="billing.trial_refused",
+                    at=runtime.clock.now(),
+                    org_id=org_id,
+                    target_type="organization",
+                    target_id=org_id,
+                    details={
+                        "code": refusal.code,
+                        "reason": refusal.message,
+                        **(refusal.details or {}),
+                    },
+                )
+        raise
+
+
+@router.get("/v1/orgs/{org_id}/usage", response_model=UsageOut, tags=["billing"])
+def get_usage(
+    org_id: str,
+    days: int = Query(30, ge=1, le=MAX_DAYS),
+    caller: Caller = Depends(get_caller),
+) -> UsageOut:
+    """Calls used and left today and this month, per day and per endpoint."""
+    runtime = caller.runtime
+    with caller.org(org_id, min_role=Role.MEMBER, scope=Scope.READ, write=False) as (s, _):
+        org = _org(s.get(Organization, org_id))
+        usage = usage_report(s, org, billing=runtime.billing, now=runtime.clock.now(), days=days)
+        return UsageOut.of(usage)
+
+
+@router.get("/v1/orgs/{org_id}/notices", response_model=PageOut[NoticeOut], tags=["billing"])
+def list_notices(
+    org_id: str,
+    unread: bool = False,
+    limit: int = Query(DEFAULT_LIMIT),
+    cursor: str | None = None,
+    caller: Caller = Depends(get_caller),
+) -> PageOut[NoticeOut]:
+    """What the organization's owners were told, newest first: quota nearly or wholly used,
+    failed payments, trial refusals."""
+    with caller.org(org_id, min_role=Role.MEMBER, scope=Scope.READ, write=False) as (s, _):
+        page = notices.list_notices(s, org_id, unread_only=unread, limit=limit, cursor=cursor)
+        return page_of(page, NoticeOut)
+
+
+@router.post("/v1/orgs/{org_id}/notices/read", response_model=NoticesRead, tags=["billing"])
+def mark_notices_read(org_id: str, caller: Caller = Depends(get_caller)) -> NoticesRead:
+    now = caller.runtime.clock.now()
+    with caller.org(org_id, min_role=Role.MEMBER, scope=None, write=True) as (s, _):
+        return NoticesRead(marked=notices.mark_read(s, org_id, now=now))

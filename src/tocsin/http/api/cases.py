@@ -1,0 +1,228 @@
+"""The case queue for platform administrators, the platform-wide audit trail, and appeals
+filed by organizations."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, Depends, Query
+from sqlalchemy.orm import Session
+
+from tocsin.accounts.models import Role, Scope
+from tocsin.audit import log as audit
+from tocsin.core.pagination import DEFAULT_LIMIT
+from tocsin.http.api.deps import Caller, get_caller
+from tocsin.http.api.schemas.common import ERROR_RESPONSES, PageOut, page_of
+from tocsin.http.api.schemas.trust import (
+    AppealIn,
+    AppealOut,
+    AuditEventOut,
+    CaseDetailOut,
+    CaseOut,
+    CasePatch,
+    DecisionIn,
+    EnforcementIn,
+    EnforcementOut,
+    EnforcementTaken,
+)
+from tocsin.trust import appeals, cases, enforcement
+from tocsin.trust.cases import CaseKind, CaseStatus, is_overdue
+from tocsin.trust.models import TrustCase
+
+router = APIRouter(responses=ERROR_RESPONSES, tags=["trust and safety"])
+
+
+def case_out(case: TrustCase, now: datetime) -> CaseOut:
+    return CaseOut(
+        id=case.id,
+        kind=case.kind,
+        status=case.status,
+        org_id=case.org_id,
+        summary=case.summary,
+        details=case.details,
+        action_id=case.action_id,
+        opened_by_type=case.opened_by_type,
+        opened_by_id=case.opened_by_id,
+        assignee_id=case.assignee_id,
+        due_at=case.due_at,
+        overdue=is_overdue(case, now),
+        resolution=case.resolution,
+        resolved_at=case.resolved_at,
+        resolved_by=case.resolved_by,
+        created_at=case.created_at,
+        updated_at=case.updated_at,
+    )
+
+
+def _detail(session: Session, case: TrustCase, now: datetime) -> CaseDetailOut:
+    trail = [AuditEventOut.model_validate(e) for e in cases.history(session, case.id)]
+    return CaseDetailOut(**case_out(case, now).model_dump(), history=trail)
+
+
+@router.get("/v1/admin/cases", response_model=PageOut[CaseOut])
+def list_cases(
+    status: CaseStatus | None = Query(None),
+    kind: CaseKind | None = Query(None),
+    org_id: str | None = Query(None),
+    overdue: bool = Query(False, description="Only open cases past their answer date"),
+    limit: int = Query(DEFAULT_LIMIT),
+    cursor: str | None = None,
+    caller: Caller = Depends(get_caller),
+) -> PageOut[CaseOut]:
+    """The queue, newest first."""
+    now = caller.runtime.clock.now()
+    with caller.platform_admin(write=False) as (session, _):
+        page = cases.list_cases(
+            session,
+            now=now,
+            status=status,
+            kind=kind,
+            org_id=org_id,
+            overdue=overdue,
+            limit=limit,
+            cursor=cursor,
+        )
+        return PageOut[CaseOut](
+            items=[case_out(case, now) for case in page.items], next_cursor=page.next_cursor
+        )
+
+
+@router.get("/v1/admin/cases/{case_id}", response_model=CaseDetailOut)
+def get_case(case_id: str, caller: Caller = Depends(get_caller)) -> CaseDetailOut:
+    """A case with everything done about it."""
+    now = caller.runtime.clock.now()
+    with caller.platform_admin(write=False) as (session, _):
+        return _detail(session, cases.get_case(session, case_id), now)
+
+
+@router.patch("/v1/admin/cases/{case_id}", response_model=CaseDetailOut)
+def update_case(
+    case_id: str, body: CasePatch, caller: Caller = Depends(get_caller)
+) -> CaseDetailOut:
+    """Assign, add a note, resolve, dismiss or reopen."""
+    now = caller.runtime.clock.now()
+    with caller.platform_admin(write=True) as (session, actor):
+        case = cases.update_case(
+            session,
+            case_id=case_id,
+            actor=actor,
+            now=now,
+            status=body.status,
+            assignee_id=body.assignee_id,
+            note=body.note,
+            resolution=body.resolution,
+        )
+        session.flush()
+        return _detail(session, case, now)
+
+
+@router.post("/v1/admin/cases/{case_id}/decision", response_model=CaseDetailOut)
+def decide_appeal(
+    case_id: str, body: DecisionIn, caller: Caller = Depends(get_caller)
+) -> CaseDetailOut:
+    """Grant an appeal (its action is lifted) or uphold it."""
+    now = caller.runtime.clock.now()
+    with caller.platform_admin(write=True) as (session, actor):
+        case = appeals.decide(
+            session, case_id=case_id, decision=body.decision, note=body.note, actor=actor, now=now
+        )
+        session.flush()
+        return _detail(session, case, now)
+
+
+@router.post(
+    "/v1/admin/cases/{case_id}/enforcement", status_code=201, response_model=EnforcementTaken
+)
+def act_on_case(
+    case_id: str, body: EnforcementIn, caller: Caller = Depends(get_caller)
+) -> EnforcementTaken:
+    """Take an enforcement action because of this case; the case records it."""
+    now = caller.runtime.clock.now()
+    with caller.platform_admin(write=True) as (session, actor):
+        case = cases.get_case(session, case_id, lock=True)
+        action, cancelled = enforcement.take_action(
+            session,
+            kind=body.kind,
+            scope=body.scope,
+            target=body.target,
+            reason=f"{body.reason} (case {case.id})",
+            actor=actor,
+            now=now,
+            ends_at=body.ends_at,
+        )
+        if case.action_id is None:
+            case.action_id = action.id
+        cases.note_action(session, case=case, action_id=action.id, actor=actor, now=now)
+        return EnforcementTaken(
+            **EnforcementOut.model_validate(action).model_dump(), calls_cancelled=cancelled
+        )
+
+
+@router.get("/v1/admin/audit", response_model=PageOut[AuditEventOut])
+def platform_audit(
+    org_id: str | None = Query(None),
+    action: str | None = Query(None, description="An action, or a prefix ending in '.'"),
+    target_id: str | None = Query(None),
+    actor_id: str | None = Query(None),
+    limit: int = Query(DEFAULT_LIMIT),
+    cursor: str | None = None,
+    caller: Caller = Depends(get_caller),
+) -> PageOut[AuditEventOut]:
+    """The whole platform's audit log, newest first."""
+    with caller.platform_admin(write=False) as (session, _):
+        page = audit.search(
+            session,
+            org_id=org_id,
+            action=action,
+            target_id=target_id,
+            actor_id=actor_id,
+            limit=limit,
+            cursor=cursor,
+        )
+        return page_of(page, AuditEventOut)
+
+
+def _appeal_out(case: TrustCase, now: datetime) -> AppealOut:
+    return AppealOut(
+        id=case.id,
+        action_id=case.action_id,
+        status=case.status,
+        statement=(case.details or {}).get("statement", ""),
+        due_at=case.due_at,
+        overdue=is_overdue(case, now),
+        resolution=case.resolution,
+        resolved_at=case.resolved_at,
+        created_at=case.created_at,
+    )
+
+
+@router.post("/v1/orgs/{org_id}/appeals", status_code=201, response_model=AppealOut)
+def file_appeal(org_id: str, body: AppealIn, caller: Caller = Depends(get_caller)) -> AppealOut:
+    """Ask for an enforcement action about this organization to be reconsidered; the answer is
+    due within five business days."""
+    now = caller.runtime.clock.now()
+    with caller.org(org_id, min_role=Role.ADMIN, scope=Scope.WRITE, write=True) as (s, access):
+        case = appeals.file_appeal(
+            s,
+            org_id=org_id,
+            action_id=body.action_id,
+            statement=body.statement,
+            actor=access.actor,
+            now=now,
+        )
+        return _appeal_out(case, now)
+
+
+@router.get("/v1/orgs/{org_id}/appeals", response_model=PageOut[AppealOut])
+def list_appeals(
+    org_id: str,
+    limit: int = Query(DEFAULT_LIMIT),
+    cursor: str | None = None,
+    caller: Caller = Depends(get_caller),
+) -> PageOut[AppealOut]:
+    now = caller.runtime.clock.now()
+    with caller.org(org_id, min_role=Role.MEMBER, scope=Scope.READ, write=False) as (s, _):
+        page = appeals.appeals_of(s, org_id=org_id, limit=limit, cursor=cursor)
+        return PageOut[AppealOut](
+            items=[_appeal_out(case, now) for case in page.items], next_cursor=page.next_cursor
+        )

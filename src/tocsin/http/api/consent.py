@@ -1,0 +1,102 @@
+"""Verifying a contact's number, and the consent records that verification leaves."""
+
+from __future__ import annotations
+
+import asyncio
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from tocsin.accounts.models import Role, Scope
+from tocsin.contacts.verify import Pending, confirm_for_contact, deliver, issue_for_contact
+from tocsin.core.pagination import DEFAULT_LIMIT
+from tocsin.endpoints.service import get_contact
+from tocsin.http.api.deps import Caller, get_caller
+from tocsin.http.api.schemas.common import ERROR_RESPONSES, PageOut, page_of
+from tocsin.http.api.schemas.trust import CodeIn, ConsentOut, VerificationIn, VerificationOut
+from tocsin.numbers import consent
+from tocsin.numbers.do_not_call import e164_of
+from tocsin.numbers.verification import Channel, Requester
+
+router = APIRouter(prefix="/v1/orgs/{org_id}", tags=["consent"], responses=ERROR_RESPONSES)
+
+
+@router.post("/contacts/{contact_id}/verification", status_code=202, response_model=VerificationOut)
+async def send_verification(
+    org_id: str,
+    contact_id: str,
+    request: Request,
+    body: VerificationIn | None = None,
+    caller: Caller = Depends(get_caller),
+) -> VerificationOut:
+    """Send a 6-digit code to the contact's number by call or SMS; whoever types it back into
+    `.../verification/confirm` within 15 minutes gives consent to this organization's calls."""
+    runtime = caller.runtime
+    channel = (body or VerificationIn()).channel
+    user_agent = request.headers.get("user-agent")
+
+    def issue() -> Pending:
+        with caller.org(org_id, min_role=Role.ADMIN, scope=Scope.WRITE, write=True) as (s, acc):
+            contact = get_contact(s, org_id=org_id, contact_id=contact_id)
+            return issue_for_contact(
+                s,
+                runtime,
+                contact=contact,
+                channel=channel,
+                requester=Requester(acc.actor, user_agent),
+                now=runtime.clock.now(),
+            )
+
+    pending = await asyncio.to_thread(issue)
+    await deliver(runtime, pending)
+    row = pending.issued.verification
+    return VerificationOut(
+        verification_id=row.id,
+        phone_e164=row.phone_e164,
+        channel=Channel(row.channel),
+        expires_at=row.expires_at,
+    )
+
+
+@router.post("/contacts/{contact_id}/verification/confirm", response_model=ConsentOut)
+def confirm_verification(
+    org_id: str,
+    contact_id: str,
+    body: CodeIn,
+    request: Request,
+    caller: Caller = Depends(get_caller),
+) -> ConsentOut:
+    """Check the code; when it is right, record consent and lift this organization's
+    do-not-call entry for the number, if it had one."""
+    runtime = caller.runtime
+    with caller.org(org_id, min_role=Role.ADMIN, scope=Scope.WRITE, write=True) as (s, access):
+        result, record = confirm_for_contact(
+            s,
+            runtime,
+            contact=get_contact(s, org_id=org_id, contact_id=contact_id),
+            code=body.code,
+            verification_id=body.verification_id,
+            actor=access.actor,
+            user_agent=request.headers.get("user-agent"),
+            now=runtime.clock.now(),
+        )
+        if record is not None:
+            return ConsentOut.model_validate(record)
+    # Outside the transaction, so the wrong guess it counted is kept.
+    error = result.error()
+    assert error is not None
+    raise error
+
+
+@router.get("/consents", response_model=PageOut[ConsentOut])
+def list_consents(
+    org_id: str,
+    number: str | None = Query(None, description="Only this number (E.164)"),
+    limit: int = Query(DEFAULT_LIMIT),
+    cursor: str | None = None,
+    caller: Caller = Depends(get_caller),
+) -> PageOut[ConsentOut]:
+    """The evidence behind each number this organization may call, newest first."""
+    with caller.org(org_id, min_role=Role.MEMBER, scope=Scope.READ, write=False) as (s, _):
+        wanted = e164_of(number, None) if number else None
+        page = consent.records_for(s, org_id=org_id, number=wanted, limit=limit, cursor=cursor)
+        return page_of(page, ConsentOut)

@@ -1,0 +1,118 @@
+"""Request-scoped helpers for routers: the runtime, and authenticated transactions.
+
+Routes open their transaction explicitly (`with caller.write(...)`), so a route's reply is only
+built after its commit; nothing is acknowledged that is not durable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from fastapi import Depends, Header, Request
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from tocsin.accounts.models import ApiKey, Role, Scope
+from tocsin.core.actors import Actor
+from tocsin.core.errors import Forbidden
+from tocsin.http.api.auth import (
+    OrgAccess,
+    Principal,
+    authenticate,
+    authorize_org,
+    last_used_is_stale,
+)
+from tocsin.runtime import Runtime
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+def client_ip(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+@dataclass
+class Caller:
+    """The unauthenticated facts of a request, turned into an authorized transaction on demand."""
+
+    runtime: Runtime
+    authorization: str | None
+    api_key: str | None
+    ip_address: str | None
+
+    @contextmanager
+    def _transaction(self, *, write: bool) -> Iterator[Session]:
+        database = self.runtime.database
+        with database.write() if write else database.read() as session:
+            yield session
+
+    @contextmanager
+    def org(
+        self, org_id: str, *, min_role: Role, scope: Scope | None, write: bool
+    ) -> Iterator[tuple[Session, OrgAccess]]:
+        with self._transaction(write=write) as session:
+            principal = authenticate(
+                session, self.runtime, authorization=self.authorization, api_key_header=self.api_key
+            )
+            access = authorize_org(
+                session,
+                principal,
+                org_id,
+                min_role=min_role,
+                scope=scope,
+                ip_address=self.ip_address,
+            )
+            yield session, access
+        self._touch(principal.api_key)
+
+    @contextmanager
+    def user(self, *, write: bool) -> Iterator[tuple[Session, Principal, Actor]]:
+        """A transaction for actions that belong to a signed-in user rather than an org."""
+        with self._transaction(write=write) as session:
+            principal = authenticate(
+                session, self.runtime, authorization=self.authorization, api_key_header=self.api_key
+            )
+            if principal.kind != "user":
+                raise Forbidden("this action needs a signed-in user", code="user_required")
+            yield session, principal, Actor("user", principal.id, self.ip_address)
+
+    @contextmanager
+    def platform_admin(self, *, write: bool) -> Iterator[tuple[Session, Actor]]:
+        """A transaction for the platform's trust and safety staff only."""
+        with self.user(write=write) as (session, principal, actor):
+            if not principal.platform_admin:
+                raise Forbidden(
+                    "this needs a platform administrator", code="platform_admin_required"
+                )
+            yield session, actor
+
+    def signed_in_user(self) -> Principal:
+        """Check that a user (not an API key) is signed in, for work that needs no database."""
+        with self.user(write=False) as (_session, principal, _actor):
+            return principal
+
+    def _touch(self, key: ApiKey | None) -> None:
+        now = self.runtime.clock.now()
+        if key is None or not last_used_is_stale(key, now):
+            return
+        with self.runtime.database.write() as session:
+            session.execute(
+                update(ApiKey)
+                .where(ApiKey.id == key.id)
+                .values(last_used_at=now)
+                .execution_options(synchronize_session=False)
+            )
+
+
+def get_caller(
+    request: Request,
+    runtime: Runtime = Depends(get_runtime),
+    authorization: str | None = Header(default=None),
+    x_api_key: str | None = Header(default=None),
+) -> Caller:
+    return Caller(runtime, authorization, x_api_key, client_ip(request))

@@ -1,0 +1,282 @@
+"""Endpoints and contacts API, scoped to one organization."""
+
+from __future__ import annotations
+
+import asyncio
+
+from fastapi import APIRouter, Depends, Query, Request
+from sqlalchemy.orm import Session
+
+from tocsin.accounts.models import Role, Scope
+from tocsin.audit import log as audit
+from tocsin.contacts.models import Contact
+from tocsin.core.pagination import DEFAULT_LIMIT
+from tocsin.endpoints import service, setup
+from tocsin.endpoints.models import Endpoint, RoutingMode
+from tocsin.http.api.deps import Caller, get_caller
+from tocsin.http.api.hooks import read_capped_body
+from tocsin.http.api.schemas.common import ERROR_RESPONSES, PageOut
+from tocsin.http.api.schemas.endpoints import (
+    ContactIn,
+    ContactOut,
+    ContactPatch,
+    EndpointIn,
+    EndpointOut,
+    EndpointPatch,
+    PreviewCall,
+    PreviewOut,
+)
+from tocsin.intake.preview import preview
+from tocsin.numbers import consent
+
+router = APIRouter(prefix="/v1/orgs/{org_id}", responses=ERROR_RESPONSES)
+
+
+def _endpoint_out(session: Session, endpoint: Endpoint, base_url: str) -> EndpointOut:
+    return EndpointOut(
+        id=endpoint.id,
+        name=endpoint.name,
+        require_key=endpoint.require_key,
+        routing=RoutingMode(endpoint.routing),
+        contact_ids=[contact.id for contact in service.endpoint_contacts(session, endpoint.id)],
+        rules=endpoint.rules,
+        template=endpoint.template,
+        webhook_url=service.webhook_url(base_url, endpoint.id),
+        created_at=endpoint.created_at,
+        updated_at=endpoint.updated_at,
+    )
+
+
+# Contacts ---------------------------------------------------------------------------------------
+
+
+def _contact_out(session: Session, contact: Contact) -> ContactOut:
+    state = consent.state_of(session, org_id=contact.org_id, number=contact.phone_e164)
+    return ContactOut(
+        id=contact.id,
+        name=contact.name,
+        phone_e164=contact.phone_e164,
+        number_state=state,
+        created_at=contact.created_at,
+        updated_at=contact.updated_at,
+    )
+
+
+@router.post("/contacts", status_code=201, response_model=ContactOut, tags=["contacts"])
+def create_contact(
+    org_id: str, body: ContactIn, caller: Caller = Depends(get_caller)
+) -> ContactOut:
+    now = caller.runtime.clock.now()
+    with caller.org(org_id, min_role=Role.ADMIN, scope=Scope.WRITE, write=True) as (s, access):
+        contact = setup.add_contact(
+            s,
+            org_id=org_id,
+            name=body.name,
+            phone=body.phone,
+            region=body.region,
+            actor=access.actor,
+            billing=caller.runtime.billing,
+            sanctioned_regions=caller.runtime.settings.sanctioned_region_set(),
+            now=now,
+        )
+        return _contact_out(s, contact)
+
+
+@router.get("/contacts", response_model=PageOut[ContactOut], tags=["contacts"])
+def list_contacts(
+    org_id: str,
+    limit: int = Query(DEFAULT_LIMIT),
+    cursor: str | None = None,
+    caller: Caller = Depends(get_caller),
+) -> PageOut[ContactOut]:
+    with caller.org(org_id, min_role=Role.MEMBER, scope=Scope.READ, write=False) as (s, _):
+        page = service.list_contacts(s, org_id=org_id, limit=limit, cursor=cursor)
+        return PageOut[ContactOut](
+            items=[_contact_out(s, contact) for contact in page.items],
+            next_cursor=page.next_cursor,
+        )
+
+
+@router.get("/contacts/{contact_id}", response_model=ContactOut, tags=["contacts"])
+def get_contact(org_id: str, contact_id: str, caller: Caller = Depends(get_caller)) -> ContactOut:
+    with caller.org(org_id, min_role=Role.MEMBER, scope=Scope.READ, write=False) as (s, _):
+        return _contact_out(s, service.get_contact(s, org_id=org_id, contact_id=contact_id))
+
+
+@router.patch("/contacts/{contact_id}", response_model=ContactOut, tags=["contacts"])
+def update_contact(
+    org_id: str, contact_id: str, body: ContactPatch, caller: Caller = Depends(get_caller)
+) -> ContactOut:
+    now = caller.runtime.clock.now()
+    with caller.org(org_id, min_role=Role.ADMIN, scope=Scope.WRITE, write=True) as (s, access):
+        contact = service.update_contact(
+            s,
+            org_id=org_id,
+            contact_id=contact_id,
+            now=now,
+            sanctioned_regions=caller.runtime.settings.sanctioned_region_set(),
+            name=body.name,
+            phone=body.phone,
+            region=body.region,
+        )
+        audit.record(
+            s,
+            actor=access.actor,
+            action="contact.updated",
+            at=now,
+            org_id=org_id,
+            target_type="contact",
+            target_id=contact_id,
+        )
+        return _contact_out(s, contact)
+
+
+@router.delete("/contacts/{contact_id}", status_code=204, tags=["contacts"])
+def delete_contact(org_id: str, contact_id: str, caller: Caller = Depends(get_caller)) -> None:
+    now = caller.runtime.clock.now()
+    with caller.org(org_id, min_role=Role.ADMIN, scope=Scope.WRITE, write=True) as (s, access):
+        service.delete_contact(s, org_id=org_id, contact_id=contact_id)
+        audit.record(
+            s,
+            actor=access.actor,
+            action="contact.deleted",
+            at=now,
+            org_id=org_id,
+            target_type="contact",
+            target_id=contact_id,
+        )
+
+
+# Endpoints --------------------------------------------------------------------------------------
+
+
+@router.post("/endpoints", status_code=201, response_model=EndpointOut, tags=["endpoints"])
+def create_endpoint(
+    org_id: str, body: EndpointIn, caller: Caller = Depends(get_caller)
+) -> EndpointOut:
+    now = caller.runtime.clock.now()
+    with caller.org(org_id, min_role=Role.ADMIN, scope=Scope.WRITE, write=True) as (s, access):
+        endpoint = setup.add_endpoint(
+            s,
+            org_id=org_id,
+            name=body.name,
+            actor=access.actor,
+            billing=caller.runtime.billing,
+            now=now,
+            require_key=body.require_key,
+            routing=body.routing.value,
+            contact_ids=body.contact_ids,
+            rules=body.rules,
+            template=body.template,
+        )
+        return _endpoint_out(s, endpoint, caller.runtime.settings.public_base_url)
+
+
+@router.get("/endpoints", response_model=PageOut[EndpointOut], tags=["endpoints"])
+def list_endpoints(
+    org_id: str,
+    limit: int = Query(DEFAULT_LIMIT),
+    cursor: str | None = None,
+    caller: Caller = Depends(get_caller),
+) -> PageOut[EndpointOut]:
+    base_url = caller.runtime.settings.public_base_url
+    with caller.org(org_id, min_role=Role.MEMBER, scope=Scope.READ, write=False) as (s, _):
+        page = service.list_endpoints(s, org_id=org_id, limit=limit, cursor=cursor)
+        return PageOut[EndpointOut](
+            items=[_endpoint_out(s, endpoint, base_url) for endpoint in page.items],
+            next_cursor=page.next_cursor,
+        )
+
+
+@router.get("/endpoints/{endpoint_id}", response_model=EndpointOut, tags=["endpoints"])
+def get_endpoint(
+    org_id: str, endpoint_id: str, caller: Caller = Depends(get_caller)
+) -> EndpointOut:
+    with caller.org(org_id, min_role=Role.MEMBER, scope=Scope.READ, write=False) as (s, _):
+        endpoint = service.get_endpoint(s, org_id=org_id, endpoint_id=endpoint_id)
+        return _endpoint_out(s, endpoint, caller.runtime.settings.public_base_url)
+
+
+@router.patch("/endpoints/{endpoint_id}", response_model=EndpointOut, tags=["endpoints"])
+def update_endpoint(
+    org_id: str, endpoint_id: str, body: EndpointPatch, caller: Caller = Depends(get_caller)
+) -> EndpointOut:
+    now = caller.runtime.clock.now()
+    with caller.org(org_id, min_role=Role.ADMIN, scope=Scope.WRITE, write=True) as (s, access):
+        endpoint = service.update_endpoint(
+            s,
+            org_id=org_id,
+            endpoint_id=endpoint_id,
+            now=now,
+            name=body.name,
+            require_key=body.require_key,
+            routing=body.routing.value if body.routing else None,
+            contact_ids=body.contact_ids,
+            rules=body.rules,
+            template=body.template,
+        )
+        audit.record(
+            s,
+            actor=access.actor,
+            action="endpoint.updated",
+            at=now,
+            org_id=org_id,
+            target_type="endpoint",
+            target_id=endpoint_id,
+        )
+        return _endpoint_out(s, endpoint, caller.runtime.settings.public_base_url)
+
+
+@router.delete("/endpoints/{endpoint_id}", status_code=204, tags=["endpoints"])
+def delete_endpoint(org_id: str, endpoint_id: str, caller: Caller = Depends(get_caller)) -> None:
+    now = caller.runtime.clock.now()
+    with caller.org(org_id, min_role=Role.ADMIN, scope=Scope.WRITE, write=True) as (s, access):
+        service.delete_endpoint(s, org_id=org_id, endpoint_id=endpoint_id, now=now)
+        audit.record(
+            s,
+            actor=access.actor,
+            action="endpoint.deleted",
+            at=now,
+            org_id=org_id,
+            target_type="endpoint",
+            target_id=endpoint_id,
+        )
+
+
+@router.post("/endpoints/{endpoint_id}/preview", response_model=PreviewOut, tags=["endpoints"])
+async def preview_endpoint(
+    org_id: str, endpoint_id: str, request: Request, caller: Caller = Depends(get_caller)
+) -> PreviewOut:
+    """Read, route and word a sample webhook body as the endpoint would, calling no one."""
+    runtime = caller.runtime
+    body = await read_capped_body(request, runtime.settings.max_payload_bytes)
+    content_type = request.headers.get("content-type", "")
+
+    def work() -> PreviewOut:
+        with caller.org(org_id, min_role=Role.MEMBER, scope=Scope.READ, write=False) as (s, _):
+            endpoint = service.get_endpoint(s, org_id=org_id, endpoint_id=endpoint_id)
+            result = preview(
+                s,
+                endpoint=endpoint,
+                body=body,
+                content_type=content_type,
+                now=runtime.clock.now(),
+                max_characters=runtime.settings.max_spoken_characters,
+                paging=runtime.paging,
+            )
+            return PreviewOut(
+                source=result.source,
+                title=result.title,
+                severity=result.severity,
+                dedup_key=result.dedup_key,
+                route=result.route.describe(),
+                steps=result.route.plan,
+                first_calls=[
+                    PreviewCall(contact_id=t.contact_id, phone_e164=t.phone_e164)
+                    for t in result.first_calls
+                ],
+                spoken_text=result.spoken_text,
+                template_problem=result.template_problem,
+            )
+
+    return await asyncio.to_thread(work)

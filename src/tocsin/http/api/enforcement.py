@@ -1,0 +1,72 @@
+"""The trust and safety console's API: enforcement actions, for platform administrators, and
+what an organization can see of the actions about it."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Query
+
+from tocsin.accounts.models import Role, Scope
+from tocsin.core.pagination import DEFAULT_LIMIT
+from tocsin.http.api.deps import Caller, get_caller
+from tocsin.http.api.schemas.common import ERROR_RESPONSES, PageOut, page_of
+from tocsin.http.api.schemas.trust import EnforcementIn, EnforcementOut, EnforcementTaken
+from tocsin.trust import enforcement
+
+router = APIRouter(responses=ERROR_RESPONSES, tags=["trust and safety"])
+
+
+@router.post("/v1/admin/enforcement", status_code=201, response_model=EnforcementTaken)
+def take_action(body: EnforcementIn, caller: Caller = Depends(get_caller)) -> EnforcementTaken:
+    """Warn, suspend or terminate a user, organization, endpoint or number, at once."""
+    now = caller.runtime.clock.now()
+    with caller.platform_admin(write=True) as (session, actor):
+        action, cancelled = enforcement.take_action(
+            session,
+            kind=body.kind,
+            scope=body.scope,
+            target=body.target,
+            reason=body.reason,
+            actor=actor,
+            now=now,
+            ends_at=body.ends_at,
+        )
+        return EnforcementTaken(
+            **EnforcementOut.model_validate(action).model_dump(), calls_cancelled=cancelled
+        )
+
+
+@router.get("/v1/admin/enforcement", response_model=PageOut[EnforcementOut])
+def list_actions(
+    org_id: str | None = Query(None),
+    target: str | None = Query(None, description="A user, organization or endpoint id"),
+    limit: int = Query(DEFAULT_LIMIT),
+    cursor: str | None = None,
+    caller: Caller = Depends(get_caller),
+) -> PageOut[EnforcementOut]:
+    with caller.platform_admin(write=False) as (session, _):
+        page = enforcement.actions_about(
+            session, org_id=org_id, target_id=target, limit=limit, cursor=cursor
+        )
+        return page_of(page, EnforcementOut)
+
+
+@router.post("/v1/admin/enforcement/{action_id}/lift", response_model=EnforcementOut)
+def lift_action(action_id: str, caller: Caller = Depends(get_caller)) -> EnforcementOut:
+    now = caller.runtime.clock.now()
+    with caller.platform_admin(write=True) as (session, actor):
+        return EnforcementOut.model_validate(
+            enforcement.lift(session, action_id=action_id, actor=actor, now=now)
+        )
+
+
+@router.get("/v1/orgs/{org_id}/enforcement", response_model=PageOut[EnforcementOut])
+def org_actions(
+    org_id: str,
+    limit: int = Query(DEFAULT_LIMIT),
+    cursor: str | None = None,
+    caller: Caller = Depends(get_caller),
+) -> PageOut[EnforcementOut]:
+    """Every action taken about this organization or its endpoints, newest first."""
+    with caller.org(org_id, min_role=Role.MEMBER, scope=Scope.READ, write=False) as (s, _):
+        page = enforcement.actions_about(s, org_id=org_id, limit=limit, cursor=cursor)
+        return page_of(page, EnforcementOut)

@@ -1,0 +1,281 @@
+"""The webhook receiver: `/v1/hooks/{endpoint_id}` for GET, POST, PUT and PATCH."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
+from starlette.datastructures import UploadFile
+
+from tocsin.accounts.models import ApiKey, Scope
+from tocsin.core.actors import Actor
+from tocsin.core.errors import (
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    PayloadTooLarge,
+    TocsinError,
+    Unauthorized,
+)
+from tocsin.core.ratelimit import Limits
+from tocsin.endpoints.service import EndpointRoute, find_route
+from tocsin.formats.parse import parse_alert
+from tocsin.formats.trim import trimmed
+from tocsin.http.api.auth import (
+    authenticate_api_key,
+    basic_credentials_secret,
+    bearer_token,
+    last_used_is_stale,
+)
+from tocsin.http.api.deps import client_ip
+from tocsin.http.api.schemas.common import ERROR_RESPONSES
+from tocsin.intake import subscriptions
+from tocsin.intake.accept import IngestResult, Outcome, accept_alert
+from tocsin.intake.refusals import Refusal, RefusedAfterAuthentication, record_refusal
+from tocsin.intake.subscriptions import PendingConfirmation
+from tocsin.runtime import Runtime
+from tocsin.trust.enforcement import ingest_block
+
+log = logging.getLogger(__name__)
+
+router = APIRouter(responses=ERROR_RESPONSES)
+
+
+@dataclass(frozen=True)
+class HookRequest:
+    endpoint_id: str
+    key: str | None
+    body: bytes
+    content_type: str
+    query: list[tuple[str, str]]
+    form: list[tuple[str, str]] | None
+    ip_address: str | None
+
+
+async def read_capped_body(request: Request, limit: int) -> bytes:
+    """The body, refusing anything over `limit` bytes without reading past it."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"payload is over the {limit // 1024} KiB limit")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"payload is over the {limit // 1024} KiB limit")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def _multipart_fields(request: Request, body: bytes) -> list[tuple[str, str]]:
+    # Starlette parses forms from the cached body; files are not alerts, so they are ignored.
+    request._body = body
+    try:
+        form = await request.form()
+    except Exception as exc:  # python-multipart raises several types for a broken body
+        raise InvalidInput("multipart body could not be parsed", code="malformed_body") from exc
+    return [
+        (name, value) for name, value in form.multi_items() if not isinstance(value, UploadFile)
+    ]
+
+
+# The webhook takes a key in Basic credentials too (the password, or the user name alone).
+WEBHOOK_CHALLENGE = 'Bearer realm="tocsin", Basic realm="tocsin"'
+
+
+def _alert_key(request: Request) -> str | None:
+    key = request.headers.get("x-alert-key")
+    if key:
+        return key.strip()
+    authorization = request.headers.get("authorization")
+    secret = basic_credentials_secret(authorization) if authorization else None
+    return secret if secret is not None else bearer_token(authorization)
+
+
+async def receive_hook(endpoint_id: str, request: Request) -> JSONResponse:
+    try:
+        return await _receive(endpoint_id, request)
+    except Unauthorized as error:
+        # Every 401 of the webhook, whatever refused the key, names both schemes it takes.
+        error.challenge = WEBHOOK_CHALLENGE
+        raise
+
+
+async def _receive(endpoint_id: str, request: Request) -> JSONResponse:
+    runtime: Runtime = request.app.state.runtime
+    key, ip_address = _alert_key(request), client_ip(request)
+    content_type = request.headers.get("content-type", "")
+    try:
+        body = await read_capped_body(request, runtime.settings.max_payload_bytes)
+        form = None
+        if content_type.lower().startswith("multipart/form-data"):
+            form = await _multipart_fields(request, body)
+    except TocsinError as error:
+        # Refused before it could be read (too big, a broken form): still told to the owners
+        # when the key is good, since the sender will not send it again.
+        await runtime.database.off_loop(
+            _note_unread_refusal, runtime, endpoint_id, key, ip_address, error
+        )
+        raise
+    hook = HookRequest(
+        endpoint_id=endpoint_id,
+        key=key,
+        body=body,
+        content_type=content_type,
+        query=list(request.query_params.multi_items()),
+        form=form,
+        ip_address=ip_address,
+    )
+    try:
+        result = await runtime.database.off_loop(accept_hook, runtime, hook)
+    except (Unauthorized, NotFound) as error:
+        # Guessing endpoint ids or keys from one address soon meets a 429; a good key from the
+        # same address (everyone, behind a load balancer) never does. A request with no key
+        # guesses nothing: it is how a sender that answers challenges (SNS) always begins.
+        if ip_address is not None and error.code != "missing_key":
+            runtime.rate_limiter.hit(
+                Limits.INGEST_FAILURES, ip_address, what="failed authentications"
+            )
+        raise
+    except RefusedAfterAuthentication as refused:
+        await runtime.database.off_loop(_record, runtime, refused.refusal)
+        raise refused.refusal.error from None
+    if result.confirmation is not None:
+        result = await _confirm_subscription(runtime, result.confirmation)
+    runtime.notify_new_jobs()
+    return JSONResponse(
+        {
+            "alert_id": result.alert_id,
+            "outcome": result.outcome.value,
+            "calls_queued": result.calls_queued,
+            "calls_cancelled": result.calls_cancelled,
+        },
+        status_code=202,
+    )
+
+
+def _record(runtime: Runtime, refusal: Refusal) -> None:
+    now = runtime.clock.now()
+    count = runtime.refusals.due(refusal.endpoint_id, refusal.error.code, now)
+    if not count:
+        return
+    try:
+        with runtime.database.write() as session:
+            record_refusal(session, refusal, count=count, now=now)
+    except Exception:
+        # The sender still gets its error; a database too sick to record it shows elsewhere.
+        log.exception("could not record a refused alert for endpoint %s", refusal.endpoint_id)
+
+
+def _note_unread_refusal(
+    runtime: Runtime, endpoint_id: str, key: str | None, ip_address: str | None, error: TocsinError
+) -> None:
+    """Record a refusal of a body that was never read, if the key proves who sent it."""
+    try:
+        with runtime.database.read() as session:
+            endpoint, actor, _ = _authenticated(
+                session, runtime, endpoint_id, key, ip_address, runtime.clock.now()
+            )
+    except TocsinError:
+        return
+    _record(runtime, Refusal(endpoint.org_id, endpoint.id, actor, error))
+
+
+async def _confirm_subscription(runtime: Runtime, pending: PendingConfirmation) -> IngestResult:
+    """After the request's transaction: Amazon SNS's subscription confirmed (or refused)."""
+    problem = await subscriptions.confirm_and_record(
+        pending,
+        database=runtime.database,
+        now=runtime.clock.now(),
+        transport=runtime.outbound_transport,
+    )
+    confirmed = problem is None
+    outcome = Outcome.SUBSCRIPTION_CONFIRMED if confirmed else Outcome.SUBSCRIPTION_REFUSED
+    return IngestResult(None, outcome, calls_queued=0)
+
+
+for _method in ("POST", "PUT", "PATCH", "GET"):
+    router.add_api_route(
+        "/v1/hooks/{endpoint_id}",
+        receive_hook,
+        methods=[_method],
+        status_code=202,
+        tags=["ingest"],
+        summary="Send an alert",
+        operation_id=f"receive_hook_{_method.lower()}",
+    )
+
+
+def _authenticated(
+    session: Session,
+    runtime: Runtime,
+    endpoint_id: str,
+    key_text: str | None,
+    ip_address: str | None,
+    now: datetime,
+) -> tuple[EndpointRoute, Actor, ApiKey | None]:
+    """The endpoint and who is sending to it: a key of its organization, or nobody for an
+    endpoint that needs no key. Unauthorized or NotFound for anyone else."""
+    endpoint = find_route(session, endpoint_id)
+    if endpoint is None:
+        raise NotFound("no endpoint with this id", code="endpoint_not_found")
+    if key_text is None:
+        if endpoint.require_key:
+            raise Unauthorized("this endpoint needs an X-Alert-Key header", code="missing_key")
+        return endpoint, Actor("endpoint", endpoint.id, ip_address), None
+    key = authenticate_api_key(session, runtime, key_text)
+    if key.org_id != endpoint.org_id:
+        raise Unauthorized("API key is not valid", code="invalid_key")
+    return endpoint, Actor("api_key", key.id, ip_address), key
+
+
+def accept_hook(runtime: Runtime, hook: HookRequest) -> IngestResult:
+    """Authenticate, parse and record in one write transaction: all of it, or none of it. A
+    refusal after the sender proved who it is comes out as RefusedAfterAuthentication."""
+    now = runtime.clock.now()
+    limiter = runtime.rate_limiter
+    with runtime.database.write() as session:
+        endpoint, actor, key = _authenticated(
+            session, runtime, hook.endpoint_id, hook.key, hook.ip_address, now
+        )
+        try:
+            if key is not None:
+                if key.endpoint_id is not None and key.endpoint_id != endpoint.id:
+                    raise Forbidden("this key is for another endpoint", code="key_wrong_endpoint")
+                if Scope.INGEST.value not in key.scopes:
+                    raise Forbidden("API key lacks the 'ingest' scope", code="insufficient_scope")
+                if last_used_is_stale(key, now):
+                    key.last_used_at = now
+            # After authentication, so a refusal tells nothing to someone without a key.
+            block = ingest_block(session, org_id=endpoint.org_id, endpoint_id=endpoint.id, now=now)
+            if block is not None:
+                raise block.refusal()
+
+            def admit() -> None:
+                # Counted for new alerts only, once the sender is known to be who it says: a
+                # storm of repeats of one open alert cannot crowd out a new one, and nobody
+                # else can use up an endpoint's budget. The transaction is rolled back when a
+                # limit is reached.
+                if key is not None:
+                    limiter.hit(Limits.INGEST_KEY, key.id, what="new alerts with this key")
+                limiter.hit(Limits.INGEST_ENDPOINT, endpoint.id, what="new alerts to this endpoint")
+
+            parsed = parse_alert(
+                body=hook.body, content_type=hook.content_type, query=hook.query, form=hook.form
+            )
+            return accept_alert(
+                session,
+                endpoint=endpoint,
+                parsed=trimmed(parsed, body_bytes=len(hook.body)),
+                actor=actor,
+                now=now,
+                paging=runtime.paging,
+                admit=admit,
+            )
+        except TocsinError as error:
+            refusal = Refusal(endpoint.org_id, endpoint.id, actor, error)
+            raise RefusedAfterAuthentication(refusal) from error

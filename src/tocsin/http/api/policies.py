@@ -1,0 +1,96 @@
+"""Escalation policies API, scoped to one organization."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Query
+
+from tocsin.accounts.models import Role, Scope
+from tocsin.audit import log as audit
+from tocsin.core.pagination import DEFAULT_LIMIT
+from tocsin.endpoints import policies
+from tocsin.http.api.deps import Caller, get_caller
+from tocsin.http.api.schemas.common import ERROR_RESPONSES, PageOut, page_of
+from tocsin.http.api.schemas.policies import EscalationIn, EscalationOut, EscalationPatch
+
+router = APIRouter(
+    prefix="/v1/orgs/{org_id}/escalations", tags=["escalations"], responses=ERROR_RESPONSES
+)
+
+
+@router.post("", status_code=201, response_model=EscalationOut)
+def create_escalation(
+    org_id: str, body: EscalationIn, caller: Caller = Depends(get_caller)
+) -> EscalationOut:
+    now = caller.runtime.clock.now()
+    with caller.org(org_id, min_role=Role.ADMIN, scope=Scope.WRITE, write=True) as (s, access):
+        policy = policies.create_policy(s, org_id=org_id, name=body.name, steps=body.steps, now=now)
+        audit.record(
+            s,
+            actor=access.actor,
+            action="escalation.created",
+            at=now,
+            org_id=org_id,
+            target_type="escalation_policy",
+            target_id=policy.id,
+        )
+        return EscalationOut.model_validate(policy)
+
+
+@router.get("", response_model=PageOut[EscalationOut])
+def list_escalations(
+    org_id: str,
+    limit: int = Query(DEFAULT_LIMIT),
+    cursor: str | None = None,
+    caller: Caller = Depends(get_caller),
+) -> PageOut[EscalationOut]:
+    with caller.org(org_id, min_role=Role.MEMBER, scope=Scope.READ, write=False) as (s, _):
+        page = policies.list_policies(s, org_id=org_id, limit=limit, cursor=cursor)
+        return page_of(page, EscalationOut)
+
+
+@router.get("/{escalation_id}", response_model=EscalationOut)
+def get_escalation(
+    org_id: str, escalation_id: str, caller: Caller = Depends(get_caller)
+) -> EscalationOut:
+    with caller.org(org_id, min_role=Role.MEMBER, scope=Scope.READ, write=False) as (s, _):
+        policy = policies.get_policy(s, org_id=org_id, policy_id=escalation_id)
+        return EscalationOut.model_validate(policy)
+
+
+@router.patch("/{escalation_id}", response_model=EscalationOut)
+def update_escalation(
+    org_id: str, escalation_id: str, body: EscalationPatch, caller: Caller = Depends(get_caller)
+) -> EscalationOut:
+    now = caller.runtime.clock.now()
+    with caller.org(org_id, min_role=Role.ADMIN, scope=Scope.WRITE, write=True) as (s, access):
+        policy = policies.update_policy(
+            s, org_id=org_id, policy_id=escalation_id, now=now, name=body.name, steps=body.steps
+        )
+        audit.record(
+            s,
+            actor=access.actor,
+            action="escalation.updated",
+            at=now,
+            org_id=org_id,
+            target_type="escalation_policy",
+            target_id=escalation_id,
+        )
+        return EscalationOut.model_validate(policy)
+
+
+@router.delete("/{escalation_id}", status_code=204)
+def delete_escalation(
+    org_id: str, escalation_id: str, caller: Caller = Depends(get_caller)
+) -> None:
+    now = caller.runtime.clock.now()
+    with caller.org(org_id, min_role=Role.ADMIN, scope=Scope.WRITE, write=True) as (s, access):
+        policies.delete_policy(s, org_id=org_id, policy_id=escalation_id)
+        audit.record(
+            s,
+            actor=access.actor,
+            action="escalation.deleted",
+            at=now,
+            org_id=org_id,
+            target_type="escalation_policy",
+            target_id=escalation_id,
+        )

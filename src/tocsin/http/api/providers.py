@@ -1,0 +1,149 @@
+"""Provider accounts API: which telephony providers an organization calls through."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, ConfigDict, Field
+
+from tocsin.accounts.models import Role
+from tocsin.audit import log as audit
+from tocsin.http.api.deps import Caller, get_caller
+from tocsin.http.api.schemas.common import ERROR_RESPONSES
+from tocsin.providers import accounts as service
+from tocsin.providers.models import ProviderAccount
+
+router = APIRouter(
+    prefix="/v1/orgs/{org_id}/providers", tags=["providers"], responses=ERROR_RESPONSES
+)
+
+
+class ProviderAccountIn(BaseModel):
+    kind: str = Field(max_length=20, description="simulator, sip, twilio, plivo, telnyx, vonage")
+    name: str = Field(max_length=200)
+    priority: int = Field(default=1, description="1 is tried first; the next on failure")
+    settings: dict[str, Any] = Field(default_factory=dict)
+    credentials: dict[str, Any] = Field(
+        default_factory=dict, description="Stored encrypted; never returned"
+    )
+
+
+class ProviderAccountPatch(BaseModel):
+    name: str | None = Field(default=None, max_length=200)
+    priority: int | None = None
+    enabled: bool | None = None
+    settings: dict[str, Any] | None = None
+    credentials: dict[str, Any] | None = None
+
+
+class ProviderAccountOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    kind: str
+    name: str
+    priority: int
+    enabled: bool
+    settings: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, account: ProviderAccount) -> ProviderAccountOut:
+        return cls.model_validate(account)
+
+
+class ProviderAccountListOut(BaseModel):
+    items: list[ProviderAccountOut]
+
+
+@router.post("", status_code=201, response_model=ProviderAccountOut)
+def create(
+    org_id: str, body: ProviderAccountIn, caller: Caller = Depends(get_caller)
+) -> ProviderAccountOut:
+    runtime = caller.runtime
+    now = runtime.clock.now()
+    with caller.org(org_id, min_role=Role.ADMIN, scope=None, write=True) as (session, access):
+        account = service.create_account(
+            session,
+            org_id=org_id,
+            kind=body.kind,
+            name=body.name,
+            priority=body.priority,
+            settings=body.settings,
+            credentials=body.credentials,
+            factory=runtime.provider_factory,
+            box=runtime.credentials_box,
+            context=runtime.build_context,
+            now=now,
+        )
+        audit.record(
+            session,
+            actor=access.actor,
+            action="provider.created",
+            at=now,
+            org_id=org_id,
+            target_type="provider_account",
+            target_id=account.id,
+            details={"kind": account.kind, "priority": account.priority},
+        )
+        return ProviderAccountOut.of(account)
+
+
+@router.get("", response_model=ProviderAccountListOut)
+def list_accounts(org_id: str, caller: Caller = Depends(get_caller)) -> ProviderAccountListOut:
+    with caller.org(org_id, min_role=Role.ADMIN, scope=None, write=False) as (session, _):
+        accounts = service.list_accounts(session, org_id=org_id)
+        return ProviderAccountListOut(items=[ProviderAccountOut.of(a) for a in accounts])
+
+
+@router.patch("/{account_id}", response_model=ProviderAccountOut)
+def update(
+    org_id: str, account_id: str, body: ProviderAccountPatch, caller: Caller = Depends(get_caller)
+) -> ProviderAccountOut:
+    runtime = caller.runtime
+    now = runtime.clock.now()
+    with caller.org(org_id, min_role=Role.ADMIN, scope=None, write=True) as (session, access):
+        account = service.update_account(
+            session,
+            org_id=org_id,
+            account_id=account_id,
+            factory=runtime.provider_factory,
+            box=runtime.credentials_box,
+            context=runtime.build_context,
+            now=now,
+            name=body.name,
+            priority=body.priority,
+            enabled=body.enabled,
+            settings=body.settings,
+            credentials=body.credentials,
+        )
+        audit.record(
+            session,
+            actor=access.actor,
+            action="provider.updated",
+            at=now,
+            org_id=org_id,
+            target_type="provider_account",
+            target_id=account_id,
+            details={"credentials_changed": body.credentials is not None},
+        )
+        return ProviderAccountOut.of(account)
+
+
+@router.delete("/{account_id}", status_code=204)
+def delete(org_id: str, account_id: str, caller: Caller = Depends(get_caller)) -> None:
+    now = caller.runtime.clock.now()
+    with caller.org(org_id, min_role=Role.ADMIN, scope=None, write=True) as (session, access):
+        service.delete_account(session, org_id=org_id, account_id=account_id)
+        audit.record(
+            session,
+            actor=access.actor,
+            action="provider.deleted",
+            at=now,
+            org_id=org_id,
+            target_type="provider_account",
+            target_id=account_id,
+        )

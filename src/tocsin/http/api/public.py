@@ -1,0 +1,90 @@
+"""Forms for people without an account: stop all calls to your number, report an abusive call.
+
+What they do lives in `tocsin.trust.public_forms`, shared with the web pages.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+
+from tocsin.http.api.deps import client_ip, get_runtime
+from tocsin.http.api.schemas.common import ERROR_RESPONSES
+from tocsin.http.api.schemas.trust import (
+    AbuseReportIn,
+    AbuseReportReceived,
+    PublicCodeIn,
+    PublicOptOutIn,
+    PublicOptOutOut,
+    VerificationOut,
+)
+from tocsin.numbers.verification import Channel
+from tocsin.runtime import Runtime
+from tocsin.trust import public_forms
+from tocsin.trust.public_forms import AbuseReportForm, public_actor
+
+router = APIRouter(prefix="/v1/public", tags=["public"], responses=ERROR_RESPONSES)
+
+
+@router.post("/opt-out", status_code=202, response_model=VerificationOut)
+async def request_opt_out(
+    body: PublicOptOutIn, request: Request, runtime: Runtime = Depends(get_runtime)
+) -> VerificationOut:
+    """Send a code to your number; typing it into `/v1/public/opt-out/confirm` stops every
+    organization on this platform calling it."""
+    actor = public_actor(runtime, client_ip(request), "requests from this address")
+    row = await public_forms.send_opt_out_code(
+        runtime,
+        number=body.number,
+        region=body.region,
+        channel=body.channel,
+        actor=actor,
+        user_agent=request.headers.get("user-agent"),
+    )
+    return VerificationOut(
+        verification_id=row.id,
+        phone_e164=row.phone_e164,
+        channel=Channel(row.channel),
+        expires_at=row.expires_at,
+    )
+
+
+@router.post("/opt-out/confirm", response_model=PublicOptOutOut)
+def confirm_opt_out(
+    body: PublicCodeIn, request: Request, runtime: Runtime = Depends(get_runtime)
+) -> PublicOptOutOut:
+    actor = public_actor(runtime, client_ip(request), "requests from this address")
+    done = public_forms.confirm_opt_out(
+        runtime,
+        verification_id=body.verification_id,
+        code=body.code,
+        actor=actor,
+        user_agent=request.headers.get("user-agent"),
+    )
+    return PublicOptOutOut(
+        phone_e164=done.phone_e164,
+        opted_out_at=done.opted_out_at,
+        calls_cancelled=done.calls_cancelled,
+    )
+
+
+@router.post("/abuse-reports", status_code=201, response_model=AbuseReportReceived)
+def report_abuse(
+    body: AbuseReportIn, request: Request, runtime: Runtime = Depends(get_runtime)
+) -> AbuseReportReceived:
+    """Tell the platform's trust and safety team about a call you did not want."""
+    actor = public_actor(runtime, client_ip(request), "reports from this address")
+    case = public_forms.report_abuse(
+        runtime,
+        form=AbuseReportForm(
+            caller_id=body.caller_id,
+            seen_at=body.seen_at,
+            timezone=body.timezone,
+            description=body.description,
+            contact=body.contact,
+            your_number=body.your_number,
+            region=body.region,
+        ),
+        actor=actor,
+        user_agent=request.headers.get("user-agent"),
+    )
+    return AbuseReportReceived(reference=case.id, received_at=case.created_at)

@@ -1,0 +1,159 @@
+"""Request and response bodies of the billing and usage API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from tocsin.billing.paddle.adjustments import ChargebackSummary
+from tocsin.billing.plans import Plan
+from tocsin.paging.usage_report import Usage
+
+
+class PlanOut(BaseModel):
+    code: str
+    name: str
+    monthly_calls: int
+    daily_calls: int
+    monthly_spend_cents: int
+    endpoints: int
+    contacts: int
+    members: int
+    audit_retention_days: int
+    international_calling: bool
+    paid: bool
+    trial_days: int
+
+    @classmethod
+    def of(cls, plan: Plan) -> PlanOut:
+        return cls(**plan.describe())
+
+
+class SubscriptionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    status: str
+    plan: str | None
+    price_id: str | None
+    period_starts_at: datetime | None
+    period_ends_at: datetime | None
+    cancel_at: datetime | None
+    canceled_at: datetime | None
+    cancel_url: str | None = Field(
+        description="Paddle's customer portal page to cancel (at the end of the period)"
+    )
+    update_payment_url: str | None
+
+
+class TrialOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    source: str
+    started_at: datetime
+    ends_at: datetime
+
+
+class ChargebacksOut(BaseModel):
+    counted: int
+    excused: int
+    reversed: int
+    warnings: int
+    window_days: int
+
+    @classmethod
+    def of(cls, summary: ChargebackSummary) -> ChargebacksOut:
+        return cls(**summary.__dict__)
+
+
+class BillingOut(BaseModel):
+    plan: PlanOut
+    plan_held: str
+    plan_ends_at: datetime | None
+    default_plan: str
+    subscription: SubscriptionOut | None
+    trial: TrialOut | None
+    trial_available: bool
+    chargebacks: ChargebacksOut
+
+
+class DayOut(BaseModel):
+    date: str
+    calls: int
+    spend_cents: int
+
+
+class EndpointUsageOut(BaseModel):
+    endpoint_id: str
+    name: str | None
+    calls: int
+
+
+class PeriodOut(BaseModel):
+    period: str
+    calls: int
+    limit: int
+    left: int
+    resets_at: datetime
+
+
+class UsageOut(BaseModel):
+    plan: PlanOut
+    timezone: str
+    calls_left: int
+    today: PeriodOut
+    month: PeriodOut
+    spend_cents_this_month: int
+    monthly_spend_cents: int
+    per_day: list[DayOut]
+    per_endpoint: list[EndpointUsageOut]
+
+    @classmethod
+    def of(cls, usage: Usage) -> UsageOut:
+        return cls(
+            plan=PlanOut.of(usage.plan),
+            timezone=usage.timezone,
+            calls_left=usage.calls_left,
+            today=PeriodOut(
+                period=usage.today,
+                calls=usage.calls_today,
+                limit=usage.daily_calls,
+                left=max(0, usage.daily_calls - usage.calls_today),
+                resets_at=usage.day_resets_at,
+            ),
+            month=PeriodOut(
+                period=usage.month,
+                calls=usage.calls_this_month,
+                limit=usage.monthly_calls,
+                left=max(0, usage.monthly_calls - usage.calls_this_month),
+                resets_at=usage.month_resets_at,
+            ),
+            spend_cents_this_month=usage.spend_cents_this_month,
+            monthly_spend_cents=usage.monthly_spend_cents,
+            per_day=[DayOut(**day.__dict__) for day in usage.per_day],
+            per_endpoint=[EndpointUsageOut(**row.__dict__) for row in usage.per_endpoint],
+        )
+
+
+class NoticeOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    kind: str
+    period: str
+    message: str
+    details: dict[str, Any] | None
+    created_at: datetime
+    read_at: datetime | None
+
+
+class NoticesRead(BaseModel):
+    marked: int
+
+
+class PaddleReceived(BaseModel):
+    event_id: str
+    result: str

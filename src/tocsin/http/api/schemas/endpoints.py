@@ -1,0 +1,109 @@
+"""Request and response bodies of the endpoints and contacts API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from tocsin.endpoints.models import RoutingMode
+from tocsin.messages.sandbox import MAX_TEMPLATE_CHARACTERS
+from tocsin.numbers.consent import NumberState
+from tocsin.routing.rules import MAX_RULES
+
+RULES_DESCRIPTION = (
+    "The scenario: ordered rules, first match wins, e.g. "
+    '{"conditions": [{"field": "labels.team", "op": "in", "value": ["db"]}], '
+    '"action": {"type": "call_escalation", "escalation_id": "esp_..."}}. '
+    "When none matches, `routing` applies."
+)
+TEMPLATE_DESCRIPTION = (
+    "Jinja2 template of what the call says; empty or absent: the default for the sender"
+)
+
+
+class ContactIn(BaseModel):
+    name: str = Field(max_length=200)
+    phone: str = Field(max_length=64, description="E.164 (+CC...), or national with `region`")
+    region: str | None = Field(default=None, min_length=2, max_length=2)
+
+
+class ContactPatch(BaseModel):
+    name: str | None = Field(default=None, max_length=200)
+    phone: str | None = Field(default=None, max_length=64)
+    region: str | None = Field(default=None, min_length=2, max_length=2)
+
+
+class ContactOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    name: str
+    phone_e164: str
+    number_state: NumberState = Field(
+        description="`verified` (may be called), `unverified` (its owner has not typed a code "
+        "yet), `do_not_call` or `opted_out`"
+    )
+    created_at: datetime
+    updated_at: datetime
+
+
+class EndpointIn(BaseModel):
+    name: str = Field(max_length=200)
+    require_key: bool = True
+    routing: RoutingMode = RoutingMode.PRIMARY
+    contact_ids: list[str] = Field(default_factory=list, max_length=50)
+    rules: list[dict[str, Any]] = Field(
+        default_factory=list, max_length=MAX_RULES, description=RULES_DESCRIPTION
+    )
+    template: str | None = Field(
+        default=None, max_length=MAX_TEMPLATE_CHARACTERS, description=TEMPLATE_DESCRIPTION
+    )
+
+
+class EndpointPatch(BaseModel):
+    name: str | None = Field(default=None, max_length=200)
+    require_key: bool | None = None
+    routing: RoutingMode | None = None
+    contact_ids: list[str] | None = Field(default=None, max_length=50)
+    rules: list[dict[str, Any]] | None = Field(
+        default=None, max_length=MAX_RULES, description=RULES_DESCRIPTION
+    )
+    template: str | None = Field(
+        default=None,
+        max_length=MAX_TEMPLATE_CHARACTERS,
+        description=f"{TEMPLATE_DESCRIPTION}; an empty string goes back to the default",
+    )
+
+
+class EndpointOut(BaseModel):
+    id: str
+    name: str
+    require_key: bool
+    routing: RoutingMode
+    contact_ids: list[str]
+    rules: list[dict[str, Any]]
+    template: str | None
+    webhook_url: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class PreviewCall(BaseModel):
+    contact_id: str
+    phone_e164: str
+
+
+class PreviewOut(BaseModel):
+    """What a webhook with this body would do, without doing it."""
+
+    source: str
+    title: str
+    severity: str
+    dedup_key: str
+    route: dict[str, Any]
+    steps: list[dict[str, Any]]
+    first_calls: list[PreviewCall]
+    spoken_text: str
+    template_problem: str | None

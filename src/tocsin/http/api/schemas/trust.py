@@ -1,0 +1,217 @@
+"""Request and response bodies of the trust API: do-not-call, enforcement, the audit log,
+number verification and consent."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from tocsin.numbers.verification import Channel
+from tocsin.trust.appeals import Decision
+from tocsin.trust.cases import CaseStatus
+from tocsin.trust.enforcement import ActionKind, ActionScope
+
+
+class DoNotCallIn(BaseModel):
+    number: str = Field(max_length=64, description="E.164 (+CC...), or national with `region`")
+    region: str | None = Field(default=None, min_length=2, max_length=2)
+
+
+class DoNotCallOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    phone_e164: str
+    source: str
+    actor_type: str
+    actor_id: str | None
+    attempt_id: str | None
+    created_at: datetime
+    # When the number's owner verified it again, which lifts the entry.
+    lifted_at: datetime | None
+
+
+class DoNotCallAdded(DoNotCallOut):
+    calls_cancelled: int
+
+
+class EnforcementIn(BaseModel):
+    kind: ActionKind
+    scope: ActionScope
+    target: str = Field(
+        max_length=64, description="The user, organization or endpoint id, or an E.164 number"
+    )
+    reason: str = Field(min_length=1, max_length=2000)
+    ends_at: datetime | None = Field(
+        default=None, description="When a suspension ends; none for an open-ended one"
+    )
+
+
+class EnforcementOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    kind: str
+    scope: str
+    target_id: str
+    org_id: str | None
+    reason: str
+    actor_type: str
+    actor_id: str | None
+    starts_at: datetime
+    ends_at: datetime | None
+    lifted_at: datetime | None
+    created_at: datetime
+
+
+class EnforcementTaken(EnforcementOut):
+    calls_cancelled: int
+
+
+class AuditEventOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    actor_type: str
+    actor_id: str | None
+    action: str
+    target_type: str | None
+    target_id: str | None
+    details: Any
+    ip_address: str | None
+    created_at: datetime
+
+
+class VerificationIn(BaseModel):
+    channel: Channel = Field(
+        default=Channel.CALL, description="`call` reads the code aloud; `sms` texts it"
+    )
+
+
+class VerificationOut(BaseModel):
+    verification_id: str
+    phone_e164: str
+    channel: Channel
+    expires_at: datetime
+
+
+class CodeIn(BaseModel):
+    code: str = Field(min_length=1, max_length=20, description="The 6-digit code")
+    verification_id: str | None = Field(
+        default=None, max_length=40, description="Which code; the latest one sent if absent"
+    )
+
+
+class ConsentOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    phone_e164: str
+    contact_id: str | None
+    verification_id: str
+    method: str
+    actor_type: str
+    actor_id: str | None
+    ip_address: str | None
+    user_agent: str | None
+    policy_version: str
+    created_at: datetime
+    withdrawn_at: datetime | None
+
+
+class PublicOptOutIn(BaseModel):
+    number: str = Field(max_length=64, description="Your number, E.164 (+CC...) or with `region`")
+    region: str | None = Field(default=None, min_length=2, max_length=2)
+    channel: Channel = Channel.CALL
+
+
+class PublicCodeIn(BaseModel):
+    verification_id: str = Field(max_length=40)
+    code: str = Field(min_length=1, max_length=20)
+
+
+class PublicOptOutOut(BaseModel):
+    phone_e164: str
+    opted_out_at: datetime
+    calls_cancelled: int
+
+
+class AbuseReportIn(BaseModel):
+    caller_id: str = Field(max_length=64, description="The number the call came from")
+    seen_at: str = Field(
+        max_length=64,
+        description="When the call came, ISO 8601 with an offset, or local time with `timezone`",
+    )
+    timezone: str | None = Field(default=None, max_length=64, description="e.g. Europe/London")
+    description: str = Field(min_length=1, max_length=5000)
+    contact: str | None = Field(
+        default=None, max_length=200, description="How to reach you, if you want an answer"
+    )
+    your_number: str | None = Field(
+        default=None, max_length=64, description="The number that was called, to find the call"
+    )
+    region: str | None = Field(
+        default=None, min_length=2, max_length=2, description="Country for national numbers"
+    )
+
+
+class AbuseReportReceived(BaseModel):
+    reference: str
+    received_at: datetime
+
+
+class CaseOut(BaseModel):
+    id: str
+    kind: str
+    status: str
+    org_id: str | None
+    summary: str
+    details: Any
+    action_id: str | None
+    opened_by_type: str
+    opened_by_id: str | None
+    assignee_id: str | None
+    due_at: datetime | None
+    overdue: bool
+    resolution: str | None
+    resolved_at: datetime | None
+    resolved_by: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class CaseDetailOut(CaseOut):
+    history: list[AuditEventOut]
+
+
+class CasePatch(BaseModel):
+    status: CaseStatus | None = None
+    assignee_id: str | None = Field(
+        default=None, max_length=40, description="A user id; empty string unassigns"
+    )
+    note: str | None = Field(default=None, max_length=5000)
+    resolution: str | None = Field(default=None, max_length=5000)
+
+
+class DecisionIn(BaseModel):
+    decision: Decision
+    note: str = Field(min_length=1, max_length=5000)
+
+
+class AppealIn(BaseModel):
+    action_id: str = Field(max_length=40)
+    statement: str = Field(min_length=1, max_length=5000, description="Why it should be lifted")
+
+
+class AppealOut(BaseModel):
+    id: str
+    action_id: str | None
+    status: str
+    statement: str
+    due_at: datetime | None
+    overdue: bool
+    resolution: str | None
+    resolved_at: datetime | None
+    created_at: datetime

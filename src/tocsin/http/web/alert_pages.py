@@ -1,0 +1,195 @@
+"""An alert's page: its state, the calls it made (with what each said, as audio), its timeline,
+and the Acknowledge and Resolve buttons, which follow the same rules as the API."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
+
+from tocsin.accounts.models import Organization, Role
+from tocsin.audit.models import AuditEvent
+from tocsin.core.errors import NotFound, TocsinError, Unavailable
+from tocsin.endpoints.models import Endpoint
+from tocsin.http.web.context import Viewer, signed_in
+from tocsin.http.web.forms import checked_form
+from tocsin.http.web.render import render
+from tocsin.paging import lifecycle as service
+from tocsin.paging.models import Alert, AlertStatus, CallAttempt, CallJob
+from tocsin.telephony import audio, tts
+from tocsin.telephony.script import spoken_prompt
+
+router = APIRouter(include_in_schema=False)
+
+# The audio of a call never changes, and synthesizing it costs a few hundred milliseconds.
+AUDIO_CACHE = "private, max-age=3600"
+
+
+@dataclass(frozen=True)
+class JobRow:
+    job: CallJob
+    next_attempt_at: datetime | None
+
+
+@dataclass(frozen=True)
+class TimelineRow:
+    event: AuditEvent
+    details: str
+
+
+def _details(details: Any) -> str:
+    if not details:
+        return ""
+    if isinstance(details, dict):
+        return "; ".join(
+            f"{key}: {value if isinstance(value, str) else json.dumps(value)}"
+            for key, value in details.items()
+        )
+    return json.dumps(details)
+
+
+def _alert_context(session: Session, org: Organization | None, alert: Alert) -> dict[str, Any]:
+    endpoint = session.get(Endpoint, alert.endpoint_id)
+    return {
+        "org": org,
+        "section": "alerts",
+        "alert": alert,
+        "is_open": alert.status == AlertStatus.OPEN,
+        "endpoint_name": endpoint.name if endpoint is not None else alert.endpoint_id,
+        "escalation": service.escalation_of(session, alert.id),
+        "jobs": [
+            JobRow(job, service.next_attempt_at(job)) for job in service.jobs_of(session, alert.id)
+        ],
+        "calls": service.attempts_of(session, alert.id),
+        "timeline": [
+            TimelineRow(event, _details(event.details))
+            for event in service.timeline_of(session, alert)
+        ],
+    }
+
+
+def _show(
+    request: Request,
+    viewer: Viewer,
+    org_id: str,
+    alert_id: str,
+    template: str,
+    *,
+    error: TocsinError | None = None,
+    status_code: int = 200,
+) -> Response:
+    with viewer.org(org_id, min_role=Role.MEMBER, write=False) as (db, _):
+        alert = service.get_alert(db, org_id=org_id, alert_id=alert_id)
+        context = _alert_context(db, db.get(Organization, org_id), alert)
+        return render(request, template, {**context, "error": error}, status_code=status_code)
+
+
+@router.get("/o/{org_id}/alerts/{alert_id}")
+def alert_page(
+    org_id: str, alert_id: str, request: Request, viewer: Viewer = Depends(signed_in)
+) -> Response:
+    return _show(request, viewer, org_id, alert_id, "alert.html")
+
+
+@router.get("/o/{org_id}/alerts/{alert_id}/live")
+def alert_live(
+    org_id: str, alert_id: str, request: Request, viewer: Viewer = Depends(signed_in)
+) -> Response:
+    """The page's changing part (state, buttons, calls, timeline), which it polls for."""
+    return _show(request, viewer, org_id, alert_id, "_alert_live.html")
+
+
+def _act(
+    request: Request, viewer: Viewer, org_id: str, alert_id: str, *, resolve: bool
+) -> Response:
+    now = viewer.runtime.clock.now()
+    act = service.resolve if resolve else service.acknowledge
+    htmx = bool(request.headers.get("hx-request"))
+    try:
+        with viewer.org(org_id, min_role=Role.MEMBER, write=True) as (db, _):
+            act(db, org_id=org_id, alert_id=alert_id, actor=viewer.actor, now=now)
+    except TocsinError as error:
+        # Most often someone (or a keypad) got there first: show the alert as it is now. htmx
+        # swaps in only successful answers, so its fragment carries the error with a 200.
+        if htmx:
+            return _show(request, viewer, org_id, alert_id, "_alert_live.html", error=error)
+        return _show(
+            request,
+            viewer,
+            org_id,
+            alert_id,
+            "alert.html",
+            error=error,
+            status_code=error.status_code,
+        )
+    viewer.runtime.notify_new_jobs()  # calls in progress for it are hung up now
+    if htmx:
+        return _show(request, viewer, org_id, alert_id, "_alert_live.html")
+    return RedirectResponse(f"/o/{org_id}/alerts/{alert_id}", status_code=303)
+
+
+@router.post("/o/{org_id}/alerts/{alert_id}/acknowledge")
+def acknowledge(
+    org_id: str,
+    alert_id: str,
+    request: Request,
+    viewer: Viewer = Depends(signed_in),
+    _form: FormData = Depends(checked_form),
+) -> Response:
+    return _act(request, viewer, org_id, alert_id, resolve=False)
+
+
+@router.post("/o/{org_id}/alerts/{alert_id}/resolve")
+def resolve(
+    org_id: str,
+    alert_id: str,
+    request: Request,
+    viewer: Viewer = Depends(signed_in),
+    _form: FormData = Depends(checked_form),
+) -> Response:
+    return _act(request, viewer, org_id, alert_id, resolve=True)
+
+
+def _what_the_call_said(viewer: Viewer, org_id: str, attempt_id: str) -> tuple[str, str]:
+    with viewer.org(org_id, min_role=Role.MEMBER, write=False) as (db, _):
+        attempt = db.scalar(
+            select(CallAttempt).where(CallAttempt.id == attempt_id, CallAttempt.org_id == org_id)
+        )
+        if attempt is None:
+            raise NotFound("call not found", code="call_not_found")
+        org = db.get(Organization, org_id)
+        voice = (org.voice if org is not None else None) or viewer.runtime.settings.voice
+        return spoken_prompt(attempt.spoken_text), voice
+
+
+def _wav(text: str, voice: str) -> bytes:
+    try:
+        pcm = tts.synthesize(text, voice=voice)
+    except tts.SpeechError as error:
+        raise Unavailable(str(error), code="speech_failed") from error
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "call.wav"
+        audio.write_wav(path, pcm.samples, pcm.rate)
+        return path.read_bytes()
+
+
+@router.get("/o/{org_id}/calls/{attempt_id}/audio")
+async def call_audio(org_id: str, attempt_id: str, viewer: Viewer = Depends(signed_in)) -> Response:
+    """What a call said on answer (the alert, then the key menu), as the callee heard it."""
+    text, voice = await asyncio.to_thread(_what_the_call_said, viewer, org_id, attempt_id)
+    wav = await asyncio.to_thread(_wav, text, voice)
+    return Response(
+        wav,
+        media_type="audio/wav",
+        headers={"Cache-Control": AUDIO_CACHE, "X-Content-Type-Options": "nosniff"},
+    )

@@ -1,0 +1,418 @@
+"""Endpoints pages: the list with its create form, and each endpoint's page with its webhook
+URL, its keys, its scenario, and a test alert sent through the webhook's own ingest path."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
+
+from tocsin.accounts import service as accounts
+from tocsin.accounts.models import ApiKey, Organization, Role, Scope
+from tocsin.audit import log as audit
+from tocsin.core.errors import InvalidInput, NotFound, TocsinError
+from tocsin.core.ids import new_id
+from tocsin.core.pagination import MAX_LIMIT
+from tocsin.core.ratelimit import Limits
+from tocsin.endpoints import policies, service, setup
+from tocsin.endpoints.models import Endpoint
+from tocsin.formats.parse import parse_alert
+from tocsin.http.api.auth import OrgAccess
+from tocsin.http.web.context import Viewer, signed_in
+from tocsin.http.web.forms import checked_form, text
+from tocsin.http.web.render import render
+from tocsin.intake.accept import accept_alert
+from tocsin.numbers import consent
+from tocsin.numbers.consent import REASONS, NumberState
+from tocsin.routing.rules import ActionType
+from tocsin.trust.enforcement import ingest_block
+
+router = APIRouter(include_in_schema=False)
+
+TEST_ALERT_TITLE = "Test alert from the dashboard"
+
+
+def _is_admin(access: OrgAccess) -> bool:
+    return access.role is not None and access.role.rank >= Role.ADMIN.rank
+
+
+# The list --------------------------------------------------------------------------------------
+
+
+def _list_context(db: Session, org_id: str) -> dict[str, Any]:
+    endpoints = service.list_endpoints(db, org_id=org_id, limit=MAX_LIMIT, cursor=None).items
+    contacts = service.all_contacts(db, org_id=org_id)
+    states = consent.states_of(db, org_id=org_id, numbers=[c.phone_e164 for c in contacts])
+    choices = []
+    for contact in contacts:
+        state = states[contact.phone_e164]
+        why = None if state == NumberState.VERIFIED else REASONS[state]
+        choices.append((contact, why))
+    return {
+        "org": db.get(Organization, org_id),
+        "section": "endpoints",
+        "endpoints": [(e, service.endpoint_contacts(db, e.id)) for e in endpoints],
+        "choices": choices,
+    }
+
+
+@router.get("/o/{org_id}/endpoints")
+def endpoints_page(org_id: str, request: Request, viewer: Viewer = Depends(signed_in)) -> Response:
+    with viewer.org(org_id, min_role=Role.MEMBER, write=False) as (db, _):
+        return render(request, "endpoints.html", {**_list_context(db, org_id), "values": {}})
+
+
+@router.post("/o/{org_id}/endpoints")
+def create_endpoint(
+    org_id: str,
+    request: Request,
+    viewer: Viewer = Depends(signed_in),
+    form: FormData = Depends(checked_form),
+) -> Response:
+    runtime = viewer.runtime
+    now = runtime.clock.now()
+    contact_ids = [value for value in form.getlist("contact_ids") if isinstance(value, str)]
+    name = text(form, "name")
+    try:
+        with viewer.org(org_id, min_role=Role.ADMIN, write=True) as (db, _):
+            endpoint = setup.add_endpoint(
+                db,
+                org_id=org_id,
+                name=name,
+                actor=viewer.actor,
+                billing=runtime.billing,
+                now=now,
+                contact_ids=contact_ids,
+            )
+            endpoint_id = endpoint.id
+    except TocsinError as error:
+        with viewer.org(org_id, min_role=Role.MEMBER, write=False) as (db, _):
+            context = _list_context(db, org_id)
+        return render(
+            request,
+            "endpoints.html",
+            {**context, "values": {"name": name, "contact_ids": contact_ids}, "error": error},
+            status_code=error.status_code,
+        )
+    return RedirectResponse(f"/o/{org_id}/endpoints/{endpoint_id}", status_code=303)
+
+
+# One endpoint ----------------------------------------------------------------------------------
+
+
+def split_rules(rules: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], str | None]:
+    """The rules typed in the textarea, and the escalation policy chosen in the select: the
+    select is stored as a last rule with no conditions, the endpoint's catch-all."""
+    if rules:
+        last = rules[-1]
+        action = last.get("action", {})
+        if not last.get("conditions") and action.get("type") == ActionType.CALL_ESCALATION:
+            return rules[:-1], action.get("escalation_id")
+    return rules, None
+
+
+def join_rules(rules: list[dict[str, Any]], escalation_id: str | None) -> list[dict[str, Any]]:
+    if not escalation_id:
+        return rules
+    catch_all = {
+        "name": "Escalation policy",
+        "conditions": [],
+        "action": {"type": ActionType.CALL_ESCALATION.value, "escalation_id": escalation_id},
+    }
+    return [*rules, catch_all]
+
+
+def _endpoint_keys(db: Session, endpoint: Endpoint) -> list[ApiKey]:
+    return list(
+        db.scalars(
+            select(ApiKey)
+            .where(ApiKey.org_id == endpoint.org_id, ApiKey.endpoint_id == endpoint.id)
+            .order_by(ApiKey.created_at.desc(), ApiKey.id)
+        )
+    )
+
+
+def _endpoint_context(
+    viewer: Viewer, org_id: str, endpoint_id: str, **extra: Any
+) -> dict[str, Any]:
+    with viewer.org(org_id, min_role=Role.MEMBER, write=False) as (db, access):
+        endpoint = service.get_endpoint(db, org_id=org_id, endpoint_id=endpoint_id)
+        rules, escalation_id = split_rules(endpoint.rules)
+        admin = _is_admin(access)
+        escalations = policies.list_policies(db, org_id=org_id, limit=MAX_LIMIT, cursor=None)
+        context: dict[str, Any] = {
+            "org": db.get(Organization, org_id),
+            "section": "endpoints",
+            "endpoint": endpoint,
+            "contacts": service.endpoint_contacts(db, endpoint.id),
+            "webhook_url": service.webhook_url(
+                viewer.runtime.settings.public_base_url, endpoint.id
+            ),
+            "is_admin": admin,
+            # Keys are listed to admins only, as in the API.
+            "keys": _endpoint_keys(db, endpoint) if admin else [],
+            "escalations": escalations.items,
+            "scenario": {
+                "rules": json.dumps(rules, indent=2),
+                "template": endpoint.template or "",
+                "escalation_id": escalation_id or "",
+            },
+        }
+    return {**context, **extra}
+
+
+@router.get("/o/{org_id}/endpoints/{endpoint_id}")
+def endpoint_page(
+    org_id: str,
+    endpoint_id: str,
+    request: Request,
+    saved: bool = False,
+    viewer: Viewer = Depends(signed_in),
+) -> Response:
+    context = _endpoint_context(viewer, org_id, endpoint_id)
+    if saved:
+        context["flash"] = "Scenario saved."
+    return render(request, "endpoint.html", context)
+
+
+def _endpoint_error(
+    request: Request,
+    viewer: Viewer,
+    org_id: str,
+    endpoint_id: str,
+    error: TocsinError,
+    **extra: Any,
+) -> Response:
+    context = _endpoint_context(viewer, org_id, endpoint_id, error=error, **extra)
+    return render(request, "endpoint.html", context, status_code=error.status_code)
+
+
+def _new_key(
+    db: Session, viewer: Viewer, endpoint: Endpoint, name: str, *, rotated_from: str | None
+) -> str:
+    runtime = viewer.runtime
+    now = runtime.clock.now()
+    key, plaintext = accounts.create_api_key(
+        db,
+        org_id=endpoint.org_id,
+        name=name,
+        scopes=[Scope.INGEST.value],
+        created_by=viewer.user_id,
+        now=now,
+        digest_key=runtime.api_key_digest_key,
+        endpoint_id=endpoint.id,
+    )
+    details: dict[str, Any] = {"scopes": key.scopes, "endpoint_id": endpoint.id}
+    if rotated_from is not None:
+        details["rotated_from"] = rotated_from
+    audit.record(
+        db,
+        actor=viewer.actor,
+        action="api_key.created",
+        at=now,
+        org_id=endpoint.org_id,
+        target_type="api_key",
+        target_id=key.id,
+        details=details,
+    )
+    return plaintext
+
+
+def _endpoint_key(db: Session, endpoint: Endpoint, key_id: str) -> ApiKey:
+    key = db.scalar(
+        select(ApiKey).where(
+            ApiKey.id == key_id,
+            ApiKey.org_id == endpoint.org_id,
+            ApiKey.endpoint_id == endpoint.id,
+        )
+    )
+    if key is None:
+        raise NotFound("API key not found", code="api_key_not_found")
+    return key
+
+
+def _revoke(db: Session, viewer: Viewer, key: ApiKey) -> None:
+    now = viewer.runtime.clock.now()
+    accounts.revoke_api_key(db, org_id=key.org_id, key_id=key.id, now=now)
+    audit.record(
+        db,
+        actor=viewer.actor,
+        action="api_key.revoked",
+        at=now,
+        org_id=key.org_id,
+        target_type="api_key",
+        target_id=key.id,
+    )
+
+
+@router.post("/o/{org_id}/endpoints/{endpoint_id}/keys")
+def create_key(
+    org_id: str,
+    endpoint_id: str,
+    request: Request,
+    viewer: Viewer = Depends(signed_in),
+    form: FormData = Depends(checked_form),
+) -> Response:
+    """Answered with the page itself, not a redirect: the key is shown this once and kept
+    nowhere it could be shown from again."""
+    try:
+        with viewer.org(org_id, min_role=Role.ADMIN, write=True) as (db, _):
+            endpoint = service.get_endpoint(db, org_id=org_id, endpoint_id=endpoint_id)
+            name = text(form, "name") or f"{endpoint.name} webhook"
+            plaintext = _new_key(db, viewer, endpoint, name, rotated_from=None)
+    except TocsinError as error:
+        return _endpoint_error(request, viewer, org_id, endpoint_id, error)
+    context = _endpoint_context(viewer, org_id, endpoint_id, new_key=plaintext)
+    return render(request, "endpoint.html", context)
+
+
+@router.post("/o/{org_id}/endpoints/{endpoint_id}/keys/{key_id}/rotate")
+def rotate_key(
+    org_id: str,
+    endpoint_id: str,
+    key_id: str,
+    request: Request,
+    viewer: Viewer = Depends(signed_in),
+    _form: FormData = Depends(checked_form),
+) -> Response:
+    """A new key for the same endpoint and the old one revoked, in one transaction, so there
+    is never a moment with neither or with both left working by mistake."""
+    try:
+        with viewer.org(org_id, min_role=Role.ADMIN, write=True) as (db, _):
+            endpoint = service.get_endpoint(db, org_id=org_id, endpoint_id=endpoint_id)
+            old = _endpoint_key(db, endpoint, key_id)
+            if old.revoked_at is not None:
+                raise InvalidInput(
+                    "this key is already revoked; create a new one", code="key_revoked"
+                )
+            plaintext = _new_key(db, viewer, endpoint, old.name, rotated_from=old.id)
+            _revoke(db, viewer, old)
+    except TocsinError as error:
+        return _endpoint_error(request, viewer, org_id, endpoint_id, error)
+    context = _endpoint_context(viewer, org_id, endpoint_id, new_key=plaintext)
+    return render(request, "endpoint.html", context)
+
+
+@router.post("/o/{org_id}/endpoints/{endpoint_id}/keys/{key_id}/revoke")
+def revoke_key(
+    org_id: str,
+    endpoint_id: str,
+    key_id: str,
+    request: Request,
+    viewer: Viewer = Depends(signed_in),
+    _form: FormData = Depends(checked_form),
+) -> Response:
+    try:
+        with viewer.org(org_id, min_role=Role.ADMIN, write=True) as (db, _):
+            endpoint = service.get_endpoint(db, org_id=org_id, endpoint_id=endpoint_id)
+            _revoke(db, viewer, _endpoint_key(db, endpoint, key_id))
+    except TocsinError as error:
+        return _endpoint_error(request, viewer, org_id, endpoint_id, error)
+    return RedirectResponse(f"/o/{org_id}/endpoints/{endpoint_id}", status_code=303)
+
+
+def _typed_rules(raw: str) -> list[dict[str, Any]]:
+    if not raw.strip():
+        return []
+    try:
+        rules = json.loads(raw)
+    except ValueError as exc:
+        raise InvalidInput(
+            f"scenario rules are not valid JSON: {exc}", code="invalid_rules"
+        ) from exc
+    if not isinstance(rules, list) or not all(isinstance(rule, dict) for rule in rules):
+        raise InvalidInput(
+            "scenario rules must be a JSON list of rules, e.g. []", code="invalid_rules"
+        )
+    return rules
+
+
+@router.post("/o/{org_id}/endpoints/{endpoint_id}/scenario")
+def save_scenario(
+    org_id: str,
+    endpoint_id: str,
+    request: Request,
+    viewer: Viewer = Depends(signed_in),
+    form: FormData = Depends(checked_form),
+) -> Response:
+    now = viewer.runtime.clock.now()
+    typed = {
+        "rules": text(form, "rules"),
+        "template": text(form, "template"),
+        "escalation_id": text(form, "escalation_id"),
+    }
+    try:
+        rules = join_rules(_typed_rules(typed["rules"]), typed["escalation_id"] or None)
+        with viewer.org(org_id, min_role=Role.ADMIN, write=True) as (db, _):
+            service.update_endpoint(
+                db,
+                org_id=org_id,
+                endpoint_id=endpoint_id,
+                now=now,
+                rules=rules,
+                # An empty template goes back to the default for the alert's sender.
+                template=typed["template"],
+            )
+            audit.record(
+                db,
+                actor=viewer.actor,
+                action="endpoint.updated",
+                at=now,
+                org_id=org_id,
+                target_type="endpoint",
+                target_id=endpoint_id,
+            )
+    except TocsinError as error:
+        return _endpoint_error(request, viewer, org_id, endpoint_id, error, scenario=typed)
+    return RedirectResponse(f"/o/{org_id}/endpoints/{endpoint_id}?saved=1", status_code=303)
+
+
+@router.post("/o/{org_id}/endpoints/{endpoint_id}/test")
+def send_test_alert(
+    org_id: str,
+    endpoint_id: str,
+    request: Request,
+    viewer: Viewer = Depends(signed_in),
+    _form: FormData = Depends(checked_form),
+) -> Response:
+    """An alert through the webhook's own steps (enforcement, the endpoint's rate limit,
+    parsing, routing, call jobs), so it is paged exactly as a real one would be."""
+    runtime = viewer.runtime
+    now = runtime.clock.now()
+    body = {
+        "title": TEST_ALERT_TITLE,
+        "message": f"{viewer.email} sent this test alert from the Tocsin dashboard.",
+        # Each test is its own alert: an open one from an earlier test must not swallow it.
+        "dedup_key": new_id("dashboard-test"),
+    }
+    try:
+        with viewer.org(org_id, min_role=Role.ADMIN, write=True) as (db, _):
+            service.get_endpoint(db, org_id=org_id, endpoint_id=endpoint_id)
+            route = service.find_route(db, endpoint_id)
+            assert route is not None
+            block = ingest_block(db, org_id=org_id, endpoint_id=endpoint_id, now=now)
+            if block is not None:
+                raise block.refusal()
+            runtime.rate_limiter.hit(
+                Limits.INGEST_ENDPOINT, endpoint_id, what="alerts to this endpoint"
+            )
+            parsed = parse_alert(
+                body=json.dumps(body).encode(), content_type="application/json", query=[]
+            )
+            result = accept_alert(
+                db,
+                endpoint=route,
+                parsed=parsed,
+                actor=viewer.actor,
+                now=now,
+                paging=runtime.paging,
+            )
+    except TocsinError as error:
+        return _endpoint_error(request, viewer, org_id, endpoint_id, error)
+    runtime.notify_new_jobs()
+    return RedirectResponse(f"/o/{org_id}/alerts/{result.alert_id}", status_code=303)

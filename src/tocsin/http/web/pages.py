@@ -1,0 +1,54 @@
+"""Mounting the dashboard on the API's application: static files, page routers, HTML errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from tocsin.http.web.admin_pages import router as admin_router
+from tocsin.http.web.alert_pages import router as alert_router
+from tocsin.http.web.auth_pages import router as auth_router
+from tocsin.http.web.contact_pages import router as contact_router
+from tocsin.http.web.context import LoginRequired, viewer_of
+from tocsin.http.web.endpoint_pages import router as endpoint_router
+from tocsin.http.web.errors import login_redirect
+from tocsin.http.web.member_pages import router as member_router
+from tocsin.http.web.notice_pages import router as notice_router
+from tocsin.http.web.org_pages import router as org_router
+from tocsin.http.web.public_pages import router as public_router
+from tocsin.http.web.usage_pages import router as usage_router
+
+STATIC = Path(__file__).with_name("static")
+
+ROUTERS = (
+    admin_router,
+    public_router,
+    contact_router,
+    endpoint_router,
+    member_router,
+    auth_router,
+    org_router,
+    alert_router,
+    usage_router,
+    notice_router,
+)
+
+
+def install_web(app: FastAPI) -> None:
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    for router in ROUTERS:
+        app.include_router(router)
+
+    @app.exception_handler(LoginRequired)
+    async def _login_required(request: Request, exc: LoginRequired) -> Response:
+        return login_redirect(request, exc)
+
+    @app.get("/switch", include_in_schema=False)
+    def switch(request: Request, org: str = "") -> Response:
+        viewer = viewer_of(request)
+        if any(choice.id == org for choice in viewer.organizations):
+            return RedirectResponse(f"/o/{org}", status_code=303)
+        return RedirectResponse("/", status_code=303)

@@ -1,0 +1,66 @@
+"""Rendering pages: one Jinja2 environment with autoescaping, and the values every page has."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from tocsin import __version__
+
+_ENV = Environment(
+    loader=PackageLoader("tocsin.http.web", "templates"),
+    autoescape=select_autoescape(["html"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def _when(value: datetime | None) -> str:
+    return "" if value is None else f"{value:%Y-%m-%d %H:%M:%S} UTC"
+
+
+_ENV.filters["when"] = _when
+
+
+def _telephony(request: Request) -> str:
+    """How this server calls people: "real", "simulated" (the simulator: nobody is called) or
+    "none" (no platform provider: only organizations' own accounts can call)."""
+    runtime = getattr(request.app.state, "runtime", None)
+    if runtime is None or not runtime.platform_providers:
+        return "none"
+    return "simulated" if runtime.calls_are_simulated else "real"
+
+
+def render(
+    request: Request, template: str, context: dict[str, Any], *, status_code: int = 200
+) -> HTMLResponse:
+    """A page (or, for htmx, a fragment), with the viewer, CSRF token and version at hand."""
+    viewer = getattr(request.state, "viewer", None)
+    values = {
+        "request": request,
+        "viewer": viewer,
+        "telephony": _telephony(request),
+        "csrf_token": viewer.csrf_token if viewer is not None else "",
+        "version": __version__,
+        **context,
+    }
+    html = _ENV.get_template(template).render(values)
+    return HTMLResponse(
+        html,
+        status_code=status_code,
+        headers={
+            # Pages hold tenant data: never cached, never framed (clickjacking).
+            "Cache-Control": "no-store",
+            "X-Frame-Options": "DENY",
+            "Content-Security-Policy": (
+                "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+                "script-src 'self'; frame-ancestors 'none'; form-action 'self'"
+            ),
+            "Referrer-Policy": "same-origin",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )

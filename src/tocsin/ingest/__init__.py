@@ -1,1 +1,0 @@
-"""Webhook ingest: parse what monitoring systems send and record it as alerts."""

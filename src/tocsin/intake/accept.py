@@ -1,0 +1,396 @@
+"""Accepting an alert: the alert, its call jobs and the audit event in one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from tocsin.audit import log as audit
+from tocsin.core.actors import Actor
+from tocsin.core.ids import new_id
+from tocsin.db.base import table_of
+from tocsin.db.wakeup import announce_work
+from tocsin.endpoints.service import EndpointRoute, call_targets
+from tocsin.formats.intent import Intent
+from tocsin.formats.parse import ParsedAlert, dedup_key_for
+from tocsin.intake import subscriptions
+from tocsin.intake.route import route_alert
+from tocsin.intake.subscriptions import PendingConfirmation
+from tocsin.paging import escalation
+from tocsin.paging.models import Alert, AlertStatus
+from tocsin.routing.steps import DEFAULT_PAGING, PagingDefaults
+
+
+class Outcome(StrEnum):
+    CREATED = "created"
+    DEDUPLICATED = "deduplicated"
+    # A repeat of an open alert whose escalation had run out with nobody answering: paging
+    # starts again from the first step.
+    RESTARTED = "restarted"
+    RESOLVED = "resolved"
+    ACKNOWLEDGED = "acknowledged"
+    # Amazon SNS's housekeeping: no alert, nobody paged.
+    SUBSCRIPTION_PENDING = "subscription_pending"
+    SUBSCRIPTION_CONFIRMED = "subscription_confirmed"
+    SUBSCRIPTION_REFUSED = "subscription_refused"
+    UNSUBSCRIBED = "unsubscribed"
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    # None for a sender's housekeeping, which is no alert.
+    alert_id: str | None
+    outcome: Outcome
+    calls_queued: int
+    calls_cancelled: int = 0
+    # A subscription to confirm once the transaction has committed (the webhook route does,
+    # with subscriptions.confirm_and_record).
+    confirmation: PendingConfirmation | None = None
+
+
+def _open_alert(session: Session, endpoint_id: str, dedup_key: str) -> Alert | None:
+    return session.scalar(
+        select(Alert)
+        .where(Alert.endpoint_id == endpoint_id, Alert.open_dedup_key == dedup_key)
+        .with_for_update()
+    )
+
+
+# The statements of the hot path are built once and executed with parameters: building one per
+# request costs more than running it.
+_OPEN_ALERT_ID = (
+    select(Alert.id)
+    .where(Alert.endpoint_id == bindparam("endpoint_id"))
+    .where(Alert.open_dedup_key == bindparam("dedup_key"))
+    .with_for_update()
+)
+_ALERTS = table_of(Alert)
+_INSERT_ALERT = insert(_ALERTS)
+# A repeat also brings the alert up to date: a group whose members changed, or a check whose
+# message did, is what the next call reads out (it is rendered from the row at dial time).
+_COUNT_REPEAT = (
+    update(_ALERTS)
+    .where(_ALERTS.c.id == bindparam("alert_id"))
+    .values(
+        repeat_count=_ALERTS.c.repeat_count + 1,
+        last_received_at=bindparam("now"),
+        title=bindparam("title"),
+        message=bindparam("message"),
+        severity=bindparam("severity"),
+        payload=bindparam("payload", type_=_ALERTS.c.payload.type),
+        content_type=bindparam("content_type"),
+    )
+    .returning(_ALERTS.c.repeat_count)
+)
+
+
+def _open_alert_id(session: Session, endpoint_id: str, dedup_key: str) -> str | None:
+    return session.scalar(_OPEN_ALERT_ID, {"endpoint_id": endpoint_id, "dedup_key": dedup_key})
+
+
+def _writers_serialised(session: Session) -> bool:
+    """SQLite runs one write transaction at a time (BEGIN IMMEDIATE), so nothing can insert
+    between our read and our insert and the savepoint for that race is not needed."""
+    return session.get_bind().dialect.name == "sqlite"
+
+
+def accept_alert(
+    session: Session,
+    *,
+    endpoint: EndpointRoute,
+    parsed: ParsedAlert,
+    actor: Actor,
+    now: datetime,
+    paging: PagingDefaults = DEFAULT_PAGING,
+    admit: Callable[[], None] = lambda: None,
+) -> IngestResult:
+    """Record the alert: a new one pages, a repeat of an open one updates it (and starts its
+    escalation again if it had run out), a resolve ends it. `admit()` is called before anything
+    new is paged or stored, and may refuse it (a rate limit): repeats do not count."""
+    if parsed.intent == Intent.SUBSCRIBE:
+        pending = subscriptions.pending_confirmation(endpoint, parsed, actor)
+        return IngestResult(None, Outcome.SUBSCRIPTION_PENDING, 0, confirmation=pending)
+    if parsed.intent == Intent.UNSUBSCRIBE:
+        subscriptions.record_unsubscribe(
+            session, endpoint=endpoint, parsed=parsed, actor=actor, now=now
+        )
+        return IngestResult(None, Outcome.UNSUBSCRIBED, calls_queued=0)
+    dedup_key = dedup_key_for(endpoint.id, parsed)
+    if parsed.intent == Intent.RESOLVE:
+        return _resolve(
+            session,
+            endpoint=endpoint,
+            parsed=parsed,
+            dedup_key=dedup_key,
+            actor=actor,
+            now=now,
+            admit=admit,
+        )
+    if parsed.intent == Intent.ACKNOWLEDGE:
+        return _acknowledge(
+            session,
+            endpoint=endpoint,
+            parsed=parsed,
+            dedup_key=dedup_key,
+            actor=actor,
+            now=now,
+            admit=admit,
+        )
+
+    # The hot path of every webhook: Core statements, because the ORM's unit of work costs
+    # more than the SQL itself here, and nothing below needs loaded objects.
+    alert_id = _open_alert_id(session, endpoint.id, dedup_key)
+    if alert_id is None:
+        admit()
+        alert_id = new_id("al")
+        values = _alert_values(alert_id, endpoint, parsed, dedup_key, now, AlertStatus.OPEN)
+        if _writers_serialised(session):
+            session.execute(_INSERT_ALERT, values)
+        else:
+            try:
+                with session.begin_nested():
+                    session.execute(_INSERT_ALERT, values)
+            except IntegrityError:
+                # Another request created the same open alert between our read and our insert.
+                alert_id = _open_alert_id(session, endpoint.id, dedup_key)
+                if alert_id is None:
+                    raise
+                return _repeat(session, alert_id, endpoint, parsed, actor, now, admit)
+    else:
+        return _repeat(session, alert_id, endpoint, parsed, actor, now, admit)
+
+    targets = call_targets(session, endpoint.id)
+    route = route_alert(
+        session,
+        org_id=endpoint.org_id,
+        rules=endpoint.rules,
+        routing=endpoint.routing,
+        parsed=parsed,
+        targets=targets,
+        paging=paging,
+    )
+    queued = escalation.start(
+        session,
+        org_id=endpoint.org_id,
+        alert_id=alert_id,
+        plan=route.plan,
+        now=now,
+        known_targets=targets,
+    )
+    audit.record(
+        session,
+        actor=actor,
+        action="alert.received",
+        at=now,
+        org_id=endpoint.org_id,
+        target_type="alert",
+        target_id=alert_id,
+        details={
+            "endpoint_id": endpoint.id,
+            "severity": parsed.severity.value,
+            "source": parsed.source.value,
+            "route": route.describe(),
+            "calls_queued": queued,
+        },
+    )
+    if queued:
+        announce_work(session)
+    return IngestResult(alert_id, Outcome.CREATED, calls_queued=queued)
+
+
+def _repeat(
+    session: Session,
+    alert_id: str,
+    endpoint: EndpointRoute,
+    parsed: ParsedAlert,
+    actor: Actor,
+    now: datetime,
+    admit: Callable[[], None],
+) -> IngestResult:
+    repeat_count = session.scalar(
+        _COUNT_REPEAT,
+        {
+            "alert_id": alert_id,
+            "now": now,
+            "title": parsed.title,
+            "message": parsed.message,
+            "severity": parsed.severity.value,
+            "payload": parsed.payload,
+            "content_type": parsed.content_type,
+        },
+    )
+    audit.record(
+        session,
+        actor=actor,
+        action="alert.repeated",
+        at=now,
+        org_id=endpoint.org_id,
+        target_type="alert",
+        target_id=alert_id,
+        details={"repeat_count": repeat_count},
+    )
+    queued = escalation.restart_if_exhausted(session, alert_id=alert_id, now=now, before=admit)
+    if queued:
+        announce_work(session)
+        return IngestResult(alert_id, Outcome.RESTARTED, calls_queued=queued)
+    return IngestResult(alert_id, Outcome.DEDUPLICATED, calls_queued=0)
+
+
+def _acknowledge(
+    session: Session,
+    *,
+    endpoint: EndpointRoute,
+    parsed: ParsedAlert,
+    dedup_key: str,
+    actor: Actor,
+    now: datetime,
+    admit: Callable[[], None],
+) -> IngestResult:
+    """The sender says someone is on it (PagerDuty acknowledge, Nagios ACKNOWLEDGEMENT, ...):
+    paging stops as if they had pressed 1."""
+    alert = _open_alert(session, endpoint.id, dedup_key)
+    if alert is None:
+        admit()
+        # Nothing open: keep the event for the timeline, acknowledged but holding no key, so a
+        # later page for the same incident still calls.
+        alert = Alert(
+            **_alert_values(
+                new_id("al"), endpoint, parsed, dedup_key, now, AlertStatus.ACKNOWLEDGED
+            )
+        )
+        alert.open_dedup_key = None
+        alert.acknowledged_at, alert.acknowledged_by = now, "source"
+        session.add(alert)
+        cancelled = 0
+    elif acknowledge_alert(alert, now=now, by="source"):
+        cancelled = escalation.stop_paging(
+            session, alert_id=alert.id, status=AlertStatus.ACKNOWLEDGED, now=now
+        )
+    else:
+        # Acknowledged already: the sender only repeats itself.
+        return _repeat(session, alert.id, endpoint, parsed, actor, now, admit)
+    return _closed_by_source(
+        session,
+        alert.id,
+        endpoint,
+        actor,
+        now,
+        "alert.acknowledged",
+        Outcome.ACKNOWLEDGED,
+        cancelled=cancelled,
+    )
+
+
+def _closed_by_source(
+    session: Session,
+    alert_id: str,
+    endpoint: EndpointRoute,
+    actor: Actor,
+    now: datetime,
+    action: str,
+    outcome: Outcome,
+    *,
+    cancelled: int,
+) -> IngestResult:
+    """The audit record and the answer for an alert the sender acknowledged or resolved."""
+    audit.record(
+        session,
+        actor=actor,
+        action=action,
+        at=now,
+        org_id=endpoint.org_id,
+        target_type="alert",
+        target_id=alert_id,
+        details={"by": "source", "calls_cancelled": cancelled},
+    )
+    return IngestResult(alert_id, outcome, calls_queued=0, calls_cancelled=cancelled)
+
+
+def _alert_values(
+    alert_id: str,
+    endpoint: EndpointRoute,
+    parsed: ParsedAlert,
+    dedup_key: str,
+    now: datetime,
+    status: AlertStatus,
+) -> dict[str, Any]:
+    is_open = status != AlertStatus.RESOLVED
+    return {
+        "id": alert_id,
+        "org_id": endpoint.org_id,
+        "endpoint_id": endpoint.id,
+        "dedup_key": dedup_key,
+        "open_dedup_key": dedup_key if is_open else None,
+        "status": status.value,
+        "severity": parsed.severity.value,
+        "title": parsed.title,
+        "message": parsed.message,
+        "payload": parsed.payload,
+        "content_type": parsed.content_type,
+        "source": parsed.source.value,
+        "repeat_count": 0,
+        "received_at": now,
+        "last_received_at": now,
+        "resolved_at": None if is_open else now,
+        "resolved_by": None if is_open else "source",
+    }
+
+
+def _resolve(
+    session: Session,
+    *,
+    endpoint: EndpointRoute,
+    parsed: ParsedAlert,
+    dedup_key: str,
+    actor: Actor,
+    now: datetime,
+    admit: Callable[[], None],
+) -> IngestResult:
+    alert = _open_alert(session, endpoint.id, dedup_key)
+    if alert is None:
+        admit()
+        # Nothing open to resolve; keep the event anyway so the timeline shows it arrived.
+        alert = Alert(
+            **_alert_values(new_id("al"), endpoint, parsed, dedup_key, now, AlertStatus.RESOLVED)
+        )
+        session.add(alert)
+        cancelled = 0
+    else:
+        resolve_alert(alert, now=now, by="source")
+        cancelled = escalation.stop_paging(
+            session, alert_id=alert.id, status=AlertStatus.RESOLVED, now=now
+        )
+    return _closed_by_source(
+        session,
+        alert.id,
+        endpoint,
+        actor,
+        now,
+        "alert.resolved",
+        Outcome.RESOLVED,
+        cancelled=cancelled,
+    )
+
+
+def resolve_alert(alert: Alert, *, now: datetime, by: str) -> None:
+    alert.status = AlertStatus.RESOLVED
+    alert.open_dedup_key = None
+    alert.resolved_at = now
+    alert.resolved_by = by
+
+
+def acknowledge_alert(alert: Alert, *, now: datetime, by: str) -> bool:
+    """Returns False when there was nothing to acknowledge."""
+    if alert.status != AlertStatus.OPEN:
+        return False
+    alert.status = AlertStatus.ACKNOWLEDGED
+    alert.acknowledged_at = now
+    alert.acknowledged_by = by
+    return True

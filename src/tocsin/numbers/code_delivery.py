@@ -1,0 +1,139 @@
+"""Sending a verification code: by SMS through the first provider that sends texts, or by a
+call through the first provider that accepts it. The API process sends it itself: a code is
+worth nothing if it arrives after the person gave up waiting for it."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from tocsin.core.errors import TocsinError
+from tocsin.numbers.verification import Channel, Purpose, spoken_code
+from tocsin.providers.choice import ProviderChoice
+from tocsin.telephony.base import CallHandle, CallRequest, ProviderError, TextMessage, text_sender
+
+log = logging.getLogger(__name__)
+
+# Calls whose events are still being read; held so the tasks are not collected mid-call.
+_listening: set[asyncio.Task[None]] = set()
+
+
+class CodeNotSent(TocsinError):
+    status_code = 502
+    default_code = "verification_not_sent"
+
+
+class SmsUnsupported(TocsinError):
+    status_code = 422
+    default_code = "sms_unsupported"
+
+
+@dataclass(frozen=True)
+class CodeMessage:
+    purpose: Purpose
+    code: str
+    # The organization asking for consent; None for a public opt-out.
+    org_name: str | None
+    opt_out_url: str
+
+    def spoken(self) -> str:
+        digits = spoken_code(self.code)
+        if self.purpose == Purpose.OPT_OUT:
+            return (
+                "Hello, this is Tocsin. Your code to stop all calls from Tocsin to this number "
+                f"is {digits}. Again, your code is {digits}. If you did not ask for this, "
+                "ignore this call."
+            )
+        return (
+            f"Hello, this is Tocsin. {self.org_name} wants to send alert calls to this number. "
+            f"Your verification code is {digits}. Again, your code is {digits}. If you did "
+            "not ask for this, ignore this call; to stop all calls from Tocsin, visit "
+            f"{self.opt_out_url}."
+        )
+
+    def text(self) -> str:
+        if self.purpose == Purpose.OPT_OUT:
+            return f"Tocsin: your code to stop all Tocsin calls to this number is {self.code}."
+        return (
+            f"Tocsin code {self.code} (valid 15 min): {self.org_name} wants to send alert calls "
+            f"to this number. Not you? Ignore this, or stop all Tocsin calls: {self.opt_out_url}"
+        )
+
+
+def has_sms(choices: Sequence[ProviderChoice]) -> bool:
+    return any(text_sender(choice.provider) is not None for choice in choices)
+
+
+async def send_code(
+    choices: Sequence[ProviderChoice],
+    *,
+    verification_id: str,
+    to_number: str,
+    caller_id: str,
+    channel: Channel,
+    message: CodeMessage,
+    voice: str,
+) -> str:
+    """Send the code and return the provider's id of the call or message; raise CodeNotSent
+    when no provider took it."""
+    key = f"verify/{verification_id}"
+    if not choices:
+        raise CodeNotSent(
+            "no telephony provider is configured to send the code: add a provider account, or "
+            "ask the operator to configure the platform's provider (TOCSIN_PROVIDER)"
+        )
+    refusals: list[str] = []
+    for choice in choices:
+        provider = choice.provider
+        try:
+            if channel == Channel.SMS:
+                sender = text_sender(provider)
+                if sender is None:
+                    continue
+                return await sender.send_text(
+                    TextMessage(
+                        idempotency_key=key,
+                        to_number=to_number,
+                        sender=caller_id,
+                        body=message.text(),
+                    )
+                )
+            handle = await provider.dial(
+                CallRequest(
+                    idempotency_key=key,
+                    to_number=to_number,
+                    caller_id=caller_id,
+                    spoken_text=message.spoken(),
+                    voice=voice,
+                    offers_menu=False,
+                )
+            )
+        except ProviderError as error:
+            if not error.retry_safe:
+                # It may have gone out: another provider could make it two.
+                raise CodeNotSent(f"{provider.name}: {error.user_message}") from error
+            refusals.append(f"{provider.name}: {error.user_message}")
+            continue
+        _follow(handle)
+        return handle.provider_call_id
+    if channel == Channel.SMS and not refusals:
+        raise SmsUnsupported("none of this organization's providers sends SMS; use a call")
+    raise CodeNotSent("no provider sent the code: " + "; ".join(refusals))
+
+
+def _follow(handle: CallHandle) -> None:
+    """Read the call's events to its end in the background: some providers need that to run
+    the call, and the API answers as soon as the call is placed."""
+
+    async def drain() -> None:
+        try:
+            async for _ in handle.events():
+                pass
+        except Exception:
+            log.warning("verification call %s ended badly", handle.provider_call_id)
+
+    task = asyncio.get_running_loop().create_task(drain())
+    _listening.add(task)
+    task.add_done_callback(_listening.discard)

@@ -1,0 +1,199 @@
+"""Whether an organization may call a number: consent from its owner, and nothing since that
+withdrew it.
+
+A number is callable by an organization when a consent record exists for the pair, the
+organization's do-not-call list does not hold it, and no platform-wide opt-out was recorded
+after the consent. Consent is given only by typing a code sent to the number, so only the
+number's owner can give it, and giving it again is the only way to lift an opt-out or a 9 on
+the keypad. This is asked at configuration time (an endpoint or policy may only name verified
+contacts) and again at dial time, which is the check that counts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from tocsin.audit import log as audit
+from tocsin.contacts.models import Contact
+from tocsin.core.actors import Actor
+from tocsin.core.errors import Conflict
+from tocsin.core.ids import new_id
+from tocsin.core.pagination import Page, paginate
+from tocsin.documents.versions import aup_version_in_force
+from tocsin.numbers.models import ConsentRecord, DoNotCall, NumberVerification, PlatformOptOut
+
+
+class NumberState(StrEnum):
+    VERIFIED = "verified"
+    UNVERIFIED = "unverified"
+    DO_NOT_CALL = "do_not_call"
+    OPTED_OUT = "opted_out"
+
+
+@dataclass(frozen=True)
+class Refusal:
+    state: NumberState
+    reason: str
+
+    @property
+    def code(self) -> str:
+        return {
+            NumberState.UNVERIFIED: "number_unverified",
+            NumberState.DO_NOT_CALL: "do_not_call",
+            NumberState.OPTED_OUT: "platform_opt_out",
+        }[self.state]
+
+
+REASONS = {
+    NumberState.UNVERIFIED: "number not verified by its owner",
+    NumberState.DO_NOT_CALL: "number is on the do-not-call list",
+    NumberState.OPTED_OUT: "number's owner opted out of all calls from Tocsin",
+}
+
+
+def state_of(session: Session, *, org_id: str, number: str) -> NumberState:
+    # One round trip: this runs before every dial.
+    listed = (
+        select(DoNotCall.id)
+        .where(
+            DoNotCall.org_id == org_id,
+            DoNotCall.phone_e164 == number,
+            DoNotCall.lifted_at.is_(None),
+        )
+        .limit(1)
+        .scalar_subquery()
+    )
+    consented = (
+        select(func.max(ConsentRecord.created_at))
+        .where(
+            ConsentRecord.org_id == org_id,
+            ConsentRecord.phone_e164 == number,
+            ConsentRecord.withdrawn_at.is_(None),
+        )
+        .scalar_subquery()
+    )
+    opted_out = (
+        select(PlatformOptOut.created_at)
+        .where(PlatformOptOut.phone_e164 == number)
+        .scalar_subquery()
+    )
+    row = session.execute(select(listed, consented, opted_out)).one()
+    listed_id, consented_at, opted_out_at = row
+    if listed_id is not None:
+        return NumberState.DO_NOT_CALL
+    if opted_out_at is not None and (consented_at is None or consented_at <= opted_out_at):
+        return NumberState.OPTED_OUT
+    if consented_at is None:
+        return NumberState.UNVERIFIED
+    return NumberState.VERIFIED
+
+
+def states_of(session: Session, *, org_id: str, numbers: Sequence[str]) -> dict[str, NumberState]:
+    return {number: state_of(session, org_id=org_id, number=number) for number in set(numbers)}
+
+
+def dial_refusal(session: Session, *, org_id: str, number: str) -> Refusal | None:
+    state = state_of(session, org_id=org_id, number=number)
+    if state == NumberState.VERIFIED:
+        return None
+    return Refusal(state, REASONS[state])
+
+
+def require_callable(session: Session, *, org_id: str, contact_ids: Sequence[str]) -> None:
+    """Refuse configuration that would call a contact whose number cannot be called."""
+    if not contact_ids:
+        return
+    contacts = session.scalars(
+        select(Contact).where(Contact.org_id == org_id, Contact.id.in_(contact_ids))
+    ).all()
+    for contact in contacts:
+        state = state_of(session, org_id=org_id, number=contact.phone_e164)
+        if state != NumberState.VERIFIED:
+            raise Conflict(
+                f"{contact.name} ({contact.phone_e164}) cannot be called: {REASONS[state]}; "
+                f"verify it first with POST /v1/orgs/{org_id}/contacts/{contact.id}/verification",
+                code=Refusal(state, "").code,
+                details={"contact_id": contact.id, "state": state.value},
+            )
+
+
+def record(
+    session: Session,
+    *,
+    verification: NumberVerification,
+    actor: Actor,
+    user_agent: str | None,
+    now: datetime,
+) -> ConsentRecord:
+    """The owner typed the code: keep the evidence, and lift this organization's do-not-call
+    entry for the number, which only its owner may do."""
+    assert verification.org_id is not None
+    entry = ConsentRecord(
+        id=new_id("cns"),
+        org_id=verification.org_id,
+        phone_e164=verification.phone_e164,
+        contact_id=verification.contact_id,
+        verification_id=verification.id,
+        method=verification.channel,
+        actor_type=actor.type,
+        actor_id=actor.id,
+        ip_address=actor.ip_address,
+        user_agent=(user_agent or "")[:300] or None,
+        policy_version=aup_version_in_force(session, now),
+        created_at=now,
+    )
+    session.add(entry)
+    lifted = session.execute(
+        update(DoNotCall)
+        .where(
+            DoNotCall.org_id == verification.org_id,
+            DoNotCall.phone_e164 == verification.phone_e164,
+            DoNotCall.lifted_at.is_(None),
+        )
+        .values(lifted_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount  # type: ignore[attr-defined]
+    audit.record(
+        session,
+        actor=actor,
+        action="consent.recorded",
+        at=now,
+        org_id=verification.org_id,
+        target_type="consent",
+        target_id=entry.id,
+        details={
+            "number": verification.phone_e164,
+            "method": verification.channel,
+            "verification_id": verification.id,
+            "policy_version": entry.policy_version,
+            "do_not_call_lifted": bool(lifted),
+        },
+    )
+    session.flush()
+    return entry
+
+
+def records_for(
+    session: Session, *, org_id: str, number: str | None, limit: int, cursor: str | None
+) -> Page[ConsentRecord]:
+    query = select(ConsentRecord).where(ConsentRecord.org_id == org_id)
+    if number is not None:
+        query = query.where(ConsentRecord.phone_e164 == number)
+    return paginate(session, query, ConsentRecord.id, limit=limit, cursor=cursor, newest_first=True)
+
+
+def verified_numbers(session: Session, *, org_id: str) -> list[str]:
+    """Numbers the organization holds consent for (what a trial claims as its phones)."""
+    return list(
+        session.scalars(
+            select(ConsentRecord.phone_e164)
+            .where(ConsentRecord.org_id == org_id, ConsentRecord.withdrawn_at.is_(None))
+            .distinct()
+        )
+    )

@@ -1,0 +1,68 @@
+"""What the engine reads about a destination number before calling it: its recent calls.
+
+Throttles must hold across workers, so the count and the attempt it allows are written under a
+per-number lock: a PostgreSQL advisory lock for the rest of the transaction (SQLite has one
+writer at a time already).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from tocsin.core.throttle import Bucket, Hold, hold, largest_limit, longest_window
+from tocsin.formats.severity import Severity
+from tocsin.paging.models import PLACED_ATTEMPT_STATUSES, Alert, CallAttempt, CallJob
+
+_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+
+
+def _lock_key(number: str) -> int:
+    # A signed 64-bit key; a collision only makes two numbers share a lock.
+    return int.from_bytes(hashlib.sha256(f"number:{number}".encode()).digest()[:8], signed=True)
+
+
+def lock_number(session: Session, number: str) -> None:
+    """Take the number's lock for the rest of the transaction (PostgreSQL; SQLite has one
+    writer at a time already): one worker at a time decides about calls to one number."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(_LOCK, {"key": _lock_key(number)})
+
+
+def throttle_hold(
+    session: Session, *, number: str, now: datetime, buckets: tuple[Bucket, ...]
+) -> Hold | None:
+    """When the next call to `number` may go, or None for now; locks the number until the
+    transaction ends, so the attempt written after this check counts for the next one."""
+    if not buckets:
+        return None
+    lock_number(session, number)
+    recent = list(
+        session.scalars(
+            select(CallAttempt.created_at)
+            .where(
+                CallAttempt.to_number == number,
+                CallAttempt.created_at > now - longest_window(buckets),
+                CallAttempt.status.in_(PLACED_ATTEMPT_STATUSES),
+            )
+            .order_by(CallAttempt.created_at.desc())
+            .limit(largest_limit(buckets))
+        )
+    )
+    return hold(recent, now, buckets)
+
+
+def is_news(session: Session, job: CallJob, alert: Alert) -> bool:
+    """Whether this is the first call to the job's number about a critical alert: nobody there
+    has heard of it yet, neither by a call of its own nor carried by another's."""
+    if alert.severity != Severity.CRITICAL or job.attempt_count or job.carried_calls:
+        return False
+    called = session.scalar(
+        select(CallAttempt.id)
+        .where(CallAttempt.alert_id == alert.id, CallAttempt.to_number == job.to_number)
+        .limit(1)
+    )
+    return called is None

@@ -1,0 +1,455 @@
+"""Escalations: an alert's way through its steps until a human answers or the steps run out.
+
+The state machine is small. An escalation rests on one step: a `call` step until every job it
+wrote has settled, a `wait` step until its time is up. Then it moves on: into the next step,
+back to the first on `repeat`, or to `exhausted` after the last. Acknowledging or resolving the
+alert ends it at once.
+
+Work is driven by `next_at`. A job that settles sets it to now (`poke`), a wait step to its end;
+workers advance escalations whose `next_at` is due (`advance`), each under a row lock taken with
+SKIP LOCKED, so two workers never advance one escalation at once and a worker that dies
+mid-advance leaves the row as it was. Advancing is idempotent: it looks at the jobs, not at
+who poked, and jobs are unique per number, step and round.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from tocsin.audit import log as audit
+from tocsin.audit.notices import tell_owners
+from tocsin.contacts.models import Contact
+from tocsin.core.actors import Actor
+from tocsin.core.ids import new_id
+from tocsin.db.base import table_of
+from tocsin.endpoints.service import CallTarget
+from tocsin.paging.hangups import request_hangups
+from tocsin.paging.jobs import cancel_pending_calls, enqueue_calls
+from tocsin.paging.models import (
+    OPEN_JOB_STATUSES,
+    Alert,
+    AlertStatus,
+    CallJob,
+    Escalation,
+    EscalationStatus,
+    JobOutcome,
+)
+from tocsin.routing.steps import CallStep, RepeatStep, WaitStep, parse_steps
+
+log = logging.getLogger(__name__)
+
+ENGINE = Actor("engine")
+_ESCALATIONS = table_of(Escalation)
+_INSERT_ESCALATION = insert(_ESCALATIONS)
+_POKE = (
+    update(_ESCALATIONS)
+    .where(_ESCALATIONS.c.id == bindparam("escalation_id"))
+    .where(_ESCALATIONS.c.status == EscalationStatus.ACTIVE.value)
+    .values(next_at=bindparam("now"))
+)
+
+Steps = Sequence[CallStep | WaitStep | RepeatStep]
+
+
+@dataclass(frozen=True)
+class Position:
+    step_index: int
+    round: int
+    step_started_at: datetime
+    next_at: datetime | None = None
+    status: EscalationStatus = EscalationStatus.ACTIVE
+    # The round this pass of the plan began in: repeats and backoffs count from it.
+    first_round: int = 0
+
+    @property
+    def passes(self) -> int:
+        return self.round - self.first_round
+
+
+@dataclass(frozen=True)
+class Transition:
+    """Where running the steps from a position led, and what it asks to be written."""
+
+    position: Position
+    targets: list[CallTarget] = field(default_factory=list)
+    events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+
+TargetsFor = Callable[[Sequence[str]], tuple[list[CallTarget], list[str]]]
+
+
+def run_steps(
+    steps: Steps, start: Position, *, now: datetime, targets_for: TargetsFor
+) -> Transition:
+    """Enter the step at `start` and keep going until one has to be waited on.
+
+    `targets_for(contact_ids)` gives the numbers to call and the ids that no longer exist. A
+    call step with nobody left to call is passed over, so a deleted contact cannot stall an
+    escalation. Pure apart from `targets_for`.
+    """
+    position = start
+    events: list[tuple[str, dict[str, Any]]] = []
+    # Each pass through the steps either stops or uses up a repeat, so this always ends.
+    for _ in range((len(steps) + 1) * (_max_repeats(steps) + 2)):
+        index = position.step_index
+        if index >= len(steps):
+            events.append(("escalation.exhausted", {"rounds": position.round + 1}))
+            return Transition(
+                replace(position, next_at=None, status=EscalationStatus.EXHAUSTED), [], events
+            )
+        step = steps[index]
+        details: dict[str, Any] = {"step": index + 1, "round": position.round + 1}
+        if isinstance(step, CallStep):
+            targets, missing = targets_for(step.contact_ids)
+            if missing:
+                events.append(("escalation.contacts_missing", {**details, "contact_ids": missing}))
+            if targets:
+                events.append(
+                    ("escalation.calling", {**details, "numbers": [t.phone_e164 for t in targets]})
+                )
+                return Transition(
+                    replace(position, step_started_at=now, next_at=None), targets, events
+                )
+            position = replace(position, step_index=index + 1)
+        elif isinstance(step, WaitStep):
+            until = now + timedelta(seconds=step.seconds_in(position.passes))
+            events.append(("escalation.waiting", {**details, "until": until.isoformat()}))
+            return Transition(replace(position, step_started_at=now, next_at=until), [], events)
+        elif position.passes < step.times:
+            events.append(("escalation.repeated", {**details, "round": position.round + 2}))
+            position = replace(
+                position, step_index=0, round=position.round + 1, step_started_at=now
+            )
+        else:
+            position = replace(position, step_index=index + 1)
+    raise AssertionError("escalation steps did not settle")  # pragma: no cover
+
+
+def _max_repeats(steps: Steps) -> int:
+    return max((step.times for step in steps if isinstance(step, RepeatStep)), default=0)
+
+
+def numbers_for(session: Session, org_id: str, known: dict[str, str] | None = None) -> TargetsFor:
+    """Numbers for contact ids of this organization, read now: a contact whose number changed
+    since the alert began is called on the new one."""
+
+    def targets(contact_ids: Sequence[str]) -> tuple[list[CallTarget], list[str]]:
+        phones = dict(known or {})
+        unknown = [contact_id for contact_id in contact_ids if contact_id not in phones]
+        if unknown:
+            rows = session.execute(
+                select(Contact.id, Contact.phone_e164).where(
+                    Contact.org_id == org_id, Contact.id.in_(unknown)
+                )
+            )
+            phones.update({contact_id: phone for contact_id, phone in rows})
+        found: list[CallTarget] = []
+        seen: set[str] = set()
+        for contact_id in contact_ids:
+            phone = phones.get(contact_id)
+            if phone is not None and phone not in seen:
+                seen.add(phone)
+                found.append(CallTarget(contact_id, phone))
+        return found, [contact_id for contact_id in contact_ids if contact_id not in phones]
+
+    return targets
+
+
+def start(
+    session: Session,
+    *,
+    org_id: str,
+    alert_id: str,
+    plan: list[dict[str, Any]],
+    now: datetime,
+    known_targets: Sequence[CallTarget] = (),
+) -> int:
+    """Begin paging for a new alert, in the transaction that accepts it; returns how many calls
+    it queued. `known_targets` are contacts the caller has already read, which spares the hot
+    path a query."""
+    if not plan:
+        return 0
+    escalation_id = new_id("esc")
+    known = {target.contact_id: target.phone_e164 for target in known_targets}
+    transition = run_steps(
+        parse_steps(plan),
+        Position(0, 0, now),
+        now=now,
+        targets_for=numbers_for(session, org_id, known),
+    )
+    position = transition.position
+    session.execute(
+        _INSERT_ESCALATION,
+        {
+            "id": escalation_id,
+            "org_id": org_id,
+            "alert_id": alert_id,
+            "status": position.status.value,
+            "plan": plan,
+            "step_index": position.step_index,
+            "round": position.round,
+            "step_started_at": position.step_started_at,
+            "next_at": position.next_at,
+            "created_at": now,
+            "updated_at": now,
+            "ended_at": now if position.status != EscalationStatus.ACTIVE else None,
+        },
+    )
+    return _write_step(
+        session, escalation_id, org_id, alert_id, transition, now, record_calling=False
+    )
+
+
+def _write_step(
+    session: Session,
+    escalation_id: str,
+    org_id: str,
+    alert_id: str,
+    transition: Transition,
+    now: datetime,
+    *,
+    record_calling: bool = True,
+) -> int:
+    position = transition.position
+    queued = enqueue_calls(
+        session,
+        org_id=org_id,
+        alert_id=alert_id,
+        targets=transition.targets,
+        now=now,
+        escalation_id=escalation_id,
+        step_index=position.step_index,
+        round=position.round,
+    )
+    for action, details in transition.events:
+        if action == "escalation.calling" and not record_calling:
+            # The first step's calls are in the alert.received event already.
+            continue
+        audit.record(
+            session,
+            actor=ENGINE,
+            action=action,
+            at=now,
+            org_id=org_id,
+            target_type="alert",
+            target_id=alert_id,
+            details={**details, "escalation_id": escalation_id},
+        )
+    if position.status == EscalationStatus.EXHAUSTED:
+        _tell_nobody_answered(session, escalation_id, org_id, alert_id, position, now)
+    return queued
+
+
+def _tell_nobody_answered(
+    session: Session,
+    escalation_id: str,
+    org_id: str,
+    alert_id: str,
+    position: Position,
+    now: datetime,
+) -> None:
+    """Every step ran and the alert is still open: the loudest thing an escalation can say."""
+    title = session.scalar(select(Alert.title).where(Alert.id == alert_id)) or alert_id
+    rounds = position.passes + 1
+    log.warning("alert %s: escalation exhausted after %d rounds; nobody answered", alert_id, rounds)
+    tell_owners(
+        session,
+        org_id=org_id,
+        kind="escalation_exhausted",
+        # Once per pass of the plan: a restarted escalation that runs out again says so again.
+        period=f"{escalation_id}:{position.first_round}",
+        message=(
+            f'Nobody answered the alert "{title}": its escalation ran every step '
+            f"({rounds} round{'s' if rounds != 1 else ''}) and stopped calling. The alert is "
+            "still open; a new notification for it, or acknowledging it, ends this state."
+        ),
+        now=now,
+        actor=ENGINE,
+        details={"alert_id": alert_id, "escalation_id": escalation_id, "rounds": rounds},
+    )
+
+
+def restart_if_exhausted(
+    session: Session,
+    *,
+    alert_id: str,
+    now: datetime,
+    before: Callable[[], None] = lambda: None,
+) -> int:
+    """A new notification for an open alert whose escalation ran out starts it again, from its
+    first step, as a new pass; returns how many calls that queued (0 when there was nothing to
+    restart)."""
+    escalation = session.scalar(
+        select(Escalation)
+        .join(Alert, Alert.id == Escalation.alert_id)
+        .where(
+            Escalation.alert_id == alert_id,
+            Escalation.status == EscalationStatus.EXHAUSTED,
+            Alert.status == AlertStatus.OPEN,
+        )
+        .with_for_update(of=Escalation)
+    )
+    if escalation is None:
+        return 0
+    before()
+    first_round = escalation.round + 1
+    transition = run_steps(
+        parse_steps(escalation.plan),
+        Position(0, first_round, now, first_round=first_round),
+        now=now,
+        targets_for=numbers_for(session, escalation.org_id),
+    )
+    escalation.first_round = first_round
+    _move_to(escalation, transition.position, now)
+    session.flush()
+    audit.record(
+        session,
+        actor=ENGINE,
+        action="escalation.restarted",
+        at=now,
+        org_id=escalation.org_id,
+        target_type="alert",
+        target_id=alert_id,
+        details={"escalation_id": escalation.id, "round": first_round + 1},
+    )
+    return _write_step(
+        session, escalation.id, escalation.org_id, alert_id, transition, now, record_calling=True
+    )
+
+
+def poke(session: Session, *, escalation_id: str | None, now: datetime) -> None:
+    """Make an escalation due now: one of its jobs settled, so its step may be over."""
+    if escalation_id is not None:
+        session.execute(_POKE, {"escalation_id": escalation_id, "now": now})
+
+
+def due_escalations(session: Session, *, now: datetime, limit: int) -> list[str]:
+    return list(
+        session.scalars(
+            select(Escalation.id)
+            .where(Escalation.status == EscalationStatus.ACTIVE, Escalation.next_at <= now)
+            .order_by(Escalation.next_at)
+            .limit(limit)
+        )
+    )
+
+
+def _open_jobs(session: Session, escalation: Escalation) -> int:
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(CallJob)
+            .where(
+                CallJob.escalation_id == escalation.id,
+                CallJob.step_index == escalation.step_index,
+                CallJob.round == escalation.round,
+                CallJob.status.in_(OPEN_JOB_STATUSES),
+            )
+        )
+        or 0
+    )
+
+
+def advance(session: Session, *, escalation_id: str, now: datetime, skip_locked: bool) -> bool:
+    """Move a due escalation on if its current step is over; True if it moved."""
+    query = select(Escalation).where(Escalation.id == escalation_id)
+    escalation = session.scalar(query.with_for_update(skip_locked=skip_locked))
+    if escalation is None or escalation.status != EscalationStatus.ACTIVE:
+        return False
+    if escalation.next_at is None or escalation.next_at > now:
+        return False  # another worker got here first
+    alert = session.get(Alert, escalation.alert_id)
+    if alert is None or alert.status != AlertStatus.OPEN:
+        close(escalation, ended_by(alert.status if alert is not None else None), now)
+        return True
+    steps = parse_steps(escalation.plan)
+    index = escalation.step_index
+    step = steps[index] if index < len(steps) else None
+    if isinstance(step, CallStep) and _open_jobs(session, escalation):
+        escalation.next_at = None  # the last of them to settle pokes it again
+        return False
+    if isinstance(step, WaitStep):
+        passes = escalation.round - escalation.first_round
+        until = escalation.step_started_at + timedelta(seconds=step.seconds_in(passes))
+        if now < until:
+            escalation.next_at = until
+            return False
+    transition = run_steps(
+        steps,
+        Position(
+            index + 1,
+            escalation.round,
+            escalation.step_started_at,
+            first_round=escalation.first_round,
+        ),
+        now=now,
+        targets_for=numbers_for(session, escalation.org_id),
+    )
+    _move_to(escalation, transition.position, now)
+    session.flush()
+    _write_step(session, escalation.id, escalation.org_id, escalation.alert_id, transition, now)
+    return True
+
+
+def ended_by(alert_status: str | None) -> EscalationStatus:
+    """How an escalation ends when its alert is no longer open (None: no longer exists)."""
+    if alert_status == AlertStatus.ACKNOWLEDGED:
+        return EscalationStatus.ACKNOWLEDGED
+    return EscalationStatus.RESOLVED
+
+
+def _move_to(escalation: Escalation, position: Position, now: datetime) -> None:
+    """Write where the steps got to; an escalation they ended is closed, one they (re)started
+    is active."""
+    escalation.step_index = position.step_index
+    escalation.round = position.round
+    escalation.step_started_at = position.step_started_at
+    escalation.next_at = position.next_at
+    escalation.updated_at = now
+    if position.status == EscalationStatus.ACTIVE:
+        escalation.status = EscalationStatus.ACTIVE.value
+        escalation.ended_at = None
+    else:
+        close(escalation, position.status, now)
+
+
+def close(escalation: Escalation, status: EscalationStatus, now: datetime) -> None:
+    escalation.status = status.value
+    escalation.next_at = None
+    escalation.ended_at = now
+    escalation.updated_at = now
+
+
+def stop_paging(
+    session: Session,
+    *,
+    alert_id: str,
+    status: AlertStatus,
+    now: datetime,
+    except_attempt_id: str | None = None,
+) -> int:
+    """The alert was acknowledged or resolved: cancel its calls that no worker holds, end its
+    escalation, and have its calls in progress hung up (all but `except_attempt_id`, the call
+    whose key did it, which says so and hangs up by itself)."""
+    outcome = JobOutcome.ACKNOWLEDGED if status == AlertStatus.ACKNOWLEDGED else JobOutcome.RESOLVED
+    cancelled = cancel_pending_calls(session, alert_id=alert_id, now=now, outcome=outcome)
+    request_hangups(session, alert_id=alert_id, now=now, except_attempt_id=except_attempt_id)
+    session.execute(
+        update(Escalation)
+        .where(Escalation.alert_id == alert_id, Escalation.status == EscalationStatus.ACTIVE)
+        .values(
+            status=ended_by(status).value,
+            next_at=None,
+            ended_at=now,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return cancelled

@@ -1,0 +1,117 @@
+"""Writing and cancelling call jobs: the outbox that ingest and escalations fill."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, insert, update
+from sqlalchemy.orm import Session
+
+from tocsin.core.ids import new_id
+from tocsin.db.base import table_of
+from tocsin.endpoints.service import CallTarget
+from tocsin.paging.models import CallJob, JobOutcome, JobStatus
+
+_INSERT_JOB = insert(table_of(CallJob))
+
+
+def enqueue_calls(
+    session: Session,
+    *,
+    org_id: str,
+    alert_id: str,
+    targets: Sequence[CallTarget],
+    now: datetime,
+    escalation_id: str | None = None,
+    step_index: int | None = None,
+    round: int = 0,
+) -> int:
+    """Write one pending job per target; returns how many."""
+    if not targets:
+        return 0
+    session.execute(
+        _INSERT_JOB,
+        [
+            {
+                "id": new_id("job"),
+                "org_id": org_id,
+                "alert_id": alert_id,
+                "contact_id": target.contact_id,
+                "to_number": target.phone_e164,
+                "status": JobStatus.PENDING.value,
+                "run_at": now,
+                "attempt_count": 0,
+                "escalation_id": escalation_id,
+                "step_index": step_index,
+                "round": round,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for target in targets
+        ],
+    )
+    return len(targets)
+
+
+def cancel_pending_calls(
+    session: Session, *, alert_id: str, now: datetime, outcome: JobOutcome
+) -> int:
+    """Cancel the alert's jobs that no worker holds. A held job is cancelled by its worker, which
+    re-reads the alert before dialling, so a call already ringing is never cut by this."""
+    result = session.execute(
+        update(CallJob)
+        .where(CallJob.alert_id == alert_id, CallJob.status == JobStatus.PENDING)
+        .values(
+            status=JobStatus.CANCELLED,
+            outcome=outcome.value,
+            last_error=outcome.value,
+            held_until=None,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def cancel_calls_to(
+    session: Session, *, org_id: str, number: str, now: datetime, reason: str
+) -> tuple[int, list[str | None]]:
+    """Cancel the organization's pending calls to a number; returns how many, and the
+    escalations of the cancelled jobs, which may now have a step with nothing left to wait
+    for."""
+    return cancel_pending_where(
+        session,
+        (CallJob.org_id == org_id) & (CallJob.to_number == number),
+        outcome=JobOutcome.STOPPED,
+        reason=reason,
+        now=now,
+    )
+
+
+def cancel_pending_where(
+    session: Session,
+    condition: ColumnElement[bool],
+    *,
+    outcome: JobOutcome,
+    reason: str,
+    now: datetime,
+) -> tuple[int, list[str | None]]:
+    """Cancel the pending jobs matching `condition`; returns how many, and their distinct
+    escalations."""
+    escalations = list(
+        session.scalars(
+            update(CallJob)
+            .where(condition, CallJob.status == JobStatus.PENDING)
+            .values(
+                status=JobStatus.CANCELLED,
+                outcome=outcome.value,
+                last_error=reason,
+                held_until=None,
+                updated_at=now,
+            )
+            .returning(CallJob.escalation_id)
+            .execution_options(synchronize_session=False)
+        )
+    )
+    return len(escalations), list(dict.fromkeys(escalations))

@@ -1,0 +1,91 @@
+"""What a callee's key does: 1 acknowledges, 2 resolves, 9 confirmed by a second 9 stops calls
+to their number (`script.reply_to` is the rule; a single 9 only asks the question).
+
+Each takes effect in the transaction that records the key, before the callee hears the
+confirmation: acknowledging or resolving cancels the alert's queued calls and ends its
+escalation; a confirmed 9 puts the number on the organization's do-not-call list and cancels its
+queued calls, while the escalation goes on to whoever is next.
+
+A key "pressed" on a simulated call (the simulator's made-up callee) is recorded as the
+simulator's, never as a person's: `acknowledged_by` reads `simulator:<number>`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from tocsin.audit import log as audit
+from tocsin.core.actors import Actor
+from tocsin.intake.accept import acknowledge_alert, resolve_alert
+from tocsin.paging.bundles import alert_ids_read
+from tocsin.paging.escalation import stop_paging
+from tocsin.paging.models import Alert, AlertStatus, CallAttempt
+from tocsin.paging.opt_out import stop_calling
+from tocsin.telephony.script import Key, reply_to
+
+
+def apply_keypress(session: Session, *, attempt: CallAttempt, digit: str, now: datetime) -> None:
+    """Apply `digit`, the newest key of `attempt.digits` (which already holds it): what it does
+    depends on the keys before it, exactly as the call decides what to say. A call that read
+    several alerts (delivery/bundles.py) acknowledges or resolves every one of them."""
+    effect = reply_to(attempt.digits).effect
+    if effect is None:
+        return
+    # A simulated key was pressed by nobody: it moves the alert (a demo must work end to end)
+    # but is never recorded as a person's.
+    who = "simulator" if attempt.simulated else "callee"
+    actor = Actor(who, attempt.to_number)
+    if effect is Key.STOP_CALLING:
+        stop_calling(
+            session,
+            org_id=attempt.org_id,
+            number=attempt.to_number,
+            source="simulator" if attempt.simulated else "keypad",
+            actor=actor,
+            now=now,
+            attempt_id=attempt.id,
+        )
+        return
+    by = f"simulator:{attempt.to_number}" if attempt.simulated else f"keypad:{attempt.to_number}"
+    details: dict[str, object] = {"attempt_id": attempt.id, "digit": digit}
+    if attempt.simulated:
+        details["simulated"] = True
+    for alert_id in alert_ids_read(session, attempt):
+        alert = session.get(Alert, alert_id, with_for_update=True)
+        if alert is not None:
+            _close(session, alert, effect, attempt, by=by, actor=actor, details=details, now=now)
+
+
+def _close(
+    session: Session,
+    alert: Alert,
+    effect: Key,
+    attempt: CallAttempt,
+    *,
+    by: str,
+    actor: Actor,
+    details: dict[str, object],
+    now: datetime,
+) -> None:
+    if effect is Key.ACKNOWLEDGE and acknowledge_alert(alert, now=now, by=by):
+        status, action = AlertStatus.ACKNOWLEDGED, "alert.acknowledged"
+    elif effect is Key.RESOLVE and alert.status != AlertStatus.RESOLVED:
+        resolve_alert(alert, now=now, by=by)
+        status, action = AlertStatus.RESOLVED, "alert.resolved"
+    else:
+        return
+    cancelled = stop_paging(
+        session, alert_id=alert.id, status=status, now=now, except_attempt_id=attempt.id
+    )
+    audit.record(
+        session,
+        actor=actor,
+        action=action,
+        at=now,
+        org_id=alert.org_id,
+        target_type="alert",
+        target_id=alert.id,
+        details={**details, "calls_cancelled": cancelled},
+    )

@@ -1,0 +1,132 @@
+"""An organization's telephony provider accounts: checked when saved, credentials sealed."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from tocsin.core.errors import Conflict, InvalidInput, NotFound
+from tocsin.core.ids import new_id
+from tocsin.core.secretbox import SecretBox
+from tocsin.providers.models import ProviderAccount
+from tocsin.telephony.factory import BuildContext, ProviderFactory
+
+
+def _clean_name(name: str) -> str:
+    cleaned = " ".join(name.split())
+    if not cleaned or len(cleaned) > 200:
+        raise InvalidInput("name must be 1 to 200 characters", code="invalid_name")
+    return cleaned
+
+
+def _check_priority(priority: int) -> int:
+    if not 1 <= priority <= 9:
+        raise InvalidInput("priority must be 1 (tried first) to 9", code="invalid_priority")
+    return priority
+
+
+def get_account(session: Session, *, org_id: str, account_id: str) -> ProviderAccount:
+    account = session.scalar(
+        select(ProviderAccount).where(
+            ProviderAccount.id == account_id, ProviderAccount.org_id == org_id
+        )
+    )
+    if account is None:
+        raise NotFound("provider account not found", code="provider_not_found")
+    return account
+
+
+def list_accounts(session: Session, *, org_id: str) -> list[ProviderAccount]:
+    return list(
+        session.scalars(
+            select(ProviderAccount)
+            .where(ProviderAccount.org_id == org_id)
+            .order_by(ProviderAccount.priority)
+        )
+    )
+
+
+def create_account(
+    session: Session,
+    *,
+    org_id: str,
+    kind: str,
+    name: str,
+    priority: int,
+    settings: dict[str, Any],
+    credentials: dict[str, Any],
+    factory: ProviderFactory,
+    box: SecretBox,
+    context: BuildContext,
+    now: datetime,
+) -> ProviderAccount:
+    # Building it proves the settings and credentials are complete, before anything is stored.
+    factory.build(kind, settings, credentials, context)
+    account = ProviderAccount(
+        id=new_id("prv"),
+        org_id=org_id,
+        kind=kind,
+        name=_clean_name(name),
+        priority=_check_priority(priority),
+        settings=settings,
+        sealed_credentials=box.seal(credentials),
+        enabled=True,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(account)
+    _flush_priority(session, priority)
+    return account
+
+
+def update_account(
+    session: Session,
+    *,
+    org_id: str,
+    account_id: str,
+    factory: ProviderFactory,
+    box: SecretBox,
+    context: BuildContext,
+    now: datetime,
+    name: str | None = None,
+    priority: int | None = None,
+    enabled: bool | None = None,
+    settings: dict[str, Any] | None = None,
+    credentials: dict[str, Any] | None = None,
+) -> ProviderAccount:
+    account = get_account(session, org_id=org_id, account_id=account_id)
+    if settings is not None or credentials is not None:
+        new_settings = settings if settings is not None else account.settings
+        new_credentials = (
+            credentials if credentials is not None else box.open(account.sealed_credentials)
+        )
+        factory.build(account.kind, new_settings, new_credentials, context)
+        account.settings = new_settings
+        account.sealed_credentials = box.seal(new_credentials)
+    if name is not None:
+        account.name = _clean_name(name)
+    if priority is not None:
+        account.priority = _check_priority(priority)
+    if enabled is not None:
+        account.enabled = enabled
+    account.updated_at = now
+    _flush_priority(session, account.priority)
+    return account
+
+
+def delete_account(session: Session, *, org_id: str, account_id: str) -> None:
+    session.delete(get_account(session, org_id=org_id, account_id=account_id))
+
+
+def _flush_priority(session: Session, priority: int) -> None:
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError as exc:
+        raise Conflict(
+            f"another provider account already has priority {priority}", code="priority_taken"
+        ) from exc

@@ -1,0 +1,205 @@
+"""Which providers place an organization's calls, in the order to try them.
+
+The chain for an organization, from what it and the operator configured:
+
+- its enabled provider accounts by priority, followed by the platform's real providers as the
+  last resort (a page that no account of its own could place still goes out);
+- with accounts that are all disabled or unusable: the platform's real providers only, and the
+  owners are told (`fallback`); never the simulator, whose keypresses are made up;
+- with no accounts at all: the platform's providers (real, or the simulator when the operator
+  chose it).
+
+A chain never mixes the simulator with a real provider. An empty chain means nobody can be
+called: the worker fails the attempt loudly as `no_provider`.
+
+Credentials are opened only here, just before a provider is built, and built providers are
+cached until their row changes. A provider replaced that way is kept until the worker that runs
+calls closes it (`retired`), because it may own sockets and tasks on the worker's event loop.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tocsin.core.errors import TocsinError
+from tocsin.core.secretbox import SecretBox
+from tocsin.providers.models import ProviderAccount
+from tocsin.providers.platform import PlatformProvider
+from tocsin.telephony.base import Provider
+from tocsin.telephony.factory import BuildContext, ProviderFactory
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ProviderChoice:
+    # The organization's provider account; None for one of the platform's providers.
+    account_id: str | None
+    provider: Provider
+    # The platform provider's configured name, when it is one.
+    platform_name: str | None = None
+
+    @property
+    def simulated(self) -> bool:
+        return self.provider.capabilities.simulated
+
+    @property
+    def identity(self) -> tuple[str | None, str | None]:
+        """What an attempt records of the provider that placed it (`placed_by`)."""
+        return self.account_id, self.platform_name
+
+
+@dataclass(frozen=True)
+class ProviderChain:
+    choices: list[ProviderChoice] = field(default_factory=list)
+    # Why the organization's own accounts are passed over although it has some; its owners
+    # are told. None when nothing is wrong.
+    fallback: str | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.choices)
+
+
+class ProviderChoices(Protocol):
+    def choices_for(self, session: Session, org_id: str) -> ProviderChain: ...
+
+    def platform_chain(self) -> ProviderChain: ...
+
+    def retired(self) -> list[Provider]: ...
+
+    def built(self) -> list[Provider]: ...
+
+
+def _without_mixing(choices: Sequence[ProviderChoice]) -> list[ProviderChoice]:
+    """A simulator next to a real provider is dropped: its made-up outcome must never stand in
+    for a call a real provider could place."""
+    if any(not choice.simulated for choice in choices):
+        return [choice for choice in choices if not choice.simulated]
+    return list(choices)
+
+
+class FixedProvider:
+    """Every organization calls through one provider (tests and benchmarks)."""
+
+    def __init__(self, provider: Provider) -> None:
+        self._chain = ProviderChain([ProviderChoice(None, provider, provider.name)])
+
+    def choices_for(self, session: Session, org_id: str) -> ProviderChain:
+        return self._chain
+
+    def platform_chain(self) -> ProviderChain:
+        return self._chain
+
+    def retired(self) -> list[Provider]:
+        return []
+
+    def built(self) -> list[Provider]:
+        # The caller made the provider and closes it.
+        return []
+
+
+class ProviderDirectory:
+    def __init__(
+        self,
+        *,
+        platform: Sequence[PlatformProvider],
+        factory: ProviderFactory,
+        box: SecretBox,
+        context: BuildContext,
+    ) -> None:
+        self._factory = factory
+        self._box = box
+        self._context = context
+        self._platform = [
+            ProviderChoice(
+                None,
+                factory.build(spec.kind, spec.settings, spec.credentials, context),
+                spec.name,
+            )
+            for spec in platform
+        ]
+        # (organization, account, version) -> provider
+        self._built: dict[tuple[str, str, str], Provider] = {}
+        self._retired: list[Provider] = []
+        self._lock = threading.Lock()
+
+    def platform_chain(self) -> ProviderChain:
+        """The platform's own providers, for messages that belong to no organization."""
+        return ProviderChain(list(self._platform))
+
+    @property
+    def platform_providers(self) -> list[Provider]:
+        return [choice.provider for choice in self._platform]
+
+    def choices_for(self, session: Session, org_id: str) -> ProviderChain:
+        """The organization's chain of providers (see the module docstring)."""
+        accounts = session.scalars(
+            select(ProviderAccount)
+            .where(ProviderAccount.org_id == org_id)
+            .order_by(ProviderAccount.priority)
+        ).all()
+        self._retire_unused(org_id, {a.id for a in accounts if a.enabled})
+        own: list[ProviderChoice] = []
+        for account in accounts:
+            if not account.enabled:
+                continue
+            try:
+                own.append(ProviderChoice(account.id, self._provider(account)))
+            except TocsinError as error:
+                # Unreadable credentials (the secret key changed) or a configuration the code
+                # no longer accepts: skip it, so the next account can still place the call.
+                log.error("provider account %s cannot be used: %s", account.id, error.message)
+        real_platform = [choice for choice in self._platform if not choice.simulated]
+        if own:
+            if all(choice.simulated for choice in own):
+                return ProviderChain(own)
+            return ProviderChain(_without_mixing([*own, *real_platform]))
+        if accounts:
+            reason = (
+                "every provider account of the organization is disabled"
+                if not any(account.enabled for account in accounts)
+                else "no provider account of the organization can be used"
+            )
+            return ProviderChain(real_platform, fallback=reason)
+        return ProviderChain(list(self._platform))
+
+    def retired(self) -> list[Provider]:
+        """Providers replaced since the last call, for their owner to close; each is handed
+        out once."""
+        with self._lock:
+            retired, self._retired = self._retired, []
+        return retired
+
+    def built(self) -> list[Provider]:
+        """Every provider built so far, the platform's included, for closing at shutdown."""
+        with self._lock:
+            return [*self.platform_providers, *self._built.values(), *self._retired]
+
+    def _retire_unused(self, org_id: str, enabled: set[str]) -> None:
+        """Hand the providers of accounts that were disabled or deleted to `retired`."""
+        with self._lock:
+            for key in [k for k in self._built if k[0] == org_id and k[1] not in enabled]:
+                self._retired.append(self._built.pop(key))
+
+    def _provider(self, account: ProviderAccount) -> Provider:
+        version = (account.org_id, account.id, account.updated_at.isoformat())
+        with self._lock:
+            provider = self._built.get(version)
+            if provider is None:
+                provider = self._factory.build(
+                    account.kind,
+                    account.settings,
+                    self._box.open(account.sealed_credentials),
+                    self._context,
+                )
+                for key in [k for k in self._built if k[1] == account.id]:
+                    self._retired.append(self._built.pop(key))
+                self._built[version] = provider
+            return provider

@@ -1,0 +1,67 @@
+"""Every table, imported in one place so metadata and migrations see them all."""
+
+from tocsin.accounts.models import (
+    ApiKey,
+    Invite,
+    Membership,
+    Organization,
+    RefreshToken,
+    User,
+    WebSession,
+)
+from tocsin.audit.models import AuditEvent, Notice
+from tocsin.billing.models import (
+    Adjustment,
+    BillingEvent,
+    PaymentTransaction,
+    Subscription,
+    Trial,
+    TrialClaim,
+    UsageCounter,
+)
+from tocsin.contacts.models import Contact
+from tocsin.db.base import Base
+from tocsin.documents.models import PolicyAcceptance, PolicyDocument
+from tocsin.endpoints.models import Endpoint, EndpointContact, EscalationPolicy
+from tocsin.numbers.models import ConsentRecord, DoNotCall, NumberVerification, PlatformOptOut
+from tocsin.paging.models import Alert, CallAttempt, CallJob, Escalation
+from tocsin.providers.models import ProviderAccount
+from tocsin.restrictions.models import EnforcementAction
+from tocsin.trust.models import TrustCase
+
+__all__ = [
+    "Adjustment",
+    "Alert",
+    "ApiKey",
+    "AuditEvent",
+    "Base",
+    "BillingEvent",
+    "CallAttempt",
+    "CallJob",
+    "ConsentRecord",
+    "Contact",
+    "DoNotCall",
+    "Endpoint",
+    "EndpointContact",
+    "EnforcementAction",
+    "Escalation",
+    "EscalationPolicy",
+    "Invite",
+    "Membership",
+    "Notice",
+    "NumberVerification",
+    "Organization",
+    "PaymentTransaction",
+    "PlatformOptOut",
+    "PolicyAcceptance",
+    "PolicyDocument",
+    "ProviderAccount",
+    "RefreshToken",
+    "Subscription",
+    "Trial",
+    "TrialClaim",
+    "TrustCase",
+    "UsageCounter",
+    "User",
+    "WebSession",
+]
