@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from tocsin.audit.actions import AuditAction
 from tocsin.audit.models import AuditEvent
 from tocsin.core.actors import Actor
 from tocsin.core.ids import new_id
@@ -24,7 +25,7 @@ def record(
     session: Session,
     *,
     actor: Actor,
-    action: str,
+    action: AuditAction,
     at: datetime,
     org_id: str | None = None,
     target_type: str | None = None,

@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from tocsin.audit import log as audit
+from tocsin.audit.actions import of_family
 from tocsin.audit.models import Notice
 from tocsin.core.actors import Actor
 from tocsin.core.ids import new_id
@@ -53,7 +54,7 @@ def tell_owners(
     audit.record(
         session,
         actor=actor,
-        action=f"notice.{kind}",
+        action=of_family("notice", kind),
         at=now,
         org_id=org_id,
         target_type="organization",

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from tocsin.accounts.models import Membership, Organization, Role, User
 from tocsin.audit import log as audit
+from tocsin.audit.actions import AuditAction
 from tocsin.billing.models import PaymentTransaction, Trial, TrialClaim
 from tocsin.billing.standing import BillingConfig
 from tocsin.core.actors import Actor
@@ -170,7 +171,7 @@ def start_trial(
     audit.record(
         session,
         actor=actor,
-        action="billing.trial_started",
+        action=AuditAction.BILLING_TRIAL_STARTED,
         at=now,
         org_id=org.id,
         target_type="organization",

@@ -14,6 +14,7 @@ import typer
 
 from tocsin.accounts import service as accounts
 from tocsin.accounts.models import Role, Scope
+from tocsin.audit.actions import AuditAction
 from tocsin.cli.common import (
     CLI_ACTOR,
     CliError,
@@ -166,7 +167,7 @@ def org_create(
         )
         audit_as_shell(
             session,
-            action="org.created",
+            action=AuditAction.ORG_CREATED,
             at=now,
             org_id=org.id,
             target_type="organization",
@@ -211,7 +212,7 @@ def user_create(
             data.update(org_id=organization.id, role=role.value)
         audit_as_shell(
             session,
-            action="user.created",
+            action=AuditAction.USER_CREATED,
             at=now,
             org_id=data.get("org_id"),
             target_type="user",
@@ -248,7 +249,7 @@ def key_create(
         )
         audit_as_shell(
             session,
-            action="api_key.created",
+            action=AuditAction.API_KEY_CREATED,
             at=now,
             org_id=organization.id,
             target_type="api_key",
@@ -403,7 +404,7 @@ def provider_add(
         )
         audit_as_shell(
             session,
-            action="provider.created",
+            action=AuditAction.PROVIDER_CREATED,
             at=now,
             org_id=organization.id,
             target_type="provider_account",
@@ -459,7 +460,7 @@ def call_test(
     with runtime.database.write() as session:
         audit_as_shell(
             session,
-            action="call.test",
+            action=AuditAction.CALL_TEST,
             at=runtime.clock.now(),
             org_id=org_id,
             details={"to": number, "idempotency_key": request.idempotency_key},

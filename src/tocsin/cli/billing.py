@@ -9,6 +9,7 @@ import typer
 
 from tocsin.accounts import service as accounts
 from tocsin.audit import notices
+from tocsin.audit.actions import AuditAction
 from tocsin.billing.plans import Plan
 from tocsin.billing.service import assign_plan, standing_of
 from tocsin.billing.trials import start_trial
@@ -75,7 +76,7 @@ def plan_set(
         chosen = assign_plan(organization, billing=runtime.billing, plan=plan, ends_at=ends_at)
         audit_as_shell(
             session,
-            action="billing.plan_changed",
+            action=AuditAction.BILLING_PLAN_CHANGED,
             at=now,
             org_id=organization.id,
             target_type="organization",

@@ -12,6 +12,7 @@ from typing import Any
 import typer
 
 from tocsin.accounts import service as accounts
+from tocsin.audit.actions import AuditAction
 from tocsin.cli.admin import endpoint_app
 from tocsin.cli.common import (
     CLI_ACTOR,
@@ -89,7 +90,7 @@ def escalation_create(
         )
         audit_as_shell(
             session,
-            action="escalation.created",
+            action=AuditAction.ESCALATION_CREATED,
             at=now,
             org_id=organization.id,
             target_type="escalation_policy",
@@ -138,7 +139,7 @@ def endpoint_configure(
         )
         audit_as_shell(
             session,
-            action="endpoint.updated",
+            action=AuditAction.ENDPOINT_UPDATED,
             at=now,
             org_id=organization.id,
             target_type="endpoint",

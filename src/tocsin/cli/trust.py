@@ -8,6 +8,7 @@ from typing import Any
 import typer
 
 from tocsin.accounts import service as accounts
+from tocsin.audit.actions import AuditAction
 from tocsin.cli.common import (
     CLI_ACTOR,
     JsonOption,
@@ -41,7 +42,9 @@ def admin_grant(
         user.platform_role = None if revoke else PLATFORM_ADMIN
         audit_as_shell(
             session,
-            action="platform_admin.revoked" if revoke else "platform_admin.granted",
+            action=AuditAction.PLATFORM_ADMIN_REVOKED
+            if revoke
+            else AuditAction.PLATFORM_ADMIN_GRANTED,
             at=now,
             target_type="user",
             target_id=user.id,

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from tocsin.accounts.models import Organization
 from tocsin.audit import log as audit
+from tocsin.audit.actions import AuditAction
 from tocsin.audit.notices import tell_owners
 from tocsin.core.actors import Actor
 from tocsin.core.errors import Conflict, InvalidInput, NotFound
@@ -272,7 +273,7 @@ def publish(
     audit.record(
         session,
         actor=actor,
-        action="policy.published",
+        action=AuditAction.POLICY_PUBLISHED,
         at=now,
         target_type="policy_document",
         target_id=document_id,
@@ -373,7 +374,7 @@ def accept(
         audit.record(
             session,
             actor=actor,
-            action="policy.accepted",
+            action=AuditAction.POLICY_ACCEPTED,
             at=now,
             target_type="policy_document",
             target_id=document_id,

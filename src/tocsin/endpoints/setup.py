@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from tocsin.audit import log as audit
+from tocsin.audit.actions import AuditAction
 from tocsin.billing.limits import Resource, check_room
 from tocsin.billing.standing import BillingConfig
 from tocsin.contacts.models import Contact
@@ -42,7 +43,7 @@ def add_contact(
     audit.record(
         session,
         actor=actor,
-        action="contact.created",
+        action=AuditAction.CONTACT_CREATED,
         at=now,
         org_id=org_id,
         target_type="contact",
@@ -68,7 +69,7 @@ def add_endpoint(
     audit.record(
         session,
         actor=actor,
-        action="endpoint.created",
+        action=AuditAction.ENDPOINT_CREATED,
         at=now,
         org_id=org_id,
         target_type="endpoint",

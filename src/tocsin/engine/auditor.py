@@ -28,6 +28,7 @@ from sqlalchemy import and_, exists, or_, select, text
 from sqlalchemy.orm import Session
 
 from tocsin.audit import log as audit
+from tocsin.audit.actions import AuditAction
 from tocsin.audit.notices import tell_owners
 from tocsin.paging.escalation import ENGINE, close, ended_by, poke
 from tocsin.paging.models import (
@@ -175,7 +176,7 @@ def audit_and_report(
         audit.record(
             session,
             actor=ENGINE,
-            action="escalation.stuck",
+            action=AuditAction.ESCALATION_STUCK,
             at=now,
             org_id=finding.org_id,
             target_type="alert",
@@ -205,7 +206,7 @@ def _tell_failing(session: Session, finding: Finding, now: datetime) -> None:
         audit.record(
             session,
             actor=ENGINE,
-            action="call.failing",
+            action=AuditAction.CALL_FAILING,
             at=now,
             org_id=finding.org_id,
             target_type="alert",

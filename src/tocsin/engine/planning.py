@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from tocsin.accounts.models import Organization
 from tocsin.accounts.service import calling_policy
 from tocsin.audit import log as audit
+from tocsin.audit.actions import AuditAction
 from tocsin.audit.notices import tell_owners
 from tocsin.billing.plans import Plan as BillingPlan
 from tocsin.billing.standing import DEFAULT_BILLING, BillingConfig
@@ -287,7 +288,7 @@ def plan_job(session: Session, *, job_id: str, now: datetime, settings: AttemptS
     audit.record(
         session,
         actor=_worker_actor(settings.worker_id),
-        action="call.attempt_created",
+        action=AuditAction.CALL_ATTEMPT_CREATED,
         at=now,
         org_id=job.org_id,
         target_type="call_attempt",
@@ -333,7 +334,7 @@ def _spoken_text(
         audit.record(
             session,
             actor=ENGINE,
-            action="template.failed",
+            action=AuditAction.TEMPLATE_FAILED,
             at=now,
             org_id=alert.org_id,
             target_type="alert",
@@ -359,7 +360,7 @@ def _skip(
     audit.record(
         session,
         actor=_worker_actor(settings.worker_id),
-        action="call.skipped",
+        action=AuditAction.CALL_SKIPPED,
         at=now,
         org_id=job.org_id,
         target_type="alert",
@@ -381,7 +382,7 @@ def _hold(
         audit.record(
             session,
             actor=_worker_actor(settings.worker_id),
-            action="call.throttled",
+            action=AuditAction.CALL_THROTTLED,
             at=now,
             org_id=job.org_id,
             target_type="alert",
@@ -454,7 +455,7 @@ def _refuse_over_quota(
     audit.record(
         session,
         actor=actor,
-        action="call.over_quota",
+        action=AuditAction.CALL_OVER_QUOTA,
         at=now,
         org_id=job.org_id,
         target_type="alert",
@@ -501,7 +502,7 @@ def _block(
     audit.record(
         session,
         actor=_worker_actor(settings.worker_id),
-        action="call.blocked",
+        action=AuditAction.CALL_BLOCKED,
         at=now,
         org_id=job.org_id,
         target_type="call_attempt",

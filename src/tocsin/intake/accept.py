@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tocsin.audit import log as audit
+from tocsin.audit.actions import AuditAction
 from tocsin.core.actors import Actor
 from tocsin.core.ids import new_id
 from tocsin.db.base import table_of
@@ -187,7 +188,7 @@ def accept_alert(
     audit.record(
         session,
         actor=actor,
-        action="alert.received",
+        action=AuditAction.ALERT_RECEIVED,
         at=now,
         org_id=endpoint.org_id,
         target_type="alert",
@@ -229,7 +230,7 @@ def _repeat(
     audit.record(
         session,
         actor=actor,
-        action="alert.repeated",
+        action=AuditAction.ALERT_REPEATED,
         at=now,
         org_id=endpoint.org_id,
         target_type="alert",
@@ -282,7 +283,7 @@ def _acknowledge(
         endpoint,
         actor,
         now,
-        "alert.acknowledged",
+        AuditAction.ALERT_ACKNOWLEDGED,
         Outcome.ACKNOWLEDGED,
         cancelled=cancelled,
     )
@@ -294,7 +295,7 @@ def _closed_by_source(
     endpoint: EndpointRoute,
     actor: Actor,
     now: datetime,
-    action: str,
+    action: AuditAction,
     outcome: Outcome,
     *,
     cancelled: int,
@@ -373,7 +374,7 @@ def _resolve(
         endpoint,
         actor,
         now,
-        "alert.resolved",
+        AuditAction.ALERT_RESOLVED,
         Outcome.RESOLVED,
         cancelled=cancelled,
     )

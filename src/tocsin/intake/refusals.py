@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from tocsin.audit import log as audit
+from tocsin.audit.actions import AuditAction
 from tocsin.audit.notices import tell_owners
 from tocsin.core.actors import Actor
 from tocsin.core.errors import TocsinError
@@ -72,7 +73,7 @@ def record_refusal(session: Session, refusal: Refusal, *, count: int, now: datet
     audit.record(
         session,
         actor=refusal.actor,
-        action="alert.refused",
+        action=AuditAction.ALERT_REFUSED,
         at=now,
         org_id=refusal.org_id,
         target_type="endpoint",

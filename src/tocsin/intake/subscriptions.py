@@ -20,6 +20,7 @@ import httpx
 from sqlalchemy.orm import Session
 
 from tocsin.audit import log as audit
+from tocsin.audit.actions import AuditAction
 from tocsin.core.actors import Actor
 from tocsin.db.engine import Database
 from tocsin.endpoints.service import EndpointRoute
@@ -133,7 +134,9 @@ def record_confirmation(
     audit.record(
         session,
         actor=pending.actor,
-        action="sns.subscription_confirmed" if problem is None else "sns.subscription_refused",
+        action=AuditAction.SNS_SUBSCRIPTION_CONFIRMED
+        if problem is None
+        else AuditAction.SNS_SUBSCRIPTION_REFUSED,
         at=now,
         org_id=pending.org_id,
         target_type="endpoint",
@@ -148,7 +151,7 @@ def record_unsubscribe(
     audit.record(
         session,
         actor=actor,
-        action="sns.unsubscribed",
+        action=AuditAction.SNS_UNSUBSCRIBED,
         at=now,
         org_id=endpoint.org_id,
         target_type="endpoint",

@@ -20,6 +20,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from tocsin.audit import log as audit
+from tocsin.audit.actions import AuditAction
 from tocsin.contacts.models import Contact
 from tocsin.core.actors import Actor
 from tocsin.core.errors import Conflict
@@ -162,7 +163,7 @@ def record(
     audit.record(
         session,
         actor=actor,
-        action="consent.recorded",
+        action=AuditAction.CONSENT_RECORDED,
         at=now,
         org_id=verification.org_id,
         target_type="consent",

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from tocsin.accounts import service, totp
 from tocsin.accounts.models import Organization, Role, User
 from tocsin.audit import log as audit
+from tocsin.audit.actions import AuditAction
 from tocsin.core.actors import Actor
 from tocsin.core.errors import Forbidden
 from tocsin.core.ratelimit import Limits
@@ -71,7 +72,7 @@ def register(
     audit.record(
         session,
         actor=actor,
-        action="user.signed_up",
+        action=AuditAction.USER_SIGNED_UP,
         at=now,
         org_id=org.id,
         target_type="user",
@@ -110,7 +111,7 @@ def sign_in(
     audit.record(
         session,
         actor=Actor("user", user.id, ip_address),
-        action="user.logged_in",
+        action=AuditAction.USER_LOGGED_IN,
         at=now,
         target_type="user",
         target_id=user.id,

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tocsin.audit import log as audit
+from tocsin.audit.actions import AuditAction
 from tocsin.audit.notices import tell_owners
 from tocsin.billing.usage import give_back
 from tocsin.core.actors import Actor
@@ -95,7 +96,7 @@ def record_failover(
     audit.record(
         session,
         actor=Actor("worker", attempt.worker_id),
-        action="call.failover",
+        action=AuditAction.CALL_FAILOVER,
         at=now,
         org_id=attempt.org_id,
         target_type="call_attempt",
@@ -119,7 +120,7 @@ def note_fallback(session: Session, *, attempt_id: str, reason: str, now: dateti
     audit.record(
         session,
         actor=actor,
-        action="call.provider_fallback",
+        action=AuditAction.CALL_PROVIDER_FALLBACK,
         at=now,
         org_id=attempt.org_id,
         target_type="alert",
@@ -284,7 +285,7 @@ def _ended(
     audit.record(
         session,
         actor=Actor("provider", attempt.provider),
-        action="call.ended",
+        action=AuditAction.CALL_ENDED,
         at=now,
         org_id=attempt.org_id,
         target_type="call_attempt",
@@ -335,7 +336,7 @@ def record_job_failure(
         audit.record(
             session,
             actor=Actor("worker", worker_id),
-            action="call.error",
+            action=AuditAction.CALL_ERROR,
             at=now,
             org_id=job.org_id,
             target_type="alert",

@@ -22,6 +22,7 @@ from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import Session
 
 from tocsin.audit import log as audit
+from tocsin.audit.actions import AuditAction
 from tocsin.core.actors import Actor
 from tocsin.paging.leases import release
 from tocsin.paging.models import Alert, AlertStatus, AttemptStatus, CallAttempt, CallJob, JobStatus
@@ -112,7 +113,7 @@ def attach(
         audit.record(
             session,
             actor=actor,
-            action="call.carried",
+            action=AuditAction.CALL_CARRIED,
             at=now,
             org_id=rider.org_id,
             target_type="alert",

@@ -24,6 +24,7 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from tocsin.audit import log as audit
+from tocsin.audit.actions import AuditAction
 from tocsin.audit.notices import tell_owners
 from tocsin.contacts.models import Contact
 from tocsin.core.actors import Actor
@@ -79,7 +80,7 @@ class Transition:
 
     position: Position
     targets: list[CallTarget] = field(default_factory=list)
-    events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    events: list[tuple[AuditAction, dict[str, Any]]] = field(default_factory=list)
 
 
 TargetsFor = Callable[[Sequence[str]], tuple[list[CallTarget], list[str]]]
@@ -95,12 +96,12 @@ def run_steps(
     escalation. Pure apart from `targets_for`.
     """
     position = start
-    events: list[tuple[str, dict[str, Any]]] = []
+    events: list[tuple[AuditAction, dict[str, Any]]] = []
     # Each pass through the steps either stops or uses up a repeat, so this always ends.
     for _ in range((len(steps) + 1) * (_max_repeats(steps) + 2)):
         index = position.step_index
         if index >= len(steps):
-            events.append(("escalation.exhausted", {"rounds": position.round + 1}))
+            events.append((AuditAction.ESCALATION_EXHAUSTED, {"rounds": position.round + 1}))
             return Transition(
                 replace(position, next_at=None, status=EscalationStatus.EXHAUSTED), [], events
             )
@@ -109,10 +110,15 @@ def run_steps(
         if isinstance(step, CallStep):
             targets, missing = targets_for(step.contact_ids)
             if missing:
-                events.append(("escalation.contacts_missing", {**details, "contact_ids": missing}))
+                events.append(
+                    (AuditAction.ESCALATION_CONTACTS_MISSING, {**details, "contact_ids": missing})
+                )
             if targets:
                 events.append(
-                    ("escalation.calling", {**details, "numbers": [t.phone_e164 for t in targets]})
+                    (
+                        AuditAction.ESCALATION_CALLING,
+                        {**details, "numbers": [t.phone_e164 for t in targets]},
+                    )
                 )
                 return Transition(
                     replace(position, step_started_at=now, next_at=None), targets, events
@@ -120,10 +126,12 @@ def run_steps(
             position = replace(position, step_index=index + 1)
         elif isinstance(step, WaitStep):
             until = now + timedelta(seconds=step.seconds_in(position.passes))
-            events.append(("escalation.waiting", {**details, "until": until.isoformat()}))
+            events.append((AuditAction.ESCALATION_WAITING, {**details, "until": until.isoformat()}))
             return Transition(replace(position, step_started_at=now, next_at=until), [], events)
         elif position.passes < step.times:
-            events.append(("escalation.repeated", {**details, "round": position.round + 2}))
+            events.append(
+                (AuditAction.ESCALATION_REPEATED, {**details, "round": position.round + 2})
+            )
             position = replace(
                 position, step_index=0, round=position.round + 1, step_started_at=now
             )
@@ -229,7 +237,7 @@ def _write_step(
         round=position.round,
     )
     for action, details in transition.events:
-        if action == "escalation.calling" and not record_calling:
+        if action == AuditAction.ESCALATION_CALLING and not record_calling:
             # The first step's calls are in the alert.received event already.
             continue
         audit.record(
@@ -312,7 +320,7 @@ def restart_if_exhausted(
     audit.record(
         session,
         actor=ENGINE,
-        action="escalation.restarted",
+        action=AuditAction.ESCALATION_RESTARTED,
         at=now,
         org_id=escalation.org_id,
         target_type="alert",

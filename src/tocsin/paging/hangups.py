@@ -23,6 +23,7 @@ from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from tocsin.audit import log as audit
+from tocsin.audit.actions import AuditAction
 from tocsin.core.actors import Actor
 from tocsin.db.wakeup import announce_work
 from tocsin.paging.models import Alert, AlertStatus, AttemptStatus, CallAttempt, CallJob
@@ -169,7 +170,7 @@ def record_hangup(
     audit.record(
         session,
         actor=Actor("worker", worker_id),
-        action="call.hung_up",
+        action=AuditAction.CALL_HUNG_UP,
         at=now,
         org_id=hangup.org_id,
         target_type="call_attempt",

@@ -17,6 +17,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from tocsin.audit import log as audit
+from tocsin.audit.actions import AuditAction
 from tocsin.core.actors import Actor
 from tocsin.intake.accept import acknowledge_alert, resolve_alert
 from tocsin.paging.bundles import alert_ids_read
@@ -70,10 +71,10 @@ def _close(
     now: datetime,
 ) -> None:
     if effect is Key.ACKNOWLEDGE and acknowledge_alert(alert, now=now, by=by):
-        status, action = AlertStatus.ACKNOWLEDGED, "alert.acknowledged"
+        status, action = AlertStatus.ACKNOWLEDGED, AuditAction.ALERT_ACKNOWLEDGED
     elif effect is Key.RESOLVE and alert.status != AlertStatus.RESOLVED:
         resolve_alert(alert, now=now, by=by)
-        status, action = AlertStatus.RESOLVED, "alert.resolved"
+        status, action = AlertStatus.RESOLVED, AuditAction.ALERT_RESOLVED
     else:
         return
     cancelled = stop_paging(

@@ -8,6 +8,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from tocsin.audit import log as audit
+from tocsin.audit.actions import AuditAction
 from tocsin.audit.models import AuditEvent
 from tocsin.core.actors import Actor
 from tocsin.core.errors import Conflict, InvalidInput, NotFound
@@ -111,7 +112,7 @@ def acknowledge(
     audit.record(
         session,
         actor=actor,
-        action="alert.acknowledged",
+        action=AuditAction.ALERT_ACKNOWLEDGED,
         at=now,
         org_id=org_id,
         target_type="alert",
@@ -130,7 +131,7 @@ def resolve(session: Session, *, org_id: str, alert_id: str, actor: Actor, now: 
     audit.record(
         session,
         actor=actor,
-        action="alert.resolved",
+        action=AuditAction.ALERT_RESOLVED,
         at=now,
         org_id=org_id,
         target_type="alert",

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from tocsin.audit import log as audit
+from tocsin.audit.actions import AuditAction
 from tocsin.core.actors import Actor
 from tocsin.numbers import do_not_call
 from tocsin.numbers.models import DoNotCall
@@ -44,7 +45,7 @@ def stop_calling(
     audit.record(
         session,
         actor=actor,
-        action="number.do_not_call",
+        action=AuditAction.NUMBER_DO_NOT_CALL,
         at=now,
         org_id=org_id,
         target_type="do_not_call",

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tocsin.audit import log as audit
+from tocsin.audit.actions import AuditAction
 from tocsin.paging import escalation
 from tocsin.paging.bundles import riders_of
 from tocsin.paging.leases import release
@@ -169,7 +170,7 @@ def _next_move(
         audit.record(
             session,
             actor=escalation.ENGINE,
-            action="call.retry_scheduled",
+            action=AuditAction.CALL_RETRY_SCHEDULED,
             at=now,
             org_id=job.org_id,
             target_type="alert",

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tocsin.audit import log as audit
+from tocsin.audit.actions import AuditAction, of_family
 from tocsin.audit.models import AuditEvent
 from tocsin.core.actors import Actor
 from tocsin.core.errors import Conflict, InvalidInput, NotFound
@@ -102,7 +103,7 @@ def open_case(
     audit.record(
         session,
         actor=actor,
-        action=f"case.opened.{kind.value}",
+        action=of_family("case.opened", kind.value),
         at=now,
         org_id=org_id,
         target_type="case",
@@ -183,7 +184,7 @@ def update_case(
     audit.record(
         session,
         actor=actor,
-        action="case.updated",
+        action=AuditAction.CASE_UPDATED,
         at=now,
         org_id=case.org_id,
         target_type="case",
@@ -216,7 +217,7 @@ def note_action(
     audit.record(
         session,
         actor=actor,
-        action="case.action_taken",
+        action=AuditAction.CASE_ACTION_TAKEN,
         at=now,
         org_id=case.org_id,
         target_type="case",

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from tocsin.accounts.models import Organization, User
 from tocsin.audit import log as audit
+from tocsin.audit.actions import AuditAction, of_family
 from tocsin.audit.notices import tell_owners
 from tocsin.core.actors import Actor
 from tocsin.core.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -211,7 +212,7 @@ def take_action(
     audit.record(
         session,
         actor=actor,
-        action=f"enforcement.{kind.value}",
+        action=of_family("enforcement", kind.value),
         at=now,
         org_id=org_id,
         target_type=scope.value,
@@ -248,7 +249,7 @@ def lift(session: Session, *, action_id: str, actor: Actor, now: datetime) -> En
     audit.record(
         session,
         actor=actor,
-        action="enforcement.lifted",
+        action=AuditAction.ENFORCEMENT_LIFTED,
         at=now,
         org_id=action.org_id,
         target_type=action.scope,

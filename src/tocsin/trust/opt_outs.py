@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tocsin.audit import log as audit
+from tocsin.audit.actions import AuditAction
 from tocsin.core.actors import Actor
 from tocsin.core.ids import new_id
 from tocsin.numbers.models import NumberVerification, PlatformOptOut
@@ -55,7 +56,7 @@ def record_opt_out(
     audit.record(
         session,
         actor=actor,
-        action="number.platform_opt_out",
+        action=AuditAction.NUMBER_PLATFORM_OPT_OUT,
         at=now,
         target_type="number",
         target_id=entry.id,

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tocsin.audit import log as audit
+from tocsin.audit.actions import AuditAction
 from tocsin.billing.models import Adjustment
 from tocsin.billing.paddle.entities import mapping, required_text, text, timestamp
 from tocsin.billing.paddle.subscriptions import PADDLE, PaddleContext
@@ -87,7 +88,7 @@ def _judge_chargeback(session: Session, chargeback: Adjustment, context: PaddleC
     audit.record(
         session,
         actor=PADDLE,
-        action="billing.chargeback",
+        action=AuditAction.BILLING_CHARGEBACK,
         at=context.now,
         org_id=chargeback.org_id,
         target_type="adjustment",

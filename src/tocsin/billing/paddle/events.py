@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from tocsin.audit import log as audit
+from tocsin.audit.actions import AuditAction
 from tocsin.billing.models import BillingEvent
 from tocsin.billing.paddle.adjustments import apply_adjustment
 from tocsin.billing.paddle.entities import org_for, required_text, timestamp
@@ -88,7 +89,7 @@ def receive_event(session: Session, event: dict[str, Any], *, context: PaddleCon
         audit.record(
             session,
             actor=PADDLE,
-            action="billing.event_unmatched",
+            action=AuditAction.BILLING_EVENT_UNMATCHED,
             at=context.now,
             target_type="billing_event",
             target_id=event_id,

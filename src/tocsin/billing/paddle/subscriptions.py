@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from tocsin.accounts.models import Organization
 from tocsin.audit import log as audit
+from tocsin.audit.actions import AuditAction
 from tocsin.audit.notices import tell_owners
 from tocsin.billing.models import Subscription
 from tocsin.billing.paddle.entities import mapping, required_text, text, timestamp
@@ -107,7 +108,7 @@ def apply_subscription(
         audit.record(
             session,
             actor=PADDLE,
-            action="billing.unknown_price",
+            action=AuditAction.BILLING_UNKNOWN_PRICE,
             at=context.now,
             org_id=org.id,
             target_type="subscription",
@@ -158,7 +159,7 @@ def _give_plan(
         audit.record(
             session,
             actor=PADDLE,
-            action="billing.plan_changed",
+            action=AuditAction.BILLING_PLAN_CHANGED,
             at=context.now,
             org_id=org.id,
             target_type="organization",
@@ -203,7 +204,7 @@ def _trial(
         audit.record(
             session,
             actor=PADDLE,
-            action="billing.trial_refused",
+            action=AuditAction.BILLING_TRIAL_REFUSED,
             at=context.now,
             org_id=org.id,
             target_type="subscription",

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from tocsin.accounts import service
 from tocsin.accounts.models import ApiKey, Invite, Membership, Role, Scope, User
 from tocsin.audit import log as audit
+from tocsin.audit.actions import AuditAction
 from tocsin.billing.limits import Resource, check_international, check_room
 from tocsin.core.actors import Actor
 from tocsin.core.errors import Forbidden
@@ -148,7 +149,7 @@ def refresh(
             audit.record(
                 session,
                 actor=Actor("user", reused.user_id, request_ip),
-                action="auth.refresh_token_reused",
+                action=AuditAction.AUTH_REFRESH_TOKEN_REUSED,
                 at=now,
                 target_type="user",
                 target_id=reused.user_id,
@@ -196,7 +197,7 @@ def accept_invite(body: AcceptInviteIn, caller: Caller = Depends(get_caller)) ->
         audit.record(
             session,
             actor=actor,
-            action="invite.accepted",
+            action=AuditAction.INVITE_ACCEPTED,
             at=now,
             org_id=invite.org_id,
             target_type="invite",
@@ -225,7 +226,7 @@ def create_org(body: OrgCreateIn, caller: Caller = Depends(get_caller)) -> OrgWi
         audit.record(
             session,
             actor=actor,
-            action="org.created",
+            action=AuditAction.ORG_CREATED,
             at=now,
             org_id=org.id,
             target_type="organization",
@@ -253,7 +254,7 @@ def update_org(org_id: str, body: OrgUpdateIn, caller: Caller = Depends(get_call
         audit.record(
             session,
             actor=access.actor,
-            action="org.updated",
+            action=AuditAction.ORG_UPDATED,
             at=now,
             org_id=org_id,
             target_type="organization",
@@ -296,7 +297,7 @@ def change_calling_policy(
         audit.record(
             session,
             actor=access.actor,
-            action="org.calling_policy_changed",
+            action=AuditAction.ORG_CALLING_POLICY_CHANGED,
             at=now,
             org_id=org_id,
             target_type="organization",
@@ -356,7 +357,7 @@ def change_member_role(
         audit.record(
             session,
             actor=access.actor,
-            action="member.role_changed",
+            action=AuditAction.MEMBER_ROLE_CHANGED,
             at=now,
             org_id=org_id,
             target_type="user",
@@ -376,7 +377,7 @@ def remove_member(org_id: str, user_id: str, caller: Caller = Depends(get_caller
         audit.record(
             session,
             actor=access.actor,
-            action="member.removed",
+            action=AuditAction.MEMBER_REMOVED,
             at=now,
             org_id=org_id,
             target_type="user",
@@ -419,7 +420,7 @@ def create_invite(
         audit.record(
             session,
             actor=access.actor,
-            action="invite.created",
+            action=AuditAction.INVITE_CREATED,
             at=now,
             org_id=org_id,
             target_type="invite",
@@ -455,7 +456,7 @@ def revoke_invite(org_id: str, invite_id: str, caller: Caller = Depends(get_call
         audit.record(
             session,
             actor=access.actor,
-            action="invite.revoked",
+            action=AuditAction.INVITE_REVOKED,
             at=now,
             org_id=org_id,
             target_type="invite",
@@ -490,7 +491,7 @@ def create_api_key(
         audit.record(
             session,
             actor=access.actor,
-            action="api_key.created",
+            action=AuditAction.API_KEY_CREATED,
             at=now,
             org_id=org_id,
             target_type="api_key",
@@ -526,7 +527,7 @@ def revoke_api_key(org_id: str, key_id: str, caller: Caller = Depends(get_caller
         audit.record(
             session,
             actor=access.actor,
-            action="api_key.revoked",
+            action=AuditAction.API_KEY_REVOKED,
             at=now,
             org_id=org_id,
             target_type="api_key",

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from tocsin.accounts.models import Organization, Role, Scope
 from tocsin.audit import log as audit
 from tocsin.audit import notices
+from tocsin.audit.actions import AuditAction
 from tocsin.billing.paddle.events import parse_event, receive_event
 from tocsin.billing.paddle.signature import verify
 from tocsin.billing.paddle.subscriptions import PaddleContext
@@ -141,7 +142,7 @@ def begin_trial(org_id: str, caller: Caller = Depends(get_caller)) -> TrialOut:
                 audit.record(
                     s,
                     actor=actor,
-                    action="billing.trial_refused",
+                    action=AuditAction.BILLING_TRIAL_REFUSED,
                     at=runtime.clock.now(),
                     org_id=org_id,
                     target_type="organization",

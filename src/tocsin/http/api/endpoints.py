@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from tocsin.accounts.models import Role, Scope
 from tocsin.audit import log as audit
+from tocsin.audit.actions import AuditAction
 from tocsin.contacts.models import Contact
 from tocsin.core.pagination import DEFAULT_LIMIT
 from tocsin.endpoints import service, setup
@@ -122,7 +123,7 @@ def update_contact(
         audit.record(
             s,
             actor=access.actor,
-            action="contact.updated",
+            action=AuditAction.CONTACT_UPDATED,
             at=now,
             org_id=org_id,
             target_type="contact",
@@ -139,7 +140,7 @@ def delete_contact(org_id: str, contact_id: str, caller: Caller = Depends(get_ca
         audit.record(
             s,
             actor=access.actor,
-            action="contact.deleted",
+            action=AuditAction.CONTACT_DELETED,
             at=now,
             org_id=org_id,
             target_type="contact",
@@ -218,7 +219,7 @@ def update_endpoint(
         audit.record(
             s,
             actor=access.actor,
-            action="endpoint.updated",
+            action=AuditAction.ENDPOINT_UPDATED,
             at=now,
             org_id=org_id,
             target_type="endpoint",
@@ -235,7 +236,7 @@ def delete_endpoint(org_id: str, endpoint_id: str, caller: Caller = Depends(get_
         audit.record(
             s,
             actor=access.actor,
-            action="endpoint.deleted",
+            action=AuditAction.ENDPOINT_DELETED,
             at=now,
             org_id=org_id,
             target_type="endpoint",

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Query
 
 from tocsin.accounts.models import Role, Scope
 from tocsin.audit import log as audit
+from tocsin.audit.actions import AuditAction
 from tocsin.core.pagination import DEFAULT_LIMIT
 from tocsin.endpoints import policies
 from tocsin.http.api.deps import Caller, get_caller
@@ -27,7 +28,7 @@ def create_escalation(
         audit.record(
             s,
             actor=access.actor,
-            action="escalation.created",
+            action=AuditAction.ESCALATION_CREATED,
             at=now,
             org_id=org_id,
             target_type="escalation_policy",
@@ -69,7 +70,7 @@ def update_escalation(
         audit.record(
             s,
             actor=access.actor,
-            action="escalation.updated",
+            action=AuditAction.ESCALATION_UPDATED,
             at=now,
             org_id=org_id,
             target_type="escalation_policy",
@@ -88,7 +89,7 @@ def delete_escalation(
         audit.record(
             s,
             actor=access.actor,
-            action="escalation.deleted",
+            action=AuditAction.ESCALATION_DELETED,
             at=now,
             org_id=org_id,
             target_type="escalation_policy",

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from tocsin.accounts.models import Role
 from tocsin.audit import log as audit
+from tocsin.audit.actions import AuditAction
 from tocsin.http.api.deps import Caller, get_caller
 from tocsin.http.api.schemas.common import ERROR_RESPONSES
 from tocsin.providers import accounts as service
@@ -82,7 +83,7 @@ def create(
         audit.record(
             session,
             actor=access.actor,
-            action="provider.created",
+            action=AuditAction.PROVIDER_CREATED,
             at=now,
             org_id=org_id,
             target_type="provider_account",
@@ -123,7 +124,7 @@ def update(
         audit.record(
             session,
             actor=access.actor,
-            action="provider.updated",
+            action=AuditAction.PROVIDER_UPDATED,
             at=now,
             org_id=org_id,
             target_type="provider_account",
@@ -141,7 +142,7 @@ def delete(org_id: str, account_id: str, caller: Caller = Depends(get_caller)) -
         audit.record(
             session,
             actor=access.actor,
-            action="provider.deleted",
+            action=AuditAction.PROVIDER_DELETED,
             at=now,
             org_id=org_id,
             target_type="provider_account",

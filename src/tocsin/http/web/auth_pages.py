@@ -12,6 +12,7 @@ from starlette.datastructures import FormData
 from tocsin.accounts import totp
 from tocsin.accounts.models import User
 from tocsin.audit import log as audit
+from tocsin.audit.actions import AuditAction
 from tocsin.core.errors import TocsinError, Unauthorized
 from tocsin.core.ratelimit import Limits
 from tocsin.http.api.deps import client_ip
@@ -166,7 +167,7 @@ async def enter_code(request: Request) -> Response:
             audit.record(
                 db,
                 actor=viewer.actor,
-                action="user.mfa_passed",
+                action=AuditAction.USER_MFA_PASSED,
                 at=runtime.clock.now(),
                 target_type="user",
                 target_id=user.id,
@@ -224,7 +225,7 @@ def change_mfa(
             if text(form, "action") == "disable":
                 totp.check(user, text(form, "code"), box=runtime.totp_box, now=now)
                 totp.disable(user)
-                action = "user.mfa_disabled"
+                action = AuditAction.USER_MFA_DISABLED
             else:
                 totp.enable(
                     user,
@@ -233,7 +234,7 @@ def change_mfa(
                     box=runtime.totp_box,
                     now=now,
                 )
-                action = "user.mfa_enabled"
+                action = AuditAction.USER_MFA_ENABLED
             audit.record(
                 db, actor=viewer.actor, action=action, at=now, target_type="user", target_id=user.id
             )

@@ -15,6 +15,7 @@ from starlette.datastructures import FormData
 from tocsin.accounts import service as accounts
 from tocsin.accounts.models import ApiKey, Organization, Role, Scope
 from tocsin.audit import log as audit
+from tocsin.audit.actions import AuditAction
 from tocsin.core.errors import InvalidInput, NotFound, TocsinError
 from tocsin.core.ids import new_id
 from tocsin.core.pagination import MAX_LIMIT
@@ -213,7 +214,7 @@ def _new_key(
     audit.record(
         db,
         actor=viewer.actor,
-        action="api_key.created",
+        action=AuditAction.API_KEY_CREATED,
         at=now,
         org_id=endpoint.org_id,
         target_type="api_key",
@@ -242,7 +243,7 @@ def _revoke(db: Session, viewer: Viewer, key: ApiKey) -> None:
     audit.record(
         db,
         actor=viewer.actor,
-        action="api_key.revoked",
+        action=AuditAction.API_KEY_REVOKED,
         at=now,
         org_id=key.org_id,
         target_type="api_key",
@@ -361,7 +362,7 @@ def save_scenario(
             audit.record(
                 db,
                 actor=viewer.actor,
-                action="endpoint.updated",
+                action=AuditAction.ENDPOINT_UPDATED,
                 at=now,
                 org_id=org_id,
                 target_type="endpoint",

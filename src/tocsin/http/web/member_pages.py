@@ -14,6 +14,7 @@ from starlette.datastructures import FormData
 from tocsin.accounts import service as accounts
 from tocsin.accounts.models import Invite, Membership, Organization, Role, User
 from tocsin.audit import log as audit
+from tocsin.audit.actions import AuditAction
 from tocsin.billing.limits import Resource, check_room
 from tocsin.core.errors import InvalidInput, TocsinError
 from tocsin.http.api.auth import OrgAccess
@@ -109,7 +110,7 @@ def create_invite(
             audit.record(
                 db,
                 actor=viewer.actor,
-                action="invite.created",
+                action=AuditAction.INVITE_CREATED,
                 at=now,
                 org_id=org_id,
                 target_type="invite",
@@ -139,7 +140,7 @@ def revoke_invite(
             audit.record(
                 db,
                 actor=viewer.actor,
-                action="invite.revoked",
+                action=AuditAction.INVITE_REVOKED,
                 at=now,
                 org_id=org_id,
                 target_type="invite",

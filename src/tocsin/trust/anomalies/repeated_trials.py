@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tocsin.accounts.models import Membership, Role, User
+from tocsin.audit.actions import AuditAction
 from tocsin.audit.models import AuditEvent
 from tocsin.billing.models import PaymentTransaction
 from tocsin.billing.trials import ClaimKind, normalise_trial_email
@@ -29,7 +30,7 @@ from tocsin.trust.anomalies.findings import Finding, fingerprint, month_of
 from tocsin.trust.anomalies.thresholds import Thresholds
 
 NAME = "repeated_trials"
-REFUSED = "billing.trial_refused"
+REFUSED = AuditAction.BILLING_TRIAL_REFUSED
 
 # An identifying value: (claim kind, value), such as ("email", "ana@example.com").
 Identity = tuple[str, str]

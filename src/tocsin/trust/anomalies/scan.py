@@ -19,6 +19,7 @@ from sqlalchemy import or_, select, text
 from sqlalchemy.orm import Session
 
 from tocsin.audit import log as audit
+from tocsin.audit.actions import AuditAction
 from tocsin.core.actors import Actor
 from tocsin.restrictions.models import EnforcementAction
 from tocsin.trust.anomalies import (
@@ -202,7 +203,7 @@ def _suspend(session: Session, finding: Finding, case: TrustCase, *, now: dateti
     audit.record(
         session,
         actor=SCAN_ACTOR,
-        action="case.action_taken",
+        action=AuditAction.CASE_ACTION_TAKEN,
         at=now,
         org_id=finding.org_id,
         target_type="case",

@@ -1,0 +1,136 @@
+"""Every action the audit log records, each defined once.
+
+A member's value is what the log stores and what the API, the dashboard and staff search by
+("call.blocked"; a prefix such as "call." finds a family), so values never change once shipped.
+Each action is written by exactly one command; `tests/audit/test_actions.py` holds the code to
+that.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class AuditAction(StrEnum):
+    # People and their sign-in.
+    USER_CREATED = "user.created"
+    USER_SIGNED_UP = "user.signed_up"
+    USER_LOGGED_IN = "user.logged_in"
+    USER_MFA_PASSED = "user.mfa_passed"
+    USER_MFA_ENABLED = "user.mfa_enabled"
+    USER_MFA_DISABLED = "user.mfa_disabled"
+    AUTH_REFRESH_TOKEN_REUSED = "auth.refresh_token_reused"  # noqa: S105 (a name, not a secret)
+    PLATFORM_ADMIN_GRANTED = "platform_admin.granted"
+    PLATFORM_ADMIN_REVOKED = "platform_admin.revoked"
+
+    # Organizations, their members and keys.
+    ORG_CREATED = "org.created"
+    ORG_UPDATED = "org.updated"
+    ORG_CALLING_POLICY_CHANGED = "org.calling_policy_changed"
+    MEMBER_ROLE_CHANGED = "member.role_changed"
+    MEMBER_REMOVED = "member.removed"
+    INVITE_CREATED = "invite.created"
+    INVITE_ACCEPTED = "invite.accepted"
+    INVITE_REVOKED = "invite.revoked"
+    API_KEY_CREATED = "api_key.created"
+    API_KEY_REVOKED = "api_key.revoked"
+
+    # Paging configuration.
+    CONTACT_CREATED = "contact.created"
+    CONTACT_UPDATED = "contact.updated"
+    CONTACT_DELETED = "contact.deleted"
+    ENDPOINT_CREATED = "endpoint.created"
+    ENDPOINT_UPDATED = "endpoint.updated"
+    ENDPOINT_DELETED = "endpoint.deleted"
+    ESCALATION_CREATED = "escalation.created"
+    ESCALATION_UPDATED = "escalation.updated"
+    ESCALATION_DELETED = "escalation.deleted"
+    PROVIDER_CREATED = "provider.created"
+    PROVIDER_UPDATED = "provider.updated"
+    PROVIDER_DELETED = "provider.deleted"
+
+    # Numbers: consent and the lists that stop calls.
+    CONSENT_RECORDED = "consent.recorded"
+    NUMBER_DO_NOT_CALL = "number.do_not_call"
+    NUMBER_PLATFORM_OPT_OUT = "number.platform_opt_out"
+
+    # Alerts and their escalations.
+    ALERT_RECEIVED = "alert.received"
+    ALERT_REPEATED = "alert.repeated"
+    ALERT_REFUSED = "alert.refused"
+    ALERT_ACKNOWLEDGED = "alert.acknowledged"
+    ALERT_RESOLVED = "alert.resolved"
+    ESCALATION_CALLING = "escalation.calling"
+    ESCALATION_CONTACTS_MISSING = "escalation.contacts_missing"
+    ESCALATION_WAITING = "escalation.waiting"
+    ESCALATION_REPEATED = "escalation.repeated"
+    ESCALATION_EXHAUSTED = "escalation.exhausted"
+    ESCALATION_RESTARTED = "escalation.restarted"
+    ESCALATION_STUCK = "escalation.stuck"
+    SNS_SUBSCRIPTION_CONFIRMED = "sns.subscription_confirmed"
+    SNS_SUBSCRIPTION_REFUSED = "sns.subscription_refused"
+    SNS_UNSUBSCRIBED = "sns.unsubscribed"
+
+    # Calls.
+    CALL_ATTEMPT_CREATED = "call.attempt_created"
+    CALL_SKIPPED = "call.skipped"
+    CALL_THROTTLED = "call.throttled"
+    CALL_OVER_QUOTA = "call.over_quota"
+    CALL_BLOCKED = "call.blocked"
+    CALL_CARRIED = "call.carried"
+    CALL_FAILOVER = "call.failover"
+    CALL_PROVIDER_FALLBACK = "call.provider_fallback"
+    CALL_ENDED = "call.ended"
+    CALL_ERROR = "call.error"
+    CALL_RETRY_SCHEDULED = "call.retry_scheduled"
+    CALL_HUNG_UP = "call.hung_up"
+    CALL_FAILING = "call.failing"
+    CALL_TEST = "call.test"
+    TEMPLATE_FAILED = "template.failed"
+
+    # Billing.
+    BILLING_TRIAL_STARTED = "billing.trial_started"
+    BILLING_TRIAL_REFUSED = "billing.trial_refused"
+    BILLING_PLAN_CHANGED = "billing.plan_changed"
+    BILLING_UNKNOWN_PRICE = "billing.unknown_price"
+    BILLING_CHARGEBACK = "billing.chargeback"
+    BILLING_EVENT_UNMATCHED = "billing.event_unmatched"
+
+    # Trust and safety.
+    POLICY_PUBLISHED = "policy.published"
+    POLICY_ACCEPTED = "policy.accepted"
+    ENFORCEMENT_WARNING = "enforcement.warning"
+    ENFORCEMENT_SUSPENSION = "enforcement.suspension"
+    ENFORCEMENT_TERMINATION = "enforcement.termination"
+    ENFORCEMENT_LIFTED = "enforcement.lifted"
+    CASE_OPENED_ABUSE_REPORT = "case.opened.abuse_report"
+    CASE_OPENED_ANOMALY = "case.opened.anomaly"
+    CASE_OPENED_APPEAL = "case.opened.appeal"
+    CASE_UPDATED = "case.updated"
+    CASE_ACTION_TAKEN = "case.action_taken"
+
+    # Notices to owners, one action per kind of notice (audit/notices.py).
+    NOTICE_QUOTA_LOW = "notice.quota_low"
+    NOTICE_QUOTA_EXHAUSTED = "notice.quota_exhausted"
+    NOTICE_NO_PROVIDER = "notice.no_provider"
+    NOTICE_PROVIDERS_UNUSABLE = "notice.providers_unusable"
+    NOTICE_CALL_FAILING = "notice.call_failing"
+    NOTICE_ESCALATION_EXHAUSTED = "notice.escalation_exhausted"
+    NOTICE_ALERTS_REFUSED = "notice.alerts_refused"
+    NOTICE_PAYMENT_FAILED = "notice.payment_failed"
+    NOTICE_PAYMENT_PAST_DUE = "notice.payment_past_due"
+    NOTICE_SUBSCRIPTION_PAUSED = "notice.subscription_paused"
+    NOTICE_SUBSCRIPTION_CANCELED = "notice.subscription_canceled"
+    NOTICE_TRIAL_REFUSED = "notice.trial_refused"
+    NOTICE_POLICY_CHANGE = "notice.policy_change"
+    NOTICE_APPEAL_GRANT = "notice.appeal_grant"
+    NOTICE_APPEAL_UPHOLD = "notice.appeal_uphold"
+    NOTICE_ENFORCEMENT_WARNING = "notice.enforcement_warning"
+    NOTICE_ENFORCEMENT_SUSPENSION = "notice.enforcement_suspension"
+    NOTICE_ENFORCEMENT_TERMINATION = "notice.enforcement_termination"
+
+
+def of_family(family: str, kind: str) -> AuditAction:
+    """The member for a family's kind ("enforcement", "suspension"); ValueError for a kind the
+    enum lacks, so a new kind cannot reach the log unnamed."""
+    return AuditAction(f"{family}.{kind}")
