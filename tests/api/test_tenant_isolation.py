@@ -19,8 +19,9 @@ from tests.accounts.helpers import api_key_header, create_key, error, invite, jo
 from tests.factories import Tenant, code_sent, make_tenant, ok
 from tocsin.audit.log import SYSTEM
 from tocsin.audit.notices import tell_owners
+from tocsin.restrictions.kinds import ActionKind, ActionScope
 from tocsin.runtime import Runtime
-from tocsin.trust.enforcement import ActionKind, ActionScope, take_action
+from tocsin.trust.enforcement import take_action
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 

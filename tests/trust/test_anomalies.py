@@ -18,12 +18,14 @@ from tests.trust.anomaly_traffic import Traffic, hours, numbers
 from tocsin.audit.models import AuditEvent
 from tocsin.core.actors import Actor
 from tocsin.core.clock import ManualClock
+from tocsin.restrictions.blocks import ingest_block
+from tocsin.restrictions.kinds import ActionKind, ActionScope
 from tocsin.restrictions.models import EnforcementAction
 from tocsin.runtime import Runtime
 from tocsin.trust.anomalies import DEFAULT_THRESHOLDS, ScanReport, Thresholds, run_scan
 from tocsin.trust.anomalies.findings import normalise_text
 from tocsin.trust.anomalies.marketing import phrases_in
-from tocsin.trust.enforcement import ActionKind, ActionScope, ingest_block, lift, take_action
+from tocsin.trust.enforcement import lift, take_action
 from tocsin.trust.models import TrustCase
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")

@@ -13,9 +13,9 @@ from tests.delivery.pager import Pager
 from tests.factories import PASSWORD, ok
 from tocsin.audit.log import SYSTEM
 from tocsin.core.clock import ManualClock
+from tocsin.restrictions.kinds import ActionKind, ActionScope
 from tocsin.restrictions.models import EnforcementAction
 from tocsin.runtime import Runtime
-from tocsin.trust.enforcement import ActionKind, ActionScope
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 

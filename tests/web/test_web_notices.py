@@ -9,8 +9,9 @@ from sqlalchemy import select
 from tests.web.browser_forms import form_token, sign_up
 from tocsin.audit.log import SYSTEM
 from tocsin.audit.models import Notice
+from tocsin.restrictions.kinds import ActionKind, ActionScope
 from tocsin.runtime import Runtime
-from tocsin.trust.enforcement import ActionKind, ActionScope, take_action
+from tocsin.trust.enforcement import take_action
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 

@@ -13,10 +13,10 @@ from tocsin.audit import log as audit
 from tocsin.audit.models import AuditEvent
 from tocsin.cli.common import CLI_ACTOR, JsonOption, emit, friendly_errors, open_runtime
 from tocsin.cli.root import group
+from tocsin.restrictions.kinds import ActionKind, ActionScope
 from tocsin.trust import appeals, cases, enforcement
 from tocsin.trust.appeals import Decision
 from tocsin.trust.cases import CaseKind, CaseStatus, is_overdue
-from tocsin.trust.enforcement import ActionKind, ActionScope
 from tocsin.trust.models import TrustCase
 
 case_app = group("case", "The trust and safety case queue: abuse reports, anomalies, appeals.")

@@ -19,9 +19,9 @@ from tocsin.cli.common import (
 )
 from tocsin.cli.root import group
 from tocsin.http.api.auth import PLATFORM_ADMIN
+from tocsin.restrictions.kinds import ActionKind, ActionScope
 from tocsin.restrictions.models import EnforcementAction
 from tocsin.trust import enforcement
-from tocsin.trust.enforcement import ActionKind, ActionScope
 
 admin_app = group("admin", "Platform administrators (trust and safety staff).")
 enforcement_app = group("enforcement", "Warnings, suspensions and terminations.")

@@ -48,9 +48,9 @@ from tocsin.paging.models import (
 from tocsin.paging.settle import DEFAULT_RETRY, RetryPolicy, settle
 from tocsin.policy.numbers import screening_context
 from tocsin.policy.quota import CallCaps, describe_cap, low_quota_sentence, periods_at, zone
+from tocsin.restrictions.blocks import dial_block
 from tocsin.safety import PLATFORM_CONTEXT, ScreeningContext, Verdict, screen
 from tocsin.safety.tables.sanctions import DEFAULT_SANCTIONED_REGIONS
-from tocsin.trust.enforcement import dial_block
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from tocsin.formats.parse import ParsedAlert, dedup_key_for
 from tocsin.intake import subscriptions
 from tocsin.intake.route import route_alert
 from tocsin.intake.subscriptions import PendingConfirmation
-from tocsin.paging import escalation
+from tocsin.paging import escalation, lifecycle
 from tocsin.paging.models import Alert, AlertStatus
 from tocsin.routing.steps import DEFAULT_PAGING, PagingDefaults
 
@@ -269,49 +269,24 @@ def _acknowledge(
         alert.open_dedup_key = None
         alert.acknowledged_at, alert.acknowledged_by = now, "source"
         session.add(alert)
-        cancelled = 0
-    elif acknowledge_alert(alert, now=now, by="source"):
-        cancelled = escalation.stop_paging(
-            session, alert_id=alert.id, status=AlertStatus.ACKNOWLEDGED, now=now
-        )
-    else:
+        lifecycle.arrived_closed(session, alert, actor=actor, now=now, details=_BY_SOURCE)
+        return IngestResult(alert.id, Outcome.ACKNOWLEDGED, calls_queued=0, calls_cancelled=0)
+    cancelled = lifecycle.close(
+        session,
+        alert,
+        AlertStatus.ACKNOWLEDGED,
+        actor=actor,
+        now=now,
+        by="source",
+        details=_BY_SOURCE,
+    )
+    if cancelled is None:
         # Acknowledged already: the sender only repeats itself.
         return _repeat(session, alert.id, endpoint, parsed, actor, now, admit)
-    return _closed_by_source(
-        session,
-        alert.id,
-        endpoint,
-        actor,
-        now,
-        AuditAction.ALERT_ACKNOWLEDGED,
-        Outcome.ACKNOWLEDGED,
-        cancelled=cancelled,
-    )
+    return IngestResult(alert.id, Outcome.ACKNOWLEDGED, calls_queued=0, calls_cancelled=cancelled)
 
 
-def _closed_by_source(
-    session: Session,
-    alert_id: str,
-    endpoint: EndpointRoute,
-    actor: Actor,
-    now: datetime,
-    action: AuditAction,
-    outcome: Outcome,
-    *,
-    cancelled: int,
-) -> IngestResult:
-    """The audit record and the answer for an alert the sender acknowledged or resolved."""
-    audit.record(
-        session,
-        actor=actor,
-        action=action,
-        at=now,
-        org_id=endpoint.org_id,
-        target_type="alert",
-        target_id=alert_id,
-        details={"by": "source", "calls_cancelled": cancelled},
-    )
-    return IngestResult(alert_id, outcome, calls_queued=0, calls_cancelled=cancelled)
+_BY_SOURCE = {"by": "source"}
 
 
 def _alert_values(
@@ -362,36 +337,9 @@ def _resolve(
             **_alert_values(new_id("al"), endpoint, parsed, dedup_key, now, AlertStatus.RESOLVED)
         )
         session.add(alert)
-        cancelled = 0
-    else:
-        resolve_alert(alert, now=now, by="source")
-        cancelled = escalation.stop_paging(
-            session, alert_id=alert.id, status=AlertStatus.RESOLVED, now=now
-        )
-    return _closed_by_source(
-        session,
-        alert.id,
-        endpoint,
-        actor,
-        now,
-        AuditAction.ALERT_RESOLVED,
-        Outcome.RESOLVED,
-        cancelled=cancelled,
+        lifecycle.arrived_closed(session, alert, actor=actor, now=now, details=_BY_SOURCE)
+        return IngestResult(alert.id, Outcome.RESOLVED, calls_queued=0, calls_cancelled=0)
+    cancelled = lifecycle.close(
+        session, alert, AlertStatus.RESOLVED, actor=actor, now=now, by="source", details=_BY_SOURCE
     )
-
-
-def resolve_alert(alert: Alert, *, now: datetime, by: str) -> None:
-    alert.status = AlertStatus.RESOLVED
-    alert.open_dedup_key = None
-    alert.resolved_at = now
-    alert.resolved_by = by
-
-
-def acknowledge_alert(alert: Alert, *, now: datetime, by: str) -> bool:
-    """Returns False when there was nothing to acknowledge."""
-    if alert.status != AlertStatus.OPEN:
-        return False
-    alert.status = AlertStatus.ACKNOWLEDGED
-    alert.acknowledged_at = now
-    alert.acknowledged_by = by
-    return True
+    return IngestResult(alert.id, Outcome.RESOLVED, calls_queued=0, calls_cancelled=cancelled or 0)

@@ -15,8 +15,8 @@ from tocsin.core.actors import Actor
 from tocsin.core.errors import Forbidden
 from tocsin.core.ratelimit import Limits
 from tocsin.documents import versions as documents
+from tocsin.restrictions.blocks import user_block
 from tocsin.runtime import Runtime
-from tocsin.trust.enforcement import user_block
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from tocsin.audit.actions import AuditAction
 from tocsin.core.actors import Actor
 from tocsin.paging.leases import release
 from tocsin.paging.models import Alert, AlertStatus, AttemptStatus, CallAttempt, CallJob, JobStatus
-from tocsin.trust.enforcement import dial_block
+from tocsin.restrictions.blocks import dial_block
 
 # Alerts one call reads: the call's own and four more. A longer call is one people hang up on.
 MAX_ALERTS_READ = 5

@@ -16,12 +16,9 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from tocsin.audit import log as audit
-from tocsin.audit.actions import AuditAction
 from tocsin.core.actors import Actor
-from tocsin.intake.accept import acknowledge_alert, resolve_alert
 from tocsin.paging.bundles import alert_ids_read
-from tocsin.paging.escalation import stop_paging
+from tocsin.paging.lifecycle import close
 from tocsin.paging.models import Alert, AlertStatus, CallAttempt
 from tocsin.paging.opt_out import stop_calling
 from tocsin.telephony.script import Key, reply_to
@@ -53,40 +50,23 @@ def apply_keypress(session: Session, *, attempt: CallAttempt, digit: str, now: d
     details: dict[str, object] = {"attempt_id": attempt.id, "digit": digit}
     if attempt.simulated:
         details["simulated"] = True
+    to = _CLOSES_AS.get(effect)
+    if to is None:
+        return
     for alert_id in alert_ids_read(session, attempt):
         alert = session.get(Alert, alert_id, with_for_update=True)
         if alert is not None:
-            _close(session, alert, effect, attempt, by=by, actor=actor, details=details, now=now)
+            # The callee's own call finishes by itself: it is saying the confirmation.
+            close(
+                session,
+                alert,
+                to,
+                actor=actor,
+                now=now,
+                by=by,
+                details=details,
+                except_attempt_id=attempt.id,
+            )
 
 
-def _close(
-    session: Session,
-    alert: Alert,
-    effect: Key,
-    attempt: CallAttempt,
-    *,
-    by: str,
-    actor: Actor,
-    details: dict[str, object],
-    now: datetime,
-) -> None:
-    if effect is Key.ACKNOWLEDGE and acknowledge_alert(alert, now=now, by=by):
-        status, action = AlertStatus.ACKNOWLEDGED, AuditAction.ALERT_ACKNOWLEDGED
-    elif effect is Key.RESOLVE and alert.status != AlertStatus.RESOLVED:
-        resolve_alert(alert, now=now, by=by)
-        status, action = AlertStatus.RESOLVED, AuditAction.ALERT_RESOLVED
-    else:
-        return
-    cancelled = stop_paging(
-        session, alert_id=alert.id, status=status, now=now, except_attempt_id=attempt.id
-    )
-    audit.record(
-        session,
-        actor=actor,
-        action=action,
-        at=now,
-        org_id=alert.org_id,
-        target_type="alert",
-        target_id=alert.id,
-        details={**details, "calls_cancelled": cancelled},
-    )
+_CLOSES_AS = {Key.ACKNOWLEDGE: AlertStatus.ACKNOWLEDGED, Key.RESOLVE: AlertStatus.RESOLVED}

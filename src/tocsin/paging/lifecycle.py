@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -13,7 +14,6 @@ from tocsin.audit.models import AuditEvent
 from tocsin.core.actors import Actor
 from tocsin.core.errors import Conflict, InvalidInput, NotFound
 from tocsin.core.pagination import Page, paginate
-from tocsin.intake.accept import acknowledge_alert, resolve_alert
 from tocsin.paging.escalation import stop_paging
 from tocsin.paging.models import (
     OPEN_JOB_STATUSES,
@@ -106,36 +106,97 @@ def acknowledge(
     session: Session, *, org_id: str, alert_id: str, actor: Actor, now: datetime
 ) -> Alert:
     alert = get_alert(session, org_id=org_id, alert_id=alert_id)
-    if not acknowledge_alert(alert, now=now, by=f"{actor.type}:{actor.id}"):
+    if close(session, alert, AlertStatus.ACKNOWLEDGED, actor=actor, now=now) is None:
         raise Conflict(f"alert is {alert.status}, not open", code="alert_not_open")
-    cancelled = stop_paging(session, alert_id=alert.id, status=AlertStatus.ACKNOWLEDGED, now=now)
-    audit.record(
-        session,
-        actor=actor,
-        action=AuditAction.ALERT_ACKNOWLEDGED,
-        at=now,
-        org_id=org_id,
-        target_type="alert",
-        target_id=alert.id,
-        details={"calls_cancelled": cancelled},
-    )
     return alert
 
 
 def resolve(session: Session, *, org_id: str, alert_id: str, actor: Actor, now: datetime) -> Alert:
     alert = get_alert(session, org_id=org_id, alert_id=alert_id)
-    if alert.status == AlertStatus.RESOLVED:
+    if close(session, alert, AlertStatus.RESOLVED, actor=actor, now=now) is None:
         raise Conflict("alert is already resolved", code="alert_resolved")
-    resolve_alert(alert, now=now, by=f"{actor.type}:{actor.id}")
-    cancelled = stop_paging(session, alert_id=alert.id, status=AlertStatus.RESOLVED, now=now)
+    return alert
+
+
+_CLOSED = {
+    AlertStatus.ACKNOWLEDGED: AuditAction.ALERT_ACKNOWLEDGED,
+    AlertStatus.RESOLVED: AuditAction.ALERT_RESOLVED,
+}
+
+
+def close(
+    session: Session,
+    alert: Alert,
+    to: AlertStatus,
+    *,
+    actor: Actor,
+    now: datetime,
+    by: str | None = None,
+    details: dict[str, Any] | None = None,
+    except_attempt_id: str | None = None,
+) -> int | None:
+    """Acknowledge or resolve an alert: its state, its paging stopped, and its audit event, in
+    the caller's transaction. The one way an alert closes, whoever closes it: the API, the
+    dashboard, the shell, a callee's key or the sender itself.
+
+    Returns how many pending calls were cancelled, or None when the alert was already there
+    (acknowledging one that is not open, resolving one that is resolved): nothing changed.
+    `except_attempt_id` is the call the callee is on, which finishes by itself.
+    """
+    by = by or f"{actor.type}:{actor.id}"
+    if to == AlertStatus.ACKNOWLEDGED:
+        if alert.status != AlertStatus.OPEN:
+            return None
+        alert.status = AlertStatus.ACKNOWLEDGED
+        alert.acknowledged_at, alert.acknowledged_by = now, by
+    elif to == AlertStatus.RESOLVED:
+        if alert.status == AlertStatus.RESOLVED:
+            return None
+        alert.status = AlertStatus.RESOLVED
+        alert.open_dedup_key = None
+        alert.resolved_at, alert.resolved_by = now, by
+    else:
+        raise ValueError(f"an alert closes as acknowledged or resolved, not {to}")
+    cancelled = stop_paging(
+        session, alert_id=alert.id, status=to, now=now, except_attempt_id=except_attempt_id
+    )
+    _record_closed(session, alert, to, actor=actor, now=now, details=details, cancelled=cancelled)
+    return cancelled
+
+
+def arrived_closed(
+    session: Session, alert: Alert, *, actor: Actor, now: datetime, details: dict[str, Any]
+) -> None:
+    """The audit event of an alert whose sender acknowledged or resolved an incident Tocsin had
+    no open alert for: nothing to stop, but the timeline shows it arrived."""
+    _record_closed(
+        session,
+        alert,
+        AlertStatus(alert.status),
+        actor=actor,
+        now=now,
+        details=details,
+        cancelled=0,
+    )
+
+
+def _record_closed(
+    session: Session,
+    alert: Alert,
+    to: AlertStatus,
+    *,
+    actor: Actor,
+    now: datetime,
+    details: dict[str, Any] | None,
+    cancelled: int,
+) -> None:
     audit.record(
         session,
         actor=actor,
-        action=AuditAction.ALERT_RESOLVED,
+        action=_CLOSED[to],
         at=now,
-        org_id=org_id,
+        org_id=alert.org_id,
         target_type="alert",
         target_id=alert.id,
-        details={"calls_cancelled": cancelled},
+        details={**(details or {}), "calls_cancelled": cancelled},
     )
-    return alert

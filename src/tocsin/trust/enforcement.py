@@ -8,11 +8,9 @@ a call that was already claimed obey it too. A warning only records and tells th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tocsin.accounts.models import Organization, User
@@ -20,7 +18,7 @@ from tocsin.audit import log as audit
 from tocsin.audit.actions import AuditAction, of_family
 from tocsin.audit.notices import tell_owners
 from tocsin.core.actors import Actor
-from tocsin.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from tocsin.core.errors import Conflict, InvalidInput, NotFound
 from tocsin.core.ids import new_id
 from tocsin.core.pagination import DEFAULT_LIMIT, Page, paginate
 from tocsin.endpoints.models import Endpoint
@@ -28,105 +26,8 @@ from tocsin.numbers.do_not_call import e164_of
 from tocsin.paging.escalation import poke
 from tocsin.paging.jobs import cancel_pending_where
 from tocsin.paging.models import Alert, CallJob, JobOutcome
+from tocsin.restrictions.kinds import ActionKind, ActionScope
 from tocsin.restrictions.models import EnforcementAction
-
-
-class ActionKind(StrEnum):
-    WARNING = "warning"
-    SUSPENSION = "suspension"
-    TERMINATION = "termination"
-
-
-class ActionScope(StrEnum):
-    USER = "user"
-    ORGANIZATION = "organization"
-    ENDPOINT = "endpoint"
-    NUMBER = "number"
-
-
-BLOCKING = (ActionKind.SUSPENSION.value, ActionKind.TERMINATION.value)
-
-
-@dataclass(frozen=True)
-class Block:
-    """An active suspension or termination that forbids something."""
-
-    action_id: str
-    kind: ActionKind
-    scope: ActionScope
-    reason: str
-    ends_at: datetime | None
-
-    @property
-    def code(self) -> str:
-        past = "suspended" if self.kind == ActionKind.SUSPENSION else "terminated"
-        return f"{'org' if self.scope == ActionScope.ORGANIZATION else self.scope.value}_{past}"
-
-    def refusal(self) -> Forbidden:
-        what = "organization" if self.scope == ActionScope.ORGANIZATION else self.scope.value
-        until = f" until {self.ends_at:%Y-%m-%d %H:%M} UTC" if self.ends_at else ""
-        return Forbidden(
-            f"this {what} is {self.code.split('_')[1]}{until}: {self.reason}",
-            code=self.code,
-            details={"action_id": self.action_id},
-        )
-
-
-def _active(now: datetime) -> list[ColumnElement[bool]]:
-    return [
-        EnforcementAction.kind.in_(BLOCKING),
-        EnforcementAction.lifted_at.is_(None),
-        EnforcementAction.starts_at <= now,
-        or_(EnforcementAction.ends_at.is_(None), EnforcementAction.ends_at > now),
-    ]
-
-
-def _block(row: EnforcementAction | None) -> Block | None:
-    if row is None:
-        return None
-    return Block(row.id, ActionKind(row.kind), ActionScope(row.scope), row.reason, row.ends_at)
-
-
-def _find(
-    session: Session, now: datetime, *targets: tuple[ActionScope, str | None]
-) -> Block | None:
-    wanted = [
-        and_(EnforcementAction.scope == scope.value, EnforcementAction.target_id == target)
-        for scope, target in targets
-        if target is not None
-    ]
-    if not wanted:
-        return None
-    row = session.scalar(
-        select(EnforcementAction)
-        .where(*_active(now), or_(*wanted))
-        # Terminations before suspensions: the sterner one is the one to say.
-        .order_by(EnforcementAction.kind.desc(), EnforcementAction.created_at)
-        .limit(1)
-    )
-    return _block(row)
-
-
-def ingest_block(session: Session, *, org_id: str, endpoint_id: str, now: datetime) -> Block | None:
-    return _find(
-        session, now, (ActionScope.ORGANIZATION, org_id), (ActionScope.ENDPOINT, endpoint_id)
-    )
-
-
-def dial_block(
-    session: Session, *, org_id: str, endpoint_id: str | None, number: str, now: datetime
-) -> Block | None:
-    return _find(
-        session,
-        now,
-        (ActionScope.ORGANIZATION, org_id),
-        (ActionScope.ENDPOINT, endpoint_id),
-        (ActionScope.NUMBER, number),
-    )
-
-
-def user_block(session: Session, *, user_id: str, now: datetime) -> Block | None:
-    return _find(session, now, (ActionScope.USER, user_id))
 
 
 def _target(session: Session, scope: ActionScope, target: str) -> tuple[str, str | None]:

@@ -19,8 +19,8 @@ from tocsin.accounts.service import find_api_key, get_user, membership_role
 from tocsin.accounts.tokens import ACCESS
 from tocsin.core.actors import Actor
 from tocsin.core.errors import Forbidden, NotFound, Unauthorized
+from tocsin.restrictions.blocks import user_block
 from tocsin.runtime import Runtime
-from tocsin.trust.enforcement import user_block
 
 PLATFORM_ADMIN = "admin"
 

@@ -37,8 +37,8 @@ from tocsin.intake import subscriptions
 from tocsin.intake.accept import IngestResult, Outcome, accept_alert
 from tocsin.intake.refusals import Refusal, RefusedAfterAuthentication, record_refusal
 from tocsin.intake.subscriptions import PendingConfirmation
+from tocsin.restrictions.blocks import ingest_block
 from tocsin.runtime import Runtime
-from tocsin.trust.enforcement import ingest_block
 
 log = logging.getLogger(__name__)
 

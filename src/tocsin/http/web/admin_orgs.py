@@ -19,9 +19,9 @@ from tocsin.endpoints.models import Endpoint
 from tocsin.http.web.context import Viewer, signed_in
 from tocsin.http.web.forms import checked_form, text
 from tocsin.http.web.render import render
+from tocsin.restrictions.kinds import BLOCKING, ActionKind, ActionScope
 from tocsin.restrictions.models import EnforcementAction
 from tocsin.trust import enforcement
-from tocsin.trust.enforcement import ActionKind, ActionScope
 
 router = APIRouter(include_in_schema=False)
 
@@ -95,7 +95,7 @@ def _org_page(
             for action in actions
             if action.id in live
             and action.scope == ActionScope.ORGANIZATION.value
-            and action.kind in enforcement.BLOCKING
+            and action.kind in BLOCKING
         ]
         context: dict[str, Any] = {
             "section": "admin",

@@ -20,8 +20,8 @@ from tocsin.http.web.admin_orgs import router as orgs_router
 from tocsin.http.web.context import Viewer, signed_in
 from tocsin.http.web.forms import checked_form, text
 from tocsin.http.web.render import render
+from tocsin.restrictions.kinds import ActionKind, ActionScope
 from tocsin.trust import enforcement
-from tocsin.trust.enforcement import ActionKind, ActionScope
 
 router = APIRouter(include_in_schema=False)
 router.include_router(cases_router)

@@ -18,8 +18,8 @@ from tocsin.core.errors import Forbidden
 from tocsin.http.api.auth import PLATFORM_ADMIN, OrgAccess, Principal, authorize_org
 from tocsin.http.api.deps import client_ip
 from tocsin.http.web import sessions
+from tocsin.restrictions.blocks import user_block
 from tocsin.runtime import Runtime
-from tocsin.trust.enforcement import user_block
 
 
 class LoginRequired(Exception):

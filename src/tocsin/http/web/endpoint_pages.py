@@ -30,8 +30,8 @@ from tocsin.http.web.render import render
 from tocsin.intake.accept import accept_alert
 from tocsin.numbers import consent
 from tocsin.numbers.consent import REASONS, NumberState
+from tocsin.restrictions.blocks import ingest_block
 from tocsin.routing.rules import ActionType
-from tocsin.trust.enforcement import ingest_block
 
 router = APIRouter(include_in_schema=False)
 

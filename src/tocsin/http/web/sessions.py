@@ -1,7 +1,7 @@
 """Browser sessions: a random token in an HttpOnly cookie, its HMAC digest in the database.
 
 A session lasts 12 hours from sign-in and can be ended (sign-out, or the user's suspension,
-which `tocsin.trust.enforcement.user_block` checks on every request). Each session has its own
+which `tocsin.restrictions.blocks.user_block` checks on every request). Each session has its own
 CSRF token, which every form and htmx request must send back.
 """
 

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from tocsin.audit import log as audit
 from tocsin.audit.actions import AuditAction
 from tocsin.core.actors import Actor
+from tocsin.restrictions.kinds import BLOCKING, ActionKind, ActionScope
 from tocsin.restrictions.models import EnforcementAction
 from tocsin.trust.anomalies import (
     broadcast,
@@ -33,7 +34,7 @@ from tocsin.trust.anomalies import (
 from tocsin.trust.anomalies.findings import Finding
 from tocsin.trust.anomalies.thresholds import DEFAULT_THRESHOLDS, Thresholds
 from tocsin.trust.cases import CaseKind, open_case
-from tocsin.trust.enforcement import BLOCKING, ActionKind, ActionScope, take_action
+from tocsin.trust.enforcement import take_action
 from tocsin.trust.models import TrustCase
 
 log = logging.getLogger(__name__)

@@ -9,9 +9,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from tocsin.numbers.verification import Channel
+from tocsin.restrictions.kinds import ActionKind, ActionScope
 from tocsin.trust.appeals import Decision
 from tocsin.trust.cases import CaseStatus
-from tocsin.trust.enforcement import ActionKind, ActionScope
 
 
 class DoNotCallIn(BaseModel):
