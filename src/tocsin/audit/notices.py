@@ -6,7 +6,6 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from tocsin.audit import log as audit
@@ -14,7 +13,6 @@ from tocsin.audit.actions import of_family
 from tocsin.audit.models import Notice
 from tocsin.core.actors import Actor
 from tocsin.core.ids import new_id
-from tocsin.core.pagination import DEFAULT_LIMIT, Page, paginate
 from tocsin.db.base import table_of
 from tocsin.db.upsert import insert_ignoring_conflicts
 
@@ -63,27 +61,3 @@ def tell_owners(
     )
     log.warning("organization %s: %s", org_id, message)
     return True
-
-
-def list_notices(
-    session: Session,
-    org_id: str,
-    *,
-    unread_only: bool = False,
-    limit: int = DEFAULT_LIMIT,
-    cursor: str | None = None,
-) -> Page[Notice]:
-    query = select(Notice).where(Notice.org_id == org_id)
-    if unread_only:
-        query = query.where(Notice.read_at.is_(None))
-    return paginate(session, query, Notice.id, limit=limit, cursor=cursor, newest_first=True)
-
-
-def mark_read(session: Session, org_id: str, *, now: datetime) -> int:
-    marked = session.execute(
-        update(Notice)
-        .where(Notice.org_id == org_id, Notice.read_at.is_(None))
-        .values(read_at=now)
-        .returning(Notice.id)
-    ).all()
-    return len(marked)

@@ -8,7 +8,7 @@ from typing import Any
 import typer
 
 from tocsin.accounts import service as accounts
-from tocsin.audit import notices
+from tocsin.audit import trail
 from tocsin.audit.actions import AuditAction
 from tocsin.billing.plans import Plan
 from tocsin.billing.service import assign_plan, standing_of
@@ -242,7 +242,7 @@ def billing_notices(org: str = OrgOption, as_json: bool = JsonOption) -> None:
     runtime = open_runtime()
     with runtime.database.read() as session:
         organization = accounts.get_organization(session, org)
-        found = notices.list_notices(session, organization.id, limit=MAX_LIMIT).items
+        found = trail.list_notices(session, organization.id, limit=MAX_LIMIT).items
         data = [
             {
                 "kind": n.kind,

@@ -9,7 +9,7 @@ from typing import Any
 import typer
 
 from tocsin.accounts import service as accounts
-from tocsin.audit import log as audit
+from tocsin.audit import trail
 from tocsin.audit.models import AuditEvent
 from tocsin.cli.common import CLI_ACTOR, JsonOption, emit, friendly_errors, open_runtime
 from tocsin.cli.root import group
@@ -202,7 +202,7 @@ def audit_search(
     runtime = open_runtime()
     with runtime.database.read() as session:
         org_id = accounts.get_organization(session, org).id if org else None
-        page = audit.search(
+        page = trail.search(
             session, org_id=org_id, action=action, target_id=target, actor_id=actor, limit=limit
         )
         data = [_event(event) for event in page.items]

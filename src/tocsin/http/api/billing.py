@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from tocsin.accounts.models import Organization, Role, Scope
 from tocsin.audit import log as audit
-from tocsin.audit import notices
+from tocsin.audit import trail
 from tocsin.audit.actions import AuditAction
 from tocsin.billing.paddle.events import parse_event, receive_event
 from tocsin.billing.paddle.signature import verify
@@ -181,7 +181,7 @@ def list_notices(
     """What the organization's owners were told, newest first: quota nearly or wholly used,
     failed payments, trial refusals."""
     with caller.org(org_id, min_role=Role.MEMBER, scope=Scope.READ, write=False) as (s, _):
-        page = notices.list_notices(s, org_id, unread_only=unread, limit=limit, cursor=cursor)
+        page = trail.list_notices(s, org_id, unread_only=unread, limit=limit, cursor=cursor)
         return page_of(page, NoticeOut)
 
 
@@ -189,4 +189,4 @@ def list_notices(
 def mark_notices_read(org_id: str, caller: Caller = Depends(get_caller)) -> NoticesRead:
     now = caller.runtime.clock.now()
     with caller.org(org_id, min_role=Role.MEMBER, scope=None, write=True) as (s, _):
-        return NoticesRead(marked=notices.mark_read(s, org_id, now=now))
+        return NoticesRead(marked=trail.mark_read(s, org_id, now=now))

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from sqlalchemy.orm import Session
 
 from tocsin.accounts.models import Role, Scope
-from tocsin.audit import log as audit
+from tocsin.audit import trail
 from tocsin.core.pagination import DEFAULT_LIMIT
 from tocsin.http.api.deps import Caller, get_caller
 from tocsin.http.api.schemas.common import ERROR_RESPONSES, PageOut, page_of
@@ -170,7 +170,7 @@ def platform_audit(
 ) -> PageOut[AuditEventOut]:
     """The whole platform's audit log, newest first."""
     with caller.platform_admin(write=False) as (session, _):
-        page = audit.search(
+        page = trail.search(
             session,
             org_id=org_id,
             action=action,

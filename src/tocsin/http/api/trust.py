@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import PlainTextResponse
 
 from tocsin.accounts.models import Organization, Role, Scope
-from tocsin.audit import log as audit
+from tocsin.audit import trail
 from tocsin.core.pagination import DEFAULT_LIMIT
 from tocsin.http.api.deps import Caller, get_caller, get_runtime
 from tocsin.http.api.schemas.common import ERROR_RESPONSES, PageOut, page_of
@@ -76,7 +76,7 @@ def list_audit_events(
     """The organization's audit trail, newest first: sign-ins, keys, configuration, calls,
     billing and enforcement. Admins only."""
     with caller.org(org_id, min_role=Role.ADMIN, scope=Scope.READ, write=False) as (s, _):
-        page = audit.list_events(s, org_id=org_id, action=action, limit=limit, cursor=cursor)
+        page = trail.list_events(s, org_id=org_id, action=action, limit=limit, cursor=cursor)
         return page_of(page, AuditEventOut)
 
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
-from tocsin.audit import log as audit
+from tocsin.audit import trail
 from tocsin.core.errors import InvalidInput, TocsinError
 from tocsin.core.pagination import DEFAULT_LIMIT
 from tocsin.http.web.admin_cases import next_page_url, org_names
@@ -144,7 +144,7 @@ def audit_page(
         "actor_id": actor_id.strip()[:100],
     }
     with viewer.admin(write=False) as db:
-        page = audit.search(
+        page = trail.search(
             db,
             org_id=filters["org_id"] or None,
             action=filters["action"] or None,

@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from tocsin.accounts.models import Organization, Role
-from tocsin.audit import notices
+from tocsin.audit import trail
 from tocsin.http.web.context import Viewer, signed_in
 from tocsin.http.web.forms import checked_form
 from tocsin.http.web.render import render
@@ -22,7 +22,7 @@ def notices_page(
     org_id: str, request: Request, cursor: str | None = None, viewer: Viewer = Depends(signed_in)
 ) -> Response:
     with viewer.org(org_id, min_role=Role.MEMBER, write=False) as (db, _):
-        page = notices.list_notices(db, org_id, limit=50, cursor=cursor)
+        page = trail.list_notices(db, org_id, limit=50, cursor=cursor)
         return render(
             request,
             "notices.html",
@@ -43,5 +43,5 @@ def mark_read(
     _form: FormData = Depends(checked_form),
 ) -> Response:
     with viewer.org(org_id, min_role=Role.MEMBER, write=True) as (db, _):
-        notices.mark_read(db, org_id, now=viewer.runtime.clock.now())
+        trail.mark_read(db, org_id, now=viewer.runtime.clock.now())
     return RedirectResponse(f"/o/{org_id}/notices", status_code=303)
