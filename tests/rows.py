@@ -10,6 +10,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from tests import seeded
+from tocsin.accounts import web_sessions
 from tocsin.accounts.models import User
 from tocsin.http.web import sessions
 from tocsin.providers import accounts as provider_accounts
@@ -68,7 +69,7 @@ def browser_for(client: TestClient, runtime: Runtime, user_id: str) -> TestClien
     with runtime.database.write() as session:
         user = session.get(User, user_id)
         assert user is not None
-        opened = sessions.open_session(
+        opened = web_sessions.open_session(
             session,
             user=user,
             key=runtime.web_session_key,

@@ -10,6 +10,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from tocsin.db.base import Base, JSONText, UTCDateTime
 
+# The plan of an organization nobody bills, which every self-hosted install's are; billing's plan
+# catalogue names the others.
+SELF_HOSTED = "self_hosted"
+
 
 class Role(StrEnum):
     OWNER = "owner"

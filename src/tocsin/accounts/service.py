@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from tocsin.accounts import passwords
 from tocsin.accounts.models import (
+    SELF_HOSTED,
     ApiKey,
     Invite,
     Membership,
@@ -24,9 +25,6 @@ from tocsin.accounts.models import (
     User,
 )
 from tocsin.accounts.tokens import ACCESS, REFRESH, TokenCodec
-from tocsin.billing.limits import Resource, check_room
-from tocsin.billing.plans import SELF_HOSTED
-from tocsin.billing.standing import BillingConfig
 from tocsin.core.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
 from tocsin.core.ids import new_id
 from tocsin.core.secrets import digest, digests_match, generate_api_key, parse_api_key, random_token
@@ -96,6 +94,10 @@ def authenticate(session: Session, *, email: str, password: str, now: datetime) 
         user.password_hash = passwords.hash_password(password)
     user.last_login_at = now
     return user
+
+
+def find_user(session: Session, user_id: str) -> User | None:
+    return session.get(User, user_id)
 
 
 def get_user(session: Session, user_id: str) -> User:
@@ -244,6 +246,18 @@ def list_user_memberships(session: Session, user_id: str) -> list[tuple[Organiza
     return [(org, Role(role)) for org, role in rows]
 
 
+def organizations_by_name(session: Session, user_id: str) -> list[tuple[str, str, Role]]:
+    """(id, name, role) of each organization the user belongs to, by name: the dashboard's
+    organization switcher, read on every page, so without loading whole rows."""
+    rows = session.execute(
+        select(Organization.id, Organization.name, Membership.role)
+        .join(Membership, Membership.org_id == Organization.id)
+        .where(Membership.user_id == user_id)
+        .order_by(Organization.name)
+    ).all()
+    return [(org_id, name, Role(role)) for org_id, name, role in rows]
+
+
 def _owner_count(session: Session, org_id: str) -> int:
     return (
         session.scalar(
@@ -317,15 +331,10 @@ def create_invite(
     return invite, code
 
 
-def accept_invite(
-    session: Session,
-    *,
-    code: str,
-    user: User,
-    now: datetime,
-    digest_key: bytes,
-    billing: BillingConfig | None = None,
+def claim_invite(
+    session: Session, *, code: str, user: User, now: datetime, digest_key: bytes
 ) -> Invite:
+    """Use the invite up, once: the caller adds the member (organizations.commands)."""
     invite = session.scalar(select(Invite).where(Invite.code_digest == digest(digest_key, code)))
     if invite is None or invite.revoked_at is not None:
         raise NotFound("invite code is not valid", code="invite_invalid")
@@ -344,11 +353,6 @@ def accept_invite(
     )
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
         raise Conflict("invite code was already used", code="invite_used")
-    if billing is not None:
-        check_room(
-            session, org_id=invite.org_id, resource=Resource.MEMBERS, billing=billing, now=now
-        )
-    add_member(session, org_id=invite.org_id, user_id=user.id, role=Role(invite.role), now=now)
     return invite
 
 
@@ -417,6 +421,17 @@ def find_api_key(session: Session, plaintext: str, *, digest_key: bytes) -> ApiK
     if key is None or not matches or key.revoked_at is not None:
         return None
     return key
+
+
+def note_api_key_used(session: Session, *, key_id: str, now: datetime) -> None:
+    """When a key was last used, to the minute or so: a Core update, so a busy key costs one
+    statement per stale interval and no row load."""
+    session.execute(
+        update(ApiKey)
+        .where(ApiKey.id == key_id)
+        .values(last_used_at=now)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def revoke_api_key(session: Session, *, org_id: str, key_id: str, now: datetime) -> ApiKey:

@@ -16,7 +16,6 @@ from typing import Any
 
 from tocsin.core.errors import InvalidInput, NotFound
 
-SELF_HOSTED = "self_hosted"
 FREE = "free"
 TRIAL = "trial"
 

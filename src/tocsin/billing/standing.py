@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from tocsin.accounts.models import Organization
-from tocsin.billing.plans import SELF_HOSTED, Plan, PlanCatalog, effective_plan_code
+from tocsin.accounts.models import SELF_HOSTED, Organization
+from tocsin.billing.plans import Plan, PlanCatalog, effective_plan_code
 from tocsin.policy.quota import CallCaps
 
 

@@ -34,6 +34,7 @@ from tocsin.endpoints import setup
 from tocsin.endpoints.models import Endpoint
 from tocsin.migrations.upgrade import upgrade
 from tocsin.numbers.verification import Channel, Requester
+from tocsin.organizations import commands as organizations
 from tocsin.policy.numbers import NumberBlocked, checked_number
 from tocsin.providers import accounts as provider_accounts
 from tocsin.runtime import Runtime
@@ -156,22 +157,15 @@ def org_create(
     now = runtime.clock.now()
     with runtime.database.write() as session:
         owner_id = accounts.find_user_by_email(session, owner).id if owner else None
-        org = accounts.create_organization(
+        org = organizations.create_organization(
             session,
+            runtime,
             name=name,
             owner_id=owner_id,
-            now=now,
-            home_region=country or runtime.settings.default_region,
-            plan=runtime.billing.default_plan,
+            country=country,
             timezone=timezone,
-        )
-        audit_as_shell(
-            session,
-            action=AuditAction.ORG_CREATED,
-            at=now,
-            org_id=org.id,
-            target_type="organization",
-            target_id=org.id,
+            actor=CLI_ACTOR,
+            now=now,
         )
         data = {"id": org.id, "name": org.name, "slug": org.slug}
     emit(as_json, data, f"created organization {data['slug']} ({data['id']})")
@@ -200,24 +194,19 @@ def user_create(
     runtime = open_runtime()
     now = runtime.clock.now()
     with runtime.database.write() as session:
-        user = accounts.create_user(
-            session, email=email, password=password, display_name=name, now=now
+        org_id = accounts.get_organization(session, org).id if org is not None else None
+        user = organizations.create_user(
+            session,
+            email=email,
+            password=password,
+            display_name=name,
+            member_of=(org_id, role) if org_id is not None else None,
+            actor=CLI_ACTOR,
+            now=now,
         )
         data: dict[str, Any] = {"id": user.id, "email": user.email}
-        if org is not None:
-            organization = accounts.get_organization(session, org)
-            accounts.add_member(
-                session, org_id=organization.id, user_id=user.id, role=role, now=now
-            )
-            data.update(org_id=organization.id, role=role.value)
-        audit_as_shell(
-            session,
-            action=AuditAction.USER_CREATED,
-            at=now,
-            org_id=data.get("org_id"),
-            target_type="user",
-            target_id=user.id,
-        )
+        if org_id is not None:
+            data.update(org_id=org_id, role=role.value)
     emit(as_json, data, f"created user {data['email']} ({data['id']})")
 
 

@@ -6,13 +6,13 @@ from datetime import datetime
 from typing import Any, Protocol
 
 import typer
-from sqlalchemy.orm import Session
 
 from tocsin.accounts import service as accounts
 from tocsin.cli.common import CLI_ACTOR, JsonOption, OrgOption, emit, friendly_errors, open_runtime
 from tocsin.cli.root import group
 from tocsin.core.actors import Actor
 from tocsin.core.pagination import DEFAULT_LIMIT
+from tocsin.db.session import Session
 from tocsin.http.api.alerts import alert_detail
 from tocsin.http.api.schemas.alerts import AlertDetailOut, AlertOut
 from tocsin.paging import lifecycle as alerts

@@ -9,13 +9,12 @@ from typing import Any, ParamSpec, TypeVar
 
 import typer
 from pydantic import ValidationError
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session
 
 from tocsin.audit import log as audit
 from tocsin.core.actors import Actor
 from tocsin.core.config import Settings
 from tocsin.core.errors import TocsinError
+from tocsin.db.session import OperationalError, Session
 from tocsin.migrations.upgrade import upgrade
 from tocsin.runtime import Runtime
 

@@ -5,6 +5,8 @@ Adapters (http, cli) may not import sqlalchemy (import-linter's forbidden contra
 concept. They still name the type of what they hand over, from here.
 """
 
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-__all__ = ["Session"]
+# OperationalError: the database is down, unreachable or locked, which the shell says in a line.
+__all__ = ["OperationalError", "Session"]

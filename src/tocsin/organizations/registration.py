@@ -4,19 +4,31 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy.orm import Session
 
 from tocsin.accounts import service, totp
-from tocsin.accounts.models import Organization, Role, User
+from tocsin.accounts.models import Organization, Role, User, WebSession
 from tocsin.audit import log as audit
 from tocsin.audit.actions import AuditAction
 from tocsin.core.actors import Actor
 from tocsin.core.errors import Forbidden
-from tocsin.core.ratelimit import Limits
+from tocsin.core.ratelimit import Limits, RateLimiter
+from tocsin.core.secretbox import SecretBox
 from tocsin.documents import versions as documents
+from tocsin.organizations import commands
 from tocsin.restrictions.blocks import user_block
-from tocsin.runtime import Runtime
+
+
+class Context(commands.Context, Protocol):
+    """What signing up and in read from the running process (Runtime has it all)."""
+
+    @property
+    def rate_limiter(self) -> RateLimiter: ...
+
+    @property
+    def totp_box(self) -> SecretBox: ...
 
 
 @dataclass(frozen=True)
@@ -28,7 +40,7 @@ class Registered:
 
 def register(
     session: Session,
-    runtime: Runtime,
+    context: Context,
     *,
     email: str,
     password: str,
@@ -42,20 +54,15 @@ def register(
 ) -> Registered:
     """A new user with their own organization, or joining one by invite."""
     first_user = service.count_users(session) == 0
-    if not (first_user or runtime.settings.allow_signup or invite_code):
+    if not (first_user or context.settings.allow_signup or invite_code):
         raise Forbidden("sign-up needs an invite code on this server", code="signup_closed")
     user = service.create_user(
         session, email=email, password=password, display_name=display_name, now=now
     )
     actor = Actor("user", user.id, ip_address)
     if invite_code:
-        invite = service.accept_invite(
-            session,
-            code=invite_code,
-            user=user,
-            now=now,
-            digest_key=runtime.invite_digest_key,
-            billing=runtime.billing,
+        invite = commands.accept_invite(
+            session, context, code=invite_code, user=user, actor=actor, now=now
         )
         org = service.get_organization(session, invite.org_id)
         role = Role(invite.role)
@@ -65,8 +72,8 @@ def register(
             name=organization_name or f"{user.display_name}'s organization",
             owner_id=user.id,
             now=now,
-            home_region=country or runtime.settings.default_region,
-            plan=runtime.billing.default_plan,
+            home_region=country or context.settings.default_region,
+            plan=context.billing.default_plan,
         )
         role = Role.OWNER
     audit.record(
@@ -82,16 +89,16 @@ def register(
     return Registered(user, org, role)
 
 
-def limit_sign_in(runtime: Runtime, *, email: str, ip_address: str | None) -> None:
+def limit_sign_in(context: Context, *, email: str, ip_address: str | None) -> None:
     """Count the attempt before the password hash, which is what a flood would be after."""
-    limiter = runtime.rate_limiter
+    limiter = context.rate_limiter
     limiter.hit(Limits.LOGIN, "ip", ip_address or "-", what="sign-in attempts")
     limiter.hit(Limits.LOGIN, "email", email.strip().lower(), what="sign-in attempts")
 
 
 def sign_in(
     session: Session,
-    runtime: Runtime,
+    context: Context,
     *,
     email: str,
     password: str,
@@ -107,7 +114,7 @@ def sign_in(
     if block is not None:
         raise block.refusal()
     if not defer_second_step:
-        totp.check(user, totp_code, box=runtime.totp_box, now=now)
+        totp.check(user, totp_code, box=context.totp_box, now=now)
     audit.record(
         session,
         actor=Actor("user", user.id, ip_address),
@@ -117,3 +124,68 @@ def sign_in(
         target_id=user.id,
     )
     return user
+
+
+def pass_second_step(
+    session: Session,
+    context: Context,
+    *,
+    web_session: WebSession,
+    code: str,
+    actor: Actor,
+    now: datetime,
+) -> None:
+    """The authenticator code that completes a dashboard sign-in."""
+    user = service.get_user(session, web_session.user_id)
+    totp.check(user, code, box=context.totp_box, now=now)
+    web_session.mfa_passed = True
+    _record_user(session, actor, AuditAction.USER_MFA_PASSED, user.id, now)
+
+
+def enable_second_step(
+    session: Session,
+    context: Context,
+    *,
+    user_id: str,
+    secret: str,
+    code: str,
+    actor: Actor,
+    now: datetime,
+) -> None:
+    """Turn the authenticator on; the code proves the app holds `secret`."""
+    user = service.get_user(session, user_id)
+    totp.enable(user, secret=secret, code=code, box=context.totp_box, now=now)
+    _record_user(session, actor, AuditAction.USER_MFA_ENABLED, user.id, now)
+
+
+def disable_second_step(
+    session: Session, context: Context, *, user_id: str, code: str, actor: Actor, now: datetime
+) -> None:
+    """Turn the authenticator off, which takes a current code from it."""
+    user = service.get_user(session, user_id)
+    totp.check(user, code, box=context.totp_box, now=now)
+    totp.disable(user)
+    _record_user(session, actor, AuditAction.USER_MFA_DISABLED, user.id, now)
+
+
+def revoke_reused_refresh_tokens(
+    session: Session, *, reused: service.RefreshTokenReused, actor: Actor, now: datetime
+) -> None:
+    """A refresh token came back after it was rotated: someone else has a copy, so every token
+    of its family goes, in a transaction of its own (the refused request's was rolled back)."""
+    service.revoke_token_family(session, family_id=reused.family_id, now=now)
+    audit.record(
+        session,
+        actor=actor,
+        action=AuditAction.AUTH_REFRESH_TOKEN_REUSED,
+        at=now,
+        target_type="user",
+        target_id=reused.user_id,
+        details={"family_id": reused.family_id},
+    )
+
+
+def _record_user(
+    session: Session, actor: Actor, action: AuditAction, user_id: str, now: datetime
+) -> None:
+    audit.record(session, actor=actor, action=action, at=now, target_type="user", target_id=user_id)

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from fastapi import APIRouter, Depends, Query
 from sqlalchemy import select
 
 from tocsin.accounts import service
-from tocsin.accounts.models import ApiKey, Invite, Membership, Role, Scope, User
+from tocsin.accounts.models import ApiKey, Role, Scope
 from tocsin.audit import log as audit
 from tocsin.audit.actions import AuditAction
-from tocsin.billing.limits import Resource, check_international, check_room
 from tocsin.core.actors import Actor
-from tocsin.core.errors import Forbidden
 from tocsin.core.pagination import DEFAULT_LIMIT, paginate
 from tocsin.core.ratelimit import Limits
 from tocsin.endpoints.service import get_endpoint
@@ -43,7 +39,7 @@ from tocsin.http.api.schemas.accounts import (
     UserOut,
 )
 from tocsin.http.api.schemas.common import ERROR_RESPONSES, PageOut, page_of
-from tocsin.organizations import registration
+from tocsin.organizations import commands, queries, registration
 from tocsin.runtime import Runtime
 
 router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
@@ -143,17 +139,9 @@ def refresh(
                 refresh_lifetime=runtime.refresh_lifetime,
             )
     except service.RefreshTokenReused as reused:
-        # The refused request's transaction was rolled back; the revocation gets its own.
         with runtime.database.write() as session:
-            service.revoke_token_family(session, family_id=reused.family_id, now=now)
-            audit.record(
-                session,
-                actor=Actor("user", reused.user_id, request_ip),
-                action=AuditAction.AUTH_REFRESH_TOKEN_REUSED,
-                at=now,
-                target_type="user",
-                target_id=reused.user_id,
-                details={"family_id": reused.family_id},
+            registration.revoke_reused_refresh_tokens(
+                session, reused=reused, actor=Actor("user", reused.user_id, request_ip), now=now
             )
         raise
     return _tokens_out(pair)
@@ -186,22 +174,8 @@ def accept_invite(body: AcceptInviteIn, caller: Caller = Depends(get_caller)) ->
     now = caller.runtime.clock.now()
     with caller.user(write=True) as (session, principal, actor):
         user = service.get_user(session, principal.id)
-        invite = service.accept_invite(
-            session,
-            code=body.code,
-            user=user,
-            now=now,
-            digest_key=caller.runtime.invite_digest_key,
-            billing=caller.runtime.billing,
-        )
-        audit.record(
-            session,
-            actor=actor,
-            action=AuditAction.INVITE_ACCEPTED,
-            at=now,
-            org_id=invite.org_id,
-            target_type="invite",
-            target_id=invite.id,
+        invite = commands.accept_invite(
+            session, caller.runtime, code=body.code, user=user, actor=actor, now=now
         )
         org = service.get_organization(session, invite.org_id)
         return OrgWithRoleOut(**OrgOut.model_validate(org).model_dump(), role=Role(invite.role))
@@ -212,25 +186,16 @@ def accept_invite(body: AcceptInviteIn, caller: Caller = Depends(get_caller)) ->
 
 @router.post("/orgs", status_code=201, response_model=OrgWithRoleOut, tags=["organizations"])
 def create_org(body: OrgCreateIn, caller: Caller = Depends(get_caller)) -> OrgWithRoleOut:
-    now = caller.runtime.clock.now()
     with caller.user(write=True) as (session, principal, actor):
-        org = service.create_organization(
+        org = commands.create_organization(
             session,
+            caller.runtime,
             name=body.name,
             owner_id=principal.id,
-            now=now,
-            home_region=body.country or caller.runtime.settings.default_region,
-            plan=caller.runtime.billing.default_plan,
+            country=body.country,
             timezone=body.timezone,
-        )
-        audit.record(
-            session,
             actor=actor,
-            action=AuditAction.ORG_CREATED,
-            at=now,
-            org_id=org.id,
-            target_type="organization",
-            target_id=org.id,
+            now=caller.runtime.clock.now(),
         )
         return OrgWithRoleOut(**OrgOut.model_validate(org).model_dump(), role=Role.OWNER)
 
@@ -244,22 +209,14 @@ def get_org(org_id: str, caller: Caller = Depends(get_caller)) -> OrgOut:
 @router.patch("/orgs/{org_id}", response_model=OrgOut, tags=["organizations"])
 def update_org(org_id: str, body: OrgUpdateIn, caller: Caller = Depends(get_caller)) -> OrgOut:
     """Rename the organization or change its time zone."""
-    now = caller.runtime.clock.now()
     with caller.org(org_id, min_role=Role.ADMIN, scope=None, write=True) as (session, access):
-        org = service.get_organization(session, org_id)
-        if body.name is not None:
-            service.rename_organization(org, body.name)
-        if body.timezone is not None:
-            service.set_timezone(org, body.timezone)
-        audit.record(
+        org = commands.update_organization(
             session,
-            actor=access.actor,
-            action=AuditAction.ORG_UPDATED,
-            at=now,
             org_id=org_id,
-            target_type="organization",
-            target_id=org_id,
-            details=body.model_dump(exclude_none=True),
+            name=body.name,
+            timezone=body.timezone,
+            actor=access.actor,
+            now=caller.runtime.clock.now(),
         )
         return OrgOut.model_validate(org)
 
@@ -281,28 +238,17 @@ def change_calling_policy(
 ) -> CallingPolicyOut:
     """Home country, international calling and the countries it may reach. Platform blocks
     (emergency, premium rate, sanctions...) hold whatever this says."""
-    now = caller.runtime.clock.now()
     with caller.org(org_id, min_role=Role.ADMIN, scope=None, write=True) as (session, access):
-        org = service.get_organization(session, org_id)
-        if body.international_enabled:
-            check_international(org, billing=caller.runtime.billing, now=now)
-        policy = service.set_calling_policy(
-            org,
+        policy, org = commands.change_calling_policy(
+            session,
+            caller.runtime,
+            org_id=org_id,
             home_region=body.home_region,
             international_enabled=body.international_enabled,
             allowed_regions=body.allowed_regions,
-        )
-        if body.voice is not None:
-            service.set_voice(org, body.voice)
-        audit.record(
-            session,
+            voice=body.voice,
             actor=access.actor,
-            action=AuditAction.ORG_CALLING_POLICY_CHANGED,
-            at=now,
-            org_id=org_id,
-            target_type="organization",
-            target_id=org_id,
-            details=CallingPolicyOut.of(policy, org.voice).model_dump(),
+            now=caller.runtime.clock.now(),
         )
         return CallingPolicyOut.of(policy, org.voice)
 
@@ -318,30 +264,17 @@ def list_members(
     caller: Caller = Depends(get_caller),
 ) -> PageOut[MemberOut]:
     with caller.org(org_id, min_role=Role.MEMBER, scope=None, write=False) as (session, _):
-        query = (
-            select(User)
-            .join(Membership, Membership.user_id == User.id)
-            .where(Membership.org_id == org_id)
-        )
-        page = paginate(session, query, User.id, limit=limit, cursor=cursor)
-        roles = dict(
-            session.execute(
-                select(Membership.user_id, Membership.role).where(
-                    Membership.org_id == org_id,
-                    Membership.user_id.in_([user.id for user in page.items]),
-                )
-            ).all()
-        )
+        page = queries.members_page(session, org_id=org_id, limit=limit, cursor=cursor)
         return PageOut[MemberOut](
             items=[
                 MemberOut(
-                    user_id=user.id,
-                    email=user.email,
-                    display_name=user.display_name,
-                    role=Role(roles[user.id]),
-                    created_at=user.created_at,
+                    user_id=member.user.id,
+                    email=member.user.email,
+                    display_name=member.user.display_name,
+                    role=member.role,
+                    created_at=member.user.created_at,
                 )
-                for user in page.items
+                for member in page.items
             ],
             next_cursor=page.next_cursor,
         )
@@ -351,37 +284,28 @@ def list_members(
 def change_member_role(
     org_id: str, user_id: str, body: RoleIn, caller: Caller = Depends(get_caller)
 ) -> None:
-    now = caller.runtime.clock.now()
     with caller.org(org_id, min_role=Role.OWNER, scope=None, write=True) as (session, access):
-        service.change_role(session, org_id=org_id, user_id=user_id, role=body.role)
-        audit.record(
+        commands.change_member_role(
             session,
-            actor=access.actor,
-            action=AuditAction.MEMBER_ROLE_CHANGED,
-            at=now,
             org_id=org_id,
-            target_type="user",
-            target_id=user_id,
-            details={"role": body.role.value},
+            user_id=user_id,
+            role=body.role,
+            actor=access.actor,
+            now=caller.runtime.clock.now(),
         )
 
 
 @router.delete("/orgs/{org_id}/members/{user_id}", status_code=204, tags=["organizations"])
 def remove_member(org_id: str, user_id: str, caller: Caller = Depends(get_caller)) -> None:
-    now = caller.runtime.clock.now()
-    # Anyone may leave; removing someone else takes an owner.
     with caller.org(org_id, min_role=Role.MEMBER, scope=None, write=True) as (session, access):
-        if access.principal.id != user_id and access.role != Role.OWNER:
-            raise Forbidden("this action needs the owner role", code="insufficient_role")
-        service.remove_member(session, org_id=org_id, user_id=user_id)
-        audit.record(
+        commands.remove_member(
             session,
-            actor=access.actor,
-            action=AuditAction.MEMBER_REMOVED,
-            at=now,
             org_id=org_id,
-            target_type="user",
-            target_id=user_id,
+            user_id=user_id,
+            removed_by=access.principal.id,
+            remover_role=access.role,
+            actor=access.actor,
+            now=caller.runtime.clock.now(),
         )
 
 
@@ -397,35 +321,16 @@ def remove_member(org_id: str, user_id: str, caller: Caller = Depends(get_caller
 def create_invite(
     org_id: str, body: InviteIn, caller: Caller = Depends(get_caller)
 ) -> InviteCreatedOut:
-    runtime = caller.runtime
-    now = runtime.clock.now()
     with caller.org(org_id, min_role=Role.ADMIN, scope=None, write=True) as (session, access):
-        check_room(
+        invite, code = commands.create_invite(
             session,
-            org_id=org_id,
-            resource=Resource.MEMBERS,
-            billing=runtime.billing,
-            now=now,
-        )
-        invite, code = service.create_invite(
-            session,
+            caller.runtime,
             org_id=org_id,
             role=body.role,
-            created_by=access.principal.id,
-            now=now,
-            lifetime=timedelta(seconds=runtime.settings.invite_seconds),
-            digest_key=runtime.invite_digest_key,
             email=body.email,
-        )
-        audit.record(
-            session,
+            created_by=access.principal.id,
             actor=access.actor,
-            action=AuditAction.INVITE_CREATED,
-            at=now,
-            org_id=org_id,
-            target_type="invite",
-            target_id=invite.id,
-            details={"role": body.role.value},
+            now=caller.runtime.clock.now(),
         )
         return InviteCreatedOut(**InviteOut.model_validate(invite).model_dump(), code=code)
 
@@ -438,29 +343,19 @@ def list_invites(
     caller: Caller = Depends(get_caller),
 ) -> PageOut[InviteOut]:
     with caller.org(org_id, min_role=Role.ADMIN, scope=None, write=False) as (session, _):
-        page = paginate(
-            session,
-            select(Invite).where(Invite.org_id == org_id),
-            Invite.id,
-            limit=limit,
-            cursor=cursor,
-        )
+        page = queries.invites_page(session, org_id=org_id, limit=limit, cursor=cursor)
         return page_of(page, InviteOut)
 
 
 @router.delete("/orgs/{org_id}/invites/{invite_id}", status_code=204, tags=["organizations"])
 def revoke_invite(org_id: str, invite_id: str, caller: Caller = Depends(get_caller)) -> None:
-    now = caller.runtime.clock.now()
     with caller.org(org_id, min_role=Role.ADMIN, scope=None, write=True) as (session, access):
-        service.revoke_invite(session, org_id=org_id, invite_id=invite_id, now=now)
-        audit.record(
+        commands.revoke_invite(
             session,
-            actor=access.actor,
-            action=AuditAction.INVITE_REVOKED,
-            at=now,
             org_id=org_id,
-            target_type="invite",
-            target_id=invite_id,
+            invite_id=invite_id,
+            actor=access.actor,
+            now=caller.runtime.clock.now(),
         )
 
 

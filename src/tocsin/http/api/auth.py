@@ -12,13 +12,12 @@ import binascii
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy.orm import Session
-
 from tocsin.accounts.models import ApiKey, Role, Scope
 from tocsin.accounts.service import find_api_key, get_user, membership_role
 from tocsin.accounts.tokens import ACCESS
 from tocsin.core.actors import Actor
 from tocsin.core.errors import Forbidden, NotFound, Unauthorized
+from tocsin.db.session import Session
 from tocsin.restrictions.blocks import user_block
 from tocsin.runtime import Runtime
 

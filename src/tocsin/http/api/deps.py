@@ -11,12 +11,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from fastapi import Depends, Header, Request
-from sqlalchemy import update
-from sqlalchemy.orm import Session
 
+from tocsin.accounts import service as accounts
 from tocsin.accounts.models import ApiKey, Role, Scope
 from tocsin.core.actors import Actor
 from tocsin.core.errors import Forbidden
+from tocsin.db.session import Session
 from tocsin.http.api.auth import (
     OrgAccess,
     Principal,
@@ -101,12 +101,7 @@ class Caller:
         if key is None or not last_used_is_stale(key, now):
             return
         with self.runtime.database.write() as session:
-            session.execute(
-                update(ApiKey)
-                .where(ApiKey.id == key.id)
-                .values(last_used_at=now)
-                .execution_options(synchronize_session=False)
-            )
+            accounts.note_api_key_used(session, key_id=key.id, now=now)
 
 
 def get_caller(

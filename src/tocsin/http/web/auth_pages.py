@@ -9,10 +9,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
-from tocsin.accounts import totp
+from tocsin.accounts import service as accounts
+from tocsin.accounts import totp, web_sessions
 from tocsin.accounts.models import User
-from tocsin.audit import log as audit
-from tocsin.audit.actions import AuditAction
 from tocsin.core.errors import TocsinError, Unauthorized
 from tocsin.core.ratelimit import Limits
 from tocsin.http.api.deps import client_ip
@@ -37,7 +36,7 @@ def _start_session(
     request: Request, runtime: Runtime, user: User, *, mfa_passed: bool, to: str
 ) -> Response:
     with runtime.database.write() as db:
-        opened = sessions.open_session(
+        opened = web_sessions.open_session(
             db,
             user=user,
             key=runtime.web_session_key,
@@ -50,7 +49,7 @@ def _start_session(
     response.set_cookie(
         sessions.COOKIE,
         opened.token,
-        max_age=int(sessions.LIFETIME.total_seconds()),
+        max_age=int(web_sessions.LIFETIME.total_seconds()),
         httponly=True,
         samesite="lax",
         secure=secure_cookies(runtime),
@@ -157,20 +156,16 @@ async def enter_code(request: Request) -> Response:
     try:
         runtime.rate_limiter.hit(Limits.LOGIN, "mfa", viewer.user_id, what="code attempts")
         with runtime.database.write() as db:
-            user = db.get(User, viewer.user_id)
-            assert user is not None
-            totp.check(user, text(form, "code"), box=runtime.totp_box, now=runtime.clock.now())
             row = current_session(request, runtime, db)
             if row is None:
                 raise Unauthorized("sign in again", code="session_expired")
-            row.mfa_passed = True
-            audit.record(
+            registration.pass_second_step(
                 db,
+                runtime,
+                web_session=row,
+                code=text(form, "code"),
                 actor=viewer.actor,
-                action=AuditAction.USER_MFA_PASSED,
-                at=runtime.clock.now(),
-                target_type="user",
-                target_id=user.id,
+                now=runtime.clock.now(),
             )
     except TocsinError as error:
         return render(
@@ -188,7 +183,7 @@ def logout(
 ) -> Response:
     runtime = viewer.runtime
     with runtime.database.write() as db:
-        sessions.close(db, session_id=viewer.session_id, now=runtime.clock.now())
+        web_sessions.close(db, session_id=viewer.session_id, now=runtime.clock.now())
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(sessions.COOKIE, path="/")
     return response
@@ -202,8 +197,7 @@ def _qr_svg(uri: str) -> str:
 def account(request: Request, viewer: Viewer = Depends(signed_in)) -> Response:
     runtime = viewer.runtime
     with runtime.database.read() as db:
-        user = db.get(User, viewer.user_id)
-        enabled = user is not None and user.totp_enabled_at is not None
+        enabled = accounts.get_user(db, viewer.user_id).totp_enabled_at is not None
     context: dict[str, Any] = {"mfa_enabled": enabled}
     if not enabled:
         secret = totp.new_secret()
@@ -220,24 +214,25 @@ def change_mfa(
     now = runtime.clock.now()
     try:
         with runtime.database.write() as db:
-            user = db.get(User, viewer.user_id)
-            assert user is not None
             if text(form, "action") == "disable":
-                totp.check(user, text(form, "code"), box=runtime.totp_box, now=now)
-                totp.disable(user)
-                action = AuditAction.USER_MFA_DISABLED
-            else:
-                totp.enable(
-                    user,
-                    secret=text(form, "secret"),
+                registration.disable_second_step(
+                    db,
+                    runtime,
+                    user_id=viewer.user_id,
                     code=text(form, "code"),
-                    box=runtime.totp_box,
+                    actor=viewer.actor,
                     now=now,
                 )
-                action = AuditAction.USER_MFA_ENABLED
-            audit.record(
-                db, actor=viewer.actor, action=action, at=now, target_type="user", target_id=user.id
-            )
+            else:
+                registration.enable_second_step(
+                    db,
+                    runtime,
+                    user_id=viewer.user_id,
+                    secret=text(form, "secret"),
+                    code=text(form, "code"),
+                    actor=viewer.actor,
+                    now=now,
+                )
     except TocsinError as error:
         secret = text(form, "secret") or totp.new_secret()
         uri = totp.provisioning_uri(secret, viewer.email)

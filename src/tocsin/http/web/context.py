@@ -9,12 +9,13 @@ from dataclasses import dataclass, field
 from urllib.parse import quote
 
 from fastapi import Request
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from tocsin.accounts.models import Membership, Organization, Role, User, WebSession
+from tocsin.accounts import service as accounts
+from tocsin.accounts import web_sessions
+from tocsin.accounts.models import Role, WebSession
 from tocsin.core.actors import Actor
 from tocsin.core.errors import Forbidden
+from tocsin.db.session import Session
 from tocsin.http.api.auth import PLATFORM_ADMIN, OrgAccess, Principal, authorize_org
 from tocsin.http.api.deps import client_ip
 from tocsin.http.web import sessions
@@ -86,18 +87,8 @@ class Viewer:
             yield session
 
 
-def _organizations(session: Session, user_id: str) -> list[OrgChoice]:
-    rows = session.execute(
-        select(Organization.id, Organization.name, Membership.role)
-        .join(Membership, Membership.org_id == Organization.id)
-        .where(Membership.user_id == user_id)
-        .order_by(Organization.name)
-    ).all()
-    return [OrgChoice(row.id, row.name, row.role) for row in rows]
-
-
 def current_session(request: Request, runtime: Runtime, db: Session) -> WebSession | None:
-    return sessions.find(
+    return web_sessions.find(
         db,
         token=request.cookies.get(sessions.COOKIE),
         key=runtime.web_session_key,
@@ -114,7 +105,7 @@ def viewer_of(request: Request, *, allow_mfa_pending: bool = False) -> Viewer:
     here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     with runtime.database.read() as db:
         row = current_session(request, runtime, db)
-        user = db.get(User, row.user_id) if row is not None else None
+        user = accounts.find_user(db, row.user_id) if row is not None else None
         if row is None or user is None:
             raise LoginRequired(here)
         if not row.mfa_passed and not allow_mfa_pending:
@@ -130,7 +121,9 @@ def viewer_of(request: Request, *, allow_mfa_pending: bool = False) -> Viewer:
             session_id=row.id,
             csrf_token=row.csrf_token,
             ip_address=client_ip(request),
-            organizations=_organizations(db, user.id),
+            organizations=[
+                OrgChoice(*choice) for choice in accounts.organizations_by_name(db, user.id)
+            ],
         )
     request.state.viewer = viewer
     return viewer

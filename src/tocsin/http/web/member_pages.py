@@ -2,25 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from tocsin.accounts import service as accounts
-from tocsin.accounts.models import Invite, Membership, Organization, Role, User
-from tocsin.audit import log as audit
-from tocsin.audit.actions import AuditAction
-from tocsin.billing.limits import Resource, check_room
+from tocsin.accounts.models import Role
 from tocsin.core.errors import InvalidInput, TocsinError
 from tocsin.http.api.auth import OrgAccess
 from tocsin.http.web.context import Viewer, signed_in
 from tocsin.http.web.forms import checked_form, text
 from tocsin.http.web.render import render
+from tocsin.organizations import commands, queries
 
 router = APIRouter(include_in_schema=False)
 
@@ -30,42 +25,21 @@ INVITE_ROLES = (Role.MEMBER, Role.ADMIN)
 def _members_context(viewer: Viewer, org_id: str, **extra: Any) -> dict[str, Any]:
     now = viewer.runtime.clock.now()
     with viewer.org(org_id, min_role=Role.MEMBER, write=False) as (db, access):
-        members = db.execute(
-            select(User, Membership.role, Membership.created_at)
-            .join(Membership, Membership.user_id == User.id)
-            .where(Membership.org_id == org_id)
-            .order_by(Membership.created_at, User.id)
-        ).all()
         admin = _is_admin(access)
         context: dict[str, Any] = {
-            "org": db.get(Organization, org_id),
+            "org": accounts.get_organization(db, org_id),
             "section": "members",
-            "members": members,
+            "members": queries.all_members(db, org_id=org_id),
             "is_admin": admin,
             "roles": INVITE_ROLES,
             # Invites are listed to admins only, as in the API.
-            "invites": _open_invites(db, org_id, now) if admin else [],
+            "invites": queries.open_invites(db, org_id=org_id, now=now) if admin else [],
         }
     return {**context, **extra}
 
 
 def _is_admin(access: OrgAccess) -> bool:
     return access.role is not None and access.role.rank >= Role.ADMIN.rank
-
-
-def _open_invites(db: Session, org_id: str, now: Any) -> list[Invite]:
-    return list(
-        db.scalars(
-            select(Invite)
-            .where(
-                Invite.org_id == org_id,
-                Invite.used_at.is_(None),
-                Invite.revoked_at.is_(None),
-                Invite.expires_at > now,
-            )
-            .order_by(Invite.created_at.desc(), Invite.id)
-        )
-    )
 
 
 @router.get("/o/{org_id}/members")
@@ -94,28 +68,15 @@ def create_invite(
     try:
         role = _role(text(form, "role"))
         with viewer.org(org_id, min_role=Role.ADMIN, write=True) as (db, _):
-            check_room(
-                db, org_id=org_id, resource=Resource.MEMBERS, billing=runtime.billing, now=now
-            )
-            invite, code = accounts.create_invite(
+            invite, code = commands.create_invite(
                 db,
+                runtime,
                 org_id=org_id,
                 role=role,
-                created_by=viewer.user_id,
-                now=now,
-                lifetime=timedelta(seconds=runtime.settings.invite_seconds),
-                digest_key=runtime.invite_digest_key,
                 email=text(form, "email") or None,
-            )
-            audit.record(
-                db,
+                created_by=viewer.user_id,
                 actor=viewer.actor,
-                action=AuditAction.INVITE_CREATED,
-                at=now,
-                org_id=org_id,
-                target_type="invite",
-                target_id=invite.id,
-                details={"role": role.value},
+                now=now,
             )
     except TocsinError as error:
         context = _members_context(viewer, org_id, error=error)
@@ -136,15 +97,8 @@ def revoke_invite(
     now = viewer.runtime.clock.now()
     try:
         with viewer.org(org_id, min_role=Role.ADMIN, write=True) as (db, _):
-            accounts.revoke_invite(db, org_id=org_id, invite_id=invite_id, now=now)
-            audit.record(
-                db,
-                actor=viewer.actor,
-                action=AuditAction.INVITE_REVOKED,
-                at=now,
-                org_id=org_id,
-                target_type="invite",
-                target_id=invite_id,
+            commands.revoke_invite(
+                db, org_id=org_id, invite_id=invite_id, actor=viewer.actor, now=now
             )
     except TocsinError as error:
         context = _members_context(viewer, org_id, error=error)
