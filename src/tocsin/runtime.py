@@ -54,11 +54,11 @@ class Runtime:
     billing: BillingConfig = DEFAULT_BILLING
     rate_limiter: RateLimiter = field(default_factory=lambda: RateLimiter({}))
     provider_factory: ProviderFactory = field(default_factory=ProviderFactory)
-    # The operator's own providers, in failover order (delivery/platform_providers.py).
+    # The operator's own providers, in failover order (providers/platform.py).
     platform_providers: tuple[PlatformProvider, ...] = ()
     # How the built-in actions keep paging until someone answers (routing/steps.py).
     paging: PagingDefaults = DEFAULT_PAGING
-    # Which refused webhooks to write down now (ingest/refusals.py).
+    # Which refused webhooks to write down now (intake/refusals.py).
     refusals: RefusalLog = field(default_factory=RefusalLog)
     wake_workers: list[Worker] = field(default_factory=list)
     # How requests Tocsin makes for a sender (confirming an Amazon SNS subscription) go out;

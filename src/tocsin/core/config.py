@@ -40,7 +40,7 @@ class Settings(BaseSettings):
 
     # Webhook bodies up to this size are taken: an Alertmanager group of a thousand alerts is
     # about half a megabyte, and a refused one never pages (Alertmanager does not retry a 4xx).
-    # What is stored with the alert is trimmed (ingest/trim.py).
+    # What is stored with the alert is trimmed (formats/trim.py).
     max_payload_bytes: int = Field(default=1024 * 1024, ge=1024)
     max_spoken_characters: int = 600
 
@@ -118,7 +118,7 @@ class Settings(BaseSettings):
     # it; the occupied territories of Ukraine are blocked by prefix whatever it says.
     sanctioned_regions: str = "CU,IR,KP,RU,BY"
 
-    # The platform's own telephony providers (delivery/platform_providers.py): one by kind here,
+    # The platform's own telephony providers (providers/platform.py): one by kind here,
     # with JSON settings and credentials (values "env:NAME" or "file:/path" are read from
     # there), or several in failover order in a TOML providers file. They call for
     # organizations without provider accounts of their own and send the platform's messages.

@@ -152,7 +152,7 @@ def plan_job(session: Session, *, job_id: str, now: datetime, settings: AttemptS
         return Plan(PlanKind.SKIP)
     # The number's lock before the job's row: a worker planning another call to the same number
     # meanwhile waits here, with its job still unlocked, so this call can carry that job's alert
-    # (delivery/bundles.py) and the throttles see this call's attempt.
+    # (paging/bundles.py) and the throttles see this call's attempt.
     lock_number(session, number)
     job = session.get(CallJob, job_id, with_for_update=True)
     if job is None or not holds_lease(job, settings.worker_id):

@@ -24,7 +24,7 @@ class Work:
     # The earliest moment more work becomes due, when this look found less than it could take;
     # None when nothing is scheduled or it did not need to look.
     next_due: datetime | None = None
-    # Calls to hang up because their alert was closed (delivery/hangups.py).
+    # Calls to hang up because their alert was closed (paging/hangups.py).
     hangups: list[Hangup] = field(default_factory=list)
 
 

@@ -73,7 +73,7 @@ class WorkerSettings:
     throttle: tuple[Bucket, ...] = VOICE_PER_NUMBER
     # The limits the first call about a new critical alert waits for.
     news_throttle: tuple[Bucket, ...] = VOICE_NEWS
-    # One call reads all of a number's waiting alerts (delivery/bundles.py).
+    # One call reads all of a number's waiting alerts (paging/bundles.py).
     bundle_calls: bool = True
     # Escalations advanced per look; more wait for the next.
     escalation_batch: int = 50

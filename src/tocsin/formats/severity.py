@@ -1,6 +1,6 @@
 """Severity: which field to read and how its many spellings map to five levels.
 
-Severity says how bad a problem is. Whether it is over is the event's intent (ingest/intent.py),
+Severity says how bad a problem is. Whether it is over is the event's intent (formats/intent.py),
 read from status-like fields only: a "normal" priority or an "ok" level is no recovery.
 """
 

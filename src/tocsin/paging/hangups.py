@@ -63,7 +63,7 @@ _COLUMNS = (
 
 
 def _carries_open_alerts(*, besides: Any) -> Any:
-    """Whether an attempt's call also reads other alerts still open (delivery/bundles.py): it
+    """Whether an attempt's call also reads other alerts still open (paging/bundles.py): it
     goes on for their sake."""
     return (
         exists()

@@ -27,7 +27,7 @@ from tocsin.telephony.script import Key, reply_to
 def apply_keypress(session: Session, *, attempt: CallAttempt, digit: str, now: datetime) -> None:
     """Apply `digit`, the newest key of `attempt.digits` (which already holds it): what it does
     depends on the keys before it, exactly as the call decides what to say. A call that read
-    several alerts (delivery/bundles.py) acknowledges or resolves every one of them."""
+    several alerts (paging/bundles.py) acknowledges or resolves every one of them."""
     effect = reply_to(attempt.digits).effect
     if effect is None:
         return

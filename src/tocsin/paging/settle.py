@@ -104,7 +104,7 @@ def after_attempt(
     wait: timedelta | None = None,
 ) -> None:
     """Decide the next move of the attempt's job, and of every job whose alert the call
-    carried (delivery/bundles.py), now that `attempt` is over."""
+    carried (paging/bundles.py), now that `attempt` is over."""
     job = session.get(CallJob, attempt.job_id, with_for_update=True)
     if job is not None and job.status in OPEN_JOB_STATUSES:
         _next_move(session, job, attempt, policy=policy, now=now, wait=wait, carried=False)

@@ -2,7 +2,7 @@
 
 One module per sender, each with `recognise(payload)`: a `Recognised` reading when the body has
 that sender's shape, None otherwise. They are asked in the order of `READERS`, the most
-particular shapes first, and a body none of them claims is read generically (ingest/parse.py).
+particular shapes first, and a body none of them claims is read generically (formats/parse.py).
 To add a sender: write its module, put its reader in `READERS` and its template variables in
 `TEMPLATE_VARIABLES`, and give it a guide under docs/integrations/.
 """
