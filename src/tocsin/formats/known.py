@@ -1,5 +1,5 @@
 """The names other modules have long imported for known senders' formats; the readers
-themselves live in ingest/senders/, one module per sender."""
+themselves live in formats/senders/, one module per sender."""
 
 from tocsin.formats.senders import recognise
 from tocsin.formats.senders.base import GroupedAlert, Recognised, Source

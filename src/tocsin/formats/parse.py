@@ -3,7 +3,7 @@
 Accepts JSON, form-encoded bodies, multipart forms, query strings and raw text. A body that claims
 to be JSON but does not parse is kept as text: a sender's typo must not lose the alert.
 
-A known sender's body (ingest/senders/) is read as that sender means it; anything else is read
+A known sender's body (formats/senders/) is read as that sender means it; anything else is read
 generically, by field names compared without case. A body's JSON is never what a call says:
 when no field gives a title, a short sentence is made from the fields that are there.
 """

@@ -4,7 +4,7 @@ They say who is calling about what, in the fewest words that make sense read alo
 notification names its alerts ("3 alerts firing: ...") up to five, then counts the rest. Where a
 sender's title already says how bad it is ("HTTP on db1 is CRITICAL", "Shop is down"), the
 severity is not read out a second time. Messages are plain words by the time they get here
-(ingest/senders/ makes them so), never a body's JSON.
+(formats/senders/ makes them so), never a body's JSON.
 """
 
 from __future__ import annotations

@@ -66,7 +66,7 @@ class MessageContext:
                 annotations=payload.get("commonAnnotations") or {},
             )
         else:
-            # Each sender's own objects (ingest/senders/): `alarm`, `incident`, `check`, ...
+            # Each sender's own objects (formats/senders/): `alarm`, `incident`, `check`, ...
             variables.update(template_variables(self.source, self.payload))
         return variables
 
