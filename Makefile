@@ -19,8 +19,8 @@ LINTED := src tests benchmarks
 
 help:
 	@echo "make run     set up a demo endpoint and serve on http://127.0.0.1:8080"
-	@echo "make test    ruff, mypy and pytest (PostgreSQL too if TOCSIN_TEST_DATABASE_URL is set)"
-	@echo "make lint    ruff and mypy only"
+	@echo "make test    ruff, mypy, import-linter and pytest (PostgreSQL too if TOCSIN_TEST_DATABASE_URL is set)"
+	@echo "make lint    ruff, mypy and import-linter (docs/architecture.md) only"
 	@echo "make bench   webhook ingest benchmark against a bare Starlette app"
 
 $(BIN)/python:
@@ -56,6 +56,7 @@ test: $(DEV_STAMP)
 	step $(BIN)/ruff check $(LINTED); \
 	step $(BIN)/ruff format --check $(LINTED); \
 	step $(BIN)/mypy; \
+	step $(BIN)/lint-imports --no-cache; \
 	step $(BIN)/python -m pytest -q -n auto; \
 	if [ -n "$$failed" ]; then printf "make test: these steps failed:$$failed\n" >&2; exit 1; fi
 
@@ -63,6 +64,7 @@ lint: $(DEV_STAMP)
 	$(BIN)/ruff check $(LINTED)
 	$(BIN)/ruff format --check $(LINTED)
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 bench: $(RUNTIME_STAMP)
 	$(BIN)/python benchmarks/ingest.py $(BENCH_ARGS)
