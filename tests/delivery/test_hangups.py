@@ -28,7 +28,7 @@ from tocsin.core.clock import ManualClock
 from tocsin.engine.worker import Worker, WorkerSettings
 from tocsin.paging.models import CallAttempt
 from tocsin.runtime import Runtime
-from tocsin.telephony.rest.dialogue import CLOSED_ELSEWHERE
+from tocsin.telephony.dialogue import CLOSED_ELSEWHERE
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 

@@ -58,7 +58,7 @@ from tocsin.telephony.rest import (
     twilio,
     vonage,
 )
-from tocsin.telephony.rest.dialogue import GOODBYE, CallScript, event, keypress_events
+from tocsin.telephony.dialogue import GOODBYE, CallScript, event, keypress_events
 from tocsin.telephony.rest.urls import CALLBACK_PREFIX
 
 log = logging.getLogger(__name__)

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 
 from tocsin.telephony.base import CallEvent, CallEventKind, ProviderError
-from tocsin.telephony.rest.dialogue import event
+from tocsin.telephony.dialogue import event
 
 DEFAULT_TIMEOUT_SECONDS = 10.0
 _DETAIL_LIMIT = 200

@@ -24,7 +24,7 @@ import jwt
 
 from tocsin.core.clock import Clock, SystemClock
 from tocsin.telephony.base import CallEvent, CallEventKind, CallRequest, Capabilities, TextMessage
-from tocsin.telephony.rest.dialogue import Turn, event
+from tocsin.telephony.dialogue import Turn, event
 from tocsin.telephony.rest.texts import message_id_from, send_text_request
 from tocsin.telephony.rest.transport import DEFAULT_TIMEOUT_SECONDS, RestCall, call_id_from, send
 from tocsin.telephony.rest.urls import callback_url, e164_digits

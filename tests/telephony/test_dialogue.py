@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tocsin.telephony.base import CallEventKind
-from tocsin.telephony.rest.dialogue import (
+from tocsin.telephony.dialogue import (
     GOODBYE,
     MAX_ROUNDS,
     CallScript,
