@@ -7,18 +7,10 @@ address a proxy forwards to). Unsigned, wrongly signed or stale callbacks get 40
 
 The credentials that check a callback come from `app.state.rest_providers` (a
 `CallbackProviders`): `RestProviders` for server-wide credentials, or by default
-`AccountCallbackProviders`, the organization's provider accounts.
+`paging.callback_providers.AccountCallbackProviders`, the organization's provider accounts.
 
-A callback finds its attempt by the idempotency key in its URL (Twilio, Plivo, Vonage) or in the
-signed client state (Telnyx), so it works even before the worker has stored the provider's call
-id; when the attempt has one, the callback must name the same call. Events go through
-`attempts.apply_event`, which ignores anything older than what the attempt has seen, and turns
-keys into what they do (`delivery.keypad`); what the call says next is decided from the keys the
-attempt recorded, by the same rule (`telephony.script.reply_to`).
-
-A number-verification call (key `verify/<id>`) has no attempt: its callbacks are checked with the
-organization's first account of their kind, answered with its text and a hang-up
-(`delivery.verification_calls`), and record nothing.
+A callback names its call by the idempotency key in its URL (Twilio, Plivo, Vonage) or in the
+signed client state (Telnyx); what it does to the call is `paging.call_events.record_callback`.
 """
 
 from __future__ import annotations
@@ -26,28 +18,19 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from tocsin.core.errors import Forbidden, InvalidInput, NotFound
-from tocsin.core.secretbox import SecretBox
-from tocsin.numbers.verification_calls import spoken_text_for, verification_for
-from tocsin.paging.attempts import apply_event
-from tocsin.paging.bundles import all_closed
-from tocsin.paging.models import AttemptStatus, CallAttempt
-from tocsin.paging.settle import RetryPolicy
-from tocsin.providers.choice import ProviderChoices
+from tocsin.paging.call_events import CallView, record_callback
+from tocsin.paging.callback_providers import AccountCallbackProviders, CallbackProviders
 from tocsin.runtime import Runtime
 from tocsin.telephony.base import CallEvent, CallEventKind, ProviderError
+from tocsin.telephony.dialogue import event, keypress_events
 from tocsin.telephony.rest import (
-    CallbackProviders,
     PlivoProvider,
     RestProvider,
     TelnyxProvider,
@@ -58,7 +41,6 @@ from tocsin.telephony.rest import (
     twilio,
     vonage,
 )
-from tocsin.telephony.dialogue import GOODBYE, CallScript, event, keypress_events
 from tocsin.telephony.rest.urls import CALLBACK_PREFIX
 
 log = logging.getLogger(__name__)
@@ -66,129 +48,6 @@ log = logging.getLogger(__name__)
 router = APIRouter(prefix=CALLBACK_PREFIX, tags=["telephony"], include_in_schema=False)
 
 XML = "application/xml"
-_REST_TYPES = (TwilioProvider, PlivoProvider, TelnyxProvider, VonageProvider)
-
-
-@dataclass(frozen=True)
-class CallView:
-    """What a callback's answer is made from."""
-
-    script: CallScript
-    # A finished attempt's call is over: a late webhook must not start talking to it again.
-    finished: bool
-
-
-def record_events(
-    session: Session,
-    *,
-    provider: str,
-    key: str,
-    provider_call_id: str,
-    events: Sequence[CallEvent],
-    now: datetime,
-    policy: RetryPolicy,
-) -> CallView | None:
-    """Apply a callback's events to its attempt; None when no attempt matches. Once the worker
-    has recorded which provider and call took the attempt, the callback must name the same."""
-    attempt = session.scalar(select(CallAttempt).where(CallAttempt.idempotency_key == key))
-    if attempt is None:
-        return None
-    if attempt.provider_call_id and (
-        attempt.provider != provider
-        or (provider_call_id and provider_call_id != attempt.provider_call_id)
-    ):
-        return None
-    for item in events:
-        apply_event(session, attempt_id=attempt.id, event=item, now=now, policy=policy)
-    return CallView(
-        CallScript(
-            attempt.spoken_text,
-            keys=attempt.digits,
-            offers_menu=True,
-            closed=all_closed(session, attempt),
-        ),
-        finished=AttemptStatus(attempt.status).is_final,
-    )
-
-
-def view_of_call(
-    session: Session,
-    *,
-    provider: str,
-    key: str,
-    provider_call_id: str,
-    events: Sequence[CallEvent],
-    now: datetime,
-    policy: RetryPolicy,
-    verification_box: SecretBox,
-) -> CallView | None:
-    """`record_events`, or for a verification call, which has nothing to record, its text to
-    say once before hanging up; None when the callback matches neither."""
-    view = record_events(
-        session,
-        provider=provider,
-        key=key,
-        provider_call_id=provider_call_id,
-        events=events,
-        now=now,
-        policy=policy,
-    )
-    if view is not None or verification_for(session, key) is None:
-        return view
-    text = spoken_text_for(session, verification_box, key, now=now)
-    # A code nobody may hear any more (confirmed or expired) is not said. Its call's status
-    # callbacks still get a 2xx: the callee may well type the code in before hanging up.
-    script = CallScript(text or GOODBYE, keys="", offers_menu=False)
-    return CallView(script, finished=False)
-
-
-class AccountCallbackProviders:
-    """Callback credentials from the providers that may have placed the call: the one that took
-    the attempt once the worker has recorded it, else the first of the callback's kind in the
-    organization's chain (a callback can beat the worker's record of which provider took the
-    call). A verification call has no attempt: the first of its kind in the chain that sent the
-    code checks it (the platform's, for a public opt-out)."""
-
-    def __init__(self, directory: ProviderChoices) -> None:
-        self._directory = directory
-
-    def provider_for(
-        self, session: Session, kind: str, idempotency_key: str | None
-    ) -> RestProvider | None:
-        if idempotency_key is None:
-            return None
-        attempt = session.scalar(
-            select(CallAttempt).where(CallAttempt.idempotency_key == idempotency_key)
-        )
-        # Once the worker has recorded the call, only the provider that placed it checks it.
-        recorded: bool = False
-        placed_by: tuple[str | None, str | None] = (None, None)
-        if attempt is not None:
-            chain = self._directory.choices_for(session, attempt.org_id)
-            recorded = bool(attempt.provider_call_id)
-            placed_by = attempt.placed_by
-        else:
-            verification = verification_for(session, idempotency_key)
-            if verification is None:
-                return None
-            # A public opt-out's code goes through the platform's providers.
-            chain = (
-                self._directory.platform_chain()
-                if verification.org_id is None
-                else self._directory.choices_for(session, verification.org_id)
-            )
-        candidates = [
-            choice
-            for choice in chain.choices
-            if choice.provider.name == kind and isinstance(choice.provider, _REST_TYPES)
-        ]
-        if recorded:
-            candidates = [c for c in candidates if c.identity == placed_by]
-        if not candidates:
-            return None
-        provider = candidates[0].provider
-        assert isinstance(provider, _REST_TYPES)
-        return provider
 
 
 # Helpers -----------------------------------------------------------------------------------
@@ -252,9 +111,9 @@ async def _record(
 ) -> CallView:
     runtime = _runtime(request)
 
-    def work() -> CallView | None:
+    def work() -> CallView:
         with runtime.database.write() as session:
-            return view_of_call(
+            return record_callback(
                 session,
                 provider=provider,
                 key=key,
@@ -265,10 +124,7 @@ async def _record(
                 verification_box=runtime.verification_box,
             )
 
-    view = await runtime.database.off_loop(work)
-    if view is None:
-        raise NotFound("no call attempt matches this callback", code="unknown_call")
-    return view
+    return await runtime.database.off_loop(work)
 
 
 # Twilio ------------------------------------------------------------------------------------

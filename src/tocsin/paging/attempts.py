@@ -26,6 +26,11 @@ from tocsin.paging.settle import RetryPolicy, after_attempt
 from tocsin.telephony.base import CallEvent, CallEventKind, CallRecord
 
 
+def attempt_for_key(session: Session, idempotency_key: str) -> CallAttempt | None:
+    """The attempt a provider was given this idempotency key for."""
+    return session.scalar(select(CallAttempt).where(CallAttempt.idempotency_key == idempotency_key))
+
+
 def latest_attempt(session: Session, job_id: str) -> CallAttempt | None:
     return session.scalar(
         select(CallAttempt)

@@ -2,20 +2,17 @@
 
 Each provider places the call with one HTTP request and then learns what happens from signed
 callbacks to `/v1/telephony/{provider}/...` (see `tocsin.http.callbacks`). The callback
-routes ask `app.state.rest_providers` (any `CallbackProviders`: `RestProviders` for server-wide
-credentials; by default the organizations' provider accounts) which provider, and so which
-credentials, check a callback. `builders.register_rest_providers` adds the four kinds to a
-`ProviderFactory` for provider accounts. Every provider must be
-built with the same `public_base_url` as `Settings.public_base_url`, because signatures cover
-the URL the provider was given.
+routes ask `app.state.rest_providers` (any `paging.callback_providers.CallbackProviders`:
+`RestProviders` for server-wide credentials; by default the organizations' provider accounts)
+which provider, and so which credentials, check a callback. `builders.register_rest_providers`
+adds the four kinds to a `ProviderFactory` for provider accounts. Every provider must be built
+with the same `public_base_url` as `Settings.public_base_url`, because signatures cover the URL
+the provider was given.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
-
-from sqlalchemy.orm import Session
 
 from tocsin.telephony.rest.plivo import PlivoConfig, PlivoProvider
 from tocsin.telephony.rest.telnyx import TelnyxConfig, TelnyxProvider
@@ -23,16 +20,6 @@ from tocsin.telephony.rest.twilio import TwilioConfig, TwilioProvider
 from tocsin.telephony.rest.vonage import VonageConfig, VonageProvider
 
 RestProvider = TwilioProvider | PlivoProvider | TelnyxProvider | VonageProvider
-
-
-class CallbackProviders(Protocol):
-    def provider_for(
-        self, session: Session, kind: str, idempotency_key: str | None
-    ) -> RestProvider | None:
-        """The provider whose credentials check a callback of `kind` for the attempt with this
-        idempotency key (None when the callback names none); None when `kind` is not configured.
-        `session` is a read transaction, for registries that keep credentials per account."""
-        ...
 
 
 @dataclass(frozen=True)
@@ -55,14 +42,13 @@ class RestProviders:
         return providers.get(name)
 
     def provider_for(
-        self, session: Session, kind: str, idempotency_key: str | None
+        self, session: object, kind: str, idempotency_key: str | None
     ) -> RestProvider | None:
         """Server-wide credentials: the same provider for every attempt of a kind."""
         return self.get(kind)
 
 
 __all__ = [
-    "CallbackProviders",
     "PlivoConfig",
     "PlivoProvider",
     "RestProvider",

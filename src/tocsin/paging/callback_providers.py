@@ -1,0 +1,81 @@
+"""Which provider account checks a callback: found before the callback is verified, by reading.
+
+A callback names its call by the idempotency key Tocsin gave the provider. For an attempt, the
+organization's chain of providers says which accounts may have placed it; once the worker has
+recorded the provider's call id, only the account that placed the call checks it, else the first
+of the callback's kind in the chain does (a callback can beat the worker's record of which
+provider took the call). A number-verification call has no attempt: the first account of the
+callback's kind in the chain of the organization that sent the code checks it (the platform's,
+for a public opt-out's code).
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from sqlalchemy.orm import Session
+
+from tocsin.numbers.verification_calls import verification_for
+from tocsin.paging.attempts import attempt_for_key
+from tocsin.providers.choice import ProviderChain, ProviderChoices
+from tocsin.telephony.rest import (
+    PlivoProvider,
+    RestProvider,
+    TelnyxProvider,
+    TwilioProvider,
+    VonageProvider,
+)
+
+_REST_TYPES = (TwilioProvider, PlivoProvider, TelnyxProvider, VonageProvider)
+
+
+class CallbackProviders(Protocol):
+    def provider_for(
+        self, session: Session, kind: str, idempotency_key: str | None
+    ) -> RestProvider | None:
+        """The provider whose credentials check a callback of `kind` for the call with this
+        idempotency key (None when the callback names none); None when no provider of that kind
+        could have placed the call. `session` is a read transaction."""
+        ...
+
+
+class AccountCallbackProviders:
+    """Callback credentials from the organizations' provider accounts (and the platform's
+    providers), through one directory and its cache of built providers."""
+
+    def __init__(self, directory: ProviderChoices) -> None:
+        self._directory = directory
+
+    def provider_for(
+        self, session: Session, kind: str, idempotency_key: str | None
+    ) -> RestProvider | None:
+        if idempotency_key is None:
+            return None
+        attempt = attempt_for_key(session, idempotency_key)
+        if attempt is not None:
+            chain = self._directory.choices_for(session, attempt.org_id)
+            placed_by = attempt.placed_by if attempt.provider_call_id else None
+            return _checker(chain, kind, placed_by)
+        sent_code = self._verification_chain(session, idempotency_key)
+        return _checker(sent_code, kind, None) if sent_code is not None else None
+
+    def _verification_chain(self, session: Session, key: str) -> ProviderChain | None:
+        verification = verification_for(session, key)
+        if verification is None:
+            return None
+        if verification.org_id is None:
+            # A public opt-out's code goes through the platform's providers.
+            return self._directory.platform_chain()
+        return self._directory.choices_for(session, verification.org_id)
+
+
+def _checker(
+    chain: ProviderChain, kind: str, placed_by: tuple[str | None, str | None] | None
+) -> RestProvider | None:
+    for choice in chain.choices:
+        provider = choice.provider
+        if provider.name != kind or not isinstance(provider, _REST_TYPES):
+            continue
+        if placed_by is None or choice.identity == placed_by:
+            return provider
+    return None
