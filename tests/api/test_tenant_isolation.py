@@ -111,6 +111,8 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("GET", "/v1/orgs/{org_id}/audit"): Case(ORG),
     ("POST", "/v1/admin/enforcement/{action_id}/lift"): Case(ADMIN),
     ("GET", "/v1/policies/{kind}/{version}"): Case(PUBLIC),
+    # A provider's callback names no tenant in its path: its provider's signature checks it.
+    ("POST", "/v1/telephony/{kind}/{hook}"): Case(PUBLIC),
     ("POST", "/v1/orgs/{org_id}/notices/read"): Case(PEOPLE),
     ("GET", "/v1/orgs/{org_id}/alerts"): Case(ORG),
     ("GET", "/v1/orgs/{org_id}/alerts/{alert_id}"): Case(ORG),

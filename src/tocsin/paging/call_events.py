@@ -1,11 +1,11 @@
 """What a provider's callback does to its call: the one command every callback ends in.
 
-A verified callback finds its call by the idempotency key Tocsin gave the provider, so it works
-even before the worker has stored the provider's call id; once the attempt has one, the callback
-must come from the same provider and name the same call. Its events go through
-`attempts.apply_event`, which ignores anything older than what the attempt has seen and turns
-keys into what they do (`paging.keypad`); the reply is made from the keys the attempt recorded,
-by the same rule (`telephony.script.reply_to`).
+A verified callback, read by its provider's adapter into a `CallbackEvent`, finds its call by the
+idempotency key Tocsin gave the provider, so it works even before the worker has stored the
+provider's call id; once the attempt has one, the callback must come from the same provider and
+name the same call. Its events go through `attempts.apply_event`, which ignores anything older
+than what the attempt has seen and turns keys into what they do (`paging.keypad`); the reply is
+made from the keys the attempt recorded, by the same rule (`telephony.script.reply_to`).
 
 A number-verification call (key `verify/<id>`) has no attempt: it records nothing, and is
 answered with its text, said once before hanging up (`numbers.verification_calls`).
@@ -13,8 +13,6 @@ answered with its text, said once before hanging up (`numbers.verification_calls
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -26,44 +24,30 @@ from tocsin.paging.attempts import apply_event, attempt_for_key
 from tocsin.paging.bundles import all_closed
 from tocsin.paging.models import AttemptStatus
 from tocsin.paging.settle import RetryPolicy
-from tocsin.telephony.base import CallEvent
+from tocsin.telephony.callbacks import CallbackEvent, CallView
 from tocsin.telephony.dialogue import GOODBYE, CallScript
-
-
-@dataclass(frozen=True)
-class CallView:
-    """What a callback's answer is made from."""
-
-    script: CallScript
-    # A finished attempt's call is over: a late webhook must not start talking to it again.
-    finished: bool
 
 
 def record_callback(
     session: Session,
     *,
     provider: str,
-    key: str,
-    provider_call_id: str,
-    events: Sequence[CallEvent],
+    event: CallbackEvent,
     now: datetime,
     policy: RetryPolicy,
     verification_box: SecretBox,
-) -> CallView:
+) -> CallView | None:
     """Apply a verified callback from a provider of kind `provider` to its call, and say what
-    the answer is made from. NotFound `unknown_call` when the key names neither an attempt this
-    callback may move nor a verification."""
+    the reply is made from; None for a callback about no call of Tocsin's (`event.key` None).
+    NotFound `unknown_call` when the key names neither an attempt this callback may move nor a
+    verification."""
+    if event.key is None:
+        return None
     view = _attempt_view(
-        session,
-        provider=provider,
-        key=key,
-        provider_call_id=provider_call_id,
-        events=events,
-        now=now,
-        policy=policy,
+        session, provider=provider, key=event.key, event=event, now=now, policy=policy
     )
     if view is None:
-        view = _verification_view(session, verification_box, key, now=now)
+        view = _verification_view(session, verification_box, event.key, now=now)
     if view is None:
         raise NotFound("no call attempt matches this callback", code="unknown_call")
     return view
@@ -74,8 +58,7 @@ def _attempt_view(
     *,
     provider: str,
     key: str,
-    provider_call_id: str,
-    events: Sequence[CallEvent],
+    event: CallbackEvent,
     now: datetime,
     policy: RetryPolicy,
 ) -> CallView | None:
@@ -84,10 +67,10 @@ def _attempt_view(
         return None
     if attempt.provider_call_id and (
         attempt.provider != provider
-        or (provider_call_id and provider_call_id != attempt.provider_call_id)
+        or (event.provider_call_id and event.provider_call_id != attempt.provider_call_id)
     ):
         return None
-    for happened in events:
+    for happened in event.events:
         apply_event(session, attempt_id=attempt.id, event=happened, now=now, policy=policy)
     script = CallScript(
         attempt.spoken_text,

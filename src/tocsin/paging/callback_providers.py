@@ -2,11 +2,10 @@
 
 A callback names its call by the idempotency key Tocsin gave the provider. For an attempt, the
 organization's chain of providers says which accounts may have placed it; once the worker has
-recorded the provider's call id, only the account that placed the call checks it, else the first
-of the callback's kind in the chain does (a callback can beat the worker's record of which
-provider took the call). A number-verification call has no attempt: the first account of the
-callback's kind in the chain of the organization that sent the code checks it (the platform's,
-for a public opt-out's code).
+recorded the provider's call id, only the account that placed the call checks it
+(`ProviderChain.callback_adapter`). A number-verification call has no attempt: the first account
+of the callback's kind in the chain of the organization that sent the code checks it (the
+platform's, for a public opt-out's code).
 """
 
 from __future__ import annotations
@@ -18,24 +17,16 @@ from sqlalchemy.orm import Session
 from tocsin.numbers.verification_calls import verification_for
 from tocsin.paging.attempts import attempt_for_key
 from tocsin.providers.choice import ProviderChain, ProviderChoices
-from tocsin.telephony.rest import (
-    PlivoProvider,
-    RestProvider,
-    TelnyxProvider,
-    TwilioProvider,
-    VonageProvider,
-)
-
-_REST_TYPES = (TwilioProvider, PlivoProvider, TelnyxProvider, VonageProvider)
+from tocsin.telephony.callbacks import CallbackAdapter
 
 
 class CallbackProviders(Protocol):
-    def provider_for(
+    def adapter_for(
         self, session: Session, kind: str, idempotency_key: str | None
-    ) -> RestProvider | None:
-        """The provider whose credentials check a callback of `kind` for the call with this
-        idempotency key (None when the callback names none); None when no provider of that kind
-        could have placed the call. `session` is a read transaction."""
+    ) -> CallbackAdapter | None:
+        """The adapter, with the credentials that check it, for a callback of `kind` about the
+        call with this key; None when no provider of that kind could have placed the call.
+        `session` is a read transaction."""
         ...
 
 
@@ -46,18 +37,18 @@ class AccountCallbackProviders:
     def __init__(self, directory: ProviderChoices) -> None:
         self._directory = directory
 
-    def provider_for(
+    def adapter_for(
         self, session: Session, kind: str, idempotency_key: str | None
-    ) -> RestProvider | None:
+    ) -> CallbackAdapter | None:
         if idempotency_key is None:
             return None
         attempt = attempt_for_key(session, idempotency_key)
         if attempt is not None:
             chain = self._directory.choices_for(session, attempt.org_id)
             placed_by = attempt.placed_by if attempt.provider_call_id else None
-            return _checker(chain, kind, placed_by)
+            return chain.callback_adapter(kind, placed_by)
         sent_code = self._verification_chain(session, idempotency_key)
-        return _checker(sent_code, kind, None) if sent_code is not None else None
+        return sent_code.callback_adapter(kind, None) if sent_code is not None else None
 
     def _verification_chain(self, session: Session, key: str) -> ProviderChain | None:
         verification = verification_for(session, key)
@@ -67,15 +58,3 @@ class AccountCallbackProviders:
             # A public opt-out's code goes through the platform's providers.
             return self._directory.platform_chain()
         return self._directory.choices_for(session, verification.org_id)
-
-
-def _checker(
-    chain: ProviderChain, kind: str, placed_by: tuple[str | None, str | None] | None
-) -> RestProvider | None:
-    for choice in chain.choices:
-        provider = choice.provider
-        if provider.name != kind or not isinstance(provider, _REST_TYPES):
-            continue
-        if placed_by is None or choice.identity == placed_by:
-            return provider
-    return None

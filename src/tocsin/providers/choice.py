@@ -33,6 +33,7 @@ from tocsin.core.secretbox import SecretBox
 from tocsin.providers.models import ProviderAccount
 from tocsin.providers.platform import PlatformProvider
 from tocsin.telephony.base import Provider
+from tocsin.telephony.callbacks import CallbackAdapter, callback_adapter
 from tocsin.telephony.factory import BuildContext, ProviderFactory
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,20 @@ class ProviderChain:
 
     def __bool__(self) -> bool:
         return bool(self.choices)
+
+    def callback_adapter(
+        self, kind: str, placed_by: tuple[str | None, str | None] | None
+    ) -> CallbackAdapter | None:
+        """What checks a callback of `kind`, with its account's credentials: the provider that
+        placed the call once an attempt records which one did (`placed_by`), else the first of
+        the kind in the chain (a callback can beat the worker's record of who took the call)."""
+        for choice in self.choices:
+            adapter = callback_adapter(choice.provider)
+            if adapter is None or choice.provider.name != kind:
+                continue
+            if placed_by is None or choice.identity == placed_by:
+                return adapter
+        return None
 
 
 class ProviderChoices(Protocol):

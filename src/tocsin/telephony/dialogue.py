@@ -1,4 +1,4 @@
-"""What a REST-provider call does next, and the sequence numbers of its events.
+"""What a call driven by provider callbacks does next, and the sequence numbers of its events.
 
 REST providers report a call as separate signed callbacks that may arrive late or out of order,
 so each event's sequence is its rank in the call's life rather than its arrival order: a
@@ -9,9 +9,7 @@ callback URL (or Telnyx client state) that the provider's signature covers.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from xml.etree import ElementTree as ET
 
 from tocsin.telephony.base import CallEvent, CallEventKind
 from tocsin.telephony.script import SILENCE, Then, first_words, reply_to
@@ -115,31 +113,3 @@ class CallScript:
         if self.closed and turn.gather:
             return Turn(CLOSED_ELSEWHERE, gather=False, round_no=round_no)
         return turn
-
-
-def xml_document(root: ET.Element) -> str:
-    """TwiML and Plivo XML: ElementTree escapes the alert text, which comes from webhooks."""
-    return '<?xml version="1.0" encoding="UTF-8"?>' + ET.tostring(root, encoding="unicode")
-
-
-def form_status(
-    params: Sequence[tuple[str, str]],
-    statuses: Mapping[str, CallEventKind],
-    *,
-    call_id_field: str,
-    failure_detail_field: str,
-) -> tuple[str, list[CallEvent]]:
-    """A form-encoded status callback (Twilio, Plivo): the call's id and what happened."""
-    fields = dict(params)
-    call_id = fields.get(call_id_field, "")
-    kind = statuses.get(fields.get("CallStatus", ""))
-    if kind is None:
-        return call_id, []
-    detail = fields.get(failure_detail_field, "") if kind == CallEventKind.FAILED else ""
-    return call_id, [event(kind, detail=detail)]
-
-
-def form_digits(params: Sequence[tuple[str, str]], *, call_id_field: str) -> tuple[str, str]:
-    """A form-encoded gather result: the call's id and the key pressed ('' when none was)."""
-    fields = dict(params)
-    return fields.get(call_id_field, ""), fields.get("Digits", "")[:1]

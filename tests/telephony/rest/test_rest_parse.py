@@ -1,4 +1,4 @@
-"""Each provider's callback statuses, mapped onto the small set of call events."""
+"""Each provider's callback statuses, read by its adapter into the small set of call events."""
 
 from __future__ import annotations
 
@@ -6,11 +6,27 @@ from typing import Any
 
 import pytest
 
+from tests.telephony.rest.callback_requests import BASE, KEY, form_request, json_request, url_of
 from tocsin.telephony.base import CallEventKind
-from tocsin.telephony.rest import plivo, telnyx, twilio, vonage
+from tocsin.telephony.callbacks import Hook
+from tocsin.telephony.rest import (
+    PlivoConfig,
+    PlivoProvider,
+    TelnyxConfig,
+    TelnyxProvider,
+    TwilioConfig,
+    TwilioProvider,
+    VonageConfig,
+    VonageProvider,
+)
 from tocsin.telephony.rest.telnyx import ClientState
 
 K = CallEventKind
+
+TWILIO = TwilioProvider(TwilioConfig("AC1", "token"), public_base_url=BASE).callbacks
+PLIVO = PlivoProvider(PlivoConfig("MA1", "token"), public_base_url=BASE).callbacks
+TELNYX = TelnyxProvider(TelnyxConfig("key", "c-1", "pk"), public_base_url=BASE).callbacks
+VONAGE = VonageProvider(VonageConfig("app", "pem", "secret"), public_base_url=BASE).callbacks
 
 
 @pytest.mark.parametrize(
@@ -29,14 +45,19 @@ K = CallEventKind
     ],
 )
 def test_twilio_statuses(status: str, kind: CallEventKind) -> None:
-    call_sid, [event] = twilio.parse_callback([("CallSid", "CA1"), ("CallStatus", status)])
-    assert (call_sid, event.kind) == ("CA1", kind)
+    params = [("CallSid", "CA1"), ("CallStatus", status)]
+    event = TWILIO.parse(form_request(url_of("twilio", "status", key=KEY), params))
+    assert (event.provider_call_id, [e.kind for e in event.events]) == ("CA1", [kind])
 
 
 def test_twilio_unknown_status_moves_nothing_and_a_gather_reads_one_key() -> None:
-    assert twilio.parse_callback([("CallSid", "CA1"), ("CallStatus", "odd")]) == ("CA1", [])
-    assert twilio.parse_gather([("CallSid", "CA1"), ("Digits", "12")]) == ("CA1", "1")
-    assert twilio.parse_gather([("CallSid", "CA1")]) == ("CA1", "")
+    status = url_of("twilio", "status", key=KEY)
+    odd = TWILIO.parse(form_request(status, [("CallSid", "CA1"), ("CallStatus", "odd")]))
+    assert (odd.provider_call_id, odd.events) == ("CA1", ())
+    gather = url_of("twilio", "gather", key=KEY, round=0)
+    pressed = TWILIO.parse(form_request(gather, [("CallSid", "CA1"), ("Digits", "12")]))
+    assert (pressed.provider_call_id, pressed.digits) == ("CA1", "1")
+    assert TWILIO.parse(form_request(gather, [("CallSid", "CA1")])).digits == ""
 
 
 @pytest.mark.parametrize(
@@ -54,18 +75,22 @@ def test_twilio_unknown_status_moves_nothing_and_a_gather_reads_one_key() -> Non
 )
 def test_plivo_statuses_are_keyed_by_request_uuid(status: str, kind: CallEventKind) -> None:
     params = [("CallUUID", "c-1"), ("RequestUUID", "r-1"), ("CallStatus", status)]
-    request_uuid, [event] = plivo.parse_callback(params)
-    assert (request_uuid, event.kind) == ("r-1", kind)
+    event = PLIVO.parse(form_request(url_of("plivo", "status", key=KEY), params))
+    assert (event.provider_call_id, [e.kind for e in event.events]) == ("r-1", [kind])
 
 
 def _telnyx(event_type: str, **payload: Any) -> dict[str, Any]:
-    state = ClientState("job_1/1", round_no=1).encode()
+    state = ClientState(KEY, round_no=1).encode()
     return {
         "data": {
             "event_type": event_type,
             "payload": {"call_control_id": "v3:1", "client_state": state, **payload},
         }
     }
+
+
+def _telnyx_parse(body: dict[str, Any]) -> Any:
+    return TELNYX.parse(json_request(url_of("telnyx", "events"), body))
 
 
 @pytest.mark.parametrize(
@@ -80,20 +105,19 @@ def _telnyx(event_type: str, **payload: Any) -> dict[str, Any]:
     ],
 )
 def test_telnyx_hangup_causes(cause: str, kind: CallEventKind) -> None:
-    callback = telnyx.parse_callback(_telnyx("call.hangup", hangup_cause=cause))
-    assert [event.kind for event in callback.events] == [kind]
-    assert callback.call_control_id == "v3:1"
+    event = _telnyx_parse(_telnyx("call.hangup", hangup_cause=cause))
+    assert [e.kind for e in event.events] == [kind]
+    assert (event.provider_call_id, event.hook) == ("v3:1", Hook.STATUS)
 
 
 def test_telnyx_carries_the_attempt_and_round_in_client_state() -> None:
-    callback = telnyx.parse_callback(_telnyx("call.gather.ended", digits="1", status="valid"))
-    assert callback.state == ClientState("job_1/1", round_no=1)
-    assert [(e.kind, e.digits) for e in callback.events] == [(K.ANSWERED, ""), (K.DIGITS, "1")]
-    assert callback.gather_answered
-    hung_up = telnyx.parse_callback(_telnyx("call.gather.ended", status="call_hangup"))
-    assert not hung_up.gather_answered
+    event = _telnyx_parse(_telnyx("call.gather.ended", digits="1", status="valid"))
+    assert (event.key, event.round_no, event.hook, event.digits) == (KEY, 1, Hook.KEYPRESS, "1")
+    assert [(e.kind, e.digits) for e in event.events] == [(K.ANSWERED, ""), (K.DIGITS, "1")]
+    hung_up = _telnyx_parse(_telnyx("call.gather.ended", status="call_hangup"))
+    assert hung_up.hook is Hook.STATUS
     assert [e.kind for e in hung_up.events] == [K.ANSWERED]
-    assert telnyx.parse_callback({"data": {"payload": {"client_state": "%%%"}}}).state is None
+    assert _telnyx_parse({"data": {"payload": {"client_state": "%%%"}}}).key is None
 
 
 @pytest.mark.parametrize(
@@ -112,13 +136,14 @@ def test_telnyx_carries_the_attempt_and_round_in_client_state() -> None:
     ],
 )
 def test_vonage_statuses(status: str, kind: CallEventKind) -> None:
-    call_id, [event] = vonage.parse_callback({"uuid": "u-1", "status": status})
-    assert (call_id, event.kind) == ("u-1", kind)
+    url = url_of("vonage", "event", key=KEY, token="t")
+    event = VONAGE.parse(json_request(url, {"uuid": "u-1", "status": status}))
+    assert (event.provider_call_id, [e.kind for e in event.events]) == ("u-1", [kind])
 
 
 def test_vonage_input_reads_one_key_and_a_timeout_as_none() -> None:
-    assert vonage.parse_input({"uuid": "u-1", "dtmf": {"digits": "1"}}) == ("u-1", "1")
-    assert vonage.parse_input({"uuid": "u-1", "dtmf": {"digits": "", "timed_out": True}}) == (
-        "u-1",
-        "",
-    )
+    url = url_of("vonage", "input", key=KEY, token="t", round=0)
+    pressed = VONAGE.parse(json_request(url, {"uuid": "u-1", "dtmf": {"digits": "1"}}))
+    assert (pressed.provider_call_id, pressed.digits) == ("u-1", "1")
+    silent = {"uuid": "u-1", "dtmf": {"digits": "", "timed_out": True}}
+    assert VONAGE.parse(json_request(url, silent)).digits == ""

@@ -11,6 +11,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from tests.telephony.rest.callback_requests import form_request
 from tests.telephony.rest.fakes import plivo_v3_signature, twilio_signature
 from tocsin.telephony.rest import (
     PlivoConfig,
@@ -40,14 +41,20 @@ def test_twilio_signature_matches_twilios_published_example() -> None:
 
 def test_twilio_verify_refuses_a_changed_url_parameter_or_token() -> None:
     provider = TwilioProvider(TwilioConfig("AC1", "token"), public_base_url="https://t.example")
+    adapter = provider.callbacks
     url = "https://t.example/v1/telephony/twilio/status?key=job_1%2F1"
     params = [("CallSid", "CA1"), ("CallStatus", "completed")]
     good = twilio_signature("token", url, dict(params))
-    assert provider.verify(url, params, good)
-    assert not provider.verify(url.replace("job_1", "job_2"), params, good)
-    assert not provider.verify(url, [("CallSid", "CA1"), ("CallStatus", "busy")], good)
-    assert not provider.verify(url, params, twilio_signature("other", url, dict(params)))
-    assert not provider.verify(url, params, None)
+
+    def verify(url: str, params: list[tuple[str, str]], header: str | None) -> bool:
+        headers = {"x-twilio-signature": header} if header is not None else {}
+        return adapter.verify(form_request(url, params, headers))
+
+    assert verify(url, params, good)
+    assert not verify(url.replace("job_1", "job_2"), params, good)
+    assert not verify(url, [("CallSid", "CA1"), ("CallStatus", "busy")], good)
+    assert not verify(url, params, twilio_signature("other", url, dict(params)))
+    assert not verify(url, params, None)
 
 
 @pytest.mark.parametrize(
@@ -67,13 +74,21 @@ def test_plivo_v3_signature_is_built_as_plivos_sdk_builds_it(
 
 def test_plivo_verify_takes_any_of_several_signatures_and_needs_the_nonce() -> None:
     provider = PlivoProvider(PlivoConfig("MA1", "token"), public_base_url="https://t.example")
+    adapter = provider.callbacks
     url = "https://t.example/v1/telephony/plivo/status?key=k"
     params = [("CallStatus", "ringing"), ("RequestUUID", "r-1")]
     good = plivo_v3_signature("token", url, dict(params), "n1")
-    assert provider.verify(url, params, f"stale-signature,{good}", "n1")
-    assert not provider.verify(url, params, good, "n2")
-    assert not provider.verify(url, params, good, None)
-    assert not provider.verify(url, [("CallStatus", "busy"), ("RequestUUID", "r-1")], good, "n1")
+
+    def verify(params: list[tuple[str, str]], header: str, nonce: str | None) -> bool:
+        headers = {"x-plivo-signature-v3": header}
+        if nonce is not None:
+            headers["x-plivo-signature-v3-nonce"] = nonce
+        return adapter.verify(form_request(url, params, headers))
+
+    assert verify(params, f"stale-signature,{good}", "n1")
+    assert not verify(params, good, "n2")
+    assert not verify(params, good, None)
+    assert not verify([("CallStatus", "busy"), ("RequestUUID", "r-1")], good, "n1")
 
 
 def _telnyx_signed(key: Ed25519PrivateKey, timestamp: str, body: bytes) -> str:

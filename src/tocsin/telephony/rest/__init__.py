@@ -1,19 +1,22 @@
 """Telephony through providers' REST APIs: Twilio, Plivo, Telnyx Call Control, Vonage Voice.
 
 Each provider places the call with one HTTP request and then learns what happens from signed
-callbacks to `/v1/telephony/{provider}/...` (see `tocsin.http.callbacks`). The callback
-routes ask `app.state.rest_providers` (any `paging.callback_providers.CallbackProviders`:
-`RestProviders` for server-wide credentials; by default the organizations' provider accounts)
-which provider, and so which credentials, check a callback. `builders.register_rest_providers`
-adds the four kinds to a `ProviderFactory` for provider accounts. Every provider must be built
-with the same `public_base_url` as `Settings.public_base_url`, because signatures cover the URL
-the provider was given.
+callbacks to `/v1/telephony/{kind}/{hook}`, which its own `CallbackAdapter` (`provider.callbacks`,
+next to its code) verifies, reads and answers; `tocsin.http.callbacks` serves them all through
+one route, and `CALLBACK_KINDS` tells it which kinds and routes exist. Which account's
+credentials check a callback is found by `tocsin.paging.callback_providers` (or, for
+server-wide credentials, `RestProviders`). `builders.register_rest_providers` adds the four kinds
+to a `ProviderFactory` for provider accounts. Every provider must be built with the same
+`public_base_url` as `Settings.public_base_url`, because signatures cover the URL the provider
+was given.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tocsin.telephony.callbacks import CallbackAdapter, CallbackKind
+from tocsin.telephony.rest import plivo, telnyx, twilio, vonage
 from tocsin.telephony.rest.plivo import PlivoConfig, PlivoProvider
 from tocsin.telephony.rest.telnyx import TelnyxConfig, TelnyxProvider
 from tocsin.telephony.rest.twilio import TwilioConfig, TwilioProvider
@@ -21,11 +24,16 @@ from tocsin.telephony.rest.vonage import VonageConfig, VonageProvider
 
 RestProvider = TwilioProvider | PlivoProvider | TelnyxProvider | VonageProvider
 
+CALLBACK_KINDS: dict[str, CallbackKind] = {
+    kind.name: kind
+    for kind in (twilio.CALLBACKS, plivo.CALLBACKS, telnyx.CALLBACKS, vonage.CALLBACKS)
+}
+
 
 @dataclass(frozen=True)
 class RestProviders:
-    """The REST providers this deployment has credentials for; None means not configured, and
-    callbacks for it are refused."""
+    """Server-wide credentials: one provider of each kind checks every callback of its kind;
+    None means not configured, and callbacks for it are not found."""
 
     twilio: TwilioProvider | None = None
     plivo: PlivoProvider | None = None
@@ -41,14 +49,16 @@ class RestProviders:
         }
         return providers.get(name)
 
-    def provider_for(
+    def adapter_for(
         self, session: object, kind: str, idempotency_key: str | None
-    ) -> RestProvider | None:
-        """Server-wide credentials: the same provider for every attempt of a kind."""
-        return self.get(kind)
+    ) -> CallbackAdapter | None:
+        """The same adapter for every call of a kind, whatever the session and key."""
+        provider = self.get(kind)
+        return provider.callbacks if provider is not None else None
 
 
 __all__ = [
+    "CALLBACK_KINDS",
     "PlivoConfig",
     "PlivoProvider",
     "RestProvider",

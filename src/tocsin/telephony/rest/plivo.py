@@ -1,9 +1,13 @@
-"""Plivo Voice: create the call, answer with Plivo XML, check X-Plivo-Signature-V3.
+"""Plivo Voice: create the call; its callbacks, checked by X-Plivo-Signature-V3 and answered with
+Plivo XML.
 
 Plivo answers the create-call request with a `request_uuid` before the call has a CallUUID, and
-every callback carries that RequestUUID, so it is the call id Tocsin keeps. Callbacks are signed
-(V3) with HMAC-SHA256 (auth token) over the URL with its query sorted, the sorted POST
-parameters, and the nonce in X-Plivo-Signature-V3-Nonce.
+every callback (https://plivo.com/docs/voice/concepts/callbacks) carries that RequestUUID, so it
+is the call id Tocsin keeps. Callbacks are signed (V3) with HMAC-SHA256 (auth token) over the URL
+with its query sorted, the sorted POST parameters, and the nonce in X-Plivo-Signature-V3-Nonce
+(https://plivo.com/docs/voice/concepts/signature-validation); the header may hold several
+signatures separated by commas. A key comes to the GetDigits action
+(https://www.plivo.com/docs/voice/xml/getdigits).
 
 Text messages go through Plivo's Message API with the same credentials; it takes no
 idempotency key.
@@ -18,12 +22,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
-from xml.etree import ElementTree as ET
 
 import httpx
 
-from tocsin.telephony.base import CallEvent, CallEventKind, CallRequest, Capabilities, TextMessage
-from tocsin.telephony.dialogue import Turn, form_digits, form_status, xml_document
+from tocsin.telephony.base import CallEventKind, CallRequest, Capabilities, TextMessage
+from tocsin.telephony.callbacks import CallbackKind, CallbackRequest, key_in_url
+from tocsin.telephony.rest.forms import ROUTES, FormCallbacks, FormFields, XmlWords
 from tocsin.telephony.rest.texts import message_id_from, send_text_request
 from tocsin.telephony.rest.transport import DEFAULT_TIMEOUT_SECONDS, RestCall, call_id_from, send
 from tocsin.telephony.rest.urls import callback_url, e164_digits
@@ -33,7 +37,7 @@ LABEL = "Plivo"
 SIGNATURE_HEADER = "X-Plivo-Signature-V3"
 NONCE_HEADER = "X-Plivo-Signature-V3-Nonce"
 
-_STATUSES = {
+STATUSES = {
     "queued": CallEventKind.TRYING,
     "ringing": CallEventKind.RINGING,
     "in-progress": CallEventKind.ANSWERED,
@@ -44,6 +48,7 @@ _STATUSES = {
     "failed": CallEventKind.FAILED,
     "cancel": CallEventKind.FAILED,
 }
+CALLBACKS = CallbackKind(NAME, ROUTES, key_in_url)
 
 
 @dataclass(frozen=True)
@@ -74,18 +79,6 @@ def signature(auth_token: str, url: str, params: Sequence[tuple[str, str]], nonc
     message = f"{signed_text(url, params)}.{nonce}".encode()
     digest = hmac.new(auth_token.encode(), message, hashlib.sha256).digest()
     return base64.b64encode(digest).decode()
-
-
-def parse_callback(params: Sequence[tuple[str, str]]) -> tuple[str, list[CallEvent]]:
-    """A ring, answer or hangup callback: the RequestUUID and what it says happened."""
-    return form_status(
-        params, _STATUSES, call_id_field="RequestUUID", failure_detail_field="HangupCause"
-    )
-
-
-def parse_gather(params: Sequence[tuple[str, str]]) -> tuple[str, str]:
-    """A GetDigits action: the RequestUUID and the key pressed ('' when none was)."""
-    return form_digits(params, call_id_field="RequestUUID")
 
 
 def _error_message(body: Any) -> str | None:
@@ -166,40 +159,42 @@ class PlivoProvider:
         """Plivo keeps no idempotency key for calls, so an unconfirmed call cannot be found."""
         return None
 
-    def verify(
-        self,
-        url: str,
-        params: Sequence[tuple[str, str]],
-        header: str | None,
-        nonce: str | None,
-    ) -> bool:
+    @property
+    def callbacks(self) -> PlivoCallbacks:
+        return PlivoCallbacks(self.config, public_base_url=self.public_base_url)
+
+
+class PlivoCallbacks(FormCallbacks):
+    """A Plivo account's callbacks: the answer URL, the GetDigits action, ring and hang-up."""
+
+    kind = NAME
+    fields = FormFields(call_id="RequestUUID", failure_detail="HangupCause", statuses=STATUSES)
+    words = XmlWords(say="Speak", gather="GetDigits")
+
+    def __init__(self, config: PlivoConfig, *, public_base_url: str) -> None:
+        super().__init__(public_base_url=public_base_url)
+        self._config = config
+
+    def verify(self, request: CallbackRequest) -> bool:
+        header = request.header(SIGNATURE_HEADER)
+        nonce = request.header(NONCE_HEADER)
         if not header or not nonce:
             return False
-        expected = signature(self.config.auth_token, url, params, nonce).encode()
+        params = request.form()
+        expected = signature(self._config.auth_token, request.url, params, nonce).encode()
         return any(
             hmac.compare_digest(expected, given.strip().encode()) for given in header.split(",")
         )
 
-    def xml(self, turn: Turn, key: str) -> str:
-        """The Plivo XML for one turn: the text inside a one-key GetDigits, or a goodbye."""
-        response = ET.Element("Response")
-        speak_attributes = {"voice": self.config.voice, "language": self.config.language}
-        if turn.gather:
-            gather_url = self._url("gather", key=key, round=turn.round_no)
-            get_digits = ET.SubElement(
-                response,
-                "GetDigits",
-                action=gather_url,
-                method="POST",
-                numDigits="1",
-                timeout=str(self.config.gather_timeout_seconds),
-                validDigits="0123456789*#",
-                redirect="true",
-            )
-            ET.SubElement(get_digits, "Speak", speak_attributes).text = turn.text
-            # No key in time: Plivo moves on to here, and the gather route reads it as silence.
-            ET.SubElement(response, "Redirect", method="POST").text = gather_url
-        else:
-            ET.SubElement(response, "Speak", speak_attributes).text = turn.text
-            ET.SubElement(response, "Hangup")
-        return xml_document(response)
+    def say_attributes(self) -> dict[str, str]:
+        return {"voice": self._config.voice, "language": self._config.language}
+
+    def gather_attributes(self, gather_url: str) -> dict[str, str]:
+        return {
+            "action": gather_url,
+            "method": "POST",
+            "numDigits": "1",
+            "timeout": str(self._config.gather_timeout_seconds),
+            "validDigits": "0123456789*#",
+            "redirect": "true",
+        }

@@ -1,11 +1,14 @@
 """Telnyx Call Control: create the call, then steer it with commands as its webhooks arrive.
 
 Telnyx sends every event of a call to one webhook URL, signed with Ed25519 over
-`{telnyx-timestamp}|{raw body}`; a timestamp outside the tolerance is refused, so a recorded
-webhook cannot be replayed later. Tocsin's state for the call (attempt key, prompt round, whether
-the goodbye is playing) rides in `client_state`, which Telnyx echoes back inside the signed body.
-On call.answered Tocsin sends gather_using_speak; on call.gather.ended it speaks the confirmation
-(or the prompt again); when the goodbye has been spoken it hangs up.
+`{telnyx-timestamp}|{raw body}` (https://developers.telnyx.com/docs/development/api-fundamentals/
+webhooks); a timestamp outside the tolerance is refused, so a recorded webhook cannot be replayed
+later. Tocsin's state for the call (attempt key, prompt round, whether the goodbye is playing)
+rides in `client_state`, which Telnyx echoes back inside the signed body. Telnyx takes no
+instructions in the reply to a webhook, only a 2xx: on call.answered Tocsin sends
+gather_using_speak, on call.gather.ended it speaks the confirmation (or the prompt again), and
+when the goodbye has been spoken it hangs up, each as a command to the API
+(https://developers.telnyx.com/api-reference/call-commands/gather).
 
 Text messages go through the Messaging API with the same API key; the sending number must be
 assigned to a messaging profile in the portal.
@@ -16,7 +19,9 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from dataclasses import dataclass, field
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -24,11 +29,30 @@ import httpx
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from tocsin.telephony.base import CallEvent, CallEventKind, CallRequest, Capabilities, TextMessage
-from tocsin.telephony.dialogue import CallScript, Turn, event, keypress_events
+from tocsin.core.errors import InvalidInput
+from tocsin.telephony.base import (
+    CallEventKind,
+    CallRequest,
+    Capabilities,
+    ProviderError,
+    TextMessage,
+)
+from tocsin.telephony.callbacks import (
+    NO_CONTENT,
+    CallbackEvent,
+    CallbackKind,
+    CallbackReply,
+    CallbackRequest,
+    CallView,
+    Hook,
+    turn_after,
+)
+from tocsin.telephony.dialogue import Turn, event, keypress_events
 from tocsin.telephony.rest.texts import message_id_from, send_text_request
 from tocsin.telephony.rest.transport import DEFAULT_TIMEOUT_SECONDS, RestCall, call_id_from, send
 from tocsin.telephony.rest.urls import callback_url
+
+log = logging.getLogger(__name__)
 
 NAME = "telnyx"
 LABEL = "Telnyx"
@@ -79,40 +103,57 @@ class ClientState:
             return None
 
 
-@dataclass(frozen=True)
-class TelnyxCallback:
-    event_type: str
-    call_control_id: str
-    state: ClientState | None
-    events: list[CallEvent] = field(default_factory=list)
-    digits: str = ""
-    gather_answered: bool = False
+def _object(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
 
 
-def parse_callback(body: dict[str, Any]) -> TelnyxCallback:
-    """One webhook: the call it is about, Tocsin's client state, and what happened."""
-    data = body.get("data") or {}
-    payload = data.get("payload") or {}
+def parse_callback(body: Mapping[str, Any]) -> CallbackEvent:
+    """One webhook: the call it is about, by Tocsin's client state, and what happened."""
+    data = _object(body.get("data"))
+    payload = _object(data.get("payload"))
     event_type = str(data.get("event_type", ""))
     state = ClientState.decode(payload.get("client_state"))
-    round_no = state.round_no if state else 0
+    key = state.key if state else None
     call_id = str(payload.get("call_control_id", ""))
-    events: list[CallEvent] = []
-    digits = ""
-    gather_answered = False
     if event_type == "call.initiated":
-        events.append(event(CallEventKind.TRYING))
-    elif event_type == "call.answered":
-        events.append(event(CallEventKind.ANSWERED))
-    elif event_type == "call.gather.ended":
-        gather_answered = payload.get("status") in _GATHER_ANSWERS
-        digits = str(payload.get("digits") or "")[:1] if gather_answered else ""
-        events.extend(keypress_events(digits, round_no))
-    elif event_type == "call.hangup":
+        return CallbackEvent(key, Hook.STATUS, call_id, (event(CallEventKind.TRYING),))
+    if event_type == "call.answered":
+        return CallbackEvent(key, Hook.ANSWER, call_id, (event(CallEventKind.ANSWERED),))
+    if event_type == "call.gather.ended":
+        return _gather_ended(key, call_id, payload, round_no=state.round_no if state else 0)
+    if event_type == "call.hangup":
         cause = str(payload.get("hangup_cause", ""))
         kind = _HANGUP_CAUSES.get(cause, CallEventKind.FAILED)
-        events.append(event(kind, detail=cause if kind == CallEventKind.FAILED else ""))
-    return TelnyxCallback(event_type, call_id, state, events, digits, gather_answered)
+        ended = event(kind, detail=cause if kind == CallEventKind.FAILED else "")
+        return CallbackEvent(key, Hook.STATUS, call_id, (ended,))
+    if event_type == "call.speak.ended" and state and state.goodbye:
+        return CallbackEvent(key, Hook.GOODBYE, call_id)
+    return CallbackEvent(key, Hook.STATUS, call_id)
+
+
+def _gather_ended(
+    key: str | None, call_id: str, payload: Mapping[str, Any], *, round_no: int
+) -> CallbackEvent:
+    """A key, or the wait for one timed out; any other end (the call hung up) answers nothing
+    and says only that the call had been answered."""
+    if payload.get("status") not in _GATHER_ANSWERS:
+        return CallbackEvent(key, Hook.STATUS, call_id, tuple(keypress_events("", round_no)))
+    digits = str(payload.get("digits") or "")[:1]
+    events = tuple(keypress_events(digits, round_no))
+    return CallbackEvent(key, Hook.KEYPRESS, call_id, events, digits=digits, round_no=round_no)
+
+
+def reference(request: CallbackRequest) -> str | None:
+    """The key in an unverified webhook's client state, read only to find whose public key
+    checks it; a body that is not JSON names none (and is refused as unsigned)."""
+    try:
+        body = request.json_object()
+    except InvalidInput:
+        return None
+    return parse_callback(body).key
+
+
+CALLBACKS = CallbackKind(NAME, frozenset({"events"}), reference)
 
 
 def verify_signature(
@@ -207,17 +248,9 @@ class TelnyxProvider:
         """Telnyx keeps no idempotency key for calls, so an unconfirmed call cannot be found."""
         return None
 
-    def verify(
-        self, *, signature: str | None, timestamp: str | None, body: bytes, now: datetime
-    ) -> bool:
-        return verify_signature(
-            self.config.public_key,
-            signature=signature,
-            timestamp=timestamp,
-            body=body,
-            now=now,
-            tolerance_seconds=self.config.timestamp_tolerance_seconds,
-        )
+    @property
+    def callbacks(self) -> TelnyxCallbacks:
+        return TelnyxCallbacks(self)
 
     async def play(self, call_control_id: str, turn: Turn, key: str) -> None:
         """Speak one turn: with a one-key gather, or as the goodbye that ends the call."""
@@ -242,15 +275,43 @@ class TelnyxProvider:
                 {"payload": turn.text, **voice, "client_state": state},
             )
 
-    async def respond(self, callback: TelnyxCallback, script: CallScript) -> None:
-        """The command that moves the call on after this webhook, if any."""
-        if callback.state is None:
+
+class TelnyxCallbacks:
+    """A Telnyx account's webhooks: checked with its public key, answered with an empty 2xx
+    after the command that moves the call on."""
+
+    def __init__(self, provider: TelnyxProvider) -> None:
+        self._provider = provider
+
+    def verify(self, request: CallbackRequest) -> bool:
+        config = self._provider.config
+        return verify_signature(
+            config.public_key,
+            signature=request.header(SIGNATURE_HEADER),
+            timestamp=request.header(TIMESTAMP_HEADER),
+            body=request.body,
+            now=request.received_at,
+            tolerance_seconds=config.timestamp_tolerance_seconds,
+        )
+
+    def parse(self, request: CallbackRequest) -> CallbackEvent:
+        return parse_callback(request.json_object())
+
+    async def reply(self, event: CallbackEvent, call: CallView | None) -> CallbackReply:
+        if call is None or call.finished or event.key is None:
+            return NO_CONTENT
+        try:
+            await self._steer(event, call, event.key)
+        except ProviderError as error:
+            # The event is recorded; a failed command leaves the call to end on its own, and a
+            # non-2xx here would only make Telnyx send the same webhook again.
+            log.warning("Telnyx command after a %s webhook failed: %s", event.hook, error)
+        return NO_CONTENT
+
+    async def _steer(self, event: CallbackEvent, call: CallView, key: str) -> None:
+        if event.hook is Hook.GOODBYE:
+            await self._provider.end_call(event.provider_call_id)
             return
-        key, call_id = callback.state.key, callback.call_control_id
-        if callback.event_type == "call.answered":
-            await self.play(call_id, script.first_turn(), key)
-        elif callback.event_type == "call.gather.ended" and callback.gather_answered:
-            turn = script.next_turn(callback.digits, callback.state.round_no)
-            await self.play(call_id, turn, key)
-        elif callback.event_type == "call.speak.ended" and callback.state.goodbye:
-            await self.end_call(call_id)
+        turn = turn_after(event, call)
+        if turn is not None:
+            await self._provider.play(event.provider_call_id, turn, key)

@@ -1,8 +1,12 @@
-"""Twilio Programmable Voice: create the call, answer with TwiML, check X-Twilio-Signature.
+"""Twilio Programmable Voice: create the call; its callbacks, checked by X-Twilio-Signature and
+answered with TwiML.
 
 Twilio fetches the answer URL when the callee picks up, posts the pressed key to the Gather
-action, and posts status changes to the status callback. Every request is signed with
-HMAC-SHA1 (auth token) over the full URL followed by the sorted POST parameters.
+action (https://www.twilio.com/docs/voice/twiml/gather), and posts status changes to the status
+callback (https://www.twilio.com/docs/voice/api/call-resource#statuscallback). Every request is
+signed with HMAC-SHA1 (auth token) over the full URL followed by the POST parameters sorted by
+name, each name then its value, in base64 in X-Twilio-Signature
+(https://www.twilio.com/docs/usage/webhooks/webhooks-security).
 
 Text messages go through Programmable Messaging with the same account credentials; the request
 carries the message's idempotency key in I-Twilio-Idempotency-Token.
@@ -13,15 +17,15 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
-from xml.etree import ElementTree as ET
 
 import httpx
 
-from tocsin.telephony.base import CallEvent, CallEventKind, CallRequest, Capabilities, TextMessage
-from tocsin.telephony.dialogue import Turn, form_digits, form_status, xml_document
+from tocsin.telephony.base import CallEventKind, CallRequest, Capabilities, TextMessage
+from tocsin.telephony.callbacks import CallbackKind, CallbackRequest, key_in_url
+from tocsin.telephony.rest.forms import ROUTES, FormCallbacks, FormFields, XmlWords
 from tocsin.telephony.rest.texts import message_id_from, send_text_request
 from tocsin.telephony.rest.transport import DEFAULT_TIMEOUT_SECONDS, RestCall, call_id_from, send
 from tocsin.telephony.rest.urls import callback_url
@@ -31,7 +35,7 @@ LABEL = "Twilio"
 SIGNATURE_HEADER = "X-Twilio-Signature"
 IDEMPOTENCY_HEADER = "I-Twilio-Idempotency-Token"
 
-_STATUSES = {
+STATUSES = {
     "queued": CallEventKind.TRYING,
     "initiated": CallEventKind.TRYING,
     "ringing": CallEventKind.RINGING,
@@ -43,6 +47,7 @@ _STATUSES = {
     "failed": CallEventKind.FAILED,
     "canceled": CallEventKind.FAILED,
 }
+CALLBACKS = CallbackKind(NAME, ROUTES, key_in_url)
 
 
 @dataclass(frozen=True)
@@ -59,18 +64,6 @@ def signature(auth_token: str, url: str, params: Iterable[tuple[str, str]]) -> s
     data = url + "".join(name + value for name, value in sorted(params))
     digest = hmac.new(auth_token.encode(), data.encode(), hashlib.sha1).digest()
     return base64.b64encode(digest).decode()
-
-
-def parse_callback(params: Sequence[tuple[str, str]]) -> tuple[str, list[CallEvent]]:
-    """A status callback (or answer request): the CallSid and what it says happened."""
-    return form_status(
-        params, _STATUSES, call_id_field="CallSid", failure_detail_field="SipResponseCode"
-    )
-
-
-def parse_gather(params: Sequence[tuple[str, str]]) -> tuple[str, str]:
-    """A Gather action: the CallSid and the key pressed ('' when the Gather timed out)."""
-    return form_digits(params, call_id_field="CallSid")
 
 
 def _error_message(body: Any) -> str | None:
@@ -153,33 +146,39 @@ class TwilioProvider:
         """Twilio keeps no idempotency key for calls, so an unconfirmed call cannot be found."""
         return None
 
-    def verify(self, url: str, params: Sequence[tuple[str, str]], header: str | None) -> bool:
+    @property
+    def callbacks(self) -> TwilioCallbacks:
+        return TwilioCallbacks(self.config, public_base_url=self.public_base_url)
+
+
+class TwilioCallbacks(FormCallbacks):
+    """A Twilio account's callbacks: the answer URL, the Gather action and status callbacks."""
+
+    kind = NAME
+    fields = FormFields(call_id="CallSid", failure_detail="SipResponseCode", statuses=STATUSES)
+    words = XmlWords(say="Say", gather="Gather")
+
+    def __init__(self, config: TwilioConfig, *, public_base_url: str) -> None:
+        super().__init__(public_base_url=public_base_url)
+        self._config = config
+
+    def verify(self, request: CallbackRequest) -> bool:
+        header = request.header(SIGNATURE_HEADER)
         if not header:
             return False
-        expected = signature(self.config.auth_token, url, params)
+        expected = signature(self._config.auth_token, request.url, request.form())
         return hmac.compare_digest(expected.encode(), header.encode())
 
-    def twiml(self, turn: Turn, key: str) -> str:
-        """The TwiML for one turn: the text, then a one-key Gather, or a goodbye and hang-up."""
-        response = ET.Element("Response")
-        if turn.gather:
-            gather_url = self._url("gather", key=key, round=turn.round_no)
-            gather = ET.SubElement(
-                response,
-                "Gather",
-                numDigits="1",
-                action=gather_url,
-                method="POST",
-                timeout=str(self.config.gather_timeout_seconds),
-            )
-            ET.SubElement(gather, "Say", voice=self.config.voice).text = turn.text
-            # No key before the Gather times out: Twilio falls through to here, and the gather
-            # route, seeing no Digits, reads the prompt again (or says goodbye).
-            ET.SubElement(response, "Redirect", method="POST").text = gather_url
-        else:
-            ET.SubElement(response, "Say", voice=self.config.voice).text = turn.text
-            ET.SubElement(response, "Hangup")
-        return xml_document(response)
+    def say_attributes(self) -> dict[str, str]:
+        return {"voice": self._config.voice}
+
+    def gather_attributes(self, gather_url: str) -> dict[str, str]:
+        return {
+            "numDigits": "1",
+            "action": gather_url,
+            "method": "POST",
+            "timeout": str(self._config.gather_timeout_seconds),
+        }
 
 
 def _grouped(form: list[tuple[str, str]]) -> dict[str, str | list[str]]:

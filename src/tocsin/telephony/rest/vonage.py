@@ -2,9 +2,14 @@
 
 Requests to the API carry a JWT signed RS256 with the application's private key. Vonage signs
 each webhook with a JWT in `Authorization: Bearer`, HS256 with the account's signature secret,
-whose `payload_hash` is the SHA-256 of the body. The JWT does not cover the URL, so each
-callback URL carries, next to the attempt's key, a token that binds the key to this account
-(an HMAC under the signature secret): a signed webhook replayed to another attempt's URL fails.
+whose `payload_hash` is the SHA-256 of the body
+(https://developer.vonage.com/en/getting-started/concepts/webhooks#decoding-signed-webhooks). The
+JWT does not cover the URL, so each callback URL carries, next to the attempt's key, a token that
+binds the key to this account (an HMAC under the signature secret): a signed webhook replayed to
+another attempt's URL fails. Vonage fetches an NCCO from the answer URL, posts a key to the
+input action's eventUrl, and posts status changes to the event URL
+(https://developer.vonage.com/en/voice/voice-api/ncco-reference,
+https://developer.vonage.com/en/voice/voice-api/webhook-reference).
 
 Text messages go through the Messages API, which takes the same application JWT; the
 application needs the Messages capability enabled. It takes no idempotency key.
@@ -24,7 +29,20 @@ import jwt
 
 from tocsin.core.clock import Clock, SystemClock
 from tocsin.telephony.base import CallEvent, CallEventKind, CallRequest, Capabilities, TextMessage
-from tocsin.telephony.dialogue import Turn, event
+from tocsin.telephony.callbacks import (
+    NO_CONTENT,
+    CallbackEvent,
+    CallbackKind,
+    CallbackReply,
+    CallbackRequest,
+    CallView,
+    Hook,
+    hook_of,
+    key_in_url,
+    round_in_url,
+    turn_after,
+)
+from tocsin.telephony.dialogue import Turn, event, keypress_events
 from tocsin.telephony.rest.texts import message_id_from, send_text_request
 from tocsin.telephony.rest.transport import DEFAULT_TIMEOUT_SECONDS, RestCall, call_id_from, send
 from tocsin.telephony.rest.urls import callback_url, e164_digits
@@ -45,6 +63,8 @@ _STATUSES = {
     "failed": CallEventKind.FAILED,
     "cancelled": CallEventKind.FAILED,
 }
+HOOKS = {"answer": Hook.ANSWER, "input": Hook.KEYPRESS, "event": Hook.STATUS}
+CALLBACKS = CallbackKind(NAME, frozenset(HOOKS), key_in_url)
 
 
 @dataclass(frozen=True)
@@ -60,7 +80,13 @@ class VonageConfig:
     timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
 
 
-def parse_callback(body: dict[str, Any]) -> tuple[str, list[CallEvent]]:
+def key_token(signature_secret: str, key: str) -> str:
+    """What binds a callback URL's key to the account (see the module docstring)."""
+    message = f"tocsin-callback:{key}".encode()
+    return hmac.new(signature_secret.encode(), message, hashlib.sha256).hexdigest()[:32]
+
+
+def parse_event(body: dict[str, Any]) -> tuple[str, list[CallEvent]]:
     """An event webhook: the call uuid and what it says happened."""
     call_id = str(body.get("uuid", ""))
     kind = _STATUSES.get(str(body.get("status", "")))
@@ -122,15 +148,15 @@ class VonageProvider:
         self._clock = clock or SystemClock()
         self._transport = transport
 
-    def _url(self, route: str, key: str, **query: str | int) -> str:
+    def webhook_url(self, route: str, key: str, **query: str | int) -> str:
         return callback_url(
-            self.public_base_url, NAME, route, key=key, token=self.key_token(key), **query
+            self.public_base_url,
+            NAME,
+            route,
+            key=key,
+            token=key_token(self.config.signature_secret, key),
+            **query,
         )
-
-    def key_token(self, key: str) -> str:
-        message = f"tocsin-callback:{key}".encode()
-        digest = hmac.new(self.config.signature_secret.encode(), message, hashlib.sha256)
-        return digest.hexdigest()[:32]
 
     def api_token(self) -> str:
         issued = int(self._clock.now().timestamp())
@@ -162,9 +188,9 @@ class VonageProvider:
         body = {
             "to": [{"type": "phone", "number": e164_digits(request.to_number)}],
             "from": {"type": "phone", "number": e164_digits(request.caller_id)},
-            "answer_url": [self._url("answer", key)],
+            "answer_url": [self.webhook_url("answer", key)],
             "answer_method": "POST",
-            "event_url": [self._url("event", key)],
+            "event_url": [self.webhook_url("event", key)],
             "event_method": "POST",
             "ringing_timer": round(request.ring_timeout_seconds),
         }
@@ -197,27 +223,61 @@ class VonageProvider:
         """Vonage keeps no idempotency key for calls, so an unconfirmed call cannot be found."""
         return None
 
-    def verify(
-        self, *, authorization: str | None, body: bytes, now: datetime, key: str, token: str
-    ) -> bool:
-        if not hmac.compare_digest(self.key_token(key), token):
+    @property
+    def callbacks(self) -> VonageCallbacks:
+        return VonageCallbacks(self)
+
+
+class VonageCallbacks:
+    """A Vonage application's webhooks: the answer URL, the input action's eventUrl and the
+    event URL, each answered with an NCCO or an empty 2xx."""
+
+    def __init__(self, provider: VonageProvider) -> None:
+        self._provider = provider
+
+    def verify(self, request: CallbackRequest) -> bool:
+        config = self._provider.config
+        expected = key_token(config.signature_secret, key_in_url(request))
+        if not hmac.compare_digest(expected.encode(), request.query("token").encode()):
             return False
         return verify_signed_webhook(
-            self.config.signature_secret,
-            authorization=authorization,
-            body=body,
-            now=now,
-            tolerance_seconds=self.config.token_tolerance_seconds,
+            config.signature_secret,
+            authorization=request.header("Authorization"),
+            body=request.body,
+            now=request.received_at,
+            tolerance_seconds=config.token_tolerance_seconds,
         )
+
+    def parse(self, request: CallbackRequest) -> CallbackEvent:
+        hook = hook_of(request, HOOKS)
+        body = request.json_object()
+        key = key_in_url(request)
+        if hook is Hook.KEYPRESS:
+            call_id, digit = parse_input(body)
+            round_no = round_in_url(request)
+            events = tuple(keypress_events(digit, round_no))
+            return CallbackEvent(key, hook, call_id, events, digits=digit, round_no=round_no)
+        if hook is Hook.ANSWER:
+            answered = (event(CallEventKind.ANSWERED),)
+            return CallbackEvent(key, hook, str(body.get("uuid", "")), answered)
+        call_id, happened = parse_event(body)
+        return CallbackEvent(key, hook, call_id, tuple(happened))
+
+    async def reply(self, event: CallbackEvent, call: CallView | None) -> CallbackReply:
+        turn = turn_after(event, call) if call is not None else None
+        if turn is None:
+            return NO_CONTENT
+        return CallbackReply.json(self.ncco(turn, event.key or ""))
 
     def ncco(self, turn: Turn, key: str) -> list[dict[str, Any]]:
         """The NCCO for one turn: the text with a one-key DTMF input, or a goodbye (the call
         ends when the NCCO does)."""
+        config = self._provider.config
         talk: dict[str, Any] = {
             "action": "talk",
             "text": turn.text,
-            "language": self.config.language,
-            "style": self.config.style,
+            "language": config.language,
+            "style": config.style,
         }
         if not turn.gather:
             return [talk]
@@ -226,8 +286,8 @@ class VonageProvider:
             {
                 "action": "input",
                 "type": ["dtmf"],
-                "dtmf": {"maxDigits": 1, "timeOut": self.config.gather_timeout_seconds},
-                "eventUrl": [self._url("input", key, round=turn.round_no)],
+                "dtmf": {"maxDigits": 1, "timeOut": config.gather_timeout_seconds},
+                "eventUrl": [self._provider.webhook_url("input", key, round=turn.round_no)],
                 "eventMethod": "POST",
             },
         ]
