@@ -482,3 +482,37 @@ def test_an_organizations_own_twilio_account_places_the_call_and_checks_its_call
     assert phone.press("1").status_code == 200
     assert phone.status("completed").status_code == 204
     assert_acknowledged_by_keypad(runtime, body["alert_id"], phone.call.call_id)
+
+
+@pytest.mark.parametrize(
+    "route",
+    [
+        "twilio/answer",
+        "twilio/gather",
+        "twilio/status",
+        "plivo/answer",
+        "plivo/gather",
+        "plivo/status",
+        "telnyx/events",
+        "vonage/answer",
+        "vonage/input",
+        "vonage/event",
+    ],
+)
+def test_every_callback_url_given_to_providers_is_served_and_checked(
+    client: TestClient, runtime: Runtime, route: str
+) -> None:
+    base = runtime.settings.public_base_url
+    client.app.state.rest_providers = RestProviders(  # type: ignore[attr-defined]
+        twilio=TwilioProvider(TwilioConfig("AC1", "token"), public_base_url=base),
+        plivo=PlivoProvider(PlivoConfig("MA1", "token"), public_base_url=base),
+        telnyx=TelnyxProvider(TelnyxConfig("key", "c-1", "pk"), public_base_url=base),
+        vonage=VonageProvider(VonageConfig("app", "pem", "secret"), public_base_url=base),
+    )
+    assert_refused(client.post(f"/v1/telephony/{route}?key=job_1%2F1", content=b"{}"))
+
+
+@pytest.mark.parametrize("route", ["twilio/events", "telnyx/answer", "sip/answer", "twilio"])
+def test_a_callback_url_no_provider_was_given_is_not_found(client: TestClient, route: str) -> None:
+    response = client.post(f"/v1/telephony/{route}", content=b"")
+    assert (response.status_code, response.json()["error"]["code"]) == (404, "not_found")
