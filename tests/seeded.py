@@ -33,10 +33,10 @@ from tests.factories import PASSWORD, Tenant
 from tocsin.accounts import service
 from tocsin.accounts.models import Membership, Role
 from tocsin.audit import log as audit
+from tocsin.contacts import commands as contacts
 from tocsin.contacts.verify import confirm_for_contact, issue_for_contact
 from tocsin.core.actors import Actor
-from tocsin.endpoints import policies, setup
-from tocsin.endpoints.service import get_contact
+from tocsin.endpoints import commands as endpoints
 from tocsin.numbers.verification import Channel, Requester
 from tocsin.organizations import registration
 from tocsin.runtime import Runtime
@@ -141,16 +141,16 @@ def contact(
     """A contact, its number verified by the owner unless `verified` is False."""
     now = runtime.clock.now()
     with runtime.database.write() as session:
-        added = setup.add_contact(
+        added = contacts.create_contact(
             session,
             org_id=org_id,
             name=name,
             phone=phone,
             region=region,
             actor=_owner(session, org_id),
+            now=now,
             billing=runtime.billing,
             sanctioned_regions=runtime.settings.sanctioned_region_set(),
-            now=now,
         )
         contact_id: str = added.id
     if verified:
@@ -163,11 +163,11 @@ def verify(runtime: Runtime, org_id: str, contact_id: str) -> None:
     confirmed code, the consent record and the trial claim. No call is placed for it."""
     with runtime.database.write() as session:
         owner = _owner(session, org_id)
-        found = get_contact(session, org_id=org_id, contact_id=contact_id)
         pending = issue_for_contact(
             session,
             runtime,
-            contact=found,
+            org_id=org_id,
+            contact_id=contact_id,
             channel=Channel.CALL,
             requester=Requester(owner),
             now=runtime.clock.now(),
@@ -175,7 +175,8 @@ def verify(runtime: Runtime, org_id: str, contact_id: str) -> None:
         confirmation, _ = confirm_for_contact(
             session,
             runtime,
-            contact=found,
+            org_id=org_id,
+            contact_id=contact_id,
             code=pending.issued.code,
             verification_id=pending.issued.verification.id,
             actor=owner,
@@ -197,13 +198,13 @@ def endpoint(
 ) -> str:
     now = runtime.clock.now()
     with runtime.database.write() as session:
-        created = setup.add_endpoint(
+        created = endpoints.create_endpoint(
             session,
             org_id=org_id,
             name=name,
             actor=_owner(session, org_id),
-            billing=runtime.billing,
             now=now,
+            billing=runtime.billing,
             require_key=require_key,
             routing=routing,
             contact_ids=list(contact_ids),
@@ -217,15 +218,13 @@ def endpoint(
 def escalation(runtime: Runtime, org_id: str, *steps: dict[str, Any], name: str = "On call") -> str:
     now = runtime.clock.now()
     with runtime.database.write() as session:
-        policy = policies.create_policy(session, org_id=org_id, name=name, steps=steps, now=now)
-        audit.record(
+        policy = endpoints.create_policy(
             session,
-            actor=_owner(session, org_id),
-            action="escalation.created",
-            at=now,
             org_id=org_id,
-            target_type="escalation_policy",
-            target_id=policy.id,
+            name=name,
+            steps=steps,
+            actor=_owner(session, org_id),
+            now=now,
         )
         policy_id: str = policy.id
         return policy_id

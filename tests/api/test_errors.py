@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from tests.accounts.helpers import bearer
 from tests.factories import Tenant, make_tenant, ok
-from tocsin.endpoints import service as endpoints_service
+from tocsin.contacts import queries as contact_queries
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
@@ -120,7 +120,7 @@ def test_unexpected_failure_is_a_json_500_without_internals(
     def explode(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("database password is hunter2")
 
-    monkeypatch.setattr(endpoints_service, "list_contacts", explode)
+    monkeypatch.setattr(contact_queries, "list_contacts", explode)
     response = client.get(f"/v1/orgs/{tenant.org_id}/contacts", headers=tenant.auth)
     _assert_error_shape(response, 500, "internal_error")
     assert "hunter2" not in response.text

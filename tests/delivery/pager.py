@@ -21,9 +21,9 @@ from fastapi.testclient import TestClient
 
 from tests import seeded
 from tests.factories import ok
+from tocsin.contacts.queries import get_contact
 from tocsin.core.clock import ManualClock
 from tocsin.core.throttle import VOICE_PER_NUMBER, Bucket
-from tocsin.endpoints.service import get_contact
 from tocsin.engine.worker import Worker, WorkerSettings
 from tocsin.routing.steps import PagingDefaults
 from tocsin.runtime import Runtime

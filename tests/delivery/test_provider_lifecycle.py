@@ -18,7 +18,7 @@ from sqlalchemy import select
 from tests.rows import provider_account, tenant_rows
 from tocsin.core.actors import Actor
 from tocsin.core.clock import ManualClock
-from tocsin.endpoints.service import find_route
+from tocsin.endpoints.queries import find_route
 from tocsin.engine.planning import AttemptSnapshot
 from tocsin.engine.worker import Worker, WorkerSettings
 from tocsin.formats.parse import parse_alert

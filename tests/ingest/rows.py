@@ -20,7 +20,7 @@ from tocsin.contacts.models import Contact
 from tocsin.core.actors import Actor
 from tocsin.core.ids import new_id
 from tocsin.endpoints.models import Endpoint, EndpointContact
-from tocsin.endpoints.service import EndpointRoute, find_route
+from tocsin.endpoints.queries import EndpointRoute, find_route
 from tocsin.formats.parse import parse_alert
 from tocsin.intake.accept import IngestResult, accept_alert
 from tocsin.paging.models import Alert, CallJob

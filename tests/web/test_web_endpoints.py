@@ -10,9 +10,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from tests import seeded
 from tests.factories import code_in_simulator
 from tests.web.browser_forms import form_token, sign_up, submit
-from tocsin.endpoints import policies
 from tocsin.paging.models import Alert, CallJob
 from tocsin.runtime import Runtime
 
@@ -164,15 +164,9 @@ def test_the_scenario_saves_rules_template_and_escalation_policy(
     ana = contact(client, home, "Ana", "+447400123456", data_dir)
     page = endpoint(client, home, [ana])
     org_id = home.rsplit("/", 1)[1]
-    with runtime.database.write() as db:
-        policy = policies.create_policy(
-            db,
-            org_id=org_id,
-            name="Night shift",
-            steps=[{"type": "call", "contact_ids": [ana]}],
-            now=runtime.clock.now(),
-        )
-        policy_id = policy.id
+    policy_id = seeded.escalation(
+        runtime, org_id, {"type": "call", "contact_ids": [ana]}, name="Night shift"
+    )
     shown = client.get(page)
     for label in ("Scenario rules (JSON)", "Template", "Escalation policy"):
         assert f"{label} <span" in shown.text

@@ -26,12 +26,12 @@ from tocsin.cli.common import (
     open_runtime,
 )
 from tocsin.cli.root import app, group
+from tocsin.contacts import commands as contacts
 from tocsin.contacts.verify import confirm_for_contact, deliver, issue_for_contact
 from tocsin.core.config import Settings
 from tocsin.core.ids import new_id
-from tocsin.endpoints import service as endpoints
-from tocsin.endpoints import setup
-from tocsin.endpoints.models import Endpoint
+from tocsin.endpoints import commands as endpoints
+from tocsin.endpoints.queries import find_route, get_endpoint, webhook_url
 from tocsin.migrations.upgrade import upgrade
 from tocsin.numbers.verification import Channel, Requester
 from tocsin.organizations import commands as organizations
@@ -225,7 +225,7 @@ def key_create(
     with runtime.database.write() as session:
         organization = accounts.get_organization(session, org)
         if endpoint is not None:
-            endpoints.get_endpoint(session, org_id=organization.id, endpoint_id=endpoint)
+            get_endpoint(session, org_id=organization.id, endpoint_id=endpoint)
         key, plaintext = accounts.create_api_key(
             session,
             org_id=organization.id,
@@ -263,18 +263,18 @@ def endpoint_create(
     now = runtime.clock.now()
     with runtime.database.write() as session:
         organization = accounts.get_organization(session, org)
-        created = setup.add_endpoint(
+        created = endpoints.create_endpoint(
             session,
             org_id=organization.id,
             name=name,
             actor=CLI_ACTOR,
-            billing=runtime.billing,
             now=now,
+            billing=runtime.billing,
             require_key=not no_key,
             routing=routing,
             contact_ids=contact,
         )
-        url = endpoints.webhook_url(runtime.settings.public_base_url, created.id)
+        url = webhook_url(runtime.settings.public_base_url, created.id)
         data = {"id": created.id, "name": created.name, "url": url}
     emit(as_json, data, f"created endpoint {data['id']}\n{url}")
 
@@ -293,16 +293,16 @@ def contact_add(
     now = runtime.clock.now()
     with runtime.database.write() as session:
         organization = accounts.get_organization(session, org)
-        created = setup.add_contact(
+        created = contacts.create_contact(
             session,
             org_id=organization.id,
             name=name,
             phone=phone,
             region=region,
             actor=CLI_ACTOR,
+            now=now,
             billing=runtime.billing,
             sanctioned_regions=runtime.settings.sanctioned_region_set(),
-            now=now,
         )
         data = {"id": created.id, "name": created.name, "phone": created.phone_e164}
     emit(as_json, data, f"added contact {data['id']} {data['phone']}")
@@ -526,14 +526,20 @@ def quickstart(
             and endpoint_id is not None
             and accounts.find_api_key(session, key, digest_key=runtime.api_key_digest_key)
             is not None
-            and session.get(Endpoint, endpoint_id) is not None
+            and find_route(session, endpoint_id) is not None
         )
     if not valid:
         org_id, contact_id = _verified_demo_contact(runtime, phone)
         with runtime.database.write() as session:
             org = accounts.get_organization(session, org_id)
             endpoint = endpoints.create_endpoint(
-                session, org_id=org.id, name="Demo", now=now, contact_ids=[contact_id]
+                session,
+                org_id=org.id,
+                name="Demo",
+                actor=CLI_ACTOR,
+                now=now,
+                billing=runtime.billing,
+                contact_ids=[contact_id],
             )
             _, key = accounts.create_api_key(
                 session,
@@ -555,7 +561,7 @@ def quickstart(
             )
     assert key is not None
     assert endpoint_id is not None
-    url = endpoints.webhook_url(settings.public_base_url, endpoint_id)
+    url = webhook_url(settings.public_base_url, endpoint_id)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     env_path.write_text(
         f"export TOCSIN_HOOK_URL={url}\nexport TOCSIN_ALERT_KEY={key}\n"
@@ -592,19 +598,22 @@ def _verified_demo_contact(runtime: Runtime, phone: str) -> tuple[str, str]:
             home_region=home,
             plan=runtime.billing.default_plan,
         )
-        contact = endpoints.create_contact(
+        contact = contacts.create_contact(
             session,
             org_id=org.id,
             name="On call",
             phone=phone,
             region=None,
+            actor=CLI_ACTOR,
             now=now,
+            billing=runtime.billing,
             sanctioned_regions=settings.sanctioned_region_set(),
         )
         pending = issue_for_contact(
             session,
             runtime,
-            contact=contact,
+            org_id=org.id,
+            contact_id=contact.id,
             channel=Channel.CALL,
             requester=Requester(CLI_ACTOR, "tocsin-quickstart"),
             now=now,
@@ -612,11 +621,11 @@ def _verified_demo_contact(runtime: Runtime, phone: str) -> tuple[str, str]:
         ids = (org.id, contact.id)
     asyncio.run(deliver(runtime, pending))
     with runtime.database.write() as session:
-        contact = endpoints.get_contact(session, org_id=ids[0], contact_id=ids[1])
         result, _ = confirm_for_contact(
             session,
             runtime,
-            contact=contact,
+            org_id=ids[0],
+            contact_id=ids[1],
             code=pending.issued.code,
             verification_id=pending.issued.verification.id,
             actor=CLI_ACTOR,

@@ -10,8 +10,8 @@ import typer
 from tocsin.accounts import service as accounts
 from tocsin.cli.admin import contact_app
 from tocsin.cli.common import CLI_ACTOR, JsonOption, OrgOption, emit, friendly_errors, open_runtime
+from tocsin.contacts.queries import all_contacts
 from tocsin.contacts.verify import confirm_for_contact, deliver, issue_for_contact
-from tocsin.endpoints import service as endpoints
 from tocsin.numbers import consent
 from tocsin.numbers.verification import Channel, Requester
 
@@ -28,11 +28,11 @@ def contact_verify(
     runtime = open_runtime()
     with runtime.database.write() as session:
         organization = accounts.get_organization(session, org)
-        contact = endpoints.get_contact(session, org_id=organization.id, contact_id=contact_id)
         pending = issue_for_contact(
             session,
             runtime,
-            contact=contact,
+            org_id=organization.id,
+            contact_id=contact_id,
             channel=channel,
             requester=Requester(CLI_ACTOR, "tocsin-cli"),
             now=runtime.clock.now(),
@@ -69,7 +69,8 @@ def contact_confirm(
         result, record = confirm_for_contact(
             session,
             runtime,
-            contact=endpoints.get_contact(session, org_id=organization.id, contact_id=contact_id),
+            org_id=organization.id,
+            contact_id=contact_id,
             code=code,
             verification_id=verification,
             actor=CLI_ACTOR,
@@ -107,7 +108,7 @@ def contact_list(org: str = OrgOption, as_json: bool = JsonOption) -> None:
                     session, org_id=organization.id, number=contact.phone_e164
                 ).value,
             }
-            for contact in endpoints.all_contacts(session, org_id=organization.id)
+            for contact in all_contacts(session, org_id=organization.id)
         ]
     emit(
         as_json,

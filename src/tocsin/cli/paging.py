@@ -12,14 +12,12 @@ from typing import Any
 import typer
 
 from tocsin.accounts import service as accounts
-from tocsin.audit.actions import AuditAction
 from tocsin.cli.admin import endpoint_app
 from tocsin.cli.common import (
     CLI_ACTOR,
     CliError,
     JsonOption,
     OrgOption,
-    audit_as_shell,
     emit,
     fail,
     friendly_errors,
@@ -27,8 +25,7 @@ from tocsin.cli.common import (
 )
 from tocsin.cli.root import group
 from tocsin.core.pagination import MAX_LIMIT
-from tocsin.endpoints import policies
-from tocsin.endpoints import service as endpoints
+from tocsin.endpoints import commands, queries
 from tocsin.engine.auditor import audit_and_report
 from tocsin.intake.preview import preview
 from tocsin.numbers import do_not_call
@@ -85,16 +82,8 @@ def escalation_create(
     now = runtime.clock.now()
     with runtime.database.write() as session:
         organization = accounts.get_organization(session, org)
-        policy = policies.create_policy(
-            session, org_id=organization.id, name=name, steps=steps, now=now
-        )
-        audit_as_shell(
-            session,
-            action=AuditAction.ESCALATION_CREATED,
-            at=now,
-            org_id=organization.id,
-            target_type="escalation_policy",
-            target_id=policy.id,
+        policy = commands.create_policy(
+            session, org_id=organization.id, name=name, steps=steps, actor=CLI_ACTOR, now=now
         )
         data = {"id": policy.id, "name": policy.name, "steps": policy.steps}
     emit(as_json, data, f"created escalation policy {data['id']}")
@@ -106,7 +95,7 @@ def escalation_list(org: str = OrgOption, as_json: bool = JsonOption) -> None:
     runtime = open_runtime()
     with runtime.database.read() as session:
         organization = accounts.get_organization(session, org)
-        page = policies.list_policies(session, org_id=organization.id, limit=MAX_LIMIT, cursor=None)
+        page = queries.list_policies(session, org_id=organization.id, limit=MAX_LIMIT, cursor=None)
         items = [{"id": p.id, "name": p.name, "steps": p.steps} for p in page.items]
     human = "\n".join(f"{item['id']}  {item['name']}: {len(item['steps'])} steps" for item in items)
     emit(as_json, items, human or "no escalation policies")
@@ -129,21 +118,14 @@ def endpoint_configure(
     now = runtime.clock.now()
     with runtime.database.write() as session:
         organization = accounts.get_organization(session, org)
-        endpoint = endpoints.update_endpoint(
+        endpoint = commands.update_endpoint(
             session,
             org_id=organization.id,
             endpoint_id=endpoint_id,
+            actor=CLI_ACTOR,
             now=now,
             rules=new_rules,
             template=new_template,
-        )
-        audit_as_shell(
-            session,
-            action=AuditAction.ENDPOINT_UPDATED,
-            at=now,
-            org_id=organization.id,
-            target_type="endpoint",
-            target_id=endpoint.id,
         )
         count = len(endpoint.rules)
         data = {"id": endpoint.id, "rules": endpoint.rules, "template": endpoint.template}
@@ -163,7 +145,7 @@ def endpoint_preview(
     runtime = open_runtime()
     with runtime.database.read() as session:
         organization = accounts.get_organization(session, org)
-        endpoint = endpoints.get_endpoint(session, org_id=organization.id, endpoint_id=endpoint_id)
+        endpoint = queries.get_endpoint(session, org_id=organization.id, endpoint_id=endpoint_id)
         result = preview(
             session,
             endpoint=endpoint,

@@ -1,22 +1,25 @@
-"""Verifying a contact's number, shared by the API and the command line: issue a code in one
-transaction, send it outside any transaction, and check what was typed back."""
+"""Verifying a contact's number, shared by the API, the dashboard and the command line: issue a
+code in one transaction, send it outside any transaction, and check what was typed back."""
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tocsin.accounts.models import Organization
 from tocsin.billing.trials import remember_phone
-from tocsin.contacts.models import Contact
+from tocsin.contacts.checks import screened_number
+from tocsin.contacts.queries import get_contact, latest_code_id
 from tocsin.core.actors import Actor
+from tocsin.core.config import Settings
 from tocsin.core.errors import NotFound
-from tocsin.core.ratelimit import Limits
-from tocsin.endpoints.service import screened_number
+from tocsin.core.ratelimit import Limits, RateLimiter
+from tocsin.core.secretbox import SecretBox
+from tocsin.db.engine import Database
 from tocsin.numbers import consent, verification
 from tocsin.numbers.code_delivery import (
     CodeMessage,
@@ -28,7 +31,26 @@ from tocsin.numbers.code_delivery import (
 from tocsin.numbers.models import ConsentRecord, NumberVerification
 from tocsin.numbers.verification import Channel, Confirmation, Purpose, Requester
 from tocsin.numbers.verification_calls import seal_spoken_text
-from tocsin.runtime import Runtime
+from tocsin.providers.choice import ProviderDirectory
+
+
+class VerificationServices(Protocol):
+    """What verifying a number needs of the running process; `tocsin.runtime.Runtime` is one."""
+
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def database(self) -> Database: ...
+    @property
+    def rate_limiter(self) -> RateLimiter: ...
+    @property
+    def verification_digest_key(self) -> bytes: ...
+    @property
+    def verification_box(self) -> SecretBox: ...
+    # A verified number is remembered, so a second free trial cannot claim it.
+    @property
+    def billing_digest_key(self) -> bytes: ...
+    def provider_directory(self) -> ProviderDirectory: ...
 
 
 @dataclass(frozen=True)
@@ -41,19 +63,22 @@ class Pending:
     voice: str | None = None
 
 
-def opt_out_url(runtime: Runtime) -> str:
-    return f"{runtime.settings.public_base_url.rstrip('/')}/opt-out"
+def opt_out_url(services: VerificationServices) -> str:
+    return f"{services.settings.public_base_url.rstrip('/')}/opt-out"
 
 
 def issue_for_contact(
     session: Session,
-    runtime: Runtime,
+    services: VerificationServices,
     *,
-    contact: Contact,
+    org_id: str,
+    contact_id: str,
     channel: Channel,
     requester: Requester,
     now: datetime,
 ) -> Pending:
+    """Write a code for the contact's number; `deliver` sends it once this has committed."""
+    contact = get_contact(session, org_id=org_id, contact_id=contact_id)
     # Screened again: a code is a call too, and the policy may have narrowed since the contact
     # was added, so a verification must never reach a number an alert could not.
     screened_number(
@@ -61,13 +86,13 @@ def issue_for_contact(
         org_id=contact.org_id,
         phone=contact.phone_e164,
         region=None,
-        sanctioned_regions=runtime.settings.sanctioned_region_set(),
+        sanctioned_regions=services.settings.sanctioned_region_set(),
     )
     if channel == Channel.SMS and not has_sms(
-        runtime.provider_directory().choices_for(session, contact.org_id).choices
+        services.provider_directory().choices_for(session, contact.org_id).choices
     ):
         raise SmsUnsupported("none of this organization's providers sends SMS; use a call")
-    runtime.rate_limiter.hit(
+    services.rate_limiter.hit(
         Limits.VERIFICATION, requester.actor.id or contact.org_id, what="verification codes"
     )
     org = session.get(Organization, contact.org_id)
@@ -77,7 +102,7 @@ def issue_for_contact(
         number=contact.phone_e164,
         channel=channel,
         requester=requester,
-        digest_key=runtime.verification_digest_key,
+        digest_key=services.verification_digest_key,
         now=now,
         org_id=contact.org_id,
         contact_id=contact.id,
@@ -85,25 +110,25 @@ def issue_for_contact(
     return Pending(issued, org.name if org else None, org.voice if org else None)
 
 
-async def deliver(runtime: Runtime, pending: Pending) -> None:
+async def deliver(services: VerificationServices, pending: Pending) -> None:
     """Send a committed code, then note how it went; a code that did not go out is an error."""
     row = pending.issued.verification
-    directory = runtime.provider_directory()
+    directory = services.provider_directory()
     if row.org_id is None:
         chain = directory.platform_chain()
     else:
-        with runtime.database.read() as session:
+        with services.database.read() as session:
             chain = directory.choices_for(session, row.org_id)
     message = CodeMessage(
-        Purpose(row.purpose), pending.issued.code, pending.org_name, opt_out_url(runtime)
+        Purpose(row.purpose), pending.issued.code, pending.org_name, opt_out_url(services)
     )
     if Channel(row.channel) == Channel.CALL:
         # Kept sealed, and committed before dialling: a REST provider asks for the words as
         # soon as the call is answered.
-        sealed = seal_spoken_text(runtime.verification_box, message.spoken())
+        sealed = seal_spoken_text(services.verification_box, message.spoken())
 
         def keep_text() -> None:
-            with runtime.database.write() as session:
+            with services.database.write() as session:
                 stored = session.get(NumberVerification, row.id)
                 if stored is not None:
                     stored.sealed_code = sealed
@@ -116,16 +141,16 @@ async def deliver(runtime: Runtime, pending: Pending) -> None:
             chain.choices,
             verification_id=row.id,
             to_number=row.phone_e164,
-            caller_id=runtime.settings.caller_id,
+            caller_id=services.settings.caller_id,
             channel=Channel(row.channel),
             message=message,
-            voice=pending.voice or runtime.settings.voice,
+            voice=pending.voice or services.settings.voice,
         )
     except CodeNotSent as failure:
         error = failure
 
     def note() -> None:
-        with runtime.database.write() as session:
+        with services.database.write() as session:
             stored = session.get(NumberVerification, row.id)
             if stored is not None:
                 stored.provider_ref = reference
@@ -138,9 +163,10 @@ async def deliver(runtime: Runtime, pending: Pending) -> None:
 
 def confirm_for_contact(
     session: Session,
-    runtime: Runtime,
+    services: VerificationServices,
     *,
-    contact: Contact,
+    org_id: str,
+    contact_id: str,
     code: str,
     verification_id: str | None,
     actor: Actor,
@@ -149,23 +175,15 @@ def confirm_for_contact(
 ) -> tuple[Confirmation, ConsentRecord | None]:
     """Check a code typed for the contact (the latest one sent when none is named); record
     consent when it is right. Raise the confirmation's error only after the caller commits."""
-    wanted = verification_id or session.scalar(
-        select(NumberVerification.id)
-        .where(
-            NumberVerification.org_id == contact.org_id,
-            NumberVerification.contact_id == contact.id,
-            NumberVerification.purpose == Purpose.CONSENT.value,
-        )
-        .order_by(NumberVerification.created_at.desc(), NumberVerification.id.desc())
-        .limit(1)
-    )
+    contact = get_contact(session, org_id=org_id, contact_id=contact_id)
+    wanted = verification_id or latest_code_id(session, contact)
     if wanted is None:
         raise NotFound("no code was sent to this contact", code="verification_not_found")
     row = verification.find(session, wanted, purpose=Purpose.CONSENT, org_id=contact.org_id)
     if row.contact_id != contact.id or row.phone_e164 != contact.phone_e164:
         raise NotFound("no such verification for this contact", code="verification_not_found")
     result = verification.confirm(
-        row, code=code, digest_key=runtime.verification_digest_key, now=now
+        row, code=code, digest_key=services.verification_digest_key, now=now
     )
     if result.error() is not None:
         return result, None
@@ -174,7 +192,7 @@ def confirm_for_contact(
         session,
         org_id=contact.org_id,
         number=row.phone_e164,
-        digest_key=runtime.billing_digest_key,
+        digest_key=services.billing_digest_key,
         now=now,
     )
     return result, record

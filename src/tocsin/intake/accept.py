@@ -18,7 +18,7 @@ from tocsin.core.actors import Actor
 from tocsin.core.ids import new_id
 from tocsin.db.base import table_of
 from tocsin.db.wakeup import announce_work
-from tocsin.endpoints.service import EndpointRoute, call_targets
+from tocsin.endpoints.queries import EndpointRoute, call_targets
 from tocsin.formats.intent import Intent
 from tocsin.formats.parse import ParsedAlert, dedup_key_for
 from tocsin.intake import subscriptions

@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from tocsin.endpoints.models import Endpoint
-from tocsin.endpoints.service import CallTarget, call_targets
+from tocsin.endpoints.queries import CallTarget, call_targets
 from tocsin.formats.parse import dedup_key_for, parse_alert
 from tocsin.intake.route import Route, route_alert
 from tocsin.messages import MessageContext, render_message

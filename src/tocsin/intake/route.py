@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from tocsin.contacts.models import Contact
 from tocsin.endpoints.models import EscalationPolicy, RoutingMode
-from tocsin.endpoints.service import CallTarget
+from tocsin.endpoints.queries import CallTarget
 from tocsin.formats.parse import ParsedAlert
 from tocsin.routing.rules import DEFAULT_ACTION, Action, ActionType, first_match, parse_rules
 from tocsin.routing.steps import DEFAULT_PAGING, PagingDefaults, plan_for

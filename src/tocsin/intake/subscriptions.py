@@ -23,7 +23,7 @@ from tocsin.audit import log as audit
 from tocsin.audit.actions import AuditAction
 from tocsin.core.actors import Actor
 from tocsin.db.engine import Database
-from tocsin.endpoints.service import EndpointRoute
+from tocsin.endpoints.queries import EndpointRoute
 from tocsin.formats.parse import ParsedAlert
 
 CONFIRM_TIMEOUT_SECONDS = 5.0

@@ -21,9 +21,7 @@ from sqlalchemy.orm import Session
 
 from tocsin.audit import log as audit
 from tocsin.audit.actions import AuditAction
-from tocsin.contacts.models import Contact
 from tocsin.core.actors import Actor
-from tocsin.core.errors import Conflict
 from tocsin.core.ids import new_id
 from tocsin.core.pagination import Page, paginate
 from tocsin.documents.versions import aup_version_in_force
@@ -104,24 +102,6 @@ def dial_refusal(session: Session, *, org_id: str, number: str) -> Refusal | Non
     if state == NumberState.VERIFIED:
         return None
     return Refusal(state, REASONS[state])
-
-
-def require_callable(session: Session, *, org_id: str, contact_ids: Sequence[str]) -> None:
-    """Refuse configuration that would call a contact whose number cannot be called."""
-    if not contact_ids:
-        return
-    contacts = session.scalars(
-        select(Contact).where(Contact.org_id == org_id, Contact.id.in_(contact_ids))
-    ).all()
-    for contact in contacts:
-        state = state_of(session, org_id=org_id, number=contact.phone_e164)
-        if state != NumberState.VERIFIED:
-            raise Conflict(
-                f"{contact.name} ({contact.phone_e164}) cannot be called: {REASONS[state]}; "
-                f"verify it first with POST /v1/orgs/{org_id}/contacts/{contact.id}/verification",
-                code=Refusal(state, "").code,
-                details={"contact_id": contact.id, "state": state.value},
-            )
 
 
 def record(

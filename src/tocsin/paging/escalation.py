@@ -30,7 +30,7 @@ from tocsin.contacts.models import Contact
 from tocsin.core.actors import Actor
 from tocsin.core.ids import new_id
 from tocsin.db.base import table_of
-from tocsin.endpoints.service import CallTarget
+from tocsin.endpoints.queries import CallTarget
 from tocsin.paging.hangups import request_hangups
 from tocsin.paging.jobs import cancel_pending_calls, enqueue_calls
 from tocsin.paging.models import (

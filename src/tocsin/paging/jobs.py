@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from tocsin.core.ids import new_id
 from tocsin.db.base import table_of
-from tocsin.endpoints.service import CallTarget
+from tocsin.endpoints.queries import CallTarget
 from tocsin.paging.models import CallJob, JobOutcome, JobStatus
 
 _INSERT_JOB = insert(table_of(CallJob))

@@ -12,7 +12,7 @@ from tocsin.audit.actions import AuditAction
 from tocsin.core.actors import Actor
 from tocsin.core.pagination import DEFAULT_LIMIT, paginate
 from tocsin.core.ratelimit import Limits
-from tocsin.endpoints.service import get_endpoint
+from tocsin.endpoints.queries import get_endpoint
 from tocsin.http.api.deps import Caller, client_ip, get_caller, get_runtime
 from tocsin.http.api.schemas.accounts import (
     AcceptInviteIn,

@@ -9,7 +9,6 @@ from fastapi import APIRouter, Depends, Query, Request
 from tocsin.accounts.models import Role, Scope
 from tocsin.contacts.verify import Pending, confirm_for_contact, deliver, issue_for_contact
 from tocsin.core.pagination import DEFAULT_LIMIT
-from tocsin.endpoints.service import get_contact
 from tocsin.http.api.deps import Caller, get_caller
 from tocsin.http.api.schemas.common import ERROR_RESPONSES, PageOut, page_of
 from tocsin.http.api.schemas.trust import CodeIn, ConsentOut, VerificationIn, VerificationOut
@@ -36,11 +35,11 @@ async def send_verification(
 
     def issue() -> Pending:
         with caller.org(org_id, min_role=Role.ADMIN, scope=Scope.WRITE, write=True) as (s, acc):
-            contact = get_contact(s, org_id=org_id, contact_id=contact_id)
             return issue_for_contact(
                 s,
                 runtime,
-                contact=contact,
+                org_id=org_id,
+                contact_id=contact_id,
                 channel=channel,
                 requester=Requester(acc.actor, user_agent),
                 now=runtime.clock.now(),
@@ -72,7 +71,8 @@ def confirm_verification(
         result, record = confirm_for_contact(
             s,
             runtime,
-            contact=get_contact(s, org_id=org_id, contact_id=contact_id),
+            org_id=org_id,
+            contact_id=contact_id,
             code=body.code,
             verification_id=body.verification_id,
             actor=access.actor,

@@ -5,14 +5,14 @@ from __future__ import annotations
 import asyncio
 
 from fastapi import APIRouter, Depends, Query, Request
-from sqlalchemy.orm import Session
 
 from tocsin.accounts.models import Role, Scope
-from tocsin.audit import log as audit
-from tocsin.audit.actions import AuditAction
+from tocsin.contacts import commands as contact_commands
+from tocsin.contacts import queries as contact_queries
 from tocsin.contacts.models import Contact
 from tocsin.core.pagination import DEFAULT_LIMIT
-from tocsin.endpoints import service, setup
+from tocsin.db.session import Session
+from tocsin.endpoints import commands, queries
 from tocsin.endpoints.models import Endpoint, RoutingMode
 from tocsin.http.api.deps import Caller, get_caller
 from tocsin.http.api.hooks import read_capped_body
@@ -39,10 +39,10 @@ def _endpoint_out(session: Session, endpoint: Endpoint, base_url: str) -> Endpoi
         name=endpoint.name,
         require_key=endpoint.require_key,
         routing=RoutingMode(endpoint.routing),
-        contact_ids=[contact.id for contact in service.endpoint_contacts(session, endpoint.id)],
+        contact_ids=[contact.id for contact in queries.endpoint_contacts(session, endpoint.id)],
         rules=endpoint.rules,
         template=endpoint.template,
-        webhook_url=service.webhook_url(base_url, endpoint.id),
+        webhook_url=queries.webhook_url(base_url, endpoint.id),
         created_at=endpoint.created_at,
         updated_at=endpoint.updated_at,
     )
@@ -69,16 +69,16 @@ def create_contact(
 ) -> ContactOut:
     now = caller.runtime.clock.now()
     with caller.org(org_id, min_role=Role.ADMIN, scope=Scope.WRITE, write=True) as (s, access):
-        contact = setup.add_contact(
+        contact = contact_commands.create_contact(
             s,
             org_id=org_id,
             name=body.name,
             phone=body.phone,
             region=body.region,
             actor=access.actor,
+            now=now,
             billing=caller.runtime.billing,
             sanctioned_regions=caller.runtime.settings.sanctioned_region_set(),
-            now=now,
         )
         return _contact_out(s, contact)
 
@@ -91,7 +91,7 @@ def list_contacts(
     caller: Caller = Depends(get_caller),
 ) -> PageOut[ContactOut]:
     with caller.org(org_id, min_role=Role.MEMBER, scope=Scope.READ, write=False) as (s, _):
-        page = service.list_contacts(s, org_id=org_id, limit=limit, cursor=cursor)
+        page = contact_queries.list_contacts(s, org_id=org_id, limit=limit, cursor=cursor)
         return PageOut[ContactOut](
             items=[_contact_out(s, contact) for contact in page.items],
             next_cursor=page.next_cursor,
@@ -101,7 +101,7 @@ def list_contacts(
 @router.get("/contacts/{contact_id}", response_model=ContactOut, tags=["contacts"])
 def get_contact(org_id: str, contact_id: str, caller: Caller = Depends(get_caller)) -> ContactOut:
     with caller.org(org_id, min_role=Role.MEMBER, scope=Scope.READ, write=False) as (s, _):
-        return _contact_out(s, service.get_contact(s, org_id=org_id, contact_id=contact_id))
+        return _contact_out(s, contact_queries.get_contact(s, org_id=org_id, contact_id=contact_id))
 
 
 @router.patch("/contacts/{contact_id}", response_model=ContactOut, tags=["contacts"])
@@ -110,24 +110,16 @@ def update_contact(
 ) -> ContactOut:
     now = caller.runtime.clock.now()
     with caller.org(org_id, min_role=Role.ADMIN, scope=Scope.WRITE, write=True) as (s, access):
-        contact = service.update_contact(
+        contact = contact_commands.update_contact(
             s,
             org_id=org_id,
             contact_id=contact_id,
+            actor=access.actor,
             now=now,
             sanctioned_regions=caller.runtime.settings.sanctioned_region_set(),
             name=body.name,
             phone=body.phone,
             region=body.region,
-        )
-        audit.record(
-            s,
-            actor=access.actor,
-            action=AuditAction.CONTACT_UPDATED,
-            at=now,
-            org_id=org_id,
-            target_type="contact",
-            target_id=contact_id,
         )
         return _contact_out(s, contact)
 
@@ -136,15 +128,8 @@ def update_contact(
 def delete_contact(org_id: str, contact_id: str, caller: Caller = Depends(get_caller)) -> None:
     now = caller.runtime.clock.now()
     with caller.org(org_id, min_role=Role.ADMIN, scope=Scope.WRITE, write=True) as (s, access):
-        service.delete_contact(s, org_id=org_id, contact_id=contact_id)
-        audit.record(
-            s,
-            actor=access.actor,
-            action=AuditAction.CONTACT_DELETED,
-            at=now,
-            org_id=org_id,
-            target_type="contact",
-            target_id=contact_id,
+        contact_commands.delete_contact(
+            s, org_id=org_id, contact_id=contact_id, actor=access.actor, now=now
         )
 
 
@@ -157,13 +142,13 @@ def create_endpoint(
 ) -> EndpointOut:
     now = caller.runtime.clock.now()
     with caller.org(org_id, min_role=Role.ADMIN, scope=Scope.WRITE, write=True) as (s, access):
-        endpoint = setup.add_endpoint(
+        endpoint = commands.create_endpoint(
             s,
             org_id=org_id,
             name=body.name,
             actor=access.actor,
-            billing=caller.runtime.billing,
             now=now,
+            billing=caller.runtime.billing,
             require_key=body.require_key,
             routing=body.routing.value,
             contact_ids=body.contact_ids,
@@ -182,7 +167,7 @@ def list_endpoints(
 ) -> PageOut[EndpointOut]:
     base_url = caller.runtime.settings.public_base_url
     with caller.org(org_id, min_role=Role.MEMBER, scope=Scope.READ, write=False) as (s, _):
-        page = service.list_endpoints(s, org_id=org_id, limit=limit, cursor=cursor)
+        page = queries.list_endpoints(s, org_id=org_id, limit=limit, cursor=cursor)
         return PageOut[EndpointOut](
             items=[_endpoint_out(s, endpoint, base_url) for endpoint in page.items],
             next_cursor=page.next_cursor,
@@ -194,7 +179,7 @@ def get_endpoint(
     org_id: str, endpoint_id: str, caller: Caller = Depends(get_caller)
 ) -> EndpointOut:
     with caller.org(org_id, min_role=Role.MEMBER, scope=Scope.READ, write=False) as (s, _):
-        endpoint = service.get_endpoint(s, org_id=org_id, endpoint_id=endpoint_id)
+        endpoint = queries.get_endpoint(s, org_id=org_id, endpoint_id=endpoint_id)
         return _endpoint_out(s, endpoint, caller.runtime.settings.public_base_url)
 
 
@@ -204,10 +189,11 @@ def update_endpoint(
 ) -> EndpointOut:
     now = caller.runtime.clock.now()
     with caller.org(org_id, min_role=Role.ADMIN, scope=Scope.WRITE, write=True) as (s, access):
-        endpoint = service.update_endpoint(
+        endpoint = commands.update_endpoint(
             s,
             org_id=org_id,
             endpoint_id=endpoint_id,
+            actor=access.actor,
             now=now,
             name=body.name,
             require_key=body.require_key,
@@ -216,15 +202,6 @@ def update_endpoint(
             rules=body.rules,
             template=body.template,
         )
-        audit.record(
-            s,
-            actor=access.actor,
-            action=AuditAction.ENDPOINT_UPDATED,
-            at=now,
-            org_id=org_id,
-            target_type="endpoint",
-            target_id=endpoint_id,
-        )
         return _endpoint_out(s, endpoint, caller.runtime.settings.public_base_url)
 
 
@@ -232,15 +209,8 @@ def update_endpoint(
 def delete_endpoint(org_id: str, endpoint_id: str, caller: Caller = Depends(get_caller)) -> None:
     now = caller.runtime.clock.now()
     with caller.org(org_id, min_role=Role.ADMIN, scope=Scope.WRITE, write=True) as (s, access):
-        service.delete_endpoint(s, org_id=org_id, endpoint_id=endpoint_id, now=now)
-        audit.record(
-            s,
-            actor=access.actor,
-            action=AuditAction.ENDPOINT_DELETED,
-            at=now,
-            org_id=org_id,
-            target_type="endpoint",
-            target_id=endpoint_id,
+        commands.delete_endpoint(
+            s, org_id=org_id, endpoint_id=endpoint_id, actor=access.actor, now=now
         )
 
 
@@ -255,7 +225,7 @@ async def preview_endpoint(
 
     def work() -> PreviewOut:
         with caller.org(org_id, min_role=Role.MEMBER, scope=Scope.READ, write=False) as (s, _):
-            endpoint = service.get_endpoint(s, org_id=org_id, endpoint_id=endpoint_id)
+            endpoint = queries.get_endpoint(s, org_id=org_id, endpoint_id=endpoint_id)
             result = preview(
                 s,
                 endpoint=endpoint,

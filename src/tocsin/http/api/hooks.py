@@ -22,7 +22,7 @@ from tocsin.core.errors import (
     Unauthorized,
 )
 from tocsin.core.ratelimit import Limits
-from tocsin.endpoints.service import EndpointRoute, find_route
+from tocsin.endpoints.queries import EndpointRoute, find_route
 from tocsin.formats.parse import parse_alert
 from tocsin.formats.trim import trimmed
 from tocsin.http.api.auth import (

@@ -5,10 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Query
 
 from tocsin.accounts.models import Role, Scope
-from tocsin.audit import log as audit
-from tocsin.audit.actions import AuditAction
 from tocsin.core.pagination import DEFAULT_LIMIT
-from tocsin.endpoints import policies
+from tocsin.endpoints import commands, queries
 from tocsin.http.api.deps import Caller, get_caller
 from tocsin.http.api.schemas.common import ERROR_RESPONSES, PageOut, page_of
 from tocsin.http.api.schemas.policies import EscalationIn, EscalationOut, EscalationPatch
@@ -24,15 +22,8 @@ def create_escalation(
 ) -> EscalationOut:
     now = caller.runtime.clock.now()
     with caller.org(org_id, min_role=Role.ADMIN, scope=Scope.WRITE, write=True) as (s, access):
-        policy = policies.create_policy(s, org_id=org_id, name=body.name, steps=body.steps, now=now)
-        audit.record(
-            s,
-            actor=access.actor,
-            action=AuditAction.ESCALATION_CREATED,
-            at=now,
-            org_id=org_id,
-            target_type="escalation_policy",
-            target_id=policy.id,
+        policy = commands.create_policy(
+            s, org_id=org_id, name=body.name, steps=body.steps, actor=access.actor, now=now
         )
         return EscalationOut.model_validate(policy)
 
@@ -45,7 +36,7 @@ def list_escalations(
     caller: Caller = Depends(get_caller),
 ) -> PageOut[EscalationOut]:
     with caller.org(org_id, min_role=Role.MEMBER, scope=Scope.READ, write=False) as (s, _):
-        page = policies.list_policies(s, org_id=org_id, limit=limit, cursor=cursor)
+        page = queries.list_policies(s, org_id=org_id, limit=limit, cursor=cursor)
         return page_of(page, EscalationOut)
 
 
@@ -54,7 +45,7 @@ def get_escalation(
     org_id: str, escalation_id: str, caller: Caller = Depends(get_caller)
 ) -> EscalationOut:
     with caller.org(org_id, min_role=Role.MEMBER, scope=Scope.READ, write=False) as (s, _):
-        policy = policies.get_policy(s, org_id=org_id, policy_id=escalation_id)
+        policy = queries.get_policy(s, org_id=org_id, policy_id=escalation_id)
         return EscalationOut.model_validate(policy)
 
 
@@ -64,17 +55,14 @@ def update_escalation(
 ) -> EscalationOut:
     now = caller.runtime.clock.now()
     with caller.org(org_id, min_role=Role.ADMIN, scope=Scope.WRITE, write=True) as (s, access):
-        policy = policies.update_policy(
-            s, org_id=org_id, policy_id=escalation_id, now=now, name=body.name, steps=body.steps
-        )
-        audit.record(
+        policy = commands.update_policy(
             s,
-            actor=access.actor,
-            action=AuditAction.ESCALATION_UPDATED,
-            at=now,
             org_id=org_id,
-            target_type="escalation_policy",
-            target_id=escalation_id,
+            policy_id=escalation_id,
+            actor=access.actor,
+            now=now,
+            name=body.name,
+            steps=body.steps,
         )
         return EscalationOut.model_validate(policy)
 
@@ -85,13 +73,6 @@ def delete_escalation(
 ) -> None:
     now = caller.runtime.clock.now()
     with caller.org(org_id, min_role=Role.ADMIN, scope=Scope.WRITE, write=True) as (s, access):
-        policies.delete_policy(s, org_id=org_id, policy_id=escalation_id)
-        audit.record(
-            s,
-            actor=access.actor,
-            action=AuditAction.ESCALATION_DELETED,
-            at=now,
-            org_id=org_id,
-            target_type="escalation_policy",
-            target_id=escalation_id,
+        commands.delete_policy(
+            s, org_id=org_id, policy_id=escalation_id, actor=access.actor, now=now
         )

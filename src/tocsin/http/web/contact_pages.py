@@ -8,22 +8,21 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from tocsin.accounts.models import Organization, Role
-from tocsin.contacts.models import Contact
+from tocsin.accounts.models import Role
+from tocsin.accounts.service import get_organization
+from tocsin.contacts import commands, queries
+from tocsin.contacts.checks import screened_number
 from tocsin.contacts.verify import Pending, confirm_for_contact, deliver, issue_for_contact
 from tocsin.core.errors import TocsinError
-from tocsin.endpoints import service, setup
+from tocsin.db.session import Session
 from tocsin.http.web.context import Viewer, signed_in
 from tocsin.http.web.forms import checked_form, text
 from tocsin.http.web.render import render
 from tocsin.numbers import consent
 from tocsin.numbers.consent import NumberState
-from tocsin.numbers.models import NumberVerification
-from tocsin.numbers.verification import Channel, Purpose, Requester
+from tocsin.numbers.verification import Channel, Requester
 from tocsin.policy.numbers import NumberBlocked
 
 router = APIRouter(include_in_schema=False)
@@ -40,10 +39,10 @@ def _reasons(error: TocsinError) -> list[str]:
 
 
 def _list_context(db: Session, org_id: str) -> dict[str, Any]:
-    contacts = service.all_contacts(db, org_id=org_id)
+    contacts = queries.all_contacts(db, org_id=org_id)
     states = consent.states_of(db, org_id=org_id, numbers=[c.phone_e164 for c in contacts])
     return {
-        "org": db.get(Organization, org_id),
+        "org": get_organization(db, org_id),
         "section": "contacts",
         "rows": [(contact, states[contact.phone_e164]) for contact in contacts],
     }
@@ -65,7 +64,7 @@ def screen_fragment(
     with viewer.org(org_id, min_role=Role.MEMBER, write=False) as (db, _):
         if verdict["phone"]:
             try:
-                verdict["e164"] = service.screened_number(
+                verdict["e164"] = screened_number(
                     db,
                     org_id=org_id,
                     phone=verdict["phone"],
@@ -89,16 +88,16 @@ def add_contact(
     now = runtime.clock.now()
     try:
         with viewer.org(org_id, min_role=Role.ADMIN, write=True) as (db, _):
-            contact = setup.add_contact(
+            contact = commands.create_contact(
                 db,
                 org_id=org_id,
                 name=values["name"],
                 phone=values["phone"],
                 region=None,
                 actor=viewer.actor,
+                now=now,
                 billing=runtime.billing,
                 sanctioned_regions=runtime.settings.sanctioned_region_set(),
-                now=now,
             )
             contact_id = contact.id
     except TocsinError as error:
@@ -113,39 +112,25 @@ def add_contact(
     return RedirectResponse(f"/o/{org_id}/contacts/{contact_id}", status_code=303)
 
 
-def _sent_code(db: Session, contact: Contact, verification_id: str | None) -> str | None:
-    """The code just sent, if the id names a pending one of this contact's current number."""
-    if not verification_id:
-        return None
-    found = db.scalar(
-        select(NumberVerification.id).where(
-            NumberVerification.id == verification_id,
-            NumberVerification.org_id == contact.org_id,
-            NumberVerification.contact_id == contact.id,
-            NumberVerification.phone_e164 == contact.phone_e164,
-            NumberVerification.purpose == Purpose.CONSENT.value,
-            NumberVerification.confirmed_at.is_(None),
-        )
-    )
-    return found
-
-
 def _contact_context(
     viewer: Viewer, org_id: str, contact_id: str, verification_id: str | None
 ) -> dict[str, Any]:
     with viewer.org(org_id, min_role=Role.MEMBER, write=False) as (db, _):
-        contact = service.get_contact(db, org_id=org_id, contact_id=contact_id)
+        contact = queries.get_contact(db, org_id=org_id, contact_id=contact_id)
         records = consent.records_for(
             db, org_id=org_id, number=contact.phone_e164, limit=CONSENT_ROWS, cursor=None
         )
         return {
-            "org": db.get(Organization, org_id),
+            "org": get_organization(db, org_id),
             "section": "contacts",
             "contact": contact,
             "state": consent.state_of(db, org_id=org_id, number=contact.phone_e164),
             "states": NumberState,
             "records": records.items,
-            "verification_id": _sent_code(db, contact, verification_id),
+            # The code just sent, if the id names one still waiting to be typed back.
+            "verification_id": (
+                queries.pending_code_id(db, contact, verification_id) if verification_id else None
+            ),
         }
 
 
@@ -198,11 +183,11 @@ async def send_code(
 
     def issue() -> Pending:
         with viewer.org(org_id, min_role=Role.ADMIN, write=True) as (db, _):
-            contact = service.get_contact(db, org_id=org_id, contact_id=contact_id)
             return issue_for_contact(
                 db,
                 runtime,
-                contact=contact,
+                org_id=org_id,
+                contact_id=contact_id,
                 channel=channel,
                 requester=Requester(viewer.actor, user_agent),
                 now=runtime.clock.now(),
@@ -237,7 +222,8 @@ def verify_code(
             result, record = confirm_for_contact(
                 db,
                 runtime,
-                contact=service.get_contact(db, org_id=org_id, contact_id=contact_id),
+                org_id=org_id,
+                contact_id=contact_id,
                 code=text(form, "code"),
                 verification_id=verification_id,
                 actor=viewer.actor,

@@ -16,11 +16,12 @@ from tocsin.accounts import service as accounts
 from tocsin.accounts.models import ApiKey, Organization, Role, Scope
 from tocsin.audit import log as audit
 from tocsin.audit.actions import AuditAction
+from tocsin.contacts.queries import all_contacts
 from tocsin.core.errors import InvalidInput, NotFound, TocsinError
 from tocsin.core.ids import new_id
 from tocsin.core.pagination import MAX_LIMIT
 from tocsin.core.ratelimit import Limits
-from tocsin.endpoints import policies, service, setup
+from tocsin.endpoints import commands, queries
 from tocsin.endpoints.models import Endpoint
 from tocsin.formats.parse import parse_alert
 from tocsin.http.api.auth import OrgAccess
@@ -46,8 +47,8 @@ def _is_admin(access: OrgAccess) -> bool:
 
 
 def _list_context(db: Session, org_id: str) -> dict[str, Any]:
-    endpoints = service.list_endpoints(db, org_id=org_id, limit=MAX_LIMIT, cursor=None).items
-    contacts = service.all_contacts(db, org_id=org_id)
+    endpoints = queries.list_endpoints(db, org_id=org_id, limit=MAX_LIMIT, cursor=None).items
+    contacts = all_contacts(db, org_id=org_id)
     states = consent.states_of(db, org_id=org_id, numbers=[c.phone_e164 for c in contacts])
     choices = []
     for contact in contacts:
@@ -57,7 +58,7 @@ def _list_context(db: Session, org_id: str) -> dict[str, Any]:
     return {
         "org": db.get(Organization, org_id),
         "section": "endpoints",
-        "endpoints": [(e, service.endpoint_contacts(db, e.id)) for e in endpoints],
+        "endpoints": [(e, queries.endpoint_contacts(db, e.id)) for e in endpoints],
         "choices": choices,
     }
 
@@ -81,13 +82,13 @@ def create_endpoint(
     name = text(form, "name")
     try:
         with viewer.org(org_id, min_role=Role.ADMIN, write=True) as (db, _):
-            endpoint = setup.add_endpoint(
+            endpoint = commands.create_endpoint(
                 db,
                 org_id=org_id,
                 name=name,
                 actor=viewer.actor,
-                billing=runtime.billing,
                 now=now,
+                billing=runtime.billing,
                 contact_ids=contact_ids,
             )
             endpoint_id = endpoint.id
@@ -142,16 +143,16 @@ def _endpoint_context(
     viewer: Viewer, org_id: str, endpoint_id: str, **extra: Any
 ) -> dict[str, Any]:
     with viewer.org(org_id, min_role=Role.MEMBER, write=False) as (db, access):
-        endpoint = service.get_endpoint(db, org_id=org_id, endpoint_id=endpoint_id)
+        endpoint = queries.get_endpoint(db, org_id=org_id, endpoint_id=endpoint_id)
         rules, escalation_id = split_rules(endpoint.rules)
         admin = _is_admin(access)
-        escalations = policies.list_policies(db, org_id=org_id, limit=MAX_LIMIT, cursor=None)
+        escalations = queries.list_policies(db, org_id=org_id, limit=MAX_LIMIT, cursor=None)
         context: dict[str, Any] = {
             "org": db.get(Organization, org_id),
             "section": "endpoints",
             "endpoint": endpoint,
-            "contacts": service.endpoint_contacts(db, endpoint.id),
-            "webhook_url": service.webhook_url(
+            "contacts": queries.endpoint_contacts(db, endpoint.id),
+            "webhook_url": queries.webhook_url(
                 viewer.runtime.settings.public_base_url, endpoint.id
             ),
             "is_admin": admin,
@@ -263,7 +264,7 @@ def create_key(
     nowhere it could be shown from again."""
     try:
         with viewer.org(org_id, min_role=Role.ADMIN, write=True) as (db, _):
-            endpoint = service.get_endpoint(db, org_id=org_id, endpoint_id=endpoint_id)
+            endpoint = queries.get_endpoint(db, org_id=org_id, endpoint_id=endpoint_id)
             name = text(form, "name") or f"{endpoint.name} webhook"
             plaintext = _new_key(db, viewer, endpoint, name, rotated_from=None)
     except TocsinError as error:
@@ -285,7 +286,7 @@ def rotate_key(
     is never a moment with neither or with both left working by mistake."""
     try:
         with viewer.org(org_id, min_role=Role.ADMIN, write=True) as (db, _):
-            endpoint = service.get_endpoint(db, org_id=org_id, endpoint_id=endpoint_id)
+            endpoint = queries.get_endpoint(db, org_id=org_id, endpoint_id=endpoint_id)
             old = _endpoint_key(db, endpoint, key_id)
             if old.revoked_at is not None:
                 raise InvalidInput(
@@ -310,7 +311,7 @@ def revoke_key(
 ) -> Response:
     try:
         with viewer.org(org_id, min_role=Role.ADMIN, write=True) as (db, _):
-            endpoint = service.get_endpoint(db, org_id=org_id, endpoint_id=endpoint_id)
+            endpoint = queries.get_endpoint(db, org_id=org_id, endpoint_id=endpoint_id)
             _revoke(db, viewer, _endpoint_key(db, endpoint, key_id))
     except TocsinError as error:
         return _endpoint_error(request, viewer, org_id, endpoint_id, error)
@@ -350,23 +351,15 @@ def save_scenario(
     try:
         rules = join_rules(_typed_rules(typed["rules"]), typed["escalation_id"] or None)
         with viewer.org(org_id, min_role=Role.ADMIN, write=True) as (db, _):
-            service.update_endpoint(
+            commands.update_endpoint(
                 db,
                 org_id=org_id,
                 endpoint_id=endpoint_id,
+                actor=viewer.actor,
                 now=now,
                 rules=rules,
                 # An empty template goes back to the default for the alert's sender.
                 template=typed["template"],
-            )
-            audit.record(
-                db,
-                actor=viewer.actor,
-                action=AuditAction.ENDPOINT_UPDATED,
-                at=now,
-                org_id=org_id,
-                target_type="endpoint",
-                target_id=endpoint_id,
             )
     except TocsinError as error:
         return _endpoint_error(request, viewer, org_id, endpoint_id, error, scenario=typed)
@@ -393,8 +386,8 @@ def send_test_alert(
     }
     try:
         with viewer.org(org_id, min_role=Role.ADMIN, write=True) as (db, _):
-            service.get_endpoint(db, org_id=org_id, endpoint_id=endpoint_id)
-            route = service.find_route(db, endpoint_id)
+            queries.get_endpoint(db, org_id=org_id, endpoint_id=endpoint_id)
+            route = queries.find_route(db, endpoint_id)
             assert route is not None
             block = ingest_block(db, org_id=org_id, endpoint_id=endpoint_id, now=now)
             if block is not None:

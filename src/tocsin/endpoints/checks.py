@@ -1,5 +1,6 @@
-"""An endpoint's scenario checked before it is saved: rules that parse, and actions that name
-only this organization's contacts and escalation policies."""
+"""What an endpoint or an escalation policy must pass before it is saved: rules and steps that
+parse, and actions that name only this organization's callable contacts and its own escalation
+policies."""
 
 from __future__ import annotations
 
@@ -10,10 +11,28 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tocsin.contacts.checks import check_contacts
 from tocsin.core.errors import InvalidInput, NotFound
-from tocsin.endpoints.models import EscalationPolicy
-from tocsin.endpoints.policies import check_contacts
+from tocsin.endpoints.models import EscalationPolicy, RoutingMode
+from tocsin.messages import check_template
 from tocsin.routing.rules import MAX_RULES, RULES, ActionType
+from tocsin.routing.steps import CallStep, check_steps, dump_steps, parse_steps
+
+
+def checked_routing(value: str) -> str:
+    try:
+        return RoutingMode(value).value
+    except ValueError as exc:
+        allowed = ", ".join(mode.value for mode in RoutingMode)
+        raise InvalidInput(f"routing must be one of: {allowed}", code="invalid_routing") from exc
+
+
+def checked_template(template: str | None) -> str | None:
+    """The template to store (None for the default); InvalidInput if it does not render."""
+    if template is None or not template.strip():
+        return None
+    check_template(template)
+    return template
 
 
 def validated_rules(
@@ -48,3 +67,17 @@ def validated_rules(
                 f"escalation policy not found: {missing[0]}", code="escalation_not_found"
             )
     return [rule.model_dump(exclude_none=True) for rule in parsed]
+
+
+def validated_steps(
+    session: Session, *, org_id: str, steps: Sequence[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    try:
+        parsed = parse_steps(list(steps))
+        check_steps(parsed)
+    except (ValidationError, ValueError) as exc:
+        message = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
+        raise InvalidInput(f"steps: {message}", code="invalid_steps") from exc
+    contact_ids = [c for step in parsed if isinstance(step, CallStep) for c in step.contact_ids]
+    check_contacts(session, org_id=org_id, contact_ids=contact_ids)
+    return dump_steps(parsed)

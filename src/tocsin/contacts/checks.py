@@ -1,0 +1,66 @@
+"""What a contact's number must pass: one this organization may call under its calling policy
+when it is added, and one whose owner consented before any configuration may call it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tocsin.accounts.models import Organization
+from tocsin.accounts.service import calling_policy
+from tocsin.contacts.models import Contact
+from tocsin.core.errors import Conflict, NotFound
+from tocsin.numbers.consent import REASONS, NumberState, Refusal, state_of
+from tocsin.policy.numbers import checked_number
+
+
+def screened_number(
+    session: Session,
+    *,
+    org_id: str,
+    phone: str,
+    region: str | None,
+    sanctioned_regions: frozenset[str],
+) -> str:
+    """The E.164 form of `phone` if this organization may call it; NumberBlocked if not."""
+    org = session.get(Organization, org_id)
+    if org is None:
+        raise NotFound("organization not found", code="org_not_found")
+    return checked_number(
+        phone, region=region, policy=calling_policy(org), sanctioned_regions=sanctioned_regions
+    )
+
+
+def require_callable(session: Session, *, org_id: str, contact_ids: Sequence[str]) -> None:
+    """Refuse configuration that would call a contact whose number cannot be called."""
+    if not contact_ids:
+        return
+    contacts = session.scalars(
+        select(Contact).where(Contact.org_id == org_id, Contact.id.in_(contact_ids))
+    ).all()
+    for contact in contacts:
+        state = state_of(session, org_id=org_id, number=contact.phone_e164)
+        if state != NumberState.VERIFIED:
+            raise Conflict(
+                f"{contact.name} ({contact.phone_e164}) cannot be called: {REASONS[state]}; "
+                f"verify it first with POST /v1/orgs/{org_id}/contacts/{contact.id}/verification",
+                code=Refusal(state, "").code,
+                details={"contact_id": contact.id, "state": state.value},
+            )
+
+
+def check_contacts(session: Session, *, org_id: str, contact_ids: Sequence[str]) -> None:
+    """NotFound unless every id is a contact of this organization (which is also the tenant
+    check), and a conflict unless each can be called (its owner verified the number)."""
+    wanted = set(contact_ids)
+    if not wanted:
+        return
+    found = set(
+        session.scalars(select(Contact.id).where(Contact.org_id == org_id, Contact.id.in_(wanted)))
+    )
+    missing = sorted(wanted - found)
+    if missing:
+        raise NotFound(f"contact not found: {missing[0]}", code="contact_not_found")
+    require_callable(session, org_id=org_id, contact_ids=sorted(wanted))
