@@ -32,13 +32,12 @@ from sqlalchemy.orm import Session
 from tests.factories import PASSWORD, Tenant
 from tocsin.accounts import service
 from tocsin.accounts.models import Membership, Role
-from tocsin.audit import log as audit
 from tocsin.contacts import commands as contacts
 from tocsin.contacts.verify import confirm_for_contact, issue_for_contact
 from tocsin.core.actors import Actor
 from tocsin.endpoints import commands as endpoints
 from tocsin.numbers.verification import Channel, Requester
-from tocsin.organizations import registration
+from tocsin.organizations import api_keys, registration
 from tocsin.runtime import Runtime
 
 _people = itertools.count(1)
@@ -106,27 +105,18 @@ def api_key(
     now = runtime.clock.now()
     with runtime.database.write() as session:
         owner = _owner(session, org_id)
-        key, plaintext = service.create_api_key(
+        created = api_keys.create_api_key(
             session,
             org_id=org_id,
             name=name,
-            scopes=list(scopes),
+            scopes=scopes,
             created_by=owner.id,
+            actor=owner,
             now=now,
             digest_key=runtime.api_key_digest_key,
             endpoint_id=endpoint_id,
         )
-        audit.record(
-            session,
-            actor=owner,
-            action="api_key.created",
-            at=now,
-            org_id=org_id,
-            target_type="api_key",
-            target_id=key.id,
-            details={"scopes": key.scopes},
-        )
-        return plaintext
+        return created.plaintext
 
 
 def contact(

@@ -10,7 +10,9 @@ from typer.testing import CliRunner
 
 from tests.factories import code_in_simulator
 from tests.shell import run
+from tocsin.audit import trail
 from tocsin.cli import app
+from tocsin.runtime import Runtime
 
 PASSWORD = "correct horse battery staple\n"
 
@@ -70,6 +72,16 @@ def test_quickstart_is_idempotent(cli: CliRunner, data_dir: Path) -> None:
     assert second.exit_code == 0
     assert (data_dir / "quickstart.env").read_text() == env
     assert "curl -X POST" in second.stdout
+
+
+def test_quickstart_records_its_contact_endpoint_and_key_as_the_shell(
+    cli: CliRunner, runtime: Runtime
+) -> None:
+    assert cli.invoke(app, ["quickstart"]).exit_code == 0
+    with runtime.database.read() as session:
+        events = trail.search(session, actor_id="shell", limit=50).items
+        made = sorted(event.action for event in events if event.actor_type == "cli")
+    assert made == ["api_key.created", "consent.recorded", "contact.created", "endpoint.created"]
 
 
 @pytest.mark.parametrize(

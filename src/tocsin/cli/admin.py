@@ -31,9 +31,10 @@ from tocsin.contacts.verify import confirm_for_contact, deliver, issue_for_conta
 from tocsin.core.config import Settings
 from tocsin.core.ids import new_id
 from tocsin.endpoints import commands as endpoints
-from tocsin.endpoints.queries import find_route, get_endpoint, webhook_url
+from tocsin.endpoints.queries import find_route, webhook_url
 from tocsin.migrations.upgrade import upgrade
 from tocsin.numbers.verification import Channel, Requester
+from tocsin.organizations import api_keys
 from tocsin.organizations import commands as organizations
 from tocsin.policy.numbers import NumberBlocked, checked_number
 from tocsin.providers import accounts as provider_accounts
@@ -224,27 +225,19 @@ def key_create(
     now = runtime.clock.now()
     with runtime.database.write() as session:
         organization = accounts.get_organization(session, org)
-        if endpoint is not None:
-            get_endpoint(session, org_id=organization.id, endpoint_id=endpoint)
-        key, plaintext = accounts.create_api_key(
+        created = api_keys.create_api_key(
             session,
             org_id=organization.id,
             name=name,
             scopes=[s.value for s in scope],
             created_by=None,
+            actor=CLI_ACTOR,
             now=now,
             digest_key=runtime.api_key_digest_key,
             endpoint_id=endpoint,
         )
-        audit_as_shell(
-            session,
-            action=AuditAction.API_KEY_CREATED,
-            at=now,
-            org_id=organization.id,
-            target_type="api_key",
-            target_id=key.id,
-        )
-        data = {"id": key.id, "key": plaintext, "scopes": key.scopes}
+        plaintext = created.plaintext
+        data = {"id": created.key.id, "key": plaintext, "scopes": created.key.scopes}
     emit(as_json, data, plaintext)
 
 
@@ -516,51 +509,9 @@ def quickstart(
             "TOCSIN_PROVIDER=simulator (`make run` does)"
         )
     env_path = settings.data_dir / "quickstart.env"
-    existing = _read_env_file(env_path)
-    now = runtime.clock.now()
-    key = existing.get("TOCSIN_ALERT_KEY")
-    endpoint_id = existing.get("TOCSIN_ENDPOINT_ID")
-    with runtime.database.read() as session:
-        valid = (
-            key is not None
-            and endpoint_id is not None
-            and accounts.find_api_key(session, key, digest_key=runtime.api_key_digest_key)
-            is not None
-            and find_route(session, endpoint_id) is not None
-        )
-    if not valid:
-        org_id, contact_id = _verified_demo_contact(runtime, phone)
-        with runtime.database.write() as session:
-            org = accounts.get_organization(session, org_id)
-            endpoint = endpoints.create_endpoint(
-                session,
-                org_id=org.id,
-                name="Demo",
-                actor=CLI_ACTOR,
-                now=now,
-                billing=runtime.billing,
-                contact_ids=[contact_id],
-            )
-            _, key = accounts.create_api_key(
-                session,
-                org_id=org.id,
-                name="quickstart",
-                scopes=[Scope.INGEST.value],
-                created_by=None,
-                now=now,
-                digest_key=runtime.api_key_digest_key,
-            )
-            endpoint_id = endpoint.id
-            audit_as_shell(
-                session,
-                action="quickstart.created",
-                at=now,
-                org_id=org.id,
-                target_type="endpoint",
-                target_id=endpoint.id,
-            )
-    assert key is not None
-    assert endpoint_id is not None
+    key, endpoint_id = _reusable_demo(runtime, _read_env_file(env_path)) or _new_demo(
+        runtime, phone
+    )
     url = webhook_url(settings.public_base_url, endpoint_id)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     env_path.write_text(
@@ -579,6 +530,47 @@ def quickstart(
         f"The dashboard is at {settings.public_base_url.rstrip('/')}/signup "
         "(the first account needs no invite)."
     )
+
+
+def _reusable_demo(runtime: Runtime, existing: dict[str, str]) -> tuple[str, str] | None:
+    """The key and endpoint id a previous run wrote, if both still work."""
+    key = existing.get("TOCSIN_ALERT_KEY")
+    endpoint_id = existing.get("TOCSIN_ENDPOINT_ID")
+    if key is None or endpoint_id is None:
+        return None
+    with runtime.database.read() as session:
+        found = accounts.find_api_key(session, key, digest_key=runtime.api_key_digest_key)
+        if found is None or find_route(session, endpoint_id) is None:
+            return None
+    return key, endpoint_id
+
+
+def _new_demo(runtime: Runtime, phone: str) -> tuple[str, str]:
+    """A demo organization with a verified contact, an endpoint calling it and an ingest key,
+    made as the shell makes any of them. Returns (key, endpoint id)."""
+    org_id, contact_id = _verified_demo_contact(runtime, phone)
+    now = runtime.clock.now()
+    with runtime.database.write() as session:
+        endpoint = endpoints.create_endpoint(
+            session,
+            org_id=org_id,
+            name="Demo",
+            actor=CLI_ACTOR,
+            now=now,
+            billing=runtime.billing,
+            contact_ids=[contact_id],
+        )
+        created = api_keys.create_api_key(
+            session,
+            org_id=org_id,
+            name="quickstart",
+            scopes=[Scope.INGEST.value],
+            created_by=None,
+            actor=CLI_ACTOR,
+            now=now,
+            digest_key=runtime.api_key_digest_key,
+        )
+        return created.plaintext, endpoint.id
 
 
 def _verified_demo_contact(runtime: Runtime, phone: str) -> tuple[str, str]:
@@ -618,14 +610,14 @@ def _verified_demo_contact(runtime: Runtime, phone: str) -> tuple[str, str]:
             requester=Requester(CLI_ACTOR, "tocsin-quickstart"),
             now=now,
         )
-        ids = (org.id, contact.id)
+        org_id, contact_id = org.id, contact.id
     asyncio.run(deliver(runtime, pending))
     with runtime.database.write() as session:
         result, _ = confirm_for_contact(
             session,
             runtime,
-            org_id=ids[0],
-            contact_id=ids[1],
+            org_id=org_id,
+            contact_id=contact_id,
             code=pending.issued.code,
             verification_id=pending.issued.verification.id,
             actor=CLI_ACTOR,
@@ -635,7 +627,7 @@ def _verified_demo_contact(runtime: Runtime, phone: str) -> tuple[str, str]:
     error = result.error()
     if error is not None:
         raise error
-    return ids
+    return org_id, contact_id
 
 
 def _read_env_file(path: Path) -> dict[str, str]:

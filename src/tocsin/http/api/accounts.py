@@ -7,12 +7,9 @@ from sqlalchemy import select
 
 from tocsin.accounts import service
 from tocsin.accounts.models import ApiKey, Role, Scope
-from tocsin.audit import log as audit
-from tocsin.audit.actions import AuditAction
 from tocsin.core.actors import Actor
 from tocsin.core.pagination import DEFAULT_LIMIT, paginate
 from tocsin.core.ratelimit import Limits
-from tocsin.endpoints.queries import get_endpoint
 from tocsin.http.api.deps import Caller, client_ip, get_caller, get_runtime
 from tocsin.http.api.schemas.accounts import (
     AcceptInviteIn,
@@ -39,7 +36,7 @@ from tocsin.http.api.schemas.accounts import (
     UserOut,
 )
 from tocsin.http.api.schemas.common import ERROR_RESPONSES, PageOut, page_of
-from tocsin.organizations import commands, queries, registration
+from tocsin.organizations import api_keys, commands, queries, registration
 from tocsin.runtime import Runtime
 
 router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
@@ -371,29 +368,20 @@ def create_api_key(
     runtime = caller.runtime
     now = runtime.clock.now()
     with caller.org(org_id, min_role=Role.ADMIN, scope=None, write=True) as (session, access):
-        if body.endpoint_id is not None:
-            get_endpoint(session, org_id=org_id, endpoint_id=body.endpoint_id)
-        key, plaintext = service.create_api_key(
+        created = api_keys.create_api_key(
             session,
             org_id=org_id,
             name=body.name,
             scopes=[s.value for s in body.scopes],
             created_by=access.principal.id,
+            actor=access.actor,
             now=now,
             digest_key=runtime.api_key_digest_key,
             endpoint_id=body.endpoint_id,
         )
-        audit.record(
-            session,
-            actor=access.actor,
-            action=AuditAction.API_KEY_CREATED,
-            at=now,
-            org_id=org_id,
-            target_type="api_key",
-            target_id=key.id,
-            details={"scopes": key.scopes},
+        return ApiKeyCreatedOut(
+            **ApiKeyOut.model_validate(created.key).model_dump(), key=created.plaintext
         )
-        return ApiKeyCreatedOut(**ApiKeyOut.model_validate(key).model_dump(), key=plaintext)
 
 
 @router.get("/orgs/{org_id}/api-keys", response_model=PageOut[ApiKeyOut], tags=["api keys"])
@@ -418,13 +406,4 @@ def list_api_keys(
 def revoke_api_key(org_id: str, key_id: str, caller: Caller = Depends(get_caller)) -> None:
     now = caller.runtime.clock.now()
     with caller.org(org_id, min_role=Role.ADMIN, scope=None, write=True) as (session, access):
-        service.revoke_api_key(session, org_id=org_id, key_id=key_id, now=now)
-        audit.record(
-            session,
-            actor=access.actor,
-            action=AuditAction.API_KEY_REVOKED,
-            at=now,
-            org_id=org_id,
-            target_type="api_key",
-            target_id=key_id,
-        )
+        api_keys.revoke_api_key(session, org_id=org_id, key_id=key_id, actor=access.actor, now=now)

@@ -8,21 +8,17 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from tocsin.accounts import service as accounts
-from tocsin.accounts.models import ApiKey, Organization, Role, Scope
-from tocsin.audit import log as audit
-from tocsin.audit.actions import AuditAction
+from tocsin.accounts.models import Role, Scope
+from tocsin.accounts.service import get_organization
 from tocsin.contacts.queries import all_contacts
-from tocsin.core.errors import InvalidInput, NotFound, TocsinError
+from tocsin.core.errors import InvalidInput, TocsinError
 from tocsin.core.ids import new_id
 from tocsin.core.pagination import MAX_LIMIT
 from tocsin.core.ratelimit import Limits
+from tocsin.db.session import Session
 from tocsin.endpoints import commands, queries
-from tocsin.endpoints.models import Endpoint
 from tocsin.formats.parse import parse_alert
 from tocsin.http.api.auth import OrgAccess
 from tocsin.http.web.context import Viewer, signed_in
@@ -31,6 +27,7 @@ from tocsin.http.web.render import render
 from tocsin.intake.accept import accept_alert
 from tocsin.numbers import consent
 from tocsin.numbers.consent import REASONS, NumberState
+from tocsin.organizations import api_keys
 from tocsin.restrictions.blocks import ingest_block
 from tocsin.routing.rules import ActionType
 
@@ -56,7 +53,7 @@ def _list_context(db: Session, org_id: str) -> dict[str, Any]:
         why = None if state == NumberState.VERIFIED else REASONS[state]
         choices.append((contact, why))
     return {
-        "org": db.get(Organization, org_id),
+        "org": get_organization(db, org_id),
         "section": "endpoints",
         "endpoints": [(e, queries.endpoint_contacts(db, e.id)) for e in endpoints],
         "choices": choices,
@@ -129,16 +126,6 @@ def join_rules(rules: list[dict[str, Any]], escalation_id: str | None) -> list[d
     return [*rules, catch_all]
 
 
-def _endpoint_keys(db: Session, endpoint: Endpoint) -> list[ApiKey]:
-    return list(
-        db.scalars(
-            select(ApiKey)
-            .where(ApiKey.org_id == endpoint.org_id, ApiKey.endpoint_id == endpoint.id)
-            .order_by(ApiKey.created_at.desc(), ApiKey.id)
-        )
-    )
-
-
 def _endpoint_context(
     viewer: Viewer, org_id: str, endpoint_id: str, **extra: Any
 ) -> dict[str, Any]:
@@ -148,7 +135,7 @@ def _endpoint_context(
         admin = _is_admin(access)
         escalations = queries.list_policies(db, org_id=org_id, limit=MAX_LIMIT, cursor=None)
         context: dict[str, Any] = {
-            "org": db.get(Organization, org_id),
+            "org": get_organization(db, org_id),
             "section": "endpoints",
             "endpoint": endpoint,
             "contacts": queries.endpoint_contacts(db, endpoint.id),
@@ -157,7 +144,7 @@ def _endpoint_context(
             ),
             "is_admin": admin,
             # Keys are listed to admins only, as in the API.
-            "keys": _endpoint_keys(db, endpoint) if admin else [],
+            "keys": queries.endpoint_keys(db, endpoint) if admin else [],
             "escalations": escalations.items,
             "scenario": {
                 "rules": json.dumps(rules, indent=2),
@@ -194,64 +181,6 @@ def _endpoint_error(
     return render(request, "endpoint.html", context, status_code=error.status_code)
 
 
-def _new_key(
-    db: Session, viewer: Viewer, endpoint: Endpoint, name: str, *, rotated_from: str | None
-) -> str:
-    runtime = viewer.runtime
-    now = runtime.clock.now()
-    key, plaintext = accounts.create_api_key(
-        db,
-        org_id=endpoint.org_id,
-        name=name,
-        scopes=[Scope.INGEST.value],
-        created_by=viewer.user_id,
-        now=now,
-        digest_key=runtime.api_key_digest_key,
-        endpoint_id=endpoint.id,
-    )
-    details: dict[str, Any] = {"scopes": key.scopes, "endpoint_id": endpoint.id}
-    if rotated_from is not None:
-        details["rotated_from"] = rotated_from
-    audit.record(
-        db,
-        actor=viewer.actor,
-        action=AuditAction.API_KEY_CREATED,
-        at=now,
-        org_id=endpoint.org_id,
-        target_type="api_key",
-        target_id=key.id,
-        details=details,
-    )
-    return plaintext
-
-
-def _endpoint_key(db: Session, endpoint: Endpoint, key_id: str) -> ApiKey:
-    key = db.scalar(
-        select(ApiKey).where(
-            ApiKey.id == key_id,
-            ApiKey.org_id == endpoint.org_id,
-            ApiKey.endpoint_id == endpoint.id,
-        )
-    )
-    if key is None:
-        raise NotFound("API key not found", code="api_key_not_found")
-    return key
-
-
-def _revoke(db: Session, viewer: Viewer, key: ApiKey) -> None:
-    now = viewer.runtime.clock.now()
-    accounts.revoke_api_key(db, org_id=key.org_id, key_id=key.id, now=now)
-    audit.record(
-        db,
-        actor=viewer.actor,
-        action=AuditAction.API_KEY_REVOKED,
-        at=now,
-        org_id=key.org_id,
-        target_type="api_key",
-        target_id=key.id,
-    )
-
-
 @router.post("/o/{org_id}/endpoints/{endpoint_id}/keys")
 def create_key(
     org_id: str,
@@ -265,11 +194,20 @@ def create_key(
     try:
         with viewer.org(org_id, min_role=Role.ADMIN, write=True) as (db, _):
             endpoint = queries.get_endpoint(db, org_id=org_id, endpoint_id=endpoint_id)
-            name = text(form, "name") or f"{endpoint.name} webhook"
-            plaintext = _new_key(db, viewer, endpoint, name, rotated_from=None)
+            created = api_keys.create_api_key(
+                db,
+                org_id=org_id,
+                name=text(form, "name") or f"{endpoint.name} webhook",
+                scopes=[Scope.INGEST.value],
+                created_by=viewer.user_id,
+                actor=viewer.actor,
+                now=viewer.runtime.clock.now(),
+                digest_key=viewer.runtime.api_key_digest_key,
+                endpoint_id=endpoint.id,
+            )
     except TocsinError as error:
         return _endpoint_error(request, viewer, org_id, endpoint_id, error)
-    context = _endpoint_context(viewer, org_id, endpoint_id, new_key=plaintext)
+    context = _endpoint_context(viewer, org_id, endpoint_id, new_key=created.plaintext)
     return render(request, "endpoint.html", context)
 
 
@@ -286,17 +224,19 @@ def rotate_key(
     is never a moment with neither or with both left working by mistake."""
     try:
         with viewer.org(org_id, min_role=Role.ADMIN, write=True) as (db, _):
-            endpoint = queries.get_endpoint(db, org_id=org_id, endpoint_id=endpoint_id)
-            old = _endpoint_key(db, endpoint, key_id)
-            if old.revoked_at is not None:
-                raise InvalidInput(
-                    "this key is already revoked; create a new one", code="key_revoked"
-                )
-            plaintext = _new_key(db, viewer, endpoint, old.name, rotated_from=old.id)
-            _revoke(db, viewer, old)
+            created = api_keys.rotate_api_key(
+                db,
+                org_id=org_id,
+                endpoint_id=endpoint_id,
+                key_id=key_id,
+                created_by=viewer.user_id,
+                actor=viewer.actor,
+                now=viewer.runtime.clock.now(),
+                digest_key=viewer.runtime.api_key_digest_key,
+            )
     except TocsinError as error:
         return _endpoint_error(request, viewer, org_id, endpoint_id, error)
-    context = _endpoint_context(viewer, org_id, endpoint_id, new_key=plaintext)
+    context = _endpoint_context(viewer, org_id, endpoint_id, new_key=created.plaintext)
     return render(request, "endpoint.html", context)
 
 
@@ -311,8 +251,14 @@ def revoke_key(
 ) -> Response:
     try:
         with viewer.org(org_id, min_role=Role.ADMIN, write=True) as (db, _):
-            endpoint = queries.get_endpoint(db, org_id=org_id, endpoint_id=endpoint_id)
-            _revoke(db, viewer, _endpoint_key(db, endpoint, key_id))
+            api_keys.revoke_api_key(
+                db,
+                org_id=org_id,
+                key_id=key_id,
+                actor=viewer.actor,
+                now=viewer.runtime.clock.now(),
+                endpoint_id=endpoint_id,
+            )
     except TocsinError as error:
         return _endpoint_error(request, viewer, org_id, endpoint_id, error)
     return RedirectResponse(f"/o/{org_id}/endpoints/{endpoint_id}", status_code=303)

@@ -1,0 +1,173 @@
+"""Creating, rotating and revoking an organization's API keys: the one way the API, the
+dashboard and the shell all use. Each command checks, changes and audits inside the caller's
+transaction and never commits."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tocsin.accounts import service as accounts
+from tocsin.accounts.models import ApiKey
+from tocsin.audit import log as audit
+from tocsin.audit.actions import AuditAction
+from tocsin.core.actors import Actor
+from tocsin.core.errors import InvalidInput, NotFound
+from tocsin.endpoints.queries import get_endpoint
+
+
+@dataclass(frozen=True)
+class NewKey:
+    key: ApiKey
+    # Shown to whoever made the key this once; only its digest is stored.
+    plaintext: str
+
+
+def create_api_key(
+    session: Session,
+    *,
+    org_id: str,
+    name: str,
+    scopes: Sequence[str],
+    created_by: str | None,
+    actor: Actor,
+    now: datetime,
+    digest_key: bytes,
+    endpoint_id: str | None = None,
+) -> NewKey:
+    """A key of the organization; bound to one of its endpoints when `endpoint_id` is given.
+    `created_by` is the user who asked, None from the shell."""
+    if endpoint_id is not None:
+        # Also the tenant check: another organization's endpoint is simply not found.
+        get_endpoint(session, org_id=org_id, endpoint_id=endpoint_id)
+    return _create(
+        session,
+        org_id=org_id,
+        name=name,
+        scopes=scopes,
+        created_by=created_by,
+        actor=actor,
+        now=now,
+        digest_key=digest_key,
+        endpoint_id=endpoint_id,
+        rotated_from=None,
+    )
+
+
+def rotate_api_key(
+    session: Session,
+    *,
+    org_id: str,
+    endpoint_id: str,
+    key_id: str,
+    created_by: str | None,
+    actor: Actor,
+    now: datetime,
+    digest_key: bytes,
+) -> NewKey:
+    """A new key for the same endpoint with the old one's name and scopes, and the old one
+    revoked, in one transaction: never a moment with neither working, nor both by mistake."""
+    old = _endpoint_key(session, org_id=org_id, endpoint_id=endpoint_id, key_id=key_id)
+    if old.revoked_at is not None:
+        raise InvalidInput("this key is already revoked; create a new one", code="key_revoked")
+    new = _create(
+        session,
+        org_id=org_id,
+        name=old.name,
+        scopes=old.scopes,
+        created_by=created_by,
+        actor=actor,
+        now=now,
+        digest_key=digest_key,
+        endpoint_id=endpoint_id,
+        rotated_from=old.id,
+    )
+    _revoke(session, org_id=org_id, key_id=old.id, actor=actor, now=now)
+    return new
+
+
+def revoke_api_key(
+    session: Session,
+    *,
+    org_id: str,
+    key_id: str,
+    actor: Actor,
+    now: datetime,
+    endpoint_id: str | None = None,
+) -> ApiKey:
+    """Revoke a key of the organization; with `endpoint_id`, only a key bound to that
+    endpoint. Revoking a revoked key changes nothing but is still recorded as asked."""
+    if endpoint_id is not None:
+        _endpoint_key(session, org_id=org_id, endpoint_id=endpoint_id, key_id=key_id)
+    return _revoke(session, org_id=org_id, key_id=key_id, actor=actor, now=now)
+
+
+def _create(
+    session: Session,
+    *,
+    org_id: str,
+    name: str,
+    scopes: Sequence[str],
+    created_by: str | None,
+    actor: Actor,
+    now: datetime,
+    digest_key: bytes,
+    endpoint_id: str | None,
+    rotated_from: str | None,
+) -> NewKey:
+    key, plaintext = accounts.create_api_key(
+        session,
+        org_id=org_id,
+        name=name,
+        scopes=list(scopes),
+        created_by=created_by,
+        now=now,
+        digest_key=digest_key,
+        endpoint_id=endpoint_id,
+    )
+    details: dict[str, Any] = {"scopes": key.scopes, "endpoint_id": endpoint_id}
+    if rotated_from is not None:
+        details["rotated_from"] = rotated_from
+    audit.record(
+        session,
+        actor=actor,
+        action=AuditAction.API_KEY_CREATED,
+        at=now,
+        org_id=org_id,
+        target_type="api_key",
+        target_id=key.id,
+        details=details,
+    )
+    return NewKey(key, plaintext)
+
+
+def _revoke(session: Session, *, org_id: str, key_id: str, actor: Actor, now: datetime) -> ApiKey:
+    key = accounts.revoke_api_key(session, org_id=org_id, key_id=key_id, now=now)
+    audit.record(
+        session,
+        actor=actor,
+        action=AuditAction.API_KEY_REVOKED,
+        at=now,
+        org_id=org_id,
+        target_type="api_key",
+        target_id=key_id,
+    )
+    return key
+
+
+def _endpoint_key(session: Session, *, org_id: str, endpoint_id: str, key_id: str) -> ApiKey:
+    """The key, if it is bound to this endpoint of the organization; NotFound otherwise."""
+    endpoint = get_endpoint(session, org_id=org_id, endpoint_id=endpoint_id)
+    key = session.scalar(
+        select(ApiKey).where(
+            ApiKey.id == key_id, ApiKey.org_id == org_id, ApiKey.endpoint_id == endpoint.id
+        )
+    )
+    if key is None:
+        raise NotFound("API key not found", code="api_key_not_found")
+    return key
