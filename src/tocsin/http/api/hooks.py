@@ -8,7 +8,6 @@ from datetime import datetime
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
 from tocsin.accounts.models import ApiKey, Scope
@@ -22,9 +21,8 @@ from tocsin.core.errors import (
     Unauthorized,
 )
 from tocsin.core.ratelimit import Limits
+from tocsin.db.session import Session
 from tocsin.endpoints.queries import EndpointRoute, find_route
-from tocsin.formats.parse import parse_alert
-from tocsin.formats.trim import trimmed
 from tocsin.http.api.auth import (
     authenticate_api_key,
     basic_credentials_secret,
@@ -34,10 +32,10 @@ from tocsin.http.api.auth import (
 from tocsin.http.api.deps import client_ip
 from tocsin.http.api.schemas.common import ERROR_RESPONSES
 from tocsin.intake import subscriptions
-from tocsin.intake.accept import IngestResult, Outcome, accept_alert
+from tocsin.intake.accept import IngestResult, Outcome
+from tocsin.intake.receive import receive_alert
 from tocsin.intake.refusals import Refusal, RefusedAfterAuthentication, record_refusal
 from tocsin.intake.subscriptions import PendingConfirmation
-from tocsin.restrictions.blocks import ingest_block
 from tocsin.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -237,7 +235,6 @@ def accept_hook(runtime: Runtime, hook: HookRequest) -> IngestResult:
     """Authenticate, parse and record in one write transaction: all of it, or none of it. A
     refusal after the sender proved who it is comes out as RefusedAfterAuthentication."""
     now = runtime.clock.now()
-    limiter = runtime.rate_limiter
     with runtime.database.write() as session:
         endpoint, actor, key = _authenticated(
             session, runtime, hook.endpoint_id, hook.key, hook.ip_address, now
@@ -250,31 +247,18 @@ def accept_hook(runtime: Runtime, hook: HookRequest) -> IngestResult:
                     raise Forbidden("API key lacks the 'ingest' scope", code="insufficient_scope")
                 if last_used_is_stale(key, now):
                     key.last_used_at = now
-            # After authentication, so a refusal tells nothing to someone without a key.
-            block = ingest_block(session, org_id=endpoint.org_id, endpoint_id=endpoint.id, now=now)
-            if block is not None:
-                raise block.refusal()
-
-            def admit() -> None:
-                # Counted for new alerts only, once the sender is known to be who it says: a
-                # storm of repeats of one open alert cannot crowd out a new one, and nobody
-                # else can use up an endpoint's budget. The transaction is rolled back when a
-                # limit is reached.
-                if key is not None:
-                    limiter.hit(Limits.INGEST_KEY, key.id, what="new alerts with this key")
-                limiter.hit(Limits.INGEST_ENDPOINT, endpoint.id, what="new alerts to this endpoint")
-
-            parsed = parse_alert(
-                body=hook.body, content_type=hook.content_type, query=hook.query, form=hook.form
-            )
-            return accept_alert(
+            return receive_alert(
                 session,
                 endpoint=endpoint,
-                parsed=trimmed(parsed, body_bytes=len(hook.body)),
+                body=hook.body,
+                content_type=hook.content_type,
+                query=hook.query,
+                form=hook.form,
                 actor=actor,
+                key_id=key.id if key is not None else None,
                 now=now,
+                limiter=runtime.rate_limiter,
                 paging=runtime.paging,
-                admit=admit,
             )
         except TocsinError as error:
             refusal = Refusal(endpoint.org_id, endpoint.id, actor, error)

@@ -14,26 +14,20 @@ from tocsin.accounts.models import Role, Scope
 from tocsin.accounts.service import get_organization
 from tocsin.contacts.queries import all_contacts
 from tocsin.core.errors import InvalidInput, TocsinError
-from tocsin.core.ids import new_id
 from tocsin.core.pagination import MAX_LIMIT
-from tocsin.core.ratelimit import Limits
 from tocsin.db.session import Session
 from tocsin.endpoints import commands, queries
-from tocsin.formats.parse import parse_alert
 from tocsin.http.api.auth import OrgAccess
 from tocsin.http.web.context import Viewer, signed_in
 from tocsin.http.web.forms import checked_form, text
 from tocsin.http.web.render import render
-from tocsin.intake.accept import accept_alert
+from tocsin.intake import test_alert
 from tocsin.numbers import consent
 from tocsin.numbers.consent import REASONS, NumberState
 from tocsin.organizations import api_keys
-from tocsin.restrictions.blocks import ingest_block
 from tocsin.routing.rules import ActionType
 
 router = APIRouter(include_in_schema=False)
-
-TEST_ALERT_TITLE = "Test alert from the dashboard"
 
 
 def _is_admin(access: OrgAccess) -> bool:
@@ -320,36 +314,19 @@ def send_test_alert(
     viewer: Viewer = Depends(signed_in),
     _form: FormData = Depends(checked_form),
 ) -> Response:
-    """An alert through the webhook's own steps (enforcement, the endpoint's rate limit,
-    parsing, routing, call jobs), so it is paged exactly as a real one would be."""
+    """An alert through the webhook's own steps, so it is paged exactly as a real one
+    would be; the browser is taken to it."""
     runtime = viewer.runtime
-    now = runtime.clock.now()
-    body = {
-        "title": TEST_ALERT_TITLE,
-        "message": f"{viewer.email} sent this test alert from the Tocsin dashboard.",
-        # Each test is its own alert: an open one from an earlier test must not swallow it.
-        "dedup_key": new_id("dashboard-test"),
-    }
     try:
         with viewer.org(org_id, min_role=Role.ADMIN, write=True) as (db, _):
-            queries.get_endpoint(db, org_id=org_id, endpoint_id=endpoint_id)
-            route = queries.find_route(db, endpoint_id)
-            assert route is not None
-            block = ingest_block(db, org_id=org_id, endpoint_id=endpoint_id, now=now)
-            if block is not None:
-                raise block.refusal()
-            runtime.rate_limiter.hit(
-                Limits.INGEST_ENDPOINT, endpoint_id, what="alerts to this endpoint"
-            )
-            parsed = parse_alert(
-                body=json.dumps(body).encode(), content_type="application/json", query=[]
-            )
-            result = accept_alert(
+            result = test_alert.send_test_alert(
                 db,
-                endpoint=route,
-                parsed=parsed,
+                org_id=org_id,
+                endpoint_id=endpoint_id,
+                requested_by=viewer.email,
                 actor=viewer.actor,
-                now=now,
+                now=runtime.clock.now(),
+                limiter=runtime.rate_limiter,
                 paging=runtime.paging,
             )
     except TocsinError as error:
