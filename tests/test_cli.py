@@ -159,6 +159,15 @@ def test_call_test_places_a_screened_call_and_prints_its_events(
     assert "This is a test call from Tocsin" in transcript
 
 
+def test_call_test_is_audited_before_it_is_dialled(cli: CliRunner, runtime: Runtime) -> None:
+    assert cli.invoke(app, ["call", "test", "--to", "+44 7400 123457"]).exit_code == 0
+    with runtime.database.read() as session:
+        [event] = trail.search(session, action="call.test", limit=10).items
+    assert (event.actor_type, event.org_id) == ("cli", None)
+    assert event.details["to"] == "+447400123457"
+    assert event.details["idempotency_key"].startswith("test/")
+
+
 def test_call_test_refuses_a_blocked_number_without_dialling(
     cli: CliRunner, data_dir: Path
 ) -> None:

@@ -29,18 +29,17 @@ from tocsin.cli.root import app, group
 from tocsin.contacts import commands as contacts
 from tocsin.contacts.verify import confirm_for_contact, deliver, issue_for_contact
 from tocsin.core.config import Settings
-from tocsin.core.ids import new_id
 from tocsin.endpoints import commands as endpoints
 from tocsin.endpoints.queries import find_route, webhook_url
 from tocsin.migrations.upgrade import upgrade
 from tocsin.numbers.verification import Channel, Requester
 from tocsin.organizations import api_keys
 from tocsin.organizations import commands as organizations
-from tocsin.policy.numbers import NumberBlocked, checked_number
 from tocsin.providers import accounts as provider_accounts
+from tocsin.providers.test_calls import prepare_test_call
 from tocsin.runtime import Runtime
 from tocsin.safety import ScreeningContext, region_of, screen
-from tocsin.telephony.base import CallRequest, ProviderError
+from tocsin.telephony.base import ProviderError
 
 db_app = group("db", "Database schema.")
 org_app = group("org", "Organizations.")
@@ -397,9 +396,6 @@ def provider_add(
     emit(as_json, data, f"added {kind} provider {data['id']} at priority {priority}")
 
 
-TEST_CALL_TEXT = "This is a test call from Tocsin. No alert is open."
-
-
 @call_app.command("test")
 @friendly_errors
 def call_test(
@@ -410,44 +406,18 @@ def call_test(
 ) -> None:
     """Place a test call, after screening, and print its events as they happen."""
     runtime = open_runtime()
-    settings = runtime.settings
-    directory = runtime.provider_directory()
-    with runtime.database.read() as session:
-        if org is not None:
-            organization = accounts.get_organization(session, org)
-            org_id: str | None = organization.id
-            number = checked_number(
-                to,
-                region=region,
-                policy=accounts.calling_policy(organization),
-                sanctioned_regions=settings.sanctioned_region_set(),
-            )
-            choices = directory.choices_for(session, organization.id).choices
-        else:
-            org_id = None
-            context = ScreeningContext(sanctioned_regions=settings.sanctioned_region_set())
-            verdict = screen(to, region, context)
-            if not verdict.allowed or verdict.e164 is None:
-                raise NumberBlocked(verdict)
-            number = verdict.e164
-            choices = directory.platform_chain().choices
-    request = CallRequest(
-        idempotency_key=f"test/{new_id('tc')}",
-        to_number=number,
-        caller_id=settings.caller_id,
-        spoken_text=TEST_CALL_TEXT,
-        voice=settings.voice,
-        ring_timeout_seconds=settings.call_timeout_seconds,
-    )
     with runtime.database.write() as session:
-        audit_as_shell(
+        prepared = prepare_test_call(
             session,
-            action=AuditAction.CALL_TEST,
-            at=runtime.clock.now(),
-            org_id=org_id,
-            details={"to": number, "idempotency_key": request.idempotency_key},
+            org_id=accounts.get_organization(session, org).id if org is not None else None,
+            to=to,
+            region=region,
+            providers=runtime.provider_directory(),
+            settings=runtime.settings,
+            actor=CLI_ACTOR,
+            now=runtime.clock.now(),
         )
-
+    request, choices, number = prepared.request, prepared.choices, prepared.request.to_number
     if not choices:
         raise CliError(
             "no provider can place this call: configure TOCSIN_PROVIDER (or a providers file), "

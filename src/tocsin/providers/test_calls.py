@@ -1,0 +1,75 @@
+"""A test call from the shell: the number screened as an alert's would be, the providers that
+would carry it, and the audit event, all before anything is dialled."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from tocsin.accounts.service import calling_policy, get_organization
+from tocsin.audit import log as audit
+from tocsin.audit.actions import AuditAction
+from tocsin.core.actors import Actor
+from tocsin.core.config import Settings
+from tocsin.core.ids import new_id
+from tocsin.policy.numbers import NumberBlocked, checked_number
+from tocsin.providers.choice import ProviderChoice, ProviderChoices
+from tocsin.safety import ScreeningContext, screen
+from tocsin.telephony.base import CallRequest
+
+TEST_CALL_TEXT = "This is a test call from Tocsin. No alert is open."
+
+
+@dataclass(frozen=True)
+class PreparedCall:
+    request: CallRequest
+    # In the order to try them; empty when no provider could carry the call.
+    choices: list[ProviderChoice]
+
+
+def prepare_test_call(
+    session: Session,
+    *,
+    org_id: str | None,
+    to: str,
+    region: str | None,
+    providers: ProviderChoices,
+    settings: Settings,
+    actor: Actor,
+    now: datetime,
+) -> PreparedCall:
+    """Through the organization's providers under its calling policy; with no organization,
+    through the platform's under the platform policy. NumberBlocked if the number may not be
+    called."""
+    sanctioned = settings.sanctioned_region_set()
+    if org_id is not None:
+        org = get_organization(session, org_id)
+        number = checked_number(
+            to, region=region, policy=calling_policy(org), sanctioned_regions=sanctioned
+        )
+        choices = providers.choices_for(session, org.id).choices
+    else:
+        verdict = screen(to, region, ScreeningContext(sanctioned_regions=sanctioned))
+        if not verdict.allowed or verdict.e164 is None:
+            raise NumberBlocked(verdict)
+        number = verdict.e164
+        choices = providers.platform_chain().choices
+    request = CallRequest(
+        idempotency_key=f"test/{new_id('tc')}",
+        to_number=number,
+        caller_id=settings.caller_id,
+        spoken_text=TEST_CALL_TEXT,
+        voice=settings.voice,
+        ring_timeout_seconds=settings.call_timeout_seconds,
+    )
+    audit.record(
+        session,
+        actor=actor,
+        action=AuditAction.CALL_TEST,
+        at=now,
+        org_id=org_id,
+        details={"to": number, "idempotency_key": request.idempotency_key},
+    )
+    return PreparedCall(request, choices)
