@@ -74,14 +74,18 @@ def test_quickstart_is_idempotent(cli: CliRunner, data_dir: Path) -> None:
     assert "curl -X POST" in second.stdout
 
 
-def test_quickstart_records_its_contact_endpoint_and_key_as_the_shell(
-    cli: CliRunner, runtime: Runtime
-) -> None:
+def test_quickstart_records_what_it_makes_as_the_shell(cli: CliRunner, runtime: Runtime) -> None:
     assert cli.invoke(app, ["quickstart"]).exit_code == 0
     with runtime.database.read() as session:
         events = trail.search(session, actor_id="shell", limit=50).items
         made = sorted(event.action for event in events if event.actor_type == "cli")
-    assert made == ["api_key.created", "consent.recorded", "contact.created", "endpoint.created"]
+    assert made == [
+        "api_key.created",
+        "consent.recorded",
+        "contact.created",
+        "endpoint.created",
+        "org.created",
+    ]
 
 
 @pytest.mark.parametrize(

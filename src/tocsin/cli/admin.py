@@ -550,15 +550,15 @@ def _verified_demo_contact(runtime: Runtime, phone: str) -> tuple[str, str]:
     settings = runtime.settings
     now = runtime.clock.now()
     with runtime.database.write() as session:
-        # The demo calls one number, so its home country is that number's.
-        home = region_of(phone) or settings.default_region
-        org = accounts.create_organization(
+        org = organizations.create_organization(
             session,
+            runtime,
             name="Demo",
             owner_id=None,
+            # The demo calls one number, so its home country is that number's.
+            country=region_of(phone),
+            actor=CLI_ACTOR,
             now=now,
-            home_region=home,
-            plan=runtime.billing.default_plan,
         )
         contact = contacts.create_contact(
             session,
