@@ -1,6 +1,6 @@
-"""Creating, rotating and revoking an organization's API keys: the one way the API, the
-dashboard and the shell all use. Each command checks, changes and audits inside the caller's
-transaction and never commits."""
+"""An organization's API keys: creating, rotating and revoking them, the one way the API, the
+dashboard and the shell all use, and listing them. Each command checks, changes and audits
+inside the caller's transaction and never commits."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from tocsin.audit import log as audit
 from tocsin.audit.actions import AuditAction
 from tocsin.core.actors import Actor
 from tocsin.core.errors import InvalidInput, NotFound
+from tocsin.core.pagination import Page, paginate
 from tocsin.endpoints.queries import get_endpoint
 
 
@@ -171,3 +172,9 @@ def _endpoint_key(session: Session, *, org_id: str, endpoint_id: str, key_id: st
     if key is None:
         raise NotFound("API key not found", code="api_key_not_found")
     return key
+
+
+def keys_page(session: Session, *, org_id: str, limit: int, cursor: str | None) -> Page[ApiKey]:
+    """The organization's keys, revoked ones too; never their plaintext, which is not kept."""
+    query = select(ApiKey).where(ApiKey.org_id == org_id)
+    return paginate(session, query, ApiKey.id, limit=limit, cursor=cursor)

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query
-from sqlalchemy import select
 
 from tocsin.accounts import service
-from tocsin.accounts.models import ApiKey, Role, Scope
+from tocsin.accounts.models import Role, Scope
 from tocsin.core.actors import Actor
-from tocsin.core.pagination import DEFAULT_LIMIT, paginate
+from tocsin.core.pagination import DEFAULT_LIMIT
 from tocsin.core.ratelimit import Limits
 from tocsin.http.api.deps import Caller, client_ip, get_caller, get_runtime
 from tocsin.http.api.schemas.accounts import (
@@ -392,13 +391,7 @@ def list_api_keys(
     caller: Caller = Depends(get_caller),
 ) -> PageOut[ApiKeyOut]:
     with caller.org(org_id, min_role=Role.ADMIN, scope=None, write=False) as (session, _):
-        page = paginate(
-            session,
-            select(ApiKey).where(ApiKey.org_id == org_id),
-            ApiKey.id,
-            limit=limit,
-            cursor=cursor,
-        )
+        page = api_keys.keys_page(session, org_id=org_id, limit=limit, cursor=cursor)
         return page_of(page, ApiKeyOut)
 
 
