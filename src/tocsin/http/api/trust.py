@@ -8,7 +8,8 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import PlainTextResponse
 
-from tocsin.accounts.models import Organization, Role, Scope
+from tocsin.accounts.models import Role, Scope
+from tocsin.accounts.queries import organization
 from tocsin.audit import trail
 from tocsin.core.pagination import DEFAULT_LIMIT
 from tocsin.http.api.deps import Caller, get_caller, get_runtime
@@ -31,7 +32,7 @@ def add_number(
     and their escalations move on. Any member may do this."""
     now = caller.runtime.clock.now()
     with caller.org(org_id, min_role=Role.MEMBER, scope=Scope.WRITE, write=True) as (s, access):
-        org = s.get(Organization, org_id)
+        org = organization(s, org_id)
         region = body.region or (org.home_region if org else None)
         entry, cancelled = stop_calling(
             s,
