@@ -36,7 +36,7 @@ from tocsin.migrations.upgrade import upgrade
 from tocsin.numbers.verification import Channel, Requester
 from tocsin.organizations import commands as organizations
 from tocsin.policy.numbers import NumberBlocked, checked_number
-from tocsin.providers import accounts as provider_accounts
+from tocsin.providers import commands as provider_accounts
 from tocsin.runtime import Runtime
 from tocsin.safety import ScreeningContext, region_of, screen
 from tocsin.telephony.base import CallRequest, ProviderError
@@ -389,16 +389,8 @@ def provider_add(
             factory=runtime.provider_factory,
             box=runtime.credentials_box,
             context=runtime.build_context,
+            actor=CLI_ACTOR,
             now=now,
-        )
-        audit_as_shell(
-            session,
-            action=AuditAction.PROVIDER_CREATED,
-            at=now,
-            org_id=organization.id,
-            target_type="provider_account",
-            target_id=account.id,
-            details={"kind": kind, "priority": priority},
         )
         data = {"id": account.id, "kind": kind, "name": account.name, "priority": priority}
     emit(as_json, data, f"added {kind} provider {data['id']} at priority {priority}")
