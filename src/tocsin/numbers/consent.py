@@ -26,7 +26,7 @@ from tocsin.core.actors import Actor
 from tocsin.core.errors import Conflict
 from tocsin.core.ids import new_id
 from tocsin.core.pagination import Page, paginate
-from tocsin.documents.versions import aup_version_in_force
+from tocsin.documents.queries import aup_version_in_force
 from tocsin.numbers.models import ConsentRecord, DoNotCall, NumberVerification, PlatformOptOut
 
 
