@@ -10,12 +10,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tocsin.accounts.models import Organization
-from tocsin.accounts.queries import Member, members_of
 from tocsin.audit import trail
 from tocsin.audit.trail import AuditEvent
 from tocsin.core.errors import NotFound
 from tocsin.core.pagination import DEFAULT_LIMIT, Page, paginate
 from tocsin.endpoints.models import Endpoint
+from tocsin.organizations.queries import Member, all_members
 from tocsin.restrictions.kinds import BLOCKING, ActionScope
 from tocsin.restrictions.models import EnforcementAction
 from tocsin.trust.models import CaseKind, CaseStatus, TrustCase
@@ -131,7 +131,7 @@ def organization_overview(session: Session, org_id: str, *, now: datetime) -> Or
     ]
     return OrganizationOverview(
         organization=org,
-        members=members_of(session, org.id),
+        members=sorted(all_members(session, org_id=org.id), key=lambda member: member.user.email),
         endpoint_count=endpoints or 0,
         actions=actions,
         live=live,

@@ -13,7 +13,8 @@ from tocsin.audit import log as audit
 from tocsin.audit.actions import AuditAction
 from tocsin.core.actors import Actor
 
-# The value of `User.platform_role` that makes a user a platform administrator.
+# The value of `User.platform_role` that makes a user a platform administrator; the sign-in
+# checks (http/api/auth.py) compare with the same value.
 PLATFORM_ADMIN = "admin"
 
 

@@ -9,13 +9,13 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import PlainTextResponse
 
 from tocsin.accounts.models import Role, Scope
-from tocsin.accounts.queries import organization
 from tocsin.audit import trail
 from tocsin.core.pagination import DEFAULT_LIMIT
 from tocsin.http.api.deps import Caller, get_caller, get_runtime
 from tocsin.http.api.schemas.common import ERROR_RESPONSES, PageOut, page_of
 from tocsin.http.api.schemas.trust import AuditEventOut, DoNotCallAdded, DoNotCallIn, DoNotCallOut
 from tocsin.numbers import do_not_call
+from tocsin.organizations.queries import organization
 from tocsin.paging.opt_out import stop_calling
 from tocsin.runtime import Runtime
 

@@ -13,13 +13,13 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
-from tocsin.accounts.queries import organization, organization_names
 from tocsin.core.errors import InvalidInput, TocsinError
 from tocsin.core.pagination import DEFAULT_LIMIT
 from tocsin.db.session import Session
 from tocsin.http.web.context import Viewer, signed_in
 from tocsin.http.web.forms import checked_form, text
 from tocsin.http.web.render import render
+from tocsin.organizations.queries import organization, organization_names
 from tocsin.trust import appeals, cases, queries
 from tocsin.trust.appeals import Decision
 from tocsin.trust.models import CaseKind, CaseStatus

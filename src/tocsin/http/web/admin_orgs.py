@@ -10,11 +10,11 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
-from tocsin.accounts.queries import find_organizations
 from tocsin.core.errors import TocsinError
 from tocsin.http.web.context import Viewer, signed_in
 from tocsin.http.web.forms import checked_form, text
 from tocsin.http.web.render import render
+from tocsin.organizations.queries import find_organizations
 from tocsin.restrictions.kinds import ActionKind, ActionScope
 from tocsin.trust import enforcement
 from tocsin.trust.queries import organization_overview

@@ -10,7 +10,6 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
-from tocsin.accounts.queries import organization_names
 from tocsin.audit import trail
 from tocsin.core.errors import InvalidInput, TocsinError
 from tocsin.core.pagination import DEFAULT_LIMIT
@@ -20,6 +19,7 @@ from tocsin.http.web.admin_orgs import router as orgs_router
 from tocsin.http.web.context import Viewer, signed_in
 from tocsin.http.web.forms import checked_form, text
 from tocsin.http.web.render import render
+from tocsin.organizations.queries import organization_names
 from tocsin.restrictions.kinds import ActionKind, ActionScope
 from tocsin.trust import enforcement
 from tocsin.trust.queries import actions_about, is_live

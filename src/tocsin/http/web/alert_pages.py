@@ -16,13 +16,13 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from tocsin.accounts.models import Organization, Role
-from tocsin.accounts.queries import organization
 from tocsin.audit.trail import AuditEvent
 from tocsin.core.errors import TocsinError, Unavailable
 from tocsin.db.session import Session
 from tocsin.http.web.context import Viewer, signed_in
 from tocsin.http.web.forms import checked_form
 from tocsin.http.web.render import render
+from tocsin.organizations.queries import organization
 from tocsin.paging import lifecycle, queries
 from tocsin.paging.models import Alert, AlertStatus, CallJob
 from tocsin.telephony import audio, tts

@@ -9,11 +9,11 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from tocsin.accounts.models import Role
-from tocsin.accounts.queries import organization
 from tocsin.audit import trail
 from tocsin.http.web.context import Viewer, signed_in
 from tocsin.http.web.forms import checked_form
 from tocsin.http.web.render import render
+from tocsin.organizations.queries import organization
 
 router = APIRouter(include_in_schema=False)
 

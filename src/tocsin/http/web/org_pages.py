@@ -10,11 +10,11 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from tocsin.accounts.models import Role
-from tocsin.accounts.queries import organization
 from tocsin.core.pagination import DEFAULT_LIMIT
 from tocsin.db.session import Session
 from tocsin.http.web.context import Viewer, signed_in
 from tocsin.http.web.render import render
+from tocsin.organizations.queries import organization
 from tocsin.paging import queries
 
 router = APIRouter(include_in_schema=False)

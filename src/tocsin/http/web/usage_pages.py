@@ -8,11 +8,11 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from tocsin.accounts.models import Role
-from tocsin.accounts.queries import organization
 from tocsin.billing.queries import standing_of
 from tocsin.http.web.chart import calls_chart
 from tocsin.http.web.context import Viewer, signed_in
 from tocsin.http.web.render import render
+from tocsin.organizations.queries import organization
 from tocsin.paging.usage_report import usage_report
 
 router = APIRouter(include_in_schema=False)
