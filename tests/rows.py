@@ -12,8 +12,9 @@ from fastapi.testclient import TestClient
 from tests import seeded
 from tocsin.accounts import web_sessions
 from tocsin.accounts.models import User
+from tocsin.audit.log import SYSTEM
 from tocsin.http.web import sessions
-from tocsin.providers import accounts as provider_accounts
+from tocsin.providers import commands as provider_accounts
 from tocsin.runtime import Runtime
 
 _counter = itertools.count(1)
@@ -106,6 +107,7 @@ def provider_account(
             factory=runtime.provider_factory,
             box=runtime.credentials_box,
             context=runtime.build_context,
+            actor=SYSTEM,
             now=runtime.clock.now(),
         )
         account.enabled = enabled

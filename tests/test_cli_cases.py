@@ -7,7 +7,8 @@ from typer.testing import CliRunner
 from tests.shell import fails, run
 from tocsin.cli.common import CLI_ACTOR, open_runtime
 from tocsin.trust.appeals import file_appeal
-from tocsin.trust.cases import CaseKind, open_case
+from tocsin.trust.cases import open_case
+from tocsin.trust.models import CaseKind
 
 
 def test_an_appeal_is_listed_answered_and_traced_from_the_shell(cli: CliRunner) -> None:

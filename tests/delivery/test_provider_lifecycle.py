@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.rows import provider_account, tenant_rows
+from tocsin.audit.log import SYSTEM
 from tocsin.core.actors import Actor
 from tocsin.core.clock import ManualClock
 from tocsin.endpoints.queries import find_route
@@ -24,7 +25,7 @@ from tocsin.engine.worker import Worker, WorkerSettings
 from tocsin.formats.parse import parse_alert
 from tocsin.intake.accept import accept_alert
 from tocsin.paging.models import Alert, AttemptStatus, CallAttempt
-from tocsin.providers import accounts as provider_accounts
+from tocsin.providers import commands as provider_accounts
 from tocsin.runtime import Runtime
 from tocsin.safety import ScreeningContext
 from tocsin.telephony.base import CallRecord, CallRequest, Capabilities, Provider, ProviderError
@@ -96,6 +97,7 @@ def test_an_edited_disabled_or_deleted_account_has_its_old_provider_closed(
                 factory=runtime.provider_factory,
                 box=runtime.credentials_box,
                 context=runtime.build_context,
+                actor=SYSTEM,
                 now=clock.now(),
                 settings={"label": "second"},
             )
@@ -112,6 +114,7 @@ def test_an_edited_disabled_or_deleted_account_has_its_old_provider_closed(
                 factory=runtime.provider_factory,
                 box=runtime.credentials_box,
                 context=runtime.build_context,
+                actor=SYSTEM,
                 now=clock.now(),
                 enabled=False,
             )

@@ -12,7 +12,7 @@ from tests.delivery.pager import Pager, uk_mobile
 from tests.factories import code_sent, ok, verify_contact
 from tocsin.core.config import Settings
 from tocsin.core.ratelimit import Limits, RateLimiter, parse_rate_limits
-from tocsin.documents.versions import aup_version_in_force
+from tocsin.documents.queries import aup_version_in_force
 from tocsin.numbers.verification import MAX_WRONG_GUESSES
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")

@@ -15,7 +15,7 @@ from tocsin.audit.log import SYSTEM
 from tocsin.audit.models import AuditEvent
 from tocsin.core.clock import ManualClock
 from tocsin.core.errors import InvalidInput
-from tocsin.documents import versions as documents
+from tocsin.documents import commands, queries
 from tocsin.documents.models import PolicyAcceptance
 from tocsin.documents.versions import SHIPPED_VERSION, PolicyKind
 from tocsin.runtime import Runtime
@@ -78,7 +78,7 @@ def my_aup(client: TestClient, auth: dict[str, str]) -> dict[str, Any]:
 
 def aup_in_force(runtime: Runtime, clock: ManualClock) -> str:
     with runtime.database.read() as session:
-        return documents.aup_version_in_force(session, clock.now())
+        return queries.aup_version_in_force(session, clock.now())
 
 
 def test_with_nothing_published_the_shipped_versions_are_in_force(
@@ -296,5 +296,5 @@ def test_publishing_refuses_a_past_date_a_bad_version_and_a_silent_material_chan
             **change,
         }
         with pytest.raises(InvalidInput) as refused, runtime.database.write() as session:
-            documents.publish(session, **fields, actor=SYSTEM, now=now)
+            commands.publish(session, **fields, actor=SYSTEM, now=now)
         assert refused.value.code == code

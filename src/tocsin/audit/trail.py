@@ -2,13 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import false, or_, select, update
 from sqlalchemy.orm import Session
 
+from tocsin.audit.actions import AuditAction
 from tocsin.audit.models import AuditEvent, Notice
 from tocsin.core.pagination import DEFAULT_LIMIT, Page, paginate
+
+# The row types are named here for adapters' annotations: they read rows through this module
+# and may not import the tables' module, which is where queries and writes would start.
+__all__ = [
+    "AuditEvent",
+    "Notice",
+    "about",
+    "about_any",
+    "list_events",
+    "list_notices",
+    "mark_read",
+    "of_action",
+    "search",
+]
 
 
 def list_events(
@@ -42,6 +58,55 @@ def search(
             else AuditEvent.action == action
         )
     return paginate(session, query, AuditEvent.id, limit=limit, cursor=cursor, newest_first=True)
+
+
+def about(session: Session, *, target_type: str, target_id: str) -> list[AuditEvent]:
+    """Everything recorded about one target, oldest first (a trust and safety case's history)."""
+    return list(
+        session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.target_type == target_type, AuditEvent.target_id == target_id)
+            .order_by(AuditEvent.id)
+        )
+    )
+
+
+def about_any(
+    session: Session, *, org_id: str, targets: Mapping[str, Sequence[str]]
+) -> list[AuditEvent]:
+    """Everything recorded in one organization about any of `targets` (ids by target type),
+    oldest first: an alert's timeline is its own events and its calls'."""
+    wanted = [
+        (AuditEvent.target_type == target_type) & AuditEvent.target_id.in_(ids)
+        for target_type, ids in targets.items()
+        if ids
+    ]
+    return list(
+        session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.org_id == org_id, or_(false(), *wanted))
+            .order_by(AuditEvent.id)
+        )
+    )
+
+
+def of_action(
+    session: Session, *, action: AuditAction, after: datetime, until: datetime
+) -> list[AuditEvent]:
+    """The events of one action about an organization in (after, until], oldest first (the
+    anomaly scan reads trial refusals this way)."""
+    return list(
+        session.scalars(
+            select(AuditEvent)
+            .where(
+                AuditEvent.action == action,
+                AuditEvent.created_at > after,
+                AuditEvent.created_at <= until,
+                AuditEvent.org_id.is_not(None),
+            )
+            .order_by(AuditEvent.created_at, AuditEvent.id)
+        )
+    )
 
 
 def list_notices(

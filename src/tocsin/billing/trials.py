@@ -4,6 +4,8 @@ The billing entity is whoever would get the trial: an owner of the organization,
 (normalised, so `a.b+x@gmail.com` is `ab@gmail.com`), a payment instrument seen on it, or a
 number it calls. Each is kept as a claim (an HMAC digest, unique per kind): an organization
 whose owner, email, card or number already had a trial gets none, whatever it is called.
+
+Starting a trial is `billing.commands.start_trial`; this module keeps the claims.
 """
 
 from __future__ import annotations
@@ -11,18 +13,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tocsin.accounts.models import Membership, Organization, Role, User
-from tocsin.audit import log as audit
-from tocsin.audit.actions import AuditAction
+from tocsin.accounts.models import Membership, Role, User
 from tocsin.billing.models import PaymentTransaction, Trial, TrialClaim
-from tocsin.billing.standing import BillingConfig
-from tocsin.core.actors import Actor
 from tocsin.core.errors import Conflict
 from tocsin.core.ids import new_id
 from tocsin.db.base import table_of
@@ -91,7 +89,8 @@ def claims_of(session: Session, org_id: str, *, digest_key: bytes) -> list[Claim
     return [Claim(kind, digest) for kind, digest in sorted(unique)]
 
 
-def _refusal(kinds: set[ClaimKind]) -> Conflict:
+def refusal_for(kinds: set[ClaimKind]) -> Conflict:
+    """The refusal of a trial whose claims of these kinds were used before."""
     what = ", ".join(sorted(kind.value for kind in kinds))
     return Conflict(
         f"a free trial was already used by the same {what}; choose a paid plan instead",
@@ -112,7 +111,7 @@ def used_claims(session: Session, claims: list[Claim]) -> set[ClaimKind]:
     return {ClaimKind(row.kind) for row in found if (row.kind, row.digest) in wanted}
 
 
-def _insert_claim(session: Session, org_id: str, claim: Claim, now: datetime) -> bool:
+def insert_claim(session: Session, org_id: str, claim: Claim, now: datetime) -> bool:
     inserted = session.execute(
         insert_ignoring_conflicts(session, _CLAIMS, on=["kind", "digest"])
         .values(
@@ -127,60 +126,6 @@ def _insert_claim(session: Session, org_id: str, claim: Claim, now: datetime) ->
     return inserted is not None
 
 
-def start_trial(
-    session: Session,
-    *,
-    org: Organization,
-    billing: BillingConfig,
-    digest_key: bytes,
-    now: datetime,
-    actor: Actor,
-    source: str = "api",
-    ends_at: datetime | None = None,
-) -> Trial:
-    """Put the organization on the trial plan, or refuse with what matched an earlier trial.
-
-    Refusals raise, so the caller's transaction rolls back and no claim is left half-written.
-    """
-    plan = billing.catalog.trial_plan()
-    if plan is None:
-        raise Conflict("this server offers no trial plan", code="no_trial_plan")
-    if session.scalar(select(Trial.id).where(Trial.org_id == org.id)) is not None:
-        raise Conflict("this organization has already had its free trial", code="trial_used")
-    if billing.plan_in_force(org, now).paid:
-        raise Conflict("this organization is on a paid plan", code="already_subscribed")
-    claims = claims_of(session, org.id, digest_key=digest_key)
-    used = used_claims(session, claims)
-    if used:
-        raise _refusal(used)
-    # Two organizations of one person asking at once: the unique claim makes one of them lose.
-    lost = {claim.kind for claim in claims if not _insert_claim(session, org.id, claim, now)}
-    if lost:
-        raise _refusal(lost)
-    trial = Trial(
-        id=new_id("trl"),
-        org_id=org.id,
-        started_by=actor.id if actor.type == "user" else None,
-        source=source,
-        started_at=now,
-        ends_at=ends_at or now + timedelta(days=plan.trial_days),
-    )
-    session.add(trial)
-    org.plan = plan.code
-    org.plan_ends_at = trial.ends_at
-    audit.record(
-        session,
-        actor=actor,
-        action=AuditAction.BILLING_TRIAL_STARTED,
-        at=now,
-        org_id=org.id,
-        target_type="organization",
-        target_id=org.id,
-        details={"plan": plan.code, "ends_at": trial.ends_at.isoformat(), "source": source},
-    )
-    return trial
-
-
 def trial_of(session: Session, org_id: str) -> Trial | None:
     return session.scalar(select(Trial).where(Trial.org_id == org_id))
 
@@ -192,7 +137,7 @@ def remember_payment(
     if trial_of(session, org_id) is None:
         return
     claim = Claim(ClaimKind.PAYMENT, _digest(digest_key, ClaimKind.PAYMENT, fingerprint))
-    _insert_claim(session, org_id, claim, now)
+    insert_claim(session, org_id, claim, now)
 
 
 def remember_phone(
@@ -201,6 +146,6 @@ def remember_phone(
     """A number verified by an organization that had a trial cannot start another elsewhere."""
     if trial_of(session, org_id) is None:
         return
-    _insert_claim(
+    insert_claim(
         session, org_id, Claim(ClaimKind.PHONE, _digest(digest_key, ClaimKind.PHONE, number)), now
     )

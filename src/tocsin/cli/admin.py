@@ -14,13 +14,11 @@ import typer
 
 from tocsin.accounts import service as accounts
 from tocsin.accounts.models import Role, Scope
-from tocsin.audit.actions import AuditAction
 from tocsin.cli.common import (
     CLI_ACTOR,
     CliError,
     JsonOption,
     OrgOption,
-    audit_as_shell,
     emit,
     friendly_errors,
     open_runtime,
@@ -35,7 +33,7 @@ from tocsin.migrations.upgrade import upgrade
 from tocsin.numbers.verification import Channel, Requester
 from tocsin.organizations import api_keys
 from tocsin.organizations import commands as organizations
-from tocsin.providers import accounts as provider_accounts
+from tocsin.providers import commands as provider_accounts
 from tocsin.providers.test_calls import prepare_test_call
 from tocsin.runtime import Runtime
 from tocsin.safety import ScreeningContext, region_of, screen
@@ -381,16 +379,8 @@ def provider_add(
             factory=runtime.provider_factory,
             box=runtime.credentials_box,
             context=runtime.build_context,
+            actor=CLI_ACTOR,
             now=now,
-        )
-        audit_as_shell(
-            session,
-            action=AuditAction.PROVIDER_CREATED,
-            at=now,
-            org_id=organization.id,
-            target_type="provider_account",
-            target_id=account.id,
-            details={"kind": kind, "priority": priority},
         )
         data = {"id": account.id, "kind": kind, "name": account.name, "priority": priority}
     emit(as_json, data, f"added {kind} provider {data['id']} at priority {priority}")

@@ -15,7 +15,7 @@ from tocsin.core.pagination import DEFAULT_LIMIT
 from tocsin.db.session import Session
 from tocsin.http.api.alerts import alert_detail
 from tocsin.http.api.schemas.alerts import AlertDetailOut, AlertOut
-from tocsin.paging import lifecycle as alerts
+from tocsin.paging import lifecycle, queries
 from tocsin.paging.models import Alert
 
 alert_app = group("alert", "Alerts: list, timeline, acknowledge, resolve.")
@@ -39,7 +39,7 @@ def alert_list(
     runtime = open_runtime()
     with runtime.database.read() as session:
         organization = accounts.get_organization(session, org)
-        page = alerts.list_alerts(
+        page = queries.list_alerts(
             session, org_id=organization.id, limit=limit, cursor=None, status=status
         )
         items = [AlertOut.model_validate(alert).model_dump(mode="json") for alert in page.items]
@@ -103,7 +103,7 @@ def alert_show(alert_id: str, org: str = OrgOption, as_json: bool = JsonOption) 
     with runtime.database.read() as session:
         organization = accounts.get_organization(session, org)
         detail = alert_detail(
-            session, alerts.get_alert(session, org_id=organization.id, alert_id=alert_id)
+            session, queries.get_alert(session, org_id=organization.id, alert_id=alert_id)
         )
     emit(as_json, detail.model_dump(mode="json"), _describe(detail))
 
@@ -122,11 +122,11 @@ def _act(action: AlertAction, alert_id: str, org: str, as_json: bool, done: str)
 @friendly_errors
 def alert_ack(alert_id: str, org: str = OrgOption, as_json: bool = JsonOption) -> None:
     """Acknowledge an alert: its calls stop."""
-    _act(alerts.acknowledge, alert_id, org, as_json, "acknowledged")
+    _act(lifecycle.acknowledge, alert_id, org, as_json, "acknowledged")
 
 
 @alert_app.command("resolve")
 @friendly_errors
 def alert_resolve(alert_id: str, org: str = OrgOption, as_json: bool = JsonOption) -> None:
     """Resolve an alert: its calls stop."""
-    _act(alerts.resolve, alert_id, org, as_json, "resolved")
+    _act(lifecycle.resolve, alert_id, org, as_json, "resolved")

@@ -9,16 +9,14 @@ import typer
 
 from tocsin.accounts import service as accounts
 from tocsin.audit import trail
-from tocsin.audit.actions import AuditAction
+from tocsin.billing.commands import set_plan, start_trial
 from tocsin.billing.plans import Plan
-from tocsin.billing.service import assign_plan, standing_of
-from tocsin.billing.trials import start_trial
+from tocsin.billing.queries import standing_of
 from tocsin.cli.common import (
     CLI_ACTOR,
     CliError,
     JsonOption,
     OrgOption,
-    audit_as_shell,
     emit,
     friendly_errors,
     open_runtime,
@@ -72,20 +70,14 @@ def plan_set(
         raise CliError("--until must be in the future")
     with runtime.database.write() as session:
         organization = accounts.get_organization(session, org)
-        previous = organization.plan
-        chosen = assign_plan(organization, billing=runtime.billing, plan=plan, ends_at=ends_at)
-        audit_as_shell(
+        chosen = set_plan(
             session,
-            action=AuditAction.BILLING_PLAN_CHANGED,
-            at=now,
             org_id=organization.id,
-            target_type="organization",
-            target_id=organization.id,
-            details={
-                "plan": chosen.code,
-                "previous": previous,
-                "ends_at": ends_at.isoformat() if ends_at else None,
-            },
+            plan=plan,
+            ends_at=ends_at,
+            billing=runtime.billing,
+            actor=CLI_ACTOR,
+            now=now,
         )
         data = {"org_id": organization.id, "plan": chosen.code, "ends_at": ends_at}
     until_text = f" until {ends_at:%Y-%m-%d %H:%M} UTC" if ends_at else ""
@@ -146,7 +138,11 @@ def usage(
     with runtime.database.read() as session:
         organization = accounts.get_organization(session, org)
         report = usage_report(
-            session, organization, billing=runtime.billing, now=runtime.clock.now(), days=days
+            session,
+            org_id=organization.id,
+            billing=runtime.billing,
+            now=runtime.clock.now(),
+            days=days,
         )
         data, text = _usage_data(report), _usage_text(report)
     emit(as_json, data, text)
@@ -161,7 +157,7 @@ def billing_show(org: str = OrgOption, as_json: bool = JsonOption) -> None:
         organization = accounts.get_organization(session, org)
         standing = standing_of(
             session,
-            organization,
+            org_id=organization.id,
             billing=runtime.billing,
             digest_key=runtime.billing_digest_key,
             now=runtime.clock.now(),
@@ -222,16 +218,18 @@ def billing_trial(org: str = OrgOption, as_json: bool = JsonOption) -> None:
     now = runtime.clock.now()
     with runtime.database.write() as session:
         organization = accounts.get_organization(session, org)
-        trial = start_trial(
+        answer = start_trial(
             session,
-            org=organization,
+            org_id=organization.id,
             billing=runtime.billing,
             digest_key=runtime.billing_digest_key,
-            now=now,
             actor=CLI_ACTOR,
+            now=now,
             source="cli",
         )
-        data = {"org_id": organization.id, "ends_at": trial.ends_at}
+    # Raised once committed: a refusal stays recorded, as when the API refuses one.
+    trial = answer.started()
+    data = {"org_id": organization.id, "ends_at": trial.ends_at}
     emit(as_json, data, f"trial started; it ends {trial.ends_at:%Y-%m-%d %H:%M} UTC")
 
 

@@ -10,14 +10,14 @@ import typer
 
 from tocsin.accounts import service as accounts
 from tocsin.audit import trail
-from tocsin.audit.models import AuditEvent
+from tocsin.audit.trail import AuditEvent
 from tocsin.cli.common import CLI_ACTOR, JsonOption, emit, friendly_errors, open_runtime
 from tocsin.cli.root import group
 from tocsin.restrictions.kinds import ActionKind, ActionScope
-from tocsin.trust import appeals, cases, enforcement
+from tocsin.trust import appeals, cases, queries
 from tocsin.trust.appeals import Decision
-from tocsin.trust.cases import CaseKind, CaseStatus, is_overdue
-from tocsin.trust.models import TrustCase
+from tocsin.trust.models import CaseKind, CaseStatus, TrustCase
+from tocsin.trust.queries import is_overdue
 
 case_app = group("case", "The trust and safety case queue: abuse reports, anomalies, appeals.")
 audit_app = group("audit", "The platform's audit trail.")
@@ -77,7 +77,7 @@ def case_list(
     now = runtime.clock.now()
     with runtime.database.read() as session:
         org_id = accounts.get_organization(session, org).id if org else None
-        page = cases.list_cases(
+        page = queries.list_cases(
             session,
             now=now,
             status=status,
@@ -98,10 +98,10 @@ def case_show(case_id: str, as_json: bool = JsonOption) -> None:
     runtime = open_runtime()
     now = runtime.clock.now()
     with runtime.database.read() as session:
-        case = cases.get_case(session, case_id)
+        case = queries.get_case(session, case_id)
         data = {
             **_case(case, now),
-            "history": [_event(event) for event in cases.history(session, case.id)],
+            "history": [_event(event) for event in queries.case_history(session, case.id)],
         }
     lines = [_case_line(data), *(f"  {_event_line(event)}" for event in data["history"])]
     emit(as_json, data, "\n".join(lines))
@@ -171,20 +171,17 @@ def case_act(
     runtime = open_runtime()
     now = runtime.clock.now()
     with runtime.database.write() as session:
-        case = cases.get_case(session, case_id, lock=True)
-        action, cancelled = enforcement.take_action(
+        action, cancelled = cases.act_on_case(
             session,
+            case_id=case_id,
             kind=kind,
             scope=scope,
             target=target,
-            reason=f"{reason} (case {case.id})",
+            reason=reason,
             actor=CLI_ACTOR,
             now=now,
         )
-        if case.action_id is None:
-            case.action_id = action.id
-        cases.note_action(session, case=case, action_id=action.id, actor=CLI_ACTOR, now=now)
-        data = {"case_id": case.id, "action_id": action.id, "calls_cancelled": cancelled}
+        data = {"case_id": case_id, "action_id": action.id, "calls_cancelled": cancelled}
     emit(as_json, data, f"{kind.value} {action.id} taken; {cancelled} queued calls cancelled")
 
 

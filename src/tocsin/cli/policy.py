@@ -11,8 +11,8 @@ import typer
 
 from tocsin.cli.common import CLI_ACTOR, CliError, JsonOption, emit, friendly_errors, open_runtime
 from tocsin.cli.root import group
-from tocsin.documents import versions as documents
-from tocsin.documents.versions import Document
+from tocsin.documents import commands, queries
+from tocsin.documents.versions import Document, parse_kind
 
 policy_app = group("policy", "The acceptable-use policy and the terms, and their versions.")
 
@@ -48,7 +48,7 @@ def policy_list(as_json: bool = JsonOption) -> None:
     with runtime.database.read() as session:
         data = [
             {**_describe(document), "standing": standing}
-            for document, standing in documents.history(session, runtime.clock.now())
+            for document, standing in queries.history(session, runtime.clock.now())
         ]
     emit(as_json, data, "\n".join(_line(entry) for entry in data))
 
@@ -61,13 +61,13 @@ def policy_show(
     as_json: bool = JsonOption,
 ) -> None:
     """Print a version of a policy in full."""
-    policy_kind = documents.parse_kind(kind)
+    policy_kind = parse_kind(kind)
     runtime = open_runtime()
     with runtime.database.read() as session:
         if version is None:
-            document = documents.in_force(session, policy_kind, runtime.clock.now())
+            document = queries.in_force(session, policy_kind, runtime.clock.now())
         else:
-            document = documents.find(session, policy_kind.value, version)
+            document = queries.find(session, policy_kind.value, version)
     emit(as_json, {**_describe(document), "body": document.body}, document.body)
 
 
@@ -98,13 +98,13 @@ def policy_publish(
     as_json: bool = JsonOption,
 ) -> None:
     """Publish a new version of a policy."""
-    policy_kind = documents.parse_kind(kind)
+    policy_kind = parse_kind(kind)
     effective_at = _moment(effective) if effective is not None else None
     body = file.read_text("utf-8")
     runtime = open_runtime()
     now = runtime.clock.now()
     with runtime.database.write() as session:
-        document = documents.publish(
+        document = commands.publish(
             session,
             kind=policy_kind,
             version=version,

@@ -8,20 +8,13 @@ from typing import Any
 import typer
 
 from tocsin.accounts import service as accounts
-from tocsin.audit.actions import AuditAction
-from tocsin.cli.common import (
-    CLI_ACTOR,
-    JsonOption,
-    audit_as_shell,
-    emit,
-    friendly_errors,
-    open_runtime,
-)
+from tocsin.cli.common import CLI_ACTOR, JsonOption, emit, friendly_errors, open_runtime
 from tocsin.cli.root import group
-from tocsin.http.api.auth import PLATFORM_ADMIN
 from tocsin.restrictions.kinds import ActionKind, ActionScope
 from tocsin.restrictions.models import EnforcementAction
 from tocsin.trust import enforcement
+from tocsin.trust.queries import actions_about
+from tocsin.trust.staff import set_platform_admin
 
 admin_app = group("admin", "Platform administrators (trust and safety staff).")
 enforcement_app = group("enforcement", "Warnings, suspensions and terminations.")
@@ -36,18 +29,9 @@ def admin_grant(
 ) -> None:
     """Make a user a platform administrator: they can act on any organization."""
     runtime = open_runtime()
-    now = runtime.clock.now()
     with runtime.database.write() as session:
-        user = accounts.find_user_by_email(session, email)
-        user.platform_role = None if revoke else PLATFORM_ADMIN
-        audit_as_shell(
-            session,
-            action=AuditAction.PLATFORM_ADMIN_REVOKED
-            if revoke
-            else AuditAction.PLATFORM_ADMIN_GRANTED,
-            at=now,
-            target_type="user",
-            target_id=user.id,
+        user = set_platform_admin(
+            session, email=email, admin=not revoke, actor=CLI_ACTOR, now=runtime.clock.now()
         )
         data = {"user_id": user.id, "platform_role": user.platform_role}
     verb = "is no longer" if revoke else "is now"
@@ -117,7 +101,7 @@ def enforcement_list(
     runtime = open_runtime()
     with runtime.database.read() as session:
         org_id = accounts.get_organization(session, org).id if org else None
-        page = enforcement.actions_about(session, org_id=org_id, target_id=target, limit=200)
+        page = actions_about(session, org_id=org_id, target_id=target, limit=200)
         data = [_describe(action) for action in page.items]
     emit(as_json, data, "\n".join(_line(action) for action in data) or "no actions")
 

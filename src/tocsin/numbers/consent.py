@@ -24,7 +24,7 @@ from tocsin.audit.actions import AuditAction
 from tocsin.core.actors import Actor
 from tocsin.core.ids import new_id
 from tocsin.core.pagination import Page, paginate
-from tocsin.documents.versions import aup_version_in_force
+from tocsin.documents.queries import aup_version_in_force
 from tocsin.numbers.models import ConsentRecord, DoNotCall, NumberVerification, PlatformOptOut
 
 

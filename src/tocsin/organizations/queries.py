@@ -1,15 +1,57 @@
-"""What adapters show of organizations: members with their roles, and invites."""
+"""What adapters show of organizations: one by id, lookups for platform staff, members with
+their roles, and invites."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from tocsin.accounts.models import Invite, Membership, Role, User
+from tocsin.accounts.models import Invite, Membership, Organization, Role, User
 from tocsin.core.pagination import Page, paginate
+
+LOOKUP_LIMIT = 50
+
+
+def organization(session: Session, org_id: str) -> Organization | None:
+    """The organization with this id, or None (a trust and safety case outlives its
+    organization)."""
+    return session.get(Organization, org_id)
+
+
+def find_organizations(session: Session, query: str) -> list[Organization]:
+    """Organizations whose id is `query`, or whose name or slug contains it (any case)."""
+    needle = query.strip().lower()
+    if not needle:
+        return []
+    return list(
+        session.scalars(
+            select(Organization)
+            .where(
+                or_(
+                    Organization.id == query.strip(),
+                    func.lower(Organization.name).contains(needle, autoescape=True),
+                    func.lower(Organization.slug).contains(needle, autoescape=True),
+                )
+            )
+            .order_by(Organization.name)
+            .limit(LOOKUP_LIMIT)
+        )
+    )
+
+
+def organization_names(session: Session, org_ids: Iterable[str | None]) -> dict[str, str]:
+    """Names by id, for lists that show which organization each row is about."""
+    wanted = sorted({org_id for org_id in org_ids if org_id})
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(Organization.id, Organization.name).where(Organization.id.in_(wanted))
+    )
+    return {row.id: row.name for row in rows}
 
 
 class Member(NamedTuple):

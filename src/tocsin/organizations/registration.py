@@ -16,7 +16,7 @@ from tocsin.core.actors import Actor
 from tocsin.core.errors import Forbidden
 from tocsin.core.ratelimit import Limits, RateLimiter
 from tocsin.core.secretbox import SecretBox
-from tocsin.documents import versions as documents
+from tocsin.documents import commands as documents
 from tocsin.organizations import commands
 from tocsin.restrictions.blocks import user_block
 

@@ -13,6 +13,7 @@ from tocsin.accounts.models import Organization
 from tocsin.billing.plans import Plan
 from tocsin.billing.standing import BillingConfig
 from tocsin.billing.usage import counters
+from tocsin.core.errors import NotFound
 from tocsin.endpoints.models import Endpoint
 from tocsin.paging.models import Alert, CallAttempt
 from tocsin.policy.quota import calls_left, periods_at
@@ -56,8 +57,11 @@ class Usage:
 
 
 def usage_report(
-    session: Session, org: Organization, *, billing: BillingConfig, now: datetime, days: int = 30
+    session: Session, *, org_id: str, billing: BillingConfig, now: datetime, days: int = 30
 ) -> Usage:
+    org = session.get(Organization, org_id)
+    if org is None:
+        raise NotFound("no organization with this id", code="org_not_found")
     plan = billing.plan_in_force(org, now)
     caps = billing.caps(plan)
     periods = periods_at(now, org.timezone)

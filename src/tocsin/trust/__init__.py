@@ -1,1 +1,2 @@
-"""Trust and safety: consent, enforcement, abuse handling and the audit log."""
+"""Trust and safety: the case queue, enforcement, appeals, abuse reports, anomalies, the public
+forms and the staff who work them."""

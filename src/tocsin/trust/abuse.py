@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 from tocsin.core.actors import Actor
 from tocsin.core.errors import InvalidInput
 from tocsin.paging.models import CallAttempt
-from tocsin.trust.cases import CaseKind, open_case
-from tocsin.trust.models import TrustCase
+from tocsin.trust.cases import open_case
+from tocsin.trust.models import CaseKind, TrustCase
 
 MATCH_WINDOW = timedelta(minutes=15)
 MAX_MATCHES = 20

@@ -11,25 +11,16 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tocsin.audit.notices import tell_owners
 from tocsin.core.actors import Actor
 from tocsin.core.errors import Conflict, NotFound
-from tocsin.core.pagination import Page, paginate
 from tocsin.restrictions.models import EnforcementAction
 from tocsin.trust import enforcement
-from tocsin.trust.cases import (
-    CaseKind,
-    CaseStatus,
-    add_business_days,
-    get_case,
-    open_case,
-    require_open,
-    update_case,
-)
-from tocsin.trust.models import TrustCase
+from tocsin.trust.cases import add_business_days, open_case, require_open, update_case
+from tocsin.trust.models import CaseKind, CaseStatus, TrustCase
+from tocsin.trust.queries import get_case
 
 ANSWER_WITHIN_BUSINESS_DAYS = 5
 
@@ -65,13 +56,6 @@ def file_appeal(
             details={"case_id": case.id},
         )  # fmt: skip
     return case
-
-
-def appeals_of(session: Session, *, org_id: str, limit: int, cursor: str | None) -> Page[TrustCase]:
-    query = select(TrustCase).where(
-        TrustCase.org_id == org_id, TrustCase.kind == CaseKind.APPEAL.value
-    )
-    return paginate(session, query, TrustCase.id, limit=limit, cursor=cursor, newest_first=True)
 
 
 def decide(

@@ -1,4 +1,5 @@
-"""The trust and safety case queue: abuse reports, anomalies and appeals, one list for staff.
+"""Changes to the trust and safety case queue (abuse reports, anomalies and appeals, one list
+for staff): filing a case, updating it, acting on it. Reading it is `trust.queries`.
 
 Every change to a case is written to the audit log with the case as its target, so a case's
 history is its audit trail. A detector that fires again on the same pattern finds its open
@@ -8,7 +9,6 @@ case by fingerprint and adds to it, rather than filing a second.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import select
@@ -17,24 +17,14 @@ from sqlalchemy.orm import Session
 
 from tocsin.audit import log as audit
 from tocsin.audit.actions import AuditAction, of_family
-from tocsin.audit.models import AuditEvent
 from tocsin.core.actors import Actor
-from tocsin.core.errors import Conflict, InvalidInput, NotFound
+from tocsin.core.errors import Conflict, InvalidInput
 from tocsin.core.ids import new_id
-from tocsin.core.pagination import Page, paginate
-from tocsin.trust.models import TrustCase
-
-
-class CaseKind(StrEnum):
-    ABUSE_REPORT = "abuse_report"
-    ANOMALY = "anomaly"
-    APPEAL = "appeal"
-
-
-class CaseStatus(StrEnum):
-    OPEN = "open"
-    RESOLVED = "resolved"
-    DISMISSED = "dismissed"
+from tocsin.restrictions.kinds import ActionKind, ActionScope
+from tocsin.restrictions.models import EnforcementAction
+from tocsin.trust import enforcement
+from tocsin.trust.models import CaseKind, CaseStatus, TrustCase
+from tocsin.trust.queries import get_case
 
 
 def add_business_days(start: datetime, days: int) -> datetime:
@@ -47,10 +37,6 @@ def add_business_days(start: datetime, days: int) -> datetime:
         if current.astimezone(UTC).weekday() < 5:
             added += 1
     return current
-
-
-def is_overdue(case: TrustCase, now: datetime) -> bool:
-    return case.status == CaseStatus.OPEN and case.due_at is not None and case.due_at < now
 
 
 def open_case(
@@ -113,40 +99,6 @@ def open_case(
     return case, True
 
 
-def get_case(session: Session, case_id: str, *, lock: bool = False) -> TrustCase:
-    case = session.get(TrustCase, case_id, with_for_update=lock)
-    if case is None:
-        raise NotFound("no such case", code="case_not_found")
-    return case
-
-
-def list_cases(
-    session: Session,
-    *,
-    now: datetime,
-    status: CaseStatus | None,
-    kind: CaseKind | None,
-    org_id: str | None,
-    overdue: bool,
-    limit: int,
-    cursor: str | None,
-) -> Page[TrustCase]:
-    query = select(TrustCase)
-    if status is not None:
-        query = query.where(TrustCase.status == status.value)
-    if kind is not None:
-        query = query.where(TrustCase.kind == kind.value)
-    if org_id is not None:
-        query = query.where(TrustCase.org_id == org_id)
-    if overdue:
-        query = query.where(
-            TrustCase.status == CaseStatus.OPEN.value,
-            TrustCase.due_at.is_not(None),
-            TrustCase.due_at < now,
-        )
-    return paginate(session, query, TrustCase.id, limit=limit, cursor=cursor, newest_first=True)
-
-
 def update_case(
     session: Session,
     *,
@@ -199,20 +151,34 @@ def require_open(case: TrustCase) -> None:
         raise Conflict(f"this case is already {case.status}", code="case_closed")
 
 
-def history(session: Session, case_id: str) -> list[AuditEvent]:
-    """Everything done about the case, oldest first."""
-    return list(
-        session.scalars(
-            select(AuditEvent)
-            .where(AuditEvent.target_type == "case", AuditEvent.target_id == case_id)
-            .order_by(AuditEvent.id)
-        )
+def act_on_case(
+    session: Session,
+    *,
+    case_id: str,
+    kind: ActionKind,
+    scope: ActionScope,
+    target: str,
+    reason: str,
+    actor: Actor,
+    now: datetime,
+    ends_at: datetime | None = None,
+) -> tuple[EnforcementAction, int]:
+    """Take an enforcement action because of a case, which records it: the action's reason
+    names the case, and the case keeps the first action taken on it. Returns the action and
+    how many queued calls it cancelled."""
+    case = get_case(session, case_id, lock=True)
+    action, cancelled = enforcement.take_action(
+        session,
+        kind=kind,
+        scope=scope,
+        target=target,
+        reason=f"{reason} (case {case.id})",
+        actor=actor,
+        now=now,
+        ends_at=ends_at,
     )
-
-
-def note_action(
-    session: Session, *, case: TrustCase, action_id: str, actor: Actor, now: datetime
-) -> None:
+    if case.action_id is None:
+        case.action_id = action.id
     case.updated_at = now
     audit.record(
         session,
@@ -222,5 +188,6 @@ def note_action(
         org_id=case.org_id,
         target_type="case",
         target_id=case.id,
-        details={"action_id": action_id},
+        details={"action_id": action.id, "kind": action.kind, "calls_cancelled": cancelled},
     )
+    return action, cancelled

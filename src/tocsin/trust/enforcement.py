@@ -20,7 +20,6 @@ from tocsin.audit.notices import tell_owners
 from tocsin.core.actors import Actor
 from tocsin.core.errors import Conflict, InvalidInput, NotFound
 from tocsin.core.ids import new_id
-from tocsin.core.pagination import DEFAULT_LIMIT, Page, paginate
 from tocsin.endpoints.models import Endpoint
 from tocsin.numbers.do_not_call import e164_of
 from tocsin.paging.escalation import poke
@@ -158,22 +157,3 @@ def lift(session: Session, *, action_id: str, actor: Actor, now: datetime) -> En
         details={"action_id": action.id, "kind": action.kind},
     )
     return action
-
-
-def actions_about(
-    session: Session,
-    *,
-    org_id: str | None = None,
-    target_id: str | None = None,
-    limit: int = DEFAULT_LIMIT,
-    cursor: str | None = None,
-) -> Page[EnforcementAction]:
-    """Actions newest first, about one organization (and its endpoints) or one target."""
-    query = select(EnforcementAction)
-    if org_id is not None:
-        query = query.where(EnforcementAction.org_id == org_id)
-    if target_id is not None:
-        query = query.where(EnforcementAction.target_id == target_id)
-    return paginate(
-        session, query, EnforcementAction.id, limit=limit, cursor=cursor, newest_first=True
-    )

@@ -1,15 +1,27 @@
-"""Trust and safety tables: the audit log, enforcement, consent and opt-outs, the case queue
-and policy documents."""
+"""The trust and safety case queue's table, and the kinds and states a case has."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tocsin.db.base import Base, JSONText, UTCDateTime
+
+
+class CaseKind(StrEnum):
+    ABUSE_REPORT = "abuse_report"
+    ANOMALY = "anomaly"
+    APPEAL = "appeal"
+
+
+class CaseStatus(StrEnum):
+    OPEN = "open"
+    RESOLVED = "resolved"
+    DISMISSED = "dismissed"
 
 
 class TrustCase(Base):

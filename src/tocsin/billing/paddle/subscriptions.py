@@ -22,12 +22,12 @@ from tocsin.accounts.models import Organization
 from tocsin.audit import log as audit
 from tocsin.audit.actions import AuditAction
 from tocsin.audit.notices import tell_owners
+from tocsin.billing.commands import record_plan_change, start_trial
 from tocsin.billing.models import Subscription
 from tocsin.billing.paddle.entities import mapping, required_text, text, timestamp
 from tocsin.billing.standing import BillingConfig
-from tocsin.billing.trials import start_trial, trial_of
+from tocsin.billing.trials import trial_of
 from tocsin.core.actors import Actor
-from tocsin.core.errors import Conflict
 
 PADDLE = Actor("paddle")
 PAID_STATUSES = frozenset({"active", "past_due"})
@@ -155,23 +155,9 @@ def _give_plan(
             f"{context.billing.catalog.get_plan(org.plan).name} plan now.",
             context,
         )
-    if (org.plan, org.plan_ends_at) != before:
-        audit.record(
-            session,
-            actor=PADDLE,
-            action=AuditAction.BILLING_PLAN_CHANGED,
-            at=context.now,
-            org_id=org.id,
-            target_type="organization",
-            target_id=org.id,
-            details={
-                "plan": org.plan,
-                "ends_at": org.plan_ends_at.isoformat() if org.plan_ends_at else None,
-                "previous": before[0],
-                "subscription_id": subscription.id,
-                "status": status,
-            },
-        )
+    record_plan_change(
+        session, org=org, before=before, actor=PADDLE, now=context.now, subscription=subscription
+    )
 
 
 def _trial(
@@ -188,35 +174,25 @@ def _trial(
             existing.ends_at = ends_at
             org.plan_ends_at = ends_at
         return
-    try:
-        with session.begin_nested():
-            start_trial(
-                session,
-                org=org,
-                billing=context.billing,
-                digest_key=context.digest_key,
-                now=context.now,
-                actor=PADDLE,
-                source="paddle",
-                ends_at=ends_at,
-            )
-    except Conflict as refusal:
-        audit.record(
-            session,
-            actor=PADDLE,
-            action=AuditAction.BILLING_TRIAL_REFUSED,
-            at=context.now,
-            org_id=org.id,
-            target_type="subscription",
-            target_id=subscription.id,
-            details={"code": refusal.code, "reason": refusal.message, **(refusal.details or {})},
-        )
+    answer = start_trial(
+        session,
+        org_id=org.id,
+        billing=context.billing,
+        digest_key=context.digest_key,
+        actor=PADDLE,
+        now=context.now,
+        source="paddle",
+        ends_at=ends_at,
+        subscription_id=subscription.id,
+    )
+    if answer.refusal is not None:
         _tell(
             session,
             org,
             "trial_refused",
             subscription,
-            f"No free trial: {refusal.message}. The plan starts when the first payment is made.",
+            f"No free trial: {answer.refusal.message}. The plan starts when the first payment "
+            "is made.",
             context,
         )
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query
-from sqlalchemy.orm import Session
 
 from tocsin.accounts.models import Role, Scope
 from tocsin.core.pagination import DEFAULT_LIMIT
+from tocsin.db.session import Session
 from tocsin.http.api.deps import Caller, get_caller
 from tocsin.http.api.schemas.alerts import (
     AlertDetailOut,
@@ -17,7 +17,7 @@ from tocsin.http.api.schemas.alerts import (
     TimelineEntryOut,
 )
 from tocsin.http.api.schemas.common import ERROR_RESPONSES, PageOut, page_of
-from tocsin.paging import lifecycle as service
+from tocsin.paging import lifecycle, queries
 from tocsin.paging.models import Alert, CallJob, Escalation
 
 router = APIRouter(prefix="/v1/orgs/{org_id}/alerts", tags=["alerts"], responses=ERROR_RESPONSES)
@@ -49,7 +49,7 @@ def _job_out(job: CallJob) -> CallJobOut:
         step=job.step_index + 1 if job.step_index is not None else None,
         round=job.round + 1,
         attempts=job.attempt_count,
-        next_attempt_at=service.next_attempt_at(job),
+        next_attempt_at=queries.next_attempt_at(job),
         held_until=job.held_until,
         hold_reason=job.hold_reason,
         last_error=job.last_error,
@@ -60,9 +60,9 @@ def alert_detail(session: Session, alert: Alert) -> AlertDetailOut:
     return AlertDetailOut(
         **AlertOut.model_validate(alert).model_dump(),
         payload=alert.payload,
-        escalation=_escalation_out(service.escalation_of(session, alert.id)),
-        jobs=[_job_out(job) for job in service.jobs_of(session, alert.id)],
-        calls=[CallAttemptOut.model_validate(a) for a in service.attempts_of(session, alert.id)],
+        escalation=_escalation_out(queries.escalation_of(session, alert.id)),
+        jobs=[_job_out(job) for job in queries.jobs_of(session, alert.id)],
+        calls=[CallAttemptOut.model_validate(a) for a in queries.attempts_of(session, alert.id)],
         timeline=[
             TimelineEntryOut(
                 at=event.created_at,
@@ -73,7 +73,7 @@ def alert_detail(session: Session, alert: Alert) -> AlertDetailOut:
                 target_id=event.target_id,
                 details=event.details,
             )
-            for event in service.timeline_of(session, alert)
+            for event in queries.timeline_of(session, alert)
         ],
     )
 
@@ -88,7 +88,7 @@ def list_alerts(
     caller: Caller = Depends(get_caller),
 ) -> PageOut[AlertOut]:
     with caller.org(org_id, min_role=Role.MEMBER, scope=Scope.READ, write=False) as (s, _):
-        page = service.list_alerts(
+        page = queries.list_alerts(
             s, org_id=org_id, limit=limit, cursor=cursor, status=status, endpoint_id=endpoint_id
         )
         return page_of(page, AlertOut)
@@ -97,14 +97,14 @@ def list_alerts(
 @router.get("/{alert_id}", response_model=AlertDetailOut)
 def get_alert(org_id: str, alert_id: str, caller: Caller = Depends(get_caller)) -> AlertDetailOut:
     with caller.org(org_id, min_role=Role.MEMBER, scope=Scope.READ, write=False) as (s, _):
-        return alert_detail(s, service.get_alert(s, org_id=org_id, alert_id=alert_id))
+        return alert_detail(s, queries.get_alert(s, org_id=org_id, alert_id=alert_id))
 
 
 @router.post("/{alert_id}/acknowledge", response_model=AlertOut)
 def acknowledge(org_id: str, alert_id: str, caller: Caller = Depends(get_caller)) -> AlertOut:
     now = caller.runtime.clock.now()
     with caller.org(org_id, min_role=Role.MEMBER, scope=Scope.WRITE, write=True) as (s, access):
-        alert = service.acknowledge(
+        alert = lifecycle.acknowledge(
             s, org_id=org_id, alert_id=alert_id, actor=access.actor, now=now
         )
         answer = AlertOut.model_validate(alert)
@@ -117,7 +117,7 @@ def acknowledge(org_id: str, alert_id: str, caller: Caller = Depends(get_caller)
 def resolve(org_id: str, alert_id: str, caller: Caller = Depends(get_caller)) -> AlertOut:
     now = caller.runtime.clock.now()
     with caller.org(org_id, min_role=Role.MEMBER, scope=Scope.WRITE, write=True) as (s, access):
-        alert = service.resolve(s, org_id=org_id, alert_id=alert_id, actor=access.actor, now=now)
+        alert = lifecycle.resolve(s, org_id=org_id, alert_id=alert_id, actor=access.actor, now=now)
         answer = AlertOut.model_validate(alert)
     caller.runtime.notify_new_jobs()
     return answer

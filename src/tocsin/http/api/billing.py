@@ -4,17 +4,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from tocsin.accounts.models import Organization, Role, Scope
-from tocsin.audit import log as audit
+from tocsin.accounts.models import Role, Scope
 from tocsin.audit import trail
-from tocsin.audit.actions import AuditAction
+from tocsin.billing.commands import start_trial
 from tocsin.billing.paddle.events import parse_event, receive_event
 from tocsin.billing.paddle.signature import verify
 from tocsin.billing.paddle.subscriptions import PaddleContext
-from tocsin.billing.service import standing_of
-from tocsin.billing.trials import start_trial
-from tocsin.core.actors import Actor
-from tocsin.core.errors import Conflict, NotFound, Unavailable
+from tocsin.billing.queries import standing_of
+from tocsin.core.errors import Unavailable
 from tocsin.core.pagination import DEFAULT_LIMIT
 from tocsin.http.api.deps import Caller, get_caller, get_runtime
 from tocsin.http.api.hooks import read_capped_body
@@ -80,20 +77,13 @@ def list_plans(runtime: Runtime = Depends(get_runtime)) -> list[PlanOut]:
     return [PlanOut.of(plan) for plan in runtime.billing.catalog.values()]
 
 
-def _org(session_org: Organization | None) -> Organization:
-    if session_org is None:
-        raise NotFound("no organization with this id", code="org_not_found")
-    return session_org
-
-
 @router.get("/v1/orgs/{org_id}/billing", response_model=BillingOut, tags=["billing"])
 def get_billing(org_id: str, caller: Caller = Depends(get_caller)) -> BillingOut:
     runtime = caller.runtime
     with caller.org(org_id, min_role=Role.MEMBER, scope=Scope.READ, write=False) as (s, _):
-        org = _org(s.get(Organization, org_id))
         standing = standing_of(
             s,
-            org,
+            org_id=org_id,
             billing=runtime.billing,
             digest_key=runtime.billing_digest_key,
             now=runtime.clock.now(),
@@ -120,40 +110,17 @@ def get_billing(org_id: str, caller: Caller = Depends(get_caller)) -> BillingOut
 def begin_trial(org_id: str, caller: Caller = Depends(get_caller)) -> TrialOut:
     """Start the free trial: once per billing entity (owner, email, card, number)."""
     runtime = caller.runtime
-    actor: Actor | None = None
-    try:
-        with caller.org(org_id, min_role=Role.OWNER, scope=None, write=True) as (s, access):
-            actor = access.actor
-            org = _org(s.get(Organization, org_id, with_for_update=True))
-            trial = start_trial(
-                s,
-                org=org,
-                billing=runtime.billing,
-                digest_key=runtime.billing_digest_key,
-                now=runtime.clock.now(),
-                actor=actor,
-            )
-            return TrialOut.model_validate(trial)
-    except Conflict as refusal:
-        # The refusal rolled the request back; its record must stay, because repeated refusals
-        # of one person are what the anomaly scan looks for (trust/anomalies/repeated_trials.py).
-        if actor is not None:
-            with runtime.database.write() as s:
-                audit.record(
-                    s,
-                    actor=actor,
-                    action=AuditAction.BILLING_TRIAL_REFUSED,
-                    at=runtime.clock.now(),
-                    org_id=org_id,
-                    target_type="organization",
-                    target_id=org_id,
-                    details={
-                        "code": refusal.code,
-                        "reason": refusal.message,
-                        **(refusal.details or {}),
-                    },
-                )
-        raise
+    with caller.org(org_id, min_role=Role.OWNER, scope=None, write=True) as (s, access):
+        answer = start_trial(
+            s,
+            org_id=org_id,
+            billing=runtime.billing,
+            digest_key=runtime.billing_digest_key,
+            actor=access.actor,
+            now=runtime.clock.now(),
+        )
+    # Raised once committed: a refusal stays recorded although the request failed.
+    return TrialOut.model_validate(answer.started())
 
 
 @router.get("/v1/orgs/{org_id}/usage", response_model=UsageOut, tags=["billing"])
@@ -165,8 +132,9 @@ def get_usage(
     """Calls used and left today and this month, per day and per endpoint."""
     runtime = caller.runtime
     with caller.org(org_id, min_role=Role.MEMBER, scope=Scope.READ, write=False) as (s, _):
-        org = _org(s.get(Organization, org_id))
-        usage = usage_report(s, org, billing=runtime.billing, now=runtime.clock.now(), days=days)
+        usage = usage_report(
+            s, org_id=org_id, billing=runtime.billing, now=runtime.clock.now(), days=days
+        )
         return UsageOut.of(usage)
 
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from fastapi import APIRouter, Depends, Query
-from sqlalchemy.orm import Session
 
 from tocsin.accounts.models import Role, Scope
 from tocsin.audit import trail
 from tocsin.core.pagination import DEFAULT_LIMIT
+from tocsin.db.session import Session
 from tocsin.http.api.deps import Caller, get_caller
 from tocsin.http.api.schemas.common import ERROR_RESPONSES, PageOut, page_of
 from tocsin.http.api.schemas.trust import (
@@ -25,9 +25,9 @@ from tocsin.http.api.schemas.trust import (
     EnforcementOut,
     EnforcementTaken,
 )
-from tocsin.trust import appeals, cases, enforcement
-from tocsin.trust.cases import CaseKind, CaseStatus, is_overdue
-from tocsin.trust.models import TrustCase
+from tocsin.trust import appeals, cases, queries
+from tocsin.trust.models import CaseKind, CaseStatus, TrustCase
+from tocsin.trust.queries import is_overdue
 
 router = APIRouter(responses=ERROR_RESPONSES, tags=["trust and safety"])
 
@@ -55,8 +55,8 @@ def case_out(case: TrustCase, now: datetime) -> CaseOut:
 
 
 def _detail(session: Session, case: TrustCase, now: datetime) -> CaseDetailOut:
-    trail = [AuditEventOut.model_validate(e) for e in cases.history(session, case.id)]
-    return CaseDetailOut(**case_out(case, now).model_dump(), history=trail)
+    history = [AuditEventOut.model_validate(e) for e in queries.case_history(session, case.id)]
+    return CaseDetailOut(**case_out(case, now).model_dump(), history=history)
 
 
 @router.get("/v1/admin/cases", response_model=PageOut[CaseOut])
@@ -72,7 +72,7 @@ def list_cases(
     """The queue, newest first."""
     now = caller.runtime.clock.now()
     with caller.platform_admin(write=False) as (session, _):
-        page = cases.list_cases(
+        page = queries.list_cases(
             session,
             now=now,
             status=status,
@@ -92,7 +92,7 @@ def get_case(case_id: str, caller: Caller = Depends(get_caller)) -> CaseDetailOu
     """A case with everything done about it."""
     now = caller.runtime.clock.now()
     with caller.platform_admin(write=False) as (session, _):
-        return _detail(session, cases.get_case(session, case_id), now)
+        return _detail(session, queries.get_case(session, case_id), now)
 
 
 @router.patch("/v1/admin/cases/{case_id}", response_model=CaseDetailOut)
@@ -139,20 +139,17 @@ def act_on_case(
     """Take an enforcement action because of this case; the case records it."""
     now = caller.runtime.clock.now()
     with caller.platform_admin(write=True) as (session, actor):
-        case = cases.get_case(session, case_id, lock=True)
-        action, cancelled = enforcement.take_action(
+        action, cancelled = cases.act_on_case(
             session,
+            case_id=case_id,
             kind=body.kind,
             scope=body.scope,
             target=body.target,
-            reason=f"{body.reason} (case {case.id})",
+            reason=body.reason,
             actor=actor,
             now=now,
             ends_at=body.ends_at,
         )
-        if case.action_id is None:
-            case.action_id = action.id
-        cases.note_action(session, case=case, action_id=action.id, actor=actor, now=now)
         return EnforcementTaken(
             **EnforcementOut.model_validate(action).model_dump(), calls_cancelled=cancelled
         )
@@ -222,7 +219,7 @@ def list_appeals(
 ) -> PageOut[AppealOut]:
     now = caller.runtime.clock.now()
     with caller.org(org_id, min_role=Role.MEMBER, scope=Scope.READ, write=False) as (s, _):
-        page = appeals.appeals_of(s, org_id=org_id, limit=limit, cursor=cursor)
+        page = queries.appeals_of(s, org_id=org_id, limit=limit, cursor=cursor)
         return PageOut[AppealOut](
             items=[_appeal_out(case, now) for case in page.items], next_cursor=page.next_cursor
         )

@@ -8,7 +8,7 @@ from datetime import datetime
 from fastapi import APIRouter, Depends, Header
 from pydantic import BaseModel, Field
 
-from tocsin.documents import versions as documents
+from tocsin.documents import commands, queries
 from tocsin.documents.versions import Document, PolicyKind, Standing
 from tocsin.http.api.deps import Caller, get_caller, get_runtime
 from tocsin.http.api.schemas.common import ERROR_RESPONSES
@@ -112,7 +112,7 @@ def list_policies(runtime: Runtime = Depends(get_runtime)) -> list[PoliciesOut]:
                 in_force=PolicySummaryOut.of(force),
                 upcoming=PolicySummaryOut.of(next_version) if next_version else None,
             )
-            for force, next_version in documents.current(session, now)
+            for force, next_version in queries.current(session, now)
         ]
 
 
@@ -120,7 +120,7 @@ def list_policies(runtime: Runtime = Depends(get_runtime)) -> list[PoliciesOut]:
 def get_policy(kind: str, version: str, runtime: Runtime = Depends(get_runtime)) -> PolicyOut:
     """One version in full, whether in force, upcoming or replaced."""
     with runtime.database.read() as session:
-        return PolicyOut.of(documents.find(session, kind, version))
+        return PolicyOut.of(queries.find(session, kind, version))
 
 
 @router.get("/v1/me/policies", response_model=list[MyPoliciesOut])
@@ -134,7 +134,7 @@ def my_policies(caller: Caller = Depends(get_caller)) -> list[MyPoliciesOut]:
                 in_force=AcceptanceOut.of_standing(status.in_force),
                 upcoming=AcceptanceOut.of_standing(status.upcoming) if status.upcoming else None,
             )
-            for status in documents.status_of(session, principal.id, now)
+            for status in queries.status_of(session, principal.id, now)
         ]
 
 
@@ -147,7 +147,7 @@ def accept_policy(
     """Accept a version in force or upcoming; accepting it again changes nothing."""
     now = caller.runtime.clock.now()
     with caller.user(write=True) as (session, principal, actor):
-        accepted_at = documents.accept(
+        accepted_at = commands.accept(
             session,
             user_id=principal.id,
             kind=body.kind.value,
@@ -165,7 +165,7 @@ def publish_policy(body: PublishIn, caller: Caller = Depends(get_caller)) -> Pol
     the owners of every organization are told."""
     now = caller.runtime.clock.now()
     with caller.platform_admin(write=True) as (session, actor):
-        document = documents.publish(
+        document = commands.publish(
             session,
             kind=body.kind,
             version=body.version,

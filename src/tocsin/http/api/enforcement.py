@@ -10,7 +10,7 @@ from tocsin.core.pagination import DEFAULT_LIMIT
 from tocsin.http.api.deps import Caller, get_caller
 from tocsin.http.api.schemas.common import ERROR_RESPONSES, PageOut, page_of
 from tocsin.http.api.schemas.trust import EnforcementIn, EnforcementOut, EnforcementTaken
-from tocsin.trust import enforcement
+from tocsin.trust import enforcement, queries
 
 router = APIRouter(responses=ERROR_RESPONSES, tags=["trust and safety"])
 
@@ -44,7 +44,7 @@ def list_actions(
     caller: Caller = Depends(get_caller),
 ) -> PageOut[EnforcementOut]:
     with caller.platform_admin(write=False) as (session, _):
-        page = enforcement.actions_about(
+        page = queries.actions_about(
             session, org_id=org_id, target_id=target, limit=limit, cursor=cursor
         )
         return page_of(page, EnforcementOut)
@@ -68,5 +68,5 @@ def org_actions(
 ) -> PageOut[EnforcementOut]:
     """Every action taken about this organization or its endpoints, newest first."""
     with caller.org(org_id, min_role=Role.MEMBER, scope=Scope.READ, write=False) as (s, _):
-        page = enforcement.actions_about(s, org_id=org_id, limit=limit, cursor=cursor)
+        page = queries.actions_about(s, org_id=org_id, limit=limit, cursor=cursor)
         return page_of(page, EnforcementOut)

@@ -9,11 +9,9 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 
 from tocsin.accounts.models import Role
-from tocsin.audit import log as audit
-from tocsin.audit.actions import AuditAction
 from tocsin.http.api.deps import Caller, get_caller
 from tocsin.http.api.schemas.common import ERROR_RESPONSES
-from tocsin.providers import accounts as service
+from tocsin.providers import commands, queries
 from tocsin.providers.models import ProviderAccount
 
 router = APIRouter(
@@ -67,7 +65,7 @@ def create(
     runtime = caller.runtime
     now = runtime.clock.now()
     with caller.org(org_id, min_role=Role.ADMIN, scope=None, write=True) as (session, access):
-        account = service.create_account(
+        account = commands.create_account(
             session,
             org_id=org_id,
             kind=body.kind,
@@ -78,17 +76,8 @@ def create(
             factory=runtime.provider_factory,
             box=runtime.credentials_box,
             context=runtime.build_context,
-            now=now,
-        )
-        audit.record(
-            session,
             actor=access.actor,
-            action=AuditAction.PROVIDER_CREATED,
-            at=now,
-            org_id=org_id,
-            target_type="provider_account",
-            target_id=account.id,
-            details={"kind": account.kind, "priority": account.priority},
+            now=now,
         )
         return ProviderAccountOut.of(account)
 
@@ -96,7 +85,7 @@ def create(
 @router.get("", response_model=ProviderAccountListOut)
 def list_accounts(org_id: str, caller: Caller = Depends(get_caller)) -> ProviderAccountListOut:
     with caller.org(org_id, min_role=Role.ADMIN, scope=None, write=False) as (session, _):
-        accounts = service.list_accounts(session, org_id=org_id)
+        accounts = queries.list_accounts(session, org_id=org_id)
         return ProviderAccountListOut(items=[ProviderAccountOut.of(a) for a in accounts])
 
 
@@ -107,29 +96,20 @@ def update(
     runtime = caller.runtime
     now = runtime.clock.now()
     with caller.org(org_id, min_role=Role.ADMIN, scope=None, write=True) as (session, access):
-        account = service.update_account(
+        account = commands.update_account(
             session,
             org_id=org_id,
             account_id=account_id,
             factory=runtime.provider_factory,
             box=runtime.credentials_box,
             context=runtime.build_context,
+            actor=access.actor,
             now=now,
             name=body.name,
             priority=body.priority,
             enabled=body.enabled,
             settings=body.settings,
             credentials=body.credentials,
-        )
-        audit.record(
-            session,
-            actor=access.actor,
-            action=AuditAction.PROVIDER_UPDATED,
-            at=now,
-            org_id=org_id,
-            target_type="provider_account",
-            target_id=account_id,
-            details={"credentials_changed": body.credentials is not None},
         )
         return ProviderAccountOut.of(account)
 
@@ -138,13 +118,6 @@ def update(
 def delete(org_id: str, account_id: str, caller: Caller = Depends(get_caller)) -> None:
     now = caller.runtime.clock.now()
     with caller.org(org_id, min_role=Role.ADMIN, scope=None, write=True) as (session, access):
-        service.delete_account(session, org_id=org_id, account_id=account_id)
-        audit.record(
-            session,
-            actor=access.actor,
-            action=AuditAction.PROVIDER_DELETED,
-            at=now,
-            org_id=org_id,
-            target_type="provider_account",
-            target_id=account_id,
+        commands.delete_account(
+            session, org_id=org_id, account_id=account_id, actor=access.actor, now=now
         )

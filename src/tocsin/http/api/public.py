@@ -5,8 +5,11 @@ What they do lives in `tocsin.trust.public_forms`, shared with the web pages.
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import APIRouter, Depends, Request
 
+from tocsin.contacts.verify import Pending, deliver
 from tocsin.http.api.deps import client_ip, get_runtime
 from tocsin.http.api.schemas.common import ERROR_RESPONSES
 from tocsin.http.api.schemas.trust import (
@@ -17,7 +20,7 @@ from tocsin.http.api.schemas.trust import (
     PublicOptOutOut,
     VerificationOut,
 )
-from tocsin.numbers.verification import Channel
+from tocsin.numbers.verification import Channel, Requester
 from tocsin.runtime import Runtime
 from tocsin.trust import public_forms
 from tocsin.trust.public_forms import AbuseReportForm, public_actor
@@ -32,14 +35,24 @@ async def request_opt_out(
     """Send a code to your number; typing it into `/v1/public/opt-out/confirm` stops every
     organization on this platform calling it."""
     actor = public_actor(runtime, client_ip(request), "requests from this address")
-    row = await public_forms.send_opt_out_code(
-        runtime,
-        number=body.number,
-        region=body.region,
-        channel=body.channel,
-        actor=actor,
-        user_agent=request.headers.get("user-agent"),
-    )
+    requester = Requester(actor, request.headers.get("user-agent"))
+
+    def issue() -> Pending:
+        with runtime.database.write() as session:
+            return public_forms.issue_opt_out_code(
+                session,
+                runtime,
+                number=body.number,
+                region=body.region,
+                channel=body.channel,
+                requester=requester,
+                now=runtime.clock.now(),
+            )
+
+    pending = await asyncio.to_thread(issue)
+    # Sent once the code is committed and outside any transaction: a call takes seconds.
+    await deliver(runtime, pending)
+    row = pending.issued.verification
     return VerificationOut(
         verification_id=row.id,
         phone_e164=row.phone_e164,
@@ -53,13 +66,18 @@ def confirm_opt_out(
     body: PublicCodeIn, request: Request, runtime: Runtime = Depends(get_runtime)
 ) -> PublicOptOutOut:
     actor = public_actor(runtime, client_ip(request), "requests from this address")
-    done = public_forms.confirm_opt_out(
-        runtime,
-        verification_id=body.verification_id,
-        code=body.code,
-        actor=actor,
-        user_agent=request.headers.get("user-agent"),
-    )
+    with runtime.database.write() as session:
+        answer = public_forms.confirm_opt_out(
+            session,
+            runtime,
+            verification_id=body.verification_id,
+            code=body.code,
+            actor=actor,
+            user_agent=request.headers.get("user-agent"),
+            now=runtime.clock.now(),
+        )
+    # Raised only after the commit, so a wrong guess stays counted.
+    done = answer.opted_out()
     return PublicOptOutOut(
         phone_e164=done.phone_e164,
         opted_out_at=done.opted_out_at,
@@ -73,18 +91,21 @@ def report_abuse(
 ) -> AbuseReportReceived:
     """Tell the platform's trust and safety team about a call you did not want."""
     actor = public_actor(runtime, client_ip(request), "reports from this address")
-    case = public_forms.report_abuse(
-        runtime,
-        form=AbuseReportForm(
-            caller_id=body.caller_id,
-            seen_at=body.seen_at,
-            timezone=body.timezone,
-            description=body.description,
-            contact=body.contact,
-            your_number=body.your_number,
-            region=body.region,
-        ),
-        actor=actor,
-        user_agent=request.headers.get("user-agent"),
-    )
+    with runtime.database.write() as session:
+        case = public_forms.report_abuse(
+            session,
+            runtime,
+            form=AbuseReportForm(
+                caller_id=body.caller_id,
+                seen_at=body.seen_at,
+                timezone=body.timezone,
+                description=body.description,
+                contact=body.contact,
+                your_number=body.your_number,
+                region=body.region,
+            ),
+            actor=actor,
+            user_agent=request.headers.get("user-agent"),
+            now=runtime.clock.now(),
+        )
     return AbuseReportReceived(reference=case.id, received_at=case.created_at)

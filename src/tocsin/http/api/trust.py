@@ -8,13 +8,14 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import PlainTextResponse
 
-from tocsin.accounts.models import Organization, Role, Scope
+from tocsin.accounts.models import Role, Scope
 from tocsin.audit import trail
 from tocsin.core.pagination import DEFAULT_LIMIT
 from tocsin.http.api.deps import Caller, get_caller, get_runtime
 from tocsin.http.api.schemas.common import ERROR_RESPONSES, PageOut, page_of
 from tocsin.http.api.schemas.trust import AuditEventOut, DoNotCallAdded, DoNotCallIn, DoNotCallOut
 from tocsin.numbers import do_not_call
+from tocsin.organizations.queries import organization
 from tocsin.paging.opt_out import stop_calling
 from tocsin.runtime import Runtime
 
@@ -31,7 +32,7 @@ def add_number(
     and their escalations move on. Any member may do this."""
     now = caller.runtime.clock.now()
     with caller.org(org_id, min_role=Role.MEMBER, scope=Scope.WRITE, write=True) as (s, access):
-        org = s.get(Organization, org_id)
+        org = organization(s, org_id)
         region = body.region or (org.home_region if org else None)
         entry, cancelled = stop_calling(
             s,

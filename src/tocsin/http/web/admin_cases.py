@@ -11,19 +11,19 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from tocsin.accounts.models import Organization
 from tocsin.core.errors import InvalidInput, TocsinError
 from tocsin.core.pagination import DEFAULT_LIMIT
+from tocsin.db.session import Session
 from tocsin.http.web.context import Viewer, signed_in
 from tocsin.http.web.forms import checked_form, text
 from tocsin.http.web.render import render
-from tocsin.trust import appeals, cases
+from tocsin.organizations.queries import organization, organization_names
+from tocsin.trust import appeals, cases, queries
 from tocsin.trust.appeals import Decision
-from tocsin.trust.cases import CaseKind, CaseStatus, is_overdue
+from tocsin.trust.models import CaseKind, CaseStatus
+from tocsin.trust.queries import is_overdue
 
 router = APIRouter(include_in_schema=False)
 
@@ -49,16 +49,6 @@ def next_page_url(request: Request, cursor: str | None) -> str | None:
     return f"{request.url.path}?{urlencode([*kept, ('cursor', cursor)])}"
 
 
-def org_names(session: Session, org_ids: set[str | None]) -> dict[str, str]:
-    wanted = [org_id for org_id in org_ids if org_id]
-    if not wanted:
-        return {}
-    rows = session.execute(
-        select(Organization.id, Organization.name).where(Organization.id.in_(wanted))
-    )
-    return {row.id: row.name for row in rows}
-
-
 @router.get("/admin")
 def queue(
     request: Request,
@@ -73,7 +63,7 @@ def queue(
     chosen_kind, chosen_status = _choice(CaseKind, kind), _choice(CaseStatus, status)
     only_overdue, only_org = bool(overdue), org_id or None
     with viewer.admin(write=False) as db:
-        page = cases.list_cases(
+        page = queries.list_cases(
             db,
             now=now,
             status=chosen_status,
@@ -84,7 +74,7 @@ def queue(
             cursor=cursor,
         )
         rows = [(case, is_overdue(case, now)) for case in page.items]
-        names = org_names(db, {case.org_id for case in page.items})
+        names = organization_names(db, (case.org_id for case in page.items))
     return render(
         request,
         "admin_queue.html",
@@ -116,9 +106,9 @@ def _case_page(
 ) -> Response:
     now = viewer.runtime.clock.now()
     with viewer.admin(write=False) as db:
-        case = cases.get_case(db, case_id)
-        trail = cases.history(db, case.id)
-        org = db.get(Organization, case.org_id) if case.org_id else None
+        case = queries.get_case(db, case_id)
+        trail = queries.case_history(db, case.id)
+        org = organization(db, case.org_id) if case.org_id else None
         context: dict[str, Any] = {
             "section": "admin",
             "tab": "cases",

@@ -13,15 +13,16 @@ from starlette.datastructures import FormData
 from tocsin.audit import trail
 from tocsin.core.errors import InvalidInput, TocsinError
 from tocsin.core.pagination import DEFAULT_LIMIT
-from tocsin.http.web.admin_cases import next_page_url, org_names
+from tocsin.http.web.admin_cases import next_page_url
 from tocsin.http.web.admin_cases import router as cases_router
-from tocsin.http.web.admin_orgs import is_live
 from tocsin.http.web.admin_orgs import router as orgs_router
 from tocsin.http.web.context import Viewer, signed_in
 from tocsin.http.web.forms import checked_form, text
 from tocsin.http.web.render import render
+from tocsin.organizations.queries import organization_names
 from tocsin.restrictions.kinds import ActionKind, ActionScope
 from tocsin.trust import enforcement
+from tocsin.trust.queries import actions_about, is_live
 
 router = APIRouter(include_in_schema=False)
 router.include_router(cases_router)
@@ -38,8 +39,8 @@ def _enforcement_page(
 ) -> Response:
     now = viewer.runtime.clock.now()
     with viewer.admin(write=False) as db:
-        page = enforcement.actions_about(db, limit=DEFAULT_LIMIT, cursor=cursor)
-        names = org_names(db, {action.org_id for action in page.items})
+        page = actions_about(db, limit=DEFAULT_LIMIT, cursor=cursor)
+        names = organization_names(db, (action.org_id for action in page.items))
     return render(
         request,
         "admin_enforcement.html",

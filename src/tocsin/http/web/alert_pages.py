@@ -13,19 +13,18 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from tocsin.accounts.models import Organization, Role
-from tocsin.audit.models import AuditEvent
-from tocsin.core.errors import NotFound, TocsinError, Unavailable
-from tocsin.endpoints.models import Endpoint
+from tocsin.audit.trail import AuditEvent
+from tocsin.core.errors import TocsinError, Unavailable
+from tocsin.db.session import Session
 from tocsin.http.web.context import Viewer, signed_in
 from tocsin.http.web.forms import checked_form
 from tocsin.http.web.render import render
-from tocsin.paging import lifecycle as service
-from tocsin.paging.models import Alert, AlertStatus, CallAttempt, CallJob
+from tocsin.organizations.queries import organization
+from tocsin.paging import lifecycle, queries
+from tocsin.paging.models import Alert, AlertStatus, CallJob
 from tocsin.telephony import audio, tts
 from tocsin.telephony.script import spoken_prompt
 
@@ -59,21 +58,20 @@ def _details(details: Any) -> str:
 
 
 def _alert_context(session: Session, org: Organization | None, alert: Alert) -> dict[str, Any]:
-    endpoint = session.get(Endpoint, alert.endpoint_id)
     return {
         "org": org,
         "section": "alerts",
         "alert": alert,
         "is_open": alert.status == AlertStatus.OPEN,
-        "endpoint_name": endpoint.name if endpoint is not None else alert.endpoint_id,
-        "escalation": service.escalation_of(session, alert.id),
+        "endpoint_name": queries.endpoint_name(session, alert),
+        "escalation": queries.escalation_of(session, alert.id),
         "jobs": [
-            JobRow(job, service.next_attempt_at(job)) for job in service.jobs_of(session, alert.id)
+            JobRow(job, queries.next_attempt_at(job)) for job in queries.jobs_of(session, alert.id)
         ],
-        "calls": service.attempts_of(session, alert.id),
+        "calls": queries.attempts_of(session, alert.id),
         "timeline": [
             TimelineRow(event, _details(event.details))
-            for event in service.timeline_of(session, alert)
+            for event in queries.timeline_of(session, alert)
         ],
     }
 
@@ -89,8 +87,8 @@ def _show(
     status_code: int = 200,
 ) -> Response:
     with viewer.org(org_id, min_role=Role.MEMBER, write=False) as (db, _):
-        alert = service.get_alert(db, org_id=org_id, alert_id=alert_id)
-        context = _alert_context(db, db.get(Organization, org_id), alert)
+        alert = queries.get_alert(db, org_id=org_id, alert_id=alert_id)
+        context = _alert_context(db, organization(db, org_id), alert)
         return render(request, template, {**context, "error": error}, status_code=status_code)
 
 
@@ -113,7 +111,7 @@ def _act(
     request: Request, viewer: Viewer, org_id: str, alert_id: str, *, resolve: bool
 ) -> Response:
     now = viewer.runtime.clock.now()
-    act = service.resolve if resolve else service.acknowledge
+    act = lifecycle.resolve if resolve else lifecycle.acknowledge
     htmx = bool(request.headers.get("hx-request"))
     try:
         with viewer.org(org_id, min_role=Role.MEMBER, write=True) as (db, _):
@@ -162,12 +160,8 @@ def resolve(
 
 def _what_the_call_said(viewer: Viewer, org_id: str, attempt_id: str) -> tuple[str, str]:
     with viewer.org(org_id, min_role=Role.MEMBER, write=False) as (db, _):
-        attempt = db.scalar(
-            select(CallAttempt).where(CallAttempt.id == attempt_id, CallAttempt.org_id == org_id)
-        )
-        if attempt is None:
-            raise NotFound("call not found", code="call_not_found")
-        org = db.get(Organization, org_id)
+        attempt = queries.get_attempt(db, org_id=org_id, attempt_id=attempt_id)
+        org = organization(db, org_id)
         voice = (org.voice if org is not None else None) or viewer.runtime.settings.voice
         return spoken_prompt(attempt.spoken_text), voice
 

@@ -8,11 +8,12 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
-from tocsin.accounts.models import Organization, Role
+from tocsin.accounts.models import Role
 from tocsin.audit import trail
 from tocsin.http.web.context import Viewer, signed_in
 from tocsin.http.web.forms import checked_form
 from tocsin.http.web.render import render
+from tocsin.organizations.queries import organization
 
 router = APIRouter(include_in_schema=False)
 
@@ -27,7 +28,7 @@ def notices_page(
             request,
             "notices.html",
             {
-                "org": db.get(Organization, org_id),
+                "org": organization(db, org_id),
                 "section": "notices",
                 "notices": page.items,
                 "next_cursor": page.next_cursor,

@@ -4,17 +4,19 @@ per-address limit, behind the double-submit CSRF cookie."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
+from tocsin.contacts.verify import Pending, deliver
 from tocsin.core.errors import InvalidInput, TocsinError
 from tocsin.http.api.deps import client_ip
 from tocsin.http.web.forms import anonymous_form, anonymous_page, text
 from tocsin.http.web.render import render
-from tocsin.numbers.verification import Channel
+from tocsin.numbers.verification import Channel, Requester
 from tocsin.runtime import Runtime
 from tocsin.trust import public_forms
 from tocsin.trust.public_forms import AbuseReportForm, public_actor
@@ -56,14 +58,24 @@ async def send_code(request: Request, form: FormData = Depends(anonymous_form)) 
     try:
         number = _field(form, "number", "Your phone number", limit=64)
         actor = public_actor(runtime, client_ip(request), "requests from this address")
-        row = await public_forms.send_opt_out_code(
-            runtime,
-            number=number,
-            region=None,
-            channel=Channel.CALL,
-            actor=actor,
-            user_agent=request.headers.get("user-agent"),
-        )
+        requester = Requester(actor, request.headers.get("user-agent"))
+
+        def issue() -> Pending:
+            with runtime.database.write() as session:
+                return public_forms.issue_opt_out_code(
+                    session,
+                    runtime,
+                    number=number,
+                    region=None,
+                    channel=Channel.CALL,
+                    requester=requester,
+                    now=runtime.clock.now(),
+                )
+
+        pending = await asyncio.to_thread(issue)
+        # Sent once the code is committed and outside any transaction: a call takes seconds.
+        await deliver(runtime, pending)
+        row = pending.issued.verification
     except TocsinError as error:
         return anonymous_page(
             request,
@@ -83,13 +95,18 @@ def stop_calls(request: Request, form: FormData = Depends(anonymous_form)) -> Re
         if not _ID.fullmatch(verification_id):
             raise InvalidInput("send a code first", code="verification_not_found")
         actor = public_actor(runtime, client_ip(request), "requests from this address")
-        public_forms.confirm_opt_out(
-            runtime,
-            verification_id=verification_id,
-            code=code,
-            actor=actor,
-            user_agent=request.headers.get("user-agent"),
-        )
+        with runtime.database.write() as session:
+            answer = public_forms.confirm_opt_out(
+                session,
+                runtime,
+                verification_id=verification_id,
+                code=code,
+                actor=actor,
+                user_agent=request.headers.get("user-agent"),
+                now=runtime.clock.now(),
+            )
+        # Raised only after the commit, so a wrong guess stays counted.
+        answer.opted_out()
     except TocsinError as error:
         shown = verification_id if _ID.fullmatch(verification_id) else None
         return anonymous_page(
@@ -132,20 +149,23 @@ def send_report(request: Request, form: FormData = Depends(anonymous_form)) -> R
             for name, label, limit, required in _REPORT_FIELDS
         }
         actor = public_actor(runtime, client_ip(request), "reports from this address")
-        case = public_forms.report_abuse(
-            runtime,
-            form=AbuseReportForm(
-                caller_id=typed["caller_id"],
-                seen_at=typed["seen_at"],
-                timezone=typed["timezone"] or None,
-                description=typed["description"],
-                contact=typed["contact"] or None,
-                your_number=typed["your_number"] or None,
-                region=None,
-            ),
-            actor=actor,
-            user_agent=request.headers.get("user-agent"),
-        )
+        with runtime.database.write() as session:
+            case = public_forms.report_abuse(
+                session,
+                runtime,
+                form=AbuseReportForm(
+                    caller_id=typed["caller_id"],
+                    seen_at=typed["seen_at"],
+                    timezone=typed["timezone"] or None,
+                    description=typed["description"],
+                    contact=typed["contact"] or None,
+                    your_number=typed["your_number"] or None,
+                    region=None,
+                ),
+                actor=actor,
+                user_agent=request.headers.get("user-agent"),
+                now=runtime.clock.now(),
+            )
     except TocsinError as error:
         return anonymous_page(
             request,

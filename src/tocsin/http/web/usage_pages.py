@@ -7,12 +7,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from tocsin.accounts.models import Organization, Role
-from tocsin.billing.service import standing_of
-from tocsin.core.errors import NotFound
+from tocsin.accounts.models import Role
+from tocsin.billing.queries import standing_of
 from tocsin.http.web.chart import calls_chart
 from tocsin.http.web.context import Viewer, signed_in
 from tocsin.http.web.render import render
+from tocsin.organizations.queries import organization
 from tocsin.paging.usage_report import usage_report
 
 router = APIRouter(include_in_schema=False)
@@ -25,13 +25,15 @@ def usage_page(org_id: str, request: Request, viewer: Viewer = Depends(signed_in
     runtime = viewer.runtime
     now = runtime.clock.now()
     with viewer.org(org_id, min_role=Role.MEMBER, write=False) as (db, _):
-        org = db.get(Organization, org_id)
-        if org is None:
-            raise NotFound("no organization with this id", code="org_not_found")
-        usage = usage_report(db, org, billing=runtime.billing, now=now, days=CHART_DAYS)
+        usage = usage_report(db, org_id=org_id, billing=runtime.billing, now=now, days=CHART_DAYS)
         standing = standing_of(
-            db, org, billing=runtime.billing, digest_key=runtime.billing_digest_key, now=now
+            db,
+            org_id=org_id,
+            billing=runtime.billing,
+            digest_key=runtime.billing_digest_key,
+            now=now,
         )
+        org = organization(db, org_id)
         chart = calls_chart([(day.date, day.calls) for day in usage.per_day], cap=usage.daily_calls)
         return render(
             request,

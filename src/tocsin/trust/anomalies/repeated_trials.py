@@ -21,8 +21,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tocsin.accounts.models import Membership, Role, User
+from tocsin.audit import trail
 from tocsin.audit.actions import AuditAction
-from tocsin.audit.models import AuditEvent
 from tocsin.billing.models import PaymentTransaction
 from tocsin.billing.trials import ClaimKind, normalise_trial_email
 from tocsin.contacts.models import Contact
@@ -79,18 +79,8 @@ def _identities(session: Session, org_ids: list[str]) -> dict[str, set[Identity]
 
 
 def _refusals(session: Session, start: datetime, end: datetime) -> list[_Refusal]:
-    events = session.scalars(
-        select(AuditEvent)
-        .where(
-            AuditEvent.action == REFUSED,
-            AuditEvent.created_at > start,
-            AuditEvent.created_at <= end,
-            AuditEvent.org_id.is_not(None),
-        )
-        .order_by(AuditEvent.created_at, AuditEvent.id)
-    )
     refusals = []
-    for event in events:
+    for event in trail.of_action(session, action=REFUSED, after=start, until=end):
         matched = (event.details or {}).get("matched") or []
         # Refusals for another reason (already had one, on a paid plan) point at nobody else.
         if event.org_id is not None and matched:

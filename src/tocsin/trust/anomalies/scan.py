@@ -3,9 +3,9 @@ hard threshold.
 
 Findings become cases in the trust and safety queue, one per detector, subject and period
 (the fingerprint), so running the scan again only refreshes the evidence. With `auto_suspend`,
-an organization past a hard threshold is suspended at once; queued calls are cancelled and the
-owners told (enforcement.take_action). It is suspended once: not while a suspension or
-termination is in force, nor soon after staff lifted one the scan made.
+an organization past a hard threshold is suspended at once; queued calls are cancelled, the
+owners told and the case records it (cases.act_on_case). It is suspended once: not while a
+suspension or termination is in force, nor soon after staff lifted one the scan made.
 """
 
 from __future__ import annotations
@@ -18,8 +18,6 @@ from datetime import datetime
 from sqlalchemy import or_, select, text
 from sqlalchemy.orm import Session
 
-from tocsin.audit import log as audit
-from tocsin.audit.actions import AuditAction
 from tocsin.core.actors import Actor
 from tocsin.restrictions.kinds import BLOCKING, ActionKind, ActionScope
 from tocsin.restrictions.models import EnforcementAction
@@ -33,9 +31,8 @@ from tocsin.trust.anomalies import (
 )
 from tocsin.trust.anomalies.findings import Finding
 from tocsin.trust.anomalies.thresholds import DEFAULT_THRESHOLDS, Thresholds
-from tocsin.trust.cases import CaseKind, open_case
-from tocsin.trust.enforcement import take_action
-from tocsin.trust.models import TrustCase
+from tocsin.trust.cases import act_on_case, open_case
+from tocsin.trust.models import CaseKind, TrustCase
 
 log = logging.getLogger(__name__)
 
@@ -142,7 +139,7 @@ def _file(
         and finding.org_id is not None
         and _may_suspend(session, finding.org_id, now=now, thresholds=thresholds)
     ):
-        suspension_id = _suspend(session, finding, case, now=now)
+        suspension_id = _suspend(session, finding, finding.org_id, case, now=now)
     return FiledCase(
         case_id=case.id,
         detector=finding.detector,
@@ -186,32 +183,21 @@ def _may_suspend(session: Session, org_id: str, *, now: datetime, thresholds: Th
     return lifted is None
 
 
-def _suspend(session: Session, finding: Finding, case: TrustCase, *, now: datetime) -> str:
-    assert finding.org_id is not None
-    action, cancelled = take_action(
+def _suspend(
+    session: Session, finding: Finding, org_id: str, case: TrustCase, *, now: datetime
+) -> str:
+    action, _ = act_on_case(
         session,
+        case_id=case.id,
         kind=ActionKind.SUSPENSION,
         scope=ActionScope.ORGANIZATION,
-        target=finding.org_id,
+        target=org_id,
         reason=(
             f"automatic suspension: anomaly detector {finding.detector} past its hard "
-            f"threshold ({finding.summary}); trust and safety case {case.id}"
+            f"threshold ({finding.summary})"
         ),
         actor=SCAN_ACTOR,
         now=now,
     )
-    case.action_id = action.id
-    audit.record(
-        session,
-        actor=SCAN_ACTOR,
-        action=AuditAction.CASE_ACTION_TAKEN,
-        at=now,
-        org_id=finding.org_id,
-        target_type="case",
-        target_id=case.id,
-        details={"action_id": action.id, "kind": action.kind, "calls_cancelled": cancelled},
-    )
-    log.warning(
-        "anomaly scan suspended %s: %s (case %s)", finding.org_id, finding.detector, case.id
-    )
+    log.warning("anomaly scan suspended %s: %s (case %s)", org_id, finding.detector, case.id)
     return action.id

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from tocsin.numbers.verification import Channel
 from tocsin.restrictions.kinds import ActionKind, ActionScope
 from tocsin.trust.appeals import Decision
-from tocsin.trust.cases import CaseStatus
+from tocsin.trust.models import CaseStatus
 
 
 class DoNotCallIn(BaseModel):

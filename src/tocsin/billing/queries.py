@@ -1,4 +1,5 @@
-"""An organization's billing standing, for the API and the CLI alike."""
+"""An organization's billing standing, for the API, the dashboard and the CLI alike. Read-only;
+changing the plan or starting a trial is `billing.commands`."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from tocsin.billing.paddle.adjustments import ChargebackSummary, chargeback_summ
 from tocsin.billing.plans import Plan
 from tocsin.billing.standing import BillingConfig
 from tocsin.billing.trials import claims_of, trial_of, used_claims
+from tocsin.core.errors import NotFound
 
 
 @dataclass(frozen=True)
@@ -30,12 +32,15 @@ class Standing:
 
 def standing_of(
     session: Session,
-    org: Organization,
     *,
+    org_id: str,
     billing: BillingConfig,
     digest_key: bytes,
     now: datetime,
 ) -> Standing:
+    org = session.get(Organization, org_id)
+    if org is None:
+        raise NotFound("no organization with this id", code="org_not_found")
     plan = billing.plan_in_force(org, now)
     trial = trial_of(session, org.id)
     trial_available = (
@@ -60,14 +65,3 @@ def standing_of(
         trial_available=trial_available,
         chargebacks=chargeback_summary(session, org.id, now=now),
     )
-
-
-def assign_plan(
-    org: Organization, *, billing: BillingConfig, plan: str, ends_at: datetime | None
-) -> Plan:
-    """An operator's own choice of plan, e.g. on a self-hosted server or for a customer
-    billed outside Paddle."""
-    chosen = billing.catalog.get_plan(plan)
-    org.plan = chosen.code
-    org.plan_ends_at = ends_at
-    return chosen

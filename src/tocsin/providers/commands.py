@@ -1,18 +1,23 @@
-"""An organization's telephony provider accounts: checked when saved, credentials sealed."""
+"""Adding, changing and removing an organization's telephony provider accounts: each checked
+by building it before it is saved, its credentials sealed, and the change audited. Reading them
+is `providers.queries`."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from tocsin.core.errors import Conflict, InvalidInput, NotFound
+from tocsin.audit import log as audit
+from tocsin.audit.actions import AuditAction
+from tocsin.core.actors import Actor
+from tocsin.core.errors import Conflict, InvalidInput
 from tocsin.core.ids import new_id
 from tocsin.core.secretbox import SecretBox
 from tocsin.providers.models import ProviderAccount
+from tocsin.providers.queries import get_account
 from tocsin.telephony.factory import BuildContext, ProviderFactory
 
 
@@ -29,27 +34,6 @@ def _check_priority(priority: int) -> int:
     return priority
 
 
-def get_account(session: Session, *, org_id: str, account_id: str) -> ProviderAccount:
-    account = session.scalar(
-        select(ProviderAccount).where(
-            ProviderAccount.id == account_id, ProviderAccount.org_id == org_id
-        )
-    )
-    if account is None:
-        raise NotFound("provider account not found", code="provider_not_found")
-    return account
-
-
-def list_accounts(session: Session, *, org_id: str) -> list[ProviderAccount]:
-    return list(
-        session.scalars(
-            select(ProviderAccount)
-            .where(ProviderAccount.org_id == org_id)
-            .order_by(ProviderAccount.priority)
-        )
-    )
-
-
 def create_account(
     session: Session,
     *,
@@ -62,6 +46,7 @@ def create_account(
     factory: ProviderFactory,
     box: SecretBox,
     context: BuildContext,
+    actor: Actor,
     now: datetime,
 ) -> ProviderAccount:
     # Building it proves the settings and credentials are complete, before anything is stored.
@@ -80,6 +65,16 @@ def create_account(
     )
     session.add(account)
     _flush_priority(session, priority)
+    audit.record(
+        session,
+        actor=actor,
+        action=AuditAction.PROVIDER_CREATED,
+        at=now,
+        org_id=org_id,
+        target_type="provider_account",
+        target_id=account.id,
+        details={"kind": account.kind, "priority": account.priority},
+    )
     return account
 
 
@@ -91,6 +86,7 @@ def update_account(
     factory: ProviderFactory,
     box: SecretBox,
     context: BuildContext,
+    actor: Actor,
     now: datetime,
     name: str | None = None,
     priority: int | None = None,
@@ -115,11 +111,32 @@ def update_account(
         account.enabled = enabled
     account.updated_at = now
     _flush_priority(session, account.priority)
+    audit.record(
+        session,
+        actor=actor,
+        action=AuditAction.PROVIDER_UPDATED,
+        at=now,
+        org_id=org_id,
+        target_type="provider_account",
+        target_id=account_id,
+        details={"credentials_changed": credentials is not None},
+    )
     return account
 
 
-def delete_account(session: Session, *, org_id: str, account_id: str) -> None:
+def delete_account(
+    session: Session, *, org_id: str, account_id: str, actor: Actor, now: datetime
+) -> None:
     session.delete(get_account(session, org_id=org_id, account_id=account_id))
+    audit.record(
+        session,
+        actor=actor,
+        action=AuditAction.PROVIDER_DELETED,
+        at=now,
+        org_id=org_id,
+        target_type="provider_account",
+        target_id=account_id,
+    )
 
 
 def _flush_priority(session: Session, priority: int) -> None:

@@ -1,0 +1,206 @@
+"""Changing what an organization has: its plan, and its free trial.
+
+The shell, the API and Paddle's events all change plans and start trials through these, so
+each change is checked and recorded the same way whoever asks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tocsin.accounts.models import Organization
+from tocsin.audit import log as audit
+from tocsin.audit.actions import AuditAction
+from tocsin.billing.models import Subscription, Trial
+from tocsin.billing.plans import Plan
+from tocsin.billing.standing import BillingConfig
+from tocsin.billing.trials import claims_of, insert_claim, refusal_for, used_claims
+from tocsin.core.actors import Actor
+from tocsin.core.errors import Conflict, NotFound
+from tocsin.core.ids import new_id
+
+# What an organization holds: its plan and when that plan ends (None: until changed).
+PlanTerm = tuple[str, datetime | None]
+
+
+def _locked_organization(session: Session, org_id: str) -> Organization:
+    org = session.get(Organization, org_id, with_for_update=True)
+    if org is None:
+        raise NotFound("no organization with this id", code="org_not_found")
+    return org
+
+
+def record_plan_change(
+    session: Session,
+    *,
+    org: Organization,
+    before: PlanTerm,
+    actor: Actor,
+    now: datetime,
+    subscription: Subscription | None = None,
+) -> None:
+    """Record `billing.plan_changed` if the organization's plan or its end differs from
+    `before`; `subscription` is the Paddle subscription that changed it, if one did."""
+    if (org.plan, org.plan_ends_at) == before:
+        return
+    because = (
+        {"subscription_id": subscription.id, "status": subscription.status}
+        if subscription is not None
+        else {}
+    )
+    audit.record(
+        session,
+        actor=actor,
+        action=AuditAction.BILLING_PLAN_CHANGED,
+        at=now,
+        org_id=org.id,
+        target_type="organization",
+        target_id=org.id,
+        details={
+            "plan": org.plan,
+            "ends_at": org.plan_ends_at.isoformat() if org.plan_ends_at else None,
+            "previous": before[0],
+            **because,
+        },
+    )
+
+
+def set_plan(
+    session: Session,
+    *,
+    org_id: str,
+    plan: str,
+    ends_at: datetime | None,
+    billing: BillingConfig,
+    actor: Actor,
+    now: datetime,
+) -> Plan:
+    """An operator's own choice of plan, e.g. on a self-hosted server or for a customer
+    billed outside Paddle; after `ends_at` the default plan applies."""
+    org = _locked_organization(session, org_id)
+    chosen = billing.catalog.get_plan(plan)
+    before = (org.plan, org.plan_ends_at)
+    org.plan, org.plan_ends_at = chosen.code, ends_at
+    record_plan_change(session, org=org, before=before, actor=actor, now=now)
+    return chosen
+
+
+@dataclass(frozen=True)
+class TrialAnswer:
+    """A trial started, or the refusal, which is recorded but not raised: the caller commits
+    the record first, then raises it (`started`)."""
+
+    trial: Trial | None
+    refusal: Conflict | None
+
+    def started(self) -> Trial:
+        """The trial; the refusal raised when there is none."""
+        if self.refusal is not None:
+            raise self.refusal
+        if self.trial is None:
+            raise RuntimeError("a trial answer holds a trial or a refusal")
+        return self.trial
+
+
+def start_trial(
+    session: Session,
+    *,
+    org_id: str,
+    billing: BillingConfig,
+    digest_key: bytes,
+    actor: Actor,
+    now: datetime,
+    source: str = "api",
+    ends_at: datetime | None = None,
+    subscription_id: str | None = None,
+) -> TrialAnswer:
+    """Put the organization on the trial plan once per billing entity (owner, email, card,
+    number), or record why not. Refusals must stay in the log although nothing else of the
+    attempt does: repeated refusals of one person are what the anomaly scan looks for
+    (trust/anomalies/repeated_trials.py)."""
+    org = _locked_organization(session, org_id)
+    try:
+        # A refusal undoes only the attempt, so no claim is left half-written.
+        with session.begin_nested():
+            trial = _begin_trial(
+                session,
+                org=org,
+                billing=billing,
+                digest_key=digest_key,
+                actor=actor,
+                now=now,
+                source=source,
+                ends_at=ends_at,
+            )
+    except Conflict as refusal:
+        audit.record(
+            session,
+            actor=actor,
+            action=AuditAction.BILLING_TRIAL_REFUSED,
+            at=now,
+            org_id=org.id,
+            target_type="organization",
+            target_id=org.id,
+            details={
+                "code": refusal.code,
+                "reason": refusal.message,
+                **(refusal.details or {}),
+                **({"subscription_id": subscription_id} if subscription_id else {}),
+            },
+        )
+        return TrialAnswer(None, refusal)
+    return TrialAnswer(trial, None)
+
+
+def _begin_trial(
+    session: Session,
+    *,
+    org: Organization,
+    billing: BillingConfig,
+    digest_key: bytes,
+    actor: Actor,
+    now: datetime,
+    source: str,
+    ends_at: datetime | None,
+) -> Trial:
+    plan = billing.catalog.trial_plan()
+    if plan is None:
+        raise Conflict("this server offers no trial plan", code="no_trial_plan")
+    if session.scalar(select(Trial.id).where(Trial.org_id == org.id)) is not None:
+        raise Conflict("this organization has already had its free trial", code="trial_used")
+    if billing.plan_in_force(org, now).paid:
+        raise Conflict("this organization is on a paid plan", code="already_subscribed")
+    claims = claims_of(session, org.id, digest_key=digest_key)
+    used = used_claims(session, claims)
+    if used:
+        raise refusal_for(used)
+    # Two organizations of one person asking at once: the unique claim makes one of them lose.
+    lost = {claim.kind for claim in claims if not insert_claim(session, org.id, claim, now)}
+    if lost:
+        raise refusal_for(lost)
+    trial = Trial(
+        id=new_id("trl"),
+        org_id=org.id,
+        started_by=actor.id if actor.type == "user" else None,
+        source=source,
+        started_at=now,
+        ends_at=ends_at or now + timedelta(days=plan.trial_days),
+    )
+    session.add(trial)
+    org.plan = plan.code
+    org.plan_ends_at = trial.ends_at
+    audit.record(
+        session,
+        actor=actor,
+        action=AuditAction.BILLING_TRIAL_STARTED,
+        at=now,
+        org_id=org.id,
+        target_type="organization",
+        target_id=org.id,
+        details={"plan": plan.code, "ends_at": trial.ends_at.isoformat(), "source": source},
+    )
+    return trial

@@ -1,0 +1,153 @@
+"""Reading alerts: the list, one alert with its escalation, calls and timeline, and the rows of
+the dashboard's alerts table. Read-only; what changes an alert is in `paging.lifecycle`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from tocsin.audit import trail
+from tocsin.audit.trail import AuditEvent
+from tocsin.core.errors import InvalidInput, NotFound
+from tocsin.core.pagination import Page, paginate
+from tocsin.endpoints.models import Endpoint
+from tocsin.paging.models import (
+    OPEN_JOB_STATUSES,
+    Alert,
+    AlertStatus,
+    CallAttempt,
+    CallJob,
+    Escalation,
+    EscalationStatus,
+)
+
+
+def get_alert(session: Session, *, org_id: str, alert_id: str) -> Alert:
+    alert = session.scalar(select(Alert).where(Alert.id == alert_id, Alert.org_id == org_id))
+    if alert is None:
+        raise NotFound("alert not found", code="alert_not_found")
+    return alert
+
+
+def list_alerts(
+    session: Session,
+    *,
+    org_id: str,
+    limit: int,
+    cursor: str | None,
+    status: str | None = None,
+    endpoint_id: str | None = None,
+) -> Page[Alert]:
+    query = select(Alert).where(Alert.org_id == org_id)
+    if status is not None:
+        try:
+            query = query.where(Alert.status == AlertStatus(status).value)
+        except ValueError as exc:
+            raise InvalidInput(
+                "status must be open, acknowledged or resolved", code="invalid_status"
+            ) from exc
+    if endpoint_id is not None:
+        query = query.where(Alert.endpoint_id == endpoint_id)
+    return paginate(session, query, Alert.id, limit=limit, cursor=cursor, newest_first=True)
+
+
+def attempts_of(session: Session, alert_id: str) -> list[CallAttempt]:
+    return list(
+        session.scalars(
+            select(CallAttempt)
+            .where(CallAttempt.alert_id == alert_id)
+            .order_by(CallAttempt.created_at, CallAttempt.attempt_no)
+        )
+    )
+
+
+def get_attempt(session: Session, *, org_id: str, attempt_id: str) -> CallAttempt:
+    attempt = session.scalar(
+        select(CallAttempt).where(CallAttempt.id == attempt_id, CallAttempt.org_id == org_id)
+    )
+    if attempt is None:
+        raise NotFound("call not found", code="call_not_found")
+    return attempt
+
+
+def escalation_of(session: Session, alert_id: str) -> Escalation | None:
+    return session.scalar(select(Escalation).where(Escalation.alert_id == alert_id))
+
+
+def jobs_of(session: Session, alert_id: str) -> list[CallJob]:
+    return list(
+        session.scalars(
+            select(CallJob)
+            .where(CallJob.alert_id == alert_id)
+            .order_by(CallJob.created_at, CallJob.id)
+        )
+    )
+
+
+def next_attempt_at(job: CallJob) -> datetime | None:
+    """When the job's next call is due; None once it has settled."""
+    return job.run_at if job.status in OPEN_JOB_STATUSES else None
+
+
+def timeline_of(session: Session, alert: Alert) -> list[AuditEvent]:
+    """Every recorded step of an alert: received, attempts, keypresses, acknowledgement."""
+    attempt_ids = [attempt.id for attempt in attempts_of(session, alert.id)]
+    return trail.about_any(
+        session, org_id=alert.org_id, targets={"alert": [alert.id], "call_attempt": attempt_ids}
+    )
+
+
+def endpoint_name(session: Session, alert: Alert) -> str:
+    """The name of the endpoint the alert came in on; its id once the endpoint is deleted."""
+    name = session.scalar(select(Endpoint.name).where(Endpoint.id == alert.endpoint_id))
+    return name if name is not None else alert.endpoint_id
+
+
+@dataclass(frozen=True)
+class AlertRow:
+    alert: Alert
+    endpoint_name: str
+    calls: int
+    # The escalation ran every step and nobody answered, while the alert is still open.
+    exhausted: bool = False
+
+
+def alert_rows(session: Session, page: Page[Alert]) -> list[AlertRow]:
+    """A page of alerts as the dashboard's table shows them: with their endpoint's name, their
+    number of calls and whether nobody answered."""
+    ids = [alert.id for alert in page.items]
+    endpoint_ids = {alert.endpoint_id for alert in page.items}
+    # Three grouped queries for the page, not three per alert.
+    names = {
+        endpoint_id: name
+        for endpoint_id, name in session.execute(
+            select(Endpoint.id, Endpoint.name).where(Endpoint.id.in_(endpoint_ids))
+        )
+    }
+    calls = {
+        alert_id: count
+        for alert_id, count in session.execute(
+            select(CallAttempt.alert_id, func.count(CallAttempt.id))
+            .where(CallAttempt.alert_id.in_(ids))
+            .group_by(CallAttempt.alert_id)
+        )
+    }
+    exhausted = set(
+        session.scalars(
+            select(Escalation.alert_id).where(
+                Escalation.alert_id.in_(ids), Escalation.status == EscalationStatus.EXHAUSTED
+            )
+        )
+    )
+    return [
+        AlertRow(
+            alert,
+            names.get(alert.endpoint_id, alert.endpoint_id),
+            calls.get(alert.id, 0),
+            exhausted=alert.id in exhausted and alert.status == AlertStatus.OPEN,
+        )
+        for alert in page.items
+    ]
