@@ -10,6 +10,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from tocsin.db.base import Base, JSONText, UTCDateTime
 
+# A user's platform_role that makes them trust and safety staff, across every organization.
+PLATFORM_ADMIN = "admin"
+
 # The plan of an organization nobody bills, which every self-hosted install's are; billing's plan
 # catalogue names the others.
 SELF_HOSTED = "self_hosted"

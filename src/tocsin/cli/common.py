@@ -10,11 +10,10 @@ from typing import Any, ParamSpec, TypeVar
 import typer
 from pydantic import ValidationError
 
-from tocsin.audit import log as audit
 from tocsin.core.actors import Actor
 from tocsin.core.config import Settings
 from tocsin.core.errors import TocsinError
-from tocsin.db.session import OperationalError, Session
+from tocsin.db.session import OperationalError
 from tocsin.migrations.upgrade import upgrade
 from tocsin.runtime import Runtime
 
@@ -63,11 +62,6 @@ def open_runtime() -> Runtime:
     runtime = Runtime.from_settings(Settings())
     upgrade(runtime.database)
     return runtime
-
-
-def audit_as_shell(session: Session, **event: Any) -> None:
-    """Admin commands are audited as the shell user, like API changes are as their caller."""
-    audit.record(session, actor=CLI_ACTOR, **event)
 
 
 def emit(as_json: bool, data: Any, human: str) -> None:

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from tocsin.accounts.models import User
+from tocsin.accounts.models import PLATFORM_ADMIN, User
 from tocsin.accounts.service import find_user_by_email
 from tocsin.audit import log as audit
 from tocsin.audit.actions import AuditAction
@@ -15,7 +15,6 @@ from tocsin.core.actors import Actor
 
 # The value of `User.platform_role` that makes a user a platform administrator; the sign-in
 # checks (http/api/auth.py) compare with the same value.
-PLATFORM_ADMIN = "admin"
 
 
 def set_platform_admin(

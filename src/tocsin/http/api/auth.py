@@ -12,7 +12,7 @@ import binascii
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from tocsin.accounts.models import ApiKey, Role, Scope
+from tocsin.accounts.models import PLATFORM_ADMIN, ApiKey, Role, Scope
 from tocsin.accounts.service import find_api_key, get_user, membership_role
 from tocsin.accounts.tokens import ACCESS
 from tocsin.core.actors import Actor
@@ -20,8 +20,6 @@ from tocsin.core.errors import Forbidden, NotFound, Unauthorized
 from tocsin.db.session import Session
 from tocsin.restrictions.blocks import user_block
 from tocsin.runtime import Runtime
-
-PLATFORM_ADMIN = "admin"
 
 # Writing last_used_at on every request would turn reads into writes; once a minute is enough.
 _LAST_USED_RESOLUTION = timedelta(seconds=60)

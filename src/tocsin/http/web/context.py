@@ -12,11 +12,11 @@ from fastapi import Request
 
 from tocsin.accounts import service as accounts
 from tocsin.accounts import web_sessions
-from tocsin.accounts.models import Role, WebSession
+from tocsin.accounts.models import PLATFORM_ADMIN, Role, WebSession
 from tocsin.core.actors import Actor
 from tocsin.core.errors import Forbidden
 from tocsin.db.session import Session
-from tocsin.http.api.auth import PLATFORM_ADMIN, OrgAccess, Principal, authorize_org
+from tocsin.http.api.auth import OrgAccess, Principal, authorize_org
 from tocsin.http.api.deps import client_ip
 from tocsin.http.web import sessions
 from tocsin.restrictions.blocks import user_block

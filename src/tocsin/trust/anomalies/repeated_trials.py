@@ -30,7 +30,6 @@ from tocsin.trust.anomalies.findings import Finding, fingerprint, month_of
 from tocsin.trust.anomalies.thresholds import Thresholds
 
 NAME = "repeated_trials"
-REFUSED = AuditAction.BILLING_TRIAL_REFUSED
 
 # An identifying value: (claim kind, value), such as ("email", "ana@example.com").
 Identity = tuple[str, str]
@@ -80,7 +79,9 @@ def _identities(session: Session, org_ids: list[str]) -> dict[str, set[Identity]
 
 def _refusals(session: Session, start: datetime, end: datetime) -> list[_Refusal]:
     refusals = []
-    for event in trail.of_action(session, action=REFUSED, after=start, until=end):
+    for event in trail.of_action(
+        session, action=AuditAction.BILLING_TRIAL_REFUSED, after=start, until=end
+    ):
         matched = (event.details or {}).get("matched") or []
         # Refusals for another reason (already had one, on a paid plan) point at nobody else.
         if event.org_id is not None and matched:
