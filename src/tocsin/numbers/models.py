@@ -64,7 +64,7 @@ class NumberVerification(Base):
     # The provider's id of the call or message that carried the code; NULL until it is sent.
     provider_ref: Mapped[str | None] = mapped_column(String(100), default=None)
     send_error: Mapped[str | None] = mapped_column(Text, default=None)
-    # What a call carrying the code says, sealed (`delivery.verification_calls`): REST providers
+    # What a call carrying the code says, sealed (`numbers.verification_calls`): REST providers
     # ask for it in a callback once the call is answered. Text, because the sealed text of a
     # long organization name runs to a few kilobytes. NULL for an SMS.
     sealed_code: Mapped[str | None] = mapped_column(Text, default=None)
