@@ -14,7 +14,8 @@ from tests.factories import ok
 from tests.shell import add_verified_contact, fails, run
 from tocsin.cli import app
 from tocsin.core.clock import ManualClock
-from tocsin.engine.worker import Worker, WorkerSettings
+from tocsin.engine.settings import WorkerSettings
+from tocsin.engine.worker import Worker
 from tocsin.paging.models import CallJob
 from tocsin.runtime import Runtime
 from tocsin.telephony.simulator import SimulatorProvider

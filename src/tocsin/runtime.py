@@ -21,7 +21,8 @@ from tocsin.core.ratelimit import Limits, RateLimiter, parse_rate_limits
 from tocsin.core.secretbox import SecretBox
 from tocsin.core.secrets import derive_key
 from tocsin.db.engine import Database
-from tocsin.engine.worker import Worker, WorkerSettings
+from tocsin.engine.settings import WorkerSettings
+from tocsin.engine.worker import Worker
 from tocsin.intake.refusals import RefusalLog
 from tocsin.paging.settle import RetryPolicy
 from tocsin.providers.choice import ProviderDirectory
@@ -151,29 +152,9 @@ class Runtime:
         )
 
     def worker_settings(self) -> WorkerSettings:
-        settings = self.settings
-        return WorkerSettings(
-            concurrency=settings.worker_concurrency,
-            poll_seconds=settings.worker_poll_seconds,
-            lease=timedelta(seconds=settings.lease_seconds),
-            send_deadline=timedelta(seconds=settings.send_deadline_seconds),
-            retry_after=timedelta(seconds=settings.retry_after_seconds),
-            max_attempts=settings.max_attempts_per_job,
-            unanswered_retries=settings.unanswered_retries,
-            unanswered_retry_after=timedelta(seconds=settings.unanswered_retry_seconds),
-            throttle=settings.throttle_buckets(),
-            news_throttle=settings.news_throttle_buckets(),
-            bundle_calls=settings.bundle_calls,
-            audit_interval=timedelta(seconds=settings.audit_interval_seconds),
-            anomaly_interval=timedelta(seconds=settings.anomaly_scan_seconds),
-            anomaly_auto_suspend=settings.anomaly_auto_suspend,
-            caller_id=settings.caller_id,
-            voice=settings.voice,
-            ring_timeout_seconds=settings.call_timeout_seconds,
-            max_spoken_characters=settings.max_spoken_characters,
-            sanctioned_regions=settings.sanctioned_region_set(),
-            billing=self.billing,
-        )
+        """The engine's view of the settings, with the plans this runtime loaded (which a test
+        may have replaced)."""
+        return WorkerSettings.from_settings(self.settings, billing=self.billing)
 
     @property
     def retry_policy(self) -> RetryPolicy:

@@ -24,7 +24,8 @@ from tests.factories import ok
 from tocsin.contacts.queries import get_contact
 from tocsin.core.clock import ManualClock
 from tocsin.core.throttle import VOICE_PER_NUMBER, Bucket
-from tocsin.engine.worker import Worker, WorkerSettings
+from tocsin.engine.settings import WorkerSettings
+from tocsin.engine.worker import Worker
 from tocsin.routing.steps import PagingDefaults
 from tocsin.runtime import Runtime
 from tocsin.telephony.simulator import SimulatorProvider

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from tests.delivery.pager import Pager
 from tocsin.core.clock import ManualClock
 from tocsin.engine import planning
-from tocsin.engine.planning import AttemptSettings
+from tocsin.engine.settings import Dialer, WorkerSettings
 from tocsin.paging.escalation import stop_paging
 from tocsin.paging.leases import claim_due_jobs
 from tocsin.paging.models import Alert, AlertStatus, CallAttempt, CallJob, JobStatus
@@ -94,20 +94,19 @@ def test_closing_one_alert_does_not_hang_up_a_call_that_reads_others_still_open(
     second = pager.fire(endpoint, {"title": "CPU"})
     # A worker has planned the call (it carries both) and is dialling when someone resolves
     # the call's own alert elsewhere.
-    planned = AttemptSettings(
+    planned = Dialer(
         worker_id="worker-a",
+        settings=WorkerSettings(
+            caller_id="+447400000001", send_deadline=timedelta(seconds=30), throttle=()
+        ),
         provider="simulator",
-        caller_id="+447400000001",
-        send_deadline=timedelta(seconds=30),
-        max_spoken_characters=600,
-        throttle=(),
     )
     with runtime.database.write() as session:
         [job_id, *_] = claim_due_jobs(
             session, worker_id="worker-a", now=clock.now(), lease=pager.settings.lease,
             limit=1, skip_locked=False,
         )  # fmt: skip
-        plan = planning.plan_job(session, job_id=job_id, now=clock.now(), settings=planned)
+        plan = planning.plan_job(session, job_id=job_id, now=clock.now(), dialer=planned)
         assert plan.attempt is not None
     attempt_id = plan.attempt.attempt_id
     with runtime.database.write() as session:

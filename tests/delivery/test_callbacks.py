@@ -17,7 +17,8 @@ from tests import seeded
 from tests.factories import ok
 from tests.telephony.rest.fakes import FakePlivo, FakeTelnyx, FakeTwilio, FakeVonage
 from tocsin.core.clock import ManualClock
-from tocsin.engine.worker import Worker, WorkerSettings
+from tocsin.engine.settings import WorkerSettings
+from tocsin.engine.worker import Worker
 from tocsin.numbers.models import DoNotCall
 from tocsin.paging.models import Alert, CallAttempt, CallJob
 from tocsin.runtime import Runtime

@@ -25,7 +25,8 @@ from tests.rows import RowTenant, tenant_rows
 from tests.telephony.rest.fakes import FakeTwilio
 from tocsin.audit.models import AuditEvent
 from tocsin.core.clock import ManualClock
-from tocsin.engine.worker import Worker, WorkerSettings
+from tocsin.engine.settings import WorkerSettings
+from tocsin.engine.worker import Worker
 from tocsin.paging.models import CallAttempt
 from tocsin.runtime import Runtime
 from tocsin.telephony.dialogue import CLOSED_ELSEWHERE

@@ -26,7 +26,8 @@ from tests.telephony.rest.fakes import FakeTwilio
 from tocsin.audit.models import AuditEvent, Notice
 from tocsin.core.clock import ManualClock
 from tocsin.core.errors import InvalidInput
-from tocsin.engine.worker import Worker, WorkerSettings
+from tocsin.engine.settings import WorkerSettings
+from tocsin.engine.worker import Worker
 from tocsin.paging.models import Alert, CallAttempt
 from tocsin.providers.platform import PlatformProviderError, configured_providers
 from tocsin.runtime import Runtime

@@ -19,7 +19,8 @@ from tests.factories import Tenant, alert_dials, ok
 from tocsin.audit.models import AuditEvent
 from tocsin.core.clock import ManualClock
 from tocsin.core.secretbox import SecretBox
-from tocsin.engine.worker import Worker, WorkerSettings
+from tocsin.engine.settings import WorkerSettings
+from tocsin.engine.worker import Worker
 from tocsin.providers.models import ProviderAccount
 from tocsin.runtime import Runtime
 

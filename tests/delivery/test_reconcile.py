@@ -18,7 +18,8 @@ from sqlalchemy import select
 from tests import seeded
 from tests.factories import alert_dials, ok
 from tocsin.core.clock import ManualClock
-from tocsin.engine.worker import Worker, WorkerSettings
+from tocsin.engine.settings import WorkerSettings
+from tocsin.engine.worker import Worker
 from tocsin.paging.models import Alert, CallAttempt, CallJob
 from tocsin.routing.steps import PagingDefaults
 from tocsin.runtime import Runtime

@@ -18,9 +18,10 @@ from tests.factories import Tenant, alert_dials, ok
 from tocsin.core.clock import ManualClock
 from tocsin.engine import planning, schedule
 from tocsin.engine import worker as worker_module
-from tocsin.engine.planning import AttemptSettings, PlanKind
+from tocsin.engine.planning import PlanKind
 from tocsin.engine.schedule import Work, next_due
-from tocsin.engine.worker import Worker, WorkerSettings
+from tocsin.engine.settings import Dialer, WorkerSettings
+from tocsin.engine.worker import Worker
 from tocsin.paging import attempts
 from tocsin.paging.leases import claim_due_jobs
 from tocsin.paging.models import Alert, CallAttempt, CallJob
@@ -193,12 +194,10 @@ def test_late_and_repeated_events_never_move_a_call_backwards(
     client: TestClient, runtime: Runtime, clock: ManualClock
 ) -> None:
     alert_id = fire(client, seeded.tenant(runtime))
-    settings = AttemptSettings(
+    dialer = Dialer(
         worker_id="worker-a",
+        settings=WorkerSettings(caller_id="+1", send_deadline=timedelta(seconds=30)),
         provider="simulator",
-        caller_id="+1",
-        send_deadline=timedelta(seconds=30),
-        max_spoken_characters=600,
     )
     with runtime.database.write() as session:
         [job_id] = claim_due_jobs(
@@ -210,7 +209,7 @@ def test_late_and_repeated_events_never_move_a_call_backwards(
             skip_locked=False,
         )
     with runtime.database.write() as session:
-        plan = planning.plan_job(session, job_id=job_id, now=clock.now(), settings=settings)
+        plan = planning.plan_job(session, job_id=job_id, now=clock.now(), dialer=dialer)
     assert plan.kind == PlanKind.DIAL
     assert plan.attempt is not None
     attempt_id = plan.attempt.attempt_id
@@ -251,9 +250,7 @@ def test_a_dead_workers_accepted_call_is_reconciled_not_redialled(
             skip_locked=False,
         )
     with runtime.database.write() as session:
-        plan = planning.plan_job(
-            session, job_id=job_id, now=clock.now(), settings=dead._attempt_settings
-        )
+        plan = planning.plan_job(session, job_id=job_id, now=clock.now(), dialer=dead.dialer)
     assert plan.attempt is not None
     asyncio.run(provider.dial(CallRequest(plan.attempt.idempotency_key, PHONE, "+1", "hello")))
 
@@ -282,9 +279,7 @@ def test_an_attempt_the_provider_never_got_is_replaced_only_after_its_deadline(
             limit=1,
             skip_locked=False,
         )
-        plan = planning.plan_job(
-            session, job_id=job_id, now=clock.now(), settings=dead._attempt_settings
-        )
+        plan = planning.plan_job(session, job_id=job_id, now=clock.now(), dialer=dead.dialer)
     assert plan.attempt is not None
     first_key = plan.attempt.idempotency_key
 

@@ -16,7 +16,8 @@ from tests.conftest import serving
 from tests.factories import ok
 from tests.rows import browser_for, tenant_rows
 from tocsin.core.clock import ManualClock
-from tocsin.engine.worker import Worker, WorkerSettings
+from tocsin.engine.settings import WorkerSettings
+from tocsin.engine.worker import Worker
 from tocsin.runtime import Runtime
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")

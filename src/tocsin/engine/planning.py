@@ -9,8 +9,8 @@ gets an attempt, counted against the caps and committed before any provider hear
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import select
@@ -22,12 +22,12 @@ from tocsin.audit import log as audit
 from tocsin.audit.actions import AuditAction
 from tocsin.audit.notices import tell_owners
 from tocsin.billing.plans import Plan as BillingPlan
-from tocsin.billing.standing import DEFAULT_BILLING, BillingConfig
 from tocsin.billing.usage import Counted, Refused, count_call
 from tocsin.core.actors import Actor
 from tocsin.core.ids import new_id
-from tocsin.core.throttle import VOICE_NEWS, VOICE_PER_NUMBER, Bucket, Hold
+from tocsin.core.throttle import Hold
 from tocsin.endpoints.models import Endpoint
+from tocsin.engine.settings import Dialer, WorkerSettings
 from tocsin.messages import MessageContext, render_message
 from tocsin.numbers import consent
 from tocsin.numbers.consent import NumberState
@@ -45,12 +45,11 @@ from tocsin.paging.models import (
     JobOutcome,
     JobStatus,
 )
-from tocsin.paging.settle import DEFAULT_RETRY, RetryPolicy, settle
+from tocsin.paging.settle import settle
 from tocsin.policy.numbers import screening_context
 from tocsin.policy.quota import CallCaps, describe_cap, low_quota_sentence, periods_at, zone
 from tocsin.restrictions.blocks import dial_block
 from tocsin.safety import PLATFORM_CONTEXT, ScreeningContext, Verdict, screen
-from tocsin.safety.tables.sanctions import DEFAULT_SANCTIONED_REGIONS
 
 
 @dataclass(frozen=True)
@@ -122,31 +121,13 @@ class Plan:
     attempt: AttemptSnapshot | None = None
 
 
-@dataclass(frozen=True)
-class AttemptSettings:
-    worker_id: str
-    provider: str
-    caller_id: str
-    send_deadline: timedelta
-    max_spoken_characters: int
-    platform_provider: str | None = None
-    retry: RetryPolicy = DEFAULT_RETRY
-    sanctioned_regions: frozenset[str] = DEFAULT_SANCTIONED_REGIONS
-    throttle: tuple[Bucket, ...] = VOICE_PER_NUMBER
-    # The limits the first call about a new critical alert waits for (docs/delivery.md).
-    news_throttle: tuple[Bucket, ...] = VOICE_NEWS
-    billing: BillingConfig = DEFAULT_BILLING
-    # PostgreSQL: lock other workers' rows without waiting for them.
-    skip_locked: bool = False
-    bundle_calls: bool = True
+def _worker_actor(dialer: Dialer) -> Actor:
+    return Actor("worker", dialer.worker_id)
 
 
-def _worker_actor(worker_id: str) -> Actor:
-    return Actor("worker", worker_id)
-
-
-def plan_job(session: Session, *, job_id: str, now: datetime, settings: AttemptSettings) -> Plan:
+def plan_job(session: Session, *, job_id: str, now: datetime, dialer: Dialer) -> Plan:
     """Decide what to do with a claimed job, writing the attempt row if it is to be dialled."""
+    settings = dialer.settings
     number = session.scalar(select(CallJob.to_number).where(CallJob.id == job_id))
     if number is None:
         return Plan(PlanKind.SKIP)
@@ -155,7 +136,7 @@ def plan_job(session: Session, *, job_id: str, now: datetime, settings: AttemptS
     # (paging/bundles.py) and the throttles see this call's attempt.
     lock_number(session, number)
     job = session.get(CallJob, job_id, with_for_update=True)
-    if job is None or not holds_lease(job, settings.worker_id):
+    if job is None or not holds_lease(job, dialer.worker_id):
         return Plan(PlanKind.SKIP)
     if bundles.carrier_still_running(session, job):
         # Another job's call carries this alert and has not ended: wait for it.
@@ -200,7 +181,7 @@ def plan_job(session: Session, *, job_id: str, now: datetime, settings: AttemptS
             reason=refusal.reason,
             code=refusal.code,
             now=now,
-            settings=settings,
+            dialer=dialer,
         )
         return Plan(PlanKind.SKIP)
     block = dial_block(
@@ -216,7 +197,7 @@ def plan_job(session: Session, *, job_id: str, now: datetime, settings: AttemptS
             reason=f"{block.code}: {block.reason}",
             code=block.code,
             now=now,
-            settings=settings,
+            dialer=dialer,
         )
         return Plan(PlanKind.SKIP)
 
@@ -233,7 +214,7 @@ def plan_job(session: Session, *, job_id: str, now: datetime, settings: AttemptS
                 session, number=job.to_number, now=now, buckets=settings.news_throttle
             )
         if held is not None:
-            _hold(session, job, held, now=now, settings=settings)
+            _hold(session, job, held, now=now, dialer=dialer)
             return Plan(PlanKind.SKIP)
         if org is not None and plan is not None:
             caps = settings.billing.caps(plan)
@@ -241,7 +222,7 @@ def plan_job(session: Session, *, job_id: str, now: datetime, settings: AttemptS
                 session, org_id=org.id, caps=caps, periods=periods_at(now, org.timezone)
             )
             if isinstance(result, Refused):
-                _refuse_over_quota(session, job, org, caps, result, now=now, settings=settings)
+                _refuse_over_quota(session, job, org, caps, result, now=now, dialer=dialer)
                 return Plan(PlanKind.SKIP)
             counted = result
 
@@ -249,7 +230,7 @@ def plan_job(session: Session, *, job_id: str, now: datetime, settings: AttemptS
     job.held_until = None
     job.hold_reason = None
     riders = (
-        bundles.riders_for(session, job, now=now, skip_locked=settings.skip_locked)
+        bundles.riders_for(session, job, now=now, skip_locked=dialer.skip_locked)
         if verdict.allowed and settings.bundle_calls
         else []
     )
@@ -264,13 +245,18 @@ def plan_job(session: Session, *, job_id: str, now: datetime, settings: AttemptS
         # A retry comes from the number the first call came from, so a callee who saw a missed
         # call recognises the next one.
         caller_id=previous.caller_id if previous is not None else settings.caller_id,
-        provider=settings.provider,
-        platform_provider=settings.platform_provider,
-        worker_id=settings.worker_id,
+        provider=dialer.provider,
+        platform_provider=dialer.platform_provider,
+        worker_id=dialer.worker_id,
         status=AttemptStatus.SENDING,
         last_event_sequence=0,
         digits="",
-        spoken_text=_words(session, [alert, *(other for _, other in riders)], now, settings),
+        spoken_text=_words(
+            session,
+            [alert, *(other for _, other in riders)],
+            now,
+            settings.max_spoken_characters,
+        ),
         billed_day=counted.day if counted else None,
         billed_cents=counted.cost_cents if counted else 0,
         created_at=now,
@@ -278,16 +264,16 @@ def plan_job(session: Session, *, job_id: str, now: datetime, settings: AttemptS
     )
     session.add(attempt)
     if not verdict.allowed:
-        _block(session, job=job, attempt=attempt, verdict=verdict, now=now, settings=settings)
+        _block(session, job=job, attempt=attempt, verdict=verdict, now=now, dialer=dialer)
         return Plan(PlanKind.SKIP)
     if riders:
         session.flush()  # the attempt row before the riders that name it
-        bundles.attach(session, riders, attempt, now=now, actor=_worker_actor(settings.worker_id))
+        bundles.attach(session, riders, attempt, now=now, actor=_worker_actor(dialer))
     if counted is not None:
-        _mention_low_quota(session, attempt, counted, now=now, settings=settings)
+        _mention_low_quota(session, attempt, counted, now=now, dialer=dialer)
     audit.record(
         session,
-        actor=_worker_actor(settings.worker_id),
+        actor=_worker_actor(dialer),
         action=AuditAction.CALL_ATTEMPT_CREATED,
         at=now,
         org_id=job.org_id,
@@ -301,20 +287,17 @@ def plan_job(session: Session, *, job_id: str, now: datetime, settings: AttemptS
     )
 
 
-def _words(session: Session, alerts: list[Alert], now: datetime, settings: AttemptSettings) -> str:
+def _words(session: Session, alerts: list[Alert], now: datetime, max_characters: int) -> str:
     """What the call reads: its alert, or each alert it carries, sharing the time."""
     if len(alerts) == 1:
-        return _spoken_text(session, alerts[0], now=now, settings=settings)
-    share = max(120, settings.max_spoken_characters // len(alerts))
-    each = replace(settings, max_spoken_characters=share)
+        return _spoken_text(session, alerts[0], now=now, max_characters=max_characters)
+    share = max(120, max_characters // len(alerts))
     return bundles.spoken_bundle(
-        [_spoken_text(session, alert, now=now, settings=each) for alert in alerts]
+        [_spoken_text(session, alert, now=now, max_characters=share) for alert in alerts]
     )
 
 
-def _spoken_text(
-    session: Session, alert: Alert, *, now: datetime, settings: AttemptSettings
-) -> str:
+def _spoken_text(session: Session, alert: Alert, *, now: datetime, max_characters: int) -> str:
     endpoint = session.get(Endpoint, alert.endpoint_id)
     rendered = render_message(
         endpoint.template if endpoint else None,
@@ -328,7 +311,7 @@ def _spoken_text(
             payload=alert.payload,
             repeat_count=alert.repeat_count,
         ),
-        max_characters=settings.max_spoken_characters,
+        max_characters=max_characters,
     )
     if rendered.problem is not None:
         audit.record(
@@ -353,13 +336,13 @@ def _skip(
     reason: str,
     code: str,
     now: datetime,
-    settings: AttemptSettings,
+    dialer: Dialer,
 ) -> None:
     """End the job without a call, and say why in the alert's timeline."""
     settle(session, job, status=status, outcome=outcome, now=now, reason=reason)
     audit.record(
         session,
-        actor=_worker_actor(settings.worker_id),
+        actor=_worker_actor(dialer),
         action=AuditAction.CALL_SKIPPED,
         at=now,
         org_id=job.org_id,
@@ -369,9 +352,7 @@ def _skip(
     )
 
 
-def _hold(
-    session: Session, job: CallJob, held: Hold, *, now: datetime, settings: AttemptSettings
-) -> None:
+def _hold(session: Session, job: CallJob, held: Hold, *, now: datetime, dialer: Dialer) -> None:
     """Delay the job until the number's throttle has room: never drop it."""
     reason = f"throttle: {held.bucket.describe()} to {job.to_number}"
     first_hold = job.held_until is None
@@ -381,7 +362,7 @@ def _hold(
     if first_hold:
         audit.record(
             session,
-            actor=_worker_actor(settings.worker_id),
+            actor=_worker_actor(dialer),
             action=AuditAction.CALL_THROTTLED,
             at=now,
             org_id=job.org_id,
@@ -397,7 +378,7 @@ def _hold(
 
 
 def _dial_time_context(
-    org: Organization | None, plan: BillingPlan | None, *, settings: AttemptSettings
+    org: Organization | None, plan: BillingPlan | None, *, settings: WorkerSettings
 ) -> ScreeningContext:
     """What a number is screened against now: the organization's policy and plan, which may
     have changed since the number was added (and a number may have come in some other way)."""
@@ -413,7 +394,7 @@ def _mention_low_quota(
     counted: Counted,
     *,
     now: datetime,
-    settings: AttemptSettings,
+    dialer: Dialer,
 ) -> None:
     """With fewer than three calls left, the call says so and the owners get a notice."""
     sentence = low_quota_sentence(counted.left, counted.tightest)
@@ -427,7 +408,7 @@ def _mention_low_quota(
         period=f"{counted.tightest.value}:{counted.day}",
         message=f"{counted.left} calls left: {sentence}",
         now=now,
-        actor=_worker_actor(settings.worker_id),
+        actor=_worker_actor(dialer),
         details={"calls_left": counted.left, "cap": counted.tightest.value},
     )
 
@@ -440,7 +421,7 @@ def _refuse_over_quota(
     refused: Refused,
     *,
     now: datetime,
-    settings: AttemptSettings,
+    dialer: Dialer,
 ) -> None:
     """No call: the alert stays recorded and open, and the owners are told why."""
     local_reset = refused.resets_at.astimezone(zone(org.timezone))
@@ -451,7 +432,7 @@ def _refuse_over_quota(
     settle(
         session, job, status=JobStatus.FAILED, outcome=JobOutcome.OVER_QUOTA, now=now, reason=reason
     )
-    actor = _worker_actor(settings.worker_id)
+    actor = _worker_actor(dialer)
     audit.record(
         session,
         actor=actor,
@@ -485,7 +466,7 @@ def _block(
     attempt: CallAttempt,
     verdict: Verdict,
     now: datetime,
-    settings: AttemptSettings,
+    dialer: Dialer,
 ) -> None:
     attempt.status = AttemptStatus.BLOCKED
     attempt.error_code = verdict.reasons[0].code.value
@@ -501,7 +482,7 @@ def _block(
     )
     audit.record(
         session,
-        actor=_worker_actor(settings.worker_id),
+        actor=_worker_actor(dialer),
         action=AuditAction.CALL_BLOCKED,
         at=now,
         org_id=job.org_id,

@@ -12,26 +12,22 @@ import logging
 import os
 import socket
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from tocsin.billing.standing import DEFAULT_BILLING, BillingConfig
 from tocsin.core.clock import Clock
 from tocsin.core.ids import new_id
-from tocsin.core.throttle import VOICE_NEWS, VOICE_PER_NUMBER, Bucket
 from tocsin.db.engine import Database
 from tocsin.db.wakeup import listen_for_work
 from tocsin.engine import auditor, planning
-from tocsin.engine.planning import AttemptSettings, AttemptSnapshot, PlanKind
+from tocsin.engine.planning import AttemptSnapshot, PlanKind
 from tocsin.engine.schedule import Work, look_for_work
+from tocsin.engine.settings import Dialer, WorkerSettings
 from tocsin.paging import attempts, escalation, hangups
 from tocsin.paging.hangups import REST_KINDS, Hangup
 from tocsin.paging.leases import extend_leases
 from tocsin.paging.models import AttemptStatus
-from tocsin.paging.settle import RetryPolicy
 from tocsin.providers.choice import FixedProvider, ProviderChoices, ProviderDirectory
-from tocsin.safety.tables.sanctions import DEFAULT_SANCTIONED_REGIONS
 from tocsin.telephony.base import (
     CallEventKind,
     CallHandle,
@@ -54,55 +50,6 @@ _NOTHING_TO_RECORD = frozenset({CallEventKind.TRYING, CallEventKind.RINGING})
 
 # The shortest an idle worker waits before looking for work again.
 MIN_IDLE_SECONDS = 0.05
-
-
-@dataclass(frozen=True)
-class WorkerSettings:
-    concurrency: int = 8
-    poll_seconds: float = 0.5
-    lease: timedelta = timedelta(seconds=60)
-    send_deadline: timedelta = timedelta(seconds=45)
-    retry_after: timedelta = timedelta(seconds=30)
-    # How long to wait before asking a provider again about a call that is still going on.
-    recheck_after: timedelta = timedelta(seconds=15)
-    max_attempts: int = 3
-    # A call nobody answered is made again this many times, after this long, before the
-    # escalation moves on.
-    unanswered_retries: int = 1
-    unanswered_retry_after: timedelta = timedelta(minutes=2)
-    throttle: tuple[Bucket, ...] = VOICE_PER_NUMBER
-    # The limits the first call about a new critical alert waits for.
-    news_throttle: tuple[Bucket, ...] = VOICE_NEWS
-    # One call reads all of a number's waiting alerts (paging/bundles.py).
-    bundle_calls: bool = True
-    # Escalations advanced per look; more wait for the next.
-    escalation_batch: int = 50
-    # How often the auditor looks for escalations that nothing is moving.
-    audit_interval: timedelta = timedelta(minutes=1)
-    # How often old audit events are purged, by each organization's plan.
-    purge_interval: timedelta = timedelta(hours=1)
-    # How often the anomaly scan looks for robocalling and quota evasion, and whether it
-    # suspends an organization past a hard threshold (docs/anomalies.md).
-    anomaly_interval: timedelta = timedelta(seconds=900)
-    anomaly_auto_suspend: bool = True
-    caller_id: str = "+10000000000"
-    voice: str = "en"
-    ring_timeout_seconds: float = 45.0
-    # How long an accepted call may take, ringing and talking, before an attempt whose events
-    # come by callback is given up as unknown.
-    call_window: timedelta = timedelta(minutes=15)
-    max_spoken_characters: int = 600
-    sanctioned_regions: frozenset[str] = DEFAULT_SANCTIONED_REGIONS
-    billing: BillingConfig = DEFAULT_BILLING
-
-    @property
-    def retry(self) -> RetryPolicy:
-        return RetryPolicy(
-            max_attempts=self.max_attempts,
-            retry_after=self.retry_after,
-            unanswered_retries=self.unanswered_retries,
-            unanswered_retry_after=self.unanswered_retry_after,
-        )
 
 
 def new_worker_id() -> str:
@@ -139,20 +86,11 @@ class Worker:
         self._wake: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         platform = self.providers.platform_chain().choices[:1]
-        self._attempt_settings = AttemptSettings(
+        self.dialer = Dialer(
             worker_id=self.worker_id,
-            # What an attempt names until a provider is chosen for it: the platform's first.
+            settings=settings,
             provider=platform[0].provider.name if platform else "none",
             platform_provider=platform[0].platform_name if platform else None,
-            caller_id=settings.caller_id,
-            send_deadline=settings.send_deadline,
-            max_spoken_characters=settings.max_spoken_characters,
-            retry=settings.retry,
-            sanctioned_regions=settings.sanctioned_regions,
-            throttle=settings.throttle,
-            news_throttle=settings.news_throttle,
-            bundle_calls=settings.bundle_calls,
-            billing=settings.billing,
             skip_locked=database.is_postgres,
         )
 
@@ -413,7 +351,7 @@ class Worker:
 
     async def process_job(self, job_id: str) -> None:
         plan = await self._write(
-            planning.plan_job, job_id=job_id, now=self.clock.now(), settings=self._attempt_settings
+            planning.plan_job, job_id=job_id, now=self.clock.now(), dialer=self.dialer
         )
         if plan.kind == PlanKind.SKIP or plan.attempt is None:
             return

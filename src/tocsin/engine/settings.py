@@ -1,0 +1,108 @@
+"""What the engine runs by: one typed view of the process's Settings, built once per worker.
+
+`Settings` holds what an operator writes (seconds, throttle strings, a plans file); the engine
+wants durations, bucket tables and a plan catalogue, so `WorkerSettings.from_settings` turns one
+into the other in one place, and that one object is passed down: the worker, the planning of
+each call and the attempt it writes all read it. Tests build a `WorkerSettings` directly with only
+the values they are about.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from tocsin.billing.standing import DEFAULT_BILLING, BillingConfig
+from tocsin.core.config import Settings
+from tocsin.core.throttle import VOICE_NEWS, VOICE_PER_NUMBER, Bucket
+from tocsin.paging.settle import RetryPolicy
+from tocsin.safety.tables.sanctions import DEFAULT_SANCTIONED_REGIONS
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    concurrency: int = 8
+    poll_seconds: float = 0.5
+    lease: timedelta = timedelta(seconds=60)
+    send_deadline: timedelta = timedelta(seconds=45)
+    retry_after: timedelta = timedelta(seconds=30)
+    # How long to wait before asking a provider again about a call that is still going on.
+    recheck_after: timedelta = timedelta(seconds=15)
+    max_attempts: int = 3
+    # A call nobody answered is made again this many times, after this long, before the
+    # escalation moves on.
+    unanswered_retries: int = 1
+    unanswered_retry_after: timedelta = timedelta(minutes=2)
+    throttle: tuple[Bucket, ...] = VOICE_PER_NUMBER
+    # The limits the first call about a new critical alert waits for (docs/delivery.md).
+    news_throttle: tuple[Bucket, ...] = VOICE_NEWS
+    # One call reads all of a number's waiting alerts (paging/bundles.py).
+    bundle_calls: bool = True
+    # Escalations advanced per look; more wait for the next.
+    escalation_batch: int = 50
+    # How often the auditor looks for escalations that nothing is moving.
+    audit_interval: timedelta = timedelta(minutes=1)
+    # How often old audit events are purged, by each organization's plan.
+    purge_interval: timedelta = timedelta(hours=1)
+    # How often the anomaly scan looks for robocalling and quota evasion, and whether it
+    # suspends an organization past a hard threshold (docs/anomalies.md).
+    anomaly_interval: timedelta = timedelta(seconds=900)
+    anomaly_auto_suspend: bool = True
+    caller_id: str = "+10000000000"
+    voice: str = "en"
+    ring_timeout_seconds: float = 45.0
+    # How long an accepted call may take, ringing and talking, before an attempt whose events
+    # come by callback is given up as unknown.
+    call_window: timedelta = timedelta(minutes=15)
+    max_spoken_characters: int = 600
+    sanctioned_regions: frozenset[str] = DEFAULT_SANCTIONED_REGIONS
+    billing: BillingConfig = DEFAULT_BILLING
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, billing: BillingConfig) -> WorkerSettings:
+        """`billing` is the catalogue the runtime loaded from `settings.plans_file`."""
+        return cls(
+            concurrency=settings.worker_concurrency,
+            poll_seconds=settings.worker_poll_seconds,
+            lease=timedelta(seconds=settings.lease_seconds),
+            send_deadline=timedelta(seconds=settings.send_deadline_seconds),
+            retry_after=timedelta(seconds=settings.retry_after_seconds),
+            max_attempts=settings.max_attempts_per_job,
+            unanswered_retries=settings.unanswered_retries,
+            unanswered_retry_after=timedelta(seconds=settings.unanswered_retry_seconds),
+            throttle=settings.throttle_buckets(),
+            news_throttle=settings.news_throttle_buckets(),
+            bundle_calls=settings.bundle_calls,
+            audit_interval=timedelta(seconds=settings.audit_interval_seconds),
+            anomaly_interval=timedelta(seconds=settings.anomaly_scan_seconds),
+            anomaly_auto_suspend=settings.anomaly_auto_suspend,
+            caller_id=settings.caller_id,
+            voice=settings.voice,
+            ring_timeout_seconds=settings.call_timeout_seconds,
+            max_spoken_characters=settings.max_spoken_characters,
+            sanctioned_regions=settings.sanctioned_region_set(),
+            billing=billing,
+        )
+
+    @property
+    def retry(self) -> RetryPolicy:
+        return RetryPolicy(
+            max_attempts=self.max_attempts,
+            retry_after=self.retry_after,
+            unanswered_retries=self.unanswered_retries,
+            unanswered_retry_after=self.unanswered_retry_after,
+        )
+
+
+@dataclass(frozen=True)
+class Dialer:
+    """The worker that plans a call: who it is, as the attempt row and the audit log name it,
+    and the settings it plans by (the worker's own object, not a copy)."""
+
+    worker_id: str
+    settings: WorkerSettings
+    # What an attempt names until a provider is chosen for it: the platform's first.
+    provider: str = "none"
+    platform_provider: str | None = None
+    # PostgreSQL: lock other workers' rows without waiting for them.
+    skip_locked: bool = False
