@@ -20,8 +20,8 @@ from tocsin.audit.log import SYSTEM
 from tocsin.core.actors import Actor
 from tocsin.core.clock import ManualClock
 from tocsin.endpoints.queries import find_route
-from tocsin.engine.planning import AttemptSnapshot
 from tocsin.engine.settings import WorkerSettings
+from tocsin.engine.snapshot import AttemptSnapshot
 from tocsin.engine.worker import Worker
 from tocsin.formats.parse import parse_alert
 from tocsin.intake.accept import accept_alert

@@ -20,9 +20,10 @@ from tocsin.core.ids import new_id
 from tocsin.db.engine import Database
 from tocsin.db.wakeup import listen_for_work
 from tocsin.engine import auditor, planning
-from tocsin.engine.planning import AttemptSnapshot, PlanKind
+from tocsin.engine.planning import PlanKind
 from tocsin.engine.schedule import Work, look_for_work
 from tocsin.engine.settings import Dialer, WorkerSettings
+from tocsin.engine.snapshot import AttemptSnapshot
 from tocsin.paging import attempts, escalation, hangups
 from tocsin.paging.hangups import REST_KINDS, Hangup
 from tocsin.paging.leases import extend_leases

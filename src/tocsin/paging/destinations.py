@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from tocsin.core.throttle import Bucket, Hold, hold, largest_limit, longest_window
+from tocsin.core.throttle import Bucket, largest_limit, longest_window
 from tocsin.formats.severity import Severity
 from tocsin.paging.models import PLACED_ATTEMPT_STATUSES, Alert, CallAttempt, CallJob
 
@@ -32,15 +32,15 @@ def lock_number(session: Session, number: str) -> None:
         session.execute(_LOCK, {"key": _lock_key(number)})
 
 
-def throttle_hold(
+def recent_calls(
     session: Session, *, number: str, now: datetime, buckets: tuple[Bucket, ...]
-) -> Hold | None:
-    """When the next call to `number` may go, or None for now; locks the number until the
-    transaction ends, so the attempt written after this check counts for the next one."""
+) -> list[datetime]:
+    """When the calls that may have rung `number` lately were placed, newest first: as many as
+    `hold` needs to judge `buckets` (core/throttle.py). Read it under the number's lock
+    (`lock_number`), so the attempt written after the check counts for the next one."""
     if not buckets:
-        return None
-    lock_number(session, number)
-    recent = list(
+        return []
+    return list(
         session.scalars(
             select(CallAttempt.created_at)
             .where(
@@ -52,7 +52,6 @@ def throttle_hold(
             .limit(largest_limit(buckets))
         )
     )
-    return hold(recent, now, buckets)
 
 
 def is_news(session: Session, job: CallJob, alert: Alert) -> bool:

@@ -65,7 +65,7 @@ class NumberRefusal:
 
 @dataclass(frozen=True)
 class Enforcement:
-    """An active suspension or termination that covers the call (trust/enforcement.py)."""
+    """An active suspension or termination that covers the call (restrictions/blocks.py)."""
 
     code: str
     reason: str

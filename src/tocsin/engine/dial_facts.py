@@ -1,0 +1,190 @@
+"""What the dial gate decides on (policy/dial_gate.py), read in one pass.
+
+The read happens in the transaction that then writes the attempt, under the number's lock and
+the job's row lock, taken in that order: a worker planning another call to the same number
+meanwhile waits for the number with its own job still unlocked, so this call can carry that
+job's alert (paging/bundles.py), and the throttle sees this call's attempt.
+
+Every fact is read whatever the decision turns out to be, so the order of the checks is said in
+one place, `decide`. Only the rare decisions that come before the refusals (a carried alert, a
+call to reconcile, a closed alert) could have done with fewer reads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tocsin.accounts.models import Organization
+from tocsin.accounts.service import calling_policy
+from tocsin.billing.plans import Plan as BillingPlan
+from tocsin.billing.usage import counters
+from tocsin.engine.settings import Dialer, WorkerSettings
+from tocsin.engine.snapshot import AttemptSnapshot
+from tocsin.numbers import consent
+from tocsin.numbers.consent import NumberState
+from tocsin.paging import bundles
+from tocsin.paging.attempts import latest_attempt
+from tocsin.paging.destinations import is_news, lock_number, recent_calls
+from tocsin.paging.leases import holds_lease
+from tocsin.paging.models import Alert, AttemptStatus, CallAttempt, CallJob
+from tocsin.policy.dial_gate import (
+    AlertState,
+    DialFacts,
+    Enforcement,
+    NumberRefusal,
+    Throttle,
+    Usage,
+)
+from tocsin.policy.numbers import screening_context
+from tocsin.policy.quota import periods_at
+from tocsin.restrictions.blocks import dial_block
+from tocsin.safety import PLATFORM_CONTEXT, ScreeningContext, screen
+
+
+class MissingRow(RuntimeError):
+    """A decision needs a row its facts said was there: a bug in the gate or in this loader."""
+
+
+@dataclass(frozen=True)
+class Quota:
+    """The organization a call is counted for, and its plan's caps and usage."""
+
+    org: Organization
+    usage: Usage
+
+
+@dataclass(frozen=True)
+class LoadedJob:
+    """A claimed job's rows, which the decision is applied to, and the facts it is made on."""
+
+    job: CallJob
+    alert: Alert | None
+    org: Organization | None
+    # The job's latest attempt, if any; `unfinished` is it while it has not ended.
+    previous: CallAttempt | None
+    unfinished: AttemptSnapshot | None
+    # What the number was screened against, and any number the call is redirected to will be.
+    screening: ScreeningContext
+    quota: Quota | None
+    facts: DialFacts
+
+    def open_alert(self) -> Alert:
+        """The alert the call is about; the gate lets a call go only while it is open."""
+        if self.alert is None:
+            raise MissingRow(f"job {self.job.id} has no alert to call about")
+        return self.alert
+
+    def quota_in_force(self) -> Quota:
+        """The caps a refusal over quota names; only a job with a plan in force has one."""
+        if self.quota is None:
+            raise MissingRow(f"job {self.job.id} has no plan whose caps it could exceed")
+        return self.quota
+
+
+def load_facts(session: Session, *, job_id: str, now: datetime, dialer: Dialer) -> LoadedJob | None:
+    """The job with everything the gate needs to know about it; None when the job is gone or
+    no longer this worker's, which leaves nothing to decide."""
+    number = session.scalar(select(CallJob.to_number).where(CallJob.id == job_id))
+    if number is None:
+        return None
+    lock_number(session, number)
+    job = session.get(CallJob, job_id, with_for_update=True)
+    if job is None or not holds_lease(job, dialer.worker_id):
+        return None
+    settings = dialer.settings
+    alert = session.get(Alert, job.alert_id)
+    org = session.get(Organization, job.org_id)
+    plan = settings.billing.plan_in_force(org, now) if org is not None else None
+    screening = _dial_time_context(org, plan, settings)
+    previous = latest_attempt(session, job.id)
+    unfinished = _unfinished(previous)
+    quota = _quota(session, org, plan, now=now, settings=settings)
+    facts = DialFacts(
+        now=now,
+        number=job.to_number,
+        alert=AlertState(alert.status) if alert is not None else AlertState.GONE,
+        attempts_made=job.attempt_count,
+        max_attempts=settings.retry.max_attempts,
+        verdict=screen(job.to_number, None, screening),
+        throttle=_throttle(session, job, alert, now=now, settings=settings),
+        carrier_running=bundles.carrier_still_running(session, job),
+        unfinished_attempt=unfinished is not None,
+        number_refusal=_number_refusal(session, job),
+        enforcement=_enforcement(session, job, alert, now=now),
+        usage=quota.usage if quota is not None else None,
+    )
+    return LoadedJob(job, alert, org, previous, unfinished, screening, quota, facts)
+
+
+def _unfinished(previous: CallAttempt | None) -> AttemptSnapshot | None:
+    if previous is None or AttemptStatus(previous.status).is_final:
+        return None
+    return AttemptSnapshot.of(previous)
+
+
+def _dial_time_context(
+    org: Organization | None, plan: BillingPlan | None, settings: WorkerSettings
+) -> ScreeningContext:
+    """What a number is screened against now: the organization's policy and plan, which may
+    have changed since the number was added (and a number may have come in some other way)."""
+    if org is None or plan is None:
+        return PLATFORM_CONTEXT
+    policy = calling_policy(org, plan_allows_international=plan.international_calling)
+    return screening_context(policy, settings.sanctioned_regions)
+
+
+def _throttle(
+    session: Session, job: CallJob, alert: Alert | None, *, now: datetime, settings: WorkerSettings
+) -> Throttle:
+    # The news limits only ever let a call go sooner, so without a throttle they need no read.
+    read_for = (*settings.throttle, *settings.news_throttle) if settings.throttle else ()
+    return Throttle(
+        recent_calls=tuple(recent_calls(session, number=job.to_number, now=now, buckets=read_for)),
+        buckets=settings.throttle,
+        news_buckets=settings.news_throttle,
+        is_news=alert is not None and is_news(session, job, alert),
+    )
+
+
+def _number_refusal(session: Session, job: CallJob) -> NumberRefusal | None:
+    refusal = consent.dial_refusal(session, org_id=job.org_id, number=job.to_number)
+    if refusal is None:
+        return None
+    stopped = refusal.state != NumberState.UNVERIFIED
+    return NumberRefusal(code=refusal.code, reason=refusal.reason, stopped=stopped)
+
+
+def _enforcement(
+    session: Session, job: CallJob, alert: Alert | None, *, now: datetime
+) -> Enforcement | None:
+    # A suspension written after the job was queued still stops its call.
+    block = dial_block(
+        session,
+        org_id=job.org_id,
+        endpoint_id=alert.endpoint_id if alert is not None else None,
+        number=job.to_number,
+        now=now,
+    )
+    return Enforcement(code=block.code, reason=block.reason) if block is not None else None
+
+
+def _quota(
+    session: Session,
+    org: Organization | None,
+    plan: BillingPlan | None,
+    *,
+    now: datetime,
+    settings: WorkerSettings,
+) -> Quota | None:
+    if org is None or plan is None:
+        return None
+    periods = periods_at(now, org.timezone)
+    used = counters(session, org.id, [periods.day, periods.month])
+    day_calls, _ = used[periods.day]
+    month_calls, month_spend_cents = used[periods.month]
+    caps = settings.billing.caps(plan)
+    return Quota(org, Usage(caps, periods, day_calls, month_calls, month_spend_cents))

@@ -1,0 +1,66 @@
+"""What a worker keeps of an attempt outside the transaction that wrote it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from tocsin.paging.models import AttemptStatus, CallAttempt
+from tocsin.safety import ScreeningContext, screen
+
+
+@dataclass(frozen=True)
+class AttemptSnapshot:
+    """What a worker needs of an attempt outside the transaction that wrote it."""
+
+    attempt_id: str
+    job_id: str
+    org_id: str
+    provider_account_id: str | None
+    platform_provider: str | None
+    idempotency_key: str
+    to_number: str
+    caller_id: str
+    spoken_text: str
+    status: AttemptStatus
+    sending_deadline: datetime
+    accepted_at: datetime | None
+    # The organization's text-to-speech voice; None for the server's.
+    voice: str | None = None
+    # What a number the call is redirected to (a SIP 3xx) must pass; None: follow none.
+    screening: ScreeningContext | None = None
+
+    @classmethod
+    def of(
+        cls,
+        attempt: CallAttempt,
+        *,
+        voice: str | None = None,
+        screening: ScreeningContext | None = None,
+    ) -> AttemptSnapshot:
+        return cls(
+            attempt_id=attempt.id,
+            job_id=attempt.job_id,
+            org_id=attempt.org_id,
+            provider_account_id=attempt.provider_account_id,
+            platform_provider=attempt.platform_provider,
+            idempotency_key=attempt.idempotency_key,
+            to_number=attempt.to_number,
+            caller_id=attempt.caller_id,
+            spoken_text=attempt.spoken_text,
+            status=AttemptStatus(attempt.status),
+            sending_deadline=attempt.sending_deadline,
+            accepted_at=attempt.accepted_at,
+            voice=voice,
+            screening=screening,
+        )
+
+    def may_be_redirected_to(self, number: str) -> bool:
+        """A redirect of the call to `number` is followed only if the safety screen and the
+        organization's calling policy would let Tocsin call it in the first place."""
+        return self.screening is not None and screen(number, None, self.screening).allowed
+
+    @property
+    def placed_by(self) -> tuple[str | None, str | None]:
+        """(provider account, platform provider) the attempt names, as ProviderChoice has them."""
+        return self.provider_account_id, self.platform_provider
