@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection, make_url
@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 T = TypeVar("T")
+P = ParamSpec("P")
 _WRITE_OPTION = "tocsin_write"
 
 
@@ -64,7 +65,7 @@ class Database:
             else None
         )
 
-    async def off_loop(self, work: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+    async def off_loop(self, work: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
         """Run blocking database work away from the event loop: on SQLite, on the writer
         thread; on PostgreSQL, on the default thread pool, where writes run concurrently."""
         call = functools.partial(work, *args, **kwargs)

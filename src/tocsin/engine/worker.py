@@ -13,7 +13,9 @@ import os
 import socket
 from collections.abc import Callable, Coroutine
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+from sqlalchemy.orm import Session
 
 from tocsin.core.clock import Clock
 from tocsin.core.ids import new_id
@@ -43,6 +45,7 @@ from tocsin.trust.retention import purge_audit_log
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 # Events of a call that is already in progress (mark_accepted made it so) that change nothing
 # the attempt row keeps; the worker does not spend a transaction on each. Callbacks, which can
@@ -110,7 +113,10 @@ class Worker:
             asyncio.create_task(self._heartbeat(stop)),
             asyncio.create_task(
                 self._every(
-                    stop, settings.audit_interval, "audit escalations", auditor.audit_and_report
+                    stop,
+                    settings.audit_interval,
+                    "audit escalations",
+                    lambda session, now: auditor.audit_and_report(session, now=now),
                 )
             ),
             asyncio.create_task(
@@ -118,8 +124,9 @@ class Worker:
                     stop,
                     settings.purge_interval,
                     "purge the audit log",
-                    purge_audit_log,
-                    billing=settings.billing,
+                    lambda session, now: purge_audit_log(
+                        session, billing=settings.billing, now=now
+                    ),
                 )
             ),
             asyncio.create_task(
@@ -127,8 +134,9 @@ class Worker:
                     stop,
                     settings.anomaly_interval,
                     "scan for anomalies",
-                    run_scan,
-                    auto_suspend=settings.anomaly_auto_suspend,
+                    lambda session, now: run_scan(
+                        session, now=now, auto_suspend=settings.anomaly_auto_suspend
+                    ),
                 )
             ),
         ]
@@ -311,15 +319,14 @@ class Worker:
         stop: asyncio.Event,
         interval: timedelta,
         what: str,
-        work: Callable[..., Any],
-        **kwargs: Any,
+        work: Callable[[Session, datetime], object],
     ) -> None:
-        """Run `work(session, now=..., **kwargs)` in a write transaction every `interval` until
-        stopped; a failed round is logged and the next one tries again."""
+        """Run `work(session, now)` in a write transaction every `interval` until stopped; a
+        failed round is logged and the next one tries again."""
         while not stop.is_set():
             await asyncio.sleep(interval.total_seconds())
             try:
-                await self._write(work, now=self.clock.now(), **kwargs)
+                await self._write(work, self.clock.now())
             except Exception:
                 log.exception("worker %s could not %s", self.worker_id, what)
 
@@ -578,20 +585,24 @@ class Worker:
         for provider in self.providers.retired():
             await close_provider(provider)
 
-    async def _write(self, work: Callable[..., T], /, **kwargs: Any) -> T:
-        """Run `work(session, **kwargs)` in one write transaction, off the event loop."""
+    async def _write(
+        self, work: Callable[Concatenate[Session, P], T], /, *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """Run `work(session, *args, **kwargs)` in one write transaction, off the event loop."""
 
         def run() -> T:
             with self.database.write() as session:
-                return work(session, **kwargs)
+                return work(session, *args, **kwargs)
 
         return await self.database.off_loop(run)
 
-    async def _read(self, work: Callable[..., T], /, **kwargs: Any) -> T:
-        """Run `work(session, **kwargs)` in one read transaction, off the event loop."""
+    async def _read(
+        self, work: Callable[Concatenate[Session, P], T], /, *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """Run `work(session, *args, **kwargs)` in one read transaction, off the event loop."""
 
         def run() -> T:
             with self.database.read() as session:
-                return work(session, **kwargs)
+                return work(session, *args, **kwargs)
 
         return await self.database.off_loop(run)
