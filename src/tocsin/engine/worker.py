@@ -107,7 +107,7 @@ class Worker:
 
     async def run(self, stop: asyncio.Event) -> None:
         self._loop = asyncio.get_running_loop()
-        self._wake = asyncio.Event()
+        self._wake = wake = asyncio.Event()
         settings = self.settings
         helpers = [
             asyncio.create_task(self._heartbeat(stop)),
@@ -155,7 +155,7 @@ class Worker:
                 if moved:
                     continue  # the escalations may have queued calls
                 if not work.job_ids or len(self._tasks) >= self.settings.concurrency:
-                    await self._idle(stop, self._until(work))
+                    await self._idle(stop, wake, self._until(work))
         finally:
             for helper in helpers:
                 helper.cancel()
@@ -166,11 +166,10 @@ class Worker:
                 await close_provider(provider)
             log.info("worker %s stopped", self.worker_id)
 
-    async def _idle(self, stop: asyncio.Event, seconds: float) -> None:
-        """Wait for a wake-up, a call to finish, or `seconds`."""
-        assert self._wake is not None
+    async def _idle(self, stop: asyncio.Event, wake: asyncio.Event, seconds: float) -> None:
+        """Wait for `wake`, a call to finish, or `seconds`."""
         waiters: list[asyncio.Future[Any]] = [
-            asyncio.ensure_future(self._wake.wait()),
+            asyncio.ensure_future(wake.wait()),
             asyncio.ensure_future(stop.wait()),
         ]
         if self._tasks:
@@ -181,7 +180,7 @@ class Worker:
         )
         for waiter in pending:
             waiter.cancel()
-        self._wake.clear()
+        wake.clear()
 
     def _until(self, work: Work) -> float:
         """How long an idle worker may sleep: until the next due work, at most its poll."""

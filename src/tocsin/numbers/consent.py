@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from tocsin.audit import log as audit
 from tocsin.audit.actions import AuditAction
 from tocsin.core.actors import Actor
+from tocsin.core.errors import InvalidInput
 from tocsin.core.ids import new_id
 from tocsin.core.pagination import Page, paginate
 from tocsin.documents.queries import aup_version_in_force
@@ -114,10 +115,14 @@ def record(
 ) -> ConsentRecord:
     """The owner typed the code: keep the evidence, and lift this organization's do-not-call
     entry for the number, which only its owner may do."""
-    assert verification.org_id is not None
+    org_id = verification.org_id
+    if org_id is None:  # a platform opt-out's code: it consents to nobody's calls
+        raise InvalidInput(
+            "this code confirms no organization's calls", code="verification_not_for_consent"
+        )
     entry = ConsentRecord(
         id=new_id("cns"),
-        org_id=verification.org_id,
+        org_id=org_id,
         phone_e164=verification.phone_e164,
         contact_id=verification.contact_id,
         verification_id=verification.id,
@@ -133,7 +138,7 @@ def record(
     lifted = session.execute(
         update(DoNotCall)
         .where(
-            DoNotCall.org_id == verification.org_id,
+            DoNotCall.org_id == org_id,
             DoNotCall.phone_e164 == verification.phone_e164,
             DoNotCall.lifted_at.is_(None),
         )
@@ -145,7 +150,7 @@ def record(
         actor=actor,
         action=AuditAction.CONSENT_RECORDED,
         at=now,
-        org_id=verification.org_id,
+        org_id=org_id,
         target_type="consent",
         target_id=entry.id,
         details={

@@ -186,7 +186,8 @@ def _holds(condition: Condition, document: Any) -> bool:
             return any(_text(value).startswith(needle) for value in values)
         return any(_text(value).endswith(needle) for value in values)
     limit = _number(condition.value)
-    assert limit is not None
+    if limit is None:  # the validator refuses such a condition; one built around it is a bug
+        raise ValueError(f"'{op}' needs a number, not {condition.value!r}")
     numbers = [number for number in map(_number, values) if number is not None]
     if op == Operator.GT:
         return any(number > limit for number in numbers)

@@ -243,7 +243,14 @@ class SimulatorProvider:
         }
         if not self._claim(self._key_path(self._by_key, request.idempotency_key), document):
             claimed = await self.lookup(request.idempotency_key)
-            assert claimed is not None
+            if claimed is None:
+                # Claimed under this key, yet its record is gone: nobody can say what it did.
+                raise ProviderError(
+                    f"the simulated call for {request.idempotency_key} has no record",
+                    retry_safe=False,
+                    code="record_missing",
+                    user_message="The simulator lost the record of this call.",
+                )
             return SimulatorCall(claimed, self._clock, self._ring_seconds)
         base = self._calls / record.provider_call_id
         base.with_suffix(".txt").write_text(_transcript(request, behaviour, events), "utf-8")

@@ -83,7 +83,8 @@ def receive_event(session: Session, event: dict[str, Any], *, context: PaddleCon
     org_id = org_for(session, data)
     result = _apply(session, event_type, data, org_id=org_id, context=context)
     row = session.get(BillingEvent, event_id)
-    assert row is not None
+    if row is None:
+        raise RuntimeError(f"billing event {event_id}, inserted in this transaction, is not there")
     row.org_id, row.result = org_id, result
     if result == "unmatched":
         audit.record(

@@ -82,9 +82,10 @@ def confirm_verification(
         if record is not None:
             return ConsentOut.model_validate(record)
     # Outside the transaction, so the wrong guess it counted is kept.
-    error = result.error()
-    assert error is not None
-    raise error
+    refusal = result.error()
+    if refusal is None:
+        raise RuntimeError("a confirmed code recorded no consent")
+    raise refusal
 
 
 @router.get("/consents", response_model=PageOut[ConsentOut])

@@ -133,9 +133,9 @@ class SipCall:
         self._transport.register(self.provider_call_id, self._on_message)
         # Synthesis takes a while; it runs during ringing so the prompt is ready on answer.
         opening = first_words(self.request.spoken_text, offers_menu=self.request.offers_menu)
-        self._prompt = asyncio.create_task(self._synthesize(opening, self.request.voice))
-        self._prompt.add_done_callback(_retrieve)  # a call never answered never reads it
-        self._task = asyncio.create_task(self._run())
+        prompt = self._prompt = asyncio.create_task(self._synthesize(opening, self.request.voice))
+        prompt.add_done_callback(_retrieve)  # a call never answered never reads it
+        self._task = asyncio.create_task(self._run(prompt))
         try:
             await asyncio.shield(self._accepted)
         except ProviderError:
@@ -194,12 +194,12 @@ class SipCall:
 
     # -- the call's task ----------------------------------------------------------------------
 
-    async def _run(self) -> None:
+    async def _run(self, prompt: asyncio.Task[Samples]) -> None:
         try:
             if await self._invite_phase():
                 keeper = asyncio.create_task(self._keep_session())
                 try:
-                    await self._media_phase()
+                    await self._media_phase(prompt)
                 finally:
                     keeper.cancel()
                     await asyncio.gather(keeper, return_exceptions=True)
@@ -560,11 +560,10 @@ class SipCall:
 
     # -- the spoken menu ------------------------------------------------------------------
 
-    async def _media_phase(self) -> None:
+    async def _media_phase(self, synthesis: asyncio.Task[Samples]) -> None:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.config.max_call_seconds
-        assert self._prompt is not None
-        prompt = await self._prompt
+        prompt = await synthesis
         if not self.request.offers_menu:
             await self._say_and_hang_up(prompt, deadline, detail="said without a menu")
             return
@@ -590,17 +589,18 @@ class SipCall:
             self._emit(CallEventKind.DIGITS, digits=digit)
             keys += digit
             reply = reply_to(keys)
-            said = await self._synthesize(reply.says, self.request.voice) if reply.says else None
+            if reply.then is Then.PROMPT and not reply.says:
+                parts = (prompt,)
+                continue
+            said = await self._synthesize(reply.says, self.request.voice)
             if reply.then is Then.HANG_UP:
-                assert said is not None
                 await self._say_and_hang_up(said, deadline, detail=f"key {digit}")
                 return
             if reply.then is Then.WAIT_FOR_KEY:
-                assert said is not None
                 # Once the wait is played out, the loop reads the full prompt again.
                 parts = (said, QUESTION_WAIT)
             else:
-                parts = (prompt,) if said is None else (said, PAUSE_BEFORE_REPEAT, prompt)
+                parts = (said, PAUSE_BEFORE_REPEAT, prompt)
 
     async def _say_and_hang_up(self, clip: Samples, deadline: float, *, detail: str) -> None:
         # The last words may run past max_call_seconds by their own length, never more.
