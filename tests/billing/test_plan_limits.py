@@ -2,27 +2,22 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from tests.billing.helpers import tiny_billing
 from tests.delivery.pager import Pager
 from tests.factories import ok
 from tocsin.accounts.models import Organization
-from tocsin.core.clock import ManualClock
 from tocsin.paging.models import CallAttempt
 from tocsin.runtime import Runtime
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
 
-@pytest.fixture
-def pager(client: TestClient, runtime: Runtime, clock: ManualClock, data_dir: Path) -> Pager:
+@pytest.fixture(autouse=True)
+def _tiny(runtime: Runtime) -> None:
     runtime.billing = tiny_billing()  # 2 endpoints, 3 contacts, 2 members, national only
-    return Pager(client, runtime, clock, data_dir)
 
 
 def refused(response: object, resource: str, limit: int) -> None:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from tests.billing.helpers import tiny_billing
-from tests.delivery.pager import Pager
+from tests.delivery.pager import MakePager, Pager
 from tests.factories import ok
 from tocsin.billing.models import UsageCounter
 from tocsin.billing.usage import Counted, Refused, count_call, give_back
@@ -146,10 +145,12 @@ def test_the_spend_limit_refuses_before_the_monthly_quota(
 
 
 @pytest.fixture
-def capped(client: TestClient, runtime: Runtime, clock: ManualClock, data_dir: Path) -> Pager:
+def capped(
+    client: TestClient, runtime: Runtime, clock: ManualClock, make_pager: MakePager
+) -> Pager:
     runtime.billing = tiny_billing(daily=3)
     clock.advance((utc(2026, 1, 10, 20) - clock.now()).total_seconds())  # 15:00 in New York
-    pager = Pager(client, runtime, clock, data_dir, throttle=())
+    pager = make_pager(throttle=())
     ok(
         client.patch(pager.org, json={"timezone": NEW_YORK}, headers=pager.user_auth),
     )

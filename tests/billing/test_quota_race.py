@@ -11,14 +11,13 @@ import threading
 from collections import Counter
 from dataclasses import replace
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from tests.billing.helpers import tiny_billing
-from tests.delivery.pager import Pager
+from tests.delivery.pager import MakePager
 from tests.factories import ok
 from tocsin.audit.models import Notice
 from tocsin.billing.models import UsageCounter
@@ -56,10 +55,10 @@ def _in_threads(count: int, work: object) -> list[BaseException]:
 
 
 def test_eight_workers_cannot_overrun_the_monthly_quota(
-    client: TestClient, runtime: Runtime, clock: ManualClock, data_dir: Path
+    client: TestClient, runtime: Runtime, clock: ManualClock, make_pager: MakePager
 ) -> None:
     runtime.billing = tiny_billing(daily=1000, monthly=QUOTA)
-    pager = Pager(client, runtime, clock, data_dir, throttle=())
+    pager = make_pager(throttle=())
     # One contact per alert, so nothing but the quota holds calls back.
     endpoints = [pager.endpoint(pager.contact(f"C{n}")) for n in range(2)]
     for n in range(ALERTS):

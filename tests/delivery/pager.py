@@ -5,6 +5,10 @@ on the injected clock.
 Tests read as what happens: `pager.fire(...)`, `pager.run()`, `pager.later(minutes=2)`, then
 look at `pager.calls()` (what the simulator was asked to dial, in order) and `pager.alert(id)`
 (the API's view of the alert, its escalation, jobs and timeline).
+
+Tests take the `pager` fixture (tests/conftest.py), and `make_pager` for more organizations on
+the same server. Options differ by module or test through a mark:
+`pytestmark = pytest.mark.pager(throttle=(), rounds=1)`; a test's mark overrides its module's.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import json
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from fastapi.testclient import TestClient
 
@@ -201,3 +205,16 @@ class Pager:
 
     def numbers_called(self) -> list[str]:
         return [call.to for call in self.calls()]
+
+
+class MakePager(Protocol):
+    """The `make_pager` fixture (tests/conftest.py): one more organization set up for paging,
+    on the test's server; options not given are those of the test's `pager` marks."""
+
+    def __call__(
+        self,
+        *,
+        throttle: tuple[Bucket, ...] = ...,
+        unanswered_retries: int = ...,
+        rounds: int | None = ...,
+    ) -> Pager: ...

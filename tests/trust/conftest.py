@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -11,15 +9,9 @@ from sqlalchemy import select
 from tests.delivery.pager import Pager
 from tests.factories import PASSWORD, ok
 from tocsin.accounts.models import User
-from tocsin.core.clock import ManualClock
 from tocsin.runtime import Runtime
 
 STAFF_EMAIL = "staff@tocsin.example"
-
-
-@pytest.fixture
-def pager(client: TestClient, runtime: Runtime, clock: ManualClock, data_dir: Path) -> Pager:
-    return Pager(client, runtime, clock, data_dir)
 
 
 @pytest.fixture

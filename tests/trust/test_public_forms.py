@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.delivery.pager import CALLER_ID, Pager, uk_mobile
+from tests.delivery.pager import CALLER_ID, MakePager, Pager, uk_mobile
 from tests.factories import code_sent, ok, verify_contact
 from tests.trust.conftest import staff_login
 
@@ -43,10 +43,10 @@ def state(pager: Pager, contact_id: str) -> str:
 
 
 def test_a_public_opt_out_stops_every_organization_calling_the_number(
-    client: TestClient, pager: Pager
+    client: TestClient, pager: Pager, make_pager: MakePager
 ) -> None:
     number = uk_mobile()
-    other = Pager(client, pager.runtime, pager.clock, pager.data_dir)
+    other = make_pager()
     mine = pager.contact("Sam", behaviour="no_answer", phone=number)
     theirs = other.contact("Sam", behaviour="no_answer", phone=number)
     my_endpoint = pager.endpoint(mine)
@@ -72,10 +72,10 @@ def test_a_public_opt_out_stops_every_organization_calling_the_number(
 
 
 def test_only_the_owner_verifying_again_lifts_an_opt_out_and_only_for_that_organization(
-    client: TestClient, pager: Pager
+    client: TestClient, pager: Pager, make_pager: MakePager
 ) -> None:
     number = uk_mobile()
-    other = Pager(client, pager.runtime, pager.clock, pager.data_dir)
+    other = make_pager()
     mine = pager.contact("Sam", phone=number)
     theirs = other.contact("Sam", phone=number)
     opt_out(client, number)
@@ -122,9 +122,9 @@ def test_the_opt_out_form_refuses_numbers_the_platform_never_calls(client: TestC
 
 
 def test_an_abuse_report_finds_the_organization_and_call_by_caller_id_and_time(
-    client: TestClient, pager: Pager, staff: dict[str, str]
+    client: TestClient, pager: Pager, make_pager: MakePager, staff: dict[str, str]
 ) -> None:
-    other = Pager(client, pager.runtime, pager.clock, pager.data_dir)
+    other = make_pager()
     victim = uk_mobile()
     other.fire(other.endpoint(other.contact("Someone")))
     other.run()  # another organization's call, same caller id, 25 minutes earlier
@@ -164,9 +164,9 @@ def test_an_abuse_report_finds_the_organization_and_call_by_caller_id_and_time(
 
 
 def test_an_abuse_report_narrows_to_the_reporters_number(
-    client: TestClient, pager: Pager, staff: dict[str, str]
+    client: TestClient, pager: Pager, make_pager: MakePager, staff: dict[str, str]
 ) -> None:
-    other = Pager(client, pager.runtime, pager.clock, pager.data_dir)
+    other = make_pager()
     victim = uk_mobile()
     other.fire(other.endpoint(other.contact("Victim", phone=victim)))
     pager.fire(pager.endpoint(pager.contact("Someone else")))

@@ -5,7 +5,6 @@ organization, any enforcement action, and the audit log. Nobody else gets in."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,17 +15,11 @@ from tests.delivery.pager import CALLER_ID, Pager
 from tests.factories import PASSWORD, ok
 from tests.web.browser_forms import form_token, sign_up, submit
 from tocsin.accounts.models import User
-from tocsin.core.clock import ManualClock
 from tocsin.runtime import Runtime
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
 STAFF = "staff@tocsin.example"
-
-
-@pytest.fixture
-def pager(client: TestClient, runtime: Runtime, clock: ManualClock, data_dir: Path) -> Pager:
-    return Pager(client, runtime, clock, data_dir)
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 import wave
 from io import BytesIO
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -14,15 +13,9 @@ from fastapi.testclient import TestClient
 from tests.delivery.pager import Pager
 from tests.web.browser_forms import form_token, sign_up, submit
 from tests.web.owner_browser import signed_in_owner
-from tocsin.core.clock import ManualClock
 from tocsin.runtime import Runtime
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
-
-@pytest.fixture
-def pager(client: TestClient, runtime: Runtime, clock: ManualClock, data_dir: Path) -> Pager:
-    return Pager(client, runtime, clock, data_dir)
 
 
 @pytest.fixture

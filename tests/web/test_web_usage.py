@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from fastapi.testclient import TestClient
 
@@ -11,15 +9,9 @@ from tests.delivery.pager import Pager
 from tests.factories import ok
 from tests.web.browser_forms import sign_up
 from tests.web.owner_browser import signed_in_owner
-from tocsin.core.clock import ManualClock
 from tocsin.runtime import Runtime
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
-
-@pytest.fixture
-def pager(client: TestClient, runtime: Runtime, clock: ManualClock, data_dir: Path) -> Pager:
-    return Pager(client, runtime, clock, data_dir)
 
 
 def test_usage_page_charts_thirty_days_and_shows_the_figures_and_plan(
