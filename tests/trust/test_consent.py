@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from tests import seeded
 from tests.delivery.pager import MakePager, Pager, uk_mobile
-from tests.factories import code_sent, ok, verify_contact
+from tests.factories import code_sent, ok
 from tocsin.core.config import Settings
 from tocsin.core.ratelimit import Limits, RateLimiter, parse_rate_limits
 from tocsin.documents.queries import aup_version_in_force
@@ -190,7 +191,7 @@ def test_key_9_is_lifted_only_by_verifying_the_number_again(pager: Pager) -> Non
     assert len(pager.calls()) == 1
     pager.behaviours[pager.phone(ana)] = "press:1"
     pager.clock.advance(60)
-    verify_contact(pager.client, pager.org_id, ana, pager.auth)
+    seeded.verify(pager.runtime, pager.org_id, ana)
     assert contact_state(pager, ana) == "verified"
     listed = ok(pager.client.get(f"{pager.org}/do-not-call", headers=pager.auth))["items"]
     assert listed[0]["lifted_at"] is not None

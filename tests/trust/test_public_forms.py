@@ -10,8 +10,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from fastapi.testclient import TestClient
 
+from tests import seeded
 from tests.delivery.pager import CALLER_ID, MakePager, Pager, uk_mobile
-from tests.factories import code_sent, ok, verify_contact
+from tests.factories import code_sent, ok
 from tests.trust.conftest import staff_login
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
@@ -84,7 +85,7 @@ def test_only_the_owner_verifying_again_lifts_an_opt_out_and_only_for_that_organ
     )
     assert error_code(refused, 409) == "platform_opt_out"
     pager.clock.advance(61)
-    verify_contact(pager.client, pager.org_id, mine, pager.auth)
+    seeded.verify(pager.runtime, pager.org_id, mine)
     assert state(pager, mine) == "verified"
     assert state(other, theirs) == "opted_out"
     pager.fire(pager.endpoint(mine))
@@ -151,7 +152,7 @@ def test_an_abuse_report_finds_the_organization_and_call_by_caller_id_and_time(
         201,
     )
     assert set(received) == {"reference", "received_at"}  # nothing about who called
-    staff = staff_login(client)
+    staff = staff_login(pager.runtime)
     case = ok(client.get(f"/v1/admin/cases/{received['reference']}", headers=staff))
     assert case["kind"] == "abuse_report"
     assert case["org_id"] == pager.org_id
