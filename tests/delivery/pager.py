@@ -70,6 +70,7 @@ class Pager:
         # The owner's token, for what only people may do (time zone, trial); it expires, so use
         # it before moving the clock by more than a quarter of an hour.
         self.user_auth = owner.auth
+        self.owner_id = owner.user_id
         self.org_id = owner.org_id
         self.org = f"/v1/orgs/{self.org_id}"
         self.ingest_key = seeded.api_key(runtime, self.org_id, name="hooks")

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from tests.delivery.pager import MakePager
 from tests.factories import ok
-from tests.web.browser_forms import form_token, submit
+from tests.web.browser_forms import form_token, owner_home
 from tocsin.accounts.models import ApiKey
 from tocsin.contacts.models import Contact
 from tocsin.paging.models import Alert, CallAttempt
@@ -78,14 +78,8 @@ def test_tenant_a_reaches_nothing_of_tenant_b_through_any_page(
 ) -> None:
     b_ids = b_world(client, runtime, make_pager)
     browser = TestClient(client.app)
-    home = submit(
-        browser,
-        "/signup",
-        "/signup",
-        {"email": "a@example.com", "password": "correct horse battery staple"},
-    )
-    assert home.status_code == 303
-    token = form_token(browser.get(home.headers["location"]).text)
+    home = owner_home(browser, runtime, "a@example.com", "A Ops")
+    token = form_token(browser.get(home).text)
     routes = page_routes(client)
     assert len(routes) >= 10, routes
     failures = []
