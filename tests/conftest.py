@@ -28,6 +28,7 @@ from starlette.datastructures import State
 from typer.testing import CliRunner
 from xdist.scheduler import LoadScopeScheduling
 
+from tests.delivery.pager import MakePager, Pager
 from tocsin.accounts import passwords
 from tocsin.app import create_app
 from tocsin.core.clock import ManualClock
@@ -246,3 +247,30 @@ def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(
         passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     )
+
+
+@pytest.fixture
+def make_pager(
+    client: TestClient,
+    runtime: Runtime,
+    clock: ManualClock,
+    data_dir: Path,
+    request: pytest.FixtureRequest,
+) -> MakePager:
+    """Organizations set up for paging (tests/delivery/pager.py) on the test's server, each a
+    tenant of its own. Options not given in the call are the test's `pager` marks: a module's
+    `pytestmark = pytest.mark.pager(rounds=1)`, then its test's own mark over it."""
+    marked: dict[str, Any] = {}
+    for mark in reversed(list(request.node.iter_markers("pager"))):
+        marked.update(mark.kwargs)
+
+    def make(**options: Any) -> Pager:
+        return Pager(client, runtime, clock, data_dir, **{**marked, **options})
+
+    return make
+
+
+@pytest.fixture
+def pager(make_pager: MakePager) -> Pager:
+    """An organization set up for paging, with the options of the test's `pager` marks."""
+    return make_pager()

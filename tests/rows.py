@@ -1,5 +1,5 @@
-"""Row factories on top of tests/seeded.py for the tests of issue 14: a tenant with several
-verified numbers on one endpoint, a provider account, a signed-in browser."""
+"""Row factories on top of tests/seeded.py: a tenant with several verified numbers on one
+endpoint, a provider account, a browser signed in by a session written directly."""
 
 from __future__ import annotations
 
@@ -67,6 +67,12 @@ def tenant_rows(
 
 def browser_for(client: TestClient, runtime: Runtime, user_id: str) -> TestClient:
     """A browser of its own, signed in as the user by a session written directly."""
+    return sign_in(TestClient(client.app), runtime, user_id)
+
+
+def sign_in(browser: TestClient, runtime: Runtime, user_id: str) -> TestClient:
+    """`browser` signed in as the user by a new session written directly (sessions last 12
+    hours: a test that moves the clock by days signs in again)."""
     with runtime.database.write() as session:
         user = session.get(User, user_id)
         assert user is not None
@@ -79,7 +85,6 @@ def browser_for(client: TestClient, runtime: Runtime, user_id: str) -> TestClien
             ip_address=None,
             user_agent="tests",
         )
-    browser = TestClient(client.app)
     browser.cookies.set(sessions.COOKIE, opened.token)
     return browser
 

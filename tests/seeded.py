@@ -1,22 +1,25 @@
-"""Row factories: people, organizations, contacts, endpoints, escalation policies and keys
-written straight into the test database, for tests whose subject is not the HTTP API.
+"""Row factories: people, organizations, members, contacts, endpoints, escalation policies and
+keys written straight into the test database, for tests whose subject is not the HTTP API.
 
 Building a tenant over HTTP (sign-up, a contact, a simulated verification call, an endpoint, a
-key) costs a quarter to half a second a test; these write the same rows in a few milliseconds.
-They call the domain functions the API's routes call, so the rows keep the API's invariants:
+key) costs about twice what writing the same rows does, and a sign-up form or sign-in page more
+requests again. These call the domain functions and commands the API's routes call, so the
+rows keep the API's invariants:
 
-- a person signs up as `registration.register` has it (policies accepted, audit entry) and
-  gets tokens as sign-in issues them;
-- a contact is screened, counted against the plan and audited;
+- a person signs up as `registration.register` has it (policies accepted, audit entry; into
+  an invite's organization with `invite_code`) and gets tokens as sign-in issues them;
+- organizations and invites are made by `organizations.commands`, plan limits included;
+- a contact is screened, counted against the plan and audited (`contacts.commands`);
 - a verified contact's number has a confirmed code, a consent record and a trial claim, as
   typing back the code leaves them; only the verification call itself is never placed, so the
   simulator has no record of it;
 - keys are stored as digests, the plaintext returned once; policies and endpoints are
-  validated as the API validates them.
+  validated as the API validates them;
+- a platform administrator is granted the role as `tocsin admin grant` grants it.
 
 What the API would do as a key or a person, these do as the organization's owner. Tests of the
 routes themselves (sign-up, contacts, verification, keys, isolation, error shapes) build over
-HTTP with tests/factories.py.
+HTTP with tests/factories.py; tests/rows.py adds browsers signed in by a session row.
 """
 
 from __future__ import annotations
@@ -32,20 +35,23 @@ from sqlalchemy.orm import Session
 from tests.factories import PASSWORD, Tenant
 from tocsin.accounts import service
 from tocsin.accounts.models import Membership, Role
+from tocsin.cli.common import CLI_ACTOR
 from tocsin.contacts import commands as contacts
 from tocsin.contacts.verify import confirm_for_contact, issue_for_contact
 from tocsin.core.actors import Actor
 from tocsin.endpoints import commands as endpoints
 from tocsin.numbers.verification import Channel, Requester
-from tocsin.organizations import api_keys, registration
+from tocsin.organizations import api_keys, commands, registration
 from tocsin.runtime import Runtime
+from tocsin.trust.staff import set_platform_admin
 
 _people = itertools.count(1)
 
 
 @dataclass(frozen=True)
 class Person:
-    """Someone signed up with their own organization, and the tokens sign-up gave them."""
+    """Someone signed up, the organization they made (or joined by invite), and the tokens
+    sign-up gave them."""
 
     email: str
     user_id: str
@@ -58,8 +64,15 @@ class Person:
         return {"Authorization": f"Bearer {self.access_token}"}
 
 
-def person(runtime: Runtime, *, org_name: str | None = None, email: str | None = None) -> Person:
-    """A sign-up with the password tests/factories.py uses, so the person can also sign in."""
+def person(
+    runtime: Runtime,
+    *,
+    org_name: str | None = None,
+    email: str | None = None,
+    invite_code: str | None = None,
+) -> Person:
+    """A sign-up with the password tests/factories.py uses, so the person can also sign in;
+    with `invite_code`, into the inviting organization instead of one of their own."""
     email = email or f"row-user{next(_people)}@example.com"
     now = runtime.clock.now()
     with runtime.database.write() as session:
@@ -71,19 +84,12 @@ def person(runtime: Runtime, *, org_name: str | None = None, email: str | None =
             display_name="",
             organization_name=org_name,
             country=None,
-            invite_code=None,
+            invite_code=invite_code,
             ip_address=None,
             user_agent=None,
             now=now,
         )
-        tokens = service.issue_tokens(
-            session,
-            user_id=registered.user.id,
-            codec=runtime.tokens,
-            now=now,
-            access_lifetime=runtime.access_lifetime,
-            refresh_lifetime=runtime.refresh_lifetime,
-        )
+        tokens = _tokens(session, runtime, registered.user.id)
         return Person(
             email=registered.user.email,
             user_id=registered.user.id,
@@ -91,6 +97,63 @@ def person(runtime: Runtime, *, org_name: str | None = None, email: str | None =
             access_token=tokens.access_token,
             refresh_token=tokens.refresh_token,
         )
+
+
+def signed_in(runtime: Runtime, user_id: str) -> dict[str, str]:
+    """A bearer header with tokens issued now, as signing in issues them: for a person whose
+    sign-up token expired while the test moved the clock (access tokens live 15 minutes)."""
+    with runtime.database.write() as session:
+        return {"Authorization": f"Bearer {_tokens(session, runtime, user_id).access_token}"}
+
+
+def platform_admin(runtime: Runtime, *, email: str | None = None) -> Person:
+    """Someone signed up, then made a platform administrator as `tocsin admin grant` makes one."""
+    admin = person(runtime, email=email)
+    with runtime.database.write() as session:
+        set_platform_admin(
+            session, email=admin.email, admin=True, actor=CLI_ACTOR, now=runtime.clock.now()
+        )
+    return admin
+
+
+def organization(runtime: Runtime, owner_id: str, *, name: str) -> str:
+    """Another organization of an existing person, who owns it; its id."""
+    with runtime.database.write() as session:
+        org = commands.create_organization(
+            session,
+            runtime,
+            name=name,
+            owner_id=owner_id,
+            country=None,
+            actor=Actor("user", owner_id),
+            now=runtime.clock.now(),
+        )
+        org_id: str = org.id
+        return org_id
+
+
+def invite(runtime: Runtime, org_id: str, *, role: Role = Role.MEMBER) -> str:
+    """An invite from the organization's owner, within the plan's room for members; its code."""
+    with runtime.database.write() as session:
+        owner = _owner(session, org_id)
+        _, code = commands.create_invite(
+            session,
+            runtime,
+            org_id=org_id,
+            role=role,
+            email=None,
+            created_by=owner.id,
+            actor=owner,
+            now=runtime.clock.now(),
+        )
+        return code
+
+
+def member(
+    runtime: Runtime, org_id: str, *, role: Role = Role.MEMBER, email: str | None = None
+) -> Person:
+    """Someone who signed up with an invite into the organization, as `role`."""
+    return person(runtime, email=email, invite_code=invite(runtime, org_id, role=role))
 
 
 def api_key(
@@ -233,6 +296,17 @@ def tenant(runtime: Runtime, *, phone: str = "+447400123456") -> Tenant:
         contact_id=contact_id,
         endpoint_id=endpoint(runtime, owner.org_id, contact_id),
         ingest_key=api_key(runtime, owner.org_id),
+    )
+
+
+def _tokens(session: Session, runtime: Runtime, user_id: str) -> service.TokenPair:
+    return service.issue_tokens(
+        session,
+        user_id=user_id,
+        codec=runtime.tokens,
+        now=runtime.clock.now(),
+        access_lifetime=runtime.access_lifetime,
+        refresh_lifetime=runtime.refresh_lifetime,
     )
 
 

@@ -9,10 +9,11 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from tests import seeded
 from tests.billing.conftest import NEW_SECRET, TEAM_PRICE
 from tests.billing.helpers import tiny_billing
 from tests.billing.paddle import PaddleSender, adjustment, paddle_id, subscription, transaction
-from tests.factories import ok, signup
+from tests.factories import ok
 from tocsin.billing.models import Adjustment
 from tocsin.core.clock import ManualClock
 from tocsin.runtime import Runtime
@@ -27,17 +28,8 @@ class Customer:
 
     def __init__(self, client: TestClient, runtime: Runtime, clock: ManualClock) -> None:
         runtime.billing = tiny_billing()
-        _, body = signup(client, org_name="Customer")
-        self.org_id: str = body["organization"]["id"]
-        user = {"Authorization": f"Bearer {body['tokens']['access_token']}"}
-        key = ok(
-            client.post(
-                f"/v1/orgs/{self.org_id}/api-keys",
-                json={"name": "reader", "scopes": ["read"]},
-                headers=user,
-            ),
-            201,
-        )["key"]
+        self.org_id = seeded.person(runtime, org_name="Customer").org_id
+        key = seeded.api_key(runtime, self.org_id, name="reader", scopes=("read",))
         self.auth = {"Authorization": f"Bearer {key}"}
         self.client, self.clock, self.runtime = client, clock, runtime
         self.paddle = PaddleSender(secrets=[NEW_SECRET], now=clock.now)

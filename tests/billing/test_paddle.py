@@ -9,10 +9,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from tests import seeded
 from tests.billing.conftest import NEW_SECRET, OLD_SECRET, TEAM_PRICE
 from tests.billing.helpers import tiny_billing
 from tests.billing.paddle import PaddleSender, paddle_id, subscription, transaction
-from tests.factories import ok, signup
+from tests.factories import ok
 from tocsin.billing.models import BillingEvent, PaymentTransaction, Subscription
 from tocsin.core.clock import ManualClock
 from tocsin.runtime import Runtime
@@ -21,20 +22,10 @@ pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
 
 class Org:
-    def __init__(self, client: TestClient, email_org: tuple[str, dict[str, Any]]) -> None:
-        self.email, body = email_org
-        self.id: str = body["organization"]["id"]
-        self.client = client
-        self.auth = {"Authorization": f"Bearer {body['tokens']['access_token']}"}
+    def __init__(self, client: TestClient, runtime: Runtime, org_id: str, owner_id: str) -> None:
+        self.id, self.owner_id, self.client = org_id, owner_id, client
         # Reads go by API key: the tests move the clock by days and tokens expire.
-        key = ok(
-            client.post(
-                f"/v1/orgs/{self.id}/api-keys",
-                json={"name": "reader", "scopes": ["read"]},
-                headers=self.auth,
-            ),
-            201,
-        )["key"]
+        key = seeded.api_key(runtime, org_id, name="reader", scopes=("read",))
         self.reader = {"Authorization": f"Bearer {key}"}
 
     def billing(self) -> dict[str, Any]:
@@ -51,7 +42,8 @@ class Org:
 @pytest.fixture
 def org(client: TestClient, runtime: Runtime) -> Org:
     runtime.billing = tiny_billing()
-    return Org(client, signup(client, org_name="Acme"))
+    owner = seeded.person(runtime, org_name="Acme")
+    return Org(client, runtime, owner.org_id, owner.user_id)
 
 
 @pytest.fixture
@@ -342,11 +334,8 @@ def test_a_paddle_trial_is_granted_once_per_person(
     assert billing["trial"]["source"] == "paddle"
 
     # The same owner makes a second organization and starts another trial there.
-    second_body = ok(client.post("/v1/orgs", json={"name": "Acme again"}, headers=org.auth), 201)
-    token = org.auth["Authorization"].removeprefix("Bearer ")
-    second = Org(
-        client, (org.email, {"organization": second_body, "tokens": {"access_token": token}})
-    )
+    second_id = seeded.organization(runtime, org.owner_id, name="Acme again")
+    second = Org(client, runtime, second_id, org.owner_id)
     clock.advance(60)
     again = active(second, clock, paddle_id("sub"), status="trialing", trial_ends_at=trial_end)
     ok(paddle.deliver(client, "subscription.trialing", again))

@@ -2,27 +2,22 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from tests import seeded
 from tests.billing.helpers import tiny_billing
 from tests.delivery.pager import Pager
-from tests.factories import ok
 from tocsin.accounts.models import Organization
-from tocsin.core.clock import ManualClock
 from tocsin.paging.models import CallAttempt
 from tocsin.runtime import Runtime
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
 
-@pytest.fixture
-def pager(client: TestClient, runtime: Runtime, clock: ManualClock, data_dir: Path) -> Pager:
+@pytest.fixture(autouse=True)
+def _tiny(runtime: Runtime) -> None:
     runtime.billing = tiny_billing()  # 2 endpoints, 3 contacts, 2 members, national only
-    return Pager(client, runtime, clock, data_dir)
 
 
 def refused(response: object, resource: str, limit: int) -> None:
@@ -53,20 +48,8 @@ def test_endpoints_and_contacts_stop_at_the_plans_limit(pager: Pager) -> None:
 
 
 def test_members_stop_at_the_plans_limit(pager: Pager) -> None:
-    invite = ok(
-        pager.client.post(f"{pager.org}/invites", json={"role": "member"}, headers=pager.user_auth),
-        201,
-    )
     # The owner and one member fill the Tiny plan's two places.
-    joined = pager.client.post(
-        "/v1/auth/signup",
-        json={
-            "email": "m1@example.com",
-            "password": "correct horse 12",
-            "invite_code": invite["code"],
-        },
-    )
-    assert joined.status_code == 201, joined.text
+    seeded.member(pager.runtime, pager.org_id)
     refused(
         pager.client.post(f"{pager.org}/invites", json={"role": "member"}, headers=pager.user_auth),
         "members",

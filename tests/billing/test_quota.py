@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from tests import seeded
 from tests.billing.helpers import tiny_billing
-from tests.delivery.pager import Pager
+from tests.delivery.pager import MakePager, Pager
 from tests.factories import ok
 from tocsin.billing.models import UsageCounter
 from tocsin.billing.usage import Counted, Refused, count_call, give_back
@@ -85,21 +85,12 @@ def test_the_call_mentions_the_quota_only_when_fewer_than_three_are_left() -> No
 # Counting in the database ----------------------------------------------------------------------
 
 
-def _org(client: TestClient) -> str:
-    body = ok(
-        client.post(
-            "/v1/auth/signup", json={"email": "q@example.com", "password": "correct horse 12"}
-        ),
-        201,
-    )
-    org_id: str = body["organization"]["id"]
-    return org_id
+def _org(runtime: Runtime) -> str:
+    return seeded.person(runtime, email="q@example.com").org_id
 
 
-def test_counting_stops_at_the_daily_cap_and_gives_back(
-    client: TestClient, runtime: Runtime
-) -> None:
-    org_id = _org(client)
+def test_counting_stops_at_the_daily_cap_and_gives_back(runtime: Runtime) -> None:
+    org_id = _org(runtime)
     caps = CallCaps(monthly_calls=100, daily_calls=3, monthly_spend_cents=1000, cost_cents=2)
     periods = periods_at(utc(2026, 1, 1, 12), "UTC")
     results = []
@@ -122,10 +113,8 @@ def test_counting_stops_at_the_daily_cap_and_gives_back(
     assert rows == {"2026-01-01": (2, 4), "2026-01": (2, 4)}
 
 
-def test_the_spend_limit_refuses_before_the_monthly_quota(
-    client: TestClient, runtime: Runtime
-) -> None:
-    org_id = _org(client)
+def test_the_spend_limit_refuses_before_the_monthly_quota(runtime: Runtime) -> None:
+    org_id = _org(runtime)
     caps = CallCaps(monthly_calls=100, daily_calls=100, monthly_spend_cents=5, cost_cents=2)
     periods = periods_at(utc(2026, 1, 1, 12), "UTC")
     results = []
@@ -146,10 +135,12 @@ def test_the_spend_limit_refuses_before_the_monthly_quota(
 
 
 @pytest.fixture
-def capped(client: TestClient, runtime: Runtime, clock: ManualClock, data_dir: Path) -> Pager:
+def capped(
+    client: TestClient, runtime: Runtime, clock: ManualClock, make_pager: MakePager
+) -> Pager:
     runtime.billing = tiny_billing(daily=3)
     clock.advance((utc(2026, 1, 10, 20) - clock.now()).total_seconds())  # 15:00 in New York
-    pager = Pager(client, runtime, clock, data_dir, throttle=())
+    pager = make_pager(throttle=())
     ok(
         client.patch(pager.org, json={"timezone": NEW_YORK}, headers=pager.user_auth),
     )

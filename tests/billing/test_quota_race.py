@@ -11,14 +11,14 @@ import threading
 from collections import Counter
 from dataclasses import replace
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from tests import seeded
 from tests.billing.helpers import tiny_billing
-from tests.delivery.pager import Pager
+from tests.delivery.pager import MakePager
 from tests.factories import ok
 from tocsin.audit.models import Notice
 from tocsin.billing.models import UsageCounter
@@ -56,10 +56,10 @@ def _in_threads(count: int, work: object) -> list[BaseException]:
 
 
 def test_eight_workers_cannot_overrun_the_monthly_quota(
-    client: TestClient, runtime: Runtime, clock: ManualClock, data_dir: Path
+    client: TestClient, runtime: Runtime, clock: ManualClock, make_pager: MakePager
 ) -> None:
     runtime.billing = tiny_billing(daily=1000, monthly=QUOTA)
-    pager = Pager(client, runtime, clock, data_dir, throttle=())
+    pager = make_pager(throttle=())
     # One contact per alert, so nothing but the quota holds calls back.
     endpoints = [pager.endpoint(pager.contact(f"C{n}")) for n in range(2)]
     for n in range(ALERTS):
@@ -99,16 +99,8 @@ def test_eight_workers_cannot_overrun_the_monthly_quota(
     assert (usage["month"]["calls"], usage["calls_left"]) == (QUOTA, 0)
 
 
-def test_concurrent_counting_transactions_stop_exactly_at_the_cap(
-    client: TestClient, runtime: Runtime
-) -> None:
-    body = ok(
-        client.post(
-            "/v1/auth/signup", json={"email": "race@example.com", "password": "correct horse 12"}
-        ),
-        201,
-    )
-    org_id = body["organization"]["id"]
+def test_concurrent_counting_transactions_stop_exactly_at_the_cap(runtime: Runtime) -> None:
+    org_id = seeded.person(runtime, email="race@example.com").org_id
     caps = CallCaps(monthly_calls=25, daily_calls=1000, monthly_spend_cents=10_000, cost_cents=1)
     periods = periods_at(datetime(2026, 1, 5, tzinfo=UTC), "UTC")
     granted: list[int] = []

@@ -9,10 +9,11 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from tests import seeded
 from tests.billing.conftest import NEW_SECRET
 from tests.billing.helpers import tiny_billing
 from tests.billing.paddle import PaddleSender, paddle_id, transaction
-from tests.factories import PASSWORD, add_contact, ok
+from tests.factories import ok
 from tocsin.billing.trials import normalise_trial_email
 from tocsin.core.clock import ManualClock
 from tocsin.runtime import Runtime
@@ -25,15 +26,10 @@ def _tiny(runtime: Runtime) -> None:
     runtime.billing = tiny_billing()
 
 
-def person(client: TestClient, email: str, org_name: str = "Org") -> tuple[str, dict[str, str]]:
-    body = ok(
-        client.post(
-            "/v1/auth/signup",
-            json={"email": email, "password": PASSWORD, "organization_name": org_name},
-        ),
-        201,
-    )
-    return body["organization"]["id"], {"Authorization": f"Bearer {body['tokens']['access_token']}"}
+def person(runtime: Runtime, email: str) -> tuple[str, dict[str, str]]:
+    """Someone signed up with their own organization: its id, and their bearer header."""
+    someone = seeded.person(runtime, email=email, org_name="Org")
+    return someone.org_id, someone.auth
 
 
 def start(client: TestClient, org_id: str, auth: dict[str, str]) -> Any:
@@ -49,88 +45,89 @@ def refused_for(response: Any) -> list[str]:
 
 
 def test_a_trial_lasts_14_days_then_the_default_plan_applies(
-    client: TestClient, clock: ManualClock
+    client: TestClient, runtime: Runtime, clock: ManualClock
 ) -> None:
-    org_id, auth = person(client, "ana@example.com")
+    org_id, auth = person(runtime, "ana@example.com")
     assert ok(client.get(f"/v1/orgs/{org_id}/billing", headers=auth))["trial_available"] is True
     trial = ok(start(client, org_id, auth), 201)
     assert trial["ends_at"].startswith((clock.now() + timedelta(days=14)).strftime("%Y-%m-%d"))
     billing = ok(client.get(f"/v1/orgs/{org_id}/billing", headers=auth))
     assert (billing["plan"]["code"], billing["trial_available"]) == ("trial", False)
 
-    key = ok(
-        client.post(
-            f"/v1/orgs/{org_id}/api-keys", json={"name": "r", "scopes": ["read"]}, headers=auth
-        ),
-        201,
-    )["key"]
+    key = seeded.api_key(runtime, org_id, name="r", scopes=("read",))
     clock.advance(14 * 86400)
     billing = ok(client.get(f"/v1/orgs/{org_id}/billing", headers={"X-API-Key": key}))
     assert billing["plan"]["code"] == "tiny"
 
 
-def test_the_same_organization_cannot_start_a_second_trial(client: TestClient) -> None:
-    org_id, auth = person(client, "ana@example.com")
+def test_the_same_organization_cannot_start_a_second_trial(
+    client: TestClient, runtime: Runtime
+) -> None:
+    org_id, auth = person(runtime, "ana@example.com")
     ok(start(client, org_id, auth), 201)
     again = start(client, org_id, auth)
     assert again.status_code == 409
     assert again.json()["error"]["code"] == "trial_used"
 
 
-def test_a_second_organization_of_the_same_owner_gets_no_trial(client: TestClient) -> None:
-    org_id, auth = person(client, "ana@example.com")
-    ok(start(client, org_id, auth), 201)
-    other = ok(client.post("/v1/orgs", json={"name": "Another"}, headers=auth), 201)["id"]
-    assert refused_for(start(client, other, auth)) == ["email", "owner"]
+def test_a_second_organization_of_the_same_owner_gets_no_trial(
+    client: TestClient, runtime: Runtime
+) -> None:
+    ana = seeded.person(runtime, email="ana@example.com")
+    ok(start(client, ana.org_id, ana.auth), 201)
+    other = seeded.organization(runtime, ana.user_id, name="Another")
+    assert refused_for(start(client, other, ana.auth)) == ["email", "owner"]
 
 
 @pytest.mark.parametrize(
     "second_email", ["Ana.Smith+trial2@gmail.com", "anasmith@googlemail.com", "a.nasmith@gmail.com"]
 )
 def test_the_same_mailbox_under_another_spelling_gets_no_trial(
-    client: TestClient, second_email: str
+    client: TestClient, runtime: Runtime, second_email: str
 ) -> None:
-    org_id, auth = person(client, "ana.smith@gmail.com")
+    org_id, auth = person(runtime, "ana.smith@gmail.com")
     ok(start(client, org_id, auth), 201)
-    other_id, other_auth = person(client, second_email)
+    other_id, other_auth = person(runtime, second_email)
     assert refused_for(start(client, other_id, other_auth)) == ["email"]
 
 
-def test_the_same_phone_number_gets_no_second_trial(client: TestClient) -> None:
-    org_id, auth = person(client, "ana@example.com")
-    add_contact(client, org_id, auth, phone="+447400123456")
+def test_the_same_phone_number_gets_no_second_trial(client: TestClient, runtime: Runtime) -> None:
+    org_id, auth = person(runtime, "ana@example.com")
+    seeded.contact(runtime, org_id, phone="+447400123456")
     ok(start(client, org_id, auth), 201)
-    other_id, other_auth = person(client, "bob@example.org")
-    add_contact(client, other_id, other_auth, phone="+44 7400 123456")
+    other_id, other_auth = person(runtime, "bob@example.org")
+    seeded.contact(runtime, other_id, phone="+44 7400 123456")
     assert refused_for(start(client, other_id, other_auth)) == ["phone"]
     billing = ok(client.get(f"/v1/orgs/{other_id}/billing", headers=other_auth))
     assert (billing["plan"]["code"], billing["trial_available"]) == ("tiny", False)
 
 
-def test_only_verified_numbers_identify_a_person(client: TestClient) -> None:
+def test_only_verified_numbers_identify_a_person(client: TestClient, runtime: Runtime) -> None:
     """Anyone can type someone else's number; only its owner can verify it."""
-    org_id, auth = person(client, "ana@example.com")
-    add_contact(client, org_id, auth, phone="+447400123456", verified=False)
+    org_id, auth = person(runtime, "ana@example.com")
+    seeded.contact(runtime, org_id, phone="+447400123456", verified=False)
     ok(start(client, org_id, auth), 201)
-    other_id, other_auth = person(client, "bob@example.org")
-    add_contact(client, other_id, other_auth, phone="+447400123456")
+    other_id, other_auth = person(runtime, "bob@example.org")
+    seeded.contact(runtime, other_id, phone="+447400123456")
     ok(start(client, other_id, other_auth), 201)
 
 
-def test_a_number_verified_during_a_trial_gets_no_second_trial(client: TestClient) -> None:
-    org_id, auth = person(client, "ana@example.com")
+def test_a_number_verified_during_a_trial_gets_no_second_trial(
+    client: TestClient, runtime: Runtime
+) -> None:
+    org_id, auth = person(runtime, "ana@example.com")
     ok(start(client, org_id, auth), 201)
-    add_contact(client, org_id, auth, phone="+447400123456")
-    other_id, other_auth = person(client, "bob@example.org")
-    add_contact(client, other_id, other_auth, phone="+447400123456")
+    seeded.contact(runtime, org_id, phone="+447400123456")
+    other_id, other_auth = person(runtime, "bob@example.org")
+    seeded.contact(runtime, other_id, phone="+447400123456")
     assert refused_for(start(client, other_id, other_auth)) == ["phone"]
 
 
 def test_the_card_used_during_a_trial_gets_no_second_trial(
-    client: TestClient, clock: ManualClock
+    client: TestClient, runtime: Runtime, clock: ManualClock
 ) -> None:
     paddle = PaddleSender(secrets=[NEW_SECRET], now=clock.now)
-    org_id, auth = person(client, "ana@example.com")
+    org_id, auth = person(runtime, "ana@example.com")
     ok(start(client, org_id, auth), 201)
 
     def paid(for_org: str, holder: str) -> None:
@@ -145,29 +142,22 @@ def test_the_card_used_during_a_trial_gets_no_second_trial(
         ok(paddle.deliver(client, "transaction.completed", data))
 
     paid(org_id, "Ana Smith")
-    other_id, other_auth = person(client, "someone-else@example.org")
+    other_id, other_auth = person(runtime, "someone-else@example.org")
     # The holder's name is spelled differently; the card is the same.
     paid(other_id, "ana  SMITH")
     assert refused_for(start(client, other_id, other_auth)) == ["payment"]
 
 
-def test_a_different_person_gets_a_trial(client: TestClient) -> None:
-    org_id, auth = person(client, "ana@example.com")
+def test_a_different_person_gets_a_trial(client: TestClient, runtime: Runtime) -> None:
+    org_id, auth = person(runtime, "ana@example.com")
     ok(start(client, org_id, auth), 201)
-    other_id, other_auth = person(client, "bob@example.org")
+    other_id, other_auth = person(runtime, "bob@example.org")
     ok(start(client, other_id, other_auth), 201)
 
 
-def test_only_an_owner_can_start_the_trial(client: TestClient) -> None:
-    org_id, auth = person(client, "ana@example.com")
-    key = ok(
-        client.post(
-            f"/v1/orgs/{org_id}/api-keys",
-            json={"name": "w", "scopes": ["read", "write"]},
-            headers=auth,
-        ),
-        201,
-    )["key"]
+def test_only_an_owner_can_start_the_trial(client: TestClient, runtime: Runtime) -> None:
+    org_id, _ = person(runtime, "ana@example.com")
+    key = seeded.api_key(runtime, org_id, name="w", scopes=("read", "write"))
     response = start(client, org_id, {"X-API-Key": key})
     assert response.status_code == 403
 
@@ -175,8 +165,9 @@ def test_only_an_owner_can_start_the_trial(client: TestClient) -> None:
 def test_two_organizations_of_one_person_asking_at_once_get_one_trial(
     client: TestClient, runtime: Runtime
 ) -> None:
-    org_id, auth = person(client, "ana@example.com")
-    other = ok(client.post("/v1/orgs", json={"name": "Another"}, headers=auth), 201)["id"]
+    ana = seeded.person(runtime, email="ana@example.com")
+    org_id, auth = ana.org_id, ana.auth
+    other = seeded.organization(runtime, ana.user_id, name="Another")
     barrier = threading.Barrier(2)
     statuses: list[int] = []
 

@@ -5,6 +5,10 @@ on the injected clock.
 Tests read as what happens: `pager.fire(...)`, `pager.run()`, `pager.later(minutes=2)`, then
 look at `pager.calls()` (what the simulator was asked to dial, in order) and `pager.alert(id)`
 (the API's view of the alert, its escalation, jobs and timeline).
+
+Tests take the `pager` fixture (tests/conftest.py), and `make_pager` for more organizations on
+the same server. Options differ by module or test through a mark:
+`pytestmark = pytest.mark.pager(throttle=(), rounds=1)`; a test's mark overrides its module's.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import json
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from fastapi.testclient import TestClient
 
@@ -67,6 +71,7 @@ class Pager:
         # The owner's token, for what only people may do (time zone, trial); it expires, so use
         # it before moving the clock by more than a quarter of an hour.
         self.user_auth = owner.auth
+        self.owner_id = owner.user_id
         self.org_id = owner.org_id
         self.org = f"/v1/orgs/{self.org_id}"
         self.ingest_key = seeded.api_key(runtime, self.org_id, name="hooks")
@@ -202,3 +207,16 @@ class Pager:
 
     def numbers_called(self) -> list[str]:
         return [call.to for call in self.calls()]
+
+
+class MakePager(Protocol):
+    """The `make_pager` fixture (tests/conftest.py): one more organization set up for paging,
+    on the test's server; options not given are those of the test's `pager` marks."""
+
+    def __call__(
+        self,
+        *,
+        throttle: tuple[Bucket, ...] = ...,
+        unanswered_retries: int = ...,
+        rounds: int | None = ...,
+    ) -> Pager: ...

@@ -6,24 +6,14 @@ bug or a hand edit of the database would, and checks that the auditor notices it
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import update
 
 from tests.delivery.pager import Pager
-from tocsin.core.clock import ManualClock
 from tocsin.engine.auditor import audit_and_report, find_stuck
 from tocsin.paging.models import Alert, CallJob, Escalation
-from tocsin.runtime import Runtime
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
-
-@pytest.fixture
-def pager(client: TestClient, runtime: Runtime, clock: ManualClock, data_dir: Path) -> Pager:
-    return Pager(client, runtime, clock, data_dir)
 
 
 def audit(pager: Pager) -> list[tuple[str, str]]:

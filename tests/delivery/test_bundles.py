@@ -4,10 +4,8 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from tests.delivery.pager import Pager
@@ -19,12 +17,7 @@ from tocsin.paging.leases import claim_due_jobs
 from tocsin.paging.models import Alert, AlertStatus, CallAttempt, CallJob, JobStatus
 from tocsin.runtime import Runtime
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
-
-@pytest.fixture
-def pager(client: TestClient, runtime: Runtime, clock: ManualClock, data_dir: Path) -> Pager:
-    return Pager(client, runtime, clock, data_dir, rounds=1)
+pytestmark = [pytest.mark.usefixtures("fast_password_hashing"), pytest.mark.pager(rounds=1)]
 
 
 def test_one_call_reads_three_alerts_and_1_acknowledges_all_three(pager: Pager) -> None:

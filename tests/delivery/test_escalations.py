@@ -8,23 +8,14 @@ from __future__ import annotations
 
 import itertools
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 
 from tests.delivery.pager import CALLER_ID, Pager
 from tests.factories import ok
-from tocsin.core.clock import ManualClock
 from tocsin.endpoints.models import EscalationPolicy
-from tocsin.runtime import Runtime
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
-
-@pytest.fixture
-def pager(client: TestClient, runtime: Runtime, clock: ManualClock, data_dir: Path) -> Pager:
-    return Pager(client, runtime, clock, data_dir)
 
 
 def call(*contact_ids: str) -> dict[str, object]:
@@ -316,10 +307,8 @@ def test_an_endpoint_template_is_what_the_call_says(pager: Pager) -> None:
     assert attempt["spoken_text"] == "Checkout is failing. Runbook seven."
 
 
-def test_a_throttled_call_is_delayed_not_dropped_and_a_later_call_carries_it(
-    client: TestClient, runtime: Runtime, clock: ManualClock, data_dir: Path
-) -> None:
-    pager = Pager(client, runtime, clock, data_dir, rounds=1)
+@pytest.mark.pager(rounds=1)
+def test_a_throttled_call_is_delayed_not_dropped_and_a_later_call_carries_it(pager: Pager) -> None:
     alice = pager.contact("Alice", "answer")  # answers, presses nothing: stays open
     endpoint = pager.endpoint(alice)
     # Not critical, so neither is news that may skip the longer limits.
@@ -354,11 +343,8 @@ def test_a_throttled_call_is_delayed_not_dropped_and_a_later_call_carries_it(
     assert pager.alert(first)["jobs"][0]["outcome"] == "unanswered"
 
 
-def storm(
-    client: TestClient, runtime: Runtime, clock: ManualClock, data_dir: Path, severity: str
-) -> list[datetime]:
+def storm(pager: Pager, severity: str) -> list[datetime]:
     """Twenty alerts to one number that answers and presses nothing; when each call began."""
-    pager = Pager(client, runtime, clock, data_dir, unanswered_retries=0, rounds=1)
     alice = pager.contact("Alice", "answer")
     endpoint = pager.endpoint(alice)
     alerts = [
@@ -373,10 +359,9 @@ def storm(
     return sorted(datetime.fromisoformat(c["created_at"]) for c in calls)
 
 
-def test_a_storm_to_one_number_is_bundled_and_spread_out_by_every_bucket(
-    client: TestClient, runtime: Runtime, clock: ManualClock, data_dir: Path
-) -> None:
-    started = storm(client, runtime, clock, data_dir, "major")
+@pytest.mark.pager(unanswered_retries=0, rounds=1)
+def test_a_storm_to_one_number_is_bundled_and_spread_out_by_every_bucket(pager: Pager) -> None:
+    started = storm(pager, "major")
     assert len(started) == 4  # five alerts a call
     gaps = [later - earlier for earlier, later in itertools.pairwise(started)]
     assert min(gaps) >= timedelta(minutes=1)
@@ -388,12 +373,11 @@ def test_a_storm_to_one_number_is_bundled_and_spread_out_by_every_bucket(
         )
 
 
-def test_a_storm_of_critical_news_reaches_the_number_within_minutes(
-    client: TestClient, runtime: Runtime, clock: ManualClock, data_dir: Path
-) -> None:
+@pytest.mark.pager(unanswered_retries=0, rounds=1)
+def test_a_storm_of_critical_news_reaches_the_number_within_minutes(pager: Pager) -> None:
     """Before: per-number throttles held a new group's first page for 6.5 minutes (issue 14,
     finding 10). The first call about each new critical alert waits a minute at most."""
-    started = storm(client, runtime, clock, data_dir, "critical")
+    started = storm(pager, "critical")
     assert len(started) == 4
     gaps = [later - earlier for earlier, later in itertools.pairwise(started)]
     assert gaps == [timedelta(minutes=1)] * 3

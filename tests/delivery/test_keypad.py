@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from fastapi.testclient import TestClient
 
 from tests.delivery.pager import Pager
 from tests.factories import ok
-from tocsin.core.clock import ManualClock
-from tocsin.runtime import Runtime
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
-
-@pytest.fixture
-def pager(client: TestClient, runtime: Runtime, clock: ManualClock, data_dir: Path) -> Pager:
-    return Pager(client, runtime, clock, data_dir)
 
 
 def do_not_call(pager: Pager) -> list[str]:

@@ -10,8 +10,6 @@ notification of the open alert starts paging again.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -19,17 +17,13 @@ from sqlalchemy import select
 from tests.delivery.pager import Pager
 from tests.web.owner_browser import signed_in_owner
 from tocsin.audit.models import Notice
-from tocsin.core.clock import ManualClock
 from tocsin.runtime import Runtime
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
-
-def pager_with(
-    client: TestClient, runtime: Runtime, clock: ManualClock, data_dir: Path, **kwargs: object
-) -> Pager:
+pytestmark = [
+    pytest.mark.usefixtures("fast_password_hashing"),
     # Throttles are tested elsewhere; here they would only move the times about.
-    return Pager(client, runtime, clock, data_dir, throttle=(), **kwargs)  # type: ignore[arg-type]
+    pytest.mark.pager(throttle=()),
+]
 
 
 def notices(runtime: Runtime, org_id: str, kind: str) -> list[Notice]:
@@ -39,10 +33,7 @@ def notices(runtime: Runtime, org_id: str, kind: str) -> list[Notice]:
         )
 
 
-def test_two_unanswered_calls_no_longer_end_the_page(
-    client: TestClient, runtime: Runtime, clock: ManualClock, data_dir: Path
-) -> None:
-    pager = pager_with(client, runtime, clock, data_dir)
+def test_two_unanswered_calls_no_longer_end_the_page(pager: Pager) -> None:
     alice = pager.contact("Alice", "no_answer")
     alert_id = pager.fire(pager.endpoint(alice))
     pager.run()
@@ -60,10 +51,8 @@ def test_two_unanswered_calls_no_longer_end_the_page(
     assert len(pager.numbers_called()) == 5
 
 
-def test_the_primary_is_called_first_then_everyone(
-    client: TestClient, runtime: Runtime, clock: ManualClock, data_dir: Path
-) -> None:
-    pager = pager_with(client, runtime, clock, data_dir, unanswered_retries=0)
+@pytest.mark.pager(unanswered_retries=0)
+def test_the_primary_is_called_first_then_everyone(pager: Pager) -> None:
     alice = pager.contact("Alice", "no_answer")
     bob = pager.contact("Bob", "press:1")
     alert_id = pager.fire(pager.endpoint(alice, bob))
@@ -84,10 +73,10 @@ def run_out(pager: Pager, minutes: int = 240) -> None:
         pager.later(minutes=1)
 
 
+@pytest.mark.pager(rounds=3)
 def test_running_out_of_rounds_is_loud_and_a_new_notification_pages_again(
-    client: TestClient, runtime: Runtime, clock: ManualClock, data_dir: Path
+    client: TestClient, runtime: Runtime, pager: Pager
 ) -> None:
-    pager = pager_with(client, runtime, clock, data_dir, rounds=3)
     alice = pager.contact("Alice", "no_answer")
     endpoint = pager.endpoint(alice)
     alert_id = pager.fire(endpoint)
@@ -121,10 +110,8 @@ def test_running_out_of_rounds_is_loud_and_a_new_notification_pages_again(
     assert len(notices(runtime, pager.org_id, "escalation_exhausted")) == 2
 
 
-def test_a_repeat_of_an_acknowledged_alert_pages_nobody(
-    client: TestClient, runtime: Runtime, clock: ManualClock, data_dir: Path
-) -> None:
-    pager = pager_with(client, runtime, clock, data_dir, rounds=1)
+@pytest.mark.pager(rounds=1)
+def test_a_repeat_of_an_acknowledged_alert_pages_nobody(client: TestClient, pager: Pager) -> None:
     alice = pager.contact("Alice", "no_answer")
     endpoint = pager.endpoint(alice)
     alert_id = pager.fire(endpoint)
@@ -141,10 +128,10 @@ def test_a_repeat_of_an_acknowledged_alert_pages_nobody(
     assert pager.later(minutes=30) == 0
 
 
+@pytest.mark.pager(rounds=1)
 def test_an_exhausted_open_alert_stands_out_on_the_list_and_its_page(
-    client: TestClient, runtime: Runtime, clock: ManualClock, data_dir: Path
+    client: TestClient, runtime: Runtime, pager: Pager
 ) -> None:
-    pager = pager_with(client, runtime, clock, data_dir, rounds=1)
     alice = pager.contact("Alice", "no_answer")
     alert_id = pager.fire(pager.endpoint(alice))
     run_out(pager, 10)

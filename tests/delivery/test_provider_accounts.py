@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from tests import seeded
-from tests.accounts.helpers import api_key_header, create_key, error, join
+from tests.accounts.helpers import api_key_header, error
 from tests.delivery.test_worker import alert_and_attempts, fire
 from tests.factories import Tenant, alert_dials, ok
 from tocsin.audit.models import AuditEvent
@@ -82,12 +82,12 @@ def test_two_accounts_cannot_share_a_priority(client: TestClient, runtime: Runti
 
 def test_only_admins_signed_in_manage_providers(client: TestClient, runtime: Runtime) -> None:
     tenant = seeded.tenant(runtime)
-    member, _ = join(client, tenant, "member", email="member@example.com")
+    member = seeded.member(runtime, tenant.org_id, email="member@example.com").auth
     body = {"kind": "simulator", "name": "x"}
     assert error(client.post(_providers(tenant), json=body, headers=member), 403) == (
         "insufficient_role"
     )
-    key = create_key(client, tenant, ["read", "write"])["key"]
+    key = seeded.api_key(runtime, tenant.org_id, name="key", scopes=("read", "write"))
     with_key = client.post(_providers(tenant), json=body, headers=api_key_header(key))
     assert error(with_key, 403) == "user_required"
 

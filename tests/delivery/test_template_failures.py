@@ -8,10 +8,7 @@ minutes, nothing reached the timeline, and `tocsin engine audit` reported no stu
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from tests.delivery.pager import Pager
@@ -23,16 +20,14 @@ from tocsin.messages import MessageContext, render_message
 from tocsin.paging.models import CallJob
 from tocsin.runtime import Runtime
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
+pytestmark = [
+    pytest.mark.usefixtures("fast_password_hashing"),
+    pytest.mark.pager(throttle=(), rounds=1),
+]
 
 # Fine for an alert without a team (the sample it is checked against when saved); a KeyError for
 # one with a team and no host.
 TEAM_AND_HOST = "{% if payload.team %}{{ '%(team)s: %(host)s' % payload }}{% endif %}"
-
-
-@pytest.fixture
-def pager(client: TestClient, runtime: Runtime, clock: ManualClock, data_dir: Path) -> Pager:
-    return Pager(client, runtime, clock, data_dir, throttle=(), rounds=1)
 
 
 @pytest.mark.parametrize(

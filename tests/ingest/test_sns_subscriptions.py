@@ -11,7 +11,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from tests.factories import make_tenant, ok
+from tests import seeded
+from tests.factories import ok
 from tests.ingest.rows import paging_endpoint
 from tests.ingest.sender_bodies import body
 from tocsin.audit.models import AuditEvent
@@ -19,6 +20,8 @@ from tocsin.intake.accept import Outcome
 from tocsin.intake.subscriptions import subscribe_url_problem, visit
 from tocsin.paging.models import Alert
 from tocsin.runtime import Runtime
+
+pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
 CONFIRM = "/?Action=ConfirmSubscription&TopicArn=arn:aws:sns:eu-west-1:123456789012:tocsin&Token=1"
 
@@ -114,7 +117,7 @@ def test_a_subscription_confirmation_is_confirmed_and_pages_nobody(
         return httpx.Response(200, text="<ConfirmSubscriptionResponse/>")
 
     runtime.outbound_transport = httpx.MockTransport(sns)
-    tenant = make_tenant(client)
+    tenant = seeded.tenant(runtime)
     confirmation = body("aws-sns", "sns-confirmation")
     answer = _post_sns(client, tenant.endpoint_id, tenant.alert_key, confirmation.raw)
     assert answer == {
@@ -146,7 +149,7 @@ def test_a_confirmation_pointing_elsewhere_is_refused_without_a_visit(
         return httpx.Response(200)
 
     runtime.outbound_transport = httpx.MockTransport(sns)
-    tenant = make_tenant(client)
+    tenant = seeded.tenant(runtime)
     raw = body("aws-sns", "sns-confirmation").raw.replace(
         b"https://sns.eu-west-1.amazonaws.com/?Action",
         b"https://sns.eu-west-1.amazonaws.com.evil.example/?Action",
@@ -162,7 +165,7 @@ def test_a_confirmation_pointing_elsewhere_is_refused_without_a_visit(
 
 def test_a_failed_confirmation_is_on_the_record(client: TestClient, runtime: Runtime) -> None:
     runtime.outbound_transport = httpx.MockTransport(lambda request: httpx.Response(403))
-    tenant = make_tenant(client)
+    tenant = seeded.tenant(runtime)
     raw = body("aws-sns", "sns-confirmation").raw
     assert _post_sns(client, tenant.endpoint_id, tenant.alert_key, raw)["outcome"] == (
         "subscription_refused"

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from tests import seeded
 from tests.billing.helpers import tiny_billing
-from tests.factories import PASSWORD, ok
+from tests.factories import ok
 from tests.trust.anomaly_traffic import Traffic, hours, numbers
 from tocsin.audit.models import AuditEvent
 from tocsin.core.actors import Actor
@@ -496,29 +496,8 @@ def test_a_hard_threshold_of_none_never_suspends(
 # Trials --------------------------------------------------------------------------------------
 
 
-def person(client: TestClient, email: str) -> tuple[str, dict[str, str]]:
-    body = ok(
-        client.post(
-            "/v1/auth/signup",
-            json={"email": email, "password": PASSWORD, "organization_name": "First"},
-        ),
-        201,
-    )
-    return body["organization"]["id"], {"Authorization": f"Bearer {body['tokens']['access_token']}"}
-
-
-def sign_in(client: TestClient, email: str) -> dict[str, str]:
-    tokens = ok(client.post("/v1/auth/login", json={"email": email, "password": PASSWORD}))
-    return {"Authorization": f"Bearer {tokens['access_token']}"}
-
-
 def ask_for_trial(client: TestClient, org_id: str, auth: dict[str, str]) -> Any:
     return client.post(f"/v1/orgs/{org_id}/billing/trial", headers=auth)
-
-
-def another_org(client: TestClient, auth: dict[str, str], name: str) -> str:
-    org_id: str = ok(client.post("/v1/orgs", json={"name": name}, headers=auth), 201)["id"]
-    return org_id
 
 
 def refusals(runtime: Runtime) -> list[AuditEvent]:
@@ -536,11 +515,11 @@ def test_a_refused_trial_is_recorded_although_the_request_failed(
     client: TestClient, runtime: Runtime
 ) -> None:
     runtime.billing = tiny_billing()
-    first, auth = person(client, "ana@example.com")
-    ok(ask_for_trial(client, first, auth), 201)
-    second = another_org(client, auth, "Second")
+    ana = seeded.person(runtime, email="ana@example.com", org_name="First")
+    ok(ask_for_trial(client, ana.org_id, ana.auth), 201)
+    second = seeded.organization(runtime, ana.user_id, name="Second")
 
-    refused = ask_for_trial(client, second, auth)
+    refused = ask_for_trial(client, second, ana.auth)
 
     assert refused.status_code == 409
     [event] = refusals(runtime)
@@ -553,13 +532,13 @@ def test_trials_refused_to_two_organizations_of_one_person_are_one_case(
     client: TestClient, runtime: Runtime, clock: ManualClock
 ) -> None:
     runtime.billing = tiny_billing()
-    first, auth = person(client, "ana@example.com")
-    ok(ask_for_trial(client, first, auth), 201)
-    second = another_org(client, auth, "Second")
-    third = another_org(client, auth, "Third")
-    assert ask_for_trial(client, second, auth).status_code == 409
+    ana = seeded.person(runtime, email="ana@example.com", org_name="First")
+    ok(ask_for_trial(client, ana.org_id, ana.auth), 201)
+    second = seeded.organization(runtime, ana.user_id, name="Second")
+    third = seeded.organization(runtime, ana.user_id, name="Third")
+    assert ask_for_trial(client, second, ana.auth).status_code == 409
     clock.advance(3 * 24 * 3600)
-    auth = sign_in(client, "ana@example.com")
+    auth = seeded.signed_in(runtime, ana.user_id)
     assert ask_for_trial(client, third, auth).status_code == 409
 
     scan(runtime, clock)
@@ -582,15 +561,15 @@ def test_one_organization_asking_twice_is_not_a_pattern(
     client: TestClient, runtime: Runtime, clock: ManualClock
 ) -> None:
     runtime.billing = tiny_billing()
-    first, auth = person(client, "ana@example.com")
-    ok(ask_for_trial(client, first, auth), 201)
-    second = another_org(client, auth, "Second")
-    assert ask_for_trial(client, second, auth).status_code == 409
-    assert ask_for_trial(client, second, auth).status_code == 409
+    ana = seeded.person(runtime, email="ana@example.com", org_name="First")
+    ok(ask_for_trial(client, ana.org_id, ana.auth), 201)
+    second = seeded.organization(runtime, ana.user_id, name="Second")
+    assert ask_for_trial(client, second, ana.auth).status_code == 409
+    assert ask_for_trial(client, second, ana.auth).status_code == 409
     # A different person's refusal for another reason points at nobody.
-    other, other_auth = person(client, "bea@example.com")
-    ok(ask_for_trial(client, other, other_auth), 201)
-    assert ask_for_trial(client, other, other_auth).status_code == 409
+    bea = seeded.person(runtime, email="bea@example.com", org_name="First")
+    ok(ask_for_trial(client, bea.org_id, bea.auth), 201)
+    assert ask_for_trial(client, bea.org_id, bea.auth).status_code == 409
 
     scan(runtime, clock)
 

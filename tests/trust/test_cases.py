@@ -81,10 +81,10 @@ def test_an_appeal_past_five_business_days_shows_as_overdue(
     assert error_code(again, 409) == "already_appealed"
 
     pager.clock.advance(7 * 86400 - 1)  # the last second of the fifth business day
-    staff = staff_login(client)
+    staff = staff_login(pager.runtime)
     assert ok(client.get("/v1/admin/cases?overdue=true", headers=staff))["items"] == []
     pager.clock.advance(2)
-    staff = staff_login(client)
+    staff = staff_login(pager.runtime)
     overdue = ok(client.get("/v1/admin/cases?overdue=true", headers=staff))["items"]
     assert [(c["id"], c["kind"], c["overdue"]) for c in overdue] == [(filed["id"], "appeal", True)]
     mine = ok(pager.client.get(f"{pager.org}/appeals", headers=pager.auth))["items"]

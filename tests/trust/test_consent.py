@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.delivery.pager import Pager, uk_mobile
-from tests.factories import code_sent, ok, verify_contact
+from tests import seeded
+from tests.delivery.pager import MakePager, Pager, uk_mobile
+from tests.factories import code_sent, ok
 from tocsin.core.config import Settings
 from tocsin.core.ratelimit import Limits, RateLimiter, parse_rate_limits
 from tocsin.documents.queries import aup_version_in_force
@@ -190,7 +191,7 @@ def test_key_9_is_lifted_only_by_verifying_the_number_again(pager: Pager) -> Non
     assert len(pager.calls()) == 1
     pager.behaviours[pager.phone(ana)] = "press:1"
     pager.clock.advance(60)
-    verify_contact(pager.client, pager.org_id, ana, pager.auth)
+    seeded.verify(pager.runtime, pager.org_id, ana)
     assert contact_state(pager, ana) == "verified"
     listed = ok(pager.client.get(f"{pager.org}/do-not-call", headers=pager.auth))["items"]
     assert listed[0]["lifted_at"] is not None
@@ -217,9 +218,9 @@ def test_verification_codes_are_limited_per_requester(pager: Pager) -> None:
 
 
 def test_a_contact_of_another_organization_cannot_be_verified(
-    client: TestClient, pager: Pager
+    client: TestClient, pager: Pager, make_pager: MakePager
 ) -> None:
-    other = Pager(client, pager.runtime, pager.clock, pager.data_dir)
+    other = make_pager()
     theirs = other.contact("Theirs", verified=False)
     assert error_code(send_code(pager, theirs), 404) == "contact_not_found"
     sent = ok(send_code(other, theirs), 202)
@@ -230,10 +231,10 @@ def test_a_contact_of_another_organization_cannot_be_verified(
     )
 
 
-def test_consent_is_per_organization(client: TestClient, pager: Pager) -> None:
+def test_consent_is_per_organization(pager: Pager, make_pager: MakePager) -> None:
     number = uk_mobile()
     mine = pager.contact("Shared", phone=number)
-    other = Pager(client, pager.runtime, pager.clock, pager.data_dir)
+    other = make_pager()
     theirs = other.contact("Shared", phone=number, verified=False)
     assert contact_state(pager, mine) == "verified"
     assert contact_state(other, theirs) == "unverified"

@@ -10,7 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from tests.factories import PASSWORD, ok, signup
+from tests import seeded
+from tests.factories import ok, signup
 from tocsin.audit.log import SYSTEM
 from tocsin.audit.models import AuditEvent
 from tocsin.core.clock import ManualClock
@@ -23,16 +24,6 @@ from tocsin.runtime import Runtime
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
 DAY = 24 * 3600
-
-
-def user(client: TestClient) -> tuple[dict[str, str], dict[str, Any]]:
-    _, body = signup(client)
-    return {"Authorization": f"Bearer {body['tokens']['access_token']}"}, body
-
-
-def sign_in(client: TestClient, email: str) -> dict[str, str]:
-    tokens = ok(client.post("/v1/auth/login", json={"email": email, "password": PASSWORD}))
-    return {"Authorization": f"Bearer {tokens['access_token']}"}
 
 
 def publish(
@@ -169,12 +160,11 @@ def test_a_version_cannot_be_published_twice(
 def test_the_owners_of_every_organization_are_told_of_a_material_change(
     client: TestClient, runtime: Runtime, staff: dict[str, str], clock: ManualClock
 ) -> None:
-    owners = [user(client) for _ in range(2)]
+    owners = [seeded.person(runtime) for _ in range(2)]
     ok(publish(client, staff, clock, days=None, version="typo-fix", material=False), 201)
     published = ok(publish(client, staff, clock, days=45), 201)
-    for auth, body in owners:
-        org_id = body["organization"]["id"]
-        notices = ok(client.get(f"/v1/orgs/{org_id}/notices", headers=auth))["items"]
+    for owner in owners:
+        notices = ok(client.get(f"/v1/orgs/{owner.org_id}/notices", headers=owner.auth))["items"]
         assert [notice["kind"] for notice in notices] == ["policy_change"]
         assert "2026-02-15" in notices[0]["message"]
         assert "Calls abroad" in notices[0]["message"]
@@ -190,7 +180,7 @@ def test_the_owners_of_every_organization_are_told_of_a_material_change(
 def test_accepting_is_idempotent_and_recorded_with_address_and_browser(
     client: TestClient, runtime: Runtime, staff: dict[str, str], clock: ManualClock
 ) -> None:
-    auth, _ = user(client)
+    auth = seeded.person(runtime).auth
     ok(publish(client, staff, clock, days=30), 201)
     headers = {**auth, "User-Agent": "PolicyTest/1.0"}
     first = ok(
@@ -219,10 +209,10 @@ def test_accepting_is_idempotent_and_recorded_with_address_and_browser(
 
 
 def test_my_policies_show_the_upcoming_version_unaccepted_until_accepted(
-    client: TestClient, staff: dict[str, str], clock: ManualClock
+    client: TestClient, runtime: Runtime, staff: dict[str, str], clock: ManualClock
 ) -> None:
-    email, body = signup(client)
-    auth = {"Authorization": f"Bearer {body['tokens']['access_token']}"}
+    someone = seeded.person(runtime)
+    auth = someone.auth
     ok(publish(client, staff, clock, days=30), 201)
 
     entry = my_aup(client, auth)
@@ -237,7 +227,7 @@ def test_my_policies_show_the_upcoming_version_unaccepted_until_accepted(
     assert my_aup(client, auth)["upcoming"]["accepted"] is True
     clock.advance(30 * DAY)
     # The access token expired while the clock moved on.
-    entry = my_aup(client, sign_in(client, email))
+    entry = my_aup(client, seeded.signed_in(runtime, someone.user_id))
     assert (entry["in_force"]["version"], entry["in_force"]["accepted"]) == ("2027-01-01", True)
     assert entry["upcoming"] is None
 
@@ -246,7 +236,8 @@ def test_signing_up_accepts_the_versions_in_force(
     client: TestClient, staff: dict[str, str], clock: ManualClock
 ) -> None:
     ok(publish(client, staff, clock, days=None, version="2026-12-01a", material=False), 201)
-    auth, _ = user(client)
+    _, body = signup(client)
+    auth = {"Authorization": f"Bearer {body['tokens']['access_token']}"}
     mine = ok(client.get("/v1/me/policies", headers=auth))
     assert {(e["kind"], e["in_force"]["version"], e["in_force"]["accepted"]) for e in mine} == {
         ("aup", "2026-12-01a", True),
@@ -255,9 +246,9 @@ def test_signing_up_accepts_the_versions_in_force(
 
 
 def test_a_replaced_or_unknown_version_cannot_be_accepted(
-    client: TestClient, staff: dict[str, str], clock: ManualClock
+    client: TestClient, runtime: Runtime, staff: dict[str, str], clock: ManualClock
 ) -> None:
-    auth, _ = user(client)
+    auth = seeded.person(runtime).auth
     ok(publish(client, staff, clock, days=None, version="2026-12-01a", material=False), 201)
     replaced = {"kind": "aup", "version": SHIPPED_VERSION}
     response = client.post("/v1/me/policies/accept", json=replaced, headers=auth)
@@ -268,8 +259,10 @@ def test_a_replaced_or_unknown_version_cannot_be_accepted(
     assert error(client.post("/v1/me/policies/accept", json=unknown), 401) == "unauthenticated"
 
 
-def test_only_platform_administrators_publish(client: TestClient, clock: ManualClock) -> None:
-    auth, _ = user(client)
+def test_only_platform_administrators_publish(
+    client: TestClient, runtime: Runtime, clock: ManualClock
+) -> None:
+    auth = seeded.person(runtime).auth
     assert error(publish(client, auth, clock, days=30), 403) == "platform_admin_required"
     assert error(publish(client, {}, clock, days=30), 401) == "unauthenticated"
     assert aup(client)["upcoming"] is None

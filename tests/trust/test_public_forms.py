@@ -10,8 +10,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.delivery.pager import CALLER_ID, Pager, uk_mobile
-from tests.factories import code_sent, ok, verify_contact
+from tests import seeded
+from tests.delivery.pager import CALLER_ID, MakePager, Pager, uk_mobile
+from tests.factories import code_sent, ok
 from tests.trust.conftest import staff_login
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
@@ -43,10 +44,10 @@ def state(pager: Pager, contact_id: str) -> str:
 
 
 def test_a_public_opt_out_stops_every_organization_calling_the_number(
-    client: TestClient, pager: Pager
+    client: TestClient, pager: Pager, make_pager: MakePager
 ) -> None:
     number = uk_mobile()
-    other = Pager(client, pager.runtime, pager.clock, pager.data_dir)
+    other = make_pager()
     mine = pager.contact("Sam", behaviour="no_answer", phone=number)
     theirs = other.contact("Sam", behaviour="no_answer", phone=number)
     my_endpoint = pager.endpoint(mine)
@@ -72,10 +73,10 @@ def test_a_public_opt_out_stops_every_organization_calling_the_number(
 
 
 def test_only_the_owner_verifying_again_lifts_an_opt_out_and_only_for_that_organization(
-    client: TestClient, pager: Pager
+    client: TestClient, pager: Pager, make_pager: MakePager
 ) -> None:
     number = uk_mobile()
-    other = Pager(client, pager.runtime, pager.clock, pager.data_dir)
+    other = make_pager()
     mine = pager.contact("Sam", phone=number)
     theirs = other.contact("Sam", phone=number)
     opt_out(client, number)
@@ -84,7 +85,7 @@ def test_only_the_owner_verifying_again_lifts_an_opt_out_and_only_for_that_organ
     )
     assert error_code(refused, 409) == "platform_opt_out"
     pager.clock.advance(61)
-    verify_contact(pager.client, pager.org_id, mine, pager.auth)
+    seeded.verify(pager.runtime, pager.org_id, mine)
     assert state(pager, mine) == "verified"
     assert state(other, theirs) == "opted_out"
     pager.fire(pager.endpoint(mine))
@@ -122,9 +123,9 @@ def test_the_opt_out_form_refuses_numbers_the_platform_never_calls(client: TestC
 
 
 def test_an_abuse_report_finds_the_organization_and_call_by_caller_id_and_time(
-    client: TestClient, pager: Pager, staff: dict[str, str]
+    client: TestClient, pager: Pager, make_pager: MakePager, staff: dict[str, str]
 ) -> None:
-    other = Pager(client, pager.runtime, pager.clock, pager.data_dir)
+    other = make_pager()
     victim = uk_mobile()
     other.fire(other.endpoint(other.contact("Someone")))
     other.run()  # another organization's call, same caller id, 25 minutes earlier
@@ -151,7 +152,7 @@ def test_an_abuse_report_finds_the_organization_and_call_by_caller_id_and_time(
         201,
     )
     assert set(received) == {"reference", "received_at"}  # nothing about who called
-    staff = staff_login(client)
+    staff = staff_login(pager.runtime)
     case = ok(client.get(f"/v1/admin/cases/{received['reference']}", headers=staff))
     assert case["kind"] == "abuse_report"
     assert case["org_id"] == pager.org_id
@@ -164,9 +165,9 @@ def test_an_abuse_report_finds_the_organization_and_call_by_caller_id_and_time(
 
 
 def test_an_abuse_report_narrows_to_the_reporters_number(
-    client: TestClient, pager: Pager, staff: dict[str, str]
+    client: TestClient, pager: Pager, make_pager: MakePager, staff: dict[str, str]
 ) -> None:
-    other = Pager(client, pager.runtime, pager.clock, pager.data_dir)
+    other = make_pager()
     victim = uk_mobile()
     other.fire(other.endpoint(other.contact("Victim", phone=victim)))
     pager.fire(pager.endpoint(pager.contact("Someone else")))

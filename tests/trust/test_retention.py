@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from tests import seeded
 from tests.billing.helpers import tiny_billing
-from tests.factories import signup
 from tocsin.accounts.models import Organization
 from tocsin.audit import log as audit
 from tocsin.audit.log import SYSTEM
@@ -21,12 +20,10 @@ from tocsin.trust.retention import purge_audit_log
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
 
-def test_each_organization_keeps_its_plans_retention(
-    client: TestClient, runtime: Runtime, clock: ManualClock
-) -> None:
+def test_each_organization_keeps_its_plans_retention(runtime: Runtime, clock: ManualClock) -> None:
     runtime.billing = tiny_billing()  # tiny keeps 7 days, team 90
-    small = signup(client, org_name="Small")[1]["organization"]["id"]
-    paying = signup(client, org_name="Paying")[1]["organization"]["id"]
+    small = seeded.person(runtime, org_name="Small").org_id
+    paying = seeded.person(runtime, org_name="Paying").org_id
     with runtime.database.write() as session:
         org = session.get(Organization, paying)
         assert org is not None

@@ -8,7 +8,9 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from tests import rows, seeded
 from tests.factories import PASSWORD
+from tocsin.runtime import Runtime
 
 _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -40,3 +42,14 @@ def sign_up(client: TestClient, email: str, organization: str = "Web Ops") -> st
     assert answer.status_code == 303, answer.text
     location: str = answer.headers["location"]
     return location
+
+
+def owner_home(
+    browser: TestClient, runtime: Runtime, email: str, organization: str = "Web Ops"
+) -> str:
+    """`browser` signed in as someone who signed up with a new organization, written as rows
+    instead of through the sign-up form (tests/web/test_web_auth.py drives that form); returns
+    the organization page that signing up lands on."""
+    owner = seeded.person(runtime, email=email, org_name=organization)
+    rows.sign_in(browser, runtime, owner.user_id)
+    return f"/o/{owner.org_id}"

@@ -5,18 +5,17 @@ organization, any enforcement action, and the audit log. Nobody else gets in."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from tests import rows, seeded
 from tests.delivery.pager import CALLER_ID, Pager
-from tests.factories import PASSWORD, ok
-from tests.web.browser_forms import form_token, sign_up, submit
+from tests.factories import ok
+from tests.web.browser_forms import form_token, owner_home, submit
 from tocsin.accounts.models import User
-from tocsin.core.clock import ManualClock
 from tocsin.runtime import Runtime
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
@@ -25,26 +24,19 @@ STAFF = "staff@tocsin.example"
 
 
 @pytest.fixture
-def pager(client: TestClient, runtime: Runtime, clock: ManualClock, data_dir: Path) -> Pager:
-    return Pager(client, runtime, clock, data_dir)
-
-
-@pytest.fixture
 def staff(client: TestClient, runtime: Runtime) -> TestClient:
-    """A browser signed in as a platform administrator (made one from the shell)."""
-    browser = TestClient(client.app)
-    sign_up(browser, STAFF, "Tocsin staff")
-    with runtime.database.write() as session:
-        user = session.scalar(select(User).where(User.email == STAFF))
-        assert user is not None
-        user.platform_role = "admin"
-    return browser
+    """A browser signed in as a platform administrator (made one as operators do, from the
+    shell)."""
+    admin = seeded.platform_admin(runtime, email=STAFF)
+    return rows.browser_for(client, runtime, admin.user_id)
 
 
-def sign_in_again(browser: TestClient) -> None:
+def sign_in_again(browser: TestClient, runtime: Runtime) -> None:
     """Sessions last 12 hours; tests that move the clock by days sign in afresh."""
-    answer = submit(browser, "/login", "/login", {"email": STAFF, "password": PASSWORD})
-    assert answer.status_code == 303, answer.text
+    with runtime.database.read() as session:
+        admin_id = session.scalar(select(User.id).where(User.email == STAFF))
+    assert admin_id is not None
+    rows.sign_in(browser, runtime, admin_id)
 
 
 def hook(pager: Pager, endpoint_id: str) -> Any:
@@ -87,9 +79,9 @@ def queue_row(html: str, case_id: str) -> str:
 
 
 def test_the_console_is_forbidden_to_everyone_but_platform_administrators(
-    client: TestClient, pager: Pager
+    client: TestClient, runtime: Runtime, pager: Pager
 ) -> None:
-    home = sign_up(client, "ana@example.com")
+    home = owner_home(client, runtime, "ana@example.com")
     for page in (
         "/admin",
         "/admin/cases/case_anything",
@@ -127,7 +119,7 @@ def test_the_queue_marks_an_appeal_overdue_after_five_business_days(
     assert case_id not in staff.get("/admin?overdue=1").text
 
     pager.clock.advance(7 * 86400 + 1)
-    sign_in_again(staff)
+    sign_in_again(staff, pager.runtime)
     row = queue_row(staff.get("/admin").text, case_id)
     assert '<span class="badge overdue">OVERDUE</span>' in row
     assert case_id in staff.get("/admin?overdue=1&kind=appeal&status=open").text

@@ -6,23 +6,16 @@ from __future__ import annotations
 import re
 import wave
 from io import BytesIO
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
 from tests.delivery.pager import Pager
-from tests.web.browser_forms import form_token, sign_up, submit
+from tests.web.browser_forms import form_token, owner_home, submit
 from tests.web.owner_browser import signed_in_owner
-from tocsin.core.clock import ManualClock
 from tocsin.runtime import Runtime
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
-
-@pytest.fixture
-def pager(client: TestClient, runtime: Runtime, clock: ManualClock, data_dir: Path) -> Pager:
-    return Pager(client, runtime, clock, data_dir)
 
 
 @pytest.fixture
@@ -82,7 +75,7 @@ def test_alert_page_shows_each_call_with_the_keys_pressed_and_its_audio(
 
 
 def test_call_audio_is_a_wav_of_what_the_call_said_and_only_for_its_organization(
-    client: TestClient, pager: Pager, browser: TestClient
+    client: TestClient, runtime: Runtime, pager: Pager, browser: TestClient
 ) -> None:
     alert_id = pager.fire(pager.endpoint(pager.contact("Alice")))
     pager.run()
@@ -98,7 +91,7 @@ def test_call_audio_is_a_wav_of_what_the_call_said_and_only_for_its_organization
         assert wav.getnframes() / wav.getframerate() > 2
 
     stranger = TestClient(client.app)
-    theirs = sign_up(stranger, "eve@example.com", "Eve Ops")
+    theirs = owner_home(stranger, runtime, "eve@example.com", "Eve Ops")
     assert stranger.get(f"{theirs}/calls/{attempt_id}/audio").status_code == 404
     assert stranger.get(f"/o/{pager.org_id}/calls/{attempt_id}/audio").status_code == 404
     assert browser.get(f"/o/{pager.org_id}/calls/call_missing/audio").status_code == 404
@@ -185,11 +178,11 @@ def test_the_timeline_lists_every_event_oldest_first(pager: Pager, browser: Test
 
 
 def test_another_organizations_alert_is_not_found(
-    client: TestClient, pager: Pager, browser: TestClient
+    client: TestClient, runtime: Runtime, pager: Pager, browser: TestClient
 ) -> None:
     alert_id = pager.fire(pager.endpoint(pager.contact("Alice")))
     stranger = TestClient(client.app)
-    theirs = sign_up(stranger, "eve@example.com", "Eve Ops")
+    theirs = owner_home(stranger, runtime, "eve@example.com", "Eve Ops")
     assert stranger.get(page_of(pager, alert_id)).status_code == 404
     assert stranger.get(f"{theirs}/alerts/{alert_id}").status_code == 404
     assert stranger.get(f"/o/{pager.org_id}/alerts/live").status_code == 404

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from tests.factories import code_in_simulator
-from tests.web.browser_forms import sign_up, submit
+from tests.web.browser_forms import owner_home, submit
 from tocsin.numbers.models import NumberVerification
 from tocsin.runtime import Runtime
 
@@ -43,8 +43,10 @@ def send_code(client: TestClient, page: str) -> str:
     return found.group(1)
 
 
-def test_adding_a_contact_lists_it_unverified_and_opens_its_page(client: TestClient) -> None:
-    home = sign_up(client, "ana@example.com")
+def test_adding_a_contact_lists_it_unverified_and_opens_its_page(
+    client: TestClient, runtime: Runtime
+) -> None:
+    home = owner_home(client, runtime, "ana@example.com")
     page = add_contact(client, home, "Ana", "+44 7400 123456")
     assert re.fullmatch(rf"{home}/contacts/ct_\w+", page)
     shown = client.get(page)
@@ -56,8 +58,10 @@ def test_adding_a_contact_lists_it_unverified_and_opens_its_page(client: TestCli
     assert '<span class="badge unverified">unverified</span>' in listing.text
 
 
-def test_the_live_screen_says_whether_a_number_can_be_called(client: TestClient) -> None:
-    home = sign_up(client, "ana@example.com")
+def test_the_live_screen_says_whether_a_number_can_be_called(
+    client: TestClient, runtime: Runtime
+) -> None:
+    home = owner_home(client, runtime, "ana@example.com")
     fine = client.get(f"{home}/contacts/screen", params={"phone": "07400 123456"})
     assert fine.status_code == 200
     assert "Can be called: +447400123456" in fine.text
@@ -68,8 +72,8 @@ def test_the_live_screen_says_whether_a_number_can_be_called(client: TestClient)
     assert client.get(f"{home}/contacts/screen", params={"phone": ""}).text.strip() == ""
 
 
-def test_a_blocked_number_is_refused_with_each_reason(client: TestClient) -> None:
-    home = sign_up(client, "ana@example.com")
+def test_a_blocked_number_is_refused_with_each_reason(client: TestClient, runtime: Runtime) -> None:
+    home = owner_home(client, runtime, "ana@example.com")
     refused = submit(
         client, f"{home}/contacts", f"{home}/contacts", {"name": "Paid line", "phone": PREMIUM}
     )
@@ -85,7 +89,7 @@ def test_a_blocked_number_is_refused_with_each_reason(client: TestClient) -> Non
 def test_verifying_by_code_counts_a_wrong_guess_then_records_consent(
     client: TestClient, runtime: Runtime, data_dir: Path
 ) -> None:
-    home = sign_up(client, "ana@example.com")
+    home = owner_home(client, runtime, "ana@example.com")
     page = add_contact(client, home, "Ana", "+447400123456")
     verification_id = send_code(client, page)
     code = code_in_simulator(data_dir, verification_id)
@@ -118,8 +122,8 @@ def test_verifying_by_code_counts_a_wrong_guess_then_records_consent(
     assert 'name="verification_id"' not in shown.text
 
 
-def test_a_code_can_be_sent_by_sms(client: TestClient, data_dir: Path) -> None:
-    home = sign_up(client, "ana@example.com")
+def test_a_code_can_be_sent_by_sms(client: TestClient, runtime: Runtime, data_dir: Path) -> None:
+    home = owner_home(client, runtime, "ana@example.com")
     page = add_contact(client, home, "Ana", "+447400123456")
     answer = submit(client, page, f"{page}/code", {"channel": "sms"})
     assert answer.status_code == 303, answer.text
@@ -129,19 +133,19 @@ def test_a_code_can_be_sent_by_sms(client: TestClient, data_dir: Path) -> None:
     assert "Code sent" in client.get(answer.headers["location"]).text
 
 
-def test_another_organizations_contact_is_not_found(client: TestClient) -> None:
-    home = sign_up(client, "ana@example.com")
+def test_another_organizations_contact_is_not_found(client: TestClient, runtime: Runtime) -> None:
+    home = owner_home(client, runtime, "ana@example.com")
     page = add_contact(client, home, "Ana", "+447400123456")
     other = TestClient(client.app)
-    other_home = sign_up(other, "bo@example.com", "Bo Ops")
+    other_home = owner_home(other, runtime, "bo@example.com", "Bo Ops")
     assert other.get(page).status_code == 404
     assert other.get(f"{home}/contacts").status_code == 404
     contact_id = page.rsplit("/", 1)[1]
     assert other.get(f"{other_home}/contacts/{contact_id}").status_code == 404
 
 
-def test_a_contact_form_without_its_token_is_refused(client: TestClient) -> None:
-    home = sign_up(client, "ana@example.com")
+def test_a_contact_form_without_its_token_is_refused(client: TestClient, runtime: Runtime) -> None:
+    home = owner_home(client, runtime, "ana@example.com")
     forged = client.post(
         f"{home}/contacts", data={"name": "Eve", "phone": "+447400123456"}, follow_redirects=False
     )

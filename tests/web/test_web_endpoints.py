@@ -4,15 +4,13 @@ its scenario, and a test alert paged like a real one."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from tests import seeded
-from tests.factories import code_in_simulator
-from tests.web.browser_forms import form_token, sign_up, submit
+from tests.web.browser_forms import form_token, owner_home, submit
 from tocsin.paging.models import Alert, CallJob
 from tocsin.runtime import Runtime
 
@@ -21,18 +19,12 @@ pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 _KEY = re.compile(r'<code id="new-key">(tk_[^<]+)</code>')
 
 
-def contact(client: TestClient, home: str, name: str, phone: str, data_dir: Path | None) -> str:
-    """A contact added on its page, verified by code when `data_dir` is given; returns its id."""
-    added = submit(client, f"{home}/contacts", f"{home}/contacts", {"name": name, "phone": phone})
-    assert added.status_code == 303, added.text
-    page = added.headers["location"]
-    if data_dir is not None:
-        sent = submit(client, page, f"{page}/code", {"channel": "call"})
-        verification_id = sent.headers["location"].split("sent=", 1)[1]
-        code = code_in_simulator(data_dir, verification_id)
-        typed = {"verification_id": verification_id, "code": code}
-        assert submit(client, page, f"{page}/verify", typed).status_code == 303
-    return str(page.rsplit("/", 1)[1])
+def contact(runtime: Runtime, home: str, name: str, phone: str, *, verified: bool = True) -> str:
+    """A contact of the organization at `home`, its number verified by the owner unless
+    `verified` is False (the contact pages are tests/web/test_web_contacts.py's); its id."""
+    return seeded.contact(
+        runtime, home.rsplit("/", 1)[1], phone=phone, name=name, verified=verified
+    )
 
 
 def endpoint(client: TestClient, home: str, contact_ids: list[str]) -> str:
@@ -69,15 +61,15 @@ def hook(client: TestClient, endpoint_id: str, key: str) -> int:
 
 
 @pytest.fixture
-def home(client: TestClient) -> str:
-    return sign_up(client, "ana@example.com")
+def home(client: TestClient, runtime: Runtime) -> str:
+    return owner_home(client, runtime, "ana@example.com")
 
 
 def test_only_verified_contacts_can_be_chosen(
-    client: TestClient, home: str, data_dir: Path
+    client: TestClient, runtime: Runtime, home: str
 ) -> None:
-    ana = contact(client, home, "Ana", "+447400123456", data_dir)
-    bo = contact(client, home, "Bo", "+447400123457", None)
+    ana = contact(runtime, home, "Ana", "+447400123456")
+    bo = contact(runtime, home, "Bo", "+447400123457", verified=False)
     listing = client.get(f"{home}/endpoints")
     assert f'<label for="contact-{ana}">Ana</label>' in listing.text
     assert f'<label for="contact-{bo}">Bo</label>' in listing.text
@@ -100,9 +92,9 @@ def test_only_verified_contacts_can_be_chosen(
 
 
 def test_the_endpoint_page_shows_its_webhook_url_and_a_curl_example(
-    client: TestClient, home: str, data_dir: Path
+    client: TestClient, runtime: Runtime, home: str
 ) -> None:
-    page = endpoint(client, home, [contact(client, home, "Ana", "+447400123456", data_dir)])
+    page = endpoint(client, home, [contact(runtime, home, "Ana", "+447400123456")])
     endpoint_id = page.rsplit("/", 1)[1]
     shown = client.get(page)
     url = f"http://tocsin.test/v1/hooks/{endpoint_id}"
@@ -114,9 +106,9 @@ def test_the_endpoint_page_shows_its_webhook_url_and_a_curl_example(
 
 
 def test_a_key_is_shown_once_and_rotating_it_retires_the_old_one(
-    client: TestClient, home: str, data_dir: Path
+    client: TestClient, runtime: Runtime, home: str
 ) -> None:
-    page = endpoint(client, home, [contact(client, home, "Ana", "+447400123456", data_dir)])
+    page = endpoint(client, home, [contact(runtime, home, "Ana", "+447400123456")])
     endpoint_id = page.rsplit("/", 1)[1]
     first = new_key(client, page, f"{page}/keys")
     assert hook(client, endpoint_id, first) == 202
@@ -139,9 +131,9 @@ def test_a_key_is_shown_once_and_rotating_it_retires_the_old_one(
 
 
 def test_sending_a_test_alert_pages_through_the_webhook_path(
-    client: TestClient, home: str, runtime: Runtime, data_dir: Path
+    client: TestClient, home: str, runtime: Runtime
 ) -> None:
-    page = endpoint(client, home, [contact(client, home, "Ana", "+447400123456", data_dir)])
+    page = endpoint(client, home, [contact(runtime, home, "Ana", "+447400123456")])
     endpoint_id = page.rsplit("/", 1)[1]
     answer = submit(client, page, f"{page}/test", {})
     assert answer.status_code == 303, answer.text
@@ -159,9 +151,9 @@ def test_sending_a_test_alert_pages_through_the_webhook_path(
 
 
 def test_the_scenario_saves_rules_template_and_escalation_policy(
-    client: TestClient, home: str, runtime: Runtime, data_dir: Path
+    client: TestClient, home: str, runtime: Runtime
 ) -> None:
-    ana = contact(client, home, "Ana", "+447400123456", data_dir)
+    ana = contact(runtime, home, "Ana", "+447400123456")
     page = endpoint(client, home, [ana])
     org_id = home.rsplit("/", 1)[1]
     policy_id = seeded.escalation(
@@ -193,11 +185,11 @@ def test_the_scenario_saves_rules_template_and_escalation_policy(
 
 
 def test_another_organizations_endpoint_is_not_found(
-    client: TestClient, home: str, data_dir: Path
+    client: TestClient, runtime: Runtime, home: str
 ) -> None:
-    page = endpoint(client, home, [contact(client, home, "Ana", "+447400123456", data_dir)])
+    page = endpoint(client, home, [contact(runtime, home, "Ana", "+447400123456")])
     other = TestClient(client.app)
-    other_home = sign_up(other, "bo@example.com", "Bo Ops")
+    other_home = owner_home(other, runtime, "bo@example.com", "Bo Ops")
     assert other.get(page).status_code == 404
     endpoint_id = page.rsplit("/", 1)[1]
     assert other.get(f"{other_home}/endpoints/{endpoint_id}").status_code == 404
@@ -211,9 +203,9 @@ def test_another_organizations_endpoint_is_not_found(
 
 
 def test_an_endpoint_form_without_its_token_is_refused(
-    client: TestClient, home: str, data_dir: Path
+    client: TestClient, runtime: Runtime, home: str
 ) -> None:
-    page = endpoint(client, home, [contact(client, home, "Ana", "+447400123456", data_dir)])
+    page = endpoint(client, home, [contact(runtime, home, "Ana", "+447400123456")])
     forged = client.post(f"{page}/keys", data={}, follow_redirects=False)
     assert forged.status_code == 403
     assert "csrf_failed" in forged.text

@@ -6,19 +6,17 @@ and changes nothing of B's."""
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import fastapi.routing
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from tests.delivery.pager import Pager
+from tests.delivery.pager import MakePager
 from tests.factories import ok
-from tests.web.browser_forms import form_token, submit
+from tests.web.browser_forms import form_token, owner_home
 from tocsin.accounts.models import ApiKey
 from tocsin.contacts.models import Contact
-from tocsin.core.clock import ManualClock
 from tocsin.paging.models import Alert, CallAttempt
 from tocsin.runtime import Runtime
 
@@ -42,11 +40,9 @@ def page_routes(client: TestClient) -> set[tuple[str, str]]:
     return found
 
 
-def b_world(
-    client: TestClient, runtime: Runtime, clock: ManualClock, data_dir: Any
-) -> dict[str, str]:
+def b_world(client: TestClient, runtime: Runtime, make_pager: MakePager) -> dict[str, str]:
     """Tenant B with one of everything a page can name."""
-    b = Pager(client, runtime, clock, data_dir)
+    b = make_pager()
     contact = b.contact("B on call", behaviour="no_answer")
     endpoint = b.endpoint(contact)
     alert = b.fire(endpoint)
@@ -78,18 +74,12 @@ def b_world(
 
 
 def test_tenant_a_reaches_nothing_of_tenant_b_through_any_page(
-    client: TestClient, runtime: Runtime, clock: ManualClock, data_dir: Any
+    client: TestClient, runtime: Runtime, make_pager: MakePager
 ) -> None:
-    b_ids = b_world(client, runtime, clock, data_dir)
+    b_ids = b_world(client, runtime, make_pager)
     browser = TestClient(client.app)
-    home = submit(
-        browser,
-        "/signup",
-        "/signup",
-        {"email": "a@example.com", "password": "correct horse battery staple"},
-    )
-    assert home.status_code == 303
-    token = form_token(browser.get(home.headers["location"]).text)
+    home = owner_home(browser, runtime, "a@example.com", "A Ops")
+    token = form_token(browser.get(home).text)
     routes = page_routes(client)
     assert len(routes) >= 10, routes
     failures = []

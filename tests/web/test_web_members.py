@@ -8,7 +8,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.factories import PASSWORD
-from tests.web.browser_forms import sign_up, submit
+from tests.web.browser_forms import owner_home, submit
+from tocsin.runtime import Runtime
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
@@ -29,8 +30,8 @@ def join(client: TestClient, email: str, code: str) -> None:
     assert submit(client, "/signup", "/signup", fields).status_code == 303
 
 
-def test_members_are_listed_with_their_roles(client: TestClient) -> None:
-    home = sign_up(client, "ana@example.com")
+def test_members_are_listed_with_their_roles(client: TestClient, runtime: Runtime) -> None:
+    home = owner_home(client, runtime, "ana@example.com")
     shown = client.get(f"{home}/members")
     assert shown.status_code == 200
     assert "<td>ana@example.com</td>" in shown.text
@@ -38,8 +39,10 @@ def test_members_are_listed_with_their_roles(client: TestClient) -> None:
     assert '<label for="invite-role">Role</label>' in shown.text
 
 
-def test_an_invite_code_is_shown_once_and_lets_someone_join(client: TestClient) -> None:
-    home = sign_up(client, "ana@example.com")
+def test_an_invite_code_is_shown_once_and_lets_someone_join(
+    client: TestClient, runtime: Runtime
+) -> None:
+    home = owner_home(client, runtime, "ana@example.com")
     code = invite(client, home, "admin")
     again = client.get(f"{home}/members")
     assert code not in again.text
@@ -54,8 +57,8 @@ def test_an_invite_code_is_shown_once_and_lets_someone_join(client: TestClient) 
     assert "No open invites." in members
 
 
-def test_a_member_may_look_but_not_invite(client: TestClient) -> None:
-    home = sign_up(client, "ana@example.com")
+def test_a_member_may_look_but_not_invite(client: TestClient, runtime: Runtime) -> None:
+    home = owner_home(client, runtime, "ana@example.com")
     code = invite(client, home, "member")
     bo = TestClient(client.app)
     join(bo, "bo@example.com", code)
@@ -66,8 +69,8 @@ def test_a_member_may_look_but_not_invite(client: TestClient) -> None:
     assert "insufficient_role" in refused.text
 
 
-def test_an_open_invite_can_be_revoked(client: TestClient) -> None:
-    home = sign_up(client, "ana@example.com")
+def test_an_open_invite_can_be_revoked(client: TestClient, runtime: Runtime) -> None:
+    home = owner_home(client, runtime, "ana@example.com")
     code = invite(client, home, "member")
     invite_id = re.search(r"/members/invites/(inv_\w+)/revoke", client.get(f"{home}/members").text)
     assert invite_id
@@ -85,17 +88,17 @@ def test_an_open_invite_can_be_revoked(client: TestClient) -> None:
     assert "invite_invalid" in refused.text
 
 
-def test_another_organizations_members_are_not_found(client: TestClient) -> None:
-    home = sign_up(client, "ana@example.com")
+def test_another_organizations_members_are_not_found(client: TestClient, runtime: Runtime) -> None:
+    home = owner_home(client, runtime, "ana@example.com")
     other = TestClient(client.app)
-    other_home = sign_up(other, "bo@example.com", "Bo Ops")
+    other_home = owner_home(other, runtime, "bo@example.com", "Bo Ops")
     assert other.get(f"{home}/members").status_code == 404
     tried = submit(other, f"{other_home}/members", f"{home}/members/invites", {"role": "admin"})
     assert tried.status_code == 404
 
 
-def test_an_invite_form_without_its_token_is_refused(client: TestClient) -> None:
-    home = sign_up(client, "ana@example.com")
+def test_an_invite_form_without_its_token_is_refused(client: TestClient, runtime: Runtime) -> None:
+    home = owner_home(client, runtime, "ana@example.com")
     forged = client.post(f"{home}/members/invites", data={"role": "admin"}, follow_redirects=False)
     assert forged.status_code == 403
     assert "csrf_failed" in forged.text

@@ -6,7 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from tests.web.browser_forms import form_token, sign_up
+from tests.web.browser_forms import form_token, owner_home
 from tocsin.audit.log import SYSTEM
 from tocsin.audit.models import Notice
 from tocsin.restrictions.kinds import ActionKind, ActionScope
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 def test_an_enforcement_warning_shows_as_an_unread_notice_until_marked_read(
     client: TestClient, runtime: Runtime
 ) -> None:
-    home = sign_up(client, "ana@example.com")
+    home = owner_home(client, runtime, "ana@example.com")
     org_id = home.rsplit("/", 1)[1]
     assert "Nothing yet." in client.get(f"{home}/notices").text
     with runtime.database.write() as session:

@@ -12,7 +12,6 @@ from fastapi.testclient import TestClient
 from tests.delivery.pager import CALLER_ID, Pager, uk_mobile
 from tests.factories import code_in_simulator, ok
 from tests.web.browser_forms import form_token, submit
-from tocsin.core.clock import ManualClock
 from tocsin.runtime import Runtime
 from tocsin.trust.models import TrustCase
 
@@ -25,11 +24,6 @@ def number_state(pager: Pager, contact_id: str) -> str:
     contact = ok(pager.client.get(f"{pager.org}/contacts/{contact_id}", headers=pager.auth))
     state: str = contact["number_state"]
     return state
-
-
-@pytest.fixture
-def pager(client: TestClient, runtime: Runtime, clock: ManualClock, data_dir: Path) -> Pager:
-    return Pager(client, runtime, clock, data_dir)
 
 
 def test_opting_out_in_two_steps_stops_every_organization_calling(

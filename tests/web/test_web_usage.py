@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from fastapi.testclient import TestClient
 
 from tests.delivery.pager import Pager
 from tests.factories import ok
-from tests.web.browser_forms import sign_up
+from tests.web.browser_forms import owner_home
 from tests.web.owner_browser import signed_in_owner
-from tocsin.core.clock import ManualClock
 from tocsin.runtime import Runtime
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
-
-@pytest.fixture
-def pager(client: TestClient, runtime: Runtime, clock: ManualClock, data_dir: Path) -> Pager:
-    return Pager(client, runtime, clock, data_dir)
 
 
 def test_usage_page_charts_thirty_days_and_shows_the_figures_and_plan(
@@ -55,10 +47,10 @@ def test_usage_page_charts_thirty_days_and_shows_the_figures_and_plan(
 
 
 def test_usage_of_a_new_organization_is_an_empty_chart_and_another_one_is_not_found(
-    client: TestClient, pager: Pager
+    client: TestClient, runtime: Runtime, pager: Pager
 ) -> None:
     browser = TestClient(client.app)
-    home = sign_up(browser, "eve@example.com", "Eve Ops")
+    home = owner_home(browser, runtime, "eve@example.com", "Eve Ops")
     page = browser.get(f"{home}/usage")
     assert page.status_code == 200
     assert page.text.count('<rect class="bar"') == 30

@@ -10,7 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from tests.factories import make_tenant, ok
+from tests import seeded
+from tests.factories import ok
 from tests.telephony.sip.calls import after_prompt, answering, rfc4733
 from tests.telephony.sip.sipp import HOST, requires_sipp, sipp_uas
 from tocsin.paging.models import Alert, CallAttempt
@@ -22,7 +23,7 @@ pytestmark = [requires_sipp, pytest.mark.usefixtures("fast_password_hashing")]
 def test_keypress_on_a_sip_call_acknowledges_the_alert(
     client: TestClient, runtime: Runtime, tmp_path: Path
 ) -> None:
-    tenant = make_tenant(client)
+    tenant = seeded.tenant(runtime)
     with sipp_uas(
         "answer.xml", tmp_path, replacements=answering(after_prompt(rfc4733(tmp_path, "1")))
     ) as sipp:

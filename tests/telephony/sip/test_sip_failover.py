@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from tests import seeded
 from tests.delivery.test_worker import alert_and_attempts, fire
-from tests.factories import Tenant, make_tenant, ok
+from tests.factories import Tenant, ok
 from tests.telephony.sip.calls import answering, pause, refusing, rfc4733
 from tests.telephony.sip.sipp import HOST, Sipp, requires_sipp, sipp_uas
 from tocsin.core.clock import ManualClock
@@ -119,7 +120,7 @@ def test_a_failing_trunk_hands_the_page_to_the_next_account_at_once(
     first: tuple[str, dict[str, str]],
     reason: str,
 ) -> None:
-    tenant = make_tenant(client)
+    tenant = seeded.tenant(runtime)
     with two_trunks(tmp_path, first) as (failing, answering_trunk):
         add_trunk(client, tenant, failing, priority=1)
         backup = add_trunk(client, tenant, answering_trunk, priority=2)
@@ -141,7 +142,7 @@ def test_a_failing_trunk_hands_the_page_to_the_next_account_at_once(
 def test_a_trunk_resting_after_503_retry_after_is_not_sent_the_next_page(
     client: TestClient, runtime: Runtime, clock: ManualClock, tmp_path: Path
 ) -> None:
-    tenant = make_tenant(client)
+    tenant = seeded.tenant(runtime)
     overloaded = refusing("503 Service Unavailable", headers=("Retry-After: 120",))
     with two_trunks(tmp_path, ("reject.xml", overloaded), answers=2) as (failing, answering_trunk):
         add_trunk(client, tenant, failing, priority=1)
