@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.datastructures import UploadFile
 
+from tocsin.accounts import service as accounts
 from tocsin.accounts.models import ApiKey, Scope
 from tocsin.core.actors import Actor
 from tocsin.core.errors import (
@@ -246,7 +247,7 @@ def accept_hook(runtime: Runtime, hook: HookRequest) -> IngestResult:
                 if Scope.INGEST.value not in key.scopes:
                     raise Forbidden("API key lacks the 'ingest' scope", code="insufficient_scope")
                 if last_used_is_stale(key, now):
-                    key.last_used_at = now
+                    accounts.note_api_key_used(session, key_id=key.id, now=now)
             return receive_alert(
                 session,
                 endpoint=endpoint,
