@@ -90,7 +90,7 @@ def test_a_report_files_a_case_and_shows_only_its_reference(
     visitor = TestClient(client.app)
     form = visitor.get("/report")
     for label in (
-        "Caller ID you saw",
+        "Caller ID you saw (optional)",
         "When (date and time)",
         "Time zone",
         "What happened",

@@ -141,7 +141,7 @@ def confirm_opt_out(
 class AbuseReportForm:
     """What the reporter typed, before it is understood."""
 
-    caller_id: str
+    caller_id: str | None
     seen_at: str
     timezone: str | None
     description: str
@@ -162,7 +162,10 @@ def report_abuse(
     """File the report as a case; its id is the only thing the reporter may be told."""
     region = form.region or server.settings.default_region
     report = abuse.Report(
-        caller_id=e164_of(form.caller_id, region),
+        caller_id=None
+        if abuse.shows_no_number(form.caller_id)
+        else e164_of(form.caller_id or "", region),
+        reported_caller_id=form.caller_id,
         seen_at=abuse.seen_at_of(form.seen_at, form.timezone, now=now),
         reported_time=form.seen_at,
         timezone=form.timezone,

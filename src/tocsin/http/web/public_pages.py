@@ -125,7 +125,7 @@ def opted_out(request: Request) -> Response:
 
 _REPORT_FIELDS = (
     # name, label, most characters, required
-    ("caller_id", "Caller ID you saw", 64, True),
+    ("caller_id", "Caller ID you saw (optional)", 64, False),
     ("seen_at", "When (date and time)", 64, True),
     ("timezone", "Time zone", 64, False),
     ("description", "What happened", 5000, True),
@@ -154,7 +154,7 @@ def send_report(request: Request, form: FormData = Depends(anonymous_form)) -> R
                 session,
                 runtime,
                 form=AbuseReportForm(
-                    caller_id=typed["caller_id"],
+                    caller_id=typed["caller_id"] or None,
                     seen_at=typed["seen_at"],
                     timezone=typed["timezone"] or None,
                     description=typed["description"],

@@ -139,7 +139,12 @@ class PublicOptOutOut(BaseModel):
 
 
 class AbuseReportIn(BaseModel):
-    caller_id: str = Field(max_length=64, description="The number the call came from")
+    caller_id: str | None = Field(
+        default=None,
+        max_length=64,
+        description='The number the call came from; leave it out, or give what the phone showed '
+        '("Unknown", "Withheld"), when it showed no number',
+    )
     seen_at: str = Field(
         max_length=64,
         description="When the call came, ISO 8601 with an offset, or local time with `timezone`",
