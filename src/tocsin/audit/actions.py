@@ -53,6 +53,9 @@ class AuditAction(StrEnum):
     CONSENT_RECORDED = "consent.recorded"
     NUMBER_DO_NOT_CALL = "number.do_not_call"
     NUMBER_PLATFORM_OPT_OUT = "number.platform_opt_out"
+    # A number the screen refused when someone tried to add it: the policy counts an attempt to
+    # get a blocked number past the screen as a violation, so the attempt is evidence.
+    NUMBER_REFUSED = "number.refused"
 
     # Alerts and their escalations.
     ALERT_RECEIVED = "alert.received"

@@ -33,6 +33,7 @@ from tocsin.migrations.upgrade import upgrade
 from tocsin.numbers.verification import Channel, Requester
 from tocsin.organizations import api_keys
 from tocsin.organizations import commands as organizations
+from tocsin.policy.numbers import NumberBlocked
 from tocsin.providers import commands as provider_accounts
 from tocsin.providers.test_calls import prepare_test_call
 from tocsin.runtime import Runtime
@@ -468,6 +469,15 @@ def quickstart(
             "quickstart sets up a demo that calls through the simulator; run it with "
             "TOCSIN_PROVIDER=simulator (`make run` does)"
         )
+    # Screened before anything is made: a refused contact keeps its record (its audit event),
+    # and would keep a half-made demo organization with it.
+    verdict = screen(
+        phone,
+        settings.default_region,
+        ScreeningContext(sanctioned_regions=settings.sanctioned_region_set()),
+    )
+    if not verdict.allowed:
+        raise NumberBlocked(verdict)
     env_path = settings.data_dir / "quickstart.env"
     key, endpoint_id = _reusable_demo(runtime, _read_env_file(env_path)) or _new_demo(
         runtime, phone

@@ -4,16 +4,23 @@ when it is added, and one whose owner consented before any configuration may cal
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tocsin.accounts.models import Organization
 from tocsin.accounts.service import calling_policy
+from tocsin.audit import log as audit
+from tocsin.audit.actions import AuditAction
 from tocsin.contacts.models import Contact
+from tocsin.core.actors import Actor
 from tocsin.core.errors import Conflict, NotFound
 from tocsin.numbers.consent import REASONS, NumberState, Refusal, state_of
-from tocsin.policy.numbers import checked_number
+from tocsin.policy.numbers import NumberBlocked, checked_number
+
+# Enough of what was typed to recognise the attempt, not a place to store an essay.
+_TYPED_KEPT = 64
 
 
 def screened_number(
@@ -31,6 +38,48 @@ def screened_number(
     return checked_number(
         phone, region=region, policy=calling_policy(org), sanctioned_regions=sanctioned_regions
     )
+
+
+def screened_or_refused(
+    session: Session,
+    *,
+    org_id: str,
+    phone: str,
+    region: str | None,
+    sanctioned_regions: frozenset[str],
+    operation: str,
+    actor: Actor,
+    now: datetime,
+) -> str:
+    """`screened_number` for a number someone is adding: a refusal is audited with its reasons
+    and kept when the transaction ends (the policy counts an attempt to get a blocked number
+    past the screen as a violation; `trust.anomalies.blocked_numbers` counts them)."""
+    try:
+        return screened_number(
+            session,
+            org_id=org_id,
+            phone=phone,
+            region=region,
+            sanctioned_regions=sanctioned_regions,
+        )
+    except NumberBlocked as refused:
+        e164 = refused.verdict.e164
+        audit.record(
+            session,
+            actor=actor,
+            action=AuditAction.NUMBER_REFUSED,
+            at=now,
+            org_id=org_id,
+            target_type="number",
+            target_id=e164,
+            details={
+                "typed": phone[:_TYPED_KEPT],
+                "e164": e164,
+                "reasons": [reason.code.value for reason in refused.verdict.reasons],
+                "operation": operation,
+            },
+        )
+        raise refused.on_record() from None
 
 
 def require_callable(session: Session, *, org_id: str, contact_ids: Sequence[str]) -> None:

@@ -12,7 +12,7 @@ from tocsin.audit import log as audit
 from tocsin.audit.actions import AuditAction
 from tocsin.billing.limits import Resource, check_room
 from tocsin.billing.standing import BillingConfig
-from tocsin.contacts.checks import screened_number
+from tocsin.contacts.checks import screened_or_refused
 from tocsin.contacts.models import Contact
 from tocsin.contacts.queries import get_contact
 from tocsin.core.actors import Actor
@@ -35,8 +35,15 @@ def create_contact(
     """A new contact, within the plan's limit, its number screened under the organization's
     calling policy."""
     check_room(session, org_id=org_id, resource=Resource.CONTACTS, billing=billing, now=now)
-    e164 = screened_number(
-        session, org_id=org_id, phone=phone, region=region, sanctioned_regions=sanctioned_regions
+    e164 = screened_or_refused(
+        session,
+        org_id=org_id,
+        phone=phone,
+        region=region,
+        sanctioned_regions=sanctioned_regions,
+        operation="contact.create",
+        actor=actor,
+        now=now,
     )
     contact = Contact(
         id=new_id("ct"),
@@ -74,16 +81,20 @@ def update_contact(
 ) -> Contact:
     """None leaves a field as it is; a new number is screened as a new contact's would be."""
     contact = get_contact(session, org_id=org_id, contact_id=contact_id)
-    if name is not None:
-        contact.name = clean_name(name)
+    # The number first: a refusal keeps its record, so nothing else may have changed by then.
     if phone is not None:
-        contact.phone_e164 = screened_number(
+        contact.phone_e164 = screened_or_refused(
             session,
             org_id=org_id,
             phone=phone,
             region=region,
             sanctioned_regions=sanctioned_regions,
+            operation="contact.update",
+            actor=actor,
+            now=now,
         )
+    if name is not None:
+        contact.name = clean_name(name)
     contact.updated_at = now
     audit.record(
         session,

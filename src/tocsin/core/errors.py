@@ -6,7 +6,7 @@ one line on stderr with a non-zero exit.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Self
 
 
 class TocsinError(Exception):
@@ -20,6 +20,17 @@ class TocsinError(Exception):
         self.message = message
         self.code = code or self.default_code
         self.details = details
+        # Set by `on_record`: the transaction this refusal leaves commits before the error
+        # goes on (`tocsin.db.engine.Database.write`).
+        self.keeps_record = False
+
+    def on_record(self) -> Self:
+        """This refusal comes with its own evidence, written in the caller's transaction (the
+        audit event of an attempt the policy forbids): refusing must not also erase the
+        record of the attempt. Only for a refusal raised before the command changed anything
+        else."""
+        self.keeps_record = True
+        return self
 
     def headers(self) -> dict[str, str] | None:
         """Response headers the error needs, e.g. Retry-After."""

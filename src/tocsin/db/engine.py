@@ -20,6 +20,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from tocsin.core.errors import TocsinError
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 T = TypeVar("T")
@@ -75,9 +77,19 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[Session]:
-        """A transaction that commits on success and rolls back on any exception."""
+        """A transaction that commits on success and rolls back on any exception, except a
+        refusal that keeps its own record (`TocsinError.on_record`): that commits, then is
+        raised."""
+        kept: TocsinError | None = None
         with self._sqlite_writer, self._write_sessions.begin() as session:
-            yield session
+            try:
+                yield session
+            except TocsinError as refusal:
+                if not refusal.keeps_record:
+                    raise
+                kept = refusal
+        if kept is not None:
+            raise kept
 
     @contextmanager
     def read(self) -> Iterator[Session]:

@@ -22,6 +22,7 @@ from tocsin.core.actors import Actor
 from tocsin.restrictions.kinds import BLOCKING, ActionKind, ActionScope
 from tocsin.restrictions.models import EnforcementAction
 from tocsin.trust.anomalies import (
+    blocked_numbers,
     broadcast,
     distinct_numbers,
     long_messages,
@@ -50,6 +51,7 @@ DETECTORS: tuple[tuple[str, Detector], ...] = (
     (marketing.NAME, marketing.detect),
     (shared_numbers.NAME, shared_numbers.detect),
     (repeated_trials.NAME, repeated_trials.detect),
+    (blocked_numbers.NAME, blocked_numbers.detect),
 )
 
 

@@ -48,6 +48,11 @@ class Thresholds:
     trial_refusal_orgs: int = 2
     trial_refusal_days: int = 30
 
+    # blocked_numbers: this many attempts in the window to add numbers refused for a reason
+    # only bypass explains (emergency, premium rate, sanctioned...). Never suspends: the
+    # numbers were refused already, and a person should read who tried and why.
+    blocked_number_attempts: int = 3
+
     # After staff lift a suspension the scan made, it does not suspend that organization
     # again for this long: a person looked and decided.
     respect_lift: timedelta = timedelta(days=7)

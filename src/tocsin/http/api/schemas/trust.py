@@ -142,7 +142,7 @@ class AbuseReportIn(BaseModel):
     caller_id: str | None = Field(
         default=None,
         max_length=64,
-        description='The number the call came from; leave it out, or give what the phone showed '
+        description="The number the call came from; leave it out, or give what the phone showed "
         '("Unknown", "Withheld"), when it showed no number',
     )
     seen_at: str = Field(
