@@ -24,7 +24,7 @@ from tocsin.restrictions.models import EnforcementAction
 from tocsin.runtime import Runtime
 from tocsin.trust.anomalies import DEFAULT_THRESHOLDS, ScanReport, Thresholds, run_scan
 from tocsin.trust.anomalies.findings import normalise_text
-from tocsin.trust.anomalies.marketing import phrases_in
+from tocsin.trust.anomalies.marketing import phrases_in, score_of
 from tocsin.trust.enforcement import lift, take_action
 from tocsin.trust.models import TrustCase
 
@@ -287,7 +287,7 @@ def test_texts_that_differ_in_case_spacing_or_numbers_normalise_alike() -> None:
 
 @pytest.mark.parametrize("title", REAL_ALERTS)
 def test_real_alert_titles_are_not_marketing(title: str) -> None:
-    assert len(phrases_in(spoken(title))) < DEFAULT_THRESHOLDS.marketing_phrases
+    assert score_of(spoken(title)) < DEFAULT_THRESHOLDS.marketing_score
 
 
 @pytest.mark.parametrize(
@@ -302,7 +302,7 @@ def test_real_alert_titles_are_not_marketing(title: str) -> None:
     ],
 )
 def test_sales_pitches_are_marketing(text: str) -> None:
-    assert len(phrases_in(text)) >= DEFAULT_THRESHOLDS.marketing_phrases
+    assert score_of(text) >= DEFAULT_THRESHOLDS.marketing_score
 
 
 def test_phrases_are_whole_words_not_parts_of_names() -> None:

@@ -1,16 +1,20 @@
-"""Texts that read like a sales pitch or a robocall script.
+"""Texts that read like a sales pitch, a fundraising or political call, a debt collector or a
+survey: calls the acceptable-use policy forbids whatever their content.
 
-A text scores one point for each distinct phrase of `PHRASES` it contains, and one that scores
-at least two is marketing-like. Phrases match as whole words: "sale" is not found in
-"wholesale", nor "deal" in "dealer". Words joined to others by a hyphen, slash, underscore or
-dot are names of things ("discount-service", "/deals", "promotion.api"), which alert titles
-are full of, so they do not count either. One word alone proves nothing (an alert may well
-say "sale" or "deal"); two together rarely come from a machine that is failing.
+The phrases, by category and language, are in `marketing_phrases`. A text scores the weight of
+each distinct phrase it contains; one that scores at least the threshold (2) is marketing-like.
+Phrases match as whole words: "sale" is not found in "wholesale", nor "deal" in "dealer".
+Words joined to others by a hyphen, slash, underscore or dot are names of things
+("discount-service", "/deals", "promotion.api"), which alert titles are full of, so they do
+not count either. One common word alone proves nothing (an alert may well say "sale" or
+"debt"); two together, or one phrase only a person is told ("please donate"), rarely come from
+a machine that is failing.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import defaultdict
 from datetime import datetime
 
@@ -28,37 +32,11 @@ from tocsin.trust.anomalies.findings import (
     normalise_text,
     sample,
 )
+from tocsin.trust.anomalies.marketing_phrases import PHRASES, Category, Phrase
 from tocsin.trust.anomalies.thresholds import Thresholds
 
 NAME = "marketing"
 _QUOTE = 300
-
-# Marketing and robocall phrases, as they are said aloud. Kept short on purpose: every entry
-# is a phrase an alert has no reason to say, or one that only counts next to another.
-PHRASES: tuple[str, ...] = (
-    "limited time",
-    "special offer",
-    "% off",
-    "discount",
-    "free gift",
-    "act now",
-    "call now",
-    "buy now",
-    "winner",
-    "you have won",
-    "prize",
-    "promotion",
-    "subscribe",
-    "unsubscribe",
-    "deal",
-    "sale",
-    "loan",
-    "credit score",
-    "press 1 to speak",
-    "warranty",
-    "insurance quote",
-    "congratulations",
-)
 
 # Characters that glue a word into an identifier or a path; a dot only when a word follows it,
 # so that the full stop ending a sentence still ends the word.
@@ -66,20 +44,62 @@ _BEFORE = r"(?<![\w\-/.@])"
 _AFTER = r"(?![\w\-/@]|\.\w)"
 
 
-def _pattern(phrase: str) -> re.Pattern[str]:
-    form = normalise_text(phrase)
-    start = _BEFORE if form[0].isalnum() else ""
-    end = _AFTER if form[-1].isalnum() else ""
-    return re.compile(start + re.escape(form) + end)
+def fold(text: str) -> str:
+    """One form for matching: accents and marks dropped ("promoción" is "promocion", "für" is
+    "fur"), full-width and other compatibility forms made plain, then `normalise_text`."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return normalise_text("".join(ch for ch in decomposed if not unicodedata.combining(ch)))
 
 
-_PATTERNS = tuple((phrase, _pattern(phrase)) for phrase in PHRASES)
+def _form_pattern(form: str) -> str:
+    prefix = form.endswith("*")
+    word = fold(form.rstrip("*"))
+    start = _BEFORE if word[0].isalnum() else ""
+    end = _AFTER if word[-1].isalnum() else ""
+    return start + re.escape(word) + (r"\w*" if prefix else "") + end
+
+
+def _pattern(phrase: Phrase) -> re.Pattern[str]:
+    return re.compile("|".join(_form_pattern(form) for form in phrase.text.split("~")))
+
+
+def _name(phrase: Phrase) -> str:
+    """How a phrase is quoted as evidence: its first form."""
+    return phrase.text.split("~")[0]
+
+
+def _unique(phrases: tuple[Phrase, ...]) -> tuple[Phrase, ...]:
+    """Languages share words ("gratis", "questionario"): each counts once."""
+    seen: set[str] = set()
+    kept = []
+    for phrase in phrases:
+        key = fold(phrase.text)
+        if key not in seen:
+            seen.add(key)
+            kept.append(phrase)
+    return tuple(kept)
+
+
+_PATTERNS = tuple((phrase, _pattern(phrase)) for phrase in _unique(PHRASES))
+
+
+def matches_in(text: str) -> list[Phrase]:
+    """The distinct phrases the text contains, in `PHRASES` order."""
+    form = fold(text)
+    return [phrase for phrase, pattern in _PATTERNS if pattern.search(form)]
 
 
 def phrases_in(text: str) -> list[str]:
-    """The distinct marketing phrases the text contains, in `PHRASES` order."""
-    form = normalise_text(text)
-    return [phrase for phrase, pattern in _PATTERNS if pattern.search(form)]
+    """The distinct phrases the text contains, as quoted in evidence."""
+    return [_name(phrase) for phrase in matches_in(text)]
+
+
+def score_of(text: str) -> int:
+    return sum(phrase.weight for phrase in matches_in(text))
+
+
+def categories_in(text: str) -> list[Category]:
+    return sorted({phrase.category for phrase in matches_in(text)})
 
 
 def detect(session: Session, now: datetime, thresholds: Thresholds) -> list[Finding]:
@@ -89,34 +109,40 @@ def detect(session: Session, now: datetime, thresholds: Thresholds) -> list[Find
         .where(*within(start, now))
         .distinct()
     )
-    scored: dict[str, list[str]] = {}
+    found: dict[str, list[Phrase]] = {}
     numbers: dict[str, set[str]] = defaultdict(set)
-    texts: dict[str, dict[str, list[str]]] = defaultdict(dict)
+    texts: dict[str, dict[str, list[Phrase]]] = defaultdict(dict)
     for org_id, to_number, text in rows:
-        if text not in scored:
-            scored[text] = phrases_in(text)
-        if len(scored[text]) >= thresholds.marketing_phrases:
+        if text not in found:
+            found[text] = matches_in(text)
+        if sum(phrase.weight for phrase in found[text]) >= thresholds.marketing_score:
             numbers[org_id].add(to_number)
-            texts[org_id][text] = scored[text]
+            texts[org_id][text] = found[text]
 
     findings = []
     for org_id, hits in sorted(texts.items()):
         # The text with the most phrases is the clearest evidence.
         best = max(sorted(hits), key=lambda text: len(hits[text]))
+        named = [_name(phrase) for phrase in hits[best]]
         heard = len(numbers[org_id])
         findings.append(
             Finding(
                 detector=NAME,
                 org_id=org_id,
                 summary=(
-                    f"marketing-like text ({', '.join(hits[best])}) read to {heard} distinct "
+                    f"marketing-like text ({', '.join(named)}) read to {heard} distinct "
                     f"numbers in {hours(thresholds.window)} h"
                 ),
                 fingerprint=fingerprint(NAME, org_id, day_of(now)),
                 details={
                     "sample_text": best[:_QUOTE],
-                    "phrases": hits[best],
-                    "all_phrases": sorted({phrase for found in hits.values() for phrase in found}),
+                    "phrases": named,
+                    "categories": sorted(
+                        {phrase.category.value for found in hits.values() for phrase in found}
+                    ),
+                    "all_phrases": sorted(
+                        {_name(phrase) for found in hits.values() for phrase in found}
+                    ),
                     "marketing_texts": len(hits),
                     "distinct_numbers": heard,
                     "sample_numbers": sample(numbers[org_id], thresholds.samples),

@@ -34,9 +34,10 @@ class Thresholds:
     long_message_numbers: int = 10
     long_message_hard: int | None = 100
 
-    # marketing: a text with this many distinct marketing phrases; the hard threshold counts
-    # the distinct numbers that heard such texts.
-    marketing_phrases: int = 2
+    # marketing: a text whose distinct phrases weigh this much (marketing_phrases.py: a
+    # common word weighs 1, a phrase only a person is told 2); the hard threshold counts the
+    # distinct numbers that heard such texts.
+    marketing_score: int = 2
     marketing_hard: int | None = 50
 
     # shared_numbers: one number called by this many organizations within `days`.
