@@ -158,6 +158,6 @@ def test_accents_and_case_do_not_hide_a_phrase() -> None:
 
 
 def test_word_forms_count_once() -> None:
-    """"Donate" and "donation" in one text said one thing: it is not two phrases."""
+    """ "Donate" and "donation" in one text said one thing: it is not two phrases."""
     assert phrases_in("Donate to our donation drive") == ["donate"]
     assert score_of("Ошибка опроса, повторный опрос") == 1
