@@ -69,6 +69,14 @@ class Mailbox:
         self.logins: list[str] = []
         self.refuse: str | None = None
         self.port = free_port()
+        self._controller: Controller | None = None
+
+    @property
+    def url(self) -> str:
+        return f"smtp://{USER}:{PASSWORD}@127.0.0.1:{self.port}?starttls=0"
+
+    def start(self) -> None:
+        """Listen on this mailbox's port (again, after `stop`)."""
         self._controller = Controller(
             self,
             hostname="127.0.0.1",
@@ -77,16 +85,12 @@ class Mailbox:
             auth_require_tls=False,
             authenticator=self._authenticate,
         )
-
-    @property
-    def url(self) -> str:
-        return f"smtp://{USER}:{PASSWORD}@127.0.0.1:{self.port}?starttls=0"
-
-    def start(self) -> None:
         self._controller.start()
 
     def stop(self) -> None:
-        self._controller.stop()
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
 
     def _authenticate(
         self, server: SMTP, session: Session, envelope: Envelope, mechanism: str, data: Any
@@ -97,7 +101,7 @@ class Mailbox:
         self.logins.append(login)
         return AuthResult(success=(login, data.password.decode()) == (USER, PASSWORD))
 
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802 - aiosmtpd's hook name
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         if self.refuse is not None:
             return self.refuse
         content = envelope.original_content or envelope.content

@@ -16,7 +16,11 @@ from tests.mail.mailbox import Mailbox, Received, send_mail
 from tocsin.core.clock import ManualClock
 from tocsin.runtime import Runtime
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
+pytestmark = [
+    pytest.mark.usefixtures("fast_password_hashing"),
+    # The test server takes a password without TLS, which a real one must not.
+    pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS"),
+]
 
 
 def sign_up(client: TestClient, email: str) -> dict[str, str]:

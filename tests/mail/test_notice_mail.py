@@ -29,7 +29,11 @@ from tocsin.restrictions.kinds import ActionKind, ActionScope
 from tocsin.runtime import Runtime
 from tocsin.trust.enforcement import take_action
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
+pytestmark = [
+    pytest.mark.usefixtures("fast_password_hashing"),
+    # The test server takes a password without TLS, which a real one must not.
+    pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS"),
+]
 
 
 def notices(client: TestClient, runtime: Runtime, org_id: str) -> list[dict[str, Any]]:
@@ -39,7 +43,7 @@ def notices(client: TestClient, runtime: Runtime, org_id: str) -> list[dict[str,
     return items
 
 
-def tell(runtime: Runtime, org_id: str, *, kind: str = "test_notice", message: str) -> None:
+def tell(runtime: Runtime, org_id: str, *, kind: str = "policy_change", message: str) -> None:
     with runtime.database.write() as session:
         tell_owners(
             session,
@@ -76,7 +80,9 @@ def test_a_quota_exhausted_notice_reaches_the_owners_mailbox(
 
     kinds = {mail.message["X-Tocsin-Notice"] for mail in mailbox.to(owner)}
     assert {"quota_low", "quota_exhausted"} <= kinds
-    [exhausted] = [m for m in mailbox.to(owner) if m.message["X-Tocsin-Notice"] == "quota_exhausted"]
+    [exhausted] = [
+        m for m in mailbox.to(owner) if m.message["X-Tocsin-Notice"] == "quota_exhausted"
+    ]
     assert exhausted.recipients == [owner]
     assert exhausted.sender == "alerts@tocsin.test"
     assert exhausted.message["From"] == FROM
@@ -84,7 +90,8 @@ def test_a_quota_exhausted_notice_reaches_the_owners_mailbox(
     assert "daily cap of 1 call" in exhausted.text
     assert f"http://tocsin.test/o/{pager.org_id}/notices" in exhausted.text
     assert f'href="http://tocsin.test/o/{pager.org_id}/notices"' in exhausted.html
-    assert mailbox.logins and set(mailbox.logins) == {USER}
+    assert mailbox.logins
+    assert set(mailbox.logins) == {USER}
     assert round_.sent == len(mailbox.received)
     # The notice says it went out, to whom.
     [shown] = [n for n in notices(client, runtime, pager.org_id) if n["kind"] == "quota_exhausted"]
