@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import re
 import socket
+import threading
 from dataclasses import dataclass
 from email import message_from_bytes
 from email.message import EmailMessage
@@ -68,6 +69,8 @@ class Mailbox:
         self.received: list[Received] = []
         self.logins: list[str] = []
         self.refuse: str | None = None
+        # Set when a message arrives, for tests of a running worker to wait on.
+        self.arrived = threading.Event()
         self.port = free_port()
         self._controller: Controller | None = None
 
@@ -113,6 +116,7 @@ class Mailbox:
                 message=cast(EmailMessage, message_from_bytes(content, policy=default)),
             )
         )
+        self.arrived.set()
         return "250 2.0.0 accepted"
 
     def to(self, address: str) -> list[Received]:
