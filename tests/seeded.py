@@ -7,7 +7,9 @@ requests again. These call the domain functions and commands the API's routes ca
 rows keep the API's invariants:
 
 - a person signs up as `registration.register` has it (policies accepted, audit entry; into
-  an invite's organization with `invite_code`) and gets tokens as sign-in issues them;
+  an invite's organization with `invite_code`) and gets tokens as sign-in issues them; their
+  e-mail address is then verified, as the operator's `tocsin user verify-email` does it (the
+  mailed link is tests/mail's subject), unless `email_verified=False`;
 - organizations and invites are made by `organizations.commands`, plan limits included;
 - a contact is screened, counted against the plan and audited (`contacts.commands`);
 - a verified contact's number has a confirmed code, a consent record and a trial claim, as
@@ -33,7 +35,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tests.factories import PASSWORD, Tenant
-from tocsin.accounts import service
+from tocsin.accounts import email_addresses, service
 from tocsin.accounts.models import Membership, Role
 from tocsin.cli.common import CLI_ACTOR
 from tocsin.contacts import commands as contacts
@@ -70,9 +72,11 @@ def person(
     org_name: str | None = None,
     email: str | None = None,
     invite_code: str | None = None,
+    email_verified: bool = True,
 ) -> Person:
     """A sign-up with the password tests/factories.py uses, so the person can also sign in;
-    with `invite_code`, into the inviting organization instead of one of their own."""
+    with `invite_code`, into the inviting organization instead of one of their own. The address
+    is verified unless `email_verified` is False."""
     email = email or f"row-user{next(_people)}@example.com"
     now = runtime.clock.now()
     with runtime.database.write() as session:
@@ -90,12 +94,26 @@ def person(
             now=now,
         )
         tokens = _tokens(session, runtime, registered.user.id)
+        if email_verified:
+            email_addresses.verify_by_operator(
+                session, email=registered.user.email, actor=CLI_ACTOR, now=now
+            )
         return Person(
             email=registered.user.email,
             user_id=registered.user.id,
             org_id=registered.organization.id,
             access_token=tokens.access_token,
             refresh_token=tokens.refresh_token,
+        )
+
+
+def verify_email(runtime: Runtime, user_id: str) -> None:
+    """The person's address becomes verified, as the operator's `tocsin user verify-email`
+    makes it."""
+    with runtime.database.write() as session:
+        email = service.get_user(session, user_id).email
+        email_addresses.verify_by_operator(
+            session, email=email, actor=CLI_ACTOR, now=runtime.clock.now()
         )
 
 
@@ -150,10 +168,16 @@ def invite(runtime: Runtime, org_id: str, *, role: Role = Role.MEMBER) -> str:
 
 
 def member(
-    runtime: Runtime, org_id: str, *, role: Role = Role.MEMBER, email: str | None = None
+    runtime: Runtime,
+    org_id: str,
+    *,
+    role: Role = Role.MEMBER,
+    email: str | None = None,
+    email_verified: bool = True,
 ) -> Person:
     """Someone who signed up with an invite into the organization, as `role`."""
-    return person(runtime, email=email, invite_code=invite(runtime, org_id, role=role))
+    code = invite(runtime, org_id, role=role)
+    return person(runtime, email=email, invite_code=code, email_verified=email_verified)
 
 
 def api_key(

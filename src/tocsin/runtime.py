@@ -24,6 +24,7 @@ from tocsin.db.engine import Database
 from tocsin.engine.settings import WorkerSettings
 from tocsin.engine.worker import Worker
 from tocsin.intake.refusals import RefusalLog
+from tocsin.mail.smtp import MailSettings
 from tocsin.paging.settle import RetryPolicy
 from tocsin.providers.choice import ProviderDirectory
 from tocsin.providers.platform import PlatformProvider, configured_providers
@@ -52,6 +53,8 @@ class Runtime:
     totp_box: SecretBox
     # Keys the digests of web session tokens.
     web_session_key: bytes
+    # Signs the tokens of e-mail verification links.
+    email_verification_key: bytes
     billing: BillingConfig = DEFAULT_BILLING
     rate_limiter: RateLimiter = field(default_factory=lambda: RateLimiter({}))
     provider_factory: ProviderFactory = field(default_factory=ProviderFactory)
@@ -90,6 +93,8 @@ class Runtime:
             data_dir=settings.data_dir,
             public_base_url=settings.public_base_url,
         )
+        # A TOCSIN_SMTP_URL that does not parse stops start-up, not the first notice.
+        MailSettings.from_settings(settings)
         for spec in platform:
             # Built once now, so a wrong kind, setting or missing credential stops start-up
             # rather than the first page.
@@ -111,6 +116,7 @@ class Runtime:
             verification_box=SecretBox(master, "verification-text"),
             totp_box=SecretBox(master, "totp"),
             web_session_key=derive_key(master, "web-session"),
+            email_verification_key=derive_key(master, "email-verification"),
             billing=billing_config(settings),
             rate_limiter=build_rate_limiter(settings),
             provider_factory=factory,

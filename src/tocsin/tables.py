@@ -2,6 +2,7 @@
 
 from tocsin.accounts.models import (
     ApiKey,
+    EmailVerification,
     Invite,
     Membership,
     Organization,
@@ -23,6 +24,7 @@ from tocsin.contacts.models import Contact
 from tocsin.db.base import Base
 from tocsin.documents.models import PolicyAcceptance, PolicyDocument
 from tocsin.endpoints.models import Endpoint, EndpointContact, EscalationPolicy
+from tocsin.mail.models import OutboundEmail
 from tocsin.numbers.models import ConsentRecord, DoNotCall, NumberVerification, PlatformOptOut
 from tocsin.paging.models import Alert, CallAttempt, CallJob, Escalation
 from tocsin.providers.models import ProviderAccount
@@ -41,6 +43,7 @@ __all__ = [
     "ConsentRecord",
     "Contact",
     "DoNotCall",
+    "EmailVerification",
     "Endpoint",
     "EndpointContact",
     "EnforcementAction",
@@ -51,6 +54,7 @@ __all__ = [
     "Notice",
     "NumberVerification",
     "Organization",
+    "OutboundEmail",
     "PaymentTransaction",
     "PlatformOptOut",
     "PolicyAcceptance",

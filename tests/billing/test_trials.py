@@ -14,8 +14,11 @@ from tests.billing.conftest import NEW_SECRET
 from tests.billing.helpers import tiny_billing
 from tests.billing.paddle import PaddleSender, paddle_id, transaction
 from tests.factories import ok
+from tocsin.accounts.models import Role
+from tocsin.audit.log import SYSTEM
 from tocsin.billing.trials import normalise_trial_email
 from tocsin.core.clock import ManualClock
+from tocsin.organizations.commands import change_member_role
 from tocsin.runtime import Runtime
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
@@ -153,6 +156,39 @@ def test_a_different_person_gets_a_trial(client: TestClient, runtime: Runtime) -
     ok(start(client, org_id, auth), 201)
     other_id, other_auth = person(runtime, "bob@example.org")
     ok(start(client, other_id, other_auth), 201)
+
+
+def test_a_trial_waits_until_the_owners_email_is_verified(
+    client: TestClient, runtime: Runtime
+) -> None:
+    """issue 16, finding 9: any new unverified e-mail was a new billing entity; the e-mail must
+    be verified (a link) before a trial."""
+    ana = seeded.person(runtime, email="ana@example.com", org_name="Org", email_verified=False)
+    refused = start(client, ana.org_id, ana.auth)
+    assert refused.status_code == 409, refused.text
+    error = refused.json()["error"]
+    assert error["code"] == "email_unverified"
+    assert error["details"] == {"unverified": ["ana@example.com"]}
+    assert ok(client.get(f"/v1/orgs/{ana.org_id}/billing", headers=ana.auth))["trial"] is None
+    seeded.verify_email(runtime, ana.user_id)
+    ok(start(client, ana.org_id, ana.auth), 201)
+
+
+def test_every_owner_must_have_verified_their_email(client: TestClient, runtime: Runtime) -> None:
+    """The owners' addresses are the trial's claims: an unverified one identifies nobody."""
+    ana = seeded.person(runtime, email="ana@example.com", org_name="Org")
+    bob = seeded.member(runtime, ana.org_id, email="bob@example.com", email_verified=False)
+    with runtime.database.write() as session:
+        change_member_role(
+            session,
+            org_id=ana.org_id,
+            user_id=bob.user_id,
+            role=Role.OWNER,
+            actor=SYSTEM,
+            now=runtime.clock.now(),
+        )
+    refused = start(client, ana.org_id, ana.auth)
+    assert refused.json()["error"]["details"] == {"unverified": ["bob@example.com"]}
 
 
 def test_only_an_owner_can_start_the_trial(client: TestClient, runtime: Runtime) -> None:

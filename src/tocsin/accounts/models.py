@@ -50,6 +50,9 @@ class User(Base):
     # Two-step sign-in: the TOTP secret, sealed with the instance secret; set once confirmed.
     totp_secret_sealed: Mapped[str | None] = mapped_column(Text, default=None)
     totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # When the owner of `email` proved it by following a link mailed to it; cleared when the
+    # address changes (accounts/email_addresses.py).
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
 
 class Organization(Base):
@@ -141,8 +144,23 @@ class RefreshToken(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
 
+class EmailVerification(Base):
+    """One link mailed to prove an address: the link's token is signed over this row's id, user
+    and address, and works once, before `expires_at`, while the user still has that address."""
+
+    __tablename__ = "email_verifications"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(String(320))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+
 __all__ = [
     "ApiKey",
+    "EmailVerification",
     "Invite",
     "Membership",
     "Organization",

@@ -19,6 +19,9 @@ class AuditAction(StrEnum):
     USER_MFA_PASSED = "user.mfa_passed"
     USER_MFA_ENABLED = "user.mfa_enabled"
     USER_MFA_DISABLED = "user.mfa_disabled"
+    USER_EMAIL_LINK_SENT = "user.email_link_sent"
+    USER_EMAIL_VERIFIED = "user.email_verified"
+    USER_EMAIL_CHANGED = "user.email_changed"
     AUTH_REFRESH_TOKEN_REUSED = "auth.refresh_token_reused"  # noqa: S105 (a name, not a secret)
     PLATFORM_ADMIN_GRANTED = "platform_admin.granted"
     PLATFORM_ADMIN_REVOKED = "platform_admin.revoked"

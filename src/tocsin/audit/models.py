@@ -34,11 +34,15 @@ class AuditEvent(Base):
 
 class Notice(Base):
     """Something the organization's owners must hear about (quota nearly used or used up,
-    payment failed, trial ending). One per kind and period, so a storm says it once."""
+    payment failed, trial ending). One per kind and period, so a storm says it once. Shown in
+    the dashboard and mailed to the owners (mail/outbox.py keeps `mail_status` and
+    `mail_detail`: how the mail went, in words)."""
 
     __tablename__ = "notices"
     __table_args__ = (
         UniqueConstraint("org_id", "kind", "period", name="uq_notices_org_kind_period"),
+        # The mail module looks for notices not yet mailed.
+        Index("ix_notices_mail_status", "mail_status"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -49,3 +53,5 @@ class Notice(Base):
     details: Mapped[Any] = mapped_column(JSONText(), nullable=True, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    mail_status: Mapped[str] = mapped_column(String(20), server_default="pending")
+    mail_detail: Mapped[str | None] = mapped_column(Text, default=None)

@@ -18,7 +18,13 @@ from tocsin.audit.actions import AuditAction
 from tocsin.billing.models import Subscription, Trial
 from tocsin.billing.plans import Plan
 from tocsin.billing.standing import BillingConfig
-from tocsin.billing.trials import claims_of, insert_claim, refusal_for, used_claims
+from tocsin.billing.trials import (
+    check_owners_verified,
+    claims_of,
+    insert_claim,
+    refusal_for,
+    used_claims,
+)
 from tocsin.core.actors import Actor
 from tocsin.core.errors import Conflict, NotFound
 from tocsin.core.ids import new_id
@@ -174,6 +180,7 @@ def _begin_trial(
         raise Conflict("this organization has already had its free trial", code="trial_used")
     if billing.plan_in_force(org, now).paid:
         raise Conflict("this organization is on a paid plan", code="already_subscribed")
+    check_owners_verified(session, org.id)
     claims = claims_of(session, org.id, digest_key=digest_key)
     used = used_claims(session, claims)
     if used:

@@ -19,6 +19,7 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tocsin.accounts.email_addresses import unverified_addresses
 from tocsin.accounts.models import Membership, Role, User
 from tocsin.billing.models import PaymentTransaction, Trial, TrialClaim
 from tocsin.core.errors import Conflict
@@ -87,6 +88,24 @@ def claims_of(session: Session, org_id: str, *, digest_key: bytes) -> list[Claim
     )
     unique = {(kind, _digest(digest_key, kind, value)) for kind, value in values}
     return [Claim(kind, digest) for kind, digest in sorted(unique)]
+
+
+def check_owners_verified(session: Session, org_id: str) -> None:
+    """Every owner's address is a claim, and an address nobody proved identifies nobody: a new
+    unverified address would be a new billing entity each time (issue 16, finding 9)."""
+    owners = session.scalars(
+        select(Membership.user_id).where(
+            Membership.org_id == org_id, Membership.role == Role.OWNER.value
+        )
+    ).all()
+    unverified = unverified_addresses(session, owners)
+    if unverified:
+        raise Conflict(
+            "a free trial starts once every owner has verified their e-mail address "
+            f"(not yet: {', '.join(unverified)}); follow the link mailed to it",
+            code="email_unverified",
+            details={"unverified": unverified},
+        )
 
 
 def refusal_for(kinds: set[ClaimKind]) -> Conflict:

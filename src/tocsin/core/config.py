@@ -109,6 +109,14 @@ class Settings(BaseSettings):
     paddle_price_plans: str = ""
     paddle_signature_tolerance_seconds: int = Field(default=300, ge=1)
 
+    # Outgoing e-mail (docs/trust.md, "E-mail"): notices to owners and address verification go
+    # through this SMTP server, e.g. smtp://user:pass@mail.example.com:587?starttls=1, or
+    # smtps://user:pass@mail.example.com (TLS from the first byte, port 465). Unset, nothing
+    # is mailed and the dashboard says e-mail is off. `mail_from` is the From of every message;
+    # default: Tocsin <tocsin@ the public host>.
+    smtp_url: SecretStr | None = None
+    mail_from: str | None = None
+
     # Where vulnerabilities are reported (security.txt); default: security@ the public host.
     security_contact: str | None = None
 

@@ -15,6 +15,7 @@ from datetime import timedelta
 from tocsin.billing.standing import DEFAULT_BILLING, BillingConfig
 from tocsin.core.config import Settings
 from tocsin.core.throttle import VOICE_NEWS, VOICE_PER_NUMBER, Bucket
+from tocsin.mail.smtp import MailSettings
 from tocsin.paging.settle import RetryPolicy
 from tocsin.safety.tables.sanctions import DEFAULT_SANCTIONED_REGIONS
 
@@ -57,6 +58,8 @@ class WorkerSettings:
     max_spoken_characters: int = 600
     sanctioned_regions: frozenset[str] = DEFAULT_SANCTIONED_REGIONS
     billing: BillingConfig = DEFAULT_BILLING
+    # Where notices and verification links are mailed; None: e-mail is off (engine/mailer.py).
+    mail: MailSettings | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings, *, billing: BillingConfig) -> WorkerSettings:
@@ -82,6 +85,7 @@ class WorkerSettings:
             max_spoken_characters=settings.max_spoken_characters,
             sanctioned_regions=settings.sanctioned_region_set(),
             billing=billing,
+            mail=MailSettings.from_settings(settings),
         )
 
     @property

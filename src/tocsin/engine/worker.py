@@ -21,11 +21,12 @@ from tocsin.core.clock import Clock
 from tocsin.core.ids import new_id
 from tocsin.db.engine import Database
 from tocsin.db.wakeup import listen_for_work
-from tocsin.engine import auditor, planning
+from tocsin.engine import auditor, mailer, planning
 from tocsin.engine.planning import PlanKind
 from tocsin.engine.schedule import Work, look_for_work
 from tocsin.engine.settings import Dialer, WorkerSettings
 from tocsin.engine.snapshot import AttemptSnapshot
+from tocsin.mail.smtp import MailSettings
 from tocsin.paging import attempts, escalation, hangups
 from tocsin.paging.hangups import REST_KINDS, Hangup
 from tocsin.paging.leases import extend_leases
@@ -140,6 +141,8 @@ class Worker:
                 )
             ),
         ]
+        if settings.mail is not None:
+            helpers.append(asyncio.create_task(self._send_mail(stop, settings.mail)))
         if self.database.is_postgres:
             helpers.append(asyncio.create_task(listen_for_work(self.database.url, self.wake)))
         log.info("worker %s started", self.worker_id)
@@ -328,6 +331,16 @@ class Worker:
                 await self._write(work, self.clock.now())
             except Exception:
                 log.exception("worker %s could not %s", self.worker_id, what)
+
+    async def _send_mail(self, stop: asyncio.Event, mail: MailSettings) -> None:
+        """The mail module (engine/mailer.py), a round every MAIL_POLL; a round that fails as a
+        whole (the database is down) is logged and the next one tries again."""
+        while not stop.is_set():
+            try:
+                await mailer.deliver_mail(self.database, clock=self.clock, mail=mail)
+            except Exception:
+                log.exception("worker %s could not send mail", self.worker_id)
+            await asyncio.sleep(mailer.MAIL_POLL.total_seconds())
 
     # One job ---------------------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ from typing import Protocol
 
 from sqlalchemy.orm import Session
 
-from tocsin.accounts import service, totp
+from tocsin.accounts import email_addresses, service, totp
 from tocsin.accounts.models import Organization, Role, User, WebSession
 from tocsin.audit import log as audit
 from tocsin.audit.actions import AuditAction
@@ -29,6 +29,9 @@ class Context(commands.Context, Protocol):
 
     @property
     def totp_box(self) -> SecretBox: ...
+
+    @property
+    def email_verification_key(self) -> bytes: ...
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,7 @@ def register(
         target_id=user.id,
     )
     documents.accept_in_force(session, user_id=user.id, user_agent=user_agent, actor=actor, now=now)
+    email_addresses.send_link(session, context, user=user, actor=actor, now=now)
     return Registered(user, org, role)
 
 

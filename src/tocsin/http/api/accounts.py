@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 
-from tocsin.accounts import service
+from tocsin.accounts import email_addresses, service
 from tocsin.accounts.models import Role, Scope
 from tocsin.core.actors import Actor
 from tocsin.core.pagination import DEFAULT_LIMIT
@@ -17,6 +17,8 @@ from tocsin.http.api.schemas.accounts import (
     ApiKeyOut,
     CallingPolicyIn,
     CallingPolicyOut,
+    EmailChangeIn,
+    EmailVerifiedOut,
     InviteCreatedOut,
     InviteIn,
     InviteOut,
@@ -33,6 +35,7 @@ from tocsin.http.api.schemas.accounts import (
     SignupOut,
     TokensOut,
     UserOut,
+    VerifyEmailIn,
 )
 from tocsin.http.api.schemas.common import ERROR_RESPONSES, PageOut, page_of
 from tocsin.organizations import api_keys, commands, queries, registration
@@ -163,6 +166,70 @@ def me(caller: Caller = Depends(get_caller)) -> MeOut:
                 for org, role in memberships
             ],
         )
+
+
+# E-mail addresses -------------------------------------------------------------------------------
+
+
+@router.post("/auth/verify-email", response_model=EmailVerifiedOut, tags=["auth"])
+def verify_email(
+    body: VerifyEmailIn,
+    request_ip: str | None = Depends(client_ip),
+    runtime: Runtime = Depends(get_runtime),
+) -> EmailVerifiedOut:
+    """Confirm an address with the token of the link mailed to it; no sign-in needed, the token
+    is the proof. Works once, within 24 hours."""
+    with runtime.database.write() as session:
+        user = email_addresses.confirm(
+            session,
+            runtime,
+            token=body.token,
+            ip_address=request_ip,
+            now=runtime.clock.now(),
+        )
+        return EmailVerifiedOut(email=user.email, verified=True)
+
+
+@router.post(
+    "/me/email/verification",
+    status_code=202,
+    response_model=EmailVerifiedOut,
+    tags=["auth"],
+    responses={200: {"description": "The address is verified already; nothing was sent"}},
+)
+def send_verification_link(
+    response: Response, caller: Caller = Depends(get_caller)
+) -> EmailVerifiedOut:
+    """Mail a new verification link: once a minute, five a day."""
+    with caller.user(write=True) as (session, principal, actor):
+        user = email_addresses.request_link(
+            session,
+            caller.runtime,
+            user_id=principal.id,
+            actor=actor,
+            now=caller.runtime.clock.now(),
+        )
+        verified = user.email_verified_at is not None
+        if verified:
+            response.status_code = 200
+        return EmailVerifiedOut(email=user.email, verified=verified)
+
+
+@router.post("/me/email", response_model=UserOut, tags=["auth"])
+def change_email(body: EmailChangeIn, caller: Caller = Depends(get_caller)) -> UserOut:
+    """Change the account's address (the password confirms it); the new one is unverified until
+    its link is followed, and a verified old one is told of the change."""
+    with caller.user(write=True) as (session, principal, actor):
+        user = email_addresses.change(
+            session,
+            caller.runtime,
+            user_id=principal.id,
+            email=body.email,
+            password=body.password,
+            actor=actor,
+            now=caller.runtime.clock.now(),
+        )
+        return UserOut.model_validate(user)
 
 
 @router.post("/invites/accept", response_model=OrgWithRoleOut, tags=["organizations"])

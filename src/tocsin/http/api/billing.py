@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query, Request
 
+from tocsin.accounts.email_addresses import mail_is_on
 from tocsin.accounts.models import Role, Scope
 from tocsin.audit import trail
 from tocsin.billing.commands import start_trial
@@ -26,7 +27,7 @@ from tocsin.http.api.schemas.billing import (
     TrialOut,
     UsageOut,
 )
-from tocsin.http.api.schemas.common import ERROR_RESPONSES, PageOut, page_of
+from tocsin.http.api.schemas.common import ERROR_RESPONSES, PageOut
 from tocsin.paging.usage_report import MAX_DAYS, usage_report
 from tocsin.runtime import Runtime
 
@@ -150,7 +151,11 @@ def list_notices(
     failed payments, trial refusals."""
     with caller.org(org_id, min_role=Role.MEMBER, scope=Scope.READ, write=False) as (s, _):
         page = trail.list_notices(s, org_id, unread_only=unread, limit=limit, cursor=cursor)
-        return page_of(page, NoticeOut)
+        mail_on = mail_is_on(caller.runtime.settings)
+        return PageOut[NoticeOut](
+            items=[NoticeOut.of(notice, mail_on=mail_on) for notice in page.items],
+            next_cursor=page.next_cursor,
+        )
 
 
 @router.post("/v1/orgs/{org_id}/notices/read", response_model=NoticesRead, tags=["billing"])

@@ -11,6 +11,7 @@ from starlette.datastructures import FormData
 
 from tocsin.accounts import service as accounts
 from tocsin.accounts import totp, web_sessions
+from tocsin.accounts.email_addresses import mail_is_on
 from tocsin.accounts.models import User
 from tocsin.core.errors import TocsinError, Unauthorized
 from tocsin.core.ratelimit import Limits
@@ -197,8 +198,15 @@ def _qr_svg(uri: str) -> str:
 def account(request: Request, viewer: Viewer = Depends(signed_in)) -> Response:
     runtime = viewer.runtime
     with runtime.database.read() as db:
-        enabled = accounts.get_user(db, viewer.user_id).totp_enabled_at is not None
-    context: dict[str, Any] = {"mfa_enabled": enabled}
+        user = accounts.get_user(db, viewer.user_id)
+        enabled = user.totp_enabled_at is not None
+        email_verified = user.email_verified_at is not None
+    context: dict[str, Any] = {
+        "mfa_enabled": enabled,
+        "email_verified": email_verified,
+        "mail_on": mail_is_on(runtime.settings),
+        "link_sent": request.query_params.get("sent") == "1",
+    }
     if not enabled:
         secret = totp.new_secret()
         uri = totp.provisioning_uri(secret, viewer.email)

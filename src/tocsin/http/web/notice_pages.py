@@ -8,11 +8,13 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
+from tocsin.accounts.email_addresses import mail_is_on
 from tocsin.accounts.models import Role
 from tocsin.audit import trail
 from tocsin.http.web.context import Viewer, signed_in
 from tocsin.http.web.forms import checked_form
 from tocsin.http.web.render import render
+from tocsin.organizations.notice_mail import mail_state
 from tocsin.organizations.queries import organization
 
 router = APIRouter(include_in_schema=False)
@@ -24,6 +26,7 @@ def notices_page(
 ) -> Response:
     with viewer.org(org_id, min_role=Role.MEMBER, write=False) as (db, _):
         page = trail.list_notices(db, org_id, limit=50, cursor=cursor)
+        mail_on = mail_is_on(viewer.runtime.settings)
         return render(
             request,
             "notices.html",
@@ -31,6 +34,8 @@ def notices_page(
                 "org": organization(db, org_id),
                 "section": "notices",
                 "notices": page.items,
+                "mail": {n.id: mail_state(n, mail_on=mail_on) for n in page.items},
+                "mail_on": mail_on,
                 "next_cursor": page.next_cursor,
                 "unread": sum(1 for notice in page.items if notice.read_at is None),
             },

@@ -13,6 +13,7 @@ from tocsin.http.web.alert_pages import router as alert_router
 from tocsin.http.web.auth_pages import router as auth_router
 from tocsin.http.web.contact_pages import router as contact_router
 from tocsin.http.web.context import LoginRequired, viewer_of
+from tocsin.http.web.email_pages import router as email_router
 from tocsin.http.web.endpoint_pages import router as endpoint_router
 from tocsin.http.web.errors import login_redirect
 from tocsin.http.web.member_pages import router as member_router
@@ -34,6 +35,7 @@ ROUTERS = (
     alert_router,
     usage_router,
     notice_router,
+    email_router,
 )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from tocsin.accounts.models import Role, Scope
 from tocsin.policy.numbers import CallingPolicy
@@ -47,6 +47,28 @@ class UserOut(BaseModel):
     email: str
     display_name: str
     created_at: datetime
+    email_verified_at: datetime | None = Field(
+        description="When the address was proved by the link mailed to it; null until then"
+    )
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def email_verified(self) -> bool:
+        return self.email_verified_at is not None
+
+
+class VerifyEmailIn(BaseModel):
+    token: str = Field(max_length=200, description="The token of the link mailed to the address")
+
+
+class EmailVerifiedOut(BaseModel):
+    email: str
+    verified: bool
+
+
+class EmailChangeIn(BaseModel):
+    email: str = Field(max_length=320)
+    password: str = Field(max_length=256, description="The current password, to confirm")
 
 
 class OrgOut(BaseModel):

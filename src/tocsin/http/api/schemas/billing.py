@@ -7,8 +7,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from tocsin.audit.trail import Notice
 from tocsin.billing.paddle.adjustments import ChargebackSummary
 from tocsin.billing.plans import Plan
+from tocsin.organizations.notice_mail import mail_state
 from tocsin.paging.usage_report import Usage
 
 
@@ -138,6 +140,16 @@ class UsageOut(BaseModel):
         )
 
 
+class NoticeEmailOut(BaseModel):
+    status: str = Field(
+        description=(
+            "pending, sending, retrying, sent, failed, no_recipient (no owner has a verified "
+            "address), skipped (a week old before mail could be sent), or off (no SMTP server)"
+        )
+    )
+    detail: str = Field(description="To whom it went, or why not, in words")
+
+
 class NoticeOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -148,6 +160,21 @@ class NoticeOut(BaseModel):
     details: dict[str, Any] | None
     created_at: datetime
     read_at: datetime | None
+    email: NoticeEmailOut
+
+    @classmethod
+    def of(cls, notice: Notice, *, mail_on: bool) -> NoticeOut:
+        state = mail_state(notice, mail_on=mail_on)
+        return cls(
+            id=notice.id,
+            kind=notice.kind,
+            period=notice.period,
+            message=notice.message,
+            details=notice.details,
+            created_at=notice.created_at,
+            read_at=notice.read_at,
+            email=NoticeEmailOut(status=state.status, detail=state.detail),
+        )
 
 
 class NoticesRead(BaseModel):

@@ -1,0 +1,1 @@
+"""Outgoing e-mail: the outbox table, the letters Tocsin writes, and SMTP."""
