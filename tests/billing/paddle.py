@@ -177,11 +177,12 @@ def transaction(
     card_last4: str = "4242",
     cardholder: str = "Sam Miller",
     payment_status: str = "captured",
+    customer_id: str = "ctm_01hv8wt8nffez4p2t6typn4a5j",
 ) -> dict[str, Any]:
     return {
         "id": transaction_id,
         "status": status,
-        "customer_id": "ctm_01hv8wt8nffez4p2t6typn4a5j",
+        "customer_id": customer_id,
         "address_id": "add_01hv8gq3318ktkfengj2r75gfx",
         "business_id": None,
         "custom_data": {"tocsin_org_id": org_id} if org_id else None,
@@ -222,6 +223,26 @@ def transaction(
             }
         ],
         "checkout": {"url": "https://tocsin.example/checkout?_ptxn=" + transaction_id},
+    }
+
+
+def customer(
+    *, customer_id: str, email: str, updated_at: datetime, name: str | None = None
+) -> dict[str, Any]:
+    """Paddle's customer entity (https://developer.paddle.com/api-reference/customers): made
+    by checkout from the details the buyer typed; `customer.created` and `customer.updated`
+    carry it. No organization in it: custom data is ours to set and checkout does not."""
+    return {
+        "id": customer_id,
+        "name": name,
+        "email": email,
+        "marketing_consent": False,
+        "status": "active",
+        "custom_data": None,
+        "locale": "en",
+        "created_at": _utc(updated_at),
+        "updated_at": _utc(updated_at),
+        "import_meta": None,
     }
 
 
