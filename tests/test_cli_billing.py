@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
+from tests import seeded
 from tests.billing.helpers import catalog
 from tests.shell import fails, run
+from tocsin.billing.models import PaymentTransaction
 from tocsin.billing.plans import PlanCatalog
 from tocsin.cli import app
+from tocsin.runtime import Runtime
 
 
 def test_the_shipped_catalogue_has_every_tier(cli: CliRunner) -> None:
@@ -98,3 +103,34 @@ def test_plan_errors_are_one_line(cli: CliRunner, tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "no plan 'gold'" in result.stderr
     assert "unknown time zone" in fails(cli, "org", "create", "Zed", "--timezone", "Mars/Base")
+
+
+@pytest.mark.usefixtures("fast_password_hashing")
+def test_staff_record_and_answer_a_refund_request_from_the_shell(
+    cli: CliRunner, runtime: Runtime
+) -> None:
+    """issue 16, finding 9: refund requests made to support are recorded for the chargeback
+    rule, which excuses a chargeback after one went unanswered for 14 days."""
+    org_id = seeded.person(runtime, org_name="Customer").org_id
+    now = runtime.clock.now()
+    with runtime.database.write() as session:
+        session.add(
+            PaymentTransaction(
+                id="txn_01cli", org_id=org_id, status="completed",
+                source_updated_at=now, created_at=now,
+            )
+        )  # fmt: skip
+    asked = (now - timedelta(days=3)).isoformat()
+    request = run(
+        cli, "billing", "refund-request", "--org", org_id, "--transaction", "txn_01cli",
+        "--requested-at", asked, "--note", "by e-mail",
+    )  # fmt: skip
+    assert request["transaction_id"] == "txn_01cli"
+    answered = run(cli, "billing", "refund-answer", request["id"], "--answer", "refused")
+    assert answered["answer"] == "refused"
+    assert "already answered" in fails(
+        cli, "billing", "refund-answer", request["id"], "--answer", "refunded"
+    )
+    assert "no payment" in fails(
+        cli, "billing", "refund-request", "--org", org_id, "--transaction", "txn_01nope"
+    )

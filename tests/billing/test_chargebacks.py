@@ -9,18 +9,17 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from tests import seeded
 from tests.billing.conftest import NEW_SECRET, TEAM_PRICE
 from tests.billing.helpers import tiny_billing
 from tests.billing.paddle import PaddleSender, adjustment, paddle_id, subscription, transaction
 from tests.factories import ok
-from sqlalchemy import select
-
 from tocsin.billing.models import Adjustment
-from tocsin.trust.models import TrustCase
 from tocsin.core.clock import ManualClock
 from tocsin.runtime import Runtime
+from tocsin.trust.models import TrustCase
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
@@ -35,7 +34,7 @@ class Customer:
         self.org_id = seeded.person(runtime, org_name="Customer").org_id
         key = seeded.api_key(runtime, self.org_id, name="reader", scopes=("read",))
         self.auth = {"Authorization": f"Bearer {key}"}
-        self.staff = seeded.platform_admin(runtime).auth
+        self.staff_id = seeded.platform_admin(runtime).user_id
         self.client, self.clock, self.runtime = client, clock, runtime
         self.paddle = PaddleSender(secrets=[NEW_SECRET], now=clock.now)
         self.subscription_id = paddle_id("sub")
@@ -89,6 +88,11 @@ class Customer:
         billing = ok(self.client.get(f"/v1/orgs/{self.org_id}/billing", headers=self.auth))
         result: dict[str, Any] = billing["chargebacks"]
         return result
+
+    @property
+    def staff(self) -> dict[str, str]:
+        """A platform administrator, signed in afresh (access tokens outlive no month)."""
+        return seeded.signed_in(self.runtime, self.staff_id)
 
     def tally(self) -> dict[str, int]:
         summary = self.chargebacks()

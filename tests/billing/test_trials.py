@@ -141,6 +141,8 @@ def test_the_card_used_during_a_trial_gets_no_second_trial(
             subscription_id=None,
             updated_at=clock.now(),
             cardholder=holder,
+            # Two Paddle customers: only the card is the same.
+            customer_id=paddle_id("ctm"),
         )
         ok(paddle.deliver(client, "transaction.completed", data))
 

@@ -100,6 +100,8 @@ class AuditAction(StrEnum):
     BILLING_PLAN_CHANGED = "billing.plan_changed"
     BILLING_UNKNOWN_PRICE = "billing.unknown_price"
     BILLING_CHARGEBACK = "billing.chargeback"
+    BILLING_REFUND_REQUEST_RECORDED = "billing.refund_request_recorded"
+    BILLING_REFUND_REQUEST_ANSWERED = "billing.refund_request_answered"
     BILLING_EVENT_UNMATCHED = "billing.event_unmatched"
 
     # Trust and safety.
@@ -112,6 +114,7 @@ class AuditAction(StrEnum):
     CASE_OPENED_ABUSE_REPORT = "case.opened.abuse_report"
     CASE_OPENED_ANOMALY = "case.opened.anomaly"
     CASE_OPENED_APPEAL = "case.opened.appeal"
+    CASE_OPENED_CHARGEBACK = "case.opened.chargeback"
     CASE_UPDATED = "case.updated"
     CASE_ACTION_TAKEN = "case.action_taken"
 
@@ -128,6 +131,7 @@ class AuditAction(StrEnum):
     NOTICE_SUBSCRIPTION_PAUSED = "notice.subscription_paused"
     NOTICE_SUBSCRIPTION_CANCELED = "notice.subscription_canceled"
     NOTICE_TRIAL_REFUSED = "notice.trial_refused"
+    NOTICE_TRIAL_ENDED = "notice.trial_ended"
     NOTICE_POLICY_CHANGE = "notice.policy_change"
     NOTICE_APPEAL_GRANT = "notice.appeal_grant"
     NOTICE_APPEAL_UPHOLD = "notice.appeal_uphold"

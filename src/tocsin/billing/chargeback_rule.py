@@ -88,7 +88,9 @@ class Judgement:
         return next(item for item in self.judged if item.chargeback.id == chargeback_id)
 
 
-def _ignored_request(chargeback: Chargeback, requests: Sequence[RefundRequest]) -> RefundRequest | None:
+def _ignored_request(
+    chargeback: Chargeback, requests: Sequence[RefundRequest]
+) -> RefundRequest | None:
     patience = timedelta(days=REFUND_ANSWER_DAYS)
     for request in requests:
         if request.transaction_id != chargeback.transaction_id:

@@ -1,7 +1,9 @@
 """Changing what an organization has: its plan, and its free trial.
 
 The shell, the API and Paddle's events all change plans and start trials through these, so
-each change is checked and recorded the same way whoever asks.
+each change is checked and recorded the same way whoever asks. A claim that turns up during a
+trial (a number verified, a card or a Paddle customer paying) is checked here too, and ends the
+trial if another trial already holds it.
 """
 
 from __future__ import annotations
@@ -15,14 +17,19 @@ from sqlalchemy.orm import Session
 from tocsin.accounts.models import Organization
 from tocsin.audit import log as audit
 from tocsin.audit.actions import AuditAction
+from tocsin.audit.notices import tell_owners
 from tocsin.billing.models import Subscription, Trial
 from tocsin.billing.plans import Plan
 from tocsin.billing.standing import BillingConfig
 from tocsin.billing.trials import (
+    Claim,
+    ClaimKind,
     check_owners_verified,
+    claim_holder,
     claims_of,
     insert_claim,
     refusal_for,
+    trial_of,
     used_claims,
 )
 from tocsin.core.actors import Actor
@@ -211,3 +218,82 @@ def _begin_trial(
         details={"plan": plan.code, "ends_at": trial.ends_at.isoformat(), "source": source},
     )
     return trial
+
+
+def check_claims_during_trial(
+    session: Session,
+    *,
+    org_id: str,
+    claims: list[Claim],
+    billing: BillingConfig,
+    actor: Actor,
+    now: datetime,
+) -> set[ClaimKind]:
+    """Claims found on an organization after its trial started join that trial's claims; one
+    that another trial already holds ends this trial at once, as if it had been refused at the
+    start: the trial plan gives way to the default plan, `billing.trial_refused` is recorded
+    with `trial_ended` and the owners are told. Returns the kinds found taken (empty when the
+    organization never had a trial, or nothing was taken)."""
+    trial = trial_of(session, org_id)
+    if trial is None or not claims:
+        return set()
+    taken = {
+        claim.kind
+        for claim in claims
+        if not insert_claim(session, org_id, claim, now)
+        and claim_holder(session, claim) not in (None, org_id)
+    }
+    if taken and trial.ended_at is None and trial.ends_at > now:
+        _end_trial(session, trial=trial, taken=taken, billing=billing, actor=actor, now=now)
+    return taken
+
+
+def _end_trial(
+    session: Session,
+    *,
+    trial: Trial,
+    taken: set[ClaimKind],
+    billing: BillingConfig,
+    actor: Actor,
+    now: datetime,
+) -> None:
+    org = _locked_organization(session, trial.org_id)
+    refusal = refusal_for(taken)
+    matched = sorted(kind.value for kind in taken)
+    trial.ended_at = now
+    trial.end_reason = f"claim_used:{','.join(matched)}"
+    before = (org.plan, org.plan_ends_at)
+    trial_plan = billing.catalog.trial_plan()
+    # Only the trial's own plan ends: a plan paid for since stays.
+    if trial_plan is not None and org.plan == trial_plan.code:
+        org.plan, org.plan_ends_at = billing.default_plan, None
+    audit.record(
+        session,
+        actor=actor,
+        action=AuditAction.BILLING_TRIAL_REFUSED,
+        at=now,
+        org_id=org.id,
+        target_type="organization",
+        target_id=org.id,
+        details={
+            "code": refusal.code,
+            "reason": refusal.message,
+            **(refusal.details or {}),
+            "trial_ended": True,
+            "trial_id": trial.id,
+        },
+    )
+    record_plan_change(session, org=org, before=before, actor=actor, now=now)
+    tell_owners(
+        session,
+        org_id=org.id,
+        kind="trial_ended",
+        period=trial.id,
+        message=(
+            f"The free trial has ended: {refusal.message}. The organization is on the "
+            f"{billing.catalog.get_plan(org.plan).name} plan now."
+        ),
+        now=now,
+        actor=actor,
+        details={"trial_id": trial.id, "matched": matched},
+    )

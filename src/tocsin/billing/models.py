@@ -37,12 +37,17 @@ class Trial(Base):
     source: Mapped[str] = mapped_column(String(20))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime())
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Set when the trial was ended early: a claim found after it started (a number verified,
+    # a card or a Paddle customer paying) belonged to another trial.
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    end_reason: Mapped[str | None] = mapped_column(String(80), default=None)
 
 
 class TrialClaim(Base):
     """One fact that identifies who had a trial: a normalised email, an owner, a payment
-    instrument or a verified number, kept as an HMAC digest. Unique per kind and digest, so a
-    second trial for the same billing entity cannot be granted even by two requests at once."""
+    instrument, a Paddle customer or a verified number, kept as an HMAC digest. Unique per kind
+    and digest, so a second trial for the same billing entity cannot be granted even by two
+    requests at once."""
 
     __tablename__ = "trial_claims"
     __table_args__ = (UniqueConstraint("kind", "digest", name="uq_trial_claims_kind_digest"),)
@@ -90,6 +95,8 @@ class PaymentTransaction(Base):
         ForeignKey("organizations.id", ondelete="CASCADE"), index=True
     )
     subscription_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    # Paddle's customer (ctm_...): who paid, a trial claim of its own.
+    customer_id: Mapped[str | None] = mapped_column(String(64), default=None, index=True)
     status: Mapped[str] = mapped_column(String(20))
     # A digest of the card's brand, last four digits, expiry and holder: enough to see the same
     # instrument again for trial eligibility, and nothing a card number can be read from.
@@ -115,10 +122,47 @@ class Adjustment(Base):
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # When a refund request was approved or rejected: NULL while nobody has answered it.
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
-    # For chargebacks: whether the trust team should count it against the organization.
-    counts_as_abuse: Mapped[bool | None] = mapped_column(default=None)
+    # For chargebacks: the chargeback rule's verdict (billing/chargeback_rule.py), and why.
+    verdict: Mapped[str | None] = mapped_column(String(20), default=None)
     note: Mapped[str | None] = mapped_column(Text, default=None)
     source_updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class PaddleCustomer(Base):
+    """A Paddle customer as its newest `customer.*` event gave it. Its id and its e-mail are
+    trial claims of every organization it pays for (linked by the subscriptions and
+    transactions that name it), however many those are."""
+
+    __tablename__ = "paddle_customers"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    email: Mapped[str | None] = mapped_column(Text, default=None)
+    source_updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class RefundRequest(Base):
+    """A customer asking for a refund of one payment outside Paddle (to support, by e-mail),
+    recorded by staff, and when it was answered. A chargeback filed after such a request went
+    unanswered for 14 days is excused (billing/chargeback_rule.py)."""
+
+    __tablename__ = "refund_requests"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    org_id: Mapped[str] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
+    transaction_id: Mapped[str] = mapped_column(String(64), index=True)
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    note: Mapped[str] = mapped_column(Text, default="")
+    recorded_by: Mapped[str | None] = mapped_column(String(100), default=None)
+    # refunded or refused; NULL while nobody has answered.
+    answer: Mapped[str | None] = mapped_column(String(20), default=None)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    answered_by: Mapped[str | None] = mapped_column(String(100), default=None)
+    answer_note: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class BillingEvent(Base):

@@ -10,8 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tocsin.accounts.models import Organization
+from tocsin.billing.chargebacks import ChargebackSummary, chargeback_summary
 from tocsin.billing.models import Subscription, Trial
-from tocsin.billing.paddle.adjustments import ChargebackSummary, chargeback_summary
 from tocsin.billing.plans import Plan
 from tocsin.billing.standing import BillingConfig
 from tocsin.billing.trials import claims_of, trial_of, used_claims

@@ -1,11 +1,13 @@
 """A 14-day free trial, once per billing entity.
 
 The billing entity is whoever would get the trial: an owner of the organization, their email
-(normalised, so `a.b+x@gmail.com` is `ab@gmail.com`), a payment instrument seen on it, or a
-number it calls. Each is kept as a claim (an HMAC digest, unique per kind): an organization
-whose owner, email, card or number already had a trial gets none, whatever it is called.
+(normalised, so `a.b+x@gmail.com` is `ab@gmail.com`), a payment instrument seen on it, the
+Paddle customer who pays for it and that customer's e-mail, or a number it calls. Each is kept
+as a claim (an HMAC digest, unique per kind): an organization whose owner, email, card, Paddle
+customer or number already had a trial gets none, whatever it is called.
 
-Starting a trial is `billing.commands.start_trial`; this module keeps the claims.
+Starting a trial, and ending one when a claim found during it was already taken, are
+`billing.commands`; this module keeps the claims.
 """
 
 from __future__ import annotations
@@ -21,7 +23,13 @@ from sqlalchemy.orm import Session
 
 from tocsin.accounts.email_addresses import unverified_addresses
 from tocsin.accounts.models import Membership, Role, User
-from tocsin.billing.models import PaymentTransaction, Trial, TrialClaim
+from tocsin.billing.models import (
+    PaddleCustomer,
+    PaymentTransaction,
+    Subscription,
+    Trial,
+    TrialClaim,
+)
 from tocsin.core.errors import Conflict
 from tocsin.core.ids import new_id
 from tocsin.db.base import table_of
@@ -39,6 +47,8 @@ class ClaimKind(StrEnum):
     EMAIL = "email"
     PAYMENT = "payment"
     PHONE = "phone"
+    # Paddle's customer id (ctm_...): the same payer, whatever card or e-mail they use.
+    CUSTOMER = "customer"
 
 
 def normalise_trial_email(email: str) -> str:
@@ -61,6 +71,31 @@ def _digest(key: bytes, kind: ClaimKind, value: str) -> str:
     return hmac.new(key, f"{kind.value}:{value}".encode(), hashlib.sha256).hexdigest()
 
 
+def claim(kind: ClaimKind, value: str, *, digest_key: bytes) -> Claim:
+    """The claim of one value; an e-mail is normalised first."""
+    if kind is ClaimKind.EMAIL:
+        value = normalise_trial_email(value)
+    return Claim(kind, _digest(digest_key, kind, value))
+
+
+def paddle_customers_of(session: Session, org_id: str) -> list[str]:
+    """The Paddle customers that paid or subscribed for the organization."""
+    subscribed = select(Subscription.customer_id).where(
+        Subscription.org_id == org_id, Subscription.customer_id.is_not(None)
+    )
+    paid = select(PaymentTransaction.customer_id).where(
+        PaymentTransaction.org_id == org_id, PaymentTransaction.customer_id.is_not(None)
+    )
+    return sorted({value for value in session.scalars(subscribed.union(paid)) if value})
+
+
+def orgs_paid_for_by(session: Session, customer_id: str) -> list[str]:
+    """The organizations a Paddle customer subscribed or paid for."""
+    subscribed = select(Subscription.org_id).where(Subscription.customer_id == customer_id)
+    paid = select(PaymentTransaction.org_id).where(PaymentTransaction.customer_id == customer_id)
+    return sorted(set(session.scalars(subscribed.union(paid))))
+
+
 def claims_of(session: Session, org_id: str, *, digest_key: bytes) -> list[Claim]:
     """Everything that identifies who would get this organization's trial."""
     owners = session.execute(
@@ -80,11 +115,19 @@ def claims_of(session: Session, org_id: str, *, digest_key: bytes) -> list[Claim
             PaymentTransaction.payment_fingerprint.is_not(None),
         )
     ).all()
+    customers = paddle_customers_of(session, org_id)
+    payer_emails = session.scalars(
+        select(PaddleCustomer.email).where(
+            PaddleCustomer.id.in_(customers), PaddleCustomer.email.is_not(None)
+        )
+    ).all()
     values = (
         [(ClaimKind.OWNER, owner.id) for owner in owners]
         + [(ClaimKind.EMAIL, normalise_trial_email(owner.email)) for owner in owners]
+        + [(ClaimKind.EMAIL, normalise_trial_email(email)) for email in payer_emails if email]
         + [(ClaimKind.PHONE, phone) for phone in phones]
         + [(ClaimKind.PAYMENT, card) for card in cards if card]
+        + [(ClaimKind.CUSTOMER, customer) for customer in customers]
     )
     unique = {(kind, _digest(digest_key, kind, value)) for kind, value in values}
     return [Claim(kind, digest) for kind, digest in sorted(unique)]
@@ -149,22 +192,10 @@ def trial_of(session: Session, org_id: str) -> Trial | None:
     return session.scalar(select(Trial).where(Trial.org_id == org_id))
 
 
-def remember_payment(
-    session: Session, *, org_id: str, fingerprint: str, digest_key: bytes, now: datetime
-) -> None:
-    """A card used by an organization that had a trial cannot start another one elsewhere."""
-    if trial_of(session, org_id) is None:
-        return
-    claim = Claim(ClaimKind.PAYMENT, _digest(digest_key, ClaimKind.PAYMENT, fingerprint))
-    insert_claim(session, org_id, claim, now)
-
-
-def remember_phone(
-    session: Session, *, org_id: str, number: str, digest_key: bytes, now: datetime
-) -> None:
-    """A number verified by an organization that had a trial cannot start another elsewhere."""
-    if trial_of(session, org_id) is None:
-        return
-    insert_claim(
-        session, org_id, Claim(ClaimKind.PHONE, _digest(digest_key, ClaimKind.PHONE, number)), now
+def claim_holder(session: Session, claim: Claim) -> str | None:
+    """The organization whose trial holds this claim, if any."""
+    return session.scalar(
+        select(TrialClaim.trial_org_id).where(
+            TrialClaim.kind == claim.kind.value, TrialClaim.digest == claim.digest
+        )
     )

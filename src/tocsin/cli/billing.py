@@ -11,7 +11,12 @@ from tocsin.accounts import service as accounts
 from tocsin.audit import trail
 from tocsin.billing.commands import set_plan, start_trial
 from tocsin.billing.plans import Plan
-from tocsin.billing.queries import standing_of
+from tocsin.billing.queries import Standing, standing_of
+from tocsin.billing.refund_requests import (
+    RefundAnswer,
+    answer_refund_request,
+    record_refund_request,
+)
 from tocsin.cli.common import (
     CLI_ACTOR,
     CliError,
@@ -148,6 +153,15 @@ def usage(
     emit(as_json, data, text)
 
 
+def _trial_line(standing: Standing) -> str:
+    trial = standing.trial
+    if trial is None:
+        return "available" if standing.trial_available else "not available"
+    if trial.ended_at is not None:
+        return f"{trial.started_at:%Y-%m-%d}, ended {trial.ended_at:%Y-%m-%d} ({trial.end_reason})"
+    return f"{trial.started_at:%Y-%m-%d} to {trial.ends_at:%Y-%m-%d}"
+
+
 @billing_app.command("show")
 @friendly_errors
 def billing_show(org: str = OrgOption, as_json: bool = JsonOption) -> None:
@@ -178,12 +192,28 @@ def billing_show(org: str = OrgOption, as_json: bool = JsonOption) -> None:
                 else None
             ),
             "trial": (
-                {"started_at": standing.trial.started_at, "ends_at": standing.trial.ends_at}
+                {
+                    "started_at": standing.trial.started_at,
+                    "ends_at": standing.trial.ends_at,
+                    "ended_at": standing.trial.ended_at,
+                    "end_reason": standing.trial.end_reason,
+                }
                 if standing.trial
                 else None
             ),
             "trial_available": standing.trial_available,
-            "chargebacks": standing.chargebacks.__dict__,
+            "chargebacks": {
+                **standing.chargebacks.__dict__,
+                "violations": [
+                    {
+                        "rule": violation.rule.value,
+                        "key": violation.key,
+                        "chargeback_ids": list(violation.chargeback_ids),
+                        "summary": violation.summary,
+                    }
+                    for violation in standing.chargebacks.violations
+                ],
+            },
         }
     chargebacks = standing.chargebacks
     text = "\n".join(
@@ -196,14 +226,11 @@ def billing_show(org: str = OrgOption, as_json: bool = JsonOption) -> None:
             ),
             "subscription: "
             + (f"{subscription.id} {subscription.status}" if subscription else "none"),
-            "trial: "
-            + (
-                f"{standing.trial.started_at:%Y-%m-%d} to {standing.trial.ends_at:%Y-%m-%d}"
-                if standing.trial
-                else ("available" if standing.trial_available else "not available")
-            ),
-            f"chargebacks (12 months): {chargebacks.counted} counted, {chargebacks.excused} "
-            f"excused, {chargebacks.reversed} reversed, {chargebacks.warnings} warnings",
+            "trial: " + _trial_line(standing),
+            f"chargebacks (12 months): {chargebacks.filed} filed: {chargebacks.unsubstantiated} "
+            f"unsubstantiated, {chargebacks.bad_faith} bad faith, {chargebacks.excused} excused, "
+            f"{chargebacks.standing} standing; {chargebacks.warnings} warnings; "
+            f"{len(chargebacks.violations)} violations",
         ]
     )
     emit(as_json, data, text)
@@ -256,3 +283,64 @@ def billing_notices(org: str = OrgOption, as_json: bool = JsonOption) -> None:
         "\n".join(f"{n['created_at']:%Y-%m-%d %H:%M}  {n['kind']:<18} {n['message']}" for n in data)
         or "no notices",
     )
+
+
+@billing_app.command("refund-request")
+@friendly_errors
+def billing_refund_request(
+    org: str = OrgOption,
+    transaction: str = typer.Option(..., "--transaction", help="Paddle transaction id (txn_...)"),
+    requested_at: datetime | None = typer.Option(
+        None, help="When the customer asked (UTC, ISO 8601); now when omitted."
+    ),
+    note: str = typer.Option("", help="How and what they asked."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Record a refund request the customer made outside Paddle (to support). A chargeback
+    after one went unanswered for 14 days is excused by the terms."""
+    runtime = open_runtime()
+    now = runtime.clock.now()
+    asked_at = (
+        requested_at.replace(tzinfo=requested_at.tzinfo or now.tzinfo) if requested_at else None
+    )
+    with runtime.database.write() as session:
+        organization = accounts.get_organization(session, org)
+        request = record_refund_request(
+            session,
+            org_id=organization.id,
+            transaction_id=transaction,
+            requested_at=asked_at,
+            note=note,
+            actor=CLI_ACTOR,
+            now=now,
+        )
+        data = {
+            "id": request.id,
+            "org_id": request.org_id,
+            "transaction_id": request.transaction_id,
+            "requested_at": request.requested_at,
+        }
+    emit(as_json, data, f"refund request {data['id']} recorded")
+
+
+@billing_app.command("refund-answer")
+@friendly_errors
+def billing_refund_answer(
+    request_id: str,
+    answer: RefundAnswer = typer.Option(..., help="refunded or refused"),
+    note: str = typer.Option("", help="What the customer was told."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Answer a recorded refund request, now."""
+    runtime = open_runtime()
+    with runtime.database.write() as session:
+        request = answer_refund_request(
+            session,
+            request_id=request_id,
+            answer=answer,
+            note=note,
+            actor=CLI_ACTOR,
+            now=runtime.clock.now(),
+        )
+        data = {"id": request.id, "answer": request.answer, "answered_at": request.answered_at}
+    emit(as_json, data, f"refund request {data['id']} answered: {data['answer']}")

@@ -11,7 +11,9 @@ from typing import Protocol
 from sqlalchemy.orm import Session
 
 from tocsin.accounts.models import Organization
-from tocsin.billing.trials import remember_phone
+from tocsin.billing.commands import check_claims_during_trial
+from tocsin.billing.standing import BillingConfig
+from tocsin.billing.trials import ClaimKind, claim
 from tocsin.contacts.checks import screened_number
 from tocsin.contacts.queries import get_contact, latest_code_id
 from tocsin.core.actors import Actor
@@ -47,9 +49,11 @@ class VerificationServices(Protocol):
     def verification_digest_key(self) -> bytes: ...
     @property
     def verification_box(self) -> SecretBox: ...
-    # A verified number is remembered, so a second free trial cannot claim it.
+    # A number verified during a trial is claimed for it, or ends it if another trial had it.
     @property
     def billing_digest_key(self) -> bytes: ...
+    @property
+    def billing(self) -> BillingConfig: ...
     def provider_directory(self) -> ProviderDirectory: ...
 
 
@@ -188,11 +192,13 @@ def confirm_for_contact(
     if result.error() is not None:
         return result, None
     record = consent.record(session, verification=row, actor=actor, user_agent=user_agent, now=now)
-    remember_phone(
+    # The consent stands whatever this finds: only the trial is at stake.
+    check_claims_during_trial(
         session,
         org_id=contact.org_id,
-        number=row.phone_e164,
-        digest_key=services.billing_digest_key,
+        claims=[claim(ClaimKind.PHONE, row.phone_e164, digest_key=services.billing_digest_key)],
+        billing=services.billing,
+        actor=actor,
         now=now,
     )
     return result, record

@@ -16,6 +16,8 @@ class CaseKind(StrEnum):
     ABUSE_REPORT = "abuse_report"
     ANOMALY = "anomaly"
     APPEAL = "appeal"
+    # Filed by the chargeback rule of the terms (trust/chargebacks.py), once per violation.
+    CHARGEBACK = "chargeback"
 
 
 class CaseStatus(StrEnum):
@@ -25,7 +27,8 @@ class CaseStatus(StrEnum):
 
 
 class TrustCase(Base):
-    """An item in the trust and safety queue: an abuse report, an anomaly, or an appeal.
+    """An item in the trust and safety queue: an abuse report, an anomaly, an appeal, or a
+    violation of the chargeback rule.
 
     `fingerprint` lets a detector that fires again on the same pattern find its open case
     instead of filing another. `due_at` is the target for an answer (appeals).

@@ -17,6 +17,7 @@ from tocsin.audit import log as audit
 from tocsin.audit.actions import AuditAction
 from tocsin.billing.models import BillingEvent
 from tocsin.billing.paddle.adjustments import apply_adjustment
+from tocsin.billing.paddle.customers import apply_customer
 from tocsin.billing.paddle.entities import org_for, required_text, timestamp
 from tocsin.billing.paddle.subscriptions import PADDLE, PaddleContext, apply_subscription
 from tocsin.billing.paddle.transactions import apply_transaction
@@ -40,14 +41,21 @@ SUBSCRIPTION_EVENTS = frozenset(
         "imported",
     )
 )
-TRANSACTION_EVENTS = frozenset({"transaction.completed", "transaction.payment_failed"})
+TRANSACTION_EVENTS = frozenset(
+    {"transaction.paid", "transaction.completed", "transaction.payment_failed"}
+)
 ADJUSTMENT_EVENTS = frozenset({"adjustment.created", "adjustment.updated"})
+# A customer belongs to no one organization: it is kept by its id, whoever it pays for.
+CUSTOMER_EVENTS = frozenset({"customer.created", "customer.updated"})
 
 
 @dataclass(frozen=True)
 class Received:
     event_id: str
     result: str
+    event_type: str = ""
+    # The organization the event was about, if it was matched to one.
+    org_id: str | None = None
 
 
 def parse_event(body: bytes) -> dict[str, Any]:
@@ -79,7 +87,7 @@ def receive_event(session: Session, event: dict[str, Any], *, context: PaddleCon
         .returning(_EVENTS.c.id)
     ).first()
     if inserted is None:
-        return Received(event_id, "duplicate")
+        return Received(event_id, "duplicate", event_type)
     org_id = org_for(session, data)
     result = _apply(session, event_type, data, org_id=org_id, context=context)
     row = session.get(BillingEvent, event_id)
@@ -96,7 +104,7 @@ def receive_event(session: Session, event: dict[str, Any], *, context: PaddleCon
             target_id=event_id,
             details={"event_type": event_type, "entity": data.get("id")},
         )
-    return Received(event_id, result)
+    return Received(event_id, result, event_type, org_id)
 
 
 def _apply(
@@ -107,6 +115,8 @@ def _apply(
     org_id: str | None,
     context: PaddleContext,
 ) -> str:
+    if event_type in CUSTOMER_EVENTS:
+        return apply_customer(session, data, context=context)
     handled = event_type in SUBSCRIPTION_EVENTS | TRANSACTION_EVENTS | ADJUSTMENT_EVENTS
     if not handled:
         return "ignored"

@@ -22,11 +22,11 @@ from tocsin.accounts.models import Organization
 from tocsin.audit import log as audit
 from tocsin.audit.actions import AuditAction
 from tocsin.audit.notices import tell_owners
-from tocsin.billing.commands import record_plan_change, start_trial
+from tocsin.billing.commands import check_claims_during_trial, record_plan_change, start_trial
 from tocsin.billing.models import Subscription
 from tocsin.billing.paddle.entities import mapping, required_text, text, timestamp
 from tocsin.billing.standing import BillingConfig
-from tocsin.billing.trials import trial_of
+from tocsin.billing.trials import ClaimKind, claim, trial_of
 from tocsin.core.actors import Actor
 
 PADDLE = Actor("paddle")
@@ -104,6 +104,17 @@ def apply_subscription(
     org = session.get(Organization, subscription.org_id, with_for_update=True)
     if org is None:
         return "unmatched"
+    if subscription.customer_id is not None:
+        check_claims_during_trial(
+            session,
+            org_id=org.id,
+            claims=[
+                claim(ClaimKind.CUSTOMER, subscription.customer_id, digest_key=context.digest_key)
+            ],
+            billing=context.billing,
+            actor=PADDLE,
+            now=context.now,
+        )
     if plan is None and status not in ENDED_STATUSES:
         audit.record(
             session,
@@ -170,7 +181,8 @@ def _trial(
     ends_at = _trial_end(data)
     existing = trial_of(session, org.id)
     if existing is not None:
-        if existing.source == "paddle" and ends_at is not None:
+        # A trial ended early (its claims were another trial's) does not come back.
+        if existing.source == "paddle" and existing.ended_at is None and ends_at is not None:
             existing.ends_at = ends_at
             org.plan_ends_at = ends_at
         return

@@ -1,4 +1,11 @@
-"""Transaction events: completed payments (and the instrument they used) and failed ones."""
+"""Transaction events: payments (the instrument they used, the Paddle customer who paid) and
+failed ones.
+
+`transaction.paid` (payment captured) and `transaction.completed` (fully processed) both carry
+`payments[].method_details.card` and `customer_id`
+(https://developer.paddle.com/webhooks/transactions/transaction-paid); either is enough to
+check the card and the customer against other trials at once.
+"""
 
 from __future__ import annotations
 
@@ -9,17 +16,23 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from tocsin.audit.notices import tell_owners
-from tocsin.billing.models import PaymentTransaction
+from tocsin.billing.commands import check_claims_during_trial
+from tocsin.billing.models import PaddleCustomer, PaymentTransaction
 from tocsin.billing.paddle.entities import mapping, required_text, text, timestamp
 from tocsin.billing.paddle.subscriptions import PADDLE, PaddleContext
-from tocsin.billing.trials import remember_payment
+from tocsin.billing.trials import Claim, ClaimKind, claim
+
+PAID_EVENTS = frozenset({"transaction.paid", "transaction.completed"})
 
 
 def card_fingerprint(payments: Any, key: bytes) -> str | None:
     """A digest of the first card's brand, last four, expiry and holder name.
 
-    Paddle gives no card fingerprint of its own; these four together tell one card from
-    another well enough to notice the same one starting a second trial.
+    Paddle gives no card fingerprint of its own: its card object holds `type`, `last4`,
+    `expiry_month`, `expiry_year` and `cardholder_name`
+    (https://developer.paddle.com/changelog/2023/cardholder-name-transaction-payments). These
+    together tell one card from another well enough to notice the same one starting a second
+    trial; the holder's name is folded to lower case and single spaces.
     """
     if not isinstance(payments, list):
         return None
@@ -57,18 +70,20 @@ def apply_transaction(
         transaction = PaymentTransaction(id=transaction_id, org_id=org_id, created_at=context.now)
         session.add(transaction)
     transaction.subscription_id = text(data, "subscription_id")
+    transaction.customer_id = text(data, "customer_id") or transaction.customer_id
     transaction.status = text(data, "status") or "unknown"
     transaction.source_updated_at = updated_at
     fingerprint = card_fingerprint(data.get("payments"), context.digest_key)
     if fingerprint is not None:
         transaction.payment_fingerprint = fingerprint
     session.flush()
-    if event_type == "transaction.completed" and fingerprint is not None:
-        remember_payment(
+    if event_type in PAID_EVENTS:
+        check_claims_during_trial(
             session,
             org_id=transaction.org_id,
-            fingerprint=fingerprint,
-            digest_key=context.digest_key,
+            claims=_payer_claims(session, transaction, context.digest_key),
+            billing=context.billing,
+            actor=PADDLE,
             now=context.now,
         )
     elif event_type == "transaction.payment_failed":
@@ -83,3 +98,16 @@ def apply_transaction(
             details={"transaction_id": transaction.id},
         )
     return "applied"
+
+
+def _payer_claims(session: Session, transaction: PaymentTransaction, key: bytes) -> list[Claim]:
+    """The card, the Paddle customer and the e-mail Paddle has for that customer."""
+    claims = []
+    if transaction.payment_fingerprint is not None:
+        claims.append(claim(ClaimKind.PAYMENT, transaction.payment_fingerprint, digest_key=key))
+    if transaction.customer_id is not None:
+        claims.append(claim(ClaimKind.CUSTOMER, transaction.customer_id, digest_key=key))
+        payer = session.get(PaddleCustomer, transaction.customer_id)
+        if payer is not None and payer.email is not None:
+            claims.append(claim(ClaimKind.EMAIL, payer.email, digest_key=key))
+    return claims

@@ -8,10 +8,16 @@ from tocsin.accounts.email_addresses import mail_is_on
 from tocsin.accounts.models import Role, Scope
 from tocsin.audit import trail
 from tocsin.billing.commands import start_trial
-from tocsin.billing.paddle.events import parse_event, receive_event
+from tocsin.billing.paddle.events import parse_event
 from tocsin.billing.paddle.signature import verify
 from tocsin.billing.paddle.subscriptions import PaddleContext
 from tocsin.billing.queries import standing_of
+from tocsin.billing.refund_requests import (
+    RefundAnswer,
+    answer_refund_request,
+    record_refund_request,
+    refund_requests_of,
+)
 from tocsin.core.errors import Unavailable
 from tocsin.core.pagination import DEFAULT_LIMIT
 from tocsin.http.api.deps import Caller, get_caller, get_runtime
@@ -23,6 +29,9 @@ from tocsin.http.api.schemas.billing import (
     NoticesRead,
     PaddleReceived,
     PlanOut,
+    RefundAnswerIn,
+    RefundRequestIn,
+    RefundRequestOut,
     SubscriptionOut,
     TrialOut,
     UsageOut,
@@ -30,6 +39,7 @@ from tocsin.http.api.schemas.billing import (
 from tocsin.http.api.schemas.common import ERROR_RESPONSES, PageOut
 from tocsin.paging.usage_report import MAX_DAYS, usage_report
 from tocsin.runtime import Runtime
+from tocsin.trust.chargebacks import receive_paddle_event
 
 router = APIRouter(responses=ERROR_RESPONSES)
 
@@ -67,7 +77,7 @@ async def paddle_webhook(request: Request) -> PaddleReceived:
 
     def receive() -> PaddleReceived:
         with runtime.database.write() as session:
-            received = receive_event(session, event, context=context)
+            received = receive_paddle_event(session, event, context=context)
         return PaddleReceived(event_id=received.event_id, result=received.result)
 
     return await runtime.database.off_loop(receive)
@@ -163,3 +173,63 @@ def mark_notices_read(org_id: str, caller: Caller = Depends(get_caller)) -> Noti
     now = caller.runtime.clock.now()
     with caller.org(org_id, min_role=Role.MEMBER, scope=None, write=True) as (s, _):
         return NoticesRead(marked=trail.mark_read(s, org_id, now=now))
+
+
+@router.post(
+    "/v1/admin/refund-requests",
+    status_code=201,
+    response_model=RefundRequestOut,
+    tags=["trust and safety"],
+)
+def create_refund_request(
+    body: RefundRequestIn, caller: Caller = Depends(get_caller)
+) -> RefundRequestOut:
+    """Record a refund request the customer made outside Paddle (to support): a chargeback
+    after one unanswered for 14 days is excused. Platform administrators only."""
+    now = caller.runtime.clock.now()
+    with caller.platform_admin(write=True) as (session, actor):
+        request = record_refund_request(
+            session,
+            org_id=body.org_id,
+            transaction_id=body.transaction_id,
+            requested_at=body.requested_at,
+            note=body.note,
+            actor=actor,
+            now=now,
+        )
+        return RefundRequestOut.model_validate(request)
+
+
+@router.get(
+    "/v1/admin/refund-requests",
+    response_model=list[RefundRequestOut],
+    tags=["trust and safety"],
+)
+def list_refund_requests(
+    org_id: str = Query(...), caller: Caller = Depends(get_caller)
+) -> list[RefundRequestOut]:
+    """An organization's refund requests, oldest first."""
+    with caller.platform_admin(write=False) as (session, _):
+        return [RefundRequestOut.model_validate(r) for r in refund_requests_of(session, org_id)]
+
+
+@router.post(
+    "/v1/admin/refund-requests/{request_id}/answer",
+    response_model=RefundRequestOut,
+    tags=["trust and safety"],
+)
+def answer_request(
+    request_id: str, body: RefundAnswerIn, caller: Caller = Depends(get_caller)
+) -> RefundRequestOut:
+    """Answer a refund request, now: refunded or refused."""
+    now = caller.runtime.clock.now()
+    with caller.platform_admin(write=True) as (session, actor):
+        request = answer_refund_request(
+            session,
+            request_id=request_id,
+            answer=RefundAnswer(body.answer),
+            note=body.note,
+            actor=actor,
+            now=now,
+        )
+        return RefundRequestOut.model_validate(request)

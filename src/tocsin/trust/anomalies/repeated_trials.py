@@ -3,9 +3,11 @@
 Trial claims are unique per kind and digest (billing/trials.py), so the claims table can never
 show one digest on two trials: the second trial is refused instead. The refusals are the
 evidence, then: each `billing.trial_refused` audit event names the refused organization and
-which kinds of claim matched (owner, email, payment, phone). Two refused organizations whose
-matched claims share a value (the same owner, mailbox, card or number) were the same entity
-trying again, on top of the trial it already had.
+which kinds of claim matched (owner, email, payment, customer, phone); a trial ended early
+because a claim found during it was taken is recorded the same way (`trial_ended`). Two
+refused organizations whose matched claims share a value (the same owner, mailbox, card,
+Paddle customer or number) were the same entity trying again, on top of the trial it already
+had.
 
 Values are read from the refused organizations as they are at scan time, not as they were at
 refusal time; an organization deleted since is out of the picture.
@@ -23,8 +25,8 @@ from sqlalchemy.orm import Session
 from tocsin.accounts.models import Membership, Role, User
 from tocsin.audit import trail
 from tocsin.audit.actions import AuditAction
-from tocsin.billing.models import PaymentTransaction
-from tocsin.billing.trials import ClaimKind, normalise_trial_email
+from tocsin.billing.models import PaddleCustomer, PaymentTransaction
+from tocsin.billing.trials import ClaimKind, normalise_trial_email, paddle_customers_of
 from tocsin.contacts.models import Contact
 from tocsin.trust.anomalies.findings import Finding, fingerprint, month_of
 from tocsin.trust.anomalies.thresholds import Thresholds
@@ -74,6 +76,17 @@ def _identities(session: Session, org_ids: list[str]) -> dict[str, set[Identity]
     for org_id, card in cards:
         if card:
             found[org_id].add((ClaimKind.PAYMENT.value, card))
+    for org_id in org_ids:
+        for customer in paddle_customers_of(session, org_id):
+            found[org_id].add((ClaimKind.CUSTOMER.value, customer))
+    payers = session.execute(
+        select(PaymentTransaction.org_id, PaddleCustomer.email)
+        .join(PaddleCustomer, PaddleCustomer.id == PaymentTransaction.customer_id)
+        .where(PaymentTransaction.org_id.in_(org_ids), PaddleCustomer.email.is_not(None))
+    )
+    for payer_org_id, payer_email in payers:
+        if payer_email:
+            found[payer_org_id].add((ClaimKind.EMAIL.value, normalise_trial_email(payer_email)))
     return found
 
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from tocsin.audit.trail import Notice
-from tocsin.billing.paddle.adjustments import ChargebackSummary
+from tocsin.billing.chargebacks import ChargebackSummary
 from tocsin.billing.plans import Plan
 from tocsin.organizations.notice_mail import mail_state
 from tocsin.paging.usage_report import Usage
@@ -57,18 +57,82 @@ class TrialOut(BaseModel):
     source: str
     started_at: datetime
     ends_at: datetime
+    ended_at: datetime | None = Field(
+        None, description="Set when the trial was ended early: a claim of it had had a trial"
+    )
+    end_reason: str | None = Field(None, description="e.g. claim_used:phone")
+
+
+class ViolationOut(BaseModel):
+    rule: str = Field(description="bad_faith or repeated_unsubstantiated")
+    key: str
+    chargeback_ids: list[str]
+    summary: str
 
 
 class ChargebacksOut(BaseModel):
-    counted: int
-    excused: int
+    """Chargebacks filed in the window, by the verdict of the terms' chargeback rule."""
+
+    filed: int
+    standing: int = Field(description="not reversed: the dispute holds or is undecided")
+    unsubstantiated: int = Field(description="withdrawn or decided in our favour")
+    bad_faith: int = Field(description="filed after a refund of the payment was issued")
+    excused: int = Field(description="filed after a refund request went unanswered 14 days")
     reversed: int
     warnings: int
+    violations: list[ViolationOut]
     window_days: int
 
     @classmethod
     def of(cls, summary: ChargebackSummary) -> ChargebacksOut:
-        return cls(**summary.__dict__)
+        return cls(
+            filed=summary.filed,
+            standing=summary.standing,
+            unsubstantiated=summary.unsubstantiated,
+            bad_faith=summary.bad_faith,
+            excused=summary.excused,
+            reversed=summary.reversed,
+            warnings=summary.warnings,
+            violations=[
+                ViolationOut(
+                    rule=violation.rule.value,
+                    key=violation.key,
+                    chargeback_ids=list(violation.chargeback_ids),
+                    summary=violation.summary,
+                )
+                for violation in summary.violations
+            ],
+            window_days=summary.window_days,
+        )
+
+
+class RefundRequestIn(BaseModel):
+    org_id: str
+    transaction_id: str = Field(description="The Paddle transaction (txn_...) to be refunded")
+    requested_at: datetime | None = Field(
+        None, description="When the customer asked (UTC); now when omitted; never in the future"
+    )
+    note: str = Field("", max_length=2000)
+
+
+class RefundAnswerIn(BaseModel):
+    answer: Literal["refunded", "refused"]
+    note: str = Field("", max_length=2000)
+
+
+class RefundRequestOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    org_id: str
+    transaction_id: str
+    requested_at: datetime
+    note: str
+    recorded_by: str | None
+    answer: str | None
+    answered_at: datetime | None
+    answered_by: str | None
+    answer_note: str | None
 
 
 class BillingOut(BaseModel):
