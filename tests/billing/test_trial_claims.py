@@ -20,6 +20,8 @@ from tocsin.billing.models import Trial
 from tocsin.core.clock import ManualClock
 from tocsin.numbers.models import ConsentRecord
 from tocsin.runtime import Runtime
+from tocsin.trust.anomalies.scan import run_scan
+from tocsin.trust.models import TrustCase
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
@@ -232,3 +234,30 @@ def test_a_customer_changing_e_mail_to_one_that_had_a_trial_ends_the_running_tri
     ok(paddle.deliver(client, "customer.updated", changed))
 
     assert_trial_ended(second, matched=["email"])
+
+
+def test_trials_ended_by_one_paddle_customer_are_one_repeated_trials_case(
+    client: TestClient, runtime: Runtime, clock: ManualClock, paddle: PaddleSender
+) -> None:
+    """An ended trial is evidence like a refused one: the anomaly scan joins the organizations
+    whose trials the same Paddle customer ended."""
+    shared = paddle_id("ctm")
+    first = Org(client, runtime, "ana@example.com")
+    ok(first.start_trial(), 201)
+    pay(client, paddle, clock, first, customer_id=shared, last4="1111")
+    later = [Org(client, runtime, f"alias{n}@example.org") for n in range(2)]
+    for n, org in enumerate(later):
+        ok(org.start_trial(), 201)
+        pay(client, paddle, clock, org, customer_id=shared, last4=f"222{n}")
+
+    with runtime.database.write() as session:
+        report = run_scan(session, now=clock.now(), auto_suspend=False)
+
+    [filed] = [case for case in report.cases if case.detector == "repeated_trials"]
+    with runtime.database.read() as session:
+        case = session.get(TrustCase, filed.case_id)
+        assert case is not None
+        assert case.details["org_ids"] == sorted(org.org_id for org in later)
+        assert {"kind": "customer", "value": shared, "org_ids": case.details["org_ids"]} in (
+            case.details["shared"]
+        )
