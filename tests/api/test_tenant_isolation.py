@@ -101,6 +101,9 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("POST", "/v1/admin/cases/{case_id}/enforcement"): Case(
         ADMIN, {"kind": "warning", "scope": "organization", "target": "org_x", "reason": HIJACK}
     ),
+    ("POST", "/v1/admin/refund-requests/{request_id}/answer"): Case(
+        ADMIN, {"answer": "refunded", "note": HIJACK}
+    ),
     ("POST", "/v1/orgs/{org_id}/do-not-call"): Case(ORG, {"number": "+447400222222"}),
     ("GET", "/v1/orgs/{org_id}/do-not-call"): Case(ORG),
     ("GET", "/v1/orgs/{org_id}/billing"): Case(ORG),
@@ -137,6 +140,7 @@ NOWHERE = {
     "escalation_id": "esp_01nowhere000000000000000000",
     "action_id": "enf_01nowhere000000000000000000",
     "case_id": "case_01nowhere00000000000000000",
+    "request_id": "rfr_01nowhere000000000000000000",
 }
 
 _PARAM = re.compile(r"{(\w+)}")
@@ -237,6 +241,8 @@ def world(client: TestClient) -> World:
             "escalation_id": b_escalation["id"],
             "action_id": b_warning,
             "case_id": b_appeal["id"],
+            # Staff only: refused before any lookup, so no request of B's is needed.
+            "request_id": "rfr_01nobodys00000000000000000",
         },
         b_member_auth=b_member_auth,
     )
