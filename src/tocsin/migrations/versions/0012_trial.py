@@ -1,8 +1,8 @@
 """trial-once and the chargeback rule: trials ended early, Paddle customers as claims, refund
 requests recorded by staff, a verdict per chargeback
 
-Revision ID: 0011_trial
-Revises: 0010
+Revision ID: 0012_trial
+Revises: 0011_email
 Create Date: 2026-12-01
 """
 
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0011_trial"
-down_revision: str | None = "0010"
+revision: str = "0012_trial"
+down_revision: str | None = "0011_email"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
