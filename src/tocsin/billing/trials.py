@@ -61,6 +61,11 @@ def _digest(key: bytes, kind: ClaimKind, value: str) -> str:
     return hmac.new(key, f"{kind.value}:{value}".encode(), hashlib.sha256).hexdigest()
 
 
+def claim_of(kind: ClaimKind, value: str, *, digest_key: bytes) -> Claim:
+    """The claim one fact makes (an email must be normalised first)."""
+    return Claim(kind, _digest(digest_key, kind, value))
+
+
 def claims_of(session: Session, org_id: str, *, digest_key: bytes) -> list[Claim]:
     """Everything that identifies who would get this organization's trial."""
     owners = session.execute(

@@ -16,6 +16,9 @@ class CaseKind(StrEnum):
     ABUSE_REPORT = "abuse_report"
     ANOMALY = "anomaly"
     APPEAL = "appeal"
+    # Something billing could not do that staff must see, e.g. Paddle not cancelling the
+    # subscription of a terminated organization.
+    BILLING = "billing"
 
 
 class CaseStatus(StrEnum):
