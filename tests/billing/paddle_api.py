@@ -83,7 +83,7 @@ class FakePaddleApi:
             return _error(401, "authentication_missing", "Authentication header missing.")
         scheme, _, key = header.partition(" ")
         if scheme != "Bearer" or not key:
-            return _error(403, "authentication_malformed", "Authentication header included, but incorrectly formatted.")  # fmt: skip
+            return _error(403, "authentication_malformed", "Authentication header malformed.")
         if key != self.api_key:
             return _error(403, "invalid_token", "Invalid or revoked API key.")
         if request.headers.get("paddle-version") != "1":
@@ -104,12 +104,20 @@ class FakePaddleApi:
         if entity is None:
             return _error(404, "not_found", f"Entity {subscription_id} not found")
         if entity["status"] == "canceled":
-            return _error(400, "subscription_is_canceled_action_invalid", "action can't be performed on canceled subscription")  # fmt: skip
+            return _error(
+                400,
+                "subscription_is_canceled_action_invalid",
+                "action can't be performed on canceled subscription",
+            )
         if effective == "immediately":
             entity["status"] = "canceled"
             entity["scheduled_change"] = None
         else:
-            entity["scheduled_change"] = {"action": "cancel", "effective_at": entity["next_billed_at"], "resume_at": None}  # fmt: skip
+            entity["scheduled_change"] = {
+                "action": "cancel",
+                "effective_at": entity["next_billed_at"],
+                "resume_at": None,
+            }
         return JSONResponse({"data": entity, "meta": {"request_id": str(uuid.uuid4())}})
 
     def app(self) -> Starlette:

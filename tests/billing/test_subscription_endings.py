@@ -64,7 +64,8 @@ def test_the_worker_settings_carry_paddles_api_when_a_key_is_set(runtime: Runtim
         }
     )
     api = WorkerSettings.from_settings(settings, billing=runtime.billing).paddle_api
-    assert api is not None and api.base_url == "https://sandbox-api.paddle.com"
+    assert api is not None
+    assert api.base_url == "https://sandbox-api.paddle.com"
     assert (
         WorkerSettings.from_settings(runtime.settings, billing=runtime.billing).paddle_api is None
     )
@@ -149,10 +150,11 @@ def test_a_failed_cancellation_is_audited_noted_for_staff_and_tried_again(
         run_round(runtime, api)
         failed = cancellation(runtime)
         assert (failed.status, failed.attempts) == ("pending", 1)
-        assert failed.last_error is not None and "internal_error" in failed.last_error
+        assert "internal_error" in (failed.last_error or "")
         assert failed.next_attempt_at == clock.now() + timedelta(minutes=5)
         case = billing_case(runtime)
-        assert case is not None and case.status == "open" and case.org_id == org_id
+        assert case is not None
+        assert (case.status, case.org_id) == ("open", org_id)
         # Not due yet: nothing is asked.
         assert run_round(runtime, api) == 0
         clock.advance(5 * 60)
@@ -165,7 +167,8 @@ def test_a_failed_cancellation_is_audited_noted_for_staff_and_tried_again(
         assert fake.status(SUBSCRIPTION) == "canceled"
     assert cancellation(runtime).status == "done"
     resolved = billing_case(runtime)
-    assert resolved is not None and resolved.status == "resolved"
+    assert resolved is not None
+    assert resolved.status == "resolved"
     assert actions(runtime, org_id) == [
         "billing.subscription_cancel_failed",
         "billing.subscription_cancel_failed",
