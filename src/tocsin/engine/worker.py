@@ -343,6 +343,7 @@ class Worker:
             except Exception:
                 log.exception("worker %s could not send mail", self.worker_id)
             await asyncio.sleep(mailer.MAIL_POLL.total_seconds())
+
     async def _ending_subscriptions(self, stop: asyncio.Event) -> None:
         """Ask Paddle to end terminated organizations' subscriptions, each interval."""
         while not stop.is_set():
