@@ -67,6 +67,9 @@ class Organization(Base):
     home_region: Mapped[str] = mapped_column(String(2), server_default="US")
     international_enabled: Mapped[bool] = mapped_column(server_default=false())
     allowed_regions: Mapped[list[str]] = mapped_column(JSONText(), server_default="[]")
+    # When the home country was declared or last changed: members may change it once in 30
+    # days (organizations/commands.py), since it decides which calls count as international.
+    home_region_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     # Text-to-speech voice (an espeak-ng voice name, e.g. "en-us", "de"); NULL: the server's.
     voice: Mapped[str | None] = mapped_column(String(40), default=None)
     # The plan it holds (a code of the plan catalogue) and when that plan ends: a trial's end or

@@ -154,6 +154,7 @@ def create_organization(
         slug=_unique_slug(session, name),
         created_at=now,
         home_region=check_region(home_region),
+        home_region_changed_at=now,
         international_enabled=False,
         allowed_regions=[],
     )
@@ -256,6 +257,18 @@ def organizations_by_name(session: Session, user_id: str) -> list[tuple[str, str
         .order_by(Organization.name)
     ).all()
     return [(org_id, name, Role(role)) for org_id, name, role in rows]
+
+
+def owned_organizations(session: Session, user_id: str) -> list[Organization]:
+    """The organizations this user is an owner of."""
+    return list(
+        session.scalars(
+            select(Organization)
+            .join(Membership, Membership.org_id == Organization.id)
+            .where(Membership.user_id == user_id, Membership.role == Role.OWNER)
+            .order_by(Organization.id)
+        )
+    )
 
 
 def _owner_count(session: Session, org_id: str) -> int:
@@ -442,6 +455,26 @@ def revoke_api_key(session: Session, *, org_id: str, key_id: str, now: datetime)
     return key
 
 
+def revoke_keys_where(
+    session: Session, *, now: datetime, org_id: str | None = None, created_by: str | None = None
+) -> list[str]:
+    """Revoke every live key of the organization, or made by the user; returns their ids."""
+    condition = ApiKey.org_id == org_id if org_id is not None else ApiKey.created_by == created_by
+    return list(
+        session.scalars(
+            update(ApiKey)
+            .where(condition, ApiKey.revoked_at.is_(None))
+            .values(revoked_at=now)
+            .returning(ApiKey.id)
+            .execution_options(synchronize_session=False)
+        )
+    )
+
+
+def member_ids(session: Session, org_id: str) -> list[str]:
+    return list(session.scalars(select(Membership.user_id).where(Membership.org_id == org_id)))
+
+
 # Tokens -----------------------------------------------------------------------------------------
 
 
@@ -550,3 +583,16 @@ def logout(session: Session, *, token: str, codec: TokenCodec, now: datetime) ->
     row = session.get(RefreshToken, claims.token_id)
     if row is not None:
         revoke_token_family(session, family_id=row.family_id, now=now)
+
+
+def revoke_refresh_tokens_of(session: Session, *, user_ids: list[str], now: datetime) -> int:
+    """End every refresh token of these users: they must sign in again."""
+    if not user_ids:
+        return 0
+    result = session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.user_id.in_(user_ids), RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]

@@ -73,3 +73,16 @@ def close(db: Session, *, session_id: str, now: datetime) -> None:
         .where(WebSession.id == session_id, WebSession.revoked_at.is_(None))
         .values(revoked_at=now)
     )
+
+
+def close_all_of(db: Session, *, user_ids: list[str], now: datetime) -> int:
+    """Sign these users out of every browser; returns how many sessions ended."""
+    if not user_ids:
+        return 0
+    result = db.execute(
+        update(WebSession)
+        .where(WebSession.user_id.in_(user_ids), WebSession.revoked_at.is_(None))
+        .values(revoked_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]

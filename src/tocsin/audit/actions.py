@@ -30,6 +30,10 @@ class AuditAction(StrEnum):
     ORG_CREATED = "org.created"
     ORG_UPDATED = "org.updated"
     ORG_CALLING_POLICY_CHANGED = "org.calling_policy_changed"
+    ORG_HOME_COUNTRY_CHANGED = "org.home_country_changed"
+    ORG_CREATION_REFUSED = "org.creation_refused"
+    CONTACT_BLOCKED = "contact.blocked"
+    CONTACT_UNBLOCKED = "contact.unblocked"
     MEMBER_ROLE_CHANGED = "member.role_changed"
     MEMBER_REMOVED = "member.removed"
     INVITE_CREATED = "invite.created"
@@ -103,6 +107,8 @@ class AuditAction(StrEnum):
     BILLING_REFUND_REQUEST_RECORDED = "billing.refund_request_recorded"
     BILLING_REFUND_REQUEST_ANSWERED = "billing.refund_request_answered"
     BILLING_EVENT_UNMATCHED = "billing.event_unmatched"
+    BILLING_SUBSCRIPTION_ENDED = "billing.subscription_ended"
+    BILLING_SUBSCRIPTION_CANCEL_FAILED = "billing.subscription_cancel_failed"
 
     # Trust and safety.
     POLICY_PUBLISHED = "policy.published"
@@ -115,6 +121,7 @@ class AuditAction(StrEnum):
     CASE_OPENED_ANOMALY = "case.opened.anomaly"
     CASE_OPENED_APPEAL = "case.opened.appeal"
     CASE_OPENED_CHARGEBACK = "case.opened.chargeback"
+    CASE_OPENED_BILLING = "case.opened.billing"
     CASE_UPDATED = "case.updated"
     CASE_ACTION_TAKEN = "case.action_taken"
 
@@ -138,6 +145,7 @@ class AuditAction(StrEnum):
     NOTICE_ENFORCEMENT_WARNING = "notice.enforcement_warning"
     NOTICE_ENFORCEMENT_SUSPENSION = "notice.enforcement_suspension"
     NOTICE_ENFORCEMENT_TERMINATION = "notice.enforcement_termination"
+    NOTICE_CONTACTS_BLOCKED = "notice.contacts_blocked"
 
 
 def of_family(family: str, kind: str) -> AuditAction:

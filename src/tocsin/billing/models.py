@@ -179,3 +179,42 @@ class BillingEvent(Base):
     # applied, stale (older than what we hold), unmatched (no organization), ignored.
     result: Mapped[str] = mapped_column(String(20))
     payload: Mapped[Any] = mapped_column(JSONText())
+
+
+class TerminationMark(Base):
+    """One fact that identifies a person a termination was about: an owner, their normalised
+    email, a card or a verified number, as the same HMAC digest a trial claim keeps (and every
+    trial claim of a terminated organization). While the termination stands, a new organization
+    that shares any of them is refused. Kept per action, so lifting one termination (by granting
+    its appeal) leaves another's marks in force."""
+
+    __tablename__ = "termination_marks"
+    __table_args__ = (Index("ix_termination_marks_kind_digest", "kind", "digest"),)
+
+    action_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SubscriptionCancellation(Base):
+    """A Paddle subscription that a termination ends, from the request until Paddle confirms
+    it. Written with the termination, carried out by the worker through Paddle's API (never
+    inside a transaction), and tried again with a growing wait after every failure, each of
+    which is audited and noted for staff. No foreign key: it outlives its organization."""
+
+    __tablename__ = "subscription_cancellations"
+    __table_args__ = (Index("ix_subscription_cancellations_due", "status", "next_attempt_at"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    subscription_id: Mapped[str] = mapped_column(String(64), index=True)
+    org_id: Mapped[str] = mapped_column(String(40), index=True)
+    action_id: Mapped[str] = mapped_column(String(40))
+    # pending until Paddle says the subscription is canceled, then done.
+    status: Mapped[str] = mapped_column(String(20))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)

@@ -37,14 +37,16 @@ class Plan:
     paid: bool = False
     # Non-zero for the plan a free trial puts an organization on.
     trial_days: int = 0
+    # How many organizations a person who owns one on this plan may own in all (the most any
+    # of their organizations' plans allows); 0 leaves it to TOCSIN_MAX_ORGS_PER_USER.
+    organizations: int = 0
 
     def describe(self) -> dict[str, Any]:
         return {field.name: getattr(self, field.name) for field in fields(self)}
 
 
-_REQUIRED = tuple(
-    field.name for field in fields(Plan) if field.name not in ("code", "paid", "trial_days")
-)
+_OPTIONAL = ("code", "paid", "trial_days", "organizations")
+_REQUIRED = tuple(field.name for field in fields(Plan) if field.name not in _OPTIONAL)
 
 
 class PlanCatalog(Mapping[str, Plan]):
@@ -115,6 +117,13 @@ def _plan(code: str, entry: Any, source: str) -> Plan:
         if not valid:
             raise InvalidInput(
                 f"{source}: plans.{code}.{name} must be a {kind}", code="invalid_plans"
+            )
+    for name in ("trial_days", "organizations"):
+        value = entry.get(name, 0)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise InvalidInput(
+                f"{source}: plans.{code}.{name} must be a non-negative integer",
+                code="invalid_plans",
             )
     return Plan(code=code, **entry)
 

@@ -171,6 +171,45 @@ def org_create(
     emit(as_json, data, f"created organization {data['slug']} ({data['id']})")
 
 
+@org_app.command("policy")
+@friendly_errors
+def org_policy(
+    org: str = typer.Argument(..., help="Organization id or slug."),
+    home: str | None = typer.Option(None, help="Home country, ISO 3166 alpha-2."),
+    international: bool | None = typer.Option(
+        None, "--international/--no-international", help="Calls abroad on or off."
+    ),
+    allow: str | None = typer.Option(None, help="Countries abroad it may call, e.g. FR,DE."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Change an organization's calling policy as its operator: the home country at any time
+    (members may once in 30 days); sanctioned countries stay refused, and every contact is
+    screened again under the new policy."""
+    runtime = open_runtime()
+    with runtime.database.write() as session:
+        org_id = accounts.get_organization(session, org).id
+        policy, _ = organizations.change_calling_policy(
+            session,
+            runtime,
+            org_id=org_id,
+            home_region=home,
+            international_enabled=international,
+            allowed_regions=[part for part in (allow or "").split(",") if part.strip()]
+            if allow is not None
+            else None,
+            voice=None,
+            actor=CLI_ACTOR,
+            now=runtime.clock.now(),
+        )
+        data = {
+            "id": org_id,
+            "home_region": policy.home_region,
+            "international_enabled": policy.international_enabled,
+            "allowed_regions": list(policy.allowed_regions),
+        }
+    emit(as_json, data, f"{org_id}: home {data['home_region']}, abroad {data['allowed_regions']}")
+
+
 def _read_password(password_stdin: bool) -> str:
     if password_stdin:
         return sys.stdin.readline().rstrip("\n")

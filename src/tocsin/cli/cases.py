@@ -180,6 +180,7 @@ def case_act(
             reason=reason,
             actor=CLI_ACTOR,
             now=now,
+            digest_key=runtime.billing_digest_key,
         )
         data = {"case_id": case_id, "action_id": action.id, "calls_cancelled": cancelled}
     emit(as_json, data, f"{kind.value} {action.id} taken; {cancelled} queued calls cancelled")

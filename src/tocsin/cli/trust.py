@@ -85,6 +85,7 @@ def enforcement_take(
             actor=CLI_ACTOR,
             now=now,
             ends_at=ends_at,
+            digest_key=runtime.billing_digest_key,
         )
         data = {**_describe(action), "calls_cancelled": cancelled}
     emit(as_json, data, f"{_line(data)}\n{cancelled} queued calls cancelled")

@@ -90,6 +90,12 @@ def require_callable(session: Session, *, org_id: str, contact_ids: Sequence[str
         select(Contact).where(Contact.org_id == org_id, Contact.id.in_(contact_ids))
     ).all()
     for contact in contacts:
+        if contact.blocked_reason is not None:
+            raise Conflict(
+                f"{contact.name} ({contact.phone_e164}) cannot be called: {contact.blocked_reason}",
+                code="contact_blocked",
+                details={"contact_id": contact.id},
+            )
         state = state_of(session, org_id=org_id, number=contact.phone_e164)
         if state != NumberState.VERIFIED:
             raise Conflict(

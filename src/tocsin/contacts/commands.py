@@ -18,6 +18,7 @@ from tocsin.contacts.queries import get_contact
 from tocsin.core.actors import Actor
 from tocsin.core.ids import new_id
 from tocsin.core.names import clean_name
+from tocsin.restrictions.blocks import require_writable
 
 
 def create_contact(
@@ -34,6 +35,7 @@ def create_contact(
 ) -> Contact:
     """A new contact, within the plan's limit, its number screened under the organization's
     calling policy."""
+    require_writable(session, org_id=org_id, actor=actor, now=now)
     check_room(session, org_id=org_id, resource=Resource.CONTACTS, billing=billing, now=now)
     e164 = screened_or_refused(
         session,
@@ -80,6 +82,7 @@ def update_contact(
     region: str | None = None,
 ) -> Contact:
     """None leaves a field as it is; a new number is screened as a new contact's would be."""
+    require_writable(session, org_id=org_id, actor=actor, now=now)
     contact = get_contact(session, org_id=org_id, contact_id=contact_id)
     # The number first: a refusal keeps its record, so nothing else may have changed by then.
     if phone is not None:
@@ -93,6 +96,8 @@ def update_contact(
             actor=actor,
             now=now,
         )
+        # A new number passed today's policy: whatever blocked the old one is gone.
+        contact.blocked_at, contact.blocked_reason = None, None
     if name is not None:
         contact.name = clean_name(name)
     contact.updated_at = now
@@ -111,6 +116,7 @@ def update_contact(
 def delete_contact(
     session: Session, *, org_id: str, contact_id: str, actor: Actor, now: datetime
 ) -> None:
+    require_writable(session, org_id=org_id, actor=actor, now=now)
     session.delete(get_contact(session, org_id=org_id, contact_id=contact_id))
     audit.record(
         session,

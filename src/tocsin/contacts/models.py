@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tocsin.db.base import Base, UTCDateTime
@@ -21,3 +21,8 @@ class Contact(Base):
     phone_e164: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Set when a change of the organization's calling policy put the number out of bounds
+    # (organizations/rescreen.py), with the screen's reasons; no call goes to it until a later
+    # change allows it again or the number is changed.
+    blocked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    blocked_reason: Mapped[str | None] = mapped_column(Text, default=None)

@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     # Open sign-up lets anyone who can reach the server create an organisation that places calls,
     # so it is off unless asked for; the very first user may always sign up.
     allow_signup: bool = False
+    # How many organizations one person may own, where the plans do not say (billing/plans.py
+    # `organizations`). While sign-up is closed, people make none themselves beyond the one
+    # they signed up with: the operator makes them (`tocsin org create --owner`).
+    max_orgs_per_user: int = Field(default=3, ge=1)
 
     # Webhook bodies up to this size are taken: an Alertmanager group of a thousand alerts is
     # about half a megabyte, and a refused one never pages (Alertmanager does not retry a 4xx).
@@ -108,6 +112,12 @@ class Settings(BaseSettings):
     paddle_webhook_secrets: SecretStr | None = None
     paddle_price_plans: str = ""
     paddle_signature_tolerance_seconds: int = Field(default=300, ge=1)
+    # Paddle's API, which ends a terminated organization's subscription: its base URL (live;
+    # https://sandbox-api.paddle.com for the sandbox) and a key with subscription.write. How
+    # often the worker asks for due cancellations.
+    paddle_api_base_url: str = "https://api.paddle.com"
+    paddle_api_key: SecretStr | None = None
+    paddle_cancel_interval_seconds: float = Field(default=60.0, gt=0)
 
     # Outgoing e-mail (docs/trust.md, "E-mail"): notices to owners and address verification go
     # through this SMTP server, e.g. smtp://user:pass@mail.example.com:587?starttls=1, or

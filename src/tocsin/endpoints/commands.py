@@ -30,6 +30,7 @@ from tocsin.endpoints.checks import (
 )
 from tocsin.endpoints.models import Endpoint, EndpointContact, EscalationPolicy, RoutingMode
 from tocsin.endpoints.queries import get_endpoint, get_policy
+from tocsin.restrictions.blocks import require_writable
 from tocsin.routing.rules import ActionType, parse_rules
 
 # Endpoints --------------------------------------------------------------------------------------
@@ -50,6 +51,7 @@ def create_endpoint(
     template: str | None = None,
 ) -> Endpoint:
     """A new endpoint within the plan's limit, calling only contacts whose owners consented."""
+    require_writable(session, org_id=org_id, actor=actor, now=now)
     check_room(session, org_id=org_id, resource=Resource.ENDPOINTS, billing=billing, now=now)
     endpoint = Endpoint(
         id=new_id("ep"),
@@ -93,6 +95,7 @@ def update_endpoint(
     template: str | None = None,
 ) -> Endpoint:
     """None leaves a field as it is; an empty `template` goes back to the default."""
+    require_writable(session, org_id=org_id, actor=actor, now=now)
     endpoint = get_endpoint(session, org_id=org_id, endpoint_id=endpoint_id)
     if rules is not None:
         endpoint.rules = validated_rules(session, org_id=org_id, rules=rules)
@@ -122,6 +125,7 @@ def update_endpoint(
 def delete_endpoint(
     session: Session, *, org_id: str, endpoint_id: str, actor: Actor, now: datetime
 ) -> None:
+    require_writable(session, org_id=org_id, actor=actor, now=now)
     session.delete(get_endpoint(session, org_id=org_id, endpoint_id=endpoint_id))
     # Keys bound to the endpoint can do nothing any more; revoking them says so in the key list.
     session.execute(
@@ -169,6 +173,7 @@ def create_policy(
     now: datetime,
 ) -> EscalationPolicy:
     """A new policy whose call steps name only contacts whose owners consented."""
+    require_writable(session, org_id=org_id, actor=actor, now=now)
     policy = EscalationPolicy(
         id=new_id("esp"),
         org_id=org_id,
@@ -202,6 +207,7 @@ def update_policy(
     steps: Sequence[dict[str, Any]] | None = None,
 ) -> EscalationPolicy:
     """Alerts already escalating keep the steps they started with."""
+    require_writable(session, org_id=org_id, actor=actor, now=now)
     policy = get_policy(session, org_id=org_id, policy_id=policy_id)
     if name is not None:
         policy.name = clean_name(name)
@@ -224,6 +230,7 @@ def delete_policy(
     session: Session, *, org_id: str, policy_id: str, actor: Actor, now: datetime
 ) -> None:
     """Refused while an endpoint's rules still call the policy."""
+    require_writable(session, org_id=org_id, actor=actor, now=now)
     policy = get_policy(session, org_id=org_id, policy_id=policy_id)
     users = _endpoints_calling(session, policy)
     if users:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from tocsin.billing.paddle.api import PaddleApi
 from tocsin.billing.standing import DEFAULT_BILLING, BillingConfig
 from tocsin.core.config import Settings
 from tocsin.core.throttle import VOICE_NEWS, VOICE_PER_NUMBER, Bucket
@@ -60,6 +61,10 @@ class WorkerSettings:
     billing: BillingConfig = DEFAULT_BILLING
     # Where notices and verification links are mailed; None: e-mail is off (engine/mailer.py).
     mail: MailSettings | None = None
+    # Paddle's API for ending terminated organizations' subscriptions; None: not configured,
+    # which each due cancellation then records as its failure.
+    paddle_api: PaddleApi | None = None
+    paddle_cancel_interval: timedelta = timedelta(seconds=60)
 
     @classmethod
     def from_settings(cls, settings: Settings, *, billing: BillingConfig) -> WorkerSettings:
@@ -86,6 +91,8 @@ class WorkerSettings:
             sanctioned_regions=settings.sanctioned_region_set(),
             billing=billing,
             mail=MailSettings.from_settings(settings),
+            paddle_api=paddle_api(settings),
+            paddle_cancel_interval=timedelta(seconds=settings.paddle_cancel_interval_seconds),
         )
 
     @property
@@ -110,3 +117,12 @@ class Dialer:
     platform_provider: str | None = None
     # PostgreSQL: lock other workers' rows without waiting for them.
     skip_locked: bool = False
+
+
+def paddle_api(settings: Settings) -> PaddleApi | None:
+    if settings.paddle_api_key is None:
+        return None
+    return PaddleApi(
+        base_url=settings.paddle_api_base_url,
+        api_key=settings.paddle_api_key.get_secret_value(),
+    )

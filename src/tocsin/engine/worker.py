@@ -26,6 +26,7 @@ from tocsin.engine.planning import PlanKind
 from tocsin.engine.schedule import Work, look_for_work
 from tocsin.engine.settings import Dialer, WorkerSettings
 from tocsin.engine.snapshot import AttemptSnapshot
+from tocsin.engine.subscription_endings import end_subscriptions
 from tocsin.mail.smtp import MailSettings
 from tocsin.paging import attempts, escalation, hangups
 from tocsin.paging.hangups import REST_KINDS, Hangup
@@ -140,6 +141,7 @@ class Worker:
                     ),
                 )
             ),
+            asyncio.create_task(self._ending_subscriptions(stop)),
         ]
         if settings.mail is not None:
             helpers.append(asyncio.create_task(self._send_mail(stop, settings.mail)))
@@ -341,6 +343,21 @@ class Worker:
             except Exception:
                 log.exception("worker %s could not send mail", self.worker_id)
             await asyncio.sleep(mailer.MAIL_POLL.total_seconds())
+
+    async def _ending_subscriptions(self, stop: asyncio.Event) -> None:
+        """Ask Paddle to end terminated organizations' subscriptions, each interval."""
+        while not stop.is_set():
+            await asyncio.sleep(self.settings.paddle_cancel_interval.total_seconds())
+            try:
+                await self.end_subscriptions()
+            except Exception:
+                log.exception("worker %s could not end subscriptions", self.worker_id)
+
+    async def end_subscriptions(self) -> int:
+        """One round of asking Paddle to end the subscriptions due; returns how many."""
+        return await end_subscriptions(
+            self.database, self.settings.paddle_api, now=self.clock.now()
+        )
 
     # One job ---------------------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ from tocsin.core.actors import Actor
 from tocsin.core.errors import InvalidInput, NotFound
 from tocsin.core.pagination import Page, paginate
 from tocsin.endpoints.queries import get_endpoint
+from tocsin.restrictions.blocks import require_writable
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ def create_api_key(
 ) -> NewKey:
     """A key of the organization; bound to one of its endpoints when `endpoint_id` is given.
     `created_by` is the user who asked, None from the shell."""
+    require_writable(session, org_id=org_id, actor=actor, now=now)
     if endpoint_id is not None:
         # Also the tenant check: another organization's endpoint is simply not found.
         get_endpoint(session, org_id=org_id, endpoint_id=endpoint_id)
@@ -73,6 +75,7 @@ def rotate_api_key(
 ) -> NewKey:
     """A new key for the same endpoint with the old one's name and scopes, and the old one
     revoked, in one transaction: never a moment with neither working, nor both by mistake."""
+    require_writable(session, org_id=org_id, actor=actor, now=now)
     old = _endpoint_key(session, org_id=org_id, endpoint_id=endpoint_id, key_id=key_id)
     if old.revoked_at is not None:
         raise InvalidInput("this key is already revoked; create a new one", code="key_revoked")
@@ -103,6 +106,7 @@ def revoke_api_key(
 ) -> ApiKey:
     """Revoke a key of the organization; with `endpoint_id`, only a key bound to that
     endpoint. Revoking a revoked key changes nothing but is still recorded as asked."""
+    require_writable(session, org_id=org_id, actor=actor, now=now)
     if endpoint_id is not None:
         _endpoint_key(session, org_id=org_id, endpoint_id=endpoint_id, key_id=key_id)
     return _revoke(session, org_id=org_id, key_id=key_id, actor=actor, now=now)

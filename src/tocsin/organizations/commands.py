@@ -14,15 +14,22 @@ from typing import Any, Protocol
 from sqlalchemy.orm import Session
 
 from tocsin.accounts import service as accounts
-from tocsin.accounts.models import Invite, Organization, Role, User
+from tocsin.accounts.models import PLATFORM_ADMIN, Invite, Organization, Role, User
 from tocsin.audit import log as audit
 from tocsin.audit.actions import AuditAction
 from tocsin.billing.limits import Resource, check_international, check_room
+from tocsin.billing.marks import check_not_marked, person_claims
 from tocsin.billing.standing import BillingConfig
 from tocsin.core.actors import Actor
 from tocsin.core.config import Settings
-from tocsin.core.errors import Forbidden
+from tocsin.core.errors import Conflict, Forbidden
+from tocsin.organizations.rescreen import rescreen_contacts
 from tocsin.policy.numbers import CallingPolicy
+from tocsin.restrictions.blocks import MEMBER_ACTOR_TYPES, require_writable
+
+# Members may move their organization's home country once in this long (counted from when it
+# was declared); the operator's shell and the platform's staff may at any time.
+HOME_COUNTRY_CHANGE_EVERY = timedelta(days=30)
 
 
 class Context(Protocol):
@@ -36,6 +43,9 @@ class Context(Protocol):
 
     @property
     def invite_digest_key(self) -> bytes: ...
+
+    @property
+    def billing_digest_key(self) -> bytes: ...
 
 
 # Organizations ----------------------------------------------------------------------------------
@@ -52,18 +62,124 @@ def create_organization(
     now: datetime,
     timezone: str = "UTC",
 ) -> Organization:
-    """A new organization on the server's default plan; calls abroad stay off until enabled."""
+    """A new organization on the server's default plan; calls abroad stay off until enabled.
+    Its home country may not be under sanctions, and its owner may not be someone a standing
+    termination marked, nor own as many organizations as they may already
+    (`check_new_organization`)."""
+    home_region = checked_home_region(context, country or context.settings.default_region)
+    if owner_id is not None:
+        owner = accounts.get_user(session, owner_id)
+        check_new_organization(session, context, user=owner, actor=actor, now=now)
     org = accounts.create_organization(
         session,
         name=name,
         owner_id=owner_id,
         now=now,
-        home_region=country or context.settings.default_region,
+        home_region=home_region,
         plan=context.billing.default_plan,
         timezone=timezone,
     )
     _record(session, actor, AuditAction.ORG_CREATED, now, org.id, "organization", org.id)
     return org
+
+
+def checked_home_region(context: Context, region: str) -> str:
+    """The country code, unless the platform's sanctions list (the screen's own,
+    TOCSIN_SANCTIONED_REGIONS) names it: no organization is based there."""
+    code = accounts.check_region(region)
+    if code in context.settings.sanctioned_region_set():
+        raise Forbidden(
+            f"{code} is under sanctions: no organization on this platform can be based there",
+            code="sanctioned_region",
+            details={"region": code},
+        )
+    return code
+
+
+class CreationRefused(Forbidden):
+    """A new organization refused because of who asked for it. The refusal must stay in the
+    audit log although the request's transaction is rolled back: the adapter records it with
+    `record_refusal` in a transaction of its own, then lets it through."""
+
+    def __init__(self, refusal: Forbidden, *, user_id: str | None, email: str) -> None:
+        super().__init__(refusal.message, code=refusal.code, details=refusal.details)
+        self.user_id = user_id
+        self.email = email
+
+
+def check_new_organization(
+    session: Session,
+    context: Context,
+    *,
+    user: User,
+    actor: Actor,
+    now: datetime,
+    signing_up: bool = False,
+) -> None:
+    """Whether this person may have another organization of their own (CreationRefused if
+    not): nobody a standing termination marked (their user id or email); and, after their
+    first, only while sign-up is open and within their limit (`organization_allowance`).
+    The operator's shell decides for itself; platform staff are held to the marks only."""
+    if actor.type not in MEMBER_ACTOR_TYPES:
+        return
+    try:
+        claims = person_claims(user.id, user.email, digest_key=context.billing_digest_key)
+        check_not_marked(session, claims, what="a new organization")
+        if not signing_up and user.platform_role != PLATFORM_ADMIN:
+            _check_allowance(session, context, user=user, now=now)
+    except Forbidden as refusal:
+        # A refused sign-up's user is rolled back with it: the refusal names only the email.
+        user_id = None if signing_up else user.id
+        raise CreationRefused(refusal, user_id=user_id, email=user.email) from refusal
+
+
+def organization_allowance(
+    session: Session, context: Context, *, user_id: str, now: datetime
+) -> int:
+    """How many organizations this person may own: the most any plan of theirs (or the
+    default plan) allows, or TOCSIN_MAX_ORGS_PER_USER where plans say nothing."""
+    billing = context.billing
+    plans = [billing.catalog.get_plan(billing.default_plan)] + [
+        billing.plan_in_force(org, now) for org in accounts.owned_organizations(session, user_id)
+    ]
+    return max(plan.organizations for plan in plans) or context.settings.max_orgs_per_user
+
+
+def _check_allowance(session: Session, context: Context, *, user: User, now: datetime) -> None:
+    if not context.settings.allow_signup:
+        raise Forbidden(
+            "sign-up is closed on this server, so new organizations are made by its operator "
+            "(tocsin org create NAME --owner EMAIL)",
+            code="org_creation_closed",
+        )
+    owned = len(accounts.owned_organizations(session, user.id))
+    allowance = organization_allowance(session, context, user_id=user.id, now=now)
+    if owned >= allowance:
+        raise Forbidden(
+            f"you already own {owned} organization(s), as many as you may",
+            code="org_limit",
+            details={"owned": owned, "limit": allowance},
+        )
+
+
+def record_refusal(
+    session: Session, *, refused: CreationRefused, actor: Actor, now: datetime
+) -> None:
+    """Write down a refused organization, in a transaction of its own (`CreationRefused`)."""
+    audit.record(
+        session,
+        actor=actor,
+        action=AuditAction.ORG_CREATION_REFUSED,
+        at=now,
+        target_type="user",
+        target_id=refused.user_id,
+        details={
+            "email": refused.email,
+            "code": refused.code,
+            "reason": refused.message,
+            **(refused.details or {}),
+        },
+    )
 
 
 def update_organization(
@@ -76,6 +192,7 @@ def update_organization(
     now: datetime,
 ) -> Organization:
     """Rename the organization or move its time zone (daily caps then reset at its midnight)."""
+    require_writable(session, org_id=org_id, actor=actor, now=now)
     org = accounts.get_organization(session, org_id)
     changes: dict[str, Any] = {}
     if name is not None:
@@ -101,10 +218,21 @@ def change_calling_policy(
     now: datetime,
 ) -> tuple[CallingPolicy, Organization]:
     """Home country, international calling and the countries it may reach, and the voice. The
-    platform's blocks (emergency, premium rate, sanctions...) hold whatever this says."""
+    platform's blocks (emergency, premium rate, sanctions...) hold whatever this says.
+
+    The home country decides which calls are international, so it is no sanctioned country,
+    members move it at most once in 30 days (HOME_COUNTRY_CHANGE_EVERY), each move is audited
+    on its own, and every contact is screened again under the new policy
+    (organizations/rescreen.py): numbers now out of bounds are blocked and their calls stop."""
+    require_writable(session, org_id=org_id, actor=actor, now=now)
     org = accounts.get_organization(session, org_id)
     if international_enabled:
         check_international(org, billing=context.billing, now=now)
+    before = accounts.calling_policy(org)
+    if home_region is not None:
+        home_region = checked_home_region(context, home_region)
+        if home_region != org.home_region:
+            _move_home(session, org, home_region, actor=actor, now=now)
     policy = accounts.set_calling_policy(
         org,
         home_region=home_region,
@@ -119,6 +247,17 @@ def change_calling_policy(
         "allowed_regions": list(policy.allowed_regions),
         "voice": org.voice,
     }
+    if policy != before:
+        rescreened = rescreen_contacts(
+            session,
+            org=org,
+            billing=context.billing,
+            sanctioned_regions=context.settings.sanctioned_region_set(),
+            actor=actor,
+            now=now,
+        )
+        details["contacts_blocked"] = rescreened.blocked
+        details["contacts_unblocked"] = rescreened.unblocked
     _record(
         session,
         actor,
@@ -130,6 +269,33 @@ def change_calling_policy(
         details,
     )
     return policy, org
+
+
+def _move_home(
+    session: Session, org: Organization, region: str, *, actor: Actor, now: datetime
+) -> None:
+    """Refuse a member's second move within HOME_COUNTRY_CHANGE_EVERY, or record this one."""
+    last = org.home_region_changed_at
+    if actor.type in MEMBER_ACTOR_TYPES and last is not None:
+        allowed_at = last + HOME_COUNTRY_CHANGE_EVERY
+        if now < allowed_at:
+            raise Conflict(
+                f"the home country was set on {last:%Y-%m-%d}; it can change again from "
+                f"{allowed_at:%Y-%m-%d %H:%M} UTC, or sooner by asking the operator",
+                code="home_country_change_too_soon",
+                details={"changed_at": last.isoformat(), "allowed_at": allowed_at.isoformat()},
+            )
+    _record(
+        session,
+        actor,
+        AuditAction.ORG_HOME_COUNTRY_CHANGED,
+        now,
+        org.id,
+        "organization",
+        org.id,
+        {"from": org.home_region, "to": region},
+    )
+    org.home_region_changed_at = now
 
 
 # People -----------------------------------------------------------------------------------------
@@ -160,6 +326,7 @@ def create_user(
 def change_member_role(
     session: Session, *, org_id: str, user_id: str, role: Role, actor: Actor, now: datetime
 ) -> None:
+    require_writable(session, org_id=org_id, actor=actor, now=now)
     accounts.change_role(session, org_id=org_id, user_id=user_id, role=role)
     _record(
         session,
@@ -183,9 +350,12 @@ def remove_member(
     actor: Actor,
     now: datetime,
 ) -> None:
-    """Anyone may leave; removing someone else takes an owner. The last owner cannot go."""
-    if removed_by != user_id and remover_role != Role.OWNER:
-        raise Forbidden("this action needs the owner role", code="insufficient_role")
+    """Anyone may leave, even a suspended organization; removing someone else takes an owner
+    and an organization that is not. The last owner cannot go."""
+    if removed_by != user_id:
+        require_writable(session, org_id=org_id, actor=actor, now=now)
+        if remover_role != Role.OWNER:
+            raise Forbidden("this action needs the owner role", code="insufficient_role")
     accounts.remove_member(session, org_id=org_id, user_id=user_id)
     _record(session, actor, AuditAction.MEMBER_REMOVED, now, org_id, "user", user_id)
 
@@ -206,6 +376,7 @@ def create_invite(
 ) -> tuple[Invite, str]:
     """An invite and its code, shown once: only the code's digest is kept. A plan with no room
     for another member refuses it now rather than when someone accepts."""
+    require_writable(session, org_id=org_id, actor=actor, now=now)
     check_room(session, org_id=org_id, resource=Resource.MEMBERS, billing=context.billing, now=now)
     invite, code = accounts.create_invite(
         session,
@@ -237,6 +408,7 @@ def accept_invite(
     invite = accounts.claim_invite(
         session, code=code, user=user, now=now, digest_key=context.invite_digest_key
     )
+    require_writable(session, org_id=invite.org_id, actor=actor, now=now)
     check_room(
         session,
         org_id=invite.org_id,
@@ -254,6 +426,7 @@ def accept_invite(
 def revoke_invite(
     session: Session, *, org_id: str, invite_id: str, actor: Actor, now: datetime
 ) -> None:
+    require_writable(session, org_id=org_id, actor=actor, now=now)
     accounts.revoke_invite(session, org_id=org_id, invite_id=invite_id, now=now)
     _record(session, actor, AuditAction.INVITE_REVOKED, now, org_id, "invite", invite_id)
 

@@ -55,10 +55,18 @@ def register(
     user_agent: str | None,
     now: datetime,
 ) -> Registered:
-    """A new user with their own organization, or joining one by invite."""
+    """A new user with their own organization, or joining one by invite. Their own
+    organization's home country may not be under sanctions, and an email a standing
+    termination marked gets none (`commands.CreationRefused`, which the adapter records)."""
     first_user = service.count_users(session) == 0
     if not (first_user or context.settings.allow_signup or invite_code):
         raise Forbidden("sign-up needs an invite code on this server", code="signup_closed")
+    # Checked before anything is written: joining by invite keeps the inviter's country.
+    home_region = (
+        ""
+        if invite_code
+        else commands.checked_home_region(context, country or context.settings.default_region)
+    )
     user = service.create_user(
         session, email=email, password=password, display_name=display_name, now=now
     )
@@ -70,12 +78,15 @@ def register(
         org = service.get_organization(session, invite.org_id)
         role = Role(invite.role)
     else:
+        commands.check_new_organization(
+            session, context, user=user, actor=actor, now=now, signing_up=True
+        )
         org = service.create_organization(
             session,
             name=organization_name or f"{user.display_name}'s organization",
             owner_id=user.id,
             now=now,
-            home_region=country or context.settings.default_region,
+            home_region=home_region,
             plan=context.billing.default_plan,
         )
         role = Role.OWNER

@@ -18,6 +18,7 @@ from tocsin.core.ids import new_id
 from tocsin.core.secretbox import SecretBox
 from tocsin.providers.models import ProviderAccount
 from tocsin.providers.queries import get_account
+from tocsin.restrictions.blocks import require_writable
 from tocsin.telephony.factory import BuildContext, ProviderFactory
 
 
@@ -49,6 +50,7 @@ def create_account(
     actor: Actor,
     now: datetime,
 ) -> ProviderAccount:
+    require_writable(session, org_id=org_id, actor=actor, now=now)
     # Building it proves the settings and credentials are complete, before anything is stored.
     factory.build(kind, settings, credentials, context)
     account = ProviderAccount(
@@ -94,6 +96,7 @@ def update_account(
     settings: dict[str, Any] | None = None,
     credentials: dict[str, Any] | None = None,
 ) -> ProviderAccount:
+    require_writable(session, org_id=org_id, actor=actor, now=now)
     account = get_account(session, org_id=org_id, account_id=account_id)
     if settings is not None or credentials is not None:
         new_settings = settings if settings is not None else account.settings
@@ -127,6 +130,7 @@ def update_account(
 def delete_account(
     session: Session, *, org_id: str, account_id: str, actor: Actor, now: datetime
 ) -> None:
+    require_writable(session, org_id=org_id, actor=actor, now=now)
     session.delete(get_account(session, org_id=org_id, account_id=account_id))
     audit.record(
         session,

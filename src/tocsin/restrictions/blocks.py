@@ -1,5 +1,5 @@
 """What enforcement forbids right now: the suspension or termination in the way of a webhook, a
-call or a sign-in. Read-only; `trust/enforcement.py` takes and lifts actions.
+call, a sign-in or a member's change. Read-only; `trust/enforcement.py` takes and lifts actions.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, and_, case, or_, select
 from sqlalchemy.orm import Session
 
+from tocsin.core.actors import Actor
 from tocsin.core.errors import Forbidden
 from tocsin.restrictions.kinds import BLOCKING, SEVERITY, ActionKind, ActionScope
 from tocsin.restrictions.models import EnforcementAction
@@ -37,6 +38,16 @@ class Block:
             f"this {what} is {self.code.split('_')[1]}{until}: {self.reason}",
             code=self.code,
             details={"action_id": self.action_id},
+        )
+
+    def read_only(self) -> Forbidden:
+        """The refusal of a member's change to an organization this action made read-only."""
+        past = "suspended" if self.kind == ActionKind.SUSPENSION else "terminated"
+        return Forbidden(
+            f"this organization is {past} and read-only for its members: {self.reason}. "
+            "Appeals and billing stay open.",
+            code=f"organization_{past}",
+            details={"action_id": self.action_id, "kind": self.kind.value},
         )
 
 
@@ -100,3 +111,26 @@ def dial_block(
 
 def user_block(session: Session, *, user_id: str, now: datetime) -> Block | None:
     return _find(session, now, (ActionScope.USER, user_id))
+
+
+# Who is held to an organization's read-only state: its members, signed in or through a key.
+# The operator's shell, the platform's own processes and trust and safety staff (who act
+# through the enforcement commands, not as members) are not.
+MEMBER_ACTOR_TYPES = frozenset({"user", "api_key"})
+
+
+def org_block(session: Session, *, org_id: str, now: datetime) -> Block | None:
+    """The suspension or termination of the organization itself, if one is in force."""
+    return _find(session, now, (ActionScope.ORGANIZATION, org_id))
+
+
+def require_writable(session: Session, *, org_id: str, actor: Actor, now: datetime) -> None:
+    """Refuse a member's change to a suspended or terminated organization (403,
+    `organization_suspended` or `organization_terminated`): every command that changes an
+    organization's configuration calls this first. Reads, appeals, billing and leaving do not.
+    """
+    if actor.type not in MEMBER_ACTOR_TYPES:
+        return
+    block = org_block(session, org_id=org_id, now=now)
+    if block is not None:
+        raise block.read_only()

@@ -2,7 +2,8 @@
 
 An appeal is a case with a target answer date five business days after it was filed; past
 that, it shows as overdue in the queue. Each action can be appealed once. Granting an appeal
-lifts the action; upholding it leaves the action as it is. Either way the organization's owners
+lifts the action (and is the only way a termination is lifted); upholding it leaves the action
+as it is. Either way the organization's owners
 are told.
 """
 
@@ -74,7 +75,9 @@ def decide(
     if decision == Decision.GRANT:
         action = session.get(EnforcementAction, case.action_id)
         if action is not None and action.lifted_at is None:
-            enforcement.lift(session, action_id=action.id, actor=actor, now=now)
+            enforcement.lift(
+                session, action_id=action.id, actor=actor, now=now, granted_appeal=case.id
+            )
     update_case(
         session,
         case_id=case.id,

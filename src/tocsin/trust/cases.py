@@ -162,6 +162,7 @@ def act_on_case(
     actor: Actor,
     now: datetime,
     ends_at: datetime | None = None,
+    digest_key: bytes | None = None,
 ) -> tuple[EnforcementAction, int]:
     """Take an enforcement action because of a case, which records it: the action's reason
     names the case, and the case keeps the first action taken on it. Returns the action and
@@ -176,6 +177,7 @@ def act_on_case(
         actor=actor,
         now=now,
         ends_at=ends_at,
+        digest_key=digest_key,
     )
     if case.action_id is None:
         case.action_id = action.id

@@ -2,8 +2,14 @@
 
 A suspension or termination of an organization or endpoint refuses its webhooks (403 with a
 code that says which) and cancels its queued calls; of a number, stops every organization from
-calling it; of a user, refuses their sign-in and tokens. The dial-time check in the worker makes
-a call that was already claimed obey it too. A warning only records and tells the owners.
+calling it; of a user, refuses their sign-in and tokens. A suspended or terminated organization
+is read-only for its members (restrictions.blocks.require_writable). The dial-time check in the
+worker makes a call that was already claimed obey it too. A warning only records and tells the
+owners.
+
+A termination also takes away every way back in and ends the billing (trust/terminations.py),
+and only granting an appeal lifts it: a termination that could simply be lifted would be a
+suspension by another name.
 """
 
 from __future__ import annotations
@@ -27,6 +33,10 @@ from tocsin.paging.jobs import cancel_pending_where
 from tocsin.paging.models import Alert, CallJob, JobOutcome
 from tocsin.restrictions.kinds import ActionKind, ActionScope
 from tocsin.restrictions.models import EnforcementAction
+from tocsin.trust import terminations
+
+# The scopes whose termination revokes access and marks the people behind them.
+TERMINATES_PEOPLE = frozenset({ActionScope.ORGANIZATION, ActionScope.USER})
 
 
 def _target(session: Session, scope: ActionScope, target: str) -> tuple[str, str | None]:
@@ -78,9 +88,11 @@ def take_action(
     actor: Actor,
     now: datetime,
     ends_at: datetime | None = None,
+    digest_key: bytes | None = None,
 ) -> tuple[EnforcementAction, int]:
     """Record the action and apply it at once; returns it and how many queued calls it
-    cancelled."""
+    cancelled. A termination of a user or organization needs `digest_key` (the runtime's
+    billing digest key) to mark who it was about."""
     reason = " ".join(reason.split())
     if not reason:
         raise InvalidInput("an enforcement action needs a reason", code="reason_required")
@@ -89,6 +101,9 @@ def take_action(
     if kind == ActionKind.TERMINATION and ends_at is not None:
         raise InvalidInput("a termination has no end; use a suspension", code="invalid_end")
     target_id, org_id = _target(session, scope, target)
+    marks_people = kind == ActionKind.TERMINATION and scope in TERMINATES_PEOPLE
+    if marks_people and digest_key is None:
+        raise RuntimeError("a termination needs the billing digest key to mark who it was about")
     action = EnforcementAction(
         id=new_id("enf"),
         kind=kind.value,
@@ -109,6 +124,9 @@ def take_action(
         cancelled = _cancel_queued(
             session, scope, target_id, reason=f"{kind.value}: {action.reason}", now=now
         )
+    consequences: dict[str, int] = {}
+    if marks_people and digest_key is not None:
+        consequences = terminations.apply(session, action, digest_key=digest_key, now=now).details()
     audit.record(
         session,
         actor=actor,
@@ -122,6 +140,7 @@ def take_action(
             "reason": action.reason,
             "ends_at": ends_at.isoformat() if ends_at else None,
             "calls_cancelled": cancelled,
+            **consequences,
         },
     )
     if org_id is not None:
@@ -138,12 +157,29 @@ def take_action(
     return action, cancelled
 
 
-def lift(session: Session, *, action_id: str, actor: Actor, now: datetime) -> EnforcementAction:
+def lift(
+    session: Session,
+    *,
+    action_id: str,
+    actor: Actor,
+    now: datetime,
+    granted_appeal: str | None = None,
+) -> EnforcementAction:
+    """End the action now. A termination ends only with `granted_appeal`, the id of the appeal
+    case granting it (trust/appeals.py); lifting it directly is refused (409
+    `termination_needs_appeal`). What the termination revoked stays revoked."""
     action = session.get(EnforcementAction, action_id, with_for_update=True)
     if action is None:
         raise NotFound("no enforcement action with this id", code="action_not_found")
     if action.lifted_at is not None:
         raise Conflict("this action was already lifted", code="action_lifted")
+    if action.kind == ActionKind.TERMINATION.value and granted_appeal is None:
+        raise Conflict(
+            "a termination is lifted only by granting an appeal against it; the organization "
+            "files one, and another administrator decides it",
+            code="termination_needs_appeal",
+            details={"action_id": action.id},
+        )
     action.lifted_at = now
     action.lifted_by = actor.id
     audit.record(
@@ -154,6 +190,6 @@ def lift(session: Session, *, action_id: str, actor: Actor, now: datetime) -> En
         org_id=action.org_id,
         target_type=action.scope,
         target_id=action.target_id,
-        details={"action_id": action.id, "kind": action.kind},
+        details={"action_id": action.id, "kind": action.kind, "appeal_case_id": granted_appeal},
     )
     return action

@@ -18,6 +18,9 @@ class CaseKind(StrEnum):
     APPEAL = "appeal"
     # Filed by the chargeback rule of the terms (trust/chargebacks.py), once per violation.
     CHARGEBACK = "chargeback"
+    # Something billing could not do that staff must see, e.g. Paddle not cancelling the
+    # subscription of a terminated organization.
+    BILLING = "billing"
 
 
 class CaseStatus(StrEnum):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from fastapi import APIRouter, Depends, Query, Response
 
 from tocsin.accounts import email_addresses, service
@@ -44,6 +47,19 @@ from tocsin.runtime import Runtime
 router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
 
 
+@contextmanager
+def _refusals_kept(runtime: Runtime, actor: Actor) -> Iterator[None]:
+    """Record a refused organization in a transaction of its own once the request's is
+    rolled back, and let the refusal through."""
+    try:
+        yield
+    except commands.CreationRefused as refused:
+        with runtime.database.write() as session:
+            who = Actor("user", refused.user_id, actor.ip_address) if refused.user_id else actor
+            commands.record_refusal(session, refused=refused, actor=who, now=runtime.clock.now())
+        raise
+
+
 def _tokens_out(pair: service.TokenPair) -> TokensOut:
     return TokensOut(
         access_token=pair.access_token, refresh_token=pair.refresh_token, expires_in=pair.expires_in
@@ -61,7 +77,10 @@ def signup(
 ) -> SignupOut:
     now = runtime.clock.now()
     runtime.rate_limiter.hit(Limits.SIGNUP, request_ip or "-", what="sign-ups from this address")
-    with runtime.database.write() as session:
+    with (
+        _refusals_kept(runtime, Actor("public", None, request_ip)),
+        runtime.database.write() as session,
+    ):
         registered = registration.register(
             session,
             runtime,
@@ -249,7 +268,12 @@ def accept_invite(body: AcceptInviteIn, caller: Caller = Depends(get_caller)) ->
 
 @router.post("/orgs", status_code=201, response_model=OrgWithRoleOut, tags=["organizations"])
 def create_org(body: OrgCreateIn, caller: Caller = Depends(get_caller)) -> OrgWithRoleOut:
-    with caller.user(write=True) as (session, principal, actor):
+    """A new organization the caller owns: refused (403) while sign-up is closed
+    (`org_creation_closed`), past the caller's limit (`org_limit`), to someone a termination
+    marked (`terminated_identity`), or in a sanctioned country (`sanctioned_region`)."""
+    refused_by = Actor("user", None, caller.ip_address)
+    with _refusals_kept(caller.runtime, refused_by), caller.user(write=True) as signed_in:
+        session, principal, actor = signed_in
         org = commands.create_organization(
             session,
             caller.runtime,

@@ -149,6 +149,7 @@ def act_on_case(
             actor=actor,
             now=now,
             ends_at=body.ends_at,
+            digest_key=caller.runtime.billing_digest_key,
         )
         return EnforcementTaken(
             **EnforcementOut.model_validate(action).model_dump(), calls_cancelled=cancelled

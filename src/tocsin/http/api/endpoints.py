@@ -60,6 +60,8 @@ def _contact_out(session: Session, contact: Contact) -> ContactOut:
         number_state=state,
         created_at=contact.created_at,
         updated_at=contact.updated_at,
+        blocked_at=contact.blocked_at,
+        blocked_reason=contact.blocked_reason,
     )
 
 

@@ -29,6 +29,7 @@ def take_action(body: EnforcementIn, caller: Caller = Depends(get_caller)) -> En
             actor=actor,
             now=now,
             ends_at=body.ends_at,
+            digest_key=caller.runtime.billing_digest_key,
         )
         return EnforcementTaken(
             **EnforcementOut.model_validate(action).model_dump(), calls_cancelled=cancelled

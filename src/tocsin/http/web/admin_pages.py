@@ -104,6 +104,7 @@ def take_action(
                 actor=viewer.actor,
                 now=viewer.runtime.clock.now(),
                 ends_at=_ends_at(values["ends_at"]),
+                digest_key=viewer.runtime.billing_digest_key,
             )
     except TocsinError as error:
         return _enforcement_page(request, viewer, error=error, values=values)

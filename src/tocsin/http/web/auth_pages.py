@@ -13,6 +13,7 @@ from tocsin.accounts import service as accounts
 from tocsin.accounts import totp, web_sessions
 from tocsin.accounts.email_addresses import mail_is_on
 from tocsin.accounts.models import User
+from tocsin.core.actors import Actor
 from tocsin.core.errors import TocsinError, Unauthorized
 from tocsin.core.ratelimit import Limits
 from tocsin.http.api.deps import client_ip
@@ -21,6 +22,7 @@ from tocsin.http.web.context import Viewer, current_session, signed_in, viewer_o
 from tocsin.http.web.forms import anonymous_form, anonymous_page, checked_form, secure_cookies, text
 from tocsin.http.web.render import render
 from tocsin.organizations import registration
+from tocsin.organizations.commands import CreationRefused, record_refusal
 from tocsin.runtime import Runtime
 
 router = APIRouter(include_in_schema=False)
@@ -95,6 +97,12 @@ def signup(request: Request, form: FormData = Depends(anonymous_form)) -> Respon
             )
             user, org_id = registered.user, registered.organization.id
     except TocsinError as error:
+        if isinstance(error, CreationRefused):
+            # Kept although the sign-up was rolled back: staff look for these.
+            with runtime.database.write() as db:
+                record_refusal(
+                    db, refused=error, actor=Actor("public", None, ip), now=runtime.clock.now()
+                )
         return anonymous_page(
             request,
             "signup.html",

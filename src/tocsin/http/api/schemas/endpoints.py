@@ -47,6 +47,10 @@ class ContactOut(BaseModel):
     )
     created_at: datetime
     updated_at: datetime
+    blocked_at: datetime | None = Field(
+        None, description="When a change of the calling policy put this number out of bounds"
+    )
+    blocked_reason: str | None = Field(None, description="Why no call goes to it now")
 
 
 class EndpointIn(BaseModel):
