@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tocsin.telephony.callbacks import CallbackAdapter, CallbackKind
+from tocsin.telephony.inbound import TextAdapter
 from tocsin.telephony.rest import plivo, telnyx, twilio, vonage
 from tocsin.telephony.rest.plivo import PlivoConfig, PlivoProvider
 from tocsin.telephony.rest.telnyx import TelnyxConfig, TelnyxProvider
@@ -55,6 +56,13 @@ class RestProviders:
         """The same adapter for every call of a kind, whatever the session and key."""
         provider = self.get(kind)
         return provider.callbacks if provider is not None else None
+
+    def text_adapter_for(
+        self, session: object, kind: str, account_id: str | None
+    ) -> TextAdapter | None:
+        """The same adapter for every text of a kind, whichever account it names."""
+        provider = self.get(kind)
+        return provider.inbound_texts if provider is not None else None
 
 
 __all__ = [
