@@ -35,6 +35,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from tests.conftest import serving
+from tests.factories import ok
 from tests.rows import provider_account, tenant_rows
 from tests.telephony.rest.fakes import FakePlivo, FakeTelnyx, FakeTwilio, FakeVonage
 from tocsin.core.clock import ManualClock
@@ -279,8 +280,9 @@ def test_a_text_to_an_organizations_own_account_is_checked_with_that_accounts_cr
     clock: ManualClock,
     org_twilio: FakeTwilio,
 ) -> None:
-    """The webhook URL names the provider account (`?account=`): its credentials check the
-    text and its API sends the answer; the platform's provider is not involved."""
+    """The webhook URL names the provider account (`?account=`), as the providers API shows
+    it: its credentials check the text and its API sends the answer; the platform's provider
+    is not involved."""
     with serving(app, database_url, data_dir, clock) as (runtime, client):
         tenant = tenant_rows(runtime)
         account_id = provider_account(
@@ -292,7 +294,12 @@ def test_a_text_to_an_organizations_own_account_is_checked_with_that_accounts_cr
             # Calls no longer go through it; its numbers still receive texts.
             enabled=False,
         )
-        url = f"{BASE}/v1/telephony/twilio/sms?account={account_id}"
+        # The URL to configure at Twilio, as the API shows it.
+        [listed] = ok(client.get(f"/v1/orgs/{tenant.org_id}/providers", headers=tenant.auth))[
+            "items"
+        ]
+        url = listed["inbound_sms_url"]
+        assert url == f"{BASE}/v1/telephony/twilio/sms?account={account_id}"
 
         def text(**kwargs: Any) -> httpx.Response:
             return org_twilio.text_in(client, url, sender=PERSON, to=TOCSIN_NUMBER, **kwargs)
