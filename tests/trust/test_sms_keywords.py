@@ -7,11 +7,14 @@ tests/delivery/test_inbound_texts.py; here the command is called as the route ca
 
 from __future__ import annotations
 
+import ast
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
+import tocsin
 from tests.delivery.pager import Pager, uk_mobile
 from tests.factories import ok
 from tocsin.audit.models import AuditEvent
@@ -205,3 +208,38 @@ def test_a_code_text_to_a_stopped_number_is_refused_and_the_refusal_recorded(
     texted(pager, number, "START")
     ok(send_code(pager, ana, "sms"), 202)
     assert len(pager.simulator.texts_to(number)) == 1
+
+
+def _modules_calling(name: str) -> set[str]:
+    """The modules of tocsin that call a function or class called `name`."""
+    source = Path(tocsin.__file__).parent
+    found = set()
+    for path in source.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call):
+                called = node.func
+                called_name = called.attr if isinstance(called, ast.Attribute) else None
+                if isinstance(called, ast.Name):
+                    called_name = called.id
+                if called_name == name:
+                    found.add(str(path.relative_to(source)))
+    return found
+
+
+def test_every_text_tocsin_sends_goes_through_a_path_that_asks_the_stop_list() -> None:
+    """Texts are built in two places: a verification code, which `contacts.verify.deliver`
+    sends only after `sms_stops.refusal` said yes, and the answer to a keyword the number
+    itself just texted (the one exemption). A new way of texting must be added here, with its
+    check."""
+    assert _modules_calling("TextMessage") == {
+        "numbers/code_delivery.py",
+        "telephony/inbound.py",
+    }
+    assert _modules_calling("send_code") == {"contacts/verify.py"}
+    assert "contacts/verify.py" in _modules_calling("refusal")
+    assert _modules_calling("send_reply") <= {
+        "telephony/rest/twilio.py",
+        "telephony/rest/plivo.py",
+        "telephony/rest/telnyx.py",
+        "telephony/rest/vonage.py",
+    }
