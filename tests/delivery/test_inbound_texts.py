@@ -186,7 +186,7 @@ def opted_out(runtime: Runtime, number: str) -> bool:
 
 def stopped(runtime: Runtime, number: str) -> bool:
     with runtime.database.read() as session:
-        return is_stopped(session, number)
+        return is_stopped(session, number, org_id=None)
 
 
 def test_a_signed_stop_stops_texts_and_calls_and_is_confirmed_by_exactly_one_reply(
@@ -282,7 +282,8 @@ def test_a_text_to_an_organizations_own_account_is_checked_with_that_accounts_cr
 ) -> None:
     """The webhook URL names the provider account (`?account=`), as the providers API shows
     it: its credentials check the text and its API sends the answer; the platform's provider
-    is not involved."""
+    is not involved. Whoever holds the account's credentials can sign anything, so a STOP
+    through it stops that organization's texts and calls, and nobody else's."""
     with serving(app, database_url, data_dir, clock) as (runtime, client):
         tenant = tenant_rows(runtime)
         account_id = provider_account(
@@ -308,15 +309,24 @@ def test_a_text_to_an_organizations_own_account_is_checked_with_that_accounts_cr
             with runtime.database.read() as session:
                 return state_of(session, org_id=tenant.org_id, number=PERSON)
 
+        other = tenant_rows(runtime)
         assert text(text="STOP", forged=True).status_code == 403
         assert number_state() is NumberState.VERIFIED
         assert text(text="STOP").status_code == 200
         [reply] = org_twilio.texts
-        assert (reply.request["To"], reply.request["From"]) == (PERSON, TOCSIN_NUMBER)
+        assert (reply.request["To"], reply.request["From"], reply.request["Body"]) == (
+            PERSON,
+            TOCSIN_NUMBER,
+            sms.stop_confirmation(platform=False),
+        )
         [evidence] = keywords(runtime)
-        assert evidence.account_id == account_id
-        # The organization's own contact: its consent no longer counts.
-        assert number_state() is NumberState.OPTED_OUT
+        assert (evidence.account_id, evidence.org_id) == (account_id, tenant.org_id)
+        assert number_state() is NumberState.DO_NOT_CALL
+        with runtime.database.read() as session:
+            assert is_stopped(session, PERSON, org_id=tenant.org_id)
+            assert not is_stopped(session, PERSON, org_id=other.org_id)
+            assert state_of(session, org_id=other.org_id, number=PERSON) is NumberState.VERIFIED
+        assert not opted_out(runtime, PERSON)
 
         unknown = org_twilio.text_in(
             client,

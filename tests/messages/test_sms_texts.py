@@ -97,11 +97,13 @@ def test_the_fixed_replies_are_one_segment_and_all_but_the_stop_confirmation_say
     help_text = sms.help_text(LONG_URL)
     assert LONG_URL in help_text
     assert "Tocsin" in help_text
-    for text in (help_text, sms.start_confirmation(), sms.stop_confirmation()):
+    stops = (sms.stop_confirmation(), sms.stop_confirmation(platform=False))
+    for text in (help_text, sms.start_confirmation(), *stops):
         assert sms.is_gsm7(text)
         assert sms.segments(text) == 1, (len(text), text)
     assert help_text.endswith(sms.OPT_OUT_LINE)
     assert sms.start_confirmation().endswith(sms.OPT_OUT_LINE)
     # The number has just stopped: it is told how to start again instead.
-    assert "START" in sms.stop_confirmation()
-    assert sms.OPT_OUT_LINE not in sms.stop_confirmation()
+    for stop in stops:
+        assert "START" in stop
+        assert sms.OPT_OUT_LINE not in stop

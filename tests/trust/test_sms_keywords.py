@@ -64,7 +64,7 @@ def evidence(pager: Pager, number: str) -> list[SmsKeyword]:
 
 def stopped(pager: Pager, number: str) -> bool:
     with pager.runtime.database.read() as session:
-        return is_stopped(session, number)
+        return is_stopped(session, number, org_id=None)
 
 
 def number_state(pager: Pager, number: str) -> NumberState:

@@ -79,11 +79,17 @@ def segments(text: str) -> int:
 # characters (tests/messages/test_sms_texts.py).
 
 
-def stop_confirmation() -> str:
-    """The one reply to a STOP. It carries no STOP line: the number has just stopped."""
+def stop_confirmation(*, platform: bool = True) -> str:
+    """The one reply to a STOP. It carries no STOP line: the number has just stopped. A STOP
+    to an organization's own number (`platform` False) stops that organization only."""
+    if platform:
+        return (
+            "Tocsin: you are opted out. No more Tocsin texts or calls to this number. Reply "
+            "START for texts again; calls need the number verified again."
+        )
     return (
-        "Tocsin: you are opted out. No more Tocsin texts or calls to this number. Reply START "
-        "for texts again; calls need the number verified again."
+        "Tocsin: you are opted out. The organization using this number will not text or call "
+        "you again. Reply START for texts; calls need the number verified again."
     )
 
 

@@ -134,8 +134,10 @@ class SmsKeyword(Base):
     # The provider's kind (twilio, plivo, telnyx, vonage) and its id for the message.
     provider: Mapped[str] = mapped_column(String(20))
     message_id: Mapped[str] = mapped_column(String(100))
-    # The provider account the message arrived for; NULL for the platform's own provider.
+    # The provider account the message arrived for, and its organization; both NULL for the
+    # platform's own provider.
     account_id: Mapped[str | None] = mapped_column(String(40), default=None)
+    org_id: Mapped[str | None] = mapped_column(String(40), default=None, index=True)
     # Who texted (E.164) and which of Tocsin's numbers received it.
     from_number: Mapped[str] = mapped_column(String(20))
     to_number: Mapped[str] = mapped_column(String(20))
@@ -149,12 +151,18 @@ class SmsKeyword(Base):
 
 class SmsStop(Base):
     """A number that texted STOP: Tocsin sends it no text until it texts START. Lifting it
-    (`lifted_at`) resumes texts only; calls follow the platform opt-out the STOP also made."""
+    (`lifted_at`) resumes texts only; calls follow the opt-out the STOP also made.
+
+    `scope` is `platform` for a STOP texted to the platform's own numbers (no text from Tocsin
+    at all), or an organization's id for one texted to a number of that organization's own
+    provider account (no text on that organization's behalf): see `numbers.sms_stops`."""
 
     __tablename__ = "sms_stops"
+    __table_args__ = (UniqueConstraint("scope", "phone_e164", name="uq_sms_stops_scope_phone"),)
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    phone_e164: Mapped[str] = mapped_column(String(20), unique=True)
+    scope: Mapped[str] = mapped_column(String(40))
+    phone_e164: Mapped[str] = mapped_column(String(20))
     stopped_at: Mapped[datetime] = mapped_column(UTCDateTime())
     stop_keyword_id: Mapped[str] = mapped_column(String(40))
     lifted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)

@@ -10,11 +10,15 @@ is not kept: Tocsin does not read people's messages.
   to it are cancelled everywhere, and each organization needs the owner's consent again). One
   reply confirms it; a STOP from a number already stopped is applied again (calls stop as of
   now) but not answered, since a stopped number gets no texts.
+  That is for a STOP to one of the platform's own numbers. A STOP to a number of an
+  organization's own provider account has the same effect for that organization only (its
+  texts, and its do-not-call list): whoever holds the account's credentials can sign a webhook
+  saying any number texted STOP, and no organization may stop other organizations' calls.
 - HELP, INFO: one fixed text, who sends these texts, how to stop them and the opt-out URL; not
   more than one per number in `HELP_REPLY_GAP`, so a forged sender cannot turn HELP into a way
   of texting someone.
-- START, UNSTOP: lifts the SMS stop only, never consent: calls stay stopped until the number's
-  owner verifies the number again. Answered only when it lifted a stop.
+- START, UNSTOP: lifts the SMS stop (of the same scope) only, never consent: calls stay stopped
+  until the number's owner verifies the number again. Answered only when it lifted a stop.
 
 The answer is sent after this commits, by the webhook route through the account that received
 the text, and `note_reply` records what became of it.
@@ -29,6 +33,8 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tocsin.core.actors import Actor
+from tocsin.core.errors import NotFound
 from tocsin.core.ids import new_id
 from tocsin.db.base import table_of
 from tocsin.db.upsert import insert_ignoring_conflicts
@@ -36,6 +42,8 @@ from tocsin.messages import sms
 from tocsin.messages.sms import Keyword
 from tocsin.numbers import sms_stops
 from tocsin.numbers.models import SmsKeyword
+from tocsin.paging.opt_out import stop_calling
+from tocsin.providers.models import ProviderAccount
 from tocsin.telephony.inbound import InboundText
 from tocsin.trust.opt_outs import opt_out_by_text
 
@@ -72,6 +80,7 @@ def receive_text(
     word = sms.keyword_of(text.body)
     if word is None:
         return Received()
+    org_id = _org_of(session, account_id)
     keyword_id = new_id("kwd")
     inserted = session.execute(
         insert_ignoring_conflicts(session, table_of(SmsKeyword), on=["provider", "message_id"])
@@ -80,6 +89,7 @@ def receive_text(
             provider=provider,
             message_id=text.message_id,
             account_id=account_id,
+            org_id=org_id,
             from_number=text.from_number,
             to_number=text.to_number,
             keyword=word,
@@ -95,6 +105,7 @@ def receive_text(
         session,
         sms.KEYWORDS[word],
         number=text.from_number,
+        org_id=org_id,
         keyword_id=keyword_id,
         opt_out_url=opt_out_url,
         now=now,
@@ -106,29 +117,58 @@ def receive_text(
     return Received(keyword_id, reply)
 
 
+def _org_of(session: Session, account_id: str | None) -> str | None:
+    if account_id is None:
+        return None
+    account = session.get(ProviderAccount, account_id)
+    if account is None:
+        # The route found the account before it verified the text; it went since.
+        raise NotFound("no such provider account", code="provider_not_configured")
+    return account.org_id
+
+
 def _act(
     session: Session,
     keyword: Keyword,
     *,
     number: str,
+    org_id: str | None,
     keyword_id: str,
     opt_out_url: str,
     now: datetime,
 ) -> tuple[str | None, str | None]:
-    """Do what the keyword asks; the reply due, or None and why none is."""
+    """Do what the keyword asks, in its scope (the platform, or the organization `org_id`); the
+    reply due, or None and why none is."""
+    scope = sms_stops.PLATFORM if org_id is None else org_id
     if keyword is Keyword.STOP:
-        newly = sms_stops.stop(session, number=number, keyword_id=keyword_id, now=now)
-        opt_out_by_text(session, number=number, keyword_id=keyword_id, now=now)
+        newly = sms_stops.stop(session, number=number, scope=scope, keyword_id=keyword_id, now=now)
+        _stop_calls(session, number=number, org_id=org_id, keyword_id=keyword_id, now=now)
         if not newly:
             return None, "texts to this number were stopped already"
-        return sms.stop_confirmation(), None
+        return sms.stop_confirmation(platform=org_id is None), None
     if keyword is Keyword.START:
-        if not sms_stops.lift(session, number=number, keyword_id=keyword_id, now=now):
+        if not sms_stops.lift(session, number=number, scope=scope, keyword_id=keyword_id, now=now):
             return None, "texts to this number were not stopped"
         return sms.start_confirmation(), None
     if _helped_since(session, number, since=now - HELP_REPLY_GAP, keyword_id=keyword_id):
         return None, "help was sent to this number moments ago"
     return sms.help_text(opt_out_url), None
+
+
+def _stop_calls(
+    session: Session, *, number: str, org_id: str | None, keyword_id: str, now: datetime
+) -> None:
+    if org_id is None:
+        opt_out_by_text(session, number=number, keyword_id=keyword_id, now=now)
+        return
+    stop_calling(
+        session,
+        org_id=org_id,
+        number=number,
+        source="sms",
+        actor=Actor("sms_sender", number),
+        now=now,
+    )
 
 
 def _helped_since(session: Session, number: str, *, since: datetime, keyword_id: str) -> bool:

@@ -23,6 +23,7 @@ def upgrade() -> None:
         sa.Column("provider", sa.String(length=20), nullable=False),
         sa.Column("message_id", sa.String(length=100), nullable=False),
         sa.Column("account_id", sa.String(length=40), nullable=True),
+        sa.Column("org_id", sa.String(length=40), nullable=True),
         sa.Column("from_number", sa.String(length=20), nullable=False),
         sa.Column("to_number", sa.String(length=20), nullable=False),
         sa.Column("keyword", sa.String(length=20), nullable=False),
@@ -34,16 +35,18 @@ def upgrade() -> None:
         sa.UniqueConstraint("provider", "message_id", name="uq_sms_keywords_provider_message"),
     )
     op.create_index("ix_sms_keywords_from_received", "sms_keywords", ["from_number", "received_at"])
+    op.create_index(op.f("ix_sms_keywords_org_id"), "sms_keywords", ["org_id"])
     op.create_table(
         "sms_stops",
         sa.Column("id", sa.String(length=40), nullable=False),
+        sa.Column("scope", sa.String(length=40), nullable=False),
         sa.Column("phone_e164", sa.String(length=20), nullable=False),
         sa.Column("stopped_at", sa.DateTime(), nullable=False),
         sa.Column("stop_keyword_id", sa.String(length=40), nullable=False),
         sa.Column("lifted_at", sa.DateTime(), nullable=True),
         sa.Column("lift_keyword_id", sa.String(length=40), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_sms_stops")),
-        sa.UniqueConstraint("phone_e164", name=op.f("uq_sms_stops_phone_e164")),
+        sa.UniqueConstraint("scope", "phone_e164", name="uq_sms_stops_scope_phone"),
     )
     with op.batch_alter_table("platform_opt_outs", schema=None) as batch_op:
         batch_op.alter_column("verification_id", existing_type=sa.String(length=40), nullable=True)
@@ -57,5 +60,6 @@ def downgrade() -> None:
         batch_op.execute("DELETE FROM platform_opt_outs WHERE verification_id IS NULL")
         batch_op.alter_column("verification_id", existing_type=sa.String(length=40), nullable=False)
     op.drop_table("sms_stops")
+    op.drop_index(op.f("ix_sms_keywords_org_id"), table_name="sms_keywords")
     op.drop_index("ix_sms_keywords_from_received", table_name="sms_keywords")
     op.drop_table("sms_keywords")
