@@ -55,9 +55,10 @@ class CodeMessage:
         )
 
     def text(self) -> str:
-        """The SMS, ending with the opt-out instruction (a STOP reply stops every Tocsin call
-        and text, so it stands in for the opt-out URL). One GSM-7 segment for an organization
-        name of up to 44 GSM-7 characters; see `tocsin.messages.sms.segments` for others."""
+        """The SMS, ending with the opt-out instruction: a STOP in reply stops the calls and
+        texts of whoever sent it (every Tocsin call and text, from a platform number), so it
+        stands in for the opt-out URL. One GSM-7 segment for an organization name of up to 44
+        GSM-7 characters; see `tocsin.messages.sms.segments` for others."""
         if self.purpose == Purpose.OPT_OUT:
             body = f"Tocsin: your code to stop all Tocsin calls to this number is {self.code}."
         else:
