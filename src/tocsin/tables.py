@@ -29,7 +29,14 @@ from tocsin.db.base import Base
 from tocsin.documents.models import PolicyAcceptance, PolicyDocument
 from tocsin.endpoints.models import Endpoint, EndpointContact, EscalationPolicy
 from tocsin.mail.models import OutboundEmail
-from tocsin.numbers.models import ConsentRecord, DoNotCall, NumberVerification, PlatformOptOut
+from tocsin.numbers.models import (
+    ConsentRecord,
+    DoNotCall,
+    NumberVerification,
+    PlatformOptOut,
+    SmsKeyword,
+    SmsStop,
+)
 from tocsin.paging.models import Alert, CallAttempt, CallJob, Escalation
 from tocsin.providers.models import ProviderAccount
 from tocsin.restrictions.models import EnforcementAction
@@ -67,6 +74,8 @@ __all__ = [
     "ProviderAccount",
     "RefreshToken",
     "RefundRequest",
+    "SmsKeyword",
+    "SmsStop",
     "Subscription",
     "SubscriptionCancellation",
     "TerminationMark",

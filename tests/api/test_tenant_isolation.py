@@ -116,6 +116,8 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("GET", "/v1/policies/{kind}/{version}"): Case(PUBLIC),
     # A provider's callback names no tenant in its path: its provider's signature checks it.
     ("POST", "/v1/telephony/{kind}/{hook}"): Case(PUBLIC),
+    # Signed by the provider with the credentials of the account it names (?account=).
+    ("POST", "/v1/telephony/{kind}/sms"): Case(PUBLIC),
     ("POST", "/v1/orgs/{org_id}/notices/read"): Case(PEOPLE),
     ("GET", "/v1/orgs/{org_id}/alerts"): Case(ORG),
     ("GET", "/v1/orgs/{org_id}/alerts/{alert_id}"): Case(ORG),

@@ -63,6 +63,10 @@ class AuditAction(StrEnum):
     # A number the screen refused when someone tried to add it: the policy counts an attempt to
     # get a blocked number past the screen as a violation, so the attempt is evidence.
     NUMBER_REFUSED = "number.refused"
+    # The SMS stop list: a STOP texted to Tocsin, a START that lifted it, a text not sent.
+    SMS_STOPPED = "sms.stopped"
+    SMS_RESUMED = "sms.resumed"
+    SMS_REFUSED = "sms.refused"
 
     # Alerts and their escalations.
     ALERT_RECEIVED = "alert.received"

@@ -17,12 +17,13 @@ from tocsin.billing.trials import ClaimKind, claim
 from tocsin.contacts.checks import screened_number
 from tocsin.contacts.queries import get_contact, latest_code_id
 from tocsin.core.actors import Actor
+from tocsin.core.clock import Clock
 from tocsin.core.config import Settings
 from tocsin.core.errors import NotFound
 from tocsin.core.ratelimit import Limits, RateLimiter
 from tocsin.core.secretbox import SecretBox
 from tocsin.db.engine import Database
-from tocsin.numbers import consent, verification
+from tocsin.numbers import consent, sms_stops, verification
 from tocsin.numbers.code_delivery import (
     CodeMessage,
     CodeNotSent,
@@ -43,6 +44,8 @@ class VerificationServices(Protocol):
     def settings(self) -> Settings: ...
     @property
     def database(self) -> Database: ...
+    @property
+    def clock(self) -> Clock: ...
     @property
     def rate_limiter(self) -> RateLimiter: ...
     @property
@@ -126,6 +129,8 @@ async def deliver(services: VerificationServices, pending: Pending) -> None:
     message = CodeMessage(
         Purpose(row.purpose), pending.issued.code, pending.org_name, opt_out_url(services)
     )
+    if Channel(row.channel) == Channel.SMS:
+        await asyncio.to_thread(_may_text, services, row)
     if Channel(row.channel) == Channel.CALL:
         # Kept sealed, and committed before dialling: a REST provider asks for the words as
         # soon as the call is answered.
@@ -163,6 +168,25 @@ async def deliver(services: VerificationServices, pending: Pending) -> None:
     await asyncio.to_thread(note)
     if error is not None:
         raise error
+
+
+def _may_text(services: VerificationServices, row: NumberVerification) -> None:
+    """Raise SmsStopped, once the refusal is recorded and committed, when the number texted
+    STOP: the code is not sent."""
+    with services.database.write() as session:
+        refused = sms_stops.refusal(
+            session,
+            number=row.phone_e164,
+            org_id=row.org_id,
+            purpose=f"verification.{row.purpose}",
+            reference=row.id,
+            now=services.clock.now(),
+        )
+        stored = session.get(NumberVerification, row.id)
+        if refused is not None and stored is not None:
+            stored.send_error = refused.message
+    if refused is not None:
+        raise refused
 
 
 def confirm_for_contact(

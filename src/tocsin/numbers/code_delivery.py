@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from tocsin.core.errors import TocsinError
+from tocsin.messages import sms
 from tocsin.numbers.verification import Channel, Purpose, spoken_code
 from tocsin.providers.choice import ProviderChoice
 from tocsin.telephony.base import CallHandle, CallRequest, ProviderError, TextMessage, text_sender
@@ -54,12 +55,18 @@ class CodeMessage:
         )
 
     def text(self) -> str:
+        """The SMS, ending with the opt-out instruction: a STOP in reply stops the calls and
+        texts of whoever sent it (every Tocsin call and text, from a platform number), so it
+        stands in for the opt-out URL. One GSM-7 segment for an organization name of up to 44
+        GSM-7 characters; see `tocsin.messages.sms.segments` for others."""
         if self.purpose == Purpose.OPT_OUT:
-            return f"Tocsin: your code to stop all Tocsin calls to this number is {self.code}."
-        return (
-            f"Tocsin code {self.code} (valid 15 min): {self.org_name} wants to send alert calls "
-            f"to this number. Not you? Ignore this, or stop all Tocsin calls: {self.opt_out_url}"
-        )
+            body = f"Tocsin: your code to stop all Tocsin calls to this number is {self.code}."
+        else:
+            body = (
+                f"Tocsin code {self.code} (15 min): {self.org_name} wants to send alert calls "
+                "to this number. Not you? Ignore this."
+            )
+        return sms.with_opt_out_line(body)
 
 
 def has_sms(choices: Sequence[ProviderChoice]) -> bool:

@@ -1,6 +1,7 @@
 """Tables of what is known about a phone number.
 
-Verification codes, consent, the do-not-call list and platform opt-outs.
+Verification codes, consent, the do-not-call list, platform opt-outs, the SMS stop list and the
+keywords texted to Tocsin's numbers.
 """
 
 from __future__ import annotations
@@ -100,13 +101,69 @@ class ConsentRecord(Base):
 class PlatformOptOut(Base):
     """A number whose owner asked, after proving control of it, that nobody on the platform
     call it. An organization may call it again only with consent given after this row's
-    `created_at`, which only the number's owner can give."""
+    `created_at`, which only the number's owner can give.
+
+    The proof is a code typed back (`verification_id`) or a STOP texted from the number to one
+    of Tocsin's (`keyword_id`, an `SmsKeyword`); the latest request is the one kept."""
 
     __tablename__ = "platform_opt_outs"
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     phone_e164: Mapped[str] = mapped_column(String(20), unique=True)
-    verification_id: Mapped[str] = mapped_column(String(40))
+    verification_id: Mapped[str | None] = mapped_column(String(40), default=None)
+    keyword_id: Mapped[str | None] = mapped_column(String(40), default=None)
     ip_address: Mapped[str | None] = mapped_column(String(64), default=None)
     user_agent: Mapped[str | None] = mapped_column(String(300), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SmsKeyword(Base):
+    """Evidence of a keyword texted to one of Tocsin's numbers (STOP, HELP, START and their
+    synonyms), as the provider delivered it. One row per provider message: a webhook the
+    provider sends again finds its row and does nothing twice. Never deleted; `reply` says what
+    became of the one answer: `pending`, `sent`, `failed`, or `none` (`reply_detail` says why no
+    answer was due)."""
+
+    __tablename__ = "sms_keywords"
+    __table_args__ = (
+        UniqueConstraint("provider", "message_id", name="uq_sms_keywords_provider_message"),
+        Index("ix_sms_keywords_from_received", "from_number", "received_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    # The provider's kind (twilio, plivo, telnyx, vonage) and its id for the message.
+    provider: Mapped[str] = mapped_column(String(20))
+    message_id: Mapped[str] = mapped_column(String(100))
+    # The provider account the message arrived for, and its organization; both NULL for the
+    # platform's own provider.
+    account_id: Mapped[str | None] = mapped_column(String(40), default=None)
+    org_id: Mapped[str | None] = mapped_column(String(40), default=None, index=True)
+    # Who texted (E.164) and which of Tocsin's numbers received it.
+    from_number: Mapped[str] = mapped_column(String(20))
+    to_number: Mapped[str] = mapped_column(String(20))
+    # The word as `tocsin.messages.sms.KEYWORDS` names it: STOP, STOPALL, HELP, UNSTOP...
+    keyword: Mapped[str] = mapped_column(String(20))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    reply: Mapped[str] = mapped_column(String(10))
+    reply_ref: Mapped[str | None] = mapped_column(String(100), default=None)
+    reply_detail: Mapped[str | None] = mapped_column(Text, default=None)
+
+
+class SmsStop(Base):
+    """A number that texted STOP: Tocsin sends it no text until it texts START. Lifting it
+    (`lifted_at`) resumes texts only; calls follow the opt-out the STOP also made.
+
+    `scope` is `platform` for a STOP texted to the platform's own numbers (no text from Tocsin
+    at all), or an organization's id for one texted to a number of that organization's own
+    provider account (no text on that organization's behalf): see `numbers.sms_stops`."""
+
+    __tablename__ = "sms_stops"
+    __table_args__ = (UniqueConstraint("scope", "phone_e164", name="uq_sms_stops_scope_phone"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    scope: Mapped[str] = mapped_column(String(40))
+    phone_e164: Mapped[str] = mapped_column(String(20))
+    stopped_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    stop_keyword_id: Mapped[str] = mapped_column(String(40))
+    lifted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    lift_keyword_id: Mapped[str | None] = mapped_column(String(40), default=None)

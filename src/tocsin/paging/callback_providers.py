@@ -6,6 +6,10 @@ recorded the provider's call id, only the account that placed the call checks it
 (`ProviderChain.callback_adapter`). A number-verification call has no attempt: the first account
 of the callback's kind in the chain of the organization that sent the code checks it (the
 platform's, for a public opt-out's code).
+
+A text sent to one of Tocsin's numbers names no call: its webhook URL names the organization's
+provider account it arrived for (`?account=`), or nothing for the platform's own provider, and
+that account's credentials check it (`text_adapter_for`).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from tocsin.numbers.verification_calls import verification_for
 from tocsin.paging.attempts import attempt_for_key
 from tocsin.providers.choice import ProviderChain, ProviderChoices
 from tocsin.telephony.callbacks import CallbackAdapter
+from tocsin.telephony.inbound import TextAdapter, text_adapter
 
 
 class CallbackProviders(Protocol):
@@ -27,6 +32,13 @@ class CallbackProviders(Protocol):
         """The adapter, with the credentials that check it, for a callback of `kind` about the
         call with this key; None when no provider of that kind could have placed the call.
         `session` is a read transaction."""
+        ...
+
+    def text_adapter_for(
+        self, session: Session, kind: str, account_id: str | None
+    ) -> TextAdapter | None:
+        """The adapter, with the credentials that check it, for a text delivered by a provider
+        of `kind` for this provider account (None: the platform's); None when there is none."""
         ...
 
 
@@ -49,6 +61,16 @@ class AccountCallbackProviders:
             return chain.callback_adapter(kind, placed_by)
         sent_code = self._verification_chain(session, idempotency_key)
         return sent_code.callback_adapter(kind, None) if sent_code is not None else None
+
+    def text_adapter_for(
+        self, session: Session, kind: str, account_id: str | None
+    ) -> TextAdapter | None:
+        if account_id is None:
+            return self._directory.platform_chain().text_adapter(kind)
+        choice = self._directory.account_choice(session, account_id)
+        if choice is None or choice.provider.name != kind:
+            return None
+        return text_adapter(choice.provider)
 
     def _verification_chain(self, session: Session, key: str) -> ProviderChain | None:
         verification = verification_for(session, key)

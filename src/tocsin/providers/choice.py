@@ -35,6 +35,7 @@ from tocsin.providers.platform import PlatformProvider
 from tocsin.telephony.base import Provider
 from tocsin.telephony.callbacks import CallbackAdapter, callback_adapter
 from tocsin.telephony.factory import BuildContext, ProviderFactory
+from tocsin.telephony.inbound import TextAdapter, text_adapter
 
 log = logging.getLogger(__name__)
 
@@ -81,11 +82,22 @@ class ProviderChain:
                 return adapter
         return None
 
+    def text_adapter(self, kind: str) -> TextAdapter | None:
+        """What checks and answers texts delivered by a provider of `kind`: the first of the
+        kind in the chain."""
+        for choice in self.choices:
+            adapter = text_adapter(choice.provider)
+            if adapter is not None and choice.provider.name == kind:
+                return adapter
+        return None
+
 
 class ProviderChoices(Protocol):
     def choices_for(self, session: Session, org_id: str) -> ProviderChain: ...
 
     def platform_chain(self) -> ProviderChain: ...
+
+    def account_choice(self, session: Session, account_id: str) -> ProviderChoice | None: ...
 
     def retired(self) -> list[Provider]: ...
 
@@ -111,6 +123,9 @@ class FixedProvider:
 
     def platform_chain(self) -> ProviderChain:
         return self._chain
+
+    def account_choice(self, session: Session, account_id: str) -> ProviderChoice | None:
+        return None
 
     def retired(self) -> list[Provider]:
         return []
@@ -184,6 +199,19 @@ class ProviderDirectory:
             )
             return ProviderChain(real_platform, fallback=reason)
         return ProviderChain(list(self._platform))
+
+    def account_choice(self, session: Session, account_id: str) -> ProviderChoice | None:
+        """One provider account, enabled or not: a number that an organization stopped using
+        for calls still receives texts, and their STOPs must be honoured. None for no such
+        account or one whose credentials cannot be read."""
+        account = session.get(ProviderAccount, account_id)
+        if account is None:
+            return None
+        try:
+            return ProviderChoice(account.id, self._provider(account))
+        except TocsinError as error:
+            log.error("provider account %s cannot be used: %s", account.id, error.message)
+            return None
 
     def retired(self) -> list[Provider]:
         """Providers replaced since the last call, for their owner to close; each is handed

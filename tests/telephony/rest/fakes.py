@@ -7,6 +7,10 @@ then plays the callee: it sends Tocsin the callbacks the provider would send, si
 the provider signs them (computed here independently of Tocsin's own code), and keeps the
 TwiML, XML or NCCO Tocsin answers with. The phones post to Tocsin through a TestClient at the
 public URLs Tocsin gave the provider, as a provider reaching Tocsin through a proxy would.
+
+Each fake can also deliver a text that someone sent to one of its numbers (`text_in`): the
+inbound-message webhook, in the provider's format and signed its way (or forged, signed with
+another secret), posted to the URL an operator configured at the provider.
 """
 
 from __future__ import annotations
@@ -205,6 +209,47 @@ class FakeTwilio(FakeProvider):
             ]
         )
 
+    def text_in(
+        self,
+        tocsin: TestClient,
+        url: str,
+        *,
+        sender: str,
+        to: str,
+        text: str,
+        message_id: str | None = None,
+        forged: bool = False,
+        clock: Clock | None = None,
+    ) -> httpx.Response:
+        """An incoming message webhook, form-encoded as Twilio posts it
+        (https://www.twilio.com/docs/messaging/guides/webhook-request), signed over the URL and
+        the sorted parameters (https://www.twilio.com/docs/usage/webhooks/webhooks-security)."""
+        sid = message_id or "SM" + secrets.token_hex(16)
+        params = {
+            "ToCountry": "GB",
+            "ToState": "",
+            "SmsMessageSid": sid,
+            "NumMedia": "0",
+            "ToCity": "",
+            "FromZip": "",
+            "SmsSid": sid,
+            "FromState": "",
+            "SmsStatus": "received",
+            "FromCity": "",
+            "Body": text,
+            "FromCountry": "GB",
+            "To": to,
+            "ToZip": "",
+            "NumSegments": "1",
+            "MessageSid": sid,
+            "AccountSid": self.account_sid,
+            "From": sender,
+            "ApiVersion": "2010-04-01",
+        }
+        token = "not-the-auth-token" if forged else self.auth_token
+        signature = twilio_signature(token, url, params)
+        return tocsin.post(url, data=params, headers={"X-Twilio-Signature": signature})
+
     def phone(self, tocsin: TestClient) -> TwilioPhone:
         return TwilioPhone(self, self.calls[-1], tocsin)
 
@@ -325,6 +370,35 @@ class FakePlivo(FakeProvider):
                 Route("/v1/Account/{auth_id}/Message/", send_message, methods=["POST"]),
             ]
         )
+
+    def text_in(
+        self,
+        tocsin: TestClient,
+        url: str,
+        *,
+        sender: str,
+        to: str,
+        text: str,
+        message_id: str | None = None,
+        forged: bool = False,
+        clock: Clock | None = None,
+    ) -> httpx.Response:
+        """An incoming message posted to the application's message_url with the parameters
+        Plivo documents (https://docs.plivo.com/docs/messaging/xml/request): numbers as digits,
+        signed V3 (https://docs.plivo.com/docs/voice/xml/request/validation, which names the
+        message URL among those signed)."""
+        params = {
+            "From": sender.removeprefix("+"),
+            "To": to.removeprefix("+"),
+            "Type": "sms",
+            "Text": text,
+            "MessageUUID": message_id or str(uuid.uuid4()),
+        }
+        nonce = secrets.token_hex(10)
+        token = "not-the-auth-token" if forged else self.auth_token
+        signature = plivo_v3_signature(token, url, params, nonce)
+        headers = {"X-Plivo-Signature-V3": signature, "X-Plivo-Signature-V3-Nonce": nonce}
+        return tocsin.post(url, data=params, headers=headers)
 
     def phone(self, tocsin: TestClient) -> PlivoPhone:
         return PlivoPhone(self, self.calls[-1], tocsin)
@@ -460,6 +534,66 @@ class FakeTelnyx(FakeProvider):
                 Route("/v2/messages", send_message, methods=["POST"]),
             ]
         )
+
+    def text_in(
+        self,
+        tocsin: TestClient,
+        url: str,
+        *,
+        sender: str,
+        to: str,
+        text: str,
+        message_id: str | None = None,
+        forged: bool = False,
+        clock: Clock | None = None,
+    ) -> httpx.Response:
+        """A message.received webhook as Telnyx documents it
+        (https://developers.telnyx.com/api-reference/callbacks/inbound-message), signed with
+        Ed25519 over `{timestamp}|{body}`
+        (https://developers.telnyx.com/docs/messaging/messages/receiving-webhooks)."""
+        assert clock is not None, "Telnyx dates its signatures"
+        body = {
+            "data": {
+                "record_type": "event",
+                "id": str(uuid.uuid4()),
+                "event_type": "message.received",
+                "occurred_at": clock.now().isoformat(),
+                "payload": {
+                    "record_type": "message",
+                    "direction": "inbound",
+                    "id": message_id or str(uuid.uuid4()),
+                    "type": "SMS",
+                    "messaging_profile_id": "0f512bda-ae1e-4597-8e11-e5f5686b97d3",
+                    "organization_id": "b448f9cc-a842-4784-98e9-03c1a5872950",
+                    "from": {"phone_number": sender, "carrier": "EE", "line_type": "Wireless"},
+                    "to": [
+                        {
+                            "phone_number": to,
+                            "status": "webhook_delivered",
+                            "carrier": "TELNYX LLC",
+                            "line_type": "VoIP",
+                        }
+                    ],
+                    "cc": [],
+                    "text": text,
+                    "media": [],
+                    "encoding": "GSM-7",
+                    "parts": 1,
+                    "received_at": clock.now().isoformat(),
+                },
+            },
+            "meta": {"attempt": 1, "delivered_to": url},
+        }
+        raw = json.dumps(body).encode()
+        timestamp = str(int(clock.now().timestamp()))
+        key = Ed25519PrivateKey.generate() if forged else self.signing_key
+        signed = key.sign(timestamp.encode() + b"|" + raw)
+        headers = {
+            "telnyx-signature-ed25519": base64.b64encode(signed).decode(),
+            "telnyx-timestamp": timestamp,
+            "content-type": "application/json",
+        }
+        return tocsin.post(url, content=raw, headers=headers)
 
     def phone(self, tocsin: TestClient, clock: Clock) -> TelnyxPhone:
         return TelnyxPhone(self, self.calls[-1], tocsin, clock)
@@ -610,6 +744,48 @@ class FakeVonage(FakeProvider):
                 Route("/v1/messages", send_message, methods=["POST"]),
             ]
         )
+
+    def text_in(
+        self,
+        tocsin: TestClient,
+        url: str,
+        *,
+        sender: str,
+        to: str,
+        text: str,
+        message_id: str | None = None,
+        forged: bool = False,
+        clock: Clock | None = None,
+    ) -> httpx.Response:
+        """An inbound SMS from the Messages API
+        (https://developer.vonage.com/en/messages/code-snippets/inbound-message), numbers as
+        digits, signed with a JWT (HS256, the signature secret) whose payload_hash is the
+        body's SHA-256 (https://developer.nexmo.com/cn/messages/concepts/signed-webhooks)."""
+        assert clock is not None, "Vonage dates its signatures"
+        body = {
+            "channel": "sms",
+            "message_uuid": message_id or str(uuid.uuid4()),
+            "to": to.removeprefix("+"),
+            "from": sender.removeprefix("+"),
+            "timestamp": clock.now().isoformat(),
+            "text": text,
+            "sms": {"num_messages": "1", "keyword": text.strip().split(" ")[0].upper()},
+            "usage": {"price": "0.0057", "currency": "EUR"},
+            "message_type": "text",
+        }
+        raw = json.dumps(body).encode()
+        claims = {
+            "iat": int(clock.now().timestamp()),
+            "jti": str(uuid.uuid4()),
+            "iss": "Vonage",
+            "payload_hash": hashlib.sha256(raw).hexdigest(),
+            "api_key": "abcd1234",
+            "application_id": self.application_id,
+        }
+        secret = "not-the-signature-secret-of-32-bytes-or-more" if forged else self.signature_secret
+        token = jwt.encode(claims, secret, algorithm="HS256")
+        headers = {"Authorization": f"Bearer {token}", "content-type": "application/json"}
+        return tocsin.post(url, content=raw, headers=headers)
 
     def phone(self, tocsin: TestClient, clock: Clock) -> VonagePhone:
         return VonagePhone(self, self.calls[-1], tocsin, clock)

@@ -13,6 +13,7 @@ from tocsin.http.api.deps import Caller, get_caller
 from tocsin.http.api.schemas.common import ERROR_RESPONSES
 from tocsin.providers import commands, queries
 from tocsin.providers.models import ProviderAccount
+from tocsin.telephony.rest import inbound_text_url
 
 router = APIRouter(
     prefix="/v1/orgs/{org_id}/providers", tags=["providers"], responses=ERROR_RESPONSES
@@ -48,10 +49,18 @@ class ProviderAccountOut(BaseModel):
     settings: dict[str, Any]
     created_at: datetime
     updated_at: datetime
+    inbound_sms_url: str | None = Field(
+        default=None,
+        description="Where to have the provider deliver texts sent to this account's numbers "
+        "(its inbound-message webhook), so that STOP, HELP and START are honoured; null for a "
+        "kind that delivers none",
+    )
 
     @classmethod
-    def of(cls, account: ProviderAccount) -> ProviderAccountOut:
-        return cls.model_validate(account)
+    def of(cls, account: ProviderAccount, public_base_url: str) -> ProviderAccountOut:
+        out = cls.model_validate(account)
+        out.inbound_sms_url = inbound_text_url(public_base_url, account.kind, account.id)
+        return out
 
 
 class ProviderAccountListOut(BaseModel):
@@ -79,14 +88,15 @@ def create(
             actor=access.actor,
             now=now,
         )
-        return ProviderAccountOut.of(account)
+        return ProviderAccountOut.of(account, runtime.settings.public_base_url)
 
 
 @router.get("", response_model=ProviderAccountListOut)
 def list_accounts(org_id: str, caller: Caller = Depends(get_caller)) -> ProviderAccountListOut:
+    base_url = caller.runtime.settings.public_base_url
     with caller.org(org_id, min_role=Role.ADMIN, scope=None, write=False) as (session, _):
         accounts = queries.list_accounts(session, org_id=org_id)
-        return ProviderAccountListOut(items=[ProviderAccountOut.of(a) for a in accounts])
+        return ProviderAccountListOut(items=[ProviderAccountOut.of(a, base_url) for a in accounts])
 
 
 @router.patch("/{account_id}", response_model=ProviderAccountOut)
@@ -111,7 +121,7 @@ def update(
             settings=body.settings,
             credentials=body.credentials,
         )
-        return ProviderAccountOut.of(account)
+        return ProviderAccountOut.of(account, runtime.settings.public_base_url)
 
 
 @router.delete("/{account_id}", status_code=204)

@@ -16,10 +16,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tocsin.telephony.callbacks import CallbackAdapter, CallbackKind
+from tocsin.telephony.inbound import ACCOUNT_PARAMETER, INBOUND_ROUTE, TextAdapter
 from tocsin.telephony.rest import plivo, telnyx, twilio, vonage
 from tocsin.telephony.rest.plivo import PlivoConfig, PlivoProvider
 from tocsin.telephony.rest.telnyx import TelnyxConfig, TelnyxProvider
 from tocsin.telephony.rest.twilio import TwilioConfig, TwilioProvider
+from tocsin.telephony.rest.urls import callback_url
 from tocsin.telephony.rest.vonage import VonageConfig, VonageProvider
 
 RestProvider = TwilioProvider | PlivoProvider | TelnyxProvider | VonageProvider
@@ -28,6 +30,16 @@ CALLBACK_KINDS: dict[str, CallbackKind] = {
     kind.name: kind
     for kind in (twilio.CALLBACKS, plivo.CALLBACKS, telnyx.CALLBACKS, vonage.CALLBACKS)
 }
+
+
+def inbound_text_url(public_base_url: str, kind: str, account_id: str | None = None) -> str | None:
+    """Where a provider of `kind` must deliver the texts sent to the numbers of the provider
+    account `account_id` (of the platform's provider, without one); None for a kind that
+    delivers none."""
+    if kind not in CALLBACK_KINDS:
+        return None
+    query = {ACCOUNT_PARAMETER: account_id} if account_id else {}
+    return callback_url(public_base_url, kind, INBOUND_ROUTE, **query)
 
 
 @dataclass(frozen=True)
@@ -56,6 +68,13 @@ class RestProviders:
         provider = self.get(kind)
         return provider.callbacks if provider is not None else None
 
+    def text_adapter_for(
+        self, session: object, kind: str, account_id: str | None
+    ) -> TextAdapter | None:
+        """The same adapter for every text of a kind, whichever account it names."""
+        provider = self.get(kind)
+        return provider.inbound_texts if provider is not None else None
+
 
 __all__ = [
     "CALLBACK_KINDS",
@@ -69,4 +88,5 @@ __all__ = [
     "TwilioProvider",
     "VonageConfig",
     "VonageProvider",
+    "inbound_text_url",
 ]

@@ -61,6 +61,11 @@ def xml_document(root: ET.Element) -> str:
     return '<?xml version="1.0" encoding="UTF-8"?>' + ET.tostring(root, encoding="unicode")
 
 
+# An XML answer that says and does nothing: what a message webhook gets once Tocsin has sent
+# its own reply through the API.
+EMPTY_RESPONSE = xml_document(ET.Element("Response"))
+
+
 def status_of(params: Sequence[tuple[str, str]], fields: FormFields) -> tuple[str, list[CallEvent]]:
     """A status callback: the call's id and what happened."""
     values = dict(params)

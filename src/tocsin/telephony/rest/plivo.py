@@ -10,7 +10,11 @@ signatures separated by commas. A key comes to the GetDigits action
 (https://www.plivo.com/docs/voice/xml/getdigits).
 
 Text messages go through Plivo's Message API with the same credentials; it takes no
-idempotency key.
+idempotency key. Texts sent to the account's numbers are posted to the application's message_url
+(https://docs.plivo.com/docs/messaging/xml/request): form fields From and To (digits), Type,
+Text and MessageUUID, signed V3 as the call callbacks are (the V3 validation page names the
+message URL among those signed); the reply goes through the API, so the webhook gets an empty
+<Response/>.
 """
 
 from __future__ import annotations
@@ -26,8 +30,9 @@ from urllib.parse import parse_qsl, urlsplit, urlunsplit
 import httpx
 
 from tocsin.telephony.base import CallEventKind, CallRequest, Capabilities, TextMessage
-from tocsin.telephony.callbacks import CallbackKind, CallbackRequest, key_in_url
-from tocsin.telephony.rest.forms import ROUTES, FormCallbacks, FormFields, XmlWords
+from tocsin.telephony.callbacks import CallbackKind, CallbackReply, CallbackRequest, key_in_url
+from tocsin.telephony.inbound import InboundText, e164, required, send_reply
+from tocsin.telephony.rest.forms import EMPTY_RESPONSE, ROUTES, FormCallbacks, FormFields, XmlWords
 from tocsin.telephony.rest.texts import message_id_from, send_text_request
 from tocsin.telephony.rest.transport import DEFAULT_TIMEOUT_SECONDS, RestCall, call_id_from, send
 from tocsin.telephony.rest.urls import callback_url, e164_digits
@@ -79,6 +84,15 @@ def signature(auth_token: str, url: str, params: Sequence[tuple[str, str]], nonc
     message = f"{signed_text(url, params)}.{nonce}".encode()
     digest = hmac.new(auth_token.encode(), message, hashlib.sha256).digest()
     return base64.b64encode(digest).decode()
+
+
+def verify_request(auth_token: str, request: CallbackRequest) -> bool:
+    header = request.header(SIGNATURE_HEADER)
+    nonce = request.header(NONCE_HEADER)
+    if not header or not nonce:
+        return False
+    expected = signature(auth_token, request.url, request.form(), nonce).encode()
+    return any(hmac.compare_digest(expected, given.strip().encode()) for given in header.split(","))
 
 
 def _error_message(body: Any) -> str | None:
@@ -163,6 +177,10 @@ class PlivoProvider:
     def callbacks(self) -> PlivoCallbacks:
         return PlivoCallbacks(self.config, public_base_url=self.public_base_url)
 
+    @property
+    def inbound_texts(self) -> PlivoInboundTexts:
+        return PlivoInboundTexts(self)
+
 
 class PlivoCallbacks(FormCallbacks):
     """A Plivo account's callbacks: the answer URL, the GetDigits action, ring and hang-up."""
@@ -176,15 +194,7 @@ class PlivoCallbacks(FormCallbacks):
         self._config = config
 
     def verify(self, request: CallbackRequest) -> bool:
-        header = request.header(SIGNATURE_HEADER)
-        nonce = request.header(NONCE_HEADER)
-        if not header or not nonce:
-            return False
-        params = request.form()
-        expected = signature(self._config.auth_token, request.url, params, nonce).encode()
-        return any(
-            hmac.compare_digest(expected, given.strip().encode()) for given in header.split(",")
-        )
+        return verify_request(self._config.auth_token, request)
 
     def say_attributes(self) -> dict[str, str]:
         return {"voice": self._config.voice, "language": self._config.language}
@@ -198,3 +208,27 @@ class PlivoCallbacks(FormCallbacks):
             "validDigits": "0123456789*#",
             "redirect": "true",
         }
+
+
+class PlivoInboundTexts:
+    """Texts to the account's numbers, from the application's message URL."""
+
+    acknowledgement = CallbackReply.xml(EMPTY_RESPONSE)
+
+    def __init__(self, provider: PlivoProvider) -> None:
+        self._provider = provider
+
+    def verify(self, request: CallbackRequest) -> bool:
+        return verify_request(self._provider.config.auth_token, request)
+
+    def parse(self, request: CallbackRequest) -> InboundText:
+        fields = dict(request.form())
+        return InboundText(
+            message_id=required(fields.get("MessageUUID"), field="MessageUUID"),
+            from_number=e164(fields.get("From"), field="From"),
+            to_number=e164(fields.get("To"), field="To"),
+            body=fields.get("Text", ""),
+        )
+
+    async def reply(self, text: InboundText, body: str) -> str:
+        return await send_reply(self._provider, text, body)

@@ -11,7 +11,12 @@ when the goodbye has been spoken it hangs up, each as a command to the API
 (https://developers.telnyx.com/api-reference/call-commands/gather).
 
 Text messages go through the Messaging API with the same API key; the sending number must be
-assigned to a messaging profile in the portal.
+assigned to a messaging profile in the portal. Texts sent to the profile's numbers arrive at the
+profile's webhook URL as message.received events
+(https://developers.telnyx.com/api-reference/callbacks/inbound-message), signed as the call
+webhooks are (https://developers.telnyx.com/docs/messaging/messages/receiving-webhooks); the
+same URL also gets the delivery reports of Tocsin's own texts, which are acknowledged and
+otherwise ignored.
 """
 
 from __future__ import annotations
@@ -48,6 +53,7 @@ from tocsin.telephony.callbacks import (
     turn_after,
 )
 from tocsin.telephony.dialogue import Turn, event, keypress_events
+from tocsin.telephony.inbound import InboundText, e164, required, send_reply
 from tocsin.telephony.rest.texts import message_id_from, send_text_request
 from tocsin.telephony.rest.transport import DEFAULT_TIMEOUT_SECONDS, RestCall, call_id_from, send
 from tocsin.telephony.rest.urls import callback_url
@@ -177,6 +183,33 @@ def verify_signature(
     return True
 
 
+def verify_request(config: TelnyxConfig, request: CallbackRequest) -> bool:
+    return verify_signature(
+        config.public_key,
+        signature=request.header(SIGNATURE_HEADER),
+        timestamp=request.header(TIMESTAMP_HEADER),
+        body=request.body,
+        now=request.received_at,
+        tolerance_seconds=config.timestamp_tolerance_seconds,
+    )
+
+
+def parse_inbound_text(body: Mapping[str, Any]) -> InboundText | None:
+    """A message.received event as an inbound text; None for any other event."""
+    data = _object(body.get("data"))
+    if data.get("event_type") != "message.received":
+        return None
+    payload = _object(data.get("payload"))
+    recipients = payload.get("to")
+    first = _object(recipients[0]) if isinstance(recipients, list) and recipients else {}
+    return InboundText(
+        message_id=required(payload.get("id"), field="id"),
+        from_number=e164(_object(payload.get("from")).get("phone_number"), field="from"),
+        to_number=e164(first.get("phone_number"), field="to"),
+        body=str(payload.get("text") or ""),
+    )
+
+
 def _error_message(body: Any) -> str | None:
     errors = body.get("errors") or []
     if not errors:
@@ -252,6 +285,10 @@ class TelnyxProvider:
     def callbacks(self) -> TelnyxCallbacks:
         return TelnyxCallbacks(self)
 
+    @property
+    def inbound_texts(self) -> TelnyxInboundTexts:
+        return TelnyxInboundTexts(self)
+
     async def play(self, call_control_id: str, turn: Turn, key: str) -> None:
         """Speak one turn: with a one-key gather, or as the goodbye that ends the call."""
         voice = {"voice": self.config.voice, "language": self.config.language}
@@ -284,15 +321,7 @@ class TelnyxCallbacks:
         self._provider = provider
 
     def verify(self, request: CallbackRequest) -> bool:
-        config = self._provider.config
-        return verify_signature(
-            config.public_key,
-            signature=request.header(SIGNATURE_HEADER),
-            timestamp=request.header(TIMESTAMP_HEADER),
-            body=request.body,
-            now=request.received_at,
-            tolerance_seconds=config.timestamp_tolerance_seconds,
-        )
+        return verify_request(self._provider.config, request)
 
     def parse(self, request: CallbackRequest) -> CallbackEvent:
         return parse_callback(request.json_object())
@@ -315,3 +344,21 @@ class TelnyxCallbacks:
         turn = turn_after(event, call)
         if turn is not None:
             await self._provider.play(event.provider_call_id, turn, key)
+
+
+class TelnyxInboundTexts:
+    """Texts to the messaging profile's numbers, from its webhook URL."""
+
+    acknowledgement = NO_CONTENT
+
+    def __init__(self, provider: TelnyxProvider) -> None:
+        self._provider = provider
+
+    def verify(self, request: CallbackRequest) -> bool:
+        return verify_request(self._provider.config, request)
+
+    def parse(self, request: CallbackRequest) -> InboundText | None:
+        return parse_inbound_text(request.json_object())
+
+    async def reply(self, text: InboundText, body: str) -> str:
+        return await send_reply(self._provider, text, body)

@@ -9,7 +9,11 @@ name, each name then its value, in base64 in X-Twilio-Signature
 (https://www.twilio.com/docs/usage/webhooks/webhooks-security).
 
 Text messages go through Programmable Messaging with the same account credentials; the request
-carries the message's idempotency key in I-Twilio-Idempotency-Token.
+carries the message's idempotency key in I-Twilio-Idempotency-Token. Texts sent to the account's
+numbers arrive in the incoming message webhook
+(https://www.twilio.com/docs/messaging/guides/webhook-request): form fields MessageSid, From, To
+and Body, signed as the call callbacks are; the reply is sent through the API, so the webhook
+gets an empty TwiML <Response/>.
 """
 
 from __future__ import annotations
@@ -24,8 +28,9 @@ from typing import Any
 import httpx
 
 from tocsin.telephony.base import CallEventKind, CallRequest, Capabilities, TextMessage
-from tocsin.telephony.callbacks import CallbackKind, CallbackRequest, key_in_url
-from tocsin.telephony.rest.forms import ROUTES, FormCallbacks, FormFields, XmlWords
+from tocsin.telephony.callbacks import CallbackKind, CallbackReply, CallbackRequest, key_in_url
+from tocsin.telephony.inbound import InboundText, e164, required, send_reply
+from tocsin.telephony.rest.forms import EMPTY_RESPONSE, ROUTES, FormCallbacks, FormFields, XmlWords
 from tocsin.telephony.rest.texts import message_id_from, send_text_request
 from tocsin.telephony.rest.transport import DEFAULT_TIMEOUT_SECONDS, RestCall, call_id_from, send
 from tocsin.telephony.rest.urls import callback_url
@@ -64,6 +69,14 @@ def signature(auth_token: str, url: str, params: Iterable[tuple[str, str]]) -> s
     data = url + "".join(name + value for name, value in sorted(params))
     digest = hmac.new(auth_token.encode(), data.encode(), hashlib.sha1).digest()
     return base64.b64encode(digest).decode()
+
+
+def verify_request(auth_token: str, request: CallbackRequest) -> bool:
+    header = request.header(SIGNATURE_HEADER)
+    if not header:
+        return False
+    expected = signature(auth_token, request.url, request.form())
+    return hmac.compare_digest(expected.encode(), header.encode())
 
 
 def _error_message(body: Any) -> str | None:
@@ -150,6 +163,10 @@ class TwilioProvider:
     def callbacks(self) -> TwilioCallbacks:
         return TwilioCallbacks(self.config, public_base_url=self.public_base_url)
 
+    @property
+    def inbound_texts(self) -> TwilioInboundTexts:
+        return TwilioInboundTexts(self)
+
 
 class TwilioCallbacks(FormCallbacks):
     """A Twilio account's callbacks: the answer URL, the Gather action and status callbacks."""
@@ -163,11 +180,7 @@ class TwilioCallbacks(FormCallbacks):
         self._config = config
 
     def verify(self, request: CallbackRequest) -> bool:
-        header = request.header(SIGNATURE_HEADER)
-        if not header:
-            return False
-        expected = signature(self._config.auth_token, request.url, request.form())
-        return hmac.compare_digest(expected.encode(), header.encode())
+        return verify_request(self._config.auth_token, request)
 
     def say_attributes(self) -> dict[str, str]:
         return {"voice": self._config.voice}
@@ -179,6 +192,30 @@ class TwilioCallbacks(FormCallbacks):
             "method": "POST",
             "timeout": str(self._config.gather_timeout_seconds),
         }
+
+
+class TwilioInboundTexts:
+    """Texts to the account's numbers, from the incoming message webhook."""
+
+    acknowledgement = CallbackReply.xml(EMPTY_RESPONSE)
+
+    def __init__(self, provider: TwilioProvider) -> None:
+        self._provider = provider
+
+    def verify(self, request: CallbackRequest) -> bool:
+        return verify_request(self._provider.config.auth_token, request)
+
+    def parse(self, request: CallbackRequest) -> InboundText:
+        fields = dict(request.form())
+        return InboundText(
+            message_id=required(fields.get("MessageSid"), field="MessageSid"),
+            from_number=e164(fields.get("From"), field="From"),
+            to_number=e164(fields.get("To"), field="To"),
+            body=fields.get("Body", ""),
+        )
+
+    async def reply(self, text: InboundText, body: str) -> str:
+        return await send_reply(self._provider, text, body)
 
 
 def _grouped(form: list[tuple[str, str]]) -> dict[str, str | list[str]]:

@@ -12,7 +12,13 @@ input action's eventUrl, and posts status changes to the event URL
 https://developer.vonage.com/en/voice/voice-api/webhook-reference).
 
 Text messages go through the Messages API, which takes the same application JWT; the
-application needs the Messages capability enabled. It takes no idempotency key.
+application needs the Messages capability enabled. It takes no idempotency key. Texts sent to
+the application's numbers arrive at its Messages inbound URL
+(https://developer.vonage.com/en/messages/code-snippets/inbound-message) as JSON (channel sms,
+message_uuid, from and to as digits, text), signed with the same JWT as the voice webhooks
+(https://developer.nexmo.com/cn/messages/concepts/signed-webhooks). That URL is configured once
+at Vonage and carries no call key, so no URL token is needed: the signature secret alone says
+the message is Vonage's, and its payload hash that the body is the one signed.
 """
 
 from __future__ import annotations
@@ -43,6 +49,7 @@ from tocsin.telephony.callbacks import (
     turn_after,
 )
 from tocsin.telephony.dialogue import Turn, event, keypress_events
+from tocsin.telephony.inbound import InboundText, e164, required, send_reply
 from tocsin.telephony.rest.texts import message_id_from, send_text_request
 from tocsin.telephony.rest.transport import DEFAULT_TIMEOUT_SECONDS, RestCall, call_id_from, send
 from tocsin.telephony.rest.urls import callback_url, e164_digits
@@ -124,6 +131,18 @@ def verify_signed_webhook(
     if not isinstance(payload_hash, str):
         return False
     return hmac.compare_digest(payload_hash, hashlib.sha256(body).hexdigest())
+
+
+def parse_inbound_text(body: dict[str, Any]) -> InboundText | None:
+    """An inbound SMS from the Messages API; None for another channel or a non-text message."""
+    if body.get("channel") != "sms" or body.get("message_type", "text") != "text":
+        return None
+    return InboundText(
+        message_id=required(body.get("message_uuid"), field="message_uuid"),
+        from_number=e164(body.get("from"), field="from"),
+        to_number=e164(body.get("to"), field="to"),
+        body=str(body.get("text") or ""),
+    )
 
 
 def _error_message(body: Any) -> str | None:
@@ -227,6 +246,10 @@ class VonageProvider:
     def callbacks(self) -> VonageCallbacks:
         return VonageCallbacks(self)
 
+    @property
+    def inbound_texts(self) -> VonageInboundTexts:
+        return VonageInboundTexts(self)
+
 
 class VonageCallbacks:
     """A Vonage application's webhooks: the answer URL, the input action's eventUrl and the
@@ -291,3 +314,28 @@ class VonageCallbacks:
                 "eventMethod": "POST",
             },
         ]
+
+
+class VonageInboundTexts:
+    """Texts to the application's numbers, from its Messages inbound URL."""
+
+    acknowledgement = NO_CONTENT
+
+    def __init__(self, provider: VonageProvider) -> None:
+        self._provider = provider
+
+    def verify(self, request: CallbackRequest) -> bool:
+        config = self._provider.config
+        return verify_signed_webhook(
+            config.signature_secret,
+            authorization=request.header("Authorization"),
+            body=request.body,
+            now=request.received_at,
+            tolerance_seconds=config.token_tolerance_seconds,
+        )
+
+    def parse(self, request: CallbackRequest) -> InboundText | None:
+        return parse_inbound_text(request.json_object())
+
+    async def reply(self, text: InboundText, body: str) -> str:
+        return await send_reply(self._provider, text, body)
