@@ -1,7 +1,7 @@
 """sms: the keywords texted to Tocsin's numbers, the SMS stop list, opt-outs by STOP
 
-Revision ID: 0013_sms
-Revises: 0012_trial
+Revision ID: 0014_sms
+Revises: 0013_enforcement
 Create Date: 2027-01-10
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0013_sms"
-down_revision: str | None = "0012_trial"
+revision: str = "0014_sms"
+down_revision: str | None = "0013_enforcement"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
