@@ -49,8 +49,9 @@ def create_account(
     actor: Actor,
     now: datetime,
 ) -> ProviderAccount:
-    # Building it proves the settings and credentials are complete, before anything is stored.
-    factory.build(kind, settings, credentials, context)
+    # Building it proves the settings and credentials are complete, and the checks for saving
+    # that its headers and hosts are allowed, before anything is stored.
+    factory.check(kind, settings, credentials, context)
     account = ProviderAccount(
         id=new_id("prv"),
         org_id=org_id,
@@ -100,7 +101,7 @@ def update_account(
         new_credentials = (
             credentials if credentials is not None else box.open(account.sealed_credentials)
         )
-        factory.build(account.kind, new_settings, new_credentials, context)
+        factory.check(account.kind, new_settings, new_credentials, context)
         account.settings = new_settings
         account.sealed_credentials = box.seal(new_credentials)
     if name is not None:
