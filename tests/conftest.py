@@ -165,6 +165,10 @@ def settings_for(database_url: str, data_dir: Path, **overrides: Any) -> Setting
         # Verification calls would otherwise synthesize speech for every contact of every test.
         "simulator_record_audio": False,
         "rate_limit_verification": "1000/minute",
+        # The local provider fakes and SIPp listen on 127.0.0.1, which organizations' accounts
+        # may reach only through the operator's allowlist; tests/delivery/test_provider_hosts.py
+        # runs without it.
+        "provider_host_allowlist": "127.0.0.1",
         **overrides,
     }
     return Settings(**values, _env_file=None)

@@ -14,6 +14,7 @@ import httpx
 from tocsin.accounts.tokens import TokenCodec
 from tocsin.billing.plans import PlanCatalog
 from tocsin.billing.standing import DEFAULT_BILLING, BillingConfig
+from tocsin.core.addresses import HostAllowlist
 from tocsin.core.clock import Clock, SystemClock
 from tocsin.core.config import Settings
 from tocsin.core.errors import InvalidInput
@@ -30,6 +31,7 @@ from tocsin.providers.choice import ProviderDirectory
 from tocsin.providers.platform import PlatformProvider, configured_providers
 from tocsin.routing.steps import DEFAULT_PAGING, PagingDefaults
 from tocsin.telephony.factory import BuildContext, ProviderFactory
+from tocsin.telephony.hosts import HostPolicy
 from tocsin.telephony.rest.builders import register_rest_providers
 from tocsin.telephony.sip.builder import register_sip_provider
 
@@ -60,6 +62,8 @@ class Runtime:
     provider_factory: ProviderFactory = field(default_factory=ProviderFactory)
     # The operator's own providers, in failover order (providers/platform.py).
     platform_providers: tuple[PlatformProvider, ...] = ()
+    # Which hosts organizations' provider accounts may reach (telephony/hosts.py).
+    provider_hosts: HostPolicy = field(default_factory=HostPolicy)
     # How the built-in actions keep paging until someone answers (routing/steps.py).
     paging: PagingDefaults = DEFAULT_PAGING
     # Which refused webhooks to write down now (intake/refusals.py).
@@ -92,13 +96,14 @@ class Runtime:
             clock=clock,
             data_dir=settings.data_dir,
             public_base_url=settings.public_base_url,
+            hosts=None,  # the operator's own: any host, private ones included
         )
         # A TOCSIN_SMTP_URL that does not parse stops start-up, not the first notice.
         MailSettings.from_settings(settings)
         for spec in platform:
-            # Built once now, so a wrong kind, setting or missing credential stops start-up
+            # Checked once now, so a wrong kind, setting or missing credential stops start-up
             # rather than the first page.
-            factory.build(spec.kind, spec.settings, spec.credentials, context)
+            factory.check(spec.kind, spec.settings, spec.credentials, context)
         return cls(
             settings=settings,
             database=Database(settings.database_url),
@@ -121,6 +126,7 @@ class Runtime:
             rate_limiter=build_rate_limiter(settings),
             provider_factory=factory,
             platform_providers=platform,
+            provider_hosts=HostPolicy(HostAllowlist.parse(settings.provider_host_allowlist)),
             paging=paging_defaults(settings),
         )
 
@@ -138,10 +144,13 @@ class Runtime:
 
     @property
     def build_context(self) -> BuildContext:
+        """How organizations' provider accounts are built: reaching only the hosts that
+        `provider_hosts` allows."""
         return BuildContext(
             clock=self.clock,
             data_dir=self.settings.data_dir,
             public_base_url=self.settings.public_base_url,
+            hosts=self.provider_hosts,
         )
 
     @property

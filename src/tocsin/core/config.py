@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from tocsin.core.addresses import HostAllowlist
 from tocsin.core.ratelimit import parse_rate_limits
 from tocsin.core.throttle import Bucket, parse_buckets
 
@@ -146,6 +147,11 @@ class Settings(BaseSettings):
     provider_settings: dict[str, Any] = Field(default_factory=dict)
     provider_credentials: dict[str, Any] = Field(default_factory=dict)
     providers_file: Path | None = None
+    # Hosts that organizations' provider accounts may reach although they are not public
+    # (comma-separated host names, addresses and CIDR networks: "sip.lan,10.20.0.0/16").
+    # Without them an account's SIP host and REST api_base_url must resolve only to public
+    # addresses, and api_base_url must be https. The providers above are not checked.
+    provider_host_allowlist: str = ""
     caller_id: str = "+10000000000"
     voice: str = "en"
     call_timeout_seconds: float = 45.0
@@ -167,6 +173,12 @@ class Settings(BaseSettings):
     @classmethod
     def _rate_limit_parses(cls, value: str) -> str:
         parse_rate_limits(value)
+        return value
+
+    @field_validator("provider_host_allowlist")
+    @classmethod
+    def _allowlist_parses(cls, value: str) -> str:
+        HostAllowlist.parse(value)
         return value
 
     @field_validator("voice_throttle", "voice_throttle_news")

@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from sqlalchemy import select
@@ -147,10 +147,13 @@ class ProviderDirectory:
         self._factory = factory
         self._box = box
         self._context = context
+        # The operator's providers may reach any host; organizations' accounts only those
+        # the context's host policy allows.
+        operator = replace(context, hosts=None)
         self._platform = [
             ProviderChoice(
                 None,
-                factory.build(spec.kind, spec.settings, spec.credentials, context),
+                factory.build(spec.kind, spec.settings, spec.credentials, operator),
                 spec.name,
             )
             for spec in platform

@@ -51,8 +51,9 @@ def create_account(
     now: datetime,
 ) -> ProviderAccount:
     require_writable(session, org_id=org_id, actor=actor, now=now)
-    # Building it proves the settings and credentials are complete, before anything is stored.
-    factory.build(kind, settings, credentials, context)
+    # Building it proves the settings and credentials are complete, and the checks for saving
+    # that its headers and hosts are allowed, before anything is stored.
+    factory.check(kind, settings, credentials, context)
     account = ProviderAccount(
         id=new_id("prv"),
         org_id=org_id,
@@ -103,7 +104,7 @@ def update_account(
         new_credentials = (
             credentials if credentials is not None else box.open(account.sealed_credentials)
         )
-        factory.build(account.kind, new_settings, new_credentials, context)
+        factory.check(account.kind, new_settings, new_credentials, context)
         account.settings = new_settings
         account.sealed_credentials = box.seal(new_credentials)
     if name is not None:

@@ -4,6 +4,11 @@ Each provider package registers a builder for its kind; the delivery engine asks
 by kind with what an organization (or the server's configuration) stored. A builder checks its
 settings and raises ProviderConfigError naming what is wrong, without any network access, so a
 bad configuration is refused when it is saved rather than when a call is due.
+
+`check` is what saving an account runs: the build, then the kind's own checks for saving,
+which may look a host up (an organization's hosts must be public, `telephony.hosts`) and are
+stricter than what a build of a stored account accepts (an old row is still built, and what
+it may no longer do is left out when a call is placed).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from typing import Any
 from tocsin.core.clock import Clock
 from tocsin.core.errors import InvalidInput
 from tocsin.telephony.base import Provider
+from tocsin.telephony.hosts import HostPolicy
 from tocsin.telephony.simulator import SimulatorProvider, check_behaviour
 
 
@@ -28,9 +34,14 @@ class BuildContext:
     clock: Clock
     data_dir: Path
     public_base_url: str
+    # Which hosts the provider may reach: a policy for organizations' accounts, None for the
+    # operator's own providers, which may point anywhere.
+    hosts: HostPolicy | None
 
 
 Builder = Callable[[Mapping[str, Any], Mapping[str, Any], BuildContext], Provider]
+# A kind's checks for saving an account, after it was built: raise ProviderConfigError.
+Check = Callable[[Mapping[str, Any], BuildContext], None]
 
 
 def _build_simulator(
@@ -54,9 +65,12 @@ def _build_simulator(
 class ProviderFactory:
     def __init__(self) -> None:
         self._builders: dict[str, Builder] = {"simulator": _build_simulator}
+        self._checks: dict[str, Check] = {}
 
-    def register(self, kind: str, builder: Builder) -> None:
+    def register(self, kind: str, builder: Builder, check: Check | None = None) -> None:
         self._builders[kind] = builder
+        if check is not None:
+            self._checks[kind] = check
 
     @property
     def kinds(self) -> list[str]:
@@ -76,3 +90,16 @@ class ProviderFactory:
                 code="unknown_provider",
             )
         return builder(settings, credentials, context)
+
+    def check(
+        self,
+        kind: str,
+        settings: Mapping[str, Any],
+        credentials: Mapping[str, Any],
+        context: BuildContext,
+    ) -> None:
+        """What may be saved: it builds, and the kind's checks for saving pass."""
+        self.build(kind, settings, credentials, context)
+        check = self._checks.get(kind)
+        if check is not None:
+            check(settings, context)

@@ -17,7 +17,10 @@ from tocsin.telephony.rest import PlivoProvider, TelnyxProvider, TwilioProvider,
 from tocsin.telephony.rest.builders import register_rest_providers
 
 CONTEXT = BuildContext(
-    clock=ManualClock(), data_dir=Path("/nonexistent"), public_base_url="https://t.example"
+    clock=ManualClock(),
+    data_dir=Path("/nonexistent"),
+    public_base_url="https://t.example",
+    hosts=None,
 )
 TELNYX_KEY = base64.b64encode(
     Ed25519PrivateKey.generate()

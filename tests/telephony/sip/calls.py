@@ -31,7 +31,7 @@ def trunk(sipp: Sipp, **overrides: object) -> SipTrunkConfig:
         "local_host": HOST,
         "caller_id": "+15550001111",
         "from_domain": "alerts.example",
-        "extra_headers": {"Identity": "eyJhbGciOiJFUzI1NiJ9.test;info=<https://cert.example/x>"},
+        "extra_headers": {"X-Customer-Ref": "ops;team=<db>"},
         "max_call_seconds": 8.0,
         "ring_timeout": 10.0,
         **overrides,

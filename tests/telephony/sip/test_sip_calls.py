@@ -57,7 +57,7 @@ def test_callee_presses_1_and_hears_the_prompt(tmp_path: Path) -> None:
     assert 'From: "+15550001111" <sip:+15550001111@alerts.example>;tag=' in invite
     assert "P-Asserted-Identity: <sip:+15550001111@alerts.example>" in invite
     assert "X-Tocsin-Attempt: attempt-press-1" in invite
-    assert "Identity: eyJhbGciOiJFUzI1NiJ9.test;info=<https://cert.example/x>" in invite
+    assert "X-Customer-Ref: ops;team=<db>" in invite
     assert "m=audio" in invite
     assert " RTP/AVP 0 8 101" in invite
     assert "a=rtpmap:101 telephone-event/8000" in invite

@@ -19,7 +19,9 @@ from tests.telephony.sip.calls import (
     trunk,
 )
 from tests.telephony.sip.sipp import HOST, requires_sipp, sipp_uas
+from tocsin.core.addresses import HostAllowlist
 from tocsin.telephony.base import CallEventKind, CallRequest, ProviderError
+from tocsin.telephony.hosts import HostPolicy
 from tocsin.telephony.sip import SipTrunkConfig, SipTrunkProvider
 from tocsin.telephony.sip.redirect import contact_number
 
@@ -107,6 +109,27 @@ def test_a_redirect_that_may_not_be_followed_places_no_call(
         f"The SIP trunk redirected the call (302 Moved Temporarily) "
         f"{because.format(host=host)}; no call was placed."
     )
+
+
+def test_an_organizations_trunk_is_not_redirected_to_a_private_host(tmp_path: Path) -> None:
+    """Issue 16, finding 1: with a host policy (an organization's trunk, allowed here by name),
+    the host a redirect names is checked like the trunk's own: 127.0.0.1 is not public and not
+    on the allowlist, so the call is not sent there."""
+    (tmp_path / "trunk").mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    policy = HostPolicy(HostAllowlist.parse("localhost"))
+    with sipp_uas("answer.xml", tmp_path / "elsewhere", replacements=answering()) as elsewhere:
+        host = f"{HOST}:{elsewhere.sip_port}"
+        moved = refusing("302 Moved Temporarily", headers=(f"Contact: <sip:+15559990000@{host}>",))
+        with sipp_uas("reject.xml", tmp_path / "trunk", replacements=moved) as sipp:
+            with pytest.raises(ProviderError) as raised:
+                place_call(trunk(sipp, host="localhost", hosts=policy), allowing([]))
+            assert sipp.wait() == 0, sipp.diagnostics()
+        assert elsewhere.received("INVITE") == []
+
+    assert raised.value.code == "sip_redirect"
+    assert "is not allowed" in raised.value.user_message
+    assert len(sipp.received("INVITE")) == 1
 
 
 def test_without_a_redirect_callback_no_redirect_is_followed(tmp_path: Path) -> None:

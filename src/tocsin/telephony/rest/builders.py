@@ -14,7 +14,9 @@ ProviderFactory. Identifiers and options go in settings; secrets go in credentia
             settings:    language, api_base_url
 
 Every builder checks what it is given without network access and raises ProviderConfigError
-naming the field at fault.
+naming the field at fault. For an organization's account (a context with a host policy), the
+provider sends every request through `hosts.PublicHostsTransport`, and saving the account
+checks that api_base_url is https and its host resolves only to public addresses.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
 from tocsin.telephony.base import Provider
 from tocsin.telephony.factory import BuildContext, ProviderConfigError, ProviderFactory
+from tocsin.telephony.hosts import PublicHostsTransport
 from tocsin.telephony.rest.plivo import PlivoConfig, PlivoProvider
 from tocsin.telephony.rest.telnyx import TelnyxConfig, TelnyxProvider
 from tocsin.telephony.rest.twilio import TwilioConfig, TwilioProvider
@@ -55,6 +58,19 @@ def _options(kind: str, settings: Mapping[str, Any], names: tuple[str, ...]) -> 
     return options
 
 
+def _transport(context: BuildContext) -> PublicHostsTransport | None:
+    """An organization's account reaches only the hosts its policy allows."""
+    return PublicHostsTransport(context.hosts) if context.hosts is not None else None
+
+
+def check_api_base_url(settings: Mapping[str, Any], context: BuildContext) -> None:
+    """Before an organization's account is saved: api_base_url, if set, is https on a host
+    that resolves only to public addresses (or is on the operator's allowlist)."""
+    url = settings.get("api_base_url")
+    if context.hosts is not None and url is not None:
+        context.hosts.check_url(str(url).strip(), what="settings: api_base_url")
+
+
 def build_twilio(
     settings: Mapping[str, Any], credentials: Mapping[str, Any], context: BuildContext
 ) -> Provider:
@@ -63,7 +79,9 @@ def build_twilio(
         auth_token=_text("twilio", "credentials", credentials, "auth_token"),
         **_options("twilio", settings, ("voice", "api_base_url")),
     )
-    return TwilioProvider(config, public_base_url=context.public_base_url)
+    return TwilioProvider(
+        config, public_base_url=context.public_base_url, transport=_transport(context)
+    )
 
 
 def build_plivo(
@@ -74,7 +92,9 @@ def build_plivo(
         auth_token=_text("plivo", "credentials", credentials, "auth_token"),
         **_options("plivo", settings, ("voice", "language", "api_base_url")),
     )
-    return PlivoProvider(config, public_base_url=context.public_base_url)
+    return PlivoProvider(
+        config, public_base_url=context.public_base_url, transport=_transport(context)
+    )
 
 
 def build_telnyx(
@@ -93,7 +113,9 @@ def build_telnyx(
         public_key=public_key,
         **_options("telnyx", settings, ("voice", "language", "api_base_url")),
     )
-    return TelnyxProvider(config, public_base_url=context.public_base_url)
+    return TelnyxProvider(
+        config, public_base_url=context.public_base_url, transport=_transport(context)
+    )
 
 
 def build_vonage(
@@ -112,11 +134,16 @@ def build_vonage(
         signature_secret=_text("vonage", "credentials", credentials, "signature_secret"),
         **_options("vonage", settings, ("language", "api_base_url")),
     )
-    return VonageProvider(config, public_base_url=context.public_base_url, clock=context.clock)
+    return VonageProvider(
+        config,
+        public_base_url=context.public_base_url,
+        clock=context.clock,
+        transport=_transport(context),
+    )
 
 
 def register_rest_providers(factory: ProviderFactory) -> None:
-    factory.register("twilio", build_twilio)
-    factory.register("plivo", build_plivo)
-    factory.register("telnyx", build_telnyx)
-    factory.register("vonage", build_vonage)
+    factory.register("twilio", build_twilio, check_api_base_url)
+    factory.register("plivo", build_plivo, check_api_base_url)
+    factory.register("telnyx", build_telnyx, check_api_base_url)
+    factory.register("vonage", build_vonage, check_api_base_url)

@@ -6,7 +6,10 @@
                       without any answer to an INVITE before the trunk counts as down and the
                       next account is tried; default 32), max_call_seconds, register
 
-TLS verifies the trunk's certificate against the system store.
+TLS verifies the trunk's certificate against the system store. Saving an account also checks
+each extra header against `sip.headers` (only X- names) and, for an organization's account,
+that the host resolves only to public addresses (`telephony.hosts`); a stored account is
+built whatever its headers, and its INVITEs carry only the allowed ones.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import Any
 
 from tocsin.telephony.base import Provider
 from tocsin.telephony.factory import BuildContext, ProviderConfigError, ProviderFactory
+from tocsin.telephony.sip import headers
 from tocsin.telephony.sip.config import SipTrunkConfig
 from tocsin.telephony.sip.provider import SipTrunkProvider
 
@@ -63,11 +67,36 @@ def build_sip(
             ),
             register=bool(settings.get("register", False)),
             tls_context=ssl.create_default_context() if transport == "tls" else None,
+            hosts=context.hosts,
         )
+    except headers.MalformedHeader as exc:
+        raise ProviderConfigError(
+            f"sip settings: {exc}", code="sip_header_not_allowed", details={"header": exc.name}
+        ) from exc
     except (TypeError, ValueError, AttributeError) as exc:
         raise ProviderConfigError(f"sip settings: {exc}") from exc
     return SipTrunkProvider(config, context.clock)
 
 
+def check_sip(settings: Mapping[str, Any], context: BuildContext) -> None:
+    """Before an account is saved: every extra header allowed, and the host allowed by the
+    context's host policy (looked up now)."""
+    extra = settings.get("extra_headers", {})
+    if len(extra) > headers.MAX_HEADERS:
+        raise ProviderConfigError(
+            f"sip settings: at most {headers.MAX_HEADERS} extra_headers",
+            code="sip_header_not_allowed",
+        )
+    for name, value in extra.items():
+        why = headers.refusal(str(name), value)
+        if why is not None:
+            raise ProviderConfigError(
+                f"sip settings: {why}", code="sip_header_not_allowed", details={"header": name}
+            )
+    if context.hosts is not None:
+        host = str(settings["host"]).strip()
+        context.hosts.addresses(host, int(settings.get("port", 5060)), what="sip settings: host")
+
+
 def register_sip_provider(factory: ProviderFactory) -> None:
-    factory.register("sip", build_sip)
+    factory.register("sip", build_sip, check_sip)

@@ -6,6 +6,9 @@ import ssl
 from dataclasses import dataclass, field
 from typing import Literal
 
+from tocsin.telephony.hosts import HostPolicy
+from tocsin.telephony.sip.headers import check_well_formed
+
 Transport = Literal["udp", "tcp", "tls"]
 Codec = Literal["PCMU", "PCMA"]
 
@@ -15,8 +18,10 @@ class SipTrunkConfig:
     """Where and how to send calls.
 
     IP-authenticated trunks need no username/password and no REGISTER; credentials are used
-    only to answer 401/407 challenges. `extra_headers` go on every INVITE (for example a
-    STIR/SHAKEN `Identity` header signed elsewhere).
+    only to answer 401/407 challenges. `extra_headers` go on every INVITE, those that
+    `sip.headers` allows (names starting X-). With `hosts`, the trunk and every host a
+    redirect names are looked up and checked by that policy before anything is sent (an
+    organization's trunk); without it, any host is reached (the operator's own).
     """
 
     host: str
@@ -41,6 +46,7 @@ class SipTrunkConfig:
     register: bool = False
     tls_context: ssl.SSLContext | None = None
     user_agent: str = "Tocsin"
+    hosts: HostPolicy | None = None
 
     def __post_init__(self) -> None:
         if self.transport not in ("udp", "tcp", "tls"):
@@ -54,8 +60,7 @@ class SipTrunkConfig:
             if not 0 < low <= high < 65536:
                 raise ValueError("rtp_port_range must be (low, high) within 1..65535")
         for name, value in self.extra_headers.items():
-            if any(c in name + value for c in "\r\n") or ":" in name:
-                raise ValueError(f"invalid extra header {name!r}")
+            check_well_formed(name, value)
 
     @property
     def domain(self) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 
 from tocsin.telephony.base import CallRequest
-from tocsin.telephony.sip import digest
+from tocsin.telephony.sip import digest, headers
 from tocsin.telephony.sip.config import SipTrunkConfig
 from tocsin.telephony.sip.datagrams import Address
 from tocsin.telephony.sip.message import SipMessage, new_branch, new_tag, uri_of
@@ -93,7 +93,7 @@ class Dialog:
             invite.add("Min-SE", str(session_expires))
         invite.add("User-Agent", config.user_agent)
         invite.add("X-Tocsin-Attempt", self.request.idempotency_key)
-        for name, value in config.extra_headers.items():
+        for name, value in headers.allowed(config.extra_headers):
             invite.add(name, value)
         if authorization is not None:
             invite.add(*authorization)

@@ -4,6 +4,10 @@ UDP uses one socket; TCP and TLS one stream. Incoming messages are handed to the
 owns their Call-ID; a request for an unknown call gets 481. Over UDP a message may go to
 another host than the trunk (a call redirected there), and a response goes back to where its
 request came from.
+
+With a host policy (an organization's trunk, `SipTrunkConfig.hosts`), the trunk and every host
+a redirect names are looked up and checked before anything is sent, and the socket talks to
+the address that was checked; a refused host is a trunk that cannot be reached.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import logging
 import socket
 from collections.abc import Callable
 
+from tocsin.telephony.hosts import HostRefused
 from tocsin.telephony.sip.config import SipTrunkConfig
 from tocsin.telephony.sip.datagrams import Address, Datagrams
 from tocsin.telephony.sip.message import SipMessage, SipParseError, parse, response_to, split_stream
@@ -70,10 +75,7 @@ class SipTransport:
         if config.transport == "udp":
             # Resolve the trunk once: sendto() with a host name would look it up on every send,
             # blocking the event loop.
-            addresses = await loop.getaddrinfo(
-                config.host, config.port, family=socket.AF_INET, type=socket.SOCK_DGRAM
-            )
-            self._trunk_address = str(addresses[0][4][0]), config.port
+            self._trunk_address = await self._ipv4_address(config.host, config.port)
             sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
             # Many calls answered at once send a burst of 100/180/200s; the default buffer
             # (about 90 small datagrams on Linux) drops some, and each loss costs a retransmit.
@@ -90,7 +92,7 @@ class SipTransport:
             self.local_host, self.local_port = transport.get_extra_info("sockname")[:2]
         else:
             reader, writer = await asyncio.open_connection(
-                config.host,
+                await self._checked_host(config.host, config.port),
                 config.port,
                 ssl=config.tls_context if config.transport == "tls" else None,
                 server_hostname=config.host if config.transport == "tls" else None,
@@ -148,13 +150,34 @@ class SipTransport:
             if (host, port) != (self.config.host, self.config.port):
                 raise TransportError(f"{host}:{port} is not the trunk")
             return self._trunk_address
+        return await self._ipv4_address(host, port)
+
+    async def _ipv4_address(self, host: str, port: int) -> Address:
+        """Where UDP for `host` goes: its IPv4 address, looked up off the event loop and, with
+        a host policy, allowed by it."""
+        policy = self.config.hosts
         try:
+            if policy is not None:
+                found = await policy.address_for(host, port, what="SIP host", family=socket.AF_INET)
+                return found, port
             addresses = await asyncio.get_running_loop().getaddrinfo(
                 host, port, family=socket.AF_INET, type=socket.SOCK_DGRAM
             )
+        except HostRefused as refused:
+            raise TransportError(refused.message) from refused
         except OSError as error:
             raise TransportError(f"cannot resolve {host}: {error}") from error
         return str(addresses[0][4][0]), port
+
+    async def _checked_host(self, host: str, port: int) -> str:
+        """What a TCP or TLS connection to the trunk dials: with a host policy, the address
+        it allowed (TLS still checks the certificate against `host`); else the name."""
+        if self.config.hosts is None:
+            return host
+        try:
+            return await self.config.hosts.address_for(host, port, what="SIP host")
+        except HostRefused as refused:
+            raise TransportError(refused.message) from refused
 
     def _received(self, data: bytes, source: Address | None = None) -> None:
         if not data.strip():

@@ -1,0 +1,143 @@
+"""Issue 16, finding 1: an organization's SIP `extra_headers` could carry P-Asserted-Identity
+or Remote-Party-ID, and the trunk saw whatever number the customer wrote there. Only harmless
+headers (names starting X-) are taken: others are refused when the account is saved and left
+out of the INVITE of an account saved before the rule."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests import rows, seeded
+from tests.factories import ok
+from tests.telephony.sip.sipp import HOST, requires_sipp, sipp_uas
+from tocsin.providers.models import ProviderAccount
+from tocsin.runtime import Runtime
+
+pytestmark = pytest.mark.usefixtures("fast_password_hashing")
+
+SPOOFED = "<sip:+12024561111@x>"
+
+
+def sip_settings(port: int, **extra: Any) -> dict[str, Any]:
+    return {
+        "host": HOST,
+        "port": port,
+        "advertised_host": HOST,
+        "caller_id": "+447400000001",
+        "max_call_seconds": 10,
+        **extra,
+    }
+
+
+def save(client: TestClient, tenant: seeded.Tenant, settings: dict[str, Any]) -> Any:
+    return client.post(
+        f"/v1/orgs/{tenant.org_id}/providers",
+        json={"kind": "sip", "name": "Our trunk", "settings": settings},
+        headers=tenant.auth,
+    )
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "P-Asserted-Identity",
+        "p-asserted-identity",
+        "Remote-Party-ID",
+        "P-Preferred-Identity",
+        "Privacy",
+        "Identity",
+        "From",
+        "Via",
+        "Contact",
+        "Route",
+        "Diversion",
+        "History-Info",
+        "Content-Type",
+        "Max-Forwards",
+        "X-Tocsin-Attempt",
+    ],
+)
+def test_identity_and_routing_headers_are_refused_when_saved(
+    client: TestClient, runtime: Runtime, header: str
+) -> None:
+    """Issue 16, finding 1: P-Asserted-Identity and friends were saved and sent."""
+    tenant = seeded.tenant(runtime)
+    response = save(client, tenant, sip_settings(5060, extra_headers={header: SPOOFED}))
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert error["code"] == "sip_header_not_allowed"
+    assert header in error["message"]
+    assert error["details"] == {"header": header}
+
+
+@pytest.mark.parametrize(
+    ("header", "value"),
+    [
+        ("X-Bad\r\nFrom", "x"),
+        ("X-Ok", "a\r\nP-Asserted-Identity: <sip:+12024561111@x>"),
+        ("X-Ok", "a\nb"),
+        ("X-Ok", "nul\x00"),
+        ("X Space", "x"),
+        ("X-Colon:", "x"),
+        ("X-(paren)", "x"),
+        ("X-Ünicode", "x"),
+    ],
+)
+def test_line_breaks_and_non_token_names_are_refused(
+    client: TestClient, runtime: Runtime, header: str, value: str
+) -> None:
+    tenant = seeded.tenant(runtime)
+    response = save(client, tenant, sip_settings(5060, extra_headers={header: value}))
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["code"] == "sip_header_not_allowed"
+
+
+def test_x_headers_are_saved(client: TestClient, runtime: Runtime) -> None:
+    tenant = seeded.tenant(runtime)
+    settings = sip_settings(5060, extra_headers={"X-Customer-Ref": "ops team; tier=1 <a@b>"})
+    ok(save(client, tenant, settings), 201)
+
+
+@requires_sipp
+def test_an_account_saved_before_the_rule_sends_no_identity_header(
+    client: TestClient, runtime: Runtime, tmp_path: Path
+) -> None:
+    """Issue 16, finding 1: a captured INVITE carried the customer's +1 202 456 1111."""
+    tenant = seeded.tenant(runtime)
+    with sipp_uas("busy.xml", tmp_path, rtp_echo=False) as sipp:
+        account_id = rows.provider_account(
+            runtime, tenant.org_id, "sip", settings=sip_settings(sipp.sip_port)
+        )
+        # Written as the API wrote it before headers were checked.
+        with runtime.database.write() as session:
+            account = session.get(ProviderAccount, account_id)
+            assert account is not None
+            account.settings = sip_settings(
+                sipp.sip_port,
+                extra_headers={
+                    "P-Asserted-Identity": SPOOFED,
+                    "Remote-Party-ID": f"{SPOOFED};party=calling;screen=yes",
+                    "X-Customer-Ref": "kept",
+                },
+            )
+        ok(
+            client.post(
+                f"/v1/hooks/{tenant.endpoint_id}",
+                json={"title": "Disk full on db1", "severity": "critical"},
+                headers=tenant.alert_key,
+            ),
+            202,
+        )
+        assert asyncio.run(runtime.build_worker().run_until_idle()) == 1
+        assert sipp.wait() == 0, sipp.diagnostics()
+
+    (invite,) = sipp.received("INVITE")
+    assert "12024561111" not in invite
+    assert "remote-party-id" not in invite.lower()
+    assert invite.count("P-Asserted-Identity:") == 1  # ours, naming the caller ID
+    assert "X-Customer-Ref: kept" in invite
