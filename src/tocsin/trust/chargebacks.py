@@ -1,4 +1,5 @@
-"""A violation of the chargeback rule files a trust case, once per violation.
+"""A violation of the chargeback rule files a trust case, once per violation; a payment by a
+terminated account's card or customer suspends the organization it paid for (`marked_payers`).
 
 Paddle's notifications are received here, above billing, so that the case is filed in the
 same transaction as the adjustment that completed the violation: billing records the
@@ -17,8 +18,10 @@ from tocsin.billing.chargeback_rule import Violation
 from tocsin.billing.chargebacks import judgement_of
 from tocsin.billing.paddle.events import ADJUSTMENT_EVENTS, Received, receive_event
 from tocsin.billing.paddle.subscriptions import PaddleContext
+from tocsin.billing.paddle.transactions import PAID_EVENTS
 from tocsin.core.actors import Actor
 from tocsin.trust.cases import open_case
+from tocsin.trust.marked_payers import check_payer
 from tocsin.trust.models import CaseKind, TrustCase
 
 CHARGEBACK_RULE = Actor("system", "chargeback-rule")
@@ -27,15 +30,21 @@ CHARGEBACK_RULE = Actor("system", "chargeback-rule")
 def receive_paddle_event(
     session: Session, event: dict[str, Any], *, context: PaddleContext
 ) -> Received:
-    """Apply one verified Paddle notification, and file a case for each chargeback violation
-    it completed."""
+    """Apply one verified Paddle notification; file a case for each chargeback violation it
+    completed, and suspend an organization a terminated account's card or customer paid for
+    (`marked_payers`)."""
     received = receive_event(session, event, context=context)
-    if (
-        received.org_id is not None
-        and received.result == "applied"
-        and received.event_type in ADJUSTMENT_EVENTS
-    ):
+    if received.org_id is None or received.result != "applied":
+        return received
+    if received.event_type in ADJUSTMENT_EVENTS:
         file_violations(session, org_id=received.org_id, context=context)
+    elif received.event_type in PAID_EVENTS:
+        check_payer(
+            session,
+            org_id=received.org_id,
+            transaction_id=str(event["data"]["id"]),
+            context=context,
+        )
     return received
 
 

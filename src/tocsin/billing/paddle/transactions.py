@@ -81,7 +81,7 @@ def apply_transaction(
         check_claims_during_trial(
             session,
             org_id=transaction.org_id,
-            claims=_payer_claims(session, transaction, context.digest_key),
+            claims=payer_claims(session, transaction, context.digest_key),
             billing=context.billing,
             actor=PADDLE,
             now=context.now,
@@ -100,7 +100,7 @@ def apply_transaction(
     return "applied"
 
 
-def _payer_claims(session: Session, transaction: PaymentTransaction, key: bytes) -> list[Claim]:
+def payer_claims(session: Session, transaction: PaymentTransaction, key: bytes) -> list[Claim]:
     """The card, the Paddle customer and the e-mail Paddle has for that customer."""
     claims = []
     if transaction.payment_fingerprint is not None:
