@@ -94,6 +94,7 @@ class AuditAction(StrEnum):
 
     # Numbers: consent and the lists that stop calls.
     CONSENT_RECORDED = "consent.recorded"
+    CONSENT_WITHDRAWN = "consent.withdrawn"
     NUMBER_DO_NOT_CALL = "number.do_not_call"
     NUMBER_PLATFORM_OPT_OUT = "number.platform_opt_out"
     # A number the screen refused when someone tried to add it: the policy counts an attempt to
