@@ -1,4 +1,4 @@
-"""Migration 0011 turns usage counters keyed by local date into periods keyed by their UTC start,
+"""Migration 0013_evidence turns usage counters keyed by local date into periods keyed by their UTC start,
 in each organization's zone, and back."""
 
 from __future__ import annotations
@@ -16,6 +16,9 @@ from sqlalchemy.engine import make_url
 
 from tocsin.db.engine import Database, normalise_url
 from tocsin.migrations.upgrade import alembic_config, upgrade
+
+# The revision before the one under test.
+BEFORE = "0012_trial"
 
 
 @pytest.fixture
@@ -47,7 +50,7 @@ def test_counters_keyed_by_local_dates_become_periods_of_the_organizations_zone(
     fresh_database: Database,
 ) -> None:
     database = fresh_database
-    upgrade(database, "0010")
+    upgrade(database, BEFORE)
     with database.engine.begin() as connection:
         connection.execute(
             text(
@@ -79,12 +82,12 @@ def test_counters_keyed_by_local_dates_become_periods_of_the_organizations_zone(
 
     if database.is_postgres:
         config = alembic_config(database)
-        command.downgrade(config, "0010")
+        command.downgrade(config, BEFORE)
     else:
         with database.write_engine.begin() as connection:
             config = alembic_config(database)
             config.attributes["connection"] = connection
-            command.downgrade(config, "0010")
+            command.downgrade(config, BEFORE)
     with database.engine.connect() as connection:
         back = connection.execute(
             text("SELECT period, calls, spend_cents FROM usage_counters ORDER BY period")
