@@ -1,5 +1,5 @@
-"""Migration 0013_evidence turns usage counters keyed by local date into periods keyed by their UTC start,
-in each organization's zone, and back."""
+"""Migration 0013_evidence turns usage counters keyed by local date into periods keyed by their
+UTC start, in each organization's zone, and back."""
 
 from __future__ import annotations
 

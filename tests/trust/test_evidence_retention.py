@@ -185,6 +185,12 @@ def test_evidence_is_named_by_the_action_itself() -> None:
         AuditAction.NOTICE_ENFORCEMENT_SUSPENSION,
         AuditAction.NOTICE_APPEAL_GRANT,
         AuditAction.NOTICE_TRIAL_REFUSED,
+        AuditAction.NOTICE_TRIAL_ENDED,
+        AuditAction.NUMBER_REFUSED,
+        AuditAction.CASE_OPENED_CHARGEBACK,
+        AuditAction.BILLING_REFUND_REQUEST_ANSWERED,
+        AuditAction.ORG_TIMEZONE_CHANGED,
+        AuditAction.CONSENT_WITHDRAWN,
     }
     ordinary = {
         AuditAction.USER_LOGGED_IN,
@@ -195,6 +201,7 @@ def test_evidence_is_named_by_the_action_itself() -> None:
         AuditAction.ESCALATION_CALLING,
         AuditAction.NOTICE_QUOTA_LOW,
         AuditAction.BILLING_PLAN_CHANGED,
+        AuditAction.USER_EMAIL_VERIFIED,
     }
     assert {action for action in evidence if not action.is_evidence} == set()
     assert {action for action in ordinary if action.is_evidence} == set()

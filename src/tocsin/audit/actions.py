@@ -28,10 +28,12 @@ EVIDENCE = frozenset(
         # Which policy was in force and who accepted it.
         "policy",
         # Trial claims and refusals (the repeated-trial detector reads 30 days of them), and
-        # chargebacks (the policy counts them over 12 months).
+        # chargebacks and the refund requests that excuse them (the rule looks back 12 months).
         "billing.trial_started",
         "billing.trial_refused",
         "billing.chargeback",
+        "billing.refund_request_recorded",
+        "billing.refund_request_answered",
         # A time-zone change moves where quota periods start: the quota evasion it might be.
         "org.timezone_changed",
         # What the owners were told about enforcement, appeals, trials and policy changes.
@@ -41,6 +43,7 @@ EVIDENCE = frozenset(
         "notice.appeal_grant",
         "notice.appeal_uphold",
         "notice.trial_refused",
+        "notice.trial_ended",
         "notice.policy_change",
     }
 )
