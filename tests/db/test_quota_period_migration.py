@@ -1,4 +1,4 @@
-"""Migration 0013_evidence turns usage counters keyed by local date into periods keyed by their
+"""Migration 0015_evidence turns usage counters keyed by local date into periods keyed by their
 UTC start, in each organization's zone, and back."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from tocsin.db.engine import Database, normalise_url
 from tocsin.migrations.upgrade import alembic_config, upgrade
 
 # The revision before the one under test.
-BEFORE = "0012_trial"
+BEFORE = "0014_sms"
 
 
 @pytest.fixture

@@ -191,6 +191,11 @@ def test_evidence_is_named_by_the_action_itself() -> None:
         AuditAction.BILLING_REFUND_REQUEST_ANSWERED,
         AuditAction.ORG_TIMEZONE_CHANGED,
         AuditAction.CONSENT_WITHDRAWN,
+        AuditAction.SMS_STOPPED,
+        AuditAction.ORG_HOME_COUNTRY_CHANGED,
+        AuditAction.ORG_CREATION_REFUSED,
+        AuditAction.CONTACT_BLOCKED,
+        AuditAction.CASE_OPENED_BILLING,
     }
     ordinary = {
         AuditAction.USER_LOGGED_IN,

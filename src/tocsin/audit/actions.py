@@ -19,10 +19,13 @@ EVIDENCE = frozenset(
         # Enforcement and the case queue, a case's history included.
         "enforcement",
         "case",
-        # Consent, do-not-call, opt-outs and numbers refused. (The codes sent to numbers are
-        # rows of number_verifications, which nothing purges.)
+        # Consent, do-not-call, opt-outs (the SMS stop list too) and numbers refused or blocked.
+        # (The codes sent to numbers are rows of number_verifications, which nothing purges.)
         "consent",
         "number",
+        "sms",
+        "contact.blocked",
+        "contact.unblocked",
         # Every call placed or refused, and what stopped it.
         "call",
         # Which policy was in force and who accepted it.
@@ -34,8 +37,15 @@ EVIDENCE = frozenset(
         "billing.chargeback",
         "billing.refund_request_recorded",
         "billing.refund_request_answered",
-        # A time-zone change moves where quota periods start: the quota evasion it might be.
+        # What could be evasion: a time-zone change moves where quota periods end, a home
+        # country change which calls are international, and a refused organization is someone
+        # marked trying again.
         "org.timezone_changed",
+        "org.home_country_changed",
+        "org.creation_refused",
+        # A termination's end of the subscription.
+        "billing.subscription_ended",
+        "billing.subscription_cancel_failed",
         # What the owners were told about enforcement, appeals, trials and policy changes.
         "notice.enforcement_warning",
         "notice.enforcement_suspension",
@@ -44,6 +54,7 @@ EVIDENCE = frozenset(
         "notice.appeal_uphold",
         "notice.trial_refused",
         "notice.trial_ended",
+        "notice.contacts_blocked",
         "notice.policy_change",
     }
 )

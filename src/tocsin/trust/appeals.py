@@ -7,7 +7,8 @@ it holds consent for. An appeal is a case with a target answer date five busines
 it was filed; past that, it shows as overdue in the queue. Each action can be appealed once.
 It is decided by a platform administrator other than the one who took the action and the one
 who filed the appeal (`trust.deciders`). Granting an appeal lifts the action (and is the only
-way a termination is lifted); upholding it leaves the action as it is. Either way the organization's owners are told.
+way a termination is lifted); upholding it leaves the action as it is. Either way the
+organization's owners are told.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """quota periods are instants: usage counters keyed by each period's UTC start, the calls
 counted in them, and when an organization's time zone last changed
 
-Revision ID: 0013_evidence
-Revises: 0012_trial
+Revision ID: 0015_evidence
+Revises: 0014_sms
 Create Date: 2026-12-02
 """
 
@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0013_evidence"
-down_revision: str | None = "0012_trial"
+revision: str = "0015_evidence"
+down_revision: str | None = "0014_sms"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
