@@ -11,6 +11,13 @@ from tocsin.trust.cases import open_case
 from tocsin.trust.models import CaseKind
 
 
+def staff(cli: CliRunner, email: str) -> str:
+    """A platform administrator made from the shell; their email, for `--as`."""
+    run(cli, "user", "create", email, "--password-stdin", stdin="a long enough passphrase\n")
+    run(cli, "admin", "grant", email)
+    return email
+
+
 def test_an_appeal_is_listed_answered_and_traced_from_the_shell(cli: CliRunner) -> None:
     org = run(cli, "org", "create", "Acme Ops", "--country", "GB")
     action = run(
@@ -36,7 +43,12 @@ def test_an_appeal_is_listed_answered_and_traced_from_the_shell(cli: CliRunner) 
     assert run(cli, "case", "list", "--overdue") == []
     assert "say why" in fails(cli, "case", "update", case_id, "--status", "dismissed")
     run(cli, "case", "update", case_id, "--note", "looking")
-    decided = run(cli, "case", "decide", case_id, "grant", "--note", "verified rota")
+    # An appeal is answered by a named administrator: the unnamed shell may not.
+    assert "--as EMAIL" in fails(
+        cli, "case", "update", case_id, "--status", "dismissed", "--resolution", "no"
+    )
+    admin = staff(cli, "dana@tocsin.example")
+    decided = run(cli, "case", "decide", case_id, "grant", "--note", "verified rota", "--as", admin)
     assert decided["status"] == "resolved"
     shown = run(cli, "case", "show", case_id)
     assert [event["action"] for event in shown["history"]] == [
@@ -71,3 +83,53 @@ def test_acting_on_a_case_records_the_action_on_it(cli: CliRunner) -> None:
     shown = run(cli, "case", "show", case_id)
     assert shown["action_id"] == acted["action_id"]
     assert shown["history"][-1]["action"] == "case.action_taken"
+
+
+def test_at_the_shell_the_administrator_who_acted_or_filed_does_not_decide(
+    cli: CliRunner,
+) -> None:
+    """issue 16, finding 11: the admin who took an action could decide the appeal against it;
+    a user's action could not be appealed."""
+    acting, filing, deciding = (
+        staff(cli, f"{name}@tocsin.example") for name in ("ana", "bea", "cal")
+    )
+    org = run(cli, "org", "create", "Acme Ops", "--country", "GB")
+    user = run(cli, "user", "create", "ops@example.com", "--password-stdin", stdin="passphrase!\n")
+    runtime = open_runtime()
+    with runtime.database.write() as session:
+        case, _ = open_case(
+            session,
+            kind=CaseKind.ABUSE_REPORT,
+            summary="calls at night",
+            details={},
+            actor=CLI_ACTOR,
+            now=runtime.clock.now(),
+            org_id=org["id"],
+        )
+        report_id = case.id
+    acted = run(
+        cli,
+        "case",
+        "act",
+        report_id,
+        "suspension",
+        "user",
+        user["id"],
+        "--reason",
+        "r",
+        "--as",
+        acting,
+    )
+    appeal = run(
+        cli, "case", "appeal", acted["action_id"], "--statement", "by mail", "--as", filing
+    )
+    assert appeal["kind"] == "appeal"
+
+    for who in (acting, filing):
+        refused = fails(cli, "case", "decide", appeal["id"], "uphold", "--note", "n", "--as", who)
+        assert "another administrator decides it" in refused
+    assert "not a platform administrator" in fails(
+        cli, "case", "decide", appeal["id"], "grant", "--note", "n", "--as", "ops@example.com"
+    )
+    decided = run(cli, "case", "decide", appeal["id"], "grant", "--note", "ok", "--as", deciding)
+    assert decided["status"] == "resolved"

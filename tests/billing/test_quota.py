@@ -16,7 +16,17 @@ from tocsin.billing.models import UsageCounter
 from tocsin.billing.usage import Counted, Refused, count_call, give_back
 from tocsin.core.clock import ManualClock
 from tocsin.paging.models import CallAttempt
-from tocsin.policy.quota import CallCaps, CapKind, calls_left, low_quota_sentence, periods_at
+from tocsin.policy.quota import (
+    CallCaps,
+    CapKind,
+    Period,
+    PeriodKind,
+    calendar_period,
+    calls_left,
+    current_period,
+    low_quota_sentence,
+    periods_at,
+)
 from tocsin.runtime import Runtime
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
@@ -34,23 +44,59 @@ def utc(*parts: int) -> datetime:
 def test_a_day_is_the_organizations_local_day() -> None:
     # 02:00 UTC on 1 February is still 31 January in New York.
     periods = periods_at(utc(2026, 2, 1, 2, 0), NEW_YORK)
-    assert (periods.day, periods.month) == ("2026-01-31", "2026-01")
+    assert (periods.day.label, periods.month.label) == ("2026-01-31", "2026-01")
+    assert periods.day.starts_at == utc(2026, 1, 31, 5, 0)
     assert periods.day_resets_at == utc(2026, 2, 1, 5, 0)
+    assert periods.month.starts_at == utc(2026, 1, 1, 5, 0)
     assert periods.month_resets_at == utc(2026, 2, 1, 5, 0)
 
 
 def test_half_hour_zones_and_the_month_boundary() -> None:
     periods = periods_at(utc(2026, 1, 31, 19, 0), "Asia/Kolkata")
-    assert (periods.day, periods.month) == ("2026-02-01", "2026-02")
+    assert (periods.day.label, periods.month.label) == ("2026-02-01", "2026-02")
     assert periods.day_resets_at == utc(2026, 2, 1, 18, 30)
 
 
 def test_a_daylight_saving_day_resets_at_the_next_local_midnight() -> None:
     # New York springs forward on 8 March 2026: that midnight is EST, the next one EDT.
     periods = periods_at(utc(2026, 3, 8, 12, 0), NEW_YORK)
-    assert periods.day == "2026-03-08"
+    assert periods.day.label == "2026-03-08"
     assert periods.day_resets_at == utc(2026, 3, 9, 4, 0)
     assert periods.month_resets_at == utc(2026, 4, 1, 4, 0)
+
+
+UTC_DAY = Period(PeriodKind.DAY, utc(2026, 1, 10), utc(2026, 1, 11), "2026-01-10")
+UTC_MONTH = Period(PeriodKind.MONTH, utc(2026, 1, 1), utc(2026, 2, 1), "2026-01")
+
+
+def test_a_period_already_counted_lasts_whatever_the_zone_is_now() -> None:
+    """issue 16, finding 6: at 11:00 UTC Kiritimati is a day ahead, but the UTC day counted
+    so far is still the one a call counts in."""
+    periods = periods_at(
+        utc(2026, 1, 10, 11), "Pacific/Kiritimati", latest_day=UTC_DAY, latest_month=UTC_MONTH
+    )
+    assert (periods.day, periods.month) == (UTC_DAY, UTC_MONTH)
+
+
+def test_the_next_period_starts_where_the_counted_one_ended() -> None:
+    # After the UTC day, Tokyo's next midnight (15:00 UTC) is 15 hours on: a day of its own.
+    after = current_period(PeriodKind.DAY, utc(2026, 1, 11, 1), "Asia/Tokyo", UTC_DAY)
+    assert after == Period(PeriodKind.DAY, utc(2026, 1, 11), utc(2026, 1, 11, 15), "2026-01-11")
+
+
+def test_a_stub_shorter_than_half_a_period_joins_the_next() -> None:
+    # After the UTC day, New York's midnight is only 5 hours on: the stub joins its next day.
+    after = current_period(PeriodKind.DAY, utc(2026, 1, 11, 1), NEW_YORK, UTC_DAY)
+    assert after == Period(PeriodKind.DAY, utc(2026, 1, 11), utc(2026, 1, 12, 5), "2026-01-11")
+    # The same for a month: Kiritimati's February began ten hours before the UTC January ended.
+    month = current_period(PeriodKind.MONTH, utc(2026, 2, 1, 1), "Pacific/Kiritimati", UTC_MONTH)
+    assert month == Period(PeriodKind.MONTH, utc(2026, 2, 1), utc(2026, 2, 28, 10), "2026-02")
+
+
+def test_a_gap_since_the_last_counted_period_starts_at_the_local_boundary() -> None:
+    later = current_period(PeriodKind.DAY, utc(2026, 1, 20, 12), NEW_YORK, UTC_DAY)
+    assert later == calendar_period(PeriodKind.DAY, utc(2026, 1, 20, 12), NEW_YORK)
+    assert later.starts_at == utc(2026, 1, 20, 5)
 
 
 def test_an_unknown_time_zone_is_refused() -> None:
@@ -104,13 +150,22 @@ def test_counting_stops_at_the_daily_cap_and_gives_back(runtime: Runtime) -> Non
     assert refused.cap == CapKind.DAILY
     assert refused.resets_at == utc(2026, 1, 2)
     with runtime.database.write() as session:
-        give_back(session, org_id=org_id, day=periods.day, cost_cents=2)
+        give_back(
+            session,
+            org_id=org_id,
+            day_starts_at=periods.day.starts_at,
+            month_starts_at=periods.month.starts_at,
+            cost_cents=2,
+        )
     with runtime.database.read() as session:
         rows = {
-            row.period: (row.calls, row.spend_cents)
+            (row.kind, row.starts_at, row.ends_at, row.label): (row.calls, row.spend_cents)
             for row in session.scalars(select(UsageCounter).where(UsageCounter.org_id == org_id))
         }
-    assert rows == {"2026-01-01": (2, 4), "2026-01": (2, 4)}
+    assert rows == {
+        ("day", utc(2026, 1, 1), utc(2026, 1, 2), "2026-01-01"): (2, 4),
+        ("month", utc(2026, 1, 1), utc(2026, 2, 1), "2026-01"): (2, 4),
+    }
 
 
 def test_the_spend_limit_refuses_before_the_monthly_quota(runtime: Runtime) -> None:
@@ -126,7 +181,7 @@ def test_the_spend_limit_refuses_before_the_monthly_quota(runtime: Runtime) -> N
     assert refused.cap == CapKind.SPEND
     # The refused call left the day's count as it was.
     with runtime.database.read() as session:
-        day = session.get(UsageCounter, (org_id, "2026-01-01"))
+        day = session.get(UsageCounter, (org_id, "day", utc(2026, 1, 1)))
         assert day is not None
         assert (day.calls, day.spend_cents) == (2, 4)
 

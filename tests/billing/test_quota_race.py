@@ -82,7 +82,7 @@ def test_eight_workers_cannot_overrun_the_monthly_quota(
     with runtime.database.read() as session:
         placed = session.scalar(select(func.count()).select_from(CallAttempt))
         outcomes = Counter(session.scalars(select(CallJob.outcome)))
-        month = session.scalars(select(UsageCounter.calls).where(UsageCounter.period == "2026-01"))
+        month = session.scalars(select(UsageCounter.calls).where(UsageCounter.label == "2026-01"))
         exhausted = session.scalar(
             select(func.count()).select_from(Notice).where(Notice.kind == "quota_exhausted")
         )

@@ -26,7 +26,7 @@ from tocsin.policy.dial_gate import (
     Usage,
     decide,
 )
-from tocsin.policy.quota import CallCaps, CapKind, Periods
+from tocsin.policy.quota import CallCaps, CapKind, Period, PeriodKind, Periods
 from tocsin.safety import Reason, ReasonCode, Verdict
 
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
@@ -50,7 +50,8 @@ SUSPENDED = Enforcement("org_suspended", "robocalling")
 BUSY_NUMBER = (NOW - timedelta(minutes=5), NOW - timedelta(minutes=8), NOW - timedelta(minutes=10))
 CAPS = CallCaps(monthly_calls=100, daily_calls=10, monthly_spend_cents=500, cost_cents=2)
 PERIODS = Periods(
-    day="2024-05-01", month="2024-05", day_resets_at=TOMORROW, month_resets_at=NEXT_MONTH
+    day=Period(PeriodKind.DAY, TOMORROW - timedelta(days=1), TOMORROW, "2024-05-01"),
+    month=Period(PeriodKind.MONTH, datetime(2024, 5, 1, tzinfo=UTC), NEXT_MONTH, "2024-05"),
 )
 
 # A job whose call may go: every row below changes what makes it the row it is.

@@ -39,7 +39,9 @@ def test_each_organization_keeps_its_plans_retention(runtime: Runtime, clock: Ma
                 )
 
     with runtime.database.write() as session:
-        removed = purge_audit_log(session, billing=runtime.billing, now=clock.now())
+        removed = purge_audit_log(
+            session, billing=runtime.billing, evidence_days=730, now=clock.now()
+        )
     with runtime.database.read() as session:
         kept = {
             (row.org_id, row.action)
@@ -63,5 +65,7 @@ def test_each_organization_keeps_its_plans_retention(runtime: Runtime, clock: Ma
         org = session.get(Organization, paying)
         assert org is not None
         org.plan_ends_at = clock.now()
-        removed = purge_audit_log(session, billing=runtime.billing, now=clock.now())
+        removed = purge_audit_log(
+            session, billing=runtime.billing, evidence_days=730, now=clock.now()
+        )
     assert removed == 1

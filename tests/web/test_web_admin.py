@@ -31,6 +31,14 @@ def staff(client: TestClient, runtime: Runtime) -> TestClient:
     return rows.browser_for(client, runtime, admin.user_id)
 
 
+@pytest.fixture
+def colleague(client: TestClient, runtime: Runtime, staff: TestClient) -> TestClient:
+    """A browser of a second platform administrator, who answers appeals against what the
+    first did."""
+    admin = seeded.platform_admin(runtime, email="colleague@tocsin.example")
+    return rows.browser_for(client, runtime, admin.user_id)
+
+
 def sign_in_again(browser: TestClient, runtime: Runtime) -> None:
     """Sessions last 12 hours; tests that move the clock by days sign in afresh."""
     with runtime.database.read() as session:
@@ -127,7 +135,7 @@ def test_the_queue_marks_an_appeal_overdue_after_five_business_days(
 
 
 def test_a_case_page_shows_its_history_and_granting_the_appeal_lifts_the_action(
-    staff: TestClient, pager: Pager
+    staff: TestClient, colleague: TestClient, pager: Pager
 ) -> None:
     endpoint = pager.endpoint(pager.contact("Ana"))
     suspend(staff, pager.org_id)
@@ -136,6 +144,14 @@ def test_a_case_page_shows_its_history_and_granting_the_appeal_lifts_the_action(
     case_id = appeal(pager, action["id"])
     page = f"/admin/cases/{case_id}"
 
+    # The administrator who suspended sees why they may not answer, and no decision form.
+    own = staff.get(page).text
+    assert "You took the action this appeal is against" in own
+    assert ">Grant appeal</button>" not in own
+    forced = submit(staff, page, f"{page}/decision", {"decision": "grant", "decision_note": "x"})
+    assert forced.status_code == 403
+    assert "another administrator decides it" in forced.text
+    staff = colleague
     shown = staff.get(page)
     assert "case.opened.appeal" in shown.text
     assert "These were our own on-call engineers." in shown.text

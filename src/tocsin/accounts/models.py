@@ -78,6 +78,8 @@ class Organization(Base):
     plan_ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     # IANA time zone: daily caps reset at its midnight and months begin on its first day.
     timezone: Mapped[str] = mapped_column(String(64), server_default="UTC")
+    # When the time zone last changed: changes are limited (organizations/commands.py).
+    timezone_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
 
 class Membership(Base):

@@ -10,6 +10,55 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+# Trust and safety evidence: kept for the platform's minimum (TOCSIN_EVIDENCE_RETENTION_DAYS)
+# whatever an organization's plan keeps (trust/retention.py). An entry is a family, the part of
+# a value before its first dot, which takes in every member of it present and future, or one
+# member's value. Everything else is ordinary and follows the plan.
+EVIDENCE = frozenset(
+    {
+        # Enforcement and the case queue, a case's history included.
+        "enforcement",
+        "case",
+        # Consent, do-not-call, opt-outs (the SMS stop list too) and numbers refused or blocked.
+        # (The codes sent to numbers are rows of number_verifications, which nothing purges.)
+        "consent",
+        "number",
+        "sms",
+        "contact.blocked",
+        "contact.unblocked",
+        # Every call placed or refused, and what stopped it.
+        "call",
+        # Which policy was in force and who accepted it.
+        "policy",
+        # Trial claims and refusals (the repeated-trial detector reads 30 days of them), and
+        # chargebacks and the refund requests that excuse them (the rule looks back 12 months).
+        "billing.trial_started",
+        "billing.trial_refused",
+        "billing.chargeback",
+        "billing.refund_request_recorded",
+        "billing.refund_request_answered",
+        # What could be evasion: a time-zone change moves where quota periods end, a home
+        # country change which calls are international, and a refused organization is someone
+        # marked trying again.
+        "org.timezone_changed",
+        "org.home_country_changed",
+        "org.creation_refused",
+        # A termination's end of the subscription.
+        "billing.subscription_ended",
+        "billing.subscription_cancel_failed",
+        # What the owners were told about enforcement, appeals, trials and policy changes.
+        "notice.enforcement_warning",
+        "notice.enforcement_suspension",
+        "notice.enforcement_termination",
+        "notice.appeal_grant",
+        "notice.appeal_uphold",
+        "notice.trial_refused",
+        "notice.trial_ended",
+        "notice.contacts_blocked",
+        "notice.policy_change",
+    }
+)
+
 
 class AuditAction(StrEnum):
     # People and their sign-in.
@@ -34,6 +83,7 @@ class AuditAction(StrEnum):
     ORG_CREATION_REFUSED = "org.creation_refused"
     CONTACT_BLOCKED = "contact.blocked"
     CONTACT_UNBLOCKED = "contact.unblocked"
+    ORG_TIMEZONE_CHANGED = "org.timezone_changed"
     MEMBER_ROLE_CHANGED = "member.role_changed"
     MEMBER_REMOVED = "member.removed"
     INVITE_CREATED = "invite.created"
@@ -58,6 +108,7 @@ class AuditAction(StrEnum):
 
     # Numbers: consent and the lists that stop calls.
     CONSENT_RECORDED = "consent.recorded"
+    CONSENT_WITHDRAWN = "consent.withdrawn"
     NUMBER_DO_NOT_CALL = "number.do_not_call"
     NUMBER_PLATFORM_OPT_OUT = "number.platform_opt_out"
     # A number the screen refused when someone tried to add it: the policy counts an attempt to
@@ -150,6 +201,16 @@ class AuditAction(StrEnum):
     NOTICE_ENFORCEMENT_SUSPENSION = "notice.enforcement_suspension"
     NOTICE_ENFORCEMENT_TERMINATION = "notice.enforcement_termination"
     NOTICE_CONTACTS_BLOCKED = "notice.contacts_blocked"
+
+    @property
+    def is_evidence(self) -> bool:
+        """Whether events of this action are trust and safety evidence (`EVIDENCE`)."""
+        return self.value in EVIDENCE or self.value.split(".", 1)[0] in EVIDENCE
+
+
+def evidence_actions() -> list[str]:
+    """The values of every action that is evidence, for a query."""
+    return sorted(action.value for action in AuditAction if action.is_evidence)
 
 
 def of_family(family: str, kind: str) -> AuditAction:

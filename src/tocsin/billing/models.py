@@ -12,16 +12,21 @@ from tocsin.db.base import Base, JSONText, UTCDateTime
 
 
 class UsageCounter(Base):
-    """Calls an organization placed in one period: a month (`2026-12`) or a day (`2026-12-01`),
-    in its own time zone. A call is counted by a conditional UPDATE of these rows in the
-    transaction that writes its attempt, which is what keeps concurrent workers under a cap."""
+    """Calls an organization placed in one period, a day or a month, keyed by the UTC instant
+    it started: fixed when its first call was counted, so a later time-zone change cannot
+    reopen it (policy/quota.py). `label` is its local date or month, for people. A call is
+    counted by a conditional UPDATE of these rows in the transaction that writes its attempt,
+    which is what keeps concurrent workers under a cap."""
 
     __tablename__ = "usage_counters"
 
     org_id: Mapped[str] = mapped_column(
         ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True
     )
-    period: Mapped[str] = mapped_column(String(10), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10), primary_key=True)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime(), primary_key=True)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    label: Mapped[str] = mapped_column(String(10))
     calls: Mapped[int] = mapped_column(Integer, default=0)
     spend_cents: Mapped[int] = mapped_column(Integer, default=0)
 

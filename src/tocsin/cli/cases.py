@@ -13,11 +13,14 @@ from tocsin.audit import trail
 from tocsin.audit.trail import AuditEvent
 from tocsin.cli.common import CLI_ACTOR, JsonOption, emit, friendly_errors, open_runtime
 from tocsin.cli.root import group
+from tocsin.core.actors import Actor
+from tocsin.db.session import Session
 from tocsin.restrictions.kinds import ActionKind, ActionScope
 from tocsin.trust import appeals, cases, queries
 from tocsin.trust.appeals import Decision
 from tocsin.trust.models import CaseKind, CaseStatus, TrustCase
 from tocsin.trust.queries import is_overdue
+from tocsin.trust.staff import named_administrator
 
 case_app = group("case", "The trust and safety case queue: abuse reports, anomalies, appeals.")
 audit_app = group("audit", "The platform's audit trail.")
@@ -60,6 +63,13 @@ def _event(event: AuditEvent) -> dict[str, Any]:
 def _event_line(event: dict[str, Any]) -> str:
     when = f"{event['at']:%Y-%m-%d %H:%M:%S}"
     return f"{when}  {event['action']:<28} {event['actor']}  {event['target']}"
+
+
+AS_HELP = "The platform administrator at the shell (email)."
+
+
+def _actor(session: Session, admin_email: str | None) -> Actor:
+    return named_administrator(session, email=admin_email) if admin_email else CLI_ACTOR
 
 
 @case_app.command("list")
@@ -115,6 +125,9 @@ def case_update(
     assign: str | None = typer.Option(None, help="A user's email; empty unassigns."),
     note: str | None = typer.Option(None, help="A note for the trail."),
     resolution: str | None = typer.Option(None, help="Why it is closed."),
+    admin_email: str | None = typer.Option(
+        None, "--as", help=f"{AS_HELP} Needed to close an appeal."
+    ),
     as_json: bool = JsonOption,
 ) -> None:
     """Assign, annotate, resolve, dismiss or reopen a case."""
@@ -127,7 +140,7 @@ def case_update(
         case = cases.update_case(
             session,
             case_id=case_id,
-            actor=CLI_ACTOR,
+            actor=_actor(session, admin_email),
             now=now,
             status=status,
             assignee_id=assignee,
@@ -144,6 +157,9 @@ def case_decide(
     case_id: str,
     decision: Decision,
     note: str = typer.Option(..., help="The answer; the organization's owners see it."),
+    admin_email: str = typer.Option(
+        ..., "--as", help=f"{AS_HELP} Not the one who took the action or filed the appeal."
+    ),
     as_json: bool = JsonOption,
 ) -> None:
     """Answer an appeal: grant lifts its action, uphold keeps it."""
@@ -151,7 +167,37 @@ def case_decide(
     now = runtime.clock.now()
     with runtime.database.write() as session:
         case = appeals.decide(
-            session, case_id=case_id, decision=decision, note=note, actor=CLI_ACTOR, now=now
+            session,
+            case_id=case_id,
+            decision=decision,
+            note=note,
+            actor=_actor(session, admin_email),
+            now=now,
+        )
+        data = _case(case, now)
+    emit(as_json, data, _case_line(data))
+
+
+@case_app.command("appeal")
+@friendly_errors
+def case_appeal(
+    action_id: str,
+    statement: str = typer.Option(..., help="What the person asking said, and how they asked."),
+    admin_email: str = typer.Option(..., "--as", help=f"{AS_HELP} They do not decide it."),
+    as_json: bool = JsonOption,
+) -> None:
+    """File an appeal for someone who asked another way (by mail, say), against an action of
+    any scope."""
+    runtime = open_runtime()
+    now = runtime.clock.now()
+    with runtime.database.write() as session:
+        case = appeals.file_appeal(
+            session,
+            org_id=None,
+            action_id=action_id,
+            statement=statement,
+            actor=_actor(session, admin_email),
+            now=now,
         )
         data = _case(case, now)
     emit(as_json, data, _case_line(data))
@@ -165,6 +211,7 @@ def case_act(
     scope: ActionScope,
     target: str,
     reason: str = typer.Option(..., help="Why; the organization sees it."),
+    admin_email: str | None = typer.Option(None, "--as", help=AS_HELP),
     as_json: bool = JsonOption,
 ) -> None:
     """Take an enforcement action because of a case; the case records it."""
@@ -178,7 +225,7 @@ def case_act(
             scope=scope,
             target=target,
             reason=reason,
-            actor=CLI_ACTOR,
+            actor=_actor(session, admin_email),
             now=now,
             digest_key=runtime.billing_digest_key,
         )

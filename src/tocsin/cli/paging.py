@@ -238,9 +238,15 @@ def engine_audit(as_json: bool = JsonOption) -> None:
 @engine_app.command("purge")
 @friendly_errors
 def engine_purge(as_json: bool = JsonOption) -> None:
-    """Delete audit events older than each organization's plan keeps them (workers also do
-    this every hour)."""
+    """Delete audit events older than each organization's plan keeps them, and trust and
+    safety evidence older than TOCSIN_EVIDENCE_RETENTION_DAYS (workers also do this every
+    hour)."""
     runtime = open_runtime()
     with runtime.database.write() as session:
-        removed = purge_audit_log(session, billing=runtime.billing, now=runtime.clock.now())
+        removed = purge_audit_log(
+            session,
+            billing=runtime.billing,
+            evidence_days=runtime.settings.evidence_retention_days,
+            now=runtime.clock.now(),
+        )
     emit(as_json, {"removed": removed}, f"{removed} audit events removed")

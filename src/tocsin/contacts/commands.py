@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tocsin.audit import log as audit
@@ -18,6 +19,8 @@ from tocsin.contacts.queries import get_contact
 from tocsin.core.actors import Actor
 from tocsin.core.ids import new_id
 from tocsin.core.names import clean_name
+from tocsin.numbers import consent
+from tocsin.numbers.consent import Withdrawal
 from tocsin.restrictions.blocks import require_writable
 
 
@@ -86,6 +89,7 @@ def update_contact(
     contact = get_contact(session, org_id=org_id, contact_id=contact_id)
     # The number first: a refusal keeps its record, so nothing else may have changed by then.
     if phone is not None:
+        old_number = contact.phone_e164
         contact.phone_e164 = screened_or_refused(
             session,
             org_id=org_id,
@@ -98,6 +102,10 @@ def update_contact(
         )
         # A new number passed today's policy: whatever blocked the old one is gone.
         contact.blocked_at, contact.blocked_reason = None, None
+        if contact.phone_e164 != old_number:
+            _withdraw_consent(
+                session, contact, old_number, Withdrawal.NUMBER_CHANGED, actor=actor, now=now
+            )
     if name is not None:
         contact.name = clean_name(name)
     contact.updated_at = now
@@ -116,8 +124,14 @@ def update_contact(
 def delete_contact(
     session: Session, *, org_id: str, contact_id: str, actor: Actor, now: datetime
 ) -> None:
+    """Remove the contact and withdraw the consent its number gave the organization (kept as
+    evidence): adding the number again needs its owner to verify it again."""
     require_writable(session, org_id=org_id, actor=actor, now=now)
-    session.delete(get_contact(session, org_id=org_id, contact_id=contact_id))
+    contact = get_contact(session, org_id=org_id, contact_id=contact_id)
+    _withdraw_consent(
+        session, contact, contact.phone_e164, Withdrawal.CONTACT_DELETED, actor=actor, now=now
+    )
+    session.delete(contact)
     audit.record(
         session,
         actor=actor,
@@ -126,4 +140,37 @@ def delete_contact(
         org_id=org_id,
         target_type="contact",
         target_id=contact_id,
+    )
+
+
+def _withdraw_consent(
+    session: Session,
+    contact: Contact,
+    number: str,
+    reason: Withdrawal,
+    *,
+    actor: Actor,
+    now: datetime,
+) -> None:
+    """The contact no longer carries `number`: its consent goes, and the organization's every
+    consent for the number unless another of its contacts still carries it (that contact
+    keeps the consent its owner gave)."""
+    still_carried = session.scalar(
+        select(Contact.id)
+        .where(
+            Contact.org_id == contact.org_id,
+            Contact.phone_e164 == number,
+            Contact.id != contact.id,
+        )
+        .limit(1)
+    )
+    consent.withdraw(
+        session,
+        org_id=contact.org_id,
+        number=number,
+        contact_id=contact.id,
+        only_contact=still_carried is not None,
+        reason=reason,
+        actor=actor,
+        now=now,
     )

@@ -85,6 +85,10 @@ class Settings(BaseSettings):
     # organization past a hard threshold; those are far above any real paging traffic.
     anomaly_scan_seconds: float = Field(default=900.0, gt=0)
     anomaly_auto_suspend: bool = True
+    # Trust and safety evidence (enforcement, cases, consent, trial claims and refusals,
+    # verification sends, calls: AuditAction.is_evidence) is kept at least this long whatever
+    # an organization's plan keeps; the shipped terms promise 730 days (docs/trust.md).
+    evidence_retention_days: int = Field(default=730, ge=1)
 
     # Plans (billing/plans.toml unless TOCSIN_PLANS_FILE names another catalogue). New
     # organizations start on `default_plan`, and return to it when a trial or subscription

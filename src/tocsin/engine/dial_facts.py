@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from tocsin.accounts.models import Organization
 from tocsin.accounts.service import calling_policy
 from tocsin.billing.plans import Plan as BillingPlan
-from tocsin.billing.usage import counters
+from tocsin.billing.usage import used_now
 from tocsin.engine.settings import Dialer, WorkerSettings
 from tocsin.engine.snapshot import AttemptSnapshot
 from tocsin.numbers import consent
@@ -40,7 +40,6 @@ from tocsin.policy.dial_gate import (
     Usage,
 )
 from tocsin.policy.numbers import screening_context
-from tocsin.policy.quota import periods_at
 from tocsin.restrictions.blocks import dial_block
 from tocsin.safety import PLATFORM_CONTEXT, ScreeningContext, screen
 
@@ -182,9 +181,9 @@ def _quota(
 ) -> Quota | None:
     if org is None or plan is None:
         return None
-    periods = periods_at(now, org.timezone)
-    used = counters(session, org.id, [periods.day, periods.month])
-    day_calls, _ = used[periods.day]
-    month_calls, month_spend_cents = used[periods.month]
+    used = used_now(session, org_id=org.id, timezone=org.timezone, now=now)
     caps = settings.billing.caps(plan)
-    return Quota(org, Usage(caps, periods, day_calls, month_calls, month_spend_cents))
+    return Quota(
+        org,
+        Usage(caps, used.periods, used.day_calls, used.month_calls, used.month_spend_cents),
+    )

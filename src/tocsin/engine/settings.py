@@ -44,8 +44,10 @@ class WorkerSettings:
     escalation_batch: int = 50
     # How often the auditor looks for escalations that nothing is moving.
     audit_interval: timedelta = timedelta(minutes=1)
-    # How often old audit events are purged, by each organization's plan.
+    # How often old audit events are purged, by each organization's plan; trust and safety
+    # evidence is kept at least `evidence_retention_days` whatever the plan.
     purge_interval: timedelta = timedelta(hours=1)
+    evidence_retention_days: int = 730
     # How often the anomaly scan looks for robocalling and quota evasion, and whether it
     # suspends an organization past a hard threshold (docs/anomalies.md).
     anomaly_interval: timedelta = timedelta(seconds=900)
@@ -84,6 +86,7 @@ class WorkerSettings:
             audit_interval=timedelta(seconds=settings.audit_interval_seconds),
             anomaly_interval=timedelta(seconds=settings.anomaly_scan_seconds),
             anomaly_auto_suspend=settings.anomaly_auto_suspend,
+            evidence_retention_days=settings.evidence_retention_days,
             caller_id=settings.caller_id,
             voice=settings.voice,
             ring_timeout_seconds=settings.call_timeout_seconds,

@@ -127,7 +127,10 @@ class Worker:
                     settings.purge_interval,
                     "purge the audit log",
                     lambda session, now: purge_audit_log(
-                        session, billing=settings.billing, now=now
+                        session,
+                        billing=settings.billing,
+                        evidence_days=settings.evidence_retention_days,
+                        now=now,
                     ),
                 )
             ),

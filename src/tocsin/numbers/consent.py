@@ -183,3 +183,55 @@ def verified_numbers(session: Session, *, org_id: str) -> list[str]:
             .distinct()
         )
     )
+
+
+class Withdrawal(StrEnum):
+    """Why a consent record stopped counting."""
+
+    CONTACT_DELETED = "contact_deleted"
+    NUMBER_CHANGED = "number_changed"
+
+
+def withdraw(
+    session: Session,
+    *,
+    org_id: str,
+    number: str,
+    contact_id: str | None,
+    only_contact: bool,
+    reason: Withdrawal,
+    actor: Actor,
+    now: datetime,
+) -> int:
+    """Withdraw the organization's consent to call `number`: the records given through
+    `contact_id` when `only_contact` (another contact still carries the number and keeps its
+    own), otherwise every record for the number. The rows stay, as evidence; the number is
+    unverified for the organization until its owner verifies it again. Returns how many."""
+    condition = [
+        ConsentRecord.org_id == org_id,
+        ConsentRecord.phone_e164 == number,
+        ConsentRecord.withdrawn_at.is_(None),
+    ]
+    if only_contact:
+        condition.append(ConsentRecord.contact_id == contact_id)
+    withdrawn = list(
+        session.scalars(
+            update(ConsentRecord)
+            .where(*condition)
+            .values(withdrawn_at=now, withdrawn_reason=reason.value)
+            .returning(ConsentRecord.id)
+            .execution_options(synchronize_session=False)
+        )
+    )
+    if withdrawn:
+        audit.record(
+            session,
+            actor=actor,
+            action=AuditAction.CONSENT_WITHDRAWN,
+            at=now,
+            org_id=org_id,
+            target_type="contact" if contact_id else None,
+            target_id=contact_id,
+            details={"number": number, "reason": reason.value, "records": sorted(withdrawn)},
+        )
+    return len(withdrawn)

@@ -25,6 +25,7 @@ from tocsin.core.config import Settings
 from tocsin.core.errors import Conflict, Forbidden
 from tocsin.organizations.rescreen import rescreen_contacts
 from tocsin.policy.numbers import CallingPolicy
+from tocsin.policy.quota import check_timezone
 from tocsin.restrictions.blocks import MEMBER_ACTOR_TYPES, require_writable
 
 # Members may move their organization's home country once in this long (counted from when it
@@ -191,18 +192,65 @@ def update_organization(
     actor: Actor,
     now: datetime,
 ) -> Organization:
-    """Rename the organization or move its time zone (daily caps then reset at its midnight)."""
+    """Rename the organization or move its time zone (`change_timezone`)."""
     require_writable(session, org_id=org_id, actor=actor, now=now)
     org = accounts.get_organization(session, org_id)
-    changes: dict[str, Any] = {}
+    if timezone is not None:
+        change_timezone(session, org, timezone, actor=actor, now=now)
     if name is not None:
         accounts.rename_organization(org, name)
-        changes["name"] = name
-    if timezone is not None:
-        accounts.set_timezone(org, timezone)
-        changes["timezone"] = timezone
-    _record(session, actor, AuditAction.ORG_UPDATED, now, org_id, "organization", org_id, changes)
+        _record(
+            session,
+            actor,
+            AuditAction.ORG_UPDATED,
+            now,
+            org_id,
+            "organization",
+            org_id,
+            {"name": name},
+        )
     return org
+
+
+# Members may move their organization's time zone once in this long; the operator's shell and
+# the platform's staff may at any time. A move changes where the next quota period ends, never
+# the one being counted (policy/quota.py); a day between moves keeps the little a sequence of
+# them could still gain out of reach of a script.
+TIMEZONE_CHANGE_EVERY = timedelta(hours=24)
+
+
+def change_timezone(
+    session: Session, org: Organization, timezone: str, *, actor: Actor, now: datetime
+) -> None:
+    """Move the organization to another time zone: days and months already counted end where
+    they ended; the next ones follow the new zone's midnight. Audited; a member's second move
+    within TIMEZONE_CHANGE_EVERY is refused (409 `timezone_change_too_soon`); naming the zone
+    it already has changes nothing."""
+    before, wanted = org.timezone, check_timezone(timezone)
+    if wanted == before:
+        return
+    last = org.timezone_changed_at
+    if actor.type in MEMBER_ACTOR_TYPES and last is not None:
+        allowed_at = last + TIMEZONE_CHANGE_EVERY
+        if now < allowed_at:
+            raise Conflict(
+                f"the time zone was changed at {last:%Y-%m-%d %H:%M} UTC; it can change again "
+                f"from {allowed_at:%Y-%m-%d %H:%M} UTC, or sooner by asking the operator",
+                code="timezone_change_too_soon",
+                details={"changed_at": last.isoformat(), "allowed_at": allowed_at.isoformat()},
+            )
+    accounts.set_timezone(org, wanted)
+    org.timezone_changed_at = now
+    _record(
+        session,
+        actor,
+        AuditAction.ORG_TIMEZONE_CHANGED,
+        now,
+        org.id,
+        "organization",
+        org.id,
+        {"from": before, "to": org.timezone},
+    )
 
 
 def change_calling_policy(

@@ -201,12 +201,17 @@ def mark_not_placed(
         return
     attempt.status = AttemptStatus.NOT_PLACED
     attempt.error_code, attempt.error_message, attempt.ended_at = code, message, now
-    if attempt.billed_day is not None:
+    day, month = attempt.billed_day_starts_at, attempt.billed_month_starts_at
+    if day is not None and month is not None:
         # Nobody was called, so the call is not counted against the organization's caps.
         give_back(
-            session, org_id=attempt.org_id, day=attempt.billed_day, cost_cents=attempt.billed_cents
+            session,
+            org_id=attempt.org_id,
+            day_starts_at=day,
+            month_starts_at=month,
+            cost_cents=attempt.billed_cents,
         )
-        attempt.billed_day = None
+        attempt.billed_day_starts_at = attempt.billed_month_starts_at = None
     _ended(session, attempt, now=now, policy=policy, wait=wait)
 
 

@@ -201,9 +201,11 @@ class CallAttempt(Base):
     digits: Mapped[str] = mapped_column(String(40), default="")
     error_code: Mapped[str | None] = mapped_column(String(60), default=None)
     error_message: Mapped[str | None] = mapped_column(Text, default=None)
-    # The organization's local day whose counters this call was counted in, and its estimated
-    # cost; cleared when the count is given back because the provider certainly placed nothing.
-    billed_day: Mapped[str | None] = mapped_column(String(10), default=None)
+    # The day and month counters this call was counted in (each period's start, the counters'
+    # key), and its estimated cost; cleared when the count is given back because the provider
+    # certainly placed nothing.
+    billed_day_starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    billed_month_starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     billed_cents: Mapped[int] = mapped_column(Integer, server_default="0", default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     sending_deadline: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -2,6 +2,13 @@
 
 Days and months are the organization's own: a daily cap resets at its local midnight, and a
 monthly quota on the first of its local month, whatever the server's time zone is.
+
+A period is an instant range, fixed when its first call was counted: changing the time zone
+changes where the *next* period ends, never the one being counted. Otherwise a day already used
+up could be swapped for the same hour's date in a zone a day ahead (issue 16, finding 6). The
+period after one begun in another zone starts where that one ended and ends at a local boundary
+of the zone now in force; a stub shorter than half a period joins the next, so a zone change
+cannot make a fresh period out of a few hours either.
 """
 
 from __future__ import annotations
@@ -26,14 +33,36 @@ class CallCaps:
     cost_cents: int
 
 
+class PeriodKind(StrEnum):
+    DAY = "day"
+    MONTH = "month"
+
+
+@dataclass(frozen=True)
+class Period:
+    """One day or month of counting, as UTC instants; `label` is its local date (`2026-01-31`)
+    or month (`2026-01`) in the zone in force when it began, for people to read."""
+
+    kind: PeriodKind
+    starts_at: datetime
+    ends_at: datetime
+    label: str
+
+
 @dataclass(frozen=True)
 class Periods:
-    """The counters a call at one moment belongs to, and when each next resets (UTC)."""
+    """The counters a call at one moment belongs to."""
 
-    day: str
-    month: str
-    day_resets_at: datetime
-    month_resets_at: datetime
+    day: Period
+    month: Period
+
+    @property
+    def day_resets_at(self) -> datetime:
+        return self.day.ends_at
+
+    @property
+    def month_resets_at(self) -> datetime:
+        return self.month.ends_at
 
 
 class CapKind(StrEnum):
@@ -73,21 +102,54 @@ def _local_midnight(day: date, tz: ZoneInfo) -> datetime:
     return datetime.combine(day, time(0), tzinfo=tz).astimezone(ZoneInfo("UTC"))
 
 
-def periods_at(now: datetime, timezone: str) -> Periods:
+# A period cut short by a time-zone change joins the next one rather than count on its own.
+SHORTEST = {PeriodKind.DAY: timedelta(hours=12), PeriodKind.MONTH: timedelta(days=14)}
+
+
+def _next_month(first: date) -> date:
+    return (first + timedelta(days=32)).replace(day=1)
+
+
+def calendar_period(kind: PeriodKind, moment: datetime, timezone: str) -> Period:
+    """The local day or month that holds `moment` in `timezone`."""
     tz = zone(timezone)
-    local = now.astimezone(tz).date()
-    first = local.replace(day=1)
-    next_month = (first + timedelta(days=32)).replace(day=1)
+    local = moment.astimezone(tz).date()
+    if kind == PeriodKind.DAY:
+        start, end, label = local, local + timedelta(days=1), local.isoformat()
+    else:
+        start = local.replace(day=1)
+        end, label = _next_month(start), start.isoformat()[:7]
+    return Period(kind, _local_midnight(start, tz), _local_midnight(end, tz), label)
+
+
+def current_period(kind: PeriodKind, now: datetime, timezone: str, latest: Period | None) -> Period:
+    """The period of `kind` a call at `now` counts in. `latest` is the newest one already
+    counted, if any: while it lasts it is the current one, whatever the zone is now; after it,
+    the next starts where it ended and ends at a local boundary of `timezone` at least
+    `SHORTEST[kind]` later."""
+    if latest is not None and now < latest.ends_at:
+        return latest
+    local = calendar_period(kind, now, timezone)
+    if latest is None or latest.ends_at <= local.starts_at:
+        return local
+    ends = local
+    while ends.ends_at - latest.ends_at < SHORTEST[kind]:
+        ends = calendar_period(kind, ends.ends_at, timezone)
+    return Period(kind, latest.ends_at, ends.ends_at, ends.label)
+
+
+def periods_at(
+    now: datetime,
+    timezone: str,
+    *,
+    latest_day: Period | None = None,
+    latest_month: Period | None = None,
+) -> Periods:
+    """The day and month a call at `now` counts in, given the newest of each already counted."""
     return Periods(
-        day=local.isoformat(),
-        month=first.isoformat()[:7],
-        day_resets_at=_local_midnight(local + timedelta(days=1), tz),
-        month_resets_at=_local_midnight(next_month, tz),
+        day=current_period(PeriodKind.DAY, now, timezone, latest_day),
+        month=current_period(PeriodKind.MONTH, now, timezone, latest_month),
     )
-
-
-def month_of(day: str) -> str:
-    return day[:7]
 
 
 def _left_by_cap(

@@ -23,6 +23,7 @@ from tocsin.core.ids import new_id
 from tocsin.restrictions.kinds import ActionKind, ActionScope
 from tocsin.restrictions.models import EnforcementAction
 from tocsin.trust import enforcement
+from tocsin.trust.deciders import require_impartial
 from tocsin.trust.models import CaseKind, CaseStatus, TrustCase
 from tocsin.trust.queries import get_case
 
@@ -121,6 +122,9 @@ def update_case(
             raise InvalidInput(
                 "say why when closing a case (resolution)", code="resolution_required"
             )
+        if status != CaseStatus.OPEN:
+            # Closing an appeal answers it: the same administrators may do that as may decide.
+            require_impartial(session, case, actor)
         case.status = status.value
         if status == CaseStatus.OPEN:
             case.resolved_at, case.resolved_by, case.resolution = None, None, None

@@ -120,11 +120,31 @@ def update_case(
 def decide_appeal(
     case_id: str, body: DecisionIn, caller: Caller = Depends(get_caller)
 ) -> CaseDetailOut:
-    """Grant an appeal (its action is lifted) or uphold it."""
+    """Grant an appeal (its action is lifted) or uphold it: an administrator other than the one
+    who took the action or filed the appeal (403 `appeal_decider_acted`,
+    `appeal_decider_filed`)."""
     now = caller.runtime.clock.now()
     with caller.platform_admin(write=True) as (session, actor):
         case = appeals.decide(
             session, case_id=case_id, decision=body.decision, note=body.note, actor=actor, now=now
+        )
+        session.flush()
+        return _detail(session, case, now)
+
+
+@router.post("/v1/admin/appeals", status_code=201, response_model=CaseDetailOut)
+def file_appeal_for(body: AppealIn, caller: Caller = Depends(get_caller)) -> CaseDetailOut:
+    """File an appeal for someone who asked another way (by mail, say): against an action of
+    any scope. The administrator who files it does not decide it."""
+    now = caller.runtime.clock.now()
+    with caller.platform_admin(write=True) as (session, actor):
+        case = appeals.file_appeal(
+            session,
+            org_id=None,
+            action_id=body.action_id,
+            statement=body.statement,
+            actor=actor,
+            now=now,
         )
         session.flush()
         return _detail(session, case, now)
@@ -196,8 +216,9 @@ def _appeal_out(case: TrustCase, now: datetime) -> AppealOut:
 
 @router.post("/v1/orgs/{org_id}/appeals", status_code=201, response_model=AppealOut)
 def file_appeal(org_id: str, body: AppealIn, caller: Caller = Depends(get_caller)) -> AppealOut:
-    """Ask for an enforcement action about this organization to be reconsidered; the answer is
-    due within five business days."""
+    """Ask for an enforcement action that affects this organization to be reconsidered: about
+    it or one of its endpoints, one of its members, or a number it calls. The answer is due
+    within five business days."""
     now = caller.runtime.clock.now()
     with caller.org(org_id, min_role=Role.ADMIN, scope=Scope.WRITE, write=True) as (s, access):
         case = appeals.file_appeal(

@@ -1,6 +1,7 @@
 """The trust and safety case queue for platform administrators: the list with its filters,
 and one case with its history and what can be done about it (note, close, reopen, decide an
-appeal). The rules are the case services'; these pages only show and submit."""
+appeal, unless this administrator took the action or filed the appeal). The rules are the case
+services'; these pages only show and submit."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from tocsin.http.web.render import render
 from tocsin.organizations.queries import organization, organization_names
 from tocsin.trust import appeals, cases, queries
 from tocsin.trust.appeals import Decision
+from tocsin.trust.deciders import decider_refusal
 from tocsin.trust.models import CaseKind, CaseStatus
 from tocsin.trust.queries import is_overdue
 
@@ -118,6 +120,9 @@ def _case_page(
             "case_org": org,
             "is_appeal": case.kind == CaseKind.APPEAL.value,
             "is_open": case.status == CaseStatus.OPEN.value,
+            # Why this administrator may not answer the appeal (they took the action, or filed
+            # the appeal), shown instead of the decision form.
+            "not_yours": decider_refusal(db, case, viewer.actor),
             "values": values or {},
             "error": error,
         }

@@ -119,6 +119,7 @@ class ConsentOut(BaseModel):
     policy_version: str
     created_at: datetime
     withdrawn_at: datetime | None
+    withdrawn_reason: str | None
 
 
 class PublicOptOutIn(BaseModel):

@@ -1,0 +1,86 @@
+"""Consent goes with the contact that carried the number: deleting the contact (or moving it to
+another number) withdraws the organization's consent records for the number, which stay as
+evidence, so adding the number again needs its owner to verify it again."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.delivery.pager import Pager, uk_mobile
+from tests.factories import ok
+
+pytestmark = pytest.mark.usefixtures("fast_password_hashing")
+
+
+def consents(pager: Pager, number: str) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = ok(
+        pager.client.get(f"{pager.org}/consents", params={"number": number}, headers=pager.auth)
+    )["items"]
+    return items
+
+
+def add_contact(pager: Pager, name: str, number: str) -> dict[str, Any]:
+    added: dict[str, Any] = ok(
+        pager.client.post(
+            f"{pager.org}/contacts", json={"name": name, "phone": number}, headers=pager.auth
+        ),
+        201,
+    )
+    return added
+
+
+def test_deleting_a_contact_withdraws_consent_and_readding_needs_a_new_verification(
+    pager: Pager,
+) -> None:
+    """issue 16, finding 11: consent was not withdrawn when a contact was deleted."""
+    number = uk_mobile()
+    ana = pager.contact("Ana", phone=number)
+    [given] = consents(pager, number)
+    assert given["withdrawn_at"] is None
+
+    deleted = pager.client.delete(f"{pager.org}/contacts/{ana}", headers=pager.auth)
+    assert deleted.status_code == 204
+
+    [kept] = consents(pager, number)  # still there, as evidence
+    assert kept["id"] == given["id"]
+    assert kept["withdrawn_at"] is not None
+    assert kept["withdrawn_reason"] == "contact_deleted"
+    again = add_contact(pager, "Ana again", number)
+    assert again["number_state"] == "unverified"
+    trail = ok(
+        pager.client.get(f"{pager.org}/audit", params={"action": "consent."}, headers=pager.auth)
+    )["items"]
+    withdrawn = [event for event in trail if event["action"] == "consent.withdrawn"]
+    assert [event["details"]["number"] for event in withdrawn] == [number]
+
+
+def test_a_number_another_contact_still_carries_keeps_that_contacts_consent(
+    pager: Pager,
+) -> None:
+    number = uk_mobile()
+    ana = pager.contact("Ana", phone=number)
+    pager.clock.advance(61)  # codes to one number are a minute apart
+    rota = pager.contact("Rota phone", phone=number)
+    pager.client.delete(f"{pager.org}/contacts/{ana}", headers=pager.auth)
+
+    records = {record["contact_id"]: record for record in consents(pager, number)}
+    assert records[ana]["withdrawn_reason"] == "contact_deleted"
+    assert records[rota]["withdrawn_at"] is None
+    shown = ok(pager.client.get(f"{pager.org}/contacts/{rota}", headers=pager.auth))
+    assert shown["number_state"] == "verified"
+
+
+def test_moving_a_contact_to_another_number_withdraws_the_old_numbers_consent(
+    pager: Pager,
+) -> None:
+    old, new = uk_mobile(), uk_mobile()
+    ana = pager.contact("Ana", phone=old)
+    moved = ok(
+        pager.client.patch(f"{pager.org}/contacts/{ana}", json={"phone": new}, headers=pager.auth)
+    )
+    assert moved["number_state"] == "unverified"
+    [record] = consents(pager, old)
+    assert record["withdrawn_reason"] == "number_changed"
+    assert add_contact(pager, "Old phone", old)["number_state"] == "unverified"
