@@ -31,7 +31,7 @@ class PolicyKind(StrEnum):
         return "acceptable-use policy" if self == PolicyKind.AUP else "terms of service"
 
 
-SHIPPED_VERSION = "2026-12-01"
+SHIPPED_VERSION = "2026-12-02"
 MATERIAL_NOTICE = timedelta(days=30)
 
 # A shipped version is in force from installation until a published one replaces it. It is
