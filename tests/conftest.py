@@ -169,6 +169,7 @@ def settings_for(database_url: str, data_dir: Path, **overrides: Any) -> Setting
         # may reach only through the operator's allowlist; tests/delivery/test_provider_hosts.py
         # runs without it.
         "provider_host_allowlist": "127.0.0.1",
+        "rate_limit_verification_org": "1000/minute",
         **overrides,
     }
     return Settings(**values, _env_file=None)

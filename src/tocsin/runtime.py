@@ -215,6 +215,7 @@ def build_rate_limiter(settings: Settings) -> RateLimiter:
         Limits.LOGIN: settings.rate_limit_login,
         Limits.SIGNUP: settings.rate_limit_signup,
         Limits.VERIFICATION: settings.rate_limit_verification,
+        Limits.VERIFICATION_ORG: settings.rate_limit_verification_org,
         Limits.PUBLIC_FORM: settings.rate_limit_public_form,
     }
     return RateLimiter.from_url(

@@ -40,7 +40,7 @@ from tocsin.numbers.models import (
 from tocsin.paging.models import Alert, CallAttempt, CallJob, Escalation
 from tocsin.providers.models import ProviderAccount
 from tocsin.restrictions.models import EnforcementAction
-from tocsin.trust.models import TrustCase
+from tocsin.trust.models import HeldOptOut, TrustCase
 
 __all__ = [
     "Adjustment",
@@ -60,6 +60,7 @@ __all__ = [
     "EnforcementAction",
     "Escalation",
     "EscalationPolicy",
+    "HeldOptOut",
     "Invite",
     "Membership",
     "Notice",

@@ -65,12 +65,19 @@ def test_a_national_plan_keeps_calls_abroad_off(pager: Pager, runtime: Runtime) 
     )
     assert (response.status_code, response.json()["error"]["code"]) == (403, "plan_limit")
 
-    # Set on a larger plan before, the switch stays on; the plan in force still decides.
+    # Set on a larger plan before (when the number was verified, too), the switch stays on;
+    # the plan in force still decides.
     with runtime.database.write() as session:
         org = session.get(Organization, pager.org_id)
         assert org is not None
         org.international_enabled, org.allowed_regions = True, ["FR"]
-    endpoint = pager.endpoint(pager.contact("Paris", phone="+33612345678"))
+        org.plan = "team"
+    paris = pager.contact("Paris", phone="+33612345678")
+    with runtime.database.write() as session:
+        org = session.get(Organization, pager.org_id)
+        assert org is not None
+        org.plan = "tiny"
+    endpoint = pager.endpoint(paris)
     pager.fire(endpoint)
     pager.run()
     assert pager.calls() == []

@@ -79,6 +79,9 @@ def test_only_the_owner_verifying_again_lifts_an_opt_out_and_only_for_that_organ
     other = make_pager()
     mine = pager.contact("Sam", phone=number)
     theirs = other.contact("Sam", phone=number)
+    # The form sends its code only to a number Tocsin called.
+    pager.fire(pager.endpoint(mine))
+    pager.run()
     opt_out(client, number)
     refused = pager.client.post(
         f"{pager.org}/endpoints", json={"name": "x", "contact_ids": [mine]}, headers=pager.auth
@@ -88,14 +91,16 @@ def test_only_the_owner_verifying_again_lifts_an_opt_out_and_only_for_that_organ
     seeded.verify(pager.runtime, pager.org_id, mine)
     assert state(pager, mine) == "verified"
     assert state(other, theirs) == "opted_out"
-    pager.fire(pager.endpoint(mine))
+    pager.fire(pager.endpoint(mine), {"title": "After"})
     pager.run()
-    assert pager.numbers_called() == [number]
+    assert pager.numbers_called() == [number, number]
 
 
 def test_an_opt_out_needs_the_code_sent_to_the_number(client: TestClient, pager: Pager) -> None:
     number = uk_mobile()
     sam = pager.contact("Sam", phone=number)
+    pager.fire(pager.endpoint(sam))
+    pager.run()
     sent = ok(client.post("/v1/public/opt-out", json={"number": number}), 202)
     code = code_sent(client, sent["verification_id"])
     wrong = f"{(int(code) + 1) % 1_000_000:06d}"
@@ -110,8 +115,8 @@ def test_an_opt_out_needs_the_code_sent_to_the_number(client: TestClient, pager:
         "/v1/public/opt-out/confirm", json={"verification_id": "ver_nope", "code": code}
     )
     assert error_code(contact_code, 404) == "verification_not_found"
-    transcript = sorted((pager.data_dir / "simulator" / "calls").glob("*.txt"))[-1].read_text()
-    assert "stop all calls from Tocsin to this number" in transcript
+    transcripts = [p.read_text() for p in (pager.data_dir / "simulator" / "calls").glob("*.txt")]
+    assert any("stop all calls from Tocsin to this number" in t for t in transcripts)
 
 
 def test_the_opt_out_form_refuses_numbers_the_platform_never_calls(client: TestClient) -> None:

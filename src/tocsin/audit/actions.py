@@ -177,6 +177,7 @@ class AuditAction(StrEnum):
     CASE_OPENED_APPEAL = "case.opened.appeal"
     CASE_OPENED_CHARGEBACK = "case.opened.chargeback"
     CASE_OPENED_BILLING = "case.opened.billing"
+    CASE_OPENED_OPT_OUT_REQUEST = "case.opened.opt_out_request"
     CASE_UPDATED = "case.updated"
     CASE_ACTION_TAKEN = "case.action_taken"
 

@@ -40,12 +40,15 @@ class Plan:
     # How many organizations a person who owns one on this plan may own in all (the most any
     # of their organizations' plans allows); 0 leaves it to TOCSIN_MAX_ORGS_PER_USER.
     organizations: int = 0
+    # Verification codes the organization may send in any 24 hours: each one calls or texts
+    # someone who has not consented yet (contacts/code_sends.py). Optional in a plan file.
+    verification_codes_per_day: int = 20
 
     def describe(self) -> dict[str, Any]:
         return {field.name: getattr(self, field.name) for field in fields(self)}
 
 
-_OPTIONAL = ("code", "paid", "trial_days", "organizations")
+_OPTIONAL = ("code", "paid", "trial_days", "organizations", "verification_codes_per_day")
 _REQUIRED = tuple(field.name for field in fields(Plan) if field.name not in _OPTIONAL)
 
 
@@ -118,7 +121,7 @@ def _plan(code: str, entry: Any, source: str) -> Plan:
             raise InvalidInput(
                 f"{source}: plans.{code}.{name} must be a {kind}", code="invalid_plans"
             )
-    for name in ("trial_days", "organizations"):
+    for name in ("trial_days", "organizations", "verification_codes_per_day"):
         value = entry.get(name, 0)
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
             raise InvalidInput(

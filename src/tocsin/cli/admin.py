@@ -104,6 +104,9 @@ def serve(
         port=port or settings.port,
         log_level="info",
         access_log=False,
+        # The client address is Tocsin's to decide, from TOCSIN_TRUSTED_PROXIES alone: uvicorn
+        # would otherwise believe X-Forwarded-For from any local peer.
+        proxy_headers=False,
     )
 
 

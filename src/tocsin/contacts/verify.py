@@ -14,7 +14,7 @@ from tocsin.accounts.models import Organization
 from tocsin.billing.commands import check_claims_during_trial
 from tocsin.billing.standing import BillingConfig
 from tocsin.billing.trials import ClaimKind, claim
-from tocsin.contacts.checks import screened_number
+from tocsin.contacts.code_sends import CodeRules, check_consent_code, person_of
 from tocsin.contacts.queries import get_contact, latest_code_id
 from tocsin.core.actors import Actor
 from tocsin.core.clock import Clock
@@ -23,6 +23,7 @@ from tocsin.core.errors import NotFound
 from tocsin.core.ratelimit import Limits, RateLimiter
 from tocsin.core.secretbox import SecretBox
 from tocsin.db.engine import Database
+from tocsin.messages.org_names import shown_org_name
 from tocsin.numbers import consent, sms_stops, verification
 from tocsin.numbers.code_delivery import (
     CodeMessage,
@@ -49,6 +50,8 @@ class VerificationServices(Protocol):
     @property
     def rate_limiter(self) -> RateLimiter: ...
     @property
+    def billing(self) -> BillingConfig: ...
+    @property
     def verification_digest_key(self) -> bytes: ...
     @property
     def verification_box(self) -> SecretBox: ...
@@ -65,6 +68,7 @@ class Pending:
     """A code written and committed, waiting to be sent."""
 
     issued: verification.Issued
+    # The organization's name as a code may say it (messages/org_names.py), or None.
     org_name: str | None
     # The organization's voice, so the code sounds like its alerts.
     voice: str | None = None
@@ -86,23 +90,27 @@ def issue_for_contact(
 ) -> Pending:
     """Write a code for the contact's number; `deliver` sends it once this has committed."""
     contact = get_contact(session, org_id=org_id, contact_id=contact_id)
-    # Screened again: a code is a call too, and the policy may have narrowed since the contact
-    # was added, so a verification must never reach a number an alert could not.
-    screened_number(
+    org = session.get(Organization, contact.org_id)
+    if org is None:
+        raise NotFound("organization not found", code="org_not_found")
+    settings = services.settings
+    person_id = person_of(session, requester.actor)
+    # A code is a call too: it passes what an alert call to the number would, as in force
+    # now, so a verification never reaches a number an alert could not.
+    check_consent_code(
         session,
-        org_id=contact.org_id,
-        phone=contact.phone_e164,
-        region=None,
-        sanctioned_regions=services.settings.sanctioned_region_set(),
+        org=org,
+        plan=services.billing.plan_in_force(org, now),
+        number=contact.phone_e164,
+        person_id=person_id,
+        rules=CodeRules(settings.throttle_buckets(), settings.sanctioned_region_set()),
+        now=now,
     )
     if channel == Channel.SMS and not has_sms(
         services.provider_directory().choices_for(session, contact.org_id).choices
     ):
         raise SmsUnsupported("none of this organization's providers sends SMS; use a call")
-    services.rate_limiter.hit(
-        Limits.VERIFICATION, requester.actor.id or contact.org_id, what="verification codes"
-    )
-    org = session.get(Organization, contact.org_id)
+    _count_request(services.rate_limiter, org_id=org.id, person=person_id or f"org:{org.id}")
     issued = verification.issue(
         session,
         purpose=Purpose.CONSENT,
@@ -114,7 +122,17 @@ def issue_for_contact(
         org_id=contact.org_id,
         contact_id=contact.id,
     )
-    return Pending(issued, org.name if org else None, org.voice if org else None)
+    return Pending(issued, shown_org_name(org.name), org.voice)
+
+
+def _count_request(limiter: RateLimiter, *, org_id: str, person: str) -> None:
+    """Per person and per organization, never per API key: keys are free to make. Both are
+    checked before either is counted, so a refusal by one does not use up the other."""
+    what = "verification codes"
+    limiter.check(Limits.VERIFICATION, person, what=what)
+    limiter.check(Limits.VERIFICATION_ORG, org_id, what=what)
+    limiter.hit(Limits.VERIFICATION, person, what=what)
+    limiter.hit(Limits.VERIFICATION_ORG, org_id, what=what)
 
 
 async def deliver(services: VerificationServices, pending: Pending) -> None:

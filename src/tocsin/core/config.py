@@ -12,6 +12,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from tocsin.core.addresses import HostAllowlist
+from tocsin.core.client_address import ForwardedHeader, Networks, parse_networks
 from tocsin.core.ratelimit import parse_rate_limits
 from tocsin.core.throttle import Bucket, parse_buckets
 
@@ -108,8 +109,28 @@ class Settings(BaseSettings):
     rate_limit_ingest_failures: str = "30/minute"
     rate_limit_login: str = "10/minute;50/hour"
     rate_limit_signup: str = "20/hour"
+    # Verification codes per person (a user, or whoever created the API key) and per
+    # organization, on top of each plan's daily budget of codes (docs/trust.md).
     rate_limit_verification: str = "5/10 minutes"
+    rate_limit_verification_org: str = "10/10 minutes;30/hour"
     rate_limit_public_form: str = "10/hour"
+
+    # Proxies whose X-Forwarded-For / Forwarded headers are believed (CIDRs, comma-separated).
+    # Empty: none, and the client address is the connection's peer. Every per-address limit
+    # and every recorded address uses it (core/client_address.py, README "Behind a proxy").
+    trusted_proxies: str = ""
+    # The header those proxies set; the other one is ignored, whoever sends it.
+    forwarded_header: ForwardedHeader = ForwardedHeader.X_FORWARDED_FOR
+
+    # The public opt-out form (docs/trust.md): a code goes only to a number Tocsin called or
+    # sent a code to within this many days, in the platform's home country (default_region)
+    # or these countries; any other request is kept for staff to review and nobody is called.
+    opt_out_lookback_days: int = Field(default=365, ge=1)
+    public_form_regions: str = ""
+    # Codes the form sends to one number in 24 hours, and to all numbers in an hour; past
+    # them, requests are kept for review. Owners' own verification codes have their own budget.
+    public_opt_out_codes_per_number: int = Field(default=3, ge=1)
+    public_opt_out_codes_per_hour: int = Field(default=30, ge=1)
 
     # Paddle Billing: the webhook destination's secret key(s), comma-separated while rotating,
     # and which Paddle price buys which plan ("pri_01...=team,pri_02...=business"). A price's
@@ -172,6 +193,7 @@ class Settings(BaseSettings):
         "rate_limit_login",
         "rate_limit_signup",
         "rate_limit_verification",
+        "rate_limit_verification_org",
         "rate_limit_public_form",
     )
     @classmethod
@@ -206,6 +228,26 @@ class Settings(BaseSettings):
     def paddle_price_map(self) -> dict[str, str]:
         pairs = (item.split("=", 1) for item in self.paddle_price_plans.split(",") if "=" in item)
         return {price.strip(): plan.strip() for price, plan in pairs}
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_parse(cls, value: str) -> str:
+        parse_networks(value)
+        return value
+
+    def trusted_proxy_networks(self) -> Networks:
+        return parse_networks(self.trusted_proxies)
+
+    def public_form_region_set(self) -> tuple[str, ...]:
+        return tuple(
+            sorted(
+                {
+                    region.strip().upper()
+                    for region in self.public_form_regions.split(",")
+                    if region.strip()
+                }
+            )
+        )
 
     def sanctioned_region_set(self) -> frozenset[str]:
         return frozenset(

@@ -139,5 +139,8 @@ class Limits:
     INGEST_FAILURES = "ingest_failures"
     LOGIN = "login"
     SIGNUP = "signup"
+    # Verification codes, per person (a user, or the user who created the asking API key)
+    # and per organization: never per key, since keys cost nothing to make.
     VERIFICATION = "verification"
+    VERIFICATION_ORG = "verification_org"
     PUBLIC_FORM = "public_form"

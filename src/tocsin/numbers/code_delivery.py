@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from tocsin.core.errors import TocsinError
 from tocsin.messages import sms
+from tocsin.messages.org_names import who_asks, who_asks_briefly
 from tocsin.numbers.verification import Channel, Purpose, spoken_code
 from tocsin.providers.choice import ProviderChoice
 from tocsin.telephony.base import CallHandle, CallRequest, ProviderError, TextMessage, text_sender
@@ -33,9 +34,14 @@ class SmsUnsupported(TocsinError):
 
 @dataclass(frozen=True)
 class CodeMessage:
+    """What a code says, in the platform's words: it names Tocsin, says what the code is for
+    and how to stop every call. The organization is named only by a name that passed
+    `messages.org_names.shown_org_name`; the caller gives that, or None."""
+
     purpose: Purpose
     code: str
-    # The organization asking for consent; None for a public opt-out.
+    # The organization asking for consent, as it may be shown; None for a public opt-out, or
+    # when its name may not be said.
     org_name: str | None
     opt_out_url: str
 
@@ -43,28 +49,29 @@ class CodeMessage:
         digits = spoken_code(self.code)
         if self.purpose == Purpose.OPT_OUT:
             return (
-                "Hello, this is Tocsin. Your code to stop all calls from Tocsin to this number "
-                f"is {digits}. Again, your code is {digits}. If you did not ask for this, "
-                "ignore this call."
+                "Hello, this is Tocsin, an alerting service. Your code to stop all calls from "
+                f"Tocsin to this number is {digits}. Again, your code is {digits}. If you did "
+                "not ask for this, ignore this call."
             )
         return (
-            f"Hello, this is Tocsin. {self.org_name} wants to send alert calls to this number. "
-            f"Your verification code is {digits}. Again, your code is {digits}. If you did "
-            "not ask for this, ignore this call; to stop all calls from Tocsin, visit "
-            f"{self.opt_out_url}."
+            f"Hello, this is Tocsin, an alerting service. {who_asks(self.org_name)} asked to "
+            "send alert calls to this number. If you agreed to that, your verification code "
+            f"is {digits}. Again, your code is {digits}. If you did not, ignore this call; to "
+            f"stop all calls from Tocsin, visit {self.opt_out_url}."
         )
 
     def text(self) -> str:
         """The SMS, ending with the opt-out instruction: a STOP in reply stops the calls and
         texts of whoever sent it (every Tocsin call and text, from a platform number), so it
-        stands in for the opt-out URL. One GSM-7 segment for an organization name of up to 44
-        GSM-7 characters; see `tocsin.messages.sms.segments` for others."""
+        stands in for the opt-out URL. One GSM-7 segment for any name that may be shown (at
+        most 40 characters); a name in a script outside GSM-7 takes more
+        (`tocsin.messages.sms.segments`)."""
         if self.purpose == Purpose.OPT_OUT:
             body = f"Tocsin: your code to stop all Tocsin calls to this number is {self.code}."
         else:
             body = (
-                f"Tocsin code {self.code} (15 min): {self.org_name} wants to send alert calls "
-                "to this number. Not you? Ignore this."
+                f"Tocsin code {self.code} (15 min). {who_asks_briefly(self.org_name)} asked to "
+                "send you alert calls. Not you? Ignore this."
             )
         return sms.with_opt_out_line(body)
 

@@ -94,6 +94,26 @@ def state_of(session: Session, *, org_id: str, number: str) -> NumberState:
     return NumberState.VERIFIED
 
 
+def stopped_at(session: Session, *, org_id: str, number: str) -> datetime | None:
+    """When calls from this organization to the number were stopped: its do-not-call entry,
+    or the owner's platform opt-out that no consent has answered since. None when they were
+    not stopped."""
+    state = state_of(session, org_id=org_id, number=number)
+    if state == NumberState.DO_NOT_CALL:
+        return session.scalar(
+            select(func.max(DoNotCall.created_at)).where(
+                DoNotCall.org_id == org_id,
+                DoNotCall.phone_e164 == number,
+                DoNotCall.lifted_at.is_(None),
+            )
+        )
+    if state == NumberState.OPTED_OUT:
+        return session.scalar(
+            select(PlatformOptOut.created_at).where(PlatformOptOut.phone_e164 == number)
+        )
+    return None
+
+
 def states_of(session: Session, *, org_id: str, numbers: Sequence[str]) -> dict[str, NumberState]:
     return {number: state_of(session, org_id=org_id, number=number) for number in set(numbers)}
 

@@ -1,11 +1,13 @@
 """Number verification: a 6-digit code sent to a number proves that whoever types it back
 controls the number.
 
-Codes live 15 minutes and only their HMAC digest is stored. Sending is limited three ways: per
-requester (the `verification` rate limit, 5 per 10 minutes), one code a minute to a number from
-the same organization (or the public form), and a few a day to any number platform-wide,
-because a verification call is still a call to a person who may not want it. A code survives
-five wrong guesses; then a new one must be sent.
+Codes live 15 minutes and only their HMAC digest is stored. A consent code (an organization
+asking a number's owner) passes everything an alert call passes first (contacts/code_sends.py);
+here it is held to one code a minute to a number from the same organization and a few a day to
+any number platform-wide, because a verification call is still a call to a person who may not
+want it. Opt-out codes of the public form have budgets of their own (trust/public_forms.py),
+so requests from strangers never use up the codes a number's owner needs to verify it. A code
+survives five wrong guesses; then a new one must be sent.
 
 Confirming answers with an outcome instead of raising, so the caller can commit the count of
 wrong guesses before it reports the error.
@@ -41,6 +43,10 @@ class Purpose(StrEnum):
     OPT_OUT = "opt_out"
 
 
+# A code the provider took: a call placed or a text sent.
+WENT_OUT = NumberVerification.provider_ref.is_not(None)
+
+
 class Channel(StrEnum):
     CALL = "call"
     SMS = "sms"
@@ -74,17 +80,12 @@ def spoken_code(code: str) -> str:
     return ", ".join(code)
 
 
-def _check_sending_room(
-    session: Session, *, number: str, org_id: str | None, now: datetime
-) -> None:
-    same_asker = (
-        NumberVerification.org_id == org_id
-        if org_id is not None
-        else NumberVerification.org_id.is_(None)
-    )
+def check_consent_room(session: Session, *, number: str, org_id: str, now: datetime) -> None:
+    """RateLimited when the number had a code from this organization a moment ago, or its
+    day's consent codes from anyone."""
     last = session.scalar(
         select(func.max(NumberVerification.created_at)).where(
-            NumberVerification.phone_e164 == number, same_asker
+            NumberVerification.phone_e164 == number, NumberVerification.org_id == org_id
         )
     )
     if last is not None and now - last < RESEND_GAP:
@@ -99,6 +100,7 @@ def _check_sending_room(
         .select_from(NumberVerification)
         .where(
             NumberVerification.phone_e164 == number,
+            NumberVerification.purpose == Purpose.CONSENT.value,
             NumberVerification.created_at > now - timedelta(days=1),
         )
     )
@@ -123,8 +125,13 @@ def issue(
     org_id: str | None = None,
     contact_id: str | None = None,
 ) -> Issued:
-    """Write a new code for `number` (E.164); the caller sends it once this commits."""
-    _check_sending_room(session, number=number, org_id=org_id, now=now)
+    """Write a new code for `number` (E.164); the caller sends it once this commits. A
+    consent code is refused when the number had one from this organization a moment ago, or
+    its day's consent codes; an opt-out code's caller applies the public form's budgets."""
+    if purpose == Purpose.CONSENT:
+        if org_id is None:
+            raise InvalidInput("a consent code needs an organization", code="org_required")
+        check_consent_room(session, number=number, org_id=org_id, now=now)
     code = new_code()
     verification_id = new_id("ver")
     verification = NumberVerification(
@@ -163,26 +170,38 @@ class Confirmation:
 
     def error(self) -> TocsinError | None:
         """The refusal to report once the transaction that counted the guess has committed."""
-        row = self.verification
-        if self.outcome == Outcome.CONFIRMED:
-            return None
-        if self.outcome == Outcome.WRONG:
-            left = MAX_WRONG_GUESSES - row.wrong_attempts
-            return InvalidInput(
-                f"that code is not right; {left} more tries before a new code is needed",
-                code="verification_code_wrong",
-                details={"tries_left": left},
-            )
-        if self.outcome == Outcome.EXPIRED:
-            return InvalidInput(
-                "this code has expired (codes last 15 minutes); ask for a new one",
-                code="verification_expired",
-            )
-        if self.outcome == Outcome.LOCKED:
-            return InvalidInput(
-                "too many wrong codes; ask for a new one", code="verification_locked"
-            )
-        return Conflict("this code has already been used", code="verification_used")
+        return refusal_for(self.outcome, wrong_attempts=self.verification.wrong_attempts)
+
+
+def refusal_for(outcome: Outcome, *, wrong_attempts: int) -> TocsinError | None:
+    """How a confirmation that did not confirm is answered; None for one that did."""
+    if outcome == Outcome.CONFIRMED:
+        return None
+    if outcome == Outcome.WRONG:
+        left = MAX_WRONG_GUESSES - wrong_attempts
+        return InvalidInput(
+            f"that code is not right; {left} more tries before a new code is needed",
+            code="verification_code_wrong",
+            details={"tries_left": left},
+        )
+    if outcome == Outcome.EXPIRED:
+        return InvalidInput(
+            "this code has expired (codes last 15 minutes); ask for a new one",
+            code="verification_expired",
+        )
+    if outcome == Outcome.LOCKED:
+        return InvalidInput("too many wrong codes; ask for a new one", code="verification_locked")
+    return Conflict("this code has already been used", code="verification_used")
+
+
+def guess_outcome(*, wrong_attempts: int, expires_at: datetime, now: datetime) -> Outcome | None:
+    """What a guess at a live code comes to before the code itself is compared: locked after
+    too many wrong guesses, expired after its lifetime; None while it may still be right."""
+    if wrong_attempts >= MAX_WRONG_GUESSES:
+        return Outcome.LOCKED
+    if now >= expires_at:
+        return Outcome.EXPIRED
+    return None
 
 
 def find(
@@ -200,10 +219,9 @@ def confirm(
     """Check `code` against a locked verification row, counting a wrong guess on it."""
     if row.confirmed_at is not None:
         return Confirmation(Outcome.USED, row)
-    if row.wrong_attempts >= MAX_WRONG_GUESSES:
-        return Confirmation(Outcome.LOCKED, row)
-    if now >= row.expires_at:
-        return Confirmation(Outcome.EXPIRED, row)
+    settled = guess_outcome(wrong_attempts=row.wrong_attempts, expires_at=row.expires_at, now=now)
+    if settled is not None:
+        return Confirmation(settled, row)
     given = "".join(ch for ch in code if ch.isdigit())
     expected = row.code_digest
     if not hmac.compare_digest(_digest(digest_key, row.id, given), expected):

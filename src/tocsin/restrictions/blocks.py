@@ -1,5 +1,6 @@
 """What enforcement forbids right now: the suspension or termination in the way of a webhook, a
-call, a sign-in or a member's change. Read-only; `trust/enforcement.py` takes and lifts actions.
+call, a verification code, a sign-in or a member's change. Read-only; `trust/enforcement.py`
+takes and lifts actions.
 """
 
 from __future__ import annotations
@@ -134,3 +135,17 @@ def require_writable(session: Session, *, org_id: str, actor: Actor, now: dateti
     block = org_block(session, org_id=org_id, now=now)
     if block is not None:
         raise block.read_only()
+
+
+def code_block(
+    session: Session, *, org_id: str, number: str, person_id: str | None, now: datetime
+) -> Block | None:
+    """What stops a verification code: the organization asking, the number, or the person
+    asking (a user, or the user who created the API key that asks)."""
+    return _find(
+        session,
+        now,
+        (ActionScope.ORGANIZATION, org_id),
+        (ActionScope.NUMBER, number),
+        (ActionScope.USER, person_id),
+    )

@@ -1,4 +1,5 @@
-"""The trust and safety case queue's table, and the kinds and states a case has."""
+"""The trust and safety case queue's table, the kinds and states a case has, and the opt-out
+requests kept for review."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Index, String, Text, UniqueConstraint
+from sqlalchemy import Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tocsin.db.base import Base, JSONText, UTCDateTime
@@ -21,6 +22,8 @@ class CaseKind(StrEnum):
     # Something billing could not do that staff must see, e.g. Paddle not cancelling the
     # subscription of a terminated organization.
     BILLING = "billing"
+    # An opt-out request the public form did not send a code for (trust/public_forms.py).
+    OPT_OUT_REQUEST = "opt_out_request"
 
 
 class CaseStatus(StrEnum):
@@ -61,3 +64,29 @@ class TrustCase(Base):
     resolved_by: Mapped[str | None] = mapped_column(String(100), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class HeldOptOut(Base):
+    """An opt-out request the public form answered without sending a code, kept for staff.
+
+    The form answers it exactly as it answers a code sent (its id looks like a verification's,
+    and a code typed for it is wrong, five times, then locked), so the form never tells anyone
+    whether Tocsin calls a number. The request is filed on a case per number and day
+    (`CaseKind.OPT_OUT_REQUEST`); staff who find it genuine stop calls to the number with a
+    number-scope suspension.
+    """
+
+    __tablename__ = "held_opt_outs"
+    __table_args__ = (Index("ix_held_opt_outs_phone_created", "phone_e164", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    phone_e164: Mapped[str] = mapped_column(String(20))
+    # never_called, outside_region, number_budget, too_soon or platform_budget.
+    reason: Mapped[str] = mapped_column(String(20))
+    channel: Mapped[str] = mapped_column(String(10))
+    case_id: Mapped[str | None] = mapped_column(String(40), default=None)
+    ip_address: Mapped[str | None] = mapped_column(String(64), default=None)
+    user_agent: Mapped[str | None] = mapped_column(String(300), default=None)
+    wrong_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -15,6 +15,7 @@ from fastapi import Depends, Header, Request
 from tocsin.accounts import service as accounts
 from tocsin.accounts.models import ApiKey, Role, Scope
 from tocsin.core.actors import Actor
+from tocsin.core.client_address import client_address
 from tocsin.core.errors import Forbidden
 from tocsin.db.session import Session
 from tocsin.http.api.auth import (
@@ -33,7 +34,16 @@ def get_runtime(request: Request) -> Runtime:
 
 
 def client_ip(request: Request) -> str | None:
-    return request.client.host if request.client else None
+    """The client's address for rate limits and records: the peer, or the address a trusted
+    proxy names for it (core/client_address.py). The one place a request's address is read."""
+    settings = get_runtime(request).settings
+    header = settings.forwarded_header
+    return client_address(
+        request.client.host if request.client else None,
+        request.headers.getlist(header.value),
+        trusted=settings.trusted_proxy_networks(),
+        header=header,
+    )
 
 
 @dataclass

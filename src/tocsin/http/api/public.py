@@ -9,7 +9,6 @@ import asyncio
 
 from fastapi import APIRouter, Depends, Request
 
-from tocsin.contacts.verify import Pending, deliver
 from tocsin.http.api.deps import client_ip, get_runtime
 from tocsin.http.api.schemas.common import ERROR_RESPONSES
 from tocsin.http.api.schemas.trust import (
@@ -20,10 +19,10 @@ from tocsin.http.api.schemas.trust import (
     PublicOptOutOut,
     VerificationOut,
 )
-from tocsin.numbers.verification import Channel, Requester
+from tocsin.numbers.verification import Requester
 from tocsin.runtime import Runtime
 from tocsin.trust import public_forms
-from tocsin.trust.public_forms import AbuseReportForm, public_actor
+from tocsin.trust.public_forms import AbuseReportForm, OptOutRequest, public_actor
 
 router = APIRouter(prefix="/v1/public", tags=["public"], responses=ERROR_RESPONSES)
 
@@ -33,11 +32,12 @@ async def request_opt_out(
     body: PublicOptOutIn, request: Request, runtime: Runtime = Depends(get_runtime)
 ) -> VerificationOut:
     """Send a code to your number; typing it into `/v1/public/opt-out/confirm` stops every
-    organization on this platform calling it."""
+    organization on this platform calling it. A code goes only to a number this platform has
+    called; any other request is kept for review, and answered the same way."""
     actor = public_actor(runtime, client_ip(request), "requests from this address")
     requester = Requester(actor, request.headers.get("user-agent"))
 
-    def issue() -> Pending:
+    def issue() -> OptOutRequest:
         with runtime.database.write() as session:
             return public_forms.issue_opt_out_code(
                 session,
@@ -49,15 +49,14 @@ async def request_opt_out(
                 now=runtime.clock.now(),
             )
 
-    pending = await asyncio.to_thread(issue)
+    asked = await asyncio.to_thread(issue)
     # Sent once the code is committed and outside any transaction: a call takes seconds.
-    await deliver(runtime, pending)
-    row = pending.issued.verification
+    await public_forms.send_code(runtime, asked)
     return VerificationOut(
-        verification_id=row.id,
-        phone_e164=row.phone_e164,
-        channel=Channel(row.channel),
-        expires_at=row.expires_at,
+        verification_id=asked.verification_id,
+        phone_e164=asked.phone_e164,
+        channel=asked.channel,
+        expires_at=asked.expires_at,
     )
 
 

@@ -11,7 +11,6 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
-from tocsin.contacts.verify import Pending, deliver
 from tocsin.core.errors import InvalidInput, TocsinError
 from tocsin.http.api.deps import client_ip
 from tocsin.http.web.forms import anonymous_form, anonymous_page, text
@@ -19,7 +18,7 @@ from tocsin.http.web.render import render
 from tocsin.numbers.verification import Channel, Requester
 from tocsin.runtime import Runtime
 from tocsin.trust import public_forms
-from tocsin.trust.public_forms import AbuseReportForm, public_actor
+from tocsin.trust.public_forms import AbuseReportForm, OptOutRequest, public_actor
 
 router = APIRouter(include_in_schema=False)
 
@@ -60,7 +59,7 @@ async def send_code(request: Request, form: FormData = Depends(anonymous_form)) 
         actor = public_actor(runtime, client_ip(request), "requests from this address")
         requester = Requester(actor, request.headers.get("user-agent"))
 
-        def issue() -> Pending:
+        def issue() -> OptOutRequest:
             with runtime.database.write() as session:
                 return public_forms.issue_opt_out_code(
                     session,
@@ -72,10 +71,9 @@ async def send_code(request: Request, form: FormData = Depends(anonymous_form)) 
                     now=runtime.clock.now(),
                 )
 
-        pending = await asyncio.to_thread(issue)
+        asked = await asyncio.to_thread(issue)
         # Sent once the code is committed and outside any transaction: a call takes seconds.
-        await deliver(runtime, pending)
-        row = pending.issued.verification
+        await public_forms.send_code(runtime, asked)
     except TocsinError as error:
         return anonymous_page(
             request,
@@ -83,7 +81,7 @@ async def send_code(request: Request, form: FormData = Depends(anonymous_form)) 
             {"verification_id": None, "values": {"number": number}, "error": error},
             status_code=error.status_code,
         )
-    return RedirectResponse(f"/opt-out?sent={row.id}", status_code=303)
+    return RedirectResponse(f"/opt-out?sent={asked.verification_id}", status_code=303)
 
 
 @router.post("/opt-out/confirm")

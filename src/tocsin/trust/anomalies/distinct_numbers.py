@@ -1,4 +1,4 @@
-"""A sudden jump in how many different numbers an organization calls.
+"""A sudden jump in how many different numbers an organization calls or sends codes to.
 
 Paging calls the same few on-call people again and again; a list of numbers worked through is
 what robocalling looks like. A spike is measured against the organization's own last week, so
@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from tocsin.trust.anomalies.calls import distinct_numbers_per_org, sample_numbers
+from tocsin.trust.anomalies.calls import distinct_numbers_per_org, sample_reached_numbers
 from tocsin.trust.anomalies.findings import Finding, day_of, fingerprint, hard, hours
 from tocsin.trust.anomalies.thresholds import Thresholds
 
@@ -53,7 +53,8 @@ def detect(session: Session, now: datetime, thresholds: Thresholds) -> list[Find
                 detector=NAME,
                 org_id=org_id,
                 summary=(
-                    f"{count} distinct numbers called in {hours(thresholds.window)} h "
+                    f"{count} distinct numbers called or sent codes in "
+                    f"{hours(thresholds.window)} h "
                     f"(daily average {average:.1f} over the {days} days before)"
                 ),
                 fingerprint=fingerprint(NAME, org_id, day_of(now)),
@@ -62,7 +63,7 @@ def detect(session: Session, now: datetime, thresholds: Thresholds) -> list[Find
                     "daily_average": round(average, 2),
                     # Newest day first.
                     "daily_history": history[org_id],
-                    "sample_numbers": sample_numbers(
+                    "sample_numbers": sample_reached_numbers(
                         session, org_id, start, now, limit=thresholds.samples
                     ),
                     "hard_threshold": thresholds.distinct_numbers_hard,

@@ -29,6 +29,7 @@ from tocsin.trust.anomalies import (
     marketing,
     repeated_trials,
     shared_numbers,
+    verification_codes,
 )
 from tocsin.trust.anomalies.findings import Finding
 from tocsin.trust.anomalies.thresholds import DEFAULT_THRESHOLDS, Thresholds
@@ -52,6 +53,7 @@ DETECTORS: tuple[tuple[str, Detector], ...] = (
     (shared_numbers.NAME, shared_numbers.detect),
     (repeated_trials.NAME, repeated_trials.detect),
     (blocked_numbers.NAME, blocked_numbers.detect),
+    (verification_codes.NAME, verification_codes.detect),
 )
 
 

@@ -25,6 +25,10 @@ class Thresholds:
     distinct_numbers_history_days: int = 7
     distinct_numbers_hard: int | None = 200
 
+    # verification_codes: consent codes to this many distinct numbers in the window.
+    verification_numbers: int = 10
+    verification_numbers_hard: int | None = 50
+
     # broadcast: one text (digits aside) read to this many distinct numbers.
     broadcast_numbers: int = 15
     broadcast_hard: int | None = 100
