@@ -16,8 +16,10 @@ from tests.delivery.pager import MakePager, Pager, uk_mobile
 from tests.factories import code_sent, ok
 from tocsin.accounts.models import Role
 from tocsin.billing.commands import set_plan
+from tocsin.contacts.code_sends import PLACED_STATUSES
 from tocsin.core.actors import Actor
 from tocsin.core.config import Settings
+from tocsin.paging.models import PLACED_ATTEMPT_STATUSES
 from tocsin.restrictions.kinds import ActionKind, ActionScope
 from tocsin.runtime import build_rate_limiter
 from tocsin.trust.anomalies.scan import run_scan
@@ -288,3 +290,7 @@ def test_the_sms_code_says_the_same(pager: Pager) -> None:
     assert "Barclays" not in text
     assert "An organization on Tocsin asked to send you alert calls" in text
     assert code_sent(pager.client, sent["verification_id"])
+
+
+def test_codes_wait_for_the_same_calls_as_alert_throttles() -> None:
+    assert set(PLACED_STATUSES) == {status.value for status in PLACED_ATTEMPT_STATUSES}
