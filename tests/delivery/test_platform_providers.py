@@ -23,6 +23,7 @@ from tests.conftest import serving, settings_for
 from tests.factories import alert_dials, ok
 from tests.rows import RowTenant, provider_account, tenant_rows
 from tests.telephony.rest.fakes import FakeTwilio
+from tests.trust.anomaly_traffic import Traffic
 from tocsin.audit.models import AuditEvent, Notice
 from tocsin.core.clock import ManualClock
 from tocsin.core.errors import InvalidInput
@@ -262,7 +263,13 @@ def test_public_opt_out_codes_go_through_the_platform_provider(
 ) -> None:
     """Before: the public opt-out form sent its codes through the simulator, so in a real
     deployment they reached nobody."""
-    with serving(app, database_url, data_dir, clock, **twilio_settings(twilio)) as (_, client):
+    with serving(app, database_url, data_dir, clock, **twilio_settings(twilio)) as (
+        runtime,
+        client,
+    ):
+        # The form sends codes only to numbers Tocsin called.
+        traffic = Traffic(runtime.database, clock.now)
+        traffic.calls(traffic.org(), [PHONE])
         ok(
             client.post("/v1/public/opt-out", json={"number": PHONE, "channel": "sms"}),
             202,

@@ -141,6 +141,24 @@ def test_six_anonymous_requests_leave_the_owner_able_to_verify_and_opt_out(
     [case] = held_cases(pager)
     assert case["details"]["number"] == number
     assert "number_budget" in case["details"]["reasons"]
+    # Staff who believe the request stop every call to the number.
+    ok(
+        client.post(
+            f"/v1/admin/cases/{case['id']}/enforcement",
+            json={
+                "kind": "suspension",
+                "scope": "number",
+                "target": number,
+                "reason": "its owner asked through the opt-out form",
+            },
+            headers=staff_login(pager.runtime),
+        ),
+        201,
+    )
+    pager.clock.advance(3600)
+    again = other.client.post(f"{other.org}/contacts/{theirs}/verification", headers=other.auth)
+    assert again.status_code == 403
+    assert again.json()["error"]["code"] == "number_suspended"
 
 
 def test_a_known_number_gets_a_code_it_can_opt_out_with(client: TestClient, pager: Pager) -> None:

@@ -36,12 +36,13 @@ from tocsin.core.errors import TocsinError
 from tocsin.core.ids import new_id
 from tocsin.core.ratelimit import Limits, RateLimiter
 from tocsin.numbers import verification
-from tocsin.numbers.code_delivery import CodeNotSent
+from tocsin.numbers.code_delivery import CodeNotSent, SmsUnsupported, has_sms
 from tocsin.numbers.do_not_call import e164_of
 from tocsin.numbers.models import NumberVerification
 from tocsin.numbers.verification import WENT_OUT, Channel, Purpose, Requester
 from tocsin.paging.models import PLACED_ATTEMPT_STATUSES, CallAttempt
 from tocsin.policy.numbers import CallingPolicy, NumberBlocked, screening_context
+from tocsin.providers.choice import ProviderDirectory
 from tocsin.safety import ScreeningContext, screen
 from tocsin.trust import abuse
 from tocsin.trust.cases import open_case
@@ -76,6 +77,8 @@ class FormServer(Protocol):
 
     @property
     def verification_digest_key(self) -> bytes: ...
+
+    def provider_directory(self) -> ProviderDirectory: ...
 
 
 def public_actor(server: FormServer, ip_address: str | None, what: str) -> Actor:
@@ -133,6 +136,7 @@ def issue_opt_out_code(
     )
     if not verdict.allowed or verdict.e164 is None:
         raise NumberBlocked(verdict)
+    _require_platform_sender(server, channel)
     e164 = verdict.e164
     reason = _hold_reason(session, settings, number=e164, now=now)
     if reason is not None:
@@ -150,6 +154,19 @@ def issue_opt_out_code(
     )
     row = issued.verification
     return OptOutRequest(row.id, row.phone_e164, channel, row.expires_at, Pending(issued, None))
+
+
+def _require_platform_sender(server: FormServer, channel: Channel) -> None:
+    """Refuse every request alike when the platform could send no code at all: a refusal only
+    for the numbers that would have got one would tell who Tocsin calls."""
+    choices = server.provider_directory().platform_chain().choices
+    if not choices:
+        raise CodeNotSent(
+            "no telephony provider is configured to send the code: ask the operator to "
+            "configure the platform's provider (TOCSIN_PROVIDER)"
+        )
+    if channel == Channel.SMS and not has_sms(choices):
+        raise SmsUnsupported("this server does not send codes by SMS; ask for a call")
 
 
 def _hold_reason(
@@ -286,7 +303,7 @@ async def send_code(services: VerificationServices, request: OptOutRequest) -> N
         return
     try:
         await deliver(services, request.pending)
-    except CodeNotSent as error:
+    except (CodeNotSent, SmsUnsupported) as error:
         log.warning("opt-out code %s not sent: %s", request.verification_id, error.message)
 
 
