@@ -16,9 +16,13 @@ from tests.delivery.pager import MakePager, Pager, uk_mobile
 from tests.factories import code_sent, ok
 from tocsin.accounts.models import Role
 from tocsin.billing.commands import set_plan
+from tocsin.cli.common import CLI_ACTOR
 from tocsin.contacts.code_sends import PLACED_STATUSES
+from tocsin.contacts.verify import issue_for_contact
 from tocsin.core.actors import Actor
 from tocsin.core.config import Settings
+from tocsin.core.errors import Forbidden
+from tocsin.numbers.verification import Channel, Requester
 from tocsin.paging.models import PLACED_ATTEMPT_STATUSES
 from tocsin.restrictions.kinds import ActionKind, ActionScope
 from tocsin.runtime import build_rate_limiter
@@ -84,6 +88,7 @@ def act(pager: Pager, kind: ActionKind, scope: ActionScope, target: str) -> None
             reason="abuse",
             actor=STAFF,
             now=pager.clock.now(),
+            digest_key=pager.runtime.billing_digest_key,
         )
 
 
@@ -119,15 +124,33 @@ def test_a_plain_name_is_said_in_the_platforms_words(pager: Pager) -> None:
     assert "to stop all calls from Tocsin, visit http://tocsin.test/opt-out" in text
 
 
+def test_a_suspended_organization_sends_no_code(pager: Pager) -> None:
+    ana = pager.contact("Ana", verified=False)
+    act(pager, ActionKind.SUSPENSION, ActionScope.ORGANIZATION, pager.org_id)
+    assert error_code(send_code(pager, ana), 403) == "org_suspended"
+    assert heard(pager.data_dir) == []
+
+
 @pytest.mark.parametrize("kind", [ActionKind.SUSPENSION, ActionKind.TERMINATION])
-def test_a_suspended_or_terminated_organization_sends_no_code(
+def test_not_even_the_shell_sends_a_code_for_a_suspended_or_terminated_organization(
     pager: Pager, kind: ActionKind
 ) -> None:
+    """The operator's shell is not held to a suspended organization's read-only state, but a
+    code is a call, and no call goes out for such an organization."""
     ana = pager.contact("Ana", verified=False)
     act(pager, kind, ActionScope.ORGANIZATION, pager.org_id)
     past = "suspended" if kind == ActionKind.SUSPENSION else "terminated"
-    assert error_code(send_code(pager, ana), 403) == f"org_{past}"
-    assert heard(pager.data_dir) == []
+    with pytest.raises(Forbidden) as refused, pager.runtime.database.write() as session:
+        issue_for_contact(
+            session,
+            pager.runtime,
+            org_id=pager.org_id,
+            contact_id=ana,
+            channel=Channel.CALL,
+            requester=Requester(CLI_ACTOR),
+            now=pager.clock.now(),
+        )
+    assert refused.value.code == f"org_{past}"
 
 
 def test_a_suspended_person_sends_no_code_through_their_keys(pager: Pager) -> None:
