@@ -15,8 +15,8 @@ Tocsin calls, and a stranger's requests never leave the number's owner refused. 
 codes have budgets apart from the consent codes organizations send, so strangers cannot use up
 the codes an owner needs to verify their number either.
 
-Each function works in the caller's transaction. A code is sent (`send_code`) once the
-transaction that wrote it has committed, by the caller, outside any transaction.
+Each function works in the caller's transaction. A code is sent (`send_opt_out_code`) once
+the transaction that wrote it has committed, by the caller, outside any transaction.
 """
 
 from __future__ import annotations
@@ -296,7 +296,7 @@ def _hold(
     return OptOutRequest(held.id, number, channel, held.expires_at, None)
 
 
-async def send_code(services: VerificationServices, request: OptOutRequest) -> None:
+async def send_opt_out_code(services: VerificationServices, request: OptOutRequest) -> None:
     """Send the request's code, if it has one. A code that did not go out is noted on its row
     (`contacts.verify.deliver`) but not reported: the form answers every request alike."""
     if request.pending is None:

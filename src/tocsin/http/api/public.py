@@ -51,7 +51,7 @@ async def request_opt_out(
 
     asked = await asyncio.to_thread(issue)
     # Sent once the code is committed and outside any transaction: a call takes seconds.
-    await public_forms.send_code(runtime, asked)
+    await public_forms.send_opt_out_code(runtime, asked)
     return VerificationOut(
         verification_id=asked.verification_id,
         phone_e164=asked.phone_e164,

@@ -73,7 +73,7 @@ async def send_code(request: Request, form: FormData = Depends(anonymous_form)) 
 
         asked = await asyncio.to_thread(issue)
         # Sent once the code is committed and outside any transaction: a call takes seconds.
-        await public_forms.send_code(runtime, asked)
+        await public_forms.send_opt_out_code(runtime, asked)
     except TocsinError as error:
         return anonymous_page(
             request,

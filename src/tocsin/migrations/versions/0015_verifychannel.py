@@ -1,7 +1,7 @@
 """verification channel: opt-out requests the public form keeps for review
 
-Revision ID: 0014_verifychannel
-Revises: 0013_enforcement
+Revision ID: 0015_verifychannel
+Revises: 0014_sms
 Create Date: 2026-12-10
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0014_verifychannel"
-down_revision: str | None = "0013_enforcement"
+revision: str = "0015_verifychannel"
+down_revision: str | None = "0014_sms"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
