@@ -1,7 +1,7 @@
 """verification channel: opt-out requests the public form keeps for review
 
-Revision ID: 0015_verifychannel
-Revises: 0014_sms
+Revision ID: 0016_verifychannel
+Revises: 0015_evidence
 Create Date: 2026-12-10
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0015_verifychannel"
-down_revision: str | None = "0014_sms"
+revision: str = "0016_verifychannel"
+down_revision: str | None = "0015_evidence"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
