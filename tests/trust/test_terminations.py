@@ -17,9 +17,14 @@ from tests import seeded
 from tests.factories import PASSWORD, ok
 from tests.rows import browser_for, tenant_rows
 from tocsin.accounts.models import User
+from tocsin.audit.actions import AuditAction
 from tocsin.audit.models import AuditEvent
+from tocsin.billing.marks import MarkedByTermination
+from tocsin.contacts.verify import issue_for_contact
 from tocsin.core.actors import Actor
 from tocsin.core.errors import Conflict
+from tocsin.numbers.models import NumberVerification
+from tocsin.numbers.verification import Channel, Requester
 from tocsin.organizations.commands import CreationRefused
 from tocsin.restrictions.kinds import ActionKind, ActionScope
 from tocsin.runtime import Runtime
@@ -163,3 +168,43 @@ def test_the_terminated_email_however_spelled_gets_no_new_sign_up(
         assert session.scalar(select(User.id).where(User.email.like("anabell%"))) is None
     # Someone else signs up as ever.
     ok(client.post("/v1/auth/signup", json={"email": "bob@example.org", "password": PASSWORD}), 201)
+
+
+def test_a_number_a_termination_marked_gets_no_code_from_another_organization(
+    runtime: Runtime,
+) -> None:
+    """Issue 16, finding 4: the terminated person came back with a new organization; their
+    verified number is marked, so a code to it is refused (and the refusal kept), whoever asks."""
+    phone = "+447400123999"
+    terminated = seeded.person(runtime, org_name="Gone")
+    seeded.contact(runtime, terminated.org_id, phone=phone)
+    action_id = terminate(runtime, ActionScope.ORGANIZATION, terminated.org_id)
+
+    comeback = seeded.person(runtime, org_name="Fresh start")
+    contact_id = seeded.contact(runtime, comeback.org_id, phone=phone, verified=False)
+    owner = Actor("user", comeback.user_id)
+    with pytest.raises(MarkedByTermination) as refused, runtime.database.write() as session:
+        issue_for_contact(
+            session,
+            runtime,
+            org_id=comeback.org_id,
+            contact_id=contact_id,
+            channel=Channel.CALL,
+            requester=Requester(owner),
+            now=runtime.clock.now(),
+        )
+    assert refused.value.code == "terminated_identity"
+    assert refused.value.details == {"matched": ["phone"], "action_ids": [action_id]}
+    with runtime.database.read() as session:
+        [event] = session.scalars(
+            select(AuditEvent).where(
+                AuditEvent.action == AuditAction.NUMBER_REFUSED.value,
+                AuditEvent.org_id == comeback.org_id,
+            )
+        )
+        assert event.details is not None
+        assert event.details["reasons"] == ["terminated_identity"]
+        codes = session.scalars(
+            select(NumberVerification).where(NumberVerification.org_id == comeback.org_id)
+        )
+        assert list(codes) == []

@@ -13,6 +13,8 @@ from tocsin.accounts.models import Organization
 from tocsin.accounts.service import calling_policy
 from tocsin.audit import log as audit
 from tocsin.audit.actions import AuditAction
+from tocsin.billing.marks import MarkedByTermination, terminations_matching
+from tocsin.billing.trials import ClaimKind, claim
 from tocsin.contacts.models import Contact
 from tocsin.core.actors import Actor
 from tocsin.core.errors import Conflict, NotFound
@@ -80,6 +82,43 @@ def screened_or_refused(
             },
         )
         raise refused.on_record() from None
+
+
+def refuse_marked_number(
+    session: Session,
+    *,
+    org_id: str,
+    number: str,
+    digest_key: bytes,
+    operation: str,
+    actor: Actor,
+    now: datetime,
+) -> None:
+    """MarkedByTermination, kept on record, if a standing termination marked this number: the
+    terminated person's own verified number does not come back through a new organization."""
+    matched = terminations_matching(
+        session, [claim(ClaimKind.PHONE, number, digest_key=digest_key)]
+    )
+    if not matched:
+        return
+    refusal = MarkedByTermination("a code to this number", matched)
+    audit.record(
+        session,
+        actor=actor,
+        action=AuditAction.NUMBER_REFUSED,
+        at=now,
+        org_id=org_id,
+        target_type="number",
+        target_id=number,
+        details={
+            "typed": number,
+            "e164": number,
+            "reasons": [refusal.code],
+            "operation": operation,
+            "action_ids": (refusal.details or {}).get("action_ids", []),
+        },
+    )
+    raise refusal.on_record()
 
 
 def require_callable(session: Session, *, org_id: str, contact_ids: Sequence[str]) -> None:

@@ -14,6 +14,7 @@ from tocsin.accounts.models import Organization
 from tocsin.billing.commands import check_claims_during_trial
 from tocsin.billing.standing import BillingConfig
 from tocsin.billing.trials import ClaimKind, claim
+from tocsin.contacts.checks import refuse_marked_number
 from tocsin.contacts.code_sends import CodeRules, check_consent_code, person_of
 from tocsin.contacts.queries import get_contact, latest_code_id
 from tocsin.core.actors import Actor
@@ -91,6 +92,16 @@ def issue_for_contact(
     org = session.get(Organization, contact.org_id)
     if org is None:
         raise NotFound("organization not found", code="org_not_found")
+    # First, before anything is written: this refusal keeps its record.
+    refuse_marked_number(
+        session,
+        org_id=org.id,
+        number=contact.phone_e164,
+        digest_key=services.billing_digest_key,
+        operation="consent.code",
+        actor=requester.actor,
+        now=now,
+    )
     settings = services.settings
     person_id = person_of(session, requester.actor)
     # A code is a call too: it passes what an alert call to the number would, as in force
