@@ -8,8 +8,10 @@ from typing import Any
 
 import pytest
 
+from tests import seeded
 from tests.delivery.pager import Pager, uk_mobile
-from tests.factories import ok
+from tests.factories import code_sent, ok
+from tocsin.accounts.models import Role
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
@@ -84,3 +86,48 @@ def test_moving_a_contact_to_another_number_withdraws_the_old_numbers_consent(
     [record] = consents(pager, old)
     assert record["withdrawn_reason"] == "number_changed"
     assert add_contact(pager, "Old phone", old)["number_state"] == "unverified"
+
+
+def _verified_by(pager: Pager, person: seeded.Person, number: str) -> str:
+    """A contact whose number `person` verified: the code reached their phone and they typed
+    it, so the consent record names them."""
+    contact_id = pager.contact("Mine", phone=number, verified=False)
+    sent = ok(
+        pager.client.post(
+            f"{pager.org}/contacts/{contact_id}/verification",
+            json={"channel": "call"},
+            headers=person.auth,
+        ),
+        202,
+    )
+    ok(
+        pager.client.post(
+            f"{pager.org}/contacts/{contact_id}/verification/confirm",
+            json={"code": code_sent(pager.client, sent["verification_id"])},
+            headers=person.auth,
+        )
+    )
+    return contact_id
+
+
+def test_a_member_leaving_withdraws_the_consent_they_gave_and_the_owners_are_told(
+    pager: Pager,
+) -> None:
+    """issue 16, finding 11 and "Appeals and consent": a member leaving withdraws their consent
+    records (kept as evidence). Their consent stops the calls to their number, loudly: the
+    owners get a notice naming the numbers, so no page stops without anyone knowing."""
+    admin = seeded.member(pager.runtime, pager.org_id, role=Role.ADMIN)
+    theirs, others = uk_mobile(), uk_mobile()
+    _verified_by(pager, admin, theirs)
+    pager.contact("Desk", phone=others)  # verified by the owner
+
+    left = pager.client.delete(f"{pager.org}/members/{admin.user_id}", headers=admin.auth)
+    assert left.status_code == 204, left.text
+
+    [kept] = consents(pager, theirs)
+    assert (kept["withdrawn_reason"], kept["withdrawn_at"] is not None) == ("member_left", True)
+    [untouched] = consents(pager, others)
+    assert untouched["withdrawn_at"] is None
+    notices = ok(pager.client.get(f"{pager.org}/notices", headers=pager.auth))["items"]
+    [told] = [notice for notice in notices if notice["kind"] == "consent_withdrawn"]
+    assert theirs in told["message"]

@@ -55,6 +55,7 @@ EVIDENCE = frozenset(
         "notice.trial_refused",
         "notice.trial_ended",
         "notice.contacts_blocked",
+        "notice.consent_withdrawn",
         "notice.policy_change",
     }
 )
@@ -202,6 +203,7 @@ class AuditAction(StrEnum):
     NOTICE_ENFORCEMENT_SUSPENSION = "notice.enforcement_suspension"
     NOTICE_ENFORCEMENT_TERMINATION = "notice.enforcement_termination"
     NOTICE_CONTACTS_BLOCKED = "notice.contacts_blocked"
+    NOTICE_CONSENT_WITHDRAWN = "notice.consent_withdrawn"
 
     @property
     def is_evidence(self) -> bool:

@@ -210,6 +210,8 @@ class Withdrawal(StrEnum):
 
     CONTACT_DELETED = "contact_deleted"
     NUMBER_CHANGED = "number_changed"
+    # The person who proved control of the number left the organization.
+    MEMBER_LEFT = "member_left"
 
 
 def withdraw(
@@ -255,3 +257,40 @@ def withdraw(
             details={"number": number, "reason": reason.value, "records": sorted(withdrawn)},
         )
     return len(withdrawn)
+
+
+def withdraw_given_by(
+    session: Session, *, org_id: str, user_id: str, actor: Actor, now: datetime
+) -> list[str]:
+    """Withdraw the consent records this user gave the organization by typing the code that
+    reached a number: they showed it was theirs, and they left. The rows stay, as evidence.
+    Returns the numbers, each now unverified for the organization."""
+    withdrawn = session.execute(
+        update(ConsentRecord)
+        .where(
+            ConsentRecord.org_id == org_id,
+            ConsentRecord.actor_type == "user",
+            ConsentRecord.actor_id == user_id,
+            ConsentRecord.withdrawn_at.is_(None),
+        )
+        .values(withdrawn_at=now, withdrawn_reason=Withdrawal.MEMBER_LEFT.value)
+        .returning(ConsentRecord.id, ConsentRecord.phone_e164)
+        .execution_options(synchronize_session=False)
+    ).all()
+    numbers = sorted({number for _, number in withdrawn})
+    for number in numbers:
+        audit.record(
+            session,
+            actor=actor,
+            action=AuditAction.CONSENT_WITHDRAWN,
+            at=now,
+            org_id=org_id,
+            target_type="user",
+            target_id=user_id,
+            details={
+                "number": number,
+                "reason": Withdrawal.MEMBER_LEFT.value,
+                "records": sorted(record for record, phone in withdrawn if phone == number),
+            },
+        )
+    return numbers

@@ -17,12 +17,14 @@ from tocsin.accounts import service as accounts
 from tocsin.accounts.models import PLATFORM_ADMIN, Invite, Organization, Role, User
 from tocsin.audit import log as audit
 from tocsin.audit.actions import AuditAction
+from tocsin.audit.notices import tell_owners
 from tocsin.billing.limits import Resource, check_international, check_room
 from tocsin.billing.marks import check_not_marked, person_claims
 from tocsin.billing.standing import BillingConfig
 from tocsin.core.actors import Actor
 from tocsin.core.config import Settings
 from tocsin.core.errors import Conflict, Forbidden
+from tocsin.numbers import consent
 from tocsin.organizations.rescreen import rescreen_contacts
 from tocsin.policy.numbers import CallingPolicy
 from tocsin.policy.quota import check_timezone
@@ -406,6 +408,25 @@ def remove_member(
             raise Forbidden("this action needs the owner role", code="insufficient_role")
     accounts.remove_member(session, org_id=org_id, user_id=user_id)
     _record(session, actor, AuditAction.MEMBER_REMOVED, now, org_id, "user", user_id)
+    # Consent goes with the person who gave it; calls to those numbers stop, so the owners
+    # hear of it now rather than from a page that did not ring.
+    numbers = consent.withdraw_given_by(
+        session, org_id=org_id, user_id=user_id, actor=actor, now=now
+    )
+    if numbers:
+        tell_owners(
+            session,
+            org_id=org_id,
+            kind="consent_withdrawn",
+            period=f"{user_id}:{now.isoformat()}",
+            message=(
+                f"A member left, so the consent they gave for {', '.join(numbers)} was "
+                "withdrawn: these numbers get no calls until their owners verify them again."
+            ),
+            now=now,
+            actor=actor,
+            details={"user_id": user_id, "numbers": numbers},
+        )
 
 
 # Invites ----------------------------------------------------------------------------------------
