@@ -1,5 +1,6 @@
 """Row factories on top of tests/seeded.py: a tenant with several verified numbers on one
-endpoint, a provider account, a browser signed in by a session written directly."""
+endpoint, a proven caller ID, a provider account presenting it, a browser signed in by a session
+written directly."""
 
 from __future__ import annotations
 
@@ -14,7 +15,10 @@ from tocsin.accounts import web_sessions
 from tocsin.accounts.models import User
 from tocsin.audit.log import SYSTEM
 from tocsin.http.web import sessions
+from tocsin.callerids import commands as caller_ids
 from tocsin.providers import commands as provider_accounts
+from tocsin.providers.caller_ids import list_caller_ids
+from tocsin.providers.models import CallerIdProof
 from tocsin.runtime import Runtime
 
 _counter = itertools.count(1)
@@ -89,6 +93,40 @@ def sign_in(browser: TestClient, runtime: Runtime, user_id: str) -> TestClient:
     return browser
 
 
+# The number an organization's provider accounts present in tests, proven by a code.
+CALLER_ID = "+447400000001"
+
+
+def proven_caller_id(
+    runtime: Runtime,
+    org_id: str,
+    number: str = CALLER_ID,
+    *,
+    through_account: str | None = None,
+) -> str:
+    """A caller ID of the organization, proven by a code (usable through every account), or
+    by `through_account`'s own records (usable only through it); its id. The same number
+    again gives the same caller ID."""
+    with runtime.database.write() as session:
+        existing = next(
+            (c for c in list_caller_ids(session, org_id=org_id) if c.number == number), None
+        )
+        caller_id = existing or caller_ids.add_caller_id(
+            session,
+            org_id=org_id,
+            number=number,
+            region=None,
+            actor=SYSTEM,
+            now=runtime.clock.now(),
+        )
+        caller_id.proof = (CallerIdProof.PROVIDER if through_account else CallerIdProof.CODE).value
+        caller_id.proven_account_id = through_account
+        caller_id.proven_how = "a test row"
+        caller_id.proven_at = runtime.clock.now()
+        caller_id_id: str = caller_id.id
+    return caller_id_id
+
+
 def provider_account(
     runtime: Runtime,
     org_id: str,
@@ -98,8 +136,11 @@ def provider_account(
     settings: dict[str, Any] | None = None,
     credentials: dict[str, Any] | None = None,
     enabled: bool = True,
+    caller_id: str | None = CALLER_ID,
 ) -> str:
-    """An organization's provider account, checked and sealed as the API does it; its id."""
+    """An organization's provider account, checked and sealed as the API does it, presenting
+    `caller_id` (proven by a code here; None: no caller ID); its id."""
+    chosen = proven_caller_id(runtime, org_id, caller_id) if caller_id is not None else None
     with runtime.database.write() as session:
         account = provider_accounts.create_account(
             session,
@@ -114,6 +155,7 @@ def provider_account(
             context=runtime.build_context,
             actor=SYSTEM,
             now=runtime.clock.now(),
+            caller_id_id=chosen,
         )
         account.enabled = enabled
         account_id: str = account.id

@@ -12,6 +12,7 @@ from tocsin import __version__
 from tocsin.http.api.accounts import router as accounts_router
 from tocsin.http.api.alerts import router as alerts_router
 from tocsin.http.api.billing import router as billing_router
+from tocsin.http.api.caller_ids import router as caller_ids_router
 from tocsin.http.api.cases import router as cases_router
 from tocsin.http.api.consent import router as consent_router
 from tocsin.http.api.documents import router as policies_router
@@ -67,6 +68,7 @@ def create_app(runtime: Runtime, *, run_worker: bool = False) -> FastAPI:
         public_router,
         screening_router,
         providers_router,
+        caller_ids_router,
         billing_router,
         enforcement_router,
         policies_router,

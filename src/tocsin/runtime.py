@@ -164,6 +164,7 @@ class Runtime:
             factory=self.provider_factory,
             box=self.credentials_box,
             context=self.build_context,
+            platform_caller_id=self.settings.caller_id,
         )
 
     def worker_settings(self) -> WorkerSettings:

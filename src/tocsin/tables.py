@@ -38,7 +38,7 @@ from tocsin.numbers.models import (
     SmsStop,
 )
 from tocsin.paging.models import Alert, CallAttempt, CallJob, Escalation
-from tocsin.providers.models import ProviderAccount
+from tocsin.providers.models import CallerId, ProviderAccount
 from tocsin.restrictions.models import EnforcementAction
 from tocsin.trust.models import HeldOptOut, TrustCase
 
@@ -51,6 +51,7 @@ __all__ = [
     "BillingEvent",
     "CallAttempt",
     "CallJob",
+    "CallerId",
     "ConsentRecord",
     "Contact",
     "DoNotCall",

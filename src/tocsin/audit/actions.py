@@ -106,6 +106,11 @@ class AuditAction(StrEnum):
     PROVIDER_CREATED = "provider.created"
     PROVIDER_UPDATED = "provider.updated"
     PROVIDER_DELETED = "provider.deleted"
+    CALLER_ID_ADDED = "caller_id.added"
+    CALLER_ID_CODE_SENT = "caller_id.code_sent"
+    CALLER_ID_PROVEN = "caller_id.proven"
+    CALLER_ID_PROOF_FAILED = "caller_id.proof_failed"
+    CALLER_ID_REMOVED = "caller_id.removed"
 
     # Numbers: consent and the lists that stop calls.
     CONSENT_RECORDED = "consent.recorded"
@@ -146,6 +151,7 @@ class AuditAction(StrEnum):
     CALL_CARRIED = "call.carried"
     CALL_FAILOVER = "call.failover"
     CALL_PROVIDER_FALLBACK = "call.provider_fallback"
+    CALL_PROVIDER_PASSED_OVER = "call.provider_passed_over"
     CALL_ENDED = "call.ended"
     CALL_ERROR = "call.error"
     CALL_RETRY_SCHEDULED = "call.retry_scheduled"
@@ -187,6 +193,7 @@ class AuditAction(StrEnum):
     NOTICE_QUOTA_EXHAUSTED = "notice.quota_exhausted"
     NOTICE_NO_PROVIDER = "notice.no_provider"
     NOTICE_PROVIDERS_UNUSABLE = "notice.providers_unusable"
+    NOTICE_CALLER_ID_MISSING = "notice.caller_id_missing"
     NOTICE_CALL_FAILING = "notice.call_failing"
     NOTICE_ESCALATION_EXHAUSTED = "notice.escalation_exhausted"
     NOTICE_ALERTS_REFUSED = "notice.alerts_refused"

@@ -465,18 +465,21 @@ def call_test(
             actor=CLI_ACTOR,
             now=runtime.clock.now(),
         )
-    request, choices, number = prepared.request, prepared.choices, prepared.request.to_number
+    choices, number = prepared.choices, prepared.request.to_number
     if not choices:
         raise CliError(
             "no provider can place this call: configure TOCSIN_PROVIDER (or a providers file), "
             "or name an organization with provider accounts (--org)"
         )
 
+    for reason in prepared.passed_over:
+        emit(as_json, {"event": "passed_over", "reason": reason}, f"passed over: {reason}")
+
     async def place() -> None:
         refusals: list[str] = []
         for choice in choices:
             try:
-                handle = await choice.provider.dial(request)
+                handle = await choice.provider.dial(prepared.request_through(choice))
             except ProviderError as error:
                 if not error.retry_safe:
                     raise CliError(f"{choice.provider.name}: {error.user_message}") from error

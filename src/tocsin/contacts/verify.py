@@ -148,7 +148,9 @@ async def deliver(services: VerificationServices, pending: Pending) -> None:
     """Send a committed code, then note how it went; a code that did not go out is an error."""
     row = pending.issued.verification
     directory = services.provider_directory()
-    if row.org_id is None:
+    if row.org_id is None or row.purpose == Purpose.CALLER_ID:
+        # The platform's own messages: a public opt-out's code, and the code that proves a
+        # caller ID, which no account of the organization may present before it is proven.
         chain = directory.platform_chain()
     else:
         with services.database.read() as session:
@@ -177,7 +179,6 @@ async def deliver(services: VerificationServices, pending: Pending) -> None:
             chain.choices,
             verification_id=row.id,
             to_number=row.phone_e164,
-            caller_id=services.settings.caller_id,
             channel=Channel(row.channel),
             message=message,
             voice=pending.voice or services.settings.voice,

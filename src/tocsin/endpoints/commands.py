@@ -30,6 +30,7 @@ from tocsin.endpoints.checks import (
 )
 from tocsin.endpoints.models import Endpoint, EndpointContact, EscalationPolicy, RoutingMode
 from tocsin.endpoints.queries import get_endpoint, get_policy
+from tocsin.providers.caller_ids import choosable
 from tocsin.restrictions.blocks import require_writable
 from tocsin.routing.rules import ActionType, parse_rules
 
@@ -49,8 +50,10 @@ def create_endpoint(
     contact_ids: Sequence[str] = (),
     rules: Sequence[dict[str, Any]] = (),
     template: str | None = None,
+    caller_id_id: str | None = None,
 ) -> Endpoint:
-    """A new endpoint within the plan's limit, calling only contacts whose owners consented."""
+    """A new endpoint within the plan's limit, calling only contacts whose owners consented;
+    `caller_id_id` is a proven caller ID its calls present (providers.caller_ids)."""
     require_writable(session, org_id=org_id, actor=actor, now=now)
     check_room(session, org_id=org_id, resource=Resource.ENDPOINTS, billing=billing, now=now)
     endpoint = Endpoint(
@@ -61,6 +64,11 @@ def create_endpoint(
         routing=checked_routing(routing),
         rules=validated_rules(session, org_id=org_id, rules=rules),
         template=checked_template(template),
+        caller_id_id=(
+            choosable(session, org_id=org_id, caller_id_id=caller_id_id).id
+            if caller_id_id
+            else None
+        ),
         created_at=now,
         updated_at=now,
     )
@@ -93,10 +101,18 @@ def update_endpoint(
     contact_ids: Sequence[str] | None = None,
     rules: Sequence[dict[str, Any]] | None = None,
     template: str | None = None,
+    caller_id_id: str | None = None,
 ) -> Endpoint:
-    """None leaves a field as it is; an empty `template` goes back to the default."""
+    """None leaves a field as it is; an empty `template` goes back to the default, an empty
+    `caller_id_id` to each provider account's own caller ID."""
     require_writable(session, org_id=org_id, actor=actor, now=now)
     endpoint = get_endpoint(session, org_id=org_id, endpoint_id=endpoint_id)
+    if caller_id_id is not None:
+        endpoint.caller_id_id = (
+            choosable(session, org_id=org_id, caller_id_id=caller_id_id).id
+            if caller_id_id
+            else None
+        )
     if rules is not None:
         endpoint.rules = validated_rules(session, org_id=org_id, rules=rules)
     if template is not None:

@@ -35,6 +35,11 @@ class Endpoint(Base):
     rules: Mapped[list[dict[str, Any]]] = mapped_column(JSONText(), server_default="[]")
     # A Jinja2 template of what the call says; NULL: the default for the alert's source.
     template: Mapped[str | None] = mapped_column(Text, default=None)
+    # The proven caller ID its calls present through every provider account it is usable
+    # through (providers.caller_ids); NULL: each account's own choice.
+    caller_id_id: Mapped[str | None] = mapped_column(
+        ForeignKey("caller_ids.id", ondelete="SET NULL"), default=None
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

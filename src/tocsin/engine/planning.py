@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from tocsin.audit import log as audit
 from tocsin.audit.actions import AuditAction
 from tocsin.audit.notices import tell_owners
-from tocsin.billing.usage import Counted, Refused, count_call
+from tocsin.billing.usage import Counted, Refused, count_call, give_back
 from tocsin.core.actors import Actor
 from tocsin.core.ids import new_id
 from tocsin.endpoints.models import Endpoint
@@ -30,6 +30,7 @@ from tocsin.paging import bundles
 from tocsin.paging.escalation import ENGINE
 from tocsin.paging.leases import release
 from tocsin.paging.models import (
+    OPEN_JOB_STATUSES,
     Alert,
     AttemptStatus,
     CallAttempt,
@@ -50,6 +51,7 @@ from tocsin.policy.dial_gate import (
     decide,
 )
 from tocsin.policy.quota import describe_cap, low_quota_sentence, zone
+from tocsin.providers.caller_ids import CALLER_ID_MISSING
 
 
 class PlanKind(StrEnum):
@@ -161,7 +163,14 @@ def _dial(session: Session, loaded: LoadedJob, *, now: datetime, dialer: Dialer)
         details={"alert_id": job.alert_id, "to": job.to_number, "attempt_no": attempt.attempt_no},
     )
     voice = loaded.org.voice if loaded.org is not None else None
-    return Plan(PlanKind.DIAL, AttemptSnapshot.of(attempt, voice=voice, screening=loaded.screening))
+    endpoint = session.get(Endpoint, loaded.open_alert().endpoint_id)
+    snapshot = AttemptSnapshot.of(
+        attempt,
+        voice=voice,
+        screening=loaded.screening,
+        endpoint_caller_id=endpoint.caller_id_id if endpoint is not None else None,
+    )
+    return Plan(PlanKind.DIAL, snapshot)
 
 
 def _count(session: Session, quota: Quota) -> Counted | Refused:
@@ -179,7 +188,7 @@ def _write_attempt(
     now: datetime,
     dialer: Dialer,
 ) -> CallAttempt:
-    job, previous, settings = loaded.job, loaded.previous, dialer.settings
+    job, settings = loaded.job, dialer.settings
     job.attempt_count += 1
     job.held_until = None
     job.hold_reason = None
@@ -192,9 +201,10 @@ def _write_attempt(
         attempt_no=job.attempt_count,
         idempotency_key=f"{job.id}/{job.attempt_count}",
         to_number=job.to_number,
-        # A retry comes from the number the first call came from, so a callee who saw a missed
-        # call recognises the next one.
-        caller_id=previous.caller_id if previous is not None else settings.caller_id,
+        # The platform's number, as the platform's provider is named, until the worker names
+        # the provider and the caller ID it presents before dialling (attempts.mark_provider).
+        # A retry goes through the same chain, so it comes from the number the first call did.
+        caller_id=settings.caller_id,
         provider=dialer.provider,
         platform_provider=dialer.platform_provider,
         worker_id=dialer.worker_id,
@@ -369,11 +379,84 @@ def _block(
     session: Session, loaded: LoadedJob, blocked: Block, *, now: datetime, dialer: Dialer
 ) -> None:
     """The screen refused the number: the attempt stands among the alert's calls as blocked."""
-    job = loaded.job
     attempt = _write_attempt(session, loaded, [], None, now=now, dialer=dialer)
+    _blocked(
+        session,
+        attempt,
+        loaded.job,
+        code=blocked.code,
+        message=blocked.message,
+        reasons=blocked.verdict.codes,
+        now=now,
+        dialer=dialer,
+    )
+
+
+def block_for_caller_id(
+    session: Session, *, attempt_id: str, reasons: list[str], now: datetime, dialer: Dialer
+) -> None:
+    """No provider may place the call: the organization's own accounts have no proven caller
+    ID to present, and the platform's providers may not stand in. The attempt, written and
+    counted before the providers were asked, stands as blocked and is not counted; the
+    alerts it was to carry are planned again on their own; the owners are told."""
+    attempt = session.get(CallAttempt, attempt_id, with_for_update=True)
+    if attempt is None or AttemptStatus(attempt.status).is_final:
+        return
+    job = session.get(CallJob, attempt.job_id, with_for_update=True)
+    if job is None:
+        return
+    if attempt.billed_day is not None:
+        give_back(
+            session, org_id=attempt.org_id, day=attempt.billed_day, cost_cents=attempt.billed_cents
+        )
+        attempt.billed_day, attempt.billed_cents = None, 0
+    for rider in bundles.riders_of(session, attempt.id):
+        rider.riding_attempt_id = None
+        if rider.status in OPEN_JOB_STATUSES:
+            release(rider, status=JobStatus.PENDING, now=now, run_at=now)
+    message = "no proven caller ID: " + "; ".join(reasons)
+    _blocked(
+        session,
+        attempt,
+        job,
+        code=CALLER_ID_MISSING,
+        message=message[:500],
+        reasons=[CALLER_ID_MISSING],
+        now=now,
+        dialer=dialer,
+    )
+    tell_owners(
+        session,
+        org_id=attempt.org_id,
+        kind=CALLER_ID_MISSING,
+        period=now.date().isoformat(),
+        message=(
+            "Calls are not being placed: your provider accounts have no proven caller ID to "
+            f"present ({'; '.join(reasons)}). Add a caller ID, prove it, and choose it for "
+            "your provider accounts. Alerts are still recorded and can be seen and "
+            "acknowledged."
+        ),
+        now=now,
+        actor=_worker_actor(dialer),
+        details={"alert_id": attempt.alert_id, "reasons": reasons},
+    )
+
+
+def _blocked(
+    session: Session,
+    attempt: CallAttempt,
+    job: CallJob,
+    *,
+    code: str,
+    message: str,
+    reasons: list[str],
+    now: datetime,
+    dialer: Dialer,
+) -> None:
+    """The attempt stands among the alert's calls as blocked, and its job fails."""
     attempt.status = AttemptStatus.BLOCKED
-    attempt.error_code = blocked.code
-    attempt.error_message = blocked.message
+    attempt.error_code = code
+    attempt.error_message = message
     attempt.ended_at = now
     settle(
         session,
@@ -381,7 +464,7 @@ def _block(
         status=JobStatus.FAILED,
         outcome=JobOutcome.BLOCKED,
         now=now,
-        reason=f"blocked: {attempt.error_message}",
+        reason=f"blocked: {message}",
     )
     audit.record(
         session,
@@ -391,5 +474,5 @@ def _block(
         org_id=job.org_id,
         target_type="call_attempt",
         target_id=attempt.id,
-        details={"alert_id": job.alert_id, "to": job.to_number, "reasons": blocked.verdict.codes},
+        details={"alert_id": job.alert_id, "to": job.to_number, "reasons": reasons},
     )

@@ -29,6 +29,8 @@ class AttemptSnapshot:
     voice: str | None = None
     # What a number the call is redirected to (a SIP 3xx) must pass; None: follow none.
     screening: ScreeningContext | None = None
+    # The caller ID the alert's endpoint chose, if any (providers.caller_ids).
+    endpoint_caller_id: str | None = None
 
     @classmethod
     def of(
@@ -37,6 +39,7 @@ class AttemptSnapshot:
         *,
         voice: str | None = None,
         screening: ScreeningContext | None = None,
+        endpoint_caller_id: str | None = None,
     ) -> AttemptSnapshot:
         return cls(
             attempt_id=attempt.id,
@@ -53,6 +56,7 @@ class AttemptSnapshot:
             accepted_at=attempt.accepted_at,
             voice=voice,
             screening=screening,
+            endpoint_caller_id=endpoint_caller_id,
         )
 
     def may_be_redirected_to(self, number: str) -> bool:

@@ -12,6 +12,7 @@ import logging
 import os
 import socket
 from collections.abc import Callable, Coroutine
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
@@ -32,7 +33,12 @@ from tocsin.paging import attempts, escalation, hangups
 from tocsin.paging.hangups import REST_KINDS, Hangup
 from tocsin.paging.leases import extend_leases
 from tocsin.paging.models import AttemptStatus
-from tocsin.providers.choice import FixedProvider, ProviderChoices, ProviderDirectory
+from tocsin.providers.choice import (
+    FixedProvider,
+    ProviderChain,
+    ProviderChoices,
+    ProviderDirectory,
+)
 from tocsin.telephony.base import (
     CallEventKind,
     CallHandle,
@@ -78,7 +84,7 @@ class Worker:
         self.providers: ProviderChoices = (
             provider
             if isinstance(provider, FixedProvider | ProviderDirectory)
-            else FixedProvider(provider)
+            else FixedProvider(provider, caller_id=settings.caller_id)
         )
         self.clock = clock
         self.settings = settings
@@ -262,7 +268,7 @@ class Worker:
 
     async def _end_by_api(self, hangup: Hangup) -> str:
         chain = await self._read(self.providers.choices_for, org_id=hangup.org_id)
-        for choice in chain.choices:
+        for choice in chain.every:
             if choice.identity != hangup.placed_by:
                 continue
             end_call = getattr(choice.provider, "end_call", None)
@@ -410,44 +416,40 @@ class Worker:
             ring_timeout_seconds=self.settings.ring_timeout_seconds,
             redirect_allowed=attempt.may_be_redirected_to,
         )
-        chain = await self._read(self.providers.choices_for, org_id=attempt.org_id)
+        chain = await self._read(
+            self.providers.choices_for,
+            org_id=attempt.org_id,
+            endpoint_caller_id=attempt.endpoint_caller_id,
+        )
         await self.close_retired()
-        if chain.fallback is not None:
-            await self._write(
-                attempts.note_fallback,
-                attempt_id=attempt.attempt_id,
-                reason=chain.fallback,
-                now=self.clock.now(),
-            )
-        if not chain:
-            await self._write(
-                attempts.mark_no_provider,
-                attempt_id=attempt.attempt_id,
-                now=self.clock.now(),
-                reason=chain.fallback,
-                policy=self.settings.retry,
-            )
+        if not await self._providers_named(attempt, chain):
             return
         refused: ProviderError | None = None
         deadline = attempt.sending_deadline
+        named = (attempt.placed_by, attempt.caller_id)
         for choice in chain.choices:
             remaining = (deadline - self.clock.now()).total_seconds()
             if remaining <= 0:
                 # We never asked this provider, so trying later cannot double the call.
                 await self._not_placed(attempt, "deadline", "sending deadline passed")
                 return
-            if choice.identity != attempt.placed_by:
-                # Name the provider before asking it, so a callback that beats `mark_accepted`
-                # is checked against its credentials.
+            if (choice.identity, choice.caller_id) != named:
+                # Name the provider (and the number it presents) before asking it, so a
+                # callback that beats `mark_accepted` is checked against its credentials.
                 await self._write(
                     attempts.mark_provider,
                     attempt_id=attempt.attempt_id,
                     provider=choice.provider.name,
                     provider_account_id=choice.account_id,
                     platform_provider=choice.platform_name,
+                    caller_id=choice.caller_id,
                 )
+                named = (choice.identity, choice.caller_id)
             try:
-                handle = await asyncio.wait_for(choice.provider.dial(request), timeout=remaining)
+                handle = await asyncio.wait_for(
+                    choice.provider.dial(replace(request, caller_id=choice.caller_id)),
+                    timeout=remaining,
+                )
             except ProviderError as error:
                 if not error.retry_safe:
                     await self._write(
@@ -505,6 +507,43 @@ class Worker:
                 attempt, refused.code, refused.user_message, retry_after=refused.retry_after
             )
 
+    async def _providers_named(self, attempt: AttemptSnapshot, chain: ProviderChain) -> bool:
+        """Record what the chain says before dialling: accounts passed over for want of a
+        caller ID, a fallback to the platform's providers, nobody to call at all. False when
+        the attempt has ended here."""
+        now = self.clock.now()
+        reasons = [passed.reason for passed in chain.passed_over]
+        if chain.caller_id_missing:
+            await self._write(
+                planning.block_for_caller_id,
+                attempt_id=attempt.attempt_id,
+                reasons=reasons,
+                now=now,
+                dialer=self.dialer,
+            )
+            return False
+        if reasons:
+            await self._write(
+                attempts.note_passed_over, attempt_id=attempt.attempt_id, reasons=reasons, now=now
+            )
+        if chain.fallback is not None:
+            await self._write(
+                attempts.note_fallback,
+                attempt_id=attempt.attempt_id,
+                reason=chain.fallback,
+                now=now,
+            )
+        if not chain:
+            await self._write(
+                attempts.mark_no_provider,
+                attempt_id=attempt.attempt_id,
+                now=now,
+                reason=chain.fallback,
+                policy=self.settings.retry,
+            )
+            return False
+        return True
+
     async def _follow(self, attempt: AttemptSnapshot, handle: CallHandle) -> None:
         """Record the call's events as they come; a call whose events come by callback is let
         go until it must be over."""
@@ -529,7 +568,7 @@ class Worker:
         """Settle an attempt another worker left unfinished, without dialling it again."""
         now = self.clock.now()
         chain = await self._read(self.providers.choices_for, org_id=attempt.org_id)
-        choices = chain.choices
+        choices = chain.every
         if attempt.status == AttemptStatus.IN_PROGRESS:
             # Accepted: only the provider that took it can say how it went.
             choices = [c for c in choices if c.identity == attempt.placed_by]

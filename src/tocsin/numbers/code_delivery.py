@@ -47,6 +47,13 @@ class CodeMessage:
 
     def spoken(self) -> str:
         digits = spoken_code(self.code)
+        if self.purpose == Purpose.CALLER_ID:
+            return (
+                "Hello, this is Tocsin, an alerting service. Your code is "
+                f"{digits}. Again, your code is {digits}. Typing it in proves that this number "
+                "may be shown as the caller ID of alert calls placed through Tocsin. If you did "
+                "not ask for this, ignore this call."
+            )
         if self.purpose == Purpose.OPT_OUT:
             return (
                 "Hello, this is Tocsin, an alerting service. Your code to stop all calls from "
@@ -66,6 +73,11 @@ class CodeMessage:
         stands in for the opt-out URL. One GSM-7 segment for any name that may be shown (at
         most 40 characters); a name in a script outside GSM-7 takes more
         (`tocsin.messages.sms.segments`)."""
+        if self.purpose == Purpose.CALLER_ID:
+            return sms.with_opt_out_line(
+                f"Tocsin code {self.code} (15 min) proves this number may be shown as the "
+                "caller ID of Tocsin alert calls. Not you? Ignore this."
+            )
         if self.purpose == Purpose.OPT_OUT:
             body = f"Tocsin: your code to stop all Tocsin calls to this number is {self.code}."
         else:
@@ -85,13 +97,13 @@ async def send_code(
     *,
     verification_id: str,
     to_number: str,
-    caller_id: str,
     channel: Channel,
     message: CodeMessage,
     voice: str,
 ) -> str:
     """Send the code and return the provider's id of the call or message; raise CodeNotSent
-    when no provider took it."""
+    when no provider took it. Each provider sends from the caller ID it presents (an
+    organization's account from its proven caller ID, the platform's from its own number)."""
     key = f"verify/{verification_id}"
     if not choices:
         raise CodeNotSent(
@@ -110,7 +122,7 @@ async def send_code(
                     TextMessage(
                         idempotency_key=key,
                         to_number=to_number,
-                        sender=caller_id,
+                        sender=choice.caller_id,
                         body=message.text(),
                     )
                 )
@@ -118,7 +130,7 @@ async def send_code(
                 CallRequest(
                     idempotency_key=key,
                     to_number=to_number,
-                    caller_id=caller_id,
+                    caller_id=choice.caller_id,
                     spoken_text=message.spoken(),
                     voice=voice,
                     offers_menu=False,

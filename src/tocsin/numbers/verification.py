@@ -41,6 +41,8 @@ MAX_WRONG_GUESSES = 5
 class Purpose(StrEnum):
     CONSENT = "consent"
     OPT_OUT = "opt_out"
+    # Proves an organization may show the number as its caller ID (providers.models.CallerId).
+    CALLER_ID = "caller_id"
 
 
 # A code the provider took: a call placed or a text sent.

@@ -23,6 +23,7 @@ from tocsin.paging.keypad import apply_keypress
 from tocsin.paging.leases import holds_lease, release
 from tocsin.paging.models import AttemptStatus, CallAttempt, CallJob, JobStatus
 from tocsin.paging.settle import RetryPolicy, after_attempt
+from tocsin.providers.caller_ids import CALLER_ID_MISSING
 from tocsin.telephony.base import CallEvent, CallEventKind, CallRecord
 
 
@@ -74,12 +75,16 @@ def mark_provider(
     provider: str,
     provider_account_id: str | None,
     platform_provider: str | None = None,
+    caller_id: str | None = None,
 ) -> None:
+    """Name the provider about to be asked, and the caller ID the call will present."""
     attempt = session.get(CallAttempt, attempt_id, with_for_update=True)
     if attempt is not None and attempt.status == AttemptStatus.SENDING:
         attempt.provider = provider
         attempt.provider_account_id = provider_account_id
         attempt.platform_provider = platform_provider
+        if caller_id:
+            attempt.caller_id = caller_id
 
 
 def record_failover(
@@ -144,6 +149,41 @@ def note_fallback(session: Session, *, attempt_id: str, reason: str, now: dateti
         now=now,
         actor=actor,
         details={"reason": reason, "alert_id": attempt.alert_id},
+    )
+
+
+def note_passed_over(
+    session: Session, *, attempt_id: str, reasons: list[str], now: datetime
+) -> None:
+    """Some of the organization's provider accounts were passed over because they have no
+    proven caller ID to present: the alert's timeline says which and why, and the owners are
+    told once a day, although another provider took the call."""
+    attempt = session.get(CallAttempt, attempt_id)
+    if attempt is None:
+        return
+    actor = Actor("worker", attempt.worker_id)
+    audit.record(
+        session,
+        actor=actor,
+        action=AuditAction.CALL_PROVIDER_PASSED_OVER,
+        at=now,
+        org_id=attempt.org_id,
+        target_type="alert",
+        target_id=attempt.alert_id,
+        details={"attempt_id": attempt.id, "code": CALLER_ID_MISSING, "reasons": reasons},
+    )
+    tell_owners(
+        session,
+        org_id=attempt.org_id,
+        kind=CALLER_ID_MISSING,
+        period=now.date().isoformat(),
+        message=(
+            "Some of your provider accounts place no calls because they have no proven caller "
+            f"ID to present: {'; '.join(reasons)}. Choose a proven caller ID for each."
+        ),
+        now=now,
+        actor=actor,
+        details={"reasons": reasons, "alert_id": attempt.alert_id},
     )
 
 

@@ -5,7 +5,7 @@ organization's chain of providers says which accounts may have placed it; once t
 recorded the provider's call id, only the account that placed the call checks it
 (`ProviderChain.callback_adapter`). A number-verification call has no attempt: the first account
 of the callback's kind in the chain of the organization that sent the code checks it (the
-platform's, for a public opt-out's code).
+platform's, for a public opt-out's code and for a code that proves a caller ID).
 
 A text sent to one of Tocsin's numbers names no call: its webhook URL names the organization's
 provider account it arrived for (`?account=`), or nothing for the platform's own provider, and
@@ -18,6 +18,7 @@ from typing import Protocol
 
 from sqlalchemy.orm import Session
 
+from tocsin.numbers.verification import Purpose
 from tocsin.numbers.verification_calls import verification_for
 from tocsin.paging.attempts import attempt_for_key
 from tocsin.providers.choice import ProviderChain, ProviderChoices
@@ -76,7 +77,7 @@ class AccountCallbackProviders:
         verification = verification_for(session, key)
         if verification is None:
             return None
-        if verification.org_id is None:
-            # A public opt-out's code goes through the platform's providers.
+        if verification.org_id is None or verification.purpose == Purpose.CALLER_ID:
+            # A public opt-out's code, and a caller ID's, go through the platform's providers.
             return self._directory.platform_chain()
         return self._directory.choices_for(session, verification.org_id)

@@ -9,6 +9,13 @@ The chain for an organization, from what it and the operator configured:
 - with no accounts at all: the platform's providers (real, or the simulator when the operator
   chose it).
 
+Each choice carries the caller ID a call through it presents: for an organization's account the
+proven caller ID chosen for it or for the call's endpoint (`providers.caller_ids`), for the
+platform's providers the platform's own number. An account with no caller ID it may present is
+passed over (`ProviderChain.passed_over`, with the reason, which the worker records loudly): it
+is never given the platform's number. When that leaves no provider at all, the call is blocked
+as `caller_id_missing`.
+
 A chain never mixes the simulator with a real provider. An empty chain means nobody can be
 called: the worker fails the attempt loudly as `no_provider`.
 
@@ -30,6 +37,7 @@ from sqlalchemy.orm import Session
 
 from tocsin.core.errors import TocsinError
 from tocsin.core.secretbox import SecretBox
+from tocsin.providers.caller_ids import CALLER_ID_MISSING, presented
 from tocsin.providers.models import ProviderAccount
 from tocsin.providers.platform import PlatformProvider
 from tocsin.telephony.base import Provider
@@ -47,6 +55,8 @@ class ProviderChoice:
     provider: Provider
     # The platform provider's configured name, when it is one.
     platform_name: str | None = None
+    # The number a call or text through it presents (see the module docstring).
+    caller_id: str = ""
 
     @property
     def simulated(self) -> bool:
@@ -59,14 +69,36 @@ class ProviderChoice:
 
 
 @dataclass(frozen=True)
+class PassedOver:
+    """An organization's account that may place no call now: it has no caller ID it may
+    present. Kept in the chain so the callbacks and hang-ups of its earlier calls still work."""
+
+    choice: ProviderChoice
+    reason: str
+
+
+@dataclass(frozen=True)
 class ProviderChain:
+    # The providers that may place the call, in the order to try them.
     choices: list[ProviderChoice] = field(default_factory=list)
     # Why the organization's own accounts are passed over although it has some; its owners
     # are told. None when nothing is wrong.
     fallback: str | None = None
+    passed_over: list[PassedOver] = field(default_factory=list)
 
     def __bool__(self) -> bool:
         return bool(self.choices)
+
+    @property
+    def every(self) -> list[ProviderChoice]:
+        """Every provider built for the organization, those passed over included: what may
+        have placed a call already (callbacks, hang-ups, reconciliation)."""
+        return [*self.choices, *(passed.choice for passed in self.passed_over)]
+
+    @property
+    def caller_id_missing(self) -> bool:
+        """Nobody can place the call because the accounts that could have lack a caller ID."""
+        return not self.choices and bool(self.passed_over)
 
     def callback_adapter(
         self, kind: str, placed_by: tuple[str | None, str | None] | None
@@ -74,7 +106,7 @@ class ProviderChain:
         """What checks a callback of `kind`, with its account's credentials: the provider that
         placed the call once an attempt records which one did (`placed_by`), else the first of
         the kind in the chain (a callback can beat the worker's record of who took the call)."""
-        for choice in self.choices:
+        for choice in self.every:
             adapter = callback_adapter(choice.provider)
             if adapter is None or choice.provider.name != kind:
                 continue
@@ -93,7 +125,9 @@ class ProviderChain:
 
 
 class ProviderChoices(Protocol):
-    def choices_for(self, session: Session, org_id: str) -> ProviderChain: ...
+    def choices_for(
+        self, session: Session, org_id: str, endpoint_caller_id: str | None = None
+    ) -> ProviderChain: ...
 
     def platform_chain(self) -> ProviderChain: ...
 
@@ -113,12 +147,15 @@ def _without_mixing(choices: Sequence[ProviderChoice]) -> list[ProviderChoice]:
 
 
 class FixedProvider:
-    """Every organization calls through one provider (tests and benchmarks)."""
+    """Every organization calls through one provider, as the platform's (tests and
+    benchmarks)."""
 
-    def __init__(self, provider: Provider) -> None:
-        self._chain = ProviderChain([ProviderChoice(None, provider, provider.name)])
+    def __init__(self, provider: Provider, *, caller_id: str) -> None:
+        self._chain = ProviderChain([ProviderChoice(None, provider, provider.name, caller_id)])
 
-    def choices_for(self, session: Session, org_id: str) -> ProviderChain:
+    def choices_for(
+        self, session: Session, org_id: str, endpoint_caller_id: str | None = None
+    ) -> ProviderChain:
         return self._chain
 
     def platform_chain(self) -> ProviderChain:
@@ -143,7 +180,10 @@ class ProviderDirectory:
         factory: ProviderFactory,
         box: SecretBox,
         context: BuildContext,
+        platform_caller_id: str,
     ) -> None:
+        """`platform_caller_id` is the platform's own number (TOCSIN_CALLER_ID), which its
+        providers present unless the operator gave a SIP trunk a `caller_id` of its own."""
         self._factory = factory
         self._box = box
         self._context = context
@@ -155,6 +195,7 @@ class ProviderDirectory:
                 None,
                 factory.build(spec.kind, spec.settings, spec.credentials, operator),
                 spec.name,
+                str(spec.settings.get("caller_id") or platform_caller_id),
             )
             for spec in platform
         ]
@@ -171,36 +212,46 @@ class ProviderDirectory:
     def platform_providers(self) -> list[Provider]:
         return [choice.provider for choice in self._platform]
 
-    def choices_for(self, session: Session, org_id: str) -> ProviderChain:
-        """The organization's chain of providers (see the module docstring)."""
+    def choices_for(
+        self, session: Session, org_id: str, endpoint_caller_id: str | None = None
+    ) -> ProviderChain:
+        """The organization's chain of providers (see the module docstring);
+        `endpoint_caller_id` is the caller ID chosen by the endpoint of the call, if any."""
         accounts = session.scalars(
             select(ProviderAccount)
             .where(ProviderAccount.org_id == org_id)
             .order_by(ProviderAccount.priority)
         ).all()
         self._retire_unused(org_id, {a.id for a in accounts if a.enabled})
+        enabled = [account for account in accounts if account.enabled]
+        shown = presented(session, enabled, endpoint_choice=endpoint_caller_id)
         own: list[ProviderChoice] = []
-        for account in accounts:
-            if not account.enabled:
-                continue
+        passed_over: list[PassedOver] = []
+        for account in enabled:
             try:
-                own.append(ProviderChoice(account.id, self._provider(account)))
+                provider = self._provider(account)
             except TocsinError as error:
                 # Unreadable credentials (the secret key changed) or a configuration the code
                 # no longer accepts: skip it, so the next account can still place the call.
                 log.error("provider account %s cannot be used: %s", account.id, error.message)
+                continue
+            caller = shown[account.id]
+            choice = ProviderChoice(account.id, provider, caller_id=caller.number or "")
+            if caller.number is None:
+                log.error("provider account %s passed over: %s", account.id, caller.problem)
+                passed_over.append(PassedOver(choice, caller.problem or "no caller ID"))
+            else:
+                own.append(choice)
         real_platform = [choice for choice in self._platform if not choice.simulated]
         if own:
             if all(choice.simulated for choice in own):
-                return ProviderChain(own)
-            return ProviderChain(_without_mixing([*own, *real_platform]))
+                return ProviderChain(own, passed_over=passed_over)
+            chain = _without_mixing([*own, *real_platform])
+            return ProviderChain(chain, passed_over=passed_over)
         if accounts:
-            reason = (
-                "every provider account of the organization is disabled"
-                if not any(account.enabled for account in accounts)
-                else "no provider account of the organization can be used"
+            return ProviderChain(
+                real_platform, fallback=_fallback(accounts, passed_over), passed_over=passed_over
             )
-            return ProviderChain(real_platform, fallback=reason)
         return ProviderChain(list(self._platform))
 
     def account_choice(self, session: Session, account_id: str) -> ProviderChoice | None:
@@ -249,3 +300,15 @@ class ProviderDirectory:
                     self._retired.append(self._built.pop(key))
                 self._built[version] = provider
             return provider
+
+
+def _fallback(accounts: Sequence[ProviderAccount], passed_over: Sequence[PassedOver]) -> str:
+    """Why none of the organization's accounts takes the call."""
+    if not any(account.enabled for account in accounts):
+        return "every provider account of the organization is disabled"
+    if passed_over:
+        return (
+            "no provider account of the organization has a proven caller ID chosen "
+            f"({CALLER_ID_MISSING})"
+        )
+    return "no provider account of the organization can be used"

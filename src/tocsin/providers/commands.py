@@ -1,12 +1,19 @@
 """Adding, changing and removing an organization's telephony provider accounts: each checked
 by building it before it is saved, its credentials sealed, and the change audited. Reading them
-is `providers.queries`."""
+is `providers.queries`.
+
+An account chooses the caller ID its calls present (`caller_id_id`) among the organization's
+proven ones (`providers.caller_ids.choosable`); a `caller_id` setting (a SIP trunk's) is taken as
+that choice when it names one of them, and refused otherwise. An account may be saved without
+one, but places no call until it has one: `caller_id_warning` says so for the answer.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -16,7 +23,8 @@ from tocsin.core.actors import Actor
 from tocsin.core.errors import Conflict, InvalidInput
 from tocsin.core.ids import new_id
 from tocsin.core.secretbox import SecretBox
-from tocsin.providers.models import ProviderAccount
+from tocsin.providers.caller_ids import choosable
+from tocsin.providers.models import CallerId, CallerIdProof, ProviderAccount
 from tocsin.providers.queries import get_account
 from tocsin.restrictions.blocks import require_writable
 from tocsin.telephony.factory import BuildContext, ProviderFactory
@@ -49,13 +57,19 @@ def create_account(
     context: BuildContext,
     actor: Actor,
     now: datetime,
+    caller_id_id: str | None = None,
 ) -> ProviderAccount:
+    """`caller_id_id`: the proven caller ID its calls present (see the module docstring)."""
     require_writable(session, org_id=org_id, actor=actor, now=now)
     # Building it proves the settings and credentials are complete, and the checks for saving
     # that its headers and hosts are allowed, before anything is stored.
     factory.check(kind, settings, credentials, context)
+    account_id = new_id("prv")
+    settings, chosen = _caller_choice(
+        session, org_id=org_id, account_id=account_id, settings=settings, wanted=caller_id_id
+    )
     account = ProviderAccount(
-        id=new_id("prv"),
+        id=account_id,
         org_id=org_id,
         kind=kind,
         name=_clean_name(name),
@@ -63,6 +77,7 @@ def create_account(
         settings=settings,
         sealed_credentials=box.seal(credentials),
         enabled=True,
+        caller_id_id=chosen,
         created_at=now,
         updated_at=now,
     )
@@ -76,7 +91,11 @@ def create_account(
         org_id=org_id,
         target_type="provider_account",
         target_id=account.id,
-        details={"kind": account.kind, "priority": account.priority},
+        details={
+            "kind": account.kind,
+            "priority": account.priority,
+            "caller_id_id": account.caller_id_id,
+        },
     )
     return account
 
@@ -96,9 +115,22 @@ def update_account(
     enabled: bool | None = None,
     settings: dict[str, Any] | None = None,
     credentials: dict[str, Any] | None = None,
+    caller_id_id: str | None = None,
 ) -> ProviderAccount:
+    """Change what is given; `caller_id_id` "" clears the account's caller ID."""
     require_writable(session, org_id=org_id, actor=actor, now=now)
     account = get_account(session, org_id=org_id, account_id=account_id)
+    if settings is not None:
+        settings, named = _caller_choice(
+            session, org_id=org_id, account_id=account_id, settings=settings, wanted=caller_id_id
+        )
+        caller_id_id = named if named is not None else caller_id_id
+    if caller_id_id == "":
+        account.caller_id_id = None
+    elif caller_id_id is not None:
+        account.caller_id_id = choosable(
+            session, org_id=org_id, caller_id_id=caller_id_id, account_id=account_id
+        ).id
     if settings is not None or credentials is not None:
         new_settings = settings if settings is not None else account.settings
         new_credentials = (
@@ -123,7 +155,11 @@ def update_account(
         org_id=org_id,
         target_type="provider_account",
         target_id=account_id,
-        details={"credentials_changed": credentials is not None},
+        details={
+            "credentials_changed": credentials is not None,
+            "caller_id_id": account.caller_id_id,
+            **({"enabled": enabled} if enabled is not None else {}),
+        },
     )
     return account
 
@@ -131,8 +167,19 @@ def update_account(
 def delete_account(
     session: Session, *, org_id: str, account_id: str, actor: Actor, now: datetime
 ) -> None:
+    """Remove the account; a caller ID it alone proved (its own records) is no longer proven."""
     require_writable(session, org_id=org_id, actor=actor, now=now)
     session.delete(get_account(session, org_id=org_id, account_id=account_id))
+    for caller_id in session.scalars(
+        select(CallerId).where(
+            CallerId.org_id == org_id,
+            CallerId.proof == CallerIdProof.PROVIDER,
+            CallerId.proven_account_id == account_id,
+        )
+    ):
+        caller_id.proof = caller_id.proven_account_id = caller_id.proven_how = None
+        caller_id.proven_at = None
+        caller_id.updated_at = now
     audit.record(
         session,
         actor=actor,
@@ -142,6 +189,40 @@ def delete_account(
         target_type="provider_account",
         target_id=account_id,
     )
+
+
+def _caller_choice(
+    session: Session,
+    *,
+    org_id: str,
+    account_id: str,
+    settings: dict[str, Any],
+    wanted: str | None,
+) -> tuple[dict[str, Any], str | None]:
+    """The settings without a `caller_id`, and the caller ID chosen: `wanted`, or the one
+    whose number that setting names. Either must be proven and usable through the account."""
+    settings = dict(settings)
+    named = settings.pop("caller_id", None)
+    if named is not None and str(named) not in ("", "anonymous"):
+        found = session.scalar(
+            select(CallerId).where(CallerId.org_id == org_id, CallerId.number == str(named))
+        )
+        if found is None:
+            raise InvalidInput(
+                f"the caller ID {named} is not one of this organization's caller IDs: add it "
+                "and prove it first",
+                code="caller_id_unknown",
+            )
+        if wanted not in (None, "", found.id):
+            raise InvalidInput(
+                "the caller_id setting and caller_id_id name different caller IDs",
+                code="caller_id_conflict",
+            )
+        wanted = found.id
+    if not wanted:
+        return settings, wanted
+    chosen = choosable(session, org_id=org_id, caller_id_id=wanted, account_id=account_id)
+    return settings, chosen.id
 
 
 def _flush_priority(session: Session, priority: int) -> None:

@@ -1,9 +1,11 @@
 """A test call from the shell: the number screened as an alert's would be, the providers that
-would carry it, and the audit event, all before anything is dialled."""
+would carry it with the caller ID each presents, and the audit event, all before anything is
+dialled. Through an organization whose accounts have no proven caller ID it fails, as an
+alert's call would be blocked."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -13,8 +15,10 @@ from tocsin.audit import log as audit
 from tocsin.audit.actions import AuditAction
 from tocsin.core.actors import Actor
 from tocsin.core.config import Settings
+from tocsin.core.errors import InvalidInput
 from tocsin.core.ids import new_id
 from tocsin.policy.numbers import NumberBlocked, checked_number
+from tocsin.providers.caller_ids import CALLER_ID_MISSING
 from tocsin.providers.choice import ProviderChoice, ProviderChoices
 from tocsin.safety import ScreeningContext, screen
 from tocsin.telephony.base import CallRequest
@@ -27,6 +31,12 @@ class PreparedCall:
     request: CallRequest
     # In the order to try them; empty when no provider could carry the call.
     choices: list[ProviderChoice]
+    # Why some of the organization's accounts will not be tried (no proven caller ID).
+    passed_over: list[str] = field(default_factory=list)
+
+    def request_through(self, choice: ProviderChoice) -> CallRequest:
+        """The call as `choice` places it: from the caller ID it presents."""
+        return replace(self.request, caller_id=choice.caller_id)
 
 
 def prepare_test_call(
@@ -49,13 +59,23 @@ def prepare_test_call(
         number = checked_number(
             to, region=region, policy=calling_policy(org), sanctioned_regions=sanctioned
         )
-        choices = providers.choices_for(session, org.id).choices
+        chain = providers.choices_for(session, org.id)
+        if chain.caller_id_missing:
+            reasons = "; ".join(passed.reason for passed in chain.passed_over)
+            raise InvalidInput(
+                f"no provider may place this call: no proven caller ID ({reasons}); add a "
+                "caller ID, prove it and choose it for the provider account",
+                code=CALLER_ID_MISSING,
+            )
+        choices = chain.choices
+        passed_over = [passed.reason for passed in chain.passed_over]
     else:
         verdict = screen(to, region, ScreeningContext(sanctioned_regions=sanctioned))
         if not verdict.allowed or verdict.e164 is None:
             raise NumberBlocked(verdict)
         number = verdict.e164
         choices = providers.platform_chain().choices
+        passed_over = []
     request = CallRequest(
         idempotency_key=f"test/{new_id('tc')}",
         to_number=number,
@@ -72,4 +92,4 @@ def prepare_test_call(
         org_id=org_id,
         details={"to": number, "idempotency_key": request.idempotency_key},
     )
-    return PreparedCall(request, choices)
+    return PreparedCall(request, choices, passed_over)

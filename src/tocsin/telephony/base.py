@@ -92,6 +92,9 @@ class Capabilities:
     # Nobody is called: what the "callee" does is made up. A simulated keypress is never
     # shown as a person's, and a simulator never stands in for a real provider.
     simulated: bool = False
+    # Whether the provider also implements NumberOwner: it can say whether the account owns a
+    # number (or has it as a verified caller ID), which proves it as a caller ID.
+    checks_ownership: bool = False
 
 
 class ProviderError(Exception):
@@ -143,6 +146,22 @@ class Provider(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class NumberOwnership:
+    """What a provider account's own records say of a number."""
+
+    owned: bool
+    # In words, for the audit log and the person who asked ("a Twilio incoming number").
+    how: str
+
+
+class NumberOwner(Protocol):
+    async def owns_number(self, number: str) -> NumberOwnership:
+        """Whether the account owns `number` (E.164) or may present it as its caller ID; raise
+        ProviderError when the provider could not be asked or refused the credentials."""
+        ...
+
+
 class TextSender(Protocol):
     async def send_text(self, message: TextMessage) -> str:
         """Send an SMS and return the provider's id of the message; raise ProviderError when
@@ -160,6 +179,13 @@ async def close_provider(provider: Provider) -> None:
         await close()
     except Exception:
         log.exception("closing provider %s failed", provider.name)
+
+
+def number_owner(provider: Provider) -> NumberOwner | None:
+    """The provider as a judge of which numbers its account owns, when it is one."""
+    if provider.capabilities.checks_ownership and hasattr(provider, "owns_number"):
+        return provider  # type: ignore[return-value]
+    return None
 
 
 def text_sender(provider: Provider) -> TextSender | None:

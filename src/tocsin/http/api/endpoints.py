@@ -42,6 +42,7 @@ def _endpoint_out(session: Session, endpoint: Endpoint, base_url: str) -> Endpoi
         contact_ids=[contact.id for contact in queries.endpoint_contacts(session, endpoint.id)],
         rules=endpoint.rules,
         template=endpoint.template,
+        caller_id_id=endpoint.caller_id_id,
         webhook_url=queries.webhook_url(base_url, endpoint.id),
         created_at=endpoint.created_at,
         updated_at=endpoint.updated_at,
@@ -156,6 +157,7 @@ def create_endpoint(
             contact_ids=body.contact_ids,
             rules=body.rules,
             template=body.template,
+            caller_id_id=body.caller_id_id,
         )
         return _endpoint_out(s, endpoint, caller.runtime.settings.public_base_url)
 
@@ -203,6 +205,7 @@ def update_endpoint(
             contact_ids=body.contact_ids,
             rules=body.rules,
             template=body.template,
+            caller_id_id=body.caller_id_id,
         )
         return _endpoint_out(s, endpoint, caller.runtime.settings.public_base_url)
 

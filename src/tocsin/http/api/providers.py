@@ -9,9 +9,11 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 
 from tocsin.accounts.models import Role
+from tocsin.db.session import Session
 from tocsin.http.api.deps import Caller, get_caller
 from tocsin.http.api.schemas.common import ERROR_RESPONSES
 from tocsin.providers import commands, queries
+from tocsin.providers.caller_ids import caller_id_warning
 from tocsin.providers.models import ProviderAccount
 from tocsin.telephony.rest import inbound_text_url
 
@@ -28,6 +30,12 @@ class ProviderAccountIn(BaseModel):
     credentials: dict[str, Any] = Field(
         default_factory=dict, description="Stored encrypted; never returned"
     )
+    caller_id_id: str | None = Field(
+        default=None,
+        max_length=40,
+        description="The proven caller ID its calls and texts present (see /caller-ids); "
+        "without one the account places no call",
+    )
 
 
 class ProviderAccountPatch(BaseModel):
@@ -36,6 +44,9 @@ class ProviderAccountPatch(BaseModel):
     enabled: bool | None = None
     settings: dict[str, Any] | None = None
     credentials: dict[str, Any] | None = None
+    caller_id_id: str | None = Field(
+        default=None, max_length=40, description="A proven caller ID; an empty string clears it"
+    )
 
 
 class ProviderAccountOut(BaseModel):
@@ -47,6 +58,9 @@ class ProviderAccountOut(BaseModel):
     priority: int
     enabled: bool
     settings: dict[str, Any]
+    caller_id_id: str | None
+    # Said whenever the account's calls would be passed over: no proven caller ID to present.
+    warnings: list[str] = Field(default_factory=list)
     created_at: datetime
     updated_at: datetime
     inbound_sms_url: str | None = Field(
@@ -57,9 +71,13 @@ class ProviderAccountOut(BaseModel):
     )
 
     @classmethod
-    def of(cls, account: ProviderAccount, public_base_url: str) -> ProviderAccountOut:
+    def of(
+        cls, session: Session, account: ProviderAccount, public_base_url: str
+    ) -> ProviderAccountOut:
         out = cls.model_validate(account)
         out.inbound_sms_url = inbound_text_url(public_base_url, account.kind, account.id)
+        warning = caller_id_warning(session, account)
+        out.warnings = [warning] if warning is not None and account.enabled else []
         return out
 
 
@@ -87,8 +105,9 @@ def create(
             context=runtime.build_context,
             actor=access.actor,
             now=now,
+            caller_id_id=body.caller_id_id,
         )
-        return ProviderAccountOut.of(account, runtime.settings.public_base_url)
+        return ProviderAccountOut.of(session, account, runtime.settings.public_base_url)
 
 
 @router.get("", response_model=ProviderAccountListOut)
@@ -96,7 +115,9 @@ def list_accounts(org_id: str, caller: Caller = Depends(get_caller)) -> Provider
     base_url = caller.runtime.settings.public_base_url
     with caller.org(org_id, min_role=Role.ADMIN, scope=None, write=False) as (session, _):
         accounts = queries.list_accounts(session, org_id=org_id)
-        return ProviderAccountListOut(items=[ProviderAccountOut.of(a, base_url) for a in accounts])
+        return ProviderAccountListOut(
+            items=[ProviderAccountOut.of(session, a, base_url) for a in accounts]
+        )
 
 
 @router.patch("/{account_id}", response_model=ProviderAccountOut)
@@ -120,8 +141,9 @@ def update(
             enabled=body.enabled,
             settings=body.settings,
             credentials=body.credentials,
+            caller_id_id=body.caller_id_id,
         )
-        return ProviderAccountOut.of(account, runtime.settings.public_base_url)
+        return ProviderAccountOut.of(session, account, runtime.settings.public_base_url)
 
 
 @router.delete("/{account_id}", status_code=204)

@@ -10,8 +10,9 @@ ProviderFactory. Identifiers and options go in settings; secrets go in credentia
     telnyx  credentials: api_key
             settings:    connection_id, public_key (base64 Ed25519 from the portal), voice,
                          language, api_base_url
-    vonage  credentials: application_id, private_key (PEM), signature_secret
-            settings:    language, api_base_url
+    vonage  credentials: application_id, private_key (PEM), signature_secret; api_key and
+                         api_secret (optional: only to check which numbers the account owns)
+            settings:    language, api_base_url, numbers_api_base_url
 
 Every builder checks what it is given without network access and raises ProviderConfigError
 naming the field at fault. For an organization's account (a context with a host policy), the
@@ -45,6 +46,12 @@ def _text(kind: str, where: str, values: Mapping[str, Any], name: str) -> str:
     return value.strip()
 
 
+def _optional(kind: str, credentials: Mapping[str, Any], name: str) -> str | None:
+    if name not in credentials:
+        return None
+    return _text(kind, "credentials", credentials, name)
+
+
 def _options(kind: str, settings: Mapping[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
     """Optional string settings; api_base_url must be an http(s) URL."""
     options: dict[str, Any] = {}
@@ -52,9 +59,10 @@ def _options(kind: str, settings: Mapping[str, Any], names: tuple[str, ...]) -> 
         if name not in settings:
             continue
         options[name] = _text(kind, "settings", settings, name)
-    url = options.get("api_base_url")
-    if url is not None and not url.startswith(("https://", "http://")):
-        raise ProviderConfigError(f"{kind} settings: api_base_url must be an http(s) URL")
+    for name in ("api_base_url", "numbers_api_base_url"):
+        url = options.get(name)
+        if url is not None and not url.startswith(("https://", "http://")):
+            raise ProviderConfigError(f"{kind} settings: {name} must be an http(s) URL")
     return options
 
 
@@ -132,7 +140,9 @@ def build_vonage(
         application_id=_text("vonage", "credentials", credentials, "application_id"),
         private_key_pem=private_key,
         signature_secret=_text("vonage", "credentials", credentials, "signature_secret"),
-        **_options("vonage", settings, ("language", "api_base_url")),
+        api_key=_optional("vonage", credentials, "api_key"),
+        api_secret=_optional("vonage", credentials, "api_secret"),
+        **_options("vonage", settings, ("language", "api_base_url", "numbers_api_base_url")),
     )
     return VonageProvider(
         config,

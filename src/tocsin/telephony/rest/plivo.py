@@ -15,6 +15,10 @@ idempotency key. Texts sent to the account's numbers are posted to the applicati
 Text and MessageUUID, signed V3 as the call callbacks are (the V3 validation page names the
 message URL among those signed); the reply goes through the API, so the webhook gets an empty
 <Response/>.
+
+Whether the account owns a number, and so may present it as its caller ID, is one read of the
+number's record (`GET /v1/Account/{auth_id}/Number/{number}/`, HTTP 404 when it is not the
+account's: https://www.plivo.com/docs/numbers/api/account-phone-number).
 """
 
 from __future__ import annotations
@@ -29,10 +33,17 @@ from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import httpx
 
-from tocsin.telephony.base import CallEventKind, CallRequest, Capabilities, TextMessage
+from tocsin.telephony.base import (
+    CallEventKind,
+    CallRequest,
+    Capabilities,
+    NumberOwnership,
+    TextMessage,
+)
 from tocsin.telephony.callbacks import CallbackKind, CallbackReply, CallbackRequest, key_in_url
 from tocsin.telephony.inbound import InboundText, e164, required, send_reply
 from tocsin.telephony.rest.forms import EMPTY_RESPONSE, ROUTES, FormCallbacks, FormFields, XmlWords
+from tocsin.telephony.rest.ownership import get_record
 from tocsin.telephony.rest.texts import message_id_from, send_text_request
 from tocsin.telephony.rest.transport import DEFAULT_TIMEOUT_SECONDS, RestCall, call_id_from, send
 from tocsin.telephony.rest.urls import callback_url, e164_digits
@@ -102,7 +113,7 @@ def _error_message(body: Any) -> str | None:
 
 class PlivoProvider:
     name = NAME
-    capabilities = Capabilities(sends_text=True)
+    capabilities = Capabilities(sends_text=True, checks_ownership=True)
 
     def __init__(
         self,
@@ -130,6 +141,21 @@ class PlivoProvider:
             extract_error=_error_message,
             transport=self._transport,
         )
+
+    async def owns_number(self, number: str) -> NumberOwnership:
+        digits = e164_digits(number)
+        url = self._api(f"Number/{digits}/")
+        auth = (self.config.auth_id, self.config.auth_token)
+        body = await get_record(
+            LABEL,
+            lambda client: client.get(url, auth=auth),
+            timeout_seconds=self.config.timeout_seconds,
+            extract_error=_error_message,
+            transport=self._transport,
+        )
+        if isinstance(body, dict) and body.get("number") == digits:
+            return NumberOwnership(True, "a number of the Plivo account")
+        return NumberOwnership(False, "not a number of the Plivo account")
 
     async def dial(self, request: CallRequest) -> RestCall:
         key = request.idempotency_key

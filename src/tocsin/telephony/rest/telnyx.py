@@ -17,6 +17,11 @@ profile's webhook URL as message.received events
 webhooks are (https://developers.telnyx.com/docs/messaging/messages/receiving-webhooks); the
 same URL also gets the delivery reports of Tocsin's own texts, which are acknowledged and
 otherwise ignored.
+
+Whether the account owns a number, and so may present it as its caller ID, is read from its
+phone numbers filtered by that number (`GET /v2/phone_numbers?filter[phone_number]=`,
+https://developers.telnyx.com/api-reference/phone-number-configurations); only an `active` one
+counts.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ from tocsin.telephony.base import (
     CallEventKind,
     CallRequest,
     Capabilities,
+    NumberOwnership,
     ProviderError,
     TextMessage,
 )
@@ -54,6 +60,7 @@ from tocsin.telephony.callbacks import (
 )
 from tocsin.telephony.dialogue import Turn, event, keypress_events
 from tocsin.telephony.inbound import InboundText, e164, required, send_reply
+from tocsin.telephony.rest.ownership import get_record, listed
 from tocsin.telephony.rest.texts import message_id_from, send_text_request
 from tocsin.telephony.rest.transport import DEFAULT_TIMEOUT_SECONDS, RestCall, call_id_from, send
 from tocsin.telephony.rest.urls import callback_url
@@ -220,7 +227,7 @@ def _error_message(body: Any) -> str | None:
 
 class TelnyxProvider:
     name = NAME
-    capabilities = Capabilities(sends_text=True)
+    capabilities = Capabilities(sends_text=True, checks_ownership=True)
 
     def __init__(
         self,
@@ -237,6 +244,23 @@ class TelnyxProvider:
         """The URL of an API path and the headers that authenticate a request to it."""
         url = f"{self.config.api_base_url.rstrip('/')}/v2/{path}"
         return url, {"Authorization": f"Bearer {self.config.api_key}"}
+
+    async def owns_number(self, number: str) -> NumberOwnership:
+        url, headers = self._api("phone_numbers")
+        params = {"filter[phone_number]": number}
+        body = await get_record(
+            LABEL,
+            lambda client: client.get(url, params=params, headers=headers),
+            timeout_seconds=self.config.timeout_seconds,
+            extract_error=_error_message,
+            transport=self._transport,
+        )
+        found = listed(body, "data", "phone_number", number)
+        if any(item.get("status") == "active" for item in found):
+            return NumberOwnership(True, "an active number of the Telnyx account")
+        if found:
+            return NumberOwnership(False, "a number of the Telnyx account that is not active")
+        return NumberOwnership(False, "not a number of the Telnyx account")
 
     async def _post(self, path: str, body: dict[str, Any]) -> httpx.Response:
         url, headers = self._api(path)

@@ -14,6 +14,11 @@ numbers arrive in the incoming message webhook
 (https://www.twilio.com/docs/messaging/guides/webhook-request): form fields MessageSid, From, To
 and Body, signed as the call callbacks are; the reply is sent through the API, so the webhook
 gets an empty TwiML <Response/>.
+
+Whether the account may present a number as its caller ID is read from its incoming phone
+numbers (`GET .../IncomingPhoneNumbers.json?PhoneNumber=`, https://www.twilio.com/docs/phone-
+numbers/api/incomingphonenumber-resource) and its verified caller IDs (`GET .../OutgoingCallerIds
+.json?PhoneNumber=`, https://www.twilio.com/docs/voice/api/outgoing-caller-ids).
 """
 
 from __future__ import annotations
@@ -27,10 +32,17 @@ from typing import Any
 
 import httpx
 
-from tocsin.telephony.base import CallEventKind, CallRequest, Capabilities, TextMessage
+from tocsin.telephony.base import (
+    CallEventKind,
+    CallRequest,
+    Capabilities,
+    NumberOwnership,
+    TextMessage,
+)
 from tocsin.telephony.callbacks import CallbackKind, CallbackReply, CallbackRequest, key_in_url
 from tocsin.telephony.inbound import InboundText, e164, required, send_reply
 from tocsin.telephony.rest.forms import EMPTY_RESPONSE, ROUTES, FormCallbacks, FormFields, XmlWords
+from tocsin.telephony.rest.ownership import get_record, listed
 from tocsin.telephony.rest.texts import message_id_from, send_text_request
 from tocsin.telephony.rest.transport import DEFAULT_TIMEOUT_SECONDS, RestCall, call_id_from, send
 from tocsin.telephony.rest.urls import callback_url
@@ -86,7 +98,7 @@ def _error_message(body: Any) -> str | None:
 
 class TwilioProvider:
     name = NAME
-    capabilities = Capabilities(sends_text=True)
+    capabilities = Capabilities(sends_text=True, checks_ownership=True)
 
     def __init__(
         self,
@@ -154,6 +166,29 @@ class TwilioProvider:
             transport=self._transport,
         )
         return message_id_from(LABEL, response, lambda body: body["sid"])
+
+    async def owns_number(self, number: str) -> NumberOwnership:
+        lists = (
+            ("IncomingPhoneNumbers", "incoming_phone_numbers", "a Twilio incoming number"),
+            ("OutgoingCallerIds", "outgoing_caller_ids", "a verified caller ID of the account"),
+        )
+        for resource, key, how in lists:
+            body = await self._get(self._account_url(resource), {"PhoneNumber": number})
+            if listed(body, key, "phone_number", number):
+                return NumberOwnership(True, how)
+        return NumberOwnership(
+            False, "neither a number nor a verified caller ID of the Twilio account"
+        )
+
+    async def _get(self, url: str, params: dict[str, str]) -> Any:
+        auth = (self.config.account_sid, self.config.auth_token)
+        return await get_record(
+            LABEL,
+            lambda client: client.get(url, params=params, auth=auth),
+            timeout_seconds=self.config.timeout_seconds,
+            extract_error=_error_message,
+            transport=self._transport,
+        )
 
     async def lookup(self, idempotency_key: str) -> None:
         """Twilio keeps no idempotency key for calls, so an unconfirmed call cannot be found."""

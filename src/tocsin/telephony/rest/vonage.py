@@ -19,6 +19,12 @@ message_uuid, from and to as digits, text), signed with the same JWT as the voic
 (https://developer.nexmo.com/cn/messages/concepts/signed-webhooks). That URL is configured once
 at Vonage and carries no call key, so no URL token is needed: the signature secret alone says
 the message is Vonage's, and its payload hash that the body is the one signed.
+
+Whether the account owns a number, and so may present it as its caller ID, is read from the
+Numbers API (`GET https://rest.nexmo.com/account/numbers?pattern=...&search_pattern=0`,
+https://developer.vonage.com/en/numbers/code-snippets/list-owned), which takes the account's API
+key and secret by basic authentication rather than the application's JWT: the optional
+credentials `api_key` and `api_secret`.
 """
 
 from __future__ import annotations
@@ -34,7 +40,15 @@ import httpx
 import jwt
 
 from tocsin.core.clock import Clock, SystemClock
-from tocsin.telephony.base import CallEvent, CallEventKind, CallRequest, Capabilities, TextMessage
+from tocsin.telephony.base import (
+    CallEvent,
+    CallEventKind,
+    CallRequest,
+    Capabilities,
+    NumberOwnership,
+    ProviderError,
+    TextMessage,
+)
 from tocsin.telephony.callbacks import (
     NO_CONTENT,
     CallbackEvent,
@@ -50,6 +64,7 @@ from tocsin.telephony.callbacks import (
 )
 from tocsin.telephony.dialogue import Turn, event, keypress_events
 from tocsin.telephony.inbound import InboundText, e164, required, send_reply
+from tocsin.telephony.rest.ownership import get_record, listed
 from tocsin.telephony.rest.texts import message_id_from, send_text_request
 from tocsin.telephony.rest.transport import DEFAULT_TIMEOUT_SECONDS, RestCall, call_id_from, send
 from tocsin.telephony.rest.urls import callback_url, e164_digits
@@ -80,6 +95,10 @@ class VonageConfig:
     private_key_pem: str
     signature_secret: str
     api_base_url: str = "https://api.nexmo.com"
+    # The Numbers API, and the account credentials it takes (not needed to place calls).
+    numbers_api_base_url: str = "https://rest.nexmo.com"
+    api_key: str | None = None
+    api_secret: str | None = None
     language: str = "en-US"
     style: int = 0
     gather_timeout_seconds: int = 8
@@ -152,7 +171,7 @@ def _error_message(body: Any) -> str | None:
 
 class VonageProvider:
     name = NAME
-    capabilities = Capabilities(sends_text=True)
+    capabilities = Capabilities(sends_text=True, checks_ownership=True)
 
     def __init__(
         self,
@@ -186,6 +205,33 @@ class VonageProvider:
             "jti": str(uuid.uuid4()),
         }
         return jwt.encode(claims, self.config.private_key_pem, algorithm="RS256")
+
+    async def owns_number(self, number: str) -> NumberOwnership:
+        key, secret = self.config.api_key, self.config.api_secret
+        if not key or not secret:
+            raise ProviderError(
+                "vonage: no api_key and api_secret to ask the Numbers API",
+                retry_safe=True,
+                code="provider_config",
+                user_message=(
+                    "Checking a number with Vonage needs the account's api_key and api_secret "
+                    "in the provider account's credentials."
+                ),
+            )
+        digits = e164_digits(number)
+        url = f"{self.config.numbers_api_base_url.rstrip('/')}/account/numbers"
+        # search_pattern 0: the number starts with the pattern; the whole number is matched.
+        params = {"pattern": digits, "search_pattern": "0"}
+        body = await get_record(
+            LABEL,
+            lambda client: client.get(url, params=params, auth=(key, secret)),
+            timeout_seconds=self.config.timeout_seconds,
+            extract_error=_error_message,
+            transport=self._transport,
+        )
+        if listed(body, "numbers", "msisdn", digits):
+            return NumberOwnership(True, "a number of the Vonage account")
+        return NumberOwnership(False, "not a number of the Vonage account")
 
     def _api(self, path: str) -> tuple[str, dict[str, str]]:
         """The URL of an API path and the headers that authenticate a request to it."""

@@ -64,6 +64,12 @@ class EndpointIn(BaseModel):
     template: str | None = Field(
         default=None, max_length=MAX_TEMPLATE_CHARACTERS, description=TEMPLATE_DESCRIPTION
     )
+    caller_id_id: str | None = Field(
+        default=None,
+        max_length=40,
+        description="A proven caller ID of the organization its calls present, through every "
+        "provider account it is usable through; none: each account's own",
+    )
 
 
 class EndpointPatch(BaseModel):
@@ -79,6 +85,12 @@ class EndpointPatch(BaseModel):
         max_length=MAX_TEMPLATE_CHARACTERS,
         description=f"{TEMPLATE_DESCRIPTION}; an empty string goes back to the default",
     )
+    caller_id_id: str | None = Field(
+        default=None,
+        max_length=40,
+        description="A proven caller ID its calls present; an empty string: each provider "
+        "account's own",
+    )
 
 
 class EndpointOut(BaseModel):
@@ -89,6 +101,7 @@ class EndpointOut(BaseModel):
     contact_ids: list[str]
     rules: list[dict[str, Any]]
     template: str | None
+    caller_id_id: str | None = None
     webhook_url: str
     created_at: datetime
     updated_at: datetime

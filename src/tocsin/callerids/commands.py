@@ -1,0 +1,298 @@
+"""Adding, proving and removing an organization's caller IDs.
+
+A caller ID is usable once proven, in one of two ways:
+
+- a code sent to the number, by call or SMS, through the platform's own providers and from the
+  platform's own number (no account of the organization may present the number before it is
+  proven), typed back: usable through every provider account of the organization;
+- the provider account's own records: a Twilio, Plivo, Telnyx or Vonage account that owns the
+  number, or (Twilio) has it as a verified caller ID (`callerids.ownership`): usable only
+  through that account.
+
+Choosing one for a provider account or an endpoint is part of their own commands
+(`providers.caller_ids.choosable` says what may be chosen).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tocsin.accounts.models import Organization
+from tocsin.audit import log as audit
+from tocsin.audit.actions import AuditAction
+from tocsin.contacts.verify import Pending, VerificationServices
+from tocsin.core.actors import Actor
+from tocsin.core.errors import Conflict, InvalidInput, NotFound, TocsinError
+from tocsin.core.ids import new_id
+from tocsin.core.ratelimit import Limits
+from tocsin.endpoints.models import Endpoint
+from tocsin.numbers import verification
+from tocsin.numbers.code_delivery import SmsUnsupported, has_sms
+from tocsin.numbers.verification import Channel, Confirmation, Purpose, Requester
+from tocsin.providers.caller_ids import get_caller_id
+from tocsin.providers.models import CallerId, CallerIdProof, ProviderAccount
+from tocsin.safety import PLATFORM_CONTEXT, ReasonCode, screen
+
+# A caller ID that is no line anybody could answer, or that would make a callback cost or
+# reach emergency services, is refused whoever proves it.
+_REFUSED = frozenset(
+    {
+        ReasonCode.EMERGENCY,
+        ReasonCode.PREMIUM_RATE,
+        ReasonCode.SHARED_COST,
+        ReasonCode.SHORT_CODE,
+        ReasonCode.TEST_NUMBER,
+        ReasonCode.INVALID,
+        ReasonCode.SANCTIONED,
+    }
+)
+
+
+def add_caller_id(
+    session: Session,
+    *,
+    org_id: str,
+    number: str,
+    region: str | None,
+    actor: Actor,
+    now: datetime,
+) -> CallerId:
+    """Record a number the organization wants to show; unproven, so not usable yet."""
+    verdict = screen(number, region, PLATFORM_CONTEXT)
+    refused = [reason for reason in verdict.reasons if reason.code in _REFUSED]
+    if verdict.e164 is None or refused:
+        why = "; ".join(reason.message for reason in refused) or "this is not a phone number"
+        raise InvalidInput(f"this number cannot be a caller ID: {why}", code="caller_id_refused")
+    exists = session.scalar(
+        select(CallerId.id).where(CallerId.org_id == org_id, CallerId.number == verdict.e164)
+    )
+    if exists is not None:
+        raise Conflict(
+            f"{verdict.e164} is already one of this organization's caller IDs",
+            code="caller_id_exists",
+        )
+    caller_id = CallerId(
+        id=new_id("cid"), org_id=org_id, number=verdict.e164, created_at=now, updated_at=now
+    )
+    session.add(caller_id)
+    audit.record(
+        session,
+        actor=actor,
+        action=AuditAction.CALLER_ID_ADDED,
+        at=now,
+        org_id=org_id,
+        details={"number": caller_id.number},
+        target_type="caller_id",
+        target_id=caller_id.id,
+    )
+    return caller_id
+
+
+def remove_caller_id(
+    session: Session, *, org_id: str, caller_id_id: str, actor: Actor, now: datetime
+) -> None:
+    """Remove a caller ID no provider account or endpoint has chosen: removing one in use
+    would leave its calls with nothing to present, so another must be chosen first."""
+    caller_id = get_caller_id(session, org_id=org_id, caller_id_id=caller_id_id)
+    users = [
+        *session.scalars(
+            select(ProviderAccount.name).where(ProviderAccount.caller_id_id == caller_id.id)
+        ),
+        *session.scalars(select(Endpoint.name).where(Endpoint.caller_id_id == caller_id.id)),
+    ]
+    if users:
+        raise Conflict(
+            f"{caller_id.number} is chosen by {', '.join(users)}; choose another caller ID "
+            "for them first",
+            code="caller_id_in_use",
+        )
+    session.delete(caller_id)
+    audit.record(
+        session,
+        actor=actor,
+        action=AuditAction.CALLER_ID_REMOVED,
+        at=now,
+        org_id=org_id,
+        details={"number": caller_id.number},
+        target_type="caller_id",
+        target_id=caller_id.id,
+    )
+
+
+def issue_code(
+    session: Session,
+    services: VerificationServices,
+    *,
+    org_id: str,
+    caller_id_id: str,
+    channel: Channel,
+    requester: Requester,
+    now: datetime,
+) -> Pending:
+    """Write a code for the caller ID's number; `contacts.verify.deliver` sends it, through
+    the platform's providers, once this has committed."""
+    caller_id = get_caller_id(session, org_id=org_id, caller_id_id=caller_id_id)
+    if caller_id.proof == CallerIdProof.CODE:
+        raise Conflict(f"{caller_id.number} is already proven", code="caller_id_proven")
+    platform = services.provider_directory().platform_chain()
+    if channel == Channel.SMS and not has_sms(platform.choices):
+        raise SmsUnsupported("the platform's providers send no SMS; use a call")
+    services.rate_limiter.hit(
+        Limits.VERIFICATION, requester.actor.id or org_id, what="verification codes"
+    )
+    issued = verification.issue(
+        session,
+        purpose=Purpose.CALLER_ID,
+        number=caller_id.number,
+        channel=channel,
+        requester=requester,
+        digest_key=services.verification_digest_key,
+        now=now,
+        org_id=org_id,
+    )
+    caller_id.verification_id = issued.verification.id
+    caller_id.updated_at = now
+    audit.record(
+        session,
+        actor=requester.actor,
+        action=AuditAction.CALLER_ID_CODE_SENT,
+        at=now,
+        org_id=org_id,
+        details={"number": caller_id.number, "channel": channel.value},
+        target_type="caller_id",
+        target_id=caller_id.id,
+    )
+    org = session.get(Organization, org_id)
+    # The wording is the platform's own (numbers.code_delivery): no organization name.
+    return Pending(issued, None, org.voice if org is not None else None)
+
+
+def confirm_code(
+    session: Session,
+    services: VerificationServices,
+    *,
+    org_id: str,
+    caller_id_id: str,
+    code: str,
+    actor: Actor,
+    now: datetime,
+) -> Confirmation:
+    """Check a code typed for the caller ID; prove it when right. The caller reports the
+    confirmation's error only after it commits, so a wrong guess is counted."""
+    caller_id = get_caller_id(session, org_id=org_id, caller_id_id=caller_id_id)
+    if caller_id.verification_id is None:
+        raise NotFound("no code was sent to this caller ID", code="verification_not_found")
+    row = verification.find(
+        session, caller_id.verification_id, purpose=Purpose.CALLER_ID, org_id=org_id
+    )
+    if row.phone_e164 != caller_id.number:
+        raise NotFound("no such verification for this caller ID", code="verification_not_found")
+    result = verification.confirm(
+        row, code=code, digest_key=services.verification_digest_key, now=now
+    )
+    if result.error() is None:
+        _prove(
+            session,
+            caller_id,
+            proof=CallerIdProof.CODE,
+            how=f"a code by {row.channel} (verification {row.id})",
+            account_id=None,
+            actor=actor,
+            now=now,
+        )
+    return result
+
+
+@dataclass(frozen=True)
+class OwnershipCheck:
+    """What a provider account said of a caller ID's number."""
+
+    caller_id: CallerId
+    owned: bool
+    how: str
+
+    def error(self) -> TocsinError | None:
+        """The refusal to report once the transaction that recorded the check has committed."""
+        if self.owned:
+            return None
+        return InvalidInput(
+            f"the provider account does not own {self.caller_id.number} ({self.how}); prove "
+            "it by a code instead",
+            code="caller_id_not_owned",
+        )
+
+
+def record_ownership(
+    session: Session,
+    *,
+    org_id: str,
+    caller_id_id: str,
+    account_id: str,
+    owned: bool,
+    how: str,
+    actor: Actor,
+    now: datetime,
+) -> OwnershipCheck:
+    """Record what the provider account's own records said (`callerids.ownership` asked):
+    owned, the caller ID is proven through that account; not, the attempt is audited."""
+    caller_id = get_caller_id(session, org_id=org_id, caller_id_id=caller_id_id)
+    if owned:
+        if caller_id.proof != CallerIdProof.CODE:
+            # A code's proof, usable through every account, is never narrowed to one.
+            _prove(
+                session,
+                caller_id,
+                proof=CallerIdProof.PROVIDER,
+                how=how,
+                account_id=account_id,
+                actor=actor,
+                now=now,
+            )
+        return OwnershipCheck(caller_id, True, how)
+    audit.record(
+        session,
+        actor=actor,
+        action=AuditAction.CALLER_ID_PROOF_FAILED,
+        at=now,
+        org_id=org_id,
+        details={"number": caller_id.number, "account_id": account_id, "answer": how},
+        target_type="caller_id",
+        target_id=caller_id.id,
+    )
+    return OwnershipCheck(caller_id, False, how)
+
+
+def _prove(
+    session: Session,
+    caller_id: CallerId,
+    *,
+    proof: CallerIdProof,
+    how: str,
+    account_id: str | None,
+    actor: Actor,
+    now: datetime,
+) -> None:
+    caller_id.proof = proof.value
+    caller_id.proven_account_id = account_id
+    caller_id.proven_how = how[:200]
+    caller_id.proven_at = now
+    caller_id.updated_at = now
+    audit.record(
+        session,
+        actor=actor,
+        action=AuditAction.CALLER_ID_PROVEN,
+        at=now,
+        org_id=caller_id.org_id,
+        details={
+            "number": caller_id.number,
+            "proof": proof.value,
+            "how": how,
+            **({"account_id": account_id} if account_id else {}),
+        },
+        target_type="caller_id",
+        target_id=caller_id.id,
+    )
