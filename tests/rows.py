@@ -14,8 +14,8 @@ from tests import seeded
 from tocsin.accounts import web_sessions
 from tocsin.accounts.models import User
 from tocsin.audit.log import SYSTEM
-from tocsin.http.web import sessions
 from tocsin.callerids import commands as caller_ids
+from tocsin.http.web import sessions
 from tocsin.providers import commands as provider_accounts
 from tocsin.providers.caller_ids import list_caller_ids
 from tocsin.providers.models import CallerIdProof

@@ -181,9 +181,18 @@ def test_call_test_refuses_a_blocked_number_without_dialling(
     assert not (data_dir / "simulator" / "dials.log").exists()
 
 
-def test_call_test_uses_the_organizations_providers_and_policy(cli: CliRunner) -> None:
-    run_json(cli, "org", "create", "Acme", "--country", "GB")
-    added = run_json(
+def prove_caller_id(cli: CliRunner, data_dir: Path, org: str, number: str) -> str:
+    """Add a caller ID and prove it by the code the platform's simulator delivered."""
+    caller_id = run_json(cli, "caller-id", "add", number, "--org", org, "--json")["id"]
+    sent = run_json(cli, "caller-id", "send-code", caller_id, "--org", org, "--json")
+    code = code_in_simulator(data_dir, sent["verification_id"])
+    proven = run_json(cli, "caller-id", "confirm", caller_id, code, "--org", org, "--json")
+    assert proven["proof"] == "code"
+    return caller_id
+
+
+def add_busy_line(cli: CliRunner, *extra: str) -> dict[str, str]:
+    return run_json(
         cli,
         "provider",
         "add",
@@ -199,14 +208,40 @@ def test_call_test_uses_the_organizations_providers_and_policy(cli: CliRunner) -
         "record_audio=false",
         "--credential",
         "token=t0ken",
+        *extra,
     )
-    assert added["kind"] == "simulator"
+
+
+def test_call_test_uses_the_organizations_providers_and_policy(
+    cli: CliRunner, data_dir: Path
+) -> None:
+    run_json(cli, "org", "create", "Acme", "--country", "GB")
+    caller_id = prove_caller_id(cli, data_dir, "acme", "+447400000001")
+    added = add_busy_line(cli, "--caller-id", "+447400000001")
+    assert (added["kind"], added["caller_id_id"], added["warnings"]) == (
+        "simulator",
+        caller_id,
+        [],
+    )
     busy = cli.invoke(app, ["call", "test", "--to", "07400 123457", "--org", "acme", "--json"])
     assert busy.exit_code == 0, busy.output
     assert '"event": "busy"' in busy.stdout
     abroad = cli.invoke(app, ["call", "test", "--to", "+33 6 12 34 56 78", "--org", "acme"])
     assert abroad.exit_code == 1
     assert "international calling is off" in abroad.stderr
+
+
+def test_a_test_call_through_an_account_without_a_caller_id_fails_clearly(
+    cli: CliRunner,
+) -> None:
+    """issue 16, finding 1: an own account without a proven caller ID places no test call
+    (it would have presented the platform's number)."""
+    run_json(cli, "org", "create", "Acme", "--country", "GB")
+    added = add_busy_line(cli)
+    assert "has no caller ID chosen" in added["warnings"][0]
+    refused = cli.invoke(app, ["call", "test", "--to", "07400 123457", "--org", "acme"])
+    assert refused.exit_code == 1
+    assert "no proven caller ID" in refused.stderr
 
 
 def test_provider_add_refuses_bad_pairs_and_settings(cli: CliRunner) -> None:

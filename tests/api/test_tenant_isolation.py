@@ -15,6 +15,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from tests import rows
 from tests.accounts.helpers import api_key_header, create_key, error, invite, join
 from tests.factories import Tenant, code_sent, make_tenant, ok
 from tocsin.audit.log import SYSTEM
@@ -56,6 +57,16 @@ MATRIX: dict[tuple[str, str], Case] = {
         PEOPLE, {"name": HIJACK, "enabled": False}
     ),
     ("DELETE", "/v1/orgs/{org_id}/providers/{account_id}"): Case(PEOPLE),
+    ("POST", "/v1/orgs/{org_id}/caller-ids"): Case(PEOPLE, {"number": "+447400333333"}),
+    ("GET", "/v1/orgs/{org_id}/caller-ids"): Case(PEOPLE),
+    ("DELETE", "/v1/orgs/{org_id}/caller-ids/{caller_id_id}"): Case(PEOPLE),
+    ("POST", "/v1/orgs/{org_id}/caller-ids/{caller_id_id}/code"): Case(PEOPLE),
+    ("POST", "/v1/orgs/{org_id}/caller-ids/{caller_id_id}/confirm"): Case(
+        PEOPLE, {"code": "123456"}
+    ),
+    ("POST", "/v1/orgs/{org_id}/caller-ids/{caller_id_id}/check"): Case(
+        PEOPLE, {"account_id": "prv_01nowhere000000000000000000"}
+    ),
     ("GET", "/v1/orgs/{org_id}/members"): Case(PEOPLE),
     # B's plain member is the target: promoting them would succeed if the check were missing.
     ("PATCH", "/v1/orgs/{org_id}/members/{user_id}"): Case(PEOPLE, {"role": "owner"}),
@@ -139,6 +150,7 @@ NOWHERE = {
     "endpoint_id": "ep_01nowhere000000000000000000",
     "alert_id": "al_01nowhere000000000000000000",
     "account_id": "prv_01nowhere000000000000000000",
+    "caller_id_id": "cid_01nowhere000000000000000000",
     "escalation_id": "esp_01nowhere000000000000000000",
     "action_id": "enf_01nowhere000000000000000000",
     "case_id": "case_01nowhere00000000000000000",
@@ -190,10 +202,15 @@ def world(client: TestClient) -> World:
     b_member_auth, b_member_id = join(client, b, "member", email="b-member@example.com")
     b_invite = invite(client, b, "member")
     b_keys = ok(client.get(f"/v1/orgs/{b.org_id}/api-keys", headers=b.auth))["items"]
+    runtime: Runtime = client.app.state.runtime  # type: ignore[attr-defined]
     ok(
         client.post(
             f"/v1/orgs/{a.org_id}/providers",
-            json={"kind": "simulator", "name": "A's own"},
+            json={
+                "kind": "simulator",
+                "name": "A's own",
+                "caller_id_id": rows.proven_caller_id(runtime, a.org_id),
+            },
             headers=a.auth,
         ),
         201,
@@ -201,8 +218,19 @@ def world(client: TestClient) -> World:
     b_provider = ok(
         client.post(
             f"/v1/orgs/{b.org_id}/providers",
-            json={"kind": "simulator", "name": "B's own", "credentials": {"token": "b-secret"}},
+            json={
+                "kind": "simulator",
+                "name": "B's own",
+                "credentials": {"token": "b-secret"},
+                "caller_id_id": rows.proven_caller_id(runtime, b.org_id),
+            },
             headers=b.auth,
+        ),
+        201,
+    )
+    b_caller_id = ok(
+        client.post(
+            f"/v1/orgs/{b.org_id}/caller-ids", json={"number": "+447400444444"}, headers=b.auth
         ),
         201,
     )
@@ -240,6 +268,7 @@ def world(client: TestClient) -> World:
             "endpoint_id": b.endpoint_id,
             "alert_id": b_alert["alert_id"],
             "account_id": b_provider["id"],
+            "caller_id_id": b_caller_id["id"],
             "escalation_id": b_escalation["id"],
             "action_id": b_warning,
             "case_id": b_appeal["id"],

@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from tests import seeded
+from tests import rows, seeded
 from tests.factories import ok
 from tests.telephony.rest.fakes import FakePlivo, FakeTelnyx, FakeTwilio, FakeVonage
 from tocsin.core.clock import ManualClock
@@ -463,7 +463,9 @@ def test_an_organizations_own_twilio_account_places_the_call_and_checks_its_call
         client.post(
             f"/v1/orgs/{tenant.org_id}/providers",
             headers=tenant.auth,
-            json=twilio_api.provider_account("Our Twilio"),
+            json=twilio_api.provider_account(
+                "Our Twilio", rows.proven_caller_id(runtime, tenant.org_id)
+            ),
         ),
         201,
     )

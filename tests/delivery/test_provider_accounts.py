@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from tests import seeded
+from tests import rows, seeded
 from tests.accounts.helpers import api_key_header, error
 from tests.delivery.test_worker import alert_and_attempts, fire
 from tests.factories import Tenant, alert_dials, ok
@@ -34,6 +34,9 @@ def _providers(tenant: Tenant) -> str:
 
 
 def _add(client: TestClient, tenant: Tenant, **body: object) -> object:
+    """Add an account presenting the organization's proven caller ID (rows.CALLER_ID)."""
+    runtime = client.app.state.runtime  # type: ignore[attr-defined]
+    body.setdefault("caller_id_id", rows.proven_caller_id(runtime, tenant.org_id))
     return client.post(_providers(tenant), json=body, headers=tenant.auth)
 
 

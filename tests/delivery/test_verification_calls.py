@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from tests import rows
 from tests.factories import make_tenant, ok
 from tests.telephony.rest.fakes import FakeTwilio
 from tocsin.core.clock import ManualClock
@@ -97,7 +98,9 @@ def test_a_verification_call_through_the_orgs_twilio_says_the_code_and_hangs_up(
         client.post(
             f"/v1/orgs/{tenant.org_id}/providers",
             headers=tenant.auth,
-            json=twilio_api.provider_account("Our Twilio"),
+            json=twilio_api.provider_account(
+                "Our Twilio", rows.proven_caller_id(runtime, tenant.org_id)
+            ),
         ),
         201,
     )

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests import seeded
+from tests import rows, seeded
 from tests.delivery.pager import MakePager, Pager, uk_mobile
 from tests.factories import code_sent, ok
 from tocsin.core.config import Settings
@@ -256,6 +256,7 @@ def test_the_code_can_go_by_sms_where_the_provider_sends_texts(pager: Pager) -> 
 
 
 def test_sms_is_refused_when_no_provider_of_the_organization_sends_texts(pager: Pager) -> None:
+    rows.proven_caller_id(pager.runtime, pager.org_id, "+447400000001")
     ok(
         pager.client.post(
             f"{pager.org}/providers",

@@ -1,6 +1,17 @@
 """The `tocsin` command. Each module registers its commands on the one typer app."""
 
-from tocsin.cli import admin, alerts, anomalies, billing, cases, consent, paging, policy, trust
+from tocsin.cli import (
+    admin,
+    alerts,
+    anomalies,
+    billing,
+    caller_ids,
+    cases,
+    consent,
+    paging,
+    policy,
+    trust,
+)
 from tocsin.cli.root import app
 
 __all__ = [
@@ -9,6 +20,7 @@ __all__ = [
     "anomalies",
     "app",
     "billing",
+    "caller_ids",
     "cases",
     "consent",
     "main",

@@ -36,6 +36,7 @@ from tocsin.organizations import api_keys
 from tocsin.organizations import commands as organizations
 from tocsin.policy.numbers import NumberBlocked
 from tocsin.providers import commands as provider_accounts
+from tocsin.providers.caller_ids import caller_id_warning
 from tocsin.providers.test_calls import prepare_test_call
 from tocsin.runtime import Runtime
 from tocsin.safety import ScreeningContext, region_of, screen
@@ -419,6 +420,9 @@ def provider_add(
     priority: int = typer.Option(1, help="1 is tried first; the next when a provider refuses."),
     setting: list[str] = typer.Option([], help="KEY=VALUE setting; repeat."),
     credential: list[str] = typer.Option([], help="KEY=VALUE secret, stored encrypted; repeat."),
+    caller_id: str | None = typer.Option(
+        None, help="A proven caller ID of the organization (its number) that calls present."
+    ),
     as_json: bool = JsonOption,
 ) -> None:
     """Add a telephony provider account to an organization."""
@@ -432,7 +436,10 @@ def provider_add(
             kind=kind,
             name=name,
             priority=priority,
-            settings=_pairs(setting, "--setting"),
+            settings={
+                **_pairs(setting, "--setting"),
+                **({"caller_id": caller_id} if caller_id else {}),
+            },
             credentials=_pairs(credential, "--credential"),
             factory=runtime.provider_factory,
             box=runtime.credentials_box,
@@ -440,8 +447,17 @@ def provider_add(
             actor=CLI_ACTOR,
             now=now,
         )
-        data = {"id": account.id, "kind": kind, "name": account.name, "priority": priority}
-    emit(as_json, data, f"added {kind} provider {data['id']} at priority {priority}")
+        warning = caller_id_warning(session, account)
+        data = {
+            "id": account.id,
+            "kind": kind,
+            "name": account.name,
+            "priority": priority,
+            "caller_id_id": account.caller_id_id,
+            "warnings": [warning] if warning else [],
+        }
+    text = f"added {kind} provider {data['id']} at priority {priority}"
+    emit(as_json, data, f"{text}\nwarning: {warning}" if warning else text)
 
 
 @call_app.command("test")

@@ -175,6 +175,12 @@ async def deliver(services: VerificationServices, pending: Pending) -> None:
     error: CodeNotSent | None = None
     reference: str | None = None
     try:
+        if chain.caller_id_missing:
+            reasons = "; ".join(passed.reason for passed in chain.passed_over)
+            raise CodeNotSent(
+                f"no provider may send the code: no proven caller ID ({reasons}); choose one "
+                "for the organization's provider accounts"
+            )
         reference = await send_code(
             chain.choices,
             verification_id=row.id,

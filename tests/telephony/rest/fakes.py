@@ -135,13 +135,15 @@ class FakeTwilio(FakeProvider):
         super().__init__()
         self.account_sid, self.auth_token = account_sid, auth_token
 
-    def provider_account(self, name: str) -> dict[str, Any]:
-        """The body of `POST /v1/orgs/{org}/providers` for an account on this fake."""
+    def provider_account(self, name: str, caller_id_id: str | None = None) -> dict[str, Any]:
+        """The body of `POST /v1/orgs/{org}/providers` for an account on this fake, presenting
+        the proven caller ID `caller_id_id`."""
         return {
             "kind": "twilio",
             "name": name,
             "settings": {"api_base_url": self.url},
             "credentials": {"account_sid": self.account_sid, "auth_token": self.auth_token},
+            "caller_id_id": caller_id_id,
         }
 
     def app(self) -> Starlette:

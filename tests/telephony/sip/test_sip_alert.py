@@ -1,16 +1,18 @@
 """The whole path over a SIP trunk: an organization's SIP provider account, a webhook, the
-worker, SIPp answering and pressing 1, and the alert acknowledged by that keypress."""
+worker, SIPp answering and pressing 1, and the alert acknowledged by that keypress; the INVITE
+presents the trunk's own proven caller ID."""
 
 from __future__ import annotations
 
 import asyncio
+import re
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from tests import seeded
+from tests import rows, seeded
 from tests.factories import ok
 from tests.telephony.sip.calls import after_prompt, answering, rfc4733
 from tests.telephony.sip.sipp import HOST, requires_sipp, sipp_uas
@@ -24,6 +26,8 @@ def test_keypress_on_a_sip_call_acknowledges_the_alert(
     client: TestClient, runtime: Runtime, tmp_path: Path
 ) -> None:
     tenant = seeded.tenant(runtime)
+    # The trunk's caller_id names a caller ID the organization proved.
+    rows.proven_caller_id(runtime, tenant.org_id, "+447400000001")
     with sipp_uas(
         "answer.xml", tmp_path, replacements=answering(after_prompt(rfc4733(tmp_path, "1")))
     ) as sipp:
@@ -67,3 +71,8 @@ def test_keypress_on_a_sip_call_acknowledges_the_alert(
     (invite,) = sipp.received("INVITE")
     assert f"X-Tocsin-Attempt: {attempt.idempotency_key}" in invite
     assert "INVITE sip:+447400123456@" in invite
+    # issue 16, finding 1: the trunk's caller ID, not the platform's TOCSIN_CALLER_ID.
+    assert attempt.caller_id == "+447400000001"
+    assert re.search(r"^From: \"\+447400000001\" <sip:\+447400000001@", invite, re.M), invite
+    assert re.search(r"^P-Asserted-Identity: <sip:\+447400000001@", invite, re.M), invite
+    assert runtime.settings.caller_id not in invite

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests import seeded
+from tests import rows, seeded
 from tests.delivery.test_worker import alert_and_attempts, fire
 from tests.factories import Tenant, ok
 from tests.telephony.sip.calls import answering, pause, refusing, rfc4733
@@ -27,6 +27,8 @@ pytestmark = [requires_sipp, pytest.mark.usefixtures("fast_password_hashing")]
 
 
 def add_trunk(client: TestClient, tenant: Tenant, sipp: Sipp, *, priority: int) -> str:
+    """A trunk presenting the organization's proven caller ID (its caller_id setting)."""
+    rows.proven_caller_id(client.app.state.runtime, tenant.org_id)  # type: ignore[attr-defined]
     account = ok(
         client.post(
             f"/v1/orgs/{tenant.org_id}/providers",
@@ -38,7 +40,7 @@ def add_trunk(client: TestClient, tenant: Tenant, sipp: Sipp, *, priority: int) 
                     "host": HOST,
                     "port": sipp.sip_port,
                     "advertised_host": HOST,
-                    "caller_id": "+447400000001",
+                    "caller_id": rows.CALLER_ID,
                     "max_call_seconds": 10,
                     "invite_timeout": 1.0,
                 },

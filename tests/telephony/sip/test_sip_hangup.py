@@ -12,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from tests import rows
 from tests.factories import ok
 from tests.rows import tenant_rows
 from tests.telephony.sip.sipp import HOST, requires_sipp, sipp_uas
@@ -60,6 +61,7 @@ def test_resolving_the_alert_hangs_up_its_sip_call_by_bye(
                         "advertised_host": HOST,
                         "max_call_seconds": CALL_LIMIT_SECONDS,
                     },
+                    "caller_id_id": rows.proven_caller_id(runtime, tenant.org_id),
                 },
                 headers=tenant.auth,
             ),
