@@ -61,8 +61,11 @@ def add_caller_id(
     actor: Actor,
     now: datetime,
 ) -> CallerId:
-    """Record a number the organization wants to show; unproven, so not usable yet."""
-    verdict = screen(number, region, PLATFORM_CONTEXT)
+    """Record a number the organization wants to show; unproven, so not usable yet. A national
+    number is read in `region`, else in the organization's home country."""
+    org = session.get(Organization, org_id)
+    home = org.home_region if org is not None else None
+    verdict = screen(number, region or home, PLATFORM_CONTEXT)
     refused = [reason for reason in verdict.reasons if reason.code in _REFUSED]
     if verdict.e164 is None or refused:
         why = "; ".join(reason.message for reason in refused) or "this is not a phone number"

@@ -111,6 +111,9 @@ class FakeProvider:
         self.texts: list[FakeText] = []
         self.requests: list[tuple[str, str, Any]] = []
         self.url = ""
+        # E.164 numbers the account owns, and (Twilio) its verified caller IDs.
+        self.owned: set[str] = set()
+        self.verified_caller_ids: set[str] = set()
 
     def app(self) -> Starlette:
         raise NotImplementedError
@@ -202,9 +205,41 @@ class FakeTwilio(FakeProvider):
             }
             return JSONResponse(body, 201)
 
+        def numbers_list(key: str, numbers: set[str]) -> Any:
+            # https://www.twilio.com/docs/phone-numbers/api/incomingphonenumber-resource and
+            # https://www.twilio.com/docs/voice/api/outgoing-caller-ids: a page of the account's
+            # resources, filtered by the PhoneNumber query parameter.
+            async def read(request: Request) -> Response:
+                if _basic_auth(request) != (self.account_sid, self.auth_token):
+                    body = {"code": 20003, "message": "Authenticate", "status": 401}
+                    return JSONResponse(body, 401)
+                if request.path_params["account"] != self.account_sid:
+                    body = {"code": 20404, "message": "not found", "status": 404}
+                    return JSONResponse(body, 404)
+                wanted = request.query_params.get("PhoneNumber")
+                self.requests.append(("GET", request.url.path, wanted))
+                items = [
+                    {"sid": "PN" + secrets.token_hex(16), "phone_number": number}
+                    for number in sorted(numbers)
+                    if wanted in (None, number)
+                ]
+                return JSONResponse({key: items, "page": 0, "page_size": 50, "start": 0})
+
+            return read
+
         base = "/2010-04-01/Accounts/{account}"
         return Starlette(
             routes=[
+                Route(
+                    base + "/IncomingPhoneNumbers.json",
+                    numbers_list("incoming_phone_numbers", self.owned),
+                    methods=["GET"],
+                ),
+                Route(
+                    base + "/OutgoingCallerIds.json",
+                    numbers_list("outgoing_caller_ids", self.verified_caller_ids),
+                    methods=["GET"],
+                ),
                 Route(base + "/Calls.json", create, methods=["POST"]),
                 Route(base + "/Calls/{sid}.json", update, methods=["POST"]),
                 Route(base + "/Messages.json", send_message, methods=["POST"]),
@@ -365,8 +400,27 @@ class FakePlivo(FakeProvider):
             answer = {"api_id": str(uuid.uuid4()), "message": "message(s) queued"}
             return JSONResponse({**answer, "message_uuid": [message_uuid]}, 202)
 
+        async def number(request: Request) -> Response:
+            # https://www.plivo.com/docs/numbers/api/account-phone-number: the account's number
+            # record, or 404 for a number that is not the account's.
+            if _basic_auth(request) != (self.auth_id, self.auth_token):
+                return JSONResponse({"api_id": str(uuid.uuid4()), "error": "not authorized"}, 401)
+            digits = request.path_params["number"]
+            self.requests.append(("GET", request.url.path, None))
+            if "+" + digits not in self.owned:
+                return JSONResponse({"api_id": str(uuid.uuid4()), "error": "not found"}, 404)
+            record = {
+                "api_id": str(uuid.uuid4()),
+                "number": digits,
+                "number_type": "mobile",
+                "voice_enabled": True,
+                "resource_uri": f"/v1/Account/{self.auth_id}/Number/{digits}/",
+            }
+            return JSONResponse(record)
+
         return Starlette(
             routes=[
+                Route("/v1/Account/{auth_id}/Number/{number}/", number, methods=["GET"]),
                 Route("/v1/Account/{auth_id}/Call/", create, methods=["POST"]),
                 Route("/v1/Account/{auth_id}/Request/{uuid}/", cancel, methods=["DELETE"]),
                 Route("/v1/Account/{auth_id}/Message/", send_message, methods=["POST"]),
@@ -529,8 +583,29 @@ class FakeTelnyx(FakeProvider):
             }
             return JSONResponse({"data": data})
 
+        async def phone_numbers(request: Request) -> Response:
+            # https://developers.telnyx.com/api-reference/phone-number-configurations: the
+            # account's numbers, filtered by filter[phone_number].
+            if not self._authorized(request):
+                return JSONResponse(unauthorized, 401)
+            wanted = request.query_params.get("filter[phone_number]")
+            self.requests.append(("GET", request.url.path, wanted))
+            data = [
+                {
+                    "id": str(uuid.uuid4()),
+                    "record_type": "phone_number",
+                    "phone_number": number,
+                    "status": "active",
+                }
+                for number in sorted(self.owned)
+                if wanted in (None, number)
+            ]
+            meta = {"page_number": 1, "page_size": 20, "total_pages": 1, "total_results": len(data)}
+            return JSONResponse({"data": data, "meta": meta})
+
         return Starlette(
             routes=[
+                Route("/v2/phone_numbers", phone_numbers, methods=["GET"]),
                 Route("/v2/calls", create, methods=["POST"]),
                 Route("/v2/calls/{call_id}/actions/{action}", action, methods=["POST"]),
                 Route("/v2/messages", send_message, methods=["POST"]),
@@ -659,9 +734,16 @@ class TelnyxPhone:
 
 
 class FakeVonage(FakeProvider):
-    def __init__(self, application_id: str, signature_secret: str) -> None:
+    def __init__(
+        self,
+        application_id: str,
+        signature_secret: str,
+        api_key: str = "abcd1234",
+        api_secret: str = "vonage-api-secret",  # noqa: S107 - a fake's own
+    ) -> None:
         super().__init__()
         self.application_id, self.signature_secret = application_id, signature_secret
+        self.api_key, self.api_secret = api_key, api_secret
         self.private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
     @property
@@ -739,8 +821,24 @@ class FakeVonage(FakeProvider):
             self.texts.append(FakeText(message_uuid, body, dict(request.headers)))
             return JSONResponse({"message_uuid": message_uuid}, 202)
 
+        async def owned_numbers(request: Request) -> Response:
+            # https://developer.vonage.com/en/numbers/code-snippets/list-owned: the Numbers API
+            # takes the account's API key and secret (basic authentication), not the JWT.
+            if _basic_auth(request) != (self.api_key, self.api_secret):
+                return JSONResponse(unauthorized, 401)
+            pattern = request.query_params.get("pattern", "")
+            starts = request.query_params.get("search_pattern", "0") == "0"
+            self.requests.append(("GET", request.url.path, pattern))
+            numbers = [
+                {"country": "GB", "msisdn": number[1:], "type": "mobile-lvn"}
+                for number in sorted(self.owned)
+                if (number[1:].startswith(pattern) if starts else pattern in number)
+            ]
+            return JSONResponse({"count": len(numbers), "numbers": numbers})
+
         return Starlette(
             routes=[
+                Route("/account/numbers", owned_numbers, methods=["GET"]),
                 Route("/v1/calls", create, methods=["POST"]),
                 Route("/v1/calls/{uuid}", update, methods=["PUT"]),
                 Route("/v1/messages", send_message, methods=["POST"]),
