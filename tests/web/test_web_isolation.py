@@ -70,6 +70,8 @@ def b_world(client: TestClient, runtime: Runtime, make_pager: MakePager) -> dict
         "case_id": "case_of_nobody",
         "action_id": "enf_of_nobody",
         "user_id": "usr_of_nobody",
+        "caller_id_id": "cid_of_nobody",
+        "account_id": "prv_of_nobody",
     }
 
 

@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from tocsin.http.web.admin_pages import router as admin_router
 from tocsin.http.web.alert_pages import router as alert_router
 from tocsin.http.web.auth_pages import router as auth_router
+from tocsin.http.web.caller_id_pages import router as caller_id_router
 from tocsin.http.web.contact_pages import router as contact_router
 from tocsin.http.web.context import LoginRequired, viewer_of
 from tocsin.http.web.email_pages import router as email_router
@@ -28,6 +29,7 @@ ROUTERS = (
     admin_router,
     public_router,
     contact_router,
+    caller_id_router,
     endpoint_router,
     member_router,
     auth_router,
