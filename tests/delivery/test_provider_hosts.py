@@ -25,6 +25,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from tests import rows
 from tests.conftest import serving
 from tests.factories import ok
 from tests.rows import RowTenant, tenant_rows
@@ -98,6 +99,10 @@ def save(
         "priority": priority,
         "settings": settings,
         "credentials": CREDENTIALS if kind == "twilio" else {},
+        "caller_id_id": rows.proven_caller_id(
+            client.app.state.runtime,  # type: ignore[attr-defined]
+            tenant.org_id,
+        ),
     }
     return client.post(f"/v1/orgs/{tenant.org_id}/providers", json=body, headers=tenant.auth)
 
@@ -114,6 +119,7 @@ def stored_before_the_rule(
 ) -> None:
     """An account row as the API stored it before hosts were checked."""
     now = runtime.clock.now()
+    caller_id = rows.proven_caller_id(runtime, org_id)
     with runtime.database.write() as session:
         session.add(
             ProviderAccount(
@@ -127,6 +133,7 @@ def stored_before_the_rule(
                     CREDENTIALS if kind == "twilio" else {}
                 ),
                 enabled=True,
+                caller_id_id=caller_id,
                 created_at=now,
                 updated_at=now,
             )

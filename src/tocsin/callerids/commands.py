@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from tocsin.accounts.models import Organization
 from tocsin.audit import log as audit
 from tocsin.audit.actions import AuditAction
+from tocsin.contacts.checks import screened_number
 from tocsin.contacts.verify import Pending, VerificationServices
 from tocsin.core.actors import Actor
 from tocsin.core.errors import Conflict, InvalidInput, NotFound, TocsinError
@@ -35,6 +36,7 @@ from tocsin.numbers.code_delivery import SmsUnsupported, has_sms
 from tocsin.numbers.verification import Channel, Confirmation, Purpose, Requester
 from tocsin.providers.caller_ids import get_caller_id
 from tocsin.providers.models import CallerId, CallerIdProof, ProviderAccount
+from tocsin.restrictions.blocks import require_writable
 from tocsin.safety import PLATFORM_CONTEXT, ReasonCode, screen
 
 # A caller ID that is no line anybody could answer, or that would make a callback cost or
@@ -63,6 +65,7 @@ def add_caller_id(
 ) -> CallerId:
     """Record a number the organization wants to show; unproven, so not usable yet. A national
     number is read in `region`, else in the organization's home country."""
+    require_writable(session, org_id=org_id, actor=actor, now=now)
     org = session.get(Organization, org_id)
     home = org.home_region if org is not None else None
     verdict = screen(number, region or home, PLATFORM_CONTEXT)
@@ -100,6 +103,7 @@ def remove_caller_id(
 ) -> None:
     """Remove a caller ID no provider account or endpoint has chosen: removing one in use
     would leave its calls with nothing to present, so another must be chosen first."""
+    require_writable(session, org_id=org_id, actor=actor, now=now)
     caller_id = get_caller_id(session, org_id=org_id, caller_id_id=caller_id_id)
     users = [
         *session.scalars(
@@ -137,10 +141,19 @@ def issue_code(
     now: datetime,
 ) -> Pending:
     """Write a code for the caller ID's number; `contacts.verify.deliver` sends it, through
-    the platform's providers, once this has committed."""
+    the platform's providers, once this has committed. The number is screened as a contact's
+    would be: a code is a call too."""
+    require_writable(session, org_id=org_id, actor=requester.actor, now=now)
     caller_id = get_caller_id(session, org_id=org_id, caller_id_id=caller_id_id)
     if caller_id.proof == CallerIdProof.CODE:
         raise Conflict(f"{caller_id.number} is already proven", code="caller_id_proven")
+    screened_number(
+        session,
+        org_id=org_id,
+        phone=caller_id.number,
+        region=None,
+        sanctioned_regions=services.settings.sanctioned_region_set(),
+    )
     platform = services.provider_directory().platform_chain()
     if channel == Channel.SMS and not has_sms(platform.choices):
         raise SmsUnsupported("the platform's providers send no SMS; use a call")
@@ -186,6 +199,7 @@ def confirm_code(
 ) -> Confirmation:
     """Check a code typed for the caller ID; prove it when right. The caller reports the
     confirmation's error only after it commits, so a wrong guess is counted."""
+    require_writable(session, org_id=org_id, actor=actor, now=now)
     caller_id = get_caller_id(session, org_id=org_id, caller_id_id=caller_id_id)
     if caller_id.verification_id is None:
         raise NotFound("no code was sent to this caller ID", code="verification_not_found")
@@ -242,6 +256,7 @@ def record_ownership(
 ) -> OwnershipCheck:
     """Record what the provider account's own records said (`callerids.ownership` asked):
     owned, the caller ID is proven through that account; not, the attempt is audited."""
+    require_writable(session, org_id=org_id, actor=actor, now=now)
     caller_id = get_caller_id(session, org_id=org_id, caller_id_id=caller_id_id)
     if owned:
         if caller_id.proof != CallerIdProof.CODE:

@@ -35,6 +35,8 @@ def sip_settings(port: int, **extra: Any) -> dict[str, Any]:
 
 
 def save(client: TestClient, tenant: seeded.Tenant, settings: dict[str, Any]) -> Any:
+    """Save a trunk whose caller_id names the organization's proven caller ID."""
+    rows.proven_caller_id(client.app.state.runtime, tenant.org_id)  # type: ignore[attr-defined]
     return client.post(
         f"/v1/orgs/{tenant.org_id}/providers",
         json={"kind": "sip", "name": "Our trunk", "settings": settings},
