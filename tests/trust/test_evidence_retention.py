@@ -196,6 +196,9 @@ def test_evidence_is_named_by_the_action_itself() -> None:
         AuditAction.ORG_CREATION_REFUSED,
         AuditAction.CONTACT_BLOCKED,
         AuditAction.CASE_OPENED_BILLING,
+        AuditAction.CALLER_ID_PROVEN,
+        AuditAction.CALLER_ID_PROOF_FAILED,
+        AuditAction.CALL_PROVIDER_PASSED_OVER,
     }
     ordinary = {
         AuditAction.USER_LOGGED_IN,

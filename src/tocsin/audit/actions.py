@@ -28,6 +28,9 @@ EVIDENCE = frozenset(
         "contact.unblocked",
         # Every call placed or refused, and what stopped it.
         "call",
+        # Which numbers an organization proved it may show as its caller ID, and how: what an
+        # abuse report of a spoofed caller ID is judged against.
+        "caller_id",
         # Which policy was in force and who accepted it.
         "policy",
         # Trial claims and refusals (the repeated-trial detector reads 30 days of them), and
