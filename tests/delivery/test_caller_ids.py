@@ -69,7 +69,7 @@ def test_an_own_twilio_account_never_presents_the_platform_number(
     _, [attempt] = alert_and_attempts(runtime, alert_id)
     assert (attempt.status, attempt.error_code) == ("blocked", "caller_id_missing")
     assert "has no caller ID chosen" in (attempt.error_message or "")
-    assert attempt.billed_day is None  # nobody was called, so nothing is counted
+    assert attempt.billed_day_starts_at is None  # nobody was called, so nothing is counted
     with runtime.database.read() as session:
         job = session.get(CallJob, attempt.job_id)
         notices = session.scalars(select(Notice.kind).where(Notice.org_id == tenant.org_id))

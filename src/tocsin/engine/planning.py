@@ -405,11 +405,17 @@ def block_for_caller_id(
     job = session.get(CallJob, attempt.job_id, with_for_update=True)
     if job is None:
         return
-    if attempt.billed_day is not None:
+    day, month = attempt.billed_day_starts_at, attempt.billed_month_starts_at
+    if day is not None and month is not None:
         give_back(
-            session, org_id=attempt.org_id, day=attempt.billed_day, cost_cents=attempt.billed_cents
+            session,
+            org_id=attempt.org_id,
+            day_starts_at=day,
+            month_starts_at=month,
+            cost_cents=attempt.billed_cents,
         )
-        attempt.billed_day, attempt.billed_cents = None, 0
+        attempt.billed_day_starts_at = attempt.billed_month_starts_at = None
+        attempt.billed_cents = 0
     for rider in bundles.riders_of(session, attempt.id):
         rider.riding_attempt_id = None
         if rider.status in OPEN_JOB_STATUSES:
