@@ -24,12 +24,12 @@ from sqlalchemy.orm import Session
 from tocsin.accounts.models import Organization
 from tocsin.audit import log as audit
 from tocsin.audit.actions import AuditAction
-from tocsin.contacts.checks import screened_number
-from tocsin.contacts.verify import Pending, VerificationServices
+from tocsin.contacts.checks import refuse_marked_number
+from tocsin.contacts.code_sends import CodeRules, check_consent_code, person_of
+from tocsin.contacts.verify import Pending, VerificationServices, count_code_request
 from tocsin.core.actors import Actor
 from tocsin.core.errors import Conflict, InvalidInput, NotFound, TocsinError
 from tocsin.core.ids import new_id
-from tocsin.core.ratelimit import Limits
 from tocsin.endpoints.models import Endpoint
 from tocsin.numbers import verification
 from tocsin.numbers.code_delivery import SmsUnsupported, has_sms
@@ -141,25 +141,40 @@ def issue_code(
     now: datetime,
 ) -> Pending:
     """Write a code for the caller ID's number; `contacts.verify.deliver` sends it, through
-    the platform's providers, once this has committed. The number is screened as a contact's
-    would be: a code is a call too."""
+    the platform's providers, once this has committed."""
     require_writable(session, org_id=org_id, actor=requester.actor, now=now)
     caller_id = get_caller_id(session, org_id=org_id, caller_id_id=caller_id_id)
     if caller_id.proof == CallerIdProof.CODE:
         raise Conflict(f"{caller_id.number} is already proven", code="caller_id_proven")
-    screened_number(
+    org = session.get(Organization, org_id)
+    if org is None:
+        raise NotFound("organization not found", code="org_not_found")
+    refuse_marked_number(
         session,
         org_id=org_id,
-        phone=caller_id.number,
-        region=None,
-        sanctioned_regions=services.settings.sanctioned_region_set(),
+        number=caller_id.number,
+        digest_key=services.billing_digest_key,
+        operation="caller_id.code",
+        actor=requester.actor,
+        now=now,
+    )
+    settings = services.settings
+    person_id = person_of(session, requester.actor)
+    # Policed as a consent code is (contacts.code_sends): a code is a call on the
+    # organization's behalf, counted in its budget and the number's limits.
+    check_consent_code(
+        session,
+        org=org,
+        plan=services.billing.plan_in_force(org, now),
+        number=caller_id.number,
+        person_id=person_id,
+        rules=CodeRules(settings.throttle_buckets(), settings.sanctioned_region_set()),
+        now=now,
     )
     platform = services.provider_directory().platform_chain()
     if channel == Channel.SMS and not has_sms(platform.choices):
         raise SmsUnsupported("the platform's providers send no SMS; use a call")
-    services.rate_limiter.hit(
-        Limits.VERIFICATION, requester.actor.id or org_id, what="verification codes"
-    )
+    count_code_request(services.rate_limiter, org_id=org_id, person=person_id or f"org:{org_id}")
     issued = verification.issue(
         session,
         purpose=Purpose.CALLER_ID,
@@ -182,9 +197,8 @@ def issue_code(
         target_type="caller_id",
         target_id=caller_id.id,
     )
-    org = session.get(Organization, org_id)
     # The wording is the platform's own (numbers.code_delivery): no organization name.
-    return Pending(issued, None, org.voice if org is not None else None)
+    return Pending(issued, None, org.voice)
 
 
 def confirm_code(

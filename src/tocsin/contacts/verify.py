@@ -119,7 +119,7 @@ def issue_for_contact(
         services.provider_directory().choices_for(session, contact.org_id).choices
     ):
         raise SmsUnsupported("none of this organization's providers sends SMS; use a call")
-    _count_request(services.rate_limiter, org_id=org.id, person=person_id or f"org:{org.id}")
+    count_code_request(services.rate_limiter, org_id=org.id, person=person_id or f"org:{org.id}")
     issued = verification.issue(
         session,
         purpose=Purpose.CONSENT,
@@ -134,7 +134,7 @@ def issue_for_contact(
     return Pending(issued, shown_org_name(org.name), org.voice)
 
 
-def _count_request(limiter: RateLimiter, *, org_id: str, person: str) -> None:
+def count_code_request(limiter: RateLimiter, *, org_id: str, person: str) -> None:
     """Per person and per organization, never per API key: keys are free to make. Both are
     checked before either is counted, so a refusal by one does not use up the other."""
     what = "verification codes"

@@ -1,8 +1,8 @@
 """caller IDs an organization controls: proven numbers, chosen per provider account and
 endpoint
 
-Revision ID: 0016_callerid
-Revises: 0015_evidence
+Revision ID: 0017_callerid
+Revises: 0016_verifychannel
 Create Date: 2026-12-10
 """
 
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0016_callerid"
-down_revision: str | None = "0015_evidence"
+revision: str = "0017_callerid"
+down_revision: str | None = "0016_verifychannel"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
