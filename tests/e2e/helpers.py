@@ -158,6 +158,7 @@ class System:
             TOCSIN_PROVIDER="simulator",
             # Provisioning verifies many numbers with one key.
             TOCSIN_RATE_LIMIT_VERIFICATION="10000/minute",
+            TOCSIN_RATE_LIMIT_VERIFICATION_ORG="10000/minute",
         )
         env.update({f"TOCSIN_{name.upper()}": str(value) for name, value in settings.items()})
         return env
