@@ -1,6 +1,9 @@
 """Which organization names a verification code may say (issue 16, finding 2: the name was a
 free 200-character channel to numbers that never consented)."""
 
+# Lookalike letters are the subject here.
+# ruff: noqa: RUF001
+
 from __future__ import annotations
 
 import pytest
@@ -20,6 +23,10 @@ SHOWN = [
     ("Укрпошта", "Укрпошта"),
     ("株式会社テスト", "株式会社テスト"),
     ("मेरा संगठन", "मेरा संगठन"),
+    ("Кирилл и партнёры", "Кирилл и партнёры"),
+    ("ΑΘΗΝΑ Λειτουργίες", "ΑΘΗΝΑ Λειτουργίες"),
+    ("LINE株式会社", "LINE株式会社"),
+    ("한국 SRE 팀", "한국 SRE 팀"),
     ("  Acme    Ops  ", "Acme Ops"),
     ("Acme\nOps", "Acme Ops"),
     # Full-width forms are judged, and shown, as what they look like.
@@ -66,6 +73,25 @@ REFUSED = [
     "Acme\u200bOps",
     "Acme #1",
     "Acme 😀",
+    # Lures a reviewer got through (issue 16, finding 2): calls to action in other languages,
+    # what a bank or a tax office would say, lookalikes from scripts beyond the three.
+    "Позвоните в Сбербанк срочно",
+    "Llame a su banco ahora",
+    "Rufen Sie Ihre Bank an",
+    "Barclays Fraud Team ring back now",
+    "Your account is frozen",
+    "Contact HMRC tax office now",
+    "Gօօgle Security",
+    "Appelez votre banque",
+    "Ligue para o seu banco",
+    "Chiama la tua banca",
+    "Зателефонуйте до банку",
+    "Konto gesperrt",
+    "Seguridad de su cuenta",
+    # A whole name in Cyrillic letters that look like Latin ones: "Paypal", "Apple".
+    "Раураl",
+    "Раураӏ",
+    "Аррӏе",
     # Nothing to show.
     "",
     "   ",
