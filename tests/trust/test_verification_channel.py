@@ -22,7 +22,15 @@ from tocsin.contacts.verify import issue_for_contact
 from tocsin.core.actors import Actor
 from tocsin.core.config import Settings
 from tocsin.core.errors import Forbidden
-from tocsin.numbers.verification import Channel, Requester
+from tocsin.core.ratelimit import RateLimited
+from tocsin.numbers.verification import (
+    DAILY_SENDS_PER_NUMBER,
+    Channel,
+    Purpose,
+    Requester,
+    check_consent_room,
+    issue,
+)
 from tocsin.paging.models import PLACED_ATTEMPT_STATUSES
 from tocsin.restrictions.kinds import ActionKind, ActionScope
 from tocsin.runtime import build_rate_limiter
@@ -317,3 +325,73 @@ def test_the_sms_code_says_the_same(pager: Pager) -> None:
 
 def test_codes_wait_for_the_same_calls_as_alert_throttles() -> None:
     assert set(PLACED_STATUSES) == {status.value for status in PLACED_ATTEMPT_STATUSES}
+
+
+def caller_id_code(pager: Pager, number: str) -> Any:
+    added = ok(
+        pager.client.post(
+            f"{pager.org}/caller-ids", json={"number": number}, headers=pager.user_auth
+        ),
+        201,
+    )
+    return pager.client.post(f"{pager.org}/caller-ids/{added['id']}/code", headers=pager.user_auth)
+
+
+def test_caller_id_codes_share_the_daily_budget_of_consent_codes(pager: Pager) -> None:
+    """Issue 16, finding 1 (review): codes that prove a caller ID were not counted in the plan's
+    budget, so a free organization had 9 codes dialled by adding 9 caller IDs."""
+    budget = pager.runtime.billing.catalog.get_plan("free").verification_codes_per_day
+    ana = pager.contact("Ana", verified=False)
+    on_plan(pager, "free")
+    for _ in range(budget):
+        ok(caller_id_code(pager, uk_mobile()), 202)
+    assert error_code(caller_id_code(pager, uk_mobile()), 429) == "verification_quota"
+    # One budget for both kinds of code.
+    assert error_code(send_code(pager, ana), 429) == "verification_quota"
+
+
+def test_a_do_not_call_number_gets_no_more_caller_id_codes_than_consent_codes(
+    pager: Pager,
+) -> None:
+    """Issue 16, finding 1 (review): a number on the do-not-call list, added as a caller ID,
+    got a code every 5 minutes; consent codes reach it once a week."""
+    ana = pager.contact("Ana", behaviour="press:99")
+    pager.fire(pager.endpoint(ana))
+    pager.run()
+    pager.clock.advance(3600)
+    auth = seeded.signed_in(pager.runtime, pager.owner_id)
+    added = ok(
+        pager.client.post(
+            f"{pager.org}/caller-ids", json={"number": pager.phone(ana)}, headers=auth
+        ),
+        201,
+    )
+    code = f"{pager.org}/caller-ids/{added['id']}/code"
+    ok(pager.client.post(code, headers=auth), 202)
+    pager.clock.advance(300)
+    refused = pager.client.post(code, headers=auth)
+    assert error_code(refused, 429) == "verification_stopped_number"
+    # And a consent code after the caller-ID code waits its week too.
+    assert error_code(send_code(pager, ana), 429) == "verification_stopped_number"
+
+
+def test_a_numbers_daily_cap_counts_caller_id_codes(pager: Pager) -> None:
+    """Issue 16, finding 1 (review): the 6-codes-a-day cap per number counted consent codes
+    only, so caller-ID codes could be added on top of them."""
+    number = uk_mobile()
+    for _ in range(DAILY_SENDS_PER_NUMBER):
+        with pager.runtime.database.write() as session:
+            issue(
+                session,
+                purpose=Purpose.CALLER_ID,
+                number=number,
+                channel=Channel.CALL,
+                requester=Requester(STAFF),
+                digest_key=pager.runtime.verification_digest_key,
+                now=pager.clock.now(),
+                org_id=pager.org_id,
+            )
+        pager.clock.advance(120)
+    with pager.runtime.database.read() as session, pytest.raises(RateLimited) as refused:
+        check_consent_room(session, number=number, org_id=pager.org_id, now=pager.clock.now())
+    assert refused.value.code == "verification_daily_limit"

@@ -1,4 +1,6 @@
 """What a consent code must pass before it is written: what an alert call to the number passes.
+A code proving a caller ID passes the same, and the counts below take both kinds together
+(`numbers.verification.ORG_PURPOSES`): they are one channel to the number.
 
 A verification code calls or texts someone who has not consented to anything yet, so it is
 held to the alert call's rules, in this order (the first that applies refuses):
@@ -39,7 +41,7 @@ from tocsin.core.throttle import Bucket, hold, largest_limit, longest_window
 from tocsin.db.base import UTCDateTime
 from tocsin.numbers.consent import stopped_at
 from tocsin.numbers.models import NumberVerification
-from tocsin.numbers.verification import WENT_OUT, Purpose, check_consent_room
+from tocsin.numbers.verification import ORG_PURPOSES, WENT_OUT, check_consent_room
 from tocsin.policy.numbers import checked_number
 from tocsin.restrictions.blocks import code_block
 
@@ -109,7 +111,7 @@ def _check_stopped_number(session: Session, *, org_id: str, number: str, now: da
         select(func.max(NumberVerification.created_at)).where(
             NumberVerification.org_id == org_id,
             NumberVerification.phone_e164 == number,
-            NumberVerification.purpose == Purpose.CONSENT.value,
+            NumberVerification.purpose.in_(ORG_PURPOSES),
             NumberVerification.created_at > since,
         )
     )
@@ -174,7 +176,7 @@ def _check_budget(session: Session, *, org_id: str, plan: Plan, now: datetime) -
     counted = session.execute(
         select(func.count(), func.min(NumberVerification.created_at)).where(
             NumberVerification.org_id == org_id,
-            NumberVerification.purpose == Purpose.CONSENT.value,
+            NumberVerification.purpose.in_(ORG_PURPOSES),
             NumberVerification.created_at > since,
             # A code no provider took reached nobody.
             NumberVerification.send_error.is_(None),

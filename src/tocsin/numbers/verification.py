@@ -45,6 +45,10 @@ class Purpose(StrEnum):
     CALLER_ID = "caller_id"
 
 
+# Codes an organization sends to a number: to ask its consent, or to prove it as a caller ID.
+# They are one channel, so one set of limits counts them together.
+ORG_PURPOSES = (Purpose.CONSENT.value, Purpose.CALLER_ID.value)
+
 # A code the provider took: a call placed or a text sent.
 WENT_OUT = NumberVerification.provider_ref.is_not(None)
 
@@ -84,7 +88,7 @@ def spoken_code(code: str) -> str:
 
 def check_consent_room(session: Session, *, number: str, org_id: str, now: datetime) -> None:
     """RateLimited when the number had a code from this organization a moment ago, or its
-    day's consent codes from anyone."""
+    day's consent and caller-ID codes from anyone."""
     last = session.scalar(
         select(func.max(NumberVerification.created_at)).where(
             NumberVerification.phone_e164 == number, NumberVerification.org_id == org_id
@@ -102,7 +106,7 @@ def check_consent_room(session: Session, *, number: str, org_id: str, now: datet
         .select_from(NumberVerification)
         .where(
             NumberVerification.phone_e164 == number,
-            NumberVerification.purpose == Purpose.CONSENT.value,
+            NumberVerification.purpose.in_(ORG_PURPOSES),
             NumberVerification.created_at > now - timedelta(days=1),
         )
     )
