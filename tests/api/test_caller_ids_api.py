@@ -183,3 +183,63 @@ def test_a_code_texted_through_the_orgs_twilio_comes_from_its_caller_id(
     )
     [text] = twilio_api.texts
     assert text.request["From"] == NUMBER
+
+
+def test_new_credentials_unprove_what_the_accounts_records_proved(
+    client: TestClient, runtime: Runtime, twilio_api: FakeTwilio
+) -> None:
+    """Issue 16, finding 2 (review): a caller ID proven by an account's records stayed proven
+    after the account's settings or credentials were replaced (only deleting it unproved it)."""
+    tenant = seeded.tenant(runtime)
+    providers = f"/v1/orgs/{tenant.org_id}/providers"
+    account = ok(
+        client.post(providers, json=twilio_api.provider_account("Our Twilio"), headers=tenant.auth),
+        201,
+    )
+    added = ok(client.post(caller_ids(tenant), json={"number": NUMBER}, headers=tenant.auth), 201)
+    twilio_api.owned.add(NUMBER)
+    check = f"{caller_ids(tenant)}/{added['id']}/check"
+    ok(client.post(check, json={"account_id": account["id"]}, headers=tenant.auth))
+    path = f"{providers}/{account['id']}"
+    ok(client.patch(path, json={"caller_id_id": added["id"]}, headers=tenant.auth))
+    # A rename changes nothing the proof rests on.
+    renamed = ok(client.patch(path, json={"name": "Twilio"}, headers=tenant.auth))
+    assert (renamed["caller_id_id"], renamed["caller_ids_unproven"]) == (added["id"], [])
+
+    credentials = {"account_sid": twilio_api.account_sid, "auth_token": "another-token"}
+    changed = ok(client.patch(path, json={"credentials": credentials}, headers=tenant.auth))
+    assert changed["caller_ids_unproven"] == [NUMBER]
+    assert changed["caller_id_id"] is None
+    assert any(
+        NUMBER in warning and "no longer proven" in warning for warning in changed["warnings"]
+    )
+    [after] = ok(client.get(caller_ids(tenant), headers=tenant.auth))["items"]
+    assert (after["proven"], after["proof"]) == (False, None)
+    audit = ok(client.get(f"/v1/orgs/{tenant.org_id}/audit", headers=tenant.auth))["items"]
+    assert "caller_id.unproven" in [event["action"] for event in audit]
+
+
+def test_only_the_providers_own_api_host_can_vouch_for_a_number(
+    client: TestClient, runtime: Runtime
+) -> None:
+    """Issue 16, finding 2 (review): ownership was asked of the account's own api_base_url, so
+    any https server the customer runs could answer "owned" for any number."""
+    tenant = seeded.tenant(runtime)
+    account = rows.provider_account(
+        runtime,
+        tenant.org_id,
+        "twilio",
+        # A public host, but not Twilio's.
+        settings={"api_base_url": "https://8.8.8.8"},
+        credentials={"account_sid": "AC" + "3" * 32, "auth_token": "token"},
+    )
+    added = ok(client.post(caller_ids(tenant), json={"number": NUMBER}, headers=tenant.auth), 201)
+    refused = client.post(
+        f"{caller_ids(tenant)}/{added['id']}/check",
+        json={"account_id": account},
+        headers=tenant.auth,
+    )
+    assert error_code(refused, 422) == "caller_id_check_host_not_official"
+    assert "prove" in refused.json()["error"]["message"]
+    listed = ok(client.get(caller_ids(tenant), headers=tenant.auth))["items"]
+    assert [item["proven"] for item in listed if item["id"] == added["id"]] == [False]

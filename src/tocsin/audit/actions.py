@@ -113,6 +113,7 @@ class AuditAction(StrEnum):
     CALLER_ID_CODE_SENT = "caller_id.code_sent"
     CALLER_ID_PROVEN = "caller_id.proven"
     CALLER_ID_PROOF_FAILED = "caller_id.proof_failed"
+    CALLER_ID_UNPROVEN = "caller_id.unproven"
     CALLER_ID_REMOVED = "caller_id.removed"
 
     # Numbers: consent and the lists that stop calls.

@@ -1,7 +1,8 @@
 """Proving a caller ID by a provider account's own records: read the account and the number in
-one transaction, ask the provider's API outside any transaction, record the answer in another.
-The adapter reports `OwnershipCheck.error()` after that last one commits, so a refusal stays in
-the audit log."""
+one transaction (only an account that talks to its provider's own API host, or to one on the
+operator's allowlist, can vouch: any other server may be the customer's), ask the provider's
+API outside any transaction, record the answer in another. The adapter reports
+`OwnershipCheck.error()` after that last one commits, so a refusal stays in the audit log."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from tocsin.telephony.base import (
     number_owner,
 )
 from tocsin.telephony.factory import BuildContext, ProviderFactory
+from tocsin.telephony.rest.builders import unofficial_api_hosts
 
 
 class OwnershipServices(Protocol):
@@ -60,6 +62,18 @@ async def check_with_provider(
         with services.database.read() as session:
             caller_id = get_caller_id(session, org_id=org_id, caller_id_id=caller_id_id)
             account = get_account(session, org_id=org_id, account_id=account_id)
+            elsewhere = unofficial_api_hosts(
+                account.kind, account.settings, services.build_context.hosts
+            )
+            if elsewhere:
+                # The customer may run that server: its answer proves nothing.
+                raise InvalidInput(
+                    f"this account sends its requests to {', '.join(elsewhere)}, not to "
+                    f"{account.kind}'s own API, which alone can vouch for a number; prove the "
+                    "caller ID by a code instead",
+                    code="caller_id_check_host_not_official",
+                    details={"hosts": elsewhere},
+                )
             provider = services.provider_factory.build(
                 account.kind,
                 account.settings,

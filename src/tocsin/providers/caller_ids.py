@@ -12,12 +12,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import column, select, table, update
 from sqlalchemy.orm import Session
 
+from tocsin.audit import log as audit
+from tocsin.audit.actions import AuditAction
+from tocsin.core.actors import Actor
 from tocsin.core.errors import InvalidInput, NotFound
-from tocsin.providers.models import CallerId, ProviderAccount
+from tocsin.providers.models import CallerId, CallerIdProof, ProviderAccount
+
+# Endpoints, named by table: they sit above providers, and choose caller IDs too.
+_ENDPOINTS = table("endpoints", column("caller_id_id"))
 
 # The reason code a call, a test call or an answer names when no proven caller ID is chosen.
 CALLER_ID_MISSING = "caller_id_missing"
@@ -120,3 +127,44 @@ def caller_id_warning(session: Session, account: ProviderAccount) -> str | None:
         f"{shown.problem}: calls through it are passed over (and blocked when no other "
         "provider can place them) until a proven caller ID is chosen for it"
     )
+
+
+def unprove_through(
+    session: Session, *, org_id: str, account_id: str, reason: str, actor: Actor, now: datetime
+) -> list[str]:
+    """Withdraw the proof of every caller ID the account's own records proved, because the
+    account is gone or no longer the one that vouched (`reason`, for the audit log), and clear
+    every choice of them, which nothing could present any more. The numbers, for the answer."""
+    unproven = list(
+        session.scalars(
+            select(CallerId).where(
+                CallerId.org_id == org_id,
+                CallerId.proof == CallerIdProof.PROVIDER,
+                CallerId.proven_account_id == account_id,
+            )
+        )
+    )
+    for caller_id in unproven:
+        caller_id.proof = caller_id.proven_account_id = caller_id.proven_how = None
+        caller_id.proven_at = None
+        caller_id.updated_at = now
+        audit.record(
+            session,
+            actor=actor,
+            action=AuditAction.CALLER_ID_UNPROVEN,
+            at=now,
+            org_id=org_id,
+            details={"number": caller_id.number, "account_id": account_id, "reason": reason},
+            target_type="caller_id",
+            target_id=caller_id.id,
+        )
+    ids = [caller_id.id for caller_id in unproven]
+    if ids:
+        for account in session.scalars(
+            select(ProviderAccount).where(ProviderAccount.caller_id_id.in_(ids))
+        ):
+            account.caller_id_id = None
+        session.execute(
+            update(_ENDPOINTS).where(_ENDPOINTS.c.caller_id_id.in_(ids)).values(caller_id_id=None)
+        )
+    return [caller_id.number for caller_id in unproven]

@@ -10,6 +10,7 @@ one, but places no call until it has one: `caller_id_warning` says so for the an
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -23,8 +24,8 @@ from tocsin.core.actors import Actor
 from tocsin.core.errors import Conflict, InvalidInput
 from tocsin.core.ids import new_id
 from tocsin.core.secretbox import SecretBox
-from tocsin.providers.caller_ids import choosable
-from tocsin.providers.models import CallerId, CallerIdProof, ProviderAccount
+from tocsin.providers.caller_ids import choosable, unprove_through
+from tocsin.providers.models import CallerId, ProviderAccount
 from tocsin.providers.queries import get_account
 from tocsin.restrictions.blocks import require_writable
 from tocsin.telephony.factory import BuildContext, ProviderFactory
@@ -100,6 +101,15 @@ def create_account(
     return account
 
 
+@dataclass(frozen=True)
+class AccountUpdate:
+    """A changed account, and the caller IDs it had proved that are proven no longer (its
+    settings or credentials changed: they may now reach another provider account)."""
+
+    account: ProviderAccount
+    unproven: list[str] = field(default_factory=list)
+
+
 def update_account(
     session: Session,
     *,
@@ -116,10 +126,23 @@ def update_account(
     settings: dict[str, Any] | None = None,
     credentials: dict[str, Any] | None = None,
     caller_id_id: str | None = None,
-) -> ProviderAccount:
-    """Change what is given; `caller_id_id` "" clears the account's caller ID."""
+) -> AccountUpdate:
+    """Change what is given; `caller_id_id` "" clears the account's caller ID. New settings
+    or credentials withdraw the proofs the account's records gave (`unprove_through`), since
+    they may now name another provider account, before a caller ID is chosen."""
     require_writable(session, org_id=org_id, actor=actor, now=now)
     account = get_account(session, org_id=org_id, account_id=account_id)
+    unproven: list[str] = []
+    if settings is not None or credentials is not None:
+        unproven = unprove_through(
+            session,
+            org_id=org_id,
+            account_id=account_id,
+            reason="the account's settings or credentials changed",
+            actor=actor,
+            now=now,
+        )
+        session.flush()
     if settings is not None:
         settings, named = _caller_choice(
             session, org_id=org_id, account_id=account_id, settings=settings, wanted=caller_id_id
@@ -159,9 +182,10 @@ def update_account(
             "credentials_changed": credentials is not None,
             "caller_id_id": account.caller_id_id,
             **({"enabled": enabled} if enabled is not None else {}),
+            **({"caller_ids_unproven": unproven} if unproven else {}),
         },
     )
-    return account
+    return AccountUpdate(account, unproven)
 
 
 def delete_account(
@@ -169,17 +193,15 @@ def delete_account(
 ) -> None:
     """Remove the account; a caller ID it alone proved (its own records) is no longer proven."""
     require_writable(session, org_id=org_id, actor=actor, now=now)
+    unprove_through(
+        session,
+        org_id=org_id,
+        account_id=account_id,
+        reason="the account was deleted",
+        actor=actor,
+        now=now,
+    )
     session.delete(get_account(session, org_id=org_id, account_id=account_id))
-    for caller_id in session.scalars(
-        select(CallerId).where(
-            CallerId.org_id == org_id,
-            CallerId.proof == CallerIdProof.PROVIDER,
-            CallerId.proven_account_id == account_id,
-        )
-    ):
-        caller_id.proof = caller_id.proven_account_id = caller_id.proven_how = None
-        caller_id.proven_at = None
-        caller_id.updated_at = now
     audit.record(
         session,
         actor=actor,

@@ -101,8 +101,11 @@ class HostPolicy:
         return str(found[0])
 
     def plain_http_allowed(self, host: str) -> bool:
+        return self.on_allowlist(host)
+
+    def on_allowlist(self, host: str) -> bool:
         """Whether `host` is on the allowlist: by name, or as an address literal inside an
-        allowed network."""
+        allowed network (a public host is not, by being public)."""
         literal = parse_address(host)
         if literal is None:
             return self.allowlist.allows_name(host)

@@ -61,6 +61,11 @@ class ProviderAccountOut(BaseModel):
     caller_id_id: str | None
     # Said whenever the account's calls would be passed over: no proven caller ID to present.
     warnings: list[str] = Field(default_factory=list)
+    caller_ids_unproven: list[str] = Field(
+        default_factory=list,
+        description="Caller IDs this account's own records had proved that are proven no longer "
+        "because its settings or credentials changed (check them again, or prove them by a code)",
+    )
     created_at: datetime
     updated_at: datetime
     inbound_sms_url: str | None = Field(
@@ -72,12 +77,22 @@ class ProviderAccountOut(BaseModel):
 
     @classmethod
     def of(
-        cls, session: Session, account: ProviderAccount, public_base_url: str
+        cls,
+        session: Session,
+        account: ProviderAccount,
+        public_base_url: str,
+        unproven: list[str] | None = None,
     ) -> ProviderAccountOut:
         out = cls.model_validate(account)
         out.inbound_sms_url = inbound_text_url(public_base_url, account.kind, account.id)
         warning = caller_id_warning(session, account)
         out.warnings = [warning] if warning is not None and account.enabled else []
+        out.caller_ids_unproven = unproven or []
+        out.warnings += [
+            f"the caller ID {number} is no longer proven: it was proven by this account's "
+            "records, and its settings or credentials changed; check it again or prove it by a code"
+            for number in out.caller_ids_unproven
+        ]
         return out
 
 
@@ -127,7 +142,7 @@ def update(
     runtime = caller.runtime
     now = runtime.clock.now()
     with caller.org(org_id, min_role=Role.ADMIN, scope=None, write=True) as (session, access):
-        account = commands.update_account(
+        change = commands.update_account(
             session,
             org_id=org_id,
             account_id=account_id,
@@ -143,7 +158,9 @@ def update(
             credentials=body.credentials,
             caller_id_id=body.caller_id_id,
         )
-        return ProviderAccountOut.of(session, account, runtime.settings.public_base_url)
+        return ProviderAccountOut.of(
+            session, change.account, runtime.settings.public_base_url, change.unproven
+        )
 
 
 @router.delete("/{account_id}", status_code=204)

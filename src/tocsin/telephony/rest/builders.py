@@ -18,6 +18,9 @@ Every builder checks what it is given without network access and raises Provider
 naming the field at fault. For an organization's account (a context with a host policy), the
 provider sends every request through `hosts.PublicHostsTransport`, and saving the account
 checks that api_base_url is https and its host resolves only to public addresses.
+
+`unofficial_api_hosts` says which of an account's API hosts are not its provider's own (nor on
+the operator's allowlist): only the provider's own API can vouch that the account owns a number.
 """
 
 from __future__ import annotations
@@ -26,17 +29,50 @@ import base64
 import binascii
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
 from tocsin.telephony.base import Provider
 from tocsin.telephony.factory import BuildContext, ProviderConfigError, ProviderFactory
-from tocsin.telephony.hosts import PublicHostsTransport
+from tocsin.telephony.hosts import HostPolicy, PublicHostsTransport
 from tocsin.telephony.rest.plivo import PlivoConfig, PlivoProvider
 from tocsin.telephony.rest.telnyx import TelnyxConfig, TelnyxProvider
 from tocsin.telephony.rest.twilio import TwilioConfig, TwilioProvider
 from tocsin.telephony.rest.vonage import VonageConfig, VonageProvider
+
+
+def _host(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower()
+
+
+# Each provider's own API hosts: the default base URLs of its config.
+OFFICIAL_API_HOSTS: Mapping[str, frozenset[str]] = {
+    "twilio": frozenset({_host(TwilioConfig.api_base_url)}),
+    "plivo": frozenset({_host(PlivoConfig.api_base_url)}),
+    "telnyx": frozenset({_host(TelnyxConfig.api_base_url)}),
+    "vonage": frozenset(
+        {_host(VonageConfig.api_base_url), _host(VonageConfig.numbers_api_base_url)}
+    ),
+}
+
+
+def unofficial_api_hosts(
+    kind: str, settings: Mapping[str, Any], hosts: HostPolicy | None
+) -> list[str]:
+    """The hosts the account's settings send API requests to that are neither the provider's
+    own API hosts nor on the operator's allowlist (`hosts`); an unset URL is the official one."""
+    official = OFFICIAL_API_HOSTS.get(kind, frozenset())
+    found = []
+    for name in ("api_base_url", "numbers_api_base_url"):
+        url = settings.get(name)
+        if not isinstance(url, str) or not url.strip():
+            continue
+        host = _host(url.strip())
+        if host not in official and not (hosts is not None and hosts.on_allowlist(host)):
+            found.append(host)
+    return found
 
 
 def _text(kind: str, where: str, values: Mapping[str, Any], name: str) -> str:
