@@ -6,6 +6,7 @@ out of the INVITE of an account saved before the rule."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,10 @@ from tests.factories import ok
 from tests.telephony.sip.sipp import HOST, requires_sipp, sipp_uas
 from tocsin.providers.models import ProviderAccount
 from tocsin.runtime import Runtime
+from tocsin.telephony.base import CallRequest
+from tocsin.telephony.hosts import HostPolicy
+from tocsin.telephony.sip.config import SipTrunkConfig
+from tocsin.telephony.sip.dialog import Dialog
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
@@ -143,3 +148,28 @@ def test_an_account_saved_before_the_rule_sends_no_identity_header(
     assert "remote-party-id" not in invite.lower()
     assert invite.count("P-Asserted-Identity:") == 1  # ours, naming the caller ID
     assert "X-Customer-Ref: kept" in invite
+
+
+@dataclass
+class Unsent:
+    """Where an INVITE would be sent from: enough to build one."""
+
+    via_transport: str = "UDP"
+    local_host: str = "192.0.2.1"
+    local_port: int = 5060
+
+
+def identity_sent(config: SipTrunkConfig) -> str | None:
+    request = CallRequest("attempt-1", "+447400000009", "+447400000001", "Disk full")
+    dialog = Dialog(config, Unsent(), request, "call-1")  # type: ignore[arg-type]
+    return dialog.invite("sip:+447400000009@trunk.example", None, b"v=0\r\n").get("Identity")
+
+
+def test_the_operators_trunk_keeps_the_headers_its_carrier_requires() -> None:
+    """Issue 16, finding 4 (review): the allowlist is for customers' headers; the operator's
+    own trunk (built with no host policy) lost the Identity header its carrier requires."""
+    extra = {"Identity": "eyJhbGciOiJFUzI1NiJ9.signed;info=<https://cert.example/a.pem>"}
+    operators = SipTrunkConfig(host="trunk.example", extra_headers=extra)
+    assert identity_sent(operators) == extra["Identity"]
+    customers = SipTrunkConfig(host="trunk.example", extra_headers=extra, hosts=HostPolicy())
+    assert identity_sent(customers) is None

@@ -18,8 +18,9 @@ class SipTrunkConfig:
     """Where and how to send calls.
 
     IP-authenticated trunks need no username/password and no REGISTER; credentials are used
-    only to answer 401/407 challenges. `extra_headers` go on every INVITE, those that
-    `sip.headers` allows (names starting X-). With `hosts`, the trunk and every host a
+    only to answer 401/407 challenges. `extra_headers` go on every INVITE: for an
+    organization's trunk (`hosts` set) only those `sip.headers` allows (names starting X-),
+    for the operator's own all of them. With `hosts`, the trunk and every host a
     redirect names are looked up and checked by that policy before anything is sent (an
     organization's trunk); without it, any host is reached (the operator's own).
     """

@@ -93,7 +93,14 @@ class Dialog:
             invite.add("Min-SE", str(session_expires))
         invite.add("User-Agent", config.user_agent)
         invite.add("X-Tocsin-Attempt", self.request.idempotency_key)
-        for name, value in headers.allowed(config.extra_headers):
+        # The allowlist is for an organization's headers; the operator's own trunk (no host
+        # policy) sends what its carrier requires, an Identity header say.
+        extra = (
+            config.extra_headers.items()
+            if config.hosts is None
+            else headers.allowed(config.extra_headers)
+        )
+        for name, value in extra:
             invite.add(name, value)
         if authorization is not None:
             invite.add(*authorization)
