@@ -6,17 +6,24 @@ blocked as `caller_id_missing` on the alert's timeline, with the owners told."""
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
 from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from typer.testing import CliRunner
 
 from tests import rows, seeded
 from tests.delivery.test_worker import alert_and_attempts, fire
 from tests.factories import ok
 from tests.telephony.rest.fakes import FakeTwilio
 from tocsin.audit.models import AuditEvent, Notice
+from tocsin.callerids import commands as caller_ids
+from tocsin.cli import app
+from tocsin.core.actors import Actor
+from tocsin.core.errors import Forbidden
 from tocsin.paging.models import CallJob
 from tocsin.runtime import Runtime
 
@@ -178,3 +185,83 @@ def test_a_caller_id_proven_by_one_accounts_records_is_not_usable_through_anothe
         client.patch(f"{providers}/{first}", json={"caller_id_id": owned}, headers=tenant.auth)
     )
     assert chosen["caller_id_id"] == owned
+
+
+def test_the_operator_vouches_for_a_caller_id_from_the_shell(
+    client: TestClient, runtime: Runtime, twilio_api: FakeTwilio, cli: CliRunner
+) -> None:
+    """A self-hosted install whose only carrier is the organization's own trunk has no
+    platform provider to send a code through: the operator vouches, with a reason kept."""
+    tenant = seeded.tenant(runtime)
+    added = cli.invoke(app, ["caller-id", "add", CHOSEN, "--org", tenant.org_id, "--json"])
+    assert added.exit_code == 0, added.output
+    caller_id = json.loads(added.output)["id"]
+    missing = cli.invoke(app, ["caller-id", "attest", caller_id, "--org", tenant.org_id])
+    assert missing.exit_code != 0  # a reason is required
+    vouched = cli.invoke(
+        app,
+        ["caller-id", "attest", caller_id, "--org", tenant.org_id, "--json",
+         "--reason", "our SIP trunk's DID, contract 1234"],
+    )  # fmt: skip
+    assert vouched.exit_code == 0, vouched.output
+    assert json.loads(vouched.output)["proof"] == "operator"
+    created = ok(
+        client.post(
+            f"/v1/orgs/{tenant.org_id}/providers",
+            json={**twilio_api.provider_account("Our Twilio"), "caller_id_id": caller_id},
+            headers=tenant.auth,
+        ),
+        201,
+    )
+    assert created["warnings"] == []
+    fire(client, tenant)
+    run_worker(runtime)
+    assert [call.request["From"] for call in twilio_api.calls] == [CHOSEN]
+    with runtime.database.read() as session:
+        proven = session.scalar(
+            select(AuditEvent).where(
+                AuditEvent.action == "caller_id.proven", AuditEvent.target_id == caller_id
+            )
+        )
+        assert proven is not None
+        assert (proven.actor_type, proven.details["proof"]) == ("cli", "operator")
+        assert "contract 1234" in proven.details["how"]
+
+
+def test_only_the_shell_speaks_for_the_operator(runtime: Runtime) -> None:
+    tenant = seeded.tenant(runtime)
+    caller_id = rows.proven_caller_id(runtime, tenant.org_id, CHOSEN)
+    with pytest.raises(Forbidden), runtime.database.write() as session:
+        caller_ids.attest_caller_id(
+            session,
+            org_id=tenant.org_id,
+            caller_id_id=caller_id,
+            reason="trust me",
+            actor=Actor("user", "usr_someone"),
+            now=runtime.clock.now(),
+        )
+
+
+def test_a_worker_starting_names_the_accounts_that_cannot_present_a_number(
+    client: TestClient,
+    runtime: Runtime,
+    twilio_api: FakeTwilio,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """After the upgrade that brought caller IDs, every organization account lacks one: its
+    calls are passed over until one is chosen, and the operator hears it at start-up."""
+    tenant = seeded.tenant(runtime)
+    ok(
+        client.post(
+            f"/v1/orgs/{tenant.org_id}/providers",
+            json=twilio_api.provider_account("Our Twilio"),
+            headers=tenant.auth,
+        ),
+        201,
+    )
+    worker = runtime.build_worker()
+    with caplog.at_level(logging.WARNING, logger="tocsin.engine.worker"):
+        asyncio.run(worker._warn_of_accounts_without_caller_id())
+    [warning] = [r.getMessage() for r in caplog.records if "caller ID" in r.getMessage()]
+    assert tenant.org_id in warning
+    assert "'Our Twilio' has no caller ID chosen" in warning

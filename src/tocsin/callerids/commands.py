@@ -1,6 +1,6 @@
 """Adding, proving and removing an organization's caller IDs.
 
-A caller ID is usable once proven, in one of two ways:
+A caller ID is usable once proven, in one of three ways:
 
 - a code sent to the number, by call or SMS, through the platform's own providers and from the
   platform's own number (no account of the organization may present the number before it is
@@ -8,6 +8,9 @@ A caller ID is usable once proven, in one of two ways:
 - the provider account's own records: a Twilio, Plivo, Telnyx or Vonage account that owns the
   number, or (Twilio) has it as a verified caller ID (`callerids.ownership`): usable only
   through that account.
+
+- the server's operator vouching for it from the shell (`attest_caller_id`), with a reason
+  kept in the audit log: usable through every account, as a code's proof is.
 
 Choosing one for a provider account or an endpoint is part of their own commands
 (`providers.caller_ids.choosable` says what may be chosen).
@@ -28,7 +31,7 @@ from tocsin.contacts.checks import refuse_marked_number
 from tocsin.contacts.code_sends import CodeRules, check_consent_code, person_of
 from tocsin.contacts.verify import Pending, VerificationServices, count_code_request
 from tocsin.core.actors import Actor
-from tocsin.core.errors import Conflict, InvalidInput, NotFound, TocsinError
+from tocsin.core.errors import Conflict, Forbidden, InvalidInput, NotFound, TocsinError
 from tocsin.core.ids import new_id
 from tocsin.endpoints.models import Endpoint
 from tocsin.numbers import verification
@@ -144,7 +147,7 @@ def issue_code(
     the platform's providers, once this has committed."""
     require_writable(session, org_id=org_id, actor=requester.actor, now=now)
     caller_id = get_caller_id(session, org_id=org_id, caller_id_id=caller_id_id)
-    if caller_id.proof == CallerIdProof.CODE:
+    if caller_id.proof in (CallerIdProof.CODE, CallerIdProof.OPERATOR):
         raise Conflict(f"{caller_id.number} is already proven", code="caller_id_proven")
     org = session.get(Organization, org_id)
     if org is None:
@@ -273,8 +276,8 @@ def record_ownership(
     require_writable(session, org_id=org_id, actor=actor, now=now)
     caller_id = get_caller_id(session, org_id=org_id, caller_id_id=caller_id_id)
     if owned:
-        if caller_id.proof != CallerIdProof.CODE:
-            # A code's proof, usable through every account, is never narrowed to one.
+        if caller_id.proof not in (CallerIdProof.CODE, CallerIdProof.OPERATOR):
+            # A proof usable through every account (a code, the operator) is never narrowed.
             _prove(
                 session,
                 caller_id,
@@ -296,6 +299,38 @@ def record_ownership(
         target_id=caller_id.id,
     )
     return OwnershipCheck(caller_id, False, how)
+
+
+def attest_caller_id(
+    session: Session,
+    *,
+    org_id: str,
+    caller_id_id: str,
+    reason: str,
+    actor: Actor,
+    now: datetime,
+) -> CallerId:
+    """The operator vouches that the organization may present the number. Only from the
+    server's shell: nobody else can speak for the operator, and the reason is kept."""
+    if actor.type != "cli":
+        raise Forbidden(
+            "only the server's operator vouches for a caller ID, from its shell",
+            code="operator_only",
+        )
+    why = " ".join(reason.split())
+    if not why:
+        raise InvalidInput("say why the number is the organization's", code="reason_required")
+    caller_id = get_caller_id(session, org_id=org_id, caller_id_id=caller_id_id)
+    _prove(
+        session,
+        caller_id,
+        proof=CallerIdProof.OPERATOR,
+        how=f"vouched for by the operator: {why}",
+        account_id=None,
+        actor=actor,
+        now=now,
+    )
+    return caller_id
 
 
 def _prove(

@@ -164,3 +164,28 @@ def caller_id_remove(caller_id: str, org: str = OrgOption) -> None:
             now=runtime.clock.now(),
         )
     emit(False, {}, f"removed caller ID {caller_id}")
+
+
+@caller_id_app.command("attest")
+@friendly_errors
+def caller_id_attest(
+    caller_id: str,
+    org: str = OrgOption,
+    reason: str = typer.Option(..., help="Why the number is the organization's (kept)."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Vouch, as this server's operator, that the organization may show the number: for an
+    install whose only carrier is the organization's own trunk, which a code cannot reach."""
+    runtime = open_runtime()
+    with runtime.database.write() as session:
+        organization = accounts.get_organization(session, org)
+        attested = commands.attest_caller_id(
+            session,
+            org_id=organization.id,
+            caller_id_id=caller_id,
+            reason=reason,
+            actor=CLI_ACTOR,
+            now=runtime.clock.now(),
+        )
+        data = _row(attested)
+    emit(as_json, data, f"caller ID {data['number']} vouched for; usable through every account")

@@ -33,6 +33,7 @@ from tocsin.paging import attempts, escalation, hangups
 from tocsin.paging.hangups import REST_KINDS, Hangup
 from tocsin.paging.leases import extend_leases
 from tocsin.paging.models import AttemptStatus
+from tocsin.providers.caller_ids import accounts_without_caller_id
 from tocsin.providers.choice import (
     FixedProvider,
     ProviderChain,
@@ -113,6 +114,19 @@ class Worker:
         if self._loop is not None and self._wake is not None:
             self._loop.call_soon_threadsafe(self._wake.set)
 
+    async def _warn_of_accounts_without_caller_id(self) -> None:
+        """Say at start-up which organizations' accounts cannot present a number of their own:
+        their calls are passed over (and blocked where nothing else can place them), which
+        each alert's timeline and the owners are told too, but an operator upgrading should
+        hear it at once."""
+
+        def read() -> list[str]:
+            with self.database.read() as session:
+                return accounts_without_caller_id(session)
+
+        for line in await asyncio.to_thread(read):
+            log.warning("calls will pass over this account until it has a caller ID: %s", line)
+
     async def run(self, stop: asyncio.Event) -> None:
         self._loop = asyncio.get_running_loop()
         self._wake = wake = asyncio.Event()
@@ -157,6 +171,7 @@ class Worker:
         if self.database.is_postgres:
             helpers.append(asyncio.create_task(listen_for_work(self.database.url, self.wake)))
         log.info("worker %s started", self.worker_id)
+        await self._warn_of_accounts_without_caller_id()
         try:
             while not stop.is_set():
                 try:

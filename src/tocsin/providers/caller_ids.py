@@ -116,6 +116,23 @@ def _presented(
     return Presented(None, problem)
 
 
+def accounts_without_caller_id(session: Session) -> list[str]:
+    """What each enabled organization account lacks to present a number of its own, one line
+    each: after an upgrade that introduced caller IDs, every account lacks one until its
+    organization proves and chooses one, and its calls are passed over meanwhile."""
+    accounts = session.scalars(
+        select(ProviderAccount)
+        .where(ProviderAccount.enabled.is_(True))
+        .order_by(ProviderAccount.org_id, ProviderAccount.priority)
+    )
+    lines = []
+    for account in accounts:
+        problem = caller_id_warning(session, account)
+        if problem is not None:
+            lines.append(f"organization {account.org_id}: {problem}")
+    return lines
+
+
 def caller_id_warning(session: Session, account: ProviderAccount) -> str | None:
     """What to tell whoever saves an account whose own choice gives its calls nothing to
     present (an endpoint's choice may still serve some of them); None when it has one."""

@@ -47,6 +47,10 @@ class CallerIdProof(StrEnum):
     # The provider account owns the number, or has it as a verified caller ID: usable only
     # through that account.
     PROVIDER = "provider"
+    # The server's operator vouched for it from the shell, with a reason: for an install whose
+    # only carrier is the organization's own trunk, which a code cannot reach. Usable through
+    # any of the organization's accounts, like a code.
+    OPERATOR = "operator"
 
 
 class CallerId(Base):
@@ -82,6 +86,6 @@ class CallerId(Base):
 
     def usable_through(self, account_id: str) -> bool:
         """Whether a call through this provider account may present the number."""
-        if self.proof == CallerIdProof.CODE:
+        if self.proof in (CallerIdProof.CODE, CallerIdProof.OPERATOR):
             return True
         return self.proof == CallerIdProof.PROVIDER and self.proven_account_id == account_id
