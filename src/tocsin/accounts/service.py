@@ -25,6 +25,7 @@ from tocsin.accounts.models import (
     User,
 )
 from tocsin.accounts.tokens import ACCESS, REFRESH, TokenCodec
+from tocsin.core.actors import Actor
 from tocsin.core.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
 from tocsin.core.ids import new_id
 from tocsin.core.secrets import digest, digests_match, generate_api_key, parse_api_key, random_token
@@ -423,6 +424,15 @@ def create_api_key(
 _KEY_BY_PUBLIC_ID = select(ApiKey).where(ApiKey.public_id == bindparam("public_id"))
 
 
+def person_of(session: Session, actor: Actor) -> str | None:
+    """The person behind an actor: a user, or the user who created an API key."""
+    if actor.type == "user":
+        return actor.id
+    if actor.type == "api_key" and actor.id is not None:
+        return session.scalar(select(ApiKey.created_by).where(ApiKey.id == actor.id))
+    return None
+
+
 def find_api_key(session: Session, plaintext: str, *, digest_key: bytes) -> ApiKey | None:
     """The live key this plaintext proves, or None; comparison is constant-time."""
     parts = parse_api_key(plaintext)
@@ -455,19 +465,34 @@ def revoke_api_key(session: Session, *, org_id: str, key_id: str, now: datetime)
     return key
 
 
-def revoke_keys_where(
-    session: Session, *, now: datetime, org_id: str | None = None, created_by: str | None = None
-) -> list[str]:
-    """Revoke every live key of the organization, or made by the user; returns their ids."""
-    condition = ApiKey.org_id == org_id if org_id is not None else ApiKey.created_by == created_by
+def revoke_keys_where(session: Session, *, org_id: str, now: datetime) -> list[str]:
+    """Revoke every live key of the organization; returns their ids."""
     return list(
         session.scalars(
             update(ApiKey)
-            .where(condition, ApiKey.revoked_at.is_(None))
+            .where(ApiKey.org_id == org_id, ApiKey.revoked_at.is_(None))
             .values(revoked_at=now)
             .returning(ApiKey.id)
             .execution_options(synchronize_session=False)
         )
+    )
+
+
+def live_keys_made_by(session: Session, user_id: str) -> list[ApiKey]:
+    """The user's keys not yet revoked, in every organization, oldest first."""
+    return list(
+        session.scalars(
+            select(ApiKey)
+            .where(ApiKey.created_by == user_id, ApiKey.revoked_at.is_(None))
+            .order_by(ApiKey.org_id, ApiKey.created_at, ApiKey.id)
+        )
+    )
+
+
+def owns_alone(session: Session, *, org_id: str, user_id: str) -> bool:
+    """Whether the user is the organization's only owner."""
+    return membership_role(session, org_id, user_id) == Role.OWNER and (
+        _owner_count(session, org_id) == 1
     )
 
 

@@ -58,6 +58,8 @@ EVIDENCE = frozenset(
         "notice.trial_refused",
         "notice.trial_ended",
         "notice.contacts_blocked",
+        # What a member's termination took from an organization it was not about.
+        "notice.member_keys_revoked",
         "notice.consent_withdrawn",
         "notice.policy_change",
     }
@@ -215,6 +217,7 @@ class AuditAction(StrEnum):
     NOTICE_ENFORCEMENT_TERMINATION = "notice.enforcement_termination"
     NOTICE_CONTACTS_BLOCKED = "notice.contacts_blocked"
     NOTICE_CONSENT_WITHDRAWN = "notice.consent_withdrawn"
+    NOTICE_MEMBER_KEYS_REVOKED = "notice.member_keys_revoked"
 
     @property
     def is_evidence(self) -> bool:

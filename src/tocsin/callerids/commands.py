@@ -25,10 +25,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tocsin.accounts.models import Organization
+from tocsin.accounts.service import person_of
 from tocsin.audit import log as audit
 from tocsin.audit.actions import AuditAction
 from tocsin.contacts.checks import refuse_marked_number
-from tocsin.contacts.code_sends import CodeRules, check_consent_code, person_of
+from tocsin.contacts.code_sends import CodeRules, check_consent_code
 from tocsin.contacts.verify import Pending, VerificationServices, count_code_request
 from tocsin.core.actors import Actor
 from tocsin.core.errors import Conflict, Forbidden, InvalidInput, NotFound, TocsinError

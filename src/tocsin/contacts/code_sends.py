@@ -32,10 +32,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import column, func, select, table
 from sqlalchemy.orm import Session
 
-from tocsin.accounts.models import ApiKey, Organization
+from tocsin.accounts.models import Organization
 from tocsin.accounts.service import calling_policy
 from tocsin.billing.plans import Plan
-from tocsin.core.actors import Actor
 from tocsin.core.ratelimit import RateLimited
 from tocsin.core.throttle import Bucket, hold, largest_limit, longest_window
 from tocsin.db.base import UTCDateTime
@@ -66,15 +65,6 @@ class CodeRules:
 
     throttle: tuple[Bucket, ...]
     sanctioned_regions: frozenset[str]
-
-
-def person_of(session: Session, actor: Actor) -> str | None:
-    """The person behind an actor: a user, or the user who created an API key."""
-    if actor.type == "user":
-        return actor.id
-    if actor.type == "api_key" and actor.id is not None:
-        return session.scalar(select(ApiKey.created_by).where(ApiKey.id == actor.id))
-    return None
 
 
 def check_consent_code(

@@ -11,11 +11,12 @@ from typing import Protocol
 from sqlalchemy.orm import Session
 
 from tocsin.accounts.models import Organization
+from tocsin.accounts.service import person_of
 from tocsin.billing.commands import check_claims_during_trial
 from tocsin.billing.standing import BillingConfig
 from tocsin.billing.trials import ClaimKind, claim
 from tocsin.contacts.checks import refuse_marked_number
-from tocsin.contacts.code_sends import CodeRules, check_consent_code, person_of
+from tocsin.contacts.code_sends import CodeRules, check_consent_code
 from tocsin.contacts.queries import get_contact, latest_code_id
 from tocsin.core.actors import Actor
 from tocsin.core.clock import Clock

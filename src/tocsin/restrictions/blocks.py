@@ -1,6 +1,6 @@
 """What enforcement forbids right now: the suspension or termination in the way of a webhook, a
-call, a verification code, a sign-in or a member's change. Read-only; `trust/enforcement.py`
-takes and lifts actions.
+call, a verification code, a sign-in or a member's change (the person's own block too, signed in
+or through a key they made). Read-only; `trust/enforcement.py` takes and lifts actions.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, and_, case, or_, select
 from sqlalchemy.orm import Session
 
+from tocsin.accounts.service import person_of
 from tocsin.core.actors import Actor
 from tocsin.core.errors import Forbidden
 from tocsin.restrictions.kinds import BLOCKING, SEVERITY, ActionKind, ActionScope
@@ -127,14 +128,21 @@ def org_block(session: Session, *, org_id: str, now: datetime) -> Block | None:
 
 def require_writable(session: Session, *, org_id: str, actor: Actor, now: datetime) -> None:
     """Refuse a member's change to a suspended or terminated organization (403,
-    `organization_suspended` or `organization_terminated`): every command that changes an
-    organization's configuration calls this first. Reads, appeals, billing and leaving do not.
+    `organization_suspended` or `organization_terminated`), and any change by a suspended or
+    terminated person, signed in or through an API key they made (403, `user_suspended` or
+    `user_terminated`): every command that changes an organization's configuration calls this
+    first. Reads, appeals, billing and leaving do not, nor does ingest (`ingest_block`), so a
+    suspended person's keys still page their organization.
     """
     if actor.type not in MEMBER_ACTOR_TYPES:
         return
     block = org_block(session, org_id=org_id, now=now)
     if block is not None:
         raise block.read_only()
+    person_id = person_of(session, actor)
+    person_block = user_block(session, user_id=person_id, now=now) if person_id else None
+    if person_block is not None:
+        raise person_block.refusal()
 
 
 def code_block(

@@ -126,7 +126,9 @@ def take_action(
         )
     consequences: dict[str, int] = {}
     if marks_people and digest_key is not None:
-        consequences = terminations.apply(session, action, digest_key=digest_key, now=now).details()
+        consequences = terminations.apply(
+            session, action, actor=actor, digest_key=digest_key, now=now
+        ).details()
     audit.record(
         session,
         actor=actor,

@@ -5,6 +5,9 @@ remembers who it was about.
   and refresh tokens), asks Paddle to end its live subscriptions at once, and marks its owners,
   emails, numbers, cards and trial claims (billing/marks.py).
 - A user's termination signs them out everywhere, revokes the keys they made, and marks them.
+  An organization that is not theirs alone, and not itself terminated, keeps the ingest-only
+  keys they made so its alerts still page; its owners are told which keys went and which to
+  rotate (organizations/api_keys.take_keys_of_terminated_user).
 
 Paddle is asked by the worker after the termination is committed; `trust.subscription_endings`
 records each answer.
@@ -20,6 +23,8 @@ from sqlalchemy.orm import Session
 from tocsin.accounts import service as accounts
 from tocsin.accounts import web_sessions
 from tocsin.billing import cancellations, marks
+from tocsin.core.actors import Actor
+from tocsin.organizations import api_keys
 from tocsin.restrictions.kinds import ActionScope
 from tocsin.restrictions.models import EnforcementAction
 
@@ -43,7 +48,7 @@ class Consequences:
 
 
 def apply(
-    session: Session, action: EnforcementAction, *, digest_key: bytes, now: datetime
+    session: Session, action: EnforcementAction, *, actor: Actor, digest_key: bytes, now: datetime
 ) -> Consequences:
     """Carry out a termination of a user or an organization (others have none of this)."""
     scope = ActionScope(action.scope)
@@ -58,7 +63,9 @@ def apply(
         )
     elif scope == ActionScope.USER:
         users = [action.target_id]
-        keys = accounts.revoke_keys_where(session, created_by=action.target_id, now=now)
+        keys = api_keys.take_keys_of_terminated_user(
+            session, user_id=action.target_id, action_id=action.id, actor=actor, now=now
+        )
         marked = marks.mark_user(
             session, user_id=action.target_id, action_id=action.id, digest_key=digest_key, now=now
         )
