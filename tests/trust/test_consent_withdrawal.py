@@ -58,20 +58,37 @@ def test_deleting_a_contact_withdraws_consent_and_readding_needs_a_new_verificat
     assert [event["details"]["number"] for event in withdrawn] == [number]
 
 
-def test_a_number_another_contact_still_carries_keeps_that_contacts_consent(
-    pager: Pager,
-) -> None:
+def test_a_number_another_contact_still_carries_keeps_its_consent(pager: Pager) -> None:
+    """Consent counts per (organization, number): while another contact still carries the
+    number, deleting one withdraws nothing, not even the records given through it."""
     number = uk_mobile()
     ana = pager.contact("Ana", phone=number)
     pager.clock.advance(61)  # codes to one number are a minute apart
     rota = pager.contact("Rota phone", phone=number)
     pager.client.delete(f"{pager.org}/contacts/{ana}", headers=pager.auth)
 
-    records = {record["contact_id"]: record for record in consents(pager, number)}
-    assert records[ana]["withdrawn_reason"] == "contact_deleted"
-    assert records[rota]["withdrawn_at"] is None
+    assert [record["withdrawn_at"] for record in consents(pager, number)] == [None, None]
     shown = ok(pager.client.get(f"{pager.org}/contacts/{rota}", headers=pager.auth))
     assert shown["number_state"] == "verified"
+
+
+@pytest.mark.pager(rounds=1)
+def test_deleting_one_of_two_contacts_on_a_number_leaves_the_other_callable(
+    pager: Pager,
+) -> None:
+    """Issue 16, review finding 2: the remaining contact, which never had a consent record of
+    its own, became unverified and its next alert was skipped as `number_unverified`."""
+    number = uk_mobile()
+    ana = pager.contact("Ana", phone=number)
+    rota = add_contact(pager, "Rota phone", number)
+    assert rota["number_state"] == "verified"
+    ok(pager.client.delete(f"{pager.org}/contacts/{ana}", headers=pager.auth), 204)
+
+    shown = ok(pager.client.get(f"{pager.org}/contacts/{rota['id']}", headers=pager.auth))
+    assert shown["number_state"] == "verified"
+    pager.fire(pager.endpoint(rota["id"]))
+    pager.run()
+    assert pager.numbers_called() == [number]
 
 
 def test_moving_a_contact_to_another_number_withdraws_the_old_numbers_consent(

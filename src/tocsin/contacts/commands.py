@@ -152,9 +152,10 @@ def _withdraw_consent(
     actor: Actor,
     now: datetime,
 ) -> None:
-    """The contact no longer carries `number`: its consent goes, and the organization's every
-    consent for the number unless another of its contacts still carries it (that contact
-    keeps the consent its owner gave)."""
+    """The contact no longer carries `number`: the organization's consent for it goes, unless
+    another of its contacts still carries the number. Consent counts per organization and
+    number, whichever contact a record was given through, so withdrawing any of it then would
+    make the remaining contact uncallable."""
     still_carried = session.scalar(
         select(Contact.id)
         .where(
@@ -164,12 +165,13 @@ def _withdraw_consent(
         )
         .limit(1)
     )
+    if still_carried is not None:
+        return
     consent.withdraw(
         session,
         org_id=contact.org_id,
         number=number,
         contact_id=contact.id,
-        only_contact=still_carried is not None,
         reason=reason,
         actor=actor,
         now=now,

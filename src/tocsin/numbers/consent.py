@@ -220,22 +220,20 @@ def withdraw(
     org_id: str,
     number: str,
     contact_id: str | None,
-    only_contact: bool,
     reason: Withdrawal,
     actor: Actor,
     now: datetime,
 ) -> int:
-    """Withdraw the organization's consent to call `number`: the records given through
-    `contact_id` when `only_contact` (another contact still carries the number and keeps its
-    own), otherwise every record for the number. The rows stay, as evidence; the number is
-    unverified for the organization until its owner verifies it again. Returns how many."""
+    """Withdraw the organization's consent to call `number`, every record for it (`contact_id`
+    is the contact that stopped carrying it, for the audit event). Consent counts per
+    organization and number, so a caller withdraws only once no contact of the organization
+    carries the number. The rows stay, as evidence; the number is unverified for the
+    organization until its owner verifies it again. Returns how many."""
     condition = [
         ConsentRecord.org_id == org_id,
         ConsentRecord.phone_e164 == number,
         ConsentRecord.withdrawn_at.is_(None),
     ]
-    if only_contact:
-        condition.append(ConsentRecord.contact_id == contact_id)
     withdrawn = list(
         session.scalars(
             update(ConsentRecord)
