@@ -61,10 +61,17 @@ def test_a_suspended_organization_gets_403_and_its_queued_calls_are_cancelled(
     assert len(pager.calls()) == 1
     detail = pager.alert(alert)
     assert [(job["status"], job["outcome"]) for job in detail["jobs"]] == [("cancelled", "blocked")]
-    # The organization sees why, in its audit trail and its enforcement list.
+    # The organization sees why, in its audit trail (on the alert whose call it stopped too)
+    # and its enforcement list.
     trail = ok(client.get(f"{pager.org}/audit?action=enforcement.", headers=pager.user_auth))
-    assert [event["action"] for event in trail["items"]] == ["enforcement.suspension"]
-    assert trail["items"][0]["details"]["reason"] == "robocalling complaints"
+    assert sorted(
+        (event["action"], event["target_type"], event["details"]["reason"])
+        for event in trail["items"]
+    ) == [
+        ("enforcement.suspension", "alert", "robocalling complaints"),
+        ("enforcement.suspension", "organization", "robocalling complaints"),
+    ]
+    assert "enforcement.suspension" in pager.actions(alert)
     listed = ok(client.get(f"{pager.org}/enforcement", headers=pager.auth))["items"]
     assert [item["id"] for item in listed] == [taken["id"]]
 

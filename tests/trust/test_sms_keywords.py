@@ -114,7 +114,12 @@ def test_stop_stops_texts_and_calls_and_cancels_the_calls_already_queued(pager: 
         opt_out = session.scalar(select(PlatformOptOut).where(PlatformOptOut.phone_e164 == number))
     assert opt_out is not None
     assert (opt_out.keyword_id, opt_out.verification_id) == (received.keyword_id, None)
-    assert audit_actions(pager, number)[-2:] == ["sms.stopped", "number.platform_opt_out"]
+    assert audit_actions(pager, number)[-4:] == [
+        "sms.stopped",
+        "number.platform_opt_out",  # on the alert's timeline
+        "notice.calls_stopped",
+        "number.platform_opt_out",
+    ]
 
 
 def test_a_stop_from_a_stopped_number_is_applied_again_but_not_answered(pager: Pager) -> None:

@@ -78,7 +78,10 @@ def test_an_organizations_termination_revokes_its_keys_and_signs_every_member_ou
     assert browser.get(f"/o/{tenant.org_id}", follow_redirects=False).status_code == 303
     with runtime.database.read() as session:
         event = session.scalar(
-            select(AuditEvent).where(AuditEvent.action == "enforcement.termination")
+            select(AuditEvent).where(
+                AuditEvent.action == "enforcement.termination",
+                AuditEvent.target_type == "organization",
+            )
         )
         assert event is not None
         assert event.details["keys_revoked"] == 1

@@ -58,6 +58,7 @@ EVIDENCE = frozenset(
         "notice.trial_refused",
         "notice.trial_ended",
         "notice.contacts_blocked",
+        "notice.calls_stopped",
         # What a member's termination took from an organization it was not about.
         "notice.member_keys_revoked",
         "notice.consent_withdrawn",
@@ -216,6 +217,8 @@ class AuditAction(StrEnum):
     NOTICE_ENFORCEMENT_SUSPENSION = "notice.enforcement_suspension"
     NOTICE_ENFORCEMENT_TERMINATION = "notice.enforcement_termination"
     NOTICE_CONTACTS_BLOCKED = "notice.contacts_blocked"
+    # Queued calls cancelled by an opt-out, a do-not-call entry or enforcement on a number.
+    NOTICE_CALLS_STOPPED = "notice.calls_stopped"
     NOTICE_CONSENT_WITHDRAWN = "notice.consent_withdrawn"
     NOTICE_MEMBER_KEYS_REVOKED = "notice.member_keys_revoked"
 

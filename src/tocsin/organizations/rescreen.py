@@ -24,9 +24,8 @@ from tocsin.audit.notices import tell_owners
 from tocsin.billing.standing import BillingConfig
 from tocsin.contacts.models import Contact
 from tocsin.core.actors import Actor
-from tocsin.paging.escalation import poke
-from tocsin.paging.jobs import cancel_pending_where
-from tocsin.paging.models import CallJob, JobOutcome, JobStatus
+from tocsin.paging.models import CallJob, JobOutcome
+from tocsin.paging.stopped_calls import stop_pending_calls
 from tocsin.policy.numbers import screening_context
 from tocsin.safety import screen
 
@@ -91,35 +90,21 @@ def rescreen_contacts(
 
 def _block(session: Session, contact: Contact, reason: str, *, actor: Actor, now: datetime) -> int:
     contact.blocked_at, contact.blocked_reason = now, reason
-    pending = (
-        (CallJob.org_id == contact.org_id)
-        & (CallJob.contact_id == contact.id)
-        & (CallJob.status == JobStatus.PENDING)
-    )
-    alert_ids = sorted(set(session.scalars(select(CallJob.alert_id).where(pending))))
-    cancelled, escalations = cancel_pending_where(
+    details: dict[str, object] = {"number": contact.phone_e164, "reason": reason}
+    # On the timeline of each alert that loses a call too: why the call will not come.
+    stopped = stop_pending_calls(
         session,
-        pending,
+        (CallJob.org_id == contact.org_id) & (CallJob.contact_id == contact.id),
         outcome=JobOutcome.BLOCKED,
         reason=f"calling policy changed: {reason}",
+        action=AuditAction.CONTACT_BLOCKED,
+        details={"contact_id": contact.id, **details},
+        actor=actor,
         now=now,
     )
-    for escalation_id in escalations:
-        poke(session, escalation_id=escalation_id, now=now)
-    details = {"number": contact.phone_e164, "reason": reason, "calls_cancelled": cancelled}
+    cancelled = stopped.cancelled
+    details = {**details, "calls_cancelled": cancelled}
     _record(session, AuditAction.CONTACT_BLOCKED, contact, actor, now, details)
-    for alert_id in alert_ids:
-        # On the alert's timeline too: why the call it was waiting for will not come.
-        audit.record(
-            session,
-            actor=actor,
-            action=AuditAction.CONTACT_BLOCKED,
-            at=now,
-            org_id=contact.org_id,
-            target_type="alert",
-            target_id=alert_id,
-            details={"contact_id": contact.id, **details},
-        )
     return cancelled
 
 

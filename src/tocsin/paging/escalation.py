@@ -58,6 +58,9 @@ _POKE = (
 
 Steps = Sequence[CallStep | WaitStep | RepeatStep]
 
+# What cancels a queued call before it rings for a reason outside the alert.
+_STOPPED_FIRST = frozenset({JobOutcome.STOPPED.value, JobOutcome.BLOCKED.value})
+
 
 @dataclass(frozen=True)
 class Position:
@@ -263,10 +266,23 @@ def _tell_nobody_answered(
     position: Position,
     now: datetime,
 ) -> None:
-    """Every step ran and the alert is still open: the loudest thing an escalation can say."""
+    """Every step ran and the alert is still open: the loudest thing an escalation can say. When
+    no call of this pass was placed because each was stopped first (an opt-out, the do-not-call
+    list, a block), it says that, not that nobody answered."""
     title = session.scalar(select(Alert.title).where(Alert.id == alert_id)) or alert_id
     rounds = position.passes + 1
+    stopped = _stopped_unplaced(session, escalation_id, position.first_round)
     log.warning("alert %s: escalation exhausted after %d rounds; nobody answered", alert_id, rounds)
+    if stopped:
+        said = (
+            f'Nobody was called for the alert "{title}": every call its escalation queued was '
+            f"stopped before it was placed ({'; '.join(stopped)})."
+        )
+    else:
+        said = (
+            f'Nobody answered the alert "{title}": its escalation ran every step '
+            f"({rounds} round{'s' if rounds != 1 else ''}) and stopped calling."
+        )
     tell_owners(
         session,
         org_id=org_id,
@@ -274,14 +290,30 @@ def _tell_nobody_answered(
         # Once per pass of the plan: a restarted escalation that runs out again says so again.
         period=f"{escalation_id}:{position.first_round}",
         message=(
-            f'Nobody answered the alert "{title}": its escalation ran every step '
-            f"({rounds} round{'s' if rounds != 1 else ''}) and stopped calling. The alert is "
-            "still open; a new notification for it, or acknowledging it, ends this state."
+            f"{said} The alert is still open; a new notification for it, or acknowledging it, "
+            "ends this state."
         ),
         now=now,
         actor=ENGINE,
-        details={"alert_id": alert_id, "escalation_id": escalation_id, "rounds": rounds},
+        details={
+            "alert_id": alert_id,
+            "escalation_id": escalation_id,
+            "rounds": rounds,
+            "stopped": stopped,
+        },
     )
+
+
+def _stopped_unplaced(session: Session, escalation_id: str, first_round: int) -> list[str]:
+    """Why the calls of this pass were stopped, if none of them was ever placed; else []."""
+    rows = session.execute(
+        select(CallJob.attempt_count, CallJob.outcome, CallJob.last_error).where(
+            CallJob.escalation_id == escalation_id, CallJob.round >= first_round
+        )
+    ).all()
+    if not rows or any(attempts or outcome not in _STOPPED_FIRST for attempts, outcome, _ in rows):
+        return []
+    return sorted({reason or str(outcome) for _, outcome, reason in rows})
 
 
 def restart_if_exhausted(

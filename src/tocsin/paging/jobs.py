@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import ColumnElement, insert, update
 from sqlalchemy.orm import Session
@@ -74,19 +75,10 @@ def cancel_pending_calls(
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-def cancel_calls_to(
-    session: Session, *, org_id: str, number: str, now: datetime, reason: str
-) -> tuple[int, list[str | None]]:
-    """Cancel the organization's pending calls to a number; returns how many, and the
-    escalations of the cancelled jobs, which may now have a step with nothing left to wait
-    for."""
-    return cancel_pending_where(
-        session,
-        (CallJob.org_id == org_id) & (CallJob.to_number == number),
-        outcome=JobOutcome.STOPPED,
-        reason=reason,
-        now=now,
-    )
+class CancelledJob(NamedTuple):
+    org_id: str
+    alert_id: str
+    escalation_id: str | None
 
 
 def cancel_pending_where(
@@ -96,22 +88,21 @@ def cancel_pending_where(
     outcome: JobOutcome,
     reason: str,
     now: datetime,
-) -> tuple[int, list[str | None]]:
-    """Cancel the pending jobs matching `condition`; returns how many, and their distinct
-    escalations."""
-    escalations = list(
-        session.scalars(
-            update(CallJob)
-            .where(condition, CallJob.status == JobStatus.PENDING)
-            .values(
-                status=JobStatus.CANCELLED,
-                outcome=outcome.value,
-                last_error=reason,
-                held_until=None,
-                updated_at=now,
-            )
-            .returning(CallJob.escalation_id)
-            .execution_options(synchronize_session=False)
+) -> list[CancelledJob]:
+    """Cancel the pending jobs matching `condition`; returns whose they were. Only
+    `paging.stopped_calls` calls this: a job cancelled for a reason outside its alert must be
+    said on the alert's timeline."""
+    rows = session.execute(
+        update(CallJob)
+        .where(condition, CallJob.status == JobStatus.PENDING)
+        .values(
+            status=JobStatus.CANCELLED,
+            outcome=outcome.value,
+            last_error=reason,
+            held_until=None,
+            updated_at=now,
         )
+        .returning(CallJob.org_id, CallJob.alert_id, CallJob.escalation_id)
+        .execution_options(synchronize_session=False)
     )
-    return len(escalations), list(dict.fromkeys(escalations))
+    return [CancelledJob(*row) for row in rows]

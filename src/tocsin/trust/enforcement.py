@@ -28,9 +28,8 @@ from tocsin.core.errors import Conflict, InvalidInput, NotFound
 from tocsin.core.ids import new_id
 from tocsin.endpoints.models import Endpoint
 from tocsin.numbers.do_not_call import e164_of
-from tocsin.paging.escalation import poke
-from tocsin.paging.jobs import cancel_pending_where
 from tocsin.paging.models import Alert, CallJob, JobOutcome
+from tocsin.paging.stopped_calls import stop_pending_calls, tell_owners_calls_stopped
 from tocsin.restrictions.kinds import ActionKind, ActionScope
 from tocsin.restrictions.models import EnforcementAction
 from tocsin.trust import terminations
@@ -59,9 +58,13 @@ def _target(session: Session, scope: ActionScope, target: str) -> tuple[str, str
 
 
 def _cancel_queued(
-    session: Session, scope: ActionScope, target: str, *, reason: str, now: datetime
+    session: Session, action: EnforcementAction, *, actor: Actor, now: datetime
 ) -> int:
-    """Cancel the pending calls the action forbids, and let their escalations move on."""
+    """Cancel the pending calls the action forbids, each on its alert's timeline, and let their
+    escalations move on. Calls to a suspended or terminated number belong to any organization,
+    so each that lost one is told; an organization or endpoint's own owners hear of the action
+    itself."""
+    scope, target = ActionScope(action.scope), action.target_id
     if scope == ActionScope.ORGANIZATION:
         condition = CallJob.org_id == target
     elif scope == ActionScope.ENDPOINT:
@@ -70,12 +73,31 @@ def _cancel_queued(
         condition = CallJob.to_number == target
     else:
         return 0
-    cancelled, escalations = cancel_pending_where(
-        session, condition, outcome=JobOutcome.BLOCKED, reason=reason, now=now
+    details: dict[str, object] = {"action_id": action.id, "reason": action.reason}
+    if scope == ActionScope.NUMBER:
+        details["number"] = target
+    stopped = stop_pending_calls(
+        session,
+        condition,
+        outcome=JobOutcome.BLOCKED,
+        reason=f"{action.kind}: {action.reason}",
+        action=of_family("enforcement", action.kind),
+        details=details,
+        actor=actor,
+        now=now,
     )
-    for escalation_id in escalations:
-        poke(session, escalation_id=escalation_id, now=now)
-    return cancelled
+    if scope == ActionScope.NUMBER:
+        tell_owners_calls_stopped(
+            session,
+            stopped,
+            number=target,
+            why=f"Tocsin's trust and safety team put a {action.kind} on the number",
+            period=action.id,
+            actor=actor,
+            now=now,
+            details={"action_id": action.id},
+        )
+    return stopped.cancelled
 
 
 def take_action(
@@ -121,9 +143,7 @@ def take_action(
     session.flush()
     cancelled = 0
     if kind != ActionKind.WARNING:
-        cancelled = _cancel_queued(
-            session, scope, target_id, reason=f"{kind.value}: {action.reason}", now=now
-        )
+        cancelled = _cancel_queued(session, action, actor=actor, now=now)
     consequences: dict[str, int] = {}
     if marks_people and digest_key is not None:
         consequences = terminations.apply(

@@ -3,8 +3,9 @@ on the platform calling it.
 
 Proof is the same 6-digit code verification uses, sent to the number, or a STOP texted from the
 number to one of Tocsin's (`opt_out_by_text`). Once confirmed, pending calls to the number are
-cancelled everywhere and every organization needs fresh consent, given after the opt-out by the
-number's owner, before it may call it again.
+cancelled everywhere, each on its alert's timeline and told to the owners of each organization
+that lost calls (paging/stopped_calls.py), and every organization needs fresh consent, given
+after the opt-out by the number's owner, before it may call it again.
 """
 
 from __future__ import annotations
@@ -19,9 +20,14 @@ from tocsin.audit.actions import AuditAction
 from tocsin.core.actors import Actor
 from tocsin.core.ids import new_id
 from tocsin.numbers.models import NumberVerification, PlatformOptOut
-from tocsin.paging import escalation
-from tocsin.paging.jobs import cancel_pending_where
 from tocsin.paging.models import CallJob, JobOutcome
+from tocsin.paging.stopped_calls import stop_pending_calls, tell_owners_calls_stopped
+
+# How the owner of the number opted out, as the owners of the organizations it stops read it.
+_HOW = {
+    "form": "through Tocsin's public opt-out form, proven with a code sent to the number",
+    "sms": "by texting STOP from the number to Tocsin",
+}
 
 
 def record_opt_out(
@@ -37,7 +43,7 @@ def record_opt_out(
     entry.verification_id, entry.keyword_id = verification.id, None
     entry.ip_address = actor.ip_address
     entry.user_agent = (user_agent or "")[:300] or None
-    cancelled = _opt_out(session, entry, actor=actor, now=now, proof={})
+    cancelled = _opt_out(session, entry, actor=actor, now=now, by="form", proof={})
     return entry, cancelled
 
 
@@ -52,7 +58,9 @@ def opt_out_by_text(
     entry.verification_id, entry.keyword_id = None, keyword_id
     entry.ip_address = entry.user_agent = None
     actor = Actor("sms_sender", number)
-    cancelled = _opt_out(session, entry, actor=actor, now=now, proof={"keyword_id": keyword_id})
+    cancelled = _opt_out(
+        session, entry, actor=actor, now=now, by="sms", proof={"keyword_id": keyword_id}
+    )
     return entry, cancelled
 
 
@@ -67,21 +75,43 @@ def _opt_out_entry(session: Session, number: str) -> PlatformOptOut:
 
 
 def _opt_out(
-    session: Session, entry: PlatformOptOut, *, actor: Actor, now: datetime, proof: dict[str, str]
+    session: Session,
+    entry: PlatformOptOut,
+    *,
+    actor: Actor,
+    now: datetime,
+    by: str,
+    proof: dict[str, str],
 ) -> int:
-    """Date the opt-out now, cancel pending calls to the number everywhere, and record it."""
+    """Date the opt-out now, cancel pending calls to the number everywhere (each on its alert's
+    timeline, and told to each organization's owners), and record it."""
     number = entry.phone_e164
     # Opting out again moves the date: consent given in between no longer counts.
     entry.created_at = now
-    cancelled, touched = cancel_pending_where(
+    details = {"number": number, "by": by, **proof}
+    stopped = stop_pending_calls(
         session,
         CallJob.to_number == number,
         outcome=JobOutcome.STOPPED,
         reason="the number's owner opted out of all calls",
+        action=AuditAction.NUMBER_PLATFORM_OPT_OUT,
+        details={**details, "opt_out_id": entry.id},
+        actor=actor,
         now=now,
     )
-    for escalation_id in touched:
-        escalation.poke(session, escalation_id=escalation_id, now=now)
+    tell_owners_calls_stopped(
+        session,
+        stopped,
+        number=number,
+        why=(
+            f"its owner opted out of all calls from every organization on Tocsin {_HOW[by]}; "
+            "only the owner can allow calls again, by verifying the number again"
+        ),
+        period=f"opt_out:{entry.id}:{now.isoformat()}",
+        actor=actor,
+        now=now,
+        details={"opt_out_id": entry.id, "by": by},
+    )
     audit.record(
         session,
         actor=actor,
@@ -89,10 +119,10 @@ def _opt_out(
         at=now,
         target_type="number",
         target_id=entry.id,
-        details={"number": number, "calls_cancelled": cancelled, **proof},
+        details={**details, "calls_cancelled": stopped.cancelled},
     )
     session.flush()
-    return cancelled
+    return stopped.cancelled
 
 
 def is_opted_out(session: Session, number: str) -> bool:
