@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -280,3 +281,27 @@ def test_provider_add_refuses_bad_pairs_and_settings(cli: CliRunner) -> None:
     )
     assert bad.exit_code == 1
     assert "unknown simulator behaviour" in bad.stderr
+
+
+def test_commands_close_their_connections_when_they_return(
+    cli: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each command opened a connection pool and left it open until garbage collection: a
+    process running many commands (this test runner) used up PostgreSQL's client slots
+    ("too many clients already")."""
+    opened: list[Runtime] = []
+    build = Runtime.from_settings
+
+    def keep(*args: Any, **kwargs: Any) -> Runtime:
+        runtime = build(*args, **kwargs)
+        opened.append(runtime)
+        return runtime
+
+    monkeypatch.setattr(Runtime, "from_settings", keep)
+    for n in range(3):
+        made = cli.invoke(app, ["org", "create", f"Org {n}", "--json"])
+        assert made.exit_code == 0, made.output
+    failed = cli.invoke(app, ["org", "create", "", "--json"])
+    assert failed.exit_code != 0
+    assert len(opened) == 4
+    assert [runtime.database.engine.pool.checkedin() for runtime in opened] == [0, 0, 0, 0]

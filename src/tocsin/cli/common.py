@@ -27,6 +27,19 @@ class CliError(Exception):
     pass
 
 
+# The runtimes the running command opened, and how deep in decorated commands we are: each is
+# closed when the outermost command returns. A shell's process ends anyway, but one that runs
+# many commands (a test runner, say) would keep every command's connection pool open until
+# the database refused new clients.
+_opened: list[Runtime] = []
+_depth = [0]
+
+
+def _close_opened() -> None:
+    while _opened:
+        _opened.pop().database.dispose()
+
+
 def fail(message: str) -> None:
     typer.echo(f"tocsin: error: {message}", err=True)
     raise typer.Exit(code=1)
@@ -37,6 +50,7 @@ def friendly_errors(command: Callable[P, R]) -> Callable[P, R]:
 
     @functools.wraps(command)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        _depth[0] += 1
         try:
             return command(*args, **kwargs)
         except TocsinError as exc:
@@ -53,6 +67,10 @@ def friendly_errors(command: Callable[P, R]) -> Callable[P, R]:
             # The database is down, unreachable, locked or refuses us: its own first line says
             # which, and a traceback would only bury it.
             fail(f"database: {str(exc.orig or exc).strip().splitlines()[0]}")
+        finally:
+            _depth[0] -= 1
+            if _depth[0] == 0:
+                _close_opened()
         raise AssertionError("unreachable")
 
     return wrapper
@@ -60,6 +78,7 @@ def friendly_errors(command: Callable[P, R]) -> Callable[P, R]:
 
 def open_runtime() -> Runtime:
     runtime = Runtime.from_settings(Settings())
+    _opened.append(runtime)
     upgrade(runtime.database)
     return runtime
 
