@@ -16,6 +16,11 @@ from tocsin.core.client_address import ForwardedHeader, Networks, parse_networks
 from tocsin.core.ratelimit import parse_rate_limits
 from tocsin.core.throttle import Bucket, parse_buckets
 
+# 32 characters of a random key (token_urlsafe's alphabet) carry far more than 128 bits; the
+# distinct-character floor refuses "aaaa..." and other long but guessable keys.
+MIN_SECRET_KEY_CHARACTERS = 32
+MIN_SECRET_KEY_DISTINCT = 12
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TOCSIN_", env_file=".env", extra="ignore")
@@ -199,6 +204,22 @@ class Settings(BaseSettings):
     @classmethod
     def _rate_limit_parses(cls, value: str) -> str:
         parse_rate_limits(value)
+        return value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _secret_key_is_strong(cls, value: SecretStr | None) -> SecretStr | None:
+        """Every token, key digest and sealed secret hangs on this key: an empty or short one
+        lets anyone forge a session (issue 17). Left unset, a strong one is generated."""
+        if value is None:
+            return None
+        key = value.get_secret_value()
+        if len(key) < MIN_SECRET_KEY_CHARACTERS or len(set(key)) < MIN_SECRET_KEY_DISTINCT:
+            raise ValueError(
+                f"must be at least {MIN_SECRET_KEY_CHARACTERS} characters of varied, random "
+                "text (e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))'), or "
+                "unset, to have one generated into the data directory"
+            )
         return value
 
     @field_validator("provider_host_allowlist")
