@@ -33,7 +33,9 @@ from tocsin.policy.numbers import CallingPolicy
 from tocsin.policy.quota import check_timezone
 from tocsin.telephony.tts import available_voices
 
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
+# No spaces and no control characters: a NUL reached PostgreSQL's query (500) and was stored
+# by SQLite, so one backend refused what the other kept.
+_EMAIL = re.compile(r"^[^@\s\x00-\x1f\x7f]{1,64}@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+$")
 _SLUG_STRIP = re.compile(r"[^a-z0-9]+")
 
 

@@ -11,7 +11,6 @@ when no field gives a title, a short sentence is made from the fields that are t
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from tocsin.formats.senders import recognise
 from tocsin.formats.senders.base import GroupedAlert, Recognised, Source
 from tocsin.formats.severity import Severity, severity_of
 from tocsin.formats.titles import incident_name, marked_as_recovery
+from tocsin.formats.untrusted import clean, clean_text, load_json
 
 MAX_TITLE_CHARACTERS = 300
 MAX_MESSAGE_CHARACTERS = 4000
@@ -113,18 +113,19 @@ def parse_alert(
     payload: Any
     kind: str
     text_body = ""
+    query = [(clean_text(name), clean_text(value)) for name, value in query]
     if form is not None:
-        payload, kind = _form_payload(dict(form)), "form"
+        payload, kind = _form_payload(clean(dict(form))), "form"
     elif not body.strip():
         # A GET with query parameters: they are the body (Uptime Kuma, Healthchecks.io).
         payload, kind = dict(query), "query"
     elif media_type == "application/x-www-form-urlencoded":
-        fields = dict(parse_qsl(_decode_text(body), keep_blank_values=True))
+        fields = dict(parse_qsl(clean_text(_decode_text(body)), keep_blank_values=True))
         payload, kind = _form_payload(fields), "form"
     else:
-        text_body = _decode_text(body)
+        text_body = clean_text(_decode_text(body))
         try:
-            payload, kind = json.loads(text_body), "json"
+            payload, kind = load_json(text_body), "json"
         except ValueError:
             payload, kind = text_body, "text"
     if kind == "json" and not isinstance(payload, dict | list):
@@ -189,8 +190,8 @@ def _json_object(value: Any) -> Mapping[str, Any] | None:
     if not isinstance(value, str) or not value.lstrip().startswith("{"):
         return None
     try:
-        document = json.loads(value)
-    except ValueError:
+        document = load_json(value)
+    except (ValueError, InvalidInput):
         return None
     return document if isinstance(document, Mapping) else None
 
@@ -263,7 +264,7 @@ def _form_payload(fields: dict[str, str]) -> Any:
     """Uptime Kuma's form-data webhook sends its JSON document as one `data` field."""
     if set(fields) == {"data"}:
         try:
-            document = json.loads(fields["data"])
+            document = load_json(fields["data"])
         except ValueError:
             return fields
         if isinstance(document, dict):
