@@ -77,7 +77,9 @@ def test_ordinary_nesting_is_still_accepted(pager: Pager) -> None:
     assert pager.alert(answer.json()["alert_id"])["title"] == "x"
 
 
-@pytest.mark.parametrize("email", ["ana\u0000@example.com", "ana@exa\u0000mple.com", "a\u0007@b.co"])
+@pytest.mark.parametrize(
+    "email", ["ana\u0000@example.com", "ana@exa\u0000mple.com", "a\u0007@b.co"]
+)
 def test_a_control_character_in_a_sign_in_email_is_refused_not_a_500(
     pager: Pager, email: str
 ) -> None:
