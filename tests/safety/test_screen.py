@@ -7,7 +7,7 @@ import phonenumbers
 import pytest
 from phonenumbers import PhoneMetadata, shortnumberinfo
 
-from tocsin.safety import screen
+from tocsin.safety import ReasonCode, ScreeningContext, screen
 from tocsin.safety.normalise import ascii_digits, normalise
 from tocsin.safety.screen import SHORT_NUMBER_MAX_DIGITS
 
@@ -127,3 +127,18 @@ def test_a_trunk_prefix_in_front_of_an_emergency_number_is_still_an_emergency_nu
 @pytest.mark.parametrize("region", [None, "US", "GB", "FR", "JE"])
 def test_scraps_of_input_are_blocked_without_an_error(raw: str, region: str | None) -> None:
     assert not screen(raw, region).allowed
+
+
+@pytest.mark.parametrize("service", ["211", "311", "411", "511", "611", "711", "811", "911"])
+def test_a_nanp_number_with_an_n11_exchange_is_no_line(service: str) -> None:
+    """Issue 17, finding 13: +1 212 911 1234 was accepted: N11 codes are services in the NANP,
+    never a central office, so no line has such a number."""
+    verdict = screen(f"+1212{service}1234", "US", ScreeningContext())
+    assert not verdict.allowed
+    assert [reason.code for reason in verdict.reasons] == [ReasonCode.INVALID]
+    assert service in verdict.reasons[0].message
+
+
+def test_other_exchanges_and_11_in_the_line_number_are_still_lines() -> None:
+    for number in ("+12127211234", "+12127341111", "+14155511111"):
+        assert screen(number, "US", ScreeningContext()).allowed, number

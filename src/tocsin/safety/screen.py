@@ -192,6 +192,16 @@ def _range_reasons(
     tariff = tariff_range(e164_digits)
     if tariff is not None:
         reasons.append(_reason(tariff.code, tariff.description))
+    national = e164_digits[1:]
+    if number.country_code == 1 and len(national) == 10 and national[4:6] == "11":
+        # The metadata accepts +1 212 911 1234, but N11 (211, 311 ... 911) are service codes
+        # in the NANP and never a central office: no line answers there (issue 17).
+        reasons.append(
+            _reason(
+                Code.INVALID,
+                f"{national[3:6]} is a NANP service code, not an exchange: no line has this number",
+            )
+        )
     return reasons
 
 
