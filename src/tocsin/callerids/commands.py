@@ -39,7 +39,12 @@ from tocsin.numbers import verification
 from tocsin.numbers.code_delivery import SmsUnsupported, has_sms
 from tocsin.numbers.verification import Channel, Confirmation, Purpose, Requester
 from tocsin.providers.caller_ids import get_caller_id
-from tocsin.providers.models import CallerId, CallerIdProof, ProviderAccount
+from tocsin.providers.models import (
+    PROVEN_FOR_EVERY_ACCOUNT,
+    CallerId,
+    CallerIdProof,
+    ProviderAccount,
+)
 from tocsin.restrictions.blocks import require_writable
 from tocsin.safety import PLATFORM_CONTEXT, ReasonCode, screen
 
@@ -148,7 +153,7 @@ def issue_code(
     the platform's providers, once this has committed."""
     require_writable(session, org_id=org_id, actor=requester.actor, now=now)
     caller_id = get_caller_id(session, org_id=org_id, caller_id_id=caller_id_id)
-    if caller_id.proof in (CallerIdProof.CODE, CallerIdProof.OPERATOR):
+    if caller_id.proof in PROVEN_FOR_EVERY_ACCOUNT:
         raise Conflict(f"{caller_id.number} is already proven", code="caller_id_proven")
     org = session.get(Organization, org_id)
     if org is None:
@@ -277,7 +282,7 @@ def record_ownership(
     require_writable(session, org_id=org_id, actor=actor, now=now)
     caller_id = get_caller_id(session, org_id=org_id, caller_id_id=caller_id_id)
     if owned:
-        if caller_id.proof not in (CallerIdProof.CODE, CallerIdProof.OPERATOR):
+        if caller_id.proof not in PROVEN_FOR_EVERY_ACCOUNT:
             # A proof usable through every account (a code, the operator) is never narrowed.
             _prove(
                 session,

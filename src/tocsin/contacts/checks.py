@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -65,21 +66,15 @@ def screened_or_refused(
             sanctioned_regions=sanctioned_regions,
         )
     except NumberBlocked as refused:
-        e164 = refused.verdict.e164
-        audit.record(
+        _record_refusal(
             session,
-            actor=actor,
-            action=AuditAction.NUMBER_REFUSED,
-            at=now,
             org_id=org_id,
-            target_type="number",
-            target_id=e164,
-            details={
-                "typed": phone[:_TYPED_KEPT],
-                "e164": e164,
-                "reasons": [reason.code.value for reason in refused.verdict.reasons],
-                "operation": operation,
-            },
+            typed=phone,
+            e164=refused.verdict.e164,
+            reasons=[reason.code.value for reason in refused.verdict.reasons],
+            operation=operation,
+            actor=actor,
+            now=now,
         )
         raise refused.on_record() from None
 
@@ -102,6 +97,33 @@ def refuse_marked_number(
     if not matched:
         return
     refusal = MarkedByTermination("a code to this number", matched)
+    _record_refusal(
+        session,
+        org_id=org_id,
+        typed=number,
+        e164=number,
+        reasons=[refusal.code],
+        operation=operation,
+        actor=actor,
+        now=now,
+        action_ids=(refusal.details or {}).get("action_ids", []),
+    )
+    raise refusal.on_record()
+
+
+def _record_refusal(
+    session: Session,
+    *,
+    org_id: str,
+    typed: str,
+    e164: str | None,
+    reasons: list[str],
+    operation: str,
+    actor: Actor,
+    now: datetime,
+    **extra: Any,
+) -> None:
+    """The `number.refused` evidence of a number someone tried to use and was refused."""
     audit.record(
         session,
         actor=actor,
@@ -109,16 +131,15 @@ def refuse_marked_number(
         at=now,
         org_id=org_id,
         target_type="number",
-        target_id=number,
+        target_id=e164,
         details={
-            "typed": number,
-            "e164": number,
-            "reasons": [refusal.code],
+            "typed": typed[:_TYPED_KEPT],
+            "e164": e164,
+            "reasons": reasons,
             "operation": operation,
-            "action_ids": (refusal.details or {}).get("action_ids", []),
+            **extra,
         },
     )
-    raise refusal.on_record()
 
 
 def require_callable(session: Session, *, org_id: str, contact_ids: Sequence[str]) -> None:

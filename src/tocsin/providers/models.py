@@ -53,6 +53,11 @@ class CallerIdProof(StrEnum):
     OPERATOR = "operator"
 
 
+# Proofs that hold whichever of the organization's accounts places the call; a provider's
+# records vouch only for calls through that provider account.
+PROVEN_FOR_EVERY_ACCOUNT = frozenset({CallerIdProof.CODE, CallerIdProof.OPERATOR})
+
+
 class CallerId(Base):
     """A number an organization may show as the caller ID of its calls and the sender of its
     texts, once proven (`proof`). Chosen per provider account and per endpoint (their
@@ -86,6 +91,6 @@ class CallerId(Base):
 
     def usable_through(self, account_id: str) -> bool:
         """Whether a call through this provider account may present the number."""
-        if self.proof in (CallerIdProof.CODE, CallerIdProof.OPERATOR):
+        if self.proof in PROVEN_FOR_EVERY_ACCOUNT:
             return True
         return self.proof == CallerIdProof.PROVIDER and self.proven_account_id == account_id
