@@ -14,6 +14,7 @@ from tocsin.safety import (
     organization_context,
     screen,
 )
+from tocsin.safety.tables.high_risk import NANP_FOREIGN_AREA_CODES, RISKY_PREFIXES
 
 EVERY_REGION = frozenset(phonenumbers.SUPPORTED_REGIONS)
 US_DOMESTIC = organization_context(home_region="US")
@@ -56,16 +57,53 @@ def test_us_territories_are_domestic_for_a_us_organization(number: str, territor
         ("+1 242 357 1234", "BS"),
         ("+1 441 234 5678", "BM"),
         ("+1 868 291 1234", "TT"),
+        ("+1 721 520 5678", "SX"),
     ],
 )
 def test_nanp_area_codes_of_other_countries_are_international(number: str, country: str) -> None:
     verdict = screen(number, None, US_DOMESTIC)
-    assert verdict.codes == ["international_disabled"]
-    assert country in verdict.reasons[0].message
+    assert "international_disabled" in verdict.codes
+    international = next(r for r in verdict.reasons if r.code == "international_disabled")
+    assert country in international.message
 
 
-def test_the_same_nanp_numbers_are_callable_under_the_platform_policy() -> None:
-    assert codes("+1 876 512 3456", PLATFORM_CONTEXT) == []
+# Issue 17, finding 13: +1 876 and the other Caribbean area codes look domestic to a North
+# American caller, bill at international rates, and are where one-ring scams cash out.
+ONE_RING = ["+1 876 210 1234", "+1 268 464 1234", "+1 809 234 5678", "+1 473 403 1234"]
+
+
+@pytest.mark.parametrize("number", ONE_RING)
+def test_caribbean_one_ring_area_codes_are_high_risk_for_everyone(number: str) -> None:
+    country = phonenumbers.region_code_for_number(phonenumbers.parse(number))
+    contexts = [
+        PLATFORM_CONTEXT,
+        US_DOMESTIC,
+        organization_context(
+            home_region="US", international_enabled=True, allowed_regions={country}
+        ),
+        organization_context(
+            home_region="CA", international_enabled=True, allowed_regions={country}
+        ),
+        # Nobody vouches for an organization's home country: a home of its own would
+        # otherwise make the fraud range domestic.
+        organization_context(home_region=country),
+    ]
+    for context in contexts:
+        verdict = screen(number, None, context)
+        assert not verdict.allowed, context
+        assert verdict.codes[0] == "high_risk", (context, verdict.as_dict())
+
+
+def test_a_one_ring_number_typed_as_a_us_number_is_high_risk() -> None:
+    assert codes("876-210-1234", US_DOMESTIC, region="US")[0] == "high_risk"
+    assert codes("1 (268) 464-1234", US_DOMESTIC, region="US")[0] == "high_risk"
+
+
+def test_diego_garcia_and_barbados_are_told_apart() -> None:
+    barbados = screen("+1 246 250 1234").reasons[0].message
+    diego_garcia = screen("+246 380 1234").reasons[0].message
+    assert "Barbados" in barbados
+    assert "Diego Garcia" in diego_garcia
 
 
 def test_canada_is_international_for_a_us_organization_and_the_us_for_a_canadian_one() -> None:
@@ -73,6 +111,18 @@ def test_canada_is_international_for_a_us_organization_and_the_us_for_a_canadian
     assert codes("+1 212 476 2931", organization_context(home_region="CA")) == [
         "international_disabled"
     ]
+
+
+@pytest.mark.parametrize("territory", ["PR", "VI", "GU", "AS", "MP"])
+def test_an_organization_in_a_us_territory_calls_the_mainland_and_the_territories_at_home(
+    territory: str,
+) -> None:
+    """US carriers dial the territories as domestic numbers, and the territories the mainland."""
+    at_home = organization_context(home_region=territory)
+    assert codes("+1 212 476 2931", at_home) == []
+    assert codes("+1 787 234 5678", at_home) == []
+    assert codes("+1 671 300 1234", at_home) == []
+    assert codes("+1 506 234 5678", at_home) == ["international_disabled"]
 
 
 def test_an_allowlist_lets_its_countries_through_and_no_other() -> None:
@@ -127,3 +177,9 @@ def test_no_organization_setting_lifts_a_platform_block(row: CorpusRow) -> None:
         assert not verdict.allowed, (context, verdict.as_dict())
         assert row.expected_code in verdict.codes, (context, verdict.as_dict())
         assert any(reason.code.is_platform_block for reason in verdict.reasons)
+
+
+def test_every_foreign_nanp_area_code_is_a_one_ring_prefix_and_no_other() -> None:
+    foreign = {f"1{code}" for code in NANP_FOREIGN_AREA_CODES}
+    nanp_risky = {entry.prefix for entry in RISKY_PREFIXES if entry.prefix.startswith("1")}
+    assert nanp_risky == foreign

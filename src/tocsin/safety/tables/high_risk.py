@@ -1,6 +1,7 @@
-"""High-risk destinations: codes with no country behind them, satellite networks, and ranges
-that carriers list for international revenue share fraud (IRSF). Calls there cost a great deal
-and are the usual cash-out of a compromised calling account."""
+"""High-risk destinations: codes with no country behind them, satellite networks, ranges that
+carriers list for international revenue share fraud (IRSF), and the NANP area codes of other
+countries that one-ring scams use. Calls there cost a great deal and are the usual cash-out of
+a compromised calling account. No organization setting lifts these blocks."""
 
 from __future__ import annotations
 
@@ -16,6 +17,18 @@ class RiskyPrefix:
 
 _ITU = "ITU-T E.164 assigned country codes (non-geographic)"
 _IRSF = "GSMA / CFCA international revenue share fraud destination lists"
+# Public advisories that name the NANP's one-ring area codes.
+_FTC_ONE_RING = (
+    "FTC consumer alert, 'One Ring' cell phone scam can ding your wallet (Feb 2014): area codes "
+    "268, 284, 473, 649, 664, 767, 809, 829, 849, 876; FCC consumer guide, 'One Ring' phone scam"
+)
+_BBB_ONE_RING = (
+    "Better Business Bureau warning on 'ring and run' calls (Feb 2014, reported by Forbes): "
+    "242, 246, 264, 268, 284, 345, 441, 473, 649, 664, 758, 767, 784, 809, 829, 849, 868, 869, 876"
+)
+_INC_ONE_RING = "Inc.com, the one-ring scam's international area codes within +1 (Mar 2017): 721"
+_JAMAICA_OVERLAY = "NANPA: 658 overlays 876, Jamaica (2018); FTC consumer alert (Feb 2014) for 876"
+
 
 RISKY_PREFIXES: tuple[RiskyPrefix, ...] = (
     RiskyPrefix("808", "International Shared Cost Service", _ITU),
@@ -42,21 +55,59 @@ RISKY_PREFIXES: tuple[RiskyPrefix, ...] = (
     RiskyPrefix("690", "Tokelau", _IRSF),
     RiskyPrefix("691", "Micronesia", _IRSF),
     RiskyPrefix("692", "Marshall Islands", _IRSF),
+    # NANP area codes of other countries (issue 17, finding 13). A +1 number there looks
+    # domestic to a US or Canadian caller but bills at international rates, often with a
+    # premium charge on top: the call-back numbers of the "one-ring" (wangiri) scam. Every
+    # foreign NANP area code is on one of these lists or, like 658, overlays one that is.
+    RiskyPrefix("1242", "Bahamas (+1 242), a one-ring scam area code", _BBB_ONE_RING),
+    RiskyPrefix("1246", "Barbados (+1 246), a one-ring scam area code", _BBB_ONE_RING),
+    RiskyPrefix("1264", "Anguilla (+1 264), a one-ring scam area code", _BBB_ONE_RING),
+    RiskyPrefix("1268", "Antigua and Barbuda (+1 268), a one-ring scam area code", _FTC_ONE_RING),
+    RiskyPrefix(
+        "1284", "British Virgin Islands (+1 284), a one-ring scam area code", _FTC_ONE_RING
+    ),
+    RiskyPrefix("1345", "Cayman Islands (+1 345), a one-ring scam area code", _BBB_ONE_RING),
+    RiskyPrefix("1441", "Bermuda (+1 441), a one-ring scam area code", _BBB_ONE_RING),
+    RiskyPrefix("1473", "Grenada (+1 473), a one-ring scam area code", _FTC_ONE_RING),
+    RiskyPrefix("1649", "Turks and Caicos (+1 649), a one-ring scam area code", _FTC_ONE_RING),
+    RiskyPrefix("1658", "Jamaica (+1 658), a one-ring scam area code", _JAMAICA_OVERLAY),
+    RiskyPrefix("1664", "Montserrat (+1 664), a one-ring scam area code", _FTC_ONE_RING),
+    RiskyPrefix("1721", "Sint Maarten (+1 721), a one-ring scam area code", _INC_ONE_RING),
+    RiskyPrefix("1758", "Saint Lucia (+1 758), a one-ring scam area code", _BBB_ONE_RING),
+    RiskyPrefix("1767", "Dominica (+1 767), a one-ring scam area code", _FTC_ONE_RING),
+    RiskyPrefix(
+        "1784",
+        "Saint Vincent and the Grenadines (+1 784), a one-ring scam area code",
+        _BBB_ONE_RING,
+    ),
+    RiskyPrefix("1809", "Dominican Republic (+1 809), a one-ring scam area code", _FTC_ONE_RING),
+    RiskyPrefix("1829", "Dominican Republic (+1 829), a one-ring scam area code", _FTC_ONE_RING),
+    RiskyPrefix("1849", "Dominican Republic (+1 849), a one-ring scam area code", _FTC_ONE_RING),
+    RiskyPrefix("1868", "Trinidad and Tobago (+1 868), a one-ring scam area code", _BBB_ONE_RING),
+    RiskyPrefix("1869", "Saint Kitts and Nevis (+1 869), a one-ring scam area code", _BBB_ONE_RING),
+    RiskyPrefix("1876", "Jamaica (+1 876), a one-ring scam area code", _FTC_ONE_RING),
 )
 
 # +800 is the Universal International Freephone Number: toll-free, not merely high-risk.
 TOLL_FREE_COUNTRY_CODES = frozenset({"800"})
 
+# Looked up at each prefix length in use, longest first ("1246" Barbados before "246" Diego
+# Garcia): a few dict lookups per number however long the table grows.
+_BY_PREFIX: dict[str, RiskyPrefix] = {entry.prefix: entry for entry in RISKY_PREFIXES}
+_PREFIX_LENGTHS = tuple(sorted({len(entry.prefix) for entry in RISKY_PREFIXES}, reverse=True))
+
 
 def risky_prefix(e164_digits: str) -> RiskyPrefix | None:
-    for entry in RISKY_PREFIXES:
-        if e164_digits.startswith(entry.prefix):
+    for length in _PREFIX_LENGTHS:
+        entry = _BY_PREFIX.get(e164_digits[:length])
+        if entry is not None:
             return entry
     return None
 
 
 # NANP area codes that belong to other countries, for when metadata lags behind new overlays.
-# A number in one of these is international for a US or Canadian organization.
+# A number in one of these is international for a US or Canadian organization, and high-risk
+# for every organization (RISKY_PREFIXES; a test holds the two to the same area codes).
 NANP_FOREIGN_AREA_CODES: dict[str, str] = {
     "242": "BS", "246": "BB", "264": "AI", "268": "AG", "284": "VG", "345": "KY",
     "441": "BM", "473": "GD", "649": "TC", "658": "JM", "664": "MS", "721": "SX",
@@ -64,10 +115,11 @@ NANP_FOREIGN_AREA_CODES: dict[str, str] = {
     "868": "TT", "869": "KN", "876": "JM",
 }  # fmt: skip
 
-# Territories dialled as domestic from their mainland: not international for its organizations.
-HOME_ZONES: dict[str, frozenset[str]] = {
-    "US": frozenset({"US", "PR", "VI", "GU", "AS", "MP"}),
-}
+# The US and its territories in the NANP dial one another as domestic numbers (US carriers
+# bill them so): calls among them are not international for an organization based in any of
+# them. Canada is another country: international for a US organization, and the US for it.
+_US_ZONE = frozenset({"US", "PR", "VI", "GU", "AS", "MP"})
+HOME_ZONES: dict[str, frozenset[str]] = dict.fromkeys(_US_ZONE, _US_ZONE)
 
 
 def home_zone(home_region: str) -> frozenset[str]:
