@@ -28,7 +28,11 @@ from tocsin.intake.refusals import RefusalLog
 from tocsin.mail.smtp import MailSettings
 from tocsin.paging.settle import RetryPolicy
 from tocsin.providers.choice import ProviderDirectory
-from tocsin.providers.platform import PlatformProvider, configured_providers
+from tocsin.providers.platform import (
+    PlatformProvider,
+    check_platform_caller_ids,
+    configured_providers,
+)
 from tocsin.routing.steps import DEFAULT_PAGING, PagingDefaults
 from tocsin.telephony.factory import BuildContext, ProviderFactory
 from tocsin.telephony.hosts import HostPolicy
@@ -104,6 +108,7 @@ class Runtime:
             # Checked once now, so a wrong kind, setting or missing credential stops start-up
             # rather than the first page.
             factory.check(spec.kind, spec.settings, spec.credentials, context)
+        check_platform_caller_ids(platform, settings.caller_id, region=settings.default_region)
         return cls(
             settings=settings,
             database=Database(settings.database_url),

@@ -54,3 +54,16 @@ def test_an_account_without_a_caller_id_is_flagged_until_one_is_proven_and_chose
     after = client.get(page).text
     assert "has no caller ID chosen" not in after
     assert "+447400000002" in after
+
+
+def test_the_form_refuses_a_number_nobody_should_be_asked_to_call_back(
+    client: TestClient, runtime: Runtime
+) -> None:
+    """Issue 17, finding 14: a one-ring area code is never shown as a caller ID."""
+    home = owner_home(client, runtime, "ana@example.com")
+    page = f"{home}/caller-ids"
+    refused = submit(client, page, page, {"number": "+1 876 210 1234"})
+    assert refused.status_code == 422
+    assert "cannot be a caller ID" in refused.text
+    assert "one-ring" in refused.text
+    assert "+18762101234" not in client.get(page).text

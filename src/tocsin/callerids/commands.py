@@ -46,21 +46,7 @@ from tocsin.providers.models import (
     ProviderAccount,
 )
 from tocsin.restrictions.blocks import require_writable
-from tocsin.safety import PLATFORM_CONTEXT, ReasonCode, screen
-
-# A caller ID that is no line anybody could answer, or that would make a callback cost or
-# reach emergency services, is refused whoever proves it.
-_REFUSED = frozenset(
-    {
-        ReasonCode.EMERGENCY,
-        ReasonCode.PREMIUM_RATE,
-        ReasonCode.SHARED_COST,
-        ReasonCode.SHORT_CODE,
-        ReasonCode.TEST_NUMBER,
-        ReasonCode.INVALID,
-        ReasonCode.SANCTIONED,
-    }
-)
+from tocsin.safety import screen_caller_id
 
 
 def add_caller_id(
@@ -77,11 +63,13 @@ def add_caller_id(
     require_writable(session, org_id=org_id, actor=actor, now=now)
     org = session.get(Organization, org_id)
     home = org.home_region if org is not None else None
-    verdict = screen(number, region or home, PLATFORM_CONTEXT)
-    refused = [reason for reason in verdict.reasons if reason.code in _REFUSED]
-    if verdict.e164 is None or refused:
-        why = "; ".join(reason.message for reason in refused) or "this is not a phone number"
-        raise InvalidInput(f"this number cannot be a caller ID: {why}", code="caller_id_refused")
+    verdict = screen_caller_id(number, region or home)
+    if verdict.e164 is None or not verdict.allowed:
+        raise InvalidInput(
+            f"this number cannot be a caller ID: {verdict.summary()}",
+            code="caller_id_refused",
+            details={"field": "number", "reasons": verdict.reasons()},
+        )
     exists = session.scalar(
         select(CallerId.id).where(CallerId.org_id == org_id, CallerId.number == verdict.e164)
     )

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from tocsin.accounts.models import Organization
 from tocsin.audit import log as audit
 from tocsin.audit.actions import AuditAction
 from tocsin.core.actors import Actor
@@ -28,13 +29,17 @@ from tocsin.providers.caller_ids import choosable, unprove_through
 from tocsin.providers.models import CallerId, ProviderAccount
 from tocsin.providers.queries import get_account
 from tocsin.restrictions.blocks import require_writable
+from tocsin.safety import screen_caller_id
 from tocsin.telephony.factory import BuildContext, ProviderFactory
+from tocsin.telephony.setting_text import has_control_character
 
 
 def _clean_name(name: str) -> str:
     cleaned = " ".join(name.split())
-    if not cleaned or len(cleaned) > 200:
-        raise InvalidInput("name must be 1 to 200 characters", code="invalid_name")
+    if not cleaned or len(cleaned) > 200 or has_control_character(cleaned):
+        raise InvalidInput(
+            "name must be 1 to 200 characters, without control characters", code="invalid_name"
+        )
     return cleaned
 
 
@@ -134,6 +139,16 @@ def update_account(
     account = get_account(session, org_id=org_id, account_id=account_id)
     unproven: list[str] = []
     if settings is not None or credentials is not None:
+        new_credentials = (
+            credentials if credentials is not None else box.open(account.sealed_credentials)
+        )
+        # Checked as given (a `caller_id` setting included) before anything changes.
+        factory.check(
+            account.kind,
+            settings if settings is not None else account.settings,
+            new_credentials,
+            context,
+        )
         unproven = unprove_through(
             session,
             org_id=org_id,
@@ -154,14 +169,10 @@ def update_account(
         account.caller_id_id = choosable(
             session, org_id=org_id, caller_id_id=caller_id_id, account_id=account_id
         ).id
-    if settings is not None or credentials is not None:
-        new_settings = settings if settings is not None else account.settings
-        new_credentials = (
-            credentials if credentials is not None else box.open(account.sealed_credentials)
-        )
-        factory.check(account.kind, new_settings, new_credentials, context)
-        account.settings = new_settings
-        account.sealed_credentials = box.seal(new_credentials)
+    if settings is not None:
+        account.settings = settings
+    if credentials is not None:
+        account.sealed_credentials = box.seal(credentials)
     if name is not None:
         account.name = _clean_name(name)
     if priority is not None:
@@ -226,6 +237,7 @@ def _caller_choice(
     settings = dict(settings)
     named = settings.pop("caller_id", None)
     if named is not None and str(named) not in ("", "anonymous"):
+        _check_shown(session, org_id, str(named))
         found = session.scalar(
             select(CallerId).where(CallerId.org_id == org_id, CallerId.number == str(named))
         )
@@ -245,6 +257,19 @@ def _caller_choice(
         return settings, wanted
     chosen = choosable(session, org_id=org_id, caller_id_id=wanted, account_id=account_id)
     return settings, chosen.id
+
+
+def _check_shown(session: Session, org_id: str, number: str) -> None:
+    """A `caller_id` setting the safety net forbids to show is refused as such, before it is
+    looked up among the organization's caller IDs (where it could never be)."""
+    org = session.get(Organization, org_id)
+    verdict = screen_caller_id(number, org.home_region if org is not None else None)
+    if not verdict.allowed:
+        raise InvalidInput(
+            f"settings.caller_id: {number} cannot be a caller ID: {verdict.summary()}",
+            code="caller_id_refused",
+            details={"field": "settings.caller_id", "reasons": verdict.reasons()},
+        )
 
 
 def _flush_priority(session: Session, priority: int) -> None:

@@ -18,6 +18,11 @@ A credential value `env:NAME` is read from the environment and `file:/path` from
 surrounding whitespace stripped), so secrets need not sit in the file or in `ps` output. A
 secret that cannot be read stops start-up with a message naming it.
 
+The platform's number (`TOCSIN_CALLER_ID`) and a trunk's own `caller_id` are checked at start-up
+as an organization's caller IDs are when added (`check_platform_caller_ids`): no emergency,
+premium-rate, service, sanctioned or high-risk number is ever shown; a placeholder or
+"anonymous" may be.
+
 The simulator calls nobody, so it is used only when named, and never next to a real provider:
 a made-up keypress must not end a page that a real call could have delivered.
 """
@@ -34,6 +39,8 @@ from pathlib import Path
 from typing import Any
 
 from tocsin.core.errors import InvalidInput
+from tocsin.safety import screen_caller_id
+from tocsin.telephony.setting_text import has_control_character
 
 SIMULATOR = "simulator"
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
@@ -164,3 +171,30 @@ def configured_providers(
         else p
         for p in found
     )
+
+
+def check_platform_caller_ids(
+    platform: tuple[PlatformProvider, ...], caller_id: str, *, region: str
+) -> None:
+    """PlatformProviderError unless the platform's number and each provider's own
+    `caller_id` setting may be shown; a national number is read in `region`."""
+    shown = [("TOCSIN_CALLER_ID", caller_id)] + [
+        (f"provider {p.name} settings.caller_id", str(p.settings["caller_id"]))
+        for p in platform
+        if p.settings.get("caller_id")
+    ]
+    for where, number in shown:
+        if has_control_character(number):
+            raise PlatformProviderError(
+                f"{where}: must be text on one line, without line breaks or other control "
+                "characters",
+                code="control_character",
+                details={"field": where},
+            )
+        verdict = screen_caller_id(number, region, must_be_line=False)
+        if not verdict.allowed:
+            raise PlatformProviderError(
+                f"{where}: {number} cannot be a caller ID: {verdict.summary()}",
+                code="caller_id_refused",
+                details={"field": where, "reasons": verdict.reasons()},
+            )

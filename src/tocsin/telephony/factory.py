@@ -5,10 +5,12 @@ by kind with what an organization (or the server's configuration) stored. A buil
 settings and raises ProviderConfigError naming what is wrong, without any network access, so a
 bad configuration is refused when it is saved rather than when a call is due.
 
-`check` is what saving an account runs: the build, then the kind's own checks for saving,
-which may look a host up (an organization's hosts must be public, `telephony.hosts`) and are
-stricter than what a build of a stored account accepts (an old row is still built, and what
-it may no longer do is left out when a call is placed).
+`check` is what saving an account (and starting with the operator's providers) runs: no line
+break in any setting or credential (`telephony.setting_text`, before anything reads them),
+the build, then the kind's own checks for saving, which may look a host up (an
+organization's hosts must be public, `telephony.hosts`) and are stricter than what a build of
+a stored account accepts (an old row is still built, and what it may no longer do is left out
+when a call is placed).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from tocsin.core.clock import Clock
 from tocsin.core.errors import InvalidInput
 from tocsin.telephony.base import Provider
 from tocsin.telephony.hosts import HostPolicy
+from tocsin.telephony.setting_text import MAX_DEPTH, field_with_control_character
 from tocsin.telephony.simulator import SimulatorProvider, check_behaviour
 
 
@@ -42,6 +45,15 @@ class BuildContext:
 Builder = Callable[[Mapping[str, Any], Mapping[str, Any], BuildContext], Provider]
 # A kind's checks for saving an account, after it was built: raise ProviderConfigError.
 Check = Callable[[Mapping[str, Any], BuildContext], None]
+
+
+@dataclass(frozen=True)
+class TextRules:
+    """Fields ("settings.x", "credentials.x") of a kind that may hold line breaks (a PEM
+    key), and those it checks by a stricter rule of its own (`telephony.setting_text`)."""
+
+    multiline: frozenset[str] = frozenset()
+    own_rule: frozenset[str] = frozenset()
 
 
 def _build_simulator(
@@ -66,11 +78,20 @@ class ProviderFactory:
     def __init__(self) -> None:
         self._builders: dict[str, Builder] = {"simulator": _build_simulator}
         self._checks: dict[str, Check] = {}
+        self._text_rules: dict[str, TextRules] = {}
 
-    def register(self, kind: str, builder: Builder, check: Check | None = None) -> None:
+    def register(
+        self,
+        kind: str,
+        builder: Builder,
+        check: Check | None = None,
+        text_rules: TextRules | None = None,
+    ) -> None:
         self._builders[kind] = builder
         if check is not None:
             self._checks[kind] = check
+        if text_rules is not None:
+            self._text_rules[kind] = text_rules
 
     @property
     def kinds(self) -> list[str]:
@@ -98,7 +119,19 @@ class ProviderFactory:
         credentials: Mapping[str, Any],
         context: BuildContext,
     ) -> None:
-        """What may be saved: it builds, and the kind's checks for saving pass."""
+        """What may be saved: every string one line, it builds, and the kind's checks for
+        saving pass."""
+        rules = self._text_rules.get(kind, TextRules())
+        field = field_with_control_character(
+            settings, credentials, multiline=rules.multiline, own_rule=rules.own_rule
+        )
+        if field is not None:
+            raise ProviderConfigError(
+                f"{kind} {field}: must be text on one line, without line breaks or other "
+                f"control characters, in tables nested at most {MAX_DEPTH} deep",
+                code="control_character",
+                details={"field": field},
+            )
         self.build(kind, settings, credentials, context)
         check = self._checks.get(kind)
         if check is not None:

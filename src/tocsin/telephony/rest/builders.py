@@ -35,7 +35,7 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
 from tocsin.telephony.base import Provider
-from tocsin.telephony.factory import BuildContext, ProviderConfigError, ProviderFactory
+from tocsin.telephony.factory import BuildContext, ProviderConfigError, ProviderFactory, TextRules
 from tocsin.telephony.hosts import HostPolicy, PublicHostsTransport
 from tocsin.telephony.rest.plivo import PlivoConfig, PlivoProvider
 from tocsin.telephony.rest.telnyx import TelnyxConfig, TelnyxProvider
@@ -192,4 +192,6 @@ def register_rest_providers(factory: ProviderFactory) -> None:
     factory.register("twilio", build_twilio, check_api_base_url)
     factory.register("plivo", build_plivo, check_api_base_url)
     factory.register("telnyx", build_telnyx, check_api_base_url)
-    factory.register("vonage", build_vonage, check_api_base_url)
+    # A PEM key is lines of base64; it only signs tokens and never reaches a header itself.
+    pem = TextRules(multiline=frozenset({"credentials.private_key"}))
+    factory.register("vonage", build_vonage, check_api_base_url, pem)

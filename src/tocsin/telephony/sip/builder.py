@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from tocsin.telephony.base import Provider
-from tocsin.telephony.factory import BuildContext, ProviderConfigError, ProviderFactory
+from tocsin.telephony.factory import BuildContext, ProviderConfigError, ProviderFactory, TextRules
 from tocsin.telephony.sip import headers
 from tocsin.telephony.sip.config import SipTrunkConfig
 from tocsin.telephony.sip.provider import SipTrunkProvider
@@ -99,4 +99,6 @@ def check_sip(settings: Mapping[str, Any], context: BuildContext) -> None:
 
 
 def register_sip_provider(factory: ProviderFactory) -> None:
-    factory.register("sip", build_sip, check_sip)
+    # Extra headers have a rule of their own (`sip.headers`: printable ASCII, X- names).
+    text_rules = TextRules(own_rule=frozenset({"settings.extra_headers"}))
+    factory.register("sip", build_sip, check_sip, text_rules)
