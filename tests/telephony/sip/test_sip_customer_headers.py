@@ -16,10 +16,13 @@ from fastapi.testclient import TestClient
 from tests import rows, seeded
 from tests.factories import ok
 from tests.telephony.sip.sipp import HOST, requires_sipp, sipp_uas
+from tocsin.core.clock import SystemClock
 from tocsin.providers.models import ProviderAccount
 from tocsin.runtime import Runtime
 from tocsin.telephony.base import CallRequest
+from tocsin.telephony.factory import BuildContext, ProviderConfigError, ProviderFactory
 from tocsin.telephony.hosts import HostPolicy
+from tocsin.telephony.sip.builder import register_sip_provider
 from tocsin.telephony.sip.config import SipTrunkConfig
 from tocsin.telephony.sip.dialog import Dialog
 
@@ -173,3 +176,22 @@ def test_the_operators_trunk_keeps_the_headers_its_carrier_requires() -> None:
     assert identity_sent(operators) == extra["Identity"]
     customers = SipTrunkConfig(host="trunk.example", extra_headers=extra, hosts=HostPolicy())
     assert identity_sent(customers) is None
+
+
+def test_the_operators_trunk_with_an_identity_header_passes_the_start_up_check() -> None:
+    """The check run at start-up on the operator's providers (no host policy) refused the
+    Identity header the build keeps, so such a trunk could not start at all; a customer's
+    account is still refused it, and a line break is refused in either."""
+    factory = ProviderFactory()
+    register_sip_provider(factory)
+    extra = {"Identity": "eyJhbGciOiJFUzI1NiJ9.signed;info=<https://cert.example/a.pem>"}
+    settings = {"host": "trunk.example", "extra_headers": extra}
+    operators = BuildContext(SystemClock(), Path("."), "http://127.0.0.1", hosts=None)
+    factory.check("sip", settings, {}, operators)
+    customers = BuildContext(SystemClock(), Path("."), "http://127.0.0.1", hosts=HostPolicy())
+    with pytest.raises(ProviderConfigError) as refused:
+        factory.check("sip", settings, {}, customers)
+    assert refused.value.code == "sip_header_not_allowed"
+    broken = {"host": "trunk.example", "extra_headers": {"Identity": "a\r\nVia: evil"}}
+    with pytest.raises(ProviderConfigError):
+        factory.check("sip", broken, {}, operators)

@@ -79,16 +79,19 @@ def build_sip(
 
 
 def check_sip(settings: Mapping[str, Any], context: BuildContext) -> None:
-    """Before an account is saved: every extra header allowed, and the host allowed by the
-    context's host policy (looked up now)."""
+    """Before an account is saved (or, for the operator's, at start-up): every extra header
+    allowed, and the host allowed by the context's host policy (looked up now)."""
     extra = settings.get("extra_headers", {})
     if len(extra) > headers.MAX_HEADERS:
         raise ProviderConfigError(
             f"sip settings: at most {headers.MAX_HEADERS} extra_headers",
             code="sip_header_not_allowed",
         )
+    # The operator's own trunk may carry identity headers its carrier requires (the build
+    # keeps them too); it is held only to one line per header.
+    rule = headers.refusal if context.hosts is not None else headers.malformation
     for name, value in extra.items():
-        why = headers.refusal(str(name), value)
+        why = rule(str(name), value)
         if why is not None:
             raise ProviderConfigError(
                 f"sip settings: {why}", code="sip_header_not_allowed", details={"header": name}

@@ -43,11 +43,24 @@ def check_well_formed(name: str, value: str) -> None:
         raise MalformedHeader(name)
 
 
+def malformation(name: str, value: object) -> str | None:
+    """Why `name: value` would not stay one well-formed header line; None when it would."""
+    if not _TOKEN.fullmatch(name) or len(name) > MAX_NAME:
+        return f"extra header name {name!r} must be a SIP token of at most {MAX_NAME} characters"
+    if not isinstance(value, str) or not _PRINTABLE.fullmatch(value) or len(value) > MAX_VALUE:
+        return (
+            f"extra header {name}: the value must be text of at most {MAX_VALUE} printable"
+            " ASCII characters, without line breaks"
+        )
+    return None
+
+
 def refusal(name: str, value: object) -> str | None:
     """Why `name: value` may not go on an INVITE, in words that name the header; None when
     it may."""
-    if not _TOKEN.fullmatch(name) or len(name) > MAX_NAME:
-        return f"extra header name {name!r} must be a SIP token of at most {MAX_NAME} characters"
+    malformed = malformation(name, value)
+    if malformed is not None:
+        return malformed
     lowered = name.lower()
     if not lowered.startswith("x-") or len(name) == 2:
         return (
@@ -56,11 +69,6 @@ def refusal(name: str, value: object) -> str | None:
         )
     if lowered.startswith("x-tocsin-"):
         return f"extra header {name} is not allowed: X-Tocsin- headers are Tocsin's own"
-    if not isinstance(value, str) or not _PRINTABLE.fullmatch(value) or len(value) > MAX_VALUE:
-        return (
-            f"extra header {name}: the value must be text of at most {MAX_VALUE} printable"
-            " ASCII characters, without line breaks"
-        )
     return None
 
 
