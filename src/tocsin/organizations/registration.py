@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from sqlalchemy.orm import Session
 
 from tocsin.accounts import email_addresses, service, totp
 from tocsin.accounts.models import Organization, Role, User, WebSession
+from tocsin.accounts.tokens import REFRESH, TokenCodec
 from tocsin.audit import log as audit
 from tocsin.audit.actions import AuditAction
 from tocsin.core.actors import Actor
@@ -181,6 +182,34 @@ def disable_second_step(
     totp.check(user, code, box=context.totp_box, now=now)
     totp.disable(user)
     _record_user(session, actor, AuditAction.USER_MFA_DISABLED, user.id, now)
+
+
+def refresh(
+    session: Session,
+    *,
+    token: str,
+    codec: TokenCodec,
+    now: datetime,
+    access_lifetime: timedelta,
+    refresh_lifetime: timedelta,
+) -> service.TokenPair:
+    """Trade a refresh token for a new pair (`service.rotate_refresh_token`), unless its person
+    is suspended or terminated: a suspension keeps them out of the API for as long as it
+    lasts, not only until their access token expires."""
+    pair = service.rotate_refresh_token(
+        session,
+        token=token,
+        codec=codec,
+        now=now,
+        access_lifetime=access_lifetime,
+        refresh_lifetime=refresh_lifetime,
+    )
+    # Checked after the rotation, so that a stolen token used again is still found out.
+    user_id = codec.decode(token, expected_type=REFRESH, now=now).subject
+    block = user_block(session, user_id=user_id, now=now)
+    if block is not None:
+        raise block.refusal()
+    return pair
 
 
 def revoke_reused_refresh_tokens(

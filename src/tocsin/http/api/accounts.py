@@ -148,7 +148,7 @@ def refresh(
     now = runtime.clock.now()
     try:
         with runtime.database.write() as session:
-            pair = service.rotate_refresh_token(
+            pair = registration.refresh(
                 session,
                 token=body.refresh_token,
                 codec=runtime.tokens,
@@ -167,6 +167,7 @@ def refresh(
 
 @router.post("/auth/logout", status_code=204, tags=["auth"])
 def logout(body: RefreshIn, runtime: Runtime = Depends(get_runtime)) -> None:
+    """End this sign-in: its refresh tokens, and the access tokens issued with them, at once."""
     with runtime.database.write() as session:
         service.logout(
             session, token=body.refresh_token, codec=runtime.tokens, now=runtime.clock.now()
