@@ -14,7 +14,7 @@ from tocsin.accounts.tokens import REFRESH, TokenCodec
 from tocsin.audit import log as audit
 from tocsin.audit.actions import AuditAction
 from tocsin.core.actors import Actor
-from tocsin.core.errors import Forbidden
+from tocsin.core.errors import Forbidden, Unauthorized
 from tocsin.core.ratelimit import Limits, RateLimiter
 from tocsin.core.secretbox import SecretBox
 from tocsin.documents import commands as documents
@@ -130,7 +130,7 @@ def sign_in(
     if block is not None:
         raise block.refusal()
     if not defer_second_step:
-        totp.check(user, totp_code, box=context.totp_box, now=now)
+        totp.check(session, user, totp_code, box=context.totp_box, now=now)
     audit.record(
         session,
         actor=Actor("user", user.id, ip_address),
@@ -153,7 +153,7 @@ def pass_second_step(
 ) -> None:
     """The authenticator code that completes a dashboard sign-in."""
     user = service.get_user(session, web_session.user_id)
-    totp.check(user, code, box=context.totp_box, now=now)
+    totp.check(session, user, code, box=context.totp_box, now=now)
     web_session.mfa_passed = True
     _record_user(session, actor, AuditAction.USER_MFA_PASSED, user.id, now)
 
@@ -167,11 +167,30 @@ def enable_second_step(
     code: str,
     actor: Actor,
     now: datetime,
+    current_code: str | None = None,
 ) -> None:
-    """Turn the authenticator on; the code proves the app holds `secret`."""
+    """Turn the authenticator on; the code proves the app holds `secret`. Replacing one that
+    is on takes `current_code` from it: a session alone, perhaps another's, may not swap in an
+    authenticator of its own."""
     user = service.get_user(session, user_id)
+    replacing = totp.is_on(user)
+    if replacing:
+        if not current_code:
+            raise Unauthorized(
+                "two-step sign-in is on: replacing the authenticator takes a current code from it",
+                code="mfa_required",
+            )
+        totp.check(session, user, current_code, box=context.totp_box, now=now)
     totp.enable(user, secret=secret, code=code, box=context.totp_box, now=now)
-    _record_user(session, actor, AuditAction.USER_MFA_ENABLED, user.id, now)
+    audit.record(
+        session,
+        actor=actor,
+        action=AuditAction.USER_MFA_ENABLED,
+        at=now,
+        target_type="user",
+        target_id=user.id,
+        details={"replaced": True} if replacing else None,
+    )
 
 
 def disable_second_step(
@@ -179,7 +198,7 @@ def disable_second_step(
 ) -> None:
     """Turn the authenticator off, which takes a current code from it."""
     user = service.get_user(session, user_id)
-    totp.check(user, code, box=context.totp_box, now=now)
+    totp.check(session, user, code, box=context.totp_box, now=now)
     totp.disable(user)
     _record_user(session, actor, AuditAction.USER_MFA_DISABLED, user.id, now)
 

@@ -246,17 +246,20 @@ def change_mfa(
                     user_id=viewer.user_id,
                     secret=text(form, "secret"),
                     code=text(form, "code"),
+                    current_code=text(form, "current_code") or None,
                     actor=viewer.actor,
                     now=now,
                 )
     except TocsinError as error:
+        with runtime.database.read() as db:
+            enabled = accounts.get_user(db, viewer.user_id).totp_enabled_at is not None
         secret = text(form, "secret") or totp.new_secret()
         uri = totp.provisioning_uri(secret, viewer.email)
         return render(
             request,
             "account.html",
             {
-                "mfa_enabled": text(form, "action") == "disable",
+                "mfa_enabled": enabled,
                 "secret": secret,
                 "qr": _qr_svg(uri),
                 "uri": uri,
