@@ -117,7 +117,6 @@ def login(
     runtime: Runtime = Depends(get_runtime),
 ) -> TokensOut:
     now = runtime.clock.now()
-    registration.limit_sign_in(runtime, email=body.email, ip_address=request_ip)
     with runtime.database.write() as session:
         user = registration.sign_in(
             session,
