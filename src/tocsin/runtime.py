@@ -219,6 +219,8 @@ def build_rate_limiter(settings: Settings) -> RateLimiter:
         Limits.INGEST_ENDPOINT: settings.rate_limit_ingest_per_endpoint,
         Limits.INGEST_FAILURES: settings.rate_limit_ingest_failures,
         Limits.LOGIN: settings.rate_limit_login,
+        Limits.LOGIN_ACCOUNT_ADDRESS: settings.rate_limit_login_account_address,
+        Limits.LOGIN_ACCOUNT: settings.rate_limit_login_account,
         Limits.SIGNUP: settings.rate_limit_signup,
         Limits.VERIFICATION: settings.rate_limit_verification,
         Limits.VERIFICATION_ORG: settings.rate_limit_verification_org,

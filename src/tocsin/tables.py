@@ -7,6 +7,8 @@ from tocsin.accounts.models import (
     Membership,
     Organization,
     RefreshToken,
+    RevokedAccessToken,
+    SignInAddress,
     User,
     WebSession,
 )
@@ -76,6 +78,8 @@ __all__ = [
     "ProviderAccount",
     "RefreshToken",
     "RefundRequest",
+    "RevokedAccessToken",
+    "SignInAddress",
     "SmsKeyword",
     "SmsStop",
     "Subscription",

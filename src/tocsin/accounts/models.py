@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, String, Text, false
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tocsin.db.base import Base, JSONText, UTCDateTime
@@ -50,6 +50,9 @@ class User(Base):
     # Two-step sign-in: the TOTP secret, sealed with the instance secret; set once confirmed.
     totp_secret_sealed: Mapped[str | None] = mapped_column(Text, default=None)
     totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # The 30-second step of the last code accepted: codes of that step and earlier ones are
+    # refused, so a code works once (accounts/totp.py).
+    totp_last_step: Mapped[int | None] = mapped_column(Integer, default=None)
     # When the owner of `email` proved it by following a link mailed to it; cleared when the
     # address changes (accounts/email_addresses.py).
     email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
@@ -147,6 +150,35 @@ class RefreshToken(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # The access token issued with this refresh token, so revoking the family can end it too
+    # (accounts/revocations.py).
+    access_token_id: Mapped[str | None] = mapped_column(String(40), default=None)
+    access_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+
+class RevokedAccessToken(Base):
+    """An access token ended before its expiry (logout, a stolen refresh token, a
+    termination); kept until that expiry, then swept (accounts/revocations.py)."""
+
+    __tablename__ = "revoked_access_tokens"
+
+    token_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class SignInAddress(Base):
+    """Where an account signed in from, all the way (password and, when on, a code): the
+    known addresses that the account-wide sign-in limit spares (accounts/sign_in_addresses.py).
+    An IPv6 address is kept as its /64 network."""
+
+    __tablename__ = "sign_in_addresses"
+
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    address: Mapped[str] = mapped_column(String(64), primary_key=True)
+    first_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class EmailVerification(Base):
@@ -170,8 +202,10 @@ __all__ = [
     "Membership",
     "Organization",
     "RefreshToken",
+    "RevokedAccessToken",
     "Role",
     "Scope",
+    "SignInAddress",
     "User",
 ]
 

@@ -12,7 +12,7 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from tocsin.accounts import passwords
+from tocsin.accounts import passwords, revocations
 from tocsin.accounts.models import (
     SELF_HOSTED,
     ApiKey,
@@ -531,18 +531,21 @@ def issue_tokens(
     refresh_lifetime: timedelta,
     family_id: str | None = None,
 ) -> TokenPair:
+    access_id = new_id("at")
     refresh_row = RefreshToken(
         id=new_id("rt"),
         family_id=family_id or new_id("fam"),
         user_id=user_id,
         created_at=now,
         expires_at=now + refresh_lifetime,
+        access_token_id=access_id,
+        access_expires_at=now + access_lifetime,
     )
     session.add(refresh_row)
     access = codec.encode(
         subject=user_id,
         token_type=ACCESS,
-        token_id=new_id("at"),
+        token_id=access_id,
         issued_at=now,
         lifetime=access_lifetime,
     )
@@ -597,6 +600,8 @@ def rotate_refresh_token(
 
 
 def revoke_token_family(session: Session, *, family_id: str, now: datetime) -> None:
+    """End the family's refresh tokens and the access tokens issued with them."""
+    revocations.revoke_of_families(session, family_ids=[family_id], now=now)
     session.execute(
         update(RefreshToken)
         .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
@@ -613,9 +618,11 @@ def logout(session: Session, *, token: str, codec: TokenCodec, now: datetime) ->
 
 
 def revoke_refresh_tokens_of(session: Session, *, user_ids: list[str], now: datetime) -> int:
-    """End every refresh token of these users: they must sign in again."""
+    """End every refresh token of these users, and their access tokens: they must sign in
+    again."""
     if not user_ids:
         return 0
+    revocations.revoke_of_users(session, user_ids=user_ids, now=now)
     result = session.execute(
         update(RefreshToken)
         .where(RefreshToken.user_id.in_(user_ids), RefreshToken.revoked_at.is_(None))

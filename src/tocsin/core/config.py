@@ -112,7 +112,13 @@ class Settings(BaseSettings):
     rate_limit_ingest_per_endpoint: str = "600/minute"
     # Failed webhook authentication, per client address: guessing keys gets slow fast.
     rate_limit_ingest_failures: str = "30/minute"
+    # Sign-in (docs/security.md): every attempt per client address, whatever the account;
+    # wrong passwords and codes per account from one address; and wrong ones per account from
+    # every address but those it signed in from before. The last is above the second, so one
+    # address alone never fills it.
     rate_limit_login: str = "10/minute;50/hour"
+    rate_limit_login_account_address: str = "5/minute;20/hour"
+    rate_limit_login_account: str = "30/minute;100/hour"
     rate_limit_signup: str = "20/hour"
     # Verification codes per person (a user, or whoever created the API key) and per
     # organization, on top of each plan's daily budget of codes (docs/trust.md).
@@ -196,6 +202,8 @@ class Settings(BaseSettings):
         "rate_limit_ingest_per_endpoint",
         "rate_limit_ingest_failures",
         "rate_limit_login",
+        "rate_limit_login_account_address",
+        "rate_limit_login_account",
         "rate_limit_signup",
         "rate_limit_verification",
         "rate_limit_verification_org",

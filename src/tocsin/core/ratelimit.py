@@ -137,7 +137,11 @@ class Limits:
     INGEST_KEY = "ingest_key"
     INGEST_ENDPOINT = "ingest_endpoint"
     INGEST_FAILURES = "ingest_failures"
+    # Sign-in attempts per client address; wrong passwords and codes per account and address,
+    # and per account (accounts/sign_in_limits.py).
     LOGIN = "login"
+    LOGIN_ACCOUNT_ADDRESS = "login_account_address"
+    LOGIN_ACCOUNT = "login_account"
     SIGNUP = "signup"
     # Verification codes, per person (a user, or the user who created the asking API key)
     # and per organization: never per key, since keys cost nothing to make.

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from sqlalchemy.orm import Session
 
-from tocsin.accounts import email_addresses, service, totp
+from tocsin.accounts import email_addresses, service, sign_in_addresses, sign_in_limits, totp
 from tocsin.accounts.models import Organization, Role, User, WebSession
+from tocsin.accounts.tokens import REFRESH, TokenCodec
 from tocsin.audit import log as audit
 from tocsin.audit.actions import AuditAction
 from tocsin.core.actors import Actor
-from tocsin.core.errors import Forbidden
-from tocsin.core.ratelimit import Limits, RateLimiter
+from tocsin.core.errors import Forbidden, Unauthorized
+from tocsin.core.ratelimit import RateLimiter
 from tocsin.core.secretbox import SecretBox
 from tocsin.documents import commands as documents
 from tocsin.organizations import commands
@@ -104,13 +105,6 @@ def register(
     return Registered(user, org, role)
 
 
-def limit_sign_in(context: Context, *, email: str, ip_address: str | None) -> None:
-    """Count the attempt before the password hash, which is what a flood would be after."""
-    limiter = context.rate_limiter
-    limiter.hit(Limits.LOGIN, "ip", ip_address or "-", what="sign-in attempts")
-    limiter.hit(Limits.LOGIN, "email", email.strip().lower(), what="sign-in attempts")
-
-
 def sign_in(
     session: Session,
     context: Context,
@@ -123,13 +117,23 @@ def sign_in(
     defer_second_step: bool = False,
 ) -> User:
     """The user whose password (and, when on, authenticator code) this is. With
-    `defer_second_step`, the code is asked for afterwards (the web's second page)."""
-    user = service.authenticate(session, email=email, password=password, now=now)
+    `defer_second_step`, the code is asked for afterwards (the web's second page).
+
+    Attempts and wrong guesses are limited per address and per account without locking the
+    owner out (accounts/sign_in_limits.py); a sign-in that is complete makes its address
+    known to the account."""
+    attempt = sign_in_limits.password_attempt(
+        session, context.rate_limiter, email=email, ip_address=ip_address, now=now
+    )
+    with attempt.guessing():
+        user = service.authenticate(session, email=email, password=password, now=now)
     block = user_block(session, user_id=user.id, now=now)
     if block is not None:
         raise block.refusal()
-    if not defer_second_step:
-        totp.check(user, totp_code, box=context.totp_box, now=now)
+    if not (defer_second_step and totp.is_on(user)):
+        with attempt.guessing():
+            totp.check(session, user, totp_code, box=context.totp_box, now=now)
+        _arrived(session, attempt, user_id=user.id, now=now)
     audit.record(
         session,
         actor=Actor("user", user.id, ip_address),
@@ -152,9 +156,17 @@ def pass_second_step(
 ) -> None:
     """The authenticator code that completes a dashboard sign-in."""
     user = service.get_user(session, web_session.user_id)
-    totp.check(user, code, box=context.totp_box, now=now)
+    attempt = _check_code(session, context, user=user, code=code, actor=actor, now=now)
     web_session.mfa_passed = True
+    _arrived(session, attempt, user_id=user.id, now=now)
     _record_user(session, actor, AuditAction.USER_MFA_PASSED, user.id, now)
+
+
+def _arrived(
+    session: Session, attempt: sign_in_limits.Attempt, *, user_id: str, now: datetime
+) -> None:
+    sign_in_addresses.remember(session, user_id=user_id, address=attempt.address, now=now)
+    attempt.succeeded()
 
 
 def enable_second_step(
@@ -166,11 +178,30 @@ def enable_second_step(
     code: str,
     actor: Actor,
     now: datetime,
+    current_code: str | None = None,
 ) -> None:
-    """Turn the authenticator on; the code proves the app holds `secret`."""
+    """Turn the authenticator on; the code proves the app holds `secret`. Replacing one that
+    is on takes `current_code` from it: a session alone, perhaps another's, may not swap in an
+    authenticator of its own."""
     user = service.get_user(session, user_id)
+    replacing = totp.is_on(user)
+    if replacing:
+        if not current_code:
+            raise Unauthorized(
+                "two-step sign-in is on: replacing the authenticator takes a current code from it",
+                code="mfa_required",
+            )
+        _check_code(session, context, user=user, code=current_code, actor=actor, now=now)
     totp.enable(user, secret=secret, code=code, box=context.totp_box, now=now)
-    _record_user(session, actor, AuditAction.USER_MFA_ENABLED, user.id, now)
+    audit.record(
+        session,
+        actor=actor,
+        action=AuditAction.USER_MFA_ENABLED,
+        at=now,
+        target_type="user",
+        target_id=user.id,
+        details={"replaced": True} if replacing else None,
+    )
 
 
 def disable_second_step(
@@ -178,9 +209,49 @@ def disable_second_step(
 ) -> None:
     """Turn the authenticator off, which takes a current code from it."""
     user = service.get_user(session, user_id)
-    totp.check(user, code, box=context.totp_box, now=now)
+    _check_code(session, context, user=user, code=code, actor=actor, now=now)
     totp.disable(user)
     _record_user(session, actor, AuditAction.USER_MFA_DISABLED, user.id, now)
+
+
+def _check_code(
+    session: Session, context: Context, *, user: User, code: str, actor: Actor, now: datetime
+) -> sign_in_limits.Attempt:
+    """A code from the user's authenticator, used up, and limited as sign-in codes are."""
+    attempt = sign_in_limits.code_attempt(
+        session, context.rate_limiter, user=user, ip_address=actor.ip_address, now=now
+    )
+    with attempt.guessing():
+        totp.check(session, user, code, box=context.totp_box, now=now)
+    return attempt
+
+
+def refresh(
+    session: Session,
+    *,
+    token: str,
+    codec: TokenCodec,
+    now: datetime,
+    access_lifetime: timedelta,
+    refresh_lifetime: timedelta,
+) -> service.TokenPair:
+    """Trade a refresh token for a new pair (`service.rotate_refresh_token`), unless its person
+    is suspended or terminated: a suspension keeps them out of the API for as long as it
+    lasts, not only until their access token expires."""
+    pair = service.rotate_refresh_token(
+        session,
+        token=token,
+        codec=codec,
+        now=now,
+        access_lifetime=access_lifetime,
+        refresh_lifetime=refresh_lifetime,
+    )
+    # Checked after the rotation, so that a stolen token used again is still found out.
+    user_id = codec.decode(token, expected_type=REFRESH, now=now).subject
+    block = user_block(session, user_id=user_id, now=now)
+    if block is not None:
+        raise block.refusal()
+    return pair
 
 
 def revoke_reused_refresh_tokens(

@@ -117,7 +117,6 @@ def login(
     runtime: Runtime = Depends(get_runtime),
 ) -> TokensOut:
     now = runtime.clock.now()
-    registration.limit_sign_in(runtime, email=body.email, ip_address=request_ip)
     with runtime.database.write() as session:
         user = registration.sign_in(
             session,
@@ -148,7 +147,7 @@ def refresh(
     now = runtime.clock.now()
     try:
         with runtime.database.write() as session:
-            pair = service.rotate_refresh_token(
+            pair = registration.refresh(
                 session,
                 token=body.refresh_token,
                 codec=runtime.tokens,
@@ -167,6 +166,7 @@ def refresh(
 
 @router.post("/auth/logout", status_code=204, tags=["auth"])
 def logout(body: RefreshIn, runtime: Runtime = Depends(get_runtime)) -> None:
+    """End this sign-in: its refresh tokens, and the access tokens issued with them, at once."""
     with runtime.database.write() as session:
         service.logout(
             session, token=body.refresh_token, codec=runtime.tokens, now=runtime.clock.now()

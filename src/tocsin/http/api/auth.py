@@ -12,6 +12,7 @@ import binascii
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from tocsin.accounts import revocations
 from tocsin.accounts.models import PLATFORM_ADMIN, ApiKey, Role, Scope
 from tocsin.accounts.service import find_api_key, get_user, membership_role
 from tocsin.accounts.tokens import ACCESS
@@ -106,6 +107,9 @@ def authenticate(
     block = user_block(session, user_id=user.id, now=runtime.clock.now())
     if block is not None:
         raise block.refusal()
+    # After the block: a suspended or terminated person is told so rather than signed out.
+    if revocations.is_revoked(session, claims.token_id):
+        raise Unauthorized("token was revoked", code="token_revoked")
     return Principal("user", user.id, platform_admin=user.platform_role == PLATFORM_ADMIN)
 
 

@@ -15,7 +15,7 @@ from tocsin.accounts.email_addresses import mail_is_on
 from tocsin.accounts.models import User
 from tocsin.core.actors import Actor
 from tocsin.core.errors import TocsinError, Unauthorized
-from tocsin.core.ratelimit import Limits
+from tocsin.core.ratelimit import Limits, RateLimited
 from tocsin.http.api.deps import client_ip
 from tocsin.http.web import sessions
 from tocsin.http.web.context import Viewer, current_session, signed_in, viewer_of
@@ -33,6 +33,13 @@ def _safe_next(value: str | None) -> str:
     if value and value.startswith("/") and not value.startswith("//"):
         return value
     return "/"
+
+
+def _retry_after(error: TocsinError, page: Response) -> Response:
+    """A page refusing a sign-in over its limit says when to try again, as the API does."""
+    if isinstance(error, RateLimited):
+        page.headers.update(error.headers())
+    return page
 
 
 def _start_session(
@@ -123,7 +130,6 @@ def login(request: Request, form: FormData = Depends(anonymous_form)) -> Respons
     email, next_url = text(form, "email"), _safe_next(text(form, "next"))
     ip = client_ip(request)
     try:
-        registration.limit_sign_in(runtime, email=email, ip_address=ip)
         with runtime.database.write() as db:
             user = registration.sign_in(
                 db,
@@ -137,11 +143,14 @@ def login(request: Request, form: FormData = Depends(anonymous_form)) -> Respons
             )
             needs_code = totp.secret_of(user, runtime.totp_box) is not None
     except TocsinError as error:
-        return anonymous_page(
-            request,
-            "login.html",
-            {"next": next_url, "values": {"email": email}, "error": error},
-            status_code=error.status_code,
+        return _retry_after(
+            error,
+            anonymous_page(
+                request,
+                "login.html",
+                {"next": next_url, "values": {"email": email}, "error": error},
+                status_code=error.status_code,
+            ),
         )
     if needs_code:
         return _start_session(
@@ -163,7 +172,6 @@ async def enter_code(request: Request) -> Response:
     runtime = viewer.runtime
     next_url = _safe_next(text(form, "next"))
     try:
-        runtime.rate_limiter.hit(Limits.LOGIN, "mfa", viewer.user_id, what="code attempts")
         with runtime.database.write() as db:
             row = current_session(request, runtime, db)
             if row is None:
@@ -177,11 +185,14 @@ async def enter_code(request: Request) -> Response:
                 now=runtime.clock.now(),
             )
     except TocsinError as error:
-        return render(
-            request,
-            "login_code.html",
-            {"next": next_url, "error": error},
-            status_code=error.status_code,
+        return _retry_after(
+            error,
+            render(
+                request,
+                "login_code.html",
+                {"next": next_url, "error": error},
+                status_code=error.status_code,
+            ),
         )
     return RedirectResponse(next_url, status_code=303)
 
@@ -246,22 +257,28 @@ def change_mfa(
                     user_id=viewer.user_id,
                     secret=text(form, "secret"),
                     code=text(form, "code"),
+                    current_code=text(form, "current_code") or None,
                     actor=viewer.actor,
                     now=now,
                 )
     except TocsinError as error:
+        with runtime.database.read() as db:
+            enabled = accounts.get_user(db, viewer.user_id).totp_enabled_at is not None
         secret = text(form, "secret") or totp.new_secret()
         uri = totp.provisioning_uri(secret, viewer.email)
-        return render(
-            request,
-            "account.html",
-            {
-                "mfa_enabled": text(form, "action") == "disable",
-                "secret": secret,
-                "qr": _qr_svg(uri),
-                "uri": uri,
-                "error": error,
-            },
-            status_code=error.status_code,
+        return _retry_after(
+            error,
+            render(
+                request,
+                "account.html",
+                {
+                    "mfa_enabled": enabled,
+                    "secret": secret,
+                    "qr": _qr_svg(uri),
+                    "uri": uri,
+                    "error": error,
+                },
+                status_code=error.status_code,
+            ),
         )
     return RedirectResponse("/account", status_code=303)
