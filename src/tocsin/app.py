@@ -25,6 +25,7 @@ from tocsin.http.api.public import router as public_router
 from tocsin.http.api.screening import router as screening_router
 from tocsin.http.api.trust import audit_router, security_router
 from tocsin.http.api.trust import router as do_not_call_router
+from tocsin.http.body_deadline import BodyDeadline
 from tocsin.http.callbacks import router as telephony_callbacks_router
 from tocsin.http.errors import install_error_handlers
 from tocsin.http.web.pages import install_web
@@ -56,6 +57,8 @@ def create_app(runtime: Runtime, *, run_worker: bool = False) -> FastAPI:
     )
     app.state.runtime = runtime
     install_error_handlers(app)
+    # Read per request from app.state, which tests point at runtimes of their own.
+    app.add_middleware(BodyDeadline, seconds=lambda: app.state.runtime.settings.body_read_seconds)
     routers = (
         ingest_router,
         accounts_router,

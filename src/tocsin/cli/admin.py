@@ -93,22 +93,18 @@ def serve(
     import uvicorn
 
     from tocsin.app import create_app
+    from tocsin.http.server import server_config
 
     runtime = open_runtime()
     settings = runtime.settings
     run_worker = settings.run_worker_in_serve if worker is None else worker
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     _say_how_calls_are_placed(runtime)
-    uvicorn.run(
-        create_app(runtime, run_worker=run_worker),
-        host=host or settings.host,
-        port=port or settings.port,
-        log_level="info",
-        access_log=False,
-        # The client address is Tocsin's to decide, from TOCSIN_TRUSTED_PROXIES alone: uvicorn
-        # would otherwise believe X-Forwarded-For from any local peer.
-        proxy_headers=False,
+    application = create_app(runtime, run_worker=run_worker)
+    config = server_config(
+        application, settings, host=host or settings.host, port=port or settings.port
     )
+    uvicorn.Server(config).run()
 
 
 @app.command("worker")

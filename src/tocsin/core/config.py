@@ -54,6 +54,15 @@ class Settings(BaseSettings):
     # What is stored with the alert is trimmed (formats/trim.py).
     max_payload_bytes: int = Field(default=1024 * 1024, ge=1024)
     max_spoken_characters: int = 600
+    # Slow clients (docs/security.md): a request's headers must arrive within
+    # header_read_seconds of its first byte (or of the connection opening), and its whole body
+    # within body_read_seconds of its headers, or the connection is closed (408). A sender of
+    # the largest body takes a fraction of a second on any real network; a client that trickles
+    # bytes to hold connections open does not. Past max_connections open connections, new
+    # requests are answered 503 at once.
+    header_read_seconds: float = Field(default=10.0, gt=0)
+    body_read_seconds: float = Field(default=30.0, gt=0)
+    max_connections: int = Field(default=500, ge=2)
 
     worker_concurrency: int = 8
     worker_poll_seconds: float = 0.5

@@ -73,6 +73,22 @@ class PayloadTooLarge(TocsinError):
     default_code = "payload_too_large"
 
 
+class RequestTimeout(TocsinError):
+    """The client did not send its whole request in time; the connection closes with the
+    answer, so whatever it still sends cannot hold the connection open."""
+
+    status_code = 408
+    default_code = "request_timeout"
+
+    def headers(self) -> dict[str, str] | None:
+        return {"Connection": "close"}
+
+
+class HeadersTooLarge(TocsinError):
+    status_code = 431
+    default_code = "headers_too_large"
+
+
 class Unavailable(TocsinError):
     status_code = 503
     default_code = "unavailable"
