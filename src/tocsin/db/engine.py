@@ -3,6 +3,10 @@
 SQLite gets WAL (readers never wait for the writer), a busy timeout, and `BEGIN IMMEDIATE` for
 write transactions: taking the write lock up front turns lock upgrades, which SQLite can only
 fail with SQLITE_BUSY, into an orderly wait. Read transactions stay deferred.
+
+No database error carries a value into a log (issue 17, finding 15): engines hide statements'
+parameters (alert bodies, e-mail addresses, token digests), and PostgreSQL's DETAIL, which
+quotes the offending row ("Key (email)=(...) already exists"), is dropped from the message.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from contextlib import contextmanager
 from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import Connection, ExceptionContext, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from tocsin.core.errors import TocsinError
@@ -44,10 +48,14 @@ class Database:
         self.url = normalise_url(url)
         self.is_sqlite = self.url.startswith("sqlite")
         self.is_postgres = self.url.startswith("postgresql")
-        kwargs: dict[str, Any] = {"pool_pre_ping": self.is_postgres}
+        # SQLAlchemy prints a failed statement's parameters in the exception's message, which
+        # every traceback logs; the statement alone says what failed ("Hiding Parameters",
+        # create_engine(hide_parameters=True), in SQLAlchemy's engine documentation).
+        kwargs: dict[str, Any] = {"pool_pre_ping": self.is_postgres, "hide_parameters": True}
         if self.is_postgres:
             kwargs.update(pool_size=pool_size, max_overflow=pool_size)
         self.engine: Engine = create_engine(self.url, **kwargs)
+        event.listen(self.engine, "handle_error", _drop_quoted_values)
         if self.is_sqlite:
             _configure_sqlite(self.engine)
         # The same pool; on SQLite its transactions begin with BEGIN IMMEDIATE.
@@ -100,6 +108,23 @@ class Database:
         if self._write_thread is not None:
             self._write_thread.shutdown(wait=True)
         self.engine.dispose()
+
+
+def _drop_quoted_values(context: ExceptionContext) -> None:
+    """Keep only the primary message of a PostgreSQL error, in the driver's exception and in
+    SQLAlchemy's wrapper (whose message was made from it already): DETAIL, HINT and CONTEXT
+    may quote the values of a row. The fields stay readable (`orig.diag`, `orig.sqlstate`).
+    SQLite's messages name the constraint and never a value."""
+    original = context.original_exception
+    diag = getattr(original, "diag", None)
+    primary = getattr(diag, "message_primary", None)
+    if not primary:
+        return
+    original.args = (primary,)
+    wrapper = context.sqlalchemy_exception
+    if wrapper is not None:
+        kind = type(original)
+        wrapper.args = (f"({kind.__module__}.{kind.__name__}) {primary}", *wrapper.args[1:])
 
 
 def _configure_sqlite(engine: Engine) -> None:
