@@ -138,6 +138,7 @@ def database_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -
         template: Path = request.getfixturevalue("sqlite_template")
         path = tmp_path / "tocsin.db"
         shutil.copyfile(template, path)
+        path.chmod(0o600)  # as Tocsin makes its databases, so none is tightened with a warning
         return f"sqlite:///{path}"
     request.getfixturevalue("empty_postgres")()
     url: str = request.getfixturevalue("postgres_test_url")
@@ -147,7 +148,7 @@ def database_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
     path = tmp_path / "data"
-    path.mkdir()
+    path.mkdir(mode=0o700)
     return path
 
 

@@ -69,6 +69,8 @@ def test_quickstart_is_idempotent(cli: CliRunner, data_dir: Path) -> None:
     first = cli.invoke(app, ["quickstart"])
     assert first.exit_code == 0, first.output
     env = (data_dir / "quickstart.env").read_text()
+    # It holds a working alert key: its owner's alone (issue 17, finding 15).
+    assert (data_dir / "quickstart.env").stat().st_mode & 0o777 == 0o600
     second = cli.invoke(app, ["quickstart"])
     assert second.exit_code == 0
     assert (data_dir / "quickstart.env").read_text() == env

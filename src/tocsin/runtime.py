@@ -18,6 +18,7 @@ from tocsin.core.addresses import HostAllowlist
 from tocsin.core.clock import Clock, SystemClock
 from tocsin.core.config import Settings
 from tocsin.core.errors import InvalidInput
+from tocsin.core.private_files import PRIVATE_DIR, tighten
 from tocsin.core.ratelimit import Limits, RateLimiter, parse_rate_limits
 from tocsin.core.secretbox import SecretBox
 from tocsin.core.secrets import derive_key
@@ -80,6 +81,9 @@ class Runtime:
     @classmethod
     def from_settings(cls, settings: Settings, *, clock: Clock | None = None) -> Runtime:
         master = settings.resolved_secret_key()
+        # Made when first needed (the secret key, the simulator), and then private; one an
+        # older version made open to everyone is tightened now, with a warning.
+        tighten(settings.data_dir, PRIVATE_DIR)
         clock = clock or SystemClock()
         factory = ProviderFactory()
         register_rest_providers(factory)

@@ -113,6 +113,7 @@ def runtime_for(sqlite_template: Path, tmp_path: Path) -> Iterator[MakeRuntime]:
     def make(**overrides: Any) -> Runtime:
         database = tmp_path / f"tocsin-{len(made)}.db"
         shutil.copyfile(sqlite_template, database)
+        database.chmod(0o600)
         data_dir = tmp_path / "data"
         data_dir.mkdir(mode=0o700, exist_ok=True)
         settings = settings_for(f"sqlite:///{database}", data_dir, **overrides)

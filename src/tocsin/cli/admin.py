@@ -28,6 +28,7 @@ from tocsin.cli.root import app, group
 from tocsin.contacts import commands as contacts
 from tocsin.contacts.verify import confirm_for_contact, deliver, issue_for_contact
 from tocsin.core.config import Settings
+from tocsin.core.private_files import private_dir, write_private
 from tocsin.endpoints import commands as endpoints
 from tocsin.endpoints.queries import find_route, webhook_url
 from tocsin.migrations.upgrade import upgrade
@@ -555,13 +556,13 @@ def quickstart(
         runtime, phone
     )
     url = webhook_url(settings.public_base_url, endpoint_id)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    env_path.write_text(
+    private_dir(settings.data_dir)
+    # It holds a working alert key.
+    write_private(
+        env_path,
         f"export TOCSIN_HOOK_URL={url}\nexport TOCSIN_ALERT_KEY={key}\n"
-        f"export TOCSIN_ENDPOINT_ID={endpoint_id}\n",
-        encoding="utf-8",
+        f"export TOCSIN_ENDPOINT_ID={endpoint_id}\n".encode(),
     )
-    env_path.chmod(0o600)
     typer.echo(
         f"Demo endpoint ready; it calls {phone} through the simulator.\n"
         f"Send it an alert:\n\n"

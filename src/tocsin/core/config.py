@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from tocsin.core.addresses import HostAllowlist
 from tocsin.core.client_address import ForwardedHeader, Networks, parse_networks
+from tocsin.core.private_files import PRIVATE_FILE, private_dir, tighten, write_private
 from tocsin.core.ratelimit import parse_rate_limits
 from tocsin.core.throttle import Bucket, parse_buckets
 
@@ -302,19 +303,20 @@ class Settings(BaseSettings):
 
 def _secret_from_data_dir(data_dir: Path) -> bytes:
     path = data_dir / "secret.key"
+    private_dir(data_dir)
     if not path.exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
-        # Write then hard-link: the link either appears whole or fails because another process
-        # won the race, so no process ever reads a half-written secret.
+        # Written whole under a name of its own, then hard-linked: the link either appears
+        # whole or fails because another process won the race, so no process ever reads a
+        # half-written secret. Private from its first byte (core/private_files.py).
         draft = data_dir / f".secret.key.{os.getpid()}"
-        draft.write_text(secrets.token_urlsafe(48), encoding="ascii")
-        draft.chmod(0o600)
+        write_private(draft, secrets.token_urlsafe(48).encode("ascii"), exclusive=True)
         try:
             os.link(draft, path)
         except FileExistsError:
             pass
         finally:
             draft.unlink()
+    tighten(path, PRIVATE_FILE)
     return path.read_text(encoding="ascii").strip().encode()
 
 

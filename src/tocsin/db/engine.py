@@ -18,6 +18,7 @@ import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
@@ -25,6 +26,7 @@ from sqlalchemy.engine import Connection, ExceptionContext, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from tocsin.core.errors import TocsinError
+from tocsin.core.private_files import PRIVATE_FILE, tighten, write_private
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -54,6 +56,8 @@ class Database:
         kwargs: dict[str, Any] = {"pool_pre_ping": self.is_postgres, "hide_parameters": True}
         if self.is_postgres:
             kwargs.update(pool_size=pool_size, max_overflow=pool_size)
+        if self.is_sqlite:
+            _make_sqlite_file_private(self.url)
         self.engine: Engine = create_engine(self.url, **kwargs)
         event.listen(self.engine, "handle_error", _drop_quoted_values)
         if self.is_sqlite:
@@ -108,6 +112,25 @@ class Database:
         if self._write_thread is not None:
             self._write_thread.shutdown(wait=True)
         self.engine.dispose()
+
+
+def _make_sqlite_file_private(url: str) -> None:
+    """Create the database file 0600 before SQLite would create it 0644 (its default, less
+    the umask); SQLite gives its -wal, -shm and -journal files the database file's mode when
+    it creates them. Files an older version left open are tightened, with a warning."""
+    parsed = make_url(url)
+    name = parsed.database
+    if not name or name == ":memory:" or parsed.query.get("uri"):
+        return
+    path = Path(name)
+    try:
+        write_private(path, b"", exclusive=True)  # an empty file is an empty database
+    except FileExistsError:
+        pass
+    except OSError:
+        return  # no such folder, or not ours to write: SQLite's own error says it better
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        tighten(path.with_name(path.name + suffix), PRIVATE_FILE)
 
 
 def _drop_quoted_values(context: ExceptionContext) -> None:

@@ -11,6 +11,7 @@ import math
 import os
 import wave
 from dataclasses import dataclass
+from typing import BinaryIO
 
 import numpy as np
 import numpy.typing as npt
@@ -195,12 +196,13 @@ def alaw_to_pcm(data: bytes) -> Samples:
     return _ALAW_TO_PCM[np.frombuffer(data, dtype=np.uint8)]
 
 
-def write_wav(path: str | os.PathLike[str], samples: bytes | Samples, rate: int) -> None:
-    """Write 16-bit mono PCM to a WAV file."""
+def write_wav(path: str | os.PathLike[str] | BinaryIO, samples: bytes | Samples, rate: int) -> None:
+    """Write 16-bit mono PCM to a WAV file, named or already open."""
     if rate <= 0:
         raise ValueError("sample rate must be positive")
     frames = as_samples(samples).astype("<i2").tobytes()
-    with wave.open(os.fspath(path), "wb") as wav:
+    target = os.fspath(path) if isinstance(path, str | os.PathLike) else path
+    with wave.open(target, "wb") as wav:
         wav.setnchannels(1)
         wav.setsampwidth(2)
         wav.setframerate(rate)

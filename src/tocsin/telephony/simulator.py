@@ -43,6 +43,7 @@ from typing import Any
 
 from tocsin.core.clock import Clock
 from tocsin.core.ids import new_id
+from tocsin.core.private_files import PRIVATE_FILE, open_private, private_dir, write_private
 from tocsin.telephony import audio, tts
 from tocsin.telephony.base import (
     CallEvent,
@@ -175,8 +176,9 @@ class SimulatorProvider:
         self._calls = self.root / "calls"
         self._by_key = self.root / "by-key"
         self._texts = self.root / "texts"
-        for folder in (self._calls, self._by_key, self._texts):
-            folder.mkdir(parents=True, exist_ok=True)
+        # What callees were told and what they pressed: the server's user's alone.
+        for folder in (self.root, self._calls, self._by_key, self._texts):
+            private_dir(folder)
         self._clock = clock
         self._default = check_behaviour(default_behaviour)
         self._behaviours = {number: check_behaviour(b) for number, b in (behaviours or {}).items()}
@@ -201,7 +203,7 @@ class SimulatorProvider:
             }
         )
         # One write() of a short line with O_APPEND is atomic, so processes never interleave.
-        fd = os.open(self.root / log_name, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        fd = os.open(self.root / log_name, os.O_WRONLY | os.O_APPEND | os.O_CREAT, PRIVATE_FILE)
         try:
             os.write(fd, (line + "\n").encode())
         finally:
@@ -253,7 +255,7 @@ class SimulatorProvider:
                 )
             return SimulatorCall(claimed, self._clock, self._ring_seconds)
         base = self._calls / record.provider_call_id
-        base.with_suffix(".txt").write_text(_transcript(request, behaviour, events), "utf-8")
+        write_private(base.with_suffix(".txt"), _transcript(request, behaviour, events).encode())
         if self._record_audio and behaviour not in ("busy", "no_answer", "fail"):
             await asyncio.to_thread(self._write_audio, base.with_suffix(".wav"), request)
         return SimulatorCall(record, self._clock, self._ring_seconds)
@@ -262,7 +264,7 @@ class SimulatorProvider:
         """Publish the record at `final` (named after its key), atomically; False if another
         request got there first."""
         draft = final.with_name(f".{final.name}.{os.getpid()}.{new_id('draft')}")
-        draft.write_text(json.dumps(document, indent=2), "utf-8")
+        write_private(draft, json.dumps(document, indent=2).encode(), exclusive=True)
         try:
             os.link(draft, final)
             return True
@@ -274,7 +276,8 @@ class SimulatorProvider:
     def _write_audio(self, path: Path, request: CallRequest) -> None:
         opening = first_words(request.spoken_text, offers_menu=request.offers_menu)
         pcm = self._synthesize(opening, request.voice)
-        audio.write_wav(path, pcm.samples, pcm.rate)
+        with open_private(path) as file:
+            audio.write_wav(file, pcm.samples, pcm.rate)
 
     async def lookup(self, idempotency_key: str) -> CallRecord | None:
         path = self._key_path(self._by_key, idempotency_key)
