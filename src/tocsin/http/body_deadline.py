@@ -101,7 +101,7 @@ class _Upload:
 
     async def _time_out(self) -> None:
         self.ending = Ending.TIMED_OUT
-        log.warning(
+        log.info(
             "client %s did not send the whole body of %s within %g s; answered 408",
             *self._who(),
             self.seconds,
