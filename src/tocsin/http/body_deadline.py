@@ -38,9 +38,9 @@ class BodyDeadline:
     body has `seconds()` to arrive whole. Past that the client is answered 408 with
     `Connection: close`, the application reads a disconnect, and what it answers is dropped.
 
-    Any answer sent before the whole body was read also carries `Connection: close`, as
-    RFC 9112 section 9.6 allows: the unread rest would otherwise be read as the next request
-    while a client trickling it holds the connection.
+    Any answer sent before the whole body was read also carries `Connection: close`: uvicorn
+    would otherwise keep the connection for a next request, and a client trickling the unread
+    rest would hold it, each byte cancelling the keep-alive timer.
     """
 
     def __init__(self, app: ASGIApp, seconds: Callable[[], float]) -> None:
@@ -55,8 +55,8 @@ class BodyDeadline:
         try:
             await self.app(scope, upload.receive, upload.send)
         except ClientDisconnect:
-            # The disconnect this middleware told the application about: said in one line
-            # already, not an error of the application's.
+            # A disconnect this middleware passed on (and logged) or made (and answered 408):
+            # the client's doing, not an error of the application's to log with a traceback.
             if upload.ending is None:
                 raise
 
