@@ -107,7 +107,7 @@ class MakeRuntime(Protocol):
 
 @pytest.fixture
 def runtime_for(sqlite_template: Path, tmp_path: Path) -> Iterator[MakeRuntime]:
-    """Runtimes on SQLite alone: what is tested here happens before any query."""
+    """Runtimes on SQLite alone: nothing tested here depends on the database."""
     made: list[Runtime] = []
 
     def make(**overrides: Any) -> Runtime:
