@@ -58,7 +58,12 @@ def close(
     Returns how many pending calls were cancelled, or None when the alert was already there
     (acknowledging one that is not open, resolving one that is resolved): nothing changed.
     `except_attempt_id` is the call the callee is on, which finishes by itself.
+
+    Closers take turns on the alert's row: of two at once, the second waits for the first to
+    commit and decides on what it left, so a resolve is never overwritten by an acknowledgement
+    read before it, and of many acknowledgements one changes the alert and is audited.
     """
+    _lock(session, alert)
     by = by or f"{actor.type}:{actor.id}"
     if to == AlertStatus.ACKNOWLEDGED:
         if alert.status != AlertStatus.OPEN:
@@ -78,6 +83,14 @@ def close(
     )
     _record_closed(session, alert, to, actor=actor, now=now, details=details, cancelled=cancelled)
     return cancelled
+
+
+def _lock(session: Session, alert: Alert) -> None:
+    """Re-read the alert under its row lock (PostgreSQL; SQLite's writers already take turns
+    from BEGIN IMMEDIATE). Refreshing matters as much as locking: a lock taken on a row the
+    session had read before it would not replace the status read then."""
+    session.flush()
+    session.refresh(alert, with_for_update=True)
 
 
 def arrived_closed(
