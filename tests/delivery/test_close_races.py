@@ -11,9 +11,11 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from tests.delivery.pager import Pager
@@ -21,8 +23,19 @@ from tocsin.audit.actions import AuditAction
 from tocsin.audit.models import AuditEvent
 from tocsin.core.actors import Actor
 from tocsin.core.errors import Conflict
+from tocsin.db.engine import Database
+from tocsin.engine.planning import PlanKind, plan_job
 from tocsin.paging import lifecycle
-from tocsin.paging.models import Alert, AlertStatus, CallJob, JobStatus
+from tocsin.paging.escalation import advance
+from tocsin.paging.leases import claim_due_jobs
+from tocsin.paging.models import (
+    Alert,
+    AlertStatus,
+    CallAttempt,
+    CallJob,
+    Escalation,
+    JobStatus,
+)
 
 pytestmark = [pytest.mark.usefixtures("fast_password_hashing"), pytest.mark.pager(rounds=1)]
 
@@ -127,9 +140,7 @@ def test_of_thirty_closers_at_once_one_wins_and_is_audited_once(
     pager: Pager, close: Close, refusal: str, audited: AuditAction
 ) -> None:
     alert_id = pager.fire(pager.endpoint(pager.contact("Ann")))
-    answers = _all_at_once(
-        [_closer(pager, close, alert_id, f"person-{n}") for n in range(CLOSERS)]
-    )
+    answers = _all_at_once([_closer(pager, close, alert_id, f"person-{n}") for n in range(CLOSERS)])
     assert Counter(answers) == Counter({"ok": 1, refusal: CLOSERS - 1}), answers
     winner = f"user:person-{answers.index('ok')}"
     with pager.runtime.database.read() as session:
@@ -150,3 +161,133 @@ def test_of_thirty_closers_at_once_one_wins_and_is_audited_once(
             .where(CallJob.alert_id == alert_id, CallJob.status == JobStatus.PENDING)
         )
         assert pending == 0
+
+
+def _postgres(pager: Pager) -> Database:
+    database = pager.runtime.database
+    if not database.is_postgres:
+        pytest.skip("SQLite's writers take turns: nothing closes while another write is open")
+    return database
+
+
+def _acknowledge(pager: Pager, session: Session, alert_id: str) -> None:
+    lifecycle.acknowledge(
+        session,
+        org_id=pager.org_id,
+        alert_id=alert_id,
+        actor=Actor("user", "acknowledger"),
+        now=pager.clock.now(),
+    )
+
+
+def _without_waiting(database: Database, action: Callable[[Session], object]) -> None:
+    """Run `action` in a second transaction that fails at once instead of waiting for a lock:
+    failing shows it would have waited for the first transaction."""
+    with database.write() as other:
+        other.execute(text("SET LOCAL lock_timeout = '1ms'"))
+        action(other)
+
+
+def test_calls_an_advancing_escalation_queues_as_the_alert_closes_are_cancelled(
+    pager: Pager,
+) -> None:
+    """A worker moves the escalation on (queueing the next step's calls) while a person
+    acknowledges: the acknowledgement waits for the worker's step and cancels its calls, rather
+    than cancelling the calls it saw and leaving the new ones queued."""
+    database = _postgres(pager)
+    alice = pager.contact("Alice")
+    endpoint = pager.escalating_endpoint(
+        {"type": "wait", "minutes": 1}, {"type": "call", "contact_ids": [alice]}
+    )
+    alert_id = pager.fire(endpoint)
+    pager.clock.advance(60)
+    with database.read() as session:
+        escalation_id = session.scalars(
+            select(Escalation.id).where(Escalation.alert_id == alert_id)
+        ).one()
+
+    closer = threading.Thread(target=_closer(pager, lifecycle.acknowledge, alert_id, "ann"))
+    ending_escalation = threading.Event()
+
+    def note_the_closer_ending_it(_c: object, _k: object, statement: str, *_: object) -> None:
+        if threading.current_thread() is closer and statement.startswith("UPDATE escalations"):
+            ending_escalation.set()
+
+    event.listen(database.engine, "before_cursor_execute", note_the_closer_ending_it)
+    try:
+        with database.write() as advancing:
+            assert advance(
+                advancing, escalation_id=escalation_id, now=pager.clock.now(), skip_locked=True
+            )
+            closer.start()
+            # The step commits once the acknowledgement has come to the escalation, whose row
+            # this transaction holds.
+            assert ending_escalation.wait(timeout=30)
+        closer.join()
+    finally:
+        event.remove(database.engine, "before_cursor_execute", note_the_closer_ending_it)
+
+    with database.read() as session:
+        jobs = session.execute(
+            select(CallJob.status, CallJob.outcome).where(CallJob.alert_id == alert_id)
+        ).all()
+        ended = session.scalar(select(Escalation.status).where(Escalation.id == escalation_id))
+        status = session.scalar(select(Alert.status).where(Alert.id == alert_id))
+    assert status == AlertStatus.ACKNOWLEDGED
+    assert jobs == [(JobStatus.CANCELLED, "acknowledged")]
+    assert ended == "acknowledged"
+
+
+def _claimed_job(pager: Pager) -> str:
+    with pager.runtime.database.write() as session:
+        [job_id] = claim_due_jobs(
+            session,
+            worker_id=pager.worker.worker_id,
+            now=pager.clock.now(),
+            lease=timedelta(minutes=1),
+            limit=1,
+            skip_locked=True,
+        )
+    return job_id
+
+
+def _plan(pager: Pager, session: Session, job_id: str) -> PlanKind:
+    dialer = pager.worker.dialer
+    return plan_job(session, job_id=job_id, now=pager.clock.now(), dialer=dialer).kind
+
+
+def test_a_worker_about_to_dial_waits_for_an_acknowledgement_being_written(
+    pager: Pager,
+) -> None:
+    """Read while the acknowledgement is uncommitted, the alert would look open: the worker
+    would dial after the acknowledgement had looked for calls to hang up, and nobody would."""
+    database = _postgres(pager)
+    alert_id = pager.fire(pager.endpoint(pager.contact("Ann")))
+    job_id = _claimed_job(pager)
+    with database.write() as closing:
+        _acknowledge(pager, closing, alert_id)
+        with pytest.raises(OperationalError, match="lock timeout"):
+            _without_waiting(database, lambda planning: _plan(pager, planning, job_id))
+    with database.write() as planning:
+        assert _plan(pager, planning, job_id) == PlanKind.SKIP
+    with database.read() as session:
+        assert session.scalar(select(func.count()).select_from(CallAttempt)) == 0
+
+
+def test_an_acknowledgement_waits_for_a_call_being_planned_and_hangs_it_up(
+    pager: Pager,
+) -> None:
+    database = _postgres(pager)
+    alert_id = pager.fire(pager.endpoint(pager.contact("Ann")))
+    job_id = _claimed_job(pager)
+    with database.write() as planning:
+        assert _plan(pager, planning, job_id) == PlanKind.DIAL
+        with pytest.raises(OperationalError, match="lock timeout"):
+            _without_waiting(database, lambda closing: _acknowledge(pager, closing, alert_id))
+    with database.write() as closing:
+        _acknowledge(pager, closing, alert_id)
+    with database.read() as session:
+        requested = session.scalars(
+            select(CallAttempt.hangup_requested_at).where(CallAttempt.alert_id == alert_id)
+        ).all()
+    assert requested == [pager.clock.now()]

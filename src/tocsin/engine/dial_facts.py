@@ -1,9 +1,10 @@
 """What the dial gate decides on (policy/dial_gate.py), read in one pass.
 
-The read happens in the transaction that then writes the attempt, under the number's lock and
-the job's row lock, taken in that order: a worker planning another call to the same number
-meanwhile waits for the number with its own job still unlocked, so this call can carry that
-job's alert (paging/bundles.py), and the throttle sees this call's attempt.
+The read happens in the transaction that then writes the attempt, under the number's lock, the
+job's row lock and a share lock on the job's alert, taken in that order: a worker planning
+another call to the same number meanwhile waits for the number with its own job still unlocked,
+so this call can carry that job's alert (paging/bundles.py), and the throttle sees this call's
+attempt.
 
 Every fact is read whatever the decision turns out to be, so the order of the checks is said in
 one place, `decide`. Only the rare decisions that come before the refusals (a carried alert, a
@@ -95,7 +96,11 @@ def load_facts(session: Session, *, job_id: str, now: datetime, dialer: Dialer) 
     if job is None or not holds_lease(job, dialer.worker_id):
         return None
     settings = dialer.settings
-    alert = session.get(Alert, job.alert_id)
+    # Shared with other workers, exclusive of a closer (paging.lifecycle.close): an alert
+    # being acknowledged is read once that commits, and a closer comes after this call's
+    # attempt is written, so it asks for the call to be hung up. Either way nobody dials an
+    # alert closed behind their back.
+    alert = session.get(Alert, job.alert_id, with_for_update={"read": True}, populate_existing=True)
     org = session.get(Organization, job.org_id)
     plan = settings.billing.plan_in_force(org, now) if org is not None else None
     screening = _dial_time_context(org, plan, settings)

@@ -479,8 +479,9 @@ def stop_paging(
     escalation, and have its calls in progress hung up (all but `except_attempt_id`, the call
     whose key did it, which says so and hangs up by itself)."""
     outcome = JobOutcome.ACKNOWLEDGED if status == AlertStatus.ACKNOWLEDGED else JobOutcome.RESOLVED
-    cancelled = cancel_pending_calls(session, alert_id=alert_id, now=now, outcome=outcome)
-    request_hangups(session, alert_id=alert_id, now=now, except_attempt_id=except_attempt_id)
+    # The escalation first: a worker moving it on holds its row while it queues the next
+    # step's calls, so this waits for that worker's commit, and the cancelling below (a new
+    # statement, which sees what was committed meanwhile on PostgreSQL) takes those calls too.
     session.execute(
         update(Escalation)
         .where(Escalation.alert_id == alert_id, Escalation.status == EscalationStatus.ACTIVE)
@@ -492,4 +493,6 @@ def stop_paging(
         )
         .execution_options(synchronize_session=False)
     )
+    cancelled = cancel_pending_calls(session, alert_id=alert_id, now=now, outcome=outcome)
+    request_hangups(session, alert_id=alert_id, now=now, except_attempt_id=except_attempt_id)
     return cancelled

@@ -88,9 +88,14 @@ def close(
 def _lock(session: Session, alert: Alert) -> None:
     """Re-read the alert under its row lock (PostgreSQL; SQLite's writers already take turns
     from BEGIN IMMEDIATE). Refreshing matters as much as locking: a lock taken on a row the
-    session had read before it would not replace the status read then."""
+    session had read before it would not replace the status read then.
+
+    The lock is the one an UPDATE of the row takes (FOR NO KEY UPDATE): it waits for other
+    closers and for workers that read the alert to dial (`engine.dial_facts`), but not for
+    transactions that only insert rows pointing at the alert, such as a worker writing the
+    next step's calls while it holds the escalation this close ends next."""
     session.flush()
-    session.refresh(alert, with_for_update=True)
+    session.refresh(alert, with_for_update={"key_share": True})
 
 
 def arrived_closed(
