@@ -23,7 +23,7 @@ from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection, ExceptionContext, make_url
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
 from tocsin.core.errors import TocsinError
 from tocsin.core.private_files import PRIVATE_FILE, tighten, write_private
@@ -66,6 +66,7 @@ class Database:
         self.write_engine = self.engine.execution_options(**{_WRITE_OPTION: True})
         self._read_sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._write_sessions = sessionmaker(self.write_engine, expire_on_commit=False)
+        event.listen(self._write_sessions, "do_orm_execute", _locked_rows_read_afresh)
         # SQLite has one writer at a time anyway. Queueing this process's writers on a lock
         # hands the write lock straight to the next thread, where SQLite's own busy handler
         # would make each waiter sleep and retry (seconds of tail latency under load). Other
@@ -148,6 +149,16 @@ def _drop_quoted_values(context: ExceptionContext) -> None:
     if wrapper is not None:
         kind = type(original)
         wrapper.args = (f"({kind.__module__}.{kind.__name__}) {primary}", *wrapper.args[1:])
+
+
+def _locked_rows_read_afresh(state: ORMExecuteState) -> None:
+    """A row locked FOR UPDATE or FOR SHARE is read as it is now, also when the session had
+    loaded it before the lock: the ORM keeps the attributes of an object it already holds,
+    so a status read unlocked, then locked after another transaction changed it, would be
+    decided on as it was before (a call moved backwards, an acknowledgement over a resolve).
+    Pending changes are flushed before the statement runs, so nothing unwritten is lost."""
+    if state.is_select and getattr(state.statement, "_for_update_arg", None) is not None:
+        state.update_execution_options(populate_existing=True)
 
 
 def _configure_sqlite(engine: Engine) -> None:

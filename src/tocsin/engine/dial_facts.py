@@ -100,7 +100,7 @@ def load_facts(session: Session, *, job_id: str, now: datetime, dialer: Dialer) 
     # being acknowledged is read once that commits, and a closer comes after this call's
     # attempt is written, so it asks for the call to be hung up. Either way nobody dials an
     # alert closed behind their back.
-    alert = session.get(Alert, job.alert_id, with_for_update={"read": True}, populate_existing=True)
+    alert = session.get(Alert, job.alert_id, with_for_update={"read": True})
     org = session.get(Organization, job.org_id)
     plan = settings.billing.plan_in_force(org, now) if org is not None else None
     screening = _dial_time_context(org, plan, settings)

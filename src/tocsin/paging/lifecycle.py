@@ -87,8 +87,7 @@ def close(
 
 def _lock(session: Session, alert: Alert) -> None:
     """Re-read the alert under its row lock (PostgreSQL; SQLite's writers already take turns
-    from BEGIN IMMEDIATE). Refreshing matters as much as locking: a lock taken on a row the
-    session had read before it would not replace the status read then.
+    from BEGIN IMMEDIATE); every caller has read it before, unlocked or not.
 
     The lock is the one an UPDATE of the row takes (FOR NO KEY UPDATE): it waits for other
     closers and for workers that read the alert to dial (`engine.dial_facts`), but not for

@@ -1,9 +1,11 @@
-"""Closing an alert from several places at once: the changes take turns, so a resolve is never
-lost, one acknowledgement wins, and each change is audited once.
+"""Changes to one alert, its escalation and its calls from several places at once take turns: a
+resolve is never lost, one acknowledgement wins and is audited once, nothing is dialled or left
+queued behind a closing alert's back, and a call never moves backwards.
 
 The closers really run at once on PostgreSQL (threads released together by a barrier, each on a
 connection of its own; this is where a resolve was lost). On SQLite the same tests show that
-writers taking turns is enough.
+writers taking turns is enough. The other races are forced into their worst order on PostgreSQL
+(SQLite's single writer cannot interleave them at all).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from tocsin.core.errors import Conflict
 from tocsin.db.engine import Database
 from tocsin.engine.planning import PlanKind, plan_job
 from tocsin.paging import lifecycle
+from tocsin.paging.call_events import record_callback
 from tocsin.paging.escalation import advance
 from tocsin.paging.leases import claim_due_jobs
 from tocsin.paging.models import (
@@ -36,6 +39,11 @@ from tocsin.paging.models import (
     Escalation,
     JobStatus,
 )
+from tocsin.paging.settle import DEFAULT_RETRY
+from tocsin.telephony.base import CallEventKind
+from tocsin.telephony.callbacks import CallbackEvent, Hook
+from tocsin.telephony.dialogue import event as call_event
+from tocsin.telephony.dialogue import keypress_events
 
 pytestmark = [pytest.mark.usefixtures("fast_password_hashing"), pytest.mark.pager(rounds=1)]
 
@@ -291,3 +299,57 @@ def test_an_acknowledgement_waits_for_a_call_being_planned_and_hangs_it_up(
             select(CallAttempt.hangup_requested_at).where(CallAttempt.alert_id == alert_id)
         ).all()
     assert requested == [pager.clock.now()]
+
+
+def test_a_key_arriving_as_the_call_ends_never_moves_the_call_backwards(pager: Pager) -> None:
+    """The callback with the key had read the call before the one saying it ended committed;
+    deciding on that read would write a finished call back to ringing."""
+    database = _postgres(pager)
+    alert_id = pager.fire(pager.endpoint(pager.contact("Ann")))
+    job_id = _claimed_job(pager)
+    with database.write() as planning:
+        assert _plan(pager, planning, job_id) == PlanKind.DIAL
+    with database.read() as session:
+        key = session.scalars(select(CallAttempt.idempotency_key)).one()
+
+    def deliver(session: Session, callback: CallbackEvent) -> None:
+        record_callback(
+            session,
+            provider="simulator",
+            event=callback,
+            now=pager.clock.now(),
+            policy=DEFAULT_RETRY,
+            verification_box=pager.runtime.verification_box,
+        )
+
+    def press_1() -> None:
+        pressed = CallbackEvent(key, Hook.KEYPRESS, "", events=tuple(keypress_events("1", 0)))
+        with database.write() as session:
+            deliver(session, pressed)
+
+    keypress = threading.Thread(target=press_1)
+    locking = threading.Event()
+
+    def note_the_keypress_locking(_c: object, _k: object, statement: str, *_: object) -> None:
+        if threading.current_thread() is keypress and "FOR UPDATE" in statement:
+            locking.set()
+
+    event.listen(database.engine, "before_cursor_execute", note_the_keypress_locking)
+    try:
+        with database.write() as ending:
+            deliver(
+                ending, CallbackEvent(key, Hook.STATUS, "", (call_event(CallEventKind.COMPLETED),))
+            )
+            keypress.start()
+            assert locking.wait(timeout=30)
+        keypress.join()
+    finally:
+        event.remove(database.engine, "before_cursor_execute", note_the_keypress_locking)
+
+    with database.read() as session:
+        attempt = session.scalars(select(CallAttempt)).one()
+        status = session.scalar(select(Alert.status).where(Alert.id == alert_id))
+    # What the callbacks say in the order they committed: the call ended unanswered, and a
+    # key reported after its end is older than it (telephony/dialogue.py ranks events).
+    assert (attempt.status, attempt.last_event_sequence, attempt.digits) == ("no_answer", 9, "")
+    assert status == AlertStatus.OPEN
