@@ -591,3 +591,150 @@ def test_lists_never_include_the_other_tenant_items(client: TestClient, world: W
     assert {item["id"] for item in after_b} <= {a.contact_id}
     me = ok(client.get("/v1/me", headers=a.auth))
     assert [org["id"] for org in me["organizations"]] == [a.org_id]
+
+
+# Endpoint-bound keys -----------------------------------------------------------------------------
+
+# The routes an API key bound to one endpoint may use: its endpoint and that endpoint's alerts,
+# lists filtered to them. Every other route that takes API keys refuses a bound key, whatever
+# ids it names, so a new route is closed to bound keys until it is confined to their endpoint.
+PER_ENDPOINT = {
+    ("GET", "/v1/orgs/{org_id}/endpoints"),
+    ("GET", "/v1/orgs/{org_id}/endpoints/{endpoint_id}"),
+    ("PATCH", "/v1/orgs/{org_id}/endpoints/{endpoint_id}"),
+    ("DELETE", "/v1/orgs/{org_id}/endpoints/{endpoint_id}"),
+    ("POST", "/v1/orgs/{org_id}/endpoints/{endpoint_id}/preview"),
+    ("GET", "/v1/orgs/{org_id}/alerts"),
+    ("GET", "/v1/orgs/{org_id}/alerts/{alert_id}"),
+    ("POST", "/v1/orgs/{org_id}/alerts/{alert_id}/acknowledge"),
+    ("POST", "/v1/orgs/{org_id}/alerts/{alert_id}/resolve"),
+}
+
+
+@dataclass
+class Bound:
+    """One organization with two endpoints, an alert on each, and a key bound to the first."""
+
+    tenant: Tenant
+    key: dict[str, str]
+    own: dict[str, str]
+    sibling: dict[str, str]
+
+
+def _alert(client: TestClient, tenant: Tenant, endpoint_id: str, title: str) -> str:
+    sent = client.post(f"/v1/hooks/{endpoint_id}", json={"title": title}, headers=tenant.alert_key)
+    alert_id: str = ok(sent, 202)["alert_id"]
+    return alert_id
+
+
+@pytest.fixture
+def bound(client: TestClient) -> Bound:
+    a = make_tenant(client, phone="+447400111111")
+    staging = ok(
+        client.post(
+            f"/v1/orgs/{a.org_id}/endpoints",
+            json={"name": "Staging", "contact_ids": [a.contact_id]},
+            headers=a.auth,
+        ),
+        201,
+    )["id"]
+    key = create_key(client, a, ["ingest", "read", "write"], endpoint_id=a.endpoint_id)["key"]
+    # Ids for the path parameters of routes a bound key is refused before any lookup.
+    others = {**NOWHERE, "org_id": a.org_id, "contact_id": a.contact_id}
+    return Bound(
+        tenant=a,
+        key=api_key_header(key),
+        own={
+            **others,
+            "endpoint_id": a.endpoint_id,
+            "alert_id": _alert(client, a, a.endpoint_id, "Production down"),
+        },
+        sibling={
+            **others,
+            "endpoint_id": staging,
+            "alert_id": _alert(client, a, staging, "Staging down"),
+        },
+    )
+
+
+def test_an_endpoint_bound_key_reaches_nothing_beyond_its_endpoint(
+    client: TestClient, bound: Bound
+) -> None:
+    failures: list[str] = []
+
+    def expect(label: str, response: httpx.Response, answer: tuple[int, str]) -> None:
+        got = _answer(response)
+        if got != answer:
+            failures.append(f"{label}: got {got}, expected {answer}: {response.text[:200]}")
+
+    nowhere = {**bound.own, "endpoint_id": NOWHERE["endpoint_id"], "alert_id": NOWHERE["alert_id"]}
+    for (method, template), case in MATRIX.items():
+        if case.kind != ORG:
+            continue
+        label = f"{method} {template}"
+        if (method, template) not in PER_ENDPOINT:
+            response = _send(client, method, _fill(template, bound.own), case, bound.key)
+            expect(label, response, (403, "key_bound_to_endpoint"))
+            continue
+        if not {"endpoint_id", "alert_id"} & set(_PARAM.findall(template)):
+            continue  # a list: filtered, below
+        # The other endpoint and its alert are answered exactly like ids that exist nowhere.
+        sibling = _send(client, method, _fill(template, bound.sibling), case, bound.key)
+        missing = _send(client, method, _fill(template, nowhere), case, bound.key)
+        expect(f"{label} [sibling]", sibling, _answer(missing))
+        expect(f"{label} [missing]", missing, (404, missing.json()["error"]["code"]))
+    assert not failures, "\n".join(failures)
+
+    a, org = bound.tenant, f"/v1/orgs/{bound.tenant.org_id}"
+    endpoints = ok(client.get(f"{org}/endpoints", headers=bound.key))["items"]
+    assert [item["id"] for item in endpoints] == [a.endpoint_id]
+    alerts = ok(client.get(f"{org}/alerts", headers=bound.key))["items"]
+    assert [item["id"] for item in alerts] == [bound.own["alert_id"]]
+    by_sibling = f"{org}/alerts?endpoint_id={bound.sibling['endpoint_id']}"
+    assert ok(client.get(by_sibling, headers=bound.key)) == {"items": [], "next_cursor": None}
+    # The sibling's hook refuses the key, as it always did.
+    refused = client.post(
+        f"/v1/hooks/{bound.sibling['endpoint_id']}",
+        json={"title": HIJACK},
+        headers={"X-Alert-Key": bound.key["X-API-Key"]},
+    )
+    assert error(refused, 403) == "key_wrong_endpoint"
+    _assert_sibling_is_untouched(client, bound)
+
+
+def test_an_endpoint_bound_key_reads_and_changes_its_own_endpoint_and_alerts(
+    client: TestClient, bound: Bound
+) -> None:
+    own, org = bound.own, f"/v1/orgs/{bound.tenant.org_id}"
+    endpoint, alert = f"{org}/endpoints/{own['endpoint_id']}", f"{org}/alerts/{own['alert_id']}"
+    assert ok(client.get(endpoint, headers=bound.key))["name"] == "Production"
+    assert ok(client.get(alert, headers=bound.key))["title"] == "Production down"
+    preview = client.post(f"{endpoint}/preview", json={"title": "Test"}, headers=bound.key)
+    assert ok(preview)["title"] == "Test"
+    renamed = client.patch(endpoint, json={"name": "Production EU"}, headers=bound.key)
+    assert ok(renamed)["name"] == "Production EU"
+    assert ok(client.post(f"{alert}/acknowledge", headers=bound.key))["status"] == "acknowledged"
+    assert ok(client.post(f"{alert}/resolve", headers=bound.key))["status"] == "resolved"
+    sent = client.post(
+        f"/v1/hooks/{own['endpoint_id']}",
+        json={"title": "Again"},
+        headers={"X-Alert-Key": bound.key["X-API-Key"]},
+    )
+    ok(sent, 202)
+    ok(client.delete(endpoint, headers=bound.key), 204)
+    _assert_sibling_is_untouched(client, bound)
+
+
+def _assert_sibling_is_untouched(client: TestClient, bound: Bound) -> None:
+    a, sibling = bound.tenant, bound.sibling
+    org = f"/v1/orgs/{a.org_id}"
+    endpoint = ok(client.get(f"{org}/endpoints/{sibling['endpoint_id']}", headers=a.auth))
+    assert (endpoint["name"], endpoint["require_key"], endpoint["contact_ids"]) == (
+        "Staging",
+        True,
+        [a.contact_id],
+    )
+    alert = ok(client.get(f"{org}/alerts/{sibling['alert_id']}", headers=a.auth))
+    assert (alert["status"], alert["title"]) == ("open", "Staging down")
+    contact = ok(client.get(f"{org}/contacts/{a.contact_id}", headers=a.auth))
+    assert contact["name"] != HIJACK

@@ -127,7 +127,8 @@ class ApiKey(Base):
     org_id: Mapped[str] = mapped_column(
         ForeignKey("organizations.id", ondelete="CASCADE"), index=True
     )
-    # A key bound to an endpoint can only send alerts to that endpoint.
+    # A key bound to an endpoint reaches only that endpoint and its alerts, whatever its
+    # scopes: it sends alerts there, and reads and changes nothing else (http/api/auth.py).
     endpoint_id: Mapped[str | None] = mapped_column(String(40), default=None)
     name: Mapped[str] = mapped_column(String(200))
     scopes: Mapped[list[str]] = mapped_column(JSONText())

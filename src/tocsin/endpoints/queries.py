@@ -23,19 +23,26 @@ def webhook_url(base_url: str, endpoint_id: str) -> str:
 # Endpoints --------------------------------------------------------------------------------------
 
 
+def endpoint_not_found() -> NotFound:
+    return NotFound("endpoint not found", code="endpoint_not_found")
+
+
 def get_endpoint(session: Session, *, org_id: str, endpoint_id: str) -> Endpoint:
     endpoint = session.scalar(
         select(Endpoint).where(Endpoint.id == endpoint_id, Endpoint.org_id == org_id)
     )
     if endpoint is None:
-        raise NotFound("endpoint not found", code="endpoint_not_found")
+        raise endpoint_not_found()
     return endpoint
 
 
 def list_endpoints(
-    session: Session, *, org_id: str, limit: int, cursor: str | None
+    session: Session, *, org_id: str, limit: int, cursor: str | None, only: str | None = None
 ) -> Page[Endpoint]:
+    """The organization's endpoints; with `only`, that one (an endpoint-bound key's) at most."""
     query = select(Endpoint).where(Endpoint.org_id == org_id)
+    if only is not None:
+        query = query.where(Endpoint.id == only)
     return paginate(session, query, Endpoint.id, limit=limit, cursor=cursor)
 
 

@@ -19,16 +19,35 @@ from tocsin.paging.queries import get_alert
 
 
 def acknowledge(
-    session: Session, *, org_id: str, alert_id: str, actor: Actor, now: datetime
+    session: Session,
+    *,
+    org_id: str,
+    alert_id: str,
+    actor: Actor,
+    now: datetime,
+    within_endpoint: str | None = None,
 ) -> Alert:
-    alert = get_alert(session, org_id=org_id, alert_id=alert_id)
+    """Acknowledge an open alert; Conflict `alert_not_open` when it is not (another closer got
+    there first, or it is resolved), which changes nothing. `within_endpoint`: see
+    `queries.get_alert`."""
+    alert = get_alert(session, org_id=org_id, alert_id=alert_id, within_endpoint=within_endpoint)
     if close(session, alert, AlertStatus.ACKNOWLEDGED, actor=actor, now=now) is None:
         raise Conflict(f"alert is {alert.status}, not open", code="alert_not_open")
     return alert
 
 
-def resolve(session: Session, *, org_id: str, alert_id: str, actor: Actor, now: datetime) -> Alert:
-    alert = get_alert(session, org_id=org_id, alert_id=alert_id)
+def resolve(
+    session: Session,
+    *,
+    org_id: str,
+    alert_id: str,
+    actor: Actor,
+    now: datetime,
+    within_endpoint: str | None = None,
+) -> Alert:
+    """Resolve an alert, open or acknowledged; Conflict `alert_resolved` when it is resolved
+    already, which changes nothing."""
+    alert = get_alert(session, org_id=org_id, alert_id=alert_id, within_endpoint=within_endpoint)
     if close(session, alert, AlertStatus.RESOLVED, actor=actor, now=now) is None:
         raise Conflict("alert is already resolved", code="alert_resolved")
     return alert

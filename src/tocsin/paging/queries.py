@@ -25,8 +25,15 @@ from tocsin.paging.models import (
 )
 
 
-def get_alert(session: Session, *, org_id: str, alert_id: str) -> Alert:
-    alert = session.scalar(select(Alert).where(Alert.id == alert_id, Alert.org_id == org_id))
+def get_alert(
+    session: Session, *, org_id: str, alert_id: str, within_endpoint: str | None = None
+) -> Alert:
+    """The organization's alert; with `within_endpoint` (an endpoint-bound key's endpoint),
+    only if it came to that endpoint: an alert of another is not found, as if it did not exist."""
+    query = select(Alert).where(Alert.id == alert_id, Alert.org_id == org_id)
+    if within_endpoint is not None:
+        query = query.where(Alert.endpoint_id == within_endpoint)
+    alert = session.scalar(query)
     if alert is None:
         raise NotFound("alert not found", code="alert_not_found")
     return alert
@@ -40,8 +47,13 @@ def list_alerts(
     cursor: str | None,
     status: str | None = None,
     endpoint_id: str | None = None,
+    within_endpoint: str | None = None,
 ) -> Page[Alert]:
+    """The organization's alerts, newest first; `endpoint_id` is the caller's filter,
+    `within_endpoint` the one endpoint an endpoint-bound key may see at most."""
     query = select(Alert).where(Alert.org_id == org_id)
+    if within_endpoint is not None:
+        query = query.where(Alert.endpoint_id == within_endpoint)
     if status is not None:
         try:
             query = query.where(Alert.status == AlertStatus(status).value)

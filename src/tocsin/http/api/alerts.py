@@ -87,25 +87,45 @@ def list_alerts(
     endpoint_id: str | None = None,
     caller: Caller = Depends(get_caller),
 ) -> PageOut[AlertOut]:
-    with caller.org(org_id, min_role=Role.MEMBER, scope=Scope.READ, write=False) as (s, _):
+    with caller.org(
+        org_id, min_role=Role.MEMBER, scope=Scope.READ, write=False, per_endpoint=True
+    ) as (s, access):
         page = queries.list_alerts(
-            s, org_id=org_id, limit=limit, cursor=cursor, status=status, endpoint_id=endpoint_id
+            s,
+            org_id=org_id,
+            limit=limit,
+            cursor=cursor,
+            status=status,
+            endpoint_id=endpoint_id,
+            within_endpoint=access.endpoint_id,
         )
         return page_of(page, AlertOut)
 
 
 @router.get("/{alert_id}", response_model=AlertDetailOut)
 def get_alert(org_id: str, alert_id: str, caller: Caller = Depends(get_caller)) -> AlertDetailOut:
-    with caller.org(org_id, min_role=Role.MEMBER, scope=Scope.READ, write=False) as (s, _):
-        return alert_detail(s, queries.get_alert(s, org_id=org_id, alert_id=alert_id))
+    with caller.org(
+        org_id, min_role=Role.MEMBER, scope=Scope.READ, write=False, per_endpoint=True
+    ) as (s, access):
+        alert = queries.get_alert(
+            s, org_id=org_id, alert_id=alert_id, within_endpoint=access.endpoint_id
+        )
+        return alert_detail(s, alert)
 
 
 @router.post("/{alert_id}/acknowledge", response_model=AlertOut)
 def acknowledge(org_id: str, alert_id: str, caller: Caller = Depends(get_caller)) -> AlertOut:
     now = caller.runtime.clock.now()
-    with caller.org(org_id, min_role=Role.MEMBER, scope=Scope.WRITE, write=True) as (s, access):
+    with caller.org(
+        org_id, min_role=Role.MEMBER, scope=Scope.WRITE, write=True, per_endpoint=True
+    ) as (s, access):
         alert = lifecycle.acknowledge(
-            s, org_id=org_id, alert_id=alert_id, actor=access.actor, now=now
+            s,
+            org_id=org_id,
+            alert_id=alert_id,
+            actor=access.actor,
+            now=now,
+            within_endpoint=access.endpoint_id,
         )
         answer = AlertOut.model_validate(alert)
     # Committed: a worker in this process hangs up the alert's calls in progress now.
@@ -116,8 +136,17 @@ def acknowledge(org_id: str, alert_id: str, caller: Caller = Depends(get_caller)
 @router.post("/{alert_id}/resolve", response_model=AlertOut)
 def resolve(org_id: str, alert_id: str, caller: Caller = Depends(get_caller)) -> AlertOut:
     now = caller.runtime.clock.now()
-    with caller.org(org_id, min_role=Role.MEMBER, scope=Scope.WRITE, write=True) as (s, access):
-        alert = lifecycle.resolve(s, org_id=org_id, alert_id=alert_id, actor=access.actor, now=now)
+    with caller.org(
+        org_id, min_role=Role.MEMBER, scope=Scope.WRITE, write=True, per_endpoint=True
+    ) as (s, access):
+        alert = lifecycle.resolve(
+            s,
+            org_id=org_id,
+            alert_id=alert_id,
+            actor=access.actor,
+            now=now,
+            within_endpoint=access.endpoint_id,
+        )
         answer = AlertOut.model_validate(alert)
     caller.runtime.notify_new_jobs()
     return answer

@@ -19,6 +19,7 @@ from tocsin.accounts.tokens import ACCESS
 from tocsin.core.actors import Actor
 from tocsin.core.errors import Forbidden, NotFound, Unauthorized
 from tocsin.db.session import Session
+from tocsin.endpoints.queries import endpoint_not_found
 from tocsin.restrictions.blocks import user_block
 from tocsin.runtime import Runtime
 
@@ -41,6 +42,15 @@ class OrgAccess:
     principal: Principal
     actor: Actor
     role: Role | None
+    # The one endpoint an API key bound to it may reach (with its alerts); None for the whole
+    # organization. Only routes that confine themselves to it let such a key in.
+    endpoint_id: str | None = None
+
+    def require_endpoint(self, endpoint_id: str) -> None:
+        """NotFound for an endpoint this caller may not reach, exactly as for one that does not
+        exist: a bound key learns nothing of its organization's other endpoints."""
+        if self.endpoint_id is not None and endpoint_id != self.endpoint_id:
+            raise endpoint_not_found()
 
 
 def bearer_token(authorization: str | None) -> str | None:
@@ -121,8 +131,12 @@ def authorize_org(
     min_role: Role,
     scope: Scope | None,
     ip_address: str | None,
+    per_endpoint: bool = False,
 ) -> OrgAccess:
-    """`scope` None means API keys may not do this at all (people-only actions)."""
+    """`scope` None means API keys may not do this at all (people-only actions).
+
+    `per_endpoint`: the route confines what it reads and changes to `OrgAccess.endpoint_id`,
+    so a key bound to one endpoint may use it; every other route refuses such a key."""
     not_found = NotFound("organization not found", code="org_not_found")
     if principal.api_key is not None:
         key = principal.api_key
@@ -132,7 +146,14 @@ def authorize_org(
             raise Forbidden("this action needs a signed-in user", code="user_required")
         if scope.value not in key.scopes:
             raise Forbidden(f"API key lacks the '{scope.value}' scope", code="insufficient_scope")
-        return OrgAccess(org_id, principal, Actor("api_key", key.id, ip_address), None)
+        if key.endpoint_id is not None and not per_endpoint:
+            raise Forbidden(
+                "this API key is bound to one endpoint: it reaches only that endpoint and its "
+                "alerts",
+                code="key_bound_to_endpoint",
+            )
+        actor = Actor("api_key", key.id, ip_address)
+        return OrgAccess(org_id, principal, actor, None, endpoint_id=key.endpoint_id)
     role = membership_role(session, org_id, principal.id)
     if role is None:
         raise not_found

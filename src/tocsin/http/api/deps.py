@@ -63,8 +63,16 @@ class Caller:
 
     @contextmanager
     def org(
-        self, org_id: str, *, min_role: Role, scope: Scope | None, write: bool
+        self,
+        org_id: str,
+        *,
+        min_role: Role,
+        scope: Scope | None,
+        write: bool,
+        per_endpoint: bool = False,
     ) -> Iterator[tuple[Session, OrgAccess]]:
+        """A transaction for a route of the organization. `per_endpoint` routes confine
+        themselves to `OrgAccess.endpoint_id` and so admit endpoint-bound keys."""
         with self._transaction(write=write) as session:
             principal = authenticate(
                 session, self.runtime, authorization=self.authorization, api_key_header=self.api_key
@@ -76,6 +84,7 @@ class Caller:
                 min_role=min_role,
                 scope=scope,
                 ip_address=self.ip_address,
+                per_endpoint=per_endpoint,
             )
             yield session, access
         self._touch(principal.api_key)

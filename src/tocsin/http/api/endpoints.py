@@ -170,8 +170,12 @@ def list_endpoints(
     caller: Caller = Depends(get_caller),
 ) -> PageOut[EndpointOut]:
     base_url = caller.runtime.settings.public_base_url
-    with caller.org(org_id, min_role=Role.MEMBER, scope=Scope.READ, write=False) as (s, _):
-        page = queries.list_endpoints(s, org_id=org_id, limit=limit, cursor=cursor)
+    with caller.org(
+        org_id, min_role=Role.MEMBER, scope=Scope.READ, write=False, per_endpoint=True
+    ) as (s, access):
+        page = queries.list_endpoints(
+            s, org_id=org_id, limit=limit, cursor=cursor, only=access.endpoint_id
+        )
         return PageOut[EndpointOut](
             items=[_endpoint_out(s, endpoint, base_url) for endpoint in page.items],
             next_cursor=page.next_cursor,
@@ -182,7 +186,10 @@ def list_endpoints(
 def get_endpoint(
     org_id: str, endpoint_id: str, caller: Caller = Depends(get_caller)
 ) -> EndpointOut:
-    with caller.org(org_id, min_role=Role.MEMBER, scope=Scope.READ, write=False) as (s, _):
+    with caller.org(
+        org_id, min_role=Role.MEMBER, scope=Scope.READ, write=False, per_endpoint=True
+    ) as (s, access):
+        access.require_endpoint(endpoint_id)
         endpoint = queries.get_endpoint(s, org_id=org_id, endpoint_id=endpoint_id)
         return _endpoint_out(s, endpoint, caller.runtime.settings.public_base_url)
 
@@ -192,7 +199,10 @@ def update_endpoint(
     org_id: str, endpoint_id: str, body: EndpointPatch, caller: Caller = Depends(get_caller)
 ) -> EndpointOut:
     now = caller.runtime.clock.now()
-    with caller.org(org_id, min_role=Role.ADMIN, scope=Scope.WRITE, write=True) as (s, access):
+    with caller.org(
+        org_id, min_role=Role.ADMIN, scope=Scope.WRITE, write=True, per_endpoint=True
+    ) as (s, access):
+        access.require_endpoint(endpoint_id)
         endpoint = commands.update_endpoint(
             s,
             org_id=org_id,
@@ -213,7 +223,10 @@ def update_endpoint(
 @router.delete("/endpoints/{endpoint_id}", status_code=204, tags=["endpoints"])
 def delete_endpoint(org_id: str, endpoint_id: str, caller: Caller = Depends(get_caller)) -> None:
     now = caller.runtime.clock.now()
-    with caller.org(org_id, min_role=Role.ADMIN, scope=Scope.WRITE, write=True) as (s, access):
+    with caller.org(
+        org_id, min_role=Role.ADMIN, scope=Scope.WRITE, write=True, per_endpoint=True
+    ) as (s, access):
+        access.require_endpoint(endpoint_id)
         commands.delete_endpoint(
             s, org_id=org_id, endpoint_id=endpoint_id, actor=access.actor, now=now
         )
@@ -229,7 +242,10 @@ async def preview_endpoint(
     content_type = request.headers.get("content-type", "")
 
     def work() -> PreviewOut:
-        with caller.org(org_id, min_role=Role.MEMBER, scope=Scope.READ, write=False) as (s, _):
+        with caller.org(
+            org_id, min_role=Role.MEMBER, scope=Scope.READ, write=False, per_endpoint=True
+        ) as (s, access):
+            access.require_endpoint(endpoint_id)
             endpoint = queries.get_endpoint(s, org_id=org_id, endpoint_id=endpoint_id)
             result = preview(
                 s,
