@@ -28,6 +28,7 @@ from tocsin.core.errors import Conflict
 from tocsin.db.engine import Database
 from tocsin.engine.planning import PlanKind, plan_job
 from tocsin.paging import lifecycle
+from tocsin.paging.attempts import mark_unknown
 from tocsin.paging.call_events import record_callback
 from tocsin.paging.escalation import advance
 from tocsin.paging.leases import claim_due_jobs
@@ -246,16 +247,22 @@ def test_calls_an_advancing_escalation_queues_as_the_alert_closes_are_cancelled(
     assert ended == "acknowledged"
 
 
-def _claimed_job(pager: Pager) -> str:
+def _claimed_jobs(pager: Pager, count: int = 1) -> list[str]:
     with pager.runtime.database.write() as session:
-        [job_id] = claim_due_jobs(
+        job_ids = claim_due_jobs(
             session,
             worker_id=pager.worker.worker_id,
             now=pager.clock.now(),
             lease=timedelta(minutes=1),
-            limit=1,
+            limit=count,
             skip_locked=True,
         )
+    assert len(job_ids) == count
+    return job_ids
+
+
+def _claimed_job(pager: Pager) -> str:
+    [job_id] = _claimed_jobs(pager)
     return job_id
 
 
@@ -353,3 +360,34 @@ def test_a_key_arriving_as_the_call_ends_never_moves_the_call_backwards(pager: P
     # key reported after its end is older than it (telephony/dialogue.py ranks events).
     assert (attempt.status, attempt.last_event_sequence, attempt.digits) == ("no_answer", 9, "")
     assert status == AlertStatus.OPEN
+
+
+def test_a_call_ending_does_not_wait_for_another_call_of_its_alert_being_planned(
+    pager: Pager,
+) -> None:
+    """Both only read the alert: they share its lock. (Taken exclusively, the ending call
+    would wait for the planning worker, which may be waiting for the counters the ending
+    call has just given back: a deadlock.)"""
+    database = _postgres(pager)
+    alert_id = pager.fire(pager.endpoint(pager.contact("Ann"), pager.contact("Bob"), routing="all"))
+    first, second = _claimed_jobs(pager, 2)
+    with database.write() as planning:
+        assert _plan(pager, planning, first) == PlanKind.DIAL
+    with database.read() as session:
+        ended = session.scalars(select(CallAttempt.id).where(CallAttempt.job_id == first)).one()
+    with database.write() as planning:
+        assert _plan(pager, planning, second) == PlanKind.DIAL
+        _without_waiting(
+            database,
+            lambda ending: mark_unknown(
+                ending,
+                attempt_id=ended,
+                now=pager.clock.now(),
+                message="the provider did not say",
+                policy=DEFAULT_RETRY,
+            ),
+        )
+    with database.read() as session:
+        retried = session.scalar(select(CallJob.status).where(CallJob.id == first))
+        status = session.scalar(select(Alert.status).where(Alert.id == alert_id))
+    assert (retried, status) == (JobStatus.PENDING, AlertStatus.OPEN)

@@ -126,8 +126,10 @@ def _next_move(
 ) -> None:
     """`job`'s next move after `attempt`, its own call or (`carried`) one that read its alert."""
     # Locked, so an acknowledgement committing at this moment is either seen here or sees the
-    # retry this may schedule and cancels it; never neither.
-    alert = session.get(Alert, job.alert_id, with_for_update=True)
+    # retry this may schedule and cancels it; never neither. Shared: this only reads the alert,
+    # as a worker planning another of its calls does (engine/dial_facts.py), and neither may
+    # wait for the other, which may be waiting for the call counters this one gave back.
+    alert = session.get(Alert, job.alert_id, with_for_update={"read": True})
     if alert is None or alert.status != AlertStatus.OPEN:
         by = _BY_ALERT.get(AlertStatus(alert.status)) if alert else None
         outcome = by or JobOutcome.CANCELLED
