@@ -109,9 +109,10 @@ def _lock(session: Session, alert: Alert) -> None:
     from BEGIN IMMEDIATE); every caller has read it before, unlocked or not.
 
     The lock is the one an UPDATE of the row takes (FOR NO KEY UPDATE): it waits for other
-    closers and for workers that read the alert to dial (`engine.dial_facts`), but not for
-    transactions that only insert rows pointing at the alert, such as a worker writing the
-    next step's calls while it holds the escalation this close ends next."""
+    closers and for workers reading the alert under a shared lock to dial or to settle a call
+    (`engine.dial_facts`, `paging.settle`), but not for transactions that only insert rows
+    pointing at the alert, such as a worker writing the next step's calls while it holds the
+    escalation this close ends next."""
     session.flush()
     session.refresh(alert, with_for_update={"key_share": True})
 
