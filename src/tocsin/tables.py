@@ -3,6 +3,7 @@
 from tocsin.accounts.models import (
     ApiKey,
     EmailVerification,
+    FirstSignUp,
     Invite,
     Membership,
     Organization,
@@ -63,6 +64,7 @@ __all__ = [
     "EnforcementAction",
     "Escalation",
     "EscalationPolicy",
+    "FirstSignUp",
     "HeldOptOut",
     "Invite",
     "Membership",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, false
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tocsin.db.base import Base, JSONText, UTCDateTime
@@ -199,6 +199,7 @@ class EmailVerification(Base):
 __all__ = [
     "ApiKey",
     "EmailVerification",
+    "FirstSignUp",
     "Invite",
     "Membership",
     "Organization",
@@ -229,3 +230,19 @@ class WebSession(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+
+class FirstSignUp(Base):
+    """The server's first sign-up, which needs no invite while sign-up is closed. One row at
+    most (its key is always 1), so of several first sign-ups at once one inserts it and the
+    others find it taken, on either backend (accounts/first_user.py). It stays when its user
+    is deleted: the first place is taken once."""
+
+    __tablename__ = "first_sign_up"
+    __table_args__ = (CheckConstraint("id = 1", name="one_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    user_id: Mapped[str | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime())

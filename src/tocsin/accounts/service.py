@@ -78,10 +78,6 @@ def create_user(
     return user
 
 
-def count_users(session: Session) -> int:
-    return session.scalar(select(func.count()).select_from(User)) or 0
-
-
 def authenticate(session: Session, *, email: str, password: str, now: datetime) -> User:
     try:
         email = normalise_email(email)

@@ -8,13 +8,20 @@ from typing import Protocol
 
 from sqlalchemy.orm import Session
 
-from tocsin.accounts import email_addresses, service, sign_in_addresses, sign_in_limits, totp
+from tocsin.accounts import (
+    email_addresses,
+    first_user,
+    service,
+    sign_in_addresses,
+    sign_in_limits,
+    totp,
+)
 from tocsin.accounts.models import Organization, Role, User, WebSession
 from tocsin.accounts.tokens import REFRESH, TokenCodec
 from tocsin.audit import log as audit
 from tocsin.audit.actions import AuditAction
 from tocsin.core.actors import Actor
-from tocsin.core.errors import Forbidden, Unauthorized
+from tocsin.core.errors import Unauthorized
 from tocsin.core.ratelimit import RateLimiter
 from tocsin.core.secretbox import SecretBox
 from tocsin.documents import commands as documents
@@ -59,9 +66,9 @@ def register(
     """A new user with their own organization, or joining one by invite. Their own
     organization's home country may not be under sanctions, and an email a standing
     termination marked gets none (`commands.CreationRefused`, which the adapter records)."""
-    first_user = service.count_users(session) == 0
-    if not (first_user or context.settings.allow_signup or invite_code):
-        raise Forbidden("sign-up needs an invite code on this server", code="signup_closed")
+    first = not (context.settings.allow_signup or invite_code)
+    if first:
+        first_user.claim(session, now=now)
     # Checked before anything is written: joining by invite keeps the inviter's country.
     home_region = (
         ""
@@ -72,6 +79,8 @@ def register(
         session, email=email, password=password, display_name=display_name, now=now
     )
     actor = Actor("user", user.id, ip_address)
+    if first:
+        first_user.record(session, user_id=user.id)
     if invite_code:
         invite = commands.accept_invite(
             session, context, code=invite_code, user=user, actor=actor, now=now
