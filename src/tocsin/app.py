@@ -19,6 +19,7 @@ from tocsin.http.api.documents import router as policies_router
 from tocsin.http.api.endpoints import router as endpoints_router
 from tocsin.http.api.enforcement import router as enforcement_router
 from tocsin.http.api.hooks import router as ingest_router
+from tocsin.http.api.passwords import router as passwords_router
 from tocsin.http.api.policies import router as escalations_router
 from tocsin.http.api.providers import router as providers_router
 from tocsin.http.api.public import router as public_router
@@ -62,6 +63,7 @@ def create_app(runtime: Runtime, *, run_worker: bool = False) -> FastAPI:
     routers = (
         ingest_router,
         accounts_router,
+        passwords_router,
         endpoints_router,
         escalations_router,
         alerts_router,

@@ -62,6 +62,8 @@ class Runtime:
     web_session_key: bytes
     # Signs the tokens of e-mail verification links.
     email_verification_key: bytes
+    # Keys the digests of password reset links' tokens.
+    password_reset_key: bytes
     billing: BillingConfig = DEFAULT_BILLING
     rate_limiter: RateLimiter = field(default_factory=lambda: RateLimiter({}))
     provider_factory: ProviderFactory = field(default_factory=ProviderFactory)
@@ -131,6 +133,7 @@ class Runtime:
             totp_box=SecretBox(master, "totp"),
             web_session_key=derive_key(master, "web-session"),
             email_verification_key=derive_key(master, "email-verification"),
+            password_reset_key=derive_key(master, "password-reset"),
             billing=billing_config(settings),
             rate_limiter=build_rate_limiter(settings),
             provider_factory=factory,
@@ -226,6 +229,8 @@ def build_rate_limiter(settings: Settings) -> RateLimiter:
         Limits.LOGIN_ACCOUNT_ADDRESS: settings.rate_limit_login_account_address,
         Limits.LOGIN_ACCOUNT: settings.rate_limit_login_account,
         Limits.SIGNUP: settings.rate_limit_signup,
+        Limits.PASSWORD_RESET: settings.rate_limit_password_reset,
+        Limits.PASSWORD_RESET_EMAIL: settings.rate_limit_password_reset_email,
         Limits.VERIFICATION: settings.rate_limit_verification,
         Limits.VERIFICATION_ORG: settings.rate_limit_verification_org,
         Limits.PUBLIC_FORM: settings.rate_limit_public_form,

@@ -227,7 +227,7 @@ def confirm(
     )
     if used.rowcount != 1:  # type: ignore[attr-defined]
         raise Conflict("this verification link was already used", code="email_token_used")
-    _mark_verified(session, user, Actor("user", user.id, ip_address), now, how="link")
+    mark_verified(session, user, Actor("user", user.id, ip_address), now, how="link")
     return user
 
 
@@ -236,11 +236,13 @@ def verify_by_operator(session: Session, *, email: str, actor: Actor, now: datet
     mail, or a user whose mail never arrives."""
     user = find_user_by_email(session, email)
     if user.email_verified_at is None:
-        _mark_verified(session, user, actor, now, how="operator")
+        mark_verified(session, user, actor, now, how="operator")
     return user
 
 
-def _mark_verified(session: Session, user: User, actor: Actor, now: datetime, *, how: str) -> None:
+def mark_verified(session: Session, user: User, actor: Actor, now: datetime, *, how: str) -> None:
+    """The user's address is proved (`how`: "link", "operator", or "password_reset", a reset
+    link mailed to it having been followed)."""
     user.email_verified_at = now
     outbox.cancel_pending(session, user_id=user.id, kind=MailKind.EMAIL_VERIFICATION, now=now)
     _record(

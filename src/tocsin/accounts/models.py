@@ -203,6 +203,7 @@ __all__ = [
     "Invite",
     "Membership",
     "Organization",
+    "PasswordReset",
     "RefreshToken",
     "RevokedAccessToken",
     "Role",
@@ -246,3 +247,22 @@ class FirstSignUp(Base):
         ForeignKey("users.id", ondelete="SET NULL"), default=None
     )
     claimed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class PasswordReset(Base):
+    """One link to set a new password without the old one (accounts/password_resets.py): the
+    link's random token is kept only as its HMAC digest, and works once, before `expires_at`,
+    while the user still has the address it was made for."""
+
+    __tablename__ = "password_resets"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    email: Mapped[str] = mapped_column(String(320))
+    # Who asked for it: "request" (the form), "sign_up" (a sign-up with the address), or
+    # "operator" (`tocsin user reset-password`, which prints it rather than mailing it).
+    reason: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)

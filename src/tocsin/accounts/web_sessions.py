@@ -75,13 +75,20 @@ def close(db: Session, *, session_id: str, now: datetime) -> None:
     )
 
 
-def close_all_of(db: Session, *, user_ids: list[str], now: datetime) -> int:
-    """Sign these users out of every browser; returns how many sessions ended."""
+def close_all_of(
+    db: Session, *, user_ids: list[str], now: datetime, keep: str | None = None
+) -> int:
+    """Sign these users out of every browser but the session `keep`; returns how many
+    sessions ended."""
     if not user_ids:
         return 0
     result = db.execute(
         update(WebSession)
-        .where(WebSession.user_id.in_(user_ids), WebSession.revoked_at.is_(None))
+        .where(
+            WebSession.user_id.in_(user_ids),
+            WebSession.revoked_at.is_(None),
+            WebSession.id != (keep or ""),
+        )
         .values(revoked_at=now)
         .execution_options(synchronize_session=False)
     )

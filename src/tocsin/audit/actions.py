@@ -78,6 +78,11 @@ class AuditAction(StrEnum):
     USER_EMAIL_LINK_SENT = "user.email_link_sent"
     USER_EMAIL_VERIFIED = "user.email_verified"
     USER_EMAIL_CHANGED = "user.email_changed"
+    USER_PASSWORD_CHANGED = "user.password_changed"  # noqa: S105 (a name, not a secret)
+    USER_PASSWORD_RESET_REQUESTED = "user.password_reset_requested"  # noqa: S105 (a name, not a secret)
+    USER_PASSWORD_RESET = "user.password_reset"  # noqa: S105 (a name, not a secret)
+    # A sign-up with an address that has an account: answered as any sign-up, its owner mailed.
+    USER_SIGN_UP_REPEATED = "user.sign_up_repeated"
     AUTH_REFRESH_TOKEN_REUSED = "auth.refresh_token_reused"  # noqa: S105 (a name, not a secret)
     PLATFORM_ADMIN_GRANTED = "platform_admin.granted"
     PLATFORM_ADMIN_REVOKED = "platform_admin.revoked"

@@ -9,6 +9,7 @@ from tocsin.cli import (
     cases,
     consent,
     paging,
+    passwords,
     policy,
     trust,
 )
@@ -25,6 +26,7 @@ __all__ = [
     "consent",
     "main",
     "paging",
+    "passwords",
     "policy",
     "trust",
 ]

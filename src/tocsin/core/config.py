@@ -130,6 +130,10 @@ class Settings(BaseSettings):
     rate_limit_login_account_address: str = "5/minute;20/hour"
     rate_limit_login_account: str = "30/minute;100/hour"
     rate_limit_signup: str = "20/hour"
+    # Password reset links asked for, per client address and per e-mail address (counted
+    # alike whether or not the address has an account, so a 429 tells nothing about it).
+    rate_limit_password_reset: str = "10/hour"  # noqa: S105 (a name, not a secret)
+    rate_limit_password_reset_email: str = "3/hour"  # noqa: S105 (a name, not a secret)
     # Verification codes per person (a user, or whoever created the API key) and per
     # organization, on top of each plan's daily budget of codes (docs/trust.md).
     rate_limit_verification: str = "5/10 minutes"

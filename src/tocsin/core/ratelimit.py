@@ -1,4 +1,4 @@
-"""Rate limits on ingest, sign-in, verification and public forms, with `limits`.
+"""Rate limits on ingest, sign-in, password resets, verification and public forms, with `limits`.
 
 Counters live in this process's memory by default, or in Redis when TOCSIN_REDIS_URL is set, so
 that several API processes share one budget. Moving windows: a burst at the edge of a fixed
@@ -143,6 +143,8 @@ class Limits:
     LOGIN_ACCOUNT_ADDRESS = "login_account_address"
     LOGIN_ACCOUNT = "login_account"
     SIGNUP = "signup"
+    PASSWORD_RESET = "password_reset"  # noqa: S105 (a name, not a secret)
+    PASSWORD_RESET_EMAIL = "password_reset_email"  # noqa: S105 (a name, not a secret)
     # Verification codes, per person (a user, or the user who created the asking API key)
     # and per organization: never per key, since keys cost nothing to make.
     VERIFICATION = "verification"

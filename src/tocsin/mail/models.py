@@ -26,6 +26,10 @@ class MailKind(StrEnum):
     NOTICE = "notice"
     EMAIL_VERIFICATION = "email_verification"
     EMAIL_CHANGED = "email_changed"
+    PASSWORD_RESET = "password_reset"  # noqa: S105 (a name, not a secret)
+    PASSWORD_CHANGED = "password_changed"  # noqa: S105 (a name, not a secret)
+    # To the owner of an address someone tried to sign up with: a reset link, not an error.
+    SIGN_UP_REPEATED = "sign_up_repeated"
 
 
 class OutboundEmail(Base):
