@@ -12,7 +12,10 @@ import httpx
 from fastapi.testclient import TestClient
 
 from tocsin.accounts.email_addresses import verify_by_operator
+from tocsin.accounts.service import find_user_by_email, issue_tokens
 from tocsin.audit.log import SYSTEM
+from tocsin.db.session import Session
+from tocsin.runtime import Runtime
 from tocsin.telephony.simulator import code_heard
 
 PASSWORD = "correct horse battery staple"
@@ -49,20 +52,48 @@ def signup(
     client: TestClient, *, org_name: str | None = None, email_verified: bool = True
 ) -> tuple[str, dict[str, Any]]:
     """A sign-up over the API; the address is then verified as `tocsin user verify-email` does
-    it (following the mailed link is tests/mail's subject), unless `email_verified` is False."""
+    it (following the mailed link is tests/mail's subject), unless `email_verified` is False,
+    and the person signed in. The body is the user, their organization and their tokens."""
     email = f"user{next(_counter)}@example.com"
-    body = ok(
+    ok(
         client.post(
             "/v1/auth/signup",
             json={"email": email, "password": PASSWORD, "organization_name": org_name},
         ),
-        201,
+        202,
     )
-    if email_verified:
-        runtime = client.app.state.runtime  # type: ignore[attr-defined]
-        with runtime.database.write() as session:
+    runtime = client.app.state.runtime  # type: ignore[attr-defined]
+    with runtime.database.write() as session:
+        if email_verified:
             verify_by_operator(session, email=email, actor=SYSTEM, now=runtime.clock.now())
-    return email, body
+        tokens = signed_in_tokens(session, runtime, find_user_by_email(session, email).id)
+    return email, {**signed_in_as(client, tokens), "tokens": tokens}
+
+
+def signed_in_tokens(session: Session, runtime: Runtime, user_id: str) -> dict[str, Any]:
+    """Tokens as signing in issues them (`POST /v1/auth/login`'s subject is signing in; a
+    password hash a sign-in costs would slow every test that builds a tenant)."""
+    pair = issue_tokens(
+        session,
+        user_id=user_id,
+        codec=runtime.tokens,
+        now=runtime.clock.now(),
+        access_lifetime=runtime.access_lifetime,
+        refresh_lifetime=runtime.refresh_lifetime,
+    )
+    return {
+        "access_token": pair.access_token,
+        "refresh_token": pair.refresh_token,
+        "token_type": "bearer",
+        "expires_in": pair.expires_in,
+    }
+
+
+def signed_in_as(client: TestClient, tokens: dict[str, Any]) -> dict[str, Any]:
+    """The user and their (first) organization with their role, as `GET /v1/me` shows them."""
+    auth = {"Authorization": f"Bearer {tokens['access_token']}"}
+    me = ok(client.get("/v1/me", headers=auth))
+    return {"user": me["user"], "organization": me["organizations"][0]}
 
 
 def make_tenant(client: TestClient, *, phone: str = "+447400123456") -> Tenant:

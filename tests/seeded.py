@@ -93,6 +93,7 @@ def person(
             user_agent=None,
             now=now,
         )
+        assert registered is not None, f"{email} has an account already"
         tokens = _tokens(session, runtime, registered.user.id)
         if email_verified:
             email_addresses.verify_by_operator(

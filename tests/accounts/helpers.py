@@ -7,7 +7,8 @@ from typing import Any
 import httpx
 from fastapi.testclient import TestClient
 
-from tests.factories import PASSWORD, Tenant, ok
+from tests.factories import PASSWORD, Tenant, ok, signed_in_as, signed_in_tokens
+from tocsin.accounts.service import find_user_by_email
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -66,11 +67,15 @@ def join(
 ) -> tuple[dict[str, str], str]:
     """Sign a new person up with an invite into the tenant's org; their auth and user id."""
     code = invite(client, tenant, role)["code"]
-    body = ok(
+    ok(
         client.post(
             "/v1/auth/signup", json={"email": email, "password": PASSWORD, "invite_code": code}
         ),
-        201,
+        202,
     )
+    runtime = client.app.state.runtime  # type: ignore[attr-defined]
+    with runtime.database.write() as session:
+        tokens = signed_in_tokens(session, runtime, find_user_by_email(session, email).id)
+    body = signed_in_as(client, tokens)
     assert body["organization"] == {**body["organization"], "id": tenant.org_id, "role": role}
-    return bearer(body["tokens"]["access_token"]), body["user"]["id"]
+    return bearer(tokens["access_token"]), body["user"]["id"]

@@ -1,8 +1,7 @@
-"""Sign-up, sign-in, token rotation and sign-out through the HTTP API."""
+"""Sign-in, token rotation and sign-out through the HTTP API (sign-up: test_sign_up_api.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -11,35 +10,12 @@ from sqlalchemy import select
 
 from tests.accounts.helpers import bearer, error, invite
 from tests.factories import PASSWORD, make_tenant, ok, signup
-from tocsin.accounts.models import RefreshToken, User
-from tocsin.accounts.passwords import verify_password
-from tocsin.app import create_app
+from tocsin.accounts.models import RefreshToken
 from tocsin.audit.models import AuditEvent
 from tocsin.core.clock import ManualClock
-from tocsin.core.config import Settings
 from tocsin.runtime import Runtime
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
-
-@pytest.fixture
-def closed_runtime(settings: Settings, clock: ManualClock) -> Iterator[Runtime]:
-    """A server where sign-up is closed (the default outside tests)."""
-    runtime = Runtime.from_settings(
-        settings.model_copy(update={"allow_signup": False}), clock=clock
-    )
-    yield runtime
-    runtime.database.dispose()
-
-
-@pytest.fixture
-def closed_client(closed_runtime: Runtime) -> Iterator[TestClient]:
-    with TestClient(create_app(closed_runtime), raise_server_exceptions=False) as test_client:
-        yield test_client
-
-
-def _signup(client: TestClient, email: str, password: str = PASSWORD, **extra: Any) -> Any:
-    return client.post("/v1/auth/signup", json={"email": email, "password": password, **extra})
 
 
 def _login(client: TestClient, email: str, password: str = PASSWORD) -> Any:
@@ -48,81 +24,6 @@ def _login(client: TestClient, email: str, password: str = PASSWORD) -> Any:
 
 def _refresh(client: TestClient, token: str) -> Any:
     return client.post("/v1/auth/refresh", json={"refresh_token": token})
-
-
-# Sign-up ----------------------------------------------------------------------------------------
-
-
-def test_signup_creates_user_org_and_tokens(client: TestClient, runtime: Runtime) -> None:
-    body = ok(
-        _signup(client, " Ada@Example.COM ", display_name="Ada", organization_name="Analytical"),
-        201,
-    )
-    assert body["user"]["email"] == "ada@example.com"
-    assert body["user"]["display_name"] == "Ada"
-    assert body["organization"]["name"] == "Analytical"
-    assert body["organization"]["slug"] == "analytical"
-    assert body["organization"]["role"] == "owner"
-    assert body["tokens"]["token_type"] == "bearer"
-    assert body["tokens"]["expires_in"] == runtime.settings.access_token_seconds
-    me = ok(client.get("/v1/me", headers=bearer(body["tokens"]["access_token"])))
-    assert me["user"]["id"] == body["user"]["id"]
-    with runtime.database.read() as session:
-        user = session.scalars(select(User)).one()
-        assert user.password_hash.startswith("$argon2id$")
-        assert verify_password(user.password_hash, PASSWORD)
-
-
-def test_first_user_may_sign_up_even_when_signup_is_closed(closed_client: TestClient) -> None:
-    body = ok(_signup(closed_client, "first@example.com"), 201)
-    assert body["organization"]["role"] == "owner"
-
-
-def test_second_user_is_refused_when_signup_is_closed(closed_client: TestClient) -> None:
-    ok(_signup(closed_client, "first@example.com"), 201)
-    assert error(_signup(closed_client, "second@example.com"), 403) == "signup_closed"
-    assert error(_login(closed_client, "second@example.com"), 401) == "invalid_credentials"
-
-
-def test_invite_code_opens_closed_signup(closed_client: TestClient) -> None:
-    owner = ok(_signup(closed_client, "first@example.com"), 201)
-    org_id = owner["organization"]["id"]
-    created = ok(
-        closed_client.post(
-            f"/v1/orgs/{org_id}/invites",
-            json={"role": "admin"},
-            headers=bearer(owner["tokens"]["access_token"]),
-        ),
-        201,
-    )
-    body = ok(_signup(closed_client, "second@example.com", invite_code=created["code"]), 201)
-    assert body["organization"]["id"] == org_id
-    assert body["organization"]["role"] == "admin"
-
-
-def test_invalid_invite_code_does_not_open_closed_signup(closed_client: TestClient) -> None:
-    ok(_signup(closed_client, "first@example.com"), 201)
-    response = _signup(closed_client, "second@example.com", invite_code="inv_made_up")
-    assert error(response, 404) == "invite_invalid"
-    # The user row of the refused sign-up was rolled back with it.
-    assert error(_login(closed_client, "second@example.com"), 401) == "invalid_credentials"
-
-
-def test_duplicate_email_is_refused_in_any_case(client: TestClient) -> None:
-    ok(_signup(client, "dup@example.com"), 201)
-    assert error(_signup(client, "dup@example.com"), 409) == "email_taken"
-    assert error(_signup(client, "DUP@example.com"), 409) == "email_taken"
-
-
-@pytest.mark.parametrize(
-    "password", ["short", "aaaaaaaaaaaa", "password123", "pat-the-cat-99-pat.cat"]
-)
-def test_weak_password_is_refused_at_signup(client: TestClient, password: str) -> None:
-    assert error(_signup(client, "pat.cat@example.com", password), 422) == "weak_password"
-
-
-def test_invalid_email_is_refused_at_signup(client: TestClient) -> None:
-    assert error(_signup(client, "not-an-email"), 422) == "invalid_email"
 
 
 # Login ------------------------------------------------------------------------------------------

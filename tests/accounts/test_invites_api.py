@@ -72,7 +72,7 @@ def test_used_invite_cannot_open_signup_either(client: TestClient) -> None:
     host = make_tenant(client)
     code = invite(client, host)["code"]
     join_body = {"email": "late@example.com", "password": PASSWORD, "invite_code": code}
-    ok(client.post("/v1/auth/signup", json=join_body), 201)
+    ok(client.post("/v1/auth/signup", json=join_body), 202)
     again = {**join_body, "email": "later@example.com"}
     assert error(client.post("/v1/auth/signup", json=again), 409) == "invite_used"
 

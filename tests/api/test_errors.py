@@ -44,10 +44,16 @@ def _bad_requests(client: TestClient, tenant: Tenant) -> list[tuple[httpx.Respon
         (client.delete("/v1/me", headers=tenant.auth), 405, "method_not_allowed"),
         (
             client.post(
-                "/v1/auth/signup", json={"email": tenant.email, "password": "another pass 12"}
+                "/v1/invites/accept",
+                json={
+                    "code": ok(client.post(f"{org}/invites", json={}, headers=tenant.auth), 201)[
+                        "code"
+                    ]
+                },
+                headers=tenant.auth,
             ),
             409,
-            "email_taken",
+            "already_member",
         ),
         (client.post(f"{org}/contacts", json={}, headers=tenant.auth), 422, "invalid"),
         (

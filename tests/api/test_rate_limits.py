@@ -215,7 +215,7 @@ def test_sign_up_is_limited_per_address(
     runtime.rate_limiter = limiter(limits_clock, **{Limits.SIGNUP: "2/hour"})
     for n in range(2):
         body = {"email": f"new{n}@example.com", "password": PASSWORD}
-        ok(client.post("/v1/auth/signup", json=body), 201)
+        ok(client.post("/v1/auth/signup", json=body), 202)
     refused(
         client.post("/v1/auth/signup", json={"email": "new9@example.com", "password": PASSWORD}),
         3601,

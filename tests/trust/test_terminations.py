@@ -170,7 +170,7 @@ def test_the_terminated_email_however_spelled_gets_no_new_sign_up(
     with runtime.database.read() as session:
         assert session.scalar(select(User.id).where(User.email.like("anabell%"))) is None
     # Someone else signs up as ever.
-    ok(client.post("/v1/auth/signup", json={"email": "bob@example.org", "password": PASSWORD}), 201)
+    ok(client.post("/v1/auth/signup", json={"email": "bob@example.org", "password": PASSWORD}), 202)
 
 
 def test_a_number_a_termination_marked_gets_no_code_from_another_organization(

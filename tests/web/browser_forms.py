@@ -32,15 +32,24 @@ def submit(client: TestClient, page: str, action: str, fields: dict[str, str]) -
 
 
 def sign_up(client: TestClient, email: str, organization: str = "Web Ops") -> str:
-    """A new account through the sign-up page; returns the organization page it lands on."""
+    """A new account through the sign-up page, then signed in with the form its answer shows;
+    returns the organization page that signing in lands on."""
     answer = submit(
         client,
         "/signup",
         "/signup",
         {"email": email, "password": PASSWORD, "organization_name": organization},
     )
-    assert answer.status_code == 303, answer.text
-    location: str = answer.headers["location"]
+    assert answer.status_code == 200, answer.text
+    signed_in = client.post(
+        "/login",
+        data={"email": email, "password": PASSWORD, "csrf_token": form_token(answer.text)},
+        follow_redirects=False,
+    )
+    assert signed_in.status_code == 303, signed_in.text
+    home = client.get(signed_in.headers["location"], follow_redirects=False)
+    location: str = home.headers["location"]
+    assert location.startswith("/o/org_"), location
     return location
 
 

@@ -25,9 +25,11 @@ def invite(client: TestClient, home: str, role: str) -> str:
 
 
 def join(client: TestClient, email: str, code: str) -> None:
-    """Sign up with an invite code, as the invited person would."""
+    """Sign up with an invite code, then in, as the invited person would."""
     fields = {"email": email, "password": PASSWORD, "invite_code": code}
-    assert submit(client, "/signup", "/signup", fields).status_code == 303
+    assert submit(client, "/signup", "/signup", fields).status_code == 200
+    signed_in = submit(client, "/login", "/login", {"email": email, "password": PASSWORD})
+    assert signed_in.status_code == 303
 
 
 def test_members_are_listed_with_their_roles(client: TestClient, runtime: Runtime) -> None:

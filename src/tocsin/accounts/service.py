@@ -46,7 +46,8 @@ def normalise_email(email: str) -> str:
     return value
 
 
-def _clean_name(value: str, what: str) -> str:
+def clean_name(value: str, what: str) -> str:
+    """A person's or organization's name with its spaces tidied, or InvalidInput."""
     cleaned = " ".join(value.split())
     if not cleaned or len(cleaned) > 200:
         raise InvalidInput(f"{what} must be 1 to 200 characters", code=f"invalid_{what}")
@@ -66,7 +67,7 @@ def create_user(
     user = User(
         id=new_id("usr"),
         email=email,
-        display_name=_clean_name(display_name or email.split("@")[0], "name"),
+        display_name=clean_name(display_name or email.split("@")[0], "name"),
         password_hash=passwords.hash_password(password),
         created_at=now,
     )
@@ -144,7 +145,7 @@ def create_organization(
     plan: str = SELF_HOSTED,
     timezone: str = "UTC",
 ) -> Organization:
-    name = _clean_name(name, "name")
+    name = clean_name(name, "name")
     org = Organization(
         plan=plan,
         timezone=check_timezone(timezone),
@@ -167,7 +168,7 @@ def create_organization(
 
 
 def rename_organization(org: Organization, name: str) -> None:
-    org.name = _clean_name(name, "name")
+    org.name = clean_name(name, "name")
 
 
 def set_timezone(org: Organization, timezone: str) -> None:
@@ -343,10 +344,10 @@ def create_invite(
     return invite, code
 
 
-def claim_invite(
-    session: Session, *, code: str, user: User, now: datetime, digest_key: bytes
+def usable_invite(
+    session: Session, *, code: str, email: str, now: datetime, digest_key: bytes
 ) -> Invite:
-    """Use the invite up, once: the caller adds the member (organizations.commands)."""
+    """The invite this code names, if the holder of `email` may still use it; changes nothing."""
     invite = session.scalar(select(Invite).where(Invite.code_digest == digest(digest_key, code)))
     if invite is None or invite.revoked_at is not None:
         raise NotFound("invite code is not valid", code="invite_invalid")
@@ -354,8 +355,16 @@ def claim_invite(
         raise Conflict("invite code was already used", code="invite_used")
     if invite.expires_at <= now:
         raise Conflict("invite code has expired", code="invite_expired")
-    if invite.email is not None and invite.email != user.email:
+    if invite.email is not None and invite.email != email:
         raise Forbidden("this invite is for another email address", code="invite_wrong_email")
+    return invite
+
+
+def claim_invite(
+    session: Session, *, code: str, user: User, now: datetime, digest_key: bytes
+) -> Invite:
+    """Use the invite up, once: the caller adds the member (organizations.commands)."""
+    invite = usable_invite(session, code=code, email=user.email, now=now, digest_key=digest_key)
     # The conditional update is what makes the code single-use when two people race for it.
     claimed = session.execute(
         update(Invite)
@@ -408,7 +417,7 @@ def create_api_key(
         digest=digest(digest_key, parts.secret),
         org_id=org_id,
         endpoint_id=endpoint_id,
-        name=_clean_name(name, "name"),
+        name=clean_name(name, "name"),
         scopes=parse_scopes(scopes),
         created_by=created_by,
         created_at=now,

@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session
 from tocsin.accounts import (
     email_addresses,
     first_user,
+    password_resets,
+    passwords,
     service,
     sign_in_addresses,
     sign_in_limits,
@@ -21,15 +23,15 @@ from tocsin.accounts.tokens import REFRESH, TokenCodec
 from tocsin.audit import log as audit
 from tocsin.audit.actions import AuditAction
 from tocsin.core.actors import Actor
-from tocsin.core.errors import Unauthorized
+from tocsin.core.errors import NotFound, Unauthorized
 from tocsin.core.ratelimit import RateLimiter
 from tocsin.core.secretbox import SecretBox
 from tocsin.documents import commands as documents
-from tocsin.organizations import commands
+from tocsin.organizations import commands, sign_up_checks
 from tocsin.restrictions.blocks import user_block
 
 
-class Context(commands.Context, Protocol):
+class Context(commands.Context, password_resets.Context, Protocol):
     """What signing up and in read from the running process (Runtime has it all)."""
 
     @property
@@ -62,10 +64,15 @@ def register(
     ip_address: str | None,
     user_agent: str | None,
     now: datetime,
-) -> Registered:
+) -> Registered | None:
     """A new user with their own organization, or joining one by invite. Their own
     organization's home country may not be under sanctions, and an email a standing
-    termination marked gets none (`commands.CreationRefused`, which the adapter records)."""
+    termination marked gets none (`commands.CreationRefused`, which the adapter records).
+
+    None when the address has an account already: nothing is made, and the address's owner is
+    mailed instead (`password_resets.tell_of_sign_up`). The adapters answer both alike, so a
+    sign-up does not tell who has an account: every refusal a new address could get is
+    decided before the address is looked up, and the password is hashed either way."""
     first = not (context.settings.allow_signup or invite_code)
     if first:
         first_user.claim(session, now=now)
@@ -75,9 +82,23 @@ def register(
         if invite_code
         else commands.checked_home_region(context, country or context.settings.default_region)
     )
-    user = service.create_user(
-        session, email=email, password=password, display_name=display_name, now=now
-    )
+    email = service.normalise_email(email)
+    passwords.check_strength(password, email=email)
+    name = service.clean_name(display_name or email.split("@")[0], "name")
+    if invite_code:
+        sign_up_checks.check_invite(session, context, code=invite_code, email=email, now=now)
+        org_name = ""
+    else:
+        org_name = service.clean_name(organization_name or f"{name}'s organization", "name")
+        sign_up_checks.check_newcomer(session, context, email=email)
+    existing = _user_with(session, email)
+    if existing is not None:
+        passwords.hash_password(password)  # the time a new account's hash takes
+        password_resets.tell_of_sign_up(
+            session, context, user=existing, ip_address=ip_address, now=now
+        )
+        return None
+    user = service.create_user(session, email=email, password=password, display_name=name, now=now)
     actor = Actor("user", user.id, ip_address)
     if first:
         first_user.record(session, user_id=user.id)
@@ -93,7 +114,7 @@ def register(
         )
         org = service.create_organization(
             session,
-            name=organization_name or f"{user.display_name}'s organization",
+            name=org_name,
             owner_id=user.id,
             now=now,
             home_region=home_region,
@@ -112,6 +133,13 @@ def register(
     documents.accept_in_force(session, user_id=user.id, user_agent=user_agent, actor=actor, now=now)
     email_addresses.send_link(session, context, user=user, actor=actor, now=now)
     return Registered(user, org, role)
+
+
+def _user_with(session: Session, email: str) -> User | None:
+    try:
+        return service.find_user_by_email(session, email)
+    except NotFound:
+        return None
 
 
 def sign_in(

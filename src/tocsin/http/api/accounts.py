@@ -34,8 +34,8 @@ from tocsin.http.api.schemas.accounts import (
     OrgWithRoleOut,
     RefreshIn,
     RoleIn,
+    SignupAcceptedOut,
     SignupIn,
-    SignupOut,
     TokensOut,
     UserOut,
     VerifyEmailIn,
@@ -45,6 +45,11 @@ from tocsin.organizations import api_keys, commands, queries, registration
 from tocsin.runtime import Runtime
 
 router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
+
+SIGNED_UP = (
+    "If this address was new, its account is made: sign in with its password (POST /v1/auth/login)."
+)
+SIGNED_UP_MAILED = f"Check your e-mail: a message is on its way to this address. {SIGNED_UP}"
 
 
 @contextmanager
@@ -69,19 +74,22 @@ def _tokens_out(pair: service.TokenPair) -> TokensOut:
 # Sign-up and sessions ---------------------------------------------------------------------------
 
 
-@router.post("/auth/signup", status_code=201, response_model=SignupOut, tags=["auth"])
+@router.post("/auth/signup", status_code=202, response_model=SignupAcceptedOut, tags=["auth"])
 def signup(
     body: SignupIn,
     request_ip: str | None = Depends(client_ip),
     runtime: Runtime = Depends(get_runtime),
-) -> SignupOut:
+) -> SignupAcceptedOut:
+    """A new account with its own organization, or joining one by invite; then sign in with
+    `POST /v1/auth/login`. An address that has an account already is answered the same (its
+    owner is mailed instead), so the answer says nothing about who has an account."""
     now = runtime.clock.now()
     runtime.rate_limiter.hit(Limits.SIGNUP, request_ip or "-", what="sign-ups from this address")
     with (
         _refusals_kept(runtime, Actor("public", None, request_ip)),
         runtime.database.write() as session,
     ):
-        registered = registration.register(
+        registration.register(
             session,
             runtime,
             email=body.email,
@@ -94,20 +102,11 @@ def signup(
             user_agent=None,
             now=now,
         )
-        user, org, role = registered.user, registered.organization, registered.role
-        pair = service.issue_tokens(
-            session,
-            user_id=user.id,
-            codec=runtime.tokens,
-            now=now,
-            access_lifetime=runtime.access_lifetime,
-            refresh_lifetime=runtime.refresh_lifetime,
-        )
-        return SignupOut(
-            user=UserOut.model_validate(user),
-            organization=OrgWithRoleOut(**OrgOut.model_validate(org).model_dump(), role=role),
-            tokens=_tokens_out(pair),
-        )
+    mailed = email_addresses.mail_is_on(runtime.settings)
+    return SignupAcceptedOut(
+        email=service.normalise_email(body.email),
+        message=SIGNED_UP_MAILED if mailed else SIGNED_UP,
+    )
 
 
 @router.post("/auth/login", response_model=TokensOut, tags=["auth"])

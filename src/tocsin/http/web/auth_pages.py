@@ -89,7 +89,7 @@ def signup(request: Request, form: FormData = Depends(anonymous_form)) -> Respon
     try:
         runtime.rate_limiter.hit(Limits.SIGNUP, ip or "-", what="sign-ups from this address")
         with runtime.database.write() as db:
-            registered = registration.register(
+            registration.register(
                 db,
                 runtime,
                 email=values["email"],
@@ -102,7 +102,6 @@ def signup(request: Request, form: FormData = Depends(anonymous_form)) -> Respon
                 user_agent=request.headers.get("user-agent"),
                 now=runtime.clock.now(),
             )
-            user, org_id = registered.user, registered.organization.id
     except TocsinError as error:
         if isinstance(error, CreationRefused):
             # Kept although the sign-up was rolled back: staff look for these.
@@ -116,7 +115,16 @@ def signup(request: Request, form: FormData = Depends(anonymous_form)) -> Respon
             {"values": values, "error": error},
             status_code=error.status_code,
         )
-    return _start_session(request, runtime, user, mfa_passed=True, to=f"/o/{org_id}")
+    # Signs nobody in, and reads the same for an address that has an account (whose owner is
+    # mailed instead): the page must not tell who has one.
+    return anonymous_page(
+        request,
+        "signup_sent.html",
+        {
+            "email": accounts.normalise_email(values["email"]),
+            "mail_on": mail_is_on(runtime.settings),
+        },
+    )
 
 
 @router.get("/login")

@@ -93,10 +93,11 @@ class MeOut(BaseModel):
     organizations: list[OrgWithRoleOut]
 
 
-class SignupOut(BaseModel):
-    user: UserOut
-    organization: OrgWithRoleOut
-    tokens: TokensOut
+class SignupAcceptedOut(BaseModel):
+    """The same whether or not the address had an account."""
+
+    email: str = Field(description="The address, as Tocsin writes it")
+    message: str
 
 
 class OrgIn(BaseModel):
