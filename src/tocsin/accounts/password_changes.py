@@ -109,6 +109,8 @@ def replace(
         .values(used_at=now)
         .execution_options(synchronize_session=False)
     )
+    for voided in (MailKind.PASSWORD_RESET, MailKind.SIGN_UP_REPEATED):
+        outbox.cancel_pending(session, user_id=user.id, kind=voided, now=now)
     ended = SignedOut(
         web_sessions=web_sessions.close_all_of(session, user_ids=[user.id], now=now, keep=keep),
         refresh_tokens=service.revoke_refresh_tokens_of(session, user_ids=[user.id], now=now),

@@ -238,8 +238,6 @@ def complete(
     ended = password_changes.replace(
         session, context, user=user, new_password=new_password, now=now, by_reset=True
     )
-    outbox.cancel_pending(session, user_id=user.id, kind=MailKind.PASSWORD_RESET, now=now)
-    outbox.cancel_pending(session, user_id=user.id, kind=MailKind.SIGN_UP_REPEATED, now=now)
     if user.email_verified_at is None:
         email_addresses.mark_verified(session, user, user_actor, now, how="password_reset")
     audit.record(
