@@ -70,6 +70,10 @@ def test_every_other_sign_in_ends_with_the_change(client: TestClient, runtime: R
     for refresh_token in (ana.refresh_token, elsewhere["refresh_token"]):
         refused = client.post("/v1/auth/refresh", json={"refresh_token": refresh_token})
         assert error(refused, 401) == "token_revoked"
+    # Access tokens too, at once rather than when they expire: the caller's own included,
+    # since the change answered with a new pair.
+    for access_token in (ana.access_token, elsewhere["access_token"]):
+        assert error(client.get("/v1/me", headers=bearer(access_token)), 401) == "token_revoked"
     assert browser.get("/account", follow_redirects=False).status_code == 303
     with runtime.database.read() as session:
         live = session.scalars(
@@ -115,9 +119,11 @@ def test_guessing_the_current_password_is_rate_limited(
 ) -> None:
     ana = seeded.person(runtime, email="ana@example.com")
     codes = [
-        _change(client, ana.auth, f"guess number {n}", NEW_PASSWORD).status_code for n in range(11)
+        _change(client, ana.auth, f"guess number {n}", NEW_PASSWORD).status_code for n in range(6)
     ]
-    assert codes == [401] * 10 + [429]
+    # The account's bucket of wrong guesses from one address (5 a minute), which sign-in shares.
+    assert codes == [401] * 5 + [429]
+    assert error(_login(client, "ana@example.com", "guess number 6"), 429) == "rate_limited"
 
 
 def test_an_api_key_cannot_change_a_password(client: TestClient, runtime: Runtime) -> None:

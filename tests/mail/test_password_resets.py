@@ -81,6 +81,9 @@ def test_a_forgotten_password_is_reset_by_the_mailed_link(
     for refresh_token in (ana.refresh_token, elsewhere["refresh_token"]):
         revoked = client.post("/v1/auth/refresh", json={"refresh_token": refresh_token})
         assert error(revoked, 401) == "token_revoked"
+    for access_token in (ana.access_token, elsewhere["access_token"]):
+        refused = client.get("/v1/me", headers={"Authorization": f"Bearer {access_token}"})
+        assert error(refused, 401) == "token_revoked"
     assert browser.get("/account", follow_redirects=False).status_code == 303
     with runtime.database.read() as session:
         actions = list(

@@ -1,10 +1,10 @@
 """Changing a password, knowing the current one; and what every new password brings with it,
 by this form or by a reset link (accounts/password_resets.py).
 
-A new password ends every other sign-in: browser sessions, and refresh tokens everywhere, so
-whoever had the old password (the reason to change it, often) is out once their access token
-runs out (TOCSIN_ACCESS_TOKEN_SECONDS). Reset links not yet used are voided with it, and the
-address is told by mail, with nothing in the message that acts on the account.
+A new password ends every other sign-in: browser sessions, and refresh tokens everywhere with
+the access tokens issued with them (accounts/revocations.py), so whoever had the old password
+(the reason to change it, often) is out at once. Reset links not yet used are voided with it,
+and the address is told by mail, with nothing in the message that acts on the account.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Protocol
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from tocsin.accounts import passwords, service, web_sessions
+from tocsin.accounts import passwords, service, sign_in_limits, web_sessions
 from tocsin.accounts.email_addresses import mail_is_on
 from tocsin.accounts.models import PasswordReset, User
 from tocsin.audit import log as audit
@@ -24,7 +24,7 @@ from tocsin.audit.actions import AuditAction
 from tocsin.core.actors import Actor
 from tocsin.core.config import Settings
 from tocsin.core.errors import InvalidInput, Unauthorized
-from tocsin.core.ratelimit import Limits, RateLimiter
+from tocsin.core.ratelimit import RateLimiter
 from tocsin.mail import outbox
 from tocsin.mail.letters import Letter, write_letter
 from tocsin.mail.models import MailKind
@@ -62,13 +62,17 @@ def change(
     now: datetime,
     keep_web_session: str | None = None,
 ) -> User:
-    """A new password for the signed-in user, who proves they know the current one (guesses
-    count against the sign-in limit, TOCSIN_RATE_LIMIT_LOGIN). The dashboard keeps its own
-    session (`keep_web_session`); the API answers with a new token pair of its own."""
-    context.rate_limiter.hit(Limits.LOGIN, "password", user_id, what="password attempts")
+    """A new password for the signed-in user, who proves they know the current one: a wrong
+    one counts against the account's sign-in buckets (accounts/sign_in_limits.py), so a
+    session left open is no faster a way to guess it. The dashboard keeps its own session
+    (`keep_web_session`); the API answers with a new token pair of its own."""
     user = service.get_user(session, user_id)
-    if not passwords.verify_password(user.password_hash, current_password):
-        raise Unauthorized("the current password is wrong", code="invalid_credentials")
+    attempt = sign_in_limits.code_attempt(
+        session, context.rate_limiter, user=user, ip_address=actor.ip_address, now=now
+    )
+    with attempt.guessing():
+        if not passwords.verify_password(user.password_hash, current_password):
+            raise Unauthorized("the current password is wrong", code="invalid_credentials")
     if new_password == current_password:
         raise InvalidInput("the new password is the one you have", code="same_password")
     ended = replace(

@@ -219,6 +219,8 @@ class Settings(BaseSettings):
         "rate_limit_login_account_address",
         "rate_limit_login_account",
         "rate_limit_signup",
+        "rate_limit_password_reset",
+        "rate_limit_password_reset_email",
         "rate_limit_verification",
         "rate_limit_verification_org",
         "rate_limit_public_form",
