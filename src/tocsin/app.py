@@ -35,6 +35,9 @@ from tocsin.runtime import Runtime
 def create_app(runtime: Runtime, *, run_worker: bool = False) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Warm, so the first template rendered waits for no worker to start. They end with
+        # the process (their input closes), not here: a test's app is one of many.
+        runtime.warm_template_renderers()
         stop = asyncio.Event()
         task = None
         if run_worker:

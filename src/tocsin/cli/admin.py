@@ -119,6 +119,7 @@ def run_worker(
         runtime.settings.worker_concurrency = concurrency
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     worker = runtime.build_worker()
+    runtime.warm_template_renderers()
 
     async def main() -> None:
         stop = asyncio.Event()

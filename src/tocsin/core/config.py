@@ -64,6 +64,12 @@ class Settings(BaseSettings):
     header_read_seconds: float = Field(default=10.0, gt=0)
     body_read_seconds: float = Field(default=30.0, gt=0)
     max_connections: int = Field(default=500, ge=2)
+    # Endpoints' templates render in worker processes of their own (docs/security.md,
+    # "Templates"): this many, each render stopped after this many seconds (of the clock, and
+    # of CPU time rounded up to whole seconds) and refused memory past this many MiB.
+    template_renderers: int = Field(default=2, ge=1, le=32)
+    template_render_seconds: float = Field(default=1.0, gt=0, le=30)
+    template_memory_mib: int = Field(default=256, ge=64)
 
     worker_concurrency: int = 8
     worker_poll_seconds: float = 0.5
