@@ -248,6 +248,8 @@ def build_rate_limiter(settings: Settings) -> RateLimiter:
         Limits.VERIFICATION: settings.rate_limit_verification,
         Limits.VERIFICATION_ORG: settings.rate_limit_verification_org,
         Limits.PUBLIC_FORM: settings.rate_limit_public_form,
+        Limits.PREVIEW: settings.rate_limit_preview,
+        Limits.PREVIEW_ORG: settings.rate_limit_preview_org,
     }
     return RateLimiter.from_url(
         {name: parse_rate_limits(text) for name, text in limits.items()}, settings.redis_url

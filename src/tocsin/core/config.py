@@ -141,6 +141,10 @@ class Settings(BaseSettings):
     rate_limit_verification: str = "5/10 minutes"
     rate_limit_verification_org: str = "10/10 minutes;30/hour"
     rate_limit_public_form: str = "10/hour"
+    # Previews of an endpoint's webhook (each renders its template), per person (a user, or
+    # whoever created the API key) and per organization.
+    rate_limit_preview: str = "20/minute;200/hour"
+    rate_limit_preview_org: str = "60/minute;600/hour"
 
     # Proxies whose X-Forwarded-For / Forwarded headers are believed (CIDRs, comma-separated).
     # Empty: none, and the client address is the connection's peer. Every per-address limit
@@ -224,6 +228,8 @@ class Settings(BaseSettings):
         "rate_limit_verification",
         "rate_limit_verification_org",
         "rate_limit_public_form",
+        "rate_limit_preview",
+        "rate_limit_preview_org",
     )
     @classmethod
     def _rate_limit_parses(cls, value: str) -> str:
