@@ -154,9 +154,12 @@ class Runtime:
 
     def warm_template_renderers(self) -> None:
         """Start the template workers now, so the first template rendered waits for none to
-        start. They end with the process (at exit, or when their input closes), whichever
-        runtime started them."""
+        start. They serve the whole process, whichever runtime started them, and end with it:
+        at `close_template_renderers`, at exit, or when their input closes as it dies."""
         caged.TEMPLATES.start()
+
+    def close_template_renderers(self) -> None:
+        caged.TEMPLATES.close()
 
     def notify_new_jobs(self) -> None:
         for worker in self.wake_workers:

@@ -9,12 +9,15 @@ server's own process, holding every other tenant's requests.
 from __future__ import annotations
 
 import json
+import os
 import resource
 import time
 
 import pytest
+from fastapi.testclient import TestClient
 
 from tests.messages.bombs import ISSUES_BOMB, behind_an_if, deep_comparison
+from tocsin.app import create_app
 from tocsin.core.cage import CageLimits
 from tocsin.messages import (
     MessageContext,
@@ -25,6 +28,7 @@ from tocsin.messages import (
     render_worker,
 )
 from tocsin.messages.caged import RESTING_SECONDS, TemplateCage, TemplateStopped
+from tocsin.runtime import Runtime
 
 CONTEXT = MessageContext(
     endpoint="Production",
@@ -149,3 +153,16 @@ def test_a_worker_out_of_memory_says_so_rather_than_dying(
     context = {"endpoint": "P", "title": "t", "message": "", "severity": "info", "source": "x"}
     request = json.dumps({"template": "{{ title }}", "context": context}).encode()
     assert json.loads(render_worker.handle(request)) == {"out_of_memory": True}
+
+
+def test_the_servers_shutdown_ends_the_template_workers_it_warmed(runtime: Runtime) -> None:
+    """`tocsin serve` ends by raising its signal again, so no exit handler of the process
+    runs: its app's shutdown closes the workers (which would otherwise only see their input
+    close when it dies)."""
+    with TestClient(create_app(runtime, owns_process=True)):
+        workers = caged.TEMPLATES.pids()
+        assert len(workers) == caged.TEMPLATES.limits.workers
+    assert caged.TEMPLATES.pids() == []
+    for pid in workers:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
