@@ -143,6 +143,12 @@ def test_ordinary_templates_reuse_the_running_workers() -> None:
     assert set(caged.TEMPLATES.pids()) == workers
 
 
+def test_the_longest_text_in_the_widest_characters_fits_the_reply() -> None:
+    widest = "{{ '\U0001f6a8' * 19999 }}"  # a police light, 4 bytes in UTF-8
+    text = caged.TEMPLATES.render(widest, CONTEXT)
+    assert text == "\U0001f6a8" * 19999
+
+
 def test_a_worker_out_of_memory_says_so_rather_than_dying(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

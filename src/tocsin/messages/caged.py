@@ -25,7 +25,8 @@ from tocsin.messages.context import MessageContext
 from tocsin.messages.sandbox import MAX_OUTPUT_CHARACTERS
 
 WORKER_MODULE = "tocsin.messages.render_worker"
-# The longest text as UTF-8 (4 bytes a character at most), and the JSON around it.
+# The longest text as UTF-8 (4 bytes a character at most, as much as an escaped quote), and
+# the JSON around it.
 MAX_REPLY_BYTES = 4 * MAX_OUTPUT_CHARACTERS + 1024
 RESTING_SECONDS = 300.0
 _MEMO_SIZE = 256

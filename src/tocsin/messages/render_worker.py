@@ -10,6 +10,8 @@ from tocsin.core.cage import serve
 from tocsin.messages.context import MessageContext
 from tocsin.messages.render import describe, render_text
 
+_PROBLEM_CHARACTERS = 1_000
+
 
 def handle(request: bytes) -> bytes:
     job = json.loads(request)
@@ -18,12 +20,13 @@ def handle(request: bytes) -> bytes:
     except MemoryError:
         return _reply(out_of_memory=True)
     except Exception as error:  # the template's failure is the answer, not the worker's
-        return _reply(problem=describe(error))
+        return _reply(problem=describe(error)[:_PROBLEM_CHARACTERS])
     return _reply(text=text)
 
 
 def _reply(**answer: object) -> bytes:
-    return json.dumps(answer).encode()
+    # UTF-8, not \u escapes (up to 12 bytes a character): the reply must fit the cage's cap.
+    return json.dumps(answer, ensure_ascii=False).encode("utf-8", "replace")
 
 
 if __name__ == "__main__":
