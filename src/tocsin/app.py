@@ -33,9 +33,17 @@ from tocsin.http.web.pages import install_web
 from tocsin.runtime import Runtime
 
 
-def create_app(runtime: Runtime, *, run_worker: bool = False) -> FastAPI:
+def create_app(
+    runtime: Runtime, *, run_worker: bool = False, owns_process: bool = False
+) -> FastAPI:
+    """`owns_process`: the app is all its process serves (`tocsin serve`), so its shutdown
+    ends the process's template workers too. uvicorn ends the process by raising the signal
+    that stopped it again, so no exit handler runs; the workers would only see their input
+    close. Apps built in tests are many in one process, which keeps its workers."""
+
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        runtime.warm_template_renderers()
         stop = asyncio.Event()
         task = None
         if run_worker:
@@ -49,6 +57,8 @@ def create_app(runtime: Runtime, *, run_worker: bool = False) -> FastAPI:
             if task is not None:
                 await task
                 runtime.wake_workers.clear()
+            if owns_process:
+                await asyncio.to_thread(runtime.close_template_renderers)
 
     app = FastAPI(
         title="Tocsin",

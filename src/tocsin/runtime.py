@@ -15,6 +15,7 @@ from tocsin.accounts.tokens import TokenCodec
 from tocsin.billing.plans import PlanCatalog
 from tocsin.billing.standing import DEFAULT_BILLING, BillingConfig
 from tocsin.core.addresses import HostAllowlist
+from tocsin.core.cage import CageLimits
 from tocsin.core.clock import Clock, SystemClock
 from tocsin.core.config import Settings
 from tocsin.core.errors import InvalidInput
@@ -27,6 +28,7 @@ from tocsin.engine.settings import WorkerSettings
 from tocsin.engine.worker import Worker
 from tocsin.intake.refusals import RefusalLog
 from tocsin.mail.smtp import MailSettings
+from tocsin.messages import caged
 from tocsin.paging.settle import RetryPolicy
 from tocsin.providers.choice import ProviderDirectory
 from tocsin.providers.platform import (
@@ -115,6 +117,9 @@ class Runtime:
             # rather than the first page.
             factory.check(spec.kind, spec.settings, spec.credentials, context)
         check_platform_caller_ids(platform, settings.caller_id, region=settings.default_region)
+        # One cage renders every template of the process (messages/caged.py), under the
+        # limits of the runtime built last.
+        caged.TEMPLATES.configure(template_limits(settings))
         return cls(
             settings=settings,
             database=Database(settings.database_url),
@@ -149,6 +154,15 @@ class Runtime:
     @property
     def refresh_lifetime(self) -> timedelta:
         return timedelta(seconds=self.settings.refresh_token_seconds)
+
+    def warm_template_renderers(self) -> None:
+        """Start the template workers now, so the first template rendered waits for none to
+        start. They serve the whole process, whichever runtime started them, and end with it:
+        at `close_template_renderers`, at exit, or when their input closes as it dies."""
+        caged.TEMPLATES.start()
+
+    def close_template_renderers(self) -> None:
+        caged.TEMPLATES.close()
 
     def notify_new_jobs(self) -> None:
         for worker in self.wake_workers:
@@ -198,6 +212,14 @@ class Runtime:
         )
 
 
+def template_limits(settings: Settings) -> CageLimits:
+    return CageLimits(
+        seconds=settings.template_render_seconds,
+        memory_mib=settings.template_memory_mib,
+        workers=settings.template_renderers,
+    )
+
+
 def paging_defaults(settings: Settings) -> PagingDefaults:
     try:
         return PagingDefaults(
@@ -234,6 +256,8 @@ def build_rate_limiter(settings: Settings) -> RateLimiter:
         Limits.VERIFICATION: settings.rate_limit_verification,
         Limits.VERIFICATION_ORG: settings.rate_limit_verification_org,
         Limits.PUBLIC_FORM: settings.rate_limit_public_form,
+        Limits.PREVIEW: settings.rate_limit_preview,
+        Limits.PREVIEW_ORG: settings.rate_limit_preview_org,
     }
     return RateLimiter.from_url(
         {name: parse_rate_limits(text) for name, text in limits.items()}, settings.redis_url

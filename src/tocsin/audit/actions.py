@@ -226,6 +226,8 @@ class AuditAction(StrEnum):
     NOTICE_CALLS_STOPPED = "notice.calls_stopped"
     NOTICE_CONSENT_WITHDRAWN = "notice.consent_withdrawn"
     NOTICE_MEMBER_KEYS_REVOKED = "notice.member_keys_revoked"
+    # An endpoint's template failed (or was stopped) at dial time: calls used the default words.
+    NOTICE_TEMPLATE_FAILED = "notice.template_failed"
 
     @property
     def is_evidence(self) -> bool:

@@ -101,7 +101,7 @@ def serve(
     run_worker = settings.run_worker_in_serve if worker is None else worker
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     _say_how_calls_are_placed(runtime)
-    application = create_app(runtime, run_worker=run_worker)
+    application = create_app(runtime, run_worker=run_worker, owns_process=True)
     config = server_config(
         application, settings, host=host or settings.host, port=port or settings.port
     )
@@ -119,6 +119,7 @@ def run_worker(
         runtime.settings.worker_concurrency = concurrency
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     worker = runtime.build_worker()
+    runtime.warm_template_renderers()
 
     async def main() -> None:
         stop = asyncio.Event()

@@ -26,6 +26,7 @@ from tocsin.cli.common import (
 from tocsin.cli.root import group
 from tocsin.core.pagination import MAX_LIMIT
 from tocsin.endpoints import commands, queries
+from tocsin.endpoints.checks import checked_template
 from tocsin.engine.auditor import audit_and_report
 from tocsin.intake.preview import preview
 from tocsin.numbers import do_not_call
@@ -116,6 +117,8 @@ def endpoint_configure(
     new_template = "" if default_template else (_read(template) if template else None)
     runtime = open_runtime()
     now = runtime.clock.now()
+    # Rendering takes up to the cage's time limit: not inside the write transaction.
+    checked_template(new_template)
     with runtime.database.write() as session:
         organization = accounts.get_organization(session, org)
         endpoint = commands.update_endpoint(
@@ -153,6 +156,8 @@ def endpoint_preview(
             content_type="application/json",
             now=runtime.clock.now(),
             max_characters=runtime.settings.max_spoken_characters,
+            actor=CLI_ACTOR,
+            limiter=runtime.rate_limiter,
             paging=runtime.paging,
         )
     first_calls = [target.phone_e164 for target in result.first_calls]

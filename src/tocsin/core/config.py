@@ -64,6 +64,12 @@ class Settings(BaseSettings):
     header_read_seconds: float = Field(default=10.0, gt=0)
     body_read_seconds: float = Field(default=30.0, gt=0)
     max_connections: int = Field(default=500, ge=2)
+    # Endpoints' templates render in worker processes of their own (docs/security.md,
+    # "Templates"): this many, each render stopped after this many seconds (of the clock, and
+    # of CPU time rounded up to whole seconds) and refused memory past this many MiB.
+    template_renderers: int = Field(default=2, ge=1, le=32)
+    template_render_seconds: float = Field(default=1.0, gt=0, le=30)
+    template_memory_mib: int = Field(default=256, ge=64)
 
     worker_concurrency: int = 8
     worker_poll_seconds: float = 0.5
@@ -139,6 +145,10 @@ class Settings(BaseSettings):
     rate_limit_verification: str = "5/10 minutes"
     rate_limit_verification_org: str = "10/10 minutes;30/hour"
     rate_limit_public_form: str = "10/hour"
+    # Previews of an endpoint's webhook (each renders its template), per person (a user, or
+    # whoever created the API key) and per organization.
+    rate_limit_preview: str = "20/minute;200/hour"
+    rate_limit_preview_org: str = "60/minute;600/hour"
 
     # Proxies whose X-Forwarded-For / Forwarded headers are believed (CIDRs, comma-separated).
     # Empty: none, and the client address is the connection's peer. Every per-address limit
@@ -224,6 +234,8 @@ class Settings(BaseSettings):
         "rate_limit_verification",
         "rate_limit_verification_org",
         "rate_limit_public_form",
+        "rate_limit_preview",
+        "rate_limit_preview_org",
     )
     @classmethod
     def _rate_limit_parses(cls, value: str) -> str:

@@ -1,4 +1,5 @@
-"""Rate limits on ingest, sign-in, password resets, verification and public forms, with `limits`.
+"""Rate limits on ingest, sign-in, password resets, verification, previews and public forms,
+with `limits`.
 
 Counters live in this process's memory by default, or in Redis when TOCSIN_REDIS_URL is set, so
 that several API processes share one budget. Moving windows: a burst at the edge of a fixed
@@ -150,3 +151,6 @@ class Limits:
     VERIFICATION = "verification"
     VERIFICATION_ORG = "verification_org"
     PUBLIC_FORM = "public_form"
+    # Previews of a webhook, which render a customer's template: per person and organization.
+    PREVIEW = "preview"
+    PREVIEW_ORG = "preview_org"

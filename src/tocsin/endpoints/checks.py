@@ -28,7 +28,11 @@ def checked_routing(value: str) -> str:
 
 
 def checked_template(template: str | None) -> str | None:
-    """The template to store (None for the default); InvalidInput if it does not render."""
+    """The template to store (None for the default); InvalidInput if it does not render.
+
+    Rendering takes up to the template cage's time limit, which a write transaction would
+    hold every other writer for on SQLite: adapters call this before they open one, and the
+    command's own call finds the sample's words remembered (messages/caged.py)."""
     if template is None or not template.strip():
         return None
     check_template(template)

@@ -8,6 +8,7 @@ holds or defers the job, with the alert's timeline and the owners told what they
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -21,11 +22,12 @@ from tocsin.audit.notices import tell_owners
 from tocsin.billing.usage import Counted, Refused, count_call, give_back
 from tocsin.core.actors import Actor
 from tocsin.core.ids import new_id
+from tocsin.db.engine import Database
 from tocsin.endpoints.models import Endpoint
 from tocsin.engine.dial_facts import LoadedJob, Quota, load_facts
 from tocsin.engine.settings import Dialer
 from tocsin.engine.snapshot import AttemptSnapshot
-from tocsin.messages import MessageContext, render_message
+from tocsin.messages import MessageContext, prepare_words, render_message
 from tocsin.paging import bundles
 from tocsin.paging.escalation import ENGINE
 from tocsin.paging.leases import release
@@ -52,6 +54,8 @@ from tocsin.policy.dial_gate import (
 )
 from tocsin.policy.quota import describe_cap, low_quota_sentence, zone
 from tocsin.providers.caller_ids import CALLER_ID_MISSING
+
+log = logging.getLogger(__name__)
 
 
 class PlanKind(StrEnum):
@@ -232,34 +236,80 @@ def _words(session: Session, alerts: list[Alert], now: datetime, max_characters:
     )
 
 
+def render_ahead(database: Database, *, job_id: str) -> None:
+    """Render the words of the job's alert before the write transaction that plans the job, on
+    a thread of its own: a template may take the cage's whole time limit, which would hold the
+    writer of a SQLite database (its one thread included) for every other organization. The
+    planning then finds the words remembered, or a stopped template resting (messages/caged.py).
+    Whatever fails here fails again in the planning, which says so on the timeline."""
+    try:
+        with database.read() as session:
+            job = session.get(CallJob, job_id)
+            alert = session.get(Alert, job.alert_id) if job is not None else None
+            endpoint = session.get(Endpoint, alert.endpoint_id) if alert is not None else None
+            if alert is None or endpoint is None or not endpoint.template:
+                return
+            template, context = endpoint.template, _context(alert, endpoint)
+        prepare_words(template, context)
+    except Exception:
+        log.warning("words for job %s not rendered ahead", job_id, exc_info=True)
+
+
+def _context(alert: Alert, endpoint: Endpoint | None) -> MessageContext:
+    return MessageContext(
+        endpoint=endpoint.name if endpoint else "Tocsin",
+        title=alert.title,
+        message=alert.message,
+        severity=alert.severity,
+        source=alert.source,
+        status=alert.status,
+        payload=alert.payload,
+        repeat_count=alert.repeat_count,
+    )
+
+
 def _spoken_text(session: Session, alert: Alert, *, now: datetime, max_characters: int) -> str:
     endpoint = session.get(Endpoint, alert.endpoint_id)
     rendered = render_message(
         endpoint.template if endpoint else None,
-        MessageContext(
-            endpoint=endpoint.name if endpoint else "Tocsin",
-            title=alert.title,
-            message=alert.message,
-            severity=alert.severity,
-            source=alert.source,
-            status=alert.status,
-            payload=alert.payload,
-            repeat_count=alert.repeat_count,
-        ),
+        _context(alert, endpoint),
         max_characters=max_characters,
     )
     if rendered.problem is not None:
-        audit.record(
-            session,
-            actor=ENGINE,
-            action=AuditAction.TEMPLATE_FAILED,
-            at=now,
-            org_id=alert.org_id,
-            target_type="alert",
-            target_id=alert.id,
-            details={"endpoint_id": alert.endpoint_id, "problem": rendered.problem[:300]},
-        )
+        _note_template_failed(session, alert, endpoint, rendered.problem, now=now)
     return rendered.text
+
+
+def _note_template_failed(
+    session: Session, alert: Alert, endpoint: Endpoint | None, problem: str, *, now: datetime
+) -> None:
+    """The call goes out with the default words; the alert's timeline says why, and the
+    owners are told once a day, since every call from that endpoint will say the same."""
+    problem = problem[:300]
+    audit.record(
+        session,
+        actor=ENGINE,
+        action=AuditAction.TEMPLATE_FAILED,
+        at=now,
+        org_id=alert.org_id,
+        target_type="alert",
+        target_id=alert.id,
+        details={"endpoint_id": alert.endpoint_id, "problem": problem},
+    )
+    name = endpoint.name if endpoint else alert.endpoint_id
+    tell_owners(
+        session,
+        org_id=alert.org_id,
+        kind="template_failed",
+        period=now.date().isoformat(),
+        message=(
+            f"Calls about alerts on {name} used the default words: its template failed "
+            f"({problem}). Preview the endpoint with a sample to see it, then fix the template."
+        ),
+        now=now,
+        actor=ENGINE,
+        details={"endpoint_id": alert.endpoint_id, "alert_id": alert.id, "problem": problem},
+    )
 
 
 def _skip(session: Session, job: CallJob, skip: Skip, *, now: datetime, dialer: Dialer) -> None:

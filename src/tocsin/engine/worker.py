@@ -411,6 +411,7 @@ class Worker:
             )
 
     async def process_job(self, job_id: str) -> None:
+        await asyncio.to_thread(planning.render_ahead, self.database, job_id=job_id)
         plan = await self._write(
             planning.plan_job, job_id=job_id, now=self.clock.now(), dialer=self.dialer
         )

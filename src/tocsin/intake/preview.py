@@ -11,6 +11,9 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from tocsin.accounts.service import person_of
+from tocsin.core.actors import Actor
+from tocsin.core.ratelimit import Limits, RateLimiter
 from tocsin.endpoints.models import Endpoint
 from tocsin.endpoints.queries import CallTarget, call_targets
 from tocsin.formats.parse import dedup_key_for, parse_alert
@@ -40,8 +43,13 @@ def preview(
     content_type: str,
     now: datetime,
     max_characters: int,
+    actor: Actor,
+    limiter: RateLimiter,
     paging: PagingDefaults = DEFAULT_PAGING,
 ) -> Preview:
+    """RateLimited past the previews allowed: each renders the endpoint's template, which a
+    read-only key could otherwise ask for without end."""
+    count_preview(limiter, org_id=endpoint.org_id, person=_person(session, actor))
     parsed = parse_alert(body=body, content_type=content_type, query=[])
     targets = call_targets(session, endpoint.id)
     route = route_alert(
@@ -84,3 +92,17 @@ def preview(
         spoken_text=rendered.text,
         template_problem=rendered.problem,
     )
+
+
+def count_preview(limiter: RateLimiter, *, org_id: str, person: str) -> None:
+    """Per person and per organization, never per API key: keys are free to make. Both are
+    checked before either is counted, so a refusal by one does not use up the other."""
+    what = "previews"
+    limiter.check(Limits.PREVIEW, person, what=what)
+    limiter.check(Limits.PREVIEW_ORG, org_id, what=what)
+    limiter.hit(Limits.PREVIEW, person, what=what)
+    limiter.hit(Limits.PREVIEW_ORG, org_id, what=what)
+
+
+def _person(session: Session, actor: Actor) -> str:
+    return person_of(session, actor) or f"{actor.type}:{actor.id}"

@@ -1,74 +1,39 @@
-"""Rendering a call's text from an alert, and checking a template before it is saved."""
+"""Rendering a call's text from an alert, and checking a template before it is saved.
+
+An endpoint's own template is a customer's code: it renders in the cage (messages/caged.py),
+never in this process. Tocsin's defaults are its own and render here, so the words a call
+falls back on need nothing that can be stopped, busy or broken.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import re
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import dataclass
 
 from jinja2 import TemplateError, TemplateSyntaxError
 
-from tocsin.core.errors import InvalidInput
+from tocsin.core.errors import InvalidInput, Unavailable
 from tocsin.formats.known import Source
-from tocsin.formats.senders import template_variables
-from tocsin.formats.senders.alertmanager import grouped_alerts
-from tocsin.formats.trim import firing_count
+from tocsin.messages import caged
+from tocsin.messages.caged import RenderersBusy, TemplateFailed
+from tocsin.messages.context import MessageContext
 from tocsin.messages.defaults import default_template
-from tocsin.messages.sandbox import TemplateTooCostly, compile_template, render
+from tocsin.messages.sandbox import (
+    MAX_OUTPUT_CHARACTERS,
+    TemplateTooCostly,
+    compile_template,
+    render,
+)
+
+log = logging.getLogger(__name__)
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 # "Disk full.." or "Done! ." from a title that ends in its own punctuation.
 _DOUBLED_STOP = re.compile(r"([.!?])(\s*\.)+")
-
-
-@dataclass(frozen=True)
-class MessageContext:
-    """What a template may talk about: the alert as stored, and where it came in."""
-
-    endpoint: str
-    title: str
-    message: str
-    severity: str
-    source: str
-    status: str = "open"
-    payload: Any = None
-    repeat_count: int = 0
-
-    def variables(self) -> dict[str, Any]:
-        variables: dict[str, Any] = {
-            "endpoint": self.endpoint,
-            "title": self.title,
-            "message": self.message,
-            "severity": self.severity,
-            "source": self.source,
-            "status": self.status,
-            "payload": self.payload,
-            "repeat_count": self.repeat_count,
-            "alerts": [],
-            "firing": [],
-            "firing_count": 0,
-            "resolved": [],
-            "labels": {},
-            "annotations": {},
-        }
-        payload = self.payload if isinstance(self.payload, Mapping) else {}
-        if self.source in (Source.ALERTMANAGER, Source.GRAFANA):
-            grouped = [asdict(a) for a in grouped_alerts(payload)]
-            firing = [a for a in grouped if a["status"] == "firing"]
-            variables.update(
-                alerts=grouped,
-                firing=firing,
-                # All of them, also those a big group's stored payload no longer lists.
-                firing_count=firing_count(payload, len(firing)),
-                resolved=[a for a in grouped if a["status"] == "resolved"],
-                labels=payload.get("commonLabels") or {},
-                annotations=payload.get("commonAnnotations") or {},
-            )
-        else:
-            # Each sender's own objects (formats/senders/): `alarm`, `incident`, `check`, ...
-            variables.update(template_variables(self.source, self.payload))
-        return variables
+# What a saved template's sample may say (the check shows it whole).
+_CHECKED_CHARACTERS = 10_000
 
 
 @dataclass(frozen=True)
@@ -97,44 +62,58 @@ def speakable(text: str, max_characters: int) -> str:
     return _truncate_words(_DOUBLED_STOP.sub(r"\1", text), max_characters)
 
 
-def _describe(error: Exception) -> str:
+def describe(error: Exception) -> str:
+    """What went wrong with a template, in a line its owners can act on."""
     if isinstance(error, TemplateSyntaxError):
         return f"line {error.lineno}: {error.message or error}"
-    if isinstance(error, TemplateError | TemplateTooCostly | ValueError | TypeError):
+    if isinstance(
+        error, TemplateError | TemplateTooCostly | TemplateFailed | ValueError | TypeError
+    ):
         return str(error) or type(error).__name__
     # KeyError('host') says only "'host'": name the kind of error too.
     return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
 
 
-def _render(source: str, context: MessageContext, *, trusted: bool = False) -> str:
-    return render(compile_template(source), context.variables(), trusted=trusted)
+def render_text(source: str, context: MessageContext, *, trusted: bool = False) -> str:
+    """The template's words for `context`, rendered in this process: Tocsin's own templates
+    here, customers' inside the cage's workers (messages/render_worker.py)."""
+    text = render(compile_template(source), context.variables(), trusted=trusted)
+    return speakable(text, MAX_OUTPUT_CHARACTERS)
 
 
 def render_message(
     template: str | None, context: MessageContext, *, max_characters: int
 ) -> Rendered:
-    """The text to read. A template that fails in any way (any exception, its time or size
-    limit) or says nothing gives way to the default for the alert's sender, and that, should it
-    ever fail on an odd payload, to a plain sentence: a broken template must not silence a
-    page."""
+    """The text to read. A template that fails in any way (any exception, its time or memory
+    limits, its cage busy) or says nothing gives way to the default for the alert's sender,
+    and that, should it ever fail on an odd payload, to a plain sentence: a broken template
+    must not silence a page."""
     problem = None
     if template:
         try:
-            text = speakable(_render(template, context), max_characters)
+            text = _truncate_words(caged.TEMPLATES.render(template, context), max_characters)
         except Exception as error:  # whatever it is, the call must go out
-            problem = _describe(error)
+            problem = describe(error)
+            log.warning("a template failed for %s: %s", context.endpoint, problem)
         else:
             if text:
                 return Rendered(text)
             problem = "the template rendered no text"
     try:
-        default = speakable(
-            _render(default_template(context.source), context, trusted=True), max_characters
+        default = _truncate_words(
+            render_text(default_template(context.source), context, trusted=True), max_characters
         )
     except Exception as error:
         default = ""
-        problem = problem or f"the default words failed: {_describe(error)}"
+        problem = problem or f"the default words failed: {describe(error)}"
     return Rendered(default or speakable(plain_words(context), max_characters), problem)
+
+
+def prepare_words(template: str, context: MessageContext) -> None:
+    """Render `template` now, outside any transaction, so that `render_message` finds its
+    words remembered (or the template resting, if it was stopped) when it runs inside one."""
+    with contextlib.suppress(TemplateFailed):
+        caged.TEMPLATES.render(template, context)
 
 
 def plain_words(context: MessageContext) -> str:
@@ -153,9 +132,13 @@ SAMPLE = MessageContext(
 
 
 def check_template(template: str, sample: MessageContext = SAMPLE) -> str:
-    """The text `template` says for a sample alert; TemplateProblem if it does not work."""
+    """The text `template` says for a sample alert; TemplateProblem if it does not work,
+    Unavailable if every renderer was busy. Takes up to the cage's time limit: call it before
+    a write transaction, not inside one (the command's own check then finds it remembered)."""
     try:
-        text = speakable(_render(template, sample), 10_000)
+        text = caged.TEMPLATES.render(template, sample)
+    except RenderersBusy as busy:
+        raise Unavailable(f"{busy}; try again", code="template_renderers_busy") from busy
     except Exception as error:  # a template is input: any failure of it is the sender's 422
-        raise TemplateProblem(f"template does not work: {_describe(error)}") from error
-    return text
+        raise TemplateProblem(f"template does not work: {describe(error)}") from error
+    return _truncate_words(text, _CHECKED_CHARACTERS)

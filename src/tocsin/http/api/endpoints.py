@@ -13,6 +13,7 @@ from tocsin.contacts.models import Contact
 from tocsin.core.pagination import DEFAULT_LIMIT
 from tocsin.db.session import Session
 from tocsin.endpoints import commands, queries
+from tocsin.endpoints.checks import checked_template
 from tocsin.endpoints.models import Endpoint, RoutingMode
 from tocsin.http.api.deps import Caller, get_caller
 from tocsin.http.api.hooks import read_capped_body
@@ -139,11 +140,32 @@ def delete_contact(org_id: str, contact_id: str, caller: Caller = Depends(get_ca
 # Endpoints --------------------------------------------------------------------------------------
 
 
+def _check_template(
+    caller: Caller, org_id: str, template: str | None, *, endpoint_id: str | None = None
+) -> None:
+    """A template renders for up to the cage's time limit: for whoever may then save it only,
+    and in a read transaction, since a write one would hold every other writer of a SQLite
+    database meanwhile. The command's own check then finds the words remembered."""
+    if not template:
+        return
+    with caller.org(
+        org_id,
+        min_role=Role.ADMIN,
+        scope=Scope.WRITE,
+        write=False,
+        per_endpoint=endpoint_id is not None,
+    ) as (_, access):
+        if endpoint_id is not None:
+            access.require_endpoint(endpoint_id)
+        checked_template(template)
+
+
 @router.post("/endpoints", status_code=201, response_model=EndpointOut, tags=["endpoints"])
 def create_endpoint(
     org_id: str, body: EndpointIn, caller: Caller = Depends(get_caller)
 ) -> EndpointOut:
     now = caller.runtime.clock.now()
+    _check_template(caller, org_id, body.template)
     with caller.org(org_id, min_role=Role.ADMIN, scope=Scope.WRITE, write=True) as (s, access):
         endpoint = commands.create_endpoint(
             s,
@@ -199,6 +221,7 @@ def update_endpoint(
     org_id: str, endpoint_id: str, body: EndpointPatch, caller: Caller = Depends(get_caller)
 ) -> EndpointOut:
     now = caller.runtime.clock.now()
+    _check_template(caller, org_id, body.template, endpoint_id=endpoint_id)
     with caller.org(
         org_id, min_role=Role.ADMIN, scope=Scope.WRITE, write=True, per_endpoint=True
     ) as (s, access):
@@ -254,6 +277,8 @@ async def preview_endpoint(
                 content_type=content_type,
                 now=runtime.clock.now(),
                 max_characters=runtime.settings.max_spoken_characters,
+                actor=access.actor,
+                limiter=runtime.rate_limiter,
                 paging=runtime.paging,
             )
             return PreviewOut(

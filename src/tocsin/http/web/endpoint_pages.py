@@ -17,6 +17,7 @@ from tocsin.core.errors import InvalidInput, TocsinError
 from tocsin.core.pagination import MAX_LIMIT
 from tocsin.db.session import Session
 from tocsin.endpoints import commands, queries
+from tocsin.endpoints.checks import checked_template
 from tocsin.http.api.auth import OrgAccess
 from tocsin.http.web.context import Viewer, signed_in
 from tocsin.http.web.forms import checked_form, text
@@ -290,6 +291,10 @@ def save_scenario(
     }
     try:
         rules = join_rules(_typed_rules(typed["rules"]), typed["escalation_id"] or None)
+        # Rendering takes up to the cage's time limit: in a read transaction, since a write
+        # one would hold every other writer of a SQLite database meanwhile.
+        with viewer.org(org_id, min_role=Role.ADMIN, write=False):
+            checked_template(typed["template"])
         with viewer.org(org_id, min_role=Role.ADMIN, write=True) as (db, _):
             commands.update_endpoint(
                 db,
