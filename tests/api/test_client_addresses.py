@@ -105,24 +105,25 @@ def test_behind_a_trusted_proxy_each_client_has_its_own_budget(
 
 
 @contextmanager
-def served_as_tocsin_serve(cli: CliRunner, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+def served_as_tocsin_serve(cli: CliRunner) -> Iterator[str]:
     """The application and server options `tocsin serve` runs, on a real uvicorn server."""
-    captured: dict[str, Any] = {}
+    captured: list[uvicorn.Config] = []
 
-    def capture(application: Any, **options: Any) -> None:
-        captured.update(options, application=application)
+    def capture(server: uvicorn.Server, *args: Any, **kwargs: Any) -> None:
+        captured.append(server.config)
 
-    monkeypatch.setattr(uvicorn, "run", capture)
-    result = cli.invoke(cli_app, ["serve", "--no-worker"])
+    # `serve` builds its server and runs it; only the run is stood in for, and only here.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(uvicorn.Server, "run", capture)
+        result = cli.invoke(cli_app, ["serve", "--no-worker"])
     assert result.exit_code == 0, result.output
-    application = captured.pop("application")
-    captured.pop("host", None)
-    captured.pop("port", None)
+    [config] = captured
+    config.lifespan = "off"
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     # Listening already: requests wait in the backlog until the server takes them.
     listener.listen(64)
-    server = uvicorn.Server(uvicorn.Config(application, lifespan="off", **captured))
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]})
     thread.start()
     try:
@@ -133,11 +134,9 @@ def served_as_tocsin_serve(cli: CliRunner, monkeypatch: pytest.MonkeyPatch) -> I
         listener.close()
 
 
-def test_a_forged_forwarded_for_from_a_local_peer_is_no_new_address(
-    cli: CliRunner, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_forged_forwarded_for_from_a_local_peer_is_no_new_address(cli: CliRunner) -> None:
     """The running server, as issue 16 probed it: uvicorn believed X-Forwarded-For from
     127.0.0.1, so each forged address got a budget of its own."""
-    with served_as_tocsin_serve(cli, monkeypatch) as base, httpx.Client(base_url=base) as http:
+    with served_as_tocsin_serve(cli) as base, httpx.Client(base_url=base) as http:
         answers = [report(http, f"198.51.100.{n}").status_code for n in range(11)]
     assert answers == [201] * 10 + [429]
