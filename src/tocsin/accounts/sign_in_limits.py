@@ -88,13 +88,15 @@ class Attempt:
                 continue
 
 
-def account_of(email: str) -> str:
-    """The account an e-mail as typed names: unknown and malformed ones have buckets too, so
-    a 429 says nothing about whether an account exists."""
+def account_of(email: str) -> tuple[str, bool]:
+    """The account an e-mail as typed names, and whether it is well-formed (only such an
+    address can have an account, or be looked up: a NUL fails PostgreSQL's query). Unknown
+    and malformed ones have buckets too, so a 429 says nothing about whether an account
+    exists."""
     try:
-        return normalise_email(email)
+        return normalise_email(email), True
     except InvalidInput:
-        return email.strip().lower()[:320]
+        return email.strip().lower()[:320], False
 
 
 def password_attempt(
@@ -109,8 +111,8 @@ def password_attempt(
     password hash: what a flood would be after."""
     address = address_group(ip_address)
     limiter.hit(Limits.LOGIN, address, what="sign-in attempts from this address")
-    account = account_of(email)
-    known = is_known(session, email=account, address=address, now=now)
+    account, well_formed = account_of(email)
+    known = well_formed and is_known(session, email=account, address=address, now=now)
     attempt = Attempt(limiter, account, address, known)
     attempt.check()
     return attempt
