@@ -210,10 +210,10 @@ def test_four_workers_on_postgresql_place_each_attempt_exactly_once_under_load(
     for worker in workers:
         worker.wait_started()
 
-    sent = send_alerts(server.base_url, setup, per_endpoint=20)
-    assert len(sent) == 200
+    sent = send_alerts(server.base_url, setup, per_endpoint=10)
+    assert len(sent) == 100
     wait_for(
-        lambda: all_acknowledged(system, 200),
+        lambda: all_acknowledged(system, 100),
         timeout=90.0,
         what="every alert escalated to its second contact and acknowledged",
         interval=0.2,

@@ -75,7 +75,7 @@ def attempts_by_alert(system: System) -> dict[str, list[CallAttempt]]:
 
 
 def test_two_workers_place_exactly_one_call_per_alert(system: System) -> None:
-    # Twenty alerts ring each number here; per-number throttles would rightly spread them out,
+    # Ten alerts ring each number here; per-number throttles would rightly spread them out,
     # and bundling would read several in one call: this counts one call per alert.
     quiet = {
         "simulator_record_audio": "false",
@@ -90,30 +90,30 @@ def test_two_workers_place_exactly_one_call_per_alert(system: System) -> None:
     for worker in workers:
         worker.wait_started()
 
-    alert_ids = send_alerts(server.base_url, tenant, per_endpoint=20)
-    assert len(set(alert_ids)) == 200
+    alert_ids = send_alerts(server.base_url, tenant, per_endpoint=10)
+    assert len(set(alert_ids)) == 100
     wait_for(
-        lambda: all_settled(system, 200),
+        lambda: all_settled(system, 100),
         timeout=45.0,
         what="every alert has a settled call",
         interval=0.1,
     )
 
-    assert system.count(Alert) == 200
+    assert system.count(Alert) == 100
     attempts = attempts_by_alert(system)
     assert set(attempts) == set(alert_ids)
     assert {alert: len(tries) for alert, tries in attempts.items() if len(tries) != 1} == {}
     calls = [tries[0] for tries in attempts.values()]
-    assert Counter(call.status for call in calls) == {AttemptStatus.ANSWERED: 200}
-    assert system.count(Alert, Alert.status == "acknowledged") == 200
+    assert Counter(call.status for call in calls) == {AttemptStatus.ANSWERED: 100}
+    assert system.count(Alert, Alert.status == "acknowledged") == 100
 
     dials = system.dials_by_key()
-    assert sum(dials.values()) == 200
+    assert sum(dials.values()) == 100
     assert dials.most_common(1)[0][1] == 1
     assert set(dials) == {call.idempotency_key for call in calls}
-    # Each endpoint's 20 alerts rang its own contact's phone, and nobody else's.
+    # Each endpoint's 10 alerts rang its own contact's phone, and nobody else's.
     numbers = Counter(dial["to"] for dial in system.dials())
-    assert numbers == Counter({phone: 20 for phone in tenant.phones.values()})
+    assert numbers == Counter({phone: 10 for phone in tenant.phones.values()})
 
     # Both processes took a share: claims really were concurrent, not one worker doing it all.
     share = Counter(pid_of(call.worker_id) for call in calls)
