@@ -90,6 +90,24 @@ def test_wrong_method_is_a_json_405_naming_the_allowed_ones(client: TestClient) 
     assert "POST" in response.headers["allow"]
 
 
+@pytest.mark.parametrize(
+    ("path", "allowed"),
+    [
+        ("/v1/orgs/org_x/contacts", "GET, POST"),
+        ("/v1/orgs/org_x/contacts/ct_x", "DELETE, GET, PATCH"),
+        ("/v1/hooks/ep_x", "GET, PATCH, POST, PUT"),
+    ],
+)
+def test_a_405_allows_every_method_of_the_path_not_only_the_first_routes(
+    client: TestClient, path: str, allowed: str
+) -> None:
+    # Each method of a path is a route of its own; the first that matched the path used to
+    # answer alone, naming only its own method.
+    response = client.request("OPTIONS", path)
+    _assert_error_shape(response, 405, "method_not_allowed")
+    assert response.headers["allow"] == allowed
+
+
 def test_invalid_json_on_a_management_route_is_422_invalid(client: TestClient) -> None:
     tenant = make_tenant(client)
     response = client.post(

@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from tocsin.core.errors import TocsinError
 from tocsin.http.web.errors import error_page, wants_page
@@ -51,6 +52,28 @@ def _validation_message(errors: Sequence[Any]) -> str:
     return f"{where or 'request body'}: {first.get('msg') or 'invalid value'}"
 
 
+# The methods a route may take; HEAD comes with GET.
+_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method the request's path takes, for the `Allow` header of a 405.
+
+    Each method of a path is a route of its own, and Starlette lets the first route whose path
+    matched answer the 405 with its own methods alone, where RFC 9110 asks for all of them. So
+    the path is routed again with each method in turn (included routers match as a whole, so
+    their routes cannot be listed one by one)."""
+    routes = request.app.router.routes
+    return ", ".join(
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL
+            for route in routes
+        )
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(TocsinError)
     async def _tocsin_error(request: Request, exc: TocsinError) -> Response:
@@ -69,10 +92,12 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(422, "invalid", _validation_message(exc.errors()), errors)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _HTTP_CODES.get(exc.status_code, "error")
         message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
         headers = dict(exc.headers) if exc.headers else None
+        if exc.status_code == 405:
+            headers = {**(headers or {}), "Allow": allowed_methods(request)}
         return error_response(exc.status_code, code, message, headers=headers)
 
     @app.exception_handler(Exception)
