@@ -43,6 +43,14 @@ from tocsin.telephony.rest.builders import register_rest_providers
 from tocsin.telephony.sip.builder import register_sip_provider
 
 
+def every_provider() -> ProviderFactory:
+    """A factory of every kind of provider Tocsin can call through."""
+    factory = ProviderFactory()
+    register_rest_providers(factory)
+    register_sip_provider(factory)
+    return factory
+
+
 @dataclass
 class Runtime:
     settings: Settings
@@ -89,9 +97,7 @@ class Runtime:
         # older version made open to everyone is tightened now, with a warning.
         tighten(settings.data_dir, PRIVATE_DIR)
         clock = clock or SystemClock()
-        factory = ProviderFactory()
-        register_rest_providers(factory)
-        register_sip_provider(factory)
+        factory = every_provider()
         platform = configured_providers(
             kind=settings.provider,
             settings=settings.provider_settings,

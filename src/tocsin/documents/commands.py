@@ -29,7 +29,8 @@ from tocsin.documents.versions import (
 )
 
 # Versions appear in URLs and CLI arguments, so they stay plain.
-_VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,39}")
+VERSION_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]{0,39}"
+_VERSION = re.compile(VERSION_PATTERN)
 
 _DOCUMENTS = table_of(PolicyDocument)
 _ACCEPTANCES = table_of(PolicyAcceptance)

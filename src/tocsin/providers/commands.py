@@ -43,9 +43,15 @@ def _clean_name(name: str) -> str:
     return cleaned
 
 
+# Priorities run from 1 (tried first) to this.
+MAX_PRIORITY = 9
+
+
 def _check_priority(priority: int) -> int:
-    if not 1 <= priority <= 9:
-        raise InvalidInput("priority must be 1 (tried first) to 9", code="invalid_priority")
+    if not 1 <= priority <= MAX_PRIORITY:
+        raise InvalidInput(
+            f"priority must be 1 (tried first) to {MAX_PRIORITY}", code="invalid_priority"
+        )
     return priority
 
 

@@ -39,6 +39,10 @@ class Operator(StrEnum):
     LTE = "lte"
 
 
+# Unicode's White_Space, spelled out: `\s` means another set in each of Python, JSON Schema
+# (ECMAScript) and pydantic's Rust, and a field's name holds none of it.
+_SPACE = r"\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+
 _LIST_OPERATORS = {Operator.IN, Operator.NIN}
 _TEXT_OPERATORS = {
     Operator.CONTAINS,
@@ -52,10 +56,50 @@ _PRESENCE_OPERATORS = {Operator.EXISTS, Operator.NOT_EXISTS}
 Scalar = str | int | float | bool
 
 
-class Condition(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+def _ops(operators: set[Operator]) -> dict[str, Any]:
+    return {"enum": sorted(operator.value for operator in operators)}
 
-    field: str = Field(min_length=1, max_length=200, pattern=r"^[^.\s][^\s]*$")
+
+# What `_value_fits_operator` holds, said in the JSON schema the API describes rules with.
+_VALUE_FITS_OPERATOR: dict[str, Any] = {
+    "oneOf": [
+        {
+            "properties": {
+                "op": _ops(_LIST_OPERATORS),
+                "value": {
+                    "type": "array",
+                    "minItems": 1,
+                    "maxItems": MAX_VALUES,
+                    "items": {"type": ["string", "number", "boolean"]},
+                },
+            },
+            "required": ["value"],
+        },
+        {
+            "properties": {"op": _ops(_TEXT_OPERATORS), "value": {"type": ["string", "number"]}},
+            "required": ["value"],
+        },
+        {
+            # A text that reads as a number is taken too.
+            "properties": {"op": _ops(_NUMBER_OPERATORS), "value": {"type": "number"}},
+            "required": ["value"],
+        },
+        {"properties": {"op": _ops(_PRESENCE_OPERATORS), "value": {"type": "null"}}},
+    ]
+}
+
+
+class Condition(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_VALUE_FITS_OPERATOR)
+
+    field: str = Field(
+        min_length=1,
+        max_length=200,
+        pattern=rf"^[^.{_SPACE}][^{_SPACE}]*$",
+        # The same, without a `$` that Python's regular expressions (and so generators of
+        # examples from the schema) let match before a final newline.
+        json_schema_extra={"pattern": rf"^[^.{_SPACE}]", "not": {"pattern": rf"[{_SPACE}]"}},
+    )
     op: Operator
     value: Scalar | list[Scalar] | None = None
 
@@ -83,8 +127,38 @@ class ActionType(StrEnum):
     CALL_ESCALATION = "call_escalation"
 
 
+# What `_targets_fit_type` holds, said in the JSON schema the API describes rules with.
+_TARGETS_FIT_TYPE: dict[str, Any] = {
+    "oneOf": [
+        {
+            "properties": {
+                "type": {"const": "call_member"},
+                "contact_id": {"type": "string"},
+                "escalation_id": {"type": "null"},
+            },
+            "required": ["contact_id"],
+        },
+        {
+            "properties": {
+                "type": {"const": "call_escalation"},
+                "contact_id": {"type": "null"},
+                "escalation_id": {"type": "string"},
+            },
+            "required": ["escalation_id"],
+        },
+        {
+            "properties": {
+                "type": {"enum": ["call_primary", "call_all"]},
+                "contact_id": {"type": "null"},
+                "escalation_id": {"type": "null"},
+            },
+        },
+    ]
+}
+
+
 class Action(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_TARGETS_FIT_TYPE)
 
     type: ActionType
     # call_member: which of the organization's contacts.

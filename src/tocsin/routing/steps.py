@@ -35,7 +35,9 @@ class CallStep(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     type: Literal["call"] = "call"
-    contact_ids: list[str] = Field(min_length=1, max_length=MAX_CONTACTS_PER_STEP)
+    contact_ids: list[str] = Field(
+        min_length=1, max_length=MAX_CONTACTS_PER_STEP, json_schema_extra={"uniqueItems": True}
+    )
 
     @field_validator("contact_ids")
     @classmethod

@@ -7,17 +7,27 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from tocsin.accounts.models import Role, Scope
+from tocsin.http.api.schemas.fields import (
+    Email,
+    EmailOrEmpty,
+    Flag,
+    Name,
+    NameOrEmpty,
+    NewPassword,
+    Region,
+    TimeZone,
+)
 from tocsin.policy.numbers import CallingPolicy
 
 
 class SignupIn(BaseModel):
-    email: str = Field(max_length=320)
-    password: str = Field(max_length=256)
-    display_name: str = Field(default="", max_length=200)
-    organization_name: str | None = Field(default=None, max_length=200)
-    country: str | None = Field(
-        default=None, min_length=2, max_length=2, description="Home country, ISO 3166 alpha-2"
+    email: Email
+    password: NewPassword
+    display_name: NameOrEmpty = Field(default="", description="Empty: the address's name")
+    organization_name: NameOrEmpty | None = Field(
+        default=None, description="Empty or absent: named after you"
     )
+    country: Region | None = Field(default=None, description="Home country")
     invite_code: str | None = Field(default=None, max_length=100)
 
 
@@ -67,7 +77,7 @@ class EmailVerifiedOut(BaseModel):
 
 
 class EmailChangeIn(BaseModel):
-    email: str = Field(max_length=320)
+    email: Email
     password: str = Field(max_length=256, description="The current password, to confirm")
 
 
@@ -101,32 +111,28 @@ class SignupAcceptedOut(BaseModel):
 
 
 class OrgIn(BaseModel):
-    name: str = Field(max_length=200)
+    name: Name
 
 
 class OrgCreateIn(OrgIn):
-    country: str | None = Field(
-        default=None, min_length=2, max_length=2, description="Home country, ISO 3166 alpha-2"
-    )
-    timezone: str = Field(
-        default="UTC", max_length=64, description="IANA time zone; daily caps reset at its midnight"
-    )
+    country: Region | None = Field(default=None, description="Home country")
+    timezone: TimeZone = Field(default="UTC", description="Daily caps reset at its midnight")
 
 
 class OrgUpdateIn(BaseModel):
-    name: str | None = Field(default=None, max_length=200)
-    timezone: str | None = Field(default=None, max_length=64)
+    name: Name | None = None
+    timezone: TimeZone | None = None
 
 
 class CallingPolicyIn(BaseModel):
-    home_region: str | None = Field(default=None, min_length=2, max_length=2)
+    home_region: Region | None = None
     voice: str | None = Field(
         default=None,
         max_length=40,
         description="espeak-ng voice; an empty string restores the server's default",
     )
-    international_enabled: bool | None = None
-    allowed_regions: list[str] | None = Field(default=None, max_length=250)
+    international_enabled: Flag | None = None
+    allowed_regions: list[Region] | None = Field(default=None, max_length=250)
 
 
 class CallingPolicyOut(BaseModel):
@@ -158,8 +164,11 @@ class RoleIn(BaseModel):
 
 
 class InviteIn(BaseModel):
-    role: Role = Role.MEMBER
-    email: str | None = Field(default=None, max_length=320)
+    # Never owner: checked with the rest of the invite (`invalid_role`).
+    role: Role = Field(
+        default=Role.MEMBER, json_schema_extra={"enum": [Role.ADMIN.value, Role.MEMBER.value]}
+    )
+    email: EmailOrEmpty | None = Field(default=None, description="Empty or absent: anyone")
 
 
 class InviteOut(BaseModel):
@@ -183,8 +192,11 @@ class AcceptInviteIn(BaseModel):
 
 
 class ApiKeyIn(BaseModel):
-    name: str = Field(max_length=200)
-    scopes: list[Scope] = Field(default_factory=lambda: [Scope.INGEST])
+    name: Name
+    # At least one: checked with the rest of the key (`invalid_scope`).
+    scopes: list[Scope] = Field(
+        default_factory=lambda: [Scope.INGEST], json_schema_extra={"minItems": 1}
+    )
     endpoint_id: str | None = Field(default=None, max_length=40)
 
 

@@ -1,4 +1,4 @@
-"""Response bodies of the alerts API."""
+"""What a webhook may send, and the response bodies of the alerts API."""
 
 from __future__ import annotations
 
@@ -6,6 +6,60 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
+
+# A webhook's alert is whatever its sender sends (formats/parse.py reads it): a JSON document,
+# a form or text, and the query's parameters as more fields. The routes read the raw body
+# themselves, so its description is written here. Refused as `empty_alert` when none of it
+# says anything: an empty object, list or text, and no parameters (a description cannot say
+# "a body or a parameter", so the webhook's body is not required).
+_SAYS_SOMETHING: list[dict[str, Any]] = [
+    {"type": "object", "minProperties": 1},
+    {"type": "array", "minItems": 1},
+    {"type": "string", "pattern": r"\S"},
+    {"type": ["number", "boolean", "null"]},
+]
+# Text is read as JSON when it parses as JSON, so text that is an empty object, list or string
+# says nothing either; and whatever it holds, on the wire it is text.
+_JSON_SPACE = r"[ \t\n\r]*"
+_EMPTY_JSON = (
+    rf'^{_JSON_SPACE}(\{{{_JSON_SPACE}\}}|\[{_JSON_SPACE}\]|"[^\S\x00-\x1f]*"){_JSON_SPACE}$'
+)
+ALERT_BODY: dict[str, Any] = {
+    "required": False,
+    "description": "The alert as its sender words it; known senders' formats are recognised",
+    "content": {
+        "application/json": {"schema": {"anyOf": _SAYS_SOMETHING}},
+        "application/x-www-form-urlencoded": {
+            "schema": {
+                "type": "object",
+                "minProperties": 1,
+                "additionalProperties": {"type": "string"},
+            }
+        },
+        "text/plain": {
+            "schema": {
+                "anyOf": [
+                    {**branch, "not": {"pattern": _EMPTY_JSON}}
+                    if branch["type"] == "string"
+                    else branch
+                    for branch in _SAYS_SOMETHING
+                ]
+            }
+        },
+    },
+}
+
+
+# The query's parameters are the alert's fields too; a GET has nothing else, and is refused as
+# `empty_alert` without one (which a description of parameters cannot require).
+ALERT_FIELDS: dict[str, Any] = {
+    "name": "fields",
+    "in": "query",
+    "style": "form",
+    "explode": True,
+    "description": "Fields of the alert, e.g. ?title=Disk+full&severity=critical",
+    "schema": {"type": "object"},
+}
 
 
 class AlertOut(BaseModel):

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from tocsin.audit.trail import Notice
 from tocsin.billing.chargebacks import ChargebackSummary
 from tocsin.billing.plans import Plan
+from tocsin.http.api.schemas.fields import Id
 from tocsin.organizations.notice_mail import mail_state
 from tocsin.paging.usage_report import Usage
 
@@ -107,8 +108,10 @@ class ChargebacksOut(BaseModel):
 
 
 class RefundRequestIn(BaseModel):
-    org_id: str
-    transaction_id: str = Field(description="The Paddle transaction (txn_...) to be refunded")
+    org_id: Id
+    transaction_id: str = Field(
+        max_length=64, description="The Paddle transaction (txn_...) to be refunded"
+    )
     requested_at: datetime | None = Field(
         None, description="When the customer asked (UTC); now when omitted; never in the future"
     )

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from tocsin.endpoints.models import RoutingMode
+from tocsin.http.api.schemas.fields import Flag, Id, Name, Region, described_by
 from tocsin.messages.sandbox import MAX_TEMPLATE_CHARACTERS
 from tocsin.numbers.consent import NumberState
-from tocsin.routing.rules import MAX_RULES
+from tocsin.routing.rules import MAX_RULES, Rule
 
 RULES_DESCRIPTION = (
     "The scenario: ordered rules, first match wins, e.g. "
@@ -18,21 +19,24 @@ RULES_DESCRIPTION = (
     '"action": {"type": "call_escalation", "escalation_id": "esp_..."}}. '
     "When none matches, `routing` applies."
 )
+# Rules are checked by the command that saves them (endpoints/checks.py, `invalid_rules`), which
+# also sees that an action names what its type needs.
+RULE = described_by(TypeAdapter(Rule))
 TEMPLATE_DESCRIPTION = (
     "Jinja2 template of what the call says; empty or absent: the default for the sender"
 )
 
 
 class ContactIn(BaseModel):
-    name: str = Field(max_length=200)
+    name: Name
     phone: str = Field(max_length=64, description="E.164 (+CC...), or national with `region`")
-    region: str | None = Field(default=None, min_length=2, max_length=2)
+    region: Region | None = None
 
 
 class ContactPatch(BaseModel):
-    name: str | None = Field(default=None, max_length=200)
+    name: Name | None = None
     phone: str | None = Field(default=None, max_length=64)
-    region: str | None = Field(default=None, min_length=2, max_length=2)
+    region: Region | None = None
 
 
 class ContactOut(BaseModel):
@@ -54,12 +58,18 @@ class ContactOut(BaseModel):
 
 
 class EndpointIn(BaseModel):
-    name: str = Field(max_length=200)
-    require_key: bool = True
+    name: Name
+    require_key: Flag = True
     routing: RoutingMode = RoutingMode.PRIMARY
-    contact_ids: list[str] = Field(default_factory=list, max_length=50)
+    # Each once: checked with the rest of the endpoint (`duplicate_contact`).
+    contact_ids: list[Id] = Field(
+        default_factory=list, max_length=50, json_schema_extra={"uniqueItems": True}
+    )
     rules: list[dict[str, Any]] = Field(
-        default_factory=list, max_length=MAX_RULES, description=RULES_DESCRIPTION
+        default_factory=list,
+        max_length=MAX_RULES,
+        description=RULES_DESCRIPTION,
+        json_schema_extra={"items": RULE},
     )
     template: str | None = Field(
         default=None, max_length=MAX_TEMPLATE_CHARACTERS, description=TEMPLATE_DESCRIPTION
@@ -73,12 +83,19 @@ class EndpointIn(BaseModel):
 
 
 class EndpointPatch(BaseModel):
-    name: str | None = Field(default=None, max_length=200)
-    require_key: bool | None = None
+    name: Name | None = None
+    require_key: Flag | None = None
     routing: RoutingMode | None = None
-    contact_ids: list[str] | None = Field(default=None, max_length=50)
+    contact_ids: list[Id] | None = Field(
+        default=None, max_length=50, json_schema_extra={"uniqueItems": True}
+    )
     rules: list[dict[str, Any]] | None = Field(
-        default=None, max_length=MAX_RULES, description=RULES_DESCRIPTION
+        default=None,
+        max_length=MAX_RULES,
+        description=RULES_DESCRIPTION,
+        json_schema_extra={
+            "anyOf": [{"type": "array", "items": RULE, "maxItems": MAX_RULES}, {"type": "null"}]
+        },
     )
     template: str | None = Field(
         default=None,

@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from tocsin.http.api.schemas.fields import Region
 from tocsin.numbers.verification import Channel
 from tocsin.restrictions.kinds import ActionKind, ActionScope
 from tocsin.trust.appeals import Decision
@@ -16,7 +17,7 @@ from tocsin.trust.models import CaseStatus
 
 class DoNotCallIn(BaseModel):
     number: str = Field(max_length=64, description="E.164 (+CC...), or national with `region`")
-    region: str | None = Field(default=None, min_length=2, max_length=2)
+    region: Region | None = None
 
 
 class DoNotCallOut(BaseModel):
@@ -38,12 +39,20 @@ class DoNotCallAdded(DoNotCallOut):
 
 
 class EnforcementIn(BaseModel):
+    # A termination never ends: checked as the action is taken (`invalid_end`).
+    model_config = ConfigDict(
+        json_schema_extra={
+            "if": {"properties": {"kind": {"const": ActionKind.TERMINATION.value}}},
+            "then": {"properties": {"ends_at": {"type": "null"}}},
+        }
+    )
+
     kind: ActionKind
     scope: ActionScope
     target: str = Field(
         max_length=64, description="The user, organization or endpoint id, or an E.164 number"
     )
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: str = Field(min_length=1, max_length=2000, json_schema_extra={"pattern": r"\S"})
     ends_at: datetime | None = Field(
         default=None, description="When a suspension ends; none for an open-ended one"
     )
@@ -124,7 +133,7 @@ class ConsentOut(BaseModel):
 
 class PublicOptOutIn(BaseModel):
     number: str = Field(max_length=64, description="Your number, E.164 (+CC...) or with `region`")
-    region: str | None = Field(default=None, min_length=2, max_length=2)
+    region: Region | None = None
     channel: Channel = Channel.CALL
 
 
@@ -158,9 +167,7 @@ class AbuseReportIn(BaseModel):
     your_number: str | None = Field(
         default=None, max_length=64, description="The number that was called, to find the call"
     )
-    region: str | None = Field(
-        default=None, min_length=2, max_length=2, description="Country for national numbers"
-    )
+    region: Region | None = Field(default=None, description="Country for national numbers")
 
 
 class AbuseReportReceived(BaseModel):
