@@ -32,6 +32,16 @@ from tocsin.http.errors import install_error_handlers
 from tocsin.http.web.pages import install_web
 from tocsin.runtime import Runtime
 
+DESCRIPTION = """Webhooks in, phone calls out, with the acceptable-use policy in code.
+
+Every refusal is `{"error": {"code": ..., "message": ...}}` (sometimes with `details`), its
+`code` stable for programs and its `message` fit to show. What each operation takes is in its
+schema; what only the server can judge (whether a number may be called, a time zone exists, a
+code is right) is refused with 422 and a code saying which. Throughout the API, a query
+parameter is given once (`repeated_parameter`), and text, in the path, the query or a JSON
+body, holds no NUL character or lone surrogate (`unstorable_text`).
+"""
+
 
 def create_app(
     runtime: Runtime, *, run_worker: bool = False, owns_process: bool = False
@@ -63,7 +73,7 @@ def create_app(
     app = FastAPI(
         title="Tocsin",
         version=__version__,
-        description="Webhooks in, phone calls out, with the acceptable-use policy in code.",
+        description=DESCRIPTION,
         lifespan=lifespan,
     )
     app.state.runtime = runtime

@@ -8,9 +8,11 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from tests import seeded
 from tests.accounts.helpers import bearer
 from tests.factories import Tenant, make_tenant, ok
 from tocsin.contacts import queries as contact_queries
+from tocsin.runtime import Runtime
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
@@ -232,3 +234,30 @@ def test_openapi_document_and_docs_are_served(client: TestClient) -> None:
     assert docs.status_code == 200
     assert docs.headers["content-type"].startswith("text/html")
     assert "/openapi.json" in docs.text
+
+
+def test_text_no_backend_stores_is_refused_wherever_it_is_sent(
+    client: TestClient, runtime: Runtime
+) -> None:
+    # PostgreSQL cannot take a NUL in a query (each of these answered 500 there, SQLite a 404
+    # or worse), and neither backend can encode a lone surrogate.
+    owner = seeded.person(runtime)
+    org = f"/v1/orgs/{owner.org_id}"
+    json_body = {**owner.auth, "Content-Type": "application/json"}
+    for response in (
+        client.get(f"{org}%00", headers=owner.auth),
+        client.delete(f"{org}/invites/inv%00x", headers=owner.auth),
+        client.get(f"{org}/alerts", params={"cursor": "al_\x00"}, headers=owner.auth),
+        client.post(
+            f"{org}/escalations",
+            content=b'{"name": "x", "steps": [{"type": "call", "contact_ids": ["\\u0000"]}]}',
+            headers=json_body,
+        ),
+        client.post(
+            f"{org}/contacts",
+            content=b'{"name": "Ann \\ud800", "phone": "+447400123456"}',
+            headers=json_body,
+        ),
+    ):
+        error = _assert_error_shape(response, 422, "unstorable_text")
+        assert "\x00" not in error["message"]

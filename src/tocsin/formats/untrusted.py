@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Iterator
 from typing import Any
 
 from tocsin.core.errors import InvalidInput
@@ -65,6 +66,25 @@ def depth_of(document: Any) -> int:
             return deepest
         stack.extend((child, depth + 1) for child in children)
     return deepest
+
+
+def storable(text: str) -> bool:
+    """Whether every backend can store `text` as it is: no NUL, no lone surrogate."""
+    return "\x00" not in text and _LONE_SURROGATE.search(text) is None
+
+
+def strings_in(document: Any) -> Iterator[str]:
+    """Every string of a parsed JSON document, keys too, without recursion."""
+    stack = [document]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            yield value
+        elif isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
 
 
 def clean_text(text: str) -> str:

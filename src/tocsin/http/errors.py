@@ -52,7 +52,7 @@ def _validation_message(errors: Sequence[Any]) -> str:
     return f"{where or 'request body'}: {first.get('msg') or 'invalid value'}"
 
 
-# The methods a route may take; HEAD comes with GET.
+# Every method a route may be declared for.
 _METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
 
 
@@ -68,8 +68,7 @@ def allowed_methods(request: Request) -> str:
         method
         for method in _METHODS
         if any(
-            route.matches({**request.scope, "method": method})[0] is Match.FULL
-            for route in routes
+            route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes
         )
     )
 

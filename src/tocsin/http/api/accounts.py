@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Response
 
 from tocsin.accounts import email_addresses, service
 from tocsin.accounts.models import Role, Scope
@@ -13,6 +13,7 @@ from tocsin.core.actors import Actor
 from tocsin.core.pagination import DEFAULT_LIMIT
 from tocsin.core.ratelimit import Limits
 from tocsin.http.api.deps import Caller, client_ip, get_caller, get_runtime
+from tocsin.http.api.route import ApiRoute
 from tocsin.http.api.schemas.accounts import (
     AcceptInviteIn,
     ApiKeyCreatedOut,
@@ -40,11 +41,11 @@ from tocsin.http.api.schemas.accounts import (
     UserOut,
     VerifyEmailIn,
 )
-from tocsin.http.api.schemas.common import ERROR_RESPONSES, PageOut, page_of
+from tocsin.http.api.schemas.common import ERROR_RESPONSES, Limit, PageOut, page_of
 from tocsin.organizations import api_keys, commands, queries, registration
 from tocsin.runtime import Runtime
 
-router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
+router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES, route_class=ApiRoute)
 
 SIGNED_UP = (
     "If this address was new, its account is made: sign in with its password (POST /v1/auth/login)."
@@ -345,7 +346,7 @@ def change_calling_policy(
 @router.get("/orgs/{org_id}/members", response_model=PageOut[MemberOut], tags=["organizations"])
 def list_members(
     org_id: str,
-    limit: int = Query(DEFAULT_LIMIT),
+    limit: Limit = DEFAULT_LIMIT,
     cursor: str | None = None,
     caller: Caller = Depends(get_caller),
 ) -> PageOut[MemberOut]:
@@ -424,7 +425,7 @@ def create_invite(
 @router.get("/orgs/{org_id}/invites", response_model=PageOut[InviteOut], tags=["organizations"])
 def list_invites(
     org_id: str,
-    limit: int = Query(DEFAULT_LIMIT),
+    limit: Limit = DEFAULT_LIMIT,
     cursor: str | None = None,
     caller: Caller = Depends(get_caller),
 ) -> PageOut[InviteOut]:
@@ -476,7 +477,7 @@ def create_api_key(
 @router.get("/orgs/{org_id}/api-keys", response_model=PageOut[ApiKeyOut], tags=["api keys"])
 def list_api_keys(
     org_id: str,
-    limit: int = Query(DEFAULT_LIMIT),
+    limit: Limit = DEFAULT_LIMIT,
     cursor: str | None = None,
     caller: Caller = Depends(get_caller),
 ) -> PageOut[ApiKeyOut]:

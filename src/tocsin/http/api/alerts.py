@@ -8,6 +8,7 @@ from tocsin.accounts.models import Role, Scope
 from tocsin.core.pagination import DEFAULT_LIMIT
 from tocsin.db.session import Session
 from tocsin.http.api.deps import Caller, get_caller
+from tocsin.http.api.route import ApiRoute
 from tocsin.http.api.schemas.alerts import (
     AlertDetailOut,
     AlertOut,
@@ -16,11 +17,16 @@ from tocsin.http.api.schemas.alerts import (
     EscalationStateOut,
     TimelineEntryOut,
 )
-from tocsin.http.api.schemas.common import ERROR_RESPONSES, PageOut, page_of
+from tocsin.http.api.schemas.common import ERROR_RESPONSES, Limit, PageOut, page_of
 from tocsin.paging import lifecycle, queries
-from tocsin.paging.models import Alert, CallJob, Escalation
+from tocsin.paging.models import Alert, AlertStatus, CallJob, Escalation
 
-router = APIRouter(prefix="/v1/orgs/{org_id}/alerts", tags=["alerts"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/v1/orgs/{org_id}/alerts",
+    tags=["alerts"],
+    responses=ERROR_RESPONSES,
+    route_class=ApiRoute,
+)
 
 
 def _escalation_out(escalation: Escalation | None) -> EscalationStateOut | None:
@@ -81,9 +87,12 @@ def alert_detail(session: Session, alert: Alert) -> AlertDetailOut:
 @router.get("", response_model=PageOut[AlertOut])
 def list_alerts(
     org_id: str,
-    limit: int = Query(DEFAULT_LIMIT),
+    limit: Limit = DEFAULT_LIMIT,
     cursor: str | None = None,
-    status: str | None = None,
+    # Checked by the query, which names its refusal (`invalid_status`).
+    status: str | None = Query(
+        None, json_schema_extra={"enum": [status.value for status in AlertStatus]}
+    ),
     endpoint_id: str | None = None,
     caller: Caller = Depends(get_caller),
 ) -> PageOut[AlertOut]:

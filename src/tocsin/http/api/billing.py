@@ -22,6 +22,7 @@ from tocsin.core.errors import Unavailable
 from tocsin.core.pagination import DEFAULT_LIMIT
 from tocsin.http.api.deps import Caller, get_caller, get_runtime
 from tocsin.http.api.hooks import read_capped_body
+from tocsin.http.api.route import ApiRoute
 from tocsin.http.api.schemas.billing import (
     BillingOut,
     ChargebacksOut,
@@ -36,12 +37,12 @@ from tocsin.http.api.schemas.billing import (
     TrialOut,
     UsageOut,
 )
-from tocsin.http.api.schemas.common import ERROR_RESPONSES, PageOut
+from tocsin.http.api.schemas.common import ERROR_RESPONSES, Limit, PageOut
 from tocsin.paging.usage_report import MAX_DAYS, usage_report
 from tocsin.runtime import Runtime
 from tocsin.trust.chargebacks import receive_paddle_event
 
-router = APIRouter(responses=ERROR_RESPONSES)
+router = APIRouter(responses=ERROR_RESPONSES, route_class=ApiRoute)
 
 # Paddle's notifications are a few kilobytes; a transaction with many items stays well under.
 PADDLE_BODY_LIMIT = 1024 * 1024
@@ -153,7 +154,7 @@ def get_usage(
 def list_notices(
     org_id: str,
     unread: bool = False,
-    limit: int = Query(DEFAULT_LIMIT),
+    limit: Limit = DEFAULT_LIMIT,
     cursor: str | None = None,
     caller: Caller = Depends(get_caller),
 ) -> PageOut[NoticeOut]:

@@ -15,6 +15,7 @@ from tocsin.callerids.ownership import check_with_provider
 from tocsin.contacts.verify import Pending, deliver
 from tocsin.core.actors import Actor
 from tocsin.http.api.deps import Caller, get_caller
+from tocsin.http.api.route import ApiRoute
 from tocsin.http.api.schemas.common import ERROR_RESPONSES
 from tocsin.http.api.schemas.trust import VerificationIn, VerificationOut
 from tocsin.numbers.verification import Channel, Requester
@@ -22,7 +23,10 @@ from tocsin.providers.caller_ids import get_caller_id, list_caller_ids
 from tocsin.providers.models import CallerId
 
 router = APIRouter(
-    prefix="/v1/orgs/{org_id}/caller-ids", tags=["caller IDs"], responses=ERROR_RESPONSES
+    prefix="/v1/orgs/{org_id}/caller-ids",
+    tags=["caller IDs"],
+    responses=ERROR_RESPONSES,
+    route_class=ApiRoute,
 )
 
 

@@ -12,7 +12,8 @@ from tocsin.audit import trail
 from tocsin.core.pagination import DEFAULT_LIMIT
 from tocsin.db.session import Session
 from tocsin.http.api.deps import Caller, get_caller
-from tocsin.http.api.schemas.common import ERROR_RESPONSES, PageOut, page_of
+from tocsin.http.api.route import ApiRoute
+from tocsin.http.api.schemas.common import ERROR_RESPONSES, Limit, PageOut, page_of
 from tocsin.http.api.schemas.trust import (
     AppealIn,
     AppealOut,
@@ -29,7 +30,7 @@ from tocsin.trust import appeals, cases, queries
 from tocsin.trust.models import CaseKind, CaseStatus, TrustCase
 from tocsin.trust.queries import is_overdue
 
-router = APIRouter(responses=ERROR_RESPONSES, tags=["trust and safety"])
+router = APIRouter(responses=ERROR_RESPONSES, route_class=ApiRoute, tags=["trust and safety"])
 
 
 def case_out(case: TrustCase, now: datetime) -> CaseOut:
@@ -65,7 +66,7 @@ def list_cases(
     kind: CaseKind | None = Query(None),
     org_id: str | None = Query(None),
     overdue: bool = Query(False, description="Only open cases past their answer date"),
-    limit: int = Query(DEFAULT_LIMIT),
+    limit: Limit = DEFAULT_LIMIT,
     cursor: str | None = None,
     caller: Caller = Depends(get_caller),
 ) -> PageOut[CaseOut]:
@@ -182,7 +183,7 @@ def platform_audit(
     action: str | None = Query(None, description="An action, or a prefix ending in '.'"),
     target_id: str | None = Query(None),
     actor_id: str | None = Query(None),
-    limit: int = Query(DEFAULT_LIMIT),
+    limit: Limit = DEFAULT_LIMIT,
     cursor: str | None = None,
     caller: Caller = Depends(get_caller),
 ) -> PageOut[AuditEventOut]:
@@ -235,7 +236,7 @@ def file_appeal(org_id: str, body: AppealIn, caller: Caller = Depends(get_caller
 @router.get("/v1/orgs/{org_id}/appeals", response_model=PageOut[AppealOut])
 def list_appeals(
     org_id: str,
-    limit: int = Query(DEFAULT_LIMIT),
+    limit: Limit = DEFAULT_LIMIT,
     cursor: str | None = None,
     caller: Caller = Depends(get_caller),
 ) -> PageOut[AppealOut]:

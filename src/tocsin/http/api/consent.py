@@ -10,13 +10,16 @@ from tocsin.accounts.models import Role, Scope
 from tocsin.contacts.verify import Pending, confirm_for_contact, deliver, issue_for_contact
 from tocsin.core.pagination import DEFAULT_LIMIT
 from tocsin.http.api.deps import Caller, get_caller
-from tocsin.http.api.schemas.common import ERROR_RESPONSES, PageOut, page_of
+from tocsin.http.api.route import ApiRoute
+from tocsin.http.api.schemas.common import ERROR_RESPONSES, Limit, PageOut, page_of
 from tocsin.http.api.schemas.trust import CodeIn, ConsentOut, VerificationIn, VerificationOut
 from tocsin.numbers import consent
 from tocsin.numbers.do_not_call import e164_of
 from tocsin.numbers.verification import Channel, Requester
 
-router = APIRouter(prefix="/v1/orgs/{org_id}", tags=["consent"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/v1/orgs/{org_id}", tags=["consent"], responses=ERROR_RESPONSES, route_class=ApiRoute
+)
 
 
 @router.post("/contacts/{contact_id}/verification", status_code=202, response_model=VerificationOut)
@@ -92,7 +95,7 @@ def confirm_verification(
 def list_consents(
     org_id: str,
     number: str | None = Query(None, description="Only this number (E.164)"),
-    limit: int = Query(DEFAULT_LIMIT),
+    limit: Limit = DEFAULT_LIMIT,
     cursor: str | None = None,
     caller: Caller = Depends(get_caller),
 ) -> PageOut[ConsentOut]:

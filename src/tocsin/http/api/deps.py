@@ -10,7 +10,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyHeader, HTTPBearer
+from starlette.requests import HTTPConnection
 
 from tocsin.accounts import service as accounts
 from tocsin.accounts.models import ApiKey, Role, Scope
@@ -123,10 +125,31 @@ class Caller:
             accounts.note_api_key_used(session, key_id=key.id, now=now)
 
 
+class AuthorizationHeader(HTTPBearer):
+    """`Authorization: Bearer ...` in the API's description. The header reaches `authenticate`
+    as it was sent, which says what is wrong with a bad one rather than ignoring it."""
+
+    async def __call__(self, request: HTTPConnection) -> str | None:  # type: ignore[override]
+        return request.headers.get("Authorization")
+
+
+BEARER = AuthorizationHeader(
+    auto_error=False,
+    scheme_name="Bearer",
+    description="A signed-in person's access token (POST /v1/auth/login), or an API key",
+)
+API_KEY = APIKeyHeader(
+    name="X-Api-Key",
+    auto_error=False,
+    scheme_name="ApiKey",
+    description="An API key of the organization; what it may do is its scopes",
+)
+
+
 def get_caller(
     request: Request,
     runtime: Runtime = Depends(get_runtime),
-    authorization: str | None = Header(default=None),
-    x_api_key: str | None = Header(default=None),
+    authorization: str | None = Security(BEARER),
+    x_api_key: str | None = Security(API_KEY),
 ) -> Caller:
     return Caller(runtime, authorization, x_api_key, client_ip(request))

@@ -9,12 +9,15 @@ from fastapi import APIRouter, Depends, Header
 from pydantic import BaseModel, Field
 
 from tocsin.documents import commands, queries
+from tocsin.documents.commands import VERSION_PATTERN
 from tocsin.documents.versions import Document, PolicyKind, Standing
 from tocsin.http.api.deps import Caller, get_caller, get_runtime
+from tocsin.http.api.route import ApiRoute
 from tocsin.http.api.schemas.common import ERROR_RESPONSES
+from tocsin.http.api.schemas.fields import Flag, Name
 from tocsin.runtime import Runtime
 
-router = APIRouter(responses=ERROR_RESPONSES, tags=["policies"])
+router = APIRouter(responses=ERROR_RESPONSES, route_class=ApiRoute, tags=["policies"])
 
 
 class PolicySummaryOut(BaseModel):
@@ -89,11 +92,23 @@ class AcceptedOut(BaseModel):
 
 class PublishIn(BaseModel):
     kind: PolicyKind
-    version: str = Field(min_length=1, max_length=40)
-    title: str = Field(min_length=1, max_length=200)
-    body: str = Field(min_length=1, max_length=200_000, description="Markdown")
-    summary_of_changes: str | None = Field(default=None, max_length=5000)
-    material: bool = False
+    # Checked as the version is published (`invalid_version`, `body_required`).
+    version: str = Field(
+        min_length=1,
+        max_length=40,
+        json_schema_extra={"pattern": rf"^\s*{VERSION_PATTERN}\s*$"},
+    )
+    title: Name
+    body: str = Field(
+        min_length=1,
+        max_length=200_000,
+        description="Markdown",
+        json_schema_extra={"pattern": r"\S"},
+    )
+    summary_of_changes: str | None = Field(
+        default=None, max_length=5000, description="Needed for a material change"
+    )
+    material: Flag = False
     effective_at: datetime | None = Field(
         default=None,
         description="When it takes effect (UTC when no zone is given); by default at once. A "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Request
 
 from tocsin.accounts.models import Role, Scope
 from tocsin.contacts import commands as contact_commands
@@ -17,7 +17,9 @@ from tocsin.endpoints.checks import checked_template
 from tocsin.endpoints.models import Endpoint, RoutingMode
 from tocsin.http.api.deps import Caller, get_caller
 from tocsin.http.api.hooks import read_capped_body
-from tocsin.http.api.schemas.common import ERROR_RESPONSES, PageOut
+from tocsin.http.api.route import ApiRoute
+from tocsin.http.api.schemas.alerts import ALERT_BODY
+from tocsin.http.api.schemas.common import ERROR_RESPONSES, Limit, PageOut
 from tocsin.http.api.schemas.endpoints import (
     ContactIn,
     ContactOut,
@@ -31,7 +33,7 @@ from tocsin.http.api.schemas.endpoints import (
 from tocsin.intake.preview import preview
 from tocsin.numbers import consent
 
-router = APIRouter(prefix="/v1/orgs/{org_id}", responses=ERROR_RESPONSES)
+router = APIRouter(prefix="/v1/orgs/{org_id}", responses=ERROR_RESPONSES, route_class=ApiRoute)
 
 
 def _endpoint_out(session: Session, endpoint: Endpoint, base_url: str) -> EndpointOut:
@@ -90,7 +92,7 @@ def create_contact(
 @router.get("/contacts", response_model=PageOut[ContactOut], tags=["contacts"])
 def list_contacts(
     org_id: str,
-    limit: int = Query(DEFAULT_LIMIT),
+    limit: Limit = DEFAULT_LIMIT,
     cursor: str | None = None,
     caller: Caller = Depends(get_caller),
 ) -> PageOut[ContactOut]:
@@ -187,7 +189,7 @@ def create_endpoint(
 @router.get("/endpoints", response_model=PageOut[EndpointOut], tags=["endpoints"])
 def list_endpoints(
     org_id: str,
-    limit: int = Query(DEFAULT_LIMIT),
+    limit: Limit = DEFAULT_LIMIT,
     cursor: str | None = None,
     caller: Caller = Depends(get_caller),
 ) -> PageOut[EndpointOut]:
@@ -255,7 +257,13 @@ def delete_endpoint(org_id: str, endpoint_id: str, caller: Caller = Depends(get_
         )
 
 
-@router.post("/endpoints/{endpoint_id}/preview", response_model=PreviewOut, tags=["endpoints"])
+@router.post(
+    "/endpoints/{endpoint_id}/preview",
+    response_model=PreviewOut,
+    tags=["endpoints"],
+    # Only the body is previewed: it is required.
+    openapi_extra={"requestBody": {**ALERT_BODY, "required": True}},
+)
 async def preview_endpoint(
     org_id: str, endpoint_id: str, request: Request, caller: Caller = Depends(get_caller)
 ) -> PreviewOut:

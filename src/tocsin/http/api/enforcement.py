@@ -8,11 +8,12 @@ from fastapi import APIRouter, Depends, Query
 from tocsin.accounts.models import Role, Scope
 from tocsin.core.pagination import DEFAULT_LIMIT
 from tocsin.http.api.deps import Caller, get_caller
-from tocsin.http.api.schemas.common import ERROR_RESPONSES, PageOut, page_of
+from tocsin.http.api.route import ApiRoute
+from tocsin.http.api.schemas.common import ERROR_RESPONSES, Limit, PageOut, page_of
 from tocsin.http.api.schemas.trust import EnforcementIn, EnforcementOut, EnforcementTaken
 from tocsin.trust import enforcement, queries
 
-router = APIRouter(responses=ERROR_RESPONSES, tags=["trust and safety"])
+router = APIRouter(responses=ERROR_RESPONSES, route_class=ApiRoute, tags=["trust and safety"])
 
 
 @router.post("/v1/admin/enforcement", status_code=201, response_model=EnforcementTaken)
@@ -40,7 +41,7 @@ def take_action(body: EnforcementIn, caller: Caller = Depends(get_caller)) -> En
 def list_actions(
     org_id: str | None = Query(None),
     target: str | None = Query(None, description="A user, organization or endpoint id"),
-    limit: int = Query(DEFAULT_LIMIT),
+    limit: Limit = DEFAULT_LIMIT,
     cursor: str | None = None,
     caller: Caller = Depends(get_caller),
 ) -> PageOut[EnforcementOut]:
@@ -63,7 +64,7 @@ def lift_action(action_id: str, caller: Caller = Depends(get_caller)) -> Enforce
 @router.get("/v1/orgs/{org_id}/enforcement", response_model=PageOut[EnforcementOut])
 def org_actions(
     org_id: str,
-    limit: int = Query(DEFAULT_LIMIT),
+    limit: Limit = DEFAULT_LIMIT,
     cursor: str | None = None,
     caller: Caller = Depends(get_caller),
 ) -> PageOut[EnforcementOut]:

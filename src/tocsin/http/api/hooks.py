@@ -31,6 +31,8 @@ from tocsin.http.api.auth import (
     last_used_is_stale,
 )
 from tocsin.http.api.deps import client_ip
+from tocsin.http.api.route import ApiRoute
+from tocsin.http.api.schemas.alerts import ALERT_BODY, ALERT_FIELDS
 from tocsin.http.api.schemas.common import ERROR_RESPONSES
 from tocsin.intake import subscriptions
 from tocsin.intake.accept import IngestResult, Outcome
@@ -41,7 +43,7 @@ from tocsin.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
-router = APIRouter(responses=ERROR_RESPONSES)
+router = APIRouter(responses=ERROR_RESPONSES, route_class=ApiRoute)
 
 
 @dataclass(frozen=True)
@@ -206,6 +208,10 @@ for _method in ("POST", "PUT", "PATCH", "GET"):
         tags=["ingest"],
         summary="Send an alert",
         operation_id=f"receive_hook_{_method.lower()}",
+        openapi_extra={
+            "parameters": [ALERT_FIELDS],
+            **({"requestBody": ALERT_BODY} if _method != "GET" else {}),
+        },
     )
 
 

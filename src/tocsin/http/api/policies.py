@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends
 
 from tocsin.accounts.models import Role, Scope
 from tocsin.core.pagination import DEFAULT_LIMIT
 from tocsin.endpoints import commands, queries
 from tocsin.http.api.deps import Caller, get_caller
-from tocsin.http.api.schemas.common import ERROR_RESPONSES, PageOut, page_of
+from tocsin.http.api.route import ApiRoute
+from tocsin.http.api.schemas.common import ERROR_RESPONSES, Limit, PageOut, page_of
 from tocsin.http.api.schemas.policies import EscalationIn, EscalationOut, EscalationPatch
 
 router = APIRouter(
-    prefix="/v1/orgs/{org_id}/escalations", tags=["escalations"], responses=ERROR_RESPONSES
+    prefix="/v1/orgs/{org_id}/escalations",
+    tags=["escalations"],
+    responses=ERROR_RESPONSES,
+    route_class=ApiRoute,
 )
 
 
@@ -31,7 +35,7 @@ def create_escalation(
 @router.get("", response_model=PageOut[EscalationOut])
 def list_escalations(
     org_id: str,
-    limit: int = Query(DEFAULT_LIMIT),
+    limit: Limit = DEFAULT_LIMIT,
     cursor: str | None = None,
     caller: Caller = Depends(get_caller),
 ) -> PageOut[EscalationOut]:

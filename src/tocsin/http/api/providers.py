@@ -6,26 +6,41 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from tocsin.accounts.models import Role
 from tocsin.db.session import Session
 from tocsin.http.api.deps import Caller, get_caller
+from tocsin.http.api.route import ApiRoute
 from tocsin.http.api.schemas.common import ERROR_RESPONSES
+from tocsin.http.api.schemas.fields import Count, Flag, Name
 from tocsin.providers import commands, queries
 from tocsin.providers.caller_ids import caller_id_warning
+from tocsin.providers.commands import MAX_PRIORITY
 from tocsin.providers.models import ProviderAccount
+from tocsin.runtime import every_provider
 from tocsin.telephony.rest import inbound_text_url
 
 router = APIRouter(
-    prefix="/v1/orgs/{org_id}/providers", tags=["providers"], responses=ERROR_RESPONSES
+    prefix="/v1/orgs/{org_id}/providers",
+    tags=["providers"],
+    responses=ERROR_RESPONSES,
+    route_class=ApiRoute,
 )
 
 
+# The kinds are checked by the factory that builds an account's provider (`unknown_provider`).
+PROVIDER_KINDS: list[JsonValue] = list(every_provider().kinds)
+
+
 class ProviderAccountIn(BaseModel):
-    kind: str = Field(max_length=20, description="simulator, sip, twilio, plivo, telnyx, vonage")
-    name: str = Field(max_length=200)
-    priority: int = Field(default=1, description="1 is tried first; the next on failure")
+    kind: str = Field(max_length=20, json_schema_extra={"enum": PROVIDER_KINDS})
+    name: Name
+    priority: Count = Field(
+        default=1,
+        description="1 is tried first; the next on failure",
+        json_schema_extra={"minimum": 1, "maximum": MAX_PRIORITY},
+    )
     settings: dict[str, Any] = Field(default_factory=dict)
     credentials: dict[str, Any] = Field(
         default_factory=dict, description="Stored encrypted; never returned"
@@ -39,9 +54,14 @@ class ProviderAccountIn(BaseModel):
 
 
 class ProviderAccountPatch(BaseModel):
-    name: str | None = Field(default=None, max_length=200)
-    priority: int | None = None
-    enabled: bool | None = None
+    name: Name | None = None
+    priority: Count | None = Field(
+        default=None,
+        json_schema_extra={
+            "anyOf": [{"type": "integer", "minimum": 1, "maximum": MAX_PRIORITY}, {"type": "null"}]
+        },
+    )
+    enabled: Flag | None = None
     settings: dict[str, Any] | None = None
     credentials: dict[str, Any] | None = None
     caller_id_id: str | None = Field(

@@ -10,6 +10,7 @@ import asyncio
 from fastapi import APIRouter, Depends, Request
 
 from tocsin.http.api.deps import client_ip, get_runtime
+from tocsin.http.api.route import ApiRoute
 from tocsin.http.api.schemas.common import ERROR_RESPONSES
 from tocsin.http.api.schemas.trust import (
     AbuseReportIn,
@@ -24,7 +25,9 @@ from tocsin.runtime import Runtime
 from tocsin.trust import public_forms
 from tocsin.trust.public_forms import AbuseReportForm, OptOutRequest, public_actor
 
-router = APIRouter(prefix="/v1/public", tags=["public"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/v1/public", tags=["public"], responses=ERROR_RESPONSES, route_class=ApiRoute
+)
 
 
 @router.post("/opt-out", status_code=202, response_model=VerificationOut)

@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
 from tocsin.http.api.deps import Caller, get_caller
+from tocsin.http.api.route import ApiRoute
 from tocsin.http.api.schemas.common import ERROR_RESPONSES
+from tocsin.http.api.schemas.fields import Region
 from tocsin.safety import ScreeningContext, screen
 
-router = APIRouter(prefix="/v1", tags=["screening"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/v1", tags=["screening"], responses=ERROR_RESPONSES, route_class=ApiRoute
+)
 
 MAX_NUMBERS_PER_REQUEST = 100
 
 
 class ScreenIn(BaseModel):
-    numbers: list[str] = Field(min_length=1, max_length=MAX_NUMBERS_PER_REQUEST)
-    region: str | None = Field(
-        default=None, min_length=2, max_length=2, description="Country for national formats"
+    numbers: list[Annotated[str, Field(max_length=64)]] = Field(
+        min_length=1, max_length=MAX_NUMBERS_PER_REQUEST
     )
+    region: Region | None = Field(default=None, description="Country for national formats")
 
 
 class ReasonOut(BaseModel):

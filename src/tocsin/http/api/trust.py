@@ -12,7 +12,8 @@ from tocsin.accounts.models import Role, Scope
 from tocsin.audit import trail
 from tocsin.core.pagination import DEFAULT_LIMIT
 from tocsin.http.api.deps import Caller, get_caller, get_runtime
-from tocsin.http.api.schemas.common import ERROR_RESPONSES, PageOut, page_of
+from tocsin.http.api.route import ApiRoute
+from tocsin.http.api.schemas.common import ERROR_RESPONSES, Limit, PageOut, page_of
 from tocsin.http.api.schemas.trust import AuditEventOut, DoNotCallAdded, DoNotCallIn, DoNotCallOut
 from tocsin.numbers import do_not_call
 from tocsin.organizations.queries import organization
@@ -20,7 +21,10 @@ from tocsin.paging.opt_out import stop_calling
 from tocsin.runtime import Runtime
 
 router = APIRouter(
-    prefix="/v1/orgs/{org_id}/do-not-call", tags=["do-not-call"], responses=ERROR_RESPONSES
+    prefix="/v1/orgs/{org_id}/do-not-call",
+    tags=["do-not-call"],
+    responses=ERROR_RESPONSES,
+    route_class=ApiRoute,
 )
 
 
@@ -50,7 +54,7 @@ def add_number(
 @router.get("", response_model=PageOut[DoNotCallOut])
 def list_numbers(
     org_id: str,
-    limit: int = Query(DEFAULT_LIMIT),
+    limit: Limit = DEFAULT_LIMIT,
     cursor: str | None = None,
     caller: Caller = Depends(get_caller),
 ) -> PageOut[DoNotCallOut]:
@@ -60,7 +64,10 @@ def list_numbers(
 
 
 audit_router = APIRouter(
-    prefix="/v1/orgs/{org_id}/audit", tags=["audit"], responses=ERROR_RESPONSES
+    prefix="/v1/orgs/{org_id}/audit",
+    tags=["audit"],
+    responses=ERROR_RESPONSES,
+    route_class=ApiRoute,
 )
 
 
@@ -70,7 +77,7 @@ def list_audit_events(
     action: str | None = Query(
         None, description="Only this action, or a prefix of it ending in '.' (e.g. 'call.')"
     ),
-    limit: int = Query(DEFAULT_LIMIT),
+    limit: Limit = DEFAULT_LIMIT,
     cursor: str | None = None,
     caller: Caller = Depends(get_caller),
 ) -> PageOut[AuditEventOut]:

@@ -1,12 +1,13 @@
-"""Response shapes shared by every router."""
+"""Shapes shared by every router: pages, the limit of a page, and the error every route may give."""
 
 from __future__ import annotations
 
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel
+from fastapi import Query
+from pydantic import BaseModel, Field
 
-from tocsin.core.pagination import Page
+from tocsin.core.pagination import MAX_LIMIT, Page
 
 T = TypeVar("T")
 
@@ -15,6 +16,16 @@ class PageOut(BaseModel, Generic[T]):
     items: list[T]
     next_cursor: str | None
 
+
+# The bounds are checked where every page is read (core/pagination.py), which names them in
+# its refusal (`invalid_limit`); this says them in the description.
+Limit = Annotated[
+    int,
+    Query(
+        description="How many items at most the page holds",
+        json_schema_extra={"minimum": 1, "maximum": MAX_LIMIT},
+    ),
+]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -27,14 +38,19 @@ def page_of(page: Page[Any], schema: type[M]) -> PageOut[M]:
 
 
 class ErrorBody(BaseModel):
-    code: str
-    message: str
+    code: str = Field(description="Stable and machine-readable, e.g. `invalid`, `org_not_found`")
+    message: str = Field(description="What went wrong, safe to show to a person")
+    details: Any = Field(
+        default=None,
+        description="More about some errors: the fields a validation error names, a refused "
+        "number's reasons, how long a rate limit lasts",
+    )
 
 
 class ErrorOut(BaseModel):
     error: ErrorBody
 
 
-ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorOut} for status in (401, 403, 404, 409, 413, 422, 429)
 }

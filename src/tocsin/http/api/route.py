@@ -1,0 +1,76 @@
+"""`ApiRoute`, the route class of every API router: what FastAPI answers before a route runs
+goes in its description, and what no route should see is refused before it runs."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from fastapi import Request, Response
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
+
+from tocsin.core.errors import InvalidInput
+from tocsin.formats.untrusted import storable, strings_in
+
+UNREADABLE_BODY: dict[str, Any] = {
+    "description": "The body could not be read: not UTF-8, or a form that does not parse",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}},
+}
+
+
+class ApiRoute(APIRoute):
+    """A route of the API. Its description also lists the 400 of a body that cannot be read,
+    when it takes a body: FastAPI gives that answer before the route runs, so no route could
+    declare it itself.
+
+    Before the route runs, it refuses a query parameter given twice (each takes one value, and
+    FastAPI would quietly keep the last) and text no backend can store, in the path, the query
+    or the JSON body FastAPI reads for it: a NUL, which PostgreSQL refuses in any query (a 500
+    there, where SQLite just found nothing), or a lone surrogate, which neither can encode. (A
+    route that reads its raw body itself, the webhook's, cleans what it reads instead:
+    formats/untrusted.py.)"""
+
+    def __init__(self, path: str, endpoint: Any, **options: Any) -> None:
+        super().__init__(path, endpoint, **options)
+        if self.body_field is not None:
+            self.responses = {400: UNREADABLE_BODY, **self.responses}
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handle = super().get_route_handler()
+        names = sorted(_query_parameters(self.dependant))
+        reads_body = self.body_field is not None
+
+        async def route(request: Request) -> Response:
+            for name in names:
+                if len(request.query_params.getlist(name)) > 1:
+                    raise InvalidInput(f"{name}: give it once", code="repeated_parameter")
+            if not all(storable(text) for text in await _texts_of(request, reads_body)):
+                raise InvalidInput(UNSTORABLE_TEXT, code="unstorable_text")
+            return await handle(request)
+
+        return route
+
+
+UNSTORABLE_TEXT = "text may not hold a NUL character or a lone surrogate"
+
+
+async def _texts_of(request: Request, reads_body: bool) -> list[str]:
+    texts = [*request.path_params.values()]
+    for name, value in request.query_params.multi_items():
+        texts += (name, value)
+    if reads_body and request.headers.get("content-type", "").startswith("application/json"):
+        try:
+            document = json.loads(await request.body())
+        except ValueError:
+            return texts  # FastAPI refuses it as it reads the body
+        texts.extend(strings_in(document))
+    return texts
+
+
+def _query_parameters(dependant: Dependant) -> set[str]:
+    names = {field.alias for field in dependant.query_params}
+    for dependency in dependant.dependencies:
+        names |= _query_parameters(dependency)
+    return names
