@@ -261,3 +261,10 @@ def test_text_no_backend_stores_is_refused_wherever_it_is_sent(
     ):
         error = _assert_error_shape(response, 422, "unstorable_text")
         assert "\x00" not in error["message"]
+
+
+def test_the_503_of_a_server_without_paddle_is_in_the_description(client: TestClient) -> None:
+    answer = client.post("/v1/billing/paddle", content=b"{}")
+    _assert_error_shape(answer, 503, "billing_not_configured")
+    described = client.get("/openapi.json").json()["paths"]["/v1/billing/paddle"]["post"]
+    assert "503" in described["responses"]

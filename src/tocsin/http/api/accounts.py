@@ -41,7 +41,7 @@ from tocsin.http.api.schemas.accounts import (
     UserOut,
     VerifyEmailIn,
 )
-from tocsin.http.api.schemas.common import ERROR_RESPONSES, Limit, PageOut, page_of
+from tocsin.http.api.schemas.common import ERROR_RESPONSES, Limit, PageOut, beyond_tocsin, page_of
 from tocsin.organizations import api_keys, commands, queries, registration
 from tocsin.runtime import Runtime
 
@@ -214,7 +214,10 @@ def verify_email(
     status_code=202,
     response_model=EmailVerifiedOut,
     tags=["auth"],
-    responses={200: {"description": "The address is verified already; nothing was sent"}},
+    responses={
+        200: {"description": "The address is verified already; nothing was sent"},
+        **beyond_tocsin(503, "E-mail is off on this server"),
+    },
 )
 def send_verification_link(
     response: Response, caller: Caller = Depends(get_caller)

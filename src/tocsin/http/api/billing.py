@@ -37,7 +37,7 @@ from tocsin.http.api.schemas.billing import (
     TrialOut,
     UsageOut,
 )
-from tocsin.http.api.schemas.common import ERROR_RESPONSES, Limit, PageOut
+from tocsin.http.api.schemas.common import ERROR_RESPONSES, Limit, PageOut, beyond_tocsin
 from tocsin.paging.usage_report import MAX_DAYS, usage_report
 from tocsin.runtime import Runtime
 from tocsin.trust.chargebacks import receive_paddle_event
@@ -48,7 +48,12 @@ router = APIRouter(responses=ERROR_RESPONSES, route_class=ApiRoute)
 PADDLE_BODY_LIMIT = 1024 * 1024
 
 
-@router.post("/v1/billing/paddle", response_model=PaddleReceived, tags=["billing"])
+@router.post(
+    "/v1/billing/paddle",
+    response_model=PaddleReceived,
+    tags=["billing"],
+    responses=beyond_tocsin(503, "Paddle billing is not configured on this server"),
+)
 async def paddle_webhook(request: Request) -> PaddleReceived:
     """Paddle Billing notifications. Verified by Paddle-Signature before anything is read."""
     runtime: Runtime = request.app.state.runtime

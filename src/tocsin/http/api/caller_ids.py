@@ -16,7 +16,7 @@ from tocsin.contacts.verify import Pending, deliver
 from tocsin.core.actors import Actor
 from tocsin.http.api.deps import Caller, get_caller
 from tocsin.http.api.route import ApiRoute
-from tocsin.http.api.schemas.common import ERROR_RESPONSES
+from tocsin.http.api.schemas.common import CODE_NOT_SENT, ERROR_RESPONSES, beyond_tocsin
 from tocsin.http.api.schemas.trust import VerificationIn, VerificationOut
 from tocsin.numbers.verification import Channel, Requester
 from tocsin.providers.caller_ids import get_caller_id, list_caller_ids
@@ -103,7 +103,12 @@ def remove(org_id: str, caller_id_id: str, caller: Caller = Depends(get_caller))
         )
 
 
-@router.post("/{caller_id_id}/code", status_code=202, response_model=VerificationOut)
+@router.post(
+    "/{caller_id_id}/code",
+    status_code=202,
+    response_model=VerificationOut,
+    responses=CODE_NOT_SENT,
+)
 async def send_code(
     org_id: str,
     caller_id_id: str,
@@ -165,7 +170,11 @@ def confirm(
     raise refusal
 
 
-@router.post("/{caller_id_id}/check", response_model=CallerIdOut)
+@router.post(
+    "/{caller_id_id}/check",
+    response_model=CallerIdOut,
+    responses=beyond_tocsin(502, "The provider account could not be asked"),
+)
 async def check(
     org_id: str, caller_id_id: str, body: OwnershipIn, caller: Caller = Depends(get_caller)
 ) -> CallerIdOut:

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Request
 
 from tocsin.http.api.deps import client_ip, get_runtime
 from tocsin.http.api.route import ApiRoute
-from tocsin.http.api.schemas.common import ERROR_RESPONSES
+from tocsin.http.api.schemas.common import CODE_NOT_SENT, ERROR_RESPONSES
 from tocsin.http.api.schemas.trust import (
     AbuseReportIn,
     AbuseReportReceived,
@@ -30,7 +30,7 @@ router = APIRouter(
 )
 
 
-@router.post("/opt-out", status_code=202, response_model=VerificationOut)
+@router.post("/opt-out", status_code=202, response_model=VerificationOut, responses=CODE_NOT_SENT)
 async def request_opt_out(
     body: PublicOptOutIn, request: Request, runtime: Runtime = Depends(get_runtime)
 ) -> VerificationOut:

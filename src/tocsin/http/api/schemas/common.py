@@ -54,3 +54,12 @@ class ErrorOut(BaseModel):
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorOut} for status in (401, 403, 404, 409, 413, 422, 429)
 }
+
+
+def beyond_tocsin(status: int, description: str) -> dict[int | str, dict[str, Any]]:
+    """The 5xx of a route that needs something outside Tocsin: a provider that would not
+    call, or a service this server has not set up."""
+    return {status: {"model": ErrorOut, "description": description}}
+
+
+CODE_NOT_SENT = beyond_tocsin(502, "No provider would call or text the code")
