@@ -14,7 +14,7 @@ from tocsin.documents.versions import Document, PolicyKind, Standing
 from tocsin.http.api.deps import Caller, get_caller, get_runtime
 from tocsin.http.api.route import ApiRoute
 from tocsin.http.api.schemas.common import ERROR_RESPONSES
-from tocsin.http.api.schemas.fields import Flag, Name
+from tocsin.http.api.schemas.fields import SOMETHING, Flag, Name
 from tocsin.runtime import Runtime
 
 router = APIRouter(responses=ERROR_RESPONSES, route_class=ApiRoute, tags=["policies"])
@@ -103,7 +103,7 @@ class PublishIn(BaseModel):
         min_length=1,
         max_length=200_000,
         description="Markdown",
-        json_schema_extra={"pattern": r"\S"},
+        json_schema_extra={"pattern": SOMETHING},
     )
     summary_of_changes: str | None = Field(
         default=None, max_length=5000, description="Needed for a material change"

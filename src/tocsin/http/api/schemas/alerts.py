@@ -7,6 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from tocsin.http.api.schemas.fields import SOMETHING
+
 # A webhook's alert is whatever its sender sends (formats/parse.py reads it): a JSON document,
 # a form or text, and the query's parameters as more fields. The routes read the raw body
 # themselves, so its description is written here. Refused as `empty_alert` when none of it
@@ -15,14 +17,16 @@ from pydantic import BaseModel, ConfigDict
 _SAYS_SOMETHING: list[dict[str, Any]] = [
     {"type": "object", "minProperties": 1},
     {"type": "array", "minItems": 1},
-    {"type": "string", "pattern": r"\S"},
+    {"type": "string", "pattern": SOMETHING},
     {"type": ["number", "boolean", "null"]},
 ]
 # Text is read as JSON when it parses as JSON, so text that is an empty object, list or string
 # says nothing either; and whatever it holds, on the wire it is text.
 _JSON_SPACE = r"[ \t\n\r]*"
+# Whitespace that may stand raw in a JSON string (the controls below U+0020 may not).
+_STRING_SPACE = r" \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 _EMPTY_JSON = (
-    rf'^{_JSON_SPACE}(\{{{_JSON_SPACE}\}}|\[{_JSON_SPACE}\]|"[^\S\x00-\x1f]*"){_JSON_SPACE}$'
+    rf'^{_JSON_SPACE}(\{{{_JSON_SPACE}\}}|\[{_JSON_SPACE}\]|"[{_STRING_SPACE}]*"){_JSON_SPACE}$'
 )
 ALERT_BODY: dict[str, Any] = {
     "required": False,

@@ -18,13 +18,20 @@ from pydantic import BeforeValidator, Field, Strict, TypeAdapter
 from tocsin.accounts.passwords import MIN_LENGTH as MIN_PASSWORD
 from tocsin.core.names import MAX_NAME
 
+# What Python's str.split() and str.strip() take for whitespace, spelled out: `\s` means another
+# set in each of Python, JSON Schema (ECMAScript) and pydantic's Rust, and the server folds and
+# strips text with Python's.
+_SPACE = r"\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+# A pattern: the text holds something besides whitespace.
+SOMETHING = rf"[^{_SPACE}]"
+
 # A name is one line once its runs of whitespace fold to one space (core/names.py): something
 # has to be left of it.
 Name = Annotated[
     str,
     Field(
         max_length=MAX_NAME,
-        pattern=r"\S",
+        pattern=SOMETHING,
         description="Shown as one line: runs of whitespace fold to one space",
     ),
 ]

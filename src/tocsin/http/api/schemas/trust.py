@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from tocsin.http.api.schemas.fields import Region
+from tocsin.http.api.schemas.fields import SOMETHING, Region
 from tocsin.numbers.verification import Channel
 from tocsin.restrictions.kinds import ActionKind, ActionScope
 from tocsin.trust.appeals import Decision
@@ -52,7 +52,7 @@ class EnforcementIn(BaseModel):
     target: str = Field(
         max_length=64, description="The user, organization or endpoint id, or an E.164 number"
     )
-    reason: str = Field(min_length=1, max_length=2000, json_schema_extra={"pattern": r"\S"})
+    reason: str = Field(min_length=1, max_length=2000, json_schema_extra={"pattern": SOMETHING})
     ends_at: datetime | None = Field(
         default=None, description="When a suspension ends; none for an open-ended one"
     )
