@@ -1,0 +1,306 @@
+"""The API does what its OpenAPI description says: schemathesis against the real application.
+
+Every operation of /openapi.json is a test of its own. Schemathesis draws requests from the
+description (its boundaries, methods the path lacks, and MAX_EXAMPLES drawn ones, valid and
+invalid), sends them to the application as the owner of the test's own organization (also a
+platform administrator, so the trust-and-safety operations are reached too), with path
+parameters naming that organization's things, and checks every answer: no 5xx; only statuses,
+content types, headers and bodies the description lists; invalid data refused, valid data
+accepted; a 405 with a true `Allow`; 401 once the credentials are taken away.
+
+Each operation has a database of its own (the `runtime` fixture), so a DELETE or a suspension
+drawn for one cannot change what another meets, whatever order they run in; the examples are
+derandomised, so a run is the same on every machine. PostgreSQL is sent only the operations
+that write, and of them the valid values at the description's boundaries: what reaches its
+columns, where the backends differ; the rest is refused alike before any query.
+TOCSIN_TEST_OPENAPI_EXAMPLES draws more examples for a deeper run by hand (5 by default, to
+keep the suite in its time; 60 finds nothing more today).
+
+The description says what a value looks like, not all the server knows about it: whether a
+number may be called, a time zone exists, a token is genuine, a time is still ahead. Where an
+operation refuses well-formed data for such a reason, SEMANTIC_REFUSALS names the refusal's
+code; a refusal of valid data with any other code fails the test.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from functools import cached_property
+from pathlib import Path
+
+import hypothesis
+import pytest
+import schemathesis
+from fastapi.testclient import TestClient
+from schemathesis import Case, CheckFunction, Response
+from schemathesis.generation.meta import TestPhase
+from schemathesis.specs.openapi.checks import (
+    ignored_auth,
+    negative_data_rejection,
+    positive_data_acceptance,
+)
+from starlette.datastructures import State
+
+from tests import rows, seeded
+from tests.conftest import settings_for
+from tocsin.accounts.models import Role
+from tocsin.app import create_app
+from tocsin.cli.common import CLI_ACTOR
+from tocsin.core.config import Settings
+from tocsin.organizations import api_keys
+from tocsin.runtime import Runtime
+from tocsin.trust.staff import set_platform_admin
+
+pytestmark = pytest.mark.usefixtures("fast_password_hashing")
+
+# Drawn examples per operation, beyond the description's boundaries (the coverage phase).
+MAX_EXAMPLES = int(os.environ.get("TOCSIN_TEST_OPENAPI_EXAMPLES", "5"))
+
+HOOK_METHODS = ("GET", "POST", "PUT", "PATCH")
+# A webhook takes what its sender sends, whatever the description says it reads best: a body
+# that does not parse as JSON is read as text. So it is not asked to refuse invalid data.
+LENIENT = frozenset(
+    [
+        *(f"{method} /v1/hooks/{{endpoint_id}}" for method in HOOK_METHODS),
+        "POST /v1/orgs/{org_id}/endpoints/{endpoint_id}/preview",
+    ]
+)
+
+UNKNOWN_COUNTRY = {"invalid_region": ""}
+NOT_CALLABLE = {"number_blocked": "", "invalid_number": ""}
+# An address is read once NFKC-normalised, which turns some characters into a space or an @.
+UNREADABLE_EMAIL = {"invalid_email": ""}
+# Refusals of well-formed data for what only the server knows, by operation: error code, and a
+# part of the message when the code also covers what the description does say.
+SEMANTIC_REFUSALS: dict[str, dict[str, str]] = {
+    # An ISO 3166 code phone numbering does not know; a password too common or too close to
+    # the address.
+    "POST /v1/auth/signup": {**UNKNOWN_COUNTRY, **UNREADABLE_EMAIL, "weak_password": ""},
+    "POST /v1/me/email": UNREADABLE_EMAIL,
+    "POST /v1/orgs/{org_id}/invites": UNREADABLE_EMAIL,
+    "POST /v1/orgs": {**UNKNOWN_COUNTRY, "invalid_timezone": ""},
+    "PATCH /v1/orgs/{org_id}": {"invalid_timezone": ""},
+    "PATCH /v1/orgs/{org_id}/calling-policy": {**UNKNOWN_COUNTRY, "invalid_voice": ""},
+    # An alert is its body and its query's parameters: a description cannot require one of
+    # them to say something.
+    **{f"{method} /v1/hooks/{{endpoint_id}}": {"empty_alert": ""} for method in HOOK_METHODS},
+    # The link's token is signed by the server.
+    "POST /v1/auth/verify-email": {"email_token_invalid": ""},
+    # Whether a number may be called is the safety screen's to say (safety/).
+    "POST /v1/orgs/{org_id}/contacts": NOT_CALLABLE,
+    "PATCH /v1/orgs/{org_id}/contacts/{contact_id}": NOT_CALLABLE,
+    "POST /v1/orgs/{org_id}/do-not-call": NOT_CALLABLE,
+    "POST /v1/public/opt-out": NOT_CALLABLE,
+    "POST /v1/orgs/{org_id}/caller-ids": {"caller_id_refused": ""},
+    "GET /v1/orgs/{org_id}/consents": {"invalid_number": ""},
+    # Where in the chain a repeat may stand.
+    "POST /v1/orgs/{org_id}/escalations": {"invalid_steps": "repeat can only be the last step"},
+    "PATCH /v1/orgs/{org_id}/escalations/{escalation_id}": {
+        "invalid_steps": "repeat can only be the last step"
+    },
+    # Each kind of provider has settings and credentials of its own.
+    "POST /v1/orgs/{org_id}/providers": {"invalid_provider_config": ""},
+    # When a call was seen, read in the reporter's time zone, and not in the future.
+    "POST /v1/public/abuse-reports": {
+        "invalid_seen_at": "",
+        "timezone_required": "",
+        "invalid_timezone": "",
+        "seen_at_in_future": "",
+    },
+    # Times measured against the server's clock; a target that is a number when the scope is.
+    "POST /v1/admin/enforcement": {"invalid_end": "in the future", **NOT_CALLABLE},
+    "POST /v1/admin/cases/{case_id}/enforcement": {"invalid_end": "in the future", **NOT_CALLABLE},
+    "POST /v1/admin/policies": {
+        "effective_in_past": "",
+        "notice_too_short": "",
+        "summary_required": "",
+    },
+}
+
+
+# The application under test, answering from each test's runtime (the `world` fixture). It is
+# built here, at collection, because each operation of its description becomes a test; the
+# runtime it is built on is never asked anything.
+API = create_app(Runtime.from_settings(settings_for("sqlite://", Path("/nonexistent"))))
+
+schema = schemathesis.openapi.from_dict(API.openapi())
+# Requests reach the application in process; the URL only names a host.
+schema.app = API
+schema.config.update(base_url="http://testserver")
+# The API's description says text never holds a NUL (`unstorable_text`, tested in
+# test_errors.py); a lone surrogate is never drawn, text being drawn as UTF-8.
+schema.config.generation.update(allow_x00=False)
+# Mining the application's source for strings to draw costs seconds at every collection.
+schema.config.analysis.constants.enabled = False
+# A method the path lacks: OPTIONS (is `Allow` true?) and one more (is it a 405 with `Allow`?).
+# Each further method costs every operation a request and finds nothing these two do not.
+schema.config.phases.coverage.unexpected_methods = {"options", "trace"}
+
+
+@pytest.fixture(autouse=True)
+def _writes_only_on_postgresql(request: pytest.FixtureRequest, backend: str) -> None:
+    # Autouse, so it skips before the database is emptied and the world is made.
+    label: str = getattr(request.node, "operation_label", "")
+    if backend == "postgresql" and label.startswith("GET "):
+        pytest.skip("reads behave alike on both backends; PostgreSQL runs the writes")
+
+
+def passed_over_on_postgresql(case: Case, backend: str) -> bool:
+    """Whether to pass over this case: PostgreSQL is sent the valid values at the description's
+    boundaries (the longest text, the largest list), which reach its columns; what is invalid
+    is refused before any query, alike on both backends."""
+    if backend != "postgresql":
+        return False
+    meta = case.meta
+    assert meta is not None
+    return meta.phase.name != TestPhase.COVERAGE or not meta.generation.mode.is_positive
+
+
+@pytest.fixture
+def settings(database_url: str, data_dir: Path) -> Settings:
+    # Billing's webhook refuses with 503 on a server without Paddle; this one has it.
+    return settings_for(database_url, data_dir, paddle_webhook_secrets="pdl_ntfset_test_secret")
+
+
+class World:
+    """An organization and its owner; its things are made on first need, when the operation
+    under test names one in its path."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        # Whether a success has been sent again without credentials (the `ignored_auth` check).
+        self.auth_probed = False
+        self.owner = seeded.person(runtime, org_name="Conformance")
+        self.org_id = self.owner.org_id
+        with runtime.database.write() as session:
+            set_platform_admin(
+                session,
+                email=self.owner.email,
+                admin=True,
+                actor=CLI_ACTOR,
+                now=runtime.clock.now(),
+            )
+
+    def id_for(self, parameter: str) -> str | None:
+        make = self._makers().get(parameter)
+        return make() if make is not None else None
+
+    def _makers(self) -> dict[str, Callable[[], str]]:
+        return {
+            "org_id": lambda: self.org_id,
+            "contact_id": lambda: self.contact_id,
+            "endpoint_id": lambda: self.endpoint_id,
+            "escalation_id": lambda: self.escalation_id,
+            "alert_id": lambda: self.alert_id,
+            "user_id": lambda: self.member_id,
+            "key_id": lambda: self.key_id,
+            "caller_id_id": lambda: self.caller_id_id,
+            "account_id": lambda: self.account_id,
+        }
+
+    @cached_property
+    def contact_id(self) -> str:
+        return seeded.contact(self.runtime, self.org_id, phone="+447400123456")
+
+    @cached_property
+    def endpoint_id(self) -> str:
+        return seeded.endpoint(self.runtime, self.org_id, self.contact_id)
+
+    @cached_property
+    def ingest_key(self) -> str:
+        return seeded.api_key(self.runtime, self.org_id)
+
+    @cached_property
+    def escalation_id(self) -> str:
+        step = {"type": "call", "contact_ids": [self.contact_id]}
+        return seeded.escalation(self.runtime, self.org_id, step)
+
+    @cached_property
+    def alert_id(self) -> str:
+        response = TestClient(API).post(
+            f"/v1/hooks/{self.endpoint_id}",
+            json={"title": "Disk full"},
+            headers={"X-Alert-Key": self.ingest_key},
+        )
+        alert_id: str = response.json()["alert_id"]
+        return alert_id
+
+    @cached_property
+    def member_id(self) -> str:
+        return seeded.member(self.runtime, self.org_id, role=Role.MEMBER).user_id
+
+    @cached_property
+    def key_id(self) -> str:
+        self.ingest_key  # noqa: B018 - made for its row
+        with self.runtime.database.read() as session:
+            page = api_keys.keys_page(session, org_id=self.org_id, limit=1, cursor=None)
+            key_id: str = page.items[0].id
+            return key_id
+
+    @cached_property
+    def caller_id_id(self) -> str:
+        return rows.proven_caller_id(self.runtime, self.org_id)
+
+    @cached_property
+    def account_id(self) -> str:
+        return rows.provider_account(self.runtime, self.org_id, "simulator")
+
+
+@pytest.fixture
+def world(runtime: Runtime) -> World:
+    API.state = State({"runtime": runtime})
+    return World(runtime)
+
+
+def aim_at_the_world(case: Case, world: World) -> dict[str, str]:
+    """Point path parameters at the world's things, so requests reach its resources rather than
+    a 404, and drop drawn credentials; return the headers that carry the owner's own, which go
+    with the request as the caller's (so the `ignored_auth` check knows them for genuine)."""
+    for name in list(case.path_parameters or {}):
+        value = world.id_for(name)
+        if value is not None:
+            case.path_parameters[name] = value
+    for drawn in ("Authorization", "X-Api-Key", "X-Alert-Key"):
+        case.headers.pop(drawn, None)
+    credentials = {"Authorization": f"Bearer {world.owner.access_token}"}
+    if case.path.startswith("/v1/hooks/"):
+        credentials["X-Alert-Key"] = world.ingest_key
+    return credentials
+
+
+def semantic_refusal(case: Case, response: Response) -> bool:
+    """Whether the answer is a 422 that SEMANTIC_REFUSALS lists for the operation."""
+    if response.status_code != 422:
+        return False
+    allowed = SEMANTIC_REFUSALS.get(case.operation.label, {})
+    error = response.json()["error"]
+    fragment = allowed.get(error["code"])
+    return fragment is not None and fragment in error["message"]
+
+
+@schema.parametrize()
+@hypothesis.settings(
+    max_examples=MAX_EXAMPLES,
+    deadline=None,
+    derandomize=True,
+    # Each example is a request to a real application with a database: slow by Hypothesis's
+    # measure, and filtered where the description's patterns meet its lengths.
+    suppress_health_check=list(hypothesis.HealthCheck),
+)
+def test_every_operation_answers_as_described(case: Case, world: World, backend: str) -> None:
+    if passed_over_on_postgresql(case, backend):
+        return
+    credentials = aim_at_the_world(case, world)
+    response = case.call(headers=credentials)
+    excluded: list[CheckFunction] = []
+    if semantic_refusal(case, response):
+        excluded.append(positive_data_acceptance)
+    if case.operation.label in LENIENT:
+        excluded.append(negative_data_rejection)
+    # Once an operation is seen to refuse a success's request without credentials, it is not
+    # asked again: the command-line runner asks once an operation, pytest would ask every time.
+    if world.auth_probed:
+        excluded.append(ignored_auth)
+    case.validate_response(response, headers=credentials, excluded_checks=excluded)
+    world.auth_probed = world.auth_probed or response.status_code < 300
