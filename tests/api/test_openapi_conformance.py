@@ -75,9 +75,18 @@ UNREADABLE_EMAIL = {"invalid_email": ""}
 # part of the message when the code also covers what the description does say.
 SEMANTIC_REFUSALS: dict[str, dict[str, str]] = {
     # An ISO 3166 code phone numbering does not know; a password too common or too close to
-    # the address.
-    "POST /v1/auth/signup": {**UNKNOWN_COUNTRY, **UNREADABLE_EMAIL, "weak_password": ""},
+    # the address; a name that leaves the organization named after it over 200 characters.
+    "POST /v1/auth/signup": {
+        **UNKNOWN_COUNTRY,
+        **UNREADABLE_EMAIL,
+        "weak_password": "",
+        "invalid_name": "",
+    },
     "POST /v1/me/email": UNREADABLE_EMAIL,
+    "POST /v1/me/password": {"weak_password": ""},
+    "POST /v1/auth/password-reset": UNREADABLE_EMAIL,
+    # The link's token is signed by the server.
+    "POST /v1/auth/password-reset/complete": {"reset_token_invalid": "", "weak_password": ""},
     "POST /v1/orgs/{org_id}/invites": UNREADABLE_EMAIL,
     "POST /v1/orgs": {**UNKNOWN_COUNTRY, "invalid_timezone": ""},
     "PATCH /v1/orgs/{org_id}": {"invalid_timezone": ""},
@@ -99,8 +108,12 @@ SEMANTIC_REFUSALS: dict[str, dict[str, str]] = {
     "PATCH /v1/orgs/{org_id}/escalations/{escalation_id}": {
         "invalid_steps": "repeat can only be the last step"
     },
-    # Each kind of provider has settings and credentials of its own.
-    "POST /v1/orgs/{org_id}/providers": {"invalid_provider_config": ""},
+    # Each kind of provider has settings and credentials of its own, each one line of text.
+    "POST /v1/orgs/{org_id}/providers": {"invalid_provider_config": "", "control_character": ""},
+    "PATCH /v1/orgs/{org_id}/providers/{account_id}": {
+        "invalid_provider_config": "",
+        "control_character": "",
+    },
     # When a call was seen, read in the reporter's time zone, and not in the future.
     "POST /v1/public/abuse-reports": {
         "invalid_seen_at": "",
@@ -159,8 +172,15 @@ def passed_over_on_postgresql(case: Case, backend: str) -> bool:
 
 @pytest.fixture
 def settings(database_url: str, data_dir: Path) -> Settings:
-    # Billing's webhook refuses with 503 on a server without Paddle; this one has it.
-    return settings_for(database_url, data_dir, paddle_webhook_secrets="pdl_ntfset_test_secret")
+    # A server without Paddle or e-mail answers their operations with 503 (tests/api/
+    # test_errors.py); this one has both, so those operations are run. Mail only queues here:
+    # no worker sends it.
+    return settings_for(
+        database_url,
+        data_dir,
+        paddle_webhook_secrets="pdl_ntfset_test_secret",
+        smtp_url="smtp://127.0.0.1:9",
+    )
 
 
 class World:

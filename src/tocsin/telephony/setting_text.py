@@ -20,7 +20,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-_ONE_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# A control character (C0, DEL, C1) or a Unicode line or paragraph separator.
+CONTROL = r"[\x00-\x1f\x7f-\x9f\u2028\u2029]"
+_ONE_LINE = re.compile(CONTROL)
 _LINES = re.compile(r"[\x00-\x09\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]")
 # No kind nests deeper than a table in a setting (a trunk's extra headers); deeper values are
 # no setting, and refused rather than walked without end.

@@ -13,7 +13,7 @@ from tocsin.db.session import Session
 from tocsin.http.api.deps import Caller, get_caller
 from tocsin.http.api.route import ApiRoute
 from tocsin.http.api.schemas.common import ERROR_RESPONSES
-from tocsin.http.api.schemas.fields import Count, Flag, Name
+from tocsin.http.api.schemas.fields import Count, Flag, ProviderName
 from tocsin.providers import commands, queries
 from tocsin.providers.caller_ids import caller_id_warning
 from tocsin.providers.commands import MAX_PRIORITY
@@ -35,7 +35,7 @@ PROVIDER_KINDS: list[JsonValue] = list(every_provider().kinds)
 
 class ProviderAccountIn(BaseModel):
     kind: str = Field(max_length=20, json_schema_extra={"enum": PROVIDER_KINDS})
-    name: Name
+    name: ProviderName
     priority: Count = Field(
         default=1,
         description="1 is tried first; the next on failure",
@@ -54,7 +54,7 @@ class ProviderAccountIn(BaseModel):
 
 
 class ProviderAccountPatch(BaseModel):
-    name: Name | None = None
+    name: ProviderName | None = None
     priority: Count | None = Field(
         default=None,
         json_schema_extra={

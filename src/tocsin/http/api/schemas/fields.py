@@ -17,6 +17,7 @@ from pydantic import BeforeValidator, Field, Strict, TypeAdapter
 
 from tocsin.accounts.passwords import MIN_LENGTH as MIN_PASSWORD
 from tocsin.core.names import MAX_NAME
+from tocsin.telephony.setting_text import CONTROL
 
 # What Python's str.split() and str.strip() take for whitespace, spelled out: `\s` means another
 # set in each of Python, JSON Schema (ECMAScript) and pydantic's Rust, and the server folds and
@@ -35,8 +36,27 @@ Name = Annotated[
         description="Shown as one line: runs of whitespace fold to one space",
     ),
 ]
-# The same, or empty for the default the operation describes.
-NameOrEmpty = Name | Literal[""]
+# A provider account's name, which goes where its settings go (telephony/setting_text.py):
+# checked as the account is saved (`invalid_name`).
+ProviderName = Annotated[
+    str,
+    Field(
+        max_length=MAX_NAME,
+        pattern=SOMETHING,
+        json_schema_extra={"not": {"pattern": CONTROL}},
+        description="One line, without control characters",
+    ),
+]
+
+# The same, or empty for the default the operation describes; checked by the command that takes
+# it (`invalid_name`), which sign-up answers alike for a taken address and a new one.
+NameOrEmpty = Annotated[
+    str,
+    Field(
+        max_length=MAX_NAME,
+        json_schema_extra={"anyOf": [{"pattern": SOMETHING}, {"const": ""}]},
+    ),
+]
 
 Region = Annotated[
     str,

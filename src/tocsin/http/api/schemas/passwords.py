@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from tocsin.http.api.schemas.fields import Email, NewPassword
+
 
 class PasswordChangeIn(BaseModel):
     current_password: str = Field(max_length=256)
-    new_password: str = Field(max_length=256)
+    new_password: NewPassword
 
 
 class PasswordResetIn(BaseModel):
-    email: str = Field(max_length=320)
+    email: Email
 
 
 class PasswordResetAskedOut(BaseModel):
@@ -20,4 +22,4 @@ class PasswordResetAskedOut(BaseModel):
 
 class PasswordResetCompleteIn(BaseModel):
     token: str = Field(max_length=200, description="The token of the link mailed to the address")
-    new_password: str = Field(max_length=256)
+    new_password: NewPassword
