@@ -268,3 +268,12 @@ def test_the_503_of_a_server_without_paddle_is_in_the_description(client: TestCl
     _assert_error_shape(answer, 503, "billing_not_configured")
     described = client.get("/openapi.json").json()["paths"]["/v1/billing/paddle"]["post"]
     assert "503" in described["responses"]
+
+
+def test_a_query_parameter_given_twice_is_refused_not_read_as_its_last(
+    client: TestClient, runtime: Runtime
+) -> None:
+    owner = seeded.person(runtime)
+    contacts = f"/v1/orgs/{owner.org_id}/contacts?limit=500&limit=5"
+    error = _assert_error_shape(client.get(contacts, headers=owner.auth), 422, "repeated_parameter")
+    assert error["message"].startswith("limit")
