@@ -261,6 +261,11 @@ def test_text_no_backend_stores_is_refused_wherever_it_is_sent(
     ):
         error = _assert_error_shape(response, 422, "unstorable_text")
         assert "\x00" not in error["message"]
+    # The webhook reads every parameter itself, and cleans it (tests/ingest/test_odd_bodies.py).
+    tenant = seeded.tenant(runtime)
+    hook = f"/v1/hooks/{tenant.endpoint_id}"
+    sent = client.get(hook, params={"title": "Disk\x00 full"}, headers=tenant.alert_key)
+    assert ok(sent, 202)["outcome"] == "created"
 
 
 def test_the_503_of_a_server_without_paddle_is_in_the_description(client: TestClient) -> None:

@@ -26,11 +26,11 @@ class ApiRoute(APIRoute):
     declare it itself.
 
     Before the route runs, it refuses a query parameter given twice (each takes one value, and
-    FastAPI would quietly keep the last) and text no backend can store, in the path, the query
-    or the JSON body FastAPI reads for it: a NUL, which PostgreSQL refuses in any query (a 500
-    there, where SQLite just found nothing), or a lone surrogate, which neither can encode. (A
-    route that reads its raw body itself, the webhook's, cleans what it reads instead:
-    formats/untrusted.py.)"""
+    FastAPI would quietly keep the last) and text no backend can store in what the route reads:
+    its path, its query parameters and the JSON body FastAPI reads for it. That is a NUL, which
+    PostgreSQL refuses in any query (a 500 there, where SQLite just found nothing), or a lone
+    surrogate, which neither can encode. (The webhook reads its raw body and every parameter
+    itself, and cleans them as it reads them: formats/untrusted.py.)"""
 
     def __init__(self, path: str, endpoint: Any, **options: Any) -> None:
         super().__init__(path, endpoint, **options)
@@ -46,7 +46,7 @@ class ApiRoute(APIRoute):
             for name in names:
                 if len(request.query_params.getlist(name)) > 1:
                     raise InvalidInput(f"{name}: give it once", code="repeated_parameter")
-            if not all(storable(text) for text in await _texts_of(request, reads_body)):
+            if not all(storable(text) for text in await _texts_of(request, names, reads_body)):
                 raise InvalidInput(UNSTORABLE_TEXT, code="unstorable_text")
             return await handle(request)
 
@@ -56,10 +56,10 @@ class ApiRoute(APIRoute):
 UNSTORABLE_TEXT = "text may not hold a NUL character or a lone surrogate"
 
 
-async def _texts_of(request: Request, reads_body: bool) -> list[str]:
+async def _texts_of(request: Request, names: list[str], reads_body: bool) -> list[str]:
     texts = [*request.path_params.values()]
-    for name, value in request.query_params.multi_items():
-        texts += (name, value)
+    for name in names:
+        texts += request.query_params.getlist(name)
     if reads_body and request.headers.get("content-type", "").startswith("application/json"):
         try:
             document = json.loads(await request.body())
