@@ -35,7 +35,8 @@ from tocsin.telephony.tts import available_voices
 
 # No spaces and no control characters: a NUL reached PostgreSQL's query (500) and was stored
 # by SQLite, so one backend refused what the other kept.
-_EMAIL = re.compile(r"^[^@\s\x00-\x1f\x7f]{1,64}@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+$")
+EMAIL_SHAPE = r"[^@\s\x00-\x1f\x7f]{1,64}@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+"
+_EMAIL = re.compile(f"^{EMAIL_SHAPE}$")
 _SLUG_STRIP = re.compile(r"[^a-z0-9]+")
 
 

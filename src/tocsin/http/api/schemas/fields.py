@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, Field, Strict, TypeAdapter
 
 from tocsin.accounts.passwords import MIN_LENGTH as MIN_PASSWORD
+from tocsin.accounts.service import EMAIL_SHAPE
 from tocsin.core.names import MAX_NAME
 from tocsin.telephony.setting_text import CONTROL
 
@@ -69,7 +70,7 @@ Region = Annotated[
 ]
 
 # What accounts.service.normalise_email takes, once NFKC-normalised and stripped.
-EMAIL_PATTERN = r"^\s*[^@\s\x00-\x1f\x7f]{1,64}@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+\s*$"
+EMAIL_PATTERN = rf"^\s*{EMAIL_SHAPE}\s*$"
 Email = Annotated[str, Field(max_length=320, json_schema_extra={"pattern": EMAIL_PATTERN})]
 EmailOrEmpty = Email | Literal[""]
 
