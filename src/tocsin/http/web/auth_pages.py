@@ -15,7 +15,7 @@ from tocsin.accounts.email_addresses import mail_is_on
 from tocsin.accounts.models import User
 from tocsin.core.actors import Actor
 from tocsin.core.errors import TocsinError, Unauthorized
-from tocsin.core.ratelimit import Limits, RateLimited
+from tocsin.core.ratelimit import Limits
 from tocsin.http.api.deps import client_ip
 from tocsin.http.web import sessions
 from tocsin.http.web.context import Viewer, current_session, signed_in, viewer_of
@@ -33,13 +33,6 @@ def _safe_next(value: str | None) -> str:
     if value and value.startswith("/") and not value.startswith("//"):
         return value
     return "/"
-
-
-def _retry_after(error: TocsinError, page: Response) -> Response:
-    """A page refusing a sign-in over its limit says when to try again, as the API does."""
-    if isinstance(error, RateLimited):
-        page.headers.update(error.headers())
-    return page
 
 
 def _start_session(
@@ -151,14 +144,11 @@ def login(request: Request, form: FormData = Depends(anonymous_form)) -> Respons
             )
             needs_code = totp.secret_of(user, runtime.totp_box) is not None
     except TocsinError as error:
-        return _retry_after(
-            error,
-            anonymous_page(
-                request,
-                "login.html",
-                {"next": next_url, "values": {"email": email}, "error": error},
-                status_code=error.status_code,
-            ),
+        return anonymous_page(
+            request,
+            "login.html",
+            {"next": next_url, "values": {"email": email}, "error": error},
+            status_code=error.status_code,
         )
     if needs_code:
         return _start_session(
@@ -193,14 +183,11 @@ async def enter_code(request: Request) -> Response:
                 now=runtime.clock.now(),
             )
     except TocsinError as error:
-        return _retry_after(
-            error,
-            render(
-                request,
-                "login_code.html",
-                {"next": next_url, "error": error},
-                status_code=error.status_code,
-            ),
+        return render(
+            request,
+            "login_code.html",
+            {"next": next_url, "error": error},
+            status_code=error.status_code,
         )
     return RedirectResponse(next_url, status_code=303)
 
@@ -274,19 +261,16 @@ def change_mfa(
             enabled = accounts.get_user(db, viewer.user_id).totp_enabled_at is not None
         secret = text(form, "secret") or totp.new_secret()
         uri = totp.provisioning_uri(secret, viewer.email)
-        return _retry_after(
-            error,
-            render(
-                request,
-                "account.html",
-                {
-                    "mfa_enabled": enabled,
-                    "secret": secret,
-                    "qr": _qr_svg(uri),
-                    "uri": uri,
-                    "error": error,
-                },
-                status_code=error.status_code,
-            ),
+        return render(
+            request,
+            "account.html",
+            {
+                "mfa_enabled": enabled,
+                "secret": secret,
+                "qr": _qr_svg(uri),
+                "uri": uri,
+                "error": error,
+            },
+            status_code=error.status_code,
         )
     return RedirectResponse("/account", status_code=303)

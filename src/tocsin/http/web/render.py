@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from tocsin import __version__
+from tocsin.core.ratelimit import RateLimited
 
 _ENV = Environment(
     loader=PackageLoader("tocsin.http.web", "templates"),
@@ -49,10 +50,14 @@ def render(
         **context,
     }
     html = _ENV.get_template(template).render(values)
+    error = context.get("error")
+    # A form shown again over a limit says when to try again, as the API's 429 does.
+    retry = error.headers() or {} if isinstance(error, RateLimited) else {}
     return HTMLResponse(
         html,
         status_code=status_code,
         headers={
+            **retry,
             # Pages hold tenant data: never cached, never framed (clickjacking).
             "Cache-Control": "no-store",
             "X-Frame-Options": "DENY",
