@@ -282,3 +282,15 @@ def test_a_query_parameter_given_twice_is_refused_not_read_as_its_last(
     contacts = f"/v1/orgs/{owner.org_id}/contacts?limit=500&limit=5"
     error = _assert_error_shape(client.get(contacts, headers=owner.auth), 422, "repeated_parameter")
     assert error["message"].startswith("limit")
+
+
+def test_a_body_nested_past_the_parsers_stack_is_422_not_a_500(client: TestClient) -> None:
+    """Issue 17, finding 6, on the API's routes: the check for unstorable text parsed the body
+    with `json` itself, which ran out of stack on a 5,000-deep array and answered 500."""
+    deep = "[" * 5000 + "]" * 5000
+    for body in (deep, "[" * 65 + "]" * 65):
+        response = client.post(
+            "/v1/auth/login", content=body, headers={"content-type": "application/json"}
+        )
+        assert response.status_code == 422, response.text
+        assert response.json()["error"]["code"] == "payload_too_deep"

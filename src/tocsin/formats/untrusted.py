@@ -34,13 +34,20 @@ def _finite(text: str) -> float | None:
 def load_json(text: str) -> Any:
     """The JSON document, cleaned (`clean`); ValueError if it is not JSON, InvalidInput if it
     nests deeper than `MAX_DEPTH`."""
+    return clean(parse_json(text))
+
+
+def parse_json(text: str | bytes) -> Any:
+    """The JSON document as written, but for numbers that are not finite (null); ValueError if
+    it is not JSON, InvalidInput if it nests deeper than `MAX_DEPTH` (where `json` itself
+    would run out of stack, a RecursionError)."""
     try:
         document = json.loads(text, parse_constant=lambda _: None, parse_float=_finite)
     except RecursionError as error:
         raise _too_deep() from error
     if depth_of(document) > MAX_DEPTH:
         raise _too_deep()
-    return clean(document)
+    return document
 
 
 def _too_deep() -> InvalidInput:

@@ -3,7 +3,6 @@ goes in its description, and what no route should see is refused before it runs.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -12,7 +11,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
 from tocsin.core.errors import InvalidInput
-from tocsin.formats.untrusted import storable, strings_in
+from tocsin.formats.untrusted import parse_json, storable, strings_in
 
 UNREADABLE_BODY: dict[str, Any] = {
     "description": "The body could not be read: not UTF-8, or a form that does not parse",
@@ -62,7 +61,7 @@ async def _texts_of(request: Request, names: list[str], reads_body: bool) -> lis
         texts += request.query_params.getlist(name)
     if reads_body and request.headers.get("content-type", "").startswith("application/json"):
         try:
-            document = json.loads(await request.body())
+            document = parse_json(await request.body())
         except ValueError:
             return texts  # FastAPI refuses it as it reads the body
         texts.extend(strings_in(document))
