@@ -41,6 +41,17 @@ from tocsin.numbers.models import (
     SmsKeyword,
     SmsStop,
 )
+from tocsin.oncall.models import (
+    CalendarFeed,
+    CalendarToken,
+    NotificationRule,
+    Project,
+    ProjectMember,
+    Rotation,
+    Schedule,
+    ScheduleOverride,
+    ScheduleTemporary,
+)
 from tocsin.paging.models import Alert, CallAttempt, CallJob, Escalation
 from tocsin.providers.models import CallerId, ProviderAccount
 from tocsin.restrictions.models import EnforcementAction
@@ -53,6 +64,8 @@ __all__ = [
     "AuditEvent",
     "Base",
     "BillingEvent",
+    "CalendarFeed",
+    "CalendarToken",
     "CallAttempt",
     "CallJob",
     "CallerId",
@@ -70,6 +83,7 @@ __all__ = [
     "Invite",
     "Membership",
     "Notice",
+    "NotificationRule",
     "NumberVerification",
     "Organization",
     "OutboundEmail",
@@ -79,10 +93,16 @@ __all__ = [
     "PlatformOptOut",
     "PolicyAcceptance",
     "PolicyDocument",
+    "Project",
+    "ProjectMember",
     "ProviderAccount",
     "RefreshToken",
     "RefundRequest",
     "RevokedAccessToken",
+    "Rotation",
+    "Schedule",
+    "ScheduleOverride",
+    "ScheduleTemporary",
     "SignInAddress",
     "SmsKeyword",
     "SmsStop",

@@ -1,4 +1,5 @@
-"""The contact table: a name and a number that an organization's endpoints may call."""
+"""The contact table: a name and a number that an organization's endpoints may call, or one of a
+member's own numbers (`user_id` set), through which on-call paging reaches that person."""
 
 from __future__ import annotations
 
@@ -19,6 +20,13 @@ class Contact(Base):
     )
     name: Mapped[str] = mapped_column(String(200))
     phone_e164: Mapped[str] = mapped_column(String(20))
+    # The member whose number this is (oncall/): only they may verify it, and paging them uses
+    # it through their notification rules. NULL: a number that is no one's in Tocsin (a desk).
+    user_id: Mapped[str | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), default=None, index=True
+    )
+    # voice: it may be called; sms: it takes texts (a member's notification rules say which).
+    channel: Mapped[str] = mapped_column(String(10), server_default="voice", default="voice")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # Set when a change of the organization's calling policy put the number out of bounds

@@ -40,6 +40,9 @@ class Endpoint(Base):
     caller_id_id: Mapped[str | None] = mapped_column(
         ForeignKey("caller_ids.id", ondelete="SET NULL"), default=None
     )
+    project_id: Mapped[str | None] = mapped_column(
+        ForeignKey("projects.id", ondelete="SET NULL"), default=None, index=True
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
@@ -68,5 +71,8 @@ class EscalationPolicy(Base):
     name: Mapped[str] = mapped_column(String(200))
     # Validated tocsin.routing.steps.Step documents, in order.
     steps: Mapped[list[dict[str, Any]]] = mapped_column(JSONText())
+    project_id: Mapped[str | None] = mapped_column(
+        ForeignKey("projects.id", ondelete="SET NULL"), default=None, index=True
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

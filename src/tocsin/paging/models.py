@@ -126,7 +126,12 @@ class CallJob(Base):
         # One job per number per step of a round: advancing an escalation twice cannot call
         # anyone twice.
         UniqueConstraint(
-            "escalation_id", "step_index", "round", "to_number", name="uq_call_jobs_step_number"
+            "escalation_id",
+            "step_index",
+            "round",
+            "channel",
+            "to_number",
+            name="uq_call_jobs_step_channel_number",
         ),
     )
 
@@ -136,7 +141,13 @@ class CallJob(Base):
     contact_id: Mapped[str | None] = mapped_column(
         ForeignKey("contacts.id", ondelete="SET NULL"), default=None
     )
-    to_number: Mapped[str] = mapped_column(String(20))
+    # The number called or texted; for an email job, the member's id (the address is read when
+    # the mail is written).
+    to_number: Mapped[str] = mapped_column(String(40))
+    # voice: a call; sms: a text to the number; email: a mail to the member.
+    channel: Mapped[str] = mapped_column(String(10), server_default="voice", default="voice")
+    # The member this job tells, when the step paged a person rather than a number.
+    user_id: Mapped[str | None] = mapped_column(String(40), default=None)
     status: Mapped[str] = mapped_column(String(20), default=JobStatus.PENDING.value)
     run_at: Mapped[datetime] = mapped_column(UTCDateTime())
     lease_owner: Mapped[str | None] = mapped_column(String(100), default=None)
@@ -261,5 +272,8 @@ class Alert(Base):
     last_received_at: Mapped[datetime] = mapped_column(UTCDateTime())
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     acknowledged_by: Mapped[str | None] = mapped_column(String(200), default=None)
+    # The member whose key acknowledged it (the number's owner), when a person did.
+    acknowledged_user_id: Mapped[str | None] = mapped_column(String(40), default=None)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     resolved_by: Mapped[str | None] = mapped_column(String(200), default=None)
+    resolved_user_id: Mapped[str | None] = mapped_column(String(40), default=None)
