@@ -244,6 +244,8 @@ def test_rules_route_by_payload_fields_and_the_default_catches_the_rest(pager: P
             {
                 "name": "database",
                 "conditions": [{"field": "labels.team", "op": "in", "value": ["db"]}],
+                # The name rules used for one contact before members could be paged: still
+                # taken, and stored as what it means now.
                 "action": {"type": "call_member", "contact_id": dba},
             },
             {
@@ -269,7 +271,7 @@ def test_rules_route_by_payload_fields_and_the_default_catches_the_rest(pager: P
     assert numbers(by_default) == [pager.phone(alice)]
     received = pager.alert(to_dba)["timeline"][0]
     assert received["details"]["route"] == {
-        "action": "call_member",
+        "action": "call_contact",
         "rule": 0,
         "rule_name": "database",
         "contact_id": dba,

@@ -145,6 +145,9 @@ class AuditAction(StrEnum):
     ALERT_RESOLVED = "alert.resolved"
     ESCALATION_CALLING = "escalation.calling"
     ESCALATION_CONTACTS_MISSING = "escalation.contacts_missing"
+    # A schedule had nobody on call, or a member no way to be told, when a step paged them.
+    ESCALATION_NOBODY_ON_CALL = "escalation.nobody_on_call"
+    ESCALATION_MEMBER_UNREACHABLE = "escalation.member_unreachable"
     ESCALATION_WAITING = "escalation.waiting"
     ESCALATION_REPEATED = "escalation.repeated"
     ESCALATION_EXHAUSTED = "escalation.exhausted"
@@ -208,6 +211,8 @@ class AuditAction(StrEnum):
     NOTICE_CALLER_ID_MISSING = "notice.caller_id_missing"
     NOTICE_CALL_FAILING = "notice.call_failing"
     NOTICE_ESCALATION_EXHAUSTED = "notice.escalation_exhausted"
+    NOTICE_NOBODY_ON_CALL = "notice.nobody_on_call"
+    NOTICE_MEMBER_UNREACHABLE = "notice.member_unreachable"
     NOTICE_ALERTS_REFUSED = "notice.alerts_refused"
     NOTICE_PAYMENT_FAILED = "notice.payment_failed"
     NOTICE_PAYMENT_PAST_DUE = "notice.payment_past_due"

@@ -1,6 +1,6 @@
 """What an endpoint or an escalation policy must pass before it is saved: rules and steps that
-parse, and actions that name only this organization's callable contacts and its own escalation
-policies."""
+parse, and actions that name only this organization's callable contacts, members, schedules,
+projects and escalation policies."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from tocsin.contacts.checks import check_contacts
 from tocsin.core.errors import InvalidInput, NotFound
 from tocsin.endpoints.models import EscalationPolicy, RoutingMode
 from tocsin.messages import check_template
+from tocsin.oncall.lookups import check_targets
 from tocsin.routing.rules import MAX_RULES, RULES, ActionType
 from tocsin.routing.steps import CallStep, check_steps, dump_steps, parse_steps
 
@@ -50,8 +51,17 @@ def validated_rules(
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
         raise InvalidInput(f"rules.{where}: {first['msg']}", code="invalid_rules") from exc
-    contacts = [r.action.contact_id for r in parsed if r.action.type == ActionType.CALL_MEMBER]
-    check_contacts(session, org_id=org_id, contact_ids=[c for c in contacts if c])
+    actions = [rule.action for rule in parsed]
+    check_contacts(
+        session, org_id=org_id, contact_ids=[a.contact_id for a in actions if a.contact_id]
+    )
+    check_targets(
+        session,
+        org_id=org_id,
+        user_ids=[a.user_id for a in actions if a.user_id],
+        schedule_ids=[a.schedule_id for a in actions if a.schedule_id],
+        project_ids=[a.project_id for a in actions if a.project_id],
+    )
     policies = {
         r.action.escalation_id
         for r in parsed
@@ -82,6 +92,15 @@ def validated_steps(
     except (ValidationError, ValueError) as exc:
         message = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
         raise InvalidInput(f"steps: {message}", code="invalid_steps") from exc
-    contact_ids = [c for step in parsed if isinstance(step, CallStep) for c in step.contact_ids]
-    check_contacts(session, org_id=org_id, contact_ids=contact_ids)
+    calls = [step for step in parsed if isinstance(step, CallStep)]
+    check_contacts(
+        session, org_id=org_id, contact_ids=[c for step in calls for c in step.contact_ids]
+    )
+    check_targets(
+        session,
+        org_id=org_id,
+        user_ids=[u for step in calls for u in step.user_ids],
+        schedule_ids=[s for step in calls for s in step.schedule_ids],
+        project_ids=[p for step in calls for p in step.project_ids],
+    )
     return dump_steps(parsed)

@@ -14,6 +14,7 @@ from tocsin.contacts.models import Contact
 from tocsin.core.errors import NotFound
 from tocsin.core.pagination import Page, paginate
 from tocsin.endpoints.models import Endpoint, EndpointContact, EscalationPolicy
+from tocsin.routing.targets import CallTarget
 
 
 def webhook_url(base_url: str, endpoint_id: str) -> str:
@@ -86,11 +87,6 @@ _ROUTE = select(
 def find_route(session: Session, endpoint_id: str) -> EndpointRoute | None:
     row = session.execute(_ROUTE, {"endpoint_id": endpoint_id}).one_or_none()
     return EndpointRoute(*row) if row is not None else None
-
-
-class CallTarget(NamedTuple):
-    contact_id: str
-    phone_e164: str
 
 
 _CALL_TARGETS = (

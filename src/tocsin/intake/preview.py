@@ -15,12 +15,13 @@ from tocsin.accounts.service import person_of
 from tocsin.core.actors import Actor
 from tocsin.core.ratelimit import Limits, RateLimiter
 from tocsin.endpoints.models import Endpoint
-from tocsin.endpoints.queries import CallTarget, call_targets
+from tocsin.endpoints.queries import call_targets
 from tocsin.formats.parse import dedup_key_for, parse_alert
 from tocsin.intake.route import Route, route_alert
 from tocsin.messages import MessageContext, render_message
 from tocsin.paging.escalation import Position, numbers_for, run_steps
 from tocsin.routing.steps import DEFAULT_PAGING, PagingDefaults, parse_steps
+from tocsin.routing.targets import CallTarget
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,7 @@ def preview(
             parse_steps(route.plan),
             Position(0, 0, now),
             now=now,
-            targets_for=numbers_for(session, endpoint.org_id),
+            targets_for=numbers_for(session, endpoint.org_id, now=now),
         )
         first_calls = transition.targets
     rendered = render_message(

@@ -1,8 +1,8 @@
 """Routing an alert: which rule of its endpoint's scenario matches, and the plan that follows.
 
 Every alert gets a route. A rule whose action can no longer be carried out (its escalation
-policy or contact was deleted) falls back to the endpoint's primary contact, and the route says
-so, rather than let the alert go unheard.
+policy, contact, member, schedule or project was deleted) falls back to the endpoint's primary
+contact, and the route says so, rather than let the alert go unheard.
 """
 
 from __future__ import annotations
@@ -15,11 +15,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tocsin.contacts.models import Contact
+from tocsin.core.errors import NotFound
 from tocsin.endpoints.models import EscalationPolicy, RoutingMode
-from tocsin.endpoints.queries import CallTarget
 from tocsin.formats.parse import ParsedAlert
+from tocsin.oncall.lookups import check_targets
 from tocsin.routing.rules import DEFAULT_ACTION, Action, ActionType, first_match, parse_rules
 from tocsin.routing.steps import DEFAULT_PAGING, PagingDefaults, plan_for
+from tocsin.routing.targets import CallTarget
 
 
 @dataclass(frozen=True)
@@ -38,11 +40,20 @@ class Route:
             described["rule_name"] = self.rule_name
         if self.action.escalation_id:
             described["escalation_id"] = self.action.escalation_id
-        if self.action.contact_id:
-            described["contact_id"] = self.action.contact_id
+        for name in ("contact_id", "user_id", "schedule_id", "project_id"):
+            if getattr(self.action, name):
+                described[name] = getattr(self.action, name)
         if self.fallback:
             described["fallback"] = self.fallback
         return described
+
+
+_NAMED_ELSEWHERE = {
+    ActionType.CALL_MEMBER: "user",
+    ActionType.CALL_ON_SCHEDULE: "schedule",
+    ActionType.CALL_PROJECT: "project",
+}
+_SAID = {"user": "member", "schedule": "schedule", "project": "project"}
 
 
 def rule_document(parsed: ParsedAlert) -> dict[str, Any]:
@@ -80,7 +91,7 @@ def route_alert(
     targets: Sequence[CallTarget],
     paging: PagingDefaults = DEFAULT_PAGING,
 ) -> Route:
-    contact_ids = [target.contact_id for target in targets]
+    contact_ids = [target.contact_id for target in targets if target.contact_id is not None]
     matched = first_match(parse_rules(rules), rule_document(parsed)) if rules else None
     if matched is None:
         action = _default_action(routing)
@@ -96,12 +107,18 @@ def route_alert(
         )
         if policy_steps is None:
             fallback = "escalation policy no longer exists; calling the primary contact"
-    elif action.type == ActionType.CALL_MEMBER and action.contact_id not in contact_ids:
+    elif action.type == ActionType.CALL_CONTACT and action.contact_id not in contact_ids:
         exists = session.scalar(
             select(Contact.id).where(Contact.id == action.contact_id, Contact.org_id == org_id)
         )
         if exists is None:
             fallback = "contact no longer exists; calling the primary contact"
+    elif action.type in _NAMED_ELSEWHERE and action.target_id is not None:
+        what = _NAMED_ELSEWHERE[action.type]
+        try:
+            check_targets(session, org_id=org_id, **{f"{what}_ids": [action.target_id]})
+        except NotFound:
+            fallback = f"{_SAID[what]} no longer exists; calling the primary contact"
     if fallback is not None:
         action = DEFAULT_ACTION
     plan = plan_for(

