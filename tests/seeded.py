@@ -236,11 +236,11 @@ def contact(
     return contact_id
 
 
-def verify(runtime: Runtime, org_id: str, contact_id: str) -> None:
-    """The owner verifies the contact's number: a code is issued and typed back, leaving the
-    confirmed code, the consent record and the trial claim. No call is placed for it."""
+def verify(runtime: Runtime, org_id: str, contact_id: str, *, by: Actor | None = None) -> None:
+    """The owner (or `by`) verifies the contact's number: a code is issued and typed back,
+    leaving the confirmed code, the consent record and the trial claim. No call is placed."""
     with runtime.database.write() as session:
-        owner = _owner(session, org_id)
+        owner = by or _owner(session, org_id)
         pending = issue_for_contact(
             session,
             runtime,

@@ -59,7 +59,7 @@ def test_an_escalation_policy_is_created_read_changed_and_deleted(
     [
         ([], "1 to 30 steps"),
         ([{"type": "wait", "minutes": 5}], "at least one call step"),
-        ([{"type": "call", "contact_ids": []}], "names at least one contact, member, schedule or project"),
+        ([{"type": "call", "contact_ids": []}], "names at least one contact, member"),
         (
             [{"type": "wait", "minutes": -1}, {"type": "call", "contact_ids": ["x"]}],
             "greater than 0",

@@ -22,10 +22,14 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from fastapi.testclient import TestClient
+from sqlalchemy import update
 
 from tests import seeded
 from tests.factories import ok
+from tocsin.accounts.models import User
+from tocsin.contacts.models import Contact
 from tocsin.contacts.queries import get_contact
+from tocsin.core.actors import Actor
 from tocsin.core.clock import ManualClock
 from tocsin.core.throttle import VOICE_PER_NUMBER, Bucket
 from tocsin.engine.settings import WorkerSettings
@@ -110,6 +114,42 @@ class Pager:
         self.behaviours[number] = behaviour
         self._worker = None
         return seeded.contact(self.runtime, self.org_id, phone=number, name=name, verified=verified)
+
+    def member(
+        self,
+        name: str,
+        behaviour: str = "press:1",
+        *,
+        channel: str = "voice",
+        verified_by_self: bool = True,
+        user_id: str | None = None,
+    ) -> tuple[str, str]:
+        """A member of the organization (a new one unless `user_id`) with one number of their
+        own on `channel`, which they verified themself unless told not to (then the owner
+        did); returns (user id, contact id)."""
+        if user_id is None:
+            user_id = seeded.member(self.runtime, self.org_id).user_id
+            with self.runtime.database.write() as session:
+                session.execute(update(User).where(User.id == user_id).values(display_name=name))
+        number = uk_mobile()
+        self.behaviours[number] = behaviour
+        self._worker = None
+        contact_id = seeded.contact(
+            self.runtime, self.org_id, phone=number, name=name, verified=False
+        )
+        with self.runtime.database.write() as session:
+            session.execute(
+                update(Contact)
+                .where(Contact.id == contact_id)
+                .values(user_id=user_id, channel=channel)
+            )
+        seeded.verify(
+            self.runtime,
+            self.org_id,
+            contact_id,
+            by=Actor("user", user_id) if verified_by_self else None,
+        )
+        return user_id, contact_id
 
     def phone(self, contact_id: str) -> str:
         with self.runtime.database.read() as session:

@@ -300,11 +300,11 @@ def _write_step(
         round=position.round,
     )
     for action, details in transition.events:
-        if action == AuditAction.ESCALATION_CALLING and not record_calling:
-            # The first step's numbers are in the alert.received event already; who was on
-            # call, and how each person is told, is not.
-            if "on_call" not in details and "notifications" not in details:
-                continue
+        # The first step's numbers are in the alert.received event already; who was on call,
+        # and how each person is told, is not.
+        people = "on_call" in details or "notifications" in details
+        if action == AuditAction.ESCALATION_CALLING and not record_calling and not people:
+            continue
         audit.record(
             session,
             actor=ENGINE,

@@ -14,12 +14,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tocsin.contacts.models import Contact
 from tocsin.core.actors import Actor
 from tocsin.paging.bundles import alert_ids_read
 from tocsin.paging.lifecycle import close
-from tocsin.paging.models import Alert, AlertStatus, CallAttempt
+from tocsin.paging.models import Alert, AlertStatus, CallAttempt, CallJob
 from tocsin.paging.opt_out import stop_calling
 from tocsin.telephony.script import Key, reply_to
 
@@ -53,6 +55,9 @@ def apply_keypress(session: Session, *, attempt: CallAttempt, digit: str, now: d
     to = _CLOSES_AS.get(effect)
     if to is None:
         return
+    # The person behind the number, when it is a member's: the job paged them by name, or the
+    # number is one of their own. A simulated key is nobody's.
+    member_id = None if attempt.simulated else _member_behind(session, attempt)
     for alert_id in alert_ids_read(session, attempt):
         alert = session.get(Alert, alert_id, with_for_update=True)
         if alert is not None:
@@ -66,7 +71,24 @@ def apply_keypress(session: Session, *, attempt: CallAttempt, digit: str, now: d
                 by=by,
                 details=details,
                 except_attempt_id=attempt.id,
+                member_id=member_id,
             )
+
+
+def _member_behind(session: Session, attempt: CallAttempt) -> str | None:
+    job = session.execute(
+        select(CallJob.user_id, CallJob.contact_id).where(CallJob.id == attempt.job_id)
+    ).one_or_none()
+    if job is None:
+        return None
+    user_id, contact_id = job
+    if user_id is not None:
+        return str(user_id)
+    if contact_id is None:
+        return None
+    return session.scalar(
+        select(Contact.user_id).where(Contact.id == contact_id, Contact.org_id == attempt.org_id)
+    )
 
 
 _CLOSES_AS = {Key.ACKNOWLEDGE: AlertStatus.ACKNOWLEDGED, Key.RESOLVE: AlertStatus.RESOLVED}

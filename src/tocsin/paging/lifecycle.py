@@ -69,6 +69,7 @@ def close(
     by: str | None = None,
     details: dict[str, Any] | None = None,
     except_attempt_id: str | None = None,
+    member_id: str | None = None,
 ) -> int | None:
     """Acknowledge or resolve an alert: its state, its paging stopped, and its audit event, in
     the caller's transaction. The one way an alert closes, whoever closes it: the API, the
@@ -76,7 +77,9 @@ def close(
 
     Returns how many pending calls were cancelled, or None when the alert was already there
     (acknowledging one that is not open, resolving one that is resolved): nothing changed.
-    `except_attempt_id` is the call the callee is on, which finishes by itself.
+    `except_attempt_id` is the call the callee is on, which finishes by itself. `member_id` is
+    the person who did it when the actor is not one (a key pressed on a member's number); a
+    signed-in user is their own.
 
     Closers take turns on the alert's row: of two at once, the second waits for the first to
     commit and decides on what it left, so a resolve is never overwritten by an acknowledgement
@@ -84,22 +87,28 @@ def close(
     """
     _lock(session, alert)
     by = by or f"{actor.type}:{actor.id}"
+    if member_id is None and actor.type == "user":
+        member_id = actor.id
     if to == AlertStatus.ACKNOWLEDGED:
         if alert.status != AlertStatus.OPEN:
             return None
         alert.status = AlertStatus.ACKNOWLEDGED
         alert.acknowledged_at, alert.acknowledged_by = now, by
+        alert.acknowledged_user_id = member_id
     elif to == AlertStatus.RESOLVED:
         if alert.status == AlertStatus.RESOLVED:
             return None
         alert.status = AlertStatus.RESOLVED
         alert.open_dedup_key = None
         alert.resolved_at, alert.resolved_by = now, by
+        alert.resolved_user_id = member_id
     else:
         raise ValueError(f"an alert closes as acknowledged or resolved, not {to}")
     cancelled = stop_paging(
         session, alert_id=alert.id, status=to, now=now, except_attempt_id=except_attempt_id
     )
+    if member_id is not None:
+        details = {**(details or {}), "member_id": member_id}
     _record_closed(session, alert, to, actor=actor, now=now, details=details, cancelled=cancelled)
     return cancelled
 

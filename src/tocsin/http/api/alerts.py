@@ -50,6 +50,8 @@ def _job_out(job: CallJob) -> CallJobOut:
         id=job.id,
         contact_id=job.contact_id,
         to_number=job.to_number,
+        channel=job.channel,
+        user_id=job.user_id,
         status=job.status,
         outcome=job.outcome,
         step=job.step_index + 1 if job.step_index is not None else None,

@@ -82,8 +82,11 @@ class AlertOut(BaseModel):
     last_received_at: datetime
     acknowledged_at: datetime | None
     acknowledged_by: str | None
+    # The member who acknowledged it: signed in, or by a key on one of their own numbers.
+    acknowledged_user_id: str | None = None
     resolved_at: datetime | None
     resolved_by: str | None
+    resolved_user_id: str | None = None
 
 
 class CallAttemptOut(BaseModel):
@@ -145,7 +148,12 @@ class CallJobOut(BaseModel):
 
     id: str
     contact_id: str | None
+    # The number called or texted; for an email, the member's id.
     to_number: str
+    # voice, sms or email.
+    channel: str = "voice"
+    # The member this tells, when the step paged a person.
+    user_id: str | None = None
     status: str
     outcome: str | None
     step: int | None
