@@ -107,7 +107,8 @@ def close(
     cancelled = stop_paging(
         session, alert_id=alert.id, status=to, now=now, except_attempt_id=except_attempt_id
     )
-    if member_id is not None:
+    if member_id is not None and actor.type != "user":
+        # A user's own event names them as its actor already.
         details = {**(details or {}), "member_id": member_id}
     _record_closed(session, alert, to, actor=actor, now=now, details=details, cancelled=cancelled)
     return cancelled

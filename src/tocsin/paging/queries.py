@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from tocsin.accounts.models import User
 from tocsin.audit import trail
 from tocsin.audit.trail import AuditEvent
 from tocsin.core.errors import InvalidInput, NotFound
@@ -110,6 +111,15 @@ def timeline_of(session: Session, alert: Alert) -> list[AuditEvent]:
     return trail.about_any(
         session, org_id=alert.org_id, targets={"alert": [alert.id], "call_attempt": attempt_ids}
     )
+
+
+def closers(session: Session, alert: Alert) -> dict[str, str]:
+    """Display names of the members who acknowledged and resolved the alert, by user id."""
+    ids = {i for i in (alert.acknowledged_user_id, alert.resolved_user_id) if i is not None}
+    if not ids:
+        return {}
+    rows = session.execute(select(User.id, User.display_name).where(User.id.in_(ids)))
+    return {user_id: name or user_id for user_id, name in rows}
 
 
 def endpoint_name(session: Session, alert: Alert) -> str:

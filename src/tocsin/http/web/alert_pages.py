@@ -64,6 +64,7 @@ def _alert_context(session: Session, org: Organization | None, alert: Alert) -> 
         "alert": alert,
         "is_open": alert.status == AlertStatus.OPEN,
         "endpoint_name": queries.endpoint_name(session, alert),
+        "closers": queries.closers(session, alert),
         "escalation": queries.escalation_of(session, alert.id),
         "jobs": [
             JobRow(job, queries.next_attempt_at(job)) for job in queries.jobs_of(session, alert.id)
