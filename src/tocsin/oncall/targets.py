@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from tocsin.accounts.models import Membership, User
 from tocsin.contacts.models import Contact
 from tocsin.numbers.models import ConsentRecord
+from tocsin.oncall import evaluation
 from tocsin.oncall.models import Method, NotificationRule, Project, ProjectMember
 from tocsin.routing.targets import CallTarget
 
@@ -43,15 +44,6 @@ class Notify:
     delay_minutes: int
 
 
-@dataclass(frozen=True)
-class OnCallNow:
-    """Who a schedule has on call, and the words the timeline shows for it."""
-
-    schedule_name: str
-    user_ids: list[str]
-    description: str
-
-
 def page_people(
     session: Session,
     *,
@@ -70,7 +62,7 @@ def page_people(
         else:
             people.missing.append(user_id)
     for schedule_id in schedule_ids:
-        now_on_call = on_call_at(session, org_id, schedule_id, now)
+        now_on_call = evaluation.on_call(session, org_id=org_id, schedule_id=schedule_id, at=now)
         if now_on_call is None:
             people.missing.append(schedule_id)
         elif not now_on_call.user_ids:
@@ -78,7 +70,7 @@ def page_people(
                 {"schedule_id": schedule_id, "schedule": now_on_call.schedule_name}
             )
         else:
-            people.on_call.append(now_on_call.description)
+            people.on_call.append(now_on_call.describe())
             wanted.extend(now_on_call.user_ids)
     for project_id in project_ids:
         project = session.scalar(
@@ -201,8 +193,3 @@ def _verified_methods(session: Session, org_id: str, user_id: str) -> dict[str, 
         .order_by(Contact.created_at, Contact.id)
     ).all()
     return {contact_id: (channel, phone) for contact_id, channel, phone in rows}
-
-
-def on_call_at(session: Session, org_id: str, schedule_id: str, at: datetime) -> OnCallNow | None:
-    """Who the schedule has on call at `at`; None when there is no such schedule."""
-    return None
