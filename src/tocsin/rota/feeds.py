@@ -10,9 +10,11 @@ all-day events (DATE values, midnight to midnight) in the feed's X-WR-TIMEZONE w
 known zone, else in `timezone` (the schedule's). Cancelled events are skipped. An event names a
 member by its ATTENDEE or ORGANIZER address (mailto:, case-insensitive); an event that names
 nobody that way is matched on its SUMMARY, by whole words against the member names and
-addresses in `user_for`. A feed that is not iCal, or whose recurrences expand to more than
-MAX_OCCURRENCES occurrences (a FREQ=SECONDLY rule, say), is refused with FeedError rather than
-cut short: a truncated calendar would put the wrong person on call without saying so.
+addresses in `user_for`. A feed that is not iCal, that repeats more often than hourly
+(FREQ=SECONDLY or MINUTELY), or whose recurrences expand to more than MAX_OCCURRENCES
+occurrences up to the window's end, is refused with FeedError rather than cut short: a truncated
+calendar would put the wrong person on call without saying so. A rule that can never occur (30
+February) is skipped.
 """
 
 from __future__ import annotations
@@ -261,6 +263,10 @@ def _expand(rule: Any, first: datetime, window: _Window) -> Iterator[datetime]:
     window: rules that never match stop there rather than at year 9999."""
     rule = rule[0] if isinstance(rule, list) else rule
     parts = {key: value for key, value in rule.items() if key != "UNTIL"}
+    if str(parts.get("FREQ", [""])[0]).upper() in _TOO_OFTEN:
+        raise FeedError("recurrences more often than hourly are not read")
+    if _impossible(parts):
+        return iter(())
     until = rule.get("UNTIL")
     limit = window.ends_at
     if until:
@@ -275,6 +281,20 @@ def _expand(rule: Any, first: datetime, window: _Window) -> Iterator[datetime]:
     except (ValueError, TypeError, KeyError) as error:
         raise FeedError(f"a recurrence rule cannot be read: {error}") from None
     return iter(expanded)
+
+
+_TOO_OFTEN = {"SECONDLY", "MINUTELY"}
+_DAYS_IN = {1: 31, 2: 29, 3: 31, 4: 30, 5: 31, 6: 30, 7: 31, 8: 31, 9: 30, 10: 31, 11: 30, 12: 31}
+
+
+def _impossible(parts: dict[str, Any]) -> bool:
+    """A rule whose months never have its month days (30 February) has no occurrence, and
+    dateutil would look for one until the year 9999."""
+    months = [int(m) for m in parts.get("BYMONTH", [])]
+    days = [int(d) for d in parts.get("BYMONTHDAY", [])]
+    if not months or not days:
+        return False
+    return not any(abs(day) <= _DAYS_IN.get(month, 0) for month in months for day in days)
 
 
 def _merge(rule_starts: Iterator[datetime], extra: list[datetime]) -> Iterator[datetime]:
