@@ -137,7 +137,7 @@ def project_view(session: Session, *, org_id: str, project_id: str) -> ProjectVi
             )
             .where(ProjectMember.project_id == project_id)
             .order_by(ProjectMember.position)
-        ).tuples()
+        )
     ]
     return ProjectView(
         project,
@@ -153,7 +153,7 @@ def _belonging(session: Session, things: TableClause, org_id: str, project_id: s
         select(columns.id, columns.name)
         .where(columns.org_id == org_id, columns.project_id == project_id)
         .order_by(columns.name, columns.id)
-    ).tuples()
+    )
     return [Named(thing_id, name) for thing_id, name in rows]
 
 

@@ -87,9 +87,7 @@ def _check(session: Session, *, org_id: str, user_id: str, rules: Sequence[Rule]
             select(Contact.id, Contact.channel).where(
                 Contact.org_id == org_id, Contact.user_id == user_id
             )
-        )
-        .tuples()
-        .all()
+        ).all()
     )
     seen: set[tuple[Method, str | None]] = set()
     for index, rule in enumerate(rules):
@@ -139,7 +137,8 @@ def _check_number_rule(numbers: dict[str, str], *, rule: Rule, index: int) -> No
             details={"rule": index, "contact_id": rule.contact_id},
         )
     if numbers[rule.contact_id] != rule.method.value:
-        raise InvalidInput(
+        # The number's channel is what was saved with it, not what this request says.
+        raise Conflict(
             f"rule {index + 1}: that number is a {numbers[rule.contact_id]} number, "
             f"not {rule.method.value}",
             code="rule_channel_mismatch",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -18,7 +19,7 @@ class NumberIn(BaseModel):
     name: Name = Field(description="What the member calls it: mobile, desk, home")
     phone: str = Field(max_length=64, description="E.164 (+CC...), or national with `region`")
     region: Region | None = None
-    method: Method = Field(
+    method: Literal[Method.VOICE, Method.SMS] = Field(
         default=Method.VOICE,
         description="`voice` (it is called) or `sms` (it is texted); e-mail is the account's",
     )
