@@ -39,7 +39,8 @@ from tocsin.accounts import email_addresses, service
 from tocsin.accounts.models import Membership, Role
 from tocsin.cli.common import CLI_ACTOR
 from tocsin.contacts import commands as contacts
-from tocsin.contacts.verify import confirm_for_contact, issue_for_contact
+from tocsin.contacts.queries import get_number
+from tocsin.contacts.verify import confirm_for_number, issue_for_number
 from tocsin.core.actors import Actor
 from tocsin.endpoints import commands as endpoints
 from tocsin.numbers.verification import Channel, Requester
@@ -241,20 +242,21 @@ def verify(runtime: Runtime, org_id: str, contact_id: str, *, by: Actor | None =
     leaving the confirmed code, the consent record and the trial claim. No call is placed."""
     with runtime.database.write() as session:
         owner = by or _owner(session, org_id)
-        pending = issue_for_contact(
+        # Any number, a member's own too: this stands for whoever typed the code, even someone
+        # the member commands would refuse (to test that such consent does not count).
+        contact = get_number(session, org_id=org_id, contact_id=contact_id)
+        pending = issue_for_number(
             session,
             runtime,
-            org_id=org_id,
-            contact_id=contact_id,
+            contact=contact,
             channel=Channel.CALL,
             requester=Requester(owner),
             now=runtime.clock.now(),
         )
-        confirmation, _ = confirm_for_contact(
+        confirmation, _ = confirm_for_number(
             session,
             runtime,
-            org_id=org_id,
-            contact_id=contact_id,
+            contact=contact,
             code=pending.issued.code,
             verification_id=pending.issued.verification.id,
             actor=owner,

@@ -20,7 +20,9 @@ from tocsin.http.api.endpoints import router as endpoints_router
 from tocsin.http.api.enforcement import router as enforcement_router
 from tocsin.http.api.hooks import router as ingest_router
 from tocsin.http.api.passwords import router as passwords_router
+from tocsin.http.api.people import router as people_router
 from tocsin.http.api.policies import router as escalations_router
+from tocsin.http.api.projects import router as projects_router
 from tocsin.http.api.providers import router as providers_router
 from tocsin.http.api.public import router as public_router
 from tocsin.http.api.screening import router as screening_router
@@ -99,6 +101,8 @@ def create_app(
         policies_router,
         audit_router,
         security_router,
+        people_router,
+        projects_router,
     )
     for router in routers:
         app.include_router(router)

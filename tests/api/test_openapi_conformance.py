@@ -129,6 +129,10 @@ SEMANTIC_REFUSALS: dict[str, dict[str, str]] = {
         "notice_too_short": "",
         "summary_required": "",
     },
+    # A member's number is screened as a contact's; a rule's number and method must agree with
+    # what the member saved, and e-mail names no number.
+    "POST /v1/orgs/{org_id}/people/{user_id}/methods": NOT_CALLABLE,
+    "PUT /v1/orgs/{org_id}/people/{user_id}/rules": {"invalid_rule": "", "duplicate_rule": ""},
 }
 
 

@@ -138,6 +138,31 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("PUT", "/v1/hooks/{endpoint_id}"): Case(HOOK, {"title": HIJACK}),
     ("PATCH", "/v1/hooks/{endpoint_id}"): Case(HOOK, {"title": HIJACK}),
     ("GET", "/v1/hooks/{endpoint_id}"): Case(HOOK),
+    ("GET", "/v1/orgs/{org_id}/people"): Case(ORG),
+    ("GET", "/v1/orgs/{org_id}/people/{user_id}"): Case(ORG),
+    ("POST", "/v1/orgs/{org_id}/people/{user_id}/methods"): Case(
+        ORG, {"name": HIJACK, "phone": "+447400123498", "method": "voice"}
+    ),
+    ("DELETE", "/v1/orgs/{org_id}/people/{user_id}/methods/{method_id}"): Case(ORG),
+    ("POST", "/v1/orgs/{org_id}/people/{user_id}/methods/{method_id}/verify"): Case(ORG),
+    ("POST", "/v1/orgs/{org_id}/people/{user_id}/methods/{method_id}/verify/confirm"): Case(
+        ORG, {"code": "123456"}
+    ),
+    ("GET", "/v1/orgs/{org_id}/people/{user_id}/rules"): Case(ORG),
+    ("PUT", "/v1/orgs/{org_id}/people/{user_id}/rules"): Case(ORG, {"rules": []}),
+    ("POST", "/v1/orgs/{org_id}/projects"): Case(ORG, {"name": HIJACK}),
+    ("GET", "/v1/orgs/{org_id}/projects"): Case(ORG),
+    ("GET", "/v1/orgs/{org_id}/projects/{project_id}"): Case(ORG),
+    ("PATCH", "/v1/orgs/{org_id}/projects/{project_id}"): Case(ORG, {"name": HIJACK}),
+    ("DELETE", "/v1/orgs/{org_id}/projects/{project_id}"): Case(ORG),
+    ("POST", "/v1/orgs/{org_id}/projects/{project_id}/members"): Case(
+        ORG, {"user_id": "usr_01nowhere000000000000000000"}
+    ),
+    ("DELETE", "/v1/orgs/{org_id}/projects/{project_id}/members/{user_id}"): Case(ORG),
+    ("PUT", "/v1/orgs/{org_id}/endpoints/{endpoint_id}/project"): Case(ORG, {"project_id": None}),
+    ("PUT", "/v1/orgs/{org_id}/escalations/{escalation_id}/project"): Case(
+        ORG, {"project_id": None}
+    ),
 }
 
 # Ids that exist nowhere, for the "same answer as for a missing object" comparison.
@@ -155,6 +180,8 @@ NOWHERE = {
     "action_id": "enf_01nowhere000000000000000000",
     "case_id": "case_01nowhere00000000000000000",
     "request_id": "rfr_01nowhere000000000000000000",
+    "project_id": "prj_01nowhere000000000000000000",
+    "method_id": "ct_01nowhere000000000000000001",
 }
 
 _PARAM = re.compile(r"{(\w+)}")
@@ -247,6 +274,18 @@ def world(client: TestClient) -> World:
         201,
     )
     b_warning = _warn(client, b.org_id)
+    b_project = ok(
+        client.post(f"/v1/orgs/{b.org_id}/projects", json={"name": "B's team"}, headers=b.auth),
+        201,
+    )
+    b_method = ok(
+        client.post(
+            f"/v1/orgs/{b.org_id}/people/{b_member_id}/methods",
+            json={"name": "mobile", "phone": "+447400555555", "method": "sms"},
+            headers=b.auth,
+        ),
+        201,
+    )
     b_appeal = ok(
         client.post(
             f"/v1/orgs/{b.org_id}/appeals",
@@ -274,6 +313,8 @@ def world(client: TestClient) -> World:
             "case_id": b_appeal["id"],
             # Staff only: refused before any lookup, so no request of B's is needed.
             "request_id": "rfr_01nobodys00000000000000000",
+            "project_id": b_project["id"],
+            "method_id": b_method["id"],
         },
         b_member_auth=b_member_auth,
     )
@@ -564,6 +605,7 @@ def test_lists_never_include_the_other_tenant_items(client: TestClient, world: W
                 actor=SYSTEM,
             )
     a_warning = _warn(client, a.org_id)
+    ok(client.post(f"/v1/orgs/{a.org_id}/projects", json={"name": "A's team"}, headers=a.auth), 201)
     ok(
         client.post(
             f"/v1/orgs/{a.org_id}/appeals",

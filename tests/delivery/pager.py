@@ -28,7 +28,7 @@ from tests import seeded
 from tests.factories import ok
 from tocsin.accounts.models import User
 from tocsin.contacts.models import Contact
-from tocsin.contacts.queries import get_contact
+from tocsin.contacts.queries import get_number
 from tocsin.core.actors import Actor
 from tocsin.core.clock import ManualClock
 from tocsin.core.throttle import VOICE_PER_NUMBER, Bucket
@@ -153,7 +153,7 @@ class Pager:
 
     def phone(self, contact_id: str) -> str:
         with self.runtime.database.read() as session:
-            return get_contact(session, org_id=self.org_id, contact_id=contact_id).phone_e164
+            return get_number(session, org_id=self.org_id, contact_id=contact_id).phone_e164
 
     def escalation(self, *steps: dict[str, Any], name: str = "On call") -> str:
         return seeded.escalation(self.runtime, self.org_id, *steps, name=name)

@@ -72,6 +72,8 @@ def b_world(client: TestClient, runtime: Runtime, make_pager: MakePager) -> dict
         "user_id": "usr_of_nobody",
         "caller_id_id": "cid_of_nobody",
         "account_id": "prv_of_nobody",
+        "project_id": "prj_of_nobody",
+        "number_id": "ct_of_nobody",
     }
 
 

@@ -234,6 +234,20 @@ class AuditAction(StrEnum):
     # An endpoint's template failed (or was stopped) at dial time: calls used the default words.
     NOTICE_TEMPLATE_FAILED = "notice.template_failed"
 
+    # People and projects (oncall/): a member's own numbers and notification rules, what is
+    # forgotten of them when they leave, projects, their members and what belongs to them.
+    PERSON_NUMBER_ADDED = "person.number_added"
+    PERSON_NUMBER_REMOVED = "person.number_removed"
+    PERSON_RULES_SET = "person.rules_set"
+    PERSON_FORGOTTEN = "person.forgotten"
+    PROJECT_CREATED = "project.created"
+    PROJECT_UPDATED = "project.updated"
+    PROJECT_DELETED = "project.deleted"
+    PROJECT_MEMBER_ADDED = "project.member_added"
+    PROJECT_MEMBER_REMOVED = "project.member_removed"
+    ENDPOINT_PROJECT_CHANGED = "endpoint.project_changed"
+    ESCALATION_PROJECT_CHANGED = "escalation.project_changed"
+
     @property
     def is_evidence(self) -> bool:
         """Whether events of this action are trust and safety evidence (`EVIDENCE`)."""

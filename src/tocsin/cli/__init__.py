@@ -10,6 +10,7 @@ from tocsin.cli import (
     consent,
     paging,
     passwords,
+    people,
     policy,
     trust,
 )
@@ -27,6 +28,7 @@ __all__ = [
     "main",
     "paging",
     "passwords",
+    "people",
     "policy",
     "trust",
 ]

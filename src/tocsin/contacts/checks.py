@@ -17,6 +17,7 @@ from tocsin.audit.actions import AuditAction
 from tocsin.billing.marks import MarkedByTermination, terminations_matching
 from tocsin.billing.trials import ClaimKind, claim
 from tocsin.contacts.models import Contact
+from tocsin.contacts.queries import PLAIN
 from tocsin.core.actors import Actor
 from tocsin.core.errors import Conflict, NotFound
 from tocsin.numbers.consent import REASONS, NumberState, Refusal, state_of
@@ -147,7 +148,7 @@ def require_callable(session: Session, *, org_id: str, contact_ids: Sequence[str
     if not contact_ids:
         return
     contacts = session.scalars(
-        select(Contact).where(Contact.org_id == org_id, Contact.id.in_(contact_ids))
+        select(Contact).where(Contact.org_id == org_id, Contact.id.in_(contact_ids), PLAIN)
     ).all()
     for contact in contacts:
         if contact.blocked_reason is not None:
@@ -167,13 +168,16 @@ def require_callable(session: Session, *, org_id: str, contact_ids: Sequence[str
 
 
 def check_contacts(session: Session, *, org_id: str, contact_ids: Sequence[str]) -> None:
-    """NotFound unless every id is a contact of this organization (which is also the tenant
-    check), and a conflict unless each can be called (its owner verified the number)."""
+    """NotFound unless every id is a plain contact of this organization (which is also the
+    tenant check; a member's own number is paged through the member), and a conflict unless
+    each can be called (its owner verified the number)."""
     wanted = set(contact_ids)
     if not wanted:
         return
     found = set(
-        session.scalars(select(Contact.id).where(Contact.org_id == org_id, Contact.id.in_(wanted)))
+        session.scalars(
+            select(Contact.id).where(Contact.org_id == org_id, Contact.id.in_(wanted), PLAIN)
+        )
     )
     missing = sorted(wanted - found)
     if missing:

@@ -38,28 +38,18 @@ def create_contact(
 ) -> Contact:
     """A new contact, within the plan's limit, its number screened under the organization's
     calling policy."""
-    require_writable(session, org_id=org_id, actor=actor, now=now)
-    check_room(session, org_id=org_id, resource=Resource.CONTACTS, billing=billing, now=now)
-    e164 = screened_or_refused(
+    contact = add_number(
         session,
         org_id=org_id,
+        name=name,
         phone=phone,
         region=region,
-        sanctioned_regions=sanctioned_regions,
-        operation="contact.create",
         actor=actor,
         now=now,
+        billing=billing,
+        sanctioned_regions=sanctioned_regions,
+        operation="contact.create",
     )
-    contact = Contact(
-        id=new_id("ct"),
-        org_id=org_id,
-        name=clean_name(name),
-        phone_e164=e164,
-        created_at=now,
-        updated_at=now,
-    )
-    session.add(contact)
-    session.flush()
     audit.record(
         session,
         actor=actor,
@@ -69,6 +59,51 @@ def create_contact(
         target_type="contact",
         target_id=contact.id,
     )
+    return contact
+
+
+def add_number(
+    session: Session,
+    *,
+    org_id: str,
+    name: str,
+    phone: str,
+    region: str | None,
+    actor: Actor,
+    now: datetime,
+    billing: BillingConfig,
+    sanctioned_regions: frozenset[str],
+    operation: str,
+    user_id: str | None = None,
+    channel: str = "voice",
+) -> Contact:
+    """The row of a new number, checked as every number is (the organization writable, the
+    plan's room for contacts, the screen under its calling policy); the caller audits it. A
+    member's own number (`user_id`) passes exactly what a contact does: it is called the same."""
+    require_writable(session, org_id=org_id, actor=actor, now=now)
+    check_room(session, org_id=org_id, resource=Resource.CONTACTS, billing=billing, now=now)
+    e164 = screened_or_refused(
+        session,
+        org_id=org_id,
+        phone=phone,
+        region=region,
+        sanctioned_regions=sanctioned_regions,
+        operation=operation,
+        actor=actor,
+        now=now,
+    )
+    contact = Contact(
+        id=new_id("ct"),
+        org_id=org_id,
+        name=clean_name(name),
+        phone_e164=e164,
+        user_id=user_id,
+        channel=channel,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(contact)
+    session.flush()
     return contact
 
 
@@ -128,10 +163,7 @@ def delete_contact(
     evidence): adding the number again needs its owner to verify it again."""
     require_writable(session, org_id=org_id, actor=actor, now=now)
     contact = get_contact(session, org_id=org_id, contact_id=contact_id)
-    _withdraw_consent(
-        session, contact, contact.phone_e164, Withdrawal.CONTACT_DELETED, actor=actor, now=now
-    )
-    session.delete(contact)
+    discard_number(session, contact, Withdrawal.CONTACT_DELETED, actor=actor, now=now)
     audit.record(
         session,
         actor=actor,
@@ -141,6 +173,15 @@ def delete_contact(
         target_type="contact",
         target_id=contact_id,
     )
+
+
+def discard_number(
+    session: Session, contact: Contact, reason: Withdrawal, *, actor: Actor, now: datetime
+) -> None:
+    """Delete a number's row and withdraw the consent it carried; the caller audits it."""
+    _withdraw_consent(session, contact, contact.phone_e164, reason, actor=actor, now=now)
+    session.delete(contact)
+    session.flush()
 
 
 def _withdraw_consent(

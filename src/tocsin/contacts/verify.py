@@ -17,6 +17,7 @@ from tocsin.billing.standing import BillingConfig
 from tocsin.billing.trials import ClaimKind, claim
 from tocsin.contacts.checks import refuse_marked_number
 from tocsin.contacts.code_sends import CodeRules, check_consent_code
+from tocsin.contacts.models import Contact
 from tocsin.contacts.queries import get_contact, latest_code_id
 from tocsin.core.actors import Actor
 from tocsin.core.clock import Clock
@@ -90,6 +91,22 @@ def issue_for_contact(
 ) -> Pending:
     """Write a code for the contact's number; `deliver` sends it once this has committed."""
     contact = get_contact(session, org_id=org_id, contact_id=contact_id)
+    return issue_for_number(
+        session, services, contact=contact, channel=channel, requester=requester, now=now
+    )
+
+
+def issue_for_number(
+    session: Session,
+    services: VerificationServices,
+    *,
+    contact: Contact,
+    channel: Channel,
+    requester: Requester,
+    now: datetime,
+) -> Pending:
+    """`issue_for_contact` for a number already found: a plain contact, or a member's own
+    number (oncall/methods.py, which first checks who may ask)."""
     org = session.get(Organization, contact.org_id)
     if org is None:
         raise NotFound("organization not found", code="org_not_found")
@@ -239,6 +256,30 @@ def confirm_for_contact(
     """Check a code typed for the contact (the latest one sent when none is named); record
     consent when it is right. Raise the confirmation's error only after the caller commits."""
     contact = get_contact(session, org_id=org_id, contact_id=contact_id)
+    return confirm_for_number(
+        session,
+        services,
+        contact=contact,
+        code=code,
+        verification_id=verification_id,
+        actor=actor,
+        user_agent=user_agent,
+        now=now,
+    )
+
+
+def confirm_for_number(
+    session: Session,
+    services: VerificationServices,
+    *,
+    contact: Contact,
+    code: str,
+    verification_id: str | None,
+    actor: Actor,
+    user_agent: str | None,
+    now: datetime,
+) -> tuple[Confirmation, ConsentRecord | None]:
+    """`confirm_for_contact` for a number already found; `actor` is whose consent it records."""
     wanted = verification_id or latest_code_id(session, contact)
     if wanted is None:
         raise NotFound("no code was sent to this contact", code="verification_not_found")

@@ -30,6 +30,7 @@ from tocsin.endpoints.checks import (
 )
 from tocsin.endpoints.models import Endpoint, EndpointContact, EscalationPolicy, RoutingMode
 from tocsin.endpoints.queries import get_endpoint, get_policy
+from tocsin.oncall.projects import require_project_editor
 from tocsin.providers.caller_ids import choosable
 from tocsin.restrictions.blocks import require_writable
 from tocsin.routing.rules import ActionType, parse_rules
@@ -107,6 +108,7 @@ def update_endpoint(
     `caller_id_id` to each provider account's own caller ID."""
     require_writable(session, org_id=org_id, actor=actor, now=now)
     endpoint = get_endpoint(session, org_id=org_id, endpoint_id=endpoint_id)
+    _require_editor(session, org_id, endpoint.project_id, actor)
     if caller_id_id is not None:
         endpoint.caller_id_id = (
             choosable(session, org_id=org_id, caller_id_id=caller_id_id).id
@@ -142,7 +144,9 @@ def delete_endpoint(
     session: Session, *, org_id: str, endpoint_id: str, actor: Actor, now: datetime
 ) -> None:
     require_writable(session, org_id=org_id, actor=actor, now=now)
-    session.delete(get_endpoint(session, org_id=org_id, endpoint_id=endpoint_id))
+    endpoint = get_endpoint(session, org_id=org_id, endpoint_id=endpoint_id)
+    _require_editor(session, org_id, endpoint.project_id, actor)
+    session.delete(endpoint)
     # Keys bound to the endpoint can do nothing any more; revoking them says so in the key list.
     session.execute(
         update(ApiKey)
@@ -225,6 +229,7 @@ def update_policy(
     """Alerts already escalating keep the steps they started with."""
     require_writable(session, org_id=org_id, actor=actor, now=now)
     policy = get_policy(session, org_id=org_id, policy_id=policy_id)
+    _require_editor(session, org_id, policy.project_id, actor)
     if name is not None:
         policy.name = clean_name(name)
     if steps is not None:
@@ -248,6 +253,7 @@ def delete_policy(
     """Refused while an endpoint's rules still call the policy."""
     require_writable(session, org_id=org_id, actor=actor, now=now)
     policy = get_policy(session, org_id=org_id, policy_id=policy_id)
+    _require_editor(session, org_id, policy.project_id, actor)
     users = _endpoints_calling(session, policy)
     if users:
         raise Conflict(
@@ -278,3 +284,74 @@ def _endpoints_calling(session: Session, policy: EscalationPolicy) -> list[str]:
             for rule in parse_rules(rules)
         )
     ]
+
+
+# Projects ----------------------------------------------------------------------------------------
+
+
+def move_endpoint(
+    session: Session,
+    *,
+    org_id: str,
+    endpoint_id: str,
+    project_id: str | None,
+    actor: Actor,
+    now: datetime,
+) -> Endpoint:
+    """Put the endpoint in a project, or in none: whoever may change the project it leaves and
+    the one it joins."""
+    require_writable(session, org_id=org_id, actor=actor, now=now)
+    endpoint = get_endpoint(session, org_id=org_id, endpoint_id=endpoint_id)
+    before = endpoint.project_id
+    _require_editor(session, org_id, before, actor)
+    _require_editor(session, org_id, project_id, actor)
+    endpoint.project_id = project_id
+    endpoint.updated_at = now
+    audit.record(
+        session,
+        actor=actor,
+        action=AuditAction.ENDPOINT_PROJECT_CHANGED,
+        at=now,
+        org_id=org_id,
+        target_type="endpoint",
+        target_id=endpoint_id,
+        details={"from": before, "to": project_id},
+    )
+    return endpoint
+
+
+def move_policy(
+    session: Session,
+    *,
+    org_id: str,
+    policy_id: str,
+    project_id: str | None,
+    actor: Actor,
+    now: datetime,
+) -> EscalationPolicy:
+    """`move_endpoint` for an escalation policy."""
+    require_writable(session, org_id=org_id, actor=actor, now=now)
+    policy = get_policy(session, org_id=org_id, policy_id=policy_id)
+    before = policy.project_id
+    _require_editor(session, org_id, before, actor)
+    _require_editor(session, org_id, project_id, actor)
+    policy.project_id = project_id
+    policy.updated_at = now
+    audit.record(
+        session,
+        actor=actor,
+        action=AuditAction.ESCALATION_PROJECT_CHANGED,
+        at=now,
+        org_id=org_id,
+        target_type="escalation_policy",
+        target_id=policy_id,
+        details={"from": before, "to": project_id},
+    )
+    return policy
+
+
+def _require_editor(session: Session, org_id: str, project_id: str | None, actor: Actor) -> None:
+    """A thing in a project changes only by whoever may change the project (a restricted one
+    keeps out admins who are not its editors)."""
+    if project_id is not None:
+        require_project_editor(session, org_id=org_id, project_id=project_id, actor=actor)

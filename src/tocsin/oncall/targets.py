@@ -18,10 +18,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tocsin.accounts.models import Membership, User
-from tocsin.contacts.models import Contact
-from tocsin.numbers.models import ConsentRecord
 from tocsin.oncall import evaluation
-from tocsin.oncall.models import Method, NotificationRule, Project, ProjectMember
+from tocsin.oncall.models import Method, Project, ProjectMember
+from tocsin.oncall.people import notification_plan
 from tocsin.routing.targets import CallTarget
 
 
@@ -32,16 +31,6 @@ class People:
     on_call: list[str] = field(default_factory=list)
     nobody_on_call: list[dict[str, str]] = field(default_factory=list)
     unreachable: list[dict[str, str]] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class Notify:
-    """One way to tell a member, `delay_minutes` after the step that pages them."""
-
-    method: str
-    contact_id: str | None
-    phone: str | None
-    delay_minutes: int
 
 
 def page_people(
@@ -106,14 +95,14 @@ def page_people(
                 {"user_id": user_id, "reason": "no number verified by the member"}
             )
         for notify in plan:
-            to = notify.phone if notify.method != "email" else user_id
+            to = notify.phone if notify.method != Method.EMAIL else user_id
             if to is None:
                 continue
             people.targets.append(
                 CallTarget(
                     notify.contact_id,
                     to,
-                    channel=notify.method,
+                    channel=notify.method.value,
                     user_id=user_id,
                     delay_seconds=notify.delay_minutes * 60.0,
                 )
@@ -140,56 +129,3 @@ def _names(session: Session, user_ids: Sequence[str]) -> dict[str, str]:
         .all()
     )
     return {user_id: rows.get(user_id) or user_id for user_id in user_ids}
-
-
-def notification_plan(session: Session, org_id: str, user_id: str) -> list[Notify]:
-    """The member's notification rules, or their first verified voice number at once. Only
-    numbers whose consent the member gave themself count: nobody else may sign a person up to
-    be woken."""
-    verified = _verified_methods(session, org_id, user_id)
-    rules = session.execute(
-        select(NotificationRule.method, NotificationRule.contact_id, NotificationRule.delay_minutes)
-        .where(NotificationRule.org_id == org_id, NotificationRule.user_id == user_id)
-        .order_by(NotificationRule.position)
-    ).all()
-    if not rules:
-        voice = [(cid, phone) for cid, (channel, phone) in verified.items() if channel == "voice"]
-        return [Notify(Method.VOICE.value, voice[0][0], voice[0][1], 0)] if voice else []
-    plan: list[Notify] = []
-    seen: set[tuple[str, str | None]] = set()
-    for method, contact_id, delay in rules:
-        phone = None
-        if method != Method.EMAIL:
-            known = verified.get(contact_id) if contact_id else None
-            if known is None or known[0] != method:
-                continue
-            phone = known[1]
-        if (method, phone) in seen:
-            continue
-        seen.add((method, phone))
-        plan.append(Notify(method, contact_id, phone, int(delay)))
-    return plan
-
-
-def _verified_methods(session: Session, org_id: str, user_id: str) -> dict[str, tuple[str, str]]:
-    """contact id -> (channel, number) of the member's numbers they verified themself, oldest
-    first."""
-    rows = session.execute(
-        select(Contact.id, Contact.channel, Contact.phone_e164)
-        .where(
-            Contact.org_id == org_id,
-            Contact.user_id == user_id,
-            Contact.blocked_at.is_(None),
-            select(ConsentRecord.id)
-            .where(
-                ConsentRecord.org_id == org_id,
-                ConsentRecord.phone_e164 == Contact.phone_e164,
-                ConsentRecord.withdrawn_at.is_(None),
-                ConsentRecord.actor_type == "user",
-                ConsentRecord.actor_id == user_id,
-            )
-            .exists(),
-        )
-        .order_by(Contact.created_at, Contact.id)
-    ).all()
-    return {contact_id: (channel, phone) for contact_id, channel, phone in rows}

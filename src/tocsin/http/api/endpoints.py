@@ -49,6 +49,7 @@ def _endpoint_out(session: Session, endpoint: Endpoint, base_url: str) -> Endpoi
         webhook_url=queries.webhook_url(base_url, endpoint.id),
         created_at=endpoint.created_at,
         updated_at=endpoint.updated_at,
+        project_id=endpoint.project_id,
     )
 
 

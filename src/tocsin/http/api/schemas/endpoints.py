@@ -122,6 +122,9 @@ class EndpointOut(BaseModel):
     webhook_url: str
     created_at: datetime
     updated_at: datetime
+    project_id: str | None = Field(
+        None, description="The project it belongs to (PUT .../endpoints/{id}/project moves it)"
+    )
 
 
 class PreviewCall(BaseModel):

@@ -50,3 +50,6 @@ class EscalationOut(BaseModel):
     steps: list[dict[str, Any]]
     created_at: datetime
     updated_at: datetime
+    project_id: str | None = Field(
+        None, description="The project it belongs to (PUT .../escalations/{id}/project moves it)"
+    )
