@@ -150,7 +150,8 @@ def _sms_refusal(facts: TextFacts) -> NotTold | None:
     if not facts.can_text:
         return NotTold(
             NotToldReason.CANNOT_TEXT,
-            "no provider of this organization can send texts (a SIP trunk sends none)",
+            "no provider of this organization can send texts (a SIP trunk sends none, and an "
+            "account with no proven caller ID sends nothing)",
             "cannot_text",
         )
     return None
