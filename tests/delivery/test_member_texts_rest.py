@@ -103,7 +103,7 @@ def test_twilios_refusal_is_on_the_timeline_and_told_to_the_owners(
 ) -> None:
     ana, number = _texted_member(pager)
     # https://www.twilio.com/docs/api/errors/21610: the number replied STOP to the sender.
-    twilio_api.refused_texts[number] = (21610, "Attempt to send to unsubscribed recipient")
+    twilio_api.refused_texts[number] = (400, 21610, "Attempt to send to unsubscribed recipient")
 
     detail = _page(pager, ana, _twilio(pager, twilio_api))
 
@@ -118,6 +118,26 @@ def test_twilios_refusal_is_on_the_timeline_and_told_to_the_owners(
     assert "escalation.exhausted" in [e["action"] for e in detail["timeline"]]
     notices = pager.client.get(f"{pager.org}/notices", headers=pager.auth).json()["items"]
     assert "text_failed" in {notice["kind"] for notice in notices}
+
+
+def test_a_text_whose_fate_twilio_leaves_unknown_is_never_sent_again(
+    pager: Pager, twilio_api: FakeTwilio
+) -> None:
+    ana, number = _texted_member(pager)
+    # A 5xx: Twilio may have taken the message before it failed.
+    twilio_api.refused_texts[number] = (500, 20500, "Internal Server Error")
+    worker = _twilio(pager, twilio_api)
+
+    detail = _page(pager, ana, worker)
+    pager.clock.advance(3600)
+    asyncio.run(worker.run_until_idle())
+
+    assert twilio_api.text_requests == 1
+    [attempt] = pager.alert(detail["id"])["calls"]
+    assert attempt["status"] == "unknown"
+    [job] = pager.alert(detail["id"])["jobs"]
+    assert (job["status"], job["outcome"], job["attempts"]) == ("done", "unknown", 1)
+    assert "text.unconfirmed" in [e["action"] for e in detail["timeline"]]
 
 
 def test_wrong_twilio_credentials_send_nothing_and_say_so(

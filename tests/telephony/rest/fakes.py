@@ -114,9 +114,12 @@ class FakeProvider:
         # E.164 numbers the account owns, and (Twilio) its verified caller IDs.
         self.owned: set[str] = set()
         self.verified_caller_ids: set[str] = set()
-        # Numbers whose texts the provider refuses, with its error code and message (Twilio's
-        # 21610, say: the number replied STOP to the sending number).
-        self.refused_texts: dict[str, tuple[int, str]] = {}
+        # Numbers whose texts the provider refuses: the HTTP status, its error code and message
+        # (Twilio's 400 with 21610, say: the number replied STOP to the sending number; a 500
+        # leaves the sender unable to tell whether the text went).
+        self.refused_texts: dict[str, tuple[int, int, str]] = {}
+        # Every send-message request received, refused or not.
+        self.text_requests = 0
 
     def app(self) -> Starlette:
         raise NotImplementedError
@@ -185,12 +188,13 @@ class FakeTwilio(FakeProvider):
             if request.path_params["account"] != self.account_sid:
                 body = {"code": 20404, "message": "not found", "status": 404}
                 return JSONResponse(body, 404)
+            self.text_requests += 1
             form = await request.form()
             fields = {name: str(form[name]) for name in form}
             refused = self.refused_texts.get(fields.get("To", ""))
             if refused is not None:
-                code, message = refused
-                return JSONResponse({"code": code, "message": message, "status": 400}, 400)
+                status, code, message = refused
+                return JSONResponse({"code": code, "message": message, "status": status}, status)
             missing = {
                 "To": (21604, "A 'To' phone number is required."),
                 "From": (21603, "A 'From' phone number is required."),
