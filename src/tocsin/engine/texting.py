@@ -15,7 +15,7 @@ hang-up or unanswered retry applies to a text or a mail.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import assert_never
 
@@ -225,11 +225,8 @@ def _with_sms_facts(
     org = session.get(Organization, job.org_id)
     plan = dialer.settings.billing.plan_in_force(org, now) if org is not None else None
     context = dial_time_context(org, plan, dialer.settings)
-    return TextFacts(
-        channel=facts.channel,
-        alert=facts.alert,
-        attempts_made=facts.attempts_made,
-        unfinished_attempt=facts.unfinished_attempt,
+    return replace(
+        facts,
         enforcement=Enforcement(block.code, block.reason) if block is not None else None,
         number_refusal=(
             NumberRefusal(
