@@ -8,15 +8,15 @@ hang-up or unanswered retry applies to a text or a mail.
   worker then sends it and paging/texts.py records how it went. A job whose attempt is still
   `sending` when a worker finds it again (its worker stopped mid-send) is settled as unknown
   once the sending deadline has passed, and never sent again.
-- A mail is written to the outbox (mail/outbox.py) in the same transaction as its attempt row,
-  which is marked sent at once: the outbox, not the worker, carries it from there, and it is
-  durable from this commit on.
+- A mail is written to the outbox (paging/member_mail.py) in the same transaction as its
+  attempt row, which is marked sent at once: the outbox, not the worker, carries it from
+  there, and it is durable from this commit on.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import assert_never
 
 from sqlalchemy import select
@@ -28,16 +28,12 @@ from tocsin.audit.actions import AuditAction
 from tocsin.audit.notices import tell_owners
 from tocsin.core.actors import Actor
 from tocsin.core.ids import new_id
-from tocsin.endpoints.models import Endpoint
 from tocsin.engine.dial_facts import dial_time_context
 from tocsin.engine.settings import Dialer
-from tocsin.mail import outbox
-from tocsin.mail.letters import Letter, Link, write_letter
-from tocsin.mail.models import MailKind
-from tocsin.messages.alert_texts import alert_mail, alert_text
+from tocsin.messages.alert_texts import alert_text
 from tocsin.numbers import consent, sms_stops
 from tocsin.numbers.consent import NumberState
-from tocsin.paging import texts
+from tocsin.paging import member_mail, texts
 from tocsin.paging.attempts import latest_attempt
 from tocsin.paging.leases import holds_lease, release
 from tocsin.paging.models import (
@@ -64,8 +60,6 @@ from tocsin.restrictions.blocks import dial_block, org_block
 from tocsin.safety import screen
 
 VOICE = "voice"
-# How long a mail about an alert may wait in the outbox before it is not worth sending.
-MAIL_LIFETIME = timedelta(hours=6)
 
 
 @dataclass(frozen=True)
@@ -385,47 +379,16 @@ def _mail(
     user = session.get(User, job.to_number)
     if user is None:
         return  # the gate saw the member a moment ago, in this transaction
-    letter = _letter(session, alert, base_url)
     attempt = _write_attempt(
-        session, job, body=letter.subject, status=AttemptStatus.SENT, now=now, dialer=dialer
+        session, job, body="", status=AttemptStatus.SENT, now=now, dialer=dialer
     )
-    attempt.accepted_at = attempt.ended_at = now
-    mail = outbox.queue(
+    member_mail.mail_member(
         session,
-        kind=MailKind.ALERT,
-        to=user.email,
-        letter=letter,
-        now=now,
-        expires_at=now + MAIL_LIFETIME,
-        user_id=user.id,
-    )
-    attempt.provider_call_id = mail.id
-    settle(session, job, status=JobStatus.DONE, outcome=JobOutcome.SENT, now=now)
-    audit.record(
-        session,
+        job=job,
+        alert=alert,
+        attempt=attempt,
+        user=user,
+        base_url=base_url,
         actor=_actor(dialer),
-        action=AuditAction.EMAIL_QUEUED,
-        at=now,
-        org_id=job.org_id,
-        target_type="call_attempt",
-        target_id=attempt.id,
-        details={"alert_id": job.alert_id, "user_id": user.id, "mail_id": mail.id},
-    )
-
-
-def _letter(session: Session, alert: Alert, base_url: str) -> Letter:
-    endpoint = session.get(Endpoint, alert.endpoint_id)
-    words = alert_mail(
-        severity=alert.severity,
-        title=alert.title,
-        message=alert.message,
-        endpoint=endpoint.name if endpoint is not None else "Tocsin",
-        alert_id=alert.id,
-        alert_url=f"{base_url.rstrip('/')}/o/{alert.org_id}/alerts/{alert.id}",
-    )
-    return write_letter(
-        words.subject,
-        words.paragraphs,
-        link=Link(words.link_label, words.link_url),
-        headers={"X-Tocsin-Alert": alert.id},
+        now=now,
     )
