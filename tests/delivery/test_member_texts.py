@@ -362,3 +362,20 @@ def test_texts_do_not_fill_the_numbers_call_throttle(pager: Pager) -> None:
             recent_calls(session, number=number, now=pager.clock.now(), buckets=VOICE_PER_NUMBER)
             == []
         )
+
+
+def test_an_acknowledgement_cancels_a_text_not_yet_due(pager: Pager) -> None:
+    ana, mobile = pager.member("Ana", "press:1")
+    _, sms_contact = pager.member("Ana's texts", user_id=ana, channel="sms")
+    _rules(pager, ana, ("voice", mobile, 0), ("sms", sms_contact, 5))
+    endpoint = pager.endpoint(rules=[{"action": {"type": "call_member", "user_id": ana}}])
+
+    alert_id = pager.fire(endpoint, FIRED)
+    pager.run()
+    pager.later(minutes=10)
+
+    assert pager.simulator.texts_to(pager.phone(sms_contact)) == []
+    detail = pager.alert(alert_id)
+    assert detail["status"] == "acknowledged"
+    [text_job] = [job for job in detail["jobs"] if job["channel"] == "sms"]
+    assert (text_job["status"], text_job["outcome"]) == ("cancelled", "acknowledged")
