@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -379,3 +380,45 @@ def test_an_acknowledgement_cancels_a_text_not_yet_due(pager: Pager) -> None:
     assert detail["status"] == "acknowledged"
     [text_job] = [job for job in detail["jobs"] if job["channel"] == "sms"]
     assert (text_job["status"], text_job["outcome"]) == ("cancelled", "acknowledged")
+
+
+def test_a_text_still_within_its_sending_deadline_is_waited_for_not_settled(pager: Pager) -> None:
+    """With a lease shorter than the sending deadline, the dead worker's job is taken over
+    while its send could still be under way: it waits for the deadline, then is unknown."""
+    settings = replace(
+        pager.settings, lease=timedelta(seconds=10), send_deadline=timedelta(seconds=45)
+    )
+    ana, _, number = _texted_member(pager)
+    endpoint = pager.endpoint(rules=[{"action": {"type": "call_member", "user_id": ana}}])
+    alert_id = pager.fire(endpoint, FIRED)
+    now = pager.clock.now()
+    with pager.runtime.database.write() as session:
+        [job_id] = claim_due_jobs(
+            session, worker_id="dead", now=now, lease=settings.lease, limit=1, skip_locked=False
+        )
+        texting.plan_text(
+            session,
+            job_id=job_id,
+            now=now,
+            dialer=Dialer(worker_id="dead", settings=settings),
+            can_text=True,
+            public_base_url="http://tocsin.test",
+        )
+    worker = Worker(
+        pager.runtime.database,
+        pager.simulator,
+        clock=pager.clock,
+        settings=settings,
+        worker_id="alive",
+    )
+
+    pager.clock.advance(11)
+    asyncio.run(worker.run_until_idle())
+    [job] = pager.alert(alert_id)["jobs"]
+    assert job["status"] == "awaiting"
+    assert _calls(pager.alert(alert_id), "sms")[0]["status"] == "sending"
+
+    pager.clock.advance(35)
+    asyncio.run(worker.run_until_idle())
+    assert _calls(pager.alert(alert_id), "sms")[0]["status"] == "unknown"
+    assert pager.simulator.texts_to(number) == []
