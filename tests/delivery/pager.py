@@ -95,6 +95,7 @@ class Pager:
             caller_id=CALLER_ID,
             throttle=throttle,
             billing=runtime.billing,
+            public_base_url=runtime.settings.public_base_url,
         )
         self._worker: Worker | None = None
 

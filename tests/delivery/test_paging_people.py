@@ -105,7 +105,9 @@ def test_notification_rules_are_followed_in_order_with_their_delays(pager: Pager
     assert pager.numbers_called() == [pager.phone(mobile)]
 
     pager.later(minutes=3)
-    assert pager.numbers_called()[-1] == pager.phone(desk)
+    # The mobile's retry (due at 2 minutes) and the desk (due at 3) are both due when the clock
+    # jumps to 3: which one a worker takes first is not the test's business, only that both go.
+    assert sorted(pager.numbers_called()[1:]) == sorted([pager.phone(mobile), pager.phone(desk)])
     alert = pager.alert(alert_id)
     assert alert["status"] == "acknowledged"
     calling = [e for e in alert["timeline"] if e["action"] == "escalation.calling"]

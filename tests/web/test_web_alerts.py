@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.delivery.pager import Pager
+from tests.delivery.test_paging_people import _rules
 from tests.web.browser_forms import form_token, owner_home, submit
 from tests.web.owner_browser import signed_in_owner
 from tocsin.runtime import Runtime
@@ -190,3 +191,35 @@ def test_another_organizations_alert_is_not_found(
     refused = stranger.post(f"{page_of(pager, alert_id)}/acknowledge", data={"csrf_token": token})
     assert refused.status_code == 404
     assert pager.alert(alert_id)["status"] == "open"
+
+
+@pytest.mark.pager(rounds=1, unanswered_retries=0)
+def test_alert_page_says_how_each_member_was_told(pager: Pager, browser: TestClient) -> None:
+    ana, mobile = pager.member("Ana", "no_answer")
+    _, texts = pager.member("Ana's texts", user_id=ana, channel="sms")
+    _rules(pager, ana, ("voice", mobile, 0), ("sms", texts, 0), ("email", None, 0))
+    alert_id = pager.fire(
+        pager.endpoint(rules=[{"action": {"type": "call_member", "user_id": ana}}])
+    )
+    pager.run()
+    by_channel = {call["channel"]: call for call in pager.alert(alert_id)["calls"]}
+    assert set(by_channel) == {"voice", "sms", "email"}
+
+    page = browser.get(page_of(pager, alert_id))
+    calls = page.text.split('id="calls"')[1].split("</table>")[0]
+    rows = {
+        channel: calls.split(f'<tr class="channel-{channel}">')[1].split("</tr>")[0]
+        for channel in by_channel
+    }
+    assert "<td>call</td>" in rows["voice"]
+    assert "<audio" in rows["voice"]
+    assert "<td>text</td>" in rows["sms"]
+    assert pager.phone(texts) in rows["sms"]
+    assert "<audio" not in rows["sms"]
+    assert "Reply STOP to opt out." in rows["sms"]
+    assert "<td>e-mail</td>" in rows["email"]
+    assert f"member {ana}" in rows["email"]
+    jobs = page.text.split('id="jobs"')[1].split("</table>")[0]
+    assert {"<td>call</td>", "<td>text</td>", "<td>e-mail</td>"} <= set(
+        re.findall(r"<td>(?:call|text|e-mail)</td>", jobs)
+    )

@@ -26,8 +26,9 @@ EVIDENCE = frozenset(
         "sms",
         "contact.blocked",
         "contact.unblocked",
-        # Every call placed or refused, and what stopped it.
+        # Every call placed or refused, and what stopped it; every text to a member likewise.
         "call",
+        "text",
         # Which numbers an organization proved it may show as its caller ID, and how: what an
         # abuse report of a spoofed caller ID is judged against.
         "caller_id",
@@ -173,6 +174,13 @@ class AuditAction(StrEnum):
     CALL_HUNG_UP = "call.hung_up"
     CALL_FAILING = "call.failing"
     CALL_TEST = "call.test"
+    # A member's text (SMS) or e-mail about an alert (paging/texts.py, engine/texting.py).
+    TEXT_SENT = "text.sent"
+    TEXT_FAILED = "text.failed"
+    TEXT_UNCONFIRMED = "text.unconfirmed"
+    TEXT_SKIPPED = "text.skipped"
+    EMAIL_QUEUED = "email.queued"
+    EMAIL_SKIPPED = "email.skipped"
     TEMPLATE_FAILED = "template.failed"
 
     # Billing.
@@ -233,6 +241,11 @@ class AuditAction(StrEnum):
     NOTICE_MEMBER_KEYS_REVOKED = "notice.member_keys_revoked"
     # An endpoint's template failed (or was stopped) at dial time: calls used the default words.
     NOTICE_TEMPLATE_FAILED = "notice.template_failed"
+    # A member's text was refused; an organization's providers cannot text; a member paged by
+    # e-mail has no verified address.
+    NOTICE_TEXT_FAILED = "notice.text_failed"
+    NOTICE_CANNOT_TEXT = "notice.cannot_text"
+    NOTICE_EMAIL_UNVERIFIED = "notice.email_unverified"
 
     # People and projects (oncall/): a member's own numbers and notification rules, what is
     # forgotten of them when they leave, projects, their members and what belongs to them.

@@ -27,6 +27,10 @@ class AlertAction(Protocol):
     ) -> Alert: ...
 
 
+# How each job tells: the word `alert show` puts before its number (or member).
+_HOW = {"voice": "call", "sms": "text", "email": "e-mail to"}
+
+
 @alert_app.command("list")
 @friendly_errors
 def alert_list(
@@ -85,7 +89,8 @@ def _describe(detail: AlertDetailOut) -> str:
             + (f", next at {escalation['next_at'][:19]}" if escalation["next_at"] else "")
         )
     for job in data["jobs"]:
-        line = f"  call {job['to_number']}: {job['outcome'] or job['status']}, "
+        how = _HOW.get(job.get("channel", "voice"), job.get("channel", "voice"))
+        line = f"  {how} {job['to_number']}: {job['outcome'] or job['status']}, "
         line += f"{job['attempts']} attempt(s)"
         if job["held_until"]:
             line += f", held until {job['held_until'][:19]} ({job['hold_reason']})"

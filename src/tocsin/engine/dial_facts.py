@@ -103,7 +103,7 @@ def load_facts(session: Session, *, job_id: str, now: datetime, dialer: Dialer) 
     alert = session.get(Alert, job.alert_id, with_for_update={"read": True})
     org = session.get(Organization, job.org_id)
     plan = settings.billing.plan_in_force(org, now) if org is not None else None
-    screening = _dial_time_context(org, plan, settings)
+    screening = dial_time_context(org, plan, settings)
     previous = latest_attempt(session, job.id)
     unfinished = _unfinished(previous)
     quota = _quota(session, org, plan, now=now, settings=settings)
@@ -130,7 +130,7 @@ def _unfinished(previous: CallAttempt | None) -> AttemptSnapshot | None:
     return AttemptSnapshot.of(previous)
 
 
-def _dial_time_context(
+def dial_time_context(
     org: Organization | None, plan: BillingPlan | None, settings: WorkerSettings
 ) -> ScreeningContext:
     """What a number is screened against now: the organization's policy and plan, which may

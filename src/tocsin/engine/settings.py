@@ -63,6 +63,8 @@ class WorkerSettings:
     billing: BillingConfig = DEFAULT_BILLING
     # Where notices and verification links are mailed; None: e-mail is off (engine/mailer.py).
     mail: MailSettings | None = None
+    # Where the dashboard is, for the alert link in a member's e-mail.
+    public_base_url: str = "http://127.0.0.1:8080"
     # Paddle's API for ending terminated organizations' subscriptions; None: not configured,
     # which each due cancellation then records as its failure.
     paddle_api: PaddleApi | None = None
@@ -94,6 +96,7 @@ class WorkerSettings:
             sanctioned_regions=settings.sanctioned_region_set(),
             billing=billing,
             mail=MailSettings.from_settings(settings),
+            public_base_url=settings.public_base_url,
             paddle_api=paddle_api(settings),
             paddle_cancel_interval=timedelta(seconds=settings.paddle_cancel_interval_seconds),
         )

@@ -22,14 +22,14 @@ from tocsin.core.clock import Clock
 from tocsin.core.ids import new_id
 from tocsin.db.engine import Database
 from tocsin.db.wakeup import listen_for_work
-from tocsin.engine import auditor, mailer, planning
+from tocsin.engine import auditor, mailer, planning, texting
 from tocsin.engine.planning import PlanKind
 from tocsin.engine.schedule import Work, look_for_work
 from tocsin.engine.settings import Dialer, WorkerSettings
 from tocsin.engine.snapshot import AttemptSnapshot
 from tocsin.engine.subscription_endings import end_subscriptions
 from tocsin.mail.smtp import MailSettings
-from tocsin.paging import attempts, escalation, hangups
+from tocsin.paging import attempts, escalation, hangups, texts
 from tocsin.paging.hangups import REST_KINDS, Hangup
 from tocsin.paging.leases import extend_leases
 from tocsin.paging.models import AttemptStatus
@@ -37,6 +37,7 @@ from tocsin.providers.caller_ids import accounts_without_caller_id
 from tocsin.providers.choice import (
     FixedProvider,
     ProviderChain,
+    ProviderChoice,
     ProviderChoices,
     ProviderDirectory,
 )
@@ -46,7 +47,9 @@ from tocsin.telephony.base import (
     CallRequest,
     Provider,
     ProviderError,
+    TextMessage,
     close_provider,
+    text_sender,
 )
 from tocsin.trust.anomalies.scan import run_scan
 from tocsin.trust.retention import purge_audit_log
@@ -411,6 +414,13 @@ class Worker:
             )
 
     async def process_job(self, job_id: str) -> None:
+        claimed = await self._read(texting.job_channel, job_id=job_id)
+        if claimed is None:
+            return
+        if claimed.channel != texting.VOICE:
+            # Texts and mails never take the voice path: no throttle, bundle, cap or retry.
+            await self.tell(job_id, claimed.org_id)
+            return
         await asyncio.to_thread(planning.render_ahead, self.database, job_id=job_id)
         plan = await self._write(
             planning.plan_job, job_id=job_id, now=self.clock.now(), dialer=self.dialer
@@ -522,6 +532,83 @@ class Worker:
             await self._not_placed(
                 attempt, refused.code, refused.user_message, retry_after=refused.retry_after
             )
+
+    # Texts and mails ---------------------------------------------------------------------------
+
+    async def tell(self, job_id: str, org_id: str) -> None:
+        """A member's text or mail: the attempt row is committed before any provider hears of
+        it (engine/texting.py), then the text is sent once, through the first provider of the
+        organization's chain that sends texts."""
+        chain = await self._read(self.providers.choices_for, org_id=org_id)
+        senders = [choice for choice in chain.choices if text_sender(choice.provider) is not None]
+        text = await self._write(
+            texting.plan_text,
+            job_id=job_id,
+            now=self.clock.now(),
+            dialer=self.dialer,
+            can_text=bool(senders),
+            public_base_url=self.settings.public_base_url,
+        )
+        if text is not None:
+            await self._send_text(text, senders)
+
+    async def _send_text(self, text: texting.TextToSend, senders: list[ProviderChoice]) -> None:
+        refusals: list[str] = []
+        code = "not_sent"
+        for choice in senders:
+            sender = text_sender(choice.provider)
+            remaining = (text.sending_deadline - self.clock.now()).total_seconds()
+            if sender is None or remaining <= 0:
+                continue
+            message = TextMessage(
+                idempotency_key=text.idempotency_key,
+                to_number=text.to_number,
+                sender=choice.caller_id,
+                body=text.body,
+            )
+            try:
+                message_id = await asyncio.wait_for(sender.send_text(message), timeout=remaining)
+            except ProviderError as error:
+                if not error.retry_safe:
+                    await self._text_unknown(text, f"{choice.provider.name}: {error.user_message}")
+                    return
+                # Certainly not sent: the next provider may send it under the same key.
+                refusals.append(f"{choice.provider.name}: {error.user_message}")
+                code = error.code
+                continue
+            except TimeoutError:
+                await self._text_unknown(text, f"{choice.provider.name} did not answer in time")
+                return
+            await self._write(
+                texts.mark_sent,
+                attempt_id=text.attempt_id,
+                message_id=message_id,
+                provider=choice.provider.name,
+                provider_account_id=choice.account_id,
+                platform_provider=choice.platform_name,
+                sender=choice.caller_id,
+                simulated=choice.simulated,
+                worker_id=self.worker_id,
+                now=self.clock.now(),
+            )
+            return
+        await self._write(
+            texts.mark_failed,
+            attempt_id=text.attempt_id,
+            code=code,
+            reason="; ".join(refusals) or "the sending deadline passed before any provider",
+            worker_id=self.worker_id,
+            now=self.clock.now(),
+        )
+
+    async def _text_unknown(self, text: texting.TextToSend, reason: str) -> None:
+        await self._write(
+            texts.mark_unknown,
+            attempt_id=text.attempt_id,
+            reason=reason,
+            worker_id=self.worker_id,
+            now=self.clock.now(),
+        )
 
     async def _providers_named(self, attempt: AttemptSnapshot, chain: ProviderChain) -> bool:
         """Record what the chain says before dialling: accounts passed over for want of a

@@ -30,6 +30,8 @@ class MailKind(StrEnum):
     PASSWORD_CHANGED = "password_changed"  # noqa: S105 (a name, not a secret)
     # To the owner of an address someone tried to sign up with: a reset link, not an error.
     SIGN_UP_REPEATED = "sign_up_repeated"
+    # To a member whose notification rules page them by e-mail (engine/texting.py).
+    ALERT = "alert"
 
 
 class OutboundEmail(Base):

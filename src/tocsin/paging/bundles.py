@@ -60,6 +60,8 @@ def riders_for(
         .where(
             CallJob.org_id == job.org_id,
             CallJob.to_number == job.to_number,
+            # A call carries other calls only: a text to the number goes on its own.
+            CallJob.channel == "voice",
             waiting,
             CallJob.id != job.id,
             CallJob.alert_id != job.alert_id,

@@ -45,6 +45,8 @@ def recent_calls(
             select(CallAttempt.created_at)
             .where(
                 CallAttempt.to_number == number,
+                # A text to the number rings no phone: throttles are for calls.
+                CallAttempt.channel == "voice",
                 CallAttempt.created_at > now - longest_window(buckets),
                 CallAttempt.status.in_(PLACED_ATTEMPT_STATUSES),
             )
@@ -61,7 +63,12 @@ def is_news(session: Session, job: CallJob, alert: Alert) -> bool:
         return False
     called = session.scalar(
         select(CallAttempt.id)
-        .where(CallAttempt.alert_id == alert.id, CallAttempt.to_number == job.to_number)
+        .where(
+            CallAttempt.alert_id == alert.id,
+            CallAttempt.to_number == job.to_number,
+            # A text about it does not make a call about it old news.
+            CallAttempt.channel == "voice",
+        )
         .limit(1)
     )
     return called is None

@@ -88,6 +88,8 @@ def request_hangups(
     (`closed_while_running`)."""
     conditions = [
         CallAttempt.alert_id == alert_id,
+        # Only calls can be hung up; a text still `sending` is settled by its own worker.
+        CallAttempt.channel == "voice",
         CallAttempt.status.in_(_IN_PROGRESS),
         CallAttempt.hangup_requested_at.is_(None),
         ~_carries_open_alerts(besides=alert_id),
@@ -120,6 +122,7 @@ def pending_hangups(session: Session, *, worker_id: str, limit: int = 100) -> li
         select(*_COLUMNS)
         .where(
             CallAttempt.hangup_requested_at.is_not(None),
+            CallAttempt.channel == "voice",
             CallAttempt.status.in_(_IN_PROGRESS),
             or_(
                 CallAttempt.worker_id == worker_id,

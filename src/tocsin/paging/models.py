@@ -41,6 +41,12 @@ class AttemptStatus(StrEnum):
     # The safety screen refused the number at dial time; the provider was never asked.
     BLOCKED = "blocked"
     CANCELLED = "cancelled"
+    # A text the provider accepted, or a mail written to the outbox: told, never answered.
+    SENT = "sent"
+    # A text whose sending nobody can confirm (the provider did not answer, or its worker
+    # stopped between writing the attempt and hearing back): it may have gone, so it is
+    # never sent again.
+    UNKNOWN = "unknown"
 
     @property
     def is_final(self) -> bool:
@@ -75,6 +81,13 @@ class JobOutcome(StrEnum):
     # The organization's daily cap, monthly quota or spend limit was used up: no call placed.
     OVER_QUOTA = "over_quota"
     CANCELLED = "cancelled"
+    # A text or mail went out. Telling is not an answer: the step goes on as for an
+    # unanswered call.
+    SENT = "sent"
+    # A text or mail that could not go: refused, no provider that texts, no verified address.
+    NOT_SENT = "not_sent"
+    # A text that may or may not have gone, and is never sent again.
+    UNKNOWN = "unknown"
 
 
 class EscalationStatus(StrEnum):
@@ -195,7 +208,11 @@ class CallAttempt(Base):
     alert_id: Mapped[str] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"))
     attempt_no: Mapped[int] = mapped_column(Integer)
     idempotency_key: Mapped[str] = mapped_column(String(100), unique=True)
-    to_number: Mapped[str] = mapped_column(String(20))
+    # The number called or texted; for an e-mail, the member's id, as on the job.
+    to_number: Mapped[str] = mapped_column(String(40))
+    # voice: a call; sms: a text; email: a mail to the member, through the outbox. Only calls
+    # count against throttles, caps and retries (paging/texts.py).
+    channel: Mapped[str] = mapped_column(String(10), server_default="voice", default="voice")
     caller_id: Mapped[str] = mapped_column(String(20))
     provider: Mapped[str] = mapped_column(String(40))
     # The organization's provider account that took the call; NULL for one of the platform's.

@@ -153,7 +153,8 @@ def alert_rows(session: Session, page: Page[Alert]) -> list[AlertRow]:
         alert_id: count
         for alert_id, count in session.execute(
             select(CallAttempt.alert_id, func.count(CallAttempt.id))
-            .where(CallAttempt.alert_id.in_(ids))
+            # The list's "calls" column counts calls; texts and e-mails are on the alert's page.
+            .where(CallAttempt.alert_id.in_(ids), CallAttempt.channel == "voice")
             .group_by(CallAttempt.alert_id)
         )
     }

@@ -114,6 +114,12 @@ class FakeProvider:
         # E.164 numbers the account owns, and (Twilio) its verified caller IDs.
         self.owned: set[str] = set()
         self.verified_caller_ids: set[str] = set()
+        # Numbers whose texts the provider refuses: the HTTP status, its error code and message
+        # (Twilio's 400 with 21610, say: the number replied STOP to the sending number; a 500
+        # leaves the sender unable to tell whether the text went).
+        self.refused_texts: dict[str, tuple[int, int, str]] = {}
+        # Every send-message request received, refused or not.
+        self.text_requests = 0
 
     def app(self) -> Starlette:
         raise NotImplementedError
@@ -173,10 +179,22 @@ class FakeTwilio(FakeProvider):
             return JSONResponse({"sid": request.path_params["sid"], "status": "completed"})
 
         async def send_message(request: Request) -> Response:
+            # Create a Message resource: POST /2010-04-01/Accounts/{AccountSid}/Messages.json,
+            # HTTP Basic auth with the account SID and auth token, a form with To, From and
+            # Body; 201 with the resource, whose `sid` starts with SM
+            # (https://www.twilio.com/docs/messaging/api/message-resource#create-a-message-resource).
             if _basic_auth(request) != (self.account_sid, self.auth_token):
                 return JSONResponse({"code": 20003, "message": "Authenticate", "status": 401}, 401)
+            if request.path_params["account"] != self.account_sid:
+                body = {"code": 20404, "message": "not found", "status": 404}
+                return JSONResponse(body, 404)
+            self.text_requests += 1
             form = await request.form()
             fields = {name: str(form[name]) for name in form}
+            refused = self.refused_texts.get(fields.get("To", ""))
+            if refused is not None:
+                status, code, message = refused
+                return JSONResponse({"code": code, "message": message, "status": status}, status)
             missing = {
                 "To": (21604, "A 'To' phone number is required."),
                 "From": (21603, "A 'From' phone number is required."),
@@ -385,8 +403,14 @@ class FakePlivo(FakeProvider):
             return Response(status_code=204)
 
         async def send_message(request: Request) -> Response:
+            # Send a message: POST /v1/Account/{auth_id}/Message/, HTTP Basic auth with the
+            # auth ID and token, a JSON body with `src`, `dst` (E.164 digits without the plus)
+            # and `text`; 202 with `message_uuid` as a list
+            # (https://www.plivo.com/docs/sms/api/message#send-a-message).
             if _basic_auth(request) != (self.auth_id, self.auth_token):
                 return JSONResponse({"api_id": str(uuid.uuid4()), "error": "not authorized"}, 401)
+            if request.path_params["auth_id"] != self.auth_id:
+                return JSONResponse({"api_id": str(uuid.uuid4()), "error": "not found"}, 404)
             body = await request.json()
             for required in ("src", "dst", "text"):
                 if not body.get(required):

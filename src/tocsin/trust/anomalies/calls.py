@@ -17,8 +17,13 @@ from tocsin.paging.models import CallAttempt
 
 
 def within(start: datetime, end: datetime) -> list[ColumnElement[bool]]:
-    """Attempts made after `start`, up to and including `end`."""
-    return [CallAttempt.created_at > start, CallAttempt.created_at <= end]
+    """Attempts made after `start`, up to and including `end`, to phone numbers: calls and
+    texts, not a member's e-mails (whose attempts name the member, not a number)."""
+    return [
+        CallAttempt.created_at > start,
+        CallAttempt.created_at <= end,
+        CallAttempt.channel != "email",
+    ]
 
 
 def _reached(start: datetime, end: datetime) -> Subquery:

@@ -94,7 +94,11 @@ class CallAttemptOut(BaseModel):
 
     id: str
     attempt_no: int
+    # The number called or texted; for an e-mail, the member's id.
     to_number: str
+    # voice (a call), sms (a text) or email (a mail to the member). A text or mail is never
+    # an answer: its status is `sent`, `failed` or `unknown`, and it has no keys.
+    channel: str = "voice"
     caller_id: str
     provider: str
     # The platform provider that placed it, when no account of the organization did.
