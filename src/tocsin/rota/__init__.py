@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from tocsin.rota.evaluate import gaps, on_call_at, shifts, timeline
 from tocsin.rota.model import (
     CalendarEvents,
     Event,
@@ -26,6 +27,7 @@ from tocsin.rota.model import (
     Temporary,
     Unit,
 )
+from tocsin.rota.rotation import change_participants, rotation_shifts
 
 __all__ = [
     "CalendarEvents",
@@ -56,49 +58,8 @@ __all__ = [
 ]
 
 
-# INTERFACE: the rota helper replaces these stubs with the real implementations (in modules of
-# their own, re-exported here). Signatures are fixed: tocsin.oncall codes against them.
-
-
 class FeedError(ValueError):
     """An iCal feed that cannot be read (not iCal, too large, no events in the window)."""
-
-
-def on_call_at(schedule: Schedule, at: datetime) -> OnCall:
-    """Who the schedule has on call at `at`."""
-    raise NotImplementedError
-
-
-def timeline(schedule: Schedule, starts_at: datetime, ends_at: datetime) -> list[Segment]:
-    """Segments tiling [starts_at, ends_at) exactly; adjacent segments differ in who is on call
-    or why."""
-    raise NotImplementedError
-
-
-def shifts(schedule: Schedule, starts_at: datetime, ends_at: datetime) -> list[Shift]:
-    """Each person's unbroken stretches on call within [starts_at, ends_at) (clipped to it),
-    ordered by start then user id: what a person's calendar shows."""
-    raise NotImplementedError
-
-
-def gaps(
-    schedule: Schedule, starts_at: datetime, ends_at: datetime
-) -> list[tuple[datetime, datetime]]:
-    """The stretches within [starts_at, ends_at) with nobody on call."""
-    raise NotImplementedError
-
-
-def rotation_shifts(rotation: Rotation, starts_at: datetime, ends_at: datetime) -> list[Shift]:
-    """The rotation's own shifts overlapping [starts_at, ends_at), unclipped."""
-    raise NotImplementedError
-
-
-def change_participants(
-    rotation: Rotation, participants: tuple[str, ...], at: datetime
-) -> Rotation:
-    """The rotation with new participants from `at` on, keeping the shift in progress where users
-    expect it (the rule is in docs/on-call.md)."""
-    raise NotImplementedError
 
 
 def render_feed(
