@@ -5,7 +5,7 @@ periods that make sense."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -92,10 +92,24 @@ def _check_sources(session: Session, *, org_id: str, layers: Sequence[LayerDoc])
             raise NotFound(f"{what} not found: {missing[0]}", code=f"{what}_not_found")
 
 
+# Instants Tocsin computes shifts around: far enough either way for any real schedule, near
+# enough that a week's arithmetic never leaves the calendar.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+
+
+def in_range(value: datetime) -> bool:
+    return value.tzinfo is not None and EARLIEST <= value <= LATEST
+
+
 def check_period(
     starts_at: datetime, ends_at: datetime, *, longest: timedelta, now: datetime, what: str
 ) -> None:
     """A period that ends after it starts, lasts at most `longest` and is not over already."""
+    if not (in_range(starts_at) and in_range(ends_at)):
+        raise InvalidInput(
+            f"{what} needs times with an offset between 1970 and 2200", code="invalid_period"
+        )
     if ends_at <= starts_at:
         raise InvalidInput(f"{what} must end after it starts", code="invalid_period")
     if ends_at - starts_at > longest:

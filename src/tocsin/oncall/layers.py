@@ -10,9 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import time
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from tocsin import rota
 from tocsin.core.errors import InvalidInput
@@ -25,21 +33,29 @@ MAX_LAYER_USERS = 20
 CLOCK = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
 
 
+def _not_text(value: object) -> object:
+    # JSON's 3 or 3.0, never "3" or true: what the API's description calls an integer.
+    if isinstance(value, str | bool):
+        raise ValueError("must be a whole number, not text or true/false")
+    return value
+
+
+Weekday = Annotated[int, BeforeValidator(_not_text), Field(ge=0, le=6)]
+
+
 class RestrictionDoc(BaseModel):
     """On each of `days` (0 Monday .. 6 Sunday), from `start` to `end` local time; an `end` at or
     before `start` runs past midnight into the next day."""
 
     model_config = ConfigDict(extra="forbid")
 
-    days: list[int] = Field(min_length=1, max_length=7)
+    days: list[Weekday] = Field(min_length=1, max_length=7)
     start: str = Field(pattern=CLOCK)
     end: str = Field(pattern=CLOCK)
 
     @field_validator("days")
     @classmethod
     def _weekdays(cls, days: list[int]) -> list[int]:
-        if any(not 0 <= day <= 6 for day in days):
-            raise ValueError("days are 0 (Monday) to 6 (Sunday)")
         return sorted(set(days))
 
 
@@ -48,7 +64,9 @@ class LayerDoc(BaseModel):
 
     name: str = Field(min_length=1, max_length=MAX_NAME)
     rotation_id: str | None = Field(default=None, max_length=40)
-    user_ids: list[str] | None = Field(default=None, min_length=1, max_length=MAX_LAYER_USERS)
+    user_ids: list[Annotated[str, Field(max_length=40)]] | None = Field(
+        default=None, min_length=1, max_length=MAX_LAYER_USERS
+    )
     calendar_id: str | None = Field(default=None, max_length=40)
     restrictions: list[RestrictionDoc] = Field(default_factory=list, max_length=MAX_RESTRICTIONS)
 

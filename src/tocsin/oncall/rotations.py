@@ -25,7 +25,7 @@ from tocsin.core.ids import new_id
 from tocsin.core.names import clean_name
 from tocsin.core.pagination import Page, paginate
 from tocsin.oncall.as_rota import rotation_value
-from tocsin.oncall.checks import check_project, checked_participants, checked_timezone
+from tocsin.oncall.checks import check_project, checked_participants, checked_timezone, in_range
 from tocsin.oncall.layers import CLOCK
 from tocsin.oncall.models import Rotation
 from tocsin.oncall.references import rotation_users
@@ -77,8 +77,10 @@ def _checked_shape(shape: Shape) -> Shape:
         raise InvalidInput(f"a shift is 1 to {MAX_COUNT[unit]} {unit.value}", code="invalid_count")
     if not _CLOCK.match(shape.handoff_time):
         raise InvalidInput("handoff_time is HH:MM, 00:00 to 23:59", code="invalid_handoff")
-    if shape.start_at.tzinfo is None:
-        raise InvalidInput("start_at needs a time zone offset", code="invalid_start")
+    if not in_range(shape.start_at):
+        raise InvalidInput(
+            "start_at needs a time zone offset, between 1970 and 2200", code="invalid_start"
+        )
     return Shape(
         unit=unit.value,
         count=shape.count,
@@ -133,7 +135,11 @@ def update_rotation(
     actor: Actor,
     now: datetime,
     name: str | None = None,
-    shape: Shape | None = None,
+    unit: str | None = None,
+    count: int | None = None,
+    handoff_time: str | None = None,
+    timezone: str | None = None,
+    start_at: datetime | None = None,
     participants: Sequence[str] | None = None,
     project_id: str | None = None,
     clear_project: bool = False,
@@ -144,8 +150,16 @@ def update_rotation(
     changed: dict[str, object] = {}
     if name is not None:
         row.name = clean_name(name)
-    if shape is not None:
-        checked = _checked_shape(shape)
+    if any(value is not None for value in (unit, count, handoff_time, timezone, start_at)):
+        checked = _checked_shape(
+            Shape(
+                unit=unit or row.unit,
+                count=count if count is not None else row.count,
+                handoff_time=handoff_time or row.handoff_time,
+                timezone=timezone or row.timezone,
+                start_at=start_at or row.start_at,
+            )
+        )
         before = (row.unit, row.count, row.handoff_time, row.timezone, row.start_at)
         after = (checked.unit, checked.count, checked.handoff_time, checked.timezone)
         if before != (*after, checked.start_at):

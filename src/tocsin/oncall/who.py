@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from tocsin import rota
 from tocsin.core.errors import InvalidInput
 from tocsin.oncall import evaluation
-from tocsin.oncall.checks import check_members, check_project
+from tocsin.oncall.checks import check_members, check_project, in_range
 from tocsin.oncall.evaluation import OnCallNow
 from tocsin.oncall.models import Schedule
 from tocsin.oncall.schedules import schedule_not_found
@@ -22,6 +22,8 @@ MAX_WINDOW = timedelta(days=62)
 MAX_NEXT = 100
 # How far ahead the next shifts are looked for.
 LOOKAHEAD = MAX_WINDOW
+# What a schedule's timeline shows when no window is asked for.
+TWO_WEEKS = timedelta(days=14)
 
 
 @dataclass(frozen=True)
@@ -31,8 +33,10 @@ class Window:
 
 
 def checked_window(starts_at: datetime, ends_at: datetime) -> Window:
-    if starts_at.tzinfo is None or ends_at.tzinfo is None:
-        raise InvalidInput("times need a time zone offset", code="invalid_window")
+    if not (in_range(starts_at) and in_range(ends_at)):
+        raise InvalidInput(
+            "from and until need an offset, between 1970 and 2200", code="invalid_window"
+        )
     if ends_at <= starts_at:
         raise InvalidInput("until must be after from", code="invalid_window")
     if ends_at - starts_at > MAX_WINDOW:
@@ -44,6 +48,12 @@ def checked_window(starts_at: datetime, ends_at: datetime) -> Window:
     return Window(starts_at, ends_at)
 
 
+def checked_at(at: datetime) -> datetime:
+    if not in_range(at):
+        raise InvalidInput("at needs an offset, between 1970 and 2200", code="invalid_at")
+    return at
+
+
 def checked_count(count: int) -> int:
     if not 1 <= count <= MAX_NEXT:
         raise InvalidInput(
@@ -52,8 +62,22 @@ def checked_count(count: int) -> int:
     return count
 
 
+@dataclass(frozen=True)
+class Shifts:
+    """Shifts with the schedule each belongs to, and the names of the people in them."""
+
+    items: list[tuple[str, rota.Shift]]
+    names: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Timeline:
+    segments: list[rota.Segment]
+    names: dict[str, str]
+
+
 def on_call_now(session: Session, *, org_id: str, schedule_id: str, at: datetime) -> OnCallNow:
-    found = evaluation.on_call(session, org_id=org_id, schedule_id=schedule_id, at=at)
+    found = evaluation.on_call(session, org_id=org_id, schedule_id=schedule_id, at=checked_at(at))
     if found is None:
         raise schedule_not_found()
     return found
@@ -64,17 +88,17 @@ def project_on_call(
 ) -> list[OnCallNow]:
     """Who each schedule of the project has on call, by schedule name."""
     check_project(session, org_id=org_id, project_id=project_id)
-    ids = session.scalars(
-        select(Schedule.id)
-        .where(Schedule.org_id == org_id, Schedule.project_id == project_id)
-        .order_by(Schedule.name, Schedule.id)
+    ids = list(
+        session.scalars(
+            select(Schedule.id)
+            .where(Schedule.org_id == org_id, Schedule.project_id == project_id)
+            .order_by(Schedule.name, Schedule.id)
+        )
     )
-    return [on_call_now(session, org_id=org_id, schedule_id=sid, at=at) for sid in list(ids)]
+    return [on_call_now(session, org_id=org_id, schedule_id=sid, at=at) for sid in ids]
 
 
-def timeline(
-    session: Session, *, org_id: str, schedule_id: str, window: Window
-) -> list[rota.Segment]:
+def timeline(session: Session, *, org_id: str, schedule_id: str, window: Window) -> Timeline:
     found = evaluation.schedule_timeline(
         session,
         org_id=org_id,
@@ -84,12 +108,23 @@ def timeline(
     )
     if found is None:
         raise schedule_not_found()
-    return found
+    holders = [holder for segment in found for holder in segment.on_call.holders]
+    return Timeline(found, evaluation.holders_names(session, holders))
 
 
-def shifts(
-    session: Session, *, org_id: str, schedule_id: str, window: Window
-) -> list[rota.Shift]:
+def schedule_shifts(
+    session: Session,
+    *,
+    org_id: str,
+    schedule_id: str,
+    window: Window | None,
+    now: datetime,
+    count: int | None = None,
+) -> Shifts:
+    """The shifts of the window; without one, the shift in progress and those after it within
+    the lookahead, `count` at most."""
+    if window is None:
+        window = Window(checked_at(now), now + LOOKAHEAD)
     found = evaluation.schedule_shifts(
         session,
         org_id=org_id,
@@ -99,24 +134,25 @@ def shifts(
     )
     if found is None:
         raise schedule_not_found()
-    return found
-
-
-def next_shifts(
-    session: Session, *, org_id: str, schedule_id: str, now: datetime, count: int
-) -> list[rota.Shift]:
-    """The shift in progress and those after it, `count` at most, within the lookahead."""
-    window = Window(now, now + LOOKAHEAD)
-    return shifts(session, org_id=org_id, schedule_id=schedule_id, window=window)[
-        : checked_count(count)
-    ]
+    if count is not None:
+        found = found[: checked_count(count)]
+    names = evaluation.names_of(session, {shift.user_id for shift in found})
+    return Shifts([(schedule_id, shift) for shift in found], names)
 
 
 def member_shifts(
-    session: Session, *, org_id: str, user_id: str, window: Window, count: int | None = None
-) -> list[tuple[str, rota.Shift]]:
-    """(schedule id, shift) of the member's shifts in the window, the first `count` of them."""
+    session: Session,
+    *,
+    org_id: str,
+    user_id: str,
+    window: Window | None,
+    now: datetime,
+    count: int | None = None,
+) -> Shifts:
+    """The member's shifts in every schedule, in the window (or ahead, `count` at most)."""
     check_members(session, org_id=org_id, user_ids=[user_id])
+    if window is None:
+        window = Window(checked_at(now), now + LOOKAHEAD)
     found = evaluation.member_shifts(
         session,
         org_id=org_id,
@@ -124,17 +160,6 @@ def member_shifts(
         starts_at=window.starts_at,
         ends_at=window.ends_at,
     )
-    return found if count is None else found[: checked_count(count)]
-
-
-def next_window(now: datetime) -> Window:
-    return Window(now, now + LOOKAHEAD)
-
-
-def schedule_names(session: Session, *, org_id: str) -> dict[str, str]:
-    return dict(
-        session.execute(select(Schedule.id, Schedule.name).where(Schedule.org_id == org_id))
-        .tuples()
-        .all()
-    )
-
+    if count is not None:
+        found = found[: checked_count(count)]
+    return Shifts(found, evaluation.names_of(session, [user_id]))
