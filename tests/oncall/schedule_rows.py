@@ -11,7 +11,9 @@ from sqlalchemy import update
 from tests import seeded
 from tocsin.accounts.models import User
 from tocsin.core.actors import Actor
-from tocsin.oncall import overrides, rotations, schedules
+from tocsin.core.ids import new_id
+from tocsin.oncall import overrides, rotations, schedules, temporaries
+from tocsin.oncall.models import Project
 from tocsin.oncall.rotations import Shape
 from tocsin.runtime import Runtime
 
@@ -102,3 +104,30 @@ def override(
             now=runtime.clock.now(),
         )
         return row.id
+
+
+def temporary(runtime: Runtime, org_id: str, schedule_id: str, *, days: float = 1) -> str:
+    """A temporary schedule from now on, with nobody's shifts in it."""
+    begins = runtime.clock.now()
+    with runtime.database.write() as session:
+        row = temporaries.add_temporary(
+            session,
+            org_id=org_id,
+            schedule_id=schedule_id,
+            starts_at=begins,
+            ends_at=begins + timedelta(days=days),
+            shifts=[],
+            actor=Actor("user", "usr_owner"),
+            now=runtime.clock.now(),
+        )
+        return row.id
+
+
+def project(runtime: Runtime, org_id: str, name: str = "Platform") -> str:
+    now = runtime.clock.now()
+    project_id = new_id("prj")
+    with runtime.database.write() as session:
+        session.add(
+            Project(id=project_id, org_id=org_id, name=name, created_at=now, updated_at=now)
+        )
+    return project_id

@@ -14,6 +14,7 @@ from tocsin.http.api.deps import Caller, get_caller
 from tocsin.http.api.route import ApiRoute
 from tocsin.http.api.schemas.common import ERROR_RESPONSES
 from tocsin.http.api.schemas.oncall import (
+    Instant,
     OnCallOut,
     ProjectOnCallOut,
     SegmentOut,
@@ -31,11 +32,11 @@ router = APIRouter(
 )
 
 At = Annotated[
-    datetime | None, Query(description="The instant asked about (RFC 3339); now when left out")
+    Instant | None, Query(description="The instant asked about (RFC 3339); now when left out")
 ]
-From = Annotated[datetime | None, Query(alias="from", description="Window start (RFC 3339)")]
+From = Annotated[Instant | None, Query(alias="from", description="Window start (RFC 3339)")]
 Until = Annotated[
-    datetime | None,
+    Instant | None,
     Query(description=f"Window end (RFC 3339), at most {who.MAX_WINDOW.days} days after from"),
 ]
 Next = Annotated[

@@ -3,10 +3,11 @@ is on call."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter
 
 from tocsin import rota
 from tocsin.http.api.schemas.fields import Count, Id, Name, TimeZone, described_by
@@ -29,6 +30,20 @@ LAYERS_DESCRIPTION = (
 )
 Participants = list[Id]
 Note = str
+# RFC 3339, as the description's date-time says: never a number of seconds, never without an
+# offset (which pydantic's datetime would otherwise take).
+_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
+
+
+def _rfc3339(value: object) -> object:
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not _RFC3339.match(value):
+        raise ValueError("must be an RFC 3339 date-time with an offset")
+    return value
+
+
+Instant = Annotated[AwareDatetime, BeforeValidator(_rfc3339)]
 
 
 class RotationIn(BaseModel):
@@ -42,7 +57,7 @@ class RotationIn(BaseModel):
     )
     handoff_time: str = Field(default="09:00", pattern=CLOCK, description="HH:MM, local")
     timezone: TimeZone
-    start_at: AwareDatetime = Field(description="When the first participant's shift starts")
+    start_at: Instant = Field(description="When the first participant's shift starts")
     participants: Participants = Field(min_length=1, max_length=MAX_PARTICIPANTS)
     project_id: Id | None = None
 
@@ -56,7 +71,7 @@ class RotationPatch(BaseModel):
     count: Count | None = Field(default=None, json_schema_extra={"minimum": 1})
     handoff_time: str | None = Field(default=None, pattern=CLOCK)
     timezone: TimeZone | None = None
-    start_at: AwareDatetime | None = None
+    start_at: Instant | None = None
     participants: Participants | None = Field(
         default=None, min_length=1, max_length=MAX_PARTICIPANTS
     )
@@ -122,8 +137,8 @@ class OverrideIn(BaseModel):
     )
     user_id: Id
     replaces_user_id: Id | None = Field(default=None, description="replace only")
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime = Field(description="After starts_at, at most 90 days later, ahead")
+    starts_at: Instant
+    ends_at: Instant = Field(description="After starts_at, at most 90 days later, ahead")
     note: Note = Field(default="", max_length=MAX_NOTE)
 
 
@@ -144,13 +159,13 @@ class OverrideOut(BaseModel):
 
 class TemporaryShiftIn(BaseModel):
     user_id: Id
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
+    starts_at: Instant
+    ends_at: Instant
 
 
 class TemporaryIn(BaseModel):
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime = Field(description="After starts_at, at most 90 days later, ahead")
+    starts_at: Instant
+    ends_at: Instant = Field(description="After starts_at, at most 90 days later, ahead")
     shifts: list[TemporaryShiftIn] = Field(
         max_length=MAX_TEMPORARY_SHIFTS, description="Within the period; outside them, nobody"
     )
