@@ -11,6 +11,7 @@ from tocsin.cli import (
     paging,
     passwords,
     policy,
+    schedules,
     trust,
 )
 from tocsin.cli.root import app
@@ -28,6 +29,7 @@ __all__ = [
     "paging",
     "passwords",
     "policy",
+    "schedules",
     "trust",
 ]
 
