@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -223,3 +223,13 @@ def _record(
         target_id=row.id,
         details=details or None,
     )
+
+
+def upcoming_shifts(
+    session: Session, *, org_id: str, rotation_id: str, now: datetime, days: int = 14
+) -> list[rota.Shift]:
+    """The rotation's own shifts from the one in progress, over the next `days`."""
+    row = get_rotation(session, org_id=org_id, rotation_id=rotation_id)
+    if not row.participants:
+        return []
+    return rota.rotation_shifts(rotation_value(row), now, now + timedelta(days=days))

@@ -22,6 +22,7 @@ from tocsin.http.web.notice_pages import router as notice_router
 from tocsin.http.web.org_pages import router as org_router
 from tocsin.http.web.password_pages import router as password_router
 from tocsin.http.web.public_pages import router as public_router
+from tocsin.http.web.schedule_pages import router as schedule_router
 from tocsin.http.web.usage_pages import router as usage_router
 
 STATIC = Path(__file__).with_name("static")
@@ -40,6 +41,7 @@ ROUTERS = (
     notice_router,
     email_router,
     password_router,
+    schedule_router,
 )
 
 
