@@ -258,3 +258,34 @@ def test_a_member_who_leaves_is_taken_out_of_on_call(runtime: Runtime) -> None:
     assert after is not None
     assert after.user_ids == [owner.user_id]
     assert "oncall.member_left" in actions
+
+
+def test_changing_participants_keeps_the_shift_in_progress(runtime: Runtime) -> None:
+    owner = seeded.person(runtime)
+    ana = named_member(runtime, owner.org_id, "Ana")
+    ben = named_member(runtime, owner.org_id, "Ben")
+    cy = named_member(runtime, owner.org_id, "Cy")
+    daily = rotation(runtime, owner.org_id, ana, ben, unit="days")
+    platform = schedule(runtime, owner.org_id, {"name": "Primary", "rotation_id": daily})
+    now = runtime.clock.now()
+
+    def on_call(at: datetime) -> list[str]:
+        with runtime.database.read() as session:
+            found = evaluation.on_call(session, org_id=owner.org_id, schedule_id=platform, at=at)
+        assert found is not None
+        return found.user_ids
+
+    assert on_call(now) == [ana]
+    with runtime.database.write() as session:
+        rotations.update_rotation(
+            session,
+            org_id=owner.org_id,
+            rotation_id=daily,
+            participants=[cy, ana, ben],
+            actor=OWNER,
+            now=now,
+        )
+    # Ana keeps the shift she is in; turns go on after her in the new order.
+    assert on_call(now) == [ana]
+    assert on_call(now + timedelta(days=1)) == [ben]
+    assert on_call(now + timedelta(days=2)) == [cy]
