@@ -6,9 +6,8 @@ Pure: no database, no clock, no I/O. tocsin.oncall reads rows, builds a rota.Sch
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from tocsin.rota.evaluate import gaps, on_call_at, shifts, timeline
+from tocsin.rota.feeds import FeedError, parse_feed, render_feed
 from tocsin.rota.model import (
     CalendarEvents,
     Event,
@@ -56,23 +55,3 @@ __all__ = [
     "shifts",
     "timeline",
 ]
-
-
-class FeedError(ValueError):
-    """An iCal feed that cannot be read (not iCal, too large, no events in the window)."""
-
-
-def render_feed(
-    *, name: str, shifts: list[Shift], names: dict[str, str], calendar_id: str, now: datetime
-) -> bytes:
-    """An iCal (RFC 5545) calendar with one VEVENT per shift."""
-    raise NotImplementedError
-
-
-def parse_feed(
-    data: bytes, *, user_for: dict[str, str], starts_at: datetime, ends_at: datetime
-) -> list[Event]:
-    """The events of an iCal calendar within [starts_at, ends_at), recurrences expanded, that
-    name a member: `user_for` maps lower-cased e-mail addresses and display names to member
-    ids, matched against ATTENDEE, ORGANIZER and SUMMARY."""
-    raise NotImplementedError
