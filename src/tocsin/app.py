@@ -19,12 +19,15 @@ from tocsin.http.api.documents import router as policies_router
 from tocsin.http.api.endpoints import router as endpoints_router
 from tocsin.http.api.enforcement import router as enforcement_router
 from tocsin.http.api.hooks import router as ingest_router
+from tocsin.http.api.on_call import router as on_call_router
 from tocsin.http.api.passwords import router as passwords_router
 from tocsin.http.api.people import router as people_router
 from tocsin.http.api.policies import router as escalations_router
 from tocsin.http.api.projects import router as projects_router
 from tocsin.http.api.providers import router as providers_router
 from tocsin.http.api.public import router as public_router
+from tocsin.http.api.rotations import router as rotations_router
+from tocsin.http.api.schedules import router as schedules_router
 from tocsin.http.api.screening import router as screening_router
 from tocsin.http.api.trust import audit_router, security_router
 from tocsin.http.api.trust import router as do_not_call_router
@@ -103,6 +106,9 @@ def create_app(
         security_router,
         people_router,
         projects_router,
+        rotations_router,
+        schedules_router,
+        on_call_router,
     )
     for router in routers:
         app.include_router(router)

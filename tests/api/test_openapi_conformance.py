@@ -44,6 +44,7 @@ from starlette.datastructures import State
 
 from tests import rows, seeded
 from tests.conftest import settings_for
+from tests.oncall import schedule_rows
 from tocsin.accounts.models import Role
 from tocsin.app import create_app
 from tocsin.cli.common import CLI_ACTOR
@@ -71,6 +72,28 @@ UNKNOWN_COUNTRY = {"invalid_region": ""}
 NOT_CALLABLE = {"number_blocked": "", "invalid_number": ""}
 # An address is read once NFKC-normalised, which turns some characters into a space or an @.
 UNREADABLE_EMAIL = {"invalid_email": ""}
+# Times are read against the server's clock (an override not over already), a shift's length
+# against its unit, a layer's one source against the three it may name, a window's two ends
+# against each other.
+_PERIOD = {"period_in_past": "", "invalid_period": "", "period_too_long": ""}
+_WINDOW = {"invalid_window": "", "window_too_long": "", "invalid_at": ""}
+_ROTATION = {"invalid_timezone": "", "invalid_count": "", "invalid_start": ""}
+_LAYERS = {"invalid_timezone": "", "invalid_layers": ""}
+_SCHEDULE = "/v1/orgs/{org_id}/schedules/{schedule_id}"
+ON_CALL_REFUSALS: dict[str, dict[str, str]] = {
+    "POST /v1/orgs/{org_id}/rotations": _ROTATION,
+    "PATCH /v1/orgs/{org_id}/rotations/{rotation_id}": _ROTATION,
+    "POST /v1/orgs/{org_id}/schedules": _LAYERS,
+    f"PATCH {_SCHEDULE}": _LAYERS,
+    f"POST {_SCHEDULE}/overrides": {**_PERIOD, "invalid_override": ""},
+    f"POST {_SCHEDULE}/temporaries": {**_PERIOD, "invalid_shifts": ""},
+    f"GET {_SCHEDULE}/on-call": _WINDOW,
+    f"GET {_SCHEDULE}/shifts": _WINDOW,
+    f"GET {_SCHEDULE}/timeline": _WINDOW,
+    "GET /v1/orgs/{org_id}/projects/{project_id}/on-call": _WINDOW,
+    "GET /v1/orgs/{org_id}/people/{user_id}/shifts": _WINDOW,
+    "GET /v1/orgs/{org_id}/me/shifts": _WINDOW,
+}
 # Refusals of well-formed data for what only the server knows, by operation: error code, and a
 # part of the message when the code also covers what the description does say.
 SEMANTIC_REFUSALS: dict[str, dict[str, str]] = {
@@ -133,6 +156,7 @@ SEMANTIC_REFUSALS: dict[str, dict[str, str]] = {
     # what the member saved, and e-mail names no number.
     "POST /v1/orgs/{org_id}/people/{user_id}/methods": NOT_CALLABLE,
     "PUT /v1/orgs/{org_id}/people/{user_id}/rules": {"invalid_rule": "", "duplicate_rule": ""},
+    **ON_CALL_REFUSALS,
 }
 
 
@@ -221,6 +245,11 @@ class World:
             "key_id": lambda: self.key_id,
             "caller_id_id": lambda: self.caller_id_id,
             "account_id": lambda: self.account_id,
+            "rotation_id": lambda: self.rotation_id,
+            "schedule_id": lambda: self.schedule_id,
+            "override_id": lambda: self.override_id,
+            "temporary_id": lambda: self.temporary_id,
+            "project_id": lambda: self.project_id,
         }
 
     @cached_property
@@ -269,6 +298,29 @@ class World:
     @cached_property
     def account_id(self) -> str:
         return rows.provider_account(self.runtime, self.org_id, "simulator")
+
+    @cached_property
+    def rotation_id(self) -> str:
+        return schedule_rows.rotation(self.runtime, self.org_id, self.owner.user_id)
+
+    @cached_property
+    def schedule_id(self) -> str:
+        layer = {"name": "Primary", "rotation_id": self.rotation_id}
+        return schedule_rows.schedule(self.runtime, self.org_id, layer, project_id=self.project_id)
+
+    @cached_property
+    def override_id(self) -> str:
+        return schedule_rows.override(
+            self.runtime, self.org_id, self.schedule_id, "add", self.owner.user_id
+        )
+
+    @cached_property
+    def temporary_id(self) -> str:
+        return schedule_rows.temporary(self.runtime, self.org_id, self.schedule_id)
+
+    @cached_property
+    def project_id(self) -> str:
+        return schedule_rows.project(self.runtime, self.org_id)
 
 
 @pytest.fixture

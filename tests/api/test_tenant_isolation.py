@@ -20,6 +20,8 @@ from tests.accounts.helpers import api_key_header, create_key, error, invite, jo
 from tests.factories import Tenant, code_sent, make_tenant, ok
 from tocsin.audit.log import SYSTEM
 from tocsin.audit.notices import tell_owners
+from tocsin.core.ids import new_id
+from tocsin.oncall.models import Project
 from tocsin.restrictions.kinds import ActionKind, ActionScope
 from tocsin.runtime import Runtime
 from tocsin.trust.enforcement import take_action
@@ -34,6 +36,21 @@ ORG, PEOPLE, HOOK, ADMIN, PUBLIC = "org", "people", "hook", "admin", "public"
 
 HIJACK = "Hijacked by A"
 CONTACT = {"name": HIJACK, "phone": "+447400123499"}
+# Bodies that would succeed in B's organization with B's member (the isolation world's).
+ROTATION = {
+    "name": HIJACK,
+    "unit": "days",
+    "timezone": "UTC",
+    "start_at": "2026-01-01T00:00:00Z",
+    "participants": ["usr_01nowhere000000000000000000"],
+}
+OVERRIDE = {
+    "kind": "add",
+    "user_id": "usr_01nowhere000000000000000000",
+    "starts_at": "2026-01-01T00:00:00Z",
+    "ends_at": "2026-01-02T00:00:00Z",
+}
+TEMPORARY = {"starts_at": "2026-01-01T00:00:00Z", "ends_at": "2026-01-02T00:00:00Z", "shifts": []}
 
 
 @dataclass(frozen=True)
@@ -163,6 +180,28 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("PUT", "/v1/orgs/{org_id}/escalations/{escalation_id}/project"): Case(
         ORG, {"project_id": None}
     ),
+    ("GET", "/v1/orgs/{org_id}/rotations"): Case(ORG),
+    ("POST", "/v1/orgs/{org_id}/rotations"): Case(ORG, ROTATION),
+    ("GET", "/v1/orgs/{org_id}/rotations/{rotation_id}"): Case(ORG),
+    ("PATCH", "/v1/orgs/{org_id}/rotations/{rotation_id}"): Case(ORG, {"name": HIJACK}),
+    ("DELETE", "/v1/orgs/{org_id}/rotations/{rotation_id}"): Case(ORG),
+    ("GET", "/v1/orgs/{org_id}/schedules"): Case(ORG),
+    ("POST", "/v1/orgs/{org_id}/schedules"): Case(ORG, {"name": HIJACK, "timezone": "UTC"}),
+    ("GET", "/v1/orgs/{org_id}/schedules/{schedule_id}"): Case(ORG),
+    ("PATCH", "/v1/orgs/{org_id}/schedules/{schedule_id}"): Case(ORG, {"name": HIJACK}),
+    ("DELETE", "/v1/orgs/{org_id}/schedules/{schedule_id}"): Case(ORG),
+    ("GET", "/v1/orgs/{org_id}/schedules/{schedule_id}/overrides"): Case(ORG),
+    ("POST", "/v1/orgs/{org_id}/schedules/{schedule_id}/overrides"): Case(ORG, OVERRIDE),
+    ("DELETE", "/v1/orgs/{org_id}/schedules/{schedule_id}/overrides/{override_id}"): Case(ORG),
+    ("GET", "/v1/orgs/{org_id}/schedules/{schedule_id}/temporaries"): Case(ORG),
+    ("POST", "/v1/orgs/{org_id}/schedules/{schedule_id}/temporaries"): Case(ORG, TEMPORARY),
+    ("DELETE", "/v1/orgs/{org_id}/schedules/{schedule_id}/temporaries/{temporary_id}"): Case(ORG),
+    ("GET", "/v1/orgs/{org_id}/schedules/{schedule_id}/on-call"): Case(ORG),
+    ("GET", "/v1/orgs/{org_id}/schedules/{schedule_id}/shifts"): Case(ORG),
+    ("GET", "/v1/orgs/{org_id}/schedules/{schedule_id}/timeline"): Case(ORG),
+    ("GET", "/v1/orgs/{org_id}/projects/{project_id}/on-call"): Case(ORG),
+    ("GET", "/v1/orgs/{org_id}/people/{user_id}/shifts"): Case(ORG),
+    ("GET", "/v1/orgs/{org_id}/me/shifts"): Case(ORG),
 }
 
 # Ids that exist nowhere, for the "same answer as for a missing object" comparison.
@@ -182,6 +221,10 @@ NOWHERE = {
     "request_id": "rfr_01nowhere000000000000000000",
     "project_id": "prj_01nowhere000000000000000000",
     "method_id": "ct_01nowhere000000000000000001",
+    "rotation_id": "rot_01nowhere000000000000000000",
+    "schedule_id": "sch_01nowhere000000000000000000",
+    "override_id": "ovr_01nowhere000000000000000000",
+    "temporary_id": "tmp_01nowhere000000000000000000",
 }
 
 _PARAM = re.compile(r"{(\w+)}")
@@ -286,6 +329,7 @@ def world(client: TestClient) -> World:
         ),
         201,
     )
+    b_on_call = _on_call(client, b, b_member_id)
     b_appeal = ok(
         client.post(
             f"/v1/orgs/{b.org_id}/appeals",
@@ -315,9 +359,56 @@ def world(client: TestClient) -> World:
             "request_id": "rfr_01nobodys00000000000000000",
             "project_id": b_project["id"],
             "method_id": b_method["id"],
+            **b_on_call,
         },
         b_member_auth=b_member_auth,
     )
+
+
+def _on_call(client: TestClient, b: Tenant, member_id: str) -> dict[str, str]:
+    """B's rotation, schedule (in a project of B's), an override and a temporary schedule."""
+    org = f"/v1/orgs/{b.org_id}"
+    runtime: Runtime = client.app.state.runtime  # type: ignore[attr-defined]
+    project_id = _project(runtime, b.org_id)
+    rotation = ok(
+        client.post(
+            f"{org}/rotations", json={**ROTATION, "participants": [member_id]}, headers=b.auth
+        ),
+        201,
+    )
+    schedule = ok(
+        client.post(
+            f"{org}/schedules",
+            json={
+                "name": "B's primary",
+                "timezone": "UTC",
+                "project_id": project_id,
+                "layers": [{"name": "Primary", "rotation_id": rotation["id"]}],
+            },
+            headers=b.auth,
+        ),
+        201,
+    )
+    ids = {"rotation_id": rotation["id"], "schedule_id": schedule["id"], "project_id": project_id}
+    on_schedule = f"{org}/schedules/{schedule['id']}"
+    override = ok(
+        client.post(
+            f"{on_schedule}/overrides", json={**OVERRIDE, "user_id": member_id}, headers=b.auth
+        ),
+        201,
+    )
+    temporary = ok(client.post(f"{on_schedule}/temporaries", json=TEMPORARY, headers=b.auth), 201)
+    return {**ids, "override_id": override["id"], "temporary_id": temporary["id"]}
+
+
+def _project(runtime: Runtime, org_id: str) -> str:
+    now = runtime.clock.now()
+    project_id = new_id("prj")
+    with runtime.database.write() as session:
+        session.add(
+            Project(id=project_id, org_id=org_id, name="B's team", created_at=now, updated_at=now)
+        )
+    return project_id
 
 
 def _warn(client: TestClient, org_id: str) -> str:
@@ -481,6 +572,15 @@ def _assert_b_is_untouched(client: TestClient, world: World) -> None:
         202,
     )
     assert sent["calls_queued"] == 1
+    rotation = ok(client.get(f"{org}/rotations/{ids['rotation_id']}", headers=b.auth))
+    assert rotation["name"] == HIJACK  # B's own rotation was named so by B, and kept its people
+    assert rotation["participants"] == [ids["user_id"]]
+    on_schedule = f"{org}/schedules/{ids['schedule_id']}"
+    assert ok(client.get(on_schedule, headers=b.auth))["name"] == "B's primary"
+    overrides = ok(client.get(f"{on_schedule}/overrides", headers=b.auth))["items"]
+    assert [item["id"] for item in overrides] == [ids["override_id"]]
+    temporaries = ok(client.get(f"{on_schedule}/temporaries", headers=b.auth))["items"]
+    assert [item["id"] for item in temporaries] == [ids["temporary_id"]]
 
 
 def test_a_ingest_key_cannot_send_to_b_endpoint(client: TestClient, world: World) -> None:
@@ -614,6 +714,8 @@ def test_lists_never_include_the_other_tenant_items(client: TestClient, world: W
         ),
         201,
     )
+    # A's own schedule with A's owner on call, so A's on-call lists have something of A's.
+    _on_call(client, a, _user_id(client, a.auth))
     b_secrets = [*world.b_ids.values(), b.email, "b-member@example.com", "+447400222222"]
     lists = _list_routes(client)
     assert len(lists) >= 6, lists

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from tests.delivery.pager import MakePager
 from tests.factories import ok
+from tests.oncall import schedule_rows
 from tests.web.browser_forms import form_token, owner_home
 from tocsin.accounts.models import ApiKey
 from tocsin.contacts.models import Contact
@@ -59,7 +60,15 @@ def b_world(client: TestClient, runtime: Runtime, make_pager: MakePager) -> dict
     with runtime.database.read() as session:
         attempt = session.scalar(select(CallAttempt.id).where(CallAttempt.org_id == b.org_id))
     assert attempt is not None
+    b_rotation = schedule_rows.rotation(runtime, b.org_id, b.owner_id)
+    b_schedule = schedule_rows.schedule(
+        runtime, b.org_id, {"name": "Primary", "rotation_id": b_rotation}
+    )
+    b_override = schedule_rows.override(runtime, b.org_id, b_schedule, "add", b.owner_id)
     return {
+        "rotation_id": b_rotation,
+        "schedule_id": b_schedule,
+        "override_id": b_override,
         "org_id": b.org_id,
         "contact_id": contact,
         "endpoint_id": endpoint,

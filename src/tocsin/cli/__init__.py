@@ -12,6 +12,7 @@ from tocsin.cli import (
     passwords,
     people,
     policy,
+    schedules,
     trust,
 )
 from tocsin.cli.root import app
@@ -30,6 +31,7 @@ __all__ = [
     "passwords",
     "people",
     "policy",
+    "schedules",
     "trust",
 ]
 

@@ -23,6 +23,7 @@ from tocsin.http.web.org_pages import router as org_router
 from tocsin.http.web.password_pages import router as password_router
 from tocsin.http.web.people_pages import router as people_router
 from tocsin.http.web.public_pages import router as public_router
+from tocsin.http.web.schedule_pages import router as schedule_router
 from tocsin.http.web.usage_pages import router as usage_router
 
 STATIC = Path(__file__).with_name("static")
@@ -42,6 +43,7 @@ ROUTERS = (
     email_router,
     password_router,
     people_router,
+    schedule_router,
 )
 
 
