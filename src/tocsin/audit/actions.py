@@ -233,6 +233,15 @@ class AuditAction(StrEnum):
     NOTICE_MEMBER_KEYS_REVOKED = "notice.member_keys_revoked"
     # An endpoint's template failed (or was stopped) at dial time: calls used the default words.
     NOTICE_TEMPLATE_FAILED = "notice.template_failed"
+    # Calendars (oncall/calendar_*.py), handoffs and gaps.
+    CALENDAR_TOKEN_CREATED = "calendar_token.created"  # noqa: S105 (a name, not a secret)
+    CALENDAR_TOKEN_REVOKED = "calendar_token.revoked"  # noqa: S105 (a name, not a secret)
+    CALENDAR_FEED_ADDED = "calendar_feed.added"
+    CALENDAR_FEED_REMOVED = "calendar_feed.removed"
+    NOTICE_CALENDAR_FAILING = "notice.calendar_failing"
+    NOTICE_SCHEDULE_GAP = "notice.schedule_gap"
+    NOTICE_HANDOFF_ON = "notice.handoff_on"
+    NOTICE_HANDOFF_OFF = "notice.handoff_off"
 
     @property
     def is_evidence(self) -> bool:
