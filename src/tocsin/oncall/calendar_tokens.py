@@ -17,13 +17,15 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from tocsin.accounts.models import Membership, User
+from tocsin.accounts.service import person_of
 from tocsin.audit import log as audit
 from tocsin.audit.actions import AuditAction
 from tocsin.core.actors import Actor
 from tocsin.core.errors import InvalidInput, NotFound
 from tocsin.core.ids import new_id
 from tocsin.core.secrets import digest, random_token
-from tocsin.oncall.models import CalendarToken, CalendarTokenKind, Schedule
+from tocsin.oncall.lookups import check_targets
+from tocsin.oncall.models import CalendarToken, CalendarTokenKind
 
 TOKEN_PREFIX = "cal"  # noqa: S105 (a prefix, not a secret)
 _TOKEN = re.compile(rf"{TOKEN_PREFIX}[A-Za-z0-9]{{40}}")
@@ -52,13 +54,14 @@ def create_token(
     *,
     org_id: str,
     kind: CalendarTokenKind,
-    schedule_id: str | None,
+    subject_id: str | None,
     actor: Actor,
     key: bytes,
     now: datetime,
 ) -> NewToken:
-    """A feed of the asking member's own shifts (`person`) or of a schedule's."""
-    subject = _subject(session, org_id=org_id, kind=kind, schedule_id=schedule_id, actor=actor)
+    """A feed of a member's own shifts (`person`: `subject_id`, or the person asking when
+    None) or of a schedule's (`subject_id` the schedule)."""
+    subject = _subject(session, org_id=org_id, kind=kind, subject_id=subject_id, actor=actor)
     secret = TOKEN_PREFIX + random_token(40)
     row = CalendarToken(
         id=new_id("calt"),
@@ -66,7 +69,7 @@ def create_token(
         kind=kind.value,
         subject_id=subject,
         token_digest=digest(key, secret),
-        created_by=actor.id if actor.type == "user" else f"{actor.type}:{actor.id}",
+        created_by=f"{actor.type}:{actor.id}",
         created_at=now,
     )
     session.add(row)
@@ -89,44 +92,52 @@ def _subject(
     *,
     org_id: str,
     kind: CalendarTokenKind,
-    schedule_id: str | None,
+    subject_id: str | None,
     actor: Actor,
 ) -> str:
     if kind == CalendarTokenKind.PERSON:
-        if actor.type != "user" or actor.id is None:
-            raise InvalidInput("a feed of my shifts needs a signed-in member", code="user_required")
-        return actor.id
-    schedule = session.get(Schedule, schedule_id) if schedule_id else None
-    if schedule is None or schedule.org_id != org_id:
-        raise NotFound("no schedule with this id", code="schedule_not_found")
-    return schedule.id
+        member = subject_id or person_of(session, actor)
+        if member is None:
+            raise InvalidInput("a feed of a member's shifts needs a member", code="user_required")
+        check_targets(session, org_id=org_id, user_ids=[member])
+        return member
+    if subject_id is None:
+        raise InvalidInput("a schedule's feed needs the schedule's id", code="schedule_required")
+    check_targets(session, org_id=org_id, schedule_ids=[subject_id])
+    return subject_id
 
 
-def visible_tokens(session: Session, *, org_id: str, actor: Actor) -> list[CalendarToken]:
-    """The organization's schedule feeds, and the asking member's own feeds; revoked ones
-    too (newest first), so a list says what was turned off."""
-    mine = (
-        CalendarToken.subject_id == actor.id if actor.type == "user" else CalendarToken.id.is_(None)
-    )
-    return list(
-        session.scalars(
-            select(CalendarToken)
-            .where(
-                CalendarToken.org_id == org_id,
-                or_(CalendarToken.kind == CalendarTokenKind.SCHEDULE.value, mine),
-            )
-            .order_by(CalendarToken.created_at.desc(), CalendarToken.id)
+def visible_tokens(
+    session: Session, *, org_id: str, actor: Actor, everyone: bool = False
+) -> list[CalendarToken]:
+    """The organization's schedule feeds and the asking person's own feeds (with `everyone`,
+    for the shell: every member's), revoked ones too, newest first, so a list says what was
+    turned off."""
+    person = person_of(session, actor)
+    mine = CalendarToken.subject_id == person if person else CalendarToken.id.is_(None)
+    statement = select(CalendarToken).where(CalendarToken.org_id == org_id)
+    if not everyone:
+        statement = statement.where(
+            or_(CalendarToken.kind == CalendarTokenKind.SCHEDULE.value, mine)
         )
+    return list(
+        session.scalars(statement.order_by(CalendarToken.created_at.desc(), CalendarToken.id))
     )
 
 
 def revoke_token(
-    session: Session, *, org_id: str, token_id: str, actor: Actor, now: datetime
+    session: Session,
+    *,
+    org_id: str,
+    token_id: str,
+    actor: Actor,
+    now: datetime,
+    everyone: bool = False,
 ) -> CalendarToken:
-    """The feed's address answers 404 from now on. A member's feed is theirs to revoke."""
-    row = next(
-        (t for t in visible_tokens(session, org_id=org_id, actor=actor) if t.id == token_id), None
-    )
+    """The feed's address answers 404 from now on. A member's feed is theirs to revoke (and
+    the shell's, with `everyone`)."""
+    visible = visible_tokens(session, org_id=org_id, actor=actor, everyone=everyone)
+    row = next((token for token in visible if token.id == token_id), None)
     if row is None:
         raise NotFound("no calendar feed with this id", code="calendar_token_not_found")
     if row.revoked_at is None:
