@@ -243,6 +243,21 @@ class AuditAction(StrEnum):
     NOTICE_HANDOFF_ON = "notice.handoff_on"
     NOTICE_HANDOFF_OFF = "notice.handoff_off"
 
+    # Rotations, schedules, their overrides and temporary schedules (oncall/).
+    ROTATION_CREATED = "rotation.created"
+    ROTATION_UPDATED = "rotation.updated"
+    ROTATION_DELETED = "rotation.deleted"
+    SCHEDULE_CREATED = "schedule.created"
+    SCHEDULE_UPDATED = "schedule.updated"
+    SCHEDULE_DELETED = "schedule.deleted"
+    SCHEDULE_OVERRIDE_ADDED = "schedule.override_added"
+    SCHEDULE_OVERRIDE_REMOVED = "schedule.override_removed"
+    SCHEDULE_TEMPORARY_ADDED = "schedule.temporary_added"
+    SCHEDULE_TEMPORARY_REMOVED = "schedule.temporary_removed"
+    # A member left the organization: taken out of its rotations, layers, overrides and
+    # temporary schedules, so nobody is on call who can no longer be told.
+    ONCALL_MEMBER_LEFT = "oncall.member_left"
+
     @property
     def is_evidence(self) -> bool:
         """Whether events of this action are trust and safety evidence (`EVIDENCE`)."""
