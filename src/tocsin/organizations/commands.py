@@ -25,6 +25,7 @@ from tocsin.core.actors import Actor
 from tocsin.core.config import Settings
 from tocsin.core.errors import Conflict, Forbidden
 from tocsin.numbers import consent
+from tocsin.oncall import departures
 from tocsin.organizations.rescreen import rescreen_contacts
 from tocsin.policy.numbers import CallingPolicy
 from tocsin.policy.quota import check_timezone
@@ -408,6 +409,8 @@ def remove_member(
             raise Forbidden("this action needs the owner role", code="insufficient_role")
     accounts.remove_member(session, org_id=org_id, user_id=user_id)
     _record(session, actor, AuditAction.MEMBER_REMOVED, now, org_id, "user", user_id)
+    # Nobody stays on call who is no longer here to be told (oncall/departures.py).
+    departures.member_left(session, org_id=org_id, user_id=user_id, actor=actor, now=now)
     # Consent goes with the person who gave it; calls to those numbers stop, so the owners
     # hear of it now rather than from a page that did not ring.
     numbers = consent.withdraw_given_by(
