@@ -12,6 +12,9 @@ from tocsin import __version__
 from tocsin.http.api.accounts import router as accounts_router
 from tocsin.http.api.alerts import router as alerts_router
 from tocsin.http.api.billing import router as billing_router
+from tocsin.http.api.calendars import feeds_router as calendar_feeds_router
+from tocsin.http.api.calendars import public_router as calendar_public_router
+from tocsin.http.api.calendars import tokens_router as calendar_tokens_router
 from tocsin.http.api.caller_ids import router as caller_ids_router
 from tocsin.http.api.cases import router as cases_router
 from tocsin.http.api.consent import router as consent_router
@@ -109,6 +112,9 @@ def create_app(
         rotations_router,
         schedules_router,
         on_call_router,
+        calendar_tokens_router,
+        calendar_feeds_router,
+        calendar_public_router,
     )
     for router in routers:
         app.include_router(router)

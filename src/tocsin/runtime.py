@@ -6,7 +6,7 @@ provider by construction.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 import httpx
@@ -74,6 +74,8 @@ class Runtime:
     email_verification_key: bytes
     # Keys the digests of password reset links' tokens.
     password_reset_key: bytes
+    # Keys the digests of calendar feeds' secret addresses (oncall/calendar_tokens.py).
+    calendar_token_key: bytes
     billing: BillingConfig = DEFAULT_BILLING
     rate_limiter: RateLimiter = field(default_factory=lambda: RateLimiter({}))
     provider_factory: ProviderFactory = field(default_factory=ProviderFactory)
@@ -145,6 +147,7 @@ class Runtime:
             web_session_key=derive_key(master, "web-session"),
             email_verification_key=derive_key(master, "email-verification"),
             password_reset_key=derive_key(master, "password-reset"),
+            calendar_token_key=derive_key(master, "calendar-token"),
             billing=billing_config(settings),
             rate_limiter=build_rate_limiter(settings),
             provider_factory=factory,
@@ -202,7 +205,11 @@ class Runtime:
     def worker_settings(self) -> WorkerSettings:
         """The engine's view of the settings, with the plans this runtime loaded (which a test
         may have replaced)."""
-        return WorkerSettings.from_settings(self.settings, billing=self.billing)
+        return replace(
+            WorkerSettings.from_settings(self.settings, billing=self.billing),
+            # External calendars are fetched under the same host rule as providers' hosts.
+            calendar_hosts=self.provider_hosts,
+        )
 
     @property
     def retry_policy(self) -> RetryPolicy:

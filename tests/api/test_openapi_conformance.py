@@ -49,8 +49,11 @@ from tocsin.accounts.models import Role
 from tocsin.app import create_app
 from tocsin.cli.common import CLI_ACTOR
 from tocsin.core.config import Settings
+from tocsin.oncall import calendar_feeds, calendar_tokens
+from tocsin.oncall.models import CalendarTokenKind
 from tocsin.organizations import api_keys
 from tocsin.runtime import Runtime
+from tocsin.telephony.hosts import HostPolicy
 from tocsin.trust.staff import set_platform_admin
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
@@ -157,6 +160,10 @@ SEMANTIC_REFUSALS: dict[str, dict[str, str]] = {
     "POST /v1/orgs/{org_id}/people/{user_id}/methods": NOT_CALLABLE,
     "PUT /v1/orgs/{org_id}/people/{user_id}/rules": {"invalid_rule": "", "duplicate_rule": ""},
     **ON_CALL_REFUSALS,
+    # Whether a calendar's host is public is for DNS to say; a schedule that exists, the
+    # database; whether a person asks (not an API key's nobody), the credentials.
+    "POST /v1/orgs/{org_id}/calendars": {"provider_host_not_allowed": "", "invalid_name": ""},
+    "POST /v1/orgs/{org_id}/calendar-tokens": {"schedule_required": "", "user_required": ""},
 }
 
 
@@ -250,6 +257,8 @@ class World:
             "override_id": lambda: self.override_id,
             "temporary_id": lambda: self.temporary_id,
             "project_id": lambda: self.project_id,
+            "token_id": lambda: self.calendar_token_id,
+            "calendar_id": lambda: self.calendar_id,
         }
 
     @cached_property
@@ -294,6 +303,33 @@ class World:
     @cached_property
     def caller_id_id(self) -> str:
         return rows.proven_caller_id(self.runtime, self.org_id)
+
+    @cached_property
+    def calendar_token_id(self) -> str:
+        with self.runtime.database.write() as session:
+            made = calendar_tokens.create_token(
+                session,
+                org_id=self.org_id,
+                kind=CalendarTokenKind.PERSON,
+                subject_id=self.owner.user_id,
+                actor=CLI_ACTOR,
+                key=self.runtime.calendar_token_key,
+                now=self.runtime.clock.now(),
+            )
+            return made.row.id
+
+    @cached_property
+    def calendar_id(self) -> str:
+        with self.runtime.database.write() as session:
+            return calendar_feeds.add_feed(
+                session,
+                org_id=self.org_id,
+                name="Team rota",
+                url="https://93.184.216.34/rota.ics",
+                policy=HostPolicy(),
+                actor=CLI_ACTOR,
+                now=self.runtime.clock.now(),
+            ).id
 
     @cached_property
     def account_id(self) -> str:

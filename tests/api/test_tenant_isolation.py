@@ -202,6 +202,18 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("GET", "/v1/orgs/{org_id}/projects/{project_id}/on-call"): Case(ORG),
     ("GET", "/v1/orgs/{org_id}/people/{user_id}/shifts"): Case(ORG),
     ("GET", "/v1/orgs/{org_id}/me/shifts"): Case(ORG),
+    # Calendars: feed addresses and external calendars.
+    ("POST", "/v1/orgs/{org_id}/calendar-tokens"): Case(ORG, {"kind": "person"}),
+    ("GET", "/v1/orgs/{org_id}/calendar-tokens"): Case(ORG),
+    ("DELETE", "/v1/orgs/{org_id}/calendar-tokens/{token_id}"): Case(ORG),
+    # The address is the secret (only its digest is stored): it names no tenant to check.
+    ("GET", "/v1/calendars/{token}.ics"): Case(PUBLIC),
+    ("POST", "/v1/orgs/{org_id}/calendars"): Case(
+        ORG, {"name": HIJACK, "url": "https://93.184.216.34/a.ics"}
+    ),
+    ("GET", "/v1/orgs/{org_id}/calendars"): Case(ORG),
+    ("DELETE", "/v1/orgs/{org_id}/calendars/{calendar_id}"): Case(ORG),
+    ("POST", "/v1/orgs/{org_id}/calendars/{calendar_id}/refresh"): Case(ORG),
 }
 
 # Ids that exist nowhere, for the "same answer as for a missing object" comparison.
@@ -225,6 +237,8 @@ NOWHERE = {
     "schedule_id": "sch_01nowhere000000000000000000",
     "override_id": "ovr_01nowhere000000000000000000",
     "temporary_id": "tmp_01nowhere000000000000000000",
+    "token_id": "calt_01nowhere00000000000000000",
+    "calendar_id": "cal_01nowhere000000000000000000",
 }
 
 _PARAM = re.compile(r"{(\w+)}")
@@ -316,6 +330,20 @@ def world(client: TestClient) -> World:
         ),
         201,
     )
+    b_token = ok(
+        client.post(
+            f"/v1/orgs/{b.org_id}/calendar-tokens", json={"kind": "person"}, headers=b.auth
+        ),
+        201,
+    )
+    b_calendar = ok(
+        client.post(
+            f"/v1/orgs/{b.org_id}/calendars",
+            json={"name": "B's rota", "url": "https://93.184.216.34/b.ics"},
+            headers=b.auth,
+        ),
+        201,
+    )
     b_warning = _warn(client, b.org_id)
     b_project = ok(
         client.post(f"/v1/orgs/{b.org_id}/projects", json={"name": "B's team"}, headers=b.auth),
@@ -360,6 +388,8 @@ def world(client: TestClient) -> World:
             "project_id": b_project["id"],
             "method_id": b_method["id"],
             **b_on_call,
+            "token_id": b_token["id"],
+            "calendar_id": b_calendar["id"],
         },
         b_member_auth=b_member_auth,
     )
@@ -706,6 +736,20 @@ def test_lists_never_include_the_other_tenant_items(client: TestClient, world: W
             )
     a_warning = _warn(client, a.org_id)
     ok(client.post(f"/v1/orgs/{a.org_id}/projects", json={"name": "A's team"}, headers=a.auth), 201)
+    ok(
+        client.post(
+            f"/v1/orgs/{a.org_id}/calendar-tokens", json={"kind": "person"}, headers=a.auth
+        ),
+        201,
+    )
+    ok(
+        client.post(
+            f"/v1/orgs/{a.org_id}/calendars",
+            json={"name": "A's rota", "url": "https://93.184.216.34/a.ics"},
+            headers=a.auth,
+        ),
+        201,
+    )
     ok(
         client.post(
             f"/v1/orgs/{a.org_id}/appeals",

@@ -261,6 +261,16 @@ class AuditAction(StrEnum):
     ENDPOINT_PROJECT_CHANGED = "endpoint.project_changed"
     ESCALATION_PROJECT_CHANGED = "escalation.project_changed"
 
+    # Calendars (oncall/calendar_*.py), handoffs and gaps.
+    CALENDAR_TOKEN_CREATED = "calendar_token.created"  # noqa: S105 (a name, not a secret)
+    CALENDAR_TOKEN_REVOKED = "calendar_token.revoked"  # noqa: S105 (a name, not a secret)
+    CALENDAR_FEED_ADDED = "calendar_feed.added"
+    CALENDAR_FEED_REMOVED = "calendar_feed.removed"
+    NOTICE_CALENDAR_FAILING = "notice.calendar_failing"
+    NOTICE_SCHEDULE_GAP = "notice.schedule_gap"
+    NOTICE_HANDOFF_ON = "notice.handoff_on"
+    NOTICE_HANDOFF_OFF = "notice.handoff_off"
+
     # Rotations, schedules, their overrides and temporary schedules (oncall/).
     ROTATION_CREATED = "rotation.created"
     ROTATION_UPDATED = "rotation.updated"

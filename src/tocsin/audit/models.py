@@ -55,3 +55,7 @@ class Notice(Base):
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     mail_status: Mapped[str] = mapped_column(String(20), server_default="pending")
     mail_detail: Mapped[str | None] = mapped_column(Text, default=None)
+    # A notice for one member (a handoff) rather than the owners: mailed to that member only.
+    user_id: Mapped[str | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), default=None
+    )

@@ -31,8 +31,10 @@ def tell_owners(
     now: datetime,
     actor: Actor,
     details: dict[str, Any] | None = None,
+    user_id: str | None = None,
 ) -> bool:
-    """Record the notice unless this kind was already said for this period; True if new."""
+    """Record the notice unless this kind was already said for this period; True if new.
+    With `user_id` the notice is for that member (mailed to them, not to the owners)."""
     statement = (
         insert_ignoring_conflicts(session, _NOTICES, on=["org_id", "kind", "period"])
         .values(
@@ -44,6 +46,7 @@ def tell_owners(
             details=details,
             created_at=now,
             read_at=None,
+            user_id=user_id,
         )
         .returning(_NOTICES.c.id)
     )
@@ -57,7 +60,39 @@ def tell_owners(
         org_id=org_id,
         target_type="organization",
         target_id=org_id,
-        details={"message": message, "period": period, **(details or {})},
+        details={
+            "message": message,
+            "period": period,
+            **({"user_id": user_id} if user_id else {}),
+            **(details or {}),
+        },
     )
     log.warning("organization %s: %s", org_id, message)
     return True
+
+
+def tell_member(
+    session: Session,
+    *,
+    org_id: str,
+    user_id: str,
+    kind: str,
+    period: str,
+    message: str,
+    now: datetime,
+    actor: Actor,
+    details: dict[str, Any] | None = None,
+) -> bool:
+    """A notice for one member, in the organization's notices and mailed to them alone; once
+    per kind and period (put the member in the period). True if new."""
+    return tell_owners(
+        session,
+        org_id=org_id,
+        kind=kind,
+        period=period,
+        message=message,
+        now=now,
+        actor=actor,
+        details=details,
+        user_id=user_id,
+    )

@@ -107,6 +107,8 @@ class Settings(BaseSettings):
     # organization past a hard threshold; those are far above any real paging traffic.
     anomaly_scan_seconds: float = Field(default=900.0, gt=0)
     anomaly_auto_suspend: bool = True
+    # How long before a change of who is on call the people coming on and going off are told.
+    handoff_notice_minutes: int = Field(default=60, ge=0, le=7 * 24 * 60)
     # Trust and safety evidence (enforcement, cases, consent, trial claims and refusals,
     # verification sends, calls: AuditAction.is_evidence) is kept at least this long whatever
     # an organization's plan keeps; the shipped terms promise 730 days (docs/trust.md).

@@ -9,7 +9,7 @@ the values they are about.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from tocsin.billing.paddle.api import PaddleApi
@@ -19,6 +19,7 @@ from tocsin.core.throttle import VOICE_NEWS, VOICE_PER_NUMBER, Bucket
 from tocsin.mail.smtp import MailSettings
 from tocsin.paging.settle import RetryPolicy
 from tocsin.safety.tables.sanctions import DEFAULT_SANCTIONED_REGIONS
+from tocsin.telephony.hosts import HostPolicy
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,14 @@ class WorkerSettings:
     # which each due cancellation then records as its failure.
     paddle_api: PaddleApi | None = None
     paddle_cancel_interval: timedelta = timedelta(seconds=60)
+    # On-call housekeeping (engine/oncall_jobs.py): how far ahead handoffs are told, how often
+    # handoffs, gaps and due external calendars are looked at, and the hosts calendars may be
+    # fetched from (the runtime's provider host policy).
+    handoff_notice: timedelta = timedelta(minutes=60)
+    handoff_interval: timedelta = timedelta(minutes=1)
+    gap_interval: timedelta = timedelta(minutes=5)
+    calendar_interval: timedelta = timedelta(minutes=1)
+    calendar_hosts: HostPolicy = field(default_factory=HostPolicy)
 
     @classmethod
     def from_settings(cls, settings: Settings, *, billing: BillingConfig) -> WorkerSettings:
@@ -99,6 +108,7 @@ class WorkerSettings:
             public_base_url=settings.public_base_url,
             paddle_api=paddle_api(settings),
             paddle_cancel_interval=timedelta(seconds=settings.paddle_cancel_interval_seconds),
+            handoff_notice=timedelta(minutes=settings.handoff_notice_minutes),
         )
 
     @property

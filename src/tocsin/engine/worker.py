@@ -23,12 +23,15 @@ from tocsin.core.ids import new_id
 from tocsin.db.engine import Database
 from tocsin.db.wakeup import listen_for_work
 from tocsin.engine import auditor, mailer, planning, texting
+from tocsin.engine.calendar_refresh import refresh_calendars
 from tocsin.engine.planning import PlanKind
 from tocsin.engine.schedule import Work, look_for_work
 from tocsin.engine.settings import Dialer, WorkerSettings
 from tocsin.engine.snapshot import AttemptSnapshot
 from tocsin.engine.subscription_endings import end_subscriptions
 from tocsin.mail.smtp import MailSettings
+from tocsin.oncall.gaps import check_all_gaps
+from tocsin.oncall.handoffs import tell_handoffs
 from tocsin.paging import attempts, escalation, hangups, texts
 from tocsin.paging.hangups import REST_KINDS, Hangup
 from tocsin.paging.leases import extend_leases
@@ -168,6 +171,26 @@ class Worker:
                 )
             ),
             asyncio.create_task(self._ending_subscriptions(stop)),
+            # On call: handoff notices, gap flags, external calendars.
+            asyncio.create_task(
+                self._every(
+                    stop,
+                    settings.handoff_interval,
+                    "tell handoffs",
+                    lambda session, now: tell_handoffs(
+                        session, now=now, ahead=settings.handoff_notice
+                    ),
+                )
+            ),
+            asyncio.create_task(
+                self._every(
+                    stop,
+                    settings.gap_interval,
+                    "look for gaps in schedules",
+                    lambda session, now: check_all_gaps(session, now=now),
+                )
+            ),
+            asyncio.create_task(self._refreshing_calendars(stop)),
         ]
         if settings.mail is not None:
             helpers.append(asyncio.create_task(self._send_mail(stop, settings.mail)))
@@ -379,6 +402,21 @@ class Worker:
                 await self.end_subscriptions()
             except Exception:
                 log.exception("worker %s could not end subscriptions", self.worker_id)
+
+    async def _refreshing_calendars(self, stop: asyncio.Event) -> None:
+        """Fetch the external calendars due, each interval (each feed says when it is due)."""
+        while not stop.is_set():
+            await asyncio.sleep(self.settings.calendar_interval.total_seconds())
+            try:
+                await self.refresh_calendars()
+            except Exception:
+                log.exception("worker %s could not refresh calendars", self.worker_id)
+
+    async def refresh_calendars(self) -> int:
+        """One round of fetching the external calendars due; returns how many."""
+        return await refresh_calendars(
+            self.database, policy=self.settings.calendar_hosts, now=self.clock.now()
+        )
 
     async def end_subscriptions(self) -> int:
         """One round of asking Paddle to end the subscriptions due; returns how many."""

@@ -195,6 +195,8 @@ class CalendarFeed(Base):
     fetched_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     last_good_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    # Fetches failed in a row since the last good one: the next waits longer for each.
+    failures: Mapped[int] = mapped_column(Integer, server_default="0", default=0)
     next_fetch_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -50,10 +50,18 @@ def _queue_one(session: Session, notice: Notice, *, now: datetime, base_url: str
         notice.mail_detail = "not e-mailed: it was a week old before mail could be sent"
         return 0
     org = session.get(Organization, notice.org_id)
-    owners = verified_owners(session, notice.org_id)
+    owners = (
+        verified_owners(session, notice.org_id)
+        if notice.user_id is None
+        else verified_member(session, notice.user_id)
+    )
     if org is None or not owners:
         notice.mail_status = NoticeMail.NO_RECIPIENT.value
-        notice.mail_detail = "not e-mailed: no owner has a verified e-mail address"
+        notice.mail_detail = (
+            "not e-mailed: no owner has a verified e-mail address"
+            if notice.user_id is None
+            else "not e-mailed: the member has no verified e-mail address"
+        )
         return 0
     letter = notice_letter(org.name, notice, base_url)
     for user_id, address in owners:
@@ -104,17 +112,28 @@ def verified_owners(session: Session, org_id: str) -> list[tuple[str, str]]:
     return [(user_id, email) for user_id, email in rows]
 
 
+def verified_member(session: Session, user_id: str) -> list[tuple[str, str]]:
+    """(user id, address) of the member a notice is for, when their address is verified."""
+    user = session.get(User, user_id)
+    if user is None or user.email_verified_at is None:
+        return []
+    return [(user.id, user.email)]
+
+
 def notice_letter(org_name: str, notice: Notice, base_url: str) -> Letter:
     headline = notice.message.split(". ", 1)[0].rstrip(".")
     if len(headline) > _SUBJECT_WORDS:
         headline = headline[: _SUBJECT_WORDS - 1].rstrip() + "…"
+    if notice.user_id is None:
+        opening = f"A notice for {org_name}, one of the organizations you own on Tocsin:"
+        why = "You get this because you are an owner of the organization and your address is "
+    else:
+        opening = f"A notice for you, a member of {org_name} on Tocsin:"
+        why = "You get this because it is about you and your address is "
     return write_letter(
         f"[Tocsin] {org_name}: {headline}",
-        [f"A notice for {org_name}, one of the organizations you own on Tocsin:", notice.message],
+        [opening, notice.message],
         link=Link("All notices", f"{base_url.rstrip('/')}/o/{notice.org_id}/notices"),
-        after=[
-            "You get this because you are an owner of the organization and your address is "
-            "verified; the dashboard shows the same notice."
-        ],
+        after=[why + "verified; the dashboard shows the same notice."],
         headers={"X-Tocsin-Notice": notice.kind},
     )

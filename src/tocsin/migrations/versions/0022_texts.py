@@ -1,7 +1,7 @@
 """texts and e-mail: each attempt says its channel, and an e-mail's attempt names the member
 
-Revision ID: 0024_texts
-Revises: 0020_oncall
+Revision ID: 0022_texts
+Revises: 0021_calendars
 Create Date: 2026-12-03
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0024_texts"
-down_revision: str | None = "0020_oncall"
+revision: str = "0022_texts"
+down_revision: str | None = "0021_calendars"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
