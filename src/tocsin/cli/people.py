@@ -237,7 +237,9 @@ def _parse_rule(text: str) -> Rule:
 def people_set_rules(
     user_id: str,
     org: str = OrgOption,
-    rule: list[str] = typer.Option([], help="voice:ID:MIN, sms:ID:MIN or email:MIN; in order."),
+    rule: list[str] = typer.Option(
+        [], help="voice:NUMBER_ID:MINUTES, sms:NUMBER_ID:MINUTES or email:MINUTES; in order."
+    ),
     as_json: bool = JsonOption,
 ) -> None:
     """Replace the member's rules; none goes back to the default."""
