@@ -115,10 +115,10 @@ def test_a_member_verifies_numbers_and_orders_their_rules(sqlite_system: System)
             "0", "0", "3"
         ]  # fmt: skip
         screenshot(page, "my-profile")
-        phone = new_page(browser, base_url, phone=True)
-        _sign_in(phone, "ana@example.com")
-        phone.get_by_role("link", name="My profile").click()
-        _no_sideways_scroll(phone)
+        small = new_page(browser, base_url, phone=True)
+        _sign_in(small, "ana@example.com")
+        small.get_by_role("link", name="My profile").click()
+        _no_sideways_scroll(small)
 
 
 def test_a_member_sees_their_next_shift_and_subscribes_to_it(sqlite_system: System) -> None:

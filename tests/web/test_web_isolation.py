@@ -151,7 +151,7 @@ def test_tenant_a_reaches_nothing_of_tenant_b_through_any_page(
         key = session.get(ApiKey, b_ids["key_id"])
         assert key is not None
         assert key.revoked_at is None
-        token = session.get(CalendarToken, b_ids["token_id"])
-        assert token is not None
-        assert token.revoked_at is None
+        link = session.get(CalendarToken, b_ids["token_id"])
+        assert link is not None
+        assert link.revoked_at is None
         assert session.get(CalendarFeed, b_ids["calendar_id"]) is not None
