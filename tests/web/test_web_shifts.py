@@ -98,6 +98,16 @@ def test_my_calendar_link_is_shown_once_serves_my_shifts_and_revokes(
     assert refused.status_code == 404  # type: ignore[attr-defined]
     assert client.get(url.removeprefix(runtime.settings.public_base_url.rstrip("/"))).is_success
 
+    # Nor can another organization, through its own pages.
+    elsewhere = seeded.person(runtime, org_name="Elsewhere")
+    stranger = browser_for(client, runtime, elsewhere.user_id)
+    theirs = f"/o/{elsewhere.org_id}/me/shifts"
+    crossed = _post(
+        stranger, theirs, f"/o/{elsewhere.org_id}/calendar-links/{token_id.group(1)}/revoke"
+    )
+    assert crossed.status_code == 404  # type: ignore[attr-defined]
+    assert client.get(url.removeprefix(runtime.settings.public_base_url.rstrip("/"))).is_success
+
     revoked = _post(browser, page, f"/o/{owner.org_id}/calendar-links/{token_id.group(1)}/revoke")
     assert revoked.status_code == 303  # type: ignore[attr-defined]
     assert revoked.headers["location"] == page  # type: ignore[attr-defined]
