@@ -17,7 +17,10 @@ from tests.factories import ok
 from tests.oncall import schedule_rows
 from tests.web.browser_forms import form_token, owner_home
 from tocsin.accounts.models import ApiKey
+from tocsin.cli.common import CLI_ACTOR
 from tocsin.contacts.models import Contact
+from tocsin.oncall import calendar_feeds, calendar_tokens
+from tocsin.oncall.models import CalendarFeed, CalendarToken, CalendarTokenKind
 from tocsin.paging.models import Alert, CallAttempt
 from tocsin.runtime import Runtime
 
@@ -65,6 +68,7 @@ def b_world(client: TestClient, runtime: Runtime, make_pager: MakePager) -> dict
         runtime, b.org_id, {"name": "Primary", "rotation_id": b_rotation}
     )
     b_override = schedule_rows.override(runtime, b.org_id, b_schedule, "add", b.owner_id)
+    b_token, b_calendar = _b_calendars(runtime, b.org_id, b_schedule)
     return {
         "rotation_id": b_rotation,
         "schedule_id": b_schedule,
@@ -83,7 +87,34 @@ def b_world(client: TestClient, runtime: Runtime, make_pager: MakePager) -> dict
         "account_id": "prv_of_nobody",
         "project_id": "prj_of_nobody",
         "number_id": "ct_of_nobody",
+        "token_id": b_token,
+        "calendar_id": b_calendar,
     }
+
+
+def _b_calendars(runtime: Runtime, org_id: str, schedule_id: str) -> tuple[str, str]:
+    """A feed link of B's schedule and an external calendar of B's."""
+    now = runtime.clock.now()
+    with runtime.database.write() as session:
+        token = calendar_tokens.create_token(
+            session,
+            org_id=org_id,
+            kind=CalendarTokenKind.SCHEDULE,
+            subject_id=schedule_id,
+            actor=CLI_ACTOR,
+            key=runtime.calendar_token_key,
+            now=now,
+        )
+        feed = calendar_feeds.add_feed(
+            session,
+            org_id=org_id,
+            name="B rota",
+            url="https://93.184.216.34/b.ics",
+            policy=runtime.provider_hosts,
+            actor=CLI_ACTOR,
+            now=now,
+        )
+        return token.row.id, feed.id
 
 
 def test_tenant_a_reaches_nothing_of_tenant_b_through_any_page(
@@ -120,3 +151,7 @@ def test_tenant_a_reaches_nothing_of_tenant_b_through_any_page(
         key = session.get(ApiKey, b_ids["key_id"])
         assert key is not None
         assert key.revoked_at is None
+        link = session.get(CalendarToken, b_ids["token_id"])
+        assert link is not None
+        assert link.revoked_at is None
+        assert session.get(CalendarFeed, b_ids["calendar_id"]) is not None

@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from tocsin.http.web.admin_pages import router as admin_router
 from tocsin.http.web.alert_pages import router as alert_router
 from tocsin.http.web.auth_pages import router as auth_router
+from tocsin.http.web.calendar_pages import router as calendar_router
 from tocsin.http.web.caller_id_pages import router as caller_id_router
 from tocsin.http.web.contact_pages import router as contact_router
 from tocsin.http.web.context import LoginRequired, viewer_of
@@ -24,6 +25,7 @@ from tocsin.http.web.password_pages import router as password_router
 from tocsin.http.web.people_pages import router as people_router
 from tocsin.http.web.public_pages import router as public_router
 from tocsin.http.web.schedule_pages import router as schedule_router
+from tocsin.http.web.shift_pages import router as shift_router
 from tocsin.http.web.usage_pages import router as usage_router
 
 STATIC = Path(__file__).with_name("static")
@@ -44,6 +46,8 @@ ROUTERS = (
     password_router,
     people_router,
     schedule_router,
+    shift_router,
+    calendar_router,
 )
 
 

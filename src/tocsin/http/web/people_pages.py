@@ -18,7 +18,7 @@ from tocsin.http.web.context import Viewer, signed_in
 from tocsin.http.web.forms import checked_form, text
 from tocsin.http.web.render import render
 from tocsin.numbers.verification import Requester
-from tocsin.oncall import methods, people, projects, rules
+from tocsin.oncall import methods, people, projects, rules, who
 from tocsin.oncall.models import Method
 from tocsin.oncall.people import Rule
 
@@ -249,5 +249,8 @@ def project_page(
             "org": get_organization(db, org_id),
             "section": "projects",
             "view": projects.project_view(db, org_id=org_id, project_id=project_id),
+            "on_call": who.project_on_call(
+                db, org_id=org_id, project_id=project_id, at=viewer.runtime.clock.now()
+            ),
         }
     return render(request, "project.html", context)

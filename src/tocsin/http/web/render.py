@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -24,7 +25,14 @@ def _when(value: datetime | None) -> str:
     return "" if value is None else f"{value:%Y-%m-%d %H:%M:%S} UTC"
 
 
+def _local(value: datetime | None, zone: str) -> str:
+    """An instant on the wall clock of `zone` (an IANA name), with its abbreviation, so a reader
+    in another zone still knows which hour is meant."""
+    return "" if value is None else f"{value.astimezone(ZoneInfo(zone)):%a %d %b %H:%M %Z}"
+
+
 _ENV.filters["when"] = _when
+_ENV.filters["local"] = _local
 
 
 def _telephony(request: Request) -> str:

@@ -21,7 +21,8 @@ from tocsin.http.web import timeline_svg
 from tocsin.http.web.context import Viewer, signed_in
 from tocsin.http.web.forms import checked_form, text
 from tocsin.http.web.render import render
-from tocsin.oncall import overrides, rotations, schedules
+from tocsin.oncall import calendar_tokens, overrides, rotations, schedules
+from tocsin.oncall.models import CalendarTokenKind
 from tocsin.oncall.picture import schedule_picture
 from tocsin.oncall.rotations import Shape
 from tocsin.oncall.who import TWO_WEEKS, Window
@@ -116,7 +117,7 @@ async def create_schedule(
     return await _attempt(work, failed)
 
 
-def _schedule_context(
+def schedule_context(
     viewer: Viewer, org_id: str, schedule_id: str, prefill: dict[str, str]
 ) -> dict[str, Any]:
     now = viewer.runtime.clock.now()
@@ -129,10 +130,16 @@ def _schedule_context(
         )
         members = _members(db, org_id)
         names = dict(members)
+        links = [
+            token
+            for token in calendar_tokens.visible_tokens(db, org_id=org_id, actor=access.actor)
+            if token.kind == CalendarTokenKind.SCHEDULE.value and token.subject_id == schedule_id
+        ]
         return {
             "org": get_organization(db, org_id),
             "section": "schedules",
             "schedule": picture.schedule,
+            "links": links,
             "rows": timeline_svg.rows(
                 [(row.name, row.segments) for row in picture.layers],
                 picture.overrides,
@@ -172,7 +179,7 @@ def schedule_page(
         key: request.query_params.get(key, "")
         for key in ("override_from", "override_until", "replace")
     }
-    return render(request, "schedule.html", _schedule_context(viewer, org_id, schedule_id, prefill))
+    return render(request, "schedule.html", schedule_context(viewer, org_id, schedule_id, prefill))
 
 
 @router.post("/o/{org_id}/schedules/{schedule_id}/overrides")
@@ -209,7 +216,7 @@ async def add_override(
             "override_until": text(form, "ends_at"),
             "replace": text(form, "replaces_user_id"),
         }
-        context = {**_schedule_context(viewer, org_id, schedule_id, prefill), "error": error}
+        context = {**schedule_context(viewer, org_id, schedule_id, prefill), "error": error}
         return render(request, "schedule.html", context, status_code=error.status_code)
 
     return await _attempt(work, failed)
@@ -237,7 +244,7 @@ async def remove_override(
         return f"/o/{org_id}/schedules/{schedule_id}"
 
     def failed(error: TocsinError) -> Response:
-        context = {**_schedule_context(viewer, org_id, schedule_id, {}), "error": error}
+        context = {**schedule_context(viewer, org_id, schedule_id, {}), "error": error}
         return render(request, "schedule.html", context, status_code=error.status_code)
 
     return await _attempt(work, failed)
