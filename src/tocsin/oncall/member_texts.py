@@ -80,15 +80,17 @@ def queue_text(
     return session.execute(statement).first() is not None
 
 
-def queued(session: Session, *, limit: int) -> list[str]:
-    return list(
-        session.scalars(
-            select(MemberText.id)
+def queued(session: Session, *, limit: int) -> list[tuple[str, str]]:
+    """(id, organization) of the texts waiting, oldest first."""
+    return [
+        (text_id, org_id)
+        for text_id, org_id in session.execute(
+            select(MemberText.id, MemberText.org_id)
             .where(MemberText.status == MemberTextStatus.QUEUED.value)
             .order_by(MemberText.created_at, MemberText.id)
             .limit(limit)
         )
-    )
+    ]
 
 
 def unfinished(session: Session, *, now: datetime, limit: int) -> list[str]:
