@@ -1,7 +1,8 @@
 """What a member's text about a handoff says: one SMS segment, always, ending with the opt-out
 line, e.g. `Tocsin: you are on call for Platform primary from Mon 7 Dec 09:00 (Europe/London).
 Reply STOP to opt out.` The schedule's name is cut (with an ellipsis) when the whole would not
-fit one segment; the instant and its zone never are, since they are the news."""
+fit one segment, and loses characters outside GSM-7 first (the frame leaves no room for a UCS-2
+text); the instant and its zone are never cut, since they are the news."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ from zoneinfo import ZoneInfo
 from tocsin.messages import sms
 
 ELLIPSIS_GSM = "..."
-ELLIPSIS_UCS2 = "…"
 
 
 class HandoffWord(StrEnum):
@@ -49,7 +49,13 @@ def handoff_text(*, word: HandoffWord, schedule_name: str, at: datetime, timezon
     whole = _frame(word, name, when)
     if sms.segments(whole) == 1:
         return whole
-    ellipsis = ELLIPSIS_GSM if sms.is_gsm7(name) else ELLIPSIS_UCS2
+    # The frame alone is longer than a UCS-2 segment (70): a name with an emoji or another
+    # script loses those characters rather than the text splitting in two.
+    name = " ".join("".join(ch for ch in name if sms.is_gsm7(ch)).split()) or "a schedule"
+    whole = _frame(word, name, when)
+    if sms.segments(whole) == 1:
+        return whole
+    ellipsis = ELLIPSIS_GSM
     for length in range(len(name) - 1, 0, -1):
         cut = _frame(word, name[:length].rstrip() + ellipsis, when)
         if sms.segments(cut) == 1:
