@@ -44,6 +44,7 @@ from tocsin.numbers.models import (
 from tocsin.oncall.models import (
     CalendarFeed,
     CalendarToken,
+    MemberText,
     NotificationRule,
     Project,
     ProjectMember,
@@ -81,6 +82,7 @@ __all__ = [
     "FirstSignUp",
     "HeldOptOut",
     "Invite",
+    "MemberText",
     "Membership",
     "Notice",
     "NotificationRule",

@@ -61,6 +61,8 @@ def test_a_schedule_answers_who_is_on_call_and_their_shifts(
         201,
     )
     sid = schedule["id"]
+    # Nobody before the rotation's first turn at 09:00: flagged as the schedule is made.
+    assert schedule["gap_starts_at"] == "2026-01-01T00:00:00Z"
     assert schedule["layers"] == [
         {"name": "Primary", "rotation_id": rotation_id, "restrictions": []}
     ]

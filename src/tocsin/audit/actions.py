@@ -286,6 +286,15 @@ class AuditAction(StrEnum):
     # temporary schedules, so nobody is on call who can no longer be told.
     ONCALL_MEMBER_LEFT = "oncall.member_left"
 
+    # Texts to members that are not about an alert (handoff notices, oncall/member_texts.py),
+    # and a handoff told that no longer happens.
+    MEMBER_TEXT_SENT = "member_text.sent"
+    MEMBER_TEXT_FAILED = "member_text.failed"
+    MEMBER_TEXT_UNCONFIRMED = "member_text.unconfirmed"
+    MEMBER_TEXT_SKIPPED = "member_text.skipped"
+    NOTICE_MEMBER_TEXT_FAILED = "notice.member_text_failed"
+    NOTICE_HANDOFF_CANCELLED = "notice.handoff_cancelled"
+
     @property
     def is_evidence(self) -> bool:
         """Whether events of this action are trust and safety evidence (`EVIDENCE`)."""

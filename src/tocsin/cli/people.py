@@ -7,6 +7,7 @@ the consent as the member's, since the code could only come from the member's ph
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 from typing import Any
 
 import typer
@@ -25,7 +26,7 @@ from tocsin.cli.root import group
 from tocsin.contacts.verify import deliver
 from tocsin.endpoints import commands as endpoints
 from tocsin.numbers.verification import Channel, Requester
-from tocsin.oncall import methods, people, projects, rules
+from tocsin.oncall import methods, people, projects, rules, schedules, who
 from tocsin.oncall.models import Method, Project
 from tocsin.oncall.people import Person, Rule
 
@@ -484,3 +485,88 @@ def project_move_escalation(
         )
         data = {"escalation_id": policy.id, "project_id": policy.project_id}
     emit(as_json, data, f"{escalation_id} is in {data['project_id'] or 'no project'}")
+
+
+# Who is on call, per person and per project ------------------------------------------------------
+
+
+@people_app.command("shifts")
+@friendly_errors
+def people_shifts(
+    user_id: str,
+    org: str = OrgOption,
+    next_count: int = typer.Option(10, "--next", help="How many shifts, from the one in progress."),
+    as_json: bool = JsonOption,
+) -> None:
+    """The member's shift in progress and their next ones, in every schedule."""
+    runtime = open_runtime()
+    with runtime.database.read() as session:
+        organization = accounts.get_organization(session, org)
+        found = who.member_shifts(
+            session,
+            org_id=organization.id,
+            user_id=user_id,
+            window=None,
+            now=runtime.clock.now(),
+            count=next_count,
+        )
+        names = {
+            row.id: row.name for row in schedules.all_schedules(session, org_id=organization.id)
+        }
+    rows = [
+        {
+            "schedule_id": schedule_id,
+            "schedule_name": names.get(schedule_id, schedule_id),
+            "user_id": shift.user_id,
+            "name": found.names.get(shift.user_id, shift.user_id),
+            "starts_at": shift.starts_at.isoformat(),
+            "ends_at": shift.ends_at.isoformat(),
+        }
+        for schedule_id, shift in found.items
+    ]
+    lines = [f"{r['starts_at']} .. {r['ends_at']}  {r['schedule_name']}" for r in rows]
+    emit(as_json, rows, "\n".join(lines) or f"no shifts in the next {who.LOOKAHEAD.days} days")
+
+
+@project_app.command("oncall")
+@friendly_errors
+def project_oncall(
+    project_id: str,
+    org: str = OrgOption,
+    at: str | None = typer.Option(None, help="ISO 8601 instant with an offset; now if left out."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Who each schedule of the project has on call, and why."""
+    runtime = open_runtime()
+    instant = _instant(at) if at else runtime.clock.now()
+    with runtime.database.read() as session:
+        organization = accounts.get_organization(session, org)
+        found = who.project_on_call(
+            session, org_id=organization.id, project_id=project_id, at=instant
+        )
+    data: dict[str, Any] = {
+        "project_id": project_id,
+        "at": instant.isoformat(),
+        "schedules": [
+            {
+                "schedule_id": now.schedule_id,
+                "schedule_name": now.schedule_name,
+                "user_ids": now.user_ids,
+                "names": [now.names.get(user_id, user_id) for user_id in now.user_ids],
+                "description": now.describe(),
+            }
+            for now in found
+        ],
+    }
+    lines = [item["description"] for item in data["schedules"]]
+    emit(as_json, data, "\n".join(lines) or "the project has no schedules")
+
+
+def _instant(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise CliError(f"--at: {text!r} is not an ISO 8601 date and time") from exc
+    if value.tzinfo is None:
+        raise CliError(f"--at: {text!r} needs an offset, e.g. 2026-01-05T09:00+00:00")
+    return value

@@ -75,6 +75,7 @@ def _schedule(row: Schedule) -> dict[str, Any]:
         "timezone": row.timezone,
         "project_id": row.project_id,
         "layers": row.layers,
+        "gap_starts_at": row.gap_starts_at.isoformat() if row.gap_starts_at else None,
     }
 
 

@@ -56,6 +56,7 @@ from tocsin.policy.text_gate import (
     Unconfirmed,
     decide_text,
 )
+from tocsin.providers.choice import ProviderChoice
 from tocsin.restrictions.blocks import dial_block, org_block
 from tocsin.safety import screen
 
@@ -79,6 +80,30 @@ class TextToSend:
     to_number: str
     body: str
     sending_deadline: datetime
+
+
+@dataclass(frozen=True)
+class TextSent:
+    message_id: str
+    choice: ProviderChoice
+
+
+@dataclass(frozen=True)
+class TextRefused:
+    """Every provider refused it, or none could be tried: certainly not sent."""
+
+    code: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class TextUnknown:
+    """It may have gone: never sent again."""
+
+    reason: str
+
+
+TextOutcome = TextSent | TextRefused | TextUnknown
 
 
 @dataclass(frozen=True)
@@ -207,16 +232,34 @@ def _with_sms_facts(
     dialer: Dialer,
     can: bool,
 ) -> TextFacts:
-    """The checks a call to the number would pass, and the SMS stop list."""
-    refusal = consent.dial_refusal(session, org_id=job.org_id, number=job.to_number)
-    block = dial_block(
+    return sms_facts(
         session,
+        facts,
         org_id=job.org_id,
-        endpoint_id=alert.endpoint_id if alert is not None else None,
         number=job.to_number,
+        endpoint_id=alert.endpoint_id if alert is not None else None,
         now=now,
+        dialer=dialer,
+        can=can,
     )
-    org = session.get(Organization, job.org_id)
+
+
+def sms_facts(
+    session: Session,
+    facts: TextFacts,
+    *,
+    org_id: str,
+    number: str,
+    endpoint_id: str | None,
+    now: datetime,
+    dialer: Dialer,
+    can: bool,
+) -> TextFacts:
+    """The checks a call to the number would pass, and the SMS stop list: the same for a text
+    about an alert and one that is not (engine/member_texting.py)."""
+    refusal = consent.dial_refusal(session, org_id=org_id, number=number)
+    block = dial_block(session, org_id=org_id, endpoint_id=endpoint_id, number=number, now=now)
+    org = session.get(Organization, org_id)
     plan = dialer.settings.billing.plan_in_force(org, now) if org is not None else None
     context = dial_time_context(org, plan, dialer.settings)
     return replace(
@@ -229,8 +272,8 @@ def _with_sms_facts(
             if refusal is not None
             else None
         ),
-        texts_stopped=sms_stops.is_stopped(session, job.to_number, org_id=job.org_id),
-        verdict=screen(job.to_number, None, context),
+        texts_stopped=sms_stops.is_stopped(session, number, org_id=org_id),
+        verdict=screen(number, None, context),
         can_text=can,
     )
 

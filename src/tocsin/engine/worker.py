@@ -18,20 +18,24 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy.orm import Session
 
+from tocsin.core.actors import Actor
 from tocsin.core.clock import Clock
 from tocsin.core.ids import new_id
 from tocsin.db.engine import Database
 from tocsin.db.wakeup import listen_for_work
-from tocsin.engine import auditor, mailer, planning, texting
+from tocsin.engine import auditor, mailer, member_texting, planning, texting
 from tocsin.engine.calendar_refresh import refresh_calendars
 from tocsin.engine.planning import PlanKind
 from tocsin.engine.schedule import Work, look_for_work
 from tocsin.engine.settings import Dialer, WorkerSettings
 from tocsin.engine.snapshot import AttemptSnapshot
 from tocsin.engine.subscription_endings import end_subscriptions
+from tocsin.engine.texting import TextOutcome, TextRefused, TextSent, TextUnknown
 from tocsin.mail.smtp import MailSettings
+from tocsin.oncall import member_texts
 from tocsin.oncall.gaps import check_all_gaps
 from tocsin.oncall.handoffs import tell_handoffs
+from tocsin.oncall.models import MemberTextStatus
 from tocsin.paging import attempts, escalation, hangups, texts
 from tocsin.paging.hangups import REST_KINDS, Hangup
 from tocsin.paging.leases import extend_leases
@@ -191,6 +195,7 @@ class Worker:
                 )
             ),
             asyncio.create_task(self._refreshing_calendars(stop)),
+            asyncio.create_task(self._sending_member_texts(stop)),
         ]
         if settings.mail is not None:
             helpers.append(asyncio.create_task(self._send_mail(stop, settings.mail)))
@@ -412,6 +417,15 @@ class Worker:
             except Exception:
                 log.exception("worker %s could not refresh calendars", self.worker_id)
 
+    async def _sending_member_texts(self, stop: asyncio.Event) -> None:
+        """Send members' texts that are not about an alert, every handoff interval."""
+        while not stop.is_set():
+            await asyncio.sleep(self.settings.handoff_interval.total_seconds())
+            try:
+                await self.send_member_texts()
+            except Exception:
+                log.exception("worker %s could not send members' texts", self.worker_id)
+
     async def refresh_calendars(self) -> int:
         """One round of fetching the external calendars due; returns how many."""
         return await refresh_calendars(
@@ -591,62 +605,142 @@ class Worker:
             await self._send_text(text, senders)
 
     async def _send_text(self, text: texting.TextToSend, senders: list[ProviderChoice]) -> None:
+        outcome = await self._send_once(
+            idempotency_key=text.idempotency_key,
+            to_number=text.to_number,
+            body=text.body,
+            deadline=text.sending_deadline,
+            senders=senders,
+        )
+        now = self.clock.now()
+        match outcome:
+            case TextSent(message_id=message_id, choice=choice):
+                await self._write(
+                    texts.mark_sent,
+                    attempt_id=text.attempt_id,
+                    message_id=message_id,
+                    provider=choice.provider.name,
+                    provider_account_id=choice.account_id,
+                    platform_provider=choice.platform_name,
+                    sender=choice.caller_id,
+                    simulated=choice.simulated,
+                    worker_id=self.worker_id,
+                    now=now,
+                )
+            case TextUnknown(reason=reason):
+                await self._write(
+                    texts.mark_unknown,
+                    attempt_id=text.attempt_id,
+                    reason=reason,
+                    worker_id=self.worker_id,
+                    now=now,
+                )
+            case TextRefused(code=code, reason=reason):
+                await self._write(
+                    texts.mark_failed,
+                    attempt_id=text.attempt_id,
+                    code=code,
+                    reason=reason,
+                    worker_id=self.worker_id,
+                    now=now,
+                )
+
+    async def _send_once(
+        self,
+        *,
+        idempotency_key: str,
+        to_number: str,
+        body: str,
+        deadline: datetime,
+        senders: list[ProviderChoice],
+    ) -> TextOutcome:
+        """Send a text whose row is committed, once: through the first provider that takes it;
+        a provider that certainly did not send it passes it to the next under the same key;
+        one that may have sent it (no answer in time, an unsafe error) ends it as unknown."""
         refusals: list[str] = []
         code = "not_sent"
         for choice in senders:
             sender = text_sender(choice.provider)
-            remaining = (text.sending_deadline - self.clock.now()).total_seconds()
+            remaining = (deadline - self.clock.now()).total_seconds()
             if sender is None or remaining <= 0:
                 continue
             message = TextMessage(
-                idempotency_key=text.idempotency_key,
-                to_number=text.to_number,
+                idempotency_key=idempotency_key,
+                to_number=to_number,
                 sender=choice.caller_id,
-                body=text.body,
+                body=body,
             )
             try:
                 message_id = await asyncio.wait_for(sender.send_text(message), timeout=remaining)
             except ProviderError as error:
                 if not error.retry_safe:
-                    await self._text_unknown(text, f"{choice.provider.name}: {error.user_message}")
-                    return
-                # Certainly not sent: the next provider may send it under the same key.
+                    return TextUnknown(f"{choice.provider.name}: {error.user_message}")
                 refusals.append(f"{choice.provider.name}: {error.user_message}")
                 code = error.code
                 continue
             except TimeoutError:
-                await self._text_unknown(text, f"{choice.provider.name} did not answer in time")
-                return
-            await self._write(
-                texts.mark_sent,
-                attempt_id=text.attempt_id,
-                message_id=message_id,
-                provider=choice.provider.name,
-                provider_account_id=choice.account_id,
-                platform_provider=choice.platform_name,
-                sender=choice.caller_id,
-                simulated=choice.simulated,
-                worker_id=self.worker_id,
-                now=self.clock.now(),
-            )
-            return
-        await self._write(
-            texts.mark_failed,
-            attempt_id=text.attempt_id,
-            code=code,
-            reason="; ".join(refusals) or "the sending deadline passed before any provider",
-            worker_id=self.worker_id,
-            now=self.clock.now(),
+                return TextUnknown(f"{choice.provider.name} did not answer in time")
+            return TextSent(message_id, choice)
+        return TextRefused(
+            code, "; ".join(refusals) or "the sending deadline passed before any provider"
         )
 
-    async def _text_unknown(self, text: texting.TextToSend, reason: str) -> None:
+    async def send_member_texts(self, limit: int = 20) -> int:
+        """One round of texts to members that are not about an alert (handoff notices): those
+        left mid-send settled as unknown, then each queued one through the gate and sent once;
+        returns how many were sent."""
         await self._write(
-            texts.mark_unknown,
-            attempt_id=text.attempt_id,
-            reason=reason,
-            worker_id=self.worker_id,
-            now=self.clock.now(),
+            member_texting.settle_unfinished, now=self.clock.now(), dialer=self.dialer
         )
+        sent = 0
+        for text_id, org_id in await self._read(member_texts.queued, limit=limit):
+            chain = await self._read(self.providers.choices_for, org_id=org_id)
+            senders = [c for c in chain.choices if text_sender(c.provider) is not None]
+            text = await self._write(
+                member_texting.plan_member_text,
+                text_id=text_id,
+                now=self.clock.now(),
+                dialer=self.dialer,
+                can_text=bool(senders),
+            )
+            if text is None:
+                continue
+            outcome = await self._send_once(
+                idempotency_key=text.idempotency_key,
+                to_number=text.to_number,
+                body=text.body,
+                deadline=text.sending_deadline,
+                senders=senders,
+            )
+            actor = Actor("worker", self.worker_id)
+            now = self.clock.now()
+            match outcome:
+                case TextSent(message_id=message_id, choice=choice):
+                    sent += 1
+                    await self._write(
+                        member_texts.mark_sent,
+                        text_id=text.text_id,
+                        message_id=message_id,
+                        provider=choice.provider.name,
+                        simulated=choice.simulated,
+                        actor=actor,
+                        now=now,
+                    )
+                case TextUnknown(reason=reason) | TextRefused(reason=reason):
+                    await self._write(
+                        member_texts.mark_not_sent,
+                        text_id=text.text_id,
+                        status=(
+                            MemberTextStatus.UNKNOWN
+                            if isinstance(outcome, TextUnknown)
+                            else MemberTextStatus.FAILED
+                        ),
+                        code=outcome.code if isinstance(outcome, TextRefused) else "unknown",
+                        reason=reason,
+                        actor=actor,
+                        now=now,
+                    )
+        return sent
 
     async def _providers_named(self, attempt: AttemptSnapshot, chain: ProviderChain) -> bool:
         """Record what the chain says before dialling: accounts passed over for want of a

@@ -26,6 +26,7 @@ from tocsin.core.errors import Conflict, InvalidInput, NotFound
 from tocsin.core.ids import new_id
 from tocsin.core.names import clean_name
 from tocsin.oncall.calendar_fetch import check_calendar_url
+from tocsin.oncall.changes import calendar_changed
 from tocsin.oncall.models import CalendarFeed, Schedule
 from tocsin.telephony.hosts import HostPolicy
 
@@ -188,6 +189,7 @@ def record_fetch(
             feed.last_error = None
             feed.failures = 0
             feed.next_fetch_at = now + REFRESH
+            calendar_changed(session, org_id=feed.org_id, calendar_id=feed.id, now=now)
             return
     _record_failure(session, feed, error or "no calendar", now)
 

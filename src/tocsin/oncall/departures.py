@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from tocsin.audit import log as audit
 from tocsin.audit.actions import AuditAction
 from tocsin.core.actors import Actor
+from tocsin.oncall.changes import organization_changed
 from tocsin.oncall.models import Rotation, Schedule, ScheduleOverride, ScheduleTemporary
 from tocsin.oncall.rotations import change_participants_at
 
@@ -34,6 +35,7 @@ def member_left(
     temporaries = _leave_temporaries(session, org_id, user_id, now)
     if not (rotations or schedules or overrides or temporaries):
         return
+    organization_changed(session, org_id=org_id, now=now)
     audit.record(
         session,
         actor=actor,

@@ -1,9 +1,16 @@
 """Gap flags: a schedule that will have nobody on call at some instant within `LOOKAHEAD` is
-flagged (`Schedule.gap_starts_at`, shown by the API) and its owners told once, by a notice
-that is also mailed; the flag is cleared when the gap is gone, and a later gap is told anew.
+flagged (`Schedule.gap_starts_at`, shown by the API and the CLI) and its owners told once,
+by a notice that is also mailed; the flag is cleared when the gap is gone.
 
-The worker checks every schedule every few minutes (time alone moves the window); commands
-that change a schedule, an override or a rotation may call `check_gap` at once.
+Owners are told once per gap, not once per edit: while the schedule stays flagged, an edit
+that leaves the gap where it was, or moves its start later, says nothing (the flag shows the
+new start). They are told again only when a gap is found after the flag was cleared, or when
+the first gap now starts earlier than the flag said (news that makes things worse). Time alone
+never tells again: a gap in progress starts "now", which only moves later.
+
+The worker checks every schedule every few minutes (time alone moves the window); every
+command that can move a gap calls `check_schedule_gap` in its own transaction
+(oncall/changes.py), so the flag is right at once.
 """
 
 from __future__ import annotations
@@ -29,16 +36,17 @@ def check_gap(session: Session, *, org_id: str, schedule_id: str, now: datetime)
     schedule = session.get(Schedule, schedule_id)
     if schedule is None or schedule.org_id != org_id:
         return None
-    return _check(session, schedule, now=now)
+    return check_schedule_gap(session, schedule, now=now)
 
 
 def check_all_gaps(session: Session, *, now: datetime) -> int:
     """One round over every schedule; returns how many are flagged."""
     schedules = session.scalars(select(Schedule).order_by(Schedule.id)).all()
-    return sum(_check(session, schedule, now=now) is not None for schedule in schedules)
+    return sum(check_schedule_gap(session, schedule, now=now) is not None for schedule in schedules)
 
 
-def _check(session: Session, schedule: Schedule, *, now: datetime) -> datetime | None:
+def check_schedule_gap(session: Session, schedule: Schedule, *, now: datetime) -> datetime | None:
+    """Flag or clear `schedule`'s gap (the module docstring says when owners are told)."""
     ends_at = now + LOOKAHEAD
     model = evaluation.schedule_model(session, schedule, starts_at=now, ends_at=ends_at)
     found = rota.gaps(model, now, ends_at)
@@ -47,7 +55,8 @@ def _check(session: Session, schedule: Schedule, *, now: datetime) -> datetime |
         schedule.gap_noticed_at = None
         return None
     starts_at = found[0][0]
-    if schedule.gap_noticed_at is None:
+    flagged = schedule.gap_starts_at if schedule.gap_noticed_at is not None else None
+    if flagged is None or starts_at < flagged:
         schedule.gap_noticed_at = now
         local = starts_at.astimezone(ZoneInfo(schedule.timezone))
         tell_owners(

@@ -12,7 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, false
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tocsin.db.base import Base, JSONText, UTCDateTime
@@ -128,6 +128,10 @@ class Schedule(Base):
     gap_starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     # Handoff notices have been sent for every change of who is on call before this instant.
     handoffs_checked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # Set when a change moved `handoffs_checked_until` back (oncall/changes.py): the notices
+    # already sent for handoffs before this instant are compared with what now happens, and a
+    # handoff that no longer happens is corrected (oncall/handoffs.py).
+    handoffs_recheck_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
@@ -222,3 +226,45 @@ class CalendarToken(Base):
     created_by: Mapped[str | None] = mapped_column(String(100), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+
+class MemberTextStatus(StrEnum):
+    QUEUED = "queued"
+    # Written and committed before the provider hears of it; found again after its deadline,
+    # it is settled as unknown and never sent again.
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+    # The text gate refused it (opted out, unverified, screened out, no provider that texts).
+    NOT_SENT = "not_sent"
+
+
+class MemberText(Base):
+    """A text to a member that is not about an alert (a handoff notice): queued with the notice
+    it repeats, sent once by the worker (engine/member_texting.py), never counted against call
+    caps and never retried."""
+
+    __tablename__ = "member_texts"
+    __table_args__ = (
+        UniqueConstraint("org_id", "key", name="uq_member_texts_org_key"),
+        Index("ix_member_texts_status_created", "status", "created_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    org_id: Mapped[str] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # The notice it repeats, "<kind>:<period>": one text per notice, whatever happens.
+    key: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(40))
+    to_number: Mapped[str] = mapped_column(String(20))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str | None] = mapped_column(Text, default=None)
+    provider: Mapped[str | None] = mapped_column(String(40), default=None)
+    message_id: Mapped[str | None] = mapped_column(String(200), default=None)
+    # Not sent after this (the handoff it tells of is long past): a stale text misleads.
+    send_before: Mapped[datetime] = mapped_column(UTCDateTime())
+    sending_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)

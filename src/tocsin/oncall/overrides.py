@@ -15,6 +15,7 @@ from tocsin.audit.actions import AuditAction
 from tocsin.core.actors import Actor
 from tocsin.core.errors import InvalidInput, NotFound
 from tocsin.core.ids import new_id
+from tocsin.oncall.changes import schedule_changed
 from tocsin.oncall.checks import MAX_OVERRIDE, check_members, check_period
 from tocsin.oncall.models import OverrideKind, ScheduleOverride
 from tocsin.oncall.schedules import get_schedule
@@ -75,7 +76,7 @@ def add_override(
     """An override of members of the organization for [starts_at, ends_at): ending after it
     starts, at most 90 days long, and not over already."""
     require_writable(session, org_id=org_id, actor=actor, now=now)
-    get_schedule(session, org_id=org_id, schedule_id=schedule_id)
+    schedule = get_schedule(session, org_id=org_id, schedule_id=schedule_id)
     checked = _checked_kind(kind, user_id, replaces_user_id)
     check_period(starts_at, ends_at, longest=MAX_OVERRIDE, now=now, what="an override")
     check_members(
@@ -98,6 +99,7 @@ def add_override(
     )
     session.add(row)
     session.flush()
+    schedule_changed(session, schedule, now=now, since=starts_at, until=ends_at)
     _record(session, actor, AuditAction.SCHEDULE_OVERRIDE_ADDED, row, now)
     return row
 
@@ -112,7 +114,7 @@ def remove_override(
     now: datetime,
 ) -> None:
     require_writable(session, org_id=org_id, actor=actor, now=now)
-    get_schedule(session, org_id=org_id, schedule_id=schedule_id)
+    schedule = get_schedule(session, org_id=org_id, schedule_id=schedule_id)
     row = session.scalar(
         select(ScheduleOverride).where(
             ScheduleOverride.id == override_id,
@@ -123,6 +125,7 @@ def remove_override(
     if row is None:
         raise NotFound("override not found", code="override_not_found")
     session.delete(row)
+    schedule_changed(session, schedule, now=now, since=row.starts_at, until=row.ends_at)
     _record(session, actor, AuditAction.SCHEDULE_OVERRIDE_REMOVED, row, now)
 
 

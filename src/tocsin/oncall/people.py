@@ -125,6 +125,12 @@ def _verified_methods(session: Session, org_id: str, user_id: str) -> dict[str, 
     return {contact_id: (channel, phone) for contact_id, channel, phone in rows}
 
 
+def verified_sms_numbers(session: Session, *, org_id: str, user_id: str) -> list[str]:
+    """The member's SMS numbers they verified themself, oldest first."""
+    verified = _verified_methods(session, org_id, user_id)
+    return [phone for channel, phone in verified.values() if channel == Method.SMS.value]
+
+
 def _email_verified(session: Session, user_id: str) -> bool:
     return session.scalar(select(User.email_verified_at).where(User.id == user_id)) is not None
 

@@ -25,6 +25,7 @@ from tocsin.core.ids import new_id
 from tocsin.core.names import clean_name
 from tocsin.core.pagination import Page, paginate
 from tocsin.oncall.as_rota import rotation_value
+from tocsin.oncall.changes import rotation_changed
 from tocsin.oncall.checks import check_project, checked_participants, checked_timezone, in_range
 from tocsin.oncall.layers import CLOCK
 from tocsin.oncall.models import Rotation
@@ -178,6 +179,8 @@ def update_rotation(
         check_project(session, org_id=org_id, project_id=project_id)
         row.project_id = project_id
     row.updated_at = now
+    if "shape" in changed or "participants" in changed:
+        rotation_changed(session, org_id=org_id, rotation_id=row.id, now=now)
     _record(session, actor, AuditAction.ROTATION_UPDATED, row, now, changed)
     return row
 

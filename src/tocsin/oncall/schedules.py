@@ -17,6 +17,7 @@ from tocsin.core.errors import NotFound
 from tocsin.core.ids import new_id
 from tocsin.core.names import clean_name
 from tocsin.core.pagination import Page, paginate
+from tocsin.oncall.changes import schedule_changed
 from tocsin.oncall.checks import check_project, checked_layers, checked_timezone
 from tocsin.oncall.models import Schedule, ScheduleOverride, ScheduleTemporary
 from tocsin.oncall.references import schedule_users
@@ -82,6 +83,7 @@ def create_schedule(
     )
     session.add(row)
     session.flush()
+    schedule_changed(session, row, now=now)
     _record(session, actor, AuditAction.SCHEDULE_CREATED, row, now, {"layers": len(stored)})
     return row
 
@@ -116,9 +118,9 @@ def update_schedule(
     elif project_id is not None:
         check_project(session, org_id=org_id, project_id=project_id)
         row.project_id = project_id
-    # Who is on call may have changed: the gap flag is worked out afresh.
-    row.gap_noticed_at, row.gap_starts_at = None, None
     row.updated_at = now
+    if "timezone" in changed or "layers" in changed:
+        schedule_changed(session, row, now=now)
     _record(session, actor, AuditAction.SCHEDULE_UPDATED, row, now, changed)
     return row
 

@@ -16,6 +16,7 @@ from tocsin.audit.actions import AuditAction
 from tocsin.core.actors import Actor
 from tocsin.core.errors import Conflict, InvalidInput, NotFound
 from tocsin.core.ids import new_id
+from tocsin.oncall.changes import schedule_changed
 from tocsin.oncall.checks import MAX_TEMPORARY, MAX_TEMPORARY_SHIFTS, check_members, check_period
 from tocsin.oncall.models import ScheduleTemporary
 from tocsin.oncall.schedules import get_schedule
@@ -78,7 +79,7 @@ def add_temporary(
     """Refused (409 `temporary_overlaps`) when the period overlaps another temporary schedule of
     the same schedule: which of two would win is not for Tocsin to guess."""
     require_writable(session, org_id=org_id, actor=actor, now=now)
-    get_schedule(session, org_id=org_id, schedule_id=schedule_id)
+    schedule = get_schedule(session, org_id=org_id, schedule_id=schedule_id)
     check_period(starts_at, ends_at, longest=MAX_TEMPORARY, now=now, what="a temporary schedule")
     _check_shifts(starts_at, ends_at, shifts)
     check_members(session, org_id=org_id, user_ids=[shift.user_id for shift in shifts])
@@ -113,6 +114,7 @@ def add_temporary(
     )
     session.add(row)
     session.flush()
+    schedule_changed(session, schedule, now=now, since=starts_at, until=ends_at)
     _record(session, actor, AuditAction.SCHEDULE_TEMPORARY_ADDED, row, now)
     return row
 
@@ -127,7 +129,7 @@ def remove_temporary(
     now: datetime,
 ) -> None:
     require_writable(session, org_id=org_id, actor=actor, now=now)
-    get_schedule(session, org_id=org_id, schedule_id=schedule_id)
+    schedule = get_schedule(session, org_id=org_id, schedule_id=schedule_id)
     row = session.scalar(
         select(ScheduleTemporary).where(
             ScheduleTemporary.id == temporary_id,
@@ -138,6 +140,7 @@ def remove_temporary(
     if row is None:
         raise NotFound("temporary schedule not found", code="temporary_not_found")
     session.delete(row)
+    schedule_changed(session, schedule, now=now, since=row.starts_at, until=row.ends_at)
     _record(session, actor, AuditAction.SCHEDULE_TEMPORARY_REMOVED, row, now)
 
 

@@ -126,6 +126,10 @@ class ScheduleOut(BaseModel):
     timezone: str
     project_id: str | None
     layers: list[dict[str, Any]]
+    gap_starts_at: datetime | None = Field(
+        description="When the first instant within the next 14 days with nobody on call "
+        "begins; null while someone is on call throughout"
+    )
     created_at: datetime
     updated_at: datetime
 
