@@ -10,7 +10,10 @@ from sqlalchemy import delete
 
 from tests.delivery.pager import Pager
 from tocsin.accounts.models import Membership
+from tocsin.core.actors import Actor
 from tocsin.core.ids import new_id
+from tocsin.numbers import consent
+from tocsin.numbers.consent import Withdrawal
 from tocsin.oncall.models import NotificationRule, Project, ProjectMember
 
 pytestmark = pytest.mark.pager(rounds=1)
@@ -199,3 +202,40 @@ def test_a_member_removed_from_the_organization_is_missing_not_called(pager: Pag
     assert pager.phone(ana_phone) not in pager.numbers_called()
     route = pager.alert(alert_id)["timeline"][0]["details"]["route"]
     assert route["fallback"] == "member no longer exists; calling the primary contact"
+
+
+def test_a_rule_whose_number_lost_its_consent_is_passed_over_loudly(pager: Pager) -> None:
+    """Ana's desk phone was verified, then its consent withdrawn (the number changed hands, say):
+    her mobile is still called, and the rule that can no longer be followed is on the alert's
+    timeline and told to the owners, not dropped without a word."""
+    ana, mobile = pager.member("Ana", "no_answer")
+    _, desk = pager.member("Ana", "press:1", user_id=ana)
+    _rules(pager, ana, ("voice", mobile, 0), ("voice", desk, 0))
+    with pager.runtime.database.write() as session:
+        consent.withdraw(
+            session,
+            org_id=pager.org_id,
+            number=pager.phone(desk),
+            contact_id=desk,
+            reason=Withdrawal.NUMBER_CHANGED,
+            actor=Actor("user", ana),
+            now=pager.clock.now(),
+        )
+    endpoint = pager.endpoint(rules=[{"action": {"type": "call_member", "user_id": ana}}])
+
+    alert_id = pager.fire(endpoint)
+    pager.run()
+
+    assert pager.numbers_called() == [pager.phone(mobile)]
+    passed_over = [
+        e["details"]
+        for e in pager.alert(alert_id)["timeline"]
+        if e["action"] == "escalation.member_unreachable"
+    ]
+    assert [(d["user_id"], d["contact_id"], d["method"]) for d in passed_over] == [
+        (ana, desk, "voice")
+    ]
+    assert "no longer verified" in passed_over[0]["reason"]
+    notices = pager.client.get(f"{pager.org}/notices", headers=pager.auth).json()["items"]
+    [told] = [n for n in notices if n["kind"] == "member_unreachable"]
+    assert "passed over" in told["message"]

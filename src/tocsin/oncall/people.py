@@ -67,11 +67,31 @@ class Person:
     plan: list[Notify]
 
 
+@dataclass(frozen=True)
+class PassedOver:
+    """A rule of the member's that paging cannot follow now, and why: said on the alert's
+    timeline, because a member who set three ways to be woken and is reached by one must not
+    be left to think all three rang."""
+
+    method: Method
+    contact_id: str | None
+    reason: str
+
+
 def notification_plan(session: Session, org_id: str, user_id: str) -> list[Notify]:
-    """The member's notification rules, or their first verified voice number at once. Only
-    numbers whose consent the member gave themself count: nobody else may sign a person up to
-    be woken. A rule that names a number no longer verified, or repeats an earlier way, is
-    passed over; a mail goes only to an address the member proved."""
+    """The member's notification rules, or their first verified voice number at once."""
+    return paging_plan(session, org_id, user_id)[0]
+
+
+def paging_plan(
+    session: Session, org_id: str, user_id: str
+) -> tuple[list[Notify], list[PassedOver]]:
+    """The ways paging tells the member, and the rules it passes over. Only numbers whose
+    consent the member gave themself count: nobody else may sign a person up to be woken. A
+    rule that names a number no longer verified by them (consent withdrawn, the number
+    blocked, or never theirs) is passed over; a repeat of an earlier way is dropped. A mail is
+    planned even to an address not yet proved: delivery refuses it there, on the timeline and
+    to the owners (paging/member_mail.py), which is louder than leaving it out here."""
     verified = _verified_methods(session, org_id, user_id)
     rules = session.execute(
         select(NotificationRule.method, NotificationRule.contact_id, NotificationRule.delay_minutes)
@@ -80,25 +100,31 @@ def notification_plan(session: Session, org_id: str, user_id: str) -> list[Notif
     ).all()
     if not rules:
         voice = [(cid, phone) for cid, (channel, phone) in verified.items() if channel == "voice"]
-        return [Notify(Method.VOICE, voice[0][0], voice[0][1], 0)] if voice else []
+        return ([Notify(Method.VOICE, voice[0][0], voice[0][1], 0)] if voice else []), []
     plan: list[Notify] = []
+    passed_over: list[PassedOver] = []
     seen: set[tuple[Method, str | None]] = set()
     for raw_method, contact_id, delay in rules:
         method = Method(raw_method)
         phone = None
-        if method == Method.EMAIL:
-            if not _email_verified(session, user_id):
-                continue
-        else:
+        if method != Method.EMAIL:
             known = verified.get(contact_id) if contact_id else None
             if known is None or known[0] != method.value:
+                passed_over.append(
+                    PassedOver(
+                        method,
+                        contact_id,
+                        f"the {method.value} number of this rule is no longer verified by the "
+                        "member",
+                    )
+                )
                 continue
             phone = known[1]
         if (method, phone) in seen:
             continue
         seen.add((method, phone))
         plan.append(Notify(method, contact_id, phone, int(delay)))
-    return plan
+    return plan, passed_over
 
 
 def _verified_methods(session: Session, org_id: str, user_id: str) -> dict[str, tuple[str, str]]:
@@ -129,10 +155,6 @@ def verified_sms_numbers(session: Session, *, org_id: str, user_id: str) -> list
     """The member's SMS numbers they verified themself, oldest first."""
     verified = _verified_methods(session, org_id, user_id)
     return [phone for channel, phone in verified.values() if channel == Method.SMS.value]
-
-
-def _email_verified(session: Session, user_id: str) -> bool:
-    return session.scalar(select(User.email_verified_at).where(User.id == user_id)) is not None
 
 
 def member_numbers(session: Session, *, org_id: str, user_id: str) -> list[Number]:

@@ -17,10 +17,10 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tocsin.accounts.models import Membership, User
+from tocsin.accounts.models import Membership
 from tocsin.oncall import evaluation
 from tocsin.oncall.models import Method, Project, ProjectMember
-from tocsin.oncall.people import notification_plan
+from tocsin.oncall.people import paging_plan
 from tocsin.routing.targets import CallTarget
 
 
@@ -82,17 +82,26 @@ def page_people(
         if not team:
             people.nobody_on_call.append({"project_id": project_id, "project": project})
             continue
-        people.on_call.append(f"{project}: {', '.join(_names(session, team).values())}")
+        people.on_call.append(f"{project}: {', '.join(_team_names(session, team))}")
         wanted.extend(team)
     seen: set[str] = set()
     for user_id in wanted:
         if user_id in seen:
             continue
         seen.add(user_id)
-        plan = notification_plan(session, org_id, user_id)
+        plan, passed_over = paging_plan(session, org_id, user_id)
         if not plan:
             people.unreachable.append(
                 {"user_id": user_id, "reason": "no number verified by the member"}
+            )
+        for rule in passed_over:
+            people.unreachable.append(
+                {
+                    "user_id": user_id,
+                    "method": rule.method.value,
+                    "contact_id": rule.contact_id or "",
+                    "reason": rule.reason,
+                }
             )
         for notify in plan:
             to = notify.phone if notify.method != Method.EMAIL else user_id
@@ -122,10 +131,6 @@ def _members(session: Session, org_id: str, user_ids: Sequence[str]) -> set[str]
     )
 
 
-def _names(session: Session, user_ids: Sequence[str]) -> dict[str, str]:
-    rows = dict(
-        session.execute(select(User.id, User.display_name).where(User.id.in_(user_ids)))
-        .tuples()
-        .all()
-    )
-    return {user_id: rows.get(user_id) or user_id for user_id in user_ids}
+def _team_names(session: Session, user_ids: Sequence[str]) -> list[str]:
+    names = evaluation.names_of(session, user_ids)
+    return [names.get(user_id, user_id) for user_id in user_ids]

@@ -344,6 +344,12 @@ def _tell_step_fell_short(
         subject = details.get("schedule_id") or details.get("project_id") or ""
         name = details.get("schedule") or details.get("project") or subject
         message = f'Nobody was on call in "{name}" when an alert paged it.'
+    elif details.get("contact_id") is not None:
+        subject = str(details.get("user_id") or "")
+        message = (
+            f"An alert paged the member {subject}, and one of their notification rules was "
+            f"passed over: {details.get('reason')}. Their other rules were followed."
+        )
     else:
         subject = str(details.get("user_id") or "")
         message = (
