@@ -164,17 +164,24 @@ def find_token(session: Session, *, secret: str, key: bytes) -> CalendarToken | 
     )
     if row is None or row.revoked_at is not None:
         return None
-    if row.kind == CalendarTokenKind.PERSON.value and not _still_member(session, row):
+    if row.kind == CalendarTokenKind.PERSON.value and not _still_member(
+        session, row, row.subject_id
+    ):
+        return None
+    # Whoever made the address holds the secret: a member who left takes no schedule's feed
+    # (who is on call, and when) with them either.
+    kind, _, maker = row.created_by.partition(":")
+    if kind == "user" and not _still_member(session, row, maker):
         return None
     return row
 
 
-def _still_member(session: Session, row: CalendarToken) -> bool:
+def _still_member(session: Session, row: CalendarToken, user_id: str) -> bool:
     """A member who left the organization takes no feed of its schedules with them."""
     return (
         session.scalar(
             select(Membership.user_id).where(
-                Membership.org_id == row.org_id, Membership.user_id == row.subject_id
+                Membership.org_id == row.org_id, Membership.user_id == user_id
             )
         )
         is not None
