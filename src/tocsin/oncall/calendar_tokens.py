@@ -170,7 +170,7 @@ def find_token(session: Session, *, secret: str, key: bytes) -> CalendarToken | 
         return None
     # Whoever made the address holds the secret: a member who left takes no schedule's feed
     # (who is on call, and when) with them either.
-    kind, _, maker = row.created_by.partition(":")
+    kind, _, maker = (row.created_by or "").partition(":")
     if kind == "user" and not _still_member(session, row, maker):
         return None
     return row
