@@ -12,11 +12,12 @@ from sqlalchemy import select
 
 from tests import seeded
 from tests.oncall import oncall_rows
-from tocsin.accounts.models import Role
+from tocsin.accounts.models import ApiKey, Role
 from tocsin.core.actors import Actor
 from tocsin.core.secrets import digest
 from tocsin.oncall import evaluation
 from tocsin.oncall.models import CalendarToken
+from tocsin.organizations import api_keys
 from tocsin.organizations.commands import remove_member
 from tocsin.runtime import Runtime
 
@@ -221,3 +222,29 @@ def test_a_schedule_feed_made_by_a_member_who_left_stops_answering(
     assert answer.json()["error"]["code"] == "calendar_not_found"
     # The owner's feed of the same schedule still answers.
     assert client.get(path_of(kept["url"])).status_code == 200
+
+
+def test_a_feed_made_through_an_api_key_stops_answering_when_the_key_is_revoked(
+    runtime: Runtime, client: TestClient
+) -> None:
+    owner = seeded.person(runtime, org_name="Calendars")
+    schedule_id = oncall_rows.schedule(runtime, owner.org_id, oncall_rows.always(owner.user_id))
+    plaintext = seeded.api_key(runtime, owner.org_id, scopes=("read", "write"))
+    made = client.post(
+        f"/v1/orgs/{owner.org_id}/calendar-tokens",
+        json={"kind": "schedule", "schedule_id": schedule_id},
+        headers={"Authorization": f"Bearer {plaintext}"},
+    )
+    assert made.status_code == 201, made.text
+    assert client.get(path_of(made.json()["url"])).status_code == 200
+
+    with runtime.database.write() as session:
+        key_id = session.scalars(select(ApiKey.id).where(ApiKey.org_id == owner.org_id)).one()
+        api_keys.revoke_api_key(
+            session,
+            org_id=owner.org_id,
+            key_id=key_id,
+            actor=Actor("user", owner.user_id),
+            now=runtime.clock.now(),
+        )
+    assert client.get(path_of(made.json()["url"])).status_code == 404
