@@ -18,7 +18,7 @@ from tests.oncall.test_calendar_fetch import ATTENDEE, Calendars, calendar, lan_
 from tocsin import rota
 from tocsin.cli.common import CLI_ACTOR
 from tocsin.engine import calendar_refresh
-from tocsin.oncall import calendar_feeds, calendar_read
+from tocsin.oncall import calendar_feeds, calendar_fetch, calendar_read
 from tocsin.oncall.models import CalendarFeed
 from tocsin.runtime import Runtime
 
@@ -108,3 +108,11 @@ def test_the_worker_refuses_such_a_calendar_and_keeps_the_last_good_copy(
     assert refused.events == good.events
     assert "longer than 1 second" in (refused.last_error or "")
     assert refused.failures == 1
+
+
+def test_a_claimed_batch_is_held_for_as_long_as_its_worst_case_takes() -> None:
+    """Each feed of a batch may take its fetch's and its reading's whole time limit; a lease
+    shorter than the batch lets a second worker claim the same hostile feeds and read them
+    again, so every worker added multiplies their cost."""
+    worst = calendar_feeds.BATCH * (calendar_fetch.SECONDS + calendar_read.SECONDS)
+    assert calendar_feeds.LEASE.total_seconds() >= worst

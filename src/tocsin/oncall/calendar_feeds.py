@@ -42,8 +42,11 @@ BACKOFF = (
     timedelta(hours=3),
     timedelta(hours=6),
 )
-# How long a worker may take to fetch a feed it claimed before another may take it.
-LEASE = timedelta(minutes=2)
+# Feeds claimed at once, and how long a worker may take over them before another may take
+# them: each may use its fetch's and its reading's whole time limit (10 s and 20 s), and a
+# shorter lease would let a second worker fetch and read the same slow feeds again.
+BATCH = 20
+LEASE = timedelta(minutes=15)
 MAX_URL_CHARACTERS = 2048
 
 
@@ -148,7 +151,7 @@ class DueFeed:
 
 
 def claim_due(
-    session: Session, *, now: datetime, limit: int = 20, skip_locked: bool = False
+    session: Session, *, now: datetime, limit: int = BATCH, skip_locked: bool = False
 ) -> list[DueFeed]:
     """Feeds due for a fetch, each held for `LEASE` so another worker leaves it alone."""
     feeds = session.scalars(
