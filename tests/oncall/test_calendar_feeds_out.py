@@ -12,9 +12,13 @@ from sqlalchemy import select
 
 from tests import seeded
 from tests.oncall import oncall_rows
+from tocsin.accounts.models import ApiKey, Role
+from tocsin.core.actors import Actor
 from tocsin.core.secrets import digest
 from tocsin.oncall import evaluation
 from tocsin.oncall.models import CalendarToken
+from tocsin.organizations import api_keys
+from tocsin.organizations.commands import remove_member
 from tocsin.runtime import Runtime
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
@@ -180,3 +184,67 @@ def test_a_schedule_of_another_organization_gets_no_feed(
     )
     assert answer.status_code == 404
     assert answer.json()["error"]["code"] == "schedule_not_found"
+
+
+def test_a_schedule_feed_made_by_a_member_who_left_stops_answering(
+    runtime: Runtime, client: TestClient
+) -> None:
+    """The address is the secret: a member who leaves must not keep reading the
+    organization's rota (names and times of who is on call) through a feed they made."""
+    owner = seeded.person(runtime, org_name="Calendars")
+    ana = seeded.member(runtime, owner.org_id)
+    schedule_id = oncall_rows.schedule(runtime, owner.org_id, oncall_rows.always(owner.user_id))
+    made = client.post(
+        f"/v1/orgs/{owner.org_id}/calendar-tokens",
+        json={"kind": "schedule", "schedule_id": schedule_id},
+        headers=ana.auth,
+    ).json()
+    kept = client.post(
+        f"/v1/orgs/{owner.org_id}/calendar-tokens",
+        json={"kind": "schedule", "schedule_id": schedule_id},
+        headers=owner.auth,
+    ).json()
+    assert client.get(path_of(made["url"])).status_code == 200
+
+    with runtime.database.write() as session:
+        remove_member(
+            session,
+            org_id=owner.org_id,
+            user_id=ana.user_id,
+            removed_by=owner.user_id,
+            remover_role=Role.OWNER,
+            actor=Actor("user", owner.user_id),
+            now=runtime.clock.now(),
+        )
+
+    answer = client.get(path_of(made["url"]))
+    assert answer.status_code == 404
+    assert answer.json()["error"]["code"] == "calendar_not_found"
+    # The owner's feed of the same schedule still answers.
+    assert client.get(path_of(kept["url"])).status_code == 200
+
+
+def test_a_feed_made_through_an_api_key_stops_answering_when_the_key_is_revoked(
+    runtime: Runtime, client: TestClient
+) -> None:
+    owner = seeded.person(runtime, org_name="Calendars")
+    schedule_id = oncall_rows.schedule(runtime, owner.org_id, oncall_rows.always(owner.user_id))
+    plaintext = seeded.api_key(runtime, owner.org_id, scopes=("read", "write"))
+    made = client.post(
+        f"/v1/orgs/{owner.org_id}/calendar-tokens",
+        json={"kind": "schedule", "schedule_id": schedule_id},
+        headers={"Authorization": f"Bearer {plaintext}"},
+    )
+    assert made.status_code == 201, made.text
+    assert client.get(path_of(made.json()["url"])).status_code == 200
+
+    with runtime.database.write() as session:
+        key_id = session.scalars(select(ApiKey.id).where(ApiKey.org_id == owner.org_id)).one()
+        api_keys.revoke_api_key(
+            session,
+            org_id=owner.org_id,
+            key_id=key_id,
+            actor=Actor("user", owner.user_id),
+            now=runtime.clock.now(),
+        )
+    assert client.get(path_of(made.json()["url"])).status_code == 404

@@ -9,6 +9,8 @@ the test's server on 127.0.0.1, which the default rule refuses, as the refusal t
 from __future__ import annotations
 
 import asyncio
+import gzip
+import tracemalloc
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 
@@ -52,6 +54,7 @@ class Calendars:
         self.status = 200
         self.body = calendar(ATTENDEE)
         self.requests = 0
+        self.inflated = self.body
 
     def app(self) -> Starlette:
         async def feed(request: Request) -> Response:
@@ -76,9 +79,18 @@ class Calendars:
         async def to_loopback(request: Request) -> Response:
             return RedirectResponse(f"http://127.0.0.1:{request.url.port}/feed.ics")
 
+        async def gzipped(request: Request) -> Response:
+            # A small body that inflates to `self.inflated` (a bomb, when that is large).
+            return Response(
+                gzip.compress(self.inflated, compresslevel=9),
+                media_type="text/calendar",
+                headers={"Content-Encoding": "gzip"},
+            )
+
         return Starlette(
             routes=[
                 Route("/feed.ics", feed),
+                Route("/gzipped.ics", gzipped),
                 Route("/big.ics", big),
                 Route("/slow.ics", slow),
                 Route("/redirect.ics", to_loopback),
@@ -145,6 +157,26 @@ def test_a_redirect_to_a_host_not_allowed_is_not_followed(server: tuple[Calendar
 def test_a_calendar_over_2_mib_is_refused(server: tuple[Calendars, str]) -> None:
     _, base = server
     assert "larger than 2048 KiB" in failure(f"{base}/big.ics", lan_policy())
+
+
+def test_a_gzipped_calendar_is_read(server: tuple[Calendars, str]) -> None:
+    calendars, base = server
+    assert fetch(f"{base}/gzipped.ics", lan_policy()) == calendars.body
+
+
+def test_a_gzip_bomb_is_refused_without_inflating_it(server: tuple[Calendars, str]) -> None:
+    """60 KiB on the wire that inflate to 64 MiB: the limit holds for the inflated bytes, and
+    no more than about the limit is ever inflated in memory."""
+    calendars, base = server
+    calendars.inflated = b"A" * (64 * 1024 * 1024)
+    tracemalloc.start()
+    try:
+        message = failure(f"{base}/gzipped.ics", lan_policy())
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert "larger than 2048 KiB" in message
+    assert peak < 16 * 1024 * 1024, f"{peak / 2**20:.0f} MiB held at once"
 
 
 def test_a_fetch_is_cut_off_at_its_time_limit_however_it_trickles(

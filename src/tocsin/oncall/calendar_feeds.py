@@ -43,8 +43,11 @@ BACKOFF = (
     timedelta(hours=3),
     timedelta(hours=6),
 )
-# How long a worker may take to fetch a feed it claimed before another may take it.
-LEASE = timedelta(minutes=2)
+# Feeds claimed at once, and how long a worker may take over them before another may take
+# them: each may use its fetch's and its reading's whole time limit (10 s and 20 s), and a
+# shorter lease would let a second worker fetch and read the same slow feeds again.
+BATCH = 20
+LEASE = timedelta(minutes=15)
 MAX_URL_CHARACTERS = 2048
 
 
@@ -149,7 +152,7 @@ class DueFeed:
 
 
 def claim_due(
-    session: Session, *, now: datetime, limit: int = 20, skip_locked: bool = False
+    session: Session, *, now: datetime, limit: int = BATCH, skip_locked: bool = False
 ) -> list[DueFeed]:
     """Feeds due for a fetch, each held for `LEASE` so another worker leaves it alone."""
     feeds = session.scalars(
@@ -167,30 +170,53 @@ def claim_due(
 def record_fetch(
     session: Session, *, feed_id: str, data: bytes | None, error: str | None, now: datetime
 ) -> None:
-    """What a fetch brought: a calendar to read (`data`), or why there was none (`error`)."""
+    """What a fetch brought: a calendar to read (`data`), or why there was none (`error`).
+    Reads the calendar here, in the caller's transaction: the worker reads it first, in a
+    child process with a time limit (oncall/calendar_read.py), and calls `record_read`."""
+    events = None
+    if data is not None:
+        org_id = session.scalar(select(CalendarFeed.org_id).where(CalendarFeed.id == feed_id))
+        if org_id is None:
+            return  # removed while it was being fetched
+        try:
+            events = rota.parse_feed(
+                data,
+                user_for=members_by_name(session, org_id),
+                starts_at=now - BEHIND,
+                ends_at=now + WINDOW,
+            )
+        except rota.FeedError as problem:
+            error = unreadable(problem)
+    record_read(session, feed_id=feed_id, events=events, error=error, now=now)
+
+
+def unreadable(problem: rota.FeedError) -> str:
+    return f"not a calendar Tocsin can read: {problem}"
+
+
+def record_read(
+    session: Session,
+    *,
+    feed_id: str,
+    events: list[rota.Event] | None,
+    error: str | None,
+    now: datetime,
+) -> None:
+    """What a fetch and read brought: the calendar's events of [now - BEHIND, now + WINDOW)
+    (`events`), or why there are none (`error`)."""
     feed = session.get(CalendarFeed, feed_id, with_for_update=True)
     if feed is None:
         return  # removed while it was being fetched
     feed.fetched_at = now
     feed.updated_at = now
-    if data is not None:
-        try:
-            events = rota.parse_feed(
-                data,
-                user_for=_members_by_name(session, feed.org_id),
-                starts_at=now - BEHIND,
-                ends_at=now + WINDOW,
-            )
-        except rota.FeedError as problem:
-            error = f"not a calendar Tocsin can read: {problem}"
-        else:
-            feed.events = [_stored(event) for event in events]
-            feed.last_good_at = now
-            feed.last_error = None
-            feed.failures = 0
-            feed.next_fetch_at = now + REFRESH
-            calendar_changed(session, org_id=feed.org_id, calendar_id=feed.id, now=now)
-            return
+    if events is not None:
+        feed.events = [_stored(event) for event in events]
+        feed.last_good_at = now
+        feed.last_error = None
+        feed.failures = 0
+        feed.next_fetch_at = now + REFRESH
+        calendar_changed(session, org_id=feed.org_id, calendar_id=feed.id, now=now)
+        return
     _record_failure(session, feed, error or "no calendar", now)
 
 
@@ -224,7 +250,7 @@ def _stored(event: rota.Event) -> dict[str, str]:
     }
 
 
-def _members_by_name(session: Session, org_id: str) -> dict[str, str]:
+def members_by_name(session: Session, org_id: str) -> dict[str, str]:
     """Lower-cased e-mail addresses and display names of the organization's members, each to
     its member; a display name two members share names neither."""
     rows = session.execute(

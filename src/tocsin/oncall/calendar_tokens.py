@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from tocsin.accounts.models import Membership, User
+from tocsin.accounts.models import ApiKey, Membership, User
 from tocsin.accounts.service import person_of
 from tocsin.audit import log as audit
 from tocsin.audit.actions import AuditAction
@@ -164,17 +164,34 @@ def find_token(session: Session, *, secret: str, key: bytes) -> CalendarToken | 
     )
     if row is None or row.revoked_at is not None:
         return None
-    if row.kind == CalendarTokenKind.PERSON.value and not _still_member(session, row):
+    if row.kind == CalendarTokenKind.PERSON.value and not _still_member(
+        session, row, row.subject_id
+    ):
+        return None
+    # Whoever made the address holds the secret: a member who left takes no schedule's feed
+    # (who is on call, and when) with them either.
+    kind, _, maker = (row.created_by or "").partition(":")
+    if kind == "user" and not _still_member(session, row, maker):
+        return None
+    if kind == "api_key" and not _live_key(session, row, maker):
         return None
     return row
 
 
-def _still_member(session: Session, row: CalendarToken) -> bool:
+def _live_key(session: Session, row: CalendarToken, key_id: str) -> bool:
+    """A feed made through an API key lasts while the key does (and its maker stays)."""
+    key = session.scalar(select(ApiKey).where(ApiKey.id == key_id, ApiKey.org_id == row.org_id))
+    if key is None or key.revoked_at is not None:
+        return False
+    return key.created_by is None or _still_member(session, row, key.created_by)
+
+
+def _still_member(session: Session, row: CalendarToken, user_id: str) -> bool:
     """A member who left the organization takes no feed of its schedules with them."""
     return (
         session.scalar(
             select(Membership.user_id).where(
-                Membership.org_id == row.org_id, Membership.user_id == row.subject_id
+                Membership.org_id == row.org_id, Membership.user_id == user_id
             )
         )
         is not None

@@ -1,8 +1,9 @@
 """A member who leaves the organization leaves its on-call too: out of every rotation (the shift
 in progress kept as a change of participants keeps it), every layer of fixed members, every
-override and every temporary shift still ahead. Nobody stays on call who can no longer be told;
-a layer left with nobody lets the layers below show through, and a schedule left with nobody
-is said on the timeline when it is paged (escalation.nobody_on_call)."""
+override and every temporary shift still ahead, and out of every external calendar's kept copy
+(which schedules read for as long as its fetches fail). Nobody stays on call who can no longer
+be told; a layer left with nobody lets the layers below show through, and a schedule left with
+nobody is said on the timeline when it is paged (escalation.nobody_on_call)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,13 @@ from tocsin.audit import log as audit
 from tocsin.audit.actions import AuditAction
 from tocsin.core.actors import Actor
 from tocsin.oncall.changes import organization_changed
-from tocsin.oncall.models import Rotation, Schedule, ScheduleOverride, ScheduleTemporary
+from tocsin.oncall.models import (
+    CalendarFeed,
+    Rotation,
+    Schedule,
+    ScheduleOverride,
+    ScheduleTemporary,
+)
 from tocsin.oncall.rotations import change_participants_at
 
 
@@ -33,7 +40,8 @@ def member_left(
     )
     overrides = int(removed.rowcount)  # type: ignore[attr-defined]
     temporaries = _leave_temporaries(session, org_id, user_id, now)
-    if not (rotations or schedules or overrides or temporaries):
+    calendars = _leave_calendars(session, org_id, user_id, now)
+    if not (rotations or schedules or overrides or temporaries or calendars):
         return
     organization_changed(session, org_id=org_id, now=now)
     audit.record(
@@ -49,6 +57,7 @@ def member_left(
             "schedule_ids": schedules,
             "overrides_removed": overrides,
             "temporary_ids": temporaries,
+            "calendar_ids": calendars,
         },
     )
 
@@ -95,5 +104,16 @@ def _leave_temporaries(session: Session, org_id: str, user_id: str, now: datetim
         kept = [shift for shift in row.shifts if shift["user_id"] != user_id]
         if len(kept) != len(row.shifts):
             row.shifts = kept
+            changed.append(row.id)
+    return changed
+
+
+def _leave_calendars(session: Session, org_id: str, user_id: str, now: datetime) -> list[str]:
+    changed: list[str] = []
+    for row in session.scalars(select(CalendarFeed).where(CalendarFeed.org_id == org_id)):
+        kept = [event for event in row.events or [] if event.get("user_id") != user_id]
+        if len(kept) != len(row.events or []):
+            row.events = kept
+            row.updated_at = now
             changed.append(row.id)
     return changed

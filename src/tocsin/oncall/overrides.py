@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tocsin.audit import log as audit
 from tocsin.audit.actions import AuditAction
 from tocsin.core.actors import Actor
-from tocsin.core.errors import InvalidInput, NotFound
+from tocsin.core.errors import Conflict, InvalidInput, NotFound
 from tocsin.core.ids import new_id
 from tocsin.oncall.changes import schedule_changed
 from tocsin.oncall.checks import MAX_OVERRIDE, check_members, check_period
@@ -22,6 +22,9 @@ from tocsin.oncall.schedules import get_schedule
 from tocsin.restrictions.blocks import require_writable
 
 MAX_NOTE = 500
+# Overrides not over yet, per schedule: every timeline, feed and page reads them, and a year of
+# daily swaps is 365.
+MAX_LIVE_OVERRIDES = 500
 
 
 def list_overrides(
@@ -84,6 +87,17 @@ def add_override(
         org_id=org_id,
         user_ids=[user_id, *([replaces_user_id] if replaces_user_id else [])],
     )
+    live = session.scalar(
+        select(func.count())
+        .select_from(ScheduleOverride)
+        .where(ScheduleOverride.schedule_id == schedule_id, ScheduleOverride.ends_at > now)
+    )
+    if (live or 0) >= MAX_LIVE_OVERRIDES:
+        raise Conflict(
+            f"a schedule has at most {MAX_LIVE_OVERRIDES} overrides not over yet;"
+            " remove some, or change a layer instead",
+            code="too_many_overrides",
+        )
     row = ScheduleOverride(
         id=new_id("ovr"),
         org_id=org_id,
