@@ -309,3 +309,12 @@ def test_a_recovery_whose_title_only_adds_a_marker_names_the_same_incident(recov
         return dedup_key_for("ep_1", parse_alert(body=title.encode(), content_type="", query=[]))
 
     assert key(recovery) == key("Disk full on db1") == key("[FIRING] Disk full on db1")
+
+
+def test_a_severity_of_digits_that_are_not_decimal_pages_rather_than_crashing() -> None:
+    """hypothesis found it through the spoken-title test: '²' is a digit to str.isdigit() but
+    not a number to int(), and the webhook answered 500. Superscripts and other non-decimal
+    digits are words we do not know, so they page; decimal digits of any script are numbers."""
+    assert normalise_severity("²") == Severity.CRITICAL
+    assert normalise_severity("①") == Severity.CRITICAL
+    assert normalise_severity("\uff13") == Severity.MINOR  # a full-width 3

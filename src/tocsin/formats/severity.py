@@ -126,7 +126,8 @@ def normalise_severity(value: Any) -> Severity:
         return _BY_NUMBER.get(int(value), Severity.INFO)
     if isinstance(value, str):
         text = value.strip().lower()
-        if text.isdigit():
+        # isdecimal, not isdigit: '²' is a digit that int() refuses.
+        if text.isdecimal():
             return _BY_NUMBER.get(int(text), Severity.INFO)
         return _BY_SPELLING.get(text, DEFAULT_SEVERITY)
     return DEFAULT_SEVERITY

@@ -118,6 +118,8 @@ def test_telnyx_signature_needs_the_account_key_the_same_body_and_a_fresh_timest
     assert not verify(_telnyx_signed(key, future, body), future)
     assert not verify(None, now)
     assert not verify("not base64!", now)
+    # A digit int() refuses ('²' is a digit to str.isdigit) is a forged header, not a 500.
+    assert not verify(_telnyx_signed(key, now, body), "²")
 
 
 def _vonage_token(secret: str, body: bytes, issued: float) -> str:

@@ -178,7 +178,7 @@ def verify_signature(
     now: datetime,
     tolerance_seconds: int,
 ) -> bool:
-    if not signature or not timestamp or not timestamp.isdigit():
+    if not signature or not timestamp or not timestamp.isdecimal():
         return False
     if abs(now.timestamp() - int(timestamp)) > tolerance_seconds:
         return False

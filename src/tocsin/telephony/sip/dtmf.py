@@ -115,7 +115,7 @@ def _key_named(value: str) -> str | None:
     value = value.strip().upper()
     if len(value) == 1 and value in EVENT_DIGITS:
         return value
-    return _event_digit(int(value)) if value.isdigit() else None
+    return _event_digit(int(value)) if value.isdecimal() else None
 
 
 class KeyPath(StrEnum):

@@ -119,7 +119,7 @@ def parse(data: bytes) -> SipMessage:
     message = SipMessage()
     if start.startswith("SIP/2.0 "):
         parts = start.split(" ", 2)
-        if len(parts) < 2 or not parts[1].isdigit():
+        if len(parts) < 2 or not parts[1].isdecimal():
             raise SipParseError(f"bad status line {start!r}")
         message.status = int(parts[1])
         message.reason = parts[2] if len(parts) > 2 else ""
@@ -140,7 +140,7 @@ def parse(data: bytes) -> SipMessage:
             raise SipParseError(f"bad header line {line!r}")
         message.headers.append((canonical_name(name), value.strip()))
     length = message.get("Content-Length")
-    message.body = body[: int(length)] if length and length.isdigit() else body
+    message.body = body[: int(length)] if length and length.isdecimal() else body
     return message
 
 

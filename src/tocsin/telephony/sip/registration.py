@@ -128,7 +128,7 @@ def _granted(response: SipMessage, requested: int) -> int:
     contact = response.get("Contact")
     if contact:
         value = header_param(contact, "expires")
-        if value and value.isdigit():
+        if value and value.isdecimal():
             return int(value)
     expires = response.get("Expires")
-    return int(expires) if expires and expires.isdigit() else requested
+    return int(expires) if expires and expires.isdecimal() else requested

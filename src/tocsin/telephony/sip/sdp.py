@@ -120,7 +120,7 @@ def parse_answer(body: bytes, offered: tuple[str, ...]) -> MediaAnswer:
             in_audio = fields[0] == "audio" and len(fields) >= 4
             if in_audio:
                 port = int(fields[1])
-                formats = [int(f) for f in fields[3:] if f.isdigit()]
+                formats = [int(f) for f in fields[3:] if f.isdecimal()]
         elif kind == "c":
             address = value.split()[-1].split("/")[0]
             if in_audio:
@@ -131,7 +131,7 @@ def parse_answer(body: bytes, offered: tuple[str, ...]) -> MediaAnswer:
             direction = value  # media level, when given, wins over session level
         elif kind == "a" and in_audio and value.startswith("rtpmap:"):
             number, _, encoding = value[len("rtpmap:") :].partition(" ")
-            if number.isdigit():
+            if number.isdecimal():
                 rtpmap[int(number)] = encoding.split("/")[0]
     host = media_host or session_host
     if port is None or host is None:

@@ -37,7 +37,7 @@ def session_expires(message: SipMessage) -> tuple[int, str | None] | None:
     if not value:
         return None
     seconds = value.split(";", 1)[0].strip()
-    if not seconds.isdigit() or int(seconds) < 1:
+    if not seconds.isdecimal() or int(seconds) < 1:
         return None
     refresher = header_param(value, "refresher")
     return int(seconds), refresher.lower() if refresher else None
@@ -46,7 +46,7 @@ def session_expires(message: SipMessage) -> tuple[int, str | None] | None:
 def min_se(message: SipMessage) -> int | None:
     """The Min-SE a 422 asks for (RFC 4028 6)."""
     value = (message.get("Min-SE") or "").split(";", 1)[0].strip()
-    return int(value) if value.isdigit() and int(value) > 0 else None
+    return int(value) if value.isdecimal() and int(value) > 0 else None
 
 
 def from_our_request(response: SipMessage) -> SessionTimer | None:
