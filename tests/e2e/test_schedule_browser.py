@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
@@ -44,6 +46,11 @@ def test_an_override_is_created_from_the_timeline(sqlite_system: System) -> None
         page.get_by_role("link", name="rotations").click()
         page.get_by_label("Name").fill("Weekly")
         page.get_by_label("Time zone").fill("Europe/London")
+        # The server keeps real time. Handing over an hour before now, London time, makes the
+        # shift in progress (from now to the next handoff) about a day long whenever the test
+        # runs: with 09:00 it was eleven minutes at 08:49, a block too thin to click.
+        handoff = datetime.now(ZoneInfo("Europe/London")) - timedelta(hours=1)
+        page.locator("#rotation-handoff").fill(handoff.strftime("%H:%M"))
         page.get_by_label("lead", exact=True).check()
         page.get_by_label("Ben").check()
         page.get_by_role("button", name="Create rotation").click()
