@@ -45,7 +45,15 @@ def test_a_members_shifts_and_a_projects_on_call_from_the_shell(
     assert noon[primary]["user_ids"] == [ana]
     assert noon[primary]["description"].startswith("Platform primary: Ana")
 
+    # The team's next shifts: both schedules of the project, by start, and never "Elsewhere".
+    team = run(cli, "project", "shifts", project, "--org", org, "--next", "6")
+    assert len(team) == 6
+    assert {s["schedule_id"] for s in team} == {primary, secondary}
+    assert [s["starts_at"] for s in team] == sorted(s["starts_at"] for s in team)
+    assert {s["name"] for s in team if s["schedule_id"] == secondary} == {"Ben"}
+
     assert "member not found" in fails(cli, "people", "shifts", "usr_nobody", "--org", org)
+    assert "project not found" in fails(cli, "project", "shifts", "prj_nowhere", "--org", org)
     assert "project not found" in fails(cli, "project", "oncall", "prj_nowhere", "--org", org)
     assert "needs an offset" in fails(
         cli, "project", "oncall", project, "--org", org, "--at", "2026-01-05T12:00"

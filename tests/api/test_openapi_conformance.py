@@ -94,6 +94,7 @@ ON_CALL_REFUSALS: dict[str, dict[str, str]] = {
     f"GET {_SCHEDULE}/shifts": _WINDOW,
     f"GET {_SCHEDULE}/timeline": _WINDOW,
     "GET /v1/orgs/{org_id}/projects/{project_id}/on-call": _WINDOW,
+    "GET /v1/orgs/{org_id}/projects/{project_id}/shifts": _WINDOW,
     "GET /v1/orgs/{org_id}/people/{user_id}/shifts": _WINDOW,
     "GET /v1/orgs/{org_id}/me/shifts": _WINDOW,
 }

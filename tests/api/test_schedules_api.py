@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from tests import seeded
 from tests.accounts.helpers import error
 from tests.factories import ok
+from tests.oncall import oncall_rows, schedule_rows
 from tests.oncall.schedule_rows import named_member
 from tocsin.runtime import Runtime
 
@@ -235,3 +236,36 @@ def test_a_temporary_schedule_over_http(client: TestClient, runtime: Runtime) ->
     )
     now = ok(client.get(f"{org}/schedules/{sid}/on-call?at=2026-01-02T06:00:00Z", headers=auth))
     assert now["user_ids"] == [ana]
+
+
+def test_a_projects_next_shifts_cover_each_of_its_schedules_by_start(
+    client: TestClient, runtime: Runtime
+) -> None:
+    owner = seeded.person(runtime, org_name="Team shifts")
+    org = f"/v1/orgs/{owner.org_id}"
+    ana = named_member(runtime, owner.org_id, "Ana")
+    ben = named_member(runtime, owner.org_id, "Ben")
+    project = schedule_rows.project(runtime, owner.org_id)
+    days = schedule_rows.schedule(
+        runtime, owner.org_id, oncall_rows.working_hours(ana), name="Days", project_id=project
+    )
+    nights = schedule_rows.schedule(
+        runtime, owner.org_id, oncall_rows.always(ben), name="Nights", project_id=project
+    )
+    schedule_rows.schedule(runtime, owner.org_id, oncall_rows.always(ana), name="Elsewhere")
+
+    items = ok(client.get(f"{org}/projects/{project}/shifts?next=4", headers=owner.auth))["items"]
+
+    # Thursday 1 January 2026 00:00 UTC: Ben's "always" shift is in progress, Ana's working
+    # hours follow on Thursday and Friday.
+    assert [(i["schedule_id"], i["name"]) for i in items] == [
+        (nights, "Ben"),
+        (days, "Ana"),
+        (days, "Ana"),
+        (days, "Ana"),
+    ]
+    assert items[1]["starts_at"] == "2026-01-01T09:00:00Z"
+    assert (
+        error(client.get(f"{org}/projects/prj_nowhere/shifts", headers=owner.auth), 404)
+        == "project_not_found"
+    )

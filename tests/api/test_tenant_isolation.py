@@ -200,6 +200,7 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("GET", "/v1/orgs/{org_id}/schedules/{schedule_id}/shifts"): Case(ORG),
     ("GET", "/v1/orgs/{org_id}/schedules/{schedule_id}/timeline"): Case(ORG),
     ("GET", "/v1/orgs/{org_id}/projects/{project_id}/on-call"): Case(ORG),
+    ("GET", "/v1/orgs/{org_id}/projects/{project_id}/shifts"): Case(ORG),
     ("GET", "/v1/orgs/{org_id}/people/{user_id}/shifts"): Case(ORG),
     ("GET", "/v1/orgs/{org_id}/me/shifts"): Case(ORG),
     # Calendars: feed addresses and external calendars.

@@ -24,6 +24,7 @@ from tocsin.cli.common import (
 )
 from tocsin.cli.root import group
 from tocsin.contacts.verify import deliver
+from tocsin.db.session import Session
 from tocsin.endpoints import commands as endpoints
 from tocsin.numbers.verification import Channel, Requester
 from tocsin.oncall import methods, people, projects, rules, schedules, who
@@ -510,10 +511,41 @@ def people_shifts(
             now=runtime.clock.now(),
             count=next_count,
         )
-        names = {
-            row.id: row.name for row in schedules.all_schedules(session, org_id=organization.id)
-        }
-    rows = [
+        rows = _shift_rows(session, organization.id, found)
+    lines = [f"{r['starts_at']} .. {r['ends_at']}  {r['schedule_name']}" for r in rows]
+    emit(as_json, rows, "\n".join(lines) or f"no shifts in the next {who.LOOKAHEAD.days} days")
+
+
+@project_app.command("shifts")
+@friendly_errors
+def project_shifts(
+    project_id: str,
+    org: str = OrgOption,
+    next_count: int = typer.Option(10, "--next", help="How many shifts, from those in progress."),
+    as_json: bool = JsonOption,
+) -> None:
+    """The next shifts of every schedule of the project, by start."""
+    runtime = open_runtime()
+    with runtime.database.read() as session:
+        organization = accounts.get_organization(session, org)
+        found = who.project_shifts(
+            session,
+            org_id=organization.id,
+            project_id=project_id,
+            window=None,
+            now=runtime.clock.now(),
+            count=next_count,
+        )
+        rows = _shift_rows(session, organization.id, found)
+    lines = [
+        f"{r['starts_at']} .. {r['ends_at']}  {r['name']}  ({r['schedule_name']})" for r in rows
+    ]
+    emit(as_json, rows, "\n".join(lines) or f"no shifts in the next {who.LOOKAHEAD.days} days")
+
+
+def _shift_rows(session: Session, org_id: str, found: who.Shifts) -> list[dict[str, str]]:
+    names = {row.id: row.name for row in schedules.all_schedules(session, org_id=org_id)}
+    return [
         {
             "schedule_id": schedule_id,
             "schedule_name": names.get(schedule_id, schedule_id),
@@ -524,8 +556,6 @@ def people_shifts(
         }
         for schedule_id, shift in found.items
     ]
-    lines = [f"{r['starts_at']} .. {r['ends_at']}  {r['schedule_name']}" for r in rows]
-    emit(as_json, rows, "\n".join(lines) or f"no shifts in the next {who.LOOKAHEAD.days} days")
 
 
 @project_app.command("oncall")

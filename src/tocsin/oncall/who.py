@@ -88,14 +88,51 @@ def project_on_call(
 ) -> list[OnCallNow]:
     """Who each schedule of the project has on call, by schedule name."""
     check_project(session, org_id=org_id, project_id=project_id)
-    ids = list(
+    return [
+        on_call_now(session, org_id=org_id, schedule_id=schedule_id, at=at)
+        for schedule_id in _project_schedules(session, org_id, project_id)
+    ]
+
+
+def project_shifts(
+    session: Session,
+    *,
+    org_id: str,
+    project_id: str,
+    window: Window | None,
+    now: datetime,
+    count: int | None = None,
+) -> Shifts:
+    """The shifts of every schedule of the project, by start: who the team has on call next,
+    whichever schedule they hold."""
+    check_project(session, org_id=org_id, project_id=project_id)
+    if window is None:
+        window = Window(checked_at(now), now + LOOKAHEAD)
+    found: list[tuple[str, rota.Shift]] = []
+    for schedule_id in _project_schedules(session, org_id, project_id):
+        shifts = evaluation.schedule_shifts(
+            session,
+            org_id=org_id,
+            schedule_id=schedule_id,
+            starts_at=window.starts_at,
+            ends_at=window.ends_at,
+        )
+        found.extend((schedule_id, shift) for shift in shifts or [])
+    found.sort(key=lambda item: (item[1].starts_at, item[0], item[1].user_id))
+    if count is not None:
+        found = found[: checked_count(count)]
+    names = evaluation.names_of(session, {shift.user_id for _, shift in found})
+    return Shifts(found, names)
+
+
+def _project_schedules(session: Session, org_id: str, project_id: str) -> list[str]:
+    return list(
         session.scalars(
             select(Schedule.id)
             .where(Schedule.org_id == org_id, Schedule.project_id == project_id)
             .order_by(Schedule.name, Schedule.id)
         )
     )
-    return [on_call_now(session, org_id=org_id, schedule_id=sid, at=at) for sid in ids]
 
 
 def timeline(session: Session, *, org_id: str, schedule_id: str, window: Window) -> Timeline:

@@ -147,6 +147,30 @@ def project_on_call(
         )
 
 
+@router.get("/projects/{project_id}/shifts", response_model=ShiftsOut)
+def project_shifts(
+    org_id: str,
+    project_id: str,
+    starts_at: From = None,
+    until: Until = None,
+    count: Next = 10,
+    caller: Caller = Depends(get_caller),
+) -> ShiftsOut:
+    """The shifts of every schedule of the project, by start."""
+    window = _window(starts_at, until)
+    now = caller.runtime.clock.now()
+    with caller.org(org_id, min_role=Role.MEMBER, scope=Scope.READ, write=False) as (s, _):
+        found = who.project_shifts(
+            s,
+            org_id=org_id,
+            project_id=project_id,
+            window=window,
+            now=now,
+            count=None if window is not None else count,
+        )
+        return _shifts_out(found)
+
+
 @router.get("/people/{user_id}/shifts", response_model=ShiftsOut)
 def member_shifts(
     org_id: str,
