@@ -159,6 +159,10 @@ def test_a_project_page_says_who_is_on_call_in_each_of_its_schedules(
     assert "Ana" in on_call.split("Platform secondary")[0]
     assert f'href="/o/{owner.org_id}/schedules/{empty}">Platform secondary</a>:' in on_call
     assert "nobody" in on_call.split("Platform secondary")[1]
+    # And who is on call next, the project's schedules together: Ana's shift, in its schedule.
+    next_shifts = html.split('<table id="next-shifts">', 1)[1].split("</table>", 1)[0]
+    assert "<td>Ana</td>" in next_shifts
+    assert f'href="/o/{owner.org_id}/schedules/{covered}">Platform primary</a>' in next_shifts
 
 
 def test_a_schedule_with_a_gap_says_so_in_local_time(client: TestClient, runtime: Runtime) -> None:

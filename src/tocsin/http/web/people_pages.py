@@ -252,5 +252,13 @@ def project_page(
             "on_call": who.project_on_call(
                 db, org_id=org_id, project_id=project_id, at=viewer.runtime.clock.now()
             ),
+            "next_shifts": who.project_shifts(
+                db,
+                org_id=org_id,
+                project_id=project_id,
+                window=None,
+                now=viewer.runtime.clock.now(),
+                count=10,
+            ),
         }
     return render(request, "project.html", context)
