@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 import httpx
 import icalendar
@@ -129,10 +130,15 @@ def test_a_member_sees_their_next_shift_and_subscribes_to_it(sqlite_system: Syst
         org_id = sign_up(lead, "lead@example.com", "Platform Ops")
         ben = _member(system, org_id, "ben@example.com", "Ben")
         cy = _member(system, org_id, "cy@example.com", "Cy")
-        start = (datetime.now(UTC) - timedelta(hours=1)).isoformat(timespec="minutes")
+        # The server keeps real time: Ben's turn began an hour ago and hands over at that same
+        # London time tomorrow, so he is on call now whatever the time of day (a fixed 09:00
+        # handoff made Cy the one on call when the test ran just after nine).
+        began = datetime.now(UTC) - timedelta(hours=1)
+        handoff = began.astimezone(ZoneInfo("Europe/London")).strftime("%H:%M")
         rotation = system.cli(
             "rotation", "create", "Daily", "--org", org_id, "--participants", f"{ben},{cy}",
-            "--unit", "days", "--timezone", "Europe/London", "--start", start,
+            "--unit", "days", "--timezone", "Europe/London", "--handoff", handoff,
+            "--start", began.isoformat(timespec="minutes"),
         )  # fmt: skip
         system.cli(
             "schedule", "create", "Platform primary", "--org", org_id,
