@@ -23,10 +23,20 @@ from tocsin.oncall.models import (
     ScheduleOverride,
     ScheduleTemporary,
 )
+from tocsin.oncall.removal import forget_member
 from tocsin.oncall.rotations import change_participants_at
 
 
 def member_left(
+    session: Session, *, org_id: str, user_id: str, actor: Actor, now: datetime
+) -> None:
+    """Everything on-call does when a membership goes (organizations.commands.remove_member):
+    out of every schedule, then their own numbers, rules and projects forgotten."""
+    _leave_on_call(session, org_id=org_id, user_id=user_id, actor=actor, now=now)
+    forget_member(session, org_id=org_id, user_id=user_id, actor=actor, now=now)
+
+
+def _leave_on_call(
     session: Session, *, org_id: str, user_id: str, actor: Actor, now: datetime
 ) -> None:
     rotations = _leave_rotations(session, org_id, user_id, now)

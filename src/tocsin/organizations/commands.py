@@ -26,7 +26,6 @@ from tocsin.core.config import Settings
 from tocsin.core.errors import Conflict, Forbidden
 from tocsin.numbers import consent
 from tocsin.oncall import departures
-from tocsin.oncall.removal import forget_member
 from tocsin.organizations.rescreen import rescreen_contacts
 from tocsin.policy.numbers import CallingPolicy
 from tocsin.policy.quota import check_timezone
@@ -410,11 +409,9 @@ def remove_member(
             raise Forbidden("this action needs the owner role", code="insufficient_role")
     accounts.remove_member(session, org_id=org_id, user_id=user_id)
     _record(session, actor, AuditAction.MEMBER_REMOVED, now, org_id, "user", user_id)
-    # Nobody stays on call who is no longer here to be told (oncall/departures.py).
+    # Out of on-call, and their own numbers, rules and projects forgotten, before the notice
+    # below: it is about numbers others still page, not the leaver's own phone, gone with them.
     departures.member_left(session, org_id=org_id, user_id=user_id, actor=actor, now=now)
-    # Their own numbers, rules and projects first: the notice below is about numbers others
-    # still page, not the leaver's own phone, which is gone with them.
-    forget_member(session, org_id=org_id, user_id=user_id, actor=actor, now=now)
     # Consent goes with the person who gave it; calls to those numbers stop, so the owners
     # hear of it now rather than from a page that did not ring.
     numbers = consent.withdraw_given_by(
