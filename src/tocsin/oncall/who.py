@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -106,21 +107,19 @@ def project_shifts(
     """The shifts of every schedule of the project, by start: who the team has on call next,
     whichever schedule they hold."""
     check_project(session, org_id=org_id, project_id=project_id)
-    if window is None:
-        window = Window(checked_at(now), now + LOOKAHEAD)
+    span = _span(window, now)
     found: list[tuple[str, rota.Shift]] = []
     for schedule_id in _project_schedules(session, org_id, project_id):
         shifts = evaluation.schedule_shifts(
             session,
             org_id=org_id,
             schedule_id=schedule_id,
-            starts_at=window.starts_at,
-            ends_at=window.ends_at,
+            starts_at=span.starts_at,
+            ends_at=span.ends_at,
         )
         found.extend((schedule_id, shift) for shift in shifts or [])
     found.sort(key=lambda item: (item[1].starts_at, item[0], item[1].user_id))
-    if count is not None:
-        found = found[: checked_count(count)]
+    found = _first(found, window, count)
     names = evaluation.names_of(session, {shift.user_id for _, shift in found})
     return Shifts(found, names)
 
@@ -160,19 +159,17 @@ def schedule_shifts(
 ) -> Shifts:
     """The shifts of the window; without one, the shift in progress and those after it within
     the lookahead, `count` at most."""
-    if window is None:
-        window = Window(checked_at(now), now + LOOKAHEAD)
+    span = _span(window, now)
     found = evaluation.schedule_shifts(
         session,
         org_id=org_id,
         schedule_id=schedule_id,
-        starts_at=window.starts_at,
-        ends_at=window.ends_at,
+        starts_at=span.starts_at,
+        ends_at=span.ends_at,
     )
     if found is None:
         raise schedule_not_found()
-    if count is not None:
-        found = found[: checked_count(count)]
+    found = _first(found, window, count)
     names = evaluation.names_of(session, {shift.user_id for shift in found})
     return Shifts([(schedule_id, shift) for shift in found], names)
 
@@ -188,15 +185,28 @@ def member_shifts(
 ) -> Shifts:
     """The member's shifts in every schedule, in the window (or ahead, `count` at most)."""
     check_members(session, org_id=org_id, user_ids=[user_id])
-    if window is None:
-        window = Window(checked_at(now), now + LOOKAHEAD)
+    span = _span(window, now)
     found = evaluation.member_shifts(
         session,
         org_id=org_id,
         user_id=user_id,
-        starts_at=window.starts_at,
-        ends_at=window.ends_at,
+        starts_at=span.starts_at,
+        ends_at=span.ends_at,
     )
-    if count is not None:
-        found = found[: checked_count(count)]
+    found = _first(found, window, count)
     return Shifts(found, evaluation.names_of(session, [user_id]))
+
+
+def _span(window: Window | None, now: datetime) -> Window:
+    """The window asked for, or from the shift in progress to the lookahead's end."""
+    return window or Window(checked_at(now), now + LOOKAHEAD)
+
+
+_T = TypeVar("_T")
+
+
+def _first(found: list[_T], window: Window | None, count: int | None) -> list[_T]:
+    """`count` bounds the shifts ahead only: a window the caller named is given whole."""
+    if window is not None or count is None:
+        return found
+    return found[: checked_count(count)]

@@ -101,7 +101,7 @@ def schedule_shifts(
             schedule_id=schedule_id,
             window=window,
             now=now,
-            count=None if window is not None else count,
+            count=count,
         )
         return _shifts_out(found)
 
@@ -166,7 +166,7 @@ def project_shifts(
             project_id=project_id,
             window=window,
             now=now,
-            count=None if window is not None else count,
+            count=count,
         )
         return _shifts_out(found)
 
@@ -189,7 +189,7 @@ def member_shifts(
             user_id=user_id,
             window=window,
             now=now,
-            count=None if window is not None else count,
+            count=count,
         )
         return _shifts_out(found)
 
@@ -214,6 +214,6 @@ def my_shifts(
             user_id=access.principal.id,
             window=window,
             now=now,
-            count=None if window is not None else count,
+            count=count,
         )
         return _shifts_out(found)
