@@ -18,7 +18,7 @@ from tocsin.http.api.deps import Caller, get_caller
 from tocsin.http.api.route import ApiRoute
 from tocsin.http.api.schemas.common import CODE_NOT_SENT, ERROR_RESPONSES, beyond_tocsin
 from tocsin.http.api.schemas.trust import VerificationIn, VerificationOut
-from tocsin.numbers.verification import Channel, Requester
+from tocsin.numbers.verification import Requester
 from tocsin.providers.caller_ids import get_caller_id, list_caller_ids
 from tocsin.providers.models import CallerId
 
@@ -136,13 +136,7 @@ async def send_code(
 
     pending = await asyncio.to_thread(issue)
     await deliver(runtime, pending)
-    row = pending.issued.verification
-    return VerificationOut(
-        verification_id=row.id,
-        phone_e164=row.phone_e164,
-        channel=Channel(row.channel),
-        expires_at=row.expires_at,
-    )
+    return VerificationOut.of(pending.issued.verification)
 
 
 @router.post("/{caller_id_id}/confirm", response_model=CallerIdOut)

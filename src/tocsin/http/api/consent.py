@@ -15,7 +15,7 @@ from tocsin.http.api.schemas.common import CODE_NOT_SENT, ERROR_RESPONSES, Limit
 from tocsin.http.api.schemas.trust import CodeIn, ConsentOut, VerificationIn, VerificationOut
 from tocsin.numbers import consent
 from tocsin.numbers.do_not_call import e164_of
-from tocsin.numbers.verification import Channel, Requester
+from tocsin.numbers.verification import Requester
 
 router = APIRouter(
     prefix="/v1/orgs/{org_id}", tags=["consent"], responses=ERROR_RESPONSES, route_class=ApiRoute
@@ -55,13 +55,7 @@ async def send_verification(
 
     pending = await asyncio.to_thread(issue)
     await deliver(runtime, pending)
-    row = pending.issued.verification
-    return VerificationOut(
-        verification_id=row.id,
-        phone_e164=row.phone_e164,
-        channel=Channel(row.channel),
-        expires_at=row.expires_at,
-    )
+    return VerificationOut.of(pending.issued.verification)
 
 
 @router.post("/contacts/{contact_id}/verification/confirm", response_model=ConsentOut)

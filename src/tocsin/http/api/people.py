@@ -22,7 +22,7 @@ from tocsin.http.api.schemas.people import (
     RulesOut,
 )
 from tocsin.http.api.schemas.trust import CodeIn, ConsentOut, VerificationOut
-from tocsin.numbers.verification import Channel, Requester
+from tocsin.numbers.verification import Requester
 from tocsin.oncall import methods, people, rules
 from tocsin.oncall.people import Rule
 
@@ -125,13 +125,7 @@ async def send_code(
 
     pending = await asyncio.to_thread(issue)
     await deliver(runtime, pending)
-    row = pending.issued.verification
-    return VerificationOut(
-        verification_id=row.id,
-        phone_e164=row.phone_e164,
-        channel=Channel(row.channel),
-        expires_at=row.expires_at,
-    )
+    return VerificationOut.of(pending.issued.verification)
 
 
 @router.post("/{user_id}/methods/{method_id}/verify/confirm", response_model=ConsentOut)

@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from tocsin.http.api.schemas.fields import SOMETHING, Region
+from tocsin.numbers.models import NumberVerification
 from tocsin.numbers.verification import Channel
 from tocsin.restrictions.kinds import ActionKind, ActionScope
 from tocsin.trust.appeals import Decision
@@ -104,6 +105,15 @@ class VerificationOut(BaseModel):
     phone_e164: str
     channel: Channel
     expires_at: datetime
+
+    @classmethod
+    def of(cls, row: NumberVerification) -> VerificationOut:
+        return cls(
+            verification_id=row.id,
+            phone_e164=row.phone_e164,
+            channel=Channel(row.channel),
+            expires_at=row.expires_at,
+        )
 
 
 class CodeIn(BaseModel):
