@@ -11,7 +11,7 @@ import asyncio
 import logging
 import os
 import socket
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, Concatenate, ParamSpec, TypeVar
@@ -174,7 +174,14 @@ class Worker:
                     ),
                 )
             ),
-            asyncio.create_task(self._ending_subscriptions(stop)),
+            asyncio.create_task(
+                self._repeat(
+                    stop,
+                    settings.paddle_cancel_interval,
+                    "end subscriptions",
+                    self.end_subscriptions,
+                )
+            ),
             # On call: handoff notices, gap flags, external calendars.
             asyncio.create_task(
                 self._every(
@@ -194,8 +201,18 @@ class Worker:
                     lambda session, now: check_all_gaps(session, now=now),
                 )
             ),
-            asyncio.create_task(self._refreshing_calendars(stop)),
-            asyncio.create_task(self._sending_member_texts(stop)),
+            # Each feed says when it is due; each round fetches those that are.
+            asyncio.create_task(
+                self._repeat(
+                    stop, settings.calendar_interval, "refresh calendars", self.refresh_calendars
+                )
+            ),
+            # Members' texts that are not about an alert (handoff notices).
+            asyncio.create_task(
+                self._repeat(
+                    stop, settings.handoff_interval, "send members' texts", self.send_member_texts
+                )
+            ),
         ]
         if settings.mail is not None:
             helpers.append(asyncio.create_task(self._send_mail(stop, settings.mail)))
@@ -380,12 +397,22 @@ class Worker:
         what: str,
         work: Callable[[Session, datetime], object],
     ) -> None:
-        """Run `work(session, now)` in a write transaction every `interval` until stopped; a
-        failed round is logged and the next one tries again."""
+        """Run `work(session, now)` in a write transaction every `interval` until stopped."""
+        await self._repeat(stop, interval, what, lambda: self._write(work, self.clock.now()))
+
+    async def _repeat(
+        self,
+        stop: asyncio.Event,
+        interval: timedelta,
+        what: str,
+        round_: Callable[[], Awaitable[object]],
+    ) -> None:
+        """Await `round_()` every `interval` until stopped; a failed round is logged and the next
+        one tries again."""
         while not stop.is_set():
             await asyncio.sleep(interval.total_seconds())
             try:
-                await self._write(work, self.clock.now())
+                await round_()
             except Exception:
                 log.exception("worker %s could not %s", self.worker_id, what)
 
@@ -398,33 +425,6 @@ class Worker:
             except Exception:
                 log.exception("worker %s could not send mail", self.worker_id)
             await asyncio.sleep(mailer.MAIL_POLL.total_seconds())
-
-    async def _ending_subscriptions(self, stop: asyncio.Event) -> None:
-        """Ask Paddle to end terminated organizations' subscriptions, each interval."""
-        while not stop.is_set():
-            await asyncio.sleep(self.settings.paddle_cancel_interval.total_seconds())
-            try:
-                await self.end_subscriptions()
-            except Exception:
-                log.exception("worker %s could not end subscriptions", self.worker_id)
-
-    async def _refreshing_calendars(self, stop: asyncio.Event) -> None:
-        """Fetch the external calendars due, each interval (each feed says when it is due)."""
-        while not stop.is_set():
-            await asyncio.sleep(self.settings.calendar_interval.total_seconds())
-            try:
-                await self.refresh_calendars()
-            except Exception:
-                log.exception("worker %s could not refresh calendars", self.worker_id)
-
-    async def _sending_member_texts(self, stop: asyncio.Event) -> None:
-        """Send members' texts that are not about an alert, every handoff interval."""
-        while not stop.is_set():
-            await asyncio.sleep(self.settings.handoff_interval.total_seconds())
-            try:
-                await self.send_member_texts()
-            except Exception:
-                log.exception("worker %s could not send members' texts", self.worker_id)
 
     async def refresh_calendars(self) -> int:
         """One round of fetching the external calendars due; returns how many."""
