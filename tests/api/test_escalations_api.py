@@ -129,6 +129,17 @@ def test_endpoint_rules_and_template_are_saved_and_shown(
         ([{"action": {"type": "call_escalation", "escalation_id": "esp_nowhere"}}], 404,
          "escalation_not_found"),
         ([{"action": {"type": "call_all"}, "priority": 1}], 422, "invalid_rules"),
+        ([{"hours": {"spans": [{"days": ["mon"], "start": "09:00", "end": "18:00"}],
+                     "timezone": "Moon/Base"}, "action": {"type": "call_all"}}], 422,
+         "invalid_rules"),
+        ([{"hours": {"spans": [{"days": ["mon"], "start": "9am", "end": "18:00"}]},
+           "action": {"type": "call_all"}}], 422, "invalid_rules"),
+        ([{"action": {"type": "notify", "user_id": "usr_a", "project_id": "prj_b"}}], 422,
+         "invalid_rules"),
+        ([{"action": {"type": "notify", "escalation_id": "esp_a"}}], 422, "invalid_rules"),
+        ([{"action": {"type": "record", "contact_id": "ct_a"}}], 422, "invalid_rules"),
+        ([{"action": {"type": "notify", "schedule_id": "sch_nowhere"}}], 404,
+         "schedule_not_found"),
     ],
 )  # fmt: skip
 def test_rules_that_do_not_parse_or_name_strangers_are_refused(
@@ -139,6 +150,31 @@ def test_rules_that_do_not_parse_or_name_strangers_are_refused(
         client.get(f"/v1/orgs/{tenant.org_id}/endpoints/{tenant.endpoint_id}", headers=tenant.auth)
     )
     assert shown["rules"] == []
+
+
+def test_business_hours_and_quiet_actions_are_saved_as_given(
+    client: TestClient, tenant: Tenant
+) -> None:
+    rules = [
+        {
+            "name": "office",
+            "hours": {
+                "spans": [{"days": ["mon", "tue", "wed", "thu", "fri"], "start": "09:00",
+                           "end": "18:00"}],
+                "timezone": "Europe/Kyiv",
+                "holidays": ["2026-01-01", "2026-01-07"],
+            },
+            "action": {"type": "call_all"},
+        },
+        {"name": "quiet", "action": {"type": "notify", "contact_id": tenant.contact_id}},
+        {"name": "log", "action": {"type": "record"}},
+    ]  # fmt: skip
+    updated = ok(endpoint_patch(client, tenant, {"rules": rules}))
+    assert updated["rules"][0]["hours"] == {**rules[0]["hours"], "outside": False}
+    assert [rule["action"] for rule in updated["rules"][1:]] == [
+        {"type": "notify", "contact_id": tenant.contact_id},
+        {"type": "record"},
+    ]
 
 
 def test_a_rule_cannot_name_another_organizations_policy(

@@ -117,6 +117,11 @@ SEMANTIC_REFUSALS: dict[str, dict[str, str]] = {
     "POST /v1/orgs/{org_id}/invites": UNREADABLE_EMAIL,
     "POST /v1/orgs": {**UNKNOWN_COUNTRY, "invalid_timezone": ""},
     "PATCH /v1/orgs/{org_id}": {"invalid_timezone": ""},
+    # Whether a rule's business hours name a zone that exists (routing/hours.py).
+    "POST /v1/orgs/{org_id}/endpoints": {"invalid_rules": "unknown time zone"},
+    "PATCH /v1/orgs/{org_id}/endpoints/{endpoint_id}": {"invalid_rules": "unknown time zone"},
+    "POST /v1/orgs/{org_id}/projects": {"invalid_timezone": ""},
+    "PATCH /v1/orgs/{org_id}/projects/{project_id}": {"invalid_timezone": ""},
     "PATCH /v1/orgs/{org_id}/calling-policy": {**UNKNOWN_COUNTRY, "invalid_voice": ""},
     # An alert is its body and its query's parameters: a description cannot require one of
     # them to say something.

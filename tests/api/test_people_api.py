@@ -99,3 +99,22 @@ def test_a_restricted_project_keeps_out_admins_who_are_not_its_editors(
                               headers=admin.auth))  # fmt: skip
     assert renamed["name"] == "Mine"
     assert [m["user_id"] for m in renamed["members"]] == [admin.user_id]
+
+
+def test_a_projects_time_zone_is_set_cleared_and_checked(
+    client: TestClient, runtime: Runtime
+) -> None:
+    owner = seeded.person(runtime, org_name="API project zones")
+    org = f"/v1/orgs/{owner.org_id}"
+    project = ok(
+        client.post(f"{org}/projects", json={"name": "Kyiv", "timezone": "Europe/Kyiv"},
+                    headers=owner.auth),
+        201,
+    )  # fmt: skip
+    assert project["timezone"] == "Europe/Kyiv"
+    path = f"{org}/projects/{project['id']}"
+    bad = client.patch(path, json={"timezone": "Europe/Atlantis"}, headers=owner.auth)
+    assert (bad.status_code, bad.json()["error"]["code"]) == (422, "invalid_timezone")
+    assert ok(client.get(path, headers=owner.auth))["timezone"] == "Europe/Kyiv"
+    cleared = ok(client.patch(path, json={"timezone": ""}, headers=owner.auth))
+    assert cleared["timezone"] is None

@@ -3,18 +3,17 @@ member of a project, and what the timeline says when a step finds nobody to tell
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import pytest
 from sqlalchemy import delete
 
 from tests.delivery.pager import Pager
+from tests.oncall.schedule_rows import project
 from tocsin.accounts.models import Membership
 from tocsin.core.actors import Actor
 from tocsin.core.ids import new_id
 from tocsin.numbers import consent
 from tocsin.numbers.consent import Withdrawal
-from tocsin.oncall.models import NotificationRule, Project, ProjectMember
+from tocsin.oncall.models import NotificationRule
 
 pytestmark = pytest.mark.pager(rounds=1)
 
@@ -38,27 +37,7 @@ def _rules(pager: Pager, user_id: str, *rules: tuple[str, str | None, int]) -> N
 
 
 def _project(pager: Pager, name: str, *user_ids: str) -> str:
-    now: datetime = pager.clock.now()
-    project_id = new_id("prj")
-    with pager.runtime.database.write() as session:
-        session.add(
-            Project(
-                id=project_id,
-                org_id=pager.org_id,
-                name=name,
-                description="",
-                created_at=now,
-                updated_at=now,
-            )
-        )
-        session.flush()
-        for position, user_id in enumerate(user_ids):
-            session.add(
-                ProjectMember(
-                    project_id=project_id, user_id=user_id, position=position, created_at=now
-                )
-            )
-    return project_id
+    return project(pager.runtime, pager.org_id, name, *user_ids)
 
 
 def test_a_member_without_rules_is_called_on_their_first_verified_number(pager: Pager) -> None:

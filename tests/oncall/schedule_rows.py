@@ -12,8 +12,9 @@ from tests import seeded
 from tocsin.accounts.models import User
 from tocsin.core.actors import Actor
 from tocsin.core.ids import new_id
+from tocsin.endpoints.models import Endpoint
 from tocsin.oncall import overrides, rotations, schedules, temporaries
-from tocsin.oncall.models import Project
+from tocsin.oncall.models import Project, ProjectMember
 from tocsin.oncall.rotations import Shape
 from tocsin.runtime import Runtime
 
@@ -123,11 +124,39 @@ def temporary(runtime: Runtime, org_id: str, schedule_id: str, *, days: float = 
         return row.id
 
 
-def project(runtime: Runtime, org_id: str, name: str = "Platform") -> str:
+def project(
+    runtime: Runtime,
+    org_id: str,
+    name: str = "Platform",
+    *members: str,
+    timezone: str | None = None,
+) -> str:
+    """A project of these members, in this order."""
     now = runtime.clock.now()
     project_id = new_id("prj")
     with runtime.database.write() as session:
         session.add(
-            Project(id=project_id, org_id=org_id, name=name, created_at=now, updated_at=now)
+            Project(
+                id=project_id,
+                org_id=org_id,
+                name=name,
+                timezone=timezone,
+                created_at=now,
+                updated_at=now,
+            )
         )
+        session.flush()
+        for position, user_id in enumerate(members):
+            session.add(
+                ProjectMember(
+                    project_id=project_id, user_id=user_id, position=position, created_at=now
+                )
+            )
     return project_id
+
+
+def attach_endpoint(runtime: Runtime, endpoint_id: str, project_id: str) -> None:
+    with runtime.database.write() as session:
+        session.execute(
+            update(Endpoint).where(Endpoint.id == endpoint_id).values(project_id=project_id)
+        )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from tocsin.routing.rules import (
     Condition,
     Operator,
     Rule,
+    When,
     first_match,
     lookup,
     matches,
@@ -132,9 +134,10 @@ def test_first_matching_rule_wins() -> None:
         ),
         Rule(name="everything else", action=Action(type=ActionType.CALL_ALL)),
     ]
-    position, rule = first_match(rules, DOCUMENT) or (None, None)
+    when = When(datetime(2026, 1, 5, tzinfo=UTC))
+    position, rule = first_match(rules, DOCUMENT, when) or (None, None)
     assert (position, rule and rule.name) == (1, "database team")
-    assert first_match(rules[:1], DOCUMENT) is None
+    assert first_match(rules[:1], DOCUMENT, when) is None
 
 
 def test_lookup_walks_maps_and_list_indexes() -> None:

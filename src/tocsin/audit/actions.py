@@ -154,6 +154,7 @@ class AuditAction(StrEnum):
     ESCALATION_EXHAUSTED = "escalation.exhausted"
     ESCALATION_RESTARTED = "escalation.restarted"
     ESCALATION_STUCK = "escalation.stuck"
+    ESCALATION_NOTIFIED = "escalation.notified"
     SNS_SUBSCRIPTION_CONFIRMED = "sns.subscription_confirmed"
     SNS_SUBSCRIPTION_REFUSED = "sns.subscription_refused"
     SNS_UNSUBSCRIBED = "sns.unsubscribed"

@@ -270,6 +270,7 @@ def _project(project: Project) -> dict[str, Any]:
         "name": project.name,
         "description": project.description,
         "restricted": project.restricted,
+        "timezone": project.timezone,
     }
 
 
@@ -304,6 +305,9 @@ def project_create(
     org: str = OrgOption,
     description: str = typer.Option("", help="What the team looks after."),
     restricted: bool = typer.Option(False, help="Only owners and the project's editors change it."),
+    timezone: str | None = typer.Option(
+        None, help="IANA zone its business-hours rules read (default: the organization's)."
+    ),
     as_json: bool = JsonOption,
 ) -> None:
     """Create a project."""
@@ -316,6 +320,7 @@ def project_create(
             name=name,
             description=description,
             restricted=restricted,
+            timezone=timezone,
             actor=CLI_ACTOR,
             now=runtime.clock.now(),
         )
@@ -356,9 +361,12 @@ def project_update(
     name: str | None = typer.Option(None),
     description: str | None = typer.Option(None),
     restricted: bool | None = typer.Option(None, "--restricted/--unrestricted"),
+    timezone: str | None = typer.Option(
+        None, help='IANA zone its business-hours rules read; "" for the organization\'s.'
+    ),
     as_json: bool = JsonOption,
 ) -> None:
-    """Change a project's name, description or restriction."""
+    """Change a project's name, description, restriction or time zone."""
     runtime = open_runtime()
     with runtime.database.write() as session:
         organization = accounts.get_organization(session, org)
@@ -371,6 +379,7 @@ def project_update(
             name=name,
             description=description,
             restricted=restricted,
+            timezone=timezone,
         )
         data = _project(project)
     emit(as_json, data, f"updated project {data['id']} {data['name']}")

@@ -80,7 +80,7 @@ def validated_rules(
             raise NotFound(
                 f"escalation policy not found: {missing[0]}", code="escalation_not_found"
             )
-    return [rule.model_dump(exclude_none=True) for rule in parsed]
+    return [rule.model_dump(mode="json", exclude_none=True) for rule in parsed]
 
 
 def validated_steps(

@@ -175,6 +175,8 @@ def accept_alert(
         routing=endpoint.routing,
         parsed=parsed,
         targets=targets,
+        now=now,
+        endpoint_id=endpoint.id,
         paging=paging,
     )
     queued = escalation.start(

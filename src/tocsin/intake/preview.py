@@ -60,6 +60,8 @@ def preview(
         routing=endpoint.routing,
         parsed=parsed,
         targets=targets,
+        now=now,
+        endpoint_id=endpoint.id,
         paging=paging,
     )
     first_calls: list[CallTarget] = []

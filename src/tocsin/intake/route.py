@@ -9,17 +9,29 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tocsin.accounts.models import Organization
 from tocsin.contacts.models import Contact
 from tocsin.core.errors import NotFound
-from tocsin.endpoints.models import EscalationPolicy, RoutingMode
+from tocsin.endpoints.models import Endpoint, EscalationPolicy, RoutingMode
 from tocsin.formats.parse import ParsedAlert
+from tocsin.formats.severity import Severity
 from tocsin.oncall.lookups import check_targets
-from tocsin.routing.rules import DEFAULT_ACTION, Action, ActionType, first_match, parse_rules
+from tocsin.oncall.models import Project
+from tocsin.routing.rules import (
+    DEFAULT_ACTION,
+    Action,
+    ActionType,
+    Rule,
+    When,
+    first_match,
+    parse_rules,
+)
 from tocsin.routing.steps import DEFAULT_PAGING, PagingDefaults, plan_for
 from tocsin.routing.targets import CallTarget
 
@@ -53,7 +65,7 @@ _NAMED_ELSEWHERE = {
     ActionType.CALL_ON_SCHEDULE: "schedule",
     ActionType.CALL_PROJECT: "project",
 }
-_SAID = {"user": "member", "schedule": "schedule", "project": "project"}
+_SAID = {"user": "member", "schedule": "schedule", "project": "project", "contact": "contact"}
 
 
 def rule_document(parsed: ParsedAlert) -> dict[str, Any]:
@@ -75,10 +87,34 @@ def rule_document(parsed: ParsedAlert) -> dict[str, Any]:
     return document
 
 
-def _default_action(routing: str) -> Action:
+# When no rule matches, an `info` alert tells (texts and e-mails) the endpoint's contacts and
+# calls nobody: it says something happened, not that someone must act. Every other severity,
+# `minor` included (Alertmanager's and Grafana's `warning` is minor), calls: when in doubt, call.
+# A rule says otherwise for an endpoint (`severity in [minor] -> notify`, or `-> call_all` for
+# info).
+QUIET_BY_DEFAULT = frozenset({Severity.INFO})
+
+
+def _default_action(routing: str, severity: Severity) -> Action:
+    if severity in QUIET_BY_DEFAULT:
+        return Action(type=ActionType.NOTIFY)
     if routing == RoutingMode.ALL:
         return Action(type=ActionType.CALL_ALL)
     return DEFAULT_ACTION
+
+
+def local_zone(session: Session, *, org_id: str, endpoint_id: str | None) -> str:
+    """The zone a rule's hours read the clock in when they name none: the endpoint's project's,
+    when it has one with a zone, else the organization's."""
+    if endpoint_id is not None:
+        project_zone = session.scalar(
+            select(Project.timezone)
+            .join(Endpoint, Endpoint.project_id == Project.id)
+            .where(Endpoint.id == endpoint_id, Endpoint.org_id == org_id)
+        )
+        if project_zone:
+            return project_zone
+    return session.scalar(select(Organization.timezone).where(Organization.id == org_id)) or "UTC"
 
 
 def route_alert(
@@ -89,12 +125,17 @@ def route_alert(
     routing: str,
     parsed: ParsedAlert,
     targets: Sequence[CallTarget],
+    now: datetime,
+    endpoint_id: str | None = None,
     paging: PagingDefaults = DEFAULT_PAGING,
 ) -> Route:
+    """`now` is when the alert arrived, which rules with hours read on the local clock of
+    `local_zone` unless they name a zone."""
     contact_ids = [target.contact_id for target in targets if target.contact_id is not None]
-    matched = first_match(parse_rules(rules), rule_document(parsed)) if rules else None
+    when = When(now, lambda: local_zone(session, org_id=org_id, endpoint_id=endpoint_id))
+    matched = first_match(parse_rules(rules), rule_document(parsed), when) if rules else None
     if matched is None:
-        action = _default_action(routing)
+        action = _default_action(routing, parsed.severity)
         plan = plan_for(action, endpoint_contact_ids=contact_ids, policy_steps=None, paging=paging)
         return Route(action, plan)
     position, rule = matched
@@ -119,9 +160,38 @@ def route_alert(
             check_targets(session, org_id=org_id, **{f"{what}_ids": [action.target_id]})
         except NotFound:
             fallback = f"{_SAID[what]} no longer exists; calling the primary contact"
+    elif action.type == ActionType.NOTIFY and action.target_id is not None:
+        what = (action.target_field or "")[: -len("_id")]
+        if not _exists(session, org_id, what, action.target_id):
+            why = f"{_SAID.get(what, what)} no longer exists"
+            return _notify_contacts_instead(why, position, rule, contact_ids)
     if fallback is not None:
         action = DEFAULT_ACTION
     plan = plan_for(
         action, endpoint_contact_ids=contact_ids, policy_steps=policy_steps, paging=paging
     )
+    return Route(action, plan, rule=position, rule_name=rule.name, fallback=fallback)
+
+
+def _exists(session: Session, org_id: str, what: str, target_id: str) -> bool:
+    if what == "contact":
+        found = session.scalar(
+            select(Contact.id).where(Contact.id == target_id, Contact.org_id == org_id)
+        )
+        return found is not None
+    try:
+        check_targets(session, org_id=org_id, **{f"{what}_ids": [target_id]})
+    except NotFound:
+        return False
+    return True
+
+
+def _notify_contacts_instead(
+    why: str, position: int, rule: Rule, contact_ids: Sequence[str]
+) -> Route:
+    """A notify rule whose target is gone tells the endpoint's contacts: it was never meant to
+    ring a phone, and it still tells someone."""
+    action = Action(type=ActionType.NOTIFY)
+    plan = plan_for(action, endpoint_contact_ids=contact_ids, policy_steps=None)
+    fallback = f"{why}; notifying the endpoint's contacts"
     return Route(action, plan, rule=position, rule_name=rule.name, fallback=fallback)

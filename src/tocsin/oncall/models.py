@@ -60,6 +60,9 @@ class Project(Base):
     # When true, only the organization's owners and the project's editors may change it or what
     # belongs to it; admins of the organization otherwise.
     restricted: Mapped[bool] = mapped_column(Boolean, server_default=false(), default=False)
+    # The IANA zone its endpoints' business-hours rules read the clock in; NULL: the
+    # organization's.
+    timezone: Mapped[str | None] = mapped_column(String(64), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

@@ -23,6 +23,7 @@ from tocsin.core.errors import Forbidden, InvalidInput, NotFound
 from tocsin.core.ids import new_id
 from tocsin.core.names import clean_name
 from tocsin.oncall.access import SHELL, require_member
+from tocsin.oncall.checks import checked_timezone
 from tocsin.oncall.models import Project, ProjectMember
 from tocsin.restrictions.blocks import require_writable
 
@@ -164,10 +165,12 @@ def create_project(
     name: str,
     description: str = "",
     restricted: bool = False,
+    timezone: str | None = None,
     actor: Actor,
     now: datetime,
 ) -> Project:
-    """A new project; whoever may make one (an admin) decides whether it is restricted."""
+    """A new project; whoever may make one (an admin) decides whether it is restricted.
+    `timezone`: the zone its endpoints' business-hours rules read (None: the organization's)."""
     require_writable(session, org_id=org_id, actor=actor, now=now)
     project = Project(
         id=new_id("prj"),
@@ -175,6 +178,7 @@ def create_project(
         name=clean_name(name),
         description=_description(description),
         restricted=restricted,
+        timezone=_zone(timezone),
         created_at=now,
         updated_at=now,
     )
@@ -194,8 +198,9 @@ def update_project(
     name: str | None = None,
     description: str | None = None,
     restricted: bool | None = None,
+    timezone: str | None = None,
 ) -> Project:
-    """None leaves a field as it is."""
+    """None leaves a field as it is; a `timezone` of "" goes back to the organization's."""
     require_writable(session, org_id=org_id, actor=actor, now=now)
     project = require_project_editor(session, org_id=org_id, project_id=project_id, actor=actor)
     if name is not None:
@@ -204,6 +209,8 @@ def update_project(
         project.description = _description(description)
     if restricted is not None:
         project.restricted = restricted
+    if timezone is not None:
+        project.timezone = _zone(timezone)
     project.updated_at = now
     _record(
         session,
@@ -211,7 +218,7 @@ def update_project(
         AuditAction.PROJECT_UPDATED,
         now,
         project,
-        {"restricted": project.restricted},
+        {"restricted": project.restricted, "timezone": project.timezone},
     )
     return project
 
@@ -286,6 +293,10 @@ def remove_project_member(
     if not removed:
         raise NotFound("member not found in this project", code="member_not_found")
     _record(session, actor, AuditAction.PROJECT_MEMBER_REMOVED, now, project, {"user_id": user_id})
+
+
+def _zone(name: str | None) -> str | None:
+    return checked_timezone(name) if name else None
 
 
 def _description(value: str) -> str:

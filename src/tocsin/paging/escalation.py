@@ -42,7 +42,7 @@ from tocsin.paging.models import (
     EscalationStatus,
     JobOutcome,
 )
-from tocsin.routing.steps import CallStep, RepeatStep, WaitStep, parse_steps
+from tocsin.routing.steps import CallStep, RepeatStep, WaitStep, notify_only, parse_steps
 from tocsin.routing.targets import CallTarget
 
 log = logging.getLogger(__name__)
@@ -103,6 +103,9 @@ class Resolution:
 
 TargetsFor = Callable[[CallStep], Resolution]
 
+# Why a step that only tells (notify) passed a member over.
+NO_QUIET_METHOD = "no text or e-mail notification rule"
+
 
 def run_steps(
     steps: Steps, start: Position, *, now: datetime, targets_for: TargetsFor
@@ -120,10 +123,14 @@ def run_steps(
     for _ in range((len(steps) + 1) * (_max_repeats(steps) + 2)):
         index = position.step_index
         if index >= len(steps):
-            events.append((AuditAction.ESCALATION_EXHAUSTED, {"rounds": position.round + 1}))
-            return Transition(
-                replace(position, next_at=None, status=EscalationStatus.EXHAUSTED), [], events
-            )
+            if notify_only(steps):
+                # Everyone it names was told; nobody was asked to answer.
+                events.append((AuditAction.ESCALATION_NOTIFIED, {"rounds": position.round + 1}))
+                ended = EscalationStatus.NOTIFIED
+            else:
+                events.append((AuditAction.ESCALATION_EXHAUSTED, {"rounds": position.round + 1}))
+                ended = EscalationStatus.EXHAUSTED
+            return Transition(replace(position, next_at=None, status=ended), [], events)
         step = steps[index]
         details: dict[str, Any] = {"step": index + 1, "round": position.round + 1}
         if isinstance(step, CallStep):
@@ -202,11 +209,13 @@ def numbers_for(
             phones.update({contact_id: phone for contact_id, phone in rows})
         found: list[CallTarget] = []
         seen: set[tuple[str, str]] = set()
+        # A step that only tells texts the contacts' numbers instead of calling them.
+        channel = "sms" if step.notify_only else "voice"
         for contact_id in step.contact_ids:
             phone = phones.get(contact_id)
-            if phone is not None and ("voice", phone) not in seen:
-                seen.add(("voice", phone))
-                found.append(CallTarget(contact_id, phone))
+            if phone is not None and (channel, phone) not in seen:
+                seen.add((channel, phone))
+                found.append(CallTarget(contact_id, phone, channel=channel))
         missing = [contact_id for contact_id in step.contact_ids if contact_id not in phones]
         if not (step.user_ids or step.schedule_ids or step.project_ids):
             return Resolution(found, missing)
@@ -218,7 +227,17 @@ def numbers_for(
             project_ids=step.project_ids,
             now=now,
         )
-        for target in people.targets:
+        unreachable = list(people.unreachable)
+        told = people.targets
+        if step.notify_only:
+            told = [target for target in told if target.channel != "voice"]
+            reached = {target.user_id for target in told}
+            called_only = {t.user_id for t in people.targets if t.user_id not in reached}
+            unreachable += [
+                {"user_id": user_id, "reason": NO_QUIET_METHOD}
+                for user_id in sorted(user_id for user_id in called_only if user_id is not None)
+            ]
+        for target in told:
             if (target.channel, target.phone_e164) not in seen:
                 seen.add((target.channel, target.phone_e164))
                 found.append(target)
@@ -227,7 +246,7 @@ def numbers_for(
             missing + people.missing,
             on_call=people.on_call,
             nobody_on_call=people.nobody_on_call,
-            unreachable=people.unreachable,
+            unreachable=unreachable,
         )
 
     return targets
@@ -349,6 +368,12 @@ def _tell_step_fell_short(
         message = (
             f"An alert paged the member {subject}, and one of their notification rules was "
             f"passed over: {details.get('reason')}. Their other rules were followed."
+        )
+    elif details.get("reason") == NO_QUIET_METHOD:
+        subject = str(details.get("user_id") or "")
+        message = (
+            f"An alert that tells by text and e-mail only paged the member {subject}, who has "
+            "no text or e-mail notification rule; nobody was told through them."
         )
     else:
         subject = str(details.get("user_id") or "")

@@ -96,6 +96,9 @@ class EscalationStatus(StrEnum):
     RESOLVED = "resolved"
     # Every step ran and nobody acknowledged; the alert stays open.
     EXHAUSTED = "exhausted"
+    # A plan that only tells (the `notify` action) ran: everyone was texted or mailed, and
+    # nobody was asked to answer. The alert stays open; it is not a failure.
+    NOTIFIED = "notified"
 
 
 class Escalation(Base):

@@ -12,11 +12,15 @@ dropped by routing.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
+
+from tocsin.routing.hours import Hours
 
 MAX_RULES = 50
 MAX_CONDITIONS = 20
@@ -128,6 +132,11 @@ class ActionType(StrEnum):
     CALL_ON_SCHEDULE = "call_on_schedule"
     CALL_PROJECT = "call_project"
     CALL_ESCALATION = "call_escalation"
+    # Record the alert and tell by text and e-mail only, never a call: the named contact,
+    # member, schedule or project, or the endpoint's contacts when it names none.
+    NOTIFY = "notify"
+    # Record the alert; tell nobody.
+    RECORD = "record"
 
 
 # The one id each action that names something needs; the others name nothing.
@@ -139,6 +148,8 @@ TARGET_FIELD: dict[ActionType, str] = {
     ActionType.CALL_ESCALATION: "escalation_id",
 }
 _TARGET_FIELDS = ("contact_id", "user_id", "schedule_id", "project_id", "escalation_id")
+# What `notify` may name: one of these, or none.
+NOTIFY_FIELDS = ("contact_id", "user_id", "schedule_id", "project_id")
 
 
 def _targets_schema() -> dict[str, Any]:
@@ -149,9 +160,14 @@ def _targets_schema() -> dict[str, Any]:
         for name in _TARGET_FIELDS:
             properties[name] = {"type": "string"} if name == needed else {"type": "null"}
         variants.append({"properties": properties, "required": [needed]})
-    plain: dict[str, Any] = {"type": {"enum": ["call_primary", "call_all"]}}
+    plain: dict[str, Any] = {"type": {"enum": ["call_primary", "call_all", "record"]}}
     plain.update({name: {"type": "null"} for name in _TARGET_FIELDS})
     variants.append({"properties": plain})
+    for named in (*NOTIFY_FIELDS, None):
+        told: dict[str, Any] = {"type": {"const": ActionType.NOTIFY.value}}
+        for name in _TARGET_FIELDS:
+            told[name] = {"type": "string"} if name == named else {"type": "null"}
+        variants.append({"properties": told, **({"required": [named]} if named else {})})
     return {"oneOf": variants}
 
 
@@ -186,6 +202,13 @@ class Action(BaseModel):
 
     @model_validator(mode="after")
     def _targets_fit_type(self) -> Action:
+        if self.type == ActionType.NOTIFY:
+            named = [name for name in _TARGET_FIELDS if getattr(self, name) is not None]
+            if len(named) > 1 or (named and named[0] not in NOTIFY_FIELDS):
+                raise ValueError(
+                    "notify names at most one of " + ", ".join(NOTIFY_FIELDS) + ", or none"
+                )
+            return self
         needed = TARGET_FIELD.get(self.type)
         for name in _TARGET_FIELDS:
             present = getattr(self, name) is not None
@@ -195,8 +218,15 @@ class Action(BaseModel):
         return self
 
     @property
+    def target_field(self) -> str | None:
+        """Which id field names the action's target (for notify, the one given, if any)."""
+        if self.type == ActionType.NOTIFY:
+            return next((name for name in NOTIFY_FIELDS if getattr(self, name)), None)
+        return TARGET_FIELD.get(self.type)
+
+    @property
     def target_id(self) -> str | None:
-        needed = TARGET_FIELD.get(self.type)
+        needed = self.target_field
         return getattr(self, needed) if needed is not None else None
 
 
@@ -210,6 +240,8 @@ class Rule(BaseModel):
     # all: every condition must hold; any: one is enough. No conditions: always matches.
     match: Literal["all", "any"] = "all"
     conditions: list[Condition] = Field(default_factory=list, max_length=MAX_CONDITIONS)
+    # When the alert must arrive, on a local clock; checked as well as the conditions.
+    hours: Hours | None = None
     action: Action
 
 
@@ -295,16 +327,33 @@ def _holds(condition: Condition, document: Any) -> bool:
     return any(number <= limit for number in numbers)
 
 
-def matches(rule: Rule, document: Any) -> bool:
+@dataclass(frozen=True)
+class When:
+    """The instant an alert arrived, and the zone a rule's hours read it in unless they name
+    their own. `zone` is asked only when a rule has hours without a zone, so routing an alert
+    by rules without hours reads no time zone from anywhere."""
+
+    at: datetime
+    zone: Callable[[], str] = lambda: "UTC"
+
+
+def matches(rule: Rule, document: Any, when: When | None = None) -> bool:
+    """Whether the rule holds; `when` is needed by a rule with hours."""
+    if rule.hours is not None:
+        if when is None:
+            raise ValueError("a rule with hours needs the instant the alert arrived")
+        fallback = "UTC" if rule.hours.timezone else when.zone()
+        if not rule.hours.hold_at(when.at, fallback):
+            return False
     if not rule.conditions:
         return True
     results = (_holds(condition, document) for condition in rule.conditions)
     return all(results) if rule.match == "all" else any(results)
 
 
-def first_match(rules: Sequence[Rule], document: Any) -> tuple[int, Rule] | None:
-    """The position and rule of the first rule the document satisfies."""
+def first_match(rules: Sequence[Rule], document: Any, when: When) -> tuple[int, Rule] | None:
+    """The position and rule of the first rule the document, arriving `when`, satisfies."""
     for position, rule in enumerate(rules):
-        if matches(rule, document):
+        if matches(rule, document, when):
             return position, rule
     return None

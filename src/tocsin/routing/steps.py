@@ -12,6 +12,9 @@ own steps; the built-in actions keep paging until someone answers (`PagingDefaul
     call_member       tell that member, through their notification rules
     call_on_schedule  tell whoever the schedule has on call when the step runs
     call_project      tell every member of the project
+    notify            text and e-mail (never call) whom it names, or the endpoint's contacts,
+                      once: one step, no wait, no repeat; the escalation ends `notified`
+    record            nobody: the alert is recorded and shown, and no escalation starts
 
 each followed by a wait that doubles on every pass (5, 10, 20, 40, 60, 60 ... minutes by
 default) and a repeat, for `rounds` passes in all (10 by default, about eight hours), after which
@@ -25,7 +28,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    TypeAdapter,
+    field_validator,
+    model_validator,
+)
 
 from tocsin.routing.rules import Action, ActionType
 
@@ -66,6 +77,9 @@ class CallStep(BaseModel):
     )
 
     type: Literal["call"] = "call"
+    # Tell by text and e-mail only, never a call: contacts get a text to their number, members
+    # are told through their SMS and e-mail notification rules only.
+    notify_only: StrictBool = False
     contact_ids: list[str] = _ids()
     user_ids: list[str] = _ids()
     schedule_ids: list[str] = _ids()
@@ -153,7 +167,16 @@ def _call_document(step: CallStep) -> dict[str, Any]:
     for kind in ("user_ids", "schedule_ids", "project_ids"):
         if not document[kind]:
             del document[kind]
+    if not step.notify_only:
+        del document["notify_only"]
     return document
+
+
+def notify_only(steps: Sequence[CallStep | WaitStep | RepeatStep]) -> bool:
+    """Whether a plan only tells (every call step is notify-only): when it has run, nobody was
+    expected to answer, so it ends as `notified`, never as exhausted."""
+    calls = [step for step in steps if isinstance(step, CallStep)]
+    return bool(calls) and all(step.notify_only for step in calls)
 
 
 @dataclass(frozen=True)
@@ -189,6 +212,10 @@ def plan_for(
     policy no longer exists, in which case the primary contact is called: a page goes to the
     endpoint's primary rather than nowhere.
     """
+    if action.type == ActionType.RECORD:
+        return []
+    if action.type == ActionType.NOTIFY:
+        return _notify(action, endpoint_contact_ids)
     if action.type == ActionType.CALL_ESCALATION and policy_steps is not None:
         return list(policy_steps)
     if action.type == ActionType.CALL_CONTACT and action.contact_id is not None:
@@ -208,6 +235,22 @@ _NAMES = {
     ActionType.CALL_ON_SCHEDULE: "schedule_ids",
     ActionType.CALL_PROJECT: "project_ids",
 }
+_NOTIFIED = {
+    "contact_id": "contact_ids",
+    "user_id": "user_ids",
+    "schedule_id": "schedule_ids",
+    "project_id": "project_ids",
+}
+
+
+def _notify(action: Action, endpoint_contact_ids: Sequence[str]) -> list[dict[str, Any]]:
+    """One pass, texts and e-mails only: whom the action names, else the endpoint's contacts."""
+    field = action.target_field
+    if field is not None and action.target_id is not None:
+        return [{"type": "call", "notify_only": True, _NOTIFIED[field]: [action.target_id]}]
+    if not endpoint_contact_ids:
+        return []
+    return [{"type": "call", "notify_only": True, "contact_ids": list(endpoint_contact_ids)}]
 
 
 def _until_answered(calls: list[dict[str, Any]], paging: PagingDefaults) -> list[dict[str, Any]]:

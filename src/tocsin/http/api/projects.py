@@ -37,6 +37,7 @@ def create_project(
             name=body.name,
             description=body.description,
             restricted=body.restricted,
+            timezone=body.timezone,
             actor=access.actor,
             now=caller.runtime.clock.now(),
         )
@@ -74,6 +75,7 @@ def update_project(
             name=body.name,
             description=body.description,
             restricted=body.restricted,
+            timezone=body.timezone,
         )
         return ProjectDetailOut.of(projects.project_view(s, org_id=org_id, project_id=project_id))
 

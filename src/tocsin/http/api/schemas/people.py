@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from tocsin.http.api.schemas.fields import Count, Flag, Id, Name, Region
+from tocsin.http.api.schemas.fields import Count, Flag, Id, Name, Region, TimeZone
 from tocsin.numbers.consent import NumberState
 from tocsin.oncall.models import Method
 from tocsin.oncall.people import Number, Person
@@ -131,12 +131,21 @@ class ProjectIn(BaseModel):
         default=False,
         description="Only the organization's owners and the project's editors may change it",
     )
+    timezone: TimeZone | None = Field(
+        default=None,
+        description="The zone its endpoints' business-hours rules read; absent: the organization's",
+    )
 
 
 class ProjectPatch(BaseModel):
     name: Name | None = None
     description: str | None = Field(default=None, max_length=2000)
     restricted: Flag | None = None
+    timezone: str | None = Field(
+        default=None,
+        max_length=64,
+        description='An IANA time zone; "" goes back to the organization\'s',
+    )
 
 
 class ProjectMemberIn(BaseModel):
@@ -162,6 +171,9 @@ class ProjectOut(BaseModel):
     name: str
     description: str
     restricted: bool
+    timezone: str | None = Field(
+        description="The zone its endpoints' business-hours rules read; null: the organization's"
+    )
     created_at: datetime
     updated_at: datetime
 
@@ -179,6 +191,7 @@ class ProjectDetailOut(ProjectOut):
             name=project.name,
             description=project.description,
             restricted=project.restricted,
+            timezone=project.timezone,
             created_at=project.created_at,
             updated_at=project.updated_at,
             members=[
