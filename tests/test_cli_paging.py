@@ -37,6 +37,14 @@ def test_an_escalating_endpoint_set_up_from_the_shell_pages_and_shows_its_timeli
         "--step", f"call:{alice['id']}", "--step", "wait:5", "--step", f"call:{bob['id']}",
     )  # fmt: skip
     assert [step["type"] for step in policy["steps"]] == ["call", "wait", "call"]
+    quiet_first = run(
+        cli, "escalation", "create", "Text first", "--org", org,
+        "--step", f"notify:{alice['id']}", "--step", "wait:5", "--step", f"call:{alice['id']}",
+    )  # fmt: skip
+    assert quiet_first["steps"][0] == {
+        "type": "call", "notify_only": True, "contact_ids": [alice["id"]]
+    }  # fmt: skip
+    assert "notify_only" not in quiet_first["steps"][2]
     assert run(cli, "escalation", "list", "--org", org)[0]["id"] == policy["id"]
     endpoint = run(cli, "endpoint", "create", "Prod", "--org", org, "--contact", alice["id"])
     rules = tmp_path / "rules.json"
@@ -109,6 +117,9 @@ def test_bad_paging_input_gets_one_line_and_a_non_zero_exit(cli: CliRunner, tmp_
     org = run(cli, "org", "create", "Acme Ops")["slug"]
     assert "--step must be" in fails(
         cli, "escalation", "create", "X", "--org", org, "--step", "ring"
+    )
+    assert "--step must be" in fails(
+        cli, "escalation", "create", "X", "--org", org, "--step", "notify:"
     )
     assert "contact not found" in fails(
         cli, "escalation", "create", "X", "--org", org, "--step", "call:ct_nobody"

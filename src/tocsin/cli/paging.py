@@ -53,10 +53,14 @@ def _rules_file(path: Path) -> list[dict[str, Any]]:
 
 
 def _step(text: str) -> dict[str, Any]:
-    """call:ID[,ID...], wait:MINUTES or repeat:TIMES."""
+    """call:ID[,ID...], notify:ID[,ID...] (a text, never a call), wait:MINUTES or
+    repeat:TIMES."""
     kind, _, value = text.partition(":")
-    if kind == "call" and value:
-        return {"type": "call", "contact_ids": [part.strip() for part in value.split(",")]}
+    if kind in ("call", "notify") and value:
+        step: dict[str, Any] = {"type": "call"}
+        if kind == "notify":
+            step["notify_only"] = True
+        return {**step, "contact_ids": [part.strip() for part in value.split(",")]}
     try:
         if kind == "wait":
             return {"type": "wait", "minutes": float(value)}
@@ -64,7 +68,10 @@ def _step(text: str) -> dict[str, Any]:
             return {"type": "repeat", "times": int(value)}
     except ValueError:
         pass
-    raise CliError(f"--step must be call:ID[,ID...], wait:MINUTES or repeat:TIMES, got {text!r}")
+    raise CliError(
+        "--step must be call:ID[,ID...], notify:ID[,ID...], wait:MINUTES or repeat:TIMES, "
+        f"got {text!r}"
+    )
 
 
 @escalation_app.command("create")
@@ -73,7 +80,9 @@ def escalation_create(
     name: str,
     org: str = OrgOption,
     step: list[str] = typer.Option(
-        ..., help="call:ID[,ID...], wait:MINUTES or repeat:TIMES; repeat, in order."
+        ...,
+        help="call:ID[,ID...], notify:ID[,ID...] (text only), wait:MINUTES or repeat:TIMES; "
+        "repeat, in order.",
     ),
     as_json: bool = JsonOption,
 ) -> None:
