@@ -7,8 +7,8 @@ switches whom the next alert calls. Issue 18's end-to-end acceptance."""
 
 from __future__ import annotations
 
-import re
 import asyncio
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
