@@ -19,7 +19,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.delivery.pager import Pager, uk_mobile
+from tests.delivery.pager import MakePager, Pager, uk_mobile
 from tests.delivery.test_paging_people import _rules
 from tests.factories import ok
 from tests.rows import CALLER_ID, provider_account
@@ -217,7 +217,7 @@ def test_a_reply_through_another_organizations_account_cannot_touch_this_ones_al
     pager: Pager,
     org_a: Setup,
     twilio_api: FakeTwilio,
-    make_pager: object,
+    make_pager: MakePager,
     other_twilio: FakeTwilio,
 ) -> None:
     """Organization B holds its own Twilio credentials, so it can sign any webhook it likes:
@@ -225,7 +225,7 @@ def test_a_reply_through_another_organizations_account_cannot_touch_this_ones_al
     ana, mobile, _ = _texted_member(pager)
     alert_id = _page(pager, org_a, ana)
     reference = pager.alert(alert_id)["calls"][0]["reply_code"]
-    other = make_pager()  # type: ignore[operator]
+    other = make_pager()
     org_b = Setup(other, other_twilio, caller_id=OTHER_NUMBER)
 
     for to in (CALLER_ID, OTHER_NUMBER):
