@@ -37,6 +37,7 @@ from tocsin.providers.platform import (
     configured_providers,
 )
 from tocsin.routing.steps import DEFAULT_PAGING, PagingDefaults
+from tocsin.telephony import simulator_texts
 from tocsin.telephony.factory import BuildContext, ProviderFactory
 from tocsin.telephony.hosts import HostPolicy
 from tocsin.telephony.rest.builders import register_rest_providers
@@ -76,6 +77,8 @@ class Runtime:
     password_reset_key: bytes
     # Keys the digests of calendar feeds' secret addresses (oncall/calendar_tokens.py).
     calendar_token_key: bytes
+    # Signs and checks the texts "sent" to the simulator's numbers (telephony/simulator_texts.py).
+    simulator_text_key: bytes = b""
     billing: BillingConfig = DEFAULT_BILLING
     rate_limiter: RateLimiter = field(default_factory=lambda: RateLimiter({}))
     provider_factory: ProviderFactory = field(default_factory=ProviderFactory)
@@ -148,6 +151,7 @@ class Runtime:
             email_verification_key=derive_key(master, "email-verification"),
             password_reset_key=derive_key(master, "password-reset"),
             calendar_token_key=derive_key(master, "calendar-token"),
+            simulator_text_key=derive_key(master, simulator_texts.KEY_PURPOSE),
             billing=billing_config(settings),
             rate_limiter=build_rate_limiter(settings),
             provider_factory=factory,
@@ -186,6 +190,7 @@ class Runtime:
             data_dir=self.settings.data_dir,
             public_base_url=self.settings.public_base_url,
             hosts=self.provider_hosts,
+            simulator_key=self.simulator_text_key,
         )
 
     @property

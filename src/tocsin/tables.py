@@ -53,7 +53,7 @@ from tocsin.oncall.models import (
     ScheduleOverride,
     ScheduleTemporary,
 )
-from tocsin.paging.models import Alert, CallAttempt, CallJob, Escalation
+from tocsin.paging.models import Alert, CallAttempt, CallJob, Escalation, SmsReply
 from tocsin.providers.models import CallerId, ProviderAccount
 from tocsin.restrictions.models import EnforcementAction
 from tocsin.trust.models import HeldOptOut, TrustCase
@@ -107,6 +107,7 @@ __all__ = [
     "ScheduleTemporary",
     "SignInAddress",
     "SmsKeyword",
+    "SmsReply",
     "SmsStop",
     "Subscription",
     "SubscriptionCancellation",

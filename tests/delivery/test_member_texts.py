@@ -8,6 +8,7 @@ texts through the HTTP fakes of Twilio and Plivo.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections import defaultdict
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -71,9 +72,12 @@ def test_an_sms_rule_texts_the_member_once_and_is_not_an_acknowledgement(pager: 
     pager.later(minutes=30)
 
     [text] = pager.simulator.texts_to(number)
-    reference = alert_id.partition("_")[2][:8]
+    [attempt] = _calls(pager.alert(alert_id), "sms")
+    reference = attempt["reply_code"]
+    assert re.fullmatch("[A-HJKMNP-Z][2-9]", reference)
     assert text["body"] == (
-        f"Tocsin CRITICAL: Disk full on db1 (alert {reference}). Reply STOP to opt out."
+        f"Tocsin CRITICAL #{reference}: Disk full on db1. Reply 1 to acknowledge, 2 to resolve. "
+        "Reply STOP to opt out."
     )
     assert pager.numbers_called() == []  # a text job never takes the voice path
     detail = pager.alert(alert_id)

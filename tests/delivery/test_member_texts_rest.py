@@ -74,9 +74,13 @@ def _page(pager: Pager, ana: str, worker: Worker) -> dict[str, Any]:
     return pager.alert(alert_id)
 
 
-def _body(alert_id: str) -> str:
-    reference = alert_id.partition("_")[2][:8]
-    return f"Tocsin MAJOR: Replica lag 40 s on db2 (alert {reference}). Reply STOP to opt out."
+def _body(detail: dict[str, Any]) -> str:
+    [text] = [call for call in detail["calls"] if call["channel"] == "sms"]
+    reference = text["reply_code"]
+    return (
+        f"Tocsin MAJOR #{reference}: Replica lag 40 s on db2. Reply 1 to acknowledge, 2 to "
+        "resolve. Reply STOP to opt out."
+    )
 
 
 def test_a_member_is_texted_through_twilios_messages_api(
@@ -87,7 +91,7 @@ def test_a_member_is_texted_through_twilios_messages_api(
     detail = _page(pager, ana, _twilio(pager, twilio_api))
 
     [text] = twilio_api.texts
-    assert text.request == {"To": number, "From": CALLER_ID, "Body": _body(detail["id"])}
+    assert text.request == {"To": number, "From": CALLER_ID, "Body": _body(detail)}
     [attempt] = detail["calls"]
     assert (attempt["channel"], attempt["status"], attempt["provider"]) == ("sms", "sent", "twilio")
     assert attempt["provider_call_id"] == text.message_id
@@ -166,7 +170,7 @@ def test_a_member_is_texted_through_plivos_message_api(pager: Pager, plivo_api: 
     assert text.request == {
         "src": CALLER_ID.lstrip("+"),
         "dst": number.lstrip("+"),
-        "text": _body(detail["id"]),
+        "text": _body(detail),
     }
     [attempt] = detail["calls"]
     assert (attempt["channel"], attempt["status"], attempt["provider"]) == ("sms", "sent", "plivo")

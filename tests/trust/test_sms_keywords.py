@@ -237,9 +237,10 @@ def test_every_text_tocsin_sends_goes_through_a_path_that_asks_the_stop_list() -
     """Texts are built in three places: a verification code, which `contacts.verify.deliver`
     sends only after `sms_stops.refusal` said yes; a member's text about an alert, which the
     worker sends only once `engine.texting.plan_text` wrote its attempt, after the text gate
-    read the stop list (`sms_stops.is_stopped`); and the answer to a keyword the number itself
-    just texted (the one exemption). A new way of texting must be added here, with its
-    check."""
+    read the stop list (`sms_stops.is_stopped`); and the answer to what the number itself just
+    texted: a keyword (the one exemption), or a reply to an alert text, which
+    `paging.text_replies` answers only after asking the stop list. A new way of texting must be
+    added here, with its check."""
     assert _modules_calling("TextMessage") == {
         "numbers/code_delivery.py",
         "engine/worker.py",
@@ -248,9 +249,11 @@ def test_every_text_tocsin_sends_goes_through_a_path_that_asks_the_stop_list() -
     assert "engine/texting.py" in _modules_calling("is_stopped")
     assert _modules_calling("send_code") == {"contacts/verify.py"}
     assert "contacts/verify.py" in _modules_calling("refusal")
+    assert "paging/text_replies.py" in _modules_calling("is_stopped")
     assert _modules_calling("send_reply") <= {
         "telephony/rest/twilio.py",
         "telephony/rest/plivo.py",
         "telephony/rest/telnyx.py",
         "telephony/rest/vonage.py",
+        "telephony/simulator_texts.py",
     }

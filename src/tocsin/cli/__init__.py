@@ -14,6 +14,7 @@ from tocsin.cli import (
     people,
     policy,
     schedules,
+    simulate,
     trust,
 )
 from tocsin.cli.root import app
@@ -34,6 +35,7 @@ __all__ = [
     "people",
     "policy",
     "schedules",
+    "simulate",
     "trust",
 ]
 

@@ -45,6 +45,7 @@ from tocsin.paging.models import (
     JobStatus,
 )
 from tocsin.paging.settle import settle
+from tocsin.paging.text_replies import reference_for
 from tocsin.policy.dial_gate import AlertState, Enforcement, NumberRefusal
 from tocsin.policy.text_gate import (
     QUIET,
@@ -401,10 +402,12 @@ def _write_attempt(
 def _text(
     session: Session, job: CallJob, alert: Alert, *, now: datetime, dialer: Dialer
 ) -> TextToSend:
-    body = alert_text(severity=alert.severity, title=alert.title, alert_id=alert.id)
+    reference = reference_for(session, to_number=job.to_number, alert_id=alert.id, now=now)
+    body = alert_text(severity=alert.severity, title=alert.title, reference=reference)
     attempt = _write_attempt(
         session, job, body=body, status=AttemptStatus.SENDING, now=now, dialer=dialer
     )
+    attempt.reply_code = reference
     return TextToSend(
         attempt_id=attempt.id,
         job_id=job.id,

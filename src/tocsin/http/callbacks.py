@@ -14,11 +14,13 @@ nothing. Signatures cover `Settings.public_base_url` plus the path and query the
 requested (providers sign the public URL they were given, not the address a proxy forwards to).
 Unsigned, wrongly signed or stale callbacks get 403 `invalid_signature`.
 
-Texts sent to Tocsin's numbers come the same way to `/v1/telephony/{kind}/sms`, with
+Texts sent to Tocsin's numbers (the simulator's too, in a signed format of its own) come the
+same way to `/v1/telephony/{kind}/sms`, with
 `?account=<provider account id>` when they arrived for an organization's own account: the
 provider's `TextAdapter` (`telephony.inbound`) verifies and reads them with that account's
 credentials (the platform's provider's without `account`), one command,
-`trust.inbound_texts.receive_text`, acts on a keyword, and the answer it decides on is sent
+`trust.inbound_texts.receive_text`, acts on a keyword or a reply to an alert text, and the
+answer it decides on is sent
 after the commit, through the same account, from the number that received the text.
 """
 
@@ -43,7 +45,7 @@ from tocsin.telephony.callbacks import (
     CallView,
 )
 from tocsin.telephony.inbound import ACCOUNT_PARAMETER, INBOUND_ROUTE, InboundText, TextAdapter
-from tocsin.telephony.rest import CALLBACK_KINDS
+from tocsin.telephony.rest import CALLBACK_KINDS, TEXT_KINDS
 from tocsin.telephony.rest.urls import CALLBACK_PREFIX
 from tocsin.trust.inbound_texts import Received, note_reply, receive_text
 
@@ -55,7 +57,7 @@ router = APIRouter(prefix=CALLBACK_PREFIX, tags=["telephony"], include_in_schema
 # Declared before the call callbacks' route, which would otherwise take `sms` for a hook.
 @router.post("/{kind}/" + INBOUND_ROUTE)
 async def inbound_text(kind: str, request: Request) -> Response:
-    if kind not in CALLBACK_KINDS:
+    if kind not in TEXT_KINDS:
         raise NotFound(f"no telephony callback {kind}/{INBOUND_ROUTE}", code="not_found")
     received = await _received(request, INBOUND_ROUTE)
     account_id = received.query(ACCOUNT_PARAMETER) or None
@@ -192,9 +194,9 @@ async def _answer(
     """Send the one answer the keyword is due, and record what became of it. A failure is
     recorded, not raised: a non-2xx would only make the provider deliver the text again, and
     the text has been acted on."""
-    if outcome.keyword_id is None or outcome.reply is None:
+    if outcome.evidence_id is None or outcome.reply is None:
         return
-    keyword_id = outcome.keyword_id
+    evidence_id = outcome.evidence_id
     reference: str | None = None
     error: str | None = None
     try:
@@ -206,6 +208,6 @@ async def _answer(
 
     def work() -> None:
         with runtime.database.write() as session:
-            note_reply(session, keyword_id=keyword_id, reference=reference, error=error)
+            note_reply(session, evidence_id=evidence_id, reference=reference, error=error)
 
     await runtime.database.off_loop(work)

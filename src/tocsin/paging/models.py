@@ -248,6 +248,10 @@ class CallAttempt(Base):
     hangup_requested_at: Mapped[datetime | None] = mapped_column(
         UTCDateTime(), default=None, index=True
     )
+    # A text about an alert: the reference (`K3`, shown `#K3`) a reply to it may name, told apart
+    # from the other alerts texted to the same number within the reply window
+    # (paging/text_replies.py). NULL for calls, mails and texts from before replies.
+    reply_code: Mapped[str | None] = mapped_column(String(4), default=None)
 
     @property
     def placed_by(self) -> tuple[str | None, str | None]:
@@ -297,3 +301,42 @@ class Alert(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     resolved_by: Mapped[str | None] = mapped_column(String(200), default=None)
     resolved_user_id: Mapped[str | None] = mapped_column(String(40), default=None)
+
+
+class SmsReply(Base):
+    """Evidence of a reply to an alert text ("1", "2 K3"), as the provider delivered it, and
+    what it did. One row per provider message, so a webhook delivered again does nothing
+    twice (`paging.text_replies`). Only what the message was read as is kept (the action and
+    the reference), never the message itself. Never deleted.
+
+    `outcome`: `acknowledged`, `resolved`, `already_acknowledged`, `already_resolved`,
+    `no_alert` (the number was texted no alert it may answer here), `unknown_reference`,
+    `ambiguous_reference`. `reply` says what became of Tocsin's answer, as for a keyword:
+    `pending`, `sent`, `failed`, or `none` (`reply_detail` says why none was due)."""
+
+    __tablename__ = "sms_replies"
+    __table_args__ = (
+        UniqueConstraint("provider", "message_id", name="uq_sms_replies_provider_message"),
+        Index("ix_sms_replies_from_received", "from_number", "received_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    # The provider's kind (twilio, ..., simulator) and its id for the message.
+    provider: Mapped[str] = mapped_column(String(20))
+    message_id: Mapped[str] = mapped_column(String(100))
+    # The organization's provider account the message arrived for; NULL for the platform's.
+    account_id: Mapped[str | None] = mapped_column(String(40), default=None)
+    # The organization of the alert it answered, else of the account; NULL for neither.
+    org_id: Mapped[str | None] = mapped_column(String(40), default=None, index=True)
+    from_number: Mapped[str] = mapped_column(String(20))
+    to_number: Mapped[str] = mapped_column(String(20))
+    action: Mapped[str] = mapped_column(String(20))
+    reference: Mapped[str | None] = mapped_column(String(4), default=None)
+    # The alert it answered, and the text it answered (an attempt); NULL when none matched.
+    alert_id: Mapped[str | None] = mapped_column(String(40), default=None)
+    attempt_id: Mapped[str | None] = mapped_column(String(40), default=None)
+    outcome: Mapped[str] = mapped_column(String(30))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    reply: Mapped[str] = mapped_column(String(10))
+    reply_ref: Mapped[str | None] = mapped_column(String(100), default=None)
+    reply_detail: Mapped[str | None] = mapped_column(Text, default=None)

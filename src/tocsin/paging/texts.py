@@ -81,6 +81,8 @@ def mark_sent(
             "provider": provider,
             "message_id": message_id,
             "simulated": simulated,
+            # How a reply names this alert (paging/text_replies.py).
+            "reference": attempt.reply_code,
         },
     )
 

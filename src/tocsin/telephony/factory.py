@@ -40,6 +40,9 @@ class BuildContext:
     # Which hosts the provider may reach: a policy for organizations' accounts, None for the
     # operator's own providers, which may point anywhere.
     hosts: HostPolicy | None
+    # Checks the texts "sent" to the simulator's numbers (telephony/simulator_texts.py); empty:
+    # it accepts none.
+    simulator_key: bytes = b""
 
 
 Builder = Callable[[Mapping[str, Any], Mapping[str, Any], BuildContext], Provider]
@@ -71,6 +74,7 @@ def _build_simulator(
         behaviours=numbers,
         ring_seconds=float(settings.get("ring_seconds", 0.0)),
         record_audio=bool(settings.get("record_audio", True)),
+        text_key=context.simulator_key,
     )
 
 

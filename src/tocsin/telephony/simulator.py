@@ -24,7 +24,9 @@ that no attempt was dialled twice.
 Texts (SMS) are kept the same way: a JSON record per idempotency key under `texts/`, so a second
 send with the same key returns the first message's id, and a line per send request, duplicates
 included, in `texts.log`. Every behaviour but reject takes the text; `texts_to` reads back the
-texts a number was sent.
+texts a number was sent. Texts "sent" to the simulator's numbers (a reply to an alert text, a
+STOP) arrive signed in a format of its own (`telephony.simulator_texts`), checked with the key
+the simulator was built with.
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ from tocsin.telephony.base import (
     TextMessage,
 )
 from tocsin.telephony.script import Then, first_words, replies
+from tocsin.telephony.simulator_texts import SimulatorInboundTexts
 
 BEHAVIOURS = ("answer", "voicemail", "busy", "no_answer", "fail", "reject")
 
@@ -171,7 +174,10 @@ class SimulatorProvider:
         ring_seconds: float = 0.0,
         record_audio: bool = True,
         synthesize: Callable[[str, str], audio.Pcm] | None = None,
+        text_key: bytes = b"",
     ) -> None:
+        """`text_key` checks the texts "sent" to the simulator's numbers; without one it
+        accepts none."""
         self.root = data_dir / "simulator"
         self._calls = self.root / "calls"
         self._by_key = self.root / "by-key"
@@ -185,6 +191,7 @@ class SimulatorProvider:
         self._ring_seconds = ring_seconds
         self._record_audio = record_audio
         self._synthesize = synthesize or (lambda text, voice: tts.synthesize(text, voice=voice))
+        self._text_key = text_key
 
     def behaviour_for(self, number: str) -> str:
         return self._behaviours.get(number, self._default)
@@ -323,6 +330,10 @@ class SimulatorProvider:
             return str(document["message_id"])
         first: dict[str, Any] = json.loads(path.read_text("utf-8"))
         return str(first["message_id"])
+
+    @property
+    def inbound_texts(self) -> SimulatorInboundTexts:
+        return SimulatorInboundTexts(self, self._text_key)
 
     def texts_to(self, number: str) -> list[dict[str, Any]]:
         """The records of the texts sent to `number`, newest last, for tests."""

@@ -20,6 +20,10 @@ is not kept: Tocsin does not read people's messages.
 - START, UNSTOP: lifts the SMS stop (of the same scope) only, never consent: calls stay stopped
   until the number's owner verifies the number again. Answered only when it lifted a stop.
 
+Anything else that reads as a reply to an alert text ("1", "2 K3": `messages.text_replies`)
+acknowledges or resolves an alert texted to that number, in the scope of the account that
+received it; `paging.text_replies` decides which, and keeps the evidence.
+
 The answer is sent after this commits, by the webhook route through the account that received
 the text, and `note_reply` records what became of it.
 """
@@ -40,8 +44,10 @@ from tocsin.db.base import table_of
 from tocsin.db.upsert import insert_ignoring_conflicts
 from tocsin.messages import sms
 from tocsin.messages.sms import Keyword
+from tocsin.messages.text_replies import parse_reply
 from tocsin.numbers import sms_stops
 from tocsin.numbers.models import SmsKeyword
+from tocsin.paging import text_replies
 from tocsin.paging.opt_out import stop_calling
 from tocsin.providers.models import ProviderAccount
 from tocsin.telephony.inbound import InboundText
@@ -60,10 +66,16 @@ class ReplyState(StrEnum):
 
 @dataclass(frozen=True)
 class Received:
-    """What the webhook does next: send `reply` and note it against `keyword_id`."""
+    """What the webhook does next: send `reply` and note it against `keyword_id`, or against
+    `reply_id` for an answer to a reply to an alert text."""
 
     keyword_id: str | None = None
     reply: str | None = None
+    reply_id: str | None = None
+
+    @property
+    def evidence_id(self) -> str | None:
+        return self.keyword_id or self.reply_id
 
 
 def receive_text(
@@ -79,7 +91,9 @@ def receive_text(
     `account_id` (None: the platform's)."""
     word = sms.keyword_of(text.body)
     if word is None:
-        return Received()
+        return _answer_to_alert_text(
+            session, provider=provider, account_id=account_id, text=text, now=now
+        )
     org_id = _org_of(session, account_id)
     keyword_id = new_id("kwd")
     inserted = session.execute(
@@ -115,6 +129,20 @@ def receive_text(
         if row is not None:
             row.reply, row.reply_detail = ReplyState.NONE.value, why_not
     return Received(keyword_id, reply)
+
+
+def _answer_to_alert_text(
+    session: Session, *, provider: str, account_id: str | None, text: InboundText, now: datetime
+) -> Received:
+    reply = parse_reply(text.body)
+    if reply is None:
+        return Received()
+    scope = text_replies.ReplyScope(provider, account_id, _org_of(session, account_id))
+    answered = text_replies.receive_reply(session, scope=scope, text=text, reply=reply, now=now)
+    if answered is None:
+        # Delivered again: acted on, and answered, the first time.
+        return Received()
+    return Received(reply=answered.answer, reply_id=answered.reply_id)
 
 
 def _org_of(session: Session, account_id: str | None) -> str | None:
@@ -187,10 +215,13 @@ def _helped_since(session: Session, number: str, *, since: datetime, keyword_id:
 
 
 def note_reply(
-    session: Session, *, keyword_id: str, reference: str | None, error: str | None
+    session: Session, *, evidence_id: str, reference: str | None, error: str | None
 ) -> None:
-    """What became of the answer: the provider's id of it, or why it was not sent."""
-    row = session.get(SmsKeyword, keyword_id)
+    """What became of the answer (to a keyword, or to a reply to an alert text): the
+    provider's id of it, or why it was not sent."""
+    if text_replies.note_reply(session, reply_id=evidence_id, reference=reference, error=error):
+        return
+    row = session.get(SmsKeyword, evidence_id)
     if row is None:
         return
     row.reply = (ReplyState.FAILED if error is not None else ReplyState.SENT).value

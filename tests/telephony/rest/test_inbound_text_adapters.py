@@ -67,17 +67,18 @@ VONAGE = VonageProvider(
 ).inbound_texts
 
 
-def test_the_urls_to_configure_name_the_account_and_only_rest_providers_have_one() -> None:
+def test_the_urls_to_configure_name_the_account_and_a_sip_trunk_has_none() -> None:
     assert inbound_text_url(BASE, "telnyx") == f"{BASE}/v1/telephony/telnyx/sms"
     assert inbound_text_url(BASE, "vonage", "prv_1") == (
         f"{BASE}/v1/telephony/vonage/sms?account=prv_1"
     )
     assert inbound_text_url(BASE, "sip", "prv_1") is None
-    assert inbound_text_url(BASE, "simulator") is None
+    # The simulator receives texts in a signed format of its own (telephony/simulator_texts.py).
+    assert inbound_text_url(BASE, "simulator") == f"{BASE}/v1/telephony/simulator/sms"
 
 
-def test_only_rest_providers_receive_texts(tmp_path: Path) -> None:
-    assert text_adapter(SimulatorProvider(tmp_path, clock=ManualClock())) is None
+def test_rest_providers_and_the_simulator_receive_texts(tmp_path: Path) -> None:
+    assert text_adapter(SimulatorProvider(tmp_path, clock=ManualClock())) is not None
 
 
 def test_twilio_reads_the_sender_the_number_and_the_body_and_checks_the_url_it_signed() -> None:

@@ -91,8 +91,8 @@ class ProviderAccountOut(BaseModel):
     inbound_sms_url: str | None = Field(
         default=None,
         description="Where to have the provider deliver texts sent to this account's numbers "
-        "(its inbound-message webhook), so that STOP, HELP and START are honoured; null for a "
-        "kind that delivers none",
+        "(its inbound-message webhook), so that STOP, HELP and START are honoured and replies "
+        "to alert texts acknowledge or resolve; null for a kind that delivers none",
     )
 
     @classmethod

@@ -24,19 +24,24 @@ from tocsin.telephony.rest.twilio import TwilioConfig, TwilioProvider
 from tocsin.telephony.rest.urls import callback_url
 from tocsin.telephony.rest.vonage import VonageConfig, VonageProvider
 
+SIMULATOR = "simulator"
+
 RestProvider = TwilioProvider | PlivoProvider | TelnyxProvider | VonageProvider
 
 CALLBACK_KINDS: dict[str, CallbackKind] = {
     kind.name: kind
     for kind in (twilio.CALLBACKS, plivo.CALLBACKS, telnyx.CALLBACKS, vonage.CALLBACKS)
 }
+# The kinds whose texts reach `/v1/telephony/{kind}/sms`: every REST provider, and the simulator
+# in a format of its own (telephony/simulator_texts.py).
+TEXT_KINDS = frozenset({*CALLBACK_KINDS, SIMULATOR})
 
 
 def inbound_text_url(public_base_url: str, kind: str, account_id: str | None = None) -> str | None:
     """Where a provider of `kind` must deliver the texts sent to the numbers of the provider
     account `account_id` (of the platform's provider, without one); None for a kind that
     delivers none."""
-    if kind not in CALLBACK_KINDS:
+    if kind not in TEXT_KINDS:
         return None
     query = {ACCOUNT_PARAMETER: account_id} if account_id else {}
     return callback_url(public_base_url, kind, INBOUND_ROUTE, **query)
@@ -78,6 +83,7 @@ class RestProviders:
 
 __all__ = [
     "CALLBACK_KINDS",
+    "TEXT_KINDS",
     "PlivoConfig",
     "PlivoProvider",
     "RestProvider",

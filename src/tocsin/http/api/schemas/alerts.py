@@ -115,6 +115,8 @@ class CallAttemptOut(BaseModel):
     accepted_at: datetime | None
     answered_at: datetime | None
     ended_at: datetime | None
+    # A text: the reference it gave the alert (shown `#K3`), which a reply may name ("1 K3").
+    reply_code: str | None = None
 
 
 class TimelineEntryOut(BaseModel):
