@@ -76,6 +76,8 @@ class Runtime:
     password_reset_key: bytes
     # Keys the digests of calendar feeds' secret addresses (oncall/calendar_tokens.py).
     calendar_token_key: bytes
+    # Keys the digests of heartbeat monitors' ping keys (heartbeats/keys.py).
+    heartbeat_key_digest_key: bytes
     billing: BillingConfig = DEFAULT_BILLING
     rate_limiter: RateLimiter = field(default_factory=lambda: RateLimiter({}))
     provider_factory: ProviderFactory = field(default_factory=ProviderFactory)
@@ -148,6 +150,7 @@ class Runtime:
             email_verification_key=derive_key(master, "email-verification"),
             password_reset_key=derive_key(master, "password-reset"),
             calendar_token_key=derive_key(master, "calendar-token"),
+            heartbeat_key_digest_key=derive_key(master, "heartbeat-key"),
             billing=billing_config(settings),
             rate_limiter=build_rate_limiter(settings),
             provider_factory=factory,
@@ -209,6 +212,8 @@ class Runtime:
             WorkerSettings.from_settings(self.settings, billing=self.billing),
             # External calendars are fetched under the same host rule as providers' hosts.
             calendar_hosts=self.provider_hosts,
+            # A missed heartbeat's alert is paged as the webhook's are.
+            paging=self.paging,
         )
 
     @property
@@ -271,6 +276,7 @@ def build_rate_limiter(settings: Settings) -> RateLimiter:
         Limits.PUBLIC_FORM: settings.rate_limit_public_form,
         Limits.PREVIEW: settings.rate_limit_preview,
         Limits.PREVIEW_ORG: settings.rate_limit_preview_org,
+        Limits.HEARTBEAT_PING: settings.rate_limit_heartbeat_ping,
     }
     return RateLimiter.from_url(
         {name: parse_rate_limits(text) for name, text in limits.items()}, settings.redis_url
