@@ -120,7 +120,7 @@ _PINGS = (
 _BODY = {
     "required": False,
     "description": "Anything, such as the job's output: the first KiB is kept in the ping log",
-    "content": {"*/*": {"schema": {"type": "string"}}},
+    "content": {"*/*": {"schema": {}}},
 }
 
 for _suffix, _handler, _summary, _name in _PINGS:
