@@ -3,7 +3,6 @@ keys, read their last pings, and ping one to try it out."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import typer
@@ -11,7 +10,6 @@ import typer
 from tocsin.accounts import service as accounts
 from tocsin.cli.common import (
     CLI_ACTOR,
-    CliError,
     JsonOption,
     OrgOption,
     emit,
@@ -21,25 +19,19 @@ from tocsin.cli.common import (
 from tocsin.cli.root import group
 from tocsin.heartbeats import commands, pings, queries
 from tocsin.heartbeats.models import HeartbeatMonitor, HeartbeatPing, PingKind
+from tocsin.heartbeats.schedule import parse_duration
 from tocsin.runtime import Runtime
 
 heartbeat_app = group(
     "heartbeat", "Heartbeat monitors: jobs that ping, and an alert when a ping does not come."
 )
 
-_DURATION = re.compile(r"^(\d+)\s*([smhd]?)$")
-_UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 _LIMIT = 200
 
 
 def _seconds(text: str | None, option: str) -> int | None:
     """300, 300s, 5m, 2h or 1d, as seconds."""
-    if text is None:
-        return None
-    found = _DURATION.match(text.strip().lower())
-    if found is None:
-        raise CliError(f"{option}: {text!r} is not a duration such as 300, 5m, 2h or 1d")
-    return int(found[1]) * _UNIT_SECONDS[found[2]]
+    return parse_duration(text, option) if text is not None else None
 
 
 def _iso(value: Any) -> str | None:

@@ -11,6 +11,7 @@ or more often keep their pace in real time.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -34,6 +35,29 @@ NICKNAMES = {
     "@yearly": "0 0 1 1 *",
     "@annually": "0 0 1 1 *",
 }
+
+
+_DURATION = re.compile(r"^(\d{1,9})\s*([smhd]?)$")
+_UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(text: str, what: str) -> int:
+    """Seconds from what a person types in a form or a shell: 300, 300s, 5m, 2h or 1d."""
+    found = _DURATION.match(text.strip().lower())
+    if found is None:
+        raise InvalidInput(
+            f"{what}: {text!r} is not a duration such as 300, 5m, 2h or 1d",
+            code="invalid_duration",
+        )
+    return int(found[1]) * _UNIT_SECONDS[found[2]]
+
+
+def duration_text(seconds: int) -> str:
+    """The shortest way `parse_duration` reads back: 1d, 2h, 5m or 90s."""
+    for unit in ("d", "h", "m"):
+        if seconds and seconds % _UNIT_SECONDS[unit] == 0:
+            return f"{seconds // _UNIT_SECONDS[unit]}{unit}"
+    return f"{seconds}s"
 
 
 @dataclass(frozen=True)
