@@ -4,6 +4,10 @@ call, however often the worker looks; the next ping resolves it."""
 
 from __future__ import annotations
 
+import asyncio
+from dataclasses import replace
+from datetime import timedelta
+
 import pytest
 
 from tests.delivery.pager import Pager
@@ -66,3 +70,29 @@ def test_six_silent_minutes_open_one_alert_and_one_call_and_a_ping_resolves_it(
     assert heartbeat_of(pager, heartbeat["id"])["alert_id"] is None
     assert len(heartbeat_alerts(pager)) == 1
     assert len(pager.calls()) == 1
+
+
+def test_a_running_worker_looks_by_itself_and_calls_about_a_missed_heartbeat(
+    pager: Pager,
+) -> None:
+    pager.settings = replace(pager.settings, heartbeat_interval=timedelta(milliseconds=20))
+    heartbeat = make_heartbeat(pager, pager.endpoint(pager.contact("Ops")))
+    ping(pager.client, heartbeat)
+    pager.clock.advance(6 * 60)
+
+    async def run_until_called() -> None:
+        stop = asyncio.Event()
+        running = asyncio.create_task(pager.worker.run(stop))
+        try:
+            for _ in range(500):  # polls what the simulator was asked, for up to 10 s
+                if pager.calls():
+                    return
+                await asyncio.sleep(0.02)
+        finally:
+            stop.set()
+            await running
+
+    asyncio.run(run_until_called())
+    assert len(pager.calls()) == 1
+    [alert] = heartbeat_alerts(pager)
+    assert alert["title"] == 'Heartbeat "backup" missed: expected by 00:05 UTC'
