@@ -74,10 +74,10 @@ class Runtime:
     email_verification_key: bytes
     # Keys the digests of password reset links' tokens.
     password_reset_key: bytes
-    # Keys the digests of calendar feeds' secret addresses (oncall/calendar_tokens.py).
-    calendar_token_key: bytes
     # Keys the digests of heartbeat monitors' ping keys (heartbeats/keys.py).
     heartbeat_key_digest_key: bytes
+    # Keys the digests of calendar feeds' secret addresses (oncall/calendar_tokens.py).
+    calendar_token_key: bytes
     billing: BillingConfig = DEFAULT_BILLING
     rate_limiter: RateLimiter = field(default_factory=lambda: RateLimiter({}))
     provider_factory: ProviderFactory = field(default_factory=ProviderFactory)
@@ -149,8 +149,8 @@ class Runtime:
             web_session_key=derive_key(master, "web-session"),
             email_verification_key=derive_key(master, "email-verification"),
             password_reset_key=derive_key(master, "password-reset"),
-            calendar_token_key=derive_key(master, "calendar-token"),
             heartbeat_key_digest_key=derive_key(master, "heartbeat-key"),
+            calendar_token_key=derive_key(master, "calendar-token"),
             billing=billing_config(settings),
             rate_limiter=build_rate_limiter(settings),
             provider_factory=factory,
