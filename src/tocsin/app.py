@@ -21,6 +21,8 @@ from tocsin.http.api.consent import router as consent_router
 from tocsin.http.api.documents import router as policies_router
 from tocsin.http.api.endpoints import router as endpoints_router
 from tocsin.http.api.enforcement import router as enforcement_router
+from tocsin.http.api.heartbeat_pings import router as heartbeat_pings_router
+from tocsin.http.api.heartbeats import router as heartbeats_router
 from tocsin.http.api.hooks import router as ingest_router
 from tocsin.http.api.on_call import router as on_call_router
 from tocsin.http.api.passwords import router as passwords_router
@@ -115,6 +117,8 @@ def create_app(
         calendar_tokens_router,
         calendar_feeds_router,
         calendar_public_router,
+        heartbeats_router,
+        heartbeat_pings_router,
     )
     for router in routers:
         app.include_router(router)

@@ -75,6 +75,8 @@ class Runtime:
     email_verification_key: bytes
     # Keys the digests of password reset links' tokens.
     password_reset_key: bytes
+    # Keys the digests of heartbeat monitors' ping keys (heartbeats/keys.py).
+    heartbeat_key_digest_key: bytes
     # Keys the digests of calendar feeds' secret addresses (oncall/calendar_tokens.py).
     calendar_token_key: bytes
     # Signs and checks the texts "sent" to the simulator's numbers (telephony/simulator_texts.py).
@@ -150,6 +152,7 @@ class Runtime:
             web_session_key=derive_key(master, "web-session"),
             email_verification_key=derive_key(master, "email-verification"),
             password_reset_key=derive_key(master, "password-reset"),
+            heartbeat_key_digest_key=derive_key(master, "heartbeat-key"),
             calendar_token_key=derive_key(master, "calendar-token"),
             simulator_text_key=derive_key(master, simulator_texts.KEY_PURPOSE),
             billing=billing_config(settings),
@@ -214,6 +217,8 @@ class Runtime:
             WorkerSettings.from_settings(self.settings, billing=self.billing),
             # External calendars are fetched under the same host rule as providers' hosts.
             calendar_hosts=self.provider_hosts,
+            # A missed heartbeat's alert is paged as the webhook's are.
+            paging=self.paging,
         )
 
     @property
@@ -276,6 +281,7 @@ def build_rate_limiter(settings: Settings) -> RateLimiter:
         Limits.PUBLIC_FORM: settings.rate_limit_public_form,
         Limits.PREVIEW: settings.rate_limit_preview,
         Limits.PREVIEW_ORG: settings.rate_limit_preview_org,
+        Limits.HEARTBEAT_PING: settings.rate_limit_heartbeat_ping,
     }
     return RateLimiter.from_url(
         {name: parse_rate_limits(text) for name, text in limits.items()}, settings.redis_url

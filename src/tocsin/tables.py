@@ -32,6 +32,7 @@ from tocsin.contacts.models import Contact
 from tocsin.db.base import Base
 from tocsin.documents.models import PolicyAcceptance, PolicyDocument
 from tocsin.endpoints.models import Endpoint, EndpointContact, EscalationPolicy
+from tocsin.heartbeats.models import HeartbeatMonitor, HeartbeatPing
 from tocsin.mail.models import OutboundEmail
 from tocsin.numbers.models import (
     ConsentRecord,
@@ -80,6 +81,8 @@ __all__ = [
     "Escalation",
     "EscalationPolicy",
     "FirstSignUp",
+    "HeartbeatMonitor",
+    "HeartbeatPing",
     "HeldOptOut",
     "Invite",
     "MemberText",

@@ -49,6 +49,8 @@ from tocsin.accounts.models import Role
 from tocsin.app import create_app
 from tocsin.cli.common import CLI_ACTOR
 from tocsin.core.config import Settings
+from tocsin.heartbeats import commands as heartbeat_commands
+from tocsin.heartbeats.commands import MonitorWithKey
 from tocsin.oncall import calendar_feeds, calendar_tokens
 from tocsin.oncall.models import CalendarTokenKind
 from tocsin.organizations import api_keys
@@ -98,6 +100,7 @@ ON_CALL_REFUSALS: dict[str, dict[str, str]] = {
     "GET /v1/orgs/{org_id}/people/{user_id}/shifts": _WINDOW,
     "GET /v1/orgs/{org_id}/me/shifts": _WINDOW,
 }
+_HEARTBEAT_PLAN = {"invalid_schedule": "", "invalid_cron": "", "invalid_timezone": ""}
 # Refusals of well-formed data for what only the server knows, by operation: error code, and a
 # part of the message when the code also covers what the description does say.
 SEMANTIC_REFUSALS: dict[str, dict[str, str]] = {
@@ -170,6 +173,10 @@ SEMANTIC_REFUSALS: dict[str, dict[str, str]] = {
     # database; whether a person asks (not an API key's nobody), the credentials.
     "POST /v1/orgs/{org_id}/calendars": {"provider_host_not_allowed": "", "invalid_name": ""},
     "POST /v1/orgs/{org_id}/calendar-tokens": {"schedule_required": "", "user_required": ""},
+    # A heartbeat's plan: an interval or a cron expression (not both, not neither) that cron
+    # can read, in a time zone that exists.
+    "POST /v1/orgs/{org_id}/heartbeats": _HEARTBEAT_PLAN,
+    "PATCH /v1/orgs/{org_id}/heartbeats/{heartbeat_id}": _HEARTBEAT_PLAN,
 }
 
 
@@ -265,6 +272,7 @@ class World:
             "project_id": lambda: self.project_id,
             "token_id": lambda: self.calendar_token_id,
             "calendar_id": lambda: self.calendar_id,
+            "heartbeat_id": lambda: self.heartbeat.monitor.id,
         }
 
     @cached_property
@@ -338,6 +346,21 @@ class World:
             ).id
 
     @cached_property
+    def heartbeat(self) -> MonitorWithKey:
+        with self.runtime.database.write() as session:
+            return heartbeat_commands.create_monitor(
+                session,
+                org_id=self.org_id,
+                endpoint_id=self.endpoint_id,
+                name="Nightly backup",
+                interval_seconds=300,
+                grace_seconds=60,
+                actor=CLI_ACTOR,
+                now=self.runtime.clock.now(),
+                digest_key=self.runtime.heartbeat_key_digest_key,
+            )
+
+    @cached_property
     def account_id(self) -> str:
         return rows.provider_account(self.runtime, self.org_id, "simulator")
 
@@ -384,6 +407,8 @@ def aim_at_the_world(case: Case, world: World) -> dict[str, str]:
     credentials = {"Authorization": f"Bearer {world.owner.access_token}"}
     if case.path.startswith("/v1/hooks/"):
         credentials["X-Alert-Key"] = world.ingest_key
+    if case.path.startswith("/v1/heartbeats/"):
+        credentials["X-Alert-Key"] = world.heartbeat.key
     return credentials
 
 

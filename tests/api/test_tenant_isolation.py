@@ -33,6 +33,8 @@ pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 # `admin` routes are for platform administrators, which no tenant is. `public` routes serve
 # what is the same for everyone (published policies) and hold nothing of any tenant.
 ORG, PEOPLE, HOOK, ADMIN, PUBLIC = "org", "people", "hook", "admin", "public"
+# A heartbeat's ping routes take the monitor's own ping key only (X-Alert-Key or ?key=).
+PING = "ping"
 
 HIJACK = "Hijacked by A"
 CONTACT = {"name": HIJACK, "phone": "+447400123499"}
@@ -215,6 +217,25 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("GET", "/v1/orgs/{org_id}/calendars"): Case(ORG),
     ("DELETE", "/v1/orgs/{org_id}/calendars/{calendar_id}"): Case(ORG),
     ("POST", "/v1/orgs/{org_id}/calendars/{calendar_id}/refresh"): Case(ORG),
+    # Heartbeat monitors, and their pings (a ping key names one monitor of one tenant).
+    ("POST", "/v1/orgs/{org_id}/heartbeats"): Case(
+        ORG,
+        {"name": HIJACK, "endpoint_id": "ep_01nowhere000000000000000000", "interval_seconds": 300},
+    ),
+    ("GET", "/v1/orgs/{org_id}/heartbeats"): Case(ORG),
+    ("GET", "/v1/orgs/{org_id}/heartbeats/{heartbeat_id}"): Case(ORG),
+    ("PATCH", "/v1/orgs/{org_id}/heartbeats/{heartbeat_id}"): Case(ORG, {"name": HIJACK}),
+    ("DELETE", "/v1/orgs/{org_id}/heartbeats/{heartbeat_id}"): Case(ORG),
+    ("POST", "/v1/orgs/{org_id}/heartbeats/{heartbeat_id}/pause"): Case(ORG),
+    ("POST", "/v1/orgs/{org_id}/heartbeats/{heartbeat_id}/resume"): Case(ORG),
+    ("POST", "/v1/orgs/{org_id}/heartbeats/{heartbeat_id}/rotate-key"): Case(ORG),
+    ("GET", "/v1/orgs/{org_id}/heartbeats/{heartbeat_id}/pings"): Case(ORG),
+    ("GET", "/v1/heartbeats/{heartbeat_id}"): Case(PING),
+    ("POST", "/v1/heartbeats/{heartbeat_id}"): Case(PING),
+    ("GET", "/v1/heartbeats/{heartbeat_id}/start"): Case(PING),
+    ("POST", "/v1/heartbeats/{heartbeat_id}/start"): Case(PING),
+    ("GET", "/v1/heartbeats/{heartbeat_id}/fail"): Case(PING),
+    ("POST", "/v1/heartbeats/{heartbeat_id}/fail"): Case(PING),
 }
 
 # Ids that exist nowhere, for the "same answer as for a missing object" comparison.
@@ -240,6 +261,7 @@ NOWHERE = {
     "temporary_id": "tmp_01nowhere000000000000000000",
     "token_id": "calt_01nowhere00000000000000000",
     "calendar_id": "cal_01nowhere000000000000000000",
+    "heartbeat_id": "hb_01nowhere000000000000000000",
 }
 
 _PARAM = re.compile(r"{(\w+)}")
@@ -367,6 +389,7 @@ def world(client: TestClient) -> World:
         ),
         201,
     )
+    b_heartbeat = _heartbeat(client, b)
     return World(
         a=a,
         b=b,
@@ -391,9 +414,22 @@ def world(client: TestClient) -> World:
             **b_on_call,
             "token_id": b_token["id"],
             "calendar_id": b_calendar["id"],
+            "heartbeat_id": b_heartbeat["id"],
         },
         b_member_auth=b_member_auth,
     )
+
+
+def _heartbeat(client: TestClient, tenant: Tenant) -> dict[str, Any]:
+    made: dict[str, Any] = ok(
+        client.post(
+            f"/v1/orgs/{tenant.org_id}/heartbeats",
+            json={"name": "nightly", "endpoint_id": tenant.endpoint_id, "interval_seconds": 300},
+            headers=tenant.auth,
+        ),
+        201,
+    )
+    return made
 
 
 def _on_call(client: TestClient, b: Tenant, member_id: str) -> dict[str, str]:
@@ -525,6 +561,20 @@ def test_tenant_a_cannot_reach_tenant_b_through_any_route(client: TestClient, wo
                 response = _send(client, method, _fill(template, world.b_ids), case, headers)
                 expect(f"{who} {method} {template}", response, (401, "invalid_key"))
             continue
+        if case.kind == PING:
+            # Without a ping key, or with A's API key as one: refused, and exactly as a ping to
+            # a monitor that exists nowhere.
+            ping_answers = {
+                "a-user": (401, "missing_key"),
+                "a-api-key": (404, "heartbeat_not_found"),
+            }
+            for who, headers in hook_credentials.items():
+                label = f"{who} {method} {template}"
+                response = _send(client, method, _fill(template, world.b_ids), case, headers)
+                expect(label, response, ping_answers[who])
+                twin = _send(client, method, _fill(template, NOWHERE), case, headers)
+                expect(f"{label} vs a missing id", response, _answer(twin))
+            continue
         if case.kind == ADMIN:
             admin_answers = {
                 "a-user": (403, "platform_admin_required"),
@@ -612,6 +662,9 @@ def _assert_b_is_untouched(client: TestClient, world: World) -> None:
     assert [item["id"] for item in overrides] == [ids["override_id"]]
     temporaries = ok(client.get(f"{on_schedule}/temporaries", headers=b.auth))["items"]
     assert [item["id"] for item in temporaries] == [ids["temporary_id"]]
+    heartbeat = ok(client.get(f"{org}/heartbeats/{ids['heartbeat_id']}", headers=b.auth))
+    assert (heartbeat["name"], heartbeat["state"], heartbeat["paused"]) == ("nightly", "new", False)
+    assert heartbeat["last_ping_at"] is None
 
 
 def test_a_ingest_key_cannot_send_to_b_endpoint(client: TestClient, world: World) -> None:
@@ -761,6 +814,7 @@ def test_lists_never_include_the_other_tenant_items(client: TestClient, world: W
     )
     # A's own schedule with A's owner on call, so A's on-call lists have something of A's.
     _on_call(client, a, _user_id(client, a.auth))
+    _heartbeat(client, a)
     b_secrets = [*world.b_ids.values(), b.email, "b-member@example.com", "+447400222222"]
     lists = _list_routes(client)
     assert len(lists) >= 6, lists

@@ -19,6 +19,7 @@ from tests.web.browser_forms import form_token, owner_home
 from tocsin.accounts.models import ApiKey
 from tocsin.cli.common import CLI_ACTOR
 from tocsin.contacts.models import Contact
+from tocsin.heartbeats.models import HeartbeatMonitor
 from tocsin.oncall import calendar_feeds, calendar_tokens
 from tocsin.oncall.models import CalendarFeed, CalendarToken, CalendarTokenKind
 from tocsin.paging.models import Alert, CallAttempt
@@ -69,6 +70,14 @@ def b_world(client: TestClient, runtime: Runtime, make_pager: MakePager) -> dict
     )
     b_override = schedule_rows.override(runtime, b.org_id, b_schedule, "add", b.owner_id)
     b_token, b_calendar = _b_calendars(runtime, b.org_id, b_schedule)
+    b_heartbeat = ok(
+        client.post(
+            f"{b.org}/heartbeats",
+            json={"name": "B nightly", "endpoint_id": endpoint, "interval_seconds": 300},
+            headers=b.auth,
+        ),
+        201,
+    )
     return {
         "rotation_id": b_rotation,
         "schedule_id": b_schedule,
@@ -89,6 +98,7 @@ def b_world(client: TestClient, runtime: Runtime, make_pager: MakePager) -> dict
         "number_id": "ct_of_nobody",
         "token_id": b_token,
         "calendar_id": b_calendar,
+        "heartbeat_id": b_heartbeat["id"],
     }
 
 
@@ -155,3 +165,6 @@ def test_tenant_a_reaches_nothing_of_tenant_b_through_any_page(
         assert link is not None
         assert link.revoked_at is None
         assert session.get(CalendarFeed, b_ids["calendar_id"]) is not None
+        heartbeat = session.get(HeartbeatMonitor, b_ids["heartbeat_id"])
+        assert heartbeat is not None
+        assert (heartbeat.name, heartbeat.paused) == ("B nightly", False)

@@ -296,6 +296,17 @@ class AuditAction(StrEnum):
     NOTICE_MEMBER_TEXT_FAILED = "notice.member_text_failed"
     NOTICE_HANDOFF_CANCELLED = "notice.handoff_cancelled"
 
+    # Heartbeat monitors (heartbeats/): made, changed, paused, resumed, their ping key
+    # rotated, deleted; going down (a ping missed, a failure, a run too long) and up again.
+    HEARTBEAT_CREATED = "heartbeat.created"
+    HEARTBEAT_UPDATED = "heartbeat.updated"
+    HEARTBEAT_PAUSED = "heartbeat.paused"
+    HEARTBEAT_RESUMED = "heartbeat.resumed"
+    HEARTBEAT_KEY_ROTATED = "heartbeat.key_rotated"
+    HEARTBEAT_DELETED = "heartbeat.deleted"
+    HEARTBEAT_DOWN = "heartbeat.down"
+    HEARTBEAT_UP = "heartbeat.up"
+
     @property
     def is_evidence(self) -> bool:
         """Whether events of this action are trust and safety evidence (`EVIDENCE`)."""

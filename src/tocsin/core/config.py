@@ -109,6 +109,9 @@ class Settings(BaseSettings):
     anomaly_auto_suspend: bool = True
     # How long before a change of who is on call the people coming on and going off are told.
     handoff_notice_minutes: int = Field(default=60, ge=0, le=7 * 24 * 60)
+    # How often each worker looks for heartbeat monitors whose ping did not come in time; a
+    # missed ping is told at most this long after its grace ends (docs/heartbeats.md).
+    heartbeat_check_seconds: float = Field(default=20.0, gt=0, le=300)
     # Trust and safety evidence (enforcement, cases, consent, trial claims and refusals,
     # verification sends, calls: AuditAction.is_evidence) is kept at least this long whatever
     # an organization's plan keeps; the shipped terms promise 730 days (docs/trust.md).
@@ -151,6 +154,8 @@ class Settings(BaseSettings):
     # whoever created the API key) and per organization.
     rate_limit_preview: str = "20/minute;200/hour"
     rate_limit_preview_org: str = "60/minute;600/hour"
+    # Pings to one heartbeat monitor, whatever their key or address (docs/heartbeats.md).
+    rate_limit_heartbeat_ping: str = "120/minute"
 
     # Proxies whose X-Forwarded-For / Forwarded headers are believed (CIDRs, comma-separated).
     # Empty: none, and the client address is the connection's peer. Every per-address limit
@@ -238,6 +243,7 @@ class Settings(BaseSettings):
         "rate_limit_public_form",
         "rate_limit_preview",
         "rate_limit_preview_org",
+        "rate_limit_heartbeat_ping",
     )
     @classmethod
     def _rate_limit_parses(cls, value: str) -> str:

@@ -154,3 +154,5 @@ class Limits:
     # Previews of a webhook, which render a customer's template: per person and organization.
     PREVIEW = "preview"
     PREVIEW_ORG = "preview_org"
+    # Pings to one heartbeat monitor (heartbeats/pings.py).
+    HEARTBEAT_PING = "heartbeat_ping"

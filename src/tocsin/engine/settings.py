@@ -18,6 +18,7 @@ from tocsin.core.config import Settings
 from tocsin.core.throttle import VOICE_NEWS, VOICE_PER_NUMBER, Bucket
 from tocsin.mail.smtp import MailSettings
 from tocsin.paging.settle import RetryPolicy
+from tocsin.routing.steps import DEFAULT_PAGING, PagingDefaults
 from tocsin.safety.tables.sanctions import DEFAULT_SANCTIONED_REGIONS
 from tocsin.telephony.hosts import HostPolicy
 
@@ -78,6 +79,10 @@ class WorkerSettings:
     gap_interval: timedelta = timedelta(minutes=5)
     calendar_interval: timedelta = timedelta(minutes=1)
     calendar_hosts: HostPolicy = field(default_factory=HostPolicy)
+    # How often heartbeat monitors are looked at (engine/heartbeats.py), and how the alerts of
+    # missed ones page (the runtime's paging defaults).
+    heartbeat_interval: timedelta = timedelta(seconds=20)
+    paging: PagingDefaults = DEFAULT_PAGING
 
     @classmethod
     def from_settings(cls, settings: Settings, *, billing: BillingConfig) -> WorkerSettings:
@@ -109,6 +114,7 @@ class WorkerSettings:
             paddle_api=paddle_api(settings),
             paddle_cancel_interval=timedelta(seconds=settings.paddle_cancel_interval_seconds),
             handoff_notice=timedelta(minutes=settings.handoff_notice_minutes),
+            heartbeat_interval=timedelta(seconds=settings.heartbeat_check_seconds),
         )
 
     @property

@@ -25,6 +25,7 @@ from tocsin.db.engine import Database
 from tocsin.db.wakeup import listen_for_work
 from tocsin.engine import auditor, mailer, member_texting, planning, texting
 from tocsin.engine.calendar_refresh import refresh_calendars
+from tocsin.engine.heartbeat_checks import check_heartbeats
 from tocsin.engine.planning import PlanKind
 from tocsin.engine.schedule import Work, look_for_work
 from tocsin.engine.settings import Dialer, WorkerSettings
@@ -211,6 +212,12 @@ class Worker:
             asyncio.create_task(
                 self._repeat(
                     stop, settings.handoff_interval, "send members' texts", self.send_member_texts
+                )
+            ),
+            # Heartbeat monitors whose ping did not come in time.
+            asyncio.create_task(
+                self._repeat(
+                    stop, settings.heartbeat_interval, "check heartbeats", self.check_heartbeats
                 )
             ),
         ]
@@ -431,6 +438,16 @@ class Worker:
         return await refresh_calendars(
             self.database, policy=self.settings.calendar_hosts, now=self.clock.now()
         )
+
+    async def check_heartbeats(self) -> int:
+        """One round of taking down the heartbeat monitors whose deadline passed (each opens
+        its alert); returns how many went down."""
+        went_down = await check_heartbeats(
+            self.database, now=self.clock.now(), paging=self.settings.paging
+        )
+        if went_down:
+            self.wake()  # their calls are due now
+        return went_down
 
     async def end_subscriptions(self) -> int:
         """One round of asking Paddle to end the subscriptions due; returns how many."""

@@ -55,6 +55,8 @@ DEFAULTS: dict[str, str] = {
     Source.HEALTHCHECKS: TITLED,
     Source.NETDATA: TITLED,
     Source.NAGIOS: TITLED,
+    # 'Heartbeat "backup" missed: expected by 03:05 UTC' says what happened and how bad.
+    Source.HEARTBEAT: TITLED,
 }
 
 

@@ -69,7 +69,14 @@ TEMPLATE_VARIABLES: dict[str, Callable[[Any], dict[str, Any]]] = {
     Source.HEALTHCHECKS: healthchecks.template_variables,
     Source.NETDATA: netdata.template_variables,
     Source.NAGIOS: nagios.template_variables,
+    Source.HEARTBEAT: lambda payload: {"heartbeat": _heartbeat_of(payload)},
 }
+
+
+def _heartbeat_of(payload: Any) -> Any:
+    """A heartbeat alert's monitor (id, name, expected_at, last_ping_at, reason)."""
+    found = payload.get("heartbeat") if isinstance(payload, Mapping) else None
+    return found if isinstance(found, Mapping) else {}
 
 
 def recognise(payload: Any) -> Recognised | None:

@@ -33,6 +33,9 @@ class Source(StrEnum):
     HEALTHCHECKS = "healthchecks"
     NETDATA = "netdata"
     NAGIOS = "nagios"
+    # Not a sender: Tocsin's own heartbeat monitors (tocsin/heartbeats), whose missed pings
+    # become alerts with a `heartbeat` object in their payload. No body is read as this.
+    HEARTBEAT = "heartbeat"
 
 
 @dataclass(frozen=True)
