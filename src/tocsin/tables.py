@@ -33,6 +33,7 @@ from tocsin.db.base import Base
 from tocsin.documents.models import PolicyAcceptance, PolicyDocument
 from tocsin.endpoints.models import Endpoint, EndpointContact, EscalationPolicy
 from tocsin.mail.models import OutboundEmail
+from tocsin.maintenance.models import MaintenanceWindow
 from tocsin.numbers.models import (
     ConsentRecord,
     DoNotCall,
@@ -117,4 +118,5 @@ __all__ = [
     "UsageCounter",
     "User",
     "WebSession",
+    "MaintenanceWindow",
 ]

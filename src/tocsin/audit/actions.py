@@ -295,6 +295,16 @@ class AuditAction(StrEnum):
     NOTICE_MEMBER_TEXT_FAILED = "notice.member_text_failed"
     NOTICE_HANDOFF_CANCELLED = "notice.handoff_cancelled"
 
+    # Maintenance windows and silences (maintenance/), and the alerts they mute (paging/muting.py):
+    # muted at arrival, paging started when no window covers the alert any more.
+    MAINTENANCE_WINDOW_CREATED = "maintenance_window.created"
+    MAINTENANCE_WINDOW_UPDATED = "maintenance_window.updated"
+    MAINTENANCE_WINDOW_ENDED = "maintenance_window.ended"
+    MAINTENANCE_WINDOW_DELETED = "maintenance_window.deleted"
+    ALERT_MUTED = "alert.muted"
+    ALERT_UNMUTED = "alert.unmuted"
+    NOTICE_ALERTS_MUTED = "notice.alerts_muted"
+
     @property
     def is_evidence(self) -> bool:
         """Whether events of this action are trust and safety evidence (`EVIDENCE`)."""
