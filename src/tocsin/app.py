@@ -22,6 +22,7 @@ from tocsin.http.api.documents import router as policies_router
 from tocsin.http.api.endpoints import router as endpoints_router
 from tocsin.http.api.enforcement import router as enforcement_router
 from tocsin.http.api.hooks import router as ingest_router
+from tocsin.http.api.maintenance import router as maintenance_router
 from tocsin.http.api.on_call import router as on_call_router
 from tocsin.http.api.passwords import router as passwords_router
 from tocsin.http.api.people import router as people_router
@@ -115,6 +116,7 @@ def create_app(
         calendar_tokens_router,
         calendar_feeds_router,
         calendar_public_router,
+        maintenance_router,
     )
     for router in routers:
         app.include_router(router)

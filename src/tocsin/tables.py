@@ -83,6 +83,7 @@ __all__ = [
     "FirstSignUp",
     "HeldOptOut",
     "Invite",
+    "MaintenanceWindow",
     "MemberText",
     "Membership",
     "Notice",
@@ -118,5 +119,4 @@ __all__ = [
     "UsageCounter",
     "User",
     "WebSession",
-    "MaintenanceWindow",
 ]

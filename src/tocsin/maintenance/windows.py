@@ -104,9 +104,9 @@ def check_timing(timing: Timing) -> None:
 
 
 def normalised_rule(text: str) -> str:
-    """The rule as stored: one line, upper case, without the optional `RRULE:` prefix."""
-    cleaned = " ".join(text.split()).upper()
-    return cleaned.removeprefix("RRULE:").strip()
+    """The rule as stored: upper case, without the optional `RRULE:` prefix or any whitespace
+    (an iCalendar line may be folded anywhere, RFC 5545 §3.1)."""
+    return "".join(text.split()).upper().removeprefix("RRULE:")
 
 
 def _refuse(message: str) -> InvalidInput:
@@ -138,7 +138,7 @@ def _rule(text: str, starts_at: datetime, timezone: str) -> _Rule:
     rule = normalised_rule(text)
     if not rule or len(rule) > MAX_RULE_CHARACTERS:
         raise _refuse(f"a rule is 1 to {MAX_RULE_CHARACTERS} characters, e.g. FREQ=WEEKLY;BYDAY=SU")
-    if "\n" in text.strip() or re.search(r"(DTSTART|RDATE|EXDATE|EXRULE)", rule):
+    if re.search(r"(DTSTART|RDATE|EXDATE|EXRULE|RRULE)", rule):
         raise _refuse("one RRULE only: the window's starts_at is its DTSTART")
     parts = _parts(rule)
     if parts.get("FREQ") not in _FREQUENCIES:
