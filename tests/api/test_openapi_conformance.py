@@ -44,6 +44,7 @@ from starlette.datastructures import State
 
 from tests import rows, seeded
 from tests.conftest import settings_for
+from tests.maintenance import window_rows
 from tests.oncall import schedule_rows
 from tocsin.accounts.models import Role
 from tocsin.app import create_app
@@ -97,6 +98,14 @@ ON_CALL_REFUSALS: dict[str, dict[str, str]] = {
     "GET /v1/orgs/{org_id}/projects/{project_id}/shifts": _WINDOW,
     "GET /v1/orgs/{org_id}/people/{user_id}/shifts": _WINDOW,
     "GET /v1/orgs/{org_id}/me/shifts": _WINDOW,
+}
+MAINTENANCE_REFUSALS = {
+    "invalid_window": "",
+    "window_in_past": "",
+    "invalid_rrule": "",
+    "invalid_matchers": "",
+    "invalid_timezone": "",
+    "invalid_scope": "",
 }
 # Refusals of well-formed data for what only the server knows, by operation: error code, and a
 # part of the message when the code also covers what the description does say.
@@ -165,6 +174,15 @@ SEMANTIC_REFUSALS: dict[str, dict[str, str]] = {
     # database; whether a person asks (not an API key's nobody), the credentials.
     "POST /v1/orgs/{org_id}/calendars": {"provider_host_not_allowed": "", "invalid_name": ""},
     "POST /v1/orgs/{org_id}/calendar-tokens": {"schedule_required": "", "user_required": ""},
+    # A window's times are read against each other and the server's clock, its rule and its
+    # expressions by what the server can evaluate safely, its time zone by the zone database.
+    **{
+        operation: MAINTENANCE_REFUSALS
+        for operation in (
+            "POST /v1/orgs/{org_id}/maintenance-windows",
+            "PATCH /v1/orgs/{org_id}/maintenance-windows/{window_id}",
+        )
+    },
 }
 
 
@@ -260,6 +278,7 @@ class World:
             "project_id": lambda: self.project_id,
             "token_id": lambda: self.calendar_token_id,
             "calendar_id": lambda: self.calendar_id,
+            "window_id": lambda: self.window_id,
         }
 
     @cached_property
@@ -354,6 +373,10 @@ class World:
     @cached_property
     def temporary_id(self) -> str:
         return schedule_rows.temporary(self.runtime, self.org_id, self.schedule_id)
+
+    @cached_property
+    def window_id(self) -> str:
+        return window_rows.window(self.runtime, self.org_id, minutes=60)
 
     @cached_property
     def project_id(self) -> str:
