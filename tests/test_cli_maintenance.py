@@ -63,7 +63,7 @@ def test_shell_refusals_are_one_line(cli: CliRunner, runtime: Runtime) -> None:
     create = ("maintenance", "create", "--org", org, "--reason", "x")
     assert "say how long" in fails(cli, *create)
     assert "not both" in fails(cli, *create, "--for", "1h", "--ends", "2030-01-01T00:00+00:00")
-    assert "not a duration" in fails(cli, *create, "--for", "an hour")
+    assert "not a length" in fails(cli, *create, "--for", "an hour")
     assert "needs an offset" in fails(cli, *create, "--for", "1h", "--starts", "2030-01-01T00:00")
     assert "at most daily" in fails(cli, *create, "--for", "1h", "--rrule", "FREQ=HOURLY")
     assert "unknown time zone" in fails(cli, *create, "--for", "1h", "--tz", "Mars/Olympus")

@@ -6,6 +6,7 @@ and changes nothing of B's."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 import fastapi.routing
 import pytest
@@ -14,11 +15,13 @@ from sqlalchemy import select
 
 from tests.delivery.pager import MakePager
 from tests.factories import ok
+from tests.maintenance.window_rows import window
 from tests.oncall import schedule_rows
 from tests.web.browser_forms import form_token, owner_home
 from tocsin.accounts.models import ApiKey
 from tocsin.cli.common import CLI_ACTOR
 from tocsin.contacts.models import Contact
+from tocsin.maintenance.models import MaintenanceWindow
 from tocsin.oncall import calendar_feeds, calendar_tokens
 from tocsin.oncall.models import CalendarFeed, CalendarToken, CalendarTokenKind
 from tocsin.paging.models import Alert, CallAttempt
@@ -69,6 +72,10 @@ def b_world(client: TestClient, runtime: Runtime, make_pager: MakePager) -> dict
     )
     b_override = schedule_rows.override(runtime, b.org_id, b_schedule, "add", b.owner_id)
     b_token, b_calendar = _b_calendars(runtime, b.org_id, b_schedule)
+    # Upcoming, so B's alert above stays as it is.
+    b_window = window(
+        runtime, b.org_id, reason="B's upgrade", starts_at=datetime(2030, 1, 1, tzinfo=UTC)
+    )
     return {
         "rotation_id": b_rotation,
         "schedule_id": b_schedule,
@@ -89,6 +96,7 @@ def b_world(client: TestClient, runtime: Runtime, make_pager: MakePager) -> dict
         "number_id": "ct_of_nobody",
         "token_id": b_token,
         "calendar_id": b_calendar,
+        "window_id": b_window,
     }
 
 
@@ -155,3 +163,6 @@ def test_tenant_a_reaches_nothing_of_tenant_b_through_any_page(
         assert link is not None
         assert link.revoked_at is None
         assert session.get(CalendarFeed, b_ids["calendar_id"]) is not None
+        b_window = session.get(MaintenanceWindow, b_ids["window_id"])
+        assert b_window is not None
+        assert (b_window.ended_at, b_window.deleted_at) == (None, None)

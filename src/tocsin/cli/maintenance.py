@@ -3,8 +3,7 @@ covers are recorded and call nobody until it ends (docs/maintenance.md)."""
 
 from __future__ import annotations
 
-import re
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import typer
@@ -23,21 +22,11 @@ from tocsin.cli.root import group
 from tocsin.core.pagination import MAX_LIMIT
 from tocsin.http.api.schemas.maintenance import WindowOut
 from tocsin.maintenance import commands, matchers, queries
+from tocsin.maintenance.windows import parse_duration
 
 maintenance_app = group(
     "maintenance", "Maintenance windows and silences: alerts they cover call nobody."
 )
-
-_DURATION = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?")
-
-
-def _duration(text: str, what: str) -> timedelta:
-    """1h, 90m, 2h30m, 1d."""
-    found = _DURATION.fullmatch(text.strip().lower())
-    if found is None or not any(found.groups()):
-        raise CliError(f"{what}: {text!r} is not a duration such as 30m, 1h, 2h30m or 1d")
-    days, hours, minutes = (int(part or 0) for part in found.groups())
-    return timedelta(days=days, hours=hours, minutes=minutes)
 
 
 def _instant(text: str, what: str) -> datetime:
@@ -107,7 +96,7 @@ def maintenance_create(
         matchers=tuple(matchers.parse_text(text) for text in match),
         starts_at=_instant(starts, "--starts") if starts else None,
         ends_at=_instant(ends, "--ends") if ends else None,
-        duration=_duration(for_, "--for") if for_ is not None else None,
+        duration=parse_duration(for_) if for_ is not None else None,
         rrule=rrule,
         timezone=tz,
         page_after=page_after,
@@ -170,7 +159,7 @@ def maintenance_update(
     change = commands.WindowChange(
         reason=reason,
         ends_at=_instant(ends, "--ends") if ends else None,
-        duration=_duration(for_, "--for") if for_ is not None else None,
+        duration=parse_duration(for_) if for_ is not None else None,
     )
     runtime = open_runtime()
     now = runtime.clock.now()

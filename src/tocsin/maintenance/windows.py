@@ -88,6 +88,18 @@ def invalid(message: str) -> InvalidInput:
     return InvalidInput(message, code="invalid_window")
 
 
+_WRITTEN_DURATION = re.compile(r"(?:(\d{1,4})d)?(?:(\d{1,5})h)?(?:(\d{1,6})m)?")
+
+
+def parse_duration(text: str) -> timedelta:
+    """A length as people write it in the shell and the dashboard: 30m, 1h, 2h30m, 1d."""
+    found = _WRITTEN_DURATION.fullmatch("".join(text.split()).lower())
+    if found is None or not any(found.groups()):
+        raise invalid(f"{text!r} is not a length such as 30m, 1h, 2h30m or 1d")
+    days, hours, minutes = (int(part or 0) for part in found.groups())
+    return timedelta(days=days, hours=hours, minutes=minutes)
+
+
 def check_timing(timing: Timing) -> None:
     """InvalidInput (`invalid_window`, `invalid_rrule`) unless the timing makes sense; the time
     zone is checked by the caller (`invalid_timezone`)."""
