@@ -17,6 +17,8 @@ from tests.factories import ok
 from tests.maintenance.window_rows import change, delete, end, window
 from tests.oncall.schedule_rows import project
 from tocsin.endpoints.models import Endpoint
+from tocsin.engine.auditor import audit_and_report
+from tocsin.paging.models import Alert
 
 pytestmark = [pytest.mark.usefixtures("fast_password_hashing"), pytest.mark.pager(rounds=1)]
 
@@ -345,3 +347,32 @@ def test_a_weekly_window_in_berlin_mutes_on_sunday_night_only(pager: Pager) -> N
     assert len(pager.calls()) == calls
     pager.later(minutes=1)
     assert len(pager.calls()) == calls + 1
+
+
+def test_the_auditor_reports_a_muted_alert_no_worker_unmuted_when_its_window_ended(
+    pager: Pager,
+) -> None:
+    window(pager.runtime, pager.org_id, minutes=10)
+    muted = pager.fire(pager.endpoint(pager.contact("Bob", "no_answer")))
+    assert pager.alert(muted)["escalation"]["status"] == "muted"
+    with pager.runtime.database.write() as session:
+        assert audit_and_report(session, now=pager.clock.now()) == []
+    # No worker runs while the window's end passes long ago.
+    pager.clock.advance(30 * 60)
+    with pager.runtime.database.write() as session:
+        found = audit_and_report(session, now=pager.clock.now())
+    assert ("overdue", muted) in [(f.kind, f.alert_id) for f in found]
+    pager.run()
+    assert pager.alert(muted)["escalation"]["status"] == "active"
+
+
+def test_the_auditor_ends_a_muted_escalation_whose_alert_was_closed_behind_its_back(
+    pager: Pager,
+) -> None:
+    window(pager.runtime, pager.org_id, minutes=10)
+    alert_id = pager.fire(pager.endpoint(pager.contact("Alice", "no_answer")))
+    with pager.runtime.database.write() as session:
+        session.execute(update(Alert).values(status="resolved", open_dedup_key=None))
+        found = audit_and_report(session, now=pager.clock.now())
+    assert [(f.kind, f.alert_id) for f in found] == [("alert_closed", alert_id)]
+    assert pager.alert(alert_id)["escalation"]["status"] == "resolved"
