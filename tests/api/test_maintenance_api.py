@@ -153,6 +153,20 @@ def test_patch_end_and_delete(client: TestClient, owner: seeded.Person) -> None:
             "window_in_past",
         ),
         ({"reason": "x", "duration_minutes": 5, "timezone": "Mars/Olympus"}, "invalid_timezone"),
+        # Further back than a year, or further ahead than five years.
+        (
+            {
+                "reason": "x",
+                "starts_at": "1900-01-01T00:00:00Z",
+                "duration_minutes": 5,
+                "rrule": "FREQ=DAILY",
+            },
+            "invalid_window",
+        ),
+        (
+            {"reason": "x", "starts_at": "9999-12-31T00:00:00Z", "duration_minutes": 527040},
+            "invalid_window",
+        ),
         ({"reason": "x", "duration_minutes": 5, "rrule": "FREQ=HOURLY"}, "invalid_rrule"),
         (
             {"reason": "x", "duration_minutes": 5, "rrule": "FREQ=DAILY;BYMONTH=2;BYMONTHDAY=31"},

@@ -40,6 +40,11 @@ from tocsin.policy.quota import check_timezone
 from tocsin.restrictions.blocks import require_writable
 
 MAX_REASON = 500
+# How far from now a window may start. Not further back: a recurring window's occurrences are
+# counted from its start each time an alert is compared with it. Not further ahead: planned
+# work is planned within years.
+EARLIEST_START = timedelta(days=366)
+LATEST_START = timedelta(days=5 * 366)
 
 
 @dataclass(frozen=True)
@@ -84,6 +89,14 @@ def _reason(text: str) -> str:
             f"a window says why, in 1 to {MAX_REASON} characters", code="invalid_reason"
         )
     return cleaned
+
+
+def _check_start(starts_at: datetime, now: datetime) -> None:
+    if not now - EARLIEST_START <= starts_at <= now + LATEST_START:
+        raise InvalidInput(
+            "a window starts at most a year ago and at most five years ahead",
+            code="invalid_window",
+        )
 
 
 def _duration(
@@ -160,6 +173,7 @@ def create_window(
     reason = _reason(spec.reason)
     _check_target(session, org_id=org_id, scope=spec.scope, target_id=spec.target_id)
     starts_at = spec.starts_at or now
+    _check_start(starts_at, now)
     duration = _duration(starts_at, spec.ends_at, spec.duration)
     if live_count(session, org_id=org_id, now=now) >= MAX_LIVE_WINDOWS:
         raise Conflict(
@@ -222,6 +236,8 @@ def update_window(
     if change.page_after is not None:
         window.page_after = change.page_after
     if _times_change(change):
+        if change.starts_at is not None:
+            _check_start(change.starts_at, now)
         starts_at = change.starts_at or window.starts_at
         if change.ends_at is None and change.duration is None:
             duration = timedelta(seconds=window.duration_seconds)
