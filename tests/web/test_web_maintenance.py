@@ -107,6 +107,10 @@ def test_an_alerts_page_says_which_window_muted_it(
     assert f'href="/o/{pager.org_id}/maintenance#window-{window_id}"' in banner
     assert "Swapping disks, by the server&#39;s shell, until 2026-01-01 00:30:00 UTC" in banner
     assert "pages from the first step" in banner
+    listed = browser.get(f"/o/{pager.org_id}").text
+    row = listed.split(f'/alerts/{alert_id}"')[1].split("</tr>")[0]
+    assert '<span class="badge muted"' in row
     pager.later(minutes=30)
+    assert '<span class="badge muted"' not in browser.get(f"/o/{pager.org_id}").text
     after = browser.get(f"/o/{pager.org_id}/alerts/{alert_id}/live").text
     assert "Was muted by maintenance window" in after

@@ -33,7 +33,7 @@ def mute_for_new(
     session: Session, *, org_id: str, endpoint_id: str, parsed: ParsedAlert, now: datetime
 ) -> Mute | None:
     """The window that mutes a new alert (or a repeat of one), if any covers it now."""
-    return _mute(
+    return mute_for(
         session,
         org_id=org_id,
         endpoint_id=endpoint_id,
@@ -43,9 +43,10 @@ def mute_for_new(
     )
 
 
-def _mute(
+def mute_for(
     session: Session, *, org_id: str, endpoint_id: str, source: str, payload: Any, now: datetime
 ) -> Mute | None:
+    """The window that covers an alert of this source and body on this endpoint now, if any."""
     found = candidates(session, org_id=org_id, now=now)
     if not found:
         return None
@@ -96,8 +97,8 @@ def _still_muted(session: Session, now: datetime) -> Callable[[Alert], Mute | No
     any; else, if the window that muted it does not page when it ends (and was not deleted,
     which undoes it), that window still, for good."""
 
-    def mute_for(alert: Alert) -> Mute | None:
-        found = _mute(
+    def still(alert: Alert) -> Mute | None:
+        found = mute_for(
             session,
             org_id=alert.org_id,
             endpoint_id=alert.endpoint_id,
@@ -113,7 +114,7 @@ def _still_muted(session: Session, now: datetime) -> Callable[[Alert], Mute | No
         until = alert.muted_until or now
         return Mute(window.id, until, page_after=False, said=_said(window))
 
-    return mute_for
+    return still
 
 
 def advance(session: Session, *, escalation_id: str, now: datetime, skip_locked: bool) -> bool:
