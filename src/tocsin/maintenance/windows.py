@@ -169,9 +169,10 @@ def _rule(text: str, starts_at: datetime, timezone: str) -> _Rule:
 def _parsed(rule: str, dtstart: datetime, timezone: str) -> rrule:
     """The rule, checked once per (rule, start, zone): parsing and the 400-year check cost more
     than every later question asked of it. (The zone is part of the key because two aware
-    datetimes of one instant are equal whatever their zones.)"""
+    datetimes of one instant are equal whatever their zones.) dateutil keeps the occurrences it
+    has found (`cache`), so the next question walks a list instead of the calendar again."""
     try:
-        parsed = rrulestr(rule, dtstart=dtstart)
+        parsed = rrulestr(rule, dtstart=dtstart, cache=True)
     except (ValueError, TypeError, KeyError, IndexError, OverflowError) as exc:
         raise _refuse(f"not an RFC 5545 rule: {exc}") from exc
     if not isinstance(parsed, rrule):
