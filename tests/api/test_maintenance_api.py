@@ -58,6 +58,7 @@ def test_a_silence_for_an_hour_starts_now_and_says_who_made_it(
         "ends_at": "2026-01-01T01:00:00Z",
     }
     assert (made["state"], made["created_by"], made["page_after"]) == ("active", "Ana", True)
+    assert (made["created_by_type"], made["created_by_id"]) == ("user", owner.user_id)
     assert made["last_ends_at"] == "2026-01-01T01:00:00Z"
     assert ok(client.get(f"{windows(owner)}/{made['id']}", headers=owner.auth)) == made
 
@@ -282,3 +283,18 @@ def test_an_alert_shows_the_window_that_muted_it(
         ]
         is None
     )
+
+
+def test_a_window_made_with_an_api_key_names_the_key(
+    client: TestClient, runtime: Runtime, owner: seeded.Person
+) -> None:
+    key = seeded.api_key(runtime, owner.org_id, name="deploy-bot", scopes=("read", "write"))
+    made = ok(
+        client.post(
+            windows(owner),
+            json={"reason": "Deploy", "duration_minutes": 15},
+            headers={"Authorization": f"Bearer {key}"},
+        ),
+        201,
+    )
+    assert (made["created_by"], made["created_by_type"]) == ('API key "deploy-bot"', "api_key")

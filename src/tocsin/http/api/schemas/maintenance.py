@@ -111,6 +111,8 @@ class WindowOut(BaseModel):
     reason: str
     page_after: bool
     created_by: str = Field(description="Who made it, as the alerts it mutes show it")
+    created_by_type: str = Field(description="user, api_key or cli")
+    created_by_id: str | None = Field(description="The user's or API key's id")
     state: str = Field(description="active, upcoming or past, now")
     occurrence: OccurrenceOut | None = Field(
         description="The occurrence in force now, else the next one; null once none is left"
@@ -137,6 +139,8 @@ class WindowOut(BaseModel):
             reason=window.reason,
             page_after=window.page_after,
             created_by=window.created_by_name,
+            created_by_type=window.created_by_type,
+            created_by_id=window.created_by_id,
             state=found.state.value,
             occurrence=(
                 OccurrenceOut(starts_at=occurrence.starts_at, ends_at=occurrence.ends_at)
