@@ -24,6 +24,7 @@ from tocsin.http.api.enforcement import router as enforcement_router
 from tocsin.http.api.heartbeat_pings import router as heartbeat_pings_router
 from tocsin.http.api.heartbeats import router as heartbeats_router
 from tocsin.http.api.hooks import router as ingest_router
+from tocsin.http.api.maintenance import router as maintenance_router
 from tocsin.http.api.on_call import router as on_call_router
 from tocsin.http.api.passwords import router as passwords_router
 from tocsin.http.api.people import router as people_router
@@ -119,6 +120,7 @@ def create_app(
         calendar_public_router,
         heartbeats_router,
         heartbeat_pings_router,
+        maintenance_router,
     )
     for router in routers:
         app.include_router(router)

@@ -34,6 +34,7 @@ from tocsin.documents.models import PolicyAcceptance, PolicyDocument
 from tocsin.endpoints.models import Endpoint, EndpointContact, EscalationPolicy
 from tocsin.heartbeats.models import HeartbeatMonitor, HeartbeatPing
 from tocsin.mail.models import OutboundEmail
+from tocsin.maintenance.models import MaintenanceWindow
 from tocsin.numbers.models import (
     ConsentRecord,
     DoNotCall,
@@ -85,6 +86,7 @@ __all__ = [
     "HeartbeatPing",
     "HeldOptOut",
     "Invite",
+    "MaintenanceWindow",
     "MemberText",
     "Membership",
     "Notice",

@@ -44,6 +44,7 @@ from starlette.datastructures import State
 
 from tests import rows, seeded
 from tests.conftest import settings_for
+from tests.maintenance import window_rows
 from tests.oncall import schedule_rows
 from tocsin.accounts.models import Role
 from tocsin.app import create_app
@@ -101,6 +102,14 @@ ON_CALL_REFUSALS: dict[str, dict[str, str]] = {
     "GET /v1/orgs/{org_id}/me/shifts": _WINDOW,
 }
 _HEARTBEAT_PLAN = {"invalid_schedule": "", "invalid_cron": "", "invalid_timezone": ""}
+MAINTENANCE_REFUSALS = {
+    "invalid_window": "",
+    "window_in_past": "",
+    "invalid_rrule": "",
+    "invalid_matchers": "",
+    "invalid_timezone": "",
+    "invalid_scope": "",
+}
 # Refusals of well-formed data for what only the server knows, by operation: error code, and a
 # part of the message when the code also covers what the description does say.
 SEMANTIC_REFUSALS: dict[str, dict[str, str]] = {
@@ -177,6 +186,15 @@ SEMANTIC_REFUSALS: dict[str, dict[str, str]] = {
     # can read, in a time zone that exists.
     "POST /v1/orgs/{org_id}/heartbeats": _HEARTBEAT_PLAN,
     "PATCH /v1/orgs/{org_id}/heartbeats/{heartbeat_id}": _HEARTBEAT_PLAN,
+    # A window's times are read against each other and the server's clock, its rule and its
+    # expressions by what the server can evaluate safely, its time zone by the zone database.
+    **{
+        operation: MAINTENANCE_REFUSALS
+        for operation in (
+            "POST /v1/orgs/{org_id}/maintenance-windows",
+            "PATCH /v1/orgs/{org_id}/maintenance-windows/{window_id}",
+        )
+    },
 }
 
 
@@ -273,6 +291,7 @@ class World:
             "token_id": lambda: self.calendar_token_id,
             "calendar_id": lambda: self.calendar_id,
             "heartbeat_id": lambda: self.heartbeat.monitor.id,
+            "window_id": lambda: self.window_id,
         }
 
     @cached_property
@@ -382,6 +401,10 @@ class World:
     @cached_property
     def temporary_id(self) -> str:
         return schedule_rows.temporary(self.runtime, self.org_id, self.schedule_id)
+
+    @cached_property
+    def window_id(self) -> str:
+        return window_rows.window(self.runtime, self.org_id, minutes=60)
 
     @cached_property
     def project_id(self) -> str:

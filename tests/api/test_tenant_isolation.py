@@ -236,6 +236,15 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("POST", "/v1/heartbeats/{heartbeat_id}/start"): Case(PING),
     ("GET", "/v1/heartbeats/{heartbeat_id}/fail"): Case(PING),
     ("POST", "/v1/heartbeats/{heartbeat_id}/fail"): Case(PING),
+    # Maintenance windows.
+    ("POST", "/v1/orgs/{org_id}/maintenance-windows"): Case(
+        ORG, {"reason": HIJACK, "duration_minutes": 60}
+    ),
+    ("GET", "/v1/orgs/{org_id}/maintenance-windows"): Case(ORG),
+    ("GET", "/v1/orgs/{org_id}/maintenance-windows/{window_id}"): Case(ORG),
+    ("PATCH", "/v1/orgs/{org_id}/maintenance-windows/{window_id}"): Case(ORG, {"reason": HIJACK}),
+    ("POST", "/v1/orgs/{org_id}/maintenance-windows/{window_id}/end"): Case(ORG),
+    ("DELETE", "/v1/orgs/{org_id}/maintenance-windows/{window_id}"): Case(ORG),
 }
 
 # Ids that exist nowhere, for the "same answer as for a missing object" comparison.
@@ -262,6 +271,7 @@ NOWHERE = {
     "token_id": "calt_01nowhere00000000000000000",
     "calendar_id": "cal_01nowhere000000000000000000",
     "heartbeat_id": "hb_01nowhere000000000000000000",
+    "window_id": "mw_01nowhere000000000000000000",
 }
 
 _PARAM = re.compile(r"{(\w+)}")
@@ -381,6 +391,19 @@ def world(client: TestClient) -> World:
         201,
     )
     b_on_call = _on_call(client, b, b_member_id)
+    b_window = ok(
+        client.post(
+            f"/v1/orgs/{b.org_id}/maintenance-windows",
+            # Upcoming: B's own alerts below still page.
+            json={
+                "reason": "B's upgrade",
+                "starts_at": "2030-01-01T00:00:00Z",
+                "duration_minutes": 60,
+            },
+            headers=b.auth,
+        ),
+        201,
+    )
     b_appeal = ok(
         client.post(
             f"/v1/orgs/{b.org_id}/appeals",
@@ -415,6 +438,7 @@ def world(client: TestClient) -> World:
             "token_id": b_token["id"],
             "calendar_id": b_calendar["id"],
             "heartbeat_id": b_heartbeat["id"],
+            "window_id": b_window["id"],
         },
         b_member_auth=b_member_auth,
     )
@@ -665,6 +689,14 @@ def _assert_b_is_untouched(client: TestClient, world: World) -> None:
     heartbeat = ok(client.get(f"{org}/heartbeats/{ids['heartbeat_id']}", headers=b.auth))
     assert (heartbeat["name"], heartbeat["state"], heartbeat["paused"]) == ("nightly", "new", False)
     assert heartbeat["last_ping_at"] is None
+    window = ok(client.get(f"{org}/maintenance-windows/{ids['window_id']}", headers=b.auth))
+    assert (window["reason"], window["state"], window["ended_at"]) == (
+        "B's upgrade",
+        "upcoming",
+        None,
+    )
+    windows = ok(client.get(f"{org}/maintenance-windows", headers=b.auth))["items"]
+    assert [item["id"] for item in windows] == [ids["window_id"]]
 
 
 def test_a_ingest_key_cannot_send_to_b_endpoint(client: TestClient, world: World) -> None:
@@ -815,6 +847,15 @@ def test_lists_never_include_the_other_tenant_items(client: TestClient, world: W
     # A's own schedule with A's owner on call, so A's on-call lists have something of A's.
     _on_call(client, a, _user_id(client, a.auth))
     _heartbeat(client, a)
+    ok(
+        client.post(
+            f"/v1/orgs/{a.org_id}/maintenance-windows",
+            json={"reason": "A's upgrade", "starts_at": "2030-01-01T00:00:00Z",
+                  "duration_minutes": 60},
+            headers=a.auth,
+        ),
+        201,
+    )  # fmt: skip
     b_secrets = [*world.b_ids.values(), b.email, "b-member@example.com", "+447400222222"]
     lists = _list_routes(client)
     assert len(lists) >= 6, lists
@@ -981,3 +1022,22 @@ def _assert_sibling_is_untouched(client: TestClient, bound: Bound) -> None:
     assert (alert["status"], alert["title"]) == ("open", "Staging down")
     contact = ok(client.get(f"{org}/contacts/{a.contact_id}", headers=a.auth))
     assert contact["name"] != HIJACK
+
+
+def test_a_cannot_aim_a_maintenance_window_at_b_endpoint_or_project(
+    client: TestClient, world: World
+) -> None:
+    a, b = world.a, world.b
+    windows = f"/v1/orgs/{a.org_id}/maintenance-windows"
+    for scope, target, code in (
+        ("endpoint", b.endpoint_id, "endpoint_not_found"),
+        ("project", world.b_ids["project_id"], "project_not_found"),
+    ):
+        for headers in (a.auth, api_key_header(world.a_key)):
+            made = client.post(
+                windows,
+                json={"reason": HIJACK, "duration_minutes": 5, "scope": scope, "target_id": target},
+                headers=headers,
+            )
+            assert error(made, 404) == code
+    assert ok(client.get(windows, headers=a.auth))["items"] == []

@@ -6,6 +6,7 @@ and changes nothing of B's."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 import fastapi.routing
 import pytest
@@ -14,12 +15,14 @@ from sqlalchemy import select
 
 from tests.delivery.pager import MakePager
 from tests.factories import ok
+from tests.maintenance.window_rows import window
 from tests.oncall import schedule_rows
 from tests.web.browser_forms import form_token, owner_home
 from tocsin.accounts.models import ApiKey
 from tocsin.cli.common import CLI_ACTOR
 from tocsin.contacts.models import Contact
 from tocsin.heartbeats.models import HeartbeatMonitor
+from tocsin.maintenance.models import MaintenanceWindow
 from tocsin.oncall import calendar_feeds, calendar_tokens
 from tocsin.oncall.models import CalendarFeed, CalendarToken, CalendarTokenKind
 from tocsin.paging.models import Alert, CallAttempt
@@ -78,6 +81,10 @@ def b_world(client: TestClient, runtime: Runtime, make_pager: MakePager) -> dict
         ),
         201,
     )
+    # Upcoming, so B's alert above stays as it is.
+    b_window = window(
+        runtime, b.org_id, reason="B's upgrade", starts_at=datetime(2030, 1, 1, tzinfo=UTC)
+    )
     return {
         "rotation_id": b_rotation,
         "schedule_id": b_schedule,
@@ -99,6 +106,7 @@ def b_world(client: TestClient, runtime: Runtime, make_pager: MakePager) -> dict
         "token_id": b_token,
         "calendar_id": b_calendar,
         "heartbeat_id": b_heartbeat["id"],
+        "window_id": b_window,
     }
 
 
@@ -168,3 +176,6 @@ def test_tenant_a_reaches_nothing_of_tenant_b_through_any_page(
         heartbeat = session.get(HeartbeatMonitor, b_ids["heartbeat_id"])
         assert heartbeat is not None
         assert (heartbeat.name, heartbeat.paused) == ("B nightly", False)
+        b_window = session.get(MaintenanceWindow, b_ids["window_id"])
+        assert b_window is not None
+        assert (b_window.ended_at, b_window.deleted_at) == (None, None)

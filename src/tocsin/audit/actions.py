@@ -306,6 +306,15 @@ class AuditAction(StrEnum):
     HEARTBEAT_DELETED = "heartbeat.deleted"
     HEARTBEAT_DOWN = "heartbeat.down"
     HEARTBEAT_UP = "heartbeat.up"
+    # Maintenance windows and silences (maintenance/), and the alerts they mute (paging/muting.py):
+    # muted at arrival, paging started when no window covers the alert any more.
+    MAINTENANCE_WINDOW_CREATED = "maintenance_window.created"
+    MAINTENANCE_WINDOW_UPDATED = "maintenance_window.updated"
+    MAINTENANCE_WINDOW_ENDED = "maintenance_window.ended"
+    MAINTENANCE_WINDOW_DELETED = "maintenance_window.deleted"
+    ALERT_MUTED = "alert.muted"
+    ALERT_UNMUTED = "alert.unmuted"
+    NOTICE_ALERTS_MUTED = "notice.alerts_muted"
 
     @property
     def is_evidence(self) -> bool:

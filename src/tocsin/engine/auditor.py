@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from tocsin.audit import log as audit
 from tocsin.audit.actions import AuditAction
 from tocsin.audit.notices import tell_owners
-from tocsin.paging.escalation import ENGINE, close, ended_by, poke
+from tocsin.paging.escalation import ENGINE, WAKING, close, ended_by, poke
 from tocsin.paging.models import (
     OPEN_JOB_STATUSES,
     Alert,
@@ -67,10 +67,13 @@ def find_stuck(
 ) -> list[Finding]:
     findings: list[Finding] = []
     active = Escalation.status == EscalationStatus.ACTIVE
+    # A muted escalation waits for its window's end: not stalled, but as overdue as any once
+    # that end has passed unnoticed.
+    waking = Escalation.status.in_(WAKING)
     closed = session.execute(
         select(Escalation.id, Escalation.alert_id, Escalation.org_id, Alert.status)
         .join(Alert, Alert.id == Escalation.alert_id)
-        .where(active, Alert.status != AlertStatus.OPEN)
+        .where(waking, Alert.status != AlertStatus.OPEN)
     )
     findings += [
         Finding("alert_closed", alert_id, org_id, escalation_id, f"alert is {status}")
@@ -99,7 +102,7 @@ def find_stuck(
     ]
     overdue = session.execute(
         select(Escalation.id, Escalation.alert_id, Escalation.org_id, Escalation.next_at).where(
-            active, Escalation.next_at < now - stuck_after
+            waking, Escalation.next_at < now - stuck_after
         )
     )
     findings += [
@@ -217,6 +220,6 @@ def _tell_failing(session: Session, finding: Finding, now: datetime) -> None:
 
 def _end(session: Session, finding: Finding, now: datetime) -> None:
     escalation = session.get(Escalation, finding.escalation_id, with_for_update=True)
-    if escalation is not None and escalation.status == EscalationStatus.ACTIVE:
+    if escalation is not None and escalation.status in WAKING:
         alert = session.get(Alert, finding.alert_id)
         close(escalation, ended_by(alert.status if alert is not None else None), now)

@@ -11,10 +11,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tocsin.paging.escalation import due_escalations
+from tocsin.paging.escalation import WAKING, due_escalations
 from tocsin.paging.hangups import Hangup, closed_while_running, pending_hangups
 from tocsin.paging.leases import claim_due_jobs
-from tocsin.paging.models import CallJob, Escalation, EscalationStatus, JobStatus
+from tocsin.paging.models import CallJob, Escalation, JobStatus
 
 
 @dataclass(frozen=True)
@@ -36,9 +36,7 @@ def next_due(session: Session) -> datetime | None:
         CallJob.status.in_((JobStatus.PENDING, JobStatus.AWAITING))
     )
     leases = select(func.min(CallJob.lease_expires_at)).where(CallJob.status == JobStatus.LEASED)
-    escalations = select(func.min(Escalation.next_at)).where(
-        Escalation.status == EscalationStatus.ACTIVE
-    )
+    escalations = select(func.min(Escalation.next_at)).where(Escalation.status.in_(WAKING))
     row = session.execute(
         select(jobs.scalar_subquery(), leases.scalar_subquery(), escalations.scalar_subquery())
     ).one()

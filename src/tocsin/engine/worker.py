@@ -33,11 +33,12 @@ from tocsin.engine.snapshot import AttemptSnapshot
 from tocsin.engine.subscription_endings import end_subscriptions
 from tocsin.engine.texting import TextOutcome, TextRefused, TextSent, TextUnknown
 from tocsin.mail.smtp import MailSettings
+from tocsin.maintenance import muting
 from tocsin.oncall import member_texts
 from tocsin.oncall.gaps import check_all_gaps
 from tocsin.oncall.handoffs import tell_handoffs
 from tocsin.oncall.models import MemberTextStatus
-from tocsin.paging import attempts, escalation, hangups, texts
+from tocsin.paging import attempts, hangups, texts
 from tocsin.paging.hangups import REST_KINDS, Hangup
 from tocsin.paging.leases import extend_leases
 from tocsin.paging.models import AttemptStatus
@@ -356,7 +357,7 @@ class Worker:
         moved = 0
         for escalation_id in escalation_ids:
             moved += await self._write(
-                escalation.advance,
+                muting.advance,
                 escalation_id=escalation_id,
                 now=self.clock.now(),
                 skip_locked=self.database.is_postgres,

@@ -24,6 +24,7 @@ from tocsin.formats.parse import ParsedAlert, dedup_key_for
 from tocsin.intake import subscriptions
 from tocsin.intake.route import route_alert
 from tocsin.intake.subscriptions import PendingConfirmation
+from tocsin.maintenance import muting
 from tocsin.paging import escalation, lifecycle
 from tocsin.paging.models import Alert, AlertStatus
 from tocsin.routing.steps import DEFAULT_PAGING, PagingDefaults
@@ -179,14 +180,33 @@ def accept_alert(
         endpoint_id=endpoint.id,
         paging=paging,
     )
-    queued = escalation.start(
-        session,
-        org_id=endpoint.org_id,
-        alert_id=alert_id,
-        plan=route.plan,
-        now=now,
-        known_targets=targets,
+    # A maintenance window that covers the alert now: recorded, and nobody paged until it ends.
+    mute = (
+        muting.mute_for_new(
+            session, org_id=endpoint.org_id, endpoint_id=endpoint.id, parsed=parsed, now=now
+        )
+        if route.plan
+        else None
     )
+    queued = 0
+    if mute is None:
+        queued = escalation.start(
+            session,
+            org_id=endpoint.org_id,
+            alert_id=alert_id,
+            plan=route.plan,
+            now=now,
+            known_targets=targets,
+        )
+    received: dict[str, Any] = {
+        "endpoint_id": endpoint.id,
+        "severity": parsed.severity.value,
+        "source": parsed.source.value,
+        "route": route.describe(),
+        "calls_queued": queued,
+    }
+    if mute is not None:
+        received["muted_by"] = mute.window_id
     audit.record(
         session,
         actor=actor,
@@ -195,14 +215,12 @@ def accept_alert(
         org_id=endpoint.org_id,
         target_type="alert",
         target_id=alert_id,
-        details={
-            "endpoint_id": endpoint.id,
-            "severity": parsed.severity.value,
-            "source": parsed.source.value,
-            "route": route.describe(),
-            "calls_queued": queued,
-        },
+        details=received,
     )
+    if mute is not None:
+        escalation.start_muted(
+            session, org_id=endpoint.org_id, alert_id=alert_id, plan=route.plan, now=now, mute=mute
+        )
     if queued:
         announce_work(session)
     return IngestResult(alert_id, Outcome.CREATED, calls_queued=queued)
@@ -239,7 +257,15 @@ def _repeat(
         target_id=alert_id,
         details={"repeat_count": repeat_count},
     )
-    queued = escalation.restart_if_exhausted(session, alert_id=alert_id, now=now, before=admit)
+    queued = escalation.on_repeat(
+        session,
+        alert_id=alert_id,
+        now=now,
+        before=admit,
+        mute_for=muting.muter(
+            session, org_id=endpoint.org_id, endpoint_id=endpoint.id, parsed=parsed, now=now
+        ),
+    )
     if queued:
         announce_work(session)
         return IngestResult(alert_id, Outcome.RESTARTED, calls_queued=queued)

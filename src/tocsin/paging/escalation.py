@@ -5,6 +5,11 @@ wrote has settled, a `wait` step until its time is up. Then it moves on: into th
 back to the first on `repeat`, or to `exhausted` after the last. Acknowledging or resolving the
 alert ends it at once.
 
+A maintenance window that covers a new alert (or one whose escalation ran out and is notified
+again) mutes it: the escalation rests, `muted`, before its first step until the window ends,
+then pages from the first step if the alert is still open and no other window covers it. A
+window never stops an escalation already paging.
+
 Work is driven by `next_at`. A job that settles sets it to now (`poke`), a wait step to its end;
 workers advance escalations whose `next_at` is due (`advance`), each under a row lock taken with
 SKIP LOCKED, so two workers never advance one escalation at once and a worker that dies
@@ -42,6 +47,7 @@ from tocsin.paging.models import (
     EscalationStatus,
     JobOutcome,
 )
+from tocsin.paging.muting import Mute, record_muted, record_unmuted
 from tocsin.routing.steps import CallStep, RepeatStep, WaitStep, notify_only, parse_steps
 from tocsin.routing.targets import CallTarget
 
@@ -297,6 +303,41 @@ def start(
     )
 
 
+def start_muted(
+    session: Session,
+    *,
+    org_id: str,
+    alert_id: str,
+    plan: list[dict[str, Any]],
+    now: datetime,
+    mute: Mute,
+) -> None:
+    """A new alert a maintenance window covers: its escalation is written with its plan, muted
+    at the first step until the window's end (or for good, if the window does not page when it
+    ends), and the timeline says which window, who made it and why."""
+    escalation_id = new_id("esc")
+    session.execute(
+        _INSERT_ESCALATION,
+        {
+            "id": escalation_id,
+            "org_id": org_id,
+            "alert_id": alert_id,
+            "status": EscalationStatus.MUTED.value,
+            "plan": plan,
+            "step_index": 0,
+            "round": 0,
+            "step_started_at": now,
+            "next_at": mute.next_at,
+            "created_at": now,
+            "updated_at": now,
+            "ended_at": None,
+        },
+    )
+    record_muted(
+        session, org_id=org_id, alert_id=alert_id, escalation_id=escalation_id, mute=mute, now=now
+    )
+
+
 def _write_step(
     session: Session,
     escalation_id: str,
@@ -453,30 +494,67 @@ def _stopped_unplaced(session: Session, escalation_id: str, first_round: int) ->
     return sorted({reason or str(outcome) for _, outcome, reason in rows})
 
 
-def restart_if_exhausted(
+MuteFor = Callable[[Alert], Mute | None]
+
+
+def _not_muted(alert: Alert) -> Mute | None:
+    return None
+
+
+def on_repeat(
     session: Session,
     *,
     alert_id: str,
     now: datetime,
     before: Callable[[], None] = lambda: None,
+    mute_for: MuteFor = _not_muted,
 ) -> int:
-    """A new notification for an open alert whose escalation ran out starts it again, from its
-    first step, as a new pass; returns how many calls that queued (0 when there was nothing to
-    restart)."""
+    """A new notification for an open alert: an escalation that ran out starts again, from its
+    first step, as a new pass, unless a maintenance window covers the alert now (`mute_for`),
+    which mutes the new pass instead; one a window muted is looked at again, and pages now
+    if no window covers the alert any more. Returns how many calls that queued."""
     escalation = session.scalar(
         select(Escalation)
         .join(Alert, Alert.id == Escalation.alert_id)
         .where(
             Escalation.alert_id == alert_id,
-            Escalation.status == EscalationStatus.EXHAUSTED,
+            Escalation.status.in_((EscalationStatus.EXHAUSTED, EscalationStatus.MUTED)),
             Alert.status == AlertStatus.OPEN,
         )
         .with_for_update(of=Escalation)
     )
     if escalation is None:
         return 0
-    before()
+    alert = session.get(Alert, alert_id)
+    if alert is None:  # pragma: no cover - the join found it, and this transaction holds it
+        return 0
+    mute = mute_for(alert)
+    if escalation.status == EscalationStatus.MUTED:
+        if mute is not None:
+            _keep_muted(session, escalation, alert, mute, now)
+            return 0
+        before()
+        return _unmute(session, escalation, alert, now=now, why="repeated")
     first_round = escalation.round + 1
+    if mute is not None:
+        escalation.first_round = escalation.round = first_round
+        escalation.step_index = 0
+        escalation.step_started_at = escalation.updated_at = now
+        escalation.status = EscalationStatus.MUTED.value
+        escalation.next_at = mute.next_at
+        escalation.ended_at = None
+        session.flush()
+        record_muted(
+            session,
+            org_id=escalation.org_id,
+            alert_id=alert_id,
+            escalation_id=escalation.id,
+            mute=mute,
+            now=now,
+            restarted=True,
+        )
+        return 0
+    before()
     transition = run_steps(
         parse_steps(escalation.plan),
         Position(0, first_round, now, first_round=first_round),
@@ -501,17 +579,90 @@ def restart_if_exhausted(
     )
 
 
+def advance_muted(
+    session: Session, *, escalation_id: str, now: datetime, skip_locked: bool, mute_for: MuteFor
+) -> bool:
+    """A muted escalation whose `next_at` is due (its window ended, or was changed): paging
+    starts from the first step if the alert is still open and no window covers it now
+    (`mute_for`); else it stays muted until that window's end. True if it paged or ended."""
+    query = select(Escalation).where(Escalation.id == escalation_id)
+    escalation = session.scalar(query.with_for_update(skip_locked=skip_locked))
+    if escalation is None or escalation.status != EscalationStatus.MUTED:
+        return False
+    if escalation.next_at is None or escalation.next_at > now:
+        return False  # another worker got here first
+    alert = session.get(Alert, escalation.alert_id)
+    if alert is None or alert.status != AlertStatus.OPEN:
+        close(escalation, ended_by(alert.status if alert is not None else None), now)
+        return True
+    mute = mute_for(alert)
+    if mute is not None:
+        _keep_muted(session, escalation, alert, mute, now)
+        return False
+    ended = alert.muted_until is not None and alert.muted_until <= now
+    _unmute(session, escalation, alert, now=now, why="window_ended" if ended else "window_changed")
+    return True
+
+
+def _keep_muted(
+    session: Session, escalation: Escalation, alert: Alert, mute: Mute, now: datetime
+) -> None:
+    """Still covered: wait for the end of the window that covers it now, and say so when that
+    is another window or another end than before."""
+    escalation.next_at = mute.next_at
+    escalation.updated_at = now
+    if (alert.muted_by_window_id, alert.muted_until) != (mute.window_id, mute.until):
+        record_muted(
+            session,
+            org_id=escalation.org_id,
+            alert_id=alert.id,
+            escalation_id=escalation.id,
+            mute=mute,
+            now=now,
+        )
+
+
+def _unmute(
+    session: Session, escalation: Escalation, alert: Alert, *, now: datetime, why: str
+) -> int:
+    """Page a muted alert: from the first step of the pass the window muted."""
+    record_unmuted(
+        session,
+        org_id=escalation.org_id,
+        alert=alert,
+        escalation_id=escalation.id,
+        why=why,
+        now=now,
+    )
+    transition = run_steps(
+        parse_steps(escalation.plan),
+        Position(0, escalation.round, now, first_round=escalation.first_round),
+        now=now,
+        targets_for=numbers_for(session, escalation.org_id, now=now),
+    )
+    _move_to(escalation, transition.position, now)
+    session.flush()
+    return _write_step(
+        session, escalation.id, escalation.org_id, alert.id, transition, now, record_calling=True
+    )
+
+
 def poke(session: Session, *, escalation_id: str | None, now: datetime) -> None:
     """Make an escalation due now: one of its jobs settled, so its step may be over."""
     if escalation_id is not None:
         session.execute(_POKE, {"escalation_id": escalation_id, "now": now})
 
 
+# Escalations a worker moves on when their `next_at` is due: active ones, and muted ones whose
+# window ended (or changed).
+WAKING = (EscalationStatus.ACTIVE, EscalationStatus.MUTED)
+
+
 def due_escalations(session: Session, *, now: datetime, limit: int) -> list[str]:
     return list(
         session.scalars(
             select(Escalation.id)
-            .where(Escalation.status == EscalationStatus.ACTIVE, Escalation.next_at <= now)
+            .where(Escalation.status.in_(WAKING), Escalation.next_at <= now)
             .order_by(Escalation.next_at)
             .limit(limit)
         )
@@ -621,7 +772,7 @@ def stop_paging(
     # statement, which sees what was committed meanwhile on PostgreSQL) takes those calls too.
     session.execute(
         update(Escalation)
-        .where(Escalation.alert_id == alert_id, Escalation.status == EscalationStatus.ACTIVE)
+        .where(Escalation.alert_id == alert_id, Escalation.status.in_(WAKING))
         .values(
             status=ended_by(status).value,
             next_at=None,

@@ -99,6 +99,11 @@ class EscalationStatus(StrEnum):
     # A plan that only tells (the `notify` action) ran: everyone was texted or mailed, and
     # nobody was asked to answer. The alert stays open; it is not a failure.
     NOTIFIED = "notified"
+    # A maintenance window muted the alert before its first step: nobody is paged until
+    # `next_at` (the window's end), when paging starts from the first step if the alert is
+    # still open and no other window covers it; never by itself when `next_at` is NULL (a
+    # window that does not page when it ends).
+    MUTED = "muted"
 
 
 class Escalation(Base):
@@ -301,6 +306,11 @@ class Alert(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     resolved_by: Mapped[str | None] = mapped_column(String(200), default=None)
     resolved_user_id: Mapped[str | None] = mapped_column(String(40), default=None)
+    # The maintenance window that muted the alert (the last one, if several did), and the end
+    # of its occurrence that did. Kept after paging starts: the alert was muted, and by whom.
+    # (No foreign key: windows are never deleted, only marked so; both go with their org.)
+    muted_by_window_id: Mapped[str | None] = mapped_column(String(40), default=None, index=True)
+    muted_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
 
 class SmsReply(Base):

@@ -135,6 +135,8 @@ class AlertRow:
     calls: int
     # The escalation ran every step and nobody answered, while the alert is still open.
     exhausted: bool = False
+    # A maintenance window muted it, and paging still waits for the window's end.
+    muted: bool = False
 
 
 def alert_rows(session: Session, page: Page[Alert]) -> list[AlertRow]:
@@ -158,19 +160,23 @@ def alert_rows(session: Session, page: Page[Alert]) -> list[AlertRow]:
             .group_by(CallAttempt.alert_id)
         )
     }
-    exhausted = set(
-        session.scalars(
-            select(Escalation.alert_id).where(
-                Escalation.alert_id.in_(ids), Escalation.status == EscalationStatus.EXHAUSTED
+    resting = {
+        alert_id: status
+        for alert_id, status in session.execute(
+            select(Escalation.alert_id, Escalation.status).where(
+                Escalation.alert_id.in_(ids),
+                Escalation.status.in_((EscalationStatus.EXHAUSTED, EscalationStatus.MUTED)),
             )
         )
-    )
+    }
     return [
         AlertRow(
             alert,
             names.get(alert.endpoint_id, alert.endpoint_id),
             calls.get(alert.id, 0),
-            exhausted=alert.id in exhausted and alert.status == AlertStatus.OPEN,
+            exhausted=resting.get(alert.id) == EscalationStatus.EXHAUSTED
+            and alert.status == AlertStatus.OPEN,
+            muted=resting.get(alert.id) == EscalationStatus.MUTED,
         )
         for alert in page.items
     ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from fastapi import APIRouter, Depends, Query
 
 from tocsin.accounts.models import Role, Scope
@@ -18,6 +20,8 @@ from tocsin.http.api.schemas.alerts import (
     TimelineEntryOut,
 )
 from tocsin.http.api.schemas.common import ERROR_RESPONSES, Limit, PageOut, page_of
+from tocsin.http.api.schemas.maintenance import MutedByOut
+from tocsin.maintenance import queries as maintenance
 from tocsin.paging import lifecycle, queries
 from tocsin.paging.models import Alert, AlertStatus, CallJob, Escalation
 
@@ -65,9 +69,11 @@ def _job_out(job: CallJob) -> CallJobOut:
 
 
 def alert_detail(session: Session, alert: Alert) -> AlertDetailOut:
+    muted = maintenance.muted_by(session, alert)
     return AlertDetailOut(
         **AlertOut.model_validate(alert).model_dump(),
         payload=alert.payload,
+        muted_by=MutedByOut(**asdict(muted)) if muted is not None else None,
         escalation=_escalation_out(queries.escalation_of(session, alert.id)),
         jobs=[_job_out(job) for job in queries.jobs_of(session, alert.id)],
         calls=[CallAttemptOut.model_validate(a) for a in queries.attempts_of(session, alert.id)],

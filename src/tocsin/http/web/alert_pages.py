@@ -22,6 +22,7 @@ from tocsin.db.session import Session
 from tocsin.http.web.context import Viewer, signed_in
 from tocsin.http.web.forms import checked_form
 from tocsin.http.web.render import render
+from tocsin.maintenance import queries as maintenance
 from tocsin.organizations.queries import organization
 from tocsin.paging import lifecycle, queries
 from tocsin.paging.models import Alert, AlertStatus, CallJob
@@ -66,6 +67,7 @@ def _alert_context(session: Session, org: Organization | None, alert: Alert) -> 
         "endpoint_name": queries.endpoint_name(session, alert),
         "closers": queries.closers(session, alert),
         "escalation": queries.escalation_of(session, alert.id),
+        "muted_by": maintenance.muted_by(session, alert),
         "jobs": [
             JobRow(job, queries.next_attempt_at(job)) for job in queries.jobs_of(session, alert.id)
         ],

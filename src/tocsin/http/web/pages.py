@@ -19,6 +19,7 @@ from tocsin.http.web.email_pages import router as email_router
 from tocsin.http.web.endpoint_pages import router as endpoint_router
 from tocsin.http.web.errors import login_redirect
 from tocsin.http.web.heartbeat_pages import router as heartbeat_router
+from tocsin.http.web.maintenance_pages import router as maintenance_router
 from tocsin.http.web.member_pages import router as member_router
 from tocsin.http.web.notice_pages import router as notice_router
 from tocsin.http.web.org_pages import router as org_router
@@ -50,6 +51,7 @@ ROUTERS = (
     shift_router,
     calendar_router,
     heartbeat_router,
+    maintenance_router,
 )
 
 

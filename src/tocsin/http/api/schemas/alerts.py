@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from tocsin.http.api.schemas.fields import SOMETHING
+from tocsin.http.api.schemas.maintenance import MutedByOut
 
 # A webhook's alert is whatever its sender sends (formats/parse.py reads it): a JSON document,
 # a form or text, and the query's parameters as more fields. The routes read the raw body
@@ -173,6 +174,10 @@ class CallJobOut(BaseModel):
 
 class AlertDetailOut(AlertOut):
     payload: Any
+    muted_by: MutedByOut | None = Field(
+        default=None,
+        description="The maintenance window that muted the alert: who made it, why, until when",
+    )
     escalation: EscalationStateOut | None
     jobs: list[CallJobOut]
     calls: list[CallAttemptOut]
