@@ -296,6 +296,10 @@ class AuditAction(StrEnum):
     NOTICE_MEMBER_TEXT_FAILED = "notice.member_text_failed"
     NOTICE_HANDOFF_CANCELLED = "notice.handoff_cancelled"
 
+    # The database was put back from a backup (`tocsin restore`): recorded in the restored
+    # database, so its trail says that what happened after the backup is missing.
+    DATABASE_RESTORED = "database.restored"
+
     @property
     def is_evidence(self) -> bool:
         """Whether events of this action are trust and safety evidence (`EVIDENCE`)."""
