@@ -152,6 +152,9 @@ def test_backup_into_a_folder_names_the_file_by_time_and_never_overwrites(
     assert "exists" in fails(shell, "backup", str(path))
     assert path.read_bytes() == before
     run(shell, "backup", str(path), "--force")
+    # A folder that is not there is not taken for a file's name.
+    assert "no such folder" in fails(shell, "backup", f"{tmp_path / 'missing'}/")
+    assert not (tmp_path / "missing").exists()
 
 
 def test_backup_says_the_secret_key_is_not_in_it(shell: CliRunner, tmp_path: Path) -> None:

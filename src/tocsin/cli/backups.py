@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import typer
 
 from tocsin.backups.commands import restore_backup, take_backup
-from tocsin.cli.common import CLI_ACTOR, JsonOption, emit, friendly_errors
+from tocsin.cli.common import CLI_ACTOR, CliError, JsonOption, emit, friendly_errors
 from tocsin.cli.root import app
 from tocsin.core.clock import SystemClock
 from tocsin.core.config import Settings
@@ -29,7 +30,7 @@ def _secret_key_reminder(settings: Settings) -> str:
 @app.command("backup")
 @friendly_errors
 def backup(
-    path: Path = typer.Argument(
+    path: str = typer.Argument(
         ..., help="File to write, or a folder to write tocsin-<UTC time>.db in."
     ),
     force: bool = typer.Option(False, "--force", help="Replace the file if it exists."),
@@ -39,8 +40,11 @@ def backup(
 
     PostgreSQL: use pg_dump (docs/deployment.md).
     """
+    # Path() drops a trailing slash, which says a folder was meant: never a file of its name.
+    if path.endswith(os.sep) and not Path(path).is_dir():
+        raise CliError(f"{path}: no such folder")
     settings = Settings()
-    taken = take_backup(settings.database_url, path, now=SystemClock().now(), overwrite=force)
+    taken = take_backup(settings.database_url, Path(path), now=SystemClock().now(), overwrite=force)
     newest = taken.newest_event_at.isoformat() if taken.newest_event_at else None
     emit(
         as_json,
