@@ -31,7 +31,7 @@ def _secret_key_reminder(settings: Settings) -> str:
 @friendly_errors
 def backup(
     path: str = typer.Argument(
-        ..., help="File to write, or a folder to write tocsin-<UTC time>.db in."
+        ..., metavar="PATH", help="File to write, or a folder to write tocsin-<UTC time>.db in."
     ),
     force: bool = typer.Option(False, "--force", help="Replace the file if it exists."),
     as_json: bool = JsonOption,
@@ -56,7 +56,7 @@ def backup(
 @app.command("restore")
 @friendly_errors
 def restore(
-    path: Path = typer.Argument(..., help="A backup made by `tocsin backup`."),
+    path: Path = typer.Argument(..., metavar="PATH", help="A backup made by `tocsin backup`."),
     force: bool = typer.Option(
         False, "--force", help="Replace the database TOCSIN_DATABASE_URL names if it exists."
     ),
