@@ -19,6 +19,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -191,6 +192,8 @@ def test_the_wheel_installs_for_another_user_and_serves_the_quickstart(
     installer = _installer()
     wheel = build_wheel(tmp_path)
     version = wheel.name.split("-")[1]
+    with zipfile.ZipFile(wheel) as archive:
+        assert f"tocsin-{version}.dist-info/licenses/LICENSE" in archive.namelist()
     wheels = home / "wheels"
     fetch_dependencies(wheel, wheels, installer.python, tmp_path)
     shutil.copy2(ROOT / "constraints.txt", home / "constraints.txt")
@@ -272,6 +275,11 @@ def test_the_wheel_installs_for_another_user_and_serves_the_quickstart(
 
             wait_for(healthy, timeout=START_TIMEOUT, what="tocsin serve answers /healthz")
             assert client.get("/healthz").json()["version"] == version
+            # The dashboard's templates and static files came with the wheel.
+            signup = client.get("/signup")
+            assert signup.status_code == 200
+            [stylesheet] = re.findall(r'href="(/static/[^"]+\.css)"', signup.text)
+            assert client.get(stylesheet).status_code == 200
             answer = client.post(
                 settings["TOCSIN_HOOK_URL"],
                 headers={"X-Alert-Key": settings["TOCSIN_ALERT_KEY"]},
