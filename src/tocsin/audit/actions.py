@@ -315,6 +315,9 @@ class AuditAction(StrEnum):
     ALERT_MUTED = "alert.muted"
     ALERT_UNMUTED = "alert.unmuted"
     NOTICE_ALERTS_MUTED = "notice.alerts_muted"
+    # The database was put back from a backup (`tocsin restore`): recorded in the restored
+    # database, so its trail says that what happened after the backup is missing.
+    DATABASE_RESTORED = "database.restored"
 
     @property
     def is_evidence(self) -> bool:

@@ -8,7 +8,28 @@ from __future__ import annotations
 
 import typer
 
+from tocsin import __version__
+
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+
+
+def _print_version(asked: bool) -> None:
+    if asked:
+        typer.echo(f"tocsin {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: bool = typer.Option(
+        False,
+        "--version",
+        callback=_print_version,
+        is_eager=True,
+        help="Print Tocsin's version and exit.",
+    ),
+) -> None:
+    """Options every `tocsin` command line may start with."""
 
 
 def group(name: str, help: str) -> typer.Typer:
