@@ -138,6 +138,23 @@ def test_the_slowest_expression_taken_is_fast_on_the_longest_value_tested() -> N
     assert time.monotonic() - began < 1
 
 
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        # No quantifier repeats a group and at most two are unbounded, yet each of these took
+        # seconds to minutes on a short value, on every alert of the organization: bounded
+        # quantifiers and alternatives in a row multiply the ways Python's `re` backtracks.
+        ".{0,99}" * 6 + "b",
+        "a?" * 40 + "a" * 40,
+        "(?:a|aa)" * 28 + "c",
+    ],
+)
+def test_a_run_of_choices_that_backtracks_without_end_is_refused(pattern: str) -> None:
+    with pytest.raises(InvalidInput, match="too many ways") as refused:
+        matcher("instance", "=~", pattern)
+    assert refused.value.code == "invalid_matchers"
+
+
 def test_structured_matchers_are_checked_as_written_ones() -> None:
     [found] = parse([{"name": "env", "op": "=~", "value": "prod|staging"}])
     assert (found.name, found.op, found.value) == ("env", Op.MATCHES, "prod|staging")

@@ -189,6 +189,38 @@ def test_rules_outside_what_a_window_takes_are_refused(rule: str, says: str) -> 
     assert refused.value.code == "invalid_rrule"
 
 
+_EVERY_HOUR = ",".join(str(hour) for hour in range(24))
+_EVERY_MINUTE = ",".join(str(minute) for minute in range(60))
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        # FREQ=DAILY with a list of hours, minutes or seconds starts many times a day: a rule of
+        # 437 characters starting every second, from a start a year ago, made dateutil walk 31
+        # million starts (over a minute, and gigabytes kept) for every alert of the organization.
+        f"FREQ=DAILY;BYHOUR={_EVERY_HOUR};BYMINUTE={_EVERY_MINUTE};BYSECOND={_EVERY_MINUTE}",
+        f"FREQ=WEEKLY;BYMINUTE={_EVERY_MINUTE}",
+        "FREQ=DAILY;BYHOUR=2,14",
+    ],
+)
+def test_a_rule_that_starts_more_than_once_a_day_is_refused(rule: str) -> None:
+    with pytest.raises(InvalidInput, match="at most daily") as refused:
+        check_timing(Timing(SUNDAYS.starts_at, SUNDAYS.duration, SUNDAYS.timezone, rule))
+    assert refused.value.code == "invalid_rrule"
+
+
+def test_a_rule_may_still_name_its_time_of_day() -> None:
+    check_timing(
+        Timing(
+            SUNDAYS.starts_at,
+            SUNDAYS.duration,
+            SUNDAYS.timezone,
+            "FREQ=WEEKLY;BYDAY=SA,SU;BYHOUR=2;BYMINUTE=30;BYSECOND=0",
+        )
+    )
+
+
 @pytest.mark.parametrize("frequency", ["DAILY", "WEEKLY", "MONTHLY", "YEARLY"])
 def test_a_rule_that_never_occurs_is_refused_quickly(frequency: str) -> None:
     # dateutil alone would look for a February 30th until the year 9999 on every question.

@@ -10,7 +10,8 @@ anchored (`env=~"foo"` is `env=~"^foo$"`), and a label an alert lacks has the em
 Alertmanager's expressions are Go's RE2, which never backtracks; Python's `re` does. So what is
 taken is a subset that cannot run away: at most 256 characters, no backreferences or
 lookaround (RE2 has neither), no quantified group that holds a quantifier or an alternation
-(`(a+)+`, `(a|a)*`: the catastrophic shapes), at most two unbounded quantifiers; and a label
+(`(a+)+`, `(a|a)*`: the catastrophic shapes), at most two unbounded quantifiers, at most a
+million ways to match counted over its alternatives and repetitions in a row; and a label
 value longer than 256 characters is not tested at all. A matcher that cannot be decided does
 not match, so the window does not mute: when in doubt, call.
 """
@@ -31,6 +32,10 @@ MAX_VALUE = 1024
 # Label values longer than this are not put to a regular expression.
 MAX_TESTED_VALUE = 256
 _UNBOUNDED_QUANTIFIERS = 2
+# The ways an expression may try to match, counted as the product of its choices (an
+# alternative's branches, a quantifier's repetition counts): a run of them in a row, each
+# harmless alone, multiplies how far Python's `re` backtracks (".{0,99}" six times took minutes).
+_MAX_WAYS = 1_000_000
 # Prometheus's label names (https://prometheus.io/docs/concepts/data_model/).
 LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]{0,99}")
 _TEXT = re.compile(r"^\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*(.*?)\s*$", re.DOTALL)
@@ -133,6 +138,8 @@ class _Group:
 
     quantifier: bool = False
     alternation: bool = False
+    # Its alternatives (`|` directly in it, plus one).
+    branches: int = 1
 
 
 class _Scan:
@@ -142,6 +149,7 @@ class _Scan:
         self.pattern = pattern
         self.at = 0
         self.unbounded = 0
+        self.ways = 1
 
     def run(self) -> None:
         groups: list[_Group] = [_Group()]
@@ -164,15 +172,18 @@ class _Scan:
                 if len(groups) == 1:
                     raise invalid("a ) closes no group")
                 last = groups.pop()
+                self._choices(last.branches)
                 groups[-1].quantifier |= last.quantifier
                 groups[-1].alternation |= last.alternation
                 self.at += 1
             elif char == "|":
                 groups[-1].alternation = True
+                groups[-1].branches += 1
                 last = None
                 self.at += 1
             elif char in "*+?{":
-                bounded = self._quantifier()
+                bounded, counts = self._quantifier()
+                self._choices(counts)
                 if last is not None and (last.quantifier or last.alternation):
                     raise invalid(
                         "a repeated group may not hold a repetition or an alternation "
@@ -184,8 +195,14 @@ class _Scan:
             else:
                 last = _Group()
                 self.at += 1
+        self._choices(groups[0].branches)
         if self.unbounded > _UNBOUNDED_QUANTIFIERS:
             raise invalid(f"at most {_UNBOUNDED_QUANTIFIERS} of *, + or {{n,}} in one expression")
+        if self.ways > _MAX_WAYS:
+            raise invalid(
+                "too many ways to match: alternatives and repetitions in a row could take "
+                "exponential time"
+            )
 
     def _escape(self) -> None:
         following = self.pattern[self.at + 1 : self.at + 2]
@@ -215,9 +232,14 @@ class _Scan:
         self.at += opened.end()
         return not opened.group().endswith(")")
 
-    def _quantifier(self) -> bool:
-        """Step over a quantifier; True when it is bounded (?, {n}, {n,m})."""
+    def _choices(self, count: int) -> None:
+        self.ways *= count
+
+    def _quantifier(self) -> tuple[bool, int]:
+        """Step over a quantifier; whether it is bounded (?, {n}, {n,m}), and how many
+        repetition counts it may try on a value that is tested (MAX_TESTED_VALUE at most)."""
         char = self.pattern[self.at]
+        longest = MAX_TESTED_VALUE + 1
         if char == "{":
             end = self.pattern.find("}", self.at)
             body = self.pattern[self.at + 1 : end] if end != -1 else ""
@@ -225,14 +247,22 @@ class _Scan:
                 raise invalid("a { is a repetition {n}, {n,} or {n,m} (n and m up to 999)")
             self.at = end + 1
             bounded = not body.endswith(",")
+            least, comma, most = body.partition(",")
+            if not comma:
+                counts = 1
+            elif not most:
+                counts = longest
+            else:
+                counts = min(max(int(most) - int(least) + 1, 1), longest)
         else:
             self.at += 1
             bounded = char == "?"
+            counts = 2 if bounded else longest
         if self.pattern[self.at : self.at + 1] in ("?", "+"):
             if self.pattern[self.at] == "+":
                 raise invalid("possessive quantifiers are not taken (RE2 has none)")
             self.at += 1  # lazy: the same cost
-        return bounded
+        return bounded, counts
 
 
 def _compiled(pattern: str) -> re.Pattern[str]:

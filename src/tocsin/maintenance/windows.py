@@ -60,6 +60,8 @@ _RFC_PARTS = frozenset(
         "WKST",
     }
 )
+# Rule parts that choose a time of day: more than one value is more than one start a day.
+_TIME_OF_DAY_PARTS = ("BYHOUR", "BYMINUTE", "BYSECOND")
 # The Gregorian calendar repeats every 400 years to the weekday (146,097 days, a multiple of 7),
 # so a rule that yields nothing in 400 years from a start never yields anything.
 _CYCLE_YEARS = 400
@@ -155,6 +157,11 @@ def _rule(text: str, starts_at: datetime, timezone: str) -> _Rule:
     parts = _parts(rule)
     if parts.get("FREQ") not in _FREQUENCIES:
         raise _refuse("a window recurs at most daily: FREQ is DAILY, WEEKLY, MONTHLY or YEARLY")
+    for part in _TIME_OF_DAY_PARTS:
+        if "," in parts.get(part, ""):
+            # Each value of these starts another occurrence the same day: BYSECOND=0,1,...,59
+            # with FREQ=DAILY starts every second, millions of starts to walk per question.
+            raise _refuse(f"a window recurs at most daily: {part} takes one value")
     if "COUNT" in parts and "UNTIL" in parts:
         raise _refuse("UNTIL and COUNT must not both be given (RFC 5545 §3.3.10)")
     if "INTERVAL" in parts and not (
