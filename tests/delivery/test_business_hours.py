@@ -254,3 +254,24 @@ def test_record_tells_nobody_and_starts_no_escalation(pager: Pager) -> None:
     assert alert["escalation"] is None
     assert pager.numbers_called() == []
     assert _texted(pager) == []
+
+
+@pytest.mark.parametrize("action", ["notify", "call_all", "call_primary"])
+def test_a_route_with_nobody_to_page_is_said_and_told(pager: Pager, action: str) -> None:
+    endpoint = pager.endpoint(rules=[{"action": {"type": action}}])  # no contacts at all
+    alert_id = pager.fire(endpoint)
+    pager.run()
+    nobody = [
+        e["details"]
+        for e in pager.alert(alert_id)["timeline"]
+        if e["action"] == "alert.nobody_paged"
+    ]
+    assert nobody == [{"endpoint_id": endpoint, "action": action, "reason": "no_contacts"}]
+    notices = ok(pager.client.get(f"{pager.org}/notices", headers=pager.auth))["items"]
+    assert [n["kind"] for n in notices if n["kind"] == "nobody_paged"] == ["nobody_paged"]
+
+
+def test_record_on_an_endpoint_without_contacts_is_quiet_by_design(pager: Pager) -> None:
+    endpoint = pager.endpoint(rules=[{"action": {"type": "record"}}])
+    alert_id = pager.fire(endpoint)
+    assert "alert.nobody_paged" not in pager.actions(alert_id)

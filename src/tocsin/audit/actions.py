@@ -155,6 +155,8 @@ class AuditAction(StrEnum):
     ESCALATION_RESTARTED = "escalation.restarted"
     ESCALATION_STUCK = "escalation.stuck"
     ESCALATION_NOTIFIED = "escalation.notified"
+    # An alert whose route has nobody to call or tell (an endpoint without contacts).
+    ALERT_NOBODY_PAGED = "alert.nobody_paged"
     SNS_SUBSCRIPTION_CONFIRMED = "sns.subscription_confirmed"
     SNS_SUBSCRIPTION_REFUSED = "sns.subscription_refused"
     SNS_UNSUBSCRIBED = "sns.unsubscribed"
@@ -222,6 +224,7 @@ class AuditAction(StrEnum):
     NOTICE_ESCALATION_EXHAUSTED = "notice.escalation_exhausted"
     NOTICE_NOBODY_ON_CALL = "notice.nobody_on_call"
     NOTICE_MEMBER_UNREACHABLE = "notice.member_unreachable"
+    NOTICE_NOBODY_PAGED = "notice.nobody_paged"
     NOTICE_ALERTS_REFUSED = "notice.alerts_refused"
     NOTICE_PAYMENT_FAILED = "notice.payment_failed"
     NOTICE_PAYMENT_PAST_DUE = "notice.payment_past_due"

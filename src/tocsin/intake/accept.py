@@ -22,11 +22,13 @@ from tocsin.endpoints.queries import EndpointRoute, call_targets
 from tocsin.formats.intent import Intent
 from tocsin.formats.parse import ParsedAlert, dedup_key_for
 from tocsin.intake import subscriptions
+from tocsin.intake.nobody_paged import say_nobody_paged
 from tocsin.intake.route import route_alert
 from tocsin.intake.subscriptions import PendingConfirmation
 from tocsin.maintenance import muting
 from tocsin.paging import escalation, lifecycle
 from tocsin.paging.models import Alert, AlertStatus
+from tocsin.routing.rules import ActionType
 from tocsin.routing.steps import DEFAULT_PAGING, PagingDefaults
 
 
@@ -220,6 +222,17 @@ def accept_alert(
     if mute is not None:
         escalation.start_muted(
             session, org_id=endpoint.org_id, alert_id=alert_id, plan=route.plan, now=now, mute=mute
+        )
+    if not route.plan and route.action.type != ActionType.RECORD:
+        say_nobody_paged(
+            session,
+            org_id=endpoint.org_id,
+            endpoint_id=endpoint.id,
+            alert_id=alert_id,
+            action=route.action.type.value,
+            title=parsed.title,
+            actor=actor,
+            now=now,
         )
     if queued:
         announce_work(session)
