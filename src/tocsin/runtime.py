@@ -29,6 +29,7 @@ from tocsin.engine.worker import Worker
 from tocsin.intake.refusals import RefusalLog
 from tocsin.mail.smtp import MailSettings
 from tocsin.messages import caged
+from tocsin.outgoing.sender import SenderSettings
 from tocsin.paging.settle import RetryPolicy
 from tocsin.providers.choice import ProviderDirectory
 from tocsin.providers.platform import (
@@ -76,6 +77,8 @@ class Runtime:
     password_reset_key: bytes
     # Keys the digests of calendar feeds' secret addresses (oncall/calendar_tokens.py).
     calendar_token_key: bytes
+    # Seals outgoing webhooks' signing secrets, which the worker reads back to sign.
+    webhook_box: SecretBox
     billing: BillingConfig = DEFAULT_BILLING
     rate_limiter: RateLimiter = field(default_factory=lambda: RateLimiter({}))
     provider_factory: ProviderFactory = field(default_factory=ProviderFactory)
@@ -83,6 +86,9 @@ class Runtime:
     platform_providers: tuple[PlatformProvider, ...] = ()
     # Which hosts organizations' provider accounts may reach (telephony/hosts.py).
     provider_hosts: HostPolicy = field(default_factory=HostPolicy)
+    # Which hosts outgoing webhooks may reach: public ones only, with no allowlist and no
+    # setting to make one; tests replace it (outgoing/urls.py).
+    webhook_hosts: HostPolicy = field(default_factory=HostPolicy)
     # How the built-in actions keep paging until someone answers (routing/steps.py).
     paging: PagingDefaults = DEFAULT_PAGING
     # Which refused webhooks to write down now (intake/refusals.py).
@@ -148,6 +154,7 @@ class Runtime:
             email_verification_key=derive_key(master, "email-verification"),
             password_reset_key=derive_key(master, "password-reset"),
             calendar_token_key=derive_key(master, "calendar-token"),
+            webhook_box=SecretBox(master, "webhook-secrets"),
             billing=billing_config(settings),
             rate_limiter=build_rate_limiter(settings),
             provider_factory=factory,
@@ -209,6 +216,11 @@ class Runtime:
             WorkerSettings.from_settings(self.settings, billing=self.billing),
             # External calendars are fetched under the same host rule as providers' hosts.
             calendar_hosts=self.provider_hosts,
+            webhooks=SenderSettings(
+                box=self.webhook_box,
+                base_url=self.settings.public_base_url,
+                hosts=self.webhook_hosts,
+            ),
         )
 
     @property

@@ -53,6 +53,7 @@ from tocsin.oncall.models import (
     ScheduleOverride,
     ScheduleTemporary,
 )
+from tocsin.outgoing.models import WebhookDelivery, WebhookSubscription
 from tocsin.paging.models import Alert, CallAttempt, CallJob, Escalation
 from tocsin.providers.models import CallerId, ProviderAccount
 from tocsin.restrictions.models import EnforcementAction
@@ -117,4 +118,6 @@ __all__ = [
     "UsageCounter",
     "User",
     "WebSession",
+    "WebhookDelivery",
+    "WebhookSubscription",
 ]

@@ -31,6 +31,7 @@ from tocsin.engine.settings import Dialer, WorkerSettings
 from tocsin.engine.snapshot import AttemptSnapshot
 from tocsin.engine.subscription_endings import end_subscriptions
 from tocsin.engine.texting import TextOutcome, TextRefused, TextSent, TextUnknown
+from tocsin.engine.webhooks import deliver_webhooks
 from tocsin.mail.smtp import MailSettings
 from tocsin.oncall import member_texts
 from tocsin.oncall.gaps import check_all_gaps
@@ -216,6 +217,14 @@ class Worker:
         ]
         if settings.mail is not None:
             helpers.append(asyncio.create_task(self._send_mail(stop, settings.mail)))
+        if settings.webhooks is not None:
+            helpers.append(
+                asyncio.create_task(
+                    self._repeat(
+                        stop, settings.webhook_interval, "send webhooks", self.send_webhooks
+                    )
+                )
+            )
         if self.database.is_postgres:
             helpers.append(asyncio.create_task(listen_for_work(self.database.url, self.wake)))
         log.info("worker %s started", self.worker_id)
@@ -431,6 +440,20 @@ class Worker:
         return await refresh_calendars(
             self.database, policy=self.settings.calendar_hosts, now=self.clock.now()
         )
+
+    async def send_webhooks(self, rounds: int = 10) -> int:
+        """Outgoing webhooks due now, a batch at a time while batches come full (at most
+        `rounds`); returns how many were attempted."""
+        webhooks = self.settings.webhooks
+        if webhooks is None:
+            return 0
+        attempted = 0
+        for _ in range(rounds):
+            sent = await deliver_webhooks(self.database, settings=webhooks, clock=self.clock)
+            attempted += sent
+            if sent < webhooks.batch:
+                break
+        return attempted
 
     async def end_subscriptions(self) -> int:
         """One round of asking Paddle to end the subscriptions due; returns how many."""

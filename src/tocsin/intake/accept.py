@@ -24,6 +24,8 @@ from tocsin.formats.parse import ParsedAlert, dedup_key_for
 from tocsin.intake import subscriptions
 from tocsin.intake.route import route_alert
 from tocsin.intake.subscriptions import PendingConfirmation
+from tocsin.outgoing.events import alert_changed
+from tocsin.outgoing.models import AlertEvent
 from tocsin.paging import escalation, lifecycle
 from tocsin.paging.models import Alert, AlertStatus
 from tocsin.routing.steps import DEFAULT_PAGING, PagingDefaults
@@ -167,6 +169,14 @@ def accept_alert(
     else:
         return _repeat(session, alert_id, endpoint, parsed, actor, now, admit)
 
+    # The alert is read only when a webhook wants the event: no read on the hot path otherwise.
+    alert_changed(
+        session,
+        org_id=endpoint.org_id,
+        alert=lambda: session.get_one(Alert, alert_id),
+        event=AlertEvent.CREATED,
+        now=now,
+    )
     targets = call_targets(session, endpoint.id)
     route = route_alert(
         session,
