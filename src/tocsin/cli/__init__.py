@@ -15,6 +15,7 @@ from tocsin.cli import (
     policy,
     schedules,
     trust,
+    webhooks,
 )
 from tocsin.cli.root import app
 
@@ -35,6 +36,7 @@ __all__ = [
     "policy",
     "schedules",
     "trust",
+    "webhooks",
 ]
 
 
