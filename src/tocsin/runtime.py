@@ -6,6 +6,7 @@ provider by construction.
 
 from __future__ import annotations
 
+import ssl
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
@@ -89,6 +90,9 @@ class Runtime:
     # Which hosts outgoing webhooks may reach: public ones only, with no allowlist and no
     # setting to make one; tests replace it (outgoing/urls.py).
     webhook_hosts: HostPolicy = field(default_factory=HostPolicy)
+    # Which certificates webhook receivers are checked against: None is the system's trust
+    # store; tests put a context trusting a CA of their own here.
+    webhook_tls: ssl.SSLContext | None = None
     # How the built-in actions keep paging until someone answers (routing/steps.py).
     paging: PagingDefaults = DEFAULT_PAGING
     # Which refused webhooks to write down now (intake/refusals.py).
@@ -220,6 +224,7 @@ class Runtime:
                 box=self.webhook_box,
                 base_url=self.settings.public_base_url,
                 hosts=self.webhook_hosts,
+                tls=self.webhook_tls,
             ),
         )
 

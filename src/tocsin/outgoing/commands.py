@@ -141,7 +141,7 @@ def update_subscription(
     """Change what is given. Disabling gives up the deliveries still waiting; enabling again
     starts afresh (the server's reason for disabling it, if any, is cleared)."""
     require_writable(session, org_id=org_id, actor=actor, now=now)
-    subscription = get_subscription(session, org_id=org_id, webhook_id=webhook_id)
+    subscription = get_subscription(session, org_id=org_id, webhook_id=webhook_id, lock=True)
     changed: list[str] = []
     if not isinstance(name, Keep):
         subscription.name = clean_name(name)
@@ -184,7 +184,7 @@ def rotate_secret(
     """A new secret, shown this once; the old one signs too for `PREVIOUS_SECRET_KEPT`, each
     delivery then carrying both signatures (Standard Webhooks' zero-downtime rotation)."""
     require_writable(session, org_id=org_id, actor=actor, now=now)
-    subscription = get_subscription(session, org_id=org_id, webhook_id=webhook_id)
+    subscription = get_subscription(session, org_id=org_id, webhook_id=webhook_id, lock=True)
     secret = signing.new_secret()
     subscription.previous_secret_sealed = subscription.secret_sealed
     subscription.previous_secret_until = now + PREVIOUS_SECRET_KEPT
@@ -206,7 +206,7 @@ def delete_subscription(
 ) -> None:
     """Gone, with its delivery log."""
     require_writable(session, org_id=org_id, actor=actor, now=now)
-    subscription = get_subscription(session, org_id=org_id, webhook_id=webhook_id)
+    subscription = get_subscription(session, org_id=org_id, webhook_id=webhook_id, lock=True)
     _record(session, AuditAction.WEBHOOK_DELETED, subscription, actor, now)
     session.delete(subscription)
 
@@ -294,7 +294,7 @@ def give_up_waiting(session: Session, subscription_id: str, reason: str, now: da
 
 
 def _enabled(session: Session, org_id: str, webhook_id: str) -> WebhookSubscription:
-    subscription = get_subscription(session, org_id=org_id, webhook_id=webhook_id)
+    subscription = get_subscription(session, org_id=org_id, webhook_id=webhook_id, lock=True)
     if not subscription.enabled:
         raise Conflict("the webhook is disabled; enable it first", code="webhook_disabled")
     return subscription

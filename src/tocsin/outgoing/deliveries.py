@@ -105,13 +105,19 @@ def record_attempt(session: Session, *, claimed: Claimed, answer: Answer, now: d
     """Write how the attempt went, and what follows: delivered, due again, failed or given
     up; the subscription's health with it. Nothing when another worker has claimed the
     delivery since (this one's lease ran out): that worker records its own attempt."""
+    # The subscription first, then the delivery: everything that changes both (recording,
+    # disabling) takes them in this order, so two recorders of one subscription take turns
+    # rather than deadlock. The subscription's lock lets alerts go on writing deliveries
+    # (an UPDATE's lock, which a foreign key's check does not wait for).
+    subscription = session.scalar(
+        select(WebhookSubscription)
+        .where(WebhookSubscription.id == claimed.subscription_id)
+        .with_for_update(key_share=True)
+    )
     delivery = session.scalar(
         select(WebhookDelivery).where(WebhookDelivery.id == claimed.id).with_for_update()
     )
-    if delivery is None or delivery.attempts != claimed.attempt:
-        return
-    subscription = session.get(WebhookSubscription, delivery.subscription_id)
-    if subscription is None:
+    if subscription is None or delivery is None or delivery.attempts != claimed.attempt:
         return
     verdict = judge(answer, attempts=delivery.attempts, delivery_id=delivery.id, now=now)
     if delivery.status != DeliveryStatus.SENDING and verdict.kind == VerdictKind.RETRY:

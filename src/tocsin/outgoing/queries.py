@@ -20,8 +20,14 @@ def list_subscriptions(session: Session, *, org_id: str) -> list[WebhookSubscrip
     )
 
 
-def get_subscription(session: Session, *, org_id: str, webhook_id: str) -> WebhookSubscription:
-    subscription = session.get(WebhookSubscription, webhook_id)
+def get_subscription(
+    session: Session, *, org_id: str, webhook_id: str, lock: bool = False
+) -> WebhookSubscription:
+    """`lock`: under the row lock an UPDATE takes, for a change (the worker recording a
+    delivery takes it too, so the two take turns)."""
+    subscription = session.get(
+        WebhookSubscription, webhook_id, with_for_update={"key_share": True} if lock else None
+    )
     if subscription is None or subscription.org_id != org_id:
         raise NotFound("no webhook with this id", code="webhook_not_found")
     return subscription

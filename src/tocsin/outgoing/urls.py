@@ -55,7 +55,7 @@ def url_shape(url: str) -> UrlShape:
         raise WebhookUrlRefused(
             "a webhook URL holds no user name or password; the signature says who is sending"
         )
-    port = port or DEFAULT_PORT
+    port = DEFAULT_PORT if port is None else port
     if port != DEFAULT_PORT and port < LOWEST_OTHER_PORT:
         raise WebhookUrlRefused(f"a webhook URL's port is 443 or {LOWEST_OTHER_PORT}-65535")
     return UrlShape(host, port)
