@@ -17,7 +17,12 @@ from tocsin.formats.parse import parse_alert
 from tocsin.intake.accept import IngestResult, accept_alert
 from tocsin.outgoing import commands
 from tocsin.outgoing.commands import WithSecret
-from tocsin.outgoing.models import AlertEvent, WebhookDelivery, WebhookSubscription
+from tocsin.outgoing.models import (
+    AlertEvent,
+    DeliveryStatus,
+    WebhookDelivery,
+    WebhookSubscription,
+)
 from tocsin.runtime import Runtime
 from tocsin.telephony.hosts import HostPolicy
 
@@ -100,3 +105,19 @@ def subscription(runtime: Runtime, webhook_id: str) -> WebhookSubscription:
         assert found is not None
         session.expunge(found)
         return found
+
+
+def finished_delivery(runtime: Runtime, org_id: str, webhook_id: str) -> str:
+    """A test delivery of the webhook that has finished (failed, as a receiver answering 400
+    leaves it), so it may be sent again; its id."""
+    with runtime.database.write() as session:
+        delivery = commands.send_test(
+            session, org_id=org_id, webhook_id=webhook_id, actor=CLI_ACTOR, now=runtime.clock.now()
+        )
+        delivery.status = DeliveryStatus.FAILED.value
+        delivery.attempts = 1
+        delivery.next_attempt_at = None
+        delivery.last_status_code = 400
+        delivery.last_error = "the receiver refused it with 400"
+        delivery_id: str = delivery.id
+        return delivery_id

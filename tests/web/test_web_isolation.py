@@ -15,12 +15,14 @@ from sqlalchemy import select
 from tests.delivery.pager import MakePager
 from tests.factories import ok
 from tests.oncall import schedule_rows
+from tests.outgoing import rows as outgoing_rows
 from tests.web.browser_forms import form_token, owner_home
 from tocsin.accounts.models import ApiKey
 from tocsin.cli.common import CLI_ACTOR
 from tocsin.contacts.models import Contact
 from tocsin.oncall import calendar_feeds, calendar_tokens
 from tocsin.oncall.models import CalendarFeed, CalendarToken, CalendarTokenKind
+from tocsin.outgoing.models import WebhookDelivery, WebhookSubscription
 from tocsin.paging.models import Alert, CallAttempt
 from tocsin.runtime import Runtime
 
@@ -69,6 +71,7 @@ def b_world(client: TestClient, runtime: Runtime, make_pager: MakePager) -> dict
     )
     b_override = schedule_rows.override(runtime, b.org_id, b_schedule, "add", b.owner_id)
     b_token, b_calendar = _b_calendars(runtime, b.org_id, b_schedule)
+    b_webhook = outgoing_rows.subscribe(runtime, b.org_id).subscription.id
     return {
         "rotation_id": b_rotation,
         "schedule_id": b_schedule,
@@ -89,6 +92,8 @@ def b_world(client: TestClient, runtime: Runtime, make_pager: MakePager) -> dict
         "number_id": "ct_of_nobody",
         "token_id": b_token,
         "calendar_id": b_calendar,
+        "webhook_id": b_webhook,
+        "delivery_id": outgoing_rows.finished_delivery(runtime, b.org_id, b_webhook),
     }
 
 
@@ -155,3 +160,7 @@ def test_tenant_a_reaches_nothing_of_tenant_b_through_any_page(
         assert link is not None
         assert link.revoked_at is None
         assert session.get(CalendarFeed, b_ids["calendar_id"]) is not None
+        webhook = session.get(WebhookSubscription, b_ids["webhook_id"])
+        assert webhook is not None
+        assert (webhook.enabled, webhook.previous_secret_sealed) == (True, None)
+        assert [d.id for d in session.scalars(select(WebhookDelivery))] == [b_ids["delivery_id"]]
