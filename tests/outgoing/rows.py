@@ -23,6 +23,7 @@ from tocsin.outgoing.models import (
     WebhookDelivery,
     WebhookSubscription,
 )
+from tocsin.outgoing.urls import vet
 from tocsin.runtime import Runtime
 from tocsin.telephony.hosts import HostPolicy
 
@@ -47,16 +48,16 @@ def subscribe(
     policy: HostPolicy | None = None,
     name: str = "Chat relay",
 ) -> WithSecret:
+    vetted = vet(policy or public_hosts(), url)
     with runtime.database.write() as session:
         return commands.create_subscription(
             session,
             org_id=org_id,
             name=name,
-            url=url,
+            url=vetted,
             events=events,
             endpoint_id=endpoint_id,
             project_id=project_id,
-            policy=policy or public_hosts(),
             box=runtime.webhook_box,
             actor=CLI_ACTOR,
             now=runtime.clock.now(),

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 
 from tests.delivery.pager import MakePager, Pager
 from tests.oncall import schedule_rows
-from tests.outgoing.rows import deliveries, events, fire, public_hosts, subscribe
+from tests.outgoing.rows import deliveries, events, fire, subscribe
 from tocsin.core.actors import Actor
 from tocsin.core.errors import Conflict
 from tocsin.endpoints import commands as endpoints
@@ -224,7 +224,6 @@ def test_a_disabled_webhook_is_written_nothing_until_enabled_again(pager: Pager)
                 session,
                 org_id=pager.org_id,
                 webhook_id=made.subscription.id,
-                policy=public_hosts(),
                 actor=Actor("cli", "shell"),
                 now=pager.clock.now(),
                 enabled=on,

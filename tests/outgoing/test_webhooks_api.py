@@ -4,16 +4,25 @@ and who may do what (administrators only: a webhook's URL is often a credential)
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from fastapi.testclient import TestClient
 
 from tests import seeded
 from tests.factories import ok
 from tests.oncall import schedule_rows
-from tests.outgoing.rows import deliveries, finished_delivery, public_hosts
+from tests.outgoing.rows import (
+    PUBLIC_ADDRESS,
+    deliveries,
+    finished_delivery,
+    fire,
+    public_hosts,
+)
 from tests.rows import tenant_rows
 from tocsin.accounts.models import Role
 from tocsin.runtime import Runtime
+from tocsin.telephony.hosts import HostPolicy
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
@@ -195,3 +204,43 @@ def test_an_organization_has_at_most_twenty_webhooks(runtime: Runtime, client: T
         )
     over = client.post(f"{org}/webhooks", json=HOOK, headers=tenant.auth)
     assert (over.status_code, over.json()["error"]["code"]) == (409, "too_many_webhooks")
+
+
+def test_a_slow_dns_answer_holds_no_database_writer(runtime: Runtime, client: TestClient) -> None:
+    """The host is the customer's, and so is how slowly its DNS answers: it is looked up
+    before the transaction that saves the webhook, so ingest (a writer, of which SQLite runs
+    one at a time) goes on meanwhile."""
+    tenant = tenant_rows(runtime)
+    asked, answer = threading.Event(), threading.Event()
+
+    def slow(host: str, port: int) -> list[str]:
+        asked.set()
+        answer.wait(20)
+        return [PUBLIC_ADDRESS]
+
+    runtime.webhook_hosts = HostPolicy(resolver=slow)
+    created: list[int] = []
+    saving = threading.Thread(
+        target=lambda: created.append(
+            client.post(
+                f"/v1/orgs/{tenant.org_id}/webhooks", json=HOOK, headers=tenant.auth
+            ).status_code
+        )
+    )
+    saving.start()
+    try:
+        assert asked.wait(20)
+        accepted: list[str | None] = []
+        ingest = threading.Thread(
+            target=lambda: accepted.append(
+                fire(runtime, tenant.endpoint_id, {"title": "Meanwhile"}).alert_id
+            )
+        )
+        ingest.start()
+        ingest.join(10)
+        assert not ingest.is_alive(), "ingest waited for a webhook's DNS lookup"
+        assert accepted[0] is not None
+    finally:
+        answer.set()
+        saving.join(20)
+    assert created == [201]

@@ -14,6 +14,7 @@ from tocsin.core.pagination import DEFAULT_LIMIT
 from tocsin.outgoing import commands, queries
 from tocsin.outgoing.commands import KEEP, Keep
 from tocsin.outgoing.models import AlertEvent, WebhookDelivery, WebhookSubscription
+from tocsin.outgoing.urls import vet
 
 webhook_app = group("webhook", "Outgoing webhooks: alert events POSTed to your URLs, signed.")
 
@@ -70,16 +71,16 @@ def webhook_create(
 ) -> None:
     """Subscribe a public https URL to alert events; the signing secret is printed once."""
     runtime = open_runtime()
+    vetted = vet(runtime.webhook_hosts, url)  # looked up before the transaction
     with runtime.database.write() as session:
         made = commands.create_subscription(
             session,
             org_id=accounts.get_organization(session, org).id,
             name=name,
-            url=url,
+            url=vetted,
             events=event,
             endpoint_id=endpoint,
             project_id=project,
-            policy=runtime.webhook_hosts,
             box=runtime.webhook_box,
             actor=CLI_ACTOR,
             now=runtime.clock.now(),
@@ -130,16 +131,16 @@ def webhook_update(
         raise typer.BadParameter("--all-alerts clears the filters; give it alone")
     cleared: str | Keep | None = None if all_alerts else KEEP
     runtime = open_runtime()
+    vetted = KEEP if url is None else vet(runtime.webhook_hosts, url)
     with runtime.database.write() as session:
         subscription = commands.update_subscription(
             session,
             org_id=accounts.get_organization(session, org).id,
             webhook_id=webhook_id,
-            policy=runtime.webhook_hosts,
             actor=CLI_ACTOR,
             now=runtime.clock.now(),
             name=KEEP if name is None else name,
-            url=KEEP if url is None else url,
+            url=vetted,
             events=event or KEEP,
             endpoint_id=endpoint or cleared,
             project_id=project or cleared,

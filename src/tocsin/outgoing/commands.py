@@ -33,9 +33,8 @@ from tocsin.outgoing.models import (
     WebhookSubscription,
 )
 from tocsin.outgoing.queries import get_delivery, get_subscription
-from tocsin.outgoing.urls import check_webhook_url
+from tocsin.outgoing.urls import VettedUrl
 from tocsin.restrictions.blocks import require_writable
-from tocsin.telephony.hosts import HostPolicy
 
 # Each event of an organization is written once per subscription in the transaction that
 # changes the alert, so their number is bounded.
@@ -81,17 +80,16 @@ def create_subscription(
     *,
     org_id: str,
     name: str,
-    url: str,
+    url: VettedUrl,
     events: Sequence[str],
     endpoint_id: str | None,
     project_id: str | None,
-    policy: HostPolicy,
     box: SecretBox,
     actor: Actor,
     now: datetime,
 ) -> WithSecret:
-    """A subscription with a new secret, enabled. The URL must be https to a host that
-    resolves only to public addresses (looked up now)."""
+    """A subscription with a new secret, enabled, to a URL vetted before the transaction
+    (`outgoing.urls.vet`: https, a host that resolves only to public addresses)."""
     require_writable(session, org_id=org_id, actor=actor, now=now)
     count = session.scalar(
         select(func.count())
@@ -107,7 +105,7 @@ def create_subscription(
         id=new_id("whk"),
         org_id=org_id,
         name=clean_name(name),
-        url=check_webhook_url(policy, url),
+        url=url.url,
         secret_sealed=box.seal({"secret": secret}),
         events=events_of(events),
         endpoint_id=_endpoint(session, org_id, endpoint_id),
@@ -128,11 +126,10 @@ def update_subscription(
     *,
     org_id: str,
     webhook_id: str,
-    policy: HostPolicy,
     actor: Actor,
     now: datetime,
     name: str | Keep = KEEP,
-    url: str | Keep = KEEP,
+    url: VettedUrl | Keep = KEEP,
     events: Sequence[str] | Keep = KEEP,
     endpoint_id: str | Keep | None = KEEP,
     project_id: str | Keep | None = KEEP,
@@ -147,7 +144,7 @@ def update_subscription(
         subscription.name = clean_name(name)
         changed.append("name")
     if not isinstance(url, Keep):
-        subscription.url = check_webhook_url(policy, url)
+        subscription.url = url.url
         changed.append("url")
     if not isinstance(events, Keep):
         subscription.events = events_of(events)

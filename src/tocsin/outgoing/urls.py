@@ -3,11 +3,16 @@ public internet addresses.
 
 The host rule is the one every request Tocsin makes to an address a customer chose obeys
 (`telephony.hosts.HostPolicy`, shared with providers' hosts and external calendars); it runs
-here when a subscription is saved, so a wrong address is refused at once, and again inside the
-sender's transport after the DNS lookup of every attempt, which then connects to the address
-it checked (a name that turns to 127.0.0.1 after the first check reaches nothing). The shape
-(`url_shape`) is checked at both times too. Unlike an operator's provider hosts, a webhook has
-no allowlist: the policy the server builds for webhooks is public-only (`Runtime.webhook_hosts`).
+here before a subscription is saved, so a wrong address is refused at once, and again inside
+the sender's transport after the DNS lookup of every attempt, which then connects to the
+address it checked (a name that turns to 127.0.0.1 after the first check reaches nothing). The
+shape (`url_shape`) is checked at both times too. Unlike an operator's provider hosts, a webhook
+has no allowlist: the policy the server builds for webhooks is public-only
+(`Runtime.webhook_hosts`).
+
+The lookup before saving happens outside any transaction (`vet`, which the adapters call
+before they open the one that saves): the host is the customer's to choose, and so is how
+slowly its DNS answers, while SQLite has one writer at a time, and ingest is among them.
 """
 
 from __future__ import annotations
@@ -59,6 +64,19 @@ def url_shape(url: str) -> UrlShape:
     if port != DEFAULT_PORT and port < LOWEST_OTHER_PORT:
         raise WebhookUrlRefused(f"a webhook URL's port is 443 or {LOWEST_OTHER_PORT}-65535")
     return UrlShape(host, port)
+
+
+@dataclass(frozen=True)
+class VettedUrl:
+    """A webhook URL whose shape was checked and whose host was looked up and allowed: made by
+    `vet` only, so a command that takes one knows the lookup happened before it."""
+
+    url: str
+
+
+def vet(policy: HostPolicy, url: str) -> VettedUrl:
+    """`check_webhook_url`, as the proof a command takes. Call it outside any transaction."""
+    return VettedUrl(check_webhook_url(policy, url))
 
 
 def check_webhook_url(policy: HostPolicy, url: str) -> str:

@@ -21,6 +21,7 @@ from tocsin.http.web.render import render
 from tocsin.oncall.projects import list_projects
 from tocsin.outgoing import commands, queries
 from tocsin.outgoing.models import AlertEvent
+from tocsin.outgoing.urls import VettedUrl, vet
 
 router = APIRouter(include_in_schema=False)
 
@@ -73,6 +74,14 @@ def _typed(form: FormData) -> dict[str, Any]:
     }
 
 
+def _vetted(viewer: Viewer, org_id: str, url: str) -> VettedUrl:
+    """Who may ask is checked first, in a read; then the URL's host is looked up outside any
+    transaction, so a slow DNS answer holds no writer (SQLite has one, ingest among them)."""
+    with viewer.org(org_id, min_role=Role.ADMIN, write=False):
+        pass
+    return vet(viewer.runtime.webhook_hosts, url)
+
+
 @router.get("/o/{org_id}/webhooks")
 def webhooks_page(org_id: str, request: Request, viewer: Viewer = Depends(signed_in)) -> Response:
     return _list_page(request, viewer, org_id)
@@ -88,12 +97,12 @@ def create_webhook(
     runtime = viewer.runtime
     typed = _typed(form)
     try:
+        url = _vetted(viewer, org_id, typed["url"])
         with viewer.org(org_id, min_role=Role.ADMIN, write=True) as (db, _):
             made = commands.create_subscription(
                 db,
                 org_id=org_id,
-                **typed,
-                policy=runtime.webhook_hosts,
+                **{**typed, "url": url},
                 box=runtime.webhook_box,
                 actor=viewer.actor,
                 now=runtime.clock.now(),
@@ -174,7 +183,6 @@ def set_enabled(
                 db,
                 org_id=org_id,
                 webhook_id=webhook_id,
-                policy=runtime.webhook_hosts,
                 actor=viewer.actor,
                 now=runtime.clock.now(),
                 enabled=text(form, "enabled") == "true",
