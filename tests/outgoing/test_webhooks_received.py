@@ -283,6 +283,10 @@ def test_a_webhook_failing_for_five_days_is_disabled_and_its_waiting_deliveries_
     assert statuses == {"gave_up"}
     with runtime.database.read() as session:
         told = set(session.scalars(select(Notice.kind).where(Notice.org_id == tenant.org_id)))
+        stops = session.scalars(
+            select(AuditEvent.id).where(AuditEvent.action == "webhook.disabled")
+        ).all()
     assert "webhook_disabled" in told
+    assert len(stops) == 1  # the attempts recorded after it find the webhook stopped already
     clock.advance(86400)
     assert send(worker) == 0

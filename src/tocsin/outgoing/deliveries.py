@@ -129,6 +129,8 @@ def record_attempt(session: Session, *, claimed: Claimed, answer: Answer, now: d
         subscription.last_delivered_at = now
         return
     subscription.failing_since = subscription.failing_since or now
+    if not subscription.enabled:
+        return  # stopped already (by a person, or by the attempt recorded just before)
     if verdict.disable is not None:
         _disable(session, subscription, verdict.disable, now)
     elif subscription.failing_since <= now - DISABLE_AFTER:
