@@ -37,6 +37,7 @@ from tocsin.oncall import member_texts
 from tocsin.oncall.gaps import check_all_gaps
 from tocsin.oncall.handoffs import tell_handoffs
 from tocsin.oncall.models import MemberTextStatus
+from tocsin.outgoing.deliveries import purge_log
 from tocsin.paging import attempts, escalation, hangups, texts
 from tocsin.paging.hangups import REST_KINDS, Hangup
 from tocsin.paging.leases import extend_leases
@@ -222,6 +223,16 @@ class Worker:
                 asyncio.create_task(
                     self._repeat(
                         stop, settings.webhook_interval, "send webhooks", self.send_webhooks
+                    )
+                )
+            )
+            helpers.append(
+                asyncio.create_task(
+                    self._every(
+                        stop,
+                        settings.purge_interval,
+                        "purge the webhook delivery log",
+                        lambda session, now: purge_log(session, now=now),
                     )
                 )
             )

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from tocsin.audit import log as audit
@@ -229,3 +229,21 @@ def _disable(
         actor=ENGINE,
         details={"webhook_id": subscription.id},
     )
+
+
+# The delivery log keeps a finished delivery this long; a waiting one is kept however old.
+LOG_KEPT = timedelta(days=30)
+
+
+def purge_log(session: Session, *, now: datetime) -> int:
+    """Delete finished deliveries older than `LOG_KEPT`; returns how many."""
+    finished = [status.value for status in DeliveryStatus if status.is_final]
+    result = session.execute(
+        delete(WebhookDelivery)
+        .where(WebhookDelivery.status.in_(finished), WebhookDelivery.updated_at < now - LOG_KEPT)
+        .execution_options(synchronize_session=False)
+    )
+    removed = int(getattr(result, "rowcount", 0) or 0)
+    if removed:
+        log.info("webhook delivery log: %d deliveries older than %s removed", removed, LOG_KEPT)
+    return removed
