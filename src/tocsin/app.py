@@ -37,6 +37,7 @@ from tocsin.http.api.schedules import router as schedules_router
 from tocsin.http.api.screening import router as screening_router
 from tocsin.http.api.trust import audit_router, security_router
 from tocsin.http.api.trust import router as do_not_call_router
+from tocsin.http.api.webhooks import router as webhooks_router
 from tocsin.http.body_deadline import BodyDeadline
 from tocsin.http.callbacks import router as telephony_callbacks_router
 from tocsin.http.errors import install_error_handlers
@@ -121,6 +122,7 @@ def create_app(
         heartbeats_router,
         heartbeat_pings_router,
         maintenance_router,
+        webhooks_router,
     )
     for router in routers:
         app.include_router(router)

@@ -6,6 +6,7 @@ provider by construction.
 
 from __future__ import annotations
 
+import ssl
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
@@ -29,6 +30,7 @@ from tocsin.engine.worker import Worker
 from tocsin.intake.refusals import RefusalLog
 from tocsin.mail.smtp import MailSettings
 from tocsin.messages import caged
+from tocsin.outgoing.sender import SenderSettings
 from tocsin.paging.settle import RetryPolicy
 from tocsin.providers.choice import ProviderDirectory
 from tocsin.providers.platform import (
@@ -79,6 +81,8 @@ class Runtime:
     heartbeat_key_digest_key: bytes
     # Keys the digests of calendar feeds' secret addresses (oncall/calendar_tokens.py).
     calendar_token_key: bytes
+    # Seals outgoing webhooks' signing secrets, which the worker reads back to sign.
+    webhook_box: SecretBox
     # Signs and checks the texts "sent" to the simulator's numbers (telephony/simulator_texts.py).
     simulator_text_key: bytes = b""
     billing: BillingConfig = DEFAULT_BILLING
@@ -88,6 +92,12 @@ class Runtime:
     platform_providers: tuple[PlatformProvider, ...] = ()
     # Which hosts organizations' provider accounts may reach (telephony/hosts.py).
     provider_hosts: HostPolicy = field(default_factory=HostPolicy)
+    # Which hosts outgoing webhooks may reach: public ones only, with no allowlist and no
+    # setting to make one; tests replace it (outgoing/urls.py).
+    webhook_hosts: HostPolicy = field(default_factory=HostPolicy)
+    # Which certificates webhook receivers are checked against: None is the system's trust
+    # store; tests put a context trusting a CA of their own here.
+    webhook_tls: ssl.SSLContext | None = None
     # How the built-in actions keep paging until someone answers (routing/steps.py).
     paging: PagingDefaults = DEFAULT_PAGING
     # Which refused webhooks to write down now (intake/refusals.py).
@@ -155,6 +165,7 @@ class Runtime:
             heartbeat_key_digest_key=derive_key(master, "heartbeat-key"),
             calendar_token_key=derive_key(master, "calendar-token"),
             simulator_text_key=derive_key(master, simulator_texts.KEY_PURPOSE),
+            webhook_box=SecretBox(master, "webhook-secrets"),
             billing=billing_config(settings),
             rate_limiter=build_rate_limiter(settings),
             provider_factory=factory,
@@ -219,6 +230,12 @@ class Runtime:
             calendar_hosts=self.provider_hosts,
             # A missed heartbeat's alert is paged as the webhook's are.
             paging=self.paging,
+            webhooks=SenderSettings(
+                box=self.webhook_box,
+                base_url=self.settings.public_base_url,
+                hosts=self.webhook_hosts,
+                tls=self.webhook_tls,
+            ),
         )
 
     @property

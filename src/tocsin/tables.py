@@ -55,6 +55,7 @@ from tocsin.oncall.models import (
     ScheduleOverride,
     ScheduleTemporary,
 )
+from tocsin.outgoing.models import WebhookDelivery, WebhookSubscription
 from tocsin.paging.models import Alert, CallAttempt, CallJob, Escalation, SmsReply
 from tocsin.providers.models import CallerId, ProviderAccount
 from tocsin.restrictions.models import EnforcementAction
@@ -123,4 +124,6 @@ __all__ = [
     "UsageCounter",
     "User",
     "WebSession",
+    "WebhookDelivery",
+    "WebhookSubscription",
 ]

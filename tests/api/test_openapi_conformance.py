@@ -46,6 +46,7 @@ from tests import rows, seeded
 from tests.conftest import settings_for
 from tests.maintenance import window_rows
 from tests.oncall import schedule_rows
+from tests.outgoing import rows as outgoing_rows
 from tocsin.accounts.models import Role
 from tocsin.app import create_app
 from tocsin.cli.common import CLI_ACTOR
@@ -195,6 +196,13 @@ SEMANTIC_REFUSALS: dict[str, dict[str, str]] = {
             "PATCH /v1/orgs/{org_id}/maintenance-windows/{window_id}",
         )
     },
+    # Whether a webhook's URL is https to a public host on an allowed port is the host rule's
+    # to say (outgoing/urls.py), after DNS.
+    "POST /v1/orgs/{org_id}/webhooks": {"webhook_url_not_allowed": "", "invalid_name": ""},
+    "PATCH /v1/orgs/{org_id}/webhooks/{webhook_id}": {
+        "webhook_url_not_allowed": "",
+        "invalid_name": "",
+    },
 }
 
 
@@ -258,6 +266,8 @@ class World:
         # Whether a success has been sent again without credentials (the `ignored_auth` check).
         self.auth_probed = False
         self.owner = seeded.person(runtime, org_name="Conformance")
+        # Webhook hosts resolve to a public address here, without asking DNS.
+        runtime.webhook_hosts = outgoing_rows.public_hosts()
         self.org_id = self.owner.org_id
         with runtime.database.write() as session:
             set_platform_admin(
@@ -292,6 +302,8 @@ class World:
             "calendar_id": lambda: self.calendar_id,
             "heartbeat_id": lambda: self.heartbeat.monitor.id,
             "window_id": lambda: self.window_id,
+            "webhook_id": lambda: self.webhook_id,
+            "delivery_id": lambda: self.delivery_id,
         }
 
     @cached_property
@@ -378,6 +390,14 @@ class World:
                 now=self.runtime.clock.now(),
                 digest_key=self.runtime.heartbeat_key_digest_key,
             )
+
+    def webhook_id(self) -> str:
+        made = outgoing_rows.subscribe(self.runtime, self.org_id, url="https://93.184.216.34/h")
+        return made.subscription.id
+
+    @cached_property
+    def delivery_id(self) -> str:
+        return outgoing_rows.finished_delivery(self.runtime, self.org_id, self.webhook_id)
 
     @cached_property
     def account_id(self) -> str:

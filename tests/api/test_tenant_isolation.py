@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 from tests import rows
 from tests.accounts.helpers import api_key_header, create_key, error, invite, join
 from tests.factories import Tenant, code_sent, make_tenant, ok
+from tests.outgoing.rows import finished_delivery
 from tocsin.audit.log import SYSTEM
 from tocsin.audit.notices import tell_owners
 from tocsin.core.ids import new_id
@@ -245,6 +246,22 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("PATCH", "/v1/orgs/{org_id}/maintenance-windows/{window_id}"): Case(ORG, {"reason": HIJACK}),
     ("POST", "/v1/orgs/{org_id}/maintenance-windows/{window_id}/end"): Case(ORG),
     ("DELETE", "/v1/orgs/{org_id}/maintenance-windows/{window_id}"): Case(ORG),
+    # Outgoing webhooks and their delivery log.
+    ("POST", "/v1/orgs/{org_id}/webhooks"): Case(
+        ORG, {"name": HIJACK, "url": "https://93.184.216.34/a", "events": ["created"]}
+    ),
+    ("GET", "/v1/orgs/{org_id}/webhooks"): Case(ORG),
+    ("GET", "/v1/orgs/{org_id}/webhooks/{webhook_id}"): Case(ORG),
+    ("PATCH", "/v1/orgs/{org_id}/webhooks/{webhook_id}"): Case(
+        ORG, {"url": "https://93.184.216.34/hijacked", "enabled": False}
+    ),
+    ("DELETE", "/v1/orgs/{org_id}/webhooks/{webhook_id}"): Case(ORG),
+    ("POST", "/v1/orgs/{org_id}/webhooks/{webhook_id}/rotate-secret"): Case(ORG),
+    ("POST", "/v1/orgs/{org_id}/webhooks/{webhook_id}/test"): Case(ORG),
+    ("GET", "/v1/orgs/{org_id}/webhooks/{webhook_id}/deliveries"): Case(ORG),
+    ("POST", "/v1/orgs/{org_id}/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver"): Case(
+        ORG
+    ),
 }
 
 # Ids that exist nowhere, for the "same answer as for a missing object" comparison.
@@ -272,6 +289,8 @@ NOWHERE = {
     "calendar_id": "cal_01nowhere000000000000000000",
     "heartbeat_id": "hb_01nowhere000000000000000000",
     "window_id": "mw_01nowhere000000000000000000",
+    "webhook_id": "whk_01nowhere000000000000000000",
+    "delivery_id": "whd_01nowhere000000000000000000",
 }
 
 _PARAM = re.compile(r"{(\w+)}")
@@ -377,6 +396,7 @@ def world(client: TestClient) -> World:
         ),
         201,
     )
+    b_webhook, b_delivery = _webhook(client, b)
     b_warning = _warn(client, b.org_id)
     b_project = ok(
         client.post(f"/v1/orgs/{b.org_id}/projects", json={"name": "B's team"}, headers=b.auth),
@@ -439,6 +459,8 @@ def world(client: TestClient) -> World:
             "calendar_id": b_calendar["id"],
             "heartbeat_id": b_heartbeat["id"],
             "window_id": b_window["id"],
+            "webhook_id": b_webhook,
+            "delivery_id": b_delivery,
         },
         b_member_auth=b_member_auth,
     )
@@ -454,6 +476,20 @@ def _heartbeat(client: TestClient, tenant: Tenant) -> dict[str, Any]:
         201,
     )
     return made
+
+
+def _webhook(client: TestClient, tenant: Tenant) -> tuple[str, str]:
+    """A webhook of the tenant's and a finished delivery of it: (webhook id, delivery id)."""
+    made = ok(
+        client.post(
+            f"/v1/orgs/{tenant.org_id}/webhooks",
+            json={"name": "Own relay", "url": "https://93.184.216.34/own", "events": ["created"]},
+            headers=tenant.auth,
+        ),
+        201,
+    )
+    runtime: Runtime = client.app.state.runtime  # type: ignore[attr-defined]
+    return made["id"], finished_delivery(runtime, tenant.org_id, made["id"])
 
 
 def _on_call(client: TestClient, b: Tenant, member_id: str) -> dict[str, str]:
@@ -697,6 +733,15 @@ def _assert_b_is_untouched(client: TestClient, world: World) -> None:
     )
     windows = ok(client.get(f"{org}/maintenance-windows", headers=b.auth))["items"]
     assert [item["id"] for item in windows] == [ids["window_id"]]
+    webhook = ok(client.get(f"{org}/webhooks/{ids['webhook_id']}", headers=b.auth))
+    assert (webhook["url"], webhook["enabled"]) == ("https://93.184.216.34/own", True)
+    assert webhook["previous_secret_until"] is None  # its secret was not rotated
+    # B's own test delivery, and the event of B's alert sent above: nothing A queued.
+    log = ok(client.get(f"{org}/webhooks/{ids['webhook_id']}/deliveries", headers=b.auth))
+    assert [(item["id"] == ids["delivery_id"], item["event_type"]) for item in log["items"]] == [
+        (False, "alert.created"),
+        (True, "webhook.test"),
+    ]
 
 
 def test_a_ingest_key_cannot_send_to_b_endpoint(client: TestClient, world: World) -> None:
@@ -844,6 +889,7 @@ def test_lists_never_include_the_other_tenant_items(client: TestClient, world: W
         ),
         201,
     )
+    _webhook(client, a)
     # A's own schedule with A's owner on call, so A's on-call lists have something of A's.
     _on_call(client, a, _user_id(client, a.auth))
     _heartbeat(client, a)

@@ -17,6 +17,7 @@ from tests.delivery.pager import MakePager
 from tests.factories import ok
 from tests.maintenance.window_rows import window
 from tests.oncall import schedule_rows
+from tests.outgoing import rows as outgoing_rows
 from tests.web.browser_forms import form_token, owner_home
 from tocsin.accounts.models import ApiKey
 from tocsin.cli.common import CLI_ACTOR
@@ -25,6 +26,7 @@ from tocsin.heartbeats.models import HeartbeatMonitor
 from tocsin.maintenance.models import MaintenanceWindow
 from tocsin.oncall import calendar_feeds, calendar_tokens
 from tocsin.oncall.models import CalendarFeed, CalendarToken, CalendarTokenKind
+from tocsin.outgoing.models import WebhookDelivery, WebhookSubscription
 from tocsin.paging.models import Alert, CallAttempt
 from tocsin.runtime import Runtime
 
@@ -85,6 +87,7 @@ def b_world(client: TestClient, runtime: Runtime, make_pager: MakePager) -> dict
     b_window = window(
         runtime, b.org_id, reason="B's upgrade", starts_at=datetime(2030, 1, 1, tzinfo=UTC)
     )
+    b_webhook = outgoing_rows.subscribe(runtime, b.org_id).subscription.id
     return {
         "rotation_id": b_rotation,
         "schedule_id": b_schedule,
@@ -107,6 +110,8 @@ def b_world(client: TestClient, runtime: Runtime, make_pager: MakePager) -> dict
         "calendar_id": b_calendar,
         "heartbeat_id": b_heartbeat["id"],
         "window_id": b_window,
+        "webhook_id": b_webhook,
+        "delivery_id": outgoing_rows.finished_delivery(runtime, b.org_id, b_webhook),
     }
 
 
@@ -179,3 +184,7 @@ def test_tenant_a_reaches_nothing_of_tenant_b_through_any_page(
         b_window = session.get(MaintenanceWindow, b_ids["window_id"])
         assert b_window is not None
         assert (b_window.ended_at, b_window.deleted_at) == (None, None)
+        webhook = session.get(WebhookSubscription, b_ids["webhook_id"])
+        assert webhook is not None
+        assert (webhook.enabled, webhook.previous_secret_sealed) == (True, None)
+        assert [d.id for d in session.scalars(select(WebhookDelivery))] == [b_ids["delivery_id"]]

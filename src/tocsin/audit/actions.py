@@ -321,6 +321,17 @@ class AuditAction(StrEnum):
     # The database was put back from a backup (`tocsin restore`): recorded in the restored
     # database, so its trail says that what happened after the backup is missing.
     DATABASE_RESTORED = "database.restored"
+    # Outgoing webhooks (outgoing/): subscriptions, a test or a redelivery asked for, and a
+    # subscription the server stopped (410 Gone, days of failures), told to the owners.
+    WEBHOOK_CREATED = "webhook.created"
+    WEBHOOK_UPDATED = "webhook.updated"
+    WEBHOOK_SECRET_ROTATED = "webhook.secret_rotated"  # noqa: S105 (a name, not a secret)
+    WEBHOOK_DELETED = "webhook.deleted"
+    WEBHOOK_TEST_QUEUED = "webhook.test_queued"
+    WEBHOOK_REDELIVERY_QUEUED = "webhook.redelivery_queued"
+    WEBHOOK_DISABLED = "webhook.disabled"
+    NOTICE_WEBHOOK_FAILING = "notice.webhook_failing"
+    NOTICE_WEBHOOK_DISABLED = "notice.webhook_disabled"
 
     @property
     def is_evidence(self) -> bool:

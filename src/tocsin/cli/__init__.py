@@ -19,6 +19,7 @@ from tocsin.cli import (
     schedules,
     simulate,
     trust,
+    webhooks,
 )
 from tocsin.cli.root import app
 
@@ -43,6 +44,7 @@ __all__ = [
     "schedules",
     "simulate",
     "trust",
+    "webhooks",
 ]
 
 

@@ -17,6 +17,7 @@ from tocsin.billing.standing import DEFAULT_BILLING, BillingConfig
 from tocsin.core.config import Settings
 from tocsin.core.throttle import VOICE_NEWS, VOICE_PER_NUMBER, Bucket
 from tocsin.mail.smtp import MailSettings
+from tocsin.outgoing.sender import SenderSettings
 from tocsin.paging.settle import RetryPolicy
 from tocsin.routing.steps import DEFAULT_PAGING, PagingDefaults
 from tocsin.safety.tables.sanctions import DEFAULT_SANCTIONED_REGIONS
@@ -83,6 +84,10 @@ class WorkerSettings:
     # missed ones page (the runtime's paging defaults).
     heartbeat_interval: timedelta = timedelta(seconds=20)
     paging: PagingDefaults = DEFAULT_PAGING
+    # Outgoing webhooks (engine/webhooks.py): how they are sent, and how often the worker looks
+    # for deliveries due; None: this worker sends none.
+    webhooks: SenderSettings | None = None
+    webhook_interval: timedelta = timedelta(seconds=2)
 
     @classmethod
     def from_settings(cls, settings: Settings, *, billing: BillingConfig) -> WorkerSettings:

@@ -32,12 +32,14 @@ from tocsin.engine.settings import Dialer, WorkerSettings
 from tocsin.engine.snapshot import AttemptSnapshot
 from tocsin.engine.subscription_endings import end_subscriptions
 from tocsin.engine.texting import TextOutcome, TextRefused, TextSent, TextUnknown
+from tocsin.engine.webhooks import deliver_webhooks
 from tocsin.mail.smtp import MailSettings
 from tocsin.maintenance import muting
 from tocsin.oncall import member_texts
 from tocsin.oncall.gaps import check_all_gaps
 from tocsin.oncall.handoffs import tell_handoffs
 from tocsin.oncall.models import MemberTextStatus
+from tocsin.outgoing.deliveries import purge_log
 from tocsin.paging import attempts, hangups, texts
 from tocsin.paging.hangups import REST_KINDS, Hangup
 from tocsin.paging.leases import extend_leases
@@ -224,6 +226,24 @@ class Worker:
         ]
         if settings.mail is not None:
             helpers.append(asyncio.create_task(self._send_mail(stop, settings.mail)))
+        if settings.webhooks is not None:
+            helpers.append(
+                asyncio.create_task(
+                    self._repeat(
+                        stop, settings.webhook_interval, "send webhooks", self.send_webhooks
+                    )
+                )
+            )
+            helpers.append(
+                asyncio.create_task(
+                    self._every(
+                        stop,
+                        settings.purge_interval,
+                        "purge the webhook delivery log",
+                        lambda session, now: purge_log(session, now=now),
+                    )
+                )
+            )
         if self.database.is_postgres:
             helpers.append(asyncio.create_task(listen_for_work(self.database.url, self.wake)))
         log.info("worker %s started", self.worker_id)
@@ -449,6 +469,20 @@ class Worker:
         if went_down:
             self.wake()  # their calls are due now
         return went_down
+
+    async def send_webhooks(self, rounds: int = 10) -> int:
+        """Outgoing webhooks due now, a batch at a time while batches come full (at most
+        `rounds`); returns how many were attempted."""
+        webhooks = self.settings.webhooks
+        if webhooks is None:
+            return 0
+        attempted = 0
+        for _ in range(rounds):
+            sent = await deliver_webhooks(self.database, settings=webhooks, clock=self.clock)
+            attempted += sent
+            if sent < webhooks.batch:
+                break
+        return attempted
 
     async def end_subscriptions(self) -> int:
         """One round of asking Paddle to end the subscriptions due; returns how many."""

@@ -26,6 +26,8 @@ from tocsin.intake.nobody_paged import say_nobody_paged
 from tocsin.intake.route import route_alert
 from tocsin.intake.subscriptions import PendingConfirmation
 from tocsin.maintenance import muting
+from tocsin.outgoing.events import alert_changed
+from tocsin.outgoing.models import AlertEvent
 from tocsin.paging import escalation, lifecycle
 from tocsin.paging.models import Alert, AlertStatus
 from tocsin.routing.rules import ActionType
@@ -170,6 +172,14 @@ def accept_alert(
     else:
         return _repeat(session, alert_id, endpoint, parsed, actor, now, admit)
 
+    # The alert is read only when a webhook wants the event: no read on the hot path otherwise.
+    alert_changed(
+        session,
+        org_id=endpoint.org_id,
+        alert=lambda: session.get_one(Alert, alert_id),
+        event=AlertEvent.CREATED,
+        now=now,
+    )
     targets = call_targets(session, endpoint.id)
     route = route_alert(
         session,

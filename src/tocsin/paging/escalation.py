@@ -36,6 +36,8 @@ from tocsin.core.actors import Actor
 from tocsin.core.ids import new_id
 from tocsin.db.base import table_of
 from tocsin.oncall.targets import page_people
+from tocsin.outgoing.events import alert_changed
+from tocsin.outgoing.models import AlertEvent
 from tocsin.paging.hangups import request_hangups
 from tocsin.paging.jobs import cancel_pending_calls, enqueue_calls
 from tocsin.paging.models import (
@@ -380,7 +382,40 @@ def _write_step(
             _tell_step_fell_short(session, org_id, alert_id, action, details, now)
     if position.status == EscalationStatus.EXHAUSTED:
         _tell_nobody_answered(session, escalation_id, org_id, alert_id, position, now)
+    _tell_webhooks(session, org_id, alert_id, transition, now, first=not record_calling)
     return queued
+
+
+def _tell_webhooks(
+    session: Session,
+    org_id: str,
+    alert_id: str,
+    transition: Transition,
+    now: datetime,
+    *,
+    first: bool,
+) -> None:
+    """Outgoing webhooks' `escalated` (a step after the alert's first started paging: the
+    next step, a repeat's round, a restart) and `exhausted`."""
+    position = transition.position
+    calling = any(action == AuditAction.ESCALATION_CALLING for action, _ in transition.events)
+    # Counted from 1, as the timeline counts; a transition either calls or runs out.
+    if calling and not first:
+        event = AlertEvent.ESCALATED
+        details = {"step": position.step_index + 1, "round": position.round + 1}
+    elif position.status == EscalationStatus.EXHAUSTED:
+        event = AlertEvent.EXHAUSTED
+        details = {"rounds": position.round + 1}
+    else:
+        return
+    alert_changed(
+        session,
+        org_id=org_id,
+        alert=lambda: session.get_one(Alert, alert_id),
+        event=event,
+        now=now,
+        details={"escalation": details},
+    )
 
 
 _SAID_TO_OWNERS = {

@@ -13,6 +13,8 @@ from tocsin.audit import log as audit
 from tocsin.audit.actions import AuditAction
 from tocsin.core.actors import Actor
 from tocsin.core.errors import Conflict
+from tocsin.outgoing.events import alert_changed
+from tocsin.outgoing.models import AlertEvent
 from tocsin.paging.escalation import stop_paging
 from tocsin.paging.models import Alert, AlertStatus
 from tocsin.paging.queries import get_alert
@@ -111,6 +113,7 @@ def close(
         # A user's own event names them as its actor already.
         details = {**(details or {}), "member_id": member_id}
     _record_closed(session, alert, to, actor=actor, now=now, details=details, cancelled=cancelled)
+    alert_changed(session, org_id=alert.org_id, alert=alert, event=AlertEvent(to.value), now=now)
     return cancelled
 
 

@@ -29,6 +29,7 @@ from tocsin.http.web.public_pages import router as public_router
 from tocsin.http.web.schedule_pages import router as schedule_router
 from tocsin.http.web.shift_pages import router as shift_router
 from tocsin.http.web.usage_pages import router as usage_router
+from tocsin.http.web.webhook_pages import router as webhook_router
 
 STATIC = Path(__file__).with_name("static")
 
@@ -52,6 +53,7 @@ ROUTERS = (
     calendar_router,
     heartbeat_router,
     maintenance_router,
+    webhook_router,
 )
 
 
