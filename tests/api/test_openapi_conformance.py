@@ -391,6 +391,7 @@ class World:
                 digest_key=self.runtime.heartbeat_key_digest_key,
             )
 
+    @cached_property
     def webhook_id(self) -> str:
         made = outgoing_rows.subscribe(self.runtime, self.org_id, url="https://93.184.216.34/h")
         return made.subscription.id
