@@ -6,7 +6,8 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 
 from tocsin import __version__
 from tocsin.http.api.accounts import router as accounts_router
@@ -132,5 +133,36 @@ def create_app(
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
+
+    @app.get("/livez", tags=["health"], summary="The process answers (a liveness probe)")
+    def livez() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get(
+        "/readyz",
+        tags=["health"],
+        summary="Whether this process can take alerts now (a readiness probe)",
+        description="200 when the database answers and, when rate limits live in Redis, "
+        "Redis does; 503 `not_ready` naming what does not, so a load balancer sends webhooks "
+        "elsewhere instead of into 500s.",
+        responses={503: {"description": "The database or Redis does not answer"}},
+    )
+    def readyz(request: Request) -> JSONResponse:
+        runtime: Runtime = request.app.state.runtime
+        checks = {
+            "database": runtime.database.reachable(),
+            "rate_limits": runtime.rate_limiter.storage_reachable(),
+        }
+        said = {name: "ok" if fine else "unreachable" for name, fine in checks.items()}
+        if all(checks.values()):
+            return JSONResponse({"status": "ready", "checks": said})
+        failing = ", ".join(name for name, fine in checks.items() if not fine)
+        return JSONResponse(
+            {
+                "error": {"code": "not_ready", "message": f"not ready: {failing} unreachable"},
+                "checks": said,
+            },
+            status_code=503,
+        )
 
     return app

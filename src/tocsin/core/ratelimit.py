@@ -86,6 +86,13 @@ class RateLimiter:
             raise InvalidInput(f"{redis_url!r} is not a Redis URL", code="invalid_redis_url")
         return cls(limits, storage=storage, namespace=namespace)
 
+    def storage_reachable(self) -> bool:
+        """Whether the counters' storage answers (always, in memory; Redis when it is up)."""
+        try:
+            return bool(self._strategy.storage.check())
+        except Exception:  # a storage that cannot say is not ready, whatever it raised
+            return False
+
     def hit(self, name: str, *identifiers: str, what: str | None = None) -> None:
         """Count one request under every limit called `name`; RateLimited when one is full."""
         for item in self._limits.get(name, ()):

@@ -21,8 +21,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import Connection, ExceptionContext, make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
 from tocsin.core.errors import TocsinError
@@ -108,6 +109,15 @@ class Database:
     def read(self) -> Iterator[Session]:
         with self._read_sessions() as session, session.begin():
             yield session
+
+    def reachable(self) -> bool:
+        """Whether a statement runs now: a readiness probe's question, never a page's."""
+        try:
+            with self.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except (SQLAlchemyError, OSError):
+            return False
+        return True
 
     def dispose(self) -> None:
         if self._write_thread is not None:

@@ -15,7 +15,9 @@ _HEADINGS = {403: "Not allowed", 404: "Not found", 429: "Slow down"}
 def wants_page(request: Request) -> bool:
     """A browser asking for a page (not the JSON API, not a provider callback)."""
     path = request.url.path
-    return not path.startswith(("/v1/", "/.well-known/", "/openapi.json", "/docs", "/healthz"))
+    return not path.startswith(
+        ("/v1/", "/.well-known/", "/openapi.json", "/docs", "/healthz", "/livez", "/readyz")
+    )
 
 
 def error_page(request: Request, error: TocsinError) -> HTMLResponse:
