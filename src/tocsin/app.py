@@ -56,6 +56,11 @@ body, holds no NUL character or lone surrogate (`unstorable_text`).
 """
 
 
+# A worker's loop turns every poll, or when a call ends while all its slots are busy (a call
+# can ring 45 s and talk 120 s): five minutes without a turn is a stuck worker.
+WORKER_SILENCE_SECONDS = 300.0
+
+
 def create_app(
     runtime: Runtime, *, run_worker: bool = False, owns_process: bool = False
 ) -> FastAPI:
@@ -142,9 +147,10 @@ def create_app(
         "/readyz",
         tags=["health"],
         summary="Whether this process can take alerts now (a readiness probe)",
-        description="200 when the database answers and, when rate limits live in Redis, "
-        "Redis does; 503 `not_ready` naming what does not, so a load balancer sends webhooks "
-        "elsewhere instead of into 500s.",
+        description="200 when the database answers, Redis does when rate limits live there, "
+        "and this process's worker (if it runs one) looked for work in the last five minutes; "
+        "503 `not_ready` naming what does not, so a load balancer sends webhooks elsewhere "
+        "instead of into 500s.",
         responses={503: {"description": "The database or Redis does not answer"}},
     )
     def readyz(request: Request) -> JSONResponse:
@@ -153,13 +159,21 @@ def create_app(
             "database": runtime.database.reachable(),
             "rate_limits": runtime.rate_limiter.storage_reachable(),
         }
-        said = {name: "ok" if fine else "unreachable" for name, fine in checks.items()}
+        if runtime.wake_workers:
+            # A worker in this process that has not looked for work for minutes is stuck.
+            checks["worker"] = all(
+                worker.seen_within(WORKER_SILENCE_SECONDS) for worker in runtime.wake_workers
+            )
+        said = {
+            name: "ok" if fine else "stalled" if name == "worker" else "unreachable"
+            for name, fine in checks.items()
+        }
         if all(checks.values()):
             return JSONResponse({"status": "ready", "checks": said})
-        failing = ", ".join(name for name, fine in checks.items() if not fine)
+        failing = ", ".join(f"{name} {said[name]}" for name, fine in checks.items() if not fine)
         return JSONResponse(
             {
-                "error": {"code": "not_ready", "message": f"not ready: {failing} unreachable"},
+                "error": {"code": "not_ready", "message": f"not ready: {failing}"},
                 "checks": said,
             },
             status_code=503,

@@ -7,6 +7,8 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
+from tocsin.app import WORKER_SILENCE_SECONDS
+from tocsin.core.clock import ManualClock
 from tocsin.core.ratelimit import RateLimiter
 from tocsin.db.engine import Database
 from tocsin.runtime import Runtime
@@ -45,3 +47,19 @@ def test_readyz_answers_503_when_redis_is_gone(
     answer = client.get("/readyz")
     assert answer.status_code == 503
     assert answer.json()["checks"] == {"database": "ok", "rate_limits": "unreachable"}
+
+
+def test_readyz_answers_503_when_this_processs_worker_is_stuck(
+    client: TestClient, runtime: Runtime, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    worker = runtime.build_worker()
+    monkeypatch.setattr(runtime, "wake_workers", [worker])
+    # Not looked for work yet (just started): not ready.
+    assert client.get("/readyz").json()["checks"]["worker"] == "stalled"
+    worker.last_looked_at = clock.now()
+    ready = client.get("/readyz")
+    assert (ready.status_code, ready.json()["checks"]["worker"]) == (200, "ok")
+    clock.advance(WORKER_SILENCE_SECONDS + 1)
+    stuck = client.get("/readyz")
+    assert stuck.status_code == 503
+    assert stuck.json()["error"]["message"] == "not ready: worker stalled"

@@ -104,6 +104,9 @@ class Worker:
         self.clock = clock
         self.settings = settings
         self.worker_id = worker_id or new_worker_id()
+        # When this worker last looked for work (its loop turns at least every poll, or when a
+        # call ends while all its slots are busy): what a readiness probe asks of it.
+        self.last_looked_at: datetime | None = None
         self._held: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         # Calls this worker is running, by attempt, so it can hang them up.
@@ -252,6 +255,7 @@ class Worker:
             while not stop.is_set():
                 try:
                     work = await self.look_for_work()
+                    self.last_looked_at = self.clock.now()
                     moved = await self.advance(work.escalation_ids)
                 except Exception:
                     # A database that is briefly down must not end the worker: wait, try again.
@@ -270,6 +274,12 @@ class Worker:
             for provider in self.providers.built():
                 await close_provider(provider)
             log.info("worker %s stopped", self.worker_id)
+
+    def seen_within(self, seconds: float) -> bool:
+        """Whether this worker looked for work in the last `seconds` (False before it first
+        has)."""
+        looked = self.last_looked_at
+        return looked is not None and (self.clock.now() - looked).total_seconds() <= seconds
 
     async def _idle(self, stop: asyncio.Event, wake: asyncio.Event, seconds: float) -> None:
         """Wait for `wake`, a call to finish, or `seconds`."""
