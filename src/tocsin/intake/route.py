@@ -60,11 +60,6 @@ class Route:
         return described
 
 
-_NAMED_ELSEWHERE = {
-    ActionType.CALL_MEMBER: "user",
-    ActionType.CALL_ON_SCHEDULE: "schedule",
-    ActionType.CALL_PROJECT: "project",
-}
 _SAID = {"user": "member", "schedule": "schedule", "project": "project", "contact": "contact"}
 
 
@@ -148,23 +143,15 @@ def route_alert(
         )
         if policy_steps is None:
             fallback = "escalation policy no longer exists; calling the primary contact"
-    elif action.type == ActionType.CALL_CONTACT and action.contact_id not in contact_ids:
-        exists = session.scalar(
-            select(Contact.id).where(Contact.id == action.contact_id, Contact.org_id == org_id)
-        )
-        if exists is None:
-            fallback = "contact no longer exists; calling the primary contact"
-    elif action.type in _NAMED_ELSEWHERE and action.target_id is not None:
-        what = _NAMED_ELSEWHERE[action.type]
-        try:
-            check_targets(session, org_id=org_id, **{f"{what}_ids": [action.target_id]})
-        except NotFound:
-            fallback = f"{_SAID[what]} no longer exists; calling the primary contact"
-    elif action.type == ActionType.NOTIFY and action.target_id is not None:
+    elif action.type == ActionType.CALL_CONTACT and action.contact_id in contact_ids:
+        pass  # one of the endpoint's own contacts, read just now
+    elif action.target_id is not None:
         what = (action.target_field or "")[: -len("_id")]
         if not _exists(session, org_id, what, action.target_id):
-            why = f"{_SAID.get(what, what)} no longer exists"
-            return _notify_contacts_instead(why, position, rule, contact_ids)
+            why = f"{_SAID[what]} no longer exists"
+            if action.type == ActionType.NOTIFY:
+                return _notify_contacts_instead(why, position, rule, contact_ids)
+            fallback = f"{why}; calling the primary contact"
     if fallback is not None:
         action = DEFAULT_ACTION
     plan = plan_for(
