@@ -108,7 +108,10 @@ def test_a_member_verifies_numbers_and_orders_their_rules(sqlite_system: System)
         ):
             page.get_by_label(f"Rule {index + 1}", exact=True).select_option(label=way)
             page.locator(f"#delay-{index}").fill(delay)
-        page.get_by_role("button", name="Save rules").click()
+        # The save answers with a redirect back here; reloading before it lands raced the
+        # navigation ("Not attached to an active page" in CI).
+        with page.expect_navigation():
+            page.get_by_role("button", name="Save rules").click()
         page.reload()
         chosen = [page.locator(f"#way-{index} option:checked").inner_text() for index in range(4)]
         assert chosen == ["call mobile", "text mobile texts", "call desk", "—"]
