@@ -75,6 +75,9 @@ class Organization(Base):
     home_region_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     # Text-to-speech voice (an espeak-ng voice name, e.g. "en-us", "de"); NULL: the server's.
     voice: Mapped[str | None] = mapped_column(String(40), default=None)
+    # The language of a call's fixed prompts (menu, confirmations), as a code of
+    # telephony/prompts' catalogue; contacts and members may choose another.
+    language: Mapped[str] = mapped_column(String(16), server_default="en", default="en")
     # The plan it holds (a code of the plan catalogue) and when that plan ends: a trial's end or
     # a cancelled subscription's period end. After it the organization is on the fallback plan.
     plan: Mapped[str] = mapped_column(String(40), server_default="self_hosted")
@@ -96,6 +99,8 @@ class Membership(Base):
     )
     role: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The language this member's calls speak; NULL: the organization's.
+    language: Mapped[str | None] = mapped_column(String(16), default=None)
 
 
 class Invite(Base):

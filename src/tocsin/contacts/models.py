@@ -27,6 +27,8 @@ class Contact(Base):
     )
     # voice: it may be called; sms: it takes texts (a member's notification rules say which).
     channel: Mapped[str] = mapped_column(String(10), server_default="voice", default="voice")
+    # The language calls to this number speak; NULL: the organization's.
+    language: Mapped[str | None] = mapped_column(String(16), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # Set when a change of the organization's calling policy put the number out of bounds

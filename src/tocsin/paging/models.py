@@ -195,6 +195,9 @@ class CallJob(Base):
     riding_attempt_id: Mapped[str | None] = mapped_column(String(40), default=None, index=True)
     # Calls of other jobs that carried this job's alert, counted like its own placed calls.
     carried_calls: Mapped[int] = mapped_column(Integer, server_default="0", default=0)
+    # The request id of the webhook that caused it (its alert's), so the worker's log lines
+    # about this call can be found from the API's.
+    request_id: Mapped[str | None] = mapped_column(String(64), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
@@ -287,6 +290,8 @@ class Alert(Base):
     )
     dedup_key: Mapped[str] = mapped_column(String(200))
     open_dedup_key: Mapped[str | None] = mapped_column(String(200), default=None)
+    # The id of the webhook request that opened it, which its call jobs carry to the worker.
+    request_id: Mapped[str | None] = mapped_column(String(64), default=None)
     status: Mapped[str] = mapped_column(String(20), default=AlertStatus.OPEN.value)
     severity: Mapped[str] = mapped_column(String(20))
     title: Mapped[str] = mapped_column(Text)
