@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from tocsin.accounts.models import User
 from tocsin.audit import trail
 from tocsin.audit.trail import AuditEvent
+from tocsin.contacts.models import Contact
 from tocsin.core.errors import InvalidInput, NotFound
 from tocsin.core.pagination import Page, paginate
 from tocsin.endpoints.models import Endpoint
@@ -120,6 +121,27 @@ def closers(session: Session, alert: Alert) -> dict[str, str]:
         return {}
     rows = session.execute(select(User.id, User.display_name).where(User.id.in_(ids)))
     return {user_id: name or user_id for user_id, name in rows}
+
+
+def people_named(
+    session: Session, *, org_id: str, user_ids: set[str], contact_ids: set[str]
+) -> dict[str, str]:
+    """Names for the ids an alert's page would otherwise show raw: members by display name (or
+    e-mail address when they gave none), the organization's contacts by name."""
+    names: dict[str, str] = {}
+    if user_ids:
+        rows = session.execute(
+            select(User.id, User.display_name, User.email).where(User.id.in_(user_ids))
+        )
+        names.update({user_id: (shown or "").strip() or email for user_id, shown, email in rows})
+    if contact_ids:
+        rows = session.execute(
+            select(Contact.id, Contact.name).where(
+                Contact.org_id == org_id, Contact.id.in_(contact_ids)
+            )
+        )
+        names.update({contact_id: name for contact_id, name in rows})
+    return names
 
 
 def endpoint_name(session: Session, alert: Alert) -> str:

@@ -25,7 +25,7 @@ from tocsin.http.web.render import render
 from tocsin.maintenance import queries as maintenance
 from tocsin.organizations.queries import organization
 from tocsin.paging import lifecycle, queries
-from tocsin.paging.models import Alert, AlertStatus, CallJob
+from tocsin.paging.models import Alert, AlertStatus, CallAttempt, CallJob
 from tocsin.telephony import audio, tts
 from tocsin.telephony.script import spoken_prompt
 
@@ -39,12 +39,58 @@ AUDIO_CACHE = "private, max-age=3600"
 class JobRow:
     job: CallJob
     next_attempt_at: datetime | None
+    # Whom the job pages, by name: a member, or a contact with its number.
+    who: str
 
 
 @dataclass(frozen=True)
 class TimelineRow:
     event: AuditEvent
+    actor: str
     details: str
+
+
+def call_status(call: CallAttempt) -> str:
+    """An attempt's status as a person reads it: a call a machine took was answered, but not by
+    anyone who could acknowledge, so it says voicemail."""
+    if call.error_code == "voicemail":
+        return "voicemail"
+    return call.status
+
+
+def _whom(job: CallJob, names: dict[str, str]) -> str:
+    if job.user_id is not None:
+        name = names.get(job.user_id, job.user_id)
+        return name if job.channel == "email" else f"{name} ({job.to_number})"
+    if job.contact_id is not None and job.contact_id in names:
+        return f"{names[job.contact_id]} ({job.to_number})"
+    return job.to_number
+
+
+def _actor(event: AuditEvent, names: dict[str, str]) -> str:
+    if event.actor_id is not None and event.actor_id in names:
+        return names[event.actor_id]
+    return f"{event.actor_type}: {event.actor_id}" if event.actor_id else event.actor_type
+
+
+def _people(
+    session: Session, alert: Alert, jobs: list[CallJob], events: list[AuditEvent]
+) -> dict[str, str]:
+    """Names for every member and contact the page would otherwise show by id."""
+    user_ids = {job.user_id for job in jobs if job.user_id is not None}
+    user_ids |= {e.actor_id for e in events if e.actor_type == "user" and e.actor_id}
+    for by in (alert.acknowledged_by, alert.resolved_by):
+        if by is not None and by.startswith("user:"):
+            user_ids.add(by.removeprefix("user:"))
+    names = queries.people_named(
+        session,
+        org_id=alert.org_id,
+        user_ids=user_ids,
+        contact_ids={job.contact_id for job in jobs if job.contact_id is not None},
+    )
+    # "user:<id>" is how a member's acknowledgement is written on the alert.
+    names.update({f"user:{user_id}": names[user_id] for user_id in user_ids if user_id in names})
+    return names
 
 
 def _details(details: Any) -> str:
@@ -59,6 +105,10 @@ def _details(details: Any) -> str:
 
 
 def _alert_context(session: Session, org: Organization | None, alert: Alert) -> dict[str, Any]:
+    jobs = queries.jobs_of(session, alert.id)
+    events = queries.timeline_of(session, alert)
+    names = _people(session, alert, jobs, events)
+    whom = {job.id: _whom(job, names) for job in jobs}
     return {
         "org": org,
         "section": "alerts",
@@ -68,14 +118,14 @@ def _alert_context(session: Session, org: Organization | None, alert: Alert) -> 
         "closers": queries.closers(session, alert),
         "escalation": queries.escalation_of(session, alert.id),
         "muted_by": maintenance.muted_by(session, alert),
-        "jobs": [
-            JobRow(job, queries.next_attempt_at(job)) for job in queries.jobs_of(session, alert.id)
-        ],
+        "jobs": [JobRow(job, queries.next_attempt_at(job), whom[job.id]) for job in jobs],
         "calls": queries.attempts_of(session, alert.id),
         "timeline": [
-            TimelineRow(event, _details(event.details))
-            for event in queries.timeline_of(session, alert)
+            TimelineRow(event, _actor(event, names), _details(event.details)) for event in events
         ],
+        "people": names,
+        "callee": lambda call: whom.get(call.job_id, call.to_number),
+        "call_status": call_status,
     }
 
 
