@@ -25,6 +25,7 @@ from tocsin.http.web.notice_pages import router as notice_router
 from tocsin.http.web.org_pages import router as org_router
 from tocsin.http.web.password_pages import router as password_router
 from tocsin.http.web.people_pages import router as people_router
+from tocsin.http.web.policy_pages import router as policy_router
 from tocsin.http.web.public_pages import router as public_router
 from tocsin.http.web.schedule_pages import router as schedule_router
 from tocsin.http.web.shift_pages import router as shift_router
@@ -54,6 +55,7 @@ ROUTERS = (
     heartbeat_router,
     maintenance_router,
     webhook_router,
+    policy_router,
 )
 
 
