@@ -22,12 +22,14 @@ from tests.web.browser_forms import form_token, owner_home
 from tocsin.accounts.models import ApiKey
 from tocsin.cli.common import CLI_ACTOR
 from tocsin.contacts.models import Contact
+from tocsin.endpoints.models import Endpoint, EscalationPolicy
 from tocsin.heartbeats.models import HeartbeatMonitor
 from tocsin.maintenance.models import MaintenanceWindow
 from tocsin.oncall import calendar_feeds, calendar_tokens
 from tocsin.oncall.models import CalendarFeed, CalendarToken, CalendarTokenKind
 from tocsin.outgoing.models import WebhookDelivery, WebhookSubscription
 from tocsin.paging.models import Alert, CallAttempt
+from tocsin.providers.models import ProviderAccount
 from tocsin.runtime import Runtime
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
@@ -88,6 +90,22 @@ def b_world(client: TestClient, runtime: Runtime, make_pager: MakePager) -> dict
         runtime, b.org_id, reason="B's upgrade", starts_at=datetime(2030, 1, 1, tzinfo=UTC)
     )
     b_webhook = outgoing_rows.subscribe(runtime, b.org_id).subscription.id
+    b_escalation = ok(
+        client.post(
+            f"{b.org}/escalations",
+            json={"name": "B chain", "steps": [{"type": "call", "contact_ids": [contact]}]},
+            headers=b.user_auth,
+        ),
+        201,
+    )["id"]
+    b_account = ok(
+        client.post(
+            f"{b.org}/providers",
+            json={"kind": "simulator", "name": "B's own", "priority": 7},
+            headers=b.user_auth,
+        ),
+        201,
+    )["id"]
     return {
         "rotation_id": b_rotation,
         "schedule_id": b_schedule,
@@ -103,7 +121,7 @@ def b_world(client: TestClient, runtime: Runtime, make_pager: MakePager) -> dict
         "action_id": "enf_of_nobody",
         "user_id": "usr_of_nobody",
         "caller_id_id": "cid_of_nobody",
-        "account_id": "prv_of_nobody",
+        "account_id": b_account,
         "project_id": "prj_of_nobody",
         "number_id": "ct_of_nobody",
         "token_id": b_token,
@@ -112,6 +130,10 @@ def b_world(client: TestClient, runtime: Runtime, make_pager: MakePager) -> dict
         "window_id": b_window,
         "webhook_id": b_webhook,
         "delivery_id": outgoing_rows.finished_delivery(runtime, b.org_id, b_webhook),
+        "escalation_id": b_escalation,
+        # The policy pages are public: a kind or version that does not exist is the 404.
+        "kind": "no_such_kind",
+        "version": "no_such_version",
     }
 
 
@@ -188,3 +210,10 @@ def test_tenant_a_reaches_nothing_of_tenant_b_through_any_page(
         assert webhook is not None
         assert (webhook.enabled, webhook.previous_secret_sealed) == (True, None)
         assert [d.id for d in session.scalars(select(WebhookDelivery))] == [b_ids["delivery_id"]]
+        assert session.get(Endpoint, b_ids["endpoint_id"]) is not None
+        policy = session.get(EscalationPolicy, b_ids["escalation_id"])
+        assert policy is not None
+        assert policy.name == "B chain"
+        account = session.get(ProviderAccount, b_ids["account_id"])
+        assert account is not None
+        assert account.enabled

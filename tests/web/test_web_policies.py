@@ -55,7 +55,8 @@ def test_an_upcoming_version_is_announced_and_shown_as_not_yet_in_force(
             kind=PolicyKind.AUP,
             version="2027-02-01",
             title="Tocsin Acceptable Use Policy",
-            body="# Tocsin Acceptable Use Policy\n\n## 1. New rules\n\nNo <script>alert(1)</script> here.",
+            body="# Tocsin Acceptable Use Policy\n\n## 1. New rules\n\n"
+            "No <script>alert(1)</script> here.",
             summary_of_changes="Section 1 is new.",
             material=True,
             effective_at=now + timedelta(days=31),

@@ -135,12 +135,12 @@ def people_named(
         )
         names.update({user_id: (shown or "").strip() or email for user_id, shown, email in rows})
     if contact_ids:
-        rows = session.execute(
+        contacts = session.execute(
             select(Contact.id, Contact.name).where(
                 Contact.org_id == org_id, Contact.id.in_(contact_ids)
             )
         )
-        names.update({contact_id: name for contact_id, name in rows})
+        names.update({contact_id: name for contact_id, name in contacts})
     return names
 
 

@@ -1,5 +1,6 @@
 """Contacts pages: the list with its add form and live number screen, and each contact's page,
-where its owner's code is sent and typed back and the consent evidence is shown."""
+where its owner's code is sent and typed back, the consent evidence is shown, and
+administrators change its name or number or delete it (the API's own commands)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from tocsin.http.web.render import render
 from tocsin.numbers import consent
 from tocsin.numbers.consent import NumberState
 from tocsin.numbers.verification import Channel, Requester
+from tocsin.oncall.evaluation import names_of
 from tocsin.policy.numbers import NumberBlocked
 
 router = APIRouter(include_in_schema=False)
@@ -49,9 +51,14 @@ def _list_context(db: Session, org_id: str) -> dict[str, Any]:
 
 
 @router.get("/o/{org_id}/contacts")
-def contacts_page(org_id: str, request: Request, viewer: Viewer = Depends(signed_in)) -> Response:
+def contacts_page(
+    org_id: str, request: Request, deleted: str = "", viewer: Viewer = Depends(signed_in)
+) -> Response:
     with viewer.org(org_id, min_role=Role.MEMBER, write=False) as (db, _):
-        return render(request, "contacts.html", {**_list_context(db, org_id), "values": {}})
+        context = {**_list_context(db, org_id), "values": {}}
+        if deleted:
+            context["flash"] = "Contact deleted; its consent was withdrawn."
+        return render(request, "contacts.html", context)
 
 
 @router.get("/o/{org_id}/contacts/screen")
@@ -115,7 +122,7 @@ def add_contact(
 def _contact_context(
     viewer: Viewer, org_id: str, contact_id: str, verification_id: str | None
 ) -> dict[str, Any]:
-    with viewer.org(org_id, min_role=Role.MEMBER, write=False) as (db, _):
+    with viewer.org(org_id, min_role=Role.MEMBER, write=False) as (db, access):
         contact = queries.get_contact(db, org_id=org_id, contact_id=contact_id)
         records = consent.records_for(
             db, org_id=org_id, number=contact.phone_e164, limit=CONSENT_ROWS, cursor=None
@@ -123,6 +130,11 @@ def _contact_context(
         return {
             "org": get_organization(db, org_id),
             "section": "contacts",
+            "is_admin": access.role is not None and access.role.rank >= Role.ADMIN.rank,
+            "names": names_of(
+                db, {r.actor_id for r in records.items if r.actor_type == "user" and r.actor_id}
+            ),
+            "values": {"name": contact.name, "phone": contact.phone_e164},
             "contact": contact,
             "state": consent.state_of(db, org_id=org_id, number=contact.phone_e164),
             "states": NumberState,
@@ -243,3 +255,67 @@ def verify_code(
             status_code=refused.status_code,
         )
     return RedirectResponse(f"/o/{org_id}/contacts/{contact_id}", status_code=303)
+
+
+@router.post("/o/{org_id}/contacts/{contact_id}/edit")
+def edit_contact(
+    org_id: str,
+    contact_id: str,
+    request: Request,
+    viewer: Viewer = Depends(signed_in),
+    form: FormData = Depends(checked_form),
+) -> Response:
+    """A new number is screened as a new contact's is, and needs its owner's code again."""
+    runtime = viewer.runtime
+    values = {"name": text(form, "name"), "phone": text(form, "phone")}
+    try:
+        with viewer.org(org_id, min_role=Role.ADMIN, write=True) as (db, _):
+            current = queries.get_contact(db, org_id=org_id, contact_id=contact_id)
+            commands.update_contact(
+                db,
+                org_id=org_id,
+                contact_id=contact_id,
+                actor=viewer.actor,
+                now=runtime.clock.now(),
+                sanctioned_regions=runtime.settings.sanctioned_region_set(),
+                name=values["name"],
+                # The same number typed again is no change: its consent stays.
+                phone=None if values["phone"] == current.phone_e164 else values["phone"],
+            )
+    except TocsinError as error:
+        context = _contact_context(viewer, org_id, contact_id, None)
+        return render(
+            request,
+            "contacts_detail.html",
+            {**context, "values": values, "edit_error": error, "reasons": _reasons(error)},
+            status_code=error.status_code,
+        )
+    return RedirectResponse(f"/o/{org_id}/contacts/{contact_id}", status_code=303)
+
+
+@router.post("/o/{org_id}/contacts/{contact_id}/delete")
+def delete_contact(
+    org_id: str,
+    contact_id: str,
+    request: Request,
+    viewer: Viewer = Depends(signed_in),
+    _form: FormData = Depends(checked_form),
+) -> Response:
+    try:
+        with viewer.org(org_id, min_role=Role.ADMIN, write=True) as (db, _):
+            commands.delete_contact(
+                db,
+                org_id=org_id,
+                contact_id=contact_id,
+                actor=viewer.actor,
+                now=viewer.runtime.clock.now(),
+            )
+    except TocsinError as error:
+        context = _contact_context(viewer, org_id, contact_id, None)
+        return render(
+            request,
+            "contacts_detail.html",
+            {**context, "error": error},
+            status_code=error.status_code,
+        )
+    return RedirectResponse(f"/o/{org_id}/contacts?deleted=1", status_code=303)

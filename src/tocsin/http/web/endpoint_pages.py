@@ -1,5 +1,6 @@
 """Endpoints pages: the list with its create form, and each endpoint's page with its webhook
-URL, its keys, its scenario, and a test alert sent through the webhook's own ingest path."""
+URL, its keys, its settings (name, key required, whom it calls, in order) and Delete, its
+scenario, and a test alert sent through the webhook's own ingest path."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from starlette.datastructures import FormData
 
 from tocsin.accounts.models import Role, Scope
 from tocsin.accounts.service import get_organization
+from tocsin.contacts.models import Contact
 from tocsin.contacts.queries import all_contacts
 from tocsin.core.errors import InvalidInput, TocsinError
 from tocsin.core.pagination import MAX_LIMIT
@@ -38,8 +40,8 @@ def _is_admin(access: OrgAccess) -> bool:
 # The list --------------------------------------------------------------------------------------
 
 
-def _list_context(db: Session, org_id: str) -> dict[str, Any]:
-    endpoints = queries.list_endpoints(db, org_id=org_id, limit=MAX_LIMIT, cursor=None).items
+def _choices(db: Session, org_id: str) -> list[tuple[Contact, str | None]]:
+    """Every contact, with why it cannot be chosen (None when it can: its number verified)."""
     contacts = all_contacts(db, org_id=org_id)
     states = consent.states_of(db, org_id=org_id, numbers=[c.phone_e164 for c in contacts])
     choices = []
@@ -47,18 +49,28 @@ def _list_context(db: Session, org_id: str) -> dict[str, Any]:
         state = states[contact.phone_e164]
         why = None if state == NumberState.VERIFIED else REASONS[state]
         choices.append((contact, why))
+    return choices
+
+
+def _list_context(db: Session, org_id: str) -> dict[str, Any]:
+    endpoints = queries.list_endpoints(db, org_id=org_id, limit=MAX_LIMIT, cursor=None).items
     return {
         "org": get_organization(db, org_id),
         "section": "endpoints",
         "endpoints": [(e, queries.endpoint_contacts(db, e.id)) for e in endpoints],
-        "choices": choices,
+        "choices": _choices(db, org_id),
     }
 
 
 @router.get("/o/{org_id}/endpoints")
-def endpoints_page(org_id: str, request: Request, viewer: Viewer = Depends(signed_in)) -> Response:
+def endpoints_page(
+    org_id: str, request: Request, deleted: str = "", viewer: Viewer = Depends(signed_in)
+) -> Response:
     with viewer.org(org_id, min_role=Role.MEMBER, write=False) as (db, _):
-        return render(request, "endpoints.html", {**_list_context(db, org_id), "values": {}})
+        context = {**_list_context(db, org_id), "values": {}}
+        if deleted:
+            context["flash"] = "Endpoint deleted; its keys were revoked."
+        return render(request, "endpoints.html", context)
 
 
 @router.post("/o/{org_id}/endpoints")
@@ -129,11 +141,18 @@ def _endpoint_context(
         rules, escalation_id = split_rules(endpoint.rules)
         admin = _is_admin(access)
         escalations = queries.list_policies(db, org_id=org_id, limit=MAX_LIMIT, cursor=None)
+        contacts = queries.endpoint_contacts(db, endpoint.id)
         context: dict[str, Any] = {
             "org": get_organization(db, org_id),
             "section": "endpoints",
             "endpoint": endpoint,
-            "contacts": queries.endpoint_contacts(db, endpoint.id),
+            "contacts": contacts,
+            "choices": _choices(db, org_id) if admin else [],
+            "settings": {
+                "name": endpoint.name,
+                "require_key": endpoint.require_key,
+                "contact_ids": [contact.id for contact in contacts],
+            },
             "webhook_url": queries.webhook_url(
                 viewer.runtime.settings.public_base_url, endpoint.id
             ),
@@ -155,12 +174,12 @@ def endpoint_page(
     org_id: str,
     endpoint_id: str,
     request: Request,
-    saved: bool = False,
+    saved: str = "",
     viewer: Viewer = Depends(signed_in),
 ) -> Response:
     context = _endpoint_context(viewer, org_id, endpoint_id)
     if saved:
-        context["flash"] = "Scenario saved."
+        context["flash"] = "Settings saved." if saved == "settings" else "Scenario saved."
     return render(request, "endpoint.html", context)
 
 
@@ -338,3 +357,58 @@ def send_test_alert(
         return _endpoint_error(request, viewer, org_id, endpoint_id, error)
     runtime.notify_new_jobs()
     return RedirectResponse(f"/o/{org_id}/alerts/{result.alert_id}", status_code=303)
+
+
+@router.post("/o/{org_id}/endpoints/{endpoint_id}/settings")
+def save_settings(
+    org_id: str,
+    endpoint_id: str,
+    request: Request,
+    viewer: Viewer = Depends(signed_in),
+    form: FormData = Depends(checked_form),
+) -> Response:
+    """Name, whether a key is required, and whom it calls in order (the first is the primary);
+    the empty choices of the ordered selects are skipped."""
+    contact_ids = [v for v in form.getlist("contact_ids") if isinstance(v, str) and v]
+    name, require_key = text(form, "name"), form.get("require_key") == "on"
+    try:
+        with viewer.org(org_id, min_role=Role.ADMIN, write=True) as (db, _):
+            current = [c.id for c in queries.endpoint_contacts(db, endpoint_id)]
+            commands.update_endpoint(
+                db,
+                org_id=org_id,
+                endpoint_id=endpoint_id,
+                actor=viewer.actor,
+                now=viewer.runtime.clock.now(),
+                name=name,
+                require_key=require_key,
+                # Unchanged, the list is left alone: a contact whose number lapsed since does
+                # not stop the name from being saved.
+                contact_ids=None if contact_ids == current else contact_ids,
+            )
+    except TocsinError as error:
+        typed = {"name": name, "require_key": require_key, "contact_ids": contact_ids}
+        return _endpoint_error(request, viewer, org_id, endpoint_id, error, settings=typed)
+    return RedirectResponse(f"/o/{org_id}/endpoints/{endpoint_id}?saved=settings", status_code=303)
+
+
+@router.post("/o/{org_id}/endpoints/{endpoint_id}/delete")
+def delete_endpoint(
+    org_id: str,
+    endpoint_id: str,
+    request: Request,
+    viewer: Viewer = Depends(signed_in),
+    _form: FormData = Depends(checked_form),
+) -> Response:
+    try:
+        with viewer.org(org_id, min_role=Role.ADMIN, write=True) as (db, _):
+            commands.delete_endpoint(
+                db,
+                org_id=org_id,
+                endpoint_id=endpoint_id,
+                actor=viewer.actor,
+                now=viewer.runtime.clock.now(),
+            )
+    except TocsinError as error:
+        return _endpoint_error(request, viewer, org_id, endpoint_id, error)
+    return RedirectResponse(f"/o/{org_id}/endpoints?deleted=1", status_code=303)

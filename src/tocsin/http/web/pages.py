@@ -18,6 +18,7 @@ from tocsin.http.web.context import LoginRequired, viewer_of
 from tocsin.http.web.email_pages import router as email_router
 from tocsin.http.web.endpoint_pages import router as endpoint_router
 from tocsin.http.web.errors import login_redirect
+from tocsin.http.web.escalation_pages import router as escalation_router
 from tocsin.http.web.heartbeat_pages import router as heartbeat_router
 from tocsin.http.web.maintenance_pages import router as maintenance_router
 from tocsin.http.web.member_pages import router as member_router
@@ -26,6 +27,7 @@ from tocsin.http.web.org_pages import router as org_router
 from tocsin.http.web.password_pages import router as password_router
 from tocsin.http.web.people_pages import router as people_router
 from tocsin.http.web.policy_pages import router as policy_router
+from tocsin.http.web.provider_pages import router as provider_router
 from tocsin.http.web.public_pages import router as public_router
 from tocsin.http.web.schedule_pages import router as schedule_router
 from tocsin.http.web.shift_pages import router as shift_router
@@ -56,6 +58,8 @@ ROUTERS = (
     maintenance_router,
     webhook_router,
     policy_router,
+    escalation_router,
+    provider_router,
 )
 
 
