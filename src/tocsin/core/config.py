@@ -124,6 +124,9 @@ class Settings(BaseSettings):
     default_plan: str = "self_hosted"
     # Estimated cost of one call in cents, counted against each plan's monthly spend limit.
     call_cost_cents: int = Field(default=2, ge=0)
+    # The currency (ISO 4217 code) of TOCSIN_CALL_COST_CENTS and the plans' spend limits, shown
+    # with every amount.
+    currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
 
     # Rate limits, as `limits` strings ("10/minute;100/hour"); kept in memory in each process,
     # or in Redis, shared by every process, when redis_url is set.

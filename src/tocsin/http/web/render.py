@@ -44,6 +44,18 @@ def _telephony(request: Request) -> str:
     return "simulated" if runtime.calls_are_simulated else "real"
 
 
+def _sells_plans(request: Request) -> bool:
+    """Whether this server sells plans (Paddle is configured): only then do pages speak of
+    trials, subscriptions and paid plans. A self-hosted install shows its limits alone."""
+    runtime = getattr(request.app.state, "runtime", None)
+    return runtime is not None and runtime.settings.paddle_webhook_secrets is not None
+
+
+def _currency(request: Request) -> str:
+    runtime = getattr(request.app.state, "runtime", None)
+    return runtime.settings.currency if runtime is not None else "USD"
+
+
 def render(
     request: Request, template: str, context: dict[str, Any], *, status_code: int = 200
 ) -> HTMLResponse:
@@ -53,6 +65,8 @@ def render(
         "request": request,
         "viewer": viewer,
         "telephony": _telephony(request),
+        "sells_plans": _sells_plans(request),
+        "currency": _currency(request),
         "csrf_token": viewer.csrf_token if viewer is not None else "",
         "version": __version__,
         **context,

@@ -46,5 +46,6 @@ def usage_page(org_id: str, request: Request, viewer: Viewer = Depends(signed_in
                 "chart": chart,
                 "left_today": max(0, usage.daily_calls - usage.calls_today),
                 "left_this_month": max(0, usage.monthly_calls - usage.calls_this_month),
+                "call_cost_cents": runtime.billing.call_cost_cents,
             },
         )
