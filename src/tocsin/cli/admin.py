@@ -578,8 +578,9 @@ def quickstart(
         f"       -H 'Content-Type: application/json' "
         f'-d \'{{"title": "Disk full on db1", "severity": "critical"}}\'\n\n'
         f"Simulated calls are written to {settings.data_dir / 'simulator' / 'calls'}\n"
-        f"The dashboard is at {settings.public_base_url.rstrip('/')}/signup "
-        "(the first account needs no invite)."
+        f"The dashboard is at {settings.public_base_url.rstrip('/')}/signup: the first "
+        "account to sign up needs no invite and becomes owner of the Demo organization, with "
+        "its alerts."
     )
 
 
@@ -636,6 +637,8 @@ def _verified_demo_contact(runtime: Runtime, phone: str) -> tuple[str, str]:
             runtime,
             name="Demo",
             owner_id=None,
+            # Whoever signs up first on the dashboard owns it, and sees its alerts.
+            for_first_sign_up=True,
             # The demo calls one number, so its home country is that number's.
             country=region_of(phone),
             actor=CLI_ACTOR,
