@@ -54,7 +54,7 @@ def friendly_errors(command: Callable[P, R]) -> Callable[P, R]:
         try:
             return command(*args, **kwargs)
         except TocsinError as exc:
-            fail(exc.message)
+            fail(exc.cli_message or exc.message)
         except CliError as exc:
             fail(str(exc))
         except ValidationError as exc:
