@@ -330,7 +330,7 @@ def test_quickstart_prints_reads_and_writes_the_port_it_is_given(
     # The demo number's verification call read the opt-out address aloud.
     [heard] = [path.read_text() for path in (data_dir / "simulator" / "calls").glob("*.txt")]
     spoken = URL.findall(heard)
-    assert len(printed) == 2 and len(written) == 1 and len(spoken) == 1
+    assert (len(printed), len(written), len(spoken)) == (2, 1, 1)
     assert all(url.startswith("http://127.0.0.1:18511/") for url in printed + written + spoken)
 
 
