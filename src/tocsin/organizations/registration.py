@@ -103,9 +103,7 @@ def register(
     if first:
         first_user.record(session, user_id=user.id)
     waiting = (
-        service.hand_over_waiting_organization(session, user_id=user.id, now=now)
-        if first
-        else None
+        service.hand_over_waiting_organization(session, user_id=user.id, now=now) if first else None
     )
     if invite_code:
         invite = commands.accept_invite(

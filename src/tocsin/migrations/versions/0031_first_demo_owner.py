@@ -20,9 +20,7 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table("organizations") as batch:
         batch.add_column(
-            sa.Column(
-                "for_first_sign_up", sa.Boolean(), nullable=False, server_default=sa.false()
-            )
+            sa.Column("for_first_sign_up", sa.Boolean(), nullable=False, server_default=sa.false())
         )
 
 
