@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +51,9 @@ def test_admin_commands_build_a_working_endpoint(cli: CliRunner, data_dir: Path)
     )
     assert unverified.exit_code == 1
     assert "not verified by its owner" in unverified.stderr
+    # Someone at the shell is told the shell's way, not an API route.
+    assert f"tocsin contact verify {contact['id']} --org {org['id']}" in unverified.stderr
+    assert "POST /v1" not in unverified.stderr
     sent = run_json(cli, "contact", "verify", contact["id"], "--org", "acme-ops")
     code = code_in_simulator(data_dir, sent["verification_id"])
     confirmed = run_json(cli, "contact", "confirm", contact["id"], code, "--org", "acme-ops")
@@ -307,3 +311,36 @@ def test_commands_close_their_connections_when_they_return(
     assert failed.exit_code != 0
     assert len(opened) == 4
     assert [runtime.database.engine.pool.checkedin() for runtime in opened] == [0, 0, 0, 0]
+
+
+URL = re.compile(r"https?://[^\s']+")
+
+
+@pytest.mark.parametrize("how", ["--port", "TOCSIN_PORT"])
+def test_quickstart_prints_reads_and_writes_the_port_it_is_given(
+    how: str, cli: CliRunner, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 20: with TOCSIN_PORT alone every URL still said 8080, even the one read aloud."""
+    if how == "TOCSIN_PORT":
+        monkeypatch.setenv("TOCSIN_PORT", "18511")
+    result = cli.invoke(app, ["quickstart", *(["--port", "18511"] if how == "--port" else [])])
+    assert result.exit_code == 0, result.output
+    printed = URL.findall(result.stdout)
+    written = URL.findall((data_dir / "quickstart.env").read_text())
+    # The demo number's verification call read the opt-out address aloud.
+    [heard] = [path.read_text() for path in (data_dir / "simulator" / "calls").glob("*.txt")]
+    spoken = URL.findall(heard)
+    assert (len(printed), len(written), len(spoken)) == (2, 1, 1)
+    assert all(url.startswith("http://127.0.0.1:18511/") for url in printed + written + spoken)
+
+
+def test_a_public_base_url_wins_over_the_port(
+    cli: CliRunner, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TOCSIN_PORT", "18511")
+    monkeypatch.setenv("TOCSIN_PUBLIC_BASE_URL", "https://tocsin.example.com")
+    result = cli.invoke(app, ["quickstart", "--port", "18512"])
+    assert result.exit_code == 0, result.output
+    assert {url.split("/v1/")[0].split("/signup")[0] for url in URL.findall(result.stdout)} == {
+        "https://tocsin.example.com"
+    }

@@ -64,7 +64,14 @@ def test_repeat_of_an_open_alert_does_not_queue_a_second_call(
     tenant = seeded.tenant(runtime)
     first = ok(_hook(client, tenant, json={"title": "CPU hot"}), 202)
     second = ok(_hook(client, tenant, json={"title": "cpu  HOT"}), 202)
-    assert second == {**first, "outcome": "deduplicated", "calls_queued": 0}
+    assert second == {
+        **first,
+        "outcome": "deduplicated",
+        "calls_queued": 0,
+        "message": "an alert with the same title is still open, so this counts as a repeat of "
+        "it and calls nobody new; for a new alert send another dedup_key or title, or resolve "
+        "this one first",
+    }
     assert _count(runtime, CallJob) == 1
     with runtime.database.read() as session:
         alert = session.get(Alert, first["alert_id"])

@@ -27,14 +27,21 @@ def claim(session: Session, *, now: datetime) -> None:
     """Take the first place for the sign-up in this transaction, or Forbidden
     (`signup_closed`) when it is taken or the server has users already (the operator may
     have made some with `tocsin user create`). Rolled back with a refused sign-up."""
+    if not take_if_free(session, now=now):
+        raise Forbidden("sign-up needs an invite code on this server", code="signup_closed")
+
+
+def take_if_free(session: Session, *, now: datetime) -> bool:
+    """Take the first place if nobody has it and the server has no users yet; whether this
+    sign-up took it. On a server whose sign-up is open, the first place is not needed to sign
+    up, but it still decides who becomes owner of the quickstart's demo organization."""
     taken = session.scalar(
         insert_ignoring_conflicts(session, _FIRST_SIGN_UP, on=["id"])
         .values(id=_THE_ROW, claimed_at=now)
         .returning(FirstSignUp.id)
     )
     has_users = session.scalar(select(func.count()).select_from(User)) != 0
-    if taken is None or has_users:
-        raise Forbidden("sign-up needs an invite code on this server", code="signup_closed")
+    return taken is not None and not has_users
 
 
 def record(session: Session, *, user_id: str) -> None:

@@ -86,6 +86,9 @@ class Organization(Base):
     timezone: Mapped[str] = mapped_column(String(64), server_default="UTC")
     # When the time zone last changed: changes are limited (organizations/commands.py).
     timezone_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # Made by `tocsin quickstart` without an owner: the server's first sign-up becomes its owner
+    # instead of getting an empty organization (organizations/registration.py).
+    for_first_sign_up: Mapped[bool] = mapped_column(server_default=false(), default=False)
 
 
 class Membership(Base):

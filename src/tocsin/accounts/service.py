@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import phonenumbers
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -145,9 +145,11 @@ def create_organization(
     home_region: str,
     plan: str = SELF_HOSTED,
     timezone: str = "UTC",
+    for_first_sign_up: bool = False,
 ) -> Organization:
     name = clean_name(name, "name")
     org = Organization(
+        for_first_sign_up=for_first_sign_up,
         plan=plan,
         timezone=check_timezone(timezone),
         id=new_id("org"),
@@ -164,6 +166,28 @@ def create_organization(
     session.flush()
     if owner_id is not None:
         session.add(Membership(org_id=org.id, user_id=owner_id, role=Role.OWNER, created_at=now))
+    session.flush()
+    return org
+
+
+def hand_over_waiting_organization(
+    session: Session, *, user_id: str, now: datetime
+) -> Organization | None:
+    """The organization made for the server's first sign-up (the quickstart's demo), now
+    owned by `user_id`; None when there is none, or it has members already (someone was
+    added to it by hand). Only for the sign-up that took the first place
+    (accounts/first_user.py), which is what keeps two sign-ups from both getting it."""
+    has_members = exists().where(Membership.org_id == Organization.id)
+    org = session.scalars(
+        select(Organization)
+        .where(Organization.for_first_sign_up, ~has_members)
+        .order_by(Organization.created_at, Organization.id)
+        .limit(1)
+    ).first()
+    if org is None:
+        return None
+    org.for_first_sign_up = False
+    session.add(Membership(org_id=org.id, user_id=user_id, role=Role.OWNER, created_at=now))
     session.flush()
     return org
 

@@ -96,16 +96,20 @@ def serve(
     from tocsin.app import create_app
     from tocsin.http.server import server_config
 
-    runtime = open_runtime()
+    # The port is a setting, not only where uvicorn binds: the URLs this server prints, mails
+    # and reads aloud follow it unless TOCSIN_PUBLIC_BASE_URL is set.
+    runtime = open_runtime(**_port_option(port))
     settings = runtime.settings
     run_worker = settings.run_worker_in_serve if worker is None else worker
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     _say_how_calls_are_placed(runtime)
     application = create_app(runtime, run_worker=run_worker, owns_process=True)
-    config = server_config(
-        application, settings, host=host or settings.host, port=port or settings.port
-    )
+    config = server_config(application, settings, host=host or settings.host, port=settings.port)
     uvicorn.Server(config).run()
+
+
+def _port_option(port: int | None) -> dict[str, int]:
+    return {} if port is None else {"port": port}
 
 
 @app.command("worker")
@@ -528,13 +532,16 @@ QUICKSTART_PHONE = "+447400123456"
 @friendly_errors
 def quickstart(
     phone: str = typer.Option(QUICKSTART_PHONE, help="Number the demo endpoint calls."),
+    port: int | None = typer.Option(
+        None, help="The port `tocsin serve` will listen on, for the URLs printed [TOCSIN_PORT]."
+    ),
 ) -> None:
     """Set up a demo organization, contact, endpoint and key, and print a curl that pages it.
 
     Safe to run again: it reuses what it made before. Writes `<data dir>/quickstart.env` with
     TOCSIN_HOOK_URL and TOCSIN_ALERT_KEY for shell use.
     """
-    runtime = open_runtime()
+    runtime = open_runtime(**_port_option(port))
     settings = runtime.settings
     if not runtime.calls_are_simulated:
         # The demo's number is made up and its code is read back from the simulator: through
@@ -571,8 +578,9 @@ def quickstart(
         f"       -H 'Content-Type: application/json' "
         f'-d \'{{"title": "Disk full on db1", "severity": "critical"}}\'\n\n'
         f"Simulated calls are written to {settings.data_dir / 'simulator' / 'calls'}\n"
-        f"The dashboard is at {settings.public_base_url.rstrip('/')}/signup "
-        "(the first account needs no invite)."
+        f"The dashboard is at {settings.public_base_url.rstrip('/')}/signup: the first "
+        "account to sign up needs no invite and becomes owner of the Demo organization, with "
+        "its alerts."
     )
 
 
@@ -629,6 +637,8 @@ def _verified_demo_contact(runtime: Runtime, phone: str) -> tuple[str, str]:
             runtime,
             name="Demo",
             owner_id=None,
+            # Whoever signs up first on the dashboard owns it, and sees its alerts.
+            for_first_sign_up=True,
             # The demo calls one number, so its home country is that number's.
             country=region_of(phone),
             actor=CLI_ACTOR,

@@ -54,7 +54,7 @@ def friendly_errors(command: Callable[P, R]) -> Callable[P, R]:
         try:
             return command(*args, **kwargs)
         except TocsinError as exc:
-            fail(exc.message)
+            fail(exc.cli_message or exc.message)
         except CliError as exc:
             fail(str(exc))
         except ValidationError as exc:
@@ -76,8 +76,10 @@ def friendly_errors(command: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-def open_runtime() -> Runtime:
-    runtime = Runtime.from_settings(Settings())
+def open_runtime(**settings: Any) -> Runtime:
+    """The runtime on TOCSIN_* settings, with `settings` (a command's own options, such as
+    `--port`) taking their place."""
+    runtime = Runtime.from_settings(Settings(**settings))
     _opened.append(runtime)
     upgrade(runtime.database)
     return runtime

@@ -159,11 +159,14 @@ def require_callable(session: Session, *, org_id: str, contact_ids: Sequence[str
             )
         state = state_of(session, org_id=org_id, number=contact.phone_e164)
         if state != NumberState.VERIFIED:
+            refused = f"{contact.name} ({contact.phone_e164}) cannot be called: {REASONS[state]}"
             raise Conflict(
-                f"{contact.name} ({contact.phone_e164}) cannot be called: {REASONS[state]}; "
-                f"verify it first with POST /v1/orgs/{org_id}/contacts/{contact.id}/verification",
+                f"{refused}; verify it first with "
+                f"POST /v1/orgs/{org_id}/contacts/{contact.id}/verification",
                 code=Refusal(state, "").code,
                 details={"contact_id": contact.id, "state": state.value},
+                cli_message=f"{refused}; verify it first: tocsin contact verify {contact.id} "
+                f"--org {org_id}, then tocsin contact confirm {contact.id} CODE --org {org_id}",
             )
 
 

@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from tocsin.core.addresses import HostAllowlist
@@ -34,6 +34,9 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = 8080
+    # Where people and providers reach this server: every URL Tocsin prints, mails, shows or
+    # reads aloud starts with it. Unset, it follows the port (`_base_url_follows_port`), so
+    # `--port` or TOCSIN_PORT alone never leaves links pointing at a port nobody serves.
     public_base_url: str = "http://127.0.0.1:8080"
     run_worker_in_serve: bool = True
 
@@ -252,6 +255,12 @@ class Settings(BaseSettings):
     def _rate_limit_parses(cls, value: str) -> str:
         parse_rate_limits(value)
         return value
+
+    @model_validator(mode="after")
+    def _base_url_follows_port(self) -> Settings:
+        if "public_base_url" not in self.model_fields_set:
+            self.public_base_url = f"http://127.0.0.1:{self.port}"
+        return self
 
     @field_validator("secret_key")
     @classmethod

@@ -14,12 +14,20 @@ class TocsinError(Exception):
     default_code = "bad_request"
 
     def __init__(
-        self, message: str, *, code: str | None = None, details: dict[str, Any] | None = None
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        details: dict[str, Any] | None = None,
+        cli_message: str | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.code = code or self.default_code
         self.details = details
+        # The same refusal for someone at the shell, where the message names an API route
+        # to fix it by and the shell has a command of its own.
+        self.cli_message = cli_message
         # Set by `on_record`: the transaction this refusal leaves commits before the error
         # goes on (`tocsin.db.engine.Database.write`).
         self.keeps_record = False

@@ -59,6 +59,8 @@ class IngestResult:
     # A subscription to confirm once the transaction has committed (the webhook route does,
     # with subscriptions.confirm_and_record).
     confirmation: PendingConfirmation | None = None
+    # Why nothing was called, for the sender to read: a repeat whose alert is still open.
+    message: str | None = None
 
 
 def _open_alert(session: Session, endpoint_id: str, dedup_key: str) -> Alert | None:
@@ -292,7 +294,24 @@ def _repeat(
     if queued:
         announce_work(session)
         return IngestResult(alert_id, Outcome.RESTARTED, calls_queued=queued)
-    return IngestResult(alert_id, Outcome.DEDUPLICATED, calls_queued=0)
+    return IngestResult(
+        alert_id, Outcome.DEDUPLICATED, calls_queued=0, message=_why_deduplicated(parsed)
+    )
+
+
+def _why_deduplicated(parsed: ParsedAlert) -> str:
+    """What a sender who expected a call must know: which alert this repeated, and how to
+    get a new one (the README's quick start leads everyone to send the same curl twice)."""
+    same = (
+        f"dedup_key {parsed.dedup_key!r}"
+        if parsed.dedup_key
+        else "title" + (" on the same host" if parsed.host.strip() else "")
+    )
+    return (
+        f"an alert with the same {same} is still open, so this counts as a repeat of it and "
+        "calls nobody new; for a new alert send another dedup_key or title, or resolve this "
+        "one first"
+    )
 
 
 def _acknowledge(

@@ -65,11 +65,13 @@ def create_organization(
     actor: Actor,
     now: datetime,
     timezone: str = "UTC",
+    for_first_sign_up: bool = False,
 ) -> Organization:
     """A new organization on the server's default plan; calls abroad stay off until enabled.
     Its home country may not be under sanctions, and its owner may not be someone a standing
     termination marked, nor own as many organizations as they may already
-    (`check_new_organization`)."""
+    (`check_new_organization`). One made `for_first_sign_up` without an owner (the
+    quickstart's demo) gets the server's first sign-up as its owner."""
     home_region = checked_home_region(context, country or context.settings.default_region)
     if owner_id is not None:
         owner = accounts.get_user(session, owner_id)
@@ -82,6 +84,7 @@ def create_organization(
         home_region=home_region,
         plan=context.billing.default_plan,
         timezone=timezone,
+        for_first_sign_up=for_first_sign_up and owner_id is None,
     )
     _record(session, actor, AuditAction.ORG_CREATED, now, org.id, "organization", org.id)
     return org

@@ -65,7 +65,9 @@ def register(
     user_agent: str | None,
     now: datetime,
 ) -> Registered | None:
-    """A new user with their own organization, or joining one by invite. Their own
+    """A new user with their own organization, or joining one by invite; the server's first
+    user becomes owner of the organization made for them if there is one (the quickstart's
+    demo, with its alerts) instead of getting an empty one. Their own
     organization's home country may not be under sanctions, and an email a standing
     termination marked gets none (`commands.CreationRefused`, which the adapter records).
 
@@ -73,9 +75,7 @@ def register(
     mailed instead (`password_resets.tell_of_sign_up`). The adapters answer both alike, so a
     sign-up does not tell who has an account: every refusal a new address could get is
     decided before the address is looked up, and the password is hashed either way."""
-    first = not (context.settings.allow_signup or invite_code)
-    if first:
-        first_user.claim(session, now=now)
+    first = _first_place(session, context, invite_code=invite_code, now=now)
     # Checked before anything is written: joining by invite keeps the inviter's country.
     home_region = (
         ""
@@ -102,12 +102,17 @@ def register(
     actor = Actor("user", user.id, ip_address)
     if first:
         first_user.record(session, user_id=user.id)
+    waiting = (
+        service.hand_over_waiting_organization(session, user_id=user.id, now=now) if first else None
+    )
     if invite_code:
         invite = commands.accept_invite(
             session, context, code=invite_code, user=user, actor=actor, now=now
         )
         org = service.get_organization(session, invite.org_id)
         role = Role(invite.role)
+    elif waiting is not None:
+        org, role = waiting, Role.OWNER
     else:
         commands.check_new_organization(
             session, context, user=user, actor=actor, now=now, signing_up=True
@@ -129,10 +134,25 @@ def register(
         org_id=org.id,
         target_type="user",
         target_id=user.id,
+        details={"took_waiting_organization": True} if waiting is not None else None,
     )
     documents.accept_in_force(session, user_id=user.id, user_agent=user_agent, actor=actor, now=now)
     email_addresses.send_link(session, context, user=user, actor=actor, now=now)
     return Registered(user, org, role)
+
+
+def _first_place(
+    session: Session, context: Context, *, invite_code: str | None, now: datetime
+) -> bool:
+    """Whether this is the server's first sign-up. While sign-up is closed only the first may
+    sign up without an invite (`first_user.claim` refuses the rest); while it is open anyone
+    may, and the first place only decides who gets the organization waiting for them."""
+    if invite_code:
+        return False
+    if context.settings.allow_signup:
+        return first_user.take_if_free(session, now=now)
+    first_user.claim(session, now=now)
+    return True
 
 
 def _user_with(session: Session, email: str) -> User | None:

@@ -148,15 +148,15 @@ async def _receive(endpoint_id: str, request: Request) -> JSONResponse:
     if result.confirmation is not None:
         result = await _confirm_subscription(runtime, result.confirmation)
     runtime.notify_new_jobs()
-    return JSONResponse(
-        {
-            "alert_id": result.alert_id,
-            "outcome": result.outcome.value,
-            "calls_queued": result.calls_queued,
-            "calls_cancelled": result.calls_cancelled,
-        },
-        status_code=202,
-    )
+    answer: dict[str, object] = {
+        "alert_id": result.alert_id,
+        "outcome": result.outcome.value,
+        "calls_queued": result.calls_queued,
+        "calls_cancelled": result.calls_cancelled,
+    }
+    if result.message is not None:
+        answer["message"] = result.message
+    return JSONResponse(answer, status_code=202)
 
 
 def _record(runtime: Runtime, refusal: Refusal) -> None:
