@@ -18,9 +18,11 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy.orm import Session
 
+from tocsin.core import metrics
 from tocsin.core.actors import Actor
 from tocsin.core.clock import Clock
 from tocsin.core.ids import new_id
+from tocsin.core.logs import bound, mask_number
 from tocsin.db.engine import Database
 from tocsin.db.wakeup import listen_for_work
 from tocsin.engine import auditor, mailer, member_texting, planning, texting
@@ -531,6 +533,12 @@ class Worker:
         claimed = await self._read(texting.job_channel, job_id=job_id)
         if claimed is None:
             return
+        # Every line logged about this job, here and in the database work it hands to threads,
+        # carries the request id of the webhook that opened its alert.
+        with bound(request_id=claimed.request_id, job_id=job_id):
+            await self._process(job_id, claimed)
+
+    async def _process(self, job_id: str, claimed: texting.JobChannel) -> None:
         if claimed.channel != texting.VOICE:
             # Texts and mails never take the voice path: no throttle, bundle, cap or retry.
             await self.tell(job_id, claimed.org_id)
@@ -585,12 +593,17 @@ class Worker:
                     caller_id=choice.caller_id,
                 )
                 named = (choice.identity, choice.caller_id)
+            if attempt.webhook_received_at is not None and refused is None:
+                # The first provider asked, of a call the webhook queued: what the sender waited.
+                waited = self.clock.now() - attempt.webhook_received_at
+                metrics.WEBHOOK_TO_DIAL.observe(max(0.0, waited.total_seconds()))
             try:
                 handle = await asyncio.wait_for(
                     choice.provider.dial(replace(request, caller_id=choice.caller_id)),
                     timeout=remaining,
                 )
             except ProviderError as error:
+                metrics.PROVIDER_ERRORS.labels(provider=choice.provider.name, code=error.code).inc()
                 if not error.retry_safe:
                     await self._write(
                         attempts.mark_unknown,
@@ -615,6 +628,7 @@ class Worker:
                 )
                 continue
             except TimeoutError:
+                metrics.PROVIDER_ERRORS.labels(provider=choice.provider.name, code="timeout").inc()
                 # The provider may or may not have accepted it: leave the attempt in `sending`
                 # for reconciliation after its deadline, by lookup rather than by dialling again.
                 await self._write(
@@ -626,6 +640,14 @@ class Worker:
                 )
                 return
             self._live[attempt.attempt_id] = handle
+            log.info(
+                "call placed",
+                extra={
+                    "attempt_id": attempt.attempt_id,
+                    "provider": choice.provider.name,
+                    "to": mask_number(attempt.to_number),
+                },
+            )
             try:
                 await self._write(
                     attempts.mark_accepted,
