@@ -270,12 +270,40 @@ class Worker:
         finally:
             for helper in helpers:
                 helper.cancel()
-            if self._tasks:
-                await asyncio.gather(*self._tasks, return_exceptions=True)
+            await self._drain()
             # Sockets closed and SIP registrations withdrawn (REGISTER with Expires: 0).
             for provider in self.providers.built():
                 await close_provider(provider)
             log.info("worker %s stopped", self.worker_id)
+
+    async def _drain(self) -> None:
+        """Let the calls this worker is running end, for `shutdown_grace` at most, then stop
+        them. A call stopped here keeps its attempt `sending` or `in_progress`, with its
+        deadline, and its job stays leased until the lease runs out: the next worker to claim
+        it reconciles the attempt (asks the provider, or waits out the call's window) and never
+        dials it again. Nothing new is claimed meanwhile: the loop has ended."""
+        if not self._tasks:
+            return
+        grace = self.settings.shutdown_grace.total_seconds()
+        log.info(
+            "worker %s stopping: waiting up to %s s for %d calls",
+            self.worker_id,
+            grace,
+            len(self._tasks),
+        )
+        # The loop's own time, not the injected clock: a manual clock's sleep returns at once,
+        # and a stop must not cut short the calls of a test's worker.
+        _, left = await asyncio.wait(set(self._tasks), timeout=grace)
+        if left:
+            log.warning(
+                "worker %s stopping with calls still running; the next worker settles them "
+                "without dialling again",
+                self.worker_id,
+                extra={"attempt_ids": sorted(self._live)},
+            )
+            for task in left:
+                task.cancel()
+            await asyncio.gather(*left, return_exceptions=True)
 
     def seen_within(self, seconds: float) -> bool:
         """Whether this worker looked for work in the last `seconds` (False before it first
