@@ -151,7 +151,7 @@ class Worker:
         self._wake = wake = asyncio.Event()
         settings = self.settings
         helpers = [
-            asyncio.create_task(self._heartbeat(stop)),
+            asyncio.create_task(self._keep_leases()),
             asyncio.create_task(
                 self._every(
                     stop,
@@ -268,9 +268,13 @@ class Worker:
                 if not work.job_ids or len(self._tasks) >= self.settings.concurrency:
                     await self._idle(stop, wake, self._until(work))
         finally:
-            for helper in helpers:
+            leases, *others = helpers
+            for helper in others:
                 helper.cancel()
+            # The leases of the calls still running are kept while they finish, so no other
+            # worker takes their jobs meanwhile.
             await self._drain()
+            leases.cancel()
             # Sockets closed and SIP registrations withdrawn (REGISTER with Expires: 0).
             for provider in self.providers.built():
                 await close_provider(provider)
@@ -437,9 +441,10 @@ class Worker:
             if self._tasks and not moved:
                 await asyncio.wait(self._tasks, return_when=asyncio.FIRST_COMPLETED)
 
-    async def _heartbeat(self, stop: asyncio.Event) -> None:
+    async def _keep_leases(self) -> None:
+        """Extend the leases of the jobs this worker holds, until cancelled."""
         interval = self.settings.lease.total_seconds() / 3
-        while not stop.is_set():
+        while True:
             await asyncio.sleep(interval)
             if not self._held:
                 continue
