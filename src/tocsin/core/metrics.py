@@ -65,7 +65,8 @@ WEBHOOKS_REFUSED = Counter(
 CALLS_REFUSED = Counter(
     "tocsin_calls_refused",
     "Calls the dial gate refused, by reason: a safety screen code (emergency, premium_rate, "
-    "...), over_quota, enforcement, number_unverified, number_stopped, caller_id_missing.",
+    "...), over_quota, an enforcement code (org_suspended, ...), number_unverified, "
+    "do_not_call, platform_opt_out, caller_id_missing.",
     ["reason"],
     registry=REGISTRY,
 )
