@@ -27,8 +27,8 @@ def configured() -> Iterator[Callable[[str], Lines]]:
     handlers back afterwards."""
     root = logging.getLogger()
     saved = (list(root.handlers), root.level)
-    uvicorn = logging.getLogger("uvicorn")
-    uvicorn_saved = (list(uvicorn.handlers), uvicorn.propagate)
+    uvicorns = [logging.getLogger(name) for name in ("uvicorn", "uvicorn.error", "uvicorn.access")]
+    uvicorn_saved = [(list(log.handlers), log.propagate, log.level) for log in uvicorns]
 
     def configure(log_format: str) -> Lines:
         stream = io.StringIO()
@@ -41,8 +41,10 @@ def configured() -> Iterator[Callable[[str], Lines]]:
     for handler in saved[0]:
         root.addHandler(handler)
     root.setLevel(saved[1])
-    uvicorn.handlers[:] = uvicorn_saved[0]
-    uvicorn.propagate = uvicorn_saved[1]
+    for log, (handlers, propagate, level) in zip(uvicorns, uvicorn_saved, strict=True):
+        log.handlers[:] = handlers
+        log.propagate = propagate
+        log.setLevel(level)
 
 
 def parsed(lines: Lines) -> list[dict[str, Any]]:
@@ -64,6 +66,8 @@ def test_a_json_line_is_one_object_with_the_fields_given(
 
 
 def test_uvicorns_lines_share_the_format(configured: Callable[[str], Lines]) -> None:
+    # A server another test ran may have left uvicorn's loggers at its own level.
+    logging.getLogger("uvicorn.error").setLevel(logging.WARNING)
     lines = configured("json")
     logging.getLogger("uvicorn.error").info("Application startup complete.")
     logging.getLogger("uvicorn.access").info(

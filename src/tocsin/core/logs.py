@@ -103,8 +103,10 @@ def configure_logging(
     root.addHandler(handler)
     root.setLevel(level)
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        # As the root logger decides, until uvicorn's Config sets its own level on them.
         uvicorn_logger = logging.getLogger(name)
         uvicorn_logger.handlers.clear()
+        uvicorn_logger.setLevel(logging.NOTSET)
         uvicorn_logger.propagate = True
     return handler
 
