@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import uuid
 from collections.abc import AsyncIterator
 
+from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from tocsin import __version__
+from tocsin.core.logs import valid_request_id
 from tocsin.http.api.accounts import router as accounts_router
 from tocsin.http.api.alerts import router as alerts_router
 from tocsin.http.api.billing import router as billing_router
@@ -42,6 +45,7 @@ from tocsin.http.api.webhooks import router as webhooks_router
 from tocsin.http.body_deadline import BodyDeadline
 from tocsin.http.callbacks import router as telephony_callbacks_router
 from tocsin.http.errors import install_error_handlers
+from tocsin.http.metrics import router as metrics_router
 from tocsin.http.web.pages import install_web
 from tocsin.runtime import Runtime
 
@@ -98,6 +102,14 @@ def create_app(
     install_error_handlers(app)
     # Read per request from app.state, which tests point at runtimes of their own.
     app.add_middleware(BodyDeadline, seconds=lambda: app.state.runtime.settings.body_read_seconds)
+    # Outermost: every request, refused or not, has an id, in its log lines and in the answer's
+    # X-Request-ID; a client's own id is kept when it is plain enough to log (core/logs.py).
+    app.add_middleware(
+        CorrelationIdMiddleware,
+        header_name="X-Request-ID",
+        generator=lambda: uuid.uuid4().hex,
+        validator=valid_request_id,
+    )
     routers = (
         ingest_router,
         accounts_router,
@@ -133,6 +145,7 @@ def create_app(
     for router in routers:
         app.include_router(router)
     app.include_router(telephony_callbacks_router)
+    app.include_router(metrics_router)
     install_web(app)
 
     @app.get("/healthz", tags=["health"])

@@ -28,6 +28,7 @@ from tocsin.cli.root import app, group
 from tocsin.contacts import commands as contacts
 from tocsin.contacts.verify import confirm_for_contact, deliver, issue_for_contact
 from tocsin.core.config import Settings
+from tocsin.core.logs import configure_logging
 from tocsin.core.private_files import private_dir, write_private
 from tocsin.endpoints import commands as endpoints
 from tocsin.endpoints.queries import find_route, webhook_url
@@ -101,7 +102,7 @@ def serve(
     runtime = open_runtime(**_port_option(port))
     settings = runtime.settings
     run_worker = settings.run_worker_in_serve if worker is None else worker
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging(settings.log_format)
     _say_how_calls_are_placed(runtime)
     application = create_app(runtime, run_worker=run_worker, owns_process=True)
     config = server_config(application, settings, host=host or settings.host, port=settings.port)
@@ -116,14 +117,25 @@ def _port_option(port: int | None) -> dict[str, int]:
 @friendly_errors
 def run_worker(
     concurrency: int | None = typer.Option(None, help="Calls at once [TOCSIN_WORKER_CONCURRENCY]."),
+    metrics_port: int | None = typer.Option(
+        None, help="Serve /metrics on this port of TOCSIN_HOST [TOCSIN_METRICS_PORT]."
+    ),
 ) -> None:
-    """Run a delivery worker: claim due call jobs and place the calls. Stops on SIGTERM/SIGINT."""
+    """Run a delivery worker: claim due call jobs and place the calls. On SIGTERM/SIGINT it
+    claims nothing more and lets its calls end, for TOCSIN_SHUTDOWN_GRACE_SECONDS at most."""
+    from tocsin.http.metrics import serve_metrics
+
     runtime = open_runtime()
+    settings = runtime.settings
     if concurrency is not None:
-        runtime.settings.worker_concurrency = concurrency
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+        settings.worker_concurrency = concurrency
+    configure_logging(settings.log_format)
     worker = runtime.build_worker()
+    # The metrics' heartbeat gauge reads this process's worker, as /readyz does under serve.
+    runtime.wake_workers.append(worker)
     runtime.warm_template_renderers()
+    port = metrics_port if metrics_port is not None else settings.metrics_port
+    server = serve_metrics(runtime, host=settings.host, port=port) if port else None
 
     async def main() -> None:
         stop = asyncio.Event()
@@ -132,7 +144,11 @@ def run_worker(
             loop.add_signal_handler(signum, stop.set)
         await worker.run(stop)
 
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    finally:
+        if server is not None:
+            server.shutdown()
 
 
 @db_app.command("upgrade")

@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from tocsin.core.addresses import HostAllowlist
 from tocsin.core.client_address import ForwardedHeader, Networks, parse_networks
+from tocsin.core.logs import LogFormat
 from tocsin.core.private_files import PRIVATE_FILE, private_dir, tighten, write_private
 from tocsin.core.ratelimit import parse_rate_limits
 from tocsin.core.throttle import Bucket, parse_buckets
@@ -228,6 +229,20 @@ class Settings(BaseSettings):
     caller_id: str = "+10000000000"
     voice: str = "en"
     call_timeout_seconds: float = 45.0
+
+    # Operations (docs/deployment.md): the log's format, text or one JSON object a line, and
+    # whether each HTTP request gets a line of its own (off: a webhook's line says enough).
+    log_format: LogFormat = LogFormat.TEXT
+    access_log: bool = False
+    # /metrics is open unless this is set; then it asks for `Authorization: Bearer <token>`.
+    metrics_token: SecretStr | None = None
+    # `tocsin worker` serves its metrics on this port (of TOCSIN_HOST) when set; `tocsin
+    # serve` serves them at /metrics on its own port.
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    # On SIGTERM a worker claims nothing more and waits this long for the calls it is running
+    # to end; calls still running then are left to the next worker to settle (never dialled
+    # again). Under Kubernetes' default 30 s terminationGracePeriodSeconds, with room to exit.
+    shutdown_grace_seconds: float = Field(default=25.0, ge=0, le=3600)
 
     simulator_outcome: str = "press:1"
     simulator_numbers: dict[str, str] = Field(default_factory=dict)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import functools
 import threading
 from collections.abc import Callable, Iterator
@@ -87,7 +88,12 @@ class Database:
         call = functools.partial(work, *args, **kwargs)
         if self._write_thread is None:
             return await asyncio.to_thread(call)
-        return await asyncio.get_running_loop().run_in_executor(self._write_thread, call)
+        # As to_thread does: the work sees the caller's context (the request id its log lines
+        # carry, core/logs.py).
+        context = contextvars.copy_context()
+        return await asyncio.get_running_loop().run_in_executor(
+            self._write_thread, context.run, call
+        )
 
     @contextmanager
     def write(self) -> Iterator[Session]:

@@ -20,8 +20,10 @@ from tocsin.audit import log as audit
 from tocsin.audit.actions import AuditAction
 from tocsin.audit.notices import tell_owners
 from tocsin.billing.usage import Counted, Refused, count_call, give_back
+from tocsin.core import metrics
 from tocsin.core.actors import Actor
 from tocsin.core.ids import new_id
+from tocsin.db.after_commit import on_commit
 from tocsin.db.engine import Database
 from tocsin.endpoints.models import Endpoint
 from tocsin.engine.dial_facts import LoadedJob, Quota, load_facts
@@ -167,14 +169,22 @@ def _dial(session: Session, loaded: LoadedJob, *, now: datetime, dialer: Dialer)
         details={"alert_id": job.alert_id, "to": job.to_number, "attempt_no": attempt.attempt_no},
     )
     voice = loaded.org.voice if loaded.org is not None else None
-    endpoint = session.get(Endpoint, loaded.open_alert().endpoint_id)
+    alert = loaded.open_alert()
+    endpoint = session.get(Endpoint, alert.endpoint_id)
     snapshot = AttemptSnapshot.of(
         attempt,
         voice=voice,
         screening=loaded.screening,
         endpoint_caller_id=endpoint.caller_id_id if endpoint is not None else None,
+        webhook_received_at=alert.received_at if _queued_by_webhook(job, alert) else None,
     )
     return Plan(PlanKind.DIAL, snapshot)
+
+
+def _queued_by_webhook(job: CallJob, alert: Alert) -> bool:
+    """The job's first attempt, of a job the alert's webhook queued (in the transaction that
+    received it, so at the same instant): the call whose delay a sender waits through."""
+    return job.attempt_count == 1 and job.created_at == alert.received_at
 
 
 def _count(session: Session, quota: Quota) -> Counted | Refused:
@@ -326,6 +336,7 @@ def _skip(session: Session, job: CallJob, skip: Skip, *, now: datetime, dialer: 
     )
     if not ending.said:
         return
+    _count_refusal(session, skip.code)
     audit.record(
         session,
         actor=_worker_actor(dialer),
@@ -345,6 +356,7 @@ def _hold(session: Session, job: CallJob, held: Hold, *, now: datetime, dialer: 
     job.held_until = held.until
     job.hold_reason = held.reason
     if first_hold:
+        on_commit(session, metrics.THROTTLE_HOLDS.inc)
         audit.record(
             session,
             actor=_worker_actor(dialer),
@@ -399,6 +411,7 @@ def _refuse_over_quota(
     settle(
         session, job, status=JobStatus.FAILED, outcome=JobOutcome.OVER_QUOTA, now=now, reason=reason
     )
+    _count_refusal(session, "over_quota")
     actor = _worker_actor(dialer)
     audit.record(
         session,
@@ -522,6 +535,8 @@ def _blocked(
         now=now,
         reason=f"blocked: {message}",
     )
+    for reason in reasons:
+        _count_refusal(session, reason)
     audit.record(
         session,
         actor=_worker_actor(dialer),
@@ -532,3 +547,8 @@ def _blocked(
         target_id=attempt.id,
         details={"alert_id": job.alert_id, "to": job.to_number, "reasons": reasons},
     )
+
+
+def _count_refusal(session: Session, reason: str) -> None:
+    """A call the gate refused, counted by its reason code once the refusal is committed."""
+    on_commit(session, metrics.CALLS_REFUSED.labels(reason=reason).inc)

@@ -88,6 +88,9 @@ class WorkerSettings:
     # for deliveries due; None: this worker sends none.
     webhooks: SenderSettings | None = None
     webhook_interval: timedelta = timedelta(seconds=2)
+    # How long a stopping worker waits for its calls to end before leaving them to the next
+    # worker's reconciliation (docs/deployment.md, "Shutdown").
+    shutdown_grace: timedelta = timedelta(seconds=25)
 
     @classmethod
     def from_settings(cls, settings: Settings, *, billing: BillingConfig) -> WorkerSettings:
@@ -120,6 +123,7 @@ class WorkerSettings:
             paddle_cancel_interval=timedelta(seconds=settings.paddle_cancel_interval_seconds),
             handoff_notice=timedelta(minutes=settings.handoff_notice_minutes),
             heartbeat_interval=timedelta(seconds=settings.heartbeat_check_seconds),
+            shutdown_grace=timedelta(seconds=settings.shutdown_grace_seconds),
         )
 
     @property

@@ -31,6 +31,9 @@ class AttemptSnapshot:
     screening: ScreeningContext | None = None
     # The caller ID the alert's endpoint chose, if any (providers.caller_ids).
     endpoint_caller_id: str | None = None
+    # When the webhook that queued this call arrived, for a call's first attempt (the webhook
+    # to dial latency, core/metrics.py); None for later attempts and escalation steps.
+    webhook_received_at: datetime | None = None
 
     @classmethod
     def of(
@@ -40,6 +43,7 @@ class AttemptSnapshot:
         voice: str | None = None,
         screening: ScreeningContext | None = None,
         endpoint_caller_id: str | None = None,
+        webhook_received_at: datetime | None = None,
     ) -> AttemptSnapshot:
         return cls(
             attempt_id=attempt.id,
@@ -57,6 +61,7 @@ class AttemptSnapshot:
             voice=voice,
             screening=screening,
             endpoint_caller_id=endpoint_caller_id,
+            webhook_received_at=webhook_received_at,
         )
 
     def may_be_redirected_to(self, number: str) -> bool:

@@ -68,6 +68,8 @@ VOICE = "voice"
 class JobChannel:
     channel: str
     org_id: str
+    # The request id of the webhook that opened the job's alert (its log lines carry it).
+    request_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -142,7 +144,7 @@ _NOTICES = {
 
 def job_channel(session: Session, *, job_id: str) -> JobChannel | None:
     row = session.execute(
-        select(CallJob.channel, CallJob.org_id).where(CallJob.id == job_id)
+        select(CallJob.channel, CallJob.org_id, CallJob.request_id).where(CallJob.id == job_id)
     ).one_or_none()
     return JobChannel(*row) if row is not None else None
 

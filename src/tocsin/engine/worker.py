@@ -18,9 +18,11 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy.orm import Session
 
+from tocsin.core import metrics
 from tocsin.core.actors import Actor
 from tocsin.core.clock import Clock
 from tocsin.core.ids import new_id
+from tocsin.core.logs import bound, mask_number
 from tocsin.db.engine import Database
 from tocsin.db.wakeup import listen_for_work
 from tocsin.engine import auditor, mailer, member_texting, planning, texting
@@ -149,7 +151,7 @@ class Worker:
         self._wake = wake = asyncio.Event()
         settings = self.settings
         helpers = [
-            asyncio.create_task(self._heartbeat(stop)),
+            asyncio.create_task(self._keep_leases()),
             asyncio.create_task(
                 self._every(
                     stop,
@@ -266,14 +268,46 @@ class Worker:
                 if not work.job_ids or len(self._tasks) >= self.settings.concurrency:
                     await self._idle(stop, wake, self._until(work))
         finally:
-            for helper in helpers:
+            leases, *others = helpers
+            for helper in others:
                 helper.cancel()
-            if self._tasks:
-                await asyncio.gather(*self._tasks, return_exceptions=True)
+            # The leases of the calls still running are kept while they finish, so no other
+            # worker takes their jobs meanwhile.
+            await self._drain()
+            leases.cancel()
             # Sockets closed and SIP registrations withdrawn (REGISTER with Expires: 0).
             for provider in self.providers.built():
                 await close_provider(provider)
             log.info("worker %s stopped", self.worker_id)
+
+    async def _drain(self) -> None:
+        """Let the calls this worker is running end, for `shutdown_grace` at most, then stop
+        them. A call stopped here keeps its attempt `sending` or `in_progress`, with its
+        deadline, and its job stays leased until the lease runs out: the next worker to claim
+        it reconciles the attempt (asks the provider, or waits out the call's window) and never
+        dials it again. Nothing new is claimed meanwhile: the loop has ended."""
+        if not self._tasks:
+            return
+        grace = self.settings.shutdown_grace.total_seconds()
+        log.info(
+            "worker %s stopping: waiting up to %s s for %d calls",
+            self.worker_id,
+            grace,
+            len(self._tasks),
+        )
+        # The loop's own time, not the injected clock: a manual clock's sleep returns at once,
+        # and a stop must not cut short the calls of a test's worker.
+        _, left = await asyncio.wait(set(self._tasks), timeout=grace)
+        if left:
+            log.warning(
+                "worker %s stopping with calls still running; the next worker settles them "
+                "without dialling again",
+                self.worker_id,
+                extra={"attempt_ids": sorted(self._live)},
+            )
+            for task in left:
+                task.cancel()
+            await asyncio.gather(*left, return_exceptions=True)
 
     def seen_within(self, seconds: float) -> bool:
         """Whether this worker looked for work in the last `seconds` (False before it first
@@ -407,9 +441,10 @@ class Worker:
             if self._tasks and not moved:
                 await asyncio.wait(self._tasks, return_when=asyncio.FIRST_COMPLETED)
 
-    async def _heartbeat(self, stop: asyncio.Event) -> None:
+    async def _keep_leases(self) -> None:
+        """Extend the leases of the jobs this worker holds, until cancelled."""
         interval = self.settings.lease.total_seconds() / 3
-        while not stop.is_set():
+        while True:
             await asyncio.sleep(interval)
             if not self._held:
                 continue
@@ -531,6 +566,12 @@ class Worker:
         claimed = await self._read(texting.job_channel, job_id=job_id)
         if claimed is None:
             return
+        # Every line logged about this job, here and in the database work it hands to threads,
+        # carries the request id of the webhook that opened its alert.
+        with bound(request_id=claimed.request_id, job_id=job_id):
+            await self._process(job_id, claimed)
+
+    async def _process(self, job_id: str, claimed: texting.JobChannel) -> None:
         if claimed.channel != texting.VOICE:
             # Texts and mails never take the voice path: no throttle, bundle, cap or retry.
             await self.tell(job_id, claimed.org_id)
@@ -585,12 +626,17 @@ class Worker:
                     caller_id=choice.caller_id,
                 )
                 named = (choice.identity, choice.caller_id)
+            if attempt.webhook_received_at is not None and refused is None:
+                # The first provider asked, of a call the webhook queued: what the sender waited.
+                waited = self.clock.now() - attempt.webhook_received_at
+                metrics.WEBHOOK_TO_DIAL.observe(max(0.0, waited.total_seconds()))
             try:
                 handle = await asyncio.wait_for(
                     choice.provider.dial(replace(request, caller_id=choice.caller_id)),
                     timeout=remaining,
                 )
             except ProviderError as error:
+                metrics.PROVIDER_ERRORS.labels(provider=choice.provider.name, code=error.code).inc()
                 if not error.retry_safe:
                     await self._write(
                         attempts.mark_unknown,
@@ -615,6 +661,7 @@ class Worker:
                 )
                 continue
             except TimeoutError:
+                metrics.PROVIDER_ERRORS.labels(provider=choice.provider.name, code="timeout").inc()
                 # The provider may or may not have accepted it: leave the attempt in `sending`
                 # for reconciliation after its deadline, by lookup rather than by dialling again.
                 await self._write(
@@ -626,6 +673,14 @@ class Worker:
                 )
                 return
             self._live[attempt.attempt_id] = handle
+            log.info(
+                "call placed",
+                extra={
+                    "attempt_id": attempt.attempt_id,
+                    "provider": choice.provider.name,
+                    "to": mask_number(attempt.to_number),
+                },
+            )
             try:
                 await self._write(
                     attempts.mark_accepted,

@@ -15,7 +15,12 @@ def server_config(app: FastAPI, settings: Settings, *, host: str, port: int) -> 
         host=host,
         port=port,
         log_level="info",
-        access_log=False,
+        # Logging is Tocsin's (core/logs.py): uvicorn's records go to the root logger's one
+        # handler, in TOCSIN_LOG_FORMAT, instead of handlers uvicorn would set up.
+        log_config=None,
+        # A line per request only when asked (TOCSIN_ACCESS_LOG): each webhook's line says
+        # more, and a busy server's access log is mostly noise.
+        access_log=settings.access_log,
         # The client address is Tocsin's to decide, from TOCSIN_TRUSTED_PROXIES alone: uvicorn
         # would otherwise believe X-Forwarded-For from any local peer.
         proxy_headers=False,

@@ -61,6 +61,8 @@ class IngestResult:
     confirmation: PendingConfirmation | None = None
     # Why nothing was called, for the sender to read: a repeat whose alert is still open.
     message: str | None = None
+    # Whose format the body was read in (formats Source), for metrics and the log.
+    sender: str | None = None
 
 
 def _open_alert(session: Session, endpoint_id: str, dedup_key: str) -> Alert | None:
@@ -118,10 +120,12 @@ def accept_alert(
     now: datetime,
     paging: PagingDefaults = DEFAULT_PAGING,
     admit: Callable[[], None] = lambda: None,
+    request_id: str | None = None,
 ) -> IngestResult:
     """Record the alert: a new one pages, a repeat of an open one updates it (and starts its
     escalation again if it had run out), a resolve ends it. `admit()` is called before anything
-    new is paged or stored, and may refuse it (a rate limit): repeats do not count."""
+    new is paged or stored, and may refuse it (a rate limit): repeats do not count. A new alert
+    and its call jobs keep `request_id`, the HTTP request's that brought it."""
     if parsed.intent == Intent.SUBSCRIBE:
         pending = subscriptions.pending_confirmation(endpoint, parsed, actor)
         return IngestResult(None, Outcome.SUBSCRIPTION_PENDING, 0, confirmation=pending)
@@ -140,6 +144,7 @@ def accept_alert(
             actor=actor,
             now=now,
             admit=admit,
+            request_id=request_id,
         )
     if parsed.intent == Intent.ACKNOWLEDGE:
         return _acknowledge(
@@ -150,6 +155,7 @@ def accept_alert(
             actor=actor,
             now=now,
             admit=admit,
+            request_id=request_id,
         )
 
     # The hot path of every webhook: Core statements, because the ORM's unit of work costs
@@ -158,7 +164,9 @@ def accept_alert(
     if alert_id is None:
         admit()
         alert_id = new_id("al")
-        values = _alert_values(alert_id, endpoint, parsed, dedup_key, now, AlertStatus.OPEN)
+        values = _alert_values(
+            alert_id, endpoint, parsed, dedup_key, now, AlertStatus.OPEN, request_id
+        )
         if _writers_serialised(session):
             session.execute(_INSERT_ALERT, values)
         else:
@@ -211,6 +219,7 @@ def accept_alert(
             plan=route.plan,
             now=now,
             known_targets=targets,
+            request_id=request_id,
         )
     received: dict[str, Any] = {
         "endpoint_id": endpoint.id,
@@ -323,6 +332,7 @@ def _acknowledge(
     actor: Actor,
     now: datetime,
     admit: Callable[[], None],
+    request_id: str | None,
 ) -> IngestResult:
     """The sender says someone is on it (PagerDuty acknowledge, Nagios ACKNOWLEDGEMENT, ...):
     paging stops as if they had pressed 1."""
@@ -333,7 +343,13 @@ def _acknowledge(
         # later page for the same incident still calls.
         alert = Alert(
             **_alert_values(
-                new_id("al"), endpoint, parsed, dedup_key, now, AlertStatus.ACKNOWLEDGED
+                new_id("al"),
+                endpoint,
+                parsed,
+                dedup_key,
+                now,
+                AlertStatus.ACKNOWLEDGED,
+                request_id,
             )
         )
         alert.open_dedup_key = None
@@ -366,10 +382,12 @@ def _alert_values(
     dedup_key: str,
     now: datetime,
     status: AlertStatus,
+    request_id: str | None,
 ) -> dict[str, Any]:
     is_open = status != AlertStatus.RESOLVED
     return {
         "id": alert_id,
+        "request_id": request_id,
         "org_id": endpoint.org_id,
         "endpoint_id": endpoint.id,
         "dedup_key": dedup_key,
@@ -398,13 +416,16 @@ def _resolve(
     actor: Actor,
     now: datetime,
     admit: Callable[[], None],
+    request_id: str | None,
 ) -> IngestResult:
     alert = _open_alert(session, endpoint.id, dedup_key)
     if alert is None:
         admit()
         # Nothing open to resolve; keep the event anyway so the timeline shows it arrived.
         alert = Alert(
-            **_alert_values(new_id("al"), endpoint, parsed, dedup_key, now, AlertStatus.RESOLVED)
+            **_alert_values(
+                new_id("al"), endpoint, parsed, dedup_key, now, AlertStatus.RESOLVED, request_id
+            )
         )
         session.add(alert)
         lifecycle.arrived_closed(session, alert, actor=actor, now=now, details=_BY_SOURCE)

@@ -9,6 +9,7 @@ whether its job calls again or lets the escalation move on.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -18,13 +19,18 @@ from tocsin.audit import log as audit
 from tocsin.audit.actions import AuditAction
 from tocsin.audit.notices import tell_owners
 from tocsin.billing.usage import give_back
+from tocsin.core import metrics
 from tocsin.core.actors import Actor
+from tocsin.core.logs import mask_number
+from tocsin.db.after_commit import on_commit
 from tocsin.paging.keypad import apply_keypress
 from tocsin.paging.leases import holds_lease, release
 from tocsin.paging.models import AttemptStatus, CallAttempt, CallJob, JobStatus
 from tocsin.paging.settle import RetryPolicy, after_attempt
 from tocsin.providers.caller_ids import CALLER_ID_MISSING
 from tocsin.telephony.base import CallEvent, CallEventKind, CallRecord
+
+log = logging.getLogger(__name__)
 
 
 def attempt_for_key(session: Session, idempotency_key: str) -> CallAttempt | None:
@@ -332,6 +338,21 @@ def _ended(
 ) -> None:
     # An ended call has nothing left to hang up.
     attempt.hangup_requested_at = None
+    provider, outcome = attempt.provider, str(attempt.status)
+    fields = {
+        "attempt_id": attempt.id,
+        "alert_id": attempt.alert_id,
+        "provider": provider,
+        "outcome": outcome,
+        "to": mask_number(attempt.to_number),
+        **({"error": attempt.error_code} if attempt.error_code else {}),
+    }
+
+    def observe() -> None:
+        metrics.CALLS.labels(provider=provider, outcome=outcome).inc()
+        log.info("call settled", extra=fields)
+
+    on_commit(session, observe)
     audit.record(
         session,
         actor=Actor("provider", attempt.provider),

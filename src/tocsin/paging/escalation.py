@@ -32,8 +32,10 @@ from tocsin.audit import log as audit
 from tocsin.audit.actions import AuditAction
 from tocsin.audit.notices import tell_owners
 from tocsin.contacts.models import Contact
+from tocsin.core import metrics
 from tocsin.core.actors import Actor
 from tocsin.core.ids import new_id
+from tocsin.db.after_commit import on_commit
 from tocsin.db.base import table_of
 from tocsin.oncall.targets import page_people
 from tocsin.outgoing.events import alert_changed
@@ -268,10 +270,11 @@ def start(
     plan: list[dict[str, Any]],
     now: datetime,
     known_targets: Sequence[CallTarget] = (),
+    request_id: str | None = None,
 ) -> int:
     """Begin paging for a new alert, in the transaction that accepts it; returns how many calls
     it queued. `known_targets` are contacts the caller has already read, which spares the hot
-    path a query."""
+    path a query; `request_id` is the alert's (every job of the alert carries it)."""
     if not plan:
         return 0
     escalation_id = new_id("esc")
@@ -301,7 +304,14 @@ def start(
         },
     )
     return _write_step(
-        session, escalation_id, org_id, alert_id, transition, now, record_calling=False
+        session,
+        escalation_id,
+        org_id,
+        alert_id,
+        transition,
+        now,
+        record_calling=False,
+        request_id=request_id,
     )
 
 
@@ -349,6 +359,7 @@ def _write_step(
     now: datetime,
     *,
     record_calling: bool = True,
+    request_id: str | None = None,
 ) -> int:
     position = transition.position
     queued = enqueue_calls(
@@ -360,6 +371,7 @@ def _write_step(
         escalation_id=escalation_id,
         step_index=position.step_index,
         round=position.round,
+        request_id=request_id,
     )
     for action, details in transition.events:
         # The first step's numbers are in the alert.received event already; who was on call,
@@ -382,6 +394,7 @@ def _write_step(
             _tell_step_fell_short(session, org_id, alert_id, action, details, now)
     if position.status == EscalationStatus.EXHAUSTED:
         _tell_nobody_answered(session, escalation_id, org_id, alert_id, position, now)
+        on_commit(session, metrics.ESCALATIONS_EXHAUSTED.inc)
     _tell_webhooks(session, org_id, alert_id, transition, now, first=not record_calling)
     return queued
 
@@ -610,7 +623,14 @@ def on_repeat(
         details={"escalation_id": escalation.id, "round": first_round + 1},
     )
     return _write_step(
-        session, escalation.id, escalation.org_id, alert_id, transition, now, record_calling=True
+        session,
+        escalation.id,
+        escalation.org_id,
+        alert_id,
+        transition,
+        now,
+        record_calling=True,
+        request_id=alert.request_id,
     )
 
 
@@ -678,7 +698,14 @@ def _unmute(
     _move_to(escalation, transition.position, now)
     session.flush()
     return _write_step(
-        session, escalation.id, escalation.org_id, alert.id, transition, now, record_calling=True
+        session,
+        escalation.id,
+        escalation.org_id,
+        alert.id,
+        transition,
+        now,
+        record_calling=True,
+        request_id=alert.request_id,
     )
 
 
@@ -757,7 +784,15 @@ def advance(session: Session, *, escalation_id: str, now: datetime, skip_locked:
     )
     _move_to(escalation, transition.position, now)
     session.flush()
-    _write_step(session, escalation.id, escalation.org_id, escalation.alert_id, transition, now)
+    _write_step(
+        session,
+        escalation.id,
+        escalation.org_id,
+        escalation.alert_id,
+        transition,
+        now,
+        request_id=alert.request_id,
+    )
     return True
 
 

@@ -6,12 +6,12 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import ColumnElement, insert, update
+from sqlalchemy import ColumnElement, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from tocsin.core.ids import new_id
 from tocsin.db.base import table_of
-from tocsin.paging.models import CallJob, JobOutcome, JobStatus
+from tocsin.paging.models import OPEN_JOB_STATUSES, CallJob, JobOutcome, JobStatus
 from tocsin.routing.targets import CallTarget
 
 _INSERT_JOB = insert(table_of(CallJob))
@@ -27,8 +27,9 @@ def enqueue_calls(
     escalation_id: str | None = None,
     step_index: int | None = None,
     round: int = 0,
+    request_id: str | None = None,
 ) -> int:
-    """Write one pending job per target; returns how many."""
+    """Write one pending job per target; returns how many. `request_id`: the alert's."""
     if not targets:
         return 0
     session.execute(
@@ -48,6 +49,7 @@ def enqueue_calls(
                 "escalation_id": escalation_id,
                 "step_index": step_index,
                 "round": round,
+                "request_id": request_id,
                 "created_at": now,
                 "updated_at": now,
             }
@@ -108,3 +110,38 @@ def cancel_pending_where(
         .execution_options(synchronize_session=False)
     )
     return [CancelledJob(*row) for row in rows]
+
+
+class QueueDepth(NamedTuple):
+    # Open jobs by status (pending, leased, awaiting), every status named.
+    by_status: dict[str, int]
+    # Jobs a worker should have taken by now: pending or awaiting, and due.
+    due: int
+    # When the longest-waiting of those fell due; None when none is due.
+    oldest_due: datetime | None
+
+
+# Jobs nobody works on although they are due; both statuses lead the `ix_call_jobs_due` index.
+_WAITING = (JobStatus.PENDING, JobStatus.AWAITING)
+
+
+def queue_depth(session: Session, *, now: datetime) -> QueueDepth:
+    """The outbox's depth, for a metrics scrape: two queries, each over the (status, run_at)
+    index's open statuses only, however many jobs have ended."""
+    counted = dict(
+        session.execute(
+            select(CallJob.status, func.count())
+            .where(CallJob.status.in_(OPEN_JOB_STATUSES))
+            .group_by(CallJob.status)
+        ).all()
+    )
+    due, oldest = session.execute(
+        select(func.count(), func.min(CallJob.run_at)).where(
+            CallJob.status.in_(_WAITING), CallJob.run_at <= now
+        )
+    ).one()
+    return QueueDepth(
+        by_status={status.value: int(counted.get(status.value, 0)) for status in OPEN_JOB_STATUSES},
+        due=int(due),
+        oldest_due=oldest,
+    )

@@ -6,12 +6,14 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
+from asgi_correlation_id import correlation_id
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.datastructures import UploadFile
 
 from tocsin.accounts import service as accounts
 from tocsin.accounts.models import ApiKey, Scope
+from tocsin.core import metrics
 from tocsin.core.actors import Actor
 from tocsin.core.errors import (
     Forbidden,
@@ -55,6 +57,8 @@ class HookRequest:
     query: list[tuple[str, str]]
     form: list[tuple[str, str]] | None
     ip_address: str | None
+    # The HTTP request's id (X-Request-ID), kept with the alert and its calls.
+    request_id: str | None = None
 
 
 async def read_capped_body(request: Request, limit: int) -> bytes:
@@ -98,15 +102,33 @@ def _alert_key(request: Request) -> str | None:
 
 
 async def receive_hook(endpoint_id: str, request: Request) -> JSONResponse:
+    # Every webhook's answer passes here once, after its transaction: where it is counted.
     try:
-        return await _receive(endpoint_id, request)
+        result = await _receive(endpoint_id, request)
     except Unauthorized as error:
         # Every 401 of the webhook, whatever refused the key, names both schemes it takes.
         error.challenge = WEBHOOK_CHALLENGE
+        metrics.WEBHOOKS_REFUSED.labels(code=error.code).inc()
         raise
+    except TocsinError as error:
+        metrics.WEBHOOKS_REFUSED.labels(code=error.code).inc()
+        raise
+    metrics.WEBHOOKS_RECEIVED.labels(
+        outcome=result.outcome.value, sender=result.sender or "none"
+    ).inc()
+    return JSONResponse(
+        {
+            "alert_id": result.alert_id,
+            "outcome": result.outcome.value,
+            "calls_queued": result.calls_queued,
+            "calls_cancelled": result.calls_cancelled,
+            **({"message": result.message} if result.message is not None else {}),
+        },
+        status_code=202,
+    )
 
 
-async def _receive(endpoint_id: str, request: Request) -> JSONResponse:
+async def _receive(endpoint_id: str, request: Request) -> IngestResult:
     runtime: Runtime = request.app.state.runtime
     key, ip_address = _alert_key(request), client_ip(request)
     content_type = request.headers.get("content-type", "")
@@ -130,6 +152,7 @@ async def _receive(endpoint_id: str, request: Request) -> JSONResponse:
         query=list(request.query_params.multi_items()),
         form=form,
         ip_address=ip_address,
+        request_id=correlation_id.get(),
     )
     try:
         result = await runtime.database.off_loop(accept_hook, runtime, hook)
@@ -146,17 +169,10 @@ async def _receive(endpoint_id: str, request: Request) -> JSONResponse:
         await runtime.database.off_loop(_record, runtime, refused.refusal)
         raise refused.refusal.error from None
     if result.confirmation is not None:
-        result = await _confirm_subscription(runtime, result.confirmation)
+        outcome = await _confirm_subscription(runtime, result.confirmation)
+        result = IngestResult(None, outcome, calls_queued=0, sender=result.sender)
     runtime.notify_new_jobs()
-    answer: dict[str, object] = {
-        "alert_id": result.alert_id,
-        "outcome": result.outcome.value,
-        "calls_queued": result.calls_queued,
-        "calls_cancelled": result.calls_cancelled,
-    }
-    if result.message is not None:
-        answer["message"] = result.message
-    return JSONResponse(answer, status_code=202)
+    return result
 
 
 def _record(runtime: Runtime, refusal: Refusal) -> None:
@@ -186,7 +202,7 @@ def _note_unread_refusal(
     _record(runtime, Refusal(endpoint.org_id, endpoint.id, actor, error))
 
 
-async def _confirm_subscription(runtime: Runtime, pending: PendingConfirmation) -> IngestResult:
+async def _confirm_subscription(runtime: Runtime, pending: PendingConfirmation) -> Outcome:
     """After the request's transaction: Amazon SNS's subscription confirmed (or refused)."""
     problem = await subscriptions.confirm_and_record(
         pending,
@@ -194,9 +210,7 @@ async def _confirm_subscription(runtime: Runtime, pending: PendingConfirmation) 
         now=runtime.clock.now(),
         transport=runtime.outbound_transport,
     )
-    confirmed = problem is None
-    outcome = Outcome.SUBSCRIPTION_CONFIRMED if confirmed else Outcome.SUBSCRIPTION_REFUSED
-    return IngestResult(None, outcome, calls_queued=0)
+    return Outcome.SUBSCRIPTION_CONFIRMED if problem is None else Outcome.SUBSCRIPTION_REFUSED
 
 
 for _method in ("POST", "PUT", "PATCH", "GET"):
@@ -266,6 +280,7 @@ def accept_hook(runtime: Runtime, hook: HookRequest) -> IngestResult:
                 now=now,
                 limiter=runtime.rate_limiter,
                 paging=runtime.paging,
+                request_id=hook.request_id,
             )
         except TocsinError as error:
             refusal = Refusal(endpoint.org_id, endpoint.id, actor, error)

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import unquote
 
+from tocsin.core.logs import mask_number
 from tocsin.telephony.sip.message import SipMessage, uri_of
 
 logger = logging.getLogger(__name__)
@@ -85,5 +86,5 @@ def _asks(allowed: Callable[[str], bool], number: str) -> bool:
         return allowed(number)
     except Exception:
         # A callback that fails allows nothing; the call is not placed, with a reason.
-        logger.exception("redirect_allowed failed for %s", number)
+        logger.exception("redirect_allowed failed for %s", mask_number(number))
         return False
