@@ -64,3 +64,32 @@ def test_sqlite_write_transactions_take_the_write_lock_up_front(tmp_path: Path) 
     finally:
         other.close()
         database.dispose()
+
+
+def test_sqlite_upgrades_rebuild_tables_without_cascading_deletes(tmp_path: Path) -> None:
+    """0031 rebuilds `organizations` in batch mode (copy, DROP, rename): with foreign keys
+    enforced, the DROP deleted every organization's contacts; the upgrade turns them off,
+    checks nothing was left dangling, and hands the connection back with them on."""
+    database = Database(f"sqlite:///{tmp_path}/rebuild.db")
+    try:
+        upgrade(database, "0030_prompt_language")
+        with database.write() as session:
+            session.execute(
+                text(
+                    "INSERT INTO organizations (id, name, slug, created_at) "
+                    "VALUES ('org_a', 'A', 'a', '2026-01-01 00:00:00')"
+                )
+            )
+            session.execute(
+                text(
+                    "INSERT INTO contacts (id, org_id, name, phone_e164, created_at, updated_at) "
+                    "VALUES ('ct_a', 'org_a', 'On call', '+447400123456', "
+                    "'2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+                )
+            )
+        upgrade(database)
+        with database.write() as session:
+            assert session.execute(text("SELECT id FROM contacts")).scalars().all() == ["ct_a"]
+            assert session.execute(text("PRAGMA foreign_keys")).scalar() == 1
+    finally:
+        database.dispose()

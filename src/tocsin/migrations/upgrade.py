@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 
 from tocsin.db.engine import Database
 
@@ -37,6 +37,29 @@ def upgrade(database: Database, revision: str = "head") -> None:
         # Alembic's own transactions on SQLite start deferred, so two processes upgrading a new
         # file at once both read, then one fails to upgrade its lock ("database is locked").
         # One BEGIN IMMEDIATE transaction around the whole upgrade makes them take turns.
-        with database.write_engine.begin() as connection:
-            config.attributes["connection"] = connection
-            command.upgrade(config, revision)
+        with database.write_engine.connect() as connection:
+            # Batch mode rebuilds a table SQLite cannot ALTER in place (copy, DROP, rename);
+            # with foreign keys on, that DROP of `organizations` would cascade to every row
+            # of every organization. The pragma only takes effect outside a transaction.
+            _foreign_keys(connection, enabled=False)
+            try:
+                with connection.begin():
+                    config.attributes["connection"] = connection
+                    command.upgrade(config, revision)
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+                    if broken:
+                        raise RuntimeError(
+                            f"the upgrade to {revision} left rows pointing at nothing: {broken[:5]}"
+                        )
+            finally:
+                _foreign_keys(connection, enabled=True)
+
+
+def _foreign_keys(connection: Connection, *, enabled: bool) -> None:
+    """Set SQLite's foreign-key enforcement on the connection itself, outside any transaction
+    (SQLAlchemy's autobegin would put a statement inside one, where the pragma is ignored)."""
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(f"PRAGMA foreign_keys={'ON' if enabled else 'OFF'}")
+    finally:
+        cursor.close()
