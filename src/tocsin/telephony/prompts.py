@@ -290,16 +290,16 @@ def prompts_for(language: str | None) -> Prompts:
 
 
 def check_language(code: str) -> str:
-    """A language code of the catalogue, lower-cased and trimmed; InvalidInput
+    """`code` when it is a language code of the catalogue, as written there ("es", not "ES" or
+    "es-ES", which the API's description does not offer either); InvalidInput
     `unknown_language` (422) for any other, naming the ones there are."""
-    cleaned = code.strip().lower()
-    if cleaned not in CATALOGUE:
+    if code not in CATALOGUE:
         raise InvalidInput(
             f"unknown language {code!r}; use one of {', '.join(LANGUAGES)}",
             code="unknown_language",
             details={"language": code, "languages": list(LANGUAGES)},
         )
-    return cleaned
+    return code
 
 
 def resolve_language(choices: Iterable[str | None]) -> str:
