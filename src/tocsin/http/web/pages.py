@@ -27,6 +27,7 @@ from tocsin.http.web.password_pages import router as password_router
 from tocsin.http.web.people_pages import router as people_router
 from tocsin.http.web.public_pages import router as public_router
 from tocsin.http.web.schedule_pages import router as schedule_router
+from tocsin.http.web.settings_pages import router as settings_router
 from tocsin.http.web.shift_pages import router as shift_router
 from tocsin.http.web.usage_pages import router as usage_router
 from tocsin.http.web.webhook_pages import router as webhook_router
@@ -54,6 +55,7 @@ ROUTERS = (
     heartbeat_router,
     maintenance_router,
     webhook_router,
+    settings_router,
 )
 
 
