@@ -262,6 +262,7 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("POST", "/v1/orgs/{org_id}/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver"): Case(
         ORG
     ),
+    ("PATCH", "/v1/orgs/{org_id}/people/{user_id}"): Case(ORG, {"language": "es"}),
 }
 
 # Ids that exist nowhere, for the "same answer as for a missing object" comparison.

@@ -99,6 +99,7 @@ class AuditAction(StrEnum):
     ORG_TIMEZONE_CHANGED = "org.timezone_changed"
     MEMBER_ROLE_CHANGED = "member.role_changed"
     MEMBER_REMOVED = "member.removed"
+    MEMBER_LANGUAGE_CHANGED = "member.language_changed"
     INVITE_CREATED = "invite.created"
     INVITE_ACCEPTED = "invite.accepted"
     INVITE_REVOKED = "invite.revoked"

@@ -43,6 +43,7 @@ from tocsin.providers.test_calls import prepare_test_call
 from tocsin.runtime import Runtime
 from tocsin.safety import ScreeningContext, region_of, screen
 from tocsin.telephony.base import ProviderError
+from tocsin.telephony.prompts import LANGUAGES
 
 db_app = group("db", "Database schema.")
 org_app = group("org", "Organizations.")
@@ -232,6 +233,40 @@ def org_policy(
     emit(as_json, data, f"{org_id}: home {data['home_region']}, abroad {data['allowed_regions']}")
 
 
+@org_app.command("update")
+@friendly_errors
+def org_update(
+    org: str = typer.Argument(..., help="Organization id or slug."),
+    name: str | None = typer.Option(None, help="A new name."),
+    timezone: str | None = typer.Option(None, help="IANA time zone."),
+    language: str | None = typer.Option(
+        None, help=f"Language of its calls' prompts: {', '.join(LANGUAGES)}."
+    ),
+    as_json: bool = JsonOption,
+) -> None:
+    """Rename an organization, move its time zone or change the language its calls speak
+    (contacts and members may choose their own)."""
+    runtime = open_runtime()
+    with runtime.database.write() as session:
+        org_id = accounts.get_organization(session, org).id
+        updated = organizations.update_organization(
+            session,
+            org_id=org_id,
+            name=name,
+            timezone=timezone,
+            language=language,
+            actor=CLI_ACTOR,
+            now=runtime.clock.now(),
+        )
+        data = {
+            "id": updated.id,
+            "name": updated.name,
+            "timezone": updated.timezone,
+            "language": updated.language,
+        }
+    emit(as_json, data, f"{data['id']}: {data['name']}, {data['timezone']}, {data['language']}")
+
+
 def _read_password(password_stdin: bool) -> str:
     if password_stdin:
         return sys.stdin.readline().rstrip("\n")
@@ -353,6 +388,11 @@ def contact_add(
     phone: str,
     org: str = OrgOption,
     region: str | None = typer.Option(None, help="Two-letter country for national numbers."),
+    language: str | None = typer.Option(
+        None,
+        help=f"Language of its calls' prompts: {', '.join(LANGUAGES)} (default: the "
+        "organization's).",
+    ),
     as_json: bool = JsonOption,
 ) -> None:
     """Add a contact with a phone number."""
@@ -370,9 +410,56 @@ def contact_add(
             now=now,
             billing=runtime.billing,
             sanctioned_regions=runtime.settings.sanctioned_region_set(),
+            language=language,
         )
-        data = {"id": created.id, "name": created.name, "phone": created.phone_e164}
+        data = {
+            "id": created.id,
+            "name": created.name,
+            "phone": created.phone_e164,
+            "language": created.language,
+        }
     emit(as_json, data, f"added contact {data['id']} {data['phone']}")
+
+
+@contact_app.command("update")
+@friendly_errors
+def contact_update(
+    contact_id: str,
+    org: str = OrgOption,
+    name: str | None = typer.Option(None, help="A new name."),
+    phone: str | None = typer.Option(None, help="A new number, screened as a new one is."),
+    region: str | None = typer.Option(None, help="Two-letter country for national numbers."),
+    language: str | None = typer.Option(
+        None,
+        help=f"Language of its calls' prompts: {', '.join(LANGUAGES)}; an empty one goes "
+        "back to the organization's.",
+    ),
+    as_json: bool = JsonOption,
+) -> None:
+    """Change a contact's name, number or language."""
+    runtime = open_runtime()
+    with runtime.database.write() as session:
+        organization = accounts.get_organization(session, org)
+        updated = contacts.update_contact(
+            session,
+            org_id=organization.id,
+            contact_id=contact_id,
+            actor=CLI_ACTOR,
+            now=runtime.clock.now(),
+            sanctioned_regions=runtime.settings.sanctioned_region_set(),
+            name=name,
+            phone=phone,
+            region=region,
+            language=language,
+        )
+        data = {
+            "id": updated.id,
+            "name": updated.name,
+            "phone": updated.phone_e164,
+            "language": updated.language,
+        }
+    shown = data["language"] or "the organization's language"
+    emit(as_json, data, f"contact {data['id']} {data['phone']}, {shown}")
 
 
 @app.command("screen")

@@ -27,9 +27,10 @@ from tocsin.contacts.verify import deliver
 from tocsin.db.session import Session
 from tocsin.endpoints import commands as endpoints
 from tocsin.numbers.verification import Channel, Requester
-from tocsin.oncall import methods, people, projects, rules, schedules, who
+from tocsin.oncall import languages, methods, people, projects, rules, schedules, who
 from tocsin.oncall.models import Method, Project
 from tocsin.oncall.people import Person, Rule
+from tocsin.telephony.prompts import LANGUAGES
 
 people_app = group("people", "Members as on-call people: their numbers and notification rules.")
 project_app = group("project", "Projects (teams) of endpoints, policies, schedules and members.")
@@ -42,6 +43,7 @@ def _person(person: Person) -> dict[str, Any]:
         "email": person.email,
         "email_verified": person.email_verified,
         "role": person.role,
+        "language": person.language,
         "numbers": [
             {
                 "id": n.id,
@@ -129,6 +131,35 @@ def people_add_number(
         )
         data = {"id": contact.id, "phone_e164": contact.phone_e164, "method": contact.channel}
     emit(as_json, data, f"added {data['method']} number {data['id']} {data['phone_e164']}")
+
+
+@people_app.command("language")
+@friendly_errors
+def people_language(
+    user_id: str,
+    org: str = OrgOption,
+    language: str = typer.Option(
+        ...,
+        help=f"Language of the calls paging the member: {', '.join(LANGUAGES)}; an empty one "
+        "goes back to the organization's.",
+    ),
+    as_json: bool = JsonOption,
+) -> None:
+    """Set the language the member's calls speak (their number's own language, if it has one,
+    comes first)."""
+    runtime = open_runtime()
+    with runtime.database.write() as session:
+        organization = accounts.get_organization(session, org)
+        chosen = languages.set_member_language(
+            session,
+            org_id=organization.id,
+            user_id=user_id,
+            language=language,
+            actor=CLI_ACTOR,
+            now=runtime.clock.now(),
+        )
+        data = {"user_id": user_id, "language": chosen}
+    emit(as_json, data, f"{user_id}: {chosen or 'the organization language'}")
 
 
 @people_app.command("remove-number")

@@ -22,6 +22,7 @@ from tocsin.core.names import clean_name
 from tocsin.numbers import consent
 from tocsin.numbers.consent import Withdrawal
 from tocsin.restrictions.blocks import require_writable
+from tocsin.telephony.prompts import check_language
 
 
 def create_contact(
@@ -35,9 +36,12 @@ def create_contact(
     now: datetime,
     billing: BillingConfig,
     sanctioned_regions: frozenset[str],
+    language: str | None = None,
 ) -> Contact:
     """A new contact, within the plan's limit, its number screened under the organization's
-    calling policy."""
+    calling policy. `language` is the language its calls speak (InvalidInput
+    `unknown_language` for a code the catalogue lacks); None or empty: the organization's."""
+    chosen = _language(language)
     contact = add_number(
         session,
         org_id=org_id,
@@ -50,6 +54,7 @@ def create_contact(
         sanctioned_regions=sanctioned_regions,
         operation="contact.create",
     )
+    contact.language = chosen
     audit.record(
         session,
         actor=actor,
@@ -118,10 +123,13 @@ def update_contact(
     name: str | None = None,
     phone: str | None = None,
     region: str | None = None,
+    language: str | None = None,
 ) -> Contact:
-    """None leaves a field as it is; a new number is screened as a new contact's would be."""
+    """None leaves a field as it is; a new number is screened as a new contact's would be. An
+    empty `language` goes back to the organization's."""
     require_writable(session, org_id=org_id, actor=actor, now=now)
     contact = get_contact(session, org_id=org_id, contact_id=contact_id)
+    chosen = _language(language)
     # The number first: a refusal keeps its record, so nothing else may have changed by then.
     if phone is not None:
         old_number = contact.phone_e164
@@ -143,6 +151,8 @@ def update_contact(
             )
     if name is not None:
         contact.name = clean_name(name)
+    if language is not None:
+        contact.language = chosen
     contact.updated_at = now
     audit.record(
         session,
@@ -154,6 +164,11 @@ def update_contact(
         target_id=contact_id,
     )
     return contact
+
+
+def _language(language: str | None) -> str | None:
+    """A language of the catalogue, or None (the organization's) for none or an empty one."""
+    return check_language(language) if language and language.strip() else None
 
 
 def delete_contact(

@@ -31,6 +31,7 @@ from tocsin.engine.settings import Dialer
 from tocsin.engine.snapshot import AttemptSnapshot
 from tocsin.messages import MessageContext, prepare_words, render_message
 from tocsin.paging import bundles
+from tocsin.paging.call_language import language_for_job
 from tocsin.paging.escalation import ENGINE
 from tocsin.paging.leases import release
 from tocsin.paging.models import (
@@ -207,6 +208,7 @@ def _write_attempt(
     job.held_until = None
     job.hold_reason = None
     alerts = [loaded.open_alert(), *(alert for _, alert in riders)]
+    language = language_for_job(session, job)
     attempt = CallAttempt(
         id=new_id("att"),
         job_id=job.id,
@@ -225,7 +227,8 @@ def _write_attempt(
         status=AttemptStatus.SENDING,
         last_event_sequence=0,
         digits="",
-        spoken_text=_words(session, alerts, now, settings.max_spoken_characters),
+        spoken_text=_words(session, alerts, now, settings.max_spoken_characters, language),
+        language=language,
         billed_day_starts_at=counted.periods.day.starts_at if counted else None,
         billed_month_starts_at=counted.periods.month.starts_at if counted else None,
         billed_cents=counted.cost_cents if counted else 0,
@@ -236,13 +239,17 @@ def _write_attempt(
     return attempt
 
 
-def _words(session: Session, alerts: list[Alert], now: datetime, max_characters: int) -> str:
-    """What the call reads: its alert, or each alert it carries, sharing the time."""
+def _words(
+    session: Session, alerts: list[Alert], now: datetime, max_characters: int, language: str
+) -> str:
+    """What the call reads: its alert, or each alert it carries, sharing the time, introduced
+    in the call's language."""
     if len(alerts) == 1:
         return _spoken_text(session, alerts[0], now=now, max_characters=max_characters)
     share = max(120, max_characters // len(alerts))
     return bundles.spoken_bundle(
-        [_spoken_text(session, alert, now=now, max_characters=share) for alert in alerts]
+        [_spoken_text(session, alert, now=now, max_characters=share) for alert in alerts],
+        language,
     )
 
 

@@ -27,6 +27,8 @@ class AttemptSnapshot:
     accepted_at: datetime | None
     # The organization's text-to-speech voice; None for the server's.
     voice: str | None = None
+    # The language of the call's fixed prompts, as the attempt recorded it.
+    language: str = "en"
     # What a number the call is redirected to (a SIP 3xx) must pass; None: follow none.
     screening: ScreeningContext | None = None
     # The caller ID the alert's endpoint chose, if any (providers.caller_ids).
@@ -59,6 +61,7 @@ class AttemptSnapshot:
             sending_deadline=attempt.sending_deadline,
             accepted_at=attempt.accepted_at,
             voice=voice,
+            language=attempt.language or "en",
             screening=screening,
             endpoint_caller_id=endpoint_caller_id,
             webhook_received_at=webhook_received_at,

@@ -64,6 +64,7 @@ from tocsin.telephony.base import (
     close_provider,
     text_sender,
 )
+from tocsin.telephony.prompts import voice_for
 from tocsin.trust.anomalies.scan import run_scan
 from tocsin.trust.retention import purge_audit_log
 
@@ -593,7 +594,10 @@ class Worker:
             to_number=attempt.to_number,
             caller_id=attempt.caller_id,
             spoken_text=attempt.spoken_text,
-            voice=attempt.voice or self.settings.voice,
+            # The organization's voice when it speaks the call's language, else the
+            # language's own (`prompts.voice_for`).
+            voice=voice_for(attempt.language, attempt.voice or self.settings.voice),
+            language=attempt.language,
             ring_timeout_seconds=self.settings.ring_timeout_seconds,
             redirect_allowed=attempt.may_be_redirected_to,
         )

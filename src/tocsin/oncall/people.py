@@ -65,6 +65,8 @@ class Person:
     rules: list[Rule]
     # What paging them does now: their rules over their verified ways, or the default.
     plan: list[Notify]
+    # The language of their calls' prompts; None: the organization's.
+    language: str | None = None
 
 
 @dataclass(frozen=True)
@@ -191,27 +193,27 @@ def member_rules(session: Session, *, org_id: str, user_id: str) -> list[Rule]:
 def get_person(session: Session, *, org_id: str, user_id: str) -> Person:
     """A member of the organization with their ways and rules; NotFound for anyone else."""
     row = session.execute(
-        select(User, Membership.role)
+        select(User, Membership.role, Membership.language)
         .join(Membership, Membership.user_id == User.id)
         .where(Membership.org_id == org_id, User.id == user_id)
     ).one_or_none()
     if row is None:
         raise NotFound("member not found", code="member_not_found")
-    return _person(session, org_id, row[0], row[1])
+    return _person(session, org_id, row[0], row[1], row[2])
 
 
 def list_people(session: Session, *, org_id: str) -> list[Person]:
     """Every member, by name."""
     rows = session.execute(
-        select(User, Membership.role)
+        select(User, Membership.role, Membership.language)
         .join(Membership, Membership.user_id == User.id)
         .where(Membership.org_id == org_id)
         .order_by(User.display_name, User.id)
     ).all()
-    return [_person(session, org_id, user, role) for user, role in rows]
+    return [_person(session, org_id, user, role, language) for user, role, language in rows]
 
 
-def _person(session: Session, org_id: str, user: User, role: str) -> Person:
+def _person(session: Session, org_id: str, user: User, role: str, language: str | None) -> Person:
     return Person(
         user_id=user.id,
         display_name=user.display_name,
@@ -221,4 +223,5 @@ def _person(session: Session, org_id: str, user: User, role: str) -> Person:
         numbers=member_numbers(session, org_id=org_id, user_id=user.id),
         rules=member_rules(session, org_id=org_id, user_id=user.id),
         plan=notification_plan(session, org_id, user.id),
+        language=language,
     )

@@ -30,6 +30,7 @@ from tocsin.organizations.rescreen import rescreen_contacts
 from tocsin.policy.numbers import CallingPolicy
 from tocsin.policy.quota import check_timezone
 from tocsin.restrictions.blocks import MEMBER_ACTOR_TYPES, require_writable
+from tocsin.telephony.prompts import check_language
 
 # Members may move their organization's home country once in this long (counted from when it
 # was declared); the operator's shell and the platform's staff may at any time.
@@ -197,12 +198,28 @@ def update_organization(
     timezone: str | None,
     actor: Actor,
     now: datetime,
+    language: str | None = None,
 ) -> Organization:
-    """Rename the organization or move its time zone (`change_timezone`)."""
+    """Rename the organization, move its time zone (`change_timezone`) or change the language
+    its calls speak (`telephony.prompts`; InvalidInput `unknown_language` for a code the
+    catalogue lacks, checked before anything changes)."""
     require_writable(session, org_id=org_id, actor=actor, now=now)
     org = accounts.get_organization(session, org_id)
+    chosen = check_language(language) if language is not None else None
     if timezone is not None:
         change_timezone(session, org, timezone, actor=actor, now=now)
+    if chosen is not None and chosen != org.language:
+        before, org.language = org.language, chosen
+        _record(
+            session,
+            actor,
+            AuditAction.ORG_UPDATED,
+            now,
+            org_id,
+            "organization",
+            org_id,
+            {"language": chosen, "language_before": before},
+        )
     if name is not None:
         accounts.rename_organization(org, name)
         _record(

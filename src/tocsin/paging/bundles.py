@@ -27,12 +27,12 @@ from tocsin.core.actors import Actor
 from tocsin.paging.leases import release
 from tocsin.paging.models import Alert, AlertStatus, AttemptStatus, CallAttempt, CallJob, JobStatus
 from tocsin.restrictions.blocks import dial_block
+from tocsin.telephony.prompts import DEFAULT_LANGUAGE, prompts_for
 
 # Alerts one call reads: the call's own and four more. A longer call is one people hang up on.
 MAX_ALERTS_READ = 5
 # How long a rider waits before it is looked at again, if its call never settles it.
 RIDE_TIMEOUT = timedelta(minutes=16)
-_ORDINALS = ("one", "two", "three", "four", "five")
 
 
 def riders_for(
@@ -162,13 +162,15 @@ def carrier_still_running(session: Session, job: CallJob) -> bool:
     return status is not None and not AttemptStatus(status).is_final
 
 
-def spoken_bundle(texts: Sequence[str]) -> str:
-    """What a call carrying several alerts says before its menu."""
+def spoken_bundle(texts: Sequence[str], language: str = DEFAULT_LANGUAGE) -> str:
+    """What a call carrying several alerts says before its menu: the alerts as written, counted
+    and numbered in the call's language."""
     if len(texts) == 1:
         return texts[0]
+    words = prompts_for(language)
     count = len(texts)
-    read = " ".join(
-        f"Alert {_ORDINALS[number] if number < len(_ORDINALS) else number + 1}: {text}"
-        for number, text in enumerate(texts)
+    read = " ".join(f"{words.alert_label(index)} {text}" for index, text in enumerate(texts))
+    return (
+        f"{words.open_alerts.format(count=count)} {read} "
+        f"{words.acknowledges_all.format(count=count)}"
     )
-    return f"{count} open alerts. {read} Pressing 1 acknowledges all {count}."

@@ -26,6 +26,7 @@ from tocsin.paging.models import AttemptStatus
 from tocsin.paging.settle import RetryPolicy
 from tocsin.telephony.callbacks import CallbackEvent, CallView
 from tocsin.telephony.dialogue import GOODBYE, CallScript
+from tocsin.telephony.prompts import DEFAULT_LANGUAGE
 
 
 def record_callback(
@@ -77,6 +78,7 @@ def _attempt_view(
         keys=attempt.digits,
         offers_menu=True,
         closed=all_closed(session, attempt),
+        language=attempt.language or DEFAULT_LANGUAGE,
     )
     return CallView(script, finished=AttemptStatus(attempt.status).is_final)
 

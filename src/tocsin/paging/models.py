@@ -237,6 +237,10 @@ class CallAttempt(Base):
     status: Mapped[str] = mapped_column(String(20), default=AttemptStatus.SENDING.value)
     last_event_sequence: Mapped[int] = mapped_column(Integer, default=0)
     spoken_text: Mapped[str] = mapped_column(Text)
+    # The language of the call's fixed prompts (telephony/prompts.py), chosen when the attempt
+    # was written (the contact's, else the paged member's, else the organization's); NULL for
+    # attempts from before languages, which spoke English.
+    language: Mapped[str | None] = mapped_column(String(16), default=None)
     digits: Mapped[str] = mapped_column(String(40), default="")
     error_code: Mapped[str | None] = mapped_column(String(60), default=None)
     error_message: Mapped[str | None] = mapped_column(Text, default=None)

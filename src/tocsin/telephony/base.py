@@ -53,7 +53,12 @@ class CallRequest:
     to_number: str
     caller_id: str
     spoken_text: str
+    # The espeak-ng voice that speaks it (simulator, SIP), one of `language`'s
+    # (`prompts.voice_for`).
     voice: str = "en"
+    # The language of the call's fixed prompts (`telephony.prompts`); the alert text is as
+    # written.
+    language: str = "en"
     ring_timeout_seconds: float = 45.0
     # False for a call that only says something (a verification code): no keypad menu.
     offers_menu: bool = True

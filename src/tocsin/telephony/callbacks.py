@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
@@ -31,6 +31,7 @@ from urllib.parse import parse_qsl, urlsplit
 from tocsin.core.errors import InvalidInput, NotFound
 from tocsin.telephony.base import CallEvent
 from tocsin.telephony.dialogue import CallScript, Turn
+from tocsin.telephony.prompts import DEFAULT_LANGUAGE
 
 
 class Hook(StrEnum):
@@ -112,6 +113,15 @@ class CallView:
     script: CallScript
     # A finished attempt's call is over: a late webhook must not start talking to it again.
     finished: bool
+
+    def spoken_by(self, speaks: Callable[[str], bool]) -> CallView:
+        """The call as a provider that `speaks` some languages only can say it: in its own
+        language when the provider speaks that, else in English, which every provider speaks.
+        A call in words its provider cannot pronounce would be worse than one in English."""
+        language = self.script.language
+        if language == DEFAULT_LANGUAGE or speaks(language):
+            return self
+        return replace(self, script=replace(self.script, language=DEFAULT_LANGUAGE))
 
 
 def turn_after(event: CallbackEvent, call: CallView) -> Turn | None:

@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tocsin.telephony.base import CallEvent, CallEventKind
-from tocsin.telephony.script import SILENCE, Then, first_words, reply_to
+from tocsin.telephony.prompts import DEFAULT_LANGUAGE, ENGLISH, prompts_for
+from tocsin.telephony.script import Then, first_words, reply_to, silence
 
 # How many times the prompt is read again (after star, an unknown key or silence) before the
 # call hangs up; without a cap, voicemail would loop until the provider's call time limit.
@@ -29,9 +30,10 @@ _RANK = {
     CallEventKind.FAILED: 9,
 }
 
-GOODBYE = "Goodbye."
+# In English; a call in another language says its own (`Prompts.goodbye`, `closed_elsewhere`).
+GOODBYE = ENGLISH.goodbye
 # Said instead of the prompt once the alert was acknowledged or resolved by someone else.
-CLOSED_ELSEWHERE = "This alert has been dealt with already. Goodbye."
+CLOSED_ELSEWHERE = ENGLISH.closed_elsewhere
 
 
 def sequence_of(kind: CallEventKind, round_no: int = 0) -> int:
@@ -62,15 +64,26 @@ class Turn:
     text: str
     gather: bool
     round_no: int
+    # The language `text` is to be spoken in (its fixed words are; the alert is as written).
+    language: str = DEFAULT_LANGUAGE
 
 
-def first_turn(spoken_text: str, *, offers_menu: bool = True) -> Turn:
+def first_turn(
+    spoken_text: str, *, offers_menu: bool = True, language: str = DEFAULT_LANGUAGE
+) -> Turn:
     """The turn on answer; a call without a menu says its text and hangs up."""
-    opening = first_words(spoken_text, offers_menu=offers_menu)
-    return Turn(opening, gather=offers_menu, round_no=0)
+    opening = first_words(spoken_text, offers_menu=offers_menu, language=language)
+    return Turn(opening, gather=offers_menu, round_no=0, language=language)
 
 
-def next_turn(spoken_text: str, digits: str, round_no: int, *, keys: str) -> Turn:
+def next_turn(
+    spoken_text: str,
+    digits: str,
+    round_no: int,
+    *,
+    keys: str,
+    language: str = DEFAULT_LANGUAGE,
+) -> Turn:
     """What follows a key (or silence, when `digits` is empty) pressed in round `round_no`.
 
     `keys` are the keys the attempt has recorded, this one included: a 9 asks for confirmation
@@ -79,13 +92,24 @@ def next_turn(spoken_text: str, digits: str, round_no: int, *, keys: str) -> Tur
     if digit and not keys.endswith(digit):
         # A key the attempt did not record (its call was already over) is answered on its own.
         keys += digit
-    reply = reply_to(keys) if digit else SILENCE
+    reply = reply_to(keys, language) if digit else silence(language)
     if reply.then is Then.HANG_UP:
-        return Turn(reply.says, gather=False, round_no=round_no)
+        return Turn(reply.says, gather=False, round_no=round_no, language=language)
     # Every gather is a round: the cap keeps each key's sequence number above the last one's.
     if round_no + 1 > MAX_ROUNDS:
-        return Turn(GOODBYE, gather=False, round_no=round_no)
-    return Turn(reply.text(spoken_text), gather=True, round_no=round_no + 1)
+        return goodbye(round_no, language)
+    return Turn(reply.text(spoken_text), gather=True, round_no=round_no + 1, language=language)
+
+
+def goodbye(round_no: int, language: str = DEFAULT_LANGUAGE) -> Turn:
+    """The last turn of a call that has nothing more to ask."""
+    return Turn(prompts_for(language).goodbye, gather=False, round_no=round_no, language=language)
+
+
+def closed_elsewhere(round_no: int, language: str = DEFAULT_LANGUAGE) -> Turn:
+    """The last turn of a call whose alerts someone else dealt with meanwhile."""
+    words = prompts_for(language)
+    return Turn(words.closed_elsewhere, gather=False, round_no=round_no, language=language)
 
 
 @dataclass(frozen=True)
@@ -99,17 +123,19 @@ class CallScript:
     # Every alert the call reads was acknowledged or resolved by someone else meanwhile: the
     # call says so and ends, should its hang-up not have reached the provider first.
     closed: bool = False
+    # The language of the call's fixed words, chosen when the attempt was written.
+    language: str = DEFAULT_LANGUAGE
 
     def first_turn(self) -> Turn:
         if self.closed:
-            return Turn(CLOSED_ELSEWHERE, gather=False, round_no=0)
-        return first_turn(self.spoken_text, offers_menu=self.offers_menu)
+            return closed_elsewhere(0, self.language)
+        return first_turn(self.spoken_text, offers_menu=self.offers_menu, language=self.language)
 
     def next_turn(self, digits: str, round_no: int) -> Turn:
         if not self.offers_menu:
             # Nothing asked for a key; end a call that somehow sent one.
-            return Turn(GOODBYE, gather=False, round_no=round_no)
-        turn = next_turn(self.spoken_text, digits, round_no, keys=self.keys)
+            return goodbye(round_no, self.language)
+        turn = next_turn(self.spoken_text, digits, round_no, keys=self.keys, language=self.language)
         if self.closed and turn.gather:
-            return Turn(CLOSED_ELSEWHERE, gather=False, round_no=round_no)
+            return closed_elsewhere(round_no, self.language)
         return turn

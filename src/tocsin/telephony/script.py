@@ -2,7 +2,8 @@
 
 A keypress is the proof that a human listened; voicemail and silence never acknowledge.
 
-`reply_to(keys)` is the whole dialogue, as a function of the keys pressed so far. Every provider
+`reply_to(keys, language)` is the whole dialogue, as a function of the keys pressed so far, said
+in the call's language (`telephony.prompts`; what a key does is the same in all). Every provider
 (simulator, SIP, the REST callbacks) asks it what to say, and the server asks it what a key
 does, so a call never tells the callee something other than what was recorded:
 
@@ -26,6 +27,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import Enum, StrEnum
 
+from tocsin.telephony.prompts import DEFAULT_LANGUAGE, ENGLISH, prompts_for
+
 
 class Key(StrEnum):
     ACKNOWLEDGE = "1"
@@ -34,34 +37,37 @@ class Key(StrEnum):
     REPEAT = "*"
 
 
-MENU_PROMPT = (
-    "Press 1 to acknowledge, 2 to resolve, 9 to stop calls to this number, "
-    "or star to repeat this message."
-)
-
-STOP_QUESTION = (
-    "To stop all calls to this number from this organization, press 9 again. "
-    "To go back, press star."
-)
-
+# The English words, by their old names; every language's are in `prompts.CATALOGUE`.
+MENU_PROMPT = ENGLISH.menu
+STOP_QUESTION = ENGLISH.stop_question
 CONFIRMATIONS: dict[str, str] = {
-    Key.ACKNOWLEDGE: "Acknowledged. Thank you. Goodbye.",
-    Key.RESOLVE: "Resolved. Thank you. Goodbye.",
-    Key.STOP_CALLING: "This number will not be called again for this organization. Goodbye.",
+    Key.ACKNOWLEDGE: ENGLISH.acknowledged,
+    Key.RESOLVE: ENGLISH.resolved,
+    Key.STOP_CALLING: ENGLISH.stopped,
 }
-
-UNKNOWN_KEY = "Sorry, that key does nothing."
-
-
-def spoken_prompt(alert_text: str) -> str:
-    """The full prompt read on answer, and again after star or silence."""
-    return f"{alert_text} {MENU_PROMPT}"
+UNKNOWN_KEY = ENGLISH.unknown_key
 
 
-def first_words(spoken_text: str, *, offers_menu: bool) -> str:
+def confirmation(key: str, language: str = DEFAULT_LANGUAGE) -> str:
+    """What the call says after `key` took effect (1, 2, or a confirmed 9), in `language`."""
+    words = prompts_for(language)
+    return {
+        Key.ACKNOWLEDGE: words.acknowledged,
+        Key.RESOLVE: words.resolved,
+        Key.STOP_CALLING: words.stopped,
+    }[Key(key)]
+
+
+def spoken_prompt(alert_text: str, language: str = DEFAULT_LANGUAGE) -> str:
+    """The full prompt read on answer, and again after star or silence: the alert as written,
+    then the menu in the call's language."""
+    return f"{alert_text} {prompts_for(language).menu}"
+
+
+def first_words(spoken_text: str, *, offers_menu: bool, language: str = DEFAULT_LANGUAGE) -> str:
     """What the callee hears on answer: the full prompt, or for a call that only says
     something (a verification code) its text alone, after which it hangs up."""
-    return spoken_prompt(spoken_text) if offers_menu else spoken_text
+    return spoken_prompt(spoken_text, language) if offers_menu else spoken_text
 
 
 class Then(Enum):
@@ -81,46 +87,53 @@ class Reply:
     # Said first; empty when the prompt follows straight away.
     says: str
     then: Then
+    # The call's language: `says` is in it, and so is the menu `text` adds.
+    language: str = DEFAULT_LANGUAGE
 
     def text(self, alert_text: str) -> str:
         """Everything said, for providers that speak one text per turn."""
         if self.then is not Then.PROMPT:
             return self.says
-        prompt = spoken_prompt(alert_text)
+        prompt = spoken_prompt(alert_text, self.language)
         return f"{self.says} {prompt}" if self.says else prompt
 
 
 # What the call does when the callee presses nothing; it changes nothing else either.
 SILENCE = Reply(None, "", Then.PROMPT)
 
-_ASK_TO_STOP = Reply(None, STOP_QUESTION, Then.WAIT_FOR_KEY)
+
+def silence(language: str = DEFAULT_LANGUAGE) -> Reply:
+    """SILENCE, in a call speaking `language`."""
+    return Reply(None, "", Then.PROMPT, language)
 
 
-def _reply(key: str, *, asked_to_stop: bool) -> Reply:
+def _reply(key: str, *, asked_to_stop: bool, language: str) -> Reply:
+    words = prompts_for(language)
     if key in (Key.ACKNOWLEDGE, Key.RESOLVE):
-        return Reply(Key(key), CONFIRMATIONS[key], Then.HANG_UP)
+        return Reply(Key(key), confirmation(key, language), Then.HANG_UP, language)
     if key == Key.STOP_CALLING:
         if asked_to_stop:
-            return Reply(Key.STOP_CALLING, CONFIRMATIONS[key], Then.HANG_UP)
-        return _ASK_TO_STOP
+            return Reply(Key.STOP_CALLING, words.stopped, Then.HANG_UP, language)
+        return Reply(None, words.stop_question, Then.WAIT_FOR_KEY, language)
     if key == Key.REPEAT:
-        return SILENCE
-    return Reply(None, UNKNOWN_KEY, Then.PROMPT)
+        return silence(language)
+    return Reply(None, words.unknown_key, Then.PROMPT, language)
 
 
-def replies(keys: str) -> Iterator[Reply]:
-    """The reply to each of `keys` (a call's keys so far, the oldest first), in order."""
+def replies(keys: str, language: str = DEFAULT_LANGUAGE) -> Iterator[Reply]:
+    """The reply to each of `keys` (a call's keys so far, the oldest first), in order, in the
+    call's `language`. What a key does never depends on the language."""
     asked_to_stop = False
     for key in keys:
-        reply = _reply(key, asked_to_stop=asked_to_stop)
+        reply = _reply(key, asked_to_stop=asked_to_stop, language=language)
         asked_to_stop = reply.then is Then.WAIT_FOR_KEY
         yield reply
 
 
-def reply_to(keys: str) -> Reply:
+def reply_to(keys: str, language: str = DEFAULT_LANGUAGE) -> Reply:
     """What the call does after the last of `keys`, the keys pressed so far in this call."""
-    answers = list(replies(keys))
-    return answers[-1] if answers else SILENCE
+    answers = list(replies(keys, language))
+    return answers[-1] if answers else silence(language)
 
 
 def stops_calling(keys: str) -> bool:

@@ -97,6 +97,7 @@ def _planned_events(behaviour: str, *, offers_menu: bool) -> list[tuple[CallEven
     # Without a menu nothing listens for keys; with one, a key the call hangs up after is the last.
     keys = behaviour[6:] if behaviour.startswith("press:") and offers_menu else ""
     presses: list[tuple[CallEventKind, str, str]] = []
+    # What a key does is the same in every language.
     for key, reply in zip(keys, replies(keys), strict=True):
         presses.append((CallEventKind.DIGITS, key, ""))
         if reply.then is Then.HANG_UP:
@@ -105,10 +106,15 @@ def _planned_events(behaviour: str, *, offers_menu: bool) -> list[tuple[CallEven
 
 
 def _transcript(request: CallRequest, behaviour: str, events: list[CallEvent]) -> str:
-    lines = [f"call to {request.to_number} from {request.caller_id} ({behaviour})"]
+    lines = [
+        f"call to {request.to_number} from {request.caller_id} ({behaviour}), "
+        f"in {request.language} with the voice {request.voice}"
+    ]
     keys = "".join(event.digits for event in events if event.kind == CallEventKind.DIGITS)
-    answers = replies(keys)
-    opening = first_words(request.spoken_text, offers_menu=request.offers_menu)
+    answers = replies(keys, request.language)
+    opening = first_words(
+        request.spoken_text, offers_menu=request.offers_menu, language=request.language
+    )
     for event in events:
         if event.kind == CallEventKind.ANSWERED:
             lines.append(f"answered{' by voicemail' if event.detail == 'voicemail' else ''}")
@@ -245,6 +251,7 @@ class SimulatorProvider:
             "caller_id": request.caller_id,
             "spoken_text": request.spoken_text,
             "voice": request.voice,
+            "language": request.language,
             "offers_menu": request.offers_menu,
             "behaviour": behaviour,
             "created_at": now.isoformat(),
@@ -281,7 +288,9 @@ class SimulatorProvider:
             draft.unlink()
 
     def _write_audio(self, path: Path, request: CallRequest) -> None:
-        opening = first_words(request.spoken_text, offers_menu=request.offers_menu)
+        opening = first_words(
+            request.spoken_text, offers_menu=request.offers_menu, language=request.language
+        )
         pcm = self._synthesize(opening, request.voice)
         with open_private(path) as file:
             audio.write_wav(file, pcm.samples, pcm.rate)

@@ -8,6 +8,11 @@ the provider signs them (computed here independently of Tocsin's own code), and 
 TwiML, XML or NCCO Tocsin answers with. The phones post to Tocsin through a TestClient at the
 public URLs Tocsin gave the provider, as a provider reaching Tocsin through a proxy would.
 
+Each phone also checks what Tocsin asks its provider to say as the provider's text-to-speech
+would: a voice and language the provider has no speech for fails, as the real one fails the
+<Say>, <Speak>, speak command or talk action (`TWILIO_SAY`, `PLIVO_SPEAK`, `TELNYX_LANGUAGES`,
+`VONAGE_LANGUAGES`, from each provider's documentation).
+
 Each fake can also deliver a text that someone sent to one of its numbers (`text_in`): the
 inbound-message webhook, in the provider's format and signed its way (or forged, signed with
 another secret), posted to the URL an operator configured at the provider.
@@ -64,6 +69,51 @@ def serve(app: Starlette) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+# Which languages each provider's text-to-speech speaks, as far as Tocsin's eight go.
+# Twilio <Say> (https://www.twilio.com/docs/voice/twiml/say/text-speech): a voice with no
+# `language` speaks en-US; alice speaks these locales; Google voices, the one their name says.
+TWILIO_SAY = {
+    "alice": {"en-US", "en-GB", "es-ES", "fr-FR", "de-DE", "pt-PT", "pt-BR", "it-IT", "pl-PL"},
+    "Google.uk-UA-Standard-A": {"uk-UA"},
+}
+# Plivo <Speak> WOMAN and MAN voices (https://plivo.com/docs/voice/xml/audio-output): no
+# Ukrainian.
+PLIVO_SPEAK = {"en-US", "en-GB", "es-ES", "fr-FR", "de-DE", "pt-PT", "pt-BR", "it-IT", "pl-PL"}
+# Telnyx speak and gather_using_speak `language` (https://developers.telnyx.com/api-reference/
+# call-commands/gather-using-speak), for the basic male and female voices: no Ukrainian.
+TELNYX_LANGUAGES = {
+    "en-US", "en-GB", "es-ES", "fr-FR", "de-DE", "pt-PT", "pt-BR", "it-IT", "pl-PL",
+}  # fmt: skip
+# Vonage talk `language` (https://developer.vonage.com/en/voice/voice-api/guides/text-to-speech).
+VONAGE_LANGUAGES = {
+    "en-US", "en-GB", "es-ES", "fr-FR", "de-DE", "pt-PT", "pt-BR", "it-IT", "pl-PL", "uk-UA",
+}  # fmt: skip
+
+
+def check_twilio_say(document: str) -> None:
+    for say in parse_xml(document).iter("Say"):
+        voice, language = say.attrib.get("voice", "man"), say.attrib.get("language")
+        if language is not None:
+            assert language in TWILIO_SAY.get(voice, set()), f"Twilio has no {voice} {language}"
+
+
+def check_plivo_speak(document: str) -> None:
+    for speak in parse_xml(document).iter("Speak"):
+        assert speak.attrib.get("voice", "WOMAN") in ("WOMAN", "MAN"), speak.attrib
+        language = speak.attrib.get("language", "en-US")
+        assert language in PLIVO_SPEAK, f"Plivo has no {language} voice"
+
+
+def telnyx_speech_refusal(body: dict[str, Any]) -> str | None:
+    """Why Telnyx would refuse a speak command's voice and language; None when it would not."""
+    voice, language = body.get("voice"), body.get("language")
+    if voice in ("male", "female"):
+        return None if language in TELNYX_LANGUAGES else f"language {language} not supported"
+    if isinstance(voice, str) and voice.split(".")[0] in ("Azure", "AWS", "Polly", "Telnyx"):
+        return None
+    return f"voice {voice} not supported"
 
 
 def parse_xml(text: str) -> ET.Element:
@@ -337,6 +387,7 @@ class TwilioPhone:
     def answer(self) -> str:
         response = self._post(self.call.request["Url"], {"CallStatus": "in-progress"})
         assert response.status_code == 200, response.text
+        check_twilio_say(response.text)
         self.call.documents.append(response.text)
         return response.text
 
@@ -346,6 +397,7 @@ class TwilioPhone:
         params = {"CallStatus": "in-progress", "Digits": digit, "FinishedOnKey": ""}
         response = self._post(gather.attrib["action"], params, token)
         if response.status_code == 200:
+            check_twilio_say(response.text)
             self.call.documents.append(response.text)
         return response
 
@@ -510,6 +562,7 @@ class PlivoPhone:
         params = {"CallStatus": "in-progress", "Event": "StartApp"}
         response = self._post(self.call.request["answer_url"], params)
         assert response.status_code == 200, response.text
+        check_plivo_speak(response.text)
         self.call.documents.append(response.text)
         return response.text
 
@@ -519,6 +572,7 @@ class PlivoPhone:
         params = {"CallStatus": "in-progress", "Digits": digit}
         response = self._post(get_digits.attrib["action"], params, token)
         if response.status_code == 200:
+            check_plivo_speak(response.text)
             self.call.documents.append(response.text)
         return response
 
@@ -572,7 +626,13 @@ class FakeTelnyx(FakeProvider):
         async def action(request: Request) -> Response:
             if not self._authorized(request):
                 return JSONResponse(unauthorized, 401)
-            self.commands.append((request.path_params["action"], await request.json()))
+            body = await request.json()
+            if request.path_params["action"] in ("speak", "gather_using_speak"):
+                refusal = telnyx_speech_refusal(body)
+                if refusal is not None:
+                    error = {"code": "90018", "title": "Invalid speech", "detail": refusal}
+                    return JSONResponse({"errors": [error]}, 422)
+            self.commands.append((request.path_params["action"], body))
             return JSONResponse({"data": {"result": "ok"}})
 
         async def send_message(request: Request) -> Response:
@@ -949,13 +1009,20 @@ class VonagePhone:
     def answer(self) -> list[dict[str, Any]]:
         response = self._post(self.call.request["answer_url"][0], {})
         assert response.status_code == 200, response.text
-        self.nccos.append(response.json())
+        self.nccos.append(self._checked(response.json()))
         return self.nccos[-1]
+
+    @staticmethod
+    def _checked(ncco: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        for talk in (step for step in ncco if step["action"] == "talk"):
+            language = talk.get("language", "en-US")
+            assert language in VONAGE_LANGUAGES, f"Vonage has no {language} voice"
+        return ncco
 
     def press(self, digit: str, *, secret: str | None = None) -> httpx.Response:
         [url] = next(step for step in self.nccos[-1] if step["action"] == "input")["eventUrl"]
         body = {"dtmf": {"digits": digit, "timed_out": False}, "speech": {"results": []}}
         response = self._post(url, body, secret)
         if response.status_code == 200:
-            self.nccos.append(response.json())
+            self.nccos.append(self._checked(response.json()))
         return response

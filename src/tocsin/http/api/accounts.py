@@ -298,7 +298,7 @@ def get_org(org_id: str, caller: Caller = Depends(get_caller)) -> OrgOut:
 
 @router.patch("/orgs/{org_id}", response_model=OrgOut, tags=["organizations"])
 def update_org(org_id: str, body: OrgUpdateIn, caller: Caller = Depends(get_caller)) -> OrgOut:
-    """Rename the organization or change its time zone."""
+    """Rename the organization, change its time zone, or the language its calls speak."""
     with caller.org(org_id, min_role=Role.ADMIN, scope=None, write=True) as (session, access):
         org = commands.update_organization(
             session,
@@ -307,6 +307,7 @@ def update_org(org_id: str, body: OrgUpdateIn, caller: Caller = Depends(get_call
             timezone=body.timezone,
             actor=access.actor,
             now=caller.runtime.clock.now(),
+            language=body.language,
         )
         return OrgOut.model_validate(org)
 

@@ -67,6 +67,7 @@ def _contact_out(session: Session, contact: Contact) -> ContactOut:
         updated_at=contact.updated_at,
         blocked_at=contact.blocked_at,
         blocked_reason=contact.blocked_reason,
+        language=contact.language,
     )
 
 
@@ -86,6 +87,7 @@ def create_contact(
             now=now,
             billing=caller.runtime.billing,
             sanctioned_regions=caller.runtime.settings.sanctioned_region_set(),
+            language=body.language,
         )
         return _contact_out(s, contact)
 
@@ -127,6 +129,7 @@ def update_contact(
             name=body.name,
             phone=body.phone,
             region=body.region,
+            language=body.language,
         )
         return _contact_out(s, contact)
 

@@ -17,13 +17,15 @@ from tocsin.http.api.schemas.people import (
     NumberOut,
     PeopleOut,
     PersonOut,
+    PersonSettingsIn,
+    PersonSettingsOut,
     RuleBody,
     RulesIn,
     RulesOut,
 )
 from tocsin.http.api.schemas.trust import CodeIn, ConsentOut, VerificationOut
 from tocsin.numbers.verification import Requester
-from tocsin.oncall import methods, people, rules
+from tocsin.oncall import languages, methods, people, rules
 from tocsin.oncall.people import Rule
 
 router = APIRouter(
@@ -45,6 +47,25 @@ def list_people(org_id: str, caller: Caller = Depends(get_caller)) -> PeopleOut:
 def get_person(org_id: str, user_id: str, caller: Caller = Depends(get_caller)) -> PersonOut:
     with caller.org(org_id, min_role=Role.MEMBER, scope=Scope.READ, write=False) as (s, _):
         return PersonOut.of(people.get_person(s, org_id=org_id, user_id=user_id))
+
+
+@router.patch("/{user_id}", response_model=PersonSettingsOut)
+def change_person(
+    org_id: str, user_id: str, body: PersonSettingsIn, caller: Caller = Depends(get_caller)
+) -> PersonSettingsOut:
+    """Set the language of the member's calls (the member themself, or an admin for them); an
+    unknown code is refused with `unknown_language` and the list of languages."""
+    runtime = caller.runtime
+    with caller.org(org_id, min_role=Role.MEMBER, scope=Scope.WRITE, write=True) as (s, access):
+        language = languages.set_member_language(
+            s,
+            org_id=org_id,
+            user_id=user_id,
+            language=body.language,
+            actor=access.actor,
+            now=runtime.clock.now(),
+        )
+        return PersonSettingsOut(language=language)
 
 
 @router.post("/{user_id}/methods", status_code=201, response_model=NumberOut)

@@ -27,6 +27,7 @@ from tocsin.organizations.queries import organization
 from tocsin.paging import lifecycle, queries
 from tocsin.paging.models import Alert, AlertStatus, CallAttempt, CallJob
 from tocsin.telephony import audio, tts
+from tocsin.telephony.prompts import DEFAULT_LANGUAGE, voice_for
 from tocsin.telephony.script import spoken_prompt
 
 router = APIRouter(include_in_schema=False)
@@ -215,8 +216,9 @@ def _what_the_call_said(viewer: Viewer, org_id: str, attempt_id: str) -> tuple[s
     with viewer.org(org_id, min_role=Role.MEMBER, write=False) as (db, _):
         attempt = queries.get_attempt(db, org_id=org_id, attempt_id=attempt_id)
         org = organization(db, org_id)
-        voice = (org.voice if org is not None else None) or viewer.runtime.settings.voice
-        return spoken_prompt(attempt.spoken_text), voice
+        preferred = (org.voice if org is not None else None) or viewer.runtime.settings.voice
+        language = attempt.language or DEFAULT_LANGUAGE
+        return spoken_prompt(attempt.spoken_text, language), voice_for(language, preferred)
 
 
 def _wav(text: str, voice: str) -> bytes:

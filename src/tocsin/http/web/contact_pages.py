@@ -91,7 +91,11 @@ def add_contact(
     form: FormData = Depends(checked_form),
 ) -> Response:
     runtime = viewer.runtime
-    values = {"name": text(form, "name"), "phone": text(form, "phone")}
+    values = {
+        "name": text(form, "name"),
+        "phone": text(form, "phone"),
+        "language": text(form, "language"),
+    }
     now = runtime.clock.now()
     try:
         with viewer.org(org_id, min_role=Role.ADMIN, write=True) as (db, _):
@@ -105,6 +109,7 @@ def add_contact(
                 now=now,
                 billing=runtime.billing,
                 sanctioned_regions=runtime.settings.sanctioned_region_set(),
+                language=values["language"],
             )
             contact_id = contact.id
     except TocsinError as error:
@@ -217,6 +222,38 @@ async def send_code(
     return RedirectResponse(
         f"/o/{org_id}/contacts/{contact_id}?sent={verification_id}", status_code=303
     )
+
+
+@router.post("/o/{org_id}/contacts/{contact_id}/language")
+def change_language(
+    org_id: str,
+    contact_id: str,
+    request: Request,
+    viewer: Viewer = Depends(signed_in),
+    form: FormData = Depends(checked_form),
+) -> Response:
+    """The language of calls to the contact; the empty choice is the organization's."""
+    runtime = viewer.runtime
+    try:
+        with viewer.org(org_id, min_role=Role.ADMIN, write=True) as (db, _):
+            commands.update_contact(
+                db,
+                org_id=org_id,
+                contact_id=contact_id,
+                actor=viewer.actor,
+                now=runtime.clock.now(),
+                sanctioned_regions=runtime.settings.sanctioned_region_set(),
+                language=text(form, "language"),
+            )
+    except TocsinError as error:
+        context = _contact_context(viewer, org_id, contact_id, None)
+        return render(
+            request,
+            "contacts_detail.html",
+            {**context, "error": error},
+            status_code=error.status_code,
+        )
+    return RedirectResponse(f"/o/{org_id}/contacts/{contact_id}", status_code=303)
 
 
 @router.post("/o/{org_id}/contacts/{contact_id}/verify")

@@ -30,6 +30,7 @@ from tocsin.http.web.policy_pages import router as policy_router
 from tocsin.http.web.provider_pages import router as provider_router
 from tocsin.http.web.public_pages import router as public_router
 from tocsin.http.web.schedule_pages import router as schedule_router
+from tocsin.http.web.settings_pages import router as settings_router
 from tocsin.http.web.shift_pages import router as shift_router
 from tocsin.http.web.usage_pages import router as usage_router
 from tocsin.http.web.webhook_pages import router as webhook_router
@@ -60,6 +61,7 @@ ROUTERS = (
     policy_router,
     escalation_router,
     provider_router,
+    settings_router,
 )
 
 

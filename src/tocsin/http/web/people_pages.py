@@ -18,7 +18,7 @@ from tocsin.http.web.context import Viewer, signed_in
 from tocsin.http.web.forms import checked_form, text
 from tocsin.http.web.render import render
 from tocsin.numbers.verification import Requester
-from tocsin.oncall import methods, people, projects, rules, who
+from tocsin.oncall import languages, methods, people, projects, rules, who
 from tocsin.oncall.models import Method
 from tocsin.oncall.people import Rule
 
@@ -67,6 +67,29 @@ def me_page(
     org_id: str, request: Request, sent: str | None = None, viewer: Viewer = Depends(signed_in)
 ) -> Response:
     return _me(request, viewer, org_id, sent=sent)
+
+
+@router.post("/o/{org_id}/me/language")
+def change_my_language(
+    org_id: str,
+    request: Request,
+    viewer: Viewer = Depends(signed_in),
+    form: FormData = Depends(checked_form),
+) -> Response:
+    """The language of the calls that page me; the empty choice is the organization's."""
+    try:
+        with viewer.org(org_id, min_role=Role.MEMBER, write=True) as (db, _):
+            languages.set_member_language(
+                db,
+                org_id=org_id,
+                user_id=viewer.user_id,
+                language=text(form, "language"),
+                actor=viewer.actor,
+                now=viewer.runtime.clock.now(),
+            )
+    except TocsinError as error:
+        return _me(request, viewer, org_id, error=error)
+    return RedirectResponse(f"/o/{org_id}/me", status_code=303)
 
 
 @router.post("/o/{org_id}/me/numbers")

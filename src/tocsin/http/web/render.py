@@ -12,6 +12,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from tocsin import __version__
 from tocsin.core.ratelimit import RateLimited
+from tocsin.telephony.prompts import CATALOGUE
 
 _ENV = Environment(
     loader=PackageLoader("tocsin.http.web", "templates"),
@@ -33,6 +34,11 @@ def _local(value: datetime | None, zone: str) -> str:
 
 _ENV.filters["when"] = _when
 _ENV.filters["local"] = _local
+# The languages a call's prompts can be spoken in, for the forms that choose one
+# (_language_select.html): code, and its name in English and in itself.
+_ENV.globals["call_languages"] = [
+    (prompts.code, f"{prompts.name} ({prompts.native_name})") for prompts in CATALOGUE.values()
+]
 
 
 def _telephony(request: Request) -> str:

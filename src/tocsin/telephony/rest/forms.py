@@ -97,8 +97,14 @@ class FormCallbacks(ABC):
     def verify(self, request: CallbackRequest) -> bool: ...
 
     @abstractmethod
-    def say_attributes(self) -> dict[str, str]:
-        """The attributes of the element that says a turn, in document order."""
+    def say_attributes(self, language: str) -> dict[str, str]:
+        """The attributes of the element that says a turn in `language` (a code of
+        `telephony.prompts`), in document order."""
+
+    def speaks(self, language: str) -> bool:
+        """Whether the provider's text-to-speech speaks `language`; a call in one it does not
+        is said in English (`CallView.spoken_by`)."""
+        return True
 
     @abstractmethod
     def gather_attributes(self, gather_url: str) -> dict[str, str]:
@@ -120,7 +126,7 @@ class FormCallbacks(ABC):
         return CallbackEvent(key, hook, call_id, tuple(events))
 
     async def reply(self, event: CallbackEvent, call: CallView | None) -> CallbackReply:
-        turn = turn_after(event, call) if call is not None else None
+        turn = turn_after(event, call.spoken_by(self.speaks)) if call is not None else None
         if turn is None:
             return NO_CONTENT
         return CallbackReply.xml(self.document(turn, event.key or ""))
@@ -128,15 +134,16 @@ class FormCallbacks(ABC):
     def document(self, turn: Turn, key: str) -> str:
         """The XML for one turn: its text inside a one-key gather, or its text and a hang-up."""
         response = ET.Element("Response")
+        say = self.say_attributes(turn.language)
         if not turn.gather:
-            ET.SubElement(response, self.words.say, self.say_attributes()).text = turn.text
+            ET.SubElement(response, self.words.say, say).text = turn.text
             ET.SubElement(response, "Hangup")
             return xml_document(response)
         gather_url = callback_url(
             self._public_base_url, self.kind, "gather", key=key, round=turn.round_no
         )
         gather = ET.SubElement(response, self.words.gather, self.gather_attributes(gather_url))
-        ET.SubElement(gather, self.words.say, self.say_attributes()).text = turn.text
+        ET.SubElement(gather, self.words.say, say).text = turn.text
         # No key before the gather times out: the provider moves on to here, and the gather
         # route, seeing no Digits, reads the prompt again (or says goodbye).
         ET.SubElement(response, "Redirect", method="POST").text = gather_url

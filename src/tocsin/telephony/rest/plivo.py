@@ -42,6 +42,7 @@ from tocsin.telephony.base import (
 )
 from tocsin.telephony.callbacks import CallbackKind, CallbackReply, CallbackRequest, key_in_url
 from tocsin.telephony.inbound import InboundText, e164, required, send_reply
+from tocsin.telephony.prompts import locale_matching
 from tocsin.telephony.rest.forms import EMPTY_RESPONSE, ROUTES, FormCallbacks, FormFields, XmlWords
 from tocsin.telephony.rest.ownership import get_record
 from tocsin.telephony.rest.texts import message_id_from, send_text_request
@@ -65,6 +66,11 @@ STATUSES = {
     "cancel": CallEventKind.FAILED,
 }
 CALLBACKS = CallbackKind(NAME, ROUTES, key_in_url)
+
+# The prompt languages <Speak>'s WOMAN and MAN voices speak
+# (https://plivo.com/docs/voice/xml/audio-output#supported-languages): Ukrainian is not one, so
+# those calls are said in English.
+SPEAK_LANGUAGES = frozenset({"en", "es", "fr", "de", "pt", "it", "pl"})
 
 
 @dataclass(frozen=True)
@@ -222,8 +228,16 @@ class PlivoCallbacks(FormCallbacks):
     def verify(self, request: CallbackRequest) -> bool:
         return verify_request(self._config.auth_token, request)
 
-    def say_attributes(self) -> dict[str, str]:
-        return {"voice": self._config.voice, "language": self._config.language}
+    def say_attributes(self, language: str) -> dict[str, str]:
+        # The account's `language` setting for its own language ("en-GB" for English), else
+        # the language's locale (https://www.plivo.com/docs/voice/xml/speak).
+        return {
+            "voice": self._config.voice,
+            "language": locale_matching(language, self._config.language),
+        }
+
+    def speaks(self, language: str) -> bool:
+        return language in SPEAK_LANGUAGES
 
     def gather_attributes(self, gather_url: str) -> dict[str, str]:
         return {

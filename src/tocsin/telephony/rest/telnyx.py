@@ -60,6 +60,7 @@ from tocsin.telephony.callbacks import (
 )
 from tocsin.telephony.dialogue import Turn, event, keypress_events
 from tocsin.telephony.inbound import InboundText, e164, required, send_reply
+from tocsin.telephony.prompts import locale_matching
 from tocsin.telephony.rest.ownership import get_record, listed
 from tocsin.telephony.rest.texts import message_id_from, send_text_request
 from tocsin.telephony.rest.transport import DEFAULT_TIMEOUT_SECONDS, RestCall, call_id_from, send
@@ -79,6 +80,11 @@ _HANGUP_CAUSES = {
     "no_answer": CallEventKind.NO_ANSWER,
 }
 _GATHER_ANSWERS = frozenset({"valid", "invalid", "timeout"})
+
+
+# An Azure neural voice (`Azure.<VoiceId>`, https://developers.telnyx.com/docs/voice/
+# programmable-voice/tts): speak's `language` lists no Ukrainian.
+UKRAINIAN_VOICE = "Azure.uk-UA-PolinaNeural"
 
 
 @dataclass(frozen=True)
@@ -313,9 +319,22 @@ class TelnyxProvider:
     def inbound_texts(self) -> TelnyxInboundTexts:
         return TelnyxInboundTexts(self)
 
+    def speech(self, language: str) -> dict[str, str]:
+        """The voice and language of speak and gather_using_speak for a turn in `language`:
+        the account's voice with the account's `language` setting for its own language, else
+        the language's locale; Ukrainian, which the `language` values lack, in an Azure voice
+        that names its language itself
+        (https://developers.telnyx.com/api-reference/call-commands/gather-using-speak)."""
+        if language == "uk":
+            return {"voice": UKRAINIAN_VOICE}
+        return {
+            "voice": self.config.voice,
+            "language": locale_matching(language, self.config.language),
+        }
+
     async def play(self, call_control_id: str, turn: Turn, key: str) -> None:
         """Speak one turn: with a one-key gather, or as the goodbye that ends the call."""
-        voice = {"voice": self.config.voice, "language": self.config.language}
+        voice = self.speech(turn.language)
         state = ClientState(key, turn.round_no, goodbye=not turn.gather).encode()
         if turn.gather:
             await self._post(

@@ -41,6 +41,7 @@ from tocsin.telephony.base import (
 )
 from tocsin.telephony.callbacks import CallbackKind, CallbackReply, CallbackRequest, key_in_url
 from tocsin.telephony.inbound import InboundText, e164, required, send_reply
+from tocsin.telephony.prompts import DEFAULT_LANGUAGE, prompts_for
 from tocsin.telephony.rest.forms import EMPTY_RESPONSE, ROUTES, FormCallbacks, FormFields, XmlWords
 from tocsin.telephony.rest.ownership import get_record, listed
 from tocsin.telephony.rest.texts import message_id_from, send_text_request
@@ -65,6 +66,20 @@ STATUSES = {
     "canceled": CallEventKind.FAILED,
 }
 CALLBACKS = CallbackKind(NAME, ROUTES, key_in_url)
+
+# The voice that speaks each language's prompts, with the language's locale in <Say language>
+# (https://www.twilio.com/docs/voice/twiml/say): alice speaks es-ES, fr-FR, de-DE, pt-PT, it-IT
+# and pl-PL; Ukrainian only a Google voice does
+# (https://www.twilio.com/docs/voice/twiml/say/text-speech).
+SAY_VOICES = {
+    "es": "alice",
+    "fr": "alice",
+    "de": "alice",
+    "pt": "alice",
+    "it": "alice",
+    "pl": "alice",
+    "uk": "Google.uk-UA-Standard-A",
+}
 
 
 @dataclass(frozen=True)
@@ -217,8 +232,13 @@ class TwilioCallbacks(FormCallbacks):
     def verify(self, request: CallbackRequest) -> bool:
         return verify_request(self._config.auth_token, request)
 
-    def say_attributes(self) -> dict[str, str]:
-        return {"voice": self._config.voice}
+    def say_attributes(self, language: str) -> dict[str, str]:
+        if language == DEFAULT_LANGUAGE:
+            # The account's voice, in Twilio's default language (en-US): a Polly or Google
+            # voice has a language of its own, and a `language` that disagrees with it fails
+            # the <Say> (https://www.twilio.com/docs/voice/twiml/say#attributes).
+            return {"voice": self._config.voice}
+        return {"voice": SAY_VOICES[language], "language": prompts_for(language).locale}
 
     def gather_attributes(self, gather_url: str) -> dict[str, str]:
         return {

@@ -64,6 +64,7 @@ from tocsin.telephony.callbacks import (
 )
 from tocsin.telephony.dialogue import Turn, event, keypress_events
 from tocsin.telephony.inbound import InboundText, e164, required, send_reply
+from tocsin.telephony.prompts import locale_matching
 from tocsin.telephony.rest.ownership import get_record, listed
 from tocsin.telephony.rest.texts import message_id_from, send_text_request
 from tocsin.telephony.rest.transport import DEFAULT_TIMEOUT_SECONDS, RestCall, call_id_from, send
@@ -345,7 +346,10 @@ class VonageCallbacks:
         talk: dict[str, Any] = {
             "action": "talk",
             "text": turn.text,
-            "language": config.language,
+            # The account's `language` setting for its own language, else the language's
+            # BCP-47 locale; Vonage speaks all eight
+            # (https://developer.vonage.com/en/voice/voice-api/guides/text-to-speech).
+            "language": locale_matching(turn.language, config.language),
             "style": config.style,
         }
         if not turn.gather:

@@ -132,7 +132,11 @@ class SipCall:
         tell)."""
         self._transport.register(self.provider_call_id, self._on_message)
         # Synthesis takes a while; it runs during ringing so the prompt is ready on answer.
-        opening = first_words(self.request.spoken_text, offers_menu=self.request.offers_menu)
+        opening = first_words(
+            self.request.spoken_text,
+            offers_menu=self.request.offers_menu,
+            language=self.request.language,
+        )
         prompt = self._prompt = asyncio.create_task(self._synthesize(opening, self.request.voice))
         prompt.add_done_callback(_retrieve)  # a call never answered never reads it
         self._task = asyncio.create_task(self._run(prompt))
@@ -588,7 +592,7 @@ class SipCall:
                 return
             self._emit(CallEventKind.DIGITS, digits=digit)
             keys += digit
-            reply = reply_to(keys)
+            reply = reply_to(keys, self.request.language)
             if reply.then is Then.PROMPT and not reply.says:
                 parts = (prompt,)
                 continue

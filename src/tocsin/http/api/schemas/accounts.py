@@ -8,9 +8,11 @@ from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from tocsin.accounts.models import Role, Scope
 from tocsin.http.api.schemas.fields import (
+    LANGUAGE_LIST,
     Email,
     EmailOrEmpty,
     Flag,
+    Language,
     Name,
     NameOrEmpty,
     NewPassword,
@@ -92,6 +94,10 @@ class OrgOut(BaseModel):
     plan: str = Field(
         description="The plan the organization holds; see /billing for the one in force"
     )
+    language: str = Field(
+        description="The language of its calls' fixed prompts, unless a contact or member "
+        "chose another"
+    )
 
 
 class OrgWithRoleOut(OrgOut):
@@ -122,6 +128,12 @@ class OrgCreateIn(OrgIn):
 class OrgUpdateIn(BaseModel):
     name: Name | None = None
     timezone: TimeZone | None = None
+    language: Language | None = Field(
+        default=None,
+        description="The language of the fixed prompts of the organization's calls (menu, "
+        f"confirmations; alerts are read as their templates write them): one of "
+        f"{LANGUAGE_LIST}. Contacts and members may choose their own",
+    )
 
 
 class CallingPolicyIn(BaseModel):

@@ -8,7 +8,15 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from tocsin.endpoints.models import RoutingMode
-from tocsin.http.api.schemas.fields import Flag, Id, Name, Region, described_by
+from tocsin.http.api.schemas.fields import (
+    LANGUAGE_LIST,
+    Flag,
+    Id,
+    LanguageOrEmpty,
+    Name,
+    Region,
+    described_by,
+)
 from tocsin.messages.sandbox import MAX_TEMPLATE_CHARACTERS
 from tocsin.numbers.consent import NumberState
 from tocsin.routing.rules import MAX_RULES, Rule
@@ -31,12 +39,22 @@ class ContactIn(BaseModel):
     name: Name
     phone: str = Field(max_length=64, description="E.164 (+CC...), or national with `region`")
     region: Region | None = None
+    language: LanguageOrEmpty | None = Field(
+        default=None,
+        description="The language of the fixed prompts of calls to this contact (menu, "
+        f"confirmations; the alert is read as written): one of {LANGUAGE_LIST}. Omitted or "
+        "empty: the organization's",
+    )
 
 
 class ContactPatch(BaseModel):
     name: Name | None = None
     phone: str | None = Field(default=None, max_length=64)
     region: Region | None = None
+    language: LanguageOrEmpty | None = Field(
+        default=None,
+        description=f"One of {LANGUAGE_LIST}; an empty string goes back to the organization's",
+    )
 
 
 class ContactOut(BaseModel):
@@ -55,6 +73,10 @@ class ContactOut(BaseModel):
         None, description="When a change of the calling policy put this number out of bounds"
     )
     blocked_reason: str | None = Field(None, description="Why no call goes to it now")
+    language: str | None = Field(
+        None,
+        description="The language of its calls' fixed prompts; null: the organization's",
+    )
 
 
 class EndpointIn(BaseModel):

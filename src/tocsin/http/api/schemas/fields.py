@@ -18,6 +18,7 @@ from pydantic import BeforeValidator, Field, Strict, TypeAdapter
 from tocsin.accounts.passwords import MIN_LENGTH as MIN_PASSWORD
 from tocsin.accounts.service import EMAIL_SHAPE
 from tocsin.core.names import MAX_NAME
+from tocsin.telephony.prompts import LANGUAGES
 from tocsin.telephony.setting_text import CONTROL
 
 # What Python's str.split() and str.strip() take for whitespace, spelled out: `\s` means another
@@ -103,6 +104,15 @@ Id = Annotated[str, Field(max_length=40)]
 TimeZone = Annotated[
     str,
     Field(min_length=1, max_length=64, description="An IANA time zone, e.g. Europe/London"),
+]
+
+# A language of the call prompts' catalogue: described here, refused by the command
+# (`unknown_language`, with the list), so every adapter gets the same refusal. The empty string,
+# where a field takes it, puts back the organization's language.
+LANGUAGE_LIST = ", ".join(LANGUAGES)
+Language = Annotated[str, Field(json_schema_extra={"enum": list(LANGUAGES), "examples": ["es"]})]
+LanguageOrEmpty = Annotated[
+    str, Field(json_schema_extra={"enum": [*LANGUAGES, ""], "examples": ["es"]})
 ]
 
 

@@ -7,7 +7,16 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from tocsin.http.api.schemas.fields import Count, Flag, Id, Name, Region, TimeZone
+from tocsin.http.api.schemas.fields import (
+    LANGUAGE_LIST,
+    Count,
+    Flag,
+    Id,
+    LanguageOrEmpty,
+    Name,
+    Region,
+    TimeZone,
+)
 from tocsin.numbers.consent import NumberState
 from tocsin.oncall.models import Method
 from tocsin.oncall.people import Number, Person
@@ -49,6 +58,19 @@ class NumberOut(BaseModel):
             blocked_reason=number.blocked_reason,
             created_at=number.created_at,
         )
+
+
+class PersonSettingsIn(BaseModel):
+    language: LanguageOrEmpty = Field(
+        description="The language of the fixed prompts (menu, confirmations) of calls paging "
+        f"the member: one of {LANGUAGE_LIST}; an empty string goes back to the organization's"
+    )
+
+
+class PersonSettingsOut(BaseModel):
+    language: str | None = Field(
+        description="The member's language; null: the organization's",
+    )
 
 
 class RuleBody(BaseModel):
@@ -94,6 +116,11 @@ class PersonOut(BaseModel):
     plan: list[NotifyOut] = Field(
         description="What paging the member does now: their rules over the ways they verified"
     )
+    language: str | None = Field(
+        default=None,
+        description="The language of the fixed prompts of calls paging the member; null: the "
+        "organization's (a number's own language, set on the contact, comes first)",
+    )
 
     @classmethod
     def of(cls, person: Person) -> PersonOut:
@@ -103,6 +130,7 @@ class PersonOut(BaseModel):
             email=person.email,
             email_verified=person.email_verified,
             role=person.role,
+            language=person.language,
             numbers=[NumberOut.of(number) for number in person.numbers],
             rules=[
                 RuleBody(method=r.method, contact_id=r.contact_id, delay_minutes=r.delay_minutes)

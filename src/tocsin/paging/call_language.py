@@ -1,0 +1,29 @@
+"""Which language a call's fixed prompts are spoken in, read when its attempt is written.
+
+The contact's language, else (when the call pages a member) the member's, else the
+organization's (`telephony.prompts.resolve_language`). The attempt keeps it, so every turn of the
+call, and every provider callback that asks what to say next, speaks the same one even if a
+setting changes mid-call.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from tocsin.accounts.models import Membership, Organization
+from tocsin.contacts.models import Contact
+from tocsin.paging.models import CallJob
+from tocsin.telephony.prompts import resolve_language
+
+
+def language_for_job(session: Session, job: CallJob) -> str:
+    contact = session.get(Contact, job.contact_id) if job.contact_id else None
+    member = session.get(Membership, (job.org_id, job.user_id)) if job.user_id else None
+    org = session.get(Organization, job.org_id)
+    return resolve_language(
+        [
+            contact.language if contact is not None and contact.org_id == job.org_id else None,
+            member.language if member is not None else None,
+            org.language if org is not None else None,
+        ]
+    )
