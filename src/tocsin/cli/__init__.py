@@ -20,6 +20,7 @@ from tocsin.cli import (
     simulate,
     trust,
     webhooks,
+    where,
 )
 from tocsin.cli.root import app
 
@@ -45,6 +46,7 @@ __all__ = [
     "simulate",
     "trust",
     "webhooks",
+    "where",
 ]
 
 

@@ -20,9 +20,11 @@ from tocsin.cli.common import (
     CliError,
     JsonOption,
     OrgOption,
+    database_named,
     emit,
     friendly_errors,
     open_runtime,
+    remember_home,
 )
 from tocsin.cli.root import app, group
 from tocsin.contacts import commands as contacts
@@ -31,7 +33,6 @@ from tocsin.core.config import Settings
 from tocsin.core.private_files import private_dir, write_private
 from tocsin.endpoints import commands as endpoints
 from tocsin.endpoints.queries import find_route, webhook_url
-from tocsin.migrations.upgrade import upgrade
 from tocsin.numbers.verification import Channel, Requester
 from tocsin.organizations import api_keys
 from tocsin.organizations import commands as organizations
@@ -96,10 +97,12 @@ def serve(
     from tocsin.app import create_app
     from tocsin.http.server import server_config
 
-    runtime = open_runtime()
+    runtime = open_runtime(create=True)
     settings = runtime.settings
+    remember_home(settings)
     run_worker = settings.run_worker_in_serve if worker is None else worker
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    log.info("database %s", database_named(settings))
     _say_how_calls_are_placed(runtime)
     application = create_app(runtime, run_worker=run_worker, owns_process=True)
     config = server_config(
@@ -118,6 +121,7 @@ def run_worker(
     if concurrency is not None:
         runtime.settings.worker_concurrency = concurrency
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    log.info("database %s", database_named(runtime.settings))
     worker = runtime.build_worker()
     runtime.warm_template_renderers()
 
@@ -134,10 +138,9 @@ def run_worker(
 @db_app.command("upgrade")
 @friendly_errors
 def db_upgrade() -> None:
-    """Bring the database schema up to date."""
-    runtime = Runtime.from_settings(Settings())
-    upgrade(runtime.database)
-    typer.echo("database is up to date")
+    """Make the database, or bring its schema up to date."""
+    runtime = open_runtime(create=True)
+    typer.echo(f"database {database_named(runtime.settings)} is up to date")
 
 
 # Administration ---------------------------------------------------------------------------------
@@ -534,8 +537,9 @@ def quickstart(
     Safe to run again: it reuses what it made before. Writes `<data dir>/quickstart.env` with
     TOCSIN_HOOK_URL and TOCSIN_ALERT_KEY for shell use.
     """
-    runtime = open_runtime()
+    runtime = open_runtime(create=True)
     settings = runtime.settings
+    remember_home(settings)
     if not runtime.calls_are_simulated:
         # The demo's number is made up and its code is read back from the simulator: through
         # a real provider it would ring a stranger.
