@@ -27,6 +27,7 @@ from tocsin.cli.common import (
     remember_home,
 )
 from tocsin.cli.root import app, group
+from tocsin.cli.tables import table
 from tocsin.contacts import commands as contacts
 from tocsin.contacts.verify import confirm_for_contact, deliver, issue_for_contact
 from tocsin.core.config import Settings
@@ -361,14 +362,15 @@ def contact_add(
 @app.command("screen")
 @friendly_errors
 def screen_numbers(
-    numbers: list[str] = typer.Argument(None, help="Numbers to judge, as typed."),
+    numbers: list[str] = typer.Argument(None, metavar="NUMBER", help="Numbers to judge, as typed."),
     region: str | None = typer.Option(None, help="Country (ISO 3166) for national formats."),
     file: Path | None = typer.Option(None, help="Lines of REGION<TAB>NUMBER ('-' for stdin)."),
     as_json: bool = JsonOption,
 ) -> None:
     """Judge numbers under the platform policy (every non-sanctioned country allowed).
 
-    Prints one line per number in input order; with --json, one JSON object per line.
+    Prints one line per number in input order; with --json, one JSON object per line. Exits 0
+    when every number is allowed, 1 when any is blocked.
     """
     requests: list[tuple[str | None, str]] = [(region, number) for number in numbers or []]
     if file is not None:
@@ -376,13 +378,24 @@ def screen_numbers(
     if not requests:
         raise CliError("give numbers to screen, or --file")
     context = ScreeningContext(sanctioned_regions=Settings().sanctioned_region_set())
-    for line_region, number in requests:
-        verdict = screen(number, line_region, context)
-        if as_json:
+    verdicts = [(number, screen(number, line_region, context)) for line_region, number in requests]
+    if as_json:
+        for _, verdict in verdicts:
             typer.echo(json.dumps(verdict.as_dict(), ensure_ascii=False))
-        else:
-            why = "; ".join(f"{r.code.value}: {r.message}" for r in verdict.reasons)
-            typer.echo(f"{verdict.verdict}\t{verdict.e164 or '-'}\t{number}\t{why}".rstrip())
+    else:
+        rows = [
+            {
+                "verdict": verdict.verdict,
+                "e164": verdict.e164,
+                "number": number,
+                "reasons": "; ".join(f"{r.code.value}: {r.message}" for r in verdict.reasons),
+            }
+            for number, verdict in verdicts
+        ]
+        typer.echo(table(rows, ["verdict", "e164", "number", "reasons"], empty=""))
+    if any(not verdict.allowed for _, verdict in verdicts):
+        # A script asks `tocsin screen N && add N`: a blocked number must stop it.
+        raise typer.Exit(code=1)
 
 
 def _screen_file_lines(file: Path) -> list[tuple[str | None, str]]:
