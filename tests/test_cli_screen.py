@@ -24,7 +24,8 @@ def test_verdicts_are_an_aligned_table_in_input_order() -> None:
     result = CliRunner().invoke(app, ["screen", FICTIONAL, ALLOWED])
     header, blocked, allowed = result.stdout.splitlines()
     assert header.split() == ["verdict", "e164", "number", "reasons"]
-    assert blocked.startswith("block ") and "test_number" in blocked
+    assert blocked.startswith("block ")
+    assert "test_number" in blocked
     assert allowed.startswith("allow ")
     # Each column starts where its header does.
     assert header.index("e164") == blocked.index("+") == allowed.index("+")
