@@ -27,19 +27,21 @@ from tocsin.cli.common import (
     remember_home,
 )
 from tocsin.cli.root import app, group
-from tocsin.cli.tables import table
+from tocsin.cli.tables import fields, table
 from tocsin.contacts import commands as contacts
 from tocsin.contacts.verify import confirm_for_contact, deliver, issue_for_contact
 from tocsin.core.config import Settings
 from tocsin.core.private_files import private_dir, write_private
 from tocsin.endpoints import commands as endpoints
 from tocsin.endpoints.queries import find_route, webhook_url
+from tocsin.http.api.endpoints import contact_out, endpoint_out
+from tocsin.http.api.providers import ProviderAccountOut
+from tocsin.http.api.schemas.accounts import ApiKeyCreatedOut, ApiKeyOut, OrgOut, UserOut
 from tocsin.numbers.verification import Channel, Requester
 from tocsin.organizations import api_keys
 from tocsin.organizations import commands as organizations
 from tocsin.policy.numbers import NumberBlocked
 from tocsin.providers import commands as provider_accounts
-from tocsin.providers.caller_ids import caller_id_warning
 from tocsin.providers.test_calls import prepare_test_call
 from tocsin.runtime import Runtime
 from tocsin.safety import ScreeningContext, region_of, screen
@@ -173,7 +175,7 @@ def org_create(
             actor=CLI_ACTOR,
             now=now,
         )
-        data = {"id": org.id, "name": org.name, "slug": org.slug}
+        data = OrgOut.model_validate(org).model_dump(mode="json")
     emit(as_json, data, f"created organization {data['slug']} ({data['id']})")
 
 
@@ -213,7 +215,7 @@ def org_policy(
             "international_enabled": policy.international_enabled,
             "allowed_regions": list(policy.allowed_regions),
         }
-    emit(as_json, data, f"{org_id}: home {data['home_region']}, abroad {data['allowed_regions']}")
+    emit(as_json, data, fields(data))
 
 
 def _read_password(password_stdin: bool) -> str:
@@ -249,7 +251,7 @@ def user_create(
             actor=CLI_ACTOR,
             now=now,
         )
-        data: dict[str, Any] = {"id": user.id, "email": user.email}
+        data: dict[str, Any] = UserOut.model_validate(user).model_dump(mode="json")
         if org_id is not None:
             data.update(org_id=org_id, role=role.value)
     emit(as_json, data, f"created user {data['email']} ({data['id']})")
@@ -294,9 +296,10 @@ def key_create(
             digest_key=runtime.api_key_digest_key,
             endpoint_id=endpoint,
         )
-        plaintext = created.plaintext
-        data = {"id": created.key.id, "key": plaintext, "scopes": created.key.scopes}
-    emit(as_json, data, plaintext)
+        data = ApiKeyCreatedOut(
+            **ApiKeyOut.model_validate(created.key).model_dump(), key=created.plaintext
+        ).model_dump(mode="json")
+    emit(as_json, data, data["key"])
 
 
 @endpoint_app.command("create")
@@ -325,9 +328,10 @@ def endpoint_create(
             routing=routing,
             contact_ids=contact,
         )
-        url = webhook_url(runtime.settings.public_base_url, created.id)
-        data = {"id": created.id, "name": created.name, "url": url}
-    emit(as_json, data, f"created endpoint {data['id']}\n{url}")
+        data = endpoint_out(session, created, runtime.settings.public_base_url).model_dump(
+            mode="json"
+        )
+    emit(as_json, data, f"created endpoint {data['id']}\n{data['webhook_url']}")
 
 
 @contact_app.command("add")
@@ -355,8 +359,8 @@ def contact_add(
             billing=runtime.billing,
             sanctioned_regions=runtime.settings.sanctioned_region_set(),
         )
-        data = {"id": created.id, "name": created.name, "phone": created.phone_e164}
-    emit(as_json, data, f"added contact {data['id']} {data['phone']}")
+        data = contact_out(session, created).model_dump(mode="json")
+    emit(as_json, data, f"added contact {data['id']} {data['phone_e164']}")
 
 
 @app.command("screen")
@@ -411,7 +415,7 @@ def _screen_file_lines(file: Path) -> list[tuple[str | None, str]]:
     return requests
 
 
-def _pairs(values: list[str], what: str) -> dict[str, Any]:
+def pairs(values: list[str], what: str) -> dict[str, Any]:
     """KEY=VALUE options as a dict; values that read as JSON (numbers, true, lists) are parsed."""
     pairs: dict[str, Any] = {}
     for item in values:
@@ -451,27 +455,21 @@ def provider_add(
             name=name,
             priority=priority,
             settings={
-                **_pairs(setting, "--setting"),
+                **pairs(setting, "--setting"),
                 **({"caller_id": caller_id} if caller_id else {}),
             },
-            credentials=_pairs(credential, "--credential"),
+            credentials=pairs(credential, "--credential"),
             factory=runtime.provider_factory,
             box=runtime.credentials_box,
             context=runtime.build_context,
             actor=CLI_ACTOR,
             now=now,
         )
-        warning = caller_id_warning(session, account)
-        data = {
-            "id": account.id,
-            "kind": kind,
-            "name": account.name,
-            "priority": priority,
-            "caller_id_id": account.caller_id_id,
-            "warnings": [warning] if warning else [],
-        }
+        data = ProviderAccountOut.of(session, account, runtime.settings.public_base_url).model_dump(
+            mode="json"
+        )
     text = f"added {kind} provider {data['id']} at priority {priority}"
-    emit(as_json, data, f"{text}\nwarning: {warning}" if warning else text)
+    emit(as_json, data, "\n".join([text] + [f"warning: {w}" for w in data["warnings"]]))
 
 
 @call_app.command("test")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, ParamSpec, Protocol, TypeVar
 
 import typer
 from pydantic import ValidationError
@@ -15,6 +15,7 @@ from tocsin.core.actors import Actor
 from tocsin.core.config import Settings
 from tocsin.core.errors import TocsinError
 from tocsin.core.home import config_file, remember
+from tocsin.core.pagination import MAX_LIMIT, Page
 from tocsin.core.private_files import private_dir
 from tocsin.db.engine import database_file, shown_url
 from tocsin.db.session import OperationalError
@@ -23,6 +24,7 @@ from tocsin.runtime import Runtime
 
 P = ParamSpec("P")
 R = TypeVar("R")
+T = TypeVar("T")
 
 CLI_ACTOR = Actor("cli", "shell")
 
@@ -148,6 +150,23 @@ def remember_home(settings: Settings) -> None:
 
 def emit(as_json: bool, data: Any, human: str) -> None:
     typer.echo(json.dumps(data, indent=2, default=str) if as_json else human)
+
+
+class PagedList(Protocol[T]):
+    def __call__(self, *, limit: int, cursor: str | None) -> Page[T]: ...
+
+
+def every(fetch: PagedList[T]) -> list[T]:
+    """Every item of a paged list, page after page: a shell lists them all, where the API
+    hands out a page at a time."""
+    items: list[T] = []
+    cursor: str | None = None
+    while True:
+        page = fetch(limit=MAX_LIMIT, cursor=cursor)
+        items.extend(page.items)
+        if page.next_cursor is None:
+            return items
+        cursor = page.next_cursor
 
 
 def emit_table(

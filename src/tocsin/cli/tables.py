@@ -6,12 +6,15 @@ call it. Values are written for reading (no Python reprs): none as `-`, yes/no, 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from enum import Enum
 from typing import Any
 
 NOTHING = "-"
+# How the API writes a time in UTC (2026-12-03T16:43:55.432427Z): a table shows it to the second.
+_UTC_TIME = re.compile(r"(\d{4}-\d\d-\d\d)T(\d\d:\d\d:\d\d)(?:\.\d+)?(?:Z|\+00:00)")
 GAP = "  "
 
 
@@ -24,12 +27,14 @@ def cell(value: Any) -> str:
     if isinstance(value, Enum):
         return cell(value.value)
     if isinstance(value, datetime):
-        return value.isoformat(timespec="seconds")
+        return cell(value.isoformat())
     if isinstance(value, list | tuple | set | frozenset):
         return ", ".join(cell(item) for item in value)
     if isinstance(value, Mapping):
         return ", ".join(f"{key}={cell(item)}" for key, item in value.items())
-    return " ".join(str(value).split())
+    text = " ".join(str(value).split())
+    time = _UTC_TIME.fullmatch(text)
+    return f"{time[1]} {time[2]}Z" if time else text
 
 
 def table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], *, empty: str) -> str:
