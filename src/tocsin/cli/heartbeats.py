@@ -17,6 +17,7 @@ from tocsin.cli.common import (
     open_runtime,
 )
 from tocsin.cli.root import group
+from tocsin.cli.tables import fields, table
 from tocsin.heartbeats import commands, pings, queries
 from tocsin.heartbeats.models import HeartbeatMonitor, HeartbeatPing, PingKind
 from tocsin.heartbeats.schedule import parse_duration
@@ -132,12 +133,8 @@ def heartbeat_list(org: str = OrgOption, as_json: bool = JsonOption) -> None:
         organization = accounts.get_organization(session, org)
         page = queries.list_monitors(session, org_id=organization.id, limit=_LIMIT, cursor=None)
         rows = [_monitor(runtime, row) for row in page.items]
-    lines = [
-        f"{r['id']}  {r['name']}  {r['status']}  last ping {r['last_ping_at'] or 'never'}  "
-        f"next due {r['next_due_at'] or '-'}"
-        for r in rows
-    ]
-    emit(as_json, rows, "\n".join(lines) or "no heartbeats")
+    columns = ["id", "name", "status", "last_ping_at", "next_due_at"]
+    emit(as_json, rows, table(rows, columns, empty="no heartbeats"))
 
 
 @heartbeat_app.command("show")
@@ -152,11 +149,8 @@ def heartbeat_show(heartbeat_id: str, org: str = OrgOption, as_json: bool = Json
             **_monitor(runtime, row),
             "pings": [_ping(ping) for ping in queries.recent_pings(session, row.id)],
         }
-    lines = [f"{key}: {value}" for key, value in data.items() if key != "pings"]
-    lines += [
-        f"  {p['at']}  {p['kind']}  {p['method']}  {p['client_address']}" for p in data["pings"]
-    ]
-    emit(as_json, data, "\n".join(lines))
+    pings = table(data["pings"], ["at", "kind", "method", "client_address"], empty="no pings")
+    emit(as_json, data, f"{fields(data, [key for key in data if key != 'pings'])}\n\n{pings}")
 
 
 @heartbeat_app.command("update")

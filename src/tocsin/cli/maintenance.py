@@ -3,6 +3,7 @@ covers are recorded and call nobody until it ends (docs/maintenance.md)."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -45,7 +46,7 @@ def _shown(data: dict[str, Any]) -> str:
     if occurrence:
         when = f"{occurrence['starts_at']} to {occurrence['ends_at']}"
     target = f" {data['target_id']}" if data["target_id"] else ""
-    match = " ".join(f"{m['name']}{m['op']}{m['value']!r}" for m in data["matchers"])
+    match = " ".join(f"{m['name']}{m['op']}{json.dumps(m['value'])}" for m in data["matchers"])
     return (
         f"{data['id']}  {data['state']:<8} {data['scope']}{target}  {when}"
         f"{'  ' + data['rrule'] if data['rrule'] else ''}{'  ' + match if match else ''}"

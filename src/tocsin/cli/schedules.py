@@ -22,6 +22,7 @@ from tocsin.cli.common import (
     open_runtime,
 )
 from tocsin.cli.root import group
+from tocsin.cli.tables import table
 from tocsin.oncall import overrides, rotations, schedules, temporaries, who
 from tocsin.oncall.evaluation import OnCallNow
 from tocsin.oncall.models import Rotation, Schedule, ScheduleOverride, ScheduleTemporary
@@ -145,11 +146,8 @@ def rotation_list(org: str = OrgOption, as_json: bool = JsonOption) -> None:
         organization = accounts.get_organization(session, org)
         page = rotations.list_rotations(session, org_id=organization.id, limit=_LIMIT, cursor=None)
         rows = [_rotation(row) for row in page.items]
-    lines = [
-        f"{r['id']}  {r['name']}  {r['count']} {r['unit']}  {len(r['participants'])} people"
-        for r in rows
-    ]
-    emit(as_json, rows, "\n".join(lines) or "no rotations")
+    columns = ["id", "name", "count", "unit", "participants", "timezone"]
+    emit(as_json, rows, table(rows, columns, empty="no rotations"))
 
 
 @rotation_app.command("show")
@@ -290,8 +288,9 @@ def schedule_list(org: str = OrgOption, as_json: bool = JsonOption) -> None:
         organization = accounts.get_organization(session, org)
         page = schedules.list_schedules(session, org_id=organization.id, limit=_LIMIT, cursor=None)
         rows = [_schedule(row) for row in page.items]
-    lines = [f"{r['id']}  {r['name']}  {len(r['layers'])} layers  {r['timezone']}" for r in rows]
-    emit(as_json, rows, "\n".join(lines) or "no schedules")
+    shown = [{**r, "layers": len(r["layers"])} for r in rows]
+    columns = ["id", "name", "layers", "timezone"]
+    emit(as_json, rows, table(shown, columns, empty="no schedules"))
 
 
 @schedule_app.command("show")
@@ -465,10 +464,8 @@ def override_list(schedule_id: str, org: str = OrgOption, as_json: bool = JsonOp
                 ending_after=runtime.clock.now(),
             )
         ]
-    lines = [
-        f"{r['id']}  {r['kind']} {r['user_id']}  {r['starts_at']} .. {r['ends_at']}" for r in rows
-    ]
-    emit(as_json, rows, "\n".join(lines) or "no overrides")
+    columns = ["id", "kind", "user_id", "starts_at", "ends_at"]
+    emit(as_json, rows, table(rows, columns, empty="no overrides"))
 
 
 @override_app.command("remove")
@@ -548,10 +545,9 @@ def temporary_list(schedule_id: str, org: str = OrgOption, as_json: bool = JsonO
                 ending_after=runtime.clock.now(),
             )
         ]
-    lines = [
-        f"{r['id']}  {r['starts_at']} .. {r['ends_at']}  {len(r['shifts'])} shifts" for r in rows
-    ]
-    emit(as_json, rows, "\n".join(lines) or "no temporary schedules")
+    shown = [{**r, "shifts": len(r["shifts"])} for r in rows]
+    columns = ["id", "starts_at", "ends_at", "shifts"]
+    emit(as_json, rows, table(shown, columns, empty="no temporary schedules"))
 
 
 @temporary_app.command("remove")
