@@ -271,3 +271,22 @@ def test_tables_say_when_there_is_nothing(cli: CliRunner) -> None:
     assert human(cli, "endpoint", "list", "--org", "acme-ops") == "no endpoints\n"
     assert human(cli, "key", "list", "--org", "acme-ops") == "no API keys\n"
     assert human(cli, "number", "list", "--org", "acme-ops") == "no numbers\n"
+
+
+def test_schedule_update(cli: CliRunner, runtime: Runtime) -> None:
+    org = seeded.person(runtime, org_name="Acme Ops").org_id
+    other = seeded.person(runtime, org_name="Beta Ops").org_id
+    schedule = run(cli, "schedule", "create", "Platform", "--org", org, "--timezone", "UTC")
+    project = run(cli, "project", "create", "Core", "--org", org)
+    updated = run(
+        cli, "schedule", "update", schedule["id"], "--org", org, "--name", "Core",
+        "--timezone", "Europe/Berlin", "--project", project["id"],
+    )  # fmt: skip
+    assert (updated["name"], updated["timezone"], updated["project_id"]) == (
+        "Core",
+        "Europe/Berlin",
+        project["id"],
+    )
+    cleared = run(cli, "schedule", "update", schedule["id"], "--org", org, "--project", "")
+    assert (cleared["name"], cleared["project_id"]) == ("Core", None)
+    assert "schedule not found" in fails(cli, "schedule", "update", schedule["id"], "--org", other)

@@ -332,6 +332,37 @@ def schedule_layers(
     emit(as_json, data, f"schedule {schedule_id} has {len(data['layers'])} layers")
 
 
+@schedule_app.command("update")
+@friendly_errors
+def schedule_update(
+    schedule_id: str,
+    org: str = OrgOption,
+    name: str | None = typer.Option(None, help="New name."),
+    timezone: str | None = typer.Option(None, metavar="TZ", help="IANA time zone of its layers."),
+    project: str | None = typer.Option(
+        None, metavar="PROJECT_ID", help="Move it into this project; '' takes it out of any."
+    ),
+    as_json: bool = JsonOption,
+) -> None:
+    """Rename a schedule, move its time zone or its project (its layers: `schedule layers`)."""
+    runtime = open_runtime()
+    with runtime.database.write() as session:
+        organization = accounts.get_organization(session, org)
+        row = schedules.update_schedule(
+            session,
+            org_id=organization.id,
+            schedule_id=schedule_id,
+            name=name,
+            timezone=timezone,
+            project_id=project or None,
+            clear_project=project == "",
+            actor=CLI_ACTOR,
+            now=runtime.clock.now(),
+        )
+        data = _schedule(row)
+    emit(as_json, data, f"updated schedule {schedule_id}")
+
+
 @schedule_app.command("delete")
 @friendly_errors
 def schedule_delete(schedule_id: str, org: str = OrgOption, as_json: bool = JsonOption) -> None:
