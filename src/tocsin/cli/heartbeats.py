@@ -3,6 +3,7 @@ keys, read their last pings, and ping one to try it out."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import typer
@@ -13,6 +14,7 @@ from tocsin.cli.common import (
     JsonOption,
     OrgOption,
     emit,
+    every,
     friendly_errors,
     open_runtime,
 )
@@ -26,8 +28,6 @@ from tocsin.runtime import Runtime
 heartbeat_app = group(
     "heartbeat", "Heartbeat monitors: jobs that ping, and an alert when a ping does not come."
 )
-
-_LIMIT = 200
 
 
 def _seconds(text: str | None, option: str) -> int | None:
@@ -131,8 +131,8 @@ def heartbeat_list(org: str = OrgOption, as_json: bool = JsonOption) -> None:
     runtime = open_runtime()
     with runtime.database.read() as session:
         organization = accounts.get_organization(session, org)
-        page = queries.list_monitors(session, org_id=organization.id, limit=_LIMIT, cursor=None)
-        rows = [_monitor(runtime, row) for row in page.items]
+        monitors = every(partial(queries.list_monitors, session, org_id=organization.id))
+        rows = [_monitor(runtime, row) for row in monitors]
     columns = ["id", "name", "status", "last_ping_at", "next_due_at"]
     emit(as_json, rows, table(rows, columns, empty="no heartbeats"))
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import sys
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from tocsin.cli.common import (
     JsonOption,
     OrgOption,
     emit,
+    every,
     friendly_errors,
     open_runtime,
 )
@@ -37,8 +39,6 @@ override_app = typer.Typer(no_args_is_help=True, help="Overrides: replace, add o
 temporary_app = typer.Typer(no_args_is_help=True, help="Temporary schedules (holidays).")
 schedule_app.add_typer(override_app, name="override")
 schedule_app.add_typer(temporary_app, name="temporary")
-
-_LIMIT = 200
 
 
 def _instant(text: str, what: str) -> datetime:
@@ -144,8 +144,8 @@ def rotation_list(org: str = OrgOption, as_json: bool = JsonOption) -> None:
     runtime = open_runtime()
     with runtime.database.read() as session:
         organization = accounts.get_organization(session, org)
-        page = rotations.list_rotations(session, org_id=organization.id, limit=_LIMIT, cursor=None)
-        rows = [_rotation(row) for row in page.items]
+        found = every(partial(rotations.list_rotations, session, org_id=organization.id))
+        rows = [_rotation(row) for row in found]
     columns = ["id", "name", "count", "unit", "participants", "timezone"]
     emit(as_json, rows, table(rows, columns, empty="no rotations"))
 
@@ -286,8 +286,8 @@ def schedule_list(org: str = OrgOption, as_json: bool = JsonOption) -> None:
     runtime = open_runtime()
     with runtime.database.read() as session:
         organization = accounts.get_organization(session, org)
-        page = schedules.list_schedules(session, org_id=organization.id, limit=_LIMIT, cursor=None)
-        rows = [_schedule(row) for row in page.items]
+        listed = every(partial(schedules.list_schedules, session, org_id=organization.id))
+        rows = [_schedule(row) for row in listed]
     shown = [{**r, "layers": len(r["layers"])} for r in rows]
     columns = ["id", "name", "layers", "timezone"]
     emit(as_json, rows, table(shown, columns, empty="no schedules"))
