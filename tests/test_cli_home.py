@@ -54,6 +54,7 @@ def test_quickstart_makes_the_home_and_later_commands_find_it_from_anywhere(
     shell: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     home = tmp_path / "home"
+    home.mkdir(mode=0o755)  # a repository, say: shared, and left so
     monkeypatch.setenv("TOCSIN_HOME", str(home))
     made = shell.invoke(app, ["quickstart"])
     assert made.exit_code == 0, made.output
@@ -61,6 +62,7 @@ def test_quickstart_makes_the_home_and_later_commands_find_it_from_anywhere(
         f"tocsin: creating database sqlite:///{home}/tocsin.db (home {home}, from TOCSIN_HOME)",
         f"tocsin: wrote {config_file()}: later commands use the home {home} from any directory",
     ]
+    assert home.stat().st_mode & 0o777 == 0o755
     assert (home / "tocsin.db").is_file()
     assert (home / "tocsin-data" / "secret.key").is_file()
     assert (home / "tocsin-data" / "quickstart.env").is_file()

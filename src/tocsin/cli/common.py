@@ -112,7 +112,9 @@ def open_runtime(*, create: bool = False) -> Runtime:
                 "TOCSIN_DATABASE_URL) to where Tocsin's database is, or make one with "
                 "`tocsin quickstart` or `tocsin db upgrade` (`tocsin where` shows the search)"
             )
-        private_dir(file.parent)
+        if not file.parent.exists():
+            # Only a folder made here is made private: the home may be a repository, or /srv.
+            private_dir(file.parent)
         say(f"creating database {database_named(settings)}")
     elif not create:
         _require_secret_key(settings)
