@@ -13,6 +13,10 @@ from tests import seeded
 from tests.shell import fails, run
 from tocsin.accounts.models import Role
 from tocsin.cli import app
+from tocsin.http.api.providers import ProviderAccountOut
+from tocsin.http.api.schemas.accounts import ApiKeyCreatedOut, OrgOut
+from tocsin.http.api.schemas.endpoints import ContactOut, EndpointOut
+from tocsin.http.api.schemas.policies import EscalationOut
 from tocsin.runtime import Runtime
 
 PASSWORD = "correct horse battery staple\n"
@@ -214,7 +218,7 @@ def test_escalation_policies(cli: CliRunner, runtime: Runtime) -> None:
         cli, "escalation", "create", "Night", "--org", org, "--step", f"call:{contact}",
         "--step", "wait:5",
     )  # fmt: skip
-    assert set(made) >= {"id", "name", "steps", "created_at", "updated_at", "project_id"}
+    assert set(made) == set(EscalationOut.model_fields)
     assert run(cli, "escalation", "show", made["id"], "--org", org) == made
     table = human(cli, "escalation", "list", "--org", org)
     [row] = assert_aligned(table, ["id", "name", "steps", "project_id", "updated_at"])
@@ -290,3 +294,20 @@ def test_schedule_update(cli: CliRunner, runtime: Runtime) -> None:
     cleared = run(cli, "schedule", "update", schedule["id"], "--org", org, "--project", "")
     assert (cleared["name"], cleared["project_id"]) == ("Core", None)
     assert "schedule not found" in fails(cli, "schedule", "update", schedule["id"], "--org", other)
+
+
+def test_what_the_shell_makes_it_shows_as_the_api_does(cli: CliRunner, runtime: Runtime) -> None:
+    """The same fields, by the same names (once `contact add` said `phone`, and
+    `endpoint create` `url`)."""
+    org = run(cli, "org", "create", "Acme Ops", "--country", "GB")
+    assert set(org) == set(OrgOut.model_fields)
+    contact = run(cli, "contact", "add", "Alice", "+447400123456", "--org", "acme-ops")
+    assert set(contact) == set(ContactOut.model_fields)
+    endpoint = run(cli, "endpoint", "create", "Prod", "--org", "acme-ops")
+    assert set(endpoint) == set(EndpointOut.model_fields)
+    key = run(cli, "key", "create", "--org", "acme-ops")
+    assert set(key) == set(ApiKeyCreatedOut.model_fields)
+    provider = run(
+        cli, "provider", "add", "--org", "acme-ops", "--kind", "simulator", "--name", "Sim"
+    )
+    assert set(provider) == set(ProviderAccountOut.model_fields)
