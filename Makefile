@@ -46,6 +46,9 @@ $(DEV_STAMP): pyproject.toml $(CONSTRAINTS) | $(BIN)/python
 
 # The demo calls through the simulator, chosen explicitly as every provider must be.
 run: export TOCSIN_PROVIDER ?= simulator
+# The demo lives in the repository (./tocsin.db, ./tocsin-data), as the README says; the first
+# quickstart names it in ~/.config/tocsin/config.toml, so `tocsin` finds it from anywhere.
+run: export TOCSIN_HOME ?= $(CURDIR)
 run: $(RUNTIME_STAMP)
 	$(BIN)/tocsin quickstart
 	exec $(BIN)/tocsin serve

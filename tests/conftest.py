@@ -145,6 +145,18 @@ def database_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -
     return url
 
 
+@pytest.fixture(autouse=True)
+def _own_user_folders(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Tocsin's home is found through TOCSIN_HOME or the user's config file (core/home.py):
+    no test reads the developer's, or writes one there."""
+    folders = tmp_path_factory.mktemp("user")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(folders / "config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(folders / "share"))
+    monkeypatch.delenv("TOCSIN_HOME", raising=False)
+
+
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
     path = tmp_path / "data"

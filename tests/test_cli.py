@@ -45,7 +45,7 @@ def test_admin_commands_build_a_working_endpoint(cli: CliRunner, data_dir: Path)
     contact = run_json(
         cli, "contact", "add", "Alice", "07400 123456", "--region", "GB", "--org", org["id"]
     )
-    assert contact["phone"] == "+447400123456"
+    assert contact["phone_e164"] == "+447400123456"
     unverified = cli.invoke(
         app, ["endpoint", "create", "Prod", "--org", "acme-ops", "--contact", contact["id"]]
     )
@@ -63,7 +63,7 @@ def test_admin_commands_build_a_working_endpoint(cli: CliRunner, data_dir: Path)
     endpoint = run_json(
         cli, "endpoint", "create", "Prod", "--org", "acme-ops", "--contact", contact["id"]
     )
-    assert endpoint["url"].endswith(f"/v1/hooks/{endpoint['id']}")
+    assert endpoint["webhook_url"].endswith(f"/v1/hooks/{endpoint['id']}")
     key = run_json(cli, "key", "create", "--org", "acme-ops", "--endpoint", endpoint["id"])
     assert key["key"].startswith("tk_")
     assert key["scopes"] == ["ingest"]

@@ -104,8 +104,8 @@ def test_an_escalating_endpoint_set_up_from_the_shell_pages_and_shows_its_timeli
 def test_numbers_are_stopped_from_the_shell(cli: CliRunner) -> None:
     org = run(cli, "org", "create", "Acme Ops", "--country", "GB")["slug"]
     stopped = run(cli, "number", "stop", "07400 123456", "--org", org)
-    assert (stopped["number"], stopped["calls_cancelled"]) == ("+447400123456", 0)
-    assert [entry["number"] for entry in run(cli, "number", "list", "--org", org)] == [
+    assert (stopped["phone_e164"], stopped["calls_cancelled"]) == ("+447400123456", 0)
+    assert [entry["phone_e164"] for entry in run(cli, "number", "list", "--org", org)] == [
         "+447400123456"
     ]
     assert fails(cli, "number", "stop", "not a number", "--org", org) == (

@@ -10,16 +10,20 @@ from tocsin.cli import (
     caller_ids,
     cases,
     consent,
+    endpoints,
     heartbeats,
     maintenance,
+    organizations,
     paging,
     passwords,
     people,
     policy,
+    providers,
     schedules,
     simulate,
     trust,
     webhooks,
+    where,
 )
 from tocsin.cli.root import app
 
@@ -34,17 +38,21 @@ __all__ = [
     "caller_ids",
     "cases",
     "consent",
+    "endpoints",
     "heartbeats",
     "main",
     "maintenance",
+    "organizations",
     "paging",
     "passwords",
     "people",
     "policy",
+    "providers",
     "schedules",
     "simulate",
     "trust",
     "webhooks",
+    "where",
 ]
 
 

@@ -20,11 +20,14 @@ from tocsin.cli.common import (
     CliError,
     JsonOption,
     OrgOption,
+    database_named,
     emit,
     friendly_errors,
     open_runtime,
+    remember_home,
 )
 from tocsin.cli.root import app, group
+from tocsin.cli.tables import fields, table
 from tocsin.contacts import commands as contacts
 from tocsin.contacts.verify import confirm_for_contact, deliver, issue_for_contact
 from tocsin.core.config import Settings
@@ -32,13 +35,14 @@ from tocsin.core.logs import configure_logging
 from tocsin.core.private_files import private_dir, write_private
 from tocsin.endpoints import commands as endpoints
 from tocsin.endpoints.queries import find_route, webhook_url
-from tocsin.migrations.upgrade import upgrade
+from tocsin.http.api.endpoints import contact_out, endpoint_out
+from tocsin.http.api.providers import ProviderAccountOut
+from tocsin.http.api.schemas.accounts import ApiKeyCreatedOut, ApiKeyOut, OrgOut, UserOut
 from tocsin.numbers.verification import Channel, Requester
 from tocsin.organizations import api_keys
 from tocsin.organizations import commands as organizations
 from tocsin.policy.numbers import NumberBlocked
 from tocsin.providers import commands as provider_accounts
-from tocsin.providers.caller_ids import caller_id_warning
 from tocsin.providers.test_calls import prepare_test_call
 from tocsin.runtime import Runtime
 from tocsin.safety import ScreeningContext, region_of, screen
@@ -100,10 +104,12 @@ def serve(
 
     # The port is a setting, not only where uvicorn binds: the URLs this server prints, mails
     # and reads aloud follow it unless TOCSIN_PUBLIC_BASE_URL is set.
-    runtime = open_runtime(**_port_option(port))
+    runtime = open_runtime(create=True, **_port_option(port))
     settings = runtime.settings
+    remember_home(settings)
     run_worker = settings.run_worker_in_serve if worker is None else worker
     configure_logging(settings.log_format)
+    log.info("database %s", database_named(settings))
     _say_how_calls_are_placed(runtime)
     application = create_app(runtime, run_worker=run_worker, owns_process=True)
     config = server_config(application, settings, host=host or settings.host, port=settings.port)
@@ -131,6 +137,7 @@ def run_worker(
     if concurrency is not None:
         settings.worker_concurrency = concurrency
     configure_logging(settings.log_format)
+    log.info("database %s", database_named(settings))
     worker = runtime.build_worker()
     # The metrics' heartbeat gauge reads this process's worker, as /readyz does under serve.
     runtime.wake_workers.append(worker)
@@ -155,10 +162,9 @@ def run_worker(
 @db_app.command("upgrade")
 @friendly_errors
 def db_upgrade() -> None:
-    """Bring the database schema up to date."""
-    runtime = Runtime.from_settings(Settings())
-    upgrade(runtime.database)
-    typer.echo("database is up to date")
+    """Make the database, or bring its schema up to date."""
+    runtime = open_runtime(create=True)
+    typer.echo(f"database {database_named(runtime.settings)} is up to date")
 
 
 # Administration ---------------------------------------------------------------------------------
@@ -190,7 +196,7 @@ def org_create(
             actor=CLI_ACTOR,
             now=now,
         )
-        data = {"id": org.id, "name": org.name, "slug": org.slug}
+        data = OrgOut.model_validate(org).model_dump(mode="json")
     emit(as_json, data, f"created organization {data['slug']} ({data['id']})")
 
 
@@ -230,41 +236,7 @@ def org_policy(
             "international_enabled": policy.international_enabled,
             "allowed_regions": list(policy.allowed_regions),
         }
-    emit(as_json, data, f"{org_id}: home {data['home_region']}, abroad {data['allowed_regions']}")
-
-
-@org_app.command("update")
-@friendly_errors
-def org_update(
-    org: str = typer.Argument(..., help="Organization id or slug."),
-    name: str | None = typer.Option(None, help="A new name."),
-    timezone: str | None = typer.Option(None, help="IANA time zone."),
-    language: str | None = typer.Option(
-        None, help=f"Language of its calls' prompts: {', '.join(LANGUAGES)}."
-    ),
-    as_json: bool = JsonOption,
-) -> None:
-    """Rename an organization, move its time zone or change the language its calls speak
-    (contacts and members may choose their own)."""
-    runtime = open_runtime()
-    with runtime.database.write() as session:
-        org_id = accounts.get_organization(session, org).id
-        updated = organizations.update_organization(
-            session,
-            org_id=org_id,
-            name=name,
-            timezone=timezone,
-            language=language,
-            actor=CLI_ACTOR,
-            now=runtime.clock.now(),
-        )
-        data = {
-            "id": updated.id,
-            "name": updated.name,
-            "timezone": updated.timezone,
-            "language": updated.language,
-        }
-    emit(as_json, data, f"{data['id']}: {data['name']}, {data['timezone']}, {data['language']}")
+    emit(as_json, data, fields(data))
 
 
 def _read_password(password_stdin: bool) -> str:
@@ -300,7 +272,7 @@ def user_create(
             actor=CLI_ACTOR,
             now=now,
         )
-        data: dict[str, Any] = {"id": user.id, "email": user.email}
+        data: dict[str, Any] = UserOut.model_validate(user).model_dump(mode="json")
         if org_id is not None:
             data.update(org_id=org_id, role=role.value)
     emit(as_json, data, f"created user {data['email']} ({data['id']})")
@@ -345,9 +317,10 @@ def key_create(
             digest_key=runtime.api_key_digest_key,
             endpoint_id=endpoint,
         )
-        plaintext = created.plaintext
-        data = {"id": created.key.id, "key": plaintext, "scopes": created.key.scopes}
-    emit(as_json, data, plaintext)
+        data = ApiKeyCreatedOut(
+            **ApiKeyOut.model_validate(created.key).model_dump(), key=created.plaintext
+        ).model_dump(mode="json")
+    emit(as_json, data, data["key"])
 
 
 @endpoint_app.command("create")
@@ -376,9 +349,10 @@ def endpoint_create(
             routing=routing,
             contact_ids=contact,
         )
-        url = webhook_url(runtime.settings.public_base_url, created.id)
-        data = {"id": created.id, "name": created.name, "url": url}
-    emit(as_json, data, f"created endpoint {data['id']}\n{url}")
+        data = endpoint_out(session, created, runtime.settings.public_base_url).model_dump(
+            mode="json"
+        )
+    emit(as_json, data, f"created endpoint {data['id']}\n{data['webhook_url']}")
 
 
 @contact_app.command("add")
@@ -412,67 +386,22 @@ def contact_add(
             sanctioned_regions=runtime.settings.sanctioned_region_set(),
             language=language,
         )
-        data = {
-            "id": created.id,
-            "name": created.name,
-            "phone": created.phone_e164,
-            "language": created.language,
-        }
-    emit(as_json, data, f"added contact {data['id']} {data['phone']}")
-
-
-@contact_app.command("update")
-@friendly_errors
-def contact_update(
-    contact_id: str,
-    org: str = OrgOption,
-    name: str | None = typer.Option(None, help="A new name."),
-    phone: str | None = typer.Option(None, help="A new number, screened as a new one is."),
-    region: str | None = typer.Option(None, help="Two-letter country for national numbers."),
-    language: str | None = typer.Option(
-        None,
-        help=f"Language of its calls' prompts: {', '.join(LANGUAGES)}; an empty one goes "
-        "back to the organization's.",
-    ),
-    as_json: bool = JsonOption,
-) -> None:
-    """Change a contact's name, number or language."""
-    runtime = open_runtime()
-    with runtime.database.write() as session:
-        organization = accounts.get_organization(session, org)
-        updated = contacts.update_contact(
-            session,
-            org_id=organization.id,
-            contact_id=contact_id,
-            actor=CLI_ACTOR,
-            now=runtime.clock.now(),
-            sanctioned_regions=runtime.settings.sanctioned_region_set(),
-            name=name,
-            phone=phone,
-            region=region,
-            language=language,
-        )
-        data = {
-            "id": updated.id,
-            "name": updated.name,
-            "phone": updated.phone_e164,
-            "language": updated.language,
-        }
-    shown = data["language"] or "the organization's language"
-    emit(as_json, data, f"contact {data['id']} {data['phone']}, {shown}")
+        data = contact_out(session, created).model_dump(mode="json")
+    emit(as_json, data, f"added contact {data['id']} {data['phone_e164']}")
 
 
 @app.command("screen")
 @friendly_errors
 def screen_numbers(
-    numbers: list[str] = typer.Argument(None, help="Numbers to judge, as typed."),
+    numbers: list[str] = typer.Argument(None, metavar="NUMBER", help="Numbers to judge, as typed."),
     region: str | None = typer.Option(None, help="Country (ISO 3166) for national formats."),
     file: Path | None = typer.Option(None, help="Lines of REGION<TAB>NUMBER ('-' for stdin)."),
     as_json: bool = JsonOption,
 ) -> None:
     """Judge numbers under the platform policy (every non-sanctioned country allowed).
 
-    Prints one line per number in input order; with --json, one JSON object per line.
+    Prints one line per number in input order; with --json, one JSON object per line. Exits 0
+    when every number is allowed, 1 when any is blocked.
     """
     requests: list[tuple[str | None, str]] = [(region, number) for number in numbers or []]
     if file is not None:
@@ -480,13 +409,24 @@ def screen_numbers(
     if not requests:
         raise CliError("give numbers to screen, or --file")
     context = ScreeningContext(sanctioned_regions=Settings().sanctioned_region_set())
-    for line_region, number in requests:
-        verdict = screen(number, line_region, context)
-        if as_json:
+    verdicts = [(number, screen(number, line_region, context)) for line_region, number in requests]
+    if as_json:
+        for _, verdict in verdicts:
             typer.echo(json.dumps(verdict.as_dict(), ensure_ascii=False))
-        else:
-            why = "; ".join(f"{r.code.value}: {r.message}" for r in verdict.reasons)
-            typer.echo(f"{verdict.verdict}\t{verdict.e164 or '-'}\t{number}\t{why}".rstrip())
+    else:
+        rows = [
+            {
+                "verdict": verdict.verdict,
+                "e164": verdict.e164,
+                "number": number,
+                "reasons": "; ".join(f"{r.code.value}: {r.message}" for r in verdict.reasons),
+            }
+            for number, verdict in verdicts
+        ]
+        typer.echo(table(rows, ["verdict", "e164", "number", "reasons"], empty=""))
+    if any(not verdict.allowed for _, verdict in verdicts):
+        # A script asks `tocsin screen N && add N`: a blocked number must stop it.
+        raise typer.Exit(code=1)
 
 
 def _screen_file_lines(file: Path) -> list[tuple[str | None, str]]:
@@ -502,7 +442,7 @@ def _screen_file_lines(file: Path) -> list[tuple[str | None, str]]:
     return requests
 
 
-def _pairs(values: list[str], what: str) -> dict[str, Any]:
+def pairs(values: list[str], what: str) -> dict[str, Any]:
     """KEY=VALUE options as a dict; values that read as JSON (numbers, true, lists) are parsed."""
     pairs: dict[str, Any] = {}
     for item in values:
@@ -542,27 +482,21 @@ def provider_add(
             name=name,
             priority=priority,
             settings={
-                **_pairs(setting, "--setting"),
+                **pairs(setting, "--setting"),
                 **({"caller_id": caller_id} if caller_id else {}),
             },
-            credentials=_pairs(credential, "--credential"),
+            credentials=pairs(credential, "--credential"),
             factory=runtime.provider_factory,
             box=runtime.credentials_box,
             context=runtime.build_context,
             actor=CLI_ACTOR,
             now=now,
         )
-        warning = caller_id_warning(session, account)
-        data = {
-            "id": account.id,
-            "kind": kind,
-            "name": account.name,
-            "priority": priority,
-            "caller_id_id": account.caller_id_id,
-            "warnings": [warning] if warning else [],
-        }
+        data = ProviderAccountOut.of(session, account, runtime.settings.public_base_url).model_dump(
+            mode="json"
+        )
     text = f"added {kind} provider {data['id']} at priority {priority}"
-    emit(as_json, data, f"{text}\nwarning: {warning}" if warning else text)
+    emit(as_json, data, "\n".join([text] + [f"warning: {w}" for w in data["warnings"]]))
 
 
 @call_app.command("test")
@@ -644,8 +578,9 @@ def quickstart(
     Safe to run again: it reuses what it made before. Writes `<data dir>/quickstart.env` with
     TOCSIN_HOOK_URL and TOCSIN_ALERT_KEY for shell use.
     """
-    runtime = open_runtime(**_port_option(port))
+    runtime = open_runtime(create=True, **_port_option(port))
     settings = runtime.settings
+    remember_home(settings)
     if not runtime.calls_are_simulated:
         # The demo's number is made up and its code is read back from the simulator: through
         # a real provider it would ring a stranger.

@@ -10,6 +10,7 @@ import typer
 from tocsin.accounts import service as accounts
 from tocsin.cli.common import CLI_ACTOR, JsonOption, OrgOption, emit, friendly_errors, open_runtime
 from tocsin.cli.root import group
+from tocsin.cli.tables import table
 from tocsin.core.actors import Actor
 from tocsin.core.pagination import DEFAULT_LIMIT
 from tocsin.db.session import Session
@@ -47,11 +48,8 @@ def alert_list(
             session, org_id=organization.id, limit=limit, cursor=None, status=status
         )
         items = [AlertOut.model_validate(alert).model_dump(mode="json") for alert in page.items]
-    lines = [
-        f"{item['id']}  {item['status']:<12} {item['severity']:<8} {item['title']}"
-        for item in items
-    ]
-    emit(as_json, items, "\n".join(lines) or "no alerts")
+    columns = ["id", "status", "severity", "title", "created_at"]
+    emit(as_json, items, table(items, columns, empty="no alerts"))
 
 
 def _timeline_line(entry: dict[str, Any]) -> str:

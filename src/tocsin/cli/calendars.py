@@ -10,6 +10,7 @@ import typer
 from tocsin.accounts import service as accounts
 from tocsin.cli.common import CLI_ACTOR, JsonOption, OrgOption, emit, friendly_errors, open_runtime
 from tocsin.cli.root import group
+from tocsin.cli.tables import table
 from tocsin.engine.calendar_refresh import refresh_calendars
 from tocsin.oncall import calendar_feeds, calendar_tokens
 from tocsin.oncall.models import CalendarFeed, CalendarToken, CalendarTokenKind
@@ -86,12 +87,8 @@ def token_list(org: str = OrgOption, as_json: bool = JsonOption) -> None:
                 session, org_id=organization.id, actor=CLI_ACTOR, everyone=True
             )
         ]
-    lines = [
-        f"{row['id']}  {row['kind']}  {row['subject_id']}"
-        + ("  revoked" if row["revoked_at"] else "")
-        for row in rows
-    ]
-    emit(as_json, rows, "\n".join(lines) or "no calendar feeds")
+    columns = ["id", "kind", "subject_id", "revoked_at"]
+    emit(as_json, rows, table(rows, columns, empty="no calendar feeds"))
 
 
 @token_app.command("revoke")
@@ -143,12 +140,8 @@ def calendar_list(org: str = OrgOption, as_json: bool = JsonOption) -> None:
         rows = [
             _feed_row(feed) for feed in calendar_feeds.list_feeds(session, org_id=organization.id)
         ]
-    lines = [
-        f"{row['id']}  {row['name']}  {row['events']} events"
-        + (f"  error: {row['last_error']}" if row["last_error"] else "")
-        for row in rows
-    ]
-    emit(as_json, rows, "\n".join(lines) or "no calendars")
+    columns = ["id", "name", "events", "last_error"]
+    emit(as_json, rows, table(rows, columns, empty="no calendars"))
 
 
 @calendar_app.command("remove")

@@ -5,6 +5,7 @@ chooses one for an account."""
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import typer
 
@@ -13,7 +14,9 @@ from tocsin.callerids import commands
 from tocsin.callerids.ownership import check_with_provider
 from tocsin.cli.common import CLI_ACTOR, JsonOption, OrgOption, emit, friendly_errors, open_runtime
 from tocsin.cli.root import group
+from tocsin.cli.tables import table
 from tocsin.contacts.verify import deliver
+from tocsin.http.api.caller_ids import CallerIdOut
 from tocsin.numbers.verification import Channel, Requester
 from tocsin.providers.caller_ids import list_caller_ids
 from tocsin.providers.models import CallerId
@@ -21,14 +24,9 @@ from tocsin.providers.models import CallerId
 caller_id_app = group("caller-id", "Numbers an organization may show as its caller ID.")
 
 
-def _row(caller_id: CallerId) -> dict[str, object]:
-    return {
-        "id": caller_id.id,
-        "number": caller_id.number,
-        "proof": caller_id.proof,
-        "proven_account_id": caller_id.proven_account_id,
-        "proven_how": caller_id.proven_how,
-    }
+def _row(caller_id: CallerId) -> dict[str, Any]:
+    """As the API shows it (CallerIdOut)."""
+    return CallerIdOut.of(caller_id).model_dump(mode="json")
 
 
 @caller_id_app.command("add")
@@ -63,8 +61,8 @@ def caller_id_list(org: str = OrgOption, as_json: bool = JsonOption) -> None:
     with runtime.database.read() as session:
         organization = accounts.get_organization(session, org)
         rows = [_row(row) for row in list_caller_ids(session, org_id=organization.id)]
-    lines = [f"{row['id']}  {row['number']}  {row['proven_how'] or 'not proven'}" for row in rows]
-    emit(as_json, rows, "\n".join(lines) or "no caller IDs")
+    columns = ["id", "number", "proven_how"]
+    emit(as_json, rows, table(rows, columns, empty="no caller IDs"))
 
 
 @caller_id_app.command("send-code")

@@ -13,6 +13,7 @@ from tocsin.audit import trail
 from tocsin.audit.trail import AuditEvent
 from tocsin.cli.common import CLI_ACTOR, JsonOption, emit, friendly_errors, open_runtime
 from tocsin.cli.root import group
+from tocsin.cli.tables import table
 from tocsin.core.actors import Actor
 from tocsin.db.session import Session
 from tocsin.restrictions.kinds import ActionKind, ActionScope
@@ -98,7 +99,8 @@ def case_list(
             cursor=None,
         )
         data = [_case(case, now) for case in page.items]
-    emit(as_json, data, "\n".join(_case_line(case) for case in data) or "no cases")
+    columns = ["id", "kind", "status", "overdue", "org_id", "summary"]
+    emit(as_json, data, table(data, columns, empty="no cases"))
 
 
 @case_app.command("show")
@@ -251,4 +253,5 @@ def audit_search(
             session, org_id=org_id, action=action, target_id=target, actor_id=actor, limit=limit
         )
         data = [_event(event) for event in page.items]
-    emit(as_json, data, "\n".join(_event_line(event) for event in data) or "no events")
+    columns = ["at", "action", "actor", "target", "org_id"]
+    emit(as_json, data, table(data, columns, empty="no events"))

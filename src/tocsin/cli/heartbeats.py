@@ -3,6 +3,7 @@ keys, read their last pings, and ping one to try it out."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import typer
@@ -13,10 +14,12 @@ from tocsin.cli.common import (
     JsonOption,
     OrgOption,
     emit,
+    every,
     friendly_errors,
     open_runtime,
 )
 from tocsin.cli.root import group
+from tocsin.cli.tables import fields, table
 from tocsin.heartbeats import commands, pings, queries
 from tocsin.heartbeats.models import HeartbeatMonitor, HeartbeatPing, PingKind
 from tocsin.heartbeats.schedule import parse_duration
@@ -25,8 +28,6 @@ from tocsin.runtime import Runtime
 heartbeat_app = group(
     "heartbeat", "Heartbeat monitors: jobs that ping, and an alert when a ping does not come."
 )
-
-_LIMIT = 200
 
 
 def _seconds(text: str | None, option: str) -> int | None:
@@ -130,14 +131,10 @@ def heartbeat_list(org: str = OrgOption, as_json: bool = JsonOption) -> None:
     runtime = open_runtime()
     with runtime.database.read() as session:
         organization = accounts.get_organization(session, org)
-        page = queries.list_monitors(session, org_id=organization.id, limit=_LIMIT, cursor=None)
-        rows = [_monitor(runtime, row) for row in page.items]
-    lines = [
-        f"{r['id']}  {r['name']}  {r['status']}  last ping {r['last_ping_at'] or 'never'}  "
-        f"next due {r['next_due_at'] or '-'}"
-        for r in rows
-    ]
-    emit(as_json, rows, "\n".join(lines) or "no heartbeats")
+        monitors = every(partial(queries.list_monitors, session, org_id=organization.id))
+        rows = [_monitor(runtime, row) for row in monitors]
+    columns = ["id", "name", "status", "last_ping_at", "next_due_at"]
+    emit(as_json, rows, table(rows, columns, empty="no heartbeats"))
 
 
 @heartbeat_app.command("show")
@@ -152,11 +149,8 @@ def heartbeat_show(heartbeat_id: str, org: str = OrgOption, as_json: bool = Json
             **_monitor(runtime, row),
             "pings": [_ping(ping) for ping in queries.recent_pings(session, row.id)],
         }
-    lines = [f"{key}: {value}" for key, value in data.items() if key != "pings"]
-    lines += [
-        f"  {p['at']}  {p['kind']}  {p['method']}  {p['client_address']}" for p in data["pings"]
-    ]
-    emit(as_json, data, "\n".join(lines))
+    pings = table(data["pings"], ["at", "kind", "method", "client_address"], empty="no pings")
+    emit(as_json, data, f"{fields(data, [key for key in data if key != 'pings'])}\n\n{pings}")
 
 
 @heartbeat_app.command("update")

@@ -3,7 +3,9 @@ covers are recorded and call nobody until it ends (docs/maintenance.md)."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import typer
@@ -15,11 +17,11 @@ from tocsin.cli.common import (
     JsonOption,
     OrgOption,
     emit,
+    every,
     friendly_errors,
     open_runtime,
 )
 from tocsin.cli.root import group
-from tocsin.core.pagination import MAX_LIMIT
 from tocsin.http.api.schemas.maintenance import WindowOut
 from tocsin.maintenance import commands, matchers, queries
 from tocsin.maintenance.windows import parse_duration
@@ -45,7 +47,7 @@ def _shown(data: dict[str, Any]) -> str:
     if occurrence:
         when = f"{occurrence['starts_at']} to {occurrence['ends_at']}"
     target = f" {data['target_id']}" if data["target_id"] else ""
-    match = " ".join(f"{m['name']}{m['op']}{m['value']!r}" for m in data["matchers"])
+    match = " ".join(f"{m['name']}{m['op']}{json.dumps(m['value'])}" for m in data["matchers"])
     return (
         f"{data['id']}  {data['state']:<8} {data['scope']}{target}  {when}"
         f"{'  ' + data['rrule'] if data['rrule'] else ''}{'  ' + match if match else ''}"
@@ -124,10 +126,10 @@ def maintenance_list(
     now = runtime.clock.now()
     with runtime.database.read() as session:
         organization = accounts.get_organization(session, org)
-        page = queries.list_windows(
-            session, org_id=organization.id, now=now, state=state, limit=MAX_LIMIT, cursor=None
+        windows = every(
+            partial(queries.list_windows, session, org_id=organization.id, now=now, state=state)
         )
-        rows = [_out(view) for view in page.items]
+        rows = [_out(view) for view in windows]
     emit(as_json, rows, "\n".join(_shown(row) for row in rows) or "no maintenance windows")
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import asdict
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -19,15 +20,19 @@ from tocsin.cli.common import (
     JsonOption,
     OrgOption,
     emit,
+    emit_table,
+    every,
     fail,
     friendly_errors,
     open_runtime,
 )
 from tocsin.cli.root import group
-from tocsin.core.pagination import MAX_LIMIT
+from tocsin.cli.tables import table
 from tocsin.endpoints import commands, queries
 from tocsin.endpoints.checks import checked_template
 from tocsin.engine.auditor import audit_and_report
+from tocsin.http.api.schemas.policies import EscalationOut
+from tocsin.http.api.schemas.trust import DoNotCallAdded, DoNotCallOut
 from tocsin.intake.preview import preview
 from tocsin.numbers import do_not_call
 from tocsin.paging.opt_out import stop_calling
@@ -74,6 +79,11 @@ def _step(text: str) -> dict[str, Any]:
     )
 
 
+def steps_of(items: list[str]) -> list[dict[str, Any]]:
+    """--step options, in order, as an escalation policy's steps."""
+    return [_step(item) for item in items]
+
+
 @escalation_app.command("create")
 @friendly_errors
 def escalation_create(
@@ -87,7 +97,7 @@ def escalation_create(
     as_json: bool = JsonOption,
 ) -> None:
     """Create an escalation policy, e.g. --step call:ct_a --step wait:5 --step call:ct_b."""
-    steps = [_step(item) for item in step]
+    steps = steps_of(step)
     runtime = open_runtime()
     now = runtime.clock.now()
     with runtime.database.write() as session:
@@ -95,19 +105,23 @@ def escalation_create(
         policy = commands.create_policy(
             session, org_id=organization.id, name=name, steps=steps, actor=CLI_ACTOR, now=now
         )
-        data = {"id": policy.id, "name": policy.name, "steps": policy.steps}
+        data = EscalationOut.model_validate(policy).model_dump(mode="json")
     emit(as_json, data, f"created escalation policy {data['id']}")
 
 
 @escalation_app.command("list")
 @friendly_errors
 def escalation_list(org: str = OrgOption, as_json: bool = JsonOption) -> None:
+    """An organization's escalation policies."""
     runtime = open_runtime()
     with runtime.database.read() as session:
-        organization = accounts.get_organization(session, org)
-        page = queries.list_policies(session, org_id=organization.id, limit=MAX_LIMIT, cursor=None)
-        items = [{"id": p.id, "name": p.name, "steps": p.steps} for p in page.items]
-    human = "\n".join(f"{item['id']}  {item['name']}: {len(item['steps'])} steps" for item in items)
+        org_id = accounts.get_organization(session, org).id
+        items = [
+            EscalationOut.model_validate(policy).model_dump(mode="json")
+            for policy in every(partial(queries.list_policies, session, org_id=org_id))
+        ]
+    rows = [{**item, "steps": len(item["steps"])} for item in items]
+    human = table(rows, ["id", "name", "steps", "project_id", "updated_at"], empty="")
     emit(as_json, items, human or "no escalation policies")
 
 
@@ -210,9 +224,13 @@ def number_stop(
             actor=CLI_ACTOR,
             now=now,
         )
-        data = {"id": entry.id, "number": entry.phone_e164, "calls_cancelled": cancelled}
+        data = DoNotCallAdded(
+            **DoNotCallOut.model_validate(entry).model_dump(), calls_cancelled=cancelled
+        ).model_dump(mode="json")
     emit(
-        as_json, data, f"{data['number']} will not be called; {cancelled} queued call(s) cancelled"
+        as_json,
+        data,
+        f"{data['phone_e164']} will not be called; {cancelled} queued call(s) cancelled",
     )
 
 
@@ -222,16 +240,14 @@ def number_list(org: str = OrgOption, as_json: bool = JsonOption) -> None:
     """Numbers the organization does not call."""
     runtime = open_runtime()
     with runtime.database.read() as session:
-        organization = accounts.get_organization(session, org)
-        page = do_not_call.list_entries(
-            session, org_id=organization.id, limit=MAX_LIMIT, cursor=None
-        )
+        org_id = accounts.get_organization(session, org).id
         items = [
-            {"number": e.phone_e164, "source": e.source, "since": e.created_at.isoformat()}
-            for e in page.items
+            DoNotCallOut.model_validate(entry).model_dump(mode="json")
+            for entry in every(partial(do_not_call.list_entries, session, org_id=org_id))
         ]
-    human = "\n".join(f"{i['number']}  {i['source']}  since {i['since'][:19]}" for i in items)
-    emit(as_json, items, human or "no numbers")
+    emit_table(
+        as_json, items, ["phone_e164", "source", "created_at", "lifted_at"], empty="no numbers"
+    )
 
 
 @engine_app.command("audit")

@@ -23,6 +23,7 @@ from tocsin.cli.common import (
     open_runtime,
 )
 from tocsin.cli.root import group
+from tocsin.cli.tables import table
 from tocsin.contacts.verify import deliver
 from tocsin.db.session import Session
 from tocsin.endpoints import commands as endpoints
@@ -367,10 +368,8 @@ def project_list(org: str = OrgOption, as_json: bool = JsonOption) -> None:
     with runtime.database.read() as session:
         organization = accounts.get_organization(session, org)
         rows = [_project(p) for p in projects.list_projects(session, org_id=organization.id)]
-    text = "\n".join(
-        f"{r['id']}  {r['name']}{'  (restricted)' if r['restricted'] else ''}" for r in rows
-    )
-    emit(as_json, rows, text or "no projects")
+    columns = ["id", "name", "restricted", "timezone"]
+    emit(as_json, rows, table(rows, columns, empty="no projects"))
 
 
 @project_app.command("show")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import sys
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +19,12 @@ from tocsin.cli.common import (
     JsonOption,
     OrgOption,
     emit,
+    every,
     friendly_errors,
     open_runtime,
 )
 from tocsin.cli.root import group
+from tocsin.cli.tables import table
 from tocsin.oncall import overrides, rotations, schedules, temporaries, who
 from tocsin.oncall.evaluation import OnCallNow
 from tocsin.oncall.models import Rotation, Schedule, ScheduleOverride, ScheduleTemporary
@@ -36,8 +39,6 @@ override_app = typer.Typer(no_args_is_help=True, help="Overrides: replace, add o
 temporary_app = typer.Typer(no_args_is_help=True, help="Temporary schedules (holidays).")
 schedule_app.add_typer(override_app, name="override")
 schedule_app.add_typer(temporary_app, name="temporary")
-
-_LIMIT = 200
 
 
 def _instant(text: str, what: str) -> datetime:
@@ -143,13 +144,10 @@ def rotation_list(org: str = OrgOption, as_json: bool = JsonOption) -> None:
     runtime = open_runtime()
     with runtime.database.read() as session:
         organization = accounts.get_organization(session, org)
-        page = rotations.list_rotations(session, org_id=organization.id, limit=_LIMIT, cursor=None)
-        rows = [_rotation(row) for row in page.items]
-    lines = [
-        f"{r['id']}  {r['name']}  {r['count']} {r['unit']}  {len(r['participants'])} people"
-        for r in rows
-    ]
-    emit(as_json, rows, "\n".join(lines) or "no rotations")
+        found = every(partial(rotations.list_rotations, session, org_id=organization.id))
+        rows = [_rotation(row) for row in found]
+    columns = ["id", "name", "count", "unit", "participants", "timezone"]
+    emit(as_json, rows, table(rows, columns, empty="no rotations"))
 
 
 @rotation_app.command("show")
@@ -288,10 +286,11 @@ def schedule_list(org: str = OrgOption, as_json: bool = JsonOption) -> None:
     runtime = open_runtime()
     with runtime.database.read() as session:
         organization = accounts.get_organization(session, org)
-        page = schedules.list_schedules(session, org_id=organization.id, limit=_LIMIT, cursor=None)
-        rows = [_schedule(row) for row in page.items]
-    lines = [f"{r['id']}  {r['name']}  {len(r['layers'])} layers  {r['timezone']}" for r in rows]
-    emit(as_json, rows, "\n".join(lines) or "no schedules")
+        listed = every(partial(schedules.list_schedules, session, org_id=organization.id))
+        rows = [_schedule(row) for row in listed]
+    shown = [{**r, "layers": len(r["layers"])} for r in rows]
+    columns = ["id", "name", "layers", "timezone"]
+    emit(as_json, rows, table(shown, columns, empty="no schedules"))
 
 
 @schedule_app.command("show")
@@ -331,6 +330,37 @@ def schedule_layers(
         )
         data = _schedule(row)
     emit(as_json, data, f"schedule {schedule_id} has {len(data['layers'])} layers")
+
+
+@schedule_app.command("update")
+@friendly_errors
+def schedule_update(
+    schedule_id: str,
+    org: str = OrgOption,
+    name: str | None = typer.Option(None, help="New name."),
+    timezone: str | None = typer.Option(None, metavar="TZ", help="IANA time zone of its layers."),
+    project: str | None = typer.Option(
+        None, metavar="PROJECT_ID", help="Move it into this project; '' takes it out of any."
+    ),
+    as_json: bool = JsonOption,
+) -> None:
+    """Rename a schedule, move its time zone or its project (its layers: `schedule layers`)."""
+    runtime = open_runtime()
+    with runtime.database.write() as session:
+        organization = accounts.get_organization(session, org)
+        row = schedules.update_schedule(
+            session,
+            org_id=organization.id,
+            schedule_id=schedule_id,
+            name=name,
+            timezone=timezone,
+            project_id=project or None,
+            clear_project=project == "",
+            actor=CLI_ACTOR,
+            now=runtime.clock.now(),
+        )
+        data = _schedule(row)
+    emit(as_json, data, f"updated schedule {schedule_id}")
 
 
 @schedule_app.command("delete")
@@ -465,10 +495,8 @@ def override_list(schedule_id: str, org: str = OrgOption, as_json: bool = JsonOp
                 ending_after=runtime.clock.now(),
             )
         ]
-    lines = [
-        f"{r['id']}  {r['kind']} {r['user_id']}  {r['starts_at']} .. {r['ends_at']}" for r in rows
-    ]
-    emit(as_json, rows, "\n".join(lines) or "no overrides")
+    columns = ["id", "kind", "user_id", "starts_at", "ends_at"]
+    emit(as_json, rows, table(rows, columns, empty="no overrides"))
 
 
 @override_app.command("remove")
@@ -548,10 +576,9 @@ def temporary_list(schedule_id: str, org: str = OrgOption, as_json: bool = JsonO
                 ending_after=runtime.clock.now(),
             )
         ]
-    lines = [
-        f"{r['id']}  {r['starts_at']} .. {r['ends_at']}  {len(r['shifts'])} shifts" for r in rows
-    ]
-    emit(as_json, rows, "\n".join(lines) or "no temporary schedules")
+    shown = [{**r, "shifts": len(r["shifts"])} for r in rows]
+    columns = ["id", "starts_at", "ends_at", "shifts"]
+    emit(as_json, rows, table(shown, columns, empty="no temporary schedules"))
 
 
 @temporary_app.command("remove")

@@ -10,6 +10,7 @@ import typer
 from tocsin.accounts import service as accounts
 from tocsin.cli.common import CLI_ACTOR, JsonOption, emit, friendly_errors, open_runtime
 from tocsin.cli.root import group
+from tocsin.cli.tables import table
 from tocsin.restrictions.kinds import ActionKind, ActionScope
 from tocsin.restrictions.models import EnforcementAction
 from tocsin.trust import enforcement
@@ -104,7 +105,8 @@ def enforcement_list(
         org_id = accounts.get_organization(session, org).id if org else None
         page = actions_about(session, org_id=org_id, target_id=target, limit=200)
         data = [_describe(action) for action in page.items]
-    emit(as_json, data, "\n".join(_line(action) for action in data) or "no actions")
+    columns = ["id", "kind", "scope", "target_id", "starts_at", "ends_at", "lifted_at", "reason"]
+    emit(as_json, data, table(data, columns, empty="no actions"))
 
 
 @enforcement_app.command("lift")

@@ -10,6 +10,7 @@ import typer
 from tocsin.accounts import service as accounts
 from tocsin.cli.common import CLI_ACTOR, JsonOption, OrgOption, emit, friendly_errors, open_runtime
 from tocsin.cli.root import group
+from tocsin.cli.tables import table
 from tocsin.core.pagination import DEFAULT_LIMIT
 from tocsin.outgoing import commands, queries
 from tocsin.outgoing.commands import KEEP, Keep
@@ -97,7 +98,8 @@ def webhook_list(org: str = OrgOption, as_json: bool = JsonOption) -> None:
     with runtime.database.read() as session:
         organization = accounts.get_organization(session, org)
         rows = [_row(row) for row in queries.list_subscriptions(session, org_id=organization.id)]
-    emit(as_json, rows, "\n".join(_line(row) for row in rows) or "no webhooks")
+    columns = ["id", "name", "url", "events", "enabled", "disabled_reason"]
+    emit(as_json, rows, table(rows, columns, empty="no webhooks"))
 
 
 @webhook_app.command("show")
@@ -222,13 +224,8 @@ def webhook_deliveries(
             status=status,
         )
         rows = [_delivery_row(delivery) for delivery in page.items]
-    lines = [
-        f"{row['id']}  {row['event_type']}  {row['status']}  {row['attempts']} attempt(s)"
-        + (f"  last {row['last_status_code']}" if row["last_status_code"] else "")
-        + (f"  {row['last_error']}" if row["last_error"] else "")
-        for row in rows
-    ]
-    emit(as_json, rows, "\n".join(lines) or "no deliveries")
+    columns = ["id", "event_type", "status", "attempts", "last_status_code", "last_error"]
+    emit(as_json, rows, table(rows, columns, empty="no deliveries"))
 
 
 @webhook_app.command("redeliver")

@@ -8,11 +8,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, PrivateAttr, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from tocsin.core.addresses import HostAllowlist
 from tocsin.core.client_address import ForwardedHeader, Networks, parse_networks
+from tocsin.core.home import Home, find_home
 from tocsin.core.logs import LogFormat
 from tocsin.core.private_files import PRIVATE_FILE, private_dir, tighten, write_private
 from tocsin.core.ratelimit import parse_rate_limits
@@ -27,8 +28,13 @@ MIN_SECRET_KEY_DISTINCT = 12
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TOCSIN_", env_file=".env", extra="ignore")
 
-    database_url: str = "sqlite:///./tocsin.db"
-    data_dir: Path = Path("./tocsin-data")
+    # Either left unset is the home's (core/home.py): `<home>/tocsin.db` and
+    # `<home>/tocsin-data`, the home being TOCSIN_HOME, else the one the config file names,
+    # else ~/.local/share/tocsin. Never relative to the directory a command runs in.
+    home: Path | None = None
+    database_url: str = ""
+    data_dir: Path = Path()
+    _home: Home | None = PrivateAttr(default=None)
     # Keys API key digests and signs tokens. When unset, one is generated into data_dir on first
     # start; several processes sharing a PostgreSQL database must all be given the same value.
     secret_key: SecretStr | None = None
@@ -276,6 +282,25 @@ class Settings(BaseSettings):
         if "public_base_url" not in self.model_fields_set:
             self.public_base_url = f"http://127.0.0.1:{self.port}"
         return self
+
+    @model_validator(mode="after")
+    def _placed_in_home(self) -> Settings:
+        unset = {"database_url", "data_dir"} - self.model_fields_set
+        if unset:
+            home = find_home(self.home)
+            self._home = home
+            self.home = home.path
+            if "database_url" in unset:
+                self.database_url = home.database_url
+            if "data_dir" in unset:
+                self.data_dir = home.data_dir
+        return self
+
+    @property
+    def found_home(self) -> Home | None:
+        """The home the database or data directory was placed in, and how it was found; None
+        when TOCSIN_DATABASE_URL and TOCSIN_DATA_DIR both name their own places."""
+        return self._home
 
     @field_validator("secret_key")
     @classmethod

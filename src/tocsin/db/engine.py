@@ -45,6 +45,21 @@ def normalise_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
+def database_file(url: str) -> Path | None:
+    """The file an SQLite URL names; None for PostgreSQL and in-memory databases."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return None
+    if not parsed.database or parsed.database == ":memory:" or parsed.query.get("uri"):
+        return None
+    return Path(parsed.database)
+
+
+def shown_url(url: str) -> str:
+    """The URL as said to a person: its password hidden."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
 class Database:
     """One engine, with a read session and a write session factory over it."""
 

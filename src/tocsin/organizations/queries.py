@@ -116,3 +116,13 @@ def open_invites(session: Session, *, org_id: str, now: datetime) -> list[Invite
             .order_by(Invite.created_at.desc(), Invite.id)
         )
     )
+
+
+def organizations_page(session: Session, *, limit: int, cursor: str | None) -> Page[Organization]:
+    """Every organization on the server, for the operator's shell."""
+    return paginate(session, select(Organization), Organization.id, limit=limit, cursor=cursor)
+
+
+def users_page(session: Session, *, limit: int, cursor: str | None) -> Page[User]:
+    """Every user on the server, for the operator's shell."""
+    return paginate(session, select(User), User.id, limit=limit, cursor=cursor)

@@ -36,7 +36,7 @@ from tocsin.numbers import consent
 router = APIRouter(prefix="/v1/orgs/{org_id}", responses=ERROR_RESPONSES, route_class=ApiRoute)
 
 
-def _endpoint_out(session: Session, endpoint: Endpoint, base_url: str) -> EndpointOut:
+def endpoint_out(session: Session, endpoint: Endpoint, base_url: str) -> EndpointOut:
     return EndpointOut(
         id=endpoint.id,
         name=endpoint.name,
@@ -56,7 +56,7 @@ def _endpoint_out(session: Session, endpoint: Endpoint, base_url: str) -> Endpoi
 # Contacts ---------------------------------------------------------------------------------------
 
 
-def _contact_out(session: Session, contact: Contact) -> ContactOut:
+def contact_out(session: Session, contact: Contact) -> ContactOut:
     state = consent.state_of(session, org_id=contact.org_id, number=contact.phone_e164)
     return ContactOut(
         id=contact.id,
@@ -89,7 +89,7 @@ def create_contact(
             sanctioned_regions=caller.runtime.settings.sanctioned_region_set(),
             language=body.language,
         )
-        return _contact_out(s, contact)
+        return contact_out(s, contact)
 
 
 @router.get("/contacts", response_model=PageOut[ContactOut], tags=["contacts"])
@@ -102,7 +102,7 @@ def list_contacts(
     with caller.org(org_id, min_role=Role.MEMBER, scope=Scope.READ, write=False) as (s, _):
         page = contact_queries.list_contacts(s, org_id=org_id, limit=limit, cursor=cursor)
         return PageOut[ContactOut](
-            items=[_contact_out(s, contact) for contact in page.items],
+            items=[contact_out(s, contact) for contact in page.items],
             next_cursor=page.next_cursor,
         )
 
@@ -110,7 +110,7 @@ def list_contacts(
 @router.get("/contacts/{contact_id}", response_model=ContactOut, tags=["contacts"])
 def get_contact(org_id: str, contact_id: str, caller: Caller = Depends(get_caller)) -> ContactOut:
     with caller.org(org_id, min_role=Role.MEMBER, scope=Scope.READ, write=False) as (s, _):
-        return _contact_out(s, contact_queries.get_contact(s, org_id=org_id, contact_id=contact_id))
+        return contact_out(s, contact_queries.get_contact(s, org_id=org_id, contact_id=contact_id))
 
 
 @router.patch("/contacts/{contact_id}", response_model=ContactOut, tags=["contacts"])
@@ -131,7 +131,7 @@ def update_contact(
             region=body.region,
             language=body.language,
         )
-        return _contact_out(s, contact)
+        return contact_out(s, contact)
 
 
 @router.delete("/contacts/{contact_id}", status_code=204, tags=["contacts"])
@@ -187,7 +187,7 @@ def create_endpoint(
             template=body.template,
             caller_id_id=body.caller_id_id,
         )
-        return _endpoint_out(s, endpoint, caller.runtime.settings.public_base_url)
+        return endpoint_out(s, endpoint, caller.runtime.settings.public_base_url)
 
 
 @router.get("/endpoints", response_model=PageOut[EndpointOut], tags=["endpoints"])
@@ -205,7 +205,7 @@ def list_endpoints(
             s, org_id=org_id, limit=limit, cursor=cursor, only=access.endpoint_id
         )
         return PageOut[EndpointOut](
-            items=[_endpoint_out(s, endpoint, base_url) for endpoint in page.items],
+            items=[endpoint_out(s, endpoint, base_url) for endpoint in page.items],
             next_cursor=page.next_cursor,
         )
 
@@ -219,7 +219,7 @@ def get_endpoint(
     ) as (s, access):
         access.require_endpoint(endpoint_id)
         endpoint = queries.get_endpoint(s, org_id=org_id, endpoint_id=endpoint_id)
-        return _endpoint_out(s, endpoint, caller.runtime.settings.public_base_url)
+        return endpoint_out(s, endpoint, caller.runtime.settings.public_base_url)
 
 
 @router.patch("/endpoints/{endpoint_id}", response_model=EndpointOut, tags=["endpoints"])
@@ -246,7 +246,7 @@ def update_endpoint(
             template=body.template,
             caller_id_id=body.caller_id_id,
         )
-        return _endpoint_out(s, endpoint, caller.runtime.settings.public_base_url)
+        return endpoint_out(s, endpoint, caller.runtime.settings.public_base_url)
 
 
 @router.delete("/endpoints/{endpoint_id}", status_code=204, tags=["endpoints"])
