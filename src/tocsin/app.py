@@ -39,6 +39,7 @@ from tocsin.http.api.screening import router as screening_router
 from tocsin.http.api.trust import audit_router, security_router
 from tocsin.http.api.trust import router as do_not_call_router
 from tocsin.http.api.webhooks import router as webhooks_router
+from tocsin.http.apidocs import install_api_docs
 from tocsin.http.body_deadline import BodyDeadline
 from tocsin.http.callbacks import router as telephony_callbacks_router
 from tocsin.http.errors import install_error_handlers
@@ -93,6 +94,9 @@ def create_app(
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        # Served from the package instead (http/apidocs.py).
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.runtime = runtime
     install_error_handlers(app)
@@ -134,6 +138,7 @@ def create_app(
         app.include_router(router)
     app.include_router(telephony_callbacks_router)
     install_web(app)
+    install_api_docs(app)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, str]:
