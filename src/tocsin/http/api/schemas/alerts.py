@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from tocsin.http.api.schemas.fields import SOMETHING
 from tocsin.http.api.schemas.maintenance import MutedByOut
+from tocsin.intake.accept import Outcome
 
 # A webhook's alert is whatever its sender sends (formats/parse.py reads it): a JSON document,
 # a form or text, and the query's parameters as more fields. The routes read the raw body
@@ -29,19 +30,91 @@ _STRING_SPACE = r" \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 _EMPTY_JSON = (
     rf'^{_JSON_SPACE}(\{{{_JSON_SPACE}\}}|\[{_JSON_SPACE}\]|"[{_STRING_SPACE}]*"){_JSON_SPACE}$'
 )
+# Examples of each kind of body, each one a webhook Tocsin takes (tests/api/test_openapi_complete.py
+# sends every one).
+JSON_EXAMPLES: dict[str, dict[str, Any]] = {
+    "tocsin": {
+        "summary": "Tocsin's own fields",
+        "description": "`title` (or summary, subject...), `message`, `severity` (critical, "
+        "major, minor, warning, info), `status` (`resolved` or `ok` ends the alert), "
+        "`dedup_key` (repeats with one key are one alert), `source`; any other field is kept "
+        "with the alert and may be matched by the endpoint's rules",
+        "value": {
+            "title": "Disk full on db1",
+            "message": "/var is 98% full",
+            "severity": "critical",
+            "dedup_key": "db1-disk",
+            "source": "backup-cron",
+        },
+    },
+    "alertmanager": {
+        "summary": "Prometheus Alertmanager (webhook_config)",
+        "value": {
+            "version": "4",
+            "groupKey": '{}:{alertname="HighErrorRate"}',
+            "status": "firing",
+            "receiver": "tocsin",
+            "groupLabels": {"alertname": "HighErrorRate"},
+            "commonLabels": {"alertname": "HighErrorRate", "severity": "critical"},
+            "commonAnnotations": {"summary": "5xx above 5% on api"},
+            "externalURL": "http://alertmanager:9093",
+            "alerts": [
+                {
+                    "status": "firing",
+                    "labels": {"alertname": "HighErrorRate", "instance": "api-1"},
+                    "annotations": {"summary": "5xx above 5% on api-1"},
+                    "startsAt": "2025-01-01T12:00:00Z",
+                    "fingerprint": "c0ffee",
+                }
+            ],
+        },
+    },
+    "grafana": {
+        "summary": "Grafana (legacy alerting's webhook)",
+        "value": {
+            "ruleId": 7,
+            "ruleName": "Checkout latency",
+            "state": "alerting",
+            "message": "p99 over 2 s for 5 minutes",
+            "title": "[Alerting] Checkout latency",
+        },
+    },
+    "uptime_kuma": {
+        "summary": "Uptime Kuma (webhook notification)",
+        "value": {
+            "heartbeat": {"status": 0, "msg": "connect ECONNREFUSED"},
+            "monitor": {"id": 3, "name": "Shop", "url": "https://shop.example.com"},
+            "msg": "[Shop] [Down] connect ECONNREFUSED",
+        },
+    },
+}
 ALERT_BODY: dict[str, Any] = {
     "required": False,
-    "description": "The alert as its sender words it; known senders' formats are recognised",
+    "description": "The alert as its sender words it: JSON (Tocsin's fields, or a known "
+    "sender's format: Alertmanager, Grafana, Uptime Kuma, Datadog, PagerDuty Events, Sentry, "
+    "Zabbix, Azure Monitor, Amazon SNS...), a form, or plain text (its first line the title)",
     "content": {
-        "application/json": {"schema": {"anyOf": _SAYS_SOMETHING}},
+        "application/json": {"schema": {"anyOf": _SAYS_SOMETHING}, "examples": JSON_EXAMPLES},
         "application/x-www-form-urlencoded": {
             "schema": {
                 "type": "object",
                 "minProperties": 1,
                 "additionalProperties": {"type": "string"},
-            }
+            },
+            "examples": {
+                "form": {
+                    "summary": "Tocsin's fields as a form",
+                    "value": {"title": "Disk full on db1", "severity": "critical"},
+                }
+            },
         },
         "text/plain": {
+            "examples": {
+                "text": {
+                    "summary": "Plain text: the first line is the title",
+                    "value": "Disk full on db1\n/var is 98% full",
+                }
+            },
             "schema": {
                 "anyOf": [
                     {**branch, "not": {"pattern": _EMPTY_JSON}}
@@ -49,7 +122,7 @@ ALERT_BODY: dict[str, Any] = {
                     else branch
                     for branch in _SAYS_SOMETHING
                 ]
-            }
+            },
         },
     },
 }
@@ -65,6 +138,38 @@ ALERT_FIELDS: dict[str, Any] = {
     "description": "Fields of the alert, e.g. ?title=Disk+full&severity=critical",
     "schema": {"type": "object"},
 }
+
+
+class HookAcceptedOut(BaseModel):
+    """What the webhook did with the alert, once it is stored: the alert is durable and its
+    calls are queued before this answer is sent."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "alert_id": "al_01m8ycrxap78197genycv3nvhg",
+                    "outcome": "created",
+                    "calls_queued": 1,
+                    "calls_cancelled": 0,
+                }
+            ]
+        }
+    )
+
+    alert_id: str | None = Field(
+        description="The alert made or updated; null for a sender's housekeeping (Amazon SNS "
+        "subscriptions), which is no alert"
+    )
+    outcome: Outcome = Field(
+        description="`created` (a new alert, its calls queued), `deduplicated` (a repeat of an "
+        "open alert with the same dedup key: counted, nobody called again), `restarted` (a "
+        "repeat of an alert whose escalation ran out: paging starts again), `resolved` or "
+        "`acknowledged` (the sender said so; pending calls cancelled), or Amazon SNS's "
+        "`subscription_*` and `unsubscribed`"
+    )
+    calls_queued: int = Field(description="Calls (and texts) this request queued")
+    calls_cancelled: int = Field(description="Pending calls this request cancelled")
 
 
 class AlertOut(BaseModel):
