@@ -41,11 +41,11 @@ from tocsin.http.api.schemas.accounts import (
     UserOut,
     VerifyEmailIn,
 )
-from tocsin.http.api.schemas.common import ERROR_RESPONSES, Limit, PageOut, beyond_tocsin, page_of
+from tocsin.http.api.schemas.common import MAIL_OFF, Limit, PageOut, errors, page_of
 from tocsin.organizations import api_keys, commands, queries, registration
 from tocsin.runtime import Runtime
 
-router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES, route_class=ApiRoute)
+router = APIRouter(prefix="/v1", route_class=ApiRoute)
 
 SIGNED_UP = (
     "If this address was new, its account is made: sign in with its password (POST /v1/auth/login)."
@@ -216,7 +216,7 @@ def verify_email(
     tags=["auth"],
     responses={
         200: {"description": "The address is verified already; nothing was sent"},
-        **beyond_tocsin(503, "E-mail is off on this server"),
+        **errors(MAIL_OFF),
     },
 )
 def send_verification_link(

@@ -19,7 +19,7 @@ from tocsin.http.api.schemas.alerts import (
     EscalationStateOut,
     TimelineEntryOut,
 )
-from tocsin.http.api.schemas.common import ERROR_RESPONSES, Limit, PageOut, page_of
+from tocsin.http.api.schemas.common import Limit, PageOut, page_of
 from tocsin.http.api.schemas.maintenance import MutedByOut
 from tocsin.maintenance import queries as maintenance
 from tocsin.paging import lifecycle, queries
@@ -28,7 +28,6 @@ from tocsin.paging.models import Alert, AlertStatus, CallJob, Escalation
 router = APIRouter(
     prefix="/v1/orgs/{org_id}/alerts",
     tags=["alerts"],
-    responses=ERROR_RESPONSES,
     route_class=ApiRoute,
 )
 

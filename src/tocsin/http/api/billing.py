@@ -37,12 +37,12 @@ from tocsin.http.api.schemas.billing import (
     TrialOut,
     UsageOut,
 )
-from tocsin.http.api.schemas.common import ERROR_RESPONSES, Limit, PageOut, beyond_tocsin
+from tocsin.http.api.schemas.common import Limit, PageOut, errors
 from tocsin.paging.usage_report import MAX_DAYS, usage_report
 from tocsin.runtime import Runtime
 from tocsin.trust.chargebacks import receive_paddle_event
 
-router = APIRouter(responses=ERROR_RESPONSES, route_class=ApiRoute)
+router = APIRouter(route_class=ApiRoute)
 
 # Paddle's notifications are a few kilobytes; a transaction with many items stays well under.
 PADDLE_BODY_LIMIT = 1024 * 1024
@@ -52,7 +52,9 @@ PADDLE_BODY_LIMIT = 1024 * 1024
     "/v1/billing/paddle",
     response_model=PaddleReceived,
     tags=["billing"],
-    responses=beyond_tocsin(503, "Paddle billing is not configured on this server"),
+    responses=errors(
+        (503, "billing_not_configured", "Paddle billing is not configured on this server")
+    ),
 )
 async def paddle_webhook(request: Request) -> PaddleReceived:
     """Paddle Billing notifications. Verified by Paddle-Signature before anything is read."""

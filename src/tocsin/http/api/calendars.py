@@ -14,7 +14,7 @@ from tocsin.accounts.models import Role, Scope
 from tocsin.core.errors import NotFound
 from tocsin.http.api.deps import Caller, get_caller, get_runtime
 from tocsin.http.api.route import ApiRoute
-from tocsin.http.api.schemas.common import ERROR_RESPONSES
+from tocsin.http.api.schemas.common import errors
 from tocsin.oncall import calendar_feeds, calendar_tokens, feeds_out
 from tocsin.oncall.models import CalendarFeed, CalendarToken, CalendarTokenKind
 from tocsin.runtime import Runtime
@@ -22,13 +22,11 @@ from tocsin.runtime import Runtime
 tokens_router = APIRouter(
     prefix="/v1/orgs/{org_id}/calendar-tokens",
     tags=["calendars"],
-    responses=ERROR_RESPONSES,
     route_class=ApiRoute,
 )
 feeds_router = APIRouter(
     prefix="/v1/orgs/{org_id}/calendars",
     tags=["calendars"],
-    responses=ERROR_RESPONSES,
     route_class=ApiRoute,
 )
 public_router = APIRouter(tags=["calendars"], route_class=ApiRoute)
@@ -157,7 +155,7 @@ def revoke_token(org_id: str, token_id: str, caller: Caller = Depends(get_caller
             "content": {"text/calendar": {"schema": {"type": "string"}}},
             "description": "The shifts of a week back and 60 days ahead (RFC 5545)",
         },
-        404: ERROR_RESPONSES[404],
+        **errors(404),
     },
 )
 def calendar_feed(token: str, runtime: Runtime = Depends(get_runtime)) -> Response:

@@ -16,7 +16,7 @@ from tocsin.contacts.verify import Pending, deliver
 from tocsin.core.actors import Actor
 from tocsin.http.api.deps import Caller, get_caller
 from tocsin.http.api.route import ApiRoute
-from tocsin.http.api.schemas.common import CODE_NOT_SENT, ERROR_RESPONSES, beyond_tocsin
+from tocsin.http.api.schemas.common import CODE_NOT_SENT, errors
 from tocsin.http.api.schemas.trust import VerificationIn, VerificationOut
 from tocsin.numbers.verification import Requester
 from tocsin.providers.caller_ids import get_caller_id, list_caller_ids
@@ -25,7 +25,6 @@ from tocsin.providers.models import CallerId
 router = APIRouter(
     prefix="/v1/orgs/{org_id}/caller-ids",
     tags=["caller IDs"],
-    responses=ERROR_RESPONSES,
     route_class=ApiRoute,
 )
 
@@ -107,7 +106,7 @@ def remove(org_id: str, caller_id_id: str, caller: Caller = Depends(get_caller))
     "/{caller_id_id}/code",
     status_code=202,
     response_model=VerificationOut,
-    responses=CODE_NOT_SENT,
+    responses=errors(CODE_NOT_SENT),
 )
 async def send_code(
     org_id: str,
@@ -167,7 +166,7 @@ def confirm(
 @router.post(
     "/{caller_id_id}/check",
     response_model=CallerIdOut,
-    responses=beyond_tocsin(502, "The provider account could not be asked"),
+    responses=errors((502, "caller_id_check_failed", "the provider account could not be asked")),
 )
 async def check(
     org_id: str, caller_id_id: str, body: OwnershipIn, caller: Caller = Depends(get_caller)

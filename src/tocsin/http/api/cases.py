@@ -13,7 +13,7 @@ from tocsin.core.pagination import DEFAULT_LIMIT
 from tocsin.db.session import Session
 from tocsin.http.api.deps import Caller, get_caller
 from tocsin.http.api.route import ApiRoute
-from tocsin.http.api.schemas.common import ERROR_RESPONSES, Limit, PageOut, page_of
+from tocsin.http.api.schemas.common import Limit, PageOut, page_of
 from tocsin.http.api.schemas.trust import (
     AppealIn,
     AppealOut,
@@ -30,7 +30,7 @@ from tocsin.trust import appeals, cases, queries
 from tocsin.trust.models import CaseKind, CaseStatus, TrustCase
 from tocsin.trust.queries import is_overdue
 
-router = APIRouter(responses=ERROR_RESPONSES, route_class=ApiRoute, tags=["trust and safety"])
+router = APIRouter(route_class=ApiRoute, tags=["trust and safety"])
 
 
 def case_out(case: TrustCase, now: datetime) -> CaseOut:

@@ -11,22 +11,20 @@ from tocsin.contacts.verify import Pending, confirm_for_contact, deliver, issue_
 from tocsin.core.pagination import DEFAULT_LIMIT
 from tocsin.http.api.deps import Caller, get_caller
 from tocsin.http.api.route import ApiRoute
-from tocsin.http.api.schemas.common import CODE_NOT_SENT, ERROR_RESPONSES, Limit, PageOut, page_of
+from tocsin.http.api.schemas.common import CODE_NOT_SENT, Limit, PageOut, errors, page_of
 from tocsin.http.api.schemas.trust import CodeIn, ConsentOut, VerificationIn, VerificationOut
 from tocsin.numbers import consent
 from tocsin.numbers.do_not_call import e164_of
 from tocsin.numbers.verification import Requester
 
-router = APIRouter(
-    prefix="/v1/orgs/{org_id}", tags=["consent"], responses=ERROR_RESPONSES, route_class=ApiRoute
-)
+router = APIRouter(prefix="/v1/orgs/{org_id}", tags=["consent"], route_class=ApiRoute)
 
 
 @router.post(
     "/contacts/{contact_id}/verification",
     status_code=202,
     response_model=VerificationOut,
-    responses=CODE_NOT_SENT,
+    responses=errors(CODE_NOT_SENT),
 )
 async def send_verification(
     org_id: str,

@@ -13,11 +13,10 @@ from tocsin.documents.commands import VERSION_PATTERN
 from tocsin.documents.versions import Document, PolicyKind, Standing
 from tocsin.http.api.deps import Caller, get_caller, get_runtime
 from tocsin.http.api.route import ApiRoute
-from tocsin.http.api.schemas.common import ERROR_RESPONSES
 from tocsin.http.api.schemas.fields import SOMETHING, Flag, Name
 from tocsin.runtime import Runtime
 
-router = APIRouter(responses=ERROR_RESPONSES, route_class=ApiRoute, tags=["policies"])
+router = APIRouter(route_class=ApiRoute, tags=["policies"])
 
 
 class PolicySummaryOut(BaseModel):

@@ -19,7 +19,7 @@ from tocsin.http.api.deps import Caller, get_caller
 from tocsin.http.api.hooks import read_capped_body
 from tocsin.http.api.route import ApiRoute
 from tocsin.http.api.schemas.alerts import ALERT_BODY
-from tocsin.http.api.schemas.common import ERROR_RESPONSES, Limit, PageOut
+from tocsin.http.api.schemas.common import Limit, PageOut
 from tocsin.http.api.schemas.endpoints import (
     ContactIn,
     ContactOut,
@@ -33,7 +33,7 @@ from tocsin.http.api.schemas.endpoints import (
 from tocsin.intake.preview import preview
 from tocsin.numbers import consent
 
-router = APIRouter(prefix="/v1/orgs/{org_id}", responses=ERROR_RESPONSES, route_class=ApiRoute)
+router = APIRouter(prefix="/v1/orgs/{org_id}", route_class=ApiRoute)
 
 
 def _endpoint_out(session: Session, endpoint: Endpoint, base_url: str) -> EndpointOut:

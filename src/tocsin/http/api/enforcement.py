@@ -9,11 +9,11 @@ from tocsin.accounts.models import Role, Scope
 from tocsin.core.pagination import DEFAULT_LIMIT
 from tocsin.http.api.deps import Caller, get_caller
 from tocsin.http.api.route import ApiRoute
-from tocsin.http.api.schemas.common import ERROR_RESPONSES, Limit, PageOut, page_of
+from tocsin.http.api.schemas.common import Limit, PageOut, page_of
 from tocsin.http.api.schemas.trust import EnforcementIn, EnforcementOut, EnforcementTaken
 from tocsin.trust import enforcement, queries
 
-router = APIRouter(responses=ERROR_RESPONSES, route_class=ApiRoute, tags=["trust and safety"])
+router = APIRouter(route_class=ApiRoute, tags=["trust and safety"])
 
 
 @router.post("/v1/admin/enforcement", status_code=201, response_model=EnforcementTaken)

@@ -13,7 +13,7 @@ from tocsin.heartbeats.commands import MonitorWithKey
 from tocsin.heartbeats.models import HeartbeatMonitor
 from tocsin.http.api.deps import Caller, get_caller
 from tocsin.http.api.route import ApiRoute
-from tocsin.http.api.schemas.common import ERROR_RESPONSES, Limit, PageOut
+from tocsin.http.api.schemas.common import Limit, PageOut
 from tocsin.http.api.schemas.heartbeats import (
     HeartbeatIn,
     HeartbeatOut,
@@ -26,7 +26,6 @@ from tocsin.http.api.schemas.heartbeats import (
 router = APIRouter(
     prefix="/v1/orgs/{org_id}/heartbeats",
     tags=["heartbeats"],
-    responses=ERROR_RESPONSES,
     route_class=ApiRoute,
 )
 

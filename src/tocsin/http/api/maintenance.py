@@ -11,7 +11,7 @@ from tocsin.accounts.models import Role, Scope
 from tocsin.core.pagination import DEFAULT_LIMIT
 from tocsin.http.api.deps import Caller, get_caller
 from tocsin.http.api.route import ApiRoute
-from tocsin.http.api.schemas.common import ERROR_RESPONSES, Limit, PageOut
+from tocsin.http.api.schemas.common import Limit, PageOut
 from tocsin.http.api.schemas.maintenance import MatcherIn, WindowIn, WindowOut, WindowPatch
 from tocsin.maintenance import commands, matchers, queries
 from tocsin.maintenance.queries import WindowState
@@ -19,7 +19,6 @@ from tocsin.maintenance.queries import WindowState
 router = APIRouter(
     prefix="/v1/orgs/{org_id}/maintenance-windows",
     tags=["maintenance"],
-    responses=ERROR_RESPONSES,
     route_class=ApiRoute,
 )
 

@@ -12,7 +12,6 @@ from tocsin.accounts.models import Role, Scope
 from tocsin.core.errors import Forbidden, InvalidInput
 from tocsin.http.api.deps import Caller, get_caller
 from tocsin.http.api.route import ApiRoute
-from tocsin.http.api.schemas.common import ERROR_RESPONSES
 from tocsin.http.api.schemas.oncall import (
     Instant,
     OnCallOut,
@@ -27,9 +26,7 @@ from tocsin.http.api.schemas.oncall import (
 from tocsin.oncall import who
 from tocsin.oncall.who import MAX_NEXT, Shifts, Window
 
-router = APIRouter(
-    prefix="/v1/orgs/{org_id}", tags=["on-call"], responses=ERROR_RESPONSES, route_class=ApiRoute
-)
+router = APIRouter(prefix="/v1/orgs/{org_id}", tags=["on-call"], route_class=ApiRoute)
 
 At = Annotated[
     Instant | None, Query(description="The instant asked about (RFC 3339); now when left out")

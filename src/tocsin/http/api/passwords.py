@@ -8,7 +8,7 @@ from tocsin.accounts import password_changes, password_resets, service
 from tocsin.http.api.deps import Caller, client_ip, get_caller, get_runtime
 from tocsin.http.api.route import ApiRoute
 from tocsin.http.api.schemas.accounts import TokensOut
-from tocsin.http.api.schemas.common import ERROR_RESPONSES, beyond_tocsin
+from tocsin.http.api.schemas.common import MAIL_OFF, errors
 from tocsin.http.api.schemas.passwords import (
     PasswordChangeIn,
     PasswordResetAskedOut,
@@ -17,7 +17,7 @@ from tocsin.http.api.schemas.passwords import (
 )
 from tocsin.runtime import Runtime
 
-router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES, route_class=ApiRoute, tags=["auth"])
+router = APIRouter(prefix="/v1", route_class=ApiRoute, tags=["auth"])
 
 RESET_ASKED = (
     "If an account has this address, a link to choose a new password is on its way to it. "
@@ -58,7 +58,7 @@ def change_password(body: PasswordChangeIn, caller: Caller = Depends(get_caller)
     "/auth/password-reset",
     status_code=202,
     response_model=PasswordResetAskedOut,
-    responses=beyond_tocsin(503, "E-mail is off on this server"),
+    responses=errors(MAIL_OFF),
 )
 def ask_for_reset(
     body: PasswordResetIn,

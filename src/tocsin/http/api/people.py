@@ -11,7 +11,7 @@ from tocsin.accounts.models import Role, Scope
 from tocsin.contacts.verify import Pending, deliver
 from tocsin.http.api.deps import Caller, get_caller
 from tocsin.http.api.route import ApiRoute
-from tocsin.http.api.schemas.common import CODE_NOT_SENT, ERROR_RESPONSES
+from tocsin.http.api.schemas.common import CODE_NOT_SENT, errors
 from tocsin.http.api.schemas.people import (
     NumberIn,
     NumberOut,
@@ -29,7 +29,6 @@ from tocsin.oncall.people import Rule
 router = APIRouter(
     prefix="/v1/orgs/{org_id}/people",
     tags=["people"],
-    responses=ERROR_RESPONSES,
     route_class=ApiRoute,
 )
 
@@ -96,7 +95,7 @@ def remove_number(
     "/{user_id}/methods/{method_id}/verify",
     status_code=202,
     response_model=VerificationOut,
-    responses=CODE_NOT_SENT,
+    responses=errors(CODE_NOT_SENT),
 )
 async def send_code(
     org_id: str,

@@ -9,13 +9,12 @@ from tocsin.core.pagination import DEFAULT_LIMIT
 from tocsin.endpoints import commands, queries
 from tocsin.http.api.deps import Caller, get_caller
 from tocsin.http.api.route import ApiRoute
-from tocsin.http.api.schemas.common import ERROR_RESPONSES, Limit, PageOut, page_of
+from tocsin.http.api.schemas.common import Limit, PageOut, page_of
 from tocsin.http.api.schemas.policies import EscalationIn, EscalationOut, EscalationPatch
 
 router = APIRouter(
     prefix="/v1/orgs/{org_id}/escalations",
     tags=["escalations"],
-    responses=ERROR_RESPONSES,
     route_class=ApiRoute,
 )
 

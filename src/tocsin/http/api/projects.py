@@ -9,7 +9,6 @@ from tocsin.accounts.models import Role, Scope
 from tocsin.endpoints import commands as endpoints
 from tocsin.http.api.deps import Caller, get_caller
 from tocsin.http.api.route import ApiRoute
-from tocsin.http.api.schemas.common import ERROR_RESPONSES
 from tocsin.http.api.schemas.people import (
     ProjectChoice,
     ProjectDetailOut,
@@ -21,9 +20,7 @@ from tocsin.http.api.schemas.people import (
 )
 from tocsin.oncall import projects
 
-router = APIRouter(
-    prefix="/v1/orgs/{org_id}", tags=["projects"], responses=ERROR_RESPONSES, route_class=ApiRoute
-)
+router = APIRouter(prefix="/v1/orgs/{org_id}", tags=["projects"], route_class=ApiRoute)
 
 
 @router.post("/projects", status_code=201, response_model=ProjectDetailOut)

@@ -12,7 +12,6 @@ from tocsin.accounts.models import Role
 from tocsin.db.session import Session
 from tocsin.http.api.deps import Caller, get_caller
 from tocsin.http.api.route import ApiRoute
-from tocsin.http.api.schemas.common import ERROR_RESPONSES
 from tocsin.http.api.schemas.fields import Count, Flag, ProviderName
 from tocsin.providers import commands, queries
 from tocsin.providers.caller_ids import caller_id_warning
@@ -24,7 +23,6 @@ from tocsin.telephony.rest import inbound_text_url
 router = APIRouter(
     prefix="/v1/orgs/{org_id}/providers",
     tags=["providers"],
-    responses=ERROR_RESPONSES,
     route_class=ApiRoute,
 )
 

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Request
 
 from tocsin.http.api.deps import client_ip, get_runtime
 from tocsin.http.api.route import ApiRoute
-from tocsin.http.api.schemas.common import CODE_NOT_SENT, ERROR_RESPONSES
+from tocsin.http.api.schemas.common import CODE_NOT_SENT, errors
 from tocsin.http.api.schemas.trust import (
     AbuseReportIn,
     AbuseReportReceived,
@@ -25,12 +25,12 @@ from tocsin.runtime import Runtime
 from tocsin.trust import public_forms
 from tocsin.trust.public_forms import AbuseReportForm, OptOutRequest, public_actor
 
-router = APIRouter(
-    prefix="/v1/public", tags=["public"], responses=ERROR_RESPONSES, route_class=ApiRoute
+router = APIRouter(prefix="/v1/public", tags=["public"], route_class=ApiRoute)
+
+
+@router.post(
+    "/opt-out", status_code=202, response_model=VerificationOut, responses=errors(CODE_NOT_SENT)
 )
-
-
-@router.post("/opt-out", status_code=202, response_model=VerificationOut, responses=CODE_NOT_SENT)
 async def request_opt_out(
     body: PublicOptOutIn, request: Request, runtime: Runtime = Depends(get_runtime)
 ) -> VerificationOut:

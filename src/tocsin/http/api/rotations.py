@@ -8,7 +8,7 @@ from tocsin.accounts.models import Role, Scope
 from tocsin.core.pagination import DEFAULT_LIMIT
 from tocsin.http.api.deps import Caller, get_caller
 from tocsin.http.api.route import ApiRoute
-from tocsin.http.api.schemas.common import ERROR_RESPONSES, Limit, PageOut, page_of
+from tocsin.http.api.schemas.common import Limit, PageOut, page_of
 from tocsin.http.api.schemas.oncall import RotationIn, RotationOut, RotationPatch
 from tocsin.oncall import rotations
 from tocsin.oncall.rotations import Shape
@@ -16,7 +16,6 @@ from tocsin.oncall.rotations import Shape
 router = APIRouter(
     prefix="/v1/orgs/{org_id}/rotations",
     tags=["rotations"],
-    responses=ERROR_RESPONSES,
     route_class=ApiRoute,
 )
 

@@ -9,7 +9,7 @@ from tocsin.accounts.models import Role, Scope
 from tocsin.core.pagination import DEFAULT_LIMIT
 from tocsin.http.api.deps import Caller, get_caller
 from tocsin.http.api.route import ApiRoute
-from tocsin.http.api.schemas.common import ERROR_RESPONSES, Limit, PageOut, page_of
+from tocsin.http.api.schemas.common import Limit, PageOut, page_of
 from tocsin.http.api.schemas.oncall import (
     OverrideIn,
     OverrideOut,
@@ -25,7 +25,6 @@ from tocsin.oncall.temporaries import TemporaryShift
 router = APIRouter(
     prefix="/v1/orgs/{org_id}/schedules",
     tags=["schedules"],
-    responses=ERROR_RESPONSES,
     route_class=ApiRoute,
 )
 

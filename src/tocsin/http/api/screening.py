@@ -9,13 +9,10 @@ from pydantic import BaseModel, Field
 
 from tocsin.http.api.deps import Caller, get_caller
 from tocsin.http.api.route import ApiRoute
-from tocsin.http.api.schemas.common import ERROR_RESPONSES
 from tocsin.http.api.schemas.fields import Region
 from tocsin.safety import ScreeningContext, screen
 
-router = APIRouter(
-    prefix="/v1", tags=["screening"], responses=ERROR_RESPONSES, route_class=ApiRoute
-)
+router = APIRouter(prefix="/v1", tags=["screening"], route_class=ApiRoute)
 
 MAX_NUMBERS_PER_REQUEST = 100
 

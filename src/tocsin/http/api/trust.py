@@ -13,7 +13,7 @@ from tocsin.audit import trail
 from tocsin.core.pagination import DEFAULT_LIMIT
 from tocsin.http.api.deps import Caller, get_caller, get_runtime
 from tocsin.http.api.route import ApiRoute
-from tocsin.http.api.schemas.common import ERROR_RESPONSES, Limit, PageOut, page_of
+from tocsin.http.api.schemas.common import Limit, PageOut, page_of
 from tocsin.http.api.schemas.trust import AuditEventOut, DoNotCallAdded, DoNotCallIn, DoNotCallOut
 from tocsin.numbers import do_not_call
 from tocsin.organizations.queries import organization
@@ -23,7 +23,6 @@ from tocsin.runtime import Runtime
 router = APIRouter(
     prefix="/v1/orgs/{org_id}/do-not-call",
     tags=["do-not-call"],
-    responses=ERROR_RESPONSES,
     route_class=ApiRoute,
 )
 
@@ -66,7 +65,6 @@ def list_numbers(
 audit_router = APIRouter(
     prefix="/v1/orgs/{org_id}/audit",
     tags=["audit"],
-    responses=ERROR_RESPONSES,
     route_class=ApiRoute,
 )
 

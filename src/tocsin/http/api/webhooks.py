@@ -14,7 +14,7 @@ from tocsin.accounts.models import Role, Scope
 from tocsin.core.pagination import DEFAULT_LIMIT
 from tocsin.http.api.deps import Caller, get_caller
 from tocsin.http.api.route import ApiRoute
-from tocsin.http.api.schemas.common import ERROR_RESPONSES, Limit, PageOut, page_of
+from tocsin.http.api.schemas.common import Limit, PageOut, page_of
 from tocsin.http.api.schemas.fields import Flag, Id, Name
 from tocsin.outgoing import commands, queries
 from tocsin.outgoing.commands import KEEP, WithSecret
@@ -24,7 +24,6 @@ from tocsin.outgoing.urls import MAX_URL_CHARACTERS, VettedUrl, vet
 router = APIRouter(
     prefix="/v1/orgs/{org_id}/webhooks",
     tags=["webhooks"],
-    responses=ERROR_RESPONSES,
     route_class=ApiRoute,
 )
 
