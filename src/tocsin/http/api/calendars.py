@@ -14,7 +14,7 @@ from tocsin.accounts.models import Role, Scope
 from tocsin.core.errors import NotFound
 from tocsin.http.api.deps import Caller, get_caller, get_runtime
 from tocsin.http.api.route import ApiRoute
-from tocsin.http.api.schemas.common import errors
+from tocsin.http.api.schemas.common import CreatedAt, OwnId, errors
 from tocsin.oncall import calendar_feeds, calendar_tokens, feeds_out
 from tocsin.oncall.models import CalendarFeed, CalendarToken, CalendarTokenKind
 from tocsin.runtime import Runtime
@@ -47,10 +47,10 @@ class CalendarTokenIn(BaseModel):
 class CalendarTokenOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
-    id: str
+    id: OwnId
     kind: TokenKind
     subject_id: str = Field(description="The member (person) or the schedule")
-    created_at: datetime
+    created_at: CreatedAt
     revoked_at: datetime | None
 
 
@@ -74,7 +74,7 @@ class CalendarFeedIn(BaseModel):
 class CalendarFeedOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
-    id: str
+    id: OwnId
     name: str
     url: str
     events: int = Field(description="Events of the last good copy that name a member")
@@ -82,7 +82,7 @@ class CalendarFeedOut(BaseModel):
     last_good_at: datetime | None
     last_error: str | None
     next_fetch_at: datetime
-    created_at: datetime
+    created_at: CreatedAt
 
     @classmethod
     def of(cls, feed: CalendarFeed) -> CalendarFeedOut:

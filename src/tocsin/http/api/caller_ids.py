@@ -16,7 +16,7 @@ from tocsin.contacts.verify import Pending, deliver
 from tocsin.core.actors import Actor
 from tocsin.http.api.deps import Caller, get_caller
 from tocsin.http.api.route import ApiRoute
-from tocsin.http.api.schemas.common import CODE_NOT_SENT, errors
+from tocsin.http.api.schemas.common import CODE_NOT_SENT, CreatedAt, OwnId, errors
 from tocsin.http.api.schemas.trust import VerificationIn, VerificationOut
 from tocsin.numbers.verification import Requester
 from tocsin.providers.caller_ids import get_caller_id, list_caller_ids
@@ -49,7 +49,7 @@ class OwnershipIn(BaseModel):
 class CallerIdOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
-    id: str
+    id: OwnId
     number: str
     proven: bool
     # `code` (usable through every provider account) or `provider` (only through
@@ -58,7 +58,7 @@ class CallerIdOut(BaseModel):
     proven_account_id: str | None
     proven_how: str | None
     proven_at: datetime | None
-    created_at: datetime
+    created_at: CreatedAt
 
     @classmethod
     def of(cls, caller_id: CallerId) -> CallerIdOut:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends
@@ -12,6 +11,7 @@ from tocsin.accounts.models import Role
 from tocsin.db.session import Session
 from tocsin.http.api.deps import Caller, get_caller
 from tocsin.http.api.route import ApiRoute
+from tocsin.http.api.schemas.common import CreatedAt, OwnId, UpdatedAt
 from tocsin.http.api.schemas.fields import Count, Flag, ProviderName
 from tocsin.providers import commands, queries
 from tocsin.providers.caller_ids import caller_id_warning
@@ -70,7 +70,7 @@ class ProviderAccountPatch(BaseModel):
 class ProviderAccountOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
-    id: str
+    id: OwnId
     kind: str
     name: str
     priority: int
@@ -84,8 +84,8 @@ class ProviderAccountOut(BaseModel):
         description="Caller IDs this account's own records had proved that are proven no longer "
         "because its settings or credentials changed (check them again, or prove them by a code)",
     )
-    created_at: datetime
-    updated_at: datetime
+    created_at: CreatedAt
+    updated_at: UpdatedAt
     inbound_sms_url: str | None = Field(
         default=None,
         description="Where to have the provider deliver texts sent to this account's numbers "

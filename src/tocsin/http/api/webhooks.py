@@ -14,7 +14,7 @@ from tocsin.accounts.models import Role, Scope
 from tocsin.core.pagination import DEFAULT_LIMIT
 from tocsin.http.api.deps import Caller, get_caller
 from tocsin.http.api.route import ApiRoute
-from tocsin.http.api.schemas.common import Limit, PageOut, page_of
+from tocsin.http.api.schemas.common import CreatedAt, Limit, OwnId, PageOut, UpdatedAt, page_of
 from tocsin.http.api.schemas.fields import Flag, Id, Name
 from tocsin.outgoing import commands, queries
 from tocsin.outgoing.commands import KEEP, WithSecret
@@ -62,7 +62,7 @@ class WebhookPatch(BaseModel):
 class WebhookOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
-    id: str
+    id: OwnId
     name: str
     url: str
     events: list[str]
@@ -78,8 +78,8 @@ class WebhookOut(BaseModel):
         description="After a rotation, until when the old secret signs too"
     )
     created_by: str | None
-    created_at: datetime
-    updated_at: datetime
+    created_at: CreatedAt
+    updated_at: UpdatedAt
 
 
 class WebhookWithSecretOut(WebhookOut):
@@ -102,7 +102,7 @@ class AttemptOut(BaseModel):
 class DeliveryOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
-    id: str
+    id: OwnId
     event_id: str = Field(description="The webhook-id header: the same on every attempt")
     event_type: str
     alert_id: str | None
@@ -114,7 +114,7 @@ class DeliveryOut(BaseModel):
     response_snippet: str | None
     attempt_log: list[AttemptOut]
     body: dict[str, Any] = Field(description="What is sent (the alert's link is added then)")
-    created_at: datetime
+    created_at: CreatedAt
     delivered_at: datetime | None
 
 

@@ -7,6 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from tocsin.accounts.models import Role, Scope
+from tocsin.http.api.schemas.common import CreatedAt, OwnId
 from tocsin.http.api.schemas.fields import (
     Email,
     EmailOrEmpty,
@@ -53,10 +54,10 @@ class TokensOut(BaseModel):
 class UserOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
-    id: str
+    id: OwnId
     email: str
     display_name: str
-    created_at: datetime
+    created_at: CreatedAt
     email_verified_at: datetime | None = Field(
         description="When the address was proved by the link mailed to it; null until then"
     )
@@ -84,10 +85,10 @@ class EmailChangeIn(BaseModel):
 class OrgOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
-    id: str
+    id: OwnId
     name: str
     slug: str
-    created_at: datetime
+    created_at: CreatedAt
     timezone: str
     plan: str = Field(
         description="The plan the organization holds; see /billing for the one in force"
@@ -156,7 +157,7 @@ class MemberOut(BaseModel):
     email: str
     display_name: str
     role: Role
-    created_at: datetime
+    created_at: CreatedAt
 
 
 class RoleIn(BaseModel):
@@ -174,10 +175,10 @@ class InviteIn(BaseModel):
 class InviteOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
-    id: str
+    id: OwnId
     role: Role
     email: str | None
-    created_at: datetime
+    created_at: CreatedAt
     expires_at: datetime
     used_at: datetime | None
     revoked_at: datetime | None
@@ -203,12 +204,12 @@ class ApiKeyIn(BaseModel):
 class ApiKeyOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
-    id: str
+    id: OwnId
     public_id: str
     name: str
     scopes: list[str]
     endpoint_id: str | None
-    created_at: datetime
+    created_at: CreatedAt
     last_used_at: datetime | None
     revoked_at: datetime | None
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from tocsin.http.api.schemas.common import CreatedAt, OwnId
 from tocsin.http.api.schemas.fields import SOMETHING
 from tocsin.http.api.schemas.maintenance import MutedByOut
 from tocsin.intake.accept import Outcome
@@ -175,7 +176,7 @@ class HookAcceptedOut(BaseModel):
 class AlertOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
-    id: str
+    id: OwnId
     endpoint_id: str
     status: str
     severity: str
@@ -198,7 +199,7 @@ class AlertOut(BaseModel):
 class CallAttemptOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
-    id: str
+    id: OwnId
     attempt_no: int
     # The number called or texted; for an e-mail, the member's id.
     to_number: str
@@ -217,7 +218,7 @@ class CallAttemptOut(BaseModel):
     spoken_text: str
     error_code: str | None
     error_message: str | None
-    created_at: datetime
+    created_at: CreatedAt
     accepted_at: datetime | None
     answered_at: datetime | None
     ended_at: datetime | None
@@ -242,7 +243,7 @@ class EscalationStateOut(BaseModel):
 
     model_config = ConfigDict(from_attributes=True)
 
-    id: str
+    id: OwnId
     status: str
     step: int
     steps: int
@@ -258,7 +259,7 @@ class CallJobOut(BaseModel):
 
     model_config = ConfigDict(from_attributes=True)
 
-    id: str
+    id: OwnId
     contact_id: str | None
     # The number called or texted; for an email, the member's id.
     to_number: str

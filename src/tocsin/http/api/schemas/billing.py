@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from tocsin.audit.trail import Notice
 from tocsin.billing.chargebacks import ChargebackSummary
 from tocsin.billing.plans import Plan
+from tocsin.http.api.schemas.common import CreatedAt, OwnId
 from tocsin.http.api.schemas.fields import Id
 from tocsin.organizations.notice_mail import mail_state
 from tocsin.paging.usage_report import Usage
@@ -37,7 +38,7 @@ class PlanOut(BaseModel):
 class SubscriptionOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
-    id: str
+    id: OwnId
     status: str
     plan: str | None
     price_id: str | None
@@ -54,7 +55,7 @@ class SubscriptionOut(BaseModel):
 class TrialOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
-    id: str
+    id: OwnId
     source: str
     started_at: datetime
     ends_at: datetime
@@ -126,7 +127,7 @@ class RefundAnswerIn(BaseModel):
 class RefundRequestOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
-    id: str
+    id: OwnId
     org_id: str
     transaction_id: str
     requested_at: datetime
@@ -220,12 +221,12 @@ class NoticeEmailOut(BaseModel):
 class NoticeOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
-    id: str
+    id: OwnId
     kind: str
     period: str
     message: str
     details: dict[str, Any] | None
-    created_at: datetime
+    created_at: CreatedAt
     read_at: datetime | None
     email: NoticeEmailOut
 

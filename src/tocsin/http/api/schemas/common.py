@@ -2,19 +2,50 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from tocsin.core.pagination import MAX_LIMIT, Page
 
 T = TypeVar("T")
 
 
+# Properties many schemas share, described once.
+OwnId = Annotated[str, Field(description="Its id, a prefix and 26 characters")]
+CreatedAt = Annotated[datetime, Field(description="When it was made (UTC)")]
+UpdatedAt = Annotated[datetime, Field(description="When it last changed (UTC)")]
+
+
+def shown(*examples: dict[str, Any], **config: Any) -> ConfigDict:
+    """A model's configuration with examples of it, which the API's description shows."""
+    return ConfigDict(json_schema_extra={"examples": list(examples)}, **config)
+
+
+def _page_example(schema: dict[str, Any], page: type[BaseModel]) -> None:
+    """A page's example: its item's, on a last page."""
+    [item] = page.__pydantic_generic_metadata__["args"] or [None]
+    extra = (
+        item.model_config.get("json_schema_extra")
+        if isinstance(item, type) and issubclass(item, BaseModel)
+        else None
+    )
+    examples = extra.get("examples") if isinstance(extra, dict) else None
+    if examples:
+        schema["examples"] = [{"items": examples[:1], "next_cursor": None}]
+
+
 class PageOut(BaseModel, Generic[T]):
-    items: list[T]
-    next_cursor: str | None
+    """A page of a list, in a stable order; follow `next_cursor` for the rest."""
+
+    model_config = ConfigDict(json_schema_extra=_page_example)
+
+    items: list[T] = Field(description="This page's items")
+    next_cursor: str | None = Field(
+        description="Give it as `cursor` for the next page; null on the last page"
+    )
 
 
 # The bounds are checked where every page is read (core/pagination.py), which names them in
@@ -48,7 +79,9 @@ class ErrorBody(BaseModel):
 
 
 class ErrorOut(BaseModel):
-    error: ErrorBody
+    """Every refusal of the API."""
+
+    error: ErrorBody = Field(description="What was refused, and why")
 
 
 Responses = dict[int | str, dict[str, Any]]

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from tocsin.endpoints.models import RoutingMode
+from tocsin.http.api.schemas.common import CreatedAt, OwnId, UpdatedAt
 from tocsin.http.api.schemas.fields import Flag, Id, Name, Region, described_by
 from tocsin.messages.sandbox import MAX_TEMPLATE_CHARACTERS
 from tocsin.numbers.consent import NumberState
@@ -42,15 +43,15 @@ class ContactPatch(BaseModel):
 class ContactOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
-    id: str
+    id: OwnId
     name: str
     phone_e164: str
     number_state: NumberState = Field(
         description="`verified` (may be called), `unverified` (its owner has not typed a code "
         "yet), `do_not_call` or `opted_out`"
     )
-    created_at: datetime
-    updated_at: datetime
+    created_at: CreatedAt
+    updated_at: UpdatedAt
     blocked_at: datetime | None = Field(
         None, description="When a change of the calling policy put this number out of bounds"
     )
@@ -111,7 +112,7 @@ class EndpointPatch(BaseModel):
 
 
 class EndpointOut(BaseModel):
-    id: str
+    id: OwnId
     name: str
     require_key: bool
     routing: RoutingMode
@@ -120,8 +121,8 @@ class EndpointOut(BaseModel):
     template: str | None
     caller_id_id: str | None = None
     webhook_url: str
-    created_at: datetime
-    updated_at: datetime
+    created_at: CreatedAt
+    updated_at: UpdatedAt
     project_id: str | None = Field(
         None, description="The project it belongs to (PUT .../endpoints/{id}/project moves it)"
     )

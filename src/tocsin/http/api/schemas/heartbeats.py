@@ -11,6 +11,7 @@ from pydantic.config import JsonDict
 from tocsin.heartbeats.models import HeartbeatMonitor, HeartbeatPing
 from tocsin.heartbeats.queries import ping_url, status_of
 from tocsin.heartbeats.schedule import MAX_CRON_CHARACTERS, MAX_PERIOD, MIN_INTERVAL
+from tocsin.http.api.schemas.common import CreatedAt, OwnId, UpdatedAt
 from tocsin.http.api.schemas.fields import SOMETHING, Count, Id, Name, TimeZone
 
 _LONGEST = int(MAX_PERIOD.total_seconds())
@@ -81,7 +82,7 @@ class HeartbeatPatch(BaseModel):
 
 
 class HeartbeatOut(BaseModel):
-    id: str
+    id: OwnId
     name: str
     endpoint_id: str
     interval_seconds: int | None
@@ -104,8 +105,8 @@ class HeartbeatOut(BaseModel):
     )
     alert_id: str | None = Field(description="The alert it opened, until a good ping")
     ping_url: str
-    created_at: datetime
-    updated_at: datetime
+    created_at: CreatedAt
+    updated_at: UpdatedAt
 
     @classmethod
     def of(cls, monitor: HeartbeatMonitor, *, base_url: str, now: datetime) -> HeartbeatOut:
@@ -143,7 +144,7 @@ class NewHeartbeatOut(HeartbeatOut):
 class PingOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
-    id: str
+    id: OwnId
     kind: str = Field(description="success, start or fail")
     at: datetime
     method: str

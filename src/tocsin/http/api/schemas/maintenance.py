@@ -8,6 +8,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field
 
+from tocsin.http.api.schemas.common import CreatedAt, OwnId, UpdatedAt
 from tocsin.http.api.schemas.fields import SOMETHING, Count, Flag, Id, TimeZone
 from tocsin.http.api.schemas.oncall import Instant
 from tocsin.maintenance.commands import MAX_REASON
@@ -100,7 +101,7 @@ class OccurrenceOut(BaseModel):
 
 
 class WindowOut(BaseModel):
-    id: str
+    id: OwnId
     scope: str
     target_id: str | None
     matchers: list[MatcherOut]
@@ -120,8 +121,8 @@ class WindowOut(BaseModel):
     ended_at: datetime | None = Field(description="When someone ended it early")
     ended_by: str | None
     last_ends_at: datetime | None = Field(description="When it is over; null: it recurs on")
-    created_at: datetime
-    updated_at: datetime
+    created_at: CreatedAt
+    updated_at: UpdatedAt
 
     @classmethod
     def of(cls, found: WindowView) -> WindowOut:

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter
 
 from tocsin import rota
+from tocsin.http.api.schemas.common import CreatedAt, OwnId, UpdatedAt
 from tocsin.http.api.schemas.fields import Count, Id, Name, TimeZone, described_by
 from tocsin.oncall.checks import MAX_PARTICIPANTS, MAX_TEMPORARY_SHIFTS
 from tocsin.oncall.evaluation import OnCallNow
@@ -81,7 +82,7 @@ class RotationPatch(BaseModel):
 class RotationOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
-    id: str
+    id: OwnId
     name: str
     unit: str
     count: int
@@ -90,8 +91,8 @@ class RotationOut(BaseModel):
     start_at: datetime
     participants: list[str]
     project_id: str | None
-    created_at: datetime
-    updated_at: datetime
+    created_at: CreatedAt
+    updated_at: UpdatedAt
 
 
 class ScheduleIn(BaseModel):
@@ -121,7 +122,7 @@ class SchedulePatch(BaseModel):
 class ScheduleOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
-    id: str
+    id: OwnId
     name: str
     timezone: str
     project_id: str | None
@@ -130,8 +131,8 @@ class ScheduleOut(BaseModel):
         description="When the first instant within the next 14 days with nobody on call "
         "begins; null while someone is on call throughout"
     )
-    created_at: datetime
-    updated_at: datetime
+    created_at: CreatedAt
+    updated_at: UpdatedAt
 
 
 class OverrideIn(BaseModel):
@@ -149,7 +150,7 @@ class OverrideIn(BaseModel):
 class OverrideOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
-    id: str
+    id: OwnId
     schedule_id: str
     kind: str
     user_id: str
@@ -158,7 +159,7 @@ class OverrideOut(BaseModel):
     ends_at: datetime
     note: str
     created_by: str | None
-    created_at: datetime
+    created_at: CreatedAt
 
 
 class TemporaryShiftIn(BaseModel):
@@ -185,13 +186,13 @@ class TemporaryShiftOut(BaseModel):
 class TemporaryOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
-    id: str
+    id: OwnId
     schedule_id: str
     starts_at: datetime
     ends_at: datetime
     shifts: list[TemporaryShiftOut]
     note: str
-    created_at: datetime
+    created_at: CreatedAt
 
 
 class HolderOut(BaseModel):

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from tocsin.http.api.schemas.common import CreatedAt, OwnId, UpdatedAt
 from tocsin.http.api.schemas.fields import Count, Flag, Id, Name, Region, TimeZone
 from tocsin.numbers.consent import NumberState
 from tocsin.oncall.models import Method
@@ -28,14 +28,14 @@ class NumberIn(BaseModel):
 class NumberOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
-    id: str
+    id: OwnId
     name: str
     phone_e164: str
     method: Method
     verified: bool = Field(description="The member verified it themself: only then is it used")
     number_state: NumberState
     blocked_reason: str | None
-    created_at: datetime
+    created_at: CreatedAt
 
     @classmethod
     def of(cls, number: Number) -> NumberOut:
@@ -160,22 +160,22 @@ class ProjectMemberOut(BaseModel):
 
 
 class NamedOut(BaseModel):
-    id: str
+    id: OwnId
     name: str
 
 
 class ProjectOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
-    id: str
+    id: OwnId
     name: str
     description: str
     restricted: bool
     timezone: str | None = Field(
         description="The zone its endpoints' business-hours rules read; null: the organization's"
     )
-    created_at: datetime
-    updated_at: datetime
+    created_at: CreatedAt
+    updated_at: UpdatedAt
 
 
 class ProjectDetailOut(ProjectOut):

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from tocsin.http.api.schemas.common import CreatedAt, OwnId, UpdatedAt
 from tocsin.http.api.schemas.fields import Name, described_by
 from tocsin.routing.steps import MAX_STEPS, Step
 
@@ -45,11 +45,11 @@ class EscalationPatch(BaseModel):
 class EscalationOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
-    id: str
+    id: OwnId
     name: str
     steps: list[dict[str, Any]]
-    created_at: datetime
-    updated_at: datetime
+    created_at: CreatedAt
+    updated_at: UpdatedAt
     project_id: str | None = Field(
         None, description="The project it belongs to (PUT .../escalations/{id}/project moves it)"
     )

@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from tocsin.http.api.schemas.common import CreatedAt, OwnId, UpdatedAt
 from tocsin.http.api.schemas.fields import SOMETHING, Region
 from tocsin.numbers.models import NumberVerification
 from tocsin.numbers.verification import Channel
@@ -24,13 +25,13 @@ class DoNotCallIn(BaseModel):
 class DoNotCallOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
-    id: str
+    id: OwnId
     phone_e164: str
     source: str
     actor_type: str
     actor_id: str | None
     attempt_id: str | None
-    created_at: datetime
+    created_at: CreatedAt
     # When the number's owner verified it again, which lifts the entry.
     lifted_at: datetime | None
 
@@ -62,7 +63,7 @@ class EnforcementIn(BaseModel):
 class EnforcementOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
-    id: str
+    id: OwnId
     kind: str
     scope: str
     target_id: str
@@ -73,7 +74,7 @@ class EnforcementOut(BaseModel):
     starts_at: datetime
     ends_at: datetime | None
     lifted_at: datetime | None
-    created_at: datetime
+    created_at: CreatedAt
 
 
 class EnforcementTaken(EnforcementOut):
@@ -83,7 +84,7 @@ class EnforcementTaken(EnforcementOut):
 class AuditEventOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
-    id: str
+    id: OwnId
     actor_type: str
     actor_id: str | None
     action: str
@@ -91,7 +92,7 @@ class AuditEventOut(BaseModel):
     target_id: str | None
     details: Any
     ip_address: str | None
-    created_at: datetime
+    created_at: CreatedAt
 
 
 class VerificationIn(BaseModel):
@@ -126,7 +127,7 @@ class CodeIn(BaseModel):
 class ConsentOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
-    id: str
+    id: OwnId
     phone_e164: str
     contact_id: str | None
     verification_id: str
@@ -136,7 +137,7 @@ class ConsentOut(BaseModel):
     ip_address: str | None
     user_agent: str | None
     policy_version: str
-    created_at: datetime
+    created_at: CreatedAt
     withdrawn_at: datetime | None
     withdrawn_reason: str | None
 
@@ -186,7 +187,7 @@ class AbuseReportReceived(BaseModel):
 
 
 class CaseOut(BaseModel):
-    id: str
+    id: OwnId
     kind: str
     status: str
     org_id: str | None
@@ -201,8 +202,8 @@ class CaseOut(BaseModel):
     resolution: str | None
     resolved_at: datetime | None
     resolved_by: str | None
-    created_at: datetime
-    updated_at: datetime
+    created_at: CreatedAt
+    updated_at: UpdatedAt
 
 
 class CaseDetailOut(CaseOut):
@@ -229,7 +230,7 @@ class AppealIn(BaseModel):
 
 
 class AppealOut(BaseModel):
-    id: str
+    id: OwnId
     action_id: str | None
     status: str
     statement: str
@@ -237,4 +238,4 @@ class AppealOut(BaseModel):
     overdue: bool
     resolution: str | None
     resolved_at: datetime | None
-    created_at: datetime
+    created_at: CreatedAt
