@@ -159,9 +159,9 @@ class WindowOut(BaseModel):
 class MutedByOut(BaseModel):
     """The maintenance window that muted the alert: who made it, why, and until when."""
 
-    window_id: str
-    reason: str
-    created_by: str
+    window_id: str = Field(description="The window")
+    reason: str = Field(description="Why it was made")
+    created_by: str = Field(description="Who made it")
     until: datetime | None = Field(description="The end of the occurrence that muted it")
     page_after: bool = Field(description="Whether the alert pages then if still open")
     muted_now: bool = Field(description="Whether paging still waits for a window")
