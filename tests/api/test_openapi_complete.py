@@ -40,11 +40,18 @@ def _resolved(doc: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def _shows_example(doc: dict[str, Any], content: dict[str, Any]) -> bool:
-    """Every media type of `content` has an example, of its own or in its schema."""
+    """Every media type of `content` has an example, of its own or in its schema (a list's,
+    in its items' schema)."""
+
+    def exemplified(schema: dict[str, Any]) -> bool:
+        schema = _resolved(doc, schema)
+        items = schema.get("items") if schema.get("type") == "array" else None
+        return bool(schema.get("examples")) or (items is not None and exemplified(items))
+
     return bool(content) and all(
         media.get("example") is not None
         or media.get("examples")
-        or _resolved(doc, media.get("schema", {})).get("examples")
+        or exemplified(media.get("schema", {}))
         for media in content.values()
     )
 

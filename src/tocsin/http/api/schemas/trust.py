@@ -68,6 +68,15 @@ class EnforcementIn(BaseModel):
         json_schema_extra={
             "if": {"properties": {"kind": {"const": ActionKind.TERMINATION.value}}},
             "then": {"properties": {"ends_at": {"type": "null"}}},
+            "examples": [
+                {
+                    "kind": "suspension",
+                    "scope": "organization",
+                    "target": "org_01m8ycrxap78197genyejsdfa4",
+                    "reason": "Calls to numbers that did not consent",
+                    "ends_at": "2025-01-08T12:00:00Z",
+                }
+            ],
         }
     )
 
