@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar, get_args
 
 from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field
@@ -24,23 +24,22 @@ def shown(*examples: dict[str, Any], **config: Any) -> ConfigDict:
     return ConfigDict(json_schema_extra={"examples": list(examples)}, **config)
 
 
-def _page_example(schema: dict[str, Any], page: type[BaseModel]) -> None:
-    """A page's example: its item's, on a last page."""
-    [item] = page.__pydantic_generic_metadata__["args"] or [None]
-    extra = (
-        item.model_config.get("json_schema_extra")
-        if isinstance(item, type) and issubclass(item, BaseModel)
-        else None
-    )
+def listed(schema: dict[str, Any], model: type[BaseModel]) -> None:
+    """A list's example, for `json_schema_extra`: its `items` hold their model's example (a
+    page's is the last page)."""
+    [item] = get_args(model.model_fields["items"].annotation) or [None]
+    is_model = isinstance(item, type) and issubclass(item, BaseModel)
+    extra = item.model_config.get("json_schema_extra") if is_model else None
     examples = extra.get("examples") if isinstance(extra, dict) else None
     if examples:
-        schema["examples"] = [{"items": examples[:1], "next_cursor": None}]
+        cursor = {"next_cursor": None} if "next_cursor" in model.model_fields else {}
+        schema["examples"] = [{"items": examples[:1], **cursor}]
 
 
 class PageOut(BaseModel, Generic[T]):
     """A page of a list, in a stable order; follow `next_cursor` for the rest."""
 
-    model_config = ConfigDict(json_schema_extra=_page_example)
+    model_config = ConfigDict(json_schema_extra=listed)
 
     items: list[T] = Field(description="This page's items")
     next_cursor: str | None = Field(
