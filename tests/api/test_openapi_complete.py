@@ -46,7 +46,12 @@ def _shows_example(doc: dict[str, Any], content: dict[str, Any]) -> bool:
     def exemplified(schema: dict[str, Any]) -> bool:
         schema = _resolved(doc, schema)
         items = schema.get("items") if schema.get("type") == "array" else None
-        return bool(schema.get("examples")) or (items is not None and exemplified(items))
+        branches = schema.get("anyOf", []) + schema.get("oneOf", [])
+        return (
+            bool(schema.get("examples"))
+            or (items is not None and exemplified(items))
+            or any(exemplified(branch) for branch in branches)
+        )
 
     return bool(content) and all(
         media.get("example") is not None
