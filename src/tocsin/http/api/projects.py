@@ -78,9 +78,9 @@ def get_project(
 def update_project(
     org_id: str, project_id: str, body: ProjectPatch, caller: Caller = Depends(get_caller)
 ) -> ProjectDetailOut:
-    """A restricted project is changed only by the organization's owners and its editors. An admin,
-    or any member for an unrestricted project (a restricted one: the owners and its editors); or a
-    key with `write`."""
+    """Admins and
+    owners, or a key with `write`; a restricted project only its owners and editors (403
+    `project_restricted`)."""
     with caller.org(org_id, min_role=Role.MEMBER, scope=Scope.WRITE, write=True) as (s, access):
         projects.update_project(
             s,
@@ -127,9 +127,9 @@ def delete_project(org_id: str, project_id: str, caller: Caller = Depends(get_ca
 def add_member(
     org_id: str, project_id: str, body: ProjectMemberIn, caller: Caller = Depends(get_caller)
 ) -> ProjectDetailOut:
-    """Add a member of the organization, or change whether they may edit the project. An admin, or
-    any member for an unrestricted project (a restricted one: the owners and its editors); or a key
-    with `write`."""
+    """Add a member of the organization, or change whether they may edit the project. Admins and
+    owners, or a key with `write`; a restricted project only its owners and editors (403
+    `project_restricted`)."""
     with caller.org(org_id, min_role=Role.MEMBER, scope=Scope.WRITE, write=True) as (s, access):
         projects.add_project_member(
             s,
