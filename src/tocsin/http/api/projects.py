@@ -78,9 +78,8 @@ def get_project(
 def update_project(
     org_id: str, project_id: str, body: ProjectPatch, caller: Caller = Depends(get_caller)
 ) -> ProjectDetailOut:
-    """Admins and
-    owners, or a key with `write`; a restricted project only its owners and editors (403
-    `project_restricted`)."""
+    """Admins and owners, or a key with `write`; a restricted project only its owners and
+    editors (403 `project_restricted`)."""
     with caller.org(org_id, min_role=Role.MEMBER, scope=Scope.WRITE, write=True) as (s, access):
         projects.update_project(
             s,
