@@ -121,8 +121,18 @@ class EmailChangeIn(BaseModel):
     password: str = Field(max_length=256, description="The current password, to confirm")
 
 
+_ORG = {
+    "id": "org_01m8ycrxap78197genyejsdfa4",
+    "name": "Platform Ops",
+    "slug": "platform-ops",
+    "created_at": "2025-01-01T12:00:00Z",
+    "timezone": "Europe/London",
+    "plan": "free",
+}
+
+
 class OrgOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = shown(_ORG, from_attributes=True)
 
     id: OwnId
     name: str = Field(description="The organization's name")
