@@ -19,19 +19,22 @@ CreatedAt = Annotated[datetime, Field(description="When it was made (UTC)")]
 UpdatedAt = Annotated[datetime, Field(description="When it last changed (UTC)")]
 
 
-def shown(*examples: dict[str, Any], **config: Any) -> ConfigDict:
+def shown(*examples: dict[str, Any], from_attributes: bool = False) -> ConfigDict:
     """A model's configuration with examples of it, which the API's description shows."""
-    return ConfigDict(json_schema_extra={"examples": list(examples)}, **config)
+    return ConfigDict(
+        json_schema_extra={"examples": list(examples)}, from_attributes=from_attributes
+    )
 
 
 def listed(schema: dict[str, Any], model: type[BaseModel]) -> None:
     """A list's example, for `json_schema_extra`: its `items` hold their model's example (a
     page's is the last page)."""
     [item] = get_args(model.model_fields["items"].annotation) or [None]
-    is_model = isinstance(item, type) and issubclass(item, BaseModel)
-    extra = item.model_config.get("json_schema_extra") if is_model else None
+    if not (isinstance(item, type) and issubclass(item, BaseModel)):
+        return
+    extra = item.model_config.get("json_schema_extra")
     examples = extra.get("examples") if isinstance(extra, dict) else None
-    if examples:
+    if isinstance(examples, list) and examples:
         cursor = {"next_cursor": None} if "next_cursor" in model.model_fields else {}
         schema["examples"] = [{"items": examples[:1], **cursor}]
 
