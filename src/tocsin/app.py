@@ -37,11 +37,14 @@ from tocsin.http.api.projects import router as projects_router
 from tocsin.http.api.providers import router as providers_router
 from tocsin.http.api.public import router as public_router
 from tocsin.http.api.rotations import router as rotations_router
+from tocsin.http.api.route import PUBLIC
 from tocsin.http.api.schedules import router as schedules_router
+from tocsin.http.api.schemas.common import errors
 from tocsin.http.api.screening import router as screening_router
 from tocsin.http.api.trust import audit_router, security_router
 from tocsin.http.api.trust import router as do_not_call_router
 from tocsin.http.api.webhooks import router as webhooks_router
+from tocsin.http.apidocs import install_api_docs
 from tocsin.http.body_deadline import BodyDeadline
 from tocsin.http.callbacks import router as telephony_callbacks_router
 from tocsin.http.errors import install_error_handlers
@@ -58,6 +61,10 @@ code is right) is refused with 422 and a code saying which. Throughout the API, 
 parameter is given once (`repeated_parameter`), and text, in the path, the query or a JSON
 body, holds no NUL character or lone surrogate (`unstorable_text`).
 """
+
+
+def _example(value: dict[str, object]) -> dict[int | str, dict[str, object]]:
+    return {200: {"content": {"application/json": {"example": value}}}}
 
 
 # A worker's loop turns every poll, or when a call ends while all its slots are busy (a call
@@ -97,6 +104,9 @@ def create_app(
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        # Served from the package instead (http/apidocs.py).
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.runtime = runtime
     install_error_handlers(app)
@@ -147,13 +157,28 @@ def create_app(
     app.include_router(telephony_callbacks_router)
     app.include_router(metrics_router)
     install_web(app)
+    install_api_docs(app)
 
-    @app.get("/healthz", tags=["health"])
+    @app.get(
+        "/healthz",
+        tags=["health"],
+        summary="The server answers, and its version",
+        openapi_extra=PUBLIC,
+        responses=_example({"status": "ok", "version": __version__}),
+    )
     def healthz() -> dict[str, str]:
+        """A constant 200 with the version; /readyz says whether alerts can be taken. Anyone."""
         return {"status": "ok", "version": __version__}
 
-    @app.get("/livez", tags=["health"], summary="The process answers (a liveness probe)")
+    @app.get(
+        "/livez",
+        tags=["health"],
+        summary="The process answers (a liveness probe)",
+        openapi_extra=PUBLIC,
+        responses=_example({"status": "ok"}),
+    )
     def livez() -> dict[str, str]:
+        """200 while the process runs, whatever its database; for a restart policy. Anyone."""
         return {"status": "ok"}
 
     @app.get(
@@ -163,8 +188,15 @@ def create_app(
         description="200 when the database answers, Redis does when rate limits live there, "
         "and this process's worker (if it runs one) looked for work in the last five minutes; "
         "503 `not_ready` naming what does not, so a load balancer sends webhooks elsewhere "
-        "instead of into 500s.",
-        responses={503: {"description": "The database or Redis does not answer"}},
+        "instead of into 500s. Anyone.",
+        openapi_extra=PUBLIC,
+        responses={
+            **_example({"status": "ready", "checks": {"database": "ok", "rate_limits": "ok"}}),
+            **errors(
+                (503, "not_ready", "not ready: database unreachable"),
+                description={503: "The database or Redis does not answer, or the worker stalled"},
+            ),
+        },
     )
     def readyz(request: Request) -> JSONResponse:
         runtime: Runtime = request.app.state.runtime

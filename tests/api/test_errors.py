@@ -230,10 +230,15 @@ def test_openapi_document_and_docs_are_served(client: TestClient) -> None:
     for path in ("/v1/auth/signup", "/v1/orgs/{org_id}/contacts", "/v1/hooks/{endpoint_id}"):
         assert path in document["paths"], path
     assert "ErrorOut" in document["components"]["schemas"]
-    docs = client.get("/docs")
-    assert docs.status_code == 200
-    assert docs.headers["content-type"].startswith("text/html")
-    assert "/openapi.json" in docs.text
+    for page, bundle in (("/docs", "swagger-ui-bundle.js"), ("/redoc", "redoc.standalone.js")):
+        docs = client.get(page)
+        assert docs.status_code == 200
+        assert docs.headers["content-type"].startswith("text/html")
+        assert "/openapi.json" in docs.text
+        # From the package, not a CDN (tests/e2e/test_api_docs_browser.py runs them offline).
+        assert f'src="/apidocs/{bundle}"' in docs.text
+        assert "cdn." not in docs.text
+        assert client.get(f"/apidocs/{bundle}").status_code == 200
 
 
 def test_text_no_backend_stores_is_refused_wherever_it_is_sent(

@@ -159,8 +159,10 @@ SEMANTIC_REFUSALS: dict[str, dict[str, str]] = {
         "invalid_provider_config": "",
         "control_character": "",
     },
-    # When a call was seen, read in the reporter's time zone, and not in the future.
+    # When a call was seen, read in the reporter's time zone, and not in the future; its
+    # numbers read in the reporter's country (the description's example has real ones).
     "POST /v1/public/abuse-reports": {
+        "invalid_number": "",
         "invalid_seen_at": "",
         "timezone_required": "",
         "invalid_timezone": "",

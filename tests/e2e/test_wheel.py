@@ -280,6 +280,9 @@ def test_the_wheel_installs_for_another_user_and_serves_the_quickstart(
             assert signup.status_code == 200
             [stylesheet] = re.findall(r'href="(/static/[^"]+\.css)"', signup.text)
             assert client.get(stylesheet).status_code == 200
+            # So did the API documentation's viewers, served from the package (no CDN).
+            [bundle] = re.findall(r'src="(/apidocs/[^"]+\.js)"', client.get("/docs").text)
+            assert client.get(bundle).status_code == 200
             answer = client.post(
                 settings["TOCSIN_HOOK_URL"],
                 headers={"X-Alert-Key": settings["TOCSIN_ALERT_KEY"]},

@@ -13,7 +13,7 @@ from tocsin.core.actors import Actor
 from tocsin.core.pagination import DEFAULT_LIMIT
 from tocsin.core.ratelimit import Limits
 from tocsin.http.api.deps import Caller, client_ip, get_caller, get_runtime
-from tocsin.http.api.route import ApiRoute
+from tocsin.http.api.route import PUBLIC, ApiRoute
 from tocsin.http.api.schemas.accounts import (
     AcceptInviteIn,
     ApiKeyCreatedOut,
@@ -41,11 +41,11 @@ from tocsin.http.api.schemas.accounts import (
     UserOut,
     VerifyEmailIn,
 )
-from tocsin.http.api.schemas.common import ERROR_RESPONSES, Limit, PageOut, beyond_tocsin, page_of
+from tocsin.http.api.schemas.common import MAIL_OFF, Limit, PageOut, errors, page_of
 from tocsin.organizations import api_keys, commands, queries, registration
 from tocsin.runtime import Runtime
 
-router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES, route_class=ApiRoute)
+router = APIRouter(prefix="/v1", route_class=ApiRoute)
 
 SIGNED_UP = (
     "If this address was new, its account is made: sign in with its password (POST /v1/auth/login)."
@@ -75,15 +75,31 @@ def _tokens_out(pair: service.TokenPair) -> TokensOut:
 # Sign-up and sessions ---------------------------------------------------------------------------
 
 
-@router.post("/auth/signup", status_code=202, response_model=SignupAcceptedOut, tags=["auth"])
+@router.post(
+    "/auth/signup",
+    status_code=202,
+    response_model=SignupAcceptedOut,
+    tags=["auth"],
+    summary="Sign up",
+    openapi_extra=PUBLIC,
+    responses=errors(
+        (403, "signup_closed", "sign-up needs an invite code on this server"),
+        (403, "sanctioned_region", "Tocsin cannot serve organizations in this country"),
+        (404, "invite_invalid", "invite code is not valid"),
+        (409, "invite_used", "this invite was used already"),
+        (422, "weak_password", "this password is too common"),
+        429,
+    ),
+)
 def signup(
     body: SignupIn,
     request_ip: str | None = Depends(client_ip),
     runtime: Runtime = Depends(get_runtime),
 ) -> SignupAcceptedOut:
     """A new account with its own organization, or joining one by invite; then sign in with
-    `POST /v1/auth/login`. An address that has an account already is answered the same (its
-    owner is mailed instead), so the answer says nothing about who has an account."""
+    `POST /v1/auth/login`. Anyone may call it, while the server takes sign-ups. An address
+    that has an account already is answered the same (its owner is mailed instead), so the
+    answer says nothing about who has an account."""
     now = runtime.clock.now()
     runtime.rate_limiter.hit(Limits.SIGNUP, request_ip or "-", what="sign-ups from this address")
     with (
@@ -110,12 +126,27 @@ def signup(
     )
 
 
-@router.post("/auth/login", response_model=TokensOut, tags=["auth"])
+@router.post(
+    "/auth/login",
+    response_model=TokensOut,
+    tags=["auth"],
+    summary="Sign in",
+    openapi_extra=PUBLIC,
+    responses=errors(
+        (401, "invalid_credentials", "email or password is wrong"),
+        (401, "mfa_required", "this account needs its authenticator code"),
+        (403, "user_suspended", "this account is suspended"),
+        429,
+    ),
+)
 def login(
     body: LoginIn,
     request_ip: str | None = Depends(client_ip),
     runtime: Runtime = Depends(get_runtime),
 ) -> TokensOut:
+    """Trade a person's address and password (and authenticator code, when two-step is on) for
+    an access token and a refresh token. Anyone may call it; wrong guesses are limited per
+    address and per account."""
     now = runtime.clock.now()
     with runtime.database.write() as session:
         user = registration.sign_in(
@@ -138,12 +169,24 @@ def login(
     return _tokens_out(pair)
 
 
-@router.post("/auth/refresh", response_model=TokensOut, tags=["auth"])
+@router.post(
+    "/auth/refresh",
+    response_model=TokensOut,
+    tags=["auth"],
+    summary="Renew the tokens",
+    openapi_extra=PUBLIC,
+    responses=errors(
+        (401, "invalid_token", "token is invalid"),
+        (401, "token_revoked", "refresh token was revoked"),
+    ),
+)
 def refresh(
     body: RefreshIn,
     request_ip: str | None = Depends(client_ip),
     runtime: Runtime = Depends(get_runtime),
 ) -> TokensOut:
+    """A new token pair for a refresh token, which then works no more. A refresh token used
+    twice ends its sign-in: every token of it is revoked. The refresh token is the credential."""
     now = runtime.clock.now()
     try:
         with runtime.database.write() as session:
@@ -164,17 +207,27 @@ def refresh(
     return _tokens_out(pair)
 
 
-@router.post("/auth/logout", status_code=204, tags=["auth"])
+@router.post(
+    "/auth/logout",
+    status_code=204,
+    tags=["auth"],
+    summary="Sign out",
+    openapi_extra=PUBLIC,
+    responses=errors((401, "invalid_token", "token is invalid")),
+)
 def logout(body: RefreshIn, runtime: Runtime = Depends(get_runtime)) -> None:
-    """End this sign-in: its refresh tokens, and the access tokens issued with them, at once."""
+    """End this sign-in: its refresh tokens, and the access tokens issued with them, at once.
+    The refresh token is the credential."""
     with runtime.database.write() as session:
         service.logout(
             session, token=body.refresh_token, codec=runtime.tokens, now=runtime.clock.now()
         )
 
 
-@router.get("/me", response_model=MeOut, tags=["auth"])
+@router.get("/me", response_model=MeOut, tags=["auth"], summary="Who am I")
 def me(caller: Caller = Depends(get_caller)) -> MeOut:
+    """The signed-in person and their organizations with their role in each. A signed-in person
+    only, not an API key (403 `user_required`)."""
     with caller.user(write=False) as (session, principal, _actor):
         user = service.get_user(session, principal.id)
         memberships = service.list_user_memberships(session, user.id)
@@ -190,7 +243,18 @@ def me(caller: Caller = Depends(get_caller)) -> MeOut:
 # E-mail addresses -------------------------------------------------------------------------------
 
 
-@router.post("/auth/verify-email", response_model=EmailVerifiedOut, tags=["auth"])
+@router.post(
+    "/auth/verify-email",
+    response_model=EmailVerifiedOut,
+    tags=["auth"],
+    summary="Verify an e-mail address",
+    openapi_extra=PUBLIC,
+    responses=errors(
+        (409, "email_token_used", "this verification link was used already"),
+        (409, "email_token_expired", "this verification link has expired; ask for a new one"),
+        (422, "email_token_invalid", "this verification link is not valid"),
+    ),
+)
 def verify_email(
     body: VerifyEmailIn,
     request_ip: str | None = Depends(client_ip),
@@ -214,15 +278,17 @@ def verify_email(
     status_code=202,
     response_model=EmailVerifiedOut,
     tags=["auth"],
+    summary="Mail a new verification link",
     responses={
         200: {"description": "The address is verified already; nothing was sent"},
-        **beyond_tocsin(503, "E-mail is off on this server"),
+        **errors(429, MAIL_OFF),
     },
 )
 def send_verification_link(
     response: Response, caller: Caller = Depends(get_caller)
 ) -> EmailVerifiedOut:
-    """Mail a new verification link: once a minute, five a day."""
+    """Mail a new verification link to the signed-in person's address: once a minute, five a
+    day. A signed-in person only, not an API key."""
     with caller.user(write=True) as (session, principal, actor):
         user = email_addresses.request_link(
             session,
@@ -237,10 +303,20 @@ def send_verification_link(
         return EmailVerifiedOut(email=user.email, verified=verified)
 
 
-@router.post("/me/email", response_model=UserOut, tags=["auth"])
+@router.post(
+    "/me/email",
+    response_model=UserOut,
+    tags=["auth"],
+    summary="Change my e-mail address",
+    responses=errors(
+        (401, "invalid_credentials", "the password is wrong"),
+        (409, "email_taken", "an account with this email exists"),
+    ),
+)
 def change_email(body: EmailChangeIn, caller: Caller = Depends(get_caller)) -> UserOut:
     """Change the account's address (the password confirms it); the new one is unverified until
-    its link is followed, and a verified old one is told of the change."""
+    its link is followed, and a verified old one is told of the change. A signed-in person
+    only."""
     with caller.user(write=True) as (session, principal, actor):
         user = email_addresses.change(
             session,
@@ -254,8 +330,21 @@ def change_email(body: EmailChangeIn, caller: Caller = Depends(get_caller)) -> U
         return UserOut.model_validate(user)
 
 
-@router.post("/invites/accept", response_model=OrgWithRoleOut, tags=["organizations"])
+@router.post(
+    "/invites/accept",
+    response_model=OrgWithRoleOut,
+    tags=["organizations"],
+    summary="Accept an invite",
+    responses=errors(
+        (403, "invite_wrong_email", "this invite is for another email address"),
+        (404, "invite_invalid", "invite code is not valid"),
+        (409, "invite_used", "this invite was used already"),
+        (409, "already_member", "you are a member already"),
+    ),
+)
 def accept_invite(body: AcceptInviteIn, caller: Caller = Depends(get_caller)) -> OrgWithRoleOut:
+    """Join the invite's organization with its role. A signed-in person only; an invite made for
+    an address only by its owner."""
     now = caller.runtime.clock.now()
     with caller.user(write=True) as (session, principal, actor):
         user = service.get_user(session, principal.id)
@@ -269,11 +358,22 @@ def accept_invite(body: AcceptInviteIn, caller: Caller = Depends(get_caller)) ->
 # Organizations ----------------------------------------------------------------------------------
 
 
-@router.post("/orgs", status_code=201, response_model=OrgWithRoleOut, tags=["organizations"])
+@router.post(
+    "/orgs",
+    status_code=201,
+    response_model=OrgWithRoleOut,
+    tags=["organizations"],
+    summary="Create an organization",
+    responses=errors(
+        (403, "org_creation_closed", "new organizations are closed on this server"),
+        (403, "org_limit", "you have as many organizations as you may"),
+    ),
+)
 def create_org(body: OrgCreateIn, caller: Caller = Depends(get_caller)) -> OrgWithRoleOut:
     """A new organization the caller owns: refused (403) while sign-up is closed
     (`org_creation_closed`), past the caller's limit (`org_limit`), to someone a termination
-    marked (`terminated_identity`), or in a sanctioned country (`sanctioned_region`)."""
+    marked (`terminated_identity`), or in a sanctioned country (`sanctioned_region`). A
+    signed-in person only."""
     refused_by = Actor("user", None, caller.ip_address)
     with _refusals_kept(caller.runtime, refused_by), caller.user(write=True) as signed_in:
         session, principal, actor = signed_in
@@ -290,15 +390,27 @@ def create_org(body: OrgCreateIn, caller: Caller = Depends(get_caller)) -> OrgWi
         return OrgWithRoleOut(**OrgOut.model_validate(org).model_dump(), role=Role.OWNER)
 
 
-@router.get("/orgs/{org_id}", response_model=OrgOut, tags=["organizations"])
+@router.get(
+    "/orgs/{org_id}", response_model=OrgOut, tags=["organizations"], summary="Get an organization"
+)
 def get_org(org_id: str, caller: Caller = Depends(get_caller)) -> OrgOut:
+    """The organization's name, time zone and plan. Any member, or a key with `read`."""
     with caller.org(org_id, min_role=Role.MEMBER, scope=Scope.READ, write=False) as (session, _):
         return OrgOut.model_validate(service.get_organization(session, org_id))
 
 
-@router.patch("/orgs/{org_id}", response_model=OrgOut, tags=["organizations"])
+@router.patch(
+    "/orgs/{org_id}",
+    response_model=OrgOut,
+    tags=["organizations"],
+    summary="Update an organization",
+    responses=errors(
+        (409, "timezone_change_too_soon", "the time zone was changed recently; ask the operator")
+    ),
+)
 def update_org(org_id: str, body: OrgUpdateIn, caller: Caller = Depends(get_caller)) -> OrgOut:
-    """Rename the organization, change its time zone, or the language its calls speak."""
+    """Rename the organization, change its time zone, or the language its calls speak. Admins
+    and owners, signed in."""
     with caller.org(org_id, min_role=Role.ADMIN, scope=None, write=True) as (session, access):
         org = commands.update_organization(
             session,
@@ -313,22 +425,32 @@ def update_org(org_id: str, body: OrgUpdateIn, caller: Caller = Depends(get_call
 
 
 @router.get(
-    "/orgs/{org_id}/calling-policy", response_model=CallingPolicyOut, tags=["organizations"]
+    "/orgs/{org_id}/calling-policy",
+    response_model=CallingPolicyOut,
+    tags=["organizations"],
+    summary="Get the calling policy",
 )
 def get_calling_policy(org_id: str, caller: Caller = Depends(get_caller)) -> CallingPolicyOut:
+    """Which countries the organization may call, and the voice of its calls. Any member, or a
+    key with `read`."""
     with caller.org(org_id, min_role=Role.MEMBER, scope=Scope.READ, write=False) as (session, _):
         org = service.get_organization(session, org_id)
         return CallingPolicyOut.of(service.calling_policy(org), org.voice)
 
 
 @router.patch(
-    "/orgs/{org_id}/calling-policy", response_model=CallingPolicyOut, tags=["organizations"]
+    "/orgs/{org_id}/calling-policy",
+    response_model=CallingPolicyOut,
+    tags=["organizations"],
+    summary="Change the calling policy",
+    responses=errors((409, "home_country_change_too_soon", "the home country was set recently")),
 )
 def change_calling_policy(
     org_id: str, body: CallingPolicyIn, caller: Caller = Depends(get_caller)
 ) -> CallingPolicyOut:
     """Home country, international calling and the countries it may reach. Platform blocks
-    (emergency, premium rate, sanctions...) hold whatever this says."""
+    (emergency, premium rate, sanctions...) hold whatever this says. Contacts it puts out of
+    bounds are marked blocked. Admins and owners, signed in."""
     with caller.org(org_id, min_role=Role.ADMIN, scope=None, write=True) as (session, access):
         policy, org = commands.change_calling_policy(
             session,
@@ -347,13 +469,19 @@ def change_calling_policy(
 # Members ----------------------------------------------------------------------------------------
 
 
-@router.get("/orgs/{org_id}/members", response_model=PageOut[MemberOut], tags=["organizations"])
+@router.get(
+    "/orgs/{org_id}/members",
+    response_model=PageOut[MemberOut],
+    tags=["organizations"],
+    summary="List members",
+)
 def list_members(
     org_id: str,
     limit: Limit = DEFAULT_LIMIT,
     cursor: str | None = None,
     caller: Caller = Depends(get_caller),
 ) -> PageOut[MemberOut]:
+    """The organization's people and their roles. Any member, signed in."""
     with caller.org(org_id, min_role=Role.MEMBER, scope=None, write=False) as (session, _):
         page = queries.members_page(session, org_id=org_id, limit=limit, cursor=cursor)
         return PageOut[MemberOut](
@@ -371,10 +499,20 @@ def list_members(
         )
 
 
-@router.patch("/orgs/{org_id}/members/{user_id}", status_code=204, tags=["organizations"])
+@router.patch(
+    "/orgs/{org_id}/members/{user_id}",
+    status_code=204,
+    tags=["organizations"],
+    summary="Change a member's role",
+    responses=errors(
+        (404, "member_not_found", "member not found"),
+        (409, "last_owner", "the organization needs at least one owner"),
+    ),
+)
 def change_member_role(
     org_id: str, user_id: str, body: RoleIn, caller: Caller = Depends(get_caller)
 ) -> None:
+    """Make a member an owner, admin or member. Owners only, signed in."""
     with caller.org(org_id, min_role=Role.OWNER, scope=None, write=True) as (session, access):
         commands.change_member_role(
             session,
@@ -386,8 +524,19 @@ def change_member_role(
         )
 
 
-@router.delete("/orgs/{org_id}/members/{user_id}", status_code=204, tags=["organizations"])
+@router.delete(
+    "/orgs/{org_id}/members/{user_id}",
+    status_code=204,
+    tags=["organizations"],
+    summary="Remove a member",
+    responses=errors(
+        (404, "member_not_found", "member not found"),
+        (409, "last_owner", "the organization needs at least one owner"),
+    ),
+)
 def remove_member(org_id: str, user_id: str, caller: Caller = Depends(get_caller)) -> None:
+    """Take a person out of the organization. Any member may leave; removing someone else takes
+    an admin (an owner to remove an owner). Signed in."""
     with caller.org(org_id, min_role=Role.MEMBER, scope=None, write=True) as (session, access):
         commands.remove_member(
             session,
@@ -408,10 +557,13 @@ def remove_member(org_id: str, user_id: str, caller: Caller = Depends(get_caller
     status_code=201,
     response_model=InviteCreatedOut,
     tags=["organizations"],
+    summary="Invite someone",
 )
 def create_invite(
     org_id: str, body: InviteIn, caller: Caller = Depends(get_caller)
 ) -> InviteCreatedOut:
+    """A code that joins the organization with a role, for a week; mailed when it names an
+    address and mail is on. Admins and owners, signed in."""
     with caller.org(org_id, min_role=Role.ADMIN, scope=None, write=True) as (session, access):
         invite, code = commands.create_invite(
             session,
@@ -426,20 +578,34 @@ def create_invite(
         return InviteCreatedOut(**InviteOut.model_validate(invite).model_dump(), code=code)
 
 
-@router.get("/orgs/{org_id}/invites", response_model=PageOut[InviteOut], tags=["organizations"])
+@router.get(
+    "/orgs/{org_id}/invites",
+    response_model=PageOut[InviteOut],
+    tags=["organizations"],
+    summary="List invites",
+)
 def list_invites(
     org_id: str,
     limit: Limit = DEFAULT_LIMIT,
     cursor: str | None = None,
     caller: Caller = Depends(get_caller),
 ) -> PageOut[InviteOut]:
+    """The organization's invites, used, revoked or open (codes are not shown). Admins and
+    owners, signed in."""
     with caller.org(org_id, min_role=Role.ADMIN, scope=None, write=False) as (session, _):
         page = queries.invites_page(session, org_id=org_id, limit=limit, cursor=cursor)
         return page_of(page, InviteOut)
 
 
-@router.delete("/orgs/{org_id}/invites/{invite_id}", status_code=204, tags=["organizations"])
+@router.delete(
+    "/orgs/{org_id}/invites/{invite_id}",
+    status_code=204,
+    tags=["organizations"],
+    summary="Revoke an invite",
+    responses=errors((404, "invite_not_found", "invite not found")),
+)
 def revoke_invite(org_id: str, invite_id: str, caller: Caller = Depends(get_caller)) -> None:
+    """The invite's code works no more. Admins and owners, signed in."""
     with caller.org(org_id, min_role=Role.ADMIN, scope=None, write=True) as (session, access):
         commands.revoke_invite(
             session,
@@ -454,11 +620,17 @@ def revoke_invite(org_id: str, invite_id: str, caller: Caller = Depends(get_call
 
 
 @router.post(
-    "/orgs/{org_id}/api-keys", status_code=201, response_model=ApiKeyCreatedOut, tags=["api keys"]
+    "/orgs/{org_id}/api-keys",
+    status_code=201,
+    response_model=ApiKeyCreatedOut,
+    tags=["api keys"],
+    summary="Create an API key",
 )
 def create_api_key(
     org_id: str, body: ApiKeyIn, caller: Caller = Depends(get_caller)
 ) -> ApiKeyCreatedOut:
+    """A key for programs: `ingest` to send alerts to the webhook, `read` and `write` for the
+    API; the full key is in this answer only. Admins and owners, signed in."""
     runtime = caller.runtime
     now = runtime.clock.now()
     with caller.org(org_id, min_role=Role.ADMIN, scope=None, write=True) as (session, access):
@@ -478,20 +650,37 @@ def create_api_key(
         )
 
 
-@router.get("/orgs/{org_id}/api-keys", response_model=PageOut[ApiKeyOut], tags=["api keys"])
+@router.get(
+    "/orgs/{org_id}/api-keys",
+    response_model=PageOut[ApiKeyOut],
+    tags=["api keys"],
+    summary="List API keys",
+)
 def list_api_keys(
     org_id: str,
     limit: Limit = DEFAULT_LIMIT,
     cursor: str | None = None,
     caller: Caller = Depends(get_caller),
 ) -> PageOut[ApiKeyOut]:
+    """The organization's keys, revoked ones too, without their secret part. Admins and owners,
+    signed in."""
     with caller.org(org_id, min_role=Role.ADMIN, scope=None, write=False) as (session, _):
         page = api_keys.keys_page(session, org_id=org_id, limit=limit, cursor=cursor)
         return page_of(page, ApiKeyOut)
 
 
-@router.delete("/orgs/{org_id}/api-keys/{key_id}", status_code=204, tags=["api keys"])
+@router.delete(
+    "/orgs/{org_id}/api-keys/{key_id}",
+    status_code=204,
+    tags=["api keys"],
+    summary="Revoke an API key",
+    responses=errors(
+        (404, "api_key_not_found", "API key not found"),
+        (422, "key_revoked", "this key is already revoked; create a new one"),
+    ),
+)
 def revoke_api_key(org_id: str, key_id: str, caller: Caller = Depends(get_caller)) -> None:
+    """The key works no more, at once. Admins and owners, signed in."""
     now = caller.runtime.clock.now()
     with caller.org(org_id, min_role=Role.ADMIN, scope=None, write=True) as (session, access):
         api_keys.revoke_api_key(session, org_id=org_id, key_id=key_id, actor=access.actor, now=now)

@@ -19,7 +19,7 @@ from tocsin.http.api.schemas.alerts import (
     EscalationStateOut,
     TimelineEntryOut,
 )
-from tocsin.http.api.schemas.common import ERROR_RESPONSES, Limit, PageOut, page_of
+from tocsin.http.api.schemas.common import Limit, PageOut, errors, page_of
 from tocsin.http.api.schemas.maintenance import MutedByOut
 from tocsin.maintenance import queries as maintenance
 from tocsin.paging import lifecycle, queries
@@ -28,7 +28,6 @@ from tocsin.paging.models import Alert, AlertStatus, CallJob, Escalation
 router = APIRouter(
     prefix="/v1/orgs/{org_id}/alerts",
     tags=["alerts"],
-    responses=ERROR_RESPONSES,
     route_class=ApiRoute,
 )
 
@@ -92,18 +91,25 @@ def alert_detail(session: Session, alert: Alert) -> AlertDetailOut:
     )
 
 
-@router.get("", response_model=PageOut[AlertOut])
+_NOT_FOUND = (404, "alert_not_found", "alert not found")
+
+
+@router.get("", response_model=PageOut[AlertOut], summary="List alerts")
 def list_alerts(
     org_id: str,
     limit: Limit = DEFAULT_LIMIT,
     cursor: str | None = None,
     # Checked by the query, which names its refusal (`invalid_status`).
     status: str | None = Query(
-        None, json_schema_extra={"enum": [status.value for status in AlertStatus]}
+        None,
+        json_schema_extra={"enum": [status.value for status in AlertStatus]},
+        description="Only alerts in this state",
     ),
-    endpoint_id: str | None = None,
+    endpoint_id: str | None = Query(None, description="Only alerts sent to this endpoint"),
     caller: Caller = Depends(get_caller),
 ) -> PageOut[AlertOut]:
+    """The organization's alerts, newest first. Any member, or a key with `read` (a key bound
+    to an endpoint sees that endpoint's alerts only)."""
     with caller.org(
         org_id, min_role=Role.MEMBER, scope=Scope.READ, write=False, per_endpoint=True
     ) as (s, access):
@@ -119,8 +125,15 @@ def list_alerts(
         return page_of(page, AlertOut)
 
 
-@router.get("/{alert_id}", response_model=AlertDetailOut)
+@router.get(
+    "/{alert_id}",
+    response_model=AlertDetailOut,
+    summary="Get an alert with its calls and timeline",
+    responses=errors(_NOT_FOUND),
+)
 def get_alert(org_id: str, alert_id: str, caller: Caller = Depends(get_caller)) -> AlertDetailOut:
+    """The alert, its body, where its escalation stands, every call placed for it and its
+    timeline. Any member, or a key with `read`."""
     with caller.org(
         org_id, min_role=Role.MEMBER, scope=Scope.READ, write=False, per_endpoint=True
     ) as (s, access):
@@ -130,8 +143,15 @@ def get_alert(org_id: str, alert_id: str, caller: Caller = Depends(get_caller)) 
         return alert_detail(s, alert)
 
 
-@router.post("/{alert_id}/acknowledge", response_model=AlertOut)
+@router.post(
+    "/{alert_id}/acknowledge",
+    response_model=AlertOut,
+    summary="Acknowledge an alert",
+    responses=errors(_NOT_FOUND, (409, "alert_not_open", "alert is resolved, not open")),
+)
 def acknowledge(org_id: str, alert_id: str, caller: Caller = Depends(get_caller)) -> AlertOut:
+    """Someone is on it: its pending calls are cancelled and calls in progress hung up. Any
+    member, or a key with `write`."""
     now = caller.runtime.clock.now()
     with caller.org(
         org_id, min_role=Role.MEMBER, scope=Scope.WRITE, write=True, per_endpoint=True
@@ -150,8 +170,15 @@ def acknowledge(org_id: str, alert_id: str, caller: Caller = Depends(get_caller)
     return answer
 
 
-@router.post("/{alert_id}/resolve", response_model=AlertOut)
+@router.post(
+    "/{alert_id}/resolve",
+    response_model=AlertOut,
+    summary="Resolve an alert",
+    responses=errors(_NOT_FOUND, (409, "alert_resolved", "alert is already resolved")),
+)
 def resolve(org_id: str, alert_id: str, caller: Caller = Depends(get_caller)) -> AlertOut:
+    """It is over: pending calls are cancelled, and a repeat with its dedup key opens a new
+    alert. Any member, or a key with `write`."""
     now = caller.runtime.clock.now()
     with caller.org(
         org_id, min_role=Role.MEMBER, scope=Scope.WRITE, write=True, per_endpoint=True

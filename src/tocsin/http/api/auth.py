@@ -20,6 +20,7 @@ from tocsin.core.actors import Actor
 from tocsin.core.errors import Forbidden, NotFound, Unauthorized
 from tocsin.db.session import Session
 from tocsin.endpoints.queries import endpoint_not_found
+from tocsin.http.api.schemas.common import OwnId
 from tocsin.restrictions.blocks import user_block
 from tocsin.runtime import Runtime
 
@@ -30,7 +31,7 @@ _LAST_USED_RESOLUTION = timedelta(seconds=60)
 @dataclass(frozen=True)
 class Principal:
     kind: str  # "user" or "api_key"
-    id: str
+    id: OwnId
     api_key: ApiKey | None = None
     # Trust and safety staff of the platform; no API key ever is.
     platform_admin: bool = False

@@ -22,7 +22,7 @@ from tocsin.core.errors import Unavailable
 from tocsin.core.pagination import DEFAULT_LIMIT
 from tocsin.http.api.deps import Caller, get_caller, get_runtime
 from tocsin.http.api.hooks import read_capped_body
-from tocsin.http.api.route import ApiRoute
+from tocsin.http.api.route import PUBLIC, ApiRoute
 from tocsin.http.api.schemas.billing import (
     BillingOut,
     ChargebacksOut,
@@ -37,12 +37,12 @@ from tocsin.http.api.schemas.billing import (
     TrialOut,
     UsageOut,
 )
-from tocsin.http.api.schemas.common import ERROR_RESPONSES, Limit, PageOut, beyond_tocsin
+from tocsin.http.api.schemas.common import Limit, PageOut, errors
 from tocsin.paging.usage_report import MAX_DAYS, usage_report
 from tocsin.runtime import Runtime
 from tocsin.trust.chargebacks import receive_paddle_event
 
-router = APIRouter(responses=ERROR_RESPONSES, route_class=ApiRoute)
+router = APIRouter(route_class=ApiRoute)
 
 # Paddle's notifications are a few kilobytes; a transaction with many items stays well under.
 PADDLE_BODY_LIMIT = 1024 * 1024
@@ -52,10 +52,18 @@ PADDLE_BODY_LIMIT = 1024 * 1024
     "/v1/billing/paddle",
     response_model=PaddleReceived,
     tags=["billing"],
-    responses=beyond_tocsin(503, "Paddle billing is not configured on this server"),
+    summary="Receive a Paddle notification",
+    responses=errors(
+        (503, "billing_not_configured", "Paddle billing is not configured on this server"),
+        (401, "invalid_signature", "Paddle-Signature does not verify"),
+        (422, "invalid_event", "not a Paddle event"),
+        413,
+    ),
+    openapi_extra=PUBLIC,
 )
 async def paddle_webhook(request: Request) -> PaddleReceived:
-    """Paddle Billing notifications. Verified by Paddle-Signature before anything is read."""
+    """Paddle Billing notifications. Verified by Paddle-Signature before anything is read. Called by
+    Paddle, with its signature (`Paddle-Signature`) as the credential."""
     runtime: Runtime = request.app.state.runtime
     secrets = runtime.settings.paddle_secrets()
     if not secrets:
@@ -89,13 +97,26 @@ async def paddle_webhook(request: Request) -> PaddleReceived:
     return await runtime.database.off_loop(receive)
 
 
-@router.get("/v1/plans", response_model=list[PlanOut], tags=["billing"])
+@router.get(
+    "/v1/plans",
+    response_model=list[PlanOut],
+    tags=["billing"],
+    summary="List the plans",
+    openapi_extra=PUBLIC,
+)
 def list_plans(runtime: Runtime = Depends(get_runtime)) -> list[PlanOut]:
+    """The plans this server offers and what each allows. Anyone."""
     return [PlanOut.of(plan) for plan in runtime.billing.catalog.values()]
 
 
-@router.get("/v1/orgs/{org_id}/billing", response_model=BillingOut, tags=["billing"])
+@router.get(
+    "/v1/orgs/{org_id}/billing",
+    response_model=BillingOut,
+    tags=["billing"],
+    summary="Get the organization's billing",
+)
 def get_billing(org_id: str, caller: Caller = Depends(get_caller)) -> BillingOut:
+    """Its plan, subscription, trial and chargebacks. Any member, or a key with `read`."""
     runtime = caller.runtime
     with caller.org(org_id, min_role=Role.MEMBER, scope=Scope.READ, write=False) as (s, _):
         standing = standing_of(
@@ -122,10 +143,19 @@ def get_billing(org_id: str, caller: Caller = Depends(get_caller)) -> BillingOut
 
 
 @router.post(
-    "/v1/orgs/{org_id}/billing/trial", status_code=201, response_model=TrialOut, tags=["billing"]
+    "/v1/orgs/{org_id}/billing/trial",
+    status_code=201,
+    response_model=TrialOut,
+    tags=["billing"],
+    summary="Start the free trial",
+    responses=errors(
+        (409, "trial_used", "a trial was had already"),
+        (403, "trial_not_eligible", "this organization cannot start a trial"),
+    ),
 )
 def begin_trial(org_id: str, caller: Caller = Depends(get_caller)) -> TrialOut:
-    """Start the free trial: once per billing entity (owner, email, card, number)."""
+    """Start the free trial: once per billing entity (owner, email, card, number). Owners only,
+    signed in."""
     runtime = caller.runtime
     with caller.org(org_id, min_role=Role.OWNER, scope=None, write=True) as (s, access):
         answer = start_trial(
@@ -140,13 +170,19 @@ def begin_trial(org_id: str, caller: Caller = Depends(get_caller)) -> TrialOut:
     return TrialOut.model_validate(answer.started())
 
 
-@router.get("/v1/orgs/{org_id}/usage", response_model=UsageOut, tags=["billing"])
+@router.get(
+    "/v1/orgs/{org_id}/usage",
+    response_model=UsageOut,
+    tags=["billing"],
+    summary="Get the organization's usage",
+)
 def get_usage(
     org_id: str,
     days: int = Query(30, ge=1, le=MAX_DAYS),
     caller: Caller = Depends(get_caller),
 ) -> UsageOut:
-    """Calls used and left today and this month, per day and per endpoint."""
+    """Calls used and left today and this month, per day and per endpoint. Any member, or a key with
+    `read`."""
     runtime = caller.runtime
     with caller.org(org_id, min_role=Role.MEMBER, scope=Scope.READ, write=False) as (s, _):
         usage = usage_report(
@@ -155,7 +191,12 @@ def get_usage(
         return UsageOut.of(usage)
 
 
-@router.get("/v1/orgs/{org_id}/notices", response_model=PageOut[NoticeOut], tags=["billing"])
+@router.get(
+    "/v1/orgs/{org_id}/notices",
+    response_model=PageOut[NoticeOut],
+    tags=["billing"],
+    summary="List the owners' notices",
+)
 def list_notices(
     org_id: str,
     unread: bool = False,
@@ -164,7 +205,7 @@ def list_notices(
     caller: Caller = Depends(get_caller),
 ) -> PageOut[NoticeOut]:
     """What the organization's owners were told, newest first: quota nearly or wholly used,
-    failed payments, trial refusals."""
+    failed payments, trial refusals. Any member, or a key with `read`."""
     with caller.org(org_id, min_role=Role.MEMBER, scope=Scope.READ, write=False) as (s, _):
         page = trail.list_notices(s, org_id, unread_only=unread, limit=limit, cursor=cursor)
         mail_on = mail_is_on(caller.runtime.settings)
@@ -174,8 +215,14 @@ def list_notices(
         )
 
 
-@router.post("/v1/orgs/{org_id}/notices/read", response_model=NoticesRead, tags=["billing"])
+@router.post(
+    "/v1/orgs/{org_id}/notices/read",
+    response_model=NoticesRead,
+    tags=["billing"],
+    summary="Mark the notices read",
+)
 def mark_notices_read(org_id: str, caller: Caller = Depends(get_caller)) -> NoticesRead:
+    """Mark every notice of the organization read. Any member, signed in."""
     now = caller.runtime.clock.now()
     with caller.org(org_id, min_role=Role.MEMBER, scope=None, write=True) as (s, _):
         return NoticesRead(marked=trail.mark_read(s, org_id, now=now))
@@ -186,6 +233,11 @@ def mark_notices_read(org_id: str, caller: Caller = Depends(get_caller)) -> Noti
     status_code=201,
     response_model=RefundRequestOut,
     tags=["trust and safety"],
+    summary="Record a refund request",
+    responses=errors(
+        (404, "org_not_found", "organization not found"),
+        (422, "requested_in_future", "requested_at is in the future"),
+    ),
 )
 def create_refund_request(
     body: RefundRequestIn, caller: Caller = Depends(get_caller)
@@ -210,11 +262,12 @@ def create_refund_request(
     "/v1/admin/refund-requests",
     response_model=list[RefundRequestOut],
     tags=["trust and safety"],
+    summary="List an organization's refund requests",
 )
 def list_refund_requests(
     org_id: str = Query(...), caller: Caller = Depends(get_caller)
 ) -> list[RefundRequestOut]:
-    """An organization's refund requests, oldest first."""
+    """An organization's refund requests, oldest first. Platform administrators only."""
     with caller.platform_admin(write=False) as (session, _):
         return [RefundRequestOut.model_validate(r) for r in refund_requests_of(session, org_id)]
 
@@ -223,11 +276,16 @@ def list_refund_requests(
     "/v1/admin/refund-requests/{request_id}/answer",
     response_model=RefundRequestOut,
     tags=["trust and safety"],
+    summary="Answer a refund request",
+    responses=errors(
+        (404, "refund_request_not_found", "refund request not found"),
+        (409, "already_answered", "this request is answered already"),
+    ),
 )
 def answer_request(
     request_id: str, body: RefundAnswerIn, caller: Caller = Depends(get_caller)
 ) -> RefundRequestOut:
-    """Answer a refund request, now: refunded or refused."""
+    """Answer a refund request, now: refunded or refused. Platform administrators only."""
     now = caller.runtime.clock.now()
     with caller.platform_admin(write=True) as (session, actor):
         request = answer_refund_request(

@@ -16,7 +16,7 @@ from tocsin.contacts.verify import Pending, deliver
 from tocsin.core.actors import Actor
 from tocsin.http.api.deps import Caller, get_caller
 from tocsin.http.api.route import ApiRoute
-from tocsin.http.api.schemas.common import CODE_NOT_SENT, ERROR_RESPONSES, beyond_tocsin
+from tocsin.http.api.schemas.common import CODE_NOT_SENT, CreatedAt, OwnId, errors, listed, shown
 from tocsin.http.api.schemas.trust import VerificationIn, VerificationOut
 from tocsin.numbers.verification import Requester
 from tocsin.providers.caller_ids import get_caller_id, list_caller_ids
@@ -25,12 +25,13 @@ from tocsin.providers.models import CallerId
 router = APIRouter(
     prefix="/v1/orgs/{org_id}/caller-ids",
     tags=["caller IDs"],
-    responses=ERROR_RESPONSES,
     route_class=ApiRoute,
 )
 
 
 class CallerIdIn(BaseModel):
+    model_config = shown({"number": "+442079460000"})
+
     number: str = Field(max_length=40, description="The number, E.164 or national")
     region: str | None = Field(
         default=None, max_length=2, description="Country of a national number (ISO 3166)"
@@ -38,28 +39,47 @@ class CallerIdIn(BaseModel):
 
 
 class CallerIdCodeIn(BaseModel):
+    model_config = shown({"code": "482913"})
+
     code: str = Field(min_length=1, max_length=20, description="The 6-digit code")
 
 
 class OwnershipIn(BaseModel):
+    model_config = shown({"account_id": "prv_01m8ycrxap78197genycv3nvhg"})
+
     account_id: str = Field(
         max_length=40, description="The provider account whose own records prove the number"
     )
 
 
 class CallerIdOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = shown(
+        {
+            "id": "cid_01m8ycrxap78197genycv3nvhg",
+            "number": "+442079460000",
+            "proven": True,
+            "proof": "code",
+            "proven_account_id": None,
+            "proven_how": "call",
+            "proven_at": "2025-01-01T12:05:00Z",
+            "created_at": "2025-01-01T12:00:00Z",
+        },
+        from_attributes=True,
+    )
 
-    id: str
-    number: str
-    proven: bool
-    # `code` (usable through every provider account) or `provider` (only through
-    # `proven_account_id`); null until proven.
-    proof: str | None
-    proven_account_id: str | None
-    proven_how: str | None
-    proven_at: datetime | None
-    created_at: datetime
+    id: OwnId
+    number: str = Field(description="The number, E.164")
+    proven: bool = Field(description="Whether calls may present it")
+    proof: str | None = Field(
+        description="`code` (usable through every provider account) or `provider` (only "
+        "through `proven_account_id`); null until proven"
+    )
+    proven_account_id: str | None = Field(
+        description="The provider account whose records proved it"
+    )
+    proven_how: str | None = Field(description="How: call or sms for a code; the provider's record")
+    proven_at: datetime | None = Field(description="When it was proven")
+    created_at: CreatedAt
 
     @classmethod
     def of(cls, caller_id: CallerId) -> CallerIdOut:
@@ -67,12 +87,23 @@ class CallerIdOut(BaseModel):
 
 
 class CallerIdListOut(BaseModel):
-    items: list[CallerIdOut]
+    model_config = ConfigDict(json_schema_extra=listed)
+
+    items: list[CallerIdOut] = Field(description="Every caller ID of the organization")
 
 
-@router.post("", status_code=201, response_model=CallerIdOut)
+@router.post(
+    "",
+    status_code=201,
+    response_model=CallerIdOut,
+    summary="Add a caller ID",
+    responses=errors(
+        (409, "caller_id_exists", "this number is a caller ID already"),
+        (422, "caller_id_refused", "this number cannot be a caller ID: premium_rate"),
+    ),
+)
 def add(org_id: str, body: CallerIdIn, caller: Caller = Depends(get_caller)) -> CallerIdOut:
-    """Add a number; it is not usable until proven."""
+    """Add a number; it is not usable until proven. Admins and owners, signed in."""
     now = caller.runtime.clock.now()
     with caller.org(org_id, min_role=Role.ADMIN, scope=None, write=True) as (session, access):
         caller_id = commands.add_caller_id(
@@ -87,15 +118,26 @@ def add(org_id: str, body: CallerIdIn, caller: Caller = Depends(get_caller)) -> 
         return CallerIdOut.of(caller_id)
 
 
-@router.get("", response_model=CallerIdListOut)
+@router.get("", response_model=CallerIdListOut, summary="List caller IDs")
 def list_all(org_id: str, caller: Caller = Depends(get_caller)) -> CallerIdListOut:
+    """The numbers the organization may show on its calls and texts. Admins and owners, signed
+    in."""
     with caller.org(org_id, min_role=Role.ADMIN, scope=None, write=False) as (session, _):
         rows = list_caller_ids(session, org_id=org_id)
         return CallerIdListOut(items=[CallerIdOut.of(row) for row in rows])
 
 
-@router.delete("/{caller_id_id}", status_code=204)
+@router.delete(
+    "/{caller_id_id}",
+    status_code=204,
+    summary="Remove a caller ID",
+    responses=errors(
+        (404, "caller_id_not_found", "no such caller ID in this organization"),
+        (409, "caller_id_in_use", "an endpoint presents this caller ID; change it first"),
+    ),
+)
 def remove(org_id: str, caller_id_id: str, caller: Caller = Depends(get_caller)) -> None:
+    """Admins and owners, signed in."""
     now = caller.runtime.clock.now()
     with caller.org(org_id, min_role=Role.ADMIN, scope=None, write=True) as (session, access):
         commands.remove_caller_id(
@@ -107,7 +149,13 @@ def remove(org_id: str, caller_id_id: str, caller: Caller = Depends(get_caller))
     "/{caller_id_id}/code",
     status_code=202,
     response_model=VerificationOut,
-    responses=CODE_NOT_SENT,
+    responses=errors(
+        (404, "caller_id_not_found", "no such caller ID in this organization"),
+        (409, "caller_id_proven", "this number is already proven"),
+        (429, "verification_too_soon", "a code was sent a moment ago"),
+        CODE_NOT_SENT,
+    ),
+    summary="Send a caller ID a code",
 )
 async def send_code(
     org_id: str,
@@ -116,8 +164,9 @@ async def send_code(
     body: VerificationIn | None = None,
     caller: Caller = Depends(get_caller),
 ) -> VerificationOut:
-    """Send a 6-digit code to the number, by call or SMS, in the platform's own words and from
-    its own number; typing it back into `.../confirm` within 15 minutes proves the number."""
+    """Send a 6-digit code to the number, by call or SMS, in the platform's own words and from its
+    own number; typing it back into `.../confirm` within 15 minutes proves the number. Admins and
+    owners, signed in."""
     runtime = caller.runtime
     channel = (body or VerificationIn()).channel
     user_agent = request.headers.get("user-agent")
@@ -139,11 +188,21 @@ async def send_code(
     return VerificationOut.of(pending.issued.verification)
 
 
-@router.post("/{caller_id_id}/confirm", response_model=CallerIdOut)
+@router.post(
+    "/{caller_id_id}/confirm",
+    response_model=CallerIdOut,
+    summary="Confirm a caller ID's code",
+    responses=errors(
+        (404, "caller_id_not_found", "no such caller ID in this organization"),
+        (404, "verification_not_found", "no such verification"),
+        (422, "verification_code_wrong", "that code is not right"),
+    ),
+)
 def confirm(
     org_id: str, caller_id_id: str, body: CallerIdCodeIn, caller: Caller = Depends(get_caller)
 ) -> CallerIdOut:
-    """Check the code sent to the number; when right, the caller ID is proven."""
+    """Check the code sent to the number; when right, the caller ID is proven. Admins and owners,
+    signed in."""
     runtime = caller.runtime
     with caller.org(org_id, min_role=Role.ADMIN, scope=None, write=True) as (session, access):
         result = commands.confirm_code(
@@ -167,13 +226,21 @@ def confirm(
 @router.post(
     "/{caller_id_id}/check",
     response_model=CallerIdOut,
-    responses=beyond_tocsin(502, "The provider account could not be asked"),
+    responses=errors(
+        (404, "caller_id_not_found", "no such caller ID in this organization"),
+        (404, "provider_not_found", "provider account not found"),
+        (422, "caller_id_not_owned", "the account does not own this number"),
+        (422, "caller_id_check_unsupported", "this kind of account cannot tell"),
+        (502, "caller_id_check_failed", "the provider account could not be asked"),
+    ),
+    summary="Prove a caller ID by a provider account",
 )
 async def check(
     org_id: str, caller_id_id: str, body: OwnershipIn, caller: Caller = Depends(get_caller)
 ) -> CallerIdOut:
-    """Ask the provider account whether it owns the number (or, Twilio, has it as a verified
-    caller ID); when it does, the caller ID is proven, usable through that account only."""
+    """Ask the provider account whether it owns the number (or, Twilio, has it as a verified caller
+    ID); when it does, the caller ID is proven, usable through that account only. Admins and owners,
+    signed in."""
 
     def who() -> Actor:
         with caller.org(org_id, min_role=Role.ADMIN, scope=None, write=False) as (_, access):

@@ -11,22 +11,32 @@ from tocsin.contacts.verify import Pending, confirm_for_contact, deliver, issue_
 from tocsin.core.pagination import DEFAULT_LIMIT
 from tocsin.http.api.deps import Caller, get_caller
 from tocsin.http.api.route import ApiRoute
-from tocsin.http.api.schemas.common import CODE_NOT_SENT, ERROR_RESPONSES, Limit, PageOut, page_of
+from tocsin.http.api.schemas.common import CODE_NOT_SENT, Limit, PageOut, errors, page_of
 from tocsin.http.api.schemas.trust import CodeIn, ConsentOut, VerificationIn, VerificationOut
 from tocsin.numbers import consent
 from tocsin.numbers.do_not_call import e164_of
 from tocsin.numbers.verification import Requester
 
-router = APIRouter(
-    prefix="/v1/orgs/{org_id}", tags=["consent"], responses=ERROR_RESPONSES, route_class=ApiRoute
+router = APIRouter(prefix="/v1/orgs/{org_id}", tags=["consent"], route_class=ApiRoute)
+
+
+_CONTACT_NOT_FOUND = (404, "contact_not_found", "contact not found")
+_CODE_REFUSED = (
+    (404, "verification_not_found", "no such verification"),
+    (409, "verification_used", "this code has already been used"),
+    (422, "verification_code_wrong", "the code is wrong"),
+    (422, "verification_expired", "the code has expired; ask for a new one"),
+    (422, "verification_locked", "too many wrong codes; ask for a new one"),
 )
+_SENT_TOO_OFTEN = (429, "verification_too_soon", "a code was sent a moment ago; wait a minute")
 
 
 @router.post(
     "/contacts/{contact_id}/verification",
     status_code=202,
     response_model=VerificationOut,
-    responses=CODE_NOT_SENT,
+    summary="Send a contact a verification code",
+    responses=errors(403, _CONTACT_NOT_FOUND, _SENT_TOO_OFTEN, CODE_NOT_SENT),
 )
 async def send_verification(
     org_id: str,
@@ -36,7 +46,8 @@ async def send_verification(
     caller: Caller = Depends(get_caller),
 ) -> VerificationOut:
     """Send a 6-digit code to the contact's number by call or SMS; whoever types it back into
-    `.../verification/confirm` within 15 minutes gives consent to this organization's calls."""
+    `.../verification/confirm` within 15 minutes gives consent to this organization's calls.
+    Admins and owners, or a key with `write`; limited per person and per organization."""
     runtime = caller.runtime
     channel = (body or VerificationIn()).channel
     user_agent = request.headers.get("user-agent")
@@ -58,7 +69,12 @@ async def send_verification(
     return VerificationOut.of(pending.issued.verification)
 
 
-@router.post("/contacts/{contact_id}/verification/confirm", response_model=ConsentOut)
+@router.post(
+    "/contacts/{contact_id}/verification/confirm",
+    response_model=ConsentOut,
+    summary="Confirm a contact's verification code",
+    responses=errors(_CONTACT_NOT_FOUND, *_CODE_REFUSED),
+)
 def confirm_verification(
     org_id: str,
     contact_id: str,
@@ -67,7 +83,8 @@ def confirm_verification(
     caller: Caller = Depends(get_caller),
 ) -> ConsentOut:
     """Check the code; when it is right, record consent and lift this organization's
-    do-not-call entry for the number, if it had one."""
+    do-not-call entry for the number, if it had one. Admins and owners, or a key with
+    `write`."""
     runtime = caller.runtime
     with caller.org(org_id, min_role=Role.ADMIN, scope=Scope.WRITE, write=True) as (s, access):
         result, record = confirm_for_contact(
@@ -90,7 +107,7 @@ def confirm_verification(
     raise refusal
 
 
-@router.get("/consents", response_model=PageOut[ConsentOut])
+@router.get("/consents", response_model=PageOut[ConsentOut], summary="List consent records")
 def list_consents(
     org_id: str,
     number: str | None = Query(None, description="Only this number (E.164)"),
@@ -98,7 +115,8 @@ def list_consents(
     cursor: str | None = None,
     caller: Caller = Depends(get_caller),
 ) -> PageOut[ConsentOut]:
-    """The evidence behind each number this organization may call, newest first."""
+    """The evidence behind each number this organization may call, newest first. Any member, or
+    a key with `read`."""
     with caller.org(org_id, min_role=Role.MEMBER, scope=Scope.READ, write=False) as (s, _):
         wanted = e164_of(number, None) if number else None
         page = consent.records_for(s, org_id=org_id, number=wanted, limit=limit, cursor=cursor)

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from fastapi import Depends, Request, Security
-from fastapi.security import APIKeyHeader, HTTPBearer
+from fastapi.security import APIKeyHeader, APIKeyQuery, HTTPBasic, HTTPBearer
 from starlette.requests import HTTPConnection
 
 from tocsin.accounts import service as accounts
@@ -144,6 +144,50 @@ API_KEY = APIKeyHeader(
     scheme_name="ApiKey",
     description="An API key of the organization; what it may do is its scopes",
 )
+
+
+class _ReadByTheRoute:
+    """A scheme a route reads itself, declared for the description only: the webhook and the
+    heartbeat pings read their key where any of their schemes carries it."""
+
+    async def __call__(self, request: HTTPConnection) -> None:
+        return None
+
+
+class _AlertKeyHeader(_ReadByTheRoute, APIKeyHeader):
+    pass
+
+
+class _AlertKeyQuery(_ReadByTheRoute, APIKeyQuery):
+    pass
+
+
+class _AlertKeyBasic(_ReadByTheRoute, HTTPBasic):
+    pass
+
+
+ALERT_KEY = _AlertKeyHeader(
+    name="X-Alert-Key",
+    auto_error=False,
+    scheme_name="AlertKey",
+    description="An API key with the `ingest` scope for the webhook (`tocsin key create`); a "
+    "heartbeat's own key for its pings",
+)
+ALERT_KEY_QUERY = _AlertKeyQuery(
+    name="key",
+    auto_error=False,
+    scheme_name="AlertKeyQuery",
+    description="A heartbeat's key in the query, for tools that cannot send a header",
+)
+ALERT_KEY_BASIC = _AlertKeyBasic(
+    auto_error=False,
+    scheme_name="AlertKeyBasic",
+    description="The webhook's API key as the password (or the user name alone), for senders "
+    "that take a URL with credentials",
+)
+# The webhook takes its key in any of these (http/api/hooks.py); `Bearer` carries the key too.
+WEBHOOK_SECURITY = [Security(ALERT_KEY), Security(BEARER), Security(ALERT_KEY_BASIC)]
+HEARTBEAT_SECURITY = [Security(ALERT_KEY), Security(ALERT_KEY_QUERY)]
 
 
 def get_caller(

@@ -19,7 +19,7 @@ from tocsin.http.api.deps import Caller, get_caller
 from tocsin.http.api.hooks import read_capped_body
 from tocsin.http.api.route import ApiRoute
 from tocsin.http.api.schemas.alerts import ALERT_BODY
-from tocsin.http.api.schemas.common import ERROR_RESPONSES, Limit, PageOut
+from tocsin.http.api.schemas.common import Limit, PageOut, errors
 from tocsin.http.api.schemas.endpoints import (
     ContactIn,
     ContactOut,
@@ -33,7 +33,7 @@ from tocsin.http.api.schemas.endpoints import (
 from tocsin.intake.preview import preview
 from tocsin.numbers import consent
 
-router = APIRouter(prefix="/v1/orgs/{org_id}", responses=ERROR_RESPONSES, route_class=ApiRoute)
+router = APIRouter(prefix="/v1/orgs/{org_id}", route_class=ApiRoute)
 
 
 def endpoint_out(session: Session, endpoint: Endpoint, base_url: str) -> EndpointOut:
@@ -71,10 +71,27 @@ def contact_out(session: Session, contact: Contact) -> ContactOut:
     )
 
 
-@router.post("/contacts", status_code=201, response_model=ContactOut, tags=["contacts"])
+_NOT_CALLABLE = (422, "number_blocked", "this number cannot be called: premium_rate")
+_CONTACT_NOT_FOUND = (404, "contact_not_found", "contact not found")
+_ENDPOINT_NOT_FOUND = (404, "endpoint_not_found", "endpoint not found")
+_RENDERERS_BUSY = (503, "template_renderers_busy", "every template renderer is busy; try again")
+_CONTACT_REFUSED = (409, "number_unverified", "Ada (+447400123456) cannot be called: verify it")
+
+
+@router.post(
+    "/contacts",
+    status_code=201,
+    response_model=ContactOut,
+    tags=["contacts"],
+    summary="Add a contact",
+    responses=errors(403, _NOT_CALLABLE),
+)
 def create_contact(
     org_id: str, body: ContactIn, caller: Caller = Depends(get_caller)
 ) -> ContactOut:
+    """A number to call, screened first (emergency, premium rate, sanctioned countries... are
+    refused). It is called only once its owner verified it (POST .../verification). Admins and
+    owners, or a key with `write`."""
     now = caller.runtime.clock.now()
     with caller.org(org_id, min_role=Role.ADMIN, scope=Scope.WRITE, write=True) as (s, access):
         contact = contact_commands.create_contact(
@@ -92,13 +109,17 @@ def create_contact(
         return contact_out(s, contact)
 
 
-@router.get("/contacts", response_model=PageOut[ContactOut], tags=["contacts"])
+@router.get(
+    "/contacts", response_model=PageOut[ContactOut], tags=["contacts"], summary="List contacts"
+)
 def list_contacts(
     org_id: str,
     limit: Limit = DEFAULT_LIMIT,
     cursor: str | None = None,
     caller: Caller = Depends(get_caller),
 ) -> PageOut[ContactOut]:
+    """The organization's contacts, with whether each may be called now. Any member, or a key
+    with `read`."""
     with caller.org(org_id, min_role=Role.MEMBER, scope=Scope.READ, write=False) as (s, _):
         page = contact_queries.list_contacts(s, org_id=org_id, limit=limit, cursor=cursor)
         return PageOut[ContactOut](
@@ -107,16 +128,31 @@ def list_contacts(
         )
 
 
-@router.get("/contacts/{contact_id}", response_model=ContactOut, tags=["contacts"])
+@router.get(
+    "/contacts/{contact_id}",
+    response_model=ContactOut,
+    tags=["contacts"],
+    summary="Get a contact",
+    responses=errors(_CONTACT_NOT_FOUND),
+)
 def get_contact(org_id: str, contact_id: str, caller: Caller = Depends(get_caller)) -> ContactOut:
+    """One contact and whether it may be called now. Any member, or a key with `read`."""
     with caller.org(org_id, min_role=Role.MEMBER, scope=Scope.READ, write=False) as (s, _):
         return contact_out(s, contact_queries.get_contact(s, org_id=org_id, contact_id=contact_id))
 
 
-@router.patch("/contacts/{contact_id}", response_model=ContactOut, tags=["contacts"])
+@router.patch(
+    "/contacts/{contact_id}",
+    response_model=ContactOut,
+    tags=["contacts"],
+    summary="Update a contact",
+    responses=errors(_CONTACT_NOT_FOUND, _NOT_CALLABLE),
+)
 def update_contact(
     org_id: str, contact_id: str, body: ContactPatch, caller: Caller = Depends(get_caller)
 ) -> ContactOut:
+    """Rename a contact or change its number (screened, and to be verified again). Admins and
+    owners, or a key with `write`."""
     now = caller.runtime.clock.now()
     with caller.org(org_id, min_role=Role.ADMIN, scope=Scope.WRITE, write=True) as (s, access):
         contact = contact_commands.update_contact(
@@ -134,8 +170,16 @@ def update_contact(
         return contact_out(s, contact)
 
 
-@router.delete("/contacts/{contact_id}", status_code=204, tags=["contacts"])
+@router.delete(
+    "/contacts/{contact_id}",
+    status_code=204,
+    tags=["contacts"],
+    summary="Delete a contact",
+    responses=errors(_CONTACT_NOT_FOUND),
+)
 def delete_contact(org_id: str, contact_id: str, caller: Caller = Depends(get_caller)) -> None:
+    """Delete a contact; endpoints and escalation steps no longer call it. Admins and owners, or
+    a key with `write`."""
     now = caller.runtime.clock.now()
     with caller.org(org_id, min_role=Role.ADMIN, scope=Scope.WRITE, write=True) as (s, access):
         contact_commands.delete_contact(
@@ -166,10 +210,26 @@ def _check_template(
         checked_template(template)
 
 
-@router.post("/endpoints", status_code=201, response_model=EndpointOut, tags=["endpoints"])
+@router.post(
+    "/endpoints",
+    status_code=201,
+    response_model=EndpointOut,
+    tags=["endpoints"],
+    summary="Create an endpoint",
+    responses=errors(
+        403,
+        _CONTACT_NOT_FOUND,
+        _CONTACT_REFUSED,
+        (422, "invalid_rules", "rules[0].action: unknown time zone"),
+        (422, "invalid_template", "template: unexpected end of template"),
+        _RENDERERS_BUSY,
+    ),
+)
 def create_endpoint(
     org_id: str, body: EndpointIn, caller: Caller = Depends(get_caller)
 ) -> EndpointOut:
+    """A webhook URL and what an alert sent to it does: its contacts, routing rules and spoken
+    template. Admins and owners, or a key with `write`."""
     now = caller.runtime.clock.now()
     _check_template(caller, org_id, body.template)
     with caller.org(org_id, min_role=Role.ADMIN, scope=Scope.WRITE, write=True) as (s, access):
@@ -190,13 +250,20 @@ def create_endpoint(
         return endpoint_out(s, endpoint, caller.runtime.settings.public_base_url)
 
 
-@router.get("/endpoints", response_model=PageOut[EndpointOut], tags=["endpoints"])
+@router.get(
+    "/endpoints",
+    response_model=PageOut[EndpointOut],
+    tags=["endpoints"],
+    summary="List endpoints",
+)
 def list_endpoints(
     org_id: str,
     limit: Limit = DEFAULT_LIMIT,
     cursor: str | None = None,
     caller: Caller = Depends(get_caller),
 ) -> PageOut[EndpointOut]:
+    """The organization's endpoints with their webhook URLs. Any member, or a key with `read`
+    (a key bound to an endpoint sees that one only)."""
     base_url = caller.runtime.settings.public_base_url
     with caller.org(
         org_id, min_role=Role.MEMBER, scope=Scope.READ, write=False, per_endpoint=True
@@ -210,10 +277,18 @@ def list_endpoints(
         )
 
 
-@router.get("/endpoints/{endpoint_id}", response_model=EndpointOut, tags=["endpoints"])
+@router.get(
+    "/endpoints/{endpoint_id}",
+    response_model=EndpointOut,
+    tags=["endpoints"],
+    summary="Get an endpoint",
+    responses=errors(_ENDPOINT_NOT_FOUND),
+)
 def get_endpoint(
     org_id: str, endpoint_id: str, caller: Caller = Depends(get_caller)
 ) -> EndpointOut:
+    """One endpoint, its rules and webhook URL. Any member, or a key with `read` (a key bound
+    to another endpoint is refused)."""
     with caller.org(
         org_id, min_role=Role.MEMBER, scope=Scope.READ, write=False, per_endpoint=True
     ) as (s, access):
@@ -222,10 +297,25 @@ def get_endpoint(
         return endpoint_out(s, endpoint, caller.runtime.settings.public_base_url)
 
 
-@router.patch("/endpoints/{endpoint_id}", response_model=EndpointOut, tags=["endpoints"])
+@router.patch(
+    "/endpoints/{endpoint_id}",
+    response_model=EndpointOut,
+    tags=["endpoints"],
+    summary="Update an endpoint",
+    responses=errors(
+        _ENDPOINT_NOT_FOUND,
+        _CONTACT_NOT_FOUND,
+        _CONTACT_REFUSED,
+        (422, "invalid_rules", "rules[0].action: unknown time zone"),
+        (422, "invalid_template", "template: unexpected end of template"),
+        _RENDERERS_BUSY,
+    ),
+)
 def update_endpoint(
     org_id: str, endpoint_id: str, body: EndpointPatch, caller: Caller = Depends(get_caller)
 ) -> EndpointOut:
+    """Change what the fields given say; absent fields stay. Admins and owners, or a key with
+    `write` (bound to this endpoint, if bound)."""
     now = caller.runtime.clock.now()
     _check_template(caller, org_id, body.template, endpoint_id=endpoint_id)
     with caller.org(
@@ -249,8 +339,15 @@ def update_endpoint(
         return endpoint_out(s, endpoint, caller.runtime.settings.public_base_url)
 
 
-@router.delete("/endpoints/{endpoint_id}", status_code=204, tags=["endpoints"])
+@router.delete(
+    "/endpoints/{endpoint_id}",
+    status_code=204,
+    tags=["endpoints"],
+    summary="Delete an endpoint",
+    responses=errors(_ENDPOINT_NOT_FOUND),
+)
 def delete_endpoint(org_id: str, endpoint_id: str, caller: Caller = Depends(get_caller)) -> None:
+    """Its webhook URL answers 404 from now on. Admins and owners, or a key with `write`."""
     now = caller.runtime.clock.now()
     with caller.org(
         org_id, min_role=Role.ADMIN, scope=Scope.WRITE, write=True, per_endpoint=True
@@ -265,13 +362,17 @@ def delete_endpoint(org_id: str, endpoint_id: str, caller: Caller = Depends(get_
     "/endpoints/{endpoint_id}/preview",
     response_model=PreviewOut,
     tags=["endpoints"],
+    summary="Preview a webhook",
+    responses=errors(_ENDPOINT_NOT_FOUND, 413, 429, _RENDERERS_BUSY),
     # Only the body is previewed: it is required.
     openapi_extra={"requestBody": {**ALERT_BODY, "required": True}},
 )
 async def preview_endpoint(
     org_id: str, endpoint_id: str, request: Request, caller: Caller = Depends(get_caller)
 ) -> PreviewOut:
-    """Read, route and word a sample webhook body as the endpoint would, calling no one."""
+    """Read, route and word a sample webhook body as the endpoint would, calling no one and
+    storing nothing. Any member, or a key with `read`; limited per person and organization,
+    since it renders the endpoint's template."""
     runtime = caller.runtime
     body = await read_capped_body(request, runtime.settings.max_payload_bytes)
     content_type = request.headers.get("content-type", "")

@@ -15,14 +15,14 @@ from tocsin.core.errors import NotFound, Unauthorized
 from tocsin.core.ratelimit import Limits
 from tocsin.heartbeats.models import PingKind
 from tocsin.heartbeats.pings import Ping, PingResult, receive_ping
-from tocsin.http.api.deps import client_ip
+from tocsin.http.api.deps import HEARTBEAT_SECURITY, client_ip
 from tocsin.http.api.hooks import read_capped_body
 from tocsin.http.api.route import ApiRoute
-from tocsin.http.api.schemas.common import ERROR_RESPONSES
+from tocsin.http.api.schemas.common import errors
 from tocsin.http.api.schemas.heartbeats import PingReceivedOut
 from tocsin.runtime import Runtime
 
-router = APIRouter(responses=ERROR_RESPONSES, route_class=ApiRoute)
+router = APIRouter(route_class=ApiRoute)
 
 KEY_QUERY = Query(
     default=None,
@@ -113,17 +113,55 @@ async def ping_fail(
 
 
 _PINGS = (
-    ("", ping_success, "Ping a heartbeat: the job ran", "success"),
-    ("/start", ping_start, "Say a heartbeat's job started", "start"),
-    ("/fail", ping_fail, "Say a heartbeat's job failed: its alert opens at once", "fail"),
+    (
+        "",
+        ping_success,
+        "Ping a heartbeat: the job ran",
+        "success",
+        "The monitored job ran: the heartbeat is next due an interval (or its cron's next run) "
+        "from now, and an alert it had open for lateness or failure is resolved.",
+    ),
+    (
+        "/start",
+        ping_start,
+        "Say a heartbeat's job started",
+        "start",
+        "The job began: the ping log shows how long it runs until its success or fail ping. "
+        "Whether it is due does not change.",
+    ),
+    (
+        "/fail",
+        ping_fail,
+        "Say a heartbeat's job failed: its alert opens at once",
+        "fail",
+        "The job failed: the heartbeat's alert opens now, without waiting for it to be late, "
+        "and pages through its endpoint.",
+    ),
+)
+_WHO = (
+    "\n\nCalled by the monitored job (a cron line's curl, a script) with the heartbeat's own "
+    "key, in `X-Alert-Key` or `?key=`; no API key or sign-in. HEAD is taken as GET is."
+)
+_ERRORS = errors(
+    (401, "missing_key", "send the heartbeat's key in the X-Alert-Key header or as ?key="),
+    (403, "org_suspended", "this organization is suspended until 2025-02-01 00:00 UTC: spam"),
+    (404, "heartbeat_not_found", "no heartbeat with this id and key"),
+    413,
+    (429, "rate_limited", "too many pings to this heartbeat; try again in 20 seconds"),
+    description={
+        403: "The heartbeat's organization or endpoint is suspended",
+        404: "No heartbeat with this id and key: an unknown id, a wrong key and a deleted "
+        "heartbeat get this one answer",
+        429: "Too many pings to this heartbeat, or too many failed ones from the address",
+    },
 )
 _BODY = {
     "required": False,
     "description": "Anything, such as the job's output: the first KiB is kept in the ping log",
-    "content": {"*/*": {"schema": {}}},
+    "content": {"*/*": {"schema": {}, "example": "backup done: 42 GB in 18 min"}},
 }
 
-for _suffix, _handler, _summary, _name in _PINGS:
+for _suffix, _handler, _summary, _name, _description in _PINGS:
     for _method in ("GET", "POST"):
         router.add_api_route(
             f"/v1/heartbeats/{{heartbeat_id}}{_suffix}",
@@ -132,7 +170,9 @@ for _suffix, _handler, _summary, _name in _PINGS:
             response_model=PingReceivedOut,
             tags=["heartbeats"],
             summary=_summary,
-            description="HEAD is taken as GET is.",
+            description=_description + _WHO,
+            responses=_ERRORS,
+            dependencies=HEARTBEAT_SECURITY,
             operation_id=f"ping_heartbeat_{_name}_{_method.lower()}",
             openapi_extra={"requestBody": _BODY} if _method == "POST" else None,
         )

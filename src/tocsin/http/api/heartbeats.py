@@ -13,7 +13,7 @@ from tocsin.heartbeats.commands import MonitorWithKey
 from tocsin.heartbeats.models import HeartbeatMonitor
 from tocsin.http.api.deps import Caller, get_caller
 from tocsin.http.api.route import ApiRoute
-from tocsin.http.api.schemas.common import ERROR_RESPONSES, Limit, PageOut
+from tocsin.http.api.schemas.common import Limit, PageOut, errors
 from tocsin.http.api.schemas.heartbeats import (
     HeartbeatIn,
     HeartbeatOut,
@@ -26,7 +26,6 @@ from tocsin.http.api.schemas.heartbeats import (
 router = APIRouter(
     prefix="/v1/orgs/{org_id}/heartbeats",
     tags=["heartbeats"],
-    responses=ERROR_RESPONSES,
     route_class=ApiRoute,
 )
 
@@ -42,11 +41,21 @@ def _with_key(caller: Caller, made: MonitorWithKey) -> NewHeartbeatOut:
     return NewHeartbeatOut(**_out(caller, made.monitor).model_dump(), key=made.key)
 
 
-@router.post("", status_code=201, response_model=NewHeartbeatOut)
+@router.post(
+    "",
+    status_code=201,
+    response_model=NewHeartbeatOut,
+    summary="Create a heartbeat monitor",
+    responses=errors(
+        (404, "endpoint_not_found", "endpoint not found"),
+        (422, "invalid_cron", "cron: not five fields"),
+    ),
+)
 def create_heartbeat(
     org_id: str, body: HeartbeatIn, caller: Caller = Depends(get_caller)
 ) -> NewHeartbeatOut:
-    """A monitor, new until its first ping; its ping key is in this answer only."""
+    """A monitor, new until its first ping; its ping key is in this answer only. Admins and owners,
+    or a key with `write`."""
     runtime = caller.runtime
     with caller.org(org_id, min_role=Role.ADMIN, scope=Scope.WRITE, write=True) as (s, access):
         made = commands.create_monitor(
@@ -67,13 +76,14 @@ def create_heartbeat(
         return _with_key(caller, made)
 
 
-@router.get("", response_model=PageOut[HeartbeatOut])
+@router.get("", response_model=PageOut[HeartbeatOut], summary="List heartbeat monitors")
 def list_heartbeats(
     org_id: str,
     limit: Limit = DEFAULT_LIMIT,
     cursor: str | None = None,
     caller: Caller = Depends(get_caller),
 ) -> PageOut[HeartbeatOut]:
+    """The organization's monitors and their state. Any member, or a key with `read`."""
     with caller.org(org_id, min_role=Role.MEMBER, scope=Scope.READ, write=False) as (s, _):
         page = queries.list_monitors(s, org_id=org_id, limit=limit, cursor=cursor)
         return PageOut[HeartbeatOut](
@@ -82,19 +92,35 @@ def list_heartbeats(
         )
 
 
-@router.get("/{heartbeat_id}", response_model=HeartbeatOut)
+@router.get(
+    "/{heartbeat_id}",
+    response_model=HeartbeatOut,
+    summary="Get a heartbeat monitor",
+    responses=errors((404, "heartbeat_not_found", "heartbeat not found")),
+)
 def get_heartbeat(
     org_id: str, heartbeat_id: str, caller: Caller = Depends(get_caller)
 ) -> HeartbeatOut:
+    """One monitor and its state. Any member, or a key with `read`."""
     with caller.org(org_id, min_role=Role.MEMBER, scope=Scope.READ, write=False) as (s, _):
         return _out(caller, queries.get_monitor(s, org_id=org_id, heartbeat_id=heartbeat_id))
 
 
-@router.patch("/{heartbeat_id}", response_model=HeartbeatOut)
+@router.patch(
+    "/{heartbeat_id}",
+    response_model=HeartbeatOut,
+    summary="Update a heartbeat monitor",
+    responses=errors(
+        (404, "heartbeat_not_found", "heartbeat not found"),
+        (404, "endpoint_not_found", "endpoint not found"),
+        (422, "invalid_cron", "cron: not five fields"),
+    ),
+)
 def update_heartbeat(
     org_id: str, heartbeat_id: str, body: HeartbeatPatch, caller: Caller = Depends(get_caller)
 ) -> HeartbeatOut:
-    """Change what is given; an interval replaces a cron expression and the other way round."""
+    """Change what is given; an interval replaces a cron expression and the other way round. Admins
+    and owners, or a key with `write`."""
     now = caller.runtime.clock.now()
     with caller.org(org_id, min_role=Role.ADMIN, scope=Scope.WRITE, write=True) as (s, access):
         monitor = commands.update_monitor(
@@ -118,8 +144,15 @@ def update_heartbeat(
         return _out(caller, monitor)
 
 
-@router.delete("/{heartbeat_id}", status_code=204)
+@router.delete(
+    "/{heartbeat_id}",
+    status_code=204,
+    summary="Delete a heartbeat monitor",
+    responses=errors((404, "heartbeat_not_found", "heartbeat not found")),
+)
 def delete_heartbeat(org_id: str, heartbeat_id: str, caller: Caller = Depends(get_caller)) -> None:
+    """Its pings answer 404 from now on. Admins and owners, or a key with
+    `write`."""
     now = caller.runtime.clock.now()
     with caller.org(org_id, min_role=Role.ADMIN, scope=Scope.WRITE, write=True) as (s, access):
         commands.delete_monitor(
@@ -127,11 +160,17 @@ def delete_heartbeat(org_id: str, heartbeat_id: str, caller: Caller = Depends(ge
         )
 
 
-@router.post("/{heartbeat_id}/pause", response_model=HeartbeatOut)
+@router.post(
+    "/{heartbeat_id}/pause",
+    response_model=HeartbeatOut,
+    summary="Pause a heartbeat monitor",
+    responses=errors((404, "heartbeat_not_found", "heartbeat not found")),
+)
 def pause_heartbeat(
     org_id: str, heartbeat_id: str, caller: Caller = Depends(get_caller)
 ) -> HeartbeatOut:
-    """A paused monitor never alerts; its pings are still taken and logged."""
+    """A paused monitor never alerts; its pings are still taken and logged. Admins and owners, or a
+    key with `write`."""
     now = caller.runtime.clock.now()
     with caller.org(org_id, min_role=Role.ADMIN, scope=Scope.WRITE, write=True) as (s, access):
         monitor = commands.pause_monitor(
@@ -140,11 +179,17 @@ def pause_heartbeat(
         return _out(caller, monitor)
 
 
-@router.post("/{heartbeat_id}/resume", response_model=HeartbeatOut)
+@router.post(
+    "/{heartbeat_id}/resume",
+    response_model=HeartbeatOut,
+    summary="Resume a heartbeat monitor",
+    responses=errors((404, "heartbeat_not_found", "heartbeat not found")),
+)
 def resume_heartbeat(
     org_id: str, heartbeat_id: str, caller: Caller = Depends(get_caller)
 ) -> HeartbeatOut:
-    """Expected again a whole period from now (a new monitor still waits for its first ping)."""
+    """Expected again a whole period from now (a new monitor still waits for its first ping). Admins
+    and owners, or a key with `write`."""
     now = caller.runtime.clock.now()
     with caller.org(org_id, min_role=Role.ADMIN, scope=Scope.WRITE, write=True) as (s, access):
         monitor = commands.resume_monitor(
@@ -153,11 +198,17 @@ def resume_heartbeat(
         return _out(caller, monitor)
 
 
-@router.post("/{heartbeat_id}/rotate-key", response_model=NewHeartbeatOut)
+@router.post(
+    "/{heartbeat_id}/rotate-key",
+    response_model=NewHeartbeatOut,
+    summary="Give a heartbeat monitor a new key",
+    responses=errors((404, "heartbeat_not_found", "heartbeat not found")),
+)
 def rotate_heartbeat_key(
     org_id: str, heartbeat_id: str, caller: Caller = Depends(get_caller)
 ) -> NewHeartbeatOut:
-    """A new ping key, in this answer only; the old one stops working at once."""
+    """A new ping key, in this answer only; the old one stops working at once. Admins and owners, or
+    a key with `write`."""
     runtime = caller.runtime
     with caller.org(org_id, min_role=Role.ADMIN, scope=Scope.WRITE, write=True) as (s, access):
         made = commands.rotate_key(
@@ -171,11 +222,16 @@ def rotate_heartbeat_key(
         return _with_key(caller, made)
 
 
-@router.get("/{heartbeat_id}/pings", response_model=PingListOut)
+@router.get(
+    "/{heartbeat_id}/pings",
+    response_model=PingListOut,
+    summary="List a heartbeat monitor's pings",
+    responses=errors((404, "heartbeat_not_found", "heartbeat not found")),
+)
 def list_heartbeat_pings(
     org_id: str, heartbeat_id: str, caller: Caller = Depends(get_caller)
 ) -> PingListOut:
-    """The monitor's last pings, newest first."""
+    """The monitor's last pings, newest first. Any member, or a key with `read`."""
     with caller.org(org_id, min_role=Role.MEMBER, scope=Scope.READ, write=False) as (s, _):
         monitor = queries.get_monitor(s, org_id=org_id, heartbeat_id=heartbeat_id)
         return PingListOut(items=[PingOut.of(ping) for ping in queries.recent_pings(s, monitor.id)])

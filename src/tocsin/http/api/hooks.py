@@ -32,10 +32,10 @@ from tocsin.http.api.auth import (
     bearer_token,
     last_used_is_stale,
 )
-from tocsin.http.api.deps import client_ip
+from tocsin.http.api.deps import WEBHOOK_SECURITY, client_ip
 from tocsin.http.api.route import ApiRoute
-from tocsin.http.api.schemas.alerts import ALERT_BODY, ALERT_FIELDS
-from tocsin.http.api.schemas.common import ERROR_RESPONSES
+from tocsin.http.api.schemas.alerts import ALERT_BODY, ALERT_FIELDS, HookAcceptedOut
+from tocsin.http.api.schemas.common import errors
 from tocsin.intake import subscriptions
 from tocsin.intake.accept import IngestResult, Outcome
 from tocsin.intake.receive import receive_alert
@@ -45,7 +45,7 @@ from tocsin.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
-router = APIRouter(responses=ERROR_RESPONSES, route_class=ApiRoute)
+router = APIRouter(route_class=ApiRoute)
 
 
 @dataclass(frozen=True)
@@ -116,16 +116,16 @@ async def receive_hook(endpoint_id: str, request: Request) -> JSONResponse:
     metrics.WEBHOOKS_RECEIVED.labels(
         outcome=result.outcome.value, sender=result.sender or "none"
     ).inc()
-    return JSONResponse(
-        {
-            "alert_id": result.alert_id,
-            "outcome": result.outcome.value,
-            "calls_queued": result.calls_queued,
-            "calls_cancelled": result.calls_cancelled,
-            **({"message": result.message} if result.message is not None else {}),
-        },
-        status_code=202,
+    answer = HookAcceptedOut(
+        alert_id=result.alert_id,
+        outcome=result.outcome,
+        calls_queued=result.calls_queued,
+        calls_cancelled=result.calls_cancelled,
+        message=result.message,
     )
+    # `message` is there only when it says something (alert_id may be null, and stays).
+    body = answer.model_dump(mode="json", exclude={"message"} if result.message is None else None)
+    return JSONResponse(body, status_code=202)
 
 
 async def _receive(endpoint_id: str, request: Request) -> IngestResult:
@@ -213,14 +213,48 @@ async def _confirm_subscription(runtime: Runtime, pending: PendingConfirmation) 
     return Outcome.SUBSCRIPTION_CONFIRMED if problem is None else Outcome.SUBSCRIPTION_REFUSED
 
 
+HOOK_DESCRIPTION = """Turn a monitoring tool's webhook into an alert, and the alert into phone
+calls by the endpoint's routing. Any sender may call it with an API key of the endpoint's
+organization that has the `ingest` scope (and, if the key is bound to an endpoint, this one),
+in `X-Alert-Key`, as a Bearer token or as Basic credentials; an endpoint made with
+`require_key: false` takes requests without one.
+
+The body is read as its sender words it (JSON, a form or text, up to the payload limit, 64 KiB
+by default), and the query's parameters are fields too: a GET carries the alert in its query.
+Repeats with the same dedup key while the alert is open are `deduplicated`; `status: resolved`
+(or a known sender's own word for it) resolves the alert and cancels its pending calls.
+Answered 202 once the alert and its calls are stored. A refusal after the key was accepted is
+also shown to the organization's owners, since the sender will not send it again."""
+
+HOOK_ERRORS = errors(
+    (401, "missing_key", "this endpoint needs an X-Alert-Key header"),
+    (401, "invalid_key", "API key is not valid"),
+    (403, "insufficient_scope", "API key lacks the 'ingest' scope"),
+    (403, "key_wrong_endpoint", "this key is for another endpoint"),
+    (403, "org_suspended", "this organization is suspended until 2025-02-01 00:00 UTC: spam"),
+    (404, "endpoint_not_found", "no endpoint with this id"),
+    413,
+    (422, "empty_alert", "the alert is empty: send a JSON, form or text body, or query parameters"),
+    (422, "invalid_dedup_key", "dedup_key must be at most 200 characters"),
+    (429, "rate_limited", "too many new alerts to this endpoint; try again in 42 seconds"),
+    description={
+        429: "Too many new alerts for the key or the endpoint, or too many failed "
+        "authentications from the address: try again after Retry-After seconds",
+    },
+)
+
 for _method in ("POST", "PUT", "PATCH", "GET"):
     router.add_api_route(
         "/v1/hooks/{endpoint_id}",
         receive_hook,
         methods=[_method],
         status_code=202,
+        response_model=HookAcceptedOut,
+        responses=HOOK_ERRORS,
+        dependencies=WEBHOOK_SECURITY,
         tags=["ingest"],
         summary="Send an alert",
+        description=HOOK_DESCRIPTION,
         operation_id=f"receive_hook_{_method.lower()}",
         openapi_extra={
             "parameters": [ALERT_FIELDS],

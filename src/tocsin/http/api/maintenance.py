@@ -11,7 +11,7 @@ from tocsin.accounts.models import Role, Scope
 from tocsin.core.pagination import DEFAULT_LIMIT
 from tocsin.http.api.deps import Caller, get_caller
 from tocsin.http.api.route import ApiRoute
-from tocsin.http.api.schemas.common import ERROR_RESPONSES, Limit, PageOut
+from tocsin.http.api.schemas.common import Limit, PageOut, errors
 from tocsin.http.api.schemas.maintenance import MatcherIn, WindowIn, WindowOut, WindowPatch
 from tocsin.maintenance import commands, matchers, queries
 from tocsin.maintenance.queries import WindowState
@@ -19,7 +19,6 @@ from tocsin.maintenance.queries import WindowState
 router = APIRouter(
     prefix="/v1/orgs/{org_id}/maintenance-windows",
     tags=["maintenance"],
-    responses=ERROR_RESPONSES,
     route_class=ApiRoute,
 )
 
@@ -32,10 +31,19 @@ def _minutes(value: int | None) -> timedelta | None:
     return timedelta(minutes=value) if value is not None else None
 
 
-@router.post("", status_code=201, response_model=WindowOut)
+@router.post(
+    "",
+    status_code=201,
+    response_model=WindowOut,
+    summary="Create a maintenance window",
+    responses=errors(
+        (422, "invalid_rrule", "rrule: FREQ must be DAILY, WEEKLY, MONTHLY or YEARLY"),
+        (422, "window_in_past", "the window is over before it starts"),
+    ),
+)
 def create_window(org_id: str, body: WindowIn, caller: Caller = Depends(get_caller)) -> WindowOut:
     """A window; left without starts_at it starts now (a silence "for an hour": give
-    duration_minutes)."""
+    duration_minutes). Admins and owners, or a key with `write`."""
     now = caller.runtime.clock.now()
     with caller.org(org_id, min_role=Role.ADMIN, scope=Scope.WRITE, write=True) as (s, access):
         window = commands.create_window(
@@ -59,7 +67,7 @@ def create_window(org_id: str, body: WindowIn, caller: Caller = Depends(get_call
         return WindowOut.of(queries.view(window, now))
 
 
-@router.get("", response_model=PageOut[WindowOut])
+@router.get("", response_model=PageOut[WindowOut], summary="List maintenance windows")
 def list_windows(
     org_id: str,
     limit: Limit = DEFAULT_LIMIT,
@@ -72,6 +80,7 @@ def list_windows(
     ),
     caller: Caller = Depends(get_caller),
 ) -> PageOut[WindowOut]:
+    """Any member, or a key with `read`."""
     now = caller.runtime.clock.now()
     with caller.org(org_id, min_role=Role.MEMBER, scope=Scope.READ, write=False) as (s, _):
         page = queries.list_windows(
@@ -82,20 +91,36 @@ def list_windows(
         )
 
 
-@router.get("/{window_id}", response_model=WindowOut)
+@router.get(
+    "/{window_id}",
+    response_model=WindowOut,
+    summary="Get a maintenance window",
+    responses=errors((404, "window_not_found", "maintenance window not found")),
+)
 def get_window(org_id: str, window_id: str, caller: Caller = Depends(get_caller)) -> WindowOut:
+    """Any member, or a key with `read`."""
     now = caller.runtime.clock.now()
     with caller.org(org_id, min_role=Role.MEMBER, scope=Scope.READ, write=False) as (s, _):
         window = queries.get_window(s, org_id=org_id, window_id=window_id)
         return WindowOut.of(queries.view(window, now))
 
 
-@router.patch("/{window_id}", response_model=WindowOut)
+@router.patch(
+    "/{window_id}",
+    response_model=WindowOut,
+    summary="Update a maintenance window",
+    responses=errors(
+        (404, "window_not_found", "maintenance window not found"),
+        (422, "invalid_rrule", "rrule: FREQ must be DAILY, WEEKLY, MONTHLY or YEARLY"),
+        (422, "window_in_past", "the window is over before it starts"),
+    ),
+)
 def update_window(
     org_id: str, window_id: str, body: WindowPatch, caller: Caller = Depends(get_caller)
 ) -> WindowOut:
-    """Change a window; alerts it muted are looked at again: those it still covers wait for its
-    new end, the others page now (unless it does not page when it ends)."""
+    """Change a window; alerts it muted are looked at again: those it still covers wait for its new
+    end, the others page now (unless it does not page when it ends). Admins and owners, or a key
+    with `write`."""
     now = caller.runtime.clock.now()
     given = body.model_fields_set
     with caller.org(org_id, min_role=Role.ADMIN, scope=Scope.WRITE, write=True) as (s, access):
@@ -124,10 +149,18 @@ def update_window(
     return answer
 
 
-@router.post("/{window_id}/end", response_model=WindowOut)
+@router.post(
+    "/{window_id}/end",
+    response_model=WindowOut,
+    summary="End a maintenance window now",
+    responses=errors(
+        (404, "window_not_found", "maintenance window not found"),
+        (409, "window_not_active", "the window is not in force now"),
+    ),
+)
 def end_window(org_id: str, window_id: str, caller: Caller = Depends(get_caller)) -> WindowOut:
     """End the occurrence in force now (409 `window_not_active` when none is); a recurring
-    window comes back at its next occurrence."""
+    window comes back at its next occurrence. Admins and owners, or a key with `write`."""
     now = caller.runtime.clock.now()
     with caller.org(org_id, min_role=Role.ADMIN, scope=Scope.WRITE, write=True) as (s, access):
         window = commands.end_window(
@@ -138,9 +171,15 @@ def end_window(org_id: str, window_id: str, caller: Caller = Depends(get_caller)
     return answer
 
 
-@router.delete("/{window_id}", status_code=204)
+@router.delete(
+    "/{window_id}",
+    status_code=204,
+    summary="Delete a maintenance window",
+    responses=errors((404, "window_not_found", "maintenance window not found")),
+)
 def delete_window(org_id: str, window_id: str, caller: Caller = Depends(get_caller)) -> None:
-    """Delete a window: alerts it muted that are still open page now."""
+    """Delete a window: alerts it muted that are still open page now. Admins and owners, or a key
+    with `write`."""
     now = caller.runtime.clock.now()
     with caller.org(org_id, min_role=Role.ADMIN, scope=Scope.WRITE, write=True) as (s, access):
         commands.delete_window(s, org_id=org_id, window_id=window_id, actor=access.actor, now=now)

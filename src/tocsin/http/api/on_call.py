@@ -12,7 +12,7 @@ from tocsin.accounts.models import Role, Scope
 from tocsin.core.errors import Forbidden, InvalidInput
 from tocsin.http.api.deps import Caller, get_caller
 from tocsin.http.api.route import ApiRoute
-from tocsin.http.api.schemas.common import ERROR_RESPONSES
+from tocsin.http.api.schemas.common import errors
 from tocsin.http.api.schemas.oncall import (
     Instant,
     OnCallOut,
@@ -27,9 +27,7 @@ from tocsin.http.api.schemas.oncall import (
 from tocsin.oncall import who
 from tocsin.oncall.who import MAX_NEXT, Shifts, Window
 
-router = APIRouter(
-    prefix="/v1/orgs/{org_id}", tags=["on-call"], responses=ERROR_RESPONSES, route_class=ApiRoute
-)
+router = APIRouter(prefix="/v1/orgs/{org_id}", tags=["on-call"], route_class=ApiRoute)
 
 At = Annotated[
     Instant | None, Query(description="The instant asked about (RFC 3339); now when left out")
@@ -73,17 +71,31 @@ def _shifts_out(found: Shifts) -> ShiftsOut:
     )
 
 
-@router.get("/schedules/{schedule_id}/on-call", response_model=OnCallOut)
+@router.get(
+    "/schedules/{schedule_id}/on-call",
+    response_model=OnCallOut,
+    summary="Who is on call on a schedule",
+    responses=errors((404, "schedule_not_found", "schedule not found")),
+)
 def schedule_on_call(
     org_id: str, schedule_id: str, at: At = None, caller: Caller = Depends(get_caller)
 ) -> OnCallOut:
+    """Who is on call at `at` (now by default) and why. Any member, or a key with `read`."""
     instant = at or caller.runtime.clock.now()
     with caller.org(org_id, min_role=Role.MEMBER, scope=Scope.READ, write=False) as (s, _):
         now = who.on_call_now(s, org_id=org_id, schedule_id=schedule_id, at=instant)
         return on_call_out(now, instant)
 
 
-@router.get("/schedules/{schedule_id}/shifts", response_model=ShiftsOut)
+@router.get(
+    "/schedules/{schedule_id}/shifts",
+    response_model=ShiftsOut,
+    summary="A schedule's shifts",
+    responses=errors(
+        (404, "schedule_not_found", "schedule not found"),
+        (422, "invalid_window", "give both from and until, or neither"),
+    ),
+)
 def schedule_shifts(
     org_id: str,
     schedule_id: str,
@@ -92,6 +104,8 @@ def schedule_shifts(
     count: Next = 10,
     caller: Caller = Depends(get_caller),
 ) -> ShiftsOut:
+    """The shifts in the window, or the shift in progress and the next ones. Any member, or a key
+    with `read`."""
     window = _window(starts_at, until)
     now = caller.runtime.clock.now()
     with caller.org(org_id, min_role=Role.MEMBER, scope=Scope.READ, write=False) as (s, _):
@@ -106,7 +120,15 @@ def schedule_shifts(
         return _shifts_out(found)
 
 
-@router.get("/schedules/{schedule_id}/timeline", response_model=TimelineOut)
+@router.get(
+    "/schedules/{schedule_id}/timeline",
+    response_model=TimelineOut,
+    summary="A schedule's timeline",
+    responses=errors(
+        (404, "schedule_not_found", "schedule not found"),
+        (422, "invalid_window", "give both from and until, or neither"),
+    ),
+)
 def schedule_timeline(
     org_id: str,
     schedule_id: str,
@@ -115,7 +137,7 @@ def schedule_timeline(
     caller: Caller = Depends(get_caller),
 ) -> TimelineOut:
     """Segments tiling the window (two weeks from now by default), each with who is on call
-    and why; a segment with nobody is a gap."""
+    and why; a segment with nobody is a gap. Any member, or a key with `read`."""
     now = caller.runtime.clock.now()
     window = _window(starts_at, until) or who.checked_window(now, now + who.TWO_WEEKS)
     with caller.org(org_id, min_role=Role.MEMBER, scope=Scope.READ, write=False) as (s, _):
@@ -133,10 +155,17 @@ def schedule_timeline(
         )
 
 
-@router.get("/projects/{project_id}/on-call", response_model=ProjectOnCallOut)
+@router.get(
+    "/projects/{project_id}/on-call",
+    response_model=ProjectOnCallOut,
+    summary="Who is on call in a project",
+    responses=errors((404, "project_not_found", "project not found")),
+)
 def project_on_call(
     org_id: str, project_id: str, at: At = None, caller: Caller = Depends(get_caller)
 ) -> ProjectOnCallOut:
+    """Who is on call at `at` (now by default) in each of the project's schedules. Any member, or a
+    key with `read`."""
     instant = at or caller.runtime.clock.now()
     with caller.org(org_id, min_role=Role.MEMBER, scope=Scope.READ, write=False) as (s, _):
         found = who.project_on_call(s, org_id=org_id, project_id=project_id, at=instant)
@@ -147,7 +176,15 @@ def project_on_call(
         )
 
 
-@router.get("/projects/{project_id}/shifts", response_model=ShiftsOut)
+@router.get(
+    "/projects/{project_id}/shifts",
+    response_model=ShiftsOut,
+    summary="A project's shifts",
+    responses=errors(
+        (404, "project_not_found", "project not found"),
+        (422, "invalid_window", "give both from and until, or neither"),
+    ),
+)
 def project_shifts(
     org_id: str,
     project_id: str,
@@ -156,7 +193,7 @@ def project_shifts(
     count: Next = 10,
     caller: Caller = Depends(get_caller),
 ) -> ShiftsOut:
-    """The shifts of every schedule of the project, by start."""
+    """The shifts of every schedule of the project, by start. Any member, or a key with `read`."""
     window = _window(starts_at, until)
     now = caller.runtime.clock.now()
     with caller.org(org_id, min_role=Role.MEMBER, scope=Scope.READ, write=False) as (s, _):
@@ -171,7 +208,15 @@ def project_shifts(
         return _shifts_out(found)
 
 
-@router.get("/people/{user_id}/shifts", response_model=ShiftsOut)
+@router.get(
+    "/people/{user_id}/shifts",
+    response_model=ShiftsOut,
+    summary="A member's shifts",
+    responses=errors(
+        (404, "member_not_found", "member not found"),
+        (422, "invalid_window", "give both from and until, or neither"),
+    ),
+)
 def member_shifts(
     org_id: str,
     user_id: str,
@@ -180,6 +225,7 @@ def member_shifts(
     count: Next = 10,
     caller: Caller = Depends(get_caller),
 ) -> ShiftsOut:
+    """The member's shifts on every schedule, by start. Any member, or a key with `read`."""
     window = _window(starts_at, until)
     now = caller.runtime.clock.now()
     with caller.org(org_id, min_role=Role.MEMBER, scope=Scope.READ, write=False) as (s, _):
@@ -194,7 +240,15 @@ def member_shifts(
         return _shifts_out(found)
 
 
-@router.get("/me/shifts", response_model=ShiftsOut)
+@router.get(
+    "/me/shifts",
+    response_model=ShiftsOut,
+    summary="My shifts",
+    responses=errors(
+        (422, "invalid_window", "give both from and until, or neither"),
+        (403, "user_required", "this action needs a signed-in user"),
+    ),
+)
 def my_shifts(
     org_id: str,
     starts_at: From = None,
@@ -202,7 +256,7 @@ def my_shifts(
     count: Next = 10,
     caller: Caller = Depends(get_caller),
 ) -> ShiftsOut:
-    """The signed-in member's own shifts; an API key is nobody's."""
+    """The signed-in member's own shifts; an API key is nobody's. A signed-in member."""
     window = _window(starts_at, until)
     now = caller.runtime.clock.now()
     with caller.org(org_id, min_role=Role.MEMBER, scope=Scope.READ, write=False) as (s, access):

@@ -6,9 +6,9 @@ from fastapi import APIRouter, Depends
 
 from tocsin.accounts import password_changes, password_resets, service
 from tocsin.http.api.deps import Caller, client_ip, get_caller, get_runtime
-from tocsin.http.api.route import ApiRoute
+from tocsin.http.api.route import PUBLIC, ApiRoute
 from tocsin.http.api.schemas.accounts import TokensOut
-from tocsin.http.api.schemas.common import ERROR_RESPONSES, beyond_tocsin
+from tocsin.http.api.schemas.common import MAIL_OFF, errors
 from tocsin.http.api.schemas.passwords import (
     PasswordChangeIn,
     PasswordResetAskedOut,
@@ -17,7 +17,7 @@ from tocsin.http.api.schemas.passwords import (
 )
 from tocsin.runtime import Runtime
 
-router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES, route_class=ApiRoute, tags=["auth"])
+router = APIRouter(prefix="/v1", route_class=ApiRoute, tags=["auth"])
 
 RESET_ASKED = (
     "If an account has this address, a link to choose a new password is on its way to it. "
@@ -25,10 +25,16 @@ RESET_ASKED = (
 )
 
 
-@router.post("/me/password", response_model=TokensOut)
+@router.post(
+    "/me/password",
+    response_model=TokensOut,
+    summary="Change my password",
+    responses=errors((401, "invalid_credentials", "the current password is wrong")),
+)
 def change_password(body: PasswordChangeIn, caller: Caller = Depends(get_caller)) -> TokensOut:
     """A new password, with the current one. Every other sign-in ends (browsers and refresh
-    tokens); the answer is a new token pair for this one. The address is told by mail."""
+    tokens); the answer is a new token pair for this one. The address is told by mail. A
+    signed-in person only."""
     runtime = caller.runtime
     now = runtime.clock.now()
     with caller.user(write=True) as (session, principal, actor):
@@ -58,7 +64,9 @@ def change_password(body: PasswordChangeIn, caller: Caller = Depends(get_caller)
     "/auth/password-reset",
     status_code=202,
     response_model=PasswordResetAskedOut,
-    responses=beyond_tocsin(503, "E-mail is off on this server"),
+    summary="Ask for a password reset link",
+    openapi_extra=PUBLIC,
+    responses=errors(429, MAIL_OFF),
 )
 def ask_for_reset(
     body: PasswordResetIn,
@@ -66,7 +74,8 @@ def ask_for_reset(
     runtime: Runtime = Depends(get_runtime),
 ) -> PasswordResetAskedOut:
     """Mail a reset link to the address if it has an account. The answer is the same either
-    way; the limits (per client address and per e-mail address) count every address."""
+    way; the limits (per client address and per e-mail address) count every address. Anyone
+    may call it."""
     password_resets.limit_requests(runtime, email=body.email, ip_address=request_ip)
     with runtime.database.write() as session:
         password_resets.request(
@@ -75,14 +84,25 @@ def ask_for_reset(
     return PasswordResetAskedOut(message=RESET_ASKED)
 
 
-@router.post("/auth/password-reset/complete", status_code=204)
+@router.post(
+    "/auth/password-reset/complete",
+    status_code=204,
+    summary="Choose a new password with a reset link",
+    openapi_extra=PUBLIC,
+    responses=errors(
+        (409, "reset_token_used", "this reset link was used already; ask for a new one"),
+        (409, "reset_token_expired", "this reset link has expired; ask for a new one"),
+        (422, "reset_token_invalid", "this reset link is not valid"),
+        (422, "weak_password", "this password is too common"),
+    ),
+)
 def complete_reset(
     body: PasswordResetCompleteIn,
     request_ip: str | None = Depends(client_ip),
     runtime: Runtime = Depends(get_runtime),
 ) -> None:
     """Choose the new password with the link's token: once, within 30 minutes. Every sign-in
-    of the account ends; sign in again with the new password."""
+    of the account ends; sign in again with the new password. The token is the credential."""
     with runtime.database.write() as session:
         password_resets.complete(
             session,

@@ -9,7 +9,7 @@ from tocsin.accounts.models import Role, Scope
 from tocsin.endpoints import commands as endpoints
 from tocsin.http.api.deps import Caller, get_caller
 from tocsin.http.api.route import ApiRoute
-from tocsin.http.api.schemas.common import ERROR_RESPONSES
+from tocsin.http.api.schemas.common import errors
 from tocsin.http.api.schemas.people import (
     ProjectChoice,
     ProjectDetailOut,
@@ -21,15 +21,17 @@ from tocsin.http.api.schemas.people import (
 )
 from tocsin.oncall import projects
 
-router = APIRouter(
-    prefix="/v1/orgs/{org_id}", tags=["projects"], responses=ERROR_RESPONSES, route_class=ApiRoute
+router = APIRouter(prefix="/v1/orgs/{org_id}", tags=["projects"], route_class=ApiRoute)
+
+
+@router.post(
+    "/projects", status_code=201, response_model=ProjectDetailOut, summary="Create a project"
 )
-
-
-@router.post("/projects", status_code=201, response_model=ProjectDetailOut)
 def create_project(
     org_id: str, body: ProjectIn, caller: Caller = Depends(get_caller)
 ) -> ProjectDetailOut:
+    """A team that groups endpoints, escalation policies, schedules and members. Admins and owners,
+    or a key with `write`."""
     with caller.org(org_id, min_role=Role.ADMIN, scope=Scope.WRITE, write=True) as (s, access):
         project = projects.create_project(
             s,
@@ -44,27 +46,40 @@ def create_project(
         return ProjectDetailOut.of(projects.project_view(s, org_id=org_id, project_id=project.id))
 
 
-@router.get("/projects", response_model=ProjectsOut)
+@router.get("/projects", response_model=ProjectsOut, summary="List projects")
 def list_projects(org_id: str, caller: Caller = Depends(get_caller)) -> ProjectsOut:
+    """Any member, or a key with `read`."""
     with caller.org(org_id, min_role=Role.MEMBER, scope=Scope.READ, write=False) as (s, _):
         items = projects.list_projects(s, org_id=org_id)
         return ProjectsOut(items=[ProjectOut.model_validate(project) for project in items])
 
 
-@router.get("/projects/{project_id}", response_model=ProjectDetailOut)
+@router.get(
+    "/projects/{project_id}",
+    response_model=ProjectDetailOut,
+    summary="Get a project",
+    responses=errors((404, "project_not_found", "project not found")),
+)
 def get_project(
     org_id: str, project_id: str, caller: Caller = Depends(get_caller)
 ) -> ProjectDetailOut:
-    """The project with its members, endpoints and escalation policies."""
+    """The project with its members, endpoints and escalation policies. Any member, or a key with
+    `read`."""
     with caller.org(org_id, min_role=Role.MEMBER, scope=Scope.READ, write=False) as (s, _):
         return ProjectDetailOut.of(projects.project_view(s, org_id=org_id, project_id=project_id))
 
 
-@router.patch("/projects/{project_id}", response_model=ProjectDetailOut)
+@router.patch(
+    "/projects/{project_id}",
+    response_model=ProjectDetailOut,
+    summary="Update a project",
+    responses=errors((404, "project_not_found", "project not found")),
+)
 def update_project(
     org_id: str, project_id: str, body: ProjectPatch, caller: Caller = Depends(get_caller)
 ) -> ProjectDetailOut:
-    """A restricted project is changed only by the organization's owners and its editors."""
+    """Admins and owners, or a key with `write`; a restricted project only its owners and
+    editors (403 `project_restricted`)."""
     with caller.org(org_id, min_role=Role.MEMBER, scope=Scope.WRITE, write=True) as (s, access):
         projects.update_project(
             s,
@@ -80,9 +95,15 @@ def update_project(
         return ProjectDetailOut.of(projects.project_view(s, org_id=org_id, project_id=project_id))
 
 
-@router.delete("/projects/{project_id}", status_code=204)
+@router.delete(
+    "/projects/{project_id}",
+    status_code=204,
+    summary="Delete a project",
+    responses=errors((404, "project_not_found", "project not found")),
+)
 def delete_project(org_id: str, project_id: str, caller: Caller = Depends(get_caller)) -> None:
-    """What belonged to it stays, in no project."""
+    """What belonged to it stays, in no project. Admins and owners, or a key with `write`; a
+    restricted project only its owners and editors (403 `project_restricted`)."""
     with caller.org(org_id, min_role=Role.MEMBER, scope=Scope.WRITE, write=True) as (s, access):
         projects.delete_project(
             s,
@@ -93,11 +114,21 @@ def delete_project(org_id: str, project_id: str, caller: Caller = Depends(get_ca
         )
 
 
-@router.post("/projects/{project_id}/members", response_model=ProjectDetailOut)
+@router.post(
+    "/projects/{project_id}/members",
+    response_model=ProjectDetailOut,
+    summary="Add a project member",
+    responses=errors(
+        (404, "project_not_found", "project not found"),
+        (404, "member_not_found", "member not found"),
+    ),
+)
 def add_member(
     org_id: str, project_id: str, body: ProjectMemberIn, caller: Caller = Depends(get_caller)
 ) -> ProjectDetailOut:
-    """Add a member of the organization, or change whether they may edit the project."""
+    """Add a member of the organization, or change whether they may edit the project. Admins and
+    owners, or a key with `write`; a restricted project only its owners and editors (403
+    `project_restricted`)."""
     with caller.org(org_id, min_role=Role.MEMBER, scope=Scope.WRITE, write=True) as (s, access):
         projects.add_project_member(
             s,
@@ -111,10 +142,20 @@ def add_member(
         return ProjectDetailOut.of(projects.project_view(s, org_id=org_id, project_id=project_id))
 
 
-@router.delete("/projects/{project_id}/members/{user_id}", status_code=204)
+@router.delete(
+    "/projects/{project_id}/members/{user_id}",
+    status_code=204,
+    summary="Remove a project member",
+    responses=errors(
+        (404, "project_not_found", "project not found"),
+        (404, "member_not_found", "member not found"),
+    ),
+)
 def remove_member(
     org_id: str, project_id: str, user_id: str, caller: Caller = Depends(get_caller)
 ) -> None:
+    """Take a member out of the project. Admins and owners, or a key with `write`; a restricted
+    project only its owners and editors (403 `project_restricted`)."""
     with caller.org(org_id, min_role=Role.MEMBER, scope=Scope.WRITE, write=True) as (s, access):
         projects.remove_project_member(
             s,
@@ -126,11 +167,20 @@ def remove_member(
         )
 
 
-@router.put("/endpoints/{endpoint_id}/project", response_model=ProjectChoice)
+@router.put(
+    "/endpoints/{endpoint_id}/project",
+    response_model=ProjectChoice,
+    summary="Move an endpoint to a project",
+    responses=errors(
+        (404, "project_not_found", "project not found"),
+        (404, "endpoint_not_found", "endpoint not found"),
+    ),
+)
 def move_endpoint(
     org_id: str, endpoint_id: str, body: ProjectChoice, caller: Caller = Depends(get_caller)
 ) -> ProjectChoice:
-    """Put the endpoint in a project, or in none (`null`)."""
+    """Put the endpoint in a project, or in none (`null`). Admins and owners, or a key with
+    `write`."""
     with caller.org(org_id, min_role=Role.ADMIN, scope=Scope.WRITE, write=True) as (s, access):
         endpoint = endpoints.move_endpoint(
             s,
@@ -143,11 +193,20 @@ def move_endpoint(
         return ProjectChoice(project_id=endpoint.project_id)
 
 
-@router.put("/escalations/{escalation_id}/project", response_model=ProjectChoice)
+@router.put(
+    "/escalations/{escalation_id}/project",
+    response_model=ProjectChoice,
+    summary="Move an escalation policy to a project",
+    responses=errors(
+        (404, "project_not_found", "project not found"),
+        (404, "escalation_not_found", "escalation policy not found"),
+    ),
+)
 def move_escalation(
     org_id: str, escalation_id: str, body: ProjectChoice, caller: Caller = Depends(get_caller)
 ) -> ProjectChoice:
-    """Put the escalation policy in a project, or in none (`null`)."""
+    """Put the escalation policy in a project, or in none (`null`). Admins and owners, or a key with
+    `write`."""
     with caller.org(org_id, min_role=Role.ADMIN, scope=Scope.WRITE, write=True) as (s, access):
         policy = endpoints.move_policy(
             s,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends
@@ -12,7 +11,7 @@ from tocsin.accounts.models import Role
 from tocsin.db.session import Session
 from tocsin.http.api.deps import Caller, get_caller
 from tocsin.http.api.route import ApiRoute
-from tocsin.http.api.schemas.common import ERROR_RESPONSES
+from tocsin.http.api.schemas.common import CreatedAt, OwnId, UpdatedAt, errors, listed, shown
 from tocsin.http.api.schemas.fields import Count, Flag, ProviderName
 from tocsin.providers import commands, queries
 from tocsin.providers.caller_ids import caller_id_warning
@@ -24,7 +23,6 @@ from tocsin.telephony.rest import inbound_text_url
 router = APIRouter(
     prefix="/v1/orgs/{org_id}/providers",
     tags=["providers"],
-    responses=ERROR_RESPONSES,
     route_class=ApiRoute,
 )
 
@@ -34,14 +32,34 @@ PROVIDER_KINDS: list[JsonValue] = list(every_provider().kinds)
 
 
 class ProviderAccountIn(BaseModel):
-    kind: str = Field(max_length=20, json_schema_extra={"enum": PROVIDER_KINDS})
-    name: ProviderName
+    model_config = shown(
+        {
+            "kind": "twilio",
+            "name": "Twilio main",
+            "priority": 1,
+            "settings": {},
+            "credentials": {
+                "account_sid": "AC0123456789abcdef0123456789abcdef",
+                "auth_token": "0123456789abcdef0123456789abcdef",
+            },
+        }
+    )
+
+    kind: str = Field(
+        max_length=20,
+        json_schema_extra={"enum": PROVIDER_KINDS},
+        description="The provider: twilio, plivo, telnyx, vonage, sip or simulator",
+    )
+    name: ProviderName = Field(description="What the account is")
     priority: Count = Field(
         default=1,
         description="1 is tried first; the next on failure",
         json_schema_extra={"minimum": 1, "maximum": MAX_PRIORITY},
     )
-    settings: dict[str, Any] = Field(default_factory=dict)
+    settings: dict[str, Any] = Field(
+        default_factory=dict,
+        description="The kind's settings (docs/providers); the credentials go apart",
+    )
     credentials: dict[str, Any] = Field(
         default_factory=dict, description="Stored encrypted; never returned"
     )
@@ -54,40 +72,68 @@ class ProviderAccountIn(BaseModel):
 
 
 class ProviderAccountPatch(BaseModel):
-    name: ProviderName | None = None
+    model_config = shown({"enabled": False})
+
+    name: ProviderName | None = Field(default=None, description="A new name; absent: unchanged")
     priority: Count | None = Field(
+        description="1 is tried first; absent: unchanged",
         default=None,
         json_schema_extra={
             "anyOf": [{"type": "integer", "minimum": 1, "maximum": MAX_PRIORITY}, {"type": "null"}]
         },
     )
-    enabled: Flag | None = None
-    settings: dict[str, Any] | None = None
-    credentials: dict[str, Any] | None = None
+    enabled: Flag | None = Field(
+        default=None, description="false: its calls go to the next account"
+    )
+    settings: dict[str, Any] | None = Field(
+        default=None, description="All the settings anew; absent: unchanged"
+    )
+    credentials: dict[str, Any] | None = Field(
+        default=None, description="All the credentials anew (stored encrypted); absent: unchanged"
+    )
     caller_id_id: str | None = Field(
         default=None, max_length=40, description="A proven caller ID; an empty string clears it"
     )
 
 
 class ProviderAccountOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = shown(
+        {
+            "id": "prv_01m8ycrxap78197genycv3nvhg",
+            "kind": "twilio",
+            "name": "Twilio main",
+            "priority": 1,
+            "enabled": True,
+            "settings": {},
+            "caller_id_id": "cid_01m8ycrxap78197genycv3nvhg",
+            "warnings": [],
+            "caller_ids_unproven": [],
+            "created_at": "2025-01-01T12:00:00Z",
+            "updated_at": "2025-01-01T12:00:00Z",
+            "inbound_sms_url": "https://tocsin.example.com/v1/telephony/twilio/sms_01m8yc",
+        },
+        from_attributes=True,
+    )
 
-    id: str
-    kind: str
-    name: str
-    priority: int
-    enabled: bool
-    settings: dict[str, Any]
-    caller_id_id: str | None
+    id: OwnId
+    kind: str = Field(description="The provider")
+    name: str = Field(description="What the account is")
+    priority: int = Field(description="1 is tried first; the next on failure")
+    enabled: bool = Field(description="Whether calls go through it")
+    settings: dict[str, Any] = Field(description="The kind's settings (never the credentials)")
+    caller_id_id: str | None = Field(description="The proven caller ID it presents")
     # Said whenever the account's calls would be passed over: no proven caller ID to present.
-    warnings: list[str] = Field(default_factory=list)
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="Why its calls would be passed over, e.g. no proven caller ID to present",
+    )
     caller_ids_unproven: list[str] = Field(
         default_factory=list,
         description="Caller IDs this account's own records had proved that are proven no longer "
         "because its settings or credentials changed (check them again, or prove them by a code)",
     )
-    created_at: datetime
-    updated_at: datetime
+    created_at: CreatedAt
+    updated_at: UpdatedAt
     inbound_sms_url: str | None = Field(
         default=None,
         description="Where to have the provider deliver texts sent to this account's numbers "
@@ -117,13 +163,28 @@ class ProviderAccountOut(BaseModel):
 
 
 class ProviderAccountListOut(BaseModel):
-    items: list[ProviderAccountOut]
+    """Every account of the organization; not a page, since there are few."""
+
+    model_config = ConfigDict(json_schema_extra=listed)
+
+    items: list[ProviderAccountOut] = Field(description="Every account, by priority")
 
 
-@router.post("", status_code=201, response_model=ProviderAccountOut)
+@router.post(
+    "",
+    status_code=201,
+    response_model=ProviderAccountOut,
+    summary="Add a provider account",
+    responses=errors(
+        (409, "priority_taken", "another account has this priority"),
+        (422, "invalid_provider_config", "twilio: account_sid is required"),
+    ),
+)
 def create(
     org_id: str, body: ProviderAccountIn, caller: Caller = Depends(get_caller)
 ) -> ProviderAccountOut:
+    """The organization's own telephony account, through which its calls go before the platform's.
+    Admins and owners, signed in (keys may not touch credentials)."""
     runtime = caller.runtime
     now = runtime.clock.now()
     with caller.org(org_id, min_role=Role.ADMIN, scope=None, write=True) as (session, access):
@@ -145,8 +206,10 @@ def create(
         return ProviderAccountOut.of(session, account, runtime.settings.public_base_url)
 
 
-@router.get("", response_model=ProviderAccountListOut)
+@router.get("", response_model=ProviderAccountListOut, summary="List provider accounts")
 def list_accounts(org_id: str, caller: Caller = Depends(get_caller)) -> ProviderAccountListOut:
+    """The organization's accounts, without their credentials. Admins and owners, signed in (keys
+    may not touch credentials)."""
     base_url = caller.runtime.settings.public_base_url
     with caller.org(org_id, min_role=Role.ADMIN, scope=None, write=False) as (session, _):
         accounts = queries.list_accounts(session, org_id=org_id)
@@ -155,10 +218,20 @@ def list_accounts(org_id: str, caller: Caller = Depends(get_caller)) -> Provider
         )
 
 
-@router.patch("/{account_id}", response_model=ProviderAccountOut)
+@router.patch(
+    "/{account_id}",
+    response_model=ProviderAccountOut,
+    summary="Update a provider account",
+    responses=errors(
+        (404, "provider_not_found", "provider account not found"),
+        (409, "priority_taken", "another account has this priority"),
+        (422, "invalid_provider_config", "twilio: account_sid is required"),
+    ),
+)
 def update(
     org_id: str, account_id: str, body: ProviderAccountPatch, caller: Caller = Depends(get_caller)
 ) -> ProviderAccountOut:
+    """Admins and owners, signed in (keys may not touch credentials)."""
     runtime = caller.runtime
     now = runtime.clock.now()
     with caller.org(org_id, min_role=Role.ADMIN, scope=None, write=True) as (session, access):
@@ -183,8 +256,15 @@ def update(
         )
 
 
-@router.delete("/{account_id}", status_code=204)
+@router.delete(
+    "/{account_id}",
+    status_code=204,
+    summary="Remove a provider account",
+    responses=errors((404, "provider_not_found", "provider account not found")),
+)
 def delete(org_id: str, account_id: str, caller: Caller = Depends(get_caller)) -> None:
+    """Its calls go to the next account, or the platform's. Admins and owners, signed in (keys may
+    not touch credentials)."""
     now = caller.runtime.clock.now()
     with caller.org(org_id, min_role=Role.ADMIN, scope=None, write=True) as (session, access):
         commands.delete_account(

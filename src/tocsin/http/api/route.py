@@ -12,17 +12,20 @@ from fastapi.routing import APIRoute
 
 from tocsin.core.errors import InvalidInput
 from tocsin.formats.untrusted import parse_json, storable, strings_in
+from tocsin.http.api.deps import get_caller
+from tocsin.http.api.schemas.common import Refusal, Responses, errors, merged
 
-UNREADABLE_BODY: dict[str, Any] = {
-    "description": "The body could not be read: not UTF-8, or a form that does not parse",
-    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}},
-}
+# An operation open to anyone: its description says it needs no credentials.
+PUBLIC: dict[str, Any] = {"security": []}
 
 
 class ApiRoute(APIRoute):
-    """A route of the API. Its description also lists the 400 of a body that cannot be read,
-    when it takes a body: FastAPI gives that answer before the route runs, so no route could
-    declare it itself.
+    """A route of the API. Its description lists, besides the refusals the route declares
+    (`responses=errors(...)`), those it gives before its own code runs, which no route could
+    declare itself: 400 for a body that cannot be read, 422 for a parameter or body refused as
+    given (below), 401 and 403 when it takes the caller's credentials (`get_caller`: unknown
+    credentials, a role, a key's scope), and 404 when its path names something (the
+    organization first).
 
     Before the route runs, it refuses a query parameter given twice (each takes one value, and
     FastAPI would quietly keep the last) and text no backend can store in what the route reads:
@@ -33,8 +36,7 @@ class ApiRoute(APIRoute):
 
     def __init__(self, path: str, endpoint: Any, **options: Any) -> None:
         super().__init__(path, endpoint, **options)
-        if self.body_field is not None:
-            self.responses = {400: UNREADABLE_BODY, **self.responses}
+        self.responses = merged(_refused_before_running(self), self.responses)
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handle = super().get_route_handler()
@@ -66,6 +68,35 @@ async def _texts_of(request: Request, names: list[str], reads_body: bool) -> lis
             return texts  # FastAPI refuses it as it reads the body
         texts.extend(strings_in(document))
     return texts
+
+
+def _refused_before_running(route: APIRoute) -> Responses:
+    dependant = route.dependant
+    declared = set(route.responses)
+    queried = sorted(_query_parameters(dependant))
+    answers: list[int | Refusal] = []
+    if route.body_field is not None:
+        answers.append(400)
+    if _depends_on(dependant, get_caller):
+        answers += [401, 403]
+    if "org_id" in route.param_convertors:
+        answers.append((404, "org_not_found", "organization not found"))
+    elif route.param_convertors and 404 not in declared:
+        answers.append((404, "not_found", "not found"))
+    if route.body_field is not None:
+        answers.append(422)
+    elif queried:
+        answers.append((422, "repeated_parameter", f"{queried[0]}: give it once"))
+    elif route.param_convertors:
+        answers.append((422, "unstorable_text", UNSTORABLE_TEXT))
+    return errors(*answers)
+
+
+def _depends_on(dependant: Dependant, call: Callable[..., Any]) -> bool:
+    return any(
+        dependency.call is call or _depends_on(dependency, call)
+        for dependency in dependant.dependencies
+    )
 
 
 def _query_parameters(dependant: Dependant) -> set[str]:

@@ -16,7 +16,17 @@ def wants_page(request: Request) -> bool:
     """A browser asking for a page (not the JSON API, not a provider callback)."""
     path = request.url.path
     return not path.startswith(
-        ("/v1/", "/.well-known/", "/openapi.json", "/docs", "/healthz", "/livez", "/readyz")
+        (
+            "/v1/",
+            "/.well-known/",
+            "/openapi.json",
+            "/docs",
+            "/redoc",
+            "/apidocs/",
+            "/healthz",
+            "/livez",
+            "/readyz",
+        )
     )
 
 

@@ -10,24 +10,42 @@ from pydantic import BaseModel, ConfigDict, Field
 from tocsin.audit.trail import Notice
 from tocsin.billing.chargebacks import ChargebackSummary
 from tocsin.billing.plans import Plan
+from tocsin.http.api.schemas.common import CreatedAt, OwnId, shown
 from tocsin.http.api.schemas.fields import Id
 from tocsin.organizations.notice_mail import mail_state
 from tocsin.paging.usage_report import Usage
 
 
 class PlanOut(BaseModel):
-    code: str
-    name: str
-    monthly_calls: int
-    daily_calls: int
-    monthly_spend_cents: int
-    endpoints: int
-    contacts: int
-    members: int
-    audit_retention_days: int
-    international_calling: bool
-    paid: bool
-    trial_days: int
+    model_config = shown(
+        {
+            "code": "team",
+            "name": "Team",
+            "monthly_calls": 500,
+            "daily_calls": 100,
+            "monthly_spend_cents": 5000,
+            "endpoints": 20,
+            "contacts": 50,
+            "members": 10,
+            "audit_retention_days": 365,
+            "international_calling": True,
+            "paid": True,
+            "trial_days": 14,
+        }
+    )
+
+    code: str = Field(description="The plan's code")
+    name: str = Field(description="Its name")
+    monthly_calls: int = Field(description="Calls a month")
+    daily_calls: int = Field(description="Calls a day (the organization's midnight)")
+    monthly_spend_cents: int = Field(description="The most its calls may cost a month, in cents")
+    endpoints: int = Field(description="Endpoints at most")
+    contacts: int = Field(description="Contacts at most")
+    members: int = Field(description="Members at most")
+    audit_retention_days: int = Field(description="Days the audit trail is kept")
+    international_calling: bool = Field(description="Whether calls abroad are possible")
+    paid: bool = Field(description="Whether it is paid for")
+    trial_days: int = Field(description="Days of its free trial; 0: none")
 
     @classmethod
     def of(cls, plan: Plan) -> PlanOut:
@@ -37,27 +55,37 @@ class PlanOut(BaseModel):
 class SubscriptionOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
-    id: str
-    status: str
-    plan: str | None
-    price_id: str | None
-    period_starts_at: datetime | None
-    period_ends_at: datetime | None
-    cancel_at: datetime | None
-    canceled_at: datetime | None
+    id: OwnId
+    status: str = Field(description="Paddle's status: active, past_due, paused, canceled...")
+    plan: str | None = Field(description="The plan it pays for")
+    price_id: str | None = Field(description="Paddle's price")
+    period_starts_at: datetime | None = Field(description="The paid period's start")
+    period_ends_at: datetime | None = Field(description="Its end: the next renewal")
+    cancel_at: datetime | None = Field(description="When it is set to end")
+    canceled_at: datetime | None = Field(description="When it ended")
     cancel_url: str | None = Field(
         description="Paddle's customer portal page to cancel (at the end of the period)"
     )
-    update_payment_url: str | None
+    update_payment_url: str | None = Field(description="Paddle's page to change the card")
 
 
 class TrialOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = shown(
+        {
+            "id": "trl_01m8ycrxap78197genycv3nvhg",
+            "source": "api",
+            "started_at": "2025-01-01T12:00:00Z",
+            "ends_at": "2025-01-15T12:00:00Z",
+            "ended_at": None,
+            "end_reason": None,
+        },
+        from_attributes=True,
+    )
 
-    id: str
-    source: str
-    started_at: datetime
-    ends_at: datetime
+    id: OwnId
+    source: str = Field(description="How it began: api, dashboard...")
+    started_at: datetime = Field(description="When it began")
+    ends_at: datetime = Field(description="When it ends")
     ended_at: datetime | None = Field(
         None, description="Set when the trial was ended early: a claim of it had had a trial"
     )
@@ -66,23 +94,23 @@ class TrialOut(BaseModel):
 
 class ViolationOut(BaseModel):
     rule: str = Field(description="bad_faith or repeated_unsubstantiated")
-    key: str
-    chargeback_ids: list[str]
-    summary: str
+    key: str = Field(description="What it counts by: the billing entity")
+    chargeback_ids: list[str] = Field(description="The chargebacks that make it")
+    summary: str = Field(description="It in words")
 
 
 class ChargebacksOut(BaseModel):
     """Chargebacks filed in the window, by the verdict of the terms' chargeback rule."""
 
-    filed: int
+    filed: int = Field(description="Chargebacks filed")
     standing: int = Field(description="not reversed: the dispute holds or is undecided")
     unsubstantiated: int = Field(description="withdrawn or decided in our favour")
     bad_faith: int = Field(description="filed after a refund of the payment was issued")
     excused: int = Field(description="filed after a refund request went unanswered 14 days")
-    reversed: int
-    warnings: int
-    violations: list[ViolationOut]
-    window_days: int
+    reversed: int = Field(description="Reversed in our favour")
+    warnings: int = Field(description="Warnings given under the rule")
+    violations: list[ViolationOut] = Field(description="Breaches of the chargeback rule")
+    window_days: int = Field(description="The days counted")
 
     @classmethod
     def of(cls, summary: ChargebackSummary) -> ChargebacksOut:
@@ -108,77 +136,179 @@ class ChargebacksOut(BaseModel):
 
 
 class RefundRequestIn(BaseModel):
-    org_id: Id
+    model_config = shown(
+        {
+            "org_id": "org_01m8ycrxap78197genyejsdfa4",
+            "transaction_id": "txn_01hv8y",
+            "requested_at": "2025-01-01T12:00:00Z",
+            "note": "Asked by mail to support",
+        }
+    )
+
+    org_id: Id = Field(description="The organization that asked")
     transaction_id: str = Field(
         max_length=64, description="The Paddle transaction (txn_...) to be refunded"
     )
     requested_at: datetime | None = Field(
         None, description="When the customer asked (UTC); now when omitted; never in the future"
     )
-    note: str = Field("", max_length=2000)
+    note: str = Field("", max_length=2000, description="What was asked, and how")
 
 
 class RefundAnswerIn(BaseModel):
-    answer: Literal["refunded", "refused"]
-    note: str = Field("", max_length=2000)
+    model_config = shown({"answer": "refunded", "note": "Refunded in Paddle"})
+
+    answer: Literal["refunded", "refused"] = Field(description="refunded or refused")
+    note: str = Field("", max_length=2000, description="Why, for the record")
 
 
 class RefundRequestOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = shown(
+        {
+            "id": "rfr_01m8ycrxap78197genycv3nvhg",
+            "org_id": "org_01m8ycrxap78197genyejsdfa4",
+            "transaction_id": "txn_01hv8y",
+            "requested_at": "2025-01-01T12:00:00Z",
+            "note": "Asked by mail to support",
+            "recorded_by": "usr_01m8ycrxap78197genycv3nvhg",
+            "answer": None,
+            "answered_at": None,
+            "answered_by": None,
+            "answer_note": None,
+        },
+        from_attributes=True,
+    )
 
-    id: str
-    org_id: str
-    transaction_id: str
-    requested_at: datetime
-    note: str
-    recorded_by: str | None
-    answer: str | None
-    answered_at: datetime | None
-    answered_by: str | None
-    answer_note: str | None
+    id: OwnId
+    org_id: str = Field(description="The organization that asked")
+    transaction_id: str = Field(description="The Paddle transaction")
+    requested_at: datetime = Field(description="When the customer asked")
+    note: str = Field(description="What was asked")
+    recorded_by: str | None = Field(description="The administrator who recorded it")
+    answer: str | None = Field(description="refunded or refused; null: unanswered")
+    answered_at: datetime | None = Field(description="When it was answered")
+    answered_by: str | None = Field(description="Who answered it")
+    answer_note: str | None = Field(description="Why")
 
 
 class BillingOut(BaseModel):
-    plan: PlanOut
-    plan_held: str
-    plan_ends_at: datetime | None
-    default_plan: str
-    subscription: SubscriptionOut | None
-    trial: TrialOut | None
-    trial_available: bool
-    chargebacks: ChargebacksOut
+    model_config = shown(
+        {
+            "plan": {
+                "code": "team",
+                "name": "Team",
+                "monthly_calls": 500,
+                "daily_calls": 100,
+                "monthly_spend_cents": 5000,
+                "endpoints": 20,
+                "contacts": 50,
+                "members": 10,
+                "audit_retention_days": 365,
+                "international_calling": True,
+                "paid": True,
+                "trial_days": 14,
+            },
+            "plan_held": "team",
+            "plan_ends_at": "2025-01-15T12:00:00Z",
+            "default_plan": "free",
+            "subscription": None,
+            "trial": None,
+            "trial_available": False,
+            "chargebacks": {
+                "filed": 0,
+                "standing": 0,
+                "unsubstantiated": 0,
+                "bad_faith": 0,
+                "excused": 0,
+                "reversed": 0,
+                "warnings": 0,
+                "violations": [],
+                "window_days": 365,
+            },
+        }
+    )
+
+    plan: PlanOut = Field(description="The plan in force")
+    plan_held: str = Field(description="The plan the organization holds, paid or not")
+    plan_ends_at: datetime | None = Field(description="When the plan in force ends, if it does")
+    default_plan: str = Field(description="The plan an organization has without paying")
+    subscription: SubscriptionOut | None = Field(description="Its Paddle subscription, if any")
+    trial: TrialOut | None = Field(description="Its trial, if it had one")
+    trial_available: bool = Field(description="Whether it may start a trial")
+    chargebacks: ChargebacksOut = Field(description="Its chargebacks, by the terms' rule")
 
 
 class DayOut(BaseModel):
-    date: str
-    calls: int
-    spend_cents: int
+    date: str = Field(description="The day, YYYY-MM-DD (the organization's time zone)")
+    calls: int = Field(description="Calls placed")
+    spend_cents: int = Field(description="What they cost, in cents")
 
 
 class EndpointUsageOut(BaseModel):
-    endpoint_id: str
-    name: str | None
-    calls: int
+    endpoint_id: str = Field(description="The endpoint")
+    name: str | None = Field(description="Its name; null once deleted")
+    calls: int = Field(description="Calls for its alerts")
 
 
 class PeriodOut(BaseModel):
-    period: str
-    calls: int
-    limit: int
-    left: int
-    resets_at: datetime
+    period: str = Field(description="day or month")
+    calls: int = Field(description="Calls used")
+    limit: int = Field(description="Calls allowed")
+    left: int = Field(description="Calls left")
+    resets_at: datetime = Field(description="When it starts again")
 
 
 class UsageOut(BaseModel):
-    plan: PlanOut
-    timezone: str
-    calls_left: int
-    today: PeriodOut
-    month: PeriodOut
-    spend_cents_this_month: int
-    monthly_spend_cents: int
-    per_day: list[DayOut]
-    per_endpoint: list[EndpointUsageOut]
+    model_config = shown(
+        {
+            "plan": {
+                "code": "team",
+                "name": "Team",
+                "monthly_calls": 500,
+                "daily_calls": 100,
+                "monthly_spend_cents": 5000,
+                "endpoints": 20,
+                "contacts": 50,
+                "members": 10,
+                "audit_retention_days": 365,
+                "international_calling": True,
+                "paid": True,
+                "trial_days": 14,
+            },
+            "timezone": "Europe/London",
+            "calls_left": 95,
+            "today": {
+                "period": "day",
+                "calls": 5,
+                "limit": 100,
+                "left": 95,
+                "resets_at": "2025-01-02T00:00:00Z",
+            },
+            "month": {
+                "period": "month",
+                "calls": 40,
+                "limit": 500,
+                "left": 460,
+                "resets_at": "2025-02-01T00:00:00Z",
+            },
+            "spend_cents_this_month": 320,
+            "monthly_spend_cents": 5000,
+            "per_day": [{"date": "2025-01-01", "calls": 5, "spend_cents": 40}],
+            "per_endpoint": [
+                {"endpoint_id": "ep_01m8ycrxap78197genycv3nvhg", "name": "Production", "calls": 5}
+            ],
+        }
+    )
+
+    plan: PlanOut = Field(description="The plan in force")
+    timezone: str = Field(description="The time zone days are counted in")
+    calls_left: int = Field(description="Calls left now: the smaller of today's and this month's")
+    today: PeriodOut = Field(description="Today's calls")
+    month: PeriodOut = Field(description="This month's calls")
+    spend_cents_this_month: int = Field(description="What this month's calls cost, in cents")
+    monthly_spend_cents: int = Field(description="The most they may cost, in cents")
+    per_day: list[DayOut] = Field(description="Calls per day")
+    per_endpoint: list[EndpointUsageOut] = Field(description="Calls per endpoint")
 
     @classmethod
     def of(cls, usage: Usage) -> UsageOut:
@@ -218,16 +348,28 @@ class NoticeEmailOut(BaseModel):
 
 
 class NoticeOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = shown(
+        {
+            "id": "ntc_01m8ycrxap78197genycv3nvhg",
+            "kind": "quota_warning",
+            "period": "2025-01",
+            "message": "80% of this month's calls are used",
+            "details": {"used": 400, "limit": 500},
+            "created_at": "2025-01-20T12:00:00Z",
+            "read_at": None,
+            "email": {"status": "sent", "detail": "to ada@example.com"},
+        },
+        from_attributes=True,
+    )
 
-    id: str
-    kind: str
-    period: str
-    message: str
-    details: dict[str, Any] | None
-    created_at: datetime
-    read_at: datetime | None
-    email: NoticeEmailOut
+    id: OwnId
+    kind: str = Field(description="What it is about, e.g. quota_warning, payment_failed")
+    period: str = Field(description="The day or month it concerns")
+    message: str = Field(description="The notice in words")
+    details: dict[str, Any] | None = Field(description="More about it, by kind")
+    created_at: CreatedAt
+    read_at: datetime | None = Field(description="When a member marked it read")
+    email: NoticeEmailOut = Field(description="Whether and to whom it was mailed")
 
     @classmethod
     def of(cls, notice: Notice, *, mail_on: bool) -> NoticeOut:
@@ -245,9 +387,13 @@ class NoticeOut(BaseModel):
 
 
 class NoticesRead(BaseModel):
-    marked: int
+    model_config = shown({"marked": 3})
+
+    marked: int = Field(description="Notices marked read")
 
 
 class PaddleReceived(BaseModel):
-    event_id: str
-    result: str
+    model_config = shown({"event_id": "evt_01hv8y", "result": "subscription_updated"})
+
+    event_id: str = Field(description="Paddle's event id")
+    result: str = Field(description="What Tocsin did with it")

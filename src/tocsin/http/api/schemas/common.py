@@ -2,19 +2,52 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Generic, TypeVar
+from datetime import datetime
+from typing import Annotated, Any, Generic, TypeVar, get_args
 
 from fastapi import Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from tocsin.core.pagination import MAX_LIMIT, Page
 
 T = TypeVar("T")
 
 
+# Properties many schemas share, described once.
+OwnId = Annotated[str, Field(description="Its id, a prefix and 26 characters")]
+CreatedAt = Annotated[datetime, Field(description="When it was made (UTC)")]
+UpdatedAt = Annotated[datetime, Field(description="When it last changed (UTC)")]
+
+
+def shown(*examples: dict[str, Any], from_attributes: bool = False) -> ConfigDict:
+    """A model's configuration with examples of it, which the API's description shows."""
+    return ConfigDict(
+        json_schema_extra={"examples": list(examples)}, from_attributes=from_attributes
+    )
+
+
+def listed(schema: dict[str, Any], model: type[BaseModel]) -> None:
+    """A list's example, for `json_schema_extra`: its `items` hold their model's example (a
+    page's is the last page)."""
+    [item] = get_args(model.model_fields["items"].annotation) or [None]
+    if not (isinstance(item, type) and issubclass(item, BaseModel)):
+        return
+    extra = item.model_config.get("json_schema_extra")
+    examples = extra.get("examples") if isinstance(extra, dict) else None
+    if isinstance(examples, list) and examples:
+        cursor = {"next_cursor": None} if "next_cursor" in model.model_fields else {}
+        schema["examples"] = [{"items": examples[:1], **cursor}]
+
+
 class PageOut(BaseModel, Generic[T]):
-    items: list[T]
-    next_cursor: str | None
+    """A page of a list, in a stable order; follow `next_cursor` for the rest."""
+
+    model_config = ConfigDict(json_schema_extra=listed)
+
+    items: list[T] = Field(description="This page's items")
+    next_cursor: str | None = Field(
+        description="Give it as `cursor` for the next page; null on the last page"
+    )
 
 
 # The bounds are checked where every page is read (core/pagination.py), which names them in
@@ -48,18 +81,127 @@ class ErrorBody(BaseModel):
 
 
 class ErrorOut(BaseModel):
-    error: ErrorBody
+    """Every refusal of the API."""
+
+    error: ErrorBody = Field(description="What was refused, and why")
 
 
-ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorOut} for status in (401, 403, 404, 409, 413, 422, 429)
+Responses = dict[int | str, dict[str, Any]]
+# A refusal an operation may answer: its status, and the example's code and message.
+Refusal = tuple[int, str, str]
+
+# What each status means throughout the API, and the example shown when an operation names no
+# refusal of its own for it.
+_STATUSES: dict[int, tuple[str, str, str]] = {
+    400: (
+        "The body could not be read: not UTF-8, or a form that does not parse",
+        "bad_request",
+        "There was an error parsing the body",
+    ),
+    401: (
+        "No credentials, or they are not valid (unknown, expired or revoked)",
+        "unauthenticated",
+        "sign in or send an API key",
+    ),
+    403: (
+        "The caller may not do this: its role, its key's scopes or endpoint, or a suspension",
+        "insufficient_role",
+        "this action needs the admin role",
+    ),
+    404: (
+        "What the path names does not exist, or is not the caller's to see",
+        "not_found",
+        "organization not found",
+    ),
+    409: ("It conflicts with the current state of things", "conflict", "already done"),
+    413: (
+        "The body is over the server's size limit",
+        "payload_too_large",
+        "payload is over the 64 KiB limit",
+    ),
+    422: (
+        "Refused as given: a value out of bounds (`details` names it), or one only the server "
+        "can judge, with a code saying which",
+        "invalid",
+        "name: String should have at most 200 characters",
+    ),
+    429: (
+        "Too many requests: try again after Retry-After seconds",
+        "rate_limited",
+        "too many requests; try again in 60 seconds",
+    ),
+    502: (
+        "A provider outside Tocsin failed",
+        "provider_error",
+        "no provider would call the number",
+    ),
+    503: (
+        "A service this server needs is not set up or not answering",
+        "unavailable",
+        "e-mail is not set up on this server",
+    ),
+}
+_RETRY_AFTER = {
+    "Retry-After": {
+        "description": "Seconds until a request may succeed",
+        "schema": {"type": "integer"},
+    }
 }
 
 
-def beyond_tocsin(status: int, description: str) -> dict[int | str, dict[str, Any]]:
-    """The 5xx of a route that needs something outside Tocsin: a provider that would not
-    call, or a service this server has not set up."""
-    return {status: {"model": ErrorOut, "description": description}}
+def errors(*answers: int | Refusal, description: dict[int, str] | None = None) -> Responses:
+    """The error responses of an operation, each with the error schema and an example: a
+    `(status, code, message)` is an example of the operation's own (several for one status are
+    each shown), a bare status takes the API-wide example unless the operation gave its own.
+    `description` words a status for this operation."""
+    own = {answer[0] for answer in answers if isinstance(answer, tuple)}
+    responses: Responses = {}
+    for answer in answers:
+        status = answer if isinstance(answer, int) else answer[0]
+        said = (description or {}).get(status, _STATUSES[status][0])
+        response = responses.setdefault(status, _response(status, said))
+        if isinstance(answer, int) and status in own:
+            continue
+        code, message = _STATUSES[status][1:] if isinstance(answer, int) else answer[1:]
+        examples = response["content"]["application/json"]["examples"]
+        examples[code] = {"value": {"error": {"code": code, "message": message}}}
+    return responses
 
 
-CODE_NOT_SENT = beyond_tocsin(502, "No provider would call or text the code")
+def _response(status: int, description: str) -> dict[str, Any]:
+    response: dict[str, Any] = {
+        "model": ErrorOut,
+        "description": description,
+        "content": {"application/json": {"examples": {}}},
+    }
+    if status == 429:
+        response["headers"] = _RETRY_AFTER
+    return response
+
+
+def merged(base: Responses, more: Responses) -> Responses:
+    """`base` with `more`'s responses added; for a status in both, `more`'s examples join."""
+    result = {status: _copy(response) for status, response in base.items()}
+    for status, response in more.items():
+        mine = result.get(status)
+        if mine is None or "content" not in mine or "content" not in response:
+            result.setdefault(status, _copy(response))
+            continue
+        examples = mine["content"].setdefault("application/json", {}).setdefault("examples", {})
+        examples.update(response["content"].get("application/json", {}).get("examples", {}))
+    return result
+
+
+def _copy(response: dict[str, Any]) -> dict[str, Any]:
+    copied = dict(response)
+    if "content" in response:
+        copied["content"] = {
+            media: {**body, **({"examples": dict(body["examples"])} if "examples" in body else {})}
+            for media, body in response["content"].items()
+        }
+    return copied
+
+
+# Refusals several operations share.
+MAIL_OFF: Refusal = (503, "mail_off", "e-mail is off on this server")
+CODE_NOT_SENT: Refusal = (502, "verification_not_sent", "no provider would call or text the code")

@@ -57,6 +57,7 @@ NameOrEmpty = Annotated[
     Field(
         max_length=MAX_NAME,
         json_schema_extra={"anyOf": [{"pattern": SOMETHING}, {"const": ""}]},
+        description="One line; empty for the default the operation describes",
     ),
 ]
 
@@ -72,7 +73,14 @@ Region = Annotated[
 
 # What accounts.service.normalise_email takes, once NFKC-normalised and stripped.
 EMAIL_PATTERN = rf"^\s*{EMAIL_SHAPE}\s*$"
-Email = Annotated[str, Field(max_length=320, json_schema_extra={"pattern": EMAIL_PATTERN})]
+Email = Annotated[
+    str,
+    Field(
+        max_length=320,
+        json_schema_extra={"pattern": EMAIL_PATTERN},
+        description="An e-mail address",
+    ),
+]
 EmailOrEmpty = Email | Literal[""]
 
 NewPassword = Annotated[

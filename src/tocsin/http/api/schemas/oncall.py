@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter
 
 from tocsin import rota
+from tocsin.http.api.schemas.common import CreatedAt, OwnId, UpdatedAt, listed, shown
 from tocsin.http.api.schemas.fields import Count, Id, Name, TimeZone, described_by
 from tocsin.oncall.checks import MAX_PARTICIPANTS, MAX_TEMPORARY_SHIFTS
 from tocsin.oncall.evaluation import OnCallNow
@@ -47,7 +48,19 @@ Instant = Annotated[AwareDatetime, BeforeValidator(_rfc3339)]
 
 
 class RotationIn(BaseModel):
-    name: Name
+    model_config = shown(
+        {
+            "name": "Weekly",
+            "unit": "weeks",
+            "count": 1,
+            "handoff_time": "09:00",
+            "timezone": "Europe/London",
+            "start_at": "2025-01-06T09:00:00Z",
+            "participants": ["usr_01m8ycrxap78197genycv3nvhg", "usr_01m8ycrxap78197genyejsdfa4"],
+        }
+    )
+
+    name: Name = Field(description="What the rotation is")
     unit: rota.Unit = Field(description="hours (elapsed), days or weeks (local wall time)")
     count: Count = Field(
         default=1,
@@ -56,48 +69,89 @@ class RotationIn(BaseModel):
         "366 days or 52 weeks: `invalid_count`)",
     )
     handoff_time: str = Field(default="09:00", pattern=CLOCK, description="HH:MM, local")
-    timezone: TimeZone
+    timezone: TimeZone = Field(description="The IANA time zone of its handoffs")
     start_at: Instant = Field(description="When the first participant's shift starts")
-    participants: Participants = Field(min_length=1, max_length=MAX_PARTICIPANTS)
-    project_id: Id | None = None
+    participants: Participants = Field(
+        min_length=1,
+        max_length=MAX_PARTICIPANTS,
+        description=("The members who take turns, in order"),
+    )
+    project_id: Id | None = Field(default=None, description="The project it belongs to, if any")
 
 
 class RotationPatch(BaseModel):
     """A field left out stays as it is. Changing the unit, count, handoff, time zone or start
     restarts the turns from the start; changing the participants keeps the shift in progress."""
 
-    name: Name | None = None
-    unit: rota.Unit | None = None
-    count: Count | None = Field(default=None, json_schema_extra={"minimum": 1})
-    handoff_time: str | None = Field(default=None, pattern=CLOCK)
-    timezone: TimeZone | None = None
-    start_at: Instant | None = None
+    model_config = shown(
+        {"participants": ["usr_01m8ycrxap78197genyejsdfa4", "usr_01m8ycrxap78197genycv3nvhg"]}
+    )
+
+    name: Name | None = Field(default=None, description="A new name")
+    unit: rota.Unit | None = Field(default=None, description="hours, days or weeks")
+    count: Count | None = Field(
+        default=None,
+        json_schema_extra={"minimum": 1},
+        description=("Units a shift lasts"),
+    )
+    handoff_time: str | None = Field(default=None, pattern=CLOCK, description="HH:MM, local")
+    timezone: TimeZone | None = Field(default=None, description="The time zone of its handoffs")
+    start_at: Instant | None = Field(
+        default=None,
+        description=("When the first participant's shift starts"),
+    )
     participants: Participants | None = Field(
-        default=None, min_length=1, max_length=MAX_PARTICIPANTS
+        description="The members who take turns, in order",
+        default=None,
+        min_length=1,
+        max_length=MAX_PARTICIPANTS,
     )
     project_id: Id | None = Field(default=None, description="null takes it out of its project")
 
 
 class RotationOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = shown(
+        {
+            "id": "rot_01m8ycrxap78197genycv3nvhg",
+            "name": "Weekly",
+            "unit": "weeks",
+            "count": 1,
+            "handoff_time": "09:00",
+            "timezone": "Europe/London",
+            "start_at": "2025-01-06T09:00:00Z",
+            "participants": ["usr_01m8ycrxap78197genycv3nvhg", "usr_01m8ycrxap78197genyejsdfa4"],
+            "project_id": None,
+            "created_at": "2025-01-01T12:00:00Z",
+            "updated_at": "2025-01-01T12:00:00Z",
+        },
+        from_attributes=True,
+    )
 
-    id: str
-    name: str
-    unit: str
-    count: int
-    handoff_time: str
-    timezone: str
-    start_at: datetime
-    participants: list[str]
-    project_id: str | None
-    created_at: datetime
-    updated_at: datetime
+    id: OwnId
+    name: str = Field(description="What the rotation is")
+    unit: str = Field(description="hours, days or weeks")
+    count: int = Field(description="Units a shift lasts")
+    handoff_time: str = Field(description="HH:MM, local")
+    timezone: str = Field(description="The time zone of its handoffs")
+    start_at: datetime = Field(description="When the first participant's shift started")
+    participants: list[str] = Field(description="The members who take turns, in order")
+    project_id: str | None = Field(description="The project it belongs to")
+    created_at: CreatedAt
+    updated_at: UpdatedAt
 
 
 class ScheduleIn(BaseModel):
-    name: Name
-    timezone: TimeZone
-    project_id: Id | None = None
+    model_config = shown(
+        {
+            "name": "Platform primary",
+            "timezone": "Europe/London",
+            "layers": [{"name": "Primary", "rotation_id": "rot_01m8ycrxap78197genycv3nvhg"}],
+        }
+    )
+
+    name: Name = Field(description="What the schedule is")
+    timezone: TimeZone = Field(description="The IANA time zone its restrictions are read in")
+    project_id: Id | None = Field(default=None, description="The project it belongs to, if any")
     layers: list[dict[str, Any]] = Field(
         default_factory=list,
         max_length=MAX_LAYERS,
@@ -107,8 +161,15 @@ class ScheduleIn(BaseModel):
 
 
 class SchedulePatch(BaseModel):
-    name: Name | None = None
-    timezone: TimeZone | None = None
+    model_config = shown(
+        {"layers": [{"name": "Primary", "rotation_id": "rot_01m8ycrxap78197genycv3nvhg"}]}
+    )
+
+    name: Name | None = Field(default=None, description="A new name")
+    timezone: TimeZone | None = Field(
+        default=None,
+        description=("The time zone its restrictions are read in"),
+    )
     project_id: Id | None = Field(default=None, description="null takes it out of its project")
     layers: list[dict[str, Any]] | None = Field(
         default=None,
@@ -119,126 +180,293 @@ class SchedulePatch(BaseModel):
 
 
 class ScheduleOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = shown(
+        {
+            "id": "sch_01m8ycrxap78197genycv3nvhg",
+            "name": "Platform primary",
+            "timezone": "Europe/London",
+            "project_id": None,
+            "layers": [{"name": "Primary", "rotation_id": "rot_01m8ycrxap78197genycv3nvhg"}],
+            "gap_starts_at": None,
+            "created_at": "2025-01-01T12:00:00Z",
+            "updated_at": "2025-01-01T12:00:00Z",
+        },
+        from_attributes=True,
+    )
 
-    id: str
-    name: str
-    timezone: str
-    project_id: str | None
-    layers: list[dict[str, Any]]
+    id: OwnId
+    name: str = Field(description="What the schedule is")
+    timezone: str = Field(description="The time zone its restrictions are read in")
+    project_id: str | None = Field(description="The project it belongs to")
+    layers: list[dict[str, Any]] = Field(description="Its layers, lowest first")
     gap_starts_at: datetime | None = Field(
         description="When the first instant within the next 14 days with nobody on call "
         "begins; null while someone is on call throughout"
     )
-    created_at: datetime
-    updated_at: datetime
+    created_at: CreatedAt
+    updated_at: UpdatedAt
 
 
 class OverrideIn(BaseModel):
+    model_config = shown(
+        {
+            "kind": "replace",
+            "user_id": "usr_01m8ycrxap78197genyejsdfa4",
+            "replaces_user_id": "usr_01m8ycrxap78197genycv3nvhg",
+            "starts_at": "2025-01-07T09:00:00Z",
+            "ends_at": "2025-01-07T17:00:00Z",
+            "note": "Ada is at the dentist",
+        }
+    )
+
     kind: OverrideKind = Field(
         description="replace: user_id takes over from replaces_user_id; add: user_id is on call "
         "too; remove: user_id is not on call"
     )
-    user_id: Id
+    user_id: Id = Field(description="Who goes on call (add, replace) or off it (remove)")
     replaces_user_id: Id | None = Field(default=None, description="replace only")
-    starts_at: Instant
+    starts_at: Instant = Field(description="When it begins, RFC 3339 with an offset")
     ends_at: Instant = Field(description="After starts_at, at most 90 days later, ahead")
-    note: Note = Field(default="", max_length=MAX_NOTE)
+    note: Note = Field(default="", max_length=MAX_NOTE, description="Why, for the others")
 
 
 class OverrideOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = shown(
+        {
+            "id": "ovr_01m8ycrxap78197genycv3nvhg",
+            "schedule_id": "sch_01m8ycrxap78197genycv3nvhg",
+            "kind": "replace",
+            "user_id": "usr_01m8ycrxap78197genyejsdfa4",
+            "replaces_user_id": "usr_01m8ycrxap78197genycv3nvhg",
+            "starts_at": "2025-01-07T09:00:00Z",
+            "ends_at": "2025-01-07T17:00:00Z",
+            "note": "Ada is at the dentist",
+            "created_by": "usr_01m8ycrxap78197genycv3nvhg",
+            "created_at": "2025-01-01T12:00:00Z",
+        },
+        from_attributes=True,
+    )
 
-    id: str
-    schedule_id: str
-    kind: str
-    user_id: str
-    replaces_user_id: str | None
-    starts_at: datetime
-    ends_at: datetime
-    note: str
-    created_by: str | None
-    created_at: datetime
+    id: OwnId
+    schedule_id: str = Field(description="Its schedule")
+    kind: str = Field(description="add, replace or remove")
+    user_id: str = Field(description="Who it puts on call or takes off")
+    replaces_user_id: str | None = Field(description="Who it replaces (replace only)")
+    starts_at: datetime = Field(description="When it begins")
+    ends_at: datetime = Field(description="When it ends")
+    note: str = Field(description="Why")
+    created_by: str | None = Field(description="Who made it")
+    created_at: CreatedAt
 
 
 class TemporaryShiftIn(BaseModel):
-    user_id: Id
-    starts_at: Instant
-    ends_at: Instant
+    user_id: Id = Field(description="Who is on call")
+    starts_at: Instant = Field(description="When the shift begins")
+    ends_at: Instant = Field(description="When it ends")
 
 
 class TemporaryIn(BaseModel):
-    starts_at: Instant
+    model_config = shown(
+        {
+            "starts_at": "2025-12-24T00:00:00Z",
+            "ends_at": "2025-12-27T00:00:00Z",
+            "shifts": [
+                {
+                    "user_id": "usr_01m8ycrxap78197genycv3nvhg",
+                    "starts_at": "2025-12-24T00:00:00Z",
+                    "ends_at": "2025-12-25T12:00:00Z",
+                },
+                {
+                    "user_id": "usr_01m8ycrxap78197genyejsdfa4",
+                    "starts_at": "2025-12-25T12:00:00Z",
+                    "ends_at": "2025-12-27T00:00:00Z",
+                },
+            ],
+            "note": "Holidays",
+        }
+    )
+
+    starts_at: Instant = Field(
+        description=("When the temporary schedule begins, RFC 3339 with an offset"),
+    )
     ends_at: Instant = Field(description="After starts_at, at most 90 days later, ahead")
     shifts: list[TemporaryShiftIn] = Field(
         max_length=MAX_TEMPORARY_SHIFTS, description="Within the period; outside them, nobody"
     )
-    note: Note = Field(default="", max_length=MAX_NOTE)
+    note: Note = Field(default="", max_length=MAX_NOTE, description="Why, for the others")
 
 
 class TemporaryShiftOut(BaseModel):
-    user_id: str
-    starts_at: datetime
-    ends_at: datetime
+    user_id: str = Field(description="Who is on call")
+    starts_at: datetime = Field(description="When the shift begins")
+    ends_at: datetime = Field(description="When it ends")
 
 
 class TemporaryOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = shown(
+        {
+            "id": "tmp_01m8ycrxap78197genycv3nvhg",
+            "schedule_id": "sch_01m8ycrxap78197genycv3nvhg",
+            "starts_at": "2025-12-24T00:00:00Z",
+            "ends_at": "2025-12-27T00:00:00Z",
+            "shifts": [
+                {
+                    "user_id": "usr_01m8ycrxap78197genycv3nvhg",
+                    "starts_at": "2025-12-24T00:00:00Z",
+                    "ends_at": "2025-12-25T12:00:00Z",
+                },
+                {
+                    "user_id": "usr_01m8ycrxap78197genyejsdfa4",
+                    "starts_at": "2025-12-25T12:00:00Z",
+                    "ends_at": "2025-12-27T00:00:00Z",
+                },
+            ],
+            "note": "Holidays",
+            "created_at": "2025-01-01T12:00:00Z",
+        },
+        from_attributes=True,
+    )
 
-    id: str
-    schedule_id: str
-    starts_at: datetime
-    ends_at: datetime
-    shifts: list[TemporaryShiftOut]
-    note: str
-    created_at: datetime
+    id: OwnId
+    schedule_id: str = Field(description="Its schedule")
+    starts_at: datetime = Field(description="When it begins")
+    ends_at: datetime = Field(description="When it ends")
+    shifts: list[TemporaryShiftOut] = Field(
+        description=("Its shifts; outside them nobody is on call"),
+    )
+    note: str = Field(description="Why")
+    created_at: CreatedAt
 
 
 class HolderOut(BaseModel):
-    user_id: str
-    name: str
+    user_id: str = Field(description="The member on call")
+    name: str = Field(description="Their name")
     layer: str | None = Field(description="The layer that put them on call")
-    override_id: str | None
-    replaces_user_id: str | None
-    temporary_id: str | None
+    override_id: str | None = Field(description="The override that put them on call, if one")
+    replaces_user_id: str | None = Field(description="Who that override replaced")
+    temporary_id: str | None = Field(
+        description=("The temporary schedule that put them on call, if one"),
+    )
 
 
 class OnCallOut(BaseModel):
-    schedule_id: str
-    schedule_name: str
-    at: datetime
-    user_ids: list[str]
-    holders: list[HolderOut]
+    model_config = shown(
+        {
+            "schedule_id": "sch_01m8ycrxap78197genycv3nvhg",
+            "schedule_name": "Platform primary",
+            "at": "2025-01-07T10:00:00Z",
+            "user_ids": ["usr_01m8ycrxap78197genycv3nvhg"],
+            "holders": [
+                {
+                    "user_id": "usr_01m8ycrxap78197genycv3nvhg",
+                    "name": "Ada",
+                    "layer": "Primary",
+                    "override_id": None,
+                    "replaces_user_id": None,
+                    "temporary_id": None,
+                }
+            ],
+            "description": "Ada (Primary)",
+        }
+    )
+
+    schedule_id: str = Field(description="The schedule")
+    schedule_name: str = Field(description="Its name")
+    at: datetime = Field(description="The moment asked about")
+    user_ids: list[str] = Field(description="Who is on call then")
+    holders: list[HolderOut] = Field(description="Who is on call and why")
     description: str = Field(description="As the alert's timeline words it")
 
 
 class ProjectOnCallOut(BaseModel):
-    project_id: str
-    at: datetime
-    schedules: list[OnCallOut]
+    model_config = shown(
+        {
+            "project_id": "prj_01m8ycrxap78197genycv3nvhg",
+            "at": "2025-01-07T10:00:00Z",
+            "schedules": [
+                {
+                    "schedule_id": "sch_01m8ycrxap78197genycv3nvhg",
+                    "schedule_name": "Platform primary",
+                    "at": "2025-01-07T10:00:00Z",
+                    "user_ids": ["usr_01m8ycrxap78197genycv3nvhg"],
+                    "holders": [
+                        {
+                            "user_id": "usr_01m8ycrxap78197genycv3nvhg",
+                            "name": "Ada",
+                            "layer": "Primary",
+                            "override_id": None,
+                            "replaces_user_id": None,
+                            "temporary_id": None,
+                        }
+                    ],
+                    "description": "Ada (Primary)",
+                }
+            ],
+        }
+    )
+
+    project_id: str = Field(description="The project")
+    at: datetime = Field(description="The moment asked about")
+    schedules: list[OnCallOut] = Field(description="Who is on call in each of its schedules")
 
 
 class ShiftOut(BaseModel):
-    schedule_id: str
-    user_id: str
-    name: str
-    starts_at: datetime
-    ends_at: datetime
+    model_config = shown(
+        {
+            "schedule_id": "sch_01m8ycrxap78197genycv3nvhg",
+            "user_id": "usr_01m8ycrxap78197genycv3nvhg",
+            "name": "Ada",
+            "starts_at": "2025-01-06T09:00:00Z",
+            "ends_at": "2025-01-13T09:00:00Z",
+        }
+    )
+
+    schedule_id: str = Field(description="The schedule")
+    user_id: str = Field(description="The member on call")
+    name: str = Field(description="Their name")
+    starts_at: datetime = Field(description="When the shift begins")
+    ends_at: datetime = Field(description="When it ends")
 
 
 class ShiftsOut(BaseModel):
-    items: list[ShiftOut]
+    model_config = ConfigDict(json_schema_extra=listed)
+
+    items: list[ShiftOut] = Field(description="The shifts in the window, by start")
 
 
 class SegmentOut(BaseModel):
-    starts_at: datetime
-    ends_at: datetime
+    starts_at: datetime = Field(description="When it begins")
+    ends_at: datetime = Field(description="When it ends")
     holders: list[HolderOut] = Field(description="Empty: nobody is on call (a gap)")
 
 
 class TimelineOut(BaseModel):
-    schedule_id: str
-    segments: list[SegmentOut]
+    model_config = shown(
+        {
+            "schedule_id": "sch_01m8ycrxap78197genycv3nvhg",
+            "segments": [
+                {
+                    "starts_at": "2025-01-06T09:00:00Z",
+                    "ends_at": "2025-01-13T09:00:00Z",
+                    "holders": [
+                        {
+                            "user_id": "usr_01m8ycrxap78197genycv3nvhg",
+                            "name": "Ada",
+                            "layer": "Primary",
+                            "override_id": None,
+                            "replaces_user_id": None,
+                            "temporary_id": None,
+                        }
+                    ],
+                }
+            ],
+        }
+    )
+
+    schedule_id: str = Field(description="The schedule")
+    segments: list[SegmentOut] = Field(
+        description=("Who is on call, period by period, gaps included"),
+    )
 
 
 def holders_out(holders: tuple[rota.Holder, ...], names: dict[str, str]) -> list[HolderOut]:
