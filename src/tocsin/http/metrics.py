@@ -18,11 +18,12 @@ from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client.exposition import ThreadingWSGIServer
 
 from tocsin.core import metrics
 from tocsin.engine.gauges import QueueGauges, WorkerGauges
+from tocsin.http.api.route import PUBLIC
 from tocsin.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -62,14 +63,34 @@ def _token(runtime: Runtime) -> str | None:
 @router.get(
     "/metrics",
     tags=["health"],
+    response_class=PlainTextResponse,
     summary="This process's metrics, for Prometheus",
     description="Prometheus text format: webhooks, refusals, calls, provider errors, "
     "escalations exhausted, throttle holds, webhook-to-dial latency, the job queue and this "
     "process's worker heartbeat (docs/deployment.md, Metrics). With TOCSIN_METRICS_TOKEN set, "
     "send it as a bearer token.",
+    # Open unless TOCSIN_METRICS_TOKEN is set: that token is the server's, not an API key.
+    openapi_extra=PUBLIC,
     responses={
-        200: {"content": {"text/plain": {}}, "description": "The metrics"},
-        401: {"description": "TOCSIN_METRICS_TOKEN is set and was not given"},
+        200: {
+            "content": {
+                "text/plain": {
+                    "example": "# TYPE tocsin_webhooks_received_total counter\n"
+                    'tocsin_webhooks_received_total{outcome="created",sender="generic"} 3.0\n'
+                }
+            },
+            "description": "The metrics",
+        },
+        # Spelled out: a `model` would be filed under this route's text/plain.
+        401: {
+            "description": "TOCSIN_METRICS_TOKEN is set and was not given",
+            "content": {
+                "application/json": {
+                    "schema": {"$ref": "#/components/schemas/ErrorOut"},
+                    "examples": {"invalid_token": {"value": json.loads(REFUSAL)}},
+                }
+            },
+        },
     },
 )
 async def read_metrics(request: Request) -> Response:

@@ -77,6 +77,8 @@ class NumberOut(BaseModel):
 
 
 class PersonSettingsIn(BaseModel):
+    model_config = shown({"language": "es"})
+
     language: LanguageOrEmpty = Field(
         description="The language of the fixed prompts (menu, confirmations) of calls paging "
         f"the member: one of {LANGUAGE_LIST}; an empty string goes back to the organization's"
