@@ -10,6 +10,7 @@ processes or keep real time run one at a time in a lane of their own (see SERIAL
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import uuid
@@ -155,6 +156,21 @@ def _own_user_folders(
     monkeypatch.setenv("XDG_CONFIG_HOME", str(folders / "config"))
     monkeypatch.setenv("XDG_DATA_HOME", str(folders / "share"))
     monkeypatch.delenv("TOCSIN_HOME", raising=False)
+
+
+@pytest.fixture(autouse=True)
+def _logging_as_it_was() -> Iterator[None]:
+    """`tocsin serve` run in-process (CliRunner) configures the process's logging to the
+    runner's stderr: put it back, or later tests' INFO lines land in other runners' output."""
+    loggers = [
+        logging.getLogger(name) for name in ("", "uvicorn", "uvicorn.error", "uvicorn.access")
+    ]
+    saved = [(list(log.handlers), log.level, log.propagate) for log in loggers]
+    yield
+    for log, (handlers, level, propagate) in zip(loggers, saved, strict=True):
+        log.handlers[:] = handlers
+        log.setLevel(level)
+        log.propagate = propagate
 
 
 @pytest.fixture

@@ -21,7 +21,9 @@ def run(cli: CliRunner, *args: str, stdin: str | None = None) -> Any:
 def fails(cli: CliRunner, *args: str) -> str:
     result = cli.invoke(app, list(args))
     assert result.exit_code == 1, result.output
-    [line] = result.stderr.strip().splitlines()
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    [line] = lines
     assert line.startswith("tocsin: error: ")
     return line
 

@@ -55,7 +55,8 @@ def test_cli_screen_prints_one_json_object_a_line_in_input_order(tmp_path: Path)
     numbers = tmp_path / "numbers.tsv"
     numbers.write_text("GB\t999\n\t+44 7400 123456\n\nUS\t1-900-FLOWERS\n", encoding="utf-8")
     result = CliRunner().invoke(app, ["screen", "--json", "--file", str(numbers)])
-    assert result.exit_code == 0, result.output
+    # Every verdict is printed; a blocked number makes the exit status 1, for scripts.
+    assert result.exit_code == 1, result.output
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert [(line["input"], line["region"], line["verdict"]) for line in lines] == [
         ("999", "GB", "block"),
@@ -73,7 +74,7 @@ def test_cli_screen_takes_numbers_and_a_region(tmp_path: Path) -> None:
     result = CliRunner().invoke(
         app, ["screen", "--json", "--region", "fr", "112", "06 12 34 56 78"]
     )
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert [line["verdict"] for line in lines] == ["block", "allow"]
     assert lines[1]["e164"] == "+33612345678"

@@ -86,6 +86,19 @@ def formatter(log_format: LogFormat) -> logging.Formatter:
     return structlog.stdlib.ProcessorFormatter(foreign_pre_chain=shared, processors=final)
 
 
+class _StandardError(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever `sys.stderr` is when a line is logged, not to the one there was at
+    start: a command run in-process (a test's CliRunner) swaps it and closes its own after."""
+
+    @property
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: TextIO) -> None:
+        pass
+
+
 def configure_logging(
     log_format: LogFormat | str = LogFormat.TEXT,
     *,
@@ -95,7 +108,7 @@ def configure_logging(
     """Send every log record to `stream` (standard error) in `log_format`; returns the handler.
     Called once by `tocsin serve` and `tocsin worker`; uvicorn is told to leave logging alone,
     and its loggers pass their records up to this one."""
-    handler = logging.StreamHandler(stream or sys.stderr)
+    handler = logging.StreamHandler(stream) if stream is not None else _StandardError()
     handler.setFormatter(formatter(LogFormat(log_format)))
     root = logging.getLogger()
     for old in list(root.handlers):
