@@ -20,7 +20,7 @@ from tocsin.core.actors import Actor
 from tocsin.heartbeats import commands as heartbeats
 from tocsin.outgoing import commands as outgoing
 from tocsin.outgoing.urls import VettedUrl
-from tocsin.paging import queries as paging
+from tocsin.paging.names import names_in_organization
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
@@ -124,7 +124,7 @@ def test_timeline_names_are_only_the_organizations_own(pager: Pager) -> None:
     stranger = seeded.person(pager.runtime, org_name="Elsewhere")
     theirs = seeded.endpoint(pager.runtime, stranger.org_id, name="Theirs")
     with pager.runtime.database.read() as session:
-        names = paging.names_of_ids(
+        names = names_in_organization(
             session, org_id=pager.org_id, ids={ours, theirs, "mw_" + "0" * 26, "plain"}
         )
     assert names == {ours: "Ours"}

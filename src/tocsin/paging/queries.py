@@ -3,12 +3,11 @@ the dashboard's alerts table. Read-only; what changes an alert is in `paging.lif
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.orm import Session
 
 from tocsin.accounts.models import User
 from tocsin.audit import trail
@@ -16,8 +15,7 @@ from tocsin.audit.trail import AuditEvent
 from tocsin.contacts.models import Contact
 from tocsin.core.errors import InvalidInput, NotFound
 from tocsin.core.pagination import Page, paginate
-from tocsin.endpoints.models import Endpoint, EscalationPolicy
-from tocsin.oncall.models import Project, Rotation, Schedule
+from tocsin.endpoints.models import Endpoint
 from tocsin.paging.models import (
     OPEN_JOB_STATUSES,
     Alert,
@@ -143,40 +141,6 @@ def people_named(
             )
         )
         names.update({contact_id: name for contact_id, name in contacts})
-    return names
-
-
-# What an audit event's details may name, by the prefix of its id (core.ids.new_id): the id,
-# organization and name columns to read. Members are read by people_named.
-_Columns = tuple[InstrumentedAttribute[str], InstrumentedAttribute[str], InstrumentedAttribute[str]]
-_NAMED_BY_PREFIX: dict[str, _Columns] = {
-    "ct": (Contact.id, Contact.org_id, Contact.name),
-    "ep": (Endpoint.id, Endpoint.org_id, Endpoint.name),
-    "esp": (EscalationPolicy.id, EscalationPolicy.org_id, EscalationPolicy.name),
-    "sch": (Schedule.id, Schedule.org_id, Schedule.name),
-    "rot": (Rotation.id, Rotation.org_id, Rotation.name),
-    "prj": (Project.id, Project.org_id, Project.name),
-}
-
-
-def names_of_ids(session: Session, *, org_id: str, ids: Iterable[str]) -> dict[str, str]:
-    """Names for the ids an alert's timeline details carry: members, and the organization's
-    contacts, endpoints, escalation policies, schedules, rotations and projects. One query per
-    kind present (the live timeline asks every few seconds); an id of anything else, or of
-    another organization, is left out."""
-    by_prefix: dict[str, set[str]] = {}
-    for found in ids:
-        by_prefix.setdefault(found.partition("_")[0], set()).add(found)
-    names = people_named(
-        session, org_id=org_id, user_ids=by_prefix.pop("usr", set()), contact_ids=set()
-    )
-    for prefix, wanted in by_prefix.items():
-        if prefix in _NAMED_BY_PREFIX:
-            id_column, org_column, name_column = _NAMED_BY_PREFIX[prefix]
-            rows = session.execute(
-                select(id_column, name_column).where(org_column == org_id, id_column.in_(wanted))
-            )
-            names.update({row_id: name for row_id, name in rows})
     return names
 
 

@@ -28,6 +28,7 @@ from tocsin.maintenance import queries as maintenance
 from tocsin.organizations.queries import organization
 from tocsin.paging import lifecycle, queries
 from tocsin.paging.models import Alert, AlertStatus, CallAttempt, CallJob
+from tocsin.paging.names import names_in_organization
 from tocsin.telephony import audio, tts
 from tocsin.telephony.prompts import DEFAULT_LANGUAGE, voice_for
 from tocsin.telephony.script import spoken_prompt
@@ -154,7 +155,7 @@ def _alert_context(session: Session, org: Organization | None, alert: Alert) -> 
     events = queries.timeline_of(session, alert)
     names = _people(session, alert, jobs, events)
     in_details = {found for event in events for found in _ids_in(event.details)}
-    named = queries.names_of_ids(session, org_id=alert.org_id, ids=in_details)
+    named = names_in_organization(session, org_id=alert.org_id, ids=in_details)
     whom = {job.id: _whom(job, names) for job in jobs}
     return {
         "org": org,
