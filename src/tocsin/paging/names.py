@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from tocsin.accounts.models import Organization, User
+from tocsin.accounts.models import ApiKey, Organization, User
 from tocsin.contacts.models import Contact
 from tocsin.endpoints.models import Endpoint, EscalationPolicy
 from tocsin.oncall.models import Project, Rotation, Schedule
@@ -24,13 +24,15 @@ _BY_PREFIX: dict[str, _Columns] = {
     "sch": (Schedule.id, Schedule.org_id, Schedule.name),
     "rot": (Rotation.id, Rotation.org_id, Rotation.name),
     "prj": (Project.id, Project.org_id, Project.name),
+    "key": (ApiKey.id, ApiKey.org_id, ApiKey.name),
 }
 
 
 def names_in_organization(session: Session, *, org_id: str, ids: Iterable[str]) -> dict[str, str]:
     """Members by name, and the organization's contacts, endpoints, escalation policies,
-    schedules, rotations and projects: one query per kind present (an alert's live timeline
-    asks every few seconds). An id of anything else, or another organization's, is left out."""
+    schedules, rotations, projects and API keys: one query per kind present (an alert's live
+    timeline asks every few seconds). An id of anything else, or another organization's, is
+    left out."""
     return _names(session, ids, org_id=org_id)
 
 
