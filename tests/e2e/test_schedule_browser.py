@@ -51,8 +51,9 @@ def test_an_override_is_created_from_the_timeline(sqlite_system: System) -> None
         # runs: with 09:00 it was eleven minutes at 08:49, a block too thin to click.
         handoff = datetime.now(ZoneInfo("Europe/London")) - timedelta(hours=1)
         page.locator("#rotation-handoff").fill(handoff.strftime("%H:%M"))
-        page.get_by_label("lead", exact=True).check()
-        page.get_by_label("Ben").check()
+        # The turns are chosen by name and address, in order.
+        page.get_by_label("1st", exact=True).select_option(label="lead (lead@example.com)")
+        page.get_by_label("2nd", exact=True).select_option(label="Ben (ben@example.com)")
         page.get_by_role("button", name="Create rotation").click()
         expect(page).to_have_url(re.compile(rf"/o/{org_id}/rotations/rot_\w+$"))
         expect(page.locator("#rotation-shifts li").first).to_contain_text("lead")

@@ -16,6 +16,7 @@ from tests.delivery.pager import CALLER_ID, Pager
 from tests.factories import ok
 from tests.web.browser_forms import form_token, owner_home, submit
 from tocsin.accounts.models import User
+from tocsin.paging.names import names_on_the_platform
 from tocsin.runtime import Runtime
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
@@ -78,6 +79,19 @@ def appeal(pager: Pager, action_id: str) -> str:
     )
     case_id: str = filed["id"]
     return case_id
+
+
+def _user_id(pager: Pager, email: str) -> str:
+    with pager.runtime.database.read() as session:
+        found = session.scalar(select(User.id).where(User.email == email))
+    assert found is not None
+    return found
+
+
+def _name(pager: Pager, some_id: str) -> str:
+    """What the console calls a user or an organization."""
+    with pager.runtime.database.read() as session:
+        return names_on_the_platform(session, [some_id])[some_id]
 
 
 def queue_row(html: str, case_id: str) -> str:
@@ -154,6 +168,8 @@ def test_a_case_page_shows_its_history_and_granting_the_appeal_lifts_the_action(
     staff = colleague
     shown = staff.get(page)
     assert "case.opened.appeal" in shown.text
+    # Filed with the organization's API key: the console says which, by name.
+    assert re.search(r"by api_key automation <code>\(key_\w+\)</code></dd>", shown.text)
     assert "These were our own on-call engineers." in shown.text
     assert ">Grant appeal</button>" in shown.text
     assert ">Uphold</button>" in shown.text
@@ -253,7 +269,8 @@ def test_the_enforcement_form_and_the_audit_search(staff: TestClient, pager: Pag
     assert taken.status_code == 303
     assert hook(pager, endpoint).json()["error"]["code"] == "endpoint_suspended"
     listed = staff.get("/admin/enforcement")
-    assert endpoint in listed.text
+    # The console names what it shows, with the id beside it for support work.
+    assert f"Production <code>({endpoint})</code>" in listed.text
     assert ">Lift</button>" in listed.text
     unknown = submit(
         staff,
@@ -269,6 +286,10 @@ def test_the_enforcement_form_and_the_audit_search(staff: TestClient, pager: Pag
     assert trail.status_code == 200
     assert "enforcement.suspension" in trail.text
     assert "spam" in trail.text
+    org_name, staff_name = _name(pager, pager.org_id), _name(pager, _user_id(pager, STAFF))
+    assert f">{org_name} <code>({pager.org_id})</code></a>" in trail.text
+    assert f"user {staff_name} <code>(" in trail.text
+    assert f"endpoint Production <code>({endpoint})</code>" in trail.text
     by_target = staff.get(f"/admin/audit?target_id={endpoint}")
     assert "enforcement.suspension" in by_target.text
     assert "No events match" in staff.get("/admin/audit?action=nothing.").text

@@ -11,10 +11,13 @@ from fastapi.testclient import TestClient
 from tests import seeded
 from tests.delivery.pager import Pager
 from tests.maintenance.window_rows import window
+from tests.oncall.schedule_rows import project
 from tests.rows import browser_for
 from tests.web.browser_forms import form_token
 from tests.web.owner_browser import signed_in_owner
 from tocsin.accounts.models import Role
+from tocsin.core.actors import Actor
+from tocsin.heartbeats import commands as heartbeats
 from tocsin.runtime import Runtime
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
@@ -77,6 +80,61 @@ def test_an_admin_makes_ends_and_deletes_windows(client: TestClient, runtime: Ru
     again = _post(browser, page, f"{page}/{silence_id}/end")
     assert again.status_code == 409  # type: ignore[attr-defined]
     assert "not in force" in again.text  # type: ignore[attr-defined]
+
+
+def _monitor(runtime: Runtime, org_id: str, owner_id: str, endpoint_id: str, name: str) -> str:
+    with runtime.database.write() as session:
+        made = heartbeats.create_monitor(
+            session,
+            org_id=org_id,
+            endpoint_id=endpoint_id,
+            name=name,
+            grace_seconds=60,
+            interval_seconds=300,
+            actor=Actor("user", owner_id),
+            now=runtime.clock.now(),
+            digest_key=runtime.heartbeat_key_digest_key,
+        )
+        return made.monitor.id
+
+
+def test_a_window_covers_a_project_endpoint_or_monitor_chosen_by_name(
+    client: TestClient, runtime: Runtime
+) -> None:
+    owner = seeded.person(runtime, org_name="Web Ops")
+    platform = project(runtime, owner.org_id, "Platform")
+    billing = seeded.endpoint(runtime, owner.org_id, name="Billing API")
+    nightly = _monitor(runtime, owner.org_id, owner.user_id, billing, "Nightly backup")
+    stranger = seeded.person(runtime, org_name="Elsewhere")
+    theirs = seeded.endpoint(runtime, stranger.org_id, name="Their API")
+    browser = browser_for(client, runtime, owner.user_id)
+    page = f"/o/{owner.org_id}/maintenance"
+
+    form = browser.get(page).text.split('id="new-window"')[1].split("</form>")[0]
+    assert f'<option value="project:{platform}">Platform</option>' in form
+    assert f'<option value="endpoint:{billing}">Billing API</option>' in form
+    assert f'<option value="monitor:{nightly}">Nightly backup</option>' in form
+    assert "Their API" not in form
+    assert "its id" not in form
+
+    for reason, covers in (("Migration", f"project:{platform}"), ("Deploy", f"endpoint:{billing}"),
+                           ("Restore", f"monitor:{nightly}")):  # fmt: skip
+        made = _post(browser, page, page, reason=reason, covers=covers, **{"for": "1h"})
+        assert made.status_code == 303  # type: ignore[attr-defined]
+    active = browser.get(page).text.split('id="windows-active"')[1].split("</table>")[0]
+    assert "project Platform" in active
+    assert "endpoint Billing API" in active
+    assert "monitor Nightly backup" in active
+    assert [raw for raw in (platform, billing, nightly) if raw in active] == []
+
+    # Another organization's endpoint, posted by hand, is refused; the form keeps the rest.
+    refused = _post(
+        browser, page, page, reason="Sneaky", covers=f"endpoint:{theirs}", **{"for": "1h"}
+    )
+    assert refused.status_code == 404  # type: ignore[attr-defined]
+    assert "endpoint_not_found" in refused.text  # type: ignore[attr-defined]
+    assert 'value="Sneaky"' in refused.text  # type: ignore[attr-defined]
+    assert "Sneaky" not in browser.get(page).text.split('id="new-window"')[0]
 
 
 def test_a_member_sees_windows_but_no_form(client: TestClient, runtime: Runtime) -> None:

@@ -12,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests import seeded
+from tests.oncall.schedule_rows import project
 from tests.outgoing.rows import deliveries
 from tests.rows import browser_for
 from tests.web.browser_forms import form_token
@@ -97,6 +98,26 @@ def test_an_admin_adds_a_webhook_sees_its_secret_once_and_reads_its_log(
     deleted = _post(browser, detail, f"{detail}/delete")
     assert deleted.status_code == 303
     assert 'id="no-webhooks"' in browser.get(page).text
+
+
+def test_a_webhook_for_one_endpoint_or_project_names_it(
+    client: TestClient, runtime: Runtime
+) -> None:
+    owner = seeded.person(runtime, org_name="Web Ops")
+    billing = seeded.endpoint(runtime, owner.org_id, name="Billing API")
+    platform = project(runtime, owner.org_id, "Platform")
+    browser = browser_for(client, runtime, owner.user_id)
+    page = f"/o/{owner.org_id}/webhooks"
+
+    endpoint_page = f"/o/{owner.org_id}/endpoints/{billing}"
+    project_page = f"/o/{owner.org_id}/projects/{platform}"
+    for only, named in (
+        ({"endpoint_id": billing}, f'endpoint <a href="{endpoint_page}">Billing API</a>'),
+        ({"project_id": platform}, f'project <a href="{project_page}">Platform</a>'),
+    ):
+        made = _post(browser, page, page, name="Relay", url=URL, events="created", **only)
+        assert made.status_code == 200
+        assert made.text.split('id="webhook-only">')[1].split("</dd>")[0] == named
 
 
 def _ids(html: str) -> list[str]:

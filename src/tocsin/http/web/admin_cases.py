@@ -21,6 +21,7 @@ from tocsin.http.web.context import Viewer, signed_in
 from tocsin.http.web.forms import checked_form, text
 from tocsin.http.web.render import render
 from tocsin.organizations.queries import organization, organization_names
+from tocsin.paging.names import names_on_the_platform
 from tocsin.trust import appeals, cases, queries
 from tocsin.trust.appeals import Decision
 from tocsin.trust.deciders import decider_refusal
@@ -118,6 +119,14 @@ def _case_page(
             "overdue": is_overdue(case, now),
             "trail": trail,
             "case_org": org,
+            "names": names_on_the_platform(
+                db,
+                [
+                    found
+                    for found in (case.opened_by_id, *(event.actor_id for event in trail))
+                    if found is not None
+                ],
+            ),
             "is_appeal": case.kind == CaseKind.APPEAL.value,
             "is_open": case.status == CaseStatus.OPEN.value,
             # Why this administrator may not answer the appeal (they took the action, or filed

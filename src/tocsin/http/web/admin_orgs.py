@@ -15,6 +15,7 @@ from tocsin.http.web.context import Viewer, signed_in
 from tocsin.http.web.forms import checked_form, text
 from tocsin.http.web.render import render
 from tocsin.organizations.queries import find_organizations
+from tocsin.paging.names import names_on_the_platform
 from tocsin.restrictions.kinds import ActionKind, ActionScope
 from tocsin.trust import enforcement
 from tocsin.trust.queries import organization_overview
@@ -51,6 +52,7 @@ def _org_page(
             "members": overview.members,
             "endpoint_count": overview.endpoint_count,
             "actions": overview.actions,
+            "names": names_on_the_platform(db, (action.target_id for action in overview.actions)),
             "live": overview.live,
             "blocking": overview.blocking,
             "reason": reason,

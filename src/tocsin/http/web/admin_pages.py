@@ -19,7 +19,7 @@ from tocsin.http.web.admin_orgs import router as orgs_router
 from tocsin.http.web.context import Viewer, signed_in
 from tocsin.http.web.forms import checked_form, text
 from tocsin.http.web.render import render
-from tocsin.organizations.queries import organization_names
+from tocsin.paging.names import names_on_the_platform
 from tocsin.restrictions.kinds import ActionKind, ActionScope
 from tocsin.trust import enforcement
 from tocsin.trust.queries import actions_about, is_live
@@ -40,7 +40,7 @@ def _enforcement_page(
     now = viewer.runtime.clock.now()
     with viewer.admin(write=False) as db:
         page = actions_about(db, limit=DEFAULT_LIMIT, cursor=cursor)
-        names = organization_names(db, (action.org_id for action in page.items))
+        names = names_on_the_platform(db, (action.target_id for action in page.items))
     return render(
         request,
         "admin_enforcement.html",
@@ -155,6 +155,13 @@ def audit_page(
             limit=DEFAULT_LIMIT,
             cursor=cursor,
         )
+        named = {
+            found
+            for event in page.items
+            for found in (event.org_id, event.actor_id, event.target_id)
+            if found is not None
+        }
+        names = names_on_the_platform(db, named)
     return render(
         request,
         "admin_audit.html",
@@ -162,6 +169,7 @@ def audit_page(
             "section": "admin",
             "tab": "audit",
             "events": page.items,
+            "names": names,
             "filters": filters,
             "next_url": next_page_url(request, page.next_cursor),
         },

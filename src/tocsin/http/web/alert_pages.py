@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -26,6 +28,7 @@ from tocsin.maintenance import queries as maintenance
 from tocsin.organizations.queries import organization
 from tocsin.paging import lifecycle, queries
 from tocsin.paging.models import Alert, AlertStatus, CallAttempt, CallJob
+from tocsin.paging.names import names_in_organization
 from tocsin.telephony import audio, tts
 from tocsin.telephony.prompts import DEFAULT_LANGUAGE, voice_for
 from tocsin.telephony.script import spoken_prompt
@@ -94,21 +97,65 @@ def _people(
     return names
 
 
-def _details(details: Any) -> str:
+# An id as core.ids.new_id makes them: a prefix naming the kind, then 26 characters.
+_ID = re.compile(r"[a-z]+_[0-9a-z]{26}")
+
+
+def _ids_in(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        if _ID.fullmatch(value):
+            yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _ids_in(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _ids_in(item)
+
+
+def _named(value: Any, names: dict[str, str]) -> Any:
+    """`value` with every id the page has a name for replaced by the name; a key that said it
+    held an id (`endpoint_id`, `user_ids`) then says what it holds (`endpoint`, `users`)."""
+    if isinstance(value, str):
+        return names.get(value, value)
+    if isinstance(value, list):
+        return [_named(item, names) for item in value]
+    if isinstance(value, dict):
+        return {_key(key, item, names): _named(item, names) for key, item in value.items()}
+    return value
+
+
+def _key(key: str, value: Any, names: dict[str, str]) -> str:
+    if key.endswith("_id") and isinstance(value, str) and value in names:
+        return key.removesuffix("_id")
+    if (
+        key.endswith("_ids")
+        and isinstance(value, list)
+        and bool(value)
+        and all(isinstance(item, str) and item in names for item in value)
+    ):
+        return key.removesuffix("_ids") + "s"
+    return key
+
+
+def _details(details: Any, names: dict[str, str]) -> str:
     if not details:
         return ""
-    if isinstance(details, dict):
+    named = _named(details, names)
+    if isinstance(named, dict):
         return "; ".join(
-            f"{key}: {value if isinstance(value, str) else json.dumps(value)}"
-            for key, value in details.items()
+            f"{key}: {value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)}"
+            for key, value in named.items()
         )
-    return json.dumps(details)
+    return json.dumps(named, ensure_ascii=False)
 
 
 def _alert_context(session: Session, org: Organization | None, alert: Alert) -> dict[str, Any]:
     jobs = queries.jobs_of(session, alert.id)
     events = queries.timeline_of(session, alert)
     names = _people(session, alert, jobs, events)
+    in_details = {found for event in events for found in _ids_in(event.details)}
+    named = names_in_organization(session, org_id=alert.org_id, ids=in_details)
     whom = {job.id: _whom(job, names) for job in jobs}
     return {
         "org": org,
@@ -122,7 +169,8 @@ def _alert_context(session: Session, org: Organization | None, alert: Alert) -> 
         "jobs": [JobRow(job, queries.next_attempt_at(job), whom[job.id]) for job in jobs],
         "calls": queries.attempts_of(session, alert.id),
         "timeline": [
-            TimelineRow(event, _actor(event, names), _details(event.details)) for event in events
+            TimelineRow(event, _actor(event, names), _details(event.details, named))
+            for event in events
         ],
         "people": names,
         "callee": lambda call: whom.get(call.job_id, call.to_number),

@@ -14,7 +14,10 @@ from starlette.datastructures import FormData
 from tocsin.accounts.models import Role
 from tocsin.accounts.service import get_organization
 from tocsin.core.errors import InvalidInput, TocsinError
-from tocsin.core.pagination import DEFAULT_LIMIT
+from tocsin.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from tocsin.db.session import Session
+from tocsin.endpoints.queries import list_endpoints
+from tocsin.heartbeats.queries import all_monitors
 from tocsin.http.web.context import Viewer, signed_in
 from tocsin.http.web.forms import checked_form, text
 from tocsin.http.web.render import render
@@ -22,11 +25,25 @@ from tocsin.maintenance import commands, matchers, queries
 from tocsin.maintenance.coverage import ScopeKind
 from tocsin.maintenance.queries import WindowState
 from tocsin.maintenance.windows import parse_duration
+from tocsin.oncall.projects import list_projects
 from tocsin.policy.quota import zone
 
 router = APIRouter(include_in_schema=False)
 
-_FIELDS = ("reason", "for", "starts", "rrule", "timezone", "matchers", "scope", "target")
+_FIELDS = ("reason", "for", "starts", "rrule", "timezone", "matchers", "covers")
+# What a window may cover besides the whole organization, as the form groups them.
+_GROUPS = ((ScopeKind.PROJECT, "Projects"), (ScopeKind.ENDPOINT, "Endpoints"),
+           (ScopeKind.MONITOR, "Heartbeat monitors"))  # fmt: skip
+
+
+def _targets(db: Session, org_id: str) -> dict[ScopeKind, list[tuple[str, str]]]:
+    """The organization's projects, endpoints and heartbeat monitors, (id, name) each."""
+    endpoints = list_endpoints(db, org_id=org_id, limit=MAX_LIMIT, cursor=None).items
+    return {
+        ScopeKind.PROJECT: [(row.id, row.name) for row in list_projects(db, org_id=org_id)],
+        ScopeKind.ENDPOINT: [(row.id, row.name) for row in endpoints],
+        ScopeKind.MONITOR: [(row.id, row.name) for row in all_monitors(db, org_id=org_id)],
+    }
 
 
 def _context(viewer: Viewer, org_id: str) -> dict[str, Any]:
@@ -39,11 +56,15 @@ def _context(viewer: Viewer, org_id: str) -> dict[str, Any]:
             ).items
             for state in WindowState
         }
+        targets = _targets(db, org_id)
         return {
             "org": org,
             "section": "maintenance",
             "windows": by_state,
-            "scopes": [scope.value for scope in ScopeKind],
+            "target_groups": [(kind.value, label, targets[kind]) for kind, label in _GROUPS],
+            "target_names": {
+                target_id: name for found in targets.values() for target_id, name in found
+            },
             "can_edit": access.role is not None and access.role.rank >= Role.ADMIN.rank,
         }
 
@@ -77,13 +98,21 @@ def _starts(form: FormData, timezone: str) -> datetime | None:
     return local if local.tzinfo else local.replace(tzinfo=zone(timezone))
 
 
+def _covers(form: FormData) -> tuple[str, str | None]:
+    """The scope and target of the form's one "Covers" select: "organization", or a scope and
+    the id of one of its things ("endpoint:end_…"); the command checks both."""
+    scope, _, target_id = text(form, "covers").partition(":")
+    return scope or ScopeKind.ORGANIZATION.value, target_id or None
+
+
 def _spec(form: FormData) -> commands.WindowSpec:
     timezone = text(form, "timezone") or "UTC"
     lines = [line.strip() for line in text(form, "matchers").splitlines() if line.strip()]
+    scope, target_id = _covers(form)
     return commands.WindowSpec(
         reason=text(form, "reason"),
-        scope=text(form, "scope") or ScopeKind.ORGANIZATION.value,
-        target_id=text(form, "target") or None,
+        scope=scope,
+        target_id=target_id,
         matchers=tuple(matchers.parse_text(line) for line in lines),
         starts_at=_starts(form, timezone),
         duration=parse_duration(text(form, "for")),

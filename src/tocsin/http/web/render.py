@@ -32,7 +32,16 @@ def _local(value: datetime | None, zone: str) -> str:
     return "" if value is None else f"{value.astimezone(ZoneInfo(zone)):%a %d %b %H:%M %Z}"
 
 
+def ordinal(number: int) -> str:
+    """1st, 2nd, 3rd, 4th … 11th, 12th, 13th … 21st: the turns of a rotation's form."""
+    suffix = (
+        "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    )
+    return f"{number}{suffix}"
+
+
 _ENV.filters["when"] = _when
+_ENV.filters["ordinal"] = ordinal
 _ENV.filters["local"] = _local
 # The languages a call's prompts can be spoken in, for the forms that choose one
 # (_language_select.html): code, and its name in English and in itself.

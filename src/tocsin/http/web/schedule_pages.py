@@ -17,20 +17,24 @@ from tocsin.accounts.models import Role
 from tocsin.accounts.service import get_organization
 from tocsin.core.errors import InvalidInput, TocsinError
 from tocsin.db.session import Session
+from tocsin.http.api.auth import OrgAccess
 from tocsin.http.web import timeline_svg
 from tocsin.http.web.context import Viewer, signed_in
 from tocsin.http.web.forms import checked_form, text
 from tocsin.http.web.render import render
 from tocsin.oncall import calendar_tokens, overrides, rotations, schedules
+from tocsin.oncall.checks import MAX_PARTICIPANTS
 from tocsin.oncall.models import CalendarTokenKind
 from tocsin.oncall.picture import schedule_picture
 from tocsin.oncall.rotations import Shape
 from tocsin.oncall.who import TWO_WEEKS, Window
-from tocsin.organizations.queries import all_members
+from tocsin.organizations.queries import Member, all_members
 
 router = APIRouter(include_in_schema=False)
 
 UNITS = ("hours", "days", "weeks")
+# What the form that makes a rotation shows again when it is refused, besides the turns.
+_SHAPE_FIELDS = ("name", "unit", "count", "handoff_time", "timezone", "start_at")
 
 
 def _local(value: str, what: str) -> datetime:
@@ -47,10 +51,11 @@ def _field(at: datetime) -> str:
 
 
 def _members(db: Session, org_id: str) -> list[tuple[str, str]]:
-    return [
-        (member.user.id, member.user.display_name or member.user.email)
-        for member in all_members(db, org_id=org_id)
-    ]
+    return [(member.user.id, _name(member)) for member in all_members(db, org_id=org_id)]
+
+
+def _name(member: Member) -> str:
+    return member.user.display_name or member.user.email
 
 
 async def _attempt(work: Callable[[], str], failed: Callable[[TocsinError], Response]) -> Response:
@@ -253,31 +258,69 @@ async def remove_override(
 # Rotations ---------------------------------------------------------------------------------------
 
 
-def _rotation_context(viewer: Viewer, org_id: str, rotation_id: str) -> dict[str, Any]:
+def _turns(members: list[Member], chosen: list[str]) -> dict[str, Any]:
+    """What the rotation pages need of the members: names for the shifts, and for the selects
+    of the turns each member by name and e-mail address (two people may share a name, never an
+    address), with who takes each turn."""
+    choices = [
+        (member.user.id, f"{member.user.display_name} ({member.user.email})")
+        if member.user.display_name
+        else (member.user.id, member.user.email)
+        for member in members
+    ]
+    return {
+        "names": {member.user.id: _name(member) for member in members},
+        "turn_choices": choices,
+        "turn_labels": dict(choices),
+        "chosen": chosen,
+        "max_participants": MAX_PARTICIPANTS,
+    }
+
+
+def _may_change(access: OrgAccess) -> bool:
+    return access.role is not None and access.role.rank >= Role.ADMIN.rank
+
+
+def _rotation_context(
+    viewer: Viewer, org_id: str, rotation_id: str, chosen: list[str] | None = None
+) -> dict[str, Any]:
+    """A rotation's page; `chosen`: the turns a refused form asked for, shown again."""
     now = viewer.runtime.clock.now()
-    with viewer.org(org_id, min_role=Role.MEMBER, write=False) as (db, _):
-        members = _members(db, org_id)
+    with viewer.org(org_id, min_role=Role.MEMBER, write=False) as (db, access):
+        rotation = rotations.get_rotation(db, org_id=org_id, rotation_id=rotation_id)
+        turns = list(rotation.participants) if chosen is None else chosen
         return {
             "org": get_organization(db, org_id),
             "section": "schedules",
-            "rotation": rotations.get_rotation(db, org_id=org_id, rotation_id=rotation_id),
+            "rotation": rotation,
             "shifts": rotations.upcoming_shifts(
                 db, org_id=org_id, rotation_id=rotation_id, now=now
             ),
-            "names": dict(members),
-            "members": members,
+            "can_edit": _may_change(access),
+            **_turns(all_members(db, org_id=org_id), turns),
+        }
+
+
+def _rotations_context(
+    viewer: Viewer, org_id: str, typed: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The rotations and the form that makes one, holding what a refused form was sent."""
+    with viewer.org(org_id, min_role=Role.MEMBER, write=False) as (db, access):
+        return {
+            "org": get_organization(db, org_id),
+            "section": "schedules",
+            "rotations": rotations.list_rotations(db, org_id=org_id, limit=200, cursor=None).items,
             "units": UNITS,
+            "now": _field(viewer.runtime.clock.now()),
+            "typed": typed or {},
+            "can_edit": _may_change(access),
+            **_turns(all_members(db, org_id=org_id), typed["participants"] if typed else []),
         }
 
 
 @router.get("/o/{org_id}/rotations")
 def rotations_page(org_id: str, request: Request, viewer: Viewer = Depends(signed_in)) -> Response:
-    context = _schedules_context(viewer, org_id)
-    return render(
-        request,
-        "rotations.html",
-        {**context, "units": UNITS, "now": _field(viewer.runtime.clock.now())},
-    )
+    return render(request, "rotations.html", _rotations_context(viewer, org_id))
 
 
 @router.post("/o/{org_id}/rotations")
@@ -309,8 +352,9 @@ async def create_rotation(
             return f"/o/{org_id}/rotations/{row.id}"
 
     def failed(error: TocsinError) -> Response:
-        context = {**_schedules_context(viewer, org_id), "units": UNITS, "error": error}
-        context["now"] = _field(viewer.runtime.clock.now())
+        typed: dict[str, Any] = {name: text(form, name) for name in _SHAPE_FIELDS}
+        typed["participants"] = _participants(form)
+        context = {**_rotations_context(viewer, org_id, typed), "error": error}
         return render(request, "rotations.html", context, status_code=error.status_code)
 
     return await _attempt(work, failed)
@@ -324,9 +368,13 @@ def _count(value: str) -> int:
 
 
 def _participants(form: FormData) -> list[str]:
-    """In the order typed (ids separated by commas), else the order of the ticked boxes."""
-    typed = [part.strip() for part in text(form, "participants").split(",") if part.strip()]
-    return typed or [v for v in form.getlist("participant") if isinstance(v, str) and v]
+    """The chosen members in turn order: the form's selects come in the order of the turns,
+    and the empty ones are turns not wanted."""
+    return [
+        value.strip()
+        for value in form.getlist("participant")
+        if isinstance(value, str) and value.strip()
+    ]
 
 
 @router.get("/o/{org_id}/rotations/{rotation_id}")
@@ -353,12 +401,14 @@ async def update_rotation(
                 actor=viewer.actor,
                 now=viewer.runtime.clock.now(),
                 name=text(form, "name") or None,
-                participants=_participants(form) or None,
+                # Every turn left empty is refused by the command, not read as "no change".
+                participants=_participants(form),
             )
         return f"/o/{org_id}/rotations/{rotation_id}"
 
     def failed(error: TocsinError) -> Response:
-        context = {**_rotation_context(viewer, org_id, rotation_id), "error": error}
+        chosen = _participants(form)
+        context = {**_rotation_context(viewer, org_id, rotation_id, chosen), "error": error}
         return render(request, "rotation.html", context, status_code=error.status_code)
 
     return await _attempt(work, failed)

@@ -14,13 +14,14 @@ from starlette.datastructures import FormData
 from tocsin.accounts.models import Role
 from tocsin.accounts.service import get_organization
 from tocsin.core.errors import TocsinError
-from tocsin.endpoints.queries import list_endpoints
+from tocsin.db.session import Session
+from tocsin.endpoints.queries import get_endpoint, list_endpoints
 from tocsin.http.web.context import Viewer, signed_in
 from tocsin.http.web.forms import checked_form, text
 from tocsin.http.web.render import render
-from tocsin.oncall.projects import list_projects
+from tocsin.oncall.projects import get_project, list_projects
 from tocsin.outgoing import commands, queries
-from tocsin.outgoing.models import AlertEvent
+from tocsin.outgoing.models import AlertEvent, WebhookSubscription
 from tocsin.outgoing.urls import VettedUrl, vet
 
 router = APIRouter(include_in_schema=False)
@@ -51,10 +52,12 @@ def _detail_page(
     request: Request, viewer: Viewer, org_id: str, webhook_id: str, **extra: Any
 ) -> Response:
     with viewer.org(org_id, min_role=Role.ADMIN, write=False) as (db, _):
+        webhook = queries.get_subscription(db, org_id=org_id, webhook_id=webhook_id)
         context = {
             "org": get_organization(db, org_id),
             "section": "webhooks",
-            "webhook": queries.get_subscription(db, org_id=org_id, webhook_id=webhook_id),
+            "webhook": webhook,
+            "only": _only(db, webhook),
             "deliveries": queries.deliveries_page(
                 db, org_id=org_id, webhook_id=webhook_id, limit=LOG_LENGTH, cursor=None
             ).items,
@@ -62,6 +65,19 @@ def _detail_page(
     error = extra.get("error")
     status = error.status_code if isinstance(error, TocsinError) else 200
     return render(request, "webhook.html", {**context, **extra}, status_code=status)
+
+
+def _only(db: Session, webhook: WebhookSubscription) -> tuple[str, str, str] | None:
+    """The endpoint or project whose alerts alone the webhook sends: its kind, page and name
+    (a subscription goes with it, so it is always there)."""
+    org_id = webhook.org_id
+    if webhook.endpoint_id is not None:
+        endpoint = get_endpoint(db, org_id=org_id, endpoint_id=webhook.endpoint_id)
+        return "endpoint", f"/o/{org_id}/endpoints/{endpoint.id}", endpoint.name
+    if webhook.project_id is not None:
+        project = get_project(db, org_id=org_id, project_id=webhook.project_id)
+        return "project", f"/o/{org_id}/projects/{project.id}", project.name
+    return None
 
 
 def _typed(form: FormData) -> dict[str, Any]:
