@@ -16,7 +16,7 @@ from tests.factories import make_tenant, ok
 from tests.telephony.rest.fakes import FakeTwilio
 from tocsin.core.clock import ManualClock
 from tocsin.numbers.models import NumberVerification
-from tocsin.numbers.verification_calls import seal_spoken_text, spoken_text_for
+from tocsin.numbers.verification_calls import seal_spoken_text, spoken_code_for
 from tocsin.paging.models import CallAttempt
 from tocsin.runtime import Runtime
 from tocsin.telephony.base import CallRequest
@@ -68,7 +68,8 @@ def twilio(runtime: Runtime, twilio_api: FakeTwilio) -> TwilioProvider:
 
 def spoken(runtime: Runtime, key: str) -> str | None:
     with runtime.database.read() as session:
-        return spoken_text_for(session, runtime.verification_box, key, now=runtime.clock.now())
+        said = spoken_code_for(session, runtime.verification_box, key, now=runtime.clock.now())
+        return said.text if said is not None else None
 
 
 def test_the_text_is_opened_only_while_its_code_can_be_used(
