@@ -1,8 +1,8 @@
 """A test call through one of an organization's provider accounts, from its dashboard: to one
 of its own contacts whose owner verified the number (a test call rings a real phone, so it
 needs the same consent an alert's does), screened and audited by `prepare_test_call`, through
-that account alone, from the caller ID it presents, in the contact's language (else, for a
-member's own number, the member's, else the organization's)."""
+that account alone, from the caller ID it presents, in the contact's language, else the
+organization's."""
 
 from __future__ import annotations
 
