@@ -15,6 +15,7 @@ from tests.shell import run
 from tocsin.audit import trail
 from tocsin.cli import app
 from tocsin.runtime import Runtime
+from tocsin.telephony.prompts import CATALOGUE
 
 PASSWORD = "correct horse battery staple\n"
 
@@ -168,6 +169,19 @@ def test_call_test_places_a_screened_call_and_prints_its_events(
     assert lines[1:] == ["trying", "ringing", "answered", "digits 1", "completed"]
     transcript = next((data_dir / "simulator" / "calls").glob("*.txt")).read_text()
     assert "This is a test call from Tocsin" in transcript
+
+
+def test_call_test_through_an_organization_speaks_its_language(
+    cli: CliRunner, data_dir: Path
+) -> None:
+    org = run_json(cli, "org", "create", "Acme", "--country", "GB")
+    run_json(cli, "org", "update", org["id"], "--language", "it")
+    result = cli.invoke(app, ["call", "test", "--to", "+44 7400 123457", "--org", org["id"]])
+    assert result.exit_code == 0, result.output
+    transcript = next((data_dir / "simulator" / "calls").glob("*.txt")).read_text()
+    words = CATALOGUE["it"]
+    assert "in it with the voice it" in transcript
+    assert f"TOCSIN: {words.test_call} {words.menu}" in transcript
 
 
 def test_call_test_is_audited_before_it_is_dialled(cli: CliRunner, runtime: Runtime) -> None:

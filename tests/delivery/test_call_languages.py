@@ -1,11 +1,6 @@
 """A call speaks the language chosen for it, with that language's voice: the WAV the simulator
 writes is the call's opening as the language's espeak-ng voice says it, and no other voice of the
-catalogue says it so.
-
-espeak-ng does not repeat itself to the sample (the same text and voice differ by a few samples
-from one synthesis to the next), so a WAV is matched to a voice by its length and its average
-spectrum (`_unlikeness`): the same voice is within 0.003 of its own, another voice of the
-catalogue 0.03 or more away.
+catalogue says it so (tests/delivery/voices.py tells voices apart).
 
 The language is the contact's, else the paged member's, else the organization's; the alert text
 is read as written, only Tocsin's fixed words change.
@@ -18,17 +13,17 @@ import json
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 from sqlalchemy import update
 
 from tests.delivery.pager import Pager
+from tests.delivery.voices import nearest_voice, unlikeness
 from tests.factories import ok
 from tocsin.contacts.models import Contact
 from tocsin.engine.worker import Worker
 from tocsin.paging.bundles import spoken_bundle
 from tocsin.paging.models import CallAttempt
-from tocsin.telephony import audio, tts
+from tocsin.telephony import audio
 from tocsin.telephony.prompts import CATALOGUE, LANGUAGES
 from tocsin.telephony.simulator import SimulatorProvider
 
@@ -59,28 +54,6 @@ def _call_with_audio(pager: Pager) -> SimulatorProvider:
     )
     asyncio.run(worker.run_until_idle())
     return provider
-
-
-def _spectrum(samples: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
-    frame = 256
-    frames = len(samples) // frame
-    windows = samples[: frames * frame].astype(float).reshape(frames, frame) * np.hanning(frame)
-    level = np.log(np.abs(np.fft.rfft(windows, axis=1)).mean(axis=0) + 1e-3)
-    level -= level.mean()
-    normalised: np.ndarray[Any, Any] = level / np.linalg.norm(level)
-    return normalised
-
-
-def _unlikeness(heard: np.ndarray[Any, Any], text: str, voice: str) -> float:
-    """How far `heard` is from `text` said by `voice`: 0 for the same audio."""
-    said = tts.synthesize(text, voice=voice).samples
-    length = abs(len(heard) - len(said)) / len(said)
-    return length + 1 - float(_spectrum(heard) @ _spectrum(said))
-
-
-def _nearest_voice(heard: np.ndarray[Any, Any], text: str) -> tuple[str, float]:
-    voices = [CATALOGUE[code].espeak_voice for code in LANGUAGES]
-    return min(((voice, _unlikeness(heard, text, voice)) for voice in voices), key=lambda x: x[1])
 
 
 def _records(provider: SimulatorProvider) -> list[dict[str, Any]]:
@@ -116,12 +89,12 @@ def test_each_language_is_spoken_with_its_own_voice(pager: Pager, code: str) -> 
     samples, rate = audio.read_wav(base.with_suffix(".wav"))
     assert rate == 8000
     assert audio.rms(samples) > 300
-    voice, unlikeness = _nearest_voice(samples, opening)
-    assert (voice, unlikeness < 0.01) == (words.espeak_voice, True)
+    voice, distance = nearest_voice(samples, opening)
+    assert (voice, distance < 0.01) == (words.espeak_voice, True)
     if code != "en":
         # The English call would have sounded otherwise.
         english = f"{record['spoken_text']} {CATALOGUE['en'].menu}"
-        assert _unlikeness(samples, english, "en") > 0.02
+        assert unlikeness(samples, english, "en") > 0.02
 
 
 def test_a_contacts_language_beats_the_organizations(pager: Pager) -> None:
@@ -186,7 +159,7 @@ def test_the_organizations_voice_speaks_only_its_own_language(
     base = Path(provider.root / "calls" / record["provider_call_id"])
     samples, _ = audio.read_wav(base.with_suffix(".wav"))
     opening = f"{record['spoken_text']} {CATALOGUE[language].menu}"
-    assert _unlikeness(samples, opening, expected) < 0.01
+    assert unlikeness(samples, opening, expected) < 0.01
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from tocsin.messages.org_names import GENERIC_ORG, shown_org_name, who_asks
+from tocsin.messages.org_names import GENERIC_ORG, shown_org_name, who_asks, who_asks_briefly
 
 SHOWN = [
     ("Acme", "Acme"),
@@ -114,3 +114,12 @@ def test_a_refused_name_becomes_an_organization_on_tocsin() -> None:
     assert who_asks("Your bank account is locked. Call 0800 123 456") == GENERIC_ORG
     assert who_asks(None) == GENERIC_ORG
     assert who_asks("Acme") == "The organization Acme, on Tocsin,"
+
+
+def test_a_code_names_the_organization_in_its_own_language() -> None:
+    assert who_asks("Acme", "es") == "La organización Acme, en Tocsin,"
+    assert who_asks_briefly("Acme", "de") == "Acme auf Tocsin"
+    # A name refused in one language is refused in all: the rule reads the name, not the code.
+    lure = "Your bank account is locked. Call 0800 123 456"
+    assert who_asks(lure, "uk") == "Організація, яка користується Tocsin,"
+    assert who_asks_briefly(lure, "fr") == "Une organisation sur Tocsin"

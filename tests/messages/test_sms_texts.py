@@ -9,6 +9,7 @@ from tocsin.messages import sms
 from tocsin.messages.sms import Keyword
 from tocsin.numbers.code_delivery import CodeMessage
 from tocsin.numbers.verification import Purpose
+from tocsin.telephony.prompts import LANGUAGES, prompts_for
 
 # An opt-out URL of 60 characters, the longest with which every reply stays one segment
 # (docs/trust.md says so to operators).
@@ -89,6 +90,32 @@ def test_every_code_text_ends_with_the_stop_line_in_one_gsm7_segment() -> None:
             assert text.endswith(sms.OPT_OUT_LINE), text
             assert sms.is_gsm7(text)
             assert sms.segments(text) == 1, (len(text), text)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_code_text_in_any_language_ends_with_its_stop_line_in_at_most_three_segments(
+    language: str,
+) -> None:
+    """English texts stay one segment (above); French, German and Italian fit GSM-7 in two;
+    Spanish, Portuguese, Polish and Ukrainian have letters outside it, so go as UCS-2 (67
+    characters a segment), three at most with the longest name a code may say."""
+    line = prompts_for(language).codes.opt_out_line
+    for org_name in ("A" * 40, "A" * 200, None):
+        for purpose in Purpose:
+            text = CodeMessage(purpose, "123456", org_name, LONG_URL, language).text()
+            assert text.endswith(f" {line}"), text
+            assert "123456" in text
+            assert sms.segments(text) <= (2 if sms.is_gsm7(text) else 3), (len(text), text)
+    if language in ("fr", "de", "it"):
+        assert sms.is_gsm7(
+            CodeMessage(Purpose.CONSENT, "123456", "A" * 40, LONG_URL, language).text()
+        )
+
+
+def test_the_opt_out_line_is_said_in_the_texts_language_and_added_once() -> None:
+    spanish = "Hola. Responda STOP para darse de baja."
+    assert sms.with_opt_out_line("Hola.", "es") == spanish
+    assert sms.with_opt_out_line(spanish, "es") == spanish
 
 
 def test_the_fixed_replies_are_one_segment_and_all_but_the_stop_confirmation_say_how_to_stop() -> (

@@ -15,6 +15,7 @@ from tocsin.telephony.prompts import (
     CATALOGUE,
     ENGLISH,
     LANGUAGES,
+    CodeWords,
     Prompts,
     check_language,
     locale_matching,
@@ -27,9 +28,10 @@ from tocsin.telephony.script import Key, Then, replies, reply_to
 SPOKEN_FIELDS = [
     f.name
     for f in fields(Prompts)
-    if f.name not in ("code", "name", "native_name", "espeak_voice", "locale", "numbers")
+    if f.name not in ("code", "name", "native_name", "espeak_voice", "locale", "numbers", "codes")
 ]
 OTHERS = [code for code in LANGUAGES if code != "en"]
+CODE_FIELDS = [f.name for f in fields(CodeWords)]
 
 # Words of the English prompts that would only be in a translation by mistake (none is a word
 # of the other seven languages: "message", French too, is not listed).
@@ -39,6 +41,16 @@ ENGLISH_WORDS = {
     "goodbye", "sorry", "key", "does", "nothing", "this", "has", "been", "dealt", "with",
     "already", "open", "alerts", "organization", "will", "not", "the", "and", "all", "one",
     "two", "three", "four", "five",
+}  # fmt: skip
+
+
+# The same for a verification code's words and the test call ("code", "test", "service",
+# "ignore", "no", "in", "an", "as" and "to" are words of other languages of the catalogue too).
+ENGLISH_CODE_WORDS = {
+    "hello", "this", "alerting", "asked", "send", "alert", "calls", "number", "if", "you",
+    "agreed", "that", "your", "verification", "again", "did", "not", "call", "stop", "all",
+    "from", "visit", "typing", "it", "proves", "may", "be", "shown", "the", "caller", "of",
+    "placed", "through", "ask", "for", "reply", "opt", "out", "organization", "on", "open",
 }  # fmt: skip
 
 
@@ -84,11 +96,18 @@ def test_a_translation_has_no_english_left_in_it(code: str) -> None:
     assert leftovers == set()
 
 
+def _latin_left(text: str) -> bool:
+    """Whether `text` has Latin letters besides its placeholders, Tocsin's name and the
+    keyword STOP (which carriers read in English whatever the language)."""
+    return bool(re.search(r"[A-Za-z]", re.sub(r"\{\w+\}|Tocsin|STOP", "", text)))
+
+
 def test_ukrainian_is_written_in_cyrillic() -> None:
     prompts = CATALOGUE["uk"]
     for name in SPOKEN_FIELDS:
-        spoken = re.sub(r"\{\w+\}", "", getattr(prompts, name))
-        assert not re.search(r"[A-Za-z]", spoken), name
+        assert not _latin_left(getattr(prompts, name)), name
+    for name in CODE_FIELDS:
+        assert not _latin_left(getattr(prompts.codes, name)), name
 
 
 @pytest.mark.parametrize("code", LANGUAGES)
@@ -219,3 +238,50 @@ def test_a_providers_configured_locale_holds_for_its_own_language(
 def test_an_unknown_language_reads_english() -> None:
     assert prompts_for("xx") is ENGLISH
     assert prompts_for(None) is ENGLISH
+
+
+@pytest.mark.parametrize("code", LANGUAGES)
+def test_every_language_has_every_word_of_a_code_and_a_test_call(code: str) -> None:
+    words = CATALOGUE[code].codes
+    for name in CODE_FIELDS:
+        assert getattr(words, name).strip(), f"{code}.codes.{name} is empty"
+    assert CATALOGUE[code].test_call.strip()
+    # The keyword is the one carriers and `messages.sms.keyword_of` know, in every language.
+    assert re.search(r"\bSTOP\b", words.opt_out_line)
+
+
+@pytest.mark.parametrize("code", OTHERS)
+@pytest.mark.parametrize("name", CODE_FIELDS)
+def test_a_codes_translation_keeps_the_placeholders_and_numbers_of_the_english(
+    code: str, name: str
+) -> None:
+    english, translated = getattr(ENGLISH.codes, name), getattr(CATALOGUE[code].codes, name)
+    # The code is said where {digits} is, twice in a call, and lives 15 minutes in every text.
+    assert sorted(re.findall(r"\{\w+\}", translated)) == sorted(re.findall(r"\{\w+\}", english))
+    assert re.findall(r"\d+", translated) == re.findall(r"\d+", english)
+    assert translated != english
+
+
+@pytest.mark.parametrize("code", OTHERS)
+def test_a_codes_translation_has_no_english_left_in_it(code: str) -> None:
+    words = CATALOGUE[code].codes
+    texts = [getattr(words, name) for name in CODE_FIELDS] + [CATALOGUE[code].test_call]
+    said = {word for text in texts for word in _words(re.sub(r"\{\w+\}|STOP", "", text))}
+    assert said & ENGLISH_CODE_WORDS == set()
+
+
+@pytest.mark.parametrize("code", LANGUAGES)
+def test_a_code_names_the_organization_as_a_sentence_of_its_language_can_say_it(
+    code: str,
+) -> None:
+    """`{who}` is a named organization or any organization, in the same sentences: each opens
+    a sentence with a capital letter and neither is the other."""
+    words = CATALOGUE[code].codes
+    for who in (words.organization, words.organization_briefly, words.any_organization):
+        said = who.format(name="Acme")
+        assert said[0].isupper(), who
+    assert "{name}" in words.organization
+    assert "{name}" in words.organization_briefly
+    assert "{name}" not in words.any_organization
+    for sentence in (words.consent_call, words.consent_text):
+        assert re.search(r"(^|[.?!] )\{who\}", sentence), sentence

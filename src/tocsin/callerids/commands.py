@@ -47,6 +47,7 @@ from tocsin.providers.models import (
 )
 from tocsin.restrictions.blocks import require_writable
 from tocsin.safety import screen_caller_id
+from tocsin.telephony.prompts import resolve_language
 
 
 def add_caller_id(
@@ -194,8 +195,9 @@ def issue_code(
         target_type="caller_id",
         target_id=caller_id.id,
     )
-    # The wording is the platform's own (numbers.code_delivery): no organization name.
-    return Pending(issued, None, org.voice)
+    # The wording is the platform's own (numbers.code_delivery): no organization name. It is
+    # no one's number in Tocsin yet, so the organization's language speaks.
+    return Pending(issued, None, org.voice, resolve_language([org.language]))
 
 
 def confirm_code(

@@ -17,6 +17,7 @@ from tocsin.billing.standing import BillingConfig
 from tocsin.billing.trials import ClaimKind, claim
 from tocsin.contacts.checks import refuse_marked_number
 from tocsin.contacts.code_sends import CodeRules, check_consent_code
+from tocsin.contacts.languages import language_of_number
 from tocsin.contacts.models import Contact
 from tocsin.contacts.queries import get_contact, latest_code_id
 from tocsin.core.actors import Actor
@@ -39,6 +40,7 @@ from tocsin.numbers.models import ConsentRecord, NumberVerification
 from tocsin.numbers.verification import Channel, Confirmation, Purpose, Requester
 from tocsin.numbers.verification_calls import seal_spoken_text
 from tocsin.providers.choice import ProviderDirectory
+from tocsin.telephony.prompts import DEFAULT_LANGUAGE, voice_for
 
 
 class VerificationServices(Protocol):
@@ -71,8 +73,10 @@ class Pending:
     issued: verification.Issued
     # The organization's name as a code may say it (messages/org_names.py), or None.
     org_name: str | None
-    # The organization's voice, so the code sounds like its alerts.
+    # The organization's voice, so the code sounds like its alerts (when it speaks `language`).
     voice: str | None = None
+    # What the code is said or texted in: the number's, the member's or the organization's.
+    language: str = DEFAULT_LANGUAGE
 
 
 def opt_out_url(services: VerificationServices) -> str:
@@ -149,7 +153,8 @@ def issue_for_number(
         org_id=contact.org_id,
         contact_id=contact.id,
     )
-    return Pending(issued, shown_org_name(org.name), org.voice)
+    language = language_of_number(session, contact, org)
+    return Pending(issued, shown_org_name(org.name), org.voice, language)
 
 
 def count_code_request(limiter: RateLimiter, *, org_id: str, person: str) -> None:
@@ -174,14 +179,23 @@ async def deliver(services: VerificationServices, pending: Pending) -> None:
         with services.database.read() as session:
             chain = directory.choices_for(session, row.org_id)
     message = CodeMessage(
-        Purpose(row.purpose), pending.issued.code, pending.org_name, opt_out_url(services)
+        Purpose(row.purpose),
+        pending.issued.code,
+        pending.org_name,
+        opt_out_url(services),
+        pending.language,
     )
     if Channel(row.channel) == Channel.SMS:
         await asyncio.to_thread(_may_text, services, row)
     if Channel(row.channel) == Channel.CALL:
         # Kept sealed, and committed before dialling: a REST provider asks for the words as
         # soon as the call is answered.
-        sealed = seal_spoken_text(services.verification_box, message.spoken())
+        sealed = seal_spoken_text(
+            services.verification_box,
+            message.spoken(),
+            language=message.language,
+            in_english=message.in_english().spoken(),
+        )
 
         def keep_text() -> None:
             with services.database.write() as session:
@@ -205,7 +219,8 @@ async def deliver(services: VerificationServices, pending: Pending) -> None:
             to_number=row.phone_e164,
             channel=Channel(row.channel),
             message=message,
-            voice=pending.voice or services.settings.voice,
+            # As an alert call's: the organization's voice when it speaks the language.
+            voice=voice_for(message.language, pending.voice or services.settings.voice),
         )
     except CodeNotSent as failure:
         error = failure

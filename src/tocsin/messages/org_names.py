@@ -4,8 +4,9 @@ A verification code goes to someone who has not agreed to anything, in the platf
 The organization's name is the only part its owner chooses, so it must not be able to carry a
 message of its own: a phishing sentence, a number to call back, a link. A name is shown only
 when it is short and reads like a name; otherwise the code names "an organization on Tocsin"
-and nothing else (`shown_org_name` returns None). Nothing is ever cut or cleaned into shape: a
-shortened sentence can still mislead.
+(in the code's language: `telephony.prompts.CodeWords`) and nothing else (`shown_org_name`
+returns None). Nothing is ever cut or cleaned into shape: a shortened sentence can still
+mislead.
 
 The rules, all of which must hold (after NFKC normalisation, so full-width and other
 compatibility forms are judged as the characters they look like):
@@ -32,8 +33,10 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from tocsin.telephony.prompts import DEFAULT_LANGUAGE, ENGLISH, prompts_for
+
 MAX_SHOWN_CHARACTERS = 40
-GENERIC_ORG = "An organization on Tocsin"
+GENERIC_ORG = ENGLISH.codes.any_organization
 
 _PUNCTUATION = frozenset(".,&'-() ")
 # Scripts written together in one name; any other mix is a lookalike.
@@ -251,16 +254,18 @@ def shown_org_name(name: str) -> str | None:
     return candidate
 
 
-def who_asks(name: str | None) -> str:
-    """How a code names the organization that asked for it."""
+def who_asks(name: str | None, language: str = DEFAULT_LANGUAGE) -> str:
+    """How a code in `language` names the organization that asked for it."""
+    words = prompts_for(language).codes
     shown = shown_org_name(name) if name else None
-    return f"The organization {shown}, on Tocsin," if shown else GENERIC_ORG
+    return words.organization.format(name=shown) if shown else words.any_organization
 
 
-def who_asks_briefly(name: str | None) -> str:
+def who_asks_briefly(name: str | None, language: str = DEFAULT_LANGUAGE) -> str:
     """The same, in the fewer words a one-segment text has room for."""
+    words = prompts_for(language).codes
     shown = shown_org_name(name) if name else None
-    return f"{shown} on Tocsin" if shown else GENERIC_ORG
+    return words.organization_briefly.format(name=shown) if shown else words.any_organization
 
 
 def _characters_allowed(name: str) -> bool:

@@ -1,7 +1,8 @@
 """What Tocsin's texts say, and what a text sent to Tocsin asks for.
 
 Every text Tocsin sends ends with the opt-out instruction, `OPT_OUT_LINE`, added in one place
-(`with_opt_out_line`); the one exception is the confirmation of a STOP, which tells how to start
+(`with_opt_out_line`; a verification code's text says it in the code's language, naming the
+same English keyword); the one exception is the confirmation of a STOP, which tells how to start
 again instead. A text sent to one of Tocsin's numbers is a keyword only when the whole message,
 trimmed and in any case, is one of the words the SMS programme rules name (`keyword_of`):
 "Stop calling me" is not a STOP.
@@ -16,7 +17,9 @@ from __future__ import annotations
 import math
 from enum import StrEnum
 
-OPT_OUT_LINE = "Reply STOP to opt out."
+from tocsin.telephony.prompts import DEFAULT_LANGUAGE, ENGLISH, prompts_for
+
+OPT_OUT_LINE = ENGLISH.codes.opt_out_line
 
 # GSM 03.38: the default alphabet, and the extension table reached by an escape.
 _GSM7_BASIC = frozenset(
@@ -56,10 +59,11 @@ def keyword_of(body: str) -> str | None:
     return word if word in KEYWORDS else None
 
 
-def with_opt_out_line(body: str) -> str:
-    """The text as sent: `body` followed by the opt-out instruction."""
+def with_opt_out_line(body: str, language: str = DEFAULT_LANGUAGE) -> str:
+    """The text as sent: `body` followed by the opt-out instruction, in `language`."""
+    line = prompts_for(language).codes.opt_out_line
     body = body.rstrip()
-    return body if body.endswith(OPT_OUT_LINE) else f"{body} {OPT_OUT_LINE}"
+    return body if body.endswith(line) else f"{body} {line}"
 
 
 def is_gsm7(text: str) -> bool:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from tocsin.core.errors import TocsinError
 from tocsin.messages import sms
@@ -15,6 +15,7 @@ from tocsin.messages.org_names import who_asks, who_asks_briefly
 from tocsin.numbers.verification import Channel, Purpose, spoken_code
 from tocsin.providers.choice import ProviderChoice
 from tocsin.telephony.base import CallHandle, CallRequest, ProviderError, TextMessage, text_sender
+from tocsin.telephony.prompts import DEFAULT_LANGUAGE, prompts_for
 
 log = logging.getLogger(__name__)
 
@@ -34,9 +35,10 @@ class SmsUnsupported(TocsinError):
 
 @dataclass(frozen=True)
 class CodeMessage:
-    """What a code says, in the platform's words: it names Tocsin, says what the code is for
-    and how to stop every call. The organization is named only by a name that passed
-    `messages.org_names.shown_org_name`; the caller gives that, or None."""
+    """What a code says, in the platform's words (`telephony.prompts.CodeWords`), in
+    `language`: it names Tocsin, says what the code is for and how to stop every call. The
+    organization is named only by a name that passed `messages.org_names.shown_org_name`; the
+    caller gives that, or None."""
 
     purpose: Purpose
     code: str
@@ -44,48 +46,40 @@ class CodeMessage:
     # when its name may not be said.
     org_name: str | None
     opt_out_url: str
+    # A code of the catalogue: the contact's, the member's or the organization's
+    # (`contacts.languages.language_of_number`).
+    language: str = DEFAULT_LANGUAGE
 
     def spoken(self) -> str:
+        words = prompts_for(self.language).codes
         digits = spoken_code(self.code)
         if self.purpose == Purpose.CALLER_ID:
-            return (
-                "Hello, this is Tocsin, an alerting service. Your code is "
-                f"{digits}. Again, your code is {digits}. Typing it in proves that this number "
-                "may be shown as the caller ID of alert calls placed through Tocsin. If you did "
-                "not ask for this, ignore this call."
-            )
+            return words.caller_id_call.format(digits=digits)
         if self.purpose == Purpose.OPT_OUT:
-            return (
-                "Hello, this is Tocsin, an alerting service. Your code to stop all calls from "
-                f"Tocsin to this number is {digits}. Again, your code is {digits}. If you did "
-                "not ask for this, ignore this call."
-            )
-        return (
-            f"Hello, this is Tocsin, an alerting service. {who_asks(self.org_name)} asked to "
-            "send alert calls to this number. If you agreed to that, your verification code "
-            f"is {digits}. Again, your code is {digits}. If you did not, ignore this call; to "
-            f"stop all calls from Tocsin, visit {self.opt_out_url}."
-        )
+            return words.opt_out_call.format(digits=digits)
+        who = who_asks(self.org_name, self.language)
+        return words.consent_call.format(who=who, digits=digits, url=self.opt_out_url)
+
+    def in_english(self) -> CodeMessage:
+        """The same code in English, for a provider that cannot speak `language`."""
+        return replace(self, language=DEFAULT_LANGUAGE)
 
     def text(self) -> str:
         """The SMS, ending with the opt-out instruction: a STOP in reply stops the calls and
         texts of whoever sent it (every Tocsin call and text, from a platform number), so it
-        stands in for the opt-out URL. One GSM-7 segment for any name that may be shown (at
-        most 40 characters); a name in a script outside GSM-7 takes more
-        (`tocsin.messages.sms.segments`)."""
+        stands in for the opt-out URL. In English, one GSM-7 segment for any name that may be
+        shown (at most 40 characters); a name in a script outside GSM-7 takes more, and so do
+        most other languages, whose letters are outside GSM-7 (`tocsin.messages.sms.segments`;
+        tests/messages/test_sms_texts.py bounds them)."""
+        words = prompts_for(self.language).codes
         if self.purpose == Purpose.CALLER_ID:
-            return sms.with_opt_out_line(
-                f"Tocsin code {self.code} (15 min) proves this number may be shown as the "
-                "caller ID of Tocsin alert calls. Not you? Ignore this."
-            )
-        if self.purpose == Purpose.OPT_OUT:
-            body = f"Tocsin: your code to stop all Tocsin calls to this number is {self.code}."
+            body = words.caller_id_text.format(code=self.code)
+        elif self.purpose == Purpose.OPT_OUT:
+            body = words.opt_out_text.format(code=self.code)
         else:
-            body = (
-                f"Tocsin code {self.code} (15 min). {who_asks_briefly(self.org_name)} asked to "
-                "send you alert calls. Not you? Ignore this."
-            )
-        return sms.with_opt_out_line(body)
+            who = who_asks_briefly(self.org_name, self.language)
+            body = words.consent_text.format(code=self.code, who=who)
+        return sms.with_opt_out_line(body, self.language)
 
 
 def has_sms(choices: Sequence[ProviderChoice]) -> bool:
@@ -103,7 +97,9 @@ async def send_code(
 ) -> str:
     """Send the code and return the provider's id of the call or message; raise CodeNotSent
     when no provider took it. Each provider sends from the caller ID it presents (an
-    organization's account from its proven caller ID, the platform's from its own number)."""
+    organization's account from its proven caller ID, the platform's from its own number).
+    A call speaks the message's language with `voice`, one of that language's
+    (`telephony.prompts.voice_for`)."""
     key = f"verify/{verification_id}"
     if not choices:
         raise CodeNotSent(
@@ -133,6 +129,7 @@ async def send_code(
                     caller_id=choice.caller_id,
                     spoken_text=message.spoken(),
                     voice=voice,
+                    language=message.language,
                     offers_menu=False,
                 )
             )

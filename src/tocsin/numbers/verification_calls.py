@@ -5,23 +5,43 @@ A verification call (idempotency key `verify/<verification id>`, placed by
 say only once the call is answered, in a callback to another process than the one that placed
 it, so the text is kept with the verification, sealed with `Runtime.verification_box` (a copy of
 the database alone does not give the code away), and opened only while the code can be used.
+The text is in the code's language, kept with it, and in English too, for a provider that
+cannot speak that language (`telephony.callbacks.CallView.spoken_by`).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from tocsin.core.secretbox import SecretBox
 from tocsin.numbers.models import NumberVerification
+from tocsin.telephony.prompts import DEFAULT_LANGUAGE, resolve_language
 
 KEY_PREFIX = "verify/"
 
 
-def seal_spoken_text(box: SecretBox, text: str) -> str:
-    """The value to store in `NumberVerification.sealed_code` for a call that says `text`."""
-    return box.seal({"text": text})
+@dataclass(frozen=True)
+class SpokenCode:
+    """What a verification call says, and in which language."""
+
+    text: str
+    language: str = DEFAULT_LANGUAGE
+    # The same words in English; None when `text` is English already.
+    in_english: str | None = None
+
+
+def seal_spoken_text(
+    box: SecretBox, text: str, *, language: str = DEFAULT_LANGUAGE, in_english: str | None = None
+) -> str:
+    """The value to store in `NumberVerification.sealed_code` for a call that says `text` in
+    `language` (`in_english` in English)."""
+    sealed = {"text": text, "language": language}
+    if in_english is not None and in_english != text:
+        sealed["in_english"] = in_english
+    return box.seal(sealed)
 
 
 def verification_for(session: Session, idempotency_key: str) -> NumberVerification | None:
@@ -31,12 +51,12 @@ def verification_for(session: Session, idempotency_key: str) -> NumberVerificati
     return session.get(NumberVerification, idempotency_key.removeprefix(KEY_PREFIX))
 
 
-def spoken_text_for(
+def spoken_code_for(
     session: Session, box: SecretBox, idempotency_key: str, *, now: datetime
-) -> str | None:
+) -> SpokenCode | None:
     """What the verification call with this key says; None when the key names no verification,
     or one already confirmed or expired (nobody should hear that code any more), or one whose
-    text was not kept."""
+    text was not kept. A text kept before calls had languages is English."""
     verification = verification_for(session, idempotency_key)
     if (
         verification is None
@@ -45,5 +65,12 @@ def spoken_text_for(
         or verification.expires_at <= now
     ):
         return None
-    text = box.open(verification.sealed_code).get("text")
-    return text if isinstance(text, str) else None
+    sealed = box.open(verification.sealed_code)
+    text, language, in_english = (sealed.get(name) for name in ("text", "language", "in_english"))
+    if not isinstance(text, str):
+        return None
+    return SpokenCode(
+        text,
+        resolve_language([language if isinstance(language, str) else None]),
+        in_english if isinstance(in_english, str) else None,
+    )

@@ -1,7 +1,8 @@
 """A test call through one of an organization's provider accounts, from its dashboard: to one
 of its own contacts whose owner verified the number (a test call rings a real phone, so it
 needs the same consent an alert's does), screened and audited by `prepare_test_call`, through
-that account alone, from the caller ID it presents."""
+that account alone, from the caller ID it presents, in the contact's language, else the
+organization's."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from tocsin.accounts.service import get_organization
+from tocsin.contacts.languages import language_of_number
 from tocsin.contacts.queries import get_contact
 from tocsin.core.actors import Actor
 from tocsin.core.config import Settings
@@ -52,6 +55,7 @@ def prepare_account_test(
         settings=settings,
         actor=actor,
         now=now,
+        language=language_of_number(session, contact, get_organization(session, org_id)),
     )
     through = [choice for choice in prepared.choices if choice.account_id == account.id]
     if not through:

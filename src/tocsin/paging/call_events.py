@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from tocsin.core.errors import NotFound
 from tocsin.core.secretbox import SecretBox
-from tocsin.numbers.verification_calls import spoken_text_for, verification_for
+from tocsin.numbers.verification_calls import spoken_code_for, verification_for
 from tocsin.paging.attempts import apply_event, attempt_for_key
 from tocsin.paging.bundles import all_closed
 from tocsin.paging.models import AttemptStatus
@@ -89,8 +89,17 @@ def _verification_view(
     """A verification call has nothing to record: it says its text once and hangs up."""
     if verification_for(session, key) is None:
         return None
-    text = spoken_text_for(session, box, key, now=now)
+    said = spoken_code_for(session, box, key, now=now)
     # A code nobody may hear any more (confirmed or expired) is not said. Its call's status
     # callbacks still get a 2xx: the callee may well type the code in before hanging up.
-    script = CallScript(text or GOODBYE, keys="", offers_menu=False)
+    if said is None:
+        script = CallScript(GOODBYE, keys="", offers_menu=False)
+    else:
+        script = CallScript(
+            said.text,
+            keys="",
+            offers_menu=False,
+            language=said.language,
+            in_english=said.in_english,
+        )
     return CallView(script, finished=False)

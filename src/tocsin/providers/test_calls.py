@@ -1,7 +1,8 @@
 """A test call from the shell: the number screened as an alert's would be, the providers that
 would carry it with the caller ID each presents, and the audit event, all before anything is
 dialled. Through an organization whose accounts have no proven caller ID it fails, as an
-alert's call would be blocked."""
+alert's call would be blocked. It speaks the organization's language (the called contact's when
+the caller knows it), with the voice an alert call in that language has."""
 
 from __future__ import annotations
 
@@ -22,8 +23,12 @@ from tocsin.providers.caller_ids import CALLER_ID_MISSING
 from tocsin.providers.choice import ProviderChoice, ProviderChoices
 from tocsin.safety import ScreeningContext, screen
 from tocsin.telephony.base import CallRequest
-
-TEST_CALL_TEXT = "This is a test call from Tocsin. No alert is open."
+from tocsin.telephony.prompts import (
+    DEFAULT_LANGUAGE,
+    prompts_for,
+    resolve_language,
+    voice_for,
+)
 
 
 @dataclass(frozen=True)
@@ -49,10 +54,12 @@ def prepare_test_call(
     settings: Settings,
     actor: Actor,
     now: datetime,
+    language: str | None = None,
 ) -> PreparedCall:
     """Through the organization's providers under its calling policy; with no organization,
     through the platform's under the platform policy. NumberBlocked if the number may not be
-    called."""
+    called. It speaks `language` (a contact's, `contacts.languages.language_of_number`), else
+    the organization's, else English."""
     sanctioned = settings.sanctioned_region_set()
     if org_id is not None:
         org = get_organization(session, org_id)
@@ -69,6 +76,7 @@ def prepare_test_call(
             )
         choices = chain.choices
         passed_over = [passed.reason for passed in chain.passed_over]
+        spoken, preferred_voice = resolve_language([language, org.language]), org.voice
     else:
         verdict = screen(to, region, ScreeningContext(sanctioned_regions=sanctioned))
         if not verdict.allowed or verdict.e164 is None:
@@ -76,12 +84,16 @@ def prepare_test_call(
         number = verdict.e164
         choices = providers.platform_chain().choices
         passed_over = []
+        spoken, preferred_voice = resolve_language([language, DEFAULT_LANGUAGE]), None
     request = CallRequest(
         idempotency_key=f"test/{new_id('tc')}",
         to_number=number,
         caller_id=settings.caller_id,
-        spoken_text=TEST_CALL_TEXT,
-        voice=settings.voice,
+        spoken_text=prompts_for(spoken).test_call,
+        # As an alert call's: the organization's (or server's) voice when it speaks the
+        # language, else the language's own.
+        voice=voice_for(spoken, preferred_voice or settings.voice),
+        language=spoken,
         ring_timeout_seconds=settings.call_timeout_seconds,
     )
     audit.record(
@@ -90,6 +102,10 @@ def prepare_test_call(
         action=AuditAction.CALL_TEST,
         at=now,
         org_id=org_id,
-        details={"to": number, "idempotency_key": request.idempotency_key},
+        details={
+            "to": number,
+            "idempotency_key": request.idempotency_key,
+            "language": request.language,
+        },
     )
     return PreparedCall(request, choices, passed_over)

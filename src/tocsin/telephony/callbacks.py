@@ -117,11 +117,15 @@ class CallView:
     def spoken_by(self, speaks: Callable[[str], bool]) -> CallView:
         """The call as a provider that `speaks` some languages only can say it: in its own
         language when the provider speaks that, else in English, which every provider speaks.
-        A call in words its provider cannot pronounce would be worse than one in English."""
-        language = self.script.language
-        if language == DEFAULT_LANGUAGE or speaks(language):
+        A call in words its provider cannot pronounce would be worse than one in English. The
+        alert is read as written; a text that is all Tocsin's words (a verification code) is
+        said in its English version."""
+        script = self.script
+        if script.language == DEFAULT_LANGUAGE or speaks(script.language):
             return self
-        return replace(self, script=replace(self.script, language=DEFAULT_LANGUAGE))
+        text = script.in_english if script.in_english is not None else script.spoken_text
+        english = replace(script, language=DEFAULT_LANGUAGE, spoken_text=text, in_english=None)
+        return replace(self, script=english)
 
 
 def turn_after(event: CallbackEvent, call: CallView) -> Turn | None:

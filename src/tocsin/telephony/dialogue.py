@@ -125,6 +125,9 @@ class CallScript:
     closed: bool = False
     # The language of the call's fixed words, chosen when the attempt was written.
     language: str = DEFAULT_LANGUAGE
+    # For a call whose text is all Tocsin's own words (a verification code): the same text in
+    # English, said instead by a provider that cannot speak `language`.
+    in_english: str | None = None
 
     def first_turn(self) -> Turn:
         if self.closed:

@@ -7,6 +7,9 @@ question before stopping calls, the confirmation after each key, the goodbyes, a
 introduce several alerts carried by one call. Keys and digits are the same in every language: 1
 acknowledges, 2 resolves, 9 (twice) stops calls, star repeats.
 
+Calls and texts that are all Tocsin's own words are in the catalogue too: the test call
+(`Prompts.test_call`) and a verification code, spoken or texted (`Prompts.codes`, `CodeWords`).
+
 The language is chosen per organization and overridden per contact and per member; the call is
 placed in the first of those that is set (`resolve_language`): the contact's, else the paged
 member's, else the organization's. A code no longer in the catalogue counts as unset, so a call
@@ -30,6 +33,33 @@ from dataclasses import dataclass
 from tocsin.core.errors import InvalidInput
 
 DEFAULT_LANGUAGE = "en"
+
+
+@dataclass(frozen=True)
+class CodeWords:
+    """A verification code's words, said in a call or sent in a text (`numbers.code_delivery`).
+
+    The code goes to someone who may not have agreed to anything, so it says who is calling
+    and why, and how to stop it. `{digits}` is the code read digit by digit ("4, 1, 2, ..."),
+    `{code}` the code as written, `{url}` the opt-out page, `{who}` the organization that asked,
+    named by `organization` (`{name}` is a name `messages.org_names` lets a code say) or
+    `any_organization`, which must fit the same sentences; in texts by `organization_briefly`.
+    Texts end with `opt_out_line`, which names the keyword STOP as carriers know it.
+    """
+
+    organization: str
+    organization_briefly: str
+    any_organization: str
+    # Asking a number's owner to accept an organization's alert calls.
+    consent_call: str
+    consent_text: str
+    # Proving that an organization may show the number as its caller ID.
+    caller_id_call: str
+    caller_id_text: str
+    # The public form's code that stops every call from Tocsin to the number.
+    opt_out_call: str
+    opt_out_text: str
+    opt_out_line: str
 
 
 @dataclass(frozen=True)
@@ -60,6 +90,10 @@ class Prompts:
     # The numbers of the first alerts read, as words; later ones are read as digits.
     numbers: tuple[str, str, str, str, str]
     acknowledges_all: str
+    # What a test call says in place of an alert, before the menu (whose keys it lets the caller
+    # try).
+    test_call: str
+    codes: CodeWords
 
     def alert_label(self, index: int) -> str:
         """`alert_number` for the alert at `index` (from 0)."""
@@ -91,6 +125,39 @@ ENGLISH = Prompts(
     alert_number="Alert {number}:",
     numbers=("one", "two", "three", "four", "five"),
     acknowledges_all="Pressing 1 acknowledges all {count}.",
+    test_call="This is a test call from Tocsin. No alert is open.",
+    codes=CodeWords(
+        organization="The organization {name}, on Tocsin,",
+        organization_briefly="{name} on Tocsin",
+        any_organization="An organization on Tocsin",
+        consent_call=(
+            "Hello, this is Tocsin, an alerting service. {who} asked to send alert calls to "
+            "this number. If you agreed to that, your verification code is {digits}. Again, "
+            "your code is {digits}. If you did not, ignore this call; to stop all calls from "
+            "Tocsin, visit {url}."
+        ),
+        consent_text=(
+            "Tocsin code {code} (15 min). {who} asked to send you alert calls. Not you? "
+            "Ignore this."
+        ),
+        caller_id_call=(
+            "Hello, this is Tocsin, an alerting service. Your code is {digits}. Again, your "
+            "code is {digits}. Typing it in proves that this number may be shown as the caller "
+            "ID of alert calls placed through Tocsin. If you did not ask for this, ignore this "
+            "call."
+        ),
+        caller_id_text=(
+            "Tocsin code {code} (15 min) proves this number may be shown as the caller ID of "
+            "Tocsin alert calls. Not you? Ignore this."
+        ),
+        opt_out_call=(
+            "Hello, this is Tocsin, an alerting service. Your code to stop all calls from "
+            "Tocsin to this number is {digits}. Again, your code is {digits}. If you did not "
+            "ask for this, ignore this call."
+        ),
+        opt_out_text="Tocsin: your code to stop all Tocsin calls to this number is {code}.",
+        opt_out_line="Reply STOP to opt out.",
+    ),
 )
 
 SPANISH = Prompts(
@@ -117,6 +184,43 @@ SPANISH = Prompts(
     alert_number="Alerta {number}:",
     numbers=("uno", "dos", "tres", "cuatro", "cinco"),
     acknowledges_all="Al pulsar 1 se confirman las {count}.",
+    test_call="Esta es una llamada de prueba de Tocsin. No hay ninguna alerta abierta.",
+    codes=CodeWords(
+        organization="La organización {name}, en Tocsin,",
+        organization_briefly="{name} en Tocsin",
+        any_organization="Una organización en Tocsin",
+        consent_call=(
+            "Hola, le llamamos de Tocsin, un servicio de alertas. {who} ha solicitado enviar "
+            "llamadas de alerta a este número. Si usted lo ha aceptado, su código de "
+            "verificación es {digits}. Repetimos, su código es {digits}. Si no lo ha aceptado, "
+            "ignore esta llamada; para dejar de recibir todas las llamadas de Tocsin, visite "
+            "{url}."
+        ),
+        consent_text=(
+            "Código de Tocsin {code} (15 min). {who} quiere enviarle llamadas de alerta. ¿No "
+            "lo esperaba? Ignore este mensaje."
+        ),
+        caller_id_call=(
+            "Hola, le llamamos de Tocsin, un servicio de alertas. Su código es {digits}. "
+            "Repetimos, su código es {digits}. Al introducirlo, demuestra que este número puede "
+            "mostrarse como identificador de llamada en las llamadas de alerta realizadas a "
+            "través de Tocsin. Si usted no lo ha solicitado, ignore esta llamada."
+        ),
+        caller_id_text=(
+            "Código de Tocsin {code} (15 min): prueba que este número puede mostrarse como "
+            "emisor de las alertas de Tocsin. ¿No lo ha pedido? Ignore este mensaje."
+        ),
+        opt_out_call=(
+            "Hola, le llamamos de Tocsin, un servicio de alertas. Su código para dejar de "
+            "recibir todas las llamadas de Tocsin en este número es {digits}. Repetimos, su "
+            "código es {digits}. Si usted no lo ha solicitado, ignore esta llamada."
+        ),
+        opt_out_text=(
+            "Tocsin: su código para dejar de recibir todas las llamadas de Tocsin en este "
+            "número es {code}."
+        ),
+        opt_out_line="Responda STOP para darse de baja.",
+    ),
 )
 
 FRENCH = Prompts(
@@ -143,6 +247,43 @@ FRENCH = Prompts(
     alert_number="Alerte numéro {number} :",
     numbers=("un", "deux", "trois", "quatre", "cinq"),
     acknowledges_all="La touche 1 les prend en charge toutes les {count}.",
+    test_call="Ceci est un appel de test de Tocsin. Aucune alerte n'est en cours.",
+    codes=CodeWords(
+        organization="L'organisation {name}, sur Tocsin,",
+        organization_briefly="{name} sur Tocsin",
+        any_organization="Une organisation sur Tocsin",
+        consent_call=(
+            "Bonjour, ici Tocsin, un service d'alertes. {who} a demandé à envoyer des appels "
+            "d'alerte à ce numéro. Si vous l'avez accepté, votre code de vérification est "
+            "{digits}. Je répète, votre code est {digits}. Sinon, ignorez cet appel ; pour ne "
+            "plus recevoir aucun appel de Tocsin, rendez-vous sur {url}."
+        ),
+        consent_text=(
+            "Code Tocsin {code} (15 min). {who} souhaite vous envoyer des appels d'alerte. "
+            "Vous ne l'attendiez pas ? Ignorez ce message."
+        ),
+        caller_id_call=(
+            "Bonjour, ici Tocsin, un service d'alertes. Votre code est {digits}. Je répète, "
+            "votre code est {digits}. En le saisissant, vous prouvez que ce numéro peut "
+            "s'afficher comme numéro de l'appelant des appels d'alerte passés par Tocsin. Si "
+            "vous n'avez rien demandé, ignorez cet appel."
+        ),
+        caller_id_text=(
+            "Code Tocsin {code} (15 min) : il prouve que ce numéro peut s'afficher comme "
+            "appelant des appels d'alerte de Tocsin. Vous n'avez rien demandé ? Ignorez ce "
+            "message."
+        ),
+        opt_out_call=(
+            "Bonjour, ici Tocsin, un service d'alertes. Votre code pour ne plus recevoir aucun "
+            "appel de Tocsin sur ce numéro est {digits}. Je répète, votre code est {digits}. "
+            "Si vous n'avez rien demandé, ignorez cet appel."
+        ),
+        opt_out_text=(
+            "Tocsin : votre code pour ne plus recevoir aucun appel de Tocsin sur ce numéro est "
+            "{code}."
+        ),
+        opt_out_line="Répondez STOP pour vous désinscrire.",
+    ),
 )
 
 GERMAN = Prompts(
@@ -169,6 +310,43 @@ GERMAN = Prompts(
     alert_number="Alarm {number}:",
     numbers=("eins", "zwei", "drei", "vier", "fünf"),
     acknowledges_all="Die 1 bestätigt alle {count}.",
+    test_call="Dies ist ein Testanruf von Tocsin. Es liegt kein offener Alarm vor.",
+    codes=CodeWords(
+        organization="Die Organisation {name} auf Tocsin",
+        organization_briefly="{name} auf Tocsin",
+        any_organization="Eine Organisation auf Tocsin",
+        consent_call=(
+            "Guten Tag, hier ist Tocsin, ein Alarmierungsdienst. {who} hat darum gebeten, "
+            "diese Nummer für Alarmanrufe anrufen zu dürfen. Wenn Sie dem zugestimmt haben, "
+            "lautet Ihr Bestätigungscode {digits}. Noch einmal: Ihr Code lautet {digits}. "
+            "Falls nicht, ignorieren Sie diesen Anruf; um alle Anrufe von Tocsin zu beenden, "
+            "besuchen Sie {url}."
+        ),
+        consent_text=(
+            "Tocsin-Code {code} (15 Min.). {who} möchte Sie für Alarme anrufen. Unerwartet? "
+            "Dann ignorieren Sie diese SMS."
+        ),
+        caller_id_call=(
+            "Guten Tag, hier ist Tocsin, ein Alarmierungsdienst. Ihr Code lautet {digits}. "
+            "Noch einmal: Ihr Code lautet {digits}. Mit der Eingabe bestätigen Sie, dass diese "
+            "Nummer bei Alarmanrufen über Tocsin als Rufnummer des Anrufers angezeigt werden "
+            "darf. Falls Sie das nicht angefordert haben, ignorieren Sie diesen Anruf."
+        ),
+        caller_id_text=(
+            "Tocsin-Code {code} (15 Min.): bestätigt, dass diese Nummer bei Alarmanrufen von "
+            "Tocsin als Anrufer angezeigt werden darf. Unerwartet? Dann ignorieren Sie diese "
+            "SMS."
+        ),
+        opt_out_call=(
+            "Guten Tag, hier ist Tocsin, ein Alarmierungsdienst. Ihr Code, um alle Anrufe von "
+            "Tocsin an diese Nummer zu beenden, lautet {digits}. Noch einmal: Ihr Code lautet "
+            "{digits}. Falls Sie das nicht angefordert haben, ignorieren Sie diesen Anruf."
+        ),
+        opt_out_text=(
+            "Tocsin: Ihr Code, um alle Anrufe von Tocsin an diese Nummer zu beenden, lautet {code}."
+        ),
+        opt_out_line="Zum Abmelden STOP antworten.",
+    ),
 )
 
 PORTUGUESE = Prompts(
@@ -195,6 +373,42 @@ PORTUGUESE = Prompts(
     alert_number="Alerta {number}:",
     numbers=("um", "dois", "três", "quatro", "cinco"),
     acknowledges_all="Marcar 1 confirma todos os {count}.",
+    test_call="Esta é uma chamada de teste do Tocsin. Não há nenhum alerta em aberto.",
+    codes=CodeWords(
+        organization="A organização {name}, no Tocsin,",
+        organization_briefly="{name} no Tocsin",
+        any_organization="Uma organização no Tocsin",
+        consent_call=(
+            "Olá, fala o Tocsin, um serviço de alertas. {who} pediu autorização para fazer "
+            "chamadas de alerta para este número. Se concordou, o seu código de verificação é "
+            "{digits}. Repito, o seu código é {digits}. Se não concordou, ignore esta chamada; "
+            "para deixar de receber todas as chamadas do Tocsin, visite {url}."
+        ),
+        consent_text=(
+            "Código Tocsin {code} (15 min). {who} pediu para lhe fazer chamadas de alerta. "
+            "Não esperava? Ignore esta mensagem."
+        ),
+        caller_id_call=(
+            "Olá, fala o Tocsin, um serviço de alertas. O seu código é {digits}. Repito, o seu "
+            "código é {digits}. Ao introduzi-lo, comprova que este número pode ser apresentado "
+            "como identificação do chamador nas chamadas de alerta feitas através do Tocsin. Se "
+            "não pediu isto, ignore esta chamada."
+        ),
+        caller_id_text=(
+            "Código Tocsin {code} (15 min): comprova que este número pode ser apresentado como "
+            "chamador nas chamadas de alerta do Tocsin. Não pediu? Ignore esta mensagem."
+        ),
+        opt_out_call=(
+            "Olá, fala o Tocsin, um serviço de alertas. O seu código para deixar de receber "
+            "todas as chamadas do Tocsin neste número é {digits}. Repito, o seu código é "
+            "{digits}. Se não pediu isto, ignore esta chamada."
+        ),
+        opt_out_text=(
+            "Tocsin: o seu código para deixar de receber todas as chamadas do Tocsin neste "
+            "número é {code}."
+        ),
+        opt_out_line="Responda STOP para cancelar.",
+    ),
 )
 
 ITALIAN = Prompts(
@@ -221,6 +435,43 @@ ITALIAN = Prompts(
     alert_number="Allarme {number}:",
     numbers=("uno", "due", "tre", "quattro", "cinque"),
     acknowledges_all="Premendo 1 si confermano tutti e {count}.",
+    test_call="Questa è una chiamata di prova di Tocsin. Non ci sono allarmi aperti.",
+    codes=CodeWords(
+        organization="L'organizzazione {name}, su Tocsin,",
+        organization_briefly="{name} su Tocsin",
+        any_organization="Un'organizzazione su Tocsin",
+        consent_call=(
+            "Buongiorno, qui Tocsin, un servizio di allarmi. {who} ha chiesto di inviare "
+            "chiamate di allarme a questo numero. Se ha dato il suo consenso, il suo codice di "
+            "verifica è {digits}. Ripeto, il suo codice è {digits}. In caso contrario, ignori "
+            "questa chiamata; per non ricevere più chiamate da Tocsin, visiti {url}."
+        ),
+        consent_text=(
+            "Codice Tocsin {code} (15 min). {who} chiede di inviarle chiamate di allarme. Non "
+            "se lo aspettava? Ignori questo messaggio."
+        ),
+        caller_id_call=(
+            "Buongiorno, qui Tocsin, un servizio di allarmi. Il suo codice è {digits}. Ripeto, "
+            "il suo codice è {digits}. Digitandolo, conferma che questo numero può essere "
+            "mostrato come numero del chiamante nelle chiamate di allarme effettuate tramite "
+            "Tocsin. Se non ha richiesto nulla, ignori questa chiamata."
+        ),
+        caller_id_text=(
+            "Codice Tocsin {code} (15 min): conferma che questo numero può essere mostrato come "
+            "chiamante delle chiamate di allarme di Tocsin. Non l'ha chiesto? Ignori questo "
+            "messaggio."
+        ),
+        opt_out_call=(
+            "Buongiorno, qui Tocsin, un servizio di allarmi. Il suo codice per non ricevere più "
+            "chiamate da Tocsin su questo numero è {digits}. Ripeto, il suo codice è {digits}. "
+            "Se non ha richiesto nulla, ignori questa chiamata."
+        ),
+        opt_out_text=(
+            "Tocsin: il suo codice per non ricevere più chiamate da Tocsin su questo numero è "
+            "{code}."
+        ),
+        opt_out_line="Risponda STOP per disiscriversi.",
+    ),
 )
 
 # Polish and Ukrainian counts take a noun form that depends on the number (2-4 against 5 and
@@ -249,6 +500,41 @@ POLISH = Prompts(
     alert_number="Alert numer {number}:",
     numbers=("jeden", "dwa", "trzy", "cztery", "pięć"),
     acknowledges_all="Naciśnięcie 1 potwierdzi wszystkie alerty, łącznie {count}.",
+    test_call="To jest połączenie testowe od Tocsin. Nie ma żadnego otwartego alertu.",
+    codes=CodeWords(
+        organization="Organizacja {name}, korzystająca z Tocsin,",
+        organization_briefly="{name} (Tocsin)",
+        any_organization="Organizacja korzystająca z Tocsin",
+        consent_call=(
+            "Dzień dobry, tu Tocsin, serwis powiadomień o alertach. {who} poprosiła o zgodę na "
+            "połączenia z alertami na ten numer. Jeśli się na to zgadzasz, Twój kod "
+            "weryfikacyjny to {digits}. Powtarzam, Twój kod to {digits}. Jeśli nie, zignoruj to "
+            "połączenie; aby wyłączyć wszystkie połączenia od Tocsin, wejdź na stronę {url}."
+        ),
+        consent_text=(
+            "Kod Tocsin {code} (15 min). {who} chce dzwonić do Ciebie z alertami. To pomyłka? "
+            "Zignoruj tę wiadomość."
+        ),
+        caller_id_call=(
+            "Dzień dobry, tu Tocsin, serwis powiadomień o alertach. Twój kod to {digits}. "
+            "Powtarzam, Twój kod to {digits}. Jego wpisanie potwierdzi, że ten numer może być "
+            "wyświetlany jako numer dzwoniącego w połączeniach z alertami wykonywanych przez "
+            "Tocsin. Jeśli nie oczekujesz tego połączenia, zignoruj je."
+        ),
+        caller_id_text=(
+            "Kod Tocsin {code} (15 min) potwierdza, że ten numer może być wyświetlany jako "
+            "numer dzwoniącego w alertach Tocsin. To pomyłka? Zignoruj tę wiadomość."
+        ),
+        opt_out_call=(
+            "Dzień dobry, tu Tocsin, serwis powiadomień o alertach. Twój kod do wyłączenia "
+            "wszystkich połączeń od Tocsin na ten numer to {digits}. Powtarzam, Twój kod to "
+            "{digits}. Jeśli nie oczekujesz tego połączenia, zignoruj je."
+        ),
+        opt_out_text=(
+            "Tocsin: Twój kod do wyłączenia wszystkich połączeń od Tocsin na ten numer to {code}."
+        ),
+        opt_out_line="Odpowiedz STOP, aby zrezygnować.",
+    ),
 )
 
 UKRAINIAN = Prompts(
@@ -275,6 +561,39 @@ UKRAINIAN = Prompts(
     alert_number="Сповіщення номер {number}:",
     numbers=("один", "два", "три", "чотири", "пʼять"),
     acknowledges_all="Натискання 1 підтвердить усі сповіщення, разом {count}.",
+    test_call="Це тестовий дзвінок від Tocsin. Відкритих сповіщень немає.",
+    codes=CodeWords(
+        organization="Організація {name}, яка користується Tocsin,",
+        organization_briefly="{name} (Tocsin)",
+        any_organization="Організація, яка користується Tocsin,",
+        consent_call=(
+            "Добрий день, це Tocsin, служба оповіщення. {who} попросила дозволу телефонувати "
+            "на цей номер зі сповіщеннями. Якщо Ви погодилися, Ваш код підтвердження: "
+            "{digits}. Повторюю, Ваш код: {digits}. Якщо ні, проігноруйте цей дзвінок; щоб "
+            "припинити всі дзвінки від Tocsin, відвідайте {url}."
+        ),
+        consent_text=(
+            "Код Tocsin {code} (15 хв). {who} хоче телефонувати Вам зі сповіщеннями. Не "
+            "очікували? Проігноруйте це повідомлення."
+        ),
+        caller_id_call=(
+            "Добрий день, це Tocsin, служба оповіщення. Ваш код: {digits}. Повторюю, Ваш код: "
+            "{digits}. Ввівши його, Ви підтвердите, що цей номер можна показувати як номер, з "
+            "якого надходять дзвінки зі сповіщеннями через Tocsin. Якщо Ви цього не "
+            "запитували, проігноруйте цей дзвінок."
+        ),
+        caller_id_text=(
+            "Код Tocsin {code} (15 хв) підтверджує, що цей номер можна показувати як номер "
+            "дзвінків зі сповіщеннями Tocsin. Не очікували? Проігноруйте це повідомлення."
+        ),
+        opt_out_call=(
+            "Добрий день, це Tocsin, служба оповіщення. Ваш код, щоб припинити всі дзвінки "
+            "від Tocsin на цей номер: {digits}. Повторюю, Ваш код: {digits}. Якщо Ви цього не "
+            "запитували, проігноруйте цей дзвінок."
+        ),
+        opt_out_text="Tocsin: Ваш код, щоб припинити всі дзвінки від Tocsin на цей номер: {code}.",
+        opt_out_line="Надішліть STOP, щоб відписатися.",
+    ),
 )
 
 CATALOGUE: dict[str, Prompts] = {

@@ -368,8 +368,15 @@ def words_for(data_dir: Path, idempotency_key: str) -> str | None:
     return None
 
 
+# A verification code as a call reads it (digit by digit: "4, 1, 2, 9, 0, 7") or a text writes
+# it, in any language: nothing else in a code's words is six digits in a row (an organization's
+# name that a code may say has no run of three, `messages.org_names`; a port has five at most).
+_CODE = re.compile(r"(?<![\d,] )(?<!\d)((?:\d, ){5}\d|\d{6})(?!,? ?\d)")
+
+
 def code_heard(data_dir: Path, verification_id: str) -> str | None:
-    """The 6-digit code a simulated phone was sent for a number verification."""
+    """The 6-digit code a simulated phone was sent for a number verification, in whatever
+    language it was said or texted."""
     words = words_for(data_dir, f"verify/{verification_id}")
-    found = re.search(r"code (?:is )?((?:\d, ){5}\d|\d{6})", words or "")
+    found = _CODE.search(words or "")
     return found.group(1).replace(", ", "") if found else None
