@@ -186,9 +186,13 @@ GUIDES = [
 
 @pytest.mark.parametrize(("guide", "block", "endpoint"), GUIDES)
 def test_each_sender_sounds_as_its_guide_says(guide: str, block: str, endpoint: str) -> None:
-    """The sentence a guide quotes ('places one call: "..."') is what its body says."""
+    """The sentence a guide quotes ('places one call: "..."', or for a text 'alert ("...")')
+    is what its body says."""
     page = (DOCS / "integrations" / f"{guide}.md").read_text("utf-8")
-    quoted = re.search(r'places\s+one\s+call[^"]*"([^"]+)"', page)
+    # A guide whose sample is an `info` alert says what its text reads: 'alert ("...")'.
+    quoted = re.search(r'places\s+one\s+call[^"]*"([^"]+)"', page) or re.search(
+        r'alert\s+\("([^"]+)"', page
+    )
     assert quoted is not None, guide
     sent = body(guide, block)
     alert = parse_alert(body=sent.raw, content_type=sent.content_type, query=sent.query)
