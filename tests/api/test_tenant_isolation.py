@@ -263,6 +263,9 @@ MATRIX: dict[tuple[str, str], Case] = {
         ORG
     ),
     ("PATCH", "/v1/orgs/{org_id}/people/{user_id}"): Case(ORG, {"language": "es"}),
+    # The dashboard's pages of the acceptable-use policy and the terms: the same for everyone.
+    ("GET", "/policies/{kind}"): Case(PUBLIC),
+    ("GET", "/policies/{kind}/{version}"): Case(PUBLIC),
 }
 
 # Ids that exist nowhere, for the "same answer as for a missing object" comparison.

@@ -78,6 +78,19 @@ def test_uvicorns_lines_share_the_format(configured: Callable[[str], Lines]) -> 
     assert second["event"] == '10.0.0.1:5000 - "POST /v1/hooks/ep_1 HTTP/1.1" 202'
 
 
+def test_uvicorns_coloured_copy_of_a_message_is_left_out(
+    configured: Callable[[str], Lines],
+) -> None:
+    """uvicorn logs "Started server process" with `extra={"color_message": ...}`, the same text
+    with terminal escape codes; it showed as `color_message=...` after every text line."""
+    lines = configured("text")
+    logging.getLogger("uvicorn.error").warning(
+        "Started server process [%d]", 42, extra={"color_message": "Started \x1b[36m%d\x1b[0m"}
+    )
+    [line] = lines()
+    assert line.endswith("WARNING uvicorn.error Started server process [42]")
+
+
 def test_an_exception_is_kept_inside_its_json_line(configured: Callable[[str], Lines]) -> None:
     lines = configured("json")
     try:

@@ -141,6 +141,7 @@ class System:
     database_url: str
     processes: list[TocsinProcess] = field(default_factory=list)
     _database: Database | None = None
+    _made: bool = False
 
     @property
     def data_dir(self) -> Path:
@@ -165,6 +166,23 @@ class System:
 
     # Processes -------------------------------------------------------------------------------
 
+    def _set_up(self) -> None:
+        """Make the database as an operator does before anything else (`tocsin db upgrade`):
+        the other commands refuse to make one where none is (cli/common.py open_runtime)."""
+        if self._made:
+            return
+        made = subprocess.run(
+            [str(TOCSIN), "db", "upgrade"],
+            env=self.env(),
+            cwd=self.root,
+            capture_output=True,
+            text=True,
+            timeout=CLI_TIMEOUT,
+            check=False,
+        )
+        assert made.returncode == 0, f"tocsin db upgrade failed:\n{made.stderr}"
+        self._made = True
+
     def cli(self, *args: str) -> Any:
         """Run one admin command (`--json` is added) and return what it printed."""
         return self.cli_many([args])[0]
@@ -172,6 +190,7 @@ class System:
     def cli_many(self, commands: Sequence[Sequence[str]]) -> list[Any]:
         """Run admin commands side by side (each is a whole Python start-up) and return each
         one's JSON output, in order."""
+        self._set_up()
         running = [
             subprocess.Popen(
                 [str(TOCSIN), *command, "--json"],

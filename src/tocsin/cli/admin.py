@@ -132,7 +132,9 @@ def run_worker(
     claims nothing more and lets its calls end, for TOCSIN_SHUTDOWN_GRACE_SECONDS at most."""
     from tocsin.http.metrics import serve_metrics
 
-    runtime = open_runtime()
+    # A server process, as `serve` is: started side by side with the API on a new install, it
+    # must not be refused for the few seconds before one of them makes the database.
+    runtime = open_runtime(create=True)
     settings = runtime.settings
     if concurrency is not None:
         settings.worker_concurrency = concurrency

@@ -99,9 +99,10 @@ def database_named(settings: Settings) -> str:
 def open_runtime(*, create: bool = False, **overrides: Any) -> Runtime:
     """The runtime on the database the settings name, its schema brought up to date.
 
-    Only the commands that set a server up (`create`: quickstart, serve, db upgrade) may make
-    an SQLite database that is not there; every other command refuses, naming the database it
-    looked for, instead of starting a new, empty one (and a new secret key) wherever it ran.
+    Only the commands that set a server up or run one (`create`: quickstart, serve, worker,
+    db upgrade) may make an SQLite database that is not there; every other command refuses,
+    naming the database it looked for, instead of starting a new, empty one (and a new secret
+    key) wherever it ran.
     `overrides` are a command's own options (such as `--port`), taking their settings' place.
     """
     settings = Settings(**overrides)

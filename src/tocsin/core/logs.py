@@ -55,6 +55,13 @@ def _text(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> str:
     return f"{line}\n{trace}" if trace else line
 
 
+def _without_colours(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> Any:
+    """uvicorn passes its message again with terminal colour codes (`color_message`) as an
+    extra field: noise in a text line, escape codes in JSON."""
+    event.pop("color_message", None)
+    return event
+
+
 def _upper_level(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> Any:
     event["level"] = str(event.get("level", "")).upper()
     return event
@@ -68,6 +75,7 @@ def formatter(log_format: LogFormat) -> logging.Formatter:
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.stdlib.ExtraAdder(),
+        _without_colours,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
     if log_format == LogFormat.JSON:
