@@ -57,7 +57,7 @@ from tocsin.oncall.models import (
 )
 from tocsin.outgoing.models import WebhookDelivery, WebhookSubscription
 from tocsin.paging.models import Alert, CallAttempt, CallJob, Escalation, SmsReply
-from tocsin.providers.models import CallerId, ProviderAccount
+from tocsin.providers.models import CallerId, ProviderAccount, ProviderTestCall
 from tocsin.restrictions.models import EnforcementAction
 from tocsin.trust.models import HeldOptOut, TrustCase
 
@@ -104,6 +104,7 @@ __all__ = [
     "Project",
     "ProjectMember",
     "ProviderAccount",
+    "ProviderTestCall",
     "RefreshToken",
     "RefundRequest",
     "RevokedAccessToken",

@@ -56,6 +56,7 @@ def prepare_account_test(
         actor=actor,
         now=now,
         language=language_of_number(session, contact, get_organization(session, org_id)),
+        account_id=account.id,
     )
     through = [choice for choice in prepared.choices if choice.account_id == account.id]
     if not through:

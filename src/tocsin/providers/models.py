@@ -94,3 +94,23 @@ class CallerId(Base):
         if self.proof in PROVEN_FOR_EVERY_ACCOUNT:
             return True
         return self.proof == CallerIdProof.PROVIDER and self.proven_account_id == account_id
+
+
+class ProviderTestCall(Base):
+    """A test call (`providers.test_calls`), kept for a day so that a REST provider's callbacks
+    about it (key `test/<id>`) can be answered with what it says: another process than the one
+    that placed it answers them. Nothing in it is secret (the words are the catalogue's), so it
+    is kept as written, as an attempt's text is. Not `TestCall`: pytest would take it for a
+    class of tests."""
+
+    __tablename__ = "test_calls"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    # NULL for a test through the platform's providers (the shell, without --org).
+    org_id: Mapped[str | None] = mapped_column(String(40), default=None)
+    # The one provider account it goes through (the dashboard's test of an account); NULL when
+    # any of the organization's (or platform's) providers may carry it.
+    account_id: Mapped[str | None] = mapped_column(String(40), default=None)
+    spoken_text: Mapped[str] = mapped_column(Text)
+    language: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

@@ -2,7 +2,9 @@
 would carry it with the caller ID each presents, and the audit event, all before anything is
 dialled. Through an organization whose accounts have no proven caller ID it fails, as an
 alert's call would be blocked. It speaks the organization's language (the called contact's when
-the caller knows it), with the voice an alert call in that language has."""
+the caller knows it), with the voice an alert call in that language has. What it says is kept
+with its key, for a REST provider's callbacks to ask for once the call is answered
+(`providers.test_call_answers`)."""
 
 from __future__ import annotations
 
@@ -21,6 +23,8 @@ from tocsin.core.ids import new_id
 from tocsin.policy.numbers import NumberBlocked, checked_number
 from tocsin.providers.caller_ids import CALLER_ID_MISSING
 from tocsin.providers.choice import ProviderChoice, ProviderChoices
+from tocsin.providers.models import ProviderTestCall
+from tocsin.providers.test_call_answers import KEY_PREFIX
 from tocsin.safety import ScreeningContext, screen
 from tocsin.telephony.base import CallRequest
 from tocsin.telephony.prompts import (
@@ -55,11 +59,13 @@ def prepare_test_call(
     actor: Actor,
     now: datetime,
     language: str | None = None,
+    account_id: str | None = None,
 ) -> PreparedCall:
     """Through the organization's providers under its calling policy; with no organization,
     through the platform's under the platform policy. NumberBlocked if the number may not be
     called. It speaks `language` (a contact's, `contacts.languages.language_of_number`), else
-    the organization's, else English."""
+    the organization's, else English. `account_id`: the one provider account that will carry
+    it, when the caller knows (its callbacks are checked with that account's credentials)."""
     sanctioned = settings.sanctioned_region_set()
     if org_id is not None:
         org = get_organization(session, org_id)
@@ -85,11 +91,20 @@ def prepare_test_call(
         choices = providers.platform_chain().choices
         passed_over = []
         spoken, preferred_voice = resolve_language([language, DEFAULT_LANGUAGE]), None
+    test_call = ProviderTestCall(
+        id=new_id("tc"),
+        org_id=org_id,
+        account_id=account_id,
+        spoken_text=prompts_for(spoken).test_call,
+        language=spoken,
+        created_at=now,
+    )
+    session.add(test_call)
     request = CallRequest(
-        idempotency_key=f"test/{new_id('tc')}",
+        idempotency_key=KEY_PREFIX + test_call.id,
         to_number=number,
         caller_id=settings.caller_id,
-        spoken_text=prompts_for(spoken).test_call,
+        spoken_text=test_call.spoken_text,
         # As an alert call's: the organization's (or server's) voice when it speaks the
         # language, else the language's own.
         voice=voice_for(spoken, preferred_voice or settings.voice),
