@@ -54,6 +54,7 @@ from tocsin.providers.choice import (
     ProviderChoices,
     ProviderDirectory,
 )
+from tocsin.providers.test_call_answers import purge_test_calls
 from tocsin.telephony.base import (
     CallEventKind,
     CallHandle,
@@ -172,6 +173,14 @@ class Worker:
                         evidence_days=settings.evidence_retention_days,
                         now=now,
                     ),
+                )
+            ),
+            asyncio.create_task(
+                self._every(
+                    stop,
+                    settings.purge_interval,
+                    "forget old test calls",
+                    lambda session, now: purge_test_calls(session, now=now),
                 )
             ),
             asyncio.create_task(

@@ -8,7 +8,10 @@ than what the attempt has seen and turns keys into what they do (`paging.keypad`
 made from the keys the attempt recorded, by the same rule (`telephony.script.reply_to`).
 
 A number-verification call (key `verify/<id>`) has no attempt: it records nothing, and is
-answered with its text, said once before hanging up (`numbers.verification_calls`).
+answered with its text, said once before hanging up (`numbers.verification_calls`). A test call
+(key `test/<id>`) has none either: it records nothing, is answered with the test sentence and the
+keypad (`providers.test_call_answers`), and its key is never taken for an attempt's, so it
+cannot act on an alert.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from tocsin.paging.attempts import apply_event, attempt_for_key
 from tocsin.paging.bundles import all_closed
 from tocsin.paging.models import AttemptStatus
 from tocsin.paging.settle import RetryPolicy
+from tocsin.providers.test_call_answers import is_test_call_key, script_of_test_call
 from tocsin.telephony.callbacks import CallbackEvent, CallView
 from tocsin.telephony.dialogue import GOODBYE, CallScript
 from tocsin.telephony.prompts import DEFAULT_LANGUAGE
@@ -40,15 +44,16 @@ def record_callback(
 ) -> CallView | None:
     """Apply a verified callback from a provider of kind `provider` to its call, and say what
     the reply is made from; None for a callback about no call of Tocsin's (`event.key` None).
-    NotFound `unknown_call` when the key names neither an attempt this callback may move nor a
-    verification."""
+    NotFound `unknown_call` when the key names neither an attempt this callback may move, nor a
+    verification, nor a test call of the last day."""
     if event.key is None:
         return None
-    view = _attempt_view(
-        session, provider=provider, key=event.key, event=event, now=now, policy=policy
-    )
-    if view is None:
-        view = _verification_view(session, verification_box, event.key, now=now)
+    if is_test_call_key(event.key):
+        view = _test_call_view(session, event.key, now=now)
+    else:
+        view = _attempt_view(
+            session, provider=provider, key=event.key, event=event, now=now, policy=policy
+        ) or _verification_view(session, verification_box, event.key, now=now)
     if view is None:
         raise NotFound("no call attempt matches this callback", code="unknown_call")
     return view
@@ -103,3 +108,9 @@ def _verification_view(
             in_english=said.in_english,
         )
     return CallView(script, finished=False)
+
+
+def _test_call_view(session: Session, key: str, *, now: datetime) -> CallView | None:
+    """A test call has nothing to record: its status callbacks change nothing."""
+    script = script_of_test_call(session, key, now=now)
+    return CallView(script, finished=False) if script is not None else None

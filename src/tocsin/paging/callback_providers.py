@@ -5,7 +5,9 @@ organization's chain of providers says which accounts may have placed it; once t
 recorded the provider's call id, only the account that placed the call checks it
 (`ProviderChain.callback_adapter`). A number-verification call has no attempt: the first account
 of the callback's kind in the chain of the organization that sent the code checks it (the
-platform's, for a public opt-out's code and for a code that proves a caller ID).
+platform's, for a public opt-out's code and for a code that proves a caller ID). A test call has
+none either: the one account it went through when it names one (the dashboard's test of an
+account), else the first of the kind in its organization's chain (the platform's without one).
 
 A text sent to one of Tocsin's numbers names no call: its webhook URL names the organization's
 provider account it arrived for (`?account=`), or nothing for the platform's own provider, and
@@ -22,7 +24,9 @@ from tocsin.numbers.verification import Purpose
 from tocsin.numbers.verification_calls import verification_for
 from tocsin.paging.attempts import attempt_for_key
 from tocsin.providers.choice import ProviderChain, ProviderChoices
-from tocsin.telephony.callbacks import CallbackAdapter
+from tocsin.providers.models import ProviderTestCall
+from tocsin.providers.test_call_answers import placed_test_call
+from tocsin.telephony.callbacks import CallbackAdapter, callback_adapter
 from tocsin.telephony.inbound import TextAdapter, text_adapter
 
 
@@ -60,6 +64,9 @@ class AccountCallbackProviders:
             chain = self._directory.choices_for(session, attempt.org_id)
             placed_by = attempt.placed_by if attempt.provider_call_id else None
             return chain.callback_adapter(kind, placed_by)
+        test_call = placed_test_call(session, idempotency_key)
+        if test_call is not None:
+            return self._test_call_adapter(session, kind, test_call)
         sent_code = self._verification_chain(session, idempotency_key)
         return sent_code.callback_adapter(kind, None) if sent_code is not None else None
 
@@ -72,6 +79,18 @@ class AccountCallbackProviders:
         if choice is None or choice.provider.name != kind:
             return None
         return text_adapter(choice.provider)
+
+    def _test_call_adapter(
+        self, session: Session, kind: str, test_call: ProviderTestCall
+    ) -> CallbackAdapter | None:
+        if test_call.account_id is not None:
+            choice = self._directory.account_choice(session, test_call.account_id)
+            if choice is None or choice.provider.name != kind:
+                return None
+            return callback_adapter(choice.provider)
+        if test_call.org_id is None:
+            return self._directory.platform_chain().callback_adapter(kind, None)
+        return self._directory.choices_for(session, test_call.org_id).callback_adapter(kind, None)
 
     def _verification_chain(self, session: Session, key: str) -> ProviderChain | None:
         verification = verification_for(session, key)
