@@ -164,6 +164,24 @@ def contact_page(
     )
 
 
+def _contact_refused(
+    request: Request,
+    viewer: Viewer,
+    org_id: str,
+    contact_id: str,
+    verification_id: str | None,
+    error: TocsinError,
+) -> Response:
+    """The contact's page again, saying why the action was refused."""
+    context = _contact_context(viewer, org_id, contact_id, verification_id)
+    return render(
+        request,
+        "contacts_detail.html",
+        {**context, "error": error},
+        status_code=error.status_code,
+    )
+
+
 async def _contact_error(
     request: Request,
     viewer: Viewer,
@@ -172,12 +190,8 @@ async def _contact_error(
     verification_id: str | None,
     error: TocsinError,
 ) -> Response:
-    context = await asyncio.to_thread(_contact_context, viewer, org_id, contact_id, verification_id)
-    return render(
-        request,
-        "contacts_detail.html",
-        {**context, "error": error},
-        status_code=error.status_code,
+    return await asyncio.to_thread(
+        _contact_refused, request, viewer, org_id, contact_id, verification_id, error
     )
 
 
@@ -246,13 +260,7 @@ def change_language(
                 language=text(form, "language"),
             )
     except TocsinError as error:
-        context = _contact_context(viewer, org_id, contact_id, None)
-        return render(
-            request,
-            "contacts_detail.html",
-            {**context, "error": error},
-            status_code=error.status_code,
-        )
+        return _contact_refused(request, viewer, org_id, contact_id, None, error)
     return RedirectResponse(f"/o/{org_id}/contacts/{contact_id}", status_code=303)
 
 
@@ -284,13 +292,7 @@ def verify_code(
         if error is not None:
             raise error
     except TocsinError as refused:
-        context = _contact_context(viewer, org_id, contact_id, verification_id)
-        return render(
-            request,
-            "contacts_detail.html",
-            {**context, "error": refused},
-            status_code=refused.status_code,
-        )
+        return _contact_refused(request, viewer, org_id, contact_id, verification_id, refused)
     return RedirectResponse(f"/o/{org_id}/contacts/{contact_id}", status_code=303)
 
 
@@ -348,11 +350,5 @@ def delete_contact(
                 now=viewer.runtime.clock.now(),
             )
     except TocsinError as error:
-        context = _contact_context(viewer, org_id, contact_id, None)
-        return render(
-            request,
-            "contacts_detail.html",
-            {**context, "error": error},
-            status_code=error.status_code,
-        )
+        return _contact_refused(request, viewer, org_id, contact_id, None, error)
     return RedirectResponse(f"/o/{org_id}/contacts?deleted=1", status_code=303)
