@@ -47,6 +47,7 @@ from harness import (
     apply_load,
     bare_server_command,
     child_env,
+    create_database,
     chunks,
     count,
     percentile_ms,
@@ -89,6 +90,7 @@ def install(workdir: Path, database_url: str, endpoints: int, **settings: str) -
             **settings,
         }
     )
+    create_database(env, workdir)
     org = tocsin_json(["org", "create", "Benchmark", "--country", "GB"], env, workdir)["id"]
     write = tocsin_json(
         ["key", "create", "--org", org, "--scope", "read", "--scope", "write"], env, workdir

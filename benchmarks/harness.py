@@ -381,6 +381,21 @@ def tocsin_command() -> list[str]:
     return [sys.executable, "-c", "from tocsin.cli import main; main()"]
 
 
+def create_database(env: dict[str, str], cwd: Path) -> None:
+    """Make the settings' database and its schema: other commands refuse a missing one."""
+    done = subprocess.run(
+        [*tocsin_command(), "db", "upgrade"],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=START_TIMEOUT_SECONDS,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"tocsin db upgrade failed:\n{done.stderr}")
+
+
 def tocsin_json(args: list[str], env: dict[str, str], cwd: Path) -> Any:
     done = subprocess.run(
         [*tocsin_command(), *args, "--json"],

@@ -41,6 +41,7 @@ from harness import (
     apply_load,
     bare_server_command,
     child_env,
+    create_database,
     chunks,
     count,
     throwaway_database,
@@ -58,6 +59,7 @@ UNSETTLED = (JobStatus.PENDING.value, JobStatus.LEASED.value)
 
 def _set_up_tenant(env: dict[str, str], cwd: Path) -> tuple[str, str]:
     """An organization, a contact, an endpoint calling it and an ingest key: (endpoint, key)."""
+    create_database(env, cwd)
     org = tocsin_json(["org", "create", "Benchmark", "--country", "GB"], env, cwd)["id"]
     contact = tocsin_json(["contact", "add", "On call", DEMO_PHONE, "--org", org], env, cwd)["id"]
     sent = tocsin_json(["contact", "verify", contact, "--org", org], env, cwd)

@@ -25,6 +25,17 @@ def on_commit(session: Session, effect: Callable[[], None]) -> None:
     session.info.setdefault(_PENDING, []).append(effect)
 
 
+def pending_effects(session: Session) -> int:
+    """How many effects wait for the commit now: a mark for `drop_effects_since`."""
+    return len(session.info.get(_PENDING, ()))
+
+
+def drop_effects_since(session: Session, mark: int) -> None:
+    """Forget the effects added after `mark`: their savepoint was rolled back, so what they
+    would say did not happen (db/group_commit.py)."""
+    del session.info.get(_PENDING, [])[mark:]
+
+
 @event.listens_for(Session, "after_commit")
 def _run_effects(session: Session) -> None:
     for effect in session.info.pop(_PENDING, ()):

@@ -15,7 +15,6 @@ import asyncio
 import contextlib
 import contextvars
 import functools
-import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -29,8 +28,12 @@ from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
 from tocsin.core.errors import TocsinError
 from tocsin.core.private_files import PRIVATE_FILE, tighten, write_private
+from tocsin.db.group_commit import GroupCommit
+from tocsin.db.writer_turns import WriterTurns
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# Group-commit writer threads on PostgreSQL (each holds a connection while its group runs).
+GROUP_WRITERS = 4
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -84,25 +87,28 @@ class Database:
         self._read_sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._write_sessions = sessionmaker(self.write_engine, expire_on_commit=False)
         event.listen(self._write_sessions, "do_orm_execute", _locked_rows_read_afresh)
-        # SQLite has one writer at a time anyway. Queueing this process's writers on a lock
-        # hands the write lock straight to the next thread, where SQLite's own busy handler
-        # would make each waiter sleep and retry (seconds of tail latency under load). Other
-        # processes still wait in the busy handler.
-        self._sqlite_writer = threading.RLock() if self.is_sqlite else contextlib.nullcontext()
+        # SQLite has one writer at a time anyway: this process's writers take turns on a lock
+        # (db/writer_turns.py), webhooks behind everything else.
+        self._sqlite_writer = WriterTurns() if self.is_sqlite else None
         # Async callers go further: every write of this process runs on one thread, so writers
         # queue without waking each other (p99 ingest latency fell by half against the lock).
-        self._write_thread = (
-            ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")
-            if self.is_sqlite
-            else None
+        # PostgreSQL's writes run concurrently, on as many threads as the pool has connections
+        # (asyncio's default pool, a few threads a core, would cap them below it).
+        self._write_thread = ThreadPoolExecutor(
+            max_workers=1 if self.is_sqlite else pool_size,
+            thread_name_prefix="sqlite-writer" if self.is_sqlite else "database",
+        )
+        # Webhooks that arrive together share a transaction (db/group_commit.py): one writer
+        # on SQLite, a few on PostgreSQL so a group can form while another commits.
+        self._grouped = GroupCommit(
+            functools.partial(self.write, bulk=True),
+            writers=1 if self.is_sqlite else min(GROUP_WRITERS, pool_size),
         )
 
     async def off_loop(self, work: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
         """Run blocking database work away from the event loop: on SQLite, on the writer
-        thread; on PostgreSQL, on the default thread pool, where writes run concurrently."""
+        thread; on PostgreSQL, on a thread pool the size of the connection pool."""
         call = functools.partial(work, *args, **kwargs)
-        if self._write_thread is None:
-            return await asyncio.to_thread(call)
         # As to_thread does: the work sees the caller's context (the request id its log lines
         # carry, core/logs.py).
         context = contextvars.copy_context()
@@ -110,13 +116,19 @@ class Database:
             self._write_thread, context.run, call
         )
 
+    async def write_together(self, work: Callable[[Session], T]) -> T:
+        """`work(session)` in a write transaction it may share with other work arriving at the
+        same time (group commit); returns once that transaction has committed. For the
+        webhook's many small writes: on SQLite they wait behind every other writer."""
+        return await self._grouped.run(work)
+
     @contextmanager
-    def write(self) -> Iterator[Session]:
+    def write(self, *, bulk: bool = False) -> Iterator[Session]:
         """A transaction that commits on success and rolls back on any exception, except a
         refusal that keeps its own record (`TocsinError.on_record`): that commits, then is
-        raised."""
+        raised. A `bulk` write on SQLite lets every other waiting writer go first."""
         kept: TocsinError | None = None
-        with self._sqlite_writer, self._write_sessions.begin() as session:
+        with self._turn(bulk), self._write_sessions.begin() as session:
             try:
                 yield session
             except TocsinError as refusal:
@@ -125,6 +137,11 @@ class Database:
                 kept = refusal
         if kept is not None:
             raise kept
+
+    def _turn(self, bulk: bool) -> contextlib.AbstractContextManager[None]:
+        if self._sqlite_writer is None:
+            return contextlib.nullcontext()
+        return self._sqlite_writer.turn(bulk=bulk)
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -141,8 +158,8 @@ class Database:
         return True
 
     def dispose(self) -> None:
-        if self._write_thread is not None:
-            self._write_thread.shutdown(wait=True)
+        self._grouped.close()
+        self._write_thread.shutdown(wait=True)
         self.engine.dispose()
 
 

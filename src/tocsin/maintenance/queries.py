@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import BindParameter, ColumnElement, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from tocsin.core.errors import InvalidInput, NotFound
@@ -77,7 +77,9 @@ def view(window: MaintenanceWindow, now: datetime) -> WindowView:
     return WindowView(window, state, occurrence)
 
 
-def _live(org_id: str, now: datetime) -> ColumnElement[bool]:
+def _live(
+    org_id: str | BindParameter[str], now: datetime | BindParameter[datetime]
+) -> ColumnElement[bool]:
     """Not deleted, and not over for good."""
     return and_(
         MaintenanceWindow.org_id == org_id,
@@ -140,11 +142,16 @@ def list_windows(
     return Page(views, None)
 
 
+# Every new alert asks this (mostly of no rows): built once, since building costs more.
+_CANDIDATES = select(MaintenanceWindow).where(
+    _live(bindparam("org_id"), bindparam("now")),
+    MaintenanceWindow.starts_at <= bindparam("now"),
+)
+
+
 def candidates(session: Session, *, org_id: str, now: datetime) -> list[Candidate]:
     """The organization's windows that may be in force at `now`, as coverage reads them."""
-    rows = session.scalars(
-        select(MaintenanceWindow).where(_live(org_id, now), MaintenanceWindow.starts_at <= now)
-    )
+    rows = session.scalars(_CANDIDATES, {"org_id": org_id, "now": now})
     found = []
     for window in rows:
         try:

@@ -5,10 +5,12 @@ or through a key they made). Read-only; `trust/enforcement.py` takes and lifts a
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, or_, select
+from sqlalchemy import Select, and_, bindparam, case, or_, select
 from sqlalchemy.orm import Session
 
 from tocsin.accounts.service import person_of
@@ -53,44 +55,62 @@ class Block:
         )
 
 
-def _active(now: datetime) -> list[ColumnElement[bool]]:
-    return [
-        EnforcementAction.kind.in_(BLOCKING),
-        EnforcementAction.lifted_at.is_(None),
-        EnforcementAction.starts_at <= now,
-        or_(EnforcementAction.ends_at.is_(None), EnforcementAction.ends_at > now),
-    ]
-
-
-def _block(row: EnforcementAction | None) -> Block | None:
-    if row is None:
-        return None
-    return Block(row.id, ActionKind(row.kind), ActionScope(row.scope), row.reason, row.ends_at)
-
+# Whatever is in force now: not lifted, begun, and not ended.
+_IN_FORCE = and_(
+    EnforcementAction.kind.in_(BLOCKING),
+    EnforcementAction.lifted_at.is_(None),
+    EnforcementAction.starts_at <= bindparam("now"),
+    or_(EnforcementAction.ends_at.is_(None), EnforcementAction.ends_at > bindparam("now")),
+)
 
 _SEVERITY_OF_ROW = case(
     {kind.value: rank for kind, rank in SEVERITY.items()}, value=EnforcementAction.kind, else_=0
 )
 
 
-def _find(
-    session: Session, now: datetime, *targets: tuple[ActionScope, str | None]
-) -> Block | None:
+@functools.cache
+def _blocks_of(
+    scopes: tuple[ActionScope, ...],
+) -> Select[str, str, str, str, datetime | None]:
+    """The statement that finds the sternest action in force on these scopes' targets (each
+    bound as `target_<n>`). Every webhook and every call asks it, of a table that is nearly
+    always empty: built once per combination of scopes, since building it costs more than
+    running it."""
     wanted = [
-        and_(EnforcementAction.scope == scope.value, EnforcementAction.target_id == target)
-        for scope, target in targets
-        if target is not None
+        and_(
+            EnforcementAction.scope == scope.value,
+            EnforcementAction.target_id == bindparam(f"target_{n}"),
+        )
+        for n, scope in enumerate(scopes)
     ]
-    if not wanted:
-        return None
-    row = session.scalar(
-        select(EnforcementAction)
-        .where(*_active(now), or_(*wanted))
+    return (
+        select(
+            EnforcementAction.id,
+            EnforcementAction.kind,
+            EnforcementAction.scope,
+            EnforcementAction.reason,
+            EnforcementAction.ends_at,
+        )
+        .where(_IN_FORCE, or_(*wanted))
         # The sternest action is the one to say (SEVERITY), then the oldest of those.
         .order_by(_SEVERITY_OF_ROW.desc(), EnforcementAction.created_at)
         .limit(1)
     )
-    return _block(row)
+
+
+def _find(
+    session: Session, now: datetime, *targets: tuple[ActionScope, str | None]
+) -> Block | None:
+    present = [(scope, target) for scope, target in targets if target is not None]
+    if not present:
+        return None
+    parameters: dict[str, Any] = {"now": now}
+    parameters.update((f"target_{n}", target) for n, (_, target) in enumerate(present))
+    row = session.execute(_blocks_of(tuple(scope for scope, _ in present)), parameters).first()
+    if row is None:
+        return None
+    action_id, kind, scope, reason, ends_at = row
+    return Block(action_id, ActionKind(kind), ActionScope(scope), reason, ends_at)
 
 
 def ingest_block(session: Session, *, org_id: str, endpoint_id: str, now: datetime) -> Block | None:

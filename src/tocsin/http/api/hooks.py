@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -155,7 +156,9 @@ async def _receive(endpoint_id: str, request: Request) -> IngestResult:
         request_id=correlation_id.get(),
     )
     try:
-        result = await runtime.database.off_loop(accept_hook, runtime, hook)
+        result = await runtime.database.write_together(
+            functools.partial(accept_hook_in, runtime=runtime, hook=hook)
+        )
     except (Unauthorized, NotFound) as error:
         # Guessing endpoint ids or keys from one address soon meets a 429; a good key from the
         # same address (everyone, behind a load balancer) never does. A request with no key
@@ -287,35 +290,40 @@ def _authenticated(
 
 
 def accept_hook(runtime: Runtime, hook: HookRequest) -> IngestResult:
-    """Authenticate, parse and record in one write transaction: all of it, or none of it. A
-    refusal after the sender proved who it is comes out as RefusedAfterAuthentication."""
-    now = runtime.clock.now()
+    """Authenticate, parse and record in a write transaction of its own."""
     with runtime.database.write() as session:
-        endpoint, actor, key = _authenticated(
-            session, runtime, hook.endpoint_id, hook.key, hook.ip_address, now
+        return accept_hook_in(session, runtime=runtime, hook=hook)
+
+
+def accept_hook_in(session: Session, *, runtime: Runtime, hook: HookRequest) -> IngestResult:
+    """Authenticate, parse and record in the caller's write transaction: all of it, or none of
+    it. A refusal after the sender proved who it is comes out as RefusedAfterAuthentication."""
+    now = runtime.clock.now()
+    endpoint, actor, key = _authenticated(
+        session, runtime, hook.endpoint_id, hook.key, hook.ip_address, now
+    )
+    try:
+        if key is not None:
+            if key.endpoint_id is not None and key.endpoint_id != endpoint.id:
+                raise Forbidden("this key is for another endpoint", code="key_wrong_endpoint")
+            if Scope.INGEST.value not in key.scopes:
+                raise Forbidden("API key lacks the 'ingest' scope", code="insufficient_scope")
+            if last_used_is_stale(key, now):
+                accounts.note_api_key_used(session, key_id=key.id, now=now)
+        return receive_alert(
+            session,
+            endpoint=endpoint,
+            body=hook.body,
+            content_type=hook.content_type,
+            query=hook.query,
+            form=hook.form,
+            actor=actor,
+            key_id=key.id if key is not None else None,
+            now=now,
+            limiter=runtime.rate_limiter,
+            paging=runtime.paging,
+            request_id=hook.request_id,
         )
-        try:
-            if key is not None:
-                if key.endpoint_id is not None and key.endpoint_id != endpoint.id:
-                    raise Forbidden("this key is for another endpoint", code="key_wrong_endpoint")
-                if Scope.INGEST.value not in key.scopes:
-                    raise Forbidden("API key lacks the 'ingest' scope", code="insufficient_scope")
-                if last_used_is_stale(key, now):
-                    accounts.note_api_key_used(session, key_id=key.id, now=now)
-            return receive_alert(
-                session,
-                endpoint=endpoint,
-                body=hook.body,
-                content_type=hook.content_type,
-                query=hook.query,
-                form=hook.form,
-                actor=actor,
-                key_id=key.id if key is not None else None,
-                now=now,
-                limiter=runtime.rate_limiter,
-                paging=runtime.paging,
-                request_id=hook.request_id,
-            )
-        except TocsinError as error:
-            refusal = Refusal(endpoint.org_id, endpoint.id, actor, error)
-            raise RefusedAfterAuthentication(refusal) from error
+    except TocsinError as error:
+        refusal = Refusal(endpoint.org_id, endpoint.id, actor, error)
+        raise RefusedAfterAuthentication(refusal) from error
