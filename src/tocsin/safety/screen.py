@@ -337,8 +337,9 @@ def screen(
 ) -> Verdict:
     """Judge a number as typed. `region` (ISO 3166 alpha-2) reads national formats; for an
     organization it is usually its home country."""
-    if len(raw_number) > MAX_INPUT_CHARACTERS:
-        # Judged at once, and kept out of the cache: it would hold whatever size was sent.
+    if len(raw_number) > MAX_INPUT_CHARACTERS or len(region or "") > MAX_INPUT_CHARACTERS:
+        # Judged at once (no number or region is this long), and kept out of the cache, which
+        # would otherwise hold whatever size was sent.
         return _screen(raw_number, region, context)
     return _remembered_screen(raw_number, region, context)
 
