@@ -183,3 +183,44 @@ def test_every_foreign_nanp_area_code_is_a_one_ring_prefix_and_no_other() -> Non
     foreign = {f"1{code}" for code in NANP_FOREIGN_AREA_CODES}
     nanp_risky = {entry.prefix for entry in RISKY_PREFIXES if entry.prefix.startswith("1")}
     assert nanp_risky == foreign
+
+
+def test_a_remembered_verdict_is_never_given_under_another_context() -> None:
+    """Verdicts are cached: the same number screened in turn under contexts that judge it
+    differently gets each context's own verdict, every time."""
+    us_with_jamaica = organization_context(
+        home_region="US", international_enabled=True, allowed_regions={"GB", "JM"}
+    )
+    expected = [
+        (PLATFORM_CONTEXT, []),
+        (US_DOMESTIC, ["international_disabled"]),
+        (GB_ONLY, []),
+        (
+            organization_context(home_region="US", international_enabled=True),
+            ["country_not_allowed"],
+        ),
+        (us_with_jamaica, []),
+    ]
+    for _ in range(2):
+        for context, want in expected:
+            assert codes("+44 7400 123456", context) == want, context
+
+
+def test_a_remembered_verdict_follows_the_operators_sanctions_list() -> None:
+    without_sanctions = ScreeningContext(sanctioned_regions=frozenset())
+    for _ in range(2):
+        assert codes("+7 912 345 6789", PLATFORM_CONTEXT) == ["sanctioned"]
+        assert codes("+7 912 345 6789", without_sanctions) == []
+
+
+def test_a_context_given_plain_sets_still_screens() -> None:
+    # The cache keys on the context; a set where the annotation says frozenset must not make
+    # every screen fail as unhashable.
+    context = ScreeningContext(
+        home_region="US",
+        international_enabled=True,
+        allowed_regions={"GB"},  # type: ignore[arg-type]
+        sanctioned_regions={"RU"},  # type: ignore[arg-type]
+    )
+    assert codes("+44 7400 123456", context) == []
+    assert codes("+7 912 345 6789", context)[0] == "sanctioned"

@@ -9,7 +9,7 @@ from phonenumbers import PhoneMetadata, shortnumberinfo
 
 from tocsin.safety import ReasonCode, ScreeningContext, screen
 from tocsin.safety.normalise import ascii_digits, normalise
-from tocsin.safety.screen import SHORT_NUMBER_MAX_DIGITS
+from tocsin.safety.screen import SHORT_NUMBER_MAX_DIGITS, _remembered_screen, forget_verdicts
 
 
 def test_no_emergency_number_anywhere_is_longer_than_a_short_number() -> None:
@@ -142,3 +142,12 @@ def test_a_nanp_number_with_an_n11_exchange_is_no_line(service: str) -> None:
 def test_other_exchanges_and_11_in_the_line_number_are_still_lines() -> None:
     for number in ("+12127211234", "+12127341111", "+14155511111"):
         assert screen(number, "US", ScreeningContext()).allowed, number
+
+
+def test_inputs_too_long_to_be_numbers_are_judged_but_not_remembered() -> None:
+    forget_verdicts()
+    assert screen("+44 " + "7" * 100).codes == ["invalid"]
+    assert screen("+44 7400 123456", "X" * 100).codes == ["invalid"]
+    assert _remembered_screen.cache_info().currsize == 0
+    screen("+44 7400 123456")
+    assert _remembered_screen.cache_info().currsize == 1

@@ -22,6 +22,12 @@ class ScreeningContext:
     allowed_regions: frozenset[str] = frozenset()
     sanctioned_regions: frozenset[str] = DEFAULT_SANCTIONED_REGIONS
 
+    def __post_init__(self) -> None:
+        # Verdicts are cached by context, so a context must hash: a set passed at run time,
+        # whatever the annotation says, becomes a frozenset here rather than an error at dial time.
+        object.__setattr__(self, "allowed_regions", frozenset(self.allowed_regions))
+        object.__setattr__(self, "sanctioned_regions", frozenset(self.sanctioned_regions))
+
 
 PLATFORM_CONTEXT = ScreeningContext()
 

@@ -38,6 +38,14 @@ _SERVICE_CODE = re.compile(r"[*#]{1,2}\d{1,3}#|\*\d{2}|[*#]+")
 _SERVICE_CODE_GREEDY = re.compile(r"[*#]+\d{0,4}[*#]*")
 _TEL_URI = re.compile(r"^\s*tel:", re.IGNORECASE)
 _SEPARATORS = re.compile(r"[\s\-./()\[\]\u2010-\u2015\u2212\u00a0\u200b]+")
+# Most inputs are only digits and ASCII separators, perhaps after a '+': nothing to take apart.
+_PLAIN = re.compile(r"\+?[ ()./\-]*[0-9][0-9 ()./\-]*")
+_DIGIT = re.compile(r"\d")
+# After ascii_digits the only digits left are 0-9, which is all `\d` has to find.
+_FIRST_TO_LAST_DIGIT = re.compile(r"\d(?:.*\d)?", re.DOTALL)
+_NON_DIGITS = re.compile(r"\D+")
+_LETTER = re.compile(r"[^\W\d_]")
+_ASCII_LETTER = re.compile(r"[A-Za-z]")
 
 
 @dataclass(frozen=True)
@@ -61,6 +69,9 @@ class Normalised:
 def ascii_digits(text: str) -> str:
     """NFKC folds full-width and circled forms; any remaining digit of any script (decimal or
     not, such as Ethiopic or double-circled digits) becomes its ASCII digit."""
+    if text.isascii():
+        # NFKC leaves ASCII as it is, and no ASCII character but 0-9 has a digit value.
+        return text
     folded = unicodedata.normalize("NFKC", text)
     out = []
     for char in folded:
@@ -89,11 +100,11 @@ def _readings(text: str, has_region: bool, how: str) -> list[Reading]:
     """The digits of `text`, with the '+' when one comes before the first digit; without a
     region also the international reading of a 00/011 prefix. The digits as typed stay a reading
     too: "000" is Australia's emergency number, not an empty international one."""
-    first_digit = re.search(r"\d", text)
+    first_digit = _DIGIT.search(text)
     if first_digit is None:
         return []
     plus = _clean(text[: first_digit.start()]).endswith("+")
-    dialable = ("+" if plus else "") + re.sub(r"\D", "", text)
+    dialable = ("+" if plus else "") + _NON_DIGITS.sub("", text)
     readings = []
     if not has_region and _international(dialable) != dialable:
         readings.append(Reading(_international(dialable), how))
@@ -106,28 +117,32 @@ def normalise(raw: str, *, has_region: bool) -> Normalised:
     problems: list[str] = []
     if len(raw) > MAX_INPUT_CHARACTERS:
         return Normalised(None, (), ("the input is too long to be a phone number",), None, ())
+    if _PLAIN.fullmatch(raw):
+        # No extension, service code or letter to take apart: the readings as typed are all.
+        readings = _readings(raw, has_region, "as typed")
+        return Normalised(readings[0], tuple(readings[1:]), (), None, ())
     text = _TEL_URI.sub("", ascii_digits(raw)).strip()
 
     extension = None
     match = _EXTENSION.search(text)
-    if match and re.search(r"\d", text[: match.start()]):
+    if match and _DIGIT.search(text, 0, match.start()):
         extension = match.group(1)
         text = text[: match.start()]
 
     service_codes = tuple(code for code in _SERVICE_CODE.findall(text) if code)
     without_codes = _SERVICE_CODE.sub(" ", text)
 
-    digit_positions = [i for i, char in enumerate(without_codes) if char.isdigit()]
-    if not digit_positions:
+    digits = _FIRST_TO_LAST_DIGIT.search(without_codes)
+    if digits is None:
         return Normalised(None, (), ("there are no digits",), extension, service_codes)
-    first, last = digit_positions[0], digit_positions[-1]
+    first, last = digits.start(), digits.end() - 1
     # Text before the first digit is a label or '+'; text after the last is a label.
     leading, body, trailing = (
         without_codes[:first],
         without_codes[first : last + 1],
         without_codes[last + 1 :],
     )
-    letters_inside = bool(re.search(r"[^\W\d_]", body))
+    letters_inside = bool(_LETTER.search(body))
     if letters_inside:
         problems.append("letters inside the number")
     if "+" in body:
@@ -138,7 +153,7 @@ def normalise(raw: str, *, has_region: bool) -> Normalised:
     readings = _readings(plus + body, has_region, "as typed")
 
     # Keypad letters: the trailing text or inner letters may be a vanity number.
-    if re.search(r"[A-Za-z]", body + trailing):
+    if _ASCII_LETTER.search(body + trailing):
         vanity = "".join(_KEYPAD.get(char.lower(), char) for char in body + trailing)
         readings += _readings(plus + vanity, has_region, "keypad letters as digits")
 

@@ -15,7 +15,7 @@ from phonenumbers import PhoneNumberType as Type
 from phonenumbers.shortnumberinfo import ShortNumberCost
 
 from tocsin.safety.context import PLATFORM_CONTEXT, ScreeningContext
-from tocsin.safety.normalise import Reading, normalise
+from tocsin.safety.normalise import MAX_INPUT_CHARACTERS, Reading, normalise
 from tocsin.safety.reasons import Reason, ReasonCode, Verdict
 from tocsin.safety.tables.emergency import service_number, service_numbers_anywhere
 from tocsin.safety.tables.fictional import fictional_range
@@ -337,6 +337,20 @@ def screen(
 ) -> Verdict:
     """Judge a number as typed. `region` (ISO 3166 alpha-2) reads national formats; for an
     organization it is usually its home country."""
+    if len(raw_number) > MAX_INPUT_CHARACTERS or len(region or "") > MAX_INPUT_CHARACTERS:
+        # Judged at once (no number or region is this long), and kept out of the cache, which
+        # would otherwise hold whatever size was sent.
+        return _screen(raw_number, region, context)
+    return _remembered_screen(raw_number, region, context)
+
+
+def forget_verdicts() -> None:
+    """Empty the verdict cache, so the next screens pay the whole cost (the benchmark's
+    first-sight figure)."""
+    _remembered_screen.cache_clear()
+
+
+def _screen(raw_number: str, region: str | None, context: ScreeningContext) -> Verdict:
     region = region.strip().upper() if region and region.strip() else None
     if region is not None and region not in phonenumbers.SUPPORTED_REGIONS:
         reason = _reason(Code.INVALID, f"unknown region {region!r}")
@@ -356,6 +370,14 @@ def screen(
         problems = "; ".join(normalised.problems) or "not a phone number"
         reasons = [_reason(Code.INVALID, problems)]
     return Verdict(raw_number, region, e164, _dedupe(reasons))
+
+
+# A verdict depends on nothing but the three arguments (the tables and the `phonenumbers`
+# metadata are constants of the process; the context carries the organization's countries and the
+# sanctions list), and the same numbers come back: every dial re-screens its contact's number.
+# Verdicts are frozen, so one can be handed to every caller.
+VERDICT_CACHE_SIZE = 4096
+_remembered_screen = functools.lru_cache(maxsize=VERDICT_CACHE_SIZE)(_screen)
 
 
 def region_of(raw_number: str) -> str | None:

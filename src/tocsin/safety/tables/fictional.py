@@ -10,6 +10,8 @@ import functools
 import re
 from dataclasses import dataclass
 
+from tocsin.safety.tables.prefixes import PrefixIndex
+
 
 @dataclass(frozen=True)
 class NumberRange:
@@ -69,8 +71,37 @@ FICTIONAL_RANGES: tuple[NumberRange, ...] = (
 )  # fmt: skip
 
 
-def fictional_range(e164_digits: str) -> NumberRange | None:
+def _literal_prefix(pattern: str) -> str:
+    """The digits every match of `pattern` starts with: its leading plain digits, less one that
+    a quantifier makes optional or repeatable. A pattern with alternatives has none."""
+    if "|" in pattern:
+        return ""
+    digits = pattern[: len(pattern) - len(pattern.lstrip("0123456789"))]
+    if digits and pattern[len(digits) : len(digits) + 1] in ("?", "*", "+", "{"):
+        return digits[:-1]
+    return digits
+
+
+def _by_literal_prefix() -> PrefixIndex[tuple[NumberRange, ...]]:
+    grouped: dict[str, tuple[NumberRange, ...]] = {}
     for number_range in FICTIONAL_RANGES:
-        if number_range.matches(e164_digits):
-            return number_range
-    return None
+        prefix = _literal_prefix(number_range.pattern)
+        grouped[prefix] = (*grouped.get(prefix, ()), number_range)
+    return PrefixIndex(grouped.items())
+
+
+# Only the ranges whose literal prefix the number starts with are tried: a handful of dict
+# lookups and usually no regular expression at all, instead of every range's pattern.
+_INDEX = _by_literal_prefix()
+_TABLE_ORDER = {number_range: order for order, number_range in enumerate(FICTIONAL_RANGES)}
+
+
+def fictional_range(e164_digits: str) -> NumberRange | None:
+    """The first range in table order that holds the number."""
+    matching = [
+        number_range
+        for candidates in _INDEX.all(e164_digits)
+        for number_range in candidates
+        if number_range.matches(e164_digits)
+    ]
+    return min(matching, key=_TABLE_ORDER.__getitem__, default=None)

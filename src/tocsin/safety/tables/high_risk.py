@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tocsin.safety.tables.prefixes import PrefixIndex
+
 
 @dataclass(frozen=True)
 class RiskyPrefix:
@@ -91,18 +93,11 @@ RISKY_PREFIXES: tuple[RiskyPrefix, ...] = (
 # +800 is the Universal International Freephone Number: toll-free, not merely high-risk.
 TOLL_FREE_COUNTRY_CODES = frozenset({"800"})
 
-# Looked up at each prefix length in use, longest first ("1246" Barbados before "246" Diego
-# Garcia): a few dict lookups per number however long the table grows.
-_BY_PREFIX: dict[str, RiskyPrefix] = {entry.prefix: entry for entry in RISKY_PREFIXES}
-_PREFIX_LENGTHS = tuple(sorted({len(entry.prefix) for entry in RISKY_PREFIXES}, reverse=True))
+_RISKY = PrefixIndex((entry.prefix, entry) for entry in RISKY_PREFIXES)
 
 
 def risky_prefix(e164_digits: str) -> RiskyPrefix | None:
-    for length in _PREFIX_LENGTHS:
-        entry = _BY_PREFIX.get(e164_digits[:length])
-        if entry is not None:
-            return entry
-    return None
+    return _RISKY.longest(e164_digits)
 
 
 # NANP area codes that belong to other countries, for when metadata lags behind new overlays.

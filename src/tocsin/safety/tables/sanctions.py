@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tocsin.safety.tables.prefixes import PrefixIndex
+
 DEFAULT_SANCTIONED_REGIONS: frozenset[str] = frozenset({"CU", "IR", "KP", "RU", "BY"})
 
 
@@ -32,8 +34,9 @@ OCCUPIED_TERRITORY_PREFIXES: tuple[OccupiedPrefix, ...] = (
 OCCUPIED_TERRITORY_SOURCE = _SOURCE
 
 
+# No prefix here starts another (a test holds it so), so the longest match is the only one.
+_OCCUPIED = PrefixIndex((entry.prefix, entry) for entry in OCCUPIED_TERRITORY_PREFIXES)
+
+
 def occupied_prefix(e164_digits: str) -> OccupiedPrefix | None:
-    for entry in OCCUPIED_TERRITORY_PREFIXES:
-        if e164_digits.startswith(entry.prefix):
-            return entry
-    return None
+    return _OCCUPIED.longest(e164_digits)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tocsin.safety.reasons import ReasonCode
+from tocsin.safety.tables.prefixes import PrefixIndex
 
 
 @dataclass(frozen=True)
@@ -26,8 +27,9 @@ TARIFF_RANGES: tuple[TariffRange, ...] = (
 )
 
 
+# No prefix here starts another (a test holds it so), so the longest match is the only one.
+_TARIFFS = PrefixIndex((entry.prefix, entry) for entry in TARIFF_RANGES)
+
+
 def tariff_range(e164_digits: str) -> TariffRange | None:
-    for entry in TARIFF_RANGES:
-        if e164_digits.startswith(entry.prefix):
-            return entry
-    return None
+    return _TARIFFS.longest(e164_digits)
