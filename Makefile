@@ -23,7 +23,7 @@ help:
 	@echo "make run     set up a demo endpoint and serve on http://127.0.0.1:8080"
 	@echo "make test    everything make lint runs, then pytest (PostgreSQL too if TOCSIN_TEST_DATABASE_URL is set)"
 	@echo "make lint    ruff, mypy, import-linter (docs/architecture.md), hadolint, systemd-analyze verify"
-	@echo "make bench   webhook ingest benchmark against a bare Starlette app"
+	@echo "make bench   every benchmark, one table of figures against goals and same-run references (artifacts/)"
 	@echo "make constraints  re-pin constraints.txt from a fresh install of the dev extra"
 
 $(BIN)/python:
@@ -77,7 +77,7 @@ lint: $(DEV_STAMP)
 	deploy/systemd/verify $(abspath $(BIN)/tocsin)
 
 bench: $(RUNTIME_STAMP)
-	$(BIN)/python benchmarks/ingest.py $(BENCH_ARGS)
+	$(BIN)/python benchmarks/run_all.py $(BENCH_ARGS)
 
 # A new venv resolves the dev extra afresh; its `pip freeze` (less Tocsin itself) becomes
 # constraints.txt under the file's own header comment.

@@ -47,15 +47,16 @@ from harness import (
     apply_load,
     bare_server_command,
     child_env,
-    create_database,
     chunks,
     count,
+    create_database,
     percentile_ms,
     throwaway_database,
     tocsin_command,
     tocsin_json,
     uncapped_settings,
 )
+from results import Result, add_results_option, emit
 from tocsin.db.engine import Database
 from tocsin.paging.models import Alert, AttemptStatus, CallAttempt, CallJob, Escalation, JobStatus
 from tocsin.telephony.simulator import code_heard
@@ -304,7 +305,8 @@ def measure_storm(workdir: Path, database_url: str, args: argparse.Namespace, la
     finally:
         bare_server.stop()
 
-    installation = install(workdir, database_url, args.endpoints)
+    throttles = {} if args.storm_throttles else {"voice_throttle": ""}
+    installation = install(workdir, database_url, args.endpoints, **throttles)
     servers = start(installation, separate_worker=False)
     database = Database(database_url)
     try:
@@ -422,6 +424,78 @@ def report_storm(storm: Storm) -> None:
     print(f"   loss check: {'none lost' if storm.lost == 0 else f'{storm.lost} LOST'}\n")
 
 
+def results(
+    args: argparse.Namespace, latencies: list[Latency], storms: list[Storm]
+) -> list[Result]:
+    """The issue-21 goals: webhook-to-dial p99 under 50 ms at 50 distinct alerts a second,
+    and a storm's distinct alerts all dialled soon after its last webhook, none lost."""
+    rows = []
+    for latency in latencies:
+        dial99, ack99 = percentile_ms(latency.dial, 99), percentile_ms(latency.ack, 99)
+        rows.append(
+            Result(
+                "delivery",
+                f"webhook-to-dial p99 at {args.rate:g} alerts/s ({latency.label})",
+                "< 50 ms",
+                dial99,
+                "ms",
+                ack99,
+                "202 p99 of the same webhooks",
+                dial99 / ack99,
+                dial99 < 50 and latency.missing == 0,
+                note=f"{latency.missing} never dialled" if latency.missing else "",
+            )
+        )
+    for storm in storms:
+        backend = storm.label.split(" ")[0]
+        after_last = (
+            None if storm.drain_seconds is None else storm.drain_seconds - storm.tocsin.seconds
+        )
+        limit = 5.0 if backend == "SQLite" else 10.0
+        throttled = "throttles on" if args.storm_throttles else "throttles off"
+        rows += [
+            Result(
+                "delivery",
+                f"storm: seconds from the last webhook until nothing due ({backend}, "
+                f"{storm.tocsin.requests} webhooks in {args.storm_seconds:g} s, {throttled})",
+                f"≤ {limit:g} s",
+                after_last if after_last is not None else float("inf"),
+                "s",
+                met=after_last is not None and after_last <= limit,
+            ),
+            Result(
+                "delivery",
+                f"storm: distinct alerts dialled ({backend})",
+                f"all {storm.alerts}",
+                storm.calls_placed,
+                "calls",
+                storm.alerts,
+                "distinct alerts",
+                storm.calls_placed / storm.alerts if storm.alerts else None,
+                storm.calls_placed >= storm.alerts and not args.storm_throttles,
+            ),
+            Result(
+                "delivery",
+                f"storm: webhooks taken per second ({backend})",
+                "report",
+                storm.tocsin.throughput,
+                "req/s",
+                storm.bare.throughput,
+                "bare Starlette, same storm",
+                storm.tocsin.throughput / storm.bare.throughput,
+            ),
+            Result(
+                "delivery",
+                f"storm: alerts lost ({backend})",
+                "0",
+                storm.lost,
+                "alerts",
+                met=storm.lost == 0,
+            ),
+        ]
+    return rows
+
+
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", help="PostgreSQL server to also run on")
@@ -433,6 +507,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--distinct", type=int, default=5, help="alert titles per endpoint")
     parser.add_argument("--drain-timeout", type=float, default=300.0)
     parser.add_argument("--skip-storm", action="store_true")
+    parser.add_argument(
+        "--storm-throttles",
+        action="store_true",
+        help="keep the default per-number throttles in the storm (off: every alert dials)",
+    )
+    add_results_option(parser)
     return parser.parse_args()
 
 
@@ -468,6 +548,7 @@ def main() -> int:
     report_latency(latencies)
     for storm in storms:
         report_storm(storm)
+    emit(results(args, latencies, storms), args.results)
     failed = any(r.missing for r in latencies) or any(s.lost for s in storms)
     return 1 if failed else 0
 

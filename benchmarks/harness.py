@@ -19,11 +19,13 @@ import os
 import secrets
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -226,8 +228,47 @@ def run_bare_server(port: int) -> None:
     uvicorn.run(app, host=HOST, port=port, log_level="info", access_log=False)
 
 
+def run_floor_server(port: int, database: str) -> None:
+    """The per-request-commit floor: the bare app, plus one SQLite insert and commit per
+    webhook on one writer thread, with Tocsin's pragmas (WAL, synchronous=NORMAL). What any
+    server that stores each webhook durably before answering pays, whatever its code."""
+    connection = sqlite3.connect(database, isolation_level=None, check_same_thread=False)
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("PRAGMA synchronous=NORMAL")
+    connection.execute("CREATE TABLE IF NOT EXISTS alerts (id TEXT PRIMARY KEY, body BLOB)")
+    writer = ThreadPoolExecutor(max_workers=1)
+
+    def store(body: bytes) -> str:
+        alert_id = secrets.token_hex(8)
+        connection.execute("BEGIN IMMEDIATE")
+        connection.execute("INSERT INTO alerts (id, body) VALUES (?, ?)", (alert_id, body))
+        connection.execute("COMMIT")
+        return alert_id
+
+    async def receive(request: Request) -> JSONResponse:
+        body = await request.body()
+        loop = asyncio.get_running_loop()
+        alert_id = await loop.run_in_executor(writer, store, body)
+        return JSONResponse({"alert_id": alert_id}, status_code=202)
+
+    async def healthz(_request: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    app = Starlette(
+        routes=[
+            Route("/v1/hooks/{endpoint_id}", receive, methods=["POST"]),
+            Route("/healthz", healthz),
+        ]
+    )
+    uvicorn.run(app, host=HOST, port=port, log_level="info", access_log=False)
+
+
 def bare_server_command() -> list[str]:
     return [sys.executable, __file__, "--role", "bare-server"]
+
+
+def floor_server_command(database: Path) -> list[str]:
+    return [sys.executable, __file__, "--role", "floor-server", "--database", str(database)]
 
 
 # Measurements and processes ---------------------------------------------------------------------
@@ -450,12 +491,15 @@ def throwaway_database(server_url: str | None, workdir: Path) -> Iterator[tuple[
 
 def _roles() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--role", choices=("load", "bare-server"), required=True)
+    parser.add_argument("--role", choices=("load", "bare-server", "floor-server"), required=True)
+    parser.add_argument("--database")
     parser.add_argument("--plan")
     parser.add_argument("--port", type=int)
     args = parser.parse_args()
     if args.role == "load":
         run_load_generator(args.plan)
+    elif args.role == "floor-server":
+        run_floor_server(args.port, args.database)
     else:
         run_bare_server(args.port)
 

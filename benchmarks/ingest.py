@@ -41,14 +41,16 @@ from harness import (
     apply_load,
     bare_server_command,
     child_env,
-    create_database,
     chunks,
     count,
+    create_database,
+    floor_server_command,
     throwaway_database,
     tocsin_command,
     tocsin_json,
     uncapped_settings,
 )
+from results import Result, add_results_option, emit
 from tocsin.db.engine import Database
 from tocsin.paging.models import Alert, CallJob, JobStatus
 from tocsin.telephony.simulator import code_heard
@@ -98,6 +100,17 @@ def measure_bare(args: argparse.Namespace, workdir: Path) -> Measurement:
     finally:
         server.stop()
     return Measurement.of("bare Starlette", raw)
+
+
+def measure_floor(args: argparse.Namespace, workdir: Path) -> Measurement:
+    command = floor_server_command(workdir / "floor.db")
+    server = Server("floor", command, child_env({}), workdir)
+    try:
+        server.wait_until_ready()
+        raw = _apply_load(server, args, "/v1/hooks/floor", {})
+    finally:
+        server.stop()
+    return Measurement.of("commit floor", raw)
 
 
 @dataclass(frozen=True)
@@ -206,11 +219,10 @@ def _format_row(cells: list[str]) -> str:
     return name.ljust(16) + "".join(figure.rjust(10) for figure in figures)
 
 
-def report(
-    bare: Measurement, tocsin: Measurement, progress: DeliveryProgress | None, check: LossCheck
-) -> None:
+def report(runs: list[Measurement], progress: DeliveryProgress | None, check: LossCheck) -> None:
+    bare, tocsin = runs[0], runs[-1]
     print(_format_row(["", "requests", "req/s", "p50 ms", "p99 ms", "max ms"]))
-    for run in (bare, tocsin):
+    for run in runs:
         print(
             _format_row(
                 [
@@ -229,7 +241,7 @@ def report(
         f"p50 latency {tocsin.percentile_ms(50) / bare.percentile_ms(50):.1f}x, "
         f"p99 latency {tocsin.percentile_ms(99) / bare.percentile_ms(99):.1f}x"
     )
-    for run in (bare, tocsin):
+    for run in runs:
         statuses = ", ".join(f"{code}: {n}" for code, n in sorted(run.statuses.items()))
         outcomes = ", ".join(f"{name}: {n}" for name, n in sorted(run.outcomes.items()))
         print(f"{run.name} responses: {statuses}" + (f" ({outcomes})" if outcomes else ""))
@@ -290,11 +302,75 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="serve without the in-process worker, to see what delivery costs ingest",
     )
+    add_results_option(parser)
     args = parser.parse_args(argv)
     for name in ("requests", "concurrency"):
         if getattr(args, name) < 1:
             parser.error(f"--{name} must be at least 1")
     return args
+
+
+def results(
+    args: argparse.Namespace,
+    backend: str,
+    bare: Measurement,
+    floor: Measurement | None,
+    tocsin: Measurement,
+    check: LossCheck,
+) -> list[Result]:
+    """The issue-21 goals: requests/s against bare Starlette (≥ 0.3x on SQLite, ≥ 0.2x on
+    PostgreSQL), p99 under 50 ms, nothing lost; the commit floor beside them."""
+    share = 0.3 if backend == "SQLite" else 0.2
+    ratio = tocsin.throughput / bare.throughput
+    where = f"{backend}, {args.concurrency} connections, distinct alerts"
+    where += ", no worker" if args.no_worker else ", in-process worker"
+    rows = [
+        Result(
+            "ingest",
+            f"ingest requests/s ({where})",
+            f"≥ {share}x bare",
+            tocsin.throughput,
+            "req/s",
+            bare.throughput,
+            "bare Starlette",
+            ratio,
+            ratio >= share,
+        ),
+        Result(
+            "ingest",
+            f"ingest p99 latency ({backend})",
+            "< 50 ms",
+            tocsin.percentile_ms(99),
+            "ms",
+            bare.percentile_ms(99),
+            "bare Starlette",
+            tocsin.percentile_ms(99) / bare.percentile_ms(99),
+            tocsin.percentile_ms(99) < 50,
+        ),
+        Result(
+            "ingest",
+            f"ingest alerts lost ({backend})",
+            "0",
+            check.lost,
+            "alerts",
+            met=check.lost == 0,
+            note=f"{check.accepted} answered 202",
+        ),
+    ]
+    if floor is not None:
+        rows.append(
+            Result(
+                "ingest",
+                "per-request-commit floor requests/s (Starlette + one SQLite insert each)",
+                "reference",
+                floor.throughput,
+                "req/s",
+                bare.throughput,
+                "bare Starlette",
+                floor.throughput / bare.throughput,
+            )
+        )
+    return rows
 
 
 def main() -> int:
@@ -313,11 +389,18 @@ def main() -> int:
             f"Tocsin: `tocsin serve` with {worker} on {description}, "
             f"rate limits {args.rate_limits},"
         )
-        print("        simulator provider with audio off; baseline: bare Starlette on uvicorn\n")
+        print(
+            "        simulator provider with audio off; baselines: bare Starlette on uvicorn, "
+            "and the same with one SQLite insert+commit per request (the commit floor)\n"
+        )
         bare = measure_bare(args, workdir)
+        floor = measure_floor(args, workdir) if args.database_url is None else None
         tocsin, progress = measure_tocsin(args, workdir, database_url)
         check = check_none_lost(database_url, tocsin.alert_ids)
-    report(bare, tocsin, progress, check)
+    runs = [bare, *([floor] if floor is not None else []), tocsin]
+    report(runs, progress, check)
+    backend = "SQLite" if args.database_url is None else "PostgreSQL"
+    emit(results(args, backend, bare, floor, tocsin, check), args.results)
     return 0 if check.lost == 0 else 1
 
 
