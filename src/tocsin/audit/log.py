@@ -13,6 +13,7 @@ from tocsin.audit.models import AuditEvent
 from tocsin.core.actors import Actor
 from tocsin.core.ids import new_id
 from tocsin.db.base import table_of
+from tocsin.db.statements import run
 
 SYSTEM = Actor("system")
 
@@ -33,7 +34,8 @@ def record(
 ) -> None:
     # A Core insert: the log is append-only and never read back in the same transaction, so
     # the ORM's unit of work would only add cost to every request that records something.
-    session.execute(
+    run(
+        session,
         _INSERT,
         {
             "id": new_id("aud"),

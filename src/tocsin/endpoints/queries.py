@@ -13,6 +13,7 @@ from tocsin.accounts.models import ApiKey
 from tocsin.contacts.models import Contact
 from tocsin.core.errors import NotFound
 from tocsin.core.pagination import Page, paginate
+from tocsin.db.statements import run
 from tocsin.endpoints.models import Endpoint, EndpointContact, EscalationPolicy
 from tocsin.routing.targets import CallTarget
 
@@ -85,7 +86,7 @@ _ROUTE = select(
 
 
 def find_route(session: Session, endpoint_id: str) -> EndpointRoute | None:
-    row = session.execute(_ROUTE, {"endpoint_id": endpoint_id}).one_or_none()
+    row = run(session, _ROUTE, {"endpoint_id": endpoint_id}).one_or_none()
     return EndpointRoute(*row) if row is not None else None
 
 
@@ -99,7 +100,7 @@ _CALL_TARGETS = (
 
 def call_targets(session: Session, endpoint_id: str) -> list[CallTarget]:
     """An endpoint's contacts in calling order, as plain rows for the ingest hot path."""
-    rows = session.execute(_CALL_TARGETS, {"endpoint_id": endpoint_id})
+    rows = run(session, _CALL_TARGETS, {"endpoint_id": endpoint_id})
     return [CallTarget(contact_id, phone) for contact_id, phone in rows]
 
 

@@ -17,6 +17,7 @@ from tocsin.audit.actions import AuditAction
 from tocsin.core.actors import Actor
 from tocsin.core.ids import new_id
 from tocsin.db.base import table_of
+from tocsin.db.statements import run
 from tocsin.db.wakeup import announce_work
 from tocsin.endpoints.queries import EndpointRoute, call_targets
 from tocsin.formats.intent import Intent
@@ -102,7 +103,9 @@ _COUNT_REPEAT = (
 
 
 def _open_alert_id(session: Session, endpoint_id: str, dedup_key: str) -> str | None:
-    return session.scalar(_OPEN_ALERT_ID, {"endpoint_id": endpoint_id, "dedup_key": dedup_key})
+    return run(
+        session, _OPEN_ALERT_ID, {"endpoint_id": endpoint_id, "dedup_key": dedup_key}
+    ).scalar()
 
 
 def _writers_serialised(session: Session) -> bool:
@@ -168,11 +171,11 @@ def accept_alert(
             alert_id, endpoint, parsed, dedup_key, now, AlertStatus.OPEN, request_id
         )
         if _writers_serialised(session):
-            session.execute(_INSERT_ALERT, values)
+            run(session, _INSERT_ALERT, values)
         else:
             try:
                 with session.begin_nested():
-                    session.execute(_INSERT_ALERT, values)
+                    run(session, _INSERT_ALERT, values)
             except IntegrityError:
                 # Another request created the same open alert between our read and our insert.
                 alert_id = _open_alert_id(session, endpoint.id, dedup_key)
@@ -269,7 +272,8 @@ def _repeat(
     now: datetime,
     admit: Callable[[], None],
 ) -> IngestResult:
-    repeat_count = session.scalar(
+    repeat_count = run(
+        session,
         _COUNT_REPEAT,
         {
             "alert_id": alert_id,
@@ -280,7 +284,7 @@ def _repeat(
             "payload": parsed.payload,
             "content_type": parsed.content_type,
         },
-    )
+    ).scalar()
     audit.record(
         session,
         actor=actor,

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from tocsin.core.ids import new_id
 from tocsin.db.base import table_of
+from tocsin.db.statements import run
 from tocsin.endpoints.models import Endpoint
 from tocsin.outgoing.body import AlertFacts, alert_body
 from tocsin.outgoing.models import AlertEvent, DeliveryStatus, WebhookDelivery, WebhookSubscription
@@ -48,7 +49,7 @@ def alert_changed(
 
     `alert` is the alert as it is after the change, or a function that reads it, called only
     when a subscription wants the event. `details` go into the body's `data` beside it."""
-    wanted = [row for row in session.execute(_ENABLED, {"org_id": org_id}) if event in row.events]
+    wanted = [row for row in run(session, _ENABLED, {"org_id": org_id}) if event in row.events]
     if not wanted:
         return 0
     facts = alert() if callable(alert) else alert

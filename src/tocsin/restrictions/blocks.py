@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from tocsin.accounts.service import person_of
 from tocsin.core.actors import Actor
 from tocsin.core.errors import Forbidden
+from tocsin.db.statements import run
 from tocsin.restrictions.kinds import BLOCKING, SEVERITY, ActionKind, ActionScope
 from tocsin.restrictions.models import EnforcementAction
 
@@ -106,7 +107,7 @@ def _find(
         return None
     parameters: dict[str, Any] = {"now": now}
     parameters.update((f"target_{n}", target) for n, (_, target) in enumerate(present))
-    row = session.execute(_blocks_of(tuple(scope for scope, _ in present)), parameters).first()
+    row = run(session, _blocks_of(tuple(scope for scope, _ in present)), parameters).first()
     if row is None:
         return None
     action_id, kind, scope, reason, ends_at = row
