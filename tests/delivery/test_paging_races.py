@@ -27,6 +27,7 @@ from tocsin.core.actors import Actor
 from tocsin.core.errors import Conflict
 from tocsin.db.engine import Database
 from tocsin.engine.planning import PlanKind, plan_job
+from tocsin.http.api.hooks import HookRequest, accept_hook
 from tocsin.paging import lifecycle
 from tocsin.paging.attempts import mark_unknown
 from tocsin.paging.call_events import record_callback
@@ -391,3 +392,31 @@ def test_a_call_ending_does_not_wait_for_another_call_of_its_alert_being_planned
         retried = session.scalar(select(CallJob.status).where(CallJob.id == first))
         status = session.scalar(select(Alert.status).where(Alert.id == alert_id))
     assert (retried, status) == (JobStatus.PENDING, AlertStatus.OPEN)
+
+
+SENDERS = 12
+
+
+def test_the_same_new_alert_sent_at_once_is_created_once_and_repeated_by_the_rest(
+    pager: Pager,
+) -> None:
+    """Twelve webhooks of one new alert at once, each in its own transaction (on PostgreSQL
+    really side by side): one creates the alert, the others repeat it, none fails and no
+    second alert (or second call) appears."""
+    contact = pager.contact("On call")
+    endpoint_id = pager.endpoint(contact)
+    body = b'{"title": "Disk full on db1", "severity": "critical"}'
+
+    def sender() -> str:
+        hook = HookRequest(endpoint_id, pager.ingest_key, body, "application/json", [], None, None)
+        return accept_hook(pager.runtime, hook).outcome.value
+
+    answers = _all_at_once([sender] * SENDERS)
+    assert Counter(answers) == {"created": 1, "deduplicated": SENDERS - 1}
+    with pager.runtime.database.read() as session:
+        alerts = session.scalar(
+            select(func.count()).select_from(Alert).where(Alert.endpoint_id == endpoint_id)
+        )
+        jobs = session.scalar(select(func.count()).select_from(CallJob))
+        repeats = session.scalar(select(Alert.repeat_count).where(Alert.endpoint_id == endpoint_id))
+    assert (alerts, jobs, repeats) == (1, 1, SENDERS - 1)

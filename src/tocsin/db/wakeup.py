@@ -1,8 +1,8 @@
 """Waking workers when there is work: PostgreSQL NOTIFY from the writer, LISTEN in each worker.
 
 The notification is sent when the transaction that wrote the jobs commits, never before, so a
-woken worker always finds them. Workers still poll as well: a notification lost to a dropped
-connection only delays a call until the next poll.
+woken worker always finds them, and once per transaction. Workers still poll as well: a
+notification lost to a dropped connection only delays a call until the next poll.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ import logging
 from collections.abc import Callable
 
 import psycopg
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 log = logging.getLogger(__name__)
 
@@ -22,10 +22,30 @@ CHANNEL = "tocsin_work"
 _NOTIFY = text(f"NOTIFY {CHANNEL}")
 
 
+_ANNOUNCED = "tocsin_announce_work"
+
+
 def announce_work(session: Session) -> None:
-    """Tell every listening worker, once this transaction commits, that jobs are due."""
+    """Tell every listening worker, once this transaction commits, that jobs are due. One
+    NOTIFY goes just before the commit, however many writes of the transaction announced work
+    (a group of webhooks shares one, db/group_commit.py); a savepoint rolled back after
+    announcing leaves the NOTIFY in place, which only wakes a worker for nothing."""
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(_NOTIFY)
+        session.info[_ANNOUNCED] = True
+
+
+@event.listens_for(Session, "before_commit")
+def _notify_before_commit(session: Session) -> None:
+    # Savepoints commit too: the NOTIFY waits for the transaction's own commit.
+    if session.in_nested_transaction() or not session.info.pop(_ANNOUNCED, False):
+        return
+    session.execute(_NOTIFY)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_announcement(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_ANNOUNCED, None)
 
 
 def _libpq_url(sqlalchemy_url: str) -> str:

@@ -9,7 +9,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from tocsin.audit import log as audit
@@ -84,6 +84,13 @@ _OPEN_ALERT_ID = (
 )
 _ALERTS = table_of(Alert)
 _INSERT_ALERT = insert(_ALERTS)
+# Where writers run side by side (PostgreSQL), a race for the same open alert ends in a repeat
+# rather than an error: no savepoint (two round trips) around every insert to catch one.
+_INSERT_ALERT_UNLESS_OPEN = (
+    postgresql.insert(_ALERTS)
+    .on_conflict_do_nothing(constraint="uq_alerts_open_dedup")
+    .returning(_ALERTS.c.id)
+)
 # A repeat also brings the alert up to date: a group whose members changed, or a check whose
 # message did, is what the next call reads out (it is rendered from the row at dial time).
 _COUNT_REPEAT = (
@@ -172,16 +179,13 @@ def accept_alert(
         )
         if _writers_serialised(session):
             run(session, _INSERT_ALERT, values)
-        else:
-            try:
-                with session.begin_nested():
-                    run(session, _INSERT_ALERT, values)
-            except IntegrityError:
-                # Another request created the same open alert between our read and our insert.
-                alert_id = _open_alert_id(session, endpoint.id, dedup_key)
-                if alert_id is None:
-                    raise
-                return _repeat(session, alert_id, endpoint, parsed, actor, now, admit)
+        elif run(session, _INSERT_ALERT_UNLESS_OPEN, values).scalar() is None:
+            # Another transaction created the same open alert between our read and our insert
+            # (PostgreSQL waited for it to commit): this one repeats it.
+            alert_id = _open_alert_id(session, endpoint.id, dedup_key)
+            if alert_id is None:
+                raise RuntimeError("an open alert conflicted, then could not be found")
+            return _repeat(session, alert_id, endpoint, parsed, actor, now, admit)
     else:
         return _repeat(session, alert_id, endpoint, parsed, actor, now, admit)
 
