@@ -87,3 +87,19 @@ def test_screen_imports_neither_the_server_nor_the_database() -> None:
     loaded = _modules_after("screen", "+447400123456")
     assert "tocsin.cli.screening" in loaded
     assert not {"tocsin.runtime", "tocsin.cli.admin", "sqlalchemy", "alembic"} & loaded
+
+
+def test_a_group_another_command_loaded_in_part_is_complete_when_run() -> None:
+    # `key` loads admin.py, which declares `contact add`; the rest of `contact` is elsewhere.
+    script = (
+        "from typer.testing import CliRunner\n"
+        "from tocsin.cli import app\n"
+        "runner = CliRunner()\n"
+        "assert runner.invoke(app, ['key', '--help']).exit_code == 0\n"
+        "print(runner.invoke(app, ['contact', '--help']).stdout)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert "verify" in done.stdout
+    assert "add" in done.stdout

@@ -8,10 +8,12 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
 from tocsin.db.engine import Database
-from tocsin.migrations.upgrade import upgrade
+from tocsin.migrations.current import head_revision, is_current, upgrade_unless_current
+from tocsin.migrations.upgrade import alembic_config, upgrade
 from tocsin.tables import Base
 
 
@@ -91,5 +93,38 @@ def test_sqlite_upgrades_rebuild_tables_without_cascading_deletes(tmp_path: Path
         with database.write() as session:
             assert session.execute(text("SELECT id FROM contacts")).scalars().all() == ["ct_a"]
             assert session.execute(text("PRAGMA foreign_keys")).scalar() == 1
+    finally:
+        database.dispose()
+
+
+def _scripts() -> ScriptDirectory:
+    return ScriptDirectory.from_config(alembic_config(Database("sqlite://")))
+
+
+def test_the_head_read_from_the_version_files_is_alembics() -> None:
+    assert head_revision() == _scripts().get_current_head()
+
+
+def test_only_a_database_at_head_counts_as_current(database_url: str) -> None:
+    database = Database(database_url)
+    try:
+        assert is_current(database)  # the fixture's database is upgraded
+        with database.engine.begin() as connection:
+            connection.execute(
+                text("UPDATE alembic_version SET version_num = '0032_attempt_language'")
+            )
+        assert not is_current(database)
+        upgrade_unless_current(database)
+        assert is_current(database)
+    finally:
+        database.dispose()
+
+
+def test_a_new_database_is_not_current_until_upgraded(tmp_path: Path) -> None:
+    database = Database(f"sqlite:///{tmp_path}/new.db")
+    try:
+        assert not is_current(database)
+        upgrade_unless_current(database)
+        assert is_current(database)
     finally:
         database.dispose()

@@ -10,7 +10,7 @@ from tocsin.core.config import Settings
 from tocsin.core.home import config_file, remember
 from tocsin.core.private_files import private_dir
 from tocsin.db.engine import database_file, shown_url
-from tocsin.migrations.upgrade import upgrade
+from tocsin.migrations.current import upgrade_unless_current
 from tocsin.runtime import Runtime
 
 
@@ -49,7 +49,7 @@ def open_runtime(*, create: bool = False, **overrides: Any) -> Runtime:
         _require_secret_key(settings)
     runtime = Runtime.from_settings(settings)
     close_after_command(runtime)
-    upgrade(runtime.database)
+    upgrade_unless_current(runtime.database)
     return runtime
 
 

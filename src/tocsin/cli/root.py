@@ -142,39 +142,45 @@ def _commands(command: Any) -> Iterator[Any]:
         yield from _commands(sub)
 
 
-def _show_plainly(root: Any) -> None:
-    """Make the help of a command and of everything under it plain, whatever module declared
-    them: arguments by name, options by placeholder."""
-    for command in _commands(root):
-        for param in command.params:
-            if isinstance(param, typer.core.TyperArgument):
-                if param.metavar is None and param.name:
-                    param.metavar = param.name.upper()
-                param.__class__ = _Argument
-            elif isinstance(param, typer.core.TyperOption):
-                param.__class__ = _Option
+def _show_plainly(command: Any) -> None:
+    """Make a command's help plain, whatever module declared it: arguments by name, options by
+    placeholder."""
+    for param in command.params:
+        if isinstance(param, typer.core.TyperArgument):
+            if param.metavar is None and param.name:
+                param.metavar = param.name.upper()
+            param.__class__ = _Argument
+        elif isinstance(param, typer.core.TyperOption):
+            param.__class__ = _Option
 
 
 class _Group(typer.core.TyperGroup):
-    """The `tocsin` group: it lists COMMANDS, and builds a command from its modules the first
-    time it is looked up."""
+    """The `tocsin` group: it lists COMMANDS, and builds a command from its modules when it is
+    looked up."""
 
     def __init__(self, **attrs: Any) -> None:
         super().__init__(**attrs)
         _show_plainly(self)
+        self._built: set[str] = set()
 
     def list_commands(self, ctx: Any) -> list[str]:
         return list(COMMANDS)
 
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
-        if cmd_name not in self.commands and cmd_name in COMMANDS:
-            for module in COMMANDS[cmd_name].modules:
+        entry = COMMANDS.get(cmd_name)
+        if entry is None:
+            return None
+        if cmd_name not in self._built:
+            for module in entry.modules:
                 importlib.import_module(f"tocsin.cli.{module}")
-            # The whole tree as declared so far; only the command asked for is kept.
+            # Built afresh from every module now imported: a group that another command's
+            # modules declared in part (`contact` by admin.py alone) is complete only now.
             command = typer.main.get_group(app).commands[cmd_name]
-            _show_plainly(command)
+            for part in _commands(command):
+                _show_plainly(part)
             self.commands[cmd_name] = command
-        return super().get_command(ctx, cmd_name)
+            self._built.add(cmd_name)
+        return self.commands[cmd_name]
 
     def format_commands(self, ctx: Any, formatter: Any) -> None:
         """The list of commands, from COMMANDS alone: importing every command to ask for its
