@@ -16,18 +16,23 @@ from tocsin.db.engine import Database
 VERSIONS = Path(__file__).resolve().parent / "versions"
 
 
-def _declared(path: Path) -> tuple[str, tuple[str, ...]]:
-    """(revision, down revisions) that one version file assigns at module level."""
+def _declared(path: Path) -> tuple[str, tuple[str, ...]] | None:
+    """(revision, down revisions) that one version file assigns at module level; None for a
+    file that declares no revision (Alembic skips it too)."""
     values: dict[str, object] = {}
+    targets: list[ast.expr]
     for statement in ast.parse(path.read_text(encoding="utf-8")).body:
         if isinstance(statement, ast.AnnAssign) and statement.value is not None:
-            target, value = statement.target, statement.value
-        elif isinstance(statement, ast.Assign) and len(statement.targets) == 1:
-            target, value = statement.targets[0], statement.value
+            targets, value = [statement.target], statement.value
+        elif isinstance(statement, ast.Assign):
+            targets, value = statement.targets, statement.value
         else:
             continue
-        if isinstance(target, ast.Name) and target.id in ("revision", "down_revision"):
-            values[target.id] = ast.literal_eval(value)
+        for target in targets:
+            if isinstance(target, ast.Name) and target.id in ("revision", "down_revision"):
+                values[target.id] = ast.literal_eval(value)
+    if "revision" not in values:
+        return None
     down = values.get("down_revision")
     if isinstance(down, str):
         return str(values["revision"]), (down,)
@@ -43,7 +48,10 @@ def head_revision() -> str | None:
     revisions: set[str] = set()
     built_on: set[str] = set()
     for path in VERSIONS.glob("*.py"):
-        revision, downs = _declared(path)
+        declared = _declared(path)
+        if declared is None:
+            continue
+        revision, downs = declared
         revisions.add(revision)
         built_on.update(downs)
     heads = revisions - built_on
