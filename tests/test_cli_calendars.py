@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 from tests import seeded
 from tests.oncall import oncall_rows
 from tests.shell import fails, run
-from tocsin.cli.common import open_runtime
+from tocsin.cli.database import open_runtime
 
 
 def test_a_schedule_feed_address_is_shown_once_listed_without_it_and_revoked(

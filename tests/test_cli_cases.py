@@ -5,7 +5,8 @@ from __future__ import annotations
 from typer.testing import CliRunner
 
 from tests.shell import fails, run
-from tocsin.cli.common import CLI_ACTOR, open_runtime
+from tocsin.cli.common import CLI_ACTOR
+from tocsin.cli.database import open_runtime
 from tocsin.trust.appeals import file_appeal
 from tocsin.trust.cases import open_case
 from tocsin.trust.models import CaseKind

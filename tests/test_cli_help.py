@@ -21,8 +21,11 @@ PYTHON_IN_HELP = re.compile(
 
 def _command_lines(command: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
     yield path
-    for name, sub in getattr(command, "commands", {}).items():
-        yield from _command_lines(sub, (*path, name))
+    if hasattr(command, "list_commands"):
+        # Through the group's own lookup: `tocsin` builds its commands when asked for them.
+        context = typer.Context(command)
+        for name in command.list_commands(context):
+            yield from _command_lines(command.get_command(context, name), (*path, name))
 
 
 def test_no_help_text_shows_python_types() -> None:

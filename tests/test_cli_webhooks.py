@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from tests import seeded
 from tests.shell import fails, run
-from tocsin.cli.common import open_runtime
+from tocsin.cli.database import open_runtime
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 

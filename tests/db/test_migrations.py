@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
 from tocsin.db.engine import Database
-from tocsin.migrations.upgrade import upgrade
+from tocsin.migrations.current import head_revision, is_current, upgrade_unless_current
+from tocsin.migrations.upgrade import alembic_config, upgrade
 from tocsin.tables import Base
 
 
@@ -91,5 +95,64 @@ def test_sqlite_upgrades_rebuild_tables_without_cascading_deletes(tmp_path: Path
         with database.write() as session:
             assert session.execute(text("SELECT id FROM contacts")).scalars().all() == ["ct_a"]
             assert session.execute(text("PRAGMA foreign_keys")).scalar() == 1
+    finally:
+        database.dispose()
+
+
+def _scripts() -> ScriptDirectory:
+    return ScriptDirectory.from_config(alembic_config(Database("sqlite://")))
+
+
+def test_the_head_read_from_the_version_files_is_alembics() -> None:
+    assert head_revision() == _scripts().get_current_head()
+
+
+def _record(database: Database, revision: str | None) -> None:
+    with database.engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = :v"), {"v": revision})
+
+
+def test_only_a_database_at_head_counts_as_current(database_url: str) -> None:
+    database = Database(database_url)
+    head = head_revision()
+    assert head is not None
+    try:
+        assert is_current(database)  # the fixture's database is upgraded
+        previous = _scripts().get_revision(head).down_revision
+        assert isinstance(previous, str)
+        _record(database, previous)
+        assert not is_current(database)
+        _record(database, "9999_from_a_newer_tocsin")
+        assert not is_current(database)
+        _record(database, head)
+        assert is_current(database)
+    finally:
+        database.dispose()
+
+
+def test_a_current_database_is_not_upgraded_by_alembic(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/current.db"
+    database = Database(url)
+    upgrade(database)
+    database.dispose()
+    script = (
+        "import sys\n"
+        "from tocsin.db.engine import Database\n"
+        "from tocsin.migrations.current import upgrade_unless_current\n"
+        f"upgrade_unless_current(Database({url!r}))\n"
+        "print('alembic' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.strip() == "False"
+
+
+def test_a_new_database_is_not_current_until_upgraded(tmp_path: Path) -> None:
+    database = Database(f"sqlite:///{tmp_path}/new.db")
+    try:
+        assert not is_current(database)
+        upgrade_unless_current(database)
+        assert is_current(database)
     finally:
         database.dispose()

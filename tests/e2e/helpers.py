@@ -168,7 +168,7 @@ class System:
 
     def _set_up(self) -> None:
         """Make the database as an operator does before anything else (`tocsin db upgrade`):
-        the other commands refuse to make one where none is (cli/common.py open_runtime)."""
+        the other commands refuse to make one where none is (cli/database.py open_runtime)."""
         if self._made:
             return
         made = subprocess.run(

@@ -1,59 +1,9 @@
-"""The `tocsin` command. Each module registers its commands on the one typer app."""
+"""The `tocsin` command. Its commands are listed in tocsin.cli.root.COMMANDS and imported only
+when one of them runs."""
 
-from tocsin.cli import (
-    admin,
-    alerts,
-    anomalies,
-    backups,
-    billing,
-    calendars,
-    caller_ids,
-    cases,
-    consent,
-    endpoints,
-    heartbeats,
-    maintenance,
-    organizations,
-    paging,
-    passwords,
-    people,
-    policy,
-    providers,
-    schedules,
-    simulate,
-    trust,
-    webhooks,
-    where,
-)
 from tocsin.cli.root import app
 
-__all__ = [
-    "admin",
-    "alerts",
-    "anomalies",
-    "app",
-    "backups",
-    "billing",
-    "calendars",
-    "caller_ids",
-    "cases",
-    "consent",
-    "endpoints",
-    "heartbeats",
-    "main",
-    "maintenance",
-    "organizations",
-    "paging",
-    "passwords",
-    "people",
-    "policy",
-    "providers",
-    "schedules",
-    "simulate",
-    "trust",
-    "webhooks",
-    "where",
-]
+__all__ = ["app", "main"]
 
 
 def main() -> None:

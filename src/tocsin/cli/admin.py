@@ -15,22 +15,12 @@ import typer
 from tocsin.accounts import email_addresses
 from tocsin.accounts import service as accounts
 from tocsin.accounts.models import Role, Scope
-from tocsin.cli.common import (
-    CLI_ACTOR,
-    CliError,
-    JsonOption,
-    OrgOption,
-    database_named,
-    emit,
-    friendly_errors,
-    open_runtime,
-    remember_home,
-)
+from tocsin.cli.common import CLI_ACTOR, CliError, JsonOption, OrgOption, emit, friendly_errors
+from tocsin.cli.database import database_named, open_runtime, remember_home
 from tocsin.cli.root import app, group
-from tocsin.cli.tables import fields, table
+from tocsin.cli.tables import fields
 from tocsin.contacts import commands as contacts
 from tocsin.contacts.verify import confirm_for_contact, deliver, issue_for_contact
-from tocsin.core.config import Settings
 from tocsin.core.logs import configure_logging
 from tocsin.core.private_files import private_dir, write_private
 from tocsin.endpoints import commands as endpoints
@@ -49,14 +39,14 @@ from tocsin.safety import ScreeningContext, region_of, screen
 from tocsin.telephony.base import ProviderError
 from tocsin.telephony.prompts import LANGUAGES
 
-db_app = group("db", "Database schema.")
-org_app = group("org", "Organizations.")
-user_app = group("user", "Users.")
-key_app = group("key", "API keys.")
-endpoint_app = group("endpoint", "Webhook endpoints.")
-contact_app = group("contact", "Contacts (phone numbers to call).")
-provider_app = group("provider", "Telephony provider accounts.")
-call_app = group("call", "Calls.")
+db_app = group("db")
+org_app = group("org")
+user_app = group("user")
+key_app = group("key")
+endpoint_app = group("endpoint")
+contact_app = group("contact")
+provider_app = group("provider")
+call_app = group("call")
 
 
 # Running ----------------------------------------------------------------------------------------
@@ -390,58 +380,6 @@ def contact_add(
         )
         data = contact_out(session, created).model_dump(mode="json")
     emit(as_json, data, f"added contact {data['id']} {data['phone_e164']}")
-
-
-@app.command("screen")
-@friendly_errors
-def screen_numbers(
-    numbers: list[str] = typer.Argument(None, metavar="NUMBER", help="Numbers to judge, as typed."),
-    region: str | None = typer.Option(None, help="Country (ISO 3166) for national formats."),
-    file: Path | None = typer.Option(None, help="Lines of REGION<TAB>NUMBER ('-' for stdin)."),
-    as_json: bool = JsonOption,
-) -> None:
-    """Judge numbers under the platform policy (every non-sanctioned country allowed).
-
-    Prints one line per number in input order; with --json, one JSON object per line. Exits 0
-    when every number is allowed, 1 when any is blocked.
-    """
-    requests: list[tuple[str | None, str]] = [(region, number) for number in numbers or []]
-    if file is not None:
-        requests += _screen_file_lines(file)
-    if not requests:
-        raise CliError("give numbers to screen, or --file")
-    context = ScreeningContext(sanctioned_regions=Settings().sanctioned_region_set())
-    verdicts = [(number, screen(number, line_region, context)) for line_region, number in requests]
-    if as_json:
-        for _, verdict in verdicts:
-            typer.echo(json.dumps(verdict.as_dict(), ensure_ascii=False))
-    else:
-        rows = [
-            {
-                "verdict": verdict.verdict,
-                "e164": verdict.e164,
-                "number": number,
-                "reasons": "; ".join(f"{r.code.value}: {r.message}" for r in verdict.reasons),
-            }
-            for number, verdict in verdicts
-        ]
-        typer.echo(table(rows, ["verdict", "e164", "number", "reasons"], empty=""))
-    if any(not verdict.allowed for _, verdict in verdicts):
-        # A script asks `tocsin screen N && add N`: a blocked number must stop it.
-        raise typer.Exit(code=1)
-
-
-def _screen_file_lines(file: Path) -> list[tuple[str | None, str]]:
-    text = sys.stdin.read() if str(file) == "-" else file.read_text(encoding="utf-8")
-    requests: list[tuple[str | None, str]] = []
-    for line in text.splitlines():
-        if not line.strip():
-            continue
-        line_region, tab, number = line.partition("\t")
-        if not tab:
-            line_region, number = "", line
-        requests.append((line_region.strip() or None, number.strip()))
-    return requests
 
 
 def pairs(values: list[str], what: str) -> dict[str, Any]:

@@ -8,7 +8,8 @@ from typing import Any, Protocol
 import typer
 
 from tocsin.accounts import service as accounts
-from tocsin.cli.common import CLI_ACTOR, JsonOption, OrgOption, emit, friendly_errors, open_runtime
+from tocsin.cli.common import CLI_ACTOR, JsonOption, OrgOption, emit, friendly_errors
+from tocsin.cli.database import open_runtime
 from tocsin.cli.root import group
 from tocsin.cli.tables import table
 from tocsin.core.actors import Actor
@@ -19,7 +20,7 @@ from tocsin.http.api.schemas.alerts import AlertDetailOut, AlertOut
 from tocsin.paging import lifecycle, queries
 from tocsin.paging.models import Alert
 
-alert_app = group("alert", "Alerts: list, timeline, acknowledge, resolve.")
+alert_app = group("alert")
 
 
 class AlertAction(Protocol):

@@ -6,11 +6,12 @@ from dataclasses import asdict
 
 import typer
 
-from tocsin.cli.common import JsonOption, emit, friendly_errors, open_runtime
+from tocsin.cli.common import JsonOption, emit, friendly_errors
+from tocsin.cli.database import open_runtime
 from tocsin.cli.root import group
 from tocsin.trust.anomalies import ScanReport, run_scan
 
-trust_app = group("trust", "Trust and safety: the anomaly scan.")
+trust_app = group("trust")
 
 
 def _describe(report: ScanReport) -> str:

@@ -17,21 +17,14 @@ from tocsin.billing.refund_requests import (
     answer_refund_request,
     record_refund_request,
 )
-from tocsin.cli.common import (
-    CLI_ACTOR,
-    CliError,
-    JsonOption,
-    OrgOption,
-    emit,
-    friendly_errors,
-    open_runtime,
-)
+from tocsin.cli.common import CLI_ACTOR, CliError, JsonOption, OrgOption, emit, friendly_errors
+from tocsin.cli.database import open_runtime
 from tocsin.cli.root import app, group
 from tocsin.core.pagination import MAX_LIMIT
 from tocsin.paging.usage_report import MAX_DAYS, Usage, usage_report
 
-plan_app = group("plan", "The plan catalogue and each organization's plan.")
-billing_app = group("billing", "Trials, subscriptions and chargebacks.")
+plan_app = group("plan")
+billing_app = group("billing")
 
 
 def _plan_line(plan: Plan) -> str:

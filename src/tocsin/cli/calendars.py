@@ -8,14 +8,15 @@ import asyncio
 import typer
 
 from tocsin.accounts import service as accounts
-from tocsin.cli.common import CLI_ACTOR, JsonOption, OrgOption, emit, friendly_errors, open_runtime
+from tocsin.cli.common import CLI_ACTOR, JsonOption, OrgOption, emit, friendly_errors
+from tocsin.cli.database import open_runtime
 from tocsin.cli.root import group
 from tocsin.cli.tables import table
 from tocsin.engine.calendar_refresh import refresh_calendars
 from tocsin.oncall import calendar_feeds, calendar_tokens
 from tocsin.oncall.models import CalendarFeed, CalendarToken, CalendarTokenKind
 
-calendar_app = group("calendar", "iCal feeds of shifts, and external calendars schedules read.")
+calendar_app = group("calendar")
 token_app = typer.Typer(no_args_is_help=True, help="Secret addresses of iCal feeds of shifts.")
 calendar_app.add_typer(token_app, name="token")
 

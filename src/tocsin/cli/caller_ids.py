@@ -12,7 +12,8 @@ import typer
 from tocsin.accounts import service as accounts
 from tocsin.callerids import commands
 from tocsin.callerids.ownership import check_with_provider
-from tocsin.cli.common import CLI_ACTOR, JsonOption, OrgOption, emit, friendly_errors, open_runtime
+from tocsin.cli.common import CLI_ACTOR, JsonOption, OrgOption, emit, friendly_errors
+from tocsin.cli.database import open_runtime
 from tocsin.cli.root import group
 from tocsin.cli.tables import table
 from tocsin.contacts.verify import deliver
@@ -21,7 +22,7 @@ from tocsin.numbers.verification import Channel, Requester
 from tocsin.providers.caller_ids import list_caller_ids
 from tocsin.providers.models import CallerId
 
-caller_id_app = group("caller-id", "Numbers an organization may show as its caller ID.")
+caller_id_app = group("caller-id")
 
 
 def _row(caller_id: CallerId) -> dict[str, Any]:

@@ -11,7 +11,8 @@ import typer
 from tocsin.accounts import service as accounts
 from tocsin.audit import trail
 from tocsin.audit.trail import AuditEvent
-from tocsin.cli.common import CLI_ACTOR, JsonOption, emit, friendly_errors, open_runtime
+from tocsin.cli.common import CLI_ACTOR, JsonOption, emit, friendly_errors
+from tocsin.cli.database import open_runtime
 from tocsin.cli.root import group
 from tocsin.cli.tables import table
 from tocsin.core.actors import Actor
@@ -23,8 +24,8 @@ from tocsin.trust.models import CaseKind, CaseStatus, TrustCase
 from tocsin.trust.queries import is_overdue
 from tocsin.trust.staff import named_administrator
 
-case_app = group("case", "The trust and safety case queue: abuse reports, anomalies, appeals.")
-audit_app = group("audit", "The platform's audit trail.")
+case_app = group("case")
+audit_app = group("audit")
 
 
 def _case(case: TrustCase, now: datetime) -> dict[str, Any]:

@@ -4,23 +4,22 @@ from __future__ import annotations
 
 import functools
 import json
+import sys
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, ParamSpec, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, Protocol, TypeVar
 
 import typer
 from pydantic import ValidationError
 
 from tocsin.cli.tables import fields, table
 from tocsin.core.actors import Actor
-from tocsin.core.config import Settings
 from tocsin.core.errors import TocsinError
-from tocsin.core.home import config_file, remember
 from tocsin.core.pagination import MAX_LIMIT, Page
-from tocsin.core.private_files import private_dir
-from tocsin.db.engine import database_file, shown_url
-from tocsin.db.session import OperationalError
-from tocsin.migrations.upgrade import upgrade
-from tocsin.runtime import Runtime
+
+if TYPE_CHECKING:
+    # Only a type here: importing the runtime would import the whole server into every
+    # command, `tocsin screen` included (cli/database.py opens runtimes).
+    from tocsin.runtime import Runtime
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -41,9 +40,27 @@ _opened: list[Runtime] = []
 _depth = [0]
 
 
+def close_after_command(runtime: Runtime) -> None:
+    """Close this runtime's database when the outermost running command returns."""
+    _opened.append(runtime)
+
+
 def _close_opened() -> None:
     while _opened:
         _opened.pop().database.dispose()
+
+
+def _database_refusal(exc: Exception) -> str | None:
+    """The first line of the database's own message when `exc` says it is down, unreachable,
+    locked or refuses us, else None.
+
+    Only SQLAlchemy raises that, and only once a command has imported it: a command that never
+    opens a database (`screen`, `where`) does not import SQLAlchemy merely to recognise it.
+    """
+    session = sys.modules.get("tocsin.db.session")
+    if session is None or not isinstance(exc, session.OperationalError):
+        return None
+    return str(exc.orig or exc).strip().splitlines()[0]
 
 
 def fail(message: str) -> None:
@@ -69,10 +86,12 @@ def friendly_errors(command: Callable[P, R]) -> Callable[P, R]:
             fail(f"bad setting {where.upper() and 'TOCSIN_' + where.upper()}: {first['msg']}")
         except OSError as exc:
             fail(str(exc))
-        except OperationalError as exc:
-            # The database is down, unreachable, locked or refuses us: its own first line says
-            # which, and a traceback would only bury it.
-            fail(f"database: {str(exc.orig or exc).strip().splitlines()[0]}")
+        except Exception as exc:
+            # The database's own first line says what is wrong; a traceback would bury it.
+            refusal = _database_refusal(exc)
+            if refusal is None:
+                raise
+            fail(f"database: {refusal}")
         finally:
             _depth[0] -= 1
             if _depth[0] == 0:
@@ -85,71 +104,6 @@ def friendly_errors(command: Callable[P, R]) -> Callable[P, R]:
 def say(text: str) -> None:
     """A note for the person at the terminal, on stderr: --json output stays clean."""
     typer.echo(f"tocsin: {text}", err=True)
-
-
-def database_named(settings: Settings) -> str:
-    """The database the settings name, and how it was found."""
-    url = shown_url(settings.database_url)
-    home = settings.found_home
-    if home is not None and settings.database_url == home.database_url:
-        return f"{url} (home {home.path}, from {home.found_by})"
-    return f"{url} (TOCSIN_DATABASE_URL)"
-
-
-def open_runtime(*, create: bool = False, **overrides: Any) -> Runtime:
-    """The runtime on the database the settings name, its schema brought up to date.
-
-    Only the commands that set a server up or run one (`create`: quickstart, serve, worker,
-    db upgrade) may make an SQLite database that is not there; every other command refuses,
-    naming the database it looked for, instead of starting a new, empty one (and a new secret
-    key) wherever it ran.
-    `overrides` are a command's own options (such as `--port`), taking their settings' place.
-    """
-    settings = Settings(**overrides)
-    file = database_file(settings.database_url)
-    if file is not None and not file.exists():
-        if not create:
-            raise CliError(
-                f"no database at {database_named(settings)}; set TOCSIN_HOME (or "
-                "TOCSIN_DATABASE_URL) to where Tocsin's database is, or make one with "
-                "`tocsin quickstart` or `tocsin db upgrade` (`tocsin where` shows the search)"
-            )
-        if not file.parent.exists():
-            # Only a folder made here is made private: the home may be a repository, or /srv.
-            private_dir(file.parent)
-        say(f"creating database {database_named(settings)}")
-    elif not create:
-        _require_secret_key(settings)
-    runtime = Runtime.from_settings(settings)
-    _opened.append(runtime)
-    upgrade(runtime.database)
-    return runtime
-
-
-def _require_secret_key(settings: Settings) -> None:
-    """A database without its secret key: a new one would be generated, and every API key,
-    session and sealed credential made under the old one would stop working."""
-    if settings.secret_key is None and not (settings.data_dir / "secret.key").exists():
-        raise CliError(
-            f"no secret key at {settings.data_dir / 'secret.key'} for the database "
-            f"{database_named(settings)}; give the server's TOCSIN_SECRET_KEY or "
-            "TOCSIN_DATA_DIR"
-        )
-
-
-def remember_home(settings: Settings) -> None:
-    """Name this home in the config file when there is none yet, so that `tocsin` finds the
-    same database from any directory later without TOCSIN_HOME."""
-    home = settings.found_home
-    if home is None or home.found_by == str(config_file()):
-        return
-    try:
-        written = remember(home)
-    except OSError as error:
-        say(f"could not write {config_file()} ({error.strerror}); set TOCSIN_HOME={home.path}")
-        return
-    if written is not None:
-        say(f"wrote {written}: later commands use the home {home.path} from any directory")
 
 
 def emit(as_json: bool, data: Any, human: str) -> None:

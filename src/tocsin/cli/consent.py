@@ -9,7 +9,8 @@ import typer
 
 from tocsin.accounts import service as accounts
 from tocsin.cli.admin import contact_app
-from tocsin.cli.common import CLI_ACTOR, JsonOption, OrgOption, emit, friendly_errors, open_runtime
+from tocsin.cli.common import CLI_ACTOR, JsonOption, OrgOption, emit, friendly_errors
+from tocsin.cli.database import open_runtime
 from tocsin.contacts.queries import all_contacts
 from tocsin.contacts.verify import confirm_for_contact, deliver, issue_for_contact
 from tocsin.numbers import consent

@@ -23,8 +23,8 @@ from tocsin.cli.common import (
     emit_table,
     every,
     friendly_errors,
-    open_runtime,
 )
+from tocsin.cli.database import open_runtime
 from tocsin.cli.paging import escalation_app, steps_of
 from tocsin.contacts import commands as contact_commands
 from tocsin.contacts import queries as contact_queries

@@ -9,15 +9,8 @@ from typing import Any
 import typer
 
 from tocsin.accounts import service as accounts
-from tocsin.cli.common import (
-    CLI_ACTOR,
-    JsonOption,
-    OrgOption,
-    emit,
-    every,
-    friendly_errors,
-    open_runtime,
-)
+from tocsin.cli.common import CLI_ACTOR, JsonOption, OrgOption, emit, every, friendly_errors
+from tocsin.cli.database import open_runtime
 from tocsin.cli.root import group
 from tocsin.cli.tables import fields, table
 from tocsin.heartbeats import commands, pings, queries
@@ -25,9 +18,7 @@ from tocsin.heartbeats.models import HeartbeatMonitor, HeartbeatPing, PingKind
 from tocsin.heartbeats.schedule import parse_duration
 from tocsin.runtime import Runtime
 
-heartbeat_app = group(
-    "heartbeat", "Heartbeat monitors: jobs that ping, and an alert when a ping does not come."
-)
+heartbeat_app = group("heartbeat")
 
 
 def _seconds(text: str | None, option: str) -> int | None:

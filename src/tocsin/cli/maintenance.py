@@ -19,16 +19,14 @@ from tocsin.cli.common import (
     emit,
     every,
     friendly_errors,
-    open_runtime,
 )
+from tocsin.cli.database import open_runtime
 from tocsin.cli.root import group
 from tocsin.http.api.schemas.maintenance import WindowOut
 from tocsin.maintenance import commands, matchers, queries
 from tocsin.maintenance.windows import parse_duration
 
-maintenance_app = group(
-    "maintenance", "Maintenance windows and silences: alerts they cover call nobody."
-)
+maintenance_app = group("maintenance")
 
 
 def _instant(text: str, what: str) -> datetime:

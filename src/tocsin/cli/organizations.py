@@ -24,8 +24,8 @@ from tocsin.cli.common import (
     emit_table,
     every,
     friendly_errors,
-    open_runtime,
 )
+from tocsin.cli.database import open_runtime
 from tocsin.cli.root import group
 from tocsin.cli.tables import fields
 from tocsin.http.api.schemas.accounts import (
@@ -40,8 +40,8 @@ from tocsin.organizations import api_keys, queries
 from tocsin.organizations import commands as organizations
 from tocsin.telephony.prompts import LANGUAGES
 
-member_app = group("member", "Members of an organization and their roles.")
-invite_app = group("invite", "Invites to join an organization.")
+member_app = group("member")
+invite_app = group("invite")
 
 ORG_COLUMNS = ["id", "slug", "name", "timezone", "plan", "created_at"]
 

@@ -24,8 +24,8 @@ from tocsin.cli.common import (
     every,
     fail,
     friendly_errors,
-    open_runtime,
 )
+from tocsin.cli.database import open_runtime
 from tocsin.cli.root import group
 from tocsin.cli.tables import table
 from tocsin.endpoints import commands, queries
@@ -38,9 +38,9 @@ from tocsin.numbers import do_not_call
 from tocsin.paging.opt_out import stop_calling
 from tocsin.trust.retention import purge_audit_log
 
-escalation_app = group("escalation", "Escalation policies: call, wait, repeat.")
-number_app = group("number", "Numbers not to call (the do-not-call list).")
-engine_app = group("engine", "The delivery engine.")
+escalation_app = group("escalation")
+number_app = group("number")
+engine_app = group("engine")
 
 
 def _read(path: Path) -> str:

@@ -6,7 +6,8 @@ from typing import Any
 
 from tocsin.accounts import password_resets
 from tocsin.cli.admin import user_app
-from tocsin.cli.common import CLI_ACTOR, JsonOption, emit, friendly_errors, open_runtime
+from tocsin.cli.common import CLI_ACTOR, JsonOption, emit, friendly_errors
+from tocsin.cli.database import open_runtime
 
 
 @user_app.command("reset-password")

@@ -13,15 +13,8 @@ from typing import Any
 import typer
 
 from tocsin.accounts import service as accounts
-from tocsin.cli.common import (
-    CLI_ACTOR,
-    CliError,
-    JsonOption,
-    OrgOption,
-    emit,
-    friendly_errors,
-    open_runtime,
-)
+from tocsin.cli.common import CLI_ACTOR, CliError, JsonOption, OrgOption, emit, friendly_errors
+from tocsin.cli.database import open_runtime
 from tocsin.cli.root import group
 from tocsin.cli.tables import table
 from tocsin.contacts.verify import deliver
@@ -33,8 +26,8 @@ from tocsin.oncall.models import Method, Project
 from tocsin.oncall.people import Person, Rule
 from tocsin.telephony.prompts import LANGUAGES
 
-people_app = group("people", "Members as on-call people: their numbers and notification rules.")
-project_app = group("project", "Projects (teams) of endpoints, policies, schedules and members.")
+people_app = group("people")
+project_app = group("project")
 
 
 def _person(person: Person) -> dict[str, Any]:

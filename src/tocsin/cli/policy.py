@@ -9,12 +9,13 @@ from typing import Any
 
 import typer
 
-from tocsin.cli.common import CLI_ACTOR, CliError, JsonOption, emit, friendly_errors, open_runtime
+from tocsin.cli.common import CLI_ACTOR, CliError, JsonOption, emit, friendly_errors
+from tocsin.cli.database import open_runtime
 from tocsin.cli.root import group
 from tocsin.documents import commands, queries
 from tocsin.documents.versions import Document, parse_kind
 
-policy_app = group("policy", "The acceptable-use policy and the terms, and their versions.")
+policy_app = group("policy")
 
 
 def _describe(document: Document) -> dict[str, Any]:

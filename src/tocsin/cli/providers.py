@@ -17,8 +17,8 @@ from tocsin.cli.common import (
     emit_item,
     emit_table,
     friendly_errors,
-    open_runtime,
 )
+from tocsin.cli.database import open_runtime
 from tocsin.http.api.providers import ProviderAccountOut
 from tocsin.providers import commands, queries
 

@@ -21,8 +21,8 @@ from tocsin.cli.common import (
     emit,
     every,
     friendly_errors,
-    open_runtime,
 )
+from tocsin.cli.database import open_runtime
 from tocsin.cli.root import group
 from tocsin.cli.tables import table
 from tocsin.oncall import overrides, rotations, schedules, temporaries, who
@@ -31,10 +31,8 @@ from tocsin.oncall.models import Rotation, Schedule, ScheduleOverride, ScheduleT
 from tocsin.oncall.rotations import Shape
 from tocsin.oncall.temporaries import TemporaryShift
 
-rotation_app = group("rotation", "Rotations: people who take turns on call.")
-schedule_app = group(
-    "schedule", "Schedules: layers of rotations and people, overrides, who is on call."
-)
+rotation_app = group("rotation")
+schedule_app = group("schedule")
 override_app = typer.Typer(no_args_is_help=True, help="Overrides: replace, add or remove someone.")
 temporary_app = typer.Typer(no_args_is_help=True, help="Temporary schedules (holidays).")
 schedule_app.add_typer(override_app, name="override")

@@ -13,7 +13,8 @@ import re
 import httpx
 import typer
 
-from tocsin.cli.common import CliError, friendly_errors, open_runtime
+from tocsin.cli.common import CliError, friendly_errors
+from tocsin.cli.database import open_runtime
 from tocsin.cli.root import group
 from tocsin.core.ids import new_id
 from tocsin.paging.text_replies import last_sender
@@ -22,7 +23,7 @@ from tocsin.telephony.rest.urls import callback_url
 from tocsin.telephony.simulator import words_for
 from tocsin.telephony.simulator_texts import inbound_text
 
-simulate_app = group("simulate", "Play the simulator's callees: answer an alert text.")
+simulate_app = group("simulate")
 
 _TIMEOUT_SECONDS = 10.0
 _E164 = re.compile(r"\+[1-9][0-9]{6,14}")

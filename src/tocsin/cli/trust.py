@@ -8,7 +8,8 @@ from typing import Any
 import typer
 
 from tocsin.accounts import service as accounts
-from tocsin.cli.common import CLI_ACTOR, JsonOption, emit, friendly_errors, open_runtime
+from tocsin.cli.common import CLI_ACTOR, JsonOption, emit, friendly_errors
+from tocsin.cli.database import open_runtime
 from tocsin.cli.root import group
 from tocsin.cli.tables import table
 from tocsin.restrictions.kinds import ActionKind, ActionScope
@@ -17,8 +18,8 @@ from tocsin.trust import enforcement
 from tocsin.trust.queries import actions_about
 from tocsin.trust.staff import set_platform_admin
 
-admin_app = group("admin", "Platform administrators (trust and safety staff).")
-enforcement_app = group("enforcement", "Warnings, suspensions and terminations.")
+admin_app = group("admin")
+enforcement_app = group("enforcement")
 
 
 @admin_app.command("grant")

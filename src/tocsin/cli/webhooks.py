@@ -8,7 +8,8 @@ from typing import Any
 import typer
 
 from tocsin.accounts import service as accounts
-from tocsin.cli.common import CLI_ACTOR, JsonOption, OrgOption, emit, friendly_errors, open_runtime
+from tocsin.cli.common import CLI_ACTOR, JsonOption, OrgOption, emit, friendly_errors
+from tocsin.cli.database import open_runtime
 from tocsin.cli.root import group
 from tocsin.cli.tables import table
 from tocsin.core.pagination import DEFAULT_LIMIT
@@ -17,7 +18,7 @@ from tocsin.outgoing.commands import KEEP, Keep
 from tocsin.outgoing.models import AlertEvent, WebhookDelivery, WebhookSubscription
 from tocsin.outgoing.urls import vet
 
-webhook_app = group("webhook", "Outgoing webhooks: alert events POSTed to your URLs, signed.")
+webhook_app = group("webhook")
 
 EVENTS = ", ".join(event.value for event in AlertEvent)
 

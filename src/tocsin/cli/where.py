@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tocsin.cli.common import JsonOption, database_named, emit_item, friendly_errors
+from tocsin.cli.common import JsonOption, emit_item, friendly_errors
+from tocsin.cli.database import database_named
 from tocsin.cli.root import app
 from tocsin.core.config import Settings
 from tocsin.core.home import config_file

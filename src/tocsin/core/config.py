@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,6 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from tocsin.core.addresses import HostAllowlist
 from tocsin.core.client_address import ForwardedHeader, Networks, parse_networks
 from tocsin.core.home import Home, find_home
-from tocsin.core.logs import LogFormat
 from tocsin.core.private_files import PRIVATE_FILE, private_dir, tighten, write_private
 from tocsin.core.ratelimit import parse_rate_limits
 from tocsin.core.throttle import Bucket, parse_buckets
@@ -23,6 +23,13 @@ from tocsin.core.throttle import Bucket, parse_buckets
 # distinct-character floor refuses "aaaa..." and other long but guessable keys.
 MIN_SECRET_KEY_CHARACTERS = 32
 MIN_SECRET_KEY_DISTINCT = 12
+
+
+class LogFormat(StrEnum):
+    """How a process writes its log (core/logs.py): text lines or one JSON object a line."""
+
+    TEXT = "text"
+    JSON = "json"
 
 
 class Settings(BaseSettings):

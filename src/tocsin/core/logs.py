@@ -15,11 +15,12 @@ import re
 import sys
 from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
-from enum import StrEnum
 from typing import Any, TextIO
 
 import structlog
 from asgi_correlation_id import correlation_id
+
+from tocsin.core.config import LogFormat
 
 # What a request id may be, taken from a client's X-Request-ID or stored with an alert: short
 # and plain, so it cannot forge a log line or overflow its column (64 characters).
@@ -28,11 +29,6 @@ _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 
 def valid_request_id(value: str) -> bool:
     return _REQUEST_ID.fullmatch(value) is not None
-
-
-class LogFormat(StrEnum):
-    TEXT = "text"
-    JSON = "json"
 
 
 def _request_id(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> Any:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
-
-from sqlalchemy import Select
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from tocsin.core.errors import InvalidInput
+
+if TYPE_CHECKING:
+    # Types only: a page and its limits are shown by commands that never open a database.
+    from sqlalchemy import Select
+    from sqlalchemy.orm import InstrumentedAttribute, Session
 
 T = TypeVar("T")
 

@@ -11,7 +11,6 @@ import asyncio
 import logging
 from collections.abc import Callable
 
-import psycopg
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, SessionTransaction
@@ -59,6 +58,10 @@ async def listen_for_work(
 ) -> None:
     """Call `wake` for every notification on the work channel, until cancelled. A lost
     connection is opened again after `retry_seconds`; meanwhile the worker's polling covers."""
+    # Imported here, by the one backend that listens: a process on SQLite never loads the
+    # PostgreSQL driver (about 9 MiB it would hold for nothing).
+    import psycopg
+
     url = _libpq_url(database_url)
     while True:
         try:
