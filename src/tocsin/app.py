@@ -27,6 +27,7 @@ from tocsin.http.api.endpoints import router as endpoints_router
 from tocsin.http.api.enforcement import router as enforcement_router
 from tocsin.http.api.heartbeat_pings import router as heartbeat_pings_router
 from tocsin.http.api.heartbeats import router as heartbeats_router
+from tocsin.http.api.hooks import plain_webhook_route
 from tocsin.http.api.hooks import router as ingest_router
 from tocsin.http.api.maintenance import router as maintenance_router
 from tocsin.http.api.on_call import router as on_call_router
@@ -158,6 +159,7 @@ def create_app(
     app.include_router(metrics_router)
     install_web(app)
     install_api_docs(app)
+    app.router.routes.insert(0, plain_webhook_route())
 
     @app.get(
         "/healthz",
