@@ -270,17 +270,18 @@ def client(runtime: Runtime, app: FastAPI) -> Iterator[TestClient]:
         yield test_client
 
 
-@pytest.fixture
-def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Argon2id at its cheapest, for tests about something other than password hashing.
+@pytest.fixture(autouse=True)
+def fast_password_hashing(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Argon2id at its cheapest, in every test but those marked `real_password_hashing`.
 
-    The production parameters cost ~100 ms a hash and the API tests sign up dozens of people;
-    tests/accounts/test_passwords.py checks the real parameters. Opt in with
-    `pytestmark = pytest.mark.usefixtures("fast_password_hashing")`.
+    The production parameters cost ~100 ms a hash, and tests sign up, sign in and create
+    people by the thousand; tests/accounts/test_passwords.py checks the real parameters.
+    Processes that tests start (tests/e2e) hash as production does.
     """
-    monkeypatch.setattr(
-        passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    )
+    if request.node.get_closest_marker("real_password_hashing") is None:
+        monkeypatch.setattr(
+            passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+        )
 
 
 @pytest.fixture

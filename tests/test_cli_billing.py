@@ -6,7 +6,6 @@ import json
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
 from tests import seeded
@@ -105,7 +104,6 @@ def test_plan_errors_are_one_line(cli: CliRunner, tmp_path: Path) -> None:
     assert "unknown time zone" in fails(cli, "org", "create", "Zed", "--timezone", "Mars/Base")
 
 
-@pytest.mark.usefixtures("fast_password_hashing")
 def test_staff_record_and_answer_a_refund_request_from_the_shell(
     cli: CliRunner, runtime: Runtime
 ) -> None:

@@ -4,7 +4,6 @@ as a mailed one does: once, for 30 minutes."""
 
 from __future__ import annotations
 
-import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
@@ -12,8 +11,6 @@ from tests.factories import PASSWORD, ok
 from tests.shell import fails, run
 from tocsin.audit import trail
 from tocsin.runtime import Runtime
-
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
 NEW_PASSWORD = "a new and longer passphrase"
 

@@ -15,10 +15,7 @@ from tests.shell import fails
 from tests.telephony.rest.fakes import serve
 from tocsin.cli import app as tocsin
 
-pytestmark = [
-    pytest.mark.usefixtures("fast_password_hashing"),
-    pytest.mark.pager(rounds=1, unanswered_retries=0),
-]
+pytestmark = [pytest.mark.pager(rounds=1, unanswered_retries=0)]
 
 
 @pytest.fixture

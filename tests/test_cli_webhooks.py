@@ -4,14 +4,11 @@ event or a webhook that does not exist."""
 
 from __future__ import annotations
 
-import pytest
 from typer.testing import CliRunner
 
 from tests import seeded
 from tests.shell import fails, run
 from tocsin.cli.database import open_runtime
-
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
 URL = "https://93.184.216.34/tocsin"
 

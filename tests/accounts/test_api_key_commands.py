@@ -15,8 +15,6 @@ from tocsin.core.errors import InvalidInput, NotFound
 from tocsin.organizations import api_keys
 from tocsin.runtime import Runtime
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
 
 def _audited(runtime: Runtime, org_id: str, action: AuditAction) -> list[tuple[Any, ...]]:
     """(target, details) of each event of `action`, oldest first."""

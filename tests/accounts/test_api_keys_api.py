@@ -6,14 +6,11 @@ import re
 from datetime import datetime
 
 import httpx
-import pytest
 from fastapi.testclient import TestClient
 
 from tests.accounts.helpers import api_key_header, bearer, create_key, error
 from tests.factories import Tenant, make_tenant, ok
 from tocsin.core.clock import ManualClock
-
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
 KEY_FORMAT = re.compile(r"^tk_[a-z0-9]{12}_[A-Za-z0-9]{40}$")
 CONTACT = {"name": "Night shift", "phone": "+447400123457"}

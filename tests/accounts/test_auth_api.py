@@ -15,8 +15,6 @@ from tocsin.audit.models import AuditEvent
 from tocsin.core.clock import ManualClock
 from tocsin.runtime import Runtime
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
 
 def _login(client: TestClient, email: str, password: str = PASSWORD) -> Any:
     return client.post("/v1/auth/login", json={"email": email, "password": password})

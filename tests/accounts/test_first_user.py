@@ -23,8 +23,6 @@ from tocsin.core.errors import TocsinError
 from tocsin.organizations import registration
 from tocsin.runtime import Runtime
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
 RACERS = 10
 
 

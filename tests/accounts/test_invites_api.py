@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import httpx
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -12,8 +11,6 @@ from tests.factories import PASSWORD, make_tenant, ok, signup
 from tocsin.accounts.models import Invite
 from tocsin.core.clock import ManualClock
 from tocsin.runtime import Runtime
-
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
 
 def _accept(client: TestClient, code: str, auth: dict[str, str]) -> httpx.Response:

@@ -23,8 +23,6 @@ from tocsin.organizations import commands
 from tocsin.organizations.commands import CreationRefused
 from tocsin.runtime import Runtime
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
 
 def another(runtime: Runtime, user_id: str, actor: Actor | None = None) -> str:
     with runtime.database.write() as session:

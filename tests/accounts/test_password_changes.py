@@ -19,8 +19,6 @@ from tocsin.accounts.passwords import verify_password
 from tocsin.audit.models import AuditEvent
 from tocsin.runtime import Runtime
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
 NEW_PASSWORD = "a new and longer passphrase"
 
 

@@ -16,8 +16,6 @@ from tocsin.core.errors import Conflict
 from tocsin.db.session import Session
 from tocsin.runtime import Runtime
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
 
 def test_a_link_raced_by_two_requests_sets_one_password(runtime: Runtime) -> None:
     if not runtime.database.is_postgres:

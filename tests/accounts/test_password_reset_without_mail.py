@@ -3,14 +3,11 @@ for every address: the operator prints links instead (`tocsin user reset-passwor
 
 from __future__ import annotations
 
-import pytest
 from fastapi.testclient import TestClient
 
 from tests import seeded
 from tests.accounts.helpers import error
 from tocsin.runtime import Runtime
-
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
 
 def test_without_mail_a_reset_request_is_refused_alike_for_every_address(

@@ -7,6 +7,9 @@ import pytest
 from tocsin.accounts import passwords
 from tocsin.core.errors import InvalidInput
 
+# The production parameters are the subject here (tests/conftest.py cheapens them elsewhere).
+pytestmark = pytest.mark.real_password_hashing
+
 GOOD = "violet kettle 42 orbit"
 
 

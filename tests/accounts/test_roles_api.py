@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 
 from tests.accounts.helpers import error, join
 from tests.factories import Tenant, add_contact, make_tenant, ok
-
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
 CONTACT = {"name": "Night shift", "phone": "+447400123457"}
 

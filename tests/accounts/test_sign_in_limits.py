@@ -25,8 +25,6 @@ from tocsin.core.clock import ManualClock
 from tocsin.core.ratelimit import Limits, RateLimiter, parse_rate_limits
 from tocsin.runtime import Runtime
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
 OWNER_ADDRESS = "198.51.100.10"
 ATTACKER_ADDRESS = "203.0.113.66"
 WRONG = "wrong horse battery staple"

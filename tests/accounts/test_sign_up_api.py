@@ -23,8 +23,6 @@ from tocsin.core.clock import ManualClock
 from tocsin.core.config import Settings
 from tocsin.runtime import Runtime
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
 OTHER_PASSWORD = "another passphrase 77"
 
 

@@ -22,8 +22,6 @@ from tocsin.core.clock import ManualClock
 from tocsin.core.errors import Unauthorized
 from tocsin.runtime import Runtime
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
 
 def code(secret: str, clock: ManualClock, steps: int = 0) -> str:
     return pyotp.TOTP(secret).at(clock.now().timestamp() + 30 * steps)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -13,8 +12,6 @@ from tests.accounts.helpers import api_key_header, create_key, error, user_id
 from tests.factories import Tenant, ok
 from tocsin.paging.models import CallJob
 from tocsin.runtime import Runtime
-
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
 
 def _send(client: TestClient, tenant: Tenant, **payload: Any) -> str:

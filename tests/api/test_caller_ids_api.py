@@ -14,8 +14,6 @@ from tests.factories import Tenant, code_sent, ok
 from tests.telephony.rest.fakes import FakeTwilio
 from tocsin.runtime import Runtime
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
 NUMBER = "+447400000002"
 
 

@@ -15,8 +15,6 @@ from tests.accounts.helpers import error, join
 from tests.factories import Tenant, ok
 from tocsin.runtime import Runtime
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
 
 def _policy_path(tenant: Tenant) -> str:
     return f"/v1/orgs/{tenant.org_id}/calling-policy"

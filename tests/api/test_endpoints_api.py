@@ -8,8 +8,6 @@ from fastapi.testclient import TestClient
 from tests.accounts.helpers import error
 from tests.factories import add_contact, make_tenant, ok
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
 
 def test_contact_phone_is_stored_in_e164(client: TestClient) -> None:
     tenant = make_tenant(client)

@@ -14,8 +14,6 @@ from tests.factories import Tenant, make_tenant, ok
 from tocsin.contacts import queries as contact_queries
 from tocsin.runtime import Runtime
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
 
 def _assert_error_shape(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
     assert response.status_code == status, response.text

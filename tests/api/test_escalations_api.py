@@ -13,8 +13,6 @@ from tests.accounts.helpers import error
 from tests.factories import Tenant, ok
 from tocsin.runtime import Runtime
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
 
 @pytest.fixture
 def tenant(client: TestClient, runtime: Runtime) -> Tenant:

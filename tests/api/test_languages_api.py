@@ -14,8 +14,6 @@ from tocsin.audit.models import AuditEvent
 from tocsin.runtime import Runtime
 from tocsin.telephony.prompts import LANGUAGES
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
 
 def test_an_organization_chooses_its_language(client: TestClient, runtime: Runtime) -> None:
     owner = seeded.person(runtime, org_name="Languages org")

@@ -17,8 +17,6 @@ from tocsin.accounts.models import Role, User
 from tocsin.core.clock import ManualClock
 from tocsin.runtime import Runtime
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
 # The clock starts on Thursday 1 January 2026, 00:00 UTC.
 WEEKLY = {
     "reason": "Sunday patching",

@@ -24,8 +24,6 @@ from tocsin.core.clock import ManualClock
 from tocsin.http.metrics import serve_metrics
 from tocsin.runtime import Runtime
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
 

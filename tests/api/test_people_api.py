@@ -3,15 +3,12 @@ may not verify it for them; projects with a restricted member list."""
 
 from __future__ import annotations
 
-import pytest
 from fastapi.testclient import TestClient
 
 from tests import seeded
 from tests.factories import code_sent, ok
 from tocsin.accounts.models import Role
 from tocsin.runtime import Runtime
-
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
 
 def test_a_member_adds_verifies_and_orders_their_numbers(

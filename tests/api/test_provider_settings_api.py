@@ -20,8 +20,6 @@ from tocsin.core.clock import ManualClock
 from tocsin.core.errors import InvalidInput
 from tocsin.runtime import Runtime
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
 CALLER_ID = "+447400000001"
 
 

@@ -22,8 +22,6 @@ from tocsin.core.ratelimit import Limits, RateLimited, RateLimiter, parse_rate_l
 from tocsin.paging.models import Alert
 from tocsin.runtime import Runtime
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
 REDIS_URL = os.environ.get("TOCSIN_TEST_REDIS_URL")
 
 

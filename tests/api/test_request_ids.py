@@ -19,8 +19,6 @@ from tests.delivery.pager import Pager
 from tocsin.core.logs import configure_logging
 from tocsin.paging.models import Alert, CallJob
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
 Lines = Callable[[], list[dict[str, Any]]]
 
 

@@ -4,7 +4,6 @@ refusals each answer with their code."""
 
 from __future__ import annotations
 
-import pytest
 from fastapi.testclient import TestClient
 
 from tests import seeded
@@ -13,8 +12,6 @@ from tests.factories import ok
 from tests.oncall import oncall_rows, schedule_rows
 from tests.oncall.schedule_rows import named_member
 from tocsin.runtime import Runtime
-
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
 # The clock starts on Thursday 1 January 2026, 00:00 UTC.
 START = "2026-01-01T09:00:00+00:00"

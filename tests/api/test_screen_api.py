@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
@@ -14,8 +13,6 @@ from tests.accounts.helpers import error
 from tests.factories import ok
 from tocsin.cli import app
 from tocsin.runtime import Runtime
-
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
 
 def test_signed_in_user_screens_numbers_in_order(client: TestClient, runtime: Runtime) -> None:

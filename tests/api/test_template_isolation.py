@@ -29,8 +29,6 @@ from tocsin.core.clock import ManualClock
 from tocsin.messages import MessageContext, caged
 from tocsin.runtime import Runtime
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
 STOPPED = "the template was stopped: it took longer than 1 s"
 
 

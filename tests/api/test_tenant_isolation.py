@@ -27,8 +27,6 @@ from tocsin.restrictions.kinds import ActionKind, ActionScope
 from tocsin.runtime import Runtime
 from tocsin.trust.enforcement import take_action
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
 # What a route checks before it touches an object: `org` routes take API keys with a scope,
 # `people` routes take signed-in users only, `hook` is the webhook receiver (ingest keys),
 # `admin` routes are for platform administrators, which no tenant is. `public` routes serve

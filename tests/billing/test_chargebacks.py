@@ -21,8 +21,6 @@ from tocsin.core.clock import ManualClock
 from tocsin.runtime import Runtime
 from tocsin.trust.models import TrustCase
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
 DAY = 86400.0
 
 

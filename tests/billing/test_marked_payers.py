@@ -21,8 +21,6 @@ from tocsin.restrictions.kinds import ActionScope
 from tocsin.runtime import Runtime
 from tocsin.trust.models import TrustCase
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
 
 @pytest.fixture(autouse=True)
 def _tiny(runtime: Runtime) -> None:

@@ -18,8 +18,6 @@ from tocsin.billing.models import BillingEvent, PaymentTransaction, Subscription
 from tocsin.core.clock import ManualClock
 from tocsin.runtime import Runtime
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
 
 class Org:
     def __init__(self, client: TestClient, runtime: Runtime, org_id: str, owner_id: str) -> None:

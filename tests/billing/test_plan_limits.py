@@ -12,8 +12,6 @@ from tocsin.accounts.models import Organization
 from tocsin.paging.models import CallAttempt
 from tocsin.runtime import Runtime
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
 
 @pytest.fixture(autouse=True)
 def _tiny(runtime: Runtime) -> None:

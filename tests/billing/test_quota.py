@@ -29,8 +29,6 @@ from tocsin.policy.quota import (
 )
 from tocsin.runtime import Runtime
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
 NEW_YORK = "America/New_York"
 
 

@@ -12,7 +12,6 @@ from collections import Counter
 from dataclasses import replace
 from datetime import UTC, datetime
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
@@ -28,8 +27,6 @@ from tocsin.engine.worker import Worker
 from tocsin.paging.models import CallAttempt, CallJob, JobOutcome
 from tocsin.policy.quota import CallCaps, periods_at
 from tocsin.runtime import Runtime
-
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
 WORKERS = 8
 QUOTA = 12

@@ -8,16 +8,12 @@ import itertools
 from datetime import UTC, datetime
 from typing import Any
 
-import pytest
-
 from tests import seeded
 from tests.billing.helpers import tiny_billing
 from tests.delivery.pager import MakePager, Pager
 from tests.factories import ok
 from tocsin.core.clock import ManualClock
 from tocsin.runtime import Runtime
-
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
 DAY = 24 * 3600
 _hosts = itertools.count()

@@ -26,8 +26,6 @@ from tocsin.runtime import Runtime
 from tocsin.trust import enforcement
 from tocsin.trust.models import TrustCase
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
 SUBSCRIPTION = "sub_01hv8x29kz0t586xy6zn1a62ny"
 
 

@@ -23,8 +23,6 @@ from tocsin.runtime import Runtime
 from tocsin.trust.anomalies.scan import run_scan
 from tocsin.trust.models import TrustCase
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
 PHONE = "+447400123456"
 
 

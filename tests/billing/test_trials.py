@@ -21,8 +21,6 @@ from tocsin.core.clock import ManualClock
 from tocsin.organizations.commands import change_member_role
 from tocsin.runtime import Runtime
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
 
 @pytest.fixture(autouse=True)
 def _tiny(runtime: Runtime) -> None:

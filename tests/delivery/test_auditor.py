@@ -6,14 +6,11 @@ bug or a hand edit of the database would, and checks that the auditor notices it
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import update
 
 from tests.delivery.pager import Pager
 from tocsin.engine.auditor import audit_and_report, find_stuck
 from tocsin.paging.models import Alert, CallJob, Escalation
-
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
 
 def audit(pager: Pager) -> list[tuple[str, str]]:

@@ -17,7 +17,7 @@ from tocsin.paging.leases import claim_due_jobs
 from tocsin.paging.models import Alert, AlertStatus, CallAttempt, CallJob, JobStatus
 from tocsin.runtime import Runtime
 
-pytestmark = [pytest.mark.usefixtures("fast_password_hashing"), pytest.mark.pager(rounds=1)]
+pytestmark = [pytest.mark.pager(rounds=1)]
 
 
 def test_one_call_reads_three_alerts_and_1_acknowledges_all_three(pager: Pager) -> None:

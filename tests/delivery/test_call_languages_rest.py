@@ -46,8 +46,6 @@ from tocsin.telephony.rest import (
     VonageProvider,
 )
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
 PHONE = "+447400123456"
 TITLE = "Disk full on db1"
 

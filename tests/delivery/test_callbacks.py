@@ -36,8 +36,6 @@ from tocsin.telephony.rest import (
 )
 from tocsin.telephony.script import CONFIRMATIONS, MENU_PROMPT, STOP_QUESTION
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
 PHONE = "+447400123456"
 CALLER_ID = "+447400000001"
 TITLE = "Disk full on db1"

@@ -27,8 +27,6 @@ from tocsin.core.errors import Forbidden
 from tocsin.paging.models import CallJob
 from tocsin.runtime import Runtime
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
 CHOSEN = "+447400000002"
 
 

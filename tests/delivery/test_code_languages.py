@@ -30,8 +30,6 @@ from tocsin.telephony import audio
 from tocsin.telephony.prompts import CATALOGUE, LANGUAGES
 from tocsin.telephony.simulator import code_heard, words_for
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
 OPT_OUT_URL = "http://tocsin.test/opt-out"
 ORG_NAME = "Pager test"
 

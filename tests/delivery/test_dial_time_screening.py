@@ -19,8 +19,6 @@ from tocsin.core.clock import ManualClock
 from tocsin.paging.models import CallJob
 from tocsin.runtime import Runtime
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
 
 @pytest.mark.parametrize(
     ("number", "code"),

@@ -16,10 +16,7 @@ from tests.messages.bombs import behind_an_if, deep_comparison
 from tocsin.audit.models import Notice
 from tocsin.runtime import Runtime
 
-pytestmark = [
-    pytest.mark.usefixtures("fast_password_hashing"),
-    pytest.mark.pager(throttle=(), rounds=1),
-]
+pytestmark = [pytest.mark.pager(throttle=(), rounds=1)]
 
 
 def test_a_bomb_at_dial_time_is_stopped_ahead_and_the_call_says_the_default_words(

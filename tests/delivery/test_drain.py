@@ -14,7 +14,6 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -35,8 +34,6 @@ from tocsin.telephony.base import (
     Capabilities,
 )
 from tocsin.telephony.simulator import SimulatorProvider
-
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
 LEASE = timedelta(seconds=10)
 

@@ -15,8 +15,6 @@ from tests.delivery.pager import CALLER_ID, Pager
 from tests.factories import ok
 from tocsin.endpoints.models import EscalationPolicy
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
 
 def call(*contact_ids: str) -> dict[str, object]:
     return {"type": "call", "contact_ids": list(contact_ids)}

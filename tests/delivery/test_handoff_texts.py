@@ -25,8 +25,6 @@ from tocsin.oncall.handoffs import tell_handoffs
 from tocsin.oncall.models import MemberText
 from tocsin.paging.models import CallAttempt
 
-pytestmark = [pytest.mark.usefixtures("fast_password_hashing")]
-
 AHEAD = timedelta(minutes=60)
 # 2026-01-01 is a Thursday; 09:00 London is 09:00 UTC in winter.
 ON_BODY = (

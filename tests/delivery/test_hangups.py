@@ -31,8 +31,6 @@ from tocsin.paging.models import CallAttempt
 from tocsin.runtime import Runtime
 from tocsin.telephony.dialogue import CLOSED_ELSEWHERE
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
 ALICE, BOB = "+447400123456", "+447400654321"
 SID, TOKEN = "AC" + "3" * 32, "hangup-test-token"
 

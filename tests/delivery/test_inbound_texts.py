@@ -45,8 +45,6 @@ from tocsin.numbers.models import PlatformOptOut, SmsKeyword
 from tocsin.numbers.sms_stops import is_stopped
 from tocsin.runtime import Runtime
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
 PERSON = "+447400123456"
 TOCSIN_NUMBER = "+447400000001"
 BASE = "http://tocsin.test"

@@ -7,8 +7,6 @@ import pytest
 from tests.delivery.pager import Pager
 from tests.factories import ok
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
 
 def do_not_call(pager: Pager) -> list[str]:
     listed = ok(pager.client.get(f"{pager.org}/do-not-call", headers=pager.auth))["items"]

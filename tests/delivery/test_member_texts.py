@@ -40,10 +40,7 @@ from tocsin.telephony.base import (
 from tocsin.telephony.inbound import InboundText
 from tocsin.trust.inbound_texts import receive_text
 
-pytestmark = [
-    pytest.mark.usefixtures("fast_password_hashing"),
-    pytest.mark.pager(rounds=1, unanswered_retries=0),
-]
+pytestmark = [pytest.mark.pager(rounds=1, unanswered_retries=0)]
 
 FIRED = {"title": "Disk full on db1", "severity": "critical"}
 

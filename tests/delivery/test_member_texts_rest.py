@@ -20,10 +20,7 @@ from tocsin.engine.worker import Worker
 from tocsin.telephony.base import Provider
 from tocsin.telephony.rest import PlivoConfig, PlivoProvider, TwilioConfig, TwilioProvider
 
-pytestmark = [
-    pytest.mark.usefixtures("fast_password_hashing"),
-    pytest.mark.pager(rounds=1, unanswered_retries=0),
-]
+pytestmark = [pytest.mark.pager(rounds=1, unanswered_retries=0)]
 
 FIRED = {"title": "Replica lag 40 s on db2", "severity": "major"}
 

@@ -23,7 +23,7 @@ from tocsin.engine.settings import WorkerSettings
 from tocsin.engine.worker import Worker
 from tocsin.telephony.rest import RestProviders, TwilioConfig, TwilioProvider
 
-pytestmark = [pytest.mark.usefixtures("fast_password_hashing"), pytest.mark.pager(rounds=1)]
+pytestmark = [pytest.mark.pager(rounds=1)]
 
 
 @pytest.fixture

@@ -47,7 +47,7 @@ from tocsin.telephony.callbacks import CallbackEvent, Hook
 from tocsin.telephony.dialogue import event as call_event
 from tocsin.telephony.dialogue import keypress_events
 
-pytestmark = [pytest.mark.usefixtures("fast_password_hashing"), pytest.mark.pager(rounds=1)]
+pytestmark = [pytest.mark.pager(rounds=1)]
 
 ROUNDS = 25
 CLOSERS = 30

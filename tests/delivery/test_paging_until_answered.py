@@ -20,7 +20,6 @@ from tocsin.audit.models import Notice
 from tocsin.runtime import Runtime
 
 pytestmark = [
-    pytest.mark.usefixtures("fast_password_hashing"),
     # Throttles are tested elsewhere; here they would only move the times about.
     pytest.mark.pager(throttle=()),
 ]

@@ -33,8 +33,6 @@ from tocsin.paging.models import Alert, CallAttempt
 from tocsin.providers.platform import PlatformProviderError, configured_providers
 from tocsin.runtime import Runtime
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
 PHONE = "+447400123456"
 SID = "AC" + "7" * 32
 TOKEN = "platform-twilio-token"

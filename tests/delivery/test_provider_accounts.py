@@ -24,8 +24,6 @@ from tocsin.engine.worker import Worker
 from tocsin.providers.models import ProviderAccount
 from tocsin.runtime import Runtime
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
 TOKEN = "provider-api-token-0123456789"
 
 

@@ -36,8 +36,6 @@ from tocsin.paging.models import CallAttempt
 from tocsin.providers.models import ProviderAccount
 from tocsin.runtime import Runtime
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
 SID = "AC" + "5" * 32
 TOKEN = "twilio-token"
 CREDENTIALS = {"account_sid": SID, "auth_token": TOKEN}

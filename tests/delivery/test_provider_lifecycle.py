@@ -12,7 +12,6 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 
 from tests.rows import provider_account, tenant_rows
@@ -31,8 +30,6 @@ from tocsin.runtime import Runtime
 from tocsin.safety import ScreeningContext
 from tocsin.telephony.base import CallRecord, CallRequest, Capabilities, Provider, ProviderError
 from tocsin.telephony.factory import BuildContext
-
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
 
 class HoldsASocket:

@@ -11,7 +11,6 @@ import asyncio
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -32,8 +31,6 @@ from tocsin.telephony.base import (
     ProviderError,
 )
 from tocsin.telephony.simulator import SimulatorProvider
-
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
 LEASE = timedelta(seconds=10)
 SEND_DEADLINE = timedelta(seconds=30)

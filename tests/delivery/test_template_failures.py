@@ -20,10 +20,7 @@ from tocsin.messages import MessageContext, render_message
 from tocsin.paging.models import CallJob
 from tocsin.runtime import Runtime
 
-pytestmark = [
-    pytest.mark.usefixtures("fast_password_hashing"),
-    pytest.mark.pager(throttle=(), rounds=1),
-]
+pytestmark = [pytest.mark.pager(throttle=(), rounds=1)]
 
 # Fine for an alert without a team (the sample it is checked against when saved); a KeyError for
 # one with a team and no host.

@@ -43,8 +43,6 @@ from tocsin.telephony.rest import (
     VonageProvider,
 )
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
 PHONE = "+447400123456"
 CALLER_ID = "+447400000001"
 

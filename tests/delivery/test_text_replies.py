@@ -31,10 +31,7 @@ from tocsin.paging.models import SmsReply
 from tocsin.paging.text_replies import QUIET_GAP, REPLY_WINDOW, reference_for
 from tocsin.telephony.simulator_texts import SIGNATURE_HEADER, inbound_text
 
-pytestmark = [
-    pytest.mark.usefixtures("fast_password_hashing"),
-    pytest.mark.pager(rounds=1, unanswered_retries=0),
-]
+pytestmark = [pytest.mark.pager(rounds=1, unanswered_retries=0)]
 
 FIRED = {"title": "Disk full on db1", "severity": "critical"}
 INBOUND = "/v1/telephony/simulator/sms"

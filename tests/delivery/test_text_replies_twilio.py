@@ -29,10 +29,7 @@ from tocsin.messages import text_replies as words
 from tocsin.messages.text_replies import masked_number
 from tocsin.telephony.rest import RestProviders, TwilioConfig, TwilioProvider
 
-pytestmark = [
-    pytest.mark.usefixtures("fast_password_hashing"),
-    pytest.mark.pager(rounds=1, unanswered_retries=0),
-]
+pytestmark = [pytest.mark.pager(rounds=1, unanswered_retries=0)]
 
 BASE = "http://tocsin.test"
 FIRED = {"title": "Disk full on db1", "severity": "critical"}

@@ -27,8 +27,6 @@ from tocsin.telephony.base import CallRequest
 from tocsin.telephony.prompts import CATALOGUE
 from tocsin.telephony.rest import RestProviders, TwilioConfig, TwilioProvider
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
 PHONE = "+447400123456"
 CODE_TEXT = "Hello, this is Tocsin. Your verification code is 4, 1, 2. Again, your code is 4, 1, 2."
 

@@ -30,8 +30,6 @@ from tocsin.runtime import Runtime
 from tocsin.telephony.base import CallEvent, CallEventKind, CallRequest
 from tocsin.telephony.simulator import SimulatorProvider
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
 PHONE = "+447400123456"
 
 

@@ -16,6 +16,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,8 +25,10 @@ from typing import Any, TypeVar
 import httpx
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from typer.testing import CliRunner
 
 from tests.factories import alert_dials, code_in_simulator, verify_contact
+from tests.shell import run
 from tocsin.db.engine import Database
 
 T = TypeVar("T")
@@ -34,7 +37,6 @@ TOCSIN = Path(sys.executable).with_name("tocsin")
 SECRET = "e2e-secret-key-that-is-long-enough-for-hmac-0123456789"
 # How long a process may take to start: imports, schema upgrade and binding the port.
 START_TIMEOUT = 30.0
-CLI_TIMEOUT = 30.0
 
 
 class NeverHappened(AssertionError):
@@ -141,7 +143,6 @@ class System:
     database_url: str
     processes: list[TocsinProcess] = field(default_factory=list)
     _database: Database | None = None
-    _made: bool = False
 
     @property
     def data_dir(self) -> Path:
@@ -166,55 +167,22 @@ class System:
 
     # Processes -------------------------------------------------------------------------------
 
-    def _set_up(self) -> None:
-        """Make the database as an operator does before anything else (`tocsin db upgrade`):
-        the other commands refuse to make one where none is (cli/database.py open_runtime)."""
-        if self._made:
-            return
-        made = subprocess.run(
-            [str(TOCSIN), "db", "upgrade"],
-            env=self.env(),
-            cwd=self.root,
-            capture_output=True,
-            text=True,
-            timeout=CLI_TIMEOUT,
-            check=False,
+    def cli(self, *args: str, stdin: str | None = None, **settings: object) -> Any:
+        """Run one admin command (`--json` is added) and return what it printed.
+
+        In this process, not as a `tocsin` process: each of those is a whole Python start-up,
+        and the commands only set up what a test is about. The CLI as an operator's shell runs
+        it is test_integration_guides.py's and test_readme.py's subject."""
+        environment = {name: None for name in os.environ if name.startswith("TOCSIN_")}
+        environment.update(
+            (name, value)
+            for name, value in self.env(**settings).items()
+            if name.startswith("TOCSIN_")
         )
-        assert made.returncode == 0, f"tocsin db upgrade failed:\n{made.stderr}"
-        self._made = True
-
-    def cli(self, *args: str) -> Any:
-        """Run one admin command (`--json` is added) and return what it printed."""
-        return self.cli_many([args])[0]
-
-    def cli_many(self, commands: Sequence[Sequence[str]]) -> list[Any]:
-        """Run admin commands side by side (each is a whole Python start-up) and return each
-        one's JSON output, in order."""
-        self._set_up()
-        running = [
-            subprocess.Popen(
-                [str(TOCSIN), *command, "--json"],
-                env=self.env(),
-                cwd=self.root,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
-            for command in commands
-        ]
-        outputs = []
-        try:
-            for command, process in zip(commands, running, strict=True):
-                stdout, stderr = process.communicate(timeout=CLI_TIMEOUT)
-                if process.returncode != 0:
-                    raise AssertionError(f"tocsin {' '.join(command)} failed:\n{stderr}")
-                outputs.append(json.loads(stdout))
-        finally:
-            for process in running:
-                if process.poll() is None:
-                    process.kill()
-                    process.wait()
-        return outputs
+        # In a thread of its own: a command that runs an event loop (asyncio.run) cannot start
+        # it in a thread where one runs already, as Playwright's does in a browser test.
+        with ThreadPoolExecutor(max_workers=1) as thread:
+            return thread.submit(run, CliRunner(env=environment), *args, stdin=stdin).result()
 
     def start_serve(self, *, worker: bool = True, **settings: object) -> TocsinProcess:
         """Start `tocsin serve` on a free port; call `wait_serving` on it before using it."""
@@ -373,9 +341,7 @@ def verify_over_http(client: httpx.Client, system: System, org_id: str, contact_
 
 
 def provision(system: System, server: TocsinProcess, *, endpoints: int) -> Tenant:
-    """A UK organization and a key from the CLI, then contacts and endpoints through the API.
-
-    The CLI costs a Python start-up per command, so the many contacts and endpoints go over HTTP
+    """A UK organization and a key from the CLI, then contacts and endpoints through the API
     with a `write` key, as an operator's provisioning script would. The CLI runs while `server`
     is still starting.
     """

@@ -41,13 +41,9 @@ def test_curl_alert_places_a_simulated_call_within_a_second(sqlite_system: Syste
     system = sqlite_system
     server = system.start_serve()
     org = system.cli("org", "create", "Acme", "--country", "GB")
-    contact, ingest_key, read_key = system.cli_many(
-        [
-            ("contact", "add", "On call", "+447400123456", "--org", org["slug"]),
-            ("key", "create", "--org", org["slug"]),
-            ("key", "create", "--org", org["slug"], "--scope", "read"),
-        ]
-    )
+    contact = system.cli("contact", "add", "On call", "+447400123456", "--org", org["slug"])
+    ingest_key = system.cli("key", "create", "--org", org["slug"])
+    read_key = system.cli("key", "create", "--org", org["slug"], "--scope", "read")
     system.verify_contact(org["slug"], contact["id"])
     endpoint = system.cli(
         "endpoint", "create", "Production", "--org", org["slug"], "--contact", contact["id"]
@@ -95,8 +91,8 @@ def test_curl_alert_places_a_simulated_call_within_a_second(sqlite_system: Syste
     )
 
 
-def test_serve_upgrades_the_schema_itself(sqlite_system: System) -> None:
-    system = sqlite_system
+def test_serve_upgrades_the_schema_itself(new_sqlite_system: System) -> None:
+    system = new_sqlite_system
     database_path = Path(system.database_url.removeprefix("sqlite:///"))
     assert not database_path.exists()
 

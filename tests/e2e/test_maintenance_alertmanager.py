@@ -30,7 +30,7 @@ from tests.maintenance.window_rows import window
 from tests.telephony.rest.fakes import serve
 from tocsin.paging.models import Alert
 
-pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("fast_password_hashing")]
+pytestmark = [pytest.mark.e2e]
 
 DEADLINE = 30
 

@@ -6,10 +6,8 @@ calendars page shows why a calendar could not be fetched."""
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
-import subprocess
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,7 +23,7 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from tests.e2e.browser import chromium, new_page, screenshot
-from tests.e2e.helpers import CLI_TIMEOUT, TOCSIN, System
+from tests.e2e.helpers import System
 from tests.e2e.test_dashboard_browser import sign_up
 from tests.factories import PASSWORD
 from tocsin.numbers.models import NumberVerification
@@ -38,13 +36,11 @@ pytestmark = [
 
 
 def _member(system: System, org_id: str, email: str, name: str) -> str:
-    made = subprocess.run(
-        [str(TOCSIN), "user", "create", email, "--name", name, "--org", org_id,
-         "--password-stdin", "--json"],
-        input=f"{PASSWORD}\n", env=system.env(), cwd=system.root, check=True,
-        capture_output=True, text=True, timeout=CLI_TIMEOUT,
+    made = system.cli(
+        "user", "create", email, "--name", name, "--org", org_id, "--password-stdin",
+        stdin=f"{PASSWORD}\n",
     )  # fmt: skip
-    user_id: str = json.loads(made.stdout)["id"]
+    user_id: str = made["id"]
     return user_id
 
 
@@ -250,13 +246,10 @@ def test_the_calendars_page_shows_why_a_calendar_failed(sqlite_system: System) -
         expect(page.locator("p.notice")).to_contain_text("will be fetched within a minute")
 
         calendar_id = page.locator("#calendars tbody tr").first.get_attribute("id") or ""
-        fetched = subprocess.run(
-            [str(TOCSIN), "calendar", "refresh", calendar_id.removeprefix("calendar-"),
-             "--org", org_id, "--json"],
-            env=system.env(**local), cwd=system.root, check=True,
-            capture_output=True, text=True, timeout=CLI_TIMEOUT,
-        )  # fmt: skip
-        assert "503" in json.loads(fetched.stdout)["last_error"]
+        fetched = system.cli(
+            "calendar", "refresh", calendar_id.removeprefix("calendar-"), "--org", org_id, **local
+        )
+        assert "503" in fetched["last_error"]
 
         page.goto(f"/o/{org_id}/calendars")
         error = page.locator(".calendar-error")

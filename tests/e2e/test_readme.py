@@ -34,8 +34,8 @@ def _readme_curl_block() -> str:
 
 
 @pytest.mark.skipif(shutil.which("curl") is None, reason="the README example uses curl")
-def test_readme_curl_example_pages_the_demo_contact(sqlite_system: System) -> None:
-    system = sqlite_system
+def test_readme_curl_example_pages_the_demo_contact(new_sqlite_system: System) -> None:
+    system = new_sqlite_system
     data_dir = system.root / "tocsin-data"  # the default, relative to where make run is started
     server = system.start_serve(data_dir=data_dir)
     base_url = server.wait_serving()
@@ -83,10 +83,10 @@ PASSWORD = "correct horse battery staple"
 
 
 @pytest.mark.skipif(shutil.which("curl") is None, reason="the README example uses curl")
-def test_the_first_hour_on_another_port(sqlite_system: System) -> None:
+def test_the_first_hour_on_another_port(new_sqlite_system: System) -> None:
     """Issue 20: `TOCSIN_PORT` alone moves every URL, and whoever signs up first owns the demo
     and sees the alert the README's curl sent, where they got an empty organization."""
-    system = sqlite_system
+    system = new_sqlite_system
     port = free_port()
     data_dir = system.root / "tocsin-data"
     env = system.env(data_dir=data_dir, port=port)

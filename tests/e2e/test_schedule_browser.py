@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -15,7 +14,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.browser import chromium, new_page, screenshot
-from tests.e2e.helpers import CLI_TIMEOUT, TOCSIN, System
+from tests.e2e.helpers import System
 from tests.e2e.test_dashboard_browser import sign_up
 from tests.factories import PASSWORD
 
@@ -26,11 +25,9 @@ pytestmark = [
 
 
 def _member(system: System, org_id: str, email: str, name: str) -> None:
-    subprocess.run(
-        [str(TOCSIN), "user", "create", email, "--name", name, "--org", org_id,
-         "--password-stdin", "--json"],
-        input=f"{PASSWORD}\n", env=system.env(), cwd=system.root, check=True,
-        capture_output=True, text=True, timeout=CLI_TIMEOUT,
+    system.cli(
+        "user", "create", email, "--name", name, "--org", org_id, "--password-stdin",
+        stdin=f"{PASSWORD}\n",
     )  # fmt: skip
 
 

@@ -17,7 +17,7 @@ from tocsin.audit.models import AuditEvent
 from tocsin.restrictions.kinds import ActionKind, ActionScope
 from tocsin.trust.enforcement import take_action
 
-pytestmark = [pytest.mark.usefixtures("fast_password_hashing"), pytest.mark.pager(rounds=1)]
+pytestmark = [pytest.mark.pager(rounds=1)]
 
 
 def at(pager: Pager, instant: datetime) -> None:

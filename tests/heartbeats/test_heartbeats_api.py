@@ -16,8 +16,6 @@ from tocsin.accounts.models import Role
 from tocsin.audit.models import AuditEvent
 from tocsin.heartbeats.models import HeartbeatMonitor
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
 
 @pytest.fixture
 def endpoint(pager: Pager) -> str:

@@ -14,7 +14,7 @@ from tests.delivery.pager import Pager
 from tests.heartbeats.helpers import check, heartbeat_alerts, heartbeat_of, make_heartbeat, ping
 from tocsin.paging.models import Alert
 
-pytestmark = [pytest.mark.usefixtures("fast_password_hashing"), pytest.mark.pager(rounds=1)]
+pytestmark = [pytest.mark.pager(rounds=1)]
 
 
 def test_six_silent_minutes_open_one_alert_and_one_call_and_a_ping_resolves_it(

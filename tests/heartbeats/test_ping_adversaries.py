@@ -18,8 +18,6 @@ from tests.factories import ok
 from tests.heartbeats.helpers import heartbeat_of, make_heartbeat, ping
 from tocsin.core.clock import ManualClock
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
 UNKNOWN = "hb_01nowhere000000000000000000"
 A_KEY = "hbk_" + "A" * 40
 

@@ -16,7 +16,7 @@ from tocsin.heartbeats import misses
 from tocsin.heartbeats.models import HeartbeatMonitor
 from tocsin.paging.models import Alert
 
-pytestmark = [pytest.mark.usefixtures("fast_password_hashing"), pytest.mark.pager(rounds=1)]
+pytestmark = [pytest.mark.pager(rounds=1)]
 
 
 def overdue_heartbeat(pager: Pager) -> dict[str, Any]:

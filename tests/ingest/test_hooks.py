@@ -14,8 +14,6 @@ from tocsin.audit.models import AuditEvent
 from tocsin.paging.models import Alert, CallJob
 from tocsin.runtime import Runtime
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
 
 def _count(runtime: Runtime, model: type) -> int:
     with runtime.database.read() as session:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -22,8 +21,6 @@ from tocsin.formats.trim import MAX_STORED_PAYLOAD_BYTES, trim_payload
 from tocsin.messages import MessageContext, render_message
 from tocsin.paging.models import Alert, CallJob
 from tocsin.runtime import Runtime
-
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
 GROUP_KEY = '{}:{alertname="InstanceDown"}'
 

@@ -13,8 +13,6 @@ import pytest
 
 from tests.delivery.pager import Pager
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
 
 def post(pager: Pager, endpoint_id: str, raw: str) -> Any:
     return pager.client.post(

@@ -21,8 +21,6 @@ from tocsin.intake.subscriptions import subscribe_url_problem, visit
 from tocsin.paging.models import Alert
 from tocsin.runtime import Runtime
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
 CONFIRM = "/?Action=ConfirmSubscription&TopicArn=arn:aws:sns:eu-west-1:123456789012:tocsin&Token=1"
 
 

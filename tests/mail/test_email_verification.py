@@ -17,7 +17,6 @@ from tocsin.core.clock import ManualClock
 from tocsin.runtime import Runtime
 
 pytestmark = [
-    pytest.mark.usefixtures("fast_password_hashing"),
     # The test server takes a password without TLS, which a real one must not.
     pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS"),
 ]

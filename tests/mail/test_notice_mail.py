@@ -30,7 +30,6 @@ from tocsin.runtime import Runtime
 from tocsin.trust.enforcement import take_action
 
 pytestmark = [
-    pytest.mark.usefixtures("fast_password_hashing"),
     # The test server takes a password without TLS, which a real one must not.
     pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS"),
 ]

@@ -12,10 +12,7 @@ from tests.mail.mailbox import Mailbox, send_mail
 from tests.mail.test_password_resets import NEW_PASSWORD, reset_token
 from tocsin.runtime import Runtime
 
-pytestmark = [
-    pytest.mark.usefixtures("fast_password_hashing"),
-    pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS"),
-]
+pytestmark = [pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")]
 
 
 def test_a_changed_password_is_told_to_the_address(

@@ -13,10 +13,7 @@ from tests.mail.test_password_resets import NEW_PASSWORD, reset_token
 from tests.web.browser_forms import form_token, submit
 from tocsin.runtime import Runtime
 
-pytestmark = [
-    pytest.mark.usefixtures("fast_password_hashing"),
-    pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS"),
-]
+pytestmark = [pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")]
 
 
 def _forgot(client: TestClient, email: str) -> object:

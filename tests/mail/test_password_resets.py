@@ -22,10 +22,7 @@ from tocsin.audit.models import AuditEvent
 from tocsin.core.clock import ManualClock
 from tocsin.runtime import Runtime
 
-pytestmark = [
-    pytest.mark.usefixtures("fast_password_hashing"),
-    pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS"),
-]
+pytestmark = [pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")]
 
 NEW_PASSWORD = "a new and longer passphrase"
 _RESET_LINK = re.compile(r"http://tocsin\.test/reset-password\?token=([A-Za-z0-9_-]+)")

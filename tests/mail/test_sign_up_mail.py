@@ -13,10 +13,7 @@ from tests.mail.mailbox import Mailbox, send_mail
 from tests.mail.test_password_resets import NEW_PASSWORD, reset_token
 from tocsin.runtime import Runtime
 
-pytestmark = [
-    pytest.mark.usefixtures("fast_password_hashing"),
-    pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS"),
-]
+pytestmark = [pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")]
 
 
 def _signup(client: TestClient, email: str) -> None:

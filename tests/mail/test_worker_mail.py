@@ -15,10 +15,7 @@ from tocsin.audit.notices import tell_owners
 from tocsin.cli import app
 from tocsin.runtime import Runtime
 
-pytestmark = [
-    pytest.mark.usefixtures("fast_password_hashing"),
-    pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS"),
-]
+pytestmark = [pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")]
 
 
 def test_a_running_worker_mails_a_new_notice(runtime: Runtime, mailbox: Mailbox) -> None:

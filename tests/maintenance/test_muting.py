@@ -21,7 +21,7 @@ from tocsin.engine.auditor import audit_and_report
 from tocsin.maintenance import muting
 from tocsin.paging.models import Alert
 
-pytestmark = [pytest.mark.usefixtures("fast_password_hashing"), pytest.mark.pager(rounds=1)]
+pytestmark = [pytest.mark.pager(rounds=1)]
 
 START = datetime(2026, 1, 1, tzinfo=UTC)  # the pager's clock
 

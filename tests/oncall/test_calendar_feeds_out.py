@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import icalendar
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -20,8 +19,6 @@ from tocsin.oncall.models import CalendarToken
 from tocsin.organizations import api_keys
 from tocsin.organizations.commands import remove_member
 from tocsin.runtime import Runtime
-
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
 
 def events_of(

@@ -33,8 +33,6 @@ from tocsin.oncall.models import CalendarFeed
 from tocsin.runtime import Runtime
 from tocsin.telephony.hosts import HostPolicy, HostRefused
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
 ATTENDEE = "ana@example.com"
 
 

@@ -24,7 +24,6 @@ from tocsin.runtime import Runtime
 
 __all__ = ["server"]  # the fixture, shared with the fetch tests
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 # Never: the 366th day of a year is in December. dateutil's search for it runs to 9999.

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-import pytest
 from sqlalchemy import select
 
 from tests import seeded
@@ -18,8 +17,6 @@ from tocsin.oncall.departures import member_left
 from tocsin.oncall.handoffs import tell_handoffs
 from tocsin.oncall.models import Schedule
 from tocsin.runtime import Runtime
-
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
 AHEAD = timedelta(minutes=60)
 DAY = timedelta(days=1)

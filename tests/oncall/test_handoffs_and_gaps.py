@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select
 
 from tests import seeded
@@ -17,8 +16,6 @@ from tocsin.oncall.handoffs import tell_handoffs
 from tocsin.oncall.models import Schedule
 from tocsin.organizations.notice_mail import queue_notice_mail
 from tocsin.runtime import Runtime
-
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
 AHEAD = timedelta(minutes=60)
 

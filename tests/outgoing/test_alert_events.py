@@ -28,7 +28,6 @@ from tocsin.outgoing.models import AlertEvent
 from tocsin.paging import lifecycle
 
 pytestmark = [
-    pytest.mark.usefixtures("fast_password_hashing"),
     # One call per step: each unanswered call ends its step.
     pytest.mark.pager(unanswered_retries=0, rounds=1),
 ]

@@ -8,16 +8,12 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 
-import pytest
-
 from tests.outgoing.rows import deliveries, fire, subscribe
 from tests.rows import tenant_rows
 from tocsin.core.clock import ManualClock
 from tocsin.outgoing.deliveries import Claimed, claim_due, record_attempt
 from tocsin.outgoing.retries import Answer
 from tocsin.runtime import Runtime
-
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
 LEASE = timedelta(minutes=2)
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
-
 from tests.outgoing.rows import deliveries, finished_delivery, subscribe
 from tests.rows import tenant_rows
 from tocsin.cli.common import CLI_ACTOR
@@ -14,8 +12,6 @@ from tocsin.core.clock import ManualClock
 from tocsin.outgoing import commands
 from tocsin.outgoing.deliveries import LOG_KEPT, purge_log
 from tocsin.runtime import Runtime
-
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
 
 def test_finished_deliveries_older_than_thirty_days_are_removed_and_waiting_ones_kept(

@@ -25,8 +25,6 @@ from tocsin.outgoing.urls import WebhookUrlRefused, check_webhook_url
 from tocsin.runtime import Runtime
 from tocsin.telephony.hosts import HostPolicy
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
 # What a hostile name may resolve to: loopback, RFC 1918, the cloud metadata service, IPv6
 # loopback, IPv4-mapped IPv6 loopback, NAT64 of 10.x, unique-local IPv6, and a public address
 # with a private one beside it.

@@ -24,8 +24,6 @@ from tocsin.accounts.models import Role
 from tocsin.runtime import Runtime
 from tocsin.telephony.hosts import HostPolicy
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
 HOOK = {"name": "Slack relay", "url": "https://relay.example.com/tocsin", "events": ["created"]}
 
 

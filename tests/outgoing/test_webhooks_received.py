@@ -31,8 +31,6 @@ from tocsin.outgoing import retries
 from tocsin.outgoing.sender import SenderSettings
 from tocsin.runtime import Runtime
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
 DISK_FULL = {"title": "Disk full on db1", "severity": "critical"}
 
 

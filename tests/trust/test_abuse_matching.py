@@ -19,8 +19,6 @@ from tocsin.numbers.verification import Channel, Requester
 from tocsin.trust import abuse
 from tocsin.trust.models import TrustCase
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
 REPORTER = Actor("public", "198.51.100.7", "198.51.100.7")
 
 

@@ -28,8 +28,6 @@ from tocsin.trust.anomalies.marketing import phrases_in, score_of
 from tocsin.trust.enforcement import lift, take_action
 from tocsin.trust.models import TrustCase
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
 STAFF = Actor("user", "usr_staff")
 
 

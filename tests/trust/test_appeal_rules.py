@@ -6,14 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 
 from tests import seeded
 from tests.delivery.pager import Pager
 from tests.factories import ok
-
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
 
 def take(client: TestClient, staff: dict[str, str], scope: str, target: str) -> str:

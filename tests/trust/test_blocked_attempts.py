@@ -27,8 +27,6 @@ from tocsin.trust.anomalies import DEFAULT_THRESHOLDS, run_scan
 from tocsin.trust.anomalies.blocked_numbers import NAME
 from tocsin.trust.models import TrustCase
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
 ADMIN = Actor("user", "usr_admin", "203.0.113.9")
 PREMIUM = "+449098790000"
 SHARED_COST = "+448712345678"

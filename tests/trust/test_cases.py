@@ -14,8 +14,6 @@ from tests.factories import ok
 from tests.trust.conftest import COLLEAGUE_EMAIL, staff_login
 from tocsin.trust.cases import add_business_days
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
 
 def suspend(client: TestClient, staff: dict[str, str], org_id: str) -> dict[str, Any]:
     taken: dict[str, Any] = ok(

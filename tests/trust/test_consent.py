@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 
 from tests import rows, seeded
@@ -15,8 +14,6 @@ from tocsin.core.config import Settings
 from tocsin.core.ratelimit import Limits, RateLimiter, parse_rate_limits
 from tocsin.documents.queries import aup_version_in_force
 from tocsin.numbers.verification import MAX_WRONG_GUESSES
-
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
 
 def verification_of(pager: Pager, contact_id: str) -> str:

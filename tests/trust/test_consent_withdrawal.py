@@ -13,8 +13,6 @@ from tests.delivery.pager import Pager, uk_mobile
 from tests.factories import code_sent, ok
 from tocsin.accounts.models import Role
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
 
 def consents(pager: Pager, number: str) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = ok(

@@ -21,8 +21,6 @@ from tocsin.documents.models import PolicyAcceptance
 from tocsin.documents.versions import SHIPPED_VERSION, PolicyKind
 from tocsin.runtime import Runtime
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
 DAY = 24 * 3600
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 
 from tests.delivery.pager import Pager
@@ -16,8 +15,6 @@ from tocsin.core.clock import ManualClock
 from tocsin.restrictions.kinds import ActionKind, ActionScope
 from tocsin.restrictions.models import EnforcementAction
 from tocsin.runtime import Runtime
-
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
 
 def act(client: TestClient, staff: dict[str, str], **body: Any) -> dict[str, Any]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -26,8 +25,6 @@ from tocsin.trust.cases import open_case, update_case
 from tocsin.trust.enforcement import take_action
 from tocsin.trust.models import CaseKind, CaseStatus
 from tocsin.trust.retention import purge_audit_log
-
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
 DAY = 24 * 3600
 

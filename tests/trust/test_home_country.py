@@ -28,8 +28,6 @@ from tocsin.organizations import commands
 from tocsin.policy.numbers import NumberBlocked
 from tocsin.runtime import Runtime
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
 DAY = 24 * 3600
 
 

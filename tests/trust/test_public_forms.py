@@ -15,8 +15,6 @@ from tests.delivery.pager import CALLER_ID, MakePager, Pager, uk_mobile
 from tests.factories import code_sent, ok
 from tests.trust.conftest import staff_login
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
 
 def error_code(response: Any, status: int) -> str:
     assert response.status_code == status, response.text

@@ -7,14 +7,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 
 from tests.delivery.pager import MakePager, Pager, uk_mobile
 from tests.factories import code_sent, ok
 from tests.trust.conftest import staff_login
-
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
 # Côte d'Ivoire, Latvia, the Isle of Man, Jamaica, Antigua and Syria: what was dialled at once.
 ABROAD = (

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select
 
 from tests import seeded
@@ -16,8 +15,6 @@ from tocsin.audit.models import AuditEvent
 from tocsin.core.clock import ManualClock
 from tocsin.runtime import Runtime
 from tocsin.trust.retention import purge_audit_log
-
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
 
 def test_each_organization_keeps_its_plans_retention(runtime: Runtime, clock: ManualClock) -> None:

@@ -25,7 +25,7 @@ from tocsin.numbers.sms_stops import is_stopped
 from tocsin.telephony.inbound import InboundText
 from tocsin.trust.inbound_texts import HELP_REPLY_GAP, Received, receive_text
 
-pytestmark = [pytest.mark.usefixtures("fast_password_hashing"), pytest.mark.pager(rounds=1)]
+pytestmark = [pytest.mark.pager(rounds=1)]
 
 TOCSIN_NUMBER = "+447400000001"
 OPT_OUT_URL = "http://tocsin.test/opt-out"

@@ -17,7 +17,7 @@ from tocsin.telephony.inbound import InboundText
 from tocsin.trust.enforcement import take_action
 from tocsin.trust.inbound_texts import receive_text
 
-pytestmark = [pytest.mark.usefixtures("fast_password_hashing"), pytest.mark.pager(rounds=1)]
+pytestmark = [pytest.mark.pager(rounds=1)]
 
 
 def notices(pager: Pager) -> dict[str, list[str]]:

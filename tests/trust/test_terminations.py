@@ -30,8 +30,6 @@ from tocsin.restrictions.kinds import ActionKind, ActionScope
 from tocsin.runtime import Runtime
 from tocsin.trust import appeals, enforcement
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
 STAFF = Actor("user", "usr_staff")
 
 

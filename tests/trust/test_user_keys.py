@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -23,8 +22,6 @@ from tocsin.organizations import api_keys
 from tocsin.restrictions.kinds import ActionKind, ActionScope
 from tocsin.runtime import Runtime
 from tocsin.trust import enforcement
-
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
 STAFF = Actor("user", "usr_staff")
 

@@ -37,8 +37,6 @@ from tocsin.runtime import build_rate_limiter
 from tocsin.trust.anomalies.scan import run_scan
 from tocsin.trust.enforcement import take_action
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
 STAFF = Actor("user", "staff")
 PHISHING = (
     "Your Barclays account is locked. Call 0800 123 456 now or visit barclays-secure.example "

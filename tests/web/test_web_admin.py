@@ -19,8 +19,6 @@ from tocsin.accounts.models import User
 from tocsin.paging.names import names_on_the_platform
 from tocsin.runtime import Runtime
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
 STAFF = "staff@tocsin.example"
 
 

@@ -16,8 +16,6 @@ from tests.web.browser_forms import form_token, owner_home, submit
 from tests.web.owner_browser import signed_in_owner
 from tocsin.runtime import Runtime
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
 
 @pytest.fixture
 def browser(client: TestClient, runtime: Runtime, pager: Pager) -> TestClient:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pyotp
-import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import settings_for
@@ -14,8 +13,6 @@ from tests.web.browser_forms import form_token, sign_up, submit
 from tocsin.app import create_app
 from tocsin.core.clock import ManualClock
 from tocsin.runtime import Runtime
-
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
 
 def test_pages_need_a_session_and_send_the_browser_to_sign_in(client: TestClient) -> None:

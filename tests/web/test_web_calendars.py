@@ -4,7 +4,6 @@ reads it); a failing calendar's error is shown; a member may look but not change
 
 from __future__ import annotations
 
-import pytest
 from fastapi.testclient import TestClient
 
 from tests import seeded
@@ -15,8 +14,6 @@ from tocsin.core.actors import Actor
 from tocsin.oncall import calendar_feeds
 from tocsin.oncall.models import CalendarFeed, Schedule
 from tocsin.runtime import Runtime
-
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
 URL = "https://93.184.216.34/team/rota.ics"
 

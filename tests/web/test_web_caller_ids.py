@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -15,8 +14,6 @@ from tests.factories import code_in_simulator
 from tests.web.browser_forms import owner_home, submit
 from tocsin.numbers.models import NumberVerification
 from tocsin.runtime import Runtime
-
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
 
 def test_an_account_without_a_caller_id_is_flagged_until_one_is_proven_and_chosen(

@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -15,8 +14,6 @@ from tests.web.browser_forms import owner_home, submit
 from tocsin.documents.versions import SHIPPED_VERSION
 from tocsin.numbers.models import NumberVerification
 from tocsin.runtime import Runtime
-
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
 PREMIUM = "+449098790123"
 PREMIUM_REASONS = (

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -19,8 +18,6 @@ from tocsin.contacts.models import Contact
 from tocsin.endpoints.models import Endpoint, EscalationPolicy
 from tocsin.providers.models import ProviderAccount
 from tocsin.runtime import Runtime
-
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
 
 def _org(home: str) -> str:

@@ -14,8 +14,6 @@ from tests.web.browser_forms import form_token, owner_home, submit
 from tocsin.paging.models import Alert, CallJob
 from tocsin.runtime import Runtime
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
 _KEY = re.compile(r'<code id="new-key">(tk_[^<]+)</code>')
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 
 import httpx
-import pytest
 from fastapi.testclient import TestClient
 
 from tests import seeded
@@ -17,8 +16,6 @@ from tests.rows import browser_for
 from tests.web.browser_forms import form_token
 from tocsin.accounts.models import Role
 from tocsin.runtime import Runtime
-
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
 _KEY = re.compile(r'<code id="new-key">(hbk_\w+)</code>')
 

@@ -9,7 +9,6 @@ import re
 from datetime import UTC, datetime
 
 import fastapi.routing
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -31,8 +30,6 @@ from tocsin.outgoing.models import WebhookDelivery, WebhookSubscription
 from tocsin.paging.models import Alert, CallAttempt
 from tocsin.providers.models import ProviderAccount
 from tocsin.runtime import Runtime
-
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
 _PARAM = re.compile(r"{(\w+)}")
 

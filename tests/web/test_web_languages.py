@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from fastapi.testclient import TestClient
 
 from tests import rows, seeded
@@ -13,8 +12,6 @@ from tests.web.browser_forms import owner_home, submit
 from tocsin.accounts.models import Membership, Organization
 from tocsin.contacts.models import Contact
 from tocsin.runtime import Runtime
-
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
 
 def _org_language(runtime: Runtime, org_id: str) -> str:

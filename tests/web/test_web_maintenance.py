@@ -5,7 +5,6 @@ window muted it, who made it, why and until when."""
 
 from __future__ import annotations
 
-import pytest
 from fastapi.testclient import TestClient
 
 from tests import seeded
@@ -19,8 +18,6 @@ from tocsin.accounts.models import Role
 from tocsin.core.actors import Actor
 from tocsin.heartbeats import commands as heartbeats
 from tocsin.runtime import Runtime
-
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
 
 def _post(browser: TestClient, page: str, action: str, **fields: str) -> object:

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from fastapi.testclient import TestClient
 
 from tests.factories import PASSWORD
 from tests.web.browser_forms import owner_home, submit
 from tocsin.runtime import Runtime
-
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
 _CODE = re.compile(r'<code id="invite-code">(inv_[^<]+)</code>')
 

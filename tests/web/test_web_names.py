@@ -8,7 +8,6 @@ from __future__ import annotations
 import html
 import re
 
-import pytest
 from fastapi.testclient import TestClient
 
 from tests import seeded
@@ -21,8 +20,6 @@ from tocsin.heartbeats import commands as heartbeats
 from tocsin.outgoing import commands as outgoing
 from tocsin.outgoing.urls import VettedUrl
 from tocsin.paging.names import names_in_organization
-
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
 # The ids of the things people name: members, contacts, schedules, rotations, endpoints,
 # projects, escalation policies and heartbeat monitors.

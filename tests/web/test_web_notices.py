@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -12,8 +11,6 @@ from tocsin.audit.models import Notice
 from tocsin.restrictions.kinds import ActionKind, ActionScope
 from tocsin.runtime import Runtime
 from tocsin.trust.enforcement import take_action
-
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
 
 def test_an_enforcement_warning_shows_as_an_unread_notice_until_marked_read(

@@ -4,15 +4,12 @@ a mailed link opens are tests/mail/test_password_reset_pages.py's subject."""
 
 from __future__ import annotations
 
-import pytest
 from fastapi.testclient import TestClient
 
 from tests import rows, seeded
 from tests.factories import PASSWORD
 from tests.web.browser_forms import submit
 from tocsin.runtime import Runtime
-
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
 NEW_PASSWORD = "a new and longer passphrase"
 

@@ -3,7 +3,6 @@ rules "call mobile at 0, SMS at 0, call desk at 3"; the People page shows them."
 
 from __future__ import annotations
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -15,8 +14,6 @@ from tocsin.numbers.models import NumberVerification
 from tocsin.oncall.models import Method
 from tocsin.oncall.people import get_person
 from tocsin.runtime import Runtime
-
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
 
 def _code_for(runtime: Runtime, client: TestClient, number_id: str) -> str:

@@ -15,8 +15,6 @@ from tests.web.browser_forms import form_token, submit
 from tocsin.runtime import Runtime
 from tocsin.trust.models import TrustCase
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
 _VERIFICATION = re.compile(r'name="verification_id" value="(ver_[^"]+)"')
 
 

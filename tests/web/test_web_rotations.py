@@ -18,8 +18,6 @@ from tocsin.http.web.render import ordinal
 from tocsin.oncall import rotations
 from tocsin.runtime import Runtime
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
 _TURN = re.compile(r'<select id="turn-\d+" name="participant">(.*?)</select>', re.S)
 _SELECTED = re.compile(r'<option value="([^"]*)" selected>')
 

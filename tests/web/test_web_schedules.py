@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from fastapi.testclient import TestClient
 
 from tests import seeded
@@ -14,8 +13,6 @@ from tests.oncall.schedule_rows import named_member, rotation, schedule
 from tests.rows import browser_for
 from tests.web.browser_forms import form_token
 from tocsin.runtime import Runtime
-
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
 
 def test_the_schedule_page_draws_and_overrides(client: TestClient, runtime: Runtime) -> None:

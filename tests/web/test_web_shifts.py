@@ -9,7 +9,6 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import icalendar
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
@@ -21,8 +20,6 @@ from tests.web.browser_forms import form_token
 from tocsin.accounts.models import Organization
 from tocsin.oncall import gaps, who
 from tocsin.runtime import Runtime
-
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
 _FEED = re.compile(r'<code id="feed-url" class="secret">([^<]+)</code>')
 

@@ -4,15 +4,12 @@ takes a new person to their organization."""
 
 from __future__ import annotations
 
-import pytest
 from fastapi.testclient import TestClient
 
 from tests import seeded
 from tests.factories import PASSWORD
 from tests.web.browser_forms import form_token, submit
 from tocsin.runtime import Runtime
-
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
 
 def _sign_up(browser: TestClient, email: str) -> object:

@@ -20,8 +20,6 @@ from tocsin.engine.settings import WorkerSettings
 from tocsin.engine.worker import Worker
 from tocsin.runtime import Runtime
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
 
 @pytest.fixture(params=["simulator", None], ids=["simulated", "no-provider"])
 def server(

@@ -12,8 +12,6 @@ from tests.web.browser_forms import owner_home
 from tests.web.owner_browser import signed_in_owner
 from tocsin.runtime import Runtime
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
 
 def test_usage_page_charts_thirty_days_and_shows_the_figures_and_plan(
     client: TestClient, runtime: Runtime, pager: Pager

@@ -8,7 +8,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import httpx
-import pytest
 from fastapi.testclient import TestClient
 
 from tests import seeded
@@ -20,8 +19,6 @@ from tocsin.accounts.models import Role
 from tocsin.outgoing.deliveries import claim_due, record_attempt
 from tocsin.outgoing.retries import Answer
 from tocsin.runtime import Runtime
-
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
 URL = "https://93.184.216.34/hooks/T0001/secret-part"
 

@@ -8,7 +8,6 @@ import asyncio
 import re
 from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -19,7 +18,7 @@ from tests.telephony.sip.sipp import HOST, requires_sipp, sipp_uas
 from tocsin.paging.models import Alert, CallAttempt
 from tocsin.runtime import Runtime
 
-pytestmark = [requires_sipp, pytest.mark.usefixtures("fast_password_hashing")]
+pytestmark = [requires_sipp]
 
 
 def test_keypress_on_a_sip_call_acknowledges_the_alert(

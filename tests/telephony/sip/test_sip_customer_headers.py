@@ -26,8 +26,6 @@ from tocsin.telephony.sip.builder import register_sip_provider
 from tocsin.telephony.sip.config import SipTrunkConfig
 from tocsin.telephony.sip.dialog import Dialog
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
 SPOOFED = "<sip:+12024561111@x>"
 
 

@@ -23,7 +23,7 @@ from tocsin.engine.worker import Worker
 from tocsin.runtime import Runtime
 from tocsin.telephony.base import close_provider
 
-pytestmark = [requires_sipp, pytest.mark.usefixtures("fast_password_hashing")]
+pytestmark = [requires_sipp]
 
 
 def add_trunk(client: TestClient, tenant: Tenant, sipp: Sipp, *, priority: int) -> str:

@@ -8,7 +8,6 @@ import asyncio
 import time
 from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -20,7 +19,7 @@ from tocsin.audit.models import AuditEvent
 from tocsin.paging.models import AttemptStatus, CallAttempt
 from tocsin.runtime import Runtime
 
-pytestmark = [requires_sipp, pytest.mark.usefixtures("fast_password_hashing")]
+pytestmark = [requires_sipp]
 
 # Long enough that a hang-up at its end would be the call's own time limit, not the resolve.
 CALL_LIMIT_SECONDS = 30
