@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from tocsin.core import metrics
 from tocsin.core.errors import InvalidInput, TocsinError
 from tocsin.db.after_commit import on_commit
 from tocsin.db.engine import Database
@@ -91,15 +92,24 @@ async def run_grouped(
     return await asyncio.gather(*rest, return_exceptions=True)
 
 
+def groups_of_five_or_more() -> float:
+    above_four = metrics.REGISTRY.get_sample_value("tocsin_write_group_units_bucket", {"le": "4.0"})
+    total = metrics.REGISTRY.get_sample_value("tocsin_write_group_units_count")
+    return (total or 0) - (above_four or 0)
+
+
 def test_work_arriving_together_shares_one_transaction(database: Database) -> None:
     transactions = CountedTransactions(database)
     group = GroupCommit(transactions, writers=1)
     names = [f"alert-{n}" for n in range(5)]
+    large_groups_before = groups_of_five_or_more()
     results = asyncio.run(run_grouped(group, transactions, [insert(name) for name in names]))
     group.close()
     assert results == names
     assert transactions.begun == 2  # the held one, then the five together
     assert stored(database) == set(names)
+    # Operators see it: one more group of five in the metric.
+    assert groups_of_five_or_more() == large_groups_before + 1
 
 
 def test_a_caller_is_answered_only_once_its_work_is_committed(database: Database) -> None:

@@ -101,6 +101,13 @@ WEBHOOK_TO_DIAL = Histogram(
     buckets=(0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600),
     registry=REGISTRY,
 )
+WRITE_GROUP_SIZE = Histogram(
+    "tocsin_write_group_units",
+    "Webhooks that shared one write transaction (group commit): 1 on a quiet server, more as "
+    "webhooks arrive together.",
+    buckets=(1, 2, 4, 8, 16, 32, 64),
+    registry=REGISTRY,
+)
 
 
 class _Together(Collector):

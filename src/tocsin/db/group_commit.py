@@ -28,6 +28,7 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy.orm import Session, SessionTransaction
 
+from tocsin.core import metrics
 from tocsin.core.errors import TocsinError
 from tocsin.db.after_commit import drop_effects_since, pending_effects
 
@@ -109,6 +110,7 @@ class GroupCommit:
 
     def _serve(self) -> None:
         while (group := self._next_group()) is not None:
+            metrics.WRITE_GROUP_SIZE.observe(len(group))
             if len(group) == 1:
                 self._run_alone(group[0])
             else:
