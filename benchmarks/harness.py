@@ -386,6 +386,7 @@ contacts = 100000
 members = 1000
 audit_retention_days = 30
 international_calling = false
+verification_codes_per_day = 100000
 """
 
 
