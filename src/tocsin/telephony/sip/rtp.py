@@ -15,6 +15,7 @@ all media sockets) instead of one event-loop callback per datagram, so sends com
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import secrets
 import selectors
@@ -134,6 +135,12 @@ def _encoder(codec: str) -> Callable[[Samples], bytes]:
 
 def _decoder(codec: str) -> Callable[[bytes], Samples]:
     return audio.ulaw_to_pcm if codec == "PCMU" else audio.alaw_to_pcm
+
+
+@functools.cache
+def _silent_frame(encode: Callable[[Samples], bytes]) -> bytes:
+    # Encoded once per codec, not once per answered call.
+    return encode(np.zeros(FRAME_SAMPLES, dtype=np.int16))
 
 
 class _EncodedClips:
@@ -296,7 +303,7 @@ class RtpSession:
     def _switch_codec(self, codec: str) -> None:
         decode_old = self._decode
         self._encode, self._decode = _encoder(codec), _decoder(codec)
-        self._silence = self._encode(np.zeros(FRAME_SAMPLES, dtype=np.int16))
+        self._silence = _silent_frame(self._encode)
         self._bytes_per_frame = len(self._silence)
         if self._codec and self._playing is not None:
             # What is left of the clip being played goes on in the new codec.
