@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import numpy as np
+import numpy.typing as npt
 
 from tocsin.telephony import audio
 from tocsin.telephony.audio import Samples
@@ -123,10 +124,20 @@ class MediaStats:
     def _measure(self) -> None:
         if not self._unmeasured or self._unmeasured_decode is None:
             return
-        values = self._unmeasured_decode(bytes(self._unmeasured)).astype(np.float64)
-        self._audio_samples += values.size
-        self._sum_squares += float(np.dot(values, values))
+        # G.711 maps each byte to one sample: counting the bytes of each value and weighing
+        # the counts by the squares of their samples is a sum of squares without decoding.
+        codes = np.frombuffer(bytes(self._unmeasured), dtype=np.uint8)
+        counts = np.bincount(codes, minlength=256)
+        self._audio_samples += codes.size
+        self._sum_squares += float(np.dot(counts, _squared_samples(self._unmeasured_decode)))
         self._unmeasured.clear()
+
+
+@functools.cache
+def _squared_samples(decode: Callable[[bytes], Samples]) -> npt.NDArray[np.float64]:
+    """The square of the sample each of the 256 byte values decodes to."""
+    samples = decode(bytes(range(256))).astype(np.float64)
+    return samples * samples
 
 
 def _encoder(codec: str) -> Callable[[Samples], bytes]:
