@@ -9,7 +9,13 @@ import pytest
 
 from tocsin.telephony import audio
 from tocsin.telephony.sip.dtmf import TelephoneEvent, pack_telephone_event
-from tocsin.telephony.sip.rtp import FRAME_SAMPLES, RtpPacket, RtpSession, open_rtp_socket
+from tocsin.telephony.sip.rtp import (
+    FRAME_SAMPLES,
+    MediaStats,
+    RtpPacket,
+    RtpSession,
+    open_rtp_socket,
+)
 from tocsin.telephony.sip.sdp import MediaAnswer
 
 HOST = "127.0.0.1"
@@ -44,7 +50,7 @@ def test_session_sends_paced_frames_and_hears_telephone_events() -> None:
         loop = asyncio.get_running_loop()
         session = RtpSession(open_rtp_socket(HOST, None))
         host, port = peer.getsockname()
-        await session.start(MediaAnswer(host, port, "PCMU", 0, 101))
+        session.start(MediaAnswer(host, port, "PCMU", 0, 101))
         try:
             tone = (8000 * np.sin(np.arange(800) / 3)).astype(np.int16)  # five frames
             async with asyncio.timeout(5):
@@ -56,7 +62,7 @@ def test_session_sends_paced_frames_and_hears_telephone_events() -> None:
                     await loop.sock_sendto(peer, end.pack(), (HOST, session.local_port))
                 assert await session.digits.get() == "#"
         finally:
-            await session.close()
+            session.close()
             peer.close()
         assert session.digits.empty()
         silent = audio.pcm_to_ulaw(np.zeros(FRAME_SAMPLES, dtype=np.int16))
@@ -83,3 +89,11 @@ def test_rtp_ports_come_from_the_configured_range() -> None:
     finally:
         first.close()
         second.close()
+
+
+def test_heard_audio_is_measured_in_the_codec_it_came_in_before_a_batch_fills() -> None:
+    loud = (8000 * np.sin(np.arange(FRAME_SAMPLES) / 3)).astype(np.int16)
+    stats = MediaStats()
+    stats.hear(audio.pcm_to_ulaw(loud), audio.ulaw_to_pcm)
+    stats.hear(audio.pcm_to_alaw(loud), audio.alaw_to_pcm)
+    assert stats.received_rms == pytest.approx(audio.rms(loud), rel=0.02)

@@ -237,7 +237,7 @@ class SipCall:
                 self._prompt.cancel()
             for acked in self._unacked.values():
                 acked.set()  # the call is over: no ACK is awaited any more
-            await self.media.close()
+            self.media.close()
             if self._linger_task is None:
                 await self._wind_up()
 
@@ -479,7 +479,7 @@ class SipCall:
             self._emit(CallEventKind.FAILED, detail=f"unusable SDP answer: {error}")
             return False
         self._emit(CallEventKind.ANSWERED, detail=answer.codec)
-        await self.media.start(answer)
+        self.media.start(answer)
         self._time_session(session_timer.from_our_request(response))
         return True
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import secrets
 from dataclasses import dataclass, field
@@ -41,6 +42,9 @@ class SipParseError(ValueError):
     """The bytes are not a SIP message we can read."""
 
 
+# Remembered because every header of every message is looked up by name, dozens per call;
+# bounded because names arrive from the network.
+@functools.lru_cache(maxsize=1024)
 def canonical_name(name: str) -> str:
     name = name.strip()
     if len(name) == 1 and name.lower() in _COMPACT:

@@ -5,24 +5,33 @@ a late wake-up is not carried into later frames as it would be with `sleep(0.02)
 One `Pacer` drives every session of a provider: one timer wake-up per frame for all calls
 rather than one per call. Clips are G.711-encoded once when played, not frame by frame.
 Between prompts a session sends silence, which keeps the media path (and NATs) open.
+
+The per-frame path is kept lean because it runs 50 times a second per call, hundreds of calls
+on one core: a header is one precompiled `struct` pack, a frame one `sendto` on the
+non-blocking socket, and the pacer reads arrivals itself after each tick's sends (one poll of
+all media sockets) instead of one event-loop callback per datagram, so sends come first.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
+import logging
 import secrets
+import selectors
 import socket
 import struct
 import weakref
 from array import array
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
+import numpy.typing as npt
 
 from tocsin.telephony import audio
 from tocsin.telephony.audio import Samples
-from tocsin.telephony.sip.datagrams import Address, Datagrams
 from tocsin.telephony.sip.dtmf import EventDecoder, KeyPath, OnePressOneKey, ToneDetector
 from tocsin.telephony.sip.sdp import MediaAnswer
 
@@ -33,10 +42,21 @@ LATE_SECONDS = FRAME_SECONDS
 # epoll rounds timeouts up to whole milliseconds, so waking this much before a slot centres
 # send times on it instead of always trailing it by up to 1 ms.
 TIMER_SLACK = 0.001
+# Datagrams read from one socket per tick at most: a burst (a key's three end packets) is read
+# over a few ticks, and a flood cannot keep the pacer from its next frame.
+READS_PER_TICK = 4
+# Received audio is measured (MediaStats) a second at a time rather than frame by frame.
+HEARD_BATCH_BYTES = 8000
+_HEADER = struct.Struct("!BBHII")
+_VERSION_2 = 0x80
+_MARKER = 0x80
+_LARGEST_DATAGRAM = 65535
+
+logger = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class RtpPacket:
+class RtpPacket(NamedTuple):
+    # A tuple rather than a frozen dataclass: one is built per datagram received.
     payload_type: int
     sequence: int
     timestamp: int
@@ -45,23 +65,17 @@ class RtpPacket:
     marker: bool = False
 
     def pack(self) -> bytes:
-        return (
-            struct.pack(
-                "!BBHII",
-                0x80,
-                (0x80 if self.marker else 0) | self.payload_type,
-                self.sequence & 0xFFFF,
-                self.timestamp & 0xFFFFFFFF,
-                self.ssrc,
-            )
-            + self.payload
+        second = (_MARKER if self.marker else 0) | self.payload_type
+        header = _HEADER.pack(
+            _VERSION_2, second, self.sequence & 0xFFFF, self.timestamp & 0xFFFFFFFF, self.ssrc
         )
+        return header + self.payload
 
     @classmethod
     def parse(cls, data: bytes) -> RtpPacket:
         if len(data) < 12 or data[0] >> 6 != 2:
             raise ValueError("not an RTP version 2 packet")
-        first, second, sequence, timestamp, ssrc = struct.unpack("!BBHII", data[:12])
+        first, second, sequence, timestamp, ssrc = _HEADER.unpack_from(data)
         offset = 12 + 4 * (first & 0x0F)
         if first & 0x10:  # header extension
             if len(data) < offset + 4:
@@ -85,14 +99,45 @@ class MediaStats:
     # Compact doubles: a two-minute call sends 6000 frames.
     send_deviations: array[float] = field(default_factory=lambda: array("d"))
     received: int = 0
-    received_audio_samples: int = 0
-    received_sum_squares: float = 0.0
+    # Audio heard but not yet measured, and the decoder of its codec.
+    _unmeasured: bytearray = field(default_factory=bytearray)
+    _unmeasured_decode: Callable[[bytes], Samples] | None = None
+    _audio_samples: int = 0
+    _sum_squares: float = 0.0
+
+    def hear(self, payload: bytes, decode: Callable[[bytes], Samples]) -> None:
+        """Count received audio; decoding and squaring wait for a batch (or a codec change)."""
+        if decode is not self._unmeasured_decode:
+            self._measure()
+            self._unmeasured_decode = decode
+        self._unmeasured += payload
+        if len(self._unmeasured) >= HEARD_BATCH_BYTES:
+            self._measure()
 
     @property
     def received_rms(self) -> float:
-        if not self.received_audio_samples:
+        self._measure()
+        if not self._audio_samples:
             return 0.0
-        return float(np.sqrt(self.received_sum_squares / self.received_audio_samples))
+        return float(np.sqrt(self._sum_squares / self._audio_samples))
+
+    def _measure(self) -> None:
+        if not self._unmeasured or self._unmeasured_decode is None:
+            return
+        # G.711 maps each byte to one sample: counting the bytes of each value and weighing
+        # the counts by the squares of their samples is a sum of squares without decoding.
+        codes = np.frombuffer(bytes(self._unmeasured), dtype=np.uint8)
+        counts = np.bincount(codes, minlength=256)
+        self._audio_samples += codes.size
+        self._sum_squares += float(np.dot(counts, _squared_samples(self._unmeasured_decode)))
+        self._unmeasured.clear()
+
+
+@functools.cache
+def _squared_samples(decode: Callable[[bytes], Samples]) -> npt.NDArray[np.float64]:
+    """The square of the sample each of the 256 byte values decodes to."""
+    samples = decode(bytes(range(256))).astype(np.float64)
+    return samples * samples
 
 
 def _encoder(codec: str) -> Callable[[Samples], bytes]:
@@ -101,6 +146,12 @@ def _encoder(codec: str) -> Callable[[Samples], bytes]:
 
 def _decoder(codec: str) -> Callable[[bytes], Samples]:
     return audio.ulaw_to_pcm if codec == "PCMU" else audio.alaw_to_pcm
+
+
+@functools.cache
+def _silent_frame(encode: Callable[[Samples], bytes]) -> bytes:
+    # Encoded once per codec, not once per answered call.
+    return encode(np.zeros(FRAME_SAMPLES, dtype=np.int16))
 
 
 class _EncodedClips:
@@ -142,19 +193,30 @@ def open_rtp_socket(host: str, port_range: tuple[int, int] | None) -> socket.soc
 
 
 class Pacer:
-    """The 20 ms clock of a set of RTP sessions; runs while at least one session is added."""
+    """The 20 ms clock of a set of RTP sessions; runs while at least one session is added.
+    Each tick sends every session's frame, then reads what arrived on their sockets (polled
+    through a selector that is open while there are sessions)."""
 
     def __init__(self) -> None:
         self._sessions: dict[RtpSession, None] = {}
+        self._arrivals: selectors.BaseSelector | None = None
         self._task: asyncio.Task[None] | None = None
 
     def add(self, session: RtpSession) -> None:
+        if self._arrivals is None:
+            self._arrivals = selectors.DefaultSelector()
+        self._arrivals.register(session.socket, selectors.EVENT_READ, session)
         self._sessions[session] = None
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._run())
 
     def remove(self, session: RtpSession) -> None:
-        self._sessions.pop(session, None)
+        if self._arrivals is None or session not in self._sessions:
+            return
+        del self._sessions[session]
+        self._arrivals.unregister(session.socket)
+        if not self._sessions:
+            self._close_arrivals()
 
     async def close(self) -> None:
         """Stop the clock now rather than at its next tick (for a provider that is closing)."""
@@ -162,6 +224,12 @@ class Pacer:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
+        self._close_arrivals()
+
+    def _close_arrivals(self) -> None:
+        if self._arrivals is not None:
+            self._arrivals.close()
+            self._arrivals = None
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -169,11 +237,22 @@ class Pacer:
         frame = 0
         while self._sessions:
             target = start + frame * FRAME_SECONDS
-            # Sleeping even when behind lets received packets and SIP be handled meanwhile.
+            # Sleeping even when behind lets SIP be handled meanwhile.
             await asyncio.sleep(max(0.0, target - TIMER_SLACK - loop.time()))
             for session in list(self._sessions):
                 session.send_frame(loop.time() - target)
+            self._read_arrivals()
             frame += 1
+
+    def _read_arrivals(self) -> None:
+        # One datagram per ready socket per poll (no failing read to learn that a socket is
+        # empty), polled again while any socket has more, up to READS_PER_TICK times.
+        for _ in range(READS_PER_TICK):
+            ready = self._arrivals.select(0) if self._arrivals is not None else []
+            if not ready:
+                return
+            for key, _events in ready:
+                key.data.read_one()
 
 
 class RtpSession:
@@ -181,13 +260,11 @@ class RtpSession:
     key press whether it came as RFC 4733, in-band tones or (through `key`) SIP INFO."""
 
     def __init__(self, sock: socket.socket, pacer: Pacer | None = None) -> None:
-        self._socket = sock
+        self.socket = sock
         self._pacer = pacer or Pacer()
         self.local_port: int = sock.getsockname()[1]
         self.stats = MediaStats()
         self.digits: asyncio.Queue[str] = asyncio.Queue()
-        self._transport: asyncio.DatagramTransport | None = None
-        self._protocol: Datagrams | None = None
         self._playing: bytes | None = None
         self._position = 0
         self._done: asyncio.Future[None] | None = None
@@ -213,12 +290,10 @@ class RtpSession:
     def codec(self) -> str:
         return self._codec
 
-    async def start(self, answer: MediaAnswer) -> None:
-        loop = asyncio.get_running_loop()
+    def start(self, answer: MediaAnswer) -> None:
+        """Send to and hear from the far end `answer` describes, from the next tick on."""
         self.follow(answer)
-        self._transport, self._protocol = await loop.create_datagram_endpoint(
-            lambda: Datagrams(self._received), sock=self._socket
-        )
+        self.socket.setblocking(False)
         self._pacer.add(self)
 
     def follow(self, answer: MediaAnswer) -> None:
@@ -239,7 +314,7 @@ class RtpSession:
     def _switch_codec(self, codec: str) -> None:
         decode_old = self._decode
         self._encode, self._decode = _encoder(codec), _decoder(codec)
-        self._silence = self._encode(np.zeros(FRAME_SAMPLES, dtype=np.int16))
+        self._silence = _silent_frame(self._encode)
         self._bytes_per_frame = len(self._silence)
         if self._codec and self._playing is not None:
             # What is left of the clip being played goes on in the new codec.
@@ -274,15 +349,11 @@ class RtpSession:
             self._done.cancel()
         self._playing, self._done = None, None
 
-    async def close(self) -> None:
-        """Stop, and close the socket (waiting until it is closed)."""
+    def close(self) -> None:
+        """Stop, leave the pacer, and close the socket."""
         self.stop()
         self._pacer.remove(self)
-        if self._transport is not None and self._protocol is not None:
-            self._transport.close()
-            await self._protocol.closed
-        else:
-            self._socket.close()
+        self.socket.close()
 
     def _next_payload(self) -> tuple[bytes, bool]:
         if self._playing is None:
@@ -298,14 +369,16 @@ class RtpSession:
 
     def send_frame(self, deviation: float) -> None:
         """Send the next 20 ms frame; `deviation` is how far past its slot this is."""
-        if self._transport is None or self._transport.is_closing():
-            return
         payload, marker = self._next_payload()
         if self._sending:
-            packet = RtpPacket(
-                self._payload_type, self._sequence, self._timestamp, self._ssrc, payload, marker
-            )
-            self._transport.sendto(packet.pack(), self._remote)
+            second = (_MARKER | self._payload_type) if marker else self._payload_type
+            header = _HEADER.pack(_VERSION_2, second, self._sequence, self._timestamp, self._ssrc)
+            try:
+                self.socket.sendto(header + payload, self._remote)
+            except OSError as error:
+                # A full send buffer or an ICMP error: the frame is lost, as UDP may lose it;
+                # a frame sent later than its slot would be no better.
+                logger.debug("RTP frame not sent: %s", error)
             self.stats.sent += 1
             self.stats.send_deviations.append(deviation)
             if deviation > LATE_SECONDS:
@@ -314,7 +387,12 @@ class RtpSession:
         # Time goes on while on hold: the timestamp counts samples, sent or not (RFC 3550 5.1).
         self._timestamp = (self._timestamp + FRAME_SAMPLES) & 0xFFFFFFFF
 
-    def _received(self, data: bytes, _source: Address) -> None:
+    def read_one(self) -> None:
+        """Handle one datagram that arrived on the socket, if there is one."""
+        try:
+            data = self.socket.recv(_LARGEST_DATAGRAM)
+        except OSError:  # nothing after all, or an ICMP error: UDP is best effort
+            return
         try:
             packet = RtpPacket.parse(data)
         except ValueError:
@@ -328,10 +406,7 @@ class RtpSession:
             for digit in digits:
                 self.key(digit, KeyPath.RFC4733)
         elif packet.payload_type == self._payload_type:
-            samples = self._decode(packet.payload)
-            values = samples.astype(np.float64)
-            self.stats.received_audio_samples += values.size
-            self.stats.received_sum_squares += float(np.dot(values, values))
+            self.stats.hear(packet.payload, self._decode)
             if self._tones is not None:
-                for digit in self._tones.feed(samples):
+                for digit in self._tones.feed(self._decode(packet.payload)):
                     self.key(digit, KeyPath.TONE)
