@@ -23,7 +23,7 @@ from tocsin.engine.schedule import Work, next_due
 from tocsin.engine.settings import Dialer, WorkerSettings
 from tocsin.engine.worker import Worker
 from tocsin.paging import attempts
-from tocsin.paging.leases import claim_due_jobs
+from tocsin.paging.leases import ClaimedJob, claim_due, claim_due_jobs
 from tocsin.paging.models import Alert, CallAttempt, CallJob
 from tocsin.paging.settle import RetryPolicy
 from tocsin.runtime import Runtime
@@ -307,17 +307,17 @@ def test_worker_loop_survives_a_failed_claim(
     failures = iter([OperationalError("claim", {}, Exception("database is down"))])
     claimed: list[str] = []
 
-    def flaky_claim(session: Session, **kwargs: Any) -> list[str]:
+    def flaky_claim(session: Session, **kwargs: Any) -> list[ClaimedJob]:
         failure = next(failures, None)
         if failure is not None:
             raise failure
-        job_ids = claim_due_jobs(session, **kwargs)
-        claimed.extend(job_ids)
-        if job_ids:
+        jobs = claim_due(session, **kwargs)
+        claimed.extend(job.id for job in jobs)
+        if jobs:
             loop.call_soon_threadsafe(got_job.set)
-        return job_ids
+        return jobs
 
-    monkeypatch.setattr(schedule, "claim_due_jobs", flaky_claim)
+    monkeypatch.setattr(schedule, "claim_due", flaky_claim)
     delivery = worker(runtime, simulator(data_dir, clock), clock)
     delivery.settings = WorkerSettings(poll_seconds=0.01)
 

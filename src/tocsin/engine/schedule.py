@@ -13,19 +13,23 @@ from sqlalchemy.orm import Session
 
 from tocsin.paging.escalation import WAKING, due_escalations
 from tocsin.paging.hangups import Hangup, closed_while_running, pending_hangups
-from tocsin.paging.leases import claim_due_jobs
+from tocsin.paging.leases import ClaimedJob, claim_due
 from tocsin.paging.models import CallJob, Escalation, JobStatus
 
 
 @dataclass(frozen=True)
 class Work:
-    job_ids: list[str]
+    jobs: list[ClaimedJob]
     escalation_ids: list[str]
     # The earliest moment more work becomes due, when this look found less than it could take;
     # None when nothing is scheduled or it did not need to look.
     next_due: datetime | None = None
     # Calls to hang up because their alert was closed (paging/hangups.py).
     hangups: list[Hangup] = field(default_factory=list)
+
+    @property
+    def job_ids(self) -> list[str]:
+        return [job.id for job in self.jobs]
 
 
 def next_due(session: Session) -> datetime | None:
@@ -57,8 +61,8 @@ def look_for_work(
 ) -> Work:
     """`running`: the attempts whose calls this worker is running, to hang up any whose alert
     was closed meanwhile."""
-    job_ids = (
-        claim_due_jobs(
+    jobs = (
+        claim_due(
             session,
             worker_id=worker_id,
             now=now,
@@ -70,7 +74,7 @@ def look_for_work(
         else []
     )
     escalation_ids = due_escalations(session, now=now, limit=escalation_limit)
-    idle = not escalation_ids and len(job_ids) < job_limit
+    idle = not escalation_ids and len(jobs) < job_limit
     hangups = pending_hangups(session, worker_id=worker_id)
     marked = {hangup.attempt_id for hangup in hangups}
     hangups += [
@@ -78,4 +82,4 @@ def look_for_work(
         for hangup in closed_while_running(session, attempt_ids=running)
         if hangup.attempt_id not in marked
     ]
-    return Work(job_ids, escalation_ids, next_due(session) if idle else None, hangups)
+    return Work(jobs, escalation_ids, next_due(session) if idle else None, hangups)

@@ -44,7 +44,7 @@ from tocsin.oncall.models import MemberTextStatus
 from tocsin.outgoing.deliveries import purge_log
 from tocsin.paging import attempts, hangups, texts
 from tocsin.paging.hangups import REST_KINDS, Hangup
-from tocsin.paging.leases import extend_leases
+from tocsin.paging.leases import ClaimedJob, extend_leases
 from tocsin.paging.models import AttemptStatus
 from tocsin.providers.caller_ids import accounts_without_caller_id
 from tocsin.providers.choice import (
@@ -363,9 +363,9 @@ class Worker:
             skip_locked=self.database.is_postgres,
             running=list(self._live),
         )
-        for job_id in work.job_ids:
-            self._held.add(job_id)
-            self._start(self._guarded(job_id))
+        for job in work.jobs:
+            self._held.add(job.id)
+            self._start(self._guarded(job))
         for hangup in work.hangups:
             if hangup.attempt_id not in self._hanging_up and self._can_hang_up(hangup):
                 self._hanging_up.add(hangup.attempt_id)
@@ -547,14 +547,15 @@ class Worker:
 
     # One job ---------------------------------------------------------------------------------
 
-    async def _guarded(self, job_id: str) -> None:
+    async def _guarded(self, job: ClaimedJob) -> None:
         try:
-            await self.process_job(job_id)
+            claimed = texting.JobChannel(job.channel, job.org_id, job.request_id)
+            await self._process_logged(job.id, claimed, templated=job.templated)
         except Exception as error:
-            log.exception("worker %s failed on job %s", self.worker_id, job_id)
-            await self._record_failure(job_id, error)
+            log.exception("worker %s failed on job %s", self.worker_id, job.id)
+            await self._record_failure(job.id, error)
         finally:
-            self._held.discard(job_id)
+            self._held.discard(job.id)
 
     async def _record_failure(self, job_id: str, error: Exception) -> None:
         """Say on the alert's timeline that the job failed, and try it again after a while;
@@ -573,20 +574,28 @@ class Worker:
             )
 
     async def process_job(self, job_id: str) -> None:
+        """Carry a job this worker has claimed through to its attempt's end."""
         claimed = await self._read(texting.job_channel, job_id=job_id)
         if claimed is None:
             return
+        await self._process_logged(job_id, claimed, templated=True)
+
+    async def _process_logged(
+        self, job_id: str, claimed: texting.JobChannel, *, templated: bool
+    ) -> None:
         # Every line logged about this job, here and in the database work it hands to threads,
         # carries the request id of the webhook that opened its alert.
         with bound(request_id=claimed.request_id, job_id=job_id):
-            await self._process(job_id, claimed)
+            await self._process(job_id, claimed, templated=templated)
 
-    async def _process(self, job_id: str, claimed: texting.JobChannel) -> None:
+    async def _process(self, job_id: str, claimed: texting.JobChannel, *, templated: bool) -> None:
+        """`templated`: whether the alert's endpoint may have a template to render ahead."""
         if claimed.channel != texting.VOICE:
             # Texts and mails never take the voice path: no throttle, bundle, cap or retry.
             await self.tell(job_id, claimed.org_id)
             return
-        await asyncio.to_thread(planning.render_ahead, self.database, job_id=job_id)
+        if templated:
+            await asyncio.to_thread(planning.render_ahead, self.database, job_id=job_id)
         plan = await self._write(
             planning.plan_job, job_id=job_id, now=self.clock.now(), dialer=self.dialer
         )

@@ -12,8 +12,9 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Executable, bindparam, case, func, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from tocsin.audit import log as audit
 from tocsin.audit.actions import AuditAction
@@ -47,6 +48,34 @@ def latest_attempt(session: Session, job_id: str) -> CallAttempt | None:
     )
 
 
+# A call that made progress is in progress, unless it has ended meanwhile.
+_IN_PROGRESS_NOW = case(
+    (CallAttempt.status == AttemptStatus.SENDING.value, AttemptStatus.IN_PROGRESS.value),
+    else_=CallAttempt.status,
+)
+_ACCEPTED = {
+    "provider_call_id": bindparam("provider_call_id"),
+    "accepted_at": func.coalesce(CallAttempt.accepted_at, bindparam("now")),
+    "status": _IN_PROGRESS_NOW,
+}
+# One statement, under the row lock the UPDATE takes: nothing is loaded to be changed.
+_ACCEPT = (
+    update(CallAttempt)
+    .where(CallAttempt.id == bindparam("attempt_id"))
+    .execution_options(synchronize_session=False)
+)
+_ACCEPT_AS_IS = _ACCEPT.values(_ACCEPTED)
+_ACCEPT_BY_PROVIDER = _ACCEPT.values(
+    {
+        **_ACCEPTED,
+        "provider": bindparam("provider"),
+        "provider_account_id": bindparam("provider_account_id"),
+        "platform_provider": bindparam("platform_provider"),
+        "simulated": bindparam("simulated"),
+    }
+)
+
+
 def mark_accepted(
     session: Session,
     *,
@@ -60,18 +89,32 @@ def mark_accepted(
 ) -> None:
     """Record that a provider took the call. `provider` is None when catching up with a
     provider already recorded on the attempt."""
-    attempt = session.get(CallAttempt, attempt_id, with_for_update=True)
-    if attempt is None:
+    values = {"attempt_id": attempt_id, "provider_call_id": provider_call_id, "now": now}
+    if provider is None:
+        _execute_on_row(session, attempt_id, _ACCEPT_AS_IS, values)
         return
-    if provider is not None:
-        attempt.provider = provider
-        attempt.provider_account_id = provider_account_id
-        attempt.platform_provider = platform_provider
-        attempt.simulated = simulated
-    attempt.provider_call_id = provider_call_id
-    attempt.accepted_at = attempt.accepted_at or now
-    if attempt.status == AttemptStatus.SENDING:
-        attempt.status = AttemptStatus.IN_PROGRESS
+    values.update(
+        provider=provider,
+        provider_account_id=provider_account_id,
+        platform_provider=platform_provider,
+        simulated=simulated,
+    )
+    _execute_on_row(session, attempt_id, _ACCEPT_BY_PROVIDER, values)
+
+
+def _execute_on_row(
+    session: Session, attempt_id: str, statement: Executable, values: dict[str, object]
+) -> int:
+    """Run an UPDATE of the attempt's row. An attempt this session has loaded is written out
+    before and read again when next used, so the object and the row agree. Returns how many
+    rows it changed."""
+    loaded = session.identity_map.get(identity_key(CallAttempt, attempt_id))
+    if loaded is not None:
+        session.flush([loaded])
+    result = session.execute(statement, values)
+    if loaded is not None:
+        session.expire(loaded)
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def mark_provider(
@@ -296,11 +339,37 @@ _FINAL_STATUS = {
 }
 
 
+# Events that only move the attempt's own row forward: one UPDATE, guarded by the sequence and
+# the attempt not having ended, does what loading and changing it would.
+_UNFINISHED = (AttemptStatus.SENDING.value, AttemptStatus.IN_PROGRESS.value)
+_MOVE = (
+    update(CallAttempt)
+    .where(
+        CallAttempt.id == bindparam("attempt_id"),
+        CallAttempt.last_event_sequence < bindparam("sequence"),
+        CallAttempt.status.in_(_UNFINISHED),
+    )
+    .execution_options(synchronize_session=False)
+)
+_PROGRESSED = {"last_event_sequence": bindparam("sequence"), "status": _IN_PROGRESS_NOW}
+_ANSWERED = {**_PROGRESSED, "answered_at": func.coalesce(CallAttempt.answered_at, bindparam("now"))}
+_ROW_ONLY_MOVES = {
+    (CallEventKind.TRYING, False): _MOVE.values(_PROGRESSED),
+    (CallEventKind.RINGING, False): _MOVE.values(_PROGRESSED),
+    (CallEventKind.ANSWERED, False): _MOVE.values(_ANSWERED),
+    (CallEventKind.ANSWERED, True): _MOVE.values({**_ANSWERED, "error_code": "voicemail"}),
+}
+
+
 def apply_event(
     session: Session, *, attempt_id: str, event: CallEvent, now: datetime, policy: RetryPolicy
 ) -> bool:
     """Move an attempt by one provider event. Returns False for an event already seen or older
     than one seen (by sequence), which is ignored so a call never moves backwards."""
+    row_only = _ROW_ONLY_MOVES.get((event.kind, event.detail == "voicemail"))
+    if row_only is not None:
+        values = {"attempt_id": attempt_id, "sequence": event.sequence, "now": now}
+        return _execute_on_row(session, attempt_id, row_only, values) > 0
     attempt = session.get(CallAttempt, attempt_id, with_for_update=True)
     if attempt is None or event.sequence <= attempt.last_event_sequence:
         return False
