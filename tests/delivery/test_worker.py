@@ -362,3 +362,25 @@ def test_an_idle_worker_sleeps_until_the_next_due_work_not_its_whole_poll(
     assert sleep_for() == 30  # further off than the poll
     clock.advance(80)
     assert sleep_for() == pytest.approx(10.01)
+
+
+def test_events_that_came_together_are_recorded_together_and_a_later_one_alone() -> None:
+    def event(kind: CallEventKind, sequence: int) -> CallEvent:
+        return CallEvent(kind=kind, sequence=sequence)
+
+    async def run() -> list[list[int]]:
+        hung_up = asyncio.Event()
+
+        async def events() -> Any:
+            yield event(CallEventKind.ANSWERED, 1)
+            yield event(CallEventKind.DIGITS, 2)
+            await hung_up.wait()
+            yield event(CallEventKind.COMPLETED, 3)
+
+        batches = []
+        async for batch in worker_module.ready_batches(events()):
+            batches.append([e.sequence for e in batch])
+            hung_up.set()
+        return batches
+
+    assert asyncio.run(run()) == [[1, 2], [3]]

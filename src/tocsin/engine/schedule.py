@@ -32,18 +32,22 @@ class Work:
         return [job.id for job in self.jobs]
 
 
+_NEXT_DUE = select(
+    select(func.min(CallJob.run_at))
+    .where(CallJob.status.in_((JobStatus.PENDING, JobStatus.AWAITING)))
+    .scalar_subquery(),
+    select(func.min(CallJob.lease_expires_at))
+    .where(CallJob.status == JobStatus.LEASED)
+    .scalar_subquery(),
+    select(func.min(Escalation.next_at)).where(Escalation.status.in_(WAKING)).scalar_subquery(),
+)
+
+
 def next_due(session: Session) -> datetime | None:
     """The earliest run_at of a waiting job, expiry of a lease, or next_at of an escalation. An
     idle worker sleeps until then (or its poll, if sooner), so a wait step or a retry is on
     time however long the poll is."""
-    jobs = select(func.min(CallJob.run_at)).where(
-        CallJob.status.in_((JobStatus.PENDING, JobStatus.AWAITING))
-    )
-    leases = select(func.min(CallJob.lease_expires_at)).where(CallJob.status == JobStatus.LEASED)
-    escalations = select(func.min(Escalation.next_at)).where(Escalation.status.in_(WAKING))
-    row = session.execute(
-        select(jobs.scalar_subquery(), leases.scalar_subquery(), escalations.scalar_subquery())
-    ).one()
+    row = session.execute(_NEXT_DUE).one()
     found = [moment for moment in row if moment is not None]
     return min(found) if found else None
 

@@ -11,7 +11,7 @@ import asyncio
 import logging
 import os
 import socket
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, Concatenate, ParamSpec, TypeVar
@@ -44,7 +44,7 @@ from tocsin.oncall.models import MemberTextStatus
 from tocsin.outgoing.deliveries import purge_log
 from tocsin.paging import attempts, hangups, texts
 from tocsin.paging.hangups import REST_KINDS, Hangup
-from tocsin.paging.leases import ClaimedJob, extend_leases
+from tocsin.paging.leases import ClaimedJob, claimed_job, extend_leases
 from tocsin.paging.models import AttemptStatus
 from tocsin.providers.caller_ids import accounts_without_caller_id
 from tocsin.providers.choice import (
@@ -56,6 +56,7 @@ from tocsin.providers.choice import (
 )
 from tocsin.providers.test_call_answers import purge_test_calls
 from tocsin.telephony.base import (
+    CallEvent,
     CallEventKind,
     CallHandle,
     CallRequest,
@@ -81,6 +82,34 @@ _NOTHING_TO_RECORD = frozenset({CallEventKind.TRYING, CallEventKind.RINGING})
 
 # The shortest an idle worker waits before looking for work again.
 MIN_IDLE_SECONDS = 0.05
+
+
+async def ready_batches(events: AsyncIterator[CallEvent]) -> AsyncIterator[list[CallEvent]]:
+    """A call's events, each batch those that had come by the time the first of them was
+    taken: a batch ends as soon as the next event is not there at once, so none waits on a
+    later one, while events that come together (a simulated call's, a burst of callbacks) are
+    recorded in one transaction."""
+    iterator = aiter(events)
+    pending = asyncio.ensure_future(anext(iterator))
+    try:
+        while True:
+            try:
+                batch = [await pending]
+            except StopAsyncIteration:
+                return
+            while True:
+                pending = asyncio.ensure_future(anext(iterator))
+                await asyncio.sleep(0)  # one turn of the loop: whatever is there already
+                if not pending.done():
+                    break
+                try:
+                    batch.append(pending.result())
+                except StopAsyncIteration:
+                    yield batch
+                    return
+            yield batch
+    finally:
+        pending.cancel()
 
 
 def new_worker_id() -> str:
@@ -549,8 +578,7 @@ class Worker:
 
     async def _guarded(self, job: ClaimedJob) -> None:
         try:
-            claimed = texting.JobChannel(job.channel, job.org_id, job.request_id)
-            await self._process_logged(job.id, claimed, templated=job.templated)
+            await self._process_logged(job)
         except Exception as error:
             log.exception("worker %s failed on job %s", self.worker_id, job.id)
             await self._record_failure(job.id, error)
@@ -575,29 +603,30 @@ class Worker:
 
     async def process_job(self, job_id: str) -> None:
         """Carry a job this worker has claimed through to its attempt's end."""
-        claimed = await self._read(texting.job_channel, job_id=job_id)
-        if claimed is None:
-            return
-        await self._process_logged(job_id, claimed, templated=True)
+        job = await self._read(claimed_job, job_id=job_id)
+        if job is not None:
+            await self._process_logged(job)
 
-    async def _process_logged(
-        self, job_id: str, claimed: texting.JobChannel, *, templated: bool
-    ) -> None:
+    async def _process_logged(self, job: ClaimedJob) -> None:
         # Every line logged about this job, here and in the database work it hands to threads,
         # carries the request id of the webhook that opened its alert.
-        with bound(request_id=claimed.request_id, job_id=job_id):
-            await self._process(job_id, claimed, templated=templated)
+        with bound(request_id=job.request_id, job_id=job.id):
+            await self._process(job)
 
-    async def _process(self, job_id: str, claimed: texting.JobChannel, *, templated: bool) -> None:
-        """`templated`: whether the alert's endpoint may have a template to render ahead."""
-        if claimed.channel != texting.VOICE:
+    async def _process(self, job: ClaimedJob) -> None:
+        job_id = job.id
+        if job.channel != texting.VOICE:
             # Texts and mails never take the voice path: no throttle, bundle, cap or retry.
-            await self.tell(job_id, claimed.org_id)
+            await self.tell(job_id, job.org_id)
             return
-        if templated:
+        if job.templated:
             await asyncio.to_thread(planning.render_ahead, self.database, job_id=job_id)
         plan = await self._write(
-            planning.plan_job, job_id=job_id, now=self.clock.now(), dialer=self.dialer
+            planning.plan_job,
+            job_id=job_id,
+            now=self.clock.now(),
+            dialer=self.dialer,
+            number=job.to_number,
         )
         if plan.kind == PlanKind.SKIP or plan.attempt is None:
             return
@@ -922,14 +951,15 @@ class Worker:
         """Record the call's events as they come; a call whose events come by callback is let
         go until it must be over."""
         finished = False
-        async for event in handle.events():
-            finished = finished or event.kind.is_final
-            if event.kind in _NOTHING_TO_RECORD:
+        async for batch in ready_batches(handle.events()):
+            finished = finished or any(event.kind.is_final for event in batch)
+            events = [event for event in batch if event.kind not in _NOTHING_TO_RECORD]
+            if not events:
                 continue
             await self._write(
-                attempts.apply_event,
+                attempts.apply_events,
                 attempt_id=attempt.attempt_id,
-                event=event,
+                events=events,
                 now=self.clock.now(),
                 policy=self.settings.retry,
             )

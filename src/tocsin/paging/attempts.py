@@ -24,6 +24,7 @@ from tocsin.core import metrics
 from tocsin.core.actors import Actor
 from tocsin.core.logs import mask_number
 from tocsin.db.after_commit import on_commit
+from tocsin.db.locks import Lock, get_locked
 from tocsin.paging.keypad import apply_keypress
 from tocsin.paging.leases import holds_lease, release
 from tocsin.paging.models import AttemptStatus, CallAttempt, CallJob, JobStatus
@@ -39,13 +40,16 @@ def attempt_for_key(session: Session, idempotency_key: str) -> CallAttempt | Non
     return session.scalar(select(CallAttempt).where(CallAttempt.idempotency_key == idempotency_key))
 
 
+_LATEST = (
+    select(CallAttempt)
+    .where(CallAttempt.job_id == bindparam("job_id"))
+    .order_by(CallAttempt.attempt_no.desc())
+    .limit(1)
+)
+
+
 def latest_attempt(session: Session, job_id: str) -> CallAttempt | None:
-    return session.scalar(
-        select(CallAttempt)
-        .where(CallAttempt.job_id == job_id)
-        .order_by(CallAttempt.attempt_no.desc())
-        .limit(1)
-    )
+    return session.scalar(_LATEST, {"job_id": job_id})
 
 
 # A call that made progress is in progress, unless it has ended meanwhile.
@@ -127,7 +131,7 @@ def mark_provider(
     caller_id: str | None = None,
 ) -> None:
     """Name the provider about to be asked, and the caller ID the call will present."""
-    attempt = session.get(CallAttempt, attempt_id, with_for_update=True)
+    attempt = get_locked(session, CallAttempt, attempt_id, Lock.UPDATE)
     if attempt is not None and attempt.status == AttemptStatus.SENDING:
         attempt.provider = provider
         attempt.provider_account_id = provider_account_id
@@ -147,7 +151,7 @@ def record_failover(
     deadline: datetime | None = None,
 ) -> None:
     """The provider certainly placed nothing: say so, and give the next provider `deadline`."""
-    attempt = session.get(CallAttempt, attempt_id, with_for_update=True)
+    attempt = get_locked(session, CallAttempt, attempt_id, Lock.UPDATE)
     if attempt is None:
         return
     if deadline is not None and attempt.status == AttemptStatus.SENDING:
@@ -285,7 +289,7 @@ def mark_not_placed(
 ) -> None:
     """The provider certainly placed no call: close the attempt and let the job try again,
     after `wait` when the provider asked for one (longer than the policy's own)."""
-    attempt = session.get(CallAttempt, attempt_id, with_for_update=True)
+    attempt = get_locked(session, CallAttempt, attempt_id, Lock.UPDATE)
     if attempt is None or AttemptStatus(attempt.status).is_final:
         return
     attempt.status = AttemptStatus.NOT_PLACED
@@ -309,7 +313,7 @@ def mark_unknown(
 ) -> None:
     """We cannot tell whether a call was placed: record it, never dial this attempt again, and
     treat it as a call nobody answered, because nobody pressed a key."""
-    attempt = session.get(CallAttempt, attempt_id, with_for_update=True)
+    attempt = get_locked(session, CallAttempt, attempt_id, Lock.UPDATE)
     if attempt is None or AttemptStatus(attempt.status).is_final:
         return
     attempt.status = AttemptStatus.FAILED
@@ -321,7 +325,7 @@ def defer_job(
     session: Session, *, job_id: str, worker_id: str, now: datetime, until: datetime
 ) -> None:
     """Let a job whose call may be under way go until `until`, when a worker settles it."""
-    job = session.get(CallJob, job_id, with_for_update=True)
+    job = get_locked(session, CallJob, job_id, Lock.UPDATE)
     if job is not None and holds_lease(job, worker_id):
         release(job, status=JobStatus.AWAITING, now=now, run_at=until)
 
@@ -370,7 +374,7 @@ def apply_event(
     if row_only is not None:
         values = {"attempt_id": attempt_id, "sequence": event.sequence, "now": now}
         return _execute_on_row(session, attempt_id, row_only, values) > 0
-    attempt = session.get(CallAttempt, attempt_id, with_for_update=True)
+    attempt = get_locked(session, CallAttempt, attempt_id, Lock.UPDATE)
     if attempt is None or event.sequence <= attempt.last_event_sequence:
         return False
     if AttemptStatus(attempt.status).is_final:
@@ -395,6 +399,19 @@ def apply_event(
     if AttemptStatus(attempt.status).is_final:
         _ended(session, attempt, now=now, policy=policy)
     return True
+
+
+def apply_events(
+    session: Session,
+    *,
+    attempt_id: str,
+    events: list[CallEvent],
+    now: datetime,
+    policy: RetryPolicy,
+) -> None:
+    """`apply_event` for each of `events` in turn, in one transaction."""
+    for event in events:
+        apply_event(session, attempt_id=attempt_id, event=event, now=now, policy=policy)
 
 
 def _ended(
@@ -446,8 +463,7 @@ def apply_record(
 ) -> None:
     """Catch an attempt up with everything the provider recorded for it."""
     mark_accepted(session, attempt_id=attempt_id, provider_call_id=record.provider_call_id, now=now)
-    for event in record.events:
-        apply_event(session, attempt_id=attempt_id, event=event, now=now, policy=policy)
+    apply_events(session, attempt_id=attempt_id, events=list(record.events), now=now, policy=policy)
 
 
 # A job a worker keeps failing on is tried again after this long, doubling, up to the most.
@@ -462,7 +478,7 @@ def record_job_failure(
     say so on the alert's timeline when it is new, and let the job be tried again later rather
     than at every lease. An attempt already written is settled by the next try (reconciled, never
     dialled again); the auditor reports a job that fails twice the same way."""
-    job = session.get(CallJob, job_id, with_for_update=True)
+    job = get_locked(session, CallJob, job_id, Lock.UPDATE)
     if job is None or job.status not in (JobStatus.LEASED, JobStatus.PENDING):
         return
     # Compared as stored, so a long error repeated is recognised as the same one.

@@ -12,7 +12,7 @@ from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import and_, bindparam, exists, or_, select, update
+from sqlalchemy import Row, and_, bindparam, exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from tocsin.endpoints.models import Endpoint
@@ -26,6 +26,7 @@ class ClaimedJob(NamedTuple):
     id: str
     channel: str
     org_id: str
+    to_number: str
     # The request id of the webhook that opened the job's alert, for the job's log lines.
     request_id: str | None
     # Whether the alert's endpoint has a template, whose words are rendered ahead of planning.
@@ -44,12 +45,15 @@ _TEMPLATED = exists(
     .join(Alert, Alert.endpoint_id == Endpoint.id)
     .where(Alert.id == CallJob.alert_id, Endpoint.template.is_not(None), Endpoint.template != "")
 )
-_CLAIMABLE = (
-    select(CallJob.id, CallJob.channel, CallJob.org_id, CallJob.request_id, _TEMPLATED)
-    .where(_DUE)
-    .order_by(CallJob.run_at)
-    .limit(bindparam("limit"))
+_CLAIMED_COLUMNS = select(
+    CallJob.id,
+    CallJob.channel,
+    CallJob.org_id,
+    CallJob.to_number,
+    CallJob.request_id,
+    _TEMPLATED,
 )
+_CLAIMABLE = _CLAIMED_COLUMNS.where(_DUE).order_by(CallJob.run_at).limit(bindparam("limit"))
 # The subquery reads the alert and its endpoint without locking them.
 _CLAIMABLE_SKIPPING_LOCKED = _CLAIMABLE.with_for_update(skip_locked=True, of=CallJob)
 _LEASE = (
@@ -76,10 +80,7 @@ def claim_due(
 ) -> list[ClaimedJob]:
     """Lease up to `limit` due jobs (and jobs whose worker's lease ran out) to this worker."""
     query = _CLAIMABLE_SKIPPING_LOCKED if skip_locked else _CLAIMABLE
-    jobs = [
-        ClaimedJob(*row[:4], templated=bool(row[4]))
-        for row in session.execute(query, {"now": now, "limit": limit})
-    ]
+    jobs = [_claimed(row) for row in session.execute(query, {"now": now, "limit": limit})]
     if jobs:
         session.execute(
             _LEASE,
@@ -91,6 +92,20 @@ def claim_due(
             },
         )
     return jobs
+
+
+_BY_ID = _CLAIMED_COLUMNS.where(CallJob.id == bindparam("job_id"))
+
+
+def _claimed(row: Row[str, str, str, str, str | None, bool]) -> ClaimedJob:
+    job_id, channel, org_id, to_number, request_id, templated = row
+    return ClaimedJob(job_id, channel, org_id, to_number, request_id, bool(templated))
+
+
+def claimed_job(session: Session, job_id: str) -> ClaimedJob | None:
+    """What `claim_due` reads of a job, for a job claimed some other way."""
+    row = session.execute(_BY_ID, {"job_id": job_id}).one_or_none()
+    return _claimed(row) if row is not None else None
 
 
 def claim_due_jobs(
