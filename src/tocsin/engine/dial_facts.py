@@ -116,7 +116,9 @@ def load_facts(
     org = session.get(Organization, job.org_id)
     plan = settings.billing.plan_in_force(org, now) if org is not None else None
     screening = dial_time_context(org, plan, settings)
-    previous = latest_attempt(session, job.id)
+    # An attempt is numbered by the job's count, which is raised in the transaction that
+    # writes it: a job that counts none has none to read.
+    previous = latest_attempt(session, job.id) if job.attempt_count else None
     unfinished = _unfinished(previous)
     quota = _quota(session, org, plan, now=now, settings=settings)
     listed_id, consented_at, opted_out_at, block_id, called = session.execute(
