@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
@@ -44,7 +43,7 @@ from tocsin.policy.dial_gate import (
 )
 from tocsin.policy.numbers import screening_context
 from tocsin.restrictions.blocks import DIAL_BLOCK_ID, Block, block_by_id
-from tocsin.safety import PLATFORM_CONTEXT, ScreeningContext, Verdict, screen
+from tocsin.safety import PLATFORM_CONTEXT, ScreeningContext, screen
 
 
 class MissingRow(RuntimeError):
@@ -139,7 +138,7 @@ def load_facts(
         alert=AlertState(alert.status) if alert is not None else AlertState.GONE,
         attempts_made=job.attempt_count,
         max_attempts=settings.retry.max_attempts,
-        verdict=_screened(job.to_number, screening),
+        verdict=screen(job.to_number, None, screening),
         throttle=_throttle(session, job, alert, now=now, settings=settings, called=called),
         carrier_running=bundles.carrier_still_running(session, job),
         unfinished_attempt=unfinished is not None,
@@ -148,13 +147,6 @@ def load_facts(
         usage=quota.usage if quota is not None else None,
     )
     return LoadedJob(job, alert, org, previous, unfinished, screening, quota, facts)
-
-
-@lru_cache(maxsize=4096)
-def _screened(number: str, context: ScreeningContext) -> Verdict:
-    """The screen is a pure function of the number and the context (its tables are the code's):
-    a number called again under the same policy is not judged again."""
-    return screen(number, None, context)
 
 
 def _unfinished(previous: CallAttempt | None) -> AttemptSnapshot | None:
