@@ -385,8 +385,8 @@ endpoints = 100000
 contacts = 100000
 members = 1000
 audit_retention_days = 30
+verification_codes_per_day = 1000000000
 international_calling = false
-verification_codes_per_day = 100000
 """
 
 

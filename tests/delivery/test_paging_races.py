@@ -339,7 +339,10 @@ def test_a_key_arriving_as_the_call_ends_never_moves_the_call_backwards(pager: P
     locking = threading.Event()
 
     def note_the_keypress_locking(_c: object, _k: object, statement: str, *_: object) -> None:
-        if threading.current_thread() is keypress and "FOR UPDATE" in statement:
+        # The key's callback waits for the call's row: reading it under a lock, or updating it
+        # (an answer is recorded by one guarded UPDATE).
+        locks_the_call = "FOR UPDATE" in statement or statement.startswith("UPDATE call_attempts")
+        if threading.current_thread() is keypress and locks_the_call:
             locking.set()
 
     event.listen(database.engine, "before_cursor_execute", note_the_keypress_locking)

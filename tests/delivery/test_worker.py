@@ -23,7 +23,7 @@ from tocsin.engine.schedule import Work, next_due
 from tocsin.engine.settings import Dialer, WorkerSettings
 from tocsin.engine.worker import Worker
 from tocsin.paging import attempts
-from tocsin.paging.leases import claim_due_jobs
+from tocsin.paging.leases import ClaimedJob, claim_due, claim_due_jobs
 from tocsin.paging.models import Alert, CallAttempt, CallJob
 from tocsin.paging.settle import RetryPolicy
 from tocsin.runtime import Runtime
@@ -307,17 +307,17 @@ def test_worker_loop_survives_a_failed_claim(
     failures = iter([OperationalError("claim", {}, Exception("database is down"))])
     claimed: list[str] = []
 
-    def flaky_claim(session: Session, **kwargs: Any) -> list[str]:
+    def flaky_claim(session: Session, **kwargs: Any) -> list[ClaimedJob]:
         failure = next(failures, None)
         if failure is not None:
             raise failure
-        job_ids = claim_due_jobs(session, **kwargs)
-        claimed.extend(job_ids)
-        if job_ids:
+        jobs = claim_due(session, **kwargs)
+        claimed.extend(job.id for job in jobs)
+        if jobs:
             loop.call_soon_threadsafe(got_job.set)
-        return job_ids
+        return jobs
 
-    monkeypatch.setattr(schedule, "claim_due_jobs", flaky_claim)
+    monkeypatch.setattr(schedule, "claim_due", flaky_claim)
     delivery = worker(runtime, simulator(data_dir, clock), clock)
     delivery.settings = WorkerSettings(poll_seconds=0.01)
 
@@ -362,3 +362,25 @@ def test_an_idle_worker_sleeps_until_the_next_due_work_not_its_whole_poll(
     assert sleep_for() == 30  # further off than the poll
     clock.advance(80)
     assert sleep_for() == pytest.approx(10.01)
+
+
+def test_events_that_came_together_are_recorded_together_and_a_later_one_alone() -> None:
+    def event(kind: CallEventKind, sequence: int) -> CallEvent:
+        return CallEvent(kind=kind, sequence=sequence)
+
+    async def run() -> list[list[int]]:
+        hung_up = asyncio.Event()
+
+        async def events() -> Any:
+            yield event(CallEventKind.ANSWERED, 1)
+            yield event(CallEventKind.DIGITS, 2)
+            await hung_up.wait()
+            yield event(CallEventKind.COMPLETED, 3)
+
+        batches = []
+        async for batch in worker_module.ready_batches(events()):
+            batches.append([e.sequence for e in batch])
+            hung_up.set()
+        return batches
+
+    assert asyncio.run(run()) == [[1, 2], [3]]

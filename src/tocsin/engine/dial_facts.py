@@ -16,20 +16,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from tocsin.accounts.models import Organization
 from tocsin.accounts.service import calling_policy
 from tocsin.billing.plans import Plan as BillingPlan
 from tocsin.billing.usage import used_now
+from tocsin.db.locks import Lock, get_locked
 from tocsin.engine.settings import Dialer, WorkerSettings
 from tocsin.engine.snapshot import AttemptSnapshot
 from tocsin.numbers import consent
 from tocsin.numbers.consent import NumberState
 from tocsin.paging import bundles
 from tocsin.paging.attempts import latest_attempt
-from tocsin.paging.destinations import is_news, lock_number, recent_calls
+from tocsin.paging.destinations import CALLED_ABOUT, is_news, lock_number, recent_calls
 from tocsin.paging.leases import holds_lease
 from tocsin.paging.models import Alert, AttemptStatus, CallAttempt, CallJob
 from tocsin.policy.dial_gate import (
@@ -41,7 +42,7 @@ from tocsin.policy.dial_gate import (
     Usage,
 )
 from tocsin.policy.numbers import screening_context
-from tocsin.restrictions.blocks import dial_block
+from tocsin.restrictions.blocks import DIAL_BLOCK_ID, Block, block_by_id
 from tocsin.safety import PLATFORM_CONTEXT, ScreeningContext, screen
 
 
@@ -85,14 +86,24 @@ class LoadedJob:
         return self.quota
 
 
-def load_facts(session: Session, *, job_id: str, now: datetime, dialer: Dialer) -> LoadedJob | None:
+_NUMBER = select(CallJob.to_number).where(CallJob.id == bindparam("job_id"))
+# The facts of the number, the alert and the enforcement in force, in one round trip: consent
+# (do-not-call, consent, opt-out), the sternest block of the organization, the endpoint or the
+# number, and whether the number was called about the alert before (news).
+_ROW_FACTS = select(*consent.STATE_COLUMNS, DIAL_BLOCK_ID, CALLED_ABOUT)
+
+
+def load_facts(
+    session: Session, *, job_id: str, now: datetime, dialer: Dialer, number: str | None = None
+) -> LoadedJob | None:
     """The job with everything the gate needs to know about it; None when the job is gone or
-    no longer this worker's, which leaves nothing to decide."""
-    number = session.scalar(select(CallJob.to_number).where(CallJob.id == job_id))
+    no longer this worker's, which leaves nothing to decide. `number`: the job's, when the
+    caller read it already (it never changes)."""
+    number = number or session.scalar(_NUMBER, {"job_id": job_id})
     if number is None:
         return None
     lock_number(session, number)
-    job = session.get(CallJob, job_id, with_for_update=True)
+    job = get_locked(session, CallJob, job_id, Lock.UPDATE)
     if job is None or not holds_lease(job, dialer.worker_id):
         return None
     settings = dialer.settings
@@ -100,13 +111,27 @@ def load_facts(session: Session, *, job_id: str, now: datetime, dialer: Dialer) 
     # being acknowledged is read once that commits, and a closer comes after this call's
     # attempt is written, so it asks for the call to be hung up. Either way nobody dials an
     # alert closed behind their back.
-    alert = session.get(Alert, job.alert_id, with_for_update={"read": True})
+    alert = get_locked(session, Alert, job.alert_id, Lock.SHARE)
     org = session.get(Organization, job.org_id)
     plan = settings.billing.plan_in_force(org, now) if org is not None else None
     screening = dial_time_context(org, plan, settings)
-    previous = latest_attempt(session, job.id)
+    # An attempt is numbered by the job's count, which is raised in the transaction that
+    # writes it: a job that counts none has none to read.
+    previous = latest_attempt(session, job.id) if job.attempt_count else None
     unfinished = _unfinished(previous)
     quota = _quota(session, org, plan, now=now, settings=settings)
+    listed_id, consented_at, opted_out_at, block_id, called = session.execute(
+        _ROW_FACTS,
+        {
+            "org_id": job.org_id,
+            "number": job.to_number,
+            "alert_id": job.alert_id,
+            "now": now,
+            "target_0": job.org_id,
+            "target_1": alert.endpoint_id if alert is not None else None,
+            "target_2": job.to_number,
+        },
+    ).one()
     facts = DialFacts(
         now=now,
         number=job.to_number,
@@ -114,11 +139,11 @@ def load_facts(session: Session, *, job_id: str, now: datetime, dialer: Dialer) 
         attempts_made=job.attempt_count,
         max_attempts=settings.retry.max_attempts,
         verdict=screen(job.to_number, None, screening),
-        throttle=_throttle(session, job, alert, now=now, settings=settings),
+        throttle=_throttle(session, job, alert, now=now, settings=settings, called=called),
         carrier_running=bundles.carrier_still_running(session, job),
         unfinished_attempt=unfinished is not None,
-        number_refusal=_number_refusal(session, job),
-        enforcement=_enforcement(session, job, alert, now=now),
+        number_refusal=_number_refusal(consent.state_from(listed_id, consented_at, opted_out_at)),
+        enforcement=_enforcement(block_by_id(session, block_id)),
         usage=quota.usage if quota is not None else None,
     )
     return LoadedJob(job, alert, org, previous, unfinished, screening, quota, facts)
@@ -142,7 +167,13 @@ def dial_time_context(
 
 
 def _throttle(
-    session: Session, job: CallJob, alert: Alert | None, *, now: datetime, settings: WorkerSettings
+    session: Session,
+    job: CallJob,
+    alert: Alert | None,
+    *,
+    now: datetime,
+    settings: WorkerSettings,
+    called: bool,
 ) -> Throttle:
     # The news limits only ever let a call go sooner, so without a throttle they need no read.
     read_for = (*settings.throttle, *settings.news_throttle) if settings.throttle else ()
@@ -150,29 +181,20 @@ def _throttle(
         recent_calls=tuple(recent_calls(session, number=job.to_number, now=now, buckets=read_for)),
         buckets=settings.throttle,
         news_buckets=settings.news_throttle,
-        is_news=alert is not None and is_news(session, job, alert),
+        is_news=alert is not None and is_news(session, job, alert, called=called),
     )
 
 
-def _number_refusal(session: Session, job: CallJob) -> NumberRefusal | None:
-    refusal = consent.dial_refusal(session, org_id=job.org_id, number=job.to_number)
+def _number_refusal(state: NumberState) -> NumberRefusal | None:
+    refusal = consent.refusal_for(state)
     if refusal is None:
         return None
     stopped = refusal.state != NumberState.UNVERIFIED
     return NumberRefusal(code=refusal.code, reason=refusal.reason, stopped=stopped)
 
 
-def _enforcement(
-    session: Session, job: CallJob, alert: Alert | None, *, now: datetime
-) -> Enforcement | None:
+def _enforcement(block: Block | None) -> Enforcement | None:
     # A suspension written after the job was queued still stops its call.
-    block = dial_block(
-        session,
-        org_id=job.org_id,
-        endpoint_id=alert.endpoint_id if alert is not None else None,
-        number=job.to_number,
-        now=now,
-    )
     return Enforcement(code=block.code, reason=block.reason) if block is not None else None
 
 

@@ -106,9 +106,12 @@ def _worker_actor(dialer: Dialer) -> Actor:
     return Actor("worker", dialer.worker_id)
 
 
-def plan_job(session: Session, *, job_id: str, now: datetime, dialer: Dialer) -> Plan:
-    """Decide what to do with a claimed job, writing the attempt row if it is to be dialled."""
-    loaded = load_facts(session, job_id=job_id, now=now, dialer=dialer)
+def plan_job(
+    session: Session, *, job_id: str, now: datetime, dialer: Dialer, number: str | None = None
+) -> Plan:
+    """Decide what to do with a claimed job, writing the attempt row if it is to be dialled.
+    `number`: the job's, when the claim read it."""
+    loaded = load_facts(session, job_id=job_id, now=now, dialer=dialer, number=number)
     if loaded is None:
         return Plan(PlanKind.SKIP)  # gone, or another worker's now
     job, decision = loaded.job, decide(loaded.facts)
@@ -139,6 +142,9 @@ def plan_job(session: Session, *, job_id: str, now: datetime, dialer: Dialer) ->
 def _dial(session: Session, loaded: LoadedJob, *, now: datetime, dialer: Dialer) -> Plan:
     """Write the attempt, counted against the caps, with the riders it carries."""
     job, quota = loaded.job, loaded.quota
+    alert = loaded.open_alert()
+    # Read once: held here, the words below find it in the session rather than read it again.
+    endpoint = session.get(Endpoint, alert.endpoint_id)
     counted: Counted | None = None
     if quota is not None:
         result = _count(session, quota)
@@ -170,8 +176,6 @@ def _dial(session: Session, loaded: LoadedJob, *, now: datetime, dialer: Dialer)
         details={"alert_id": job.alert_id, "to": job.to_number, "attempt_no": attempt.attempt_no},
     )
     voice = loaded.org.voice if loaded.org is not None else None
-    alert = loaded.open_alert()
-    endpoint = session.get(Endpoint, alert.endpoint_id)
     snapshot = AttemptSnapshot.of(
         attempt,
         voice=voice,

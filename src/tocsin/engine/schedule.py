@@ -13,13 +13,13 @@ from sqlalchemy.orm import Session
 
 from tocsin.paging.escalation import WAKING, due_escalations
 from tocsin.paging.hangups import Hangup, closed_while_running, pending_hangups
-from tocsin.paging.leases import claim_due_jobs
+from tocsin.paging.leases import ClaimedJob, claim_due
 from tocsin.paging.models import CallJob, Escalation, JobStatus
 
 
 @dataclass(frozen=True)
 class Work:
-    job_ids: list[str]
+    jobs: list[ClaimedJob]
     escalation_ids: list[str]
     # The earliest moment more work becomes due, when this look found less than it could take;
     # None when nothing is scheduled or it did not need to look.
@@ -27,19 +27,27 @@ class Work:
     # Calls to hang up because their alert was closed (paging/hangups.py).
     hangups: list[Hangup] = field(default_factory=list)
 
+    @property
+    def job_ids(self) -> list[str]:
+        return [job.id for job in self.jobs]
+
+
+_NEXT_DUE = select(
+    select(func.min(CallJob.run_at))
+    .where(CallJob.status.in_((JobStatus.PENDING, JobStatus.AWAITING)))
+    .scalar_subquery(),
+    select(func.min(CallJob.lease_expires_at))
+    .where(CallJob.status == JobStatus.LEASED)
+    .scalar_subquery(),
+    select(func.min(Escalation.next_at)).where(Escalation.status.in_(WAKING)).scalar_subquery(),
+)
+
 
 def next_due(session: Session) -> datetime | None:
     """The earliest run_at of a waiting job, expiry of a lease, or next_at of an escalation. An
     idle worker sleeps until then (or its poll, if sooner), so a wait step or a retry is on
     time however long the poll is."""
-    jobs = select(func.min(CallJob.run_at)).where(
-        CallJob.status.in_((JobStatus.PENDING, JobStatus.AWAITING))
-    )
-    leases = select(func.min(CallJob.lease_expires_at)).where(CallJob.status == JobStatus.LEASED)
-    escalations = select(func.min(Escalation.next_at)).where(Escalation.status.in_(WAKING))
-    row = session.execute(
-        select(jobs.scalar_subquery(), leases.scalar_subquery(), escalations.scalar_subquery())
-    ).one()
+    row = session.execute(_NEXT_DUE).one()
     found = [moment for moment in row if moment is not None]
     return min(found) if found else None
 
@@ -57,8 +65,8 @@ def look_for_work(
 ) -> Work:
     """`running`: the attempts whose calls this worker is running, to hang up any whose alert
     was closed meanwhile."""
-    job_ids = (
-        claim_due_jobs(
+    jobs = (
+        claim_due(
             session,
             worker_id=worker_id,
             now=now,
@@ -70,7 +78,7 @@ def look_for_work(
         else []
     )
     escalation_ids = due_escalations(session, now=now, limit=escalation_limit)
-    idle = not escalation_ids and len(job_ids) < job_limit
+    idle = not escalation_ids and len(jobs) < job_limit
     hangups = pending_hangups(session, worker_id=worker_id)
     marked = {hangup.attempt_id for hangup in hangups}
     hangups += [
@@ -78,4 +86,4 @@ def look_for_work(
         for hangup in closed_while_running(session, attempt_ids=running)
         if hangup.attempt_id not in marked
     ]
-    return Work(job_ids, escalation_ids, next_due(session) if idle else None, hangups)
+    return Work(jobs, escalation_ids, next_due(session) if idle else None, hangups)

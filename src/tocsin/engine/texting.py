@@ -1,8 +1,8 @@
 """Planning a claimed text (SMS) or e-mail job: load the facts, ask the text gate, apply it.
 
 The voice path (engine/planning.py) never sees these jobs: the worker reads a job's channel
-first (`job_channel`) and hands anything but a call here, so no throttle, bundle, call cap,
-hang-up or unanswered retry applies to a text or a mail.
+when it claims it (`paging.leases.claim_due`) and hands anything but a call here, so no
+throttle, bundle, call cap, hang-up or unanswered retry applies to a text or a mail.
 
 - A text's attempt row is written and committed here, before any provider hears of it; the
   worker then sends it and paging/texts.py records how it went. A job whose attempt is still
@@ -19,7 +19,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import assert_never
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tocsin.accounts.models import Membership, Organization, User
@@ -62,14 +61,6 @@ from tocsin.restrictions.blocks import dial_block, org_block
 from tocsin.safety import screen
 
 VOICE = "voice"
-
-
-@dataclass(frozen=True)
-class JobChannel:
-    channel: str
-    org_id: str
-    # The request id of the webhook that opened the job's alert (its log lines carry it).
-    request_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -140,13 +131,6 @@ _NOTICES = {
     NotToldReason.CANNOT_TEXT: "cannot_text",
     NotToldReason.ADDRESS_UNVERIFIED: "email_unverified",
 }
-
-
-def job_channel(session: Session, *, job_id: str) -> JobChannel | None:
-    row = session.execute(
-        select(CallJob.channel, CallJob.org_id, CallJob.request_id).where(CallJob.id == job_id)
-    ).one_or_none()
-    return JobChannel(*row) if row is not None else None
 
 
 def plan_text(

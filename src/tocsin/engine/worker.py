@@ -11,7 +11,7 @@ import asyncio
 import logging
 import os
 import socket
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, Concatenate, ParamSpec, TypeVar
@@ -44,7 +44,7 @@ from tocsin.oncall.models import MemberTextStatus
 from tocsin.outgoing.deliveries import purge_log
 from tocsin.paging import attempts, hangups, texts
 from tocsin.paging.hangups import REST_KINDS, Hangup
-from tocsin.paging.leases import extend_leases
+from tocsin.paging.leases import ClaimedJob, claimed_job, extend_leases
 from tocsin.paging.models import AttemptStatus
 from tocsin.providers.caller_ids import accounts_without_caller_id
 from tocsin.providers.choice import (
@@ -56,6 +56,7 @@ from tocsin.providers.choice import (
 )
 from tocsin.providers.test_call_answers import purge_test_calls
 from tocsin.telephony.base import (
+    CallEvent,
     CallEventKind,
     CallHandle,
     CallRequest,
@@ -81,6 +82,34 @@ _NOTHING_TO_RECORD = frozenset({CallEventKind.TRYING, CallEventKind.RINGING})
 
 # The shortest an idle worker waits before looking for work again.
 MIN_IDLE_SECONDS = 0.05
+
+
+async def ready_batches(events: AsyncIterator[CallEvent]) -> AsyncIterator[list[CallEvent]]:
+    """A call's events, each batch those that had come by the time the first of them was
+    taken: a batch ends as soon as the next event is not there at once, so none waits on a
+    later one, while events that come together (a simulated call's, a burst of callbacks) are
+    recorded in one transaction."""
+    iterator = aiter(events)
+    pending = asyncio.ensure_future(anext(iterator))
+    try:
+        while True:
+            try:
+                batch = [await pending]
+            except StopAsyncIteration:
+                return
+            while True:
+                pending = asyncio.ensure_future(anext(iterator))
+                await asyncio.sleep(0)  # one turn of the loop: whatever is there already
+                if not pending.done():
+                    break
+                try:
+                    batch.append(pending.result())
+                except StopAsyncIteration:
+                    yield batch
+                    return
+            yield batch
+    finally:
+        pending.cancel()
 
 
 def new_worker_id() -> str:
@@ -363,9 +392,9 @@ class Worker:
             skip_locked=self.database.is_postgres,
             running=list(self._live),
         )
-        for job_id in work.job_ids:
-            self._held.add(job_id)
-            self._start(self._guarded(job_id))
+        for job in work.jobs:
+            self._held.add(job.id)
+            self._start(self._guarded(job))
         for hangup in work.hangups:
             if hangup.attempt_id not in self._hanging_up and self._can_hang_up(hangup):
                 self._hanging_up.add(hangup.attempt_id)
@@ -547,14 +576,14 @@ class Worker:
 
     # One job ---------------------------------------------------------------------------------
 
-    async def _guarded(self, job_id: str) -> None:
+    async def _guarded(self, job: ClaimedJob) -> None:
         try:
-            await self.process_job(job_id)
+            await self._process_logged(job)
         except Exception as error:
-            log.exception("worker %s failed on job %s", self.worker_id, job_id)
-            await self._record_failure(job_id, error)
+            log.exception("worker %s failed on job %s", self.worker_id, job.id)
+            await self._record_failure(job.id, error)
         finally:
-            self._held.discard(job_id)
+            self._held.discard(job.id)
 
     async def _record_failure(self, job_id: str, error: Exception) -> None:
         """Say on the alert's timeline that the job failed, and try it again after a while;
@@ -573,22 +602,31 @@ class Worker:
             )
 
     async def process_job(self, job_id: str) -> None:
-        claimed = await self._read(texting.job_channel, job_id=job_id)
-        if claimed is None:
-            return
+        """Carry a job this worker has claimed through to its attempt's end."""
+        job = await self._read(claimed_job, job_id=job_id)
+        if job is not None:
+            await self._process_logged(job)
+
+    async def _process_logged(self, job: ClaimedJob) -> None:
         # Every line logged about this job, here and in the database work it hands to threads,
         # carries the request id of the webhook that opened its alert.
-        with bound(request_id=claimed.request_id, job_id=job_id):
-            await self._process(job_id, claimed)
+        with bound(request_id=job.request_id, job_id=job.id):
+            await self._process(job)
 
-    async def _process(self, job_id: str, claimed: texting.JobChannel) -> None:
-        if claimed.channel != texting.VOICE:
+    async def _process(self, job: ClaimedJob) -> None:
+        job_id = job.id
+        if job.channel != texting.VOICE:
             # Texts and mails never take the voice path: no throttle, bundle, cap or retry.
-            await self.tell(job_id, claimed.org_id)
+            await self.tell(job_id, job.org_id)
             return
-        await asyncio.to_thread(planning.render_ahead, self.database, job_id=job_id)
+        if job.templated:
+            await asyncio.to_thread(planning.render_ahead, self.database, job_id=job_id)
         plan = await self._write(
-            planning.plan_job, job_id=job_id, now=self.clock.now(), dialer=self.dialer
+            planning.plan_job,
+            job_id=job_id,
+            now=self.clock.now(),
+            dialer=self.dialer,
+            number=job.to_number,
         )
         if plan.kind == PlanKind.SKIP or plan.attempt is None:
             return
@@ -913,14 +951,15 @@ class Worker:
         """Record the call's events as they come; a call whose events come by callback is let
         go until it must be over."""
         finished = False
-        async for event in handle.events():
-            finished = finished or event.kind.is_final
-            if event.kind in _NOTHING_TO_RECORD:
+        async for batch in ready_batches(handle.events()):
+            finished = finished or any(event.kind.is_final for event in batch)
+            events = [event for event in batch if event.kind not in _NOTHING_TO_RECORD]
+            if not events:
                 continue
             await self._write(
-                attempts.apply_event,
+                attempts.apply_events,
                 attempt_id=attempt.attempt_id,
-                event=event,
+                events=events,
                 now=self.clock.now(),
                 policy=self.settings.retry,
             )

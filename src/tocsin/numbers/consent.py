@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from tocsin.audit import log as audit
@@ -57,34 +57,48 @@ REASONS = {
 }
 
 
+# One round trip, built once: this runs before every dial.
+_LISTED = (
+    select(DoNotCall.id)
+    .where(
+        DoNotCall.org_id == bindparam("org_id"),
+        DoNotCall.phone_e164 == bindparam("number"),
+        DoNotCall.lifted_at.is_(None),
+    )
+    .limit(1)
+    .scalar_subquery()
+)
+_CONSENTED = (
+    select(func.max(ConsentRecord.created_at))
+    .where(
+        ConsentRecord.org_id == bindparam("org_id"),
+        ConsentRecord.phone_e164 == bindparam("number"),
+        ConsentRecord.withdrawn_at.is_(None),
+    )
+    .scalar_subquery()
+)
+_OPTED_OUT = (
+    select(PlatformOptOut.created_at)
+    .where(PlatformOptOut.phone_e164 == bindparam("number"))
+    .scalar_subquery()
+)
+# What a number's state is read from, for a caller that reads it along with other facts in
+# one statement (bind `org_id` and `number`); `state_from` reads the three values.
+STATE_COLUMNS = (_LISTED, _CONSENTED, _OPTED_OUT)
+_STATE = select(*STATE_COLUMNS)
+
+
 def state_of(session: Session, *, org_id: str, number: str) -> NumberState:
-    # One round trip: this runs before every dial.
-    listed = (
-        select(DoNotCall.id)
-        .where(
-            DoNotCall.org_id == org_id,
-            DoNotCall.phone_e164 == number,
-            DoNotCall.lifted_at.is_(None),
-        )
-        .limit(1)
-        .scalar_subquery()
-    )
-    consented = (
-        select(func.max(ConsentRecord.created_at))
-        .where(
-            ConsentRecord.org_id == org_id,
-            ConsentRecord.phone_e164 == number,
-            ConsentRecord.withdrawn_at.is_(None),
-        )
-        .scalar_subquery()
-    )
-    opted_out = (
-        select(PlatformOptOut.created_at)
-        .where(PlatformOptOut.phone_e164 == number)
-        .scalar_subquery()
-    )
-    row = session.execute(select(listed, consented, opted_out)).one()
-    listed_id, consented_at, opted_out_at = row
+    listed_id, consented_at, opted_out_at = session.execute(
+        _STATE, {"org_id": org_id, "number": number}
+    ).one()
+    return state_from(listed_id, consented_at, opted_out_at)
+
+
+def state_from(
+    listed_id: str | None, consented_at: datetime | None, opted_out_at: datetime | None
+) -> NumberState:
+    """The state `STATE_COLUMNS` read: do-not-call listed, consented to, opted out when."""
     if listed_id is not None:
         return NumberState.DO_NOT_CALL
     if opted_out_at is not None and (consented_at is None or consented_at <= opted_out_at):
@@ -119,7 +133,11 @@ def states_of(session: Session, *, org_id: str, numbers: Sequence[str]) -> dict[
 
 
 def dial_refusal(session: Session, *, org_id: str, number: str) -> Refusal | None:
-    state = state_of(session, org_id=org_id, number=number)
+    return refusal_for(state_of(session, org_id=org_id, number=number))
+
+
+def refusal_for(state: NumberState) -> Refusal | None:
+    """Why a number in `state` may not be called; None when it may."""
     if state == NumberState.VERIFIED:
         return None
     return Refusal(state, REASONS[state])

@@ -12,8 +12,9 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Executable, bindparam, case, func, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from tocsin.audit import log as audit
 from tocsin.audit.actions import AuditAction
@@ -23,6 +24,7 @@ from tocsin.core import metrics
 from tocsin.core.actors import Actor
 from tocsin.core.logs import mask_number
 from tocsin.db.after_commit import on_commit
+from tocsin.db.locks import Lock, get_locked
 from tocsin.paging.keypad import apply_keypress
 from tocsin.paging.leases import holds_lease, release
 from tocsin.paging.models import AttemptStatus, CallAttempt, CallJob, JobStatus
@@ -38,13 +40,44 @@ def attempt_for_key(session: Session, idempotency_key: str) -> CallAttempt | Non
     return session.scalar(select(CallAttempt).where(CallAttempt.idempotency_key == idempotency_key))
 
 
+_LATEST = (
+    select(CallAttempt)
+    .where(CallAttempt.job_id == bindparam("job_id"))
+    .order_by(CallAttempt.attempt_no.desc())
+    .limit(1)
+)
+
+
 def latest_attempt(session: Session, job_id: str) -> CallAttempt | None:
-    return session.scalar(
-        select(CallAttempt)
-        .where(CallAttempt.job_id == job_id)
-        .order_by(CallAttempt.attempt_no.desc())
-        .limit(1)
-    )
+    return session.scalar(_LATEST, {"job_id": job_id})
+
+
+# A call that made progress is in progress, unless it has ended meanwhile.
+_IN_PROGRESS_NOW = case(
+    (CallAttempt.status == AttemptStatus.SENDING.value, AttemptStatus.IN_PROGRESS.value),
+    else_=CallAttempt.status,
+)
+_ACCEPTED = {
+    "provider_call_id": bindparam("provider_call_id"),
+    "accepted_at": func.coalesce(CallAttempt.accepted_at, bindparam("now")),
+    "status": _IN_PROGRESS_NOW,
+}
+# One statement, under the row lock the UPDATE takes: nothing is loaded to be changed.
+_ACCEPT = (
+    update(CallAttempt)
+    .where(CallAttempt.id == bindparam("attempt_id"))
+    .execution_options(synchronize_session=False)
+)
+_ACCEPT_AS_IS = _ACCEPT.values(_ACCEPTED)
+_ACCEPT_BY_PROVIDER = _ACCEPT.values(
+    {
+        **_ACCEPTED,
+        "provider": bindparam("provider"),
+        "provider_account_id": bindparam("provider_account_id"),
+        "platform_provider": bindparam("platform_provider"),
+        "simulated": bindparam("simulated"),
+    }
+)
 
 
 def mark_accepted(
@@ -60,18 +93,32 @@ def mark_accepted(
 ) -> None:
     """Record that a provider took the call. `provider` is None when catching up with a
     provider already recorded on the attempt."""
-    attempt = session.get(CallAttempt, attempt_id, with_for_update=True)
-    if attempt is None:
+    values = {"attempt_id": attempt_id, "provider_call_id": provider_call_id, "now": now}
+    if provider is None:
+        _execute_on_row(session, attempt_id, _ACCEPT_AS_IS, values)
         return
-    if provider is not None:
-        attempt.provider = provider
-        attempt.provider_account_id = provider_account_id
-        attempt.platform_provider = platform_provider
-        attempt.simulated = simulated
-    attempt.provider_call_id = provider_call_id
-    attempt.accepted_at = attempt.accepted_at or now
-    if attempt.status == AttemptStatus.SENDING:
-        attempt.status = AttemptStatus.IN_PROGRESS
+    values.update(
+        provider=provider,
+        provider_account_id=provider_account_id,
+        platform_provider=platform_provider,
+        simulated=simulated,
+    )
+    _execute_on_row(session, attempt_id, _ACCEPT_BY_PROVIDER, values)
+
+
+def _execute_on_row(
+    session: Session, attempt_id: str, statement: Executable, values: dict[str, object]
+) -> int:
+    """Run an UPDATE of the attempt's row. An attempt this session has loaded is written out
+    before and read again when next used, so the object and the row agree. Returns how many
+    rows it changed."""
+    loaded = session.identity_map.get(identity_key(CallAttempt, attempt_id))
+    if loaded is not None:
+        session.flush([loaded])
+    result = session.execute(statement, values)
+    if loaded is not None:
+        session.expire(loaded)
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def mark_provider(
@@ -84,7 +131,7 @@ def mark_provider(
     caller_id: str | None = None,
 ) -> None:
     """Name the provider about to be asked, and the caller ID the call will present."""
-    attempt = session.get(CallAttempt, attempt_id, with_for_update=True)
+    attempt = get_locked(session, CallAttempt, attempt_id, Lock.UPDATE)
     if attempt is not None and attempt.status == AttemptStatus.SENDING:
         attempt.provider = provider
         attempt.provider_account_id = provider_account_id
@@ -104,7 +151,7 @@ def record_failover(
     deadline: datetime | None = None,
 ) -> None:
     """The provider certainly placed nothing: say so, and give the next provider `deadline`."""
-    attempt = session.get(CallAttempt, attempt_id, with_for_update=True)
+    attempt = get_locked(session, CallAttempt, attempt_id, Lock.UPDATE)
     if attempt is None:
         return
     if deadline is not None and attempt.status == AttemptStatus.SENDING:
@@ -242,7 +289,7 @@ def mark_not_placed(
 ) -> None:
     """The provider certainly placed no call: close the attempt and let the job try again,
     after `wait` when the provider asked for one (longer than the policy's own)."""
-    attempt = session.get(CallAttempt, attempt_id, with_for_update=True)
+    attempt = get_locked(session, CallAttempt, attempt_id, Lock.UPDATE)
     if attempt is None or AttemptStatus(attempt.status).is_final:
         return
     attempt.status = AttemptStatus.NOT_PLACED
@@ -266,7 +313,7 @@ def mark_unknown(
 ) -> None:
     """We cannot tell whether a call was placed: record it, never dial this attempt again, and
     treat it as a call nobody answered, because nobody pressed a key."""
-    attempt = session.get(CallAttempt, attempt_id, with_for_update=True)
+    attempt = get_locked(session, CallAttempt, attempt_id, Lock.UPDATE)
     if attempt is None or AttemptStatus(attempt.status).is_final:
         return
     attempt.status = AttemptStatus.FAILED
@@ -278,7 +325,7 @@ def defer_job(
     session: Session, *, job_id: str, worker_id: str, now: datetime, until: datetime
 ) -> None:
     """Let a job whose call may be under way go until `until`, when a worker settles it."""
-    job = session.get(CallJob, job_id, with_for_update=True)
+    job = get_locked(session, CallJob, job_id, Lock.UPDATE)
     if job is not None and holds_lease(job, worker_id):
         release(job, status=JobStatus.AWAITING, now=now, run_at=until)
 
@@ -296,12 +343,38 @@ _FINAL_STATUS = {
 }
 
 
+# Events that only move the attempt's own row forward: one UPDATE, guarded by the sequence and
+# the attempt not having ended, does what loading and changing it would.
+_UNFINISHED = (AttemptStatus.SENDING.value, AttemptStatus.IN_PROGRESS.value)
+_MOVE = (
+    update(CallAttempt)
+    .where(
+        CallAttempt.id == bindparam("attempt_id"),
+        CallAttempt.last_event_sequence < bindparam("sequence"),
+        CallAttempt.status.in_(_UNFINISHED),
+    )
+    .execution_options(synchronize_session=False)
+)
+_PROGRESSED = {"last_event_sequence": bindparam("sequence"), "status": _IN_PROGRESS_NOW}
+_ANSWERED = {**_PROGRESSED, "answered_at": func.coalesce(CallAttempt.answered_at, bindparam("now"))}
+_ROW_ONLY_MOVES = {
+    (CallEventKind.TRYING, False): _MOVE.values(_PROGRESSED),
+    (CallEventKind.RINGING, False): _MOVE.values(_PROGRESSED),
+    (CallEventKind.ANSWERED, False): _MOVE.values(_ANSWERED),
+    (CallEventKind.ANSWERED, True): _MOVE.values({**_ANSWERED, "error_code": "voicemail"}),
+}
+
+
 def apply_event(
     session: Session, *, attempt_id: str, event: CallEvent, now: datetime, policy: RetryPolicy
 ) -> bool:
     """Move an attempt by one provider event. Returns False for an event already seen or older
     than one seen (by sequence), which is ignored so a call never moves backwards."""
-    attempt = session.get(CallAttempt, attempt_id, with_for_update=True)
+    row_only = _ROW_ONLY_MOVES.get((event.kind, event.detail == "voicemail"))
+    if row_only is not None:
+        values = {"attempt_id": attempt_id, "sequence": event.sequence, "now": now}
+        return _execute_on_row(session, attempt_id, row_only, values) > 0
+    attempt = get_locked(session, CallAttempt, attempt_id, Lock.UPDATE)
     if attempt is None or event.sequence <= attempt.last_event_sequence:
         return False
     if AttemptStatus(attempt.status).is_final:
@@ -326,6 +399,19 @@ def apply_event(
     if AttemptStatus(attempt.status).is_final:
         _ended(session, attempt, now=now, policy=policy)
     return True
+
+
+def apply_events(
+    session: Session,
+    *,
+    attempt_id: str,
+    events: list[CallEvent],
+    now: datetime,
+    policy: RetryPolicy,
+) -> None:
+    """`apply_event` for each of `events` in turn, in one transaction."""
+    for event in events:
+        apply_event(session, attempt_id=attempt_id, event=event, now=now, policy=policy)
 
 
 def _ended(
@@ -377,8 +463,7 @@ def apply_record(
 ) -> None:
     """Catch an attempt up with everything the provider recorded for it."""
     mark_accepted(session, attempt_id=attempt_id, provider_call_id=record.provider_call_id, now=now)
-    for event in record.events:
-        apply_event(session, attempt_id=attempt_id, event=event, now=now, policy=policy)
+    apply_events(session, attempt_id=attempt_id, events=list(record.events), now=now, policy=policy)
 
 
 # A job a worker keeps failing on is tried again after this long, doubling, up to the most.
@@ -393,7 +478,7 @@ def record_job_failure(
     say so on the alert's timeline when it is new, and let the job be tried again later rather
     than at every lease. An attempt already written is settled by the next try (reconciled, never
     dialled again); the auditor reports a job that fails twice the same way."""
-    job = session.get(CallJob, job_id, with_for_update=True)
+    job = get_locked(session, CallJob, job_id, Lock.UPDATE)
     if job is None or job.status not in (JobStatus.LEASED, JobStatus.PENDING):
         return
     # Compared as stored, so a long error repeated is recognised as the same one.

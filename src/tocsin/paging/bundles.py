@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import and_, bindparam, exists, or_, select
 from sqlalchemy.orm import Session
 
 from tocsin.audit import log as audit
@@ -124,22 +124,24 @@ def attach(
         )
 
 
+_RIDERS = (
+    select(CallJob)
+    .where(CallJob.riding_attempt_id == bindparam("attempt_id"))
+    .order_by(CallJob.id)
+    .with_for_update()
+)
+_RIDERS_ALERTS = select(CallJob.alert_id).where(
+    CallJob.riding_attempt_id == bindparam("attempt_id")
+)
+
+
 def riders_of(session: Session, attempt_id: str) -> list[CallJob]:
-    return list(
-        session.scalars(
-            select(CallJob)
-            .where(CallJob.riding_attempt_id == attempt_id)
-            .order_by(CallJob.id)
-            .with_for_update()
-        )
-    )
+    return list(session.scalars(_RIDERS, {"attempt_id": attempt_id}))
 
 
 def alert_ids_read(session: Session, attempt: CallAttempt) -> list[str]:
     """Every alert the call read: its own first, then its riders'."""
-    riders = session.scalars(
-        select(CallJob.alert_id).where(CallJob.riding_attempt_id == attempt.id)
-    ).all()
+    riders = session.scalars(_RIDERS_ALERTS, {"attempt_id": attempt.id}).all()
     return [attempt.alert_id, *riders]
 
 
@@ -152,13 +154,14 @@ def all_closed(session: Session, attempt: CallAttempt) -> bool:
     return still_open is None
 
 
+_STATUS = select(CallAttempt.status).where(CallAttempt.id == bindparam("attempt_id"))
+
+
 def carrier_still_running(session: Session, job: CallJob) -> bool:
     """Whether the call `job` rides on is still going on (or about to be)."""
     if job.riding_attempt_id is None:
         return False
-    status = session.scalar(
-        select(CallAttempt.status).where(CallAttempt.id == job.riding_attempt_id)
-    )
+    status = session.scalar(_STATUS, {"attempt_id": job.riding_attempt_id})
     return status is not None and not AttemptStatus(status).is_final
 
 

@@ -8,6 +8,7 @@ setting changes mid-call.
 
 from __future__ import annotations
 
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from tocsin.accounts.models import Membership, Organization
@@ -15,14 +16,22 @@ from tocsin.contacts.models import Contact
 from tocsin.paging.models import CallJob
 from tocsin.telephony.prompts import resolve_language
 
+_CONTACT_LANGUAGE = select(Contact.language).where(
+    Contact.id == bindparam("contact_id"), Contact.org_id == bindparam("org_id")
+)
+
 
 def language_for_job(session: Session, job: CallJob) -> str:
-    contact = session.get(Contact, job.contact_id) if job.contact_id else None
+    contact_language = (
+        session.scalar(_CONTACT_LANGUAGE, {"contact_id": job.contact_id, "org_id": job.org_id})
+        if job.contact_id
+        else None
+    )
     member = session.get(Membership, (job.org_id, job.user_id)) if job.user_id else None
     org = session.get(Organization, job.org_id)
     return resolve_language(
         [
-            contact.language if contact is not None and contact.org_id == job.org_id else None,
+            contact_language,
             member.language if member is not None else None,
             org.language if org is not None else None,
         ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from sqlalchemy import select, text
+from sqlalchemy import bindparam, select, text
 from sqlalchemy.orm import Session
 
 from tocsin.core.throttle import Bucket, largest_limit, longest_window
@@ -32,6 +32,20 @@ def lock_number(session: Session, number: str) -> None:
         session.execute(_LOCK, {"key": _lock_key(number)})
 
 
+_RECENT_CALLS = (
+    select(CallAttempt.created_at)
+    .where(
+        CallAttempt.to_number == bindparam("number"),
+        # A text to the number rings no phone: throttles are for calls.
+        CallAttempt.channel == "voice",
+        CallAttempt.created_at > bindparam("since"),
+        CallAttempt.status.in_(PLACED_ATTEMPT_STATUSES),
+    )
+    .order_by(CallAttempt.created_at.desc())
+    .limit(bindparam("limit"))
+)
+
+
 def recent_calls(
     session: Session, *, number: str, now: datetime, buckets: tuple[Bucket, ...]
 ) -> list[datetime]:
@@ -40,35 +54,38 @@ def recent_calls(
     (`lock_number`), so the attempt written after the check counts for the next one."""
     if not buckets:
         return []
-    return list(
-        session.scalars(
-            select(CallAttempt.created_at)
-            .where(
-                CallAttempt.to_number == number,
-                # A text to the number rings no phone: throttles are for calls.
-                CallAttempt.channel == "voice",
-                CallAttempt.created_at > now - longest_window(buckets),
-                CallAttempt.status.in_(PLACED_ATTEMPT_STATUSES),
-            )
-            .order_by(CallAttempt.created_at.desc())
-            .limit(largest_limit(buckets))
-        )
+    values = {
+        "number": number,
+        "since": now - longest_window(buckets),
+        "limit": largest_limit(buckets),
+    }
+    return list(session.scalars(_RECENT_CALLS, values))
+
+
+_CALLED_ABOUT = (
+    select(CallAttempt.id)
+    .where(
+        CallAttempt.alert_id == bindparam("alert_id"),
+        CallAttempt.to_number == bindparam("number"),
+        # A text about it does not make a call about it old news.
+        CallAttempt.channel == "voice",
     )
+    .limit(1)
+)
 
 
-def is_news(session: Session, job: CallJob, alert: Alert) -> bool:
+# Whether the number had a call about the alert, for a caller that reads it along with other
+# facts in one statement (bind `alert_id` and `number`); see `is_news`.
+CALLED_ABOUT = _CALLED_ABOUT.exists()
+
+
+def is_news(session: Session, job: CallJob, alert: Alert, *, called: bool | None = None) -> bool:
     """Whether this is the first call to the job's number about a critical alert: nobody there
-    has heard of it yet, neither by a call of its own nor carried by another's."""
+    has heard of it yet, neither by a call of its own nor carried by another's. `called`:
+    what `CALLED_ABOUT` read, when the caller read it."""
     if alert.severity != Severity.CRITICAL or job.attempt_count or job.carried_calls:
         return False
-    called = session.scalar(
-        select(CallAttempt.id)
-        .where(
-            CallAttempt.alert_id == alert.id,
-            CallAttempt.to_number == job.to_number,
-            # A text about it does not make a call about it old news.
-            CallAttempt.channel == "voice",
-        )
-        .limit(1)
-    )
-    return called is None
+    if called is None:
+        values = {"alert_id": alert.id, "number": job.to_number}
+        called = session.scalar(_CALLED_ABOUT, values) is not None
+    return not called

@@ -720,15 +720,16 @@ def poke(session: Session, *, escalation_id: str | None, now: datetime) -> None:
 WAKING = (EscalationStatus.ACTIVE, EscalationStatus.MUTED)
 
 
+_DUE = (
+    select(Escalation.id)
+    .where(Escalation.status.in_(WAKING), Escalation.next_at <= bindparam("now"))
+    .order_by(Escalation.next_at)
+    .limit(bindparam("limit"))
+)
+
+
 def due_escalations(session: Session, *, now: datetime, limit: int) -> list[str]:
-    return list(
-        session.scalars(
-            select(Escalation.id)
-            .where(Escalation.status.in_(WAKING), Escalation.next_at <= now)
-            .order_by(Escalation.next_at)
-            .limit(limit)
-        )
-    )
+    return list(session.scalars(_DUE, {"now": now, "limit": limit}))
 
 
 def _open_jobs(session: Session, escalation: Escalation) -> int:
@@ -825,6 +826,19 @@ def close(escalation: Escalation, status: EscalationStatus, now: datetime) -> No
     escalation.updated_at = now
 
 
+_END_ESCALATION = (
+    update(Escalation)
+    .where(Escalation.alert_id == bindparam("of_alert"), Escalation.status.in_(WAKING))
+    .values(
+        status=bindparam("ended_as"),
+        next_at=None,
+        ended_at=bindparam("now"),
+        updated_at=bindparam("now"),
+    )
+    .execution_options(synchronize_session=False)
+)
+
+
 def stop_paging(
     session: Session,
     *,
@@ -841,15 +855,8 @@ def stop_paging(
     # step's calls, so this waits for that worker's commit, and the cancelling below (a new
     # statement, which sees what was committed meanwhile on PostgreSQL) takes those calls too.
     session.execute(
-        update(Escalation)
-        .where(Escalation.alert_id == alert_id, Escalation.status.in_(WAKING))
-        .values(
-            status=ended_by(status).value,
-            next_at=None,
-            ended_at=now,
-            updated_at=now,
-        )
-        .execution_options(synchronize_session=False)
+        _END_ESCALATION,
+        {"of_alert": alert_id, "ended_as": ended_by(status).value, "now": now},
     )
     cancelled = cancel_pending_calls(session, alert_id=alert_id, now=now, outcome=outcome)
     request_hangups(session, alert_id=alert_id, now=now, except_attempt_id=except_attempt_id)

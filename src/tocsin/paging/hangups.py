@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import and_, bindparam, exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from tocsin.audit import log as audit
@@ -77,6 +77,27 @@ def _carries_open_alerts(*, besides: Any) -> Any:
     )
 
 
+_TO_HANG_UP = (
+    select(CallAttempt.id)
+    .where(
+        CallAttempt.alert_id == bindparam("alert_id"),
+        # Only calls can be hung up; a text still `sending` is settled by its own worker.
+        CallAttempt.channel == "voice",
+        CallAttempt.status.in_(_IN_PROGRESS),
+        CallAttempt.hangup_requested_at.is_(None),
+        ~_carries_open_alerts(besides=bindparam("alert_id")),
+    )
+    .with_for_update(of=CallAttempt, skip_locked=True)
+)
+_TO_HANG_UP_BUT_ONE = _TO_HANG_UP.where(CallAttempt.id != bindparam("except_attempt_id"))
+_MARK = (
+    update(CallAttempt)
+    .where(CallAttempt.id.in_(bindparam("ids", expanding=True)))
+    .values(hangup_requested_at=bindparam("now"))
+    .execution_options(synchronize_session=False)
+)
+
+
 def request_hangups(
     session: Session, *, alert_id: str, now: datetime, except_attempt_id: str | None = None
 ) -> int:
@@ -86,56 +107,52 @@ def request_hangups(
     may be waiting for this alert's lock) is passed over rather than waited for, so the two never
     deadlock: the worker running such a call finds its alert closed by itself
     (`closed_while_running`)."""
-    conditions = [
-        CallAttempt.alert_id == alert_id,
-        # Only calls can be hung up; a text still `sending` is settled by its own worker.
-        CallAttempt.channel == "voice",
-        CallAttempt.status.in_(_IN_PROGRESS),
-        CallAttempt.hangup_requested_at.is_(None),
-        ~_carries_open_alerts(besides=alert_id),
-    ]
-    if except_attempt_id is not None:
-        conditions.append(CallAttempt.id != except_attempt_id)
-    ids = list(
-        session.scalars(
-            select(CallAttempt.id)
-            .where(*conditions)
-            .with_for_update(of=CallAttempt, skip_locked=True)
-        )
-    )
+    query = _TO_HANG_UP if except_attempt_id is None else _TO_HANG_UP_BUT_ONE
+    values = {"alert_id": alert_id, "except_attempt_id": except_attempt_id}
+    ids = list(session.scalars(query, values))
     if not ids:
         return 0
-    session.execute(
-        update(CallAttempt)
-        .where(CallAttempt.id.in_(ids))
-        .values(hangup_requested_at=now)
-        .execution_options(synchronize_session=False)
-    )
+    session.execute(_MARK, {"ids": ids, "now": now})
     announce_work(session)
     return len(ids)
 
 
+# Chosen in the query, so other workers' marked SIP calls cannot fill the limit.
+_PENDING = (
+    select(*_COLUMNS)
+    .where(
+        CallAttempt.hangup_requested_at.is_not(None),
+        CallAttempt.channel == "voice",
+        CallAttempt.status.in_(_IN_PROGRESS),
+        or_(
+            CallAttempt.worker_id == bindparam("worker_id"),
+            and_(
+                CallAttempt.provider.in_(REST_KINDS),
+                CallAttempt.provider_call_id.is_not(None),
+                CallAttempt.provider_call_id != "",
+            ),
+        ),
+    )
+    .limit(bindparam("limit"))
+)
+
+
 def pending_hangups(session: Session, *, worker_id: str, limit: int = 100) -> list[Hangup]:
     """Marked calls this worker may act on: its own, and any REST provider's."""
-    # Chosen in the query, so other workers' marked SIP calls cannot fill the limit.
-    rows = session.execute(
-        select(*_COLUMNS)
-        .where(
-            CallAttempt.hangup_requested_at.is_not(None),
-            CallAttempt.channel == "voice",
-            CallAttempt.status.in_(_IN_PROGRESS),
-            or_(
-                CallAttempt.worker_id == worker_id,
-                and_(
-                    CallAttempt.provider.in_(REST_KINDS),
-                    CallAttempt.provider_call_id.is_not(None),
-                    CallAttempt.provider_call_id != "",
-                ),
-            ),
-        )
-        .limit(limit)
-    )
+    rows = session.execute(_PENDING, {"worker_id": worker_id, "limit": limit})
     return [Hangup(*row) for row in rows]
+
+
+_CLOSED_WHILE_RUNNING = (
+    select(*_COLUMNS, CallAttempt.digits)
+    .join(Alert, Alert.id == CallAttempt.alert_id)
+    .where(
+        CallAttempt.id.in_(bindparam("ids", expanding=True)),
+        CallAttempt.status.in_(_IN_PROGRESS),
+        Alert.status != AlertStatus.OPEN,
+        ~_carries_open_alerts(besides=CallAttempt.alert_id),
+    )
+)
 
 
 def closed_while_running(session: Session, *, attempt_ids: Collection[str]) -> list[Hangup]:
@@ -143,16 +160,7 @@ def closed_while_running(session: Session, *, attempt_ids: Collection[str]) -> l
     all but a call whose own key closed it (it says so and hangs up by itself)."""
     if not attempt_ids:
         return []
-    rows = session.execute(
-        select(*_COLUMNS, CallAttempt.digits)
-        .join(Alert, Alert.id == CallAttempt.alert_id)
-        .where(
-            CallAttempt.id.in_(attempt_ids),
-            CallAttempt.status.in_(_IN_PROGRESS),
-            Alert.status != AlertStatus.OPEN,
-            ~_carries_open_alerts(besides=CallAttempt.alert_id),
-        )
-    )
+    rows = session.execute(_CLOSED_WHILE_RUNNING, {"ids": list(attempt_ids)})
     return [Hangup(*row[:-1]) for row in rows if reply_to(row.digits).effect is None]
 
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import ColumnElement, func, insert, select, update
+from sqlalchemy import ColumnElement, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from tocsin.core.ids import new_id
@@ -59,23 +59,27 @@ def enqueue_calls(
     return len(targets)
 
 
+_CANCEL_PENDING = (
+    update(CallJob)
+    .where(CallJob.alert_id == bindparam("of_alert"), CallJob.status == JobStatus.PENDING)
+    .values(
+        status=JobStatus.CANCELLED,
+        outcome=bindparam("ended_as"),
+        last_error=bindparam("ended_as"),
+        held_until=None,
+        updated_at=bindparam("now"),
+    )
+    .execution_options(synchronize_session=False)
+)
+
+
 def cancel_pending_calls(
     session: Session, *, alert_id: str, now: datetime, outcome: JobOutcome
 ) -> int:
     """Cancel the alert's jobs that no worker holds. A held job is cancelled by its worker, which
     re-reads the alert before dialling, so a call already ringing is never cut by this."""
-    result = session.execute(
-        update(CallJob)
-        .where(CallJob.alert_id == alert_id, CallJob.status == JobStatus.PENDING)
-        .values(
-            status=JobStatus.CANCELLED,
-            outcome=outcome.value,
-            last_error=outcome.value,
-            held_until=None,
-            updated_at=now,
-        )
-        .execution_options(synchronize_session=False)
-    )
+    values = {"of_alert": alert_id, "ended_as": outcome.value, "now": now}
+    result = session.execute(_CANCEL_PENDING, values)
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 

@@ -19,8 +19,9 @@ from sqlalchemy.orm import Session
 
 from tocsin.contacts.models import Contact
 from tocsin.core.actors import Actor
+from tocsin.db.locks import get_locked
 from tocsin.paging.bundles import alert_ids_read
-from tocsin.paging.lifecycle import close
+from tocsin.paging.lifecycle import CLOSER_LOCK, close
 from tocsin.paging.models import Alert, AlertStatus, CallAttempt, CallJob
 from tocsin.paging.opt_out import stop_calling
 from tocsin.telephony.script import Key, reply_to
@@ -59,7 +60,8 @@ def apply_keypress(session: Session, *, attempt: CallAttempt, digit: str, now: d
     # number is one of their own. A simulated key is nobody's.
     member_id = None if attempt.simulated else _member_behind(session, attempt)
     for alert_id in alert_ids_read(session, attempt):
-        alert = session.get(Alert, alert_id, with_for_update=True)
+        # Read once, under the lock every closer takes.
+        alert = get_locked(session, Alert, alert_id, CLOSER_LOCK)
         if alert is not None:
             # The callee's own call finishes by itself: it is saying the confirmation.
             close(
@@ -72,6 +74,7 @@ def apply_keypress(session: Session, *, attempt: CallAttempt, digit: str, now: d
                 details=details,
                 except_attempt_id=attempt.id,
                 member_id=member_id,
+                locked=True,
             )
 
 

@@ -13,6 +13,7 @@ from tocsin.audit import log as audit
 from tocsin.audit.actions import AuditAction
 from tocsin.core.actors import Actor
 from tocsin.core.errors import Conflict
+from tocsin.db.locks import Lock, lock_clause, note_locked
 from tocsin.outgoing.events import alert_changed
 from tocsin.outgoing.models import AlertEvent
 from tocsin.paging.escalation import stop_paging
@@ -72,6 +73,7 @@ def close(
     details: dict[str, Any] | None = None,
     except_attempt_id: str | None = None,
     member_id: str | None = None,
+    locked: bool = False,
 ) -> int | None:
     """Acknowledge or resolve an alert: its state, its paging stopped, and its audit event, in
     the caller's transaction. The one way an alert closes, whoever closes it: the API, the
@@ -81,13 +83,15 @@ def close(
     (acknowledging one that is not open, resolving one that is resolved): nothing changed.
     `except_attempt_id` is the call the callee is on, which finishes by itself. `member_id` is
     the person who did it when the actor is not one (a key pressed on a member's number); a
-    signed-in user is their own.
+    signed-in user is their own. `locked`: the caller read the alert in this transaction
+    under the lock `_lock` takes, so it is not read again.
 
     Closers take turns on the alert's row: of two at once, the second waits for the first to
     commit and decides on what it left, so a resolve is never overwritten by an acknowledgement
     read before it, and of many acknowledgements one changes the alert and is audited.
     """
-    _lock(session, alert)
+    if not locked:
+        _lock(session, alert)
     by = by or f"{actor.type}:{actor.id}"
     if member_id is None and actor.type == "user":
         member_id = actor.id
@@ -117,6 +121,10 @@ def close(
     return cancelled
 
 
+# The lock `close` takes on the alert's row (see `_lock`), for a caller that reads it itself.
+CLOSER_LOCK = Lock.NO_KEY_UPDATE
+
+
 def _lock(session: Session, alert: Alert) -> None:
     """Re-read the alert under its row lock (PostgreSQL; SQLite's writers already take turns
     from BEGIN IMMEDIATE); every caller has read it before, unlocked or not.
@@ -127,7 +135,8 @@ def _lock(session: Session, alert: Alert) -> None:
     pointing at the alert, such as a worker writing the next step's calls while it holds the
     escalation this close ends next."""
     session.flush()
-    session.refresh(alert, with_for_update={"key_share": True})
+    session.refresh(alert, with_for_update=lock_clause(CLOSER_LOCK))
+    note_locked(session, alert, Alert, alert.id, CLOSER_LOCK)
 
 
 def arrived_closed(

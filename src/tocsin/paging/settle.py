@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from tocsin.audit import log as audit
 from tocsin.audit.actions import AuditAction
+from tocsin.db.locks import Lock, get_locked
 from tocsin.paging import escalation
 from tocsin.paging.bundles import riders_of
 from tocsin.paging.leases import release
@@ -105,7 +106,7 @@ def after_attempt(
 ) -> None:
     """Decide the next move of the attempt's job, and of every job whose alert the call
     carried (paging/bundles.py), now that `attempt` is over."""
-    job = session.get(CallJob, attempt.job_id, with_for_update=True)
+    job = get_locked(session, CallJob, attempt.job_id, Lock.UPDATE)
     if job is not None and job.status in OPEN_JOB_STATUSES:
         _next_move(session, job, attempt, policy=policy, now=now, wait=wait, carried=False)
     for rider in riders_of(session, attempt.id):
@@ -129,7 +130,7 @@ def _next_move(
     # retry this may schedule and cancels it; never neither. Shared: this only reads the alert,
     # as a worker planning another of its calls does (engine/dial_facts.py), and neither may
     # wait for the other, which may be waiting for the call counters this one gave back.
-    alert = session.get(Alert, job.alert_id, with_for_update={"read": True})
+    alert = get_locked(session, Alert, job.alert_id, Lock.SHARE)
     if alert is None or alert.status != AlertStatus.OPEN:
         by = _BY_ALERT.get(AlertStatus(alert.status)) if alert else None
         outcome = by or JobOutcome.CANCELLED

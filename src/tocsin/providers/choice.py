@@ -32,7 +32,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from tocsin.core.errors import TocsinError
@@ -172,6 +172,14 @@ class FixedProvider:
         return []
 
 
+# Read before every call.
+_ACCOUNTS = (
+    select(ProviderAccount)
+    .where(ProviderAccount.org_id == bindparam("org_id"))
+    .order_by(ProviderAccount.priority)
+)
+
+
 class ProviderDirectory:
     def __init__(
         self,
@@ -217,11 +225,7 @@ class ProviderDirectory:
     ) -> ProviderChain:
         """The organization's chain of providers (see the module docstring);
         `endpoint_caller_id` is the caller ID chosen by the endpoint of the call, if any."""
-        accounts = session.scalars(
-            select(ProviderAccount)
-            .where(ProviderAccount.org_id == org_id)
-            .order_by(ProviderAccount.priority)
-        ).all()
+        accounts = session.scalars(_ACCOUNTS, {"org_id": org_id}).all()
         self._retire_unused(org_id, {a.id for a in accounts if a.enabled})
         enabled = [account for account in accounts if account.enabled]
         shown = presented(session, enabled, endpoint_choice=endpoint_caller_id)

@@ -132,6 +132,24 @@ def dial_block(
     )
 
 
+# The id of the action `dial_block` finds, for a caller that reads it along with other facts
+# in one statement (bind `now`, and `target_0`, `target_1`, `target_2` to the organization, the
+# endpoint, None when there is none, and the number); see `block_by_id`.
+DIAL_BLOCK_ID = (
+    _blocks_of((ActionScope.ORGANIZATION, ActionScope.ENDPOINT, ActionScope.NUMBER))
+    .with_only_columns(EnforcementAction.id)
+    .scalar_subquery()
+)
+
+
+def block_by_id(session: Session, action_id: str | None) -> Block | None:
+    """The block of the action `DIAL_BLOCK_ID` found, if it found one."""
+    row = session.get(EnforcementAction, action_id) if action_id else None
+    if row is None:
+        return None
+    return Block(row.id, ActionKind(row.kind), ActionScope(row.scope), row.reason, row.ends_at)
+
+
 def user_block(session: Session, *, user_id: str, now: datetime) -> Block | None:
     return _find(session, now, (ActionScope.USER, user_id))
 

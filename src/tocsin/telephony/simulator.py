@@ -232,10 +232,8 @@ class SimulatorProvider:
                 code="rejected",
                 user_message="The provider refused the call.",
             )
-        existing = await self.lookup(request.idempotency_key)
-        if existing is not None:
-            return SimulatorCall(existing, self._clock, self._ring_seconds)
-
+        # A second dial under the key finds the first call's record when it tries to publish
+        # its own (`_claim`), and returns that call.
         now = self._clock.now()
         events = [
             CallEvent(kind=kind, sequence=index, digits=digits, detail=detail, at=now)
