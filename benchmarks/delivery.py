@@ -57,6 +57,8 @@ from harness import (
     uncapped_settings,
 )
 from results import Result, add_results_option, emit
+from tocsin.audit.actions import AuditAction
+from tocsin.audit.models import AuditEvent
 from tocsin.db.engine import Database
 from tocsin.paging.models import Alert, AttemptStatus, CallAttempt, CallJob, Escalation, JobStatus
 from tocsin.telephony.simulator import code_heard
@@ -213,12 +215,16 @@ def measure_latency(
         expected = len(warmup["alert_ids"]) + len(raw["alert_ids"])
         _wait(lambda: len(dials(installation)) >= expected, timeout=120)
         job_alert = _job_alerts(database)
+        carried_by = _carried_by(database)
         dialled = {}
         for dial in dials(installation):
-            alert_id = job_alert.get(dial["idempotency_key"].split("/")[0])
-            if alert_id in sent_at and alert_id not in dialled:
-                at = datetime.fromisoformat(dial["at"]).astimezone(UTC).timestamp()
-                dialled[alert_id] = at - sent_at[alert_id]
+            key = dial["idempotency_key"]
+            at = datetime.fromisoformat(dial["at"]).astimezone(UTC).timestamp()
+            # The call's own alert, and the alerts to the same number that rode along with it
+            # (paging/bundles.py): each was dialled when this call was.
+            for alert_id in [job_alert.get(key.split("/")[0]), *carried_by.get(key, [])]:
+                if alert_id in sent_at and alert_id not in dialled:
+                    dialled[alert_id] = at - sent_at[alert_id]
     finally:
         for server in reversed(servers):
             server.stop()
@@ -230,6 +236,23 @@ def measure_latency(
         dial=sorted(dialled.values()),
         missing=len(sent_at) - len(dialled),
     )
+
+
+def _carried_by(database: Database) -> dict[str, list[str]]:
+    """For each call (by idempotency key), the other alerts its call carried."""
+    carried: dict[str, list[str]] = {}
+    with database.read() as session:
+        attempts = dict(session.execute(select(CallAttempt.id, CallAttempt.idempotency_key)))
+        events = session.execute(
+            select(AuditEvent.target_id, AuditEvent.details).where(
+                AuditEvent.action == AuditAction.CALL_CARRIED
+            )
+        )
+        for alert_id, details in events:
+            key = attempts.get(details["attempt_id"])
+            if key is not None and alert_id is not None:
+                carried.setdefault(key, []).append(alert_id)
+    return carried
 
 
 def _job_alerts(database: Database) -> dict[str, str]:

@@ -59,7 +59,7 @@ def plan(args: argparse.Namespace, postgres: str | None) -> list[tuple[str, list
     runs.append(("worker", ["worker.py", *(["--database-url", postgres] if postgres else [])]))
     runs.append(("screening", ["screening.py", "--passes", "5" if quick else "20"]))
     runs.append(("startup", ["startup.py"]))
-    runs.append(("sip", ["sip_calls.py", "--calls", "400,800"]))
+    runs.append(("sip", ["sip_calls.py", "--calls", "400,800", "--keep-going"]))
     wanted = set(args.only.split(",")) if args.only else None
     return [(name, command) for name, command in runs if wanted is None or name in wanted]
 
