@@ -242,7 +242,9 @@ def _carried_by(database: Database) -> dict[str, list[str]]:
     """For each call (by idempotency key), the other alerts its call carried."""
     carried: dict[str, list[str]] = {}
     with database.read() as session:
-        attempts = dict(session.execute(select(CallAttempt.id, CallAttempt.idempotency_key)))
+        attempts = dict(
+            session.execute(select(CallAttempt.id, CallAttempt.idempotency_key)).tuples().all()
+        )
         events = session.execute(
             select(AuditEvent.target_id, AuditEvent.details).where(
                 AuditEvent.action == AuditAction.CALL_CARRIED
