@@ -24,7 +24,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -210,10 +210,9 @@ def apply_load(plan: LoadPlan) -> dict[str, Any]:
 # The baseline (runs in its own process) ---------------------------------------------------------
 
 
-def run_bare_server(port: int) -> None:
-    async def receive(request: Request) -> JSONResponse:
-        await request.body()
-        return JSONResponse({"accepted": True}, status_code=202)
+def _serve_hooks(receive: Callable[[Request], Awaitable[JSONResponse]], port: int) -> None:
+    """A Starlette app taking webhooks with `receive`, on the same uvicorn options as
+    `tocsin serve`."""
 
     async def healthz(_request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
@@ -224,8 +223,15 @@ def run_bare_server(port: int) -> None:
             Route("/healthz", healthz),
         ]
     )
-    # The same uvicorn options as `tocsin serve`.
     uvicorn.run(app, host=HOST, port=port, log_level="info", access_log=False)
+
+
+def run_bare_server(port: int) -> None:
+    async def receive(request: Request) -> JSONResponse:
+        await request.body()
+        return JSONResponse({"accepted": True}, status_code=202)
+
+    _serve_hooks(receive, port)
 
 
 def run_floor_server(port: int, database: str) -> None:
@@ -251,16 +257,7 @@ def run_floor_server(port: int, database: str) -> None:
         alert_id = await loop.run_in_executor(writer, store, body)
         return JSONResponse({"alert_id": alert_id}, status_code=202)
 
-    async def healthz(_request: Request) -> JSONResponse:
-        return JSONResponse({"status": "ok"})
-
-    app = Starlette(
-        routes=[
-            Route("/v1/hooks/{endpoint_id}", receive, methods=["POST"]),
-            Route("/healthz", healthz),
-        ]
-    )
-    uvicorn.run(app, host=HOST, port=port, log_level="info", access_log=False)
+    _serve_hooks(receive, port)
 
 
 def bare_server_command() -> list[str]:
