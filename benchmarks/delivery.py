@@ -63,6 +63,7 @@ from tocsin.db.engine import Database
 from tocsin.paging.models import Alert, AttemptStatus, CallAttempt, CallJob, Escalation, JobStatus
 from tocsin.telephony.simulator import code_heard
 
+NOT_PLACED = ("not_placed", "blocked", "cancelled")
 SETTLED = [status.value for status in AttemptStatus if status.is_final]
 OPEN_JOBS = (JobStatus.PENDING.value, JobStatus.LEASED.value, JobStatus.AWAITING.value)
 
@@ -274,6 +275,8 @@ class Storm:
     alerts: int
     repeats: int
     calls_placed: int
+    # Alerts read out in a placed call: their own, or another alert's to the same number.
+    alerts_called: int
     calls_held: int
     # Minutes from the first webhook of the storm to the end of the longest throttle hold.
     held_for_minutes: float | None
@@ -369,8 +372,25 @@ def _storm_figures(database: Database, tocsin: Measurement, started_at: datetime
             session,
             select(func.count())
             .select_from(CallAttempt)
-            .where(CallAttempt.status.not_in(("not_placed", "blocked", "cancelled"))),
+            .where(CallAttempt.status.not_in(NOT_PLACED)),
         )
+        # An alert is called by a call of its own or by riding along on another alert's call
+        # to the same number (paging/bundles.py).
+        called = set(
+            session.scalars(
+                select(CallAttempt.alert_id).where(CallAttempt.status.not_in(NOT_PLACED))
+            )
+        )
+        placed_attempts = set(
+            session.scalars(select(CallAttempt.id).where(CallAttempt.status.not_in(NOT_PLACED)))
+        )
+        for alert_id, details in session.execute(
+            select(AuditEvent.target_id, AuditEvent.details).where(
+                AuditEvent.action == AuditAction.CALL_CARRIED
+            )
+        ):
+            if details["attempt_id"] in placed_attempts and alert_id is not None:
+                called.add(alert_id)
         held = session.execute(
             select(func.count(), func.max(CallJob.held_until)).where(
                 CallJob.status == JobStatus.PENDING, CallJob.held_until.is_not(None)
@@ -384,6 +404,7 @@ def _storm_figures(database: Database, tocsin: Measurement, started_at: datetime
         "alerts": alerts,
         "repeats": repeats,
         "calls_placed": placed,
+        "alerts_called": len(called),
         "calls_held": int(held[0]),
         "held_for_minutes": (held[1] - started_at).total_seconds() / 60 if held[1] else None,
         "lost": unaccounted + unpaged,
@@ -444,7 +465,8 @@ def report_storm(storm: Storm) -> None:
     )
     print(
         f"   {storm.alerts} alerts ({storm.repeats} repeats deduplicated); "
-        f"{storm.calls_placed} calls placed, {storm.calls_held} held by throttles{held}"
+        f"{storm.calls_placed} calls placed, reading {storm.alerts_called} alerts, "
+        f"{storm.calls_held} held by throttles{held}"
     )
     print(f"   loss check: {'none lost' if storm.lost == 0 else f'{storm.lost} LOST'}\n")
 
@@ -490,14 +512,15 @@ def results(
             ),
             Result(
                 "delivery",
-                f"storm: distinct alerts dialled ({backend})",
+                f"storm: distinct alerts called ({backend})",
                 f"all {storm.alerts}",
-                storm.calls_placed,
-                "calls",
+                storm.alerts_called,
+                "alerts",
                 storm.alerts,
                 "distinct alerts",
-                storm.calls_placed / storm.alerts if storm.alerts else None,
-                storm.calls_placed >= storm.alerts and not args.storm_throttles,
+                storm.alerts_called / storm.alerts if storm.alerts else None,
+                storm.alerts_called >= storm.alerts and not args.storm_throttles,
+                note=f"in {storm.calls_placed} calls: a call reads every open alert of its number",
             ),
             Result(
                 "delivery",

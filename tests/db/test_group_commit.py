@@ -211,3 +211,45 @@ def test_close_lets_queued_work_finish(database: Database) -> None:
     group.close()
     group.close()  # closing twice is harmless
     assert stored(database) == {"queued"}
+
+
+def test_a_caller_whose_event_loop_closed_does_not_stop_the_writer(database: Database) -> None:
+    """A server that stops while its last write is queued must not take the writer thread
+    with it: the next caller is still answered."""
+    transactions = CountedTransactions(database)
+    group = GroupCommit(transactions, writers=1)
+
+    async def leave_a_write_behind() -> None:
+        left = asyncio.ensure_future(group.run(holding(transactions)))
+        await asyncio.to_thread(transactions.inside_first.wait, 10)
+        left.cancel()
+
+    asyncio.run(leave_a_write_behind())  # its loop is closed before the write is answered
+    transactions.release_first.set()
+
+    async def next_caller() -> str:
+        # Bounded: a dead writer would leave this waiting for ever.
+        return await asyncio.wait_for(group.run(insert("after")), 10)
+
+    assert asyncio.run(next_caller()) == "after"
+    group.close()
+    assert stored(database) == {"after"}
+
+
+def test_a_unit_raising_past_exception_still_answers_and_keeps_the_writer(
+    database: Database,
+) -> None:
+    group = GroupCommit(lambda: database.write(bulk=True), writers=1)
+
+    def exits(session: Session) -> str:
+        insert("never kept")(session)
+        raise SystemExit("a unit that exits")
+
+    async def send(work: Callable[[Session], str]) -> str:
+        return await group.run(work)
+
+    with pytest.raises(SystemExit):
+        asyncio.run(send(exits))
+    assert asyncio.run(send(insert("next"))) == "next"
+    group.close()
+    assert stored(database) == {"next"}

@@ -48,7 +48,12 @@ class _Unit(Generic[T]):
     future: asyncio.Future[T]
 
     def settle(self, result: Any = None, error: BaseException | None = None) -> None:
-        self.loop.call_soon_threadsafe(_settle, self.future, result, error)
+        try:
+            self.loop.call_soon_threadsafe(_settle, self.future, result, error)
+        except RuntimeError:
+            # The caller's event loop has closed (its server stopped): nobody is left to
+            # answer, and the writer thread must go on for everyone else.
+            log.warning("a write finished after its caller's event loop closed")
 
 
 def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
@@ -137,7 +142,9 @@ class GroupCommit:
         try:
             with self._transaction() as session:
                 result = unit.context.run(unit.work, session)
-        except Exception as error:
+        except BaseException as error:
+            # Whatever a unit raises goes to its caller: a writer thread that died with it
+            # would leave every later webhook waiting for ever.
             unit.settle(error=error)
         else:
             unit.settle(result)
@@ -170,7 +177,7 @@ def _in_savepoint(session: Session, unit: _Unit[Any]) -> _Outcome:
         else:
             _undo(session, savepoint, mark)
         return _Outcome(error=refusal)
-    except Exception as error:
+    except BaseException as error:
         _undo(session, savepoint, mark)
         return _Outcome(error=error)
     savepoint.commit()
