@@ -38,6 +38,7 @@ from typing import Any
 
 import httpx
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from harness import (
     HOST,
@@ -239,6 +240,17 @@ def measure_latency(
     )
 
 
+def _carried(session: Session) -> list[tuple[str, str]]:
+    """(alert, attempt) for each alert that rode along on another alert's call to the same
+    number (paging/bundles.py says so on the alert's timeline)."""
+    events = session.execute(
+        select(AuditEvent.target_id, AuditEvent.details).where(
+            AuditEvent.action == AuditAction.CALL_CARRIED
+        )
+    )
+    return [(alert_id, details["attempt_id"]) for alert_id, details in events if alert_id]
+
+
 def _carried_by(database: Database) -> dict[str, list[str]]:
     """For each call (by idempotency key), the other alerts its call carried."""
     carried: dict[str, list[str]] = {}
@@ -246,14 +258,9 @@ def _carried_by(database: Database) -> dict[str, list[str]]:
         attempts = dict(
             session.execute(select(CallAttempt.id, CallAttempt.idempotency_key)).tuples().all()
         )
-        events = session.execute(
-            select(AuditEvent.target_id, AuditEvent.details).where(
-                AuditEvent.action == AuditAction.CALL_CARRIED
-            )
-        )
-        for alert_id, details in events:
-            key = attempts.get(details["attempt_id"])
-            if key is not None and alert_id is not None:
+        for alert_id, attempt_id in _carried(session):
+            key = attempts.get(attempt_id)
+            if key is not None:
                 carried.setdefault(key, []).append(alert_id)
     return carried
 
@@ -384,13 +391,9 @@ def _storm_figures(database: Database, tocsin: Measurement, started_at: datetime
         placed_attempts = set(
             session.scalars(select(CallAttempt.id).where(CallAttempt.status.not_in(NOT_PLACED)))
         )
-        for alert_id, details in session.execute(
-            select(AuditEvent.target_id, AuditEvent.details).where(
-                AuditEvent.action == AuditAction.CALL_CARRIED
-            )
-        ):
-            if details["attempt_id"] in placed_attempts and alert_id is not None:
-                called.add(alert_id)
+        called.update(
+            alert_id for alert_id, attempt_id in _carried(session) if attempt_id in placed_attempts
+        )
         held = session.execute(
             select(func.count(), func.max(CallJob.held_until)).where(
                 CallJob.status == JobStatus.PENDING, CallJob.held_until.is_not(None)

@@ -420,24 +420,10 @@ def tocsin_command() -> list[str]:
     return [sys.executable, "-c", "from tocsin.cli import main; main()"]
 
 
-def create_database(env: dict[str, str], cwd: Path) -> None:
-    """Make the settings' database and its schema: other commands refuse a missing one."""
+def _tocsin(args: list[str], env: dict[str, str], cwd: Path) -> str:
+    """What `tocsin ARGS` printed; the benchmark stops, with its error, if it failed."""
     done = subprocess.run(
-        [*tocsin_command(), "db", "upgrade"],
-        env=env,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=START_TIMEOUT_SECONDS,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise SystemExit(f"tocsin db upgrade failed:\n{done.stderr}")
-
-
-def tocsin_json(args: list[str], env: dict[str, str], cwd: Path) -> Any:
-    done = subprocess.run(
-        [*tocsin_command(), *args, "--json"],
+        [*tocsin_command(), *args],
         env=env,
         cwd=cwd,
         capture_output=True,
@@ -447,7 +433,16 @@ def tocsin_json(args: list[str], env: dict[str, str], cwd: Path) -> Any:
     )
     if done.returncode != 0:
         raise SystemExit(f"tocsin {' '.join(args)} failed:\n{done.stderr}")
-    return json.loads(done.stdout)
+    return done.stdout
+
+
+def create_database(env: dict[str, str], cwd: Path) -> None:
+    """Make the settings' database and its schema: other commands refuse a missing one."""
+    _tocsin(["db", "upgrade"], env, cwd)
+
+
+def tocsin_json(args: list[str], env: dict[str, str], cwd: Path) -> Any:
+    return json.loads(_tocsin([*args, "--json"], env, cwd))
 
 
 # Databases --------------------------------------------------------------------------------------
