@@ -27,7 +27,7 @@ from tocsin.core.actors import Actor
 from tocsin.core.errors import Conflict
 from tocsin.db.engine import Database
 from tocsin.engine.planning import PlanKind, plan_job
-from tocsin.http.api.hooks import HookRequest, accept_hook
+from tocsin.http.api.hooks import HookRequest, accept_hook_in
 from tocsin.paging import lifecycle
 from tocsin.paging.attempts import mark_unknown
 from tocsin.paging.call_events import record_callback
@@ -412,7 +412,8 @@ def test_the_same_new_alert_sent_at_once_is_created_once_and_repeated_by_the_res
 
     def sender() -> str:
         hook = HookRequest(endpoint_id, pager.ingest_key, body, "application/json", [], None, None)
-        return accept_hook(pager.runtime, hook).outcome.value
+        with pager.runtime.database.write() as session:
+            return accept_hook_in(session, runtime=pager.runtime, hook=hook).outcome.value
 
     answers = _all_at_once([sender] * SENDERS)
     assert Counter(answers) == {"created": 1, "deduplicated": SENDERS - 1}

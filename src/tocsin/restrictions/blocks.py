@@ -99,6 +99,10 @@ def _blocks_of(
     )
 
 
+def _block(action_id: str, kind: str, scope: str, reason: str, ends_at: datetime | None) -> Block:
+    return Block(action_id, ActionKind(kind), ActionScope(scope), reason, ends_at)
+
+
 def _find(
     session: Session, now: datetime, *targets: tuple[ActionScope, str | None]
 ) -> Block | None:
@@ -110,8 +114,7 @@ def _find(
     row = run(session, _blocks_of(tuple(scope for scope, _ in present)), parameters).first()
     if row is None:
         return None
-    action_id, kind, scope, reason, ends_at = row
-    return Block(action_id, ActionKind(kind), ActionScope(scope), reason, ends_at)
+    return _block(*row)
 
 
 def ingest_block(session: Session, *, org_id: str, endpoint_id: str, now: datetime) -> Block | None:
@@ -147,7 +150,7 @@ def block_by_id(session: Session, action_id: str | None) -> Block | None:
     row = session.get(EnforcementAction, action_id) if action_id else None
     if row is None:
         return None
-    return Block(row.id, ActionKind(row.kind), ActionScope(row.scope), row.reason, row.ends_at)
+    return _block(row.id, row.kind, row.scope, row.reason, row.ends_at)
 
 
 def user_block(session: Session, *, user_id: str, now: datetime) -> Block | None:

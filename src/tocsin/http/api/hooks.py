@@ -310,12 +310,6 @@ def _authenticated(
     return endpoint, Actor("api_key", key.id, ip_address), key
 
 
-def accept_hook(runtime: Runtime, hook: HookRequest) -> IngestResult:
-    """Authenticate, parse and record in a write transaction of its own."""
-    with runtime.database.write() as session:
-        return accept_hook_in(session, runtime=runtime, hook=hook)
-
-
 def accept_hook_in(session: Session, *, runtime: Runtime, hook: HookRequest) -> IngestResult:
     """Authenticate, parse and record in the caller's write transaction: all of it, or none of
     it. A refusal after the sender proved who it is comes out as RefusedAfterAuthentication."""
