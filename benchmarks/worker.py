@@ -220,13 +220,18 @@ class ThreadProfiles:
         self._local = threading.local()
 
     def watch(self, database: Database) -> None:
-        """Profile every piece of work `database.off_loop` runs, on its thread's profiler."""
-        off_loop = database.off_loop
+        """Profile every piece of work `database.off_loop` and `off_loop_urgent` run, on its
+        thread's profiler."""
+        database.off_loop = self._profiled(database.off_loop)  # type: ignore[method-assign]
+        database.off_loop_urgent = self._profiled(  # type: ignore[method-assign]
+            database.off_loop_urgent
+        )
 
+    def _profiled(self, off_loop: Callable[..., Any]) -> Callable[..., Any]:
         async def profiled(work: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
             return await off_loop(self._run, work, *args, **kwargs)
 
-        database.off_loop = profiled  # type: ignore[method-assign]
+        return profiled
 
     def _run(self, work: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
         profile: cProfile.Profile | None = getattr(self._local, "profile", None)

@@ -1,5 +1,6 @@
 """Row locks taken once per transaction (db/locks.py): a row already locked as strongly as asked
-is not selected again in the same transaction, a stronger lock is taken anew, and the next
+is not selected again in the same transaction, a stronger lock is taken anew (PostgreSQL; on
+SQLite a row once read in a write transaction is never read again in it), and the next
 transaction locks it again."""
 
 from __future__ import annotations
@@ -47,8 +48,13 @@ def test_a_stronger_lock_than_the_one_held_is_taken_anew(runtime: Runtime) -> No
     with selects_of_organizations(runtime.database) as selects, runtime.database.write() as session:
         get_locked(session, Organization, org_id, Lock.SHARE)
         get_locked(session, Organization, org_id, Lock.UPDATE)
-        assert len(selects) == 2
-        assert "FOR UPDATE" in selects[1] or not runtime.database.is_postgres
+        if runtime.database.is_postgres:
+            assert len(selects) == 2
+            assert "FOR UPDATE" in selects[1]
+        else:
+            # SQLite's writer excludes every other from BEGIN IMMEDIATE on: the row read first
+            # is the row as it is, and there is no lock to take.
+            assert len(selects) == 1
 
 
 def test_the_next_transaction_locks_the_row_again(runtime: Runtime) -> None:

@@ -88,7 +88,9 @@ class Settings(BaseSettings):
     template_render_seconds: float = Field(default=1.0, gt=0, le=30)
     template_memory_mib: int = Field(default=256, ge=64)
 
-    worker_concurrency: int = 8
+    # A SIP call holds its place for the whole call: at 8 places, ten people paged at once
+    # over SIP waited for earlier calls to end (issue 21).
+    worker_concurrency: int = 64
     worker_poll_seconds: float = 0.5
     lease_seconds: float = 60.0
     # How long a worker may take from writing an attempt to the provider accepting the call.

@@ -16,7 +16,6 @@ import contextlib
 import contextvars
 import functools
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
@@ -29,6 +28,7 @@ from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 from tocsin.core.errors import TocsinError
 from tocsin.core.private_files import PRIVATE_FILE, tighten, write_private
 from tocsin.db.group_commit import GroupCommit
+from tocsin.db.urgent_first import NORMAL, URGENT, UrgentFirstThreads
 from tocsin.db.writer_turns import WriterTurns
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -94,9 +94,10 @@ class Database:
         # queue without waking each other (p99 ingest latency fell by half against the lock).
         # PostgreSQL's writes run concurrently, on as many threads as the pool has connections
         # (asyncio's default pool, a few threads a core, would cap them below it).
-        self._write_thread = ThreadPoolExecutor(
-            max_workers=1 if self.is_sqlite else pool_size,
-            thread_name_prefix="sqlite-writer" if self.is_sqlite else "database",
+        # Work on the way to a dial goes ahead of the rest (db/urgent_first.py).
+        self._off_loop_threads = UrgentFirstThreads(
+            1 if self.is_sqlite else pool_size,
+            "sqlite-writer" if self.is_sqlite else "database",
         )
         # Webhooks that arrive together share a transaction (db/group_commit.py): one writer
         # on SQLite, a few on PostgreSQL so a group can form while another commits.
@@ -108,13 +109,21 @@ class Database:
     async def off_loop(self, work: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
         """Run blocking database work away from the event loop: on SQLite, on the writer
         thread; on PostgreSQL, on a thread pool the size of the connection pool."""
-        call = functools.partial(work, *args, **kwargs)
+        return await self._off_loop(NORMAL, functools.partial(work, *args, **kwargs))
+
+    async def off_loop_urgent(
+        self, work: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """`off_loop` for work a dial waits on: it runs before any queued work that is not
+        urgent (db/urgent_first.py)."""
+        return await self._off_loop(URGENT, functools.partial(work, *args, **kwargs))
+
+    async def _off_loop(self, priority: int, call: Callable[[], T]) -> T:
         # As to_thread does: the work sees the caller's context (the request id its log lines
         # carry, core/logs.py).
         context = contextvars.copy_context()
-        return await asyncio.get_running_loop().run_in_executor(
-            self._write_thread, context.run, call
-        )
+        future = self._off_loop_threads.submit_as(priority, context.run, call)
+        return await asyncio.wrap_future(future)
 
     async def write_together(self, work: Callable[[Session], T]) -> T:
         """`work(session)` in a write transaction it may share with other work arriving at the
@@ -159,7 +168,7 @@ class Database:
 
     def dispose(self) -> None:
         self._grouped.close()
-        self._write_thread.shutdown(wait=True)
+        self._off_loop_threads.shutdown(wait=True)
         self.engine.dispose()
 
 

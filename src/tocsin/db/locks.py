@@ -59,6 +59,14 @@ def _held(session: Session) -> _Held:
 def get_locked(session: Session, model: type[T], ident: str, lock: Lock) -> T | None:
     """The row of `model` with primary key `ident`, locked at least as `lock` for the rest of
     the transaction; None when there is no such row."""
+    if not takes_row_locks(session):
+        # SQLite: a writer's transaction (BEGIN IMMEDIATE) excludes every other writer from its
+        # start, so a row this session loaded is as it is now, and a lock would add nothing.
+        # The row is still held, so the next step of the transaction finds it loaded.
+        found = session.get(model, ident)
+        if found is not None:
+            _held(session).rows.append(found)
+        return found
     held = _held(session)
     key = (model, ident)
     if held.locks.get(key, 0) >= lock:
@@ -73,6 +81,12 @@ def get_locked(session: Session, model: type[T], ident: str, lock: Lock) -> T | 
         held.locks[key] = lock
         held.rows.append(row)
     return row
+
+
+def takes_row_locks(session: Session) -> bool:
+    """Whether the session's database locks rows (PostgreSQL) rather than whole writers."""
+    bind = session.bind
+    return bind is None or bind.dialect.name != "sqlite"
 
 
 def lock_clause(lock: Lock) -> Any:

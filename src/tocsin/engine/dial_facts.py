@@ -24,6 +24,7 @@ from tocsin.accounts.service import calling_policy
 from tocsin.billing.plans import Plan as BillingPlan
 from tocsin.billing.usage import used_now
 from tocsin.db.locks import Lock, get_locked
+from tocsin.db.statements import run
 from tocsin.engine.settings import Dialer, WorkerSettings
 from tocsin.engine.snapshot import AttemptSnapshot
 from tocsin.numbers import consent
@@ -120,7 +121,8 @@ def load_facts(
     previous = latest_attempt(session, job.id) if job.attempt_count else None
     unfinished = _unfinished(previous)
     quota = _quota(session, org, plan, now=now, settings=settings)
-    listed_id, consented_at, opted_out_at, block_id, called = session.execute(
+    listed_id, consented_at, opted_out_at, block_id, called = run(
+        session,
         _ROW_FACTS,
         {
             "org_id": job.org_id,

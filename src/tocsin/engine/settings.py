@@ -26,7 +26,7 @@ from tocsin.telephony.hosts import HostPolicy
 
 @dataclass(frozen=True)
 class WorkerSettings:
-    concurrency: int = 8
+    concurrency: int = 64
     poll_seconds: float = 0.5
     lease: timedelta = timedelta(seconds=60)
     send_deadline: timedelta = timedelta(seconds=45)

@@ -382,7 +382,8 @@ class Worker:
 
     async def look_for_work(self) -> Work:
         """Claim due jobs for the free call slots and start them; find due escalations."""
-        work = await self._write(
+        # Claims go first: a due job waits for nothing queued but other urgent steps.
+        work = await self._write_urgent(
             look_for_work,
             worker_id=self.worker_id,
             now=self.clock.now(),
@@ -459,7 +460,8 @@ class Worker:
         """Move on every due escalation whose step is over; returns how many moved."""
         moved = 0
         for escalation_id in escalation_ids:
-            moved += await self._write(
+            # Urgent: a step that is over queues the next person's call.
+            moved += await self._write_urgent(
                 muting.advance,
                 escalation_id=escalation_id,
                 now=self.clock.now(),
@@ -603,7 +605,7 @@ class Worker:
 
     async def process_job(self, job_id: str) -> None:
         """Carry a job this worker has claimed through to its attempt's end."""
-        job = await self._read(claimed_job, job_id=job_id)
+        job = await self._read_urgent(claimed_job, job_id=job_id)
         if job is not None:
             await self._process_logged(job)
 
@@ -621,7 +623,7 @@ class Worker:
             return
         if job.templated:
             await asyncio.to_thread(planning.render_ahead, self.database, job_id=job_id)
-        plan = await self._write(
+        plan = await self._write_urgent(
             planning.plan_job,
             job_id=job_id,
             now=self.clock.now(),
@@ -648,7 +650,7 @@ class Worker:
             ring_timeout_seconds=self.settings.ring_timeout_seconds,
             redirect_allowed=attempt.may_be_redirected_to,
         )
-        chain = await self._read(
+        chain = await self._read_urgent(
             self.providers.choices_for,
             org_id=attempt.org_id,
             endpoint_caller_id=attempt.endpoint_caller_id,
@@ -668,7 +670,7 @@ class Worker:
             if (choice.identity, choice.caller_id) != named:
                 # Name the provider (and the number it presents) before asking it, so a
                 # callback that beats `mark_accepted` is checked against its credentials.
-                await self._write(
+                await self._write_urgent(
                     attempts.mark_provider,
                     attempt_id=attempt.attempt_id,
                     provider=choice.provider.name,
@@ -1064,20 +1066,34 @@ class Worker:
         self, work: Callable[Concatenate[Session, P], T], /, *args: P.args, **kwargs: P.kwargs
     ) -> T:
         """Run `work(session, *args, **kwargs)` in one write transaction, off the event loop."""
+        return await self.database.off_loop(self._in_write, work, *args, **kwargs)
 
-        def run() -> T:
-            with self.database.write() as session:
-                return work(session, *args, **kwargs)
-
-        return await self.database.off_loop(run)
+    async def _write_urgent(
+        self, work: Callable[Concatenate[Session, P], T], /, *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """`_write` for a step a dial waits on: it goes ahead of queued steps that are not."""
+        return await self.database.off_loop_urgent(self._in_write, work, *args, **kwargs)
 
     async def _read(
         self, work: Callable[Concatenate[Session, P], T], /, *args: P.args, **kwargs: P.kwargs
     ) -> T:
         """Run `work(session, *args, **kwargs)` in one read transaction, off the event loop."""
+        return await self.database.off_loop(self._in_read, work, *args, **kwargs)
 
-        def run() -> T:
-            with self.database.read() as session:
-                return work(session, *args, **kwargs)
+    async def _read_urgent(
+        self, work: Callable[Concatenate[Session, P], T], /, *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """`_read` for a step a dial waits on."""
+        return await self.database.off_loop_urgent(self._in_read, work, *args, **kwargs)
 
-        return await self.database.off_loop(run)
+    def _in_write(
+        self, work: Callable[Concatenate[Session, P], T], /, *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        with self.database.write() as session:
+            return work(session, *args, **kwargs)
+
+    def _in_read(
+        self, work: Callable[Concatenate[Session, P], T], /, *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        with self.database.read() as session:
+            return work(session, *args, **kwargs)

@@ -25,6 +25,7 @@ from tocsin.core.actors import Actor
 from tocsin.core.logs import mask_number
 from tocsin.db.after_commit import on_commit
 from tocsin.db.locks import Lock, get_locked
+from tocsin.db.statements import run
 from tocsin.paging.keypad import apply_keypress
 from tocsin.paging.leases import holds_lease, release
 from tocsin.paging.models import AttemptStatus, CallAttempt, CallJob, JobStatus
@@ -115,10 +116,10 @@ def _execute_on_row(
     loaded = session.identity_map.get(identity_key(CallAttempt, attempt_id))
     if loaded is not None:
         session.flush([loaded])
-    result = session.execute(statement, values)
+    result = run(session, statement, values)
     if loaded is not None:
         session.expire(loaded)
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    return int(result.rowcount)
 
 
 def mark_provider(

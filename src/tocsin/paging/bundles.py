@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from tocsin.audit import log as audit
 from tocsin.audit.actions import AuditAction
 from tocsin.core.actors import Actor
+from tocsin.db.statements import run
 from tocsin.paging.leases import release
 from tocsin.paging.models import Alert, AlertStatus, AttemptStatus, CallAttempt, CallJob, JobStatus
 from tocsin.restrictions.blocks import dial_block
@@ -141,7 +142,7 @@ def riders_of(session: Session, attempt_id: str) -> list[CallJob]:
 
 def alert_ids_read(session: Session, attempt: CallAttempt) -> list[str]:
     """Every alert the call read: its own first, then its riders'."""
-    riders = session.scalars(_RIDERS_ALERTS, {"attempt_id": attempt.id}).all()
+    riders = run(session, _RIDERS_ALERTS, {"attempt_id": attempt.id}).scalars().all()
     return [attempt.alert_id, *riders]
 
 
@@ -161,7 +162,7 @@ def carrier_still_running(session: Session, job: CallJob) -> bool:
     """Whether the call `job` rides on is still going on (or about to be)."""
     if job.riding_attempt_id is None:
         return False
-    status = session.scalar(_STATUS, {"attempt_id": job.riding_attempt_id})
+    status = run(session, _STATUS, {"attempt_id": job.riding_attempt_id}).scalar()
     return status is not None and not AttemptStatus(status).is_final
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from tocsin.accounts.models import Membership, Organization
 from tocsin.contacts.models import Contact
+from tocsin.db.statements import run
 from tocsin.paging.models import CallJob
 from tocsin.telephony.prompts import resolve_language
 
@@ -23,7 +24,9 @@ _CONTACT_LANGUAGE = select(Contact.language).where(
 
 def language_for_job(session: Session, job: CallJob) -> str:
     contact_language = (
-        session.scalar(_CONTACT_LANGUAGE, {"contact_id": job.contact_id, "org_id": job.org_id})
+        run(
+            session, _CONTACT_LANGUAGE, {"contact_id": job.contact_id, "org_id": job.org_id}
+        ).scalar()
         if job.contact_id
         else None
     )

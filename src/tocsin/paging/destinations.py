@@ -14,6 +14,7 @@ from sqlalchemy import bindparam, select, text
 from sqlalchemy.orm import Session
 
 from tocsin.core.throttle import Bucket, largest_limit, longest_window
+from tocsin.db.statements import run
 from tocsin.formats.severity import Severity
 from tocsin.paging.models import PLACED_ATTEMPT_STATUSES, Alert, CallAttempt, CallJob
 
@@ -59,7 +60,7 @@ def recent_calls(
         "since": now - longest_window(buckets),
         "limit": largest_limit(buckets),
     }
-    return list(session.scalars(_RECENT_CALLS, values))
+    return list(run(session, _RECENT_CALLS, values).scalars())
 
 
 _CALLED_ABOUT = (

@@ -37,6 +37,7 @@ from tocsin.core.actors import Actor
 from tocsin.core.ids import new_id
 from tocsin.db.after_commit import on_commit
 from tocsin.db.base import table_of
+from tocsin.db.statements import run
 from tocsin.oncall.targets import page_people
 from tocsin.outgoing.events import alert_changed
 from tocsin.outgoing.models import AlertEvent
@@ -854,7 +855,8 @@ def stop_paging(
     # The escalation first: a worker moving it on holds its row while it queues the next
     # step's calls, so this waits for that worker's commit, and the cancelling below (a new
     # statement, which sees what was committed meanwhile on PostgreSQL) takes those calls too.
-    session.execute(
+    run(
+        session,
         _END_ESCALATION,
         {"of_alert": alert_id, "ended_as": ended_by(status).value, "now": now},
     )

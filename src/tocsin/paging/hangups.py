@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from tocsin.audit import log as audit
 from tocsin.audit.actions import AuditAction
 from tocsin.core.actors import Actor
+from tocsin.db.statements import run
 from tocsin.db.wakeup import announce_work
 from tocsin.paging.models import Alert, AlertStatus, AttemptStatus, CallAttempt, CallJob
 from tocsin.telephony.script import reply_to
@@ -109,10 +110,10 @@ def request_hangups(
     (`closed_while_running`)."""
     query = _TO_HANG_UP if except_attempt_id is None else _TO_HANG_UP_BUT_ONE
     values = {"alert_id": alert_id, "except_attempt_id": except_attempt_id}
-    ids = list(session.scalars(query, values))
+    ids = list(run(session, query, values).scalars())
     if not ids:
         return 0
-    session.execute(_MARK, {"ids": ids, "now": now})
+    run(session, _MARK, {"ids": ids, "now": now})
     announce_work(session)
     return len(ids)
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from tocsin.core.ids import new_id
 from tocsin.db.base import table_of
+from tocsin.db.statements import run
 from tocsin.paging.models import OPEN_JOB_STATUSES, CallJob, JobOutcome, JobStatus
 from tocsin.routing.targets import CallTarget
 
@@ -79,8 +80,8 @@ def cancel_pending_calls(
     """Cancel the alert's jobs that no worker holds. A held job is cancelled by its worker, which
     re-reads the alert before dialling, so a call already ringing is never cut by this."""
     values = {"of_alert": alert_id, "ended_as": outcome.value, "now": now}
-    result = session.execute(_CANCEL_PENDING, values)
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    result = run(session, _CANCEL_PENDING, values)
+    return int(result.rowcount)
 
 
 class CancelledJob(NamedTuple):
