@@ -145,6 +145,16 @@ def _dial(session: Session, loaded: LoadedJob, *, now: datetime, dialer: Dialer)
     alert = loaded.open_alert()
     # Read once: held here, the words below find it in the session rather than read it again.
     endpoint = session.get(Endpoint, alert.endpoint_id)
+    riders = (
+        bundles.riders_for(session, job, now=now, skip_locked=dialer.skip_locked)
+        if dialer.settings.bundle_calls
+        else []
+    )
+    # What the call says is made before it is counted: on PostgreSQL the count keeps the
+    # organization's counter rows locked until this transaction commits, and every other
+    # worker planning one of its calls meanwhile waits for them (most of a storm's planning
+    # time, in issue 21).
+    attempt = _new_attempt(session, loaded, riders, now=now, dialer=dialer)
     counted: Counted | None = None
     if quota is not None:
         result = _count(session, quota)
@@ -154,12 +164,7 @@ def _dial(session: Session, loaded: LoadedJob, *, now: datetime, dialer: Dialer)
             _refuse_over_quota(session, job, quota, over, now=now, dialer=dialer)
             return Plan(PlanKind.SKIP)
         counted = result
-    riders = (
-        bundles.riders_for(session, job, now=now, skip_locked=dialer.skip_locked)
-        if dialer.settings.bundle_calls
-        else []
-    )
-    attempt = _write_attempt(session, loaded, riders, counted, now=now, dialer=dialer)
+    _add_attempt(session, job, attempt, counted)
     if riders:
         session.flush()  # the attempt row before the riders that name it
         bundles.attach(session, riders, attempt, now=now, actor=_worker_actor(dialer))
@@ -207,19 +212,31 @@ def _write_attempt(
     now: datetime,
     dialer: Dialer,
 ) -> CallAttempt:
+    attempt = _new_attempt(session, loaded, riders, now=now, dialer=dialer)
+    _add_attempt(session, loaded.job, attempt, counted)
+    return attempt
+
+
+def _new_attempt(
+    session: Session,
+    loaded: LoadedJob,
+    riders: list[tuple[CallJob, Alert]],
+    *,
+    now: datetime,
+    dialer: Dialer,
+) -> CallAttempt:
+    """The job's next attempt, not yet written: nothing is changed until `_add_attempt`."""
     job, settings = loaded.job, dialer.settings
-    job.attempt_count += 1
-    job.held_until = None
-    job.hold_reason = None
+    attempt_no = job.attempt_count + 1
     alerts = [loaded.open_alert(), *(alert for _, alert in riders)]
     language = language_for_job(session, job)
-    attempt = CallAttempt(
+    return CallAttempt(
         id=new_id("att"),
         job_id=job.id,
         org_id=job.org_id,
         alert_id=job.alert_id,
-        attempt_no=job.attempt_count,
-        idempotency_key=f"{job.id}/{job.attempt_count}",
+        attempt_no=attempt_no,
+        idempotency_key=f"{job.id}/{attempt_no}",
         to_number=job.to_number,
         # The platform's number, as the platform's provider is named, until the worker names
         # the provider and the caller ID it presents before dialling (attempts.mark_provider).
@@ -233,14 +250,24 @@ def _write_attempt(
         digits="",
         spoken_text=_words(session, alerts, now, settings.max_spoken_characters, language),
         language=language,
-        billed_day_starts_at=counted.periods.day.starts_at if counted else None,
-        billed_month_starts_at=counted.periods.month.starts_at if counted else None,
-        billed_cents=counted.cost_cents if counted else 0,
+        billed_cents=0,
         created_at=now,
         sending_deadline=now + settings.send_deadline,
     )
+
+
+def _add_attempt(
+    session: Session, job: CallJob, attempt: CallAttempt, counted: Counted | None
+) -> None:
+    """Write the attempt, with the periods it was counted in, and count it on its job."""
+    job.attempt_count = attempt.attempt_no
+    job.held_until = None
+    job.hold_reason = None
+    if counted is not None:
+        attempt.billed_day_starts_at = counted.periods.day.starts_at
+        attempt.billed_month_starts_at = counted.periods.month.starts_at
+        attempt.billed_cents = counted.cost_cents
     session.add(attempt)
-    return attempt
 
 
 def _words(
