@@ -51,6 +51,7 @@ from tocsin.http.body_deadline import BodyDeadline
 from tocsin.http.callbacks import router as telephony_callbacks_router
 from tocsin.http.errors import install_error_handlers
 from tocsin.http.metrics import router as metrics_router
+from tocsin.http.routers import add_routes
 from tocsin.http.web.pages import install_web
 from tocsin.runtime import Runtime
 
@@ -166,10 +167,8 @@ def create_app(
         maintenance_router,
         webhooks_router,
     )
-    for router in routers:
-        app.include_router(router)
-    app.include_router(telephony_callbacks_router)
-    app.include_router(metrics_router)
+    for router in (*routers, telephony_callbacks_router, metrics_router):
+        add_routes(app, router)
     install_web(app)
     install_api_docs(app)
     app.router.routes.insert(0, plain_webhook_route())
