@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import uuid
 from collections.abc import AsyncIterator
+from typing import Any
 
 from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import FastAPI, Request
@@ -40,7 +41,7 @@ from tocsin.http.api.public import router as public_router
 from tocsin.http.api.rotations import router as rotations_router
 from tocsin.http.api.route import PUBLIC
 from tocsin.http.api.schedules import router as schedules_router
-from tocsin.http.api.schemas.common import errors
+from tocsin.http.api.schemas.common import error_schemas, errors
 from tocsin.http.api.screening import router as screening_router
 from tocsin.http.api.trust import audit_router, security_router
 from tocsin.http.api.trust import router as do_not_call_router
@@ -50,6 +51,7 @@ from tocsin.http.body_deadline import BodyDeadline
 from tocsin.http.callbacks import router as telephony_callbacks_router
 from tocsin.http.errors import install_error_handlers
 from tocsin.http.metrics import router as metrics_router
+from tocsin.http.routers import add_routes
 from tocsin.http.web.pages import install_web
 from tocsin.runtime import Runtime
 
@@ -62,6 +64,18 @@ code is right) is refused with 422 and a code saying which. Throughout the API, 
 parameter is given once (`repeated_parameter`), and text, in the path, the query or a JSON
 body, holds no NUL character or lone surrogate (`unstorable_text`).
 """
+
+
+class TocsinApi(FastAPI):
+    def openapi(self) -> dict[str, Any]:
+        """FastAPI's description, with the error schema every refusal refers to
+        (schemas/common.py, `ERROR_SCHEMA_REF`)."""
+        document = super().openapi()
+        schemas = document.setdefault("components", {}).get("schemas", {})
+        if "ErrorOut" not in schemas:
+            # In name order, as FastAPI lists the others.
+            document["components"]["schemas"] = dict(sorted({**schemas, **error_schemas()}.items()))
+        return document
 
 
 def _example(value: dict[str, object]) -> dict[int | str, dict[str, object]]:
@@ -100,7 +114,7 @@ def create_app(
             if owns_process:
                 await asyncio.to_thread(runtime.close_template_renderers)
 
-    app = FastAPI(
+    app = TocsinApi(
         title="Tocsin",
         version=__version__,
         description=DESCRIPTION,
@@ -153,10 +167,8 @@ def create_app(
         maintenance_router,
         webhooks_router,
     )
-    for router in routers:
-        app.include_router(router)
-    app.include_router(telephony_callbacks_router)
-    app.include_router(metrics_router)
+    for router in (*routers, telephony_callbacks_router, metrics_router):
+        add_routes(app, router)
     install_web(app)
     install_api_docs(app)
     app.router.routes.insert(0, plain_webhook_route())

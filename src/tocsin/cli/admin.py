@@ -17,7 +17,7 @@ from tocsin.accounts import service as accounts
 from tocsin.accounts.models import Role, Scope
 from tocsin.cli.common import CLI_ACTOR, CliError, JsonOption, OrgOption, emit, friendly_errors
 from tocsin.cli.database import database_named, open_runtime, remember_home
-from tocsin.cli.root import app, group
+from tocsin.cli.root import app, group, lasting
 from tocsin.cli.tables import fields
 from tocsin.contacts import commands as contacts
 from tocsin.contacts.verify import confirm_for_contact, deliver, issue_for_contact
@@ -87,10 +87,11 @@ def serve(
     ),
 ) -> None:
     """Upgrade the schema, then serve the API (and, by default, place calls)."""
-    import uvicorn
+    with lasting():
+        import uvicorn
 
-    from tocsin.app import create_app
-    from tocsin.http.server import server_config
+        from tocsin.app import create_app
+        from tocsin.http.server import server_config
 
     # The port is a setting, not only where uvicorn binds: the URLs this server prints, mails
     # and reads aloud follow it unless TOCSIN_PUBLIC_BASE_URL is set.

@@ -14,8 +14,6 @@ from tocsin.audit import trail
 from tocsin.core.errors import InvalidInput, TocsinError
 from tocsin.core.pagination import DEFAULT_LIMIT
 from tocsin.http.web.admin_cases import next_page_url
-from tocsin.http.web.admin_cases import router as cases_router
-from tocsin.http.web.admin_orgs import router as orgs_router
 from tocsin.http.web.context import Viewer, signed_in
 from tocsin.http.web.forms import checked_form, text
 from tocsin.http.web.render import render
@@ -24,9 +22,8 @@ from tocsin.restrictions.kinds import ActionKind, ActionScope
 from tocsin.trust import enforcement
 from tocsin.trust.queries import actions_about, is_live
 
+# The case queue's pages and the organizations' are routers of their own (pages.py serves them).
 router = APIRouter(include_in_schema=False)
-router.include_router(cases_router)
-router.include_router(orgs_router)
 
 
 def _enforcement_page(

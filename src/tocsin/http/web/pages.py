@@ -8,6 +8,9 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from tocsin.http.routers import add_routes
+from tocsin.http.web.admin_cases import router as admin_cases_router
+from tocsin.http.web.admin_orgs import router as admin_orgs_router
 from tocsin.http.web.admin_pages import router as admin_router
 from tocsin.http.web.alert_pages import router as alert_router
 from tocsin.http.web.auth_pages import router as auth_router
@@ -38,6 +41,8 @@ from tocsin.http.web.webhook_pages import router as webhook_router
 STATIC = Path(__file__).with_name("static")
 
 ROUTERS = (
+    admin_cases_router,
+    admin_orgs_router,
     admin_router,
     public_router,
     contact_router,
@@ -68,7 +73,7 @@ ROUTERS = (
 def install_web(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for router in ROUTERS:
-        app.include_router(router)
+        add_routes(app, router)
 
     @app.exception_handler(LoginRequired)
     async def _login_required(request: Request, exc: LoginRequired) -> Response:

@@ -13,6 +13,7 @@ a machine that is failing.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections import defaultdict
@@ -80,13 +81,18 @@ def _unique(phrases: tuple[Phrase, ...]) -> tuple[Phrase, ...]:
     return tuple(kept)
 
 
-_PATTERNS = tuple((phrase, _pattern(phrase)) for phrase in _unique(PHRASES))
+@functools.cache
+def _patterns() -> tuple[tuple[Phrase, re.Pattern[str]], ...]:
+    """Compiled when first asked for, by the anomaly scan: some three hundred expressions, which
+    every process that imports this module (`tocsin serve` among them) would otherwise compile
+    at start-up."""
+    return tuple((phrase, _pattern(phrase)) for phrase in _unique(PHRASES))
 
 
 def matches_in(text: str) -> list[Phrase]:
     """The distinct phrases the text contains, in `PHRASES` order."""
     form = fold(text)
-    return [phrase for phrase, pattern in _PATTERNS if pattern.search(form)]
+    return [phrase for phrase, pattern in _patterns() if pattern.search(form)]
 
 
 def phrases_in(text: str) -> list[str]:

@@ -6,6 +6,8 @@ from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar, get_args
 
 from fastapi import Query
+from fastapi.encoders import jsonable_encoder
+from fastapi.openapi.models import Schema
 from pydantic import BaseModel, ConfigDict, Field
 
 from tocsin.core.pagination import MAX_LIMIT, Page
@@ -168,11 +170,30 @@ def errors(*answers: int | Refusal, description: dict[int, str] | None = None) -
     return responses
 
 
+# Where the API's description keeps ErrorOut's schema (`error_schemas`). Error responses refer
+# to it instead of naming ErrorOut as their `model`: FastAPI builds a pydantic adapter for every
+# `model` of every route, and for every route again in the application, over two thousand of
+# them for this one schema, where the description needs it once.
+ERROR_SCHEMA_REF = "#/components/schemas/ErrorOut"
+
+
+def error_schemas() -> dict[str, dict[str, Any]]:
+    """ErrorOut's schema and those it refers to, by their names in the API's description, as
+    FastAPI writes a response model's (through its OpenAPI model, which drops what is None)."""
+    schema = ErrorOut.model_json_schema(
+        ref_template="#/components/schemas/{model}", mode="serialization"
+    )
+    schemas = {**schema.pop("$defs"), "ErrorOut": schema}
+    return {
+        name: jsonable_encoder(Schema(**schema), by_alias=True, exclude_none=True)
+        for name, schema in schemas.items()
+    }
+
+
 def _response(status: int, description: str) -> dict[str, Any]:
     response: dict[str, Any] = {
-        "model": ErrorOut,
         "description": description,
-        "content": {"application/json": {"examples": {}}},
+        "content": {"application/json": {"examples": {}, "schema": {"$ref": ERROR_SCHEMA_REF}}},
     }
     if status == 429:
         response["headers"] = _RETRY_AFTER
