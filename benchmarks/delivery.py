@@ -214,20 +214,30 @@ def measure_latency(
     storm_paths = paths[len(measured_paths) :]
     try:
 
-        def load(requests: int, rate: float) -> dict[str, Any]:
-            return apply_load(
-                LoadPlan(
-                    port=servers[0].port,
-                    paths=measured_paths,
-                    headers={"X-Alert-Key": installation.ingest_key},
-                    title_prefix=f"latency {secrets.token_hex(3)}",
-                    requests=requests,
-                    warmup=0,
-                    concurrency=8,
-                    time_limit=120,
-                    rate=rate,
-                )
+        def webhooks(
+            to: list[str],
+            name: str,
+            requests: int,
+            rate: float,
+            *,
+            concurrency: int = 8,
+            distinct_titles: int = 0,
+        ) -> LoadPlan:
+            return LoadPlan(
+                port=servers[0].port,
+                paths=to,
+                headers={"X-Alert-Key": installation.ingest_key},
+                title_prefix=f"{name} {secrets.token_hex(3)}",
+                requests=requests,
+                warmup=0,
+                concurrency=concurrency,
+                time_limit=120,
+                distinct_titles=distinct_titles,
+                rate=rate,
             )
+
+        def load(requests: int, rate: float) -> dict[str, Any]:
+            return apply_load(webhooks(measured_paths, "latency", requests, rate))
 
         # Warm up (connections, caches, prepared statements), and let the worker finish those
         # calls, so the timed alerts do not queue behind them.
@@ -238,17 +248,13 @@ def measure_latency(
             # One title per endpoint: past each endpoint's first webhook, every one repeats
             # its open alert. It lasts as long as the measured alerts do.
             duplicates = int(duplicate_rate * alerts / rate)
-            plan = LoadPlan(
-                port=servers[0].port,
-                paths=storm_paths,
-                headers={"X-Alert-Key": installation.ingest_key},
-                title_prefix=f"duplicate {secrets.token_hex(3)}",
-                requests=duplicates,
-                warmup=0,
+            plan = webhooks(
+                storm_paths,
+                "duplicate",
+                duplicates,
+                duplicate_rate,
                 concurrency=64,
-                time_limit=120,
                 distinct_titles=1,
-                rate=duplicate_rate,
             )
             storm = threading.Thread(target=apply_load, args=(plan,), daemon=True)
             storm.start()
@@ -629,6 +635,28 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
+@dataclass(frozen=True)
+class LatencyRun:
+    separate_worker: bool
+    rate: float
+    alerts: int
+    duplicate_rate: float = 0.0
+
+
+def latency_runs(args: argparse.Namespace, *, postgres: bool) -> list[LatencyRun]:
+    """In-process worker; on PostgreSQL also a worker process; then (with the worker process
+    on PostgreSQL) ten seconds of distinct alerts during a duplicate storm."""
+    runs = [LatencyRun(False, args.rate, args.latency_alerts)]
+    if postgres:
+        runs.append(LatencyRun(True, args.rate, args.latency_alerts))
+    if args.duplicate_rate:
+        alerts = int(10 * args.duplicate_storm_alert_rate)
+        runs.append(
+            LatencyRun(postgres, args.duplicate_storm_alert_rate, alerts, args.duplicate_rate)
+        )
+    return runs
+
+
 def main() -> int:
     args = parse_args()
     backends: list[str | None] = [None] + ([args.database_url] if args.database_url else [])
@@ -637,47 +665,20 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="tocsin-delivery-") as tmp:
         workdir = Path(tmp)
         for server_url in backends:
-            with throwaway_database(server_url, workdir) as (url, description):
-                name = description.split(" ")[0]
-                latencies.append(
-                    measure_latency(
-                        workdir,
-                        url,
-                        args,
-                        separate_worker=False,
-                        label=f"{name}, serve+worker",
-                        rate=args.rate,
-                        alerts=args.latency_alerts,
-                    )
-                )
-            if server_url is not None:
-                with throwaway_database(server_url, workdir) as (url, _):
+            for run in latency_runs(args, postgres=server_url is not None):
+                with throwaway_database(server_url, workdir) as (url, description):
+                    backend = description.split(" ")[0]
+                    process = "serve + worker process" if run.separate_worker else "serve+worker"
                     latencies.append(
                         measure_latency(
                             workdir,
                             url,
                             args,
-                            separate_worker=True,
-                            label=f"{name}, serve + worker process",
-                            rate=args.rate,
-                            alerts=args.latency_alerts,
-                        )
-                    )
-            if args.duplicate_rate:
-                with throwaway_database(server_url, workdir) as (url, _):
-                    latencies.append(
-                        measure_latency(
-                            workdir,
-                            url,
-                            args,
-                            separate_worker=server_url is not None,
-                            label=f"{name}, serve + worker process"
-                            if server_url is not None
-                            else f"{name}, serve+worker",
-                            rate=args.duplicate_storm_alert_rate,
-                            # Ten seconds of them.
-                            alerts=int(10 * args.duplicate_storm_alert_rate),
-                            duplicate_rate=args.duplicate_rate,
+                            separate_worker=run.separate_worker,
+                            label=f"{backend}, {process}",
+                            rate=run.rate,
+                            alerts=run.alerts,
+                            duplicate_rate=run.duplicate_rate,
                         )
                     )
             if not args.skip_storm:
