@@ -10,6 +10,7 @@ processes or keep real time run one at a time in a lane of their own (see SERIAL
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import shutil
@@ -48,6 +49,14 @@ TEST_SECRET = "test-secret-key-that-is-long-enough-for-hmac-0123456789"
 
 def backends() -> list[str]:
     return ["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Full garbage collections less often: at Python's default thresholds one ran every few
+    hundred thousand allocations, and with the application, SQLAlchemy and the test modules
+    loaded each scanned millions of objects, 0.3-0.4 s a time: a fifth of tests/delivery's
+    run. The same garbage is collected, later (a worker holds some 15% more memory)."""
+    gc.set_threshold(10_000, 20, 20)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
