@@ -215,7 +215,9 @@ class _Unavailable(BaseHTTPRequestHandler):
 def _failing_calendar_server() -> Iterator[str]:
     """A calendar host on this machine that answers every request with 503."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Unavailable)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
+    )
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}/team/rota.ics"

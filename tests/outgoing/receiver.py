@@ -160,7 +160,11 @@ class Receiver:
         self._server.daemon_threads = True
         self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
         self.port: int = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        # serve_forever looks for a shutdown between polls: every half second by default, which
+        # each test using a receiver waited for at its end.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
+        )
 
     def url(self, path: str = "/tocsin") -> str:
         return f"https://{self.host}:{self.port}{path}"

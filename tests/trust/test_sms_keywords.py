@@ -8,6 +8,7 @@ tests/delivery/test_inbound_texts.py; here the command is called as the route ca
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -219,18 +220,30 @@ def test_a_code_text_to_a_stopped_number_is_refused_and_the_refusal_recorded(
 
 def _modules_calling(name: str) -> set[str]:
     """The modules of tocsin that call a function or class called `name`."""
+    return {module for module, called in _names_called().items() if name in called}
+
+
+@functools.cache
+def _names_called() -> dict[str, frozenset[str]]:
+    """Each module of tocsin, and the names of the functions and classes it calls: parsed once
+    for all the questions above, the source being the same for each."""
     source = Path(tocsin.__file__).parent
-    found = set()
-    for path in source.rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Call):
-                called = node.func
-                called_name = called.attr if isinstance(called, ast.Attribute) else None
-                if isinstance(called, ast.Name):
-                    called_name = called.id
-                if called_name == name:
-                    found.add(str(path.relative_to(source)))
-    return found
+    return {
+        str(path.relative_to(source)): frozenset(
+            _called_name(node.func)
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+            if isinstance(node, ast.Call)
+        )
+        for path in source.rglob("*.py")
+    }
+
+
+def _called_name(called: ast.expr) -> str | None:
+    if isinstance(called, ast.Attribute):
+        return called.attr
+    if isinstance(called, ast.Name):
+        return called.id
+    return None
 
 
 def test_every_text_tocsin_sends_goes_through_a_path_that_asks_the_stop_list() -> None:

@@ -20,6 +20,7 @@ another secret), posted to the URL an operator configured at the provider.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -27,7 +28,6 @@ import json
 import re
 import secrets
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -53,22 +53,53 @@ from tocsin.core.clock import Clock
 
 @contextmanager
 def serve(app: Starlette) -> Iterator[str]:
-    """Run `app` on a free port of 127.0.0.1 in a thread; yields its base URL."""
+    """Run `app` on a free port of 127.0.0.1 in a thread; yields its base URL.
+
+    Not through `uvicorn.Server.run`: its loop looks for a stop only every tenth of a second,
+    and its shutdown waits another tenth whatever is open, a fifth of a second for each of the
+    fakes tests start by the hundred. Here the server is listening when this yields, and closes
+    as soon as its connections have."""
     config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
     server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
+    listening = threading.Event()
+    running: list[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = []
+
+    async def run() -> None:
+        config.load()
+        server.lifespan = config.lifespan_class(config)
+        await server.startup()
+        stop = asyncio.Event()
+        running.append((asyncio.get_running_loop(), stop))
+        listening.set()
+        await stop.wait()
+        await _close(server)
+
+    thread = threading.Thread(target=asyncio.run, args=(run(),), daemon=True)
     thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("fake provider did not start")
-        time.sleep(0.01)
+    if not listening.wait(timeout=10):
+        raise RuntimeError("fake provider did not start")
     port = server.servers[0].sockets[0].getsockname()[1]
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
-        server.should_exit = True
+        [(loop, stop)] = running
+        loop.call_soon_threadsafe(stop.set)
         thread.join(timeout=10)
+
+
+async def _close(server: uvicorn.Server) -> None:
+    """Stop listening, close idle connections and let busy ones finish their answer."""
+    for listener in server.servers:
+        listener.close()
+    for connection in list(server.server_state.connections):
+        connection.shutdown()
+    # uvicorn has no event for a connection's close: each is gone once its transport's close
+    # has run, a loop iteration or two for an idle one.
+    async with asyncio.timeout(10):
+        while server.server_state.connections:  # noqa: ASYNC110
+            await asyncio.sleep(0.001)
+    for listener in server.servers:
+        await listener.wait_closed()
 
 
 # Which languages each provider's text-to-speech speaks, as far as Tocsin's eight go.
