@@ -27,7 +27,13 @@ def _org(home: str) -> str:
 def _actions(runtime: Runtime, target_id: str) -> list[str]:
     with runtime.database.read() as session:
         return list(
-            session.scalars(select(AuditEvent.action).where(AuditEvent.target_id == target_id))
+            # In the order they happened: ids sort by creation (core/ids.py); without the order,
+            # PostgreSQL may return updated rows' neighbours in any order.
+            session.scalars(
+                select(AuditEvent.action)
+                .where(AuditEvent.target_id == target_id)
+                .order_by(AuditEvent.id)
+            )
         )
 
 
