@@ -306,9 +306,12 @@ def _carried_by(database: Database) -> dict[str, list[str]]:
     """For each call (by idempotency key), the other alerts its call carried."""
     carried: dict[str, list[str]] = {}
     with database.read() as session:
-        attempts = dict(
-            session.execute(select(CallAttempt.id, CallAttempt.idempotency_key)).tuples().all()
-        )
+        attempts: dict[str, str] = {
+            attempt_id: key
+            for attempt_id, key in session.execute(
+                select(CallAttempt.id, CallAttempt.idempotency_key)
+            )
+        }
         for alert_id, attempt_id in _carried(session):
             key = attempts.get(attempt_id)
             if key is not None:
