@@ -123,7 +123,15 @@ class Database:
         # carry, core/logs.py).
         context = contextvars.copy_context()
         future = self._off_loop_threads.submit_as(priority, context.run, call)
-        return await asyncio.wrap_future(future)
+        try:
+            return await asyncio.wrap_future(future)
+        except asyncio.CancelledError:
+            # Work still queued is dropped. Work already running on its thread cannot be
+            # stopped there, so the cancellation ends when its transaction has: a worker that
+            # stops leaves none of its transactions running (and holding row locks) behind it.
+            if not future.cancelled():
+                await asyncio.wait([asyncio.wrap_future(future)])
+            raise
 
     async def write_together(self, work: Callable[[Session], T]) -> T:
         """`work(session)` in a write transaction it may share with other work arriving at the

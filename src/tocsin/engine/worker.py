@@ -314,10 +314,14 @@ class Worker:
             leases, *others = helpers
             for helper in others:
                 helper.cancel()
+            # Their transactions in flight end first (Database.off_loop): none is left holding
+            # rows another worker would pass over (SKIP LOCKED) while this one stops.
+            await asyncio.gather(*others, return_exceptions=True)
             # The leases of the calls still running are kept while they finish, so no other
             # worker takes their jobs meanwhile.
             await self._drain()
             leases.cancel()
+            await asyncio.gather(leases, return_exceptions=True)
             # Sockets closed and SIP registrations withdrawn (REGISTER with Expires: 0).
             for provider in self.providers.built():
                 await close_provider(provider)
@@ -350,6 +354,7 @@ class Worker:
             )
             for task in left:
                 task.cancel()
+            await asyncio.gather(*left, return_exceptions=True)
             await asyncio.gather(*left, return_exceptions=True)
 
     def seen_within(self, seconds: float) -> bool:
