@@ -16,17 +16,26 @@ from tocsin.db.urgent_first import NORMAL, URGENT, UrgentFirstThreads
 WAIT = 10.0
 
 
+class Holding:
+    """Work that occupies its thread until `release` is set; `running` says it has started,
+    `done` what it did before it returned."""
+
+    def __init__(self) -> None:
+        self.running, self.release = threading.Event(), threading.Event()
+        self.done: list[str] = []
+
+    def __call__(self) -> None:
+        self.running.set()
+        assert self.release.wait(WAIT)
+        self.done.append("committed")
+
+
 def held(threads: UrgentFirstThreads) -> tuple[threading.Event, threading.Event]:
     """Occupy the only thread until the returned `release` is set; `running` says it is."""
-    running, release = threading.Event(), threading.Event()
-
-    def hold() -> None:
-        running.set()
-        assert release.wait(WAIT)
-
+    hold = Holding()
     threads.submit(hold)
-    assert running.wait(WAIT)
-    return running, release
+    assert hold.running.wait(WAIT)
+    return hold.running, hold.release
 
 
 def recorder(order: list[str], name: str) -> Callable[[], str]:
@@ -111,22 +120,18 @@ def test_the_database_runs_urgent_work_first(tmp_path: object) -> None:
     thread runs them all, so the order they ran in is the order they were taken."""
     database = Database(f"sqlite:///{tmp_path}/order.db")
     order: list[str] = []
-    running, release = threading.Event(), threading.Event()
-
-    def hold() -> None:
-        running.set()
-        assert release.wait(WAIT)
+    hold = Holding()
 
     async def scenario() -> None:
         holding = asyncio.ensure_future(database.off_loop(hold))
-        assert await asyncio.to_thread(running.wait, WAIT)
+        assert await asyncio.to_thread(hold.running.wait, WAIT)
         events = [
             asyncio.ensure_future(database.off_loop(order.append, f"event {n}")) for n in (1, 2)
         ]
         dial = asyncio.ensure_future(database.off_loop_urgent(order.append, "dial"))
         # One turn of the loop: each task has queued its piece before the thread is let go.
         await asyncio.sleep(0)
-        release.set()
+        hold.release.set()
         await asyncio.gather(holding, *events, dial)
 
     try:
@@ -142,23 +147,17 @@ def test_a_cancelled_caller_waits_for_its_transaction_already_running(tmp_path: 
     helper's transaction went on holding rows, which the next worker's claim (SKIP LOCKED)
     passed over: a due call left unclaimed (seen in CI, tests/delivery/test_drain.py)."""
     database = Database(f"sqlite:///{tmp_path}/cancel.db")
-    running, release = threading.Event(), threading.Event()
-    finished: list[str] = []
+    transaction = Holding()
     finished_when_cancelled: list[int] = []
-
-    def transaction() -> None:
-        running.set()
-        assert release.wait(WAIT)
-        finished.append("committed")
 
     async def scenario() -> None:
         helper = asyncio.ensure_future(database.off_loop(transaction))
-        helper.add_done_callback(lambda _: finished_when_cancelled.append(len(finished)))
-        assert await asyncio.to_thread(running.wait, WAIT)
+        helper.add_done_callback(lambda _: finished_when_cancelled.append(len(transaction.done)))
+        assert await asyncio.to_thread(transaction.running.wait, WAIT)
         helper.cancel()
         for _ in range(5):
             await asyncio.sleep(0)  # turns of the loop: a cancellation that ends at once has
-        release.set()
+        transaction.release.set()
         await asyncio.gather(helper, return_exceptions=True)
         assert helper.cancelled()
 
@@ -171,21 +170,17 @@ def test_a_cancelled_caller_waits_for_its_transaction_already_running(tmp_path: 
 
 def test_a_cancelled_caller_drops_its_work_still_queued(tmp_path: object) -> None:
     database = Database(f"sqlite:///{tmp_path}/queued.db")
-    running, release = threading.Event(), threading.Event()
+    hold = Holding()
     ran: list[str] = []
-
-    def hold() -> None:
-        running.set()
-        assert release.wait(WAIT)
 
     async def scenario() -> None:
         holding = asyncio.ensure_future(database.off_loop(hold))
-        assert await asyncio.to_thread(running.wait, WAIT)
+        assert await asyncio.to_thread(hold.running.wait, WAIT)
         queued = asyncio.ensure_future(database.off_loop(ran.append, "queued"))
         await asyncio.sleep(0)  # one turn: the work is queued behind `hold`
         queued.cancel()
         await asyncio.gather(queued, return_exceptions=True)
-        release.set()
+        hold.release.set()
         await holding
         # Whatever comes after still runs: the thread went on past the dropped work.
         await database.off_loop(ran.append, "after")
