@@ -355,7 +355,6 @@ class Worker:
             for task in left:
                 task.cancel()
             await asyncio.gather(*left, return_exceptions=True)
-            await asyncio.gather(*left, return_exceptions=True)
 
     def seen_within(self, seconds: float) -> bool:
         """Whether this worker looked for work in the last `seconds` (False before it first
