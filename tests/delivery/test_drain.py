@@ -48,7 +48,9 @@ class LongCall:
 
     def __init__(self, simulator: SimulatorProvider, ends: asyncio.Event | None) -> None:
         self.simulator, self.ends = simulator, ends
+        # Set as each call is under way; `under_way` counts them.
         self.talking = asyncio.Event()
+        self.under_way = 0
 
     async def dial(self, request: CallRequest) -> CallHandle:
         call = await self.simulator.dial(request)
@@ -69,6 +71,7 @@ class _Talking:
         answered = [e for e in self._events if e.kind != CallEventKind.COMPLETED]
         for event in answered:
             yield event
+        self._provider.under_way += 1
         self._provider.talking.set()
         await (self._provider.ends or asyncio.Event()).wait()
         yield self._events[-1]
