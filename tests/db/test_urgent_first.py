@@ -30,12 +30,12 @@ class Holding:
         self.done.append("committed")
 
 
-def held(threads: UrgentFirstThreads) -> tuple[threading.Event, threading.Event]:
-    """Occupy the only thread until the returned `release` is set; `running` says it is."""
+def held(threads: UrgentFirstThreads) -> threading.Event:
+    """Occupy the only thread until the returned event is set."""
     hold = Holding()
     threads.submit(hold)
     assert hold.running.wait(WAIT)
-    return hold.running, hold.release
+    return hold.release
 
 
 def recorder(order: list[str], name: str) -> Callable[[], str]:
@@ -48,7 +48,7 @@ def recorder(order: list[str], name: str) -> Callable[[], str]:
 
 def test_urgent_work_goes_ahead_of_normal_work_queued_before_it() -> None:
     threads, order = UrgentFirstThreads(1, "test"), []
-    _, release = held(threads)
+    release = held(threads)
     futures = [
         threads.submit_as(NORMAL, recorder(order, "event 1")),
         threads.submit_as(NORMAL, recorder(order, "event 2")),
@@ -83,7 +83,7 @@ def test_a_failure_reaches_its_caller_and_the_thread_goes_on() -> None:
 
 def test_a_caller_that_gave_up_leaves_the_rest_to_run() -> None:
     threads, order = UrgentFirstThreads(1, "test"), []
-    _, release = held(threads)
+    release = held(threads)
     abandoned = threads.submit(recorder(order, "abandoned"))
     kept = threads.submit(recorder(order, "kept"))
     assert abandoned.cancel()
@@ -95,7 +95,7 @@ def test_a_caller_that_gave_up_leaves_the_rest_to_run() -> None:
 
 def test_shutdown_finishes_what_was_queued_and_refuses_more() -> None:
     threads, order = UrgentFirstThreads(2, "test"), []
-    _, release = held(threads)
+    release = held(threads)
     queued = [threads.submit(recorder(order, str(index))) for index in range(5)]
     release.set()
     threads.shutdown(wait=True)
@@ -107,7 +107,7 @@ def test_shutdown_finishes_what_was_queued_and_refuses_more() -> None:
 
 def test_shutdown_can_drop_what_was_queued() -> None:
     threads = UrgentFirstThreads(1, "test")
-    _, release = held(threads)
+    release = held(threads)
     dropped = threads.submit(lambda: "never")
     threads.shutdown(wait=False, cancel_futures=True)
     release.set()
