@@ -37,6 +37,7 @@ from tocsin.providers.test_calls import prepare_test_call
 from tocsin.runtime import Runtime
 from tocsin.safety import ScreeningContext, region_of, screen
 from tocsin.telephony.base import ProviderError
+from tocsin.telephony.hosts import HostPolicy, looked_up_first
 from tocsin.telephony.prompts import LANGUAGES
 
 db_app = group("db")
@@ -414,28 +415,31 @@ def provider_add(
     """Add a telephony provider account to an organization."""
     runtime = open_runtime()
     now = runtime.clock.now()
-    with runtime.database.write() as session:
-        organization = accounts.get_organization(session, org)
-        account = provider_accounts.create_account(
-            session,
-            org_id=organization.id,
-            kind=kind,
-            name=name,
-            priority=priority,
-            settings={
-                **pairs(setting, "--setting"),
-                **({"caller_id": caller_id} if caller_id else {}),
-            },
-            credentials=pairs(credential, "--credential"),
-            factory=runtime.provider_factory,
-            box=runtime.credentials_box,
-            context=runtime.build_context,
-            actor=CLI_ACTOR,
-            now=now,
-        )
-        data = ProviderAccountOut.of(session, account, runtime.settings.public_base_url).model_dump(
-            mode="json"
-        )
+    settings = {**pairs(setting, "--setting"), **({"caller_id": caller_id} if caller_id else {})}
+    credentials = pairs(credential, "--credential")
+
+    def add(hosts: HostPolicy) -> dict[str, Any]:
+        with runtime.database.write() as session:
+            organization = accounts.get_organization(session, org)
+            account = provider_accounts.create_account(
+                session,
+                org_id=organization.id,
+                kind=kind,
+                name=name,
+                priority=priority,
+                settings=settings,
+                credentials=credentials,
+                factory=runtime.provider_factory,
+                box=runtime.credentials_box,
+                context=runtime.build_context.reaching(hosts),
+                actor=CLI_ACTOR,
+                now=now,
+            )
+            return ProviderAccountOut.of(
+                session, account, runtime.settings.public_base_url
+            ).model_dump(mode="json")
+
+    data = looked_up_first(runtime.provider_hosts, add)
     text = f"added {kind} provider {data['id']} at priority {priority}"
     emit(as_json, data, "\n".join([text] + [f"warning: {w}" for w in data["warnings"]]))
 

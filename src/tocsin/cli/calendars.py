@@ -4,6 +4,7 @@ and external calendars a schedule layer reads (`calendar add|list|remove|refresh
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import typer
 
@@ -15,6 +16,7 @@ from tocsin.cli.tables import table
 from tocsin.engine.calendar_refresh import refresh_calendars
 from tocsin.oncall import calendar_feeds, calendar_tokens
 from tocsin.oncall.models import CalendarFeed, CalendarToken, CalendarTokenKind
+from tocsin.telephony.hosts import HostPolicy, looked_up_first
 
 calendar_app = group("calendar")
 token_app = typer.Typer(no_args_is_help=True, help="Secret addresses of iCal feeds of shifts.")
@@ -116,18 +118,22 @@ def token_revoke(token_id: str, org: str = OrgOption, as_json: bool = JsonOption
 def calendar_add(name: str, url: str, org: str = OrgOption, as_json: bool = JsonOption) -> None:
     """An external iCal calendar (public https) for schedule layers to read."""
     runtime = open_runtime()
-    with runtime.database.write() as session:
-        organization = accounts.get_organization(session, org)
-        feed = calendar_feeds.add_feed(
-            session,
-            org_id=organization.id,
-            name=name,
-            url=url,
-            policy=runtime.provider_hosts,
-            actor=CLI_ACTOR,
-            now=runtime.clock.now(),
-        )
-        data = _feed_row(feed)
+
+    def add(hosts: HostPolicy) -> dict[str, Any]:
+        with runtime.database.write() as session:
+            organization = accounts.get_organization(session, org)
+            feed = calendar_feeds.add_feed(
+                session,
+                org_id=organization.id,
+                name=name,
+                url=url,
+                policy=hosts,
+                actor=CLI_ACTOR,
+                now=runtime.clock.now(),
+            )
+            return _feed_row(feed)
+
+    data = looked_up_first(runtime.provider_hosts, add)
     emit(as_json, data, f"added calendar {data['name']} ({data['id']}); fetched within a minute")
 
 

@@ -21,6 +21,7 @@ from tocsin.cli.common import (
 from tocsin.cli.database import open_runtime
 from tocsin.http.api.providers import ProviderAccountOut
 from tocsin.providers import commands, queries
+from tocsin.telephony.hosts import HostPolicy, looked_up_first
 
 PROVIDER_COLUMNS = ["id", "kind", "name", "priority", "enabled", "caller_id_id", "warnings"]
 
@@ -84,27 +85,33 @@ def provider_update(
     """Change a provider account. New settings or credentials are checked before they are
     kept, and withdraw the caller IDs that the account's own records proved."""
     runtime = open_runtime()
-    with runtime.database.write() as session:
-        org_id = accounts.get_organization(session, org).id
-        change = commands.update_account(
-            session,
-            org_id=org_id,
-            account_id=account_id,
-            factory=runtime.provider_factory,
-            box=runtime.credentials_box,
-            context=runtime.build_context,
-            actor=CLI_ACTOR,
-            now=runtime.clock.now(),
-            name=name,
-            priority=priority,
-            enabled=enabled,
-            settings=pairs(setting, "--setting") if setting else None,
-            credentials=pairs(credential, "--credential") if credential else None,
-            caller_id_id=caller_id,
-        )
-        data = ProviderAccountOut.of(
-            session, change.account, runtime.settings.public_base_url, change.unproven
-        ).model_dump(mode="json")
+    settings = pairs(setting, "--setting") if setting else None
+    credentials = pairs(credential, "--credential") if credential else None
+
+    def update(hosts: HostPolicy) -> dict[str, Any]:
+        with runtime.database.write() as session:
+            org_id = accounts.get_organization(session, org).id
+            change = commands.update_account(
+                session,
+                org_id=org_id,
+                account_id=account_id,
+                factory=runtime.provider_factory,
+                box=runtime.credentials_box,
+                context=runtime.build_context.reaching(hosts),
+                actor=CLI_ACTOR,
+                now=runtime.clock.now(),
+                name=name,
+                priority=priority,
+                enabled=enabled,
+                settings=settings,
+                credentials=credentials,
+                caller_id_id=caller_id,
+            )
+            return ProviderAccountOut.of(
+                session, change.account, runtime.settings.public_base_url, change.unproven
+            ).model_dump(mode="json")
+
+    data = looked_up_first(runtime.provider_hosts, update)
     emit(as_json, data, "updated " + _shown(data))
 
 

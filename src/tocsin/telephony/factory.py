@@ -16,7 +16,7 @@ when a call is placed).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +43,10 @@ class BuildContext:
     # Checks the texts "sent" to the simulator's numbers (telephony/simulator_texts.py); empty:
     # it accepts none.
     simulator_key: bytes = b""
+
+    def reaching(self, hosts: HostPolicy) -> BuildContext:
+        """This context, its organizations' accounts checked by `hosts`."""
+        return replace(self, hosts=hosts)
 
 
 Builder = Callable[[Mapping[str, Any], Mapping[str, Any], BuildContext], Provider]

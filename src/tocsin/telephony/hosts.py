@@ -23,6 +23,7 @@ import ssl
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from ipaddress import IPv4Address, ip_address
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 import httpx
@@ -37,6 +38,9 @@ Resolver = Callable[[str, int], Sequence[str]]
 
 def system_resolver(host: str, port: int) -> list[str]:
     return [str(info[4][0]) for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)]
+
+
+T = TypeVar("T")
 
 
 class HostRefused(InvalidInput):
@@ -110,6 +114,58 @@ class HostPolicy:
         if literal is None:
             return self.allowlist.allows_name(host)
         return any(literal in network for network in self.allowlist.networks)
+
+
+class _NotLookedUpYet(BaseException):
+    """A name a check needs inside a write transaction, not looked up yet. A BaseException, so
+    that no `except Exception` on its way out takes it for the command's own failure."""
+
+    def __init__(self, host: str, port: int) -> None:
+        super().__init__(host, port)
+        self.key = (host, port)
+
+
+# What a name resolved to, looked up outside any transaction; None: it resolved to nothing.
+_Answers = dict[tuple[str, int], tuple[str, ...] | None]
+
+
+def looked_up_first(policy: HostPolicy, work: Callable[[HostPolicy], T]) -> T:
+    """`work(policy)`, where `work` opens a write transaction and checks hosts inside it, with
+    no DNS lookup made while that transaction is open.
+
+    On SQLite a write transaction holds the database's only write lock: a provider host or a
+    calendar's address looked up inside one (a resolver that times out takes 5 s and more) held
+    up every call being placed, every claim and every webhook for as long. Here the first name
+    the check needs ends the attempt, rolled back before anything was written; the name is
+    looked up outside, and `work` runs again with the answer at hand, once more for each new
+    name it needs (one or two)."""
+    answers: _Answers = {}
+    while True:
+        try:
+            return work(replace(policy, resolver=_answering_from(answers)))
+        except _NotLookedUpYet as missing:
+            if missing.key in answers:
+                raise RuntimeError(f"{missing.key[0]} was looked up and asked for again") from None
+            answers[missing.key] = _look_up(policy.resolver, *missing.key)
+
+
+def _look_up(resolver: Resolver, host: str, port: int) -> tuple[str, ...] | None:
+    try:
+        return tuple(resolver(host, port))
+    except (OSError, UnicodeError, ValueError):
+        return None
+
+
+def _answering_from(answers: _Answers) -> Resolver:
+    def resolver(host: str, port: int) -> Sequence[str]:
+        if (host, port) not in answers:
+            raise _NotLookedUpYet(host, port)
+        found = answers[(host, port)]
+        if found is None:
+            raise OSError(f"{host} resolves to nothing")
+        return found
+
+    return resolver
 
 
 class PublicHostsTransport(httpx.AsyncBaseTransport):

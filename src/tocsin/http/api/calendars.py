@@ -18,6 +18,7 @@ from tocsin.http.api.schemas.common import CreatedAt, OwnId, errors, listed, sho
 from tocsin.oncall import calendar_feeds, calendar_tokens, feeds_out
 from tocsin.oncall.models import CalendarFeed, CalendarToken, CalendarTokenKind
 from tocsin.runtime import Runtime
+from tocsin.telephony.hosts import HostPolicy, looked_up_first
 
 tokens_router = APIRouter(
     prefix="/v1/orgs/{org_id}/calendar-tokens",
@@ -257,17 +258,21 @@ def add_feed(
     """An external calendar for schedule layers to read (`{"calendar_id": ...}`); fetched at once,
     then every 15 minutes. Public https addresses only. Admins and owners, or a key with `write`."""
     runtime = caller.runtime
-    with caller.org(org_id, min_role=Role.ADMIN, scope=Scope.WRITE, write=True) as (s, access):
-        feed = calendar_feeds.add_feed(
-            s,
-            org_id=org_id,
-            name=body.name,
-            url=body.url,
-            policy=runtime.provider_hosts,
-            actor=access.actor,
-            now=runtime.clock.now(),
-        )
-        return CalendarFeedOut.of(feed)
+
+    def add(hosts: HostPolicy) -> CalendarFeedOut:
+        with caller.org(org_id, min_role=Role.ADMIN, scope=Scope.WRITE, write=True) as (s, access):
+            feed = calendar_feeds.add_feed(
+                s,
+                org_id=org_id,
+                name=body.name,
+                url=body.url,
+                policy=hosts,
+                actor=access.actor,
+                now=runtime.clock.now(),
+            )
+            return CalendarFeedOut.of(feed)
+
+    return looked_up_first(runtime.provider_hosts, add)
 
 
 @feeds_router.get("", response_model=CalendarFeedListOut, summary="List external calendars")

@@ -18,6 +18,7 @@ from tocsin.providers.caller_ids import caller_id_warning
 from tocsin.providers.commands import MAX_PRIORITY
 from tocsin.providers.models import ProviderAccount
 from tocsin.runtime import every_provider
+from tocsin.telephony.hosts import HostPolicy, looked_up_first
 from tocsin.telephony.rest import inbound_text_url
 
 router = APIRouter(
@@ -187,23 +188,27 @@ def create(
     Admins and owners, signed in (keys may not touch credentials)."""
     runtime = caller.runtime
     now = runtime.clock.now()
-    with caller.org(org_id, min_role=Role.ADMIN, scope=None, write=True) as (session, access):
-        account = commands.create_account(
-            session,
-            org_id=org_id,
-            kind=body.kind,
-            name=body.name,
-            priority=body.priority,
-            settings=body.settings,
-            credentials=body.credentials,
-            factory=runtime.provider_factory,
-            box=runtime.credentials_box,
-            context=runtime.build_context,
-            actor=access.actor,
-            now=now,
-            caller_id_id=body.caller_id_id,
-        )
-        return ProviderAccountOut.of(session, account, runtime.settings.public_base_url)
+
+    def save(hosts: HostPolicy) -> ProviderAccountOut:
+        with caller.org(org_id, min_role=Role.ADMIN, scope=None, write=True) as (session, access):
+            account = commands.create_account(
+                session,
+                org_id=org_id,
+                kind=body.kind,
+                name=body.name,
+                priority=body.priority,
+                settings=body.settings,
+                credentials=body.credentials,
+                factory=runtime.provider_factory,
+                box=runtime.credentials_box,
+                context=runtime.build_context.reaching(hosts),
+                actor=access.actor,
+                now=now,
+                caller_id_id=body.caller_id_id,
+            )
+            return ProviderAccountOut.of(session, account, runtime.settings.public_base_url)
+
+    return looked_up_first(runtime.provider_hosts, save)
 
 
 @router.get("", response_model=ProviderAccountListOut, summary="List provider accounts")
@@ -234,26 +239,30 @@ def update(
     """Admins and owners, signed in (keys may not touch credentials)."""
     runtime = caller.runtime
     now = runtime.clock.now()
-    with caller.org(org_id, min_role=Role.ADMIN, scope=None, write=True) as (session, access):
-        change = commands.update_account(
-            session,
-            org_id=org_id,
-            account_id=account_id,
-            factory=runtime.provider_factory,
-            box=runtime.credentials_box,
-            context=runtime.build_context,
-            actor=access.actor,
-            now=now,
-            name=body.name,
-            priority=body.priority,
-            enabled=body.enabled,
-            settings=body.settings,
-            credentials=body.credentials,
-            caller_id_id=body.caller_id_id,
-        )
-        return ProviderAccountOut.of(
-            session, change.account, runtime.settings.public_base_url, change.unproven
-        )
+
+    def save(hosts: HostPolicy) -> ProviderAccountOut:
+        with caller.org(org_id, min_role=Role.ADMIN, scope=None, write=True) as (session, access):
+            change = commands.update_account(
+                session,
+                org_id=org_id,
+                account_id=account_id,
+                factory=runtime.provider_factory,
+                box=runtime.credentials_box,
+                context=runtime.build_context.reaching(hosts),
+                actor=access.actor,
+                now=now,
+                name=body.name,
+                priority=body.priority,
+                enabled=body.enabled,
+                settings=body.settings,
+                credentials=body.credentials,
+                caller_id_id=body.caller_id_id,
+            )
+            return ProviderAccountOut.of(
+                session, change.account, runtime.settings.public_base_url, change.unproven
+            )
+
+    return looked_up_first(runtime.provider_hosts, save)
 
 
 @router.delete(

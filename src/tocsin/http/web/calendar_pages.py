@@ -18,6 +18,7 @@ from tocsin.http.web.context import Viewer, signed_in
 from tocsin.http.web.forms import checked_form, text
 from tocsin.http.web.render import render
 from tocsin.oncall import calendar_feeds
+from tocsin.telephony.hosts import HostPolicy, looked_up_first
 
 router = APIRouter(include_in_schema=False)
 
@@ -66,18 +67,22 @@ def add_calendar(
     form: FormData = Depends(checked_form),
 ) -> Response:
     runtime = viewer.runtime
-    try:
-        # The address is checked (and its host looked up) inside, as the API does.
+
+    def add(hosts: HostPolicy) -> None:
+        # The address is checked inside, as the API does; its host looked up outside the write.
         with viewer.org(org_id, min_role=Role.ADMIN, write=True) as (db, _):
             calendar_feeds.add_feed(
                 db,
                 org_id=org_id,
                 name=text(form, "name"),
                 url=text(form, "url"),
-                policy=runtime.provider_hosts,
+                policy=hosts,
                 actor=viewer.actor,
                 now=runtime.clock.now(),
             )
+
+    try:
+        looked_up_first(runtime.provider_hosts, add)
     except TocsinError as error:
         return _page(
             request,

@@ -34,6 +34,7 @@ from tocsin.providers.caller_ids import caller_id_warning
 from tocsin.providers.commands import MAX_PRIORITY
 from tocsin.providers.test_calls import PreparedCall
 from tocsin.telephony.base import ProviderError
+from tocsin.telephony.hosts import HostPolicy, looked_up_first
 from tocsin.telephony.rest import inbound_text_url
 
 router = APIRouter(include_in_schema=False)
@@ -157,21 +158,25 @@ def add_provider(
         priority = int(values["priority"] or "1")
         settings = parse_pairs(values["settings"], "settings", typed=True)
         credentials = parse_pairs(text(form, "credentials"), "credentials", typed=False)
-        with viewer.org(org_id, min_role=Role.ADMIN, write=True) as (db, _):
-            commands.create_account(
-                db,
-                org_id=org_id,
-                kind=values["kind"],
-                name=values["name"],
-                priority=priority,
-                settings=settings,
-                credentials=credentials,
-                factory=runtime.provider_factory,
-                box=runtime.credentials_box,
-                context=runtime.build_context,
-                actor=viewer.actor,
-                now=runtime.clock.now(),
-            )
+
+        def add(hosts: HostPolicy) -> None:
+            with viewer.org(org_id, min_role=Role.ADMIN, write=True) as (db, _):
+                commands.create_account(
+                    db,
+                    org_id=org_id,
+                    kind=values["kind"],
+                    name=values["name"],
+                    priority=priority,
+                    settings=settings,
+                    credentials=credentials,
+                    factory=runtime.provider_factory,
+                    box=runtime.credentials_box,
+                    context=runtime.build_context.reaching(hosts),
+                    actor=viewer.actor,
+                    now=runtime.clock.now(),
+                )
+
+        looked_up_first(runtime.provider_hosts, add)
     except ValueError:
         error = InvalidInput("priority must be a whole number", code="invalid_priority")
         return _show(request, viewer, org_id, error=error, values=values)
