@@ -17,6 +17,7 @@ from tocsin.audit.actions import AuditAction
 from tocsin.core.actors import Actor
 from tocsin.core.ids import new_id
 from tocsin.db.base import table_of
+from tocsin.db.locks import takes_row_locks
 from tocsin.db.statements import run
 from tocsin.db.wakeup import announce_work
 from tocsin.endpoints.queries import EndpointRoute, call_targets
@@ -115,12 +116,6 @@ def _open_alert_id(session: Session, endpoint_id: str, dedup_key: str) -> str | 
     ).scalar()
 
 
-def _writers_serialised(session: Session) -> bool:
-    """SQLite runs one write transaction at a time (BEGIN IMMEDIATE), so nothing can insert
-    between our read and our insert and the savepoint for that race is not needed."""
-    return session.get_bind().dialect.name == "sqlite"
-
-
 def accept_alert(
     session: Session,
     *,
@@ -177,7 +172,9 @@ def accept_alert(
         values = _alert_values(
             alert_id, endpoint, parsed, dedup_key, now, AlertStatus.OPEN, request_id
         )
-        if _writers_serialised(session):
+        if not takes_row_locks(session):
+            # SQLite runs one write transaction at a time (BEGIN IMMEDIATE): nothing can insert
+            # between our read and our insert, so that race needs no guard.
             run(session, _INSERT_ALERT, values)
         elif run(session, _INSERT_ALERT_UNLESS_OPEN, values).scalar() is None:
             # Another transaction created the same open alert between our read and our insert

@@ -14,6 +14,7 @@ from sqlalchemy import bindparam, select, text
 from sqlalchemy.orm import Session
 
 from tocsin.core.throttle import Bucket, largest_limit, longest_window
+from tocsin.db.locks import takes_row_locks
 from tocsin.db.statements import run
 from tocsin.formats.severity import Severity
 from tocsin.paging.models import PLACED_ATTEMPT_STATUSES, Alert, CallAttempt, CallJob
@@ -29,7 +30,7 @@ def _lock_key(number: str) -> int:
 def lock_number(session: Session, number: str) -> None:
     """Take the number's lock for the rest of the transaction (PostgreSQL; SQLite has one
     writer at a time already): one worker at a time decides about calls to one number."""
-    if session.get_bind().dialect.name == "postgresql":
+    if takes_row_locks(session):
         session.execute(_LOCK, {"key": _lock_key(number)})
 
 
